@@ -1,0 +1,126 @@
+# leaktrace: build, test, bench, demo. Everything built goes to .output/; the binary is ./leaktrace.
+# `make V=1` shows the commands.
+
+OUTPUT     := .output
+ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+CC         ?= cc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+CFLAGS     ?= -g -O2
+WARNINGS   := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS   += -I$(OUTPUT) -Ibpf -Isrc -D_GNU_SOURCE
+# libbpf, libelf and zlib are linked statically, so the binary runs on hosts without them.
+STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic
+TEST_LIBS  := -lcriterion -ljansson
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+SRCS       := $(wildcard src/*.c)
+OBJS       := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SRCS))
+LIB_OBJS   := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
+BPF_OBJ    := $(OUTPUT)/leaktrace.bpf.o
+SKEL       := $(OUTPUT)/leaktrace.skel.h
+
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+INTEG_SRCS := $(wildcard tests/integration/*.c)
+FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c))
+# Each fixture twice: with frame pointers (-fp) and without, Debian's default (-nofp).
+FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fixtures/$(f)-nofp) \
+	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink
+
+.DELETE_ON_ERROR:
+.PHONY: all clean deps test test-unit test-integration bench demo install fixtures
+
+all: leaktrace
+
+leaktrace: $(OUTPUT)/leaktrace
+	$(Q)ln -sf $(OUTPUT)/leaktrace $@
+
+$(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/fixtures:
+	$(Q)mkdir -p $@
+
+$(BPF_OBJ): bpf/leaktrace.bpf.c bpf/leaktrace.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
+		-c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name leaktrace_bpf > $@
+
+$(OUTPUT)/src/%.o: src/%.c $(SKEL) | $(OUTPUT)/src
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/leaktrace: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
+
+# Fixtures: small leaky programs that print their own ground truth.
+fixtures: $(FIXTURE_BINS)
+
+$(OUTPUT)/fixtures/%-fp: tests/fixtures/%.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -pthread $< -o $@
+
+$(OUTPUT)/fixtures/%-nofp: tests/fixtures/%.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -pthread $< -o $@
+
+$(OUTPUT)/fixtures/syms-stripped: $(OUTPUT)/fixtures/syms-nofp
+	$(Q)strip -o $@ $<
+
+# A binary whose symbols live only in a separate debug file, found by .gnu_debuglink.
+$(OUTPUT)/fixtures/syms-debuglink: $(OUTPUT)/fixtures/syms-nofp
+	$(Q)objcopy --only-keep-debug $< $@.debug
+	$(Q)strip -o $@ $<
+	$(Q)cd $(OUTPUT)/fixtures && objcopy --add-gnu-debuglink=syms-debuglink.debug syms-debuglink
+
+$(OUTPUT)/tests/unit: $(UNIT_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(STATIC_LIBS) $(TEST_LIBS) -o $@
+
+$(OUTPUT)/tests/integration: $(INTEG_SRCS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(TEST_LIBS) -o $@
+
+deps:
+	$(Q)tools/install-deps test
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration
+
+test-unit:
+	$(Q)$(OUTPUT)/tests/unit --jobs 2
+
+test-integration:
+	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make test: the integration tests load BPF programs: run them as root"; exit 1; fi
+	$(Q)LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
+		$(OUTPUT)/tests/integration --jobs 1
+
+demo:
+	$(Q)tools/install-deps build
+	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/demo-fp
+	$(Q)tests/demo.sh $(OUTPUT)/fixtures/demo-fp
+
+bench:
+	$(Q)tools/install-deps bench
+	$(Q)$(MAKE) --no-print-directory leaktrace fixtures
+	$(Q)tests/bench/run.sh
+
+install: leaktrace
+	install -D -m 0755 $(OUTPUT)/leaktrace $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/leaktrace
+
+clean:
+	$(Q)rm -rf $(OUTPUT) leaktrace
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Probes on the allocator entry points: every outstanding allocation is kept
+ * in `allocs`, keyed by (tgid, address), and summed per (tgid, stack) in
+ * `totals` so that user space reads O(stacks) per snapshot.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "leaktrace.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Where a thread is inside the allocator, between entry and return. */
+struct call {
+	__u64 size;
+	__u64 ptr;		/* realloc's old block, munmap's address */
+	__u64 memptr;		/* posix_memalign's out parameter */
+	struct lt_alloc old;	/* realloc's old block, restored if realloc fails */
+	__u32 func;		/* enum lt_func of the outermost call */
+	__u32 depth;		/* nesting: realloc(NULL, n) calls malloc inside */
+	__u32 have_old;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20);	/* set by the loader: --max-allocs */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lt_alloc_key);
+	__type(value, struct lt_alloc);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 15);	/* set by the loader: 2 x --max-stacks */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lt_total_key);
+	__type(value, struct lt_total);
+} totals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 14);	/* set by the loader: --max-stacks */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct lt_stack);
+} stacks SEC(".maps");
+
+/* Start addresses of the recorded anonymous mappings, to split them on munmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 14);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lt_alloc_key);
+	__type(value, __u64);
+} mmaps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64);
+	__type(value, struct call);
+} calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 12);
+	__type(key, __u32);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+/* Unmatched frees of processes traced from exec, by the address free returns to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 12);
+	__type(key, struct lt_alloc_key);
+	__type(value, __u64);
+} unmatched SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_stack);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LT_NR_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+const volatile __u64 page_size = 4096;
+const volatile __u64 min_size = 0;
+const volatile __u64 max_size = ~0ULL;
+/* How far above the stack pointer a frame pointer may be before the walk stops. */
+const volatile __u64 stack_span = 8 << 20;
+
+static __always_inline void count(enum lt_counter c)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/*
+ * Walk the frame pointer chain from a return probe: frame 0 is the return
+ * address (the allocator's caller); outer frames follow rbp while each frame
+ * lies above the last one and within stack_span of the stack pointer. User
+ * space cuts the walk where a function does not keep a frame pointer.
+ */
+static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind)
+{
+	struct {
+		__u64 next;
+		__u64 ret;
+	} frame;
+	__u64 ip = PT_REGS_IP(ctx), fp = PT_REGS_FP(ctx), sp = PT_REGS_SP(ctx);
+	__u64 floor = sp, h = mix(0x6c65616b, kind);
+	__u32 zero = 0, nr = 1;
+	struct lt_stack *st;
+
+	st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return LT_STACK_NONE;
+	st->ips[0] = ip;
+	h = mix(h, ip);
+	for (int i = 1; i < LT_MAX_FRAMES; i++) {
+		if (fp < floor || fp - sp > stack_span || (fp & 7))
+			break;
+		if (bpf_probe_read_user(&frame, sizeof(frame), (void *)fp) || !frame.ret)
+			break;
+		st->ips[i] = frame.ret;
+		h = mix(h, frame.ret);
+		nr++;
+		floor = fp + sizeof(frame);
+		fp = frame.next;
+	}
+	st->nr = nr;
+	if (h == LT_STACK_NONE)
+		h = 1;
+	if (bpf_map_lookup_elem(&stacks, &h))
+		return h;
+	if (bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST) && !bpf_map_lookup_elem(&stacks, &h)) {
+		count(LT_STACKS_DROPPED);
+		return LT_STACK_NONE;
+	}
+	return h;
+}
+
+static __always_inline struct lt_total *total_get(__u32 tgid, __u64 stack_id, __u32 kind)
+{
+	struct lt_total_key key = { .tgid = tgid, .stack_id = stack_id };
+	struct lt_total *t, zero = { .kind = kind };
+
+	t = bpf_map_lookup_elem(&totals, &key);
+	if (t)
+		return t;
+	bpf_map_update_elem(&totals, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&totals, &key);
+}
+
+static __always_inline int counted(__u64 size)
+{
+	return size >= min_size && size <= max_size;
+}
+
+/* Subtract a block from its stack's total; bytes may be part of the block (munmap). */
+static __always_inline void total_sub(__u32 tgid, const struct lt_alloc *a, __u64 addr,
+				      __u64 bytes, __s64 allocs)
+{
+	struct lt_total_key key = { .tgid = tgid, .stack_id = a->stack_id };
+	struct lt_total *t;
+
+	if (!counted(a->size))
+		return;
+	t = bpf_map_lookup_elem(&totals, &key);
+	if (!t)
+		return;
+	__sync_fetch_and_add(&t->bytes, -(__s64)bytes);
+	if (allocs)
+		__sync_fetch_and_add(&t->allocs, -allocs);
+	if (t->oldest_addr == addr)
+		t->oldest_addr = 0;
+}
+
+static __always_inline void total_add(__u32 tgid, const struct lt_alloc *a, __u64 addr)
+{
+	struct lt_total *t;
+
+	if (!counted(a->size))
+		return;
+	t = total_get(tgid, a->stack_id, a->kind);
+	if (!t)
+		return;
+	__sync_fetch_and_add(&t->bytes, a->size);
+	__sync_fetch_and_add(&t->allocs, 1);
+	if (!t->oldest_addr) {
+		t->oldest_ts = a->ts;
+		t->oldest_addr = addr;
+	}
+}
+
+/* Store a block; a stale record at the same address (a free we missed) is replaced. */
+static __always_inline void alloc_insert(__u32 tgid, __u64 addr, const struct lt_alloc *a)
+{
+	struct lt_alloc_key key = { .tgid = tgid, .addr = addr };
+	struct lt_alloc *stale;
+
+	if (counted(a->size) && !total_get(tgid, a->stack_id, a->kind)) {
+		count(LT_ALLOCS_UNTRACKED);
+		return;
+	}
+	if (bpf_map_update_elem(&allocs, &key, a, BPF_NOEXIST)) {
+		stale = bpf_map_lookup_elem(&allocs, &key);
+		if (!stale) {
+			count(LT_ALLOCS_UNTRACKED);
+			return;
+		}
+		total_sub(tgid, stale, addr, stale->size, 1);
+		*stale = *a;
+	}
+	total_add(tgid, a, addr);
+}
+
+/* Remove the block at addr; returns 0 and its record in *out if it was ours. */
+static __always_inline int alloc_remove(__u32 tgid, __u64 addr, struct lt_alloc *out)
+{
+	struct lt_alloc_key key = { .tgid = tgid, .addr = addr };
+	struct lt_alloc *a;
+
+	a = bpf_map_lookup_elem(&allocs, &key);
+	if (!a)
+		return -1;
+	*out = *a;
+	/* Of two racing frees of one block, only the one whose delete succeeds counts. */
+	if (bpf_map_delete_elem(&allocs, &key))
+		return -1;
+	total_sub(tgid, out, addr, out->size, 1);
+	return 0;
+}
+
+/*
+ * A free that matched no block. In a process traced since exec, user space
+ * tells by the call site whether the allocator freed memory it had taken for
+ * itself (glibc's per-thread cache, freed at thread exit) or something was missed.
+ */
+static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u32 tgid)
+{
+	__u32 *flags = bpf_map_lookup_elem(&targets, &tgid);
+	struct lt_alloc_key site = { .tgid = tgid };
+	__u64 one = 1, *n;
+
+	if (!flags || !(*flags & LT_TARGET_FROM_START)) {
+		count(LT_FREES_BEFORE_ATTACH);
+		return;
+	}
+	count(LT_FREES_UNMATCHED);
+	/* At the entry of free, the return address is on top of the stack. */
+	if (bpf_probe_read_user(&site.addr, sizeof(site.addr), (void *)PT_REGS_SP(ctx)))
+		return;
+	n = bpf_map_lookup_elem(&unmatched, &site);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&unmatched, &site, &one, BPF_NOEXIST);
+}
+
+static __always_inline int traced(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+/* The thread's call state, created on its first allocator call. */
+static __always_inline struct call *call_get(__u64 pid_tgid)
+{
+	struct call *c, zero = {};
+
+	c = bpf_map_lookup_elem(&calls, &pid_tgid);
+	if (c)
+		return c;
+	bpf_map_update_elem(&calls, &pid_tgid, &zero, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&calls, &pid_tgid);
+	if (!c)
+		count(LT_THREADS_UNTRACKED);	/* the map is full */
+	return c;
+}
+
+/* Entry of an allocating function: remember its arguments until it returns. */
+static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64 memptr)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct call *c;
+
+	if (!traced(tgid))
+		return 0;
+	c = call_get(pid_tgid);
+	if (!c)
+		return 0;
+	if (c->depth++)
+		return 0;	/* inside the allocator: the outer call is the one that counts */
+	c->func = func;
+	c->size = size;
+	c->ptr = ptr;
+	c->memptr = memptr;
+	c->have_old = 0;
+	if (func == LT_REALLOC && ptr) {
+		/* Forget the old block before realloc can free it for another thread to reuse. */
+		c->have_old = alloc_remove(tgid, ptr, &c->old) == 0;
+	}
+	return 0;
+}
+
+static __always_inline __u64 mul_or_max(__u64 a, __u64 b)
+{
+	__u64 limit;
+
+	if (!b)
+		return 0;
+	limit = ~0ULL / b;
+	/* Keep clang from turning the check into a 128-bit multiply, which BPF lacks. */
+	asm volatile("" : "+r"(limit));
+	return a > limit ? ~0ULL : a * b;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, __u64 size)
+{
+	return enter(LT_MALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, __u64 n, __u64 size)
+{
+	return enter(LT_CALLOC, mul_or_max(n, size), 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
+{
+	return enter(LT_REALLOC, size, ptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 n, __u64 size)
+{
+	return enter(LT_REALLOC, mul_or_max(n, size), ptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
+{
+	return enter(LT_POSIX_MEMALIGN, size, 0, memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size)
+{
+	return enter(LT_ALIGNED_ALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
+{
+	return enter(LT_MEMALIGN, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, __u64 size)
+{
+	return enter(LT_VALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pvalloc_enter, __u64 size)
+{
+	return enter(LT_PVALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags, __s64 fd)
+{
+	/* Only the program's own anonymous mappings are allocations. */
+	if (!(flags & 0x20 /* MAP_ANONYMOUS */))
+		len = 0;
+	return enter(LT_MMAP, len, 0, 0);
+}
+
+/* The return of every allocating function: store the block it handed out. */
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return, __u64 ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct lt_alloc a = {};
+	struct call *c;
+	__u64 addr = ret;
+
+	c = bpf_map_lookup_elem(&calls, &pid_tgid);
+	if (!c || !c->depth || --c->depth)
+		return 0;
+	switch (c->func) {
+	case LT_POSIX_MEMALIGN:
+		if (ret || bpf_probe_read_user(&addr, sizeof(addr), (void *)c->memptr))
+			addr = 0;
+		break;
+	case LT_MMAP:
+		if (ret == ~0ULL || !c->size)
+			addr = 0;
+		a.kind = LT_KIND_MMAP;
+		c->size = (c->size + page_size - 1) & ~(page_size - 1);
+		break;
+	case LT_REALLOC:
+		if (!ret && c->have_old && c->size) {
+			/* realloc failed: the old block is still the caller's. */
+			alloc_insert(tgid, c->ptr, &c->old);
+		}
+		break;
+	}
+	if (!addr)
+		return 0;
+	a.size = c->size;
+	a.ts = bpf_ktime_get_ns();
+	a.stack_id = stack_record(ctx, a.kind);
+	alloc_insert(tgid, addr, &a);
+	if (a.kind == LT_KIND_MMAP) {
+		struct lt_alloc_key key = { .tgid = tgid, .addr = addr };
+		__u64 end = addr + a.size;
+
+		bpf_map_update_elem(&mmaps, &key, &end, BPF_ANY);
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct lt_alloc a;
+	struct call *c;
+
+	if (!ptr || !traced(tgid))
+		return 0;
+	c = bpf_map_lookup_elem(&calls, &pid_tgid);
+	if (c && c->depth)
+		return 0;	/* realloc(p, 0) frees inside: realloc's return accounts for it */
+	if (alloc_remove(tgid, ptr, &a))
+		count_unmatched_free(ctx, tgid);
+	return 0;
+}
+
+/* Take [start, end) out of the mapping recorded at base, splitting it if needed. */
+static __always_inline void mapping_cut(__u32 tgid, __u64 base, __u64 start, __u64 end)
+{
+	struct lt_alloc_key key = { .tgid = tgid, .addr = base };
+	struct lt_alloc *m, rest;
+	__u64 m_end, cut_end, tail_end;
+
+	m = bpf_map_lookup_elem(&allocs, &key);
+	if (!m || m->kind != LT_KIND_MMAP)
+		return;
+	m_end = base + m->size;
+	if (start < base)
+		start = base;
+	cut_end = end < m_end ? end : m_end;
+	if (start >= cut_end)
+		return;
+	rest = *m;
+	if (start == base && cut_end == m_end) {
+		if (bpf_map_delete_elem(&allocs, &key))
+			return;
+		bpf_map_delete_elem(&mmaps, &key);
+		total_sub(tgid, &rest, base, rest.size, 1);
+		return;
+	}
+	/* Keep the head in place; the tail becomes a block of its own. */
+	total_sub(tgid, &rest, base, cut_end - start, 0);
+	if (start > base) {
+		m->size = start - base;
+		tail_end = base + m->size;
+		bpf_map_update_elem(&mmaps, &key, &tail_end, BPF_ANY);
+	} else {
+		bpf_map_delete_elem(&allocs, &key);
+		bpf_map_delete_elem(&mmaps, &key);
+	}
+	if (cut_end < m_end) {
+		struct lt_alloc_key tail = { .tgid = tgid, .addr = cut_end };
+		struct lt_total_key tk = { .tgid = tgid, .stack_id = rest.stack_id };
+		struct lt_total *t;
+
+		rest.size = m_end - cut_end;
+		if (bpf_map_update_elem(&allocs, &tail, &rest, BPF_ANY))
+			return;
+		bpf_map_update_elem(&mmaps, &tail, &m_end, BPF_ANY);
+		/* A split mapping is two blocks now; the head was not removed. */
+		t = bpf_map_lookup_elem(&totals, &tk);
+		if (t && start > base && counted(rest.size))
+			__sync_fetch_and_add(&t->allocs, 1);
+	}
+}
+
+struct overlap_ctx {
+	__u32 tgid;
+	__u32 nr;
+	__u64 start;
+	__u64 end;
+	__u64 bases[8];
+};
+
+static long find_overlap(struct bpf_map *map, struct lt_alloc_key *key, __u64 *end,
+			 struct overlap_ctx *o)
+{
+	if (key->tgid != o->tgid || key->addr >= o->end || *end <= o->start)
+		return 0;
+	if (o->nr < 8)
+		o->bases[o->nr++] = key->addr;
+	return o->nr < 8 ? 0 : 1;
+}
+
+static __always_inline int unmap(__u64 addr, __u64 len, int scan)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct lt_alloc_key key = { .tgid = tgid, .addr = addr };
+	struct overlap_ctx o = { .tgid = tgid, .start = addr };
+	struct call *c;
+	__u64 *end;
+
+	if (!traced(tgid))
+		return 0;
+	c = bpf_map_lookup_elem(&calls, &pid_tgid);
+	if (c && c->depth)
+		return 0;	/* the allocator's own munmap of a block it handed out */
+	o.end = addr + ((len + page_size - 1) & ~(page_size - 1));
+	/* The common case: all or the head of one mapping, found by its start. */
+	end = bpf_map_lookup_elem(&mmaps, &key);
+	if (end && *end >= o.end) {
+		mapping_cut(tgid, addr, addr, o.end);
+		return 0;
+	}
+	if (!scan) {
+		if (end)
+			mapping_cut(tgid, addr, addr, o.end);
+		else
+			count(LT_MUNMAPS_PARTIAL_LOST);
+		return 0;
+	}
+	bpf_for_each_map_elem(&mmaps, find_overlap, &o, 0);
+	for (int i = 0; i < 8; i++) {
+		if (i >= o.nr)
+			break;
+		mapping_cut(tgid, o.bases[i & 7], o.start, o.end);
+	}
+	return 0;
+}
+
+/* munmap where the kernel can search the mappings (5.13+): any range is handled. */
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
+{
+	return unmap(addr, len, 1);
+}
+
+/* Older kernels: a munmap that starts at a recorded mapping; others are counted. */
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter_simple, __u64 addr, __u64 len)
+{
+	return unmap(addr, len, 0);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(thread_exit)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&calls, &pid_tgid);
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Types, enums and limits shared by the BPF programs and the loader. */
+#ifndef LEAKTRACE_H
+#define LEAKTRACE_H
+
+/* Deepest user stack recorded; the kernel's own PERF_MAX_STACK_DEPTH. */
+#define LT_MAX_FRAMES 127
+
+/* The allocator entry points; the loader attaches each one it finds. */
+enum lt_func {
+	LT_MALLOC,
+	LT_CALLOC,
+	LT_REALLOC,
+	LT_REALLOCARRAY,
+	LT_POSIX_MEMALIGN,
+	LT_ALIGNED_ALLOC,
+	LT_MEMALIGN,
+	LT_VALLOC,
+	LT_PVALLOC,
+	LT_FREE,
+	LT_MMAP,
+	LT_MUNMAP,
+	LT_NR_FUNCS,
+};
+
+enum lt_kind {
+	LT_KIND_HEAP,
+	LT_KIND_MMAP,
+};
+
+/* Events counted per CPU so that nothing is lost silently. */
+enum lt_counter {
+	LT_ALLOCS_UNTRACKED,	/* the allocation map was full */
+	LT_STACKS_DROPPED,	/* the stack map was full: bytes kept, stack unknown */
+	LT_FREES_UNMATCHED,	/* a free of a block we should have seen allocated */
+	LT_FREES_BEFORE_ATTACH,	/* a free of a block allocated before the attach */
+	LT_THREADS_UNTRACKED,	/* the per-thread call state map was full */
+	LT_MUNMAPS_PARTIAL_LOST,	/* a munmap inside a mapping we could not split */
+	LT_NR_COUNTERS,
+	/* Not counted in BPF: user space splits it off LT_FREES_UNMATCHED by call site. */
+	LT_FREES_INTERNAL = LT_NR_COUNTERS,
+	LT_NR_LOST,
+};
+
+/* Flags of a traced process. */
+enum lt_target_flags {
+	LT_TARGET_FROM_START = 1,	/* traced since exec: every free must match */
+};
+
+/* Stack id 0 means the stack could not be stored (see LT_STACKS_DROPPED). */
+#define LT_STACK_NONE 0
+
+struct lt_alloc_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 addr;
+};
+
+struct lt_alloc {
+	__u64 size;
+	__u64 stack_id;
+	__u64 ts;		/* CLOCK_MONOTONIC ns of the allocation */
+	__u32 kind;		/* enum lt_kind */
+	__u32 pad;
+};
+
+struct lt_total_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 stack_id;
+};
+
+/*
+ * Outstanding memory of one stack in one process, updated atomically by every
+ * allocation and free, so that a snapshot costs O(stacks). The oldest block is
+ * tracked as one candidate: kept while it lives, replaced by the next block
+ * allocated after it is freed. For a leak (its first block is never freed) that
+ * is exact; otherwise it is a lower bound of the age of the oldest block.
+ */
+struct lt_total {
+	__s64 bytes;
+	__s64 allocs;
+	__u64 oldest_ts;
+	__u64 oldest_addr;
+	__u32 kind;
+	__u32 pad;
+};
+
+struct lt_stack {
+	__u32 nr;
+	__u32 pad;
+	__u64 ips[LT_MAX_FRAMES];
+};
+
+#endif /* LEAKTRACE_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Command line: options into a config, and the help text. */
+#ifndef LT_CLI_H
+#define LT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define LT_MAX_PIDS 64
+
+enum lt_format {
+	LT_FORMAT_NONE,		/* from the output file's extension */
+	LT_FORMAT_TEXT,
+	LT_FORMAT_JSON,
+};
+
+struct config {
+	pid_t pids[LT_MAX_PIDS];
+	int nr_pids;
+	char **command;		/* run mode: argv of the command, NULL-terminated */
+	double interval;	/* -i: seconds between reports */
+	double duration;	/* -d: stop after, 0 for never */
+	int top;		/* -n: stacks per report */
+	const char *output;	/* -o */
+	enum lt_format format;
+	bool quiet;
+	bool verbose;
+	double older;		/* --older: seconds */
+	uint64_t min_size;
+	uint64_t max_size;
+	uint64_t max_allocs;
+	uint64_t max_stacks;
+};
+
+enum cli_result {
+	CLI_RUN,		/* config is ready */
+	CLI_EXIT_OK,		/* --help or --version was printed */
+	CLI_EXIT_USAGE,		/* an error was printed */
+};
+
+/* Parses argv into cfg; prints help, version or one error line to stdout/stderr. */
+enum cli_result cli__parse(int argc, char **argv, struct config *cfg);
+
+#endif

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The function symbols of one ELF file (and of its separate debug file), read with libelf. */
+#ifndef LT_ELF_SYMS_H
+#define LT_ELF_SYMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_syms;
+
+struct elf_sym {
+	const char *name;
+	uint64_t addr;		/* link-time virtual address */
+	uint64_t size;
+};
+
+/*
+ * Opens path and reads its function symbols from .symtab and .dynsym, and from
+ * a separate debug file when one is found under debug_root (default
+ * "/usr/lib/debug") by build id (.build-id/xx/rest.debug) or .gnu_debuglink.
+ * Returns NULL with *err set to a negative errno (-ENOEXEC for a non-ELF file).
+ */
+struct elf_syms *elf_syms__open(const char *path, const char *debug_root, int *err);
+void elf_syms__free(struct elf_syms *syms);
+
+/* The function containing addr (link-time address), or NULL. */
+const struct elf_sym *elf_syms__lookup(const struct elf_syms *syms, uint64_t addr);
+/* The link-time address of the defined function `name`; 0 or -ENOENT. */
+int elf_syms__find(const struct elf_syms *syms, const char *name, uint64_t *addr);
+/* File offset <-> link-time address, through the PT_LOAD segments; 0 or -ENOENT. */
+int elf_syms__addr_to_offset(const struct elf_syms *syms, uint64_t addr, uint64_t *offset);
+int elf_syms__offset_to_addr(const struct elf_syms *syms, uint64_t offset, uint64_t *addr);
+/* Copies len bytes of the file's contents at link-time address addr; 0 or -ENOENT. */
+int elf_syms__read(const struct elf_syms *syms, uint64_t addr, void *buf, size_t len);
+
+/* True when the function at addr starts by setting up a frame pointer. */
+bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_addr);
+/* True when the instruction just before the return address ret is a call. */
+bool elf_syms__after_call(const struct elf_syms *syms, uint64_t ret);
+
+/* The number of functions read, one per address (0 for a stripped file without .dynsym). */
+size_t elf_syms__count(const struct elf_syms *syms);
+/* True when the file has a .symtab (or its debug file has one). */
+bool elf_syms__has_symtab(const struct elf_syms *syms);
+/*
+ * True for a statically linked executable: an ET_EXEC without PT_INTERP, or a
+ * static-pie (ET_DYN without PT_INTERP, DT_NEEDED and DT_SONAME, with an entry
+ * point). Shared libraries, ld.so included, carry a DT_SONAME and are not static.
+ */
+bool elf_syms__is_static(const struct elf_syms *syms);
+/* The PT_INTERP path, or NULL. */
+const char *elf_syms__interp(const struct elf_syms *syms);
+/* Hex build id, or NULL. */
+const char *elf_syms__build_id(const struct elf_syms *syms);
+/* Path of the separate debug file used, or NULL. */
+const char *elf_syms__debug_file(const struct elf_syms *syms);
+
+/*
+ * x86-64 byte patterns, pure so that they can be tested on hand-made code.
+ * sets_frame_pointer: code (n bytes at a function's start) begins with an optional
+ * endbr64, then push %rbp; mov %rsp,%rbp.
+ * ends_with_call: the n bytes before a return address end with a call
+ * instruction: call rel32 or call r/m64 (ff /2) in any addressing form.
+ */
+bool x86__sets_frame_pointer(const uint8_t *code, size_t n);
+bool x86__ends_with_call(const uint8_t *before, size_t n);
+
+#endif

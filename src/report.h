@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Reports of a snapshot: the text a person reads, and JSON schema v1 for tools. */
+#ifndef LT_REPORT_H
+#define LT_REPORT_H
+
+#include <stdio.h>
+
+#include "snapshot.h"
+
+/* Human-readable: a summary per process, then its top stacks with their frames. */
+void report_text__write(FILE *f, const struct snapshot *snap, int top);
+/* JSON snapshot, schema version 1 (shared/DESIGN.md): every stack of every process. */
+void report_json__write(FILE *f, const struct snapshot *snap);
+
+#endif

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The JSON snapshot, schema version 1: fields are added freely, never renamed or removed. */
+#include <stdlib.h>
+#include <time.h>
+
+#include "json_writer.h"
+#include "report.h"
+
+static void rfc3339(struct json_writer *w, const struct timespec *ts)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json__string(w, buf);
+}
+
+static void write_lost(struct json_writer *w, const uint64_t *lost)
+{
+	json__key(w, "lost");
+	json__object_begin(w);
+	json__key(w, "allocs_untracked");
+	json__uint(w, lost[LT_ALLOCS_UNTRACKED]);
+	json__key(w, "stacks_dropped");
+	json__uint(w, lost[LT_STACKS_DROPPED]);
+	json__key(w, "frees_unmatched");
+	json__uint(w, lost[LT_FREES_UNMATCHED]);
+	json__key(w, "frees_internal");
+	json__uint(w, lost[LT_FREES_INTERNAL]);
+	json__key(w, "frees_before_attach");
+	json__uint(w, lost[LT_FREES_BEFORE_ATTACH]);
+	json__key(w, "threads_untracked");
+	json__uint(w, lost[LT_THREADS_UNTRACKED]);
+	json__key(w, "munmaps_partial_lost");
+	json__uint(w, lost[LT_MUNMAPS_PARTIAL_LOST]);
+	json__object_end(w);
+}
+
+static void write_frame(struct json_writer *w, const struct frame *fr)
+{
+	char addr[24];
+
+	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)fr->address);
+	json__object_begin(w);
+	json__key(w, "symbol");
+	json__string(w, fr->symbol ? fr->symbol : "[unknown]");
+	json__key(w, "offset");
+	json__uint(w, fr->symbol ? fr->offset : 0);
+	json__key(w, "module");
+	json__string(w, fr->module ? fr->module : "[anonymous]");
+	json__key(w, "address");
+	json__string(w, addr);
+	json__object_end(w);
+}
+
+static void write_stack(struct json_writer *w, const struct stack_stat *s)
+{
+	json__object_begin(w);
+	json__key(w, "kind");
+	json__string(w, s->kind == LT_KIND_MMAP ? "mmap" : "heap");
+	json__key(w, "bytes");
+	json__int(w, s->bytes);
+	json__key(w, "allocs");
+	json__int(w, s->allocs);
+	json__key(w, "oldest_s");
+	json__double(w, s->oldest_s >= 0 ? s->oldest_s : 0);
+	json__key(w, "growth_bytes_per_s");
+	json__double(w, s->growth);
+	json__key(w, "truncated");
+	json__bool(w, s->truncated);
+	json__key(w, "frames");
+	json__array_begin(w);
+	for (int i = 0; i < s->nr_frames; i++)
+		write_frame(w, &s->frames[i]);
+	json__array_end(w);
+	json__object_end(w);
+}
+
+static void write_process(struct json_writer *w, const struct proc_stat *p)
+{
+	json__object_begin(w);
+	json__key(w, "pid");
+	json__int(w, p->pid);
+	json__key(w, "comm");
+	json__string(w, p->comm);
+	json__key(w, "exe");
+	json__string(w, p->exe);
+	json__key(w, "alive");
+	json__bool(w, p->alive);
+	json__key(w, "outstanding_bytes");
+	json__int(w, p->bytes);
+	json__key(w, "outstanding_allocs");
+	json__int(w, p->allocs);
+	json__key(w, "growth_bytes_per_s");
+	json__double(w, p->growth);
+	json__key(w, "stacks");
+	json__array_begin(w);
+	for (size_t i = 0; i < p->nr_stacks; i++)
+		write_stack(w, &p->stacks[i]);
+	json__array_end(w);
+	json__object_end(w);
+}
+
+struct suspect {
+	const struct proc_stat *proc;
+	const struct stack_stat *stack;
+};
+
+static int by_growth(const void *a, const void *b)
+{
+	const struct stack_stat *x = ((const struct suspect *)a)->stack;
+	const struct stack_stat *y = ((const struct suspect *)b)->stack;
+
+	if (x->growth != y->growth)
+		return x->growth < y->growth ? 1 : -1;
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+/* Until reachability is known, a suspect is a stack whose outstanding bytes grew. */
+static void write_suspects(struct json_writer *w, const struct snapshot *snap)
+{
+	struct suspect *v = NULL, *nv;
+	size_t n = 0;
+
+	for (size_t i = 0; i < snap->nr_procs; i++) {
+		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++) {
+			if (snap->procs[i].stacks[j].growth <= 0)
+				continue;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+			v[n++] = (struct suspect){ &snap->procs[i], &snap->procs[i].stacks[j] };
+		}
+	}
+	qsort(v, n, sizeof(*v), by_growth);
+	json__key(w, "suspects");
+	json__array_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		const struct frame *top = v[i].stack->nr_frames ? &v[i].stack->frames[0] : NULL;
+
+		json__object_begin(w);
+		json__key(w, "pid");
+		json__int(w, v[i].proc->pid);
+		json__key(w, "symbol");
+		json__string(w, top && top->symbol ? top->symbol : "[unknown]");
+		json__key(w, "module");
+		json__string(w, top && top->module ? top->module : "[anonymous]");
+		json__key(w, "bytes");
+		json__int(w, v[i].stack->bytes);
+		json__key(w, "lost_bytes");
+		json__int(w, 0);
+		json__key(w, "trend");
+		json__string(w, "growing");
+		json__key(w, "growth_bytes_per_s");
+		json__double(w, v[i].stack->growth);
+		json__key(w, "reason");
+		json__string(w, "growing");
+		json__object_end(w);
+	}
+	json__array_end(w);
+	free(v);
+}
+
+void report_json__write(FILE *f, const struct snapshot *snap)
+{
+	struct json_writer w;
+
+	json__init(&w, f);
+	json__object_begin(&w);
+	json__key(&w, "leaktrace");
+	json__int(&w, 1);
+	json__key(&w, "host");
+	json__string(&w, snap->host);
+	json__key(&w, "started");
+	rfc3339(&w, &snap->started);
+	json__key(&w, "taken");
+	rfc3339(&w, &snap->taken);
+	json__key(&w, "elapsed_s");
+	json__double(&w, snap->elapsed_s);
+	json__key(&w, "sampling");
+	json__object_begin(&w);
+	json__key(&w, "mode");
+	json__string(&w, "exact");
+	json__object_end(&w);
+	write_lost(&w, snap->lost);
+	json__key(&w, "processes");
+	json__array_begin(&w);
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		write_process(&w, &snap->procs[i]);
+	json__array_end(&w);
+	write_suspects(&w, snap);
+	json__object_end(&w);
+	fflush(f);
+}

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Takes snapshots: reads the per-stack totals (O(stacks)), symbolizes stacks
+ * not seen before (cached), and computes each stack's growth since the last one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "snapshot.h"
+#include "tracer.h"
+
+#define BATCH 4096
+
+/* One (process, stack): its symbolized frames and its bytes at the last snapshot. */
+struct stack_entry {
+	struct stack_entry *next;
+	pid_t pid;
+	uint64_t stack_id;
+	struct frame *frames;
+	int nr_frames;
+	bool truncated;
+	int64_t last_bytes;
+	/* Aggregated from the allocations themselves when --older is given. */
+	int64_t scan_bytes;
+	int64_t scan_allocs;
+	uint64_t scan_oldest_ts;
+};
+
+struct process {
+	pid_t pid;
+	char comm[17];
+	char exe[PATH_MAX];
+	char *allocator;	/* path of its allocator object, as it sees it */
+};
+
+struct snap_source {
+	struct tracer *tracer;
+	struct symbolizer *syms;
+	struct snap_filter filter;
+	struct stack_entry **buckets;
+	size_t nr_buckets;
+	size_t nr_entries;
+	struct process *procs;
+	size_t nr_procs;
+	uint64_t last_ns;
+	struct timespec started;
+	uint64_t started_ns;
+};
+
+struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
+				     const struct snap_filter *filter)
+{
+	struct snap_source *src = calloc(1, sizeof(*src));
+
+	if (!src)
+		return NULL;
+	src->nr_buckets = 1024;
+	src->buckets = calloc(src->nr_buckets, sizeof(*src->buckets));
+	if (!src->buckets) {
+		free(src);
+		return NULL;
+	}
+	src->tracer = t;
+	src->syms = syms;
+	src->filter = *filter;
+	clock_gettime(CLOCK_REALTIME, &src->started);
+	src->started_ns = src->last_ns = tracer__now_ns();
+	return src;
+}
+
+static void read_proc_string(pid_t pid, const char *what, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	f = fopen(path, "r");
+	if (f && fgets(buf, size, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+static struct process *process_find(struct snap_source *src, pid_t pid)
+{
+	for (size_t i = 0; i < src->nr_procs; i++)
+		if (src->procs[i].pid == pid)
+			return &src->procs[i];
+	return NULL;
+}
+
+int snap_source__add_process(struct snap_source *src, pid_t pid)
+{
+	struct process *p, *procs;
+	char link[64];
+	ssize_t len;
+
+	p = process_find(src, pid);
+	if (!p) {
+		procs = realloc(src->procs, (src->nr_procs + 1) * sizeof(*procs));
+		if (!procs)
+			return -ENOMEM;
+		src->procs = procs;
+		p = &procs[src->nr_procs++];
+		memset(p, 0, sizeof(*p));
+		p->pid = pid;
+	}
+	read_proc_string(pid, "comm", p->comm, sizeof(p->comm));
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	len = readlink(link, p->exe, sizeof(p->exe) - 1);
+	if (len >= 0)
+		p->exe[len] = '\0';
+	return symbolizer__add_process(src->syms, pid);
+}
+
+int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path)
+{
+	struct process *p = process_find(src, pid);
+
+	if (!p)
+		return -ENOENT;
+	free(p->allocator);
+	p->allocator = strdup(path);
+	return p->allocator ? 0 : -ENOMEM;
+}
+
+static size_t entry_hash(const struct snap_source *src, pid_t pid, uint64_t stack_id)
+{
+	uint64_t h = (stack_id ^ (uint64_t)pid * 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
+
+	return (h >> 32) & (src->nr_buckets - 1);
+}
+
+static void entries_grow(struct snap_source *src)
+{
+	size_t old = src->nr_buckets, i;
+	struct stack_entry **buckets, *e, *next;
+
+	buckets = calloc(old * 2, sizeof(*buckets));
+	if (!buckets)
+		return;		/* longer chains, still correct */
+	src->nr_buckets = old * 2;
+	for (i = 0; i < old; i++) {
+		for (e = src->buckets[i]; e; e = next) {
+			size_t h = entry_hash(src, e->pid, e->stack_id);
+
+			next = e->next;
+			e->next = buckets[h];
+			buckets[h] = e;
+		}
+	}
+	free(src->buckets);
+	src->buckets = buckets;
+}
+
+/* Symbolizes a stack the first time it is seen in a process. */
+static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
+{
+	struct lt_stack raw;
+
+	if (e->stack_id == LT_STACK_NONE ||
+	    bpf_map_lookup_elem(tracer__stacks_fd(src->tracer), &e->stack_id, &raw) ||
+	    !raw.nr) {
+		e->truncated = true;
+		return;
+	}
+	if (raw.nr > LT_MAX_FRAMES)
+		raw.nr = LT_MAX_FRAMES;
+	e->frames = calloc(raw.nr, sizeof(*e->frames));
+	if (!e->frames) {
+		e->truncated = true;
+		return;
+	}
+	e->nr_frames = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips, raw.nr,
+					 e->frames, &e->truncated);
+}
+
+static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint64_t stack_id)
+{
+	size_t h = entry_hash(src, pid, stack_id);
+	struct stack_entry *e;
+
+	for (e = src->buckets[h]; e; e = e->next)
+		if (e->pid == pid && e->stack_id == stack_id)
+			return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->pid = pid;
+	e->stack_id = stack_id;
+	entry_symbolize(src, e);
+	e->next = src->buckets[h];
+	src->buckets[h] = e;
+	if (++src->nr_entries > 2 * src->nr_buckets)
+		entries_grow(src);
+	return e;
+}
+
+/* Reads a whole hash map with batched lookups; the arrays are malloc'ed. */
+static int map_read_all(int fd, size_t key_size, size_t value_size, void **keys,
+			void **values, size_t *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t cap = BATCH, total = 0;
+	__u64 token[4] = {}, *in = NULL;
+	char *k = NULL, *v = NULL;
+	int err = 0;
+
+	for (;;) {
+		__u32 count = BATCH;
+		char *nk, *nv;
+
+		if (total + BATCH > cap || !k) {
+			cap = total + 2 * BATCH;
+			nk = realloc(k, cap * key_size);
+			nv = nk ? realloc(v, cap * value_size) : NULL;
+			if (nk)
+				k = nk;
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		err = bpf_map_lookup_batch(fd, in, token, k + total * key_size,
+					   v + total * value_size, &count, &opts);
+		total += count;
+		in = token;
+		if (err) {
+			err = errno == ENOENT ? 0 : -errno;
+			break;
+		}
+	}
+	if (err) {
+		free(k);
+		free(v);
+		return err;
+	}
+	*keys = k;
+	*values = v;
+	*n = total;
+	return 0;
+}
+
+/* --older: sums the allocations at least that old, per stack, from the records. */
+static int scan_allocs(struct snap_source *src, uint64_t now_ns)
+{
+	uint64_t cutoff = now_ns - (uint64_t)(src->filter.older * 1e9);
+	struct lt_alloc_key *keys;
+	struct lt_alloc *vals;
+	struct stack_entry *e;
+	size_t n, i;
+	int err;
+
+	err = map_read_all(tracer__allocs_fd(src->tracer), sizeof(*keys), sizeof(*vals),
+			   (void **)&keys, (void **)&vals, &n);
+	if (err)
+		return err;
+	for (i = 0; i < src->nr_buckets; i++)
+		for (e = src->buckets[i]; e; e = e->next)
+			e->scan_bytes = e->scan_allocs = 0, e->scan_oldest_ts = 0;
+	for (i = 0; i < n; i++) {
+		if (vals[i].ts > cutoff || vals[i].size < src->filter.min_size ||
+		    vals[i].size > src->filter.max_size)
+			continue;
+		e = entry_get(src, keys[i].tgid, vals[i].stack_id);
+		if (!e)
+			continue;
+		e->scan_bytes += vals[i].size;
+		e->scan_allocs++;
+		if (!e->scan_oldest_ts || vals[i].ts < e->scan_oldest_ts)
+			e->scan_oldest_ts = vals[i].ts;
+	}
+	free(keys);
+	free(vals);
+	return 0;
+}
+
+/* Frees by the allocator itself of memory it took without malloc are not misses. */
+static int count_internal_frees(struct snap_source *src, uint64_t *lost)
+{
+	struct lt_alloc_key *sites;
+	struct process *p;
+	struct frame fr;
+	uint64_t *counts;
+	size_t n, i;
+	int err;
+
+	err = map_read_all(tracer__unmatched_fd(src->tracer), sizeof(*sites), sizeof(*counts),
+			   (void **)&sites, (void **)&counts, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		p = process_find(src, sites[i].tgid);
+		if (!p || !p->allocator ||
+		    symbolizer__frame(src->syms, p->pid, sites[i].addr, &fr) || !fr.module ||
+		    strcmp(fr.module, p->allocator))
+			continue;
+		lost[LT_FREES_INTERNAL] += counts[i];
+		lost[LT_FREES_UNMATCHED] -= counts[i] < lost[LT_FREES_UNMATCHED] ?
+					    counts[i] : lost[LT_FREES_UNMATCHED];
+	}
+	free(sites);
+	free(counts);
+	return 0;
+}
+
+static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source *src, pid_t pid)
+{
+	struct proc_stat *p, *procs;
+	struct process *info;
+	char link[64], buf[8];
+
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].pid == pid)
+			return &snap->procs[i];
+	procs = realloc(snap->procs, (snap->nr_procs + 1) * sizeof(*procs));
+	if (!procs)
+		return NULL;
+	snap->procs = procs;
+	p = &procs[snap->nr_procs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	info = process_find(src, pid);
+	if (info) {
+		memcpy(p->comm, info->comm, sizeof(p->comm));
+		memcpy(p->exe, info->exe, sizeof(p->exe));
+	}
+	/* A zombie has no executable any more: it is gone for our purposes. */
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	p->alive = readlink(link, buf, sizeof(buf)) > 0;
+	return p;
+}
+
+static int stack_add(struct proc_stat *p, const struct stack_stat *s)
+{
+	struct stack_stat *stacks = realloc(p->stacks, (p->nr_stacks + 1) * sizeof(*stacks));
+
+	if (!stacks)
+		return -ENOMEM;
+	p->stacks = stacks;
+	stacks[p->nr_stacks++] = *s;
+	p->bytes += s->bytes;
+	p->allocs += s->allocs;
+	p->growth += s->growth;
+	return 0;
+}
+
+static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const struct lt_total *t,
+		       uint64_t now_ns, double dt, bool scanned)
+{
+	uint64_t oldest = scanned ? e->scan_oldest_ts : (t->oldest_addr ? t->oldest_ts : 0);
+
+	s->stack_id = e->stack_id;
+	s->kind = t->kind;
+	s->bytes = scanned ? e->scan_bytes : t->bytes;
+	s->allocs = scanned ? e->scan_allocs : t->allocs;
+	s->oldest_s = oldest && oldest <= now_ns ? (now_ns - oldest) / 1e9 : -1;
+	s->growth = dt > 0 ? (s->bytes - e->last_bytes) / dt : 0;
+	s->frames = e->frames;
+	s->nr_frames = e->nr_frames;
+	s->truncated = e->truncated;
+}
+
+static int collect(struct snap_source *src, struct snapshot *snap, uint64_t now_ns)
+{
+	double dt = (now_ns - src->last_ns) / 1e9;
+	bool scanned = src->filter.older > 0;
+	struct lt_total_key *keys = NULL;
+	struct lt_total *vals = NULL;
+	struct stack_entry *e;
+	struct proc_stat *p;
+	struct stack_stat s;
+	size_t n = 0, i;
+	int err;
+
+	err = map_read_all(tracer__totals_fd(src->tracer), sizeof(*keys), sizeof(*vals),
+			   (void **)&keys, (void **)&vals, &n);
+	if (!err && scanned)
+		err = scan_allocs(src, now_ns);
+	for (i = 0; !err && i < n; i++) {
+		e = entry_get(src, keys[i].tgid, keys[i].stack_id);
+		if (!e)
+			continue;
+		fill_stack(&s, e, &vals[i], now_ns, dt, scanned);
+		e->last_bytes = s.bytes;
+		if (s.allocs <= 0 && s.bytes <= 0)
+			continue;
+		p = snapshot_proc(snap, src, keys[i].tgid);
+		err = p ? stack_add(p, &s) : -ENOMEM;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct stack_stat *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
+}
+
+static int proc_by_bytes(const void *a, const void *b)
+{
+	const struct proc_stat *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return x->pid - y->pid;
+}
+
+int snap_source__take(struct snap_source *src, struct snapshot **out)
+{
+	struct snapshot *snap;
+	uint64_t now_ns;
+	int err;
+
+	snap = calloc(1, sizeof(*snap));
+	if (!snap)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->nr_procs; i++)
+		symbolizer__add_process(src->syms, src->procs[i].pid);
+	now_ns = tracer__now_ns();
+	clock_gettime(CLOCK_REALTIME, &snap->taken);
+	snap->started = src->started;
+	snap->elapsed_s = (now_ns - src->started_ns) / 1e9;
+	gethostname(snap->host, sizeof(snap->host) - 1);
+	err = tracer__counters(src->tracer, snap->lost);
+	if (!err)
+		err = count_internal_frees(src, snap->lost);
+	if (!err)
+		err = collect(src, snap, now_ns);
+	if (err) {
+		snapshot__free(snap);
+		return err;
+	}
+	/* Every traced process is reported, also one that holds nothing. */
+	for (size_t i = 0; i < src->nr_procs; i++)
+		snapshot_proc(snap, src, src->procs[i].pid);
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		qsort(snap->procs[i].stacks, snap->procs[i].nr_stacks, sizeof(struct stack_stat),
+		      by_bytes);
+	qsort(snap->procs, snap->nr_procs, sizeof(*snap->procs), proc_by_bytes);
+	src->last_ns = now_ns;
+	*out = snap;
+	return 0;
+}
+
+void snap_source__free(struct snap_source *src)
+{
+	struct stack_entry *e, *next;
+
+	if (!src)
+		return;
+	for (size_t i = 0; i < src->nr_buckets; i++) {
+		for (e = src->buckets[i]; e; e = next) {
+			next = e->next;
+			free(e->frames);
+			free(e);
+		}
+	}
+	free(src->buckets);
+	for (size_t i = 0; i < src->nr_procs; i++)
+		free(src->procs[i].allocator);
+	free(src->procs);
+	free(src);
+}
+
+void snapshot__free(struct snapshot *snap)
+{
+	if (!snap)
+		return;
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		free(snap->procs[i].stacks);
+	free(snap->procs);
+	free(snap);
+}

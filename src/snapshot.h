@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* A snapshot: the outstanding memory of every traced process, by stack, symbolized. */
+#ifndef LT_SNAPSHOT_H
+#define LT_SNAPSHOT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <linux/types.h>
+
+#include "leaktrace.h"
+#include "symbolize.h"
+
+struct tracer;
+
+struct stack_stat {
+	uint64_t stack_id;
+	enum lt_kind kind;
+	int64_t bytes;
+	int64_t allocs;
+	double oldest_s;	/* age of the oldest allocation; < 0 when unknown */
+	double growth;		/* bytes per second since the previous snapshot */
+	const struct frame *frames;	/* owned by the snapshot source's cache */
+	int nr_frames;
+	bool truncated;		/* the walk stopped before the stack's end */
+};
+
+struct proc_stat {
+	pid_t pid;
+	char comm[17];
+	char exe[PATH_MAX];
+	bool alive;
+	int64_t bytes;
+	int64_t allocs;
+	double growth;
+	struct stack_stat *stacks;	/* largest first */
+	size_t nr_stacks;
+};
+
+struct snapshot {
+	char host[256];
+	struct timespec started;	/* CLOCK_REALTIME */
+	struct timespec taken;
+	double elapsed_s;
+	uint64_t lost[LT_NR_LOST];
+	struct proc_stat *procs;	/* most outstanding bytes first */
+	size_t nr_procs;
+};
+
+/* What a snapshot is taken of: the tracer's maps, and the processes' symbols. */
+struct snap_source;
+
+struct snap_filter {
+	double older;		/* only allocations at least this many seconds old */
+	uint64_t min_size;	/* with older: the size filter the probes apply */
+	uint64_t max_size;
+};
+
+struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
+				     const struct snap_filter *filter);
+/* A process to report on; its name and executable are read now, while it lives. */
+int snap_source__add_process(struct snap_source *src, pid_t pid);
+/* The object pid's malloc family lives in (as pid sees it): its own frees are not misses. */
+int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path);
+/* Reads the maps; 0 or a negative errno. */
+int snap_source__take(struct snap_source *src, struct snapshot **out);
+void snap_source__free(struct snap_source *src);
+
+void snapshot__free(struct snapshot *snap);
+
+#endif

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Stack addresses of a process to function+offset and module: the process's
+ * mappings, kept after it exits, and one cached symbol table per mapped file.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "elf_syms.h"
+#include "procmaps.h"
+#include "symbolize.h"
+
+struct proc {
+	pid_t pid;
+	struct procmaps *maps;	/* the last that could be read */
+	const char *exe;	/* interned; NULL until readable */
+};
+
+/* A mapped file, by (dev, inode): one per file however many processes map it. */
+struct file {
+	uint64_t dev;
+	uint64_t ino;
+	struct elf_syms *syms;	/* NULL when it could not be opened: not retried */
+};
+
+/* Sorted arrays of pointers: the elements stay put while the arrays grow. */
+struct vec {
+	void **v;
+	size_t n, cap;
+};
+
+struct symbolizer {
+	struct vec procs;	/* by pid */
+	struct vec files;	/* by (dev, inode) */
+	/* Strings handed out in frames outlive re-read maps: intern them, by strcmp. */
+	struct vec strs;
+};
+
+/* Where an address lands: its mapping, file, link-time address and function. */
+struct resolved {
+	const struct procmap *map;
+	struct elf_syms *syms;
+	const struct elf_sym *sym;
+	uint64_t link;
+	bool linked;
+};
+
+typedef int (*cmp_fn)(const void *key, const void *item);
+
+/* Position of key in v, or where it would be inserted; *found tells which. */
+static size_t vec_bisect(const struct vec *vec, const void *key, cmp_fn cmp, bool *found)
+{
+	size_t lo = 0, hi = vec->n, mid;
+	int c;
+
+	*found = false;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = cmp(key, vec->v[mid]);
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static int vec_insert(struct vec *vec, size_t pos, void *item)
+{
+	void **v;
+	size_t cap;
+
+	if (vec->n == vec->cap) {
+		cap = vec->cap ? vec->cap * 2 : 16;
+		v = realloc(vec->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		vec->v = v;
+		vec->cap = cap;
+	}
+	memmove(&vec->v[pos + 1], &vec->v[pos], (vec->n - pos) * sizeof(*vec->v));
+	vec->v[pos] = item;
+	vec->n++;
+	return 0;
+}
+
+static int cmp_pid(const void *key, const void *item)
+{
+	pid_t a = *(const pid_t *)key, b = ((const struct proc *)item)->pid;
+
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_file(const void *key, const void *item)
+{
+	const struct file *a = key, *b = item;
+
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	return a->ino < b->ino ? -1 : a->ino > b->ino;
+}
+
+static int cmp_str(const void *key, const void *item)
+{
+	return strcmp(key, item);
+}
+
+/* The symbolizer's copy of str, valid until symbolizer__free; NULL on ENOMEM. */
+static const char *intern(struct symbolizer *s, const char *str)
+{
+	bool found;
+	size_t pos = vec_bisect(&s->strs, str, cmp_str, &found);
+	char *copy;
+
+	if (found)
+		return s->strs.v[pos];
+	copy = strdup(str);
+	if (!copy || vec_insert(&s->strs, pos, copy)) {
+		free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+struct symbolizer *symbolizer__new(void)
+{
+	return calloc(1, sizeof(struct symbolizer));
+}
+
+static struct proc *find_proc(struct symbolizer *s, pid_t pid)
+{
+	bool found;
+	size_t pos = vec_bisect(&s->procs, &pid, cmp_pid, &found);
+
+	return found ? s->procs.v[pos] : NULL;
+}
+
+static void read_exe(struct symbolizer *s, struct proc *p)
+{
+	char link[64], path[PATH_MAX];
+	const char *exe;
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)p->pid);
+	len = readlink(link, path, sizeof(path) - 1);
+	if (len <= 0)
+		return;
+	path[len] = '\0';
+	exe = intern(s, path);
+	if (exe)
+		p->exe = exe;
+}
+
+static int new_proc(struct symbolizer *s, pid_t pid, struct procmaps *maps)
+{
+	struct proc *p;
+	bool found;
+	size_t pos = vec_bisect(&s->procs, &pid, cmp_pid, &found);
+
+	p = calloc(1, sizeof(*p));
+	if (!p || vec_insert(&s->procs, pos, p)) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->pid = pid;
+	p->maps = maps;
+	read_exe(s, p);
+	return 0;
+}
+
+int symbolizer__add_process(struct symbolizer *s, pid_t pid)
+{
+	struct proc *p = find_proc(s, pid);
+	struct procmaps *maps;
+	int err;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err;
+	/* A zombie's maps read as empty: keep what was read while it lived. */
+	if (!maps->n) {
+		procmaps__free(maps);
+		return -ESRCH;
+	}
+	if (!p) {
+		err = new_proc(s, pid, maps);
+		if (err)
+			procmaps__free(maps);
+		return err;
+	}
+	procmaps__free(p->maps);
+	p->maps = maps;
+	read_exe(s, p);
+	return 0;
+}
+
+void symbolizer__remove_process(struct symbolizer *s, pid_t pid)
+{
+	bool found;
+	size_t pos = vec_bisect(&s->procs, &pid, cmp_pid, &found);
+	struct proc *p;
+
+	if (!found)
+		return;
+	p = s->procs.v[pos];
+	procmaps__free(p->maps);
+	free(p);
+	memmove(&s->procs.v[pos], &s->procs.v[pos + 1], (s->procs.n - pos - 1) * sizeof(void *));
+	s->procs.n--;
+}
+
+int symbolizer__exe(struct symbolizer *s, pid_t pid, const char **path)
+{
+	struct proc *p = find_proc(s, pid);
+
+	*path = NULL;
+	if (!p)
+		return -ESRCH;
+	if (!p->exe)
+		return -ENOENT;
+	*path = p->exe;
+	return 0;
+}
+
+/* A process's pid we have not seen yet is read on first use. */
+static struct proc *get_proc(struct symbolizer *s, pid_t pid)
+{
+	struct proc *p = find_proc(s, pid);
+
+	if (!p && !symbolizer__add_process(s, pid))
+		p = find_proc(s, pid);
+	return p;
+}
+
+static bool is_deleted(const char *path)
+{
+	static const char suffix[] = " (deleted)";
+	size_t len = strlen(path);
+
+	return len >= sizeof(suffix) - 1 && !strcmp(path + len - (sizeof(suffix) - 1), suffix);
+}
+
+/*
+ * The file as the process sees it (its mount namespace, through /proc/PID/root),
+ * then the exact mapped file (/proc/PID/map_files, also when deleted), then the
+ * path in our own namespace, for a process that has exited.
+ */
+static struct elf_syms *open_file(pid_t pid, const struct procmap *m)
+{
+	char path[PATH_MAX + 64];
+	struct elf_syms *syms = NULL;
+	bool deleted = is_deleted(m->path);
+	int err = -ENOENT;
+
+	if (!deleted) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+		syms = elf_syms__open(path, NULL, &err);
+	}
+	if (!syms && err != -ENOEXEC) {
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		syms = elf_syms__open(path, NULL, &err);
+	}
+	if (!syms && err != -ENOEXEC && !deleted)
+		syms = elf_syms__open(m->path, NULL, &err);
+	return syms;
+}
+
+static struct elf_syms *file_syms(struct symbolizer *s, pid_t pid, const struct procmap *m)
+{
+	struct file key = { .dev = makedev(m->dev_major, m->dev_minor), .ino = m->inode };
+	struct file *f;
+	bool found;
+	size_t pos = vec_bisect(&s->files, &key, cmp_file, &found);
+
+	if (found)
+		return ((struct file *)s->files.v[pos])->syms;
+	f = malloc(sizeof(*f));
+	if (!f)
+		return NULL;
+	*f = key;
+	f->syms = open_file(pid, m);
+	if (vec_insert(&s->files, pos, f)) {
+		elf_syms__free(f->syms);
+		free(f);
+		return NULL;
+	}
+	return f->syms;
+}
+
+/*
+ * A return address (ret) is looked up one byte back: a call that ends a
+ * function (to a noreturn one) returns past its end, into the next function.
+ */
+static void resolve(struct symbolizer *s, const struct proc *p, uint64_t addr, bool ret,
+		    struct resolved *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!p)
+		return;
+	r->map = procmaps__find(p->maps, addr);
+	if (!r->map || !procmap__is_file(r->map))
+		return;
+	r->syms = file_syms(s, p->pid, r->map);
+	if (!r->syms)
+		return;
+	r->linked = !elf_syms__offset_to_addr(r->syms, addr - r->map->start + r->map->offset,
+					      &r->link);
+	if (r->linked)
+		r->sym = elf_syms__lookup(r->syms, ret && r->link ? r->link - 1 : r->link);
+}
+
+static void fill_frame(struct symbolizer *s, const struct resolved *r, uint64_t addr,
+		       struct frame *out)
+{
+	out->address = addr;
+	out->module = r->map && procmap__is_file(r->map) ? intern(s, r->map->path) : NULL;
+	out->symbol = r->sym ? r->sym->name : NULL;
+	out->offset = r->sym ? r->link - r->sym->addr : 0;
+}
+
+int symbolizer__frame(struct symbolizer *s, pid_t pid, uint64_t addr, struct frame *out)
+{
+	struct proc *p = get_proc(s, pid);
+	struct resolved r;
+
+	resolve(s, p, addr, false, &r);
+	fill_frame(s, &r, addr, out);
+	if (!p)
+		return -ESRCH;
+	return r.map ? 0 : -ENOENT;
+}
+
+/* Whether the frame-pointer walk from prev to cur can be trusted (see the header). */
+static bool sound_step(const struct resolved *prev, const struct resolved *cur)
+{
+	if (!prev->sym || !elf_syms__keeps_frame_pointer(prev->syms, prev->sym->addr))
+		return false;
+	if (!cur->map || !cur->map->executable || !procmap__is_file(cur->map) || !cur->linked)
+		return false;
+	return elf_syms__after_call(cur->syms, cur->link);
+}
+
+int symbolizer__stack(struct symbolizer *s, pid_t pid, const uint64_t *ips, int nr,
+		      struct frame *out, bool *truncated)
+{
+	struct proc *p = get_proc(s, pid);
+	struct resolved prev, cur;
+	int i;
+
+	*truncated = false;
+	for (i = 0; i < nr; i++) {
+		if (i > 0 && !ips[i])
+			break;
+		resolve(s, p, ips[i], i > 0, &cur);
+		/* An unknown function tells nothing about its frame: stop after it. */
+		if (i > 0 && (!prev.sym || !sound_step(&prev, &cur))) {
+			*truncated = true;
+			break;
+		}
+		fill_frame(s, &cur, ips[i], &out[i]);
+		prev = cur;
+	}
+	return i;
+}
+
+void symbolizer__free(struct symbolizer *s)
+{
+	struct proc *p;
+	struct file *f;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->procs.n; i++) {
+		p = s->procs.v[i];
+		procmaps__free(p->maps);
+		free(p);
+	}
+	for (i = 0; i < s->files.n; i++) {
+		f = s->files.v[i];
+		elf_syms__free(f->syms);
+		free(f);
+	}
+	for (i = 0; i < s->strs.n; i++)
+		free(s->strs.v[i]);
+	free(s->procs.v);
+	free(s->files.v);
+	free(s->strs.v);
+	free(s);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Turns a process's stack addresses into frames: function+offset and module. */
+#ifndef LT_SYMBOLIZE_H
+#define LT_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct symbolizer;
+
+/* The strings stay valid until symbolizer__free, also after the process is removed. */
+struct frame {
+	const char *symbol;	/* NULL when unknown; owned by the symbolizer */
+	uint64_t offset;	/* from the symbol's start; 0 when symbol is NULL */
+	const char *module;	/* path as the process sees it, NULL for no file */
+	uint64_t address;	/* in the process */
+};
+
+struct symbolizer *symbolizer__new(void);
+/*
+ * Remembers pid's mappings (re-read at every call while it lives), so that its
+ * stacks can still be symbolized after it exits. 0 or a negative errno: -ESRCH
+ * when the process is gone (or a zombie); the mappings read before are kept then.
+ * A pid first seen by symbolizer__frame/stack is added then.
+ */
+int symbolizer__add_process(struct symbolizer *s, pid_t pid);
+/* Forgets a process's mappings. */
+void symbolizer__remove_process(struct symbolizer *s, pid_t pid);
+/*
+ * One address; 0, or -ENOENT when no mapping holds it (out->symbol NULL then),
+ * -ESRCH for a process never seen that is gone. Mapped files are opened as
+ * /proc/PID/root/PATH, /proc/PID/map_files/..., then PATH, once per (dev, inode).
+ */
+int symbolizer__frame(struct symbolizer *s, pid_t pid, uint64_t addr, struct frame *out);
+/*
+ * A stack walked by frame pointers, innermost first: frame 0 is always kept;
+ * frame i+1 only when the function of frame i keeps a frame pointer and frame
+ * i+1 is a return address right after a call in an executable file mapping.
+ * The walk stops after a frame whose function is unknown, and at a zero address.
+ * Frames after the first are return addresses: their function is looked up one
+ * byte back. Fills out[] and returns how many frames are sound; *truncated tells
+ * that the walk was cut before its end.
+ */
+int symbolizer__stack(struct symbolizer *s, pid_t pid, const uint64_t *ips, int nr,
+		      struct frame *out, bool *truncated);
+/* The main executable (/proc/PID/exe, read by symbolizer__add_process); 0, -ESRCH or -ENOENT. */
+int symbolizer__exe(struct symbolizer *s, pid_t pid, const char **path);
+void symbolizer__free(struct symbolizer *s);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The BPF side from user space: load the programs, attach them to processes, detach. */
+#ifndef LT_TRACER_H
+#define LT_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "allocator.h"
+#include <linux/types.h>
+
+#include "leaktrace.h"
+
+struct tracer;
+
+struct tracer_opts {
+	uint64_t max_allocs;
+	uint64_t max_stacks;
+	uint64_t min_size;
+	uint64_t max_size;
+	bool verbose;
+};
+
+/* Checks the kernel, loads the programs; prints one error line and returns -errno. */
+int tracer__new(const struct tracer_opts *opts, struct tracer **out);
+/*
+ * Probes pid's allocator as planned. from_start: the process is traced since
+ * exec, so every free must match an allocation. Prints one error line on failure.
+ */
+int tracer__attach(struct tracer *t, pid_t pid, const struct alloc_plan *plan, bool from_start);
+/* Detaches everything and frees; NULL is fine. */
+void tracer__free(struct tracer *t);
+
+/* The maps, for snapshots. */
+int tracer__allocs_fd(const struct tracer *t);
+int tracer__totals_fd(const struct tracer *t);
+int tracer__stacks_fd(const struct tracer *t);
+int tracer__unmatched_fd(const struct tracer *t);
+/* Sums the per-CPU counters into c[LT_NR_COUNTERS]. */
+int tracer__counters(const struct tracer *t, uint64_t *c);
+/* CLOCK_MONOTONIC nanoseconds, the clock of the allocation timestamps. */
+uint64_t tracer__now_ns(void);
+
+#endif
