@@ -29,7 +29,7 @@ struct segment {
 /* Every defined function symbol, aliases included, so that find() knows all names. */
 struct sym_ent {
 	struct elf_sym sym;
-	size_t name_off;	/* into names; sym.name is set once names stops growing */
+	size_t name_off; /* into names; sym.name is set once names stops growing */
 	bool global;
 };
 
@@ -43,9 +43,9 @@ struct elf_syms {
 	size_t image_len;
 	struct segment *segs;
 	size_t nr_segs;
-	struct sym_ent *ents;	/* by address, the preferred name first */
+	struct sym_ent *ents; /* by address, the preferred name first */
 	size_t nr_ents, cap_ents;
-	struct elf_sym *syms;	/* one per address, for lookup */
+	struct elf_sym *syms; /* one per address, for lookup */
 	size_t nr_syms;
 	char *names;
 	size_t names_len, names_cap;
@@ -69,10 +69,10 @@ static int add_segment(struct elf_syms *syms, const GElf_Phdr *ph)
 		return -ENOMEM;
 	syms->segs = v;
 	v[syms->nr_segs++] = (struct segment){
-		.vaddr = ph->p_vaddr,
-		.offset = ph->p_offset,
-		.filesz = ph->p_filesz,
-		.exec = ph->p_flags & PF_X,
+	    .vaddr = ph->p_vaddr,
+	    .offset = ph->p_offset,
+	    .filesz = ph->p_filesz,
+	    .exec = ph->p_flags & PF_X,
 	};
 	return 0;
 }
@@ -420,7 +420,8 @@ static int index_syms(struct elf_syms *syms)
 		e[i].sym.name = syms->names + e[i].name_off;
 	qsort(e, syms->nr_ents, sizeof(*e), cmp_ent);
 	for (i = 0; i < syms->nr_ents; i++) {
-		if (n && e[n - 1].sym.addr == e[i].sym.addr && !strcmp(e[n - 1].sym.name, e[i].sym.name))
+		if (n && e[n - 1].sym.addr == e[i].sym.addr &&
+		    !strcmp(e[n - 1].sym.name, e[i].sym.name))
 			continue;
 		e[n++] = e[i];
 	}
@@ -564,7 +565,8 @@ static const struct segment *segment_of(const struct elf_syms *syms, uint64_t ad
 	size_t i;
 
 	for (i = 0; i < syms->nr_segs; i++)
-		if (addr >= syms->segs[i].vaddr && addr - syms->segs[i].vaddr < syms->segs[i].filesz)
+		if (addr >= syms->segs[i].vaddr &&
+		    addr - syms->segs[i].vaddr < syms->segs[i].filesz)
 			return &syms->segs[i];
 	return NULL;
 }
@@ -656,7 +658,7 @@ int elf_syms__read(const struct elf_syms *syms, uint64_t addr, void *buf, size_t
 
 bool x86__sets_frame_pointer(const uint8_t *code, size_t n)
 {
-	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
 
 	if (n >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64))) {
 		code += sizeof(endbr64);
@@ -681,9 +683,9 @@ static size_t modrm_len(const uint8_t *p, size_t n)
 	if (mod == 2)
 		return 1 + sib + 4;
 	if (rm == 5)
-		return 1 + 4;	/* RIP-relative */
+		return 1 + 4; /* RIP-relative */
 	if (sib && n >= 2 && (p[1] & 7) == 5)
-		return 1 + 1 + 4;	/* SIB without base register: disp32 */
+		return 1 + 1 + 4; /* SIB without base register: disp32 */
 	return 1 + sib;
 }
 

@@ -29,19 +29,14 @@ struct session {
 /* Attaches the planned probes and registers the process for the reports. */
 static int attach(struct session *s, pid_t pid, const struct alloc_plan *plan, bool from_start)
 {
-	char prefix[64];
-	size_t len;
 	int err;
 
 	err = tracer__attach(s->tracer, pid, plan, from_start);
 	if (!err)
 		err = snap_source__add_process(s->src, pid);
-	if (err)
-		return err;
-	/* The plan opens files through /proc/PID/root; the reports name them as pid sees them. */
-	len = snprintf(prefix, sizeof(prefix), "/proc/%d/root", pid);
-	return snap_source__set_allocator(s->src, pid, strncmp(plan->heap, prefix, len) ?
-				       plan->heap : plan->heap + len);
+	if (!err)
+		err = snap_source__set_allocator(s->src, pid, plan->heap);
+	return err;
 }
 
 static int attach_pid(struct session *s, pid_t pid)
@@ -109,8 +104,23 @@ static int write_output(const struct config *cfg, const struct snapshot *snap)
 	return 0;
 }
 
+/* -v: what a snapshot cost, so that its cost can be watched (and benchmarked). */
+static void print_cost(const struct snapshot *snap, uint64_t ns)
+{
+	size_t stacks = 0;
+	int64_t allocs = 0;
+
+	for (size_t i = 0; i < snap->nr_procs; i++) {
+		stacks += snap->procs[i].nr_stacks;
+		allocs += snap->procs[i].allocs;
+	}
+	fprintf(stderr, "leaktrace: snapshot: %.1f ms, %zu stacks, %lld allocations\n", ns / 1e6,
+		stacks, (long long)allocs);
+}
+
 static int report(struct session *s, bool final, struct snapshot **keep)
 {
+	uint64_t t0 = tracer__now_ns();
 	struct snapshot *snap;
 	int err;
 
@@ -119,6 +129,8 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 		fprintf(stderr, "leaktrace: cannot read the BPF maps: %s\n", strerror(-err));
 		return err;
 	}
+	if (s->cfg->verbose)
+		print_cost(snap, tracer__now_ns() - t0);
 	if (final || !s->cfg->quiet)
 		report_text__write(s->out, snap, s->cfg->top);
 	if (keep)

@@ -50,8 +50,9 @@ static void write_lost(FILE *f, const struct snapshot *snap)
 		fprintf(f, ", %" PRIu64 " calls of untracked threads", l[LT_THREADS_UNTRACKED]);
 	if (l[LT_MUNMAPS_PARTIAL_LOST])
 		fprintf(f, ", %" PRIu64 " partial munmaps", l[LT_MUNMAPS_PARTIAL_LOST]);
-	fprintf(f, " (%" PRIu64 " frees of blocks from before the attach, normal)\n",
-		l[LT_FREES_BEFORE_ATTACH]);
+	/* Not warnings: blocks from before the attach, and the allocator's own bookkeeping. */
+	fprintf(f, "; normal: %" PRIu64 " frees of blocks from before the attach, %" PRIu64
+		" of the allocator's own\n", l[LT_FREES_BEFORE_ATTACH], l[LT_FREES_INTERNAL]);
 }
 
 static void write_stack(FILE *f, int rank, const struct stack_stat *s)
@@ -77,7 +78,7 @@ static void write_stack(FILE *f, int rank, const struct stack_stat *s)
 	if (!s->nr_frames)
 		fputs("      [stack not recorded: --max-stacks reached]\n", f);
 	else if (s->truncated)
-		fputs("      ... (outer frames not shown: a function without frame pointers)\n", f);
+		fputs("      ... (outer frames cut: no frame pointer to follow soundly)\n", f);
 }
 
 void report_text__write(FILE *f, const struct snapshot *snap, int top)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -21,6 +22,7 @@ struct stack_entry {
 	struct stack_entry *next;
 	pid_t pid;
 	uint64_t stack_id;
+	uint64_t sound_id;	/* of the sound frames only: stacks that differ above them merge */
 	struct frame *frames;
 	int nr_frames;
 	bool truncated;
@@ -35,7 +37,8 @@ struct process {
 	pid_t pid;
 	char comm[17];
 	char exe[PATH_MAX];
-	char *allocator;	/* path of its allocator object, as it sees it */
+	dev_t alloc_dev;	/* the file of its allocator, 0 when unknown */
+	ino_t alloc_ino;
 };
 
 struct snap_source {
@@ -121,12 +124,15 @@ int snap_source__add_process(struct snap_source *src, pid_t pid)
 int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path)
 {
 	struct process *p = process_find(src, pid);
+	struct stat st;
 
 	if (!p)
 		return -ENOENT;
-	free(p->allocator);
-	p->allocator = strdup(path);
-	return p->allocator ? 0 : -ENOMEM;
+	if (stat(path, &st))
+		return -errno;
+	p->alloc_dev = st.st_dev;
+	p->alloc_ino = st.st_ino;
+	return 0;
 }
 
 static size_t entry_hash(const struct snap_source *src, pid_t pid, uint64_t stack_id)
@@ -163,7 +169,7 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 {
 	struct lt_stack raw;
 
-	if (e->stack_id == LT_STACK_NONE ||
+	if (e->stack_id == LT_STACK_NONE || !src->tracer ||
 	    bpf_map_lookup_elem(tracer__stacks_fd(src->tracer), &e->stack_id, &raw) ||
 	    !raw.nr) {
 		e->truncated = true;
@@ -178,6 +184,9 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 	}
 	e->nr_frames = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips, raw.nr,
 					 e->frames, &e->truncated);
+	e->sound_id = 0xcbf29ce484222325ULL;
+	for (int i = 0; i < e->nr_frames; i++)
+		e->sound_id = (e->sound_id ^ e->frames[i].address) * 0x100000001b3ULL;
 }
 
 static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint64_t stack_id)
@@ -286,8 +295,9 @@ static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 {
 	struct lt_alloc_key *sites;
 	struct process *p;
-	struct frame fr;
 	uint64_t *counts;
+	dev_t dev;
+	ino_t ino;
 	size_t n, i;
 	int err;
 
@@ -297,9 +307,9 @@ static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 		return err;
 	for (i = 0; i < n; i++) {
 		p = process_find(src, sites[i].tgid);
-		if (!p || !p->allocator ||
-		    symbolizer__frame(src->syms, p->pid, sites[i].addr, &fr) || !fr.module ||
-		    strcmp(fr.module, p->allocator))
+		if (!p || !p->alloc_ino ||
+		    symbolizer__file_id(src->syms, p->pid, sites[i].addr, &dev, &ino) ||
+		    dev != p->alloc_dev || ino != p->alloc_ino)
 			continue;
 		lost[LT_FREES_INTERNAL] += counts[i];
 		lost[LT_FREES_UNMATCHED] -= counts[i] < lost[LT_FREES_UNMATCHED] ?
@@ -356,7 +366,7 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 {
 	uint64_t oldest = scanned ? e->scan_oldest_ts : (t->oldest_addr ? t->oldest_ts : 0);
 
-	s->stack_id = e->stack_id;
+	s->stack_id = e->sound_id ? e->sound_id : e->stack_id;
 	s->kind = t->kind;
 	s->bytes = scanned ? e->scan_bytes : t->bytes;
 	s->allocs = scanned ? e->scan_allocs : t->allocs;
@@ -367,23 +377,19 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 	s->truncated = e->truncated;
 }
 
-static int collect(struct snap_source *src, struct snapshot *snap, uint64_t now_ns)
+/* Adds the stacks of the totals read at now_ns to snap; the growth is since the last call. */
+static int add_totals(struct snap_source *src, struct snapshot *snap,
+		      const struct lt_total_key *keys, const struct lt_total *vals, size_t n,
+		      uint64_t now_ns)
 {
 	double dt = (now_ns - src->last_ns) / 1e9;
 	bool scanned = src->filter.older > 0;
-	struct lt_total_key *keys = NULL;
-	struct lt_total *vals = NULL;
 	struct stack_entry *e;
 	struct proc_stat *p;
 	struct stack_stat s;
-	size_t n = 0, i;
-	int err;
+	int err = 0;
 
-	err = map_read_all(tracer__totals_fd(src->tracer), sizeof(*keys), sizeof(*vals),
-			   (void **)&keys, (void **)&vals, &n);
-	if (!err && scanned)
-		err = scan_allocs(src, now_ns);
-	for (i = 0; !err && i < n; i++) {
+	for (size_t i = 0; !err && i < n; i++) {
 		e = entry_get(src, keys[i].tgid, keys[i].stack_id);
 		if (!e)
 			continue;
@@ -394,9 +400,41 @@ static int collect(struct snap_source *src, struct snapshot *snap, uint64_t now_
 		p = snapshot_proc(snap, src, keys[i].tgid);
 		err = p ? stack_add(p, &s) : -ENOMEM;
 	}
-	free(keys);
-	free(vals);
 	return err;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct stack_stat *x = a, *y = b;
+
+	if (x->stack_id != y->stack_id)
+		return x->stack_id < y->stack_id ? -1 : 1;
+	return (int)x->kind - (int)y->kind;
+}
+
+/*
+ * Without frame pointers the walk above frame 0 is cut, so stacks that differ
+ * only in what was cut are one stack to the reader: merge them.
+ */
+static void merge_same_frames(struct proc_stat *p)
+{
+	struct stack_stat *v = p->stacks, *last;
+	size_t out = 0;
+
+	qsort(v, p->nr_stacks, sizeof(*v), by_id);
+	for (size_t i = 0; i < p->nr_stacks; i++) {
+		last = out ? &v[out - 1] : NULL;
+		if (!last || by_id(last, &v[i])) {
+			v[out++] = v[i];
+			continue;
+		}
+		last->bytes += v[i].bytes;
+		last->allocs += v[i].allocs;
+		last->growth += v[i].growth;
+		if (v[i].oldest_s > last->oldest_s)
+			last->oldest_s = v[i].oldest_s;
+	}
+	p->nr_stacks = out;
 }
 
 static int by_bytes(const void *a, const void *b)
@@ -417,10 +455,37 @@ static int proc_by_bytes(const void *a, const void *b)
 	return x->pid - y->pid;
 }
 
+int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
+		       const struct lt_total *vals, size_t n, uint64_t now_ns,
+		       struct snapshot *snap)
+{
+	int err;
+
+	snap->started = src->started;
+	snap->elapsed_s = (now_ns - src->started_ns) / 1e9;
+	err = add_totals(src, snap, keys, vals, n, now_ns);
+	if (err)
+		return err;
+	/* Every traced process is reported, also one that holds nothing. */
+	for (size_t i = 0; i < src->nr_procs; i++)
+		snapshot_proc(snap, src, src->procs[i].pid);
+	for (size_t i = 0; i < snap->nr_procs; i++) {
+		merge_same_frames(&snap->procs[i]);
+		qsort(snap->procs[i].stacks, snap->procs[i].nr_stacks, sizeof(struct stack_stat),
+		      by_bytes);
+	}
+	qsort(snap->procs, snap->nr_procs, sizeof(*snap->procs), proc_by_bytes);
+	src->last_ns = now_ns;
+	return 0;
+}
+
 int snap_source__take(struct snap_source *src, struct snapshot **out)
 {
+	struct lt_total_key *keys = NULL;
+	struct lt_total *vals = NULL;
 	struct snapshot *snap;
 	uint64_t now_ns;
+	size_t n = 0;
 	int err;
 
 	snap = calloc(1, sizeof(*snap));
@@ -430,26 +495,23 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 		symbolizer__add_process(src->syms, src->procs[i].pid);
 	now_ns = tracer__now_ns();
 	clock_gettime(CLOCK_REALTIME, &snap->taken);
-	snap->started = src->started;
-	snap->elapsed_s = (now_ns - src->started_ns) / 1e9;
 	gethostname(snap->host, sizeof(snap->host) - 1);
 	err = tracer__counters(src->tracer, snap->lost);
 	if (!err)
 		err = count_internal_frees(src, snap->lost);
 	if (!err)
-		err = collect(src, snap, now_ns);
+		err = map_read_all(tracer__totals_fd(src->tracer), sizeof(*keys), sizeof(*vals),
+				   (void **)&keys, (void **)&vals, &n);
+	if (!err && src->filter.older > 0)
+		err = scan_allocs(src, now_ns);
+	if (!err)
+		err = snap_source__build(src, keys, vals, n, now_ns, snap);
+	free(keys);
+	free(vals);
 	if (err) {
 		snapshot__free(snap);
 		return err;
 	}
-	/* Every traced process is reported, also one that holds nothing. */
-	for (size_t i = 0; i < src->nr_procs; i++)
-		snapshot_proc(snap, src, src->procs[i].pid);
-	for (size_t i = 0; i < snap->nr_procs; i++)
-		qsort(snap->procs[i].stacks, snap->procs[i].nr_stacks, sizeof(struct stack_stat),
-		      by_bytes);
-	qsort(snap->procs, snap->nr_procs, sizeof(*snap->procs), proc_by_bytes);
-	src->last_ns = now_ns;
 	*out = snap;
 	return 0;
 }
@@ -468,8 +530,6 @@ void snap_source__free(struct snap_source *src)
 		}
 	}
 	free(src->buckets);
-	for (size_t i = 0; i < src->nr_procs; i++)
-		free(src->procs[i].allocator);
 	free(src->procs);
 	free(src);
 }

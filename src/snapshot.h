@@ -17,7 +17,7 @@
 struct tracer;
 
 struct stack_stat {
-	uint64_t stack_id;
+	uint64_t stack_id;	/* identifies the frames shown, within the process */
 	enum lt_kind kind;
 	int64_t bytes;
 	int64_t allocs;
@@ -63,10 +63,18 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 				     const struct snap_filter *filter);
 /* A process to report on; its name and executable are read now, while it lives. */
 int snap_source__add_process(struct snap_source *src, pid_t pid);
-/* The object pid's malloc family lives in (as pid sees it): its own frees are not misses. */
+/* The object pid's malloc family lives in (any path to it): its own frees are not misses. */
 int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path);
 /* Reads the maps; 0 or a negative errno. */
 int snap_source__take(struct snap_source *src, struct snapshot **out);
+/*
+ * The pure part of a snapshot: per-(process, stack) totals read at now_ns
+ * into snap, with each stack's growth since the previous build, stacks and
+ * processes largest first. With no tracer (tests) stacks have no frames.
+ */
+int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
+		       const struct lt_total *vals, size_t n, uint64_t now_ns,
+		       struct snapshot *snap);
 void snap_source__free(struct snap_source *src);
 
 void snapshot__free(struct snapshot *snap);

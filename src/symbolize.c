@@ -17,15 +17,15 @@
 
 struct proc {
 	pid_t pid;
-	struct procmaps *maps;	/* the last that could be read */
-	const char *exe;	/* interned; NULL until readable */
+	struct procmaps *maps; /* the last that could be read */
+	const char *exe;       /* interned; NULL until readable */
 };
 
 /* A mapped file, by (dev, inode): one per file however many processes map it. */
 struct file {
 	uint64_t dev;
 	uint64_t ino;
-	struct elf_syms *syms;	/* NULL when it could not be opened: not retried */
+	struct elf_syms *syms; /* NULL when it could not be opened: not retried */
 };
 
 /* Sorted arrays of pointers: the elements stay put while the arrays grow. */
@@ -35,8 +35,8 @@ struct vec {
 };
 
 struct symbolizer {
-	struct vec procs;	/* by pid */
-	struct vec files;	/* by (dev, inode) */
+	struct vec procs; /* by pid */
+	struct vec files; /* by (dev, inode) */
 	/* Strings handed out in frames outlive re-read maps: intern them, by strcmp. */
 	struct vec strs;
 };
@@ -277,7 +277,7 @@ static struct elf_syms *open_file(pid_t pid, const struct procmap *m)
 
 static struct elf_syms *file_syms(struct symbolizer *s, pid_t pid, const struct procmap *m)
 {
-	struct file key = { .dev = makedev(m->dev_major, m->dev_minor), .ino = m->inode };
+	struct file key = {.dev = makedev(m->dev_major, m->dev_minor), .ino = m->inode};
 	struct file *f;
 	bool found;
 	size_t pos = vec_bisect(&s->files, &key, cmp_file, &found);
@@ -313,8 +313,8 @@ static void resolve(struct symbolizer *s, const struct proc *p, uint64_t addr, b
 	r->syms = file_syms(s, p->pid, r->map);
 	if (!r->syms)
 		return;
-	r->linked = !elf_syms__offset_to_addr(r->syms, addr - r->map->start + r->map->offset,
-					      &r->link);
+	r->linked =
+	    !elf_syms__offset_to_addr(r->syms, addr - r->map->start + r->map->offset, &r->link);
 	if (r->linked)
 		r->sym = elf_syms__lookup(r->syms, ret && r->link ? r->link - 1 : r->link);
 }
@@ -338,6 +338,18 @@ int symbolizer__frame(struct symbolizer *s, pid_t pid, uint64_t addr, struct fra
 	if (!p)
 		return -ESRCH;
 	return r.map ? 0 : -ENOENT;
+}
+
+int symbolizer__file_id(struct symbolizer *s, pid_t pid, uint64_t addr, dev_t *dev, ino_t *ino)
+{
+	struct proc *p = get_proc(s, pid);
+	const struct procmap *m = p ? procmaps__find(p->maps, addr) : NULL;
+
+	if (!m || !procmap__is_file(m))
+		return -ENOENT;
+	*dev = makedev(m->dev_major, m->dev_minor);
+	*ino = m->inode;
+	return 0;
 }
 
 /* Whether the frame-pointer walk from prev to cur can be trusted (see the header). */

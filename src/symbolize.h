@@ -44,6 +44,8 @@ int symbolizer__frame(struct symbolizer *s, pid_t pid, uint64_t addr, struct fra
  */
 int symbolizer__stack(struct symbolizer *s, pid_t pid, const uint64_t *ips, int nr,
 		      struct frame *out, bool *truncated);
+/* The file (device and inode) mapped at addr; 0, or -ENOENT for no file there. */
+int symbolizer__file_id(struct symbolizer *s, pid_t pid, uint64_t addr, dev_t *dev, ino_t *ino);
 /* The main executable (/proc/PID/exe, read by symbolizer__add_process); 0, -ESRCH or -ENOENT. */
 int symbolizer__exe(struct symbolizer *s, pid_t pid, const char **path);
 void symbolizer__free(struct symbolizer *s);

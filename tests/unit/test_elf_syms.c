@@ -126,7 +126,7 @@ Test(elf_syms, reads_code_bytes_at_function)
 	uint8_t code[4];
 
 	cr_assert_eq(elf_syms__read(syms, find(syms, "syms_alpha"), code, sizeof(code)), 0);
-	cr_assert_eq(code[0], 0x55);	/* push %rbp */
+	cr_assert_eq(code[0], 0x55); /* push %rbp */
 	elf_syms__free(syms);
 }
 
@@ -209,36 +209,45 @@ Test(elf_syms, debug_file_code_bytes_come_from_main_file)
 	elf_syms__free(syms);
 }
 
+/* syms-stripped has no debuglink but the build id of syms-nofp, whose debug file it gets. */
 Test(elf_syms, debug_file_found_by_build_id)
 {
-	char root[] = "/tmp/lt-debug-XXXXXX", *dir, *link, *target, *real;
+	char root[] = "/tmp/lt-debug-XXXXXX", *ids, *dir, *link, *debug, *stripped_path, *target;
 	struct elf_syms *stripped = open_fixture("syms-stripped"), *syms;
 	const char *id = elf_syms__build_id(stripped);
-	int err;
+	int err = 1;
 
 	cr_assert_not_null(id);
 	cr_assert_not_null(mkdtemp(root));
-	cr_assert_gt(asprintf(&dir, "%s/.build-id/%.2s", root, id), 0);
+	cr_assert_gt(asprintf(&ids, "%s/.build-id", root), 0);
+	cr_assert_gt(asprintf(&dir, "%s/%.2s", ids, id), 0);
 	cr_assert_gt(asprintf(&link, "%s/%s.debug", dir, id + 2), 0);
 	target = fixture("syms-debuglink.debug");
-	real = realpath(target, NULL);
-	cr_assert_not_null(real);
-	cr_assert_eq(mkdir(dir, 0755) && errno != EEXIST ? -1 : 0, 0);
-	cr_assert(!mkdir(dir, 0755) || errno == EEXIST);
-	cr_assert_eq(symlink(real, link), 0);
+	debug = realpath(target, NULL);
+	cr_assert_not_null(debug);
+	cr_assert_eq(mkdir(ids, 0755), 0);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(symlink(debug, link), 0);
 
-	syms = elf_syms__open(fixture("syms-stripped"), root, &err);
+	stripped_path = fixture("syms-stripped");
+	syms = elf_syms__open(stripped_path, root, &err);
 	cr_assert_not_null(syms);
 	cr_assert_str_eq(elf_syms__debug_file(syms), link);
-	cr_assert_eq(find(syms, "syms_beta"), find(syms, "syms_beta"));
+	cr_assert_not_null(elf_syms__lookup(syms, find(syms, "syms_beta")));
+	cr_assert_str_eq(elf_syms__lookup(syms, find(syms, "syms_beta"))->name, "syms_beta");
+
 	elf_syms__free(syms);
 	elf_syms__free(stripped);
 	unlink(link);
 	rmdir(dir);
-	free(dir);
-	asprintf(&dir, "%s/.build-id", root);
-	rmdir(dir);
+	rmdir(ids);
 	rmdir(root);
+	free(stripped_path);
+	free(target);
+	free(debug);
+	free(link);
+	free(dir);
+	free(ids);
 }
 
 Test(elf_syms, build_id_is_lowercase_hex_shared_by_stripped_copies)
@@ -332,14 +341,14 @@ Test(elf_syms, free_accepts_null)
 
 Test(x86, push_mov_sets_frame_pointer)
 {
-	static const uint8_t code[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10 };
+	static const uint8_t code[] = {0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10};
 
 	cr_assert(x86__sets_frame_pointer(code, sizeof(code)));
 }
 
 Test(x86, endbr64_then_push_mov_sets_frame_pointer)
 {
-	static const uint8_t code[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x8b, 0xec };
+	static const uint8_t code[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x8b, 0xec};
 
 	cr_assert(x86__sets_frame_pointer(code, sizeof(code)));
 }
@@ -347,30 +356,30 @@ Test(x86, endbr64_then_push_mov_sets_frame_pointer)
 Test(x86, push_without_mov_does_not_set_frame_pointer)
 {
 	/* push %rbp; push %rbx: %rbp used as a general register. */
-	static const uint8_t code[] = { 0x55, 0x53, 0x48, 0x89, 0xfb, 0x90, 0x90, 0x90 };
+	static const uint8_t code[] = {0x55, 0x53, 0x48, 0x89, 0xfb, 0x90, 0x90, 0x90};
 
 	cr_assert_not(x86__sets_frame_pointer(code, sizeof(code)));
 }
 
 Test(x86, short_code_does_not_set_frame_pointer)
 {
-	static const uint8_t code[] = { 0x55, 0x48, 0x89 };
+	static const uint8_t code[] = {0x55, 0x48, 0x89};
 
 	cr_assert_not(x86__sets_frame_pointer(code, sizeof(code)));
 }
 
 Test(x86, call_rel32_ends_with_call)
 {
-	static const uint8_t code[] = { 0x90, 0x90, 0x90, 0xe8, 0xdd, 0xff, 0xff, 0xff };
+	static const uint8_t code[] = {0x90, 0x90, 0x90, 0xe8, 0xdd, 0xff, 0xff, 0xff};
 
 	cr_assert(x86__ends_with_call(code, sizeof(code)));
 }
 
 Test(x86, call_register_ends_with_call)
 {
-	static const uint8_t rax[] = { 0x90, 0xff, 0xd0 };		/* call *%rax */
-	static const uint8_t r11[] = { 0x90, 0x41, 0xff, 0xd3 };	/* call *%r11 */
-	static const uint8_t notrack[] = { 0x90, 0x3e, 0xff, 0xd2 };	/* notrack call *%rdx */
+	static const uint8_t rax[] = {0x90, 0xff, 0xd0};	   /* call *%rax */
+	static const uint8_t r11[] = {0x90, 0x41, 0xff, 0xd3};	   /* call *%r11 */
+	static const uint8_t notrack[] = {0x90, 0x3e, 0xff, 0xd2}; /* notrack call *%rdx */
 
 	cr_assert(x86__ends_with_call(rax, sizeof(rax)));
 	cr_assert(x86__ends_with_call(r11, sizeof(r11)));
@@ -379,13 +388,13 @@ Test(x86, call_register_ends_with_call)
 
 Test(x86, call_memory_forms_end_with_call)
 {
-	static const uint8_t ind[] = { 0x90, 0xff, 0x10 };			/* *(%rax) */
-	static const uint8_t rip[] = { 0xff, 0x15, 0x10, 0x20, 0x00, 0x00 };	/* *0x2010(%rip) */
-	static const uint8_t disp8[] = { 0x41, 0xff, 0x54, 0x24, 0x08 };	/* *0x8(%r12) */
-	static const uint8_t disp32[] = { 0xff, 0x90, 0x00, 0x01, 0x00, 0x00 };/* *0x100(%rax) */
-	static const uint8_t sib32[] = { 0xff, 0x94, 0xc3, 0x10, 0, 0, 0 };	/* *0x10(%rbx,%rax,8) */
-	static const uint8_t table[] = { 0xff, 0x14, 0xc5, 0x40, 0x10, 0, 0 };	/* *0x1040(,%rax,8) */
-	static const uint8_t sib[] = { 0x90, 0xff, 0x14, 0x24 };		/* *(%rsp) */
+	static const uint8_t ind[] = {0x90, 0xff, 0x10};		      /* *(%rax) */
+	static const uint8_t rip[] = {0xff, 0x15, 0x10, 0x20, 0x00, 0x00};    /* *0x2010(%rip) */
+	static const uint8_t disp8[] = {0x41, 0xff, 0x54, 0x24, 0x08};	      /* *0x8(%r12) */
+	static const uint8_t disp32[] = {0xff, 0x90, 0x00, 0x01, 0x00, 0x00}; /* *0x100(%rax) */
+	static const uint8_t sib32[] = {0xff, 0x94, 0xc3, 0x10, 0, 0, 0}; /* *0x10(%rbx,%rax,8) */
+	static const uint8_t table[] = {0xff, 0x14, 0xc5, 0x40, 0x10, 0, 0}; /* *0x1040(,%rax,8) */
+	static const uint8_t sib[] = {0x90, 0xff, 0x14, 0x24};		     /* *(%rsp) */
 
 	cr_assert(x86__ends_with_call(ind, sizeof(ind)));
 	cr_assert(x86__ends_with_call(rip, sizeof(rip)));
@@ -398,12 +407,12 @@ Test(x86, call_memory_forms_end_with_call)
 
 Test(x86, other_instructions_do_not_end_with_call)
 {
-	static const uint8_t nops[] = { 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
-	static const uint8_t jmp[] = { 0x90, 0x90, 0xff, 0xe0 };	/* jmp *%rax */
-	static const uint8_t push[] = { 0x90, 0x90, 0xff, 0x30 };	/* push (%rax) */
-	static const uint8_t ret[] = { 0x90, 0x90, 0xc3 };
+	static const uint8_t nops[] = {0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+	static const uint8_t jmp[] = {0x90, 0x90, 0xff, 0xe0};	/* jmp *%rax */
+	static const uint8_t push[] = {0x90, 0x90, 0xff, 0x30}; /* push (%rax) */
+	static const uint8_t ret[] = {0x90, 0x90, 0xc3};
 	/* call *0x8(%rsp) cut short: the operand does not end at the end. */
-	static const uint8_t cut[] = { 0x90, 0x90, 0xff, 0x54, 0x24 };
+	static const uint8_t cut[] = {0x90, 0x90, 0xff, 0x54, 0x24};
 
 	cr_assert_not(x86__ends_with_call(nops, sizeof(nops)));
 	cr_assert_not(x86__ends_with_call(jmp, sizeof(jmp)));
@@ -414,7 +423,7 @@ Test(x86, other_instructions_do_not_end_with_call)
 
 Test(x86, too_few_bytes_do_not_end_with_call)
 {
-	static const uint8_t code[] = { 0xd0 };
+	static const uint8_t code[] = {0xd0};
 
 	cr_assert_not(x86__ends_with_call(code, sizeof(code)));
 	cr_assert_not(x86__ends_with_call(code, 0));

@@ -34,7 +34,9 @@ Test(procmaps, parses_file_mapping_line)
 	struct procmap m;
 
 	cr_assert_eq(procmaps__parse_line("55d0c5a00000-55d0c5a02000 r-xp 00002000 08:01 1234567"
-					  "                    /usr/bin/cat\n", &m), 0);
+					  "                    /usr/bin/cat\n",
+					  &m),
+		     0);
 	cr_assert_eq(m.start, 0x55d0c5a00000ull);
 	cr_assert_eq(m.end, 0x55d0c5a02000ull);
 	cr_assert_eq(m.offset, 0x2000ull);
@@ -51,7 +53,8 @@ Test(procmaps, parses_anonymous_mapping_with_empty_path)
 {
 	struct procmap m;
 
-	cr_assert_eq(procmaps__parse_line("7f1234560000-7f1234581000 rw-p 00000000 00:00 0 \n", &m), 0);
+	cr_assert_eq(procmaps__parse_line("7f1234560000-7f1234581000 rw-p 00000000 00:00 0 \n", &m),
+		     0);
 	cr_assert_eq(m.start, 0x7f1234560000ull);
 	cr_assert_eq(m.end, 0x7f1234581000ull);
 	cr_assert_eq(m.inode, 0);
@@ -75,8 +78,9 @@ Test(procmaps, keeps_spaces_in_path)
 {
 	struct procmap m;
 
-	cr_assert_eq(procmaps__parse_line("1000-2000 r--s 00000000 fd:02 77   /srv/my data/lib x.so\n",
-					  &m), 0);
+	cr_assert_eq(
+	    procmaps__parse_line("1000-2000 r--s 00000000 fd:02 77   /srv/my data/lib x.so\n", &m),
+	    0);
 	cr_assert_str_eq(m.path, "/srv/my data/lib x.so");
 	cr_assert(m.shared);
 	cr_assert_eq(m.dev_major, 0xfd);
@@ -88,8 +92,9 @@ Test(procmaps, keeps_deleted_suffix)
 {
 	struct procmap m;
 
-	cr_assert_eq(procmaps__parse_line("1000-2000 r-xp 00001000 08:01 99 /tmp/old.so (deleted)\n",
-					  &m), 0);
+	cr_assert_eq(
+	    procmaps__parse_line("1000-2000 r-xp 00001000 08:01 99 /tmp/old.so (deleted)\n", &m),
+	    0);
 	cr_assert_str_eq(m.path, "/tmp/old.so (deleted)");
 	cr_assert(procmap__is_file(&m));
 	free(m.path);
@@ -99,7 +104,8 @@ Test(procmaps, heap_is_not_a_file)
 {
 	struct procmap m;
 
-	cr_assert_eq(procmaps__parse_line("5555d000-5557e000 rw-p 00000000 00:00 0    [heap]\n", &m), 0);
+	cr_assert_eq(
+	    procmaps__parse_line("5555d000-5557e000 rw-p 00000000 00:00 0    [heap]\n", &m), 0);
 	cr_assert_str_eq(m.path, "[heap]");
 	cr_assert_not(procmap__is_file(&m));
 	free(m.path);

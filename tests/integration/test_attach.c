@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Attach mode (leaktrace -p PID): exact counts of what happens after the
+ * attach, frees of older blocks counted apart, a clean stop on a signal, and a
+ * target that runs on untouched after leaktrace is gone.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+/* leaktrace in the background, attached to a fixture, its output in files. */
+struct tracer {
+	pid_t pid;
+	char json[PATH_MAX];
+	char err[PATH_MAX];
+};
+
+static void slurp(const char *path, char *buf, size_t len)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+
+	if (fp) {
+		n = fread(buf, 1, len - 1, fp);
+		fclose(fp);
+	}
+	buf[n] = '\0';
+}
+
+static int open_log(struct tmpdir *t, const char *name)
+{
+	int fd = open(tmpdir__file(t, name), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	cr_assert_geq(fd, 0, "cannot create %s", t->file);
+	return fd;
+}
+
+/*
+ * Start "leaktrace -p PID -o DIR/attach.json OPTS..." and wait until it says it
+ * is tracing: from then on its probes are in place.
+ */
+static void tracer__start(struct tracer *tr, struct tmpdir *t, pid_t target,
+			  const char *const opts[])
+{
+	char *argv[32] = { (char *)env__leaktrace(), "-p", NULL, "-o", tr->json };
+	char pid[16], log[4096];
+	int argc = 5, out, err, status;
+
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	argv[2] = pid;
+	snprintf(tr->json, sizeof(tr->json), "%s", tmpdir__file(t, "attach.json"));
+	snprintf(tr->err, sizeof(tr->err), "%s", tmpdir__file(t, "stderr.txt"));
+	for (int i = 0; opts && opts[i]; i++)
+		argv[argc++] = (char *)opts[i];
+	argv[argc] = NULL;
+	out = open_log(t, "stdout.txt");
+	err = open_log(t, "stderr.txt");
+	tr->pid = proc__spawn(argv, -1, out, err);
+	close(out);
+	close(err);
+	if (!file__wait_for(tr->err, "leaktrace: tracing", 15000)) {
+		slurp(tr->err, log, sizeof(log));
+		cr_assert_fail("leaktrace -p %d did not start tracing within 15 s%s; stderr:\n%s",
+			       (int)target, proc__wait(tr->pid, 0, &status) ? "" : " (it exited)",
+			       log);
+	}
+}
+
+/* Wait for leaktrace to end and assert it exited 0. */
+static void tracer__wait_ok(struct tracer *tr, int timeout_ms)
+{
+	char log[4096];
+	int status = 0;
+	int waited = proc__wait(tr->pid, timeout_ms, &status);
+
+	slurp(tr->err, log, sizeof(log));
+	if (waited)
+		proc__kill(tr->pid);
+	tr->pid = 0;
+	cr_assert_eq(waited, 0, "leaktrace did not exit within %d ms; stderr:\n%s", timeout_ms,
+		     log);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "leaktrace: wait status 0x%x (exit code %d), expected exit 0; stderr:\n%s", status,
+		  WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void assert_no_negative_counts(json_t *snap)
+{
+	json_t *proc, *stack;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(snap, "processes"), i, proc) {
+		cr_assert_geq(json__int(proc, "outstanding_bytes"), 0, "pid %lld: %lld bytes",
+			      json__int(proc, "pid"), json__int(proc, "outstanding_bytes"));
+		cr_assert_geq(json__int(proc, "outstanding_allocs"), 0, "pid %lld: %lld allocs",
+			      json__int(proc, "pid"), json__int(proc, "outstanding_allocs"));
+		json_array_foreach(json_object_get(proc, "stacks"), j, stack) {
+			cr_assert_gt(json__int(stack, "bytes"), 0, "stack %zu (%s): %lld bytes", j,
+				     stack__symbol(stack, 0), json__int(stack, "bytes"));
+			cr_assert_gt(json__int(stack, "allocs"), 0, "stack %zu (%s): %lld allocs",
+				     j, stack__symbol(stack, 0), json__int(stack, "allocs"));
+		}
+	}
+}
+
+Test(attach_mode, malloc_leak_exact_after_attach, .timeout = 90, .fini = procs__cleanup)
+{
+	const char *fixture_args[] = { "malloc", NULL };
+	const char *opts[] = { "-d", "3", NULL };
+	char *exe = env__fixture("leaky-nofp");
+	struct tracer tr = { 0 };
+	struct fixture f;
+	struct stack_sum sum;
+	struct tmpdir t;
+	json_t *snap, *proc, *lost;
+
+	tmpdir__new(&t);
+	fixture__start(&f, exe, fixture_args);
+	tracer__start(&tr, &t, f.pid, opts);
+	fixture__trigger(&f);
+	tracer__wait_ok(&tr, 20000);
+	/* Detaching leaves the target running, neither dead nor stopped. */
+	cr_assert(proc__running(f.pid), "fixture %d is not running after leaktrace exited",
+		  (int)f.pid);
+
+	snap = snapshot__load(tr.json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc, "no entry for pid %d in the snapshot", (int)f.pid);
+	sum = stack__sum(proc, "leak_malloc", "heap");
+	cr_assert_eq(sum.bytes, 100000, "leak_malloc bytes: got %lld, expected 100000",
+		     sum.bytes);
+	cr_assert_eq(sum.allocs, 1000, "leak_malloc allocs: got %lld, expected 1000", sum.allocs);
+	assert_no_negative_counts(snap);
+	lost = json_object_get(snap, "lost");
+	cr_assert_geq(json__int(lost, "frees_before_attach"), 100,
+		      "frees_before_attach: got %lld, expected >= 100 (blocks from before the "
+		      "attach, freed after)", json__int(lost, "frees_before_attach"));
+	cr_assert_eq(json__int(lost, "frees_unmatched"), 0, "frees_unmatched: got %lld",
+		     json__int(lost, "frees_unmatched"));
+	json_decref(snap);
+	fixture__stop(&f);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+Test(attach_mode, process_alive_in_snapshot, .timeout = 90, .fini = procs__cleanup)
+{
+	const char *fixture_args[] = { "malloc", NULL };
+	const char *opts[] = { "-d", "2", NULL };
+	char *exe = env__fixture("leaky-nofp");
+	struct tracer tr = { 0 };
+	struct fixture f;
+	struct tmpdir t;
+	json_t *snap, *proc;
+
+	tmpdir__new(&t);
+	fixture__start(&f, exe, fixture_args);
+	tracer__start(&tr, &t, f.pid, opts);
+	fixture__trigger(&f);
+	tracer__wait_ok(&tr, 20000);
+	snap = snapshot__load(tr.json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc, "no entry for pid %d in the snapshot", (int)f.pid);
+	cr_assert(json_is_true(json_object_get(proc, "alive")),
+		  "the target still runs, yet \"alive\" is not true");
+	json_decref(snap);
+	fixture__stop(&f);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+/* Stop with SIG after about 1.5 s of tracing: exit 0, a snapshot, the target untouched. */
+static void assert_signal_stops_cleanly(int sig)
+{
+	const char *fixture_args[] = { "malloc", NULL };
+	char *exe = env__fixture("leaky-nofp");
+	struct tracer tr = { 0 };
+	struct fixture f;
+	struct tmpdir t;
+	json_t *snap;
+
+	tmpdir__new(&t);
+	fixture__start(&f, exe, fixture_args);
+	tracer__start(&tr, &t, f.pid, NULL);
+	sleep_ms(1500);
+	cr_assert_eq(kill(tr.pid, sig), 0, "kill leaktrace");
+	tracer__wait_ok(&tr, 10000);
+	cr_assert(proc__running(f.pid), "fixture %d is not running after leaktrace got signal %d",
+		  (int)f.pid, sig);
+	snap = snapshot__load(tr.json);
+	cr_assert_not_null(snapshot__process(snap, f.pid), "no entry for pid %d in the snapshot",
+			   (int)f.pid);
+	json_decref(snap);
+	/* The target goes on as if nothing happened: it still answers. */
+	fixture__trigger(&f);
+	cr_assert(proc__running(f.pid), "fixture %d died after its run", (int)f.pid);
+	fixture__stop(&f);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+Test(attach_mode, sigint_stops_cleanly, .timeout = 90, .fini = procs__cleanup)
+{
+	assert_signal_stops_cleanly(SIGINT);
+}
+
+Test(attach_mode, sigterm_stops_cleanly, .timeout = 90, .fini = procs__cleanup)
+{
+	assert_signal_stops_cleanly(SIGTERM);
+}
+
+Test(attach_mode, sighup_stops_cleanly, .timeout = 90, .fini = procs__cleanup)
+{
+	assert_signal_stops_cleanly(SIGHUP);
+}
+
+/* Leak right after the attach, stop DURATION seconds later; count only blocks OLDER old. */
+static struct stack_sum older_run(const char *duration, const char *older)
+{
+	const char *fixture_args[] = { "malloc", NULL };
+	const char *opts[] = { "-d", duration, "--older", older, NULL };
+	char *exe = env__fixture("leaky-nofp");
+	struct tracer tr = { 0 };
+	struct stack_sum sum;
+	struct fixture f;
+	struct tmpdir t;
+	json_t *snap, *proc;
+
+	tmpdir__new(&t);
+	fixture__start(&f, exe, fixture_args);
+	tracer__start(&tr, &t, f.pid, opts);
+	fixture__trigger(&f);
+	tracer__wait_ok(&tr, 20000);
+	snap = snapshot__load(tr.json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc, "no entry for pid %d in the snapshot", (int)f.pid);
+	sum = stack__sum(proc, "leak_malloc", NULL);
+	json_decref(snap);
+	fixture__stop(&f);
+	free(exe);
+	tmpdir__free(&t);
+	return sum;
+}
+
+/* The blocks are about 4 s old at the end (the leak happens right after the attach). */
+Test(filters, older_keeps_blocks_old_enough, .timeout = 90, .fini = procs__cleanup)
+{
+	struct stack_sum sum = older_run("4", "2");
+
+	cr_assert_eq(sum.bytes, 100000, "--older 2: leak_malloc bytes: got %lld, expected 100000",
+		     sum.bytes);
+	cr_assert_eq(sum.allocs, 1000, "--older 2: leak_malloc allocs: got %lld, expected 1000",
+		     sum.allocs);
+}
+
+Test(filters, older_drops_younger_blocks, .timeout = 90, .fini = procs__cleanup)
+{
+	struct stack_sum sum = older_run("3", "60");
+
+	cr_assert_eq(sum.stacks, 0, "--older 60: leak_malloc still has %d stacks, %lld bytes",
+		     sum.stacks, sum.bytes);
+}

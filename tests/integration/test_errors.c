@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Bad input: one line on stderr that says what is wrong, and the exit code
+ * (2 for a wrong command line, non-zero when tracing cannot start).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+#define NOBODY "65534"
+
+/*
+ * Run leaktrace with ARGS (NULL-terminated) and assert exit code CODE (-1: any
+ * non-zero) and exactly one line on stderr, "leaktrace: ...", holding each of
+ * PHRASES (NULL-terminated).
+ */
+static void assert_error(const char *const args[], int code, const char *const phrases[])
+{
+	char *argv[32] = { (char *)env__leaktrace() };
+	struct run_result r;
+	int argc = 1;
+
+	for (int i = 0; args[i]; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	run__cmd(argv, NULL, 20, &r);
+	cr_assert(!r.timed_out, "leaktrace did not stop within 20 s; stderr:\n%s", r.err);
+	if (code >= 0)
+		cr_assert_eq(run__exit_code(&r), code, "exit code: got %d (status 0x%x), "
+						       "expected %d; stderr:\n%s",
+			     run__exit_code(&r), r.status, code, r.err);
+	else
+		cr_assert(run__exit_code(&r) > 0, "exit code: got %d (status 0x%x), expected "
+						  "non-zero; stderr:\n%s",
+			  run__exit_code(&r), r.status, r.err);
+	cr_assert_eq(run__err_lines(&r), 1, "stderr has %d lines, expected 1:\n%s",
+		     run__err_lines(&r), r.err);
+	cr_assert_eq(strncmp(r.err, "leaktrace: ", 11), 0,
+		     "stderr does not start with 'leaktrace: ':\n%s", r.err);
+	for (int i = 0; phrases[i]; i++)
+		cr_assert_not_null(strstr(r.err, phrases[i]), "stderr lacks '%s':\n%s", phrases[i],
+				   r.err);
+	cr_assert_eq(r.out_len, 0, "stdout is not empty:\n%s", r.out);
+	run__free(&r);
+}
+
+Test(bad_input, no_such_pid, .timeout = 30)
+{
+	const char *args[] = { "-p", "999999", NULL };
+	const char *phrases[] = { "999999", "no such process", NULL };
+
+	cr_assert(kill(999999, 0) == -1 && errno == ESRCH, "pid 999999 exists on this host");
+	assert_error(args, 1, phrases);
+}
+
+Test(bad_input, pid_not_a_number, .timeout = 30)
+{
+	const char *args[] = { "-p", "abc", NULL };
+	const char *phrases[] = { "-p", "'abc'", NULL };
+
+	assert_error(args, 2, phrases);
+}
+
+/* A valid target with each bad option, so that the option is what is refused. */
+Test(bad_input, zero_interval, .timeout = 30)
+{
+	const char *args[] = { "-i", "0", "--", "/bin/true", NULL };
+	const char *phrases[] = { "-i", "'0'", NULL };
+
+	assert_error(args, 2, phrases);
+}
+
+Test(bad_input, min_size_above_max_size, .timeout = 30)
+{
+	const char *args[] = { "--min-size", "10", "--max-size", "5", "--", "/bin/true", NULL };
+	const char *phrases[] = { "--min-size", "--max-size", NULL };
+
+	assert_error(args, 2, phrases);
+}
+
+Test(bad_input, unknown_output_extension, .timeout = 30)
+{
+	const char *args[] = { "-o", "/nonexistent-dir/x.unknown", "-p", "1", NULL };
+	const char *phrases[] = { "x.unknown", "extension", NULL };
+
+	assert_error(args, 2, phrases);
+}
+
+Test(bad_input, no_arguments, .timeout = 30)
+{
+	const char *args[] = { NULL };
+	const char *phrases[] = { "-p PID", NULL };
+
+	assert_error(args, 2, phrases);
+}
+
+Test(bad_input, command_not_found, .timeout = 30)
+{
+	const char *args[] = { "--", "/nonexistent/cmd", NULL };
+	const char *phrases[] = { "cannot run", "/nonexistent/cmd", NULL };
+
+	assert_error(args, -1, phrases);
+}
+
+Test(bad_input, not_root, .timeout = 30)
+{
+	const char *setpriv = "/usr/bin/setpriv";
+	const char *args[] = { "--", "/bin/true", NULL };
+	const char *phrases[] = { "permission denied", "root", NULL };
+	char *argv[16] = { (char *)setpriv, "--reuid=" NOBODY, "--regid=" NOBODY,
+			   "--clear-groups", (char *)env__leaktrace() };
+	struct run_result r;
+	int argc = 5;
+
+	if (access(setpriv, X_OK))
+		cr_skip_test("no %s (util-linux) to run leaktrace as another user", setpriv);
+	for (int i = 0; args[i]; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	run__cmd(argv, NULL, 20, &r);
+	cr_assert_eq(run__exit_code(&r), 1, "exit code: got %d (status 0x%x), expected 1; "
+					    "stderr:\n%s", run__exit_code(&r), r.status, r.err);
+	cr_assert_eq(run__err_lines(&r), 1, "stderr has %d lines, expected 1:\n%s",
+		     run__err_lines(&r), r.err);
+	for (int i = 0; phrases[i]; i++)
+		cr_assert_not_null(strstr(r.err, phrases[i]), "stderr lacks '%s':\n%s", phrases[i],
+				   r.err);
+	run__free(&r);
+}
