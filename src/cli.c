@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Command line parsing: every option is checked here, so the rest can trust the config. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -98,7 +99,8 @@ static int parse_count(const char *opt, const char *arg, uint64_t min, uint64_t 
 
 	errno = 0;
 	v = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+	if (errno || end == arg || *end || !isdigit((unsigned char)arg[0]) || v < min ||
+	    v > max) {
 		fprintf(stderr, "leaktrace: %s: '%s' is not a whole number from %llu to %llu\n",
 			opt, arg, (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
@@ -116,7 +118,7 @@ static int parse_size(const char *opt, const char *arg, uint64_t *out)
 
 	errno = 0;
 	v = strtoull(arg, &end, 10);
-	if (!errno && end != arg && arg[0] != '-') {
+	if (!errno && end != arg && isdigit((unsigned char)arg[0])) {
 		switch (*end) {
 		case 'k': case 'K': shift = 10; end++; break;
 		case 'm': case 'M': shift = 20; end++; break;
@@ -244,9 +246,21 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_MAX_STACKS:
 		return parse_count("--max-stacks", arg, 64, 1ULL << 22, &cfg->max_stacks);
 	default:
-		/* getopt printed what was wrong */
 		return -EINVAL;
 	}
+}
+
+/* getopt's own messages name argv[0]; ours name leaktrace and point to --help. */
+static void option_error(int c, char **argv)
+{
+	const char *opt = argv[optind - 1];
+
+	if (c == ':')
+		fprintf(stderr, "leaktrace: %s needs a value (see leaktrace --help)\n", opt);
+	else if (optopt && optopt < 0x100 && isprint(optopt))
+		fprintf(stderr, "leaktrace: unknown option '-%c' (see leaktrace --help)\n", optopt);
+	else
+		fprintf(stderr, "leaktrace: unknown option '%s' (see leaktrace --help)\n", opt);
 }
 
 static int check_config(struct config *cfg)
@@ -285,10 +299,14 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		.max_allocs = 1 << 20,
 		.max_stacks = 1 << 14,
 	};
-	optind = 1;
-	opterr = 1;
+	optind = 0;	/* 0, not 1: glibc then also forgets a half-parsed "-abc" */
+	opterr = 0;
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
-	while ((c = getopt_long(argc, argv, "+p:i:d:n:o:qvhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:i:d:n:o:qvhV", options, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			option_error(c, argv);
+			return CLI_EXIT_USAGE;
+		}
 		if (c == 'h') {
 			fputs(usage, stdout);
 			return CLI_EXIT_OK;

@@ -134,7 +134,8 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 			v[n++] = (struct suspect){ &snap->procs[i], &snap->procs[i].stacks[j] };
 		}
 	}
-	qsort(v, n, sizeof(*v), by_growth);
+	if (n)
+		qsort(v, n, sizeof(*v), by_growth);
 	json__key(w, "suspects");
 	json__array_begin(w);
 	for (size_t i = 0; i < n; i++) {

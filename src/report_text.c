@@ -102,7 +102,8 @@ void report_text__write(FILE *f, const struct snapshot *snap, int top)
 		for (size_t j = 0; j < n; j++)
 			write_stack(f, (int)j + 1, &p->stacks[j]);
 		if (n < p->nr_stacks)
-			fprintf(f, "  ... %zu more stacks (-n to show more)\n", p->nr_stacks - n);
+			fprintf(f, "  ... %zu more stack%s (-n to show more)\n", p->nr_stacks - n,
+				p->nr_stacks - n == 1 ? "" : "s");
 	}
 	fputc('\n', f);
 	fflush(f);

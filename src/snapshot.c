@@ -27,6 +27,7 @@ struct stack_entry {
 	int nr_frames;
 	bool truncated;
 	int64_t last_bytes;
+	uint64_t last_build;	/* the build that read last_bytes; older means 0 since */
 	/* Aggregated from the allocations themselves when --older is given. */
 	int64_t scan_bytes;
 	int64_t scan_allocs;
@@ -51,6 +52,7 @@ struct snap_source {
 	struct process *procs;
 	size_t nr_procs;
 	uint64_t last_ns;
+	uint64_t builds;
 	struct timespec started;
 	uint64_t started_ns;
 };
@@ -389,16 +391,26 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 	struct stack_stat s;
 	int err = 0;
 
+	src->builds++;
 	for (size_t i = 0; !err && i < n; i++) {
 		e = entry_get(src, keys[i].tgid, keys[i].stack_id);
 		if (!e)
 			continue;
+		/* A stack absent from the last build held nothing then. */
+		if (e->last_build + 1 != src->builds)
+			e->last_bytes = 0;
 		fill_stack(&s, e, &vals[i], now_ns, dt, scanned);
 		e->last_bytes = s.bytes;
-		if (s.allocs <= 0 && s.bytes <= 0)
+		e->last_build = src->builds;
+		if (!s.allocs && !s.bytes && !s.growth)
 			continue;
 		p = snapshot_proc(snap, src, keys[i].tgid);
-		err = p ? stack_add(p, &s) : -ENOMEM;
+		if (!p)
+			return -ENOMEM;
+		if (s.allocs > 0 || s.bytes > 0)
+			err = stack_add(p, &s);
+		else
+			p->growth += s.growth;	/* freed to zero: gone from the list, not the rate */
 	}
 	return err;
 }
@@ -421,6 +433,8 @@ static void merge_same_frames(struct proc_stat *p)
 	struct stack_stat *v = p->stacks, *last;
 	size_t out = 0;
 
+	if (!p->nr_stacks)
+		return;
 	qsort(v, p->nr_stacks, sizeof(*v), by_id);
 	for (size_t i = 0; i < p->nr_stacks; i++) {
 		last = out ? &v[out - 1] : NULL;
@@ -471,10 +485,12 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 		snapshot_proc(snap, src, src->procs[i].pid);
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		merge_same_frames(&snap->procs[i]);
-		qsort(snap->procs[i].stacks, snap->procs[i].nr_stacks, sizeof(struct stack_stat),
-		      by_bytes);
+		if (snap->procs[i].nr_stacks)
+			qsort(snap->procs[i].stacks, snap->procs[i].nr_stacks,
+			      sizeof(struct stack_stat), by_bytes);
 	}
-	qsort(snap->procs, snap->nr_procs, sizeof(*snap->procs), proc_by_bytes);
+	if (snap->nr_procs)
+		qsort(snap->procs, snap->nr_procs, sizeof(*snap->procs), proc_by_bytes);
 	src->last_ns = now_ns;
 	return 0;
 }

@@ -325,7 +325,8 @@ void fixture__read_line(struct fixture *f, char *buf, size_t len, int timeout_ms
 		ssize_t got;
 		char c;
 
-		cr_assert_gt(wait, 0, "fixture %d: no line on its stdout within %d ms (so far: '%.*s')",
+		cr_assert_gt(wait, 0,
+			     "fixture %d: no line on its stdout within %d ms (so far: '%.*s')",
 			     (int)f->pid, timeout_ms, (int)n, buf);
 		if (poll(&p, 1, (int)wait) <= 0)
 			continue;

@@ -89,8 +89,8 @@ static void tracer__wait_ok(struct tracer *tr, int timeout_ms)
 	cr_assert_eq(waited, 0, "leaktrace did not exit within %d ms; stderr:\n%s", timeout_ms,
 		     log);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "leaktrace: wait status 0x%x (exit code %d), expected exit 0; stderr:\n%s", status,
-		  WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
+		  "leaktrace: wait status 0x%x (exit code %d), expected exit 0; stderr:\n%s",
+		  status, WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
 }
 
 static void sleep_ms(int ms)

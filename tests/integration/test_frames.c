@@ -36,8 +36,9 @@ Test(frames, frame0_is_a_function_in_every_stack_without_frame_pointers, .timeou
 		json_t *frame = json_array_get(json_object_get(stack, "frames"), 0);
 		const char *module = json_string_value(json_object_get(frame, "module"));
 
-		cr_assert(is_function(sym), "stack %zu (%lld bytes): frame 0 is '%s', not a function",
-			  i, json__int(stack, "bytes"), sym ? sym : "(none)");
+		cr_assert(is_function(sym),
+			  "stack %zu (%lld bytes): frame 0 is '%s', not a function", i,
+			  json__int(stack, "bytes"), sym ? sym : "(none)");
 		cr_assert(module && module[0] == '/', "stack %zu (%s): frame 0 without a module", i,
 			  sym);
 	}

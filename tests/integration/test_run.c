@@ -41,7 +41,7 @@ static void assert_leak_exact(const char *fixture, const char *scenario, const c
 		     fixture, scenario, func, kind, sum.allocs, allocs);
 	any = stack__sum(proc, func, NULL);
 	cr_assert_eq(any.stacks, sum.stacks,
-		     "%s run %s: %s has %d stacks of a kind other than %s (%lld bytes in all kinds)",
+		     "%s run %s: %s has %d stacks of a kind other than %s (%lld bytes in all)",
 		     fixture, scenario, func, any.stacks - sum.stacks, kind, any.bytes);
 	json_decref(snap);
 	free(exe);

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cli: options into a config, defaults, and one "leaktrace: " line per error. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* An argv literal: { "leaktrace", args..., NULL }; getopt with '+' never reorders it. */
+#define ARGV(...) ((char *[]){ "leaktrace", __VA_ARGS__, NULL })
+
+/* What cli__parse printed: the whole of stdout and stderr of one call. */
+struct output {
+	char out[8192];
+	char err[8192];
+};
+
+static int argv_len(char **argv)
+{
+	int n = 0;
+
+	while (argv[n])
+		n++;
+	return n;
+}
+
+static int redirect(FILE *stream, int fd, FILE **tmp)
+{
+	int saved;
+
+	fflush(stream);
+	*tmp = tmpfile();
+	cr_assert_not_null(*tmp);
+	saved = dup(fd);
+	cr_assert_geq(saved, 0);
+	cr_assert_geq(dup2(fileno(*tmp), fd), 0);
+	return saved;
+}
+
+static void restore(FILE *stream, int fd, int saved, FILE *tmp, char *buf, size_t size)
+{
+	size_t n;
+
+	fflush(stream);
+	cr_assert_geq(dup2(saved, fd), 0);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, size - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+}
+
+/* Parses argv with stdout and stderr captured into *o. */
+static enum cli_result parse(char **argv, struct config *cfg, struct output *o)
+{
+	FILE *tout, *terr;
+	int sout, serr;
+	enum cli_result r;
+
+	sout = redirect(stdout, STDOUT_FILENO, &tout);
+	serr = redirect(stderr, STDERR_FILENO, &terr);
+	r = cli__parse(argv_len(argv), argv, cfg);
+	restore(stderr, STDERR_FILENO, serr, terr, o->err, sizeof(o->err));
+	restore(stdout, STDOUT_FILENO, sout, tout, o->out, sizeof(o->out));
+	return r;
+}
+
+static int count_char(const char *s, char c)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+/* An error: CLI_EXIT_USAGE, nothing on stdout, one "leaktrace: ..." line on stderr. */
+static void assert_usage_error(char **argv)
+{
+	struct output o;
+	struct config cfg;
+
+	cr_assert_eq(parse(argv, &cfg, &o), CLI_EXIT_USAGE);
+	cr_assert_str_empty(o.out);
+	cr_assert_eq(strncmp(o.err, "leaktrace: ", 11), 0, "stderr: '%s'", o.err);
+	cr_assert_eq(count_char(o.err, '\n'), 1, "stderr: '%s'", o.err);
+	cr_assert_eq(o.err[strlen(o.err) - 1], '\n', "stderr: '%s'", o.err);
+}
+
+/* A successful parse: CLI_RUN and nothing printed. */
+static void assert_run(char **argv, struct config *cfg)
+{
+	struct output o;
+
+	cr_assert_eq(parse(argv, cfg, &o), CLI_RUN, "stderr: '%s'", o.err);
+	cr_assert_str_empty(o.out);
+	cr_assert_str_empty(o.err);
+}
+
+Test(cli, defaults_with_one_pid)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "4242"), &cfg);
+	cr_assert_eq(cfg.nr_pids, 1);
+	cr_assert_eq(cfg.pids[0], 4242);
+	cr_assert_null(cfg.command);
+	cr_assert_eq(cfg.interval, 5.0);
+	cr_assert_eq(cfg.duration, 0.0);
+	cr_assert_eq(cfg.top, 10);
+	cr_assert_null(cfg.output);
+	cr_assert_eq(cfg.format, LT_FORMAT_NONE);
+	cr_assert_not(cfg.quiet);
+	cr_assert_not(cfg.verbose);
+	cr_assert_eq(cfg.older, 0.0);
+	cr_assert_eq(cfg.min_size, 0);
+	cr_assert_eq(cfg.max_size, UINT64_MAX);
+	cr_assert_eq(cfg.max_allocs, 1048576);
+	cr_assert_eq(cfg.max_stacks, 16384);
+}
+
+Test(cli, repeated_pid_options_keep_their_order)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "30", "--pid", "10", "-p20"), &cfg);
+	cr_assert_eq(cfg.nr_pids, 3);
+	cr_assert_eq(cfg.pids[0], 30);
+	cr_assert_eq(cfg.pids[1], 10);
+	cr_assert_eq(cfg.pids[2], 20);
+}
+
+Test(cli, sixty_four_pids_are_accepted)
+{
+	char *argv[2 + 2 * LT_MAX_PIDS] = { "leaktrace" };
+	char pids[LT_MAX_PIDS][16];
+	struct config cfg;
+
+	for (int i = 0; i < LT_MAX_PIDS; i++) {
+		snprintf(pids[i], sizeof(pids[i]), "%d", 100 + i);
+		argv[1 + 2 * i] = "-p";
+		argv[2 + 2 * i] = pids[i];
+	}
+	assert_run(argv, &cfg);
+	cr_assert_eq(cfg.nr_pids, LT_MAX_PIDS);
+	cr_assert_eq(cfg.pids[LT_MAX_PIDS - 1], 100 + LT_MAX_PIDS - 1);
+}
+
+Test(cli, sixty_fifth_pid_is_an_error)
+{
+	char *argv[2 + 2 * (LT_MAX_PIDS + 1)] = { "leaktrace" };
+	char pids[LT_MAX_PIDS + 1][16];
+
+	for (int i = 0; i < LT_MAX_PIDS + 1; i++) {
+		snprintf(pids[i], sizeof(pids[i]), "%d", 100 + i);
+		argv[1 + 2 * i] = "-p";
+		argv[2 + 2 * i] = pids[i];
+	}
+	assert_usage_error(argv);
+}
+
+Test(cli, command_after_double_dash_keeps_its_own_options)
+{
+	char **argv = ARGV("-q", "--", "cmd", "-x", "-p", "5");
+	struct config cfg;
+
+	assert_run(argv, &cfg);
+	cr_assert(cfg.quiet);
+	cr_assert_eq(cfg.nr_pids, 0);
+	cr_assert_eq(cfg.command, &argv[3]);
+	cr_assert_str_eq(cfg.command[0], "cmd");
+	cr_assert_str_eq(cfg.command[1], "-x");
+	cr_assert_str_eq(cfg.command[2], "-p");
+	cr_assert_str_eq(cfg.command[3], "5");
+	cr_assert_null(cfg.command[4]);
+}
+
+Test(cli, double_dash_alone_first_gives_command)
+{
+	char **argv = ARGV("--", "./unit-tests");
+	struct config cfg;
+
+	assert_run(argv, &cfg);
+	cr_assert_eq(cfg.command, &argv[2]);
+	cr_assert_null(cfg.command[1]);
+}
+
+Test(cli, command_without_double_dash_is_an_error)
+{
+	assert_usage_error(ARGV("-q", "ls", "-l"));
+}
+
+Test(cli, size_without_suffix_is_bytes)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--min-size", "4096"), &cfg);
+	cr_assert_eq(cfg.min_size, 4096);
+}
+
+Test(cli, size_suffix_k_is_kibibytes)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--min-size", "64K", "--max-size", "64k"), &cfg);
+	cr_assert_eq(cfg.min_size, 65536);
+	cr_assert_eq(cfg.max_size, 65536);
+}
+
+Test(cli, size_suffix_m_is_mebibytes)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--max-size", "2M"), &cfg);
+	cr_assert_eq(cfg.max_size, 2097152);
+}
+
+Test(cli, size_suffix_g_is_gibibytes)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--max-size", "1G"), &cfg);
+	cr_assert_eq(cfg.max_size, 1073741824);
+}
+
+Test(cli, size_suffix_takes_optional_b)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--max-size", "2MB"), &cfg);
+	cr_assert_eq(cfg.max_size, 2097152);
+}
+
+Test(cli, size_with_unknown_suffix_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "--max-size", "12X"));
+}
+
+Test(cli, negative_size_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "--min-size", "-1"));
+}
+
+Test(cli, size_that_overflows_with_suffix_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "--max-size", "17179869184G"));
+}
+
+Test(cli, interval_duration_top_and_older_are_stored)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "-i", "0.5", "-d", "60", "-n", "3", "--older", "30", "-v"),
+		   &cfg);
+	cr_assert_eq(cfg.interval, 0.5);
+	cr_assert_eq(cfg.duration, 60.0);
+	cr_assert_eq(cfg.top, 3);
+	cr_assert_eq(cfg.older, 30.0);
+	cr_assert(cfg.verbose);
+}
+
+Test(cli, map_limits_are_stored)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--max-allocs", "4096", "--max-stacks", "64"), &cfg);
+	cr_assert_eq(cfg.max_allocs, 4096);
+	cr_assert_eq(cfg.max_stacks, 64);
+}
+
+Test(cli, max_allocs_below_1024_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "--max-allocs", "1023"));
+}
+
+Test(cli, pid_that_is_not_a_number_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "abc"));
+}
+
+Test(cli, pid_zero_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "0"));
+}
+
+Test(cli, negative_pid_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "-5"));
+}
+
+Test(cli, interval_zero_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "-i", "0"));
+}
+
+Test(cli, negative_interval_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "-i", "-1"));
+}
+
+Test(cli, interval_not_finite_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "-i", "inf"));
+}
+
+Test(cli, top_zero_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "-n", "0"));
+}
+
+Test(cli, min_size_above_max_size_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "--min-size", "10", "--max-size", "5"));
+}
+
+Test(cli, output_with_unknown_extension_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "-o", "file.xyz"));
+}
+
+Test(cli, output_without_extension_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "-o", "snapshot"));
+}
+
+Test(cli, unknown_format_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "--format", "yaml", "-o", "x.json"));
+}
+
+Test(cli, format_without_output_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "--format", "json"));
+}
+
+Test(cli, pid_and_command_together_are_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "--", "ls"));
+}
+
+Test(cli, no_target_is_an_error)
+{
+	assert_usage_error(ARGV("-q"));
+}
+
+Test(cli, no_arguments_is_an_error)
+{
+	assert_usage_error((char *[]){ "leaktrace", NULL });
+}
+
+Test(cli, unknown_option_is_an_error)
+{
+	assert_usage_error(ARGV("-p", "1", "--bogus"));
+}
+
+Test(cli, option_missing_its_argument_is_an_error)
+{
+	assert_usage_error(ARGV("-p"));
+}
+
+/* main passes its own argv[0], which is a path when run as ./leaktrace. */
+Test(cli, getopt_errors_start_with_leaktrace_when_run_by_path)
+{
+	assert_usage_error((char *[]){ "./leaktrace", "-p", "1", "--bogus", NULL });
+}
+
+Test(cli, output_json_extension_selects_json)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "-o", "x.json"), &cfg);
+	cr_assert_str_eq(cfg.output, "x.json");
+	cr_assert_eq(cfg.format, LT_FORMAT_JSON);
+}
+
+Test(cli, output_txt_extension_selects_text)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--output", "dir.d/x.txt"), &cfg);
+	cr_assert_str_eq(cfg.output, "dir.d/x.txt");
+	cr_assert_eq(cfg.format, LT_FORMAT_TEXT);
+}
+
+Test(cli, format_overrides_unknown_extension)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--format", "text", "-o", "x.out"), &cfg);
+	cr_assert_str_eq(cfg.output, "x.out");
+	cr_assert_eq(cfg.format, LT_FORMAT_TEXT);
+}
+
+Test(cli, format_overrides_known_extension)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--format", "json", "-o", "x.txt"), &cfg);
+	cr_assert_eq(cfg.format, LT_FORMAT_JSON);
+}
+
+Test(cli, help_prints_usage_to_stdout_and_exits_ok)
+{
+	struct output o;
+	struct config cfg;
+
+	cr_assert_eq(parse(ARGV("--help"), &cfg, &o), CLI_EXIT_OK);
+	cr_assert_eq(strncmp(o.out, "Usage: leaktrace ", 17), 0, "stdout: '%.40s'", o.out);
+	cr_assert_str_empty(o.err);
+}
+
+Test(cli, short_help_wins_over_missing_target)
+{
+	struct output o;
+	struct config cfg;
+
+	cr_assert_eq(parse(ARGV("-h"), &cfg, &o), CLI_EXIT_OK);
+	cr_assert_eq(strncmp(o.out, "Usage:", 6), 0);
+	cr_assert_str_empty(o.err);
+}
+
+Test(cli, version_prints_one_line_and_exits_ok)
+{
+	struct output o;
+	struct config cfg;
+
+	cr_assert_eq(parse(ARGV("--version"), &cfg, &o), CLI_EXIT_OK);
+	cr_assert_str_eq(o.out, "leaktrace 0.1.0\n");
+	cr_assert_str_empty(o.err);
+}
+
+/* getopt keeps state between calls: a second parse must not see the first one's leftovers. */
+Test(cli, second_parse_after_error_inside_option_cluster_starts_fresh)
+{
+	struct output o;
+	struct config cfg;
+
+	cr_assert_eq(parse(ARGV("-Zq", "-p", "1"), &cfg, &o), CLI_EXIT_USAGE);
+	assert_run(ARGV("-p", "2"), &cfg);
+	cr_assert_not(cfg.quiet);
+	cr_assert_eq(cfg.nr_pids, 1);
+	cr_assert_eq(cfg.pids[0], 2);
+}
+
+Test(cli, second_parse_gets_fresh_defaults)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "-n", "3", "-q"), &cfg);
+	assert_run(ARGV("-p", "2"), &cfg);
+	cr_assert_eq(cfg.top, 10);
+	cr_assert_not(cfg.quiet);
+	cr_assert_eq(cfg.nr_pids, 1);
+	cr_assert_eq(cfg.pids[0], 2);
+}

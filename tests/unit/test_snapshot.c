@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* snapshot: aggregation of per-(process, stack) totals, ordering, ages and growth, no BPF. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+#include "tracer.h"
+
+/* Processes that do not exist: no /proc lookup succeeds for them. */
+#define PID_A 999991
+#define PID_B 999992
+#define SEC 1000000000ULL
+
+struct fixture {
+	struct symbolizer *syms;
+	struct snap_source *src;
+	uint64_t created_before;	/* tracer__now_ns() around snap_source__new */
+	uint64_t created_after;
+};
+
+static struct fixture fx;
+
+static void setup(void)
+{
+	struct snap_filter filter = { .older = 0, .min_size = 0, .max_size = UINT64_MAX };
+
+	fx.syms = symbolizer__new();
+	cr_assert_not_null(fx.syms);
+	fx.created_before = tracer__now_ns();
+	fx.src = snap_source__new(NULL, fx.syms, &filter);
+	fx.created_after = tracer__now_ns();
+	cr_assert_not_null(fx.src);
+}
+
+static void teardown(void)
+{
+	snap_source__free(fx.src);
+	symbolizer__free(fx.syms);
+}
+
+TestSuite(snapshot, .init = setup, .fini = teardown);
+
+/* A clock value safely after the source's creation, as the tracer's clock would give. */
+static uint64_t later(uint64_t seconds)
+{
+	return fx.created_after + seconds * SEC;
+}
+
+static struct lt_total_key key(pid_t pid, uint64_t stack_id)
+{
+	return (struct lt_total_key){ .tgid = (__u32)pid, .stack_id = stack_id };
+}
+
+static struct lt_total total(int64_t bytes, int64_t allocs)
+{
+	return (struct lt_total){ .bytes = bytes, .allocs = allocs, .kind = LT_KIND_HEAP };
+}
+
+static struct snapshot *build(const struct lt_total_key *keys, const struct lt_total *vals,
+			      size_t n, uint64_t now_ns)
+{
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+
+	cr_assert_not_null(snap);
+	cr_assert_eq(snap_source__build(fx.src, keys, vals, n, now_ns, snap), 0);
+	return snap;
+}
+
+static const struct proc_stat *proc_of(const struct snapshot *snap, pid_t pid)
+{
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].pid == pid)
+			return &snap->procs[i];
+	cr_assert_fail("pid %d is not in the snapshot", pid);
+	return NULL;
+}
+
+static const struct stack_stat *stack_of(const struct snapshot *snap, pid_t pid, uint64_t id)
+{
+	const struct proc_stat *p = proc_of(snap, pid);
+
+	for (size_t i = 0; i < p->nr_stacks; i++)
+		if (p->stacks[i].stack_id == id)
+			return &p->stacks[i];
+	cr_assert_fail("stack %llu of pid %d is not in the snapshot", (unsigned long long)id, pid);
+	return NULL;
+}
+
+/* Four stacks of PID_A (one shares its id with a stack of PID_B) and one of PID_B. */
+static const struct lt_total_key keys4[] = {
+	{ .tgid = PID_A, .stack_id = 1 },
+	{ .tgid = PID_A, .stack_id = 2 },
+	{ .tgid = PID_B, .stack_id = 1 },
+	{ .tgid = PID_A, .stack_id = 4 },
+	{ .tgid = PID_A, .stack_id = 3 },
+};
+
+static const struct lt_total vals4[] = {
+	{ .bytes = 1000, .allocs = 10 },
+	{ .bytes = 3000, .allocs = 30 },
+	{ .bytes = 500, .allocs = 5 },
+	{ .bytes = 200, .allocs = 2 },
+	{ .bytes = 1000, .allocs = 1 },
+};
+
+Test(snapshot, bytes_and_allocs_are_summed_per_process)
+{
+	struct snapshot *snap = build(keys4, vals4, 5, later(1));
+	const struct proc_stat *a = proc_of(snap, PID_A), *b = proc_of(snap, PID_B);
+
+	cr_assert_eq(snap->nr_procs, 2);
+	cr_assert_eq(a->bytes, 5200);
+	cr_assert_eq(a->allocs, 43);
+	cr_assert_eq(a->nr_stacks, 4);
+	cr_assert_eq(b->bytes, 500);
+	cr_assert_eq(b->allocs, 5);
+	cr_assert_eq(b->nr_stacks, 1);
+	cr_assert_eq(b->stacks[0].stack_id, 1);
+	snapshot__free(snap);
+}
+
+Test(snapshot, stacks_are_sorted_largest_first_then_by_id)
+{
+	struct snapshot *snap = build(keys4, vals4, 5, later(1));
+	const struct proc_stat *a = proc_of(snap, PID_A);
+
+	cr_assert_eq(a->stacks[0].stack_id, 2);
+	cr_assert_eq(a->stacks[0].bytes, 3000);
+	cr_assert_eq(a->stacks[1].stack_id, 1);
+	cr_assert_eq(a->stacks[1].bytes, 1000);
+	cr_assert_eq(a->stacks[2].stack_id, 3);
+	cr_assert_eq(a->stacks[2].bytes, 1000);
+	cr_assert_eq(a->stacks[3].stack_id, 4);
+	cr_assert_eq(a->stacks[3].bytes, 200);
+	snapshot__free(snap);
+}
+
+Test(snapshot, processes_are_sorted_by_bytes)
+{
+	const struct lt_total_key keys[] = { key(PID_A, 1), key(PID_B, 2), key(PID_B, 3) };
+	const struct lt_total vals[] = { total(100, 1), total(80, 1), total(80, 1) };
+	struct snapshot *snap = build(keys, vals, 3, later(1));
+
+	cr_assert_eq(snap->nr_procs, 2);
+	cr_assert_eq(snap->procs[0].pid, PID_B);
+	cr_assert_eq(snap->procs[0].bytes, 160);
+	cr_assert_eq(snap->procs[1].pid, PID_A);
+	cr_assert_eq(snap->procs[1].bytes, 100);
+	snapshot__free(snap);
+}
+
+Test(snapshot, processes_with_equal_bytes_are_sorted_by_pid)
+{
+	const struct lt_total_key keys[] = { key(PID_B, 1), key(PID_A, 1) };
+	const struct lt_total vals[] = { total(64, 1), total(64, 1) };
+	struct snapshot *snap = build(keys, vals, 2, later(1));
+
+	cr_assert_eq(snap->procs[0].pid, PID_A);
+	cr_assert_eq(snap->procs[1].pid, PID_B);
+	snapshot__free(snap);
+}
+
+Test(snapshot, zero_totals_are_omitted)
+{
+	const struct lt_total_key keys[] = { key(PID_A, 1), key(PID_A, 2), key(PID_B, 3) };
+	const struct lt_total vals[] = { total(0, 0), total(48, 3), total(0, 0) };
+	struct snapshot *snap = build(keys, vals, 3, later(1));
+
+	cr_assert_eq(snap->nr_procs, 1);
+	cr_assert_eq(snap->procs[0].pid, PID_A);
+	cr_assert_eq(snap->procs[0].nr_stacks, 1);
+	cr_assert_eq(snap->procs[0].stacks[0].stack_id, 2);
+	snapshot__free(snap);
+}
+
+Test(snapshot, no_totals_give_no_processes)
+{
+	struct snapshot *snap = build(NULL, NULL, 0, later(1));
+
+	cr_assert_eq(snap->nr_procs, 0);
+	cr_assert_null(snap->procs);
+	snapshot__free(snap);
+}
+
+Test(snapshot, oldest_age_comes_from_oldest_ts)
+{
+	uint64_t now = later(10);
+	const struct lt_total_key keys[] = { key(PID_A, 1) };
+	const struct lt_total vals[] = {
+		{ .bytes = 16, .allocs = 1, .oldest_ts = now - 2500000000ULL, .oldest_addr = 0x1000 },
+	};
+	struct snapshot *snap = build(keys, vals, 1, now);
+
+	cr_assert_eq(stack_of(snap, PID_A, 1)->oldest_s, 2.5);
+	snapshot__free(snap);
+}
+
+Test(snapshot, oldest_age_is_unknown_without_oldest_addr)
+{
+	uint64_t now = later(10);
+	const struct lt_total_key keys[] = { key(PID_A, 1) };
+	const struct lt_total vals[] = {
+		{ .bytes = 16, .allocs = 1, .oldest_ts = now - SEC, .oldest_addr = 0 },
+	};
+	struct snapshot *snap = build(keys, vals, 1, now);
+
+	cr_assert_lt(stack_of(snap, PID_A, 1)->oldest_s, 0);
+	snapshot__free(snap);
+}
+
+Test(snapshot, oldest_age_is_unknown_when_timestamp_is_in_the_future)
+{
+	uint64_t now = later(10);
+	const struct lt_total_key keys[] = { key(PID_A, 1) };
+	const struct lt_total vals[] = {
+		{ .bytes = 16, .allocs = 1, .oldest_ts = now + 1, .oldest_addr = 0x1000 },
+	};
+	struct snapshot *snap = build(keys, vals, 1, now);
+
+	cr_assert_lt(stack_of(snap, PID_A, 1)->oldest_s, 0);
+	snapshot__free(snap);
+}
+
+Test(snapshot, kind_is_copied_from_the_total)
+{
+	const struct lt_total_key keys[] = { key(PID_A, 1), key(PID_A, 2) };
+	const struct lt_total vals[] = {
+		{ .bytes = 4096, .allocs = 1, .kind = LT_KIND_MMAP },
+		{ .bytes = 16, .allocs = 1, .kind = LT_KIND_HEAP },
+	};
+	struct snapshot *snap = build(keys, vals, 2, later(1));
+
+	cr_assert_eq(stack_of(snap, PID_A, 1)->kind, LT_KIND_MMAP);
+	cr_assert_eq(stack_of(snap, PID_A, 2)->kind, LT_KIND_HEAP);
+	snapshot__free(snap);
+}
+
+Test(snapshot, stacks_without_tracer_have_no_frames_and_are_truncated)
+{
+	const struct lt_total_key keys[] = { key(PID_A, 7), key(PID_A, LT_STACK_NONE) };
+	const struct lt_total vals[] = { total(16, 1), total(32, 1) };
+	struct snapshot *snap = build(keys, vals, 2, later(1));
+	const struct stack_stat *s = stack_of(snap, PID_A, 7);
+	const struct stack_stat *none = stack_of(snap, PID_A, LT_STACK_NONE);
+
+	cr_assert_null(s->frames);
+	cr_assert_eq(s->nr_frames, 0);
+	cr_assert(s->truncated);
+	cr_assert_null(none->frames);
+	cr_assert_eq(none->nr_frames, 0);
+	snapshot__free(snap);
+}
+
+Test(snapshot, process_that_does_not_exist_is_not_alive_and_unnamed)
+{
+	const struct lt_total_key keys[] = { key(PID_A, 1) };
+	const struct lt_total vals[] = { total(16, 1) };
+	struct snapshot *snap = build(keys, vals, 1, later(1));
+	const struct proc_stat *a = proc_of(snap, PID_A);
+
+	cr_assert_not(a->alive);
+	cr_assert_str_empty(a->comm);
+	cr_assert_str_empty(a->exe);
+	snapshot__free(snap);
+}
+
+Test(snapshot, added_process_is_reported_with_comm_and_exe_when_it_holds_nothing)
+{
+	char exe[PATH_MAX], comm[32] = "";
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f = fopen("/proc/self/comm", "r");
+	struct snapshot *snap;
+	const struct proc_stat *me;
+
+	cr_assert_gt(len, 0);
+	exe[len] = '\0';
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+
+	cr_assert_eq(snap_source__add_process(fx.src, getpid()), 0);
+	snap = build(NULL, NULL, 0, later(1));
+	cr_assert_eq(snap->nr_procs, 1);
+	me = &snap->procs[0];
+	cr_assert_eq(me->pid, getpid());
+	cr_assert(me->alive);
+	cr_assert_str_eq(me->comm, comm);
+	cr_assert_str_eq(me->exe, exe);
+	cr_assert_eq(me->bytes, 0);
+	cr_assert_eq(me->nr_stacks, 0);
+	snapshot__free(snap);
+}
+
+Test(snapshot, elapsed_and_started_are_since_the_source_was_created)
+{
+	struct timespec before, after;
+	struct snap_filter filter = { .max_size = UINT64_MAX };
+	struct snap_source *src;
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	uint64_t t0, t1, now;
+
+	clock_gettime(CLOCK_REALTIME, &before);
+	t0 = tracer__now_ns();
+	src = snap_source__new(NULL, fx.syms, &filter);
+	t1 = tracer__now_ns();
+	clock_gettime(CLOCK_REALTIME, &after);
+	now = t1 + 3 * SEC;
+	cr_assert_eq(snap_source__build(src, NULL, NULL, 0, now, snap), 0);
+	cr_assert_geq(snap->elapsed_s, (now - t1) / 1e9);
+	cr_assert_leq(snap->elapsed_s, (now - t0) / 1e9);
+	cr_assert_geq(snap->started.tv_sec, before.tv_sec);
+	cr_assert_leq(snap->started.tv_sec, after.tv_sec);
+	snapshot__free(snap);
+	snap_source__free(src);
+}
+
+Test(snapshot, first_growth_is_since_the_source_was_created)
+{
+	uint64_t now = later(4);
+	const struct lt_total_key keys[] = { key(PID_A, 1) };
+	const struct lt_total vals[] = { total(8000, 8) };
+	struct snapshot *snap = build(keys, vals, 1, now);
+	double g = stack_of(snap, PID_A, 1)->growth;
+
+	cr_assert_geq(g, 8000 / ((now - fx.created_before) / 1e9));
+	cr_assert_leq(g, 8000 / ((now - fx.created_after) / 1e9));
+	snapshot__free(snap);
+}
+
+Test(snapshot, growth_is_bytes_change_per_second_since_the_previous_build)
+{
+	uint64_t now1 = later(1), now2 = now1 + 2 * SEC;
+	const struct lt_total_key keys[] = { key(PID_A, 1), key(PID_A, 2) };
+	const struct lt_total vals1[] = { total(1000, 1), total(5000, 5) };
+	const struct lt_total vals2[] = { total(5000, 5), total(1000, 1) };
+	struct snapshot *s1 = build(keys, vals1, 2, now1);
+	struct snapshot *s2 = build(keys, vals2, 2, now2);
+
+	cr_assert_eq(stack_of(s2, PID_A, 1)->growth, 2000.0);
+	cr_assert_eq(stack_of(s2, PID_A, 2)->growth, -2000.0);
+	snapshot__free(s1);
+	snapshot__free(s2);
+}
+
+Test(snapshot, unchanged_stack_has_zero_growth)
+{
+	uint64_t now1 = later(1), now2 = now1 + 2 * SEC;
+	const struct lt_total_key keys[] = { key(PID_A, 1) };
+	const struct lt_total vals[] = { total(1000, 1) };
+	struct snapshot *s1 = build(keys, vals, 1, now1);
+	struct snapshot *s2 = build(keys, vals, 1, now2);
+
+	cr_assert_eq(stack_of(s2, PID_A, 1)->growth, 0.0);
+	snapshot__free(s1);
+	snapshot__free(s2);
+}
+
+Test(snapshot, same_stack_id_in_two_processes_grows_separately)
+{
+	uint64_t now1 = later(1), now2 = now1 + 2 * SEC;
+	const struct lt_total_key keys[] = { key(PID_A, 9), key(PID_B, 9) };
+	const struct lt_total vals1[] = { total(100, 1), total(100, 1) };
+	const struct lt_total vals2[] = { total(300, 3), total(900, 9) };
+	struct snapshot *s1 = build(keys, vals1, 2, now1);
+	struct snapshot *s2 = build(keys, vals2, 2, now2);
+
+	cr_assert_eq(stack_of(s2, PID_A, 9)->growth, 100.0);
+	cr_assert_eq(stack_of(s2, PID_B, 9)->growth, 400.0);
+	snapshot__free(s1);
+	snapshot__free(s2);
+}
+
+Test(snapshot, process_growth_is_the_sum_of_its_stacks_growth)
+{
+	uint64_t now1 = later(1), now2 = now1 + 2 * SEC;
+	const struct lt_total_key keys[] = { key(PID_A, 1), key(PID_A, 2), key(PID_B, 3) };
+	const struct lt_total vals1[] = { total(1000, 1), total(1000, 1), total(10, 1) };
+	const struct lt_total vals2[] = { total(3000, 3), total(600, 1), total(10, 1) };
+	struct snapshot *s1 = build(keys, vals1, 3, now1);
+	struct snapshot *s2 = build(keys, vals2, 3, now2);
+
+	cr_assert_eq(proc_of(s2, PID_A)->growth, 1000.0 - 200.0);
+	cr_assert_eq(proc_of(s2, PID_B)->growth, 0.0);
+	snapshot__free(s1);
+	snapshot__free(s2);
+}
+
+/* The BPF side keeps a stack's total at zero once its blocks are all freed. */
+Test(snapshot, stack_freed_to_zero_then_growing_again_grows_from_zero)
+{
+	uint64_t now1 = later(1), now2 = now1 + 2 * SEC, now3 = now2 + 2 * SEC;
+	const struct lt_total_key keys[] = { key(PID_A, 1), key(PID_A, 2) };
+	const struct lt_total vals1[] = { total(1000, 1), total(8, 1) };
+	const struct lt_total vals2[] = { total(0, 0), total(8, 1) };
+	const struct lt_total vals3[] = { total(3000, 3), total(8, 1) };
+	struct snapshot *s1 = build(keys, vals1, 2, now1);
+	struct snapshot *s2 = build(keys, vals2, 2, now2);
+	struct snapshot *s3 = build(keys, vals3, 2, now3);
+
+	cr_assert_eq(proc_of(s2, PID_A)->nr_stacks, 1);
+	cr_assert_eq(stack_of(s3, PID_A, 1)->growth, 1500.0);
+	snapshot__free(s1);
+	snapshot__free(s2);
+	snapshot__free(s3);
+}
+
+/* A stack absent from the totals holds nothing: when it comes back it grows from zero. */
+Test(snapshot, stack_missing_then_back_grows_from_zero)
+{
+	uint64_t now1 = later(1), now2 = now1 + 2 * SEC, now3 = now2 + 2 * SEC;
+	const struct lt_total_key keys[] = { key(PID_A, 2), key(PID_A, 1) };
+	const struct lt_total vals1[] = { total(8, 1), total(1000, 1) };
+	const struct lt_total vals3[] = { total(8, 1), total(3000, 3) };
+	struct snapshot *s1 = build(keys, vals1, 2, now1);
+	struct snapshot *s2 = build(keys, vals1, 1, now2);	/* only stack 2 */
+	struct snapshot *s3 = build(keys, vals3, 2, now3);
+
+	cr_assert_eq(proc_of(s2, PID_A)->nr_stacks, 1);
+	cr_assert_eq(stack_of(s3, PID_A, 1)->growth, 1500.0,
+		     "growth %.1f: measured from the bytes of two builds ago",
+		     stack_of(s3, PID_A, 1)->growth);
+	snapshot__free(s1);
+	snapshot__free(s2);
+	snapshot__free(s3);
+}
+
+/* Process growth is the change of its outstanding bytes: 2000 -> 1000 in 2 s is -500/s. */
+Test(snapshot, process_growth_counts_stacks_freed_to_zero)
+{
+	uint64_t now1 = later(1), now2 = now1 + 2 * SEC;
+	const struct lt_total_key keys[] = { key(PID_A, 1), key(PID_A, 2) };
+	const struct lt_total vals1[] = { total(1000, 1), total(1000, 1) };
+	const struct lt_total vals2[] = { total(0, 0), total(1000, 1) };
+	struct snapshot *s1 = build(keys, vals1, 2, now1);
+	struct snapshot *s2 = build(keys, vals2, 2, now2);
+
+	cr_assert_eq(proc_of(s2, PID_A)->bytes, 1000);
+	cr_assert_eq(proc_of(s2, PID_A)->growth, -500.0, "process growth %.1f",
+		     proc_of(s2, PID_A)->growth);
+	snapshot__free(s1);
+	snapshot__free(s2);
+}
