@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cmd_report.h"
 #include "command.h"
 #include "report.h"
 #include "snapshot.h"
@@ -245,6 +246,8 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int err;
 
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
 	switch (cli__parse(argc, argv, &cfg)) {
 	case CLI_EXIT_OK:
 		return 0;
