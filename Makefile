@@ -9,8 +9,9 @@ BPFTOOL    ?= bpftool
 CFLAGS     ?= -g -O2
 WARNINGS   := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS   += -I$(OUTPUT) -Ibpf -Isrc -D_GNU_SOURCE
-# libbpf, libelf and zlib are linked statically, so the binary runs on hosts without them.
-STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic
+# libbpf, libelf, zlib, jansson (reading snapshots), libstdc++ (only its C++ demangler) and
+# capstone (x86 decoding) are linked statically, so the binary runs on hosts without them.
+STATIC_LIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljansson -lstdc++ -lcapstone -Wl,-Bdynamic
 TEST_LIBS  := -lcriterion -ljansson
 
 ifeq ($(V),1)
@@ -61,7 +62,7 @@ $(OUTPUT)/src/%.o: src/%.c $(SKEL) | $(OUTPUT)/src
 
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -o $@
 
 # Fixtures: small leaky programs that print their own ground truth.
 fixtures: $(FIXTURE_BINS)
@@ -85,7 +86,7 @@ $(OUTPUT)/fixtures/syms-debuglink: $(OUTPUT)/fixtures/syms-nofp
 
 $(OUTPUT)/tests/unit: $(UNIT_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(STATIC_LIBS) $(TEST_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(STATIC_LIBS) $(TEST_LIBS) -lpthread -o $@
 
 $(OUTPUT)/tests/integration: $(INTEG_SRCS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)

@@ -7,12 +7,14 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "leaktrace.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Where a thread is inside the allocator, between entry and return. */
 struct call {
+	__u64 who;		/* (tgid, generation) at entry */
 	__u64 size;
 	__u64 ptr;		/* realloc's old block, munmap's address */
 	__u64 memptr;		/* posix_memalign's out parameter */
@@ -67,7 +69,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1 << 12);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct lt_target);
 } targets SEC(".maps");
 
 /* Unmatched frees of processes traced from exec, by the address free returns to. */
@@ -95,6 +97,13 @@ struct {
 const volatile __u64 page_size = 4096;
 const volatile __u64 min_size = 0;
 const volatile __u64 max_size = ~0ULL;
+/* -a: every process that execs is traced (but leaktrace itself), and children follow. */
+const volatile bool follow_new = false;
+const volatile bool follow_children = false;
+const volatile __u32 self_tgid = 0;
+/* --comm: only processes of that name. */
+const volatile bool has_comm_filter = false;
+const volatile char comm_filter[LT_COMM_LEN] = {};
 /* How far above the stack pointer a frame pointer may be before the walk stops. */
 const volatile __u64 stack_span = 8 << 20;
 
@@ -159,9 +168,9 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind)
 	return h;
 }
 
-static __always_inline struct lt_total *total_get(__u32 tgid, __u64 stack_id, __u32 kind)
+static __always_inline struct lt_total *total_get(__u64 who, __u64 stack_id, __u32 kind)
 {
-	struct lt_total_key key = { .tgid = tgid, .stack_id = stack_id };
+	struct lt_total_key key = { .tgid = (__u32)who, .gen = who >> 32, .stack_id = stack_id };
 	struct lt_total *t, zero = { .kind = kind };
 
 	t = bpf_map_lookup_elem(&totals, &key);
@@ -177,10 +186,10 @@ static __always_inline int counted(__u64 size)
 }
 
 /* Subtract a block from its stack's total; bytes may be part of the block (munmap). */
-static __always_inline void total_sub(__u32 tgid, const struct lt_alloc *a, __u64 addr,
+static __always_inline void total_sub(__u64 who, const struct lt_alloc *a, __u64 addr,
 				      __u64 bytes, __s64 allocs)
 {
-	struct lt_total_key key = { .tgid = tgid, .stack_id = a->stack_id };
+	struct lt_total_key key = { .tgid = (__u32)who, .gen = who >> 32, .stack_id = a->stack_id };
 	struct lt_total *t;
 
 	if (!counted(a->size))
@@ -195,13 +204,13 @@ static __always_inline void total_sub(__u32 tgid, const struct lt_alloc *a, __u6
 		t->oldest_addr = 0;
 }
 
-static __always_inline void total_add(__u32 tgid, const struct lt_alloc *a, __u64 addr)
+static __always_inline void total_add(__u64 who, const struct lt_alloc *a, __u64 addr)
 {
 	struct lt_total *t;
 
 	if (!counted(a->size))
 		return;
-	t = total_get(tgid, a->stack_id, a->kind);
+	t = total_get(who, a->stack_id, a->kind);
 	if (!t)
 		return;
 	__sync_fetch_and_add(&t->bytes, a->size);
@@ -213,12 +222,12 @@ static __always_inline void total_add(__u32 tgid, const struct lt_alloc *a, __u6
 }
 
 /* Store a block; a stale record at the same address (a free we missed) is replaced. */
-static __always_inline void alloc_insert(__u32 tgid, __u64 addr, const struct lt_alloc *a)
+static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_alloc *a)
 {
-	struct lt_alloc_key key = { .tgid = tgid, .addr = addr };
+	struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
 	struct lt_alloc *stale;
 
-	if (counted(a->size) && !total_get(tgid, a->stack_id, a->kind)) {
+	if (counted(a->size) && !total_get(who, a->stack_id, a->kind)) {
 		count(LT_ALLOCS_UNTRACKED);
 		return;
 	}
@@ -228,16 +237,16 @@ static __always_inline void alloc_insert(__u32 tgid, __u64 addr, const struct lt
 			count(LT_ALLOCS_UNTRACKED);
 			return;
 		}
-		total_sub(tgid, stale, addr, stale->size, 1);
+		total_sub(who, stale, addr, stale->size, 1);
 		*stale = *a;
 	}
-	total_add(tgid, a, addr);
+	total_add(who, a, addr);
 }
 
 /* Remove the block at addr; returns 0 and its record in *out if it was ours. */
-static __always_inline int alloc_remove(__u32 tgid, __u64 addr, struct lt_alloc *out)
+static __always_inline int alloc_remove(__u64 who, __u64 addr, struct lt_alloc *out)
 {
-	struct lt_alloc_key key = { .tgid = tgid, .addr = addr };
+	struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
 	struct lt_alloc *a;
 
 	a = bpf_map_lookup_elem(&allocs, &key);
@@ -247,7 +256,7 @@ static __always_inline int alloc_remove(__u32 tgid, __u64 addr, struct lt_alloc 
 	/* Of two racing frees of one block, only the one whose delete succeeds counts. */
 	if (bpf_map_delete_elem(&allocs, &key))
 		return -1;
-	total_sub(tgid, out, addr, out->size, 1);
+	total_sub(who, out, addr, out->size, 1);
 	return 0;
 }
 
@@ -256,13 +265,13 @@ static __always_inline int alloc_remove(__u32 tgid, __u64 addr, struct lt_alloc 
  * tells by the call site whether the allocator freed memory it had taken for
  * itself (glibc's per-thread cache, freed at thread exit) or something was missed.
  */
-static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u32 tgid)
+static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who,
+						 const struct lt_target *t)
 {
-	__u32 *flags = bpf_map_lookup_elem(&targets, &tgid);
-	struct lt_alloc_key site = { .tgid = tgid };
+	struct lt_alloc_key site = { .tgid = (__u32)who, .gen = who >> 32 };
 	__u64 one = 1, *n;
 
-	if (!flags || !(*flags & LT_TARGET_FROM_START)) {
+	if (!(t->flags & LT_TARGET_FROM_START)) {
 		count(LT_FREES_BEFORE_ATTACH);
 		return;
 	}
@@ -277,9 +286,15 @@ static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u32 tgid
 		bpf_map_update_elem(&unmatched, &site, &one, BPF_NOEXIST);
 }
 
-static __always_inline int traced(__u32 tgid)
+/* The traced process the current task belongs to, or NULL; *who: its (tgid, generation). */
+static __always_inline struct lt_target *traced(__u64 pid_tgid, __u64 *who)
 {
-	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+	__u32 tgid = pid_tgid >> 32;
+	struct lt_target *t = bpf_map_lookup_elem(&targets, &tgid);
+
+	if (t)
+		*who = (__u64)t->gen << 32 | tgid;
+	return t;
 }
 
 /* The thread's call state, created on its first allocator call. */
@@ -300,17 +315,17 @@ static __always_inline struct call *call_get(__u64 pid_tgid)
 /* Entry of an allocating function: remember its arguments until it returns. */
 static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64 memptr)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
 	struct call *c;
 
-	if (!traced(tgid))
+	if (!traced(pid_tgid, &who))
 		return 0;
 	c = call_get(pid_tgid);
 	if (!c)
 		return 0;
 	if (c->depth++)
 		return 0;	/* inside the allocator: the outer call is the one that counts */
+	c->who = who;
 	c->func = func;
 	c->size = size;
 	c->ptr = ptr;
@@ -318,7 +333,7 @@ static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64
 	c->have_old = 0;
 	if (func == LT_REALLOC && ptr) {
 		/* Forget the old block before realloc can free it for another thread to reuse. */
-		c->have_old = alloc_remove(tgid, ptr, &c->old) == 0;
+		c->have_old = alloc_remove(who, ptr, &c->old) == 0;
 	}
 	return 0;
 }
@@ -402,8 +417,7 @@ int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags, __s64
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
 	struct lt_alloc a = {};
 	struct call *c;
 	__u64 addr = ret;
@@ -411,6 +425,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (!c || !c->depth || --c->depth)
 		return 0;
+	who = c->who;
 	switch (c->func) {
 	case LT_POSIX_MEMALIGN:
 		if (ret || bpf_probe_read_user(&addr, sizeof(addr), (void *)c->memptr))
@@ -425,7 +440,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	case LT_REALLOC:
 		if (!ret && c->have_old && c->size) {
 			/* realloc failed: the old block is still the caller's. */
-			alloc_insert(tgid, c->ptr, &c->old);
+			alloc_insert(who, c->ptr, &c->old);
 		}
 		break;
 	}
@@ -434,9 +449,9 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	a.size = c->size;
 	a.ts = bpf_ktime_get_ns();
 	a.stack_id = stack_record(ctx, a.kind);
-	alloc_insert(tgid, addr, &a);
+	alloc_insert(who, addr, &a);
 	if (a.kind == LT_KIND_MMAP) {
-		struct lt_alloc_key key = { .tgid = tgid, .addr = addr };
+		struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
 		__u64 end = addr + a.size;
 
 		bpf_map_update_elem(&mmaps, &key, &end, BPF_ANY);
@@ -447,25 +462,28 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 ptr)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
+	struct lt_target *t;
 	struct lt_alloc a;
 	struct call *c;
 
-	if (!ptr || !traced(tgid))
+	if (!ptr)
+		return 0;
+	t = traced(pid_tgid, &who);
+	if (!t)
 		return 0;
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (c && c->depth)
 		return 0;	/* realloc(p, 0) frees inside: realloc's return accounts for it */
-	if (alloc_remove(tgid, ptr, &a))
-		count_unmatched_free(ctx, tgid);
+	if (alloc_remove(who, ptr, &a))
+		count_unmatched_free(ctx, who, t);
 	return 0;
 }
 
 /* Take [start, end) out of the mapping recorded at base, splitting it if needed. */
-static __always_inline void mapping_cut(__u32 tgid, __u64 base, __u64 start, __u64 end)
+static __always_inline void mapping_cut(__u64 who, __u64 base, __u64 start, __u64 end)
 {
-	struct lt_alloc_key key = { .tgid = tgid, .addr = base };
+	struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = base };
 	struct lt_alloc *m, rest;
 	__u64 m_end, cut_end, tail_end;
 
@@ -483,11 +501,11 @@ static __always_inline void mapping_cut(__u32 tgid, __u64 base, __u64 start, __u
 		if (bpf_map_delete_elem(&allocs, &key))
 			return;
 		bpf_map_delete_elem(&mmaps, &key);
-		total_sub(tgid, &rest, base, rest.size, 1);
+		total_sub(who, &rest, base, rest.size, 1);
 		return;
 	}
 	/* Keep the head in place; the tail becomes a block of its own. */
-	total_sub(tgid, &rest, base, cut_end - start, 0);
+	total_sub(who, &rest, base, cut_end - start, 0);
 	if (start > base) {
 		m->size = start - base;
 		tail_end = base + m->size;
@@ -497,8 +515,8 @@ static __always_inline void mapping_cut(__u32 tgid, __u64 base, __u64 start, __u
 		bpf_map_delete_elem(&mmaps, &key);
 	}
 	if (cut_end < m_end) {
-		struct lt_alloc_key tail = { .tgid = tgid, .addr = cut_end };
-		struct lt_total_key tk = { .tgid = tgid, .stack_id = rest.stack_id };
+		struct lt_alloc_key tail = { .tgid = (__u32)who, .gen = who >> 32, .addr = cut_end };
+		struct lt_total_key tk = { .tgid = (__u32)who, .gen = who >> 32, .stack_id = rest.stack_id };
 		struct lt_total *t;
 
 		rest.size = m_end - cut_end;
@@ -514,7 +532,9 @@ static __always_inline void mapping_cut(__u32 tgid, __u64 base, __u64 start, __u
 
 struct overlap_ctx {
 	__u32 tgid;
+	__u32 gen;
 	__u32 nr;
+	__u32 pad;
 	__u64 start;
 	__u64 end;
 	__u64 bases[8];
@@ -523,7 +543,7 @@ struct overlap_ctx {
 static long find_overlap(struct bpf_map *map, struct lt_alloc_key *key, __u64 *end,
 			 struct overlap_ctx *o)
 {
-	if (key->tgid != o->tgid || key->addr >= o->end || *end <= o->start)
+	if (key->tgid != o->tgid || key->gen != o->gen || key->addr >= o->end || *end <= o->start)
 		return 0;
 	if (o->nr < 8)
 		o->bases[o->nr++] = key->addr;
@@ -532,15 +552,16 @@ static long find_overlap(struct bpf_map *map, struct lt_alloc_key *key, __u64 *e
 
 static __always_inline int unmap(__u64 addr, __u64 len, int scan)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	struct lt_alloc_key key = { .tgid = tgid, .addr = addr };
-	struct overlap_ctx o = { .tgid = tgid, .start = addr };
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
+	struct lt_alloc_key key = { .addr = addr };
+	struct overlap_ctx o = { .start = addr };
 	struct call *c;
 	__u64 *end;
 
-	if (!traced(tgid))
+	if (!traced(pid_tgid, &who))
 		return 0;
+	key.tgid = o.tgid = (__u32)who;
+	key.gen = o.gen = who >> 32;
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (c && c->depth)
 		return 0;	/* the allocator's own munmap of a block it handed out */
@@ -548,12 +569,12 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
 	/* The common case: all or the head of one mapping, found by its start. */
 	end = bpf_map_lookup_elem(&mmaps, &key);
 	if (end && *end >= o.end) {
-		mapping_cut(tgid, addr, addr, o.end);
+		mapping_cut(who, addr, addr, o.end);
 		return 0;
 	}
 	if (!scan) {
 		if (end)
-			mapping_cut(tgid, addr, addr, o.end);
+			mapping_cut(who, addr, addr, o.end);
 		else
 			count(LT_MUNMAPS_PARTIAL_LOST);
 		return 0;
@@ -562,7 +583,7 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
 	for (int i = 0; i < 8; i++) {
 		if (i >= o.nr)
 			break;
-		mapping_cut(tgid, o.bases[i & 7], o.start, o.end);
+		mapping_cut(who, o.bases[i & 7], o.start, o.end);
 	}
 	return 0;
 }
@@ -581,11 +602,70 @@ int BPF_KPROBE(munmap_enter_simple, __u64 addr, __u64 len)
 	return unmap(addr, len, 0);
 }
 
+static __always_inline bool comm_matches(const char *comm)
+{
+	for (int i = 0; i < LT_COMM_LEN; i++) {
+		if (comm[i] != comm_filter[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/* A thread ends: its call state goes; the last one marks the process exited. */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(thread_exit)
+int BPF_PROG(task_exit, struct task_struct *task)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct lt_target *t;
 
 	bpf_map_delete_elem(&calls, &pid_tgid);
+	t = bpf_map_lookup_elem(&targets, &tgid);
+	/* signal->live counts the threads still running; it is 0 once the last one exits. */
+	if (t && !BPF_CORE_READ(task, signal, live.counter))
+		t->flags |= LT_TARGET_EXITED;
+	return 0;
+}
+
+/* Under -a, a traced process's children are traced too (not its new threads). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	struct lt_target *t, c = {};
+
+	if (!follow_children || ptgid == ctgid)
+		return 0;
+	t = bpf_map_lookup_elem(&targets, &ptgid);
+	if (!t)
+		return 0;
+	/* Its heap is a copy of the parent's: frees of inherited blocks are not misses. */
+	__builtin_memcpy(c.comm, t->comm, sizeof(c.comm));
+	bpf_map_update_elem(&targets, &ctgid, &c, BPF_ANY);
+	return 0;
+}
+
+/* exec: the process starts afresh in a new generation, or starts or stops being traced. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(task_exec)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct lt_target *t, n = { .flags = LT_TARGET_FROM_START };
+
+	bpf_get_current_comm(n.comm, sizeof(n.comm));
+	t = bpf_map_lookup_elem(&targets, &tgid);
+	if (has_comm_filter && !comm_matches(n.comm)) {
+		if (t)
+			bpf_map_delete_elem(&targets, &tgid);
+		return 0;
+	}
+	if (t) {
+		n.gen = t->gen + 1;
+	} else if (!follow_new || tgid == self_tgid) {
+		return 0;
+	}
+	bpf_map_update_elem(&targets, &tgid, &n, BPF_ANY);
 	return 0;
 }

@@ -45,6 +45,19 @@ enum lt_counter {
 /* Flags of a traced process. */
 enum lt_target_flags {
 	LT_TARGET_FROM_START = 1,	/* traced since exec: every free must match */
+	LT_TARGET_EXITED = 2,		/* its last thread is gone: report once, then drop */
+};
+
+#define LT_COMM_LEN 16
+
+/*
+ * A traced process. Its generation grows at every exec: blocks and totals are
+ * keyed by it, so what the old image held is never matched by the new one.
+ */
+struct lt_target {
+	__u32 flags;
+	__u32 gen;
+	char comm[LT_COMM_LEN];
 };
 
 /* Stack id 0 means the stack could not be stored (see LT_STACKS_DROPPED). */
@@ -52,7 +65,7 @@ enum lt_target_flags {
 
 struct lt_alloc_key {
 	__u32 tgid;
-	__u32 pad;
+	__u32 gen;
 	__u64 addr;
 };
 
@@ -66,7 +79,7 @@ struct lt_alloc {
 
 struct lt_total_key {
 	__u32 tgid;
-	__u32 pad;
+	__u32 gen;
 	__u64 stack_id;
 };
 

@@ -4,16 +4,21 @@
  * offsets of its functions, so that the probes go where the calls land.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <elf.h>
 
 #include "allocator.h"
 #include "elf_syms.h"
 #include "procmaps.h"
+#include "x86.h"
 
 #define MAX_OBJECTS 256
 
@@ -32,6 +37,25 @@ static const char *const func_names[LT_NR_FUNCS] = {
 	[LT_MUNMAP] = "munmap",
 };
 
+static bool quiet;
+
+void alloc_plan__quiet(bool q)
+{
+	quiet = q;
+}
+
+/* Every error line of a plan goes through here. */
+static void plan_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
 const char *alloc_func__name(enum lt_func func)
 {
 	return func < LT_NR_FUNCS ? func_names[func] : "?";
@@ -47,6 +71,79 @@ static bool defines(const struct elf_syms *syms, const char *a, const char *b)
 	uint64_t addr;
 
 	return !elf_syms__find(syms, a, &addr) && !elf_syms__find(syms, b, &addr);
+}
+
+/* A function bigger than this keeps its probe at the entry: the jump scan reads all of it. */
+#define PLACE_MAX_CODE (64 * 1024)
+/* The bytes read of a function whose symbol has no size. */
+#define PLACE_NO_SIZE 256
+
+/*
+ * What each entry program of bpf/leaktrace.bpf.c reads, for the placement of
+ * its probe; args 0: stays at the entry (a function added without a line here).
+ */
+static const struct placement {
+	unsigned int args;	/* the argument registers it reads (X86_ARG_*) */
+	bool null_check;	/* may come after the function's own NULL check */
+	bool ret;		/* a return probe shares the site */
+} placements[LT_NR_FUNCS] = {
+	[LT_MALLOC] = { X86_ARG_RDI, false, true },
+	[LT_CALLOC] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
+	[LT_REALLOC] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
+	[LT_REALLOCARRAY] = { X86_ARG_RDI | X86_ARG_RSI | X86_ARG_RDX, false, true },
+	[LT_POSIX_MEMALIGN] = { X86_ARG_RDI | X86_ARG_RSI | X86_ARG_RDX, false, true },
+	[LT_ALIGNED_ALLOC] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
+	[LT_MEMALIGN] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
+	[LT_VALLOC] = { X86_ARG_RDI, false, true },
+	[LT_PVALLOC] = { X86_ARG_RDI, false, true },
+	[LT_FREE] = { X86_ARG_RDI, true, false },
+	[LT_MMAP] = { X86_ARG_RDI | X86_ARG_RSI | X86_ARG_RDX | X86_ARG_RCX | X86_ARG_R8, false,
+		      true },
+	[LT_MUNMAP] = { X86_ARG_RDI | X86_ARG_RSI, false, false },
+};
+
+/* What the running kernel emulates, read once: every probe of the run goes on this kernel. */
+static unsigned int kernel_emulation(void)
+{
+	static unsigned int emul;
+	static bool known;
+	struct utsname u;
+
+	if (!known) {
+		emul = uname(&u) ? 0 : x86__uprobe_emulation(u.release);
+		known = true;
+	}
+	return emul;
+}
+
+/* Sets p->probe_offset and p->sp_delta for func at addr; the entry when in doubt. */
+static void place_probe(const struct elf_syms *syms, int func, uint64_t addr,
+			struct alloc_probe *p)
+{
+	const struct placement *pl = &placements[func];
+	const struct x86_probe_req req = {
+		.args = pl->args,
+		.emul = kernel_emulation(),
+		.null_check = pl->null_check,
+		.same_sp = pl->ret,
+	};
+	const struct elf_sym *sym = elf_syms__lookup(syms, addr);
+	struct x86_probe site;
+	uint8_t *code;
+	size_t n;
+
+	p->probe_offset = p->offset;
+	p->sp_delta = 0;
+	if (!pl->args || elf_syms__machine(syms) != EM_X86_64 || !sym || sym->addr != addr)
+		return;
+	n = sym->size ? sym->size : PLACE_NO_SIZE;
+	code = n <= PLACE_MAX_CODE ? malloc(n) : NULL;
+	if (code && !elf_syms__read(syms, addr, code, n) &&
+	    !x86__probe_offset(code, n, &req, &site)) {
+		p->probe_offset = p->offset + site.offset;
+		p->sp_delta = site.sp_delta;
+	}
+	free(code);
 }
 
 /* Resolves the functions of one object; several names at one address get one probe. */
@@ -70,6 +167,7 @@ static int plan_object(struct alloc_plan *plan, const char *path, bool mmap_func
 			continue;
 		plan->probes[f].path = path;
 		plan->probes[f].offset = off;
+		place_probe(syms, f, addr, &plan->probes[f]);
 	}
 	elf_syms__free(syms);
 	return 0;
@@ -93,7 +191,7 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 		elf_syms__free(syms);
 	}
 	if (!plan->heap[0]) {
-		fprintf(stderr, "leaktrace: cannot find the allocator of pid %d: no object it maps "
+		plan_error("leaktrace: cannot find the allocator of pid %d: no object it maps "
 			"defines malloc and free (a stripped static binary?)\n", pid);
 		return -ENOENT;
 	}
@@ -101,7 +199,7 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 	if (!err && plan->mmap[0])
 		err = plan_object(plan, plan->mmap, true);
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot read the allocator of pid %d (%s): %s\n", pid,
+		plan_error("leaktrace: cannot read the allocator of pid %d (%s): %s\n", pid,
 			plan->heap, strerror(-err));
 	}
 	return err;
@@ -127,13 +225,13 @@ static void free_objects(char **objects, int n)
 		free(objects[n]);
 }
 
-static int add_object(char **objects, int n, pid_t pid, const char *path)
+/* Adds the object named path (as its process sees it), opened through open_path. */
+static int add_object(char **objects, int n, const char *path, const char *open_path)
 {
-	char buf[PATH_MAX];
+	const char *buf = open_path;
 
 	if (n == MAX_OBJECTS || is_loader(path))
 		return n;
-	snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
 	for (int i = 0; i < n; i++)
 		if (!strcmp(objects[i], buf))
 			return n;
@@ -156,7 +254,7 @@ static int exe_path(pid_t pid, char *buf, size_t size)
 
 int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 {
-	char *objects[MAX_OBJECTS], exe[PATH_MAX];
+	char *objects[MAX_OBJECTS], exe[PATH_MAX], link[96];
 	struct procmaps *maps;
 	int err, n = 0;
 	size_t i;
@@ -165,19 +263,28 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 	if (!err)
 		err = exe_path(pid, exe, sizeof(exe));
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot read the mappings of pid %d: %s\n", pid,
+		plan_error("leaktrace: cannot read the mappings of pid %d: %s\n", pid,
 			strerror(-err));
 		return err;
 	}
-	/* The executable binds first, then an allocator library, then libc. */
-	n = add_object(objects, n, pid, exe);
-	for (i = 0; i < maps->n; i++)
-		if (procmap__is_file(&maps->v[i]) && maps->v[i].executable &&
-		    !is_libc(maps->v[i].path))
-			n = add_object(objects, n, pid, maps->v[i].path);
-	for (i = 0; i < maps->n; i++)
-		if (procmap__is_file(&maps->v[i]) && maps->v[i].executable)
-			n = add_object(objects, n, pid, maps->v[i].path);
+	/*
+	 * The executable binds first, then an allocator library, then libc. Files are
+	 * opened through map_files: the maps' paths are as we see them, and in another
+	 * mount namespace or chroot they may not exist where we look.
+	 */
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = add_object(objects, n, exe, link);
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = 0; i < maps->n; i++) {
+			const struct procmap *m = &maps->v[i];
+
+			if (!procmap__is_file(m) || !m->executable || (!pass && is_libc(m->path)))
+				continue;
+			snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", pid,
+				 (unsigned long long)m->start, (unsigned long long)m->end);
+			n = add_object(objects, n, m->path, link);
+		}
+	}
 	procmaps__free(maps);
 	err = plan_pick(plan, objects, n, pid);
 	free_objects(objects, n);
@@ -187,7 +294,7 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 /* Runs the dynamic loader in list mode and adds the objects it would load, in order. */
 static int add_needed(char **objects, int n, pid_t pid, const char *interp, const char *exe)
 {
-	char line[PATH_MAX + 64], *arrow, *path, *end;
+	char line[PATH_MAX + 64], buf[PATH_MAX + 32], *arrow, *path, *end;
 	int fds[2], status;
 	pid_t child;
 	FILE *f;
@@ -212,7 +319,8 @@ static int add_needed(char **objects, int n, pid_t pid, const char *interp, cons
 		if (path[0] != '/' || !end)
 			continue;
 		*end = '\0';
-		n = add_object(objects, n, pid, path);
+		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
+		n = add_object(objects, n, path, buf);
 	}
 	if (f)
 		fclose(f);
@@ -225,7 +333,7 @@ static int add_needed(char **objects, int n, pid_t pid, const char *interp, cons
 
 int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 {
-	char *objects[MAX_OBJECTS], exe[PATH_MAX], interp[PATH_MAX];
+	char *objects[MAX_OBJECTS], exe[PATH_MAX], interp[PATH_MAX], buf[64];
 	struct elf_syms *syms;
 	int err, n = 0;
 
@@ -235,7 +343,12 @@ int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 			strerror(-err));
 		return err;
 	}
-	n = add_object(objects, n, pid, exe);
+	snprintf(buf, sizeof(buf), "/proc/%d/exe", pid);
+	n = add_object(objects, n, exe, buf);
+	if (!n) {
+		fprintf(stderr, "leaktrace: %s is a dynamic loader, not a program to trace\n", exe);
+		return -ENOEXEC;
+	}
 	syms = elf_syms__open(objects[0], NULL, &err);
 	if (!syms) {
 		fprintf(stderr, "leaktrace: cannot read %s: %s\n", exe,

@@ -4,6 +4,7 @@
 #define LT_ALLOCATOR_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -14,6 +15,16 @@
 struct alloc_probe {
 	const char *path;	/* the object, opened through /proc/PID/root; NULL: absent */
 	uint64_t offset;	/* file offset of the function */
+	/*
+	 * File offset of the entry probe: the function's first instruction the
+	 * running kernel emulates rather than single-steps, where that is provably
+	 * safe (x86.h), else offset. The arguments are still in their registers
+	 * there. For a function with a return probe no path skips it and %rsp is
+	 * as at the entry, so the return probe may share it; free may skip its
+	 * own NULL check and move %rsp first (sp_delta).
+	 */
+	uint64_t probe_offset;
+	int sp_delta;		/* %rsp at probe_offset minus %rsp at the entry: 0 or negative */
 };
 
 struct alloc_plan {
@@ -22,6 +33,8 @@ struct alloc_plan {
 	struct alloc_probe probes[LT_NR_FUNCS];
 };
 
+/* Under -a, a process without a findable allocator is skipped, not an error to print. */
+void alloc_plan__quiet(bool quiet);
 /* The symbol name of an allocator function. */
 const char *alloc_func__name(enum lt_func func);
 

@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "export.h"
 
 #define LT_VERSION "0.1.0"
 
 static const char usage[] =
 "Usage: leaktrace [OPTIONS] -p PID [-p PID ...]\n"
+"       leaktrace [OPTIONS] -a [--comm NAME]\n"
 "       leaktrace [OPTIONS] -- COMMAND [ARGS...]\n"
 "\n"
 "Find memory leaks in running processes without restarting them. leaktrace puts\n"
@@ -27,6 +29,10 @@ static const char usage[] =
 "Targets:\n"
 "  -p, --pid PID        attach to a running process (repeatable, up to 64);\n"
 "                       only allocations made after the attach are seen\n"
+"  -a, --all            every process on the host, also those started later\n"
+"                       (traced from exec; children follow their parent);\n"
+"                       -p and --comm narrow it\n"
+"      --comm NAME      with -a: only processes named NAME (as in ps -o comm)\n"
 "  -- COMMAND [ARGS]    run COMMAND traced from its first allocation; its\n"
 "                       stdin, stdout and stderr pass through, what it still\n"
 "                       holds at exit is reported (valgrind's \"in use at\n"
@@ -39,8 +45,12 @@ static const char usage[] =
 "  -n, --top N          stacks shown per report (default 10)\n"
 "  -q, --quiet          no periodic reports; only the final one\n"
 "  -o, --output FILE    write the final snapshot to FILE; the format comes\n"
-"                       from --format or the extension (.json, .txt)\n"
-"      --format FMT     json or text\n"
+"                       from --format or the extension (.json, .txt,\n"
+"                       .folded, .svg, .pb.gz)\n"
+"      --format FMT     json, text, folded (flamegraph.pl's input), svg\n"
+"                       (interactive flamegraph) or pprof (heap profile)\n"
+"      --count          folded: allocation counts instead of bytes\n"
+"      --no-demangle    keep C++ names mangled\n"
 "  -v, --verbose        say which objects and functions are probed\n"
 "\n"
 "Filters (what is counted in the reports):\n"
@@ -73,7 +83,11 @@ static const char usage[] =
 "Examples:\n"
 "  leaktrace -p 4242                    report every 5 s until Ctrl-C\n"
 "  leaktrace -p 4242 -d 60 -o leak.json one minute, then save a snapshot\n"
-"  leaktrace -- ./unit-tests            what the tests leave allocated\n";
+"  leaktrace -- ./unit-tests            what the tests leave allocated\n"
+"  leaktrace -o leak.svg -- ./server    a flamegraph of what it leaves\n"
+"\n"
+"Saved snapshots: leaktrace report SNAPSHOT.json [--format F] [-o FILE],\n"
+"--diff OLD.json NEW.json, --merge A.json B.json ... (leaktrace report --help).\n";
 
 static int parse_seconds(const char *opt, const char *arg, double min, double *out)
 {
@@ -138,13 +152,9 @@ static int parse_size(const char *opt, const char *arg, uint64_t *out)
 
 static int parse_format(const char *arg, enum lt_format *out)
 {
-	if (!strcmp(arg, "json"))
-		*out = LT_FORMAT_JSON;
-	else if (!strcmp(arg, "text"))
-		*out = LT_FORMAT_TEXT;
-	else {
-		fprintf(stderr, "leaktrace: --format: '%s' is not a format: use json or text\n",
-			arg);
+	if (export__format_by_name(arg, out)) {
+		fprintf(stderr, "leaktrace: --format: '%s' is not a format: use %s\n", arg,
+			export__format_list);
 		return -EINVAL;
 	}
 	return 0;
@@ -152,15 +162,9 @@ static int parse_format(const char *arg, enum lt_format *out)
 
 static int format_from_extension(const char *path, enum lt_format *out)
 {
-	const char *dot = strrchr(path, '.');
-
-	if (dot && !strcmp(dot, ".json"))
-		*out = LT_FORMAT_JSON;
-	else if (dot && !strcmp(dot, ".txt"))
-		*out = LT_FORMAT_TEXT;
-	else {
+	if (export__format_by_path(path, out)) {
 		fprintf(stderr, "leaktrace: -o %s: cannot tell the format from the extension: "
-			"use .json or .txt, or give --format\n", path);
+			"use .json, .txt, .folded, .svg or .pb.gz, or give --format\n", path);
 		return -EINVAL;
 	}
 	return 0;
@@ -187,10 +191,15 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_MAX_ALLOCS,
 	OPT_MAX_STACKS,
+	OPT_COMM,
+	OPT_NO_DEMANGLE,
+	OPT_COUNT,
 };
 
 static const struct option options[] = {
 	{ "pid", required_argument, NULL, 'p' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "top", required_argument, NULL, 'n' },
@@ -203,6 +212,8 @@ static const struct option options[] = {
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "count", no_argument, NULL, OPT_COUNT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -215,6 +226,17 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	switch (c) {
 	case 'p':
 		return add_pid(cfg, arg);
+	case 'a':
+		cfg->all = true;
+		return 0;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= 16) {
+			fprintf(stderr, "leaktrace: --comm: '%s' is not a process name (1 to 15 "
+				"characters, as in ps -o comm)\n", arg);
+			return -EINVAL;
+		}
+		cfg->comm = arg;
+		return 0;
 	case 'i':
 		return parse_seconds("-i", arg, 0.001, &cfg->interval);
 	case 'd':
@@ -245,6 +267,12 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return parse_count("--max-allocs", arg, 1024, 1ULL << 28, &cfg->max_allocs);
 	case OPT_MAX_STACKS:
 		return parse_count("--max-stacks", arg, 64, 1ULL << 22, &cfg->max_stacks);
+	case OPT_NO_DEMANGLE:
+		cfg->demangle = false;
+		return 0;
+	case OPT_COUNT:
+		cfg->counts = true;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -265,13 +293,17 @@ static void option_error(int c, char **argv)
 
 static int check_config(struct config *cfg)
 {
-	if (!cfg->nr_pids && !cfg->command) {
-		fprintf(stderr, "leaktrace: nothing to trace: give -p PID or -- COMMAND "
+	if (!cfg->nr_pids && !cfg->command && !cfg->all) {
+		fprintf(stderr, "leaktrace: nothing to trace: give -p PID, -a or -- COMMAND "
 			"(see leaktrace --help)\n");
 		return -EINVAL;
 	}
-	if (cfg->nr_pids && cfg->command) {
-		fprintf(stderr, "leaktrace: give either -p PID or -- COMMAND, not both\n");
+	if ((cfg->nr_pids || cfg->all) && cfg->command) {
+		fprintf(stderr, "leaktrace: give -p PID or -a, or -- COMMAND, not both\n");
+		return -EINVAL;
+	}
+	if (cfg->comm && !cfg->all) {
+		fprintf(stderr, "leaktrace: --comm narrows -a: give -a too\n");
 		return -EINVAL;
 	}
 	if (cfg->min_size > cfg->max_size) {
@@ -298,11 +330,12 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		.max_size = UINT64_MAX,
 		.max_allocs = 1 << 20,
 		.max_stacks = 1 << 14,
+		.demangle = true,
 	};
 	optind = 0;	/* 0, not 1: glibc then also forgets a half-parsed "-abc" */
 	opterr = 0;
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
-	while ((c = getopt_long(argc, argv, "+:p:i:d:n:o:qvhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:ai:d:n:o:qvhV", options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			option_error(c, argv);
 			return CLI_EXIT_USAGE;

@@ -13,11 +13,16 @@ enum lt_format {
 	LT_FORMAT_NONE,		/* from the output file's extension */
 	LT_FORMAT_TEXT,
 	LT_FORMAT_JSON,
+	LT_FORMAT_FOLDED,
+	LT_FORMAT_SVG,
+	LT_FORMAT_PPROF,
 };
 
 struct config {
 	pid_t pids[LT_MAX_PIDS];
 	int nr_pids;
+	bool all;		/* -a: every process, also later ones */
+	const char *comm;	/* --comm: with -a, only processes of this name */
 	char **command;		/* run mode: argv of the command, NULL-terminated */
 	double interval;	/* -i: seconds between reports */
 	double duration;	/* -d: stop after, 0 for never */
@@ -26,6 +31,8 @@ struct config {
 	enum lt_format format;
 	bool quiet;
 	bool verbose;
+	bool demangle;		/* C++ names demangled; --no-demangle keeps them raw */
+	bool counts;		/* --count: folded values are allocation counts */
 	double older;		/* --older: seconds */
 	uint64_t min_size;
 	uint64_t max_size;

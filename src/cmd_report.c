@@ -1,13 +1,253 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* `leaktrace report`: convert, diff and merge saved snapshots. */
+/* `leaktrace report`: convert, diff and merge saved snapshots, with the writers of trace mode. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cmd_report.h"
+#include "demangle.h"
+#include "export.h"
+#include "report_diff.h"
+#include "snapshot_load.h"
+#include "snapshot_merge.h"
+
+static const char usage[] =
+"Usage: leaktrace report [OPTIONS] SNAPSHOT.json\n"
+"       leaktrace report --diff [OPTIONS] OLD.json NEW.json\n"
+"       leaktrace report --merge [OPTIONS] A.json B.json ...\n"
+"\n"
+"Converts a snapshot saved with leaktrace -o FILE.json, shows what grew between\n"
+"two of them, or merges snapshots of many hosts into one (identical stacks summed,\n"
+"each keeping the hosts and processes it came from). A file named - is stdin.\n"
+"\n"
+"  -o, --output FILE    write to FILE instead of stdout; the format comes from\n"
+"                       --format or the extension (.json, .txt, .folded, .svg,\n"
+"                       .pb.gz), else text\n"
+"      --format FMT     text, json, folded (flamegraph.pl, inferno, speedscope),\n"
+"                       svg (interactive flamegraph) or pprof (go tool pprof);\n"
+"                       --diff writes text or folded (\"stack OLD NEW\" lines)\n"
+"  -n, --top N          text: stacks per process (default 10)\n"
+"      --count          folded: allocation counts instead of bytes\n"
+"      --no-demangle    keep C++ names mangled\n"
+"  -h, --help           this text\n"
+"\n"
+"Examples:\n"
+"  leaktrace report leak.json -o leak.svg           flamegraph of a saved snapshot\n"
+"  leaktrace report leak.json --format folded | flamegraph.pl > leak.svg\n"
+"  leaktrace report leak.json -o leak.pb.gz && go tool pprof -top leak.pb.gz\n"
+"  leaktrace report --diff monday.json tuesday.json  what grew in between\n"
+"  leaktrace report --merge host*.json -o fleet.svg  one flamegraph of a fleet\n";
+
+enum mode { MODE_CONVERT, MODE_DIFF, MODE_MERGE };
+
+struct report_args {
+	enum mode mode;
+	const char *output;
+	enum lt_format format;
+	struct export_opts opts;
+	bool demangle;
+	char **files;
+	int nr_files;
+};
+
+enum { OPT_FORMAT = 0x100, OPT_DIFF, OPT_MERGE, OPT_COUNT, OPT_NO_DEMANGLE };
+
+static const struct option options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "top", required_argument, NULL, 'n' },
+	{ "diff", no_argument, NULL, OPT_DIFF },
+	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "count", no_argument, NULL, OPT_COUNT },
+	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static int parse_top(const char *arg, int *top)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (end == arg || *end || v < 1 || v > 100000) {
+		fprintf(stderr, "leaktrace report: -n: '%s' is not a whole number from 1 to "
+			"100000\n", arg);
+		return -EINVAL;
+	}
+	*top = (int)v;
+	return 0;
+}
+
+static int parse_option(int c, const char *arg, struct report_args *a)
+{
+	switch (c) {
+	case 'o':
+		a->output = arg;
+		return 0;
+	case 'n':
+		return parse_top(arg, &a->opts.top);
+	case OPT_FORMAT:
+		if (!export__format_by_name(arg, &a->format))
+			return 0;
+		fprintf(stderr, "leaktrace report: --format: '%s' is not a format: use %s\n",
+			arg, export__format_list);
+		return -EINVAL;
+	case OPT_DIFF:
+	case OPT_MERGE:
+		if (a->mode != MODE_CONVERT) {
+			fprintf(stderr, "leaktrace report: give --diff or --merge, not both\n");
+			return -EINVAL;
+		}
+		a->mode = c == OPT_DIFF ? MODE_DIFF : MODE_MERGE;
+		return 0;
+	case OPT_COUNT:
+		a->opts.counts = true;
+		return 0;
+	case OPT_NO_DEMANGLE:
+		a->demangle = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int check_args(struct report_args *a)
+{
+	static const char *const what[] = {
+		[MODE_CONVERT] = "one snapshot", [MODE_DIFF] = "two snapshots, old then new",
+		[MODE_MERGE] = "the snapshots to merge",
+	};
+	bool count_ok = a->mode == MODE_CONVERT ? a->nr_files == 1 :
+			a->mode == MODE_DIFF ? a->nr_files == 2 : a->nr_files >= 1;
+
+	if (!count_ok) {
+		fprintf(stderr, "leaktrace report: give %s (see leaktrace report --help)\n",
+			what[a->mode]);
+		return -EINVAL;
+	}
+	if (a->format == LT_FORMAT_NONE && a->output && export__format_by_path(a->output,
+									      &a->format)) {
+		fprintf(stderr, "leaktrace report: -o %s: cannot tell the format from the "
+			"extension: use .json, .txt, .folded, .svg or .pb.gz, or give --format\n",
+			a->output);
+		return -EINVAL;
+	}
+	if (a->format == LT_FORMAT_NONE)
+		a->format = LT_FORMAT_TEXT;
+	if (a->mode == MODE_DIFF && a->format != LT_FORMAT_TEXT && a->format != LT_FORMAT_FOLDED) {
+		fprintf(stderr, "leaktrace report: --diff writes text or folded stacks only\n");
+		return -EINVAL;
+	}
+	if (a->format == LT_FORMAT_PPROF && !a->output && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "leaktrace report: a pprof profile is binary: give -o FILE.pb.gz "
+			"or redirect stdout\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* 0 to go on, 1 after --help, or -EINVAL after one error line. */
+static int parse_args(int argc, char **argv, struct report_args *a)
+{
+	int c;
+
+	*a = (struct report_args){ .opts = { .top = 10 }, .demangle = true };
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:n:h", options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (c == ':' || c == '?') {
+			if (c == ':')
+				fprintf(stderr, "leaktrace report: %s needs a value\n",
+					argv[optind - 1]);
+			else
+				fprintf(stderr, "leaktrace report: unknown option '%s' (see "
+					"leaktrace report --help)\n", argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (parse_option(c, optarg, a))
+			return -EINVAL;
+	}
+	a->files = &argv[optind];
+	a->nr_files = argc - optind;
+	return check_args(a);
+}
+
+static void free_all(struct snapshot **snaps, int n)
+{
+	for (int i = 0; snaps && i < n; i++)
+		snapshot__free(snaps[i]);
+	free(snaps);
+}
+
+static int load_all(const struct report_args *a, struct snapshot ***out)
+{
+	struct snapshot **snaps = calloc(a->nr_files, sizeof(*snaps));
+	char err[512];
+	int ret = snaps ? 0 : -ENOMEM;
+
+	for (int i = 0; i < a->nr_files && !ret; i++) {
+		ret = snapshot__load(a->files[i], &snaps[i], err, sizeof(err));
+		if (ret)
+			fprintf(stderr, "leaktrace report: %s\n", err);
+		else if (a->demangle)
+			demangle__snapshot(snaps[i]);	/* names stay raw if it fails */
+	}
+	if (ret) {
+		free_all(snaps, a->nr_files);
+		return ret;
+	}
+	*out = snaps;
+	return 0;
+}
+
+static int write_result(FILE *f, const struct report_args *a, struct snapshot **snaps)
+{
+	struct snapshot *merged = NULL;
+	int err;
+
+	if (a->mode == MODE_DIFF && a->format == LT_FORMAT_FOLDED)
+		return export_folded__diff(f, snaps[0], snaps[1], a->opts.counts);
+	if (a->mode == MODE_DIFF)
+		return report_diff__text(f, snaps[0], a->files[0], snaps[1], a->files[1],
+					 a->opts.top);
+	if (a->mode == MODE_CONVERT)
+		return export__write(f, snaps[0], a->format, &a->opts);
+	err = snapshot__merge((const struct snapshot *const *)snaps, a->nr_files, &merged);
+	if (!err)
+		err = export__write(f, merged, a->format, &a->opts);
+	snapshot__free(merged);
+	return err;
+}
 
 int cmd_report(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "leaktrace: report: not available yet\n");
-	return 2;
+	struct snapshot **snaps = NULL;
+	struct report_args a;
+	const char *name;
+	FILE *f = stdout;
+	int err;
+
+	err = parse_args(argc, argv, &a);
+	if (err)
+		return err > 0 ? 0 : 2;
+	if (load_all(&a, &snaps))
+		return 1;
+	name = a.output ? a.output : "stdout";
+	if (a.output)
+		f = fopen(a.output, "w");
+	err = f ? write_result(f, &a, snaps) : -errno;
+	if (f && (f == stdout ? fflush(f) : fclose(f)) && !err)
+		err = -errno;
+	free_all(snaps, a.nr_files);
+	if (err) {
+		fprintf(stderr, "leaktrace report: cannot write %s: %s\n", name, strerror(-err));
+		return 1;
+	}
+	return 0;
 }

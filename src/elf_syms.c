@@ -14,10 +14,13 @@
 #include <unistd.h>
 
 #include "elf_syms.h"
+#include "x86.h"
 
 #define DEFAULT_DEBUG_ROOT "/usr/lib/debug"
 /* Longest x86-64 call we recognize (ff /2 with SIB and disp32) is 7 bytes; read one more. */
 #define CODE_WINDOW 8
+/* Enough for the 64 instructions x86__frame_setup looks at, in practice. */
+#define FRAME_WINDOW 512
 
 struct segment {
 	uint64_t vaddr;
@@ -656,73 +659,22 @@ int elf_syms__read(const struct elf_syms *syms, uint64_t addr, void *buf, size_t
 	return 0;
 }
 
-bool x86__sets_frame_pointer(const uint8_t *code, size_t n)
-{
-	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
-
-	if (n >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64))) {
-		code += sizeof(endbr64);
-		n -= sizeof(endbr64);
-	}
-	/* push %rbp; then mov %rsp,%rbp in either of its two encodings. */
-	if (n < 4 || code[0] != 0x55 || code[1] != 0x48)
-		return false;
-	return (code[2] == 0x89 && code[3] == 0xe5) || (code[2] == 0x8b && code[3] == 0xec);
-}
-
-/* Length of a ModRM operand (ModRM, SIB, displacement) given its first bytes. */
-static size_t modrm_len(const uint8_t *p, size_t n)
-{
-	unsigned int mod = p[0] >> 6, rm = p[0] & 7;
-	size_t sib = rm == 4 && mod != 3;
-
-	if (mod == 3)
-		return 1;
-	if (mod == 1)
-		return 1 + sib + 1;
-	if (mod == 2)
-		return 1 + sib + 4;
-	if (rm == 5)
-		return 1 + 4; /* RIP-relative */
-	if (sib && n >= 2 && (p[1] & 7) == 5)
-		return 1 + 1 + 4; /* SIB without base register: disp32 */
-	return 1 + sib;
-}
-
-/*
- * A call ends at the end of before[]: call rel32 (e8), or call r/m64 (ff /2) in
- * any addressing form. A REX or other prefix in front does not change where the
- * instruction ends, so the suffix alone decides.
- */
-bool x86__ends_with_call(const uint8_t *before, size_t n)
-{
-	size_t len;
-
-	if (n >= 5 && before[n - 5] == 0xe8)
-		return true;
-	for (len = 2; len <= 7 && len <= n; len++) {
-		const uint8_t *p = before + n - len;
-
-		if (p[0] == 0xff && ((p[1] >> 3) & 7) == 2 && 1 + modrm_len(p + 1, len - 1) == len)
-			return true;
-	}
-	return false;
-}
-
-bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_addr)
+bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_addr, uint64_t ret)
 {
 	const struct segment *seg = segment_of(syms, func_addr);
-	uint8_t code[CODE_WINDOW];
+	uint8_t code[FRAME_WINDOW];
 	size_t n;
 
-	if (!seg || !seg->exec || syms->machine != EM_X86_64)
+	if (!seg || !seg->exec || syms->machine != EM_X86_64 || ret <= func_addr)
 		return false;
 	n = seg->filesz - (func_addr - seg->vaddr);
+	if (n > ret - func_addr)
+		n = ret - func_addr;
 	if (n > sizeof(code))
 		n = sizeof(code);
 	if (elf_syms__read(syms, func_addr, code, n))
 		return false;
-	return x86__sets_frame_pointer(code, n);
+	return x86__frame_setup(code, n, func_addr, ret);
 }
 
 bool elf_syms__after_call(const struct elf_syms *syms, uint64_t ret)
@@ -742,7 +694,12 @@ bool elf_syms__after_call(const struct elf_syms *syms, uint64_t ret)
 		n = sizeof(code);
 	if (elf_syms__read(syms, ret - n, code, n))
 		return false;
-	return x86__ends_with_call(code, n);
+	return x86__after_call(code, n);
+}
+
+uint16_t elf_syms__machine(const struct elf_syms *syms)
+{
+	return syms->machine;
 }
 
 size_t elf_syms__count(const struct elf_syms *syms)
@@ -773,4 +730,23 @@ const char *elf_syms__build_id(const struct elf_syms *syms)
 const char *elf_syms__debug_file(const struct elf_syms *syms)
 {
 	return syms->debug_file;
+}
+
+/* Only the note: exports want the build ID of many files, not their symbols. */
+char *elf_syms__file_build_id(const char *path)
+{
+	char *id = NULL;
+	Elf *elf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF)
+		id = read_build_id(elf);
+	elf_end(elf);
+	close(fd);
+	return id;
 }

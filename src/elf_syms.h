@@ -34,11 +34,16 @@ int elf_syms__offset_to_addr(const struct elf_syms *syms, uint64_t offset, uint6
 /* Copies len bytes of the file's contents at link-time address addr; 0 or -ENOENT. */
 int elf_syms__read(const struct elf_syms *syms, uint64_t addr, void *buf, size_t len);
 
-/* True when the function at addr starts by setting up a frame pointer. */
-bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_addr);
+/*
+ * True when the function at func_addr has set up a frame pointer (push %rbp;
+ * mov %rsp,%rbp) before ret, a return address (or any address) inside it.
+ */
+bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_addr, uint64_t ret);
 /* True when the instruction just before the return address ret is a call. */
 bool elf_syms__after_call(const struct elf_syms *syms, uint64_t ret);
 
+/* The ELF e_machine (EM_X86_64, EM_AARCH64, ...): whose instructions the code is. */
+uint16_t elf_syms__machine(const struct elf_syms *syms);
 /* The number of functions read, one per address (0 for a stripped file without .dynsym). */
 size_t elf_syms__count(const struct elf_syms *syms);
 /* True when the file has a .symtab (or its debug file has one). */
@@ -55,15 +60,7 @@ const char *elf_syms__interp(const struct elf_syms *syms);
 const char *elf_syms__build_id(const struct elf_syms *syms);
 /* Path of the separate debug file used, or NULL. */
 const char *elf_syms__debug_file(const struct elf_syms *syms);
-
-/*
- * x86-64 byte patterns, pure so that they can be tested on hand-made code.
- * sets_frame_pointer: code (n bytes at a function's start) begins with an optional
- * endbr64, then push %rbp; mov %rsp,%rbp.
- * ends_with_call: the n bytes before a return address end with a call
- * instruction: call rel32 or call r/m64 (ff /2) in any addressing form.
- */
-bool x86__sets_frame_pointer(const uint8_t *code, size_t n);
-bool x86__ends_with_call(const uint8_t *before, size_t n);
+/* The hex build ID of the ELF file at path, read from its notes alone; free() it. NULL if none. */
+char *elf_syms__file_build_id(const char *path);
 
 #endif

@@ -59,7 +59,7 @@ void json__array_end(struct json_writer *w)
 }
 
 /* The length of the valid UTF-8 sequence at s, or 0 (overlong and surrogate forms too). */
-static int utf8_len(const unsigned char *s)
+int json__utf8_len(const unsigned char *s)
 {
 	int n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
 
@@ -72,23 +72,28 @@ static int utf8_len(const unsigned char *s)
 	return n;
 }
 
+int json__utf8_put(FILE *f, const char *s, const char *replacement)
+{
+	int n = json__utf8_len((const unsigned char *)s);
+
+	if (!n) {
+		fputs(replacement, f);
+		return 1;
+	}
+	fwrite(s, 1, n, f);
+	return n;
+}
+
 /* Escapes what JSON requires; bytes that are not UTF-8 (a comm, a path) become U+FFFD. */
 static void write_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
 		unsigned char c = *s;
-		int n;
 
-		if (c >= 0x80) {
-			n = utf8_len((const unsigned char *)s);
-			if (n) {
-				fwrite(s, 1, n, f);
-				s += n - 1;
-			} else {
-				fputs("\\ufffd", f);
-			}
-		} else if (c == '"' || c == '\\')
+		if (c >= 0x80)
+			s += json__utf8_put(f, s, "\\ufffd") - 1;
+		else if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", f);

@@ -27,5 +27,9 @@ void json__int(struct json_writer *w, int64_t v);
 void json__uint(struct json_writer *w, uint64_t v);
 void json__double(struct json_writer *w, double v);	/* 3 decimals; not finite: null */
 void json__bool(struct json_writer *w, bool v);
+/* The length of the valid UTF-8 sequence at s, or 0; also for XML, which needs valid UTF-8. */
+int json__utf8_len(const unsigned char *s);
+/* Writes the UTF-8 sequence at s, or replacement for a byte starting none; returns bytes used. */
+int json__utf8_put(FILE *f, const char *s, const char *replacement);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* leaktrace: wires the command line, the tracer, the snapshots and the reports together. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -7,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "build_id.h"
 #include "cli.h"
 #include "cmd_report.h"
 #include "command.h"
+#include "demangle.h"
+#include "export.h"
 #include "report.h"
 #include "snapshot.h"
 #include "tracer.h"
@@ -25,6 +30,7 @@ struct session {
 	struct snap_source *src;
 	struct command *command;
 	FILE *out;		/* periodic and final text reports */
+	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
 };
 
 /* Attaches the planned probes and registers the process for the reports. */
@@ -60,8 +66,11 @@ static int start_command(struct session *s)
 	int err;
 
 	err = command__start(s->cfg->command, &s->command);
-	if (err)
+	if (err) {
+		/* As a shell says it: 127 when the command is not found, 126 when it cannot run. */
+		s->exit_code = err == -ENOENT ? 127 : 126;
 		return err;
+	}
 	pid = command__pid(s->command);
 	err = alloc_plan__for_exec(pid, &plan);
 	if (!err)
@@ -71,6 +80,74 @@ static int start_command(struct session *s)
 	if (err)
 		kill(pid, SIGKILL);	/* it never ran a single instruction of its own */
 	return err;
+}
+
+/* -a: a process seen for the first time gets its allocator probed, if it is new. */
+static void probe_new(void *arg, pid_t pid)
+{
+	struct session *s = arg;
+	struct alloc_plan plan;
+
+	if (alloc_plan__for_pid(pid, &plan))
+		return;
+	if (!tracer__attach_all(s->tracer, &plan))
+		snap_source__set_allocator(s->src, pid, plan.heap);
+}
+
+static bool wanted(const struct config *cfg, pid_t pid)
+{
+	char path[64], comm[32] = "";
+	bool found = !cfg->nr_pids;
+	FILE *f;
+
+	for (int i = 0; i < cfg->nr_pids; i++)
+		found |= cfg->pids[i] == pid;
+	if (!found || !cfg->comm)
+		return found;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	return !strcmp(comm, cfg->comm);
+}
+
+/* -a: every running process (kernel threads have no executable), narrowed by -p and --comm. */
+static int attach_all(struct session *s)
+{
+	struct alloc_plan plan;
+	char link[64], exe[16];
+	struct dirent *d;
+	int n = 0, err;
+	DIR *dir;
+	pid_t pid;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	alloc_plan__quiet(!s->cfg->verbose);
+	while ((d = readdir(dir))) {
+		pid = atoi(d->d_name);
+		snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+		if (pid <= 0 || pid == getpid() || readlink(link, exe, sizeof(exe)) < 0 ||
+		    !wanted(s->cfg, pid))
+			continue;
+		err = tracer__add_target(s->tracer, pid);
+		if (err)
+			break;
+		n++;
+	}
+	closedir(dir);
+	/* Processes started later mostly use the system's libc: probe it before they come. */
+	if (!alloc_plan__for_pid(getpid(), &plan))
+		tracer__attach_all(s->tracer, &plan);
+	/* The targets map now lists them: plan each one through the same path as newcomers. */
+	snap_source__refresh(s->src, probe_new, s);
+	if (s->cfg->verbose)
+		fprintf(stderr, "leaktrace: -a: %d processes traced at start\n", n);
+	return 0;
 }
 
 static bool any_alive(const struct session *s)
@@ -86,27 +163,45 @@ static void refresh_maps(void *arg, pid_t pid)
 	snap_source__add_process(arg, pid);
 }
 
-static int write_output(const struct config *cfg, const struct snapshot *snap)
+/* The same writer as `leaktrace report`: one snapshot gives one output, either way. */
+static int write_output(const struct config *cfg, struct snapshot *snap)
 {
+	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts };
 	FILE *f = fopen(cfg->output, "w");
+	int err;
 
+	/* Saved with the snapshot, so that a pprof made from its JSON later has them too. */
+	build_id__fill(snap);
 	if (!f) {
 		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(errno));
 		return -errno;
 	}
-	if (cfg->format == LT_FORMAT_JSON)
-		report_json__write(f, snap);
-	else
-		report_text__write(f, snap, cfg->top);
-	if (fclose(f)) {
-		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(errno));
-		return -EIO;
+	err = export__write_saved(f, snap, cfg->format, &opts);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (err) {
+		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(-err));
+		return err;
 	}
 	return 0;
 }
 
-/* -v: what a snapshot cost, so that its cost can be watched (and benchmarked). */
-static void print_cost(const struct snapshot *snap, uint64_t ns)
+static long own_rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/* -v: what a snapshot cost and what leaktrace holds, so that both can be watched. */
+static void print_cost(const struct session *s, const struct snapshot *snap, uint64_t ns)
 {
 	size_t stacks = 0;
 	int64_t allocs = 0;
@@ -117,6 +212,8 @@ static void print_cost(const struct snapshot *snap, uint64_t ns)
 	}
 	fprintf(stderr, "leaktrace: snapshot: %.1f ms, %zu stacks, %lld allocations\n", ns / 1e6,
 		stacks, (long long)allocs);
+	fprintf(stderr, "leaktrace: memory: %ld KiB resident, %llu KiB in BPF maps\n",
+		own_rss_kib(), (unsigned long long)tracer__map_memory(s->tracer) / 1024);
 }
 
 static int report(struct session *s, bool final, struct snapshot **keep)
@@ -131,7 +228,9 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 		return err;
 	}
 	if (s->cfg->verbose)
-		print_cost(snap, tracer__now_ns() - t0);
+		print_cost(s, snap, tracer__now_ns() - t0);
+	if (s->cfg->demangle)
+		demangle__snapshot(snap);	/* on failure names stay raw: still a report */
 	if (final || !s->cfg->quiet)
 		report_text__write(s->out, snap, s->cfg->top);
 	if (keep)
@@ -176,11 +275,15 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 		}
 		if (now >= end)
 			return 0;
-		if (!s->command && !any_alive(s))
+		if (!s->command && !cfg->all && !any_alive(s))
 			return 0;
+		if (cfg->all)
+			snap_source__refresh(s->src, probe_new, s);
 		if (now >= next_report) {
 			if (report(s, false, NULL))
 				return -EIO;
+			/* Exited processes were reported once: their records can go. */
+			snap_source__reap(s->src);
 			next_report += (uint64_t)(cfg->interval * 1e9);
 			if (next_report <= now)
 				next_report = now + (uint64_t)(cfg->interval * 1e9);
@@ -199,12 +302,16 @@ static int run(struct session *s, const sigset_t *sigs)
 		.max_stacks = cfg->max_stacks,
 		.min_size = cfg->min_size,
 		.max_size = cfg->max_size,
+		.follow_new = cfg->all && !cfg->nr_pids,
+		.follow_children = cfg->all,
+		.comm = cfg->comm,
 		.verbose = cfg->verbose,
 	};
 	struct snap_filter filter = {
 		.older = cfg->older,
 		.min_size = cfg->min_size,
 		.max_size = cfg->max_size,
+		.busy_only = cfg->all,
 	};
 	struct snapshot *final = NULL;
 	int err;
@@ -218,13 +325,19 @@ static int run(struct session *s, const sigset_t *sigs)
 		return -ENOMEM;
 	if (cfg->command) {
 		err = start_command(s);
+	} else if (cfg->all) {
+		err = attach_all(s);
 	} else {
 		for (int i = 0; i < cfg->nr_pids && !err; i++)
 			err = attach_pid(s, cfg->pids[i]);
 	}
 	if (err)
 		return err;
-	if (!cfg->quiet && !cfg->command)
+	if (!cfg->quiet && cfg->all)
+		fprintf(stderr, "leaktrace: tracing all processes%s%s, a report every %g s; "
+			"Ctrl-C to stop\n", cfg->comm ? " named " : "", cfg->comm ? cfg->comm : "",
+			cfg->interval);
+	else if (!cfg->quiet && !cfg->command)
 		fprintf(stderr, "leaktrace: tracing %d process%s, a report every %g s; Ctrl-C "
 			"to stop\n", cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "", cfg->interval);
 	err = trace_loop(s, sigs);
@@ -241,7 +354,7 @@ static int run(struct session *s, const sigset_t *sigs)
 
 int main(int argc, char **argv)
 {
-	struct session s = { .out = stdout };
+	struct session s = { .out = stdout, .exit_code = 1 };
 	struct config cfg;
 	sigset_t sigs;
 	int err;
@@ -280,8 +393,7 @@ int main(int argc, char **argv)
 		int code = command__exit_code(s.command);
 
 		command__free(s.command);
-		return err ? 1 : code;
+		return err ? s.exit_code : code;
 	}
-	command__free(s.command);
-	return err ? 1 : 0;
+	return err ? s.exit_code : 0;
 }

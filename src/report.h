@@ -7,6 +7,14 @@
 
 #include "snapshot.h"
 
+/* The "lost" counters' names in the JSON snapshot, in the order they are written. */
+struct lost_name {
+	enum lt_counter counter;
+	const char *name;
+};
+
+extern const struct lost_name report_json__lost_names[LT_NR_LOST];
+
 /* Human-readable: a summary per process, then its top stacks with their frames. */
 void report_text__write(FILE *f, const struct snapshot *snap, int top);
 /* JSON snapshot, schema version 1 (shared/DESIGN.md): every stack of every process. */

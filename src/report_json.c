@@ -16,25 +16,43 @@ static void rfc3339(struct json_writer *w, const struct timespec *ts)
 	json__string(w, buf);
 }
 
+const struct lost_name report_json__lost_names[LT_NR_LOST] = {
+	{ LT_ALLOCS_UNTRACKED, "allocs_untracked" },
+	{ LT_STACKS_DROPPED, "stacks_dropped" },
+	{ LT_FREES_UNMATCHED, "frees_unmatched" },
+	{ LT_FREES_INTERNAL, "frees_internal" },
+	{ LT_FREES_BEFORE_ATTACH, "frees_before_attach" },
+	{ LT_THREADS_UNTRACKED, "threads_untracked" },
+	{ LT_MUNMAPS_PARTIAL_LOST, "munmaps_partial_lost" },
+};
+
 static void write_lost(struct json_writer *w, const uint64_t *lost)
 {
 	json__key(w, "lost");
 	json__object_begin(w);
-	json__key(w, "allocs_untracked");
-	json__uint(w, lost[LT_ALLOCS_UNTRACKED]);
-	json__key(w, "stacks_dropped");
-	json__uint(w, lost[LT_STACKS_DROPPED]);
-	json__key(w, "frees_unmatched");
-	json__uint(w, lost[LT_FREES_UNMATCHED]);
-	json__key(w, "frees_internal");
-	json__uint(w, lost[LT_FREES_INTERNAL]);
-	json__key(w, "frees_before_attach");
-	json__uint(w, lost[LT_FREES_BEFORE_ATTACH]);
-	json__key(w, "threads_untracked");
-	json__uint(w, lost[LT_THREADS_UNTRACKED]);
-	json__key(w, "munmaps_partial_lost");
-	json__uint(w, lost[LT_MUNMAPS_PARTIAL_LOST]);
+	for (int i = 0; i < LT_NR_LOST; i++) {
+		json__key(w, report_json__lost_names[i].name);
+		json__uint(w, lost[report_json__lost_names[i].counter]);
+	}
 	json__object_end(w);
+}
+
+/* Merged snapshots only: the (host, pid) a stack or process was seen in. */
+static void write_origins(struct json_writer *w, const struct origin *o, size_t n)
+{
+	if (!n)
+		return;
+	json__key(w, "origins");
+	json__array_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		json__object_begin(w);
+		json__key(w, "host");
+		json__string(w, o[i].host);
+		json__key(w, "pid");
+		json__int(w, o[i].pid);
+		json__object_end(w);
+	}
+	json__array_end(w);
 }
 
 static void write_frame(struct json_writer *w, const struct frame *fr)
@@ -74,6 +92,7 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 	for (int i = 0; i < s->nr_frames; i++)
 		write_frame(w, &s->frames[i]);
 	json__array_end(w);
+	write_origins(w, s->origins, s->nr_origins);
 	json__object_end(w);
 }
 
@@ -99,6 +118,16 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 	for (size_t i = 0; i < p->nr_stacks; i++)
 		write_stack(w, &p->stacks[i]);
 	json__array_end(w);
+	if (p->nr_modules) {
+		json__key(w, "build_ids");
+		json__object_begin(w);
+		for (size_t i = 0; i < p->nr_modules; i++) {
+			json__key(w, p->modules[i].path);
+			json__string(w, p->modules[i].build_id);
+		}
+		json__object_end(w);
+	}
+	write_origins(w, p->origins, p->nr_origins);
 	json__object_end(w);
 }
 
@@ -186,6 +215,13 @@ void report_json__write(FILE *f, const struct snapshot *snap)
 	json__string(&w, "exact");
 	json__object_end(&w);
 	write_lost(&w, snap->lost);
+	if (snap->nr_hosts) {
+		json__key(&w, "hosts");
+		json__array_begin(&w);
+		for (size_t i = 0; i < snap->nr_hosts; i++)
+			json__string(&w, snap->hosts[i]);
+		json__array_end(&w);
+	}
 	json__key(&w, "processes");
 	json__array_begin(&w);
 	for (size_t i = 0; i < snap->nr_procs; i++)

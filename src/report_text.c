@@ -1,42 +1,98 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The text report: what a person reads on a terminal every interval. */
+/*
+ * The text report: what a person reads on a terminal every interval. A summary
+ * line per process (outstanding, growth, top suspect), then its stacks in aligned
+ * columns with their frames. Color only on a terminal, and never with NO_COLOR.
+ */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "export.h"
 #include "report.h"
+#include "units.h"
 
-/* 1234567 -> "1,234,567": exact bytes, readable. */
-static const char *grouped(int64_t v, char *buf, size_t size)
+#define MAX_SYMBOL_COLUMN 60	/* longer names (C++) push their module right, alone */
+
+struct style {
+	const char *bold, *red, *dim, *off;
+};
+
+static const struct style plain = { "", "", "", "" };
+static const struct style ansi = { "\033[1m", "\033[31m", "\033[2m", "\033[0m" };
+
+static const struct style *style_for(FILE *f)
 {
-	char digits[32];
-	size_t n, i, o = 0;
+	const char *term = getenv("TERM");
+	int fd = fileno(f);
 
-	snprintf(digits, sizeof(digits), "%" PRId64, v < 0 ? -v : v);
-	n = strlen(digits);
-	if (v < 0 && o < size - 1)
-		buf[o++] = '-';
-	for (i = 0; i < n && o < size - 1; i++) {
-		if (i && (n - i) % 3 == 0 && o < size - 1)
-			buf[o++] = ',';
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-	return buf;
+	if (fd < 0 || !isatty(fd) || getenv("NO_COLOR") || (term && !strcmp(term, "dumb")))
+		return &plain;
+	return &ansi;
 }
 
-static const char *human(double bytes, char *buf, size_t size)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = bytes < 0 ? -bytes : bytes;
-	int u = 0;
+/* The cells of one stack's line, formatted first so that the columns can be measured. */
+struct row {
+	char bytes[32], human[32], allocs[32], oldest[32], growth[40];
+};
 
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
+struct widths {
+	int rank, bytes, human, allocs, oldest, growth, symbol;
+};
+
+static void growth_text(double growth, char *buf, size_t size)
+{
+	char h[32];
+
+	snprintf(buf, size, "%s%s/s", growth > 0 ? "+" : "", units__human(growth, h, sizeof(h)));
+}
+
+static void fill_row(const struct stack_stat *s, struct row *r)
+{
+	units__grouped(s->bytes, r->bytes, sizeof(r->bytes));
+	units__human(s->bytes, r->human, sizeof(r->human));
+	units__grouped(s->allocs, r->allocs, sizeof(r->allocs));
+	if (s->oldest_s >= 0)
+		snprintf(r->oldest, sizeof(r->oldest), "%.1f s", s->oldest_s);
+	else
+		snprintf(r->oldest, sizeof(r->oldest), "-");
+	growth_text(s->growth, r->growth, sizeof(r->growth));
+}
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static int symbol_width(const struct frame *fr)
+{
+	char off[24];
+
+	if (!fr->symbol)
+		return (int)strlen("[unknown]");
+	return (int)strlen(fr->symbol) + snprintf(off, sizeof(off), "+0x%" PRIx64, fr->offset);
+}
+
+static void measure(const struct stack_stat *stacks, const struct row *rows, size_t n,
+		    struct widths *w)
+{
+	char rank[16];
+
+	*w = (struct widths){ 1, 5, 4, 6, 6, 6, 0 };
+	for (size_t i = 0; i < n; i++) {
+		w->rank = max_int(w->rank, snprintf(rank, sizeof(rank), "%zu", i + 1));
+		w->bytes = max_int(w->bytes, (int)strlen(rows[i].bytes));
+		w->human = max_int(w->human, (int)strlen(rows[i].human));
+		w->allocs = max_int(w->allocs, (int)strlen(rows[i].allocs));
+		w->oldest = max_int(w->oldest, (int)strlen(rows[i].oldest));
+		w->growth = max_int(w->growth, (int)strlen(rows[i].growth));
+		for (int j = 0; j < stacks[i].nr_frames; j++)
+			w->symbol = max_int(w->symbol, symbol_width(&stacks[i].frames[j]));
 	}
-	snprintf(buf, size, u ? "%s%.1f %s" : "%s%.0f %s", bytes < 0 ? "-" : "", v, units[u]);
-	return buf;
+	if (w->symbol > MAX_SYMBOL_COLUMN)
+		w->symbol = MAX_SYMBOL_COLUMN;
 }
 
 static void write_lost(FILE *f, const struct snapshot *snap)
@@ -55,35 +111,94 @@ static void write_lost(FILE *f, const struct snapshot *snap)
 		" of the allocator's own\n", l[LT_FREES_BEFORE_ATTACH], l[LT_FREES_INTERNAL]);
 }
 
-static void write_stack(FILE *f, int rank, const struct stack_stat *s)
+static void write_frames(FILE *f, const struct stack_stat *s, const struct widths *w,
+			 const struct style *st)
 {
-	char b1[32], b2[32], b3[32], b4[32];
+	char sym[512];
 
-	fprintf(f, "  #%d %s bytes (%s) in %s allocation%s, %s", rank, grouped(s->bytes, b1, 32),
-		human(s->bytes, b2, 32), grouped(s->allocs, b3, 32), s->allocs == 1 ? "" : "s",
-		s->kind == LT_KIND_MMAP ? "mmap" : "heap");
-	if (s->oldest_s >= 0)
-		fprintf(f, ", oldest %.1f s", s->oldest_s);
-	fprintf(f, ", %s%s/s\n", s->growth > 0 ? "+" : "", human(s->growth, b4, 32));
 	for (int i = 0; i < s->nr_frames; i++) {
 		const struct frame *fr = &s->frames[i];
 
-		fprintf(f, "      %-3d 0x%016" PRIx64 " ", i, fr->address);
 		if (fr->symbol)
-			fprintf(f, "%s+0x%" PRIx64, fr->symbol, fr->offset);
+			snprintf(sym, sizeof(sym), "%s+0x%" PRIx64, fr->symbol, fr->offset);
 		else
-			fputs("[unknown]", f);
-		fprintf(f, "  %s\n", fr->module ? fr->module : "[anonymous]");
+			snprintf(sym, sizeof(sym), "[unknown]");
+		fprintf(f, "  %*s  %-3d 0x%016" PRIx64 "  %-*s  %s%s%s\n", w->rank, "", i,
+			fr->address, w->symbol, sym, st->dim,
+			fr->module ? fr->module : "[anonymous]", st->off);
 	}
 	if (!s->nr_frames)
-		fputs("      [stack not recorded: --max-stacks reached]\n", f);
+		fprintf(f, "  %*s  [stack not recorded: --max-stacks reached]\n", w->rank, "");
 	else if (s->truncated)
-		fputs("      ... (outer frames cut: no frame pointer to follow soundly)\n", f);
+		fprintf(f, "  %*s  ... (outer frames cut: no frame pointer to follow soundly)\n",
+			w->rank, "");
+}
+
+static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,
+			 const struct style *st)
+{
+	struct row *rows = calloc(n, sizeof(*rows));
+	struct widths w;
+
+	if (!rows || !n) {
+		free(rows);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		fill_row(&stacks[i], &rows[i]);
+	measure(stacks, rows, n, &w);
+	fprintf(f, "  %*s  %*s  %*s  %*s  kind  %*s  %*s\n", w.rank, "#", w.bytes, "bytes",
+		w.human, "size", w.allocs, "allocs", w.oldest, "oldest", w.growth, "growth");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "  %*zu  %*s  %*s  %*s  %-4s  %*s  %s%*s%s\n", w.rank, i + 1, w.bytes,
+			rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs,
+			stacks[i].kind == LT_KIND_MMAP ? "mmap" : "heap", w.oldest, rows[i].oldest,
+			stacks[i].growth > 0 ? st->red : "", w.growth, rows[i].growth,
+			stacks[i].growth > 0 ? st->off : "");
+		write_frames(f, &stacks[i], &w, st);
+	}
+	free(rows);
+}
+
+/* The stack growing fastest (the largest on a tie), as the JSON's suspects rank them. */
+static const struct stack_stat *top_suspect(const struct proc_stat *p)
+{
+	const struct stack_stat *best = NULL;
+
+	for (size_t i = 0; i < p->nr_stacks; i++) {
+		const struct stack_stat *s = &p->stacks[i];
+
+		if (s->growth > 0 && (!best || s->growth > best->growth ||
+				      (s->growth == best->growth && s->bytes > best->bytes)))
+			best = s;
+	}
+	return best;
+}
+
+static void write_summary(FILE *f, const struct proc_stat *p, const struct style *st)
+{
+	const struct stack_stat *sus = top_suspect(p);
+	char b1[32], b2[32], b3[32], g[40], tmp[288];
+
+	growth_text(p->growth, g, sizeof(g));
+	fprintf(f, "%spid %d (%s) %s%s%s: %s outstanding (%s bytes in %s allocation%s), %s",
+		st->bold, p->pid, p->comm, p->exe, p->alive ? "" : " [exited]", st->off,
+		units__human(p->bytes, b1, sizeof(b1)), units__grouped(p->bytes, b2, sizeof(b2)),
+		units__grouped(p->allocs, b3, sizeof(b3)), p->allocs == 1 ? "" : "s", g);
+	if (sus) {
+		growth_text(sus->growth, g, sizeof(g));
+		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
+			sus->nr_frames ? export__frame_name(&sus->frames[0], tmp, sizeof(tmp))
+				       : "[stack not recorded]", st->off, g);
+	} else {
+		fputs(", no growing stack\n", f);
+	}
 }
 
 void report_text__write(FILE *f, const struct snapshot *snap, int top)
 {
-	char when[32], b1[32], b2[32], b3[32], b4[32];
+	const struct style *st = style_for(f);
+	char when[32];
 	struct tm tm;
 
 	localtime_r(&snap->taken.tv_sec, &tm);
@@ -94,13 +209,9 @@ void report_text__write(FILE *f, const struct snapshot *snap, int top)
 		const struct proc_stat *p = &snap->procs[i];
 		size_t n = p->nr_stacks < (size_t)top ? p->nr_stacks : (size_t)top;
 
-		fprintf(f, "\npid %d (%s) %s%s: %s bytes (%s) outstanding in %s allocation%s, "
-			"%s%s/s\n", p->pid, p->comm, p->exe, p->alive ? "" : " [exited]",
-			grouped(p->bytes, b1, 32), human(p->bytes, b2, 32),
-			grouped(p->allocs, b3, 32), p->allocs == 1 ? "" : "s",
-			p->growth > 0 ? "+" : "", human(p->growth, b4, 32));
-		for (size_t j = 0; j < n; j++)
-			write_stack(f, (int)j + 1, &p->stacks[j]);
+		fputc('\n', f);
+		write_summary(f, p, st);
+		write_stacks(f, p->stacks, n, st);
 		if (n < p->nr_stacks)
 			fprintf(f, "  ... %zu more stack%s (-n to show more)\n", p->nr_stacks - n,
 				p->nr_stacks - n == 1 ? "" : "s");

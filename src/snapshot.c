@@ -12,6 +12,7 @@
 
 #include <bpf/bpf.h>
 
+#include "arena.h"
 #include "snapshot.h"
 #include "tracer.h"
 
@@ -21,6 +22,7 @@
 struct stack_entry {
 	struct stack_entry *next;
 	pid_t pid;
+	uint32_t gen;		/* the process's exec generation */
 	uint64_t stack_id;
 	uint64_t sound_id;	/* of the sound frames only: stacks that differ above them merge */
 	struct frame *frames;
@@ -36,6 +38,9 @@ struct stack_entry {
 
 struct process {
 	pid_t pid;
+	uint32_t gen;		/* its exec generation, as the targets map says */
+	bool exited;
+	bool reported;		/* shown in a snapshot since it exited: may be dropped */
 	char comm[17];
 	char exe[PATH_MAX];
 	dev_t alloc_dev;	/* the file of its allocator, 0 when unknown */
@@ -99,6 +104,14 @@ static struct process *process_find(struct snap_source *src, pid_t pid)
 	return NULL;
 }
 
+/* True when (tgid, gen) is what a traced process holds now. */
+static bool current(struct snap_source *src, pid_t tgid, uint32_t gen)
+{
+	struct process *p = process_find(src, tgid);
+
+	return p && p->gen == gen;
+}
+
 int snap_source__add_process(struct snap_source *src, pid_t pid)
 {
 	struct process *p, *procs;
@@ -140,6 +153,8 @@ int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *p
 static size_t entry_hash(const struct snap_source *src, pid_t pid, uint64_t stack_id)
 {
 	uint64_t h = (stack_id ^ (uint64_t)pid * 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
+
+	/* gen is left out: an exec changes the stacks, and the rare equal id finds its entry. */
 
 	return (h >> 32) & (src->nr_buckets - 1);
 }
@@ -191,18 +206,20 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 		e->sound_id = (e->sound_id ^ e->frames[i].address) * 0x100000001b3ULL;
 }
 
-static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint64_t stack_id)
+static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint32_t gen,
+				     uint64_t stack_id)
 {
 	size_t h = entry_hash(src, pid, stack_id);
 	struct stack_entry *e;
 
 	for (e = src->buckets[h]; e; e = e->next)
-		if (e->pid == pid && e->stack_id == stack_id)
+		if (e->pid == pid && e->gen == gen && e->stack_id == stack_id)
 			return e;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
 	e->pid = pid;
+	e->gen = gen;
 	e->stack_id = stack_id;
 	entry_symbolize(src, e);
 	e->next = src->buckets[h];
@@ -276,10 +293,11 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 		for (e = src->buckets[i]; e; e = e->next)
 			e->scan_bytes = e->scan_allocs = 0, e->scan_oldest_ts = 0;
 	for (i = 0; i < n; i++) {
-		if (vals[i].ts > cutoff || vals[i].size < src->filter.min_size ||
+		if (!current(src, keys[i].tgid, keys[i].gen) || vals[i].ts > cutoff ||
+		    vals[i].size < src->filter.min_size ||
 		    vals[i].size > src->filter.max_size)
 			continue;
-		e = entry_get(src, keys[i].tgid, vals[i].stack_id);
+		e = entry_get(src, keys[i].tgid, keys[i].gen, vals[i].stack_id);
 		if (!e)
 			continue;
 		e->scan_bytes += vals[i].size;
@@ -322,6 +340,109 @@ static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 	return 0;
 }
 
+int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_t pid),
+			 void *arg)
+{
+	struct lt_target *vals = NULL;
+	__u32 *keys = NULL;
+	struct process *p;
+	size_t n = 0;
+	int err;
+
+	if (!src->tracer)
+		return 0;
+	err = map_read_all(tracer__targets_fd(src->tracer), sizeof(*keys), sizeof(*vals),
+			   (void **)&keys, (void **)&vals, &n);
+	for (size_t i = 0; !err && i < n; i++) {
+		p = process_find(src, keys[i]);
+		if (!p) {
+			if (snap_source__add_process(src, keys[i]) == -ENOMEM)
+				break;
+			p = process_find(src, keys[i]);
+			if (!p)
+				break;
+			if (!p->comm[0])
+				memcpy(p->comm, vals[i].comm, LT_COMM_LEN);
+			if (on_new && !(vals[i].flags & LT_TARGET_EXITED))
+				on_new(arg, keys[i]);
+		} else if (p->gen != vals[i].gen) {
+			snap_source__add_process(src, keys[i]);	/* a new image: new mappings */
+		}
+		p->gen = vals[i].gen;
+		p->exited = vals[i].flags & LT_TARGET_EXITED;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/* Deletes the keys of a map whose (tgid, gen) head says they are stale. */
+static int drop_stale(struct snap_source *src, int fd, size_t key_size, size_t value_size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys = NULL, *vals = NULL, *out;
+	size_t n = 0, nr = 0;
+	int err;
+
+	err = map_read_all(fd, key_size, value_size, (void **)&keys, (void **)&vals, &n);
+	out = keys;
+	for (size_t i = 0; !err && i < n; i++) {
+		/* Every key of these maps starts with {__u32 tgid; __u32 gen;}. */
+		const __u32 *head = (const __u32 *)(keys + i * key_size);
+		struct process *p = process_find(src, head[0]);
+
+		if (p && p->gen == head[1] && !(p->exited && p->reported))
+			continue;
+		memmove(out + nr++ * key_size, head, key_size);
+	}
+	if (!err && nr) {
+		__u32 count = nr;
+
+		err = bpf_map_delete_batch(fd, keys, &count, &opts) ? -errno : 0;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int snap_source__reap(struct snap_source *src)
+{
+	struct tracer *t = src->tracer;
+	size_t i, out = 0;
+	bool stale = false;
+	__u32 tgid;
+	int err;
+
+	for (i = 0; i < src->nr_procs; i++)
+		stale |= src->procs[i].exited && src->procs[i].reported;
+	/* Old generations: cheap to find in the totals, which say whether a scan is due. */
+	err = drop_stale(src, tracer__totals_fd(t), sizeof(struct lt_total_key),
+			 sizeof(struct lt_total));
+	if (err || !stale)
+		return err;
+	err = drop_stale(src, tracer__allocs_fd(t), sizeof(struct lt_alloc_key),
+			 sizeof(struct lt_alloc));
+	if (!err)
+		err = drop_stale(src, tracer__mmaps_fd(t), sizeof(struct lt_alloc_key),
+				 sizeof(__u64));
+	if (!err)
+		err = drop_stale(src, tracer__unmatched_fd(t), sizeof(struct lt_alloc_key),
+				 sizeof(__u64));
+	for (i = 0; i < src->nr_procs; i++) {
+		struct process *p = &src->procs[i];
+
+		if (!(p->exited && p->reported)) {
+			src->procs[out++] = *p;
+			continue;
+		}
+		tgid = p->pid;
+		bpf_map_delete_elem(tracer__targets_fd(t), &tgid);
+		symbolizer__remove_process(src->syms, p->pid);
+	}
+	src->nr_procs = out;
+	return err;
+}
+
 static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source *src, pid_t pid)
 {
 	struct proc_stat *p, *procs;
@@ -345,7 +466,9 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 	}
 	/* A zombie has no executable any more: it is gone for our purposes. */
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-	p->alive = readlink(link, buf, sizeof(buf)) > 0;
+	p->alive = (!info || !info->exited) && readlink(link, buf, sizeof(buf)) > 0;
+	if (info && info->exited)
+		info->reported = true;
 	return p;
 }
 
@@ -393,7 +516,9 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 
 	src->builds++;
 	for (size_t i = 0; !err && i < n; i++) {
-		e = entry_get(src, keys[i].tgid, keys[i].stack_id);
+		if (!current(src, keys[i].tgid, keys[i].gen))
+			continue;	/* an image before exec, or a process no longer traced */
+		e = entry_get(src, keys[i].tgid, keys[i].gen, keys[i].stack_id);
 		if (!e)
 			continue;
 		/* A stack absent from the last build held nothing then. */
@@ -480,8 +605,8 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 	err = add_totals(src, snap, keys, vals, n, now_ns);
 	if (err)
 		return err;
-	/* Every traced process is reported, also one that holds nothing. */
-	for (size_t i = 0; i < src->nr_procs; i++)
+	/* A traced process is reported also when it holds nothing, unless under -a. */
+	for (size_t i = 0; i < src->nr_procs && !src->filter.busy_only; i++)
 		snapshot_proc(snap, src, src->procs[i].pid);
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		merge_same_frames(&snap->procs[i]);
@@ -507,8 +632,10 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 	snap = calloc(1, sizeof(*snap));
 	if (!snap)
 		return -ENOMEM;
+	snap_source__refresh(src, NULL, NULL);
 	for (size_t i = 0; i < src->nr_procs; i++)
-		symbolizer__add_process(src->syms, src->procs[i].pid);
+		if (!src->procs[i].exited)
+			symbolizer__add_process(src->syms, src->procs[i].pid);
 	now_ns = tracer__now_ns();
 	clock_gettime(CLOCK_REALTIME, &snap->taken);
 	gethostname(snap->host, sizeof(snap->host) - 1);
@@ -557,5 +684,6 @@ void snapshot__free(struct snapshot *snap)
 	for (size_t i = 0; i < snap->nr_procs; i++)
 		free(snap->procs[i].stacks);
 	free(snap->procs);
+	arena__free(snap->arena);
 	free(snap);
 }

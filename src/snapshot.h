@@ -15,6 +15,19 @@
 #include "symbolize.h"
 
 struct tracer;
+struct arena;
+
+/* Where a stack or process of a merged snapshot came from (leaktrace report --merge). */
+struct origin {
+	const char *host;
+	pid_t pid;
+};
+
+/* A module of a process's frames and its GNU build ID (hex), for exports (pprof mappings). */
+struct module_id {
+	const char *path;
+	const char *build_id;
+};
 
 struct stack_stat {
 	uint64_t stack_id;	/* identifies the frames shown, within the process */
@@ -26,6 +39,8 @@ struct stack_stat {
 	const struct frame *frames;	/* owned by the snapshot source's cache */
 	int nr_frames;
 	bool truncated;		/* the walk stopped before the stack's end */
+	const struct origin *origins;	/* merged snapshots only: where it was seen */
+	size_t nr_origins;
 };
 
 struct proc_stat {
@@ -38,6 +53,10 @@ struct proc_stat {
 	double growth;
 	struct stack_stat *stacks;	/* largest first */
 	size_t nr_stacks;
+	const struct origin *origins;	/* merged snapshots only: the processes merged */
+	size_t nr_origins;
+	const struct module_id *modules;	/* build IDs known for its frames' modules */
+	size_t nr_modules;
 };
 
 struct snapshot {
@@ -48,6 +67,10 @@ struct snapshot {
 	uint64_t lost[LT_NR_LOST];
 	struct proc_stat *procs;	/* most outstanding bytes first */
 	size_t nr_procs;
+	const char *const *hosts;	/* merged snapshots only: every host merged */
+	size_t nr_hosts;
+	/* Owns the frames and strings of a loaded, merged or demangled snapshot; may be NULL. */
+	struct arena *arena;
 };
 
 /* What a snapshot is taken of: the tracer's maps, and the processes' symbols. */
@@ -57,6 +80,7 @@ struct snap_filter {
 	double older;		/* only allocations at least this many seconds old */
 	uint64_t min_size;	/* with older: the size filter the probes apply */
 	uint64_t max_size;
+	bool busy_only;		/* -a: only processes that hold memory are reported */
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -65,6 +89,17 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 int snap_source__add_process(struct snap_source *src, pid_t pid);
 /* The object pid's malloc family lives in (any path to it): its own frees are not misses. */
 int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path);
+/*
+ * Reads the traced processes from the BPF side (new ones under -a, exec
+ * generations, exits); on_new, if given, is called for each process seen first.
+ */
+int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_t pid),
+			 void *arg);
+/*
+ * After a report: drops from the maps what exited processes (already reported
+ * as exited) and images replaced by exec still held. O(allocations) when any.
+ */
+int snap_source__reap(struct snap_source *src);
 /* Reads the maps; 0 or a negative errno. */
 int snap_source__take(struct snap_source *src, struct snapshot **out);
 /*

@@ -355,7 +355,7 @@ int symbolizer__file_id(struct symbolizer *s, pid_t pid, uint64_t addr, dev_t *d
 /* Whether the frame-pointer walk from prev to cur can be trusted (see the header). */
 static bool sound_step(const struct resolved *prev, const struct resolved *cur)
 {
-	if (!prev->sym || !elf_syms__keeps_frame_pointer(prev->syms, prev->sym->addr))
+	if (!prev->sym || !elf_syms__keeps_frame_pointer(prev->syms, prev->sym->addr, prev->link))
 		return false;
 	if (!cur->map || !cur->map->executable || !procmap__is_file(cur->map) || !cur->linked)
 		return false;

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Loads the BPF programs, sizes their maps, attaches them to the planned functions. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -15,10 +17,19 @@
 #include "leaktrace.skel.h"
 #include "tracer.h"
 
+/* A function probed for every process: its file and offset, so it is probed once. */
+struct probed {
+	dev_t dev;
+	ino_t ino;
+	uint64_t offset;
+};
+
 struct tracer {
 	struct leaktrace_bpf *skel;
 	struct bpf_link **links;
 	size_t nr_links;
+	struct probed *probed;
+	size_t nr_probed;
 	bool verbose;
 };
 
@@ -70,6 +81,13 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	ro->page_size = sysconf(_SC_PAGESIZE);
 	ro->min_size = opts->min_size;
 	ro->max_size = opts->max_size;
+	ro->follow_new = opts->follow_new;
+	ro->follow_children = opts->follow_children;
+	ro->self_tgid = getpid();
+	if (opts->comm) {
+		ro->has_comm_filter = true;
+		strncpy((char *)ro->comm_filter, opts->comm, sizeof(ro->comm_filter) - 1);
+	}
 	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
 	scan = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_for_each_map_elem,
 				       NULL) == 1;
@@ -102,9 +120,9 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		load_error(err);
 		goto err_free;
 	}
-	err = leaktrace_bpf__attach(t->skel);	/* the thread exit tracepoint */
+	err = leaktrace_bpf__attach(t->skel);	/* the fork, exec and exit tracepoints */
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot attach the thread exit tracepoint: %s\n",
+		fprintf(stderr, "leaktrace: cannot attach the process tracepoints: %s\n",
 			strerror(-err));
 		goto err_free;
 	}
@@ -166,42 +184,126 @@ static int attach_error(pid_t pid, const char *what, int err)
 	return err;
 }
 
-int tracer__attach(struct tracer *t, pid_t pid, const struct alloc_plan *plan, bool from_start)
+static int add_target(struct tracer *t, pid_t pid, bool from_start)
 {
-	__u32 tgid = pid, flags = from_start ? LT_TARGET_FROM_START : 0;
+	struct lt_target target = { .flags = from_start ? LT_TARGET_FROM_START : 0 };
+	__u32 tgid = pid;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(target.comm, sizeof(target.comm), f))
+			target.comm[strcspn(target.comm, "\n")] = '\0';
+		fclose(f);
+	}
+	return bpf_map__update_elem(t->skel->maps.targets, &tgid, sizeof(tgid), &target,
+				    sizeof(target), BPF_ANY);
+}
+
+/* True when the function is probed for every process already; else remembers it. */
+static bool probed_already(struct tracer *t, const struct alloc_probe *p)
+{
+	struct probed *v;
+	struct stat st;
+
+	if (stat(p->path, &st))
+		return false;
+	for (size_t i = 0; i < t->nr_probed; i++)
+		if (t->probed[i].dev == st.st_dev && t->probed[i].ino == st.st_ino &&
+		    t->probed[i].offset == p->offset)
+			return true;
+	v = realloc(t->probed, (t->nr_probed + 1) * sizeof(*v));
+	if (v) {
+		t->probed = v;
+		v[t->nr_probed++] = (struct probed){ st.st_dev, st.st_ino, p->offset };
+	}
+	return false;
+}
+
+/* Attaches the plan's probes for pid, or for every process when pid is -1. */
+static int attach_plan(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
+{
 	const struct alloc_probe *p;
 	int err, f;
 
-	err = bpf_map__update_elem(t->skel->maps.targets, &tgid, sizeof(tgid), &flags,
-				   sizeof(flags), BPF_ANY);
-	if (err)
-		return attach_error(pid, "target map", err);
 	for (f = 0; f < LT_NR_FUNCS; f++) {
 		p = &plan->probes[f];
-		if (!p->path)
+		if (!p->path || (pid == -1 && probed_already(t, p)))
 			continue;
-		if (t->verbose)
-			fprintf(stderr, "leaktrace: pid %d: probing %s at %s+0x%llx\n", pid,
-				alloc_func__name(f), p->path, (unsigned long long)p->offset);
 		err = add_link(t, entry_prog(t, f), pid, p, false);
 		if (!err && f != LT_FREE && f != LT_MUNMAP)
 			err = add_link(t, t->skel->progs.alloc_return, pid, p, true);
+		if (!err && t->verbose)
+			fprintf(stderr, "leaktrace: %s: probed %s at %s+0x%llx\n",
+				pid == -1 ? "all processes" : "pid", alloc_func__name(f), p->path,
+				(unsigned long long)p->offset);
+		if (err && pid == -1) {
+			fprintf(stderr, "leaktrace: cannot probe %s in %s: %s\n",
+				alloc_func__name(f), p->path, strerror(-err));
+			return err;
+		}
 		if (err)
 			return attach_error(pid, alloc_func__name(f), err);
 	}
 	/* A pid that ended during the attach leaves probes that will never fire. */
-	if (kill(pid, 0) && errno == ESRCH)
+	if (pid != -1 && kill(pid, 0) && errno == ESRCH)
 		return attach_error(pid, "after attach", -ESRCH);
 	return 0;
+}
+
+int tracer__attach(struct tracer *t, pid_t pid, const struct alloc_plan *plan, bool from_start)
+{
+	int err = add_target(t, pid, from_start);
+
+	return err ? attach_error(pid, "target map", err) : attach_plan(t, pid, plan);
+}
+
+int tracer__add_target(struct tracer *t, pid_t pid)
+{
+	int err = add_target(t, pid, false);
+
+	return err ? attach_error(pid, "target map", err) : 0;
+}
+
+int tracer__attach_all(struct tracer *t, const struct alloc_plan *plan)
+{
+	return attach_plan(t, -1, plan);
+}
+
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Removing a uretprobe waits for the kernel to be sure no CPU still runs it
+ * (~150 ms here); those waits overlap when the links are closed side by side.
+ */
+static void destroy_links(struct bpf_link **links, size_t n)
+{
+	pthread_t *threads = calloc(n, sizeof(*threads));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!threads || pthread_create(&threads[i], NULL, destroy_link, links[i]))
+			break;
+	for (size_t j = i; j < n; j++)
+		bpf_link__destroy(links[j]);
+	while (i--)
+		pthread_join(threads[i], NULL);
+	free(threads);
 }
 
 void tracer__free(struct tracer *t)
 {
 	if (!t)
 		return;
-	while (t->nr_links)
-		bpf_link__destroy(t->links[--t->nr_links]);
+	destroy_links(t->links, t->nr_links);
 	free(t->links);
+	free(t->probed);
 	leaktrace_bpf__destroy(t->skel);
 	free(t);
 }
@@ -219,6 +321,16 @@ int tracer__totals_fd(const struct tracer *t)
 int tracer__stacks_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.stacks);
+}
+
+int tracer__targets_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.targets);
+}
+
+int tracer__mmaps_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.mmaps);
 }
 
 int tracer__unmatched_fd(const struct tracer *t)
@@ -244,6 +356,34 @@ int tracer__counters(const struct tracer *t, uint64_t *c)
 	}
 	free(v);
 	return err ? -errno : 0;
+}
+
+/* The kernel memory a map is charged for, as its fdinfo says. */
+static uint64_t map_memory(int fd)
+{
+	unsigned long long v = 0;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+uint64_t tracer__map_memory(const struct tracer *t)
+{
+	struct bpf_map *map;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_map(map, t->skel->obj)
+		if (bpf_map__fd(map) >= 0)
+			sum += map_memory(bpf_map__fd(map));
+	return sum;
 }
 
 uint64_t tracer__now_ns(void)

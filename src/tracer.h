@@ -19,6 +19,9 @@ struct tracer_opts {
 	uint64_t max_stacks;
 	uint64_t min_size;
 	uint64_t max_size;
+	bool follow_new;	/* -a: trace every process that execs from now on */
+	bool follow_children;	/* -a: a traced process's children are traced */
+	const char *comm;	/* --comm: only processes of this name, or NULL */
 	bool verbose;
 };
 
@@ -29,6 +32,10 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out);
  * exec, so every free must match an allocation. Prints one error line on failure.
  */
 int tracer__attach(struct tracer *t, pid_t pid, const struct alloc_plan *plan, bool from_start);
+/* -a: traces pid, which is already running (a process that execs later is traced by BPF). */
+int tracer__add_target(struct tracer *t, pid_t pid);
+/* -a: probes the planned objects for every process on the host, once per function. */
+int tracer__attach_all(struct tracer *t, const struct alloc_plan *plan);
 /* Detaches everything and frees; NULL is fine. */
 void tracer__free(struct tracer *t);
 
@@ -37,8 +44,12 @@ int tracer__allocs_fd(const struct tracer *t);
 int tracer__totals_fd(const struct tracer *t);
 int tracer__stacks_fd(const struct tracer *t);
 int tracer__unmatched_fd(const struct tracer *t);
+int tracer__targets_fd(const struct tracer *t);
+int tracer__mmaps_fd(const struct tracer *t);
 /* Sums the per-CPU counters into c[LT_NR_COUNTERS]. */
 int tracer__counters(const struct tracer *t, uint64_t *c);
+/* Bytes of kernel memory the maps are charged for (their memlock). */
+uint64_t tracer__map_memory(const struct tracer *t);
 /* CLOCK_MONOTONIC nanoseconds, the clock of the allocation timestamps. */
 uint64_t tracer__now_ns(void);
 

@@ -343,16 +343,22 @@ void fixture__read_line(struct fixture *f, char *buf, size_t len, int timeout_ms
 void fixture__start(struct fixture *f, const char *fixture, const char *const args[])
 {
 	char *argv[16] = { (char *)fixture, "attach" };
-	char line[128];
-	int in[2], out[2];
 	int argc = 2;
-	int pid;
 
 	for (int i = 0; args && args[i]; i++) {
 		cr_assert_lt(argc, 15, "too many fixture arguments");
 		argv[argc++] = (char *)args[i];
 	}
 	argv[argc] = NULL;
+	fixture__start_argv(f, argv);
+}
+
+void fixture__start_argv(struct fixture *f, char *const argv[])
+{
+	char line[128];
+	int in[2], out[2];
+	int pid;
+
 	signal(SIGPIPE, SIG_IGN);
 	pipe_pair(in);
 	pipe_pair(out);

@@ -83,6 +83,8 @@ struct fixture {
  * wait for its "ready PID" line.
  */
 void fixture__start(struct fixture *f, const char *fixture, const char *const args[]);
+/* The same for any ARGV that ends up exec'ing "FIXTURE attach ..." in the same process. */
+void fixture__start_argv(struct fixture *f, char *const argv[]);
 /* Read one line of its stdout (without '\n') within TIMEOUT_MS; fails the test otherwise. */
 void fixture__read_line(struct fixture *f, char *buf, size_t len, int timeout_ms);
 /* Let it go on: write a line to its stdin, then read its lines up to "done". */

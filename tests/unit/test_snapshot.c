@@ -27,7 +27,8 @@ static struct fixture fx;
 
 static void setup(void)
 {
-	struct snap_filter filter = { .older = 0, .min_size = 0, .max_size = UINT64_MAX };
+	/* busy_only: the two registered processes below show only when they hold memory. */
+	struct snap_filter filter = { .min_size = 0, .max_size = UINT64_MAX, .busy_only = true };
 
 	fx.syms = symbolizer__new();
 	cr_assert_not_null(fx.syms);
@@ -35,6 +36,9 @@ static void setup(void)
 	fx.src = snap_source__new(NULL, fx.syms, &filter);
 	fx.created_after = tracer__now_ns();
 	cr_assert_not_null(fx.src);
+	/* Traced processes (that do not exist): only their totals are reported. */
+	snap_source__add_process(fx.src, PID_A);
+	snap_source__add_process(fx.src, PID_B);
 }
 
 static void teardown(void)
@@ -284,6 +288,11 @@ Test(snapshot, added_process_is_reported_with_comm_and_exe_when_it_holds_nothing
 	fclose(f);
 	comm[strcspn(comm, "\n")] = '\0';
 
+	/* Without busy_only (-p, run mode), a traced process is listed even holding nothing. */
+	struct snap_filter all = { .max_size = UINT64_MAX };
+	struct snap_source *busy = fx.src;
+
+	fx.src = snap_source__new(NULL, fx.syms, &all);
 	cr_assert_eq(snap_source__add_process(fx.src, getpid()), 0);
 	snap = build(NULL, NULL, 0, later(1));
 	cr_assert_eq(snap->nr_procs, 1);
@@ -294,6 +303,23 @@ Test(snapshot, added_process_is_reported_with_comm_and_exe_when_it_holds_nothing
 	cr_assert_str_eq(me->exe, exe);
 	cr_assert_eq(me->bytes, 0);
 	cr_assert_eq(me->nr_stacks, 0);
+	snapshot__free(snap);
+	snap_source__free(fx.src);
+	fx.src = busy;
+}
+
+/* After an exec the old image's totals (an older generation) are not reported. */
+Test(snapshot, totals_of_an_older_generation_are_skipped)
+{
+	const struct lt_total_key keys[] = {
+		{ .tgid = PID_A, .gen = 0, .stack_id = 1 },
+		{ .tgid = PID_A, .gen = 1, .stack_id = 2 },
+	};
+	const struct lt_total vals[] = { total(100, 1), total(200, 2) };
+	struct snapshot *snap = build(keys, vals, 2, later(1));
+
+	cr_assert_eq(proc_of(snap, PID_A)->bytes, 100);
+	cr_assert_eq(proc_of(snap, PID_A)->nr_stacks, 1);
 	snapshot__free(snap);
 }
 

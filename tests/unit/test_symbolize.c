@@ -20,10 +20,15 @@ uint64_t lt_test_nofp_caller(void);
  * Helpers with a known prologue whatever the test binary's flags: the callees
  * return their own return address, a real return address in the caller.
  */
-__attribute__((noinline, optimize("no-omit-frame-pointer"))) uint64_t lt_test_fp_callee(void)
+__attribute__((noinline, noclone, optimize("no-omit-frame-pointer"))) uint64_t
+lt_test_fp_callee(void)
 {
+	/* A frame-0 address past the prologue: the frame is set up there. */
+	__asm__ volatile(".globl lt_test_fp_callee_body\nlt_test_fp_callee_body:");
 	return (uint64_t)(uintptr_t)__builtin_return_address(0);
 }
+
+extern const char lt_test_fp_callee_body[];
 
 __attribute__((noinline, optimize("no-omit-frame-pointer", "no-optimize-sibling-calls"))) uint64_t
 lt_test_fp_caller(void)
@@ -194,14 +199,15 @@ Test(symbolize, exe_of_unknown_process_is_esrch)
 Test(symbolize, stack_follows_frame_pointer_function_to_its_caller)
 {
 	struct symbolizer *s = new_for_self();
-	uint64_t ips[] = {addr_of(lt_test_fp_callee), lt_test_fp_caller(), 0, 0x1234};
+	uint64_t body = (uint64_t)(uintptr_t)lt_test_fp_callee_body;
+	uint64_t ips[] = {body, lt_test_fp_caller(), 0, 0x1234};
 	struct frame out[4];
 	bool truncated = true;
 
 	cr_assert_eq(symbolizer__stack(s, getpid(), ips, 4, out, &truncated), 2);
 	cr_assert_not(truncated);
 	cr_assert_str_eq(out[0].symbol, "lt_test_fp_callee");
-	cr_assert_eq(out[0].offset, 0);
+	cr_assert_eq(out[0].offset, ips[0] - addr_of(lt_test_fp_callee));
 	cr_assert_str_eq(out[1].symbol, "lt_test_fp_caller");
 	cr_assert_eq(out[1].offset, ips[1] - addr_of(lt_test_fp_caller));
 	cr_assert_gt(out[1].offset, 0);

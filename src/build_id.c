@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Build IDs for a snapshot's modules: read once per process and file, when output is written. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "build_id.h"
+#include "elf_syms.h"
+
+static char *read_id(pid_t pid, const char *path)
+{
+	char in_root[PATH_MAX + 32];
+	char *id;
+
+	snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", pid, path);
+	id = elf_syms__file_build_id(in_root);
+	return id ? id : elf_syms__file_build_id(path);
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The distinct file paths of p's frames, sorted; *n of them. */
+static const char **module_paths(const struct proc_stat *p, size_t *n)
+{
+	const char **v;
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < p->nr_stacks; i++)
+		total += p->stacks[i].nr_frames;
+	v = calloc(total + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < p->nr_stacks; i++) {
+		for (int j = 0; j < p->stacks[i].nr_frames; j++) {
+			const char *m = p->stacks[i].frames[j].module;
+
+			if (m && m[0] == '/')	/* a file, not [vdso] or such */
+				v[k++] = m;
+		}
+	}
+	qsort(v, k, sizeof(*v), by_string);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!*n || strcmp(v[*n - 1], v[i]))
+			v[(*n)++] = v[i];
+	return v;
+}
+
+static int fill_process(struct arena *a, struct proc_stat *p)
+{
+	struct module_id *mods;
+	const char **paths;
+	size_t n, k = 0;
+	int err = 0;
+
+	paths = module_paths(p, &n);
+	if (!paths)
+		return -ENOMEM;
+	mods = arena__alloc(a, (n + 1) * sizeof(*mods));
+	for (size_t i = 0; i < n && mods && !err; i++) {
+		char *id = read_id(p->pid, paths[i]);
+
+		if (!id)
+			continue;
+		mods[k].path = arena__strdup(a, paths[i]);
+		mods[k].build_id = arena__strdup(a, id);
+		err = mods[k].path && mods[k].build_id ? 0 : -ENOMEM;
+		k++;
+		free(id);
+	}
+	free(paths);
+	if (!mods || err)
+		return -ENOMEM;
+	p->modules = mods;
+	p->nr_modules = k;
+	return 0;
+}
+
+int build_id__fill(struct snapshot *snap)
+{
+	int err = 0;
+
+	if (!snap->arena)
+		snap->arena = arena__new();
+	if (!snap->arena)
+		return -ENOMEM;
+	for (size_t i = 0; i < snap->nr_procs && !err; i++)
+		err = fill_process(snap->arena, &snap->procs[i]);
+	return err;
+}
+
+const char *build_id__of(const struct proc_stat *p, const char *path)
+{
+	for (size_t i = 0; path && i < p->nr_modules; i++)
+		if (!strcmp(p->modules[i].path, path))
+			return p->modules[i].build_id;
+	return NULL;
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Demangling of C++ names in snapshots, so that every report and export shows them readable. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "demangle.h"
+
+/* The Itanium C++ ABI's demangler, in libstdc++ (abi::__cxa_demangle, extern "C"). */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+char *demangle__name(const char *name)
+{
+	int status = 0;
+	char *out;
+
+	/* Only function names: the demangler would also turn a plain "i" into "int". */
+	if (!name || strncmp(name, "_Z", 2))
+		return NULL;
+	out = __cxa_demangle(name, NULL, NULL, &status);
+	if (status) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* One snapshot repeats the same names in many stacks: each is demangled once. */
+struct name_cache {
+	const char **raw;
+	const char **nice;	/* the raw name itself when it needs no demangling */
+	size_t size;		/* a power of two */
+};
+
+/* FNV-1a: loaded snapshots hold equal names at different addresses. */
+static size_t hash_name(const char *s, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (size_t)h & (size - 1);
+}
+
+static const char *cache_lookup(struct name_cache *c, struct arena *a, const char *raw)
+{
+	size_t i = hash_name(raw, c->size);
+	char *d;
+
+	while (c->raw[i] && strcmp(c->raw[i], raw))
+		i = (i + 1) & (c->size - 1);
+	if (c->raw[i])
+		return c->nice[i];
+	d = demangle__name(raw);
+	c->raw[i] = raw;
+	c->nice[i] = d ? arena__strdup(a, d) : raw;
+	if (!c->nice[i])
+		c->nice[i] = raw;
+	free(d);
+	return c->nice[i];
+}
+
+static bool stack_is_mangled(const struct stack_stat *s)
+{
+	for (int i = 0; i < s->nr_frames; i++)
+		if (s->frames[i].symbol && !strncmp(s->frames[i].symbol, "_Z", 2))
+			return true;
+	return false;
+}
+
+static int demangle_stack(struct stack_stat *s, struct name_cache *c, struct arena *a)
+{
+	struct frame *frames = arena__alloc(a, s->nr_frames * sizeof(*frames));
+
+	if (!frames)
+		return -ENOMEM;
+	memcpy(frames, s->frames, s->nr_frames * sizeof(*frames));
+	for (int i = 0; i < s->nr_frames; i++)
+		if (frames[i].symbol)
+			frames[i].symbol = cache_lookup(c, a, frames[i].symbol);
+	s->frames = frames;
+	return 0;
+}
+
+int demangle__snapshot(struct snapshot *snap)
+{
+	struct name_cache c = { .size = 64 };
+	size_t nr_frames = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++)
+			if (stack_is_mangled(&snap->procs[i].stacks[j]))
+				nr_frames += snap->procs[i].stacks[j].nr_frames;
+	if (!nr_frames)
+		return 0;
+	while (c.size < 2 * nr_frames)
+		c.size *= 2;
+	c.raw = calloc(c.size, sizeof(*c.raw));
+	c.nice = calloc(c.size, sizeof(*c.nice));
+	if (!snap->arena)
+		snap->arena = arena__new();
+	if (!c.raw || !c.nice || !snap->arena)
+		err = -ENOMEM;
+	for (size_t i = 0; i < snap->nr_procs && !err; i++) {
+		for (size_t j = 0; j < snap->procs[i].nr_stacks && !err; j++) {
+			struct stack_stat *s = &snap->procs[i].stacks[j];
+
+			if (stack_is_mangled(s))
+				err = demangle_stack(s, &c, snap->arena);
+		}
+	}
+	free(c.raw);
+	free(c.nice);
+	return err;
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Every output format behind one writer, so that -o and `leaktrace report` write the same. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+#include "report.h"
+#include "snapshot_load.h"
+
+static const struct {
+	const char *name;
+	const char *ext;
+	enum lt_format format;
+} formats[] = {
+	{ "json", ".json", LT_FORMAT_JSON },
+	{ "text", ".txt", LT_FORMAT_TEXT },
+	{ "folded", ".folded", LT_FORMAT_FOLDED },
+	{ "svg", ".svg", LT_FORMAT_SVG },
+	{ "pprof", ".pb.gz", LT_FORMAT_PPROF },
+};
+
+const char export__format_list[] = "json, text, folded, svg or pprof";
+
+int export__format_by_name(const char *name, enum lt_format *out)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (!strcmp(name, formats[i].name)) {
+			*out = formats[i].format;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int export__format_by_path(const char *path, enum lt_format *out)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		size_t e = strlen(formats[i].ext);
+
+		if (n > e && !strcmp(path + n - e, formats[i].ext)) {
+			*out = formats[i].format;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
+		  const struct export_opts *opts)
+{
+	switch (fmt) {
+	case LT_FORMAT_JSON:
+		report_json__write(f, snap);
+		return 0;
+	case LT_FORMAT_FOLDED:
+		return export_folded__write(f, snap, opts->counts);
+	case LT_FORMAT_SVG:
+		return export_svg__write(f, snap);
+	case LT_FORMAT_PPROF:
+		return export_pprof__write(f, snap);
+	case LT_FORMAT_NONE:
+	case LT_FORMAT_TEXT:
+		break;
+	}
+	report_text__write(f, snap, opts->top);
+	return 0;
+}
+
+int export__write_saved(FILE *f, const struct snapshot *snap, enum lt_format fmt,
+			const struct export_opts *opts)
+{
+	struct snapshot *saved = NULL;
+	char *json = NULL, err[256];
+	size_t len = 0;
+	FILE *m;
+	int ret;
+
+	if (fmt == LT_FORMAT_JSON) {
+		report_json__write(f, snap);
+		return 0;
+	}
+	m = open_memstream(&json, &len);
+	if (!m)
+		return -ENOMEM;
+	report_json__write(m, snap);
+	ret = fclose(m) ? -ENOMEM : snapshot__load_text(json, "snapshot", &saved, err,
+							   sizeof(err));
+	if (!ret)
+		ret = export__write(f, saved, fmt, opts);
+	snapshot__free(saved);
+	free(json);
+	return ret;
+}
+
+const char *export__basename(const char *path)
+{
+	const char *slash;
+
+	if (!path)
+		return "";
+	slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+const char *export__frame_name(const struct frame *fr, char *buf, size_t size)
+{
+	if (fr->symbol)
+		return fr->symbol;
+	if (fr->module)
+		snprintf(buf, size, "[%s]", export__basename(fr->module));
+	else
+		snprintf(buf, size, "[unknown]");
+	return buf;
+}

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pprof heap profiles: pprof's proto/profile.proto encoded by hand and
+ * gzip-compressed with zlib. Sample types inuse_objects/count
+ * and inuse_space/bytes, inuse_space the default, as Go's own heap profiles.
+ * Functions are already symbolized (has_functions), so pprof never looks for the
+ * binaries. Mappings carry the build IDs the snapshot knows (build_id.h).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "build_id.h"
+#include "export.h"
+
+/* profile.proto field numbers. */
+enum {
+	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE, PROFILE_MAPPING, PROFILE_LOCATION,
+	PROFILE_FUNCTION, PROFILE_STRING_TABLE, PROFILE_TIME_NANOS = 9, PROFILE_DURATION_NANOS,
+	PROFILE_PERIOD_TYPE, PROFILE_PERIOD, PROFILE_COMMENT, PROFILE_DEFAULT_SAMPLE_TYPE,
+	VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT,
+	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE, SAMPLE_LABEL,
+	LABEL_KEY = 1, LABEL_STR, LABEL_NUM,
+	MAPPING_ID = 1, MAPPING_FILENAME = 5, MAPPING_BUILD_ID, MAPPING_HAS_FUNCTIONS,
+	LOCATION_ID = 1, LOCATION_MAPPING_ID, LOCATION_ADDRESS, LOCATION_LINE,
+	LINE_FUNCTION_ID = 1,
+	FUNCTION_ID = 1, FUNCTION_NAME, FUNCTION_SYSTEM_NAME,
+};
+
+enum { WIRE_VARINT = 0, WIRE_BYTES = 2 };
+
+/* A growing protobuf buffer; err sticks at the first failed allocation. */
+struct pb {
+	unsigned char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void pb_raw(struct pb *b, const void *data, size_t n)
+{
+	unsigned char *np;
+	size_t cap;
+
+	if (b->err)
+		return;
+	if (b->len + n > b->cap) {
+		cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+static void pb_varint(struct pb *b, uint64_t v)
+{
+	unsigned char buf[10];
+	size_t n = 0;
+
+	do {
+		buf[n] = v & 0x7f;
+		v >>= 7;
+		buf[n++] |= v ? 0x80 : 0;
+	} while (v);
+	pb_raw(b, buf, n);
+}
+
+/* A varint field; zero is proto3's default and is not written. */
+static void pb_uint(struct pb *b, int field, uint64_t v)
+{
+	if (!v)
+		return;
+	pb_varint(b, (uint64_t)field << 3 | WIRE_VARINT);
+	pb_varint(b, v);
+}
+
+static void pb_bytes(struct pb *b, int field, const void *data, size_t n)
+{
+	pb_varint(b, (uint64_t)field << 3 | WIRE_BYTES);
+	pb_varint(b, n);
+	pb_raw(b, data, n);
+}
+
+/* Appends sub as a message field of b, and empties sub for the next one. */
+static void pb_msg(struct pb *b, int field, struct pb *sub)
+{
+	if (sub->err)
+		b->err = sub->err;
+	pb_bytes(b, field, sub->p, sub->len);
+	sub->len = 0;
+}
+
+/* What is interned gets an id from 1 on (strings from 0), in the order first seen. */
+struct intern {
+	char **keys;
+	uint64_t *ids;
+	size_t size, n;
+};
+
+static uint64_t hash_key(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static int intern_grow(struct intern *t)
+{
+	struct intern bigger = { .size = t->size ? t->size * 2 : 256, .n = t->n };
+
+	bigger.keys = calloc(bigger.size, sizeof(*bigger.keys));
+	bigger.ids = calloc(bigger.size, sizeof(*bigger.ids));
+	if (!bigger.keys || !bigger.ids) {
+		free(bigger.keys);
+		free(bigger.ids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t->size; i++) {
+		size_t j;
+
+		if (!t->keys[i])
+			continue;
+		j = hash_key(t->keys[i]) & (bigger.size - 1);
+		while (bigger.keys[j])
+			j = (j + 1) & (bigger.size - 1);
+		bigger.keys[j] = t->keys[i];
+		bigger.ids[j] = t->ids[i];
+	}
+	free(t->keys);
+	free(t->ids);
+	*t = bigger;
+	return 0;
+}
+
+/* key's id into *id; *is_new tells the caller to write the entity. 0 or -ENOMEM. */
+static int intern(struct intern *t, const char *key, uint64_t first_id, uint64_t *id,
+		  bool *is_new)
+{
+	size_t i;
+
+	*is_new = false;
+	if (2 * (t->n + 1) > t->size && intern_grow(t))
+		return -ENOMEM;
+	for (i = hash_key(key) & (t->size - 1); t->keys[i]; i = (i + 1) & (t->size - 1)) {
+		if (!strcmp(t->keys[i], key)) {
+			*id = t->ids[i];
+			return 0;
+		}
+	}
+	t->keys[i] = strdup(key);
+	if (!t->keys[i])
+		return -ENOMEM;
+	*id = t->ids[i] = first_id + t->n++;
+	*is_new = true;
+	return 0;
+}
+
+static void intern_free(struct intern *t)
+{
+	for (size_t i = 0; i < t->size; i++)
+		free(t->keys[i]);
+	free(t->keys);
+	free(t->ids);
+}
+
+struct profile {
+	struct pb out;		/* the Profile message */
+	struct pb sub, packed, label;	/* scratch for nested messages */
+	struct intern strings, mappings, functions, locations;
+};
+
+/* The string table index of s, appending s to the table the first time. */
+static uint64_t str_id(struct profile *pr, const char *s)
+{
+	uint64_t id = 0;
+	bool is_new;
+
+	if (intern(&pr->strings, s, 0, &id, &is_new))
+		pr->out.err = -ENOMEM;
+	else if (is_new)
+		pb_bytes(&pr->out, PROFILE_STRING_TABLE, s, strlen(s));
+	return id;
+}
+
+static void value_type(struct profile *pr, int field, const char *type, const char *unit)
+{
+	uint64_t t = str_id(pr, type), u = str_id(pr, unit);
+
+	pb_uint(&pr->sub, VALUE_TYPE_TYPE, t);
+	pb_uint(&pr->sub, VALUE_TYPE_UNIT, u);
+	pb_msg(&pr->out, field, &pr->sub);
+}
+
+/* One mapping per module, without addresses: the snapshot has functions, not ranges. */
+static uint64_t mapping_id(struct profile *pr, const char *module, const char *build_id)
+{
+	uint64_t id = 0, name, bid;
+	bool is_new;
+
+	if (!module)
+		return 0;
+	if (intern(&pr->mappings, module, 1, &id, &is_new)) {
+		pr->out.err = -ENOMEM;
+		return 0;
+	}
+	if (is_new) {
+		name = str_id(pr, module);
+		bid = build_id ? str_id(pr, build_id) : 0;
+		pb_uint(&pr->sub, MAPPING_ID, id);
+		pb_uint(&pr->sub, MAPPING_FILENAME, name);
+		pb_uint(&pr->sub, MAPPING_BUILD_ID, bid);
+		pb_uint(&pr->sub, MAPPING_HAS_FUNCTIONS, 1);
+		pb_msg(&pr->out, PROFILE_MAPPING, &pr->sub);
+	}
+	return id;
+}
+
+static uint64_t function_id(struct profile *pr, const char *name, const char *module)
+{
+	uint64_t id = 0, n;
+	char key[1024];
+	bool is_new;
+
+	snprintf(key, sizeof(key), "%s\x1f%s", name, module ? module : "");
+	if (intern(&pr->functions, key, 1, &id, &is_new)) {
+		pr->out.err = -ENOMEM;
+		return 0;
+	}
+	if (is_new) {
+		n = str_id(pr, name);
+		pb_uint(&pr->sub, FUNCTION_ID, id);
+		pb_uint(&pr->sub, FUNCTION_NAME, n);
+		pb_uint(&pr->sub, FUNCTION_SYSTEM_NAME, n);
+		pb_msg(&pr->out, PROFILE_FUNCTION, &pr->sub);
+	}
+	return id;
+}
+
+static uint64_t location_id(struct profile *pr, const struct proc_stat *p, const struct frame *fr)
+{
+	uint64_t id = 0, fn, map;
+	char key[1100], tmp[288];
+	const char *name = export__frame_name(fr, tmp, sizeof(tmp));
+	bool is_new;
+
+	snprintf(key, sizeof(key), "%s\x1f%s\x1f%llx", name, fr->module ? fr->module : "",
+		 (unsigned long long)fr->address);
+	if (intern(&pr->locations, key, 1, &id, &is_new)) {
+		pr->out.err = -ENOMEM;
+		return 0;
+	}
+	if (is_new) {
+		fn = function_id(pr, name, fr->module);
+		map = mapping_id(pr, fr->module, build_id__of(p, fr->module));
+		pb_uint(&pr->label, LINE_FUNCTION_ID, fn);
+		pb_uint(&pr->sub, LOCATION_ID, id);
+		pb_uint(&pr->sub, LOCATION_MAPPING_ID, map);
+		pb_uint(&pr->sub, LOCATION_ADDRESS, fr->address);
+		pb_msg(&pr->sub, LOCATION_LINE, &pr->label);
+		pb_msg(&pr->out, PROFILE_LOCATION, &pr->sub);
+	}
+	return id;
+}
+
+static void label(struct profile *pr, const char *key, const char *str, int64_t num)
+{
+	uint64_t k = str_id(pr, key), s = str ? str_id(pr, str) : 0;
+
+	pb_uint(&pr->label, LABEL_KEY, k);
+	pb_uint(&pr->label, LABEL_STR, s);
+	pb_uint(&pr->label, LABEL_NUM, (uint64_t)num);
+	pb_msg(&pr->sub, SAMPLE_LABEL, &pr->label);
+}
+
+/* A sample's labels: process, pid, kind, and for a merged snapshot every host it came from. */
+static void sample_labels(struct profile *pr, const struct proc_stat *p,
+			  const struct stack_stat *s)
+{
+	label(pr, "process", p->comm, 0);
+	if (p->pid)
+		label(pr, "pid", NULL, p->pid);
+	label(pr, "kind", s->kind == LT_KIND_MMAP ? "mmap" : "heap", 0);
+	for (size_t i = 0; i < s->nr_origins; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(s->origins[j].host, s->origins[i].host);
+		if (!seen)
+			label(pr, "host", s->origins[i].host, 0);
+	}
+}
+
+static void sample(struct profile *pr, const struct proc_stat *p, const struct stack_stat *s)
+{
+	static const struct frame not_recorded = { .symbol = "[stack not recorded]" };
+	uint64_t ids[LT_MAX_FRAMES + 1];
+	int n = s->nr_frames < LT_MAX_FRAMES ? s->nr_frames : LT_MAX_FRAMES;
+
+	/* Innermost first, as profile.proto wants: frame 0, the allocator's caller, is the leaf. */
+	for (int i = 0; i < n; i++)
+		ids[i] = location_id(pr, p, &s->frames[i]);
+	if (!n)
+		ids[n++] = location_id(pr, p, &not_recorded);
+	for (int i = 0; i < n; i++)
+		pb_varint(&pr->packed, ids[i]);
+	pb_msg(&pr->sub, SAMPLE_LOCATION_ID, &pr->packed);
+	pb_varint(&pr->packed, (uint64_t)s->allocs);
+	pb_varint(&pr->packed, (uint64_t)s->bytes);
+	pb_msg(&pr->sub, SAMPLE_VALUE, &pr->packed);
+	sample_labels(pr, p, s);
+	pb_msg(&pr->out, PROFILE_SAMPLE, &pr->sub);
+}
+
+static void header(struct profile *pr, const struct snapshot *snap)
+{
+	char comment[320];
+
+	str_id(pr, "");		/* index 0 is the empty string */
+	value_type(pr, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
+	value_type(pr, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	pb_uint(&pr->out, PROFILE_TIME_NANOS,
+		(uint64_t)snap->taken.tv_sec * 1000000000ULL + (uint64_t)snap->taken.tv_nsec);
+	pb_uint(&pr->out, PROFILE_DURATION_NANOS, (uint64_t)(snap->elapsed_s * 1e9));
+	value_type(pr, PROFILE_PERIOD_TYPE, "space", "bytes");
+	pb_uint(&pr->out, PROFILE_PERIOD, 1);
+	snprintf(comment, sizeof(comment), "leaktrace: outstanding memory on %s", snap->host);
+	pb_uint(&pr->out, PROFILE_COMMENT, str_id(pr, comment));
+	pb_uint(&pr->out, PROFILE_DEFAULT_SAMPLE_TYPE, str_id(pr, "inuse_space"));
+}
+
+int export_pprof__encode(const struct snapshot *snap, unsigned char **out, size_t *len)
+{
+	struct profile pr = { 0 };
+	int err;
+
+	header(&pr, snap);
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++)
+			if (snap->procs[i].stacks[j].bytes > 0)
+				sample(&pr, &snap->procs[i], &snap->procs[i].stacks[j]);
+	err = pr.out.err ? pr.out.err : pr.sub.err ? pr.sub.err : pr.packed.err ? pr.packed.err
+								      : pr.label.err;
+	free(pr.sub.p);
+	free(pr.packed.p);
+	free(pr.label.p);
+	intern_free(&pr.strings);
+	intern_free(&pr.mappings);
+	intern_free(&pr.functions);
+	intern_free(&pr.locations);
+	if (err) {
+		free(pr.out.p);
+		return err;
+	}
+	*out = pr.out.p;
+	*len = pr.out.len;
+	return 0;
+}
+
+/* gzip, as pprof reads it (deflate with a gzip header: window bits 15 + 16). */
+static int gzip_write(FILE *f, const unsigned char *data, size_t len)
+{
+	unsigned char buf[16384];
+	z_stream z = { 0 };
+	int ret;
+
+	if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY))
+		return -ENOMEM;
+	z.next_in = (unsigned char *)data;
+	z.avail_in = (uInt)len;
+	do {
+		z.next_out = buf;
+		z.avail_out = sizeof(buf);
+		ret = deflate(&z, Z_FINISH);
+		fwrite(buf, 1, sizeof(buf) - z.avail_out, f);
+	} while (ret == Z_OK);
+	deflateEnd(&z);
+	return ret == Z_STREAM_END && !ferror(f) ? 0 : -EIO;
+}
+
+int export_pprof__write(FILE *f, const struct snapshot *snap)
+{
+	unsigned char *data;
+	size_t len;
+	int err;
+
+	err = export_pprof__encode(snap, &data, &len);
+	if (err)
+		return err;
+	err = gzip_write(f, data, len);
+	free(data);
+	return err;
+}

@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Saved JSON snapshots back into memory, for `leaktrace report`: jansson parses, we check. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "arena.h"
+#include "report.h"
+#include "snapshot_load.h"
+
+struct loader {
+	const char *name;	/* the file, as errors call it */
+	struct snapshot *snap;
+	char *err;
+	size_t err_size;
+};
+
+enum want { WANT_INT, WANT_NUMBER, WANT_STRING, WANT_BOOL, WANT_ARRAY, WANT_OBJECT };
+
+static const char *const want_names[] = {
+	[WANT_INT] = "an integer", [WANT_NUMBER] = "a number", [WANT_STRING] = "a string",
+	[WANT_BOOL] = "true or false", [WANT_ARRAY] = "an array", [WANT_OBJECT] = "an object",
+};
+
+static int fail(struct loader *l, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	n = (size_t)snprintf(l->err, l->err_size, "%s: ", l->name);
+	if (n < l->err_size) {
+		va_start(ap, fmt);
+		vsnprintf(l->err + n, l->err_size - n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static bool has_type(const json_t *v, enum want want)
+{
+	switch (want) {
+	case WANT_INT:
+		return json_is_integer(v);
+	case WANT_NUMBER:
+		return json_is_number(v);
+	case WANT_STRING:
+		return json_is_string(v);
+	case WANT_BOOL:
+		return json_is_boolean(v);
+	case WANT_ARRAY:
+		return json_is_array(v);
+	case WANT_OBJECT:
+		return json_is_object(v);
+	}
+	return false;
+}
+
+/* obj[key] of the wanted type into *out; an absent optional member gives NULL. */
+static int field(struct loader *l, json_t *obj, const char *where, const char *key,
+		 enum want want, bool required, json_t **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return fail(l, "%s%s\"%s\" is missing", where, *where ? ": " : "", key);
+		return 0;
+	}
+	if (!has_type(v, want))
+		return fail(l, "%s%s\"%s\" is not %s", where, *where ? ": " : "", key,
+			    want_names[want]);
+	*out = v;
+	return 0;
+}
+
+static int get_int(struct loader *l, json_t *obj, const char *where, const char *key,
+		   bool required, int64_t *out)
+{
+	json_t *v;
+	int err = field(l, obj, where, key, WANT_INT, required, &v);
+
+	if (!err && v)
+		*out = json_integer_value(v);
+	return err;
+}
+
+static int get_number(struct loader *l, json_t *obj, const char *where, const char *key,
+		      double *out)
+{
+	json_t *v;
+	int err = field(l, obj, where, key, WANT_NUMBER, false, &v);
+
+	if (!err && v)
+		*out = json_number_value(v);
+	return err;
+}
+
+static int get_bool(struct loader *l, json_t *obj, const char *where, const char *key,
+		    bool *out)
+{
+	json_t *v;
+	int err = field(l, obj, where, key, WANT_BOOL, false, &v);
+
+	if (!err && v)
+		*out = json_is_true(v);
+	return err;
+}
+
+/* A string copied into buf (cut to fit), or into the arena when buf is NULL. */
+static int get_string(struct loader *l, json_t *obj, const char *where, const char *key,
+		      char *buf, size_t size, const char **out)
+{
+	json_t *v;
+	int err = field(l, obj, where, key, WANT_STRING, false, &v);
+
+	if (err || !v)
+		return err;
+	if (buf) {
+		snprintf(buf, size, "%s", json_string_value(v));
+		return 0;
+	}
+	*out = arena__strdup(l->snap->arena, json_string_value(v));
+	return *out ? 0 : -ENOMEM;
+}
+
+/* "2023-11-14T22:13:20Z", also with a fraction or a +hh:mm offset. */
+static int get_time(struct loader *l, json_t *obj, const char *key, struct timespec *out)
+{
+	const char *s = NULL;
+	struct tm tm = { 0 };
+	int err, sign, hh, mm;
+	char *end;
+
+	err = get_string(l, obj, "", key, NULL, 0, &s);
+	if (err || !s)
+		return err;
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end && *end == '.')
+		end += 1 + strspn(end + 1, "0123456789");
+	out->tv_sec = end ? timegm(&tm) : 0;
+	out->tv_nsec = 0;
+	if (end && (*end == '+' || *end == '-') && sscanf(end + 1, "%2d:%2d", &hh, &mm) == 2 &&
+	    strlen(end) == 6) {
+		sign = *end == '+' ? 1 : -1;
+		out->tv_sec -= sign * (hh * 3600 + mm * 60);
+		return 0;
+	}
+	if (!end || strcmp(end, "Z"))
+		return fail(l, "\"%s\" is not an RFC 3339 time: \"%s\"", key, s);
+	return 0;
+}
+
+/* "origins": [{"host", "pid"}], written for merged snapshots. */
+static int load_origins(struct loader *l, json_t *obj, const char *where,
+			const struct origin **out, size_t *nr)
+{
+	struct origin *v;
+	char at[288];
+	json_t *arr, *o;
+	int64_t pid;
+	size_t i;
+	int err;
+
+	err = field(l, obj, where, "origins", WANT_ARRAY, false, &arr);
+	if (err || !arr || !json_array_size(arr))
+		return err;
+	v = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	json_array_foreach(arr, i, o) {
+		snprintf(at, sizeof(at), "%s.origins[%zu]", where, i);
+		pid = 0;
+		err = get_string(l, o, at, "host", NULL, 0, &v[i].host);
+		if (!err)
+			err = get_int(l, o, at, "pid", false, &pid);
+		if (err)
+			return err;
+		v[i].pid = (pid_t)pid;
+	}
+	*out = v;
+	*nr = json_array_size(arr);
+	return 0;
+}
+
+static int load_frame(struct loader *l, json_t *obj, const char *where, struct frame *fr)
+{
+	const char *address = NULL;
+	int64_t offset = 0;
+	char *end;
+	int err;
+
+	if (!json_is_object(obj))
+		return fail(l, "%s is not an object", where);
+	err = get_string(l, obj, where, "symbol", NULL, 0, &fr->symbol);
+	if (!err)
+		err = get_int(l, obj, where, "offset", false, &offset);
+	if (!err)
+		err = get_string(l, obj, where, "module", NULL, 0, &fr->module);
+	if (!err)
+		err = get_string(l, obj, where, "address", NULL, 0, &address);
+	if (err)
+		return err;
+	/* What the writer puts for "none": back to none, so that text and exports agree. */
+	if (fr->symbol && !strcmp(fr->symbol, "[unknown]"))
+		fr->symbol = NULL;
+	if (fr->module && !strcmp(fr->module, "[anonymous]"))
+		fr->module = NULL;
+	fr->offset = fr->symbol ? (uint64_t)offset : 0;
+	if (address) {
+		errno = 0;
+		fr->address = strtoull(address, &end, 16);
+		if (errno || strncmp(address, "0x", 2) || *end)
+			return fail(l, "%s: \"address\" is not a hex address: \"%s\"", where,
+				    address);
+	}
+	return 0;
+}
+
+static int load_kind(struct loader *l, json_t *obj, const char *where, enum lt_kind *kind)
+{
+	const char *s = NULL;
+	int err = get_string(l, obj, where, "kind", NULL, 0, &s);
+
+	if (err || !s || !strcmp(s, "heap"))
+		*kind = LT_KIND_HEAP;
+	else if (!strcmp(s, "mmap"))
+		*kind = LT_KIND_MMAP;
+	else
+		return fail(l, "%s: \"kind\" is \"%s\", not heap or mmap", where, s);
+	return err;
+}
+
+static int load_frames(struct loader *l, json_t *obj, const char *where, struct stack_stat *s)
+{
+	struct frame *frames;
+	char at[224];
+	json_t *arr, *f;
+	size_t i;
+	int err;
+
+	err = field(l, obj, where, "frames", WANT_ARRAY, true, &arr);
+	if (err || !json_array_size(arr))
+		return err;
+	frames = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*frames));
+	if (!frames)
+		return -ENOMEM;
+	json_array_foreach(arr, i, f) {
+		snprintf(at, sizeof(at), "%s.frames[%zu]", where, i);
+		err = load_frame(l, f, at, &frames[i]);
+		if (err)
+			return err;
+	}
+	s->frames = frames;
+	s->nr_frames = (int)json_array_size(arr);
+	return 0;
+}
+
+static int load_stack(struct loader *l, json_t *obj, const char *where, struct stack_stat *s)
+{
+	int err;
+
+	if (!json_is_object(obj))
+		return fail(l, "%s is not an object", where);
+	err = load_kind(l, obj, where, &s->kind);
+	if (!err)
+		err = get_int(l, obj, where, "bytes", true, &s->bytes);
+	if (!err)
+		err = get_int(l, obj, where, "allocs", true, &s->allocs);
+	if (!err)
+		err = get_number(l, obj, where, "oldest_s", &s->oldest_s);
+	if (!err)
+		err = get_number(l, obj, where, "growth_bytes_per_s", &s->growth);
+	if (!err)
+		err = get_bool(l, obj, where, "truncated", &s->truncated);
+	if (!err)
+		err = load_frames(l, obj, where, s);
+	if (!err)
+		err = load_origins(l, obj, where, &s->origins, &s->nr_origins);
+	return err;
+}
+
+/* "build_ids": {"/path": "hex", ...}, for the modules whose build ID was known. */
+static int load_build_ids(struct loader *l, json_t *obj, const char *where, struct proc_stat *p)
+{
+	struct module_id *mods;
+	const char *path;
+	json_t *ids, *v;
+	size_t k = 0;
+	int err;
+
+	err = field(l, obj, where, "build_ids", WANT_OBJECT, false, &ids);
+	if (err || !ids || !json_object_size(ids))
+		return err;
+	mods = arena__alloc(l->snap->arena, json_object_size(ids) * sizeof(*mods));
+	if (!mods)
+		return -ENOMEM;
+	json_object_foreach(ids, path, v) {
+		if (!json_is_string(v))
+			return fail(l, "%s: build_ids: \"%s\" is not a string", where, path);
+		mods[k].path = arena__strdup(l->snap->arena, path);
+		mods[k].build_id = arena__strdup(l->snap->arena, json_string_value(v));
+		if (!mods[k].path || !mods[k++].build_id)
+			return -ENOMEM;
+	}
+	p->modules = mods;
+	p->nr_modules = k;
+	return 0;
+}
+
+static int load_process_fields(struct loader *l, json_t *obj, const char *where,
+			       struct proc_stat *p)
+{
+	int64_t pid = 0;
+	int err;
+
+	err = get_int(l, obj, where, "pid", true, &pid);
+	p->pid = (pid_t)pid;
+	if (!err)
+		err = get_string(l, obj, where, "comm", p->comm, sizeof(p->comm), NULL);
+	if (!err)
+		err = get_string(l, obj, where, "exe", p->exe, sizeof(p->exe), NULL);
+	if (!err)
+		err = get_bool(l, obj, where, "alive", &p->alive);
+	if (!err)
+		err = get_int(l, obj, where, "outstanding_bytes", false, &p->bytes);
+	if (!err)
+		err = get_int(l, obj, where, "outstanding_allocs", false, &p->allocs);
+	if (!err)
+		err = get_number(l, obj, where, "growth_bytes_per_s", &p->growth);
+	if (!err)
+		err = load_origins(l, obj, where, &p->origins, &p->nr_origins);
+	if (!err)
+		err = load_build_ids(l, obj, where, p);
+	return err;
+}
+
+static int load_process(struct loader *l, json_t *obj, const char *where, struct proc_stat *p)
+{
+	char at[128];
+	json_t *arr, *s;
+	size_t i;
+	int err;
+
+	if (!json_is_object(obj))
+		return fail(l, "%s is not an object", where);
+	err = load_process_fields(l, obj, where, p);
+	if (!err)
+		err = field(l, obj, where, "stacks", WANT_ARRAY, true, &arr);
+	if (err)
+		return err;
+	p->stacks = calloc(json_array_size(arr) + 1, sizeof(*p->stacks));
+	if (!p->stacks)
+		return -ENOMEM;
+	json_array_foreach(arr, i, s) {
+		snprintf(at, sizeof(at), "%s.stacks[%zu]", where, i);
+		err = load_stack(l, s, at, &p->stacks[i]);
+		if (err)
+			return err;
+		p->nr_stacks++;
+	}
+	return 0;
+}
+
+static int load_lost(struct loader *l, json_t *root)
+{
+	json_t *lost;
+	int64_t v;
+	int err;
+
+	err = field(l, root, "", "lost", WANT_OBJECT, false, &lost);
+	for (int i = 0; !err && lost && i < LT_NR_LOST; i++) {
+		v = 0;
+		err = get_int(l, lost, "lost", report_json__lost_names[i].name, false, &v);
+		l->snap->lost[report_json__lost_names[i].counter] = (uint64_t)v;
+	}
+	return err;
+}
+
+static int load_hosts(struct loader *l, json_t *root)
+{
+	const char **hosts;
+	json_t *arr, *h;
+	size_t i;
+	int err;
+
+	err = field(l, root, "", "hosts", WANT_ARRAY, false, &arr);
+	if (err || !arr || !json_array_size(arr))
+		return err;
+	hosts = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*hosts));
+	if (!hosts)
+		return -ENOMEM;
+	json_array_foreach(arr, i, h) {
+		if (!json_is_string(h))
+			return fail(l, "hosts[%zu] is not a string", i);
+		hosts[i] = arena__strdup(l->snap->arena, json_string_value(h));
+		if (!hosts[i])
+			return -ENOMEM;
+	}
+	l->snap->hosts = hosts;
+	l->snap->nr_hosts = json_array_size(arr);
+	return 0;
+}
+
+static int load_header(struct loader *l, json_t *root)
+{
+	struct snapshot *snap = l->snap;
+	int64_t version = 0;
+	int err;
+
+	if (!json_is_object(root) || !json_object_get(root, "leaktrace"))
+		return fail(l, "not a leaktrace snapshot (no \"leaktrace\" version member)");
+	err = get_int(l, root, "", "leaktrace", true, &version);
+	if (!err && version != 1)
+		return fail(l, "snapshot schema version %lld: this leaktrace reads version 1",
+			    (long long)version);
+	if (!err)
+		err = get_string(l, root, "", "host", snap->host, sizeof(snap->host), NULL);
+	if (!err)
+		err = get_time(l, root, "started", &snap->started);
+	if (!err)
+		err = get_time(l, root, "taken", &snap->taken);
+	if (!err)
+		err = get_number(l, root, "", "elapsed_s", &snap->elapsed_s);
+	if (!err)
+		err = load_lost(l, root);
+	if (!err)
+		err = load_hosts(l, root);
+	return err;
+}
+
+static int load_root(struct loader *l, json_t *root)
+{
+	struct snapshot *snap = l->snap;
+	char at[64];
+	json_t *arr, *p;
+	size_t i;
+	int err;
+
+	err = load_header(l, root);
+	if (!err)
+		err = field(l, root, "", "processes", WANT_ARRAY, true, &arr);
+	if (err)
+		return err;
+	snap->procs = calloc(json_array_size(arr) + 1, sizeof(*snap->procs));
+	if (!snap->procs)
+		return -ENOMEM;
+	json_array_foreach(arr, i, p) {
+		snprintf(at, sizeof(at), "processes[%zu]", i);
+		err = load_process(l, p, at, &snap->procs[i]);
+		snap->nr_procs++;	/* half-loaded too: snapshot__free frees its stacks */
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* jansson's reason, with a hint when the file simply ends too early. */
+static int syntax_error(struct loader *l, const json_error_t *e)
+{
+	bool truncated = json_error_code(e) == json_error_premature_end_of_input;
+
+	snprintf(l->err, l->err_size, "%s:%d:%d: not valid JSON: %s%s", l->name, e->line,
+		 e->column, e->text, truncated ? " (the file is cut short)" : "");
+	return -EINVAL;
+}
+
+static int load(json_t *root, const json_error_t *jerr, const char *name, struct snapshot **out,
+		char *err, size_t err_size)
+{
+	struct loader l = { .name = name, .err = err, .err_size = err_size };
+	int ret;
+
+	*out = NULL;
+	if (!root)
+		return syntax_error(&l, jerr);
+	l.snap = calloc(1, sizeof(*l.snap));
+	if (l.snap)
+		l.snap->arena = arena__new();
+	ret = l.snap && l.snap->arena ? load_root(&l, root) : -ENOMEM;
+	if (ret == -ENOMEM)
+		snprintf(err, err_size, "%s: out of memory", name);
+	json_decref(root);
+	if (ret) {
+		snapshot__free(l.snap);
+		return ret;
+	}
+	*out = l.snap;
+	return 0;
+}
+
+int snapshot__load(const char *path, struct snapshot **out, char *err, size_t err_size)
+{
+	bool std_in = !strcmp(path, "-");
+	FILE *f = std_in ? stdin : fopen(path, "r");
+	json_error_t jerr;
+	json_t *root;
+
+	*out = NULL;
+	if (!f) {
+		snprintf(err, err_size, "cannot read %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	if (!std_in)
+		fclose(f);
+	return load(root, &jerr, std_in ? "<stdin>" : path, out, err, err_size);
+}
+
+int snapshot__load_text(const char *text, const char *name, struct snapshot **out, char *err,
+			size_t err_size)
+{
+	json_error_t jerr;
+
+	return load(json_loads(text, JSON_REJECT_DUPLICATES, &jerr), &jerr, name, out, err,
+		    err_size);
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Exports in trace mode (-o FILE.folded|.svg|.pb.gz), leaktrace report on a real
+ * snapshot, and C++ names demangled (or kept raw with --no-demangle).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+/* "leaktrace -q [OPTS...] -o DIR/NAME -- FIXTURE ARGS..." must exit 0; returns the file. */
+static char *trace_to(struct tmpdir *t, const char *name, const char *opt, const char *fixture,
+		      const char *const args[])
+{
+	char *exe = env__fixture(fixture), *path = strdup(tmpdir__file(t, name)), *body;
+	char *argv[16] = { (char *)env__leaktrace(), "-q", "-o", path };
+	struct run_result r;
+	int argc = 4;
+	FILE *f;
+	long n;
+
+	if (opt)
+		argv[argc++] = (char *)opt;
+	argv[argc++] = "--";
+	argv[argc++] = exe;
+	for (int i = 0; args && args[i]; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "leaktrace -o %s: exit %d, stderr:\n%s", name,
+		     run__exit_code(&r), r.err);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f, "leaktrace wrote no %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	body = calloc(1, n + 1);
+	cr_assert_eq(fread(body, 1, n, f), (size_t)n);
+	fclose(f);
+	run__free(&r);
+	free(exe);
+	free(path);
+	return body;
+}
+
+/* Runs leaktrace with ARGV (after the binary's name); its stdout, after exit 0. */
+static char *leaktrace(const char *const args[])
+{
+	char *argv[16] = { (char *)env__leaktrace() }, *out;
+	struct run_result r;
+	int argc = 1;
+
+	for (int i = 0; args[i]; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "leaktrace %s: exit %d, stderr:\n%s", args[0],
+		     run__exit_code(&r), r.err);
+	out = strdup(r.out ? r.out : "");
+	run__free(&r);
+	return out;
+}
+
+static const char *const malloc_run[] = { "run", "malloc", NULL };
+
+Test(export, folded_from_trace_mode_has_the_leak_root_first, .timeout = 60)
+{
+	struct tmpdir t;
+	char *got;
+
+	tmpdir__new(&t);
+	got = trace_to(&t, "leak.folded", NULL, "leaky-fp", malloc_run);
+	cr_assert_not_null(strstr(got, ";main;run_scenarios;leak_malloc 100000\n"), "%s", got);
+	cr_assert_eq(strncmp(got, "leaky-fp;", 9), 0, "%s", got);
+	free(got);
+	tmpdir__free(&t);
+}
+
+Test(export, svg_from_trace_mode_has_the_leaking_frame, .timeout = 60)
+{
+	struct tmpdir t;
+	char *got;
+
+	tmpdir__new(&t);
+	got = trace_to(&t, "leak.svg", NULL, "leaky-fp", malloc_run);
+	cr_assert_not_null(strstr(got, "<g class=\"f\" data-name=\"leak_malloc\""), "%.3000s", got);
+	cr_assert_not_null(strstr(got, "data-bytes=\"100000\" data-allocs=\"1000\""), "%.3000s",
+			   got);
+	free(got);
+	tmpdir__free(&t);
+}
+
+Test(export, pprof_from_trace_mode_lists_the_leak_with_its_bytes, .timeout = 120)
+{
+	struct tmpdir t;
+	char cmd[1024], line[512];
+	bool found = false;
+	FILE *p;
+
+	if (system("command -v go >/dev/null 2>&1")) {
+		fprintf(stderr, "SKIPPED export::pprof_from_trace_mode_lists_the_leak_with_its_"
+			"bytes: no go (tools/install-deps test installs golang-go)\n");
+		cr_skip_test("no go");
+	}
+	tmpdir__new(&t);
+	free(trace_to(&t, "leak.pb.gz", NULL, "leaky-fp", malloc_run));
+	snprintf(cmd, sizeof(cmd), "HOME=\"${HOME:-/tmp}\" go tool pprof -top -unit=B %s 2>&1",
+		 tmpdir__file(&t, "leak.pb.gz"));
+	p = popen(cmd, "r");
+	while (fgets(line, sizeof(line), p))
+		found |= strstr(line, "100000B") && strstr(line, " leak_malloc\n");
+	pclose(p);
+	cr_assert(found, "go tool pprof -top does not list leak_malloc with 100000B");
+	tmpdir__free(&t);
+}
+
+/*
+ * The same snapshot gives the same output whichever way: here, JSON back to itself.
+ * The snapshot names each module's build ID, read from the file.
+ */
+Test(export, report_of_a_real_snapshot_round_trips_and_exports, .timeout = 60)
+{
+	struct tmpdir t;
+	char *json, *again, *folded;
+	char path[PATH_MAX];
+
+	tmpdir__new(&t);
+	json = trace_to(&t, "run.json", NULL, "leaky-fp", malloc_run);
+	snprintf(path, sizeof(path), "%s", tmpdir__file(&t, "run.json"));
+	again = leaktrace((const char *const[]){ "report", path, "--format", "json", NULL });
+	cr_assert_str_eq(again, json);
+	cr_assert_not_null(strstr(json, "leaky-fp\":\""), "no build ID for the fixture: %s", json);
+	cr_assert_eq(strspn(strstr(json, "leaky-fp\":\"") + 11, "0123456789abcdef"), 40, "%s",
+		     json);
+	folded = leaktrace((const char *const[]){ "report", path, "--format", "folded", NULL });
+	cr_assert_not_null(strstr(folded, ";run_scenarios;leak_malloc 100000\n"), "%s", folded);
+	free(json);
+	free(again);
+	free(folded);
+	tmpdir__free(&t);
+}
+
+/* Traces the mangled fixture (with OPT, or none) and asserts the leak's frame 0 is SYMBOL. */
+static void assert_leak_symbol(const char *opt, const char *symbol)
+{
+	char want[128];
+	struct tmpdir t;
+	char *json;
+
+	tmpdir__new(&t);
+	json = trace_to(&t, "run.json", opt, "mangled-nofp", NULL);
+	cr_assert_not_null(strstr(json, "\"bytes\":640,\"allocs\":10,"), "%s", json);
+	snprintf(want, sizeof(want), "\"frames\":[{\"symbol\":\"%s\"", symbol);
+	cr_assert_not_null(strstr(strstr(json, "\"bytes\":640,"), want), "%s", json);
+	free(json);
+	tmpdir__free(&t);
+}
+
+Test(export, cpp_names_are_demangled, .timeout = 60)
+{
+	assert_leak_symbol(NULL, "demo::leak_cpp(unsigned long)");
+}
+
+Test(export, no_demangle_keeps_cpp_names_raw, .timeout = 60)
+{
+	assert_leak_symbol("--no-demangle", "_ZN4demo8leak_cppEm");
+}

@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Production tracing: every process (-a) and --comm, processes that start,
+ * fork, exec and exit mid-trace, threads that hand blocks to each other, full
+ * maps, containers, and no probe left behind when leaktrace is killed.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+static char *fx_nofp, *fx_fp;
+
+static void fixtures_init(void)
+{
+	fx_nofp = env__fixture("leaky-nofp");
+	fx_fp = env__fixture("leaky-fp");
+}
+
+TestSuite(system, .init = fixtures_init, .fini = procs__cleanup);
+
+/* leaktrace in the background with ARGS, "-o DIR/NAME.json" added, stderr in DIR/NAME.err. */
+static pid_t lt_start_as(struct tmpdir *t, const char *name, const char *const args[], char *json,
+			 size_t json_len)
+{
+	char *argv[32] = { (char *)env__leaktrace() };
+	char err_path[PATH_MAX], file[64];
+	int argc = 1, out, err;
+
+	snprintf(file, sizeof(file), "%s.json", name);
+	snprintf(json, json_len, "%s", tmpdir__file(t, file));
+	snprintf(file, sizeof(file), "%s.err", name);
+	snprintf(err_path, sizeof(err_path), "%s", tmpdir__file(t, file));
+	argv[argc++] = "-o";
+	argv[argc++] = json;
+	for (int i = 0; args[i]; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	snprintf(file, sizeof(file), "%s.out", name);
+	out = open(tmpdir__file(t, file), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert(out >= 0 && err >= 0);
+	pid_t pid = proc__spawn(argv, -1, out, err);
+
+	close(out);
+	close(err);
+	cr_assert(file__wait_for(err_path, "leaktrace: tracing", 20000),
+		  "leaktrace did not start tracing within 20 s");
+	return pid;
+}
+
+static pid_t lt_start(struct tmpdir *t, const char *const args[], char *json, size_t json_len)
+{
+	return lt_start_as(t, "lt", args, json, json_len);
+}
+
+static void lt_wait_ok(pid_t pid)
+{
+	int status;
+
+	cr_assert_eq(proc__wait(pid, 60000, &status), 0, "leaktrace did not end");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "leaktrace failed: status 0x%x", status);
+}
+
+static char *read_file(const char *path)
+{
+	static char buf[1 << 20];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A process started after `leaktrace -a` is traced from its exec: exact, nothing unmatched. */
+Test(system, all_traces_a_process_started_later, .timeout = 90)
+{
+	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "100", "-d", "4", NULL };
+	const char *fx[] = { "malloc", NULL };
+	char json[PATH_MAX], *exe = env__fixture("leaky-nofp");
+	struct fixture f;
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	fixture__start(&f, fx_nofp, fx);
+	fixture__trigger(&f);
+	lt_wait_ok(lt);
+	json_t *snap = snapshot__load(json);
+	json_t *proc = snapshot__process(snap, f.pid);
+
+	cr_assert_not_null(proc, "pid %d is not in the snapshot", f.pid);
+	struct stack_sum s = stack__sum(proc, "leak_malloc", "heap");
+
+	cr_assert_eq(s.bytes, 100000);
+	cr_assert_eq(s.allocs, 1000);
+	cr_assert_eq(json__int(json_object_get(snap, "lost"), "frees_unmatched"), 0);
+	cr_assert_eq(json__int(json_object_get(snap, "lost"), "frees_before_attach"), 0);
+	fixture__stop(&f);
+	json_decref(snap);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+/* --comm keeps other processes out, also ones that allocate. */
+Test(system, comm_narrows_all, .timeout = 90)
+{
+	const char *args[] = { "-a", "--comm", "leaky-fp", "-i", "100", "-d", "3", NULL };
+	const char *fx[] = { "malloc", NULL };
+	char json[PATH_MAX];
+	struct fixture f, g;
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	fixture__start(&f, fx_nofp, fx);
+	fixture__start(&g, fx_fp, fx);
+	fixture__trigger(&f);
+	fixture__trigger(&g);
+	lt_wait_ok(lt);
+	json_t *snap = snapshot__load(json);
+
+	cr_assert_null(snapshot__process(snap, f.pid), "leaky-nofp was traced");
+	cr_assert_not_null(snapshot__process(snap, g.pid), "leaky-fp was not traced");
+	cr_assert_eq(stack__sum(snapshot__process(snap, g.pid), "leak_malloc", "heap").bytes,
+		     100000);
+	fixture__stop(&f);
+	fixture__stop(&g);
+	json_decref(snap);
+	tmpdir__free(&t);
+}
+
+/* An exited process is reported once, marked exited, then dropped from the maps. */
+Test(system, exited_process_reported_once_then_dropped, .timeout = 90)
+{
+	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "1", "-d", "5", NULL };
+	const char *fx[] = { "malloc", NULL };
+	char json[PATH_MAX], needle[64], *text;
+	struct fixture f;
+	struct tmpdir t;
+	int times = 0;
+	pid_t lt, pid;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	fixture__start(&f, fx_nofp, fx);
+	fixture__trigger(&f);
+	usleep(1500 * 1000);	/* a report sees it alive and symbolizes it */
+	pid = f.pid;
+	fixture__stop(&f);
+	lt_wait_ok(lt);
+	snprintf(needle, sizeof(needle), "pid %d (leaky-nofp)", pid);
+	text = read_file(tmpdir__file(&t, "lt.out"));
+	for (char *p = text; (p = strstr(p, needle)); p++)
+		times += strstr(p, "[exited]") && strstr(p, "[exited]") < strchr(p, '\n');
+	cr_assert_eq(times, 1, "reported as exited %d times:\n%s", times, text);
+	json_t *snap = snapshot__load(json);
+
+	cr_assert_null(snapshot__process(snap, pid), "still in the final snapshot");
+	json_decref(snap);
+	tmpdir__free(&t);
+}
+
+/* Fifty traced processes at once, each exact. */
+Test(system, fifty_processes_each_exact, .timeout = 180)
+{
+	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "100", "-d", "8", NULL };
+	const char *fx[] = { "malloc", NULL };
+	struct fixture f[50];
+	char json[PATH_MAX];
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	for (int i = 0; i < 50; i++)
+		fixture__start(&f[i], fx_nofp, fx);
+	for (int i = 0; i < 50; i++)
+		fixture__trigger(&f[i]);
+	lt_wait_ok(lt);
+	json_t *snap = snapshot__load(json);
+
+	for (int i = 0; i < 50; i++) {
+		json_t *proc = snapshot__process(snap, f[i].pid);
+
+		cr_assert_not_null(proc, "pid %d missing", f[i].pid);
+		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000,
+			     "pid %d", f[i].pid);
+		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").allocs, 1000);
+		fixture__stop(&f[i]);
+	}
+	json_decref(snap);
+	tmpdir__free(&t);
+}
+
+/* A child's frees of blocks inherited from its parent are not charged to the parent. */
+Test(system, child_frees_do_not_touch_parent, .timeout = 90)
+{
+	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "100", "-d", "3", NULL };
+	const char *fx[] = { "fork", NULL };
+	char json[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	fixture__start(&f, fx_nofp, fx);
+	fixture__trigger(&f);
+	lt_wait_ok(lt);
+	json_t *snap = snapshot__load(json);
+	struct stack_sum s = stack__sum(snapshot__process(snap, f.pid), "leak_fork", "heap");
+
+	cr_assert_eq(s.bytes, 20000);
+	cr_assert_eq(s.allocs, 100);
+	cr_assert_eq(json__int(json_object_get(snap, "lost"), "frees_unmatched"), 0);
+	fixture__stop(&f);
+	json_decref(snap);
+	tmpdir__free(&t);
+}
+
+/* exec starts a process's records afresh: the old image's leak is not reported. */
+Test(system, exec_starts_afresh)
+{
+	struct run_result r;
+	struct tmpdir t;
+
+	tmpdir__new(&t);
+	char *exe = env__fixture("leaky-nofp");
+	/* "leaky exec malloc" leaks from leak_before_exec, then execs "leaky run malloc". */
+	char *argv[] = { (char *)env__leaktrace(), "-q", "-o", NULL, "--", exe, "exec",
+			 "malloc", NULL };
+
+	argv[3] = (char *)tmpdir__file(&t, "exec.json");
+	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
+	json_t *snap = snapshot__load(tmpdir__file(&t, "exec.json"));
+	json_t *proc = json_array_get(json_object_get(snap, "processes"), 0);
+
+	cr_assert_eq(stack__sum(proc, "leak_before_exec", NULL).stacks, 0);
+	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000);
+	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").allocs, 1000);
+	json_decref(snap);
+	run__free(&r);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+/* One thread allocates, another frees (and reallocs some first): those count zero. */
+Test(system, handoff_between_threads_counts_zero)
+{
+	const char *args[] = { "run", "handoff", NULL };
+	struct run_result r;
+	struct tmpdir t;
+
+	tmpdir__new(&t);
+	char *exe = env__fixture("leaky-nofp");
+	json_t *snap = trace__run(&t, exe, NULL, args, &r);
+	json_t *proc = json_array_get(json_object_get(snap, "processes"), 0);
+	struct stack_sum s = stack__sum(proc, "handoff_producer", "heap");
+
+	cr_assert_eq(s.bytes, 1000);
+	cr_assert_eq(s.allocs, 10);
+	cr_assert_eq(stack__sum(proc, "consumer", NULL).stacks, 0);
+	cr_assert_eq(json__int(json_object_get(snap, "lost"), "frees_unmatched"), 0);
+	json_decref(snap);
+	run__free(&r);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+/* A full map: counting goes on, the loss is reported, nothing crashes. */
+Test(system, full_map_reports_untracked)
+{
+	const char *opts[] = { "--max-allocs", "1024", NULL };
+	const char *args[] = { "run", "malloc", "calloc", NULL };
+	struct run_result r;
+	struct tmpdir t;
+
+	tmpdir__new(&t);
+	char *exe = env__fixture("leaky-nofp");
+	json_t *snap = trace__run(&t, exe, opts, args, &r);
+	json_t *lost = json_object_get(snap, "lost");
+	json_t *proc = json_array_get(json_object_get(snap, "processes"), 0);
+	long long untracked = json__int(lost, "allocs_untracked");
+
+	/* 1200 blocks are kept, plus stdio's buffer: at most 1024 fit, the rest are counted. */
+	cr_assert_leq(json__int(proc, "outstanding_allocs"), 1024);
+	cr_assert_geq(untracked, 1201 - 1024);
+	cr_assert_geq(json__int(proc, "outstanding_allocs") + untracked, 1201);
+	cr_assert_str_eq(r.out, "truth leak_malloc 100000 1000\ntruth leak_calloc 246000 200\n");
+	json_decref(snap);
+	run__free(&r);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+/* The ids of the uprobe links on the host (perf_event links), in ids[], at most max. */
+static int uprobe_links(int *ids, int max)
+{
+	FILE *p = popen("bpftool link list 2>/dev/null", "r");
+	char line[256];
+	int n = 0, id;
+
+	cr_assert_not_null(p, "cannot run bpftool");
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, "%d: perf_event", &id) == 1 && strstr(line, "perf_event") && n < max)
+			ids[n++] = id;
+	pclose(p);
+	return n;
+}
+
+static bool contains(const int *ids, int n, int id)
+{
+	for (int i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* SIGKILL leaves no probe attached: the kernel drops them with leaktrace's descriptors. */
+Test(system, sigkill_leaves_no_probe, .timeout = 60)
+{
+	static int before[4096], during[4096], after[4096];
+	int nb, nd, na, ours = 0, left = -1;
+	const char *fx[] = { "malloc", NULL };
+	char pid[16], json[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	nb = uprobe_links(before, 4096);
+	fixture__start(&f, fx_nofp, fx);
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	const char *args[] = { "-p", pid, NULL };
+
+	lt = lt_start(&t, args, json, sizeof(json));
+	nd = uprobe_links(during, 4096);
+	for (int i = 0; i < nd; i++)
+		ours += !contains(before, nb, during[i]);
+	cr_assert_gt(ours, 0, "no probe was attached");
+	kill(lt, SIGKILL);
+	proc__wait(lt, 5000, NULL);
+	for (int i = 0; i < 100 && left; i++) {
+		usleep(100 * 1000);
+		na = uprobe_links(after, 4096);
+		left = 0;
+		for (int j = 0; j < nd; j++)
+			left += !contains(before, nb, during[j]) && contains(after, na, during[j]);
+	}
+	cr_assert_eq(left, 0, "%d of leaktrace's %d probe links left after SIGKILL", left, ours);
+	cr_assert(proc__running(f.pid), "the target did not survive");
+	fixture__trigger(&f);	/* and it still allocates and frees normally */
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
+
+/* Outstanding bytes of PID in the snapshot at PATH (0 when it holds nothing). */
+static long long outstanding(const char *path, pid_t pid)
+{
+	json_t *snap = snapshot__load(path);
+	json_t *proc = snapshot__process(snap, pid);
+	long long bytes = proc ? json__int(proc, "outstanding_bytes") : 0;
+
+	cr_assert_eq(json__int(json_object_get(snap, "lost"), "allocs_untracked"), 0);
+	json_decref(snap);
+	return bytes;
+}
+
+static bool redis_up(char *const ping[])
+{
+	struct run_result r;
+	bool up;
+
+	run__cmd(ping, NULL, 5, &r);
+	up = r.out && !strncmp(r.out, "PONG", 4);
+	run__free(&r);
+	return up;
+}
+
+/*
+ * redis-server allocates through jemalloc: load tens of thousands of keys, FLUSHALL,
+ * and what is outstanding goes back to where it was (no false leaks from missed frees).
+ * Two traces at once: one over the load only, one over the load and the flush.
+ */
+Test(system, redis_jemalloc_flushall_returns_to_baseline, .timeout = 120)
+{
+	char port[16], pidstr[16], whole[PATH_MAX], load[PATH_MAX];
+	struct run_result r;
+	struct tmpdir t;
+	pid_t redis, lt_whole, lt_load;
+	int status;
+
+	tmpdir__new(&t);
+	snprintf(port, sizeof(port), "%d", 20000 + getpid() % 20000);
+	char *server[] = { "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+			   "--appendonly", "no", NULL };
+	char *bench[] = { "redis-benchmark", "-p", port, "-t", "set", "-n", "50000", "-r",
+			  "30000", "-d", "100", "-q", NULL };
+	char *flush[] = { "redis-cli", "-p", port, "flushall", "sync", NULL };
+	char *ping[] = { "redis-cli", "-p", port, "ping", NULL };
+
+	redis = proc__spawn(server, -1, -1, -1);
+	for (int i = 0; i < 50 && !redis_up(ping); i++)
+		usleep(100 * 1000);
+	snprintf(pidstr, sizeof(pidstr), "%d", redis);
+	const char *whole_args[] = { "-p", pidstr, "-i", "100", "-d", "14", NULL };
+	const char *load_args[] = { "-p", pidstr, "-i", "100", "-d", "7", NULL };
+
+	lt_whole = lt_start_as(&t, "whole", whole_args, whole, sizeof(whole));
+	lt_load = lt_start_as(&t, "load", load_args, load, sizeof(load));
+	run__cmd(bench, NULL, 60, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "redis-benchmark: %s", r.err);
+	run__free(&r);
+	lt_wait_ok(lt_load);
+	run__cmd(flush, NULL, 10, &r);
+	cr_assert_str_eq(r.out, "OK\n");
+	run__free(&r);
+	lt_wait_ok(lt_whole);
+	long long loaded = outstanding(load, redis), after = outstanding(whole, redis);
+
+	/* At least the 30,000 values of 100 bytes were held; after the flush, buffers only. */
+	cr_assert_gt(loaded, 3000000, "only %lld bytes outstanding with the keys loaded", loaded);
+	cr_assert_lt(after, 512 * 1024, "%lld bytes still outstanding after FLUSHALL", after);
+	kill(redis, SIGTERM);
+	proc__wait(redis, 10000, &status);
+	tmpdir__free(&t);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char cmd[PATH_MAX * 2 + 32];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\" && cp '%s' '%s'", to, from, to);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/*
+ * A process in another mount namespace, chrooted, with its own copy of libc
+ * (another inode): traced with -p and with -a, symbolized as it sees its files.
+ */
+static void run_in_container(const char *mode)
+{
+	char root[PATH_MAX], to[PATH_MAX + 64], json[PATH_MAX], pid[16];
+	struct fixture f;
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	snprintf(root, sizeof(root), "%s", tmpdir__file(&t, "root"));
+	snprintf(to, sizeof(to), "%s/leaky", root);
+	copy_file(fx_nofp, to);
+	snprintf(to, sizeof(to), "%s/lib/x86_64-linux-gnu/libc.so.6", root);
+	copy_file("/lib/x86_64-linux-gnu/libc.so.6", to);
+	snprintf(to, sizeof(to), "%s/lib64/ld-linux-x86-64.so.2", root);
+	copy_file("/lib64/ld-linux-x86-64.so.2", to);
+	char *argv[] = { "unshare", "-m", "chroot", root, "/leaky", "attach", "malloc", NULL };
+
+	if (!strcmp(mode, "-a")) {
+		const char *args[] = { "-a", "--comm", "leaky", "-v", "-i", "100", "-d", "4", NULL };
+		char probed[96];
+
+		lt = lt_start(&t, args, json, sizeof(json));
+		fixture__start_argv(&f, argv);
+		/* Its libc is new to leaktrace: probed within a second, said with -v (munmap last). */
+		snprintf(probed, sizeof(probed), "munmap at /proc/%d/map_files/", f.pid);
+		cr_assert(file__wait_for(tmpdir__file(&t, "lt.err"), probed, 5000),
+			  "the container's libc was not probed");
+	} else {
+		fixture__start_argv(&f, argv);
+		snprintf(pid, sizeof(pid), "%d", f.pid);
+		const char *args[] = { "-p", pid, "-i", "100", "-d", "3", NULL };
+
+		lt = lt_start(&t, args, json, sizeof(json));
+	}
+	fixture__trigger(&f);
+	lt_wait_ok(lt);
+	json_t *snap = snapshot__load(json);
+	json_t *proc = snapshot__process(snap, f.pid);
+	json_t *stack = stack__find(proc, "leak_malloc", "heap");
+
+	cr_assert_not_null(stack, "no leak_malloc stack");
+	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000);
+	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").allocs, 1000);
+	const char *module = json_string_value(
+		json_object_get(json_array_get(json_object_get(stack, "frames"), 0), "module"));
+
+	/* Its maps name files as leaktrace's root sees them; they are the container's. */
+	cr_assert(module && strlen(module) >= 6 && !strcmp(module + strlen(module) - 6, "/leaky"),
+		  "module %s", module ? module : "(none)");
+	fixture__stop(&f);
+	json_decref(snap);
+	tmpdir__free(&t);
+}
+
+Test(system, container_with_own_libc_by_pid, .timeout = 60)
+{
+	run_in_container("-p");
+}
+
+Test(system, container_with_own_libc_under_all, .timeout = 60)
+{
+	run_in_container("-a");
+}

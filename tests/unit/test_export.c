@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Output formats by name and by extension, for -o and for leaktrace report. */
+#include <criterion/criterion.h>
+#include <errno.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "export.h"
+#include "golden.h"
+#include "report.h"
+#include "snapshot_load.h"
+
+Test(export, formats_by_name)
+{
+	static const struct { const char *name; enum lt_format f; } cases[] = {
+		{ "json", LT_FORMAT_JSON }, { "text", LT_FORMAT_TEXT },
+		{ "folded", LT_FORMAT_FOLDED }, { "svg", LT_FORMAT_SVG },
+		{ "pprof", LT_FORMAT_PPROF },
+	};
+	enum lt_format f;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(export__format_by_name(cases[i].name, &f), 0, "%s", cases[i].name);
+		cr_assert_eq(f, cases[i].f, "%s", cases[i].name);
+	}
+	cr_assert_eq(export__format_by_name("yaml", &f), -EINVAL);
+}
+
+Test(export, formats_by_extension)
+{
+	static const struct { const char *path; enum lt_format f; } cases[] = {
+		{ "a.json", LT_FORMAT_JSON }, { "d/a.txt", LT_FORMAT_TEXT },
+		{ "a.folded", LT_FORMAT_FOLDED }, { "a.b.svg", LT_FORMAT_SVG },
+		{ "heap.pb.gz", LT_FORMAT_PPROF },
+	};
+	enum lt_format f;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(export__format_by_path(cases[i].path, &f), 0, "%s", cases[i].path);
+		cr_assert_eq(f, cases[i].f, "%s", cases[i].path);
+	}
+	cr_assert_eq(export__format_by_path("a.gz", &f), -EINVAL);
+	cr_assert_eq(export__format_by_path(".svg", &f), -EINVAL, "a name, not only a suffix");
+	cr_assert_eq(export__format_by_path("svg", &f), -EINVAL);
+}
+
+#define ARGV(...) ((char *[]){ "leaktrace", __VA_ARGS__, NULL })
+
+Test(export, trace_mode_takes_every_export_extension)
+{
+	char **argv = ARGV("-o", "leak.pb.gz", "--", "true");
+	struct config cfg;
+
+	cr_assert_eq(cli__parse(5, argv, &cfg), CLI_RUN);
+	cr_assert_eq(cfg.format, LT_FORMAT_PPROF);
+	cr_assert(cfg.demangle);
+	cr_assert_not(cfg.counts);
+}
+
+Test(export, trace_mode_format_count_and_no_demangle_options)
+{
+	char **argv = ARGV("--format", "folded", "--count", "--no-demangle", "-o", "x", "--",
+			   "true");
+	struct config cfg;
+
+	cr_assert_eq(cli__parse(9, argv, &cfg), CLI_RUN);
+	cr_assert_eq(cfg.format, LT_FORMAT_FOLDED);
+	cr_assert(cfg.counts);
+	cr_assert_not(cfg.demangle);
+}
+
+/* What -o writes in trace mode equals what `leaktrace report` makes of the saved JSON. */
+Test(export, trace_mode_output_equals_report_of_the_saved_json)
+{
+	static const struct frame fr = { "_ZN5cache6refillEm", 4, "/m", 0x10 };
+	struct stack_stat s = { .bytes = 1000, .allocs = 3, .oldest_s = -1, .growth = 12.34567,
+				.frames = &fr, .nr_frames = 1 };
+	struct proc_stat p = { .pid = 7, .comm = "c", .exe = "/m", .alive = true, .bytes = 1000,
+			       .allocs = 3, .growth = 12.34567, .stacks = &s, .nr_stacks = 1 };
+	struct snapshot snap = { .host = "h", .taken = { 1700000000, 987654321 },
+				 .elapsed_s = 0.04951, .procs = &p, .nr_procs = 1 };
+	struct export_opts opts = { .top = 10 };
+	struct snapshot *saved = NULL;
+	struct capture json;
+	char err[256];
+
+	report_json__write(golden__open(&json), &snap);
+	golden__close(&json);
+	cr_assert_eq(snapshot__load_text(json.buf, "saved", &saved, err, sizeof(err)), 0);
+	for (size_t i = 0; i < GOLDEN_NR_FORMATS; i++) {
+		struct capture direct, report;
+
+		cr_assert_eq(export__write_saved(golden__open(&direct), &snap, golden__formats[i],
+						 &opts), 0);
+		golden__close(&direct);
+		cr_assert_eq(export__write(golden__open(&report), saved, golden__formats[i], &opts),
+			     0);
+		golden__close(&report);
+		cr_assert_eq(direct.len, report.len, "format %d", golden__formats[i]);
+		cr_assert(!memcmp(direct.buf, report.buf, direct.len), "format %d",
+			  golden__formats[i]);
+		free(direct.buf);
+		free(report.buf);
+	}
+	free(json.buf);
+	snapshot__free(saved);
+}

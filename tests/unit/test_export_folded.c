@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Folded stacks, plain and differential, of the fixed snapshots. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "demangle.h"
+#include "export.h"
+#include "golden.h"
+
+#define GOLDEN_LATER "tests/unit/golden/later.json"
+
+static char *folded(const struct snapshot *snap, bool counts)
+{
+	struct capture c;
+
+	cr_assert_eq(export_folded__write(golden__open(&c), snap, counts), 0);
+	golden__close(&c);
+	return c.buf;
+}
+
+static void check_golden(const char *path, bool counts)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	char *got = folded(snap, counts);
+
+	golden__check(path, got, strlen(got));
+	free(got);
+	snapshot__free(snap);
+}
+
+Test(export_folded, matches_golden_file)
+{
+	check_golden("tests/unit/golden/snapshot.folded", false);
+}
+
+Test(export_folded, count_flag_matches_golden_file)
+{
+	check_golden("tests/unit/golden/snapshot.count.folded", true);
+}
+
+Test(export_folded, line_is_process_then_frames_root_first_then_bytes)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	char *got = folded(snap, false);
+
+	cr_assert_not_null(strstr(got, "leaky;__libc_start_call_main;main;leak_here 1234567\n"),
+			   "%s", got);
+	cr_assert_not_null(strstr(got, "leaky;[unknown] 1048576\n"), "%s", got);
+	free(got);
+	snapshot__free(snap);
+}
+
+Test(export_folded, equal_stacks_are_summed_and_lines_sorted)
+{
+	static const struct frame a = { "f", 1, "/m", 0x10 }, b = { "f", 2, "/m", 0x20 };
+	struct stack_stat stacks[] = {
+		{ .bytes = 10, .allocs = 1, .frames = &a, .nr_frames = 1 },
+		{ .bytes = 5, .allocs = 1, .frames = &b, .nr_frames = 1 },
+		{ .bytes = 7, .allocs = 1, .frames = NULL, .nr_frames = 0 },
+	};
+	struct proc_stat p = { .pid = 1, .comm = "x", .stacks = stacks, .nr_stacks = 3 };
+	struct snapshot snap = { .procs = &p, .nr_procs = 1 };
+	char *got = folded(&snap, false);
+
+	cr_assert_str_eq(got, "x;[stack not recorded] 7\nx;f 15\n");
+	free(got);
+}
+
+Test(export_folded, separators_in_names_are_replaced)
+{
+	static const struct frame fr = { "a;b\nc", 0, NULL, 0x10 };
+	struct stack_stat s = { .bytes = 1, .allocs = 1, .frames = &fr, .nr_frames = 1 };
+	struct proc_stat p = { .pid = 1, .comm = "p;q", .stacks = &s, .nr_stacks = 1 };
+	struct snapshot snap = { .procs = &p, .nr_procs = 1 };
+	char *got = folded(&snap, false);
+
+	cr_assert_str_eq(got, "p_q;a_b_c 1\n");
+	free(got);
+}
+
+Test(export_folded, unknown_function_is_named_by_its_module)
+{
+	static const struct frame fr = { NULL, 0, "/usr/lib/libjit.so", 0x10 };
+	struct stack_stat s = { .bytes = 3, .allocs = 1, .frames = &fr, .nr_frames = 1 };
+	struct proc_stat p = { .pid = 1, .comm = "p", .stacks = &s, .nr_stacks = 1 };
+	struct snapshot snap = { .procs = &p, .nr_procs = 1 };
+	char *got = folded(&snap, false);
+
+	cr_assert_str_eq(got, "p;[libjit.so] 3\n");
+	free(got);
+}
+
+Test(export_folded, diff_matches_golden_file)
+{
+	struct snapshot *old = golden__snapshot(GOLDEN_SNAPSHOT);
+	struct snapshot *new = golden__snapshot(GOLDEN_LATER);
+	struct capture c;
+
+	cr_assert_eq(export_folded__diff(golden__open(&c), old, new, false), 0);
+	golden__close(&c);
+	golden__check("tests/unit/golden/diff.folded", c.buf, c.len);
+	cr_assert_not_null(strstr(c.buf, "leaky;__libc_start_call_main;main;leak_here 1234567 "
+					 "8374291\n"), "%s", c.buf);
+	cr_assert_not_null(strstr(c.buf, "gone;grow_list 200 0\n"), "%s", c.buf);
+	cr_assert_not_null(strstr(c.buf, "leaky;_ZN5cache6refillEm 0 6000\n"), "%s", c.buf);
+	free(c.buf);
+	snapshot__free(old);
+	snapshot__free(new);
+}
+
+Test(export_folded, demangled_names_are_written_after_demangling)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_LATER);
+	char *got;
+
+	cr_assert_eq(demangle__snapshot(snap), 0);
+	got = folded(snap, false);
+	cr_assert_not_null(strstr(got, "leaky;cache::refill(unsigned long) 6000\n"), "%s", got);
+	free(got);
+	snapshot__free(snap);
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The pprof profile: the golden encoding, gzip, and what `go tool pprof` itself reads from it. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "export.h"
+#include "golden.h"
+#include "snapshot_merge.h"
+
+static unsigned char *encode(const struct snapshot *snap, size_t *len)
+{
+	unsigned char *buf = NULL;
+
+	cr_assert_eq(export_pprof__encode(snap, &buf, len), 0);
+	return buf;
+}
+
+static bool contains(const unsigned char *buf, size_t len, const char *s)
+{
+	return memmem(buf, len, s, strlen(s)) != NULL;
+}
+
+Test(export_pprof, encoding_matches_golden_file)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	size_t len;
+	unsigned char *pb = encode(snap, &len);
+
+	golden__check("tests/unit/golden/snapshot.pb", (const char *)pb, len);
+	free(pb);
+	snapshot__free(snap);
+}
+
+Test(export_pprof, file_is_the_encoding_gzip_compressed)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	size_t len, out_len;
+	unsigned char *pb = encode(snap, &len), *out;
+	struct capture c;
+	z_stream z = { 0 };
+
+	cr_assert_eq(export_pprof__write(golden__open(&c), snap), 0);
+	golden__close(&c);
+	cr_assert_eq((unsigned char)c.buf[0], 0x1f);
+	cr_assert_eq((unsigned char)c.buf[1], 0x8b);
+	out = malloc(len + 64);
+	cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (unsigned char *)c.buf;
+	z.avail_in = c.len;
+	z.next_out = out;
+	z.avail_out = len + 64;
+	cr_assert_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+	out_len = z.total_out;
+	inflateEnd(&z);
+	cr_assert_eq(out_len, len);
+	cr_assert(!memcmp(out, pb, len));
+	free(out);
+	free(pb);
+	free(c.buf);
+	snapshot__free(snap);
+}
+
+Test(export_pprof, sample_types_and_names_are_in_the_string_table)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	size_t len;
+	unsigned char *pb = encode(snap, &len);
+
+	cr_assert(contains(pb, len, "inuse_objects"));
+	cr_assert(contains(pb, len, "inuse_space"));
+	cr_assert(contains(pb, len, "leak_here"));
+	cr_assert(contains(pb, len, "/usr/lib/x86_64-linux-gnu/libc.so.6"));
+	free(pb);
+	snapshot__free(snap);
+}
+
+Test(export_pprof, merged_samples_carry_their_hosts)
+{
+	struct snapshot *in[2] = { golden__snapshot(GOLDEN_SNAPSHOT),
+				   golden__snapshot("tests/unit/golden/host-02.json") };
+	struct snapshot *merged;
+	unsigned char *pb;
+	size_t len;
+
+	cr_assert_eq(snapshot__merge((const struct snapshot *const *)in, 2, &merged), 0);
+	pb = encode(merged, &len);
+	cr_assert(contains(pb, len, "host-01"));
+	cr_assert(contains(pb, len, "host-02"));
+	free(pb);
+	snapshot__free(merged);
+	snapshot__free(in[0]);
+	snapshot__free(in[1]);
+}
+
+static bool have_go(void)
+{
+	return !system("command -v go >/dev/null 2>&1");
+}
+
+/* `go tool pprof ARGS FILE`'s output. */
+static char *pprof(const char *args, const char *path)
+{
+	char cmd[1024], *out = NULL;
+	size_t len = 0;
+	FILE *p, *m = open_memstream(&out, &len);
+	int c;
+
+	snprintf(cmd, sizeof(cmd), "HOME=\"${HOME:-/tmp}\" timeout 120 go tool pprof %s %s 2>&1",
+		 args, path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while ((c = fgetc(p)) != EOF)
+		fputc(c, m);
+	cr_assert_eq(pclose(p), 0, "go tool pprof failed:\n%s", out);
+	fclose(m);
+	return out;
+}
+
+Test(export_pprof, go_tool_pprof_lists_the_leak_with_its_exact_bytes, .timeout = 240)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	char path[] = "/tmp/lt-profile-XXXXXX.pb.gz", *top, *objects;
+	FILE *f;
+	int fd;
+
+	if (!have_go()) {
+		fprintf(stderr, "SKIPPED export_pprof::go_tool_pprof_lists_the_leak_with_its_exact_"
+			"bytes: no go (tools/install-deps test installs golang-go)\n");
+		cr_skip_test("no go");
+	}
+	fd = mkstemps(path, 6);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_eq(export_pprof__write(f, snap), 0);
+	fclose(f);
+	top = pprof("-top -unit=B", path);
+	objects = pprof("-top -sample_index=inuse_objects", path);
+	unlink(path);
+	cr_assert_not_null(strstr(top, "Type: inuse_space\n"), "%s", top);
+	cr_assert_not_null(strstr(top, "1234567B 53.97% 53.97%   1234567B 53.97%  leak_here\n"),
+			   "%s", top);
+	cr_assert_not_null(strstr(top, "1048576B 45.84% 99.81%   1048576B 45.84%  [unknown]\n"),
+			   "%s", top);
+	cr_assert_not_null(strstr(objects, "      1001 99.50% 99.50%       1001 99.50%  "
+					   "leak_here\n"), "%s", objects);
+	free(top);
+	free(objects);
+	snapshot__free(snap);
+}

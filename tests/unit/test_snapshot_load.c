@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Loading saved JSON snapshots: every field back, round trips, and clear errors on bad input. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "export.h"
+#include "golden.h"
+#include "report.h"
+#include "snapshot_load.h"
+
+static char *json_of(const struct snapshot *snap, size_t *len)
+{
+	struct capture c;
+
+	report_json__write(golden__open(&c), snap);
+	golden__close(&c);
+	*len = c.len;
+	return c.buf;
+}
+
+/* Loads text that must fail; returns the error line. */
+static const char *load_error(const char *text, char *err, size_t size)
+{
+	struct snapshot *snap = (struct snapshot *)1;
+
+	cr_assert_lt(snapshot__load_text(text, "bad.json", &snap, err, size), 0,
+		     "loaded: %s", text);
+	cr_assert_null(snap);
+	return err;
+}
+
+Test(snapshot_load, json_round_trip_is_byte_identical)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	size_t len;
+	char *got = json_of(snap, &len);
+
+	golden__check(GOLDEN_SNAPSHOT, got, len);
+	free(got);
+	snapshot__free(snap);
+}
+
+Test(snapshot_load, header_fields_are_read)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+
+	cr_assert_str_eq(snap->host, "host-01");
+	cr_assert_eq(snap->started.tv_sec, 1700000000);
+	cr_assert_eq(snap->taken.tv_sec, 1700000012);
+	cr_assert_eq(snap->elapsed_s, 12.5);
+	cr_assert_eq(snap->lost[LT_ALLOCS_UNTRACKED], 1);
+	cr_assert_eq(snap->lost[LT_FREES_INTERNAL], 7);
+	cr_assert_eq(snap->lost[LT_MUNMAPS_PARTIAL_LOST], 6);
+	cr_assert_eq(snap->nr_procs, 2);
+	cr_assert_eq(snap->nr_hosts, 0);
+	snapshot__free(snap);
+}
+
+Test(snapshot_load, processes_stacks_and_frames_are_read)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	const struct proc_stat *p = &snap->procs[0];
+	const struct stack_stat *s = &p->stacks[0];
+
+	cr_assert_eq(p->pid, 4242);
+	cr_assert_str_eq(p->comm, "leaky");
+	cr_assert_str_eq(p->exe, "/usr/bin/leaky");
+	cr_assert(p->alive);
+	cr_assert_eq(p->bytes, 2287239);
+	cr_assert_eq(p->allocs, 1004);
+	cr_assert_eq(p->nr_stacks, 3);
+	cr_assert_eq(s->kind, LT_KIND_HEAP);
+	cr_assert_eq(s->bytes, 1234567);
+	cr_assert_eq(s->allocs, 1001);
+	cr_assert_eq(s->oldest_s, 12.5);
+	cr_assert_eq(s->growth, 2048.0);
+	cr_assert_eq(s->nr_frames, 3);
+	cr_assert_str_eq(s->frames[0].symbol, "leak_here");
+	cr_assert_eq(s->frames[0].offset, 0x1f);
+	cr_assert_str_eq(s->frames[0].module, "/usr/bin/leaky");
+	cr_assert_eq(s->frames[0].address, 0x55d0c5a0111f);
+	cr_assert_eq(p->stacks[1].kind, LT_KIND_MMAP);
+	cr_assert(p->stacks[1].truncated);
+	cr_assert_not(snap->procs[1].alive);
+	snapshot__free(snap);
+}
+
+Test(snapshot_load, unknown_symbol_and_anonymous_module_load_as_none)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	const struct frame *fr = &snap->procs[0].stacks[1].frames[0];
+
+	cr_assert_null(fr->symbol);
+	cr_assert_null(fr->module);
+	cr_assert_eq(fr->address, 0x7f00dead0000);
+	snapshot__free(snap);
+}
+
+/* Each format from a snapshot that went through JSON twice equals the one from the first. */
+Test(snapshot_load, every_format_survives_a_json_round_trip)
+{
+	struct snapshot *a = golden__snapshot(GOLDEN_SNAPSHOT), *b = NULL;
+	struct export_opts opts = { .top = 10 };
+	char err[256], *text;
+	size_t len;
+
+	text = json_of(a, &len);
+	cr_assert_eq(snapshot__load_text(text, "again", &b, err, sizeof(err)), 0, "%s", err);
+	for (size_t i = 0; i < GOLDEN_NR_FORMATS; i++) {
+		struct capture ca, cb;
+
+		cr_assert_eq(export__write(golden__open(&ca), a, golden__formats[i], &opts), 0);
+		golden__close(&ca);
+		cr_assert_eq(export__write(golden__open(&cb), b, golden__formats[i], &opts), 0);
+		golden__close(&cb);
+		cr_assert_eq(ca.len, cb.len, "format %d", golden__formats[i]);
+		cr_assert(!memcmp(ca.buf, cb.buf, ca.len), "format %d differs", golden__formats[i]);
+		free(ca.buf);
+		free(cb.buf);
+	}
+	free(text);
+	snapshot__free(a);
+	snapshot__free(b);
+}
+
+Test(snapshot_load, truncated_file_names_file_line_and_column)
+{
+	size_t len;
+	char *text = golden__read(GOLDEN_SNAPSHOT, &len);
+	char path[] = "/tmp/lt-truncated-XXXXXX.json";
+	struct snapshot *snap = NULL;
+	char err[512];
+	int fd = mkstemps(path, 5);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, 700), 700);
+	close(fd);
+	cr_assert_lt(snapshot__load(path, &snap, err, sizeof(err)), 0);
+	unlink(path);
+	cr_assert_null(snap);
+	cr_assert_not_null(strstr(err, path), "%s", err);
+	cr_assert_not_null(strstr(err, ":1:700: not valid JSON: "), "%s", err);
+	cr_assert_not_null(strstr(err, "(the file is cut short)"), "%s", err);
+	free(text);
+}
+
+Test(snapshot_load, syntax_error_names_line_and_column)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 1,\n \"host\": \"h\",\n \"processes\": [}", err, sizeof(err));
+	cr_assert_eq(strncmp(err, "bad.json:3:16: not valid JSON: ", 31), 0, "%s", err);
+}
+
+Test(snapshot_load, empty_input_is_cut_short)
+{
+	char err[512];
+
+	load_error("", err, sizeof(err));
+	cr_assert_not_null(strstr(err, "bad.json:"), "%s", err);
+	cr_assert_not_null(strstr(err, "(the file is cut short)"), "%s", err);
+}
+
+Test(snapshot_load, other_json_is_not_a_snapshot)
+{
+	char err[512];
+
+	load_error("{\"name\": \"x\"}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: not a leaktrace snapshot (no \"leaktrace\" version "
+			      "member)");
+}
+
+Test(snapshot_load, newer_schema_version_is_refused)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 2, \"processes\": []}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: snapshot schema version 2: this leaktrace reads "
+			      "version 1");
+}
+
+Test(snapshot_load, wrong_type_names_the_member_path)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": "
+		   "\"many\", \"allocs\": 1, \"frames\": []}]}]}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"bytes\" is not an integer");
+}
+
+Test(snapshot_load, missing_member_names_the_member_path)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
+		   "\"allocs\": 1, \"frames\": [{\"symbol\": \"f\", \"address\": \"12\"}]}]}]}",
+		   err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0].frames[0]: \"address\" is not a "
+			      "hex address: \"12\"");
+	load_error("{\"leaktrace\": 1}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: \"processes\" is missing");
+}
+
+Test(snapshot_load, missing_file_says_why)
+{
+	struct snapshot *snap = NULL;
+	char err[512];
+
+	cr_assert_eq(snapshot__load("/nonexistent/s.json", &snap, err, sizeof(err)), -ENOENT);
+	cr_assert_str_eq(err, "cannot read /nonexistent/s.json: No such file or directory");
+}
+
+Test(snapshot_load, optional_members_may_be_absent)
+{
+	struct snapshot *snap = NULL;
+	char err[512];
+
+	cr_assert_eq(snapshot__load_text("{\"leaktrace\": 1, \"processes\": [{\"pid\": 9, "
+					 "\"stacks\": [{\"bytes\": 5, \"allocs\": 1, \"frames\": "
+					 "[]}]}]}", "min.json", &snap, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(snap->procs[0].pid, 9);
+	cr_assert_eq(snap->procs[0].stacks[0].bytes, 5);
+	cr_assert_eq(snap->procs[0].stacks[0].nr_frames, 0);
+	snapshot__free(snap);
+}
