@@ -36,7 +36,7 @@ FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fix
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps test test-unit test-integration bench demo install fixtures
+.PHONY: all clean deps test test-unit test-integration bench demo install fixtures soak
 
 all: leaktrace
 
@@ -117,6 +117,11 @@ bench:
 	$(Q)tools/install-deps bench
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures
 	$(Q)tests/bench/run.sh
+
+# leaktrace's own memory over a long churning run (SOAK_SECONDS=600 by default).
+soak:
+	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/leaky-nofp
+	$(Q)tests/soak.sh $(or $(SOAK_SECONDS),600)
 
 install: leaktrace
 	install -D -m 0755 $(OUTPUT)/leaktrace $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/leaktrace

@@ -331,6 +331,34 @@ static int add_needed(char **objects, int n, pid_t pid, const char *interp, cons
 	return n;
 }
 
+int alloc_plan__for_lib(const char *path, struct alloc_plan *plan)
+{
+	struct elf_syms *syms;
+	int err, f;
+
+	memset(plan, 0, sizeof(*plan));
+	syms = elf_syms__open(path, NULL, &err);
+	if (!syms) {
+		fprintf(stderr, "leaktrace: --lib %s: %s\n", path,
+			err == -ENOEXEC ? "not an ELF file" : strerror(-err));
+		return err;
+	}
+	elf_syms__free(syms);
+	snprintf(plan->heap, sizeof(plan->heap), "%s", path);
+	snprintf(plan->mmap, sizeof(plan->mmap), "%s", path);
+	err = plan_object(plan, plan->heap, false);
+	if (!err)
+		err = plan_object(plan, plan->mmap, true);
+	for (f = 0; f < LT_NR_FUNCS && !plan->probes[f].path; f++)
+		;
+	if (!err && f == LT_NR_FUNCS) {
+		fprintf(stderr, "leaktrace: --lib %s: defines none of malloc, calloc, realloc, "
+			"free and the other allocator functions\n", path);
+		err = -ENOENT;
+	}
+	return err;
+}
+
 int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 {
 	char *objects[MAX_OBJECTS], exe[PATH_MAX], interp[PATH_MAX], buf[64];

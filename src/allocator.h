@@ -46,6 +46,11 @@ const char *alloc_func__name(enum lt_func func);
  */
 int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan);
 /*
+ * --lib: the allocator functions path defines, probed by hand (a custom
+ * allocator). Prints one error line when path is missing, not ELF, or defines none.
+ */
+int alloc_plan__for_lib(const char *path, struct alloc_plan *plan);
+/*
  * Plans the probes for a process stopped right after exec, before its
  * libraries are mapped: the objects are those its dynamic loader will load,
  * in the order it resolves symbols.

@@ -33,6 +33,9 @@ static const char usage[] =
 "                       (traced from exec; children follow their parent);\n"
 "                       -p and --comm narrow it\n"
 "      --comm NAME      with -a: only processes named NAME (as in ps -o comm)\n"
+"      --lib PATH       also probe the allocator functions PATH defines (a\n"
+"                       custom allocator leaktrace does not find by itself);\n"
+"                       repeatable\n"
 "  -- COMMAND [ARGS]    run COMMAND traced from its first allocation; its\n"
 "                       stdin, stdout and stderr pass through, what it still\n"
 "                       holds at exit is reported (valgrind's \"in use at\n"
@@ -192,6 +195,7 @@ enum {
 	OPT_MAX_ALLOCS,
 	OPT_MAX_STACKS,
 	OPT_COMM,
+	OPT_LIB,
 	OPT_NO_DEMANGLE,
 	OPT_COUNT,
 };
@@ -200,6 +204,7 @@ static const struct option options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "lib", required_argument, NULL, OPT_LIB },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "top", required_argument, NULL, 'n' },
@@ -228,6 +233,13 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return add_pid(cfg, arg);
 	case 'a':
 		cfg->all = true;
+		return 0;
+	case OPT_LIB:
+		if (cfg->nr_libs == LT_MAX_LIBS) {
+			fprintf(stderr, "leaktrace: --lib: at most %d objects\n", LT_MAX_LIBS);
+			return -EINVAL;
+		}
+		cfg->libs[cfg->nr_libs++] = arg;
 		return 0;
 	case OPT_COMM:
 		if (!*arg || strlen(arg) >= 16) {

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #define LT_MAX_PIDS 64
+#define LT_MAX_LIBS 16
 
 enum lt_format {
 	LT_FORMAT_NONE,		/* from the output file's extension */
@@ -23,6 +24,8 @@ struct config {
 	int nr_pids;
 	bool all;		/* -a: every process, also later ones */
 	const char *comm;	/* --comm: with -a, only processes of this name */
+	const char *libs[LT_MAX_LIBS];	/* --lib: objects probed by hand */
+	int nr_libs;
 	char **command;		/* run mode: argv of the command, NULL-terminated */
 	double interval;	/* -i: seconds between reports */
 	double duration;	/* -d: stop after, 0 for never */

@@ -33,12 +33,30 @@ struct session {
 	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
 };
 
+/* --lib: objects probed by hand, for pid or (-1) for every process. */
+static int probe_libs(struct session *s, pid_t pid)
+{
+	struct alloc_plan plan;
+	int err = 0;
+
+	for (int i = 0; i < s->cfg->nr_libs && !err; i++) {
+		err = alloc_plan__for_lib(s->cfg->libs[i], &plan);
+		if (!err)
+			err = tracer__probe(s->tracer, pid, &plan);
+	}
+	return err;
+}
+
 /* Attaches the planned probes and registers the process for the reports. */
 static int attach(struct session *s, pid_t pid, const struct alloc_plan *plan, bool from_start)
 {
 	int err;
 
-	err = tracer__attach(s->tracer, pid, plan, from_start);
+	err = tracer__add_target(s->tracer, pid, from_start);
+	if (!err)
+		err = tracer__probe(s->tracer, pid, plan);
+	if (!err)
+		err = probe_libs(s, pid);
 	if (!err)
 		err = snap_source__add_process(s->src, pid);
 	if (!err)
@@ -90,7 +108,7 @@ static void probe_new(void *arg, pid_t pid)
 
 	if (alloc_plan__for_pid(pid, &plan))
 		return;
-	if (!tracer__attach_all(s->tracer, &plan))
+	if (!tracer__probe(s->tracer, -1, &plan))
 		snap_source__set_allocator(s->src, pid, plan.heap);
 }
 
@@ -134,7 +152,7 @@ static int attach_all(struct session *s)
 		if (pid <= 0 || pid == getpid() || readlink(link, exe, sizeof(exe)) < 0 ||
 		    !wanted(s->cfg, pid))
 			continue;
-		err = tracer__add_target(s->tracer, pid);
+		err = tracer__add_target(s->tracer, pid, false);
 		if (err)
 			break;
 		n++;
@@ -142,7 +160,10 @@ static int attach_all(struct session *s)
 	closedir(dir);
 	/* Processes started later mostly use the system's libc: probe it before they come. */
 	if (!alloc_plan__for_pid(getpid(), &plan))
-		tracer__attach_all(s->tracer, &plan);
+		tracer__probe(s->tracer, -1, &plan);
+	err = probe_libs(s, -1);
+	if (err)
+		return err;
 	/* The targets map now lists them: plan each one through the same path as newcomers. */
 	snap_source__refresh(s->src, probe_new, s);
 	if (s->cfg->verbose)

@@ -222,8 +222,7 @@ static bool probed_already(struct tracer *t, const struct alloc_probe *p)
 	return false;
 }
 
-/* Attaches the plan's probes for pid, or for every process when pid is -1. */
-static int attach_plan(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
+int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 {
 	const struct alloc_probe *p;
 	int err, f;
@@ -253,23 +252,11 @@ static int attach_plan(struct tracer *t, pid_t pid, const struct alloc_plan *pla
 	return 0;
 }
 
-int tracer__attach(struct tracer *t, pid_t pid, const struct alloc_plan *plan, bool from_start)
+int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 {
 	int err = add_target(t, pid, from_start);
 
-	return err ? attach_error(pid, "target map", err) : attach_plan(t, pid, plan);
-}
-
-int tracer__add_target(struct tracer *t, pid_t pid)
-{
-	int err = add_target(t, pid, false);
-
 	return err ? attach_error(pid, "target map", err) : 0;
-}
-
-int tracer__attach_all(struct tracer *t, const struct alloc_plan *plan)
-{
-	return attach_plan(t, -1, plan);
 }
 
 static void *destroy_link(void *link)

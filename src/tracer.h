@@ -28,14 +28,15 @@ struct tracer_opts {
 /* Checks the kernel, loads the programs; prints one error line and returns -errno. */
 int tracer__new(const struct tracer_opts *opts, struct tracer **out);
 /*
- * Probes pid's allocator as planned. from_start: the process is traced since
- * exec, so every free must match an allocation. Prints one error line on failure.
+ * Traces pid. from_start: it is traced since exec, so every free must match an
+ * allocation. (Under -a, BPF itself adds the processes that exec or fork later.)
  */
-int tracer__attach(struct tracer *t, pid_t pid, const struct alloc_plan *plan, bool from_start);
-/* -a: traces pid, which is already running (a process that execs later is traced by BPF). */
-int tracer__add_target(struct tracer *t, pid_t pid);
-/* -a: probes the planned objects for every process on the host, once per function. */
-int tracer__attach_all(struct tracer *t, const struct alloc_plan *plan);
+int tracer__add_target(struct tracer *t, pid_t pid, bool from_start);
+/*
+ * Probes the planned functions for pid, or with pid -1 for every process on
+ * the host (each function once). Prints one error line on failure.
+ */
+int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan);
 /* Detaches everything and frees; NULL is fine. */
 void tracer__free(struct tracer *t);
 

@@ -130,21 +130,21 @@ unsigned int x86__uprobe_emulation(const char *release)
 
 /* The kernel's x86_nops[] of 64-bit mode (BYTES_NOP1..8), compared byte for byte. */
 static const uint8_t kernel_nops[9][8] = {
-	[1] = {0x90},
-	[2] = {0x66, 0x90},
-	[3] = {0x0f, 0x1f, 0x00},
-	[4] = {0x0f, 0x1f, 0x40, 0x00},
-	[5] = {0x0f, 0x1f, 0x44, 0x00, 0x00},
-	[6] = {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
-	[7] = {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
-	[8] = {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+    [1] = {0x90},
+    [2] = {0x66, 0x90},
+    [3] = {0x0f, 0x1f, 0x00},
+    [4] = {0x0f, 0x1f, 0x40, 0x00},
+    [5] = {0x0f, 0x1f, 0x44, 0x00, 0x00},
+    [6] = {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+    [7] = {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+    [8] = {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
 };
 
 struct prefixes {
-	size_t len;	/* legacy prefixes and REX */
+	size_t len; /* legacy prefixes and REX */
 	uint8_t rex;
-	bool opsize;	/* 66 */
-	bool refused;	/* es, cs, ss, ds or lock: the kernel refuses to probe the instruction */
+	bool opsize;  /* 66 */
+	bool refused; /* es, cs, ss, ds or lock: the kernel refuses to probe the instruction */
 };
 
 static void read_prefixes(const uint8_t *code, size_t n, struct prefixes *p)
@@ -152,13 +152,21 @@ static void read_prefixes(const uint8_t *code, size_t n, struct prefixes *p)
 	memset(p, 0, sizeof(*p));
 	for (; p->len < n; p->len++) {
 		switch (code[p->len]) {
-		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0xf0:
+		case 0x26:
+		case 0x2e:
+		case 0x36:
+		case 0x3e:
+		case 0xf0:
 			p->refused = true;
 			continue;
 		case 0x66:
 			p->opsize = true;
 			continue;
-		case 0x64: case 0x65: case 0x67: case 0xf2: case 0xf3:
+		case 0x64:
+		case 0x65:
+		case 0x67:
+		case 0xf2:
+		case 0xf3:
 			continue;
 		}
 		break;
@@ -205,17 +213,37 @@ bool x86__emulated(const uint8_t *code, size_t n, unsigned int emul)
 static unsigned int arg_of(x86_reg reg)
 {
 	switch (reg) {
-	case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL:
+	case X86_REG_RDI:
+	case X86_REG_EDI:
+	case X86_REG_DI:
+	case X86_REG_DIL:
 		return X86_ARG_RDI;
-	case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL:
+	case X86_REG_RSI:
+	case X86_REG_ESI:
+	case X86_REG_SI:
+	case X86_REG_SIL:
 		return X86_ARG_RSI;
-	case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH:
+	case X86_REG_RDX:
+	case X86_REG_EDX:
+	case X86_REG_DX:
+	case X86_REG_DL:
+	case X86_REG_DH:
 		return X86_ARG_RDX;
-	case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH:
+	case X86_REG_RCX:
+	case X86_REG_ECX:
+	case X86_REG_CX:
+	case X86_REG_CL:
+	case X86_REG_CH:
 		return X86_ARG_RCX;
-	case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B:
+	case X86_REG_R8:
+	case X86_REG_R8D:
+	case X86_REG_R8W:
+	case X86_REG_R8B:
 		return X86_ARG_R8;
-	case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B:
+	case X86_REG_R9:
+	case X86_REG_R9D:
+	case X86_REG_R9W:
+	case X86_REG_R9B:
 		return X86_ARG_R9;
 	default:
 		return 0;
@@ -230,9 +258,9 @@ static bool is_sp(x86_reg reg)
 /* What the instructions before the probe have done so far. */
 struct walk {
 	const struct x86_probe_req *req;
-	int sp;			/* %rsp minus %rsp at the entry */
-	bool tested_rdi;	/* the previous instruction was test %rdi,%rdi */
-	bool null_check;	/* the NULL check's je was passed */
+	int sp;		 /* %rsp minus %rsp at the entry */
+	bool tested_rdi; /* the previous instruction was test %rdi,%rdi */
+	bool null_check; /* the NULL check's je was passed */
 };
 
 static bool in_group(const cs_insn *in, uint8_t group)
@@ -249,8 +277,14 @@ static bool in_group(const cs_insn *in, uint8_t group)
 static bool is_barrier(const cs_insn *in)
 {
 	switch (in->id) {
-	case X86_INS_SYSCALL: case X86_INS_SYSENTER: case X86_INS_INT: case X86_INS_INT3:
-	case X86_INS_INTO: case X86_INS_UD2: case X86_INS_HLT: case X86_INS_XBEGIN:
+	case X86_INS_SYSCALL:
+	case X86_INS_SYSENTER:
+	case X86_INS_INT:
+	case X86_INS_INT3:
+	case X86_INS_INTO:
+	case X86_INS_UD2:
+	case X86_INS_HLT:
+	case X86_INS_XBEGIN:
 		return true;
 	}
 	return in_group(in, CS_GRP_CALL) || in_group(in, CS_GRP_RET) || in_group(in, CS_GRP_INT) ||
@@ -307,7 +341,6 @@ static enum x86_why check_before(csh h, const cs_insn *in, struct walk *w)
 	enum x86_why why = X86_WHY_MOVED;
 	cs_regs rd, wr;
 	uint8_t nrd, nwr, i;
-	bool tested;
 
 	if (is_barrier(in))
 		return X86_WHY_BARRIER;
@@ -325,9 +358,9 @@ static enum x86_why check_before(csh h, const cs_insn *in, struct walk *w)
 		else if (is_sp(wr[i]))
 			why = check_sp(in, w);
 	}
-	tested = in->id == X86_INS_TEST && x->op_count == 2 &&
-		 is_reg(&x->operands[0], X86_REG_RDI) && is_reg(&x->operands[1], X86_REG_RDI);
-	w->tested_rdi = tested;
+	w->tested_rdi = in->id == X86_INS_TEST && x->op_count == 2 &&
+			is_reg(&x->operands[0], X86_REG_RDI) &&
+			is_reg(&x->operands[1], X86_REG_RDI);
 	return why;
 }
 
@@ -364,7 +397,7 @@ static bool lands_inside(csh h, cs_insn *in, const uint8_t *code, size_t n, size
 int x86__probe_offset(const uint8_t *code, size_t n, const struct x86_probe_req *req,
 		      struct x86_probe *out)
 {
-	struct walk w = { .req = req };
+	struct walk w = {.req = req};
 	enum x86_why why = X86_WHY_NONE;
 	const uint8_t *p = code;
 	uint64_t addr = 0;
@@ -373,7 +406,7 @@ int x86__probe_offset(const uint8_t *code, size_t n, const struct x86_probe_req 
 	csh h;
 	int i, err;
 
-	*out = (struct x86_probe){ .why = X86_WHY_NONE };
+	*out = (struct x86_probe){.why = X86_WHY_NONE};
 	err = decoder(&h, &in);
 	if (err)
 		return err;
@@ -396,25 +429,24 @@ int x86__probe_offset(const uint8_t *code, size_t n, const struct x86_probe_req 
 		why = check_before(h, in, &w);
 		if (why != X86_WHY_MOVED)
 			break;
-		why = X86_WHY_NONE;
 	}
-	out->why = why;
+	out->why = why == X86_WHY_MOVED ? X86_WHY_NONE : why;
 	return 0;
 }
 
 const char *x86_why__str(enum x86_why why)
 {
 	static const char *const str[] = {
-		[X86_WHY_ENTRY] = "the entry is emulated",
-		[X86_WHY_MOVED] = "first emulated instruction",
-		[X86_WHY_ARG_WRITTEN] = "an argument register is written before",
-		[X86_WHY_SP_CHANGED] = "the stack pointer moves before",
-		[X86_WHY_BRANCH] = "a jump comes before",
-		[X86_WHY_BARRIER] = "a call, return or syscall comes before",
-		[X86_WHY_MEMORY_WRITE] = "a store comes before",
-		[X86_WHY_TARGET] = "a jump lands before",
-		[X86_WHY_UNDECODABLE] = "undecodable",
-		[X86_WHY_NONE] = "no emulated instruction",
+	    [X86_WHY_ENTRY] = "the entry is emulated",
+	    [X86_WHY_MOVED] = "first emulated instruction",
+	    [X86_WHY_ARG_WRITTEN] = "an argument register is written before",
+	    [X86_WHY_SP_CHANGED] = "the stack pointer moves before",
+	    [X86_WHY_BRANCH] = "a jump comes before",
+	    [X86_WHY_BARRIER] = "a call, return or syscall comes before",
+	    [X86_WHY_MEMORY_WRITE] = "a store comes before",
+	    [X86_WHY_TARGET] = "a jump lands before",
+	    [X86_WHY_UNDECODABLE] = "undecodable",
+	    [X86_WHY_NONE] = "no emulated instruction",
 	};
 
 	return why <= X86_WHY_NONE ? str[why] : "?";

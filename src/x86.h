@@ -25,10 +25,10 @@ bool x86__after_call(const uint8_t *before, size_t n);
  * (arch/x86/kernel/uprobes.c), by the version that brought it.
  */
 enum x86_emul {
-	X86_EMUL_BRANCH = 1 << 0,	/* jmp, call, jcc rel8/rel32 and nop 90: 3.15 */
-	X86_EMUL_PUSH = 1 << 1,		/* push %reg (50+r, 41 50+r): 4.16 */
-	X86_EMUL_NOP66 = 1 << 2,	/* 66 90, refused before: 6.2 */
-	X86_EMUL_NOPL = 1 << 3,		/* the kernel's own nops of 3 to 8 bytes: 6.16 */
+	X86_EMUL_BRANCH = 1 << 0, /* jmp, call, jcc rel8/rel32 and nop 90: 3.15 */
+	X86_EMUL_PUSH = 1 << 1,	  /* push %reg (50+r, 41 50+r): 4.16 */
+	X86_EMUL_NOP66 = 1 << 2,  /* 66 90, refused before: 6.2 */
+	X86_EMUL_NOPL = 1 << 3,	  /* the kernel's own nops of 3 to 8 bytes: 6.16 */
 };
 
 /* The emulation of a kernel by its release ("6.18.44-..."), 0 when unreadable. */
@@ -47,29 +47,29 @@ enum x86_arg {
 };
 
 struct x86_probe_req {
-	unsigned int args;	/* X86_ARG_*: registers that must hold the arguments at the probe */
-	unsigned int emul;	/* X86_EMUL_*: what the running kernel emulates */
-	bool null_check;	/* the function's own `test %rdi,%rdi; je` may be passed (free) */
-	bool same_sp;		/* a return probe shares the site: %rsp must be as at the entry */
+	unsigned int args; /* X86_ARG_*: registers that must hold the arguments at the probe */
+	unsigned int emul; /* X86_EMUL_*: what the running kernel emulates */
+	bool null_check;   /* the function's own `test %rdi,%rdi; je` may be passed (free) */
+	bool same_sp;	   /* a return probe shares the site: %rsp must be as at the entry */
 };
 
 /* Why a probe sits where it does: the last one names what stopped the search. */
 enum x86_why {
-	X86_WHY_ENTRY,		/* the first instruction is emulated */
-	X86_WHY_MOVED,		/* moved to the first emulated instruction, safely */
-	X86_WHY_ARG_WRITTEN,	/* an argument register is written first */
-	X86_WHY_SP_CHANGED,	/* %rsp changes in a way the probe cannot allow */
-	X86_WHY_BRANCH,		/* a jump (other than the NULL check) comes first */
-	X86_WHY_BARRIER,	/* a call, return, syscall or trap comes first */
-	X86_WHY_MEMORY_WRITE,	/* a store that could reach the return address comes first */
-	X86_WHY_TARGET,		/* a jump in the function lands between its entry and the probe */
-	X86_WHY_UNDECODABLE,	/* bytes capstone cannot decode */
-	X86_WHY_NONE,		/* no emulated instruction in the first instructions */
+	X86_WHY_ENTRY,	      /* the first instruction is emulated */
+	X86_WHY_MOVED,	      /* moved to the first emulated instruction, safely */
+	X86_WHY_ARG_WRITTEN,  /* an argument register is written first */
+	X86_WHY_SP_CHANGED,   /* %rsp changes in a way the probe cannot allow */
+	X86_WHY_BRANCH,	      /* a jump (other than the NULL check) comes first */
+	X86_WHY_BARRIER,      /* a call, return, syscall or trap comes first */
+	X86_WHY_MEMORY_WRITE, /* a store that could reach the return address comes first */
+	X86_WHY_TARGET,	      /* a jump in the function lands between its entry and the probe */
+	X86_WHY_UNDECODABLE,  /* bytes capstone cannot decode */
+	X86_WHY_NONE,	      /* no emulated instruction in the first instructions */
 };
 
 struct x86_probe {
-	size_t offset;		/* from the function's start */
-	int sp_delta;		/* %rsp at the probe minus %rsp at the entry: 0 or negative */
+	size_t offset; /* from the function's start */
+	int sp_delta;  /* %rsp at the probe minus %rsp at the entry: 0 or negative */
 	enum x86_why why;
 };
 

@@ -105,7 +105,57 @@ Test(bad_input, command_not_found, .timeout = 30)
 	const char *args[] = { "--", "/nonexistent/cmd", NULL };
 	const char *phrases[] = { "cannot run", "/nonexistent/cmd", NULL };
 
-	assert_error(args, -1, phrases);
+	assert_error(args, 127, phrases);
+}
+
+Test(bad_input, lib_that_does_not_exist, .timeout = 30)
+{
+	const char *args[] = { "--lib", "/nonexistent/libx.so", "--", "/bin/true", NULL };
+	const char *phrases[] = { "--lib /nonexistent/libx.so", "No such file", NULL };
+
+	assert_error(args, 1, phrases);
+}
+
+Test(bad_input, lib_that_is_not_elf, .timeout = 30)
+{
+	const char *args[] = { "--lib", "/etc/passwd", "--", "/bin/true", NULL };
+	const char *phrases[] = { "--lib /etc/passwd", "not an ELF file", NULL };
+
+	assert_error(args, 1, phrases);
+}
+
+Test(bad_input, lib_without_allocator, .timeout = 30)
+{
+	const char *args[] = { "--lib", "/lib/x86_64-linux-gnu/libz.so.1", "--", "/bin/true", NULL };
+	const char *phrases[] = { "defines none of malloc", NULL };
+
+	assert_error(args, 1, phrases);
+}
+
+Test(bad_input, comm_without_all, .timeout = 30)
+{
+	const char *args[] = { "--comm", "redis-server", "-p", "1", NULL };
+	const char *phrases[] = { "--comm", "-a", NULL };
+
+	assert_error(args, 2, phrases);
+}
+
+/* A static binary without symbols: nothing says where malloc is. */
+Test(bad_input, stripped_static_binary, .timeout = 30)
+{
+	char path[PATH_MAX] = "/tmp/leaktrace-stripped-XXXXXX", cmd[PATH_MAX * 2];
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "printf 'int main(void){return 0;}' | cc -static -x c - -o %s "
+		 "&& strip %s", path, path);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	const char *args[] = { "--", path, NULL };
+	const char *phrases[] = { "cannot find the allocator", NULL };
+
+	assert_error(args, 1, phrases);
+	unlink(path);
 }
 
 Test(bad_input, not_root, .timeout = 30)

@@ -11,9 +11,9 @@
 #include "elf_syms.h"
 #include "x86.h"
 
-#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
-#define JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
-#define TCMALLOC "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4"
+#define LIBC	      "/lib/x86_64-linux-gnu/libc.so.6"
+#define JEMALLOC      "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+#define TCMALLOC      "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4"
 #define NO_DEBUG_ROOT "/nonexistent/leaktrace-debug"
 
 /* What the allocator probes read (as src/allocator.c asks). */
@@ -32,7 +32,10 @@ static struct x86_probe place_code(const uint8_t *code, size_t n, unsigned int a
 				   bool null_check, bool same_sp, unsigned int emul)
 {
 	const struct x86_probe_req req = {
-		.args = args, .emul = emul, .null_check = null_check, .same_sp = same_sp,
+	    .args = args,
+	    .emul = emul,
+	    .null_check = null_check,
+	    .same_sp = same_sp,
 	};
 	struct x86_probe site;
 
@@ -68,8 +71,8 @@ static struct x86_probe place_in(const char *lib, const char *func, unsigned int
 	return site;
 }
 
-static struct x86_probe place(const char *lib, const char *func, unsigned int args,
-			      bool null_check, bool same_sp)
+static struct x86_probe place(const char *lib, const char *func, unsigned int args, bool null_check,
+			      bool same_sp)
 {
 	return place_in(lib, func, args, null_check, same_sp, all_emul());
 }
@@ -220,7 +223,7 @@ Test(x86_probe, argument_written_before_the_push_keeps_the_entry)
 	/* mov %rsi,%rdi; push %rbx */
 	static const uint8_t mov[] = {0x48, 0x89, 0xf7, 0x53};
 	/* xor %edi,%edi; push %rbx: a 32-bit write clears all of %rdi */
-	static const uint8_t xor[] = {0x31, 0xff, 0x53};
+	static const uint8_t xor [] = {0x31, 0xff, 0x53};
 
 	assert_site(place_code(mov, sizeof(mov), ARGS1, false, true, all_emul()), 0,
 		    X86_WHY_ARG_WRITTEN);
@@ -259,10 +262,8 @@ Test(x86_probe, null_check_is_passed_only_for_free_and_only_on_rdi)
 	assert_site(place_code(rdi, sizeof(rdi), ARGS1, true, false, push_only), 5, X86_WHY_MOVED);
 	assert_site(place_code(rdi, sizeof(rdi), ARGS1, false, false, push_only), 0,
 		    X86_WHY_BRANCH);
-	assert_site(place_code(rsi, sizeof(rsi), ARGS1, true, false, push_only), 0,
-		    X86_WHY_BRANCH);
-	assert_site(place_code(jne, sizeof(jne), ARGS1, true, false, push_only), 0,
-		    X86_WHY_BRANCH);
+	assert_site(place_code(rsi, sizeof(rsi), ARGS1, true, false, push_only), 0, X86_WHY_BRANCH);
+	assert_site(place_code(jne, sizeof(jne), ARGS1, true, false, push_only), 0, X86_WHY_BRANCH);
 }
 
 Test(x86_probe, stack_moved_before_is_reported_or_refused_under_a_return_probe)
@@ -280,9 +281,9 @@ Test(x86_probe, stack_moved_before_is_reported_or_refused_under_a_return_probe)
 
 Test(x86_probe, store_to_the_return_address_or_the_red_zone_keeps_the_entry)
 {
-	static const uint8_t ret[] = {0x48, 0x89, 0x3c, 0x24, 0x53};	    /* mov %rdi,(%rsp) */
+	static const uint8_t ret[] = {0x48, 0x89, 0x3c, 0x24, 0x53};	   /* mov %rdi,(%rsp) */
 	static const uint8_t red[] = {0x48, 0x89, 0x7c, 0x24, 0xf8, 0x53}; /* mov %rdi,-8(%rsp) */
-	static const uint8_t rdi[] = {0x48, 0x89, 0x37, 0x53};		    /* mov %rsi,(%rdi) */
+	static const uint8_t rdi[] = {0x48, 0x89, 0x37, 0x53};		   /* mov %rsi,(%rdi) */
 
 	assert_site(place_code(ret, sizeof(ret), ARGS1, true, false, all_emul()), 0,
 		    X86_WHY_MEMORY_WRITE);
@@ -401,8 +402,8 @@ Test(x86_emul, nops_by_kernel_version)
  * jle 1a; push %rbp; mov %rsp,%rbp; movslq %edi,%rdi; call malloc (returns to 0x15).
  */
 static const uint8_t shrink_wrapped[] = {
-	0xb8, 0x00, 0x00, 0x00, 0x00, 0x85, 0xff, 0x7e, 0x11, 0x55, 0x48, 0x89, 0xe5, 0x48,
-	0x63, 0xff, 0xe8, 0x00, 0x00, 0x00, 0x00, 0xc6, 0x00, 0x01, 0x5d, 0xc3, 0xc3,
+    0xb8, 0x00, 0x00, 0x00, 0x00, 0x85, 0xff, 0x7e, 0x11, 0x55, 0x48, 0x89, 0xe5, 0x48,
+    0x63, 0xff, 0xe8, 0x00, 0x00, 0x00, 0x00, 0xc6, 0x00, 0x01, 0x5d, 0xc3, 0xc3,
 };
 
 Test(x86_frame, shrink_wrapped_prologue_sets_up_the_frame_before_the_call)
