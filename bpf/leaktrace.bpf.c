@@ -23,6 +23,7 @@ struct call {
 	__u32 depth;		/* nesting: realloc(NULL, n) calls malloc inside */
 	__u32 have_old;
 	__u32 pad;
+	__u64 last_freed;	/* operator delete frees, then calls free on it too */
 };
 
 struct {
@@ -331,7 +332,7 @@ static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64
 	c->ptr = ptr;
 	c->memptr = memptr;
 	c->have_old = 0;
-	if (func == LT_REALLOC && ptr) {
+	if ((func == LT_REALLOC || func == LT_XALLOCX) && ptr) {
 		/* Forget the old block before realloc can free it for another thread to reuse. */
 		c->have_old = alloc_remove(who, ptr, &c->old) == 0;
 	}
@@ -399,6 +400,12 @@ int BPF_KPROBE(valloc_enter, __u64 size)
 }
 
 SEC("uprobe")
+int BPF_KPROBE(xallocx_enter, __u64 ptr, __u64 size)
+{
+	return enter(LT_XALLOCX, size, ptr, 0);
+}
+
+SEC("uprobe")
 int BPF_KPROBE(pvalloc_enter, __u64 size)
 {
 	return enter(LT_PVALLOC, size, 0, 0);
@@ -443,6 +450,12 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 			alloc_insert(who, c->ptr, &c->old);
 		}
 		break;
+	case LT_XALLOCX:
+		/* It returns the size the block has now: at least the one asked, or it failed. */
+		addr = ret >= c->size ? c->ptr : 0;
+		if (!addr && c->have_old)
+			alloc_insert(who, c->ptr, &c->old);
+		break;
 	}
 	if (!addr)
 		return 0;
@@ -472,11 +485,17 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	t = traced(pid_tgid, &who);
 	if (!t)
 		return 0;
-	c = bpf_map_lookup_elem(&calls, &pid_tgid);
+	c = call_get(pid_tgid);
 	if (c && c->depth)
 		return 0;	/* realloc(p, 0) frees inside: realloc's return accounts for it */
-	if (alloc_remove(who, ptr, &a))
+	if (!alloc_remove(who, ptr, &a)) {
+		if (c)
+			c->last_freed = ptr;
+	} else if (c && c->last_freed == ptr) {
+		c->last_freed = 0;	/* free called by operator delete, which took it already */
+	} else {
 		count_unmatched_free(ctx, who, t);
+	}
 	return 0;
 }
 

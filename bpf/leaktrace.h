@@ -20,6 +20,7 @@ enum lt_func {
 	LT_FREE,
 	LT_MMAP,
 	LT_MUNMAP,
+	LT_XALLOCX,	/* jemalloc: resizes in place, returns the size it has */
 	LT_NR_FUNCS,
 };
 

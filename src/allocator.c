@@ -35,6 +35,7 @@ static const char *const func_names[LT_NR_FUNCS] = {
 	[LT_FREE] = "free",
 	[LT_MMAP] = "mmap",
 	[LT_MUNMAP] = "munmap",
+	[LT_XALLOCX] = "xallocx",
 };
 
 static bool quiet;

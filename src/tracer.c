@@ -150,6 +150,7 @@ static struct bpf_program *entry_prog(struct tracer *t, enum lt_func func)
 	case LT_PVALLOC: return s->progs.pvalloc_enter;
 	case LT_FREE: return s->progs.free_enter;
 	case LT_MMAP: return s->progs.mmap_enter;
+	case LT_XALLOCX: return s->progs.xallocx_enter;
 	case LT_MUNMAP:
 		return bpf_program__autoload(s->progs.munmap_enter) ? s->progs.munmap_enter
 								    : s->progs.munmap_enter_simple;
