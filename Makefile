@@ -30,7 +30,8 @@ SKEL       := $(OUTPUT)/leaktrace.skel.h
 
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
-FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c))
+FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
+	$(patsubst tests/fixtures/%.cc,%,$(wildcard tests/fixtures/*.cc))
 # Each fixture twice: with frame pointers (-fp) and without, Debian's default (-nofp).
 FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fixtures/$(f)-nofp) \
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink
@@ -74,6 +75,14 @@ $(OUTPUT)/fixtures/%-fp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 $(OUTPUT)/fixtures/%-nofp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -pthread $< -o $@
+
+$(OUTPUT)/fixtures/%-fp: tests/fixtures/%.cc | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CXX) -g -O1 -fno-omit-frame-pointer -fno-inline -pthread $< -o $@
+
+$(OUTPUT)/fixtures/%-nofp: tests/fixtures/%.cc | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CXX) -g -O1 -fomit-frame-pointer -fno-inline -pthread $< -o $@
 
 $(OUTPUT)/fixtures/syms-stripped: $(OUTPUT)/fixtures/syms-nofp
 	$(Q)strip -o $@ $<

@@ -492,7 +492,7 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 		if (c)
 			c->last_freed = ptr;
 	} else if (c && c->last_freed == ptr) {
-		c->last_freed = 0;	/* free called by operator delete, which took it already */
+		/* sized delete calls delete, which calls free: the first of them took it. */
 	} else {
 		count_unmatched_free(ctx, who, t);
 	}

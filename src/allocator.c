@@ -62,10 +62,63 @@ const char *alloc_func__name(enum lt_func func)
 	return func < LT_NR_FUNCS ? func_names[func] : "?";
 }
 
-static bool is_mmap_func(int func)
-{
-	return func == LT_MMAP || func == LT_MUNMAP;
-}
+/* Which object of a plan a symbol is looked up in. */
+enum group {
+	GROUP_HEAP,
+	GROUP_MMAP,
+	GROUP_CXX,
+};
+
+/*
+ * Every symbol probed, with what its program does. Beyond the malloc family:
+ * jemalloc's own entry points (its free and malloc do not see these calls),
+ * and C++'s operator new and delete in all their variants, probed themselves
+ * so that frame 0 is the caller of new (libstdc++ has no frame pointers); the
+ * malloc and free they call inside are not counted twice.
+ */
+static const struct alloc_symbol {
+	const char *name;
+	enum lt_func func;
+	enum group group;
+} symbols[] = {
+	{ "malloc", LT_MALLOC, GROUP_HEAP },
+	{ "calloc", LT_CALLOC, GROUP_HEAP },
+	{ "realloc", LT_REALLOC, GROUP_HEAP },
+	{ "reallocarray", LT_REALLOCARRAY, GROUP_HEAP },
+	{ "posix_memalign", LT_POSIX_MEMALIGN, GROUP_HEAP },
+	{ "aligned_alloc", LT_ALIGNED_ALLOC, GROUP_HEAP },
+	{ "memalign", LT_MEMALIGN, GROUP_HEAP },
+	{ "valloc", LT_VALLOC, GROUP_HEAP },
+	{ "pvalloc", LT_PVALLOC, GROUP_HEAP },
+	{ "free", LT_FREE, GROUP_HEAP },
+	{ "mallocx", LT_MALLOC, GROUP_HEAP },
+	{ "rallocx", LT_REALLOC, GROUP_HEAP },
+	{ "xallocx", LT_XALLOCX, GROUP_HEAP },
+	{ "sdallocx", LT_FREE, GROUP_HEAP },
+	{ "dallocx", LT_FREE, GROUP_HEAP },
+	{ "mmap", LT_MMAP, GROUP_MMAP },
+	{ "munmap", LT_MUNMAP, GROUP_MMAP },
+	{ "_Znwm", LT_MALLOC, GROUP_CXX },
+	{ "_Znam", LT_MALLOC, GROUP_CXX },
+	{ "_ZnwmRKSt9nothrow_t", LT_MALLOC, GROUP_CXX },
+	{ "_ZnamRKSt9nothrow_t", LT_MALLOC, GROUP_CXX },
+	{ "_ZnwmSt11align_val_t", LT_MALLOC, GROUP_CXX },
+	{ "_ZnamSt11align_val_t", LT_MALLOC, GROUP_CXX },
+	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", LT_MALLOC, GROUP_CXX },
+	{ "_ZnamSt11align_val_tRKSt9nothrow_t", LT_MALLOC, GROUP_CXX },
+	{ "_ZdlPv", LT_FREE, GROUP_CXX },
+	{ "_ZdaPv", LT_FREE, GROUP_CXX },
+	{ "_ZdlPvm", LT_FREE, GROUP_CXX },
+	{ "_ZdaPvm", LT_FREE, GROUP_CXX },
+	{ "_ZdlPvSt11align_val_t", LT_FREE, GROUP_CXX },
+	{ "_ZdaPvSt11align_val_t", LT_FREE, GROUP_CXX },
+	{ "_ZdlPvmSt11align_val_t", LT_FREE, GROUP_CXX },
+	{ "_ZdaPvmSt11align_val_t", LT_FREE, GROUP_CXX },
+	{ "_ZdlPvRKSt9nothrow_t", LT_FREE, GROUP_CXX },
+	{ "_ZdaPvRKSt9nothrow_t", LT_FREE, GROUP_CXX },
+	{ "_ZdlPvSt11align_val_tRKSt9nothrow_t", LT_FREE, GROUP_CXX },
+	{ "_ZdaPvSt11align_val_tRKSt9nothrow_t", LT_FREE, GROUP_CXX },
+};
 
 static bool defines(const struct elf_syms *syms, const char *a, const char *b)
 {
@@ -101,6 +154,7 @@ static const struct placement {
 	[LT_MMAP] = { X86_ARG_RDI | X86_ARG_RSI | X86_ARG_RDX | X86_ARG_RCX | X86_ARG_R8, false,
 		      true },
 	[LT_MUNMAP] = { X86_ARG_RDI | X86_ARG_RSI, false, false },
+	[LT_XALLOCX] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
 };
 
 /* What the running kernel emulates, read once: every probe of the run goes on this kernel. */
@@ -147,28 +201,33 @@ static void place_probe(const struct elf_syms *syms, int func, uint64_t addr,
 	free(code);
 }
 
-/* Resolves the functions of one object; several names at one address get one probe. */
-static int plan_object(struct alloc_plan *plan, const char *path, bool mmap_funcs)
+/* Resolves a group's symbols in one object; several names at one address get one probe. */
+static int plan_object(struct alloc_plan *plan, const char *path, enum group group)
 {
+	struct alloc_probe *p;
 	struct elf_syms *syms;
 	uint64_t addr, off;
-	int err, f, g;
+	int err, i;
+	size_t s;
 
 	syms = elf_syms__open(path, NULL, &err);
 	if (!syms)
 		return err;
-	for (f = 0; f < LT_NR_FUNCS; f++) {
-		if (is_mmap_func(f) != mmap_funcs || elf_syms__find(syms, func_names[f], &addr) ||
+	for (s = 0; s < sizeof(symbols) / sizeof(symbols[0]); s++) {
+		if (symbols[s].group != group || elf_syms__find(syms, symbols[s].name, &addr) ||
 		    elf_syms__addr_to_offset(syms, addr, &off))
 			continue;
-		for (g = 0; g < f; g++)
-			if (plan->probes[g].path == path && plan->probes[g].offset == off)
+		for (i = 0; i < plan->nr_probes; i++)
+			if (!strcmp(plan->probes[i].path, path) && plan->probes[i].offset == off)
 				break;
-		if (g < f)
+		if (i < plan->nr_probes || plan->nr_probes == LT_MAX_PROBES)
 			continue;
-		plan->probes[f].path = path;
-		plan->probes[f].offset = off;
-		place_probe(syms, f, addr, &plan->probes[f]);
+		p = &plan->probes[plan->nr_probes++];
+		p->path = path;
+		p->name = symbols[s].name;
+		p->func = symbols[s].func;
+		p->offset = off;
+		place_probe(syms, p->func, addr, p);
 	}
 	elf_syms__free(syms);
 	return 0;
@@ -191,14 +250,25 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 			snprintf(plan->mmap, sizeof(plan->mmap), "%s", objects[i]);
 		elf_syms__free(syms);
 	}
+	/* C++'s new and delete: the allocator's own when it has them, else the first. */
+	for (i = -1; i < n && !plan->cxx[0]; i++) {
+		const char *object = i < 0 ? plan->heap : objects[i];
+
+		syms = object[0] ? elf_syms__open(object, NULL, &err) : NULL;
+		if (syms && defines(syms, "_Znwm", "_ZdlPv"))
+			snprintf(plan->cxx, sizeof(plan->cxx), "%s", object);
+		elf_syms__free(syms);
+	}
 	if (!plan->heap[0]) {
 		plan_error("leaktrace: cannot find the allocator of pid %d: no object it maps "
 			"defines malloc and free (a stripped static binary?)\n", pid);
 		return -ENOENT;
 	}
-	err = plan_object(plan, plan->heap, false);
+	err = plan_object(plan, plan->heap, GROUP_HEAP);
 	if (!err && plan->mmap[0])
-		err = plan_object(plan, plan->mmap, true);
+		err = plan_object(plan, plan->mmap, GROUP_MMAP);
+	if (!err && plan->cxx[0])
+		err = plan_object(plan, plan->cxx, GROUP_CXX);
 	if (err) {
 		plan_error("leaktrace: cannot read the allocator of pid %d (%s): %s\n", pid,
 			plan->heap, strerror(-err));
@@ -335,7 +405,7 @@ static int add_needed(char **objects, int n, pid_t pid, const char *interp, cons
 int alloc_plan__for_lib(const char *path, struct alloc_plan *plan)
 {
 	struct elf_syms *syms;
-	int err, f;
+	int err = 0;
 
 	memset(plan, 0, sizeof(*plan));
 	syms = elf_syms__open(path, NULL, &err);
@@ -346,13 +416,9 @@ int alloc_plan__for_lib(const char *path, struct alloc_plan *plan)
 	}
 	elf_syms__free(syms);
 	snprintf(plan->heap, sizeof(plan->heap), "%s", path);
-	snprintf(plan->mmap, sizeof(plan->mmap), "%s", path);
-	err = plan_object(plan, plan->heap, false);
-	if (!err)
-		err = plan_object(plan, plan->mmap, true);
-	for (f = 0; f < LT_NR_FUNCS && !plan->probes[f].path; f++)
-		;
-	if (!err && f == LT_NR_FUNCS) {
+	for (enum group g = GROUP_HEAP; g <= GROUP_CXX && !err; g++)
+		err = plan_object(plan, plan->heap, g);
+	if (!err && !plan->nr_probes) {
 		fprintf(stderr, "leaktrace: --lib %s: defines none of malloc, calloc, realloc, "
 			"free and the other allocator functions\n", path);
 		err = -ENOENT;

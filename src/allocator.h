@@ -12,8 +12,13 @@
 
 #include "leaktrace.h"
 
+/* The most probes one plan holds: the malloc family, jemalloc's extras, C++'s new and delete. */
+#define LT_MAX_PROBES 48
+
 struct alloc_probe {
-	const char *path;	/* the object, opened through /proc/PID/root; NULL: absent */
+	const char *path;	/* the object, opened through /proc/PID/root or map_files */
+	const char *name;	/* the symbol probed */
+	enum lt_func func;	/* what its BPF program does: mallocx is a malloc */
 	uint64_t offset;	/* file offset of the function */
 	/*
 	 * File offset of the entry probe: the function's first instruction the
@@ -30,7 +35,9 @@ struct alloc_probe {
 struct alloc_plan {
 	char heap[PATH_MAX];	/* the object of the malloc family */
 	char mmap[PATH_MAX];	/* the object of mmap/munmap: libc, or a static executable */
-	struct alloc_probe probes[LT_NR_FUNCS];
+	char cxx[PATH_MAX];	/* the object of C++'s operator new and delete, or "" */
+	struct alloc_probe probes[LT_MAX_PROBES];
+	int nr_probes;
 };
 
 /* Under -a, a process without a findable allocator is skipped, not an error to print. */

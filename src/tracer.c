@@ -163,12 +163,18 @@ static int add_link(struct tracer *t, struct bpf_program *prog, pid_t pid,
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
 	struct bpf_link **links, *link;
+	/*
+	 * The placement found an instruction the kernel emulates, where the arguments
+	 * are still in place. free's probe reads the return address at %rsp: where the
+	 * prologue moved %rsp first, it stays at the entry.
+	 */
+	uint64_t offset = p->sp_delta ? p->offset : p->probe_offset;
 
 	links = realloc(t->links, (t->nr_links + 1) * sizeof(*links));
 	if (!links)
 		return -ENOMEM;
 	t->links = links;
-	link = bpf_program__attach_uprobe_opts(prog, pid, p->path, p->offset, &opts);
+	link = bpf_program__attach_uprobe_opts(prog, pid, p->path, offset, &opts);
 	if (!link)
 		return -errno;
 	t->links[t->nr_links++] = link;
@@ -228,24 +234,26 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 	const struct alloc_probe *p;
 	int err, f;
 
-	for (f = 0; f < LT_NR_FUNCS; f++) {
-		p = &plan->probes[f];
-		if (!p->path || (pid == -1 && probed_already(t, p)))
+	for (int i = 0; i < plan->nr_probes; i++) {
+		p = &plan->probes[i];
+		f = p->func;
+		if (pid == -1 && probed_already(t, p))
 			continue;
 		err = add_link(t, entry_prog(t, f), pid, p, false);
 		if (!err && f != LT_FREE && f != LT_MUNMAP)
 			err = add_link(t, t->skel->progs.alloc_return, pid, p, true);
 		if (!err && t->verbose)
-			fprintf(stderr, "leaktrace: %s: probed %s at %s+0x%llx\n",
-				pid == -1 ? "all processes" : "pid", alloc_func__name(f), p->path,
-				(unsigned long long)p->offset);
+			fprintf(stderr, "leaktrace: %s: probed %s at %s+0x%llx (entry +%llu)\n",
+				pid == -1 ? "all processes" : "pid", p->name, p->path,
+				(unsigned long long)p->offset,
+				(unsigned long long)(p->probe_offset - p->offset));
 		if (err && pid == -1) {
 			fprintf(stderr, "leaktrace: cannot probe %s in %s: %s\n",
-				alloc_func__name(f), p->path, strerror(-err));
+				p->name, p->path, strerror(-err));
 			return err;
 		}
 		if (err)
-			return attach_error(pid, alloc_func__name(f), err);
+			return attach_error(pid, p->name, err);
 	}
 	/* A pid that ended during the attach leaves probes that will never fire. */
 	if (pid != -1 && kill(pid, 0) && errno == ESRCH)

@@ -10,7 +10,7 @@ trap 'rm -f "$log"; kill $pid 2>/dev/null || true' EXIT
 "$fixture" soak "$seconds" &
 pid=$!
 ./leaktrace -p "$pid" -v -q -i 10 -d "$((seconds - 5))" 2>"$log" >/dev/null || true
-grep 'leaktrace: memory:' "$log" | awk '{print $3, $7}' > "$log.mem"
+grep 'leaktrace: memory:' "$log" | awk '{print $3, $6}' > "$log.mem"
 n=$(wc -l < "$log.mem")
 [ "$n" -ge 3 ] || { echo "soak: only $n samples"; exit 1; }
 # Compare the last sample with the second (the first snapshot warms the caches).

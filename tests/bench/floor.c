@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The probe floor of `make bench`: runs a command with empty BPF programs on the
+ * allocator functions leaktrace would probe, so that a traced run can be set
+ * against what the traps alone cost.
+ *
+ * Usage: floor [-v] entry|placed -- COMMAND [ARGS...]
+ *   entry   at each function's entry (offset 0), as a plain uprobe tool puts them
+ *   placed  at the probe_offset leaktrace's plan chooses (src/allocator.c)
+ * Either way, as leaktrace does: an entry probe on every function, a return
+ * probe on every function but free and munmap, attached for the command's pid.
+ *
+ * The plan is this process's own (alloc_plan__for_pid(getpid())): the command
+ * must use the same allocator (glibc's, for the loop and sqlite3). The command
+ * is forked, waits on a pipe until the probes are attached, then execs: no
+ * ptrace. Its stdio passes through; on stderr at its end:
+ *   floor: <mode>: <n> probes, <m> off the entry, <seconds> s
+ * (from the release of the command to its exit). Exits with its exit status.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "allocator.h"
+#include "empty.skel.h"
+
+/* Entry and return probes on every function at most. */
+#define MAX_LINKS (2 * LT_MAX_PROBES)
+
+/* The exit status of floor's own failures, apart from the command's. */
+#define FLOOR_FAILED 125
+
+struct floor {
+	struct empty_bpf *skel;
+	struct bpf_link *links[MAX_LINKS];
+	int nr_links;
+	int moved;		/* probes away from their function's entry */
+	bool placed;
+};
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: floor [-v] entry|placed -- COMMAND [ARGS...]\n");
+	return 2;
+}
+
+/*
+ * Forks the command, stopped before its exec on a read of the pipe: one byte
+ * lets it exec, end of file (floor failed) makes it exit.
+ */
+static pid_t spawn(char **argv, int *go_fd)
+{
+	int fds[2];
+	pid_t pid;
+	char go;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(fds[1]);
+		if (read(fds[0], &go, 1) != 1)
+			_exit(FLOOR_FAILED);
+		close(fds[0]);
+		execvp(argv[0], argv);
+		fprintf(stderr, "floor: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	if (pid < 0)
+		close(fds[1]);
+	else
+		*go_fd = fds[1];
+	return pid;
+}
+
+static int add_link(struct floor *fl, struct bpf_program *prog, pid_t pid,
+		    const struct alloc_probe *p, uint64_t offset, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
+	struct bpf_link *link;
+
+	link = bpf_program__attach_uprobe_opts(prog, pid, p->path, offset, &opts);
+	if (!link)
+		return -errno;
+	fl->links[fl->nr_links++] = link;
+	return 0;
+}
+
+/*
+ * Where leaktrace attaches the probe of p: as tracer.c's add_link does, the
+ * plan's probe_offset unless the prologue moved %rsp before it.
+ */
+static uint64_t placed_offset(const struct alloc_probe *p)
+{
+	return p->sp_delta ? p->offset : p->probe_offset;
+}
+
+/* The probes of tracer__probe (src/tracer.c), with empty programs. */
+static int attach(struct floor *fl, pid_t pid, const struct alloc_plan *plan)
+{
+	const struct alloc_probe *p;
+	char self_exe[64];
+	uint64_t offset;
+	int err = 0, i;
+
+	snprintf(self_exe, sizeof(self_exe), "/proc/%d/exe", getpid());
+	for (i = 0; i < plan->nr_probes && !err; i++) {
+		p = &plan->probes[i];
+		/* floor's own executable is not the command's: nothing of it is probed */
+		if (!strcmp(p->path, self_exe))
+			continue;
+		offset = fl->placed ? placed_offset(p) : p->offset;
+		fl->moved += offset != p->offset;
+		err = add_link(fl, fl->skel->progs.empty_entry, pid, p, offset, false);
+		if (!err && p->func != LT_FREE && p->func != LT_MUNMAP)
+			err = add_link(fl, fl->skel->progs.empty_return, pid, p, offset, true);
+		if (err)
+			fprintf(stderr, "floor: cannot probe %s in %s at +0x%llx: %s\n", p->name,
+				p->path, (unsigned long long)offset, strerror(-err));
+		else if (verbose)
+			fprintf(stderr, "floor: %s at %s+0x%llx (entry +%llu)\n", p->name, p->path,
+				(unsigned long long)p->offset,
+				(unsigned long long)(offset - p->offset));
+	}
+	return err;
+}
+
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/* Side by side, as tracer.c does: each uretprobe removal waits for the kernel. */
+static void destroy_links(struct floor *fl)
+{
+	pthread_t threads[MAX_LINKS];
+	int i, n;
+
+	for (n = 0; n < fl->nr_links; n++)
+		if (pthread_create(&threads[n], NULL, destroy_link, fl->links[n]))
+			break;
+	for (i = n; i < fl->nr_links; i++)
+		bpf_link__destroy(fl->links[i]);
+	while (n--)
+		pthread_join(threads[n], NULL);
+	fl->nr_links = 0;
+}
+
+/* Lets the command exec and waits for its end; its exit status, or FLOOR_FAILED. */
+static int run(struct floor *fl, pid_t pid, int go_fd)
+{
+	double t0, t1;
+	int status;
+
+	t0 = now_s();
+	if (write(go_fd, "g", 1) != 1) {
+		fprintf(stderr, "floor: cannot start the command: %s\n", strerror(errno));
+		return FLOOR_FAILED;
+	}
+	close(go_fd);
+	if (waitpid(pid, &status, 0) < 0) {
+		fprintf(stderr, "floor: cannot wait for the command: %s\n", strerror(errno));
+		return FLOOR_FAILED;
+	}
+	t1 = now_s();
+	fprintf(stderr, "floor: %s: %d probes, %d off the entry, %.6f s\n",
+		fl->placed ? "placed" : "entry", fl->nr_links, fl->moved, t1 - t0);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int main(int argc, char **argv)
+{
+	struct floor fl = { 0 };
+	struct alloc_plan plan;
+	int go_fd = -1, ret = FLOOR_FAILED, i = 1, status;
+	pid_t pid;
+
+	if (i < argc && !strcmp(argv[i], "-v")) {
+		verbose = true;
+		i++;
+	}
+	if (i + 2 >= argc || strcmp(argv[i + 1], "--") ||
+	    (strcmp(argv[i], "entry") && strcmp(argv[i], "placed")))
+		return usage();
+	fl.placed = !strcmp(argv[i], "placed");
+	libbpf_set_print(libbpf_print);
+
+	if (alloc_plan__for_pid(getpid(), &plan))
+		return FLOOR_FAILED;
+	fl.skel = empty_bpf__open_and_load();
+	if (!fl.skel) {
+		fprintf(stderr, "floor: cannot load the empty programs: %s (run as root)\n",
+			strerror(errno));
+		return FLOOR_FAILED;
+	}
+	pid = spawn(argv + i + 2, &go_fd);
+	if (pid < 0) {
+		fprintf(stderr, "floor: cannot fork: %s\n", strerror(errno));
+		goto destroy_skel;
+	}
+	if (attach(&fl, pid, &plan)) {
+		close(go_fd);	/* the command exits without running */
+		waitpid(pid, &status, 0);
+		goto detach;
+	}
+	ret = run(&fl, pid, go_fd);
+
+detach:
+	destroy_links(&fl);
+destroy_skel:
+	empty_bpf__destroy(fl.skel);
+	return ret;
+}
