@@ -63,7 +63,7 @@ $(OUTPUT)/src/%.o: src/%.c $(SKEL) | $(OUTPUT)/src
 
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
 
 # Fixtures: small leaky programs that print their own ground truth.
 fixtures: $(FIXTURE_BINS)
@@ -95,7 +95,7 @@ $(OUTPUT)/fixtures/syms-debuglink: $(OUTPUT)/fixtures/syms-nofp
 
 $(OUTPUT)/tests/unit: $(UNIT_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(STATIC_LIBS) $(TEST_LIBS) -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(STATIC_LIBS) $(TEST_LIBS) -lpthread -lm -o $@
 
 $(OUTPUT)/tests/integration: $(INTEG_SRCS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)

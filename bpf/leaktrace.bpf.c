@@ -24,6 +24,10 @@ struct call {
 	__u32 have_old;
 	__u32 pad;
 	__u64 last_freed;	/* operator delete frees, then calls free on it too */
+	__s64 sample_left;	/* --sample-bytes: bytes until this thread's next sample */
+	__u64 rng;		/* its random state; 0 until the first draw */
+	__u32 sampled;		/* the outermost call is recorded */
+	__u32 pad2;
 };
 
 struct {
@@ -98,6 +102,12 @@ struct {
 const volatile __u64 page_size = 4096;
 const volatile __u64 min_size = 0;
 const volatile __u64 max_size = ~0ULL;
+/* --sample-bytes: mean bytes between samples (0: every allocation), seed, tables. */
+const volatile __u64 sample_bytes = 0;
+const volatile __u64 sample_seed = 1;
+const volatile __u32 exp_draws[LT_EXP_DRAWS] = {};
+const volatile __u32 est_steps[LT_EST_STEPS] = {};
+
 /* -a: every process that execs is traced (but leaktrace itself), and children follow. */
 const volatile bool follow_new = false;
 const volatile bool follow_children = false;
@@ -187,6 +197,12 @@ static __always_inline int counted(__u64 size)
 }
 
 /* Subtract a block from its stack's total; bytes may be part of the block (munmap). */
+/* The estimated allocations a sample stands for, in 1/LT_EST_ALLOCS_ONE. */
+static __always_inline __s64 est_allocs(const struct lt_alloc *a)
+{
+	return a->size ? a->est_bytes * LT_EST_ALLOCS_ONE / a->size : LT_EST_ALLOCS_ONE;
+}
+
 static __always_inline void total_sub(__u64 who, const struct lt_alloc *a, __u64 addr,
 				      __u64 bytes, __s64 allocs)
 {
@@ -201,6 +217,12 @@ static __always_inline void total_sub(__u64 who, const struct lt_alloc *a, __u64
 	__sync_fetch_and_add(&t->bytes, -(__s64)bytes);
 	if (allocs)
 		__sync_fetch_and_add(&t->allocs, -allocs);
+	if (sample_bytes) {
+		/* A whole block takes its estimate away; a cut of a mapping, its bytes. */
+		__sync_fetch_and_add(&t->est_bytes, allocs ? -(__s64)a->est_bytes : -(__s64)bytes);
+		if (allocs)
+			__sync_fetch_and_add(&t->est_allocs, -est_allocs(a));
+	}
 	if (t->oldest_addr == addr)
 		t->oldest_addr = 0;
 }
@@ -216,6 +238,10 @@ static __always_inline void total_add(__u64 who, const struct lt_alloc *a, __u64
 		return;
 	__sync_fetch_and_add(&t->bytes, a->size);
 	__sync_fetch_and_add(&t->allocs, 1);
+	if (sample_bytes) {
+		__sync_fetch_and_add(&t->est_bytes, a->est_bytes);
+		__sync_fetch_and_add(&t->est_allocs, est_allocs(a));
+	}
 	if (!t->oldest_addr) {
 		t->oldest_ts = a->ts;
 		t->oldest_addr = addr;
@@ -313,6 +339,58 @@ static __always_inline struct call *call_get(__u64 pid_tgid)
 	return c;
 }
 
+/* xorshift64*: a thread's own stream, so that a seed gives the same samples again. */
+static __always_inline __u64 next_random(struct call *c)
+{
+	__u64 x = c->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	c->rng = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* Bytes to the next sample: exponential with mean sample_bytes (a Poisson process). */
+static __always_inline __s64 next_interval(struct call *c)
+{
+	__u32 i = next_random(c) >> 54;	/* 10 bits: LT_EXP_DRAWS */
+
+	return (sample_bytes * exp_draws[i & (LT_EXP_DRAWS - 1)]) >> 16;
+}
+
+/* Poisson sampling over bytes, as jemalloc and tcmalloc do: size's chance is 1 - exp(-size/mean). */
+static __always_inline __u32 sample(struct call *c, __u64 size, __u64 pid_tgid)
+{
+	/* Seeded by the thread's place in its process, not its pid: a seed gives the same samples. */
+	if (!c->rng) {
+		__u64 z = sample_seed + ((__u32)pid_tgid - (__u32)(pid_tgid >> 32) + 1) *
+					0x9e3779b97f4a7c15ULL;
+
+		/* splitmix64: neighbouring seeds give unrelated streams. */
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		c->rng = (z ^ (z >> 31)) | 1;
+		c->sample_left = next_interval(c);
+	}
+	c->sample_left -= size;
+	if (c->sample_left > 0)
+		return 0;
+	c->sample_left = next_interval(c);
+	return 1;
+}
+
+/* The unbiased estimate of a sample of size bytes: size / (1 - exp(-size/mean)). */
+static __always_inline __u64 estimate(__u64 size)
+{
+	__u64 i;
+
+	if (!sample_bytes || size >= 16 * sample_bytes)
+		return size;
+	i = (size << 8) / sample_bytes;
+	return (sample_bytes * est_steps[i & (LT_EST_STEPS - 1)]) >> 16;
+}
+
 /* Entry of an allocating function: remember its arguments until it returns. */
 static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64 memptr)
 {
@@ -329,6 +407,7 @@ static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64
 	c->who = who;
 	c->func = func;
 	c->size = size;
+	c->sampled = !sample_bytes || func == LT_MMAP || sample(c, size, pid_tgid);
 	c->ptr = ptr;
 	c->memptr = memptr;
 	c->have_old = 0;
@@ -457,9 +536,10 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 			alloc_insert(who, c->ptr, &c->old);
 		break;
 	}
-	if (!addr)
-		return 0;
+	if (!addr || !c->sampled)
+		return 0;	/* failed, or not sampled: no stack walk, no map update */
 	a.size = c->size;
+	a.est_bytes = a.kind == LT_KIND_MMAP ? a.size : estimate(a.size);
 	a.ts = bpf_ktime_get_ns();
 	a.stack_id = stack_record(ctx, a.kind);
 	alloc_insert(who, addr, &a);
@@ -493,7 +573,7 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 			c->last_freed = ptr;
 	} else if (c && c->last_freed == ptr) {
 		/* sized delete calls delete, which calls free: the first of them took it. */
-	} else {
+	} else if (!sample_bytes) {	/* sampled: most blocks freed were never recorded */
 		count_unmatched_free(ctx, who, t);
 	}
 	return 0;

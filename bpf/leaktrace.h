@@ -76,7 +76,13 @@ struct lt_alloc {
 	__u64 ts;		/* CLOCK_MONOTONIC ns of the allocation */
 	__u32 kind;		/* enum lt_kind */
 	__u32 pad;
+	__u64 est_bytes;	/* --sample-bytes: the bytes this sample stands for */
 };
+
+/* --sample-bytes: the tables the BPF side samples and weighs with (fixed point, 1/65536). */
+#define LT_EXP_DRAWS 1024	/* -ln(u) at u = (i + 0.5) / 1024: exponential draws */
+#define LT_EST_STEPS 4096	/* x / (1 - exp(-x)) at x = (i + 0.5) / 256, x = size / mean */
+#define LT_EST_ALLOCS_ONE 256	/* est_allocs counts in 1/256 of an allocation */
 
 struct lt_total_key {
 	__u32 tgid;
@@ -98,6 +104,9 @@ struct lt_total {
 	__u64 oldest_addr;
 	__u32 kind;
 	__u32 pad;
+	/* --sample-bytes: unbiased estimates of what bytes and allocs sampled. */
+	__s64 est_bytes;
+	__s64 est_allocs;	/* in 1/LT_EST_ALLOCS_ONE */
 };
 
 struct lt_stack {

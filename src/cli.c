@@ -64,6 +64,14 @@ static const char usage[] =
 "      --max-size SIZE  only allocations of at most SIZE bytes\n"
 "                       (SIZE takes a K, M or G suffix, powers of 1024)\n"
 "\n"
+"Sampling (for allocation-heavy services):\n"
+"      --sample-bytes SIZE\n"
+"                       record allocations by Poisson sampling over bytes, one\n"
+"                       sample per SIZE bytes on average (as jemalloc and\n"
+"                       tcmalloc do); reports are unbiased estimates, and calls\n"
+"                       not sampled cost no stack walk and no map update\n"
+"      --sample-seed N  the sampling's random seed (default: from the clock)\n"
+"\n"
 "Limits (kernel memory):\n"
 "      --max-allocs N   outstanding allocations tracked (default 1048576);\n"
 "                       beyond it, allocations are counted as untracked\n"
@@ -196,6 +204,8 @@ enum {
 	OPT_MAX_STACKS,
 	OPT_COMM,
 	OPT_LIB,
+	OPT_SAMPLE_BYTES,
+	OPT_SAMPLE_SEED,
 	OPT_NO_DEMANGLE,
 	OPT_COUNT,
 };
@@ -205,6 +215,8 @@ static const struct option options[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "lib", required_argument, NULL, OPT_LIB },
+	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
+	{ "sample-seed", required_argument, NULL, OPT_SAMPLE_SEED },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "top", required_argument, NULL, 'n' },
@@ -234,6 +246,17 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case 'a':
 		cfg->all = true;
 		return 0;
+	case OPT_SAMPLE_BYTES:
+		if (parse_size("--sample-bytes", arg, &cfg->sample_bytes))
+			return -EINVAL;
+		if (cfg->sample_bytes < 64 || cfg->sample_bytes > (1ULL << 32)) {
+			fprintf(stderr, "leaktrace: --sample-bytes: '%s' is out of range: 64 to 4G\n",
+				arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_SAMPLE_SEED:
+		return parse_count("--sample-seed", arg, 1, UINT64_MAX, &cfg->sample_seed);
 	case OPT_LIB:
 		if (cfg->nr_libs == LT_MAX_LIBS) {
 			fprintf(stderr, "leaktrace: --lib: at most %d objects\n", LT_MAX_LIBS);

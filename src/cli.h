@@ -26,6 +26,8 @@ struct config {
 	const char *comm;	/* --comm: with -a, only processes of this name */
 	const char *libs[LT_MAX_LIBS];	/* --lib: objects probed by hand */
 	int nr_libs;
+	uint64_t sample_bytes;	/* --sample-bytes: mean bytes between samples, 0 for exact */
+	uint64_t sample_seed;	/* --sample-seed */
 	char **command;		/* run mode: argv of the command, NULL-terminated */
 	double interval;	/* -i: seconds between reports */
 	double duration;	/* -d: stop after, 0 for never */

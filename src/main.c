@@ -326,6 +326,8 @@ static int run(struct session *s, const sigset_t *sigs)
 		.follow_new = cfg->all && !cfg->nr_pids,
 		.follow_children = cfg->all,
 		.comm = cfg->comm,
+		.sample_bytes = cfg->sample_bytes,
+		.sample_seed = cfg->sample_seed ? cfg->sample_seed : tracer__now_ns() | 1,
 		.verbose = cfg->verbose,
 	};
 	struct snap_filter filter = {
@@ -333,6 +335,7 @@ static int run(struct session *s, const sigset_t *sigs)
 		.min_size = cfg->min_size,
 		.max_size = cfg->max_size,
 		.busy_only = cfg->all,
+		.sample_bytes = cfg->sample_bytes,
 	};
 	struct snapshot *final = NULL;
 	int err;

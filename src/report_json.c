@@ -212,7 +212,11 @@ void report_json__write(FILE *f, const struct snapshot *snap)
 	json__key(&w, "sampling");
 	json__object_begin(&w);
 	json__key(&w, "mode");
-	json__string(&w, "exact");
+	json__string(&w, snap->sample_bytes ? "bytes" : "exact");
+	if (snap->sample_bytes) {
+		json__key(&w, "mean_bytes");
+		json__uint(&w, snap->sample_bytes);
+	}
 	json__object_end(&w);
 	write_lost(&w, snap->lost);
 	if (snap->nr_hosts) {

@@ -300,8 +300,10 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 		e = entry_get(src, keys[i].tgid, keys[i].gen, vals[i].stack_id);
 		if (!e)
 			continue;
-		e->scan_bytes += vals[i].size;
-		e->scan_allocs++;
+		/* Sampled, each record stands for its estimate (allocs rounded per record). */
+		e->scan_bytes += src->filter.sample_bytes ? vals[i].est_bytes : vals[i].size;
+		e->scan_allocs += src->filter.sample_bytes ?
+			(vals[i].est_bytes + vals[i].size / 2) / (vals[i].size ? vals[i].size : 1) : 1;
 		if (!e->scan_oldest_ts || vals[i].ts < e->scan_oldest_ts)
 			e->scan_oldest_ts = vals[i].ts;
 	}
@@ -487,14 +489,23 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 }
 
 static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const struct lt_total *t,
-		       uint64_t now_ns, double dt, bool scanned)
+		       uint64_t now_ns, double dt, bool scanned, bool sampled)
 {
 	uint64_t oldest = scanned ? e->scan_oldest_ts : (t->oldest_addr ? t->oldest_ts : 0);
 
 	s->stack_id = e->sound_id ? e->sound_id : e->stack_id;
 	s->kind = t->kind;
-	s->bytes = scanned ? e->scan_bytes : t->bytes;
-	s->allocs = scanned ? e->scan_allocs : t->allocs;
+	if (scanned) {
+		s->bytes = e->scan_bytes;
+		s->allocs = e->scan_allocs;
+	} else if (sampled) {
+		/* Estimates: what the samples stand for (a count rounded to the nearest). */
+		s->bytes = t->est_bytes;
+		s->allocs = (t->est_allocs + LT_EST_ALLOCS_ONE / 2) / LT_EST_ALLOCS_ONE;
+	} else {
+		s->bytes = t->bytes;
+		s->allocs = t->allocs;
+	}
 	s->oldest_s = oldest && oldest <= now_ns ? (now_ns - oldest) / 1e9 : -1;
 	s->growth = dt > 0 ? (s->bytes - e->last_bytes) / dt : 0;
 	s->frames = e->frames;
@@ -524,7 +535,7 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 		/* A stack absent from the last build held nothing then. */
 		if (e->last_build + 1 != src->builds)
 			e->last_bytes = 0;
-		fill_stack(&s, e, &vals[i], now_ns, dt, scanned);
+		fill_stack(&s, e, &vals[i], now_ns, dt, scanned, src->filter.sample_bytes);
 		e->last_bytes = s.bytes;
 		e->last_build = src->builds;
 		if (!s.allocs && !s.bytes && !s.growth)
@@ -602,6 +613,7 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 
 	snap->started = src->started;
 	snap->elapsed_s = (now_ns - src->started_ns) / 1e9;
+	snap->sample_bytes = src->filter.sample_bytes;
 	err = add_totals(src, snap, keys, vals, n, now_ns);
 	if (err)
 		return err;

@@ -65,6 +65,7 @@ struct snapshot {
 	struct timespec taken;
 	double elapsed_s;
 	uint64_t lost[LT_NR_LOST];
+	uint64_t sample_bytes;		/* 0: exact; else the mean bytes between samples */
 	struct proc_stat *procs;	/* most outstanding bytes first */
 	size_t nr_procs;
 	const char *const *hosts;	/* merged snapshots only: every host merged */
@@ -81,6 +82,7 @@ struct snap_filter {
 	uint64_t min_size;	/* with older: the size filter the probes apply */
 	uint64_t max_size;
 	bool busy_only;		/* -a: only processes that hold memory are reported */
+	uint64_t sample_bytes;	/* --sample-bytes: totals are estimates from samples */
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,

@@ -382,6 +382,20 @@ static int load_lost(struct loader *l, json_t *root)
 	return err;
 }
 
+/* "sampling": {"mode": "exact"} or {"mode": "bytes", "mean_bytes": N}. */
+static int load_sampling(struct loader *l, json_t *root)
+{
+	json_t *sampling;
+	int64_t mean = 0;
+	int err;
+
+	err = field(l, root, "", "sampling", WANT_OBJECT, false, &sampling);
+	if (!err && sampling)
+		err = get_int(l, sampling, "sampling", "mean_bytes", false, &mean);
+	l->snap->sample_bytes = mean > 0 ? (uint64_t)mean : 0;
+	return err;
+}
+
 static int load_hosts(struct loader *l, json_t *root)
 {
 	const char **hosts;
@@ -429,6 +443,8 @@ static int load_header(struct loader *l, json_t *root)
 		err = get_number(l, root, "", "elapsed_s", &snap->elapsed_s);
 	if (!err)
 		err = load_lost(l, root);
+	if (!err)
+		err = load_sampling(l, root);
 	if (!err)
 		err = load_hosts(l, root);
 	return err;

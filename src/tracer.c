@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Loads the BPF programs, sizes their maps, attaches them to the planned functions. */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -69,6 +70,20 @@ static int load_error(int err)
 	return err;
 }
 
+/* The sampling tables of the BPF side (leaktrace.h), fixed point 1/65536. */
+static void sampling_tables(struct leaktrace_bpf__rodata *ro, const struct tracer_opts *opts)
+{
+	ro->sample_bytes = opts->sample_bytes;
+	ro->sample_seed = opts->sample_seed;
+	for (int i = 0; i < LT_EXP_DRAWS; i++)
+		ro->exp_draws[i] = -log((i + 0.5) / LT_EXP_DRAWS) * 65536;
+	for (int i = 0; i < LT_EST_STEPS; i++) {
+		double x = (i + 0.5) / 256;
+
+		ro->est_steps[i] = x / -expm1(-x) * 65536;
+	}
+}
+
 static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts)
 {
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
@@ -81,6 +96,7 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	ro->page_size = sysconf(_SC_PAGESIZE);
 	ro->min_size = opts->min_size;
 	ro->max_size = opts->max_size;
+	sampling_tables(ro, opts);
 	ro->follow_new = opts->follow_new;
 	ro->follow_children = opts->follow_children;
 	ro->self_tgid = getpid();

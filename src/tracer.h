@@ -22,6 +22,8 @@ struct tracer_opts {
 	bool follow_new;	/* -a: trace every process that execs from now on */
 	bool follow_children;	/* -a: a traced process's children are traced */
 	const char *comm;	/* --comm: only processes of this name, or NULL */
+	uint64_t sample_bytes;	/* --sample-bytes: mean bytes between samples, 0 for exact */
+	uint64_t sample_seed;
 	bool verbose;
 };
 

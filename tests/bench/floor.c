@@ -14,7 +14,7 @@
  * must use the same allocator (glibc's, for the loop and sqlite3). The command
  * is forked, waits on a pipe until the probes are attached, then execs: no
  * ptrace. Its stdio passes through; on stderr at its end:
- *   floor: <mode>: <n> probes, <m> off the entry, <seconds> s
+ *   floor: <mode>: <n> functions, <m> off the entry, <links> probes, <seconds> s
  * (from the release of the command to its exit). Exits with its exit status.
  */
 #include <errno.h>
@@ -43,7 +43,8 @@ struct floor {
 	struct empty_bpf *skel;
 	struct bpf_link *links[MAX_LINKS];
 	int nr_links;
-	int moved;		/* probes away from their function's entry */
+	int nr_funcs;		/* functions probed */
+	int moved;		/* of them, probed away from their entry */
 	bool placed;
 };
 
@@ -137,6 +138,7 @@ static int attach(struct floor *fl, pid_t pid, const struct alloc_plan *plan)
 		if (!strcmp(p->path, self_exe))
 			continue;
 		offset = fl->placed ? placed_offset(p) : p->offset;
+		fl->nr_funcs++;
 		fl->moved += offset != p->offset;
 		err = add_link(fl, fl->skel->progs.empty_entry, pid, p, offset, false);
 		if (!err && p->func != LT_FREE && p->func != LT_MUNMAP)
@@ -191,8 +193,8 @@ static int run(struct floor *fl, pid_t pid, int go_fd)
 		return FLOOR_FAILED;
 	}
 	t1 = now_s();
-	fprintf(stderr, "floor: %s: %d probes, %d off the entry, %.6f s\n",
-		fl->placed ? "placed" : "entry", fl->nr_links, fl->moved, t1 - t0);
+	fprintf(stderr, "floor: %s: %d functions, %d off the entry, %d probes, %.6f s\n",
+		fl->placed ? "placed" : "entry", fl->nr_funcs, fl->moved, fl->nr_links, t1 - t0);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -4,9 +4,15 @@
 # ratio. No figure fails the run: only a broken leaktrace does (a crash, a wrong exit status,
 # lost allocations or stacks, a changed output of the traced program).
 #
+# The probe floors run the same loop and sqlite3 workload under empty BPF programs (floor.c,
+# empty.bpf.c) at the plain function entries and at leaktrace's own probe places, so that
+# leaktrace's own cost shows apart from the cost of the traps.
+#
 # Tunables (environment): BENCH_LOOP_N (pairs, untraced, default 2000000), BENCH_LOOP_N_TRACED
-# (pairs, traced, default 200000: ns/pair is an average, the traced loop needs fewer),
-# BENCH_SQL_ROWS (default 12000, about 520k allocations), BENCH_RUNS (default 3, best counts).
+# (pairs, traced and floors, default 200000: ns/pair is an average, the traced loop needs
+# fewer), BENCH_SQL_ROWS (default 12000, about 520k allocations), BENCH_RUNS (default 3, best
+# counts), BENCH_REDIS_N (redis-benchmark requests per test, default 100000),
+# BENCH_REDIS_PORT (default 17379, loopback).
 set -euo pipefail
 
 LEAKTRACE=./leaktrace
@@ -16,9 +22,17 @@ LOOP_N=${BENCH_LOOP_N:-2000000}
 LOOP_N_TRACED=${BENCH_LOOP_N_TRACED:-200000}
 SQL_ROWS=${BENCH_SQL_ROWS:-12000}
 RUNS=${BENCH_RUNS:-3}
+REDIS_N=${BENCH_REDIS_N:-100000}
+REDIS_PORT=${BENCH_REDIS_PORT:-17379}
 MANY_ALLOCS=1000000
 MANY_STACKS=10000
 SQLITE=/usr/bin/sqlite3
+CLANG=${CLANG:-clang}
+BPFTOOL=${BPFTOOL:-bpftool}
+ARCH=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# floor.c links leaktrace's objects with the static libraries the Makefile links them with.
+STATIC_LIBS=$(sed -n 's/^STATIC_LIBS *:= *//p' Makefile)
+WARNINGS="-Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter"
 # A hung leaktrace must not hang `make bench`; no run comes near this.
 TIMEOUT="timeout -k 10 300"
 
@@ -43,7 +57,12 @@ problem() {
 
 # Scratch files; kept when leaktrace misbehaved, for the logs and the SQL script.
 tmp=$(mktemp -d /tmp/leaktrace-bench.XXXXXX)
-trap '[ ${#problems[@]} -gt 0 ] || rm -rf "$tmp"' EXIT
+redis_pid=
+cleanup() {
+	[ -z "$redis_pid" ] || kill "$redis_pid" 2>/dev/null || true
+	[ ${#problems[@]} -gt 0 ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 # --- build the benchmark programs ---------------------------------------------------------
 say "building the benchmark programs in $OUT"
@@ -53,6 +72,22 @@ $CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/count_malloc.so" tests/bench/count_
 # many.c needs a real frame at every level of its call chains, with %rbp set up first thing.
 $CC -g -O1 -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -fno-shrink-wrap \
 	-Wall -Wextra -o "$OUT/many" tests/bench/many.c
+$CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/exitstat.so" tests/bench/exitstat.c
+# The floor: empty programs, built as the Makefile builds bpf/leaktrace.bpf.c, and a loader that
+# plans with src/allocator.c. Only the objects it needs come out of the archive.
+$CLANG -g -O2 -Wall -target bpf -D__TARGET_ARCH_"$ARCH" -Ivmlinux/"$ARCH" -c tests/bench/empty.bpf.c \
+	-o "$OUT/empty.bpf.o"
+$BPFTOOL gen skeleton "$OUT/empty.bpf.o" name empty_bpf >"$OUT/empty.skel.h"
+lib_objs=()
+for src in src/*.c; do
+	[ "$src" = src/main.c ] || lib_objs+=(".output/src/$(basename "${src%.c}").o")
+done
+rm -f "$OUT/libleaktrace.a"
+ar rcs "$OUT/libleaktrace.a" "${lib_objs[@]}"
+# shellcheck disable=SC2086 # the flags and libraries are lists
+$CC -g -O2 $WARNINGS -D_GNU_SOURCE -I"$OUT" -Isrc -Ibpf -o "$OUT/floor" tests/bench/floor.c \
+	"$OUT/libleaktrace.a" $STATIC_LIBS -lpthread
+EXITSTAT=$PWD/$OUT/exitstat.so
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -69,6 +104,46 @@ min() {
 # ratio A B: B / A, formatted, or "-" when either is missing or zero.
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", b / a; else printf "-" }'
+}
+
+# ratio2 A B: B / A to two decimals, for ratios near 1 and below.
+ratio2() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", b / a; else printf "-" }'
+}
+
+# best A...: the smallest of the numbers given, "-" when none (a run that failed gives none).
+best() {
+	if [ $# -gt 0 ]; then min "$@"; else echo -; fi
+}
+
+# ms_since T0: milliseconds from T0 (a now()) to now.
+ms_since() {
+	awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) * 1000 }'
+}
+
+# exitstat FILE FIELD: field 1 (run time, s) or 2 (peak RSS, KiB) of the last line exitstat.so
+# wrote to FILE, or nothing.
+exitstat() {
+	[ -s "$1" ] && tail -n1 "$1" | awk -v f="$2" '{ print $f }'
+	return 0
+}
+
+# run_floor LABEL MODE -- CMD...: runs CMD under empty programs (floor.c) with the caller's
+# redirections; records a problem when it does not exit with 0.
+run_floor() {
+	local label=$1 mode=$2 rc=0
+	shift 3
+	$TIMEOUT "$OUT/floor" -v "$mode" -- "$@" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		problem "$label: floor exited with status $rc (reproduce: $OUT/floor -v $mode -- $*)"
+	fi
+	return 0
+}
+
+# places FILE: "name +0xoffset +delta" of each probe a floor -v or leaktrace -v log lists.
+places() {
+	sed -n 's/^\(floor\|leaktrace: pid\): \(probed \)\{0,1\}\([^ ]*\) at [^ ]*+\(0x[0-9a-f]*\) (entry \(+[0-9]*\))$/\3 \4 \5/p' \
+		"$1" | sort
 }
 
 # run_traced LABEL JSON [LEAKTRACE_OPTIONS...] -- CMD...: runs `leaktrace -q -o JSON OPTIONS --
@@ -109,17 +184,39 @@ check_lost() {
 
 # --- 1. malloc+free loop ------------------------------------------------------------------
 # loop.c times itself and prints ns per pair, so leaktrace's start and exit are not counted.
-say "malloc+free loop, $RUNS runs untraced and traced"
+# The traced runs are verbose: their list of probe places is set against the floor's.
+say "malloc+free loop, $RUNS runs untraced, traced, and under empty programs (2 floors)"
 loop_plain=()
 loop_traced=()
+loop_entry=()
+loop_placed=()
 for ((i = 0; i < RUNS; i++)); do
 	loop_plain+=("$("$OUT/loop" "$LOOP_N")")
-	run_traced "loop" "$tmp/loop.json" -- "$OUT/loop" "$LOOP_N_TRACED" \
+	run_traced "loop" "$tmp/loop.json" -v -- "$OUT/loop" "$LOOP_N_TRACED" \
 		>"$tmp/loop.out" 2>"$tmp/loop.err"
 	[ -s "$tmp/loop.out" ] && loop_traced+=("$(cat "$tmp/loop.out")")
+	for mode in entry placed; do
+		run_floor "loop (floor $mode)" "$mode" -- "$OUT/loop" "$LOOP_N_TRACED" \
+			>"$tmp/loop.$mode.out" 2>"$tmp/loop.$mode.err"
+		[ -s "$tmp/loop.$mode.out" ] || continue
+		if [ "$mode" = entry ]; then
+			loop_entry+=("$(cat "$tmp/loop.$mode.out")")
+		else
+			loop_placed+=("$(cat "$tmp/loop.$mode.out")")
+		fi
+	done
 done
 loop_u=$(min "${loop_plain[@]}")
-loop_t=$( ((${#loop_traced[@]})) && min "${loop_traced[@]}" || echo -)
+loop_t=$(best "${loop_traced[@]}")
+loop_fe=$(best "${loop_entry[@]}")
+loop_fp=$(best "${loop_placed[@]}")
+# The floor at leaktrace's places is only that if the places are the same.
+places_note=""
+if ! diff <(places "$tmp/loop.err") <(places "$tmp/loop.placed.err") >"$tmp/places.diff"; then
+	places_note="the floor's probe places differ from leaktrace's (< leaktrace, > floor):"
+fi
+floor_counts=$(sed -n 's/^floor: placed: \([0-9]*\) functions, \([0-9]*\) off the entry, \([0-9]*\) probes,.*/\1 functions (\2 off the entry here), \3 probes/p' \
+	"$tmp/loop.placed.err")
 
 # --- 2. sqlite3 workload ------------------------------------------------------------------
 # gen_sql ROWS: a deterministic script: ROWS inserts of text rows in one transaction, updates
@@ -146,7 +243,7 @@ gen_sql() {
 		print "SELECT qty % 10 AS q, count(*), group_concat(id) FROM (SELECT * FROM item WHERE qty < 20) GROUP BY q ORDER BY q;"
 	}'
 }
-say "sqlite3 workload, $RUNS runs untraced and traced"
+say "sqlite3 workload, $RUNS runs untraced, traced, and under empty programs (2 floors)"
 gen_sql "$SQL_ROWS" >"$tmp/work.sql"
 
 # How many allocations the workload makes, counted once by an LD_PRELOAD library.
@@ -155,29 +252,66 @@ LD_PRELOAD="$PWD/$OUT/count_malloc.so" "$SQLITE" :memory: <"$tmp/work.sql" \
 sql_allocs=$(sed -n 's/^count_malloc:.* allocations \([0-9]*\)$/\1/p' "$tmp/count.err")
 sql_allocs_k=$(awk -v n="${sql_allocs:-0}" 'BEGIN { printf "%dk", (n + 500) / 1000 }')
 
-# Wall time of the whole command, traced or not: that is what a CI run pays.
+# Two times of each run: the wall time of the whole command, traced or not (what a CI run
+# pays), and sqlite3's own run time as exitstat.so measures it inside the process, from
+# before main to exit, without leaktrace's or the floor's start and exit: the figure the
+# floors are compared on.
+export BENCH_EXITSTAT_COMM=sqlite3
 sql_plain=()
 sql_traced=()
+in_plain=()
+in_traced=()
+in_entry=()
+in_placed=()
 for ((i = 0; i < RUNS; i++)); do
+	rm -f "$tmp/sql".*.stat
 	t0=$(now)
-	"$SQLITE" :memory: <"$tmp/work.sql" >"$tmp/sql.plain.out"
+	LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/sql.plain.stat \
+		"$SQLITE" :memory: <"$tmp/work.sql" >"$tmp/sql.plain.out"
 	t1=$(now)
 	sql_plain+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
 
 	t0=$(now)
-	run_traced "sqlite3 (stdin: $tmp/work.sql)" "$tmp/sql.json" -- "$SQLITE" :memory: \
+	LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/sql.traced.stat \
+		run_traced "sqlite3 (stdin: $tmp/work.sql)" "$tmp/sql.json" -- "$SQLITE" :memory: \
 		<"$tmp/work.sql" >"$tmp/sql.traced.out" 2>"$tmp/sql.err"
 	t1=$(now)
 	sql_traced+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
 	if ! cmp -s "$tmp/sql.plain.out" "$tmp/sql.traced.out"; then
 		problem "sqlite3: its output under leaktrace differs from its output untraced"
 	fi
+	for mode in entry placed; do
+		LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/sql.$mode.stat \
+			run_floor "sqlite3 (floor $mode, stdin: $tmp/work.sql)" "$mode" -- \
+			"$SQLITE" :memory: <"$tmp/work.sql" >"$tmp/sql.$mode.out" 2>"$tmp/sql.$mode.err"
+		if ! cmp -s "$tmp/sql.plain.out" "$tmp/sql.$mode.out"; then
+			problem "sqlite3: its output under the floor ($mode) differs from its output untraced"
+		fi
+	done
+	for run in plain traced entry placed; do
+		v=$(exitstat "$tmp/sql.$run.stat" 1)
+		[ -n "$v" ] || continue
+		case $run in
+		plain) in_plain+=("$v") ;;
+		traced) in_traced+=("$v") ;;
+		entry) in_entry+=("$v") ;;
+		placed) in_placed+=("$v") ;;
+		esac
+	done
 done
+unset BENCH_EXITSTAT_COMM
 sql_u=$(min "${sql_plain[@]}")
 sql_t=$(min "${sql_traced[@]}")
+secs() {	# secs S: seconds to the millisecond, or "-"
+	awk -v s="$1" 'BEGIN { if (s + 0 > 0) printf "%.3f", s; else printf "-" }'
+}
+in_u=$(secs "$(best "${in_plain[@]}")")
+in_t=$(secs "$(best "${in_traced[@]}")")
+in_fe=$(secs "$(best "${in_entry[@]}")")
+in_fp=$(secs "$(best "${in_placed[@]}")")
 
 # leaktrace's own fixed cost (load, attach, detach, exit) on a command that does nothing;
-# it is part of the sqlite3 traced time above. It varies from run to run (detaching waits
+# it is part of the sqlite3 traced wall time above. It varies from run to run (detaching waits
 # for the kernel's RCU grace periods): the best of RUNS as well.
 fixed_runs=()
 for ((i = 0; i < RUNS; i++)); do
@@ -187,7 +321,6 @@ for ((i = 0; i < RUNS; i++)); do
 	fixed_runs+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
 done
 fixed=$(min "${fixed_runs[@]}")
-sql_net=$(awk -v t="$sql_t" -v f="$fixed" 'BEGIN { printf "%.3f", (t > f ? t - f : 0) }')
 
 # --- 3. snapshot of 1M outstanding allocations over 10k stacks -----------------------------
 # leaktrace -v prints after each snapshot:
@@ -195,14 +328,18 @@ sql_net=$(awk -v t="$sql_t" -v f="$fixed" 'BEGIN { printf "%.3f", (t > f ? t - f
 # First: the only snapshot is the final one, so it symbolizes all 10k stacks (cold).
 # Then: a snapshot every second while many.c sleeps with all its blocks; stacks are cached
 # (warm): the cost of each periodic report.
+# exitstat.so in leaktrace gives its peak RSS (VmHWM) at its exit: its own, not many.c's.
 snap_ms() {	# snap_ms FILE: times of the snapshots that saw all of many.c's allocations
 	sed -n 's/^leaktrace: snapshot: \([0-9.]*\) ms, [0-9]* stacks, \([0-9]*\) allocations$/\1 \2/p' \
 		"$1" | awk -v m="$MANY_ALLOCS" '$2 >= m { print $1 }'
 }
 say "snapshot of $MANY_ALLOCS allocations over $MANY_STACKS stacks"
-run_traced "many (cold)" "$tmp/many1.json" -v -i 1000 -- \
+rm -f "$tmp/many1.stat" "$tmp/many2.stat"
+LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/many1.stat BENCH_EXITSTAT_COMM=leaktrace \
+	run_traced "many (cold)" "$tmp/many1.json" -v -i 1000 -- \
 	"$OUT/many" "$MANY_ALLOCS" "$MANY_STACKS" 0 >/dev/null 2>"$tmp/many1.err"
-run_traced "many (warm)" "$tmp/many2.json" -v -i 1 -- \
+LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/many2.stat BENCH_EXITSTAT_COMM=leaktrace \
+	run_traced "many (warm)" "$tmp/many2.json" -v -i 1 -- \
 	"$OUT/many" "$MANY_ALLOCS" "$MANY_STACKS" 3 >/dev/null 2>"$tmp/many2.err"
 snap_cold=$(snap_ms "$tmp/many1.err" | head -n1)
 # The first full snapshot may still symbolize the last stacks made: the best of the others.
@@ -215,29 +352,181 @@ if [ "$many_stacks" -lt "$MANY_STACKS" ]; then
 	problem "many: the snapshot shows $many_stacks distinct stacks, many.c made $MANY_STACKS" \
 		"(reproduce: $LEAKTRACE -q -o /tmp/x.json -- $OUT/many $MANY_ALLOCS $MANY_STACKS 0)"
 fi
+rss_cold=$(exitstat "$tmp/many1.stat" 2)
+rss_warm=$(exitstat "$tmp/many2.stat" 2)
+mib() {	# mib KIB: in MiB, or "-"
+	awk -v k="$1" 'BEGIN { if (k + 0 > 0) printf "%.1f MiB", k / 1024; else printf "-" }'
+}
+
+# --- 4. redis-server (jemalloc): start to live, throughput, detach --------------------------
+# lt_start PID LOG: starts `leaktrace -v -i 3600 -p PID` (no report during the run, as -q; -q
+# would print no line to wait for) and returns once it prints "leaktrace: tracing", which it
+# does once every probe is attached. Sets lt_pid, lt_fd and lt_live_ms; 1 when it never did.
+lt_start() {
+	local pid=$1 log=$2 t0 line
+	lt_live_ms=
+	: >"$log"
+	t0=$(now)
+	exec {lt_fd}< <(exec "$LEAKTRACE" -v -i 3600 -p "$pid" 2>&1 >/dev/null)
+	lt_pid=$!
+	while IFS= read -r -u "$lt_fd" line; do
+		echo "$line" >>"$log"
+		case $line in
+		"leaktrace: tracing"*)
+			lt_live_ms=$(ms_since "$t0")
+			return 0
+			;;
+		esac
+	done
+	lt_stop "$log" || true
+	problem "leaktrace -p $pid ended before its probes were live (reproduce:" \
+		"$LEAKTRACE -v -p $pid; log: $log)"
+	return 1
+}
+
+# lt_stop LOG: SIGINT to the leaktrace of lt_start, then waits for its exit (the end of its
+# stderr); sets lt_detach_ms. A problem when it does not exit with 0 within a minute.
+lt_stop() {
+	local log=$1 t0 rc=0
+	lt_detach_ms=
+	t0=$(now)
+	kill -INT "$lt_pid" 2>/dev/null || true
+	timeout 60 cat <&"$lt_fd" >>"$log" || rc=$?
+	lt_detach_ms=$(ms_since "$t0")
+	exec {lt_fd}<&-
+	if [ "$rc" -ne 0 ]; then
+		kill -KILL "$lt_pid" 2>/dev/null || true
+		problem "leaktrace -p did not exit within 60 s of SIGINT (log: $log)"
+	fi
+	rc=0
+	wait "$lt_pid" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		problem "leaktrace -p exited with status $rc after SIGINT (log: $log)"
+		return 1
+	fi
+	return 0
+}
+
+# redis_rps FILE TEST: requests per second of TEST (SET, GET) in redis-benchmark -q output.
+redis_rps() {
+	tr '\r' '\n' <"$1" | sed -n "s/^$2: \([0-9.]*\) requests per second.*/\1/p" | tail -n1
+}
+
+redis_bench() {	# redis_bench OUT: the benchmark against our server, output to OUT
+	$TIMEOUT redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -t set,get -n "$REDIS_N" -q \
+		>"$1" 2>&1 || problem "redis-benchmark failed (output: $1)"
+}
+
+live_runs=()
+detach_runs=()
+redis_note=""
+redis_set_u="" redis_get_u="" redis_set_t="" redis_get_t=""
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+	redis_note="redis: not measured: no redis-server or redis-benchmark (tools/install-deps bench)"
+elif (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; then
+	redis_note="redis: not measured: port $REDIS_PORT is in use (set BENCH_REDIS_PORT)"
+else
+	say "redis-server (jemalloc): $RUNS starts and stops of leaktrace -p, then redis-benchmark" \
+		"untraced and traced"
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+		--daemonize no --dir "$tmp" --logfile "$tmp/redis.log" &
+	redis_pid=$!
+	for ((i = 0; i < 50; i++)); do
+		redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	# The kernel may still be freeing the maps of the snapshot runs (a million entries); an
+	# attach meanwhile takes seconds. Measured here: a host at rest.
+	sleep 3
+	for ((i = 0; i < RUNS; i++)); do
+		if lt_start "$redis_pid" "$tmp/live.$i.err"; then
+			live_runs+=("$lt_live_ms")
+			lt_stop "$tmp/live.$i.err" && detach_runs+=("$lt_detach_ms")
+		fi
+	done
+	redis_bench "$tmp/redis.plain.out"
+	redis_set_u=$(redis_rps "$tmp/redis.plain.out" SET)
+	redis_get_u=$(redis_rps "$tmp/redis.plain.out" GET)
+	if lt_start "$redis_pid" "$tmp/redis.lt.err"; then
+		live_runs+=("$lt_live_ms")
+		redis_bench "$tmp/redis.traced.out"
+		redis_set_t=$(redis_rps "$tmp/redis.traced.out" SET)
+		redis_get_t=$(redis_rps "$tmp/redis.traced.out" GET)
+		lt_stop "$tmp/redis.lt.err" && detach_runs+=("$lt_detach_ms")
+	fi
+	if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+		problem "redis-server does not answer after leaktrace detached (log: $tmp/redis.log)"
+	fi
+	kill -TERM "$redis_pid" 2>/dev/null || true
+	wait "$redis_pid" || true
+	redis_pid=
+fi
+live_best=$(best "${live_runs[@]}")
+live_worst=$( ((${#live_runs[@]})) && printf '%s\n' "${live_runs[@]}" | sort -g | tail -n1 || echo -)
+detach_best=$(best "${detach_runs[@]}")
+detach_worst=$( ((${#detach_runs[@]})) && printf '%s\n' "${detach_runs[@]}" | sort -g | tail -n1 ||
+	echo -)
 
 # --- report -------------------------------------------------------------------------------
 row() {	# row NAME UNTRACED TRACED RATIO
-	printf '%-40s %10s %10s %9s\n' "$@"
+	printf '%-50s %10s %10s %9s\n' "$@"
 }
 echo
 row "benchmark" "untraced" "traced" "ratio"
 row "malloc+free loop (ns/pair)" "$loop_u" "$loop_t" "$(ratio "$loop_u" "$loop_t")"
-row "sqlite3 workload (s, $sql_allocs_k allocs)" "$sql_u" "$sql_t" "$(ratio "$sql_u" "$sql_t")"
+row "  floor: empty probes at the entries" "" "$loop_fe" "$(ratio "$loop_u" "$loop_fe")"
+row "  floor: empty probes at leaktrace's places" "" "$loop_fp" "$(ratio "$loop_u" "$loop_fp")"
+row "  leaktrace / floor at its places (goal <= 1.2x)" "" "" "$(ratio2 "$loop_fp" "$loop_t")"
+row "  leaktrace / floor at the entries (goal <= 0.35x)" "" "" "$(ratio2 "$loop_fe" "$loop_t")"
+row "sqlite3 workload, wall (s, $sql_allocs_k allocs)" "$sql_u" "$sql_t" "$(ratio "$sql_u" "$sql_t")"
 row "  leaktrace start+exit alone (s)" "" "$fixed" ""
-row "  sqlite3 traced minus start+exit (s)" "$sql_u" "$sql_net" "$(ratio "$sql_u" "$sql_net")"
+row "  sqlite3's own run time (s)" "$in_u" "$in_t" "$(ratio "$in_u" "$in_t")"
+row "  floor: empty probes at the entries" "" "$in_fe" "$(ratio "$in_u" "$in_fe")"
+row "  floor: empty probes at leaktrace's places" "" "$in_fp" "$(ratio "$in_u" "$in_fp")"
+row "  leaktrace / floor at its places (goal <= 1.2x)" "" "" "$(ratio2 "$in_fp" "$in_t")"
+row "  leaktrace / floor at the entries (goal <= 0.35x)" "" "" "$(ratio2 "$in_fe" "$in_t")"
+if [ -z "$redis_note" ]; then
+	row "redis-server SET (requests/s)" "${redis_set_u:--}" "${redis_set_t:--}" \
+		"$(ratio2 "$redis_set_u" "$redis_set_t")"
+	row "redis-server GET (requests/s)" "${redis_get_u:--}" "${redis_get_t:--}" \
+		"$(ratio2 "$redis_get_u" "$redis_get_t")"
+	row "start to probes live, -p redis (target < 150 ms)" "" "$live_best ms" "best"
+	row "" "" "$live_worst ms" "worst"
+	row "detach, SIGINT to exit" "" "$detach_best ms" "best"
+	row "" "" "$detach_worst ms" "worst"
+fi
 if [ -n "$snap_warm$snap_cold" ]; then
-	row "snapshot, 1M allocs / 10k stacks" "" "${snap_warm:--} ms" "warm"
+	row "snapshot, 1M allocs / 10k stacks (target < 50 ms)" "" "${snap_warm:--} ms" "warm"
 	row "  first snapshot (symbolizes 10k stacks)" "" "${snap_cold:--} ms" "cold"
 else
 	echo "snapshot: not measured (leaktrace prints no timing)"
 fi
+row "leaktrace peak RSS, snapshot run" "" "$(mib "$rss_cold")" "cold"
+row "" "" "$(mib "$rss_warm")" "warm"
 echo
-echo "loop: best of $RUNS, $LOOP_N pairs untraced, $LOOP_N_TRACED traced (timed inside the program)."
-echo "sqlite3: best of $RUNS, wall time of \`sqlite3 :memory: < script\` ($SQL_ROWS rows inserted;" \
-	"${sql_allocs:-?} malloc/calloc/realloc calls), untraced vs \`leaktrace -q -- sqlite3 ...\`."
+echo "loop: best of $RUNS, $LOOP_N pairs untraced, $LOOP_N_TRACED traced and under each floor" \
+	"(timed inside the program)."
+echo "floors: tests/bench/floor.c: empty BPF programs on glibc's ${floor_counts:-functions}:" \
+	"an entry probe on each function and a return probe on each but free and munmap, at" \
+	"offset 0 or where leaktrace puts them; best of $RUNS each."
+if [ -n "$places_note" ]; then
+	echo "$places_note"
+	sed 's/^/  /' "$tmp/places.diff"
+fi
+echo "sqlite3: best of $RUNS, \`sqlite3 :memory: < script\` ($SQL_ROWS rows inserted;" \
+	"${sql_allocs:-?} malloc/calloc/realloc calls), untraced vs \`leaktrace -q -- sqlite3 ...\`;" \
+	"wall: the whole command; own run time: from before its main to its exit (exitstat.so)."
+if [ -n "$redis_note" ]; then
+	echo "$redis_note"
+else
+	echo "redis: redis-benchmark -t set,get -n $REDIS_N -q on 127.0.0.1:$REDIS_PORT, once" \
+		"untraced and once under \`leaktrace -p PID -i 3600\`; start to live: from starting" \
+		"\`leaktrace -v -p PID\` to its \"tracing\" line, ${#live_runs[@]} runs:" \
+		"${live_runs[*]:-none} ms; detach: ${detach_runs[*]:-none} ms."
+fi
 echo "snapshot: $MANY_ALLOCS malloc(16) from $MANY_STACKS call stacks, $many_stacks distinct" \
-	"stacks in the JSON; warm: a periodic snapshot with every stack symbolized already."
+	"stacks in the JSON; warm: a periodic snapshot with every stack symbolized already;" \
+	"peak RSS: leaktrace's VmHWM at its exit."
 
 if [ ${#problems[@]} -gt 0 ]; then
 	echo
