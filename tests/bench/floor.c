@@ -6,9 +6,10 @@
  *
  * Usage: floor [-v] entry|placed -- COMMAND [ARGS...]
  *   entry   at each function's entry (offset 0), as a plain uprobe tool puts them
- *   placed  at the probe_offset leaktrace's plan chooses (src/allocator.c)
+ *   placed  where leaktrace puts them: the plan's probe_offset (src/allocator.c),
+ *           or the entry where the prologue moved %rsp first (src/tracer.c)
  * Either way, as leaktrace does: an entry probe on every function, a return
- * probe on every function but free and munmap, attached for the command's pid.
+ * probe on each but the frees and munmap, attached for the command's pid.
  *
  * The plan is this process's own (alloc_plan__for_pid(getpid())): the command
  * must use the same allocator (glibc's, for the loop and sqlite3). The command
@@ -43,8 +44,8 @@ struct floor {
 	struct empty_bpf *skel;
 	struct bpf_link *links[MAX_LINKS];
 	int nr_links;
-	int nr_funcs;		/* functions probed */
-	int moved;		/* of them, probed away from their entry */
+	int nr_funcs; /* functions probed */
+	int moved;    /* of them, probed away from their entry */
 	bool placed;
 };
 
@@ -202,7 +203,7 @@ static int run(struct floor *fl, pid_t pid, int go_fd)
 
 int main(int argc, char **argv)
 {
-	struct floor fl = { 0 };
+	struct floor fl = {0};
 	struct alloc_plan plan;
 	int go_fd = -1, ret = FLOOR_FAILED, i = 1, status;
 	pid_t pid;
@@ -231,7 +232,7 @@ int main(int argc, char **argv)
 		goto destroy_skel;
 	}
 	if (attach(&fl, pid, &plan)) {
-		close(go_fd);	/* the command exits without running */
+		close(go_fd); /* the command exits without running */
 		waitpid(pid, &status, 0);
 		goto detach;
 	}

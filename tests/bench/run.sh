@@ -12,7 +12,7 @@
 # (pairs, traced and floors, default 200000: ns/pair is an average, the traced loop needs
 # fewer), BENCH_SQL_ROWS (default 12000, about 520k allocations), BENCH_RUNS (default 3, best
 # counts), BENCH_REDIS_N (redis-benchmark requests per test, default 100000),
-# BENCH_REDIS_PORT (default 17379, loopback).
+# BENCH_REDIS_PORT (default 17379, loopback), BENCH_KEEP=1 (keep the logs, in /tmp).
 set -euo pipefail
 
 LEAKTRACE=./leaktrace
@@ -60,12 +60,12 @@ tmp=$(mktemp -d /tmp/leaktrace-bench.XXXXXX)
 redis_pid=
 cleanup() {
 	[ -z "$redis_pid" ] || kill "$redis_pid" 2>/dev/null || true
-	[ ${#problems[@]} -gt 0 ] || rm -rf "$tmp"
+	[ ${#problems[@]} -gt 0 ] || [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 # --- build the benchmark programs ---------------------------------------------------------
-say "building the benchmark programs in $OUT"
+say "building the benchmark programs in $OUT; logs in $tmp"
 mkdir -p "$OUT"
 $CC -O2 -Wall -Wextra -o "$OUT/loop" tests/bench/loop.c
 $CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/count_malloc.so" tests/bench/count_malloc.c -ldl
@@ -212,7 +212,9 @@ loop_fe=$(best "${loop_entry[@]}")
 loop_fp=$(best "${loop_placed[@]}")
 # The floor at leaktrace's places is only that if the places are the same.
 places_note=""
-if ! diff <(places "$tmp/loop.err") <(places "$tmp/loop.placed.err") >"$tmp/places.diff"; then
+if [ -z "$(places "$tmp/loop.err")" ]; then
+	places_note="leaktrace -v listed no probe places: the floor's could not be compared"
+elif ! diff <(places "$tmp/loop.err") <(places "$tmp/loop.placed.err") >"$tmp/places.diff"; then
 	places_note="the floor's probe places differ from leaktrace's (< leaktrace, > floor):"
 fi
 floor_counts=$(sed -n 's/^floor: placed: \([0-9]*\) functions, \([0-9]*\) off the entry, \([0-9]*\) probes,.*/\1 functions (\2 off the entry here), \3 probes/p' \
@@ -369,8 +371,9 @@ lt_start() {
 	t0=$(now)
 	exec {lt_fd}< <(exec "$LEAKTRACE" -v -i 3600 -p "$pid" 2>&1 >/dev/null)
 	lt_pid=$!
+	echo "$t0 start" >>"$log"
 	while IFS= read -r -u "$lt_fd" line; do
-		echo "$line" >>"$log"
+		echo "$EPOCHREALTIME $line" >>"$log"
 		case $line in
 		"leaktrace: tracing"*)
 			lt_live_ms=$(ms_since "$t0")
@@ -435,8 +438,8 @@ else
 		redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	# The kernel may still be freeing the maps of the snapshot runs (a million entries); an
-	# attach meanwhile takes seconds. Measured here: a host at rest.
+	# An attach on a host at rest: the kernel may still be tearing down the snapshot runs
+	# (maps of a million entries). Once, without this pause, starts took 0.5 to 1.8 s.
 	sleep 3
 	for ((i = 0; i < RUNS; i++)); do
 		if lt_start "$redis_pid" "$tmp/live.$i.err"; then
