@@ -116,6 +116,11 @@ test-integration:
 		echo "make test: the integration tests load BPF programs: run them as root"; exit 1; fi
 	$(Q)LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1
+	@# Kernels before 6.6 take another path (a link per probe): run mode there too.
+	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
+		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
+	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
+		$(OUTPUT)/tests/integration --jobs 1 --filter 'system/sigkill*'
 
 demo:
 	$(Q)tools/install-deps build

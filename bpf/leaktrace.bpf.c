@@ -307,10 +307,13 @@ static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who,
 	if (bpf_probe_read_user(&site.addr, sizeof(site.addr), (void *)PT_REGS_SP(ctx)))
 		return;
 	n = bpf_map_lookup_elem(&unmatched, &site);
+	if (!n && bpf_map_update_elem(&unmatched, &site, &one, BPF_NOEXIST) == 0)
+		return;
+	/* Two threads may count the same site at once: the second adds to the first's. */
+	if (!n)
+		n = bpf_map_lookup_elem(&unmatched, &site);
 	if (n)
 		__sync_fetch_and_add(n, 1);
-	else
-		bpf_map_update_elem(&unmatched, &site, &one, BPF_NOEXIST);
 }
 
 /* The traced process the current task belongs to, or NULL; *who: its (tgid, generation). */
@@ -430,78 +433,8 @@ static __always_inline __u64 mul_or_max(__u64 a, __u64 b)
 	return a > limit ? ~0ULL : a * b;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(malloc_enter, __u64 size)
-{
-	return enter(LT_MALLOC, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(calloc_enter, __u64 n, __u64 size)
-{
-	return enter(LT_CALLOC, mul_or_max(n, size), 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
-{
-	return enter(LT_REALLOC, size, ptr, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 n, __u64 size)
-{
-	return enter(LT_REALLOC, mul_or_max(n, size), ptr, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
-{
-	return enter(LT_POSIX_MEMALIGN, size, 0, memptr);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size)
-{
-	return enter(LT_ALIGNED_ALLOC, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
-{
-	return enter(LT_MEMALIGN, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(valloc_enter, __u64 size)
-{
-	return enter(LT_VALLOC, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(xallocx_enter, __u64 ptr, __u64 size)
-{
-	return enter(LT_XALLOCX, size, ptr, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(pvalloc_enter, __u64 size)
-{
-	return enter(LT_PVALLOC, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags, __s64 fd)
-{
-	/* Only the program's own anonymous mappings are allocations. */
-	if (!(flags & 0x20 /* MAP_ANONYMOUS */))
-		len = 0;
-	return enter(LT_MMAP, len, 0, 0);
-}
-
 /* The return of every allocating function: store the block it handed out. */
-SEC("uretprobe")
-int BPF_KRETPROBE(alloc_return, __u64 ret)
+static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
 	struct lt_alloc a = {};
@@ -552,8 +485,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(free_enter, __u64 ptr)
+static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
 	struct lt_target *t;
@@ -687,18 +619,90 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
 	return 0;
 }
 
-/* munmap where the kernel can search the mappings (5.13+): any range is handled. */
-SEC("uprobe")
-int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
+/*
+ * Every entry probe: func says which function it sits on, from the program's
+ * name (one program per function) or from the attach cookie (one uprobe_multi
+ * link for them all, kernel 6.6+, detached with one wait instead of one each).
+ */
+static __always_inline int on_entry(struct pt_regs *ctx, __u64 func)
 {
-	return unmap(addr, len, 1);
+	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
+
+	switch (func) {
+	case LT_MALLOC:
+	case LT_VALLOC:
+	case LT_PVALLOC:
+		return enter(func, a0, 0, 0);
+	case LT_CALLOC:
+		return enter(LT_CALLOC, mul_or_max(a0, a1), 0, 0);
+	case LT_REALLOC:
+		return enter(LT_REALLOC, a1, a0, 0);
+	case LT_REALLOCARRAY:
+		return enter(LT_REALLOC, mul_or_max(a1, a2), a0, 0);
+	case LT_POSIX_MEMALIGN:
+		return enter(LT_POSIX_MEMALIGN, a2, 0, a0);
+	case LT_ALIGNED_ALLOC:
+	case LT_MEMALIGN:
+		return enter(func, a1, 0, 0);
+	case LT_XALLOCX:
+		return enter(LT_XALLOCX, a1, a0, 0);
+	case LT_MMAP:
+		/* Only the program's own anonymous mappings are allocations. */
+		return enter(LT_MMAP, PT_REGS_PARM4(ctx) & 0x20 /* MAP_ANONYMOUS */ ? a1 : 0, 0, 0);
+	case LT_FREE:
+		return on_free(ctx, a0);
+	case LT_MUNMAP:
+		return unmap(a0, a1, 1);
+	}
+	return 0;
 }
+
+SEC("uprobe")
+int BPF_KPROBE(entry_multi)
+{
+	return on_entry(ctx, bpf_get_attach_cookie(ctx));
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(return_multi, __u64 ret)
+{
+	return on_return(ctx, ret);
+}
+
+/* Kernels before 6.6: a program for each function, and one for all the returns. */
+#define ENTRY_PROGRAM(name, func)			\
+	SEC("uprobe")					\
+	int BPF_KPROBE(name)				\
+	{						\
+		return on_entry(ctx, func);		\
+	}
+
+ENTRY_PROGRAM(malloc_enter, LT_MALLOC)
+ENTRY_PROGRAM(calloc_enter, LT_CALLOC)
+ENTRY_PROGRAM(realloc_enter, LT_REALLOC)
+ENTRY_PROGRAM(reallocarray_enter, LT_REALLOCARRAY)
+ENTRY_PROGRAM(posix_memalign_enter, LT_POSIX_MEMALIGN)
+ENTRY_PROGRAM(aligned_alloc_enter, LT_ALIGNED_ALLOC)
+ENTRY_PROGRAM(memalign_enter, LT_MEMALIGN)
+ENTRY_PROGRAM(valloc_enter, LT_VALLOC)
+ENTRY_PROGRAM(pvalloc_enter, LT_PVALLOC)
+ENTRY_PROGRAM(xallocx_enter, LT_XALLOCX)
+ENTRY_PROGRAM(mmap_enter, LT_MMAP)
+ENTRY_PROGRAM(free_enter, LT_FREE)
+/* munmap where the kernel can search the mappings (5.13+): any range is handled. */
+ENTRY_PROGRAM(munmap_enter, LT_MUNMAP)
 
 /* Older kernels: a munmap that starts at a recorded mapping; others are counted. */
 SEC("uprobe")
 int BPF_KPROBE(munmap_enter_simple, __u64 addr, __u64 len)
 {
 	return unmap(addr, len, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return, __u64 ret)
+{
+	return on_return(ctx, ret);
 }
 
 static __always_inline bool comm_matches(const char *comm)

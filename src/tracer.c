@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -29,6 +31,9 @@ struct tracer {
 	struct leaktrace_bpf *skel;
 	struct bpf_link **links;
 	size_t nr_links;
+	int *multi_fds;		/* uprobe_multi links: one per object and direction */
+	size_t nr_multi;
+	bool multi;		/* the kernel has uprobe_multi links (6.6+) */
 	struct probed *probed;
 	size_t nr_probed;
 	bool verbose;
@@ -84,7 +89,60 @@ static void sampling_tables(struct leaktrace_bpf__rodata *ro, const struct trace
 	}
 }
 
-static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts)
+/*
+ * uprobe_multi links (6.6): one link, and one wait at detach, for all the
+ * probes of an object. Debian 12's libbpf 1.1 has no API for them: the link is
+ * made with bpf(BPF_LINK_CREATE) and the kernel's stable UAPI values, here.
+ */
+#define LT_TRACE_UPROBE_MULTI 48
+#define LT_F_UPROBE_MULTI_RETURN 1
+
+struct uprobe_multi_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__u64 path;
+	__u64 offsets;
+	__u64 ref_ctr_offsets;
+	__u64 cookies;
+	__u32 cnt;
+	__u32 multi_flags;
+	__u32 pid;
+};
+
+static bool kernel_has_uprobe_multi(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	/* LEAKTRACE_NO_MULTI=1 takes the older kernels' path, to test it. */
+	if (getenv("LEAKTRACE_NO_MULTI") || uname(&u) ||
+	    sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 6);
+}
+
+static void choose_programs(struct leaktrace_bpf *skel, bool multi)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (bpf_program__type(prog) != BPF_PROG_TYPE_KPROBE)
+			continue;
+		bpf_program__set_autoload(prog, !multi);
+	}
+	bpf_program__set_autoload(skel->progs.entry_multi, multi);
+	bpf_program__set_autoload(skel->progs.return_multi, multi);
+	if (multi) {
+		bpf_program__set_expected_attach_type(skel->progs.entry_multi,
+						      LT_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.return_multi,
+						      LT_TRACE_UPROBE_MULTI);
+	}
+}
+
+static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts, bool multi)
 {
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
 	bool scan;
@@ -107,8 +165,11 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
 	scan = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_for_each_map_elem,
 				       NULL) == 1;
-	bpf_program__set_autoload(skel->progs.munmap_enter, scan);
-	bpf_program__set_autoload(skel->progs.munmap_enter_simple, !scan);
+	choose_programs(skel, multi);
+	if (!multi) {
+		bpf_program__set_autoload(skel->progs.munmap_enter, scan);
+		bpf_program__set_autoload(skel->progs.munmap_enter_simple, !scan);
+	}
 }
 
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
@@ -130,7 +191,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		err = load_error(-errno);
 		goto err_free;
 	}
-	configure(t->skel, opts);
+	t->multi = kernel_has_uprobe_multi();
+	configure(t->skel, opts, t->multi);
 	err = leaktrace_bpf__load(t->skel);
 	if (err) {
 		load_error(err);
@@ -245,24 +307,118 @@ static bool probed_already(struct tracer *t, const struct alloc_probe *p)
 	return false;
 }
 
+static bool has_return(enum lt_func f)
+{
+	return f != LT_FREE && f != LT_MUNMAP;
+}
+
+/* One uprobe_multi link: the probes of path in probes[], entries or returns. */
+static int add_multi(struct tracer *t, pid_t pid, const char *path,
+		     const struct alloc_probe *const *probes, int n, bool ret)
+{
+	__u64 offsets[LT_MAX_PROBES], cookies[LT_MAX_PROBES];
+	struct uprobe_multi_attr attr = {};
+	int fd, *fds, cnt = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(probes[i]->path, path) || (ret && !has_return(probes[i]->func)))
+			continue;
+		offsets[cnt] = probes[i]->sp_delta ? probes[i]->offset : probes[i]->probe_offset;
+		cookies[cnt++] = probes[i]->func;
+	}
+	if (!cnt)
+		return 0;
+	fds = realloc(t->multi_fds, (t->nr_multi + 1) * sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	t->multi_fds = fds;
+	attr.prog_fd = bpf_program__fd(ret ? t->skel->progs.return_multi :
+					    t->skel->progs.entry_multi);
+	attr.attach_type = LT_TRACE_UPROBE_MULTI;
+	attr.path = (__u64)(unsigned long)path;
+	attr.offsets = (__u64)(unsigned long)offsets;
+	attr.cookies = (__u64)(unsigned long)cookies;
+	attr.cnt = cnt;
+	attr.multi_flags = ret ? LT_F_UPROBE_MULTI_RETURN : 0;
+	attr.pid = pid == -1 ? 0 : pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	if (fd < 0)
+		return -errno;
+	t->multi_fds[t->nr_multi++] = fd;
+	return 0;
+}
+
+/* The probes to attach: for -a, those not attached already for every process. */
+static int probes_to_attach(struct tracer *t, pid_t pid, const struct alloc_plan *plan,
+			    const struct alloc_probe **out)
+{
+	int n = 0;
+
+	for (int i = 0; i < plan->nr_probes; i++)
+		if (pid != -1 || !probed_already(t, &plan->probes[i]))
+			out[n++] = &plan->probes[i];
+	return n;
+}
+
+/* Each object of the plan once: its entries in one link, its returns in another. */
+static int attach_multi(struct tracer *t, pid_t pid, const struct alloc_probe **probes, int n)
+{
+	int err = 0;
+
+	for (int i = 0; i < n && !err; i++) {
+		int j;
+
+		for (j = 0; j < i && strcmp(probes[j]->path, probes[i]->path); j++)
+			;
+		if (j < i)
+			continue;
+		err = add_multi(t, pid, probes[i]->path, probes, n, false);
+		if (!err)
+			err = add_multi(t, pid, probes[i]->path, probes, n, true);
+		if (err && pid == -1)
+			fprintf(stderr, "leaktrace: cannot probe %s: %s\n", probes[i]->path,
+				strerror(-err));
+		else if (err)
+			attach_error(pid, probes[i]->path, err);
+	}
+	return err;
+}
+
+static void print_probes(pid_t pid, const struct alloc_probe **probes, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const struct alloc_probe *p = probes[i];
+
+		fprintf(stderr, "leaktrace: %s: probed %s at %s+0x%llx (entry +%llu)\n",
+			pid == -1 ? "all processes" : "pid", p->name, p->path,
+			(unsigned long long)p->offset,
+			(unsigned long long)((p->sp_delta ? p->offset : p->probe_offset) -
+					     p->offset));
+	}
+}
+
 int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 {
-	const struct alloc_probe *p;
-	int err, f;
+	const struct alloc_probe *probes[LT_MAX_PROBES], *p;
+	int err, f, n;
 
-	for (int i = 0; i < plan->nr_probes; i++) {
-		p = &plan->probes[i];
+	n = probes_to_attach(t, pid, plan, probes);
+	if (t->multi) {
+		err = attach_multi(t, pid, probes, n);
+		if (!err && t->verbose)
+			print_probes(pid, probes, n);
+		if (err)
+			return err;
+		n = 0;
+	}
+	for (int i = 0; i < n; i++) {
+		p = probes[i];
 		f = p->func;
-		if (pid == -1 && probed_already(t, p))
-			continue;
 		err = add_link(t, entry_prog(t, f), pid, p, false);
-		if (!err && f != LT_FREE && f != LT_MUNMAP)
+		if (!err && has_return(f))
 			err = add_link(t, t->skel->progs.alloc_return, pid, p, true);
 		if (!err && t->verbose)
-			fprintf(stderr, "leaktrace: %s: probed %s at %s+0x%llx (entry +%llu)\n",
-				pid == -1 ? "all processes" : "pid", p->name, p->path,
-				(unsigned long long)p->offset,
-				(unsigned long long)(p->probe_offset - p->offset));
+			print_probes(pid, &p, 1);
 		if (err && pid == -1) {
 			fprintf(stderr, "leaktrace: cannot probe %s in %s: %s\n",
 				p->name, p->path, strerror(-err));
@@ -315,6 +471,10 @@ void tracer__free(struct tracer *t)
 		return;
 	destroy_links(t->links, t->nr_links);
 	free(t->links);
+	/* uprobe_multi links go in one wait each, side by side like the others. */
+	while (t->nr_multi)
+		close(t->multi_fds[--t->nr_multi]);
+	free(t->multi_fds);
 	free(t->probed);
 	leaktrace_bpf__destroy(t->skel);
 	free(t);

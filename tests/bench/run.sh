@@ -438,8 +438,9 @@ else
 		redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	# An attach on a host at rest: the kernel may still be tearing down the snapshot runs
-	# (maps of a million entries). Once, without this pause, starts took 0.5 to 1.8 s.
+	# Let the kernel finish tearing down the snapshot runs (maps of a million entries) first.
+	# Starts vary with the host's load: 0.1 to 1.8 s were seen while other tracers and tests
+	# ran on this 2-core machine. Hence the worst of the runs beside the best.
 	sleep 3
 	for ((i = 0; i < RUNS; i++)); do
 		if lt_start "$redis_pid" "$tmp/live.$i.err"; then

@@ -308,8 +308,11 @@ Test(system, full_map_reports_untracked)
 	tmpdir__free(&t);
 }
 
-/* The ids of the uprobe links on the host (perf_event links), in ids[], at most max. */
-static int uprobe_links(int *ids, int max)
+/*
+ * The ids of the BPF links on the host, in ids[], at most max: uprobes (perf_event
+ * links, or uprobe_multi ones, "type 12" to Debian 12's bpftool) and tracepoints.
+ */
+static int bpf_links(int *ids, int max)
 {
 	FILE *p = popen("bpftool link list 2>/dev/null", "r");
 	char line[256];
@@ -317,7 +320,7 @@ static int uprobe_links(int *ids, int max)
 
 	cr_assert_not_null(p, "cannot run bpftool");
 	while (fgets(line, sizeof(line), p))
-		if (sscanf(line, "%d: perf_event", &id) == 1 && strstr(line, "perf_event") && n < max)
+		if (line[0] >= '0' && line[0] <= '9' && sscanf(line, "%d:", &id) == 1 && n < max)
 			ids[n++] = id;
 	pclose(p);
 	return n;
@@ -331,7 +334,7 @@ static bool contains(const int *ids, int n, int id)
 	return false;
 }
 
-/* SIGKILL leaves no probe attached: the kernel drops them with leaktrace's descriptors. */
+/* SIGKILL leaves no probe or link behind: the kernel drops them with leaktrace's descriptors. */
 Test(system, sigkill_leaves_no_probe, .timeout = 60)
 {
 	static int before[4096], during[4096], after[4096];
@@ -343,13 +346,13 @@ Test(system, sigkill_leaves_no_probe, .timeout = 60)
 	pid_t lt;
 
 	tmpdir__new(&t);
-	nb = uprobe_links(before, 4096);
+	nb = bpf_links(before, 4096);
 	fixture__start(&f, fx_nofp, fx);
 	snprintf(pid, sizeof(pid), "%d", f.pid);
 	const char *args[] = { "-p", pid, NULL };
 
 	lt = lt_start(&t, args, json, sizeof(json));
-	nd = uprobe_links(during, 4096);
+	nd = bpf_links(during, 4096);
 	for (int i = 0; i < nd; i++)
 		ours += !contains(before, nb, during[i]);
 	cr_assert_gt(ours, 0, "no probe was attached");
@@ -357,12 +360,12 @@ Test(system, sigkill_leaves_no_probe, .timeout = 60)
 	proc__wait(lt, 5000, NULL);
 	for (int i = 0; i < 100 && left; i++) {
 		usleep(100 * 1000);
-		na = uprobe_links(after, 4096);
+		na = bpf_links(after, 4096);
 		left = 0;
 		for (int j = 0; j < nd; j++)
 			left += !contains(before, nb, during[j]) && contains(after, na, during[j]);
 	}
-	cr_assert_eq(left, 0, "%d of leaktrace's %d probe links left after SIGKILL", left, ours);
+	cr_assert_eq(left, 0, "%d of leaktrace's %d links left after SIGKILL", left, ours);
 	cr_assert(proc__running(f.pid), "the target did not survive");
 	fixture__trigger(&f);	/* and it still allocates and frees normally */
 	fixture__stop(&f);
