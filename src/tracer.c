@@ -51,6 +51,16 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 /* The kernel features leaktrace cannot do without, each with what to do about it. */
 static int check_kernel(void)
 {
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (!uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	    (major < 5 || (major == 5 && minor < 8))) {
+		fprintf(stderr, "leaktrace: kernel %s is older than 5.8, the oldest leaktrace "
+			"runs on (it needs BTF-typed tracepoints and bpf_probe_read_user)\n",
+			u.release);
+		return -ENOTSUP;
+	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		fprintf(stderr, "leaktrace: this kernel has no BTF (/sys/kernel/btf/vmlinux): "
 			"use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)\n");
@@ -172,6 +182,23 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	}
 }
 
+/* -v: what the kernel offers and which path leaktrace takes with it. */
+static void print_features(const struct tracer *t)
+{
+	struct utsname u;
+	bool scan = bpf_program__autoload(t->skel->progs.munmap_enter) || t->multi;
+
+	if (uname(&u))
+		return;
+	fprintf(stderr, "leaktrace: kernel %s: BTF yes, uprobes yes, uprobe_multi %s, "
+		"bpf_for_each_map_elem %s\n", u.release, t->multi ? "yes" : "no",
+		scan ? "yes" : "no");
+	fprintf(stderr, "leaktrace: probes: %s; munmap inside a mapping: %s\n",
+		t->multi ? "one uprobe_multi link per object and direction (6.6+)" :
+			   "one perf uprobe link per probe (kernels before 6.6)",
+		scan ? "split (5.13+)" : "counted as munmaps_partial_lost (before 5.13)");
+}
+
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 {
 	struct tracer *t;
@@ -193,6 +220,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	}
 	t->multi = kernel_has_uprobe_multi();
 	configure(t->skel, opts, t->multi);
+	if (opts->verbose)
+		print_features(t);
 	err = leaktrace_bpf__load(t->skel);
 	if (err) {
 		load_error(err);
