@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The JSON snapshot, schema version 1: fields are added freely, never renamed or removed. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -85,6 +86,10 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 	json__double(w, s->oldest_s >= 0 ? s->oldest_s : 0);
 	json__key(w, "growth_bytes_per_s");
 	json__double(w, s->growth);
+	json__key(w, "trend");
+	json__string(w, trend__name(s->trend));
+	json__key(w, "slope_bytes_per_s");
+	json__double(w, s->slope);
 	json__key(w, "truncated");
 	json__bool(w, s->truncated);
 	json__key(w, "frames");
@@ -136,17 +141,34 @@ struct suspect {
 	const struct stack_stat *stack;
 };
 
-static int by_growth(const void *a, const void *b)
+/* Bytes per second: over the last snapshots when they tell, else since the last one. */
+static double rate(const struct stack_stat *s)
+{
+	return s->trend == TREND_UNKNOWN ? s->growth : s->slope;
+}
+
+/* A steady rise first, then a rise seen over too few snapshots to call it one; by rate. */
+static int by_suspicion(const void *a, const void *b)
 {
 	const struct stack_stat *x = ((const struct suspect *)a)->stack;
 	const struct stack_stat *y = ((const struct suspect *)b)->stack;
 
-	if (x->growth != y->growth)
-		return x->growth < y->growth ? 1 : -1;
+	if ((x->trend == TREND_GROWING) != (y->trend == TREND_GROWING))
+		return x->trend == TREND_GROWING ? -1 : 1;
+	if (rate(x) != rate(y))
+		return rate(x) < rate(y) ? 1 : -1;
 	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
 }
 
-/* Until reachability is known, a suspect is a stack whose outstanding bytes grew. */
+static bool suspect(const struct stack_stat *s)
+{
+	return s->trend == TREND_GROWING || (s->trend == TREND_UNKNOWN && s->growth > 0);
+}
+
+/*
+ * Until reachability is known, a suspect is a stack that grows steadily (or,
+ * before three snapshots tell, one that grew); a large stable one is not.
+ */
 static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 {
 	struct suspect *v = NULL, *nv;
@@ -154,7 +176,7 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++) {
-			if (snap->procs[i].stacks[j].growth <= 0)
+			if (!suspect(&snap->procs[i].stacks[j]))
 				continue;
 			nv = realloc(v, (n + 1) * sizeof(*v));
 			if (!nv)
@@ -164,7 +186,7 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 		}
 	}
 	if (n)
-		qsort(v, n, sizeof(*v), by_growth);
+		qsort(v, n, sizeof(*v), by_suspicion);
 	json__key(w, "suspects");
 	json__array_begin(w);
 	for (size_t i = 0; i < n; i++) {
@@ -182,9 +204,9 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 		json__key(w, "lost_bytes");
 		json__int(w, 0);
 		json__key(w, "trend");
-		json__string(w, "growing");
+		json__string(w, trend__name(v[i].stack->trend));
 		json__key(w, "growth_bytes_per_s");
-		json__double(w, v[i].stack->growth);
+		json__double(w, rate(v[i].stack));
 		json__key(w, "reason");
 		json__string(w, "growing");
 		json__object_end(w);

@@ -147,14 +147,18 @@ static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,
 	for (size_t i = 0; i < n; i++)
 		fill_row(&stacks[i], &rows[i]);
 	measure(stacks, rows, n, &w);
-	fprintf(f, "  %*s  %*s  %*s  %*s  kind  %*s  %*s\n", w.rank, "#", w.bytes, "bytes",
-		w.human, "size", w.allocs, "allocs", w.oldest, "oldest", w.growth, "growth");
+	fprintf(f, "  %*s  %*s  %*s  %*s  kind  %*s  %*s  trend\n", w.rank, "#", w.bytes,
+		"bytes", w.human, "size", w.allocs, "allocs", w.oldest, "oldest", w.growth,
+		"growth");
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "  %*zu  %*s  %*s  %*s  %-4s  %*s  %s%*s%s\n", w.rank, i + 1, w.bytes,
-			rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs,
+		/* The trend is over the last snapshots: blank until three of them tell. */
+		fprintf(f, "  %*zu  %*s  %*s  %*s  %-4s  %*s  %s%*s%s%s%s\n", w.rank, i + 1,
+			w.bytes, rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs,
 			stacks[i].kind == LT_KIND_MMAP ? "mmap" : "heap", w.oldest, rows[i].oldest,
 			stacks[i].growth > 0 ? st->red : "", w.growth, rows[i].growth,
-			stacks[i].growth > 0 ? st->off : "");
+			stacks[i].growth > 0 ? st->off : "",
+			stacks[i].trend == TREND_UNKNOWN ? "" : "  ",
+			stacks[i].trend == TREND_UNKNOWN ? "" : trend__name(stacks[i].trend));
 		write_frames(f, &stacks[i], &w, st);
 	}
 	free(rows);

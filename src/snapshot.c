@@ -17,6 +17,8 @@
 #include "tracer.h"
 
 #define BATCH 4096
+/* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
+#define TREND_POINTS 8
 
 /* One (process, stack): its symbolized frames and its bytes at the last snapshot. */
 struct stack_entry {
@@ -30,6 +32,10 @@ struct stack_entry {
 	bool truncated;
 	int64_t last_bytes;
 	uint64_t last_build;	/* the build that read last_bytes; older means 0 since */
+	/* Its bytes at the last TREND_POINTS builds, for its trend: a ring, oldest first. */
+	int64_t hist_bytes[TREND_POINTS];
+	uint64_t hist_ns[TREND_POINTS];
+	int nr_hist;
 	/* Aggregated from the allocations themselves when --older is given. */
 	int64_t scan_bytes;
 	int64_t scan_allocs;
@@ -513,6 +519,68 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 	s->truncated = e->truncated;
 }
 
+const char *trend__name(enum trend t)
+{
+	static const char *const names[] = { "unknown", "growing", "stable", "shrinking" };
+
+	return t <= TREND_SHRINKING ? names[t] : "unknown";
+}
+
+void trend__merge(struct stack_stat *to, const struct stack_stat *from)
+{
+	to->slope += from->slope;
+	/* Growing if a part grows; otherwise known as soon as a part is known. */
+	if (from->trend == TREND_GROWING || to->trend == TREND_UNKNOWN)
+		to->trend = from->trend;
+}
+
+static void trend_push(struct stack_entry *e, uint64_t now_ns, int64_t bytes)
+{
+	if (e->nr_hist == TREND_POINTS) {
+		memmove(e->hist_bytes, e->hist_bytes + 1, (TREND_POINTS - 1) * sizeof(int64_t));
+		memmove(e->hist_ns, e->hist_ns + 1, (TREND_POINTS - 1) * sizeof(uint64_t));
+		e->nr_hist--;
+	}
+	e->hist_bytes[e->nr_hist] = bytes;
+	e->hist_ns[e->nr_hist++] = now_ns;
+}
+
+/*
+ * The least-squares slope of the last snapshots, and the verdict: growing
+ * when it rises in at least two steps of three and ends above where it began;
+ * shrinking the other way round; stable otherwise.
+ */
+static void trend_read(const struct stack_entry *e, struct stack_stat *s)
+{
+	double mt = 0, mb = 0, stt = 0, stb = 0;
+	int n = e->nr_hist, rises = 0, falls = 0;
+
+	s->trend = TREND_UNKNOWN;
+	s->slope = s->growth;
+	if (n < 3)
+		return;
+	for (int i = 0; i < n; i++) {
+		mt += (e->hist_ns[i] - e->hist_ns[0]) / 1e9 / n;
+		mb += (double)e->hist_bytes[i] / n;
+	}
+	for (int i = 0; i < n; i++) {
+		double dt = (e->hist_ns[i] - e->hist_ns[0]) / 1e9 - mt;
+
+		stt += dt * dt;
+		stb += dt * (e->hist_bytes[i] - mb);
+		rises += i && e->hist_bytes[i] > e->hist_bytes[i - 1];
+		falls += i && e->hist_bytes[i] < e->hist_bytes[i - 1];
+	}
+	s->slope = stt > 0 ? stb / stt : 0;
+	if (s->slope > 0 && 3 * rises >= 2 * (n - 1) && e->hist_bytes[n - 1] > e->hist_bytes[0])
+		s->trend = TREND_GROWING;
+	else if (s->slope < 0 && 3 * falls >= 2 * (n - 1) &&
+		 e->hist_bytes[n - 1] < e->hist_bytes[0])
+		s->trend = TREND_SHRINKING;
+	else
+		s->trend = TREND_STABLE;
+}
+
 /* Adds the stacks of the totals read at now_ns to snap; the growth is since the last call. */
 static int add_totals(struct snap_source *src, struct snapshot *snap,
 		      const struct lt_total_key *keys, const struct lt_total *vals, size_t n,
@@ -533,9 +601,13 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 		if (!e)
 			continue;
 		/* A stack absent from the last build held nothing then. */
-		if (e->last_build + 1 != src->builds)
+		if (e->last_build + 1 != src->builds) {
 			e->last_bytes = 0;
+			e->nr_hist = 0;
+		}
 		fill_stack(&s, e, &vals[i], now_ns, dt, scanned, src->filter.sample_bytes);
+		trend_push(e, now_ns, s.bytes);
+		trend_read(e, &s);
 		e->last_bytes = s.bytes;
 		e->last_build = src->builds;
 		if (!s.allocs && !s.bytes && !s.growth)
@@ -581,6 +653,7 @@ static void merge_same_frames(struct proc_stat *p)
 		last->bytes += v[i].bytes;
 		last->allocs += v[i].allocs;
 		last->growth += v[i].growth;
+		trend__merge(last, &v[i]);
 		if (v[i].oldest_s > last->oldest_s)
 			last->oldest_s = v[i].oldest_s;
 	}

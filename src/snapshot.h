@@ -29,6 +29,16 @@ struct module_id {
 	const char *build_id;
 };
 
+/* How a stack's outstanding bytes moved over the last snapshots. */
+enum trend {
+	TREND_UNKNOWN,		/* fewer than three snapshots yet */
+	TREND_GROWING,		/* rises steadily: the shape of a leak */
+	TREND_STABLE,		/* plateaued, like a warm cache */
+	TREND_SHRINKING,
+};
+
+const char *trend__name(enum trend t);
+
 struct stack_stat {
 	uint64_t stack_id;	/* identifies the frames shown, within the process */
 	enum lt_kind kind;
@@ -36,12 +46,17 @@ struct stack_stat {
 	int64_t allocs;
 	double oldest_s;	/* age of the oldest allocation; < 0 when unknown */
 	double growth;		/* bytes per second since the previous snapshot */
+	enum trend trend;
+	double slope;		/* bytes per second over the last snapshots (least squares) */
 	const struct frame *frames;	/* owned by the snapshot source's cache */
 	int nr_frames;
 	bool truncated;		/* the walk stopped before the stack's end */
 	const struct origin *origins;	/* merged snapshots only: where it was seen */
 	size_t nr_origins;
 };
+
+/* Adds one stack's slope and trend to another's, when two stacks become one. */
+void trend__merge(struct stack_stat *to, const struct stack_stat *from);
 
 struct proc_stat {
 	pid_t pid;

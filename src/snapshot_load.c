@@ -101,6 +101,19 @@ static int get_number(struct loader *l, json_t *obj, const char *where, const ch
 	return err;
 }
 
+/* "trend": a name of enum trend; absent (older snapshots): unknown. */
+static int load_trend(struct loader *l, json_t *obj, const char *where, enum trend *out)
+{
+	json_t *v;
+	int err = field(l, obj, where, "trend", WANT_STRING, false, &v);
+
+	*out = TREND_UNKNOWN;
+	for (enum trend t = TREND_UNKNOWN; !err && v && t <= TREND_SHRINKING; t++)
+		if (!strcmp(json_string_value(v), trend__name(t)))
+			*out = t;
+	return err;
+}
+
 static int get_bool(struct loader *l, json_t *obj, const char *where, const char *key,
 		    bool *out)
 {
@@ -276,6 +289,11 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		err = get_number(l, obj, where, "oldest_s", &s->oldest_s);
 	if (!err)
 		err = get_number(l, obj, where, "growth_bytes_per_s", &s->growth);
+	s->slope = s->growth;
+	if (!err)
+		err = get_number(l, obj, where, "slope_bytes_per_s", &s->slope);
+	if (!err)
+		err = load_trend(l, obj, where, &s->trend);
 	if (!err)
 		err = get_bool(l, obj, where, "truncated", &s->truncated);
 	if (!err)

@@ -266,6 +266,7 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 		to->bytes += s->bytes;
 		to->allocs += s->allocs;
 		to->growth += s->growth;
+		trend__merge(to, s);
 		to->truncated |= s->truncated;
 		if (s->oldest_s > to->oldest_s)
 			to->oldest_s = s->oldest_s;

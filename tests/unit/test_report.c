@@ -37,18 +37,22 @@ static const struct frame shrink_frames[] = {
 
 static struct stack_stat leaky_stacks[] = {
 	{ .stack_id = 11, .kind = LT_KIND_HEAP, .bytes = 1234567, .allocs = 1001, .oldest_s = 12.5,
-	  .growth = 2048, .frames = leak_frames, .nr_frames = 3, .truncated = false },
+	  .growth = 2048, .trend = TREND_GROWING, .slope = 2048, .frames = leak_frames,
+	  .nr_frames = 3, .truncated = false },
 	{ .stack_id = 12, .kind = LT_KIND_MMAP, .bytes = 1048576, .allocs = 1, .oldest_s = -1,
-	  .growth = 0, .frames = unknown_frames, .nr_frames = 1, .truncated = true },
+	  .growth = 0, .trend = TREND_STABLE, .frames = unknown_frames, .nr_frames = 1,
+	  .truncated = true },
 	{ .stack_id = 13, .kind = LT_KIND_HEAP, .bytes = 4096, .allocs = 2, .oldest_s = 3.25,
 	  .growth = 512, .frames = cache_frames, .nr_frames = 1, .truncated = false },
 };
 
 static struct stack_stat gone_stacks[] = {
 	{ .stack_id = 21, .kind = LT_KIND_HEAP, .bytes = 200, .allocs = 1, .oldest_s = 1,
-	  .growth = 10000, .frames = gone_frames, .nr_frames = 1, .truncated = false },
+	  .growth = 10000, .trend = TREND_GROWING, .slope = 10000, .frames = gone_frames,
+	  .nr_frames = 1, .truncated = false },
 	{ .stack_id = 22, .kind = LT_KIND_HEAP, .bytes = 100, .allocs = 1, .oldest_s = 0.5,
-	  .growth = -50, .frames = shrink_frames, .nr_frames = 1, .truncated = false },
+	  .growth = -50, .trend = TREND_SHRINKING, .slope = -50, .frames = shrink_frames,
+	  .nr_frames = 1, .truncated = false },
 };
 
 /*
@@ -425,8 +429,8 @@ Test(report_text, stack_columns_are_aligned_under_a_header)
 	char *text = text_report(&test_snap, 10);
 
 	cr_assert_not_null(strstr(text,
-		"\n  #      bytes     size  allocs  kind  oldest      growth\n"
-		"  1  1,234,567  1.2 MiB   1,001  heap  12.5 s  +2.0 KiB/s\n"), "%s", text);
+		"\n  #      bytes     size  allocs  kind  oldest      growth  trend\n"
+		"  1  1,234,567  1.2 MiB   1,001  heap  12.5 s  +2.0 KiB/s  growing\n"), "%s", text);
 	cr_assert_not_null(strstr(text,
 		"\n  3      4,096  4.0 KiB       2  heap   3.2 s    +512 B/s\n"), "%s", text);
 	free(text);
@@ -437,7 +441,7 @@ Test(report_text, mmap_stack_of_unknown_age_shows_a_dash)
 	char *text = text_report(&test_snap, 10);
 
 	cr_assert_not_null(strstr(text,
-		"\n  2  1,048,576  1.0 MiB       1  mmap       -       0 B/s\n"), "%s", text);
+		"\n  2  1,048,576  1.0 MiB       1  mmap       -       0 B/s  stable\n"), "%s", text);
 	free(text);
 }
 
@@ -446,7 +450,7 @@ Test(report_text, shrinking_stack_shows_negative_growth)
 	char *text = text_report(&test_snap, 10);
 
 	cr_assert_not_null(strstr(text,
-		"\n  2    100  100 B       1  heap   0.5 s     -50 B/s\n"), "%s", text);
+		"\n  2    100  100 B       1  heap   0.5 s     -50 B/s  shrinking\n"), "%s", text);
 	free(text);
 }
 

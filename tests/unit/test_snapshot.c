@@ -472,3 +472,58 @@ Test(snapshot, process_growth_counts_stacks_freed_to_zero)
 	snapshot__free(s1);
 	snapshot__free(s2);
 }
+
+/* Builds of one stack of PID_A holding bytes[i] at second i + 1; the last snapshot is kept. */
+static struct snapshot *series(const int64_t *bytes, int n)
+{
+	const struct lt_total_key keys[] = { key(PID_A, 7) };
+	struct snapshot *snap = NULL;
+
+	for (int i = 0; i < n; i++) {
+		const struct lt_total vals[] = { total(bytes[i], bytes[i] ? 1 : 0) };
+
+		snapshot__free(snap);
+		snap = build(keys, vals, 1, later(i + 1));
+	}
+	return snap;
+}
+
+Test(snapshot, steady_rise_is_growing_with_its_slope)
+{
+	const int64_t bytes[] = { 100, 200, 300, 400 };
+	struct snapshot *snap = series(bytes, 4);
+	const struct stack_stat *s = stack_of(snap, PID_A, 7);
+
+	cr_assert_eq(s->trend, TREND_GROWING);
+	cr_assert_float_eq(s->slope, 100.0, 1e-6);
+	snapshot__free(snap);
+}
+
+Test(snapshot, plateau_is_stable)
+{
+	const int64_t bytes[] = { 500, 800, 800, 800, 800 };
+	struct snapshot *snap = series(bytes, 5);
+
+	cr_assert_eq(stack_of(snap, PID_A, 7)->trend, TREND_STABLE);
+	snapshot__free(snap);
+}
+
+Test(snapshot, steady_fall_is_shrinking)
+{
+	const int64_t bytes[] = { 900, 600, 300 };
+	struct snapshot *snap = series(bytes, 3);
+	const struct stack_stat *s = stack_of(snap, PID_A, 7);
+
+	cr_assert_eq(s->trend, TREND_SHRINKING);
+	cr_assert_float_eq(s->slope, -300.0, 1e-6);
+	snapshot__free(snap);
+}
+
+Test(snapshot, two_snapshots_do_not_make_a_trend)
+{
+	const int64_t bytes[] = { 100, 200 };
+	struct snapshot *snap = series(bytes, 2);
+
+	cr_assert_eq(stack_of(snap, PID_A, 7)->trend, TREND_UNKNOWN);
+	snapshot__free(snap);
+}
