@@ -141,28 +141,10 @@ struct suspect {
 	const struct stack_stat *stack;
 };
 
-/* Bytes per second: over the last snapshots when they tell, else since the last one. */
-static double rate(const struct stack_stat *s)
-{
-	return s->trend == TREND_UNKNOWN ? s->growth : s->slope;
-}
-
-/* A steady rise first, then a rise seen over too few snapshots to call it one; by rate. */
 static int by_suspicion(const void *a, const void *b)
 {
-	const struct stack_stat *x = ((const struct suspect *)a)->stack;
-	const struct stack_stat *y = ((const struct suspect *)b)->stack;
-
-	if ((x->trend == TREND_GROWING) != (y->trend == TREND_GROWING))
-		return x->trend == TREND_GROWING ? -1 : 1;
-	if (rate(x) != rate(y))
-		return rate(x) < rate(y) ? 1 : -1;
-	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
-}
-
-static bool suspect(const struct stack_stat *s)
-{
-	return s->trend == TREND_GROWING || (s->trend == TREND_UNKNOWN && s->growth > 0);
+	return stack_stat__cmp_suspicion(((const struct suspect *)a)->stack,
+					 ((const struct suspect *)b)->stack);
 }
 
 /*
@@ -176,7 +158,7 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++) {
-			if (!suspect(&snap->procs[i].stacks[j]))
+			if (!stack_stat__suspect(&snap->procs[i].stacks[j]))
 				continue;
 			nv = realloc(v, (n + 1) * sizeof(*v));
 			if (!nv)
@@ -206,7 +188,7 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 		json__key(w, "trend");
 		json__string(w, trend__name(v[i].stack->trend));
 		json__key(w, "growth_bytes_per_s");
-		json__double(w, rate(v[i].stack));
+		json__double(w, stack_stat__rate(v[i].stack));
 		json__key(w, "reason");
 		json__string(w, "growing");
 		json__object_end(w);

@@ -164,7 +164,7 @@ static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,
 	free(rows);
 }
 
-/* The stack growing fastest (the largest on a tie), as the JSON's suspects rank them. */
+/* The first of the suspects, as the JSON ranks them. */
 static const struct stack_stat *top_suspect(const struct proc_stat *p)
 {
 	const struct stack_stat *best = NULL;
@@ -172,8 +172,7 @@ static const struct stack_stat *top_suspect(const struct proc_stat *p)
 	for (size_t i = 0; i < p->nr_stacks; i++) {
 		const struct stack_stat *s = &p->stacks[i];
 
-		if (s->growth > 0 && (!best || s->growth > best->growth ||
-				      (s->growth == best->growth && s->bytes > best->bytes)))
+		if (stack_stat__suspect(s) && (!best || stack_stat__cmp_suspicion(s, best) < 0))
 			best = s;
 	}
 	return best;
@@ -190,7 +189,7 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 		units__human(p->bytes, b1, sizeof(b1)), units__grouped(p->bytes, b2, sizeof(b2)),
 		units__grouped(p->allocs, b3, sizeof(b3)), p->allocs == 1 ? "" : "s", g);
 	if (sus) {
-		growth_text(sus->growth, g, sizeof(g));
+		growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
 			sus->nr_frames ? export__frame_name(&sus->frames[0], tmp, sizeof(tmp))
 				       : "[stack not recorded]", st->off, g);

@@ -534,6 +534,27 @@ void trend__merge(struct stack_stat *to, const struct stack_stat *from)
 		to->trend = from->trend;
 }
 
+bool stack_stat__suspect(const struct stack_stat *s)
+{
+	return s->trend == TREND_GROWING || (s->trend == TREND_UNKNOWN && s->growth > 0);
+}
+
+double stack_stat__rate(const struct stack_stat *s)
+{
+	return s->trend == TREND_UNKNOWN ? s->growth : s->slope;
+}
+
+int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_stat *y)
+{
+	double rx = stack_stat__rate(x), ry = stack_stat__rate(y);
+
+	if ((x->trend == TREND_GROWING) != (y->trend == TREND_GROWING))
+		return x->trend == TREND_GROWING ? -1 : 1;
+	if (rx != ry)
+		return rx < ry ? 1 : -1;
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
 static void trend_push(struct stack_entry *e, uint64_t now_ns, int64_t bytes)
 {
 	if (e->nr_hist == TREND_POINTS) {

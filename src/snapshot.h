@@ -57,6 +57,14 @@ struct stack_stat {
 
 /* Adds one stack's slope and trend to another's, when two stacks become one. */
 void trend__merge(struct stack_stat *to, const struct stack_stat *from);
+/*
+ * Suspects, as every report ranks them: stacks that grow steadily, or, before
+ * three snapshots tell, that grew since the last one; steady growth first, then
+ * by rate (the slope, or the growth since the last snapshot), then by bytes.
+ */
+bool stack_stat__suspect(const struct stack_stat *s);
+double stack_stat__rate(const struct stack_stat *s);
+int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_stat *y);
 
 struct proc_stat {
 	pid_t pid;
