@@ -10,5 +10,5 @@ fi
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
 sleep 0.5
-echo "+ ./leaktrace -p $pid -i 4 -d 8 -n 3"
-./leaktrace -p "$pid" -i 4 -d 8 -n 3
+echo "+ ./leaktrace -p $pid -i 2 -d 8 -n 3"
+./leaktrace -p "$pid" -i 2 -d 8 -n 3
