@@ -456,3 +456,71 @@ Test(cli, second_parse_gets_fresh_defaults)
 	cr_assert_eq(cfg.nr_pids, 1);
 	cr_assert_eq(cfg.pids[0], 2);
 }
+
+Test(cli, all_alone_is_a_target)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-a"), &cfg);
+	cr_assert(cfg.all);
+	cr_assert_eq(cfg.nr_pids, 0);
+	cr_assert_null(cfg.comm);
+}
+
+Test(cli, all_with_comm_and_pids_narrows)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--all", "--comm", "redis-server", "-p", "7"), &cfg);
+	cr_assert(cfg.all);
+	cr_assert_str_eq(cfg.comm, "redis-server");
+	cr_assert_eq(cfg.nr_pids, 1);
+	cr_assert_eq(cfg.pids[0], 7);
+}
+
+Test(cli, comm_longer_than_a_task_name_is_an_error)
+{
+	assert_usage_error(ARGV("-a", "--comm", "a-name-of-sixteen"));
+}
+
+Test(cli, comm_without_all_is_an_error)
+{
+	assert_usage_error(ARGV("--comm", "x", "-p", "1"));
+}
+
+Test(cli, all_and_command_together_are_an_error)
+{
+	assert_usage_error(ARGV("-a", "--", "ls"));
+}
+
+Test(cli, libs_are_kept_in_order)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--lib", "/a.so", "--lib", "/b.so", "-p", "1"), &cfg);
+	cr_assert_eq(cfg.nr_libs, 2);
+	cr_assert_str_eq(cfg.libs[0], "/a.so");
+	cr_assert_str_eq(cfg.libs[1], "/b.so");
+}
+
+Test(cli, sample_bytes_takes_a_size_and_a_seed)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--sample-bytes", "512K", "--sample-seed", "42", "-p", "1"), &cfg);
+	cr_assert_eq(cfg.sample_bytes, 524288);
+	cr_assert_eq(cfg.sample_seed, 42);
+}
+
+Test(cli, sample_bytes_below_64_is_an_error)
+{
+	assert_usage_error(ARGV("--sample-bytes", "63", "-p", "1"));
+}
+
+Test(cli, sample_bytes_default_is_exact)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1"), &cfg);
+	cr_assert_eq(cfg.sample_bytes, 0);
+}
