@@ -22,21 +22,6 @@
 
 #define MAX_OBJECTS 256
 
-static const char *const func_names[LT_NR_FUNCS] = {
-	[LT_MALLOC] = "malloc",
-	[LT_CALLOC] = "calloc",
-	[LT_REALLOC] = "realloc",
-	[LT_REALLOCARRAY] = "reallocarray",
-	[LT_POSIX_MEMALIGN] = "posix_memalign",
-	[LT_ALIGNED_ALLOC] = "aligned_alloc",
-	[LT_MEMALIGN] = "memalign",
-	[LT_VALLOC] = "valloc",
-	[LT_PVALLOC] = "pvalloc",
-	[LT_FREE] = "free",
-	[LT_MMAP] = "mmap",
-	[LT_MUNMAP] = "munmap",
-	[LT_XALLOCX] = "xallocx",
-};
 
 static bool quiet;
 
@@ -57,10 +42,6 @@ static void plan_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *alloc_func__name(enum lt_func func)
-{
-	return func < LT_NR_FUNCS ? func_names[func] : "?";
-}
 
 /* Which object of a plan a symbol is looked up in. */
 enum group {
@@ -171,7 +152,7 @@ static unsigned int kernel_emulation(void)
 	return emul;
 }
 
-/* Sets p->probe_offset and p->sp_delta for func at addr; the entry when in doubt. */
+/* Sets p->probe_offset for func at addr; the entry when in doubt. */
 static void place_probe(const struct elf_syms *syms, int func, uint64_t addr,
 			struct alloc_probe *p)
 {
@@ -188,15 +169,14 @@ static void place_probe(const struct elf_syms *syms, int func, uint64_t addr,
 	size_t n;
 
 	p->probe_offset = p->offset;
-	p->sp_delta = 0;
 	if (!pl->args || elf_syms__machine(syms) != EM_X86_64 || !sym || sym->addr != addr)
 		return;
 	n = sym->size ? sym->size : PLACE_NO_SIZE;
 	code = n <= PLACE_MAX_CODE ? malloc(n) : NULL;
 	if (code && !elf_syms__read(syms, addr, code, n) &&
-	    !x86__probe_offset(code, n, &req, &site)) {
+	    !x86__probe_offset(code, n, &req, &site) && !site.sp_delta) {
+		/* A site past a move of %rsp would hide free's return address: stay. */
 		p->probe_offset = p->offset + site.offset;
-		p->sp_delta = site.sp_delta;
 	}
 	free(code);
 }

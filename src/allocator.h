@@ -24,12 +24,11 @@ struct alloc_probe {
 	 * File offset of the entry probe: the function's first instruction the
 	 * running kernel emulates rather than single-steps, where that is provably
 	 * safe (x86.h), else offset. The arguments are still in their registers
-	 * there. For a function with a return probe no path skips it and %rsp is
-	 * as at the entry, so the return probe may share it; free may skip its
-	 * own NULL check and move %rsp first (sp_delta).
+	 * there, and %rsp is as at the entry: the return probe shares the site,
+	 * and free's probe reads the return address at %rsp. free may skip its
+	 * own NULL check.
 	 */
 	uint64_t probe_offset;
-	int sp_delta;		/* %rsp at probe_offset minus %rsp at the entry: 0 or negative */
 };
 
 struct alloc_plan {
@@ -42,8 +41,6 @@ struct alloc_plan {
 
 /* Under -a, a process without a findable allocator is skipped, not an error to print. */
 void alloc_plan__quiet(bool quiet);
-/* The symbol name of an allocator function. */
-const char *alloc_func__name(enum lt_func func);
 
 /*
  * Plans the probes for a running process from its mappings: its executable

@@ -270,18 +270,12 @@ static int add_link(struct tracer *t, struct bpf_program *prog, pid_t pid,
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
 	struct bpf_link **links, *link;
-	/*
-	 * The placement found an instruction the kernel emulates, where the arguments
-	 * are still in place. free's probe reads the return address at %rsp: where the
-	 * prologue moved %rsp first, it stays at the entry.
-	 */
-	uint64_t offset = p->sp_delta ? p->offset : p->probe_offset;
 
 	links = realloc(t->links, (t->nr_links + 1) * sizeof(*links));
 	if (!links)
 		return -ENOMEM;
 	t->links = links;
-	link = bpf_program__attach_uprobe_opts(prog, pid, p->path, offset, &opts);
+	link = bpf_program__attach_uprobe_opts(prog, pid, p->path, p->probe_offset, &opts);
 	if (!link)
 		return -errno;
 	t->links[t->nr_links++] = link;
@@ -352,7 +346,7 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	for (int i = 0; i < n; i++) {
 		if (strcmp(probes[i]->path, path) || (ret && !has_return(probes[i]->func)))
 			continue;
-		offsets[cnt] = probes[i]->sp_delta ? probes[i]->offset : probes[i]->probe_offset;
+		offsets[cnt] = probes[i]->probe_offset;
 		cookies[cnt++] = probes[i]->func;
 	}
 	if (!cnt)
@@ -421,8 +415,7 @@ static void print_probes(pid_t pid, const struct alloc_probe **probes, int n)
 		fprintf(stderr, "leaktrace: %s: probed %s at %s+0x%llx (entry +%llu)\n",
 			pid == -1 ? "all processes" : "pid", p->name, p->path,
 			(unsigned long long)p->offset,
-			(unsigned long long)((p->sp_delta ? p->offset : p->probe_offset) -
-					     p->offset));
+			(unsigned long long)(p->probe_offset - p->offset));
 	}
 }
 

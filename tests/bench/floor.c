@@ -115,15 +115,6 @@ static int add_link(struct floor *fl, struct bpf_program *prog, pid_t pid,
 	return 0;
 }
 
-/*
- * Where leaktrace attaches the probe of p: as tracer.c's add_link does, the
- * plan's probe_offset unless the prologue moved %rsp before it.
- */
-static uint64_t placed_offset(const struct alloc_probe *p)
-{
-	return p->sp_delta ? p->offset : p->probe_offset;
-}
-
 /* The probes of tracer__probe (src/tracer.c), with empty programs. */
 static int attach(struct floor *fl, pid_t pid, const struct alloc_plan *plan)
 {
@@ -138,7 +129,7 @@ static int attach(struct floor *fl, pid_t pid, const struct alloc_plan *plan)
 		/* floor's own executable is not the command's: nothing of it is probed */
 		if (!strcmp(p->path, self_exe))
 			continue;
-		offset = fl->placed ? placed_offset(p) : p->offset;
+		offset = fl->placed ? p->probe_offset : p->offset;
 		fl->nr_funcs++;
 		fl->moved += offset != p->offset;
 		err = add_link(fl, fl->skel->progs.empty_entry, pid, p, offset, false);
