@@ -538,7 +538,8 @@ static __always_inline void mapping_cut(__u64 who, __u64 base, __u64 start, __u6
 	/* Keep the head in place; the tail becomes a block of its own. */
 	total_sub(who, &rest, base, cut_end - start, 0);
 	if (start > base) {
-		m->size = start - base;
+		/* A mapping's estimate is its size (mappings are not sampled): keep them equal. */
+		m->size = m->est_bytes = start - base;
 		tail_end = base + m->size;
 		bpf_map_update_elem(&mmaps, &key, &tail_end, BPF_ANY);
 	} else {
@@ -550,14 +551,17 @@ static __always_inline void mapping_cut(__u64 who, __u64 base, __u64 start, __u6
 		struct lt_total_key tk = { .tgid = (__u32)who, .gen = who >> 32, .stack_id = rest.stack_id };
 		struct lt_total *t;
 
-		rest.size = m_end - cut_end;
+		rest.size = rest.est_bytes = m_end - cut_end;
 		if (bpf_map_update_elem(&allocs, &tail, &rest, BPF_ANY))
 			return;
 		bpf_map_update_elem(&mmaps, &tail, &m_end, BPF_ANY);
 		/* A split mapping is two blocks now; the head was not removed. */
 		t = bpf_map_lookup_elem(&totals, &tk);
-		if (t && start > base && counted(rest.size))
+		if (t && start > base && counted(rest.size)) {
 			__sync_fetch_and_add(&t->allocs, 1);
+			if (sample_bytes)
+				__sync_fetch_and_add(&t->est_allocs, LT_EST_ALLOCS_ONE);
+		}
 	}
 }
 

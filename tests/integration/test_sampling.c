@@ -62,3 +62,25 @@ Test(sampling, estimates_are_unbiased_over_twelve_seeds, .timeout = 180)
 	cr_assert(llabs(sum / 12 - LEAK) <= LEAK / 10, "mean estimate %lld for %lld", sum / 12,
 		  LEAK);
 }
+
+/* Mappings are not sampled: cut at their head, tail and middle, they stay exact. */
+Test(sampling, mappings_stay_exact_when_sampling, .timeout = 60)
+{
+	const char *opts[] = { "--sample-bytes", "4K", "--sample-seed", "1", NULL };
+	const char *args[] = { "run", "mmap", NULL };
+	struct run_result r;
+	struct tmpdir t;
+
+	tmpdir__new(&t);
+	char *exe = env__fixture("leaky-nofp");
+	json_t *snap = trace__run(&t, exe, opts, args, &r);
+	struct stack_sum s = stack__sum(json_array_get(json_object_get(snap, "processes"), 0),
+					"leak_mmap", "mmap");
+
+	cr_assert_eq(s.bytes, 237568);
+	cr_assert_eq(s.allocs, 5);
+	json_decref(snap);
+	run__free(&r);
+	free(exe);
+	tmpdir__free(&t);
+}
