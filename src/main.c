@@ -16,6 +16,7 @@
 #include "command.h"
 #include "demangle.h"
 #include "export.h"
+#include "procmaps.h"
 #include "report.h"
 #include "snapshot.h"
 #include "tracer.h"
@@ -119,21 +120,14 @@ static void probe_new(void *arg, pid_t pid)
 
 static bool wanted(const struct config *cfg, pid_t pid)
 {
-	char path[64], comm[32] = "";
+	char comm[32] = "";
 	bool found = !cfg->nr_pids;
-	FILE *f;
 
 	for (int i = 0; i < cfg->nr_pids; i++)
 		found |= cfg->pids[i] == pid;
 	if (!found || !cfg->comm)
 		return found;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = '\0';
-		fclose(f);
-	}
+	proc__read_line(pid, "comm", comm, sizeof(comm));
 	return !strcmp(comm, cfg->comm);
 }
 

@@ -204,3 +204,23 @@ void procmaps__free(struct procmaps *maps)
 	free(maps->v);
 	free(maps);
 }
+
+int proc__read_line(pid_t pid, const char *file, char *buf, size_t size)
+{
+	char path[64], line[256];
+	int err = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(buf, size, "%s", line);
+	} else {
+		err = -EIO;
+	}
+	fclose(f);
+	return err;
+}

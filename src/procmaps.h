@@ -32,6 +32,11 @@ int procmaps__parse(FILE *f, struct procmaps **out);
 int procmaps__read(pid_t pid, struct procmaps **out);
 /* The mapping that holds addr, or NULL. */
 const struct procmap *procmaps__find(const struct procmaps *maps, uint64_t addr);
+/*
+ * The first line of /proc/PID/FILE ("comm"), without its newline, in buf;
+ * buf is left as it was when the file cannot be read. 0 or a negative errno.
+ */
+int proc__read_line(pid_t pid, const char *file, char *buf, size_t size);
 /* True for a mapping of a regular file (not anonymous, not [heap], [vdso], ...). */
 bool procmap__is_file(const struct procmap *m);
 void procmaps__free(struct procmaps *maps);

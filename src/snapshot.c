@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "arena.h"
+#include "procmaps.h"
 #include "snapshot.h"
 #include "tracer.h"
 
@@ -89,19 +90,6 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 	return src;
 }
 
-static void read_proc_string(pid_t pid, const char *what, char *buf, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
-	f = fopen(path, "r");
-	if (f && fgets(buf, size, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	if (f)
-		fclose(f);
-}
-
 static struct process *process_find(struct snap_source *src, pid_t pid)
 {
 	for (size_t i = 0; i < src->nr_procs; i++)
@@ -134,7 +122,7 @@ int snap_source__add_process(struct snap_source *src, pid_t pid)
 		memset(p, 0, sizeof(*p));
 		p->pid = pid;
 	}
-	read_proc_string(pid, "comm", p->comm, sizeof(p->comm));
+	proc__read_line(pid, "comm", p->comm, sizeof(p->comm));
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	len = readlink(link, p->exe, sizeof(p->exe) - 1);
 	if (len >= 0)

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "leaktrace.skel.h"
+#include "procmaps.h"
 #include "tracer.h"
 
 /* A function probed for every process: its file and offset, so it is probed once. */
@@ -296,16 +297,8 @@ static int add_target(struct tracer *t, pid_t pid, bool from_start)
 {
 	struct lt_target target = { .flags = from_start ? LT_TARGET_FROM_START : 0 };
 	__u32 tgid = pid;
-	char path[64];
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fgets(target.comm, sizeof(target.comm), f))
-			target.comm[strcspn(target.comm, "\n")] = '\0';
-		fclose(f);
-	}
+	proc__read_line(pid, "comm", target.comm, sizeof(target.comm));
 	return bpf_map__update_elem(t->skel->maps.targets, &tgid, sizeof(tgid), &target,
 				    sizeof(target), BPF_ANY);
 }
