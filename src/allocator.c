@@ -290,19 +290,6 @@ static int add_object(char **objects, int n, const char *path, const char *open_
 	return objects[n] ? n + 1 : n;
 }
 
-static int exe_path(pid_t pid, char *buf, size_t size)
-{
-	char link[64];
-	ssize_t len;
-
-	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-	len = readlink(link, buf, size - 1);
-	if (len < 0)
-		return -errno;
-	buf[len] = '\0';
-	return 0;
-}
-
 int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 {
 	char *objects[MAX_OBJECTS], exe[PATH_MAX], link[96];
@@ -312,7 +299,7 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 
 	err = procmaps__read(pid, &maps);
 	if (!err)
-		err = exe_path(pid, exe, sizeof(exe));
+		err = proc__exe(pid, exe, sizeof(exe));
 	if (err) {
 		plan_error("leaktrace: cannot read the mappings of pid %d: %s\n", pid,
 			strerror(-err));
@@ -412,7 +399,7 @@ int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 	struct elf_syms *syms;
 	int err, n = 0;
 
-	err = exe_path(pid, exe, sizeof(exe));
+	err = proc__exe(pid, exe, sizeof(exe));
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot read the executable of pid %d: %s\n", pid,
 			strerror(-err));

@@ -135,7 +135,7 @@ static bool wanted(const struct config *cfg, pid_t pid)
 static int attach_all(struct session *s)
 {
 	struct alloc_plan plan;
-	char link[64], exe[16];
+	char exe[PATH_MAX];
 	struct dirent *d;
 	int n = 0, err;
 	DIR *dir;
@@ -147,8 +147,7 @@ static int attach_all(struct session *s)
 	alloc_plan__quiet(!s->cfg->verbose);
 	while ((d = readdir(dir))) {
 		pid = atoi(d->d_name);
-		snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-		if (pid <= 0 || pid == getpid() || readlink(link, exe, sizeof(exe)) < 0 ||
+		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)) ||
 		    !wanted(s->cfg, pid))
 			continue;
 		err = tracer__add_target(s->tracer, pid, false);

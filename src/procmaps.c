@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "procmaps.h"
 
@@ -223,4 +224,17 @@ int proc__read_line(pid_t pid, const char *file, char *buf, size_t size)
 	}
 	fclose(f);
 	return err;
+}
+
+int proc__exe(pid_t pid, char *buf, size_t size)
+{
+	char link[64];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	len = readlink(link, buf, size - 1);
+	if (len < 0)
+		return -errno;
+	buf[len] = '\0';
+	return 0;
 }

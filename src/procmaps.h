@@ -37,6 +37,8 @@ const struct procmap *procmaps__find(const struct procmaps *maps, uint64_t addr)
  * buf is left as it was when the file cannot be read. 0 or a negative errno.
  */
 int proc__read_line(pid_t pid, const char *file, char *buf, size_t size);
+/* Where /proc/PID/exe points, in buf; 0, or a negative errno (also for a zombie). */
+int proc__exe(pid_t pid, char *buf, size_t size);
 /* True for a mapping of a regular file (not anonymous, not [heap], [vdso], ...). */
 bool procmap__is_file(const struct procmap *m);
 void procmaps__free(struct procmaps *maps);

@@ -49,7 +49,6 @@ struct process {
 	bool exited;
 	bool reported;		/* shown in a snapshot since it exited: may be dropped */
 	char comm[17];
-	char exe[PATH_MAX];
 	dev_t alloc_dev;	/* the file of its allocator, 0 when unknown */
 	ino_t alloc_ino;
 };
@@ -109,8 +108,6 @@ static bool current(struct snap_source *src, pid_t tgid, uint32_t gen)
 int snap_source__add_process(struct snap_source *src, pid_t pid)
 {
 	struct process *p, *procs;
-	char link[64];
-	ssize_t len;
 
 	p = process_find(src, pid);
 	if (!p) {
@@ -123,10 +120,6 @@ int snap_source__add_process(struct snap_source *src, pid_t pid)
 		p->pid = pid;
 	}
 	proc__read_line(pid, "comm", p->comm, sizeof(p->comm));
-	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-	len = readlink(link, p->exe, sizeof(p->exe) - 1);
-	if (len >= 0)
-		p->exe[len] = '\0';
 	return symbolizer__add_process(src->syms, pid);
 }
 
@@ -443,7 +436,8 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 {
 	struct proc_stat *p, *procs;
 	struct process *info;
-	char link[64], buf[8];
+	char buf[PATH_MAX];
+	const char *exe;
 
 	for (size_t i = 0; i < snap->nr_procs; i++)
 		if (snap->procs[i].pid == pid)
@@ -458,11 +452,12 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 	info = process_find(src, pid);
 	if (info) {
 		memcpy(p->comm, info->comm, sizeof(p->comm));
-		memcpy(p->exe, info->exe, sizeof(p->exe));
 	}
+	/* The symbolizer read it with the mappings, while the process lived. */
+	if (!symbolizer__exe(src->syms, pid, &exe))
+		snprintf(p->exe, sizeof(p->exe), "%s", exe);
 	/* A zombie has no executable any more: it is gone for our purposes. */
-	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-	p->alive = (!info || !info->exited) && readlink(link, buf, sizeof(buf)) > 0;
+	p->alive = (!info || !info->exited) && !proc__exe(pid, buf, sizeof(buf));
 	if (info && info->exited)
 		info->reported = true;
 	return p;

@@ -146,15 +146,11 @@ static struct proc *find_proc(struct symbolizer *s, pid_t pid)
 
 static void read_exe(struct symbolizer *s, struct proc *p)
 {
-	char link[64], path[PATH_MAX];
+	char path[PATH_MAX];
 	const char *exe;
-	ssize_t len;
 
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)p->pid);
-	len = readlink(link, path, sizeof(path) - 1);
-	if (len <= 0)
+	if (proc__exe(p->pid, path, sizeof(path)) || !path[0])
 		return;
-	path[len] = '\0';
 	exe = intern(s, path);
 	if (exe)
 		p->exe = exe;
