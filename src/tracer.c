@@ -49,14 +49,23 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+/* The running kernel's version as major * 1000 + minor, -1 when unreadable; u its release. */
+static int kernel_version(struct utsname *u)
+{
+	int major, minor;
+
+	if (uname(u) || sscanf(u->release, "%d.%d", &major, &minor) != 2)
+		return -1;
+	return major * 1000 + minor;
+}
+
 /* The kernel features leaktrace cannot do without, each with what to do about it. */
 static int check_kernel(void)
 {
 	struct utsname u;
-	int major = 0, minor = 0;
+	int version = kernel_version(&u);
 
-	if (!uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-	    (major < 5 || (major == 5 && minor < 8))) {
+	if (version >= 0 && version < 5008) {
 		fprintf(stderr, "leaktrace: kernel %s is older than 5.8, the oldest leaktrace "
 			"runs on (it needs BTF-typed tracepoints and bpf_probe_read_user)\n",
 			u.release);
@@ -125,13 +134,9 @@ struct uprobe_multi_attr {
 static bool kernel_has_uprobe_multi(void)
 {
 	struct utsname u;
-	int major, minor;
 
 	/* LEAKTRACE_NO_MULTI=1 takes the older kernels' path, to test it. */
-	if (getenv("LEAKTRACE_NO_MULTI") || uname(&u) ||
-	    sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 6);
+	return !getenv("LEAKTRACE_NO_MULTI") && kernel_version(&u) >= 6006;
 }
 
 static void choose_programs(struct leaktrace_bpf *skel, bool multi)
