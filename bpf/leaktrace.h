@@ -115,4 +115,31 @@ struct lt_stack {
 	__u64 ips[LT_MAX_FRAMES];
 };
 
+/*
+ * --unwind=dwarf: one row of an object's unwind table, built by user space from
+ * its .eh_frame. A row holds from its pc to the next row's pc. The caller's
+ * stack pointer is the CFA; its return address is at CFA - 8.
+ */
+enum lt_cfa {
+	LT_CFA_NONE,	/* no CFI covers pc (or a rule we do not follow): the walk stops, cut */
+	LT_CFA_RSP,	/* CFA = rsp + cfa_off */
+	LT_CFA_RBP,	/* CFA = rbp + cfa_off */
+	LT_CFA_PLT,	/* a PLT entry: CFA = rsp + 8, + 8 more when (pc & 15) >= cfa_off */
+	LT_CFA_END,	/* the return address is undefined: the outermost frame (_start) */
+};
+
+enum lt_rbp {
+	LT_RBP_SAME,	/* the caller's rbp is this frame's rbp */
+	LT_RBP_AT,	/* saved at CFA + rbp_off */
+	LT_RBP_UNKNOWN,	/* clobbered or kept elsewhere: a caller whose CFA needs it stops the walk */
+};
+
+struct lt_unwind_row {
+	__u32 pc;	/* link-time address in the object */
+	__s32 cfa_off;
+	__u8 cfa;	/* enum lt_cfa */
+	__u8 rbp;	/* enum lt_rbp */
+	__s16 rbp_off;
+};
+
 #endif /* LEAKTRACE_H */

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unwind tables: libdw interprets an object's call frame information, and we
+ * keep of it only what a frame walk in BPF needs, one compact row per change.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unwind_table.h"
+
+/* DWARF register numbers on x86-64. */
+#define DW_RBP 6
+#define DW_RSP 7
+#define DW_RA 16
+
+/* .eh_frame_hdr pointer encodings (the LSB Core spec's DW_EH_PE_*). */
+#define EH_PE_OMIT 0xff
+#define EH_PE_DATAREL_SDATA4 0x3b
+
+struct builder {
+	struct lt_unwind_row *rows;
+	size_t nr, cap;
+};
+
+static int builder__push(struct builder *b, const struct lt_unwind_row *r)
+{
+	struct lt_unwind_row *last = b->nr ? &b->rows[b->nr - 1] : NULL, *grown;
+
+	if (last && last->pc == r->pc) {
+		/* An FDE starts where the previous one's gap row is: that row holds nowhere. */
+		b->nr--;
+		last = b->nr ? &b->rows[b->nr - 1] : NULL;
+	}
+	if (last && last->cfa == r->cfa && last->cfa_off == r->cfa_off && last->rbp == r->rbp &&
+	    last->rbp_off == r->rbp_off)
+		return 0;	/* the same rule goes on: the earlier row covers pc too */
+	if (b->nr == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 1024;
+		grown = realloc(b->rows, b->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		b->rows = grown;
+	}
+	b->rows[b->nr++] = *r;
+	return 0;
+}
+
+/* DW_OP_breg7 8; DW_OP_breg16 0; DW_OP_lit15; DW_OP_and; DW_OP_litN; DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus */
+static bool is_plt_cfa(const Dwarf_Op *ops, size_t nops, int *threshold)
+{
+	static const uint8_t plt[] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
+				       DW_OP_ge, DW_OP_lit3, DW_OP_shl, DW_OP_plus };
+
+	if (nops != sizeof(plt) || ops[0].number != 8 || ops[1].number != 0)
+		return false;
+	for (size_t i = 0; i < nops; i++) {
+		if (plt[i] && ops[i].atom != plt[i])
+			return false;
+	}
+	if (ops[4].atom < DW_OP_lit0 || ops[4].atom > DW_OP_lit31)
+		return false;
+	*threshold = ops[4].atom - DW_OP_lit0;
+	return true;
+}
+
+/* A register saved at CFA + *off, the only rule of a saved register we follow. */
+static bool saved_at_cfa(const Dwarf_Op *ops, size_t nops, int64_t *off)
+{
+	if (nops < 1 || nops > 2 || ops[0].atom != DW_OP_call_frame_cfa)
+		return false;
+	if (nops == 2 && ops[1].atom != DW_OP_plus_uconst)
+		return false;
+	*off = nops == 2 ? (int64_t)ops[1].number : 0;
+	return true;
+}
+
+static void row_cfa(Dwarf_Frame *frame, struct lt_unwind_row *r)
+{
+	Dwarf_Op *ops;
+	size_t nops;
+	int threshold;
+
+	if (dwarf_frame_cfa(frame, &ops, &nops) || nops == 0)
+		return;
+	if (nops == 1 && ops[0].atom == DW_OP_bregx && (ops[0].number == DW_RSP ||
+							 ops[0].number == DW_RBP) &&
+	    (int64_t)ops[0].number2 == (int32_t)ops[0].number2) {
+		r->cfa = ops[0].number == DW_RSP ? LT_CFA_RSP : LT_CFA_RBP;
+		r->cfa_off = (int32_t)ops[0].number2;
+	} else if (is_plt_cfa(ops, nops, &threshold)) {
+		r->cfa = LT_CFA_PLT;
+		r->cfa_off = threshold;
+	}
+}
+
+static void row_rbp(Dwarf_Frame *frame, struct lt_unwind_row *r)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+	int64_t off;
+
+	r->rbp = LT_RBP_UNKNOWN;
+	if (dwarf_frame_register(frame, DW_RBP, mem, &ops, &nops))
+		return;
+	if (nops == 0 && !ops)
+		r->rbp = LT_RBP_SAME;
+	else if (saved_at_cfa(ops, nops, &off) && off == (int16_t)off) {
+		r->rbp = LT_RBP_AT;
+		r->rbp_off = (int16_t)off;
+	}
+}
+
+/* The row of pc from libdw's frame state there; LT_CFA_NONE for what BPF cannot follow. */
+static void row_from_frame(Dwarf_Frame *frame, uint64_t pc, struct lt_unwind_row *r)
+{
+	Dwarf_Op mem[3], *ops;
+	Dwarf_Addr start, end;
+	size_t nops;
+	int64_t off;
+	bool signal;
+
+	memset(r, 0, sizeof(*r));
+	r->pc = (uint32_t)pc;
+	r->cfa = LT_CFA_NONE;
+	/* A signal frame's caller state is in the sigcontext: not followed. */
+	if (dwarf_frame_info(frame, &start, &end, &signal) < 0 || signal)
+		return;
+	if (dwarf_frame_register(frame, DW_RA, mem, &ops, &nops))
+		return;
+	if (nops == 0 && ops == mem) {
+		r->cfa = LT_CFA_END;	/* the return address is undefined: the stack ends here */
+		return;
+	}
+	if (!saved_at_cfa(ops, nops, &off) || off != -8)
+		return;
+	row_cfa(frame, r);
+	if (r->cfa != LT_CFA_NONE)
+		row_rbp(frame, r);
+}
+
+/*
+ * Rows of the FDE starting at start, up to limit (the next FDE). libdw reports
+ * each rule's range; we key the row by the address we asked for, since after a
+ * DW_CFA_restore_state the range it reports can start before that address.
+ */
+static int fde_rows(Dwarf_CFI *cfi, uint64_t start, uint64_t limit, struct builder *b)
+{
+	struct lt_unwind_row r;
+	Dwarf_Addr from, to;
+	uint64_t pc = start;
+	Dwarf_Frame *frame;
+	bool signal;
+	int err;
+
+	while (pc < limit) {
+		if (dwarf_cfi_addrframe(cfi, pc, &frame))
+			break;	/* past the end of this FDE */
+		if (dwarf_frame_info(frame, &from, &to, &signal) < 0 || to <= pc)
+			to = pc + 1;
+		row_from_frame(frame, pc, &r);
+		free(frame);
+		err = builder__push(b, &r);
+		if (err)
+			return err;
+		pc = to;
+	}
+	/* Up to the next FDE, nothing is known. */
+	memset(&r, 0, sizeof(r));
+	r.pc = (uint32_t)pc;
+	r.cfa = LT_CFA_NONE;
+	return builder__push(b, &r);
+}
+
+/* Size in bytes of a value with encoding enc, or 0 for one we do not read. */
+static size_t encoded_size(uint8_t enc)
+{
+	switch (enc & 0x0f) {
+	case 0x00:	/* absptr */
+	case 0x04:	/* udata8 */
+	case 0x0c:	/* sdata8 */
+		return 8;
+	case 0x03:	/* udata4 */
+	case 0x0b:	/* sdata4 */
+		return 4;
+	}
+	return 0;
+}
+
+static uint64_t read_le(const uint8_t *p, size_t size)
+{
+	uint64_t v = 0;
+
+	for (size_t i = size; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * The sorted FDE start addresses of .eh_frame_hdr's search table: a version
+ * byte, three encodings, the .eh_frame pointer, the count, then pairs of
+ * (start, FDE) relative to the header, as every linker writes them.
+ */
+static int fde_starts(Elf *elf, uint64_t **starts, size_t *nr)
+{
+	const uint8_t *p, *end;
+	size_t phnum, ptr_size, count_size;
+	GElf_Phdr ph;
+	Elf_Data *d;
+	uint64_t count;
+
+	if (elf_getphdrnum(elf, &phnum))
+		return -ENOEXEC;
+	for (size_t i = 0; i < phnum; i++) {
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
+			continue;
+		d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz, ELF_T_BYTE);
+		if (!d || d->d_size < 4)
+			return -ENOEXEC;
+		p = d->d_buf;
+		end = p + d->d_size;
+		ptr_size = encoded_size(p[1]);
+		count_size = encoded_size(p[2]);
+		if (p[0] != 1 || p[3] != EH_PE_DATAREL_SDATA4 || p[1] == EH_PE_OMIT || !ptr_size ||
+		    !count_size || (size_t)(end - p) < 4 + ptr_size + count_size)
+			return -ENOTSUP;
+		count = read_le(p + 4 + ptr_size, count_size);
+		p += 4 + ptr_size + count_size;
+		if (count > (size_t)(end - p) / 8)
+			return -ENOEXEC;
+		*starts = malloc((count + 1) * sizeof(**starts));
+		if (!*starts)
+			return -ENOMEM;
+		for (uint64_t k = 0; k < count; k++)
+			(*starts)[k] = ph.p_vaddr + (int32_t)read_le(p + 8 * k, 4);
+		*nr = count;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int build(Elf *elf, struct builder *b)
+{
+	uint64_t *starts = NULL;
+	Dwarf_CFI *cfi;
+	size_t nr = 0;
+	int err;
+
+	err = fde_starts(elf, &starts, &nr);
+	if (err)
+		return err;
+	cfi = dwarf_getcfi_elf(elf);
+	if (!cfi) {
+		err = -ENOENT;
+		goto out;
+	}
+	for (size_t i = 0; i < nr && !err; i++) {
+		uint64_t limit = i + 1 < nr ? starts[i + 1] : UINT64_MAX;
+
+		if (starts[i] > UINT32_MAX || (limit != UINT64_MAX && limit > UINT32_MAX))
+			err = -E2BIG;
+		else
+			err = fde_rows(cfi, starts[i], limit, b);
+	}
+	dwarf_cfi_end(cfi);
+out:
+	free(starts);
+	return err;
+}
+
+int unwind_table__build(const char *path, struct unwind_table **out)
+{
+	struct builder b = {};
+	struct unwind_table *t;
+	Elf *elf;
+	int fd, err;
+
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto err_close_elf;
+	}
+	err = build(elf, &b);
+	if (err)
+		goto err_close_elf;
+	t = malloc(sizeof(*t));
+	if (!t) {
+		err = -ENOMEM;
+		goto err_close_elf;
+	}
+	t->rows = b.rows;
+	t->nr = b.nr;
+	b.rows = NULL;
+	*out = t;
+err_close_elf:
+	free(b.rows);
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
+const struct lt_unwind_row *unwind_table__lookup(const struct unwind_table *t, uint64_t pc)
+{
+	size_t lo = 0, hi = t->nr;
+
+	/* The last row whose pc is at most pc. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->rows[mid].pc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &t->rows[lo - 1] : NULL;
+}
+
+void unwind_table__free(struct unwind_table *t)
+{
+	if (!t)
+		return;
+	free(t->rows);
+	free(t);
+}

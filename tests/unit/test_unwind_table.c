@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * unwind_table: rows built from the CFI of functions written here in assembly
+ * (so that their rules are known to the byte), and from the system's libc and libstdc++.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "elf_syms.h"
+#include "unwind_table.h"
+
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+#define LIBSTDCXX "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
+
+/*
+ * ut_fp: a frame-pointer prologue (offsets 0, 1, 4) and epilogue (8, 9).
+ * ut_branch: an early return between .cfi_remember_state and .cfi_restore_state,
+ * so the rule at offset 8 comes back from the saved state.
+ * ut_nocfi: no FDE at all. ut_signal: a signal frame. ut_outermost: no caller.
+ */
+asm(".text\n"
+    ".globl ut_fp\n.type ut_fp, @function\n"
+    "ut_fp:\n.cfi_startproc\n"
+    "push %rbp\n"			/* 0 */
+    ".cfi_def_cfa_offset 16\n.cfi_offset rbp, -16\n"
+    "mov %rsp, %rbp\n"			/* 1 */
+    ".cfi_def_cfa_register rbp\n"
+    "call ut_nocfi\n"			/* 4 */
+    "pop %rbp\n"			/* 9 */
+    ".cfi_def_cfa rsp, 8\n"
+    "ret\n"				/* 10 */
+    ".cfi_endproc\n.size ut_fp, .-ut_fp\n"
+
+    ".globl ut_branch\n.type ut_branch, @function\n"
+    "ut_branch:\n.cfi_startproc\n"
+    "push %rbx\n"			/* 0 */
+    ".cfi_def_cfa_offset 16\n.cfi_offset rbx, -16\n"
+    "test %rdi, %rdi\n"			/* 1 */
+    "je 1f\n"				/* 4 */
+    ".cfi_remember_state\n"
+    "pop %rbx\n"			/* 6 */
+    ".cfi_def_cfa_offset 8\n"
+    "ret\n"				/* 7 */
+    ".cfi_restore_state\n"
+    "1: mov $1, %eax\n"			/* 8 */
+    "pop %rbx\n"			/* 13 */
+    ".cfi_def_cfa_offset 8\n"
+    "ret\n"				/* 14 */
+    ".cfi_endproc\n.size ut_branch, .-ut_branch\n"
+
+    ".globl ut_nocfi\n.type ut_nocfi, @function\n"
+    "ut_nocfi:\n"
+    "nop\nret\n"
+    ".size ut_nocfi, .-ut_nocfi\n"
+
+    ".globl ut_signal\n.type ut_signal, @function\n"
+    "ut_signal:\n.cfi_startproc\n.cfi_signal_frame\n"
+    "nop\nret\n"
+    ".cfi_endproc\n.size ut_signal, .-ut_signal\n"
+
+    ".globl ut_outermost\n.type ut_outermost, @function\n"
+    "ut_outermost:\n.cfi_startproc\n.cfi_undefined rip\n"
+    "nop\nret\n"
+    ".cfi_endproc\n.size ut_outermost, .-ut_outermost\n");
+
+static struct unwind_table *build(const char *path)
+{
+	struct unwind_table *t = NULL;
+	int err = unwind_table__build(path, &t);
+
+	cr_assert_eq(err, 0, "cannot build the table of %s: %s", path, strerror(-err));
+	cr_assert_not_null(t);
+	return t;
+}
+
+/* The row at function name's link-time address + off in path. */
+static struct lt_unwind_row row_at(const struct unwind_table *t, const char *path,
+				   const char *name, uint64_t off)
+{
+	const struct lt_unwind_row *r;
+	struct elf_syms *syms;
+	uint64_t addr;
+	int err = 0;
+
+	syms = elf_syms__open(path, "/nonexistent", &err);
+	cr_assert_not_null(syms, "cannot read the symbols of %s", path);
+	cr_assert_eq(elf_syms__find(syms, name, &addr), 0, "%s not in %s", name, path);
+	elf_syms__free(syms);
+	r = unwind_table__lookup(t, addr + off);
+	cr_assert_not_null(r, "no row at %s+%lu", name, (unsigned long)off);
+	return *r;
+}
+
+static void assert_row(struct lt_unwind_row r, enum lt_cfa cfa, int cfa_off, enum lt_rbp rbp,
+		       int rbp_off, const char *where)
+{
+	cr_assert_eq(r.cfa, cfa, "%s: cfa rule %u, want %u", where, r.cfa, cfa);
+	cr_assert_eq(r.cfa_off, cfa_off, "%s: cfa offset %d, want %d", where, r.cfa_off, cfa_off);
+	cr_assert_eq(r.rbp, rbp, "%s: rbp rule %u, want %u", where, r.rbp, rbp);
+	cr_assert_eq(r.rbp_off, rbp_off, "%s: rbp offset %d, want %d", where, r.rbp_off, rbp_off);
+}
+
+Test(unwind_table, frame_pointer_prologue_and_epilogue)
+{
+	struct unwind_table *t = build("/proc/self/exe");
+
+	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+0");
+	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 1), LT_CFA_RSP, 16, LT_RBP_AT, -16, "+1");
+	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 4), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+4");
+	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 9), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+9");
+	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 10), LT_CFA_RSP, 8, LT_RBP_AT, -16, "+10");
+	unwind_table__free(t);
+}
+
+Test(unwind_table, rule_restored_after_an_early_return)
+{
+	struct unwind_table *t = build("/proc/self/exe");
+
+	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 4), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+4");
+	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 7), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+7");
+	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 8), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+8");
+	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 13), LT_CFA_RSP, 16, LT_RBP_SAME, 0,
+		   "+13");
+	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 14), LT_CFA_RSP, 8, LT_RBP_SAME, 0,
+		   "+14");
+	unwind_table__free(t);
+}
+
+Test(unwind_table, no_fde_signal_frame_and_outermost_frame)
+{
+	struct unwind_table *t = build("/proc/self/exe");
+
+	assert_row(row_at(t, "/proc/self/exe", "ut_nocfi", 1), LT_CFA_NONE, 0, LT_RBP_SAME, 0,
+		   "ut_nocfi");
+	assert_row(row_at(t, "/proc/self/exe", "ut_signal", 0), LT_CFA_NONE, 0, LT_RBP_SAME, 0,
+		   "ut_signal");
+	assert_row(row_at(t, "/proc/self/exe", "ut_outermost", 0), LT_CFA_END, 0, LT_RBP_SAME, 0,
+		   "ut_outermost");
+	unwind_table__free(t);
+}
+
+Test(unwind_table, libc_malloc_entry_and_plt)
+{
+	struct unwind_table *t = build(LIBC);
+	size_t plt = 0;
+
+	/* At any function's first instruction, the return address is on top of the stack. */
+	assert_row(row_at(t, LIBC, "malloc", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "malloc");
+	assert_row(row_at(t, LIBC, "free", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "free");
+	/* One FDE covers all of .plt's entries after PLT0 with the expression every linker writes. */
+	for (size_t i = 0; i < t->nr; i++) {
+		if (t->rows[i].cfa == LT_CFA_PLT) {
+			cr_assert_eq(t->rows[i].cfa_off, 11);
+			plt++;
+		}
+	}
+	cr_assert_eq(plt, 1);
+	unwind_table__free(t);
+}
+
+Test(unwind_table, rows_sorted_and_each_a_change)
+{
+	struct unwind_table *t = build(LIBSTDCXX);
+
+	cr_assert_gt(t->nr, 1000);
+	for (size_t i = 1; i < t->nr; i++) {
+		const struct lt_unwind_row *a = &t->rows[i - 1], *b = &t->rows[i];
+
+		cr_assert_lt(a->pc, b->pc, "row %zu", i);
+		cr_assert(a->cfa != b->cfa || a->cfa_off != b->cfa_off || a->rbp != b->rbp ||
+			  a->rbp_off != b->rbp_off, "row %zu repeats row %zu", i, i - 1);
+	}
+	cr_assert_null(unwind_table__lookup(t, t->rows[0].pc - 1));
+	cr_assert_eq(unwind_table__lookup(t, t->rows[0].pc), &t->rows[0]);
+	unwind_table__free(t);
+}
+
+Test(unwind_table, bad_files)
+{
+	struct unwind_table *t = NULL;
+
+	cr_assert_eq(unwind_table__build("/nonexistent/lib.so", &t), -ENOENT);
+	cr_assert_eq(unwind_table__build("/etc/passwd", &t), -ENOEXEC);
+	cr_assert_null(t);
+}
