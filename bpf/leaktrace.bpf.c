@@ -134,6 +134,8 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 	return h ^ (h >> 29);
 }
 
+#include "unwind.bpf.h"
+
 /*
  * Walk the frame pointer chain from a return probe: frame 0 is the return
  * address (the allocator's caller); outer frames follow rbp while each frame
@@ -156,6 +158,11 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind)
 		return LT_STACK_NONE;
 	st->ips[0] = ip;
 	h = mix(h, ip);
+	st->flags = 0;
+	if (unwind_mode == LT_UNWIND_DWARF) {
+		nr = unwind_walk(ctx, st, &h);
+		goto store;
+	}
 	for (int i = 1; i < LT_MAX_FRAMES; i++) {
 		if (fp < floor || fp - sp > stack_span || (fp & 7))
 			break;
@@ -167,6 +174,7 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind)
 		floor = fp + sizeof(frame);
 		fp = frame.next;
 	}
+store:
 	st->nr = nr;
 	if (h == LT_STACK_NONE)
 		h = 1;

@@ -109,9 +109,15 @@ struct lt_total {
 	__s64 est_allocs;	/* in 1/LT_EST_ALLOCS_ONE */
 };
 
+/* Flags of a recorded stack. */
+enum lt_stack_flags {
+	LT_STACK_UNWOUND = 1,	/* walked with unwind tables: every frame is sound */
+	LT_STACK_CUT = 2,	/* ... and the walk stopped before the end of the stack */
+};
+
 struct lt_stack {
 	__u32 nr;
-	__u32 pad;
+	__u32 flags;		/* enum lt_stack_flags */
 	__u64 ips[LT_MAX_FRAMES];
 };
 
@@ -136,10 +142,69 @@ enum lt_rbp {
 
 struct lt_unwind_row {
 	__u32 pc;	/* link-time address in the object */
-	__s32 cfa_off;
-	__u8 cfa;	/* enum lt_cfa */
-	__u8 rbp;	/* enum lt_rbp */
-	__s16 rbp_off;
+	__s16 cfa_off;
+	__u8 cfa:4;	/* enum lt_cfa */
+	__u8 rbp:4;	/* enum lt_rbp */
+	__s8 rbp_off8;	/* in 8-byte units: saved registers sit 8-byte aligned */
+};
+
+/* --unwind: how stacks are walked. */
+enum lt_unwind_mode {
+	LT_UNWIND_FP,		/* frame pointers, checked by user space */
+	LT_UNWIND_DWARF,	/* unwind tables */
+};
+
+#define LT_UNWIND_MAX_OBJS 4096		/* objects with a table at once */
+#define LT_UNWIND_MAX_RANGES 256	/* executable mappings of a process (a power of 2) */
+#define LT_UNWIND_SEARCH_STEPS 24	/* binary search steps: 16M rows */
+#define LT_UNWIND_FP_OBJ 0		/* no file (JIT code, [vdso]): follow the frame pointer */
+#define LT_UNWIND_NO_OBJ 0xffffffff	/* a file without a table (yet): the walk stops, cut */
+
+/* The rows of one object, in the rows array. */
+struct lt_unwind_obj {
+	__u32 first;
+	__u32 nr;
+};
+
+/* An executable mapping: pc - bias is the object's link-time address. */
+struct lt_unwind_range {
+	__u64 start;
+	__u64 end;
+	__u64 bias;
+	__u32 obj;		/* index in the objects array, or LT_UNWIND_*_OBJ */
+	__u32 pad;
+};
+
+#define LT_UNWIND_PENDING 16	/* mappings the BPF side adds between two rereads */
+#define LT_UNWIND_MAX_PROCS 1024	/* processes with their mappings read at once */
+#define LT_UNWIND_NO_SLOT 0xffffffff
+
+/*
+ * The executable mappings of a process: those user space read from
+ * /proc/PID/maps, sorted by start, at slot * LT_UNWIND_MAX_RANGES in the ranges
+ * array; and those mapped since, which the BPF side appends to pending (they
+ * win over the sorted ones) until user space rereads.
+ */
+struct lt_unwind_proc {
+	__u64 mm;		/* the address space they belong to (kernel pointer); 0: unknown */
+	__u32 slot;		/* LT_UNWIND_NO_SLOT until user space has read them */
+	__u32 nr;
+	__u32 stale;		/* user space must reread: new mappings, or an address in none */
+	__u32 nr_pending;
+	struct lt_unwind_range pending[LT_UNWIND_PENDING];
+};
+
+/* A file with a table, by the kernel's device number and inode. */
+struct lt_unwind_file_key {
+	__u32 dev;		/* MKDEV(major, minor) as the kernel encodes it: major << 20 | minor */
+	__u32 pad;
+	__u64 ino;
+};
+
+struct lt_unwind_file {
+	__u32 obj;
+	__u32 pad;
+	__s64 delta;		/* link-time address minus file offset in its executable segment */
 };
 
 #endif /* LEAKTRACE_H */

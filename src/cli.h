@@ -43,6 +43,8 @@ struct config {
 	uint64_t max_size;
 	uint64_t max_allocs;
 	uint64_t max_stacks;
+	int unwind;		/* enum lt_unwind_mode (leaktrace.h): --unwind */
+	uint64_t max_unwind_mb;	/* --max-unwind-mb */
 };
 
 enum cli_result {

@@ -233,6 +233,7 @@ static void print_cost(const struct session *s, const struct snapshot *snap, uin
 		stacks, (long long)allocs);
 	fprintf(stderr, "leaktrace: memory: %ld KiB resident, %llu KiB in BPF maps\n",
 		own_rss_kib(), (unsigned long long)tracer__map_memory(s->tracer) / 1024);
+	tracer__unwind_print(s->tracer);
 }
 
 static int report(struct session *s, bool final, struct snapshot **keep)
@@ -298,6 +299,7 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 			return 0;
 		if (cfg->all)
 			snap_source__refresh(s->src, probe_new, s);
+		tracer__unwind_refresh(s->tracer);
 		if (now >= next_report) {
 			if (report(s, false, NULL))
 				return -EIO;
@@ -326,6 +328,8 @@ static int run(struct session *s, const sigset_t *sigs)
 		.comm = cfg->comm,
 		.sample_bytes = cfg->sample_bytes,
 		.sample_seed = cfg->sample_seed ? cfg->sample_seed : tracer__now_ns() | 1,
+		.unwind = cfg->unwind,
+		.max_unwind_rows = (cfg->max_unwind_mb << 20) / sizeof(struct lt_unwind_row),
 		.verbose = cfg->verbose,
 	};
 	struct snap_filter filter = {

@@ -186,8 +186,15 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 		e->truncated = true;
 		return;
 	}
-	e->nr_frames = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips, raw.nr,
-					 e->frames, &e->truncated);
+	if (raw.flags & LT_STACK_UNWOUND) {
+		e->nr_frames = symbolizer__stack_unwound(src->syms, e->pid,
+							 (const uint64_t *)raw.ips, raw.nr,
+							 e->frames);
+		e->truncated = raw.flags & LT_STACK_CUT;
+	} else {
+		e->nr_frames = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips,
+						 raw.nr, e->frames, &e->truncated);
+	}
 	e->sound_id = 0xcbf29ce484222325ULL;
 	for (int i = 0; i < e->nr_frames; i++)
 		e->sound_id = (e->sound_id ^ e->frames[i].address) * 0x100000001b3ULL;

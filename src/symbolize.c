@@ -381,6 +381,19 @@ int symbolizer__stack(struct symbolizer *s, pid_t pid, const uint64_t *ips, int 
 	return i;
 }
 
+int symbolizer__stack_unwound(struct symbolizer *s, pid_t pid, const uint64_t *ips, int nr,
+			      struct frame *out)
+{
+	struct proc *p = get_proc(s, pid);
+	struct resolved r;
+
+	for (int i = 0; i < nr; i++) {
+		resolve(s, p, ips[i], i > 0, &r);
+		fill_frame(s, &r, ips[i], &out[i]);
+	}
+	return nr;
+}
+
 void symbolizer__free(struct symbolizer *s)
 {
 	struct proc *p;

@@ -44,6 +44,12 @@ int symbolizer__frame(struct symbolizer *s, pid_t pid, uint64_t addr, struct fra
  */
 int symbolizer__stack(struct symbolizer *s, pid_t pid, const uint64_t *ips, int nr,
 		      struct frame *out, bool *truncated);
+/*
+ * A stack walked with unwind tables (--unwind=dwarf): every frame is sound, so
+ * all nr are kept; frames after the first are looked up one byte back. Returns nr.
+ */
+int symbolizer__stack_unwound(struct symbolizer *s, pid_t pid, const uint64_t *ips, int nr,
+			      struct frame *out);
 /* The file (device and inode) mapped at addr; 0, or -ENOENT for no file there. */
 int symbolizer__file_id(struct symbolizer *s, pid_t pid, uint64_t addr, dev_t *dev, ino_t *ino);
 /* The main executable (/proc/PID/exe, read by symbolizer__add_process); 0, -ESRCH or -ENOENT. */

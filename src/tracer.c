@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -20,6 +21,7 @@
 #include "leaktrace.skel.h"
 #include "procmaps.h"
 #include "tracer.h"
+#include "unwinder.h"
 
 /* A function probed for every process: its file and offset, so it is probed once. */
 struct probed {
@@ -37,6 +39,11 @@ struct tracer {
 	bool multi;		/* the kernel has uprobe_multi links (6.6+) */
 	struct probed *probed;
 	size_t nr_probed;
+	struct unwinder *unwinder;	/* --unwind=dwarf */
+	void *rows;			/* its rows and ranges arrays, mapped */
+	size_t rows_size;
+	void *ranges;
+	size_t ranges_size;
 	bool verbose;
 };
 
@@ -158,6 +165,62 @@ static void choose_programs(struct leaktrace_bpf *skel, bool multi)
 	}
 }
 
+/* The unwind maps take kernel memory only with --unwind=dwarf. */
+static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts)
+{
+	bool dwarf = opts->unwind == LT_UNWIND_DWARF;
+
+	skel->rodata->unwind_mode = opts->unwind;
+	bpf_map__set_max_entries(skel->maps.unwind_rows, dwarf ? opts->max_unwind_rows : 1);
+	bpf_map__set_max_entries(skel->maps.unwind_ranges,
+				 dwarf ? LT_UNWIND_MAX_PROCS * LT_UNWIND_MAX_RANGES : 1);
+	if (!dwarf) {
+		bpf_map__set_max_entries(skel->maps.unwind_objs, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_files, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_procs, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
+		bpf_program__set_autoload(skel->progs.unwind_mmap, false);
+	}
+}
+
+/* An mmapable array map into our memory, its size rounded to pages; NULL on error. */
+static void *map_array(struct bpf_map *map, size_t *size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*size = ((size_t)bpf_map__max_entries(map) * bpf_map__value_size(map) + page - 1) /
+		page * page;
+	p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
+{
+	struct leaktrace_bpf *skel = t->skel;
+	struct unwinder_maps maps = {
+		.objs_fd = bpf_map__fd(skel->maps.unwind_objs),
+		.files_fd = bpf_map__fd(skel->maps.unwind_files),
+		.procs_fd = bpf_map__fd(skel->maps.unwind_procs),
+		.max_rows = opts->max_unwind_rows,
+	};
+	int err;
+
+	t->rows = map_array(skel->maps.unwind_rows, &t->rows_size);
+	t->ranges = map_array(skel->maps.unwind_ranges, &t->ranges_size);
+	if (!t->rows || !t->ranges) {
+		err = -errno;
+		fprintf(stderr, "leaktrace: cannot map the unwind tables: %s\n", strerror(-err));
+		return err;
+	}
+	maps.rows = t->rows;
+	maps.ranges = t->ranges;
+	err = unwinder__new(&maps, opts->verbose, &t->unwinder);
+	if (err)
+		fprintf(stderr, "leaktrace: cannot set up the unwinder: %s\n", strerror(-err));
+	return err;
+}
+
 static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts, bool multi)
 {
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
@@ -181,6 +244,7 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
 	scan = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_for_each_map_elem,
 				       NULL) == 1;
+	unwind_configure(skel, opts);
 	choose_programs(skel, multi);
 	if (!multi) {
 		bpf_program__set_autoload(skel->progs.munmap_enter, scan);
@@ -232,6 +296,11 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	if (err) {
 		load_error(err);
 		goto err_free;
+	}
+	if (opts->unwind == LT_UNWIND_DWARF) {
+		err = unwind_start(t, opts);
+		if (err)
+			goto err_free;
 	}
 	err = leaktrace_bpf__attach(t->skel);	/* the fork, exec and exit tracepoints */
 	if (err) {
@@ -423,6 +492,9 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 	int err, f, n;
 
 	n = probes_to_attach(t, pid, plan, probes);
+	/* The allocator's objects may not be mapped yet (run mode): their tables are ready first. */
+	for (int i = 0; i < n; i++)
+		tracer__unwind_file(t, probes[i]->path);
 	if (t->multi) {
 		err = attach_multi(t, pid, probes, n);
 		if (!err && t->verbose)
@@ -457,7 +529,35 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 {
 	int err = add_target(t, pid, from_start);
 
-	return err ? attach_error(pid, "target map", err) : 0;
+	if (err)
+		return attach_error(pid, "target map", err);
+	err = t->unwinder ? unwinder__add_process(t->unwinder, pid) : 0;
+	return err ? attach_error(pid, "unwind tables", err) : 0;
+}
+
+int tracer__unwind_file(struct tracer *t, const char *path)
+{
+	return t->unwinder ? unwinder__add_file(t->unwinder, path) : 0;
+}
+
+void tracer__unwind_refresh(struct tracer *t)
+{
+	if (t->unwinder)
+		unwinder__refresh(t->unwinder);
+}
+
+void tracer__unwind_print(const struct tracer *t)
+{
+	struct unwinder_stats st;
+
+	if (!t->unwinder)
+		return;
+	unwinder__stats(t->unwinder, &st);
+	fprintf(stderr, "leaktrace: unwind tables: %u objects (%u without a table), %llu KiB of "
+		"%llu KiB (--max-unwind-mb), built in %.0f ms\n", st.objects, st.failed,
+		(unsigned long long)(st.rows * sizeof(struct lt_unwind_row) / 1024),
+		(unsigned long long)(st.max_rows * sizeof(struct lt_unwind_row) / 1024),
+		st.build_ns / 1e6);
 }
 
 static void *destroy_link(void *link)
@@ -496,6 +596,11 @@ void tracer__free(struct tracer *t)
 		close(t->multi_fds[--t->nr_multi]);
 	free(t->multi_fds);
 	free(t->probed);
+	unwinder__free(t->unwinder);
+	if (t->rows)
+		munmap(t->rows, t->rows_size);
+	if (t->ranges)
+		munmap(t->ranges, t->ranges_size);
 	leaktrace_bpf__destroy(t->skel);
 	free(t);
 }

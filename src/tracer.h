@@ -24,6 +24,8 @@ struct tracer_opts {
 	const char *comm;	/* --comm: only processes of this name, or NULL */
 	uint64_t sample_bytes;	/* --sample-bytes: mean bytes between samples, 0 for exact */
 	uint64_t sample_seed;
+	enum lt_unwind_mode unwind;	/* --unwind */
+	uint64_t max_unwind_rows;	/* --max-unwind-mb, in rows */
 	bool verbose;
 };
 
@@ -39,6 +41,16 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start);
  * the host (each function once). Prints one error line on failure.
  */
 int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan);
+/*
+ * --unwind=dwarf: builds the unwind table of a file the target will map
+ * (run mode: before its loader maps it); refreshes the mappings of processes
+ * that mapped files without a table (dlopen, -a's new processes) and drops
+ * those of processes gone. Both do nothing in the other modes.
+ */
+int tracer__unwind_file(struct tracer *t, const char *path);
+void tracer__unwind_refresh(struct tracer *t);
+/* -v: the unwind tables' objects, rows and budget, and their build time. */
+void tracer__unwind_print(const struct tracer *t);
 /* Detaches everything and frees; NULL is fine. */
 void tracer__free(struct tracer *t);
 

@@ -39,7 +39,7 @@ static int builder__push(struct builder *b, const struct lt_unwind_row *r)
 		last = b->nr ? &b->rows[b->nr - 1] : NULL;
 	}
 	if (last && last->cfa == r->cfa && last->cfa_off == r->cfa_off && last->rbp == r->rbp &&
-	    last->rbp_off == r->rbp_off)
+	    last->rbp_off8 == r->rbp_off8)
 		return 0;	/* the same rule goes on: the earlier row covers pc too */
 	if (b->nr == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 1024;
@@ -91,9 +91,10 @@ static void row_cfa(Dwarf_Frame *frame, struct lt_unwind_row *r)
 		return;
 	if (nops == 1 && ops[0].atom == DW_OP_bregx && (ops[0].number == DW_RSP ||
 							 ops[0].number == DW_RBP) &&
-	    (int64_t)ops[0].number2 == (int32_t)ops[0].number2) {
+	    (int64_t)ops[0].number2 == (int16_t)ops[0].number2) {
+		/* Larger frames (a big array on the stack) are rare: the walk stops at them. */
 		r->cfa = ops[0].number == DW_RSP ? LT_CFA_RSP : LT_CFA_RBP;
-		r->cfa_off = (int32_t)ops[0].number2;
+		r->cfa_off = (int16_t)ops[0].number2;
 	} else if (is_plt_cfa(ops, nops, &threshold)) {
 		r->cfa = LT_CFA_PLT;
 		r->cfa_off = threshold;
@@ -111,9 +112,9 @@ static void row_rbp(Dwarf_Frame *frame, struct lt_unwind_row *r)
 		return;
 	if (nops == 0 && !ops)
 		r->rbp = LT_RBP_SAME;
-	else if (saved_at_cfa(ops, nops, &off) && off == (int16_t)off) {
+	else if (saved_at_cfa(ops, nops, &off) && off % 8 == 0 && off / 8 == (int8_t)(off / 8)) {
 		r->rbp = LT_RBP_AT;
-		r->rbp_off = (int16_t)off;
+		r->rbp_off8 = (int8_t)(off / 8);
 	}
 }
 
@@ -245,6 +246,23 @@ static int fde_starts(Elf *elf, uint64_t **starts, size_t *nr)
 	return -ENOENT;
 }
 
+/* Link-time address minus file offset in the first executable PT_LOAD. */
+static int exec_delta(Elf *elf, int64_t *delta)
+{
+	size_t phnum;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(elf, &phnum))
+		return -ENOEXEC;
+	for (size_t i = 0; i < phnum; i++) {
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+			*delta = (int64_t)(ph.p_vaddr - ph.p_offset);
+			return 0;
+		}
+	}
+	return -ENOEXEC;
+}
+
 static int build(Elf *elf, struct builder *b)
 {
 	uint64_t *starts = NULL;
@@ -278,6 +296,7 @@ int unwind_table__build(const char *path, struct unwind_table **out)
 {
 	struct builder b = {};
 	struct unwind_table *t;
+	int64_t delta;
 	Elf *elf;
 	int fd, err;
 
@@ -290,7 +309,9 @@ int unwind_table__build(const char *path, struct unwind_table **out)
 		err = -ENOEXEC;
 		goto err_close_elf;
 	}
-	err = build(elf, &b);
+	err = exec_delta(elf, &delta);
+	if (!err)
+		err = build(elf, &b);
 	if (err)
 		goto err_close_elf;
 	t = malloc(sizeof(*t));
@@ -300,6 +321,7 @@ int unwind_table__build(const char *path, struct unwind_table **out)
 	}
 	t->rows = b.rows;
 	t->nr = b.nr;
+	t->delta = delta;
 	b.rows = NULL;
 	*out = t;
 err_close_elf:

@@ -92,13 +92,14 @@ static struct lt_unwind_row row_at(const struct unwind_table *t, const char *pat
 	return *r;
 }
 
-static void assert_row(struct lt_unwind_row r, enum lt_cfa cfa, int cfa_off, enum lt_rbp rbp,
+static void assert_row(struct lt_unwind_row r, unsigned int cfa, int cfa_off, unsigned int rbp,
 		       int rbp_off, const char *where)
 {
 	cr_assert_eq(r.cfa, cfa, "%s: cfa rule %u, want %u", where, r.cfa, cfa);
 	cr_assert_eq(r.cfa_off, cfa_off, "%s: cfa offset %d, want %d", where, r.cfa_off, cfa_off);
 	cr_assert_eq(r.rbp, rbp, "%s: rbp rule %u, want %u", where, r.rbp, rbp);
-	cr_assert_eq(r.rbp_off, rbp_off, "%s: rbp offset %d, want %d", where, r.rbp_off, rbp_off);
+	cr_assert_eq(r.rbp_off8 * 8, rbp_off, "%s: rbp offset %d, want %d", where, r.rbp_off8 * 8,
+		     rbp_off);
 }
 
 Test(unwind_table, frame_pointer_prologue_and_epilogue)
@@ -169,7 +170,7 @@ Test(unwind_table, rows_sorted_and_each_a_change)
 
 		cr_assert_lt(a->pc, b->pc, "row %zu", i);
 		cr_assert(a->cfa != b->cfa || a->cfa_off != b->cfa_off || a->rbp != b->rbp ||
-			  a->rbp_off != b->rbp_off, "row %zu repeats row %zu", i, i - 1);
+			  a->rbp_off8 != b->rbp_off8, "row %zu repeats row %zu", i, i - 1);
 	}
 	cr_assert_null(unwind_table__lookup(t, t->rows[0].pc - 1));
 	cr_assert_eq(unwind_table__lookup(t, t->rows[0].pc), &t->rows[0]);

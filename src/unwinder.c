@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The unwind tables in the kernel: one per file (device and inode), shared by
+ * every process that maps it, dropped when none does; and per process, its
+ * executable mappings with the table each one uses.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <bpf/bpf.h>
+
+#include "procmaps.h"
+#include "unwind_table.h"
+#include "unwinder.h"
+
+struct object {
+	struct lt_unwind_file_key key;
+	uint32_t first;
+	uint32_t nr;		/* 0: no table (none in the file, or no room) */
+	int users;		/* processes that map it; files added by hand keep one more */
+	bool used;
+};
+
+struct process {
+	pid_t pid;
+	uint32_t slot;		/* of its sorted ranges, LT_UNWIND_NO_SLOT for none */
+	uint32_t *objs;		/* the objects it maps, each once */
+	size_t nr;
+};
+
+/* A free stretch of the rows array. */
+struct extent {
+	uint32_t first;
+	uint32_t nr;
+};
+
+struct unwinder {
+	struct unwinder_maps maps;
+	struct object objs[LT_UNWIND_MAX_OBJS];	/* by id; 0 is LT_UNWIND_FP_OBJ */
+	struct process *procs;
+	size_t nr_procs;
+	bool slot_used[LT_UNWIND_MAX_PROCS];
+	struct extent *free;	/* sorted, never two touching */
+	size_t nr_free;
+	uint64_t rows_used;
+	uint64_t build_ns;
+	bool verbose;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int unwinder__new(const struct unwinder_maps *maps, bool verbose, struct unwinder **out)
+{
+	struct unwinder *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return -ENOMEM;
+	u->free = malloc(sizeof(*u->free));
+	if (!u->free) {
+		free(u);
+		return -ENOMEM;
+	}
+	u->maps = *maps;
+	u->free[0] = (struct extent){ .first = 0, .nr = maps->max_rows };
+	u->nr_free = maps->max_rows ? 1 : 0;
+	u->verbose = verbose;
+	*out = u;
+	return 0;
+}
+
+/* First fit. */
+static int rows_alloc(struct unwinder *u, uint32_t nr, uint32_t *first)
+{
+	for (size_t i = 0; i < u->nr_free; i++) {
+		struct extent *e = &u->free[i];
+
+		if (e->nr < nr)
+			continue;
+		*first = e->first;
+		e->first += nr;
+		e->nr -= nr;
+		if (!e->nr)
+			memmove(e, e + 1, (--u->nr_free - i) * sizeof(*e));
+		u->rows_used += nr;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static void rows_free(struct unwinder *u, uint32_t first, uint32_t nr)
+{
+	struct extent *grown, *e;
+	size_t i = 0;
+
+	while (i < u->nr_free && u->free[i].first < first)
+		i++;
+	u->rows_used -= nr;
+	/* Joined to the stretch before, the one after, or both. */
+	if (i > 0 && u->free[i - 1].first + u->free[i - 1].nr == first) {
+		e = &u->free[i - 1];
+		e->nr += nr;
+		if (i < u->nr_free && e->first + e->nr == u->free[i].first) {
+			e->nr += u->free[i].nr;
+			memmove(&u->free[i], &u->free[i + 1], (--u->nr_free - i) * sizeof(*e));
+		}
+		return;
+	}
+	if (i < u->nr_free && first + nr == u->free[i].first) {
+		u->free[i].first = first;
+		u->free[i].nr += nr;
+		return;
+	}
+	grown = realloc(u->free, (u->nr_free + 1) * sizeof(*grown));
+	if (!grown)
+		return;	/* those rows stay unused: the budget shrinks, nothing breaks */
+	u->free = grown;
+	memmove(&u->free[i + 1], &u->free[i], (u->nr_free - i) * sizeof(*grown));
+	u->free[i] = (struct extent){ .first = first, .nr = nr };
+	u->nr_free++;
+}
+
+/* The table of one file into the kernel: rows first, so the BPF side never sees them missing. */
+static int object_load(struct unwinder *u, uint32_t id, const char *path, const char *name)
+{
+	struct object *o = &u->objs[id];
+	struct lt_unwind_file f = { .obj = id };
+	struct lt_unwind_obj v = {};
+	struct unwind_table *t = NULL;
+	uint64_t t0 = now_ns();
+	int err;
+
+	err = unwind_table__build(path, &t);
+	/* Not opened (the process is gone, say): tried again with the next process that maps it. */
+	if (err == -ENOENT && !t && access(path, F_OK))
+		return err;
+	if (err == -ESRCH || err == -EACCES || err == -EPERM)
+		return err;
+	if (!err && t->nr > UINT32_MAX)
+		err = -E2BIG;
+	if (!err)
+		err = rows_alloc(u, t->nr, &o->first);
+	if (!err) {
+		memcpy((struct lt_unwind_row *)u->maps.rows + o->first, t->rows,
+		       t->nr * sizeof(*t->rows));
+		o->nr = v.nr = t->nr;
+		v.first = o->first;
+		f.delta = t->delta;
+	}
+	u->build_ns += now_ns() - t0;
+	if (u->verbose && err)
+		fprintf(stderr, "leaktrace: no unwind table for %s: %s\n", name,
+			err == -ENOSPC ? "--max-unwind-mb is full" : strerror(-err));
+	else if (u->verbose)
+		fprintf(stderr, "leaktrace: unwind table of %s: %zu rows, %zu KiB, %.1f ms\n", name,
+			t->nr, t->nr * sizeof(*t->rows) / 1024, (now_ns() - t0) / 1e6);
+	unwind_table__free(t);
+	/* A file without a table is listed too: its code stops the walk, and is not built again. */
+	bpf_map_update_elem(u->maps.objs_fd, &id, &v, BPF_ANY);
+	bpf_map_update_elem(u->maps.files_fd, &o->key, &f, BPF_ANY);
+	return 0;
+}
+
+static void object_put(struct unwinder *u, uint32_t id)
+{
+	struct object *o = &u->objs[id];
+	struct lt_unwind_obj none = {};
+
+	if (--o->users > 0)
+		return;
+	bpf_map_delete_elem(u->maps.files_fd, &o->key);
+	bpf_map_update_elem(u->maps.objs_fd, &id, &none, BPF_ANY);
+	if (o->nr)
+		rows_free(u, o->first, o->nr);
+	memset(o, 0, sizeof(*o));
+}
+
+/* The object of a file, loaded if new, with one more user; its id, or a negative errno. */
+static int object_get(struct unwinder *u, const struct lt_unwind_file_key *key, const char *path,
+		      const char *name)
+{
+	uint32_t id, free_id = 0;
+	int err;
+
+	for (id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
+		if (u->objs[id].used && !memcmp(&u->objs[id].key, key, sizeof(*key))) {
+			u->objs[id].users++;
+			return id;
+		}
+		if (!u->objs[id].used && !free_id)
+			free_id = id;
+	}
+	if (!free_id)
+		return -ENOSPC;
+	u->objs[free_id] = (struct object){ .key = *key, .users = 1, .used = true };
+	err = object_load(u, free_id, path, name);
+	if (err) {
+		memset(&u->objs[free_id], 0, sizeof(u->objs[free_id]));
+		return err;
+	}
+	return free_id;
+}
+
+static struct lt_unwind_file_key file_key(unsigned int major, unsigned int minor, uint64_t ino)
+{
+	/* The kernel's own dev_t encoding (MKDEV), which the BPF side reads from the inode. */
+	return (struct lt_unwind_file_key){ .dev = major << 20 | minor, .ino = ino };
+}
+
+int unwinder__add_file(struct unwinder *u, const char *path)
+{
+	struct stat st;
+	struct lt_unwind_file_key key;
+	int id;
+
+	if (stat(path, &st))
+		return -errno;
+	key = file_key(major(st.st_dev), minor(st.st_dev), st.st_ino);
+	for (id = 1; id < LT_UNWIND_MAX_OBJS; id++)
+		if (u->objs[id].used && !memcmp(&u->objs[id].key, &key, sizeof(key)))
+			return 0;	/* pinned already, or mapped: a process that maps it keeps it */
+	id = object_get(u, &key, path, path);
+	return id < 0 ? id : 0;
+}
+
+static struct process *process_find(struct unwinder *u, pid_t pid)
+{
+	for (size_t i = 0; i < u->nr_procs; i++)
+		if (u->procs[i].pid == pid)
+			return &u->procs[i];
+	return NULL;
+}
+
+/* The range of one executable mapping; false for one the walk has no use for. */
+static bool range_of(struct unwinder *u, pid_t pid, const struct procmap *m,
+		     struct lt_unwind_range *r, uint32_t *ids, size_t *nr_ids)
+{
+	struct lt_unwind_file_key key;
+	char path[64];
+	int id;
+
+	*r = (struct lt_unwind_range){ .start = m->start, .end = m->end, .obj = LT_UNWIND_FP_OBJ };
+	if (!procmap__is_file(m))
+		return !m->path[0];	/* anonymous: JIT code; [vdso], [uprobes]: no */
+	key = file_key(m->dev_major, m->dev_minor, m->inode);
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	id = object_get(u, &key, path, m->path);
+	if (id < 0) {
+		r->obj = LT_UNWIND_NO_OBJ;
+		return true;
+	}
+	r->obj = id;
+	if (u->objs[id].nr) {
+		struct lt_unwind_file f;
+
+		bpf_map_lookup_elem(u->maps.files_fd, &key, &f);
+		r->bias = m->start - (m->offset + f.delta);
+	}
+	/* One user per process, however many mappings of the file it has. */
+	for (size_t i = 0; i < *nr_ids; i++) {
+		if (ids[i] == (uint32_t)id) {
+			object_put(u, id);
+			return true;
+		}
+	}
+	ids[(*nr_ids)++] = id;
+	return true;
+}
+
+static uint32_t slot_get(struct unwinder *u)
+{
+	for (uint32_t i = 0; i < LT_UNWIND_MAX_PROCS; i++) {
+		if (!u->slot_used[i]) {
+			u->slot_used[i] = true;
+			return i;
+		}
+	}
+	return LT_UNWIND_NO_SLOT;
+}
+
+static void slot_put(struct unwinder *u, uint32_t slot)
+{
+	if (slot != LT_UNWIND_NO_SLOT)
+		u->slot_used[slot] = false;
+}
+
+static struct process *process_new(struct unwinder *u, pid_t pid)
+{
+	struct process *grown = realloc(u->procs, (u->nr_procs + 1) * sizeof(*grown));
+
+	if (!grown)
+		return NULL;
+	u->procs = grown;
+	grown[u->nr_procs] = (struct process){ .pid = pid, .slot = LT_UNWIND_NO_SLOT };
+	return &grown[u->nr_procs++];
+}
+
+/*
+ * The ranges go to a fresh slot, then the process's value points to it: a walk
+ * running meanwhile reads the old slot or the new one, never half of one.
+ */
+int unwinder__add_process(struct unwinder *u, pid_t pid)
+{
+	struct process *p = process_find(u, pid);
+	struct lt_unwind_range *ranges;
+	struct lt_unwind_proc v = {};
+	struct procmaps *maps;
+	uint32_t *ids, slot;
+	size_t nr_ids = 0;
+	__u32 key = pid;
+	int err;
+
+	if (!p && !(p = process_new(u, pid)))
+		return -ENOMEM;
+	slot = slot_get(u);
+	if (slot == LT_UNWIND_NO_SLOT)
+		return -ENOSPC;
+	err = procmaps__read(pid, &maps);
+	if (err) {
+		slot_put(u, slot);
+		return err;
+	}
+	ids = calloc(LT_UNWIND_MAX_RANGES, sizeof(*ids));
+	if (!ids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Keep the address space the BPF side saw, so that it knows this is no exec. */
+	if (bpf_map_lookup_elem(u->maps.procs_fd, &key, &v))
+		v.mm = 0;
+	v.nr = v.stale = v.nr_pending = 0;
+	v.slot = slot;
+	ranges = (struct lt_unwind_range *)u->maps.ranges + (size_t)slot * LT_UNWIND_MAX_RANGES;
+	for (size_t i = 0; i < maps->n && v.nr < LT_UNWIND_MAX_RANGES; i++) {
+		if (maps->v[i].executable &&
+		    range_of(u, pid, &maps->v[i], &ranges[v.nr], ids, &nr_ids))
+			v.nr++;
+	}
+	err = bpf_map_update_elem(u->maps.procs_fd, &key, &v, BPF_ANY) ? -errno : 0;
+	if (err) {
+		for (size_t i = 0; i < nr_ids; i++)
+			object_put(u, ids[i]);
+		free(ids);
+		goto out;
+	}
+	/* The old mappings' objects go after the new ones are held: a file kept is not rebuilt. */
+	for (size_t i = 0; i < p->nr; i++)
+		object_put(u, p->objs[i]);
+	free(p->objs);
+	p->objs = ids;
+	p->nr = nr_ids;
+	slot_put(u, p->slot);
+	p->slot = slot;
+	slot = LT_UNWIND_NO_SLOT;
+out:
+	slot_put(u, slot);
+	procmaps__free(maps);
+	return err;
+}
+
+static void process_remove(struct unwinder *u, pid_t pid)
+{
+	struct process *p = process_find(u, pid);
+	__u32 key = pid;
+
+	bpf_map_delete_elem(u->maps.procs_fd, &key);
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nr; i++)
+		object_put(u, p->objs[i]);
+	free(p->objs);
+	slot_put(u, p->slot);
+	*p = u->procs[--u->nr_procs];
+}
+
+int unwinder__refresh(struct unwinder *u)
+{
+	struct lt_unwind_proc *v = malloc(sizeof(*v));
+	__u32 *keys = NULL, *grown, *prev = NULL, next;
+	size_t n = 0;
+	int err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < u->nr_procs;) {
+		if (kill(u->procs[i].pid, 0) && errno == ESRCH)
+			process_remove(u, u->procs[i].pid);
+		else
+			i++;
+	}
+	/* The stale ones, and those the BPF side met first (-a), not known here yet. */
+	while (!bpf_map_get_next_key(u->maps.procs_fd, prev, &next)) {
+		grown = realloc(keys, (n + 1) * sizeof(*keys));
+		if (!grown) {
+			err = -ENOMEM;
+			break;
+		}
+		keys = grown;
+		keys[n] = next;
+		prev = &keys[n++];
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(u->maps.procs_fd, &keys[i], v) ||
+		    (!v->stale && process_find(u, keys[i])))
+			continue;
+		if (unwinder__add_process(u, keys[i]) && kill(keys[i], 0) && errno == ESRCH)
+			process_remove(u, keys[i]);	/* gone meanwhile */
+	}
+	free(keys);
+	free(v);
+	return err;
+}
+
+void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st)
+{
+	*st = (struct unwinder_stats){ .rows = u->rows_used, .max_rows = u->maps.max_rows,
+				       .build_ns = u->build_ns };
+	for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
+		if (u->objs[id].used && u->objs[id].nr)
+			st->objects++;
+		else if (u->objs[id].used)
+			st->failed++;
+	}
+}
+
+void unwinder__free(struct unwinder *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->nr_procs; i++)
+		free(u->procs[i].objs);
+	free(u->procs);
+	free(u->free);
+	free(u);
+}

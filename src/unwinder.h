@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * --unwind=dwarf from user space: the unwind tables of the files the traced
+ * processes map, loaded into the BPF maps once per file, and each process's
+ * executable mappings.
+ */
+#ifndef LT_UNWINDER_H
+#define LT_UNWINDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct unwinder;
+
+/* The BPF side: map fds, and the rows array mapped into memory. */
+struct unwinder_maps {
+	int objs_fd;
+	int files_fd;
+	int procs_fd;
+	void *rows;		/* struct lt_unwind_row[max_rows], shared with BPF */
+	void *ranges;		/* struct lt_unwind_range[LT_UNWIND_MAX_PROCS * LT_UNWIND_MAX_RANGES] */
+	uint32_t max_rows;
+};
+
+struct unwinder_stats {
+	uint32_t objects;	/* files with a table loaded */
+	uint32_t failed;	/* files without one: no .eh_frame_hdr, or no room */
+	uint64_t rows;		/* rows in use */
+	uint64_t max_rows;
+	uint64_t build_ns;	/* time spent building tables */
+};
+
+int unwinder__new(const struct unwinder_maps *maps, bool verbose, struct unwinder **out);
+/*
+ * Builds the table of the file at path now, before a process maps it (run
+ * mode: the libraries the loader will map). 0, or a negative errno.
+ */
+int unwinder__add_file(struct unwinder *u, const char *path);
+/*
+ * Reads pid's executable mappings, builds the tables of files not seen yet
+ * and writes its ranges. 0, or a negative errno (-ESRCH: the process is gone).
+ */
+int unwinder__add_process(struct unwinder *u, pid_t pid);
+/*
+ * Re-adds the processes that mapped a file without a table since (the BPF side
+ * marks them), and forgets the ones that are gone, dropping tables no process maps.
+ */
+int unwinder__refresh(struct unwinder *u);
+void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st);
+/* NULL is fine. */
+void unwinder__free(struct unwinder *u);
+
+#endif
