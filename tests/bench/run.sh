@@ -471,6 +471,34 @@ detach_best=$(best "${detach_runs[@]}")
 detach_worst=$( ((${#detach_runs[@]})) && printf '%s\n' "${detach_runs[@]}" | sort -g | tail -n1 ||
 	echo -)
 
+# --- 5. --unwind dwarf: stack walk cost and table build time --------------------------------
+say "--unwind dwarf: loop and sqlite3, $RUNS runs each; unwind table build times"
+loop_dwarf=()
+in_dwarf=()
+for ((i = 0; i < RUNS; i++)); do
+	run_traced "loop --unwind dwarf" "$tmp/loop.dwarf.json" --unwind dwarf -- "$OUT/loop" \
+		"$LOOP_N_TRACED" >"$tmp/loop.dwarf.out" 2>"$tmp/loop.dwarf.err"
+	[ -s "$tmp/loop.dwarf.out" ] && loop_dwarf+=("$(cat "$tmp/loop.dwarf.out")")
+	rm -f "$tmp/sql.dwarf.stat"
+	LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/sql.dwarf.stat \
+		run_traced "sqlite3 --unwind dwarf" "$tmp/sql.dwarf.json" --unwind dwarf -- "$SQLITE" \
+		:memory: <"$tmp/work.sql" >"$tmp/sql.dwarf.out" 2>"$tmp/sql.dwarf.err"
+	s=$(exitstat "$tmp/sql.dwarf.stat" 1)
+	[ -n "$s" ] && in_dwarf+=("$s")
+done
+loop_td=$(best "${loop_dwarf[@]}")
+in_td=$(best "${in_dwarf[@]}")
+# Each pair of the loop records one allocation and walks its stack once.
+walk_ns=$(awk -v a="$loop_t" -v b="$loop_td" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%+.0f", b - a; else printf "-" }')
+$CC -O2 $WARNINGS -D_GNU_SOURCE -Isrc -Ibpf -o "$OUT/unwind_build" tests/bench/unwind_build.c \
+	.output/src/unwind_table.o $STATIC_LIBS -lpthread
+unwind_files=(/lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/libstdc++.so.6)
+for f in /usr/lib/llvm-14/lib/libLLVM-14.so /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1; do
+	[ -e "$f" ] && unwind_files+=("$f")
+done
+"$OUT/unwind_build" "${unwind_files[@]}" >"$tmp/unwind_build.out" ||
+	problem "unwind_build: cannot build the tables of ${unwind_files[*]}"
+
 # --- report -------------------------------------------------------------------------------
 row() {	# row NAME UNTRACED TRACED RATIO
 	printf '%-50s %10s %10s %9s\n' "$@"
@@ -499,6 +527,12 @@ if [ -z "$redis_note" ]; then
 	row "detach, SIGINT to exit" "" "$detach_best ms" "best"
 	row "" "" "$detach_worst ms" "worst"
 fi
+row "loop, --unwind dwarf (ns/pair)" "$loop_u" "$loop_td" "$(ratio "$loop_u" "$loop_td")"
+row "  stack walk by tables vs frame pointers (ns/alloc)" "" "$walk_ns" ""
+row "sqlite3's own run time, --unwind dwarf (s)" "$in_u" "$in_td" "$(ratio "$in_u" "$in_td")"
+while read -r path rows kib ms; do
+	row "unwind table build: $(basename "$path") ($rows rows, $kib KiB)" "" "$ms ms" ""
+done <"$tmp/unwind_build.out"
 if [ -n "$snap_warm$snap_cold" ]; then
 	row "snapshot, 1M allocs / 10k stacks (target < 50 ms)" "" "${snap_warm:--} ms" "warm"
 	row "  first snapshot (symbolizes 10k stacks)" "" "${snap_cold:--} ms" "cold"
