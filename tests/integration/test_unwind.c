@@ -5,10 +5,13 @@
  * process, with debug information where it has it; both run without address
  * space randomization); with frame pointers, dwarf and fp give the same stacks.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -181,4 +184,88 @@ Test(unwind, cli_rejects_an_unknown_mode)
 	cr_assert_eq(run__exit_code(&r), 2);
 	cr_assert_str_eq(r.err, "leaktrace: --unwind: 'lbr' is not a mode: use fp or dwarf\n");
 	run__free(&r);
+}
+
+/*
+ * A library loaded with dlopen after the attach: once leaktrace has its table,
+ * the stacks that run through it are whole.
+ */
+Test(unwind, stack_through_a_library_loaded_after_the_attach, .timeout = 120)
+{
+	const char *args[] = { "dlopen", NULL };
+	char pid[16], line[256], *json, *err, *exe = env__fixture("leaky-nofp");
+	char *argv[] = { (char *)env__leaktrace(), "--unwind", "dwarf", "-v", "-i", "3600", "-p",
+			 pid, "-o", NULL, NULL };
+	long long bytes = -1, allocs = -1;
+	json_t *snap, *proc, *stack, *frame;
+	struct stack_sum sum;
+	struct fixture f;
+	struct tmpdir t;
+	int fd, status;
+	pid_t tracer;
+	size_t i;
+
+	tmpdir__new(&t);
+	json = strdup(tmpdir__file(&t, "dlopen.json"));
+	err = strdup(tmpdir__file(&t, "stderr.txt"));
+	argv[9] = json;
+	fixture__start(&f, exe, args);
+	snprintf(pid, sizeof(pid), "%d", (int)f.pid);
+	fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	tracer = proc__spawn(argv, -1, -1, fd);
+	close(fd);
+	cr_assert(file__wait_for(err, "leaktrace: tracing", 15000), "leaktrace did not start");
+	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
+	fixture__read_line(&f, line, sizeof(line), 10000);
+	cr_assert_str_eq(line, "dlopened");
+	/* The mmap of libz marked the process; leaktrace's next tick builds the table. */
+	cr_assert(file__wait_for(err, "unwind table of /usr/lib/x86_64-linux-gnu/libz.so", 15000),
+		  "no unwind table for libz");
+	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
+	for (;;) {
+		fixture__read_line(&f, line, sizeof(line), 10000);
+		if (!strcmp(line, "done"))
+			break;
+		cr_assert_eq(sscanf(line, "truth leak_zalloc %lld %lld", &bytes, &allocs), 2,
+			     "unexpected line '%s'", line);
+	}
+	kill(tracer, SIGINT);
+	cr_assert_eq(proc__wait(tracer, 15000, &status), 0, "leaktrace did not stop");
+	snap = snapshot__load(json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc);
+	/* deflateInit2_ calls zalloc from several places: one stack each. */
+	sum = stack__sum(proc, "leak_zalloc", "heap");
+	cr_assert_eq(sum.bytes, bytes, "leak_zalloc: %lld bytes, the fixture says %lld", sum.bytes,
+		     bytes);
+	cr_assert_eq(sum.allocs, allocs);
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+		const char *sym = stack__symbol(stack, 0);
+		long libz = -1, caller = -1;
+		size_t j, n;
+
+		if (!sym || strcmp(sym, "leak_zalloc"))
+			continue;
+		cr_assert(!json_is_true(json_object_get(stack, "truncated")), "stack %zu is cut", i);
+		n = json_array_size(json_object_get(stack, "frames"));
+		json_array_foreach(json_object_get(stack, "frames"), j, frame) {
+			const char *module = json_string_value(json_object_get(frame, "module"));
+
+			if (module && strstr(module, "/libz.so"))
+				libz = j;
+			if (!strcmp(stack__symbol(stack, j) ?: "", "leak_dlopen") && caller < 0)
+				caller = j;
+		}
+		/* zlib called back into the fixture: the walk went through libz and out of it. */
+		cr_assert_gt(libz, 0, "stack %zu: no frame in libz", i);
+		cr_assert_gt(caller, libz, "stack %zu: leak_dlopen is not above libz's frames", i);
+		cr_assert_str_eq(stack__symbol(stack, n - 1) ?: "(none)", "_start");
+	}
+	json_decref(snap);
+	fixture__stop(&f);
+	free(json);
+	free(err);
+	free(exe);
+	tmpdir__free(&t);
 }
