@@ -480,14 +480,17 @@ for ((i = 0; i < RUNS; i++)); do
 		"$LOOP_N_TRACED" >"$tmp/loop.dwarf.out" 2>"$tmp/loop.dwarf.err"
 	[ -s "$tmp/loop.dwarf.out" ] && loop_dwarf+=("$(cat "$tmp/loop.dwarf.out")")
 	rm -f "$tmp/sql.dwarf.stat"
-	LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/sql.dwarf.stat \
+	BENCH_EXITSTAT_COMM=sqlite3 LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/sql.dwarf.stat \
 		run_traced "sqlite3 --unwind dwarf" "$tmp/sql.dwarf.json" --unwind dwarf -- "$SQLITE" \
 		:memory: <"$tmp/work.sql" >"$tmp/sql.dwarf.out" 2>"$tmp/sql.dwarf.err"
+	if ! cmp -s "$tmp/sql.plain.out" "$tmp/sql.dwarf.out"; then
+		problem "sqlite3: its output under leaktrace --unwind dwarf differs from its output untraced"
+	fi
 	s=$(exitstat "$tmp/sql.dwarf.stat" 1)
 	[ -n "$s" ] && in_dwarf+=("$s")
 done
 loop_td=$(best "${loop_dwarf[@]}")
-in_td=$(best "${in_dwarf[@]}")
+in_td=$(secs "$(best "${in_dwarf[@]}")")
 # Each pair of the loop records one allocation and walks its stack once.
 walk_ns=$(awk -v a="$loop_t" -v b="$loop_td" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%+.0f", b - a; else printf "-" }')
 $CC -O2 $WARNINGS -D_GNU_SOURCE -Isrc -Ibpf -o "$OUT/unwind_build" tests/bench/unwind_build.c \
