@@ -9,9 +9,9 @@ BPFTOOL    ?= bpftool
 CFLAGS     ?= -g -O2
 WARNINGS   := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS   += -I$(OUTPUT) -Ibpf -Isrc -D_GNU_SOURCE
-# libbpf, libdw (unwind tables), libelf, zlib (with xz and bzip2 for libdw), jansson (reading
-# snapshots), libstdc++ (only its C++ demangler) and
-# capstone (x86 decoding) are linked statically, so the binary runs on hosts without them.
+# libbpf, libdw (unwind tables; it needs bzip2 and xz), libelf, zlib, jansson (reading snapshots),
+# libstdc++ (only its C++ demangler) and capstone (x86 decoding) are linked statically, so the
+# binary runs on hosts without them. (One line: tests/bench/run.sh reads it.)
 STATIC_LIBS := -Wl,-Bstatic -lbpf -ldw -lelf -lz -lbz2 -llzma -ljansson -lstdc++ -lcapstone -Wl,-Bdynamic
 TEST_LIBS  := -lcriterion -ljansson
 

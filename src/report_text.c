@@ -130,7 +130,7 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 	if (!s->nr_frames)
 		fprintf(f, "  %*s  [stack not recorded: --max-stacks reached]\n", w->rank, "");
 	else if (s->truncated)
-		fprintf(f, "  %*s  ... (outer frames cut: no frame pointer to follow soundly)\n",
+		fprintf(f, "  %*s  ... (outer frames cut: the stack walk could not go on soundly)\n",
 			w->rank, "");
 }
 
