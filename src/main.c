@@ -330,6 +330,8 @@ static int run(struct session *s, const sigset_t *sigs)
 		.sample_seed = cfg->sample_seed ? cfg->sample_seed : tracer__now_ns() | 1,
 		.unwind = cfg->unwind,
 		.max_unwind_rows = (cfg->max_unwind_mb << 20) / sizeof(struct lt_unwind_row),
+		/* A started command maps its libraries at once, -a's newcomers too: catch them. */
+		.unwind_mmap_hook = cfg->command || cfg->all,
 		.verbose = cfg->verbose,
 	};
 	struct snap_filter filter = {

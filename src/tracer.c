@@ -179,8 +179,8 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 		bpf_map__set_max_entries(skel->maps.unwind_files, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_procs, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
-		bpf_program__set_autoload(skel->progs.unwind_mmap, false);
 	}
+	bpf_program__set_autoload(skel->progs.unwind_mmap, dwarf && opts->unwind_mmap_hook);
 }
 
 /* An mmapable array map into our memory, its size rounded to pages; NULL on error. */
@@ -543,7 +543,7 @@ int tracer__unwind_file(struct tracer *t, const char *path)
 void tracer__unwind_refresh(struct tracer *t)
 {
 	if (t->unwinder)
-		unwinder__refresh(t->unwinder);
+		unwinder__refresh(t->unwinder, !bpf_program__autoload(t->skel->progs.unwind_mmap));
 }
 
 void tracer__unwind_print(const struct tracer *t)

@@ -26,6 +26,11 @@ struct tracer_opts {
 	uint64_t sample_seed;
 	enum lt_unwind_mode unwind;	/* --unwind */
 	uint64_t max_unwind_rows;	/* --max-unwind-mb, in rows */
+	/*
+	 * --unwind=dwarf: new mappings are caught at mmap's exit, a hook on every
+	 * system call of the host (~0.2 us each here), rather than at the next tick.
+	 */
+	bool unwind_mmap_hook;
 	bool verbose;
 };
 
@@ -44,8 +49,8 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan);
 /*
  * --unwind=dwarf: builds the unwind table of a file the target will map
  * (run mode: before its loader maps it); refreshes the mappings of processes
- * that mapped files without a table (dlopen, -a's new processes) and drops
- * those of processes gone. Both do nothing in the other modes.
+ * whose mappings changed (dlopen, -a's new processes) and drops those of
+ * processes gone. Both do nothing in the other modes.
  */
 int tracer__unwind_file(struct tracer *t, const char *path);
 void tracer__unwind_refresh(struct tracer *t);

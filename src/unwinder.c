@@ -31,6 +31,7 @@ struct object {
 struct process {
 	pid_t pid;
 	uint32_t slot;		/* of its sorted ranges, LT_UNWIND_NO_SLOT for none */
+	uint32_t nr_ranges;
 	uint32_t *objs;		/* the objects it maps, each once */
 	size_t nr;
 };
@@ -308,6 +309,22 @@ static struct process *process_new(struct unwinder *u, pid_t pid)
 	return &grown[u->nr_procs++];
 }
 
+/* The same ranges as p has now, and nothing pending on the BPF side (old is its value). */
+static bool unchanged(const struct unwinder *u, const struct process *p,
+		      const struct lt_unwind_proc *v, const struct lt_unwind_range *ranges)
+{
+	const struct lt_unwind_range *cur;
+	struct lt_unwind_proc old;
+	__u32 key = p->pid;
+
+	if (p->slot == LT_UNWIND_NO_SLOT || p->nr_ranges != v->nr ||
+	    bpf_map_lookup_elem(u->maps.procs_fd, &key, &old) || old.stale || old.nr_pending ||
+	    old.slot != p->slot)
+		return false;
+	cur = (const struct lt_unwind_range *)u->maps.ranges + (size_t)p->slot * LT_UNWIND_MAX_RANGES;
+	return !memcmp(cur, ranges, v->nr * sizeof(*ranges));
+}
+
 /*
  * The ranges go to a fresh slot, then the process's value points to it: a walk
  * running meanwhile reads the old slot or the new one, never half of one.
@@ -349,11 +366,15 @@ int unwinder__add_process(struct unwinder *u, pid_t pid)
 		    range_of(u, pid, &maps->v[i], &ranges[v.nr], ids, &nr_ids))
 			v.nr++;
 	}
-	err = bpf_map_update_elem(u->maps.procs_fd, &key, &v, BPF_ANY) ? -errno : 0;
+	if (unchanged(u, p, &v, ranges))
+		err = 1;
+	else
+		err = bpf_map_update_elem(u->maps.procs_fd, &key, &v, BPF_ANY) ? -errno : 0;
 	if (err) {
 		for (size_t i = 0; i < nr_ids; i++)
 			object_put(u, ids[i]);
 		free(ids);
+		err = err > 0 ? 0 : err;
 		goto out;
 	}
 	/* The old mappings' objects go after the new ones are held: a file kept is not rebuilt. */
@@ -364,6 +385,7 @@ int unwinder__add_process(struct unwinder *u, pid_t pid)
 	p->nr = nr_ids;
 	slot_put(u, p->slot);
 	p->slot = slot;
+	p->nr_ranges = v.nr;
 	slot = LT_UNWIND_NO_SLOT;
 out:
 	slot_put(u, slot);
@@ -386,7 +408,7 @@ static void process_remove(struct unwinder *u, pid_t pid)
 	*p = u->procs[--u->nr_procs];
 }
 
-int unwinder__refresh(struct unwinder *u)
+int unwinder__refresh(struct unwinder *u, bool every)
 {
 	struct lt_unwind_proc *v = malloc(sizeof(*v));
 	__u32 *keys = NULL, *grown, *prev = NULL, next;
@@ -414,7 +436,7 @@ int unwinder__refresh(struct unwinder *u)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (bpf_map_lookup_elem(u->maps.procs_fd, &keys[i], v) ||
-		    (!v->stale && process_find(u, keys[i])))
+		    (!every && !v->stale && process_find(u, keys[i])))
 			continue;
 		if (unwinder__add_process(u, keys[i]) && kill(keys[i], 0) && errno == ESRCH)
 			process_remove(u, keys[i]);	/* gone meanwhile */

@@ -43,10 +43,12 @@ int unwinder__add_file(struct unwinder *u, const char *path);
  */
 int unwinder__add_process(struct unwinder *u, pid_t pid);
 /*
- * Re-adds the processes that mapped a file without a table since (the BPF side
- * marks them), and forgets the ones that are gone, dropping tables no process maps.
+ * Re-adds the processes whose mappings changed: every one when every is true
+ * (a few processes, without the BPF mmap hook), else those the BPF side marked
+ * (new mappings, or an address in none); forgets the ones that are gone,
+ * dropping tables no process maps.
  */
-int unwinder__refresh(struct unwinder *u);
+int unwinder__refresh(struct unwinder *u, bool every);
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st);
 /* NULL is fine. */
 void unwinder__free(struct unwinder *u);

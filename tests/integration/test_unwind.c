@@ -52,24 +52,23 @@ static size_t name_len(const char *s)
 }
 
 /*
- * gdb's backtrace in the allocator entry point alloc, the first time it is
- * called from func: the addresses of frames #1 on (the allocator's caller and
- * up), in "exe run [arg]". Other threads stay stopped, so the stop is in
- * func's thread.
+ * gdb's backtrace in the allocator entry point alloc, the first time func calls
+ * it: the addresses of frames #1 on (the allocator's caller and up), in
+ * "exe run [arg]". The breakpoint is set in main, once the libraries are
+ * mapped, so that it is on the function itself, not the executable's PLT entry.
  */
 static void gdb_backtrace(const char *exe, const char *arg, const char *func, const char *alloc,
 			  struct names *out)
 {
-	char brk_func[128], brk_alloc[128];
+	char brk[128];
 	char *argv[] = { "gdb", "-nx", "-batch", "-ex", "set debuginfod enabled off",
-			 "-ex", "set backtrace past-main on", "-ex", brk_func, "-ex", "run", "-ex", "set scheduler-locking on",
-			 "-ex", brk_alloc, "-ex", "continue", "-ex", "bt",
+			 "-ex", "set backtrace past-main on", "-ex", "break main", "-ex", "run",
+			 "-ex", brk, "-ex", "continue", "-ex", "bt",
 			 "--args", (char *)exe, "run", (char *)arg, NULL };
 	struct run_result r;
 	char *line, *save;
 
-	snprintf(brk_func, sizeof(brk_func), "break %s", func);
-	snprintf(brk_alloc, sizeof(brk_alloc), "break %s", alloc);
+	snprintf(brk, sizeof(brk), "break %s if $_caller_matches(\"^%s\")", alloc, func);
 	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
 	cr_assert_eq(run__exit_code(&r), 0, "gdb failed:\n%s", r.err);
 	/* "#1  0x000055555555520d in leak_array () at tests/fixtures/leaky_cxx.cc:21" */
