@@ -174,17 +174,6 @@ Test(unwind, dwarf_and_fp_agree_with_frame_pointers, .timeout = 120)
 	free(exe);
 }
 
-Test(unwind, cli_rejects_an_unknown_mode)
-{
-	char *argv[] = { (char *)env__leaktrace(), "--unwind", "lbr", "-p", "1", NULL };
-	struct run_result r;
-
-	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
-	cr_assert_eq(run__exit_code(&r), 2);
-	cr_assert_str_eq(r.err, "leaktrace: --unwind: 'lbr' is not a mode: use fp or dwarf\n");
-	run__free(&r);
-}
-
 /*
  * A library loaded with dlopen after the attach: once leaktrace has its table,
  * the stacks that run through it are whole.

@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/types.h>
+
 #include "cli.h"
+#include "leaktrace.h"
 
 /* An argv literal: { "leaktrace", args..., NULL }; getopt with '+' never reorders it. */
 #define ARGV(...) ((char *[]){ "leaktrace", __VA_ARGS__, NULL })
@@ -523,4 +526,37 @@ Test(cli, sample_bytes_default_is_exact)
 
 	assert_run(ARGV("-p", "1"), &cfg);
 	cr_assert_eq(cfg.sample_bytes, 0);
+}
+
+Test(cli, unwind_defaults_to_frame_pointers)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1"), &cfg);
+	cr_assert_eq(cfg.unwind, LT_UNWIND_FP);
+	cr_assert_eq(cfg.max_unwind_mb, 64);
+}
+
+Test(cli, unwind_dwarf_and_its_budget)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--unwind", "dwarf", "--max-unwind-mb", "192", "-p", "1"), &cfg);
+	cr_assert_eq(cfg.unwind, LT_UNWIND_DWARF);
+	cr_assert_eq(cfg.max_unwind_mb, 192);
+	assert_run(ARGV("--unwind=fp", "-p", "1"), &cfg);
+	cr_assert_eq(cfg.unwind, LT_UNWIND_FP);
+}
+
+Test(cli, unwind_errors)
+{
+	struct output o;
+	struct config cfg;
+
+	cr_assert_eq(parse(ARGV("--unwind", "lbr", "-p", "1"), &cfg, &o), CLI_EXIT_USAGE);
+	cr_assert_str_eq(o.err, "leaktrace: --unwind: 'lbr' is not a mode: use fp or dwarf\n");
+	cr_assert_eq(parse(ARGV("--max-unwind-mb", "193", "-p", "1"), &cfg, &o), CLI_EXIT_USAGE);
+	cr_assert_str_eq(o.err, "leaktrace: --max-unwind-mb: '193' is not a whole number from 1 "
+				"to 192\n");
+	assert_usage_error(ARGV("--max-unwind-mb", "0", "-p", "1"));
 }
