@@ -71,6 +71,7 @@ struct walk_regs {
 	__u64 sp;
 	__u64 bp;
 	__u64 bp_ok;		/* bp holds the frame's rbp */
+	struct lt_unwind_proc proc;	/* the process's mappings, copied once per walk */
 };
 
 /*
@@ -103,9 +104,11 @@ static __always_inline int range_find(struct lt_unwind_proc *p, __u64 pc,
 	__u32 pending = p->nr_pending;
 	struct lt_unwind_range *r;
 
-	for (int i = LT_UNWIND_PENDING - 1; i >= 0; i--) {
-		r = &p->pending[i];
-		if (i < pending && r->start <= pc && pc < r->end) {
+	for (int i = 0; i < LT_UNWIND_PENDING; i++) {
+		if (i >= pending)
+			break;
+		r = &p->pending[(pending - 1 - i) & (LT_UNWIND_PENDING - 1)];	/* newest first */
+		if (r->start <= pc && pc < r->end) {
 			*out = *r;
 			return 0;
 		}
@@ -236,21 +239,19 @@ static __always_inline enum walk_step walk_step(struct lt_unwind_proc *p,
 }
 
 /*
- * One frame of the walk, the registers in unwind_regs. A global function: the
- * verifier checks it once, on its own, instead of once per frame of the
- * caller's loop, which keeps 127 frames far below its complexity limit.
+ * One frame of the walk, its registers and the mappings in unwind_regs. A
+ * global function: the verifier checks it once, on its own, instead of once per
+ * frame of the caller's loop, which keeps 127 frames far below its complexity limit.
  */
-__noinline int lt_unwind_frame(__u32 tgid, __u32 first)
+__noinline int lt_unwind_frame(__u32 first)
 {
-	struct lt_unwind_proc *p;
 	struct walk_regs *s;
 	__u32 zero = 0;
 
-	p = bpf_map_lookup_elem(&unwind_procs, &tgid);
 	s = bpf_map_lookup_elem(&unwind_regs, &zero);
-	if (!p || !s)
+	if (!s)
 		return STEP_CUT;
-	return walk_step(p, s, first);
+	return walk_step(&s->proc, s, first);
 }
 
 /* Fills st->ips[1...] from a return probe's registers; ips[0] is set. Returns the depth. */
@@ -258,22 +259,28 @@ static __always_inline __u32 unwind_walk(struct pt_regs *ctx, struct lt_stack *s
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, nr = 1, zero = 0;
 	struct walk_regs *s = bpf_map_lookup_elem(&unwind_regs, &zero);
+	struct lt_unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &tgid);
 	int step = STEP_CUT;
 
-	if (!s)
-		return nr;
+	if (!s || !p)
+		goto out;
+	/* One hash lookup per walk, not per frame. */
+	s->proc = *p;
 	s->ip = PT_REGS_IP(ctx);
 	s->sp = PT_REGS_SP(ctx);
 	s->bp = PT_REGS_FP(ctx);
 	s->bp_ok = 1;
 	for (int i = 1; i < LT_MAX_FRAMES; i++) {
-		step = lt_unwind_frame(tgid, i == 1);
+		step = lt_unwind_frame(i == 1);
 		if (step != STEP_NEXT)
 			break;
 		st->ips[i] = s->ip;
 		*h = mix(*h, s->ip);
 		nr++;
 	}
+	if (s->proc.stale)
+		p->stale = 1;	/* an address in no mapping: user space rereads them */
+out:
 	/* 127 frames and more to go counts as cut too. */
 	st->flags = LT_STACK_UNWOUND | (step == STEP_END ? 0 : LT_STACK_CUT);
 	*h = mix(*h, st->flags);
