@@ -137,7 +137,7 @@ enum lt_cfa {
 enum lt_rbp {
 	LT_RBP_SAME,	/* the caller's rbp is this frame's rbp */
 	LT_RBP_AT,	/* saved at CFA + rbp_off */
-	LT_RBP_UNKNOWN,	/* clobbered or kept elsewhere: a caller whose CFA needs it stops the walk */
+	LT_RBP_UNKNOWN,	/* clobbered, or kept elsewhere: a CFA that needs it stops the walk */
 };
 
 struct lt_unwind_row {
@@ -189,14 +189,14 @@ struct lt_unwind_proc {
 	__u64 mm;		/* the address space they belong to (kernel pointer); 0: unknown */
 	__u32 slot;		/* LT_UNWIND_NO_SLOT until user space has read them */
 	__u32 nr;
-	__u32 stale;		/* user space must reread: new mappings, or an address in none */
+	__u32 stale;		/* user space must reread: new mappings, an address in none */
 	__u32 nr_pending;
 	struct lt_unwind_range pending[LT_UNWIND_PENDING];
 };
 
 /* A file with a table, by the kernel's device number and inode. */
 struct lt_unwind_file_key {
-	__u32 dev;		/* MKDEV(major, minor) as the kernel encodes it: major << 20 | minor */
+	__u32 dev;		/* as the kernel encodes it (MKDEV): major << 20 | minor */
 	__u32 pad;
 	__u64 ino;
 };
@@ -204,7 +204,7 @@ struct lt_unwind_file_key {
 struct lt_unwind_file {
 	__u32 obj;
 	__u32 pad;
-	__s64 delta;		/* link-time address minus file offset in its executable segment */
+	__s64 delta;		/* link-time address - file offset, executable segment */
 };
 
 #endif /* LEAKTRACE_H */

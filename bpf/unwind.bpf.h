@@ -47,10 +47,10 @@ struct {
 	__type(value, struct lt_unwind_proc);
 } unwind_procs SEC(".maps");
 
-/* Each process's sorted ranges, LT_UNWIND_MAX_RANGES per slot; user space writes them through mmap. */
+/* Each process's sorted ranges, LT_UNWIND_MAX_RANGES per slot, by user space, through mmap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);	/* the loader sets LT_UNWIND_MAX_PROCS * LT_UNWIND_MAX_RANGES */
+	__uint(max_entries, 1);	/* set by the loader: MAX_PROCS * MAX_RANGES */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct lt_unwind_range);
@@ -71,6 +71,7 @@ struct walk_regs {
 	__u64 sp;
 	__u64 bp;
 	__u64 bp_ok;		/* bp holds the frame's rbp */
+	__u64 trampoline;	/* where pending uretprobes return to, or 0 */
 	struct lt_unwind_proc proc;	/* the process's mappings, copied once per walk */
 };
 
@@ -107,7 +108,8 @@ static __always_inline int range_find(struct lt_unwind_proc *p, __u64 pc,
 	for (int i = 0; i < LT_UNWIND_PENDING; i++) {
 		if (i >= pending)
 			break;
-		r = &p->pending[(pending - 1 - i) & (LT_UNWIND_PENDING - 1)];	/* newest first */
+		/* Newest first. */
+		r = &p->pending[(pending - 1 - i) & (LT_UNWIND_PENDING - 1)];
 		if (r->start <= pc && pc < r->end) {
 			*out = *r;
 			return 0;
@@ -183,6 +185,25 @@ static __always_inline enum walk_step fp_step(struct walk_regs *s)
 }
 
 /*
+ * A return address at slot that a pending uretprobe (another tool's, or one of
+ * ours on an outer call) replaced with its trampoline: the kernel keeps the
+ * original in the task's return instances, each with the slot it replaced. 0
+ * when none is found.
+ */
+static __always_inline __u64 uretprobe_original(__u64 slot)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
+
+	for (int i = 0; i < 16 && ri; i++) {
+		if (BPF_CORE_READ(ri, stack) == slot)
+			return BPF_CORE_READ(ri, orig_ret_vaddr);
+		ri = BPF_CORE_READ(ri, next);
+	}
+	return 0;
+}
+
+/*
  * From a frame's registers to its caller's. Frame 0's pc is where the
  * allocator returned to, its registers those after the return: its row is at
  * that pc. An outer frame is inside its call, whose return address may be the
@@ -227,6 +248,11 @@ static __always_inline enum walk_step walk_step(struct lt_unwind_proc *p,
 		return STEP_CUT;
 	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
 		return STEP_CUT;
+	if (ra && ra == s->trampoline) {
+		ra = uretprobe_original(cfa - 8);
+		if (!ra)
+			return STEP_CUT;
+	}
 	if (row.rbp == LT_RBP_AT) {
 		s->bp_ok = !bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + row.rbp_off8 * 8));
 		s->bp = bp;
@@ -260,12 +286,15 @@ static __always_inline __u32 unwind_walk(struct pt_regs *ctx, struct lt_stack *s
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, nr = 1, zero = 0;
 	struct walk_regs *s = bpf_map_lookup_elem(&unwind_regs, &zero);
 	struct lt_unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &tgid);
+	struct task_struct *task;
 	int step = STEP_CUT;
 
 	if (!s || !p)
 		goto out;
 	/* One hash lookup per walk, not per frame. */
 	s->proc = *p;
+	task = (struct task_struct *)bpf_get_current_task();
+	s->trampoline = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
 	s->ip = PT_REGS_IP(ctx);
 	s->sp = PT_REGS_SP(ctx);
 	s->bp = PT_REGS_FP(ctx);

@@ -492,7 +492,7 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 	int err, f, n;
 
 	n = probes_to_attach(t, pid, plan, probes);
-	/* The allocator's objects may not be mapped yet (run mode): their tables are ready first. */
+	/* The allocator's objects may not be mapped yet (run mode): tables ready first. */
 	for (int i = 0; i < n; i++)
 		tracer__unwind_file(t, probes[i]->path);
 	if (t->multi) {

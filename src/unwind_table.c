@@ -52,7 +52,10 @@ static int builder__push(struct builder *b, const struct lt_unwind_row *r)
 	return 0;
 }
 
-/* DW_OP_breg7 8; DW_OP_breg16 0; DW_OP_lit15; DW_OP_and; DW_OP_litN; DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus */
+/*
+ * The PLT's CFA: DW_OP_breg7 8; DW_OP_breg16 0; DW_OP_lit15; DW_OP_and; DW_OP_litN;
+ * DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus (rsp + 8, + 8 past the push of its entry).
+ */
 static bool is_plt_cfa(const Dwarf_Op *ops, size_t nops, int *threshold)
 {
 	static const uint8_t plt[] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
@@ -136,7 +139,7 @@ static void row_from_frame(Dwarf_Frame *frame, uint64_t pc, struct lt_unwind_row
 	if (dwarf_frame_register(frame, DW_RA, mem, &ops, &nops))
 		return;
 	if (nops == 0 && ops == mem) {
-		r->cfa = LT_CFA_END;	/* the return address is undefined: the stack ends here */
+		r->cfa = LT_CFA_END;	/* no return address: the stack ends here */
 		return;
 	}
 	if (!saved_at_cfa(ops, nops, &off) || off != -8)

@@ -231,7 +231,7 @@ int unwinder__add_file(struct unwinder *u, const char *path)
 	key = file_key(major(st.st_dev), minor(st.st_dev), st.st_ino);
 	for (id = 1; id < LT_UNWIND_MAX_OBJS; id++)
 		if (u->objs[id].used && !memcmp(&u->objs[id].key, &key, sizeof(key)))
-			return 0;	/* pinned already, or mapped: a process that maps it keeps it */
+			return 0;	/* pinned already, or kept by a process mapping it */
 	id = object_get(u, &key, path, path);
 	return id < 0 ? id : 0;
 }
@@ -321,7 +321,8 @@ static bool unchanged(const struct unwinder *u, const struct process *p,
 	    bpf_map_lookup_elem(u->maps.procs_fd, &key, &old) || old.stale || old.nr_pending ||
 	    old.slot != p->slot)
 		return false;
-	cur = (const struct lt_unwind_range *)u->maps.ranges + (size_t)p->slot * LT_UNWIND_MAX_RANGES;
+	cur = (const struct lt_unwind_range *)u->maps.ranges +
+	      (size_t)p->slot * LT_UNWIND_MAX_RANGES;
 	return !memcmp(cur, ranges, v->nr * sizeof(*ranges));
 }
 

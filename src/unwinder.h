@@ -19,7 +19,7 @@ struct unwinder_maps {
 	int files_fd;
 	int procs_fd;
 	void *rows;		/* struct lt_unwind_row[max_rows], shared with BPF */
-	void *ranges;		/* struct lt_unwind_range[LT_UNWIND_MAX_PROCS * LT_UNWIND_MAX_RANGES] */
+	void *ranges;		/* struct lt_unwind_range[MAX_PROCS * MAX_RANGES] */
 	uint32_t max_rows;
 };
 

@@ -38,8 +38,8 @@ int main(int argc, char **argv)
 			if (best < 0 || ms < best)
 				best = ms;
 		}
-		printf("%s %zu %zu %.1f\n", argv[i], rows, rows * sizeof(struct lt_unwind_row) / 1024,
-		       best);
+		printf("%s %zu %zu %.1f\n", argv[i], rows,
+		       rows * sizeof(struct lt_unwind_row) / 1024, best);
 	}
 	return 0;
 }

@@ -5,12 +5,17 @@
  * process, with debug information where it has it; both run without address
  * space randomization); with frame pointers, dwarf and fp give the same stacks.
  */
+#include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
 #include <sys/personality.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -84,7 +89,7 @@ static void gdb_backtrace(const char *exe, const char *arg, const char *func, co
 	run__free(&r);
 }
 
-/* Field "symbol" or "address" of the frames whose frame 0 is frame0, in "exe run [arg]" under opts. */
+/* Field ("symbol", "address") of the frames of frame0's stack, "exe run [arg]" under opts. */
 static void traced_stack(const char *exe, const char *arg, const char *frame0,
 			 const char *const opts[], const char *field, struct names *out)
 {
@@ -174,6 +179,55 @@ Test(unwind, dwarf_and_fp_agree_with_frame_pointers, .timeout = 120)
 	free(exe);
 }
 
+/* leaktrace --unwind dwarf -v -p PID in the background, its stderr in a file. */
+struct bg_tracer {
+	pid_t pid;
+	char json[PATH_MAX];
+	char err[PATH_MAX];
+};
+
+static void bg__start(struct bg_tracer *b, struct tmpdir *t, pid_t target)
+{
+	char pid[16];
+	char *argv[] = { (char *)env__leaktrace(), "--unwind", "dwarf", "-v", "-i", "3600", "-p",
+			 pid, "-o", b->json, NULL };
+	int fd;
+
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	snprintf(b->json, sizeof(b->json), "%s", tmpdir__file(t, "unwind.json"));
+	snprintf(b->err, sizeof(b->err), "%s", tmpdir__file(t, "stderr.txt"));
+	fd = open(b->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	b->pid = proc__spawn(argv, -1, -1, fd);
+	close(fd);
+	cr_assert(file__wait_for(b->err, "leaktrace: tracing", 15000), "leaktrace did not start");
+}
+
+/* SIGINT, then its snapshot. */
+static json_t *bg__stop(struct bg_tracer *b)
+{
+	int status;
+
+	kill(b->pid, SIGINT);
+	cr_assert_eq(proc__wait(b->pid, 15000, &status), 0, "leaktrace did not stop");
+	return snapshot__load(b->json);
+}
+
+/* Lets the fixture run its scenarios; returns the bytes and allocations of its truth line. */
+static void fixture__go(struct fixture *f, const char *truth, long long *bytes, long long *allocs)
+{
+	char line[256], want[128];
+
+	snprintf(want, sizeof(want), "truth %s %%lld %%lld", truth);
+	cr_assert_eq(write(f->in_fd, "go\n", 3), 3);
+	for (;;) {
+		fixture__read_line(f, line, sizeof(line), 10000);
+		if (!strcmp(line, "done"))
+			break;
+		cr_assert_eq(sscanf(line, want, bytes, allocs), 2, "unexpected line '%s'", line);
+	}
+}
+
 /*
  * A library loaded with dlopen after the attach: once leaktrace has its table,
  * the stacks that run through it are whole.
@@ -181,46 +235,26 @@ Test(unwind, dwarf_and_fp_agree_with_frame_pointers, .timeout = 120)
 Test(unwind, stack_through_a_library_loaded_after_the_attach, .timeout = 120)
 {
 	const char *args[] = { "dlopen", NULL };
-	char pid[16], line[256], *json, *err, *exe = env__fixture("leaky-nofp");
-	char *argv[] = { (char *)env__leaktrace(), "--unwind", "dwarf", "-v", "-i", "3600", "-p",
-			 pid, "-o", NULL, NULL };
+	char line[256], *exe = env__fixture("leaky-nofp");
 	long long bytes = -1, allocs = -1;
 	json_t *snap, *proc, *stack, *frame;
+	struct bg_tracer tr;
 	struct stack_sum sum;
 	struct fixture f;
 	struct tmpdir t;
-	int fd, status;
-	pid_t tracer;
 	size_t i;
 
 	tmpdir__new(&t);
-	json = strdup(tmpdir__file(&t, "dlopen.json"));
-	err = strdup(tmpdir__file(&t, "stderr.txt"));
-	argv[9] = json;
 	fixture__start(&f, exe, args);
-	snprintf(pid, sizeof(pid), "%d", (int)f.pid);
-	fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	cr_assert_geq(fd, 0);
-	tracer = proc__spawn(argv, -1, -1, fd);
-	close(fd);
-	cr_assert(file__wait_for(err, "leaktrace: tracing", 15000), "leaktrace did not start");
+	bg__start(&tr, &t, f.pid);
 	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
 	fixture__read_line(&f, line, sizeof(line), 10000);
 	cr_assert_str_eq(line, "dlopened");
-	/* The mmap of libz marked the process; leaktrace's next tick builds the table. */
-	cr_assert(file__wait_for(err, "unwind table of /usr/lib/x86_64-linux-gnu/libz.so", 15000),
-		  "no unwind table for libz");
-	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
-	for (;;) {
-		fixture__read_line(&f, line, sizeof(line), 10000);
-		if (!strcmp(line, "done"))
-			break;
-		cr_assert_eq(sscanf(line, "truth leak_zalloc %lld %lld", &bytes, &allocs), 2,
-			     "unexpected line '%s'", line);
-	}
-	kill(tracer, SIGINT);
-	cr_assert_eq(proc__wait(tracer, 15000, &status), 0, "leaktrace did not stop");
-	snap = snapshot__load(json);
+	/* leaktrace's next tick rereads the process's mappings and builds libz's table. */
+	cr_assert(file__wait_for(tr.err, "unwind table of /usr/lib/x86_64-linux-gnu/libz.so",
+				 15000), "no unwind table for libz");
+	fixture__go(&f, "leak_zalloc", &bytes, &allocs);
+	snap = bg__stop(&tr);
 	proc = snapshot__process(snap, f.pid);
 	cr_assert_not_null(proc);
 	/* deflateInit2_ calls zalloc from several places: one stack each. */
@@ -235,7 +269,7 @@ Test(unwind, stack_through_a_library_loaded_after_the_attach, .timeout = 120)
 
 		if (!sym || strcmp(sym, "leak_zalloc"))
 			continue;
-		cr_assert(!json_is_true(json_object_get(stack, "truncated")), "stack %zu is cut", i);
+		cr_assert(!json_is_true(json_object_get(stack, "truncated")), "stack %zu cut", i);
 		n = json_array_size(json_object_get(stack, "frames"));
 		json_array_foreach(json_object_get(stack, "frames"), j, frame) {
 			const char *module = json_string_value(json_object_get(frame, "module"));
@@ -252,8 +286,106 @@ Test(unwind, stack_through_a_library_loaded_after_the_attach, .timeout = 120)
 	}
 	json_decref(snap);
 	fixture__stop(&f);
-	free(json);
-	free(err);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+/* The file offset of function name in exe: nm gives its address, the segments its offset. */
+static uint64_t function_offset(const char *exe, const char *name)
+{
+	char cmd[PATH_MAX + 64], line[256], sym[128], type;
+	unsigned long long addr = 0;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	FILE *p, *f;
+
+	snprintf(cmd, sizeof(cmd), "nm %s", exe);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long a;
+
+		if (sscanf(line, "%llx %c %127s", &a, &type, sym) == 3 && !strcmp(sym, name))
+			addr = a;
+	}
+	pclose(p);
+	cr_assert_neq(addr, 0, "%s not in %s", name, exe);
+	f = fopen(exe, "rb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fread(&eh, sizeof(eh), 1, f), 1);
+	for (int i = 0; i < eh.e_phnum; i++) {
+		cr_assert_eq(fseek(f, eh.e_phoff + (long)i * eh.e_phentsize, SEEK_SET), 0);
+		cr_assert_eq(fread(&ph, sizeof(ph), 1, f), 1);
+		if (ph.p_type == PT_LOAD && addr >= ph.p_vaddr && addr < ph.p_vaddr + ph.p_filesz) {
+			fclose(f);
+			return addr - ph.p_vaddr + ph.p_offset;
+		}
+	}
+	fclose(f);
+	cr_assert_fail("%s: no segment holds %s", exe, name);
+	return 0;
+}
+
+/* A uretprobe on func in pid (a perf event, no BPF): it replaces func's return address. */
+static int uretprobe_open(const char *exe, const char *func, pid_t pid)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr) };
+	unsigned int type, bit;
+	FILE *f;
+	int fd;
+
+	f = fopen("/sys/bus/event_source/devices/uprobe/type", "r");
+	cr_assert(f && fscanf(f, "%u", &type) == 1);
+	fclose(f);
+	f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe", "r");
+	cr_assert(f && fscanf(f, "config:%u", &bit) == 1);
+	fclose(f);
+	attr.type = type;
+	attr.config = 1ULL << bit;
+	attr.config1 = (uint64_t)(uintptr_t)exe;	/* uprobe_path */
+	attr.config2 = function_offset(exe, func);	/* probe_offset */
+	fd = syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	cr_assert_geq(fd, 0, "perf_event_open: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * Another tool's uretprobe on leak_malloc is pending while it allocates: its
+ * return address on the stack is the kernel's trampoline, and the walk takes
+ * the original from the kernel's record of it.
+ */
+Test(unwind, return_address_replaced_by_a_pending_uretprobe_is_recovered, .timeout = 120)
+{
+	const char *args[] = { "malloc", NULL };
+	const char *want[] = { "leak_malloc", "run_scenarios", "attach_mode", "main",
+			       "__libc_start_call_main", "__libc_start_main", "_start" };
+	char *exe = env__fixture("leaky-nofp");
+	long long bytes = -1, allocs = -1;
+	json_t *snap, *proc, *stack;
+	struct bg_tracer tr;
+	struct fixture f;
+	struct tmpdir t;
+	size_t n = sizeof(want) / sizeof(want[0]);
+	int probe;
+
+	tmpdir__new(&t);
+	fixture__start(&f, exe, args);
+	probe = uretprobe_open(exe, "leak_malloc", f.pid);
+	bg__start(&tr, &t, f.pid);
+	fixture__go(&f, "leak_malloc", &bytes, &allocs);
+	snap = bg__stop(&tr);
+	close(probe);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc);
+	stack = stack__find(proc, "leak_malloc", "heap");
+	cr_assert_not_null(stack);
+	cr_assert_eq(json__int(stack, "bytes"), bytes);
+	cr_assert(!json_is_true(json_object_get(stack, "truncated")), "the stack is cut");
+	cr_assert_eq(json_array_size(json_object_get(stack, "frames")), n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(stack__symbol(stack, i) ?: "(none)", want[i], "frame %zu", i);
+	json_decref(snap);
+	fixture__stop(&f);
 	free(exe);
 	tmpdir__free(&t);
 }

@@ -10,6 +10,7 @@
 #include "elf_syms.h"
 #include "unwind_table.h"
 
+#define SELF "/proc/self/exe"	/* this test binary, with the functions below */
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define LIBSTDCXX "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
 
@@ -104,40 +105,35 @@ static void assert_row(struct lt_unwind_row r, unsigned int cfa, int cfa_off, un
 
 Test(unwind_table, frame_pointer_prologue_and_epilogue)
 {
-	struct unwind_table *t = build("/proc/self/exe");
+	struct unwind_table *t = build(SELF);
 
-	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+0");
-	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 1), LT_CFA_RSP, 16, LT_RBP_AT, -16, "+1");
-	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 4), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+4");
-	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 9), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+9");
-	assert_row(row_at(t, "/proc/self/exe", "ut_fp", 10), LT_CFA_RSP, 8, LT_RBP_AT, -16, "+10");
+	assert_row(row_at(t, SELF, "ut_fp", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+0");
+	assert_row(row_at(t, SELF, "ut_fp", 1), LT_CFA_RSP, 16, LT_RBP_AT, -16, "+1");
+	assert_row(row_at(t, SELF, "ut_fp", 4), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+4");
+	assert_row(row_at(t, SELF, "ut_fp", 9), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+9");
+	assert_row(row_at(t, SELF, "ut_fp", 10), LT_CFA_RSP, 8, LT_RBP_AT, -16, "+10");
 	unwind_table__free(t);
 }
 
 Test(unwind_table, rule_restored_after_an_early_return)
 {
-	struct unwind_table *t = build("/proc/self/exe");
+	struct unwind_table *t = build(SELF);
 
-	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 4), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+4");
-	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 7), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+7");
-	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 8), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+8");
-	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 13), LT_CFA_RSP, 16, LT_RBP_SAME, 0,
-		   "+13");
-	assert_row(row_at(t, "/proc/self/exe", "ut_branch", 14), LT_CFA_RSP, 8, LT_RBP_SAME, 0,
-		   "+14");
+	assert_row(row_at(t, SELF, "ut_branch", 4), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+4");
+	assert_row(row_at(t, SELF, "ut_branch", 7), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+7");
+	assert_row(row_at(t, SELF, "ut_branch", 8), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+8");
+	assert_row(row_at(t, SELF, "ut_branch", 13), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+13");
+	assert_row(row_at(t, SELF, "ut_branch", 14), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+14");
 	unwind_table__free(t);
 }
 
 Test(unwind_table, no_fde_signal_frame_and_outermost_frame)
 {
-	struct unwind_table *t = build("/proc/self/exe");
+	struct unwind_table *t = build(SELF);
 
-	assert_row(row_at(t, "/proc/self/exe", "ut_nocfi", 1), LT_CFA_NONE, 0, LT_RBP_SAME, 0,
-		   "ut_nocfi");
-	assert_row(row_at(t, "/proc/self/exe", "ut_signal", 0), LT_CFA_NONE, 0, LT_RBP_SAME, 0,
-		   "ut_signal");
-	assert_row(row_at(t, "/proc/self/exe", "ut_outermost", 0), LT_CFA_END, 0, LT_RBP_SAME, 0,
-		   "ut_outermost");
+	assert_row(row_at(t, SELF, "ut_nocfi", 1), LT_CFA_NONE, 0, LT_RBP_SAME, 0, "nocfi");
+	assert_row(row_at(t, SELF, "ut_signal", 0), LT_CFA_NONE, 0, LT_RBP_SAME, 0, "signal");
+	assert_row(row_at(t, SELF, "ut_outermost", 0), LT_CFA_END, 0, LT_RBP_SAME, 0, "end");
 	unwind_table__free(t);
 }
 
@@ -149,7 +145,7 @@ Test(unwind_table, libc_malloc_entry_and_plt)
 	/* At any function's first instruction, the return address is on top of the stack. */
 	assert_row(row_at(t, LIBC, "malloc", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "malloc");
 	assert_row(row_at(t, LIBC, "free", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "free");
-	/* One FDE covers all of .plt's entries after PLT0 with the expression every linker writes. */
+	/* One FDE covers .plt's entries after PLT0, with the expression every linker writes. */
 	for (size_t i = 0; i < t->nr; i++) {
 		if (t->rows[i].cfa == LT_CFA_PLT) {
 			cr_assert_eq(t->rows[i].cfa_off, 11);
