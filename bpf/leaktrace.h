@@ -156,7 +156,7 @@ enum lt_unwind_mode {
 
 #define LT_UNWIND_MAX_OBJS 4096		/* objects with a table at once */
 #define LT_UNWIND_MAX_RANGES 256	/* executable mappings of a process (a power of 2) */
-#define LT_UNWIND_SEARCH_STEPS 24	/* binary search steps: 16M rows */
+#define LT_UNWIND_SEARCH_STEPS 25	/* binary search steps: up to 32M rows */
 #define LT_UNWIND_FP_OBJ 0		/* no file (JIT code, [vdso]): follow the frame pointer */
 #define LT_UNWIND_NO_OBJ 0xffffffff	/* a file without a table (yet): the walk stops, cut */
 

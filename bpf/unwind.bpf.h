@@ -145,7 +145,7 @@ static __always_inline int row_find(const struct lt_unwind_obj *o, __u32 pc,
 	__u32 lo = 0, hi = o->nr, mid;
 	struct lt_unwind_row *r;
 
-	for (int i = 0; i < LT_UNWIND_SEARCH_STEPS + 1; i++) {
+	for (int i = 0; i < LT_UNWIND_SEARCH_STEPS; i++) {
 		if (lo >= hi)
 			break;
 		mid = lo + (hi - lo) / 2;

@@ -69,7 +69,7 @@ static const char usage[] =
 "      --max-unwind-mb N\n"
 "                       with --unwind dwarf: kernel memory for the tables\n"
 "                       (default 64, room for a few hundred libraries; libc\n"
-"                       takes 0.3 MiB, libLLVM 11 MiB); objects beyond it get\n"
+"                       takes 0.2 MiB, libLLVM 7.4 MiB); objects beyond it get\n"
 "                       none, and stacks through them are shown cut\n"
 "\n"
 "Filters (what is counted in the reports):\n"
@@ -336,7 +336,7 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		fprintf(stderr, "leaktrace: --unwind: '%s' is not a mode: use fp or dwarf\n", arg);
 		return -EINVAL;
 	case OPT_MAX_UNWIND_MB:
-		/* The BPF binary search reaches 16M rows of 12 bytes. */
+		/* The BPF binary search reaches 32M rows of 8 bytes. */
 		return parse_count("--max-unwind-mb", arg, 1, 192, &cfg->max_unwind_mb);
 	default:
 		return -EINVAL;
