@@ -348,6 +348,9 @@ static int run(struct session *s, const sigset_t *sigs)
 		.max_size = cfg->max_size,
 		.busy_only = cfg->all,
 		.sample_bytes = cfg->sample_bytes,
+		.scan = cfg->scan,
+		.scan_freeze = cfg->scan_freeze,
+		.verbose = cfg->verbose,
 	};
 	int err;
 

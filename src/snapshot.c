@@ -627,6 +627,7 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 {
 	uint64_t oldest = scanned ? e->scan_oldest_ts : (t->oldest_addr ? t->oldest_ts : 0);
 
+	memset(s, 0, sizeof(*s));	/* fields a snapshot of the maps has not, like origins */
 	s->stack_id = e->sound_id ? e->sound_id : e->stack_id;
 	s->kind = t->kind;
 	if (scanned) {
@@ -721,9 +722,8 @@ int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_sta
 const char *stack_stat__reason(const struct stack_stat *s)
 {
 	bool lost = stack_stat__unreachable(s) > 0;
-	bool growing = s->trend == TREND_GROWING || (s->trend == TREND_UNKNOWN && s->growth > 0);
-
-	return lost && growing ? "both" : lost ? "lost" : "growing";
+	/* Both only with a steady growth: a first report's growth since the start is no news. */
+	return lost && s->trend == TREND_GROWING ? "both" : lost ? "lost" : "growing";
 }
 
 static void trend_push(struct stack_entry *e, uint64_t now_ns, int64_t bytes)
