@@ -25,7 +25,9 @@
 #define REGION_SHIFT 16		/* the index finds blocks by 64 KiB region */
 #define BIG_REGIONS 64		/* blocks wider than this are searched apart */
 #define RED_ZONE 128		/* below the stack pointer, still live (x86-64 ABI) */
-#define MAX_IOV 512
+#define MAX_RANGES 512	/* ranges in one read */
+#define MERGE_GAP 1024		/* ranges closer than this are read as one */
+#define BUF_SIZE (CHUNK + MAX_RANGES * MERGE_GAP)
 
 enum { UNSEEN, REACHABLE, LOST, INDIRECT };
 
@@ -34,6 +36,24 @@ struct region {
 	uint64_t key;		/* region number + 1; 0 marks a free slot */
 	uint32_t first;
 	uint32_t count;
+};
+
+/* A range of the target to scan, and where the batch read it to. */
+struct range {
+	uint64_t addr;
+	size_t len;
+	size_t at;		/* offset in the buffer */
+};
+
+/*
+ * Ranges read with one process_vm_readv: sorted, and those less than
+ * MERGE_GAP apart read as one, since the kernel's cost is per range more than
+ * per byte. The buffer holds their bytes and the gaps between them.
+ */
+struct batch {
+	struct range r[MAX_RANGES];
+	size_t nr;
+	size_t bytes;		/* of the ranges */
 };
 
 struct scan {
@@ -49,7 +69,8 @@ struct scan {
 	uint32_t *work;		/* blocks to scan */
 	size_t nr_work;
 	uint32_t leader;	/* while flooding from a lost block: that block */
-	char *buf;
+	char *buf;		/* BUF_SIZE bytes */
+	struct batch batch;
 	struct reach_freeze *fz;
 	uint64_t deadline_ns;
 	struct reach_stats *stats;
@@ -203,10 +224,10 @@ static void check_deadline(struct scan *s)
 	}
 }
 
-/* Reads [addr, addr+len) of the target; pages that cannot be read are zeros. */
-static size_t read_mem(struct scan *s, uint64_t addr, size_t len)
+/* Reads [addr, addr+len) of the target into dst; pages that cannot be read are zeros. */
+static void read_mem(struct scan *s, char *dst, uint64_t addr, size_t len)
 {
-	struct iovec local = { s->buf, len }, remote = { (void *)addr, len };
+	struct iovec local = { dst, len }, remote = { (void *)addr, len };
 	ssize_t got = process_vm_readv(s->pid, &local, 1, &remote, 1, 0);
 	size_t done = got > 0 ? (size_t)got : 0;
 
@@ -216,72 +237,96 @@ static size_t read_mem(struct scan *s, uint64_t addr, size_t len)
 
 		if (page > len - done)
 			page = len - done;
-		local = (struct iovec){ s->buf + done, page };
+		local = (struct iovec){ dst + done, page };
 		remote = (struct iovec){ (void *)(addr + done), page };
 		if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) != (ssize_t)page)
-			memset(s->buf + done, 0, page);
+			memset(dst + done, 0, page);
 		done += page;
 	}
-	s->stats->bytes_read += len;
-	return len;
 }
 
+static int by_range_addr(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Reads the ranges gathered in the batch with one system call, and scans them. */
+static void batch_flush(struct scan *s)
+{
+	struct iovec local[MAX_RANGES], remote[MAX_RANGES];
+	struct batch *b = &s->batch;
+	size_t nr_iov = 0, used = 0, asked = 0;
+	ssize_t got;
+
+	if (!b->nr)
+		return;
+	qsort(b->r, b->nr, sizeof(b->r[0]), by_range_addr);
+	for (size_t i = 0; i < b->nr; i++) {
+		struct range *r = &b->r[i];
+		struct iovec *last = nr_iov ? &remote[nr_iov - 1] : NULL;
+		uint64_t last_end = last ? (uint64_t)last->iov_base + last->iov_len : 0;
+
+		if (last && r->addr >= last_end && r->addr - last_end < MERGE_GAP) {
+			size_t grow = r->addr + r->len - last_end;
+
+			r->at = used + (r->addr - last_end);
+			last->iov_len += grow;
+			local[nr_iov - 1].iov_len += grow;
+			used += grow;
+		} else {
+			r->at = used;
+			local[nr_iov] = (struct iovec){ s->buf + used, r->len };
+			remote[nr_iov++] = (struct iovec){ (void *)r->addr, r->len };
+			used += r->len;
+		}
+	}
+	for (size_t i = 0; i < nr_iov; i++)
+		asked += remote[i].iov_len;
+	got = process_vm_readv(s->pid, local, nr_iov, remote, nr_iov, 0);
+	if (got != (ssize_t)asked)	/* a hole somewhere: each range on its own */
+		for (size_t i = 0; i < nr_iov; i++)
+			read_mem(s, local[i].iov_base, (uint64_t)remote[i].iov_base,
+				 remote[i].iov_len);
+	s->stats->bytes_read += asked;
+	/* Marking adds to the work list, not to the batch: the buffer stays as read. */
+	for (size_t i = 0; i < b->nr; i++)
+		scan_words(s, s->buf + b->r[i].at, b->r[i].len);
+	b->nr = b->bytes = 0;
+	check_deadline(s);
+}
+
+/* Adds [start, end) to the ranges to read and scan (whole aligned words only). */
 static void scan_range(struct scan *s, uint64_t start, uint64_t end)
 {
-	start = (start + 7) & ~7ULL;
-	while (start + 8 <= end) {
-		size_t len = end - start > CHUNK ? CHUNK : end - start;
+	struct batch *b = &s->batch;
 
-		len &= ~7ULL;
-		read_mem(s, start, len);
-		scan_words(s, s->buf, len);
+	start = (start + 7) & ~7ULL;
+	end &= ~7ULL;
+	while (start < end) {
+		size_t len = end - start;
+
+		if (b->nr == MAX_RANGES || b->bytes == CHUNK)
+			batch_flush(s);
+		if (len > CHUNK - b->bytes)
+			len = CHUNK - b->bytes;
+		b->r[b->nr++] = (struct range){ start, len, 0 };
+		b->bytes += len;
 		start += len;
-		check_deadline(s);
 	}
 }
 
-/* Scans the blocks on the work list, many per read. */
+/* Scans the blocks on the work list, and those they lead to, until none is left. */
 static void drain(struct scan *s)
 {
-	struct iovec local[MAX_IOV], remote[MAX_IOV];
+	while (s->nr_work || s->batch.nr) {
+		while (s->nr_work) {
+			const struct reach_block *b = &s->blocks[s->work[--s->nr_work]];
 
-	while (s->nr_work) {
-		size_t nr = 0, bytes = 0;
-		ssize_t got;
-
-		while (s->nr_work && nr < MAX_IOV) {
-			const struct reach_block *b = &s->blocks[s->work[s->nr_work - 1]];
-			size_t len = b->size & ~7ULL;
-
-			if (len > CHUNK) {	/* a big one on its own */
-				if (nr)
-					break;
-				s->nr_work--;
-				scan_range(s, b->addr, b->addr + b->size);
-				continue;
-			}
-			if (bytes + len > CHUNK)
-				break;
-			s->nr_work--;
-			local[nr] = (struct iovec){ s->buf + bytes, len };
-			remote[nr] = (struct iovec){ (void *)b->addr, len };
-			bytes += len;
-			nr++;
+			scan_range(s, b->addr, b->addr + b->size);
 		}
-		if (!nr)
-			continue;
-		got = process_vm_readv(s->pid, local, nr, remote, nr, 0);
-		s->stats->bytes_read += bytes;
-		if (got == (ssize_t)bytes) {
-			scan_words(s, s->buf, bytes);
-		} else {
-			/* Some block could not be read whole: one at a time, reading on past holes. */
-			for (size_t i = 0; i < nr; i++) {
-				read_mem(s, (uint64_t)remote[i].iov_base, remote[i].iov_len);
-				scan_words(s, s->buf, remote[i].iov_len);
-			}
-		}
-		check_deadline(s);
+		batch_flush(s);
 	}
 }
 
@@ -428,7 +473,7 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 			s.hi = blocks[i].addr + blocks[i].size;
 	s.state = calloc(n, 1);
 	s.work = malloc(n * sizeof(*s.work));
-	s.buf = malloc(CHUNK);
+	s.buf = malloc(BUF_SIZE);
 	err = s.state && s.work && s.buf ? index_blocks(&s) : -ENOMEM;
 	if (!err)
 		err = procmaps__read(pid, &maps);

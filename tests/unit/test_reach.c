@@ -200,3 +200,40 @@ Test(reach, a_dead_process_is_an_error)
 	waitpid(pid, NULL, 0);
 	cr_assert_eq(reach__scan(pid, &b, 1, NULL, 0, NULL, 0, &st), -ESRCH);
 }
+
+/*
+ * A reachable block whose first page cannot be read (PROT_NONE): the batch's
+ * read fails at once, and the scan reads on page by page: the pointer in its
+ * second page still reaches the next block.
+ */
+Test(reach, reads_past_an_unreadable_page)
+{
+	struct reach_block b[2];
+	struct reach_stats st;
+	char *r;
+	int fds[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	if (pid == 0) {
+		r = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		roots[0] = r;			/* block 0: pages 0-1, reachable */
+		blk(r, 1)[1] = blk(r, 2);	/* to block 1: page 2 */
+		mprotect(r, PAGE, PROT_NONE);
+		if (write(fds[1], &r, sizeof(r)) != sizeof(r))
+			_exit(1);
+		r = NULL;
+		clear_stack();
+		for (;;)
+			pause();
+	}
+	cr_assert_eq(read(fds[0], &r, sizeof(r)), sizeof(r));
+	usleep(50 * 1000);
+	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)r, 2 * PAGE, 0, REACH_LOST };
+	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 2), PAGE, 1, REACH_LOST };
+	cr_assert_eq(reach__scan(pid, b, 2, NULL, 0, NULL, 0, &st), 0);
+	stop_child(pid);
+	cr_assert_eq(b[0].state, REACH_REACHABLE);
+	cr_assert_eq(b[1].state, REACH_REACHABLE);
+}
