@@ -211,7 +211,12 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 			units__grouped(p->indirect_bytes, b3, sizeof(b3)),
 			units__human(p->reachable_bytes, tmp, sizeof(tmp)));
 	if (sus) {
-		growth_text(stack_stat__rate(sus), g, sizeof(g));
+		/* What makes it the top suspect: its lost bytes, else its growth. */
+		if (stack_stat__unreachable(sus) > 0)
+			snprintf(g, sizeof(g), "%s lost",
+				 units__human(stack_stat__unreachable(sus), b1, sizeof(b1)));
+		else
+			growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
 			sus->nr_frames ? export__frame_name(&sus->frames[0], tmp, sizeof(tmp))
 				       : "[stack not recorded]", st->off, g);
