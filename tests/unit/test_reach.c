@@ -62,7 +62,11 @@ static __attribute__((noinline)) void clear_stack(void)
 	memset((char *)junk, 0, sizeof(junk));
 }
 
-static pid_t start_child(char **region)
+/*
+ * Forks a child that maps NR_PAGES pages, lets build() lay out its graph in
+ * them, and sleeps; the region's address comes back through a pipe.
+ */
+static pid_t start_child(void (*build)(char *r), char **region)
 {
 	int fds[2];
 	pid_t pid;
@@ -74,7 +78,7 @@ static pid_t start_child(char **region)
 		char *r = mmap(NULL, NR_PAGES * PAGE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		build_graph(r);
+		build(r);
 		if (write(fds[1], &r, sizeof(r)) != sizeof(r))
 			_exit(1);
 		r = NULL;
@@ -130,7 +134,7 @@ Test(reach, classifies_a_known_graph)
 	struct reach_block b[NR_BLOCKS];
 	struct reach_stats st;
 	char *region;
-	pid_t pid = start_child(&region);
+	pid_t pid = start_child(build_graph, &region);
 
 	fill_blocks(region, b);
 	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, NULL, 0, NULL, 0, &st), 0);
@@ -147,7 +151,7 @@ Test(reach, frozen_scan_reads_registers_and_resumes)
 	struct reach_stats st;
 	struct timespec ts;
 	char *region;
-	pid_t pid = start_child(&region);
+	pid_t pid = start_child(build_graph, &region);
 	int status;
 
 	cr_assert_eq(reach__freeze(pid, &fz), 0);
@@ -177,7 +181,7 @@ Test(reach, a_passed_deadline_thaws_during_the_scan)
 	struct reach_freeze fz;
 	struct reach_stats st;
 	char *region;
-	pid_t pid = start_child(&region);
+	pid_t pid = start_child(build_graph, &region);
 
 	cr_assert_eq(reach__freeze(pid, &fz), 0);
 	fill_blocks(region, b);
@@ -206,30 +210,21 @@ Test(reach, a_dead_process_is_an_error)
  * read fails at once, and the scan reads on page by page: the pointer in its
  * second page still reaches the next block.
  */
+/* Block 0 (pages 0-1, its first page unreadable) reachable, leading to block 1 (page 2). */
+static void build_guarded(char *r)
+{
+	roots[0] = r;
+	blk(r, 1)[1] = blk(r, 2);
+	mprotect(r, PAGE, PROT_NONE);
+}
+
 Test(reach, reads_past_an_unreadable_page)
 {
 	struct reach_block b[2];
 	struct reach_stats st;
 	char *r;
-	int fds[2];
-	pid_t pid;
+	pid_t pid = start_child(build_guarded, &r);
 
-	cr_assert_eq(pipe(fds), 0);
-	pid = fork();
-	if (pid == 0) {
-		r = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		roots[0] = r;			/* block 0: pages 0-1, reachable */
-		blk(r, 1)[1] = blk(r, 2);	/* to block 1: page 2 */
-		mprotect(r, PAGE, PROT_NONE);
-		if (write(fds[1], &r, sizeof(r)) != sizeof(r))
-			_exit(1);
-		r = NULL;
-		clear_stack();
-		for (;;)
-			pause();
-	}
-	cr_assert_eq(read(fds[0], &r, sizeof(r)), sizeof(r));
-	usleep(50 * 1000);
 	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)r, 2 * PAGE, 0, REACH_LOST };
 	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 2), PAGE, 1, REACH_LOST };
 	cr_assert_eq(reach__scan(pid, b, 2, NULL, 0, NULL, 0, &st), 0);
