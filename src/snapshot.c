@@ -347,8 +347,9 @@ static void reach_process(struct snap_source *src, struct process *p,
 			verdict[blocks[i].tag] = blocks[i].state;
 	if (src->filter.verbose && !err)
 		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
-			"%zu stack%s bounded%s%s\n", p->pid, st.ns / 1e6, n,
-			st.bytes_read / 1048576.0, st.threads_bounded,
+			"%.1f MiB without pages skipped, %zu stack%s bounded%s%s\n", p->pid,
+			st.ns / 1e6, n, st.bytes_read / 1048576.0, st.bytes_skipped / 1048576.0,
+			st.threads_bounded,
 			st.threads_bounded == 1 ? "" : "s", fz.nr_threads ? ", held" : "",
 			st.thawed_early ? " (let go early: --scan-freeze ran out)" : "");
 	else if (err && err != -ESRCH)

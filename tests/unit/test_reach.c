@@ -232,3 +232,55 @@ Test(reach, reads_past_an_unreadable_page)
 	cr_assert_eq(b[0].state, REACH_REACHABLE);
 	cr_assert_eq(b[1].state, REACH_REACHABLE);
 }
+
+/*
+ * A 1 GiB anonymous mapping with one page touched, 700 MiB in, that holds the
+ * only pointer to block 0; and a 2 TiB reservation, never touched. Guard pages
+ * keep the kernel from merging them, or with other mappings. Only the touched
+ * page is read (pagemap says which), the reservation not at all.
+ */
+static void build_sparse(char *r)
+{
+	char *big = mmap(NULL, (1ull << 30) + 2 * PAGE, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *huge = mmap(NULL, (2ull << 40) + 2 * PAGE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (big == MAP_FAILED || huge == MAP_FAILED ||
+	    mprotect(big + PAGE, 1ull << 30, PROT_READ | PROT_WRITE) ||
+	    mprotect(huge + PAGE, 2ull << 40, PROT_READ | PROT_WRITE))
+		_exit(1);
+	((void **)(big + PAGE + (700ull << 20)))[3] = blk(r, 0);
+}
+
+static void scan_sparse_child(void)
+{
+	struct reach_block b[2];
+	struct reach_stats st;
+	char *r;
+	pid_t pid = start_child(build_sparse, &r);
+
+	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 0), PAGE, 0, REACH_LOST };
+	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 1), PAGE, 1, REACH_REACHABLE };
+	cr_assert_eq(reach__scan(pid, b, 2, NULL, 0, NULL, 0, &st), 0);
+	stop_child(pid);
+	cr_assert_eq(b[0].state, REACH_REACHABLE, "the pointer in the touched page was read");
+	cr_assert_eq(b[1].state, REACH_LOST);
+	cr_assert_lt(st.bytes_read, 64ull << 20, "%llu bytes read",
+		     (unsigned long long)st.bytes_read);
+	cr_assert_geq(st.bytes_skipped, (2ull << 40) + (1ull << 30) - PAGE);
+}
+
+Test(reach, large_anonymous_mappings_are_read_by_their_pages)
+{
+	unsetenv("LEAKTRACE_NO_PAGEMAP_SCAN");
+	scan_sparse_child();
+}
+
+/* Kernels before 6.7: one pagemap entry per page, and terabytes taken for a reservation. */
+Test(reach, without_pagemap_scan_pagemap_entries_tell_the_pages)
+{
+	setenv("LEAKTRACE_NO_PAGEMAP_SCAN", "1", 1);
+	scan_sparse_child();
+	unsetenv("LEAKTRACE_NO_PAGEMAP_SCAN");
+}
