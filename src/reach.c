@@ -475,7 +475,33 @@ static int blocked_sp(pid_t pid, pid_t tid, uint64_t *sp)
 	return 0;
 }
 
-/* Where each mapping's roots start: a stack from its lowest known stack pointer. */
+/*
+ * A thread's stack pointer: its stack holds roots from there up, not below,
+ * where only dead frames are. A stack the process mapped itself (pthread's,
+ * recorded as an mmap block) is such a root too, not a block to judge.
+ */
+static void bound_stack(struct scan *s, const struct procmaps *maps, uint64_t *from, uint64_t sp)
+{
+	const struct procmap *m = procmaps__find(maps, sp);
+	long b = block_at(s, sp);
+	uint64_t low = (sp - RED_ZONE) & ~7ULL;
+
+	if (b >= 0) {
+		const struct reach_block *blk = &s->blocks[b];
+
+		s->state[b] = REACHABLE;	/* and not scanned below sp */
+		scan_range(s, low > blk->addr ? low : blk->addr, blk->addr + blk->size);
+	} else if (m) {
+		uint64_t *f = &from[m - maps->v];
+
+		/* Two threads on one stack (a signal stack, say): the lower bound holds. */
+		if (*f == m->start || low < *f)
+			*f = low > m->start ? low : m->start;
+	}
+	s->stats->threads_bounded++;
+}
+
+/* Bounds the stacks of the threads whose stack pointer is known: given, or blocked in the kernel. */
 static void stack_bounds(struct scan *s, const struct procmaps *maps, uint64_t *from,
 			 const struct reach_thread *threads, size_t nr_threads)
 {
@@ -484,30 +510,18 @@ static void stack_bounds(struct scan *s, const struct procmaps *maps, uint64_t *
 	uint64_t sp = 0;
 	DIR *dir;
 
-	for (size_t i = 0; i < nr_threads; i++) {
-		const struct procmap *m = procmaps__find(maps, threads[i].regs.rsp);
-
-		if (m && from[m - maps->v] < threads[i].regs.rsp - RED_ZONE) {
-			from[m - maps->v] = threads[i].regs.rsp - RED_ZONE;
-			s->stats->threads_bounded++;
-		}
-	}
+	for (size_t i = 0; i < nr_threads; i++)
+		bound_stack(s, maps, from, threads[i].regs.rsp);
 	snprintf(path, sizeof(path), "/proc/%d/task", s->pid);
 	dir = opendir(path);
 	while (dir && (d = readdir(dir))) {
 		pid_t tid = atoi(d->d_name);
 		bool known = false;
-		const struct procmap *m;
 
 		for (size_t i = 0; i < nr_threads; i++)
 			known |= threads[i].tid == tid;
-		if (tid <= 0 || known || blocked_sp(s->pid, tid, &sp))
-			continue;
-		m = procmaps__find(maps, sp);
-		if (m && from[m - maps->v] < sp - RED_ZONE) {
-			from[m - maps->v] = sp - RED_ZONE;
-			s->stats->threads_bounded++;
-		}
+		if (tid > 0 && !known && !blocked_sp(s->pid, tid, &sp))
+			bound_stack(s, maps, from, sp);
 	}
 	if (dir)
 		closedir(dir);

@@ -5,9 +5,11 @@
  * heap and the gaps between blocks; lost; indirectly lost, cycles included.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -283,4 +285,83 @@ Test(reach, without_pagemap_scan_pagemap_entries_tell_the_pages)
 	setenv("LEAKTRACE_NO_PAGEMAP_SCAN", "1", 1);
 	scan_sparse_child();
 	unsetenv("LEAKTRACE_NO_PAGEMAP_SCAN");
+}
+
+/*
+ * A thread's stack, mapped by pthread_create and recorded as a block: it is a
+ * root from the thread's stack pointer up. Block 2's address lives in a live
+ * frame of the thread (reachable); block 3's only in a dead frame far below
+ * its stack pointer (lost, as valgrind would say).
+ */
+static char *thread_region;
+static uint64_t stack_lo, stack_hi;
+
+static __attribute__((noinline)) void dead_frame(void)
+{
+	void *volatile deep[4096];
+
+	deep[0] = blk(thread_region, 3);
+	deep[4095] = deep[0];
+}
+
+static void *thread_keeps(void *arg)
+{
+	void *volatile keep = blk(thread_region, 2);
+	pthread_attr_t attr;
+	size_t size;
+	void *addr;
+
+	dead_frame();
+	pthread_getattr_np(pthread_self(), &attr);
+	pthread_attr_getstack(&attr, &addr, &size);
+	stack_lo = (uint64_t)(uintptr_t)addr;
+	stack_hi = stack_lo + size;
+	for (;;)
+		pause();
+	return (void *)keep;
+}
+
+static void build_thread(char *r)
+{
+	pthread_t t;
+
+	thread_region = r;
+	pthread_create(&t, NULL, thread_keeps, NULL);
+	while (!stack_hi)
+		usleep(1000);
+	memcpy(blk(r, NR_PAGES - 1), (uint64_t[]){ stack_lo, stack_hi }, 16);
+	thread_region = NULL;
+}
+
+Test(reach, a_thread_stack_block_is_a_root_from_its_stack_pointer)
+{
+	struct reach_block b[3];
+	struct reach_stats st;
+	uint64_t range[2];
+	char *r;
+	pid_t pid = start_child(build_thread, &r);
+	char path[64];
+	FILE *f;
+
+	/* The thread's stack bounds, from the last page of the region. */
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fseeko(f, (off_t)(uintptr_t)blk(r, NR_PAGES - 1), SEEK_SET), 0);
+	cr_assert_eq(fread(range, sizeof(range), 1, f), 1);
+	fclose(f);
+	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 2), PAGE, 2, REACH_LOST };
+	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 3), PAGE, 3, REACH_REACHABLE };
+	b[2] = (struct reach_block){ range[0], range[1] - range[0], 9, REACH_LOST };
+	cr_assert_eq(reach__scan(pid, b, 3, NULL, 0, NULL, 0, &st), 0);
+	stop_child(pid);
+	for (int i = 0; i < 3; i++) {
+		if (b[i].tag == 2)
+			cr_assert_eq(b[i].state, REACH_REACHABLE, "kept in the thread's live frame");
+		else if (b[i].tag == 3)
+			cr_assert_eq(b[i].state, REACH_LOST, "only in a dead frame below its sp");
+		else
+			cr_assert_eq(b[i].state, REACH_REACHABLE, "a live thread's stack is not lost");
+	}
+	cr_assert_geq(st.threads_bounded, 2);
 }
