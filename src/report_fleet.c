@@ -67,15 +67,29 @@ static const char *frame0_name(const struct stack_stat *s, char *buf, size_t siz
 	return s->nr_frames ? export__frame_name(&s->frames[0], buf, size) : "[stack not recorded]";
 }
 
-/*
- * Suspects first, in the order of stack_stat__cmp_suspicion; then the rest by bytes.
- * Ties by process and function, so that the order never depends on qsort.
- */
+static const char *frame0_module(const struct stack_stat *s)
+{
+	return s->nr_frames && s->frames[0].module ? s->frames[0].module : "";
+}
+
+/* Equal ranks by process, function, module, executable: the order never depends on qsort. */
+static int tie_break(const struct fleet_row *x, const struct fleet_row *y)
+{
+	char bx[288], by[288];
+	int c = strcmp(x->proc->comm, y->proc->comm);
+
+	if (!c)
+		c = strcmp(frame0_name(x->stack, bx, sizeof(bx)), frame0_name(y->stack, by, sizeof(by)));
+	if (!c)
+		c = strcmp(frame0_module(x->stack), frame0_module(y->stack));
+	return c ? c : strcmp(x->proc->exe, y->proc->exe);
+}
+
+/* Suspects first, in the order of stack_stat__cmp_suspicion; then the rest by bytes. */
 static int by_fleet_rank(const void *a, const void *b)
 {
 	const struct fleet_row *x = a, *y = b;
 	bool sx = stack_stat__suspect(x->stack), sy = stack_stat__suspect(y->stack);
-	char bx[288], by[288];
 	int c;
 
 	if (sx != sy)
@@ -84,11 +98,7 @@ static int by_fleet_rank(const void *a, const void *b)
 		c = stack_stat__cmp_suspicion(x->stack, y->stack);
 	else
 		c = x->stack->bytes < y->stack->bytes ? 1 : x->stack->bytes > y->stack->bytes ? -1 : 0;
-	if (!c)
-		c = strcmp(x->proc->comm, y->proc->comm);
-	if (!c)
-		c = strcmp(frame0_name(x->stack, bx, sizeof(bx)), frame0_name(y->stack, by, sizeof(by)));
-	return c;
+	return c ? c : tie_break(x, y);
 }
 
 int report_fleet__rank(const struct snapshot *snap, struct fleet_row **out, size_t *nr_out)
