@@ -59,6 +59,26 @@ static const char usage[] =
 "      --no-demangle    keep C++ names mangled\n"
 "  -v, --verbose        say which objects and functions are probed\n"
 "\n"
+"Leak verdicts:\n"
+"      --scan           at each report, scan the targets' memory for pointers\n"
+"                       (data, bss, heap, stacks, registers where known) and\n"
+"                       tell every outstanding block lost or reachable, as\n"
+"                       valgrind's leak check does: \"lost\" is definitely lost\n"
+"                       (nothing points to it), \"indirect\" is only pointed to\n"
+"                       by lost blocks; the targets keep running. On by\n"
+"                       default in run mode, where the scan happens as the\n"
+"                       command exits, before its memory goes\n"
+"      --no-scan        run mode: no scan at exit\n"
+"      --scan-freeze[=SEC]\n"
+"                       hold each target still for its scan (ptrace, invisible\n"
+"                       to it and its parent; registers become roots), at most\n"
+"                       SEC seconds (default 2); implies --scan. Without it a\n"
+"                       pointer being moved during the scan can be missed\n"
+"      --fail-on-leak SIZE\n"
+"                       exit with status 3 (run mode: the command's status if\n"
+"                       it failed, else 3) when the final report's lost bytes,\n"
+"                       definitely and indirectly, reach SIZE: a CI gate\n"
+"\n"
 "Filters (what is counted in the reports):\n"
 "      --older SEC      only allocations at least SEC seconds old; each report\n"
 "                       then reads every outstanding allocation, which costs\n"
@@ -211,6 +231,10 @@ enum {
 	OPT_SAMPLE_SEED,
 	OPT_NO_DEMANGLE,
 	OPT_COUNT,
+	OPT_SCAN,
+	OPT_NO_SCAN,
+	OPT_SCAN_FREEZE,
+	OPT_FAIL_ON_LEAK,
 	OPT_HOST,
 };
 
@@ -228,6 +252,10 @@ static const struct option options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "scan", no_argument, NULL, OPT_SCAN },
+	{ "no-scan", no_argument, NULL, OPT_NO_SCAN },
+	{ "scan-freeze", optional_argument, NULL, OPT_SCAN_FREEZE },
+	{ "fail-on-leak", required_argument, NULL, OPT_FAIL_ON_LEAK },
 	{ "older", required_argument, NULL, OPT_OLDER },
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -297,6 +325,20 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return 0;
 	case OPT_FORMAT:
 		return parse_format(arg, &cfg->format);
+	case OPT_SCAN:
+		cfg->scan = true;
+		return 0;
+	case OPT_NO_SCAN:
+		cfg->scan = false;
+		cfg->no_scan = true;
+		return 0;
+	case OPT_SCAN_FREEZE:
+		cfg->scan = true;
+		cfg->scan_freeze = 2;
+		return arg ? parse_seconds("--scan-freeze", arg, 0.001, &cfg->scan_freeze) : 0;
+	case OPT_FAIL_ON_LEAK:
+		cfg->fail_on_leak = true;
+		return parse_size("--fail-on-leak", arg, &cfg->fail_on_leak_bytes);
 	case OPT_OLDER:
 		return parse_seconds("--older", arg, 0, &cfg->older);
 	case OPT_MIN_SIZE:
@@ -352,6 +394,18 @@ static int check_config(struct config *cfg)
 	}
 	if (cfg->comm && !cfg->all) {
 		fprintf(stderr, "leaktrace: --comm narrows -a: give -a too\n");
+		return -EINVAL;
+	}
+	if (cfg->no_scan && (cfg->scan || cfg->scan_freeze > 0)) {
+		fprintf(stderr, "leaktrace: --no-scan and --scan%s contradict each other\n",
+			cfg->scan_freeze > 0 ? "-freeze" : "");
+		return -EINVAL;
+	}
+	if (cfg->command && !cfg->no_scan)
+		cfg->scan = true;	/* run mode: the scan at exit is the point */
+	if (cfg->fail_on_leak && !cfg->scan) {
+		fprintf(stderr, "leaktrace: --fail-on-leak needs the scan: give --scan%s\n",
+			cfg->command ? " (not --no-scan)" : "");
 		return -EINVAL;
 	}
 	if (cfg->min_size > cfg->max_size) {

@@ -496,7 +496,12 @@ static int map_file(struct elf_syms *syms, int fd)
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
 		return -ENOEXEC;
-	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	/*
+	 * Shared, not private: the kernel writes the breakpoints of every uprobe
+	 * on this file into private mappings of it, ours included, and the code
+	 * bytes read here must be the file's, whoever else probes it.
+	 */
+	p = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	syms->image = p;

@@ -138,12 +138,13 @@ int report_fleet__rank(const struct snapshot *snap, struct fleet_row **out, size
 
 /* The cells of one ranking line, formatted first so that the columns can be measured. */
 struct cells {
-	char rank[24], function[288], hosts[32], bytes[32], size[32], growth[40], trend[16];
-	char on[288];
+	char rank[24], function[288], hosts[32], bytes[32], size[32], lost[32], growth[40];
+	char trend[16], on[288];
 };
 
 struct widths {
-	int rank, function, process, hosts, bytes, size, growth, trend;
+	int rank, function, process, hosts, bytes, size, lost, growth, trend;
+	bool scanned;		/* a lost column: some stack's reachability is known (--scan) */
 };
 
 static int max_int(int a, int b)
@@ -194,6 +195,10 @@ static void fill_cells(const struct snapshot *snap, const struct fleet_row *r, s
 		 snap->nr_hosts ? snap->nr_hosts : 1);
 	units__grouped(s->bytes, c->bytes, sizeof(c->bytes));
 	units__human(s->bytes, c->size, sizeof(c->size));
+	if (s->scanned)
+		units__human(stack_stat__unreachable(s), c->lost, sizeof(c->lost));
+	else
+		snprintf(c->lost, sizeof(c->lost), "-");
 	snprintf(c->growth, sizeof(c->growth), "%s%s/s", rate > 0 ? "+" : "",
 		 units__human(rate, h, sizeof(h)));
 	snprintf(c->trend, sizeof(c->trend), "%s",
@@ -204,7 +209,7 @@ static void fill_cells(const struct snapshot *snap, const struct fleet_row *r, s
 static void measure(const struct fleet_row *rows, const struct cells *c, size_t n,
 		    struct widths *w)
 {
-	*w = (struct widths){ 1, 8, 7, 5, 5, 4, 6, 5 };
+	*w = (struct widths){ 1, 8, 7, 5, 5, 4, 4, 6, 5, false };
 	for (size_t i = 0; i < n; i++) {
 		w->rank = max_int(w->rank, (int)strlen(c[i].rank));
 		w->function = max_int(w->function, (int)strlen(c[i].function));
@@ -212,6 +217,8 @@ static void measure(const struct fleet_row *rows, const struct cells *c, size_t 
 		w->hosts = max_int(w->hosts, (int)strlen(c[i].hosts));
 		w->bytes = max_int(w->bytes, (int)strlen(c[i].bytes));
 		w->size = max_int(w->size, (int)strlen(c[i].size));
+		w->lost = max_int(w->lost, (int)strlen(c[i].lost));
+		w->scanned |= rows[i].stack->scanned;
 		w->growth = max_int(w->growth, (int)strlen(c[i].growth));
 		w->trend = max_int(w->trend, (int)strlen(c[i].trend));
 	}
@@ -222,14 +229,19 @@ static void write_table(FILE *f, const struct fleet_row *rows, const struct cell
 	struct widths w;
 
 	measure(rows, c, n, &w);
-	fprintf(f, "  %*s  %-*s  %-*s  %*s  %*s  %*s  %*s  %-*s  on\n", w.rank, "#", w.function,
-		"function", w.process, "process", w.hosts, "hosts", w.bytes, "bytes", w.size,
-		"size", w.growth, "growth", w.trend, "trend");
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  %*s  %-*s  %-*s  %*s  %*s  %*s  %*s  %-*s  %s\n", w.rank, c[i].rank,
-			w.function, c[i].function, w.process, rows[i].proc->comm, w.hosts,
-			c[i].hosts, w.bytes, c[i].bytes, w.size, c[i].size, w.growth, c[i].growth,
-			w.trend, c[i].trend, c[i].on);
+	fprintf(f, "  %*s  %-*s  %-*s  %*s  %*s  %*s  ", w.rank, "#", w.function, "function",
+		w.process, "process", w.hosts, "hosts", w.bytes, "bytes", w.size, "size");
+	if (w.scanned)
+		fprintf(f, "%*s  ", w.lost, "lost");
+	fprintf(f, "%*s  %-*s  on\n", w.growth, "growth", w.trend, "trend");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "  %*s  %-*s  %-*s  %*s  %*s  %*s  ", w.rank, c[i].rank, w.function,
+			c[i].function, w.process, rows[i].proc->comm, w.hosts, c[i].hosts, w.bytes,
+			c[i].bytes, w.size, c[i].size);
+		if (w.scanned)
+			fprintf(f, "%*s  ", w.lost, c[i].lost);
+		fprintf(f, "%*s  %-*s  %s\n", w.growth, c[i].growth, w.trend, c[i].trend, c[i].on);
+	}
 }
 
 /* Where a ranked stack was seen (host and pid), then its frames, innermost first. */
@@ -264,6 +276,7 @@ static void write_header(FILE *f, const struct snapshot *snap, const struct flee
 			 size_t nr)
 {
 	size_t suspects = 0;
+	bool scanned = false;
 	char when[32];
 	struct tm tm;
 
@@ -279,11 +292,13 @@ static void write_header(FILE *f, const struct snapshot *snap, const struct flee
 	}
 	fprintf(f, "), up to %.1f s traced, taken %s\n", snap->elapsed_s, when);
 	report_text__lost(f, snap);
+	for (size_t i = 0; i < nr; i++)
+		scanned |= rows[i].stack->scanned;
 	while (suspects < nr && stack_stat__suspect(rows[suspects].stack))
 		suspects++;
-	fprintf(f, "%zu stack%s in %zu process%s; %zu suspect%s (growing), ranked first\n", nr,
+	fprintf(f, "%zu stack%s in %zu process%s; %zu suspect%s (%s), ranked first\n", nr,
 		nr == 1 ? "" : "s", snap->nr_procs, snap->nr_procs == 1 ? "" : "es", suspects,
-		suspects == 1 ? "" : "s");
+		suspects == 1 ? "" : "s", scanned ? "lost or growing" : "growing");
 }
 
 int report_fleet__write(FILE *f, const struct snapshot *snap, int top)

@@ -122,6 +122,38 @@ Test(report_fleet, top_cuts_the_ranking_and_says_how_many_more)
 	snapshot__free(m);
 }
 
+/* With --scan, a lost stack ranks first, lost before growing, and the table gets a lost column. */
+Test(report_fleet, lost_stack_ranks_first_with_a_lost_column)
+{
+	struct snapshot *in[2] = { golden__snapshot(GOLDEN_SNAPSHOT), golden__snapshot(GOLDEN_HOST2) };
+	struct stack_stat *other = &in[1]->procs[0].stacks[1];
+	struct snapshot *m = NULL;
+	struct fleet_row *rows;
+	char *text;
+	size_t nr;
+
+	cr_assert_str_eq(other->frames[0].module, "/usr/lib/other.so");
+	other->scanned = true;
+	other->lost_bytes = 100;
+	other->lost_allocs = 1;
+	cr_assert_eq(snapshot__merge((const struct snapshot *const *)in, 2, &m), 0);
+	cr_assert_eq(report_fleet__rank(m, &rows, &nr), 0);
+	cr_assert_str_eq(rows[0].stack->frames[0].module, "/usr/lib/other.so");
+	cr_assert_eq(rows[0].stack->lost_bytes, 100);
+	cr_assert_str_eq(row_symbol(&rows[1]), "grow_list");
+	text = fleet_text(m, 10);
+	cr_assert_not_null(strstr(text, "; 4 suspects (lost or growing), ranked first\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "  hosts      bytes     size   lost      growth  trend"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "  1  leak_here   leaky      1/2        100    100 B  100 B"),
+			   "%s", text);
+	free(text);
+	free(rows);
+	snapshot__free(m);
+	snapshot__free(in[0]);
+	snapshot__free(in[1]);
+}
+
 /* `leaktrace report --merge` and -o fleet.txt write the ranking through export__write. */
 Test(report_fleet, text_format_of_a_merged_snapshot_is_the_ranking)
 {

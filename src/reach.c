@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Reachability by a conservative pointer scan of a live process, as valgrind's
+ * leak check does it, but from outside: process_vm_readv reads the roots (the
+ * writable mappings around the blocks, stacks from their stack pointer up,
+ * registers), every aligned word that points into an outstanding block marks
+ * it reachable, and reachable blocks are scanned in turn. What is left is lost;
+ * a lost block that only other lost blocks point to is indirectly lost.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "procmaps.h"
+#include "reach.h"
+
+#define CHUNK (1u << 20)	/* bytes read at once */
+#define PAGE 4096u
+#define REGION_SHIFT 16		/* the index finds blocks by 64 KiB region */
+#define BIG_REGIONS 64		/* blocks wider than this are searched apart */
+#define RED_ZONE 128		/* below the stack pointer, still live (x86-64 ABI) */
+#define MAX_RANGES 512	/* ranges in one read */
+#define MERGE_GAP 1024		/* ranges closer than this are read as one */
+#define BUF_SIZE (CHUNK + MAX_RANGES * MERGE_GAP)
+
+enum { UNSEEN, REACHABLE, LOST, INDIRECT };
+
+/* The blocks overlapping one region: a run of the sorted array. */
+struct region {
+	uint64_t key;		/* region number + 1; 0 marks a free slot */
+	uint32_t first;
+	uint32_t count;
+};
+
+/* A range of the target to scan, and where the batch read it to. */
+struct range {
+	uint64_t addr;
+	size_t len;
+	size_t at;		/* offset in the buffer */
+};
+
+/*
+ * Ranges read with one process_vm_readv: sorted, and those less than
+ * MERGE_GAP apart read as one, since the kernel's cost is per range more than
+ * per byte. The buffer holds their bytes and the gaps between them.
+ */
+struct batch {
+	struct range r[MAX_RANGES];
+	size_t nr;
+	size_t bytes;		/* of the ranges */
+};
+
+struct scan {
+	pid_t pid;
+	struct reach_block *blocks;
+	size_t n;
+	uint8_t *state;
+	uint64_t lo, hi;	/* every block lies in [lo, hi) */
+	struct region *regions;
+	size_t nr_regions;	/* slots, a power of two */
+	uint32_t *big;		/* indices of the blocks wider than BIG_REGIONS regions */
+	size_t nr_big;
+	uint32_t *work;		/* blocks to scan */
+	size_t nr_work;
+	uint32_t leader;	/* while flooding from a lost block: that block */
+	char *buf;		/* BUF_SIZE bytes */
+	struct batch batch;
+	struct reach_freeze *fz;
+	uint64_t deadline_ns;
+	struct reach_stats *stats;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct reach_block *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static size_t region_slot(const struct scan *s, uint64_t key)
+{
+	return (key * 0x9e3779b97f4a7c15ULL >> 20) & (s->nr_regions - 1);
+}
+
+static struct region *region_find(const struct scan *s, uint64_t region)
+{
+	size_t i = region_slot(s, region + 1);
+
+	while (s->regions[i].key && s->regions[i].key != region + 1)
+		i = (i + 1) & (s->nr_regions - 1);
+	return &s->regions[i];
+}
+
+static uint64_t last_region(const struct reach_block *b)
+{
+	return (b->addr + (b->size ? b->size : 1) - 1) >> REGION_SHIFT;
+}
+
+/* Indexes the sorted blocks by region, so that most words are told apart in one probe. */
+static int index_blocks(struct scan *s)
+{
+	uint64_t prev = UINT64_MAX;
+	size_t distinct = 0, slots = 64;
+
+	/* Sorted and disjoint, the blocks visit the regions in order: count them first. */
+	for (size_t i = 0; i < s->n; i++) {
+		uint64_t first = s->blocks[i].addr >> REGION_SHIFT, last = last_region(&s->blocks[i]);
+
+		if (last - first >= BIG_REGIONS)
+			continue;
+		distinct += last - first + 1 - (first == prev);
+		prev = last;
+	}
+	while (slots < 2 * distinct)
+		slots *= 2;
+	s->nr_regions = slots;
+	s->regions = calloc(s->nr_regions, sizeof(*s->regions));
+	s->big = calloc(s->n, sizeof(*s->big));
+	if (!s->regions || !s->big)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		uint64_t first = s->blocks[i].addr >> REGION_SHIFT, last = last_region(&s->blocks[i]);
+
+		if (last - first >= BIG_REGIONS) {
+			s->big[s->nr_big++] = i;
+			continue;
+		}
+		for (uint64_t r = first; r <= last; r++) {
+			struct region *slot = region_find(s, r);
+
+			if (!slot->key)
+				*slot = (struct region){ r + 1, i, 0 };
+			slot->count = i - slot->first + 1;
+		}
+	}
+	return 0;
+}
+
+/* The block that holds address v, or -1. */
+static long block_at(const struct scan *s, uint64_t v)
+{
+	const struct region *r;
+	size_t lo, hi;
+
+	if (v < s->lo || v >= s->hi)
+		return -1;
+	r = region_find(s, v >> REGION_SHIFT);
+	if (r->key) {
+		lo = r->first;
+		hi = r->first + r->count;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct reach_block *b = &s->blocks[mid];
+
+			if (v < b->addr)
+				hi = mid;
+			else if (v - b->addr >= (b->size ? b->size : 1))
+				lo = mid + 1;
+			else
+				return mid;
+		}
+	}
+	for (size_t i = 0; i < s->nr_big; i++) {
+		const struct reach_block *b = &s->blocks[s->big[i]];
+
+		if (v >= b->addr && v - b->addr < b->size)
+			return s->big[i];
+	}
+	return -1;
+}
+
+/* A word seen in scanned memory: the block it points into, if any, is reached. */
+static void mark(struct scan *s, uint64_t v)
+{
+	long i = block_at(s, v);
+
+	if (i < 0)
+		return;
+	if (s->leader == UINT32_MAX) {
+		if (s->state[i] != UNSEEN)
+			return;
+		s->state[i] = REACHABLE;
+	} else {
+		/* Flooding from a lost block: what it reaches is only indirectly lost. */
+		if (i == s->leader || s->state[i] == INDIRECT || s->state[i] == REACHABLE)
+			return;
+		if (s->state[i] == LOST) {	/* a leader reached from another: one clique */
+			s->state[i] = INDIRECT;
+			return;
+		}
+		s->state[i] = INDIRECT;
+	}
+	s->work[s->nr_work++] = i;
+}
+
+static void scan_words(struct scan *s, const char *p, size_t len)
+{
+	const uint64_t *w = (const uint64_t *)p;
+
+	for (size_t i = 0; i < len / 8; i++)
+		if (w[i] - s->lo < s->hi - s->lo)
+			mark(s, w[i]);
+}
+
+static void check_deadline(struct scan *s)
+{
+	if (s->fz && s->fz->held && now_ns() > s->deadline_ns) {
+		reach__thaw(s->fz);
+		s->stats->thawed_early = true;
+	}
+}
+
+/* Reads [addr, addr+len) of the target into dst; pages that cannot be read are zeros. */
+static void read_mem(struct scan *s, char *dst, uint64_t addr, size_t len)
+{
+	struct iovec local = { dst, len }, remote = { (void *)addr, len };
+	ssize_t got = process_vm_readv(s->pid, &local, 1, &remote, 1, 0);
+	size_t done = got > 0 ? (size_t)got : 0;
+
+	/* A page gone or unreadable (a guard, a device): read on past it. */
+	while (done < len) {
+		size_t page = PAGE - ((addr + done) & (PAGE - 1));
+
+		if (page > len - done)
+			page = len - done;
+		local = (struct iovec){ dst + done, page };
+		remote = (struct iovec){ (void *)(addr + done), page };
+		if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) != (ssize_t)page)
+			memset(dst + done, 0, page);
+		done += page;
+	}
+}
+
+static int by_range_addr(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Reads the ranges gathered in the batch with one system call, and scans them. */
+static void batch_flush(struct scan *s)
+{
+	struct iovec local[MAX_RANGES], remote[MAX_RANGES];
+	struct batch *b = &s->batch;
+	size_t nr_iov = 0, used = 0, asked = 0;
+	ssize_t got;
+
+	if (!b->nr)
+		return;
+	qsort(b->r, b->nr, sizeof(b->r[0]), by_range_addr);
+	for (size_t i = 0; i < b->nr; i++) {
+		struct range *r = &b->r[i];
+		struct iovec *last = nr_iov ? &remote[nr_iov - 1] : NULL;
+		uint64_t last_end = last ? (uint64_t)last->iov_base + last->iov_len : 0;
+
+		if (last && r->addr >= last_end && r->addr - last_end < MERGE_GAP) {
+			size_t grow = r->addr + r->len - last_end;
+
+			r->at = used + (r->addr - last_end);
+			last->iov_len += grow;
+			local[nr_iov - 1].iov_len += grow;
+			used += grow;
+		} else {
+			r->at = used;
+			local[nr_iov] = (struct iovec){ s->buf + used, r->len };
+			remote[nr_iov++] = (struct iovec){ (void *)r->addr, r->len };
+			used += r->len;
+		}
+	}
+	for (size_t i = 0; i < nr_iov; i++)
+		asked += remote[i].iov_len;
+	got = process_vm_readv(s->pid, local, nr_iov, remote, nr_iov, 0);
+	if (got != (ssize_t)asked)	/* a hole somewhere: each range on its own */
+		for (size_t i = 0; i < nr_iov; i++)
+			read_mem(s, local[i].iov_base, (uint64_t)remote[i].iov_base,
+				 remote[i].iov_len);
+	s->stats->bytes_read += asked;
+	/* Marking adds to the work list, not to the batch: the buffer stays as read. */
+	for (size_t i = 0; i < b->nr; i++)
+		scan_words(s, s->buf + b->r[i].at, b->r[i].len);
+	b->nr = b->bytes = 0;
+	check_deadline(s);
+}
+
+/* Adds [start, end) to the ranges to read and scan (whole aligned words only). */
+static void scan_range(struct scan *s, uint64_t start, uint64_t end)
+{
+	struct batch *b = &s->batch;
+
+	start = (start + 7) & ~7ULL;
+	end &= ~7ULL;
+	while (start < end) {
+		size_t len = end - start;
+
+		if (b->nr == MAX_RANGES || b->bytes == CHUNK)
+			batch_flush(s);
+		if (len > CHUNK - b->bytes)
+			len = CHUNK - b->bytes;
+		b->r[b->nr++] = (struct range){ start, len, 0 };
+		b->bytes += len;
+		start += len;
+	}
+}
+
+/* Scans the blocks on the work list, and those they lead to, until none is left. */
+static void drain(struct scan *s)
+{
+	while (s->nr_work || s->batch.nr) {
+		while (s->nr_work) {
+			const struct reach_block *b = &s->blocks[s->work[--s->nr_work]];
+
+			scan_range(s, b->addr, b->addr + b->size);
+		}
+		batch_flush(s);
+	}
+}
+
+/* The stack pointer of a thread blocked in the kernel, from /proc/PID/task/TID/syscall. */
+static int blocked_sp(pid_t pid, pid_t tid, uint64_t *sp)
+{
+	char path[64], line[512], *tok, *save, *prev = NULL, *last = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	/* "NR ARGS... SP PC", "-1 SP PC" when blocked outside a syscall, or "running". */
+	for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+		prev = last;
+		last = tok;
+	}
+	if (!prev || strncmp(prev, "0x", 2))
+		return -EAGAIN;
+	*sp = strtoull(prev, NULL, 16);
+	return 0;
+}
+
+/* Where each mapping's roots start: a stack from its lowest known stack pointer. */
+static void stack_bounds(struct scan *s, const struct procmaps *maps, uint64_t *from,
+			 const struct reach_thread *threads, size_t nr_threads)
+{
+	char path[64];
+	struct dirent *d;
+	uint64_t sp = 0;
+	DIR *dir;
+
+	for (size_t i = 0; i < nr_threads; i++) {
+		const struct procmap *m = procmaps__find(maps, threads[i].regs.rsp);
+
+		if (m && from[m - maps->v] < threads[i].regs.rsp - RED_ZONE) {
+			from[m - maps->v] = threads[i].regs.rsp - RED_ZONE;
+			s->stats->threads_bounded++;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", s->pid);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		pid_t tid = atoi(d->d_name);
+		bool known = false;
+		const struct procmap *m;
+
+		for (size_t i = 0; i < nr_threads; i++)
+			known |= threads[i].tid == tid;
+		if (tid <= 0 || known || blocked_sp(s->pid, tid, &sp))
+			continue;
+		m = procmaps__find(maps, sp);
+		if (m && from[m - maps->v] < sp - RED_ZONE) {
+			from[m - maps->v] = sp - RED_ZONE;
+			s->stats->threads_bounded++;
+		}
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/* Memory that holds roots: writable, readable, and not a device's. */
+static bool root_mapping(const struct procmap *m)
+{
+	if (!m->readable || !m->writable)
+		return false;
+	if (!strncmp(m->path, "/dev/", 5) && strcmp(m->path, "/dev/zero") &&
+	    strncmp(m->path, "/dev/shm/", 9))
+		return false;
+	return strncmp(m->path, "[v", 2) != 0;	/* [vvar], [vsyscall] */
+}
+
+/* Scans [start, end) as roots, skipping the blocks inside it (scanned only when reached). */
+static void scan_roots(struct scan *s, uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = s->n;
+
+	/* The first block ending after start. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->blocks[mid].addr + s->blocks[mid].size <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->n && start < end; i++) {
+		const struct reach_block *b = &s->blocks[i];
+
+		if (b->addr >= end)
+			break;
+		if (b->addr > start)
+			scan_range(s, start, b->addr);
+		if (b->addr + b->size > start)
+			start = b->addr + b->size;
+	}
+	if (start < end)
+		scan_range(s, start, end);
+}
+
+/* Tells lost from indirectly lost: flood from each lost block in turn, as valgrind does. */
+static void classify_lost(struct scan *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->state[i] != UNSEEN)
+			continue;
+		s->state[i] = LOST;
+		s->leader = i;
+		s->work[s->nr_work++] = i;
+		drain(s);
+	}
+	s->leader = UINT32_MAX;
+}
+
+int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
+		const struct reach_thread *threads, size_t nr_threads,
+		struct reach_freeze *fz, uint64_t deadline_ns, struct reach_stats *stats)
+{
+	static const enum reach_state verdict[] = {
+		[REACHABLE] = REACH_REACHABLE, [LOST] = REACH_LOST, [INDIRECT] = REACH_INDIRECT,
+	};
+	struct scan s = {
+		.pid = pid, .blocks = blocks, .n = n, .leader = UINT32_MAX,
+		.fz = fz, .deadline_ns = deadline_ns, .stats = stats,
+	};
+	struct procmaps *maps = NULL;
+	uint64_t t0 = now_ns(), *from = NULL;
+	int err;
+
+	memset(stats, 0, sizeof(*stats));
+	if (!n)
+		return 0;
+	qsort(blocks, n, sizeof(*blocks), by_addr);
+	s.lo = blocks[0].addr;
+	s.hi = blocks[n - 1].addr + (blocks[n - 1].size ? blocks[n - 1].size : 1);
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i].addr + blocks[i].size > s.hi)
+			s.hi = blocks[i].addr + blocks[i].size;
+	s.state = calloc(n, 1);
+	s.work = malloc(n * sizeof(*s.work));
+	s.buf = malloc(BUF_SIZE);
+	err = s.state && s.work && s.buf ? index_blocks(&s) : -ENOMEM;
+	if (!err)
+		err = procmaps__read(pid, &maps);
+	if (err == -ENOENT)
+		err = -ESRCH;
+	if (!err && !(from = calloc(maps->n ? maps->n : 1, sizeof(*from))))
+		err = -ENOMEM;
+	if (err)
+		goto out;
+	for (size_t i = 0; i < maps->n; i++)
+		from[i] = maps->v[i].start;
+	stack_bounds(&s, maps, from, threads, nr_threads);
+	for (size_t i = 0; i < nr_threads; i++)
+		scan_words(&s, (const char *)&threads[i].regs, sizeof(threads[i].regs));
+	for (size_t i = 0; i < maps->n; i++)
+		if (root_mapping(&maps->v[i]))
+			scan_roots(&s, from[i], maps->v[i].end);
+	drain(&s);
+	classify_lost(&s);
+	for (size_t i = 0; i < n; i++)
+		blocks[i].state = verdict[s.state[i]];
+out:
+	stats->ns = now_ns() - t0;
+	procmaps__free(maps);
+	free(from);
+	free(s.state);
+	free(s.work);
+	free(s.buf);
+	free(s.regions);
+	free(s.big);
+	return err;
+}
+
+static bool frozen_already(const struct reach_freeze *fz, pid_t tid)
+{
+	for (size_t i = 0; i < fz->nr_threads; i++)
+		if (fz->threads[i].tid == tid)
+			return true;
+	return false;
+}
+
+/* Seizes and stops one thread; its registers go in the freeze. */
+static int freeze_thread(struct reach_freeze *fz, pid_t tid)
+{
+	struct reach_thread *v, *t;
+	int status;
+
+	v = realloc(fz->threads, (fz->nr_threads + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	fz->threads = v;
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL))
+		return errno == ESRCH ? 0 : -errno;	/* a thread that just ended */
+	t = &v[fz->nr_threads++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	fz->held = true;
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) ||
+	    waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status))
+		return 0;	/* it is exiting: nothing of it to hold */
+	ptrace(PTRACE_GETREGS, tid, NULL, &t->regs);
+	return 0;
+}
+
+int reach__freeze(pid_t pid, struct reach_freeze *fz)
+{
+	char path[64];
+	struct dirent *d;
+	bool more = true;
+	int err = 0;
+	DIR *dir;
+
+	memset(fz, 0, sizeof(*fz));
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	/* A thread may start while others stop: go over the list until it holds still. */
+	for (int pass = 0; more && !err && pass < 16; pass++) {
+		more = false;
+		dir = opendir(path);
+		if (!dir) {
+			err = -errno;
+			break;
+		}
+		while (!err && (d = readdir(dir))) {
+			pid_t tid = atoi(d->d_name);
+
+			if (tid <= 0 || frozen_already(fz, tid))
+				continue;
+			err = freeze_thread(fz, tid);
+			more = true;
+		}
+		closedir(dir);
+	}
+	if (err)
+		reach__thaw(fz);
+	return err;
+}
+
+void reach__thaw(struct reach_freeze *fz)
+{
+	for (size_t i = 0; fz->held && i < fz->nr_threads; i++)
+		ptrace(PTRACE_DETACH, fz->threads[i].tid, NULL, NULL);
+	fz->held = false;
+}
