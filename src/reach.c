@@ -9,13 +9,16 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "procmaps.h"
 #include "reach.h"
@@ -25,6 +28,9 @@
 #define REGION_SHIFT 16		/* the index finds blocks by 64 KiB region */
 #define BIG_REGIONS 64		/* blocks wider than this are searched apart */
 #define RED_ZONE 128		/* below the stack pointer, still live (x86-64 ABI) */
+#define SPARSE_MIN (64ull << 20)	/* anonymous ranges this large: only their pages */
+#define SPARSE_MAX (1ull << 40)	/* anonymous ranges larger than this are reservations */
+#define PAGEMAP_BATCH 65536	/* pagemap entries read at once: 256 MiB of address space */
 #define MAX_RANGES 512	/* ranges in one read */
 #define MERGE_GAP 1024		/* ranges closer than this are read as one */
 #define BUF_SIZE (CHUNK + MAX_RANGES * MERGE_GAP)
@@ -70,6 +76,8 @@ struct scan {
 	size_t nr_work;
 	uint32_t leader;	/* while flooding from a lost block: that block */
 	char *buf;		/* BUF_SIZE bytes */
+	int pagemap_fd;		/* /proc/PID/pagemap, opened when first needed; -1 before */
+	uint64_t *pagemap;	/* PAGEMAP_BATCH entries */
 	struct batch batch;
 	struct reach_freeze *fz;
 	uint64_t deadline_ns;
@@ -317,6 +325,117 @@ static void scan_range(struct scan *s, uint64_t start, uint64_t end)
 	}
 }
 
+/* PAGEMAP_SCAN (kernel 6.7; Debian 12's headers predate it): the ranges that hold pages. */
+struct lt_page_region {
+	uint64_t start, end, categories;
+};
+
+struct lt_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define LT_PAGEMAP_SCAN _IOWR('f', 16, struct lt_pm_scan_arg)
+#define LT_PAGE_IS_PRESENT (1 << 3)
+#define LT_PAGE_IS_SWAPPED (1 << 4)
+#define PM_REGIONS 256
+
+/* Scans the runs of [start, end) that hold pages, as PAGEMAP_SCAN lists them; -errno without it. */
+static int scan_listed_pages(struct scan *s, uint64_t start, uint64_t end)
+{
+	struct lt_page_region regions[PM_REGIONS];
+	struct lt_pm_scan_arg arg = {
+		.size = sizeof(arg), .start = start, .end = end,
+		.vec = (uint64_t)(uintptr_t)regions, .vec_len = PM_REGIONS,
+		.category_anyof_mask = LT_PAGE_IS_PRESENT | LT_PAGE_IS_SWAPPED,
+		.return_mask = LT_PAGE_IS_PRESENT | LT_PAGE_IS_SWAPPED,
+	};
+	uint64_t data = 0;
+	int n;
+
+	for (;;) {
+		n = ioctl(s->pagemap_fd, LT_PAGEMAP_SCAN, &arg);
+		if (n < 0)
+			return data ? 0 : -errno;	/* a failure halfway: the rest counts as read */
+		for (int i = 0; i < n; i++) {
+			scan_range(s, regions[i].start, regions[i].end);
+			data += regions[i].end - regions[i].start;
+		}
+		if (arg.walk_end >= end || arg.walk_end <= arg.start)
+			break;
+		arg.start = arg.walk_end;
+	}
+	s->stats->bytes_skipped += end - start - data;
+	return 0;
+}
+
+/* Scans the runs of [start, end) that hold pages, one pagemap entry per page. */
+static void scan_mapped_pages(struct scan *s, uint64_t start, uint64_t end)
+{
+	while (start < end) {
+		uint64_t pages = (end - start + PAGE - 1) / PAGE, run = 0;
+		ssize_t got;
+
+		if (pages > PAGEMAP_BATCH)
+			pages = PAGEMAP_BATCH;
+		got = pread(s->pagemap_fd, s->pagemap, pages * 8, start / PAGE * 8);
+		if (got < 8) {
+			scan_range(s, start, end);	/* no pagemap: read it all */
+			return;
+		}
+		pages = got / 8;
+		/* Bit 63: present; bit 62: swapped. Runs of such pages are read. */
+		for (uint64_t i = 0; i <= pages; i++) {
+			if (i < pages && (s->pagemap[i] >> 62)) {
+				run++;
+				continue;
+			}
+			if (run)
+				scan_range(s, start + (i - run) * PAGE,
+					   start + i * PAGE < end ? start + i * PAGE : end);
+			if (i < pages)
+				s->stats->bytes_skipped += PAGE;
+			run = 0;
+		}
+		start += pages * PAGE;
+	}
+}
+
+/*
+ * Private anonymous memory, large: only the pages that hold data, present or
+ * swapped out, as /proc/PID/pagemap says. Reading the others would give zeros
+ * and make the kernel build page tables for them in the target (gigabytes for
+ * a reservation of terabytes). Without PAGEMAP_SCAN, a range past SPARSE_MAX
+ * is taken for a reservation (a sanitizer's shadow) and skipped.
+ */
+static void scan_anon(struct scan *s, uint64_t start, uint64_t end)
+{
+	char path[64];
+
+	if (end - start < SPARSE_MIN) {
+		scan_range(s, start, end);
+		return;
+	}
+	start &= ~(uint64_t)(PAGE - 1);
+	if (s->pagemap_fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", s->pid);
+		s->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	/* LEAKTRACE_NO_PAGEMAP_SCAN=1 takes the path of kernels before 6.7, for tests. */
+	if (s->pagemap_fd >= 0 && !getenv("LEAKTRACE_NO_PAGEMAP_SCAN") &&
+	    !scan_listed_pages(s, start, end))
+		return;
+	if (s->pagemap_fd < 0 || end - start > SPARSE_MAX) {
+		s->stats->bytes_skipped += end - start;
+		return;
+	}
+	if (!s->pagemap && !(s->pagemap = malloc(PAGEMAP_BATCH * sizeof(*s->pagemap)))) {
+		scan_range(s, start, end);
+		return;
+	}
+	scan_mapped_pages(s, start, end);
+}
+
 /* Scans the blocks on the work list, and those they lead to, until none is left. */
 static void drain(struct scan *s)
 {
@@ -324,7 +443,7 @@ static void drain(struct scan *s)
 		while (s->nr_work) {
 			const struct reach_block *b = &s->blocks[s->work[--s->nr_work]];
 
-			scan_range(s, b->addr, b->addr + b->size);
+			scan_anon(s, b->addr, b->addr + b->size);
 		}
 		batch_flush(s);
 	}
@@ -406,8 +525,9 @@ static bool root_mapping(const struct procmap *m)
 }
 
 /* Scans [start, end) as roots, skipping the blocks inside it (scanned only when reached). */
-static void scan_roots(struct scan *s, uint64_t start, uint64_t end)
+static void scan_roots(struct scan *s, uint64_t start, uint64_t end, bool anon)
 {
+	void (*scan)(struct scan *s, uint64_t start, uint64_t end) = anon ? scan_anon : scan_range;
 	size_t lo = 0, hi = s->n;
 
 	/* The first block ending after start. */
@@ -425,12 +545,12 @@ static void scan_roots(struct scan *s, uint64_t start, uint64_t end)
 		if (b->addr >= end)
 			break;
 		if (b->addr > start)
-			scan_range(s, start, b->addr);
+			scan(s, start, b->addr);
 		if (b->addr + b->size > start)
 			start = b->addr + b->size;
 	}
 	if (start < end)
-		scan_range(s, start, end);
+		scan(s, start, end);
 }
 
 /* Tells lost from indirectly lost: flood from each lost block in turn, as valgrind does. */
@@ -455,7 +575,7 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		[REACHABLE] = REACH_REACHABLE, [LOST] = REACH_LOST, [INDIRECT] = REACH_INDIRECT,
 	};
 	struct scan s = {
-		.pid = pid, .blocks = blocks, .n = n, .leader = UINT32_MAX,
+		.pid = pid, .blocks = blocks, .n = n, .leader = UINT32_MAX, .pagemap_fd = -1,
 		.fz = fz, .deadline_ns = deadline_ns, .stats = stats,
 	};
 	struct procmaps *maps = NULL;
@@ -490,7 +610,8 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		scan_words(&s, (const char *)&threads[i].regs, sizeof(threads[i].regs));
 	for (size_t i = 0; i < maps->n; i++)
 		if (root_mapping(&maps->v[i]))
-			scan_roots(&s, from[i], maps->v[i].end);
+			scan_roots(&s, from[i], maps->v[i].end,
+				   !procmap__is_file(&maps->v[i]) && !maps->v[i].shared);
 	drain(&s);
 	classify_lost(&s);
 	for (size_t i = 0; i < n; i++)
@@ -504,6 +625,9 @@ out:
 	free(s.buf);
 	free(s.regions);
 	free(s.big);
+	free(s.pagemap);
+	if (s.pagemap_fd >= 0)
+		close(s.pagemap_fd);
 	return err;
 }
 

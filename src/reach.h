@@ -39,6 +39,7 @@ struct reach_freeze {
 
 struct reach_stats {
 	uint64_t bytes_read;	/* of the target's memory */
+	uint64_t bytes_skipped;	/* anonymous memory that holds no page (or is a reservation) */
 	uint64_t ns;
 	size_t threads_bounded;	/* threads whose stack was scanned from their sp only */
 	bool thawed_early;	/* the freeze limit ran out during the scan */
@@ -58,7 +59,8 @@ void reach__thaw(struct reach_freeze *fz);
  * roots are every readable, writable mapping of pid outside the blocks: data,
  * bss, the heap around the blocks, anonymous mappings; a thread's stack only
  * from its stack pointer up, where the pointer is known (from threads, or from
- * /proc/PID/task/TID/syscall for a thread blocked in the kernel). The
+ * /proc/PID/task/TID/syscall for a thread blocked in the kernel). Of large
+ * anonymous mappings, only pages present or swapped out are read. The
  * registers of threads are roots. When fz is given and holds the threads, it
  * is thawed once deadline_ns (CLOCK_MONOTONIC) passes, and the scan finishes
  * on the running process. 0 or a negative errno (-ESRCH: the process is gone).

@@ -63,6 +63,7 @@ struct process {
 	bool exiting;		/* stopped in its exit by us: scanned, reported as gone */
 	bool have_regs;
 	struct user_regs_struct regs;	/* its registers at that stop */
+	bool freeze_failed;	/* --scan-freeze could not hold it: said once */
 };
 
 struct snap_source {
@@ -332,9 +333,10 @@ static void reach_process(struct snap_source *src, struct process *p,
 		nr_threads = 1;
 	} else if (!p->exiting && src->filter.scan_freeze > 0) {
 		err = reach__freeze(p->pid, &fz);
-		if (err && src->filter.verbose)
+		if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
 			fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): "
 				"scanning it running\n", p->pid, strerror(-err));
+		p->freeze_failed = err != 0;
 		threads = fz.threads;
 		nr_threads = fz.nr_threads;
 		deadline = tracer__now_ns() + (uint64_t)(src->filter.scan_freeze * 1e9);
@@ -347,8 +349,9 @@ static void reach_process(struct snap_source *src, struct process *p,
 			verdict[blocks[i].tag] = blocks[i].state;
 	if (src->filter.verbose && !err)
 		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
-			"%zu stack%s bounded%s%s\n", p->pid, st.ns / 1e6, n,
-			st.bytes_read / 1048576.0, st.threads_bounded,
+			"%.1f MiB without pages skipped, %zu stack%s bounded%s%s\n", p->pid,
+			st.ns / 1e6, n, st.bytes_read / 1048576.0, st.bytes_skipped / 1048576.0,
+			st.threads_bounded,
 			st.threads_bounded == 1 ? "" : "s", fz.nr_threads ? ", held" : "",
 			st.thawed_early ? " (let go early: --scan-freeze ran out)" : "");
 	else if (err && err != -ESRCH)

@@ -62,7 +62,11 @@ static __attribute__((noinline)) void clear_stack(void)
 	memset((char *)junk, 0, sizeof(junk));
 }
 
-static pid_t start_child(char **region)
+/*
+ * Forks a child that maps NR_PAGES pages, lets build() lay out its graph in
+ * them, and sleeps; the region's address comes back through a pipe.
+ */
+static pid_t start_child(void (*build)(char *r), char **region)
 {
 	int fds[2];
 	pid_t pid;
@@ -74,7 +78,7 @@ static pid_t start_child(char **region)
 		char *r = mmap(NULL, NR_PAGES * PAGE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		build_graph(r);
+		build(r);
 		if (write(fds[1], &r, sizeof(r)) != sizeof(r))
 			_exit(1);
 		r = NULL;
@@ -130,7 +134,7 @@ Test(reach, classifies_a_known_graph)
 	struct reach_block b[NR_BLOCKS];
 	struct reach_stats st;
 	char *region;
-	pid_t pid = start_child(&region);
+	pid_t pid = start_child(build_graph, &region);
 
 	fill_blocks(region, b);
 	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, NULL, 0, NULL, 0, &st), 0);
@@ -147,7 +151,7 @@ Test(reach, frozen_scan_reads_registers_and_resumes)
 	struct reach_stats st;
 	struct timespec ts;
 	char *region;
-	pid_t pid = start_child(&region);
+	pid_t pid = start_child(build_graph, &region);
 	int status;
 
 	cr_assert_eq(reach__freeze(pid, &fz), 0);
@@ -177,7 +181,7 @@ Test(reach, a_passed_deadline_thaws_during_the_scan)
 	struct reach_freeze fz;
 	struct reach_stats st;
 	char *region;
-	pid_t pid = start_child(&region);
+	pid_t pid = start_child(build_graph, &region);
 
 	cr_assert_eq(reach__freeze(pid, &fz), 0);
 	fill_blocks(region, b);
@@ -206,34 +210,77 @@ Test(reach, a_dead_process_is_an_error)
  * read fails at once, and the scan reads on page by page: the pointer in its
  * second page still reaches the next block.
  */
+/* Block 0 (pages 0-1, its first page unreadable) reachable, leading to block 1 (page 2). */
+static void build_guarded(char *r)
+{
+	roots[0] = r;
+	blk(r, 1)[1] = blk(r, 2);
+	mprotect(r, PAGE, PROT_NONE);
+}
+
 Test(reach, reads_past_an_unreadable_page)
 {
 	struct reach_block b[2];
 	struct reach_stats st;
 	char *r;
-	int fds[2];
-	pid_t pid;
+	pid_t pid = start_child(build_guarded, &r);
 
-	cr_assert_eq(pipe(fds), 0);
-	pid = fork();
-	if (pid == 0) {
-		r = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		roots[0] = r;			/* block 0: pages 0-1, reachable */
-		blk(r, 1)[1] = blk(r, 2);	/* to block 1: page 2 */
-		mprotect(r, PAGE, PROT_NONE);
-		if (write(fds[1], &r, sizeof(r)) != sizeof(r))
-			_exit(1);
-		r = NULL;
-		clear_stack();
-		for (;;)
-			pause();
-	}
-	cr_assert_eq(read(fds[0], &r, sizeof(r)), sizeof(r));
-	usleep(50 * 1000);
 	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)r, 2 * PAGE, 0, REACH_LOST };
 	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 2), PAGE, 1, REACH_LOST };
 	cr_assert_eq(reach__scan(pid, b, 2, NULL, 0, NULL, 0, &st), 0);
 	stop_child(pid);
 	cr_assert_eq(b[0].state, REACH_REACHABLE);
 	cr_assert_eq(b[1].state, REACH_REACHABLE);
+}
+
+/*
+ * A 1 GiB anonymous mapping with one page touched, 700 MiB in, that holds the
+ * only pointer to block 0; and a 2 TiB reservation, never touched. Guard pages
+ * keep the kernel from merging them, or with other mappings. Only the touched
+ * page is read (pagemap says which), the reservation not at all.
+ */
+static void build_sparse(char *r)
+{
+	char *big = mmap(NULL, (1ull << 30) + 2 * PAGE, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *huge = mmap(NULL, (2ull << 40) + 2 * PAGE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (big == MAP_FAILED || huge == MAP_FAILED ||
+	    mprotect(big + PAGE, 1ull << 30, PROT_READ | PROT_WRITE) ||
+	    mprotect(huge + PAGE, 2ull << 40, PROT_READ | PROT_WRITE))
+		_exit(1);
+	((void **)(big + PAGE + (700ull << 20)))[3] = blk(r, 0);
+}
+
+static void scan_sparse_child(void)
+{
+	struct reach_block b[2];
+	struct reach_stats st;
+	char *r;
+	pid_t pid = start_child(build_sparse, &r);
+
+	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 0), PAGE, 0, REACH_LOST };
+	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 1), PAGE, 1, REACH_REACHABLE };
+	cr_assert_eq(reach__scan(pid, b, 2, NULL, 0, NULL, 0, &st), 0);
+	stop_child(pid);
+	cr_assert_eq(b[0].state, REACH_REACHABLE, "the pointer in the touched page was read");
+	cr_assert_eq(b[1].state, REACH_LOST);
+	cr_assert_lt(st.bytes_read, 64ull << 20, "%llu bytes read",
+		     (unsigned long long)st.bytes_read);
+	cr_assert_geq(st.bytes_skipped, (2ull << 40) + (1ull << 30) - PAGE);
+}
+
+Test(reach, large_anonymous_mappings_are_read_by_their_pages)
+{
+	unsetenv("LEAKTRACE_NO_PAGEMAP_SCAN");
+	scan_sparse_child();
+}
+
+/* Kernels before 6.7: one pagemap entry per page, and terabytes taken for a reservation. */
+Test(reach, without_pagemap_scan_pagemap_entries_tell_the_pages)
+{
+	setenv("LEAKTRACE_NO_PAGEMAP_SCAN", "1", 1);
+	scan_sparse_child();
+	unsetenv("LEAKTRACE_NO_PAGEMAP_SCAN");
 }
