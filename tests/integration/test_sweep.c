@@ -98,6 +98,7 @@ struct host {
 	pid_t sshd;
 	char tmp[PATH_MAX];
 	char label[32];
+	bool own_leaktrace;	/* DIR/bin/leaktrace is in its PATH */
 };
 
 static void host__start(struct host *h, int n, const char *path)
@@ -176,6 +177,71 @@ static int columns(char *line, char *cols[], int max)
 	return n;
 }
 
+/*
+ * Whether a process is the trace of host h (not its probe's leaktrace --version): a
+ * leaktrace -a from a copy under the host's TMPDIR, or from its own.
+ */
+static bool runs_leaktrace_of(pid_t pid, const struct host *h)
+{
+	char path[64], exe[PATH_MAX], own[PATH_MAX], args[256] = "";
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(args, 1, sizeof(args) - 1, f);	/* "leaktrace\0-a\0..." */
+	fclose(f);
+	if (n <= 0 || strcmp(args + strlen(args) + 1, "-a"))
+		return false;
+	if (h->own_leaktrace)
+		return !strcmp(exe, in_dir(own, sizeof(own), "bin/leaktrace"));
+	return !strncmp(exe, h->tmp, strlen(h->tmp)) && exe[strlen(h->tmp)] == '/';
+}
+
+/* Waits up to 30 s until the leaktrace of each host runs. */
+static void wait_for_tracers(const struct host h[2])
+{
+	for (int tries = 0; tries < 600; tries++) {
+		bool seen[2] = { false, false };
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+
+		cr_assert_not_null(d);
+		while ((e = readdir(d)))
+			for (int i = 0; i < 2; i++)
+				seen[i] |= runs_leaktrace_of(atoi(e->d_name), &h[i]);
+		closedir(d);
+		if (seen[0] && seen[1])
+			return;
+		usleep(50 * 1000);
+	}
+	cr_assert_fail("the sweep's leaktrace did not start on both hosts within 30 s");
+}
+
+/* What a file descriptor's file holds from its start, NUL-terminated; closes it. */
+static char *read_fd(int fd)
+{
+	FILE *f = fdopen(fd, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	cr_assert_not_null(f);
+	rewind(f);
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
 static void sweep_fini(void)
 {
 	procs__cleanup();
@@ -190,12 +256,11 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 {
 	char key[PATH_MAX], ssh_opts[PATH_MAX + 128], path2[PATH_MAX + 64], outdir[PATH_MAX];
 	char leaker[PATH_MAX], dead[32], file[PATH_MAX + 64], want[PATH_MAX + 128];
-	char *demo = env__fixture("demo-fp"), *hosts, *fleet, *line, *cols[16];
-	struct host h[2];
-	struct run_result r;
+	char *demo = env__fixture("demo-fp"), *hosts, *fleet, *line, *cols[16], *out, *err;
+	int dead_fd, dead_port, out_fd, err_fd, status;
 	json_t *snap, *proc, *stack, *merged, *sus;
-	int dead_fd, dead_port;
-	pid_t leak;
+	struct host h[2];
+	pid_t leak, sweep;
 
 	tmpdir__new(&dir);
 	/* sshd needs its privilege separation directory, which its service would make. */
@@ -211,32 +276,43 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 	strcat(path2, ":/usr/sbin:/usr/bin:/sbin:/bin");
 	host__start(&h[0], 1, "/usr/sbin:/usr/bin:/sbin:/bin");
 	host__start(&h[1], 2, path2);
+	h[1].own_leaktrace = true;
 	dead_fd = bound_port(&dead_port);
 	snprintf(dead, sizeof(dead), "127.0.0.1:%d", dead_port);
 
 	in_dir(leaker, sizeof(leaker), LEAKER);
 	run_ok((char *[]){ "cp", demo, leaker, NULL });
-	leak = proc__spawn((char *[]){ leaker, NULL }, -1, -1, -1);
-
 	in_dir(outdir, sizeof(outdir), "out");
 	snprintf(ssh_opts, sizeof(ssh_opts), "-o StrictHostKeyChecking=no "
 		 "-o UserKnownHostsFile=/dev/null -i %s", key);
+	out_fd = open(in_dir(file, sizeof(file), "sweep.out"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	err_fd = open(in_dir(file, sizeof(file), "sweep.err"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert(out_fd >= 0 && err_fd >= 0);
+	sweep = proc__spawn((char *[]){ (char *)sweep_path(), "-d", "4", "-o", outdir, "-S",
+					ssh_opts, "-b", (char *)env__leaktrace(), h[0].label,
+					h[1].label, dead, "--", "--comm", LEAKER, NULL },
+			    -1, out_fd, err_fd);
 	/*
-	 * -j 1: both "hosts" share this kernel, and a leaktrace -a that attaches while
-	 * another one attaches or detaches on the same libc sometimes sees nothing of a
-	 * process already running (uprobe_multi path; hosts of a fleet have a kernel each).
+	 * The leaking service starts once both "hosts" run leaktrace and have had time to
+	 * attach, so that each traces it from its exec. The two share this kernel, and a
+	 * leaktrace -a that attaches while another attaches or detaches on the same libc
+	 * sometimes misses a process already running (uprobe_multi links; the hosts of a
+	 * fleet have a kernel each).
 	 */
-	run__cmd((char *[]){ (char *)sweep_path(), "-j", "1", "-d", "2", "-o", outdir, "-S", ssh_opts,
-			     "-b", (char *)env__leaktrace(), h[0].label, h[1].label, dead, "--",
-			     "--comm", LEAKER, NULL }, NULL, 90, &r);
+	wait_for_tracers(h);
+	usleep(1500 * 1000);
+	leak = proc__spawn((char *[]){ leaker, NULL }, -1, -1, -1);
+	cr_assert_eq(proc__wait(sweep, 90 * 1000, &status), 0, "leak-sweep did not end");
 	close(dead_fd);
 	proc__kill(leak);
+	out = read_fd(out_fd);
+	err = read_fd(err_fd);
 
-	cr_assert_eq(run__exit_code(&r), 1, "exit %d\nstdout:\n%s\nstderr:\n%s",
-		     run__exit_code(&r), r.out, r.err);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status 0x%x\nstdout:\n%s\n"
+		  "stderr:\n%s", status, out, err);
 	snprintf(want, sizeof(want), "%s: unreachable: ssh: connect to host 127.0.0.1 port %d: "
 		 "Connection refused\n", dead, dead_port);
-	cr_assert_str_eq(r.err, want);
+	cr_assert_str_eq(err, want);
 
 	/* Each host's snapshot, named as it was reached, with the leak in it. */
 	for (int i = 0; i < 2; i++) {
@@ -280,7 +356,7 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 	snprintf(want, sizeof(want), "[1] remember_client in %s (%s): %s pid %d, %s pid %d\n",
 		 LEAKER, leaker, h[0].label, (int)leak, h[1].label, (int)leak);
 	cr_assert_not_null(strstr(fleet, want), "no '%s' in:\n%s", want, fleet);
-	cr_assert_not_null(strstr(r.out, fleet), "fleet.txt is not printed:\n%s", r.out);
+	cr_assert_not_null(strstr(out, fleet), "fleet.txt is not printed:\n%s", out);
 	free(fleet);
 
 	merged = snapshot__load(in_dir(file, sizeof(file), "out/fleet.json"));
@@ -296,7 +372,8 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 	fleet = read_all(in_dir(file, sizeof(file), "out/fleet.svg"));
 	cr_assert_not_null(strstr(fleet, "remember_client"));
 	free(fleet);
-	run__free(&r);
+	free(out);
+	free(err);
 	free(demo);
 }
 
