@@ -53,6 +53,9 @@ static const char usage[] =
 "      --format FMT     json, text, folded (flamegraph.pl's input), svg\n"
 "                       (interactive flamegraph) or pprof (heap profile)\n"
 "      --count          folded: allocation counts instead of bytes\n"
+"      --host NAME      the host's name in the saved snapshot (default: its\n"
+"                       hostname); tools/leak-sweep names each host as it\n"
+"                       reached it\n"
 "      --no-demangle    keep C++ names mangled\n"
 "  -v, --verbose        say which objects and functions are probed\n"
 "\n"
@@ -232,6 +235,7 @@ enum {
 	OPT_NO_SCAN,
 	OPT_SCAN_FREEZE,
 	OPT_FAIL_ON_LEAK,
+	OPT_HOST,
 };
 
 static const struct option options[] = {
@@ -259,6 +263,7 @@ static const struct option options[] = {
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "count", no_argument, NULL, OPT_COUNT },
+	{ "host", required_argument, NULL, OPT_HOST },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -350,6 +355,14 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_COUNT:
 		cfg->counts = true;
 		return 0;
+	case OPT_HOST:
+		/* The snapshot's host field holds 255 bytes (struct snapshot). */
+		if (!*arg || strlen(arg) > 255) {
+			fprintf(stderr, "leaktrace: --host: give a name of 1 to 255 characters\n");
+			return -EINVAL;
+		}
+		cfg->host = arg;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -398,6 +411,11 @@ static int check_config(struct config *cfg)
 	if (cfg->min_size > cfg->max_size) {
 		fprintf(stderr, "leaktrace: --min-size is larger than --max-size: nothing would "
 			"be counted\n");
+		return -EINVAL;
+	}
+	if (!cfg->output && cfg->host) {
+		fprintf(stderr, "leaktrace: --host names the host in the saved snapshot: give "
+			"-o FILE too\n");
 		return -EINVAL;
 	}
 	if (cfg->output && cfg->format == LT_FORMAT_NONE)

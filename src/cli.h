@@ -33,6 +33,7 @@ struct config {
 	double duration;	/* -d: stop after, 0 for never */
 	int top;		/* -n: stacks per report */
 	const char *output;	/* -o */
+	const char *host;	/* --host: the host's name in the saved snapshot */
 	enum lt_format format;
 	bool quiet;
 	bool verbose;

@@ -66,6 +66,9 @@ int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
 	case LT_FORMAT_TEXT:
 		break;
 	}
+	/* A merged snapshot reads best as one ranking across its hosts. */
+	if (snap->nr_hosts)
+		return report_fleet__write(f, snap, opts->top);
 	report_text__write(f, snap, opts->top);
 	return 0;
 }

@@ -191,6 +191,8 @@ static int write_output(const struct config *cfg, struct snapshot *snap)
 
 	/* Saved with the snapshot, so that a pprof made from its JSON later has them too. */
 	build_id__fill(snap);
+	if (cfg->host)
+		snprintf(snap->host, sizeof(snap->host), "%s", cfg->host);
 	if (!f) {
 		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(errno));
 		return -errno;

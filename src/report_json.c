@@ -2,6 +2,7 @@
 /* The JSON snapshot, schema version 1: fields are added freely, never renamed or removed. */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "json_writer.h"
@@ -52,6 +53,24 @@ static void write_origins(struct json_writer *w, const struct origin *o, size_t 
 		json__key(w, "pid");
 		json__int(w, o[i].pid);
 		json__object_end(w);
+	}
+	json__array_end(w);
+}
+
+/* Merged snapshots only: the hosts a suspect holds memory on, each once, as first seen. */
+static void write_suspect_hosts(struct json_writer *w, const struct origin *o, size_t n)
+{
+	if (!n)
+		return;
+	json__key(w, "hosts");
+	json__array_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+
+		while (j < i && strcmp(o[j].host, o[i].host))
+			j++;
+		if (j == i)
+			json__string(w, o[i].host);
 	}
 	json__array_end(w);
 }
@@ -215,6 +234,7 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 		json__double(w, stack_stat__rate(v[i].stack));
 		json__key(w, "reason");
 		json__string(w, stack_stat__reason(v[i].stack));
+		write_suspect_hosts(w, v[i].stack->origins, v[i].stack->nr_origins);
 		json__object_end(w);
 	}
 	json__array_end(w);

@@ -102,7 +102,7 @@ static void measure(const struct stack_stat *stacks, const struct row *rows, siz
 		w->symbol = MAX_SYMBOL_COLUMN;
 }
 
-static void write_lost(FILE *f, const struct snapshot *snap)
+void report_text__lost(FILE *f, const struct snapshot *snap)
 {
 	const uint64_t *l = snap->lost;
 
@@ -234,7 +234,7 @@ void report_text__write(FILE *f, const struct snapshot *snap, int top)
 	localtime_r(&snap->taken.tv_sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	fprintf(f, "[%s] leaktrace on %s, %.1f s traced\n", when, snap->host, snap->elapsed_s);
-	write_lost(f, snap);
+	report_text__lost(f, snap);
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		const struct proc_stat *p = &snap->procs[i];
 		size_t n = p->nr_stacks < (size_t)top ? p->nr_stacks : (size_t)top;

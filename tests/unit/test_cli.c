@@ -524,3 +524,21 @@ Test(cli, sample_bytes_default_is_exact)
 	assert_run(ARGV("-p", "1"), &cfg);
 	cr_assert_eq(cfg.sample_bytes, 0);
 }
+
+Test(cli, host_names_the_saved_snapshot)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-a", "--host", "web-7:2222", "-o", "x.json"), &cfg);
+	cr_assert_str_eq(cfg.host, "web-7:2222");
+}
+
+Test(cli, host_without_output_is_an_error)
+{
+	assert_usage_error(ARGV("-a", "--host", "web-7"));
+}
+
+Test(cli, empty_host_is_an_error)
+{
+	assert_usage_error(ARGV("-a", "--host", "", "-o", "x.json"));
+}
