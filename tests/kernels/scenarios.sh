@@ -1,0 +1,232 @@
+#!/bin/sh
+# The kernel matrix's scenarios: leaktrace on the fixtures, checked against their own ground
+# truth. Runs on the host and inside the test kernels' initramfs (busybox sh, jq), so plain sh.
+# Usage: scenarios.sh LEAKTRACE FIXTURES_DIR [SCENARIO...]   (default: all of them)
+# Prints "FEATURES <leaktrace -v's kernel line>" once, then per scenario one line
+# "SCENARIO <name> PASS|FAIL <detail>"; exits 1 when one failed.
+
+lt=$1
+fx=$2
+[ -x "$lt" ] && [ -d "$fx" ] || { echo "usage: scenarios.sh LEAKTRACE FIXTURES_DIR [SCENARIO...]" >&2; exit 2; }
+shift 2
+all="run_mode placement unwind_fp exec_exit attach all_fork"
+# A slow emulated CPU takes seconds to load the programs: generous limits, met in well under.
+limit=${SCENARIO_TIMEOUT:-120}
+tmp=$(mktemp -d) || exit 1
+[ -n "$KEEP" ] || trap 'rm -rf "$tmp"' EXIT
+failed=0
+features=
+
+# Wait until file $1 contains $2, for up to $limit seconds.
+wait_for() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $((limit * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+# The bytes and allocations of process $2's stacks whose frame 0 is $3, in snapshot $1.
+sum() {
+	jq -r --argjson pid "$2" --arg f "$3" '[.processes[] | select(.pid == $pid) | .stacks[]
+		| select(.frames[0].symbol == $f)] | "\(map(.bytes) | add // 0) \(map(.allocs) | add // 0)"' "$1"
+}
+
+# Every "truth FUNC BYTES ALLOCS" line of the fixture's output $3 against process $2 in snapshot
+# $1; prints what differs, nothing when all match.
+check_truths() {
+	grep '^truth ' "$3" | while read -r _ func bytes allocs; do
+		got=$(sum "$1" "$2" "$func")
+		[ "$got" = "$bytes $allocs" ] || echo "$func: $got, expected $bytes $allocs;"
+	done
+}
+
+lost() {
+	jq -r ".lost.$2" "$1"
+}
+
+# The kernel line of leaktrace -v, once, from the stderr of the first scenario that has it.
+note_features() {
+	[ -n "$features" ] && return
+	features=$(grep -m1 '^leaktrace: kernel ' "$1" | sed 's/^leaktrace: kernel //')
+	[ -n "$features" ] && echo "FEATURES $features"
+}
+
+result() {
+	if [ -z "$2" ]; then
+		echo "SCENARIO $1 PASS $3"
+	else
+		echo "SCENARIO $1 FAIL $2"
+		failed=1
+	fi
+}
+
+# Run mode: exact bytes of realloc's cases, the command's stdout and exit status pass through.
+run_mode() {
+	d=$tmp/run_mode
+	mkdir -p "$d"
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-nofp" run realloc >"$d/out" 2>"$d/err"
+	status=$?
+	note_features "$d/err"
+	[ $status -eq 0 ] || { result run_mode "leaktrace exited $status: $(tail -n1 "$d/err")"; return; }
+	pid=$(jq '.processes[0].pid' "$d/s.json")
+	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
+	[ -n "$bad" ] || [ "$(grep -c '^truth leak_realloc 253777 61$' "$d/out")" = 1 ] ||
+		bad="the fixture's output did not pass through"
+	timeout "$limit" "$lt" -q -- "$fx/leaky-nofp" exit 7 >/dev/null 2>&1
+	status=$?
+	[ -n "$bad" ] || [ $status -eq 7 ] || bad="exit status $status, expected the command's 7"
+	result run_mode "$bad" "leak_realloc 253777 B/61, exit status 7"
+}
+
+# Every allocator function, each probed where the running kernel allows (-v shows the places):
+# exact bytes, and every free matched.
+placement() {
+	d=$tmp/placement
+	mkdir -p "$d"
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-nofp" run malloc big calloc \
+		realloc reallocarray posix_memalign aligned_alloc memalign valloc pvalloc mmap \
+		threads >"$d/out" 2>"$d/err"
+	status=$?
+	note_features "$d/err"
+	[ $status -eq 0 ] || { result placement "leaktrace exited $status: $(tail -n1 "$d/err")"; return; }
+	pid=$(jq '.processes[0].pid' "$d/s.json")
+	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
+	for k in frees_unmatched munmaps_partial_lost allocs_untracked; do
+		[ "$(lost "$d/s.json" $k)" = 0 ] || bad="$bad $k $(lost "$d/s.json" $k);"
+	done
+	[ "$(grep -c '^truth ' "$d/out")" = 12 ] || bad="$bad $(grep -c '^truth ' "$d/out") truths of 12;"
+	# The probes not at their function's entry, e.g. "free+3": where this kernel emulates.
+	moved=$(sed -n 's/.*probed \([a-z_]*\) at .*(entry +\([1-9][0-9]*\))$/\1+\2/p' "$d/err" |
+		tr '\n' ' ' | sed 's/ $//')
+	result placement "$bad" "12 functions exact; moved: ${moved:-none}"
+}
+
+# Frame pointers: the leak's stack walks up through run_scenarios to main.
+unwind_fp() {
+	d=$tmp/unwind_fp
+	mkdir -p "$d"
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-fp" run malloc >"$d/out" 2>"$d/err"
+	status=$?
+	note_features "$d/err"
+	[ $status -eq 0 ] || { result unwind_fp "leaktrace exited $status: $(tail -n1 "$d/err")"; return; }
+	pid=$(jq '.processes[0].pid' "$d/s.json")
+	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
+	frames=$(jq -r '[.processes[0].stacks[] | select(.frames[0].symbol == "leak_malloc")
+		| .frames[0:3][].symbol] | join(" ")' "$d/s.json")
+	[ "$frames" = "leak_malloc run_scenarios main" ] ||
+		bad="$bad frames '$frames', expected 'leak_malloc run_scenarios main'"
+	result unwind_fp "$bad" "leak_malloc <- run_scenarios <- main"
+}
+
+# Attach to a running process: exact bytes after the attach, its older blocks' frees counted
+# apart, and the process runs on after leaktrace is gone.
+attach() {
+	d=$tmp/attach
+	mkdir -p "$d"
+	cp "$fx/leaky-nofp" "$d/leaky-nofp"
+	start_fixture "$d/leaky-nofp" malloc || { result attach "the fixture did not start"; exec 3>&-; return; }
+	"$lt" -v -p $target -i 3600 -o "$d/s.json" >"$d/report" 2>"$d/err" &
+	tracer=$!
+	if ! wait_for "$d/err" 'leaktrace: tracing'; then
+		result attach "leaktrace did not start: $(tail -n1 "$d/err")"
+		kill $tracer $target
+		exec 3>&-
+		return
+	fi
+	note_features "$d/err"
+	echo go >&3
+	wait_for "$d/leaky-nofp.out" '^done'
+	kill -INT $tracer
+	wait $tracer
+	status=$?
+	bad=
+	[ $status -eq 0 ] || bad="leaktrace exited $status: $(tail -n1 "$d/err");"
+	kill -0 $target 2>/dev/null || bad="$bad the target died;"
+	kill $target
+	exec 3>&-
+	[ -n "$bad" ] || bad=$(check_truths "$d/s.json" $target "$d/leaky-nofp.out")
+	[ -n "$bad" ] || [ "$(lost "$d/s.json" frees_before_attach)" -ge 100 ] ||
+		bad="frees_before_attach $(lost "$d/s.json" frees_before_attach), expected >= 100"
+	[ -n "$bad" ] || [ "$(lost "$d/s.json" frees_unmatched)" = 0 ] ||
+		bad="frees_unmatched $(lost "$d/s.json" frees_unmatched)"
+	result attach "$bad" "leak_malloc 100000 B/1000 after the attach"
+}
+
+# Start "$1 attach $2" in the background with its output in $1.out; its pid in $target, its
+# stdin on fd 3 (a line there runs the scenario). Fails when it does not start.
+start_fixture() {
+	rm -f "$1.in"
+	mkfifo "$1.in"
+	"$1" attach $2 <"$1.in" >"$1.out" &
+	target=$!
+	exec 3>"$1.in"
+	wait_for "$1.out" '^ready'
+}
+
+# -a: a process started later is traced (from its first allocation once leaktrace has probed
+# its libc); a child's frees of the blocks it inherited do not touch its parent's; the child
+# that exited is reported as exited, the parent as alive.
+all_fork() {
+	d=$tmp/all
+	mkdir -p "$d"
+	# A name of its own: other tests on the host may run leaky-fp meanwhile.
+	cp "$fx/leaky-fp" "$d/matrix-fork"
+	"$lt" -v -a --comm matrix-fork -i 3600 -o "$d/s.json" >"$d/report" 2>"$d/err" &
+	tracer=$!
+	bad=
+	wait_for "$d/err" 'leaktrace: tracing' || bad="leaktrace did not start: $(tail -n1 "$d/err")"
+	[ -n "$bad" ] || start_fixture "$d/matrix-fork" "calloc fork" || bad="the fixture did not start"
+	[ -n "$bad" ] || wait_for "$d/err" 'all processes: probed free' ||
+		bad="libc was not probed for pid $target: $(tail -n1 "$d/err")"
+	if [ -z "$bad" ]; then
+		note_features "$d/err"
+		echo go >&3
+		wait_for "$d/matrix-fork.out" '^done'
+	fi
+	kill -INT $tracer
+	wait $tracer
+	status=$?
+	kill $target
+	exec 3>&-
+	[ -n "$bad" ] || [ $status -eq 0 ] || bad="leaktrace exited $status: $(tail -n1 "$d/err")"
+	if [ -n "$bad" ]; then
+		result all_fork "$bad"
+		return
+	fi
+	grep -v '(child)' "$d/matrix-fork.out" >"$d/parent.out"
+	bad=$(check_truths "$d/s.json" $target "$d/parent.out")
+	alive=$(jq -r --argjson p $target '[.processes[] | "\(if .pid == $p then "parent" else
+		"child" end):\(.alive)"] | join(" ")' "$d/s.json")
+	[ "$alive" = "parent:true child:false" ] || [ "$alive" = "child:false parent:true" ] ||
+		bad="$bad processes (alive): $alive, expected the parent alive and its child exited;"
+	[ "$(lost "$d/s.json" frees_unmatched)" = 0 ] ||
+		bad="$bad frees_unmatched $(lost "$d/s.json" frees_unmatched);"
+	result all_fork "$bad" "calloc 246000 B/200, fork: parent 20000 B/100, the exited child reported"
+}
+
+# exec starts a process afresh: what the image before it leaked is not reported.
+exec_exit() {
+	d=$tmp/exec
+	mkdir -p "$d"
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-nofp" exec malloc >"$d/out" 2>"$d/err"
+	status=$?
+	note_features "$d/err"
+	[ $status -eq 0 ] || { result exec_exit "leaktrace exited $status: $(tail -n1 "$d/err")"; return; }
+	pid=$(jq '.processes[0].pid' "$d/s.json")
+	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
+	[ "$(sum "$d/s.json" "$pid" leak_before_exec)" = "0 0" ] ||
+		bad="$bad the image before exec was reported: $(sum "$d/s.json" "$pid" leak_before_exec);"
+	[ "$(jq '[.processes[].alive] | tostring' "$d/s.json")" = '"[false]"' ] ||
+		bad="$bad not reported as exited: $(jq -c '[.processes[].alive]' "$d/s.json");"
+	result exec_exit "$bad" "leak_malloc 100000 B/1000 after exec, none from before"
+}
+
+for s in ${*:-$all}; do
+	case " $all " in
+	*" $s "*) $s ;;
+	*) echo "scenarios.sh: no scenario '$s' (have: $all)" >&2; exit 2 ;;
+	esac
+done
+exit $failed
