@@ -53,6 +53,16 @@ note_features() {
 	[ -n "$features" ] && echo "FEATURES $features"
 }
 
+# Whether leaktrace run $1 (status $2, files in $3) exited 0 and wrote its snapshot; else a FAIL.
+ran() {
+	note_features "$3/err"
+	if [ "$2" -ne 0 ]; then
+		result "$1" "leaktrace exited $2: $(tail -n1 "$3/err")"
+		return 1
+	fi
+	[ -s "$3/s.json" ] || { result "$1" "no snapshot written: $(tail -n1 "$3/err")"; return 1; }
+}
+
 result() {
 	if [ -z "$2" ]; then
 		echo "SCENARIO $1 PASS $3"
@@ -67,9 +77,7 @@ run_mode() {
 	d=$tmp/run_mode
 	mkdir -p "$d"
 	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-nofp" run realloc >"$d/out" 2>"$d/err"
-	status=$?
-	note_features "$d/err"
-	[ $status -eq 0 ] || { result run_mode "leaktrace exited $status: $(tail -n1 "$d/err")"; return; }
+	ran run_mode $? "$d" || return
 	pid=$(jq '.processes[0].pid' "$d/s.json")
 	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
 	[ -n "$bad" ] || [ "$(grep -c '^truth leak_realloc 253777 61$' "$d/out")" = 1 ] ||
@@ -88,9 +96,7 @@ placement() {
 	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-nofp" run malloc big calloc \
 		realloc reallocarray posix_memalign aligned_alloc memalign valloc pvalloc mmap \
 		threads >"$d/out" 2>"$d/err"
-	status=$?
-	note_features "$d/err"
-	[ $status -eq 0 ] || { result placement "leaktrace exited $status: $(tail -n1 "$d/err")"; return; }
+	ran placement $? "$d" || return
 	pid=$(jq '.processes[0].pid' "$d/s.json")
 	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
 	for k in frees_unmatched munmaps_partial_lost allocs_untracked; do
@@ -108,9 +114,7 @@ unwind_fp() {
 	d=$tmp/unwind_fp
 	mkdir -p "$d"
 	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-fp" run malloc >"$d/out" 2>"$d/err"
-	status=$?
-	note_features "$d/err"
-	[ $status -eq 0 ] || { result unwind_fp "leaktrace exited $status: $(tail -n1 "$d/err")"; return; }
+	ran unwind_fp $? "$d" || return
 	pid=$(jq '.processes[0].pid' "$d/s.json")
 	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
 	frames=$(jq -r '[.processes[0].stacks[] | select(.frames[0].symbol == "leak_malloc")
@@ -211,9 +215,7 @@ exec_exit() {
 	d=$tmp/exec
 	mkdir -p "$d"
 	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-nofp" exec malloc >"$d/out" 2>"$d/err"
-	status=$?
-	note_features "$d/err"
-	[ $status -eq 0 ] || { result exec_exit "leaktrace exited $status: $(tail -n1 "$d/err")"; return; }
+	ran exec_exit $? "$d" || return
 	pid=$(jq '.processes[0].pid' "$d/s.json")
 	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
 	[ "$(sum "$d/s.json" "$pid" leak_before_exec)" = "0 0" ] ||
