@@ -106,7 +106,7 @@ deps:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration
-	$(Q)$(MAKE) --no-print-directory test-unit test-integration
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-kernels
 
 test-unit:
 	$(Q)$(OUTPUT)/tests/unit --jobs 2
