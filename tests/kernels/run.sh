@@ -65,9 +65,13 @@ done
 "$here/initramfs.sh" "$cache/initramfs.cpio" "$lt" "$fx"
 
 start=$(date +%s)
+# Each log starts with the kernel it is of, in case that kernel never gets to say so itself.
 for i in "${!kernels[@]}"; do
+	echo "KERNEL $(basename "$(dirname "${kernels[$i]}")" | sed 's/^linux-image-//') qemu" \
+		>"$logs/qemu$i.txt"
 	boot "${kernels[$i]}" "$logs/qemu$i" &
 done
+echo "KERNEL $(uname -r) host" >"$logs/host.txt"
 # The host's own run meanwhile: its CPU time is small next to the emulated ones.
 { sh "$here/scenarios.sh" "$lt" "$fx" && echo "EXIT 0" || echo "EXIT $?"; } >"$logs/host" 2>&1
 wait
@@ -76,14 +80,15 @@ elapsed=$(($(date +%s) - start))
 # "qemu*" logs are serial consoles: \r line ends, kernel messages in between.
 status=0
 for log in "$logs/host" "$logs"/qemu?; do
-	tr -d '\r' <"$log" >"$log.txt"
+	tr -d '\r' <"$log" >>"$log.txt"
 	grep -q '^EXIT 0$' "$log.txt" || status=1
 done
 # One row per kernel: its features as leaktrace -v reports them, and the scenarios passed;
 # then one row per scenario, a column per kernel, and each scenario's details (per kernel
 # where they differ: a failure's reason, where the probes went).
 awk '
-	FNR == 1 { k++; where[k] = FILENAME ~ /host.txt$/ ? "host" : "qemu"; name[k] = "?" }
+	function or_unknown(v) { return v == "" ? "?" : v }
+	/^KERNEL / { k++; name[k] = $2; where[k] = $3 }
 	/^FEATURES / {
 		name[k] = $2; sub(/:$/, "", name[k])
 		for (i = 3; i < NF; i++) {
@@ -108,8 +113,9 @@ awk '
 			"ringbuf", "uprobe_multi", "uretprobe_syscall", "session", "scenarios"
 		for (i = 1; i <= k; i++)
 			printf "%-28s %-5s %-4s %-8s %-13s %-18s %-8s %d/%d%s\n", name[i], where[i],
-				btf[i], ringbuf[i], multi[i], uretsys[i], session[i], passed[i],
-				total[i], exited[i] ? "" : " (did not finish)"
+				or_unknown(btf[i]), or_unknown(ringbuf[i]), or_unknown(multi[i]),
+				or_unknown(uretsys[i]), or_unknown(session[i]), passed[i], total[i],
+				exited[i] ? "" : " (did not finish)"
 		printf "\n%-16s", "scenario"
 		for (i = 1; i <= k; i++)
 			printf " %-28s", name[i]
@@ -129,7 +135,7 @@ awk '
 				if (detail[s, i] != detail[s, 1] || res[s, i] != res[s, 1])
 					same = 0
 			if (same) {
-				printf "%s: %s\n", s, detail[s, 1]
+				printf "%s: %s%s\n", s, res[s, 1] == "PASS" ? "" : "FAIL ", detail[s, 1]
 				continue
 			}
 			for (i = 1; i <= k; i++)
@@ -139,8 +145,10 @@ awk '
 	}' "$logs/host.txt" "$logs"/qemu?.txt
 for log in "$logs/host" "$logs"/qemu?; do
 	grep -q '^EXIT ' "$log.txt" && continue
-	echo "$(basename "$log") did not finish; the end of its console:"
-	tail -n 20 "$log.txt" "$log.qemu" 2>/dev/null | sed 's/^/    /'
+	echo "$(sed -n '1s/^KERNEL \([^ ]*\).*/\1/p' "$log.txt") did not finish; the end of its" \
+		"console, then qemu's messages:"
+	tail -n 20 "$log.txt" | sed 's/^/    /'
+	[ ! -s "$log.qemu" ] || sed 's/^/    qemu: /' "$log.qemu"
 done
 echo
 echo "test-kernels: ${#kernels[@]} kernels under qemu and this one in ${elapsed} s:" \

@@ -67,7 +67,7 @@ result() {
 	if [ -z "$2" ]; then
 		echo "SCENARIO $1 PASS $3"
 	else
-		echo "SCENARIO $1 FAIL $2"
+		echo "SCENARIO $1 FAIL $(echo "$2" | sed 's/^ *//')"
 		failed=1
 	fi
 }
