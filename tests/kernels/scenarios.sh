@@ -9,7 +9,7 @@ lt=$1
 fx=$2
 [ -x "$lt" ] && [ -d "$fx" ] || { echo "usage: scenarios.sh LEAKTRACE FIXTURES_DIR [SCENARIO...]" >&2; exit 2; }
 shift 2
-all="run_mode placement unwind_fp exec_exit attach all_fork"
+all="run_mode placement sampled unwind_fp exec_exit attach all_fork"
 # A slow emulated CPU takes seconds to load the programs: generous limits, met in well under.
 limit=${SCENARIO_TIMEOUT:-120}
 tmp=$(mktemp -d) || exit 1
@@ -34,8 +34,9 @@ sum() {
 }
 
 # Every "truth FUNC BYTES ALLOCS" line of the fixture's output $3 against process $2 in snapshot
-# $1; prints what differs, nothing when all match.
+# $1; prints what differs, nothing when all match (and there is at least one).
 check_truths() {
+	grep -q '^truth ' "$3" || echo "the fixture printed no truth line;"
 	grep '^truth ' "$3" | while read -r _ func bytes allocs; do
 		got=$(sum "$1" "$2" "$func")
 		[ "$got" = "$bytes $allocs" ] || echo "$func: $got, expected $bytes $allocs;"
@@ -107,6 +108,26 @@ placement() {
 	moved=$(sed -n 's/.*probed \([a-z_]*\) at .*(entry +\([1-9][0-9]*\))$/\1+\2/p' "$d/err" |
 		tr '\n' ' ' | sed 's/ $//')
 	result placement "$bad" "12 functions exact; moved: ${moved:-none}"
+}
+
+# --sample-bytes: mappings stay exact; 10 MiB of blocks is estimated within 3.5 standard
+# errors (2.31 MB at a mean of 512 KiB between samples, as tests/integration/test_sampling.c).
+sampled() {
+	d=$tmp/sampled
+	mkdir -p "$d"
+	timeout "$limit" "$lt" -v -q --sample-bytes 512K --sample-seed 1 -o "$d/s.json" -- \
+		"$fx/leaky-nofp" run mmap tenmib >"$d/out" 2>"$d/err"
+	ran sampled $? "$d" || return
+	pid=$(jq '.processes[0].pid' "$d/s.json")
+	grep -v '^truth leak_tenmib ' "$d/out" >"$d/exact"
+	bad=$(check_truths "$d/s.json" "$pid" "$d/exact")
+	grep -q '^truth leak_tenmib 10485760 5200$' "$d/out" || bad="$bad leak_tenmib did not run;"
+	[ "$(jq -r '.sampling.mode' "$d/s.json")" = bytes ] ||
+		bad="$bad sampling mode $(jq -c .sampling "$d/s.json");"
+	estimate=$(sum "$d/s.json" "$pid" leak_tenmib | cut -d' ' -f1)
+	off=$((estimate - 10485760))
+	[ ${off#-} -le 8085000 ] || bad="$bad leak_tenmib estimated $estimate, 10485760 +- 8085000;"
+	result sampled "$bad" "leak_mmap exact, leak_tenmib estimated $estimate B of 10485760"
 }
 
 # Frame pointers: the leak's stack walks up through run_scenarios to main.
