@@ -3,11 +3,14 @@
 # truth. Runs on the host and inside the test kernels' initramfs (busybox sh, jq), so plain sh.
 # Usage: scenarios.sh LEAKTRACE FIXTURES_DIR [SCENARIO...]   (default: all of them)
 # Prints "FEATURES <leaktrace -v's kernel line>" once, then per scenario one line
-# "SCENARIO <name> PASS|FAIL <detail>"; exits 1 when one failed.
+# "SCENARIO <name> PASS|FAIL <detail>"; exits 1 when one failed. KEEP=1 keeps its files.
 
 lt=$1
 fx=$2
-[ -x "$lt" ] && [ -d "$fx" ] || { echo "usage: scenarios.sh LEAKTRACE FIXTURES_DIR [SCENARIO...]" >&2; exit 2; }
+if [ ! -x "$lt" ] || [ ! -d "$fx" ]; then
+	echo "usage: scenarios.sh LEAKTRACE FIXTURES_DIR [SCENARIO...]" >&2
+	exit 2
+fi
 shift 2
 all="run_mode placement sampled unwind_fp exec_exit attach all_fork"
 # A slow emulated CPU takes seconds to load the programs: generous limits, met in well under.
@@ -16,6 +19,11 @@ tmp=$(mktemp -d) || exit 1
 [ -n "$KEEP" ] || trap 'rm -rf "$tmp"' EXIT
 failed=0
 features=
+# The fixtures under names of their own: other tests on the host may trace "leaky-*" with
+# --comm meanwhile, and this script's -a must not see theirs.
+nofp=$tmp/matrix-nofp
+fp=$tmp/matrix-fp
+cp "$fx/leaky-nofp" "$nofp" && cp "$fx/leaky-fp" "$fp" || exit 1
 
 # Wait until file $1 contains $2, for up to $limit seconds.
 wait_for() {
@@ -30,7 +38,8 @@ wait_for() {
 # The bytes and allocations of process $2's stacks whose frame 0 is $3, in snapshot $1.
 sum() {
 	jq -r --argjson pid "$2" --arg f "$3" '[.processes[] | select(.pid == $pid) | .stacks[]
-		| select(.frames[0].symbol == $f)] | "\(map(.bytes) | add // 0) \(map(.allocs) | add // 0)"' "$1"
+		| select(.frames[0].symbol == $f)]
+		| "\(map(.bytes) | add // 0) \(map(.allocs) | add // 0)"' "$1"
 }
 
 # Every "truth FUNC BYTES ALLOCS" line of the fixture's output $3 against process $2 in snapshot
@@ -43,6 +52,7 @@ check_truths() {
 	done
 }
 
+# Counter $2 of the snapshot's "lost" object.
 lost() {
 	jq -r ".lost.$2" "$1"
 }
@@ -77,13 +87,13 @@ result() {
 run_mode() {
 	d=$tmp/run_mode
 	mkdir -p "$d"
-	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-nofp" run realloc >"$d/out" 2>"$d/err"
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$nofp" run realloc >"$d/out" 2>"$d/err"
 	ran run_mode $? "$d" || return
 	pid=$(jq '.processes[0].pid' "$d/s.json")
 	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
 	[ -n "$bad" ] || [ "$(grep -c '^truth leak_realloc 253777 61$' "$d/out")" = 1 ] ||
 		bad="the fixture's output did not pass through"
-	timeout "$limit" "$lt" -q -- "$fx/leaky-nofp" exit 7 >/dev/null 2>&1
+	timeout "$limit" "$lt" -q -- "$nofp" exit 7 >/dev/null 2>&1
 	status=$?
 	[ -n "$bad" ] || [ $status -eq 7 ] || bad="exit status $status, expected the command's 7"
 	result run_mode "$bad" "leak_realloc 253777 B/61, exit status 7"
@@ -94,7 +104,7 @@ run_mode() {
 placement() {
 	d=$tmp/placement
 	mkdir -p "$d"
-	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-nofp" run malloc big calloc \
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$nofp" run malloc big calloc \
 		realloc reallocarray posix_memalign aligned_alloc memalign valloc pvalloc mmap \
 		threads >"$d/out" 2>"$d/err"
 	ran placement $? "$d" || return
@@ -116,7 +126,7 @@ sampled() {
 	d=$tmp/sampled
 	mkdir -p "$d"
 	timeout "$limit" "$lt" -v -q --sample-bytes 512K --sample-seed 1 -o "$d/s.json" -- \
-		"$fx/leaky-nofp" run mmap tenmib >"$d/out" 2>"$d/err"
+		"$nofp" run mmap tenmib >"$d/out" 2>"$d/err"
 	ran sampled $? "$d" || return
 	pid=$(jq '.processes[0].pid' "$d/s.json")
 	grep -v '^truth leak_tenmib ' "$d/out" >"$d/exact"
@@ -134,7 +144,7 @@ sampled() {
 unwind_fp() {
 	d=$tmp/unwind_fp
 	mkdir -p "$d"
-	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-fp" run malloc >"$d/out" 2>"$d/err"
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fp" run malloc >"$d/out" 2>"$d/err"
 	ran unwind_fp $? "$d" || return
 	pid=$(jq '.processes[0].pid' "$d/s.json")
 	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
@@ -145,13 +155,31 @@ unwind_fp() {
 	result unwind_fp "$bad" "leak_malloc <- run_scenarios <- main"
 }
 
+# exec starts a process afresh: what the image before it leaked is not reported.
+exec_exit() {
+	d=$tmp/exec
+	mkdir -p "$d"
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$nofp" exec malloc >"$d/out" 2>"$d/err"
+	ran exec_exit $? "$d" || return
+	pid=$(jq '.processes[0].pid' "$d/s.json")
+	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
+	[ "$(sum "$d/s.json" "$pid" leak_before_exec)" = "0 0" ] ||
+		bad="$bad the image before exec was reported: $(sum "$d/s.json" "$pid" leak_before_exec);"
+	[ "$(jq '[.processes[].alive] | tostring' "$d/s.json")" = '"[false]"' ] ||
+		bad="$bad not reported as exited: $(jq -c '[.processes[].alive]' "$d/s.json");"
+	result exec_exit "$bad" "leak_malloc 100000 B/1000 after exec, none from before"
+}
+
 # Attach to a running process: exact bytes after the attach, its older blocks' frees counted
 # apart, and the process runs on after leaktrace is gone.
 attach() {
 	d=$tmp/attach
 	mkdir -p "$d"
-	cp "$fx/leaky-nofp" "$d/leaky-nofp"
-	start_fixture "$d/leaky-nofp" malloc || { result attach "the fixture did not start"; exec 3>&-; return; }
+	if ! start_fixture "$d/fx" "$nofp" malloc; then
+		result attach "the fixture did not start"
+		exec 3>&-
+		return
+	fi
 	"$lt" -v -p $target -i 3600 -o "$d/s.json" >"$d/report" 2>"$d/err" &
 	tracer=$!
 	if ! wait_for "$d/err" 'leaktrace: tracing'; then
@@ -162,7 +190,7 @@ attach() {
 	fi
 	note_features "$d/err"
 	echo go >&3
-	wait_for "$d/leaky-nofp.out" '^done'
+	wait_for "$d/fx.out" '^done'
 	kill -INT $tracer
 	wait $tracer
 	status=$?
@@ -171,7 +199,7 @@ attach() {
 	kill -0 $target 2>/dev/null || bad="$bad the target died;"
 	kill $target
 	exec 3>&-
-	[ -n "$bad" ] || bad=$(check_truths "$d/s.json" $target "$d/leaky-nofp.out")
+	[ -n "$bad" ] || bad=$(check_truths "$d/s.json" $target "$d/fx.out")
 	[ -n "$bad" ] || [ "$(lost "$d/s.json" frees_before_attach)" -ge 100 ] ||
 		bad="frees_before_attach $(lost "$d/s.json" frees_before_attach), expected >= 100"
 	[ -n "$bad" ] || [ "$(lost "$d/s.json" frees_unmatched)" = 0 ] ||
@@ -179,12 +207,11 @@ attach() {
 	result attach "$bad" "leak_malloc 100000 B/1000 after the attach"
 }
 
-# Start "$1 attach $2" in the background with its output in $1.out; its pid in $target, its
-# stdin on fd 3 (a line there runs the scenario). Fails when it does not start.
+# Start "$2 attach $3" in the background, its output in $1.out, its pid in $target, its stdin
+# on fd 3 (a line there runs the scenarios). Fails when it does not start.
 start_fixture() {
-	rm -f "$1.in"
 	mkfifo "$1.in"
-	"$1" attach $2 <"$1.in" >"$1.out" &
+	"$2" attach $3 <"$1.in" >"$1.out" &
 	target=$!
 	exec 3>"$1.in"
 	wait_for "$1.out" '^ready'
@@ -196,19 +223,17 @@ start_fixture() {
 all_fork() {
 	d=$tmp/all
 	mkdir -p "$d"
-	# A name of its own: other tests on the host may run leaky-fp meanwhile.
-	cp "$fx/leaky-fp" "$d/matrix-fork"
-	"$lt" -v -a --comm matrix-fork -i 3600 -o "$d/s.json" >"$d/report" 2>"$d/err" &
+	"$lt" -v -a --comm matrix-fp -i 3600 -o "$d/s.json" >"$d/report" 2>"$d/err" &
 	tracer=$!
 	bad=
 	wait_for "$d/err" 'leaktrace: tracing' || bad="leaktrace did not start: $(tail -n1 "$d/err")"
-	[ -n "$bad" ] || start_fixture "$d/matrix-fork" "calloc fork" || bad="the fixture did not start"
+	[ -n "$bad" ] || start_fixture "$d/fx" "$fp" "calloc fork" || bad="the fixture did not start"
 	[ -n "$bad" ] || wait_for "$d/err" 'all processes: probed free' ||
 		bad="libc was not probed for pid $target: $(tail -n1 "$d/err")"
 	if [ -z "$bad" ]; then
 		note_features "$d/err"
 		echo go >&3
-		wait_for "$d/matrix-fork.out" '^done'
+		wait_for "$d/fx.out" '^done'
 	fi
 	kill -INT $tracer
 	wait $tracer
@@ -220,7 +245,7 @@ all_fork() {
 		result all_fork "$bad"
 		return
 	fi
-	grep -v '(child)' "$d/matrix-fork.out" >"$d/parent.out"
+	grep -v '(child)' "$d/fx.out" >"$d/parent.out"
 	bad=$(check_truths "$d/s.json" $target "$d/parent.out")
 	alive=$(jq -r --argjson p $target '[.processes[] | "\(if .pid == $p then "parent" else
 		"child" end):\(.alive)"] | join(" ")' "$d/s.json")
@@ -229,21 +254,6 @@ all_fork() {
 	[ "$(lost "$d/s.json" frees_unmatched)" = 0 ] ||
 		bad="$bad frees_unmatched $(lost "$d/s.json" frees_unmatched);"
 	result all_fork "$bad" "calloc 246000 B/200, fork: parent 20000 B/100, the exited child reported"
-}
-
-# exec starts a process afresh: what the image before it leaked is not reported.
-exec_exit() {
-	d=$tmp/exec
-	mkdir -p "$d"
-	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$fx/leaky-nofp" exec malloc >"$d/out" 2>"$d/err"
-	ran exec_exit $? "$d" || return
-	pid=$(jq '.processes[0].pid' "$d/s.json")
-	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
-	[ "$(sum "$d/s.json" "$pid" leak_before_exec)" = "0 0" ] ||
-		bad="$bad the image before exec was reported: $(sum "$d/s.json" "$pid" leak_before_exec);"
-	[ "$(jq '[.processes[].alive] | tostring' "$d/s.json")" = '"[false]"' ] ||
-		bad="$bad not reported as exited: $(jq -c '[.processes[].alive]' "$d/s.json");"
-	result exec_exit "$bad" "leak_malloc 100000 B/1000 after exec, none from before"
 }
 
 for s in ${*:-$all}; do
