@@ -126,7 +126,8 @@ test-integration:
 # (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed.
 test-kernels:
 	$(Q)tools/install-deps kernels
-	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/leaky-fp $(OUTPUT)/fixtures/leaky-nofp
+	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/leaky-fp $(OUTPUT)/fixtures/leaky-nofp \
+		$(OUTPUT)/fixtures/leaky_cxx-nofp
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make test-kernels: the scenarios load BPF programs: run it as root"; exit 1; fi
 	$(Q)tests/kernels/run.sh $(OUTPUT)/leaktrace $(OUTPUT)/fixtures $(OUTPUT)/kernels

@@ -12,7 +12,7 @@ if [ ! -x "$lt" ] || [ ! -d "$fx" ]; then
 	exit 2
 fi
 shift 2
-all="run_mode placement sampled unwind_fp exec_exit attach all_fork"
+all="run_mode placement sampled cxx unwind_fp exec_exit attach all_fork"
 # A slow emulated CPU takes seconds to load the programs: generous limits, met in well under.
 limit=${SCENARIO_TIMEOUT:-120}
 tmp=$(mktemp -d) || exit 1
@@ -23,7 +23,8 @@ features=
 # --comm meanwhile, and this script's -a must not see theirs.
 nofp=$tmp/matrix-nofp
 fp=$tmp/matrix-fp
-cp "$fx/leaky-nofp" "$nofp" && cp "$fx/leaky-fp" "$fp" || exit 1
+cxx=$tmp/matrix-cxx
+cp "$fx/leaky-nofp" "$nofp" && cp "$fx/leaky-fp" "$fp" && cp "$fx/leaky_cxx-nofp" "$cxx" || exit 1
 
 # Wait until file $1 contains $2, for up to $limit seconds.
 wait_for() {
@@ -62,6 +63,16 @@ note_features() {
 	[ -n "$features" ] && return
 	features=$(grep -m1 '^leaktrace: kernel ' "$1" | sed 's/^leaktrace: kernel //')
 	[ -n "$features" ] && echo "FEATURES $features"
+}
+
+# The probes in objects matching $2 of leaktrace -v's stderr $1 that are not at their
+# function's entry, e.g. "free+3": where the running kernel emulates an instruction (x86.c);
+# "none" when all are at the entry.
+moved() {
+	m=$(grep "probed .* at .*$2" "$1" |
+		sed -n 's/.*probed \([A-Za-z0-9_]*\) at .*(entry +\([1-9][0-9]*\))$/\1+\2/p' |
+		tr '\n' ' ' | sed 's/ $//')
+	echo "${m:-none}"
 }
 
 # Whether leaktrace run $1 (status $2, files in $3) exited 0 and wrote its snapshot; else a FAIL.
@@ -114,10 +125,7 @@ placement() {
 		[ "$(lost "$d/s.json" $k)" = 0 ] || bad="$bad $k $(lost "$d/s.json" $k);"
 	done
 	[ "$(grep -c '^truth ' "$d/out")" = 12 ] || bad="$bad $(grep -c '^truth ' "$d/out") truths of 12;"
-	# The probes not at their function's entry, e.g. "free+3": where this kernel emulates.
-	moved=$(sed -n 's/.*probed \([a-z_]*\) at .*(entry +\([1-9][0-9]*\))$/\1+\2/p' "$d/err" |
-		tr '\n' ' ' | sed 's/ $//')
-	result placement "$bad" "12 functions exact; moved: ${moved:-none}"
+	result placement "$bad" "12 functions exact; moved: $(moved "$d/err" libc)"
 }
 
 # --sample-bytes: mappings stay exact; 10 MiB of blocks is estimated within 3.5 standard
@@ -138,6 +146,23 @@ sampled() {
 	off=$((estimate - 10485760))
 	[ ${off#-} -le 8085000 ] || bad="$bad leak_tenmib estimated $estimate, 10485760 +- 8085000;"
 	result sampled "$bad" "leak_mmap exact, leak_tenmib estimated $estimate B of 10485760"
+}
+
+# C++: operator new and delete are probed in libstdc++ itself; each block counts once, from
+# the function that called new (demangled: the fixture's leak_array is "leak_array()").
+cxx() {
+	d=$tmp/cxx
+	mkdir -p "$d"
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$cxx" run >"$d/out" 2>"$d/err"
+	ran cxx $? "$d" || return
+	pid=$(jq '.processes[0].pid' "$d/s.json")
+	sed 's/^\(truth [a-z_]*\)/\1()/' "$d/out" >"$d/truths"
+	bad=$(check_truths "$d/s.json" "$pid" "$d/truths")
+	[ "$(grep -c '^truth ' "$d/out")" = 2 ] || bad="$bad $(grep -c '^truth ' "$d/out") truths of 2;"
+	grep -q 'probed _Znwm at .*libstdc++' "$d/err" ||
+		bad="$bad operator new was not probed in libstdc++;"
+	result cxx "$bad" "leak_array() 10000 B/100, leak_nodes() 3200 B/50; moved in" \
+		"libstdc++: $(moved "$d/err" libstdc++)"
 }
 
 # Frame pointers: the leak's stack walks up through run_scenarios to main.
