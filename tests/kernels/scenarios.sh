@@ -161,8 +161,8 @@ cxx() {
 	[ "$(grep -c '^truth ' "$d/out")" = 2 ] || bad="$bad $(grep -c '^truth ' "$d/out") truths of 2;"
 	grep -q 'probed _Znwm at .*libstdc++' "$d/err" ||
 		bad="$bad operator new was not probed in libstdc++;"
-	result cxx "$bad" "leak_array() 10000 B/100, leak_nodes() 3200 B/50; moved in" \
-		"libstdc++: $(moved "$d/err" libstdc++)"
+	moved=$(moved "$d/err" libstdc++)
+	result cxx "$bad" "leak_array() 10000 B/100, leak_nodes() 3200 B/50; moved in libstdc++: $moved"
 }
 
 # Frame pointers: the leak's stack walks up through run_scenarios to main.
