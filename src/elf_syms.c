@@ -497,9 +497,10 @@ static int map_file(struct elf_syms *syms, int fd)
 	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
 		return -ENOEXEC;
 	/*
-	 * Shared, not private: the kernel writes the breakpoints of every uprobe
-	 * on this file into private mappings of it, ours included, and the code
-	 * bytes read here must be the file's, whoever else probes it.
+	 * Shared, not private: the kernel writes the breakpoints of uprobes that match
+	 * every process (another tracer's, or ours under -a) into each private mapping
+	 * of the file that may execute, this one too, and the code read here would then
+	 * start with int3 where the file has the real instruction.
 	 */
 	p = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
