@@ -53,6 +53,8 @@ static const char usage[] =
 "      --format FMT     json, text, folded (flamegraph.pl's input), svg\n"
 "                       (interactive flamegraph) or pprof (heap profile)\n"
 "      --count          folded: allocation counts instead of bytes\n"
+"      --lost           folded, svg: only what the scan found lost (needs the\n"
+"                       scan: --scan, or run mode): a flamegraph of the leaks\n"
 "      --host NAME      the host's name in the saved snapshot (default: its\n"
 "                       hostname); tools/leak-sweep names each host as it\n"
 "                       reached it\n"
@@ -239,6 +241,7 @@ enum {
 	OPT_SCAN_FREEZE,
 	OPT_FAIL_ON_LEAK,
 	OPT_HOST,
+	OPT_LOST,
 };
 
 static const struct option options[] = {
@@ -259,6 +262,7 @@ static const struct option options[] = {
 	{ "no-scan", no_argument, NULL, OPT_NO_SCAN },
 	{ "scan-freeze", optional_argument, NULL, OPT_SCAN_FREEZE },
 	{ "fail-on-leak", required_argument, NULL, OPT_FAIL_ON_LEAK },
+	{ "lost", no_argument, NULL, OPT_LOST },
 	{ "older", required_argument, NULL, OPT_OLDER },
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -339,6 +343,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		cfg->scan = true;
 		cfg->scan_freeze = 2;
 		return arg ? parse_seconds("--scan-freeze", arg, 0.001, &cfg->scan_freeze) : 0;
+	case OPT_LOST:
+		cfg->lost = true;
+		return 0;
 	case OPT_FAIL_ON_LEAK:
 		cfg->fail_on_leak = true;
 		return parse_size("--fail-on-leak", arg, &cfg->fail_on_leak_bytes);
@@ -411,6 +418,11 @@ static int check_config(struct config *cfg)
 			cfg->command ? " (not --no-scan)" : "");
 		return -EINVAL;
 	}
+	if (cfg->lost && !cfg->scan) {
+		fprintf(stderr, "leaktrace: --lost needs the scan: give --scan%s\n",
+			cfg->command ? " (not --no-scan)" : "");
+		return -EINVAL;
+	}
 	if (cfg->min_size > cfg->max_size) {
 		fprintf(stderr, "leaktrace: --min-size is larger than --max-size: nothing would "
 			"be counted\n");
@@ -421,10 +433,16 @@ static int check_config(struct config *cfg)
 			"-o FILE too\n");
 		return -EINVAL;
 	}
-	if (cfg->output && cfg->format == LT_FORMAT_NONE)
-		return format_from_extension(cfg->output, &cfg->format);
+	if (cfg->output && cfg->format == LT_FORMAT_NONE &&
+	    format_from_extension(cfg->output, &cfg->format))
+		return -EINVAL;
 	if (!cfg->output && cfg->format != LT_FORMAT_NONE) {
 		fprintf(stderr, "leaktrace: --format needs -o FILE\n");
+		return -EINVAL;
+	}
+	if (cfg->lost && cfg->format != LT_FORMAT_FOLDED && cfg->format != LT_FORMAT_SVG) {
+		fprintf(stderr, "leaktrace: --lost makes folded stacks or an svg flamegraph: "
+			"give -o FILE.folded or -o FILE.svg\n");
 		return -EINVAL;
 	}
 	return 0;

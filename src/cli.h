@@ -39,6 +39,7 @@ struct config {
 	bool verbose;
 	bool demangle;		/* C++ names demangled; --no-demangle keeps them raw */
 	bool counts;		/* --count: folded values are allocation counts */
+	bool lost;		/* --lost: folded and svg show what the scan found lost */
 	bool scan;		/* --scan: lost or reachable (run mode: on unless --no-scan) */
 	bool no_scan;		/* --no-scan */
 	double scan_freeze;	/* --scan-freeze: seconds a process may be held, 0: not held */

@@ -185,7 +185,7 @@ static bool any_alive(const struct session *s)
 /* The same writer as `leaktrace report`: one snapshot gives one output, either way. */
 static int write_output(const struct config *cfg, struct snapshot *snap)
 {
-	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts };
+	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts, .lost = cfg->lost };
 	FILE *f = fopen(cfg->output, "w");
 	int err;
 

@@ -252,3 +252,45 @@ Test(scan, no_scan_gives_no_verdicts, .timeout = 60)
 	tmpdir__free(&t);
 	free(exe);
 }
+
+/* --lost -o FILE.folded: the flamegraph input of the leaks alone, the cache left out. */
+Test(scan, lost_folded_stacks_are_the_leaks_alone, .timeout = 60)
+{
+	char *exe = env__fixture("leaky-nofp");
+	char *argv[] = { (char *)env__leaktrace(), "-q", "--lost", "-o", NULL, "--", exe, "run",
+			 "lost", NULL };
+	long long lose_blocks = 0, lose_list = 0, new_node = 0;
+	char line[4096], *sp;
+	struct run_result r;
+	struct tmpdir t;
+	FILE *f;
+
+	tmpdir__new(&t);
+	argv[4] = strdup(tmpdir__file(&t, "lost.folded"));
+	run__cmd(argv, NULL, 60, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "stderr:\n%s", r.err);
+	f = fopen(argv[4], "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		sp = strrchr(line, ' ');
+		cr_assert_not_null(sp, "'%s'", line);
+		*sp = '\0';
+		cr_assert_null(strstr(line, "keep_cache"), "a reachable stack: '%s'", line);
+		if (strstr(line, ";lose_blocks") && !strchr(strstr(line, ";lose_blocks") + 1, ';'))
+			lose_blocks += atoll(sp + 1);
+		else if (strstr(line, ";new_node") && !strchr(strstr(line, ";new_node") + 1, ';'))
+			new_node += atoll(sp + 1);
+		else if (strstr(line, ";lose_list") && !strchr(strstr(line, ";lose_list") + 1, ';'))
+			lose_list += atoll(sp + 1);
+		else
+			cr_assert_fail("a stack that lost nothing: '%s'", line);
+	}
+	fclose(f);
+	cr_assert_eq(lose_blocks, 7770);
+	cr_assert_eq(lose_list, 64);
+	cr_assert_eq(new_node, 144);
+	free(argv[4]);
+	run__free(&r);
+	tmpdir__free(&t);
+	free(exe);
+}
