@@ -12,7 +12,7 @@ if [ ! -x "$lt" ] || [ ! -d "$fx" ]; then
 	exit 2
 fi
 shift 2
-all="run_mode placement sampled cxx unwind_fp exec_exit attach all_fork"
+all="run_mode placement sampled cxx unwind_fp exec_exit attach all_fork scan"
 # A slow emulated CPU takes seconds to load the programs: generous limits, met in well under.
 limit=${SCENARIO_TIMEOUT:-120}
 tmp=$(mktemp -d) || exit 1
@@ -279,6 +279,25 @@ all_fork() {
 	[ "$(lost "$d/s.json" frees_unmatched)" = 0 ] ||
 		bad="$bad frees_unmatched $(lost "$d/s.json" frees_unmatched);"
 	result all_fork "$bad" "calloc 246000 B/200, fork: parent 20000 B/100, the exited child reported"
+}
+
+# The scan at exit (process_vm_readv, ptrace's exit stop, pagemap): lost, indirectly lost and
+# reachable bytes exact, as valgrind says them (tests/integration/test_scan.c), and the gate.
+scan() {
+	d=$tmp/scan
+	mkdir -p "$d"
+	timeout "$limit" "$lt" -v -q -o "$d/s.json" -- "$nofp" run lost >"$d/out" 2>"$d/err"
+	ran scan $? "$d" || return
+	got=$(jq -r '[.processes[0].stacks[]] | "\(map(.lost_bytes) | add) \(map(.indirect_bytes)
+		| add) \([.[] | select(.frames[0].symbol == "keep_cache") | .reachable_bytes]
+		| add)"' "$d/s.json")
+	bad=
+	[ "$got" = "7834 144 50000" ] ||
+		bad="lost, indirect, keep_cache reachable: $got, expected 7834 144 50000"
+	timeout "$limit" "$lt" -q --fail-on-leak 7978 -- "$nofp" run lost >/dev/null 2>&1
+	status=$?
+	[ -n "$bad" ] || [ $status -eq 3 ] || bad="--fail-on-leak 7978: exit $status, expected 3"
+	result scan "$bad" "lost 7834 B, indirectly 144 B, keep_cache reachable; the gate fails"
 }
 
 for s in ${*:-$all}; do
