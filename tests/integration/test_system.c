@@ -576,3 +576,33 @@ Test(system, container_with_own_libc_under_all, .timeout = 60)
 {
 	run_in_container("-a");
 }
+
+/* -a --scan: every traced process is scanned at each report, with its own verdicts. */
+Test(system, all_with_scan_gives_each_process_its_verdicts, .timeout = 90)
+{
+	const char *args[] = { "-a", "--comm", "leaky-nofp", "--scan", "-i", "100", "-d", "4",
+			       NULL };
+	const char *fx[] = { "lost", NULL };
+	char json[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	json_t *snap, *proc, *s;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	fixture__start(&f, fx_nofp, fx);
+	fixture__trigger(&f);
+	lt_wait_ok(lt);
+	snap = snapshot__load(json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc, "pid %d is not in the snapshot", f.pid);
+	cr_assert_eq(json__int(proc, "lost_bytes"), 7770 + 64);
+	cr_assert_eq(json__int(proc, "indirect_bytes"), 144);
+	s = stack__find(proc, "keep_cache", "heap");
+	cr_assert_not_null(s);
+	cr_assert_eq(json__int(s, "reachable_bytes"), 50000);
+	fixture__stop(&f);
+	json_decref(snap);
+	tmpdir__free(&t);
+}
