@@ -37,6 +37,13 @@
 
 enum { UNSEEN, REACHABLE, LOST, INDIRECT };
 
+#define NO_BLOCK UINT32_MAX
+
+/* A pointer from one unreached block into another: the graph the lost are told apart on. */
+struct edge {
+	uint32_t from, to;
+};
+
 /* The blocks overlapping one region: a run of the sorted array. */
 struct region {
 	uint64_t key;		/* region number + 1; 0 marks a free slot */
@@ -49,6 +56,7 @@ struct range {
 	uint64_t addr;
 	size_t len;
 	size_t at;		/* offset in the buffer */
+	uint32_t owner;		/* the block it is part of, or NO_BLOCK for roots */
 };
 
 /*
@@ -74,7 +82,11 @@ struct scan {
 	size_t nr_big;
 	uint32_t *work;		/* blocks to scan */
 	size_t nr_work;
-	uint32_t leader;	/* while flooding from a lost block: that block */
+	uint32_t owner;		/* the block the ranges added now belong to, or NO_BLOCK */
+	bool collecting;	/* reading the unreached blocks: record edges, mark nothing */
+	uint32_t from;		/* while scanning a range of the batch: its owner */
+	struct edge *edges;
+	size_t nr_edges, cap_edges;
 	char *buf;		/* BUF_SIZE bytes */
 	int pagemap_fd;		/* /proc/PID/pagemap, opened when first needed; -1 before */
 	uint64_t *pagemap;	/* PAGEMAP_BATCH entries */
@@ -191,6 +203,22 @@ static long block_at(const struct scan *s, uint64_t v)
 	return -1;
 }
 
+static void add_edge(struct scan *s, uint32_t to)
+{
+	struct edge *v;
+
+	if (s->nr_edges == s->cap_edges) {
+		s->cap_edges = s->cap_edges ? 2 * s->cap_edges : 1024;
+		v = realloc(s->edges, s->cap_edges * sizeof(*v));
+		if (!v) {	/* without it, a lost block may be counted as not indirect */
+			s->cap_edges = s->nr_edges;
+			return;
+		}
+		s->edges = v;
+	}
+	s->edges[s->nr_edges++] = (struct edge){ s->from, to };
+}
+
 /* A word seen in scanned memory: the block it points into, if any, is reached. */
 static void mark(struct scan *s, uint64_t v)
 {
@@ -198,20 +226,14 @@ static void mark(struct scan *s, uint64_t v)
 
 	if (i < 0)
 		return;
-	if (s->leader == UINT32_MAX) {
-		if (s->state[i] != UNSEEN)
-			return;
-		s->state[i] = REACHABLE;
-	} else {
-		/* Flooding from a lost block: what it reaches is only indirectly lost. */
-		if (i == s->leader || s->state[i] == INDIRECT || s->state[i] == REACHABLE)
-			return;
-		if (s->state[i] == LOST) {	/* a leader reached from another: one clique */
-			s->state[i] = INDIRECT;
-			return;
-		}
-		s->state[i] = INDIRECT;
+	if (s->collecting) {
+		if (s->state[i] == UNSEEN && (uint32_t)i != s->from)
+			add_edge(s, i);
+		return;
 	}
+	if (s->state[i] != UNSEEN)
+		return;
+	s->state[i] = REACHABLE;
 	s->work[s->nr_work++] = i;
 }
 
@@ -299,8 +321,10 @@ static void batch_flush(struct scan *s)
 				 remote[i].iov_len);
 	s->stats->bytes_read += asked;
 	/* Marking adds to the work list, not to the batch: the buffer stays as read. */
-	for (size_t i = 0; i < b->nr; i++)
+	for (size_t i = 0; i < b->nr; i++) {
+		s->from = b->r[i].owner;
 		scan_words(s, s->buf + b->r[i].at, b->r[i].len);
+	}
 	b->nr = b->bytes = 0;
 	check_deadline(s);
 }
@@ -319,7 +343,7 @@ static void scan_range(struct scan *s, uint64_t start, uint64_t end)
 			batch_flush(s);
 		if (len > CHUNK - b->bytes)
 			len = CHUNK - b->bytes;
-		b->r[b->nr++] = (struct range){ start, len, 0 };
+		b->r[b->nr++] = (struct range){ start, len, 0, s->owner };
 		b->bytes += len;
 		start += len;
 	}
@@ -443,8 +467,10 @@ static void drain(struct scan *s)
 		while (s->nr_work) {
 			const struct reach_block *b = &s->blocks[s->work[--s->nr_work]];
 
+			s->owner = b - s->blocks;
 			scan_anon(s, b->addr, b->addr + b->size);
 		}
+		s->owner = NO_BLOCK;
 		batch_flush(s);
 	}
 }
@@ -567,18 +593,63 @@ static void scan_roots(struct scan *s, uint64_t start, uint64_t end, bool anon)
 		scan(s, start, end);
 }
 
-/* Tells lost from indirectly lost: flood from each lost block in turn, as valgrind does. */
+static int by_from(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/*
+ * Tells lost from indirectly lost, as valgrind does: each unreached block in
+ * address order that no earlier one led to is lost, and what it leads to is
+ * indirectly lost (an earlier lost block it reaches joins it). The unreached
+ * blocks are read once, in batches, for the pointers between them; the
+ * floods then run on those edges, in memory.
+ */
 static void classify_lost(struct scan *s)
 {
+	size_t *first = NULL, nr_stack = 0;
+	uint32_t *stack = s->work;
+
+	s->collecting = true;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->state[i] != UNSEEN)
+			continue;
+		s->owner = i;
+		scan_anon(s, s->blocks[i].addr, s->blocks[i].addr + s->blocks[i].size);
+	}
+	s->owner = NO_BLOCK;
+	batch_flush(s);
+	s->collecting = false;
+	qsort(s->edges, s->nr_edges, sizeof(*s->edges), by_from);
+	first = calloc(s->n + 1, sizeof(*first));
+	if (!first)
+		return;		/* every unreached block stays lost */
+	for (size_t e = 0; e < s->nr_edges; e++)
+		first[s->edges[e].from + 1]++;
+	for (size_t i = 0; i < s->n; i++)
+		first[i + 1] += first[i];
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->state[i] != UNSEEN)
 			continue;
 		s->state[i] = LOST;
-		s->leader = i;
-		s->work[s->nr_work++] = i;
-		drain(s);
+		stack[nr_stack++] = i;
+		while (nr_stack) {
+			uint32_t b = stack[--nr_stack];
+
+			for (size_t e = first[b]; e < first[b + 1]; e++) {
+				uint32_t t = s->edges[e].to;
+
+				if (t == i || s->state[t] == INDIRECT)
+					continue;
+				if (s->state[t] == UNSEEN)
+					stack[nr_stack++] = t;
+				s->state[t] = INDIRECT;	/* an earlier lost one joins this clique */
+			}
+		}
 	}
-	s->leader = UINT32_MAX;
+	free(first);
 }
 
 int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
@@ -589,7 +660,7 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		[REACHABLE] = REACH_REACHABLE, [LOST] = REACH_LOST, [INDIRECT] = REACH_INDIRECT,
 	};
 	struct scan s = {
-		.pid = pid, .blocks = blocks, .n = n, .leader = UINT32_MAX, .pagemap_fd = -1,
+		.pid = pid, .blocks = blocks, .n = n, .owner = NO_BLOCK, .pagemap_fd = -1,
 		.fz = fz, .deadline_ns = deadline_ns, .stats = stats,
 	};
 	struct procmaps *maps = NULL;
@@ -640,6 +711,7 @@ out:
 	free(s.regions);
 	free(s.big);
 	free(s.pagemap);
+	free(s.edges);
 	if (s.pagemap_fd >= 0)
 		close(s.pagemap_fd);
 	return err;
