@@ -38,7 +38,7 @@ FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fix
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps test test-unit test-integration bench demo install fixtures soak
+.PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak
 
 all: leaktrace
 
@@ -107,7 +107,7 @@ deps:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration
-	$(Q)$(MAKE) --no-print-directory test-unit test-integration
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-kernels
 
 test-unit:
 	$(Q)$(OUTPUT)/tests/unit --jobs 2
@@ -122,6 +122,16 @@ test-integration:
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
 	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'system/sigkill*'
+
+# The scenarios that matter most on this kernel and, under qemu, on Debian 12's 6.1 and 6.12
+# (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed.
+test-kernels:
+	$(Q)tools/install-deps kernels
+	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/leaky-fp $(OUTPUT)/fixtures/leaky-nofp \
+		$(OUTPUT)/fixtures/leaky_cxx-nofp
+	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make test-kernels: the scenarios load BPF programs: run it as root"; exit 1; fi
+	$(Q)tests/kernels/run.sh $(OUTPUT)/leaktrace $(OUTPUT)/fixtures $(OUTPUT)/kernels
 
 demo:
 	$(Q)tools/install-deps build

@@ -56,8 +56,35 @@ static const char usage[] =
 "      --format FMT     json, text, folded (flamegraph.pl's input), svg\n"
 "                       (interactive flamegraph) or pprof (heap profile)\n"
 "      --count          folded: allocation counts instead of bytes\n"
+"      --lost           folded, svg: only what the scan found lost (needs the\n"
+"                       scan: --scan, or run mode): a flamegraph of the leaks\n"
+"      --host NAME      the host's name in the saved snapshot (default: its\n"
+"                       hostname); tools/leak-sweep names each host as it\n"
+"                       reached it\n"
 "      --no-demangle    keep C++ names mangled\n"
-"  -v, --verbose        say which objects and functions are probed\n"
+"  -v, --verbose        print what the kernel offers (uprobe_multi, uretprobe\n"
+"                       syscall, uprobe sessions, ...) and the path taken with\n"
+"                       it, and which functions are probed where\n"
+"\n"
+"Leak verdicts:\n"
+"      --scan           at each report, scan the targets' memory for pointers\n"
+"                       (data, bss, heap, stacks, registers where known) and\n"
+"                       tell every outstanding block lost or reachable, as\n"
+"                       valgrind's leak check does: \"lost\" is definitely lost\n"
+"                       (nothing points to it), \"indirect\" is only pointed to\n"
+"                       by lost blocks; the targets keep running. On by\n"
+"                       default in run mode, where the scan happens as the\n"
+"                       command exits, before its memory goes\n"
+"      --no-scan        run mode: no scan at exit\n"
+"      --scan-freeze[=SEC]\n"
+"                       hold each target still for its scan (ptrace, invisible\n"
+"                       to it and its parent; registers become roots), at most\n"
+"                       SEC seconds (default 2); implies --scan. Without it a\n"
+"                       pointer being moved during the scan can be missed\n"
+"      --fail-on-leak SIZE\n"
+"                       exit with status 3 (run mode: the command's status if\n"
+"                       it failed, else 3) when the final report's lost bytes,\n"
+"                       definitely and indirectly, reach SIZE: a CI gate\n"
 "\n"
 "Stacks:\n"
 "      --unwind MODE    how stacks are walked: fp (default) follows frame\n"
@@ -105,7 +132,8 @@ static const char usage[] =
 "size, stacks dropped, and frees that matched no allocation (frees of blocks\n"
 "allocated before the attach are normal and counted apart).\n"
 "\n"
-"Needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF and uprobes.\n"
+"Needs root (or CAP_BPF and CAP_PERFMON) and Linux 5.8 or newer with BTF and\n"
+"uprobes; a kernel that lacks one is refused with a line naming it.\n"
 "\n"
 "Examples:\n"
 "  leaktrace -p 4242                    report every 5 s until Ctrl-C\n"
@@ -226,6 +254,12 @@ enum {
 	OPT_COUNT,
 	OPT_UNWIND,
 	OPT_MAX_UNWIND_MB,
+	OPT_SCAN,
+	OPT_NO_SCAN,
+	OPT_SCAN_FREEZE,
+	OPT_FAIL_ON_LEAK,
+	OPT_HOST,
+	OPT_LOST,
 };
 
 static const struct option options[] = {
@@ -242,6 +276,11 @@ static const struct option options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "scan", no_argument, NULL, OPT_SCAN },
+	{ "no-scan", no_argument, NULL, OPT_NO_SCAN },
+	{ "scan-freeze", optional_argument, NULL, OPT_SCAN_FREEZE },
+	{ "fail-on-leak", required_argument, NULL, OPT_FAIL_ON_LEAK },
+	{ "lost", no_argument, NULL, OPT_LOST },
 	{ "older", required_argument, NULL, OPT_OLDER },
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -251,6 +290,7 @@ static const struct option options[] = {
 	{ "count", no_argument, NULL, OPT_COUNT },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "max-unwind-mb", required_argument, NULL, OPT_MAX_UNWIND_MB },
+	{ "host", required_argument, NULL, OPT_HOST },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -312,6 +352,23 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return 0;
 	case OPT_FORMAT:
 		return parse_format(arg, &cfg->format);
+	case OPT_SCAN:
+		cfg->scan = true;
+		return 0;
+	case OPT_NO_SCAN:
+		cfg->scan = false;
+		cfg->no_scan = true;
+		return 0;
+	case OPT_SCAN_FREEZE:
+		cfg->scan = true;
+		cfg->scan_freeze = 2;
+		return arg ? parse_seconds("--scan-freeze", arg, 0.001, &cfg->scan_freeze) : 0;
+	case OPT_LOST:
+		cfg->lost = true;
+		return 0;
+	case OPT_FAIL_ON_LEAK:
+		cfg->fail_on_leak = true;
+		return parse_size("--fail-on-leak", arg, &cfg->fail_on_leak_bytes);
 	case OPT_OLDER:
 		return parse_seconds("--older", arg, 0, &cfg->older);
 	case OPT_MIN_SIZE:
@@ -338,6 +395,14 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_MAX_UNWIND_MB:
 		/* The BPF binary search reaches 32M rows of 8 bytes. */
 		return parse_count("--max-unwind-mb", arg, 1, 192, &cfg->max_unwind_mb);
+	case OPT_HOST:
+		/* The snapshot's host field holds 255 bytes (struct snapshot). */
+		if (!*arg || strlen(arg) > 255) {
+			fprintf(stderr, "leaktrace: --host: give a name of 1 to 255 characters\n");
+			return -EINVAL;
+		}
+		cfg->host = arg;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -371,15 +436,43 @@ static int check_config(struct config *cfg)
 		fprintf(stderr, "leaktrace: --comm narrows -a: give -a too\n");
 		return -EINVAL;
 	}
+	if (cfg->no_scan && (cfg->scan || cfg->scan_freeze > 0)) {
+		fprintf(stderr, "leaktrace: --no-scan and --scan%s contradict each other\n",
+			cfg->scan_freeze > 0 ? "-freeze" : "");
+		return -EINVAL;
+	}
+	if (cfg->command && !cfg->no_scan)
+		cfg->scan = true;	/* run mode: the scan at exit is the point */
+	if (cfg->fail_on_leak && !cfg->scan) {
+		fprintf(stderr, "leaktrace: --fail-on-leak needs the scan: give --scan%s\n",
+			cfg->command ? " (not --no-scan)" : "");
+		return -EINVAL;
+	}
+	if (cfg->lost && !cfg->scan) {
+		fprintf(stderr, "leaktrace: --lost needs the scan: give --scan%s\n",
+			cfg->command ? " (not --no-scan)" : "");
+		return -EINVAL;
+	}
 	if (cfg->min_size > cfg->max_size) {
 		fprintf(stderr, "leaktrace: --min-size is larger than --max-size: nothing would "
 			"be counted\n");
 		return -EINVAL;
 	}
-	if (cfg->output && cfg->format == LT_FORMAT_NONE)
-		return format_from_extension(cfg->output, &cfg->format);
+	if (!cfg->output && cfg->host) {
+		fprintf(stderr, "leaktrace: --host names the host in the saved snapshot: give "
+			"-o FILE too\n");
+		return -EINVAL;
+	}
+	if (cfg->output && cfg->format == LT_FORMAT_NONE &&
+	    format_from_extension(cfg->output, &cfg->format))
+		return -EINVAL;
 	if (!cfg->output && cfg->format != LT_FORMAT_NONE) {
 		fprintf(stderr, "leaktrace: --format needs -o FILE\n");
+		return -EINVAL;
+	}
+	if (cfg->lost && cfg->format != LT_FORMAT_FOLDED && cfg->format != LT_FORMAT_SVG) {
+		fprintf(stderr, "leaktrace: --lost makes folded stacks or an svg flamegraph: "
+			"give -o FILE.folded or -o FILE.svg\n");
 		return -EINVAL;
 	}
 	return 0;

@@ -33,11 +33,18 @@ struct config {
 	double duration;	/* -d: stop after, 0 for never */
 	int top;		/* -n: stacks per report */
 	const char *output;	/* -o */
+	const char *host;	/* --host: the host's name in the saved snapshot */
 	enum lt_format format;
 	bool quiet;
 	bool verbose;
 	bool demangle;		/* C++ names demangled; --no-demangle keeps them raw */
 	bool counts;		/* --count: folded values are allocation counts */
+	bool lost;		/* --lost: folded and svg show what the scan found lost */
+	bool scan;		/* --scan: lost or reachable (run mode: on unless --no-scan) */
+	bool no_scan;		/* --no-scan */
+	double scan_freeze;	/* --scan-freeze: seconds a process may be held, 0: not held */
+	bool fail_on_leak;	/* --fail-on-leak: exit 3 when lost bytes reach ... */
+	uint64_t fail_on_leak_bytes;	/* ... this many */
 	double older;		/* --older: seconds */
 	uint64_t min_size;
 	uint64_t max_size;

@@ -22,6 +22,9 @@ static const char usage[] =
 "Converts a snapshot saved with leaktrace -o FILE.json, shows what grew between\n"
 "two of them, or merges snapshots of many hosts into one (identical stacks summed,\n"
 "each keeping the hosts and processes it came from). A file named - is stdin.\n"
+"The text of a merged snapshot ranks its stacks across the hosts, one line per\n"
+"stack however many hosts hold it (function, process, hosts, bytes, growth,\n"
+"trend), the growing ones first, then the frames of each.\n"
 "\n"
 "  -o, --output FILE    write to FILE instead of stdout; the format comes from\n"
 "                       --format or the extension (.json, .txt, .folded, .svg,\n"
@@ -29,8 +32,12 @@ static const char usage[] =
 "      --format FMT     text, json, folded (flamegraph.pl, inferno, speedscope),\n"
 "                       svg (interactive flamegraph) or pprof (go tool pprof);\n"
 "                       --diff writes text or folded (\"stack OLD NEW\" lines)\n"
-"  -n, --top N          text: stacks per process (default 10)\n"
+"  -n, --top N          text: stacks per process, or in a merged snapshot's\n"
+"                       ranking (default 10)\n"
 "      --count          folded: allocation counts instead of bytes\n"
+"      --lost           folded, svg: only what a scan found lost, definitely\n"
+"                       and indirectly (a snapshot taken with --scan, or in\n"
+"                       run mode): the flamegraph of the leaks themselves\n"
 "      --no-demangle    keep C++ names mangled\n"
 "  -h, --help           this text\n"
 "\n"
@@ -53,7 +60,7 @@ struct report_args {
 	int nr_files;
 };
 
-enum { OPT_FORMAT = 0x100, OPT_DIFF, OPT_MERGE, OPT_COUNT, OPT_NO_DEMANGLE };
+enum { OPT_FORMAT = 0x100, OPT_DIFF, OPT_MERGE, OPT_COUNT, OPT_LOST, OPT_NO_DEMANGLE };
 
 static const struct option options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -62,6 +69,7 @@ static const struct option options[] = {
 	{ "diff", no_argument, NULL, OPT_DIFF },
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "count", no_argument, NULL, OPT_COUNT },
+	{ "lost", no_argument, NULL, OPT_LOST },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -106,6 +114,9 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 	case OPT_COUNT:
 		a->opts.counts = true;
 		return 0;
+	case OPT_LOST:
+		a->opts.lost = true;
+		return 0;
 	case OPT_NO_DEMANGLE:
 		a->demangle = false;
 		return 0;
@@ -138,6 +149,12 @@ static int check_args(struct report_args *a)
 		a->format = LT_FORMAT_TEXT;
 	if (a->mode == MODE_DIFF && a->format != LT_FORMAT_TEXT && a->format != LT_FORMAT_FOLDED) {
 		fprintf(stderr, "leaktrace report: --diff writes text or folded stacks only\n");
+		return -EINVAL;
+	}
+	if (a->opts.lost && (a->mode == MODE_DIFF || (a->format != LT_FORMAT_FOLDED &&
+						      a->format != LT_FORMAT_SVG))) {
+		fprintf(stderr, "leaktrace report: --lost makes folded stacks or an svg flamegraph "
+			"of one snapshot or a merge\n");
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_PPROF && !a->output && isatty(STDOUT_FILENO)) {
@@ -195,6 +212,9 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 		ret = snapshot__load(a->files[i], &snaps[i], err, sizeof(err));
 		if (ret)
 			fprintf(stderr, "leaktrace report: %s\n", err);
+		else if (a->opts.lost && !export__has_verdicts(snaps[i]))
+			fprintf(stderr, "leaktrace report: --lost: %s has no lost bytes to show: "
+				"it was taken without --scan\n", a->files[i]), ret = -EINVAL;
 		else if (a->demangle)
 			demangle__snapshot(snaps[i]);	/* names stay raw if it fails */
 	}

@@ -89,14 +89,16 @@ int command__resume(struct command *c)
 }
 
 /* A stop: our events, a signal to pass on, or a group stop to leave alone. */
-static void handle_stop(struct command *c, int status,
-			void (*at_exit)(void *arg, pid_t pid), void *arg)
+static void handle_stop(struct command *c, int status, command_exit_fn *at_exit, void *arg)
 {
 	int event = status >> 16, sig = WSTOPSIG(status);
+	struct user_regs_struct regs;
 	siginfo_t si;
 
 	if (event == PTRACE_EVENT_EXIT) {
-		at_exit(arg, c->pid);
+		if (at_exit)
+			at_exit(arg, c->pid,
+				ptrace(PTRACE_GETREGS, c->pid, NULL, &regs) ? NULL : &regs);
 		sig = 0;
 	} else if (event) {
 		sig = 0;
@@ -106,7 +108,7 @@ static void handle_stop(struct command *c, int status,
 	ptrace(PTRACE_CONT, c->pid, NULL, (void *)(long)sig);
 }
 
-int command__poll(struct command *c, void (*at_exit)(void *arg, pid_t pid), void *arg)
+int command__poll(struct command *c, command_exit_fn *at_exit, void *arg)
 {
 	int status;
 	pid_t r;

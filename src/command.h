@@ -4,6 +4,7 @@
 #define LT_COMMAND_H
 
 #include <sys/types.h>
+#include <sys/user.h>
 
 struct command;
 
@@ -18,10 +19,12 @@ pid_t command__pid(const struct command *c);
 int command__resume(struct command *c);
 /*
  * Handles what happened to the command since the last call (after SIGCHLD).
- * at_exit runs while the command is stopped at its exit, its address space
- * still there. Returns 1 once it has ended, else 0.
+ * at_exit, if given, runs while the command is stopped at its exit, its
+ * address space still there, with the exiting thread's registers (NULL when
+ * they cannot be read). Returns 1 once it has ended, else 0.
  */
-int command__poll(struct command *c, void (*at_exit)(void *arg, pid_t pid), void *arg);
+typedef void command_exit_fn(void *arg, pid_t pid, const struct user_regs_struct *regs);
+int command__poll(struct command *c, command_exit_fn *at_exit, void *arg);
 /* Its exit status as a shell gives it: the code, or 128 + the signal. */
 int command__exit_code(const struct command *c);
 /* Detaches from a command still running (it goes on) and frees; NULL is fine. */

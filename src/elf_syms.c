@@ -496,7 +496,13 @@ static int map_file(struct elf_syms *syms, int fd)
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
 		return -ENOEXEC;
-	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	/*
+	 * Shared, not private: the kernel writes the breakpoints of uprobes that match
+	 * every process (another tracer's, or ours under -a) into each private mapping
+	 * of the file that may execute, this one too, and the code read here would then
+	 * start with int3 where the file has the real instruction.
+	 */
+	p = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	syms->image = p;

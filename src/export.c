@@ -49,9 +49,77 @@ int export__format_by_path(const char *path, enum lt_format *out)
 	return -EINVAL;
 }
 
+bool export__has_verdicts(const struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].scanned)
+			return true;
+	return false;
+}
+
+static void lost_view_free(struct snapshot *view)
+{
+	for (size_t i = 0; i < view->nr_procs; i++)
+		free(view->procs[i].stacks);
+	free(view->procs);
+}
+
+/*
+ * --lost: snap as if only its lost blocks (definitely and indirectly) were
+ * outstanding, for the flamegraphs of what leaked. Frames and strings stay
+ * snap's; lost_view_free() frees what this allocates, and on failure nothing
+ * is left to free.
+ */
+static int lost_view(const struct snapshot *snap, struct snapshot *view)
+{
+	*view = *snap;
+	view->arena = NULL;
+	view->procs = calloc(snap->nr_procs ? snap->nr_procs : 1, sizeof(*view->procs));
+	if (!view->procs)
+		return -ENOMEM;	/* nothing to free */
+	for (size_t i = 0; i < snap->nr_procs; i++) {
+		const struct proc_stat *p = &snap->procs[i];
+		struct proc_stat *q = &view->procs[i];
+
+		*q = *p;
+		q->nr_stacks = 0;
+		q->bytes = q->allocs = 0;
+		q->stacks = calloc(p->nr_stacks ? p->nr_stacks : 1, sizeof(*q->stacks));
+		if (!q->stacks) {
+			view->nr_procs = i;
+			lost_view_free(view);
+			return -ENOMEM;
+		}
+		for (size_t j = 0; j < p->nr_stacks; j++) {
+			struct stack_stat s = p->stacks[j];
+
+			if (stack_stat__unreachable(&s) <= 0)
+				continue;
+			s.bytes = stack_stat__unreachable(&s);
+			s.allocs = s.lost_allocs + s.indirect_allocs;
+			q->stacks[q->nr_stacks++] = s;
+			q->bytes += s.bytes;
+			q->allocs += s.allocs;
+		}
+	}
+	return 0;
+}
+
 int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
 		  const struct export_opts *opts)
 {
+	if (opts->lost && (fmt == LT_FORMAT_FOLDED || fmt == LT_FORMAT_SVG)) {
+		struct export_opts plain = *opts;
+		struct snapshot view;
+		int err = lost_view(snap, &view);
+
+		if (err)
+			return err;
+		plain.lost = false;
+		err = export__write(f, &view, fmt, &plain);
+		lost_view_free(&view);
+		return err;
+	}
 	switch (fmt) {
 	case LT_FORMAT_JSON:
 		report_json__write(f, snap);
@@ -66,6 +134,9 @@ int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
 	case LT_FORMAT_TEXT:
 		break;
 	}
+	/* A merged snapshot reads best as one ranking across its hosts. */
+	if (snap->nr_hosts)
+		return report_fleet__write(f, snap, opts->top);
 	report_text__write(f, snap, opts->top);
 	return 0;
 }

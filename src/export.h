@@ -13,6 +13,7 @@
 struct export_opts {
 	int top;		/* text: stacks per process */
 	bool counts;		/* folded: allocation counts instead of outstanding bytes */
+	bool lost;		/* folded, svg: only what a scan found lost (--lost) */
 };
 
 /* export.c: formats by name and by file extension, and the one writer behind -o and report. */
@@ -31,6 +32,8 @@ int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
  */
 int export__write_saved(FILE *f, const struct snapshot *snap, enum lt_format fmt,
 			const struct export_opts *opts);
+/* True when some stack of snap was scanned: --lost has something to show. */
+bool export__has_verdicts(const struct snapshot *snap);
 /* A frame as exports name it: its function, else "[module basename]", else "[unknown]". */
 const char *export__frame_name(const struct frame *fr, char *buf, size_t size);
 /* The last component of a path ("" for NULL). */

@@ -2,7 +2,8 @@
 /*
  * pprof heap profiles: pprof's proto/profile.proto encoded by hand and
  * gzip-compressed with zlib. Sample types inuse_objects/count
- * and inuse_space/bytes, inuse_space the default, as Go's own heap profiles.
+ * and inuse_space/bytes, inuse_space the default, as Go's own heap profiles;
+ * after a --scan also lost_objects and lost_space (definitely and indirectly).
  * Functions are already symbolized (has_functions), so pprof never looks for the
  * binaries. Mappings carry the build IDs the snapshot knows (build_id.h).
  */
@@ -302,7 +303,8 @@ static void sample_labels(struct profile *pr, const struct proc_stat *p,
 	}
 }
 
-static void sample(struct profile *pr, const struct proc_stat *p, const struct stack_stat *s)
+static void sample(struct profile *pr, const struct proc_stat *p, const struct stack_stat *s,
+		   bool scanned)
 {
 	static const struct frame not_recorded = { .symbol = "[stack not recorded]" };
 	uint64_t ids[LT_MAX_FRAMES + 1];
@@ -318,18 +320,26 @@ static void sample(struct profile *pr, const struct proc_stat *p, const struct s
 	pb_msg(&pr->sub, SAMPLE_LOCATION_ID, &pr->packed);
 	pb_varint(&pr->packed, (uint64_t)s->allocs);
 	pb_varint(&pr->packed, (uint64_t)s->bytes);
+	if (scanned) {
+		pb_varint(&pr->packed, (uint64_t)(s->lost_allocs + s->indirect_allocs));
+		pb_varint(&pr->packed, (uint64_t)stack_stat__unreachable(s));
+	}
 	pb_msg(&pr->sub, SAMPLE_VALUE, &pr->packed);
 	sample_labels(pr, p, s);
 	pb_msg(&pr->out, PROFILE_SAMPLE, &pr->sub);
 }
 
-static void header(struct profile *pr, const struct snapshot *snap)
+static void header(struct profile *pr, const struct snapshot *snap, bool scanned)
 {
 	char comment[320];
 
 	str_id(pr, "");		/* index 0 is the empty string */
 	value_type(pr, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(pr, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	if (scanned) {
+		value_type(pr, PROFILE_SAMPLE_TYPE, "lost_objects", "count");
+		value_type(pr, PROFILE_SAMPLE_TYPE, "lost_space", "bytes");
+	}
 	pb_uint(&pr->out, PROFILE_TIME_NANOS,
 		(uint64_t)snap->taken.tv_sec * 1000000000ULL + (uint64_t)snap->taken.tv_nsec);
 	pb_uint(&pr->out, PROFILE_DURATION_NANOS, (uint64_t)(snap->elapsed_s * 1e9));
@@ -343,13 +353,16 @@ static void header(struct profile *pr, const struct snapshot *snap)
 int export_pprof__encode(const struct snapshot *snap, unsigned char **out, size_t *len)
 {
 	struct profile pr = { 0 };
+	bool scanned = false;
 	int err;
 
-	header(&pr, snap);
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		scanned |= snap->procs[i].scanned;
+	header(&pr, snap, scanned);
 	for (size_t i = 0; i < snap->nr_procs; i++)
 		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++)
 			if (snap->procs[i].stacks[j].bytes > 0)
-				sample(&pr, &snap->procs[i], &snap->procs[i].stacks[j]);
+				sample(&pr, &snap->procs[i], &snap->procs[i].stacks[j], scanned);
 	err = pr.out.err ? pr.out.err : pr.sub.err ? pr.sub.err : pr.packed.err ? pr.packed.err
 								      : pr.label.err;
 	free(pr.sub.p);

@@ -20,6 +20,7 @@
 #include "report.h"
 #include "snapshot.h"
 #include "tracer.h"
+#include "units.h"
 
 /* How often the targets' liveness and mappings are checked between reports. */
 #define TICK_NS 1000000000ULL
@@ -28,6 +29,8 @@
  * a new allocator probed then, so a shorter tick misses fewer short-lived ones.
  */
 #define TICK_ALL_NS 200000000ULL
+/* --fail-on-leak: the exit status when the lost bytes reach the limit. */
+#define LT_EXIT_LEAK 3
 
 struct session {
 	const struct config *cfg;
@@ -36,6 +39,7 @@ struct session {
 	struct snap_source *src;
 	struct command *command;
 	FILE *out;		/* periodic and final text reports */
+	struct snapshot *final;	/* the final report's, once taken */
 	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
 };
 
@@ -177,20 +181,18 @@ static bool any_alive(const struct session *s)
 	return false;
 }
 
-static void refresh_maps(void *arg, pid_t pid)
-{
-	snap_source__add_process(arg, pid);
-}
 
 /* The same writer as `leaktrace report`: one snapshot gives one output, either way. */
 static int write_output(const struct config *cfg, struct snapshot *snap)
 {
-	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts };
+	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts, .lost = cfg->lost };
 	FILE *f = fopen(cfg->output, "w");
 	int err;
 
 	/* Saved with the snapshot, so that a pprof made from its JSON later has them too. */
 	build_id__fill(snap);
+	if (cfg->host)
+		snprintf(snap->host, sizeof(snap->host), "%s", cfg->host);
 	if (!f) {
 		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(errno));
 		return -errno;
@@ -260,6 +262,20 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	return 0;
 }
 
+/*
+ * Run mode: the command stops in its exit with its memory still mapped. The
+ * final report is taken now: its mappings are read, and its memory scanned.
+ */
+static void command_exiting(void *arg, pid_t pid, const struct user_regs_struct *regs)
+{
+	struct session *s = arg;
+
+	snap_source__add_process(s->src, pid);
+	snap_source__exiting(s->src, pid, regs);
+	if (!s->final && report(s, true, &s->final))
+		s->final = NULL;
+}
+
 static struct timespec timeout_until(uint64_t deadline, uint64_t now)
 {
 	uint64_t d = deadline > now ? deadline - now : 0;
@@ -285,7 +301,7 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 		sig = sigtimedwait(sigs, NULL, &ts);
 		now = tracer__now_ns();
 		if (sig == SIGCHLD && s->command &&
-		    command__poll(s->command, refresh_maps, s->src))
+		    command__poll(s->command, command_exiting, s))
 			return 0;
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
 			if (!s->command)
@@ -340,8 +356,10 @@ static int run(struct session *s, const sigset_t *sigs)
 		.max_size = cfg->max_size,
 		.busy_only = cfg->all,
 		.sample_bytes = cfg->sample_bytes,
+		.scan = cfg->scan,
+		.scan_freeze = cfg->scan_freeze,
+		.verbose = cfg->verbose,
 	};
-	struct snapshot *final = NULL;
 	int err;
 
 	err = tracer__new(&topts, &s->tracer);
@@ -369,15 +387,32 @@ static int run(struct session *s, const sigset_t *sigs)
 		fprintf(stderr, "leaktrace: tracing %d process%s, a report every %g s; Ctrl-C "
 			"to stop\n", cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "", cfg->interval);
 	err = trace_loop(s, sigs);
-	if (!err)
-		err = report(s, true, &final);
+	if (!err && !s->final)
+		err = report(s, true, &s->final);
 	/* Detach before writing files: the targets run at full speed again at once. */
 	tracer__free(s->tracer);
 	s->tracer = NULL;
 	if (!err && cfg->output)
-		err = write_output(cfg, final);
-	snapshot__free(final);
+		err = write_output(cfg, s->final);
 	return err;
+}
+
+/* --fail-on-leak: true when the final report's lost bytes reach the limit (said on stderr). */
+static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
+{
+	char lost[32], limit[32];
+	int64_t bytes = 0;
+
+	if (!cfg->fail_on_leak || !snap)
+		return false;
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		bytes += snap->procs[i].lost_bytes + snap->procs[i].indirect_bytes;
+	if (bytes < (int64_t)cfg->fail_on_leak_bytes)
+		return false;
+	fprintf(stderr, "leaktrace: %s bytes lost, --fail-on-leak %s: failing\n",
+		units__grouped(bytes, lost, sizeof(lost)),
+		units__grouped(cfg->fail_on_leak_bytes, limit, sizeof(limit)));
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -385,6 +420,7 @@ int main(int argc, char **argv)
 	struct session s = { .out = stdout, .exit_code = 1 };
 	struct config cfg;
 	sigset_t sigs;
+	bool gate;
 	int err;
 
 	if (argc > 1 && !strcmp(argv[1], "report"))
@@ -411,17 +447,20 @@ int main(int argc, char **argv)
 	err = run(&s, &sigs);
 	if (s.command && !err) {
 		/* Wait for the end of a command that outlived -d. */
-		while (!command__poll(s.command, refresh_maps, s.src))
+		while (!command__poll(s.command, NULL, NULL))
 			sigwaitinfo(&sigs, NULL);
 	}
 	tracer__free(s.tracer);
 	snap_source__free(s.src);
 	symbolizer__free(s.syms);
+	gate = !err && leak_gate(&cfg, s.final);
+	snapshot__free(s.final);
 	if (s.command) {
 		int code = command__exit_code(s.command);
 
 		command__free(s.command);
-		return err ? s.exit_code : code;
+		/* A failed command says more than its leaks; a leak fails one that passed. */
+		return err ? s.exit_code : code ? code : gate ? LT_EXIT_LEAK : 0;
 	}
-	return err ? s.exit_code : 0;
+	return err ? s.exit_code : gate ? LT_EXIT_LEAK : 0;
 }

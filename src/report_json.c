@@ -2,6 +2,7 @@
 /* The JSON snapshot, schema version 1: fields are added freely, never renamed or removed. */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "json_writer.h"
@@ -56,6 +57,24 @@ static void write_origins(struct json_writer *w, const struct origin *o, size_t 
 	json__array_end(w);
 }
 
+/* Merged snapshots only: the hosts a suspect holds memory on, each once, as first seen. */
+static void write_suspect_hosts(struct json_writer *w, const struct origin *o, size_t n)
+{
+	if (!n)
+		return;
+	json__key(w, "hosts");
+	json__array_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+
+		while (j < i && strcmp(o[j].host, o[i].host))
+			j++;
+		if (j == i)
+			json__string(w, o[i].host);
+	}
+	json__array_end(w);
+}
+
 static void write_frame(struct json_writer *w, const struct frame *fr)
 {
 	char addr[24];
@@ -92,6 +111,20 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 	json__double(w, s->slope);
 	json__key(w, "truncated");
 	json__bool(w, s->truncated);
+	if (s->scanned) {
+		json__key(w, "lost_bytes");
+		json__int(w, s->lost_bytes);
+		json__key(w, "lost_allocs");
+		json__int(w, s->lost_allocs);
+		json__key(w, "indirect_bytes");
+		json__int(w, s->indirect_bytes);
+		json__key(w, "indirect_allocs");
+		json__int(w, s->indirect_allocs);
+		json__key(w, "reachable_bytes");
+		json__int(w, s->reachable_bytes);
+		json__key(w, "reachable_allocs");
+		json__int(w, s->reachable_allocs);
+	}
 	json__key(w, "frames");
 	json__array_begin(w);
 	for (int i = 0; i < s->nr_frames; i++)
@@ -118,6 +151,14 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 	json__int(w, p->allocs);
 	json__key(w, "growth_bytes_per_s");
 	json__double(w, p->growth);
+	if (p->scanned) {
+		json__key(w, "lost_bytes");
+		json__int(w, p->lost_bytes);
+		json__key(w, "indirect_bytes");
+		json__int(w, p->indirect_bytes);
+		json__key(w, "reachable_bytes");
+		json__int(w, p->reachable_bytes);
+	}
 	json__key(w, "stacks");
 	json__array_begin(w);
 	for (size_t i = 0; i < p->nr_stacks; i++)
@@ -148,7 +189,7 @@ static int by_suspicion(const void *a, const void *b)
 }
 
 /*
- * Until reachability is known, a suspect is a stack that grows steadily (or,
+ * A suspect is a stack with lost bytes, or one that grows steadily (or,
  * before three snapshots tell, one that grew); a large stable one is not.
  */
 static void write_suspects(struct json_writer *w, const struct snapshot *snap)
@@ -184,13 +225,16 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 		json__key(w, "bytes");
 		json__int(w, v[i].stack->bytes);
 		json__key(w, "lost_bytes");
-		json__int(w, 0);
+		json__int(w, v[i].stack->lost_bytes);
+		json__key(w, "indirect_bytes");
+		json__int(w, v[i].stack->indirect_bytes);
 		json__key(w, "trend");
 		json__string(w, trend__name(v[i].stack->trend));
 		json__key(w, "growth_bytes_per_s");
 		json__double(w, stack_stat__rate(v[i].stack));
 		json__key(w, "reason");
-		json__string(w, "growing");
+		json__string(w, stack_stat__reason(v[i].stack));
+		write_suspect_hosts(w, v[i].stack->origins, v[i].stack->nr_origins);
 		json__object_end(w);
 	}
 	json__array_end(w);

@@ -35,11 +35,12 @@ static const struct style *style_for(FILE *f)
 
 /* The cells of one stack's line, formatted first so that the columns can be measured. */
 struct row {
-	char bytes[32], human[32], allocs[32], oldest[32], growth[40];
+	char bytes[32], human[32], allocs[32], oldest[32], growth[40], lost[32];
 };
 
 struct widths {
-	int rank, bytes, human, allocs, oldest, growth, symbol;
+	int rank, bytes, human, allocs, oldest, growth, lost, symbol;
+	bool scanned;		/* a lost column: some stack's reachability is known */
 };
 
 static void growth_text(double growth, char *buf, size_t size)
@@ -59,6 +60,10 @@ static void fill_row(const struct stack_stat *s, struct row *r)
 	else
 		snprintf(r->oldest, sizeof(r->oldest), "-");
 	growth_text(s->growth, r->growth, sizeof(r->growth));
+	if (s->scanned)
+		units__human(stack_stat__unreachable(s), r->lost, sizeof(r->lost));
+	else
+		snprintf(r->lost, sizeof(r->lost), "-");
 }
 
 static int max_int(int a, int b)
@@ -80,8 +85,10 @@ static void measure(const struct stack_stat *stacks, const struct row *rows, siz
 {
 	char rank[16];
 
-	*w = (struct widths){ 1, 5, 4, 6, 6, 6, 0 };
+	*w = (struct widths){ 1, 5, 4, 6, 6, 6, 4, 0, false };
 	for (size_t i = 0; i < n; i++) {
+		w->scanned |= stacks[i].scanned;
+		w->lost = max_int(w->lost, (int)strlen(rows[i].lost));
 		w->rank = max_int(w->rank, snprintf(rank, sizeof(rank), "%zu", i + 1));
 		w->bytes = max_int(w->bytes, (int)strlen(rows[i].bytes));
 		w->human = max_int(w->human, (int)strlen(rows[i].human));
@@ -95,7 +102,7 @@ static void measure(const struct stack_stat *stacks, const struct row *rows, siz
 		w->symbol = MAX_SYMBOL_COLUMN;
 }
 
-static void write_lost(FILE *f, const struct snapshot *snap)
+void report_text__lost(FILE *f, const struct snapshot *snap)
 {
 	const uint64_t *l = snap->lost;
 
@@ -147,16 +154,23 @@ static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,
 	for (size_t i = 0; i < n; i++)
 		fill_row(&stacks[i], &rows[i]);
 	measure(stacks, rows, n, &w);
-	fprintf(f, "  %*s  %*s  %*s  %*s  kind  %*s  %*s  trend\n", w.rank, "#", w.bytes,
-		"bytes", w.human, "size", w.allocs, "allocs", w.oldest, "oldest", w.growth,
-		"growth");
+	fprintf(f, "  %*s  %*s  %*s  %*s  kind  %*s  ", w.rank, "#", w.bytes, "bytes", w.human,
+		"size", w.allocs, "allocs", w.oldest, "oldest");
+	if (w.scanned)
+		fprintf(f, "%*s  ", w.lost, "lost");
+	fprintf(f, "%*s  trend\n", w.growth, "growth");
 	for (size_t i = 0; i < n; i++) {
+		bool lost = stack_stat__unreachable(&stacks[i]) > 0;
+
+		fprintf(f, "  %*zu  %*s  %*s  %*s  %-4s  %*s  ", w.rank, i + 1, w.bytes,
+			rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs,
+			stacks[i].kind == LT_KIND_MMAP ? "mmap" : "heap", w.oldest, rows[i].oldest);
+		if (w.scanned)
+			fprintf(f, "%s%*s%s  ", lost ? st->red : "", w.lost, rows[i].lost,
+				lost ? st->off : "");
 		/* The trend is over the last snapshots: blank until three of them tell. */
-		fprintf(f, "  %*zu  %*s  %*s  %*s  %-4s  %*s  %s%*s%s%s%s\n", w.rank, i + 1,
-			w.bytes, rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs,
-			stacks[i].kind == LT_KIND_MMAP ? "mmap" : "heap", w.oldest, rows[i].oldest,
-			stacks[i].growth > 0 ? st->red : "", w.growth, rows[i].growth,
-			stacks[i].growth > 0 ? st->off : "",
+		fprintf(f, "%s%*s%s%s%s\n", stacks[i].growth > 0 ? st->red : "", w.growth,
+			rows[i].growth, stacks[i].growth > 0 ? st->off : "",
 			stacks[i].trend == TREND_UNKNOWN ? "" : "  ",
 			stacks[i].trend == TREND_UNKNOWN ? "" : trend__name(stacks[i].trend));
 		write_frames(f, &stacks[i], &w, st);
@@ -188,13 +202,26 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 		st->bold, p->pid, p->comm, p->exe, p->alive ? "" : " [exited]", st->off,
 		units__human(p->bytes, b1, sizeof(b1)), units__grouped(p->bytes, b2, sizeof(b2)),
 		units__grouped(p->allocs, b3, sizeof(b3)), p->allocs == 1 ? "" : "s", g);
+	if (p->scanned)
+		fprintf(f, ", %s%s lost%s (%s definitely, %s indirectly), %s reachable",
+			p->lost_bytes + p->indirect_bytes ? st->red : "",
+			units__human(p->lost_bytes + p->indirect_bytes, b1, sizeof(b1)),
+			p->lost_bytes + p->indirect_bytes ? st->off : "",
+			units__grouped(p->lost_bytes, b2, sizeof(b2)),
+			units__grouped(p->indirect_bytes, b3, sizeof(b3)),
+			units__human(p->reachable_bytes, tmp, sizeof(tmp)));
 	if (sus) {
-		growth_text(stack_stat__rate(sus), g, sizeof(g));
+		/* What makes it the top suspect: its lost bytes, else its growth. */
+		if (stack_stat__unreachable(sus) > 0)
+			snprintf(g, sizeof(g), "%s lost",
+				 units__human(stack_stat__unreachable(sus), b1, sizeof(b1)));
+		else
+			growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
 			sus->nr_frames ? export__frame_name(&sus->frames[0], tmp, sizeof(tmp))
 				       : "[stack not recorded]", st->off, g);
 	} else {
-		fputs(", no growing stack\n", f);
+		fputs(p->scanned ? ", no lost or growing stack\n" : ", no growing stack\n", f);
 	}
 }
 
@@ -207,7 +234,7 @@ void report_text__write(FILE *f, const struct snapshot *snap, int top)
 	localtime_r(&snap->taken.tv_sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	fprintf(f, "[%s] leaktrace on %s, %.1f s traced\n", when, snap->host, snap->elapsed_s);
-	write_lost(f, snap);
+	report_text__lost(f, snap);
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		const struct proc_stat *p = &snap->procs[i];
 		size_t n = p->nr_stacks < (size_t)top ? p->nr_stacks : (size_t)top;

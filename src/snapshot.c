@@ -14,12 +14,20 @@
 
 #include "arena.h"
 #include "procmaps.h"
+#include "reach.h"
 #include "snapshot.h"
 #include "tracer.h"
 
 #define BATCH 4096
 /* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
 #define TREND_POINTS 8
+
+/* A stack's records summed by the scan's verdict (enum reach_state). */
+struct reach_sums {
+	bool known;
+	int64_t bytes[3];
+	int64_t allocs[3];
+};
 
 /* One (process, stack): its symbolized frames and its bytes at the last snapshot. */
 struct stack_entry {
@@ -41,6 +49,7 @@ struct stack_entry {
 	int64_t scan_bytes;
 	int64_t scan_allocs;
 	uint64_t scan_oldest_ts;
+	struct reach_sums reach;	/* --scan */
 };
 
 struct process {
@@ -51,6 +60,10 @@ struct process {
 	char comm[17];
 	dev_t alloc_dev;	/* the file of its allocator, 0 when unknown */
 	ino_t alloc_ino;
+	bool exiting;		/* stopped in its exit by us: scanned, reported as gone */
+	bool have_regs;
+	struct user_regs_struct regs;	/* its registers at that stop */
+	bool freeze_failed;	/* --scan-freeze could not hold it: said once */
 };
 
 struct snap_source {
@@ -121,6 +134,18 @@ int snap_source__add_process(struct snap_source *src, pid_t pid)
 	}
 	proc__read_line(pid, "comm", p->comm, sizeof(p->comm));
 	return symbolizer__add_process(src->syms, pid);
+}
+
+void snap_source__exiting(struct snap_source *src, pid_t pid, const struct user_regs_struct *regs)
+{
+	struct process *p = process_find(src, pid);
+
+	if (!p)
+		return;
+	p->exiting = true;
+	p->have_regs = regs != NULL;
+	if (regs)
+		p->regs = *regs;
 }
 
 int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path)
@@ -269,13 +294,116 @@ static int map_read_all(int fd, size_t key_size, size_t value_size, void **keys,
 	return 0;
 }
 
-/* --older: sums the allocations at least that old, per stack, from the records. */
+struct tgid_index {
+	uint32_t tgid;
+	uint32_t index;
+};
+
+static int by_tgid(const void *a, const void *b)
+{
+	const struct tgid_index *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Scans one process for the records at idx[0..n) (its current image's), and
+ * writes their verdicts. A stopped (exiting) process is scanned as it is; a
+ * running one is held for it with --scan-freeze, at most that long.
+ */
+static void reach_process(struct snap_source *src, struct process *p,
+			  const struct tgid_index *idx, size_t n, const struct lt_alloc_key *keys,
+			  const struct lt_alloc *vals, int8_t *verdict)
+{
+	struct reach_freeze fz = { 0 };
+	const struct reach_thread *threads = NULL;
+	struct reach_thread stopped;
+	struct reach_block *blocks;
+	struct reach_stats st;
+	size_t nr_threads = 0;
+	uint64_t deadline = 0;
+	int err;
+
+	blocks = malloc(n * sizeof(*blocks));
+	if (!blocks)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = idx[i].index;
+
+		blocks[i] = (struct reach_block){ keys[k].addr, vals[k].size, k, REACH_REACHABLE };
+	}
+	if (p->exiting && p->have_regs) {
+		stopped = (struct reach_thread){ .tid = p->pid, .regs = p->regs };
+		threads = &stopped;
+		nr_threads = 1;
+	} else if (!p->exiting && src->filter.scan_freeze > 0) {
+		err = reach__freeze(p->pid, &fz);
+		if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
+			fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): "
+				"scanning it running\n", p->pid, strerror(-err));
+		p->freeze_failed = err != 0;
+		threads = fz.threads;
+		nr_threads = fz.nr_threads;
+		deadline = tracer__now_ns() + (uint64_t)(src->filter.scan_freeze * 1e9);
+	}
+	err = reach__scan(p->pid, blocks, n, threads, nr_threads, &fz, deadline, &st);
+	reach__thaw(&fz);
+	free(fz.threads);
+	if (!err)
+		for (size_t i = 0; i < n; i++)
+			verdict[blocks[i].tag] = blocks[i].state;
+	if (src->filter.verbose && !err)
+		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
+			"%.1f MiB without pages skipped, %zu stack%s bounded%s%s\n", p->pid,
+			st.ns / 1e6, n, st.bytes_read / 1048576.0, st.bytes_skipped / 1048576.0,
+			st.threads_bounded,
+			st.threads_bounded == 1 ? "" : "s", fz.nr_threads ? ", held" : "",
+			st.thawed_early ? " (let go early: --scan-freeze ran out)" : "");
+	else if (err && err != -ESRCH)
+		fprintf(stderr, "leaktrace: cannot scan pid %d: %s\n", p->pid, strerror(-err));
+	free(blocks);
+}
+
+/* --scan: a verdict per record (-1 where the process could not be scanned). */
+static int reach_records(struct snap_source *src, const struct lt_alloc_key *keys,
+			 const struct lt_alloc *vals, size_t n, int8_t *verdict)
+{
+	struct tgid_index *idx = malloc((n ? n : 1) * sizeof(*idx));
+	size_t m = 0, i, j;
+
+	if (!idx)
+		return -ENOMEM;
+	memset(verdict, -1, n);
+	for (i = 0; i < n; i++)
+		if (current(src, keys[i].tgid, keys[i].gen))
+			idx[m++] = (struct tgid_index){ keys[i].tgid, i };
+	qsort(idx, m, sizeof(*idx), by_tgid);
+	for (i = 0; i < m; i = j) {
+		struct process *p = process_find(src, idx[i].tgid);
+
+		for (j = i; j < m && idx[j].tgid == idx[i].tgid; j++)
+			;
+		if (p->exiting || !p->exited)
+			reach_process(src, p, idx + i, j - i, keys, vals, verdict);
+	}
+	free(idx);
+	return 0;
+}
+
+/*
+ * --older and --scan: sums the allocations per stack from the records
+ * themselves (with --older, only those at least that old), with the scan's
+ * verdicts.
+ */
 static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 {
 	uint64_t cutoff = now_ns - (uint64_t)(src->filter.older * 1e9);
 	struct lt_alloc_key *keys;
 	struct lt_alloc *vals;
 	struct stack_entry *e;
+	int8_t *verdict = NULL;
 	size_t n, i;
 	int err;
 
@@ -283,10 +411,18 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 			   (void **)&keys, (void **)&vals, &n);
 	if (err)
 		return err;
+	if (src->filter.scan) {
+		verdict = malloc(n ? n : 1);
+		err = verdict ? reach_records(src, keys, vals, n, verdict) : -ENOMEM;
+	}
 	for (i = 0; i < src->nr_buckets; i++)
-		for (e = src->buckets[i]; e; e = e->next)
+		for (e = src->buckets[i]; e; e = e->next) {
 			e->scan_bytes = e->scan_allocs = 0, e->scan_oldest_ts = 0;
-	for (i = 0; i < n; i++) {
+			memset(&e->reach, 0, sizeof(e->reach));
+		}
+	for (i = 0; !err && i < n; i++) {
+		int64_t bytes, allocs;
+
 		if (!current(src, keys[i].tgid, keys[i].gen) || vals[i].ts > cutoff ||
 		    vals[i].size < src->filter.min_size ||
 		    vals[i].size > src->filter.max_size)
@@ -295,15 +431,23 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 		if (!e)
 			continue;
 		/* Sampled, each record stands for its estimate (allocs rounded per record). */
-		e->scan_bytes += src->filter.sample_bytes ? vals[i].est_bytes : vals[i].size;
-		e->scan_allocs += src->filter.sample_bytes ?
+		bytes = src->filter.sample_bytes ? (int64_t)vals[i].est_bytes : (int64_t)vals[i].size;
+		allocs = src->filter.sample_bytes ?
 			(vals[i].est_bytes + vals[i].size / 2) / (vals[i].size ? vals[i].size : 1) : 1;
+		e->scan_bytes += bytes;
+		e->scan_allocs += allocs;
 		if (!e->scan_oldest_ts || vals[i].ts < e->scan_oldest_ts)
 			e->scan_oldest_ts = vals[i].ts;
+		if (verdict && verdict[i] >= 0) {
+			e->reach.known = true;
+			e->reach.bytes[verdict[i]] += bytes;
+			e->reach.allocs[verdict[i]] += allocs;
+		}
 	}
+	free(verdict);
 	free(keys);
 	free(vals);
-	return 0;
+	return err;
 }
 
 /* Frees by the allocator itself of memory it took without malloc are not misses. */
@@ -464,7 +608,7 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 	if (!symbolizer__exe(src->syms, pid, &exe))
 		snprintf(p->exe, sizeof(p->exe), "%s", exe);
 	/* A zombie has no executable any more: it is gone for our purposes. */
-	p->alive = (!info || !info->exited) && !proc__exe(pid, buf, sizeof(buf));
+	p->alive = (!info || (!info->exited && !info->exiting)) && !proc__exe(pid, buf, sizeof(buf));
 	if (info && info->exited)
 		info->reported = true;
 	return p;
@@ -481,6 +625,10 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 	p->bytes += s->bytes;
 	p->allocs += s->allocs;
 	p->growth += s->growth;
+	p->scanned |= s->scanned;
+	p->lost_bytes += s->lost_bytes;
+	p->indirect_bytes += s->indirect_bytes;
+	p->reachable_bytes += s->reachable_bytes;
 	return 0;
 }
 
@@ -489,6 +637,7 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 {
 	uint64_t oldest = scanned ? e->scan_oldest_ts : (t->oldest_addr ? t->oldest_ts : 0);
 
+	memset(s, 0, sizeof(*s));	/* fields a snapshot of the maps has not, like origins */
 	s->stack_id = e->sound_id ? e->sound_id : e->stack_id;
 	s->kind = t->kind;
 	if (scanned) {
@@ -507,6 +656,13 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 	s->frames = e->frames;
 	s->nr_frames = e->nr_frames;
 	s->truncated = e->truncated;
+	s->scanned = scanned && e->reach.known;
+	s->lost_bytes = s->scanned ? e->reach.bytes[REACH_LOST] : 0;
+	s->lost_allocs = s->scanned ? e->reach.allocs[REACH_LOST] : 0;
+	s->indirect_bytes = s->scanned ? e->reach.bytes[REACH_INDIRECT] : 0;
+	s->indirect_allocs = s->scanned ? e->reach.allocs[REACH_INDIRECT] : 0;
+	s->reachable_bytes = s->scanned ? e->reach.bytes[REACH_REACHABLE] : 0;
+	s->reachable_allocs = s->scanned ? e->reach.allocs[REACH_REACHABLE] : 0;
 }
 
 const char *trend__name(enum trend t)
@@ -514,6 +670,17 @@ const char *trend__name(enum trend t)
 	static const char *const names[] = { "unknown", "growing", "stable", "shrinking" };
 
 	return t <= TREND_SHRINKING ? names[t] : "unknown";
+}
+
+void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *from)
+{
+	to->scanned |= from->scanned;
+	to->lost_bytes += from->lost_bytes;
+	to->lost_allocs += from->lost_allocs;
+	to->indirect_bytes += from->indirect_bytes;
+	to->indirect_allocs += from->indirect_allocs;
+	to->reachable_bytes += from->reachable_bytes;
+	to->reachable_allocs += from->reachable_allocs;
 }
 
 void trend__merge(struct stack_stat *to, const struct stack_stat *from)
@@ -524,9 +691,15 @@ void trend__merge(struct stack_stat *to, const struct stack_stat *from)
 		to->trend = from->trend;
 }
 
+int64_t stack_stat__unreachable(const struct stack_stat *s)
+{
+	return s->lost_bytes + s->indirect_bytes;
+}
+
 bool stack_stat__suspect(const struct stack_stat *s)
 {
-	return s->trend == TREND_GROWING || (s->trend == TREND_UNKNOWN && s->growth > 0);
+	return stack_stat__unreachable(s) > 0 || s->trend == TREND_GROWING ||
+	       (s->trend == TREND_UNKNOWN && s->growth > 0);
 }
 
 double stack_stat__rate(const struct stack_stat *s)
@@ -534,15 +707,33 @@ double stack_stat__rate(const struct stack_stat *s)
 	return s->trend == TREND_UNKNOWN ? s->growth : s->slope;
 }
 
+/* 2: lost and growing, 1: one of them, 0: neither. */
+static int suspicion_class(const struct stack_stat *s)
+{
+	return (stack_stat__unreachable(s) > 0) + (s->trend == TREND_GROWING);
+}
+
 int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_stat *y)
 {
 	double rx = stack_stat__rate(x), ry = stack_stat__rate(y);
+	int64_t lx = stack_stat__unreachable(x), ly = stack_stat__unreachable(y);
 
+	if (suspicion_class(x) != suspicion_class(y))
+		return suspicion_class(x) > suspicion_class(y) ? -1 : 1;
 	if ((x->trend == TREND_GROWING) != (y->trend == TREND_GROWING))
-		return x->trend == TREND_GROWING ? -1 : 1;
+		return x->trend == TREND_GROWING ? 1 : -1;	/* lost before growing */
+	if (lx != ly)
+		return lx < ly ? 1 : -1;
 	if (rx != ry)
 		return rx < ry ? 1 : -1;
 	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+const char *stack_stat__reason(const struct stack_stat *s)
+{
+	bool lost = stack_stat__unreachable(s) > 0;
+	/* Both only with a steady growth: a first report's growth since the start is no news. */
+	return lost && s->trend == TREND_GROWING ? "both" : lost ? "lost" : "growing";
 }
 
 static void trend_push(struct stack_entry *e, uint64_t now_ns, int64_t bytes)
@@ -598,7 +789,7 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 		      uint64_t now_ns)
 {
 	double dt = (now_ns - src->last_ns) / 1e9;
-	bool scanned = src->filter.older > 0;
+	bool scanned = src->filter.older > 0 || src->filter.scan;
 	struct stack_entry *e;
 	struct proc_stat *p;
 	struct stack_stat s;
@@ -664,6 +855,7 @@ static void merge_same_frames(struct proc_stat *p)
 		last->bytes += v[i].bytes;
 		last->allocs += v[i].allocs;
 		last->growth += v[i].growth;
+		stack_stat__add_verdicts(last, &v[i]);
 		trend__merge(last, &v[i]);
 		if (v[i].oldest_s > last->oldest_s)
 			last->oldest_s = v[i].oldest_s;
@@ -741,7 +933,7 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 	if (!err)
 		err = map_read_all(tracer__totals_fd(src->tracer), sizeof(*keys), sizeof(*vals),
 				   (void **)&keys, (void **)&vals, &n);
-	if (!err && src->filter.older > 0)
+	if (!err && (src->filter.older > 0 || src->filter.scan))
 		err = scan_allocs(src, now_ns);
 	if (!err)
 		err = snap_source__build(src, keys, vals, n, now_ns, snap);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 #include <time.h>
 
 #include <linux/types.h>
@@ -51,20 +52,33 @@ struct stack_stat {
 	const struct frame *frames;	/* owned by the snapshot source's cache */
 	int nr_frames;
 	bool truncated;		/* the walk stopped before the stack's end */
+	/* --scan: how much of it the process can still reach, as valgrind's leak check says. */
+	bool scanned;
+	int64_t lost_bytes, lost_allocs;	/* "definitely lost": nothing points to them */
+	int64_t indirect_bytes, indirect_allocs;	/* only lost blocks point to them */
+	int64_t reachable_bytes, reachable_allocs;
 	const struct origin *origins;	/* merged snapshots only: where it was seen */
 	size_t nr_origins;
 };
 
+/* Adds one stack's verdicts to another's, when two stacks become one. */
+void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *from);
+/* Lost (definitely or indirectly): what the process cannot reach any more. */
+int64_t stack_stat__unreachable(const struct stack_stat *s);
+
 /* Adds one stack's slope and trend to another's, when two stacks become one. */
 void trend__merge(struct stack_stat *to, const struct stack_stat *from);
 /*
- * Suspects, as every report ranks them: stacks that grow steadily, or, before
- * three snapshots tell, that grew since the last one; steady growth first, then
+ * Suspects, as every report ranks them: stacks with lost bytes, stacks that
+ * grow steadily, or, before three snapshots tell, that grew since the last one.
+ * Lost and growing first, then lost, then growing; within each, by lost bytes,
  * by rate (the slope, or the growth since the last snapshot), then by bytes.
  */
 bool stack_stat__suspect(const struct stack_stat *s);
 double stack_stat__rate(const struct stack_stat *s);
 int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_stat *y);
+/* Why a suspect ranks: "lost", "growing" or "both". */
+const char *stack_stat__reason(const struct stack_stat *s);
 
 struct proc_stat {
 	pid_t pid;
@@ -74,6 +88,10 @@ struct proc_stat {
 	int64_t bytes;
 	int64_t allocs;
 	double growth;
+	bool scanned;		/* --scan: the sums below are known */
+	int64_t lost_bytes;	/* definitely lost */
+	int64_t indirect_bytes;
+	int64_t reachable_bytes;
 	struct stack_stat *stacks;	/* largest first */
 	size_t nr_stacks;
 	const struct origin *origins;	/* merged snapshots only: the processes merged */
@@ -106,12 +124,20 @@ struct snap_filter {
 	uint64_t max_size;
 	bool busy_only;		/* -a: only processes that hold memory are reported */
 	uint64_t sample_bytes;	/* --sample-bytes: totals are estimates from samples */
+	bool scan;		/* --scan: tell lost blocks from reachable ones */
+	double scan_freeze;	/* --scan-freeze: seconds a process may be held for its scan */
+	bool verbose;		/* -v: what each scan cost, on stderr */
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 				     const struct snap_filter *filter);
 /* A process to report on; its name and executable are read now, while it lives. */
 int snap_source__add_process(struct snap_source *src, pid_t pid);
+/*
+ * pid is stopped in its exit (run mode): it is reported as gone, and its
+ * registers, when given, are roots of its scan.
+ */
+void snap_source__exiting(struct snap_source *src, pid_t pid, const struct user_regs_struct *regs);
 /* The object pid's malloc family lives in (any path to it): its own frees are not misses. */
 int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path);
 /*

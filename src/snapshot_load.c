@@ -274,6 +274,28 @@ static int load_frames(struct loader *l, json_t *obj, const char *where, struct 
 	return 0;
 }
 
+/* --scan's verdicts, present when the stack was scanned. */
+static int load_verdicts(struct loader *l, json_t *obj, const char *where, struct stack_stat *s)
+{
+	int err;
+
+	s->scanned = json_object_get(obj, "lost_bytes") != NULL;
+	if (!s->scanned)
+		return 0;
+	err = get_int(l, obj, where, "lost_bytes", true, &s->lost_bytes);
+	if (!err)
+		err = get_int(l, obj, where, "lost_allocs", false, &s->lost_allocs);
+	if (!err)
+		err = get_int(l, obj, where, "indirect_bytes", false, &s->indirect_bytes);
+	if (!err)
+		err = get_int(l, obj, where, "indirect_allocs", false, &s->indirect_allocs);
+	if (!err)
+		err = get_int(l, obj, where, "reachable_bytes", false, &s->reachable_bytes);
+	if (!err)
+		err = get_int(l, obj, where, "reachable_allocs", false, &s->reachable_allocs);
+	return err;
+}
+
 static int load_stack(struct loader *l, json_t *obj, const char *where, struct stack_stat *s)
 {
 	int err;
@@ -296,6 +318,8 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		err = load_trend(l, obj, where, &s->trend);
 	if (!err)
 		err = get_bool(l, obj, where, "truncated", &s->truncated);
+	if (!err)
+		err = load_verdicts(l, obj, where, s);
 	if (!err)
 		err = load_frames(l, obj, where, s);
 	if (!err)
@@ -351,6 +375,13 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 		err = get_int(l, obj, where, "outstanding_allocs", false, &p->allocs);
 	if (!err)
 		err = get_number(l, obj, where, "growth_bytes_per_s", &p->growth);
+	p->scanned = json_object_get(obj, "lost_bytes") != NULL;
+	if (!err)
+		err = get_int(l, obj, where, "lost_bytes", false, &p->lost_bytes);
+	if (!err)
+		err = get_int(l, obj, where, "indirect_bytes", false, &p->indirect_bytes);
+	if (!err)
+		err = get_int(l, obj, where, "reachable_bytes", false, &p->reachable_bytes);
 	if (!err)
 		err = load_origins(l, obj, where, &p->origins, &p->nr_origins);
 	if (!err)

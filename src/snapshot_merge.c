@@ -163,6 +163,10 @@ static int merge_procs(struct merge *m, struct origin **origins)
 			q->allocs += p->allocs;
 			q->growth += p->growth;
 			q->alive |= p->alive;
+			q->scanned |= p->scanned;
+			q->lost_bytes += p->lost_bytes;
+			q->indirect_bytes += p->indirect_bytes;
+			q->reachable_bytes += p->reachable_bytes;
 			add_origins(m, i, p->pid, p->origins, p->nr_origins, origins[k],
 				    &nr_origins[k]);
 		}
@@ -266,6 +270,7 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 		to->bytes += s->bytes;
 		to->allocs += s->allocs;
 		to->growth += s->growth;
+		stack_stat__add_verdicts(to, s);
 		trend__merge(to, s);
 		to->truncated |= s->truncated;
 		if (s->oldest_s > to->oldest_s)

@@ -12,12 +12,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "kernel.h"
 #include "leaktrace.skel.h"
 #include "procmaps.h"
 #include "tracer.h"
@@ -56,39 +56,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-/* The running kernel's version as major * 1000 + minor, -1 when unreadable; u its release. */
-static int kernel_version(struct utsname *u)
-{
-	int major, minor;
-
-	if (uname(u) || sscanf(u->release, "%d.%d", &major, &minor) != 2)
-		return -1;
-	return major * 1000 + minor;
-}
-
 /* The kernel features leaktrace cannot do without, each with what to do about it. */
-static int check_kernel(void)
+static int check_kernel(const struct kernel_features *k)
 {
-	struct utsname u;
-	int version = kernel_version(&u);
+	char why[256];
 
-	if (version >= 0 && version < 5008) {
-		fprintf(stderr, "leaktrace: kernel %s is older than 5.8, the oldest leaktrace "
-			"runs on (it needs BTF-typed tracepoints and bpf_probe_read_user)\n",
-			u.release);
-		return -ENOTSUP;
-	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "leaktrace: this kernel has no BTF (/sys/kernel/btf/vmlinux): "
-			"use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)\n");
-		return -ENOTSUP;
-	}
-	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK)) {
-		fprintf(stderr, "leaktrace: this kernel has no uprobes: use a kernel built with "
-			"CONFIG_UPROBE_EVENTS=y\n");
-		return -ENOTSUP;
-	}
-	return 0;
+	if (!kernel__missing(k, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, "%s\n", why);
+	return -ENOTSUP;
 }
 
 static int load_error(int err)
@@ -138,12 +114,10 @@ struct uprobe_multi_attr {
 	__u32 pid;
 };
 
-static bool kernel_has_uprobe_multi(void)
+static bool use_uprobe_multi(const struct kernel_features *k)
 {
-	struct utsname u;
-
 	/* LEAKTRACE_NO_MULTI=1 takes the older kernels' path, to test it. */
-	return !getenv("LEAKTRACE_NO_MULTI") && kernel_version(&u) >= 6006;
+	return !getenv("LEAKTRACE_NO_MULTI") && k->uprobe_multi;
 }
 
 static void choose_programs(struct leaktrace_bpf *skel, bool multi)
@@ -221,10 +195,10 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 	return err;
 }
 
-static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts, bool multi)
+static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts, bool multi,
+		      const struct kernel_features *k)
 {
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
-	bool scan;
 
 	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, opts->max_stacks);
@@ -241,28 +215,21 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 		ro->has_comm_filter = true;
 		strncpy((char *)ro->comm_filter, opts->comm, sizeof(ro->comm_filter) - 1);
 	}
-	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
-	scan = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_for_each_map_elem,
-				       NULL) == 1;
 	unwind_configure(skel, opts);
 	choose_programs(skel, multi);
+	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
 	if (!multi) {
-		bpf_program__set_autoload(skel->progs.munmap_enter, scan);
-		bpf_program__set_autoload(skel->progs.munmap_enter_simple, !scan);
+		bpf_program__set_autoload(skel->progs.munmap_enter, k->for_each_map_elem);
+		bpf_program__set_autoload(skel->progs.munmap_enter_simple, !k->for_each_map_elem);
 	}
 }
 
 /* -v: what the kernel offers and which path leaktrace takes with it. */
-static void print_features(const struct tracer *t)
+static void print_features(const struct tracer *t, const struct kernel_features *k)
 {
-	struct utsname u;
 	bool scan = bpf_program__autoload(t->skel->progs.munmap_enter) || t->multi;
 
-	if (uname(&u))
-		return;
-	fprintf(stderr, "leaktrace: kernel %s: BTF yes, uprobes yes, uprobe_multi %s, "
-		"bpf_for_each_map_elem %s\n", u.release, t->multi ? "yes" : "no",
-		scan ? "yes" : "no");
+	kernel__print(stderr, k);
 	fprintf(stderr, "leaktrace: probes: %s; munmap inside a mapping: %s\n",
 		t->multi ? "one uprobe_multi link per object and direction (6.6+)" :
 			   "one perf uprobe link per probe (kernels before 6.6)",
@@ -271,10 +238,12 @@ static void print_features(const struct tracer *t)
 
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 {
+	struct kernel_features k;
 	struct tracer *t;
 	int err;
 
-	err = check_kernel();
+	kernel__probe(&k);
+	err = check_kernel(&k);
 	if (err)
 		return err;
 	t = calloc(1, sizeof(*t));
@@ -288,10 +257,10 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		err = load_error(-errno);
 		goto err_free;
 	}
-	t->multi = kernel_has_uprobe_multi();
-	configure(t->skel, opts, t->multi);
+	t->multi = use_uprobe_multi(&k);
+	configure(t->skel, opts, t->multi, &k);
 	if (opts->verbose)
-		print_features(t);
+		print_features(t, &k);
 	err = leaktrace_bpf__load(t->skel);
 	if (err) {
 		load_error(err);

@@ -73,6 +73,7 @@ $CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/count_malloc.so" tests/bench/count_
 $CC -g -O1 -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -fno-shrink-wrap \
 	-Wall -Wextra -o "$OUT/many" tests/bench/many.c
 $CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/exitstat.so" tests/bench/exitstat.c
+$CC -O2 -Wall -Wextra -o "$OUT/heap" tests/bench/heap.c
 # The floor: empty programs, built as the Makefile builds bpf/leaktrace.bpf.c, and a loader that
 # plans with src/allocator.c. Only the objects it needs come out of the archive.
 $CLANG -g -O2 -Wall -target bpf -D__TARGET_ARCH_"$ARCH" -Ivmlinux/"$ARCH" -c tests/bench/empty.bpf.c \
@@ -471,7 +472,7 @@ detach_best=$(best "${detach_runs[@]}")
 detach_worst=$( ((${#detach_runs[@]})) && printf '%s\n' "${detach_runs[@]}" | sort -g | tail -n1 ||
 	echo -)
 
-# --- 5. --unwind dwarf: stack walk cost and table build time --------------------------------
+# --- 6. --unwind dwarf: stack walk cost and table build time --------------------------------
 say "--unwind dwarf: loop and sqlite3, $RUNS runs each; unwind table build times"
 loop_dwarf=()
 in_dwarf=()
@@ -501,6 +502,24 @@ for f in /usr/lib/llvm-14/lib/libLLVM-14.so /usr/lib/x86_64-linux-gnu/libLLVM-15
 done
 "$OUT/unwind_build" "${unwind_files[@]}" >"$tmp/unwind_build.out" ||
 	problem "unwind_build: cannot build the tables of ${unwind_files[*]}"
+# --- 5. reachability scan of a 1 GiB heap -------------------------------------------------
+# heap.c allocates 1 GiB in 2 KiB blocks, loses one in eight and exits; run mode scans it at
+# its exit stop, and leaktrace -v says what the scan took:
+#   leaktrace: scan of pid <pid>: <ms> ms, <n> blocks, <MiB> MiB read, ...
+# The lost bytes in the snapshot must be exactly what heap.c says it lost.
+HEAP_MIB=${BENCH_HEAP_MIB:-1024}
+say "reachability scan of a $HEAP_MIB MiB heap"
+run_traced "heap scan" "$tmp/heap.json" -v -- "$OUT/heap" "$HEAP_MIB" >"$tmp/heap.out" \
+	2>"$tmp/heap.err"
+scan_ms=$(sed -n 's/^leaktrace: scan of pid [0-9]*: \([0-9.]*\) ms, .*/\1/p' "$tmp/heap.err" | tail -n1)
+scan_mib=$(sed -n 's/^leaktrace: scan of pid [0-9]*: [0-9.]* ms, [0-9]* blocks, \([0-9.]*\) MiB read.*/\1/p' \
+	"$tmp/heap.err" | tail -n1)
+heap_lost=$(awk '$1 == "lost" { print $2 }' "$tmp/heap.out")
+json_lost=$(grep -o '"lost_bytes":[0-9]*' "$tmp/heap.json" 2>/dev/null | head -n1 | cut -d: -f2)
+if [ -z "$scan_ms" ] || [ "${json_lost:-x}" != "${heap_lost:-y}" ]; then
+	problem "heap scan: lost_bytes ${json_lost:-none}, heap.c lost ${heap_lost:-?}" \
+		"(reproduce: $LEAKTRACE -v -o /tmp/x.json -- $OUT/heap $HEAP_MIB)"
+fi
 
 # --- report -------------------------------------------------------------------------------
 row() {	# row NAME UNTRACED TRACED RATIO
@@ -542,6 +561,8 @@ if [ -n "$snap_warm$snap_cold" ]; then
 else
 	echo "snapshot: not measured (leaktrace prints no timing)"
 fi
+row "scan of a $HEAP_MIB MiB heap at exit (target < 2 s)" "" "${scan_ms:--} ms" \
+	"${scan_mib:--} MiB"
 row "leaktrace peak RSS, snapshot run" "" "$(mib "$rss_cold")" "cold"
 row "" "" "$(mib "$rss_warm")" "warm"
 echo
@@ -568,6 +589,8 @@ fi
 echo "snapshot: $MANY_ALLOCS malloc(16) from $MANY_STACKS call stacks, $many_stacks distinct" \
 	"stacks in the JSON; warm: a periodic snapshot with every stack symbolized already;" \
 	"peak RSS: leaktrace's VmHWM at its exit."
+echo "scan: tests/bench/heap.c, $HEAP_MIB MiB in 2 KiB blocks, one in eight lost; the scan" \
+	"leaktrace -v times at the exit stop (read with process_vm_readv, $scan_mib MiB read)."
 
 if [ ${#problems[@]} -gt 0 ]; then
 	echo

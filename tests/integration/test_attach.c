@@ -276,3 +276,74 @@ Test(filters, older_drops_younger_blocks, .timeout = 90, .fini = procs__cleanup)
 	cr_assert_eq(sum.stacks, 0, "--older 60: leak_malloc still has %d stacks, %lld bytes",
 		     sum.stacks, sum.bytes);
 }
+
+/* The state letter of /proc/PID/stat: 'S' sleeping, 't' stopped by a tracer, ... */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	slurp(path, buf, sizeof(buf));
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * --scan on a live process: the blocks lose_blocks and lose_list drop are
+ * lost, the list behind the lost node indirectly, keep_cache's reachable;
+ * the same verdicts as valgrind's on the same scenario (test_scan.c).
+ */
+static void assert_live_verdicts(const char *scan_opt)
+{
+	const char *fixture_args[] = { "lost", NULL };
+	const char *opts[] = { scan_opt, "-d", "3", NULL };
+	char *exe = env__fixture("leaky-nofp");
+	struct tracer tr = { 0 };
+	struct fixture f;
+	struct tmpdir t;
+	json_t *snap, *proc, *s;
+
+	tmpdir__new(&t);
+	fixture__start(&f, exe, fixture_args);
+	tracer__start(&tr, &t, f.pid, opts);
+	fixture__trigger(&f);
+	tracer__wait_ok(&tr, 20000);
+	cr_assert(proc__running(f.pid), "fixture %d is gone after the scan", (int)f.pid);
+	cr_assert_neq(proc_state(f.pid), 't', "fixture %d is still held stopped", (int)f.pid);
+
+	snap = snapshot__load(tr.json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc, "no entry for pid %d in the snapshot", (int)f.pid);
+	s = stack__find(proc, "lose_blocks", "heap");
+	cr_assert_not_null(s);
+	cr_assert_eq(json__int(s, "lost_bytes"), 7770);
+	cr_assert_eq(json__int(s, "lost_allocs"), 10);
+	s = stack__find(proc, "lose_list", "heap");
+	cr_assert_not_null(s);
+	cr_assert_eq(json__int(s, "lost_bytes"), 64);
+	s = stack__find(proc, "new_node", "heap");
+	cr_assert_not_null(s);
+	cr_assert_eq(json__int(s, "lost_bytes"), 0);
+	cr_assert_eq(json__int(s, "indirect_bytes"), 144);
+	cr_assert_eq(json__int(s, "indirect_allocs"), 3);
+	s = stack__find(proc, "keep_cache", "heap");
+	cr_assert_not_null(s);
+	cr_assert_eq(json__int(s, "reachable_bytes"), 50000);
+	cr_assert_eq(json__int(s, "lost_bytes") + json__int(s, "indirect_bytes"), 0);
+	json_decref(snap);
+	fixture__stop(&f);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+Test(attach_mode, scan_tells_lost_from_reachable_while_it_runs, .timeout = 90,
+     .fini = procs__cleanup)
+{
+	assert_live_verdicts("--scan");
+}
+
+Test(attach_mode, scan_freeze_holds_the_target_and_lets_it_go, .timeout = 90,
+     .fini = procs__cleanup)
+{
+	assert_live_verdicts("--scan-freeze");
+}

@@ -372,6 +372,63 @@ Test(system, sigkill_leaves_no_probe, .timeout = 60)
 	tmpdir__free(&t);
 }
 
+/* "name+N" for each "probed NAME at ... (entry +N)" line of a leaktrace -v stderr, in order. */
+static void placements(const char *err, char *out, size_t len)
+{
+	const char *p = err;
+	size_t used = 0;
+	unsigned int n;
+	char name[64];
+
+	out[0] = '\0';
+	while ((p = strstr(p, "probed "))) {
+		const char *entry = strstr(p, "(entry +");
+
+		if (sscanf(p, "probed %63s", name) == 1 && entry && sscanf(entry, "(entry +%u)", &n) == 1)
+			used += snprintf(out + used, len - used, "%s+%u ", name, n);
+		p++;
+		cr_assert_lt(used, len);
+	}
+}
+
+/* The probe places of "leaktrace -v -- leaky-nofp run malloc", as placements() gives them. */
+static void run_placements(struct tmpdir *t, char *out, size_t len)
+{
+	char *argv[] = { (char *)env__leaktrace(), "-v", "-q", "-o", NULL, "--", fx_nofp, "run",
+			 "malloc", NULL };
+	struct run_result r;
+
+	argv[4] = (char *)tmpdir__file(t, "run.json");
+	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
+	placements(r.err, out, len);
+	run__free(&r);
+}
+
+/*
+ * Another tracer's probes on every process (here leaktrace -a, which probes the
+ * system's libc) put int3 into the code of each mapping of libc that may execute;
+ * the probe places, decided from libc's code, must stay those of the file.
+ */
+Test(system, probe_places_unchanged_by_another_tracers_probes, .timeout = 60)
+{
+	const char *args[] = { "-a", "--comm", "no-such-comm", "-i", "100", NULL };
+	char alone[1024], beside[1024], json[PATH_MAX];
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	run_placements(&t, alone, sizeof(alone));
+	cr_assert(strstr(alone, "free+"), "no probe on free: '%s'", alone);
+	lt = lt_start_as(&t, "all", args, json, sizeof(json));
+	run_placements(&t, beside, sizeof(beside));
+	kill(lt, SIGINT);
+	lt_wait_ok(lt);
+	cr_assert_str_eq(beside, alone, "with leaktrace -a running: '%s', alone: '%s'", beside,
+			 alone);
+	tmpdir__free(&t);
+}
+
 /* Outstanding bytes of PID in the snapshot at PATH (0 when it holds nothing). */
 static long long outstanding(const char *path, pid_t pid)
 {
@@ -518,4 +575,34 @@ Test(system, container_with_own_libc_by_pid, .timeout = 60)
 Test(system, container_with_own_libc_under_all, .timeout = 60)
 {
 	run_in_container("-a");
+}
+
+/* -a --scan: every traced process is scanned at each report, with its own verdicts. */
+Test(system, all_with_scan_gives_each_process_its_verdicts, .timeout = 90)
+{
+	const char *args[] = { "-a", "--comm", "leaky-nofp", "--scan", "-i", "100", "-d", "4",
+			       NULL };
+	const char *fx[] = { "lost", NULL };
+	char json[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	json_t *snap, *proc, *s;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	fixture__start(&f, fx_nofp, fx);
+	fixture__trigger(&f);
+	lt_wait_ok(lt);
+	snap = snapshot__load(json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc, "pid %d is not in the snapshot", f.pid);
+	cr_assert_eq(json__int(proc, "lost_bytes"), 7770 + 64);
+	cr_assert_eq(json__int(proc, "indirect_bytes"), 144);
+	s = stack__find(proc, "keep_cache", "heap");
+	cr_assert_not_null(s);
+	cr_assert_eq(json__int(s, "reachable_bytes"), 50000);
+	fixture__stop(&f);
+	json_decref(snap);
+	tmpdir__free(&t);
 }

@@ -560,3 +560,78 @@ Test(cli, unwind_errors)
 				"to 192\n");
 	assert_usage_error(ARGV("--max-unwind-mb", "0", "-p", "1"));
 }
+
+Test(cli, host_names_the_saved_snapshot)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-a", "--host", "web-7:2222", "-o", "x.json"), &cfg);
+	cr_assert_str_eq(cfg.host, "web-7:2222");
+}
+
+Test(cli, host_without_output_is_an_error)
+{
+	assert_usage_error(ARGV("-a", "--host", "web-7"));
+}
+
+Test(cli, empty_host_is_an_error)
+{
+	assert_usage_error(ARGV("-a", "--host", "", "-o", "x.json"));
+}
+
+/* --scan and friends: on by default in run mode only, and what needs what. */
+Test(cli, scan_is_on_in_run_mode_and_off_when_attaching)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--", "ls"), &cfg);
+	cr_assert(cfg.scan);
+	cr_assert_eq(cfg.scan_freeze, 0);
+	assert_run(ARGV("--no-scan", "--", "ls"), &cfg);
+	cr_assert_not(cfg.scan);
+	assert_run(ARGV("-p", "1"), &cfg);
+	cr_assert_not(cfg.scan);
+	assert_run(ARGV("-p", "1", "--scan"), &cfg);
+	cr_assert(cfg.scan);
+}
+
+Test(cli, scan_freeze_implies_scan_with_a_default_limit)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "--scan-freeze"), &cfg);
+	cr_assert(cfg.scan);
+	cr_assert_eq(cfg.scan_freeze, 2);
+	assert_run(ARGV("-p", "1", "--scan-freeze=0.5"), &cfg);
+	cr_assert_eq(cfg.scan_freeze, 0.5);
+	assert_usage_error(ARGV("-p", "1", "--scan-freeze=0"));
+	assert_usage_error(ARGV("--no-scan", "--scan", "--", "ls"));
+	assert_usage_error(ARGV("--scan-freeze", "--no-scan", "--", "ls"));
+}
+
+Test(cli, fail_on_leak_takes_a_size_and_needs_the_scan)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--fail-on-leak", "1K", "--", "ls"), &cfg);
+	cr_assert(cfg.fail_on_leak);
+	cr_assert_eq(cfg.fail_on_leak_bytes, 1024);
+	assert_run(ARGV("--fail-on-leak", "0", "-p", "1", "--scan"), &cfg);
+	cr_assert(cfg.fail_on_leak);
+	cr_assert_eq(cfg.fail_on_leak_bytes, 0);
+	assert_usage_error(ARGV("--fail-on-leak", "1", "-p", "1"));
+	assert_usage_error(ARGV("--fail-on-leak", "1", "--no-scan", "--", "ls"));
+	assert_usage_error(ARGV("--fail-on-leak", "lots", "--", "ls"));
+}
+
+Test(cli, lost_needs_the_scan_and_a_flamegraph_format)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--lost", "-o", "x.svg", "--", "ls"), &cfg);
+	cr_assert(cfg.lost);
+	assert_run(ARGV("--lost", "-o", "x.folded", "-p", "1", "--scan"), &cfg);
+	assert_usage_error(ARGV("--lost", "-o", "x.json", "--", "ls"));
+	assert_usage_error(ARGV("--lost", "--", "ls"));
+	assert_usage_error(ARGV("--lost", "-o", "x.svg", "-p", "1"));
+}

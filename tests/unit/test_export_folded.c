@@ -120,3 +120,33 @@ Test(export_folded, demangled_names_are_written_after_demangling)
 	free(got);
 	snapshot__free(snap);
 }
+
+/* --lost: only what a scan found lost, definitely and indirectly, per stack. */
+Test(export_folded, lost_view_keeps_only_lost_bytes)
+{
+	static const struct frame lost_frames[] = { { "lose_blocks", 0x1f, "/bin/leaky", 0x1000 } };
+	static const struct frame kept_frames[] = { { "keep_cache", 0x1c, "/bin/leaky", 0x2000 } };
+	struct stack_stat stacks[] = {
+		{ .bytes = 50000, .allocs = 100, .scanned = true, .reachable_bytes = 50000,
+		  .reachable_allocs = 100, .frames = kept_frames, .nr_frames = 1 },
+		{ .bytes = 7914, .allocs = 13, .scanned = true, .lost_bytes = 7770,
+		  .lost_allocs = 10, .indirect_bytes = 100, .indirect_allocs = 2,
+		  .reachable_bytes = 44, .reachable_allocs = 1, .frames = lost_frames,
+		  .nr_frames = 1 },
+	};
+	struct proc_stat proc = { .pid = 1, .comm = "leaky", .scanned = true, .stacks = stacks,
+				  .nr_stacks = 2 };
+	struct snapshot snap = { .host = "h", .procs = &proc, .nr_procs = 1 };
+	struct export_opts opts = { .lost = true };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(export__write(f, &snap, LT_FORMAT_FOLDED, &opts), 0);
+	fclose(f);
+	cr_assert_str_eq(buf, "leaky;lose_blocks 7870\n");
+	free(buf);
+	cr_assert(export__has_verdicts(&snap));
+	proc.scanned = false;
+	cr_assert_not(export__has_verdicts(&snap));
+}

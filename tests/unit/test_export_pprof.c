@@ -152,3 +152,61 @@ Test(export_pprof, go_tool_pprof_lists_the_leak_with_its_exact_bytes, .timeout =
 	free(objects);
 	snapshot__free(snap);
 }
+
+/* After --scan: what a stack lost, definitely and indirectly, as lost_space and lost_objects. */
+static const struct frame lost_frames[] = { { "lose_blocks", 0x1f, "/usr/bin/leaky", 0x1000 } };
+static const struct frame kept_frames[] = { { "keep_cache", 0x1c, "/usr/bin/leaky", 0x2000 } };
+static struct stack_stat scanned_stacks[] = {
+	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 50000, .allocs = 100, .scanned = true,
+	  .reachable_bytes = 50000, .reachable_allocs = 100, .frames = kept_frames, .nr_frames = 1 },
+	{ .stack_id = 2, .kind = LT_KIND_HEAP, .bytes = 7914, .allocs = 13, .scanned = true,
+	  .lost_bytes = 7770, .lost_allocs = 10, .indirect_bytes = 144, .indirect_allocs = 3,
+	  .frames = lost_frames, .nr_frames = 1 },
+};
+static struct proc_stat scanned_proc = {
+	.pid = 9, .comm = "leaky", .exe = "/usr/bin/leaky", .bytes = 57914, .allocs = 113,
+	.scanned = true, .lost_bytes = 7770, .indirect_bytes = 144, .reachable_bytes = 50000,
+	.stacks = scanned_stacks, .nr_stacks = 2,
+};
+static const struct snapshot scanned_snap = { .host = "h", .procs = &scanned_proc, .nr_procs = 1 };
+
+Test(export_pprof, scanned_profiles_have_lost_sample_types)
+{
+	size_t len, plain_len;
+	unsigned char *buf = encode(&scanned_snap, &len);
+	unsigned char *plain = encode(&(struct snapshot){ .host = "h" }, &plain_len);
+
+	cr_assert(contains(buf, len, "lost_space"));
+	cr_assert(contains(buf, len, "lost_objects"));
+	cr_assert_not(contains(plain, plain_len, "lost_space"), "only after a scan");
+	free(buf);
+	free(plain);
+}
+
+Test(export_pprof, go_tool_pprof_shows_the_lost_bytes, .timeout = 240)
+{
+	char path[] = "/tmp/lt-lost-XXXXXX.pb.gz", *lost, *objects;
+	FILE *f;
+	int fd;
+
+	if (!have_go()) {
+		fprintf(stderr, "SKIPPED export_pprof::go_tool_pprof_shows_the_lost_bytes: no go "
+			"(tools/install-deps test installs golang-go)\n");
+		cr_skip_test("no go");
+	}
+	fd = mkstemps(path, 6);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_eq(export_pprof__write(f, &scanned_snap), 0);
+	fclose(f);
+	lost = pprof("-top -unit=B -sample_index=lost_space", path);
+	objects = pprof("-top -sample_index=lost_objects", path);
+	unlink(path);
+	cr_assert_not_null(strstr(lost, "Type: lost_space\n"), "%s", lost);
+	cr_assert_not_null(strstr(lost, "7914B   100%   100%      7914B   100%  lose_blocks\n"),
+			   "%s", lost);
+	cr_assert_not_null(strstr(objects, "13   100%   100%         13   100%  lose_blocks\n"),
+			   "%s", objects);
+	free(lost);
+	free(objects);
+}

@@ -344,7 +344,8 @@ Test(report_json, suspect_has_every_field_of_the_schema)
 	cr_assert_str_eq(str_of(s, "trend"), "growing");
 	cr_assert_str_eq(str_of(s, "reason"), "growing");
 	cr_assert_str_eq(str_of(s, "module"), "/usr/bin/leaky");
-	cr_assert_eq(json_object_size(s), 8);
+	cr_assert_eq(int_of(s, "indirect_bytes"), 0);
+	cr_assert_eq(json_object_size(s), 9);
 	json_decref(root);
 }
 
@@ -525,5 +526,94 @@ Test(report_text, report_ends_with_blank_line)
 
 	cr_assert_geq(n, 2);
 	cr_assert_str_eq(text + n - 2, "\n\n");
+	free(text);
+}
+
+/* --scan: a large reachable cache, a lost stack, a growing reachable one, a lost and growing one. */
+static struct stack_stat scanned_stacks[] = {
+	{ .stack_id = 31, .kind = LT_KIND_HEAP, .bytes = 10000000, .allocs = 100, .oldest_s = 9,
+	  .trend = TREND_STABLE, .frames = cache_frames, .nr_frames = 1, .scanned = true,
+	  .reachable_bytes = 10000000, .reachable_allocs = 100 },
+	{ .stack_id = 32, .kind = LT_KIND_HEAP, .bytes = 1500, .allocs = 3, .oldest_s = 9,
+	  .trend = TREND_STABLE, .frames = leak_frames, .nr_frames = 3, .scanned = true,
+	  .lost_bytes = 1000, .lost_allocs = 1, .indirect_bytes = 500, .indirect_allocs = 2 },
+	{ .stack_id = 33, .kind = LT_KIND_HEAP, .bytes = 800, .allocs = 8, .oldest_s = 2,
+	  .growth = 100, .trend = TREND_GROWING, .slope = 100, .frames = gone_frames,
+	  .nr_frames = 1, .scanned = true, .reachable_bytes = 800, .reachable_allocs = 8 },
+	{ .stack_id = 34, .kind = LT_KIND_HEAP, .bytes = 64, .allocs = 4, .oldest_s = 2,
+	  .growth = 16, .trend = TREND_GROWING, .slope = 16, .frames = shrink_frames,
+	  .nr_frames = 1, .scanned = true, .lost_bytes = 48, .lost_allocs = 3,
+	  .reachable_bytes = 16, .reachable_allocs = 1 },
+};
+
+static struct proc_stat scanned_proc = {
+	.pid = 5, .comm = "svc", .exe = "/usr/bin/svc", .alive = true,
+	.bytes = 10002364, .allocs = 115, .growth = 116, .scanned = true,
+	.lost_bytes = 1048, .indirect_bytes = 500, .reachable_bytes = 10000816,
+	.stacks = scanned_stacks, .nr_stacks = 4,
+};
+
+static const struct snapshot scanned_snap = {
+	.host = "h", .elapsed_s = 30, .procs = &scanned_proc, .nr_procs = 1,
+};
+
+Test(report_json, scanned_stacks_carry_their_verdicts)
+{
+	json_t *root = json_report(&scanned_snap);
+	json_t *p = json_array_get(json_object_get(root, "processes"), 0);
+	json_t *s = json_array_get(json_object_get(p, "stacks"), 1);
+
+	cr_assert_eq(int_of(p, "lost_bytes"), 1048);
+	cr_assert_eq(int_of(p, "indirect_bytes"), 500);
+	cr_assert_eq(int_of(p, "reachable_bytes"), 10000816);
+	cr_assert_eq(int_of(s, "lost_bytes"), 1000);
+	cr_assert_eq(int_of(s, "lost_allocs"), 1);
+	cr_assert_eq(int_of(s, "indirect_bytes"), 500);
+	cr_assert_eq(int_of(s, "indirect_allocs"), 2);
+	cr_assert_eq(int_of(s, "reachable_bytes"), 0);
+	cr_assert_eq(int_of(s, "reachable_allocs"), 0);
+	json_decref(root);
+}
+
+Test(report_json, unscanned_stacks_have_no_verdicts)
+{
+	json_t *root = json_report(&test_snap);
+	json_t *p = json_array_get(json_object_get(root, "processes"), 0);
+
+	cr_assert_null(json_object_get(p, "lost_bytes"));
+	cr_assert_null(json_object_get(json_array_get(json_object_get(p, "stacks"), 0),
+				       "lost_bytes"));
+	json_decref(root);
+}
+
+/* Lost and growing, then lost, then growing; the large reachable, stable cache is no suspect. */
+Test(report_json, lost_stacks_rank_first_and_a_stable_cache_not_at_all)
+{
+	json_t *root = json_report(&scanned_snap);
+	json_t *v = json_object_get(root, "suspects");
+
+	cr_assert_eq(json_array_size(v), 3);
+	cr_assert_str_eq(str_of(json_array_get(v, 0), "symbol"), "shrinker");
+	cr_assert_str_eq(str_of(json_array_get(v, 0), "reason"), "both");
+	cr_assert_eq(int_of(json_array_get(v, 0), "lost_bytes"), 48);
+	cr_assert_str_eq(str_of(json_array_get(v, 1), "symbol"), "leak_here");
+	cr_assert_str_eq(str_of(json_array_get(v, 1), "reason"), "lost");
+	cr_assert_eq(int_of(json_array_get(v, 1), "lost_bytes"), 1000);
+	cr_assert_eq(int_of(json_array_get(v, 1), "indirect_bytes"), 500);
+	cr_assert_str_eq(str_of(json_array_get(v, 2), "symbol"), "grow_list");
+	cr_assert_str_eq(str_of(json_array_get(v, 2), "reason"), "growing");
+	json_decref(root);
+}
+
+Test(report_text, scanned_report_has_a_lost_column_and_summary)
+{
+	char *text = text_report(&scanned_snap, 10);
+
+	cr_assert(strstr(text, "1.5 KiB lost (1,048 definitely, 500 indirectly), 9.5 MiB reachable"),
+		  "%s", text);
+	cr_assert(strstr(text, "top suspect shrinker 48 B lost\n"), "%s", text);
+	/* The lost column: 1000 + 500 bytes for leak_here, "0 B" for the cache. */
+	cr_assert(strstr(text, "  lost  "), "%s", text);
+	cr_assert(strstr(text, "1.5 KiB"), "%s", text);
 	free(text);
 }

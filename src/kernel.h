@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* What the running kernel offers leaktrace: read once at start, cheaply, from its BTF. */
+#ifndef LT_KERNEL_H
+#define LT_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* The oldest kernel leaktrace runs on, as major * 1000 + minor. */
+#define KERNEL_FLOOR 5008
+
+struct kernel_features {
+	char release[65];	/* uname -r */
+	int version;		/* major * 1000 + minor, -1 when unreadable */
+	bool btf;		/* /sys/kernel/btf/vmlinux: CO-RE and tp_btf need it */
+	bool uprobes;		/* the uprobe PMU (CONFIG_UPROBE_EVENTS) */
+	/* Each as the kernel's BTF names it; none can be known without BTF. */
+	bool tp_btf;		/* BPF_TRACE_RAW_TP: BTF-typed tracepoints, 5.5 */
+	bool probe_read_user;	/* BPF_FUNC_probe_read_user, 5.5 */
+	bool ringbuf;		/* BPF_MAP_TYPE_RINGBUF, 5.8 */
+	bool for_each_map_elem;	/* BPF_FUNC_for_each_map_elem, 5.13 */
+	bool uprobe_multi;	/* BPF_TRACE_UPROBE_MULTI links, 6.6 */
+	bool uretprobe_syscall;	/* sys_uretprobe: returns without a trap, 6.11 */
+	bool uprobe_session;	/* BPF_TRACE_UPROBE_SESSION, 6.13 */
+};
+
+/* Fills k from uname, sysfs and the kernel's BTF (a few ms); never fails. */
+void kernel__probe(struct kernel_features *k);
+/*
+ * Why leaktrace cannot run on k: one line naming the missing feature and what
+ * to do, written to buf; NULL when nothing required is missing.
+ */
+const char *kernel__missing(const struct kernel_features *k, char *buf, size_t len);
+/* One line for -v: the release and every feature, "yes" or "no". */
+void kernel__print(FILE *f, const struct kernel_features *k);
+
+#endif
