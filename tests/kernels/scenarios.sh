@@ -12,7 +12,7 @@ if [ ! -x "$lt" ] || [ ! -d "$fx" ]; then
 	exit 2
 fi
 shift 2
-all="run_mode placement sampled cxx unwind_fp exec_exit attach all_fork scan"
+all="run_mode placement sampled cxx unwind_fp unwind_dwarf exec_exit attach all_fork scan"
 # A slow emulated CPU takes seconds to load the programs: generous limits, met in well under.
 limit=${SCENARIO_TIMEOUT:-120}
 tmp=$(mktemp -d) || exit 1
@@ -178,6 +178,24 @@ unwind_fp() {
 	[ "$frames" = "leak_malloc run_scenarios main" ] ||
 		bad="$bad frames '$frames', expected 'leak_malloc run_scenarios main'"
 	result unwind_fp "$bad" "leak_malloc <- run_scenarios <- main"
+}
+
+# Unwind tables, no frame pointers: each thread's stack whole, up to its start in libc
+# (start_thread, clone3: named where libc's debug file is, as on the host).
+unwind_dwarf() {
+	d=$tmp/unwind_dwarf
+	mkdir -p "$d"
+	timeout "$limit" "$lt" -v -q --unwind dwarf -o "$d/s.json" -- "$nofp" run threads \
+		>"$d/out" 2>"$d/err"
+	ran unwind_dwarf $? "$d" || return
+	pid=$(jq '.processes[0].pid' "$d/s.json")
+	bad=$(check_truths "$d/s.json" "$pid" "$d/out")
+	frames=$(jq -r '[.processes[0].stacks[] | select(.frames[0].symbol == "thread_main")
+		| select(.truncated | not) | .frames[0].symbol,
+		(.frames[1:][].module | sub(".*/"; ""))] | join(" ")' "$d/s.json")
+	[ "$frames" = "thread_main libc.so.6 libc.so.6" ] ||
+		bad="$bad frames '$frames', expected 'thread_main libc.so.6 libc.so.6', whole"
+	result unwind_dwarf "$bad" "thread_main <- libc (start_thread) <- libc (clone3), whole"
 }
 
 # exec starts a process afresh: what the image before it leaked is not reported.
