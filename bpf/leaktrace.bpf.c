@@ -28,6 +28,14 @@ struct call {
 	__u64 rng;		/* its random state; 0 until the first draw */
 	__u32 sampled;		/* the outermost call is recorded */
 	__u32 pad2;
+	/*
+	 * Uprobe sessions, --sample-bytes: the last outermost call not sampled
+	 * skipped its return probe, so its end is not seen. Its stack pointer at
+	 * entry and return address tell the calls it makes itself (below that
+	 * slot, which still holds that address) from the program's next ones.
+	 */
+	__u64 skip_sp;
+	__u64 skip_ret;
 };
 
 struct {
@@ -117,6 +125,12 @@ const volatile bool has_comm_filter = false;
 const volatile char comm_filter[LT_COMM_LEN] = {};
 /* How far above the stack pointer a frame pointer may be before the walk stops. */
 const volatile __u64 stack_span = 8 << 20;
+
+/* Uprobe sessions (6.13+): one program at entry and return; only the session program calls them. */
+extern bool bpf_session_is_return(void) __ksym __weak;
+
+/* What a session's entry program returns: keep or skip the return probe of this call. */
+enum { RUN_RETURN, SKIP_RETURN };
 
 static __always_inline void count(enum lt_counter c)
 {
@@ -394,19 +408,51 @@ static __always_inline __u64 estimate(__u64 size)
 	return (sample_bytes * est_steps[i & (LT_EST_STEPS - 1)]) >> 16;
 }
 
-/* Entry of an allocating function: remember its arguments until it returns. */
-static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64 memptr)
+/*
+ * Sessions, sampled mode: is this call made from inside the last call not
+ * sampled, whose return was skipped (realloc's tail call of malloc, malloc's
+ * mmap)? It is when it runs below that call's entry stack pointer and the
+ * slot there still holds that call's return address: a call the program makes
+ * later from deeper down has overwritten the slot with its own return address,
+ * unless its caller moved %rsp without a call first and reused the call site.
+ */
+static __always_inline int inside_skipped(struct pt_regs *ctx, struct call *c)
+{
+	__u64 ret;
+
+	if (!c->skip_sp || PT_REGS_SP(ctx) >= c->skip_sp)
+		return 0;
+	return !bpf_probe_read_user(&ret, sizeof(ret), (void *)c->skip_sp) && ret == c->skip_ret;
+}
+
+/*
+ * Entry of an allocating function: remember its arguments until it returns.
+ * Returns whether its return probe must run (sessions skip the others): not
+ * for calls inside an outer one, nor with a session for a call not sampled
+ * (but realloc's, which may have to put the old block back).
+ */
+static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func func,
+				 __u64 size, __u64 ptr, __u64 memptr)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
 	struct call *c;
 
 	if (!traced(pid_tgid, &who))
-		return 0;
+		return SKIP_RETURN;
 	c = call_get(pid_tgid);
 	if (!c)
-		return 0;
-	if (c->depth++)
-		return 0;	/* inside the allocator: the outer call is the one that counts */
+		return SKIP_RETURN;
+	/* Inside the allocator: the outer call is the one that counts. */
+	if (c->depth) {
+		/* A session skips the inner call's return: depth counts only the outer one. */
+		if (session)
+			return SKIP_RETURN;
+		c->depth++;
+		return RUN_RETURN;
+	}
+	if (session && sample_bytes && inside_skipped(ctx, c))
+		return SKIP_RETURN;
+	c->skip_sp = 0;
 	c->who = who;
 	c->func = func;
 	c->size = size;
@@ -418,7 +464,13 @@ static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64
 		/* Forget the old block before realloc can free it for another thread to reuse. */
 		c->have_old = alloc_remove(who, ptr, &c->old) == 0;
 	}
-	return 0;
+	if (session && !c->sampled && func != LT_REALLOC && func != LT_XALLOCX &&
+	    !bpf_probe_read_user(&c->skip_ret, sizeof(c->skip_ret), (void *)PT_REGS_SP(ctx))) {
+		c->skip_sp = PT_REGS_SP(ctx);
+		return SKIP_RETURN;
+	}
+	c->depth = 1;
+	return RUN_RETURN;
 }
 
 static __always_inline __u64 mul_or_max(__u64 a, __u64 b)
@@ -627,8 +679,10 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
  * Every entry probe: func says which function it sits on, from the program's
  * name (one program per function) or from the attach cookie (one uprobe_multi
  * link for them all, kernel 6.6+, detached with one wait instead of one each).
+ * Returns whether the call's return probe must run (see enter()); frees and
+ * munmap have none.
  */
-static __always_inline int on_entry(struct pt_regs *ctx, __u64 func)
+static __always_inline int on_entry(struct pt_regs *ctx, __u64 func, bool session)
 {
 	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
 
@@ -636,35 +690,40 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u64 func)
 	case LT_MALLOC:
 	case LT_VALLOC:
 	case LT_PVALLOC:
-		return enter(func, a0, 0, 0);
+		return enter(ctx, session, func, a0, 0, 0);
 	case LT_CALLOC:
-		return enter(LT_CALLOC, mul_or_max(a0, a1), 0, 0);
+		return enter(ctx, session, LT_CALLOC, mul_or_max(a0, a1), 0, 0);
 	case LT_REALLOC:
-		return enter(LT_REALLOC, a1, a0, 0);
+		return enter(ctx, session, LT_REALLOC, a1, a0, 0);
 	case LT_REALLOCARRAY:
-		return enter(LT_REALLOC, mul_or_max(a1, a2), a0, 0);
+		return enter(ctx, session, LT_REALLOC, mul_or_max(a1, a2), a0, 0);
 	case LT_POSIX_MEMALIGN:
-		return enter(LT_POSIX_MEMALIGN, a2, 0, a0);
+		return enter(ctx, session, LT_POSIX_MEMALIGN, a2, 0, a0);
 	case LT_ALIGNED_ALLOC:
 	case LT_MEMALIGN:
-		return enter(func, a1, 0, 0);
+		return enter(ctx, session, func, a1, 0, 0);
 	case LT_XALLOCX:
-		return enter(LT_XALLOCX, a1, a0, 0);
+		return enter(ctx, session, LT_XALLOCX, a1, a0, 0);
 	case LT_MMAP:
 		/* Only the program's own anonymous mappings are allocations. */
-		return enter(LT_MMAP, PT_REGS_PARM4(ctx) & 0x20 /* MAP_ANONYMOUS */ ? a1 : 0, 0, 0);
+		return enter(ctx, session, LT_MMAP,
+			     PT_REGS_PARM4(ctx) & 0x20 /* MAP_ANONYMOUS */ ? a1 : 0, 0, 0);
 	case LT_FREE:
-		return on_free(ctx, a0);
+		on_free(ctx, a0);
+		break;
 	case LT_MUNMAP:
-		return unmap(a0, a1, 1);
+		unmap(a0, a1, 1);
+		break;
 	}
-	return 0;
+	return SKIP_RETURN;
 }
 
+/* A program's return value matters only in a session: the entry probes' is always 0. */
 SEC("uprobe")
 int BPF_KPROBE(entry_multi)
 {
-	return on_entry(ctx, bpf_get_attach_cookie(ctx));
+	on_entry(ctx, bpf_get_attach_cookie(ctx), false);
+	return 0;
 }
 
 SEC("uretprobe")
@@ -678,7 +737,8 @@ int BPF_KRETPROBE(return_multi, __u64 ret)
 	SEC("uprobe")					\
 	int BPF_KPROBE(name)				\
 	{						\
-		return on_entry(ctx, func);		\
+		on_entry(ctx, func, false);		\
+		return 0;				\
 	}
 
 ENTRY_PROGRAM(malloc_enter, LT_MALLOC)
@@ -707,6 +767,20 @@ SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
 	return on_return(ctx, ret);
+}
+
+/*
+ * Uprobe sessions (6.13+): one program, one link per object, at the entry and,
+ * when the entry returns 0, at the return. Calls inside the allocator, calls
+ * of processes not traced, frees, and with --sample-bytes calls not sampled
+ * skip the return probe: a trap saved.
+ */
+SEC("uprobe")
+int BPF_KPROBE(session)
+{
+	if (bpf_session_is_return())
+		return on_return(ctx, PT_REGS_RC(ctx));
+	return on_entry(ctx, bpf_get_attach_cookie(ctx), true);
 }
 
 static __always_inline bool comm_matches(const char *comm)
