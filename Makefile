@@ -121,6 +121,11 @@ test-integration:
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
 	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'system/sigkill*'
+	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
+	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
+		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
+	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
+		$(OUTPUT)/tests/integration --jobs 1 --filter 'sampling/*'
 
 demo:
 	$(Q)tools/install-deps build

@@ -14,7 +14,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Where a thread is inside the allocator, between entry and return. */
 struct call {
-	__u64 who;		/* (tgid, generation) at entry */
+	__u64 who;		/* (tgid, generation): the thread's process as it was traced */
 	__u64 size;
 	__u64 ptr;		/* realloc's old block, munmap's address */
 	__u64 memptr;		/* posix_memalign's out parameter */
@@ -241,15 +241,8 @@ static __always_inline void total_sub(__u64 who, const struct lt_alloc *a, __u64
 		t->oldest_addr = 0;
 }
 
-static __always_inline void total_add(__u64 who, const struct lt_alloc *a, __u64 addr)
+static __always_inline void total_add(struct lt_total *t, const struct lt_alloc *a, __u64 addr)
 {
-	struct lt_total *t;
-
-	if (!counted(a->size))
-		return;
-	t = total_get(who, a->stack_id, a->kind);
-	if (!t)
-		return;
 	__sync_fetch_and_add(&t->bytes, a->size);
 	__sync_fetch_and_add(&t->allocs, 1);
 	if (sample_bytes) {
@@ -266,11 +259,15 @@ static __always_inline void total_add(__u64 who, const struct lt_alloc *a, __u64
 static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_alloc *a)
 {
 	struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
+	struct lt_total *t = NULL;
 	struct lt_alloc *stale;
 
-	if (counted(a->size) && !total_get(who, a->stack_id, a->kind)) {
-		count(LT_ALLOCS_UNTRACKED);
-		return;
+	if (counted(a->size)) {
+		t = total_get(who, a->stack_id, a->kind);
+		if (!t) {
+			count(LT_ALLOCS_UNTRACKED);
+			return;
+		}
 	}
 	if (bpf_map_update_elem(&allocs, &key, a, BPF_NOEXIST)) {
 		stale = bpf_map_lookup_elem(&allocs, &key);
@@ -281,7 +278,8 @@ static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_
 		total_sub(who, stale, addr, stale->size, 1);
 		*stale = *a;
 	}
-	total_add(who, a, addr);
+	if (t)
+		total_add(t, a, addr);
 }
 
 /* Remove the block at addr; returns 0 and its record in *out if it was ours. */
@@ -306,13 +304,14 @@ static __always_inline int alloc_remove(__u64 who, __u64 addr, struct lt_alloc *
  * tells by the call site whether the allocator freed memory it had taken for
  * itself (glibc's per-thread cache, freed at thread exit) or something was missed.
  */
-static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who,
-						 const struct lt_target *t)
+static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who)
 {
 	struct lt_alloc_key site = { .tgid = (__u32)who, .gen = who >> 32 };
+	__u32 tgid = who;
+	struct lt_target *t = bpf_map_lookup_elem(&targets, &tgid);
 	__u64 one = 1, *n;
 
-	if (!(t->flags & LT_TARGET_FROM_START)) {
+	if (!t || !(t->flags & LT_TARGET_FROM_START)) {
 		count(LT_FREES_BEFORE_ATTACH);
 		return;
 	}
@@ -330,25 +329,29 @@ static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who,
 		__sync_fetch_and_add(n, 1);
 }
 
-/* The traced process the current task belongs to, or NULL; *who: its (tgid, generation). */
-static __always_inline struct lt_target *traced(__u64 pid_tgid, __u64 *who)
+/*
+ * The call state of the current thread of a traced process, created at its
+ * first allocator call with the process's (tgid, generation), so that one
+ * lookup per call tells both. exec and the thread's exit delete it. *who is
+ * 0 when the process is not traced; the state is NULL then, or when the map
+ * is full (the thread's frees still count).
+ */
+static __always_inline struct call *thread_get(__u64 pid_tgid, __u64 *who)
 {
 	__u32 tgid = pid_tgid >> 32;
-	struct lt_target *t = bpf_map_lookup_elem(&targets, &tgid);
-
-	if (t)
-		*who = (__u64)t->gen << 32 | tgid;
-	return t;
-}
-
-/* The thread's call state, created on its first allocator call. */
-static __always_inline struct call *call_get(__u64 pid_tgid)
-{
 	struct call *c, zero = {};
+	struct lt_target *t;
 
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
-	if (c)
+	if (c) {
+		*who = c->who;
 		return c;
+	}
+	*who = 0;
+	t = bpf_map_lookup_elem(&targets, &tgid);
+	if (!t)
+		return NULL;
+	zero.who = *who = (__u64)t->gen << 32 | tgid;
 	bpf_map_update_elem(&calls, &pid_tgid, &zero, BPF_NOEXIST);
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (!c)
@@ -410,19 +413,34 @@ static __always_inline __u64 estimate(__u64 size)
 
 /*
  * Sessions, sampled mode: is this call made from inside the last call not
- * sampled, whose return was skipped (realloc's tail call of malloc, malloc's
- * mmap)? It is when it runs below that call's entry stack pointer and the
- * slot there still holds that call's return address: a call the program makes
- * later from deeper down has overwritten the slot with its own return address,
+ * sampled, whose return was skipped (malloc's own mmap for a big block)? It
+ * is when it runs below that call's entry stack pointer and the slot there
+ * still holds that call's return address: a call the program makes later
+ * from deeper down has overwritten the slot with its own return address,
  * unless its caller moved %rsp without a call first and reused the call site.
  */
 static __always_inline int inside_skipped(struct pt_regs *ctx, struct call *c)
 {
+	struct return_instance *ri;
 	__u64 ret;
 
-	if (!c->skip_sp || PT_REGS_SP(ctx) >= c->skip_sp)
+	if (!c->skip_sp || PT_REGS_SP(ctx) >= c->skip_sp ||
+	    bpf_probe_read_user(&ret, sizeof(ret), (void *)c->skip_sp))
 		return 0;
-	return !bpf_probe_read_user(&ret, sizeof(ret), (void *)c->skip_sp) && ret == c->skip_ret;
+	if (ret == c->skip_ret)
+		return 1;
+	/*
+	 * Another tool's return probe on the same function put the kernel's
+	 * trampoline in the slot: the kernel keeps the return address, with the
+	 * stack pointer, among the thread's pending returns, innermost first.
+	 */
+	ri = BPF_CORE_READ(bpf_get_current_task_btf(), utask, return_instances);
+	for (int i = 0; i < 8 && ri; i++) {
+		if (BPF_CORE_READ(ri, stack) == c->skip_sp)
+			return BPF_CORE_READ(ri, orig_ret_vaddr) == c->skip_ret;
+		ri = BPF_CORE_READ(ri, next);
+	}
+	return 0;
 }
 
 /*
@@ -437,9 +455,7 @@ static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
 	struct call *c;
 
-	if (!traced(pid_tgid, &who))
-		return SKIP_RETURN;
-	c = call_get(pid_tgid);
+	c = thread_get(pid_tgid, &who);
 	if (!c)
 		return SKIP_RETURN;
 	/* Inside the allocator: the outer call is the one that counts. */
@@ -453,7 +469,6 @@ static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func
 	if (session && sample_bytes && inside_skipped(ctx, c))
 		return SKIP_RETURN;
 	c->skip_sp = 0;
-	c->who = who;
 	c->func = func;
 	c->size = size;
 	c->sampled = !sample_bytes || func == LT_MMAP || sample(c, size, pid_tgid);
@@ -540,16 +555,14 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
-	struct lt_target *t;
 	struct lt_alloc a;
 	struct call *c;
 
 	if (!ptr)
 		return 0;
-	t = traced(pid_tgid, &who);
-	if (!t)
+	c = thread_get(pid_tgid, &who);
+	if (!who)
 		return 0;
-	c = call_get(pid_tgid);
 	if (c && c->depth)
 		return 0;	/* realloc(p, 0) frees inside: realloc's return accounts for it */
 	if (!alloc_remove(who, ptr, &a)) {
@@ -558,7 +571,7 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 	} else if (c && c->last_freed == ptr) {
 		/* sized delete calls delete, which calls free: the first of them took it. */
 	} else if (!sample_bytes) {	/* sampled: most blocks freed were never recorded */
-		count_unmatched_free(ctx, who, t);
+		count_unmatched_free(ctx, who);
 	}
 	return 0;
 }
@@ -645,11 +658,11 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
 	struct call *c;
 	__u64 *end;
 
-	if (!traced(pid_tgid, &who))
+	c = thread_get(pid_tgid, &who);
+	if (!who)
 		return 0;
 	key.tgid = o.tgid = (__u32)who;
 	key.gen = o.gen = who >> 32;
-	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (c && c->depth)
 		return 0;	/* the allocator's own munmap of a block it handed out */
 	o.end = addr + ((len + page_size - 1) & ~(page_size - 1));
@@ -832,9 +845,12 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(task_exec)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
 	struct lt_target *t, n = { .flags = LT_TARGET_FROM_START };
 
+	/* The thread's call state holds the old image's generation, or none. */
+	bpf_map_delete_elem(&calls, &pid_tgid);
 	bpf_get_current_comm(n.comm, sizeof(n.comm));
 	t = bpf_map_lookup_elem(&targets, &tgid);
 	if (has_comm_filter && !comm_matches(n.comm)) {

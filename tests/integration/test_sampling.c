@@ -84,3 +84,35 @@ Test(sampling, mappings_stay_exact_when_sampling, .timeout = 60)
 	free(exe);
 	tmpdir__free(&t);
 }
+
+/*
+ * A call not sampled skips its return probe (uprobe sessions): the mmap that
+ * glibc's malloc makes inside it for a big block must still count as the
+ * allocator's, not as a mapping of the program's. At a mean of 1 GiB, the
+ * 1234567-byte block is not sampled (seed 1).
+ */
+Test(sampling, mmap_inside_a_call_not_sampled_is_not_the_programs, .timeout = 60)
+{
+	const char *opts[] = { "--sample-bytes", "1G", "--sample-seed", "1", NULL };
+	const char *args[] = { "run", "big", NULL };
+	struct run_result r;
+	struct tmpdir t;
+
+	tmpdir__new(&t);
+	char *exe = env__fixture("leaky-nofp");
+	json_t *snap = trace__run(&t, exe, opts, args, &r);
+	json_t *proc = snapshot__process_by_exe(snap, exe);
+	struct stack_sum heap = stack__sum(proc, "leak_big", "heap");
+	json_t *stack;
+	size_t i;
+
+	cr_assert_eq(heap.stacks, 0, "leak_big was sampled: %lld bytes", heap.bytes);
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+		cr_assert_str_neq(json_string_value(json_object_get(stack, "kind")), "mmap",
+				  "an mmap stack from %s holds %lld bytes",
+				  stack__symbol(stack, 0), json__int(stack, "bytes"));
+	json_decref(snap);
+	run__free(&r);
+	free(exe);
+	tmpdir__free(&t);
+}
