@@ -240,6 +240,45 @@ fi
 floor_counts=$(sed -n 's/^floor: placed: \([0-9]*\) functions, \([0-9]*\) off the entry, \([0-9]*\) probes,.*/\1 functions (\2 off the entry here), \3 probes/p' \
 	"$tmp/loop.placed.err")
 
+# --- 1b. -a: a process not traced --------------------------------------------------------
+# Under -a the probes sit in every process on the host; one that is not traced (--comm names
+# another program) still takes their traps, but with uprobe sessions (6.13+) no return trap.
+
+# all_loop LOG: sets all_v to ns per pair of the loop while `leaktrace -a --comm bench-nothing`
+# runs, or to nothing. The loop starts once leaktrace says it is tracing.
+all_loop() {
+	local log=$1 fd pid line
+	all_v=
+	exec {fd}< <(exec "$LEAKTRACE" -v -a --comm bench-nothing -i 3600 2>&1 >/dev/null)
+	pid=$!
+	while IFS= read -r -u "$fd" line; do
+		echo "$line" >>"$log"
+		case $line in
+		"leaktrace: tracing"*)
+			all_v=$("$OUT/loop" "$LOOP_N_TRACED")
+			break
+			;;
+		esac
+	done
+	kill -INT "$pid" 2>/dev/null || true
+	timeout 60 cat <&"$fd" >>"$log" || true
+	exec {fd}<&-
+	wait "$pid" || problem "leaktrace -a did not exit with 0 after SIGINT (log: $log)"
+}
+say "malloc+free loop in a process not traced, under -a, $RUNS runs with and without sessions"
+all_session=()
+all_multi=()
+for ((i = 0; i < RUNS; i++)); do
+	all_loop "$tmp/all.session.err"
+	[ -z "$all_v" ] || all_session+=("$all_v")
+	export LEAKTRACE_NO_SESSION=1
+	all_loop "$tmp/all.multi.err"
+	unset LEAKTRACE_NO_SESSION
+	[ -z "$all_v" ] || all_multi+=("$all_v")
+done
+all_s=$(best "${all_session[@]}")
+all_m=$(best "${all_multi[@]}")
+
 # --- 2. sqlite3 workload ------------------------------------------------------------------
 # gen_sql ROWS: a deterministic script: ROWS inserts of text rows in one transaction, updates
 # of a third and deletes of a fifth of them, then queries that sort and group.
@@ -506,6 +545,8 @@ row "  --sample-bytes $SAMPLE, uprobe sessions" "" "$loop_s" "$(ratio "$loop_u" 
 row "    / floor at its places" "" "" "$(ratio2 "$loop_fp" "$loop_s")"
 row "  --sample-bytes $SAMPLE, no sessions (< 6.13)" "" "$loop_sm" "$(ratio "$loop_u" "$loop_sm")"
 row "    / floor at its places" "" "" "$(ratio2 "$loop_fp" "$loop_sm")"
+row "-a: the loop in a process not traced" "" "$all_s" "$(ratio "$loop_u" "$all_s")"
+row "  the same without uprobe sessions (< 6.13)" "" "$all_m" "$(ratio "$loop_u" "$all_m")"
 row "sqlite3 workload, wall (s, $sql_allocs_k allocs)" "$sql_u" "$sql_t" "$(ratio "$sql_u" "$sql_t")"
 row "  leaktrace start+exit alone (s)" "" "$fixed" ""
 row "  sqlite3's own run time (s)" "$in_u" "$in_t" "$(ratio "$in_u" "$in_t")"
