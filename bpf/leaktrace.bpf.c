@@ -31,11 +31,12 @@ struct call {
 	/*
 	 * Uprobe sessions, --sample-bytes: the last outermost call not sampled
 	 * skipped its return probe, so its end is not seen. Its stack pointer at
-	 * entry and return address tell the calls it makes itself (below that
-	 * slot, which still holds that address) from the program's next ones.
+	 * entry, return address and probe address tell the calls it makes itself
+	 * from the program's next ones (inside_skipped()).
 	 */
 	__u64 skip_sp;
 	__u64 skip_ret;
+	__u64 skip_ip;
 };
 
 struct {
@@ -126,7 +127,10 @@ const volatile char comm_filter[LT_COMM_LEN] = {};
 /* How far above the stack pointer a frame pointer may be before the walk stops. */
 const volatile __u64 stack_span = 8 << 20;
 
-/* Uprobe sessions (6.13+): one program at entry and return; only the session program calls them. */
+/*
+ * Uprobe sessions (6.13+): one program at entry and return. Only the session
+ * program calls it; older kernels lack it, and that program is not loaded there.
+ */
 extern bool bpf_session_is_return(void) __ksym __weak;
 
 /* What a session's entry program returns: keep or skip the return probe of this call. */
@@ -414,17 +418,19 @@ static __always_inline __u64 estimate(__u64 size)
 /*
  * Sessions, sampled mode: is this call made from inside the last call not
  * sampled, whose return was skipped (malloc's own mmap for a big block)? It
- * is when it runs below that call's entry stack pointer and the slot there
- * still holds that call's return address: a call the program makes later
- * from deeper down has overwritten the slot with its own return address,
- * unless its caller moved %rsp without a call first and reused the call site.
+ * is when it runs below that call's entry stack pointer, or at it in another
+ * function (a tail call: new[] jumps to new), and the slot there still holds
+ * that call's return address: a call the program makes later from deeper
+ * down has overwritten the slot with its own return address, unless its
+ * caller moved %rsp without a call first and reused the call site.
  */
 static __always_inline int inside_skipped(struct pt_regs *ctx, struct call *c)
 {
+	__u64 ret, sp = PT_REGS_SP(ctx);
 	struct return_instance *ri;
-	__u64 ret;
 
-	if (!c->skip_sp || PT_REGS_SP(ctx) >= c->skip_sp ||
+	if (!c->skip_sp || sp > c->skip_sp ||
+	    (sp == c->skip_sp && bpf_get_func_ip(ctx) == c->skip_ip) ||
 	    bpf_probe_read_user(&ret, sizeof(ret), (void *)c->skip_sp))
 		return 0;
 	if (ret == c->skip_ret)
@@ -482,6 +488,7 @@ static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func
 	if (session && !c->sampled && func != LT_REALLOC && func != LT_XALLOCX &&
 	    !bpf_probe_read_user(&c->skip_ret, sizeof(c->skip_ret), (void *)PT_REGS_SP(ctx))) {
 		c->skip_sp = PT_REGS_SP(ctx);
+		c->skip_ip = bpf_get_func_ip(ctx);
 		return SKIP_RETURN;
 	}
 	c->depth = 1;
