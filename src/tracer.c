@@ -32,7 +32,7 @@ struct tracer {
 	struct leaktrace_bpf *skel;
 	struct bpf_link **links;
 	size_t nr_links;
-	int *multi_fds;		/* uprobe_multi links: one per object and direction */
+	int *multi_fds;		/* uprobe_multi links: per object, one per direction or a session */
 	size_t nr_multi;
 	bool multi;		/* the kernel has uprobe_multi links (6.6+) */
 	bool session;		/* ... and uprobe sessions (6.13+) */
