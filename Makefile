@@ -122,6 +122,11 @@ test-integration:
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
 	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'system/sigkill*'
+	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
+	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
+		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
+	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
+		$(OUTPUT)/tests/integration --jobs 1 --filter 'sampling/*'
 
 # The scenarios that matter most on this kernel and, under qemu, on Debian 12's 6.1 and 6.12
 # (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed.

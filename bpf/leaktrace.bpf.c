@@ -14,7 +14,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Where a thread is inside the allocator, between entry and return. */
 struct call {
-	__u64 who;		/* (tgid, generation) at entry */
+	__u64 who;		/* (tgid, generation): the thread's process as it was traced */
 	__u64 size;
 	__u64 ptr;		/* realloc's old block, munmap's address */
 	__u64 memptr;		/* posix_memalign's out parameter */
@@ -28,6 +28,15 @@ struct call {
 	__u64 rng;		/* its random state; 0 until the first draw */
 	__u32 sampled;		/* the outermost call is recorded */
 	__u32 pad2;
+	/*
+	 * Uprobe sessions, --sample-bytes: the last outermost call not sampled
+	 * skipped its return probe, so its end is not seen. Its stack pointer at
+	 * entry, return address and probe address tell the calls it makes itself
+	 * from the program's next ones (inside_skipped()).
+	 */
+	__u64 skip_sp;
+	__u64 skip_ret;
+	__u64 skip_ip;
 };
 
 struct {
@@ -117,6 +126,15 @@ const volatile bool has_comm_filter = false;
 const volatile char comm_filter[LT_COMM_LEN] = {};
 /* How far above the stack pointer a frame pointer may be before the walk stops. */
 const volatile __u64 stack_span = 8 << 20;
+
+/*
+ * Uprobe sessions (6.13+): one program at entry and return. Only the session
+ * program calls it; older kernels lack it, and that program is not loaded there.
+ */
+extern bool bpf_session_is_return(void) __ksym __weak;
+
+/* What a session's entry program returns: keep or skip the return probe of this call. */
+enum { RUN_RETURN, SKIP_RETURN };
 
 static __always_inline void count(enum lt_counter c)
 {
@@ -235,15 +253,8 @@ static __always_inline void total_sub(__u64 who, const struct lt_alloc *a, __u64
 		t->oldest_addr = 0;
 }
 
-static __always_inline void total_add(__u64 who, const struct lt_alloc *a, __u64 addr)
+static __always_inline void total_add(struct lt_total *t, const struct lt_alloc *a, __u64 addr)
 {
-	struct lt_total *t;
-
-	if (!counted(a->size))
-		return;
-	t = total_get(who, a->stack_id, a->kind);
-	if (!t)
-		return;
 	__sync_fetch_and_add(&t->bytes, a->size);
 	__sync_fetch_and_add(&t->allocs, 1);
 	if (sample_bytes) {
@@ -260,11 +271,15 @@ static __always_inline void total_add(__u64 who, const struct lt_alloc *a, __u64
 static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_alloc *a)
 {
 	struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
+	struct lt_total *t = NULL;
 	struct lt_alloc *stale;
 
-	if (counted(a->size) && !total_get(who, a->stack_id, a->kind)) {
-		count(LT_ALLOCS_UNTRACKED);
-		return;
+	if (counted(a->size)) {
+		t = total_get(who, a->stack_id, a->kind);
+		if (!t) {
+			count(LT_ALLOCS_UNTRACKED);
+			return;
+		}
 	}
 	if (bpf_map_update_elem(&allocs, &key, a, BPF_NOEXIST)) {
 		stale = bpf_map_lookup_elem(&allocs, &key);
@@ -275,7 +290,8 @@ static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_
 		total_sub(who, stale, addr, stale->size, 1);
 		*stale = *a;
 	}
-	total_add(who, a, addr);
+	if (t)
+		total_add(t, a, addr);
 }
 
 /* Remove the block at addr; returns 0 and its record in *out if it was ours. */
@@ -300,13 +316,14 @@ static __always_inline int alloc_remove(__u64 who, __u64 addr, struct lt_alloc *
  * tells by the call site whether the allocator freed memory it had taken for
  * itself (glibc's per-thread cache, freed at thread exit) or something was missed.
  */
-static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who,
-						 const struct lt_target *t)
+static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who)
 {
 	struct lt_alloc_key site = { .tgid = (__u32)who, .gen = who >> 32 };
+	__u32 tgid = who;
+	struct lt_target *t = bpf_map_lookup_elem(&targets, &tgid);
 	__u64 one = 1, *n;
 
-	if (!(t->flags & LT_TARGET_FROM_START)) {
+	if (!t || !(t->flags & LT_TARGET_FROM_START)) {
 		count(LT_FREES_BEFORE_ATTACH);
 		return;
 	}
@@ -324,25 +341,29 @@ static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who,
 		__sync_fetch_and_add(n, 1);
 }
 
-/* The traced process the current task belongs to, or NULL; *who: its (tgid, generation). */
-static __always_inline struct lt_target *traced(__u64 pid_tgid, __u64 *who)
+/*
+ * The call state of the current thread of a traced process, created at its
+ * first allocator call with the process's (tgid, generation), so that one
+ * lookup per call tells both. exec and the thread's exit delete it. *who is
+ * 0 when the process is not traced; the state is NULL then, or when the map
+ * is full (the thread's frees still count).
+ */
+static __always_inline struct call *thread_get(__u64 pid_tgid, __u64 *who)
 {
 	__u32 tgid = pid_tgid >> 32;
-	struct lt_target *t = bpf_map_lookup_elem(&targets, &tgid);
-
-	if (t)
-		*who = (__u64)t->gen << 32 | tgid;
-	return t;
-}
-
-/* The thread's call state, created on its first allocator call. */
-static __always_inline struct call *call_get(__u64 pid_tgid)
-{
 	struct call *c, zero = {};
+	struct lt_target *t;
 
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
-	if (c)
+	if (c) {
+		*who = c->who;
 		return c;
+	}
+	*who = 0;
+	t = bpf_map_lookup_elem(&targets, &tgid);
+	if (!t)
+		return NULL;
+	zero.who = *who = (__u64)t->gen << 32 | tgid;
 	bpf_map_update_elem(&calls, &pid_tgid, &zero, BPF_NOEXIST);
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (!c)
@@ -402,20 +423,66 @@ static __always_inline __u64 estimate(__u64 size)
 	return (sample_bytes * est_steps[i & (LT_EST_STEPS - 1)]) >> 16;
 }
 
-/* Entry of an allocating function: remember its arguments until it returns. */
-static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64 memptr)
+/*
+ * Sessions, sampled mode: is this call made from inside the last call not
+ * sampled, whose return was skipped (malloc's own mmap for a big block)? It
+ * is when it runs below that call's entry stack pointer, or at it in another
+ * function (a tail call: new[] jumps to new), and the slot there still holds
+ * that call's return address: a call the program makes later from deeper
+ * down has overwritten the slot with its own return address, unless its
+ * caller moved %rsp without a call first and reused the call site.
+ */
+static __always_inline int inside_skipped(struct pt_regs *ctx, struct call *c)
+{
+	__u64 ret, sp = PT_REGS_SP(ctx);
+	struct return_instance *ri;
+
+	if (!c->skip_sp || sp > c->skip_sp ||
+	    (sp == c->skip_sp && bpf_get_func_ip(ctx) == c->skip_ip) ||
+	    bpf_probe_read_user(&ret, sizeof(ret), (void *)c->skip_sp))
+		return 0;
+	if (ret == c->skip_ret)
+		return 1;
+	/*
+	 * Another tool's return probe on the same function put the kernel's
+	 * trampoline in the slot: the kernel keeps the return address, with the
+	 * stack pointer, among the thread's pending returns, innermost first.
+	 */
+	ri = BPF_CORE_READ(bpf_get_current_task_btf(), utask, return_instances);
+	for (int i = 0; i < 8 && ri; i++) {
+		if (BPF_CORE_READ(ri, stack) == c->skip_sp)
+			return BPF_CORE_READ(ri, orig_ret_vaddr) == c->skip_ret;
+		ri = BPF_CORE_READ(ri, next);
+	}
+	return 0;
+}
+
+/*
+ * Entry of an allocating function: remember its arguments until it returns.
+ * Returns whether its return probe must run (sessions skip the others): not
+ * for calls inside an outer one, nor with a session for a call not sampled
+ * (but realloc's, which may have to put the old block back).
+ */
+static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func func,
+				 __u64 size, __u64 ptr, __u64 memptr)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
 	struct call *c;
 
-	if (!traced(pid_tgid, &who))
-		return 0;
-	c = call_get(pid_tgid);
+	c = thread_get(pid_tgid, &who);
 	if (!c)
-		return 0;
-	if (c->depth++)
-		return 0;	/* inside the allocator: the outer call is the one that counts */
-	c->who = who;
+		return SKIP_RETURN;
+	/* Inside the allocator: the outer call is the one that counts. */
+	if (c->depth) {
+		/* A session skips the inner call's return: depth counts only the outer one. */
+		if (session)
+			return SKIP_RETURN;
+		c->depth++;
+		return RUN_RETURN;
+	}
+	if (session && sample_bytes && inside_skipped(ctx, c))
+		return SKIP_RETURN;
+	c->skip_sp = 0;
 	c->func = func;
 	c->size = size;
 	c->sampled = !sample_bytes || func == LT_MMAP || sample(c, size, pid_tgid);
@@ -426,7 +493,14 @@ static __always_inline int enter(enum lt_func func, __u64 size, __u64 ptr, __u64
 		/* Forget the old block before realloc can free it for another thread to reuse. */
 		c->have_old = alloc_remove(who, ptr, &c->old) == 0;
 	}
-	return 0;
+	if (session && !c->sampled && func != LT_REALLOC && func != LT_XALLOCX &&
+	    !bpf_probe_read_user(&c->skip_ret, sizeof(c->skip_ret), (void *)PT_REGS_SP(ctx))) {
+		c->skip_sp = PT_REGS_SP(ctx);
+		c->skip_ip = bpf_get_func_ip(ctx);
+		return SKIP_RETURN;
+	}
+	c->depth = 1;
+	return RUN_RETURN;
 }
 
 static __always_inline __u64 mul_or_max(__u64 a, __u64 b)
@@ -496,16 +570,14 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
-	struct lt_target *t;
 	struct lt_alloc a;
 	struct call *c;
 
 	if (!ptr)
 		return 0;
-	t = traced(pid_tgid, &who);
-	if (!t)
+	c = thread_get(pid_tgid, &who);
+	if (!who)
 		return 0;
-	c = call_get(pid_tgid);
 	if (c && c->depth)
 		return 0;	/* realloc(p, 0) frees inside: realloc's return accounts for it */
 	if (!alloc_remove(who, ptr, &a)) {
@@ -514,7 +586,7 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 	} else if (c && c->last_freed == ptr) {
 		/* sized delete calls delete, which calls free: the first of them took it. */
 	} else if (!sample_bytes) {	/* sampled: most blocks freed were never recorded */
-		count_unmatched_free(ctx, who, t);
+		count_unmatched_free(ctx, who);
 	}
 	return 0;
 }
@@ -601,11 +673,11 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
 	struct call *c;
 	__u64 *end;
 
-	if (!traced(pid_tgid, &who))
+	c = thread_get(pid_tgid, &who);
+	if (!who)
 		return 0;
 	key.tgid = o.tgid = (__u32)who;
 	key.gen = o.gen = who >> 32;
-	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (c && c->depth)
 		return 0;	/* the allocator's own munmap of a block it handed out */
 	o.end = addr + ((len + page_size - 1) & ~(page_size - 1));
@@ -635,8 +707,10 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
  * Every entry probe: func says which function it sits on, from the program's
  * name (one program per function) or from the attach cookie (one uprobe_multi
  * link for them all, kernel 6.6+, detached with one wait instead of one each).
+ * Returns whether the call's return probe must run (see enter()); frees and
+ * munmap have none.
  */
-static __always_inline int on_entry(struct pt_regs *ctx, __u64 func)
+static __always_inline int on_entry(struct pt_regs *ctx, __u64 func, bool session)
 {
 	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
 
@@ -644,35 +718,40 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u64 func)
 	case LT_MALLOC:
 	case LT_VALLOC:
 	case LT_PVALLOC:
-		return enter(func, a0, 0, 0);
+		return enter(ctx, session, func, a0, 0, 0);
 	case LT_CALLOC:
-		return enter(LT_CALLOC, mul_or_max(a0, a1), 0, 0);
+		return enter(ctx, session, LT_CALLOC, mul_or_max(a0, a1), 0, 0);
 	case LT_REALLOC:
-		return enter(LT_REALLOC, a1, a0, 0);
+		return enter(ctx, session, LT_REALLOC, a1, a0, 0);
 	case LT_REALLOCARRAY:
-		return enter(LT_REALLOC, mul_or_max(a1, a2), a0, 0);
+		return enter(ctx, session, LT_REALLOC, mul_or_max(a1, a2), a0, 0);
 	case LT_POSIX_MEMALIGN:
-		return enter(LT_POSIX_MEMALIGN, a2, 0, a0);
+		return enter(ctx, session, LT_POSIX_MEMALIGN, a2, 0, a0);
 	case LT_ALIGNED_ALLOC:
 	case LT_MEMALIGN:
-		return enter(func, a1, 0, 0);
+		return enter(ctx, session, func, a1, 0, 0);
 	case LT_XALLOCX:
-		return enter(LT_XALLOCX, a1, a0, 0);
+		return enter(ctx, session, LT_XALLOCX, a1, a0, 0);
 	case LT_MMAP:
 		/* Only the program's own anonymous mappings are allocations. */
-		return enter(LT_MMAP, PT_REGS_PARM4(ctx) & 0x20 /* MAP_ANONYMOUS */ ? a1 : 0, 0, 0);
+		return enter(ctx, session, LT_MMAP,
+			     PT_REGS_PARM4(ctx) & 0x20 /* MAP_ANONYMOUS */ ? a1 : 0, 0, 0);
 	case LT_FREE:
-		return on_free(ctx, a0);
+		on_free(ctx, a0);
+		break;
 	case LT_MUNMAP:
-		return unmap(a0, a1, 1);
+		unmap(a0, a1, 1);
+		break;
 	}
-	return 0;
+	return SKIP_RETURN;
 }
 
+/* A program's return value matters only in a session: the entry probes' is always 0. */
 SEC("uprobe")
 int BPF_KPROBE(entry_multi)
 {
-	return on_entry(ctx, bpf_get_attach_cookie(ctx));
+	on_entry(ctx, bpf_get_attach_cookie(ctx), false);
+	return 0;
 }
 
 SEC("uretprobe")
@@ -686,7 +765,8 @@ int BPF_KRETPROBE(return_multi, __u64 ret)
 	SEC("uprobe")					\
 	int BPF_KPROBE(name)				\
 	{						\
-		return on_entry(ctx, func);		\
+		on_entry(ctx, func, false);		\
+		return 0;				\
 	}
 
 ENTRY_PROGRAM(malloc_enter, LT_MALLOC)
@@ -715,6 +795,20 @@ SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
 	return on_return(ctx, ret);
+}
+
+/*
+ * Uprobe sessions (6.13+): one program, one link per object, at the entry and,
+ * when the entry returns 0, at the return. Calls inside the allocator, calls
+ * of processes not traced, frees, and with --sample-bytes calls not sampled
+ * skip the return probe: a trap saved.
+ */
+SEC("uprobe")
+int BPF_KPROBE(session)
+{
+	if (bpf_session_is_return())
+		return on_return(ctx, PT_REGS_RC(ctx));
+	return on_entry(ctx, bpf_get_attach_cookie(ctx), true);
 }
 
 static __always_inline bool comm_matches(const char *comm)
@@ -766,9 +860,12 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(task_exec)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
 	struct lt_target *t, n = { .flags = LT_TARGET_FROM_START };
 
+	/* The thread's call state holds the old image's generation, or none. */
+	bpf_map_delete_elem(&calls, &pid_tgid);
 	bpf_get_current_comm(n.comm, sizeof(n.comm));
 	t = bpf_map_lookup_elem(&targets, &tgid);
 	if (has_comm_filter && !comm_matches(n.comm)) {

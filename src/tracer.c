@@ -34,9 +34,10 @@ struct tracer {
 	struct leaktrace_bpf *skel;
 	struct bpf_link **links;
 	size_t nr_links;
-	int *multi_fds;		/* uprobe_multi links: one per object and direction */
+	int *multi_fds;		/* uprobe_multi links: per object, one per direction or a session */
 	size_t nr_multi;
 	bool multi;		/* the kernel has uprobe_multi links (6.6+) */
+	bool session;		/* ... and uprobe sessions (6.13+) */
 	struct probed *probed;
 	size_t nr_probed;
 	struct unwinder *unwinder;	/* --unwind=dwarf */
@@ -98,6 +99,7 @@ static void sampling_tables(struct leaktrace_bpf__rodata *ro, const struct trace
  * made with bpf(BPF_LINK_CREATE) and the kernel's stable UAPI values, here.
  */
 #define LT_TRACE_UPROBE_MULTI 48
+#define LT_TRACE_UPROBE_SESSION 57	/* 6.13: one program at entry and return */
 #define LT_F_UPROBE_MULTI_RETURN 1
 
 struct uprobe_multi_attr {
@@ -120,7 +122,14 @@ static bool use_uprobe_multi(const struct kernel_features *k)
 	return !getenv("LEAKTRACE_NO_MULTI") && k->uprobe_multi;
 }
 
-static void choose_programs(struct leaktrace_bpf *skel, bool multi)
+static bool use_uprobe_session(const struct kernel_features *k)
+{
+	/* LEAKTRACE_NO_SESSION=1 takes the path of kernels 6.6 to 6.12, to test it. */
+	return !getenv("LEAKTRACE_NO_SESSION") && k->uprobe_session;
+}
+
+/* The uprobe programs of the path taken: per probe, uprobe_multi, or session. */
+static void choose_programs(struct leaktrace_bpf *skel, bool multi, bool session)
 {
 	struct bpf_program *prog;
 
@@ -129,14 +138,12 @@ static void choose_programs(struct leaktrace_bpf *skel, bool multi)
 			continue;
 		bpf_program__set_autoload(prog, !multi);
 	}
-	bpf_program__set_autoload(skel->progs.entry_multi, multi);
-	bpf_program__set_autoload(skel->progs.return_multi, multi);
-	if (multi) {
-		bpf_program__set_expected_attach_type(skel->progs.entry_multi,
-						      LT_TRACE_UPROBE_MULTI);
-		bpf_program__set_expected_attach_type(skel->progs.return_multi,
-						      LT_TRACE_UPROBE_MULTI);
-	}
+	bpf_program__set_autoload(skel->progs.entry_multi, multi && !session);
+	bpf_program__set_autoload(skel->progs.return_multi, multi && !session);
+	bpf_program__set_autoload(skel->progs.session, session);
+	bpf_program__set_expected_attach_type(skel->progs.entry_multi, LT_TRACE_UPROBE_MULTI);
+	bpf_program__set_expected_attach_type(skel->progs.return_multi, LT_TRACE_UPROBE_MULTI);
+	bpf_program__set_expected_attach_type(skel->progs.session, LT_TRACE_UPROBE_SESSION);
 }
 
 /* The unwind maps take kernel memory only with --unwind=dwarf. */
@@ -196,7 +203,7 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 }
 
 static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts, bool multi,
-		      const struct kernel_features *k)
+		      bool session, const struct kernel_features *k)
 {
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
 
@@ -216,7 +223,7 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 		strncpy((char *)ro->comm_filter, opts->comm, sizeof(ro->comm_filter) - 1);
 	}
 	unwind_configure(skel, opts);
-	choose_programs(skel, multi);
+	choose_programs(skel, multi, session);
 	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
 	if (!multi) {
 		bpf_program__set_autoload(skel->progs.munmap_enter, k->for_each_map_elem);
@@ -231,9 +238,21 @@ static void print_features(const struct tracer *t, const struct kernel_features 
 
 	kernel__print(stderr, k);
 	fprintf(stderr, "leaktrace: probes: %s; munmap inside a mapping: %s\n",
+		t->session ? "one uprobe session link per object, returns only where needed "
+			     "(6.13+)" :
 		t->multi ? "one uprobe_multi link per object and direction (6.6+)" :
 			   "one perf uprobe link per probe (kernels before 6.6)",
 		scan ? "split (5.13+)" : "counted as munmaps_partial_lost (before 5.13)");
+}
+
+/* Opens, configures for the path chosen, loads. */
+static int load(struct tracer *t, const struct tracer_opts *opts, const struct kernel_features *k)
+{
+	t->skel = leaktrace_bpf__open();
+	if (!t->skel)
+		return -errno;
+	configure(t->skel, opts, t->multi, t->session, k);
+	return leaktrace_bpf__load(t->skel);
 }
 
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
@@ -252,20 +271,24 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	t->verbose = opts->verbose;
 	verbose_libbpf = opts->verbose;
 	libbpf_set_print(libbpf_print);
-	t->skel = leaktrace_bpf__open();
-	if (!t->skel) {
-		err = load_error(-errno);
-		goto err_free;
-	}
 	t->multi = use_uprobe_multi(&k);
-	configure(t->skel, opts, t->multi, &k);
-	if (opts->verbose)
-		print_features(t, &k);
-	err = leaktrace_bpf__load(t->skel);
+	t->session = t->multi && use_uprobe_session(&k);
+	err = load(t, opts, &k);
+	if (err && t->session) {
+		/* A kernel whose session kfuncs differ from 6.13's: take the uprobe_multi path. */
+		if (opts->verbose)
+			fprintf(stderr, "leaktrace: uprobe sessions: cannot load (%s): "
+				"uprobe_multi instead\n", strerror(-err));
+		leaktrace_bpf__destroy(t->skel);
+		t->session = false;
+		err = load(t, opts, &k);
+	}
 	if (err) {
 		load_error(err);
 		goto err_free;
 	}
+	if (opts->verbose)
+		print_features(t, &k);
 	if (opts->unwind == LT_UNWIND_DWARF) {
 		err = unwind_start(t, opts);
 		if (err)
@@ -371,10 +394,23 @@ static bool has_return(enum lt_func f)
 	return f != LT_FREE && f != LT_MUNMAP;
 }
 
-/* One uprobe_multi link: the probes of path in probes[], entries or returns. */
+/* The uprobe_multi links of an object: its entries, its returns, or one session for both. */
+enum multi_kind {
+	MULTI_ENTRY,
+	MULTI_RETURN,
+	MULTI_SESSION,
+};
+
+/* One uprobe_multi link: the probes of path in probes[]. */
 static int add_multi(struct tracer *t, pid_t pid, const char *path,
-		     const struct alloc_probe *const *probes, int n, bool ret)
+		     const struct alloc_probe *const *probes, int n, enum multi_kind kind)
 {
+	struct bpf_program *progs[] = {
+		[MULTI_ENTRY] = t->skel->progs.entry_multi,
+		[MULTI_RETURN] = t->skel->progs.return_multi,
+		[MULTI_SESSION] = t->skel->progs.session,
+	};
+	bool ret = kind == MULTI_RETURN;
 	__u64 offsets[LT_MAX_PROBES], cookies[LT_MAX_PROBES];
 	struct uprobe_multi_attr attr = {};
 	int fd, *fds, cnt = 0;
@@ -391,9 +427,8 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	if (!fds)
 		return -ENOMEM;
 	t->multi_fds = fds;
-	attr.prog_fd = bpf_program__fd(ret ? t->skel->progs.return_multi :
-					    t->skel->progs.entry_multi);
-	attr.attach_type = LT_TRACE_UPROBE_MULTI;
+	attr.prog_fd = bpf_program__fd(progs[kind]);
+	attr.attach_type = kind == MULTI_SESSION ? LT_TRACE_UPROBE_SESSION : LT_TRACE_UPROBE_MULTI;
 	attr.path = (__u64)(unsigned long)path;
 	attr.offsets = (__u64)(unsigned long)offsets;
 	attr.cookies = (__u64)(unsigned long)cookies;
@@ -419,7 +454,7 @@ static int probes_to_attach(struct tracer *t, pid_t pid, const struct alloc_plan
 	return n;
 }
 
-/* Each object of the plan once: its entries in one link, its returns in another. */
+/* Each object of the plan once: its entries in one link, its returns in another, or a session. */
 static int attach_multi(struct tracer *t, pid_t pid, const struct alloc_probe **probes, int n)
 {
 	int err = 0;
@@ -431,9 +466,13 @@ static int attach_multi(struct tracer *t, pid_t pid, const struct alloc_probe **
 			;
 		if (j < i)
 			continue;
-		err = add_multi(t, pid, probes[i]->path, probes, n, false);
-		if (!err)
-			err = add_multi(t, pid, probes[i]->path, probes, n, true);
+		if (t->session) {
+			err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_SESSION);
+		} else {
+			err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_ENTRY);
+			if (!err)
+				err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_RETURN);
+		}
 		if (err && pid == -1)
 			fprintf(stderr, "leaktrace: cannot probe %s: %s\n", probes[i]->path,
 				strerror(-err));

@@ -12,7 +12,8 @@
 # (pairs, traced and floors, default 200000: ns/pair is an average, the traced loop needs
 # fewer), BENCH_SQL_ROWS (default 12000, about 520k allocations), BENCH_RUNS (default 3, best
 # counts), BENCH_REDIS_N (redis-benchmark requests per test, default 100000),
-# BENCH_REDIS_PORT (default 17379, loopback), BENCH_KEEP=1 (keep the logs, in /tmp).
+# BENCH_REDIS_PORT (default 17379, loopback), BENCH_SAMPLE (--sample-bytes of the sampled loop,
+# default 512K), BENCH_KEEP=1 (keep the logs, in /tmp).
 set -euo pipefail
 
 LEAKTRACE=./leaktrace
@@ -24,6 +25,7 @@ SQL_ROWS=${BENCH_SQL_ROWS:-12000}
 RUNS=${BENCH_RUNS:-3}
 REDIS_N=${BENCH_REDIS_N:-100000}
 REDIS_PORT=${BENCH_REDIS_PORT:-17379}
+SAMPLE=${BENCH_SAMPLE:-512K}
 MANY_ALLOCS=1000000
 MANY_STACKS=10000
 SQLITE=/usr/bin/sqlite3
@@ -189,6 +191,8 @@ check_lost() {
 say "malloc+free loop, $RUNS runs untraced, traced, and under empty programs (2 floors)"
 loop_plain=()
 loop_traced=()
+loop_sampled=()
+loop_sampled_multi=()
 loop_entry=()
 loop_placed=()
 for ((i = 0; i < RUNS; i++)); do
@@ -196,6 +200,20 @@ for ((i = 0; i < RUNS; i++)); do
 	run_traced "loop" "$tmp/loop.json" -v -- "$OUT/loop" "$LOOP_N_TRACED" \
 		>"$tmp/loop.out" 2>"$tmp/loop.err"
 	[ -s "$tmp/loop.out" ] && loop_traced+=("$(cat "$tmp/loop.out")")
+	# Sampled: with uprobe sessions (6.13+) the calls not sampled skip their return probe;
+	# LEAKTRACE_NO_SESSION=1 takes the path of older kernels, where they do not.
+	for path in session multi; do
+		[ "$path" = session ] || export LEAKTRACE_NO_SESSION=1
+		run_traced "loop (sampled, $path)" "$tmp/loop.s.json" --sample-bytes "$SAMPLE" -- \
+			"$OUT/loop" "$LOOP_N_TRACED" >"$tmp/loop.s.out" 2>"$tmp/loop.s.err"
+		unset LEAKTRACE_NO_SESSION
+		[ -s "$tmp/loop.s.out" ] || continue
+		if [ "$path" = session ]; then
+			loop_sampled+=("$(cat "$tmp/loop.s.out")")
+		else
+			loop_sampled_multi+=("$(cat "$tmp/loop.s.out")")
+		fi
+	done
 	for mode in entry placed; do
 		run_floor "loop (floor $mode)" "$mode" -- "$OUT/loop" "$LOOP_N_TRACED" \
 			>"$tmp/loop.$mode.out" 2>"$tmp/loop.$mode.err"
@@ -209,6 +227,8 @@ for ((i = 0; i < RUNS; i++)); do
 done
 loop_u=$(min "${loop_plain[@]}")
 loop_t=$(best "${loop_traced[@]}")
+loop_s=$(best "${loop_sampled[@]}")
+loop_sm=$(best "${loop_sampled_multi[@]}")
 loop_fe=$(best "${loop_entry[@]}")
 loop_fp=$(best "${loop_placed[@]}")
 # The floor at leaktrace's places is only that if the places are the same.
@@ -220,6 +240,45 @@ elif ! diff <(places "$tmp/loop.err") <(places "$tmp/loop.placed.err") >"$tmp/pl
 fi
 floor_counts=$(sed -n 's/^floor: placed: \([0-9]*\) functions, \([0-9]*\) off the entry, \([0-9]*\) probes,.*/\1 functions (\2 off the entry here), \3 probes/p' \
 	"$tmp/loop.placed.err")
+
+# --- 1b. -a: a process not traced --------------------------------------------------------
+# Under -a the probes sit in every process on the host; one that is not traced (--comm names
+# another program) still takes their traps, but with uprobe sessions (6.13+) no return trap.
+
+# all_loop LOG: sets all_v to ns per pair of the loop while `leaktrace -a --comm bench-nothing`
+# runs, or to nothing. The loop starts once leaktrace says it is tracing.
+all_loop() {
+	local log=$1 fd pid line
+	all_v=
+	exec {fd}< <(exec "$LEAKTRACE" -v -a --comm bench-nothing -i 3600 2>&1 >/dev/null)
+	pid=$!
+	while IFS= read -r -u "$fd" line; do
+		echo "$line" >>"$log"
+		case $line in
+		"leaktrace: tracing"*)
+			all_v=$("$OUT/loop" "$LOOP_N_TRACED")
+			break
+			;;
+		esac
+	done
+	kill -INT "$pid" 2>/dev/null || true
+	timeout 60 cat <&"$fd" >>"$log" || true
+	exec {fd}<&-
+	wait "$pid" || problem "leaktrace -a did not exit with 0 after SIGINT (log: $log)"
+}
+say "malloc+free loop in a process not traced, under -a, $RUNS runs with and without sessions"
+all_session=()
+all_multi=()
+for ((i = 0; i < RUNS; i++)); do
+	all_loop "$tmp/all.session.err"
+	[ -z "$all_v" ] || all_session+=("$all_v")
+	export LEAKTRACE_NO_SESSION=1
+	all_loop "$tmp/all.multi.err"
+	unset LEAKTRACE_NO_SESSION
+	[ -z "$all_v" ] || all_multi+=("$all_v")
+done
+all_s=$(best "${all_session[@]}")
+all_m=$(best "${all_multi[@]}")
 
 # --- 2. sqlite3 workload ------------------------------------------------------------------
 # gen_sql ROWS: a deterministic script: ROWS inserts of text rows in one transaction, updates
@@ -532,6 +591,12 @@ row "  floor: empty probes at the entries" "" "$loop_fe" "$(ratio "$loop_u" "$lo
 row "  floor: empty probes at leaktrace's places" "" "$loop_fp" "$(ratio "$loop_u" "$loop_fp")"
 row "  leaktrace / floor at its places (goal <= 1.2x)" "" "" "$(ratio2 "$loop_fp" "$loop_t")"
 row "  leaktrace / floor at the entries (goal <= 0.35x)" "" "" "$(ratio2 "$loop_fe" "$loop_t")"
+row "  --sample-bytes $SAMPLE, uprobe sessions" "" "$loop_s" "$(ratio "$loop_u" "$loop_s")"
+row "    / floor at its places" "" "" "$(ratio2 "$loop_fp" "$loop_s")"
+row "  --sample-bytes $SAMPLE, no sessions (< 6.13)" "" "$loop_sm" "$(ratio "$loop_u" "$loop_sm")"
+row "    / floor at its places" "" "" "$(ratio2 "$loop_fp" "$loop_sm")"
+row "-a: the loop in a process not traced" "" "$all_s" "$(ratio "$loop_u" "$all_s")"
+row "  the same without uprobe sessions (< 6.13)" "" "$all_m" "$(ratio "$loop_u" "$all_m")"
 row "sqlite3 workload, wall (s, $sql_allocs_k allocs)" "$sql_u" "$sql_t" "$(ratio "$sql_u" "$sql_t")"
 row "  leaktrace start+exit alone (s)" "" "$fixed" ""
 row "  sqlite3's own run time (s)" "$in_u" "$in_t" "$(ratio "$in_u" "$in_t")"
