@@ -72,9 +72,10 @@ static const char usage[] =
 "                       tell every outstanding block lost or reachable, as\n"
 "                       valgrind's leak check does: \"lost\" is definitely lost\n"
 "                       (nothing points to it), \"indirect\" is only pointed to\n"
-"                       by lost blocks; the targets keep running. On by\n"
-"                       default in run mode, where the scan happens as the\n"
-"                       command exits, before its memory goes\n"
+"                       by lost blocks; the targets keep running. In run\n"
+"                       mode the final report scans by default, as the\n"
+"                       command exits, before its memory goes (--scan: the\n"
+"                       periodic reports too)\n"
 "      --no-scan        run mode: no scan at exit\n"
 "      --scan-freeze[=SEC]\n"
 "                       hold each target still for its scan (ptrace, invisible\n"
@@ -441,14 +442,14 @@ static int check_config(struct config *cfg)
 			cfg->scan_freeze > 0 ? "-freeze" : "");
 		return -EINVAL;
 	}
-	if (cfg->command && !cfg->no_scan)
-		cfg->scan = true;	/* run mode: the scan at exit is the point */
-	if (cfg->fail_on_leak && !cfg->scan) {
+	/* Run mode: the scan at exit is the point (periodic reports scan with --scan). */
+	cfg->scan_final = cfg->scan || (cfg->command && !cfg->no_scan);
+	if (cfg->fail_on_leak && !cfg->scan_final) {
 		fprintf(stderr, "leaktrace: --fail-on-leak needs the scan: give --scan%s\n",
 			cfg->command ? " (not --no-scan)" : "");
 		return -EINVAL;
 	}
-	if (cfg->lost && !cfg->scan) {
+	if (cfg->lost && !cfg->scan_final) {
 		fprintf(stderr, "leaktrace: --lost needs the scan: give --scan%s\n",
 			cfg->command ? " (not --no-scan)" : "");
 		return -EINVAL;

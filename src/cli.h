@@ -40,7 +40,8 @@ struct config {
 	bool demangle;		/* C++ names demangled; --no-demangle keeps them raw */
 	bool counts;		/* --count: folded values are allocation counts */
 	bool lost;		/* --lost: folded and svg show what the scan found lost */
-	bool scan;		/* --scan: lost or reachable (run mode: on unless --no-scan) */
+	bool scan;		/* --scan: every report tells lost from reachable */
+	bool scan_final;	/* the final report does: --scan, or run mode unless --no-scan */
 	bool no_scan;		/* --no-scan */
 	double scan_freeze;	/* --scan-freeze: seconds a process may be held, 0: not held */
 	bool fail_on_leak;	/* --fail-on-leak: exit 3 when lost bytes reach ... */

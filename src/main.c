@@ -244,6 +244,7 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	struct snapshot *snap;
 	int err;
 
+	snap_source__set_scan(s->src, final ? s->cfg->scan_final : s->cfg->scan);
 	err = snap_source__take(s->src, &snap);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot read the BPF maps: %s\n", strerror(-err));

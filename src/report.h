@@ -19,6 +19,10 @@ extern const struct lost_name report_json__lost_names[LT_NR_LOST];
 void report_text__write(FILE *f, const struct snapshot *snap, int top);
 /* The line of what was not tracked (map full, stacks dropped, unmatched frees). */
 void report_text__lost(FILE *f, const struct snapshot *snap);
+/* A frame as the text reports show it: "function+0xoffset", or "[unknown]". */
+const char *report_text__frame(const struct frame *fr, char *buf, size_t size);
+/* What the text reports say under a stack whose walk was cut. */
+extern const char report_text__cut[];
 /* JSON snapshot, schema version 1 (shared/DESIGN.md): every stack of every process. */
 void report_json__write(FILE *f, const struct snapshot *snap);
 

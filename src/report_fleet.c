@@ -262,14 +262,11 @@ static void write_block(FILE *f, const struct snapshot *snap, const struct fleet
 	for (int i = 0; i < s->nr_frames; i++) {
 		const struct frame *fr = &s->frames[i];
 
-		if (fr->symbol)
-			snprintf(sym, sizeof(sym), "%s+0x%" PRIx64, fr->symbol, fr->offset);
-		else
-			snprintf(sym, sizeof(sym), "[unknown]");
-		fprintf(f, "    %-40s  %s\n", sym, fr->module ? fr->module : "[anonymous]");
+		fprintf(f, "    %-40s  %s\n", report_text__frame(fr, sym, sizeof(sym)),
+			fr->module ? fr->module : "[anonymous]");
 	}
 	if (s->nr_frames && s->truncated)
-		fputs("    ... (outer frames cut: no frame pointer to follow soundly)\n", f);
+		fprintf(f, "    %s\n", report_text__cut);
 }
 
 static void write_header(FILE *f, const struct snapshot *snap, const struct fleet_row *rows,

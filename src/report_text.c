@@ -118,6 +118,17 @@ void report_text__lost(FILE *f, const struct snapshot *snap)
 		" of the allocator's own\n", l[LT_FREES_BEFORE_ATTACH], l[LT_FREES_INTERNAL]);
 }
 
+const char report_text__cut[] = "... (outer frames cut: the stack walk could not go on soundly)";
+
+const char *report_text__frame(const struct frame *fr, char *buf, size_t size)
+{
+	if (fr->symbol)
+		snprintf(buf, size, "%s+0x%" PRIx64, fr->symbol, fr->offset);
+	else
+		snprintf(buf, size, "[unknown]");
+	return buf;
+}
+
 static void write_frames(FILE *f, const struct stack_stat *s, const struct widths *w,
 			 const struct style *st)
 {
@@ -126,19 +137,14 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 	for (int i = 0; i < s->nr_frames; i++) {
 		const struct frame *fr = &s->frames[i];
 
-		if (fr->symbol)
-			snprintf(sym, sizeof(sym), "%s+0x%" PRIx64, fr->symbol, fr->offset);
-		else
-			snprintf(sym, sizeof(sym), "[unknown]");
 		fprintf(f, "  %*s  %-3d 0x%016" PRIx64 "  %-*s  %s%s%s\n", w->rank, "", i,
-			fr->address, w->symbol, sym, st->dim,
+			fr->address, w->symbol, report_text__frame(fr, sym, sizeof(sym)), st->dim,
 			fr->module ? fr->module : "[anonymous]", st->off);
 	}
 	if (!s->nr_frames)
 		fprintf(f, "  %*s  [stack not recorded: --max-stacks reached]\n", w->rank, "");
 	else if (s->truncated)
-		fprintf(f, "  %*s  ... (outer frames cut: the stack walk could not go on soundly)\n",
-			w->rank, "");
+		fprintf(f, "  %*s  %s\n", w->rank, "", report_text__cut);
 }
 
 static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,

@@ -908,6 +908,11 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 	return 0;
 }
 
+void snap_source__set_scan(struct snap_source *src, bool scan)
+{
+	src->filter.scan = scan;
+}
+
 int snap_source__take(struct snap_source *src, struct snapshot **out)
 {
 	struct lt_total_key *keys = NULL;

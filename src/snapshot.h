@@ -151,6 +151,8 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
  * as exited) and images replaced by exec still held. O(allocations) when any.
  */
 int snap_source__reap(struct snap_source *src);
+/* Whether the snapshots taken from now on scan the processes (--scan, or a final report). */
+void snap_source__set_scan(struct snap_source *src, bool scan);
 /* Reads the maps; 0 or a negative errno. */
 int snap_source__take(struct snap_source *src, struct snapshot **out);
 /*

@@ -585,14 +585,17 @@ Test(cli, scan_is_on_in_run_mode_and_off_when_attaching)
 	struct config cfg;
 
 	assert_run(ARGV("--", "ls"), &cfg);
-	cr_assert(cfg.scan);
+	cr_assert(cfg.scan_final, "the final report scans");
+	cr_assert_not(cfg.scan, "the periodic ones do not");
 	cr_assert_eq(cfg.scan_freeze, 0);
+	assert_run(ARGV("--scan", "--", "ls"), &cfg);
+	cr_assert(cfg.scan && cfg.scan_final);
 	assert_run(ARGV("--no-scan", "--", "ls"), &cfg);
-	cr_assert_not(cfg.scan);
+	cr_assert_not(cfg.scan || cfg.scan_final);
 	assert_run(ARGV("-p", "1"), &cfg);
-	cr_assert_not(cfg.scan);
+	cr_assert_not(cfg.scan || cfg.scan_final);
 	assert_run(ARGV("-p", "1", "--scan"), &cfg);
-	cr_assert(cfg.scan);
+	cr_assert(cfg.scan && cfg.scan_final);
 }
 
 Test(cli, scan_freeze_implies_scan_with_a_default_limit)
