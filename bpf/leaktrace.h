@@ -152,6 +152,7 @@ struct lt_unwind_row {
 enum lt_unwind_mode {
 	LT_UNWIND_FP,		/* frame pointers, checked by user space */
 	LT_UNWIND_DWARF,	/* unwind tables */
+	LT_UNWIND_AUTO,		/* frame pointers in files built with them, tables elsewhere */
 };
 
 #define LT_UNWIND_MAX_OBJS 4096		/* objects with a table at once */

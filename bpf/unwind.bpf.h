@@ -174,6 +174,9 @@ static __always_inline enum walk_step fp_step(struct walk_regs *s)
 		__u64 ret;
 	} frame;
 
+	/* _start clears %rbp: in code that keeps frame pointers, 0 ends the chain. */
+	if (s->bp_ok && !s->bp)
+		return STEP_END;
 	if (!s->bp_ok || s->bp < s->sp || s->bp - s->sp > stack_span || (s->bp & 7))
 		return STEP_CUT;
 	if (bpf_probe_read_user(&frame, sizeof(frame), (void *)s->bp))

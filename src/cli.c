@@ -93,9 +93,12 @@ static const char usage[] =
 "                       function provably keeps one; dwarf unwinds with tables\n"
 "                       built from each object's .eh_frame, which every Debian\n"
 "                       library has even without frame pointers (code without\n"
-"                       a table, like JIT code, is walked by frame pointer)\n"
+"                       a table, like JIT code, is walked by frame pointer);\n"
+"                       auto walks files built with frame pointers by them\n"
+"                       (no table: less kernel memory, no build time) and the\n"
+"                       others by tables, as dwarf does\n"
 "      --max-unwind-mb N\n"
-"                       with --unwind dwarf: kernel memory for the tables\n"
+"                       with --unwind dwarf or auto: kernel memory for tables\n"
 "                       (default 64, room for a few hundred libraries; libc\n"
 "                       takes 0.2 MiB, libLLVM 7.4 MiB); objects beyond it get\n"
 "                       none, and stacks through them are shown cut\n"
@@ -387,11 +390,13 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		cfg->counts = true;
 		return 0;
 	case OPT_UNWIND:
-		if (!strcmp(arg, "fp") || !strcmp(arg, "dwarf")) {
-			cfg->unwind = strcmp(arg, "fp") ? LT_UNWIND_DWARF : LT_UNWIND_FP;
+		if (!strcmp(arg, "fp") || !strcmp(arg, "dwarf") || !strcmp(arg, "auto")) {
+			cfg->unwind = !strcmp(arg, "fp") ? LT_UNWIND_FP :
+				      !strcmp(arg, "dwarf") ? LT_UNWIND_DWARF : LT_UNWIND_AUTO;
 			return 0;
 		}
-		fprintf(stderr, "leaktrace: --unwind: '%s' is not a mode: use fp or dwarf\n", arg);
+		fprintf(stderr, "leaktrace: --unwind: '%s' is not a mode: use fp, dwarf or auto\n",
+			arg);
 		return -EINVAL;
 	case OPT_MAX_UNWIND_MB:
 		/* The BPF binary search reaches 32M rows of 8 bytes. */

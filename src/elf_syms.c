@@ -20,6 +20,10 @@
 /* Longest x86-64 call we recognize (ff /2 with SIB and disp32) is 7 bytes; read one more. */
 #define CODE_WINDOW 8
 /* Enough for the 64 instructions x86__frame_setup looks at, in practice. */
+/* How a file is judged built with frame pointers: of FP_SAMPLE functions spread over it. */
+#define FP_SAMPLE 256
+#define FP_MIN_FUNC 32		/* bytes: smaller ones are left out */
+#define FP_MIN_TRIED 16		/* fewer sizable functions: cannot tell */
 #define FRAME_WINDOW 512
 
 struct segment {
@@ -681,6 +685,25 @@ bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_ad
 	if (elf_syms__read(syms, func_addr, code, n))
 		return false;
 	return x86__frame_setup(code, n, func_addr, ret);
+}
+
+bool elf_syms__built_with_frame_pointers(const struct elf_syms *syms)
+{
+	size_t step, tried = 0, kept = 0;
+
+	if (!syms->nr_syms)
+		return false;
+	step = syms->nr_syms / FP_SAMPLE ? syms->nr_syms / FP_SAMPLE : 1;
+	for (size_t i = 0; i < syms->nr_syms; i += step) {
+		const struct elf_sym *f = &syms->syms[i];
+
+		/* A small function may be a leaf that needs no frame, with or without the flag. */
+		if (f->size < FP_MIN_FUNC)
+			continue;
+		tried++;
+		kept += elf_syms__keeps_frame_pointer(syms, f->addr, f->addr + f->size - 1);
+	}
+	return tried >= FP_MIN_TRIED && kept * 10 >= tried * 9;
 }
 
 bool elf_syms__after_call(const struct elf_syms *syms, uint64_t ret)

@@ -39,6 +39,12 @@ int elf_syms__read(const struct elf_syms *syms, uint64_t addr, void *buf, size_t
  * mov %rsp,%rbp) before ret, a return address (or any address) inside it.
  */
 bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_addr, uint64_t ret);
+/*
+ * True when the file's functions set up frame pointers (9 in 10 of a sample of
+ * sizable ones): built with -fno-omit-frame-pointer, so that a frame-pointer
+ * walk through it is sound; false when it cannot tell (few symbols).
+ */
+bool elf_syms__built_with_frame_pointers(const struct elf_syms *syms);
 /* True when the instruction just before the return address ret is a call. */
 bool elf_syms__after_call(const struct elf_syms *syms, uint64_t ret);
 

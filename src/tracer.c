@@ -149,9 +149,10 @@ static void choose_programs(struct leaktrace_bpf *skel, bool multi, bool session
 /* The unwind maps take kernel memory only with --unwind=dwarf. */
 static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts)
 {
-	bool dwarf = opts->unwind == LT_UNWIND_DWARF;
+	bool dwarf = opts->unwind != LT_UNWIND_FP;
 
-	skel->rodata->unwind_mode = opts->unwind;
+	/* auto walks as dwarf does; only the files it gives tables to differ. */
+	skel->rodata->unwind_mode = dwarf ? LT_UNWIND_DWARF : LT_UNWIND_FP;
 	bpf_map__set_max_entries(skel->maps.unwind_rows, dwarf ? opts->max_unwind_rows : 1);
 	bpf_map__set_max_entries(skel->maps.unwind_ranges,
 				 dwarf ? LT_UNWIND_MAX_PROCS * LT_UNWIND_MAX_RANGES : 1);
@@ -196,7 +197,7 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 	}
 	maps.rows = t->rows;
 	maps.ranges = t->ranges;
-	err = unwinder__new(&maps, opts->verbose, &t->unwinder);
+	err = unwinder__new(&maps, opts->unwind == LT_UNWIND_AUTO, opts->verbose, &t->unwinder);
 	if (err)
 		fprintf(stderr, "leaktrace: cannot set up the unwinder: %s\n", strerror(-err));
 	return err;
@@ -289,7 +290,7 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	}
 	if (opts->verbose)
 		print_features(t, &k);
-	if (opts->unwind == LT_UNWIND_DWARF) {
+	if (opts->unwind != LT_UNWIND_FP) {
 		err = unwind_start(t, opts);
 		if (err)
 			goto err_free;
@@ -561,8 +562,9 @@ void tracer__unwind_print(const struct tracer *t)
 	if (!t->unwinder)
 		return;
 	unwinder__stats(t->unwinder, &st);
-	fprintf(stderr, "leaktrace: unwind tables: %u objects (%u without a table), %llu KiB of "
-		"%llu KiB (--max-unwind-mb), built in %.0f ms\n", st.objects, st.failed,
+	fprintf(stderr, "leaktrace: unwind tables: %u objects (%u without a table, %u walked by "
+		"frame pointers), %llu KiB of %llu KiB (--max-unwind-mb), built in %.0f ms\n",
+		st.objects, st.failed, st.frame_pointers,
 		(unsigned long long)(st.rows * sizeof(struct lt_unwind_row) / 1024),
 		(unsigned long long)(st.max_rows * sizeof(struct lt_unwind_row) / 1024),
 		st.build_ns / 1e6);

@@ -16,6 +16,7 @@
 
 #include <bpf/bpf.h>
 
+#include "elf_syms.h"
 #include "procmaps.h"
 #include "unwind_table.h"
 #include "unwinder.h"
@@ -26,6 +27,7 @@ struct object {
 	uint32_t nr;		/* 0: no table (none in the file, or no room) */
 	int users;		/* processes that map it; files added by hand keep one more */
 	bool used;
+	bool fp;		/* --unwind auto: built with frame pointers, walked by them */
 };
 
 struct process {
@@ -52,6 +54,7 @@ struct unwinder {
 	size_t nr_free;
 	uint64_t rows_used;
 	uint64_t build_ns;
+	bool fp_where_kept;	/* --unwind auto */
 	bool verbose;
 };
 
@@ -63,7 +66,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-int unwinder__new(const struct unwinder_maps *maps, bool verbose, struct unwinder **out)
+int unwinder__new(const struct unwinder_maps *maps, bool fp_where_kept, bool verbose,
+		  struct unwinder **out)
 {
 	struct unwinder *u = calloc(1, sizeof(*u));
 
@@ -77,6 +81,7 @@ int unwinder__new(const struct unwinder_maps *maps, bool verbose, struct unwinde
 	u->maps = *maps;
 	u->free[0] = (struct extent){ .first = 0, .nr = maps->max_rows };
 	u->nr_free = maps->max_rows ? 1 : 0;
+	u->fp_where_kept = fp_where_kept;
 	u->verbose = verbose;
 	*out = u;
 	return 0;
@@ -133,6 +138,18 @@ static void rows_free(struct unwinder *u, uint32_t first, uint32_t nr)
 	u->nr_free++;
 }
 
+static bool built_with_frame_pointers(const char *path)
+{
+	struct elf_syms *syms;
+	bool fp;
+	int err;
+
+	syms = elf_syms__open(path, NULL, &err);
+	fp = syms && elf_syms__built_with_frame_pointers(syms);
+	elf_syms__free(syms);
+	return fp;
+}
+
 /* The table of one file into the kernel: rows first, so the BPF side never sees them missing. */
 static int object_load(struct unwinder *u, uint32_t id, const char *path, const char *name)
 {
@@ -143,6 +160,15 @@ static int object_load(struct unwinder *u, uint32_t id, const char *path, const 
 	uint64_t t0 = now_ns();
 	int err;
 
+	if (u->fp_where_kept && built_with_frame_pointers(path)) {
+		/* --unwind auto: its frame pointers are followed, as the BPF side does without a table. */
+		o->fp = true;
+		f.obj = LT_UNWIND_FP_OBJ;
+		if (u->verbose)
+			fprintf(stderr, "leaktrace: %s keeps frame pointers: walked by them\n", name);
+		bpf_map_update_elem(u->maps.files_fd, &o->key, &f, BPF_ANY);
+		return 0;
+	}
 	err = unwind_table__build(path, &t);
 	/* Not opened (the process is gone, say): tried again with the next process that maps it. */
 	if (err == -ENOENT && !t && access(path, F_OK))
@@ -263,7 +289,7 @@ static bool range_of(struct unwinder *u, pid_t pid, const struct procmap *m,
 		r->obj = LT_UNWIND_NO_OBJ;
 		return true;
 	}
-	r->obj = id;
+	r->obj = u->objs[id].fp ? LT_UNWIND_FP_OBJ : (uint32_t)id;
 	if (u->objs[id].nr) {
 		struct lt_unwind_file f;
 
@@ -454,6 +480,8 @@ void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st)
 	for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
 		if (u->objs[id].used && u->objs[id].nr)
 			st->objects++;
+		else if (u->objs[id].used && u->objs[id].fp)
+			st->frame_pointers++;
 		else if (u->objs[id].used)
 			st->failed++;
 	}

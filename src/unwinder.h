@@ -26,12 +26,18 @@ struct unwinder_maps {
 struct unwinder_stats {
 	uint32_t objects;	/* files with a table loaded */
 	uint32_t failed;	/* files without one: no .eh_frame_hdr, or no room */
+	uint32_t frame_pointers;	/* --unwind auto: files walked by their frame pointers */
 	uint64_t rows;		/* rows in use */
 	uint64_t max_rows;
 	uint64_t build_ns;	/* time spent building tables */
 };
 
-int unwinder__new(const struct unwinder_maps *maps, bool verbose, struct unwinder **out);
+/*
+ * fp_where_kept (--unwind auto): files built with frame pointers get no table,
+ * their frames are walked by the frame pointer.
+ */
+int unwinder__new(const struct unwinder_maps *maps, bool fp_where_kept, bool verbose,
+		  struct unwinder **out);
 /*
  * Builds the table of the file at path now, before a process maps it (run
  * mode: the libraries the loader will map). 0, or a negative errno.

@@ -177,6 +177,38 @@ Test(unwind, dwarf_and_fp_agree_with_frame_pointers, .timeout = 120)
 	free(exe);
 }
 
+/*
+ * --unwind auto: the fixture built with frame pointers is walked by them (no
+ * table; -v says so), libc by its table: the same stack as dwarf's, to _start.
+ */
+Test(unwind, auto_walks_frame_pointer_builds_by_them_and_agrees_with_dwarf, .timeout = 120)
+{
+	const char *const autom[] = { "--unwind", "auto", NULL };
+	char *exe = env__fixture("leaky-fp");
+	char *argv[] = { (char *)env__leaktrace(), "--unwind", "auto", "-v", "-q", "--no-scan",
+			 "--", exe, "run", "malloc", NULL };
+	struct names a = {}, b = {};
+	struct run_result r;
+	char want[PATH_MAX + 64];
+
+	traced_stack(exe, "calloc", "leak_calloc", dwarf, "symbol", &a);
+	traced_stack(exe, "calloc", "leak_calloc", autom, "symbol", &b);
+	cr_assert_eq(a.n, b.n, "dwarf: %d frames, auto: %d", a.n, b.n);
+	for (int i = 0; i < a.n; i++)
+		cr_assert_str_eq(a.v[i], b.v[i], "frame %d: dwarf %s, auto %s", i, a.v[i], b.v[i]);
+	cr_assert_str_eq(b.v[b.n - 1], "_start", "auto's last frame: %s", b.v[b.n - 1]);
+	run__cmd(argv, NULL, 60, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
+	snprintf(want, sizeof(want), "leaktrace: %s keeps frame pointers: walked by them", exe);
+	cr_assert_not_null(strstr(r.err, want), "no '%s' in:\n%s", want, r.err);
+	cr_assert_not_null(strstr(r.err, "leaktrace: unwind table of "), "libc has a table:\n%s",
+			   r.err);
+	run__free(&r);
+	names__free(&a);
+	names__free(&b);
+	free(exe);
+}
+
 /* leaktrace --unwind dwarf -v -p PID in the background, its stderr in a file. */
 struct bg_tracer {
 	pid_t pid;

@@ -546,6 +546,8 @@ Test(cli, unwind_dwarf_and_its_budget)
 	cr_assert_eq(cfg.max_unwind_mb, 192);
 	assert_run(ARGV("--unwind=fp", "-p", "1"), &cfg);
 	cr_assert_eq(cfg.unwind, LT_UNWIND_FP);
+	assert_run(ARGV("--unwind", "auto", "-p", "1"), &cfg);
+	cr_assert_eq(cfg.unwind, LT_UNWIND_AUTO);
 }
 
 Test(cli, unwind_errors)
@@ -554,7 +556,7 @@ Test(cli, unwind_errors)
 	struct config cfg;
 
 	cr_assert_eq(parse(ARGV("--unwind", "lbr", "-p", "1"), &cfg, &o), CLI_EXIT_USAGE);
-	cr_assert_str_eq(o.err, "leaktrace: --unwind: 'lbr' is not a mode: use fp or dwarf\n");
+	cr_assert_str_eq(o.err, "leaktrace: --unwind: 'lbr' is not a mode: use fp, dwarf or auto\n");
 	cr_assert_eq(parse(ARGV("--max-unwind-mb", "193", "-p", "1"), &cfg, &o), CLI_EXIT_USAGE);
 	cr_assert_str_eq(o.err, "leaktrace: --max-unwind-mb: '193' is not a whole number from 1 "
 				"to 192\n");

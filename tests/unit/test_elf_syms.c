@@ -436,3 +436,20 @@ Test(x86, too_few_bytes_do_not_end_with_call)
 	cr_assert_not(x86__after_call(code, sizeof(code)));
 	cr_assert_not(x86__after_call(code, 0));
 }
+
+/* --unwind auto's judgement: the -fp fixture keeps frame pointers; the -nofp one and libc not. */
+Test(elf_syms, frame_pointer_builds_are_told_apart)
+{
+	struct elf_syms *fp = open_fixture("leaky-fp"), *nofp = open_fixture("leaky-nofp");
+	struct elf_syms *libc;
+	int err;
+
+	libc = elf_syms__open("/lib/x86_64-linux-gnu/libc.so.6", NULL, &err);
+	cr_assert_not_null(libc);
+	cr_assert(elf_syms__built_with_frame_pointers(fp));
+	cr_assert_not(elf_syms__built_with_frame_pointers(nofp));
+	cr_assert_not(elf_syms__built_with_frame_pointers(libc));
+	elf_syms__free(fp);
+	elf_syms__free(nofp);
+	elf_syms__free(libc);
+}
