@@ -21,6 +21,7 @@ struct call {
 	struct lt_alloc old;	/* realloc's old block, restored if realloc fails */
 	__u32 func;		/* enum lt_func of the outermost call */
 	__u32 depth;		/* nesting: realloc(NULL, n) calls malloc inside */
+	__u64 depth_sp;		/* the stack pointer at the outermost call's probe */
 	__u32 have_old;
 	__u32 pad;
 	__u64 last_freed;	/* operator delete frees, then calls free on it too */
@@ -472,6 +473,12 @@ static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func
 	c = thread_get(pid_tgid, &who);
 	if (!c)
 		return SKIP_RETURN;
+	/*
+	 * A call at or above the outer one's stack pointer is not inside it: the
+	 * outer call returned unseen (it began before its return probe was there).
+	 */
+	if (c->depth && PT_REGS_SP(ctx) >= c->depth_sp)
+		c->depth = 0;
 	/* Inside the allocator: the outer call is the one that counts. */
 	if (c->depth) {
 		/* A session skips the inner call's return: depth counts only the outer one. */
@@ -500,6 +507,7 @@ static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func
 		return SKIP_RETURN;
 	}
 	c->depth = 1;
+	c->depth_sp = PT_REGS_SP(ctx);
 	return RUN_RETURN;
 }
 

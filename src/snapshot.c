@@ -21,6 +21,8 @@
 #define BATCH 4096
 /* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
 #define TREND_POINTS 8
+/* A running process's blocks younger than this are not judged lost (spare_in_flight). */
+#define SCAN_GRACE_NS 1000000000ULL
 
 /* A stack's records summed by the scan's verdict (enum reach_state). */
 struct reach_sums {
@@ -309,6 +311,33 @@ static int by_tgid(const void *a, const void *b)
 }
 
 /*
+ * A live process's records were read before its scan: a block freed since
+ * (its record gone, or another block's at its address) is no leak. One that
+ * ran while scanned also holds pointers the scan could not see, in a register
+ * or moved from a part not read yet to one read already: a block it allocated
+ * just before the scan (within SCAN_GRACE_NS) is not judged either. A leak is
+ * still there at the next report.
+ */
+static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *keys,
+			    const struct lt_alloc *vals, const struct reach_block *blocks,
+			    size_t n, uint64_t start, bool ran, int8_t *verdict)
+{
+	int fd = tracer__allocs_fd(src->tracer);
+	struct lt_alloc now;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = blocks[i].tag;
+
+		if (verdict[k] != REACH_LOST && verdict[k] != REACH_INDIRECT)
+			continue;
+		/* Freed since, its address maybe reused by another block: no leak. */
+		if ((ran && vals[k].ts + SCAN_GRACE_NS > start) ||
+		    bpf_map_lookup_elem(fd, &keys[k], &now) || now.ts != vals[k].ts)
+			verdict[k] = REACH_REACHABLE;
+	}
+}
+
+/*
  * Scans one process for the records at idx[0..n) (its current image's), and
  * writes their verdicts. A stopped (exiting) process is scanned as it is; a
  * running one is held for it with --scan-freeze, at most that long.
@@ -323,7 +352,7 @@ static void reach_process(struct snap_source *src, struct process *p,
 	struct reach_block *blocks;
 	struct reach_stats st;
 	size_t nr_threads = 0;
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, start;
 	int err;
 
 	blocks = malloc(n * sizeof(*blocks));
@@ -348,12 +377,16 @@ static void reach_process(struct snap_source *src, struct process *p,
 		nr_threads = fz.nr_threads;
 		deadline = tracer__now_ns() + (uint64_t)(src->filter.scan_freeze * 1e9);
 	}
+	start = tracer__now_ns();
 	err = reach__scan(p->pid, blocks, n, threads, nr_threads, &fz, deadline, &st);
 	reach__thaw(&fz);
 	free(fz.threads);
 	if (!err)
 		for (size_t i = 0; i < n; i++)
 			verdict[blocks[i].tag] = blocks[i].state;
+	if (!err && !p->exiting)
+		spare_in_flight(src, keys, vals, blocks, n, start,
+				!fz.nr_threads || st.thawed_early, verdict);
 	if (src->filter.verbose && !err)
 		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
 			"%.1f MiB without pages skipped, %zu stack%s bounded%s%s\n", p->pid,

@@ -416,11 +416,15 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	struct uprobe_multi_attr attr = {};
 	int fd, *fds, cnt = 0;
 
-	for (int i = 0; i < n; i++) {
-		if (strcmp(probes[i]->path, path) || (ret && !has_return(probes[i]->func)))
+	/* The kernel arms them in this order: frees before allocations (see tracer__probe). */
+	for (int i = 0; i < 2 * n; i++) {
+		const struct alloc_probe *p = probes[i % n];
+
+		if (strcmp(p->path, path) || (ret && !has_return(p->func)) ||
+		    (i < n) == has_return(p->func))
 			continue;
-		offsets[cnt] = probes[i]->probe_offset;
-		cookies[cnt++] = probes[i]->func;
+		offsets[cnt] = p->probe_offset;
+		cookies[cnt++] = p->func;
 	}
 	if (!cnt)
 		return 0;
@@ -470,9 +474,13 @@ static int attach_multi(struct tracer *t, pid_t pid, const struct alloc_probe **
 		if (t->session) {
 			err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_SESSION);
 		} else {
-			err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_ENTRY);
+			/*
+			 * Returns first: a call that began between the two links would
+			 * otherwise have its entry seen and never its return.
+			 */
+			err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_RETURN);
 			if (!err)
-				err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_RETURN);
+				err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_ENTRY);
 		}
 		if (err && pid == -1)
 			fprintf(stderr, "leaktrace: cannot probe %s: %s\n", probes[i]->path,
@@ -512,13 +520,26 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 			return err;
 		n = 0;
 	}
-	for (int i = 0; i < n; i++) {
-		p = probes[i];
+	/*
+	 * One link per probe (before 6.6), in an order that loses nothing while
+	 * they go live one by one: every return probe before any entry, so that
+	 * no call is entered without its return; the frees' entries before the
+	 * allocations', so that no block is recorded whose free goes unseen.
+	 */
+	for (int i = 0; i < 3 * n; i++) {
+		int pass = i / n;
+
+		p = probes[i % n];
 		f = p->func;
-		err = add_link(t, entry_prog(t, f), pid, p, false);
-		if (!err && has_return(f))
+		if (pass == 0 && has_return(f))
 			err = add_link(t, t->skel->progs.alloc_return, pid, p, true);
-		if (!err && t->verbose)
+		else if (pass == 1 && !has_return(f))
+			err = add_link(t, entry_prog(t, f), pid, p, false);
+		else if (pass == 2 && has_return(f))
+			err = add_link(t, entry_prog(t, f), pid, p, false);
+		else
+			continue;
+		if (!err && t->verbose && pass > 0)
 			print_probes(pid, &p, 1);
 		if (err && pid == -1) {
 			fprintf(stderr, "leaktrace: cannot probe %s in %s: %s\n",

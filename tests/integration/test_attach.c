@@ -347,3 +347,75 @@ Test(attach_mode, scan_freeze_holds_the_target_and_lets_it_go, .timeout = 90,
 {
 	assert_live_verdicts("--scan-freeze");
 }
+
+/*
+ * Attaching to four threads that churn the allocator (leaky soak): calls that
+ * began before the probes went live must neither blind a thread (its entry
+ * seen, its return not) nor leave records whose free went unseen. Each path
+ * of probes is checked: sessions (6.13+), uprobe_multi (6.6+), a link per
+ * probe. Mid-run the threads' blocks are counted (each thread keeps 2,500);
+ * after the threads free them all, nothing is left, to the byte.
+ */
+static void assert_busy_attach(const char *env)
+{
+	char *exe = env__fixture("leaky-nofp");
+	char *fx_argv[] = { exe, "soak", "4", NULL };
+	struct tracer mid = { 0 }, end = { 0 };
+	const char *mid_opts[] = { "--no-scan", "-d", "2", NULL };
+	const char *end_opts[] = { "--no-scan", "-d", "30", NULL };
+	struct tmpdir t1, t2;
+	json_t *snap, *proc;
+	pid_t fx;
+	int status;
+
+	if (env)
+		setenv(env, "1", 1);
+	tmpdir__new(&t1);
+	tmpdir__new(&t2);
+	fx = proc__spawn(fx_argv, -1, -1, -1);
+	sleep_ms(300);	/* the threads are in full churn */
+	tracer__start(&mid, &t1, fx, mid_opts);
+	tracer__start(&end, &t2, fx, end_opts);
+	tracer__wait_ok(&mid, 20000);
+	cr_assert_eq(proc__wait(fx, 20000, &status), 0, "the soak did not end");
+	tracer__wait_ok(&end, 20000);
+	if (env)
+		unsetenv(env);
+
+	snap = snapshot__load(mid.json);
+	proc = snapshot__process(snap, fx);
+	cr_assert_not_null(proc);
+	/* 10,000 blocks held, each replaced within milliseconds: a blind thread loses 2,500. */
+	cr_assert_gt(json__int(proc, "outstanding_allocs"), 7500, "%s: %lld blocks mid-run",
+		     env ? env : "sessions", json__int(proc, "outstanding_allocs"));
+	json_decref(snap);
+	snap = snapshot__load(end.json);
+	proc = snapshot__process(snap, fx);
+	cr_assert_not_null(proc);
+	cr_assert_eq(json__int(proc, "outstanding_bytes"), 0, "%s: %lld bytes left",
+		     env ? env : "sessions", json__int(proc, "outstanding_bytes"));
+	cr_assert_eq(json__int(proc, "outstanding_allocs"), 0);
+	cr_assert_eq(json__int(json_object_get(snap, "lost"), "frees_unmatched"), 0);
+	json_decref(snap);
+	free(exe);
+	tmpdir__free(&t1);
+	tmpdir__free(&t2);
+}
+
+Test(attach_mode, busy_threads_counted_from_the_attach_with_sessions, .timeout = 90,
+     .fini = procs__cleanup)
+{
+	assert_busy_attach(NULL);
+}
+
+Test(attach_mode, busy_threads_counted_from_the_attach_with_uprobe_multi, .timeout = 90,
+     .fini = procs__cleanup)
+{
+	assert_busy_attach("LEAKTRACE_NO_SESSION");
+}
+
+Test(attach_mode, busy_threads_counted_from_the_attach_with_a_link_per_probe, .timeout = 90,
+     .fini = procs__cleanup)
+{
+	assert_busy_attach("LEAKTRACE_NO_MULTI");
+}
