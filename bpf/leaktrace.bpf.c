@@ -474,10 +474,13 @@ static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func
 	if (!c)
 		return SKIP_RETURN;
 	/*
-	 * A call at or above the outer one's stack pointer is not inside it: the
-	 * outer call returned unseen (it began before its return probe was there).
+	 * A call above the outer one's stack pointer is not inside it, nor one at
+	 * it (but a tail call, like new[] jumping to new, whose return slot the
+	 * outer call's return probe holds): the outer call returned unseen, as it
+	 * began before its return probe was there.
 	 */
-	if (c->depth && PT_REGS_SP(ctx) >= c->depth_sp)
+	if (c->depth && (PT_REGS_SP(ctx) > c->depth_sp ||
+			 (PT_REGS_SP(ctx) == c->depth_sp && !uretprobe_original(c->depth_sp))))
 		c->depth = 0;
 	/* Inside the allocator: the outer call is the one that counts. */
 	if (c->depth) {
