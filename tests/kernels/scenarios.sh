@@ -12,7 +12,7 @@ if [ ! -x "$lt" ] || [ ! -d "$fx" ]; then
 	exit 2
 fi
 shift 2
-all="run_mode placement sampled cxx unwind_fp unwind_dwarf exec_exit attach all_fork scan"
+all="run_mode placement sampled cxx unwind_fp unwind_dwarf exec_exit attach attach_busy all_fork scan"
 # A slow emulated CPU takes seconds to load the programs: generous limits, met in well under.
 limit=${SCENARIO_TIMEOUT:-120}
 tmp=$(mktemp -d) || exit 1
@@ -297,6 +297,39 @@ all_fork() {
 	[ "$(lost "$d/s.json" frees_unmatched)" = 0 ] ||
 		bad="$bad frees_unmatched $(lost "$d/s.json" frees_unmatched);"
 	result all_fork "$bad" "calloc 246000 B/200, fork: parent 20000 B/100, the exited child reported"
+}
+
+# Attach to four threads churning the allocator (leaky soak): the probes go live while calls
+# are under way, which must blind no thread (blocks recorded mid-run) and leave no record
+# whose free went unseen (nothing left once the threads have freed everything).
+attach_busy() {
+	d=$tmp/attach_busy
+	mkdir -p "$d"
+	"$nofp" soak 8 >/dev/null 2>&1 &
+	target=$!
+	sleep 1
+	"$lt" -q --no-scan -p $target -i 3600 -d 2 -o "$d/mid.json" >/dev/null 2>"$d/err" &
+	mid=$!
+	"$lt" -q --no-scan -p $target -i 3600 -o "$d/s.json" >/dev/null 2>"$d/err2" &
+	tracer=$!
+	wait $mid
+	status=$?
+	wait $target
+	wait $tracer
+	status2=$?
+	ran attach_busy $status "$d" || return
+	bad=
+	[ $status2 -eq 0 ] || bad="leaktrace exited $status2: $(tail -n1 "$d/err2");"
+	n=$(jq --argjson p $target '[.processes[] | select(.pid == $p) | .outstanding_allocs] | add // 0' \
+		"$d/mid.json")
+	# 10,000 blocks are held, each replaced within moments: a blind thread loses 2,500.
+	[ "$n" -gt 7500 ] || bad="$bad $n blocks recorded mid-run, fewer than 7,500;"
+	left=$(jq --argjson p $target '[.processes[] | select(.pid == $p) | .outstanding_bytes] | add // 0' \
+		"$d/s.json")
+	[ "$left" = 0 ] || bad="$bad $left bytes left after the threads freed everything;"
+	[ "$(lost "$d/s.json" frees_unmatched)" = 0 ] ||
+		bad="$bad frees_unmatched $(lost "$d/s.json" frees_unmatched)"
+	result attach_busy "$bad" "$n blocks of 4 busy threads mid-run, 0 bytes left at their end"
 }
 
 # The scan at exit (process_vm_readv, ptrace's exit stop, pagemap): lost, indirectly lost and
