@@ -436,7 +436,6 @@ static __always_inline __u64 estimate(__u64 size)
 static __always_inline int inside_skipped(struct pt_regs *ctx, struct call *c)
 {
 	__u64 ret, sp = PT_REGS_SP(ctx);
-	struct return_instance *ri;
 
 	if (!c->skip_sp || sp > c->skip_sp ||
 	    (sp == c->skip_sp && bpf_get_func_ip(ctx) == c->skip_ip) ||
@@ -446,16 +445,10 @@ static __always_inline int inside_skipped(struct pt_regs *ctx, struct call *c)
 		return 1;
 	/*
 	 * Another tool's return probe on the same function put the kernel's
-	 * trampoline in the slot: the kernel keeps the return address, with the
-	 * stack pointer, among the thread's pending returns, innermost first.
+	 * trampoline in the slot: the kernel keeps the return address among the
+	 * thread's pending returns.
 	 */
-	ri = BPF_CORE_READ(bpf_get_current_task_btf(), utask, return_instances);
-	for (int i = 0; i < 8 && ri; i++) {
-		if (BPF_CORE_READ(ri, stack) == c->skip_sp)
-			return BPF_CORE_READ(ri, orig_ret_vaddr) == c->skip_ret;
-		ri = BPF_CORE_READ(ri, next);
-	}
-	return 0;
+	return uretprobe_original(c->skip_sp) == c->skip_ret;
 }
 
 /*

@@ -210,11 +210,13 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 
 	for (int i = 0; i < a->nr_files && !ret; i++) {
 		ret = snapshot__load(a->files[i], &snaps[i], err, sizeof(err));
+		if (!ret && a->opts.lost && !export__has_verdicts(snaps[i])) {
+			snprintf(err, sizeof(err), "--lost: %s has no lost bytes to show: it was "
+				 "taken without --scan", a->files[i]);
+			ret = -EINVAL;
+		}
 		if (ret)
 			fprintf(stderr, "leaktrace report: %s\n", err);
-		else if (a->opts.lost && !export__has_verdicts(snaps[i]))
-			fprintf(stderr, "leaktrace report: --lost: %s has no lost bytes to show: "
-				"it was taken without --scan\n", a->files[i]), ret = -EINVAL;
 		else if (a->demangle)
 			demangle__snapshot(snaps[i]);	/* names stay raw if it fails */
 	}

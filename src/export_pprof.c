@@ -353,11 +353,9 @@ static void header(struct profile *pr, const struct snapshot *snap, bool scanned
 int export_pprof__encode(const struct snapshot *snap, unsigned char **out, size_t *len)
 {
 	struct profile pr = { 0 };
-	bool scanned = false;
+	bool scanned = export__has_verdicts(snap);
 	int err;
 
-	for (size_t i = 0; i < snap->nr_procs; i++)
-		scanned |= snap->procs[i].scanned;
 	header(&pr, snap, scanned);
 	for (size_t i = 0; i < snap->nr_procs; i++)
 		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++)

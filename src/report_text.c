@@ -201,6 +201,7 @@ static const struct stack_stat *top_suspect(const struct proc_stat *p)
 static void write_summary(FILE *f, const struct proc_stat *p, const struct style *st)
 {
 	const struct stack_stat *sus = top_suspect(p);
+	int64_t unreachable = p->lost_bytes + p->indirect_bytes;
 	char b1[32], b2[32], b3[32], g[40], tmp[288];
 
 	growth_text(p->growth, g, sizeof(g));
@@ -210,9 +211,8 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 		units__grouped(p->allocs, b3, sizeof(b3)), p->allocs == 1 ? "" : "s", g);
 	if (p->scanned)
 		fprintf(f, ", %s%s lost%s (%s definitely, %s indirectly), %s reachable",
-			p->lost_bytes + p->indirect_bytes ? st->red : "",
-			units__human(p->lost_bytes + p->indirect_bytes, b1, sizeof(b1)),
-			p->lost_bytes + p->indirect_bytes ? st->off : "",
+			unreachable ? st->red : "", units__human(unreachable, b1, sizeof(b1)),
+			unreachable ? st->off : "",
 			units__grouped(p->lost_bytes, b2, sizeof(b2)),
 			units__grouped(p->indirect_bytes, b3, sizeof(b3)),
 			units__human(p->reachable_bytes, tmp, sizeof(tmp)));
