@@ -127,6 +127,14 @@ test-integration:
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
 	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'sampling/*'
+	@# Kernels before 5.13 keep every thread's state and block's record in hashes: run mode there.
+	$(Q)LEAKTRACE_THREAD_SLOTS=0 LEAKTRACE_BLOCK_SLOTS=0 LEAKTRACE=$(CURDIR)/leaktrace \
+		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1 \
+		--filter 'run_mode/*'
+	@# Slots taken: most threads and blocks go to the hashes, the others stay in slots.
+	$(Q)LEAKTRACE_THREAD_SLOTS=1 LEAKTRACE_BLOCK_SLOTS=16 LEAKTRACE=$(CURDIR)/leaktrace \
+		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1 \
+		--filter '@(run_mode|scan|attach_mode)/*'
 
 # The scenarios that matter most on this kernel and, under qemu, on Debian 12's 6.1 and 6.12
 # (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed.

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Probes on the allocator entry points: every outstanding allocation is kept
- * in `allocs`, keyed by (tgid, address), and summed per (tgid, stack) in
- * `totals` so that user space reads O(stacks) per snapshot.
+ * by (tgid, address), in its slot of `blocks` or else in `allocs`, and summed
+ * per (tgid, stack) in `totals` so that user space reads O(stacks) per
+ * snapshot. A thread's call state, from an allocator function's entry to its
+ * return, is in its slot of `threads` or else in `calls`. Slots are array
+ * elements the programs reach without a helper call: most calls touch no hash
+ * but `totals`.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -14,6 +18,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Where a thread is inside the allocator, between entry and return. */
 struct call {
+	__u64 pid_tgid;		/* in a thread slot: the thread that holds it, 0 when free */
 	__u64 who;		/* (tgid, generation): the thread's process as it was traced */
 	__u64 size;
 	__u64 ptr;		/* realloc's old block, munmap's address */
@@ -48,6 +53,15 @@ struct {
 	__type(value, struct lt_alloc);
 } allocs SEC(".maps");
 
+/* The block slots (see struct lt_block_slot), read by user space where they are mapped. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* set by the loader: block_slot_mask + 1 */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct lt_block_slot);
+} blocks SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1 << 15);	/* set by the loader: 2 x --max-stacks */
@@ -73,9 +87,21 @@ struct {
 	__type(value, __u64);
 } mmaps SEC(".maps");
 
+/*
+ * The threads' call state: in the slot at the thread id modulo their number,
+ * found without a helper call (5.13+: a slot is taken with cmpxchg), or in
+ * calls, keyed by pid_tgid, for a thread whose slot another holds.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* set by the loader: thread_slot_mask + 1 */
+	__type(key, __u32);
+	__type(value, struct call);
+} threads SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 16);
+	__uint(max_entries, 1 << 15);
 	__type(key, __u64);
 	__type(value, struct call);
 } calls SEC(".maps");
@@ -125,6 +151,12 @@ const volatile __u32 self_tgid = 0;
 /* --comm: only processes of that name. */
 const volatile bool has_comm_filter = false;
 const volatile char comm_filter[LT_COMM_LEN] = {};
+/* The thread and block slots: their numbers less one (powers of two), when there are any. */
+const volatile bool thread_slots = false;
+const volatile __u32 thread_slot_mask = 0;
+const volatile bool block_slots = false;
+const volatile __u32 block_slot_mask = 0;
+
 /* How far above the stack pointer a frame pointer may be before the walk stops. */
 const volatile __u64 stack_span = 8 << 20;
 
@@ -160,8 +192,13 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
  * address (the allocator's caller); outer frames follow rbp while each frame
  * lies above the last one and within stack_span of the stack pointer. User
  * space cuts the walk where a function does not keep a frame pointer.
+ *
+ * A stack the process already has a total for is stored: its total is looked
+ * up instead of the stack (one lookup, where most allocations end), and left
+ * in *total for the caller.
  */
-static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind)
+static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64 who,
+					  struct lt_total **total)
 {
 	struct {
 		__u64 next;
@@ -197,6 +234,13 @@ store:
 	st->nr = nr;
 	if (h == LT_STACK_NONE)
 		h = 1;
+	if (total) {
+		struct lt_total_key key = { .tgid = (__u32)who, .gen = who >> 32, .stack_id = h };
+
+		*total = bpf_map_lookup_elem(&totals, &key);
+		if (*total)
+			return h;
+	}
 	if (bpf_map_lookup_elem(&stacks, &h))
 		return h;
 	if (bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST) && !bpf_map_lookup_elem(&stacks, &h)) {
@@ -268,27 +312,120 @@ static __always_inline void total_add(struct lt_total *t, const struct lt_alloc 
 	}
 }
 
-/* Store a block; a stale record at the same address (a free we missed) is replaced. */
-static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_alloc *a)
+/* The slot of the block at addr in process who, whatever it holds; NULL without slots. */
+static __always_inline struct lt_block_slot *block_slot(__u64 who, __u64 addr)
+{
+	__u32 i = lt_block_slot_index(addr, who, block_slot_mask);
+
+	return block_slots ? bpf_map_lookup_elem(&blocks, &i) : NULL;
+}
+
+static __always_inline bool slot_holds(const struct lt_block_slot *s, __u64 who, __u64 addr)
+{
+	return s->key.addr == addr && s->key.tgid == (__u32)who && s->key.gen == who >> 32;
+}
+
+/*
+ * Store a heap block in its slot, if it is free or holds a stale record of
+ * the same address (a free we missed, replaced). Taken with cmpxchg, written,
+ * then published with xchg, so that a reader never sees half a record.
+ */
+static __always_inline bool slot_insert(struct lt_block_slot *s, __u64 who, __u64 addr,
+					const struct lt_alloc *a)
+{
+	if (!s || a->kind != LT_KIND_HEAP)
+		return false;
+	if (slot_holds(s, who, addr)) {
+		if (__sync_val_compare_and_swap(&s->key.addr, addr, LT_SLOT_BUSY) != addr)
+			return false;
+		total_sub(who, &s->rec, addr, s->rec.size, 1);
+	} else if (s->key.addr || __sync_val_compare_and_swap(&s->key.addr, 0, LT_SLOT_BUSY)) {
+		return false;
+	}
+	s->key.tgid = who;
+	s->key.gen = who >> 32;
+	s->rec = *a;
+	__sync_lock_test_and_set(&s->key.addr, addr);
+	return true;
+}
+
+/* Take the block at addr out of its slot; 0 and its record in *out if it was there. */
+static __always_inline int slot_remove(struct lt_block_slot *s, __u64 who, __u64 addr,
+				       struct lt_alloc *out)
+{
+	if (!s || !slot_holds(s, who, addr))
+		return -1;
+	*out = s->rec;
+	/* Of two racing frees of one block, only the one that frees the slot counts. */
+	return __sync_val_compare_and_swap(&s->key.addr, addr, 0) == addr ? 0 : -1;
+}
+
+/* A heap record of an address of slot s went into allocs (+1) or out of it (-1). */
+static __always_inline void hashed_count(struct lt_block_slot *s, __u32 kind, __s64 delta)
+{
+	if (s && kind == LT_KIND_HEAP)
+		__sync_fetch_and_add(&s->hashed, delta);
+}
+
+/*
+ * Remove the heap block at addr, of slot s, from the allocs hash; 0 and its
+ * record in *out if it was there. With slots, only a slot that counts hashed
+ * blocks sends us looking.
+ */
+static __always_inline int hash_remove(struct lt_block_slot *s, __u64 who, __u64 addr,
+				       struct lt_alloc *out)
 {
 	struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
-	struct lt_total *t = NULL;
-	struct lt_alloc *stale;
+	struct lt_alloc *a;
 
-	if (counted(a->size)) {
+	if (s && !s->hashed)
+		return -1;
+	a = bpf_map_lookup_elem(&allocs, &key);
+	if (!a)
+		return -1;
+	*out = *a;
+	/* Of two racing frees of one block, only the one whose delete succeeds counts. */
+	if (bpf_map_delete_elem(&allocs, &key))
+		return -1;
+	hashed_count(s, out->kind, -1);
+	return 0;
+}
+
+/*
+ * Store a block, and add it to its stack's total t (NULL: looked up here); a
+ * stale record at the same address (a free we missed) is replaced.
+ */
+static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_alloc *a,
+					 struct lt_total *t)
+{
+	struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
+	struct lt_block_slot *s = block_slot(who, addr);
+	struct lt_alloc *stale, old;
+
+	if (!counted(a->size)) {
+		t = NULL;
+	} else if (!t) {
 		t = total_get(who, a->stack_id, a->kind);
 		if (!t) {
 			count(LT_ALLOCS_UNTRACKED);
 			return;
 		}
 	}
-	if (bpf_map_update_elem(&allocs, &key, a, BPF_NOEXIST)) {
+	if (slot_insert(s, who, addr, a)) {
+		/* A stale record of this address may be in the hash instead. */
+		if (!hash_remove(s, who, addr, &old))
+			total_sub(who, &old, addr, old.size, 1);
+	} else if (bpf_map_update_elem(&allocs, &key, a, BPF_NOEXIST) == 0) {
+		hashed_count(s, a->kind, 1);
+	} else {
 		stale = bpf_map_lookup_elem(&allocs, &key);
 		if (!stale) {
 			count(LT_ALLOCS_UNTRACKED);
 			return;
 		}
 		total_sub(who, stale, addr, stale->size, 1);
+		hashed_count(s, stale->kind, -1);
+		hashed_count(s, a->kind, 1);
 		*stale = *a;
 	}
 	if (t)
@@ -298,15 +435,9 @@ static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_
 /* Remove the block at addr; returns 0 and its record in *out if it was ours. */
 static __always_inline int alloc_remove(__u64 who, __u64 addr, struct lt_alloc *out)
 {
-	struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
-	struct lt_alloc *a;
+	struct lt_block_slot *s = block_slot(who, addr);
 
-	a = bpf_map_lookup_elem(&allocs, &key);
-	if (!a)
-		return -1;
-	*out = *a;
-	/* Of two racing frees of one block, only the one whose delete succeeds counts. */
-	if (bpf_map_delete_elem(&allocs, &key))
+	if (slot_remove(s, who, addr, out) && hash_remove(s, who, addr, out))
 		return -1;
 	total_sub(who, out, addr, out->size, 1);
 	return 0;
@@ -342,6 +473,33 @@ static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who)
 		__sync_fetch_and_add(n, 1);
 }
 
+/* The thread's slot, whoever holds it; NULL without slots. */
+static __always_inline struct call *thread_slot(__u64 pid_tgid)
+{
+	__u32 slot = (__u32)pid_tgid & thread_slot_mask;
+
+	return thread_slots ? bpf_map_lookup_elem(&threads, &slot) : NULL;
+}
+
+/* The current thread's call state, if it has one. */
+static __always_inline struct call *thread_find(__u64 pid_tgid)
+{
+	struct call *c = thread_slot(pid_tgid);
+
+	if (c && c->pid_tgid == pid_tgid)
+		return c;
+	return bpf_map_lookup_elem(&calls, &pid_tgid);
+}
+
+/* exec or exit: the thread's call state goes. */
+static __always_inline void thread_forget(__u64 pid_tgid)
+{
+	struct call *c = thread_slot(pid_tgid);
+
+	if (!c || __sync_val_compare_and_swap(&c->pid_tgid, pid_tgid, 0) != pid_tgid)
+		bpf_map_delete_elem(&calls, &pid_tgid);
+}
+
 /*
  * The call state of the current thread of a traced process, created at its
  * first allocator call with the process's (tgid, generation), so that one
@@ -355,7 +513,7 @@ static __always_inline struct call *thread_get(__u64 pid_tgid, __u64 *who)
 	struct call *c, zero = {};
 	struct lt_target *t;
 
-	c = bpf_map_lookup_elem(&calls, &pid_tgid);
+	c = thread_find(pid_tgid);
 	if (c) {
 		*who = c->who;
 		return c;
@@ -364,7 +522,13 @@ static __always_inline struct call *thread_get(__u64 pid_tgid, __u64 *who)
 	t = bpf_map_lookup_elem(&targets, &tgid);
 	if (!t)
 		return NULL;
+	zero.pid_tgid = pid_tgid;
 	zero.who = *who = (__u64)t->gen << 32 | tgid;
+	c = thread_slot(pid_tgid);
+	if (c && __sync_val_compare_and_swap(&c->pid_tgid, 0, pid_tgid) == 0) {
+		*c = zero;
+		return c;
+	}
 	bpf_map_update_elem(&calls, &pid_tgid, &zero, BPF_NOEXIST);
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (!c)
@@ -523,11 +687,13 @@ static __always_inline __u64 mul_or_max(__u64 a, __u64 b)
 static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
+	struct lt_total *t = NULL;
 	struct lt_alloc a = {};
+	bool restore = false;
 	struct call *c;
 	__u64 addr = ret;
 
-	c = bpf_map_lookup_elem(&calls, &pid_tgid);
+	c = thread_find(pid_tgid);
 	if (!c || !c->depth || --c->depth)
 		return 0;
 	who = c->who;
@@ -543,25 +709,28 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 		c->size = (c->size + page_size - 1) & ~(page_size - 1);
 		break;
 	case LT_REALLOC:
-		if (!ret && c->have_old && c->size) {
-			/* realloc failed: the old block is still the caller's. */
-			alloc_insert(who, c->ptr, &c->old);
-		}
+		/* realloc failed: the old block is still the caller's. */
+		restore = !ret && c->have_old && c->size;
 		break;
 	case LT_XALLOCX:
 		/* It returns the size the block has now: at least the one asked, or it failed. */
 		addr = ret >= c->size ? c->ptr : 0;
-		if (!addr && c->have_old)
-			alloc_insert(who, c->ptr, &c->old);
+		restore = !addr && c->have_old;
 		break;
 	}
-	if (!addr || !c->sampled)
+	/* One place stores a block: the programs verify faster. */
+	if (restore) {
+		addr = c->ptr;
+		a = c->old;
+	} else if (!addr || !c->sampled) {
 		return 0;	/* failed, or not sampled: no stack walk, no map update */
-	a.size = c->size;
-	a.est_bytes = a.kind == LT_KIND_MMAP ? a.size : estimate(a.size);
-	a.ts = bpf_ktime_get_ns();
-	a.stack_id = stack_record(ctx, a.kind);
-	alloc_insert(who, addr, &a);
+	} else {
+		a.size = c->size;
+		a.est_bytes = a.kind == LT_KIND_MMAP ? a.size : estimate(a.size);
+		a.ts = bpf_ktime_get_ns();
+		a.stack_id = stack_record(ctx, a.kind, who, counted(a.size) ? &t : NULL);
+	}
+	alloc_insert(who, addr, &a, t);
 	if (a.kind == LT_KIND_MMAP) {
 		struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
 		__u64 end = addr + a.size;
@@ -741,7 +910,9 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u64 func, bool sessio
 		return enter(ctx, session, LT_MMAP,
 			     PT_REGS_PARM4(ctx) & 0x20 /* MAP_ANONYMOUS */ ? a1 : 0, 0, 0);
 	case LT_FREE:
-		on_free(ctx, a0);
+		/* On uprobe_multi links free has a program of its own (free_multi). */
+		if (!session)
+			on_free(ctx, a0);
 		break;
 	case LT_MUNMAP:
 		unmap(a0, a1, 1);
@@ -762,6 +933,14 @@ SEC("uretprobe")
 int BPF_KRETPROBE(return_multi, __u64 ret)
 {
 	return on_return(ctx, ret);
+}
+
+/* free on a uprobe_multi link of its own: no cookie to read, no session to ask about. */
+SEC("uprobe")
+int BPF_KPROBE(free_multi, __u64 ptr)
+{
+	on_free(ctx, ptr);
+	return 0;
 }
 
 /* Kernels before 6.6: a program for each function, and one for all the returns. */
@@ -834,7 +1013,7 @@ int BPF_PROG(task_exit, struct task_struct *task)
 	__u32 tgid = pid_tgid >> 32;
 	struct lt_target *t;
 
-	bpf_map_delete_elem(&calls, &pid_tgid);
+	thread_forget(pid_tgid);
 	t = bpf_map_lookup_elem(&targets, &tgid);
 	/* signal->live counts the threads still running; it is 0 once the last one exits. */
 	if (t && !BPF_CORE_READ(task, signal, live.counter))
@@ -862,14 +1041,20 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 
 /* exec: the process starts afresh in a new generation, or starts or stops being traced. */
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(task_exec)
+int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	struct lt_target *t, n = { .flags = LT_TARGET_FROM_START };
 
-	/* The thread's call state holds the old image's generation, or none. */
-	bpf_map_delete_elem(&calls, &pid_tgid);
+	/*
+	 * The thread's call state holds the old image's generation, or none. A
+	 * thread other than the leader that execs takes the leader's id: its
+	 * old one is gone without an exit.
+	 */
+	thread_forget(pid_tgid);
+	if ((__u32)old_pid != tgid)
+		thread_forget((__u64)tgid << 32 | (__u32)old_pid);
 	bpf_get_current_comm(n.comm, sizeof(n.comm));
 	t = bpf_map_lookup_elem(&targets, &tgid);
 	if (has_comm_filter && !comm_matches(n.comm)) {

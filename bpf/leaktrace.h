@@ -79,6 +79,30 @@ struct lt_alloc {
 	__u64 est_bytes;	/* --sample-bytes: the bytes this sample stands for */
 };
 
+/*
+ * A block slot (5.13+): most records live in an array, at a hash of the
+ * block's address and process, where the programs reach them without a
+ * helper call; a block whose slot another holds goes to the allocs hash, and
+ * so do mappings. key.addr is 0 while the slot is free, LT_SLOT_BUSY while a
+ * program writes it (block addresses are aligned: 1 is none of them). A slot
+ * that counts no hashed block spares a lookup in allocs.
+ */
+#define LT_SLOT_BUSY 1
+
+struct lt_block_slot {
+	struct lt_alloc_key key;
+	struct lt_alloc rec;
+	__u64 hashed;	/* heap blocks in allocs whose slot this is (it was taken) */
+};
+
+/* The slot of the block at addr in process who ((__u64)gen << 32 | tgid), of mask + 1. */
+static inline __u32 lt_block_slot_index(__u64 addr, __u64 who, __u32 mask)
+{
+	__u64 h = (addr ^ who) * 0x9e3779b97f4a7c15ULL;
+
+	return (__u32)(h ^ (h >> 29)) & mask;
+}
+
 /* --sample-bytes: the tables the BPF side samples and weighs with (fixed point, 1/65536). */
 #define LT_EXP_DRAWS 1024	/* -ln(u) at u = (i + 0.5) / 1024: exponential draws */
 #define LT_EST_STEPS 4096	/* x / (1 - exp(-x)) at x = (i + 0.5) / 256, x = size / mean */

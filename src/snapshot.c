@@ -296,6 +296,75 @@ static int map_read_all(int fd, size_t key_size, size_t value_size, void **keys,
 	return 0;
 }
 
+/*
+ * Copies the block slot's record; false when it is free, being written, or
+ * changed while read. The programs publish a record with an atomic exchange
+ * after writing it (leaktrace.bpf.c, slot_insert()).
+ */
+static bool slot_read(const struct lt_block_slot *s, struct lt_alloc_key *key,
+		      struct lt_alloc *rec)
+{
+	__u64 addr = __atomic_load_n(&s->key.addr, __ATOMIC_ACQUIRE);
+
+	if (addr <= LT_SLOT_BUSY)
+		return false;
+	memcpy(key, &s->key, sizeof(*key));
+	memcpy(rec, &s->rec, sizeof(*rec));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	key->addr = addr;
+	return __atomic_load_n(&s->key.addr, __ATOMIC_RELAXED) == addr;
+}
+
+/* The records of every outstanding block: the allocs hash's and the block slots'. */
+static int records_read(struct snap_source *src, struct lt_alloc_key **keys,
+			struct lt_alloc **vals, size_t *n)
+{
+	size_t nr_slots, used = 0, i;
+	struct lt_block_slot *slots = tracer__blocks(src->tracer, &nr_slots);
+	struct lt_alloc_key *k;
+	struct lt_alloc *v;
+	int err;
+
+	err = map_read_all(tracer__allocs_fd(src->tracer), sizeof(**keys), sizeof(**vals),
+			   (void **)keys, (void **)vals, n);
+	if (err || !nr_slots)
+		return err;
+	for (i = 0; i < nr_slots; i++)
+		used += __atomic_load_n(&slots[i].key.addr, __ATOMIC_RELAXED) > LT_SLOT_BUSY;
+	/* Blocks come and go while we read: room for a few more than counted. */
+	used += used / 8 + 64;
+	k = realloc(*keys, (*n + used) * sizeof(*k));
+	if (k)
+		*keys = k;
+	v = k ? realloc(*vals, (*n + used) * sizeof(*v)) : NULL;
+	if (v)
+		*vals = v;
+	if (!k || !v) {
+		free(*keys);
+		free(*vals);
+		return -ENOMEM;
+	}
+	for (i = 0, used += *n; i < nr_slots && *n < used; i++)
+		*n += slot_read(&slots[i], &k[*n], &v[*n]);
+	return 0;
+}
+
+/* The record of the block at key now (slot or hash); 0, or -ENOENT when there is none. */
+static int record_now(struct snap_source *src, const struct lt_alloc_key *key,
+		      struct lt_alloc *rec)
+{
+	size_t nr_slots;
+	struct lt_block_slot *slots = tracer__blocks(src->tracer, &nr_slots);
+	__u64 who = (__u64)key->gen << 32 | key->tgid;
+	struct lt_alloc_key k;
+
+	if (nr_slots &&
+	    slot_read(&slots[lt_block_slot_index(key->addr, who, nr_slots - 1)], &k, rec) &&
+	    !memcmp(&k, key, sizeof(k)))
+		return 0;
+	return bpf_map_lookup_elem(tracer__allocs_fd(src->tracer), key, rec) ? -ENOENT : 0;
+}
+
 struct tgid_index {
 	uint32_t tgid;
 	uint32_t index;
@@ -322,7 +391,6 @@ static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *
 			    const struct lt_alloc *vals, const struct reach_block *blocks,
 			    size_t n, uint64_t start, bool ran, int8_t *verdict)
 {
-	int fd = tracer__allocs_fd(src->tracer);
 	struct lt_alloc now;
 
 	for (size_t i = 0; i < n; i++) {
@@ -332,7 +400,7 @@ static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *
 			continue;
 		/* Freed since, its address maybe reused by another block: no leak. */
 		if ((ran && vals[k].ts + SCAN_GRACE_NS > start) ||
-		    bpf_map_lookup_elem(fd, &keys[k], &now) || now.ts != vals[k].ts)
+		    record_now(src, &keys[k], &now) || now.ts != vals[k].ts)
 			verdict[k] = REACH_REACHABLE;
 	}
 }
@@ -440,8 +508,7 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 	size_t n, i;
 	int err;
 
-	err = map_read_all(tracer__allocs_fd(src->tracer), sizeof(*keys), sizeof(*vals),
-			   (void **)&keys, (void **)&vals, &n);
+	err = records_read(src, &keys, &vals, &n);
 	if (err)
 		return err;
 	if (src->filter.scan) {
@@ -549,8 +616,37 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 	return err;
 }
 
-/* Deletes the keys of a map whose (tgid, gen) head says they are stale. */
-static int drop_stale(struct snap_source *src, int fd, size_t key_size, size_t value_size)
+/* Whether records of (tgid, gen) are stale: an old image, or a process gone and reported. */
+static bool records_stale(struct snap_source *src, __u32 tgid, __u32 gen)
+{
+	struct process *p = process_find(src, tgid);
+
+	return !p || p->gen != gen || (p->exited && p->reported);
+}
+
+/*
+ * Frees the block slots holding stale records. No program touches them: a
+ * program takes only a free slot or one of its own process's current image.
+ */
+static void drop_stale_slots(struct snap_source *src)
+{
+	size_t nr_slots;
+	struct lt_block_slot *slots = tracer__blocks(src->tracer, &nr_slots);
+	struct lt_alloc_key key;
+	struct lt_alloc rec;
+
+	for (size_t i = 0; i < nr_slots; i++)
+		if (slot_read(&slots[i], &key, &rec) && records_stale(src, key.tgid, key.gen))
+			__atomic_compare_exchange_n(&slots[i].key.addr, &key.addr, 0, false,
+						    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+/*
+ * Deletes the keys of a map whose (tgid, gen) head says they are stale; allocs
+ * says the map is allocs, whose records the block slots count.
+ */
+static int drop_stale(struct snap_source *src, int fd, size_t key_size, size_t value_size,
+		      bool allocs)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	char *keys = NULL, *vals = NULL, *out;
@@ -562,16 +658,20 @@ static int drop_stale(struct snap_source *src, int fd, size_t key_size, size_t v
 	for (size_t i = 0; !err && i < n; i++) {
 		/* Every key of these maps starts with {__u32 tgid; __u32 gen;}. */
 		const __u32 *head = (const __u32 *)(keys + i * key_size);
-		struct process *p = process_find(src, head[0]);
 
-		if (p && p->gen == head[1] && !(p->exited && p->reported))
+		if (!records_stale(src, head[0], head[1]))
 			continue;
+		memmove(vals + nr * value_size, vals + i * value_size, value_size);
 		memmove(out + nr++ * key_size, head, key_size);
 	}
 	if (!err && nr) {
 		__u32 count = nr;
 
 		err = bpf_map_delete_batch(fd, keys, &count, &opts) ? -errno : 0;
+		for (size_t i = 0; !err && allocs && i < nr; i++)
+			tracer__hash_dropped(src->tracer,
+					     (const struct lt_alloc_key *)(keys + i * key_size),
+					     (const struct lt_alloc *)(vals + i * value_size));
 	}
 	free(keys);
 	free(vals);
@@ -590,17 +690,18 @@ int snap_source__reap(struct snap_source *src)
 		stale |= src->procs[i].exited && src->procs[i].reported;
 	/* Old generations: cheap to find in the totals, which say whether a scan is due. */
 	err = drop_stale(src, tracer__totals_fd(t), sizeof(struct lt_total_key),
-			 sizeof(struct lt_total));
+			 sizeof(struct lt_total), false);
 	if (err || !stale)
 		return err;
+	drop_stale_slots(src);
 	err = drop_stale(src, tracer__allocs_fd(t), sizeof(struct lt_alloc_key),
-			 sizeof(struct lt_alloc));
+			 sizeof(struct lt_alloc), true);
 	if (!err)
 		err = drop_stale(src, tracer__mmaps_fd(t), sizeof(struct lt_alloc_key),
-				 sizeof(__u64));
+				 sizeof(__u64), false);
 	if (!err)
 		err = drop_stale(src, tracer__unmatched_fd(t), sizeof(struct lt_alloc_key),
-				 sizeof(__u64));
+				 sizeof(__u64), false);
 	for (i = 0; i < src->nr_procs; i++) {
 		struct process *p = &src->procs[i];
 

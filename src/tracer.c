@@ -45,6 +45,9 @@ struct tracer {
 	size_t rows_size;
 	void *ranges;
 	size_t ranges_size;
+	struct lt_block_slot *blocks;	/* the block slots, mapped */
+	size_t nr_blocks;
+	size_t blocks_size;
 	bool verbose;
 };
 
@@ -122,6 +125,29 @@ static bool use_uprobe_multi(const struct kernel_features *k)
 	return !getenv("LEAKTRACE_NO_MULTI") && k->uprobe_multi;
 }
 
+/*
+ * Thread and block slots: arrays where the programs find a thread's call
+ * state and most blocks' records without a helper call (see leaktrace.bpf.c).
+ * A slot is taken with cmpxchg (5.12), known here by the next release's
+ * bpf_for_each_map_elem. LEAKTRACE_THREAD_SLOTS and LEAKTRACE_BLOCK_SLOTS (a
+ * power of two, 0 for none) set their numbers, to test the other paths.
+ */
+#define LT_THREAD_SLOTS (1u << 15)
+#define LT_BLOCK_SLOTS (1u << 16)
+
+static __u32 slots(const struct kernel_features *k, const char *env_name, __u32 dflt)
+{
+	const char *env = getenv(env_name);
+	unsigned long n;
+
+	if (!k->for_each_map_elem)
+		return 0;
+	if (!env || !*env)
+		return dflt;
+	n = strtoul(env, NULL, 0);
+	return n && !(n & (n - 1)) && n <= dflt ? n : 0;
+}
+
 static bool use_uprobe_session(const struct kernel_features *k)
 {
 	/* LEAKTRACE_NO_SESSION=1 takes the path of kernels 6.6 to 6.12, to test it. */
@@ -140,8 +166,10 @@ static void choose_programs(struct leaktrace_bpf *skel, bool multi, bool session
 	}
 	bpf_program__set_autoload(skel->progs.entry_multi, multi && !session);
 	bpf_program__set_autoload(skel->progs.return_multi, multi && !session);
+	bpf_program__set_autoload(skel->progs.free_multi, multi);
 	bpf_program__set_autoload(skel->progs.session, session);
 	bpf_program__set_expected_attach_type(skel->progs.entry_multi, LT_TRACE_UPROBE_MULTI);
+	bpf_program__set_expected_attach_type(skel->progs.free_multi, LT_TRACE_UPROBE_MULTI);
 	bpf_program__set_expected_attach_type(skel->progs.return_multi, LT_TRACE_UPROBE_MULTI);
 	bpf_program__set_expected_attach_type(skel->progs.session, LT_TRACE_UPROBE_SESSION);
 }
@@ -207,8 +235,13 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 		      bool session, const struct kernel_features *k)
 {
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
+	__u32 n, blocks;
 
-	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs);
+	/* --max-allocs counts both: the slots take at most half of it. */
+	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", LT_BLOCK_SLOTS);
+	while (blocks && blocks > opts->max_allocs / 2)
+		blocks /= 2;
+	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs - blocks);
 	bpf_map__set_max_entries(skel->maps.stacks, opts->max_stacks);
 	/* One stack can hold memory in several processes. */
 	bpf_map__set_max_entries(skel->maps.totals, 2 * opts->max_stacks);
@@ -223,6 +256,13 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 		ro->has_comm_filter = true;
 		strncpy((char *)ro->comm_filter, opts->comm, sizeof(ro->comm_filter) - 1);
 	}
+	n = slots(k, "LEAKTRACE_THREAD_SLOTS", LT_THREAD_SLOTS);
+	ro->thread_slots = n > 0;
+	ro->thread_slot_mask = n - 1;
+	bpf_map__set_max_entries(skel->maps.threads, n ? n : 1);
+	ro->block_slots = blocks > 0;
+	ro->block_slot_mask = blocks - 1;
+	bpf_map__set_max_entries(skel->maps.blocks, blocks ? blocks : 1);
 	unwind_configure(skel, opts);
 	choose_programs(skel, multi, session);
 	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
@@ -237,6 +277,8 @@ static void print_features(const struct tracer *t, const struct kernel_features 
 {
 	bool scan = bpf_program__autoload(t->skel->progs.munmap_enter) || t->multi;
 
+	const struct leaktrace_bpf__rodata *ro = t->skel->rodata;
+
 	kernel__print(stderr, k);
 	fprintf(stderr, "leaktrace: probes: %s; munmap inside a mapping: %s\n",
 		t->session ? "one uprobe session link per object, returns only where needed "
@@ -244,6 +286,10 @@ static void print_features(const struct tracer *t, const struct kernel_features 
 		t->multi ? "one uprobe_multi link per object and direction (6.6+)" :
 			   "one perf uprobe link per probe (kernels before 6.6)",
 		scan ? "split (5.13+)" : "counted as munmaps_partial_lost (before 5.13)");
+	fprintf(stderr, "leaktrace: slots (5.13+): %u for threads' call state, %u for blocks' "
+		"records; the others in hashes\n",
+		ro->thread_slots ? ro->thread_slot_mask + 1 : 0,
+		ro->block_slots ? ro->block_slot_mask + 1 : 0);
 }
 
 /* Opens, configures for the path chosen, loads. */
@@ -287,6 +333,15 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	if (err) {
 		load_error(err);
 		goto err_free;
+	}
+	if (t->skel->rodata->block_slots) {
+		t->blocks = map_array(t->skel->maps.blocks, &t->blocks_size);
+		if (!t->blocks) {
+			err = -errno;
+			fprintf(stderr, "leaktrace: cannot map the block slots: %s\n", strerror(-err));
+			goto err_free;
+		}
+		t->nr_blocks = bpf_map__max_entries(t->skel->maps.blocks);
 	}
 	if (opts->verbose)
 		print_features(t, &k);
@@ -395,18 +450,36 @@ static bool has_return(enum lt_func f)
 	return f != LT_FREE && f != LT_MUNMAP;
 }
 
-/* The uprobe_multi links of an object: its entries, its returns, or one session for both. */
+/*
+ * The uprobe_multi links of an object: free's entries, the other entries, the
+ * returns, or one session for the other entries and the returns.
+ */
 enum multi_kind {
+	MULTI_FREE,
 	MULTI_ENTRY,
 	MULTI_RETURN,
 	MULTI_SESSION,
 };
+
+/* Whether a link of that kind holds the probe of func. */
+static bool in_link(enum multi_kind kind, enum lt_func func)
+{
+	switch (kind) {
+	case MULTI_FREE:
+		return func == LT_FREE;
+	case MULTI_RETURN:
+		return has_return(func);
+	default:
+		return func != LT_FREE;
+	}
+}
 
 /* One uprobe_multi link: the probes of path in probes[]. */
 static int add_multi(struct tracer *t, pid_t pid, const char *path,
 		     const struct alloc_probe *const *probes, int n, enum multi_kind kind)
 {
 	struct bpf_program *progs[] = {
+		[MULTI_FREE] = t->skel->progs.free_multi,
 		[MULTI_ENTRY] = t->skel->progs.entry_multi,
 		[MULTI_RETURN] = t->skel->progs.return_multi,
 		[MULTI_SESSION] = t->skel->progs.session,
@@ -420,7 +493,7 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	for (int i = 0; i < 2 * n; i++) {
 		const struct alloc_probe *p = probes[i % n];
 
-		if (strcmp(p->path, path) || (ret && !has_return(p->func)) ||
+		if (strcmp(p->path, path) || !in_link(kind, p->func) ||
 		    (i < n) == has_return(p->func))
 			continue;
 		offsets[cnt] = p->probe_offset;
@@ -471,17 +544,18 @@ static int attach_multi(struct tracer *t, pid_t pid, const struct alloc_probe **
 			;
 		if (j < i)
 			continue;
-		if (t->session) {
-			err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_SESSION);
-		} else {
-			/*
-			 * Returns first: a call that began between the two links would
-			 * otherwise have its entry seen and never its return.
-			 */
+		/*
+		 * Returns first: a call that began between the two links would
+		 * otherwise have its entry seen and never its return. Then frees
+		 * before allocations, which would leave stale records otherwise.
+		 */
+		if (!t->session)
 			err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_RETURN);
-			if (!err)
-				err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_ENTRY);
-		}
+		if (!err)
+			err = add_multi(t, pid, probes[i]->path, probes, n, MULTI_FREE);
+		if (!err)
+			err = add_multi(t, pid, probes[i]->path, probes, n,
+					t->session ? MULTI_SESSION : MULTI_ENTRY);
 		if (err && pid == -1)
 			fprintf(stderr, "leaktrace: cannot probe %s: %s\n", probes[i]->path,
 				strerror(-err));
@@ -591,40 +665,62 @@ void tracer__unwind_print(const struct tracer *t)
 		st.build_ns / 1e6);
 }
 
-static void *destroy_link(void *link)
+/* A link to close: a libbpf one, or a uprobe_multi link's fd. */
+struct closing {
+	struct bpf_link *link;
+	int fd;
+};
+
+static void *close_link(void *arg)
 {
-	bpf_link__destroy(link);
+	struct closing *c = arg;
+
+	if (c->link)
+		bpf_link__destroy(c->link);
+	else
+		close(c->fd);
 	return NULL;
 }
 
 /*
- * Removing a uretprobe waits for the kernel to be sure no CPU still runs it
- * (~150 ms here); those waits overlap when the links are closed side by side.
+ * Removing a uprobe waits for the kernel to be sure no CPU still runs it
+ * (~150 ms here for a uretprobe); those waits overlap when the links are
+ * closed side by side.
  */
-static void destroy_links(struct bpf_link **links, size_t n)
+static void close_links(struct bpf_link **links, size_t nr_links, const int *fds, size_t nr_fds)
 {
-	pthread_t *threads = calloc(n, sizeof(*threads));
-	size_t i;
+	size_t n = nr_links + nr_fds, i;
+	struct closing *c = calloc(n ? n : 1, sizeof(*c));
+	pthread_t *threads = calloc(n ? n : 1, sizeof(*threads));
 
+	if (!c) {
+		for (i = 0; i < nr_links; i++)
+			bpf_link__destroy(links[i]);
+		for (i = 0; i < nr_fds; i++)
+			close(fds[i]);
+		free(threads);
+		return;
+	}
 	for (i = 0; i < n; i++)
-		if (!threads || pthread_create(&threads[i], NULL, destroy_link, links[i]))
+		c[i] = i < nr_links ? (struct closing){ links[i], -1 } :
+				      (struct closing){ NULL, fds[i - nr_links] };
+	for (i = 0; i < n; i++)
+		if (!threads || pthread_create(&threads[i], NULL, close_link, &c[i]))
 			break;
 	for (size_t j = i; j < n; j++)
-		bpf_link__destroy(links[j]);
+		close_link(&c[j]);
 	while (i--)
 		pthread_join(threads[i], NULL);
 	free(threads);
+	free(c);
 }
 
 void tracer__free(struct tracer *t)
 {
 	if (!t)
 		return;
-	destroy_links(t->links, t->nr_links);
+	close_links(t->links, t->nr_links, t->multi_fds, t->nr_multi);
 	free(t->links);
-	/* uprobe_multi links go in one wait each, side by side like the others. */
-	while (t->nr_multi)
-		close(t->multi_fds[--t->nr_multi]);
 	free(t->multi_fds);
 	free(t->probed);
 	unwinder__free(t->unwinder);
@@ -632,8 +728,26 @@ void tracer__free(struct tracer *t)
 		munmap(t->rows, t->rows_size);
 	if (t->ranges)
 		munmap(t->ranges, t->ranges_size);
+	if (t->blocks)
+		munmap(t->blocks, t->blocks_size);
 	leaktrace_bpf__destroy(t->skel);
 	free(t);
+}
+
+struct lt_block_slot *tracer__blocks(const struct tracer *t, size_t *n)
+{
+	*n = t->nr_blocks;
+	return t->blocks;
+}
+
+void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
+			  const struct lt_alloc *rec)
+{
+	__u64 who = (__u64)key->gen << 32 | key->tgid;
+
+	if (t->blocks && rec->kind == LT_KIND_HEAP)
+		__atomic_fetch_sub(&t->blocks[lt_block_slot_index(key->addr, who, t->nr_blocks - 1)]
+					    .hashed, 1, __ATOMIC_RELAXED);
 }
 
 int tracer__allocs_fd(const struct tracer *t)
