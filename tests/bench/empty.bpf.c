@@ -19,3 +19,10 @@ int empty_return(struct pt_regs *ctx)
 {
 	return 0;
 }
+
+/* floor session (6.13+): returns 0, so that the return probe runs too. */
+SEC("uprobe")
+int empty_session(struct pt_regs *ctx)
+{
+	return 0;
+}

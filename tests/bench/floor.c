@@ -4,12 +4,16 @@
  * allocator functions leaktrace would probe, so that a traced run can be set
  * against what the traps alone cost.
  *
- * Usage: floor [-v] entry|placed -- COMMAND [ARGS...]
+ * Usage: floor [-v] entry|placed|session -- COMMAND [ARGS...]
  *   entry   at each function's entry (offset 0), as a plain uprobe tool puts them
  *   placed  where leaktrace puts them: the plan's probe_offset (src/allocator.c),
  *           or the entry where the prologue moved %rsp first (src/tracer.c)
+ *   session at leaktrace's places, on the links leaktrace makes on kernels 6.13+
+ *           (src/tracer.c): per object, one uprobe_multi link for free's entries
+ *           and one uprobe session for the others, entry and return
  * Either way, as leaktrace does: an entry probe on every function, a return
- * probe on each but the frees and munmap, attached for the command's pid.
+ * probe on each but the frees and munmap, attached for the command's pid; entry
+ * and placed with a perf link per probe, as leaktrace does before 6.6.
  *
  * The plan is this process's own (alloc_plan__for_pid(getpid())): the command
  * must use the same allocator (glibc's, for the loop and sqlite3). The command
@@ -25,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +42,10 @@
 /* Entry and return probes on every function at most. */
 #define MAX_LINKS (2 * LT_MAX_PROBES)
 
+/* The kernel's stable UAPI values, which Debian 12's libbpf 1.1 lacks (as in src/tracer.c). */
+#define TRACE_UPROBE_MULTI 48
+#define TRACE_UPROBE_SESSION 57
+
 /* The exit status of floor's own failures, apart from the command's. */
 #define FLOOR_FAILED 125
 
@@ -44,9 +53,12 @@ struct floor {
 	struct empty_bpf *skel;
 	struct bpf_link *links[MAX_LINKS];
 	int nr_links;
+	int multi_fds[MAX_LINKS]; /* session: the uprobe_multi links */
+	int nr_multi;
 	int nr_funcs; /* functions probed */
 	int moved;    /* of them, probed away from their entry */
 	bool placed;
+	bool session;
 };
 
 static bool verbose;
@@ -68,7 +80,7 @@ static double now_s(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: floor [-v] entry|placed -- COMMAND [ARGS...]\n");
+	fprintf(stderr, "usage: floor [-v] entry|placed|session -- COMMAND [ARGS...]\n");
 	return 2;
 }
 
@@ -115,6 +127,68 @@ static int add_link(struct floor *fl, struct bpf_program *prog, pid_t pid,
 	return 0;
 }
 
+/* One uprobe_multi link on the probes in path: free's entries, or a session for the others. */
+static int add_multi(struct floor *fl, pid_t pid, const struct alloc_plan *plan, const char *path,
+		     bool session)
+{
+	struct {
+		__u32 prog_fd, target_fd, attach_type, flags;
+		__u64 path, offsets, ref_ctr_offsets, cookies;
+		__u32 cnt, multi_flags, pid;
+	} attr = {};
+	__u64 offsets[LT_MAX_PROBES];
+	int fd, cnt = 0;
+
+	for (int i = 0; i < plan->nr_probes; i++) {
+		const struct alloc_probe *p = &plan->probes[i];
+
+		if (!strcmp(p->path, path) && (p->func != LT_FREE) == session) {
+			offsets[cnt++] = p->probe_offset;
+			fl->nr_funcs++;
+			fl->moved += p->probe_offset != p->offset;
+		}
+	}
+	if (!cnt)
+		return 0;
+	attr.prog_fd = bpf_program__fd(session ? fl->skel->progs.empty_session :
+						 fl->skel->progs.empty_entry);
+	attr.attach_type = session ? TRACE_UPROBE_SESSION : TRACE_UPROBE_MULTI;
+	attr.path = (__u64)(unsigned long)path;
+	attr.offsets = (__u64)(unsigned long)offsets;
+	attr.cnt = cnt;
+	attr.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	if (fd < 0)
+		return -errno;
+	fl->multi_fds[fl->nr_multi++] = fd;
+	fl->nr_links += cnt;
+	return 0;
+}
+
+/* The links of tracer__attach on 6.13+: free's link first, then the session, per object. */
+static int attach_session(struct floor *fl, pid_t pid, const struct alloc_plan *plan,
+			  const char *self_exe)
+{
+	int err = 0;
+
+	for (int i = 0; i < plan->nr_probes && !err; i++) {
+		const char *path = plan->probes[i].path;
+		int j;
+
+		for (j = 0; j < i && strcmp(plan->probes[j].path, path); j++)
+			;
+		if (j < i || !strcmp(path, self_exe))
+			continue;
+		err = add_multi(fl, pid, plan, path, false);
+		if (!err)
+			err = add_multi(fl, pid, plan, path, true);
+		if (err)
+			fprintf(stderr, "floor: cannot attach a uprobe session to %s: %s "
+				"(kernels 6.13+)\n", path, strerror(-err));
+	}
+	return err;
+}
+
 /* The probes of tracer__probe (src/tracer.c), with empty programs. */
 static int attach(struct floor *fl, pid_t pid, const struct alloc_plan *plan)
 {
@@ -124,6 +198,8 @@ static int attach(struct floor *fl, pid_t pid, const struct alloc_plan *plan)
 	int err = 0, i;
 
 	snprintf(self_exe, sizeof(self_exe), "/proc/%d/exe", getpid());
+	if (fl->session)
+		return attach_session(fl, pid, plan, self_exe);
 	for (i = 0; i < plan->nr_probes && !err; i++) {
 		p = &plan->probes[i];
 		/* floor's own executable is not the command's: nothing of it is probed */
@@ -165,6 +241,8 @@ static void destroy_links(struct floor *fl)
 		bpf_link__destroy(fl->links[i]);
 	while (n--)
 		pthread_join(threads[n], NULL);
+	while (fl->nr_multi)
+		close(fl->multi_fds[--fl->nr_multi]);
 	fl->nr_links = 0;
 }
 
@@ -186,7 +264,7 @@ static int run(struct floor *fl, pid_t pid, int go_fd)
 	}
 	t1 = now_s();
 	fprintf(stderr, "floor: %s: %d functions, %d off the entry, %d probes, %.6f s\n",
-		fl->placed ? "placed" : "entry", fl->nr_funcs, fl->moved, fl->nr_links, t1 - t0);
+		fl->session ? "session" : fl->placed ? "placed" : "entry", fl->nr_funcs, fl->moved, fl->nr_links, t1 - t0);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
@@ -204,14 +282,28 @@ int main(int argc, char **argv)
 		i++;
 	}
 	if (i + 2 >= argc || strcmp(argv[i + 1], "--") ||
-	    (strcmp(argv[i], "entry") && strcmp(argv[i], "placed")))
+	    (strcmp(argv[i], "entry") && strcmp(argv[i], "placed") && strcmp(argv[i], "session")))
 		return usage();
-	fl.placed = !strcmp(argv[i], "placed");
+	fl.placed = strcmp(argv[i], "entry");
+	fl.session = !strcmp(argv[i], "session");
 	libbpf_set_print(libbpf_print);
 
 	if (alloc_plan__for_pid(getpid(), &plan))
 		return FLOOR_FAILED;
-	fl.skel = empty_bpf__open_and_load();
+	fl.skel = empty_bpf__open();
+	if (fl.skel) {
+		bpf_program__set_expected_attach_type(fl.skel->progs.empty_session,
+						      TRACE_UPROBE_SESSION);
+		if (fl.session)
+			bpf_program__set_expected_attach_type(fl.skel->progs.empty_entry,
+							      TRACE_UPROBE_MULTI);
+		bpf_program__set_autoload(fl.skel->progs.empty_session, fl.session);
+		bpf_program__set_autoload(fl.skel->progs.empty_return, !fl.session);
+		if (empty_bpf__load(fl.skel)) {
+			empty_bpf__destroy(fl.skel);
+			fl.skel = NULL;
+		}
+	}
 	if (!fl.skel) {
 		fprintf(stderr, "floor: cannot load the empty programs: %s (run as root)\n",
 			strerror(errno));

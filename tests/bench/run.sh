@@ -91,6 +91,12 @@ ar rcs "$OUT/libleaktrace.a" "${lib_objs[@]}"
 $CC -g -O2 $WARNINGS -D_GNU_SOURCE -I"$OUT" -Isrc -Ibpf -o "$OUT/floor" tests/bench/floor.c \
 	"$OUT/libleaktrace.a" $STATIC_LIBS -lpthread
 EXITSTAT=$PWD/$OUT/exitstat.so
+# The floors: at the entries and at leaktrace's places with a perf link per probe, and where
+# the kernel has uprobe sessions (6.13+) at its places on the links leaktrace makes there.
+FLOOR_MODES=(entry placed)
+if grep -qa bpf_session_is_return /sys/kernel/btf/vmlinux 2>/dev/null; then
+	FLOOR_MODES+=(session)
+fi
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -188,13 +194,14 @@ check_lost() {
 # --- 1. malloc+free loop ------------------------------------------------------------------
 # loop.c times itself and prints ns per pair, so leaktrace's start and exit are not counted.
 # The traced runs are verbose: their list of probe places is set against the floor's.
-say "malloc+free loop, $RUNS runs untraced, traced, and under empty programs (2 floors)"
+say "malloc+free loop, $RUNS runs untraced, traced, and under empty programs (${#FLOOR_MODES[@]} floors)"
 loop_plain=()
 loop_traced=()
 loop_sampled=()
 loop_sampled_multi=()
 loop_entry=()
 loop_placed=()
+loop_session=()
 for ((i = 0; i < RUNS; i++)); do
 	loop_plain+=("$("$OUT/loop" "$LOOP_N")")
 	run_traced "loop" "$tmp/loop.json" -v -- "$OUT/loop" "$LOOP_N_TRACED" \
@@ -214,15 +221,15 @@ for ((i = 0; i < RUNS; i++)); do
 			loop_sampled_multi+=("$(cat "$tmp/loop.s.out")")
 		fi
 	done
-	for mode in entry placed; do
+	for mode in "${FLOOR_MODES[@]}"; do
 		run_floor "loop (floor $mode)" "$mode" -- "$OUT/loop" "$LOOP_N_TRACED" \
 			>"$tmp/loop.$mode.out" 2>"$tmp/loop.$mode.err"
 		[ -s "$tmp/loop.$mode.out" ] || continue
-		if [ "$mode" = entry ]; then
-			loop_entry+=("$(cat "$tmp/loop.$mode.out")")
-		else
-			loop_placed+=("$(cat "$tmp/loop.$mode.out")")
-		fi
+		case $mode in
+		entry) loop_entry+=("$(cat "$tmp/loop.$mode.out")") ;;
+		placed) loop_placed+=("$(cat "$tmp/loop.$mode.out")") ;;
+		session) loop_session+=("$(cat "$tmp/loop.$mode.out")") ;;
+		esac
 	done
 done
 loop_u=$(min "${loop_plain[@]}")
@@ -231,6 +238,7 @@ loop_s=$(best "${loop_sampled[@]}")
 loop_sm=$(best "${loop_sampled_multi[@]}")
 loop_fe=$(best "${loop_entry[@]}")
 loop_fp=$(best "${loop_placed[@]}")
+loop_fs=$(best "${loop_session[@]}")
 # The floor at leaktrace's places is only that if the places are the same.
 places_note=""
 if [ -z "$(places "$tmp/loop.err")" ]; then
@@ -305,7 +313,7 @@ gen_sql() {
 		print "SELECT qty % 10 AS q, count(*), group_concat(id) FROM (SELECT * FROM item WHERE qty < 20) GROUP BY q ORDER BY q;"
 	}'
 }
-say "sqlite3 workload, $RUNS runs untraced, traced, and under empty programs (2 floors)"
+say "sqlite3 workload, $RUNS runs untraced, traced, and under empty programs (${#FLOOR_MODES[@]} floors)"
 gen_sql "$SQL_ROWS" >"$tmp/work.sql"
 
 # How many allocations the workload makes, counted once by an LD_PRELOAD library.
@@ -325,6 +333,7 @@ in_plain=()
 in_traced=()
 in_entry=()
 in_placed=()
+in_session=()
 for ((i = 0; i < RUNS; i++)); do
 	rm -f "$tmp/sql".*.stat
 	t0=$(now)
@@ -342,7 +351,7 @@ for ((i = 0; i < RUNS; i++)); do
 	if ! cmp -s "$tmp/sql.plain.out" "$tmp/sql.traced.out"; then
 		problem "sqlite3: its output under leaktrace differs from its output untraced"
 	fi
-	for mode in entry placed; do
+	for mode in "${FLOOR_MODES[@]}"; do
 		LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/sql.$mode.stat \
 			run_floor "sqlite3 (floor $mode, stdin: $tmp/work.sql)" "$mode" -- \
 			"$SQLITE" :memory: <"$tmp/work.sql" >"$tmp/sql.$mode.out" 2>"$tmp/sql.$mode.err"
@@ -350,7 +359,7 @@ for ((i = 0; i < RUNS; i++)); do
 			problem "sqlite3: its output under the floor ($mode) differs from its output untraced"
 		fi
 	done
-	for run in plain traced entry placed; do
+	for run in plain traced "${FLOOR_MODES[@]}"; do
 		v=$(exitstat "$tmp/sql.$run.stat" 1)
 		[ -n "$v" ] || continue
 		case $run in
@@ -358,6 +367,7 @@ for ((i = 0; i < RUNS; i++)); do
 		traced) in_traced+=("$v") ;;
 		entry) in_entry+=("$v") ;;
 		placed) in_placed+=("$v") ;;
+		session) in_session+=("$v") ;;
 		esac
 	done
 done
@@ -371,6 +381,7 @@ in_u=$(secs "$(best "${in_plain[@]}")")
 in_t=$(secs "$(best "${in_traced[@]}")")
 in_fe=$(secs "$(best "${in_entry[@]}")")
 in_fp=$(secs "$(best "${in_placed[@]}")")
+in_fs=$(secs "$(best "${in_session[@]}")")
 
 # leaktrace's own fixed cost (load, attach, detach, exit) on a command that does nothing;
 # it is part of the sqlite3 traced wall time above. It varies from run to run (detaching waits
@@ -595,6 +606,8 @@ row "  floor: empty probes at the entries" "" "$loop_fe" "$(ratio "$loop_u" "$lo
 row "  floor: empty probes at leaktrace's places" "" "$loop_fp" "$(ratio "$loop_u" "$loop_fp")"
 row "  leaktrace / floor at its places (goal <= 1.2x)" "" "" "$(ratio2 "$loop_fp" "$loop_t")"
 row "  leaktrace / floor at the entries (goal <= 0.35x)" "" "" "$(ratio2 "$loop_fe" "$loop_t")"
+row "  floor: empty uprobe sessions at its places" "" "$loop_fs" "$(ratio "$loop_u" "$loop_fs")"
+row "  leaktrace / session floor (goal <= 1.2x)" "" "" "$(ratio2 "$loop_fs" "$loop_t")"
 row "  --sample-bytes $SAMPLE, uprobe sessions" "" "$loop_s" "$(ratio "$loop_u" "$loop_s")"
 row "    / floor at its places" "" "" "$(ratio2 "$loop_fp" "$loop_s")"
 row "  --sample-bytes $SAMPLE, no sessions (< 6.13)" "" "$loop_sm" "$(ratio "$loop_u" "$loop_sm")"
@@ -608,6 +621,8 @@ row "  floor: empty probes at the entries" "" "$in_fe" "$(ratio "$in_u" "$in_fe"
 row "  floor: empty probes at leaktrace's places" "" "$in_fp" "$(ratio "$in_u" "$in_fp")"
 row "  leaktrace / floor at its places (goal <= 1.2x)" "" "" "$(ratio2 "$in_fp" "$in_t")"
 row "  leaktrace / floor at the entries (goal <= 0.35x)" "" "" "$(ratio2 "$in_fe" "$in_t")"
+row "  floor: empty uprobe sessions at its places" "" "$in_fs" "$(ratio "$in_u" "$in_fs")"
+row "  leaktrace / session floor (goal <= 1.2x)" "" "" "$(ratio2 "$in_fs" "$in_t")"
 if [ -z "$redis_note" ]; then
 	row "redis-server SET (requests/s)" "${redis_set_u:--}" "${redis_set_t:--}" \
 		"$(ratio2 "$redis_set_u" "$redis_set_t")"
@@ -640,7 +655,9 @@ echo "loop: best of $RUNS, $LOOP_N pairs untraced, $LOOP_N_TRACED traced and und
 	"(timed inside the program)."
 echo "floors: tests/bench/floor.c: empty BPF programs on glibc's ${floor_counts:-functions}:" \
 	"an entry probe on each function and a return probe on each but free and munmap, at" \
-	"offset 0 or where leaktrace puts them; best of $RUNS each."
+	"offset 0 or where leaktrace puts them, with a perf link per probe; the session floor" \
+	"(kernels 6.13+) at leaktrace's places on the links leaktrace makes there: one" \
+	"uprobe_multi link for free and one uprobe session for the others; best of $RUNS each."
 if [ -n "$places_note" ]; then
 	echo "$places_note"
 	sed 's/^/  /' "$tmp/places.diff"
