@@ -133,7 +133,7 @@ static bool use_uprobe_multi(const struct kernel_features *k)
  * power of two, 0 for none) set their numbers, to test the other paths.
  */
 #define LT_THREAD_SLOTS (1u << 15)
-#define LT_BLOCK_SLOTS (1u << 16)
+#define LT_BLOCK_SLOTS (1u << 18)
 
 static __u32 slots(const struct kernel_features *k, const char *env_name, __u32 dflt)
 {
@@ -237,9 +237,9 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
 	__u32 n, blocks;
 
-	/* --max-allocs counts both: the slots take at most half of it. */
+	/* --max-allocs counts both: the slots take at most a quarter of it. */
 	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", LT_BLOCK_SLOTS);
-	while (blocks && blocks > opts->max_allocs / 2)
+	while (blocks && blocks > opts->max_allocs / 4)
 		blocks /= 2;
 	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs - blocks);
 	bpf_map__set_max_entries(skel->maps.stacks, opts->max_stacks);
