@@ -616,12 +616,16 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 	return err;
 }
 
-/* Whether records of (tgid, gen) are stale: an old image, or a process gone and reported. */
+/*
+ * Whether records of (tgid, gen) are stale: an old image, or a process gone
+ * and reported. A process not known yet (under -a, started since the last
+ * refresh) keeps its records.
+ */
 static bool records_stale(struct snap_source *src, __u32 tgid, __u32 gen)
 {
 	struct process *p = process_find(src, tgid);
 
-	return !p || p->gen != gen || (p->exited && p->reported);
+	return p && (p->gen != gen || (p->exited && p->reported));
 }
 
 /*
