@@ -882,11 +882,11 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
 }
 
 /*
- * Every entry probe: func says which function it sits on, from the program's
- * name (one program per function) or from the attach cookie (one uprobe_multi
- * link for them all, kernel 6.6+, detached with one wait instead of one each).
- * Returns whether the call's return probe must run (see enter()); frees and
- * munmap have none.
+ * Every entry probe but free's (which has programs of its own): func says
+ * which function it sits on, from the program's name (one program per
+ * function) or from the attach cookie (one uprobe_multi link for them all,
+ * kernel 6.6+, detached with one wait instead of one each). Returns whether
+ * the call's return probe must run (see enter()); munmap has none.
  */
 static __always_inline int on_entry(struct pt_regs *ctx, __u64 func, bool session)
 {
@@ -928,11 +928,6 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u64 func, bool sessio
 		/* Only the program's own anonymous mappings are allocations. */
 		size = PT_REGS_PARM4(ctx) & 0x20 /* MAP_ANONYMOUS */ ? a1 : 0;
 		break;
-	case LT_FREE:
-		/* On uprobe_multi links free has a program of its own (free_multi). */
-		if (!session)
-			on_free(ctx, a0);
-		return SKIP_RETURN;
 	case LT_MUNMAP:
 		unmap(a0, a1, 1);
 		return SKIP_RETURN;
@@ -956,9 +951,19 @@ int BPF_KRETPROBE(return_multi, __u64 ret)
 	return on_return(ctx, ret);
 }
 
-/* free on a uprobe_multi link of its own: no cookie to read, no session to ask about. */
+/*
+ * free, on a uprobe_multi link of its own (no cookie to read, no session to
+ * ask about) or, before 6.6, on a perf link per probe.
+ */
 SEC("uprobe")
 int BPF_KPROBE(free_multi, __u64 ptr)
+{
+	on_free(ctx, ptr);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr)
 {
 	on_free(ctx, ptr);
 	return 0;
@@ -984,7 +989,6 @@ ENTRY_PROGRAM(valloc_enter, LT_VALLOC)
 ENTRY_PROGRAM(pvalloc_enter, LT_PVALLOC)
 ENTRY_PROGRAM(xallocx_enter, LT_XALLOCX)
 ENTRY_PROGRAM(mmap_enter, LT_MMAP)
-ENTRY_PROGRAM(free_enter, LT_FREE)
 /* munmap where the kernel can search the mappings (5.13+): any range is handled. */
 ENTRY_PROGRAM(munmap_enter, LT_MUNMAP)
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <linux/types.h>
 
 /* The oldest kernel leaktrace runs on, as major * 1000 + minor. */
 #define KERNEL_FLOOR 5008
@@ -23,6 +24,30 @@ struct kernel_features {
 	bool uprobe_multi;	/* BPF_TRACE_UPROBE_MULTI links, 6.6 */
 	bool uretprobe_syscall;	/* sys_uretprobe: returns without a trap, 6.11 */
 	bool uprobe_session;	/* BPF_TRACE_UPROBE_SESSION, 6.13 */
+};
+
+/*
+ * uprobe_multi links (6.6): one link, and one wait at detach, for all the
+ * probes of an object. Debian 12's libbpf 1.1 has no API for them: the link is
+ * made with bpf(BPF_LINK_CREATE) and the kernel's stable UAPI values, here
+ * (src/tracer.c, and the probe floor of make bench).
+ */
+#define LT_TRACE_UPROBE_MULTI 48
+#define LT_TRACE_UPROBE_SESSION 57	/* 6.13: one program at entry and return */
+#define LT_F_UPROBE_MULTI_RETURN 1
+
+struct uprobe_multi_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__u64 path;
+	__u64 offsets;
+	__u64 ref_ctr_offsets;
+	__u64 cookies;
+	__u32 cnt;
+	__u32 multi_flags;
+	__u32 pid;
 };
 
 /* Fills k from uname, sysfs and the kernel's BTF (a few ms); never fails. */

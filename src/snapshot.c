@@ -353,14 +353,10 @@ static int records_read(struct snap_source *src, struct lt_alloc_key **keys,
 static int record_now(struct snap_source *src, const struct lt_alloc_key *key,
 		      struct lt_alloc *rec)
 {
-	size_t nr_slots;
-	struct lt_block_slot *slots = tracer__blocks(src->tracer, &nr_slots);
-	__u64 who = (__u64)key->gen << 32 | key->tgid;
+	struct lt_block_slot *s = tracer__block_slot(src->tracer, key);
 	struct lt_alloc_key k;
 
-	if (nr_slots &&
-	    slot_read(&slots[lt_block_slot_index(key->addr, who, nr_slots - 1)], &k, rec) &&
-	    !memcmp(&k, key, sizeof(k)))
+	if (s && slot_read(s, &k, rec) && !memcmp(&k, key, sizeof(k)))
 		return 0;
 	return bpf_map_lookup_elem(tracer__allocs_fd(src->tracer), key, rec) ? -ENOENT : 0;
 }

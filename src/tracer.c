@@ -96,29 +96,6 @@ static void sampling_tables(struct leaktrace_bpf__rodata *ro, const struct trace
 	}
 }
 
-/*
- * uprobe_multi links (6.6): one link, and one wait at detach, for all the
- * probes of an object. Debian 12's libbpf 1.1 has no API for them: the link is
- * made with bpf(BPF_LINK_CREATE) and the kernel's stable UAPI values, here.
- */
-#define LT_TRACE_UPROBE_MULTI 48
-#define LT_TRACE_UPROBE_SESSION 57	/* 6.13: one program at entry and return */
-#define LT_F_UPROBE_MULTI_RETURN 1
-
-struct uprobe_multi_attr {
-	__u32 prog_fd;
-	__u32 target_fd;
-	__u32 attach_type;
-	__u32 flags;
-	__u64 path;
-	__u64 offsets;
-	__u64 ref_ctr_offsets;
-	__u64 cookies;
-	__u32 cnt;
-	__u32 multi_flags;
-	__u32 pid;
-};
-
 static bool use_uprobe_multi(const struct kernel_features *k)
 {
 	/* LEAKTRACE_NO_MULTI=1 takes the older kernels' path, to test it. */
@@ -740,14 +717,20 @@ struct lt_block_slot *tracer__blocks(const struct tracer *t, size_t *n)
 	return t->blocks;
 }
 
-void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
-			  const struct lt_alloc *rec)
+struct lt_block_slot *tracer__block_slot(const struct tracer *t, const struct lt_alloc_key *key)
 {
 	__u64 who = (__u64)key->gen << 32 | key->tgid;
 
-	if (t->blocks && rec->kind == LT_KIND_HEAP)
-		__atomic_fetch_sub(&t->blocks[lt_block_slot_index(key->addr, who, t->nr_blocks - 1)]
-					    .hashed, 1, __ATOMIC_RELAXED);
+	return t->blocks ? &t->blocks[lt_block_slot_index(key->addr, who, t->nr_blocks - 1)] : NULL;
+}
+
+void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
+			  const struct lt_alloc *rec)
+{
+	struct lt_block_slot *s = tracer__block_slot(t, key);
+
+	if (s && rec->kind == LT_KIND_HEAP)
+		__atomic_fetch_sub(&s->hashed, 1, __ATOMIC_RELAXED);
 }
 
 int tracer__allocs_fd(const struct tracer *t)

@@ -63,6 +63,8 @@ void tracer__free(struct tracer *t);
 int tracer__allocs_fd(const struct tracer *t);
 /* The block slots, mapped (NULL and 0 without them): the records not in allocs. */
 struct lt_block_slot *tracer__blocks(const struct tracer *t, size_t *n);
+/* The slot of the block at key, whatever it holds; NULL without slots. */
+struct lt_block_slot *tracer__block_slot(const struct tracer *t, const struct lt_alloc_key *key);
 /* User space deleted this record from allocs: its slot counts one hashed block less. */
 void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
 			  const struct lt_alloc *rec);

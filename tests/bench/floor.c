@@ -37,14 +37,11 @@
 #include <bpf/libbpf.h>
 
 #include "allocator.h"
+#include "kernel.h"
 #include "empty.skel.h"
 
 /* Entry and return probes on every function at most. */
 #define MAX_LINKS (2 * LT_MAX_PROBES)
-
-/* The kernel's stable UAPI values, which Debian 12's libbpf 1.1 lacks (as in src/tracer.c). */
-#define TRACE_UPROBE_MULTI 48
-#define TRACE_UPROBE_SESSION 57
 
 /* The exit status of floor's own failures, apart from the command's. */
 #define FLOOR_FAILED 125
@@ -131,11 +128,7 @@ static int add_link(struct floor *fl, struct bpf_program *prog, pid_t pid,
 static int add_multi(struct floor *fl, pid_t pid, const struct alloc_plan *plan, const char *path,
 		     bool session)
 {
-	struct {
-		__u32 prog_fd, target_fd, attach_type, flags;
-		__u64 path, offsets, ref_ctr_offsets, cookies;
-		__u32 cnt, multi_flags, pid;
-	} attr = {};
+	struct uprobe_multi_attr attr = {};
 	__u64 offsets[LT_MAX_PROBES];
 	int fd, cnt = 0;
 
@@ -152,7 +145,7 @@ static int add_multi(struct floor *fl, pid_t pid, const struct alloc_plan *plan,
 		return 0;
 	attr.prog_fd = bpf_program__fd(session ? fl->skel->progs.empty_session :
 						 fl->skel->progs.empty_entry);
-	attr.attach_type = session ? TRACE_UPROBE_SESSION : TRACE_UPROBE_MULTI;
+	attr.attach_type = session ? LT_TRACE_UPROBE_SESSION : LT_TRACE_UPROBE_MULTI;
 	attr.path = (__u64)(unsigned long)path;
 	attr.offsets = (__u64)(unsigned long)offsets;
 	attr.cnt = cnt;
@@ -293,10 +286,10 @@ int main(int argc, char **argv)
 	fl.skel = empty_bpf__open();
 	if (fl.skel) {
 		bpf_program__set_expected_attach_type(fl.skel->progs.empty_session,
-						      TRACE_UPROBE_SESSION);
+						      LT_TRACE_UPROBE_SESSION);
 		if (fl.session)
 			bpf_program__set_expected_attach_type(fl.skel->progs.empty_entry,
-							      TRACE_UPROBE_MULTI);
+							      LT_TRACE_UPROBE_MULTI);
 		bpf_program__set_autoload(fl.skel->progs.empty_session, fl.session);
 		bpf_program__set_autoload(fl.skel->progs.empty_return, !fl.session);
 		if (empty_bpf__load(fl.skel)) {
