@@ -89,6 +89,15 @@ static void write_frame(struct json_writer *w, const struct frame *fr)
 	json__string(w, fr->module ? fr->module : "[anonymous]");
 	json__key(w, "address");
 	json__string(w, addr);
+	if (fr->has_module_offset) {
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)fr->module_offset);
+		json__key(w, "module_offset");
+		json__string(w, addr);
+	}
+	if (fr->build_id) {
+		json__key(w, "build_id");
+		json__string(w, fr->build_id);
+	}
 	json__object_end(w);
 }
 

@@ -241,8 +241,10 @@ static int copy_frames(struct arena *a, const struct stack_stat *from, struct st
 		frames[i] = from->frames[i];
 		frames[i].symbol = arena__strdup(a, from->frames[i].symbol);
 		frames[i].module = arena__strdup(a, from->frames[i].module);
+		frames[i].build_id = arena__strdup(a, from->frames[i].build_id);
 		if ((from->frames[i].symbol && !frames[i].symbol) ||
-		    (from->frames[i].module && !frames[i].module))
+		    (from->frames[i].module && !frames[i].module) ||
+		    (from->frames[i].build_id && !frames[i].build_id))
 			return -ENOMEM;
 	}
 	to->frames = frames;
