@@ -63,6 +63,13 @@ $(OUTPUT)/src/%.o: src/%.c $(SKEL) | $(OUTPUT)/src
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
 
+# The default suppressions, one readable file compiled in as a C string.
+$(OUTPUT)/suppress_default.h: src/suppress_default.supp | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(OUTPUT)/src/suppress.o: $(OUTPUT)/suppress_default.h
+
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@

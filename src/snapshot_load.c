@@ -359,6 +359,27 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		err = load_frames(l, obj, where, s);
 	if (!err)
 		err = load_origins(l, obj, where, &s->origins, &s->nr_origins);
+	if (!err)
+		err = get_string(l, obj, where, "suppressed", NULL, 0, &s->suppressed);
+	return err;
+}
+
+/* "suppressed": {"bytes", "allocs", "lost_bytes"}, when suppressions matched its stacks. */
+static int load_suppressed(struct loader *l, json_t *obj, const char *where, struct proc_stat *p)
+{
+	char at[160];
+	json_t *v;
+	int err;
+
+	err = field(l, obj, where, "suppressed", WANT_OBJECT, false, &v);
+	if (err || !v)
+		return err;
+	snprintf(at, sizeof(at), "%s.suppressed", where);
+	err = get_int(l, v, at, "bytes", true, &p->suppressed_bytes);
+	if (!err)
+		err = get_int(l, v, at, "allocs", true, &p->suppressed_allocs);
+	if (!err)
+		err = get_int(l, v, at, "lost_bytes", true, &p->suppressed_lost_bytes);
 	return err;
 }
 
@@ -421,6 +442,8 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 		err = load_origins(l, obj, where, &p->origins, &p->nr_origins);
 	if (!err)
 		err = load_build_ids(l, obj, where, p);
+	if (!err)
+		err = load_suppressed(l, obj, where, p);
 	return err;
 }
 
@@ -505,6 +528,46 @@ static int load_hosts(struct loader *l, json_t *root)
 	return 0;
 }
 
+/* "suppressions": [{"name", "where", "stacks", "bytes", "allocs", "lost_bytes"}]. */
+static int load_suppressions(struct loader *l, json_t *root)
+{
+	struct suppression_use *v;
+	json_t *arr, *o;
+	char at[64];
+	size_t i;
+	int err;
+
+	err = field(l, root, "", "suppressions", WANT_ARRAY, false, &arr);
+	if (err || !arr || !json_array_size(arr))
+		return err;
+	v = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	json_array_foreach(arr, i, o) {
+		snprintf(at, sizeof(at), "suppressions[%zu]", i);
+		if (!json_is_object(o))
+			return fail(l, "%s is not an object", at);
+		err = get_string(l, o, at, "name", NULL, 0, &v[i].name);
+		if (!err)
+			err = get_string(l, o, at, "where", NULL, 0, &v[i].where);
+		if (!err && (!v[i].name || !v[i].where))
+			err = fail(l, "%s: \"%s\" is missing", at, v[i].name ? "where" : "name");
+		if (!err)
+			err = get_int(l, o, at, "stacks", false, &v[i].stacks);
+		if (!err)
+			err = get_int(l, o, at, "bytes", true, &v[i].bytes);
+		if (!err)
+			err = get_int(l, o, at, "allocs", true, &v[i].allocs);
+		if (!err)
+			err = get_int(l, o, at, "lost_bytes", true, &v[i].lost_bytes);
+		if (err)
+			return err;
+	}
+	l->snap->suppressions = v;
+	l->snap->nr_suppressions = json_array_size(arr);
+	return 0;
+}
+
 static int load_header(struct loader *l, json_t *root)
 {
 	struct snapshot *snap = l->snap;
@@ -531,6 +594,8 @@ static int load_header(struct loader *l, json_t *root)
 		err = load_sampling(l, root);
 	if (!err)
 		err = load_hosts(l, root);
+	if (!err)
+		err = load_suppressions(l, root);
 	return err;
 }
 
