@@ -406,7 +406,7 @@ static int run(struct session *s, const sigset_t *sigs)
 /* --fail-on-leak: true when the final report's lost bytes reach the limit (said on stderr). */
 static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
 {
-	char lost[32], limit[32], supp[32];
+	char lost[32], limit[32], supp[64];
 	int64_t bytes = 0, suppressed = 0;
 
 	if (!cfg->fail_on_leak || !snap)
@@ -417,9 +417,11 @@ static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
 	}
 	if (bytes < (int64_t)cfg->fail_on_leak_bytes)
 		return false;
-	fprintf(stderr, "leaktrace: %s bytes lost (%s more suppressed), --fail-on-leak %s: "
-		"failing\n", units__grouped(bytes, lost, sizeof(lost)),
-		units__grouped(suppressed, supp, sizeof(supp)),
+	if (suppressed)
+		snprintf(supp, sizeof(supp), " (%s more suppressed)",
+			 units__grouped(suppressed, lost, sizeof(lost)));
+	fprintf(stderr, "leaktrace: %s bytes lost%s, --fail-on-leak %s: failing\n",
+		units__grouped(bytes, lost, sizeof(lost)), suppressed ? supp : "",
 		units__grouped(cfg->fail_on_leak_bytes, limit, sizeof(limit)));
 	return true;
 }
