@@ -13,19 +13,6 @@
 
 #include "helpers.h"
 
-/* The output of a shell command line, its trailing newline cut; fails the test on error. */
-static void command_output(const char *cmd, char *buf, size_t size)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n;
-
-	cr_assert_not_null(p, "popen %s", cmd);
-	n = fread(buf, 1, size - 1, p);
-	buf[n] = '\0';
-	cr_assert_eq(pclose(p), 0, "%s failed: %s", cmd, buf);
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 /* The stack of proc whose frame 0 is unnamed and in module, with the most bytes. */
 static json_t *unnamed_stack(json_t *proc, const char *module, json_t **frame0)
 {
@@ -75,7 +62,7 @@ Test(frame_place, unnamed_frame_keeps_module_offset_and_build_id, .timeout = 90)
 
 	/* The oracle for the build ID: readelf's notes of the same file. */
 	snprintf(cmd, sizeof(cmd), "readelf -n '%s' | sed -n 's/.*Build ID: *//p'", exe);
-	command_output(cmd, want_id, sizeof(want_id));
+	sh__output(cmd, want_id, sizeof(want_id));
 	cr_assert_gt(strlen(want_id), 0, "readelf found no build ID in %s", exe);
 	cr_assert_str_eq(str_member(f0, "build_id"), want_id);
 
@@ -85,7 +72,7 @@ Test(frame_place, unnamed_frame_keeps_module_offset_and_build_id, .timeout = 90)
 	cr_assert_eq((address - offset) % 4096, 0, "address 0x%llx less module_offset 0x%llx is "
 		     "no load bias", address, offset);
 	snprintf(cmd, sizeof(cmd), "addr2line -f -e '%s' 0x%llx | head -n 1", twin, offset - 1);
-	command_output(cmd, fn, sizeof(fn));
+	sh__output(cmd, fn, sizeof(fn));
 	cr_assert_str_eq(fn, "leak_malloc", "addr2line -e leaky-nofp 0x%llx: %s", offset - 1, fn);
 
 	/* leaktrace report reads them and writes them again, unchanged. */
