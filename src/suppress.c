@@ -214,6 +214,8 @@ static int entry_line(struct parser *p, struct reading *r, const char *s)
 		return parse_kinds(p, s + 17 + strspn(s + 17, " \t"), &r->e.kinds);
 	if (!strcmp(s, "...")) {
 		r->drop_first = false;	/* it stands for valgrind's allocator frame too */
+		if (r->e.nr_frames && r->e.frames[r->e.nr_frames - 1].kind == FRAME_ANY)
+			return 0;	/* "... ..." is "..." */
 		return add_frame(p, &r->e, FRAME_ANY, NULL);
 	}
 	if (r->drop_first && (!strncmp(s, "fun:", 4) || !strncmp(s, "obj:", 4))) {
@@ -361,65 +363,72 @@ int suppress__add_defaults(struct suppressions *s)
 	return suppress__parse(s, default_text, "default", err, sizeof(err));
 }
 
-/* A stack's frames as the patterns see them: names (raw and demangled) and modules. */
+/* A stack's frames as the patterns see them: names (raw, and demangled when needed) and modules. */
 struct frame_names {
-	const char *fun[LT_MAX_FRAMES];
-	char *demangled[LT_MAX_FRAMES];
-	const char *obj[LT_MAX_FRAMES];
+	const struct stack_stat *st;
 	int n;
+	bool tried[LT_MAX_FRAMES];	/* demangled[i] was computed */
+	char *demangled[LT_MAX_FRAMES];
 };
 
-static void names_fill(struct frame_names *fn, const struct stack_stat *st)
+static const char *fun_name(const struct frame_names *fn, int i)
 {
-	fn->n = st->nr_frames < LT_MAX_FRAMES ? st->nr_frames : LT_MAX_FRAMES;
-	for (int i = 0; i < fn->n; i++) {
-		const struct frame *fr = &st->frames[i];
+	return fn->st->frames[i].symbol ? fn->st->frames[i].symbol : UNNAMED;
+}
 
-		fn->fun[i] = fr->symbol ? fr->symbol : UNNAMED;
-		fn->demangled[i] = fr->symbol ? demangle__name(fr->symbol) : NULL;
-		fn->obj[i] = fr->module ? fr->module : UNNAMED;
+/* The demangled name of frame i, computed once, only when a pattern needs it. */
+static const char *demangled_name(struct frame_names *fn, int i)
+{
+	if (!fn->tried[i]) {
+		fn->demangled[i] = fn->st->frames[i].symbol ? demangle__name(fn->st->frames[i].symbol)
+							    : NULL;
+		fn->tried[i] = true;
 	}
+	return fn->demangled[i];
 }
 
-static void names_free(struct frame_names *fn)
+static bool frame_matches(const struct pattern_frame *pf, struct frame_names *fn, int i)
 {
-	for (int i = 0; i < fn->n; i++)
-		free(fn->demangled[i]);
-}
+	const char *module = fn->st->frames[i].module;
+	const char *d;
 
-static bool frame_matches(const struct pattern_frame *pf, const struct frame_names *fn, int i)
-{
 	if (pf->kind == FRAME_OBJ)
-		return glob_match(pf->glob, fn->obj[i]);
-	return glob_match(pf->glob, fn->fun[i]) ||
-	       (fn->demangled[i] && glob_match(pf->glob, fn->demangled[i]));
+		return glob_match(pf->glob, module ? module : UNNAMED);
+	if (glob_match(pf->glob, fun_name(fn, i)))
+		return true;
+	d = demangled_name(fn, i);
+	return d && glob_match(pf->glob, d);
 }
 
 /*
  * valgrind's rule: the pattern matches the stack's innermost frames; "..."
  * stands for any number of frames (none too), and frames beyond the pattern's
  * end are not looked at. A stack cut short does not match a pattern longer than
- * it. ok[j]: the pattern from line i on matches the stack from frame j on.
+ * it. Pattern line i against frame j on, innermost first, so that a stack whose
+ * frame 0 differs costs one comparison; "..." tries each frame after it, which
+ * stays polynomial (an entry has at most MAX_PATTERN_FRAMES lines, a stack
+ * LT_MAX_FRAMES frames, and consecutive "..." are one).
  */
-static bool stack_matches(const struct entry *e, const struct frame_names *fn)
+static bool match_from(const struct entry *e, int i, struct frame_names *fn, int j)
 {
-	bool ok[LT_MAX_FRAMES + 1], next[LT_MAX_FRAMES + 1];
+	const struct pattern_frame *pf;
 
-	for (int j = 0; j <= fn->n; j++)
-		next[j] = true;		/* the pattern's end: the rest is not looked at */
-	for (int i = e->nr_frames - 1; i >= 0; i--) {
-		const struct pattern_frame *pf = &e->frames[i];
+	if (i == e->nr_frames)
+		return true;
+	pf = &e->frames[i];
+	if (pf->kind != FRAME_ANY)
+		return j < fn->n && frame_matches(pf, fn, j) && match_from(e, i + 1, fn, j + 1);
+	if (i + 1 == e->nr_frames)
+		return true;
+	for (int k = j; k < fn->n; k++)
+		if (match_from(e, i + 1, fn, k))
+			return true;
+	return false;
+}
 
-		ok[fn->n] = pf->kind == FRAME_ANY && next[fn->n];
-		for (int j = fn->n - 1; j >= 0; j--) {
-			if (pf->kind == FRAME_ANY)
-				ok[j] = next[j] || ok[j + 1];
-			else
-				ok[j] = frame_matches(pf, fn, j) && next[j + 1];
-		}
-		memcpy(next, ok, sizeof(ok));
-	}
-	return next[0];
+static bool stack_matches(const struct entry *e, struct frame_names *fn)
+{
+	return match_from(e, 0, fn, 0);
 }
 
 /* Whether the entry's match-leak-kinds cover every class the stack holds bytes of. */
@@ -441,11 +450,15 @@ static const struct entry *match_entry(const struct suppressions *s, const struc
 
 	if (!st->nr_frames || !s->nr)
 		return NULL;
-	names_fill(&fn, st);
+	fn.st = st;
+	fn.n = st->nr_frames < LT_MAX_FRAMES ? st->nr_frames : LT_MAX_FRAMES;
+	memset(fn.tried, 0, fn.n * sizeof(fn.tried[0]));
 	for (size_t i = 0; i < s->nr && !found; i++)
 		if (kinds_cover(&s->entries[i], st) && stack_matches(&s->entries[i], &fn))
 			found = &s->entries[i];
-	names_free(&fn);
+	for (int i = 0; i < fn.n; i++)
+		if (fn.tried[i])
+			free(fn.demangled[i]);
 	return found;
 }
 
