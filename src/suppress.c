@@ -522,6 +522,8 @@ int suppress__apply(const struct suppressions *s, struct snapshot *snap)
 	size_t nr = 0;
 	int err = 0;
 
+	if (!s->nr)
+		return 0;
 	if (!snap->arena)
 		snap->arena = arena__new();
 	if (!snap->arena)
