@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +41,7 @@ struct entry {
 	unsigned kinds;
 	struct pattern_frame frames[MAX_PATTERN_FRAMES];
 	int nr_frames;
+	int nr_any;		/* its "..." lines */
 };
 
 struct suppressions {
@@ -164,6 +166,7 @@ static int add_frame(struct parser *p, struct entry *e, enum frame_kind kind, co
 	if (kind != FRAME_ANY && !*glob)
 		return fail(p, "'%s' names no %s", kind == FRAME_FUN ? "fun:" : "obj:",
 			    kind == FRAME_FUN ? "function" : "object");
+	e->nr_any += kind == FRAME_ANY;
 	e->frames[e->nr_frames].kind = kind;
 	e->frames[e->nr_frames].glob = glob ? strdup(glob) : NULL;
 	if (glob && !e->frames[e->nr_frames].glob)
@@ -367,6 +370,8 @@ int suppress__add_defaults(struct suppressions *s)
 struct frame_names {
 	const struct stack_stat *st;
 	int n;
+	/* (line, frame) pairs known not to match, for entries with several "..." */
+	uint8_t *failed;
 	bool tried[LT_MAX_FRAMES];	/* demangled[i] was computed */
 	char *demangled[LT_MAX_FRAMES];
 };
@@ -400,34 +405,46 @@ static bool frame_matches(const struct pattern_frame *pf, struct frame_names *fn
 	return d && glob_match(pf->glob, d);
 }
 
+#define FAILED_BIT(i, j) ((size_t)(i) * (LT_MAX_FRAMES + 1) + (size_t)(j))
+
 /*
  * valgrind's rule: the pattern matches the stack's innermost frames; "..."
  * stands for any number of frames (none too), and frames beyond the pattern's
  * end are not looked at. A stack cut short does not match a pattern longer than
  * it. Pattern line i against frame j on, innermost first, so that a stack whose
- * frame 0 differs costs one comparison; "..." tries each frame after it, which
- * stays polynomial (an entry has at most MAX_PATTERN_FRAMES lines, a stack
- * LT_MAX_FRAMES frames, and consecutive "..." are one).
+ * frame 0 differs costs one comparison. "..." tries each frame after it; with
+ * several of them the pairs that failed are remembered, so that no entry costs
+ * more than lines x frames steps.
  */
 static bool match_from(const struct entry *e, int i, struct frame_names *fn, int j)
 {
 	const struct pattern_frame *pf;
+	size_t bit = FAILED_BIT(i, j);
+	bool ok = false;
 
 	if (i == e->nr_frames)
 		return true;
+	if (fn->failed && (fn->failed[bit / 8] & (1u << (bit % 8))))
+		return false;
 	pf = &e->frames[i];
 	if (pf->kind != FRAME_ANY)
-		return j < fn->n && frame_matches(pf, fn, j) && match_from(e, i + 1, fn, j + 1);
-	if (i + 1 == e->nr_frames)
-		return true;
-	for (int k = j; k < fn->n; k++)
-		if (match_from(e, i + 1, fn, k))
-			return true;
-	return false;
+		ok = j < fn->n && frame_matches(pf, fn, j) && match_from(e, i + 1, fn, j + 1);
+	else if (i + 1 == e->nr_frames)
+		ok = true;
+	for (int k = j; pf->kind == FRAME_ANY && !ok && k < fn->n; k++)
+		ok = match_from(e, i + 1, fn, k);
+	if (!ok && fn->failed)
+		fn->failed[bit / 8] |= 1u << (bit % 8);
+	return ok;
 }
 
-static bool stack_matches(const struct entry *e, struct frame_names *fn)
+/* Whether the entry matches the stack; failed is room for the pairs that failed. */
+static bool entry_matches(const struct entry *e, struct frame_names *fn, uint8_t *failed,
+			  size_t size)
 {
+	fn->failed = e->nr_any > 1 ? failed : NULL;
+	if (fn->failed)
+		memset(failed, 0, size);
 	return match_from(e, 0, fn, 0);
 }
 
@@ -445,6 +462,7 @@ static bool kinds_cover(const struct entry *e, const struct stack_stat *st)
 
 static const struct entry *match_entry(const struct suppressions *s, const struct stack_stat *st)
 {
+	uint8_t failed[FAILED_BIT(MAX_PATTERN_FRAMES + 1, 0) / 8 + 1];
 	const struct entry *found = NULL;
 	struct frame_names fn;
 
@@ -454,7 +472,8 @@ static const struct entry *match_entry(const struct suppressions *s, const struc
 	fn.n = st->nr_frames < LT_MAX_FRAMES ? st->nr_frames : LT_MAX_FRAMES;
 	memset(fn.tried, 0, fn.n * sizeof(fn.tried[0]));
 	for (size_t i = 0; i < s->nr && !found; i++)
-		if (kinds_cover(&s->entries[i], st) && stack_matches(&s->entries[i], &fn))
+		if (kinds_cover(&s->entries[i], st) &&
+		    entry_matches(&s->entries[i], &fn, failed, sizeof(failed)))
 			found = &s->entries[i];
 	for (int i = 0; i < fn.n; i++)
 		if (fn.tried[i])
