@@ -194,6 +194,7 @@ struct reading {
 	bool kind_seen;		/* a valgrind kind line came */
 	bool skip;		/* a valgrind entry of another kind than Leak: read, not kept */
 	bool drop_first;	/* valgrind's first frame is the allocator: leaktrace has none */
+	bool dropped;		/* ... and it was skipped */
 };
 
 static int entry_line(struct parser *p, struct reading *r, const char *s)
@@ -223,6 +224,7 @@ static int entry_line(struct parser *p, struct reading *r, const char *s)
 	}
 	if (r->drop_first && (!strncmp(s, "fun:", 4) || !strncmp(s, "obj:", 4))) {
 		r->drop_first = false;
+		r->dropped = true;
 		return 0;
 	}
 	if (!strncmp(s, "fun:", 4))
@@ -247,8 +249,8 @@ static int entry_end(struct parser *p, struct suppressions *s, struct reading *r
 		return 0;
 	}
 	if (!r->e.nr_frames)
-		return fail(p, "suppression '%s' has no frame lines: it would match every stack",
-			    r->e.name);
+		return fail(p, "suppression '%s' has no frame lines%s: it would match every stack",
+			    r->e.name, r->dropped ? " after valgrind's allocator frame" : "");
 	if (s->nr == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 32;
 		v = realloc(s->entries, s->cap * sizeof(*v));

@@ -157,6 +157,9 @@ Test(suppress, errors_name_file_and_line_in_one_line)
 	cr_assert_str_eq(parse_error("{\n n\n}\n", err, sizeof(err)),
 			 "bad.supp:3: suppression 'n' has no frame lines: it would match every "
 			 "stack");
+	cr_assert_str_eq(parse_error("{\n v\n Memcheck:Leak\n fun:malloc\n}\n", err, sizeof(err)),
+			 "bad.supp:5: suppression 'v' has no frame lines after valgrind's "
+			 "allocator frame: it would match every stack");
 	cr_assert_str_eq(parse_error("{\n}\n", err, sizeof(err)),
 			 "bad.supp:2: a suppression without a name");
 	cr_assert_str_eq(parse_error("{\n n\n fun:\n}\n", err, sizeof(err)),
