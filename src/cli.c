@@ -398,7 +398,8 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return parse_size("--fail-on-leak", arg, &cfg->fail_on_leak_bytes);
 	case OPT_SUPPRESS:
 		if (cfg->nr_suppress == LT_MAX_SUPPRESS) {
-			fprintf(stderr, "leaktrace: --suppress: at most %d files\n", LT_MAX_SUPPRESS);
+			fprintf(stderr, "leaktrace: --suppress: at most %d files\n",
+				LT_MAX_SUPPRESS);
 			return -EINVAL;
 		}
 		cfg->suppress[cfg->nr_suppress++] = arg;

@@ -126,7 +126,8 @@ struct snapshot {
 	size_t nr_procs;
 	const char *const *hosts;	/* merged snapshots only: every host merged */
 	size_t nr_hosts;
-	const struct suppression_use *suppressions;	/* those that matched, most bytes first */
+	/* The suppressions that matched, most bytes first. */
+	const struct suppression_use *suppressions;
 	size_t nr_suppressions;
 	/* Owns the frames and strings of a loaded, merged or demangled snapshot; may be NULL. */
 	struct arena *arena;

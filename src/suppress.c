@@ -86,7 +86,7 @@ const char *suppress__default_text(void)
 	return default_text;
 }
 
-/* valgrind's wildcards: '*' any run of characters (also '/'), '?' any one; nothing else is special. */
+/* valgrind's wildcards: '*' any run of characters ('/' too), '?' any one; nothing else. */
 static bool glob_match(const char *glob, const char *s)
 {
 	const char *star = NULL, *resume = NULL;
@@ -386,9 +386,10 @@ static const char *fun_name(const struct frame_names *fn, int i)
 /* The demangled name of frame i, computed once, only when a pattern needs it. */
 static const char *demangled_name(struct frame_names *fn, int i)
 {
+	const char *raw = fn->st->frames[i].symbol;
+
 	if (!fn->tried[i]) {
-		fn->demangled[i] = fn->st->frames[i].symbol ? demangle__name(fn->st->frames[i].symbol)
-							    : NULL;
+		fn->demangled[i] = raw ? demangle__name(raw) : NULL;
 		fn->tried[i] = true;
 	}
 	return fn->demangled[i];

@@ -78,8 +78,9 @@ Test(frame_place, unnamed_frame_keeps_module_offset_and_build_id, .timeout = 90)
 	/* leaktrace report reads them and writes them again, unchanged. */
 	snprintf(again, sizeof(again), "%s", tmpdir__file(&t, "again.json"));
 	{
-		char *argv[] = { (char *)env__leaktrace(), "report", (char *)tmpdir__file(&t, "run.json"),
-				 "--format", "json", "-o", again, NULL };
+		char *saved = (char *)tmpdir__file(&t, "run.json");
+		char *argv[] = { (char *)env__leaktrace(), "report", saved, "--format", "json",
+				 "-o", again, NULL };
 
 		run__cmd(argv, NULL, RUN_TIMEOUT_S, &rr);
 	}

@@ -141,10 +141,10 @@ Test(suppress, valgrinds_generated_suppressions_suppress_the_same_leaks, .timeou
 	tmpdir__new(&t);
 	snprintf(supp, sizeof(supp), "%s", tmpdir__file(&t, "vg.supp"));
 	snprintf(out, sizeof(out), "%s", tmpdir__file(&t, "run.json"));
-	snprintf(cmd, sizeof(cmd), "valgrind -q --leak-check=full --show-leak-kinds=definite,indirect "
-		 "--gen-suppressions=all --log-file='%s.log' '%s' run lost >/dev/null && "
-		 "grep -v '^==' '%s.log' > '%s' && grep -c Memcheck:Leak '%s'", supp, exe, supp, supp,
-		 supp);
+	snprintf(cmd, sizeof(cmd), "valgrind -q --leak-check=full "
+		 "--show-leak-kinds=definite,indirect --gen-suppressions=all --log-file='%s.log' "
+		 "'%s' run lost >/dev/null && grep -v '^==' '%s.log' > '%s' && "
+		 "grep -c Memcheck:Leak '%s'", supp, exe, supp, supp, supp);
 	sh__output(cmd, out, sizeof(out));
 	cr_assert_geq(atoi(out), 3, "valgrind generated %s entries", out);
 	opts[1] = supp;
@@ -263,7 +263,8 @@ Test(suppress, clean_cxx_program_passes_the_gate_with_the_default_set, .timeout 
 	cr_assert_eq(json__int(u, "allocs"), 1);
 	/* Without freeres valgrind sees the pool at exit (it may trap at the very end: ';'). */
 	snprintf(cmd, sizeof(cmd), "valgrind --run-libc-freeres=no --run-cxx-freeres=no "
-		 "--leak-check=full --show-leak-kinds=reachable --log-file=%s '%s' >/dev/null 2>&1; awk '/are still reachable in loss record/ "
+		 "--leak-check=full --show-leak-kinds=reachable --log-file=%s '%s' >/dev/null "
+		 "2>&1; awk '/are still reachable in loss record/ "
 		 "{ b = $2 } /call_init/ { gsub(\",\", \"\", b); print b; exit }' %s",
 		 tmpdir__file(&t, "vg.log"), exe, tmpdir__file(&t, "vg.log"));
 	sh__output(cmd, want, sizeof(want));

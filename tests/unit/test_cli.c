@@ -678,6 +678,7 @@ Test(cli, suppress_list_default_prints_the_built_in_set_and_exits_ok)
 
 	cr_assert_eq(parse(ARGV("--suppress-list-default"), &cfg, &o), CLI_EXIT_OK);
 	cr_assert_str_eq(o.out, suppress__default_text());
-	cr_assert_not_null(strstr(o.out, "{\n   glibc-stdio-buffer\n   fun:_IO_file_doallocate\n}\n"));
+	cr_assert_not_null(strstr(o.out, "{\n   glibc-stdio-buffer\n   fun:_IO_file_doallocate\n"
+				  "}\n"));
 	cr_assert_str_empty(o.err);
 }

@@ -181,8 +181,9 @@ Test(snapshot_merge, build_ids_of_the_hosts_are_kept)
 /* A host's suppressed stack stays marked after the merge, its counts summed with the process. */
 Test(snapshot_merge, suppressed_stacks_and_counts_are_kept)
 {
-	static const char one[] = "{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"comm\": \"a\", "
-		"\"exe\": \"/a\", \"suppressed\": {\"bytes\": 10, \"allocs\": 1, \"lost_bytes\": 10}, "
+	static const char one[] = "{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"comm\": "
+		"\"a\", \"exe\": \"/a\", \"suppressed\": {\"bytes\": 10, \"allocs\": 1, "
+		"\"lost_bytes\": 10}, "
 		"\"stacks\": [{\"bytes\": 10, \"allocs\": 1, \"suppressed\": \"mine\", \"frames\": "
 		"[{\"symbol\": \"f\", \"module\": \"/a\", \"address\": \"0x10\", "
 		"\"build_id\": \"abcd\"}]}]}]}";

@@ -217,7 +217,8 @@ Test(suppress, default_set_parses_and_matches_glibc_one_time_allocations)
 /* Two processes, three stacks: what apply marks and counts, and what the gate still sees. */
 Test(suppress, apply_counts_per_process_and_per_entry_and_the_gate_skips_them)
 {
-	struct stack_stat a[2] = { stack_of(app, 4), stack_of(cxx, 3) }, b[1] = { stack_of(app, 4) };
+	struct stack_stat a[2] = { stack_of(app, 4), stack_of(cxx, 3) };
+	struct stack_stat b[1] = { stack_of(app, 4) };
 	struct proc_stat procs[2] = {
 		{ .pid = 1, .scanned = true, .lost_bytes = 300, .indirect_bytes = 50, .stacks = a,
 		  .nr_stacks = 2 },
@@ -259,11 +260,11 @@ Test(suppress, apply_counts_per_process_and_per_entry_and_the_gate_skips_them)
 		golden__close(&c1);
 		cr_assert_not_null(strstr(c1.buf, "\"suppressed\":{\"bytes\":200,\"allocs\":2,"
 						  "\"lost_bytes\":150}"), "%s", c1.buf);
-		cr_assert_not_null(strstr(c1.buf, "\"suppressions\":[{\"name\":\"config\",\"where\":"
-						  "\"t.supp:1\",\"stacks\":2,\"bytes\":207,\"allocs\":3,"
-						  "\"lost_bytes\":157}]"), "%s", c1.buf);
-		cr_assert_eq(snapshot__load_text(c1.buf, "s.json", &back, err, sizeof(err)), 0, "%s",
-			     err);
+		cr_assert_not_null(strstr(c1.buf, "\"suppressions\":[{\"name\":\"config\","
+					  "\"where\":\"t.supp:1\",\"stacks\":2,\"bytes\":207,"
+					  "\"allocs\":3,\"lost_bytes\":157}]"), "%s", c1.buf);
+		cr_assert_eq(snapshot__load_text(c1.buf, "s.json", &back, err, sizeof(err)), 0,
+			     "%s", err);
 		cr_assert_str_eq(back->procs[0].stacks[0].suppressed, "config");
 		cr_assert_eq(back->procs[0].suppressed_lost_bytes, 150);
 		cr_assert_eq(back->nr_suppressions, 1);
