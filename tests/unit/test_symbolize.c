@@ -92,7 +92,7 @@ Test(symbolize, function_of_test_binary)
 	symbolizer__free(s);
 }
 
-/* Where the frame is in its file: the symbol table's own address for it, and the file's build ID. */
+/* Where the frame is in its file: the symbol table's address for it, and the file's build ID. */
 Test(symbolize, frame_has_module_offset_and_build_id)
 {
 	struct symbolizer *s = new_for_self();
