@@ -35,7 +35,8 @@ FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
 	$(patsubst tests/fixtures/%.cc,%,$(wildcard tests/fixtures/*.cc))
 # Each fixture twice: with frame pointers (-fp) and without, Debian's default (-nofp).
 FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fixtures/$(f)-nofp) \
-	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink
+	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
+	$(OUTPUT)/fixtures/leaky-stripped
 
 .DELETE_ON_ERROR:
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak
@@ -62,6 +63,13 @@ $(OUTPUT)/src/%.o: src/%.c $(SKEL) | $(OUTPUT)/src
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
 
+# The default suppressions, one readable file compiled in as a C string.
+$(OUTPUT)/suppress_default.h: src/suppress_default.supp | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(OUTPUT)/src/suppress.o: $(OUTPUT)/suppress_default.h
+
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
@@ -86,6 +94,10 @@ $(OUTPUT)/fixtures/%-nofp: tests/fixtures/%.cc | $(OUTPUT)/fixtures
 	$(Q)$(CXX) -g -O1 -fomit-frame-pointer -fno-inline -pthread $< -o $@
 
 $(OUTPUT)/fixtures/syms-stripped: $(OUTPUT)/fixtures/syms-nofp
+	$(Q)strip -o $@ $<
+
+# Leaks from functions no symbol names: their frames keep module, module_offset and build_id.
+$(OUTPUT)/fixtures/leaky-stripped: $(OUTPUT)/fixtures/leaky-nofp
 	$(Q)strip -o $@ $<
 
 # A binary whose symbols live only in a separate debug file, found by .gnu_debuglink.

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "export.h"
 #include "leaktrace.h"
+#include "suppress.h"
 
 #define LT_VERSION "0.1.0"
 
@@ -85,7 +86,18 @@ static const char usage[] =
 "      --fail-on-leak SIZE\n"
 "                       exit with status 3 (run mode: the command's status if\n"
 "                       it failed, else 3) when the final report's lost bytes,\n"
-"                       definitely and indirectly, reach SIZE: a CI gate\n"
+"                       definitely and indirectly, reach SIZE: a CI gate;\n"
+"                       suppressed stacks are not counted\n"
+"      --suppress FILE  stacks matching an entry of FILE (valgrind's\n"
+"                       suppressions format: fun:GLOB, obj:GLOB and ... lines,\n"
+"                       innermost frame first) are suppressed: counted and\n"
+"                       shown apart, never as leaks; repeatable\n"
+"      --no-default-suppressions\n"
+"                       do not suppress the one-time allocations of glibc and\n"
+"                       libstdc++ (stdio buffers, locale data, thread stacks\n"
+"                       and TLS, the exception pool, ...) built into leaktrace\n"
+"      --suppress-list-default\n"
+"                       print that built-in set, in the same format, and exit\n"
 "\n"
 "Stacks:\n"
 "      --unwind MODE    how stacks are walked: fp (default) follows frame\n"
@@ -269,6 +281,9 @@ enum {
 	OPT_FAIL_ON_LEAK,
 	OPT_HOST,
 	OPT_LOST,
+	OPT_SUPPRESS,
+	OPT_NO_DEFAULT_SUPPRESSIONS,
+	OPT_SUPPRESS_LIST_DEFAULT,
 };
 
 static const struct option options[] = {
@@ -290,6 +305,9 @@ static const struct option options[] = {
 	{ "scan-freeze", optional_argument, NULL, OPT_SCAN_FREEZE },
 	{ "fail-on-leak", required_argument, NULL, OPT_FAIL_ON_LEAK },
 	{ "lost", no_argument, NULL, OPT_LOST },
+	{ "suppress", required_argument, NULL, OPT_SUPPRESS },
+	{ "no-default-suppressions", no_argument, NULL, OPT_NO_DEFAULT_SUPPRESSIONS },
+	{ "suppress-list-default", no_argument, NULL, OPT_SUPPRESS_LIST_DEFAULT },
 	{ "older", required_argument, NULL, OPT_OLDER },
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -378,6 +396,17 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_FAIL_ON_LEAK:
 		cfg->fail_on_leak = true;
 		return parse_size("--fail-on-leak", arg, &cfg->fail_on_leak_bytes);
+	case OPT_SUPPRESS:
+		if (cfg->nr_suppress == LT_MAX_SUPPRESS) {
+			fprintf(stderr, "leaktrace: --suppress: at most %d files\n",
+				LT_MAX_SUPPRESS);
+			return -EINVAL;
+		}
+		cfg->suppress[cfg->nr_suppress++] = arg;
+		return 0;
+	case OPT_NO_DEFAULT_SUPPRESSIONS:
+		cfg->no_default_suppressions = true;
+		return 0;
 	case OPT_OLDER:
 		return parse_seconds("--older", arg, 0, &cfg->older);
 	case OPT_MIN_SIZE:
@@ -517,6 +546,10 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		}
 		if (c == 'V') {
 			printf("leaktrace %s\n", LT_VERSION);
+			return CLI_EXIT_OK;
+		}
+		if (c == OPT_SUPPRESS_LIST_DEFAULT) {
+			fputs(suppress__default_text(), stdout);
 			return CLI_EXIT_OK;
 		}
 		if (parse_option(c, optarg, cfg))

@@ -9,6 +9,7 @@
 
 #define LT_MAX_PIDS 64
 #define LT_MAX_LIBS 16
+#define LT_MAX_SUPPRESS 32
 
 enum lt_format {
 	LT_FORMAT_NONE,		/* from the output file's extension */
@@ -46,6 +47,9 @@ struct config {
 	double scan_freeze;	/* --scan-freeze: seconds a process may be held, 0: not held */
 	bool fail_on_leak;	/* --fail-on-leak: exit 3 when lost bytes reach ... */
 	uint64_t fail_on_leak_bytes;	/* ... this many */
+	const char *suppress[LT_MAX_SUPPRESS];	/* --suppress: suppressions files */
+	int nr_suppress;
+	bool no_default_suppressions;	/* --no-default-suppressions */
 	double older;		/* --older: seconds */
 	uint64_t min_size;
 	uint64_t max_size;
@@ -57,7 +61,7 @@ struct config {
 
 enum cli_result {
 	CLI_RUN,		/* config is ready */
-	CLI_EXIT_OK,		/* --help or --version was printed */
+	CLI_EXIT_OK,		/* --help, --version or --suppress-list-default was printed */
 	CLI_EXIT_USAGE,		/* an error was printed */
 };
 

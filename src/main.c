@@ -19,6 +19,7 @@
 #include "procmaps.h"
 #include "report.h"
 #include "snapshot.h"
+#include "suppress.h"
 #include "tracer.h"
 #include "units.h"
 
@@ -38,6 +39,7 @@ struct session {
 	struct symbolizer *syms;
 	struct snap_source *src;
 	struct command *command;
+	struct suppressions *supp;	/* the default set and --suppress files */
 	FILE *out;		/* periodic and final text reports */
 	struct snapshot *final;	/* the final report's, once taken */
 	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
@@ -252,6 +254,9 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	}
 	if (s->cfg->verbose)
 		print_cost(s, snap, tracer__now_ns() - t0);
+	/* Before demangling: patterns may name a function either way, so both are tried. */
+	if (suppress__apply(s->supp, snap))
+		fprintf(stderr, "leaktrace: out of memory applying the suppressions\n");
 	if (s->cfg->demangle)
 		demangle__snapshot(snap);	/* on failure names stay raw: still a report */
 	if (final || !s->cfg->quiet)
@@ -401,19 +406,46 @@ static int run(struct session *s, const sigset_t *sigs)
 /* --fail-on-leak: true when the final report's lost bytes reach the limit (said on stderr). */
 static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
 {
-	char lost[32], limit[32];
-	int64_t bytes = 0;
+	char lost[32], limit[32], supp[64];
+	int64_t bytes = 0, suppressed = 0;
 
 	if (!cfg->fail_on_leak || !snap)
 		return false;
-	for (size_t i = 0; i < snap->nr_procs; i++)
-		bytes += snap->procs[i].lost_bytes + snap->procs[i].indirect_bytes;
+	for (size_t i = 0; i < snap->nr_procs; i++) {
+		bytes += proc_stat__unsuppressed_lost(&snap->procs[i]);
+		suppressed += snap->procs[i].suppressed_lost_bytes;
+	}
 	if (bytes < (int64_t)cfg->fail_on_leak_bytes)
 		return false;
-	fprintf(stderr, "leaktrace: %s bytes lost, --fail-on-leak %s: failing\n",
-		units__grouped(bytes, lost, sizeof(lost)),
+	if (suppressed)
+		snprintf(supp, sizeof(supp), " (%s more suppressed)",
+			 units__grouped(suppressed, lost, sizeof(lost)));
+	fprintf(stderr, "leaktrace: %s bytes lost%s, --fail-on-leak %s: failing\n",
+		units__grouped(bytes, lost, sizeof(lost)), suppressed ? supp : "",
 		units__grouped(cfg->fail_on_leak_bytes, limit, sizeof(limit)));
 	return true;
+}
+
+/* The default set, unless turned off, then each --suppress file; an error is one line. */
+static int load_suppressions(const struct config *cfg, struct suppressions **out)
+{
+	struct suppressions *supp = suppress__new();
+	char err[512];
+	int ret = supp ? 0 : -ENOMEM;
+
+	if (!ret && !cfg->no_default_suppressions)
+		ret = suppress__add_defaults(supp);
+	if (ret == -ENOMEM)
+		snprintf(err, sizeof(err), "out of memory");
+	for (int i = 0; i < cfg->nr_suppress && !ret; i++)
+		ret = suppress__load_file(supp, cfg->suppress[i], err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "leaktrace: --suppress: %s\n", err);
+		suppress__free(supp);
+		return ret;
+	}
+	*out = supp;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -435,6 +467,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	s.cfg = &cfg;
+	if (load_suppressions(&cfg, &s.supp))
+		return 2;
 	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */
 	if (cfg.command)
 		s.out = stderr;
@@ -456,6 +490,7 @@ int main(int argc, char **argv)
 	symbolizer__free(s.syms);
 	gate = !err && leak_gate(&cfg, s.final);
 	snapshot__free(s.final);
+	suppress__free(s.supp);
 	if (s.command) {
 		int code = command__exit_code(s.command);
 

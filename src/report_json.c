@@ -89,6 +89,15 @@ static void write_frame(struct json_writer *w, const struct frame *fr)
 	json__string(w, fr->module ? fr->module : "[anonymous]");
 	json__key(w, "address");
 	json__string(w, addr);
+	if (fr->has_module_offset) {
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)fr->module_offset);
+		json__key(w, "module_offset");
+		json__string(w, addr);
+	}
+	if (fr->build_id) {
+		json__key(w, "build_id");
+		json__string(w, fr->build_id);
+	}
 	json__object_end(w);
 }
 
@@ -131,7 +140,55 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 		write_frame(w, &s->frames[i]);
 	json__array_end(w);
 	write_origins(w, s->origins, s->nr_origins);
+	if (s->suppressed) {
+		json__key(w, "suppressed");
+		json__string(w, s->suppressed);
+	}
 	json__object_end(w);
+}
+
+/* What suppressions took out of a process's leaks, when they matched any of its stacks. */
+static void write_suppressed(struct json_writer *w, const struct proc_stat *p)
+{
+	if (!p->suppressed_allocs && !p->suppressed_bytes)
+		return;
+	json__key(w, "suppressed");
+	json__object_begin(w);
+	json__key(w, "bytes");
+	json__int(w, p->suppressed_bytes);
+	json__key(w, "allocs");
+	json__int(w, p->suppressed_allocs);
+	json__key(w, "lost_bytes");
+	json__int(w, p->suppressed_lost_bytes);
+	json__object_end(w);
+}
+
+/* The suppressions that matched, with what each matched: valgrind's "used_suppression". */
+static void write_suppressions(struct json_writer *w, const struct snapshot *snap)
+{
+	if (!snap->nr_suppressions)
+		return;
+	json__key(w, "suppressions");
+	json__array_begin(w);
+	for (size_t i = 0; i < snap->nr_suppressions; i++) {
+		const struct suppression_use *u = &snap->suppressions[i];
+
+		json__object_begin(w);
+		json__key(w, "name");
+		json__string(w, u->name);
+		json__key(w, "where");
+		json__string(w, u->where);
+		json__key(w, "stacks");
+		json__int(w, u->stacks);
+		json__key(w, "bytes");
+		json__int(w, u->bytes);
+		json__key(w, "allocs");
+		json__int(w, u->allocs);
+		json__key(w, "lost_bytes");
+		json__int(w, u->lost_bytes);
+		json__object_end(w);
+	}
+	json__array_end(w);
 }
 
 static void write_process(struct json_writer *w, const struct proc_stat *p)
@@ -159,6 +216,7 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 		json__key(w, "reachable_bytes");
 		json__int(w, p->reachable_bytes);
 	}
+	write_suppressed(w, p);
 	json__key(w, "stacks");
 	json__array_begin(w);
 	for (size_t i = 0; i < p->nr_stacks; i++)
@@ -280,6 +338,7 @@ void report_json__write(FILE *f, const struct snapshot *snap)
 		write_process(&w, &snap->procs[i]);
 	json__array_end(&w);
 	write_suspects(&w, snap);
+	write_suppressions(&w, snap);
 	json__object_end(&w);
 	fflush(f);
 }

@@ -145,6 +145,9 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 		fprintf(f, "  %*s  [stack not recorded: --max-stacks reached]\n", w->rank, "");
 	else if (s->truncated)
 		fprintf(f, "  %*s  %s\n", w->rank, "", report_text__cut);
+	if (s->suppressed)
+		fprintf(f, "  %*s  %s(suppressed: %s)%s\n", w->rank, "", st->dim, s->suppressed,
+			st->off);
 }
 
 static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,
@@ -229,6 +232,31 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 	} else {
 		fputs(p->scanned ? ", no lost or growing stack\n" : ", no growing stack\n", f);
 	}
+	if (p->suppressed_allocs || p->suppressed_bytes)
+		fprintf(f, "suppressed: %s bytes in %s allocation%s, %s of them lost: not counted "
+			"as leaks\n", units__grouped(p->suppressed_bytes, b1, sizeof(b1)),
+			units__grouped(p->suppressed_allocs, b2, sizeof(b2)),
+			p->suppressed_allocs == 1 ? "" : "s",
+			units__grouped(p->suppressed_lost_bytes, b3, sizeof(b3)));
+}
+
+/* The suppressions that matched, as valgrind lists its used ones: what each took. */
+static void write_suppressions(FILE *f, const struct snapshot *snap)
+{
+	char b1[32], b2[32], b3[32];
+
+	if (!snap->nr_suppressions)
+		return;
+	fputs("\nsuppressions used (bytes, allocations, of them lost, stacks, name, where):\n", f);
+	for (size_t i = 0; i < snap->nr_suppressions; i++) {
+		const struct suppression_use *u = &snap->suppressions[i];
+
+		fprintf(f, "  %14s  %9s  %9s  %4lld  %s  %s\n",
+			units__grouped(u->bytes, b1, sizeof(b1)),
+			units__grouped(u->allocs, b2, sizeof(b2)),
+			units__grouped(u->lost_bytes, b3, sizeof(b3)), (long long)u->stacks,
+			u->name, u->where);
+	}
 }
 
 void report_text__write(FILE *f, const struct snapshot *snap, int top)
@@ -252,6 +280,7 @@ void report_text__write(FILE *f, const struct snapshot *snap, int top)
 			fprintf(f, "  ... %zu more stack%s (-n to show more)\n", p->nr_stacks - n,
 				p->nr_stacks - n == 1 ? "" : "s");
 	}
+	write_suppressions(f, snap);
 	fputc('\n', f);
 	fflush(f);
 }

@@ -830,8 +830,15 @@ int64_t stack_stat__unreachable(const struct stack_stat *s)
 	return s->lost_bytes + s->indirect_bytes;
 }
 
+int64_t proc_stat__unsuppressed_lost(const struct proc_stat *p)
+{
+	return p->lost_bytes + p->indirect_bytes - p->suppressed_lost_bytes;
+}
+
 bool stack_stat__suspect(const struct stack_stat *s)
 {
+	if (s->suppressed)
+		return false;	/* known and accepted: not what the reader is looking for */
 	return stack_stat__unreachable(s) > 0 || s->trend == TREND_GROWING ||
 	       (s->trend == TREND_UNKNOWN && s->growth > 0);
 }

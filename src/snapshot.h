@@ -59,6 +59,7 @@ struct stack_stat {
 	int64_t reachable_bytes, reachable_allocs;
 	const struct origin *origins;	/* merged snapshots only: where it was seen */
 	size_t nr_origins;
+	const char *suppressed;	/* the name of the suppression that matched it, or NULL */
 };
 
 /* Adds one stack's verdicts to another's, when two stacks become one. */
@@ -98,6 +99,20 @@ struct proc_stat {
 	size_t nr_origins;
 	const struct module_id *modules;	/* build IDs known for its frames' modules */
 	size_t nr_modules;
+	/* Its stacks a suppression matched (suppress.c): counted here, not as leaks. */
+	int64_t suppressed_bytes, suppressed_allocs;
+	int64_t suppressed_lost_bytes;	/* of them, definitely and indirectly lost */
+};
+
+/* --fail-on-leak: the lost bytes, definitely and indirectly, of stacks no suppression matched. */
+int64_t proc_stat__unsuppressed_lost(const struct proc_stat *p);
+
+/* A suppression that matched stacks of a snapshot, and what it took out of the leaks. */
+struct suppression_use {
+	const char *name;
+	const char *where;	/* "FILE:LINE" of its entry ("default:LINE": the built-in set) */
+	int64_t stacks, bytes, allocs;
+	int64_t lost_bytes;	/* definitely and indirectly lost */
 };
 
 struct snapshot {
@@ -111,6 +126,9 @@ struct snapshot {
 	size_t nr_procs;
 	const char *const *hosts;	/* merged snapshots only: every host merged */
 	size_t nr_hosts;
+	/* The suppressions that matched, most bytes first. */
+	const struct suppression_use *suppressions;
+	size_t nr_suppressions;
 	/* Owns the frames and strings of a loaded, merged or demangled snapshot; may be NULL. */
 	struct arena *arena;
 };

@@ -201,11 +201,51 @@ static int load_origins(struct loader *l, json_t *obj, const char *where,
 	return 0;
 }
 
+/* "0x..." into *out; a bad one fails, naming where and what. */
+static int parse_hex(struct loader *l, const char *where, const char *key, const char *text,
+		     uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(text, &end, 16);
+	if (errno || strncmp(text, "0x", 2) || !text[2] || *end)
+		return fail(l, "%s: \"%s\" is not a hex address: \"%s\"", where, key, text);
+	return 0;
+}
+
+/* A GNU build ID: an even number of hex digits (20 bytes for SHA-1, but any length is valid). */
+static int check_build_id(struct loader *l, const char *where, const char *id)
+{
+	size_t n = strlen(id);
+
+	if (!n || n % 2 || strspn(id, "0123456789abcdef") != n)
+		return fail(l, "%s: \"build_id\" is not lower-case hex bytes: \"%s\"", where, id);
+	return 0;
+}
+
+/* The frame's place in its module (module_offset, build_id), kept for symbolizing later. */
+static int load_module_place(struct loader *l, json_t *obj, const char *where, struct frame *fr)
+{
+	const char *text = NULL;
+	int err;
+
+	err = get_string(l, obj, where, "module_offset", NULL, 0, &text);
+	if (!err && text) {
+		err = parse_hex(l, where, "module_offset", text, &fr->module_offset);
+		fr->has_module_offset = !err;
+	}
+	if (!err)
+		err = get_string(l, obj, where, "build_id", NULL, 0, &fr->build_id);
+	if (!err && fr->build_id)
+		err = check_build_id(l, where, fr->build_id);
+	return err;
+}
+
 static int load_frame(struct loader *l, json_t *obj, const char *where, struct frame *fr)
 {
 	const char *address = NULL;
 	int64_t offset = 0;
-	char *end;
 	int err;
 
 	if (!json_is_object(obj))
@@ -217,6 +257,8 @@ static int load_frame(struct loader *l, json_t *obj, const char *where, struct f
 		err = get_string(l, obj, where, "module", NULL, 0, &fr->module);
 	if (!err)
 		err = get_string(l, obj, where, "address", NULL, 0, &address);
+	if (!err)
+		err = load_module_place(l, obj, where, fr);
 	if (err)
 		return err;
 	/* What the writer puts for "none": back to none, so that text and exports agree. */
@@ -225,14 +267,7 @@ static int load_frame(struct loader *l, json_t *obj, const char *where, struct f
 	if (fr->module && !strcmp(fr->module, "[anonymous]"))
 		fr->module = NULL;
 	fr->offset = fr->symbol ? (uint64_t)offset : 0;
-	if (address) {
-		errno = 0;
-		fr->address = strtoull(address, &end, 16);
-		if (errno || strncmp(address, "0x", 2) || *end)
-			return fail(l, "%s: \"address\" is not a hex address: \"%s\"", where,
-				    address);
-	}
-	return 0;
+	return address ? parse_hex(l, where, "address", address, &fr->address) : 0;
 }
 
 static int load_kind(struct loader *l, json_t *obj, const char *where, enum lt_kind *kind)
@@ -324,6 +359,27 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		err = load_frames(l, obj, where, s);
 	if (!err)
 		err = load_origins(l, obj, where, &s->origins, &s->nr_origins);
+	if (!err)
+		err = get_string(l, obj, where, "suppressed", NULL, 0, &s->suppressed);
+	return err;
+}
+
+/* "suppressed": {"bytes", "allocs", "lost_bytes"}, when suppressions matched its stacks. */
+static int load_suppressed(struct loader *l, json_t *obj, const char *where, struct proc_stat *p)
+{
+	char at[160];
+	json_t *v;
+	int err;
+
+	err = field(l, obj, where, "suppressed", WANT_OBJECT, false, &v);
+	if (err || !v)
+		return err;
+	snprintf(at, sizeof(at), "%s.suppressed", where);
+	err = get_int(l, v, at, "bytes", true, &p->suppressed_bytes);
+	if (!err)
+		err = get_int(l, v, at, "allocs", true, &p->suppressed_allocs);
+	if (!err)
+		err = get_int(l, v, at, "lost_bytes", true, &p->suppressed_lost_bytes);
 	return err;
 }
 
@@ -386,6 +442,8 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 		err = load_origins(l, obj, where, &p->origins, &p->nr_origins);
 	if (!err)
 		err = load_build_ids(l, obj, where, p);
+	if (!err)
+		err = load_suppressed(l, obj, where, p);
 	return err;
 }
 
@@ -470,6 +528,46 @@ static int load_hosts(struct loader *l, json_t *root)
 	return 0;
 }
 
+/* "suppressions": [{"name", "where", "stacks", "bytes", "allocs", "lost_bytes"}]. */
+static int load_suppressions(struct loader *l, json_t *root)
+{
+	struct suppression_use *v;
+	json_t *arr, *o;
+	char at[64];
+	size_t i;
+	int err;
+
+	err = field(l, root, "", "suppressions", WANT_ARRAY, false, &arr);
+	if (err || !arr || !json_array_size(arr))
+		return err;
+	v = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	json_array_foreach(arr, i, o) {
+		snprintf(at, sizeof(at), "suppressions[%zu]", i);
+		if (!json_is_object(o))
+			return fail(l, "%s is not an object", at);
+		err = get_string(l, o, at, "name", NULL, 0, &v[i].name);
+		if (!err)
+			err = get_string(l, o, at, "where", NULL, 0, &v[i].where);
+		if (!err && (!v[i].name || !v[i].where))
+			err = fail(l, "%s: \"%s\" is missing", at, v[i].name ? "where" : "name");
+		if (!err)
+			err = get_int(l, o, at, "stacks", false, &v[i].stacks);
+		if (!err)
+			err = get_int(l, o, at, "bytes", true, &v[i].bytes);
+		if (!err)
+			err = get_int(l, o, at, "allocs", true, &v[i].allocs);
+		if (!err)
+			err = get_int(l, o, at, "lost_bytes", true, &v[i].lost_bytes);
+		if (err)
+			return err;
+	}
+	l->snap->suppressions = v;
+	l->snap->nr_suppressions = json_array_size(arr);
+	return 0;
+}
+
 static int load_header(struct loader *l, json_t *root)
 {
 	struct snapshot *snap = l->snap;
@@ -496,6 +594,8 @@ static int load_header(struct loader *l, json_t *root)
 		err = load_sampling(l, root);
 	if (!err)
 		err = load_hosts(l, root);
+	if (!err)
+		err = load_suppressions(l, root);
 	return err;
 }
 

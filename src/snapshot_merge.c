@@ -167,6 +167,9 @@ static int merge_procs(struct merge *m, struct origin **origins)
 			q->lost_bytes += p->lost_bytes;
 			q->indirect_bytes += p->indirect_bytes;
 			q->reachable_bytes += p->reachable_bytes;
+			q->suppressed_bytes += p->suppressed_bytes;
+			q->suppressed_allocs += p->suppressed_allocs;
+			q->suppressed_lost_bytes += p->suppressed_lost_bytes;
 			add_origins(m, i, p->pid, p->origins, p->nr_origins, origins[k],
 				    &nr_origins[k]);
 		}
@@ -241,8 +244,10 @@ static int copy_frames(struct arena *a, const struct stack_stat *from, struct st
 		frames[i] = from->frames[i];
 		frames[i].symbol = arena__strdup(a, from->frames[i].symbol);
 		frames[i].module = arena__strdup(a, from->frames[i].module);
+		frames[i].build_id = arena__strdup(a, from->frames[i].build_id);
 		if ((from->frames[i].symbol && !frames[i].symbol) ||
-		    (from->frames[i].module && !frames[i].module))
+		    (from->frames[i].module && !frames[i].module) ||
+		    (from->frames[i].build_id && !frames[i].build_id))
 			return -ENOMEM;
 	}
 	to->frames = frames;
@@ -277,6 +282,11 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 			to->oldest_s = s->oldest_s;
 		add_origins(m, run[i].snap, run[i].proc->pid, s->origins, s->nr_origins, origins,
 			    &nr);
+		/* Suppressed where any host suppressed it, by the first such host's entry. */
+		if (s->suppressed && !to->suppressed)
+			to->suppressed = arena__strdup(m->out->arena, s->suppressed);
+		if (s->suppressed && !to->suppressed)
+			return -ENOMEM;
 	}
 	to->origins = origins;
 	to->nr_origins = nr;

@@ -322,6 +322,10 @@ static void fill_frame(struct symbolizer *s, const struct resolved *r, uint64_t 
 	out->module = r->map && procmap__is_file(r->map) ? intern(s, r->map->path) : NULL;
 	out->symbol = r->sym ? r->sym->name : NULL;
 	out->offset = r->sym ? r->link - r->sym->addr : 0;
+	out->has_module_offset = r->linked;
+	out->module_offset = r->linked ? r->link : 0;
+	/* The file stays open until symbolizer__free: its build ID string too. */
+	out->build_id = r->syms ? elf_syms__build_id(r->syms) : NULL;
 }
 
 int symbolizer__frame(struct symbolizer *s, pid_t pid, uint64_t addr, struct frame *out)

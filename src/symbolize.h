@@ -15,6 +15,14 @@ struct frame {
 	uint64_t offset;	/* from the symbol's start; 0 when symbol is NULL */
 	const char *module;	/* path as the process sees it, NULL for no file */
 	uint64_t address;	/* in the process */
+	/*
+	 * Where the frame is in its module, for symbolizing it later (addr2line -e
+	 * MODULE): the link-time (ELF virtual) address, the address less the
+	 * module's load bias; valid when has_module_offset (the file was readable).
+	 */
+	uint64_t module_offset;
+	bool has_module_offset;
+	const char *build_id;	/* the module's GNU build ID (hex), NULL when it has none */
 };
 
 struct symbolizer *symbolizer__new(void);

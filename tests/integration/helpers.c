@@ -574,3 +574,15 @@ json_t *trace__run(struct tmpdir *t, const char *exe, const char *const opts[],
 		     r->timed_out ? ", timed out" : "", r->err);
 	return snapshot__load(out);
 }
+
+void sh__output(const char *cmd, char *buf, size_t size)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	cr_assert_not_null(p, "popen %s", cmd);
+	n = fread(buf, 1, size - 1, p);
+	buf[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s failed: %s", cmd, buf);
+	buf[strcspn(buf, "\n")] = '\0';
+}

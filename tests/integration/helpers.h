@@ -102,6 +102,9 @@ bool file__wait_for(const char *path, const char *needle, int timeout_ms);
 json_t *trace__run(struct tmpdir *t, const char *exe, const char *const opts[],
 		   const char *const args[], struct run_result *r);
 
+/* The stdout of a shell command line, its trailing newline cut; fails the test if it fails. */
+void sh__output(const char *cmd, char *buf, size_t size);
+
 /* Load a JSON snapshot; fails the test when it is missing or not valid JSON. */
 json_t *snapshot__load(const char *path);
 /* The entry of PID in "processes", or NULL. */

@@ -37,8 +37,10 @@ Test(build_id, fill_reads_each_module_of_the_frames_once)
 {
 	const char *exe = self_path();
 	struct frame frames[] = {
-		{ "f", 1, exe, 0x10 }, { "g", 2, exe, 0x20 }, { NULL, 0, "[vdso]", 0x30 },
-		{ "h", 3, "/nonexistent/lib.so", 0x40 },
+		{ "f", 1, exe, 0x10, 0, false, NULL },
+		{ "g", 2, exe, 0x20, 0, false, NULL },
+		{ NULL, 0, "[vdso]", 0x30, 0, false, NULL },
+		{ "h", 3, "/nonexistent/lib.so", 0x40, 0, false, NULL },
 	};
 	struct stack_stat s = { .bytes = 1, .allocs = 1, .frames = frames, .nr_frames = 4 };
 	struct snapshot *snap = calloc(1, sizeof(*snap));

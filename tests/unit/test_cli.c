@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "leaktrace.h"
+#include "suppress.h"
 
 /* An argv literal: { "leaktrace", args..., NULL }; getopt with '+' never reorders it. */
 #define ARGV(...) ((char *[]){ "leaktrace", __VA_ARGS__, NULL })
@@ -639,4 +640,45 @@ Test(cli, lost_needs_the_scan_and_a_flamegraph_format)
 	assert_usage_error(ARGV("--lost", "-o", "x.json", "--", "ls"));
 	assert_usage_error(ARGV("--lost", "--", "ls"));
 	assert_usage_error(ARGV("--lost", "-o", "x.svg", "-p", "1"));
+}
+
+Test(cli, suppress_files_are_kept_in_order_and_defaults_stay_on)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--suppress", "a.supp", "--suppress", "b.supp", "-p", "1"), &cfg);
+	cr_assert_eq(cfg.nr_suppress, 2);
+	cr_assert_str_eq(cfg.suppress[0], "a.supp");
+	cr_assert_str_eq(cfg.suppress[1], "b.supp");
+	cr_assert_not(cfg.no_default_suppressions);
+	assert_run(ARGV("--no-default-suppressions", "-p", "1"), &cfg);
+	cr_assert(cfg.no_default_suppressions);
+	cr_assert_eq(cfg.nr_suppress, 0);
+}
+
+Test(cli, thirty_third_suppress_file_is_an_error)
+{
+	char *argv[70] = { "leaktrace" };
+	int n = 1;
+
+	for (int i = 0; i < LT_MAX_SUPPRESS + 1; i++) {
+		argv[n++] = "--suppress";
+		argv[n++] = "x.supp";
+	}
+	argv[n++] = "-p";
+	argv[n++] = "1";
+	argv[n] = NULL;
+	assert_usage_error(argv);
+}
+
+Test(cli, suppress_list_default_prints_the_built_in_set_and_exits_ok)
+{
+	struct output o;
+	struct config cfg;
+
+	cr_assert_eq(parse(ARGV("--suppress-list-default"), &cfg, &o), CLI_EXIT_OK);
+	cr_assert_str_eq(o.out, suppress__default_text());
+	cr_assert_not_null(strstr(o.out, "{\n   glibc-stdio-buffer\n   fun:_IO_file_doallocate\n"
+				  "}\n"));
+	cr_assert_str_empty(o.err);
 }

@@ -34,7 +34,8 @@ Test(demangle, c_names_and_bad_names_are_left_alone)
 Test(demangle, snapshot_frames_are_replaced_and_the_source_frames_kept)
 {
 	static const struct frame frames[] = {
-		{ "_ZN5cache6refillEm", 4, "/m", 0x10 }, { "main", 8, "/m", 0x20 },
+		{ "_ZN5cache6refillEm", 4, "/m", 0x10, 0, false, NULL },
+		{ "main", 8, "/m", 0x20, 0, false, NULL },
 	};
 	struct stack_stat s = { .bytes = 1, .allocs = 1, .frames = frames, .nr_frames = 2 };
 	struct proc_stat p = { .pid = 1, .comm = "c", .stacks = &s, .nr_stacks = 1 };

@@ -74,7 +74,7 @@ Test(export, trace_mode_format_count_and_no_demangle_options)
 /* What -o writes in trace mode equals what `leaktrace report` makes of the saved JSON. */
 Test(export, trace_mode_output_equals_report_of_the_saved_json)
 {
-	static const struct frame fr = { "_ZN5cache6refillEm", 4, "/m", 0x10 };
+	static const struct frame fr = { "_ZN5cache6refillEm", 4, "/m", 0x10, 0, false, NULL };
 	struct stack_stat s = { .bytes = 1000, .allocs = 3, .oldest_s = -1, .growth = 12.34567,
 				.frames = &fr, .nr_frames = 1 };
 	struct proc_stat p = { .pid = 7, .comm = "c", .exe = "/m", .alive = true, .bytes = 1000,

@@ -53,7 +53,8 @@ Test(export_folded, line_is_process_then_frames_root_first_then_bytes)
 
 Test(export_folded, equal_stacks_are_summed_and_lines_sorted)
 {
-	static const struct frame a = { "f", 1, "/m", 0x10 }, b = { "f", 2, "/m", 0x20 };
+	static const struct frame a = { "f", 1, "/m", 0x10, 0, false, NULL },
+				  b = { "f", 2, "/m", 0x20, 0, false, NULL };
 	struct stack_stat stacks[] = {
 		{ .bytes = 10, .allocs = 1, .frames = &a, .nr_frames = 1 },
 		{ .bytes = 5, .allocs = 1, .frames = &b, .nr_frames = 1 },
@@ -69,7 +70,7 @@ Test(export_folded, equal_stacks_are_summed_and_lines_sorted)
 
 Test(export_folded, separators_in_names_are_replaced)
 {
-	static const struct frame fr = { "a;b\nc", 0, NULL, 0x10 };
+	static const struct frame fr = { "a;b\nc", 0, NULL, 0x10, 0, false, NULL };
 	struct stack_stat s = { .bytes = 1, .allocs = 1, .frames = &fr, .nr_frames = 1 };
 	struct proc_stat p = { .pid = 1, .comm = "p;q", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot snap = { .procs = &p, .nr_procs = 1 };
@@ -81,7 +82,7 @@ Test(export_folded, separators_in_names_are_replaced)
 
 Test(export_folded, unknown_function_is_named_by_its_module)
 {
-	static const struct frame fr = { NULL, 0, "/usr/lib/libjit.so", 0x10 };
+	static const struct frame fr = { NULL, 0, "/usr/lib/libjit.so", 0x10, 0, false, NULL };
 	struct stack_stat s = { .bytes = 3, .allocs = 1, .frames = &fr, .nr_frames = 1 };
 	struct proc_stat p = { .pid = 1, .comm = "p", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot snap = { .procs = &p, .nr_procs = 1 };
@@ -124,8 +125,12 @@ Test(export_folded, demangled_names_are_written_after_demangling)
 /* --lost: only what a scan found lost, definitely and indirectly, per stack. */
 Test(export_folded, lost_view_keeps_only_lost_bytes)
 {
-	static const struct frame lost_frames[] = { { "lose_blocks", 0x1f, "/bin/leaky", 0x1000 } };
-	static const struct frame kept_frames[] = { { "keep_cache", 0x1c, "/bin/leaky", 0x2000 } };
+	static const struct frame lost_frames[] = {
+		{ "lose_blocks", 0x1f, "/bin/leaky", 0x1000, 0, false, NULL }
+	};
+	static const struct frame kept_frames[] = {
+		{ "keep_cache", 0x1c, "/bin/leaky", 0x2000, 0, false, NULL }
+	};
 	struct stack_stat stacks[] = {
 		{ .bytes = 50000, .allocs = 100, .scanned = true, .reachable_bytes = 50000,
 		  .reachable_allocs = 100, .frames = kept_frames, .nr_frames = 1 },

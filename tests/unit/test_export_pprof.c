@@ -154,8 +154,12 @@ Test(export_pprof, go_tool_pprof_lists_the_leak_with_its_exact_bytes, .timeout =
 }
 
 /* After --scan: what a stack lost, definitely and indirectly, as lost_space and lost_objects. */
-static const struct frame lost_frames[] = { { "lose_blocks", 0x1f, "/usr/bin/leaky", 0x1000 } };
-static const struct frame kept_frames[] = { { "keep_cache", 0x1c, "/usr/bin/leaky", 0x2000 } };
+static const struct frame lost_frames[] = {
+	{ "lose_blocks", 0x1f, "/usr/bin/leaky", 0x1000, 0, false, NULL }
+};
+static const struct frame kept_frames[] = {
+	{ "keep_cache", 0x1c, "/usr/bin/leaky", 0x2000, 0, false, NULL }
+};
 static struct stack_stat scanned_stacks[] = {
 	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 50000, .allocs = 100, .scanned = true,
 	  .reachable_bytes = 50000, .reachable_allocs = 100, .frames = kept_frames, .nr_frames = 1 },

@@ -84,7 +84,7 @@ Test(export_svg, is_self_contained)
 
 Test(export_svg, names_are_escaped_for_xml)
 {
-	static const struct frame fr = { "operator<< <A&B>", 0, "/m\"x", 0x10 };
+	static const struct frame fr = { "operator<< <A&B>", 0, "/m\"x", 0x10, 0, false, NULL };
 	struct stack_stat s = { .bytes = 100, .allocs = 1, .frames = &fr, .nr_frames = 1 };
 	struct proc_stat p = { .pid = 1, .comm = "c\xff", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };

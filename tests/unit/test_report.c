@@ -13,26 +13,28 @@
 #define GOLDEN_JSON GOLDEN_SNAPSHOT
 
 static const struct frame leak_frames[] = {
-	{ "leak_here", 0x1f, "/usr/bin/leaky", 0x55d0c5a0111f },
-	{ "main", 0x42, "/usr/bin/leaky", 0x55d0c5a01242 },
-	{ "__libc_start_call_main", 0x7a, "/usr/lib/x86_64-linux-gnu/libc.so.6", 0x7f001234ad7a },
+	{ "leak_here", 0x1f, "/usr/bin/leaky", 0x55d0c5a0111f, 0x111f, true,
+	  "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c" },
+	{ "main", 0x42, "/usr/bin/leaky", 0x55d0c5a01242, 0, false, NULL },
+	{ "__libc_start_call_main", 0x7a, "/usr/lib/x86_64-linux-gnu/libc.so.6", 0x7f001234ad7a,
+	  0x27d7a, true, NULL },
 };
 
 /* Unknown function in no file: a JIT or a stripped anonymous mapping. */
 static const struct frame unknown_frames[] = {
-	{ NULL, 0, NULL, 0x7f00dead0000 },
+	{ NULL, 0, NULL, 0x7f00dead0000, 0, false, NULL },
 };
 
 static const struct frame cache_frames[] = {
-	{ "cache_fill", 0x10, "/usr/bin/leaky", 0x55d0c5a01310 },
+	{ "cache_fill", 0x10, "/usr/bin/leaky", 0x55d0c5a01310, 0, false, NULL },
 };
 
 static const struct frame gone_frames[] = {
-	{ "grow_list", 0x8, "/opt/gone/bin/gone", 0x401008 },
+	{ "grow_list", 0x8, "/opt/gone/bin/gone", 0x401008, 0, false, NULL },
 };
 
 static const struct frame shrink_frames[] = {
-	{ "shrinker", 0x4, "/opt/gone/bin/gone", 0x402004 },
+	{ "shrinker", 0x4, "/opt/gone/bin/gone", 0x402004, 0, false, NULL },
 };
 
 static struct stack_stat leaky_stacks[] = {
@@ -296,7 +298,24 @@ Test(report_json, frame_has_symbol_offset_module_and_hex_address)
 	cr_assert_str_eq(str_of(f2, "symbol"), "__libc_start_call_main");
 	cr_assert_str_eq(str_of(f2, "module"), "/usr/lib/x86_64-linux-gnu/libc.so.6");
 	cr_assert_str_eq(str_of(f2, "address"), "0x7f001234ad7a");
-	cr_assert_eq(json_object_size(f0), 4);
+	cr_assert_eq(json_object_size(f0), 6);
+	json_decref(root);
+}
+
+/* Known: written, for symbolizing later; unknown (no file read): left out, never invented. */
+Test(report_json, frame_has_module_offset_and_build_id_when_known)
+{
+	json_t *root = json_report(&test_snap);
+	json_t *f0 = frame_at(root, 0, 0, 0), *f1 = frame_at(root, 0, 0, 1);
+	json_t *f2 = frame_at(root, 0, 0, 2);
+
+	cr_assert_str_eq(str_of(f0, "module_offset"), "0x111f");
+	cr_assert_str_eq(str_of(f0, "build_id"), "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c");
+	cr_assert_str_eq(str_of(f2, "module_offset"), "0x27d7a");
+	cr_assert_null(json_object_get(f2, "build_id"));
+	cr_assert_null(json_object_get(f1, "module_offset"));
+	cr_assert_null(json_object_get(f1, "build_id"));
+	cr_assert_eq(json_object_size(f1), 4);
 	json_decref(root);
 }
 

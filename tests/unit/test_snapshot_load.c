@@ -100,6 +100,39 @@ Test(snapshot_load, unknown_symbol_and_anonymous_module_load_as_none)
 	snapshot__free(snap);
 }
 
+Test(snapshot_load, module_offset_and_build_id_are_read_where_written)
+{
+	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
+	const struct stack_stat *s = &snap->procs[0].stacks[0];
+
+	cr_assert(s->frames[0].has_module_offset);
+	cr_assert_eq(s->frames[0].module_offset, 0x111f);
+	cr_assert_str_eq(s->frames[0].build_id, "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c");
+	/* Absent members: not known (an older snapshot, or a file that could not be read). */
+	cr_assert_not(s->frames[1].has_module_offset);
+	cr_assert_null(s->frames[1].build_id);
+	cr_assert(s->frames[2].has_module_offset);
+	cr_assert_eq(s->frames[2].module_offset, 0x27d7a);
+	cr_assert_null(s->frames[2].build_id);
+	snapshot__free(snap);
+}
+
+Test(snapshot_load, bad_module_offset_or_build_id_names_the_frame)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
+		   "\"allocs\": 1, \"frames\": [{\"address\": \"0x12\", \"module_offset\": "
+		   "\"0xzz\"}]}]}]}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0].frames[0]: \"module_offset\" is "
+			      "not a hex address: \"0xzz\"");
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
+		   "\"allocs\": 1, \"frames\": [{\"address\": \"0x12\", \"build_id\": "
+		   "\"ABC\"}]}]}]}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0].frames[0]: \"build_id\" is not "
+			      "lower-case hex bytes: \"ABC\"");
+}
+
 /* Each format from a snapshot that went through JSON twice equals the one from the first. */
 Test(snapshot_load, every_format_survives_a_json_round_trip)
 {

@@ -177,3 +177,33 @@ Test(snapshot_merge, build_ids_of_the_hosts_are_kept)
 			 "0123456789abcdef0123456789abcdef01234567");
 	snapshot__free(m);
 }
+
+/* A host's suppressed stack stays marked after the merge, its counts summed with the process. */
+Test(snapshot_merge, suppressed_stacks_and_counts_are_kept)
+{
+	static const char one[] = "{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"comm\": "
+		"\"a\", \"exe\": \"/a\", \"suppressed\": {\"bytes\": 10, \"allocs\": 1, "
+		"\"lost_bytes\": 10}, "
+		"\"stacks\": [{\"bytes\": 10, \"allocs\": 1, \"suppressed\": \"mine\", \"frames\": "
+		"[{\"symbol\": \"f\", \"module\": \"/a\", \"address\": \"0x10\", "
+		"\"build_id\": \"abcd\"}]}]}]}";
+	struct snapshot *a = NULL, *b = NULL, *m = NULL;
+	const struct snapshot *v[2];
+	char err[256];
+
+	cr_assert_eq(snapshot__load_text(one, "a.json", &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot__load_text(one, "b.json", &b, err, sizeof(err)), 0, "%s", err);
+	v[0] = a;
+	v[1] = b;
+	cr_assert_eq(snapshot__merge(v, 2, &m), 0);
+	snapshot__free(a);
+	snapshot__free(b);
+	cr_assert_eq(m->nr_procs, 1);
+	cr_assert_eq(m->procs[0].nr_stacks, 1);
+	cr_assert_str_eq(m->procs[0].stacks[0].suppressed, "mine");
+	cr_assert_str_eq(m->procs[0].stacks[0].frames[0].build_id, "abcd");
+	cr_assert_eq(m->procs[0].suppressed_bytes, 20);
+	cr_assert_eq(m->procs[0].suppressed_allocs, 2);
+	cr_assert_eq(m->procs[0].suppressed_lost_bytes, 20);
+	snapshot__free(m);
+}

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "elf_syms.h"
 #include "symbolize.h"
 
 uint64_t lt_test_fp_callee(void);
@@ -91,6 +92,29 @@ Test(symbolize, function_of_test_binary)
 	symbolizer__free(s);
 }
 
+/* Where the frame is in its file: the symbol table's address for it, and the file's build ID. */
+Test(symbolize, frame_has_module_offset_and_build_id)
+{
+	struct symbolizer *s = new_for_self();
+	struct elf_syms *syms;
+	char *id = elf_syms__file_build_id(self_exe());
+	uint64_t link = 0;
+	struct frame f;
+	int err;
+
+	syms = elf_syms__open(self_exe(), NULL, &err);
+	cr_assert_not_null(syms);
+	cr_assert_eq(elf_syms__find(syms, "lt_test_fp_callee", &link), 0);
+	cr_assert_eq(symbolizer__frame(s, getpid(), addr_of(lt_test_fp_callee) + 3, &f), 0);
+	cr_assert(f.has_module_offset);
+	cr_assert_eq(f.module_offset, link + 3);
+	cr_assert_not_null(id, "the test binary has no build ID");
+	cr_assert_str_eq(f.build_id, id);
+	free(id);
+	elf_syms__free(syms);
+	symbolizer__free(s);
+}
+
 Test(symbolize, offset_inside_function)
 {
 	struct symbolizer *s = new_for_self();
@@ -112,6 +136,8 @@ Test(symbolize, heap_address_has_no_symbol_nor_module)
 	cr_assert_null(f.symbol);
 	cr_assert_null(f.module);
 	cr_assert_eq(f.offset, 0);
+	cr_assert_not(f.has_module_offset);
+	cr_assert_null(f.build_id);
 	free(p);
 	symbolizer__free(s);
 }
