@@ -183,14 +183,14 @@ static bool any_alive(const struct session *s)
 
 
 /* The same writer as `leaktrace report`: one snapshot gives one output, either way. */
-static int write_output(const struct config *cfg, struct snapshot *snap)
+static int write_output(const struct config *cfg, struct snapshot *snap, struct symbolizer *syms)
 {
 	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts, .lost = cfg->lost };
 	FILE *f = fopen(cfg->output, "w");
 	int err;
 
 	/* Saved with the snapshot, so that a pprof made from its JSON later has them too. */
-	build_id__fill(snap);
+	build_id__fill(snap, syms);
 	if (cfg->host)
 		snprintf(snap->host, sizeof(snap->host), "%s", cfg->host);
 	if (!f) {
@@ -394,7 +394,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	tracer__free(s->tracer);
 	s->tracer = NULL;
 	if (!err && cfg->output)
-		err = write_output(cfg, s->final);
+		err = write_output(cfg, s->final, s->syms);
 	return err;
 }
 
