@@ -437,6 +437,10 @@ static void reach_process(struct snap_source *src, struct process *p,
 			fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): "
 				"scanning it running\n", p->pid, strerror(-err));
 		p->freeze_failed = err != 0;
+		if (!err && fz.nr_running)
+			fprintf(stderr, "leaktrace: pid %d: %zu thread%s did not stop for the scan "
+				"(asleep in the kernel): scanned running\n", p->pid, fz.nr_running,
+				fz.nr_running == 1 ? "" : "s");
 		threads = fz.threads;
 		nr_threads = fz.nr_threads;
 		deadline = tracer__now_ns() + (uint64_t)(src->filter.scan_freeze * 1e9);
