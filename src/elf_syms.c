@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "elf_syms.h"
+#include "stop.h"
 #include "target_file.h"
 #include "x86.h"
 
@@ -261,6 +262,8 @@ static int read_symtab(struct elf_syms *syms, Elf *elf, Elf_Scn *scn, const GElf
 		return 0;
 	n = sh->sh_size / sh->sh_entsize;
 	for (i = 1; i < n; i++) {
+		if (i % 4096 == 0 && stop__requested())
+			return -EINTR;
 		if (!gelf_getsym(data, i, &s) || !is_defined_func(&s))
 			continue;
 		name = elf_strptr(elf, sh->sh_link, s.st_name);
@@ -326,6 +329,8 @@ static int file_crc(int fd, uint32_t *crc)
 	if (fstat(fd, &st))
 		return -errno;
 	while (off < (uint64_t)st.st_size) {
+		if (stop__requested())
+			return -EINTR;
 		n = (uint64_t)st.st_size - off < sizeof(buf) ? (size_t)(st.st_size - off) : sizeof(buf);
 		err = target_file__pread(fd, buf, n, off);
 		if (err)

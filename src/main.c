@@ -19,6 +19,7 @@
 #include "procmaps.h"
 #include "report.h"
 #include "snapshot.h"
+#include "stop.h"
 #include "tracer.h"
 #include "units.h"
 
@@ -29,6 +30,13 @@
  * a new allocator probed then, so a shorter tick misses fewer short-lived ones.
  */
 #define TICK_ALL_NS 200000000ULL
+/*
+ * How long the work after -d's end may take (the final report: symbols not read
+ * yet, scans) before it is cut short; and after SIGINT/SIGTERM/SIGHUP, so that
+ * leaktrace ends within a second of one, probes detached and targets let go.
+ */
+#define END_BOUND_NS 5000000000ULL
+#define SIGNAL_BOUND_NS 500000000ULL
 /* --fail-on-leak: the exit status when the lost bytes reach the limit. */
 #define LT_EXIT_LEAK 3
 
@@ -116,7 +124,7 @@ static void probe_new(void *arg, pid_t pid)
 	struct session *s = arg;
 	struct alloc_plan plan;
 
-	if (alloc_plan__for_pid(pid, &plan))
+	if (stop__requested() || alloc_plan__for_pid(pid, &plan))
 		return;
 	if (!tracer__probe(s->tracer, -1, &plan))
 		snap_source__set_allocator(s->src, pid, plan.heap);
@@ -149,7 +157,7 @@ static int attach_all(struct session *s)
 	if (!dir)
 		return -errno;
 	alloc_plan__quiet(!s->cfg->verbose);
-	while ((d = readdir(dir))) {
+	while ((d = readdir(dir)) && !stop__requested()) {
 		pid = atoi(d->d_name);
 		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)) ||
 		    !wanted(s->cfg, pid))
@@ -305,8 +313,10 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 		    command__poll(s->command, command_exiting, s))
 			return 0;
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
-			if (!s->command)
+			if (!s->command) {
+				stop__set_deadline(now + SIGNAL_BOUND_NS);
 				return 0;
+			}
 			/* The command decides: it gets the signal, we report when it ends. */
 			kill(command__pid(s->command), sig);
 		}
@@ -370,6 +380,9 @@ static int run(struct session *s, const sigset_t *sigs)
 	s->src = s->syms ? snap_source__new(s->tracer, s->syms, &filter) : NULL;
 	if (!s->src)
 		return -ENOMEM;
+	/* -d: counted from the start of the trace; what runs past it is cut END_BOUND_NS later. */
+	if (cfg->duration > 0)
+		stop__set_deadline(tracer__now_ns() + (uint64_t)(cfg->duration * 1e9) + END_BOUND_NS);
 	if (cfg->command) {
 		err = start_command(s);
 	} else if (cfg->all) {
@@ -420,7 +433,7 @@ int main(int argc, char **argv)
 {
 	struct session s = { .out = stdout, .exit_code = 1 };
 	struct config cfg;
-	sigset_t sigs;
+	sigset_t sigs, stops;
 	bool gate;
 	int err;
 
@@ -438,12 +451,14 @@ int main(int argc, char **argv)
 	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */
 	if (cfg.command)
 		s.out = stderr;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigs = stops;
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	stop__watch(&stops);
 
 	err = run(&s, &sigs);
 	if (s.command && !err) {

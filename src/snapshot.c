@@ -16,6 +16,7 @@
 #include "procmaps.h"
 #include "reach.h"
 #include "snapshot.h"
+#include "stop.h"
 #include "tracer.h"
 
 #define BATCH 4096
@@ -486,7 +487,8 @@ static int reach_records(struct snap_source *src, const struct lt_alloc_key *key
 
 		for (j = i; j < m && idx[j].tgid == idx[i].tgid; j++)
 			;
-		if (p->exiting || !p->exited)
+		/* Stopping: the rest are left unscanned (no verdict), not scanned late. */
+		if ((p->exiting || !p->exited) && !stop__requested())
 			reach_process(src, p, idx + i, j - i, keys, vals, verdict);
 	}
 	free(idx);

@@ -14,6 +14,7 @@
 
 #include "elf_syms.h"
 #include "procmaps.h"
+#include "stop.h"
 #include "symbolize.h"
 #include "target_file.h"
 
@@ -276,12 +277,15 @@ static struct elf_syms *file_syms(struct symbolizer *s, pid_t pid, const struct 
 
 	if (found)
 		return ((struct file *)s->files.v[pos])->syms;
+	/* Stopping: no new file is read, nor is it marked unreadable. */
+	if (stop__requested())
+		return NULL;
 	f = malloc(sizeof(*f));
 	if (!f)
 		return NULL;
 	*f = key;
 	f->syms = open_file(pid, m);
-	if (vec_insert(&s->files, pos, f)) {
+	if ((!f->syms && stop__requested()) || vec_insert(&s->files, pos, f)) {
 		elf_syms__free(f->syms);
 		free(f);
 		return NULL;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stop.h"
 #include "target_file.h"
 #include "unwind_table.h"
 
@@ -402,7 +403,9 @@ static int build(Elf *elf, struct builder *b)
 	for (size_t i = 0; i < nr && !err; i++) {
 		uint64_t limit = i + 1 < nr ? starts[i + 1] : UINT64_MAX;
 
-		if (starts[i] > UINT32_MAX || (limit != UINT64_MAX && limit > UINT32_MAX))
+		if (i % 256 == 0 && stop__requested())
+			err = -EINTR;
+		else if (starts[i] > UINT32_MAX || (limit != UINT64_MAX && limit > UINT32_MAX))
 			err = -E2BIG;
 		else
 			err = fde_rows(cfi, starts[i], limit, b);
