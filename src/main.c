@@ -15,6 +15,7 @@
 #include "cmd_report.h"
 #include "command.h"
 #include "demangle.h"
+#include "exclude.h"
 #include "export.h"
 #include "procmaps.h"
 #include "report.h"
@@ -48,6 +49,7 @@ struct session {
 	struct command *command;
 	FILE *out;		/* periodic and final text reports */
 	struct snapshot *final;	/* the final report's, once taken */
+	pid_t hands_off;	/* -a: a process started that the probes would harm */
 	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
 };
 
@@ -123,8 +125,17 @@ static void probe_new(void *arg, pid_t pid)
 {
 	struct session *s = arg;
 	struct alloc_plan plan;
+	char why[96];
 
-	if (stop__requested() || alloc_plan__for_pid(pid, &plan))
+	if (s->hands_off || stop__requested())
+		return;
+	if (exclude__match(pid, s->cfg->excludes, s->cfg->nr_excludes, why, sizeof(why))) {
+		fprintf(stderr, "leaktrace: pid %d started (%s), which -a's breakpoints would "
+			"break: tracing stopped, probes detached\n", pid, why);
+		s->hands_off = pid;
+		return;
+	}
+	if (alloc_plan__for_pid(pid, &plan))
 		return;
 	if (!tracer__probe(s->tracer, -1, &plan))
 		snap_source__set_allocator(s->src, pid, plan.heap);
@@ -147,9 +158,9 @@ static bool wanted(const struct config *cfg, pid_t pid)
 static int attach_all(struct session *s)
 {
 	struct alloc_plan plan;
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], why[96];
 	struct dirent *d;
-	int n = 0, err;
+	int n = 0, err = 0;
 	DIR *dir;
 	pid_t pid;
 
@@ -159,8 +170,17 @@ static int attach_all(struct session *s)
 	alloc_plan__quiet(!s->cfg->verbose);
 	while ((d = readdir(dir)) && !stop__requested()) {
 		pid = atoi(d->d_name);
-		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)) ||
-		    !wanted(s->cfg, pid))
+		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)))
+			continue;
+		/* Its breakpoints are in every process that maps the allocator: not only wanted ones. */
+		if (exclude__match(pid, s->cfg->excludes, s->cfg->nr_excludes, why, sizeof(why))) {
+			fprintf(stderr, "leaktrace: -a would break pid %d (%s): its breakpoints are in "
+				"every process that maps the allocator; trace others with -p, or "
+				"when it has ended\n", pid, why);
+			err = -EBUSY;
+			break;
+		}
+		if (!wanted(s->cfg, pid))
 			continue;
 		err = tracer__add_target(s->tracer, pid, false);
 		if (err)
@@ -168,6 +188,8 @@ static int attach_all(struct session *s)
 		n++;
 	}
 	closedir(dir);
+	if (err)
+		return err;
 	/* Processes started later mostly use the system's libc: probe it before they come. */
 	if (!alloc_plan__for_pid(getpid(), &plan))
 		tracer__probe(s->tracer, -1, &plan);
@@ -326,6 +348,10 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 			return 0;
 		if (cfg->all)
 			snap_source__refresh(s->src, probe_new, s);
+		if (s->hands_off) {
+			tracer__detach(s->tracer);
+			return 0;
+		}
 		tracer__unwind_refresh(s->tracer);
 		if (now >= next_report) {
 			if (report(s, false, NULL))

@@ -609,6 +609,9 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 				on_new(arg, keys[i]);
 		} else if (p->gen != vals[i].gen) {
 			snap_source__add_process(src, keys[i]);	/* a new image: new mappings */
+			/* Under -a, the new image may be a program to leave alone (valgrind's tool). */
+			if (on_new && !(vals[i].flags & LT_TARGET_EXITED))
+				on_new(arg, keys[i]);
 		}
 		p->gen = vals[i].gen;
 		p->exited = vals[i].flags & LT_TARGET_EXITED;
