@@ -511,3 +511,68 @@ Test(hostile, static_frame_pointer_binary_walked_whole_by_auto, .timeout = 90)
 {
 	static_binary_stacks("auto");
 }
+
+/*
+ * valgrind reads its client's code to translate it: the breakpoints of -a's
+ * system-wide probes would be in its copy of libc (mmap, a probed function it
+ * does not replace), and it would die of SIGTRAP there.
+ */
+static void start_under_valgrind(struct fixture *f)
+{
+	char *argv[] = { "valgrind", "-q", (char *)fx_nofp, "attach", "mmap", NULL };
+
+	if (access("/usr/bin/valgrind", X_OK))
+		cr_skip_test("no valgrind");
+	fixture__start_argv(f, argv);
+}
+
+Test(hostile, all_does_not_start_while_valgrind_runs, .timeout = 90)
+{
+	char *argv[] = { (char *)env__leaktrace(), "-a", "-q", "-d", "5", NULL };
+	char pid[32];
+	struct run_result r;
+	struct fixture f;
+
+	start_under_valgrind(&f);
+	run__cmd(argv, NULL, 30, &r);
+	cr_assert_eq(run__exit_code(&r), 1, "stderr:\n%s", r.err);
+	cr_assert_eq(run__err_lines(&r), 1, "stderr:\n%s", r.err);
+	/* It names the first it finds: another engineer's valgrind may run on this host too. */
+	snprintf(pid, sizeof(pid), "pid %d (valgrind,", f.pid);
+	cr_assert(strstr(r.err, pid) || strstr(r.err, "(valgrind, which reads its programs' code)"),
+		  "stderr:\n%s", r.err);
+	run__free(&r);
+	fixture__trigger(&f);	/* its mmap leak runs: no breakpoint was there */
+	cr_assert(proc_state(f.pid) == 'S' || proc_state(f.pid) == 'R');
+	fixture__stop(&f);
+}
+
+Test(hostile, all_stops_and_detaches_when_valgrind_starts, .timeout = 120)
+{
+	char *argv[] = { (char *)env__leaktrace(), "-a", "-i", "100", "-d", "60", NULL };
+	char said[96];
+	struct fixture f;
+	struct tmpdir t;
+	struct lt lt;
+	int err;
+
+	tmpdir__new(&t);
+	snprintf(lt.err, sizeof(lt.err), "%s", tmpdir__file(&t, "lt.err"));
+	err = open(lt.err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(err, 0);
+	lt.pid = proc__spawn(argv, -1, -1, err);
+	close(err);
+	if (!file__wait_for(lt.err, "leaktrace: tracing all processes", 20000) &&
+	    strstr(slurp(lt.err), "(valgrind, which reads"))
+		cr_skip_test("another valgrind runs on this host: -a does not start");
+	cr_assert(strstr(slurp(lt.err), "leaktrace: tracing all processes"), "stderr:\n%s",
+		  slurp(lt.err));
+	start_under_valgrind(&f);
+	snprintf(said, sizeof(said), "leaktrace: pid %d started (valgrind,", f.pid);
+	cr_assert(file__wait_for(lt.err, said, 20000), "stderr:\n%s", slurp(lt.err));
+	lt_wait_ok(&lt, now_ms(), END_BOUND_MS);
+	fixture__trigger(&f);
+	cr_assert(proc_state(f.pid) == 'S' || proc_state(f.pid) == 'R');
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
