@@ -16,17 +16,23 @@
 
 #include "target_file.h"
 
-#define OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+/* Only a path is opened at first: opening a device or a FIFO can block, or act (a watchdog). */
+#define PATH_FLAGS (O_PATH | O_CLOEXEC)
+#define READ_FLAGS (O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
 
-/* Keeps fd when it is a regular file of a size we read; closes it otherwise. */
-static int check_regular(int fd)
+/*
+ * path_fd (an O_PATH fd, closed here) opened for reading when it is a regular
+ * file of a size we read: through /proc/self/fd, which opens that very inode.
+ */
+static int open_regular(int path_fd)
 {
+	char self[64];
 	struct stat st;
-	int err = 0;
+	int err = 0, fd;
 
-	if (fd < 0)
+	if (path_fd < 0)
 		return -errno;
-	if (fstat(fd, &st))
+	if (fstat(path_fd, &st))
 		err = -errno;
 	else if (S_ISDIR(st.st_mode))
 		err = -EISDIR;
@@ -35,10 +41,14 @@ static int check_regular(int fd)
 	else if ((uint64_t)st.st_size > TARGET_FILE_MAX)
 		err = -EFBIG;
 	if (err) {
-		close(fd);
+		close(path_fd);
 		return err;
 	}
-	return fd;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", path_fd);
+	fd = open(self, READ_FLAGS);
+	err = fd < 0 ? -errno : fd;
+	close(path_fd);
+	return err;
 }
 
 /* Keeps fd when it is the file of the maps line m; closes it otherwise. */
@@ -58,17 +68,17 @@ static int check_same(int fd, const struct procmap *m)
 
 int target_file__open(const char *path)
 {
-	return check_regular(open(path, OPEN_FLAGS));
+	return open_regular(open(path, PATH_FLAGS));
 }
 
 int target_file__open_in(int root_fd, const char *path)
 {
 	struct open_how how = {
-		.flags = OPEN_FLAGS,
+		.flags = PATH_FLAGS,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 
-	return check_regular((int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how)));
+	return open_regular((int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how)));
 }
 
 /* m->path inside pid's root; without openat2, as the kernel resolves it (checked after). */

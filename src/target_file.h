@@ -17,7 +17,8 @@
 
 /*
  * Opens path read-only, never blocking (O_NONBLOCK: a FIFO cannot hold us), and
- * keeps it only when it is a regular file of at most TARGET_FILE_MAX bytes.
+ * only when it is a regular file of at most TARGET_FILE_MAX bytes: O_PATH
+ * first, so that no device is ever opened (that can act: a watchdog, a tape).
  * Returns an fd, or a negative errno: -EISDIR, -ENOEXEC for anything but a
  * regular file, -EFBIG for a larger one.
  */
