@@ -26,6 +26,7 @@
 
 #include "procmaps.h"
 #include "reach.h"
+#include "stop.h"
 
 #define CHUNK (1u << 20)	/* bytes read at once */
 #define PAGE 4096u
@@ -822,18 +823,18 @@ static void helper_run(pid_t pid, int out, pid_t parent)
 	_exit(0);
 }
 
-/* Reads len bytes from fd by HELPER_WAIT_MS after start; 0 or -ETIMEDOUT. */
+/* Reads len bytes from fd by HELPER_WAIT_MS after start; 0, -ETIMEDOUT or -EINTR (stopping). */
 static int read_by(int fd, void *buf, size_t len, uint64_t start)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t now;
 	ssize_t r;
 
 	while (len) {
-		now = now_ns();
-		if (now > start + HELPER_WAIT_MS * 1000000ULL)
+		if (now_ns() > start + HELPER_WAIT_MS * 1000000ULL)
 			return -ETIMEDOUT;
-		if (poll(&p, 1, (int)((start + HELPER_WAIT_MS * 1000000ULL - now) / 1000000) + 1) <= 0)
+		if (stop__requested())
+			return -EINTR;
+		if (poll(&p, 1, 50) <= 0)
 			continue;
 		r = read(fd, buf, len);
 		if (r <= 0)
