@@ -96,7 +96,8 @@ static int read_interp(struct elf_syms *syms, const GElf_Phdr *ph)
 	char buf[PATH_MAX];
 
 	if (ph->p_offset >= syms->size || ph->p_filesz > syms->size - ph->p_offset ||
-	    ph->p_filesz >= sizeof(buf) || target_file__pread(syms->fd, buf, ph->p_filesz, ph->p_offset))
+	    ph->p_filesz >= sizeof(buf) ||
+	    target_file__pread(syms->fd, buf, ph->p_filesz, ph->p_offset))
 		return -ENOEXEC;
 	buf[ph->p_filesz] = '\0';
 	syms->interp = strdup(buf);
@@ -331,7 +332,9 @@ static int file_crc(int fd, uint32_t *crc)
 	while (off < (uint64_t)st.st_size) {
 		if (stop__requested())
 			return -EINTR;
-		n = (uint64_t)st.st_size - off < sizeof(buf) ? (size_t)(st.st_size - off) : sizeof(buf);
+		n = sizeof(buf);
+		if ((uint64_t)st.st_size - off < n)
+			n = (size_t)((uint64_t)st.st_size - off);
 		err = target_file__pread(fd, buf, n, off);
 		if (err)
 			return err;

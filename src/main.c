@@ -172,8 +172,9 @@ static int attach_all(struct session *s)
 		pid = atoi(d->d_name);
 		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)))
 			continue;
-		/* Its breakpoints are in every process that maps the allocator: not only wanted ones. */
-		if (exclude__match(pid, s->cfg->excludes, s->cfg->nr_excludes, why, sizeof(why))) {
+		/* The breakpoints are in every process that maps the allocator, not only wanted ones. */
+		if (exclude__match(pid, s->cfg->excludes, s->cfg->nr_excludes, why,
+				   sizeof(why))) {
 			fprintf(stderr, "leaktrace: -a would break pid %d (%s): its breakpoints are in "
 				"every process that maps the allocator; trace others with -p, or "
 				"when it has ended\n", pid, why);
@@ -408,7 +409,8 @@ static int run(struct session *s, const sigset_t *sigs)
 		return -ENOMEM;
 	/* -d: counted from the start of the trace; what runs past it is cut END_BOUND_NS later. */
 	if (cfg->duration > 0)
-		stop__set_deadline(tracer__now_ns() + (uint64_t)(cfg->duration * 1e9) + END_BOUND_NS);
+		stop__set_deadline(tracer__now_ns() + (uint64_t)(cfg->duration * 1e9) +
+				   END_BOUND_NS);
 	if (cfg->command) {
 		err = start_command(s);
 	} else if (cfg->all) {

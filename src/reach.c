@@ -769,7 +769,7 @@ static size_t seize_all(pid_t pid, struct held_thread *h)
 			more = true;
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) ||
 			    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
-				continue;	/* ended, or traced by another (then seize fails) */
+				continue;	/* ended, or another tracer has it */
 			h[n++] = (struct held_thread){ .tid = tid };
 		}
 		if (dir)

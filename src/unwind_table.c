@@ -6,7 +6,6 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -329,6 +328,7 @@ static int fde_starts_scan(Elf *elf, uint64_t **starts, size_t *nr)
 {
 	Dwarf_Off off = 0, next, cies[64];
 	int encs[64], nr_cies = 0, enc;
+	const unsigned char *ident;
 	Dwarf_CFI_Entry e;
 	Elf_Data *d;
 	uint64_t addr;
@@ -344,7 +344,8 @@ static int fde_starts_scan(Elf *elf, uint64_t **starts, size_t *nr)
 	if (!*starts)
 		return -ENOMEM;
 	*nr = 0;
-	while (dwarf_next_cfi((const unsigned char *)elf_getident(elf, NULL), d, true, off, &next, &e) == 0) {
+	ident = (const unsigned char *)elf_getident(elf, NULL);
+	while (dwarf_next_cfi(ident, d, true, off, &next, &e) == 0) {
 		if (dwarf_cfi_cie_p(&e)) {
 			if (nr_cies < 64) {
 				cies[nr_cies] = off;
