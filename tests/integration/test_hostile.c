@@ -576,3 +576,32 @@ Test(hostile, all_stops_and_detaches_when_valgrind_starts, .timeout = 120)
 	fixture__stop(&f);
 	tmpdir__free(&t);
 }
+
+/* A name given with --exclude-comm: -a does not start while such a process runs. */
+Test(hostile, all_does_not_start_while_an_excluded_process_runs, .timeout = 60)
+{
+	char name[16], path[PATH_MAX], said[64];
+	struct run_result r;
+	struct fixture f;
+	struct tmpdir t;
+
+	tmpdir__new(&t);
+	/* A name of its own: other fixtures may run on this host. */
+	snprintf(name, sizeof(name), "hx%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/%s", t.path, name);
+	sh("cp %s %s", fx_nofp, path);
+	char *fx[] = { path, "attach", "malloc", NULL };
+	char *argv[] = { (char *)env__leaktrace(), "-a", "--exclude-comm", name, "-d", "5", NULL };
+
+	fixture__start_argv(&f, fx);
+	run__cmd(argv, NULL, 30, &r);
+	cr_assert_eq(run__exit_code(&r), 1, "stderr:\n%s", r.err);
+	snprintf(said, sizeof(said), "(--exclude-comm %s)", name);
+	if (!strstr(r.err, said) && strstr(r.err, "(valgrind, which reads"))
+		cr_skip_test("a valgrind runs on this host: -a does not start for it first");
+	cr_assert_not_null(strstr(r.err, said), "stderr:\n%s", r.err);
+	run__free(&r);
+	fixture__trigger(&f);
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
