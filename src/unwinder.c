@@ -173,7 +173,8 @@ static int object_load(struct unwinder *u, uint32_t id, const char *path, const 
 	/* Not opened (the process is gone, say): tried again with the next process that maps it. */
 	if (err == -ENOENT && !t && access(path, F_OK))
 		return err;
-	if (err == -ESRCH || err == -EACCES || err == -EPERM)
+	/* Cut short (a stop signal: run mode goes on after it): built again next time. */
+	if (err == -ESRCH || err == -EACCES || err == -EPERM || err == -EINTR)
 		return err;
 	if (!err && t->nr > UINT32_MAX)
 		err = -E2BIG;
