@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -439,6 +440,22 @@ static int run(struct session *s, const sigset_t *sigs)
 	return err;
 }
 
+/*
+ * Each file symbolized stays open (it is read with pread, never mapped, so that
+ * truncating it cannot hurt us): -a on a host of many containers may hold
+ * thousands. The soft limit goes up to the hard one; not in run mode, where the
+ * command would inherit it (select() fails on descriptors past 1024).
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 /* --fail-on-leak: true when the final report's lost bytes reach the limit (said on stderr). */
 static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
 {
@@ -487,6 +504,8 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	stop__watch(&stops);
+	if (!cfg.command)
+		raise_fd_limit();
 
 	err = run(&s, &sigs);
 	if (s.command && !err) {
