@@ -245,10 +245,11 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 		return -ENOENT;
 	}
 	err = plan_object(plan, plan->heap, GROUP_HEAP);
-	if (!err && plan->mmap[0])
-		err = plan_object(plan, plan->mmap, GROUP_MMAP);
-	if (!err && plan->cxx[0])
-		err = plan_object(plan, plan->cxx, GROUP_CXX);
+	/* Gone or changed since it was picked (its owner may truncate it): not probed then. */
+	if (!err && plan->mmap[0] && plan_object(plan, plan->mmap, GROUP_MMAP))
+		plan->mmap[0] = '\0';
+	if (!err && plan->cxx[0] && plan_object(plan, plan->cxx, GROUP_CXX))
+		plan->cxx[0] = '\0';
 	if (err) {
 		plan_error("leaktrace: cannot read the allocator of pid %d (%s): %s\n", pid,
 			plan->heap, strerror(-err));

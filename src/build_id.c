@@ -1,24 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Build IDs for a snapshot's modules: read once per process and file, when output is written. */
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
 #include "build_id.h"
-#include "elf_syms.h"
-
-static char *read_id(pid_t pid, const char *path)
-{
-	char in_root[PATH_MAX + 32];
-	char *id;
-
-	snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", pid, path);
-	id = elf_syms__file_build_id(in_root);
-	return id ? id : elf_syms__file_build_id(path);
-}
 
 static int by_string(const void *a, const void *b)
 {
@@ -52,7 +39,7 @@ static const char **module_paths(const struct proc_stat *p, size_t *n)
 	return v;
 }
 
-static int fill_process(struct arena *a, struct proc_stat *p)
+static int fill_process(struct arena *a, struct symbolizer *syms, struct proc_stat *p)
 {
 	struct module_id *mods;
 	const char **paths;
@@ -64,7 +51,7 @@ static int fill_process(struct arena *a, struct proc_stat *p)
 		return -ENOMEM;
 	mods = arena__alloc(a, (n + 1) * sizeof(*mods));
 	for (size_t i = 0; i < n && mods && !err; i++) {
-		char *id = read_id(p->pid, paths[i]);
+		const char *id = symbolizer__build_id(syms, p->pid, paths[i]);
 
 		if (!id)
 			continue;
@@ -72,7 +59,6 @@ static int fill_process(struct arena *a, struct proc_stat *p)
 		mods[k].build_id = arena__strdup(a, id);
 		err = mods[k].path && mods[k].build_id ? 0 : -ENOMEM;
 		k++;
-		free(id);
 	}
 	free(paths);
 	if (!mods || err)
@@ -82,7 +68,7 @@ static int fill_process(struct arena *a, struct proc_stat *p)
 	return 0;
 }
 
-int build_id__fill(struct snapshot *snap)
+int build_id__fill(struct snapshot *snap, struct symbolizer *syms)
 {
 	int err = 0;
 
@@ -91,7 +77,7 @@ int build_id__fill(struct snapshot *snap)
 	if (!snap->arena)
 		return -ENOMEM;
 	for (size_t i = 0; i < snap->nr_procs && !err; i++)
-		err = fill_process(snap->arena, &snap->procs[i]);
+		err = fill_process(snap->arena, syms, &snap->procs[i]);
 	return err;
 }
 

@@ -4,13 +4,15 @@
 #define LT_BUILD_ID_H
 
 #include "snapshot.h"
+#include "symbolize.h"
 
 /*
  * Fills each process's modules with the build ID of every file its frames name
- * that has one, read as /proc/PID/root/PATH (the process's own view), else PATH.
- * Best effort: a file that is gone is left out. 0 or -ENOMEM.
+ * that has one, from the file the symbolizer read for that process's mapping of
+ * it (never another file of the same path). Best effort: a file that could not
+ * be read is left out. 0 or -ENOMEM.
  */
-int build_id__fill(struct snapshot *snap);
+int build_id__fill(struct snapshot *snap, struct symbolizer *syms);
 /* The build ID p's modules list for path, or NULL. */
 const char *build_id__of(const struct proc_stat *p, const char *path);
 

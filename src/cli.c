@@ -37,6 +37,12 @@ static const char usage[] =
 "                       (traced from exec; children follow their parent);\n"
 "                       -p and --comm narrow it\n"
 "      --comm NAME      with -a: only processes named NAME (as in ps -o comm)\n"
+"      --exclude-comm NAME\n"
+"                       with -a: processes named NAME must not be probed;\n"
+"                       as for code translators (valgrind, DynamoRIO, Pin,\n"
+"                       qemu-user), whose code -a's system-wide breakpoints\n"
+"                       would break: -a does not start while one runs, and\n"
+"                       stops (probes detached) when one starts; repeatable\n"
 "      --lib PATH       also probe the allocator functions PATH defines (a\n"
 "                       custom allocator leaktrace does not find by itself);\n"
 "                       repeatable\n"
@@ -268,6 +274,7 @@ enum {
 	OPT_MAX_ALLOCS,
 	OPT_MAX_STACKS,
 	OPT_COMM,
+	OPT_EXCLUDE_COMM,
 	OPT_LIB,
 	OPT_SAMPLE_BYTES,
 	OPT_SAMPLE_SEED,
@@ -290,6 +297,7 @@ static const struct option options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "exclude-comm", required_argument, NULL, OPT_EXCLUDE_COMM },
 	{ "lib", required_argument, NULL, OPT_LIB },
 	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
 	{ "sample-seed", required_argument, NULL, OPT_SAMPLE_SEED },
@@ -352,12 +360,22 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		cfg->libs[cfg->nr_libs++] = arg;
 		return 0;
 	case OPT_COMM:
+	case OPT_EXCLUDE_COMM:
 		if (!*arg || strlen(arg) >= 16) {
-			fprintf(stderr, "leaktrace: --comm: '%s' is not a process name (1 to 15 "
-				"characters, as in ps -o comm)\n", arg);
+			fprintf(stderr, "leaktrace: --%scomm: '%s' is not a process name (1 to 15 "
+				"characters, as in ps -o comm)\n", c == OPT_COMM ? "" : "exclude-",
+				arg);
 			return -EINVAL;
 		}
-		cfg->comm = arg;
+		if (c == OPT_COMM) {
+			cfg->comm = arg;
+		} else if (cfg->nr_excludes == LT_MAX_EXCLUDES) {
+			fprintf(stderr, "leaktrace: --exclude-comm: at most %d names\n",
+				LT_MAX_EXCLUDES);
+			return -EINVAL;
+		} else {
+			cfg->excludes[cfg->nr_excludes++] = arg;
+		}
 		return 0;
 	case 'i':
 		return parse_seconds("-i", arg, 0.001, &cfg->interval);
@@ -470,6 +488,10 @@ static int check_config(struct config *cfg)
 	}
 	if ((cfg->nr_pids || cfg->all) && cfg->command) {
 		fprintf(stderr, "leaktrace: give -p PID or -a, or -- COMMAND, not both\n");
+		return -EINVAL;
+	}
+	if (cfg->nr_excludes && !cfg->all) {
+		fprintf(stderr, "leaktrace: --exclude-comm is for -a: give -a too\n");
 		return -EINVAL;
 	}
 	if (cfg->comm && !cfg->all) {

@@ -10,6 +10,7 @@
 #define LT_MAX_PIDS 64
 #define LT_MAX_LIBS 16
 #define LT_MAX_SUPPRESS 32
+#define LT_MAX_EXCLUDES 16
 
 enum lt_format {
 	LT_FORMAT_NONE,		/* from the output file's extension */
@@ -25,6 +26,8 @@ struct config {
 	int nr_pids;
 	bool all;		/* -a: every process, also later ones */
 	const char *comm;	/* --comm: with -a, only processes of this name */
+	const char *excludes[LT_MAX_EXCLUDES];	/* --exclude-comm: -a leaves these alone */
+	int nr_excludes;
 	const char *libs[LT_MAX_LIBS];	/* --lib: objects probed by hand */
 	int nr_libs;
 	uint64_t sample_bytes;	/* --sample-bytes: mean bytes between samples, 0 for exact */

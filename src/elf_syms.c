@@ -6,14 +6,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "elf_syms.h"
+#include "stop.h"
+#include "target_file.h"
 #include "x86.h"
 
 #define DEFAULT_DEBUG_ROOT "/usr/lib/debug"
@@ -45,9 +49,12 @@ struct elf_syms {
 	char *debug_file;
 	char *interp;
 	char *build_id;
-	/* The whole file mapped read-only: code bytes stay readable without holding an fd. */
-	const uint8_t *image;
-	size_t image_len;
+	/*
+	 * Code bytes are read from the file with pread when asked for, never mapped:
+	 * a user who truncates a file they mapped would kill us with SIGBUS otherwise.
+	 */
+	int fd;
+	uint64_t size;
 	struct segment *segs;
 	size_t nr_segs;
 	struct sym_ent *ents; /* by address, the preferred name first */
@@ -86,9 +93,14 @@ static int add_segment(struct elf_syms *syms, const GElf_Phdr *ph)
 
 static int read_interp(struct elf_syms *syms, const GElf_Phdr *ph)
 {
-	if (ph->p_offset >= syms->image_len || ph->p_filesz > syms->image_len - ph->p_offset)
+	char buf[PATH_MAX];
+
+	if (ph->p_offset >= syms->size || ph->p_filesz > syms->size - ph->p_offset ||
+	    ph->p_filesz >= sizeof(buf) ||
+	    target_file__pread(syms->fd, buf, ph->p_filesz, ph->p_offset))
 		return -ENOEXEC;
-	syms->interp = strndup((const char *)syms->image + ph->p_offset, ph->p_filesz);
+	buf[ph->p_filesz] = '\0';
+	syms->interp = strdup(buf);
 	return syms->interp ? 0 : -ENOMEM;
 }
 
@@ -251,6 +263,8 @@ static int read_symtab(struct elf_syms *syms, Elf *elf, Elf_Scn *scn, const GElf
 		return 0;
 	n = sh->sh_size / sh->sh_entsize;
 	for (i = 1; i < n; i++) {
+		if (i % 4096 == 0 && stop__requested())
+			return -EINTR;
 		if (!gelf_getsym(data, i, &s) || !is_defined_func(&s))
 			continue;
 		name = elf_strptr(elf, sh->sh_link, s.st_name);
@@ -296,28 +310,70 @@ static bool has_symtab_section(Elf *elf)
 	return false;
 }
 
-/*
- * Uses candidate as the debug file when it is an ELF file with a .symtab and,
- * when both files carry a build id, the same one (cheaper than the debuglink CRC,
- * which would read the whole debug file). Returns true when it was used.
- */
-static bool try_debug_file(struct elf_syms *syms, const char *candidate)
+/* What a separate debug file must match: the build ID, else the CRC its debug link names. */
+struct debug_want {
+	const char *build_id;
+	bool by_crc;
+	uint32_t crc;
+};
+
+/* The CRC-32 of the whole file (zlib's is the one .gnu_debuglink holds), read in pieces. */
+static int file_crc(int fd, uint32_t *crc)
+{
+	static uint8_t buf[64 * 1024];
+	struct stat st;
+	uLong c = crc32(0, NULL, 0);
+	uint64_t off = 0;
+	size_t n;
+	int err;
+
+	if (fstat(fd, &st))
+		return -errno;
+	while (off < (uint64_t)st.st_size) {
+		if (stop__requested())
+			return -EINTR;
+		n = sizeof(buf);
+		if ((uint64_t)st.st_size - off < n)
+			n = (size_t)((uint64_t)st.st_size - off);
+		err = target_file__pread(fd, buf, n, off);
+		if (err)
+			return err;
+		c = crc32(c, buf, (uInt)n);
+		off += n;
+	}
+	*crc = (uint32_t)c;
+	return 0;
+}
+
+/* A candidate is the debug file of ours only when it says so: same build ID, or same CRC. */
+static bool debug_matches(Elf *elf, int fd, const struct debug_want *want)
+{
+	char *id = read_build_id(elf);
+	bool same = false;
+	uint32_t crc = 0;
+
+	if (want->build_id && id)
+		same = !strcmp(want->build_id, id);
+	else if (want->by_crc)
+		same = !file_crc(fd, &crc) && crc == want->crc;
+	free(id);
+	return same;
+}
+
+/* Uses the file open at fd (closed here) as the debug file; true when it was used. */
+static bool try_debug_fd(struct elf_syms *syms, int fd, const char *name,
+			 const struct debug_want *want)
 {
 	bool used = false, symtab;
-	char *id = NULL;
 	Elf *elf;
-	int fd;
 
-	fd = open(candidate, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !has_symtab_section(elf))
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !has_symtab_section(elf) ||
+	    !debug_matches(elf, fd, want))
 		goto out;
-	id = read_build_id(elf);
-	if (syms->build_id && id && strcmp(syms->build_id, id))
-		goto out;
-	syms->debug_file = strdup(candidate);
+	syms->debug_file = strdup(name);
 	if (syms->debug_file && !read_symtabs(syms, elf, &symtab)) {
 		used = true;
 	} else {
@@ -325,19 +381,22 @@ static bool try_debug_file(struct elf_syms *syms, const char *candidate)
 		syms->debug_file = NULL;
 	}
 out:
-	free(id);
 	elf_end(elf);
 	close(fd);
 	return used;
 }
 
-/* The file name stored in .gnu_debuglink, or NULL. */
-static const char *debuglink_name(Elf *elf)
+/*
+ * The file name stored in .gnu_debuglink and the CRC after it, or NULL. Only a
+ * plain name is taken: "../x" or "/x" would make us open what the file's
+ * owner chose, anywhere.
+ */
+static const char *debuglink_name(Elf *elf, uint32_t *crc)
 {
 	Elf_Scn *scn = NULL;
 	Elf_Data *data;
 	GElf_Shdr sh;
-	size_t shstrndx;
+	size_t shstrndx, len;
 	const char *name;
 
 	if (elf_getshdrstrndx(elf, &shstrndx))
@@ -351,45 +410,71 @@ static const char *debuglink_name(Elf *elf)
 		data = elf_getdata(scn, NULL);
 		if (!data || !data->d_buf || !memchr(data->d_buf, '\0', data->d_size))
 			return NULL;
-		return data->d_buf;
+		name = data->d_buf;
+		len = strlen(name);
+		/* The name, its NUL, padding to 4, then the CRC in the file's byte order. */
+		if (!len || len > NAME_MAX || strchr(name, '/') || !strcmp(name, ".") ||
+		    !strcmp(name, "..") || ((len + 4) & ~3UL) + 4 > data->d_size)
+			return NULL;
+		memcpy(crc, (const char *)data->d_buf + ((len + 4) & ~3UL), 4);
+		return name;
 	}
 	return NULL;
 }
 
-/* Tries a candidate built by printf-style format; true when it was used. */
-static bool try_debug_path(struct elf_syms *syms, const char *fmt, const char *a, const char *b,
-			   const char *c)
+/* Tries the candidate built by printf-style format; inside root_fd unless AT_FDCWD. */
+static bool try_debug_path(struct elf_syms *syms, int root_fd, const struct debug_want *want,
+			   const char *fmt, ...)
 {
 	char *candidate;
+	va_list ap;
 	bool used;
+	int n;
 
-	if (asprintf(&candidate, fmt, a, b, c) < 0)
+	va_start(ap, fmt);
+	n = vasprintf(&candidate, fmt, ap);
+	va_end(ap);
+	if (n < 0)
 		return false;
-	used = try_debug_file(syms, candidate);
+	used = try_debug_fd(syms, root_fd == AT_FDCWD ? target_file__open(candidate) :
+			    target_file__open_in(root_fd, candidate), candidate, want);
 	free(candidate);
 	return used;
 }
 
-/* GDB's search order: build id under the debug root, then the debuglink directories. */
-static void find_debug_file(struct elf_syms *syms, Elf *elf, const char *root)
+/*
+ * GDB's places, and no others: the build ID under the debug root, then the debug
+ * link's plain name next to the file and in .debug/ there (in the file's own
+ * root, root_fd; none when it is negative), then under the debug root + the
+ * file's directory. A file found must carry the same build ID, or the CRC.
+ */
+static void find_debug_file(struct elf_syms *syms, Elf *elf, const char *path, int root_fd,
+			    const char *root)
 {
+	struct debug_want want = { .build_id = syms->build_id };
 	const char *link, *slash;
 	char *dir;
 
 	if (syms->build_id && strlen(syms->build_id) > 2 &&
-	    try_debug_path(syms, "%s/.build-id/%.2s/%s.debug", root, syms->build_id,
-			   syms->build_id + 2))
+	    try_debug_path(syms, AT_FDCWD, &want, "%s/.build-id/%.2s/%s.debug", root,
+			   syms->build_id, syms->build_id + 2))
 		return;
-	link = debuglink_name(elf);
-	if (!link || !*link)
+	link = debuglink_name(elf, &want.crc);
+	if (!link)
 		return;
-	slash = strrchr(syms->path, '/');
-	dir = slash ? strndup(syms->path, slash - syms->path + 1) : strdup("");
+	want.by_crc = true;
+	slash = strrchr(path, '/');
+	dir = slash ? strndup(path, slash - path + 1) : strdup("");
 	if (!dir)
 		return;
-	if (!try_debug_path(syms, "%s%s%s", dir, "", link) &&
-	    !try_debug_path(syms, "%s.debug/%s%s", dir, link, ""))
-		try_debug_path(syms, "%s/%s%s", root, dir[0] == '/' ? dir + 1 : dir, link);
+	if (root_fd == AT_FDCWD || root_fd >= 0) {
+		if (try_debug_path(syms, root_fd, &want, "%s%s", dir, link) ||
+		    try_debug_path(syms, root_fd, &want, "%s.debug/%s", dir, link))
+			goto out;
+	}
+	if (dir[0] == '/')
+		try_debug_path(syms, AT_FDCWD, &want, "%s%s%s", root, dir, link);
+out:
 	free(dir);
 }
 
@@ -465,7 +550,7 @@ static bool decide_static(const struct elf_syms *syms, const GElf_Ehdr *eh,
 	return eh->e_type == ET_DYN && eh->e_entry && !info->has_needed && !info->has_soname;
 }
 
-static int read_main(struct elf_syms *syms, Elf *elf, const char *debug_root)
+static int read_main(struct elf_syms *syms, Elf *elf, int root_fd, const char *debug_root)
 {
 	struct phdr_info info = {};
 	GElf_Ehdr eh;
@@ -482,85 +567,76 @@ static int read_main(struct elf_syms *syms, Elf *elf, const char *debug_root)
 	if (err)
 		return err;
 	if (!syms->has_symtab) {
-		find_debug_file(syms, elf, debug_root ? debug_root : DEFAULT_DEBUG_ROOT);
+		find_debug_file(syms, elf, syms->path, root_fd,
+				debug_root ? debug_root : DEFAULT_DEBUG_ROOT);
 		syms->has_symtab = syms->debug_file != NULL;
 	}
 	syms->is_static = decide_static(syms, &eh, &info);
 	return index_syms(syms);
 }
 
-static int map_file(struct elf_syms *syms, int fd)
-{
-	struct stat st;
-	void *p;
-
-	if (fstat(fd, &st))
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
-		return -ENOEXEC;
-	/*
-	 * Shared, not private: the kernel writes the breakpoints of uprobes that match
-	 * every process (another tracer's, or ours under -a) into each private mapping
-	 * of the file that may execute, this one too, and the code read here would then
-	 * start with int3 where the file has the real instruction.
-	 */
-	p = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	syms->image = p;
-	syms->image_len = st.st_size;
-	return 0;
-}
-
-struct elf_syms *elf_syms__open(const char *path, const char *debug_root, int *err)
+struct elf_syms *elf_syms__open_fd(int fd, const char *path, int root_fd, const char *debug_root,
+				   int *err)
 {
 	struct elf_syms *syms;
+	struct stat st;
 	Elf *elf;
-	int fd, ret;
+	int ret;
 
 	syms = calloc(1, sizeof(*syms));
 	if (!syms || !(syms->path = strdup(path))) {
-		ret = -ENOMEM;
-		goto err_free;
+		free(syms);
+		close(fd);
+		*err = -ENOMEM;
+		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	syms->fd = fd;
+	if (fstat(fd, &st)) {
 		ret = -errno;
 		goto err_free;
 	}
-	ret = map_file(syms, fd);
-	if (ret)
-		goto err_close;
+	syms->size = st.st_size;
+	if (syms->size < sizeof(Elf64_Ehdr)) {
+		ret = -ENOEXEC;
+		goto err_free;
+	}
+	/* ELF_C_READ: libelf copies what it reads with pread, where a mapping could SIGBUS. */
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf) {
 		ret = -ENOEXEC;
-		goto err_close;
+		goto err_free;
 	}
-	ret = read_main(syms, elf, debug_root);
+	ret = read_main(syms, elf, root_fd, debug_root);
 	elf_end(elf);
 	if (ret)
-		goto err_close;
-	close(fd);
+		goto err_free;
 	*err = 0;
 	return syms;
 
-err_close:
-	close(fd);
 err_free:
 	elf_syms__free(syms);
 	*err = ret;
 	return NULL;
 }
 
+struct elf_syms *elf_syms__open(const char *path, const char *debug_root, int *err)
+{
+	int fd = target_file__open(path);
+
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	return elf_syms__open_fd(fd, path, AT_FDCWD, debug_root, err);
+}
+
 void elf_syms__free(struct elf_syms *syms)
 {
 	if (!syms)
 		return;
-	if (syms->image)
-		munmap((void *)syms->image, syms->image_len);
+	if (syms->fd >= 0)
+		close(syms->fd);
 	free(syms->path);
 	free(syms->debug_file);
 	free(syms->interp);
@@ -663,10 +739,10 @@ int elf_syms__read(const struct elf_syms *syms, uint64_t addr, void *buf, size_t
 	if (!seg || len > seg->filesz - (addr - seg->vaddr))
 		return -ENOENT;
 	off = addr - seg->vaddr + seg->offset;
-	if (off > syms->image_len || len > syms->image_len - off)
+	if (off > syms->size || len > syms->size - off)
 		return -ENOENT;
-	memcpy(buf, syms->image + off, len);
-	return 0;
+	/* A file truncated since it was opened reads short: that is -ENOENT too, not SIGBUS. */
+	return target_file__pread(syms->fd, buf, len, off) ? -ENOENT : 0;
 }
 
 bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_addr, uint64_t ret)
@@ -768,11 +844,11 @@ char *elf_syms__file_build_id(const char *path)
 	Elf *elf;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = target_file__open(path);
 	if (fd < 0)
 		return NULL;
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF)
 		id = read_build_id(elf);
 	elf_end(elf);

@@ -16,12 +16,24 @@ struct elf_sym {
 };
 
 /*
- * Opens path and reads its function symbols from .symtab and .dynsym, and from
- * a separate debug file when one is found under debug_root (default
- * "/usr/lib/debug") by build id (.build-id/xx/rest.debug) or .gnu_debuglink.
+ * Opens path (as target_file__open does: never blocking, a regular file only)
+ * and reads its function symbols from .symtab and .dynsym, and from a separate
+ * debug file when one is found under debug_root (default "/usr/lib/debug") by
+ * build id (.build-id/xx/rest.debug), or by the plain name in .gnu_debuglink
+ * next to the file, in .debug/ there, or under debug_root + the file's
+ * directory; a debug file must carry the same build ID, or the link's CRC.
  * Returns NULL with *err set to a negative errno (-ENOEXEC for a non-ELF file).
+ * The file is read with pread, never mapped: truncating it cannot hurt us.
  */
 struct elf_syms *elf_syms__open(const char *path, const char *debug_root, int *err);
+/*
+ * The same for the file open at fd (taken over, closed by elf_syms__free), named
+ * path inside the directory root_fd (a process's root): the debug link next to
+ * it is looked up there, confined to it; root_fd negative: not next to it at all,
+ * AT_FDCWD: path is ours.
+ */
+struct elf_syms *elf_syms__open_fd(int fd, const char *path, int root_fd, const char *debug_root,
+				   int *err);
 void elf_syms__free(struct elf_syms *syms);
 
 /* The function containing addr (link-time address), or NULL. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,11 +16,13 @@
 #include "cmd_report.h"
 #include "command.h"
 #include "demangle.h"
+#include "exclude.h"
 #include "export.h"
 #include "procmaps.h"
 #include "report.h"
 #include "snapshot.h"
 #include "suppress.h"
+#include "stop.h"
 #include "tracer.h"
 #include "units.h"
 
@@ -30,6 +33,13 @@
  * a new allocator probed then, so a shorter tick misses fewer short-lived ones.
  */
 #define TICK_ALL_NS 200000000ULL
+/*
+ * How long the work after -d's end may take (the final report: symbols not read
+ * yet, scans) before it is cut short; and after SIGINT/SIGTERM/SIGHUP, so that
+ * leaktrace ends within a second of one, probes detached and targets let go.
+ */
+#define END_BOUND_NS 5000000000ULL
+#define SIGNAL_BOUND_NS 500000000ULL
 /* --fail-on-leak: the exit status when the lost bytes reach the limit. */
 #define LT_EXIT_LEAK 3
 
@@ -42,6 +52,7 @@ struct session {
 	struct suppressions *supp;	/* the default set and --suppress files */
 	FILE *out;		/* periodic and final text reports */
 	struct snapshot *final;	/* the final report's, once taken */
+	pid_t hands_off;	/* -a: a process started that the probes would harm */
 	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
 };
 
@@ -117,7 +128,16 @@ static void probe_new(void *arg, pid_t pid)
 {
 	struct session *s = arg;
 	struct alloc_plan plan;
+	char why[96];
 
+	if (s->hands_off || stop__requested())
+		return;
+	if (exclude__match(pid, s->cfg->excludes, s->cfg->nr_excludes, why, sizeof(why))) {
+		fprintf(stderr, "leaktrace: pid %d started (%s), which -a's breakpoints would "
+			"break: tracing stopped, probes detached\n", pid, why);
+		s->hands_off = pid;
+		return;
+	}
 	if (alloc_plan__for_pid(pid, &plan))
 		return;
 	if (!tracer__probe(s->tracer, -1, &plan))
@@ -141,9 +161,9 @@ static bool wanted(const struct config *cfg, pid_t pid)
 static int attach_all(struct session *s)
 {
 	struct alloc_plan plan;
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], why[96];
 	struct dirent *d;
-	int n = 0, err;
+	int n = 0, err = 0;
 	DIR *dir;
 	pid_t pid;
 
@@ -151,10 +171,20 @@ static int attach_all(struct session *s)
 	if (!dir)
 		return -errno;
 	alloc_plan__quiet(!s->cfg->verbose);
-	while ((d = readdir(dir))) {
+	while ((d = readdir(dir)) && !stop__requested()) {
 		pid = atoi(d->d_name);
-		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)) ||
-		    !wanted(s->cfg, pid))
+		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)))
+			continue;
+		/* The breakpoints are in every process that maps the allocator, not only wanted ones. */
+		if (exclude__match(pid, s->cfg->excludes, s->cfg->nr_excludes, why,
+				   sizeof(why))) {
+			fprintf(stderr, "leaktrace: -a would break pid %d (%s): its breakpoints are in "
+				"every process that maps the allocator; trace others with -p, or "
+				"when it has ended\n", pid, why);
+			err = -EBUSY;
+			break;
+		}
+		if (!wanted(s->cfg, pid))
 			continue;
 		err = tracer__add_target(s->tracer, pid, false);
 		if (err)
@@ -162,6 +192,8 @@ static int attach_all(struct session *s)
 		n++;
 	}
 	closedir(dir);
+	if (err)
+		return err;
 	/* Processes started later mostly use the system's libc: probe it before they come. */
 	if (!alloc_plan__for_pid(getpid(), &plan))
 		tracer__probe(s->tracer, -1, &plan);
@@ -185,14 +217,14 @@ static bool any_alive(const struct session *s)
 
 
 /* The same writer as `leaktrace report`: one snapshot gives one output, either way. */
-static int write_output(const struct config *cfg, struct snapshot *snap)
+static int write_output(const struct config *cfg, struct snapshot *snap, struct symbolizer *syms)
 {
 	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts, .lost = cfg->lost };
 	FILE *f = fopen(cfg->output, "w");
 	int err;
 
 	/* Saved with the snapshot, so that a pprof made from its JSON later has them too. */
-	build_id__fill(snap);
+	build_id__fill(snap, syms);
 	if (cfg->host)
 		snprintf(snap->host, sizeof(snap->host), "%s", cfg->host);
 	if (!f) {
@@ -310,8 +342,10 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 		    command__poll(s->command, command_exiting, s))
 			return 0;
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
-			if (!s->command)
+			if (!s->command) {
+				stop__set_deadline(now + SIGNAL_BOUND_NS);
 				return 0;
+			}
 			/* The command decides: it gets the signal, we report when it ends. */
 			kill(command__pid(s->command), sig);
 		}
@@ -321,6 +355,10 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 			return 0;
 		if (cfg->all)
 			snap_source__refresh(s->src, probe_new, s);
+		if (s->hands_off) {
+			tracer__detach(s->tracer);
+			return 0;
+		}
 		tracer__unwind_refresh(s->tracer);
 		if (now >= next_report) {
 			if (report(s, false, NULL))
@@ -375,6 +413,10 @@ static int run(struct session *s, const sigset_t *sigs)
 	s->src = s->syms ? snap_source__new(s->tracer, s->syms, &filter) : NULL;
 	if (!s->src)
 		return -ENOMEM;
+	/* -d: counted from the start of the trace; what runs past it is cut END_BOUND_NS later. */
+	if (cfg->duration > 0)
+		stop__set_deadline(tracer__now_ns() + (uint64_t)(cfg->duration * 1e9) +
+				   END_BOUND_NS);
 	if (cfg->command) {
 		err = start_command(s);
 	} else if (cfg->all) {
@@ -399,8 +441,24 @@ static int run(struct session *s, const sigset_t *sigs)
 	tracer__free(s->tracer);
 	s->tracer = NULL;
 	if (!err && cfg->output)
-		err = write_output(cfg, s->final);
+		err = write_output(cfg, s->final, s->syms);
 	return err;
+}
+
+/*
+ * Each file symbolized stays open (it is read with pread, never mapped, so that
+ * truncating it cannot hurt us): -a on a host of many containers may hold
+ * thousands. The soft limit goes up to the hard one; not in run mode, where the
+ * command would inherit it (select() fails on descriptors past 1024).
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
 }
 
 /* --fail-on-leak: true when the final report's lost bytes reach the limit (said on stderr). */
@@ -452,7 +510,7 @@ int main(int argc, char **argv)
 {
 	struct session s = { .out = stdout, .exit_code = 1 };
 	struct config cfg;
-	sigset_t sigs;
+	sigset_t sigs, stops;
 	bool gate;
 	int err;
 
@@ -472,12 +530,16 @@ int main(int argc, char **argv)
 	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */
 	if (cfg.command)
 		s.out = stderr;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigs = stops;
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	stop__watch(&stops);
+	if (!cfg.command)
+		raise_fd_limit();
 
 	err = run(&s, &sigs);
 	if (s.command && !err) {

@@ -13,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -22,6 +26,7 @@
 
 #include "procmaps.h"
 #include "reach.h"
+#include "stop.h"
 
 #define CHUNK (1u << 20)	/* bytes read at once */
 #define PAGE 4096u
@@ -717,65 +722,178 @@ out:
 	return err;
 }
 
-static bool frozen_already(const struct reach_freeze *fz, pid_t tid)
+/*
+ * --scan-freeze. The threads are seized by a helper process of ours, not by us:
+ * a thread asleep in the kernel (vfork's parent, NFS, FUSE) may not stop for a
+ * long time, and ptrace cannot let go of a tracee that has not stopped, but the
+ * kernel lets every tracee go when its tracer exits, stopped or not, and
+ * forgets the pending stop. So thaw is the helper's end, at once and always.
+ */
+#define STOP_WAIT_NS 500000000ULL	/* how long threads are given to stop */
+#define HELPER_WAIT_MS 2000		/* how long the helper is given to report */
+#define MAX_SEIZED 4096
+
+/* What the helper reports per thread; a tid of 0 ends the list. */
+struct held_thread {
+	pid_t tid;
+	bool stopped;
+	struct user_regs_struct regs;
+};
+
+static bool seized_already(const struct held_thread *h, size_t n, pid_t tid)
 {
-	for (size_t i = 0; i < fz->nr_threads; i++)
-		if (fz->threads[i].tid == tid)
+	for (size_t i = 0; i < n; i++)
+		if (h[i].tid == tid)
 			return true;
 	return false;
 }
 
-/* Seizes and stops one thread; its registers go in the freeze. */
-static int freeze_thread(struct reach_freeze *fz, pid_t tid)
-{
-	struct reach_thread *v, *t;
-	int status;
-
-	v = realloc(fz->threads, (fz->nr_threads + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	fz->threads = v;
-	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL))
-		return errno == ESRCH ? 0 : -errno;	/* a thread that just ended */
-	t = &v[fz->nr_threads++];
-	memset(t, 0, sizeof(*t));
-	t->tid = tid;
-	fz->held = true;
-	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) ||
-	    waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status))
-		return 0;	/* it is exiting: nothing of it to hold */
-	ptrace(PTRACE_GETREGS, tid, NULL, &t->regs);
-	return 0;
-}
-
-int reach__freeze(pid_t pid, struct reach_freeze *fz)
+/* Seizes and interrupts every thread of pid, also those started meanwhile; how many. */
+static size_t seize_all(pid_t pid, struct held_thread *h)
 {
 	char path[64];
 	struct dirent *d;
 	bool more = true;
-	int err = 0;
+	size_t n = 0;
 	DIR *dir;
 
-	memset(fz, 0, sizeof(*fz));
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	/* A thread may start while others stop: go over the list until it holds still. */
-	for (int pass = 0; more && !err && pass < 16; pass++) {
+	for (int pass = 0; more && pass < 16; pass++) {
 		more = false;
 		dir = opendir(path);
-		if (!dir) {
-			err = -errno;
-			break;
-		}
-		while (!err && (d = readdir(dir))) {
+		while (dir && n < MAX_SEIZED && (d = readdir(dir))) {
 			pid_t tid = atoi(d->d_name);
 
-			if (tid <= 0 || frozen_already(fz, tid))
+			if (tid <= 0 || seized_already(h, n, tid))
 				continue;
-			err = freeze_thread(fz, tid);
 			more = true;
+			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) ||
+			    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
+				continue;	/* ended, or another tracer has it */
+			h[n++] = (struct held_thread){ .tid = tid };
 		}
-		closedir(dir);
+		if (dir)
+			closedir(dir);
 	}
+	return n;
+}
+
+/* Collects the stops until all threads stopped or STOP_WAIT_NS passed; never blocks. */
+static void wait_stops(struct held_thread *h, size_t n)
+{
+	uint64_t end = now_ns() + STOP_WAIT_NS;
+	size_t left = n;
+	int status;
+	pid_t tid;
+
+	while (left && now_ns() < end) {
+		tid = waitpid(-1, &status, __WALL | WNOHANG);
+		if (tid < 0)
+			break;
+		if (tid == 0) {
+			usleep(1000);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (h[i].tid != tid || h[i].stopped || !WIFSTOPPED(status))
+				continue;
+			h[i].stopped = !ptrace(PTRACE_GETREGS, tid, NULL, &h[i].regs);
+			left--;
+		}
+	}
+}
+
+/* The helper: holds what stops, tells which, and waits for its end (a kill, or ours). */
+static void helper_run(pid_t pid, int out, pid_t parent)
+{
+	static struct held_thread h[MAX_SEIZED + 1];
+	size_t n;
+	char c;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	n = seize_all(pid, h);
+	wait_stops(h, n);
+	h[n].tid = 0;
+	if (write(out, h, (n + 1) * sizeof(*h)) < 0)
+		_exit(1);
+	while (read(out, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/* Reads len bytes from fd by HELPER_WAIT_MS after start; 0, -ETIMEDOUT or -EINTR (stopping). */
+static int read_by(int fd, void *buf, size_t len, uint64_t start)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+
+	while (len) {
+		if (now_ns() > start + HELPER_WAIT_MS * 1000000ULL)
+			return -ETIMEDOUT;
+		if (stop__requested())
+			return -EINTR;
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		r = read(fd, buf, len);
+		if (r <= 0)
+			return -ETIMEDOUT;
+		buf = (char *)buf + r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* The helper's report: the stopped threads into fz, the others counted. */
+static int read_report(struct reach_freeze *fz)
+{
+	struct held_thread h;
+	uint64_t start = now_ns();
+	struct reach_thread *v;
+	int err;
+
+	while (!(err = read_by(fz->fd, &h, sizeof(h), start)) && h.tid) {
+		if (!h.stopped) {
+			fz->nr_running++;
+			continue;
+		}
+		v = realloc(fz->threads, (fz->nr_threads + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		fz->threads = v;
+		v[fz->nr_threads++] = (struct reach_thread){ .tid = h.tid, .regs = h.regs };
+	}
+	return err;
+}
+
+int reach__freeze(pid_t pid, struct reach_freeze *fz)
+{
+	pid_t parent = getpid();
+	int sv[2], err;
+
+	memset(fz, 0, sizeof(*fz));
+	if (kill(pid, 0))
+		return -errno;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	fz->helper = fork();
+	if (fz->helper == 0) {
+		close(sv[0]);
+		helper_run(pid, sv[1], parent);
+	}
+	close(sv[1]);
+	if (fz->helper < 0) {
+		err = -errno;
+		close(sv[0]);
+		fz->helper = 0;
+		return err;
+	}
+	fz->fd = sv[0];
+	fz->held = true;
+	err = read_report(fz);
+	if (!err && !fz->nr_threads)
+		err = -EPERM;	/* none could be held: another tracer has them */
 	if (err)
 		reach__thaw(fz);
 	return err;
@@ -783,7 +901,12 @@ int reach__freeze(pid_t pid, struct reach_freeze *fz)
 
 void reach__thaw(struct reach_freeze *fz)
 {
-	for (size_t i = 0; fz->held && i < fz->nr_threads; i++)
-		ptrace(PTRACE_DETACH, fz->threads[i].tid, NULL, NULL);
 	fz->held = false;
+	if (!fz->helper)
+		return;	/* never held, or let go already */
+	kill(fz->helper, SIGKILL);
+	while (waitpid(fz->helper, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(fz->fd);
+	fz->helper = 0;
 }

@@ -30,11 +30,14 @@ struct reach_thread {
 	struct user_regs_struct regs;
 };
 
-/* Threads held stopped for a scan (--scan-freeze). */
+/* Threads held stopped for a scan (--scan-freeze), by a helper process. */
 struct reach_freeze {
-	struct reach_thread *threads;
+	struct reach_thread *threads;	/* those that stopped */
 	size_t nr_threads;
+	size_t nr_running;	/* those that did not stop in time (asleep in the kernel) */
 	bool held;
+	pid_t helper;		/* the tracer that holds them, or 0; its end lets them go */
+	int fd;			/* to the helper, while there is one */
 };
 
 struct reach_stats {
@@ -48,7 +51,11 @@ struct reach_stats {
 /*
  * Stops every thread of pid with PTRACE_SEIZE and PTRACE_INTERRUPT, without a
  * signal the process or its parent could see, and reads their registers. A
- * tracer that dies releases them, so they cannot be left stopped. 0 or -errno.
+ * helper process is their tracer: its end releases them, stopped or not, so
+ * they cannot be left stopped, also when we are killed. A thread that does not
+ * stop within half a second (asleep in the kernel: vfork, NFS, FUSE) is left
+ * running and counted in nr_running. Returns within about 2 s: 0 or -errno
+ * (-EPERM when no thread could be held: another tracer has them).
  */
 int reach__freeze(pid_t pid, struct reach_freeze *fz);
 /* Lets the threads go on; fine on a freeze that holds nothing. */

@@ -16,6 +16,7 @@
 #include "procmaps.h"
 #include "reach.h"
 #include "snapshot.h"
+#include "stop.h"
 #include "tracer.h"
 
 #define BATCH 4096
@@ -437,6 +438,10 @@ static void reach_process(struct snap_source *src, struct process *p,
 			fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): "
 				"scanning it running\n", p->pid, strerror(-err));
 		p->freeze_failed = err != 0;
+		if (!err && fz.nr_running)
+			fprintf(stderr, "leaktrace: pid %d: %zu thread%s did not stop for the scan "
+				"(asleep in the kernel): scanned running\n", p->pid, fz.nr_running,
+				fz.nr_running == 1 ? "" : "s");
 		threads = fz.threads;
 		nr_threads = fz.nr_threads;
 		deadline = tracer__now_ns() + (uint64_t)(src->filter.scan_freeze * 1e9);
@@ -482,7 +487,8 @@ static int reach_records(struct snap_source *src, const struct lt_alloc_key *key
 
 		for (j = i; j < m && idx[j].tgid == idx[i].tgid; j++)
 			;
-		if (p->exiting || !p->exited)
+		/* Stopping: the rest are left unscanned (no verdict), not scanned late. */
+		if ((p->exiting || !p->exited) && !stop__requested())
 			reach_process(src, p, idx + i, j - i, keys, vals, verdict);
 	}
 	free(idx);
@@ -603,6 +609,9 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 				on_new(arg, keys[i]);
 		} else if (p->gen != vals[i].gen) {
 			snap_source__add_process(src, keys[i]);	/* a new image: new mappings */
+			/* Under -a, the new image may be a program to leave alone (valgrind's tool). */
+			if (on_new && !(vals[i].flags & LT_TARGET_EXITED))
+				on_new(arg, keys[i]);
 		}
 		p->gen = vals[i].gen;
 		p->exited = vals[i].flags & LT_TARGET_EXITED;

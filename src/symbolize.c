@@ -4,6 +4,7 @@
  * mappings, kept after it exits, and one cached symbol table per mapped file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@
 
 #include "elf_syms.h"
 #include "procmaps.h"
+#include "stop.h"
 #include "symbolize.h"
+#include "target_file.h"
 
 struct proc {
 	pid_t pid;
@@ -237,37 +240,31 @@ static struct proc *get_proc(struct symbolizer *s, pid_t pid)
 	return p;
 }
 
-static bool is_deleted(const char *path)
-{
-	static const char suffix[] = " (deleted)";
-	size_t len = strlen(path);
-
-	return len >= sizeof(suffix) - 1 && !strcmp(path + len - (sizeof(suffix) - 1), suffix);
-}
-
 /*
- * The file as the process sees it (its mount namespace, through /proc/PID/root),
- * then the exact mapped file (/proc/PID/map_files, also when deleted), then the
- * path in our own namespace, for a process that has exited.
+ * The exact file mapped (see target_file__open_mapped), read with its debug
+ * link looked up inside the process's root. For a process that has exited,
+ * the path in our namespace, only when it is the same file (device and inode):
+ * in another mount namespace that path may name another file, whose names
+ * would be wrong, and its frames stay unknown then.
  */
 static struct elf_syms *open_file(pid_t pid, const struct procmap *m)
 {
-	char path[PATH_MAX + 64];
-	struct elf_syms *syms = NULL;
-	bool deleted = is_deleted(m->path);
-	int err = -ENOENT;
+	char root[64];
+	struct elf_syms *syms;
+	int fd, root_fd = AT_FDCWD, err;
 
-	if (!deleted) {
-		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
-		syms = elf_syms__open(path, NULL, &err);
+	fd = target_file__open_mapped(pid, m);
+	if (fd == -ESRCH) {
+		fd = target_file__open_same(m->path, m);
+	} else if (fd >= 0) {
+		snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+		root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
-	if (!syms && err != -ENOEXEC) {
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
-			 (unsigned long long)m->start, (unsigned long long)m->end);
-		syms = elf_syms__open(path, NULL, &err);
-	}
-	if (!syms && err != -ENOEXEC && !deleted)
-		syms = elf_syms__open(m->path, NULL, &err);
+	if (fd < 0)
+		return NULL;
+	syms = elf_syms__open_fd(fd, m->path, root_fd, NULL, &err);
+	if (root_fd >= 0)
+		close(root_fd);
 	return syms;
 }
 
@@ -280,12 +277,15 @@ static struct elf_syms *file_syms(struct symbolizer *s, pid_t pid, const struct 
 
 	if (found)
 		return ((struct file *)s->files.v[pos])->syms;
+	/* Stopping: no new file is read, nor is it marked unreadable. */
+	if (stop__requested())
+		return NULL;
 	f = malloc(sizeof(*f));
 	if (!f)
 		return NULL;
 	*f = key;
 	f->syms = open_file(pid, m);
-	if (vec_insert(&s->files, pos, f)) {
+	if ((!f->syms && stop__requested()) || vec_insert(&s->files, pos, f)) {
 		elf_syms__free(f->syms);
 		free(f);
 		return NULL;
@@ -350,6 +350,22 @@ int symbolizer__file_id(struct symbolizer *s, pid_t pid, uint64_t addr, dev_t *d
 	*dev = makedev(m->dev_major, m->dev_minor);
 	*ino = m->inode;
 	return 0;
+}
+
+const char *symbolizer__build_id(struct symbolizer *s, pid_t pid, const char *path)
+{
+	struct proc *p = find_proc(s, pid);
+	struct elf_syms *syms;
+
+	for (size_t i = 0; p && p->maps && i < p->maps->n; i++) {
+		const struct procmap *m = &p->maps->v[i];
+
+		if (procmap__is_file(m) && !strcmp(m->path, path)) {
+			syms = file_syms(s, pid, m);
+			return syms ? elf_syms__build_id(syms) : NULL;
+		}
+	}
+	return NULL;
 }
 
 /* Whether the frame-pointer walk from prev to cur can be trusted (see the header). */

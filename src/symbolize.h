@@ -37,8 +37,9 @@ int symbolizer__add_process(struct symbolizer *s, pid_t pid);
 void symbolizer__remove_process(struct symbolizer *s, pid_t pid);
 /*
  * One address; 0, or -ENOENT when no mapping holds it (out->symbol NULL then),
- * -ESRCH for a process never seen that is gone. Mapped files are opened as
- * /proc/PID/root/PATH, /proc/PID/map_files/..., then PATH, once per (dev, inode).
+ * -ESRCH for a process never seen that is gone. A mapped file is opened once per
+ * (dev, inode), as the exact mapped inode (target_file__open_mapped); after its
+ * process exited, as PATH only when that is the same device and inode.
  */
 int symbolizer__frame(struct symbolizer *s, pid_t pid, uint64_t addr, struct frame *out);
 /*
@@ -60,6 +61,8 @@ int symbolizer__stack_unwound(struct symbolizer *s, pid_t pid, const uint64_t *i
 			      struct frame *out);
 /* The file (device and inode) mapped at addr; 0, or -ENOENT for no file there. */
 int symbolizer__file_id(struct symbolizer *s, pid_t pid, uint64_t addr, dev_t *dev, ino_t *ino);
+/* The build ID of the file pid maps at path (as its frames name it), or NULL. */
+const char *symbolizer__build_id(struct symbolizer *s, pid_t pid, const char *path);
 /* The main executable (/proc/PID/exe, read by symbolizer__add_process); 0, -ESRCH or -ENOENT. */
 int symbolizer__exe(struct symbolizer *s, pid_t pid, const char **path);
 void symbolizer__free(struct symbolizer *s);

@@ -692,6 +692,13 @@ static void close_links(struct bpf_link **links, size_t nr_links, const int *fds
 	free(c);
 }
 
+void tracer__detach(struct tracer *t)
+{
+	close_links(t->links, t->nr_links, t->multi_fds, t->nr_multi);
+	t->nr_links = 0;
+	t->nr_multi = 0;
+}
+
 void tracer__free(struct tracer *t)
 {
 	if (!t)

@@ -56,6 +56,8 @@ int tracer__unwind_file(struct tracer *t, const char *path);
 void tracer__unwind_refresh(struct tracer *t);
 /* -v: the unwind tables' objects, rows and budget, and their build time. */
 void tracer__unwind_print(const struct tracer *t);
+/* Removes every probe at once; the maps stay readable for a last snapshot. */
+void tracer__detach(struct tracer *t);
 /* Detaches everything and frees; NULL is fine. */
 void tracer__free(struct tracer *t);
 

@@ -6,13 +6,14 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "stop.h"
+#include "target_file.h"
 #include "unwind_table.h"
 
 /* DWARF register numbers on x86-64. */
@@ -246,7 +247,124 @@ static int fde_starts(Elf *elf, uint64_t **starts, size_t *nr)
 		*nr = count;
 		return 0;
 	}
-	return -ENOENT;
+	return -ENODATA;
+}
+
+/* The .eh_frame section's data and address, or -ENODATA for a file without one. */
+static int eh_frame(Elf *elf, Elf_Data **data, uint64_t *addr)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *name;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return -ENODATA;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".eh_frame"))
+			continue;
+		*data = elf_getdata(scn, NULL);
+		*addr = sh.sh_addr;
+		return *data && (*data)->d_buf ? 0 : -ENODATA;
+	}
+	return -ENODATA;
+}
+
+/*
+ * The 'R' encoding of an FDE's address in a CIE whose augmentation is "z...":
+ * its augmentation data holds one field per letter after 'z', in order.
+ */
+static int cie_fde_encoding(const Dwarf_CIE *cie)
+{
+	const uint8_t *d = cie->augmentation_data, *end = d + cie->augmentation_data_size;
+	const char *a = cie->augmentation;
+
+	if (!a || a[0] != 'z' || !d)
+		return -1;
+	for (a++; *a && d < end; a++) {
+		if (*a == 'R')
+			return *d;
+		if (*a == 'L')
+			d++;
+		else if (*a == 'P' && encoded_size(*d))
+			d += 1 + encoded_size(*d);
+		else
+			return -1;	/* a letter we do not know: the rest cannot be found */
+	}
+	return -1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds the start of the FDE e, absolute or relative to its own place (pcrel), to starts. */
+static void add_fde_start(const Dwarf_FDE *e, int enc, const Elf_Data *d, uint64_t addr,
+			  uint64_t *starts, size_t *nr)
+{
+	size_t size = encoded_size((uint8_t)enc);
+	uint64_t v, at = addr + (uint64_t)(e->start - (const uint8_t *)d->d_buf);
+
+	if (!size || (size_t)(e->end - e->start) < size || (enc & 0x70) > 0x10 || (enc & 0x80))
+		return;
+	v = read_le(e->start, size);
+	if (size == 4 && (enc & 0x08))
+		v = (uint64_t)(int64_t)(int32_t)v;
+	starts[(*nr)++] = (enc & 0x70) == 0x10 ? at + v : v;
+}
+
+/*
+ * The FDE starts read from .eh_frame itself, for a file without .eh_frame_hdr
+ * (static binaries: gcc asks the linker for the header only when linking
+ * dynamically). Each FDE names its CIE, whose augmentation gives the encoding.
+ */
+static int fde_starts_scan(Elf *elf, uint64_t **starts, size_t *nr)
+{
+	Dwarf_Off off = 0, next, cies[64];
+	int encs[64], nr_cies = 0, enc;
+	const unsigned char *ident;
+	Dwarf_CFI_Entry e;
+	Elf_Data *d;
+	uint64_t addr;
+	size_t cap;
+	int err;
+
+	err = eh_frame(elf, &d, &addr);
+	if (err)
+		return err;
+	/* An FDE takes at least 16 bytes: that many starts are enough. */
+	cap = d->d_size / 16 + 1;
+	*starts = malloc(cap * sizeof(**starts));
+	if (!*starts)
+		return -ENOMEM;
+	*nr = 0;
+	ident = (const unsigned char *)elf_getident(elf, NULL);
+	while (dwarf_next_cfi(ident, d, true, off, &next, &e) == 0) {
+		if (dwarf_cfi_cie_p(&e)) {
+			if (nr_cies < 64) {
+				cies[nr_cies] = off;
+				encs[nr_cies++] = cie_fde_encoding(&e.cie);
+			}
+		} else if (*nr < cap) {
+			enc = -1;
+			for (int i = 0; i < nr_cies; i++)
+				if (cies[i] == e.fde.CIE_pointer)
+					enc = encs[i];
+			if (enc >= 0)
+				add_fde_start(&e.fde, enc, d, addr, *starts, nr);
+		}
+		if (next == (Dwarf_Off)-1 || next <= off)
+			break;
+		off = next;
+	}
+	qsort(*starts, *nr, sizeof(**starts), cmp_u64);
+	return 0;
 }
 
 /* Link-time address minus file offset in the first executable PT_LOAD. */
@@ -274,17 +392,21 @@ static int build(Elf *elf, struct builder *b)
 	int err;
 
 	err = fde_starts(elf, &starts, &nr);
+	if (err == -ENODATA)
+		err = fde_starts_scan(elf, &starts, &nr);
 	if (err)
 		return err;
 	cfi = dwarf_getcfi_elf(elf);
 	if (!cfi) {
-		err = -ENOENT;
+		err = -ENODATA;
 		goto out;
 	}
 	for (size_t i = 0; i < nr && !err; i++) {
 		uint64_t limit = i + 1 < nr ? starts[i + 1] : UINT64_MAX;
 
-		if (starts[i] > UINT32_MAX || (limit != UINT64_MAX && limit > UINT32_MAX))
+		if (i % 256 == 0 && stop__requested())
+			err = -EINTR;
+		else if (starts[i] > UINT32_MAX || (limit != UINT64_MAX && limit > UINT32_MAX))
 			err = -E2BIG;
 		else
 			err = fde_rows(cfi, starts[i], limit, b);
@@ -304,10 +426,11 @@ int unwind_table__build(const char *path, struct unwind_table **out)
 	int fd, err;
 
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = target_file__open(path);
 	if (fd < 0)
-		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		return fd;
+	/* ELF_C_READ: libelf copies what it reads, where a mapping could SIGBUS on a truncation. */
+	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		err = -ENOEXEC;
 		goto err_close_elf;

@@ -18,10 +18,13 @@ struct unwind_table {
 
 /*
  * Builds the table of the x86-64 ELF file at path from the FDEs that its
- * .eh_frame_hdr lists, with libdw interpreting the CFI. Where no FDE covers an
- * address, a LT_CFA_NONE row says so. 0, or a negative errno: -ENOENT for a file
- * without .eh_frame_hdr, -ENOEXEC for one that is not ELF, -E2BIG for addresses
- * beyond 4 GiB, -ENOTSUP for a search table encoding we do not read.
+ * .eh_frame_hdr lists (or, without one, as a static binary is linked, that its
+ * .eh_frame holds), with libdw interpreting the CFI. Where no FDE covers an
+ * address, a LT_CFA_NONE row says so. The file is opened as target_file__open
+ * does and read with pread. 0, or a negative errno: -ENOENT for a file that
+ * is not there, -ENODATA for one without .eh_frame, -ENOEXEC for one that is
+ * not ELF, -E2BIG for addresses beyond 4 GiB, -ENOTSUP for a search table
+ * encoding we do not read.
  */
 int unwind_table__build(const char *path, struct unwind_table **out);
 /* The row that holds pc (link-time address), or NULL before the first row. */

@@ -173,7 +173,8 @@ static int object_load(struct unwinder *u, uint32_t id, const char *path, const 
 	/* Not opened (the process is gone, say): tried again with the next process that maps it. */
 	if (err == -ENOENT && !t && access(path, F_OK))
 		return err;
-	if (err == -ESRCH || err == -EACCES || err == -EPERM)
+	/* Cut short (a stop signal: run mode goes on after it): built again next time. */
+	if (err == -ESRCH || err == -EACCES || err == -EPERM || err == -EINTR)
 		return err;
 	if (!err && t->nr > UINT32_MAX)
 		err = -E2BIG;
@@ -189,7 +190,9 @@ static int object_load(struct unwinder *u, uint32_t id, const char *path, const 
 	u->build_ns += now_ns() - t0;
 	if (u->verbose && err)
 		fprintf(stderr, "leaktrace: no unwind table for %s: %s\n", name,
-			err == -ENOSPC ? "--max-unwind-mb is full" : strerror(-err));
+			err == -ENOSPC	   ? "--max-unwind-mb is full"
+			: err == -ENODATA ? "it has no .eh_frame"
+					   : strerror(-err));
 	else if (u->verbose)
 		fprintf(stderr, "leaktrace: unwind table of %s: %zu rows, %zu KiB, %.1f ms\n", name,
 			t->nr, t->nr * sizeof(*t->rows) / 1024, (now_ns() - t0) / 1e6);

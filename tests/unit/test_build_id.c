@@ -33,7 +33,7 @@ Test(build_id, file_build_id_is_hex_of_the_note)
 	free(id);
 }
 
-Test(build_id, fill_reads_each_module_of_the_frames_once)
+Test(build_id, fill_takes_each_module_from_the_symbolizer)
 {
 	const char *exe = self_path();
 	struct frame frames[] = {
@@ -45,19 +45,22 @@ Test(build_id, fill_reads_each_module_of_the_frames_once)
 	struct stack_stat s = { .bytes = 1, .allocs = 1, .frames = frames, .nr_frames = 4 };
 	struct snapshot *snap = calloc(1, sizeof(*snap));
 	char *want = elf_syms__file_build_id(exe);
+	struct symbolizer *syms = symbolizer__new();
 
 	snap->procs = calloc(1, sizeof(*snap->procs));
 	snap->procs[0] = (struct proc_stat){ .pid = getpid(), .nr_stacks = 1 };
 	snap->procs[0].stacks = calloc(1, sizeof(s));
 	snap->procs[0].stacks[0] = s;
 	snap->nr_procs = 1;
-	cr_assert_eq(build_id__fill(snap), 0);
+	cr_assert_eq(symbolizer__add_process(syms, getpid()), 0);
+	cr_assert_eq(build_id__fill(snap, syms), 0);
 	cr_assert_eq(snap->procs[0].nr_modules, 1);
 	cr_assert_str_eq(snap->procs[0].modules[0].path, exe);
 	cr_assert_str_eq(build_id__of(&snap->procs[0], exe), want);
 	cr_assert_null(build_id__of(&snap->procs[0], "/nonexistent/lib.so"));
 	free(want);
 	snapshot__free(snap);
+	symbolizer__free(syms);
 }
 
 Test(build_id, json_and_pprof_carry_the_build_ids)

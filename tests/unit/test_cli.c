@@ -682,3 +682,15 @@ Test(cli, suppress_list_default_prints_the_built_in_set_and_exits_ok)
 				  "}\n"));
 	cr_assert_str_empty(o.err);
 }
+
+Test(cli, exclude_comm_is_for_all_and_repeatable)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-a", "--exclude-comm", "java", "--exclude-comm", "node"), &cfg);
+	cr_assert_eq(cfg.nr_excludes, 2);
+	cr_assert_str_eq(cfg.excludes[0], "java");
+	cr_assert_str_eq(cfg.excludes[1], "node");
+	assert_usage_error(ARGV("--exclude-comm", "java", "-p", "1"));
+	assert_usage_error(ARGV("-a", "--exclude-comm", "a-name-of-sixteen"));
+}

@@ -453,3 +453,144 @@ Test(elf_syms, frame_pointer_builds_are_told_apart)
 	elf_syms__free(nofp);
 	elf_syms__free(libc);
 }
+
+/*
+ * Debug links are what a file's owner wrote: only a plain name is looked up,
+ * a FIFO there is not waited on, and the file found must have the link's CRC.
+ */
+struct link_dir {
+	char root[32];
+	char sub[64];
+	char bin[96];
+};
+
+static uint32_t crc_of(const char *path)
+{
+	char *cmd, buf[64] = "";
+	FILE *p;
+
+	/* gzip's trailer holds the same CRC-32 as .gnu_debuglink. */
+	cr_assert_gt(asprintf(&cmd, "gzip -c %s | tail -c 8 | od -An -tu4 -N4", path), 0);
+	p = popen(cmd, "r");
+	cr_assert(p && fgets(buf, sizeof(buf), p));
+	pclose(p);
+	free(cmd);
+	return (uint32_t)strtoul(buf, NULL, 10);
+}
+
+static void sh(const char *cmd)
+{
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/*
+ * DIR/x.debug: syms-nofp's debug file; DIR/sub/bin: syms-nofp stripped, whose
+ * .gnu_debuglink holds link and x.debug's CRC (right_crc) or 0. Neither has a
+ * build id: only the CRC can tie them.
+ */
+static void make_linked(struct link_dir *d, const char *link, bool right_crc)
+{
+	char *nofp = fixture("syms-nofp"), *cmd, data[128], debug[128];
+	size_t len = strlen(link) + 1;
+	uint32_t crc;
+	FILE *f;
+
+	snprintf(d->root, sizeof(d->root), "/tmp/lt-link-XXXXXX");
+	cr_assert_not_null(mkdtemp(d->root));
+	snprintf(d->sub, sizeof(d->sub), "%s/sub", d->root);
+	snprintf(d->bin, sizeof(d->bin), "%s/bin", d->sub);
+	snprintf(data, sizeof(data), "%s/link", d->root);
+	snprintf(debug, sizeof(debug), "%s/x.debug", d->root);
+	cr_assert_eq(mkdir(d->sub, 0755), 0);
+	cr_assert_gt(asprintf(&cmd, "objcopy --only-keep-debug -R .note.gnu.build-id %s %s", nofp,
+			      debug), 0);
+	sh(cmd);
+	free(cmd);
+	crc = right_crc ? crc_of(debug) : 0;
+	f = fopen(data, "w");
+	cr_assert_not_null(f);
+	fwrite(link, 1, len, f);
+	for (size_t i = len; i % 4; i++)
+		fputc(0, f);
+	fwrite(&crc, 1, 4, f);
+	fclose(f);
+	cr_assert_gt(asprintf(&cmd, "strip -R .note.gnu.build-id -o %s %s && "
+			      "objcopy --add-section .gnu_debuglink=%s %s", d->bin, nofp, data,
+			      d->bin), 0);
+	sh(cmd);
+	free(cmd);
+	free(nofp);
+}
+
+static void remove_dir(struct link_dir *d)
+{
+	char *cmd;
+
+	cr_assert_gt(asprintf(&cmd, "rm -rf %s", d->root), 0);
+	sh(cmd);
+	free(cmd);
+}
+
+/* Whether DIR/sub/bin got a debug file (and then its symbols). */
+static bool debug_used(struct link_dir *d)
+{
+	struct elf_syms *syms;
+	uint64_t addr;
+	bool used;
+	int err;
+
+	syms = elf_syms__open(d->bin, NO_DEBUG_ROOT, &err);
+	cr_assert_not_null(syms, "%s: %s", d->bin, strerror(-err));
+	used = elf_syms__debug_file(syms) != NULL;
+	if (used)
+		cr_assert_eq(elf_syms__find(syms, "syms_alpha", &addr), 0);
+	elf_syms__free(syms);
+	return used;
+}
+
+/* Moves DIR/x.debug to DIR/sub/NAME. */
+static void move_debug(struct link_dir *d, const char *name)
+{
+	char from[128], to[160];
+
+	snprintf(from, sizeof(from), "%s/x.debug", d->root);
+	snprintf(to, sizeof(to), "%s/%s", d->sub, name);
+	cr_assert_eq(rename(from, to), 0);
+}
+
+Test(elf_syms, debuglink_plain_name_is_used_only_with_its_crc)
+{
+	struct link_dir d;
+
+	make_linked(&d, "x.debug", false);
+	move_debug(&d, "x.debug");
+	cr_assert_not(debug_used(&d), "a debug file with another CRC was used");
+	remove_dir(&d);
+
+	make_linked(&d, "x.debug", true);
+	move_debug(&d, "x.debug");
+	cr_assert(debug_used(&d));
+	remove_dir(&d);
+}
+
+Test(elf_syms, debuglink_with_a_path_is_not_followed)
+{
+	struct link_dir d;
+
+	/* DIR/sub/../x.debug is there, with the right CRC. */
+	make_linked(&d, "../x.debug", true);
+	cr_assert_not(debug_used(&d));
+	remove_dir(&d);
+}
+
+Test(elf_syms, debuglink_to_a_fifo_is_not_waited_on, .timeout = 20)
+{
+	struct link_dir d;
+	char fifo[128];
+
+	make_linked(&d, "fifo", false);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", d.sub);
+	cr_assert_eq(mkfifo(fifo, 0666), 0);
+	cr_assert_not(debug_used(&d));
+	remove_dir(&d);
+}

@@ -5,6 +5,7 @@
  * heap and the gaps between blocks; lost; indirectly lost, cycles included.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
 #include <signal.h>
@@ -364,4 +365,118 @@ Test(reach, a_thread_stack_block_is_a_root_from_its_stack_pointer)
 			cr_assert_eq(b[i].state, REACH_REACHABLE, "a live thread's stack is not lost");
 	}
 	cr_assert_geq(st.threads_bounded, 2);
+}
+
+/* The state letter of /proc/PID/task/TID/stat ('S', 'D', 't', ...), or 0. */
+static char thread_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Polls until the thread's state is want, at most 10 s; true when it got there. */
+static bool wait_state(pid_t pid, pid_t tid, char want)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (thread_state(pid, tid) == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* The thread of pid that is not its leader (it has two). */
+static pid_t other_thread(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	pid_t tid = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	for (int i = 0; i < 1000 && !tid; i++) {
+		dir = opendir(path);
+		while (dir && (d = readdir(dir)))
+			if (atoi(d->d_name) > 0 && atoi(d->d_name) != pid)
+				tid = atoi(d->d_name);
+		if (dir)
+			closedir(dir);
+		if (!tid)
+			usleep(10000);
+	}
+	cr_assert_gt(tid, 0, "the child's second thread never started");
+	return tid;
+}
+
+static int vfork_go[2], vfork_woke[2];
+
+/* Asleep in vfork until the test writes to vfork_go: uninterruptible, ptrace cannot stop it. */
+static void *vfork_thread(void *arg)
+{
+	char c;
+
+	if (vfork() == 0) {
+		if (read(vfork_go[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	if (write(vfork_woke[1], "w", 1) != 1)
+		return NULL;
+	for (;;)
+		pause();
+}
+
+Test(reach, a_thread_asleep_in_vfork_is_left_running_and_the_process_released, .timeout = 60)
+{
+	struct reach_freeze fz;
+	struct timespec t0, t1;
+	int status;
+	pid_t pid, tid;
+	char c;
+
+	cr_assert_eq(pipe(vfork_go), 0);
+	cr_assert_eq(pipe(vfork_woke), 0);
+	pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+
+		pthread_create(&t, NULL, vfork_thread, NULL);
+		for (;;)
+			pause();
+	}
+	tid = other_thread(pid);
+	cr_assert(wait_state(pid, tid, 'D'), "the vfork thread never slept (state %c)",
+		  thread_state(pid, tid));
+	cr_assert(wait_state(pid, pid, 'S'));
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(reach__freeze(pid, &fz), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 10, "the freeze waited on the sleeping thread");
+	cr_assert_eq(fz.nr_threads, 1);
+	cr_assert_eq(fz.threads[0].tid, pid);
+	cr_assert_eq(fz.nr_running, 1);
+	cr_assert_eq(thread_state(pid, pid), 't');
+	reach__thaw(&fz);
+	free(fz.threads);
+	cr_assert(wait_state(pid, pid, 'S'), "the leader stays stopped: %c",
+		  thread_state(pid, pid));
+
+	/* Woken, the thread runs on: no stop was left pending for it. */
+	cr_assert_eq(write(vfork_go[1], "g", 1), 1);
+	cr_assert_eq(read(vfork_woke[0], &c, 1), 1);
+	cr_assert(wait_state(pid, tid, 'S'), "the woken thread is held: %c",
+		  thread_state(pid, tid));
+	usleep(100000);
+	cr_assert_eq(thread_state(pid, tid), 'S');
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
 }

@@ -5,7 +5,10 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf_syms.h"
 #include "unwind_table.h"
@@ -180,4 +183,54 @@ Test(unwind_table, bad_files)
 	cr_assert_eq(unwind_table__build("/nonexistent/lib.so", &t), -ENOENT);
 	cr_assert_eq(unwind_table__build("/etc/passwd", &t), -ENOEXEC);
 	cr_assert_null(t);
+}
+
+/* Compiles a small C program with cc and extra flags into a new temporary file; its path. */
+static char *compile(const char *flags)
+{
+	char *path = strdup("/tmp/lt-unwind-XXXXXX"), *cmd;
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_gt(asprintf(&cmd, "printf '%s' | cc -O1 -fno-omit-frame-pointer %s -x c - -o %s",
+			      "#include <stdlib.h>\\n"
+			      "__attribute__((noinline)) void *ut_leaf(int n) { return malloc(n); }\\n"
+			      "__attribute__((noinline)) void *ut_mid(int n) { return ut_leaf(n) ; }\\n"
+			      "int main(int c, char **v) { return ut_mid(c) != 0; }\\n",
+			      flags, path), 0);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(cmd);
+	return path;
+}
+
+/* gcc asks the linker for .eh_frame_hdr only when linking dynamically: .eh_frame is read. */
+Test(unwind_table, static_binary_without_eh_frame_hdr, .timeout = 60)
+{
+	char *path = compile("-static");
+	struct unwind_table *t = build(path);
+
+	assert_row(row_at(t, path, "ut_mid", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+0");
+	assert_row(row_at(t, path, "ut_mid", 1), LT_CFA_RSP, 16, LT_RBP_AT, -16, "+1");
+	assert_row(row_at(t, path, "ut_mid", 4), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+4");
+	assert_row(row_at(t, path, "malloc", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "malloc");
+	unwind_table__free(t);
+	unlink(path);
+	free(path);
+}
+
+Test(unwind_table, file_without_eh_frame_is_enodata, .timeout = 60)
+{
+	char *path = compile("-fno-asynchronous-unwind-tables -fno-unwind-tables -nostartfiles "
+			     "-Wl,-e,main -Wl,--no-eh-frame-hdr");
+	struct unwind_table *t = NULL;
+	char *cmd;
+
+	cr_assert_gt(asprintf(&cmd, "objcopy -R .eh_frame -R .eh_frame_hdr %s 2>/dev/null", path), 0);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(unwind_table__build(path, &t), -ENODATA);
+	cr_assert_null(t);
+	unlink(path);
+	free(cmd);
+	free(path);
 }

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Files opened on a target's behalf: never blocking (FIFOs, devices), never
+ * through a path or link the target's owner planted, never bigger than we read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "target_file.h"
+
+/* Only a path is opened at first: opening a device or a FIFO can block, or act (a watchdog). */
+#define PATH_FLAGS (O_PATH | O_CLOEXEC)
+#define READ_FLAGS (O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+
+/*
+ * path_fd (an O_PATH fd, closed here) opened for reading when it is a regular
+ * file of a size we read: through /proc/self/fd, which opens that very inode.
+ */
+static int open_regular(int path_fd)
+{
+	char self[64];
+	struct stat st;
+	int err = 0, fd;
+
+	if (path_fd < 0)
+		return -errno;
+	if (fstat(path_fd, &st))
+		err = -errno;
+	else if (S_ISDIR(st.st_mode))
+		err = -EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		err = -ENOEXEC;
+	else if ((uint64_t)st.st_size > TARGET_FILE_MAX)
+		err = -EFBIG;
+	if (err) {
+		close(path_fd);
+		return err;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", path_fd);
+	fd = open(self, READ_FLAGS);
+	err = fd < 0 ? -errno : fd;
+	close(path_fd);
+	return err;
+}
+
+/* Keeps fd when it is the file of the maps line m; closes it otherwise. */
+static int check_same(int fd, const struct procmap *m)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) || st.st_ino != m->inode || major(st.st_dev) != m->dev_major ||
+	    minor(st.st_dev) != m->dev_minor) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+int target_file__open(const char *path)
+{
+	return open_regular(open(path, PATH_FLAGS));
+}
+
+int target_file__open_in(int root_fd, const char *path)
+{
+	struct open_how how = {
+		.flags = PATH_FLAGS,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return open_regular((int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how)));
+}
+
+/* m->path inside pid's root; without openat2, as the kernel resolves it (checked after). */
+static int open_in_root(pid_t pid, const struct procmap *m)
+{
+	char root[64], path[PATH_MAX + 64];
+	int root_fd, fd;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	fd = target_file__open_in(root_fd, m->path);
+	close(root_fd);
+	if (fd == -ENOSYS) {
+		snprintf(path, sizeof(path), "%s%s", root, m->path);
+		fd = target_file__open(path);
+	}
+	return fd;
+}
+
+int target_file__open_mapped(pid_t pid, const struct procmap *m)
+{
+	char link[96];
+	int fd;
+
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	fd = target_file__open(link);
+	/*
+	 * map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE), and the mapping
+	 * may have gone since maps was read: then the path in the process's root.
+	 */
+	if (fd < 0 && fd != -ENOEXEC && fd != -EISDIR && fd != -EFBIG)
+		fd = kill(pid, 0) && errno == ESRCH ? -ESRCH : open_in_root(pid, m);
+	return check_same(fd, m);
+}
+
+int target_file__open_same(const char *path, const struct procmap *m)
+{
+	return check_same(target_file__open(path), m);
+}
+
+int target_file__pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	while (len) {
+		n = pread(fd, buf, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		buf = (char *)buf + n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}

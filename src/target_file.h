@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Opening files on a target's behalf: their paths, links and contents belong to
+ * users we do not trust, so nothing opened here can block, redirect or be too big.
+ */
+#ifndef LT_TARGET_FILE_H
+#define LT_TARGET_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "procmaps.h"
+
+/* The largest file read: an ELF file beyond it is left unread. */
+#define TARGET_FILE_MAX (4ULL << 30)
+
+/*
+ * Opens path read-only, never blocking (O_NONBLOCK: a FIFO cannot hold us), and
+ * only when it is a regular file of at most TARGET_FILE_MAX bytes: O_PATH
+ * first, so that no device is ever opened (that can act: a watchdog, a tape).
+ * Returns an fd, or a negative errno: -EISDIR, -ENOEXEC for anything but a
+ * regular file, -EFBIG for a larger one.
+ */
+int target_file__open(const char *path);
+/*
+ * The same for path resolved inside the directory root_fd as if it were "/"
+ * (openat2 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): a symlink, "..", or an
+ * absolute link cannot lead out of it. Without openat2 (kernels before 5.6)
+ * -ENOSYS: the caller then needs another check (see target_file__open_mapped).
+ */
+int target_file__open_in(int root_fd, const char *path);
+/*
+ * The file mapped by m in process pid, and no other: the mapping's own inode
+ * through /proc/PID/map_files, else m->path resolved inside the process's root;
+ * either way checked against the maps line's device and inode. An fd, or a
+ * negative errno: -ESRCH when the process is gone, -ESTALE for another file.
+ */
+int target_file__open_mapped(pid_t pid, const struct procmap *m);
+/*
+ * path in our own namespace, kept only when it is the file m names (its device
+ * and inode): for a process that has exited. An fd, or -ESTALE for another file.
+ */
+int target_file__open_same(const char *path, const struct procmap *m);
+/* Reads exactly len bytes at off; 0, -EIO for a file that got shorter, or a negative errno. */
+int target_file__pread(int fd, void *buf, size_t len, uint64_t off);
+
+#endif

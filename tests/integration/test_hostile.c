@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * A hostile host: an unprivileged user (nobody) plants FIFOs, debug links,
+ * bind mounts in a user namespace, symlinks in a chroot, truncates files it
+ * maps, holds a thread in vfork, runs valgrind. leaktrace (root) must end on
+ * time, read only the files the target really maps, and leave it running.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+#define NOBODY "65534"
+/* Generous: leaktrace's own bound is -d + 5 s, a signal + 0.5 s; the host is busy. */
+#define END_BOUND_MS 20000
+
+static char *fx_nofp;
+
+static void init(void)
+{
+	fx_nofp = env__fixture("leaky-nofp");
+}
+
+static void fini(void)
+{
+	procs__cleanup();
+	free(fx_nofp);
+}
+
+TestSuite(hostile, .init = init, .fini = fini);
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Runs a shell command built like printf; fails the test when it fails. */
+static void sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* A temporary directory nobody can enter: the attacker's files live there. */
+static void attacker_dir(struct tmpdir *t)
+{
+	tmpdir__new(t);
+	cr_assert_eq(chmod(t->path, 0755), 0);
+}
+
+/* leaktrace in the background: its pid and the paths of its snapshot and stderr. */
+struct lt {
+	pid_t pid;
+	char json[PATH_MAX];
+	char err[PATH_MAX];
+	long long started_ms;
+};
+
+/* Starts "leaktrace -p PID -o DIR/lt.json ARGS..." and waits until it traces. */
+static void lt_start(struct lt *lt, struct tmpdir *t, pid_t target, const char *const args[])
+{
+	char *argv[32] = { (char *)env__leaktrace(), "-p", NULL, "-o", lt->json };
+	char pid[16];
+	int argc = 5, err;
+
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	argv[2] = pid;
+	snprintf(lt->json, sizeof(lt->json), "%s", tmpdir__file(t, "lt.json"));
+	snprintf(lt->err, sizeof(lt->err), "%s", tmpdir__file(t, "lt.err"));
+	for (int i = 0; args && args[i]; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	err = open(lt->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(err, 0);
+	lt->started_ms = now_ms();
+	lt->pid = proc__spawn(argv, -1, -1, err);
+	close(err);
+	cr_assert(file__wait_for(lt->err, "leaktrace: tracing", 20000),
+		  "leaktrace did not start tracing within 20 s");
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Asserts that leaktrace exits 0 within bound_ms of since_ms. */
+static void lt_wait_ok(struct lt *lt, long long since_ms, long long bound_ms)
+{
+	long long left = since_ms + bound_ms - now_ms();
+	int status;
+
+	cr_assert_eq(proc__wait(lt->pid, left > 0 ? (int)left : 0, &status), 0,
+		     "leaktrace did not end within %lld ms; stderr:\n%s", bound_ms, slurp(lt->err));
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "leaktrace failed: status 0x%x; stderr:\n%s", status, slurp(lt->err));
+}
+
+/* The leak_malloc stack of pid in leaktrace's snapshot: 1000 blocks, 100,000 bytes. */
+static void assert_leak_malloc(const char *json, pid_t pid)
+{
+	json_t *snap = snapshot__load(json), *proc = snapshot__process(snap, pid);
+	struct stack_sum sum;
+
+	cr_assert_not_null(proc, "pid %d is not in the snapshot", pid);
+	sum = stack__sum(proc, "leak_malloc", "heap");
+	cr_assert_eq(sum.bytes, 100000, "leak_malloc: %lld bytes", sum.bytes);
+	cr_assert_eq(sum.allocs, 1000);
+	json_decref(snap);
+}
+
+/*
+ * A stripped copy of the leaky fixture at DIR/NAME whose .gnu_debuglink holds
+ * LINK (with a CRC of 0): what its owner chose, as a file name.
+ */
+static void plant_debuglink(struct tmpdir *t, const char *name, const char *link)
+{
+	char path[PATH_MAX], data[PATH_MAX];
+	size_t len = strlen(link) + 1;
+	FILE *f;
+
+	snprintf(data, sizeof(data), "%s", tmpdir__file(t, "link.bin"));
+	f = fopen(data, "w");
+	cr_assert_not_null(f);
+	fwrite(link, 1, len, f);
+	/* Padding to 4, then the CRC. */
+	for (size_t i = len; i % 4; i++)
+		fputc(0, f);
+	fwrite("\0\0\0\0", 1, 4, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s", tmpdir__file(t, name));
+	sh("strip -o %s %s && objcopy --add-section .gnu_debuglink=%s %s", path, fx_nofp, data,
+	   path);
+}
+
+/* Starts DIR/NAME attach malloc as nobody. */
+static void start_as_nobody(struct fixture *f, struct tmpdir *t, const char *name)
+{
+	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
+			 (char *)tmpdir__file(t, name), "attach", "malloc", NULL };
+
+	fixture__start_argv(f, argv);
+}
+
+/* The state letter of /proc/PID/stat. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	p = f && fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	if (f)
+		fclose(f);
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * Debug links that name a FIFO: "../../.." up to one, and a plain name beside
+ * the binary. Root's leaktrace used to open it and block there for good.
+ */
+static void debuglink_fifo(const char *link_fmt, bool sigterm)
+{
+	const char *args[] = { "-i", "100", sigterm ? NULL : "-d", "2", NULL };
+	char link[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	struct lt lt;
+	long long since;
+
+	attacker_dir(&t);
+	sh("mkfifo -m 0666 %s", tmpdir__file(&t, "fifo"));
+	snprintf(link, sizeof(link), link_fmt, t.path);
+	plant_debuglink(&t, "leaky", link);
+	start_as_nobody(&f, &t, "leaky");
+	lt_start(&lt, &t, f.pid, args);
+	fixture__trigger(&f);
+	since = lt.started_ms;
+	if (sigterm) {
+		/* The final report symbolizes the stripped binary after the signal. */
+		since = now_ms();
+		cr_assert_eq(kill(lt.pid, SIGTERM), 0);
+	}
+	lt_wait_ok(&lt, since, END_BOUND_MS);
+	cr_assert_eq(proc_state(f.pid), 'S', "the target is not running: %c", proc_state(f.pid));
+	/* Nothing opened the FIFO for reading: a writer that does not wait finds no reader. */
+	cr_assert_eq(open(tmpdir__file(&t, "fifo"), O_WRONLY | O_NONBLOCK), -1);
+	cr_assert_eq(errno, ENXIO);
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
+
+Test(hostile, debuglink_up_to_a_fifo_is_not_followed, .timeout = 90)
+{
+	debuglink_fifo("../../../../../../../..%s/fifo", false);
+}
+
+Test(hostile, debuglink_to_a_fifo_beside_the_binary_does_not_block, .timeout = 90)
+{
+	debuglink_fifo("fifo", false);
+}
+
+Test(hostile, sigterm_ends_a_run_whose_target_has_a_fifo_debuglink, .timeout = 90)
+{
+	debuglink_fifo("fifo", true);
+}
+
+/*
+ * In its own user and mount namespace, nobody bind-mounts a FIFO over the
+ * binary its process runs: the path in maps now names the FIFO. The symbols
+ * come from the mapped file itself.
+ */
+Test(hostile, fifo_bind_mounted_over_the_binary_in_a_user_namespace, .timeout = 90)
+{
+	const char *args[] = { "-i", "100", "-d", "2", NULL };
+	char script[PATH_MAX * 4];
+	struct fixture f;
+	struct tmpdir t;
+	struct lt lt;
+
+	attacker_dir(&t);
+	sh("cp %s %s/leaky && mkfifo -m 0666 %s/fifo && mkdir -m 0777 %s/w", fx_nofp, t.path,
+	   t.path, t.path);
+	/* Once the fixture runs (its maps name the binary), the FIFO covers it. */
+	snprintf(script, sizeof(script),
+		 "(while ! grep -q '%s/leaky' /proc/$$/maps; do sleep 0.05; done; "
+		 "mount --bind %s/fifo %s/leaky && echo yes > %s/w/covered) & "
+		 "exec %s/leaky attach malloc",
+		 t.path, t.path, t.path, t.path, t.path);
+	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
+			 "unshare", "-Urm", "sh", "-c", script, NULL };
+
+	fixture__start_argv(&f, argv);
+	cr_assert(file__wait_for(tmpdir__file(&t, "w/covered"), "yes", 10000),
+		  "the FIFO was not mounted over the binary");
+	lt_start(&lt, &t, f.pid, args);
+	fixture__trigger(&f);
+	lt_wait_ok(&lt, lt.started_ms, 2000 + END_BOUND_MS);
+	assert_leak_malloc(lt.json, f.pid);
+	cr_assert_eq(proc_state(f.pid), 'S');
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
+
+/*
+ * A chroot whose path (as leaktrace's maps show it) leads, inside the chroot,
+ * to an absolute symlink to a host file: a decoy whose one function covers
+ * every address. Its name must never show.
+ */
+Test(hostile, absolute_symlink_in_a_chroot_does_not_lead_to_a_host_file, .timeout = 90)
+{
+	const char *args[] = { "-i", "100", "-d", "2", NULL };
+	char root[PATH_MAX], inside[PATH_MAX * 2];
+	struct fixture f;
+	struct tmpdir t;
+	struct lt lt;
+
+	attacker_dir(&t);
+	snprintf(root, sizeof(root), "%s/root", t.path);
+	sh("mkdir -p %s/lib/x86_64-linux-gnu %s/lib64 && cp %s %s/leaky && "
+	   "cp /lib/x86_64-linux-gnu/libc.so.6 %s/lib/x86_64-linux-gnu/ && "
+	   "cp /lib64/ld-linux-x86-64.so.2 %s/lib64/", root, root, fx_nofp, root, root, root);
+	sh("printf 'void decoy(void) { __asm__(\".fill 1048576, 1, 0x90\"); }\\n"
+	   "int main(void) { decoy(); return 0; }\\n' | cc -O0 -x c - -o %s/decoy", t.path);
+	/* Inside the chroot, its own path as seen from outside: a link to the host's decoy. */
+	snprintf(inside, sizeof(inside), "%s%s", root, root);
+	sh("mkdir -p %s && ln -s %s/decoy %s/leaky", inside, t.path, inside);
+	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
+			 "unshare", "-Ur", "chroot", root, "/leaky", "attach", "malloc", NULL };
+
+	fixture__start_argv(&f, argv);
+	lt_start(&lt, &t, f.pid, args);
+	fixture__trigger(&f);
+	lt_wait_ok(&lt, lt.started_ms, 2000 + END_BOUND_MS);
+	assert_leak_malloc(lt.json, f.pid);
+	cr_assert_null(strstr(slurp(lt.json), "\"decoy\""), "a host file's symbol was reported");
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
+
+/*
+ * The source of a mapper that nobody runs: it maps a copy of an ELF file
+ * executable and truncates and rewrites it for ever, while it allocates.
+ */
+static const char mapper_src[] =
+	"#include <fcntl.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <sys/mman.h>\n"
+	"#include <sys/stat.h>\n#include <unistd.h>\n"
+	"int main(int argc, char **argv) {\n"
+	"  int fd = open(argv[1], O_RDWR); struct stat st; fstat(fd, &st);\n"
+	"  char *copy = malloc(st.st_size); pread(fd, copy, st.st_size, 0);\n"
+	"  if (mmap(0, st.st_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) == MAP_FAILED)"
+	" return 1;\n"
+	"  printf(\"ready %d\\n\", getpid()); fflush(stdout);\n"
+	"  for (;;) { ftruncate(fd, 0); usleep(2000); pwrite(fd, copy, st.st_size, 0);"
+	" free(malloc(64)); usleep(2000); }\n}\n";
+
+/* Runs leaktrace -p on the truncating mapper n times with opts; none may die of a signal. */
+static void run_against_truncation(pid_t pid, struct tmpdir *t, const char *unwind, int n)
+{
+	char pidstr[16];
+
+	snprintf(pidstr, sizeof(pidstr), "%d", pid);
+	for (int i = 0; i < n; i++) {
+		char *argv[] = { (char *)env__leaktrace(), "-p", pidstr, "-q", "-d", "0.5",
+				 "--unwind", (char *)unwind, NULL };
+		struct run_result r;
+
+		run__cmd(argv, NULL, 30, &r);
+		cr_assert(!r.timed_out, "leaktrace did not end; stderr:\n%s", r.err);
+		cr_assert(WIFEXITED(r.status), "--unwind %s, run %d: leaktrace died of signal %d",
+			  unwind, i, WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0);
+		/* A file cut short while its probes go in may fail the attach: said, not a crash. */
+		cr_assert(WEXITSTATUS(r.status) == 0 ||
+			  (WEXITSTATUS(r.status) == 1 && !strncmp(r.err, "leaktrace: ", 11)),
+			  "status %d; stderr:\n%s", WEXITSTATUS(r.status), r.err);
+		run__free(&r);
+	}
+}
+
+Test(hostile, a_mapped_file_truncated_in_a_loop_never_kills_leaktrace, .timeout = 240)
+{
+	char src[PATH_MAX], bin[PATH_MAX], lib[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	FILE *fp;
+
+	attacker_dir(&t);
+	snprintf(src, sizeof(src), "%s", tmpdir__file(&t, "mapper.c"));
+	snprintf(bin, sizeof(bin), "%s", tmpdir__file(&t, "mapper"));
+	snprintf(lib, sizeof(lib), "%s", tmpdir__file(&t, "lib.so"));
+	fp = fopen(src, "w");
+	cr_assert_not_null(fp);
+	fputs(mapper_src, fp);
+	fclose(fp);
+	sh("cc -O1 -w -o %s %s && cp /usr/lib/x86_64-linux-gnu/libstdc++.so.6 %s && "
+	   "chown " NOBODY " %s", bin, src, lib, lib);
+	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups", bin,
+			 lib, NULL };
+
+	fixture__start_argv(&f, argv);
+	/* The library is read when the allocator is looked for (default) and for its CFI (dwarf). */
+	run_against_truncation(f.pid, &t, "fp", 6);
+	run_against_truncation(f.pid, &t, "dwarf", 6);
+	/* Running on (R, S, or D in its writes), not stopped, not dead. */
+	cr_assert(strchr("RSD", proc_state(f.pid)) && proc_state(f.pid), "state %c",
+		  proc_state(f.pid));
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
+
+/*
+ * A thread of the target in vfork (uninterruptible until the child execs or
+ * exits): --scan-freeze cannot stop it. The scan goes on with it running, says
+ * so, and leaves the process running.
+ */
+static const char vforker_src[] =
+	"#include <pthread.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>\n"
+	"static void *volatile keep[1000];\n"
+	"static void *hold(void *a) { char c; if (vfork() == 0) { read(0, &c, 1); _exit(0); }"
+	" for (;;) pause(); }\n"
+	"int main(void) { pthread_t t; pthread_create(&t, 0, hold, 0);\n"
+	"  printf(\"ready %d\\n\", getpid()); fflush(stdout);\n"
+	"  for (int i = 0;; i = (i + 1) % 1000) { free(keep[i]); keep[i] = malloc(100);"
+	" usleep(1000); }\n}\n";
+
+Test(hostile, scan_freeze_with_a_thread_in_vfork_ends_and_releases, .timeout = 90)
+{
+	const char *args[] = { "--scan", "--scan-freeze=5", "-i", "100", "-d", "2", NULL };
+	char src[PATH_MAX], bin[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	struct lt lt;
+	FILE *fp;
+
+	attacker_dir(&t);
+	snprintf(src, sizeof(src), "%s", tmpdir__file(&t, "vforker.c"));
+	snprintf(bin, sizeof(bin), "%s", tmpdir__file(&t, "vforker"));
+	fp = fopen(src, "w");
+	cr_assert_not_null(fp);
+	fputs(vforker_src, fp);
+	fclose(fp);
+	sh("cc -O1 -w -pthread -o %s %s", bin, src);
+	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups", bin,
+			 NULL };
+
+	fixture__start_argv(&f, argv);
+	lt_start(&lt, &t, f.pid, args);
+	lt_wait_ok(&lt, lt.started_ms, 2000 + END_BOUND_MS);
+	cr_assert_not_null(strstr(slurp(lt.err), "1 thread did not stop for the scan (asleep in "
+						"the kernel): scanned running"),
+			   "stderr:\n%s", slurp(lt.err));
+	/* Released: the main thread runs on (R or S), it is not in a tracing stop (t). */
+	for (int i = 0; i < 100 && proc_state(f.pid) == 't'; i++)
+		usleep(10000);
+	cr_assert(proc_state(f.pid) == 'S' || proc_state(f.pid) == 'R', "state %c",
+		  proc_state(f.pid));
+	fixture__stop(&f);	/* closing its stdin ends the vfork child */
+	tmpdir__free(&t);
+}
+
+/*
+ * A process in its own mount namespace, whose binary there is a bind mount
+ * over a host file of the same path (a decoy), exits before its stacks are
+ * symbolized: its frames may be unknown, never the decoy's names.
+ */
+Test(hostile, an_exited_process_of_another_mount_namespace_is_not_symbolized_from_ours,
+     .timeout = 90)
+{
+	const char *args[] = { "-i", "100", NULL };
+	char script[PATH_MAX * 4];
+	struct fixture f;
+	struct tmpdir t;
+	struct lt lt;
+
+	attacker_dir(&t);
+	sh("cp %s %s/real", fx_nofp, t.path);
+	sh("printf 'void decoy(void) { __asm__(\".fill 1048576, 1, 0x90\"); }\\n"
+	   "int main(void) { decoy(); return 0; }\\n' | cc -O0 -x c - -o %s/prog", t.path);
+	snprintf(script, sizeof(script), "mount --bind %s/real %s/prog && exec %s/prog attach malloc",
+		 t.path, t.path, t.path);
+	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
+			 "unshare", "-Urm", "sh", "-c", script, NULL };
+	fixture__start_argv(&f, argv);
+	lt_start(&lt, &t, f.pid, args);
+	fixture__trigger(&f);
+	pid_t pid = f.pid;
+
+	/* It exits: leaktrace ends, and symbolizes its stacks then. */
+	fixture__stop(&f);
+	lt_wait_ok(&lt, now_ms(), END_BOUND_MS);
+	json_t *snap = snapshot__load(lt.json), *proc = snapshot__process(snap, pid);
+
+	cr_assert_not_null(proc, "pid %d is not in the snapshot", pid);
+	cr_assert_null(strstr(slurp(lt.json), "\"decoy\""), "the host's file was read:\n%s",
+		       slurp(lt.json));
+	json_decref(snap);
+	tmpdir__free(&t);
+}
+
+/* A static binary built with frame pointers has no .eh_frame_hdr: its .eh_frame is read. */
+static void static_binary_stacks(const char *unwind)
+{
+	char src[PATH_MAX], bin[PATH_MAX], json[PATH_MAX], *out;
+	struct run_result r;
+	struct tmpdir t;
+	json_t *snap, *proc, *stack;
+
+	tmpdir__new(&t);
+	snprintf(src, sizeof(src), "%s", tmpdir__file(&t, "static.c"));
+	snprintf(bin, sizeof(bin), "%s", tmpdir__file(&t, "static"));
+	snprintf(json, sizeof(json), "%s", tmpdir__file(&t, "static.json"));
+	sh("printf '#include <stdlib.h>\\n"
+	   "void *volatile keep;\\n"
+	   "__attribute__((noinline)) void *st_leaf(int n) { return malloc(n); }\\n"
+	   "__attribute__((noinline)) void *st_mid(int n) { void *p = st_leaf(n); keep = p;"
+	   " return p; }\\n"
+	   "int main(void) { for (int i = 0; i < 10; i++) st_mid(1000); return 0; }\\n' > %s && "
+	   "cc -static -O1 -fno-omit-frame-pointer -o %s %s", src, bin, src);
+	char *argv[] = { (char *)env__leaktrace(), "-v", "-q", "--unwind", (char *)unwind, "-o",
+			 json, "--", bin, NULL };
+
+	run__cmd(argv, NULL, 60, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "stderr:\n%s", r.err);
+	out = r.err;
+	cr_assert_null(strstr(out, "No such file or directory"), "stderr:\n%s", out);
+	snap = snapshot__load(json);
+	proc = snapshot__process_by_exe(snap, bin);
+	stack = stack__find(proc, "st_leaf", "heap");
+	cr_assert_not_null(stack, "no st_leaf stack");
+	cr_assert_eq(json__int(stack, "bytes"), 10000);
+	cr_assert_str_eq(stack__symbol(stack, 1), "st_mid");
+	cr_assert_str_eq(stack__symbol(stack, 2), "main");
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+}
+
+Test(hostile, static_frame_pointer_binary_walked_whole_by_dwarf, .timeout = 90)
+{
+	static_binary_stacks("dwarf");
+}
+
+Test(hostile, static_frame_pointer_binary_walked_whole_by_auto, .timeout = 90)
+{
+	static_binary_stacks("auto");
+}
+
+/*
+ * valgrind reads its client's code to translate it: the breakpoints of -a's
+ * system-wide probes would be in its copy of libc (mmap, a probed function it
+ * does not replace), and it would die of SIGTRAP there.
+ */
+static void start_under_valgrind(struct fixture *f)
+{
+	char *argv[] = { "valgrind", "-q", (char *)fx_nofp, "attach", "mmap", NULL };
+
+	if (access("/usr/bin/valgrind", X_OK))
+		cr_skip_test("no valgrind");
+	fixture__start_argv(f, argv);
+}
+
+Test(hostile, all_does_not_start_while_valgrind_runs, .timeout = 90)
+{
+	char *argv[] = { (char *)env__leaktrace(), "-a", "-q", "-d", "5", NULL };
+	char pid[32];
+	struct run_result r;
+	struct fixture f;
+
+	start_under_valgrind(&f);
+	run__cmd(argv, NULL, 30, &r);
+	cr_assert_eq(run__exit_code(&r), 1, "stderr:\n%s", r.err);
+	cr_assert_eq(run__err_lines(&r), 1, "stderr:\n%s", r.err);
+	/* It names the first it finds: another engineer's valgrind may run on this host too. */
+	snprintf(pid, sizeof(pid), "pid %d (valgrind,", f.pid);
+	cr_assert(strstr(r.err, pid) || strstr(r.err, "(valgrind, which reads its programs' code)"),
+		  "stderr:\n%s", r.err);
+	run__free(&r);
+	fixture__trigger(&f);	/* its mmap leak runs: no breakpoint was there */
+	cr_assert(proc_state(f.pid) == 'S' || proc_state(f.pid) == 'R');
+	fixture__stop(&f);
+}
+
+Test(hostile, all_stops_and_detaches_when_valgrind_starts, .timeout = 120)
+{
+	char *argv[] = { (char *)env__leaktrace(), "-a", "-i", "100", "-d", "60", NULL };
+	char said[96];
+	struct fixture f;
+	struct tmpdir t;
+	struct lt lt;
+	int err;
+
+	tmpdir__new(&t);
+	snprintf(lt.err, sizeof(lt.err), "%s", tmpdir__file(&t, "lt.err"));
+	err = open(lt.err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(err, 0);
+	lt.pid = proc__spawn(argv, -1, -1, err);
+	close(err);
+	if (!file__wait_for(lt.err, "leaktrace: tracing all processes", 20000) &&
+	    strstr(slurp(lt.err), "(valgrind, which reads"))
+		cr_skip_test("another valgrind runs on this host: -a does not start");
+	cr_assert(strstr(slurp(lt.err), "leaktrace: tracing all processes"), "stderr:\n%s",
+		  slurp(lt.err));
+	start_under_valgrind(&f);
+	snprintf(said, sizeof(said), "leaktrace: pid %d started (valgrind,", f.pid);
+	cr_assert(file__wait_for(lt.err, said, 20000), "stderr:\n%s", slurp(lt.err));
+	lt_wait_ok(&lt, now_ms(), END_BOUND_MS);
+	fixture__trigger(&f);
+	cr_assert(proc_state(f.pid) == 'S' || proc_state(f.pid) == 'R');
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
+
+/* A name given with --exclude-comm: -a does not start while such a process runs. */
+Test(hostile, all_does_not_start_while_an_excluded_process_runs, .timeout = 60)
+{
+	char name[16], path[PATH_MAX], said[64];
+	struct run_result r;
+	struct fixture f;
+	struct tmpdir t;
+
+	tmpdir__new(&t);
+	/* A name of its own: other fixtures may run on this host. */
+	snprintf(name, sizeof(name), "hx%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/%s", t.path, name);
+	sh("cp %s %s", fx_nofp, path);
+	char *fx[] = { path, "attach", "malloc", NULL };
+	char *argv[] = { (char *)env__leaktrace(), "-a", "--exclude-comm", name, "-d", "5", NULL };
+
+	fixture__start_argv(&f, fx);
+	run__cmd(argv, NULL, 30, &r);
+	cr_assert_eq(run__exit_code(&r), 1, "stderr:\n%s", r.err);
+	snprintf(said, sizeof(said), "(--exclude-comm %s)", name);
+	if (!strstr(r.err, said) && strstr(r.err, "(valgrind, which reads"))
+		cr_skip_test("a valgrind runs on this host: -a does not start for it first");
+	cr_assert_not_null(strstr(r.err, said), "stderr:\n%s", r.err);
+	run__free(&r);
+	fixture__trigger(&f);
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* target_file: what a target's owner can plant (FIFOs, symlinks, other files) is never taken. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "procmaps.h"
+#include "target_file.h"
+
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+
+static char dir[] = "/tmp/lt-target-XXXXXX";
+
+static const char *in_dir(const char *name)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+static void setup(void)
+{
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(target_file, .init = setup, .fini = teardown);
+
+Test(target_file, fifo_device_and_directory_are_refused_at_once, .timeout = 10)
+{
+	cr_assert_eq(mkfifo(in_dir("fifo"), 0600), 0);
+	cr_assert_eq(target_file__open(in_dir("fifo")), -ENOEXEC);
+	cr_assert_eq(target_file__open("/dev/zero"), -ENOEXEC);
+	cr_assert_eq(target_file__open(dir), -EISDIR);
+	cr_assert_eq(target_file__open(in_dir("none")), -ENOENT);
+}
+
+Test(target_file, absolute_symlink_stays_inside_the_root)
+{
+	int root, fd;
+
+	cr_assert_eq(mkdir(in_dir("etc"), 0755), 0);
+	cr_assert_eq(symlink(LIBC, in_dir("etc/link")), 0);
+	root = open(dir, O_PATH | O_DIRECTORY);
+	cr_assert_geq(root, 0);
+	/* Inside the root, LIBC does not exist: the link does not lead out of it. */
+	cr_assert_eq(target_file__open_in(root, "/etc/link"), -ENOENT);
+	cr_assert_eq(target_file__open_in(root, "../../../" LIBC), -ENOENT);
+	cr_assert_eq(symlink("/proc/self/exe", in_dir("etc/magic")), 0);
+	cr_assert_lt(target_file__open_in(root, "/etc/magic"), 0);
+	fd = target_file__open(in_dir("etc/link"));	/* outside a root, a link is a link */
+	cr_assert_geq(fd, 0);
+	close(fd);
+	close(root);
+}
+
+/* Our own mapping of libc: the exact inode, and the same check on a path. */
+static struct procmap *libc_mapping(struct procmaps **maps)
+{
+	cr_assert_eq(procmaps__read(getpid(), maps), 0);
+	for (size_t i = 0; i < (*maps)->n; i++)
+		if ((*maps)->v[i].executable && strstr((*maps)->v[i].path, "libc.so.6"))
+			return &(*maps)->v[i];
+	cr_assert_fail("libc is not mapped");
+	return NULL;
+}
+
+Test(target_file, mapped_file_is_the_maps_lines_inode)
+{
+	struct procmaps *maps;
+	struct procmap *m = libc_mapping(&maps), other;
+	struct stat st;
+	int fd;
+
+	fd = target_file__open_mapped(getpid(), m);
+	cr_assert_geq(fd, 0, "%s", strerror(-fd));
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert_eq(st.st_ino, m->inode);
+	close(fd);
+	fd = target_file__open_same(m->path, m);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	/* The same path, but the maps line names another inode: not that file. */
+	other = *m;
+	other.inode++;
+	cr_assert_eq(target_file__open_same(m->path, &other), -ESTALE);
+	procmaps__free(maps);
+}
+
+Test(target_file, pread_of_a_file_cut_short_is_eio)
+{
+	char buf[16];
+	int fd = open(in_dir("short"), O_RDWR | O_CREAT, 0600);
+
+	cr_assert_eq(write(fd, "0123456789", 10), 10);
+	cr_assert_eq(target_file__pread(fd, buf, 10, 0), 0);
+	cr_assert_eq(ftruncate(fd, 4), 0);
+	cr_assert_eq(target_file__pread(fd, buf, 10, 0), -EIO);
+	close(fd);
+}
