@@ -42,7 +42,11 @@ static const char usage[] =
 "  -- COMMAND [ARGS]    run COMMAND traced from its first allocation; its\n"
 "                       stdin, stdout and stderr pass through, what it still\n"
 "                       holds at exit is reported (valgrind's \"in use at\n"
-"                       exit\"), and leaktrace exits with its exit status\n"
+"                       exit\"), and leaktrace exits with its exit status.\n"
+"                       Every process it starts (fork, vfork, clone, exec:\n"
+"                       shells, pipelines, make) is traced too, each exec'd\n"
+"                       image with its own allocator, and reported on its own\n"
+"      --no-children    run mode: trace the command's process only\n"
 "\n"
 "Reports:\n"
 "  -i, --interval SEC   seconds between reports (default 5)\n"
@@ -265,6 +269,7 @@ enum {
 	OPT_MAX_UNWIND_MB,
 	OPT_SCAN,
 	OPT_NO_SCAN,
+	OPT_NO_CHILDREN,
 	OPT_SCAN_FREEZE,
 	OPT_FAIL_ON_LEAK,
 	OPT_HOST,
@@ -287,6 +292,7 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "scan", no_argument, NULL, OPT_SCAN },
 	{ "no-scan", no_argument, NULL, OPT_NO_SCAN },
+	{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
 	{ "scan-freeze", optional_argument, NULL, OPT_SCAN_FREEZE },
 	{ "fail-on-leak", required_argument, NULL, OPT_FAIL_ON_LEAK },
 	{ "lost", no_argument, NULL, OPT_LOST },
@@ -368,6 +374,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		cfg->scan = false;
 		cfg->no_scan = true;
 		return 0;
+	case OPT_NO_CHILDREN:
+		cfg->no_children = true;
+		return 0;
 	case OPT_SCAN_FREEZE:
 		cfg->scan = true;
 		cfg->scan_freeze = 2;
@@ -441,6 +450,10 @@ static int check_config(struct config *cfg)
 	}
 	if ((cfg->nr_pids || cfg->all) && cfg->command) {
 		fprintf(stderr, "leaktrace: give -p PID or -a, or -- COMMAND, not both\n");
+		return -EINVAL;
+	}
+	if (cfg->no_children && !cfg->command) {
+		fprintf(stderr, "leaktrace: --no-children is for run mode (-- COMMAND)\n");
 		return -EINVAL;
 	}
 	if (cfg->comm && !cfg->all) {

@@ -29,6 +29,8 @@
  * a new allocator probed then, so a shorter tick misses fewer short-lived ones.
  */
 #define TICK_ALL_NS 200000000ULL
+/* -p: how often an exec of a target is looked for: its new allocator is probed then. */
+#define TICK_PID_NS 200000000ULL
 /* --fail-on-leak: the exit status when the lost bytes reach the limit. */
 #define LT_EXIT_LEAK 3
 
@@ -93,7 +95,7 @@ static int start_command(struct session *s)
 	pid_t pid;
 	int err;
 
-	err = command__start(s->cfg->command, &s->command);
+	err = command__start(s->cfg->command, !s->cfg->no_children, &s->command);
 	if (err) {
 		/* As a shell says it: 127 when the command is not found, 126 when it cannot run. */
 		s->exit_code = err == -ENOENT ? 127 : 126;
@@ -241,13 +243,17 @@ static void print_cost(const struct session *s, const struct snapshot *snap, uin
 static int report(struct session *s, bool final, struct snapshot **keep)
 {
 	uint64_t t0 = tracer__now_ns();
-	struct snapshot *snap;
+	struct snapshot *snap = NULL;
 	int err;
 
 	snap_source__set_scan(s->src, final ? s->cfg->scan_final : s->cfg->scan);
 	err = snap_source__take(s->src, &snap);
+	/* Run mode: the processes that ended before, each as its exit found it. */
+	if (!err && final)
+		err = snap_source__add_finished(s->src, snap);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot read the BPF maps: %s\n", strerror(-err));
+		snapshot__free(snap);
 		return err;
 	}
 	if (s->cfg->verbose)
@@ -264,17 +270,94 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 }
 
 /*
- * Run mode: the command stops in its exit with its memory still mapped. The
- * final report is taken now: its mappings are read, and its memory scanned.
+ * Run mode: a process the command started (fork, vfork, clone), before its
+ * first instruction: it runs its parent's image, probed for it alone.
  */
-static void command_exiting(void *arg, pid_t pid, const struct user_regs_struct *regs)
+static void process_started(void *arg, pid_t pid)
+{
+	struct session *s = arg;
+	struct alloc_plan plan;
+	int err;
+
+	err = alloc_plan__for_pid(pid, &plan);
+	if (!err)
+		err = attach(s, pid, &plan, false);
+	if (err)
+		fprintf(stderr, "leaktrace: pid %d, started by the command, is not traced: what it "
+			"allocates is not counted\n", pid);
+}
+
+/*
+ * Run mode: a traced process exec'd, its new image not run yet: the allocator
+ * it will use (its LD_PRELOAD included) is probed before its first call.
+ */
+static void process_exec(void *arg, pid_t pid)
+{
+	struct session *s = arg;
+	struct alloc_plan plan;
+	int err;
+
+	err = alloc_plan__for_exec(pid, &plan);
+	if (!err)
+		err = tracer__probe(s->tracer, pid, &plan);
+	if (!err)
+		err = probe_libs(s, pid);
+	if (!err)
+		err = snap_source__add_process(s->src, pid);
+	if (!err)
+		err = snap_source__set_allocator(s->src, pid, plan.heap);
+	if (err)
+		fprintf(stderr, "leaktrace: pid %d exec'd a program whose allocator cannot be "
+			"probed: what it allocates is not counted\n", pid);
+}
+
+/*
+ * Run mode: a process stops in its exit with its memory still mapped: its
+ * report is taken now, its mappings read and its memory scanned. The
+ * command's is the final report; the others' are kept for it.
+ */
+static void process_exiting(void *arg, pid_t pid, const struct user_regs_struct *regs)
 {
 	struct session *s = arg;
 
 	snap_source__add_process(s->src, pid);
 	snap_source__exiting(s->src, pid, regs);
-	if (!s->final && report(s, true, &s->final))
-		s->final = NULL;
+	if (pid == command__pid(s->command)) {
+		if (!s->final && report(s, true, &s->final))
+			s->final = NULL;
+		return;
+	}
+	snap_source__set_scan(s->src, s->cfg->scan_final);
+	if (snap_source__finish(s->src, pid))
+		fprintf(stderr, "leaktrace: cannot take the report of pid %d at its exit\n", pid);
+	snap_source__set_scan(s->src, s->cfg->scan);
+	tracer__forget(s->tracer, pid);
+}
+
+static const struct command_ops run_ops = {
+	.started = process_started,
+	.exec = process_exec,
+	.exiting = process_exiting,
+};
+
+/* -p: a traced process exec'd; its new image's allocator is probed now, later than its start. */
+static void probe_exec(void *arg, pid_t pid)
+{
+	struct session *s = arg;
+	struct alloc_plan plan;
+	char exe[PATH_MAX] = "?";
+
+	proc__exe(pid, exe, sizeof(exe));
+	if (alloc_plan__for_pid(pid, &plan) || tracer__probe(s->tracer, pid, &plan) ||
+	    probe_libs(s, pid)) {
+		fprintf(stderr, "leaktrace: pid %d exec'd %s, whose allocator cannot be probed: "
+			"what it allocates is not counted\n", pid, exe);
+		return;
+	}
+	snap_source__set_allocator(s->src, pid, plan.heap);
+	fprintf(stderr, "leaktrace: pid %d exec'd %s: its allocator (%s) is probed from now "
+		"on; what it allocated before (up to %.1f s) is not counted\n", pid, exe, plan.heap,
+		TICK_PID_NS / 1e9);
 }
 
 static struct timespec timeout_until(uint64_t deadline, uint64_t now)
@@ -289,23 +372,23 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 {
 	const struct config *cfg = s->cfg;
 	uint64_t start = tracer__now_ns(), now = start, next_report, next_tick, end, wake;
+	int sig, interrupted = 0;
 	struct timespec ts;
-	int sig;
 
 	next_report = start + (uint64_t)(cfg->interval * 1e9);
 	end = cfg->duration > 0 ? start + (uint64_t)(cfg->duration * 1e9) : UINT64_MAX;
 	for (;;) {
-		next_tick = now + (cfg->all ? TICK_ALL_NS : TICK_NS);
+		next_tick = now + (cfg->all ? TICK_ALL_NS : cfg->nr_pids ? TICK_PID_NS : TICK_NS);
 		wake = next_report < next_tick ? next_report : next_tick;
 		wake = wake < end ? wake : end;
 		ts = timeout_until(wake, now);
 		sig = sigtimedwait(sigs, NULL, &ts);
 		now = tracer__now_ns();
-		if (sig == SIGCHLD && s->command &&
-		    command__poll(s->command, command_exiting, s))
+		if (sig == SIGCHLD && s->command && command__poll(s->command, &run_ops, s))
 			return 0;
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
-			if (!s->command)
+			/* A second one ends leaktrace whatever the command does. */
+			if (!s->command || interrupted++)
 				return 0;
 			/* The command decides: it gets the signal, we report when it ends. */
 			kill(command__pid(s->command), sig);
@@ -316,7 +399,10 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 			return 0;
 		if (cfg->all)
 			snap_source__refresh(s->src, probe_new, s);
+		else if (!s->command)
+			snap_source__refresh(s->src, probe_exec, s);
 		tracer__unwind_refresh(s->tracer);
+		tracer__flush(s->tracer);
 		if (now >= next_report) {
 			if (report(s, false, NULL))
 				return -EIO;
@@ -341,7 +427,7 @@ static int run(struct session *s, const sigset_t *sigs)
 		.min_size = cfg->min_size,
 		.max_size = cfg->max_size,
 		.follow_new = cfg->all && !cfg->nr_pids,
-		.follow_children = cfg->all,
+		.follow_children = cfg->all || (cfg->command && !cfg->no_children),
 		.comm = cfg->comm,
 		.sample_bytes = cfg->sample_bytes,
 		.sample_seed = cfg->sample_seed ? cfg->sample_seed : tracer__now_ns() | 1,
@@ -447,9 +533,9 @@ int main(int argc, char **argv)
 
 	err = run(&s, &sigs);
 	if (s.command && !err) {
-		/* Wait for the end of a command that outlived -d. */
-		while (!command__poll(s.command, NULL, NULL))
-			sigwaitinfo(&sigs, NULL);
+		/* Wait for the end of a command that outlived -d; a signal ends the wait. */
+		while (!command__poll(s.command, NULL, NULL) && sigwaitinfo(&sigs, NULL) == SIGCHLD)
+			;
 	}
 	tracer__free(s.tracer);
 	snap_source__free(s.src);

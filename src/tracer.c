@@ -23,19 +23,27 @@
 #include "tracer.h"
 #include "unwinder.h"
 
-/* A function probed for every process: its file and offset, so it is probed once. */
+/* A function probed for a process or (-1) every process: its file and offset, probed once. */
 struct probed {
+	pid_t pid;
 	dev_t dev;
 	ino_t ino;
 	uint64_t offset;
 };
 
+/* A link: a perf uprobe link, or a uprobe_multi link's fd; for a process, or (-1) every one. */
+struct link {
+	struct bpf_link *link;
+	int fd;
+	pid_t pid;
+	bool forgotten;		/* its process is gone: closed at the next flush */
+};
+
 struct tracer {
 	struct leaktrace_bpf *skel;
-	struct bpf_link **links;
+	/* Per probe, or with uprobe_multi per object, one per direction or a session. */
+	struct link *links;
 	size_t nr_links;
-	int *multi_fds;		/* uprobe_multi links: per object, one per direction or a session */
-	size_t nr_multi;
 	bool multi;		/* the kernel has uprobe_multi links (6.6+) */
 	bool session;		/* ... and uprobe sessions (6.13+) */
 	struct probed *probed;
@@ -365,21 +373,31 @@ static struct bpf_program *entry_prog(struct tracer *t, enum lt_func func)
 	}
 }
 
+static int link_keep(struct tracer *t, struct bpf_link *link, int fd, pid_t pid)
+{
+	struct link *links = realloc(t->links, (t->nr_links + 1) * sizeof(*links));
+
+	if (!links) {
+		bpf_link__destroy(link);
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	t->links = links;
+	t->links[t->nr_links++] = (struct link){ .link = link, .fd = fd, .pid = pid };
+	return 0;
+}
+
 static int add_link(struct tracer *t, struct bpf_program *prog, pid_t pid,
 		    const struct alloc_probe *p, bool retprobe)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
-	struct bpf_link **links, *link;
+	struct bpf_link *link;
 
-	links = realloc(t->links, (t->nr_links + 1) * sizeof(*links));
-	if (!links)
-		return -ENOMEM;
-	t->links = links;
 	link = bpf_program__attach_uprobe_opts(prog, pid, p->path, p->probe_offset, &opts);
 	if (!link)
 		return -errno;
-	t->links[t->nr_links++] = link;
-	return 0;
+	return link_keep(t, link, -1, pid);
 }
 
 static int attach_error(pid_t pid, const char *what, int err)
@@ -402,8 +420,12 @@ static int add_target(struct tracer *t, pid_t pid, bool from_start)
 				    sizeof(target), BPF_ANY);
 }
 
-/* True when the function is probed for every process already; else remembers it. */
-static bool probed_already(struct tracer *t, const struct alloc_probe *p)
+/*
+ * True when the function is probed for pid (or every process) already; else
+ * remembers it. A probe for a process outlives its exec: an image that maps the
+ * same file again keeps it, and a second one would count every call twice.
+ */
+static bool probed_already(struct tracer *t, pid_t pid, const struct alloc_probe *p)
 {
 	struct probed *v;
 	struct stat st;
@@ -411,13 +433,13 @@ static bool probed_already(struct tracer *t, const struct alloc_probe *p)
 	if (stat(p->path, &st))
 		return false;
 	for (size_t i = 0; i < t->nr_probed; i++)
-		if (t->probed[i].dev == st.st_dev && t->probed[i].ino == st.st_ino &&
-		    t->probed[i].offset == p->offset)
+		if (t->probed[i].pid == pid && t->probed[i].dev == st.st_dev &&
+		    t->probed[i].ino == st.st_ino && t->probed[i].offset == p->offset)
 			return true;
 	v = realloc(t->probed, (t->nr_probed + 1) * sizeof(*v));
 	if (v) {
 		t->probed = v;
-		v[t->nr_probed++] = (struct probed){ st.st_dev, st.st_ino, p->offset };
+		v[t->nr_probed++] = (struct probed){ pid, st.st_dev, st.st_ino, p->offset };
 	}
 	return false;
 }
@@ -464,7 +486,7 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	bool ret = kind == MULTI_RETURN;
 	__u64 offsets[LT_MAX_PROBES], cookies[LT_MAX_PROBES];
 	struct uprobe_multi_attr attr = {};
-	int fd, *fds, cnt = 0;
+	int fd, cnt = 0;
 
 	/* The kernel arms them in this order: frees before allocations (see tracer__probe). */
 	for (int i = 0; i < 2 * n; i++) {
@@ -478,10 +500,6 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	}
 	if (!cnt)
 		return 0;
-	fds = realloc(t->multi_fds, (t->nr_multi + 1) * sizeof(*fds));
-	if (!fds)
-		return -ENOMEM;
-	t->multi_fds = fds;
 	attr.prog_fd = bpf_program__fd(progs[kind]);
 	attr.attach_type = kind == MULTI_SESSION ? LT_TRACE_UPROBE_SESSION : LT_TRACE_UPROBE_MULTI;
 	attr.path = (__u64)(unsigned long)path;
@@ -493,18 +511,17 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	if (fd < 0)
 		return -errno;
-	t->multi_fds[t->nr_multi++] = fd;
-	return 0;
+	return link_keep(t, NULL, fd, pid);
 }
 
-/* The probes to attach: for -a, those not attached already for every process. */
+/* The probes to attach: those not attached already for pid (or every process). */
 static int probes_to_attach(struct tracer *t, pid_t pid, const struct alloc_plan *plan,
 			    const struct alloc_probe **out)
 {
 	int n = 0;
 
 	for (int i = 0; i < plan->nr_probes; i++)
-		if (pid != -1 || !probed_already(t, &plan->probes[i]))
+		if (!probed_already(t, pid, &plan->probes[i]))
 			out[n++] = &plan->probes[i];
 	return n;
 }
@@ -560,6 +577,8 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 	int err, f, n;
 
 	n = probes_to_attach(t, pid, plan, probes);
+	if (!n)
+		return 0;
 	/* The allocator's objects may not be mapped yet (run mode): tables ready first. */
 	for (int i = 0; i < n; i++)
 		tracer__unwind_file(t, probes[i]->path);
@@ -642,20 +661,14 @@ void tracer__unwind_print(const struct tracer *t)
 		st.build_ns / 1e6);
 }
 
-/* A link to close: a libbpf one, or a uprobe_multi link's fd. */
-struct closing {
-	struct bpf_link *link;
-	int fd;
-};
-
 static void *close_link(void *arg)
 {
-	struct closing *c = arg;
+	struct link *l = arg;
 
-	if (c->link)
-		bpf_link__destroy(c->link);
+	if (l->link)
+		bpf_link__destroy(l->link);
 	else
-		close(c->fd);
+		close(l->fd);
 	return NULL;
 }
 
@@ -664,41 +677,60 @@ static void *close_link(void *arg)
  * (~150 ms here for a uretprobe); those waits overlap when the links are
  * closed side by side.
  */
-static void close_links(struct bpf_link **links, size_t nr_links, const int *fds, size_t nr_fds)
+static void close_links(struct link *links, size_t n)
 {
-	size_t n = nr_links + nr_fds, i;
-	struct closing *c = calloc(n ? n : 1, sizeof(*c));
 	pthread_t *threads = calloc(n ? n : 1, sizeof(*threads));
+	size_t i;
 
-	if (!c) {
-		for (i = 0; i < nr_links; i++)
-			bpf_link__destroy(links[i]);
-		for (i = 0; i < nr_fds; i++)
-			close(fds[i]);
-		free(threads);
-		return;
-	}
 	for (i = 0; i < n; i++)
-		c[i] = i < nr_links ? (struct closing){ links[i], -1 } :
-				      (struct closing){ NULL, fds[i - nr_links] };
-	for (i = 0; i < n; i++)
-		if (!threads || pthread_create(&threads[i], NULL, close_link, &c[i]))
+		if (!threads || pthread_create(&threads[i], NULL, close_link, &links[i]))
 			break;
 	for (size_t j = i; j < n; j++)
-		close_link(&c[j]);
+		close_link(&links[j]);
 	while (i--)
 		pthread_join(threads[i], NULL);
 	free(threads);
-	free(c);
+}
+
+void tracer__forget(struct tracer *t, pid_t pid)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < t->nr_links; i++)
+		t->links[i].forgotten |= t->links[i].pid == pid;
+	for (size_t i = 0; i < t->nr_probed; i++)
+		if (t->probed[i].pid != pid)
+			t->probed[out++] = t->probed[i];
+	t->nr_probed = out;
+}
+
+void tracer__flush(struct tracer *t)
+{
+	size_t n = 0, out = 0, i;
+	struct link *gone;
+
+	for (i = 0; i < t->nr_links; i++)
+		n += t->links[i].forgotten;
+	gone = n ? malloc(n * sizeof(*gone)) : NULL;
+	if (!gone)
+		return;
+	for (i = 0, n = 0; i < t->nr_links; i++) {
+		if (t->links[i].forgotten)
+			gone[n++] = t->links[i];
+		else
+			t->links[out++] = t->links[i];
+	}
+	t->nr_links = out;
+	close_links(gone, n);
+	free(gone);
 }
 
 void tracer__free(struct tracer *t)
 {
 	if (!t)
 		return;
-	close_links(t->links, t->nr_links, t->multi_fds, t->nr_multi);
+	close_links(t->links, t->nr_links);
 	free(t->links);
-	free(t->multi_fds);
 	free(t->probed);
 	unwinder__free(t->unwinder);
 	if (t->rows)
