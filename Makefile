@@ -35,7 +35,8 @@ FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
 	$(patsubst tests/fixtures/%.cc,%,$(wildcard tests/fixtures/*.cc))
 # Each fixture twice: with frame pointers (-fp) and without, Debian's default (-nofp).
 FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fixtures/$(f)-nofp) \
-	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink
+	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
+	$(OUTPUT)/fixtures/children-static
 
 .DELETE_ON_ERROR:
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak
@@ -72,6 +73,11 @@ fixtures: $(FIXTURE_BINS)
 $(OUTPUT)/fixtures/%-fp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -pthread $< -o $@
+
+# A static binary: its own malloc, the allocator an exec into it brings (-p, run mode).
+$(OUTPUT)/fixtures/children-static: tests/fixtures/children.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -static $< -o $@
 
 $(OUTPUT)/fixtures/%-nofp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
@@ -119,12 +125,12 @@ test-integration:
 		$(OUTPUT)/tests/integration --jobs 1
 	@# Kernels before 6.6 take another path (a link per probe): run mode there too.
 	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
-		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
+		$(OUTPUT)/tests/integration --jobs 1 --filter '@(run_mode|children)/*'
 	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'system/sigkill*'
 	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
 	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
-		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
+		$(OUTPUT)/tests/integration --jobs 1 --filter '@(run_mode|children)/*'
 	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'sampling/*'
 	@# Kernels before 5.13 keep every thread's state and block's record in hashes: run mode there.

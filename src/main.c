@@ -355,8 +355,8 @@ static void probe_exec(void *arg, pid_t pid)
 		return;
 	}
 	snap_source__set_allocator(s->src, pid, plan.heap);
-	fprintf(stderr, "leaktrace: pid %d exec'd %s: its allocator (%s) is probed from now "
-		"on; what it allocated before (up to %.1f s) is not counted\n", pid, exe, plan.heap,
+	fprintf(stderr, "leaktrace: pid %d exec'd %s: its allocator is probed from now on; "
+		"what it allocated before (up to %.1f s) is not counted\n", pid, exe,
 		TICK_PID_NS / 1e9);
 }
 
