@@ -44,6 +44,8 @@ struct tracer {
 	/* Per probe, or with uprobe_multi per object, one per direction or a session. */
 	struct link *links;
 	size_t nr_links;
+	pthread_t *closers;	/* closing the links of processes gone (tracer__flush) */
+	size_t nr_closers;
 	bool multi;		/* the kernel has uprobe_multi links (6.6+) */
 	bool session;		/* ... and uprobe sessions (6.13+) */
 	struct probed *probed;
@@ -704,10 +706,28 @@ void tracer__forget(struct tracer *t, pid_t pid)
 	t->nr_probed = out;
 }
 
+/* A batch of links to close, apart from the thread that runs the command's events. */
+struct closing {
+	struct link *links;
+	size_t n;
+};
+
+static void *close_batch(void *arg)
+{
+	struct closing *c = arg;
+
+	close_links(c->links, c->n);
+	free(c->links);
+	free(c);
+	return NULL;
+}
+
 void tracer__flush(struct tracer *t)
 {
 	size_t n = 0, out = 0, i;
+	struct closing *c;
 	struct link *gone;
+	pthread_t *v;
 
 	for (i = 0; i < t->nr_links; i++)
 		n += t->links[i].forgotten;
@@ -721,8 +741,19 @@ void tracer__flush(struct tracer *t)
 			t->links[out++] = t->links[i];
 	}
 	t->nr_links = out;
-	close_links(gone, n);
-	free(gone);
+	c = malloc(sizeof(*c));
+	v = realloc(t->closers, (t->nr_closers + 1) * sizeof(*v));
+	if (v)
+		t->closers = v;
+	if (c)
+		*c = (struct closing){ gone, n };
+	if (!c || !v || pthread_create(&t->closers[t->nr_closers], NULL, close_batch, c)) {
+		close_links(gone, n);
+		free(gone);
+		free(c);
+		return;
+	}
+	t->nr_closers++;
 }
 
 void tracer__free(struct tracer *t)
@@ -731,6 +762,9 @@ void tracer__free(struct tracer *t)
 		return;
 	close_links(t->links, t->nr_links);
 	free(t->links);
+	for (size_t i = 0; i < t->nr_closers; i++)
+		pthread_join(t->closers[i], NULL);
+	free(t->closers);
 	free(t->probed);
 	unwinder__free(t->unwinder);
 	if (t->rows)

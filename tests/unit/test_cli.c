@@ -640,3 +640,14 @@ Test(cli, lost_needs_the_scan_and_a_flamegraph_format)
 	assert_usage_error(ARGV("--lost", "--", "ls"));
 	assert_usage_error(ARGV("--lost", "-o", "x.svg", "-p", "1"));
 }
+
+Test(cli, no_children_is_for_run_mode)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--", "ls"), &cfg);
+	cr_assert_not(cfg.no_children, "children are followed by default");
+	assert_run(ARGV("--no-children", "--", "ls"), &cfg);
+	cr_assert(cfg.no_children);
+	assert_usage_error(ARGV("--no-children", "-p", "1"));
+}
