@@ -26,12 +26,23 @@
 /* How long the command may take to reach its exec, and leaktrace to let every process go. */
 #define EXEC_DEADLINE_MS 30000
 #define DETACH_DEADLINE_MS 2000
+/* How long a new process waits for its parent's fork event before it runs without. */
+#define HELD_DEADLINE_MS 2000
+
+/* A thread traced: the command's, or one of its descendants'. */
+struct task {
+	pid_t tid;
+	bool started;		/* its first stop was handled: it runs */
+	bool announced;		/* its parent's fork, vfork or clone event was handled */
+	bool held;		/* stopped at its first stop until it is announced */
+	uint64_t held_since;	/* ms */
+};
 
 struct command {
 	pid_t pid;
 	int status;
 	bool ended;
-	pid_t *tasks;		/* every thread traced, the command's and its descendants' */
+	struct task *tasks;
 	size_t nr_tasks;
 };
 
@@ -50,29 +61,26 @@ static void pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static bool task_known(const struct command *c, pid_t tid)
+/* The task of tid, added when new; NULL when out of memory. */
+static struct task *task_get(struct command *c, pid_t tid)
 {
+	struct task *tasks;
+
 	for (size_t i = 0; i < c->nr_tasks; i++)
-		if (c->tasks[i] == tid)
-			return true;
-	return false;
-}
-
-static int task_add(struct command *c, pid_t tid)
-{
-	pid_t *tasks = realloc(c->tasks, (c->nr_tasks + 1) * sizeof(*tasks));
-
+		if (c->tasks[i].tid == tid)
+			return &c->tasks[i];
+	tasks = realloc(c->tasks, (c->nr_tasks + 1) * sizeof(*tasks));
 	if (!tasks)
-		return -ENOMEM;
+		return NULL;
 	c->tasks = tasks;
-	c->tasks[c->nr_tasks++] = tid;
-	return 0;
+	c->tasks[c->nr_tasks] = (struct task){ .tid = tid };
+	return &c->tasks[c->nr_tasks++];
 }
 
 static void task_remove(struct command *c, pid_t tid)
 {
 	for (size_t i = 0; i < c->nr_tasks; i++) {
-		if (c->tasks[i] == tid) {
+		if (c->tasks[i].tid == tid) {
 			c->tasks[i] = c->tasks[--c->nr_tasks];
 			return;
 		}
@@ -200,8 +208,10 @@ static int start(struct command *c, char **argv, bool children)
 	if (!err)
 		err = wait_exec(c);
 	close(errp[0]);
+	if (!err && !task_get(c, c->pid))
+		err = -ENOMEM;
 	if (!err)
-		err = task_add(c, c->pid);
+		c->tasks[0].started = c->tasks[0].announced = true;
 	if (err && c->pid > 0)
 		reap(c->pid);
 	return err;
@@ -245,13 +255,48 @@ static bool stopping(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* An event of ours (exec, exit); returns the signal to pass on: none. */
+/* A new task's first stop handled: a new process is probed for itself, then it runs. */
+static void task_begin(struct task *t, const struct command_ops *ops, void *arg)
+{
+	t->started = true;
+	t->held = false;
+	if (ops && ops->started && tgid_of(t->tid) == t->tid)
+		ops->started(arg, t->tid);
+	ptrace(PTRACE_CONT, t->tid, NULL, NULL);
+}
+
+/*
+ * The parent's side of fork, vfork or clone, the parent stopped: a fork
+ * child's copy of the heap is taken now, before either runs on; the child
+ * starts once both sides are seen.
+ */
+static void new_child(struct command *c, pid_t tid, int ev, const struct command_ops *ops,
+		      void *arg)
+{
+	unsigned long child;
+	struct task *t;
+
+	if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &child))
+		return;
+	t = task_get(c, child);
+	if (!t || t->announced)
+		return;
+	if (ev == PTRACE_EVENT_FORK && ops && ops->forked)
+		ops->forked(arg, tgid_of(tid), child);
+	t->announced = true;
+	if (t->held)
+		task_begin(t, ops, arg);
+}
+
+/* An event of ours (exec, exit, a new child); returns the signal to pass on: none. */
 static int event(struct command *c, pid_t tid, int ev, const struct command_ops *ops, void *arg)
 {
 	struct user_regs_struct regs;
 	unsigned long former;
 
-	if (ev == PTRACE_EVENT_EXEC) {
+	if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
+		new_child(c, tid, ev, ops, arg);
+	} else if (ev == PTRACE_EVENT_EXEC) {
 		/* A thread other than the leader that execs takes the leader's id. */
 		if (!ptrace(PTRACE_GETEVENTMSG, tid, NULL, &former) && (pid_t)former != tid)
 			task_remove(c, former);
@@ -260,7 +305,6 @@ static int event(struct command *c, pid_t tid, int ev, const struct command_ops 
 	} else if (ev == PTRACE_EVENT_EXIT && ops && ops->exiting && tgid_of(tid) == tid) {
 		ops->exiting(arg, tid, ptrace(PTRACE_GETREGS, tid, NULL, &regs) ? NULL : &regs);
 	}
-	/* fork, vfork, clone: the new process is handled at its own first stop. */
 	return 0;
 }
 
@@ -269,12 +313,17 @@ static void handle_stop(struct command *c, pid_t tid, int status, const struct c
 			void *arg)
 {
 	int ev = status >> 16, sig = WSTOPSIG(status);
+	struct task *t = task_get(c, tid);
 
-	if (!task_known(c, tid)) {
-		task_add(c, tid);
-		if (ops && ops->started && tgid_of(tid) == tid)
-			ops->started(arg, tid);
-		sig = 0;
+	if (t && !t->started) {
+		/* A new task's first stop: it waits for its parent's side, which comes. */
+		if (t->announced) {
+			task_begin(t, ops, arg);
+		} else {
+			t->held = true;
+			t->held_since = now_ms();
+		}
+		return;
 	} else if (ev == PTRACE_EVENT_STOP && stopping(sig)) {
 		/* Stopped as untraced: SIGCONT wakes it, without us. */
 		ptrace(PTRACE_LISTEN, tid, NULL, NULL);
@@ -285,11 +334,22 @@ static void handle_stop(struct command *c, pid_t tid, int status, const struct c
 	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
 }
 
+/* A task whose parent's side never came (the parent was killed): it runs without. */
+static void release_held(struct command *c, const struct command_ops *ops, void *arg)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < c->nr_tasks; i++)
+		if (c->tasks[i].held && now - c->tasks[i].held_since >= HELD_DEADLINE_MS)
+			task_begin(&c->tasks[i], ops, arg);
+}
+
 int command__poll(struct command *c, const struct command_ops *ops, void *arg)
 {
 	int status;
 	pid_t r;
 
+	release_held(c, ops, arg);
 	/* Every process's events, also after the command ended: none stays held. */
 	while ((r = waitpid(-1, &status, __WALL | WNOHANG)) > 0) {
 		if (WIFSTOPPED(status)) {
@@ -322,8 +382,13 @@ static void detach_all(struct command *c)
 	int status, sig;
 	pid_t r;
 
-	for (size_t i = 0; i < c->nr_tasks; i++)
-		ptrace(PTRACE_INTERRUPT, c->tasks[i], NULL, NULL);
+	for (size_t i = 0; i < c->nr_tasks; i++) {
+		/* One held at its first stop is stopped already: it goes at once. */
+		if (c->tasks[i].held && !ptrace(PTRACE_DETACH, c->tasks[i].tid, NULL, NULL))
+			task_remove(c, c->tasks[i--].tid);
+		else
+			ptrace(PTRACE_INTERRUPT, c->tasks[i].tid, NULL, NULL);
+	}
 	while (c->nr_tasks && now_ms() < deadline) {
 		r = waitpid(-1, &status, __WALL | WNOHANG);
 		if (r < 0)

@@ -17,6 +17,11 @@ struct command;
  * Any may be NULL.
  */
 struct command_ops {
+	/*
+	 * fork: the parent, stopped in it, and the child, before its first
+	 * instruction; the child's memory is a copy of the parent's.
+	 */
+	void (*forked)(void *arg, pid_t parent, pid_t child);
 	/* A new process (fork, vfork, clone), before its first instruction. */
 	void (*started)(void *arg, pid_t pid);
 	/* A process right after exec, before the new image's first instruction. */

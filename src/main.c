@@ -269,6 +269,16 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	return 0;
 }
 
+/* Run mode, fork: the child starts with its parent's blocks, as its memory does. */
+static void process_forked(void *arg, pid_t parent, pid_t child)
+{
+	struct session *s = arg;
+
+	if (tracer__inherit(s->tracer, parent, child) == -ENOSPC)
+		fprintf(stderr, "leaktrace: pid %d: the maps are full: some blocks it inherited "
+			"from pid %d are not counted (--max-allocs, --max-stacks)\n", child, parent);
+}
+
 /*
  * Run mode: a process the command started (fork, vfork, clone), before its
  * first instruction: it runs its parent's image, probed for it alone.
@@ -335,6 +345,7 @@ static void process_exiting(void *arg, pid_t pid, const struct user_regs_struct 
 }
 
 static const struct command_ops run_ops = {
+	.forked = process_forked,
 	.started = process_started,
 	.exec = process_exec,
 	.exiting = process_exiting,
@@ -384,7 +395,9 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 		ts = timeout_until(wake, now);
 		sig = sigtimedwait(sigs, NULL, &ts);
 		now = tracer__now_ns();
-		if (sig == SIGCHLD && s->command && command__poll(s->command, &run_ops, s))
+		/* Also at each tick: a new process held too long is let go. */
+		if ((sig == SIGCHLD || sig < 0) && s->command &&
+		    command__poll(s->command, &run_ops, s))
 			return 0;
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
 			/* A second one ends leaktrace whatever the command does. */

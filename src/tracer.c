@@ -637,6 +637,80 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 	return err ? attach_error(pid, "unwind tables", err) : 0;
 }
 
+/*
+ * Copies every record of a map whose key starts with from's {tgid, gen} to the
+ * same key headed by to's; returns how many could not be stored (a full map).
+ */
+static size_t copy_records(int fd, size_t key_size, size_t value_size, const __u32 *from,
+			   const __u32 *to)
+{
+	char key[64], next[64], val[sizeof(struct lt_total) + sizeof(struct lt_alloc)];
+	size_t failed = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		if (memcmp(key, from, 2 * sizeof(__u32)) || bpf_map_lookup_elem(fd, key, val))
+			continue;
+		memcpy(next, key, key_size);
+		memcpy(next, to, 2 * sizeof(__u32));
+		failed += bpf_map_update_elem(fd, next, val, BPF_NOEXIST) && errno != EEXIST;
+	}
+	(void)value_size;
+	return failed;
+}
+
+/* The blocks of from held in slots go to allocs for to: the slots stay the parent's. */
+static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
+{
+	int fd = bpf_map__fd(t->skel->maps.allocs);
+	struct lt_alloc_key key;
+	struct lt_alloc rec;
+	size_t failed = 0;
+
+	for (size_t i = 0; i < t->nr_blocks; i++) {
+		key = t->blocks[i].key;
+		rec = t->blocks[i].rec;
+		if (key.tgid != from[0] || key.gen != from[1] || key.addr <= LT_SLOT_BUSY)
+			continue;
+		key.tgid = to[0];
+		key.gen = to[1];
+		if (bpf_map_update_elem(fd, &key, &rec, BPF_NOEXIST)) {
+			failed += errno != EEXIST;
+			continue;
+		}
+		/* Its slot counts it, so that its free looks in allocs. */
+		if (rec.kind == LT_KIND_HEAP)
+			__atomic_fetch_add(&tracer__block_slot(t, &key)->hashed, 1,
+					   __ATOMIC_RELAXED);
+	}
+	return failed;
+}
+
+int tracer__inherit(struct tracer *t, pid_t parent, pid_t child)
+{
+	int targets = bpf_map__fd(t->skel->maps.targets), allocs = bpf_map__fd(t->skel->maps.allocs);
+	struct lt_target pt, ct;
+	__u32 ptgid = parent, ctgid = child, from[2], to[2];
+	size_t failed;
+
+	if (bpf_map_lookup_elem(targets, &ptgid, &pt) || bpf_map_lookup_elem(targets, &ctgid, &ct))
+		return -ENOENT;
+	from[0] = ptgid;
+	from[1] = pt.gen;
+	to[0] = ctgid;
+	to[1] = ct.gen;
+	failed = copy_records(allocs, sizeof(struct lt_alloc_key), sizeof(struct lt_alloc), from,
+			      to);
+	failed += copy_slots(t, from, to);
+	failed += copy_records(bpf_map__fd(t->skel->maps.mmaps), sizeof(struct lt_alloc_key),
+			       sizeof(__u64), from, to);
+	failed += copy_records(bpf_map__fd(t->skel->maps.totals), sizeof(struct lt_total_key),
+			       sizeof(struct lt_total), from, to);
+	return failed ? -ENOSPC : 0;
+}
+
 int tracer__unwind_file(struct tracer *t, const char *path)
 {
 	return t->unwinder ? unwinder__add_file(t->unwinder, path) : 0;

@@ -47,6 +47,12 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start);
  */
 int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan);
 /*
+ * fork: child's memory is a copy of parent's, so are its records (parent
+ * stopped in its fork, child before its first instruction). -ENOSPC when a
+ * map was full and some could not be copied.
+ */
+int tracer__inherit(struct tracer *t, pid_t parent, pid_t child);
+/*
  * pid is gone: its probes are closed at the next flush (closing waits for the
  * kernel, ~150 ms; a flush closes them all side by side), and a new process
  * with its pid gets probes of its own.

@@ -135,11 +135,16 @@ static int valgrind_run(const char *const argv[], struct vg_proc *v, int max)
 		if (sscanf(line, "==%d== in use at exit: %lld bytes in %lld blocks", &pid, &bytes,
 			   &blocks) != 3)
 			continue;
-		for (int i = 0; i < nr; i++) {
-			if (v[i].pid == pid) {
-				v[i].bytes = bytes;
-				v[i].blocks = blocks;
-			}
+		/* A fork child that never exec'd has no command line: "(fork)". */
+		int i;
+
+		for (i = 0; i < nr && v[i].pid != pid; i++)
+			;
+		if (i == nr && nr < max)
+			v[nr++] = (struct vg_proc){ .pid = pid, .command = "(fork)" };
+		if (i < nr) {
+			v[i].bytes = bytes;
+			v[i].blocks = blocks;
 		}
 	}
 	run__free(&r);
@@ -244,6 +249,7 @@ Test(children, fork_vfork_posix_spawn_each_reported, .timeout = 240)
 		}
 	}
 	cr_assert_eq(forked, 1, "%d processes leak from leak_in_fork", forked);
+	cr_assert_eq(json__int(json_object_get(snap, "lost"), "frees_before_attach"), 0);
 	p = proc_by_argv(snap, "children leak 100 10");
 	assert_leak(p, "leak_here", 1000, 10);
 	n = valgrind_run(argv, vg, 8);
@@ -479,4 +485,41 @@ Test(children, attach_follows_exec_into_a_static_binary, .timeout = 120)
 	tmpdir__free(&t);
 	free(dyn);
 	free(stat);
+}
+
+/* A fork child starts with its parent's blocks, as valgrind's does: frees of them match. */
+Test(children, fork_child_inherits_its_parents_blocks, .timeout = 240)
+{
+	char *leaky = env__fixture("leaky-nofp"), line[PATH_MAX + 16];
+	const char *argv[] = { leaky, "run", "fork", NULL };
+	json_t *snap, *procs, *p, *parent = NULL, *child = NULL;
+	struct vg_proc vg[8];
+	struct run_result r;
+	struct tmpdir t;
+	size_t i;
+	int n;
+
+	tmpdir__new(&t);
+	snap = run_traced(&t, NULL, argv, 0, &r);
+	cr_assert_eq(nr_procs(snap, 2), 2, "parent and child");
+	procs = json_object_get(snap, "processes");
+	json_array_foreach(procs, i, p) {
+		if (stack__sum(p, "leak_fork", "heap").bytes == 20000)
+			parent = p;
+		else
+			child = p;
+	}
+	cr_assert_not_null(parent, "no process holds the parent's 100 blocks of leak_fork");
+	assert_leak(parent, "leak_fork", 20000, 100);
+	assert_leak(child, "leak_fork", 1500, 5);
+	cr_assert_eq(json__int(json_object_get(snap, "lost"), "frees_before_attach"), 0,
+		     "the child's frees of inherited blocks matched no record");
+	n = valgrind_run(argv, vg, 8);
+	snprintf(line, sizeof(line), "%s run fork", leaky);
+	assert_in_use_equals(parent, vg, n, line);
+	assert_in_use_equals(child, vg, n, "(fork)");
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+	free(leaky);
 }
