@@ -42,6 +42,7 @@ struct session {
 	struct command *command;
 	FILE *out;		/* periodic and final text reports */
 	struct snapshot *final;	/* the final report's, once taken */
+	int abandoned;		/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
 	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
 };
 
@@ -103,8 +104,16 @@ static int start_command(struct session *s)
 	}
 	pid = command__pid(s->command);
 	err = alloc_plan__for_exec(pid, &plan);
-	if (!err)
+	if (!err) {
 		err = attach(s, pid, &plan, true);
+	} else if (err == -ENOENT && !s->cfg->no_children) {
+		/* A stripped static shell (busybox): what it starts may still be traced. */
+		fprintf(stderr, "leaktrace: what pid %d allocates itself is not counted; the "
+			"processes it starts are traced\n", pid);
+		err = tracer__add_target(s->tracer, pid, true);
+		if (!err)
+			err = snap_source__add_process(s->src, pid);
+	}
 	if (!err)
 		err = command__resume(s->command);
 	if (err)
@@ -401,7 +410,9 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 			return 0;
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
 			/* A second one ends leaktrace whatever the command does. */
-			if (!s->command || interrupted++)
+			if (s->command && interrupted++)
+				s->abandoned = sig;
+			if (!s->command || s->abandoned)
 				return 0;
 			/* The command decides: it gets the signal, we report when it ends. */
 			kill(command__pid(s->command), sig);
@@ -545,10 +556,11 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
 	err = run(&s, &sigs);
-	if (s.command && !err) {
+	if (s.command && !err && !s.abandoned) {
 		/* Wait for the end of a command that outlived -d; a signal ends the wait. */
-		while (!command__poll(s.command, NULL, NULL) && sigwaitinfo(&sigs, NULL) == SIGCHLD)
-			;
+		while (!command__poll(s.command, NULL, NULL) &&
+		       (s.abandoned = sigwaitinfo(&sigs, NULL)) == SIGCHLD)
+			s.abandoned = 0;
 	}
 	tracer__free(s.tracer);
 	snap_source__free(s.src);
@@ -559,6 +571,9 @@ int main(int argc, char **argv)
 		int code = command__exit_code(s.command);
 
 		command__free(s.command);
+		/* Let go before its end: as a shell says a command a signal ended. */
+		if (s.abandoned)
+			code = 128 + s.abandoned;
 		/* A failed command says more than its leaks; a leak fails one that passed. */
 		return err ? s.exit_code : code ? code : gate ? LT_EXIT_LEAK : 0;
 	}
