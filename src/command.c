@@ -288,8 +288,8 @@ static void new_child(struct command *c, pid_t tid, int ev, const struct command
 		task_begin(t, ops, arg);
 }
 
-/* An event of ours (exec, exit, a new child); returns the signal to pass on: none. */
-static int event(struct command *c, pid_t tid, int ev, const struct command_ops *ops, void *arg)
+/* An event of ours: a new child, an exec, an exit. */
+static void event(struct command *c, pid_t tid, int ev, const struct command_ops *ops, void *arg)
 {
 	struct user_regs_struct regs;
 	unsigned long former;
@@ -305,7 +305,6 @@ static int event(struct command *c, pid_t tid, int ev, const struct command_ops 
 	} else if (ev == PTRACE_EVENT_EXIT && ops && ops->exiting && tgid_of(tid) == tid) {
 		ops->exiting(arg, tid, ptrace(PTRACE_GETREGS, tid, NULL, &regs) ? NULL : &regs);
 	}
-	return 0;
 }
 
 /* A stop: a new process's first, our events, a signal to pass on, or a group stop. */
@@ -329,7 +328,8 @@ static void handle_stop(struct command *c, pid_t tid, int status, const struct c
 		ptrace(PTRACE_LISTEN, tid, NULL, NULL);
 		return;
 	} else if (ev) {
-		sig = event(c, tid, ev, ops, arg);
+		event(c, tid, ev, ops, arg);
+		sig = 0;	/* no signal: ours */
 	}
 	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
 }

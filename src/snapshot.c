@@ -1111,7 +1111,8 @@ int snap_source__finish(struct snap_source *src, pid_t pid)
 	if (err)
 		return err;
 	src->finished[src->nr_finished++] = snap;
-	p->finished = true;
+	/* The take may have added processes: p moved. */
+	process_find(src, pid)->finished = true;
 	return 0;
 }
 

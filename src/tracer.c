@@ -641,23 +641,26 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
  * Copies every record of a map whose key starts with from's {tgid, gen} to the
  * same key headed by to's; returns how many could not be stored (a full map).
  */
-static size_t copy_records(int fd, size_t key_size, size_t value_size, const __u32 *from,
-			   const __u32 *to)
+static size_t copy_records(int fd, size_t key_size, const __u32 *from, const __u32 *to)
 {
-	char key[64], next[64], val[sizeof(struct lt_total) + sizeof(struct lt_alloc)];
+	union {
+		struct lt_alloc alloc;
+		struct lt_total total;
+		__u64 len;
+	} val;
+	char key[sizeof(struct lt_total_key)], next[sizeof(struct lt_total_key)];
 	size_t failed = 0;
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, next)) {
 		memcpy(key, next, key_size);
 		prev = key;
-		if (memcmp(key, from, 2 * sizeof(__u32)) || bpf_map_lookup_elem(fd, key, val))
+		if (memcmp(key, from, 2 * sizeof(__u32)) || bpf_map_lookup_elem(fd, key, &val))
 			continue;
 		memcpy(next, key, key_size);
 		memcpy(next, to, 2 * sizeof(__u32));
-		failed += bpf_map_update_elem(fd, next, val, BPF_NOEXIST) && errno != EEXIST;
+		failed += bpf_map_update_elem(fd, next, &val, BPF_NOEXIST) && errno != EEXIST;
 	}
-	(void)value_size;
 	return failed;
 }
 
@@ -701,13 +704,12 @@ int tracer__inherit(struct tracer *t, pid_t parent, pid_t child)
 	from[1] = pt.gen;
 	to[0] = ctgid;
 	to[1] = ct.gen;
-	failed = copy_records(allocs, sizeof(struct lt_alloc_key), sizeof(struct lt_alloc), from,
-			      to);
+	failed = copy_records(allocs, sizeof(struct lt_alloc_key), from, to);
 	failed += copy_slots(t, from, to);
-	failed += copy_records(bpf_map__fd(t->skel->maps.mmaps), sizeof(struct lt_alloc_key),
-			       sizeof(__u64), from, to);
-	failed += copy_records(bpf_map__fd(t->skel->maps.totals), sizeof(struct lt_total_key),
-			       sizeof(struct lt_total), from, to);
+	failed += copy_records(bpf_map__fd(t->skel->maps.mmaps), sizeof(struct lt_alloc_key), from,
+			       to);
+	failed += copy_records(bpf_map__fd(t->skel->maps.totals), sizeof(struct lt_total_key), from,
+			       to);
 	return failed ? -ENOSPC : 0;
 }
 

@@ -523,3 +523,31 @@ Test(children, fork_child_inherits_its_parents_blocks, .timeout = 240)
 	tmpdir__free(&t);
 	free(leaky);
 }
+
+/*
+ * A stripped static shell (busybox: no allocator to probe) still has its
+ * children traced, each process once.
+ */
+Test(children, static_shell_children_traced, .timeout = 120)
+{
+	char *leaky = env__fixture("leaky-nofp"), script[PATH_MAX + 32], line[PATH_MAX + 64];
+	const char *argv[] = { "busybox", "sh", "-c", script, NULL };
+	struct run_result r;
+	struct tmpdir t;
+	json_t *snap, *p;
+
+	cr_assert_eq(access("/bin/busybox", X_OK), 0, "busybox is not installed");
+	snprintf(script, sizeof(script), "%s run lost | cat", leaky);
+	tmpdir__new(&t);
+	snap = run_traced(&t, NULL, argv, 0, &r);
+	cr_assert_eq(nr_procs(snap, 3), 3, "sh, leaky and cat, each once");
+	snprintf(line, sizeof(line), "%s run lost", leaky);
+	p = proc_by_argv(snap, line);
+	assert_leak(p, "lose_blocks", 7770, 10);
+	cr_assert_eq(json__int(p, "lost_bytes"), 7834);
+	cr_assert_not_null(strstr(r.err, "the processes it starts are traced"), "%s", r.err);
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+	free(leaky);
+}

@@ -372,6 +372,8 @@ children() {
 		>/dev/null 2>&1
 	status=$?
 	[ $status -eq 3 ] || bad="$bad --fail-on-leak 1 on a child's leak: exit $status, expected 3"
+	[ -z "$bad" ] || bad="$bad processes: $(jq -c '[.processes[] | [.pid, .argv[0],
+		.outstanding_bytes, .lost_bytes]]' "$d/s.json" | tr -d '\n')"
 	result children "$bad" "sh -c 'leaky run lost | cat': $n processes, leaky's 7834 B lost"
 }
 
