@@ -53,9 +53,9 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan);
  */
 int tracer__inherit(struct tracer *t, pid_t parent, pid_t child);
 /*
- * pid is gone: its probes are closed at the next flush (closing waits for the
- * kernel, ~150 ms; a flush closes them all side by side), and a new process
- * with its pid gets probes of its own.
+ * pid is gone: its probes are closed at the next flush, and a new process with
+ * its pid gets probes of its own. Closing waits for the kernel (~150 ms): a
+ * flush closes them side by side on a thread of its own, tracer__free waits.
  */
 void tracer__forget(struct tracer *t, pid_t pid);
 void tracer__flush(struct tracer *t);
