@@ -36,7 +36,7 @@ FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
 # Each fixture twice: with frame pointers (-fp) and without, Debian's default (-nofp).
 FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fixtures/$(f)-nofp) \
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
-	$(OUTPUT)/fixtures/children-static
+	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan
 
 .DELETE_ON_ERROR:
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak
@@ -78,6 +78,11 @@ $(OUTPUT)/fixtures/%-fp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 $(OUTPUT)/fixtures/children-static: tests/fixtures/children.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -static $< -o $@
+
+# AddressSanitizer's allocator, whose LeakSanitizer ptraces the process at exit.
+$(OUTPUT)/fixtures/children-asan: tests/fixtures/children.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fsanitize=address $< -o $@
 
 $(OUTPUT)/fixtures/%-nofp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)

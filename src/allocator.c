@@ -224,8 +224,10 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 		syms = elf_syms__open(objects[i], NULL, &err);
 		if (!syms)
 			continue;
-		if (!plan->heap[0] && defines(syms, "malloc", "free"))
+		if (!plan->heap[0] && defines(syms, "malloc", "free")) {
 			snprintf(plan->heap, sizeof(plan->heap), "%s", objects[i]);
+			plan->lsan = defines(syms, "__lsan_do_leak_check", "__lsan_disable");
+		}
 		if (!plan->mmap[0] && defines(syms, "mmap", "munmap"))
 			snprintf(plan->mmap, sizeof(plan->mmap), "%s", objects[i]);
 		elf_syms__free(syms);

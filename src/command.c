@@ -365,6 +365,14 @@ int command__poll(struct command *c, const struct command_ops *ops, void *arg)
 	return c->ended;
 }
 
+int command__release(struct command *c, pid_t pid)
+{
+	if (ptrace(PTRACE_DETACH, pid, NULL, NULL))
+		return -errno;
+	task_remove(c, pid);
+	return 0;
+}
+
 int command__exit_code(const struct command *c)
 {
 	if (WIFSIGNALED(c->status))

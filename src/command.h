@@ -49,6 +49,11 @@ int command__resume(struct command *c);
  * ended, else 0.
  */
 int command__poll(struct command *c, const struct command_ops *ops, void *arg);
+/*
+ * Lets pid go from ptrace while it is stopped in an event (LeakSanitizer must
+ * ptrace itself): it runs on untraced, its children and exit are not seen.
+ */
+int command__release(struct command *c, pid_t pid);
 /* Its exit status as a shell gives it: the code, or 128 + the signal. */
 int command__exit_code(const struct command *c);
 /*

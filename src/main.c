@@ -90,6 +90,21 @@ static int attach_pid(struct session *s, pid_t pid)
 	return err ? err : attach(s, pid, &plan, false);
 }
 
+/*
+ * Run mode: LeakSanitizer ptraces the process's threads at its exit, which
+ * fails while leaktrace holds it: the process is let go once probed; its
+ * blocks are still counted, but its children are not followed and its report
+ * is taken after its exit, unscanned. Returns true when let go.
+ */
+static bool release_lsan(struct session *s, pid_t pid, const struct alloc_plan *plan)
+{
+	if (!plan->lsan || command__release(s->command, pid))
+		return false;
+	fprintf(stderr, "leaktrace: pid %d uses LeakSanitizer, which must ptrace it: let go of "
+		"it; its blocks are counted, unscanned, and its children are not followed\n", pid);
+	return true;
+}
+
 static int start_command(struct session *s)
 {
 	struct alloc_plan plan;
@@ -106,6 +121,8 @@ static int start_command(struct session *s)
 	err = alloc_plan__for_exec(pid, &plan);
 	if (!err) {
 		err = attach(s, pid, &plan, true);
+		if (!err && release_lsan(s, pid, &plan))
+			return 0;
 	} else if (err == -ENOENT && !s->cfg->no_children) {
 		/* A stripped static shell (busybox): what it starts may still be traced. */
 		fprintf(stderr, "leaktrace: what pid %d allocates itself is not counted; the "
@@ -328,6 +345,8 @@ static void process_exec(void *arg, pid_t pid)
 	if (err)
 		fprintf(stderr, "leaktrace: pid %d exec'd a program whose allocator cannot be "
 			"probed: what it allocates is not counted\n", pid);
+	else
+		release_lsan(s, pid, &plan);
 }
 
 /*
