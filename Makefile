@@ -141,11 +141,11 @@ test-integration:
 	@# Kernels before 5.13 keep every thread's state and block's record in hashes: run mode there.
 	$(Q)LEAKTRACE_THREAD_SLOTS=0 LEAKTRACE_BLOCK_SLOTS=0 LEAKTRACE=$(CURDIR)/leaktrace \
 		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1 \
-		--filter 'run_mode/*'
+		--filter '@(run_mode|children)/*'
 	@# Slots taken: most threads and blocks go to the hashes, the others stay in slots.
 	$(Q)LEAKTRACE_THREAD_SLOTS=1 LEAKTRACE_BLOCK_SLOTS=16 LEAKTRACE=$(CURDIR)/leaktrace \
 		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1 \
-		--filter '@(run_mode|scan|attach_mode)/*'
+		--filter '@(run_mode|scan|attach_mode|children)/*'
 
 # The scenarios that matter most on this kernel and, under qemu, on Debian 12's 6.1 and 6.12
 # (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed.

@@ -637,11 +637,23 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 	return err ? attach_error(pid, "unwind tables", err) : 0;
 }
 
+/* A heap block put in allocs: its slot counts it, so that its free looks in allocs. */
+static void count_hashed(struct tracer *t, const struct lt_alloc_key *key,
+			 const struct lt_alloc *rec)
+{
+	struct lt_block_slot *slot = tracer__block_slot(t, key);
+
+	if (slot && rec->kind == LT_KIND_HEAP)
+		__atomic_fetch_add(&slot->hashed, 1, __ATOMIC_RELAXED);
+}
+
 /*
  * Copies every record of a map whose key starts with from's {tgid, gen} to the
  * same key headed by to's; returns how many could not be stored (a full map).
+ * allocs: the map is allocs, whose blocks their slots count.
  */
-static size_t copy_records(int fd, size_t key_size, const __u32 *from, const __u32 *to)
+static size_t copy_records(struct tracer *t, int fd, size_t key_size, const __u32 *from,
+			   const __u32 *to, bool allocs)
 {
 	union {
 		struct lt_alloc alloc;
@@ -659,7 +671,10 @@ static size_t copy_records(int fd, size_t key_size, const __u32 *from, const __u
 			continue;
 		memcpy(next, key, key_size);
 		memcpy(next, to, 2 * sizeof(__u32));
-		failed += bpf_map_update_elem(fd, next, &val, BPF_NOEXIST) && errno != EEXIST;
+		if (bpf_map_update_elem(fd, next, &val, BPF_NOEXIST))
+			failed += errno != EEXIST;
+		else if (allocs)
+			count_hashed(t, (const struct lt_alloc_key *)next, &val.alloc);
 	}
 	return failed;
 }
@@ -679,14 +694,10 @@ static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 			continue;
 		key.tgid = to[0];
 		key.gen = to[1];
-		if (bpf_map_update_elem(fd, &key, &rec, BPF_NOEXIST)) {
+		if (bpf_map_update_elem(fd, &key, &rec, BPF_NOEXIST))
 			failed += errno != EEXIST;
-			continue;
-		}
-		/* Its slot counts it, so that its free looks in allocs. */
-		if (rec.kind == LT_KIND_HEAP)
-			__atomic_fetch_add(&tracer__block_slot(t, &key)->hashed, 1,
-					   __ATOMIC_RELAXED);
+		else
+			count_hashed(t, &key, &rec);
 	}
 	return failed;
 }
@@ -704,12 +715,12 @@ int tracer__inherit(struct tracer *t, pid_t parent, pid_t child)
 	from[1] = pt.gen;
 	to[0] = ctgid;
 	to[1] = ct.gen;
-	failed = copy_records(allocs, sizeof(struct lt_alloc_key), from, to);
+	failed = copy_records(t, allocs, sizeof(struct lt_alloc_key), from, to, true);
 	failed += copy_slots(t, from, to);
-	failed += copy_records(bpf_map__fd(t->skel->maps.mmaps), sizeof(struct lt_alloc_key), from,
-			       to);
-	failed += copy_records(bpf_map__fd(t->skel->maps.totals), sizeof(struct lt_total_key), from,
-			       to);
+	failed += copy_records(t, bpf_map__fd(t->skel->maps.mmaps), sizeof(struct lt_alloc_key),
+			       from, to, false);
+	failed += copy_records(t, bpf_map__fd(t->skel->maps.totals), sizeof(struct lt_total_key),
+			       from, to, false);
 	return failed ? -ENOSPC : 0;
 }
 
