@@ -189,7 +189,7 @@ Test(children, pipeline_each_process_equals_valgrind, .timeout = 240)
 	snprintf(script, sizeof(script), "%s run lost | cat", leaky);
 	tmpdir__new(&t);
 	snap = run_traced(&t, NULL, argv, 0, &r);
-	cr_assert_eq(nr_procs(snap, 3), 3, "sh, leaky and cat: got %zu processes", json_array_size(json_object_get(snap, "processes")));
+	cr_assert_eq(nr_procs(snap, 3), 3, "sh, leaky and cat");
 	snprintf(line, sizeof(line), "%s run lost", leaky);
 	p = proc_by_argv(snap, line);
 	assert_leak(p, "lose_blocks", 7770, 10);
@@ -248,7 +248,7 @@ Test(children, fork_vfork_posix_spawn_each_reported, .timeout = 240)
 
 	tmpdir__new(&t);
 	snap = run_traced(&t, NULL, argv, 0, &r);
-	cr_assert_eq(nr_procs(snap, 4), 4, "parent, fork, vfork and spawn: got %zu", json_array_size(json_object_get(snap, "processes")));
+	cr_assert_eq(nr_procs(snap, 4), 4, "parent, fork, vfork and spawn");
 	/* The parent and its fork child have the same argv: one leaks from leak_in_fork. */
 	procs = json_object_get(snap, "processes");
 	json_array_foreach(procs, i, p) {
@@ -286,8 +286,7 @@ static void assert_preload_wrapper(const char *lib)
 	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lib);
 	tmpdir__new(&t);
 	snap = run_traced(&t, NULL, argv, 0, &r);
-	cr_assert_eq(nr_procs(snap, 1), 1, "env execs the program: got %zu processes",
-		     json_array_size(json_object_get(snap, "processes")));
+	cr_assert_eq(nr_procs(snap, 1), 1, "env execs the program: one process");
 	snprintf(line, sizeof(line), "%s run malloc", leaky);
 	assert_leak(proc_by_argv(snap, line), "leak_malloc", 100000, 1000);
 	json_decref(snap);
@@ -318,7 +317,7 @@ Test(children, no_children_reports_only_the_command, .timeout = 60)
 	snprintf(script, sizeof(script), "%s run malloc | cat", leaky);
 	tmpdir__new(&t);
 	snap = run_traced(&t, opts, argv, 0, &r);
-	cr_assert_eq(nr_procs(snap, 1), 1, "--no-children: got %zu processes", json_array_size(json_object_get(snap, "processes")));
+	cr_assert_eq(nr_procs(snap, 1), 1, "--no-children: only sh");
 	snprintf(line, sizeof(line), "sh -c %s", script);
 	assert_leak(proc_by_argv(snap, line), "leak_malloc", 0, 0);
 	json_decref(snap);
