@@ -579,3 +579,77 @@ Test(children, leak_sanitizer_works_under_run_mode, .timeout = 120)
 	tmpdir__free(&t);
 	free(exe);
 }
+
+/* The TracerPid of pid in /proc, or -1. */
+static int tracer_pid(pid_t pid)
+{
+	char path[64], line[256];
+	int tracer = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tracer;
+}
+
+/* Whether signal sig is pending for pid's process (leaktrace blocks it until it waits). */
+static bool sig_pending(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "ShdPnd: %llx", &mask) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return mask & (1ULL << (sig - 1));
+}
+
+/*
+ * A command that ignores SIGINT: the first one goes to it, the second ends
+ * leaktrace at once, and the command runs on, neither stopped nor traced.
+ */
+Test(children, second_sigint_lets_the_command_go, .timeout = 120)
+{
+	char *exe = env__fixture("children-nofp"), script[PATH_MAX + 64], line[64];
+	char *argv[] = { (char *)env__leaktrace(), "-q", "--", "sh", "-c", script, NULL };
+	int fds[2], out_fd, status;
+	struct tmpdir t;
+	pid_t lt, cmd = 0;
+	FILE *f;
+
+	snprintf(script, sizeof(script), "trap '' INT; exec %s wait 4", exe);
+	tmpdir__new(&t);
+	out_fd = open(tmpdir__file(&t, "out.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_eq(pipe(fds), 0);
+	lt = proc__spawn(argv, fds[0], out_fd, -1);
+	close(fds[0]);
+	close(out_fd);
+	cr_assert(file__wait_for(t.file, "ready ", 30000), "the command never said ready");
+	f = fopen(t.file, "r");
+	cr_assert(f && fgets(line, sizeof(line), f) && sscanf(line, "ready %d", &cmd) == 1);
+	fclose(f);
+	kill(lt, SIGINT);
+	/* Two at once would be one: the second after leaktrace took the first. */
+	for (int i = 0; i < 30000 && sig_pending(lt, SIGINT); i++)
+		usleep(1000);
+	kill(lt, SIGINT);
+	cr_assert_eq(proc__wait(lt, 10000, &status), 0, "leaktrace did not end on two SIGINTs");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "leaktrace: status 0x%x",
+		  status);
+	cr_assert_eq(tracer_pid(cmd), 0, "the command is still traced");
+	cr_assert(wait_state(cmd, "RS"), "the command is not running: state %c", proc_state(cmd));
+	cr_assert_eq(write(fds[1], "go\n", 3), 3);
+	close(fds[1]);
+	tmpdir__free(&t);
+	free(exe);
+}
