@@ -1112,7 +1112,9 @@ int snap_source__finish(struct snap_source *src, pid_t pid)
 		return err;
 	src->finished[src->nr_finished++] = snap;
 	/* The take may have added processes: p moved. */
-	process_find(src, pid)->finished = true;
+	p = process_find(src, pid);
+	if (p)
+		p->finished = true;
 	return 0;
 }
 
