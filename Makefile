@@ -36,7 +36,8 @@ FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
 # Each fixture twice: with frame pointers (-fp) and without, Debian's default (-nofp).
 FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fixtures/$(f)-nofp) \
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
-	$(OUTPUT)/fixtures/leaky-stripped
+	$(OUTPUT)/fixtures/leaky-stripped \
+	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan
 
 .DELETE_ON_ERROR:
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak
@@ -80,6 +81,16 @@ fixtures: $(FIXTURE_BINS)
 $(OUTPUT)/fixtures/%-fp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -pthread $< -o $@
+
+# A static binary: its own malloc, the allocator an exec into it brings (-p, run mode).
+$(OUTPUT)/fixtures/children-static: tests/fixtures/children.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -static $< -o $@
+
+# AddressSanitizer's allocator, whose LeakSanitizer ptraces the process at exit.
+$(OUTPUT)/fixtures/children-asan: tests/fixtures/children.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fsanitize=address $< -o $@
 
 $(OUTPUT)/fixtures/%-nofp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
@@ -131,22 +142,22 @@ test-integration:
 		$(OUTPUT)/tests/integration --jobs 1
 	@# Kernels before 6.6 take another path (a link per probe): run mode there too.
 	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
-		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
+		$(OUTPUT)/tests/integration --jobs 1 --filter '@(run_mode|children)/*'
 	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'system/sigkill*'
 	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
 	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
-		$(OUTPUT)/tests/integration --jobs 1 --filter 'run_mode/*'
+		$(OUTPUT)/tests/integration --jobs 1 --filter '@(run_mode|children)/*'
 	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1 --filter 'sampling/*'
 	@# Kernels before 5.13 keep every thread's state and block's record in hashes: run mode there.
 	$(Q)LEAKTRACE_THREAD_SLOTS=0 LEAKTRACE_BLOCK_SLOTS=0 LEAKTRACE=$(CURDIR)/leaktrace \
 		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1 \
-		--filter 'run_mode/*'
+		--filter '@(run_mode|children)/*'
 	@# Slots taken: most threads and blocks go to the hashes, the others stay in slots.
 	$(Q)LEAKTRACE_THREAD_SLOTS=1 LEAKTRACE_BLOCK_SLOTS=16 LEAKTRACE=$(CURDIR)/leaktrace \
 		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1 \
-		--filter '@(run_mode|scan|attach_mode)/*'
+		--filter '@(run_mode|scan|attach_mode|children)/*'
 
 # The scenarios that matter most on this kernel and, under qemu, on Debian 12's 6.1 and 6.12
 # (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed.

@@ -224,8 +224,10 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 		syms = elf_syms__open(objects[i], NULL, &err);
 		if (!syms)
 			continue;
-		if (!plan->heap[0] && defines(syms, "malloc", "free"))
+		if (!plan->heap[0] && defines(syms, "malloc", "free")) {
 			snprintf(plan->heap, sizeof(plan->heap), "%s", objects[i]);
+			plan->lsan = defines(syms, "__lsan_do_leak_check", "__lsan_disable");
+		}
 		if (!plan->mmap[0] && defines(syms, "mmap", "munmap"))
 			snprintf(plan->mmap, sizeof(plan->mmap), "%s", objects[i]);
 		elf_syms__free(syms);
@@ -330,6 +332,35 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 	return err;
 }
 
+/*
+ * In the loader's child: the variables of pid's environment that change what
+ * its loader loads (a wrapper's LD_PRELOAD), and none of leaktrace's own.
+ */
+static void loader_env(pid_t pid)
+{
+	static const char *const names[] = { "LD_PRELOAD", "LD_LIBRARY_PATH" };
+	char path[64], *env, *v;
+	size_t len = 0;
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		unsetenv(names[i]);
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	f = fopen(path, "r");
+	env = NULL;
+	while (f && getdelim(&env, &len, '\0', f) > 0) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			size_t n = strlen(names[i]);
+
+			v = env;
+			if (!strncmp(v, names[i], n) && v[n] == '=')
+				setenv(names[i], v + n + 1, 1);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
 /* Runs the dynamic loader in list mode and adds the objects it would load, in order. */
 static int add_needed(char **objects, int n, pid_t pid, const char *interp, const char *exe)
 {
@@ -345,6 +376,7 @@ static int add_needed(char **objects, int n, pid_t pid, const char *interp, cons
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);
+		loader_env(pid);
 		execl(interp, interp, "--list", exe, (char *)NULL);
 		_exit(127);
 	}

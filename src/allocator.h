@@ -37,6 +37,11 @@ struct alloc_plan {
 	char cxx[PATH_MAX];	/* the object of C++'s operator new and delete, or "" */
 	struct alloc_probe probes[LT_MAX_PROBES];
 	int nr_probes;
+	/*
+	 * The allocator is LeakSanitizer's (ASan, LSan): it ptraces its own
+	 * threads at exit, which fails while another tracer holds the process.
+	 */
+	bool lsan;
 };
 
 /* Under -a, a process without a findable allocator is skipped, not an error to print. */

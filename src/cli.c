@@ -49,7 +49,11 @@ static const char usage[] =
 "  -- COMMAND [ARGS]    run COMMAND traced from its first allocation; its\n"
 "                       stdin, stdout and stderr pass through, what it still\n"
 "                       holds at exit is reported (valgrind's \"in use at\n"
-"                       exit\"), and leaktrace exits with its exit status\n"
+"                       exit\"), and leaktrace exits with its exit status.\n"
+"                       Every process it starts (fork, vfork, clone, exec:\n"
+"                       shells, pipelines, make) is traced too, each exec'd\n"
+"                       image with its own allocator, and reported on its own\n"
+"      --no-children    run mode: trace the command's process only\n"
 "\n"
 "Reports:\n"
 "  -i, --interval SEC   seconds between reports (default 5)\n"
@@ -92,8 +96,8 @@ static const char usage[] =
 "      --fail-on-leak SIZE\n"
 "                       exit with status 3 (run mode: the command's status if\n"
 "                       it failed, else 3) when the final report's lost bytes,\n"
-"                       definitely and indirectly, reach SIZE: a CI gate;\n"
-"                       suppressed stacks are not counted\n"
+"                       definitely and indirectly, of every process, reach\n"
+"                       SIZE: a CI gate; suppressed stacks are not counted\n"
 "      --suppress FILE  stacks matching an entry of FILE (valgrind's\n"
 "                       suppressions format: fun:GLOB, obj:GLOB and ... lines,\n"
 "                       innermost frame first) are suppressed: counted and\n"
@@ -284,6 +288,7 @@ enum {
 	OPT_MAX_UNWIND_MB,
 	OPT_SCAN,
 	OPT_NO_SCAN,
+	OPT_NO_CHILDREN,
 	OPT_SCAN_FREEZE,
 	OPT_FAIL_ON_LEAK,
 	OPT_HOST,
@@ -310,6 +315,7 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "scan", no_argument, NULL, OPT_SCAN },
 	{ "no-scan", no_argument, NULL, OPT_NO_SCAN },
+	{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
 	{ "scan-freeze", optional_argument, NULL, OPT_SCAN_FREEZE },
 	{ "fail-on-leak", required_argument, NULL, OPT_FAIL_ON_LEAK },
 	{ "lost", no_argument, NULL, OPT_LOST },
@@ -404,6 +410,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		cfg->scan = false;
 		cfg->no_scan = true;
 		return 0;
+	case OPT_NO_CHILDREN:
+		cfg->no_children = true;
+		return 0;
 	case OPT_SCAN_FREEZE:
 		cfg->scan = true;
 		cfg->scan_freeze = 2;
@@ -492,6 +501,10 @@ static int check_config(struct config *cfg)
 	}
 	if (cfg->nr_excludes && !cfg->all) {
 		fprintf(stderr, "leaktrace: --exclude-comm is for -a: give -a too\n");
+		return -EINVAL;
+	}
+	if (cfg->no_children && !cfg->command) {
+		fprintf(stderr, "leaktrace: --no-children is for run mode (-- COMMAND)\n");
 		return -EINVAL;
 	}
 	if (cfg->comm && !cfg->all) {

@@ -33,6 +33,7 @@ struct config {
 	uint64_t sample_bytes;	/* --sample-bytes: mean bytes between samples, 0 for exact */
 	uint64_t sample_seed;	/* --sample-seed */
 	char **command;		/* run mode: argv of the command, NULL-terminated */
+	bool no_children;	/* --no-children: run mode traces the command's process only */
 	double interval;	/* -i: seconds between reports */
 	double duration;	/* -d: stop after, 0 for never */
 	int top;		/* -n: stacks per report */

@@ -40,6 +40,8 @@
  */
 #define END_BOUND_NS 5000000000ULL
 #define SIGNAL_BOUND_NS 500000000ULL
+/* -p: how often an exec of a target is looked for: its new allocator is probed then. */
+#define TICK_PID_NS 200000000ULL
 /* --fail-on-leak: the exit status when the lost bytes reach the limit. */
 #define LT_EXIT_LEAK 3
 
@@ -53,6 +55,7 @@ struct session {
 	FILE *out;		/* periodic and final text reports */
 	struct snapshot *final;	/* the final report's, once taken */
 	pid_t hands_off;	/* -a: a process started that the probes would harm */
+	int abandoned;		/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
 	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
 };
 
@@ -100,13 +103,28 @@ static int attach_pid(struct session *s, pid_t pid)
 	return err ? err : attach(s, pid, &plan, false);
 }
 
+/*
+ * Run mode: LeakSanitizer ptraces the process's threads at its exit, which
+ * fails while leaktrace holds it: the process is let go once probed; its
+ * blocks are still counted, but its children are not followed and its report
+ * is taken after its exit, unscanned. Returns true when let go.
+ */
+static bool release_lsan(struct session *s, pid_t pid, const struct alloc_plan *plan)
+{
+	if (!plan->lsan || command__release(s->command, pid))
+		return false;
+	fprintf(stderr, "leaktrace: pid %d uses LeakSanitizer, which must ptrace it: let go of "
+		"it; its blocks are counted, unscanned, and its children are not followed\n", pid);
+	return true;
+}
+
 static int start_command(struct session *s)
 {
 	struct alloc_plan plan;
 	pid_t pid;
 	int err;
 
-	err = command__start(s->cfg->command, &s->command);
+	err = command__start(s->cfg->command, !s->cfg->no_children, &s->command);
 	if (err) {
 		/* As a shell says it: 127 when the command is not found, 126 when it cannot run. */
 		s->exit_code = err == -ENOENT ? 127 : 126;
@@ -114,8 +132,18 @@ static int start_command(struct session *s)
 	}
 	pid = command__pid(s->command);
 	err = alloc_plan__for_exec(pid, &plan);
-	if (!err)
+	if (!err) {
 		err = attach(s, pid, &plan, true);
+		if (!err && release_lsan(s, pid, &plan))
+			return 0;
+	} else if (err == -ENOENT && !s->cfg->no_children) {
+		/* A stripped static shell (busybox): what it starts may still be traced. */
+		fprintf(stderr, "leaktrace: what pid %d allocates itself is not counted; the "
+			"processes it starts are traced\n", pid);
+		err = tracer__add_target(s->tracer, pid, true);
+		if (!err)
+			err = snap_source__add_process(s->src, pid);
+	}
 	if (!err)
 		err = command__resume(s->command);
 	if (err)
@@ -275,13 +303,17 @@ static void print_cost(const struct session *s, const struct snapshot *snap, uin
 static int report(struct session *s, bool final, struct snapshot **keep)
 {
 	uint64_t t0 = tracer__now_ns();
-	struct snapshot *snap;
+	struct snapshot *snap = NULL;
 	int err;
 
 	snap_source__set_scan(s->src, final ? s->cfg->scan_final : s->cfg->scan);
 	err = snap_source__take(s->src, &snap);
+	/* Run mode: the processes that ended before, each as its exit found it. */
+	if (!err && final)
+		err = snap_source__add_finished(s->src, snap);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot read the BPF maps: %s\n", strerror(-err));
+		snapshot__free(snap);
 		return err;
 	}
 	if (s->cfg->verbose)
@@ -300,18 +332,108 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	return 0;
 }
 
+/* Run mode, fork: the child starts with its parent's blocks, as its memory does. */
+static void process_forked(void *arg, pid_t parent, pid_t child)
+{
+	struct session *s = arg;
+
+	if (tracer__inherit(s->tracer, parent, child) == -ENOSPC)
+		fprintf(stderr, "leaktrace: pid %d: the maps are full: some blocks it inherited "
+			"from pid %d are not counted (--max-allocs, --max-stacks)\n", child, parent);
+}
+
 /*
- * Run mode: the command stops in its exit with its memory still mapped. The
- * final report is taken now: its mappings are read, and its memory scanned.
+ * Run mode: a process the command started (fork, vfork, clone), before its
+ * first instruction: it runs its parent's image, probed for it alone.
  */
-static void command_exiting(void *arg, pid_t pid, const struct user_regs_struct *regs)
+static void process_started(void *arg, pid_t pid)
+{
+	struct session *s = arg;
+	struct alloc_plan plan;
+	int err;
+
+	err = alloc_plan__for_pid(pid, &plan);
+	if (!err)
+		err = attach(s, pid, &plan, false);
+	if (err)
+		fprintf(stderr, "leaktrace: pid %d, started by the command, is not traced: what it "
+			"allocates is not counted\n", pid);
+}
+
+/*
+ * Run mode: a traced process exec'd, its new image not run yet: the allocator
+ * it will use (its LD_PRELOAD included) is probed before its first call.
+ */
+static void process_exec(void *arg, pid_t pid)
+{
+	struct session *s = arg;
+	struct alloc_plan plan;
+	int err;
+
+	err = alloc_plan__for_exec(pid, &plan);
+	if (!err)
+		err = tracer__probe(s->tracer, pid, &plan);
+	if (!err)
+		err = probe_libs(s, pid);
+	if (!err)
+		err = snap_source__add_process(s->src, pid);
+	if (!err)
+		err = snap_source__set_allocator(s->src, pid, plan.heap);
+	if (err)
+		fprintf(stderr, "leaktrace: pid %d exec'd a program whose allocator cannot be "
+			"probed: what it allocates is not counted\n", pid);
+	else
+		release_lsan(s, pid, &plan);
+}
+
+/*
+ * Run mode: a process stops in its exit with its memory still mapped: its
+ * report is taken now, its mappings read and its memory scanned. The
+ * command's is the final report; the others' are kept for it.
+ */
+static void process_exiting(void *arg, pid_t pid, const struct user_regs_struct *regs)
 {
 	struct session *s = arg;
 
 	snap_source__add_process(s->src, pid);
 	snap_source__exiting(s->src, pid, regs);
-	if (!s->final && report(s, true, &s->final))
-		s->final = NULL;
+	if (pid == command__pid(s->command)) {
+		if (!s->final && report(s, true, &s->final))
+			s->final = NULL;
+		return;
+	}
+	snap_source__set_scan(s->src, s->cfg->scan_final);
+	if (snap_source__finish(s->src, pid))
+		fprintf(stderr, "leaktrace: cannot take the report of pid %d at its exit\n", pid);
+	snap_source__set_scan(s->src, s->cfg->scan);
+	tracer__forget(s->tracer, pid);
+}
+
+static const struct command_ops run_ops = {
+	.forked = process_forked,
+	.started = process_started,
+	.exec = process_exec,
+	.exiting = process_exiting,
+};
+
+/* -p: a traced process exec'd; its new image's allocator is probed now, later than its start. */
+static void probe_exec(void *arg, pid_t pid)
+{
+	struct session *s = arg;
+	struct alloc_plan plan;
+	char exe[PATH_MAX] = "?";
+
+	proc__exe(pid, exe, sizeof(exe));
+	if (alloc_plan__for_pid(pid, &plan) || tracer__probe(s->tracer, pid, &plan) ||
+	    probe_libs(s, pid)) {
+		fprintf(stderr, "leaktrace: pid %d exec'd %s, whose allocator cannot be probed: "
+			"what it allocates is not counted\n", pid, exe);
+		return;
+	}
+	snap_source__set_allocator(s->src, pid, plan.heap);
+	fprintf(stderr, "leaktrace: pid %d exec'd %s: its allocator is probed from now on; "
+		"what it allocated before (up to %.1f s) is not counted\n", pid, exe,
+		TICK_PID_NS / 1e9);
 }
 
 static struct timespec timeout_until(uint64_t deadline, uint64_t now)
@@ -326,23 +448,27 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 {
 	const struct config *cfg = s->cfg;
 	uint64_t start = tracer__now_ns(), now = start, next_report, next_tick, end, wake;
+	int sig, interrupted = 0;
 	struct timespec ts;
-	int sig;
 
 	next_report = start + (uint64_t)(cfg->interval * 1e9);
 	end = cfg->duration > 0 ? start + (uint64_t)(cfg->duration * 1e9) : UINT64_MAX;
 	for (;;) {
-		next_tick = now + (cfg->all ? TICK_ALL_NS : TICK_NS);
+		next_tick = now + (cfg->all ? TICK_ALL_NS : cfg->nr_pids ? TICK_PID_NS : TICK_NS);
 		wake = next_report < next_tick ? next_report : next_tick;
 		wake = wake < end ? wake : end;
 		ts = timeout_until(wake, now);
 		sig = sigtimedwait(sigs, NULL, &ts);
 		now = tracer__now_ns();
-		if (sig == SIGCHLD && s->command &&
-		    command__poll(s->command, command_exiting, s))
+		/* Also at each tick: a new process held too long is let go. */
+		if ((sig == SIGCHLD || sig < 0) && s->command &&
+		    command__poll(s->command, &run_ops, s))
 			return 0;
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
-			if (!s->command) {
+			/* A second one ends leaktrace whatever the command does. */
+			if (s->command && interrupted++)
+				s->abandoned = sig;
+			if (!s->command || s->abandoned) {
 				stop__set_deadline(now + SIGNAL_BOUND_NS);
 				return 0;
 			}
@@ -355,11 +481,14 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 			return 0;
 		if (cfg->all)
 			snap_source__refresh(s->src, probe_new, s);
+		else if (!s->command)
+			snap_source__refresh(s->src, probe_exec, s);
 		if (s->hands_off) {
 			tracer__detach(s->tracer);
 			return 0;
 		}
 		tracer__unwind_refresh(s->tracer);
+		tracer__flush(s->tracer);
 		if (now >= next_report) {
 			if (report(s, false, NULL))
 				return -EIO;
@@ -384,7 +513,7 @@ static int run(struct session *s, const sigset_t *sigs)
 		.min_size = cfg->min_size,
 		.max_size = cfg->max_size,
 		.follow_new = cfg->all && !cfg->nr_pids,
-		.follow_children = cfg->all,
+		.follow_children = cfg->all || (cfg->command && !cfg->no_children),
 		.comm = cfg->comm,
 		.sample_bytes = cfg->sample_bytes,
 		.sample_seed = cfg->sample_seed ? cfg->sample_seed : tracer__now_ns() | 1,
@@ -542,10 +671,11 @@ int main(int argc, char **argv)
 		raise_fd_limit();
 
 	err = run(&s, &sigs);
-	if (s.command && !err) {
-		/* Wait for the end of a command that outlived -d. */
-		while (!command__poll(s.command, NULL, NULL))
-			sigwaitinfo(&sigs, NULL);
+	if (s.command && !err && !s.abandoned) {
+		/* Wait for the end of a command that outlived -d; a signal ends the wait. */
+		while (!command__poll(s.command, NULL, NULL) &&
+		       (s.abandoned = sigwaitinfo(&sigs, NULL)) == SIGCHLD)
+			s.abandoned = 0;
 	}
 	tracer__free(s.tracer);
 	snap_source__free(s.src);
@@ -557,6 +687,9 @@ int main(int argc, char **argv)
 		int code = command__exit_code(s.command);
 
 		command__free(s.command);
+		/* Let go before its end: as a shell says a command a signal ended. */
+		if (s.abandoned)
+			code = 128 + s.abandoned;
 		/* A failed command says more than its leaks; a leak fails one that passed. */
 		return err ? s.exit_code : code ? code : gate ? LT_EXIT_LEAK : 0;
 	}

@@ -200,6 +200,13 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 	json__string(w, p->comm);
 	json__key(w, "exe");
 	json__string(w, p->exe);
+	if (p->argc) {
+		json__key(w, "argv");
+		json__array_begin(w);
+		for (size_t i = 0; i < p->argc; i++)
+			json__string(w, p->argv[i]);
+		json__array_end(w);
+	}
 	json__key(w, "alive");
 	json__bool(w, p->alive);
 	json__key(w, "outstanding_bytes");

@@ -259,6 +259,22 @@ static void write_suppressions(FILE *f, const struct snapshot *snap)
 	}
 }
 
+/* The process's command line, cut to a line, its control characters shown as '?'. */
+static void write_argv(FILE *f, const struct proc_stat *p)
+{
+	size_t left = 200;
+
+	if (!p->argc)
+		return;
+	fputs("  command:", f);
+	for (size_t i = 0; i < p->argc && left; i++) {
+		fputc(' ', f);
+		for (const char *c = p->argv[i]; *c && left; c++, left--)
+			fputc((unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c, f);
+	}
+	fputs(left ? "\n" : " ...\n", f);
+}
+
 void report_text__write(FILE *f, const struct snapshot *snap, int top)
 {
 	const struct style *st = style_for(f);
@@ -275,6 +291,7 @@ void report_text__write(FILE *f, const struct snapshot *snap, int top)
 
 		fputc('\n', f);
 		write_summary(f, p, st);
+		write_argv(f, p);
 		write_stacks(f, p->stacks, n, st);
 		if (n < p->nr_stacks)
 			fprintf(f, "  ... %zu more stack%s (-n to show more)\n", p->nr_stacks - n,

@@ -4,6 +4,7 @@
  * not seen before (cached), and computes each stack's growth since the last one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 #define TREND_POINTS 8
 /* A running process's blocks younger than this are not judged lost (spare_in_flight). */
 #define SCAN_GRACE_NS 1000000000ULL
+/* The most of a process's command line kept for its report. */
+#define CMDLINE_MAX 4096
 
 /* A stack's records summed by the scan's verdict (enum reach_state). */
 struct reach_sums {
@@ -60,7 +63,11 @@ struct process {
 	uint32_t gen;		/* its exec generation, as the targets map says */
 	bool exited;
 	bool reported;		/* shown in a snapshot since it exited: may be dropped */
+	bool finished;		/* its report was taken at its exit: later ones leave it out */
+	bool pending;		/* new, or exec'd since: refresh's on_new has not seen it yet */
 	char comm[17];
+	char *cmdline;		/* its argv, each NUL-terminated, as /proc/PID/cmdline */
+	size_t cmdline_len;
 	dev_t alloc_dev;	/* the file of its allocator, 0 when unknown */
 	ino_t alloc_ino;
 	bool exiting;		/* stopped in its exit by us: scanned, reported as gone */
@@ -82,6 +89,9 @@ struct snap_source {
 	uint64_t builds;
 	struct timespec started;
 	uint64_t started_ns;
+	pid_t only;		/* non-zero: snapshots of this process alone (snap_source__finish) */
+	struct snapshot **finished;	/* one per process reported at its exit */
+	size_t nr_finished;
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -113,12 +123,38 @@ static struct process *process_find(struct snap_source *src, pid_t pid)
 	return NULL;
 }
 
-/* True when (tgid, gen) is what a traced process holds now. */
+/* True when (tgid, gen) is what a traced process holds now, and is reported. */
 static bool current(struct snap_source *src, pid_t tgid, uint32_t gen)
 {
 	struct process *p = process_find(src, tgid);
 
-	return p && p->gen == gen;
+	return p && p->gen == gen && !p->finished && (!src->only || src->only == tgid);
+}
+
+/* Its argv as /proc/PID/cmdline gives it, cut at CMDLINE_MAX; nothing when it cannot be read. */
+static void read_cmdline(struct process *p)
+{
+	char path[64], buf[CMDLINE_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", p->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return;
+	free(p->cmdline);
+	p->cmdline = malloc(n + 1);
+	p->cmdline_len = p->cmdline ? n : 0;
+	if (!p->cmdline)
+		return;
+	memcpy(p->cmdline, buf, n);
+	p->cmdline[n] = '\0';	/* a cut last argument ends too */
+	if (buf[n - 1])
+		p->cmdline_len++;
 }
 
 int snap_source__add_process(struct snap_source *src, pid_t pid)
@@ -136,6 +172,7 @@ int snap_source__add_process(struct snap_source *src, pid_t pid)
 		p->pid = pid;
 	}
 	proc__read_line(pid, "comm", p->comm, sizeof(p->comm));
+	read_cmdline(p);
 	return symbolizer__add_process(src->syms, pid);
 }
 
@@ -605,16 +642,19 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 				break;
 			if (!p->comm[0])
 				memcpy(p->comm, vals[i].comm, LT_COMM_LEN);
-			if (on_new && !(vals[i].flags & LT_TARGET_EXITED))
-				on_new(arg, keys[i]);
+			p->pending = true;
 		} else if (p->gen != vals[i].gen) {
 			snap_source__add_process(src, keys[i]);	/* a new image: new mappings */
-			/* Under -a, the new image may be a program to leave alone (valgrind's tool). */
-			if (on_new && !(vals[i].flags & LT_TARGET_EXITED))
-				on_new(arg, keys[i]);
+			p = process_find(src, keys[i]);
+			p->pending = true;
 		}
 		p->gen = vals[i].gen;
 		p->exited = vals[i].flags & LT_TARGET_EXITED;
+		/* Its turn comes with the first refresh that has on_new, whoever saw it first. */
+		if (on_new && p->pending && !p->exited)
+			on_new(arg, keys[i]);
+		if (on_new)
+			p->pending = false;
 	}
 	free(keys);
 	free(vals);
@@ -630,7 +670,7 @@ static bool records_stale(struct snap_source *src, __u32 tgid, __u32 gen)
 {
 	struct process *p = process_find(src, tgid);
 
-	return p && (p->gen != gen || (p->exited && p->reported));
+	return p && (p->gen != gen || (p->exited && (p->reported || p->finished)));
 }
 
 /*
@@ -696,7 +736,7 @@ int snap_source__reap(struct snap_source *src)
 	int err;
 
 	for (i = 0; i < src->nr_procs; i++)
-		stale |= src->procs[i].exited && src->procs[i].reported;
+		stale |= src->procs[i].exited && (src->procs[i].reported || src->procs[i].finished);
 	/* Old generations: cheap to find in the totals, which say whether a scan is due. */
 	err = drop_stale(src, tracer__totals_fd(t), sizeof(struct lt_total_key),
 			 sizeof(struct lt_total), false);
@@ -714,10 +754,11 @@ int snap_source__reap(struct snap_source *src)
 	for (i = 0; i < src->nr_procs; i++) {
 		struct process *p = &src->procs[i];
 
-		if (!(p->exited && p->reported)) {
+		if (!(p->exited && (p->reported || p->finished))) {
 			src->procs[out++] = *p;
 			continue;
 		}
+		free(p->cmdline);
 		tgid = p->pid;
 		bpf_map_delete_elem(tracer__targets_fd(t), &tgid);
 		symbolizer__remove_process(src->syms, p->pid);
@@ -746,6 +787,8 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 	info = process_find(src, pid);
 	if (info) {
 		memcpy(p->comm, info->comm, sizeof(p->comm));
+		if (proc_stat__set_argv(p, snap, info->cmdline, info->cmdline_len))
+			return NULL;
 	}
 	/* The symbolizer read it with the mappings, while the process lived. */
 	if (!symbolizer__exe(src->syms, pid, &exe))
@@ -1045,7 +1088,8 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 		return err;
 	/* A traced process is reported also when it holds nothing, unless under -a. */
 	for (size_t i = 0; i < src->nr_procs && !src->filter.busy_only; i++)
-		snapshot_proc(snap, src, src->procs[i].pid);
+		if (!src->procs[i].finished && (!src->only || src->only == src->procs[i].pid))
+			snapshot_proc(snap, src, src->procs[i].pid);
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		merge_same_frames(&snap->procs[i]);
 		if (snap->procs[i].nr_stacks)
@@ -1056,6 +1100,113 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 		qsort(snap->procs, snap->nr_procs, sizeof(*snap->procs), proc_by_bytes);
 	src->last_ns = now_ns;
 	return 0;
+}
+
+int snap_source__finish(struct snap_source *src, pid_t pid)
+{
+	struct process *p = process_find(src, pid);
+	uint64_t last_ns = src->last_ns, builds = src->builds;
+	struct snapshot *snap, **v;
+	int err;
+
+	if (!p)
+		return -ENOENT;
+	v = realloc(src->finished, (src->nr_finished + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	src->finished = v;
+	src->only = pid;
+	err = snap_source__take(src, &snap);
+	src->only = 0;
+	/* The others' growth is still since their last report. */
+	src->last_ns = last_ns;
+	src->builds = builds;
+	if (err)
+		return err;
+	src->finished[src->nr_finished++] = snap;
+	/* The take may have added processes: p moved. */
+	p = process_find(src, pid);
+	if (p)
+		p->finished = true;
+	return 0;
+}
+
+/* A copy of one process's report into snap: its stacks copied, its argv in snap's arena. */
+static int proc_copy(struct snapshot *snap, const struct proc_stat *from)
+{
+	struct proc_stat *p, *procs = realloc(snap->procs, (snap->nr_procs + 1) * sizeof(*procs));
+
+	if (!procs)
+		return -ENOMEM;
+	snap->procs = procs;
+	p = &procs[snap->nr_procs];
+	*p = *from;
+	p->argv = NULL;
+	p->argc = 0;
+	p->stacks = malloc((from->nr_stacks ? from->nr_stacks : 1) * sizeof(*p->stacks));
+	if (!p->stacks)
+		return -ENOMEM;
+	memcpy(p->stacks, from->stacks, from->nr_stacks * sizeof(*p->stacks));
+	snap->nr_procs++;
+	return proc_stat__copy_argv(p, snap, from);
+}
+
+int snap_source__add_finished(struct snap_source *src, struct snapshot *snap)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < src->nr_finished && !err; i++)
+		for (size_t j = 0; j < src->finished[i]->nr_procs && !err; j++)
+			err = proc_copy(snap, &src->finished[i]->procs[j]);
+	if (snap->nr_procs)
+		qsort(snap->procs, snap->nr_procs, sizeof(*snap->procs), proc_by_bytes);
+	return err;
+}
+
+int proc_stat__set_argv(struct proc_stat *p, struct snapshot *snap, const char *cmdline,
+			size_t len)
+{
+	const char **argv;
+	char *copy;
+	size_t n = 0;
+
+	if (!cmdline || !len)
+		return 0;
+	if (!snap->arena)
+		snap->arena = arena__new();
+	for (size_t i = 0; i < len; i++)
+		n += !cmdline[i];
+	argv = snap->arena ? arena__alloc(snap->arena, n * sizeof(*argv)) : NULL;
+	copy = argv ? arena__alloc(snap->arena, len) : NULL;
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, cmdline, len);
+	p->argc = 0;
+	for (size_t i = 0; i < len; i += strlen(copy + i) + 1)
+		argv[p->argc++] = copy + i;
+	p->argv = argv;
+	return 0;
+}
+
+int proc_stat__copy_argv(struct proc_stat *to, struct snapshot *snap, const struct proc_stat *from)
+{
+	size_t len = 0;
+	char *line, *at;
+	int err;
+
+	for (size_t i = 0; i < from->argc; i++)
+		len += strlen(from->argv[i]) + 1;
+	if (!len)
+		return 0;
+	line = malloc(len);
+	if (!line)
+		return -ENOMEM;
+	at = line;
+	for (size_t i = 0; i < from->argc; i++)
+		at = stpcpy(at, from->argv[i]) + 1;
+	err = proc_stat__set_argv(to, snap, line, len);
+	free(line);
+	return err;
 }
 
 void snap_source__set_scan(struct snap_source *src, bool scan)
@@ -1116,7 +1267,12 @@ void snap_source__free(struct snap_source *src)
 		}
 	}
 	free(src->buckets);
+	for (size_t i = 0; i < src->nr_procs; i++)
+		free(src->procs[i].cmdline);
 	free(src->procs);
+	for (size_t i = 0; i < src->nr_finished; i++)
+		snapshot__free(src->finished[i]);
+	free(src->finished);
 	free(src);
 }
 

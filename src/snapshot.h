@@ -85,6 +85,8 @@ struct proc_stat {
 	pid_t pid;
 	char comm[17];
 	char exe[PATH_MAX];
+	const char **argv;	/* its command line, in the snapshot's arena; argc 0 when unknown */
+	size_t argc;
 	bool alive;
 	int64_t bytes;
 	int64_t allocs;
@@ -169,6 +171,14 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
  * as exited) and images replaced by exec still held. O(allocations) when any.
  */
 int snap_source__reap(struct snap_source *src);
+/*
+ * Run mode: pid is stopped in its exit (snap_source__exiting): its report is
+ * taken now, alone (scanned when the snapshots scan), and kept; later
+ * snapshots leave it out, its records go at the next reap.
+ */
+int snap_source__finish(struct snap_source *src, pid_t pid);
+/* Adds the reports kept by snap_source__finish to snap (the final report). */
+int snap_source__add_finished(struct snap_source *src, struct snapshot *snap);
 /* Whether the snapshots taken from now on scan the processes (--scan, or a final report). */
 void snap_source__set_scan(struct snap_source *src, bool scan);
 /* Reads the maps; 0 or a negative errno. */
@@ -184,5 +194,11 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 void snap_source__free(struct snap_source *src);
 
 void snapshot__free(struct snapshot *snap);
+/* p's argv from a command line of len bytes, each argument NUL-terminated, into snap's arena. */
+int proc_stat__set_argv(struct proc_stat *p, struct snapshot *snap, const char *cmdline,
+			size_t len);
+/* A copy of from's argv for to, into snap's arena. */
+int proc_stat__copy_argv(struct proc_stat *to, struct snapshot *snap,
+			 const struct proc_stat *from);
 
 #endif

@@ -411,6 +411,32 @@ static int load_build_ids(struct loader *l, json_t *obj, const char *where, stru
 	return 0;
 }
 
+/* "argv": the process's command line, strings only. */
+static int load_argv(struct loader *l, json_t *obj, const char *where, struct proc_stat *p)
+{
+	json_t *arr, *a;
+	char at[288];
+	size_t i;
+	int err;
+
+	err = field(l, obj, where, "argv", WANT_ARRAY, false, &arr);
+	if (err || !arr || !json_array_size(arr))
+		return err;
+	p->argv = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*p->argv));
+	if (!p->argv)
+		return -ENOMEM;
+	json_array_foreach(arr, i, a) {
+		snprintf(at, sizeof(at), "%s.argv[%zu]", where, i);
+		if (!json_is_string(a))
+			return fail(l, "%s is not a string", at);
+		p->argv[i] = arena__strdup(l->snap->arena, json_string_value(a));
+		if (!p->argv[i])
+			return -ENOMEM;
+	}
+	p->argc = json_array_size(arr);
+	return 0;
+}
+
 static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 			       struct proc_stat *p)
 {
@@ -423,6 +449,8 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 		err = get_string(l, obj, where, "comm", p->comm, sizeof(p->comm), NULL);
 	if (!err)
 		err = get_string(l, obj, where, "exe", p->exe, sizeof(p->exe), NULL);
+	if (!err)
+		err = load_argv(l, obj, where, p);
 	if (!err)
 		err = get_bool(l, obj, where, "alive", &p->alive);
 	if (!err)

@@ -211,6 +211,7 @@ static int plan_procs(struct merge *m, struct origin ***origins)
 			if (k == out->nr_procs) {
 				memcpy(out->procs[k].comm, p->comm, sizeof(p->comm));
 				memcpy(out->procs[k].exe, p->exe, sizeof(p->exe));
+				err = proc_stat__copy_argv(&out->procs[k], out, p);
 				out->nr_procs++;
 			}
 			m->proc_of[i][j] = k;

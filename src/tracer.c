@@ -23,19 +23,29 @@
 #include "tracer.h"
 #include "unwinder.h"
 
-/* A function probed for every process: its file and offset, so it is probed once. */
+/* A function probed for a process or (-1) every process: its file and offset, probed once. */
 struct probed {
+	pid_t pid;
 	dev_t dev;
 	ino_t ino;
 	uint64_t offset;
 };
 
+/* A link: a perf uprobe link, or a uprobe_multi link's fd; for a process, or (-1) every one. */
+struct link {
+	struct bpf_link *link;
+	int fd;
+	pid_t pid;
+	bool forgotten;		/* its process is gone: closed at the next flush */
+};
+
 struct tracer {
 	struct leaktrace_bpf *skel;
-	struct bpf_link **links;
+	/* Per probe, or with uprobe_multi per object, one per direction or a session. */
+	struct link *links;
 	size_t nr_links;
-	int *multi_fds;		/* uprobe_multi links: per object, one per direction or a session */
-	size_t nr_multi;
+	pthread_t *closers;	/* closing the links of processes gone (tracer__flush) */
+	size_t nr_closers;
 	bool multi;		/* the kernel has uprobe_multi links (6.6+) */
 	bool session;		/* ... and uprobe sessions (6.13+) */
 	struct probed *probed;
@@ -365,21 +375,31 @@ static struct bpf_program *entry_prog(struct tracer *t, enum lt_func func)
 	}
 }
 
+static int link_keep(struct tracer *t, struct bpf_link *link, int fd, pid_t pid)
+{
+	struct link *links = realloc(t->links, (t->nr_links + 1) * sizeof(*links));
+
+	if (!links) {
+		bpf_link__destroy(link);
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	t->links = links;
+	t->links[t->nr_links++] = (struct link){ .link = link, .fd = fd, .pid = pid };
+	return 0;
+}
+
 static int add_link(struct tracer *t, struct bpf_program *prog, pid_t pid,
 		    const struct alloc_probe *p, bool retprobe)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
-	struct bpf_link **links, *link;
+	struct bpf_link *link;
 
-	links = realloc(t->links, (t->nr_links + 1) * sizeof(*links));
-	if (!links)
-		return -ENOMEM;
-	t->links = links;
 	link = bpf_program__attach_uprobe_opts(prog, pid, p->path, p->probe_offset, &opts);
 	if (!link)
 		return -errno;
-	t->links[t->nr_links++] = link;
-	return 0;
+	return link_keep(t, link, -1, pid);
 }
 
 static int attach_error(pid_t pid, const char *what, int err)
@@ -402,8 +422,12 @@ static int add_target(struct tracer *t, pid_t pid, bool from_start)
 				    sizeof(target), BPF_ANY);
 }
 
-/* True when the function is probed for every process already; else remembers it. */
-static bool probed_already(struct tracer *t, const struct alloc_probe *p)
+/*
+ * True when the function is probed for pid (or every process) already; else
+ * remembers it. A probe for a process outlives its exec: an image that maps the
+ * same file again keeps it, and a second one would count every call twice.
+ */
+static bool probed_already(struct tracer *t, pid_t pid, const struct alloc_probe *p)
 {
 	struct probed *v;
 	struct stat st;
@@ -411,13 +435,13 @@ static bool probed_already(struct tracer *t, const struct alloc_probe *p)
 	if (stat(p->path, &st))
 		return false;
 	for (size_t i = 0; i < t->nr_probed; i++)
-		if (t->probed[i].dev == st.st_dev && t->probed[i].ino == st.st_ino &&
-		    t->probed[i].offset == p->offset)
+		if (t->probed[i].pid == pid && t->probed[i].dev == st.st_dev &&
+		    t->probed[i].ino == st.st_ino && t->probed[i].offset == p->offset)
 			return true;
 	v = realloc(t->probed, (t->nr_probed + 1) * sizeof(*v));
 	if (v) {
 		t->probed = v;
-		v[t->nr_probed++] = (struct probed){ st.st_dev, st.st_ino, p->offset };
+		v[t->nr_probed++] = (struct probed){ pid, st.st_dev, st.st_ino, p->offset };
 	}
 	return false;
 }
@@ -464,7 +488,7 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	bool ret = kind == MULTI_RETURN;
 	__u64 offsets[LT_MAX_PROBES], cookies[LT_MAX_PROBES];
 	struct uprobe_multi_attr attr = {};
-	int fd, *fds, cnt = 0;
+	int fd, cnt = 0;
 
 	/* The kernel arms them in this order: frees before allocations (see tracer__probe). */
 	for (int i = 0; i < 2 * n; i++) {
@@ -478,10 +502,6 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	}
 	if (!cnt)
 		return 0;
-	fds = realloc(t->multi_fds, (t->nr_multi + 1) * sizeof(*fds));
-	if (!fds)
-		return -ENOMEM;
-	t->multi_fds = fds;
 	attr.prog_fd = bpf_program__fd(progs[kind]);
 	attr.attach_type = kind == MULTI_SESSION ? LT_TRACE_UPROBE_SESSION : LT_TRACE_UPROBE_MULTI;
 	attr.path = (__u64)(unsigned long)path;
@@ -493,18 +513,17 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	if (fd < 0)
 		return -errno;
-	t->multi_fds[t->nr_multi++] = fd;
-	return 0;
+	return link_keep(t, NULL, fd, pid);
 }
 
-/* The probes to attach: for -a, those not attached already for every process. */
+/* The probes to attach: those not attached already for pid (or every process). */
 static int probes_to_attach(struct tracer *t, pid_t pid, const struct alloc_plan *plan,
 			    const struct alloc_probe **out)
 {
 	int n = 0;
 
 	for (int i = 0; i < plan->nr_probes; i++)
-		if (pid != -1 || !probed_already(t, &plan->probes[i]))
+		if (!probed_already(t, pid, &plan->probes[i]))
 			out[n++] = &plan->probes[i];
 	return n;
 }
@@ -560,6 +579,8 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 	int err, f, n;
 
 	n = probes_to_attach(t, pid, plan, probes);
+	if (!n)
+		return 0;
 	/* The allocator's objects may not be mapped yet (run mode): tables ready first. */
 	for (int i = 0; i < n; i++)
 		tracer__unwind_file(t, probes[i]->path);
@@ -616,6 +637,93 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 	return err ? attach_error(pid, "unwind tables", err) : 0;
 }
 
+/* A heap block put in allocs: its slot counts it, so that its free looks in allocs. */
+static void count_hashed(struct tracer *t, const struct lt_alloc_key *key,
+			 const struct lt_alloc *rec)
+{
+	struct lt_block_slot *slot = tracer__block_slot(t, key);
+
+	if (slot && rec->kind == LT_KIND_HEAP)
+		__atomic_fetch_add(&slot->hashed, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Copies every record of a map whose key starts with from's {tgid, gen} to the
+ * same key headed by to's; returns how many could not be stored (a full map).
+ * allocs: the map is allocs, whose blocks their slots count.
+ */
+static size_t copy_records(struct tracer *t, int fd, size_t key_size, const __u32 *from,
+			   const __u32 *to, bool allocs)
+{
+	union {
+		struct lt_alloc alloc;
+		struct lt_total total;
+		__u64 len;
+	} val;
+	char key[sizeof(struct lt_total_key)], next[sizeof(struct lt_total_key)];
+	size_t failed = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		if (memcmp(key, from, 2 * sizeof(__u32)) || bpf_map_lookup_elem(fd, key, &val))
+			continue;
+		memcpy(next, key, key_size);
+		memcpy(next, to, 2 * sizeof(__u32));
+		if (bpf_map_update_elem(fd, next, &val, BPF_NOEXIST))
+			failed += errno != EEXIST;
+		else if (allocs)
+			count_hashed(t, (const struct lt_alloc_key *)next, &val.alloc);
+	}
+	return failed;
+}
+
+/* The blocks of from held in slots go to allocs for to: the slots stay the parent's. */
+static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
+{
+	int fd = bpf_map__fd(t->skel->maps.allocs);
+	struct lt_alloc_key key;
+	struct lt_alloc rec;
+	size_t failed = 0;
+
+	for (size_t i = 0; i < t->nr_blocks; i++) {
+		key = t->blocks[i].key;
+		rec = t->blocks[i].rec;
+		if (key.tgid != from[0] || key.gen != from[1] || key.addr <= LT_SLOT_BUSY)
+			continue;
+		key.tgid = to[0];
+		key.gen = to[1];
+		if (bpf_map_update_elem(fd, &key, &rec, BPF_NOEXIST))
+			failed += errno != EEXIST;
+		else
+			count_hashed(t, &key, &rec);
+	}
+	return failed;
+}
+
+int tracer__inherit(struct tracer *t, pid_t parent, pid_t child)
+{
+	int targets = bpf_map__fd(t->skel->maps.targets), allocs = bpf_map__fd(t->skel->maps.allocs);
+	struct lt_target pt, ct;
+	__u32 ptgid = parent, ctgid = child, from[2], to[2];
+	size_t failed;
+
+	if (bpf_map_lookup_elem(targets, &ptgid, &pt) || bpf_map_lookup_elem(targets, &ctgid, &ct))
+		return -ENOENT;
+	from[0] = ptgid;
+	from[1] = pt.gen;
+	to[0] = ctgid;
+	to[1] = ct.gen;
+	failed = copy_records(t, allocs, sizeof(struct lt_alloc_key), from, to, true);
+	failed += copy_slots(t, from, to);
+	failed += copy_records(t, bpf_map__fd(t->skel->maps.mmaps), sizeof(struct lt_alloc_key),
+			       from, to, false);
+	failed += copy_records(t, bpf_map__fd(t->skel->maps.totals), sizeof(struct lt_total_key),
+			       from, to, false);
+	return failed ? -ENOSPC : 0;
+}
+
 int tracer__unwind_file(struct tracer *t, const char *path)
 {
 	return t->unwinder ? unwinder__add_file(t->unwinder, path) : 0;
@@ -642,20 +750,14 @@ void tracer__unwind_print(const struct tracer *t)
 		st.build_ns / 1e6);
 }
 
-/* A link to close: a libbpf one, or a uprobe_multi link's fd. */
-struct closing {
-	struct bpf_link *link;
-	int fd;
-};
-
 static void *close_link(void *arg)
 {
-	struct closing *c = arg;
+	struct link *l = arg;
 
-	if (c->link)
-		bpf_link__destroy(c->link);
+	if (l->link)
+		bpf_link__destroy(l->link);
 	else
-		close(c->fd);
+		close(l->fd);
 	return NULL;
 }
 
@@ -664,48 +766,98 @@ static void *close_link(void *arg)
  * (~150 ms here for a uretprobe); those waits overlap when the links are
  * closed side by side.
  */
-static void close_links(struct bpf_link **links, size_t nr_links, const int *fds, size_t nr_fds)
+static void close_links(struct link *links, size_t n)
 {
-	size_t n = nr_links + nr_fds, i;
-	struct closing *c = calloc(n ? n : 1, sizeof(*c));
 	pthread_t *threads = calloc(n ? n : 1, sizeof(*threads));
+	size_t i;
 
-	if (!c) {
-		for (i = 0; i < nr_links; i++)
-			bpf_link__destroy(links[i]);
-		for (i = 0; i < nr_fds; i++)
-			close(fds[i]);
-		free(threads);
-		return;
-	}
 	for (i = 0; i < n; i++)
-		c[i] = i < nr_links ? (struct closing){ links[i], -1 } :
-				      (struct closing){ NULL, fds[i - nr_links] };
-	for (i = 0; i < n; i++)
-		if (!threads || pthread_create(&threads[i], NULL, close_link, &c[i]))
+		if (!threads || pthread_create(&threads[i], NULL, close_link, &links[i]))
 			break;
 	for (size_t j = i; j < n; j++)
-		close_link(&c[j]);
+		close_link(&links[j]);
 	while (i--)
 		pthread_join(threads[i], NULL);
 	free(threads);
+}
+
+void tracer__forget(struct tracer *t, pid_t pid)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < t->nr_links; i++)
+		t->links[i].forgotten |= t->links[i].pid == pid;
+	for (size_t i = 0; i < t->nr_probed; i++)
+		if (t->probed[i].pid != pid)
+			t->probed[out++] = t->probed[i];
+	t->nr_probed = out;
+}
+
+/* A batch of links to close, apart from the thread that runs the command's events. */
+struct closing {
+	struct link *links;
+	size_t n;
+};
+
+static void *close_batch(void *arg)
+{
+	struct closing *c = arg;
+
+	close_links(c->links, c->n);
+	free(c->links);
 	free(c);
+	return NULL;
+}
+
+void tracer__flush(struct tracer *t)
+{
+	size_t n = 0, out = 0, i;
+	struct closing *c;
+	struct link *gone;
+	pthread_t *v;
+
+	for (i = 0; i < t->nr_links; i++)
+		n += t->links[i].forgotten;
+	gone = n ? malloc(n * sizeof(*gone)) : NULL;
+	if (!gone)
+		return;
+	for (i = 0, n = 0; i < t->nr_links; i++) {
+		if (t->links[i].forgotten)
+			gone[n++] = t->links[i];
+		else
+			t->links[out++] = t->links[i];
+	}
+	t->nr_links = out;
+	c = malloc(sizeof(*c));
+	v = realloc(t->closers, (t->nr_closers + 1) * sizeof(*v));
+	if (v)
+		t->closers = v;
+	if (c)
+		*c = (struct closing){ gone, n };
+	if (!c || !v || pthread_create(&t->closers[t->nr_closers], NULL, close_batch, c)) {
+		close_links(gone, n);
+		free(gone);
+		free(c);
+		return;
+	}
+	t->nr_closers++;
 }
 
 void tracer__detach(struct tracer *t)
 {
-	close_links(t->links, t->nr_links, t->multi_fds, t->nr_multi);
+	close_links(t->links, t->nr_links);
 	t->nr_links = 0;
-	t->nr_multi = 0;
 }
 
 void tracer__free(struct tracer *t)
 {
 	if (!t)
 		return;
-	close_links(t->links, t->nr_links, t->multi_fds, t->nr_multi);
+	close_links(t->links, t->nr_links);
 	free(t->links);
-	free(t->multi_fds);
+	for (size_t i = 0; i < t->nr_closers; i++)
+		pthread_join(t->closers[i], NULL);
+	free(t->closers);
 	free(t->probed);
 	unwinder__free(t->unwinder);
 	if (t->rows)

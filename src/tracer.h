@@ -20,7 +20,7 @@ struct tracer_opts {
 	uint64_t min_size;
 	uint64_t max_size;
 	bool follow_new;	/* -a: trace every process that execs from now on */
-	bool follow_children;	/* -a: a traced process's children are traced */
+	bool follow_children;	/* -a, run mode: a traced process's children are traced */
 	const char *comm;	/* --comm: only processes of this name, or NULL */
 	uint64_t sample_bytes;	/* --sample-bytes: mean bytes between samples, 0 for exact */
 	uint64_t sample_seed;
@@ -46,6 +46,19 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start);
  * the host (each function once). Prints one error line on failure.
  */
 int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan);
+/*
+ * fork: child's memory is a copy of parent's, so are its records (parent
+ * stopped in its fork, child before its first instruction). -ENOSPC when a
+ * map was full and some could not be copied.
+ */
+int tracer__inherit(struct tracer *t, pid_t parent, pid_t child);
+/*
+ * pid is gone: its probes are closed at the next flush, and a new process with
+ * its pid gets probes of its own. Closing waits for the kernel (~150 ms): a
+ * flush closes them side by side on a thread of its own, tracer__free waits.
+ */
+void tracer__forget(struct tracer *t, pid_t pid);
+void tracer__flush(struct tracer *t);
 /*
  * --unwind=dwarf: builds the unwind table of a file the target will map
  * (run mode: before its loader maps it); refreshes the mappings of processes

@@ -140,7 +140,11 @@ Test(bad_input, comm_without_all, .timeout = 30)
 	assert_error(args, 2, phrases);
 }
 
-/* A static binary without symbols: nothing says where malloc is. */
+/*
+ * A static binary without symbols: nothing says where malloc is. With its
+ * children followed (the default) it runs, its own allocations not counted,
+ * said on stderr (a busybox shell's children are traced); without, an error.
+ */
 Test(bad_input, stripped_static_binary, .timeout = 30)
 {
 	char path[PATH_MAX] = "/tmp/leaktrace-stripped-XXXXXX", cmd[PATH_MAX * 2];
@@ -151,10 +155,18 @@ Test(bad_input, stripped_static_binary, .timeout = 30)
 	snprintf(cmd, sizeof(cmd), "printf 'int main(void){return 0;}' | cc -static -x c - -o %s "
 		 "&& strip %s", path, path);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
-	const char *args[] = { "--", path, NULL };
+	const char *args[] = { "--no-children", "--", path, NULL };
 	const char *phrases[] = { "cannot find the allocator", NULL };
+	char *argv[] = { (char *)env__leaktrace(), "-q", "--", path, NULL };
+	struct run_result r;
 
 	assert_error(args, 1, phrases);
+	run__cmd(argv, NULL, 20, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "exit %d; stderr:\n%s", run__exit_code(&r), r.err);
+	cr_assert_not_null(strstr(r.err, "leaktrace: cannot find the allocator"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "allocates itself is not counted; the processes it "
+				  "starts are traced"), "%s", r.err);
+	run__free(&r);
 	unlink(path);
 }
 

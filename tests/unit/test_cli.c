@@ -694,3 +694,14 @@ Test(cli, exclude_comm_is_for_all_and_repeatable)
 	assert_usage_error(ARGV("--exclude-comm", "java", "-p", "1"));
 	assert_usage_error(ARGV("-a", "--exclude-comm", "a-name-of-sixteen"));
 }
+
+Test(cli, no_children_is_for_run_mode)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--", "ls"), &cfg);
+	cr_assert_not(cfg.no_children, "children are followed by default");
+	assert_run(ARGV("--no-children", "--", "ls"), &cfg);
+	cr_assert(cfg.no_children);
+	assert_usage_error(ARGV("--no-children", "-p", "1"));
+}

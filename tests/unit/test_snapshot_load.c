@@ -261,3 +261,31 @@ Test(snapshot_load, optional_members_may_be_absent)
 	cr_assert_eq(snap->procs[0].stacks[0].nr_frames, 0);
 	snapshot__free(snap);
 }
+
+Test(snapshot_load, argv_is_read_and_written_back)
+{
+	const char *text = "{\"leaktrace\": 1, \"processes\": [{\"pid\": 9, \"argv\": [\"sh\", "
+			   "\"-c\", \"a | b\"], \"stacks\": []}]}";
+	struct snapshot *snap = NULL;
+	char err[512], *json;
+	size_t len;
+
+	cr_assert_eq(snapshot__load_text(text, "argv.json", &snap, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(snap->procs[0].argc, 3);
+	cr_assert_str_eq(snap->procs[0].argv[0], "sh");
+	cr_assert_str_eq(snap->procs[0].argv[2], "a | b");
+	json = json_of(snap, &len);
+	cr_assert_not_null(strstr(json, "\"argv\":[\"sh\",\"-c\",\"a | b\"]"), "%s", json);
+	free(json);
+	snapshot__free(snap);
+}
+
+Test(snapshot_load, argv_of_another_type_names_the_member_path)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"argv\": [\"a\", 2], "
+		   "\"stacks\": []}]}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].argv[1] is not a string");
+}
