@@ -86,6 +86,10 @@ static const char usage[] =
 "                       exit with status 3 (run mode: the command's status if\n"
 "                       it failed, else 3) when the final report's lost bytes,\n"
 "                       definitely and indirectly, reach SIZE: a CI gate\n"
+"      --leak-kinds LIST\n"
+"                       what --fail-on-leak counts, valgrind's names separated\n"
+"                       by commas: definite, indirect, possible, or all\n"
+"                       (default definite,indirect)\n"
 "\n"
 "Stacks:\n"
 "      --unwind MODE    how stacks are walked: fp (default) follows frame\n"
@@ -214,6 +218,42 @@ static int parse_size(const char *opt, const char *arg, uint64_t *out)
 	return -EINVAL;
 }
 
+/* "definite,indirect,possible" or "all", as valgrind's --show-leak-kinds takes them. */
+static int parse_leak_kinds(const char *arg, unsigned int *out)
+{
+	static const struct {
+		const char *name;
+		unsigned int bits;
+	} kinds[] = {
+		{ "definite", LEAK_KIND_DEFINITE }, { "indirect", LEAK_KIND_INDIRECT },
+		{ "possible", LEAK_KIND_POSSIBLE },
+		{ "all", LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT | LEAK_KIND_POSSIBLE },
+	};
+	const char *p = arg;
+
+	*out = 0;
+	while (*p) {
+		size_t len = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (len == strlen(kinds[i].name) && !strncmp(p, kinds[i].name, len))
+				break;
+		if (i == sizeof(kinds) / sizeof(kinds[0])) {
+			fprintf(stderr, "leaktrace: --leak-kinds: unknown kind '%.*s': give "
+				"definite, indirect, possible or all, separated by commas\n",
+				(int)len, p);
+			return -EINVAL;
+		}
+		*out |= kinds[i].bits;
+		p += len + (p[len] == ',');
+	}
+	if (!*out) {
+		fprintf(stderr, "leaktrace: --leak-kinds: give at least one kind\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_format(const char *arg, enum lt_format *out)
 {
 	if (export__format_by_name(arg, out)) {
@@ -267,6 +307,7 @@ enum {
 	OPT_NO_SCAN,
 	OPT_SCAN_FREEZE,
 	OPT_FAIL_ON_LEAK,
+	OPT_LEAK_KINDS,
 	OPT_HOST,
 	OPT_LOST,
 };
@@ -289,6 +330,7 @@ static const struct option options[] = {
 	{ "no-scan", no_argument, NULL, OPT_NO_SCAN },
 	{ "scan-freeze", optional_argument, NULL, OPT_SCAN_FREEZE },
 	{ "fail-on-leak", required_argument, NULL, OPT_FAIL_ON_LEAK },
+	{ "leak-kinds", required_argument, NULL, OPT_LEAK_KINDS },
 	{ "lost", no_argument, NULL, OPT_LOST },
 	{ "older", required_argument, NULL, OPT_OLDER },
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
@@ -378,6 +420,8 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_FAIL_ON_LEAK:
 		cfg->fail_on_leak = true;
 		return parse_size("--fail-on-leak", arg, &cfg->fail_on_leak_bytes);
+	case OPT_LEAK_KINDS:
+		return parse_leak_kinds(arg, &cfg->leak_kinds);
 	case OPT_OLDER:
 		return parse_seconds("--older", arg, 0, &cfg->older);
 	case OPT_MIN_SIZE:
@@ -497,6 +541,7 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		.interval = 5,
 		.top = 10,
 		.max_size = UINT64_MAX,
+		.leak_kinds = LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT,
 		.max_allocs = 1 << 20,
 		.max_stacks = 1 << 14,
 		.unwind = LT_UNWIND_FP,

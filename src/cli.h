@@ -19,6 +19,13 @@ enum lt_format {
 	LT_FORMAT_PPROF,
 };
 
+/* Kinds of leak --fail-on-leak counts, by valgrind's names. */
+enum {
+	LEAK_KIND_DEFINITE = 1,
+	LEAK_KIND_INDIRECT = 2,
+	LEAK_KIND_POSSIBLE = 4,
+};
+
 struct config {
 	pid_t pids[LT_MAX_PIDS];
 	int nr_pids;
@@ -46,6 +53,7 @@ struct config {
 	double scan_freeze;	/* --scan-freeze: seconds a process may be held, 0: not held */
 	bool fail_on_leak;	/* --fail-on-leak: exit 3 when lost bytes reach ... */
 	uint64_t fail_on_leak_bytes;	/* ... this many */
+	unsigned int leak_kinds;	/* --leak-kinds: what the gate counts, LEAK_KIND_* bits */
 	double older;		/* --older: seconds */
 	uint64_t min_size;
 	uint64_t max_size;

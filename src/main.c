@@ -406,8 +406,13 @@ static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
 
 	if (!cfg->fail_on_leak || !snap)
 		return false;
-	for (size_t i = 0; i < snap->nr_procs; i++)
-		bytes += snap->procs[i].lost_bytes + snap->procs[i].indirect_bytes;
+	for (size_t i = 0; i < snap->nr_procs; i++) {
+		const struct proc_stat *p = &snap->procs[i];
+
+		bytes += (cfg->leak_kinds & LEAK_KIND_DEFINITE ? p->lost_bytes : 0) +
+			 (cfg->leak_kinds & LEAK_KIND_INDIRECT ? p->indirect_bytes : 0) +
+			 (cfg->leak_kinds & LEAK_KIND_POSSIBLE ? p->possible_bytes : 0);
+	}
 	if (bytes < (int64_t)cfg->fail_on_leak_bytes)
 		return false;
 	fprintf(stderr, "leaktrace: %s bytes lost, --fail-on-leak %s: failing\n",

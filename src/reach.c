@@ -35,7 +35,11 @@
 #define MERGE_GAP 1024		/* ranges closer than this are read as one */
 #define BUF_SIZE (CHUNK + MAX_RANGES * MERGE_GAP)
 
-enum { UNSEEN, REACHABLE, LOST, INDIRECT };
+enum { UNSEEN, REACHABLE, POSSIBLE, LOST, INDIRECT };
+
+#define VTABLE_WORDS 20		/* words of a table read to tell a vtable */
+#define VTABLE_CACHE 256	/* vtable verdicts kept, by address */
+#define STOP_WAIT_NS 200000000ULL	/* a thread asked to stop has this long */
 
 #define NO_BLOCK UINT32_MAX
 
@@ -94,6 +98,11 @@ struct scan {
 	struct reach_freeze *fz;
 	uint64_t deadline_ns;
 	struct reach_stats *stats;
+	const struct procmaps *maps;
+	uint64_t (*head)[2];	/* the first two words of blocks, read when first needed */
+	uint8_t *have_head;
+	uint64_t vtable_addr[VTABLE_CACHE];	/* tables told apart already */
+	bool vtable_is[VTABLE_CACHE];
 };
 
 static uint64_t now_ns(void)
@@ -219,10 +228,117 @@ static void add_edge(struct scan *s, uint32_t to)
 	s->edges[s->nr_edges++] = (struct edge){ s->from, to };
 }
 
-/* A word seen in scanned memory: the block it points into, if any, is reached. */
+/* Reads one word of the target; false when it cannot be read. */
+static bool read_word(const struct scan *s, uint64_t addr, uint64_t *w)
+{
+	struct iovec local = { w, 8 }, remote = { (void *)addr, 8 };
+
+	return process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == 8;
+}
+
+/* The first two words of block i (zeros where they cannot be read). */
+static const uint64_t *block_head(struct scan *s, size_t i)
+{
+	if (!s->have_head[i]) {
+		struct iovec local = { s->head[i], 16 }, remote = { (void *)s->blocks[i].addr, 16 };
+
+		memset(s->head[i], 0, 16);
+		if (s->blocks[i].size >= 16)
+			process_vm_readv(s->pid, &local, 1, &remote, 1, 0);
+		else if (s->blocks[i].size >= 8)
+			read_word(s, s->blocks[i].addr, &s->head[i][0]);
+		s->have_head[i] = 1;
+	}
+	return s->head[i];
+}
+
+static bool in_code(const struct scan *s, uint64_t a)
+{
+	const struct procmap *m = procmaps__find(s->maps, a);
+
+	return m && m->executable && procmap__is_file(m);
+}
+
+/*
+ * A virtual table, as valgrind tells one: in a readable file mapping, and its
+ * first words, nulls aside, point into code, at least two of them.
+ */
+static bool is_vtable(struct scan *s, uint64_t a)
+{
+	size_t slot = (a >> 3) % VTABLE_CACHE;
+	const struct procmap *m;
+	uint64_t words[VTABLE_WORDS + 1];
+	struct iovec local = { words, sizeof(words) }, remote = { (void *)a, sizeof(words) };
+	size_t nr = VTABLE_WORDS + 1, fns = 0;
+	bool yes = false;
+
+	if ((a & 7) || a < PAGE)
+		return false;
+	if (s->vtable_addr[slot] == a)
+		return s->vtable_is[slot];
+	m = procmaps__find(s->maps, a);
+	if (m && m->readable && procmap__is_file(m)) {
+		if ((m->end - a) / 8 < nr)
+			nr = (m->end - a) / 8;
+		remote.iov_len = local.iov_len = nr * 8;
+		if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) != (ssize_t)(nr * 8))
+			nr = 0;
+		for (size_t i = 0; i < nr && !yes; i++) {
+			if (!words[i])
+				continue;
+			if (!in_code(s, words[i]))
+				break;
+			yes = ++fns == 2;
+		}
+	}
+	s->vtable_addr[slot] = a;
+	s->vtable_is[slot] = yes;
+	return yes;
+}
+
+/*
+ * An interior pointer that valgrind's default heuristics take for a start
+ * pointer: after new[]'s element count, after a length prefix (length64), at
+ * the characters of an old-ABI std::string, or at a base class's vtable
+ * pointer inside an object whose first word is a vtable pointer too.
+ */
+static bool heuristic_start(struct scan *s, size_t i, uint64_t v)
+{
+	const struct reach_block *b = &s->blocks[i];
+	const uint64_t *head;
+	uint64_t inner;
+
+	if (v & 7)
+		return false;
+	head = block_head(s, i);
+	if (v == b->addr + 24 && b->size >= 24 && head[0] <= head[1] &&
+	    head[1] + 1 + 24 == b->size)
+		return true;	/* stdstring: length, capacity, refcount, characters */
+	if (v == b->addr + 8 && head[0] && head[0] == b->size - 8)
+		return true;	/* length64 */
+	if (v == b->addr + 8 && head[0] && (b->size - 8) % head[0] == 0)
+		return true;	/* newarray */
+	return v >= b->addr + 8 && read_word(s, v, &inner) && inner >= PAGE &&
+	       !(inner & 7) && head[0] >= PAGE && !(head[0] & 7) && is_vtable(s, inner) &&
+	       is_vtable(s, head[0]);	/* multipleinheritance */
+}
+
+static void push(struct scan *s, size_t i, uint8_t state)
+{
+	s->state[i] = state;
+	s->work[s->nr_work++] = i;
+}
+
+/*
+ * A word seen in scanned memory reaches the block it points into, if any, as
+ * valgrind's leak check does: a start pointer from a root or a reachable
+ * block makes it reachable; any other pointer makes it at most possibly
+ * reached. A block whose state rises is scanned (again) for what it leads to.
+ */
 static void mark(struct scan *s, uint64_t v)
 {
 	long i = block_at(s, v);
+	bool start, definite;
 
 	if (i < 0)
 		return;
@@ -231,10 +347,16 @@ static void mark(struct scan *s, uint64_t v)
 			add_edge(s, i);
 		return;
 	}
-	if (s->state[i] != UNSEEN)
+	if (s->state[i] == REACHABLE)
 		return;
-	s->state[i] = REACHABLE;
-	s->work[s->nr_work++] = i;
+	definite = s->from == NO_BLOCK || s->state[s->from] == REACHABLE;
+	start = v == s->blocks[i].addr;
+	if (definite && !start)
+		start = heuristic_start(s, i, v);
+	if (definite && start)
+		push(s, i, REACHABLE);
+	else if (s->state[i] == UNSEEN)
+		push(s, i, POSSIBLE);
 }
 
 static void scan_words(struct scan *s, const char *p, size_t len)
@@ -467,6 +589,8 @@ static void drain(struct scan *s)
 		while (s->nr_work) {
 			const struct reach_block *b = &s->blocks[s->work[--s->nr_work]];
 
+			if (b->region)
+				continue;	/* read as roots already */
 			s->owner = b - s->blocks;
 			scan_anon(s, b->addr, b->addr + b->size);
 		}
@@ -564,6 +688,41 @@ static bool root_mapping(const struct procmap *m)
 	return strncmp(m->path, "[v", 2) != 0;	/* [vvar], [vsyscall] */
 }
 
+/*
+ * The allocator's own memory, where what is not a live block is free, or the
+ * allocator's bookkeeping: the brk heap, and anonymous mappings that hold a
+ * heap block (glibc's arenas and large chunks, jemalloc's and tcmalloc's).
+ */
+static bool allocator_mapping(const struct scan *s, const struct procmap *m)
+{
+	size_t lo = 0, hi = s->n;
+
+	if (!strcmp(m->path, "[heap]"))
+		return true;
+	if (procmap__is_file(m) || m->shared || m->path[0])
+		return false;
+	while (lo < hi) {	/* the first block ending after the mapping's start */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->blocks[mid].addr + s->blocks[mid].size <= m->start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < s->n && s->blocks[lo].addr < m->end; lo++)
+		if (!s->blocks[lo].region)
+			return true;
+	return false;
+}
+
+/* The program's own mappings are roots, as valgrind has them; a live thread's stack from its sp. */
+static void scan_regions(struct scan *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->blocks[i].region && s->state[i] == UNSEEN)	/* not a bounded stack */
+			scan_anon(s, s->blocks[i].addr, s->blocks[i].addr + s->blocks[i].size);
+}
+
 /* Scans [start, end) as roots, skipping the blocks inside it (scanned only when reached). */
 static void scan_roots(struct scan *s, uint64_t start, uint64_t end, bool anon)
 {
@@ -614,7 +773,7 @@ static void classify_lost(struct scan *s)
 
 	s->collecting = true;
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->state[i] != UNSEEN)
+		if (s->state[i] != UNSEEN || s->blocks[i].region)
 			continue;
 		s->owner = i;
 		scan_anon(s, s->blocks[i].addr, s->blocks[i].addr + s->blocks[i].size);
@@ -652,16 +811,39 @@ static void classify_lost(struct scan *s)
 	free(first);
 }
 
+/* Reads the roots and marks every block they lead to. */
+static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_thread *threads,
+			    size_t nr_threads, bool exact)
+{
+	const struct procmaps *maps = s->maps;
+
+	for (size_t i = 0; i < maps->n; i++)
+		from[i] = maps->v[i].start;
+	stack_bounds(s, maps, from, threads, nr_threads);
+	scan_regions(s);
+	batch_flush(s);
+	s->from = NO_BLOCK;
+	for (size_t i = 0; i < nr_threads; i++)
+		scan_words(s, (const char *)&threads[i].regs, sizeof(threads[i].regs));
+	for (size_t i = 0; i < maps->n; i++)
+		if (root_mapping(&maps->v[i]) && !(exact && allocator_mapping(s, &maps->v[i])))
+			scan_roots(s, from[i], maps->v[i].end,
+				   !procmap__is_file(&maps->v[i]) && !maps->v[i].shared);
+	drain(s);
+}
+
 int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		const struct reach_thread *threads, size_t nr_threads,
-		struct reach_freeze *fz, uint64_t deadline_ns, struct reach_stats *stats)
+		struct reach_freeze *fz, uint64_t deadline_ns, bool exact,
+		struct reach_stats *stats)
 {
 	static const enum reach_state verdict[] = {
-		[REACHABLE] = REACH_REACHABLE, [LOST] = REACH_LOST, [INDIRECT] = REACH_INDIRECT,
+		[REACHABLE] = REACH_REACHABLE, [POSSIBLE] = REACH_POSSIBLE,
+		[LOST] = REACH_LOST, [INDIRECT] = REACH_INDIRECT,
 	};
 	struct scan s = {
-		.pid = pid, .blocks = blocks, .n = n, .owner = NO_BLOCK, .pagemap_fd = -1,
-		.fz = fz, .deadline_ns = deadline_ns, .stats = stats,
+		.pid = pid, .blocks = blocks, .n = n, .owner = NO_BLOCK, .from = NO_BLOCK,
+		.pagemap_fd = -1, .fz = fz, .deadline_ns = deadline_ns, .stats = stats,
 	};
 	struct procmaps *maps = NULL;
 	uint64_t t0 = now_ns(), *from = NULL;
@@ -677,9 +859,12 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		if (blocks[i].addr + blocks[i].size > s.hi)
 			s.hi = blocks[i].addr + blocks[i].size;
 	s.state = calloc(n, 1);
-	s.work = malloc(n * sizeof(*s.work));
+	/* A block is pushed at most twice: possibly reached, then reached. */
+	s.work = malloc(2 * n * sizeof(*s.work));
 	s.buf = malloc(BUF_SIZE);
-	err = s.state && s.work && s.buf ? index_blocks(&s) : -ENOMEM;
+	s.head = malloc(n * sizeof(*s.head));
+	s.have_head = calloc(n, 1);
+	err = s.state && s.work && s.buf && s.head && s.have_head ? index_blocks(&s) : -ENOMEM;
 	if (!err)
 		err = procmaps__read(pid, &maps);
 	if (err == -ENOENT)
@@ -688,16 +873,11 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		err = -ENOMEM;
 	if (err)
 		goto out;
-	for (size_t i = 0; i < maps->n; i++)
-		from[i] = maps->v[i].start;
-	stack_bounds(&s, maps, from, threads, nr_threads);
-	for (size_t i = 0; i < nr_threads; i++)
-		scan_words(&s, (const char *)&threads[i].regs, sizeof(threads[i].regs));
-	for (size_t i = 0; i < maps->n; i++)
-		if (root_mapping(&maps->v[i]))
-			scan_roots(&s, from[i], maps->v[i].end,
-				   !procmap__is_file(&maps->v[i]) && !maps->v[i].shared);
-	drain(&s);
+	s.maps = maps;
+	mark_from_roots(&s, from, threads, nr_threads, exact);
+	/* Nothing the process can reach is unmarked now: the rest it cannot change. */
+	if (fz)
+		reach__thaw(fz);
 	classify_lost(&s);
 	for (size_t i = 0; i < n; i++)
 		blocks[i].state = verdict[s.state[i]];
@@ -712,6 +892,8 @@ out:
 	free(s.big);
 	free(s.pagemap);
 	free(s.edges);
+	free(s.head);
+	free(s.have_head);
 	if (s.pagemap_fd >= 0)
 		close(s.pagemap_fd);
 	return err;
@@ -725,11 +907,25 @@ static bool frozen_already(const struct reach_freeze *fz, pid_t tid)
 	return false;
 }
 
+/* Waits for a thread's stop, at most STOP_WAIT_NS: a thread stuck in the kernel may never stop. */
+static int wait_stop(pid_t tid, int *status)
+{
+	uint64_t deadline = now_ns() + STOP_WAIT_NS;
+	struct timespec nap = { 0, 20000 };
+	pid_t got;
+
+	while (!(got = waitpid(tid, status, __WALL | WNOHANG)) && now_ns() < deadline)
+		nanosleep(&nap, NULL);
+	if (got == tid)
+		return 0;
+	return got < 0 ? -errno : -ETIMEDOUT;
+}
+
 /* Seizes and stops one thread; its registers go in the freeze. */
 static int freeze_thread(struct reach_freeze *fz, pid_t tid)
 {
 	struct reach_thread *v, *t;
-	int status;
+	int status, err;
 
 	v = realloc(fz->threads, (fz->nr_threads + 1) * sizeof(*v));
 	if (!v)
@@ -741,9 +937,11 @@ static int freeze_thread(struct reach_freeze *fz, pid_t tid)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	fz->held = true;
-	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) ||
-	    waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status))
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
 		return 0;	/* it is exiting: nothing of it to hold */
+	err = wait_stop(tid, &status);
+	if (err || !WIFSTOPPED(status))
+		return err;	/* a thread that cannot stop (blocked in the kernel) fails the freeze */
 	ptrace(PTRACE_GETREGS, tid, NULL, &t->regs);
 	return 0;
 }
@@ -757,6 +955,7 @@ int reach__freeze(pid_t pid, struct reach_freeze *fz)
 	DIR *dir;
 
 	memset(fz, 0, sizeof(*fz));
+	fz->since_ns = now_ns();
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	/* A thread may start while others stop: go over the list until it holds still. */
 	for (int pass = 0; more && !err && pass < 16; pass++) {
@@ -785,5 +984,7 @@ void reach__thaw(struct reach_freeze *fz)
 {
 	for (size_t i = 0; fz->held && i < fz->nr_threads; i++)
 		ptrace(PTRACE_DETACH, fz->threads[i].tid, NULL, NULL);
+	if (fz->held)
+		fz->held_ns = now_ns() - fz->since_ns;
 	fz->held = false;
 }

@@ -15,6 +15,8 @@ enum reach_state {
 	REACH_REACHABLE,	/* a chain of pointers from the roots leads to it */
 	REACH_LOST,		/* nothing points to it: valgrind's "definitely lost" */
 	REACH_INDIRECT,		/* only lost blocks point to it: "indirectly lost" */
+	REACH_POSSIBLE,		/* only chains with an interior pointer reach it: "possibly lost" */
+	REACH_NR_STATES,
 };
 
 struct reach_block {
@@ -22,6 +24,7 @@ struct reach_block {
 	uint64_t size;
 	uint64_t tag;		/* the caller's, kept */
 	enum reach_state state;	/* the verdict */
+	bool region;		/* a mapping the program made itself: its contents are roots */
 };
 
 /* A thread whose registers are known (stopped by ptrace): they are roots too. */
@@ -35,6 +38,8 @@ struct reach_freeze {
 	struct reach_thread *threads;
 	size_t nr_threads;
 	bool held;
+	uint64_t since_ns;	/* CLOCK_MONOTONIC when the first thread was stopped */
+	uint64_t held_ns;	/* how long they were held, once thawed */
 };
 
 struct reach_stats {
@@ -57,16 +62,25 @@ void reach__thaw(struct reach_freeze *fz);
 /*
  * Classifies blocks (disjoint, any order; sorted by address on return). The
  * roots are every readable, writable mapping of pid outside the blocks: data,
- * bss, the heap around the blocks, anonymous mappings; a thread's stack only
+ * bss, the heap around the blocks, anonymous mappings, the contents of region
+ * blocks; with exact (every live block of the allocator is among the blocks),
+ * not the allocator's own memory: [heap] and anonymous mappings that hold a
+ * block are read only where blocks are. A thread's stack only
  * from its stack pointer up, where the pointer is known (from threads, or from
  * /proc/PID/task/TID/syscall for a thread blocked in the kernel). Of large
  * anonymous mappings, only pages present or swapped out are read. The
  * registers of threads are roots. When fz is given and holds the threads, it
  * is thawed once deadline_ns (CLOCK_MONOTONIC) passes, and the scan finishes
- * on the running process. 0 or a negative errno (-ESRCH: the process is gone).
+ * on the running process; it is thawed anyway once every reachable block is
+ * marked: what is left unreached the process cannot touch. A pointer to a
+ * block's start reaches it; one into its middle only "possibly", unless it is
+ * one that C++ or a length prefix makes (valgrind's heuristics newarray,
+ * stdstring, length64, multipleinheritance). 0 or a negative errno (-ESRCH:
+ * the process is gone).
  */
 int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		const struct reach_thread *threads, size_t nr_threads,
-		struct reach_freeze *fz, uint64_t deadline_ns, struct reach_stats *stats);
+		struct reach_freeze *fz, uint64_t deadline_ns, bool exact,
+		struct reach_stats *stats);
 
 #endif

@@ -23,12 +23,14 @@
 #define TREND_POINTS 8
 /* A running process's blocks younger than this are not judged lost (spare_in_flight). */
 #define SCAN_GRACE_NS 1000000000ULL
+/* A live scan that must confirm what it found unreached holds the process at most this long. */
+#define CONFIRM_LIMIT_S 2.0
 
 /* A stack's records summed by the scan's verdict (enum reach_state). */
 struct reach_sums {
 	bool known;
-	int64_t bytes[3];
-	int64_t allocs[3];
+	int64_t bytes[REACH_NR_STATES];
+	int64_t allocs[REACH_NR_STATES];
 };
 
 /* One (process, stack): its symbolized frames and its bytes at the last snapshot. */
@@ -66,6 +68,8 @@ struct process {
 	bool have_regs;
 	struct user_regs_struct regs;	/* its registers at that stop */
 	bool freeze_failed;	/* --scan-freeze could not hold it: said once */
+	uint64_t held_ns;	/* how long its last scan held it stopped */
+	uint64_t held_max_ns;	/* the longest of its scans' holds */
 };
 
 struct snap_source {
@@ -401,22 +405,78 @@ static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *
 	}
 }
 
+/* Whether any block was left unreached: candidates a live scan must confirm. */
+static bool any_unreached(const struct reach_block *blocks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region)
+			return true;
+	return false;
+}
+
+/*
+ * Holds pid still and scans it again: pointers cannot move, and every thread's
+ * registers are roots. At most limit_s seconds; the marking done, it goes on.
+ */
+static int scan_held(struct snap_source *src, struct process *p, struct reach_block *blocks,
+		     size_t n, double limit_s, struct reach_freeze *fz, struct reach_stats *st)
+{
+	uint64_t deadline;
+	int err;
+
+	err = reach__freeze(p->pid, fz);
+	if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
+		fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): "
+			"scanning it running\n", p->pid, strerror(-err));
+	p->freeze_failed = err != 0;
+	deadline = tracer__now_ns() + (uint64_t)(limit_s * 1e9);
+	err = reach__scan(p->pid, blocks, n, fz->threads, fz->nr_threads, fz, deadline, false, st);
+	reach__thaw(fz);
+	return err;
+}
+
+/*
+ * The verdicts of a live process, consistent: a scan of the running process
+ * first (the target is not stopped); only when it leaves blocks unreached,
+ * which a pointer moving while it read could cause, a second scan holds the
+ * process until every reachable block is marked. --scan-freeze holds it for
+ * the one scan. Returns whether the verdicts come from a process that ran.
+ */
+static int scan_live(struct snap_source *src, struct process *p, struct reach_block *blocks,
+		     size_t n, struct reach_stats *st, uint64_t *held_ns, bool *ran)
+{
+	double limit = src->filter.scan_freeze > 0 ? src->filter.scan_freeze : CONFIRM_LIMIT_S;
+	struct reach_freeze fz = { 0 };
+	int err = 0;
+
+	*held_ns = 0;
+	*ran = true;
+	if (!(src->filter.scan_freeze > 0)) {
+		err = reach__scan(p->pid, blocks, n, NULL, 0, NULL, 0, false, st);
+		if (err || !any_unreached(blocks, n))
+			return err;
+	}
+	err = scan_held(src, p, blocks, n, limit, &fz, st);
+	*held_ns = fz.held_ns;
+	*ran = !fz.nr_threads || st->thawed_early;
+	free(fz.threads);
+	return err;
+}
+
 /*
  * Scans one process for the records at idx[0..n) (its current image's), and
- * writes their verdicts. A stopped (exiting) process is scanned as it is; a
- * running one is held for it with --scan-freeze, at most that long.
+ * writes their verdicts. A stopped (exiting) process is scanned as it is,
+ * with exact roots: every block its allocator holds is known.
  */
 static void reach_process(struct snap_source *src, struct process *p,
 			  const struct tgid_index *idx, size_t n, const struct lt_alloc_key *keys,
 			  const struct lt_alloc *vals, int8_t *verdict)
 {
-	struct reach_freeze fz = { 0 };
-	const struct reach_thread *threads = NULL;
-	struct reach_thread stopped;
+	struct reach_thread stopped = { .tid = p->pid, .regs = p->regs };
 	struct reach_block *blocks;
 	struct reach_stats st;
-	size_t nr_threads = 0;
-	uint64_t deadline = 0, start;
+	uint64_t start, held_ns = 0;
+	bool ran = false;
 	int err;
 
 	blocks = malloc(n * sizeof(*blocks));
@@ -425,39 +485,29 @@ static void reach_process(struct snap_source *src, struct process *p,
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = idx[i].index;
 
-		blocks[i] = (struct reach_block){ keys[k].addr, vals[k].size, k, REACH_REACHABLE };
-	}
-	if (p->exiting && p->have_regs) {
-		stopped = (struct reach_thread){ .tid = p->pid, .regs = p->regs };
-		threads = &stopped;
-		nr_threads = 1;
-	} else if (!p->exiting && src->filter.scan_freeze > 0) {
-		err = reach__freeze(p->pid, &fz);
-		if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
-			fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): "
-				"scanning it running\n", p->pid, strerror(-err));
-		p->freeze_failed = err != 0;
-		threads = fz.threads;
-		nr_threads = fz.nr_threads;
-		deadline = tracer__now_ns() + (uint64_t)(src->filter.scan_freeze * 1e9);
+		blocks[i] = (struct reach_block){ keys[k].addr, vals[k].size, k, REACH_REACHABLE,
+						  vals[k].kind == LT_KIND_MMAP };
 	}
 	start = tracer__now_ns();
-	err = reach__scan(p->pid, blocks, n, threads, nr_threads, &fz, deadline, &st);
-	reach__thaw(&fz);
-	free(fz.threads);
+	if (p->exiting)
+		err = reach__scan(p->pid, blocks, n, &stopped, p->have_regs, NULL, 0, true, &st);
+	else
+		err = scan_live(src, p, blocks, n, &st, &held_ns, &ran);
 	if (!err)
 		for (size_t i = 0; i < n; i++)
 			verdict[blocks[i].tag] = blocks[i].state;
 	if (!err && !p->exiting)
-		spare_in_flight(src, keys, vals, blocks, n, start,
-				!fz.nr_threads || st.thawed_early, verdict);
+		spare_in_flight(src, keys, vals, blocks, n, start, ran, verdict);
+	p->held_ns = held_ns;
+	p->held_max_ns = held_ns > p->held_max_ns ? held_ns : p->held_max_ns;
 	if (src->filter.verbose && !err)
 		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
-			"%.1f MiB without pages skipped, %zu stack%s bounded%s%s\n", p->pid,
+			"%.1f MiB without pages skipped, %zu stack%s bounded, roots %s, "
+			"held %.3f ms%s\n", p->pid,
 			st.ns / 1e6, n, st.bytes_read / 1048576.0, st.bytes_skipped / 1048576.0,
-			st.threads_bounded,
-			st.threads_bounded == 1 ? "" : "s", fz.nr_threads ? ", held" : "",
-			st.thawed_early ? " (let go early: --scan-freeze ran out)" : "");
+			st.threads_bounded, st.threads_bounded == 1 ? "" : "s",
+			p->exiting ? "exact" : "conservative", held_ns / 1e6,
+			st.thawed_early ? " (let go early: the hold ran out)" : "");
 	else if (err && err != -ESRCH)
 		fprintf(stderr, "leaktrace: cannot scan pid %d: %s\n", p->pid, strerror(-err));
 	free(blocks);
@@ -745,6 +795,11 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 	p->alive = (!info || (!info->exited && !info->exiting)) && !proc__exe(pid, buf, sizeof(buf));
 	if (info && info->exited)
 		info->reported = true;
+	p->final = info && info->exiting;
+	if (src->filter.scan) {
+		p->scan_roots = info && info->exiting ? "exact" : "conservative";
+		p->scan_held_ms = info ? info->held_max_ns / 1e6 : 0;
+	}
 	return p;
 }
 
@@ -755,7 +810,8 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 	if (!stacks)
 		return -ENOMEM;
 	p->stacks = stacks;
-	stacks[p->nr_stacks++] = *s;
+	stacks[p->nr_stacks] = *s;
+	stacks[p->nr_stacks++].final = p->final;
 	p->bytes += s->bytes;
 	p->allocs += s->allocs;
 	p->growth += s->growth;
@@ -763,6 +819,8 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 	p->lost_bytes += s->lost_bytes;
 	p->indirect_bytes += s->indirect_bytes;
 	p->reachable_bytes += s->reachable_bytes;
+	p->possible_bytes += s->possible_bytes;
+	p->possible_allocs += s->possible_allocs;
 	return 0;
 }
 
@@ -797,6 +855,8 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 	s->indirect_allocs = s->scanned ? e->reach.allocs[REACH_INDIRECT] : 0;
 	s->reachable_bytes = s->scanned ? e->reach.bytes[REACH_REACHABLE] : 0;
 	s->reachable_allocs = s->scanned ? e->reach.allocs[REACH_REACHABLE] : 0;
+	s->possible_bytes = s->scanned ? e->reach.bytes[REACH_POSSIBLE] : 0;
+	s->possible_allocs = s->scanned ? e->reach.allocs[REACH_POSSIBLE] : 0;
 }
 
 const char *trend__name(enum trend t)
@@ -815,6 +875,8 @@ void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *fr
 	to->indirect_allocs += from->indirect_allocs;
 	to->reachable_bytes += from->reachable_bytes;
 	to->reachable_allocs += from->reachable_allocs;
+	to->possible_bytes += from->possible_bytes;
+	to->possible_allocs += from->possible_allocs;
 }
 
 void trend__merge(struct stack_stat *to, const struct stack_stat *from)
@@ -830,10 +892,20 @@ int64_t stack_stat__unreachable(const struct stack_stat *s)
 	return s->lost_bytes + s->indirect_bytes;
 }
 
+static bool growing(const struct stack_stat *s)
+{
+	return !s->final && s->trend == TREND_GROWING;
+}
+
+static bool judged_lost(const struct stack_stat *s)
+{
+	return stack_stat__unreachable(s) > 0 || s->possible_bytes > 0;
+}
+
 bool stack_stat__suspect(const struct stack_stat *s)
 {
-	return stack_stat__unreachable(s) > 0 || s->trend == TREND_GROWING ||
-	       (s->trend == TREND_UNKNOWN && s->growth > 0);
+	return judged_lost(s) || growing(s) ||
+	       (!s->final && s->trend == TREND_UNKNOWN && s->growth > 0);
 }
 
 double stack_stat__rate(const struct stack_stat *s)
@@ -844,7 +916,7 @@ double stack_stat__rate(const struct stack_stat *s)
 /* 2: lost and growing, 1: one of them, 0: neither. */
 static int suspicion_class(const struct stack_stat *s)
 {
-	return (stack_stat__unreachable(s) > 0) + (s->trend == TREND_GROWING);
+	return judged_lost(s) + growing(s);
 }
 
 int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_stat *y)
@@ -854,10 +926,14 @@ int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_sta
 
 	if (suspicion_class(x) != suspicion_class(y))
 		return suspicion_class(x) > suspicion_class(y) ? -1 : 1;
-	if ((x->trend == TREND_GROWING) != (y->trend == TREND_GROWING))
-		return x->trend == TREND_GROWING ? 1 : -1;	/* lost before growing */
+	if (growing(x) != growing(y))
+		return growing(x) ? 1 : -1;	/* lost before growing */
+	if (x->lost_bytes != y->lost_bytes)
+		return x->lost_bytes < y->lost_bytes ? 1 : -1;
 	if (lx != ly)
 		return lx < ly ? 1 : -1;
+	if (x->possible_bytes != y->possible_bytes)
+		return x->possible_bytes < y->possible_bytes ? 1 : -1;
 	if (rx != ry)
 		return rx < ry ? 1 : -1;
 	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
@@ -866,8 +942,11 @@ int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_sta
 const char *stack_stat__reason(const struct stack_stat *s)
 {
 	bool lost = stack_stat__unreachable(s) > 0;
+
 	/* Both only with a steady growth: a first report's growth since the start is no news. */
-	return lost && s->trend == TREND_GROWING ? "both" : lost ? "lost" : "growing";
+	if (lost)
+		return growing(s) ? "both" : "lost";
+	return s->possible_bytes > 0 ? "possible" : "growing";
 }
 
 static void trend_push(struct stack_entry *e, uint64_t now_ns, int64_t bytes)

@@ -167,6 +167,8 @@ static int merge_procs(struct merge *m, struct origin **origins)
 			q->lost_bytes += p->lost_bytes;
 			q->indirect_bytes += p->indirect_bytes;
 			q->reachable_bytes += p->reachable_bytes;
+			q->possible_bytes += p->possible_bytes;
+			q->possible_allocs += p->possible_allocs;
 			add_origins(m, i, p->pid, p->origins, p->nr_origins, origins[k],
 				    &nr_origins[k]);
 		}
