@@ -264,7 +264,7 @@ static void scan_sparse_child(void)
 	pid_t pid = start_child(build_sparse, &r);
 
 	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 0), PAGE, 0, REACH_LOST, false };
-	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 1), PAGE, 1, REACH_REACHABLE };
+	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 1), PAGE, 1, REACH_REACHABLE, false };
 	cr_assert_eq(reach__scan(pid, b, 2, NULL, 0, NULL, 0, false, &st), 0);
 	stop_child(pid);
 	cr_assert_eq(b[0].state, REACH_REACHABLE, "the pointer in the touched page was read");
@@ -352,7 +352,7 @@ Test(reach, a_thread_stack_block_is_a_root_from_its_stack_pointer)
 	cr_assert_eq(fread(range, sizeof(range), 1, f), 1);
 	fclose(f);
 	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 2), PAGE, 2, REACH_LOST, false };
-	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 3), PAGE, 3, REACH_REACHABLE };
+	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 3), PAGE, 3, REACH_REACHABLE, false };
 	b[2] = (struct reach_block){ range[0], range[1] - range[0], 9, REACH_LOST, false };
 	cr_assert_eq(reach__scan(pid, b, 3, NULL, 0, NULL, 0, false, &st), 0);
 	stop_child(pid);
