@@ -40,6 +40,8 @@ enum { UNSEEN, REACHABLE, POSSIBLE, LOST, INDIRECT };
 #define VTABLE_WORDS 20		/* words of a table read to tell a vtable */
 #define VTABLE_CACHE 256	/* vtable verdicts kept, by address */
 #define STOP_WAIT_NS 200000000ULL	/* a thread asked to stop has this long */
+#define TCB_SEARCH 65536	/* a thread's descriptor is this near its stack's top */
+#define DTV_MAX 4096		/* modules with TLS read from a dtv at most */
 
 #define NO_BLOCK UINT32_MAX
 
@@ -715,12 +717,63 @@ static bool allocator_mapping(const struct scan *s, const struct procmap *m)
 	return false;
 }
 
-/* The program's own mappings are roots, as valgrind has them; a live thread's stack from its sp. */
-static void scan_regions(struct scan *s)
+/* glibc's thread descriptor in the top TCB_SEARCH bytes of a stack: its address, or 0. */
+static uint64_t find_tcb(struct scan *s, uint64_t start, uint64_t end)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->blocks[i].region && s->state[i] == UNSEEN)	/* not a bounded stack */
-			scan_anon(s, s->blocks[i].addr, s->blocks[i].addr + s->blocks[i].size);
+	uint64_t from = end - start > TCB_SEARCH ? end - TCB_SEARCH : start;
+	const uint64_t *w = (const uint64_t *)s->buf;
+	size_t nr = (end - from) / 8;
+
+	read_mem(s, s->buf, from, end - from);
+	/* x86-64's TCB starts with a pointer to itself, and has another two words on. */
+	for (size_t i = nr - 2; i-- > 0;)
+		if (w[i] == from + i * 8 && w[i + 2] == w[i])
+			return w[i];
+	return 0;
+}
+
+/*
+ * Where the live part of an exited thread's stack starts: its frames are dead,
+ * its static TLS and descriptor on top are not (valgrind's view: what lies
+ * below the stack pointer the thread began with is gone). The descriptor's
+ * dtv says where each module's static TLS begins; the lowest ends the frames.
+ * The whole mapping when no glibc descriptor is found.
+ */
+static uint64_t dead_stack_from(struct scan *s, uint64_t start, uint64_t end)
+{
+	uint64_t tcb = find_tcb(s, start, end), dtv, nr, low, e[2];
+
+	if (!tcb)
+		return start;
+	low = tcb;
+	if (!read_word(s, tcb + 8, &dtv) || !read_word(s, dtv - 16, &nr))
+		return low;
+	for (uint64_t i = 1; i <= nr && i <= DTV_MAX; i++) {
+		struct iovec local = { e, 16 }, remote = { (void *)(dtv + 16 * i), 16 };
+
+		if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) != 16)
+			break;
+		if (e[0] >= start && e[0] < low)
+			low = e[0];
+	}
+	return low;
+}
+
+/*
+ * The program's own mappings are roots, as valgrind has them: a live thread's
+ * stack from its sp (bound already), and, where every live thread is known,
+ * an exited thread's stack only from its TLS up.
+ */
+static void scan_regions(struct scan *s, bool threads_known)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct reach_block *b = &s->blocks[i];
+
+		if (!b->region || s->state[i] != UNSEEN)	/* a bounded stack */
+			continue;
+		scan_anon(s, threads_known ? dead_stack_from(s, b->addr, b->addr + b->size) :
+			  b->addr, b->addr + b->size);
+	}
 }
 
 /* Scans [start, end) as roots, skipping the blocks inside it (scanned only when reached). */
@@ -820,15 +873,23 @@ static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_t
 	for (size_t i = 0; i < maps->n; i++)
 		from[i] = maps->v[i].start;
 	stack_bounds(s, maps, from, threads, nr_threads);
-	scan_regions(s);
+	scan_regions(s, exact || s->fz);
 	batch_flush(s);
 	s->from = NO_BLOCK;
 	for (size_t i = 0; i < nr_threads; i++)
 		scan_words(s, (const char *)&threads[i].regs, sizeof(threads[i].regs));
-	for (size_t i = 0; i < maps->n; i++)
-		if (root_mapping(&maps->v[i]) && !(exact && allocator_mapping(s, &maps->v[i])))
-			scan_roots(s, from[i], maps->v[i].end,
-				   !procmap__is_file(&maps->v[i]) && !maps->v[i].shared);
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct procmap *m = &maps->v[i];
+		bool anon = !procmap__is_file(m) && !m->shared;
+
+		if (!root_mapping(m) || (exact && allocator_mapping(s, m)))
+			continue;
+		/* A thread stack the program did not map through the probed mmap (tcmalloc's). */
+		if ((exact || s->fz) && anon && !m->path[0] && from[i] == m->start && i > 0 &&
+		    maps->v[i - 1].end == m->start && !maps->v[i - 1].readable)
+			from[i] = dead_stack_from(s, m->start, m->end);
+		scan_roots(s, from[i], m->end, anon);
+	}
 	drain(s);
 }
 

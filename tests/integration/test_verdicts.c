@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Run mode's verdicts against the oracle: the same fixture under valgrind
+ * --leak-check=full, its LEAK SUMMARY parsed, every kind equal byte and block
+ * exact (definitely, indirectly and possibly lost, still reachable, in use at
+ * exit), under glibc, jemalloc and tcmalloc; and each fixture's own truth per
+ * function. The cases are those where roots are easy to get wrong: a freed
+ * array of pointers, dead threads' caches, stale pointers in freed memory and
+ * below the stack pointer, interior pointers, C++'s new[] and bases.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+#define JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+#define TCMALLOC "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4"
+
+enum kind { DEFINITE, INDIRECT, POSSIBLE, REACHABLE, IN_USE, NR_KINDS };
+
+static const char *const kind_name[] = { "definite", "indirect", "possible", "reachable",
+					 "in use" };
+/* valgrind's labels, and leaktrace's JSON fields, for each kind. */
+static const char *const vg_label[] = { "definitely lost:", "indirectly lost:",
+					"possibly lost:", "still reachable:", "in use at exit:" };
+static const char *const field[][2] = {
+	{ "lost_bytes", "lost_allocs" }, { "indirect_bytes", "indirect_allocs" },
+	{ "possible_bytes", "possible_allocs" }, { "reachable_bytes", "reachable_allocs" },
+	{ "bytes", "allocs" },
+};
+
+struct figure {
+	long long bytes, blocks;
+};
+
+/* "==PID==    definitely lost: 7,882 bytes in 12 blocks": the figures after LABEL. */
+static struct figure valgrind_figure(const char *text, const char *label)
+{
+	const char *p = strstr(text, label);
+	struct figure f = { 0, 0 };
+	char digits[64];
+	size_t n = 0;
+
+	/* A summary without leaks has no LEAK SUMMARY: every kind is 0 then. */
+	if (!p && strstr(text, "All heap blocks were freed"))
+		return f;
+	cr_assert_not_null(p, "valgrind's summary has no '%s':\n%s", label, text);
+	p += strlen(label);
+	while (*p == ' ')
+		p++;
+	for (; (*p >= '0' && *p <= '9') || *p == ','; p++)
+		if (*p != ',' && n < sizeof(digits) - 1)
+			digits[n++] = *p;
+	digits[n] = '\0';
+	f.bytes = atoll(digits);
+	cr_assert_eq(sscanf(p, " bytes in %lld blocks", &f.blocks), 1, "after '%s': '%.40s'",
+		     label, p);
+	return f;
+}
+
+/* Kind K summed over PROC's heap stacks whose frame 0 is FRAME0 (NULL: all of them). */
+static struct figure leaktrace_figure(json_t *proc, const char *frame0, enum kind k)
+{
+	struct figure f = { 0, 0 };
+	json_t *stack;
+	size_t i;
+
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+		const char *sym = stack__symbol(stack, 0);
+
+		if (strcmp(json_string_value(json_object_get(stack, "kind")), "heap"))
+			continue;	/* valgrind judges no mapping */
+		if (frame0 && (!sym || strcmp(sym, frame0)))
+			continue;
+		f.bytes += json__int(stack, field[k][0]);
+		f.blocks += json__int(stack, field[k][1]);
+	}
+	return f;
+}
+
+/* Each "truth FUNCTION KIND BYTES BLOCKS" line the fixture printed holds for leaktrace. */
+static int check_truth(json_t *proc, const char *out)
+{
+	char fn[64], kind[16];
+	struct figure want, got;
+	int lines = 0, k;
+
+	for (const char *p = strstr(out, "truth "); p; p = strstr(p + 1, "truth ")) {
+		cr_assert_eq(sscanf(p, "truth %63s %15s %lld %lld", fn, kind, &want.bytes,
+				    &want.blocks), 4, "bad truth line: %.60s", p);
+		for (k = 0; k < IN_USE && strcmp(kind_name[k], kind); k++)
+			;
+		cr_assert_lt(k, IN_USE, "unknown kind %s", kind);
+		got = leaktrace_figure(proc, fn, k);
+		cr_assert_eq(got.bytes, want.bytes, "%s %s: leaktrace %lld bytes, truth %lld", fn,
+			     kind, got.bytes, want.bytes);
+		cr_assert_eq(got.blocks, want.blocks, "%s %s: leaktrace %lld blocks, truth %lld",
+			     fn, kind, got.blocks, want.blocks);
+		lines++;
+	}
+	return lines;
+}
+
+/*
+ * FIXTURE ARGS... traced by leaktrace and run under valgrind (LIB preloaded in
+ * both, NULL: glibc's malloc): every kind of valgrind's summary equals
+ * leaktrace's, and the fixture's truth holds.
+ */
+static void equal_valgrind(const char *fixture, const char *const args[], const char *lib)
+{
+	char *exe = env__fixture(fixture), synonyms[128];
+	char *vg[16] = { "valgrind", "--leak-check=full", "--run-libc-freeres=no",
+			 "--run-cxx-freeres=no" };
+	struct run_result r, vr;
+	struct tmpdir t;
+	json_t *snap, *proc;
+	int n = 4;
+
+	tmpdir__new(&t);
+	if (lib) {
+		snprintf(synonyms, sizeof(synonyms), "--soname-synonyms=somalloc=*%s*",
+			 strstr(lib, "jemalloc") ? "jemalloc" : "tcmalloc");
+		vg[n++] = synonyms;
+		cr_assert_eq(setenv("LD_PRELOAD", lib, 1), 0);
+	}
+	snap = trace__run(&t, exe, NULL, args, &r);
+	proc = snapshot__process_by_exe(snap, exe);
+	vg[n++] = exe;
+	for (int i = 0; args[i]; i++)
+		vg[n++] = (char *)args[i];
+	vg[n] = NULL;
+	run__cmd(vg, NULL, 100, &vr);
+	unsetenv("LD_PRELOAD");
+	/* A uprobe of a leaktrace -a running meanwhile is an int3 valgrind cannot run. */
+	cr_assert_null(strstr(vr.err, "SIGTRAP"), "valgrind hit another tracer's uprobe "
+		       "(a leaktrace -a running): rerun this test alone\n%s", vr.err);
+	cr_assert_eq(run__exit_code(&vr), 0, "valgrind: exit %d:\n%s", run__exit_code(&vr),
+		     vr.err);
+	cr_assert_str_eq(vr.out, r.out);
+	cr_assert_str_eq(json_string_value(json_object_get(proc, "scan_roots")), "exact");
+	for (int k = 0; k < NR_KINDS; k++) {
+		struct figure v = valgrind_figure(vr.err, vg_label[k]);
+		struct figure l = leaktrace_figure(proc, NULL, k);
+
+		cr_assert_eq(l.bytes, v.bytes, "%s: leaktrace %lld bytes, valgrind %lld",
+			     vg_label[k], l.bytes, v.bytes);
+		cr_assert_eq(l.blocks, v.blocks, "%s: leaktrace %lld blocks, valgrind %lld",
+			     vg_label[k], l.blocks, v.blocks);
+	}
+	cr_assert_gt(check_truth(proc, r.out), 0, "the fixture printed no truth");
+	json_decref(snap);
+	run__free(&r);
+	run__free(&vr);
+	tmpdir__free(&t);
+	free(exe);
+}
+
+static const char *const freed_array[] = { "run", "freed_array", NULL };
+static const char *const threads[] = { "run", "threads", NULL };
+static const char *const stale[] = { "run", "stale", NULL };
+static const char *const interior[] = { "run", "interior", NULL };
+static const char *const all[] = { "run", "freed_array", "threads", "stale", "interior", NULL };
+static const char *const cxx[] = { "run", NULL };
+
+/* The strings' array was freed: freed memory is no root, the strings are lost. */
+Test(verdicts, a_freed_array_of_pointers_leaves_its_strings_lost, .timeout = 120)
+{
+	equal_valgrind("verdicts-nofp", freed_array, NULL);
+}
+
+/* Workers exited: their stacks are dead, their TLS stays mapped in glibc's cache of stacks. */
+Test(verdicts, exited_threads_caches_equal_valgrind, .timeout = 120)
+{
+	equal_valgrind("verdicts-nofp", threads, NULL);
+}
+
+/* A pointer only in a freed block or below the stack pointer reaches nothing. */
+Test(verdicts, stale_pointers_reach_nothing, .timeout = 120)
+{
+	equal_valgrind("verdicts-nofp", stale, NULL);
+}
+
+/* Blocks only interior pointers reach are possibly lost; a length prefix's is reachable. */
+Test(verdicts, interior_pointers_make_blocks_possibly_lost, .timeout = 120)
+{
+	equal_valgrind("verdicts-nofp", interior, NULL);
+}
+
+Test(verdicts, every_case_with_frame_pointers_equals_valgrind, .timeout = 120)
+{
+	equal_valgrind("verdicts-fp", all, NULL);
+}
+
+/* new[] of objects with destructors and a base in the middle: valgrind's heuristics. */
+Test(verdicts, cxx_new_arrays_and_bases_equal_valgrind, .timeout = 120)
+{
+	equal_valgrind("verdicts_cxx-nofp", cxx, NULL);
+}
+
+Test(verdicts, jemalloc_equals_valgrind, .timeout = 120)
+{
+	equal_valgrind("verdicts-nofp", all, JEMALLOC);
+}
+
+Test(verdicts, jemalloc_cxx_equals_valgrind, .timeout = 120)
+{
+	equal_valgrind("verdicts_cxx-nofp", cxx, JEMALLOC);
+}
+
+Test(verdicts, tcmalloc_equals_valgrind, .timeout = 120)
+{
+	equal_valgrind("verdicts-nofp", all, TCMALLOC);
+}
+
+Test(verdicts, tcmalloc_cxx_equals_valgrind, .timeout = 120)
+{
+	equal_valgrind("verdicts_cxx-nofp", cxx, TCMALLOC);
+}
