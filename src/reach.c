@@ -100,6 +100,7 @@ struct scan {
 	struct reach_freeze *fz;
 	uint64_t deadline_ns;
 	struct reach_stats *stats;
+	bool confirm;		/* any pointer reaches: confirming an earlier scan's verdicts */
 	const struct procmaps *maps;
 	uint64_t (*head)[2];	/* the first two words of blocks, read when first needed */
 	uint8_t *have_head;
@@ -351,6 +352,10 @@ static void mark(struct scan *s, uint64_t v)
 	}
 	if (s->state[i] == REACHABLE)
 		return;
+	if (s->confirm) {
+		push(s, i, REACHABLE);
+		return;
+	}
 	definite = s->from == NO_BLOCK || s->state[s->from] == REACHABLE;
 	start = v == s->blocks[i].addr;
 	if (definite && !start)
@@ -893,10 +898,15 @@ static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_t
 	drain(s);
 }
 
-int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
-		const struct reach_thread *threads, size_t nr_threads,
-		struct reach_freeze *fz, uint64_t deadline_ns, bool exact,
-		struct reach_stats *stats)
+/*
+ * The scan; with confirm, the blocks hold an earlier scan's verdicts: those
+ * it reached are read again from the start, and any pointer reaching one of
+ * the others makes it reachable (no verdict of lost without a proof now).
+ */
+static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
+		    const struct reach_thread *threads, size_t nr_threads,
+		    struct reach_freeze *fz, uint64_t deadline_ns, bool exact, bool confirm,
+		    struct reach_stats *stats)
 {
 	static const enum reach_state verdict[] = {
 		[REACHABLE] = REACH_REACHABLE, [POSSIBLE] = REACH_POSSIBLE,
@@ -905,6 +915,7 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 	struct scan s = {
 		.pid = pid, .blocks = blocks, .n = n, .owner = NO_BLOCK, .from = NO_BLOCK,
 		.pagemap_fd = -1, .fz = fz, .deadline_ns = deadline_ns, .stats = stats,
+		.confirm = confirm,
 	};
 	struct procmaps *maps = NULL;
 	uint64_t t0 = now_ns(), *from = NULL;
@@ -935,13 +946,18 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 	if (err)
 		goto out;
 	s.maps = maps;
+	for (size_t i = 0; confirm && i < n; i++)
+		if (blocks[i].state == REACH_REACHABLE)
+			push(&s, i, REACHABLE);
 	mark_from_roots(&s, from, threads, nr_threads, exact);
 	/* Nothing the process can reach is unmarked now: the rest it cannot change. */
 	if (fz)
 		reach__thaw(fz);
-	classify_lost(&s);
+	if (!confirm)
+		classify_lost(&s);
 	for (size_t i = 0; i < n; i++)
-		blocks[i].state = verdict[s.state[i]];
+		if (!confirm || s.state[i] == REACHABLE)
+			blocks[i].state = verdict[s.state[i]];
 out:
 	stats->ns = now_ns() - t0;
 	procmaps__free(maps);
@@ -1048,4 +1064,19 @@ void reach__thaw(struct reach_freeze *fz)
 	if (fz->held)
 		fz->held_ns = now_ns() - fz->since_ns;
 	fz->held = false;
+}
+
+int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
+		const struct reach_thread *threads, size_t nr_threads,
+		struct reach_freeze *fz, uint64_t deadline_ns, bool exact,
+		struct reach_stats *stats)
+{
+	return scan_run(pid, blocks, n, threads, nr_threads, fz, deadline_ns, exact, false, stats);
+}
+
+int reach__confirm(pid_t pid, struct reach_block *blocks, size_t n, struct reach_freeze *fz,
+		   uint64_t deadline_ns, struct reach_stats *stats)
+{
+	return scan_run(pid, blocks, n, fz->threads, fz->nr_threads, fz, deadline_ns, false, true,
+			stats);
 }

@@ -83,4 +83,15 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		struct reach_freeze *fz, uint64_t deadline_ns, bool exact,
 		struct reach_stats *stats);
 
+/*
+ * Confirms a scan of the running process, holding it (fz, already frozen) at
+ * most until deadline_ns: blocks hold that scan's verdicts; the reachable ones
+ * and the roots are read again, and a block not reached then is beyond the
+ * process's reach for good (it stays lost, indirect or possible). A block any
+ * pointer reaches now (a pointer that moved while the first scan read)
+ * becomes reachable. Cheaper than a scan: no verdicts to tell apart.
+ */
+int reach__confirm(pid_t pid, struct reach_block *blocks, size_t n, struct reach_freeze *fz,
+		   uint64_t deadline_ns, struct reach_stats *stats);
+
 #endif

@@ -70,6 +70,8 @@ struct process {
 	bool freeze_failed;	/* --scan-freeze could not hold it: said once */
 	uint64_t held_ns;	/* how long its last scan held it stopped */
 	uint64_t held_max_ns;	/* the longest of its scans' holds */
+	struct proven *proven;	/* blocks proven unreachable while it ran, by address */
+	size_t nr_proven;
 };
 
 struct snap_source {
@@ -396,7 +398,7 @@ static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *
 	for (size_t i = 0; i < n; i++) {
 		uint64_t k = blocks[i].tag;
 
-		if (verdict[k] != REACH_LOST && verdict[k] != REACH_INDIRECT)
+		if (verdict[k] == REACH_REACHABLE)
 			continue;
 		/* Freed since, its address maybe reused by another block: no leak. */
 		if ((ran && vals[k].ts + SCAN_GRACE_NS > start) ||
@@ -405,58 +407,124 @@ static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *
 	}
 }
 
-/* Whether any block was left unreached: candidates a live scan must confirm. */
-static bool any_unreached(const struct reach_block *blocks, size_t n)
+/* A block a held scan proved beyond its process's reach: no pointer to it can come back. */
+struct proven {
+	uint64_t addr;
+	uint64_t ts;		/* of its record: the same block, not one at the same address */
+};
+
+static int by_proven(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region)
-			return true;
-	return false;
+	const struct proven *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static bool proven_before(const struct process *p, uint64_t addr, uint64_t ts)
+{
+	struct proven key = { addr, ts };
+	const struct proven *v = bsearch(&key, p->proven, p->nr_proven, sizeof(key), by_proven);
+
+	return v && v->ts == ts;
 }
 
 /*
- * Holds pid still and scans it again: pointers cannot move, and every thread's
- * registers are roots. At most limit_s seconds; the marking done, it goes on.
+ * The unreached blocks of a scan of the running process that need a proof: a
+ * block freed since the records were read is no leak (its verdict becomes
+ * reachable, and spare_in_flight drops it); one proven unreachable before
+ * needs none. Returns how many are left.
  */
-static int scan_held(struct snap_source *src, struct process *p, struct reach_block *blocks,
-		     size_t n, double limit_s, struct reach_freeze *fz, struct reach_stats *st)
+static size_t unproven(struct snap_source *src, struct process *p, struct reach_block *blocks,
+		       size_t n, const struct lt_alloc_key *keys, const struct lt_alloc *vals)
 {
-	uint64_t deadline;
-	int err;
+	struct lt_alloc now;
+	size_t left = 0;
 
-	err = reach__freeze(p->pid, fz);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = blocks[i].tag;
+
+		if (blocks[i].state == REACH_REACHABLE || blocks[i].region)
+			continue;
+		if (record_now(src, &keys[k], &now) || now.ts != vals[k].ts)
+			blocks[i].state = REACH_REACHABLE;
+		else if (!proven_before(p, keys[k].addr, vals[k].ts))
+			left++;
+	}
+	return left;
+}
+
+/* Keeps the blocks left unreached by a held confirmation: they need no proof again. */
+static void remember_proven(struct process *p, const struct reach_block *blocks, size_t n,
+			    const struct lt_alloc_key *keys, const struct lt_alloc *vals)
+{
+	struct proven *v;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		m += blocks[i].state != REACH_REACHABLE && !blocks[i].region;
+	v = malloc((m ? m : 1) * sizeof(*v));
+	if (!v)
+		return;
+	m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region)
+			v[m++] = (struct proven){ keys[blocks[i].tag].addr, vals[blocks[i].tag].ts };
+	qsort(v, m, sizeof(*v), by_proven);
+	free(p->proven);
+	p->proven = v;
+	p->nr_proven = m;
+}
+
+/* Holds pid still for a scan: its threads' registers are roots, nothing moves. */
+static int hold(struct process *p, struct reach_freeze *fz)
+{
+	int err = reach__freeze(p->pid, fz);
+
 	if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
 		fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): "
 			"scanning it running\n", p->pid, strerror(-err));
 	p->freeze_failed = err != 0;
-	deadline = tracer__now_ns() + (uint64_t)(limit_s * 1e9);
-	err = reach__scan(p->pid, blocks, n, fz->threads, fz->nr_threads, fz, deadline, false, st);
-	reach__thaw(fz);
 	return err;
 }
 
 /*
  * The verdicts of a live process, consistent: a scan of the running process
- * first (the target is not stopped); only when it leaves blocks unreached,
- * which a pointer moving while it read could cause, a second scan holds the
- * process until every reachable block is marked. --scan-freeze holds it for
- * the one scan. Returns whether the verdicts come from a process that ran.
+ * first, which does not stop it. What it left unreached and still allocated
+ * may be a pointer that moved while it read: unless proven unreachable by an
+ * earlier scan, the process is held while the roots and the blocks reached
+ * are read again (reach__confirm). --scan-freeze holds it for the one scan.
+ * *ran: the verdicts are not proven (no hold could be had).
  */
 static int scan_live(struct snap_source *src, struct process *p, struct reach_block *blocks,
-		     size_t n, struct reach_stats *st, uint64_t *held_ns, bool *ran)
+		     size_t n, const struct lt_alloc_key *keys, const struct lt_alloc *vals,
+		     struct reach_stats *st, uint64_t *held_ns, bool *ran)
 {
-	double limit = src->filter.scan_freeze > 0 ? src->filter.scan_freeze : CONFIRM_LIMIT_S;
 	struct reach_freeze fz = { 0 };
-	int err = 0;
+	uint64_t limit = (uint64_t)((src->filter.scan_freeze > 0 ? src->filter.scan_freeze :
+				     CONFIRM_LIMIT_S) * 1e9);
+	struct reach_stats st2;
+	int err;
 
 	*held_ns = 0;
 	*ran = true;
-	if (!(src->filter.scan_freeze > 0)) {
+	if (src->filter.scan_freeze > 0) {
+		hold(p, &fz);
+		err = reach__scan(p->pid, blocks, n, fz.threads, fz.nr_threads, &fz,
+				  tracer__now_ns() + limit, false, st);
+	} else {
 		err = reach__scan(p->pid, blocks, n, NULL, 0, NULL, 0, false, st);
-		if (err || !any_unreached(blocks, n))
+		if (err || !unproven(src, p, blocks, n, keys, vals)) {
+			*ran = false;
 			return err;
+		}
+		if (!hold(p, &fz)) {
+			err = reach__confirm(p->pid, blocks, n, &fz, tracer__now_ns() + limit, &st2);
+			st->thawed_early = st2.thawed_early;
+			if (!err && !st2.thawed_early)
+				remember_proven(p, blocks, n, keys, vals);
+		}
 	}
-	err = scan_held(src, p, blocks, n, limit, &fz, st);
+	reach__thaw(&fz);
 	*held_ns = fz.held_ns;
 	*ran = !fz.nr_threads || st->thawed_early;
 	free(fz.threads);
@@ -492,7 +560,7 @@ static void reach_process(struct snap_source *src, struct process *p,
 	if (p->exiting)
 		err = reach__scan(p->pid, blocks, n, &stopped, p->have_regs, NULL, 0, true, &st);
 	else
-		err = scan_live(src, p, blocks, n, &st, &held_ns, &ran);
+		err = scan_live(src, p, blocks, n, keys, vals, &st, &held_ns, &ran);
 	if (!err)
 		for (size_t i = 0; i < n; i++)
 			verdict[blocks[i].tag] = blocks[i].state;
@@ -760,6 +828,7 @@ int snap_source__reap(struct snap_source *src)
 			continue;
 		}
 		tgid = p->pid;
+		free(p->proven);
 		bpf_map_delete_elem(tracer__targets_fd(t), &tgid);
 		symbolizer__remove_process(src->syms, p->pid);
 	}
@@ -1179,6 +1248,8 @@ void snap_source__free(struct snap_source *src)
 		}
 	}
 	free(src->buckets);
+	for (size_t i = 0; i < src->nr_procs; i++)
+		free(src->procs[i].proven);
 	free(src->procs);
 	free(src);
 }

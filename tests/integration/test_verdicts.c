@@ -8,9 +8,11 @@
  * array of pointers, dead threads' caches, stale pointers in freed memory and
  * below the stack pointer, interior pointers, C++'s new[] and bases.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -218,4 +220,41 @@ Test(verdicts, tcmalloc_equals_valgrind, .timeout = 120)
 Test(verdicts, tcmalloc_cxx_equals_valgrind, .timeout = 120)
 {
 	equal_valgrind("verdicts_cxx-nofp", cxx, TCMALLOC);
+}
+
+/*
+ * A live scan (--scan, no --scan-freeze) of a process whose 4 threads
+ * allocate, free and move pointers at full speed: a pointer moving while the
+ * scan reads must never make a block lost. 50 reports, each "0 B lost".
+ */
+Test(verdicts, live_scans_of_four_churning_threads_never_call_a_block_lost, .timeout = 240,
+     .fini = procs__cleanup)
+{
+	char *exe = env__fixture("verdicts-nofp"), pid[16], line[8192], want[64];
+	char *fixture_argv[] = { exe, "churn", NULL };
+	char *argv[] = { (char *)env__leaktrace(), "-p", pid, "--scan", "-i", "0.05", "-n", "1",
+			 NULL };
+	struct fixture f, lt;
+	int out[2], status, reports = 0;
+
+	fixture__start_argv(&f, fixture_argv);
+	snprintf(pid, sizeof(pid), "%d", (int)f.pid);
+	snprintf(want, sizeof(want), "pid %d (", (int)f.pid);
+	cr_assert_eq(pipe(out), 0);
+	lt = (struct fixture){ proc__spawn(argv, -1, out[1], STDERR_FILENO), -1, out[0] };
+	close(out[1]);
+	while (reports < 50) {
+		fixture__read_line(&lt, line, sizeof(line), 60000);
+		if (strncmp(line, want, strlen(want)))
+			continue;
+		reports++;
+		cr_assert(strstr(line, ", 0 B lost (0 definitely, 0 indirectly), "),
+			  "report %d calls blocks lost:\n%s", reports, line);
+	}
+	cr_assert_eq(kill(lt.pid, SIGINT), 0);
+	cr_assert_eq(proc__wait(lt.pid, 20000, &status), 0, "leaktrace did not stop");
+	cr_assert(proc__running(f.pid), "the fixture is gone or held stopped");
+	close(lt.out_fd);
+	fixture__stop(&f);
+	free(exe);
 }
