@@ -899,9 +899,8 @@ static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_t
 }
 
 /*
- * The scan; with confirm, the blocks hold an earlier scan's verdicts: those
- * it reached are read again from the start, and any pointer reaching one of
- * the others makes it reachable (no verdict of lost without a proof now).
+ * The scan; with confirm, any pointer reaches a block (no verdict is told
+ * apart, only what is reached).
  */
 static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
 		    const struct reach_thread *threads, size_t nr_threads,
@@ -946,9 +945,6 @@ static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
 	if (err)
 		goto out;
 	s.maps = maps;
-	for (size_t i = 0; confirm && i < n; i++)
-		if (blocks[i].state == REACH_REACHABLE)
-			push(&s, i, REACHABLE);
 	mark_from_roots(&s, from, threads, nr_threads, exact);
 	/* Nothing the process can reach is unmarked now: the rest it cannot change. */
 	if (fz)
@@ -958,6 +954,10 @@ static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (!confirm || s.state[i] == REACHABLE)
 			blocks[i].state = verdict[s.state[i]];
+	if (fz && fz->held) {
+		reach__thaw(fz);	/* it ran out */
+		stats->thawed_early = true;
+	}
 out:
 	stats->ns = now_ns() - t0;
 	procmaps__free(maps);
@@ -998,11 +998,10 @@ static int wait_stop(pid_t tid, int *status)
 	return got < 0 ? -errno : -ETIMEDOUT;
 }
 
-/* Seizes and stops one thread; its registers go in the freeze. */
-static int freeze_thread(struct reach_freeze *fz, pid_t tid)
+/* Seizes one thread and asks it to stop; reach__freeze waits for it. */
+static int seize_thread(struct reach_freeze *fz, pid_t tid)
 {
 	struct reach_thread *v, *t;
-	int status, err;
 
 	v = realloc(fz->threads, (fz->nr_threads + 1) * sizeof(*v));
 	if (!v)
@@ -1014,13 +1013,26 @@ static int freeze_thread(struct reach_freeze *fz, pid_t tid)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	fz->held = true;
-	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
-		return 0;	/* it is exiting: nothing of it to hold */
-	err = wait_stop(tid, &status);
-	if (err || !WIFSTOPPED(status))
-		return err;	/* a thread that cannot stop (blocked in the kernel) fails the freeze */
-	ptrace(PTRACE_GETREGS, tid, NULL, &t->regs);
+	t->stopping = !ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);	/* else it is exiting */
 	return 0;
+}
+
+/* Waits for the threads from the first-th on to stop, and reads their registers. */
+static int wait_threads(struct reach_freeze *fz, size_t first)
+{
+	int status, err = 0;
+
+	for (size_t i = first; !err && i < fz->nr_threads; i++) {
+		struct reach_thread *t = &fz->threads[i];
+
+		if (!t->stopping)
+			continue;
+		err = wait_stop(t->tid, &status);
+		/* A thread that cannot stop (blocked in the kernel) fails the freeze. */
+		if (!err && WIFSTOPPED(status))
+			ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs);
+	}
+	return err;
 }
 
 int reach__freeze(pid_t pid, struct reach_freeze *fz)
@@ -1034,8 +1046,13 @@ int reach__freeze(pid_t pid, struct reach_freeze *fz)
 	memset(fz, 0, sizeof(*fz));
 	fz->since_ns = now_ns();
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	/* A thread may start while others stop: go over the list until it holds still. */
+	/*
+	 * A thread may start while others stop: go over the list until it holds
+	 * still. All of a pass are asked to stop before any is waited for.
+	 */
 	for (int pass = 0; more && !err && pass < 16; pass++) {
+		size_t first = fz->nr_threads;
+
 		more = false;
 		dir = opendir(path);
 		if (!dir) {
@@ -1047,10 +1064,12 @@ int reach__freeze(pid_t pid, struct reach_freeze *fz)
 
 			if (tid <= 0 || frozen_already(fz, tid))
 				continue;
-			err = freeze_thread(fz, tid);
+			err = seize_thread(fz, tid);
 			more = true;
 		}
 		closedir(dir);
+		if (!err)
+			err = wait_threads(fz, first);
 	}
 	if (err)
 		reach__thaw(fz);
@@ -1074,9 +1093,30 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 	return scan_run(pid, blocks, n, threads, nr_threads, fz, deadline_ns, exact, false, stats);
 }
 
+/*
+ * Only the unreached blocks are blocks here: the memory of the others is read
+ * as roots, with the rest of the heap. Few blocks to tell apart, and most
+ * words are told at once for none of them.
+ */
 int reach__confirm(pid_t pid, struct reach_block *blocks, size_t n, struct reach_freeze *fz,
 		   uint64_t deadline_ns, struct reach_stats *stats)
 {
-	return scan_run(pid, blocks, n, fz->threads, fz->nr_threads, fz, deadline_ns, false, true,
-			stats);
+	struct reach_block *open = malloc((n ? n : 1) * sizeof(*open));
+	size_t m = 0;
+	int err;
+
+	if (!open)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region) {
+			open[m] = blocks[i];
+			open[m++].tag = i;
+		}
+	err = scan_run(pid, open, m, fz->threads, fz->nr_threads, fz, deadline_ns, false, true,
+		       stats);
+	for (size_t i = 0; !err && i < m; i++)
+		if (open[i].state == REACH_REACHABLE)
+			blocks[open[i].tag].state = REACH_REACHABLE;
+	free(open);
+	return err;
 }

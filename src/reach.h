@@ -31,6 +31,7 @@ struct reach_block {
 struct reach_thread {
 	pid_t tid;
 	struct user_regs_struct regs;
+	bool stopping;		/* asked to stop (reach__freeze) */
 };
 
 /* Threads held stopped for a scan (--scan-freeze). */
@@ -85,11 +86,12 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 
 /*
  * Confirms a scan of the running process, holding it (fz, already frozen) at
- * most until deadline_ns: blocks hold that scan's verdicts; the reachable ones
- * and the roots are read again, and a block not reached then is beyond the
- * process's reach for good (it stays lost, indirect or possible). A block any
- * pointer reaches now (a pointer that moved while the first scan read)
- * becomes reachable. Cheaper than a scan: no verdicts to tell apart.
+ * most until deadline_ns, then letting it go: blocks hold that scan's
+ * verdicts. Memory is read again with the reachable blocks as roots, and a
+ * block not reached then is beyond the process's reach for good (it stays
+ * lost, indirect or possible); one that any pointer reaches now (a pointer
+ * that moved while the first scan read) becomes reachable. Cheaper than a
+ * scan: few blocks, no verdicts to tell apart.
  */
 int reach__confirm(pid_t pid, struct reach_block *blocks, size_t n, struct reach_freeze *fz,
 		   uint64_t deadline_ns, struct reach_stats *stats);
