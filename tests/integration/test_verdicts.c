@@ -258,3 +258,88 @@ Test(verdicts, live_scans_of_four_churning_threads_never_call_a_block_lost, .tim
 	fixture__stop(&f);
 	free(exe);
 }
+
+/* leaktrace OPTS... -- verdicts-nofp run SCENARIO: its exit code; its stderr in R. */
+static int gate(const char *scenario, const char *kinds, struct run_result *r)
+{
+	char *exe = env__fixture("verdicts-nofp");
+	char *argv[] = { (char *)env__leaktrace(), "-q", "--fail-on-leak", "1", "--leak-kinds",
+			 (char *)kinds, "--", exe, "run", (char *)scenario, NULL };
+	int code;
+
+	if (!kinds)	/* the default kinds */
+		memmove(&argv[4], &argv[6], 5 * sizeof(*argv));
+	run__cmd(argv, NULL, 60, r);
+	code = run__exit_code(r);
+	free(exe);
+	return code;
+}
+
+/* Only interior pointers reach interior's blocks: the gate counts them only when asked. */
+Test(verdicts, fail_on_leak_counts_possibly_lost_only_with_leak_kinds, .timeout = 120)
+{
+	struct run_result r;
+
+	cr_assert_eq(gate("interior", NULL, &r), 0, "stderr:\n%s", r.err);
+	run__free(&r);
+	cr_assert_eq(gate("interior", "definite,indirect", &r), 0, "stderr:\n%s", r.err);
+	run__free(&r);
+	cr_assert_eq(gate("interior", "possible", &r), 3, "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, "leaktrace: 230 bytes lost, --fail-on-leak 1: failing"),
+		  "stderr:\n%s", r.err);
+	run__free(&r);
+	cr_assert_eq(gate("freed_array", "all", &r), 3, "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, "leaktrace: 1,400 bytes lost"), "stderr:\n%s", r.err);
+	run__free(&r);
+	cr_assert_eq(gate("interior", "definite,bogus", &r), 2, "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, "--leak-kinds: unknown kind 'bogus'"), "stderr:\n%s", r.err);
+	run__free(&r);
+}
+
+/* A command's final report: suspects by verdict (lost, then possible), none for growth. */
+Test(verdicts, a_final_report_ranks_lost_then_possible_and_never_growth, .timeout = 120)
+{
+	const char *args[] = { "run", "interior", "freed_array", NULL };
+	char *exe = env__fixture("verdicts-nofp");
+	struct run_result r;
+	struct tmpdir t;
+	json_t *snap, *v, *proc;
+
+	tmpdir__new(&t);
+	snap = trace__run(&t, exe, NULL, args, &r);
+	proc = snapshot__process_by_exe(snap, exe);
+	cr_assert(json_is_true(json_object_get(proc, "final")));
+	v = json_object_get(snap, "suspects");
+	/* freed_array's stack, then interior's three possibly lost (one stack per call site). */
+	cr_assert_eq(json_array_size(v), 4, "suspects: %zu", json_array_size(v));
+	for (size_t i = 0; i < 4; i++) {
+		json_t *s = json_array_get(v, i);
+
+		cr_assert_str_eq(json_string_value(json_object_get(s, "symbol")),
+				 i ? "interior" : "freed_array");
+		cr_assert_str_eq(json_string_value(json_object_get(s, "reason")),
+				 i ? "possible" : "lost");
+	}
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+	free(exe);
+}
+
+/* Nothing lost: the text report says so, and names no suspect for the growth of a short run. */
+Test(verdicts, a_final_report_without_leaks_says_no_leak, .timeout = 60)
+{
+	char *exe = env__fixture("verdicts-nofp");
+	char *argv[] = { (char *)env__leaktrace(), "--", exe, "run", "clean", NULL };
+	struct run_result r;
+
+	run__cmd(argv, NULL, 60, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "stderr:\n%s", r.err);
+	/* Run mode's report goes to stderr: the command's stdout stays its own. */
+	cr_assert(strstr(r.err, ", 0 B lost (0 definitely, 0 indirectly), 0 B possibly lost, "),
+		  "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, ", no leak\n"), "stderr:\n%s", r.err);
+	cr_assert_null(strstr(r.err, "top suspect"), "stderr:\n%s", r.err);
+	run__free(&r);
+	free(exe);
+}
