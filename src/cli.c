@@ -233,7 +233,7 @@ static int parse_leak_kinds(const char *arg, unsigned int *out)
 	const char *p = arg;
 
 	*out = 0;
-	while (*p) {
+	for (;;) {
 		size_t len = strcspn(p, ","), i;
 
 		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -246,13 +246,10 @@ static int parse_leak_kinds(const char *arg, unsigned int *out)
 			return -EINVAL;
 		}
 		*out |= kinds[i].bits;
-		p += len + (p[len] == ',');
+		if (!p[len])
+			return 0;
+		p += len + 1;
 	}
-	if (!*out) {
-		fprintf(stderr, "leaktrace: --leak-kinds: give at least one kind\n");
-		return -EINVAL;
-	}
-	return 0;
 }
 
 static int parse_format(const char *arg, enum lt_format *out)
