@@ -321,9 +321,9 @@ static bool heuristic_start(struct scan *s, size_t i, uint64_t v)
 		return true;	/* length64 */
 	if (v == b->addr + 8 && head[0] && (b->size - 8) % head[0] == 0)
 		return true;	/* newarray */
-	return v >= b->addr + 8 && read_word(s, v, &inner) && inner >= PAGE &&
-	       !(inner & 7) && head[0] >= PAGE && !(head[0] & 7) && is_vtable(s, inner) &&
-	       is_vtable(s, head[0]);	/* multipleinheritance */
+	/* multipleinheritance; the first word first: it is read already. */
+	return v >= b->addr + 8 && is_vtable(s, head[0]) && read_word(s, v, &inner) &&
+	       is_vtable(s, inner);
 }
 
 static void push(struct scan *s, size_t i, uint8_t state)
@@ -729,6 +729,8 @@ static uint64_t find_tcb(struct scan *s, uint64_t start, uint64_t end)
 	const uint64_t *w = (const uint64_t *)s->buf;
 	size_t nr = (end - from) / 8;
 
+	if (nr < 3)
+		return 0;
 	read_mem(s, s->buf, from, end - from);
 	/* x86-64's TCB starts with a pointer to itself, and has another two words on. */
 	for (size_t i = nr - 2; i-- > 0;)

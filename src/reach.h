@@ -66,9 +66,11 @@ void reach__thaw(struct reach_freeze *fz);
  * bss, the heap around the blocks, anonymous mappings, the contents of region
  * blocks; with exact (every live block of the allocator is among the blocks),
  * not the allocator's own memory: [heap] and anonymous mappings that hold a
- * block are read only where blocks are. A thread's stack only
- * from its stack pointer up, where the pointer is known (from threads, or from
- * /proc/PID/task/TID/syscall for a thread blocked in the kernel). Of large
+ * block are read only where blocks are. A thread's stack only from its stack
+ * pointer up, where the pointer is known (from threads, or from
+ * /proc/PID/task/TID/syscall for a thread blocked in the kernel); where every
+ * live thread is known (exact, or fz), a thread stack no live thread runs on
+ * only from its static TLS up, as glibc's thread descriptor on top tells. Of large
  * anonymous mappings, only pages present or swapped out are read. The
  * registers of threads are roots. When fz is given and holds the threads, it
  * is thawed once deadline_ns (CLOCK_MONOTONIC) passes, and the scan finishes

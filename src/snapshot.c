@@ -68,7 +68,6 @@ struct process {
 	bool have_regs;
 	struct user_regs_struct regs;	/* its registers at that stop */
 	bool freeze_failed;	/* --scan-freeze could not hold it: said once */
-	uint64_t held_ns;	/* how long its last scan held it stopped */
 	uint64_t held_max_ns;	/* the longest of its scans' holds */
 	struct proven *proven;	/* blocks proven unreachable while it ran, by address */
 	size_t nr_proven;
@@ -453,6 +452,19 @@ static size_t unproven(struct snap_source *src, struct process *p, struct reach_
 	return left;
 }
 
+/* Without a proof, a block is not called lost: those still unproven become reachable. */
+static void spare_unproven(const struct process *p, struct reach_block *blocks, size_t n,
+			   const struct lt_alloc_key *keys, const struct lt_alloc *vals)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = blocks[i].tag;
+
+		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region &&
+		    !proven_before(p, keys[k].addr, vals[k].ts))
+			blocks[i].state = REACH_REACHABLE;
+	}
+}
+
 /* Keeps the blocks left unreached by a held confirmation: they need no proof again. */
 static void remember_proven(struct process *p, const struct reach_block *blocks, size_t n,
 			    const struct lt_alloc_key *keys, const struct lt_alloc *vals)
@@ -481,8 +493,9 @@ static int hold(struct process *p, struct reach_freeze *fz)
 	int err = reach__freeze(p->pid, fz);
 
 	if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
-		fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): "
-			"scanning it running\n", p->pid, strerror(-err));
+		fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): scanning it "
+			"running; what it leaves unreached is lost only once a held scan proves "
+			"it\n", p->pid, strerror(-err));
 	p->freeze_failed = err != 0;
 	return err;
 }
@@ -503,30 +516,33 @@ static int scan_live(struct snap_source *src, struct process *p, struct reach_bl
 	uint64_t limit = (uint64_t)((src->filter.scan_freeze > 0 ? src->filter.scan_freeze :
 				     CONFIRM_LIMIT_S) * 1e9);
 	struct reach_stats st2;
+	bool held = false;
 	int err;
 
 	*held_ns = 0;
-	*ran = true;
-	if (src->filter.scan_freeze > 0) {
-		hold(p, &fz);
+	*ran = false;
+	if (src->filter.scan_freeze > 0 && (held = !hold(p, &fz))) {
 		err = reach__scan(p->pid, blocks, n, fz.threads, fz.nr_threads, &fz,
 				  tracer__now_ns() + limit, false, st);
 	} else {
+		free(fz.threads);
+		memset(&fz, 0, sizeof(fz));
 		err = reach__scan(p->pid, blocks, n, NULL, 0, NULL, 0, false, st);
-		if (err || !unproven(src, p, blocks, n, keys, vals)) {
-			*ran = false;
+		if (err || !unproven(src, p, blocks, n, keys, vals))
 			return err;
-		}
-		if (!hold(p, &fz)) {
+		held = !hold(p, &fz);
+		if (held) {
 			err = reach__confirm(p->pid, blocks, n, &fz, tracer__now_ns() + limit, &st2);
 			st->thawed_early = st2.thawed_early;
-			if (!err && !st2.thawed_early)
-				remember_proven(p, blocks, n, keys, vals);
 		}
+		if (!err && held && !st->thawed_early)
+			remember_proven(p, blocks, n, keys, vals);
+		else if (!err)	/* not held, or not long enough: no proof */
+			spare_unproven(p, blocks, n, keys, vals);
 	}
 	reach__thaw(&fz);
 	*held_ns = fz.held_ns;
-	*ran = !fz.nr_threads || st->thawed_early;
+	*ran = !held || st->thawed_early;
 	free(fz.threads);
 	return err;
 }
@@ -566,7 +582,6 @@ static void reach_process(struct snap_source *src, struct process *p,
 			verdict[blocks[i].tag] = blocks[i].state;
 	if (!err && !p->exiting)
 		spare_in_flight(src, keys, vals, blocks, n, start, ran, verdict);
-	p->held_ns = held_ns;
 	p->held_max_ns = held_ns > p->held_max_ns ? held_ns : p->held_max_ns;
 	if (src->filter.verbose && !err)
 		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
