@@ -104,6 +104,7 @@ struct scan {
 	const struct procmaps *maps;
 	uint64_t (*head)[2];	/* the first two words of blocks, read when first needed */
 	uint8_t *have_head;
+	char *window;		/* CHUNK bytes of [heap], for glibc's chunk walk */
 	uint64_t vtable_addr[VTABLE_CACHE];	/* tables told apart already */
 	bool vtable_is[VTABLE_CACHE];
 };
@@ -684,6 +685,147 @@ static void stack_bounds(struct scan *s, const struct procmaps *maps, uint64_t *
 		closedir(dir);
 }
 
+/* glibc's malloc (2.26+): a chunk's header, flags in its size's low bits, and its tcache. */
+#define CHUNK_HEADER 16
+#define PREV_INUSE 1ULL
+#define TCACHE_BINS 64
+#define TCACHE_SIZE (CHUNK_HEADER + TCACHE_BINS * 2 + TCACHE_BINS * 8)	/* 0x290 */
+#define TCACHE_CHAIN_MAX 1024
+
+static int by_u64(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * The chunks the first thread's tcache holds (free, though their headers say
+ * in use): the heap's first chunk is that thread's tcache_perthread_struct,
+ * whose bins' lists are linked through the chunks, each link mangled with its
+ * own address (safe-linking, 2.32+). Sorted; a link that leaves the heap ends
+ * its list.
+ */
+static size_t tcache_chunks(struct scan *s, uint64_t heap, uint64_t end, uint64_t **out)
+{
+	struct {
+		uint64_t prev_size, size;
+		uint16_t counts[TCACHE_BINS];
+		uint64_t entries[TCACHE_BINS];
+	} t;
+	struct iovec local = { &t, sizeof(t) }, remote = { (void *)heap, sizeof(t) };
+	uint64_t *v = NULL, *nv, e;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) != sizeof(t) ||
+	    (t.size & ~7ULL) != TCACHE_SIZE)
+		return 0;
+	for (int i = 0; i < TCACHE_BINS; i++) {
+		e = t.entries[i];
+		for (int k = 0; e && k < t.counts[i] && k < TCACHE_CHAIN_MAX; k++) {
+			if (e < heap + CHUNK_HEADER || e >= end || (e & 15))
+				break;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				nv = realloc(v, cap * sizeof(*v));
+				if (!nv)
+					break;
+				v = nv;
+			}
+			v[n++] = e - CHUNK_HEADER;
+			if (!read_word(s, e, &e))
+				break;
+			e ^= (v[n - 1] + CHUNK_HEADER) >> 12;
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), by_u64);
+	*out = v;
+	return n;
+}
+
+/* Reads [at, at + len) of the target into s->window (len <= CHUNK); false if it cannot. */
+static bool window_read(struct scan *s, uint64_t at, size_t len)
+{
+	struct iovec local = { s->window, len }, remote = { (void *)at, len };
+
+	return process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+/* The chunk at c is a known block's (scanned when reached) or in the tcache (free). */
+static bool chunk_not_root(const struct scan *s, uint64_t c, const uint64_t *tc, size_t nr_tc)
+{
+	long b = block_at(s, c + CHUNK_HEADER);
+
+	return b >= 0 || bsearch(&c, tc, nr_tc, sizeof(*tc), by_u64);
+}
+
+/*
+ * Attach mode, glibc's [heap]: blocks from before the attach are unknown, but
+ * each chunk's header says its size, and the next one's PREV_INUSE bit
+ * whether it is in use. In-use chunks that are no known block are roots;
+ * free ones (and the first thread's tcache) are not. Reads the heap a
+ * window at a time. False, with *stop at the chunk, when a header makes no
+ * sense (the process changed it while running): the caller reads on from
+ * there as roots.
+ */
+static bool walk_glibc_heap(struct scan *s, uint64_t start, uint64_t end, uint64_t *stop)
+{
+	uint64_t c = start, lo = 0, hi = 0, *tc = NULL, size, next;
+	size_t nr_tc;
+	bool ok = false;
+
+	if (!s->window && !(s->window = malloc(CHUNK)))
+		goto out;
+	nr_tc = tcache_chunks(s, start, end, &tc);
+	while (c + CHUNK_HEADER <= end) {
+		if (c < lo || c + 2 * CHUNK_HEADER > hi) {	/* this header and the next's */
+			lo = c;
+			hi = end - c < CHUNK ? end : c + CHUNK;
+			if (!window_read(s, lo, hi - lo))
+				goto out;
+		}
+		size = *(uint64_t *)(s->window + (c - lo) + 8) & ~7ULL;
+		if (size < 2 * CHUNK_HEADER || (size & 15) || size > end - c)
+			goto out;
+		if (size > end - c - CHUNK_HEADER) {	/* the top chunk, to the mapping's end */
+			ok = true;
+			break;
+		}
+		if (c + size + CHUNK_HEADER > hi && c + size + CHUNK_HEADER - lo <= CHUNK) {
+			hi = end - lo < CHUNK ? end : lo + CHUNK;
+			if (!window_read(s, lo, hi - lo))
+				goto out;
+		}
+		if (c + size + CHUNK_HEADER <= hi)
+			next = *(uint64_t *)(s->window + (c + size - lo) + 8);
+		else if (!read_word(s, c + size + 8, &next))
+			goto out;
+		if (!(next & ~7ULL)) {	/* past the break: c is the top chunk, free */
+			ok = true;
+			break;
+		}
+		if ((next & PREV_INUSE) && !chunk_not_root(s, c, tc, nr_tc)) {
+			/* Its data reaches into the next chunk's first word. */
+			uint64_t from = c + CHUNK_HEADER, to = c + size + 8;
+
+			if (to <= hi) {
+				s->from = NO_BLOCK;
+				scan_words(s, s->window + (from - lo), to - from);
+			} else {
+				scan_range(s, from, to);
+			}
+		}
+		c += size;
+	}
+	ok = ok || c + CHUNK_HEADER > end;
+out:
+	*stop = c;
+	free(tc);
+	return ok;
+}
+
 /* Memory that holds roots: writable, readable, and not a device's. */
 static bool root_mapping(const struct procmap *m)
 {
@@ -873,8 +1015,10 @@ static void classify_lost(struct scan *s)
 
 /* Reads the roots and marks every block they lead to. */
 static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_thread *threads,
-			    size_t nr_threads, bool exact)
+			    size_t nr_threads, enum reach_roots roots)
 {
+	bool exact = roots == REACH_ROOTS_EXACT;
+
 	const struct procmaps *maps = s->maps;
 
 	for (size_t i = 0; i < maps->n; i++)
@@ -891,6 +1035,11 @@ static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_t
 
 		if (!root_mapping(m) || (exact && allocator_mapping(s, m)))
 			continue;
+		if (roots == REACH_ROOTS_GLIBC && !strcmp(m->path, "[heap]")) {
+			s->stats->heap_walked = walk_glibc_heap(s, m->start, m->end, &from[i]);
+			if (s->stats->heap_walked)
+				continue;	/* else from[i] is where it stopped */
+		}
 		/* A thread stack the program did not map through the probed mmap (tcmalloc's). */
 		if ((exact || s->fz) && anon && !m->path[0] && from[i] == m->start && i > 0 &&
 		    maps->v[i - 1].end == m->start && !maps->v[i - 1].readable)
@@ -906,8 +1055,8 @@ static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_t
  */
 static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
 		    const struct reach_thread *threads, size_t nr_threads,
-		    struct reach_freeze *fz, uint64_t deadline_ns, bool exact, bool confirm,
-		    struct reach_stats *stats)
+		    struct reach_freeze *fz, uint64_t deadline_ns, enum reach_roots roots,
+		    bool confirm, struct reach_stats *stats)
 {
 	static const enum reach_state verdict[] = {
 		[REACHABLE] = REACH_REACHABLE, [POSSIBLE] = REACH_POSSIBLE,
@@ -947,7 +1096,7 @@ static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
 	if (err)
 		goto out;
 	s.maps = maps;
-	mark_from_roots(&s, from, threads, nr_threads, exact);
+	mark_from_roots(&s, from, threads, nr_threads, roots);
 	/* Nothing the process can reach is unmarked now: the rest it cannot change. */
 	if (fz)
 		reach__thaw(fz);
@@ -973,6 +1122,7 @@ out:
 	free(s.edges);
 	free(s.head);
 	free(s.have_head);
+	free(s.window);
 	if (s.pagemap_fd >= 0)
 		close(s.pagemap_fd);
 	return err;
@@ -1089,10 +1239,10 @@ void reach__thaw(struct reach_freeze *fz)
 
 int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		const struct reach_thread *threads, size_t nr_threads,
-		struct reach_freeze *fz, uint64_t deadline_ns, bool exact,
+		struct reach_freeze *fz, uint64_t deadline_ns, enum reach_roots roots,
 		struct reach_stats *stats)
 {
-	return scan_run(pid, blocks, n, threads, nr_threads, fz, deadline_ns, exact, false, stats);
+	return scan_run(pid, blocks, n, threads, nr_threads, fz, deadline_ns, roots, false, stats);
 }
 
 /*
@@ -1101,7 +1251,7 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
  * words are told at once for none of them.
  */
 int reach__confirm(pid_t pid, struct reach_block *blocks, size_t n, struct reach_freeze *fz,
-		   uint64_t deadline_ns, struct reach_stats *stats)
+		   uint64_t deadline_ns, enum reach_roots roots, struct reach_stats *stats)
 {
 	struct reach_block *open = malloc((n ? n : 1) * sizeof(*open));
 	size_t m = 0;
@@ -1114,7 +1264,7 @@ int reach__confirm(pid_t pid, struct reach_block *blocks, size_t n, struct reach
 			open[m] = blocks[i];
 			open[m++].tag = i;
 		}
-	err = scan_run(pid, open, m, fz->threads, fz->nr_threads, fz, deadline_ns, false, true,
+	err = scan_run(pid, open, m, fz->threads, fz->nr_threads, fz, deadline_ns, roots, true,
 		       stats);
 	for (size_t i = 0; !err && i < m; i++)
 		if (open[i].state == REACH_REACHABLE)

@@ -43,12 +43,20 @@ struct reach_freeze {
 	uint64_t held_ns;	/* how long they were held, once thawed */
 };
 
+/* How the roots are told from the allocator's memory. */
+enum reach_roots {
+	REACH_ROOTS_CONSERVATIVE,	/* the heap around the known blocks is roots */
+	REACH_ROOTS_GLIBC,		/* ... but glibc's free chunks, by their headers, are not */
+	REACH_ROOTS_EXACT,		/* every live block is known: the allocator's memory is no root */
+};
+
 struct reach_stats {
 	uint64_t bytes_read;	/* of the target's memory */
 	uint64_t bytes_skipped;	/* anonymous memory that holds no page (or is a reservation) */
 	uint64_t ns;
 	size_t threads_bounded;	/* threads whose stack was scanned from their sp only */
 	bool thawed_early;	/* the freeze limit ran out during the scan */
+	bool heap_walked;	/* REACH_ROOTS_GLIBC: [heap]'s chunks were told apart to its end */
 };
 
 /*
@@ -64,12 +72,16 @@ void reach__thaw(struct reach_freeze *fz);
  * Classifies blocks (disjoint, any order; sorted by address on return). The
  * roots are every readable, writable mapping of pid outside the blocks: data,
  * bss, the heap around the blocks, anonymous mappings, the contents of region
- * blocks; with exact (every live block of the allocator is among the blocks),
- * not the allocator's own memory: [heap] and anonymous mappings that hold a
- * block are read only where blocks are. A thread's stack only from its stack
+ * blocks. With REACH_ROOTS_EXACT (every live block of the allocator is among
+ * the blocks), not the allocator's own memory: [heap] and anonymous mappings
+ * that hold a block are read only where blocks are. With REACH_ROOTS_GLIBC,
+ * [heap] is read by glibc's chunk headers: chunks in use that are no block
+ * (older than the attach) are roots, free ones (and those in the first
+ * thread's tcache) are not; a header that makes no sense ends the walk, and
+ * the rest is read as roots. A thread's stack only from its stack
  * pointer up, where the pointer is known (from threads, or from
  * /proc/PID/task/TID/syscall for a thread blocked in the kernel); where every
- * live thread is known (exact, or fz), a thread stack no live thread runs on
+ * live thread is known (exact roots, or fz), a thread stack no live thread runs on
  * only from its static TLS up, as glibc's thread descriptor on top tells. Of large
  * anonymous mappings, only pages present or swapped out are read. The
  * registers of threads are roots. When fz is given and holds the threads, it
@@ -83,7 +95,7 @@ void reach__thaw(struct reach_freeze *fz);
  */
 int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		const struct reach_thread *threads, size_t nr_threads,
-		struct reach_freeze *fz, uint64_t deadline_ns, bool exact,
+		struct reach_freeze *fz, uint64_t deadline_ns, enum reach_roots roots,
 		struct reach_stats *stats);
 
 /*
@@ -96,6 +108,6 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
  * scan: few blocks, no verdicts to tell apart.
  */
 int reach__confirm(pid_t pid, struct reach_block *blocks, size_t n, struct reach_freeze *fz,
-		   uint64_t deadline_ns, struct reach_stats *stats);
+		   uint64_t deadline_ns, enum reach_roots roots, struct reach_stats *stats);
 
 #endif

@@ -64,6 +64,8 @@ struct process {
 	char comm[17];
 	dev_t alloc_dev;	/* the file of its allocator, 0 when unknown */
 	ino_t alloc_ino;
+	bool glibc_malloc;	/* its allocator is libc's: [heap]'s chunk headers can be read */
+	const char *roots;	/* how its last scan told roots: "exact", "glibc-chunks", ... */
 	bool exiting;		/* stopped in its exit by us: scanned, reported as gone */
 	bool have_regs;
 	struct user_regs_struct regs;	/* its registers at that stop */
@@ -158,7 +160,10 @@ void snap_source__exiting(struct snap_source *src, pid_t pid, const struct user_
 int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path)
 {
 	struct process *p = process_find(src, pid);
+	char real[PATH_MAX];
+	const char *base;
 	struct stat st;
+	ssize_t len;
 
 	if (!p)
 		return -ENOENT;
@@ -166,6 +171,12 @@ int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *p
 		return -errno;
 	p->alloc_dev = st.st_dev;
 	p->alloc_ino = st.st_ino;
+	/* A /proc/PID/map_files entry names its file by its link. */
+	len = readlink(path, real, sizeof(real) - 1);
+	real[len > 0 ? len : 0] = '\0';
+	base = len > 0 ? real : path;
+	base = strrchr(base, '/') ? strrchr(base, '/') + 1 : base;
+	p->glibc_malloc = !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
 	return 0;
 }
 
@@ -512,6 +523,7 @@ static int scan_live(struct snap_source *src, struct process *p, struct reach_bl
 		     size_t n, const struct lt_alloc_key *keys, const struct lt_alloc *vals,
 		     struct reach_stats *st, uint64_t *held_ns, bool *ran)
 {
+	enum reach_roots roots = p->glibc_malloc ? REACH_ROOTS_GLIBC : REACH_ROOTS_CONSERVATIVE;
 	struct reach_freeze fz = { 0 };
 	uint64_t limit = (uint64_t)((src->filter.scan_freeze > 0 ? src->filter.scan_freeze :
 				     CONFIRM_LIMIT_S) * 1e9);
@@ -523,17 +535,19 @@ static int scan_live(struct snap_source *src, struct process *p, struct reach_bl
 	*ran = false;
 	if (src->filter.scan_freeze > 0 && (held = !hold(p, &fz))) {
 		err = reach__scan(p->pid, blocks, n, fz.threads, fz.nr_threads, &fz,
-				  tracer__now_ns() + limit, false, st);
+				  tracer__now_ns() + limit, roots, st);
 	} else {
 		free(fz.threads);
 		memset(&fz, 0, sizeof(fz));
-		err = reach__scan(p->pid, blocks, n, NULL, 0, NULL, 0, false, st);
+		err = reach__scan(p->pid, blocks, n, NULL, 0, NULL, 0, roots, st);
 		if (err || !unproven(src, p, blocks, n, keys, vals))
 			return err;
 		held = !hold(p, &fz);
 		if (held) {
-			err = reach__confirm(p->pid, blocks, n, &fz, tracer__now_ns() + limit, &st2);
+			err = reach__confirm(p->pid, blocks, n, &fz, tracer__now_ns() + limit, roots,
+					     &st2);
 			st->thawed_early = st2.thawed_early;
+			st->heap_walked = st2.heap_walked;	/* the verdicts are the held scan's */
 		}
 		if (!err && held && !st->thawed_early)
 			remember_proven(p, blocks, n, keys, vals);
@@ -574,7 +588,8 @@ static void reach_process(struct snap_source *src, struct process *p,
 	}
 	start = tracer__now_ns();
 	if (p->exiting)
-		err = reach__scan(p->pid, blocks, n, &stopped, p->have_regs, NULL, 0, true, &st);
+		err = reach__scan(p->pid, blocks, n, &stopped, p->have_regs, NULL, 0,
+				  REACH_ROOTS_EXACT, &st);
 	else
 		err = scan_live(src, p, blocks, n, keys, vals, &st, &held_ns, &ran);
 	if (!err)
@@ -583,13 +598,15 @@ static void reach_process(struct snap_source *src, struct process *p,
 	if (!err && !p->exiting)
 		spare_in_flight(src, keys, vals, blocks, n, start, ran, verdict);
 	p->held_max_ns = held_ns > p->held_max_ns ? held_ns : p->held_max_ns;
+	if (!err)
+		p->roots = p->exiting ? "exact" : st.heap_walked ? "glibc-chunks" : "conservative";
 	if (src->filter.verbose && !err)
 		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
 			"%.1f MiB without pages skipped, %zu stack%s bounded, roots %s, "
 			"held %.3f ms%s\n", p->pid,
 			st.ns / 1e6, n, st.bytes_read / 1048576.0, st.bytes_skipped / 1048576.0,
 			st.threads_bounded, st.threads_bounded == 1 ? "" : "s",
-			p->exiting ? "exact" : "conservative", held_ns / 1e6,
+			p->roots, held_ns / 1e6,
 			st.thawed_early ? " (let go early: the hold ran out)" : "");
 	else if (err && err != -ESRCH)
 		fprintf(stderr, "leaktrace: cannot scan pid %d: %s\n", p->pid, strerror(-err));
@@ -881,7 +898,7 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 		info->reported = true;
 	p->final = info && info->exiting;
 	if (src->filter.scan) {
-		p->scan_roots = info && info->exiting ? "exact" : "conservative";
+		p->scan_roots = info ? info->roots : NULL;
 		p->scan_held_ms = info ? info->held_max_ns / 1e6 : 0;
 	}
 	return p;

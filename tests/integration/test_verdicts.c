@@ -8,6 +8,8 @@
  * array of pointers, dead threads' caches, stale pointers in freed memory and
  * below the stack pointer, interior pointers, C++'s new[] and bases.
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,4 +344,50 @@ Test(verdicts, a_final_report_without_leaks_says_no_leak, .timeout = 60)
 	cr_assert_null(strstr(r.err, "top suspect"), "stderr:\n%s", r.err);
 	run__free(&r);
 	free(exe);
+}
+
+/*
+ * Attach mode: blocks from before the attach are unknown, but glibc's chunk
+ * headers tell free memory from them. The strings of an array freed after
+ * the attach are lost: the freed array (in the tcache) is no root.
+ */
+Test(verdicts, attach_mode_reads_glibcs_chunks_and_finds_the_freed_arrays_strings, .timeout = 120,
+     .fini = procs__cleanup)
+{
+	const char *args[] = { "freed_array", NULL };
+	char *exe = env__fixture("verdicts-nofp"), pid[16], err_path[PATH_MAX];
+	char *argv[] = { (char *)env__leaktrace(), "-p", pid, "--scan", "-i", "100", "-d", "3",
+			 "-o", NULL, NULL };
+	struct fixture f;
+	struct tmpdir t;
+	int err_fd, status;
+	json_t *snap, *proc, *s;
+
+	tmpdir__new(&t);
+	fixture__start(&f, exe, args);
+	snprintf(pid, sizeof(pid), "%d", (int)f.pid);
+	argv[9] = strdup(tmpdir__file(&t, "attach.json"));
+	snprintf(err_path, sizeof(err_path), "%s", tmpdir__file(&t, "stderr.txt"));
+	err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(err_fd, 0);
+	pid_t lt = proc__spawn(argv, -1, -1, err_fd);
+
+	close(err_fd);
+	cr_assert(file__wait_for(err_path, "leaktrace: tracing", 15000), "leaktrace did not start");
+	fixture__trigger(&f);
+	cr_assert_eq(proc__wait(lt, 30000, &status), 0, "leaktrace did not end");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+	snap = snapshot__load(argv[9]);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc);
+	cr_assert_str_eq(json_string_value(json_object_get(proc, "scan_roots")), "glibc-chunks");
+	s = stack__find(proc, "freed_array", "heap");
+	cr_assert_not_null(s);
+	cr_assert_eq(json__int(s, "lost_bytes"), 1400);
+	cr_assert_eq(json__int(s, "lost_allocs"), 100);
+	json_decref(snap);
+	fixture__stop(&f);
+	free(argv[9]);
+	free(exe);
+	tmpdir__free(&t);
 }
