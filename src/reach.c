@@ -100,7 +100,7 @@ struct scan {
 	struct reach_freeze *fz;
 	uint64_t deadline_ns;
 	struct reach_stats *stats;
-	bool confirm;		/* any pointer reaches: confirming an earlier scan's verdicts */
+	bool confirm;		/* any pointer reaches: confirming an earlier scan */
 	const struct procmaps *maps;
 	uint64_t (*head)[2];	/* the first two words of blocks, read when first needed */
 	uint8_t *have_head;
@@ -789,7 +789,7 @@ static bool walk_glibc_heap(struct scan *s, uint64_t start, uint64_t end, uint64
 		size = *(uint64_t *)(s->window + (c - lo) + 8) & ~7ULL;
 		if (size < 2 * CHUNK_HEADER || (size & 15) || size > end - c)
 			goto out;
-		if (size > end - c - CHUNK_HEADER) {	/* the top chunk, to the mapping's end */
+		if (size > end - c - CHUNK_HEADER) {	/* the top chunk, to the end */
 			ok = true;
 			break;
 		}

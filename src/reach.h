@@ -15,7 +15,7 @@ enum reach_state {
 	REACH_REACHABLE,	/* a chain of pointers from the roots leads to it */
 	REACH_LOST,		/* nothing points to it: valgrind's "definitely lost" */
 	REACH_INDIRECT,		/* only lost blocks point to it: "indirectly lost" */
-	REACH_POSSIBLE,		/* only chains with an interior pointer reach it: "possibly lost" */
+	REACH_POSSIBLE,		/* reached through interior pointers only: "possibly lost" */
 	REACH_NR_STATES,
 };
 
@@ -46,8 +46,8 @@ struct reach_freeze {
 /* How the roots are told from the allocator's memory. */
 enum reach_roots {
 	REACH_ROOTS_CONSERVATIVE,	/* the heap around the known blocks is roots */
-	REACH_ROOTS_GLIBC,		/* ... but glibc's free chunks, by their headers, are not */
-	REACH_ROOTS_EXACT,		/* every live block is known: the allocator's memory is no root */
+	REACH_ROOTS_GLIBC,	/* ... but glibc's free chunks, by their headers, are not */
+	REACH_ROOTS_EXACT,	/* every live block is known: the allocator's memory is none */
 };
 
 struct reach_stats {

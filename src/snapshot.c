@@ -491,7 +491,8 @@ static void remember_proven(struct process *p, const struct reach_block *blocks,
 	m = 0;
 	for (size_t i = 0; i < n; i++)
 		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region)
-			v[m++] = (struct proven){ keys[blocks[i].tag].addr, vals[blocks[i].tag].ts };
+			v[m++] = (struct proven){ keys[blocks[i].tag].addr,
+						  vals[blocks[i].tag].ts };
 	qsort(v, m, sizeof(*v), by_proven);
 	free(p->proven);
 	p->proven = v;
@@ -544,10 +545,11 @@ static int scan_live(struct snap_source *src, struct process *p, struct reach_bl
 			return err;
 		held = !hold(p, &fz);
 		if (held) {
-			err = reach__confirm(p->pid, blocks, n, &fz, tracer__now_ns() + limit, roots,
-					     &st2);
+			err = reach__confirm(p->pid, blocks, n, &fz, tracer__now_ns() + limit,
+					     roots, &st2);
+			/* The verdicts are the held scan's. */
 			st->thawed_early = st2.thawed_early;
-			st->heap_walked = st2.heap_walked;	/* the verdicts are the held scan's */
+			st->heap_walked = st2.heap_walked;
 		}
 		if (!err && held && !st->thawed_early)
 			remember_proven(p, blocks, n, keys, vals);

@@ -59,7 +59,7 @@ struct stack_stat {
 	int64_t reachable_bytes, reachable_allocs;
 	/* "possibly lost": only chains with a pointer into a block's middle reach them. */
 	int64_t possible_bytes, possible_allocs;
-	bool final;		/* of a command's final report: a suspect for its verdicts, not growth */
+	bool final;		/* of a command's final report: verdicts make it a suspect */
 	const struct origin *origins;	/* merged snapshots only: where it was seen */
 	size_t nr_origins;
 };
@@ -101,7 +101,7 @@ struct proc_stat {
 	/* How its scan chose roots: exact (run mode, at exit) or conservative; NULL: unknown. */
 	const char *scan_roots;
 	double scan_held_ms;	/* the longest its live scans held it stopped */
-	bool final;		/* run mode reported it at its exit: growth over its run is no sign */
+	bool final;		/* run mode reported it at its exit: its growth is no sign */
 	struct stack_stat *stacks;	/* largest first */
 	size_t nr_stacks;
 	const struct origin *origins;	/* merged snapshots only: the processes merged */

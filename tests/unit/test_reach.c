@@ -139,7 +139,8 @@ Test(reach, classifies_a_known_graph)
 	pid_t pid = start_child(build_graph, &region);
 
 	fill_blocks(region, b);
-	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, NULL, 0, NULL, 0, REACH_ROOTS_CONSERVATIVE, &st), 0);
+	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, NULL, 0, NULL, 0, REACH_ROOTS_CONSERVATIVE,
+				 &st), 0);
 	stop_child(pid);
 	check_verdicts(b);
 	cr_assert_geq(st.threads_bounded, 1, "the sleeping thread's stack is read from its sp");
@@ -163,7 +164,8 @@ Test(reach, frozen_scan_reads_registers_and_resumes)
 	fill_blocks(region, b);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, fz.threads, fz.nr_threads, &fz,
-				 ts.tv_sec * 1000000000ULL + ts.tv_nsec + 10000000000ULL, REACH_ROOTS_CONSERVATIVE, &st), 0);
+				 ts.tv_sec * 1000000000ULL + ts.tv_nsec + 10000000000ULL,
+				 REACH_ROOTS_CONSERVATIVE, &st), 0);
 	/* Let go once every reachable block is marked, well before its 10 s limit. */
 	cr_assert_not(fz.held);
 	cr_assert_gt(fz.held_ns, 0);
@@ -188,7 +190,8 @@ Test(reach, a_passed_deadline_thaws_during_the_scan)
 
 	cr_assert_eq(reach__freeze(pid, &fz), 0);
 	fill_blocks(region, b);
-	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, fz.threads, fz.nr_threads, &fz, 1, REACH_ROOTS_CONSERVATIVE, &st), 0);
+	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, fz.threads, fz.nr_threads, &fz, 1,
+				 REACH_ROOTS_CONSERVATIVE, &st), 0);
 	cr_assert(st.thawed_early);
 	cr_assert_not(fz.held);
 	free(fz.threads);
@@ -205,7 +208,8 @@ Test(reach, a_dead_process_is_an_error)
 	if (pid == 0)
 		_exit(0);
 	waitpid(pid, NULL, 0);
-	cr_assert_eq(reach__scan(pid, &b, 1, NULL, 0, NULL, 0, REACH_ROOTS_CONSERVATIVE, &st), -ESRCH);
+	cr_assert_eq(reach__scan(pid, &b, 1, NULL, 0, NULL, 0, REACH_ROOTS_CONSERVATIVE, &st),
+		     -ESRCH);
 }
 
 /*
@@ -264,7 +268,8 @@ static void scan_sparse_child(void)
 	pid_t pid = start_child(build_sparse, &r);
 
 	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 0), PAGE, 0, REACH_LOST, false };
-	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 1), PAGE, 1, REACH_REACHABLE, false };
+	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 1), PAGE, 1, REACH_REACHABLE,
+				     false };
 	cr_assert_eq(reach__scan(pid, b, 2, NULL, 0, NULL, 0, REACH_ROOTS_CONSERVATIVE, &st), 0);
 	stop_child(pid);
 	cr_assert_eq(b[0].state, REACH_REACHABLE, "the pointer in the touched page was read");
@@ -352,7 +357,8 @@ Test(reach, a_thread_stack_block_is_a_root_from_its_stack_pointer)
 	cr_assert_eq(fread(range, sizeof(range), 1, f), 1);
 	fclose(f);
 	b[0] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 2), PAGE, 2, REACH_LOST, false };
-	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 3), PAGE, 3, REACH_REACHABLE, false };
+	b[1] = (struct reach_block){ (uint64_t)(uintptr_t)blk(r, 3), PAGE, 3, REACH_REACHABLE,
+				     false };
 	b[2] = (struct reach_block){ range[0], range[1] - range[0], 9, REACH_LOST, false };
 	cr_assert_eq(reach__scan(pid, b, 3, NULL, 0, NULL, 0, REACH_ROOTS_CONSERVATIVE, &st), 0);
 	stop_child(pid);

@@ -609,8 +609,8 @@ Test(report_text, scanned_report_has_a_lost_column_and_summary)
 {
 	char *text = text_report(&scanned_snap, 10);
 
-	cr_assert(strstr(text, "1.5 KiB lost (1,048 definitely, 500 indirectly), 0 B possibly lost, "
-			 "9.5 MiB reachable"), "%s", text);
+	cr_assert(strstr(text, "1.5 KiB lost (1,048 definitely, 500 indirectly), "
+			 "0 B possibly lost, 9.5 MiB reachable"), "%s", text);
 	cr_assert(strstr(text, "top suspect shrinker 48 B lost\n"), "%s", text);
 	/* The lost column: 1000 + 500 bytes for leak_here, "0 B" for the cache. */
 	cr_assert(strstr(text, "  lost  possible  "), "%s", text);
@@ -618,10 +618,11 @@ Test(report_text, scanned_report_has_a_lost_column_and_summary)
 	free(text);
 }
 
-/* A command's final report: verdicts rank (definitely, indirectly, possibly lost); growth is no sign. */
+/* A command's final report: definitely, indirectly, possibly lost rank; growth is no sign. */
 static const struct frame final_frames[] = {
 	{ "grows", 0x1, "/bin/cmd", 0x1001 }, { "loses_few", 0x2, "/bin/cmd", 0x1002 },
-	{ "loses_indirectly", 0x3, "/bin/cmd", 0x1003 }, { "interior_only", 0x4, "/bin/cmd", 0x1004 },
+	{ "loses_indirectly", 0x3, "/bin/cmd", 0x1003 },
+	{ "interior_only", 0x4, "/bin/cmd", 0x1004 },
 };
 static struct stack_stat final_stacks[] = {
 	{ .stack_id = 1, .bytes = 90000, .allocs = 9, .growth = 90000, .trend = TREND_GROWING,

@@ -238,7 +238,8 @@ Test(snapshot_load, verdicts_of_a_final_scan_round_trip)
 		.possible_allocs = 3, .final = true, .frames = frames, .nr_frames = 1,
 	};
 	struct proc_stat proc = {
-		.pid = 8, .comm = "cmd", .exe = "/bin/cmd", .final = true, .bytes = 230, .allocs = 3,
+		.pid = 8, .comm = "cmd", .exe = "/bin/cmd", .final = true, .bytes = 230,
+		.allocs = 3,
 		.scanned = true, .possible_bytes = 230, .possible_allocs = 3,
 		.scan_roots = "exact", .scan_held_ms = 1.5, .stacks = &stack, .nr_stacks = 1,
 	};
