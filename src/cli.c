@@ -83,21 +83,26 @@ static const char usage[] =
 "                       tell every outstanding block lost or reachable, as\n"
 "                       valgrind's leak check does: \"lost\" is definitely lost\n"
 "                       (nothing points to it), \"indirect\" is only pointed to\n"
-"                       by lost blocks; the targets keep running. In run\n"
-"                       mode the final report scans by default, as the\n"
-"                       command exits, before its memory goes (--scan: the\n"
+"                       by lost blocks, \"possible\" only reached through\n"
+"                       pointers into a block's middle. A target is held (a\n"
+"                       few ms) only to confirm blocks a scan left unreached.\n"
+"                       In run mode the final report scans by default, as\n"
+"                       the command exits, with valgrind's roots (--scan: the\n"
 "                       periodic reports too)\n"
 "      --no-scan        run mode: no scan at exit\n"
 "      --scan-freeze[=SEC]\n"
-"                       hold each target still for its scan (ptrace, invisible\n"
-"                       to it and its parent; registers become roots), at most\n"
-"                       SEC seconds (default 2); implies --scan. Without it a\n"
-"                       pointer being moved during the scan can be missed\n"
+"                       hold each target still for the whole scan (ptrace,\n"
+"                       invisible to it and its parent), at most SEC seconds\n"
+"                       (default 2), instead of only to confirm; implies --scan\n"
 "      --fail-on-leak SIZE\n"
 "                       exit with status 3 (run mode: the command's status if\n"
-"                       it failed, else 3) when the final report's lost bytes,\n"
-"                       definitely and indirectly, of every process, reach\n"
-"                       SIZE: a CI gate; suppressed stacks are not counted\n"
+"                       it failed, else 3) when the final report's lost bytes\n"
+"                       (of --leak-kinds), of every process, reach SIZE: a CI\n"
+"                       gate; suppressed stacks are not counted\n"
+"      --leak-kinds LIST\n"
+"                       what --fail-on-leak counts, valgrind's names separated\n"
+"                       by commas: definite, indirect, possible, or all\n"
+"                       (default definite,indirect)\n"
 "      --suppress FILE  stacks matching an entry of FILE (valgrind's\n"
 "                       suppressions format: fun:GLOB, obj:GLOB and ... lines,\n"
 "                       innermost frame first) are suppressed: counted and\n"
@@ -236,6 +241,39 @@ static int parse_size(const char *opt, const char *arg, uint64_t *out)
 	return -EINVAL;
 }
 
+/* "definite,indirect,possible" or "all", as valgrind's --show-leak-kinds takes them. */
+static int parse_leak_kinds(const char *arg, unsigned int *out)
+{
+	static const struct {
+		const char *name;
+		unsigned int bits;
+	} kinds[] = {
+		{ "definite", LEAK_KIND_DEFINITE }, { "indirect", LEAK_KIND_INDIRECT },
+		{ "possible", LEAK_KIND_POSSIBLE },
+		{ "all", LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT | LEAK_KIND_POSSIBLE },
+	};
+	const char *p = arg;
+
+	*out = 0;
+	for (;;) {
+		size_t len = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (len == strlen(kinds[i].name) && !strncmp(p, kinds[i].name, len))
+				break;
+		if (i == sizeof(kinds) / sizeof(kinds[0])) {
+			fprintf(stderr, "leaktrace: --leak-kinds: unknown kind '%.*s': give "
+				"definite, indirect, possible or all, separated by commas\n",
+				(int)len, p);
+			return -EINVAL;
+		}
+		*out |= kinds[i].bits;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
 static int parse_format(const char *arg, enum lt_format *out)
 {
 	if (export__format_by_name(arg, out)) {
@@ -291,6 +329,7 @@ enum {
 	OPT_NO_CHILDREN,
 	OPT_SCAN_FREEZE,
 	OPT_FAIL_ON_LEAK,
+	OPT_LEAK_KINDS,
 	OPT_HOST,
 	OPT_LOST,
 	OPT_SUPPRESS,
@@ -318,6 +357,7 @@ static const struct option options[] = {
 	{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
 	{ "scan-freeze", optional_argument, NULL, OPT_SCAN_FREEZE },
 	{ "fail-on-leak", required_argument, NULL, OPT_FAIL_ON_LEAK },
+	{ "leak-kinds", required_argument, NULL, OPT_LEAK_KINDS },
 	{ "lost", no_argument, NULL, OPT_LOST },
 	{ "suppress", required_argument, NULL, OPT_SUPPRESS },
 	{ "no-default-suppressions", no_argument, NULL, OPT_NO_DEFAULT_SUPPRESSIONS },
@@ -434,6 +474,8 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_NO_DEFAULT_SUPPRESSIONS:
 		cfg->no_default_suppressions = true;
 		return 0;
+	case OPT_LEAK_KINDS:
+		return parse_leak_kinds(arg, &cfg->leak_kinds);
 	case OPT_OLDER:
 		return parse_seconds("--older", arg, 0, &cfg->older);
 	case OPT_MIN_SIZE:
@@ -561,6 +603,7 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		.interval = 5,
 		.top = 10,
 		.max_size = UINT64_MAX,
+		.leak_kinds = LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT,
 		.max_allocs = 1 << 20,
 		.max_stacks = 1 << 14,
 		.unwind = LT_UNWIND_FP,

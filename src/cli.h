@@ -54,6 +54,7 @@ struct config {
 	const char *suppress[LT_MAX_SUPPRESS];	/* --suppress: suppressions files */
 	int nr_suppress;
 	bool no_default_suppressions;	/* --no-default-suppressions */
+	unsigned int leak_kinds;	/* --leak-kinds: LEAK_KIND_* bits (snapshot.h) */
 	double older;		/* --older: seconds */
 	uint64_t min_size;
 	uint64_t max_size;

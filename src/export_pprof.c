@@ -323,6 +323,8 @@ static void sample(struct profile *pr, const struct proc_stat *p, const struct s
 	if (scanned) {
 		pb_varint(&pr->packed, (uint64_t)(s->lost_allocs + s->indirect_allocs));
 		pb_varint(&pr->packed, (uint64_t)stack_stat__unreachable(s));
+		pb_varint(&pr->packed, (uint64_t)s->possible_allocs);
+		pb_varint(&pr->packed, (uint64_t)s->possible_bytes);
 	}
 	pb_msg(&pr->sub, SAMPLE_VALUE, &pr->packed);
 	sample_labels(pr, p, s);
@@ -339,6 +341,8 @@ static void header(struct profile *pr, const struct snapshot *snap, bool scanned
 	if (scanned) {
 		value_type(pr, PROFILE_SAMPLE_TYPE, "lost_objects", "count");
 		value_type(pr, PROFILE_SAMPLE_TYPE, "lost_space", "bytes");
+		value_type(pr, PROFILE_SAMPLE_TYPE, "possible_objects", "count");
+		value_type(pr, PROFILE_SAMPLE_TYPE, "possible_space", "bytes");
 	}
 	pb_uint(&pr->out, PROFILE_TIME_NANOS,
 		(uint64_t)snap->taken.tv_sec * 1000000000ULL + (uint64_t)snap->taken.tv_nsec);

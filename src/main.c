@@ -590,7 +590,10 @@ static void raise_fd_limit(void)
 	}
 }
 
-/* --fail-on-leak: true when the final report's lost bytes reach the limit (said on stderr). */
+/*
+ * --fail-on-leak: true when the final report's lost bytes (of --leak-kinds, less
+ * the suppressed stacks') reach the limit (said on stderr).
+ */
 static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
 {
 	char lost[32], limit[32], supp[64];
@@ -599,8 +602,10 @@ static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
 	if (!cfg->fail_on_leak || !snap)
 		return false;
 	for (size_t i = 0; i < snap->nr_procs; i++) {
-		bytes += proc_stat__unsuppressed_lost(&snap->procs[i]);
-		suppressed += snap->procs[i].suppressed_lost_bytes;
+		int64_t hidden;
+
+		bytes += proc_stat__leaked(&snap->procs[i], cfg->leak_kinds, &hidden);
+		suppressed += hidden;
 	}
 	if (bytes < (int64_t)cfg->fail_on_leak_bytes)
 		return false;

@@ -40,7 +40,12 @@
 #define MERGE_GAP 1024		/* ranges closer than this are read as one */
 #define BUF_SIZE (CHUNK + MAX_RANGES * MERGE_GAP)
 
-enum { UNSEEN, REACHABLE, LOST, INDIRECT };
+enum { UNSEEN, REACHABLE, POSSIBLE, LOST, INDIRECT };
+
+#define VTABLE_WORDS 20		/* words of a table read to tell a vtable */
+#define VTABLE_CACHE 256	/* vtable verdicts kept, by address */
+#define TCB_SEARCH 65536	/* a thread's descriptor is this near its stack's top */
+#define DTV_MAX 4096		/* modules with TLS read from a dtv at most */
 
 #define NO_BLOCK UINT32_MAX
 
@@ -99,6 +104,13 @@ struct scan {
 	struct reach_freeze *fz;
 	uint64_t deadline_ns;
 	struct reach_stats *stats;
+	bool confirm;		/* any pointer reaches: confirming an earlier scan */
+	const struct procmaps *maps;
+	uint64_t (*head)[2];	/* the first two words of blocks, read when first needed */
+	uint8_t *have_head;
+	char *window;		/* CHUNK bytes of [heap], for glibc's chunk walk */
+	uint64_t vtable_addr[VTABLE_CACHE];	/* tables told apart already */
+	bool vtable_is[VTABLE_CACHE];
 };
 
 static uint64_t now_ns(void)
@@ -224,10 +236,117 @@ static void add_edge(struct scan *s, uint32_t to)
 	s->edges[s->nr_edges++] = (struct edge){ s->from, to };
 }
 
-/* A word seen in scanned memory: the block it points into, if any, is reached. */
+/* Reads one word of the target; false when it cannot be read. */
+static bool read_word(const struct scan *s, uint64_t addr, uint64_t *w)
+{
+	struct iovec local = { w, 8 }, remote = { (void *)addr, 8 };
+
+	return process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == 8;
+}
+
+/* The first two words of block i (zeros where they cannot be read). */
+static const uint64_t *block_head(struct scan *s, size_t i)
+{
+	if (!s->have_head[i]) {
+		struct iovec local = { s->head[i], 16 }, remote = { (void *)s->blocks[i].addr, 16 };
+
+		memset(s->head[i], 0, 16);
+		if (s->blocks[i].size >= 16)
+			process_vm_readv(s->pid, &local, 1, &remote, 1, 0);
+		else if (s->blocks[i].size >= 8)
+			read_word(s, s->blocks[i].addr, &s->head[i][0]);
+		s->have_head[i] = 1;
+	}
+	return s->head[i];
+}
+
+static bool in_code(const struct scan *s, uint64_t a)
+{
+	const struct procmap *m = procmaps__find(s->maps, a);
+
+	return m && m->executable && procmap__is_file(m);
+}
+
+/*
+ * A virtual table, as valgrind tells one: in a readable file mapping, and its
+ * first words, nulls aside, point into code, at least two of them.
+ */
+static bool is_vtable(struct scan *s, uint64_t a)
+{
+	size_t slot = (a >> 3) % VTABLE_CACHE;
+	const struct procmap *m;
+	uint64_t words[VTABLE_WORDS + 1];
+	struct iovec local = { words, sizeof(words) }, remote = { (void *)a, sizeof(words) };
+	size_t nr = VTABLE_WORDS + 1, fns = 0;
+	bool yes = false;
+
+	if ((a & 7) || a < PAGE)
+		return false;
+	if (s->vtable_addr[slot] == a)
+		return s->vtable_is[slot];
+	m = procmaps__find(s->maps, a);
+	if (m && m->readable && procmap__is_file(m)) {
+		if ((m->end - a) / 8 < nr)
+			nr = (m->end - a) / 8;
+		remote.iov_len = local.iov_len = nr * 8;
+		if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) != (ssize_t)(nr * 8))
+			nr = 0;
+		for (size_t i = 0; i < nr && !yes; i++) {
+			if (!words[i])
+				continue;
+			if (!in_code(s, words[i]))
+				break;
+			yes = ++fns == 2;
+		}
+	}
+	s->vtable_addr[slot] = a;
+	s->vtable_is[slot] = yes;
+	return yes;
+}
+
+/*
+ * An interior pointer that valgrind's default heuristics take for a start
+ * pointer: after new[]'s element count, after a length prefix (length64), at
+ * the characters of an old-ABI std::string, or at a base class's vtable
+ * pointer inside an object whose first word is a vtable pointer too.
+ */
+static bool heuristic_start(struct scan *s, size_t i, uint64_t v)
+{
+	const struct reach_block *b = &s->blocks[i];
+	const uint64_t *head;
+	uint64_t inner;
+
+	if (v & 7)
+		return false;
+	head = block_head(s, i);
+	if (v == b->addr + 24 && b->size >= 24 && head[0] <= head[1] &&
+	    head[1] + 1 + 24 == b->size)
+		return true;	/* stdstring: length, capacity, refcount, characters */
+	if (v == b->addr + 8 && head[0] && head[0] == b->size - 8)
+		return true;	/* length64 */
+	if (v == b->addr + 8 && head[0] && (b->size - 8) % head[0] == 0)
+		return true;	/* newarray */
+	/* multipleinheritance; the first word first: it is read already. */
+	return v >= b->addr + 8 && is_vtable(s, head[0]) && read_word(s, v, &inner) &&
+	       is_vtable(s, inner);
+}
+
+static void push(struct scan *s, size_t i, uint8_t state)
+{
+	s->state[i] = state;
+	s->work[s->nr_work++] = i;
+}
+
+/*
+ * A word seen in scanned memory reaches the block it points into, if any, as
+ * valgrind's leak check does: a start pointer from a root or a reachable
+ * block makes it reachable; any other pointer makes it at most possibly
+ * reached. A block whose state rises is scanned (again) for what it leads to.
+ */
 static void mark(struct scan *s, uint64_t v)
 {
 	long i = block_at(s, v);
+	bool start, definite;
 
 	if (i < 0)
 		return;
@@ -236,10 +355,20 @@ static void mark(struct scan *s, uint64_t v)
 			add_edge(s, i);
 		return;
 	}
-	if (s->state[i] != UNSEEN)
+	if (s->state[i] == REACHABLE)
 		return;
-	s->state[i] = REACHABLE;
-	s->work[s->nr_work++] = i;
+	if (s->confirm) {
+		push(s, i, REACHABLE);
+		return;
+	}
+	definite = s->from == NO_BLOCK || s->state[s->from] == REACHABLE;
+	start = v == s->blocks[i].addr;
+	if (definite && !start)
+		start = heuristic_start(s, i, v);
+	if (definite && start)
+		push(s, i, REACHABLE);
+	else if (s->state[i] == UNSEEN)
+		push(s, i, POSSIBLE);
 }
 
 static void scan_words(struct scan *s, const char *p, size_t len)
@@ -472,6 +601,8 @@ static void drain(struct scan *s)
 		while (s->nr_work) {
 			const struct reach_block *b = &s->blocks[s->work[--s->nr_work]];
 
+			if (b->region)
+				continue;	/* read as roots already */
 			s->owner = b - s->blocks;
 			scan_anon(s, b->addr, b->addr + b->size);
 		}
@@ -558,6 +689,147 @@ static void stack_bounds(struct scan *s, const struct procmaps *maps, uint64_t *
 		closedir(dir);
 }
 
+/* glibc's malloc (2.26+): a chunk's header, flags in its size's low bits, and its tcache. */
+#define CHUNK_HEADER 16
+#define PREV_INUSE 1ULL
+#define TCACHE_BINS 64
+#define TCACHE_SIZE (CHUNK_HEADER + TCACHE_BINS * 2 + TCACHE_BINS * 8)	/* 0x290 */
+#define TCACHE_CHAIN_MAX 1024
+
+static int by_u64(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * The chunks the first thread's tcache holds (free, though their headers say
+ * in use): the heap's first chunk is that thread's tcache_perthread_struct,
+ * whose bins' lists are linked through the chunks, each link mangled with its
+ * own address (safe-linking, 2.32+). Sorted; a link that leaves the heap ends
+ * its list.
+ */
+static size_t tcache_chunks(struct scan *s, uint64_t heap, uint64_t end, uint64_t **out)
+{
+	struct {
+		uint64_t prev_size, size;
+		uint16_t counts[TCACHE_BINS];
+		uint64_t entries[TCACHE_BINS];
+	} t;
+	struct iovec local = { &t, sizeof(t) }, remote = { (void *)heap, sizeof(t) };
+	uint64_t *v = NULL, *nv, e;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) != sizeof(t) ||
+	    (t.size & ~7ULL) != TCACHE_SIZE)
+		return 0;
+	for (int i = 0; i < TCACHE_BINS; i++) {
+		e = t.entries[i];
+		for (int k = 0; e && k < t.counts[i] && k < TCACHE_CHAIN_MAX; k++) {
+			if (e < heap + CHUNK_HEADER || e >= end || (e & 15))
+				break;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				nv = realloc(v, cap * sizeof(*v));
+				if (!nv)
+					break;
+				v = nv;
+			}
+			v[n++] = e - CHUNK_HEADER;
+			if (!read_word(s, e, &e))
+				break;
+			e ^= (v[n - 1] + CHUNK_HEADER) >> 12;
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), by_u64);
+	*out = v;
+	return n;
+}
+
+/* Reads [at, at + len) of the target into s->window (len <= CHUNK); false if it cannot. */
+static bool window_read(struct scan *s, uint64_t at, size_t len)
+{
+	struct iovec local = { s->window, len }, remote = { (void *)at, len };
+
+	return process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+/* The chunk at c is a known block's (scanned when reached) or in the tcache (free). */
+static bool chunk_not_root(const struct scan *s, uint64_t c, const uint64_t *tc, size_t nr_tc)
+{
+	long b = block_at(s, c + CHUNK_HEADER);
+
+	return b >= 0 || bsearch(&c, tc, nr_tc, sizeof(*tc), by_u64);
+}
+
+/*
+ * Attach mode, glibc's [heap]: blocks from before the attach are unknown, but
+ * each chunk's header says its size, and the next one's PREV_INUSE bit
+ * whether it is in use. In-use chunks that are no known block are roots;
+ * free ones (and the first thread's tcache) are not. Reads the heap a
+ * window at a time. False, with *stop at the chunk, when a header makes no
+ * sense (the process changed it while running): the caller reads on from
+ * there as roots.
+ */
+static bool walk_glibc_heap(struct scan *s, uint64_t start, uint64_t end, uint64_t *stop)
+{
+	uint64_t c = start, lo = 0, hi = 0, *tc = NULL, size, next;
+	size_t nr_tc;
+	bool ok = false;
+
+	if (!s->window && !(s->window = malloc(CHUNK)))
+		goto out;
+	nr_tc = tcache_chunks(s, start, end, &tc);
+	while (c + CHUNK_HEADER <= end) {
+		if (c < lo || c + 2 * CHUNK_HEADER > hi) {	/* this header and the next's */
+			lo = c;
+			hi = end - c < CHUNK ? end : c + CHUNK;
+			if (!window_read(s, lo, hi - lo))
+				goto out;
+		}
+		size = *(uint64_t *)(s->window + (c - lo) + 8) & ~7ULL;
+		if (size < 2 * CHUNK_HEADER || (size & 15) || size > end - c)
+			goto out;
+		if (size > end - c - CHUNK_HEADER) {	/* the top chunk, to the end */
+			ok = true;
+			break;
+		}
+		if (c + size + CHUNK_HEADER > hi && c + size + CHUNK_HEADER - lo <= CHUNK) {
+			hi = end - lo < CHUNK ? end : lo + CHUNK;
+			if (!window_read(s, lo, hi - lo))
+				goto out;
+		}
+		if (c + size + CHUNK_HEADER <= hi)
+			next = *(uint64_t *)(s->window + (c + size - lo) + 8);
+		else if (!read_word(s, c + size + 8, &next))
+			goto out;
+		if (!(next & ~7ULL)) {	/* past the break: c is the top chunk, free */
+			ok = true;
+			break;
+		}
+		if ((next & PREV_INUSE) && !chunk_not_root(s, c, tc, nr_tc)) {
+			/* Its data reaches into the next chunk's first word. */
+			uint64_t from = c + CHUNK_HEADER, to = c + size + 8;
+
+			if (to <= hi) {
+				s->from = NO_BLOCK;
+				scan_words(s, s->window + (from - lo), to - from);
+			} else {
+				scan_range(s, from, to);
+			}
+		}
+		c += size;
+	}
+	ok = ok || c + CHUNK_HEADER > end;
+out:
+	*stop = c;
+	free(tc);
+	return ok;
+}
+
 /* Memory that holds roots: writable, readable, and not a device's. */
 static bool root_mapping(const struct procmap *m)
 {
@@ -567,6 +839,94 @@ static bool root_mapping(const struct procmap *m)
 	    strncmp(m->path, "/dev/shm/", 9))
 		return false;
 	return strncmp(m->path, "[v", 2) != 0;	/* [vvar], [vsyscall] */
+}
+
+/*
+ * The allocator's own memory, where what is not a live block is free, or the
+ * allocator's bookkeeping: the brk heap, and anonymous mappings that hold a
+ * heap block (glibc's arenas and large chunks, jemalloc's and tcmalloc's).
+ */
+static bool allocator_mapping(const struct scan *s, const struct procmap *m)
+{
+	size_t lo = 0, hi = s->n;
+
+	if (!strcmp(m->path, "[heap]"))
+		return true;
+	if (procmap__is_file(m) || m->shared || m->path[0])
+		return false;
+	while (lo < hi) {	/* the first block ending after the mapping's start */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->blocks[mid].addr + s->blocks[mid].size <= m->start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < s->n && s->blocks[lo].addr < m->end; lo++)
+		if (!s->blocks[lo].region)
+			return true;
+	return false;
+}
+
+/* glibc's thread descriptor in the top TCB_SEARCH bytes of a stack: its address, or 0. */
+static uint64_t find_tcb(struct scan *s, uint64_t start, uint64_t end)
+{
+	uint64_t from = end - start > TCB_SEARCH ? end - TCB_SEARCH : start;
+	const uint64_t *w = (const uint64_t *)s->buf;
+	size_t nr = (end - from) / 8;
+
+	if (nr < 3)
+		return 0;
+	read_mem(s, s->buf, from, end - from);
+	/* x86-64's TCB starts with a pointer to itself, and has another two words on. */
+	for (size_t i = nr - 2; i-- > 0;)
+		if (w[i] == from + i * 8 && w[i + 2] == w[i])
+			return w[i];
+	return 0;
+}
+
+/*
+ * Where the live part of an exited thread's stack starts: its frames are dead,
+ * its static TLS and descriptor on top are not (valgrind's view: what lies
+ * below the stack pointer the thread began with is gone). The descriptor's
+ * dtv says where each module's static TLS begins; the lowest ends the frames.
+ * The whole mapping when no glibc descriptor is found.
+ */
+static uint64_t dead_stack_from(struct scan *s, uint64_t start, uint64_t end)
+{
+	uint64_t tcb = find_tcb(s, start, end), dtv, nr, low, e[2];
+
+	if (!tcb)
+		return start;
+	low = tcb;
+	if (!read_word(s, tcb + 8, &dtv) || !read_word(s, dtv - 16, &nr))
+		return low;
+	for (uint64_t i = 1; i <= nr && i <= DTV_MAX; i++) {
+		struct iovec local = { e, 16 }, remote = { (void *)(dtv + 16 * i), 16 };
+
+		if (process_vm_readv(s->pid, &local, 1, &remote, 1, 0) != 16)
+			break;
+		if (e[0] >= start && e[0] < low)
+			low = e[0];
+	}
+	return low;
+}
+
+/*
+ * The program's own mappings are roots, as valgrind has them: a live thread's
+ * stack from its sp (bound already), and, where every live thread is known,
+ * an exited thread's stack only from its TLS up.
+ */
+static void scan_regions(struct scan *s, bool threads_known)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct reach_block *b = &s->blocks[i];
+
+		if (!b->region || s->state[i] != UNSEEN)	/* a bounded stack */
+			continue;
+		scan_anon(s, threads_known ? dead_stack_from(s, b->addr, b->addr + b->size) :
+			  b->addr, b->addr + b->size);
+	}
 }
 
 /* Scans [start, end) as roots, skipping the blocks inside it (scanned only when reached). */
@@ -619,7 +979,7 @@ static void classify_lost(struct scan *s)
 
 	s->collecting = true;
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->state[i] != UNSEEN)
+		if (s->state[i] != UNSEEN || s->blocks[i].region)
 			continue;
 		s->owner = i;
 		scan_anon(s, s->blocks[i].addr, s->blocks[i].addr + s->blocks[i].size);
@@ -657,16 +1017,59 @@ static void classify_lost(struct scan *s)
 	free(first);
 }
 
-int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
-		const struct reach_thread *threads, size_t nr_threads,
-		struct reach_freeze *fz, uint64_t deadline_ns, struct reach_stats *stats)
+/* Reads the roots and marks every block they lead to. */
+static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_thread *threads,
+			    size_t nr_threads, enum reach_roots roots)
+{
+	bool exact = roots == REACH_ROOTS_EXACT;
+
+	const struct procmaps *maps = s->maps;
+
+	for (size_t i = 0; i < maps->n; i++)
+		from[i] = maps->v[i].start;
+	stack_bounds(s, maps, from, threads, nr_threads);
+	scan_regions(s, exact || s->fz);
+	batch_flush(s);
+	s->from = NO_BLOCK;
+	for (size_t i = 0; i < nr_threads; i++)
+		scan_words(s, (const char *)&threads[i].regs, sizeof(threads[i].regs));
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct procmap *m = &maps->v[i];
+		bool anon = !procmap__is_file(m) && !m->shared;
+
+		if (!root_mapping(m) || (exact && allocator_mapping(s, m)))
+			continue;
+		if (roots == REACH_ROOTS_GLIBC && !strcmp(m->path, "[heap]")) {
+			s->stats->heap_walked = walk_glibc_heap(s, m->start, m->end, &from[i]);
+			if (s->stats->heap_walked)
+				continue;	/* else from[i] is where it stopped */
+		}
+		/* A thread stack the program did not map through the probed mmap (tcmalloc's). */
+		if ((exact || s->fz) && anon && !m->path[0] && from[i] == m->start && i > 0 &&
+		    maps->v[i - 1].end == m->start && !maps->v[i - 1].readable)
+			from[i] = dead_stack_from(s, m->start, m->end);
+		scan_roots(s, from[i], m->end, anon);
+	}
+	drain(s);
+}
+
+/*
+ * The scan; with confirm, any pointer reaches a block (no verdict is told
+ * apart, only what is reached).
+ */
+static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
+		    const struct reach_thread *threads, size_t nr_threads,
+		    struct reach_freeze *fz, uint64_t deadline_ns, enum reach_roots roots,
+		    bool confirm, struct reach_stats *stats)
 {
 	static const enum reach_state verdict[] = {
-		[REACHABLE] = REACH_REACHABLE, [LOST] = REACH_LOST, [INDIRECT] = REACH_INDIRECT,
+		[REACHABLE] = REACH_REACHABLE, [POSSIBLE] = REACH_POSSIBLE,
+		[LOST] = REACH_LOST, [INDIRECT] = REACH_INDIRECT,
 	};
 	struct scan s = {
-		.pid = pid, .blocks = blocks, .n = n, .owner = NO_BLOCK, .pagemap_fd = -1,
-		.fz = fz, .deadline_ns = deadline_ns, .stats = stats,
+		.pid = pid, .blocks = blocks, .n = n, .owner = NO_BLOCK, .from = NO_BLOCK,
+		.pagemap_fd = -1, .fz = fz, .deadline_ns = deadline_ns, .stats = stats,
+		.confirm = confirm,
 	};
 	struct procmaps *maps = NULL;
 	uint64_t t0 = now_ns(), *from = NULL;
@@ -682,9 +1085,12 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		if (blocks[i].addr + blocks[i].size > s.hi)
 			s.hi = blocks[i].addr + blocks[i].size;
 	s.state = calloc(n, 1);
-	s.work = malloc(n * sizeof(*s.work));
+	/* A block is pushed at most twice: possibly reached, then reached. */
+	s.work = malloc(2 * n * sizeof(*s.work));
 	s.buf = malloc(BUF_SIZE);
-	err = s.state && s.work && s.buf ? index_blocks(&s) : -ENOMEM;
+	s.head = malloc(n * sizeof(*s.head));
+	s.have_head = calloc(n, 1);
+	err = s.state && s.work && s.buf && s.head && s.have_head ? index_blocks(&s) : -ENOMEM;
 	if (!err)
 		err = procmaps__read(pid, &maps);
 	if (err == -ENOENT)
@@ -693,19 +1099,20 @@ int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
 		err = -ENOMEM;
 	if (err)
 		goto out;
-	for (size_t i = 0; i < maps->n; i++)
-		from[i] = maps->v[i].start;
-	stack_bounds(&s, maps, from, threads, nr_threads);
-	for (size_t i = 0; i < nr_threads; i++)
-		scan_words(&s, (const char *)&threads[i].regs, sizeof(threads[i].regs));
-	for (size_t i = 0; i < maps->n; i++)
-		if (root_mapping(&maps->v[i]))
-			scan_roots(&s, from[i], maps->v[i].end,
-				   !procmap__is_file(&maps->v[i]) && !maps->v[i].shared);
-	drain(&s);
-	classify_lost(&s);
+	s.maps = maps;
+	mark_from_roots(&s, from, threads, nr_threads, roots);
+	/* Nothing the process can reach is unmarked now: the rest it cannot change. */
+	if (fz)
+		reach__thaw(fz);
+	if (!confirm)
+		classify_lost(&s);
 	for (size_t i = 0; i < n; i++)
-		blocks[i].state = verdict[s.state[i]];
+		if (!confirm || s.state[i] == REACHABLE)
+			blocks[i].state = verdict[s.state[i]];
+	if (fz && fz->held) {
+		reach__thaw(fz);	/* it ran out */
+		stats->thawed_early = true;
+	}
 out:
 	stats->ns = now_ns() - t0;
 	procmaps__free(maps);
@@ -717,6 +1124,9 @@ out:
 	free(s.big);
 	free(s.pagemap);
 	free(s.edges);
+	free(s.head);
+	free(s.have_head);
+	free(s.window);
 	if (s.pagemap_fd >= 0)
 		close(s.pagemap_fd);
 	return err;
@@ -873,6 +1283,7 @@ int reach__freeze(pid_t pid, struct reach_freeze *fz)
 	int sv[2], err;
 
 	memset(fz, 0, sizeof(*fz));
+	fz->since_ns = now_ns();
 	if (kill(pid, 0))
 		return -errno;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
@@ -901,6 +1312,8 @@ int reach__freeze(pid_t pid, struct reach_freeze *fz)
 
 void reach__thaw(struct reach_freeze *fz)
 {
+	if (fz->held)
+		fz->held_ns = now_ns() - fz->since_ns;
 	fz->held = false;
 	if (!fz->helper)
 		return;	/* never held, or let go already */
@@ -909,4 +1322,40 @@ void reach__thaw(struct reach_freeze *fz)
 		;
 	close(fz->fd);
 	fz->helper = 0;
+}
+
+int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
+		const struct reach_thread *threads, size_t nr_threads,
+		struct reach_freeze *fz, uint64_t deadline_ns, enum reach_roots roots,
+		struct reach_stats *stats)
+{
+	return scan_run(pid, blocks, n, threads, nr_threads, fz, deadline_ns, roots, false, stats);
+}
+
+/*
+ * Only the unreached blocks are blocks here: the memory of the others is read
+ * as roots, with the rest of the heap. Few blocks to tell apart, and most
+ * words are told at once for none of them.
+ */
+int reach__confirm(pid_t pid, struct reach_block *blocks, size_t n, struct reach_freeze *fz,
+		   uint64_t deadline_ns, enum reach_roots roots, struct reach_stats *stats)
+{
+	struct reach_block *open = malloc((n ? n : 1) * sizeof(*open));
+	size_t m = 0;
+	int err;
+
+	if (!open)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region) {
+			open[m] = blocks[i];
+			open[m++].tag = i;
+		}
+	err = scan_run(pid, open, m, fz->threads, fz->nr_threads, fz, deadline_ns, roots, true,
+		       stats);
+	for (size_t i = 0; !err && i < m; i++)
+		if (open[i].state == REACH_REACHABLE)
+			blocks[open[i].tag].state = REACH_REACHABLE;
+	free(open);
+	return err;
 }

@@ -133,6 +133,10 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 		json__int(w, s->reachable_bytes);
 		json__key(w, "reachable_allocs");
 		json__int(w, s->reachable_allocs);
+		json__key(w, "possible_bytes");
+		json__int(w, s->possible_bytes);
+		json__key(w, "possible_allocs");
+		json__int(w, s->possible_allocs);
 	}
 	json__key(w, "frames");
 	json__array_begin(w);
@@ -215,6 +219,10 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 	json__int(w, p->allocs);
 	json__key(w, "growth_bytes_per_s");
 	json__double(w, p->growth);
+	if (p->final) {
+		json__key(w, "final");
+		json__bool(w, true);
+	}
 	if (p->scanned) {
 		json__key(w, "lost_bytes");
 		json__int(w, p->lost_bytes);
@@ -222,6 +230,16 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 		json__int(w, p->indirect_bytes);
 		json__key(w, "reachable_bytes");
 		json__int(w, p->reachable_bytes);
+		json__key(w, "possible_bytes");
+		json__int(w, p->possible_bytes);
+		json__key(w, "possible_allocs");
+		json__int(w, p->possible_allocs);
+		if (p->scan_roots) {
+			json__key(w, "scan_roots");
+			json__string(w, p->scan_roots);
+			json__key(w, "scan_held_ms");
+			json__double(w, p->scan_held_ms);
+		}
 	}
 	write_suppressed(w, p);
 	json__key(w, "stacks");

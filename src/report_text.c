@@ -35,11 +35,11 @@ static const struct style *style_for(FILE *f)
 
 /* The cells of one stack's line, formatted first so that the columns can be measured. */
 struct row {
-	char bytes[32], human[32], allocs[32], oldest[32], growth[40], lost[32];
+	char bytes[32], human[32], allocs[32], oldest[32], growth[40], lost[32], possible[32];
 };
 
 struct widths {
-	int rank, bytes, human, allocs, oldest, growth, lost, symbol;
+	int rank, bytes, human, allocs, oldest, growth, lost, possible, symbol;
 	bool scanned;		/* a lost column: some stack's reachability is known */
 };
 
@@ -60,10 +60,13 @@ static void fill_row(const struct stack_stat *s, struct row *r)
 	else
 		snprintf(r->oldest, sizeof(r->oldest), "-");
 	growth_text(s->growth, r->growth, sizeof(r->growth));
-	if (s->scanned)
+	if (s->scanned) {
 		units__human(stack_stat__unreachable(s), r->lost, sizeof(r->lost));
-	else
+		units__human(s->possible_bytes, r->possible, sizeof(r->possible));
+	} else {
 		snprintf(r->lost, sizeof(r->lost), "-");
+		snprintf(r->possible, sizeof(r->possible), "-");
+	}
 }
 
 static int max_int(int a, int b)
@@ -85,10 +88,11 @@ static void measure(const struct stack_stat *stacks, const struct row *rows, siz
 {
 	char rank[16];
 
-	*w = (struct widths){ 1, 5, 4, 6, 6, 6, 4, 0, false };
+	*w = (struct widths){ 1, 5, 4, 6, 6, 6, 4, 8, 0, false };
 	for (size_t i = 0; i < n; i++) {
 		w->scanned |= stacks[i].scanned;
 		w->lost = max_int(w->lost, (int)strlen(rows[i].lost));
+		w->possible = max_int(w->possible, (int)strlen(rows[i].possible));
 		w->rank = max_int(w->rank, snprintf(rank, sizeof(rank), "%zu", i + 1));
 		w->bytes = max_int(w->bytes, (int)strlen(rows[i].bytes));
 		w->human = max_int(w->human, (int)strlen(rows[i].human));
@@ -166,7 +170,7 @@ static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,
 	fprintf(f, "  %*s  %*s  %*s  %*s  kind  %*s  ", w.rank, "#", w.bytes, "bytes", w.human,
 		"size", w.allocs, "allocs", w.oldest, "oldest");
 	if (w.scanned)
-		fprintf(f, "%*s  ", w.lost, "lost");
+		fprintf(f, "%*s  %*s  ", w.lost, "lost", w.possible, "possible");
 	fprintf(f, "%*s  trend\n", w.growth, "growth");
 	for (size_t i = 0; i < n; i++) {
 		bool lost = stack_stat__unreachable(&stacks[i]) > 0;
@@ -175,8 +179,8 @@ static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,
 			rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs,
 			stacks[i].kind == LT_KIND_MMAP ? "mmap" : "heap", w.oldest, rows[i].oldest);
 		if (w.scanned)
-			fprintf(f, "%s%*s%s  ", lost ? st->red : "", w.lost, rows[i].lost,
-				lost ? st->off : "");
+			fprintf(f, "%s%*s%s  %*s  ", lost ? st->red : "", w.lost, rows[i].lost,
+				lost ? st->off : "", w.possible, rows[i].possible);
 		/* The trend is over the last snapshots: blank until three of them tell. */
 		fprintf(f, "%s%*s%s%s%s\n", stacks[i].growth > 0 ? st->red : "", w.growth,
 			rows[i].growth, stacks[i].growth > 0 ? st->off : "",
@@ -212,23 +216,31 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 		st->bold, p->pid, p->comm, p->exe, p->alive ? "" : " [exited]", st->off,
 		units__human(p->bytes, b1, sizeof(b1)), units__grouped(p->bytes, b2, sizeof(b2)),
 		units__grouped(p->allocs, b3, sizeof(b3)), p->allocs == 1 ? "" : "s", g);
-	if (p->scanned)
-		fprintf(f, ", %s%s lost%s (%s definitely, %s indirectly), %s reachable",
+	if (p->scanned) {
+		fprintf(f, ", %s%s lost%s (%s definitely, %s indirectly), ",
 			unreachable ? st->red : "", units__human(unreachable, b1, sizeof(b1)),
 			unreachable ? st->off : "",
 			units__grouped(p->lost_bytes, b2, sizeof(b2)),
-			units__grouped(p->indirect_bytes, b3, sizeof(b3)),
+			units__grouped(p->indirect_bytes, b3, sizeof(b3)));
+		fprintf(f, "%s possibly lost, %s reachable",
+			units__human(p->possible_bytes, b1, sizeof(b1)),
 			units__human(p->reachable_bytes, tmp, sizeof(tmp)));
+	}
 	if (sus) {
 		/* What makes it the top suspect: its lost bytes, else its growth. */
 		if (stack_stat__unreachable(sus) > 0)
 			snprintf(g, sizeof(g), "%s lost",
 				 units__human(stack_stat__unreachable(sus), b1, sizeof(b1)));
+		else if (sus->possible_bytes > 0)
+			snprintf(g, sizeof(g), "%s possibly lost",
+				 units__human(sus->possible_bytes, b1, sizeof(b1)));
 		else
 			growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
 			sus->nr_frames ? export__frame_name(&sus->frames[0], tmp, sizeof(tmp))
 				       : "[stack not recorded]", st->off, g);
+	} else if (p->final) {
+		fputs(", no leak\n", f);	/* a final report: growth over a run is no sign */
 	} else {
 		fputs(p->scanned ? ", no lost or growing stack\n" : ", no growing stack\n", f);
 	}

@@ -27,12 +27,14 @@
 #define SCAN_GRACE_NS 1000000000ULL
 /* The most of a process's command line kept for its report. */
 #define CMDLINE_MAX 4096
+/* A live scan that must confirm what it found unreached holds the process at most this long. */
+#define CONFIRM_LIMIT_S 2.0
 
 /* A stack's records summed by the scan's verdict (enum reach_state). */
 struct reach_sums {
 	bool known;
-	int64_t bytes[3];
-	int64_t allocs[3];
+	int64_t bytes[REACH_NR_STATES];
+	int64_t allocs[REACH_NR_STATES];
 };
 
 /* One (process, stack): its symbolized frames and its bytes at the last snapshot. */
@@ -70,10 +72,15 @@ struct process {
 	size_t cmdline_len;
 	dev_t alloc_dev;	/* the file of its allocator, 0 when unknown */
 	ino_t alloc_ino;
+	bool glibc_malloc;	/* its allocator is libc's: [heap]'s chunk headers can be read */
+	const char *roots;	/* how its last scan told roots: "exact", "glibc-chunks", ... */
 	bool exiting;		/* stopped in its exit by us: scanned, reported as gone */
 	bool have_regs;
 	struct user_regs_struct regs;	/* its registers at that stop */
 	bool freeze_failed;	/* --scan-freeze could not hold it: said once */
+	uint64_t held_max_ns;	/* the longest of its scans' holds */
+	struct proven *proven;	/* blocks proven unreachable while it ran, by address */
+	size_t nr_proven;
 };
 
 struct snap_source {
@@ -191,7 +198,10 @@ void snap_source__exiting(struct snap_source *src, pid_t pid, const struct user_
 int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path)
 {
 	struct process *p = process_find(src, pid);
+	char real[PATH_MAX];
+	const char *base;
 	struct stat st;
+	ssize_t len;
 
 	if (!p)
 		return -ENOENT;
@@ -199,6 +209,12 @@ int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *p
 		return -errno;
 	p->alloc_dev = st.st_dev;
 	p->alloc_ino = st.st_ino;
+	/* A /proc/PID/map_files entry names its file by its link. */
+	len = readlink(path, real, sizeof(real) - 1);
+	real[len > 0 ? len : 0] = '\0';
+	base = len > 0 ? real : path;
+	base = strrchr(base, '/') ? strrchr(base, '/') + 1 : base;
+	p->glibc_malloc = !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
 	return 0;
 }
 
@@ -430,7 +446,7 @@ static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *
 	for (size_t i = 0; i < n; i++) {
 		uint64_t k = blocks[i].tag;
 
-		if (verdict[k] != REACH_LOST && verdict[k] != REACH_INDIRECT)
+		if (verdict[k] == REACH_REACHABLE)
 			continue;
 		/* Freed since, its address maybe reused by another block: no leak. */
 		if ((ran && vals[k].ts + SCAN_GRACE_NS > start) ||
@@ -439,22 +455,171 @@ static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *
 	}
 }
 
+/* A block a held scan proved beyond its process's reach: no pointer to it can come back. */
+struct proven {
+	uint64_t addr;
+	uint64_t ts;		/* of its record: the same block, not one at the same address */
+};
+
+static int by_proven(const void *a, const void *b)
+{
+	const struct proven *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static bool proven_before(const struct process *p, uint64_t addr, uint64_t ts)
+{
+	struct proven key = { addr, ts };
+	const struct proven *v = bsearch(&key, p->proven, p->nr_proven, sizeof(key), by_proven);
+
+	return v && v->ts == ts;
+}
+
+/*
+ * The unreached blocks of a scan of the running process that need a proof: a
+ * block freed since the records were read is no leak (its verdict becomes
+ * reachable, and spare_in_flight drops it); one proven unreachable before
+ * needs none. Returns how many are left.
+ */
+static size_t unproven(struct snap_source *src, struct process *p, struct reach_block *blocks,
+		       size_t n, const struct lt_alloc_key *keys, const struct lt_alloc *vals)
+{
+	struct lt_alloc now;
+	size_t left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = blocks[i].tag;
+
+		if (blocks[i].state == REACH_REACHABLE || blocks[i].region)
+			continue;
+		if (record_now(src, &keys[k], &now) || now.ts != vals[k].ts)
+			blocks[i].state = REACH_REACHABLE;
+		else if (!proven_before(p, keys[k].addr, vals[k].ts))
+			left++;
+	}
+	return left;
+}
+
+/* Without a proof, a block is not called lost: those still unproven become reachable. */
+static void spare_unproven(const struct process *p, struct reach_block *blocks, size_t n,
+			   const struct lt_alloc_key *keys, const struct lt_alloc *vals)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = blocks[i].tag;
+
+		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region &&
+		    !proven_before(p, keys[k].addr, vals[k].ts))
+			blocks[i].state = REACH_REACHABLE;
+	}
+}
+
+/* Keeps the blocks left unreached by a held confirmation: they need no proof again. */
+static void remember_proven(struct process *p, const struct reach_block *blocks, size_t n,
+			    const struct lt_alloc_key *keys, const struct lt_alloc *vals)
+{
+	struct proven *v;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		m += blocks[i].state != REACH_REACHABLE && !blocks[i].region;
+	v = malloc((m ? m : 1) * sizeof(*v));
+	if (!v)
+		return;
+	m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region)
+			v[m++] = (struct proven){ keys[blocks[i].tag].addr,
+						  vals[blocks[i].tag].ts };
+	qsort(v, m, sizeof(*v), by_proven);
+	free(p->proven);
+	p->proven = v;
+	p->nr_proven = m;
+}
+
+/* Holds pid still for a scan: its threads' registers are roots, nothing moves. */
+static int hold(struct process *p, struct reach_freeze *fz)
+{
+	int err = reach__freeze(p->pid, fz);
+
+	if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
+		fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): scanning it "
+			"running; what it leaves unreached is lost only once a held scan proves "
+			"it\n", p->pid, strerror(-err));
+	p->freeze_failed = err != 0;
+	if (!err && fz->nr_running)
+		fprintf(stderr, "leaktrace: pid %d: %zu thread%s did not stop for the scan "
+			"(asleep in the kernel): scanned running\n", p->pid, fz->nr_running,
+			fz->nr_running == 1 ? "" : "s");
+	return err;
+}
+
+/*
+ * The verdicts of a live process, consistent: a scan of the running process
+ * first, which does not stop it. What it left unreached and still allocated
+ * may be a pointer that moved while it read: unless proven unreachable by an
+ * earlier scan, the process is held while the roots and the blocks reached
+ * are read again (reach__confirm). --scan-freeze holds it for the one scan.
+ * *ran: the verdicts are not proven (no hold could be had).
+ */
+static int scan_live(struct snap_source *src, struct process *p, struct reach_block *blocks,
+		     size_t n, const struct lt_alloc_key *keys, const struct lt_alloc *vals,
+		     struct reach_stats *st, uint64_t *held_ns, bool *ran)
+{
+	enum reach_roots roots = p->glibc_malloc ? REACH_ROOTS_GLIBC : REACH_ROOTS_CONSERVATIVE;
+	struct reach_freeze fz = { 0 };
+	uint64_t limit = (uint64_t)((src->filter.scan_freeze > 0 ? src->filter.scan_freeze :
+				     CONFIRM_LIMIT_S) * 1e9);
+	struct reach_stats st2;
+	bool held = false;
+	int err;
+
+	*held_ns = 0;
+	*ran = false;
+	if (src->filter.scan_freeze > 0 && (held = !hold(p, &fz))) {
+		err = reach__scan(p->pid, blocks, n, fz.threads, fz.nr_threads, &fz,
+				  tracer__now_ns() + limit, roots, st);
+	} else {
+		free(fz.threads);
+		memset(&fz, 0, sizeof(fz));
+		err = reach__scan(p->pid, blocks, n, NULL, 0, NULL, 0, roots, st);
+		if (err || !unproven(src, p, blocks, n, keys, vals))
+			return err;
+		/* A thread that did not stop may still move a pointer: no proof then. */
+		held = !hold(p, &fz) && !fz.nr_running;
+		if (held) {
+			err = reach__confirm(p->pid, blocks, n, &fz, tracer__now_ns() + limit,
+					     roots, &st2);
+			/* The verdicts are the held scan's. */
+			st->thawed_early = st2.thawed_early;
+			st->heap_walked = st2.heap_walked;
+		}
+		if (!err && held && !st->thawed_early)
+			remember_proven(p, blocks, n, keys, vals);
+		else if (!err)	/* not held, or not long enough: no proof */
+			spare_unproven(p, blocks, n, keys, vals);
+	}
+	reach__thaw(&fz);
+	*held_ns = fz.held_ns;
+	*ran = !held || st->thawed_early;
+	free(fz.threads);
+	return err;
+}
+
 /*
  * Scans one process for the records at idx[0..n) (its current image's), and
- * writes their verdicts. A stopped (exiting) process is scanned as it is; a
- * running one is held for it with --scan-freeze, at most that long.
+ * writes their verdicts. A stopped (exiting) process is scanned as it is,
+ * with exact roots: every block its allocator holds is known.
  */
 static void reach_process(struct snap_source *src, struct process *p,
 			  const struct tgid_index *idx, size_t n, const struct lt_alloc_key *keys,
 			  const struct lt_alloc *vals, int8_t *verdict)
 {
-	struct reach_freeze fz = { 0 };
-	const struct reach_thread *threads = NULL;
-	struct reach_thread stopped;
+	struct reach_thread stopped = { .tid = p->pid, .regs = p->regs };
 	struct reach_block *blocks;
 	struct reach_stats st;
-	size_t nr_threads = 0;
-	uint64_t deadline = 0, start;
+	uint64_t start, held_ns = 0;
+	bool ran = false;
 	int err;
 
 	blocks = malloc(n * sizeof(*blocks));
@@ -463,43 +628,31 @@ static void reach_process(struct snap_source *src, struct process *p,
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = idx[i].index;
 
-		blocks[i] = (struct reach_block){ keys[k].addr, vals[k].size, k, REACH_REACHABLE };
-	}
-	if (p->exiting && p->have_regs) {
-		stopped = (struct reach_thread){ .tid = p->pid, .regs = p->regs };
-		threads = &stopped;
-		nr_threads = 1;
-	} else if (!p->exiting && src->filter.scan_freeze > 0) {
-		err = reach__freeze(p->pid, &fz);
-		if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
-			fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): "
-				"scanning it running\n", p->pid, strerror(-err));
-		p->freeze_failed = err != 0;
-		if (!err && fz.nr_running)
-			fprintf(stderr, "leaktrace: pid %d: %zu thread%s did not stop for the scan "
-				"(asleep in the kernel): scanned running\n", p->pid, fz.nr_running,
-				fz.nr_running == 1 ? "" : "s");
-		threads = fz.threads;
-		nr_threads = fz.nr_threads;
-		deadline = tracer__now_ns() + (uint64_t)(src->filter.scan_freeze * 1e9);
+		blocks[i] = (struct reach_block){ keys[k].addr, vals[k].size, k, REACH_REACHABLE,
+						  vals[k].kind == LT_KIND_MMAP };
 	}
 	start = tracer__now_ns();
-	err = reach__scan(p->pid, blocks, n, threads, nr_threads, &fz, deadline, &st);
-	reach__thaw(&fz);
-	free(fz.threads);
+	if (p->exiting)
+		err = reach__scan(p->pid, blocks, n, &stopped, p->have_regs, NULL, 0,
+				  REACH_ROOTS_EXACT, &st);
+	else
+		err = scan_live(src, p, blocks, n, keys, vals, &st, &held_ns, &ran);
 	if (!err)
 		for (size_t i = 0; i < n; i++)
 			verdict[blocks[i].tag] = blocks[i].state;
 	if (!err && !p->exiting)
-		spare_in_flight(src, keys, vals, blocks, n, start,
-				!fz.nr_threads || st.thawed_early, verdict);
+		spare_in_flight(src, keys, vals, blocks, n, start, ran, verdict);
+	p->held_max_ns = held_ns > p->held_max_ns ? held_ns : p->held_max_ns;
+	if (!err)
+		p->roots = p->exiting ? "exact" : st.heap_walked ? "glibc-chunks" : "conservative";
 	if (src->filter.verbose && !err)
 		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
-			"%.1f MiB without pages skipped, %zu stack%s bounded%s%s\n", p->pid,
+			"%.1f MiB without pages skipped, %zu stack%s bounded, roots %s, "
+			"held %.3f ms%s\n", p->pid,
 			st.ns / 1e6, n, st.bytes_read / 1048576.0, st.bytes_skipped / 1048576.0,
-			st.threads_bounded,
-			st.threads_bounded == 1 ? "" : "s", fz.nr_threads ? ", held" : "",
-			st.thawed_early ? " (let go early: --scan-freeze ran out)" : "");
+			st.threads_bounded, st.threads_bounded == 1 ? "" : "s",
+			p->roots, held_ns / 1e6,
+			st.thawed_early ? " (let go early: the hold ran out)" : "");
 	else if (err && err != -ESRCH)
 		fprintf(stderr, "leaktrace: cannot scan pid %d: %s\n", p->pid, strerror(-err));
 	free(blocks);
@@ -760,6 +913,7 @@ int snap_source__reap(struct snap_source *src)
 		}
 		free(p->cmdline);
 		tgid = p->pid;
+		free(p->proven);
 		bpf_map_delete_elem(tracer__targets_fd(t), &tgid);
 		symbolizer__remove_process(src->syms, p->pid);
 	}
@@ -797,6 +951,11 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 	p->alive = (!info || (!info->exited && !info->exiting)) && !proc__exe(pid, buf, sizeof(buf));
 	if (info && info->exited)
 		info->reported = true;
+	p->final = info && info->exiting;
+	if (src->filter.scan) {
+		p->scan_roots = info ? info->roots : NULL;
+		p->scan_held_ms = info ? info->held_max_ns / 1e6 : 0;
+	}
 	return p;
 }
 
@@ -807,7 +966,8 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 	if (!stacks)
 		return -ENOMEM;
 	p->stacks = stacks;
-	stacks[p->nr_stacks++] = *s;
+	stacks[p->nr_stacks] = *s;
+	stacks[p->nr_stacks++].final = p->final;
 	p->bytes += s->bytes;
 	p->allocs += s->allocs;
 	p->growth += s->growth;
@@ -815,6 +975,8 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 	p->lost_bytes += s->lost_bytes;
 	p->indirect_bytes += s->indirect_bytes;
 	p->reachable_bytes += s->reachable_bytes;
+	p->possible_bytes += s->possible_bytes;
+	p->possible_allocs += s->possible_allocs;
 	return 0;
 }
 
@@ -849,6 +1011,8 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 	s->indirect_allocs = s->scanned ? e->reach.allocs[REACH_INDIRECT] : 0;
 	s->reachable_bytes = s->scanned ? e->reach.bytes[REACH_REACHABLE] : 0;
 	s->reachable_allocs = s->scanned ? e->reach.allocs[REACH_REACHABLE] : 0;
+	s->possible_bytes = s->scanned ? e->reach.bytes[REACH_POSSIBLE] : 0;
+	s->possible_allocs = s->scanned ? e->reach.allocs[REACH_POSSIBLE] : 0;
 }
 
 const char *trend__name(enum trend t)
@@ -867,6 +1031,8 @@ void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *fr
 	to->indirect_allocs += from->indirect_allocs;
 	to->reachable_bytes += from->reachable_bytes;
 	to->reachable_allocs += from->reachable_allocs;
+	to->possible_bytes += from->possible_bytes;
+	to->possible_allocs += from->possible_allocs;
 }
 
 void trend__merge(struct stack_stat *to, const struct stack_stat *from)
@@ -882,17 +1048,44 @@ int64_t stack_stat__unreachable(const struct stack_stat *s)
 	return s->lost_bytes + s->indirect_bytes;
 }
 
-int64_t proc_stat__unsuppressed_lost(const struct proc_stat *p)
+static int64_t kind_bytes(unsigned int kinds, int64_t lost, int64_t indirect, int64_t possible)
 {
-	return p->lost_bytes + p->indirect_bytes - p->suppressed_lost_bytes;
+	return (kinds & LEAK_KIND_DEFINITE ? lost : 0) + (kinds & LEAK_KIND_INDIRECT ? indirect : 0) +
+	       (kinds & LEAK_KIND_POSSIBLE ? possible : 0);
+}
+
+int64_t proc_stat__leaked(const struct proc_stat *p, unsigned int kinds, int64_t *suppressed)
+{
+	int64_t all = kind_bytes(kinds, p->lost_bytes, p->indirect_bytes, p->possible_bytes);
+	int64_t supp = 0;
+
+	for (size_t i = 0; i < p->nr_stacks; i++) {
+		const struct stack_stat *s = &p->stacks[i];
+
+		if (s->suppressed)
+			supp += kind_bytes(kinds, s->lost_bytes, s->indirect_bytes, s->possible_bytes);
+	}
+	if (suppressed)
+		*suppressed = supp;
+	return all - supp;
+}
+
+static bool growing(const struct stack_stat *s)
+{
+	return !s->final && s->trend == TREND_GROWING;
+}
+
+static bool judged_lost(const struct stack_stat *s)
+{
+	return stack_stat__unreachable(s) > 0 || s->possible_bytes > 0;
 }
 
 bool stack_stat__suspect(const struct stack_stat *s)
 {
 	if (s->suppressed)
 		return false;	/* known and accepted: not what the reader is looking for */
-	return stack_stat__unreachable(s) > 0 || s->trend == TREND_GROWING ||
-	       (s->trend == TREND_UNKNOWN && s->growth > 0);
+	return judged_lost(s) || growing(s) ||
+	       (!s->final && s->trend == TREND_UNKNOWN && s->growth > 0);
 }
 
 double stack_stat__rate(const struct stack_stat *s)
@@ -903,7 +1096,7 @@ double stack_stat__rate(const struct stack_stat *s)
 /* 2: lost and growing, 1: one of them, 0: neither. */
 static int suspicion_class(const struct stack_stat *s)
 {
-	return (stack_stat__unreachable(s) > 0) + (s->trend == TREND_GROWING);
+	return judged_lost(s) + growing(s);
 }
 
 int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_stat *y)
@@ -913,10 +1106,14 @@ int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_sta
 
 	if (suspicion_class(x) != suspicion_class(y))
 		return suspicion_class(x) > suspicion_class(y) ? -1 : 1;
-	if ((x->trend == TREND_GROWING) != (y->trend == TREND_GROWING))
-		return x->trend == TREND_GROWING ? 1 : -1;	/* lost before growing */
+	if (growing(x) != growing(y))
+		return growing(x) ? 1 : -1;	/* lost before growing */
+	if (x->lost_bytes != y->lost_bytes)
+		return x->lost_bytes < y->lost_bytes ? 1 : -1;
 	if (lx != ly)
 		return lx < ly ? 1 : -1;
+	if (x->possible_bytes != y->possible_bytes)
+		return x->possible_bytes < y->possible_bytes ? 1 : -1;
 	if (rx != ry)
 		return rx < ry ? 1 : -1;
 	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
@@ -925,8 +1122,11 @@ int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_sta
 const char *stack_stat__reason(const struct stack_stat *s)
 {
 	bool lost = stack_stat__unreachable(s) > 0;
+
 	/* Both only with a steady growth: a first report's growth since the start is no news. */
-	return lost && s->trend == TREND_GROWING ? "both" : lost ? "lost" : "growing";
+	if (lost)
+		return growing(s) ? "both" : "lost";
+	return s->possible_bytes > 0 ? "possible" : "growing";
 }
 
 static void trend_push(struct stack_entry *e, uint64_t now_ns, int64_t bytes)
@@ -1267,8 +1467,10 @@ void snap_source__free(struct snap_source *src)
 		}
 	}
 	free(src->buckets);
-	for (size_t i = 0; i < src->nr_procs; i++)
+	for (size_t i = 0; i < src->nr_procs; i++) {
 		free(src->procs[i].cmdline);
+		free(src->procs[i].proven);
+	}
 	free(src->procs);
 	for (size_t i = 0; i < src->nr_finished; i++)
 		snapshot__free(src->finished[i]);

@@ -57,6 +57,9 @@ struct stack_stat {
 	int64_t lost_bytes, lost_allocs;	/* "definitely lost": nothing points to them */
 	int64_t indirect_bytes, indirect_allocs;	/* only lost blocks point to them */
 	int64_t reachable_bytes, reachable_allocs;
+	/* "possibly lost": only chains with a pointer into a block's middle reach them. */
+	int64_t possible_bytes, possible_allocs;
+	bool final;		/* of a command's final report: verdicts make it a suspect */
 	const struct origin *origins;	/* merged snapshots only: where it was seen */
 	size_t nr_origins;
 	const char *suppressed;	/* the name of the suppression that matched it, or NULL */
@@ -70,16 +73,25 @@ int64_t stack_stat__unreachable(const struct stack_stat *s);
 /* Adds one stack's slope and trend to another's, when two stacks become one. */
 void trend__merge(struct stack_stat *to, const struct stack_stat *from);
 /*
- * Suspects, as every report ranks them: stacks with lost bytes, stacks that
- * grow steadily, or, before three snapshots tell, that grew since the last one.
- * Lost and growing first, then lost, then growing; within each, by lost bytes,
- * by rate (the slope, or the growth since the last snapshot), then by bytes.
+ * Suspects, as every report ranks them: stacks with lost or possibly lost
+ * bytes, stacks that grow steadily, or, before three snapshots tell, that grew
+ * since the last one; the growth of a process that is gone (a command's final
+ * report) is no sign. Lost and growing first, then lost, then growing; within
+ * each, by definitely, indirectly and possibly lost bytes, by rate (the slope,
+ * or the growth since the last snapshot), then by bytes.
  */
 bool stack_stat__suspect(const struct stack_stat *s);
 double stack_stat__rate(const struct stack_stat *s);
 int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_stat *y);
-/* Why a suspect ranks: "lost", "growing" or "both". */
+/* Why a suspect ranks: "lost", "possible", "growing" or "both" (lost and growing). */
 const char *stack_stat__reason(const struct stack_stat *s);
+
+/* Kinds of leak, by valgrind's names: what --fail-on-leak counts. */
+enum {
+	LEAK_KIND_DEFINITE = 1,
+	LEAK_KIND_INDIRECT = 2,
+	LEAK_KIND_POSSIBLE = 4,
+};
 
 struct proc_stat {
 	pid_t pid;
@@ -95,6 +107,11 @@ struct proc_stat {
 	int64_t lost_bytes;	/* definitely lost */
 	int64_t indirect_bytes;
 	int64_t reachable_bytes;
+	int64_t possible_bytes, possible_allocs;
+	/* How its scan chose roots: exact (run mode, at exit) or conservative; NULL: unknown. */
+	const char *scan_roots;
+	double scan_held_ms;	/* the longest its live scans held it stopped */
+	bool final;		/* run mode reported it at its exit: its growth is no sign */
 	struct stack_stat *stacks;	/* largest first */
 	size_t nr_stacks;
 	const struct origin *origins;	/* merged snapshots only: the processes merged */
@@ -106,8 +123,11 @@ struct proc_stat {
 	int64_t suppressed_lost_bytes;	/* of them, definitely and indirectly lost */
 };
 
-/* --fail-on-leak: the lost bytes, definitely and indirectly, of stacks no suppression matched. */
-int64_t proc_stat__unsuppressed_lost(const struct proc_stat *p);
+/*
+ * --fail-on-leak: the bytes of the kinds (LEAK_KIND_* bits) of stacks no
+ * suppression matched; *suppressed, when given, gets those of the others.
+ */
+int64_t proc_stat__leaked(const struct proc_stat *p, unsigned int kinds, int64_t *suppressed);
 
 /* A suppression that matched stacks of a snapshot, and what it took out of the leaks. */
 struct suppression_use {

@@ -328,6 +328,10 @@ static int load_verdicts(struct loader *l, json_t *obj, const char *where, struc
 		err = get_int(l, obj, where, "reachable_bytes", false, &s->reachable_bytes);
 	if (!err)
 		err = get_int(l, obj, where, "reachable_allocs", false, &s->reachable_allocs);
+	if (!err)
+		err = get_int(l, obj, where, "possible_bytes", false, &s->possible_bytes);
+	if (!err)
+		err = get_int(l, obj, where, "possible_allocs", false, &s->possible_allocs);
 	return err;
 }
 
@@ -467,6 +471,16 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 	if (!err)
 		err = get_int(l, obj, where, "reachable_bytes", false, &p->reachable_bytes);
 	if (!err)
+		err = get_int(l, obj, where, "possible_bytes", false, &p->possible_bytes);
+	if (!err)
+		err = get_int(l, obj, where, "possible_allocs", false, &p->possible_allocs);
+	if (!err)
+		err = get_string(l, obj, where, "scan_roots", NULL, 0, &p->scan_roots);
+	if (!err && json_object_get(obj, "final"))
+		err = get_bool(l, obj, where, "final", &p->final);
+	if (!err)
+		err = get_number(l, obj, where, "scan_held_ms", &p->scan_held_ms);
+	if (!err)
 		err = load_origins(l, obj, where, &p->origins, &p->nr_origins);
 	if (!err)
 		err = load_build_ids(l, obj, where, p);
@@ -497,6 +511,7 @@ static int load_process(struct loader *l, json_t *obj, const char *where, struct
 		err = load_stack(l, s, at, &p->stacks[i]);
 		if (err)
 			return err;
+		p->stacks[i].final = p->final;
 		p->nr_stacks++;
 	}
 	return 0;

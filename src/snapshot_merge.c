@@ -170,6 +170,8 @@ static int merge_procs(struct merge *m, struct origin **origins)
 			q->suppressed_bytes += p->suppressed_bytes;
 			q->suppressed_allocs += p->suppressed_allocs;
 			q->suppressed_lost_bytes += p->suppressed_lost_bytes;
+			q->possible_bytes += p->possible_bytes;
+			q->possible_allocs += p->possible_allocs;
 			add_origins(m, i, p->pid, p->origins, p->nr_origins, origins[k],
 				    &nr_origins[k]);
 		}

@@ -460,6 +460,7 @@ static bool kinds_cover(const struct entry *e, const struct stack_stat *st)
 		return false;	/* no verdicts: a kind-restricted entry cannot tell */
 	return (!st->lost_bytes || (e->kinds & KIND_DEFINITE)) &&
 	       (!st->indirect_bytes || (e->kinds & KIND_INDIRECT)) &&
+	       (!st->possible_bytes || (e->kinds & KIND_POSSIBLE)) &&
 	       (!st->reachable_bytes || (e->kinds & KIND_REACHABLE));
 }
 

@@ -60,8 +60,10 @@ problem() {
 # Scratch files; kept when leaktrace misbehaved, for the logs and the SQL script.
 tmp=$(mktemp -d /tmp/leaktrace-bench.XXXXXX)
 redis_pid=
+churn_pid=
 cleanup() {
 	[ -z "$redis_pid" ] || kill "$redis_pid" 2>/dev/null || true
+	[ -z "$churn_pid" ] || kill "$churn_pid" 2>/dev/null || true
 	[ ${#problems[@]} -gt 0 ] || [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -602,6 +604,38 @@ if [ -z "$scan_ms" ] || [ "${json_lost:-x}" != "${heap_lost:-y}" ]; then
 		"(reproduce: $LEAKTRACE -v -o /tmp/x.json -- $OUT/heap $HEAP_MIB)"
 fi
 
+# --- 6. live scans: how long the target is held ---------------------------------------------
+# The churn fixture: 4 threads allocating, freeing and moving pointers between its bss and its
+# heap at full speed. leaktrace -p --scan scans it running; only when a scan leaves allocated
+# blocks unreached (a pointer moved while it read) is it held, to confirm them. -v says per
+# scan: "..., held <ms> ms". Not one report may say a byte is lost.
+CHURN=.output/fixtures/verdicts-nofp
+CHURN_S=${BENCH_CHURN_S:-10}
+say "live scans of $CHURN churn for $CHURN_S s"
+mkfifo "$tmp/churn.in"
+"$CHURN" churn <"$tmp/churn.in" >"$tmp/churn.out" &
+churn_pid=$!
+exec 8>"$tmp/churn.in"	# its stdin stays open until the end
+for _ in $(seq 100); do
+	grep -q ready "$tmp/churn.out" && break
+	sleep 0.1
+done
+"$LEAKTRACE" -v -p "$churn_pid" --scan -i 0.1 -d "$CHURN_S" -n 1 >"$tmp/churn.txt" \
+	2>"$tmp/churn.err" || problem "live scans: leaktrace failed (see $tmp/churn.err)"
+exec 8>&-
+wait "$churn_pid" 2>/dev/null || true
+churn_pid=
+sed -n 's/^leaktrace: scan of pid .*, held \([0-9.]*\) ms.*/\1/p' "$tmp/churn.err" \
+	>"$tmp/held.ms"
+scans=$(wc -l <"$tmp/held.ms")
+holds=$(awk '$1 > 0' "$tmp/held.ms" | wc -l)
+held_med=$(awk '$1 > 0' "$tmp/held.ms" | sort -n | awk '{ v[NR] = $1 } END {
+	if (NR) printf "%.1f", v[int((NR + 1) / 2)] }')
+held_max=$(sort -n "$tmp/held.ms" | tail -n1)
+false_lost=$(grep '^pid ' "$tmp/churn.txt" | grep -vc ', 0 B lost (' || true)
+[ "$scans" -gt 0 ] || problem "live scans: leaktrace -v printed no scan"
+[ "$false_lost" -eq 0 ] || problem "live scans: $false_lost reports call churned blocks lost"
+
 # --- report -------------------------------------------------------------------------------
 row() {	# row NAME UNTRACED TRACED RATIO
 	printf '%-50s %10s %10s %9s\n' "$@"
@@ -657,6 +691,8 @@ row "scan of a $HEAP_MIB MiB heap at exit (target < 2 s)" "" "${scan_ms:--} ms" 
 row "  leaktrace peak RSS, that run (512k blocks)" "" "$(mib "$rss_scan")" ""
 row "leaktrace peak RSS, snapshot run" "" "$(mib "$rss_cold")" "cold"
 row "" "" "$(mib "$rss_warm")" "warm"
+row "live scans: $scans, held $holds times (goal: a few ms)" "" "${held_med:--} ms" "median"
+row "" "" "${held_max:--} ms" "max"
 echo
 echo "loop: best of $RUNS, $LOOP_N pairs untraced, $LOOP_N_TRACED traced and under each floor" \
 	"(timed inside the program)."
@@ -688,6 +724,10 @@ echo "snapshot: $MANY_ALLOCS malloc(16) from $MANY_STACKS call stacks, $many_sta
 	"peak RSS: leaktrace's VmHWM at its exit."
 echo "scan: tests/bench/heap.c, $HEAP_MIB MiB in 2 KiB blocks, one in eight lost; the scan" \
 	"leaktrace -v times at the exit stop (read with process_vm_readv, $scan_mib MiB read)."
+echo "live scans: \`leaktrace -v -p PID --scan -i 0.1 -d $CHURN_S\` of \`verdicts churn\` (4" \
+	"threads moving pointers at full speed); held: from the first thread asked to stop to" \
+	"the last let go, over the scans that held it (median of those, and the longest);" \
+	"$false_lost reports with lost bytes."
 
 if [ ${#problems[@]} -gt 0 ]; then
 	echo

@@ -630,6 +630,23 @@ Test(cli, fail_on_leak_takes_a_size_and_needs_the_scan)
 	assert_usage_error(ARGV("--fail-on-leak", "lots", "--", "ls"));
 }
 
+Test(cli, leak_kinds_take_valgrinds_names)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--fail-on-leak", "1", "--", "ls"), &cfg);
+	cr_assert_eq(cfg.leak_kinds, LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT);
+	assert_run(ARGV("--fail-on-leak", "1", "--leak-kinds", "possible", "--", "ls"), &cfg);
+	cr_assert_eq(cfg.leak_kinds, LEAK_KIND_POSSIBLE);
+	assert_run(ARGV("--leak-kinds", "definite,possible", "--", "ls"), &cfg);
+	cr_assert_eq(cfg.leak_kinds, LEAK_KIND_DEFINITE | LEAK_KIND_POSSIBLE);
+	assert_run(ARGV("--leak-kinds", "all", "--", "ls"), &cfg);
+	cr_assert_eq(cfg.leak_kinds, LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT | LEAK_KIND_POSSIBLE);
+	assert_usage_error(ARGV("--leak-kinds", "reachable", "--", "ls"));
+	assert_usage_error(ARGV("--leak-kinds", "definite,", "--", "ls"));
+	assert_usage_error(ARGV("--leak-kinds", "", "--", "ls"));
+}
+
 Test(cli, lost_needs_the_scan_and_a_flamegraph_format)
 {
 	struct config cfg;

@@ -160,17 +160,22 @@ static const struct frame lost_frames[] = {
 static const struct frame kept_frames[] = {
 	{ "keep_cache", 0x1c, "/usr/bin/leaky", 0x2000, 0, false, NULL }
 };
+static const struct frame possible_frames[] = {
+	{ "interior", 0x14, "/usr/bin/leaky", 0x3000, 0, false, NULL }
+};
 static struct stack_stat scanned_stacks[] = {
 	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 50000, .allocs = 100, .scanned = true,
 	  .reachable_bytes = 50000, .reachable_allocs = 100, .frames = kept_frames, .nr_frames = 1 },
 	{ .stack_id = 2, .kind = LT_KIND_HEAP, .bytes = 7914, .allocs = 13, .scanned = true,
 	  .lost_bytes = 7770, .lost_allocs = 10, .indirect_bytes = 144, .indirect_allocs = 3,
 	  .frames = lost_frames, .nr_frames = 1 },
+	{ .stack_id = 3, .kind = LT_KIND_HEAP, .bytes = 230, .allocs = 3, .scanned = true,
+	  .possible_bytes = 230, .possible_allocs = 3, .frames = possible_frames, .nr_frames = 1 },
 };
 static struct proc_stat scanned_proc = {
-	.pid = 9, .comm = "leaky", .exe = "/usr/bin/leaky", .bytes = 57914, .allocs = 113,
+	.pid = 9, .comm = "leaky", .exe = "/usr/bin/leaky", .bytes = 58144, .allocs = 116,
 	.scanned = true, .lost_bytes = 7770, .indirect_bytes = 144, .reachable_bytes = 50000,
-	.stacks = scanned_stacks, .nr_stacks = 2,
+	.possible_bytes = 230, .possible_allocs = 3, .stacks = scanned_stacks, .nr_stacks = 3,
 };
 static const struct snapshot scanned_snap = { .host = "h", .procs = &scanned_proc, .nr_procs = 1 };
 
@@ -182,14 +187,17 @@ Test(export_pprof, scanned_profiles_have_lost_sample_types)
 
 	cr_assert(contains(buf, len, "lost_space"));
 	cr_assert(contains(buf, len, "lost_objects"));
+	cr_assert(contains(buf, len, "possible_space"));
+	cr_assert(contains(buf, len, "possible_objects"));
 	cr_assert_not(contains(plain, plain_len, "lost_space"), "only after a scan");
+	cr_assert_not(contains(plain, plain_len, "possible_space"), "only after a scan");
 	free(buf);
 	free(plain);
 }
 
 Test(export_pprof, go_tool_pprof_shows_the_lost_bytes, .timeout = 240)
 {
-	char path[] = "/tmp/lt-lost-XXXXXX.pb.gz", *lost, *objects;
+	char path[] = "/tmp/lt-lost-XXXXXX.pb.gz", *lost, *objects, *possible;
 	FILE *f;
 	int fd;
 
@@ -205,7 +213,11 @@ Test(export_pprof, go_tool_pprof_shows_the_lost_bytes, .timeout = 240)
 	fclose(f);
 	lost = pprof("-top -unit=B -sample_index=lost_space", path);
 	objects = pprof("-top -sample_index=lost_objects", path);
+	possible = pprof("-top -unit=B -sample_index=possible_space", path);
 	unlink(path);
+	cr_assert_not_null(strstr(possible, "230B   100%   100%       230B   100%  interior\n"),
+			   "%s", possible);
+	free(possible);
 	cr_assert_not_null(strstr(lost, "Type: lost_space\n"), "%s", lost);
 	cr_assert_not_null(strstr(lost, "7914B   100%   100%      7914B   100%  lose_blocks\n"),
 			   "%s", lost);

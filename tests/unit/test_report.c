@@ -628,11 +628,76 @@ Test(report_text, scanned_report_has_a_lost_column_and_summary)
 {
 	char *text = text_report(&scanned_snap, 10);
 
-	cr_assert(strstr(text, "1.5 KiB lost (1,048 definitely, 500 indirectly), 9.5 MiB reachable"),
-		  "%s", text);
+	cr_assert(strstr(text, "1.5 KiB lost (1,048 definitely, 500 indirectly), "
+			 "0 B possibly lost, 9.5 MiB reachable"), "%s", text);
 	cr_assert(strstr(text, "top suspect shrinker 48 B lost\n"), "%s", text);
 	/* The lost column: 1000 + 500 bytes for leak_here, "0 B" for the cache. */
-	cr_assert(strstr(text, "  lost  "), "%s", text);
+	cr_assert(strstr(text, "  lost  possible  "), "%s", text);
 	cr_assert(strstr(text, "1.5 KiB"), "%s", text);
+	free(text);
+}
+
+/* A command's final report: definitely, indirectly, possibly lost rank; growth is no sign. */
+static const struct frame final_frames[] = {
+	{ "grows", 0x1, "/bin/cmd", 0x1001, 0, false, NULL },
+	{ "loses_few", 0x2, "/bin/cmd", 0x1002, 0, false, NULL },
+	{ "loses_indirectly", 0x3, "/bin/cmd", 0x1003, 0, false, NULL },
+	{ "interior_only", 0x4, "/bin/cmd", 0x1004, 0, false, NULL },
+};
+static struct stack_stat final_stacks[] = {
+	{ .stack_id = 1, .bytes = 90000, .allocs = 9, .growth = 90000, .trend = TREND_GROWING,
+	  .slope = 90000, .scanned = true, .reachable_bytes = 90000, .reachable_allocs = 9,
+	  .final = true, .frames = &final_frames[0], .nr_frames = 1 },
+	{ .stack_id = 2, .bytes = 10, .allocs = 1, .scanned = true, .lost_bytes = 10,
+	  .lost_allocs = 1, .final = true, .frames = &final_frames[1], .nr_frames = 1 },
+	{ .stack_id = 3, .bytes = 500, .allocs = 5, .scanned = true, .indirect_bytes = 500,
+	  .indirect_allocs = 5, .final = true, .frames = &final_frames[2], .nr_frames = 1 },
+	{ .stack_id = 4, .bytes = 9000, .allocs = 3, .scanned = true, .possible_bytes = 9000,
+	  .possible_allocs = 3, .final = true, .frames = &final_frames[3], .nr_frames = 1 },
+};
+static struct proc_stat final_proc = {
+	.pid = 8, .comm = "cmd", .exe = "/bin/cmd", .alive = false, .final = true, .bytes = 99510,
+	.allocs = 18, .scanned = true, .lost_bytes = 10, .indirect_bytes = 500,
+	.possible_bytes = 9000, .possible_allocs = 3, .reachable_bytes = 90000,
+	.stacks = final_stacks, .nr_stacks = 4,
+};
+static const struct snapshot final_snap = { .host = "h", .procs = &final_proc, .nr_procs = 1 };
+
+Test(report_json, a_final_reports_suspects_are_its_verdicts_not_its_growth)
+{
+	json_t *root = json_report(&final_snap);
+	json_t *v = json_object_get(root, "suspects");
+	json_t *p = json_array_get(json_object_get(root, "processes"), 0);
+
+	cr_assert_eq(json_array_size(v), 3);
+	cr_assert_str_eq(str_of(json_array_get(v, 0), "symbol"), "loses_few");
+	cr_assert_str_eq(str_of(json_array_get(v, 0), "reason"), "lost");
+	cr_assert_str_eq(str_of(json_array_get(v, 1), "symbol"), "loses_indirectly");
+	cr_assert_str_eq(str_of(json_array_get(v, 1), "reason"), "lost");
+	cr_assert_str_eq(str_of(json_array_get(v, 2), "symbol"), "interior_only");
+	cr_assert_str_eq(str_of(json_array_get(v, 2), "reason"), "possible");
+	cr_assert(json_is_true(json_object_get(p, "final")));
+	cr_assert_eq(int_of(p, "possible_bytes"), 9000);
+	cr_assert_eq(int_of(p, "possible_allocs"), 3);
+	cr_assert_eq(int_of(json_array_get(json_object_get(p, "stacks"), 3), "possible_bytes"),
+		     9000);
+	json_decref(root);
+}
+
+Test(report_text, a_final_report_without_lost_bytes_says_no_leak)
+{
+	struct stack_stat only = final_stacks[0];
+	struct proc_stat p = final_proc;
+	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
+	char *text;
+
+	p.stacks = &only;
+	p.nr_stacks = 1;
+	p.lost_bytes = p.indirect_bytes = p.possible_bytes = 0;
+	text = text_report(&snap, 10);
+	cr_assert(strstr(text, ", 0 B possibly lost, 87.9 KiB reachable, no leak\n"), "%s", text);
+	free(text);
+	text = text_report(&final_snap, 10);
+	cr_assert(strstr(text, "top suspect loses_few 10 B lost\n"), "%s", text);
 	free(text);
 }

@@ -289,3 +289,40 @@ Test(snapshot_load, argv_of_another_type_names_the_member_path)
 		   "\"stacks\": []}]}", err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].argv[1] is not a string");
 }
+
+/* A scanned final snapshot: possibly lost, the roots and the hold come back, byte for byte. */
+Test(snapshot_load, verdicts_of_a_final_scan_round_trip)
+{
+	static const struct frame frames[] = {
+		{ "interior", 0x14, "/bin/cmd", 0x1004, 0, false, NULL }
+	};
+	struct stack_stat stack = {
+		.stack_id = 1, .bytes = 230, .allocs = 3, .scanned = true, .possible_bytes = 230,
+		.possible_allocs = 3, .final = true, .frames = frames, .nr_frames = 1,
+	};
+	struct proc_stat proc = {
+		.pid = 8, .comm = "cmd", .exe = "/bin/cmd", .final = true, .bytes = 230,
+		.allocs = 3,
+		.scanned = true, .possible_bytes = 230, .possible_allocs = 3,
+		.scan_roots = "exact", .scan_held_ms = 1.5, .stacks = &stack, .nr_stacks = 1,
+	};
+	struct snapshot snap = { .host = "h", .procs = &proc, .nr_procs = 1 }, *back;
+	char err[256], *first, *second;
+	size_t len, len2;
+
+	first = json_of(&snap, &len);
+	cr_assert_eq(snapshot__load_text(first, "final.json", &back, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert(back->procs[0].final);
+	cr_assert(back->procs[0].stacks[0].final);
+	cr_assert_eq(back->procs[0].stacks[0].possible_allocs, 3);
+	cr_assert_str_eq(back->procs[0].scan_roots, "exact");
+	second = json_of(back, &len2);
+	cr_assert_eq(len2, len);
+	cr_assert_str_eq(second, first);
+	cr_assert(strstr(first, "\"possible_bytes\":230,\"possible_allocs\":3,\"scan_roots\":"
+			 "\"exact\",\"scan_held_ms\":1.500"), "%s", first);
+	free(first);
+	free(second);
+	snapshot__free(back);
+}

@@ -237,8 +237,8 @@ Test(suppress, apply_counts_per_process_and_per_entry_and_the_gate_skips_them)
 	cr_assert_eq(procs[0].suppressed_bytes, 200);
 	cr_assert_eq(procs[0].suppressed_allocs, 2);
 	cr_assert_eq(procs[0].suppressed_lost_bytes, 150);
-	cr_assert_eq(proc_stat__unsuppressed_lost(&procs[0]), 200);
-	cr_assert_eq(proc_stat__unsuppressed_lost(&procs[1]), 0);
+	cr_assert_eq(proc_stat__leaked(&procs[0], LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT, NULL), 200);
+	cr_assert_eq(proc_stat__leaked(&procs[1], LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT, NULL), 0);
 	cr_assert_eq(snap.nr_suppressions, 1);
 	cr_assert_str_eq(snap.suppressions[0].name, "config");
 	cr_assert_str_eq(snap.suppressions[0].where, "t.supp:1");
