@@ -93,8 +93,8 @@ static void write_set(FILE *f, struct folded_set *set, bool diff)
 		int64_t v0 = 0, v1 = 0;
 
 		for (j = i; j < set->n && !strcmp(set->v[j].stack, set->v[i].stack); j++) {
-			v0 += set->v[j].value[0];
-			v1 += set->v[j].value[1];
+			v0 = count__add(v0, set->v[j].value[0]);
+			v1 = count__add(v1, set->v[j].value[1]);
 		}
 		if (diff && (v0 || v1))
 			fprintf(f, "%s %" PRId64 " %" PRId64 "\n", set->v[i].stack, v0, v1);

@@ -51,15 +51,17 @@ static void group(const struct stack_ref *refs, size_t nr, struct delta *d,
 
 		d[nd] = (struct delta){ .ref = &refs[i + len - 1] };
 		for (size_t j = i; j < i + len; j++) {
-			d[nd].bytes[refs[j].snap] += refs[j].stack->bytes;
-			d[nd].allocs[refs[j].snap] += refs[j].stack->allocs;
+			int64_t *b = &d[nd].bytes[refs[j].snap], *a = &d[nd].allocs[refs[j].snap];
+
+			*b = count__add(*b, refs[j].stack->bytes);
+			*a = count__add(*a, refs[j].stack->allocs);
 		}
 		if (!np || !stack_match__same_process(p[np - 1].stacks[0].ref, &refs[i]))
 			p[np++] = (struct proc_delta){ .stacks = &d[nd] };
 		p[np - 1].nr++;
 		for (int s = 0; s < 2; s++) {
-			p[np - 1].bytes[s] += d[nd].bytes[s];
-			p[np - 1].allocs[s] += d[nd].allocs[s];
+			p[np - 1].bytes[s] = count__add(p[np - 1].bytes[s], d[nd].bytes[s]);
+			p[np - 1].allocs[s] = count__add(p[np - 1].allocs[s], d[nd].allocs[s]);
 		}
 	}
 	*nr_procs = np;

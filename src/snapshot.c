@@ -809,12 +809,12 @@ const char *trend__name(enum trend t)
 void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *from)
 {
 	to->scanned |= from->scanned;
-	to->lost_bytes += from->lost_bytes;
-	to->lost_allocs += from->lost_allocs;
-	to->indirect_bytes += from->indirect_bytes;
-	to->indirect_allocs += from->indirect_allocs;
-	to->reachable_bytes += from->reachable_bytes;
-	to->reachable_allocs += from->reachable_allocs;
+	to->lost_bytes = count__add(to->lost_bytes, from->lost_bytes);
+	to->lost_allocs = count__add(to->lost_allocs, from->lost_allocs);
+	to->indirect_bytes = count__add(to->indirect_bytes, from->indirect_bytes);
+	to->indirect_allocs = count__add(to->indirect_allocs, from->indirect_allocs);
+	to->reachable_bytes = count__add(to->reachable_bytes, from->reachable_bytes);
+	to->reachable_allocs = count__add(to->reachable_allocs, from->reachable_allocs);
 }
 
 void trend__merge(struct stack_stat *to, const struct stack_stat *from)
@@ -827,7 +827,7 @@ void trend__merge(struct stack_stat *to, const struct stack_stat *from)
 
 int64_t stack_stat__unreachable(const struct stack_stat *s)
 {
-	return s->lost_bytes + s->indirect_bytes;
+	return count__add(s->lost_bytes, s->indirect_bytes);
 }
 
 bool stack_stat__suspect(const struct stack_stat *s)

@@ -18,6 +18,21 @@
 struct tracer;
 struct arena;
 
+/*
+ * The largest byte or allocation count a saved snapshot may hold (2^53, exact in
+ * a double). Sums of counts saturate (count__add): a merge of many such stays defined.
+ */
+#define LT_MAX_COUNT (1LL << 53)
+
+static inline int64_t count__add(int64_t a, int64_t b)
+{
+	int64_t sum;
+
+	if (__builtin_add_overflow(a, b, &sum))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return sum;
+}
+
 /* Where a stack or process of a merged snapshot came from (leaktrace report --merge). */
 struct origin {
 	const char *host;
