@@ -10,6 +10,7 @@
 #include "cmd_report.h"
 #include "demangle.h"
 #include "export.h"
+#include "output_file.h"
 #include "report_diff.h"
 #include "snapshot_load.h"
 #include "snapshot_merge.h"
@@ -250,9 +251,9 @@ static int write_result(FILE *f, const struct report_args *a, struct snapshot **
 int cmd_report(int argc, char **argv)
 {
 	struct snapshot **snaps = NULL;
+	struct output_file o = { .fd = -1 };
 	struct report_args a;
 	const char *name;
-	FILE *f = stdout;
 	int err;
 
 	err = parse_args(argc, argv, &a);
@@ -261,11 +262,15 @@ int cmd_report(int argc, char **argv)
 	if (load_all(&a, &snaps))
 		return 1;
 	name = a.output ? a.output : "stdout";
-	if (a.output)
-		f = fopen(a.output, "w");
-	err = f ? write_result(f, &a, snaps) : -errno;
-	if (f && (f == stdout ? fflush(f) : fclose(f)) && !err)
-		err = -errno;
+	err = a.output ? output_file__open(&o, a.output) : 0;
+	if (!err)
+		err = write_result(a.output ? o.f : stdout, &a, snaps);
+	if (a.output && !err)
+		err = output_file__close(&o, true);
+	else if (a.output)
+		output_file__close(&o, false);
+	else if ((fflush(stdout) || ferror(stdout)) && !err)
+		err = -EIO;
 	free_all(snaps, a.nr_files);
 	if (err) {
 		fprintf(stderr, "leaktrace report: cannot write %s: %s\n", name, strerror(-err));

@@ -16,6 +16,7 @@
 #include "command.h"
 #include "demangle.h"
 #include "export.h"
+#include "output_file.h"
 #include "procmaps.h"
 #include "report.h"
 #include "snapshot.h"
@@ -186,20 +187,21 @@ static bool any_alive(const struct session *s)
 static int write_output(const struct config *cfg, struct snapshot *snap)
 {
 	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts, .lost = cfg->lost };
-	FILE *f = fopen(cfg->output, "w");
+	struct output_file o;
 	int err;
 
 	/* Saved with the snapshot, so that a pprof made from its JSON later has them too. */
 	build_id__fill(snap);
 	if (cfg->host)
 		snprintf(snap->host, sizeof(snap->host), "%s", cfg->host);
-	if (!f) {
-		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(errno));
-		return -errno;
+	err = output_file__open(&o, cfg->output);
+	if (!err) {
+		err = export__write_saved(o.f, snap, cfg->format, &opts);
+		if (!err)
+			err = output_file__close(&o, true);
+		else
+			output_file__close(&o, false);
 	}
-	err = export__write_saved(f, snap, cfg->format, &opts);
-	if (fclose(f) && !err)
-		err = -errno;
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(-err));
 		return err;
@@ -245,6 +247,7 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	int err;
 
 	snap_source__set_scan(s->src, final ? s->cfg->scan_final : s->cfg->scan);
+	snap_source__with_exited(s->src, final);
 	err = snap_source__take(s->src, &snap);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot read the BPF maps: %s\n", strerror(-err));
@@ -363,6 +366,12 @@ static int run(struct session *s, const sigset_t *sigs)
 	};
 	int err;
 
+	/* Found now, not after the whole trace: the snapshot would be lost. */
+	err = cfg->output ? output_file__check(cfg->output) : 0;
+	if (err) {
+		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(-err));
+		return err;
+	}
 	err = tracer__new(&topts, &s->tracer);
 	if (err)
 		return err;

@@ -21,6 +21,8 @@
 #define BATCH 4096
 /* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
 #define TREND_POINTS 8
+/* Exited processes whose last figures are kept for the final snapshot: the largest. */
+#define MAX_GONE 4096
 /* A running process's blocks younger than this are not judged lost (spare_in_flight). */
 #define SCAN_GRACE_NS 1000000000ULL
 
@@ -81,6 +83,10 @@ struct snap_source {
 	uint64_t builds;
 	struct timespec started;
 	uint64_t started_ns;
+	/* Processes that exited, as last reported, after their records went: for the end. */
+	struct proc_stat *gone;
+	size_t nr_gone;
+	bool with_gone;		/* the next snapshots hold them too */
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -1015,6 +1021,78 @@ static int proc_by_bytes(const void *a, const void *b)
 	return x->pid - y->pid;
 }
 
+/*
+ * Keeps an exited process's figures as this snapshot has them: its records go
+ * at the next reap, and the final snapshot still shows it. Beyond MAX_GONE
+ * processes the smallest make room. The frames stay the cache's.
+ */
+static int keep_gone(struct snap_source *src, const struct proc_stat *p)
+{
+	struct proc_stat *slot = NULL, *grown;
+	struct stack_stat *stacks;
+
+	for (size_t i = 0; i < src->nr_gone && !slot; i++)
+		if (src->gone[i].pid == p->pid)
+			slot = &src->gone[i];
+	if (!slot && src->nr_gone == MAX_GONE) {
+		slot = &src->gone[0];
+		for (size_t i = 1; i < src->nr_gone; i++)
+			if (src->gone[i].bytes < slot->bytes)
+				slot = &src->gone[i];
+		if (slot->bytes >= p->bytes)
+			return 0;
+	}
+	if (!slot) {
+		grown = realloc(src->gone, (src->nr_gone + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		src->gone = grown;
+		slot = &src->gone[src->nr_gone++];
+		slot->stacks = NULL;
+	}
+	stacks = malloc((p->nr_stacks + 1) * sizeof(*stacks));
+	if (!stacks)
+		return -ENOMEM;
+	memcpy(stacks, p->stacks, p->nr_stacks * sizeof(*stacks));
+	free(slot->stacks);
+	*slot = *p;
+	slot->stacks = stacks;
+	return 0;
+}
+
+/* The kept exited processes that snap does not hold already, appended to it. */
+static int add_gone(struct snap_source *src, struct snapshot *snap)
+{
+	for (size_t i = 0; i < src->nr_gone; i++) {
+		const struct proc_stat *g = &src->gone[i];
+		struct proc_stat *p, *procs;
+		size_t k = 0;
+
+		while (k < snap->nr_procs && snap->procs[k].pid != g->pid)
+			k++;
+		if (k < snap->nr_procs)
+			continue;
+		procs = realloc(snap->procs, (snap->nr_procs + 1) * sizeof(*procs));
+		if (!procs)
+			return -ENOMEM;
+		snap->procs = procs;
+		p = &procs[snap->nr_procs];
+		*p = *g;
+		p->alive = false;
+		p->stacks = malloc((g->nr_stacks + 1) * sizeof(*p->stacks));
+		if (!p->stacks)
+			return -ENOMEM;
+		memcpy(p->stacks, g->stacks, g->nr_stacks * sizeof(*p->stacks));
+		snap->nr_procs++;
+	}
+	return 0;
+}
+
+void snap_source__with_exited(struct snap_source *src, bool with)
+{
+	src->with_gone = with;
+}
+
 int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 		       const struct lt_total *vals, size_t n, uint64_t now_ns,
 		       struct snapshot *snap)
@@ -1030,12 +1108,20 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 	/* A traced process is reported also when it holds nothing, unless under -a. */
 	for (size_t i = 0; i < src->nr_procs && !src->filter.busy_only; i++)
 		snapshot_proc(snap, src, src->procs[i].pid);
-	for (size_t i = 0; i < snap->nr_procs; i++) {
+	for (size_t i = 0; i < snap->nr_procs && !err; i++) {
+		struct process *info = process_find(src, snap->procs[i].pid);
+
 		merge_same_frames(&snap->procs[i]);
 		if (snap->procs[i].nr_stacks)
 			qsort(snap->procs[i].stacks, snap->procs[i].nr_stacks,
 			      sizeof(struct stack_stat), by_bytes);
+		if (info && info->exited && snap->procs[i].nr_stacks)
+			err = keep_gone(src, &snap->procs[i]);
 	}
+	if (!err && src->with_gone)
+		err = add_gone(src, snap);
+	if (err)
+		return err;
 	if (snap->nr_procs)
 		qsort(snap->procs, snap->nr_procs, sizeof(*snap->procs), proc_by_bytes);
 	src->last_ns = now_ns;
@@ -1101,6 +1187,9 @@ void snap_source__free(struct snap_source *src)
 	}
 	free(src->buckets);
 	free(src->procs);
+	for (size_t i = 0; i < src->nr_gone; i++)
+		free(src->gone[i].stacks);
+	free(src->gone);
 	free(src);
 }
 

@@ -166,6 +166,11 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
  * as exited) and images replaced by exec still held. O(allocations) when any.
  */
 int snap_source__reap(struct snap_source *src);
+/*
+ * Whether the snapshots taken from now on also hold the processes that exited
+ * and were reaped since (alive false, their figures when last reported): the final one.
+ */
+void snap_source__with_exited(struct snap_source *src, bool with);
 /* Whether the snapshots taken from now on scan the processes (--scan, or a final report). */
 void snap_source__set_scan(struct snap_source *src, bool scan);
 /* Reads the maps; 0 or a negative errno. */
