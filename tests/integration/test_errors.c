@@ -92,6 +92,24 @@ Test(bad_input, unknown_output_extension, .timeout = 30)
 	assert_error(args, 2, phrases);
 }
 
+/* Found before tracing, not after: one line, and no "tracing" line before it. */
+Test(bad_input, unwritable_output_is_found_at_start, .timeout = 30)
+{
+	const char *args[] = { "-o", "/nonexistent-dir/x.json", "-p", "1", NULL };
+	const char *phrases[] = { "leaktrace: cannot write /nonexistent-dir/x.json: No such file "
+				  "or directory\n", NULL };
+
+	assert_error(args, 1, phrases);
+}
+
+Test(bad_input, output_that_is_a_directory_is_found_at_start, .timeout = 30)
+{
+	const char *args[] = { "-o", "/tmp/", "--format", "json", "-p", "1", NULL };
+	const char *phrases[] = { "leaktrace: cannot write /tmp/: Is a directory\n", NULL };
+
+	assert_error(args, 1, phrases);
+}
+
 Test(bad_input, no_arguments, .timeout = 30)
 {
 	const char *args[] = { NULL };
