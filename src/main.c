@@ -20,6 +20,7 @@
 #include "procmaps.h"
 #include "report.h"
 #include "snapshot.h"
+#include "target.h"
 #include "tracer.h"
 #include "units.h"
 
@@ -78,10 +79,13 @@ static int attach(struct session *s, pid_t pid, const struct alloc_plan *plan, b
 static int attach_pid(struct session *s, pid_t pid)
 {
 	struct alloc_plan plan;
+	const char *why;
+	char buf[128];
 	int err;
 
-	if (kill(pid, 0) && errno == ESRCH) {
-		fprintf(stderr, "leaktrace: cannot attach to pid %d: no such process\n", pid);
+	why = target__why_not(pid, buf, sizeof(buf));
+	if (why) {
+		fprintf(stderr, "leaktrace: cannot attach to pid %d: %s\n", pid, why);
 		return -ESRCH;
 	}
 	err = alloc_plan__for_pid(pid, &plan);
