@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "escape.h"
 #include "export.h"
 #include "report_diff.h"
 #include "stack_match.h"
@@ -69,11 +70,13 @@ static void group(const struct stack_ref *refs, size_t nr, struct delta *d,
 
 static void put_stack_name(FILE *f, const struct stack_stat *s)
 {
-	char tmp[288];
+	char tmp[288], safe[ESCAPE_SIZE];
 	int n = s->nr_frames < SHOWN_FRAMES ? s->nr_frames : SHOWN_FRAMES;
 
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? " < " : "", export__frame_name(&s->frames[i], tmp, 288));
+		fprintf(f, "%s%s", i ? " < " : "",
+			escape__text(export__frame_name(&s->frames[i], tmp, 288), safe,
+				     sizeof(safe)));
 	if (n < s->nr_frames)
 		fputs(" < ...", f);
 	if (!s->nr_frames)
@@ -94,9 +97,10 @@ static void put_process(FILE *f, const struct proc_delta *p, int top)
 {
 	const struct proc_stat *proc = p->stacks[0].ref->proc;
 	int64_t grown = 0, shrunk = 0, nr_shrunk = 0, shown = 0, more = 0;
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], comm[ESCAPE_SIZE], exe[ESCAPE_SIZE];
 
-	fprintf(f, "\n%s %s: %s -> %s (", proc->comm, proc->exe,
+	fprintf(f, "\n%s %s: %s -> %s (", escape__text(proc->comm, comm, sizeof(comm)),
+		escape__text(proc->exe, exe, sizeof(exe)),
 		units__human(p->bytes[0], b1, sizeof(b1)),
 		units__human(p->bytes[1], b2, sizeof(b2)));
 	put_signed(f, "%s bytes, ", p->bytes[1] - p->bytes[0]);
@@ -141,12 +145,13 @@ static void put_process(FILE *f, const struct proc_delta *p, int top)
 
 static void put_side(FILE *f, const char *name, const struct snapshot *snap)
 {
-	char when[40];
+	char when[40], a[ESCAPE_SIZE], b[ESCAPE_SIZE];
 	struct tm tm;
 
 	gmtime_r(&snap->taken.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	fprintf(f, "%s (%s, %s)", name, snap->host, when);
+	fprintf(f, "%s (%s, %s)", escape__text(name, a, sizeof(a)),
+		escape__text(snap->host, b, sizeof(b)), when);
 }
 
 int report_diff__text(FILE *f, const struct snapshot *old, const char *old_name,
