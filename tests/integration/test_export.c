@@ -258,3 +258,39 @@ Test(export, full_file_system_leaves_no_partial_file, .timeout = 60)
 	free(exe);
 	tmpdir__free(&t);
 }
+
+/* A host's JSON claims other names: report --host NAME keeps the data, under NAME alone. */
+Test(export, report_host_replaces_what_a_host_claims, .timeout = 30)
+{
+	static const char claims[] =
+		"{\"leaktrace\": 1, \"host\": \"evil\", \"hosts\": [\"web1\", \"web2\"], "
+		"\"processes\": [{\"pid\": 3, \"comm\": \"svc\", \"origins\": [{\"host\": \"web1\", "
+		"\"pid\": 9}], \"stacks\": [{\"bytes\": 64, \"allocs\": 1, \"frames\": [{\"symbol\": "
+		"\"f\"}], \"origins\": [{\"host\": \"web2\", \"pid\": 9}]}]}]}\n";
+	char *in, *out;
+	struct tmpdir t;
+	json_t *snap, *proc, *stack;
+	FILE *f;
+
+	tmpdir__new(&t);
+	in = strdup(tmpdir__file(&t, "claims.json"));
+	out = strdup(tmpdir__file(&t, "named.json"));
+	f = fopen(in, "w");
+	cr_assert_not_null(f);
+	fputs(claims, f);
+	cr_assert_eq(fclose(f), 0);
+	free(leaktrace((const char *const[]){ "report", in, "--host", "web9", "-o", out, NULL }));
+	snap = snapshot__load(out);
+	cr_assert_str_eq(json_string_value(json_object_get(snap, "host")), "web9");
+	cr_assert_null(json_object_get(snap, "hosts"));
+	proc = snapshot__process(snap, 3);
+	cr_assert_not_null(proc);
+	cr_assert_null(json_object_get(proc, "origins"));
+	stack = json_array_get(json_object_get(proc, "stacks"), 0);
+	cr_assert_eq(json__int(stack, "bytes"), 64);
+	cr_assert_null(json_object_get(stack, "origins"));
+	json_decref(snap);
+	free(in);
+	free(out);
+	tmpdir__free(&t);
+}
