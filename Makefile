@@ -37,8 +37,24 @@ FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
 FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fixtures/$(f)-nofp) \
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink
 
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/NAME/), built with clang's
+# ASan and UBSan into $(OUTPUT)/fuzz/; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
+FUZZERS      := snapshot elf_syms unwind_table procmaps x86
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_OBJS    := $(patsubst $(OUTPUT)/src/%,$(OUTPUT)/fuzz/src/%,$(LIB_OBJS))
+FUZZ_BINS    := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZERS))
+# make test-asan: the unit and integration suites, and the leaktrace they run, under ASan and
+# UBSan (gcc's), in $(OUTPUT)/asan/.
+ASAN_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_OBJS    := $(patsubst $(OUTPUT)/src/%,$(OUTPUT)/asan/src/%,$(OBJS))
+ASAN_LIB_OBJS := $(filter-out $(OUTPUT)/asan/src/main.o,$(ASAN_OBJS))
+
 .DELETE_ON_ERROR:
-.PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak
+.SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
+.PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
+	fuzz fuzz-smoke test-asan
 
 all: leaktrace
 
@@ -101,6 +117,65 @@ $(OUTPUT)/tests/unit: $(UNIT_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
 $(OUTPUT)/tests/integration: $(INTEG_SRCS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(TEST_LIBS) -o $@
+
+$(OUTPUT)/fuzz/src/%.o: src/%.c $(SKEL)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARNINGS) $(CPPFLAGS) -MMD -MP \
+		-c $< -o $@
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_file.h $(FUZZ_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARNINGS) $(CPPFLAGS) -Itests/fuzz \
+		$< $(FUZZ_OBJS) $(STATIC_LIBS) -lpthread -lm -o $@
+
+# Each harness for FUZZ_SECONDS, new inputs kept in $(OUTPUT)/fuzz/corpus/NAME (the committed
+# seeds are read, not written); a crash stops it with its input saved as crash-*.
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZERS); do \
+		mkdir -p $(OUTPUT)/fuzz/corpus/$$f $(OUTPUT)/fuzz/crashes && \
+		echo "  FUZZ     $$f for $(FUZZ_SECONDS) s" && \
+		$(OUTPUT)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
+			-print_final_stats=1 -artifact_prefix=$(OUTPUT)/fuzz/crashes/$$f- \
+			$(OUTPUT)/fuzz/corpus/$$f tests/fuzz/$$f 2>$(OUTPUT)/fuzz/$$f.log || \
+			{ tail -n 40 $(OUTPUT)/fuzz/$$f.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' $(OUTPUT)/fuzz/$$f.log | \
+			tail -n 2 | sed 's/^/           /'; \
+	done
+
+# CI: each harness for a short while.
+fuzz-smoke:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),10)
+
+$(OUTPUT)/asan/src/%.o: src/%.c $(SKEL)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -g -O1 $(ASAN_SAN) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/asan/leaktrace: $(ASAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ASAN_SAN) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+
+$(OUTPUT)/asan/tests/unit: $(UNIT_SRCS) $(ASAN_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -g -O1 $(ASAN_SAN) $(WARNINGS) $(CPPFLAGS) $^ $(STATIC_LIBS) $(TEST_LIBS) \
+		-lpthread -lm -o $@
+
+$(OUTPUT)/asan/tests/integration: $(INTEG_SRCS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -g -O1 $(ASAN_SAN) $(WARNINGS) $(CPPFLAGS) $^ $(TEST_LIBS) -o $@
+
+# The suites under ASan and UBSan: any report (a leak of leaktrace's own too) fails the run.
+test-asan:
+	$(Q)$(MAKE) --no-print-directory fixtures $(OUTPUT)/asan/leaktrace $(OUTPUT)/asan/tests/unit \
+		$(OUTPUT)/asan/tests/integration
+	$(Q)ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 $(OUTPUT)/asan/tests/unit --jobs 2
+	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make test-asan: the integration tests load BPF programs: run them as root"; exit 1; fi
+	$(Q)ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/leaktrace \
+		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/asan/tests/integration --jobs 1
 
 deps:
 	$(Q)tools/install-deps test
@@ -167,4 +242,4 @@ install: leaktrace
 clean:
 	$(Q)rm -rf $(OUTPUT) leaktrace
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(ASAN_OBJS:.o=.d)

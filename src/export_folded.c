@@ -88,7 +88,8 @@ static void write_set(FILE *f, struct folded_set *set, bool diff)
 {
 	size_t i = 0, j;
 
-	qsort(set->v, set->n, sizeof(*set->v), by_stack);
+	if (set->n)
+		qsort(set->v, set->n, sizeof(*set->v), by_stack);
 	while (i < set->n) {
 		int64_t v0 = 0, v1 = 0;
 

@@ -182,7 +182,8 @@ static int by_name(const void *a, const void *b)
  */
 static void sort_tree(struct flame *fl)
 {
-	qsort(fl->root.kids, fl->root.nr_kids, sizeof(*fl->root.kids), by_name);
+	if (fl->root.nr_kids > 1)
+		qsort(fl->root.kids, fl->root.nr_kids, sizeof(*fl->root.kids), by_name);
 	for (size_t i = 0; i < fl->nr_slots; i++)
 		if (fl->nodes[i] && fl->nodes[i]->nr_kids > 1)
 			qsort(fl->nodes[i]->kids, fl->nodes[i]->nr_kids, sizeof(struct node *),

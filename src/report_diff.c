@@ -96,7 +96,7 @@ static void put_signed(FILE *f, const char *fmt, int64_t v)
 static void put_process(FILE *f, const struct proc_delta *p, int top)
 {
 	const struct proc_stat *proc = p->stacks[0].ref->proc;
-	int64_t grown = 0, shrunk = 0, nr_shrunk = 0, shown = 0, more = 0;
+	int64_t shrunk = 0, nr_shrunk = 0, shown = 0, more = 0;
 	char b1[32], b2[32], b3[32], comm[ESCAPE_SIZE], exe[ESCAPE_SIZE];
 
 	fprintf(f, "\n%s %s: %s -> %s (", escape__text(proc->comm, comm, sizeof(comm)),
@@ -110,13 +110,12 @@ static void put_process(FILE *f, const struct proc_delta *p, int top)
 		int64_t db = d->bytes[1] - d->bytes[0];
 
 		if (db < 0) {
-			shrunk += db;
+			shrunk = count__add(shrunk, db);
 			nr_shrunk++;
 			continue;
 		}
 		if (db == 0)
 			continue;
-		grown += db;
 		if (shown >= top) {
 			more++;
 			continue;

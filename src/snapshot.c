@@ -1053,7 +1053,8 @@ static int keep_gone(struct snap_source *src, const struct proc_stat *p)
 	stacks = malloc((p->nr_stacks + 1) * sizeof(*stacks));
 	if (!stacks)
 		return -ENOMEM;
-	memcpy(stacks, p->stacks, p->nr_stacks * sizeof(*stacks));
+	if (p->nr_stacks)
+		memcpy(stacks, p->stacks, p->nr_stacks * sizeof(*stacks));
 	free(slot->stacks);
 	*slot = *p;
 	slot->stacks = stacks;
@@ -1082,7 +1083,8 @@ static int add_gone(struct snap_source *src, struct snapshot *snap)
 		p->stacks = malloc((g->nr_stacks + 1) * sizeof(*p->stacks));
 		if (!p->stacks)
 			return -ENOMEM;
-		memcpy(p->stacks, g->stacks, g->nr_stacks * sizeof(*p->stacks));
+		if (g->nr_stacks)
+			memcpy(p->stacks, g->stacks, g->nr_stacks * sizeof(*p->stacks));
 		snap->nr_procs++;
 	}
 	return 0;
