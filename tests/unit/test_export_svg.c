@@ -215,12 +215,13 @@ static void assert_valid_xml(const char *svg)
 	unlink(path);
 }
 
+/* Not strstr in a loop: under ASan each call measures the rest of a 30 MB string. */
 static size_t count_of(const char *s, const char *what)
 {
-	size_t n = 0;
+	size_t n = 0, len = strlen(what);
 
-	for (; (s = strstr(s, what)); s++)
-		n++;
+	for (; *s; s++)
+		n += *s == *what && !strncmp(s, what, len);
 	return n;
 }
 
