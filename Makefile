@@ -45,7 +45,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_OBJS    := $(patsubst $(OUTPUT)/src/%,$(OUTPUT)/fuzz/src/%,$(LIB_OBJS))
 FUZZ_BINS    := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZERS))
-# make test-asan: the unit and integration suites, and the leaktrace they run, under ASan and
+# make test-asan: the unit suite, and the leaktrace the integration suite runs, under ASan and
 # UBSan (gcc's), in $(OUTPUT)/asan/.
 ASAN_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_OBJS    := $(patsubst $(OUTPUT)/src/%,$(OUTPUT)/asan/src/%,$(OBJS))
@@ -154,7 +154,7 @@ $(OUTPUT)/asan/src/%.o: src/%.c $(SKEL)
 
 $(OUTPUT)/asan/leaktrace: $(ASAN_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ASAN_SAN) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+	$(Q)$(CC) $(ASAN_SAN) -static-libasan -static-libubsan $^ $(STATIC_LIBS) -lpthread -lm -o $@
 
 $(OUTPUT)/asan/tests/unit: $(UNIT_SRCS) $(ASAN_LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -162,27 +162,23 @@ $(OUTPUT)/asan/tests/unit: $(UNIT_SRCS) $(ASAN_LIB_OBJS)
 	$(Q)$(CC) -g -O1 $(ASAN_SAN) $(WARNINGS) $(CPPFLAGS) $^ $(STATIC_LIBS) $(TEST_LIBS) \
 		-lpthread -lm -o $@
 
-$(OUTPUT)/asan/tests/integration: $(INTEG_SRCS)
-	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -g -O1 $(ASAN_SAN) $(WARNINGS) $(CPPFLAGS) $^ $(TEST_LIBS) -o $@
-
-# The suites under ASan and UBSan: any report (a leak of leaktrace's own too) fails the run.
+# The unit suite built with ASan and UBSan, and the integration suite (the test code as
+# usual) running leaktrace built with them: any report, a leak of leaktrace's own too, fails.
 test-asan:
 	$(Q)$(MAKE) --no-print-directory fixtures $(OUTPUT)/asan/leaktrace $(OUTPUT)/asan/tests/unit \
-		$(OUTPUT)/asan/tests/integration
-	$(Q)ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 $(OUTPUT)/asan/tests/unit --jobs 2
+		$(OUTPUT)/tests/integration
+	$(Q)ASAN_OPTIONS=detect_leaks=1 $(OUTPUT)/asan/tests/unit --jobs 2
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make test-asan: the integration tests load BPF programs: run them as root"; exit 1; fi
 	$(Q)ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/leaktrace \
-		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/asan/tests/integration --jobs 1
+		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1
 
 deps:
 	$(Q)tools/install-deps test
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration
-	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-kernels
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-kernels fuzz-smoke
 
 test-unit:
 	$(Q)$(OUTPUT)/tests/unit --jobs 2

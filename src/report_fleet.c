@@ -140,7 +140,8 @@ int report_fleet__rank(const struct snapshot *snap, struct fleet_row **out, size
 /* The cells of one ranking line, formatted first so that the columns can be measured. */
 struct cells {
 	char rank[24], function[288], hosts[32], bytes[32], size[32], lost[32], growth[40];
-	char trend[16], on[288], process[72];	/* a comm of 16 bytes, each "\xNN" at worst */
+	char trend[16], on[288];
+	char process[72];	/* a comm of 16 bytes, each "\xNN" at worst */
 };
 
 struct widths {

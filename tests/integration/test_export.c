@@ -264,9 +264,10 @@ Test(export, report_host_replaces_what_a_host_claims, .timeout = 30)
 {
 	static const char claims[] =
 		"{\"leaktrace\": 1, \"host\": \"evil\", \"hosts\": [\"web1\", \"web2\"], "
-		"\"processes\": [{\"pid\": 3, \"comm\": \"svc\", \"origins\": [{\"host\": \"web1\", "
-		"\"pid\": 9}], \"stacks\": [{\"bytes\": 64, \"allocs\": 1, \"frames\": [{\"symbol\": "
-		"\"f\"}], \"origins\": [{\"host\": \"web2\", \"pid\": 9}]}]}]}\n";
+		"\"processes\": [{\"pid\": 3, \"comm\": \"svc\", "
+		"\"origins\": [{\"host\": \"web1\", \"pid\": 9}], "
+		"\"stacks\": [{\"bytes\": 64, \"allocs\": 1, \"frames\": [{\"symbol\": \"f\"}], "
+		"\"origins\": [{\"host\": \"web2\", \"pid\": 9}]}]}]}\n";
 	char *in, *out;
 	struct tmpdir t;
 	json_t *snap, *proc, *stack;

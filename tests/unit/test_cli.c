@@ -665,9 +665,11 @@ Test(cli, durations_are_bounded)
 	struct config cfg;
 
 	assert_error_is(ARGV("-d", "1e19", "-p", "1"),
-			"leaktrace: -d: '1e19' is out of range: at most 31536000 seconds (a year)\n");
+			"leaktrace: -d: '1e19' is out of range: at most 31536000 seconds (a "
+			"year)\n");
 	assert_error_is(ARGV("-i", "2e10", "-d", "3", "-p", "1"),
-			"leaktrace: -i: '2e10' is out of range: at most 31536000 seconds (a year)\n");
+			"leaktrace: -i: '2e10' is out of range: at most 31536000 seconds (a "
+			"year)\n");
 	assert_error_is(ARGV("--older", "1e300", "-p", "1"),
 			"leaktrace: --older: '1e300' is out of range: at most 31536000 seconds (a "
 			"year)\n");

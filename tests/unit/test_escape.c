@@ -27,7 +27,8 @@ Test(escape, control_bytes_become_hex_escapes)
 	cr_assert_str_eq(escape__text("a\x1b[2Jb\x07", buf, sizeof(buf)), "a\\x1b[2Jb\\x07");
 	cr_assert_str_eq(escape__text("del\x7f", buf, sizeof(buf)), "del\\x7f");
 	/* U+009B (CSI as a C1 control in UTF-8) and a byte that starts no UTF-8 sequence. */
-	cr_assert_str_eq(escape__text("c1\xc2\x9b" "x\xff", buf, sizeof(buf)), "c1\\xc2\\x9bx\\xff");
+	cr_assert_str_eq(escape__text("c1\xc2\x9b" "x\xff", buf, sizeof(buf)),
+			 "c1\\xc2\\x9bx\\xff");
 	cr_assert_str_eq(escape__text("nl\n", buf, sizeof(buf)), "nl\\x0a");
 }
 
@@ -78,7 +79,8 @@ Test(escape, text_reports_escape_what_hosts_send)
 	text = text_of(snap, 0, NULL);
 	assert_no_control(text);
 	cr_assert_not_null(strstr(text, "leaktrace on h\\x07ost,"), "%s", text);
-	cr_assert_not_null(strstr(text, "pid 7 (c\\x1b[31m) /e\\x1b]0;x\\x07 [exited]: "), "%s", text);
+	cr_assert_not_null(strstr(text, "pid 7 (c\\x1b[31m) /e\\x1b]0;x\\x07 [exited]: "), "%s",
+			   text);
 	cr_assert_not_null(strstr(text, "f\\x1b[2J+0x1"), "%s", text);
 	cr_assert_not_null(strstr(text, "/m\\xc2\\x9b1m"), "%s", text);
 	free(text);

@@ -255,8 +255,8 @@ Test(snapshot_load, numbers_out_of_range_are_refused)
 			      "out of range (0 to 9007199254740992)");
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
 		   "\"allocs\": -9223372036854775808, \"frames\": []}]}]}", err, sizeof(err));
-	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"allocs\" is -9223372036854775808, "
-			      "out of range (0 to 9007199254740992)");
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"allocs\" is "
+			      "-9223372036854775808, out of range (0 to 9007199254740992)");
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": -1, \"stacks\": []}]}", err,
 		   sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0]: \"pid\" is -1, out of range (0 to 4194304)");
