@@ -170,7 +170,10 @@ test-asan:
 	$(Q)ASAN_OPTIONS=detect_leaks=1 $(OUTPUT)/asan/tests/unit --jobs 2
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make test-asan: the integration tests load BPF programs: run them as root"; exit 1; fi
-	$(Q)ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/leaktrace \
+	@# The suite finds tools/ beside LEAKTRACE: a tree of links stands in for the top.
+	$(Q)mkdir -p $(OUTPUT)/asan/top && ln -sfn ../leaktrace $(OUTPUT)/asan/top/leaktrace && \
+		ln -sfn $(CURDIR)/tools $(OUTPUT)/asan/top/tools
+	$(Q)ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/top/leaktrace \
 		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1
 
 deps:

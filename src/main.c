@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* leaktrace: wires the command line, the tracer, the snapshots and the reports together. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -146,6 +148,7 @@ static int attach_all(struct session *s)
 	struct alloc_plan plan;
 	char exe[PATH_MAX];
 	struct dirent *d;
+	Dl_info libc;
 	int n = 0, err;
 	DIR *dir;
 	pid_t pid;
@@ -165,8 +168,12 @@ static int attach_all(struct session *s)
 		n++;
 	}
 	closedir(dir);
-	/* Processes started later mostly use the system's libc: probe it before they come. */
-	if (!alloc_plan__for_pid(getpid(), &plan))
+	/*
+	 * Processes started later mostly use the system's libc: probe it before they come.
+	 * It is leaktrace's own libc, not leaktrace's allocator (a sanitizer build has its own).
+	 */
+	if (dladdr((void *)gnu_get_libc_version, &libc) && libc.dli_fname &&
+	    !alloc_plan__for_lib(libc.dli_fname, &plan))
 		tracer__probe(s->tracer, -1, &plan);
 	err = probe_libs(s, -1);
 	if (err)
