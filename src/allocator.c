@@ -313,6 +313,7 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 	if (err) {
 		plan_error(pid, "leaktrace: cannot read the mappings of pid %d: %s\n", pid,
 			strerror(-err));
+		procmaps__free(maps);	/* read, when the executable was what failed */
 		return err;
 	}
 	/*
