@@ -30,6 +30,7 @@ Test(escape, control_bytes_become_hex_escapes)
 	cr_assert_str_eq(escape__text("c1\xc2\x9b" "x\xff", buf, sizeof(buf)),
 			 "c1\\xc2\\x9bx\\xff");
 	cr_assert_str_eq(escape__text("nl\n", buf, sizeof(buf)), "nl\\x0a");
+	cr_assert_str_eq(escape__text("\xf8\x80\x80", buf, sizeof(buf)), "\\xf8\\x80\\x80");
 }
 
 Test(escape, long_text_is_cut_to_fit)
