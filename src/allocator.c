@@ -18,6 +18,7 @@
 #include "allocator.h"
 #include "elf_syms.h"
 #include "procmaps.h"
+#include "target.h"
 #include "x86.h"
 
 #define MAX_OBJECTS 256
@@ -30,13 +31,22 @@ void alloc_plan__quiet(bool q)
 	quiet = q;
 }
 
-/* Every error line of a plan goes through here. */
-static void plan_error(const char *fmt, ...)
+/*
+ * Every error line of a plan for pid goes through here; when pid went meanwhile,
+ * that is the reason (its files are gone with it).
+ */
+static void plan_error(pid_t pid, const char *fmt, ...)
 {
+	char buf[128];
 	va_list ap;
 
 	if (quiet)
 		return;
+	if (pid > 0 && target__why_not(pid, buf, sizeof(buf))) {
+		fprintf(stderr, "leaktrace: cannot attach to pid %d: %s\n", pid,
+			target__exited_during_attach);
+		return;
+	}
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -242,7 +252,7 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 		elf_syms__free(syms);
 	}
 	if (!plan->heap[0]) {
-		plan_error("leaktrace: cannot find the allocator of pid %d: no object it maps "
+		plan_error(pid, "leaktrace: cannot find the allocator of pid %d: no object it maps "
 			"defines malloc and free (a stripped static binary?)\n", pid);
 		return -ENOENT;
 	}
@@ -253,7 +263,7 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 	if (!err && plan->cxx[0] && plan_object(plan, plan->cxx, GROUP_CXX))
 		plan->cxx[0] = '\0';
 	if (err) {
-		plan_error("leaktrace: cannot read the allocator of pid %d (%s): %s\n", pid,
+		plan_error(pid, "leaktrace: cannot read the allocator of pid %d (%s): %s\n", pid,
 			plan->heap, strerror(-err));
 	}
 	return err;
@@ -304,8 +314,9 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 	if (!err)
 		err = proc__exe(pid, exe, sizeof(exe));
 	if (err) {
-		plan_error("leaktrace: cannot read the mappings of pid %d: %s\n", pid,
+		plan_error(pid, "leaktrace: cannot read the mappings of pid %d: %s\n", pid,
 			strerror(-err));
+		procmaps__free(maps);	/* read, when the executable was what failed */
 		return err;
 	}
 	/*

@@ -17,6 +17,7 @@
 #include "suppress.h"
 
 #define LT_VERSION "0.1.0"
+#define LT_MAX_SECONDS (365 * 24 * 3600)
 
 static const char usage[] =
 "Usage: leaktrace [OPTIONS] -p PID [-p PID ...]\n"
@@ -58,12 +59,17 @@ static const char usage[] =
 "Reports:\n"
 "  -i, --interval SEC   seconds between reports (default 5)\n"
 "  -d, --duration SEC   stop after SEC seconds (default: until the targets\n"
-"                       exit or leaktrace gets SIGINT, SIGTERM or SIGHUP)\n"
+"                       exit or leaktrace gets SIGINT, SIGTERM or SIGHUP);\n"
+"                       every SEC is at most 31536000 (a year)\n"
 "  -n, --top N          stacks shown per report (default 10)\n"
 "  -q, --quiet          no periodic reports; only the final one\n"
 "  -o, --output FILE    write the final snapshot to FILE; the format comes\n"
 "                       from --format or the extension (.json, .txt,\n"
-"                       .folded, .svg, .pb.gz)\n"
+"                       .folded, .svg, .pb.gz). FILE is checked before\n"
+"                       tracing, written to a new file beside it and\n"
+"                       renamed over it once whole: complete or absent.\n"
+"                       Under -a it also holds the processes that exited\n"
+"                       during the trace\n"
 "      --format FMT     json, text, folded (flamegraph.pl's input), svg\n"
 "                       (interactive flamegraph) or pprof (heap profile)\n"
 "      --count          folded: allocation counts instead of bytes\n"
@@ -90,7 +96,7 @@ static const char usage[] =
 "                       the command exits, with valgrind's roots (--scan: the\n"
 "                       periodic reports too)\n"
 "      --no-scan        run mode: no scan at exit\n"
-"      --scan-freeze[=SEC]\n"
+"      --scan-freeze[=SEC], --scan-freeze SEC\n"
 "                       hold each target still for the whole scan (ptrace,\n"
 "                       invisible to it and its parent), at most SEC seconds\n"
 "                       (default 2), instead of only to confirm; implies --scan\n"
@@ -98,7 +104,7 @@ static const char usage[] =
 "                       exit with status 3 (run mode: the command's status if\n"
 "                       it failed, else 3) when the final report's lost bytes\n"
 "                       (of --leak-kinds), of every process, reach SIZE: a CI\n"
-"                       gate; suppressed stacks are not counted\n"
+"                       gate (SIZE above 0); suppressed stacks are not counted\n"
 "      --leak-kinds LIST\n"
 "                       what --fail-on-leak counts, valgrind's names separated\n"
 "                       by commas: definite, indirect, possible, or all\n"
@@ -180,6 +186,10 @@ static const char usage[] =
 "Saved snapshots: leaktrace report SNAPSHOT.json [--format F] [-o FILE],\n"
 "--diff OLD.json NEW.json, --merge A.json B.json ... (leaktrace report --help).\n";
 
+/*
+ * Seconds from min to a year: every duration becomes nanoseconds in a u64 (up to
+ * 584 years), so none may come near that.
+ */
 static int parse_seconds(const char *opt, const char *arg, double min, double *out)
 {
 	char *end;
@@ -192,8 +202,22 @@ static int parse_seconds(const char *opt, const char *arg, double min, double *o
 			min > 0 ? " above 0" : " (0 or more)");
 		return -EINVAL;
 	}
+	if (v > LT_MAX_SECONDS) {
+		fprintf(stderr, "leaktrace: %s: '%s' is out of range: at most %d seconds (a "
+			"year)\n", opt, arg, LT_MAX_SECONDS);
+		return -EINVAL;
+	}
 	*out = v;
 	return 0;
+}
+
+/* Whether a whole argument is a number, as --scan-freeze's value given after a space. */
+static bool is_number(const char *s)
+{
+	char *end;
+
+	strtod(s, &end);
+	return *s && end != s && !*end;
 }
 
 static int parse_count(const char *opt, const char *arg, uint64_t min, uint64_t max,
@@ -462,7 +486,14 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return 0;
 	case OPT_FAIL_ON_LEAK:
 		cfg->fail_on_leak = true;
-		return parse_size("--fail-on-leak", arg, &cfg->fail_on_leak_bytes);
+		if (parse_size("--fail-on-leak", arg, &cfg->fail_on_leak_bytes))
+			return -EINVAL;
+		if (!cfg->fail_on_leak_bytes) {
+			fprintf(stderr, "leaktrace: --fail-on-leak: give a size above 0 (with 0 "
+				"every run would fail)\n");
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_SUPPRESS:
 		if (cfg->nr_suppress == LT_MAX_SUPPRESS) {
 			fprintf(stderr, "leaktrace: --suppress: at most %d files\n",
@@ -630,6 +661,9 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 			fputs(suppress__default_text(), stdout);
 			return CLI_EXIT_OK;
 		}
+		/* "--scan-freeze 5": an optional value is taken after a space too. */
+		if (c == OPT_SCAN_FREEZE && !optarg && optind < argc && is_number(argv[optind]))
+			optarg = argv[optind++];
 		if (parse_option(c, optarg, cfg))
 			return CLI_EXIT_USAGE;
 	}

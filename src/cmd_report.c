@@ -10,6 +10,7 @@
 #include "cmd_report.h"
 #include "demangle.h"
 #include "export.h"
+#include "output_file.h"
 #include "report_diff.h"
 #include "snapshot_load.h"
 #include "snapshot_merge.h"
@@ -39,6 +40,10 @@ static const char usage[] =
 "                       and indirectly (a snapshot taken with --scan, or in\n"
 "                       run mode): the flamegraph of the leaks themselves\n"
 "      --no-demangle    keep C++ names mangled\n"
+"      --host NAME      the snapshot is one host's, named NAME: the host it\n"
+"                       names itself, and any hosts or origins it claims, are\n"
+"                       replaced (tools/leak-sweep names each host as it\n"
+"                       reached it, whatever the host says)\n"
 "  -h, --help           this text\n"
 "\n"
 "Examples:\n"
@@ -56,11 +61,12 @@ struct report_args {
 	enum lt_format format;
 	struct export_opts opts;
 	bool demangle;
+	const char *host;	/* --host */
 	char **files;
 	int nr_files;
 };
 
-enum { OPT_FORMAT = 0x100, OPT_DIFF, OPT_MERGE, OPT_COUNT, OPT_LOST, OPT_NO_DEMANGLE };
+enum { OPT_FORMAT = 0x100, OPT_DIFF, OPT_MERGE, OPT_COUNT, OPT_LOST, OPT_NO_DEMANGLE, OPT_HOST };
 
 static const struct option options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -71,6 +77,7 @@ static const struct option options[] = {
 	{ "count", no_argument, NULL, OPT_COUNT },
 	{ "lost", no_argument, NULL, OPT_LOST },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "host", required_argument, NULL, OPT_HOST },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -120,6 +127,15 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 	case OPT_NO_DEMANGLE:
 		a->demangle = false;
 		return 0;
+	case OPT_HOST:
+		/* The snapshot's host field holds 255 bytes (struct snapshot). */
+		if (!*arg || strlen(arg) > 255) {
+			fprintf(stderr, "leaktrace report: --host: give a name of 1 to 255 "
+				"characters\n");
+			return -EINVAL;
+		}
+		a->host = arg;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -143,6 +159,11 @@ static int check_args(struct report_args *a)
 		fprintf(stderr, "leaktrace report: -o %s: cannot tell the format from the "
 			"extension: use .json, .txt, .folded, .svg or .pb.gz, or give --format\n",
 			a->output);
+		return -EINVAL;
+	}
+	if (a->host && a->mode != MODE_CONVERT) {
+		fprintf(stderr, "leaktrace report: --host names the host of one snapshot: not with "
+			"--diff or --merge\n");
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_NONE)
@@ -228,6 +249,22 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 	return 0;
 }
 
+/* --host: one host's snapshot under the name given; what it claims of other hosts goes. */
+static void set_host(struct snapshot *snap, const char *host)
+{
+	snprintf(snap->host, sizeof(snap->host), "%s", host);
+	snap->hosts = NULL;
+	snap->nr_hosts = 0;
+	for (size_t i = 0; i < snap->nr_procs; i++) {
+		snap->procs[i].origins = NULL;
+		snap->procs[i].nr_origins = 0;
+		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++) {
+			snap->procs[i].stacks[j].origins = NULL;
+			snap->procs[i].stacks[j].nr_origins = 0;
+		}
+	}
+}
+
 static int write_result(FILE *f, const struct report_args *a, struct snapshot **snaps)
 {
 	struct snapshot *merged = NULL;
@@ -250,9 +287,9 @@ static int write_result(FILE *f, const struct report_args *a, struct snapshot **
 int cmd_report(int argc, char **argv)
 {
 	struct snapshot **snaps = NULL;
+	struct output_file o = { .fd = -1 };
 	struct report_args a;
 	const char *name;
-	FILE *f = stdout;
 	int err;
 
 	err = parse_args(argc, argv, &a);
@@ -260,12 +297,18 @@ int cmd_report(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	if (load_all(&a, &snaps))
 		return 1;
+	if (a.host)
+		set_host(snaps[0], a.host);
 	name = a.output ? a.output : "stdout";
-	if (a.output)
-		f = fopen(a.output, "w");
-	err = f ? write_result(f, &a, snaps) : -errno;
-	if (f && (f == stdout ? fflush(f) : fclose(f)) && !err)
-		err = -errno;
+	err = a.output ? output_file__open(&o, a.output) : 0;
+	if (!err)
+		err = write_result(a.output ? o.f : stdout, &a, snaps);
+	if (a.output && !err)
+		err = output_file__close(&o, true);
+	else if (a.output)
+		output_file__close(&o, false);
+	else if ((fflush(stdout) || ferror(stdout)) && !err)
+		err = -EIO;
 	free_all(snaps, a.nr_files);
 	if (err) {
 		fprintf(stderr, "leaktrace report: cannot write %s: %s\n", name, strerror(-err));

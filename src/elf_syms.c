@@ -510,7 +510,8 @@ static int index_syms(struct elf_syms *syms)
 
 	for (i = 0; i < syms->nr_ents; i++)
 		e[i].sym.name = syms->names + e[i].name_off;
-	qsort(e, syms->nr_ents, sizeof(*e), cmp_ent);
+	if (syms->nr_ents)
+		qsort(e, syms->nr_ents, sizeof(*e), cmp_ent);
 	for (i = 0; i < syms->nr_ents; i++) {
 		if (n && e[n - 1].sym.addr == e[i].sym.addr &&
 		    !strcmp(e[n - 1].sym.name, e[i].sym.name))

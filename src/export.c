@@ -96,10 +96,10 @@ static int lost_view(const struct snapshot *snap, struct snapshot *view)
 			if (stack_stat__unreachable(&s) <= 0)
 				continue;
 			s.bytes = stack_stat__unreachable(&s);
-			s.allocs = s.lost_allocs + s.indirect_allocs;
+			s.allocs = count__add(s.lost_allocs, s.indirect_allocs);
 			q->stacks[q->nr_stacks++] = s;
-			q->bytes += s.bytes;
-			q->allocs += s.allocs;
+			q->bytes = count__add(q->bytes, s.bytes);
+			q->allocs = count__add(q->allocs, s.allocs);
 		}
 	}
 	return 0;

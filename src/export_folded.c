@@ -88,13 +88,14 @@ static void write_set(FILE *f, struct folded_set *set, bool diff)
 {
 	size_t i = 0, j;
 
-	qsort(set->v, set->n, sizeof(*set->v), by_stack);
+	if (set->n)
+		qsort(set->v, set->n, sizeof(*set->v), by_stack);
 	while (i < set->n) {
 		int64_t v0 = 0, v1 = 0;
 
 		for (j = i; j < set->n && !strcmp(set->v[j].stack, set->v[i].stack); j++) {
-			v0 += set->v[j].value[0];
-			v1 += set->v[j].value[1];
+			v0 = count__add(v0, set->v[j].value[0]);
+			v1 = count__add(v1, set->v[j].value[1]);
 		}
 		if (diff && (v0 || v1))
 			fprintf(f, "%s %" PRId64 " %" PRId64 "\n", set->v[i].stack, v0, v1);

@@ -31,45 +31,113 @@ struct node {
 	enum node_kind kind;
 	int64_t bytes;
 	int64_t allocs;
+	struct node *parent;
+	uint64_t hash;		/* of (parent, name, module): its slot in flame.nodes */
 	struct node **kids;
 	size_t nr_kids, cap;
 };
 
+/*
+ * The tree, and every node in one open-addressing hash by (parent, name,
+ * module): a child is found in O(1) however many siblings it has.
+ */
 struct flame {
 	struct arena *arena;
 	struct node root;
+	struct node **nodes;
+	size_t nr_nodes, nr_slots;	/* nr_slots: a power of 2, at most half full */
 	int depth;		/* of the deepest frame */
-	int err;
 };
 
-static struct node *child(struct flame *fl, struct node *n, const char *name, const char *module,
-			  enum node_kind kind)
+static uint64_t fnv(uint64_t h, const char *s)
 {
-	struct node *c, **kids;
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL;	/* ends the string: "ab","c" is not "a","bc" */
+}
 
-	for (size_t i = 0; i < n->nr_kids; i++) {
-		c = n->kids[i];
-		if (!strcmp(c->name, name) && !strcmp(c->module ? c->module : "",
-						       module ? module : ""))
-			return c;
+static uint64_t node_hash(const struct node *parent, const char *name, const char *module)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)parent;
+
+	return fnv(fnv(h * 0x100000001b3ULL, name), module);
+}
+
+static bool same_node(const struct node *c, const struct node *parent, uint64_t h,
+		      const char *name, const char *module)
+{
+	return c->hash == h && c->parent == parent && !strcmp(c->name, name) &&
+	       !strcmp(c->module ? c->module : "", module ? module : "");
+}
+
+static int nodes_grow(struct flame *fl)
+{
+	size_t n = fl->nr_slots ? fl->nr_slots * 2 : 1024;
+	struct node **slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < fl->nr_slots; i++) {
+		struct node *c = fl->nodes[i];
+		size_t k;
+
+		if (!c)
+			continue;
+		for (k = c->hash & (n - 1); slots[k]; k = (k + 1) & (n - 1))
+			;
+		slots[k] = c;
 	}
+	free(fl->nodes);
+	fl->nodes = slots;
+	fl->nr_slots = n;
+	return 0;
+}
+
+static int add_kid(struct flame *fl, struct node *n, struct node *c)
+{
+	struct node **kids;
+
 	if (n->nr_kids == n->cap) {
 		n->cap = n->cap ? n->cap * 2 : 4;
 		kids = arena__alloc(fl->arena, n->cap * sizeof(*kids));
 		if (!kids)
-			return NULL;
+			return -ENOMEM;
 		if (n->nr_kids)
 			memcpy(kids, n->kids, n->nr_kids * sizeof(*kids));
 		n->kids = kids;
 	}
+	n->kids[n->nr_kids++] = c;
+	return 0;
+}
+
+static struct node *child(struct flame *fl, struct node *n, const char *name, const char *module,
+			  enum node_kind kind)
+{
+	uint64_t h = node_hash(n, name, module);
+	struct node *c;
+	size_t k;
+
+	if (2 * (fl->nr_nodes + 1) > fl->nr_slots && nodes_grow(fl))
+		return NULL;
+	for (k = h & (fl->nr_slots - 1); fl->nodes[k]; k = (k + 1) & (fl->nr_slots - 1))
+		if (same_node(fl->nodes[k], n, h, name, module))
+			return fl->nodes[k];
 	c = arena__alloc(fl->arena, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->name = arena__strdup(fl->arena, name);
-	c->module = module;
-	c->kind = kind;
-	n->kids[n->nr_kids++] = c;
-	return c->name ? c : NULL;
+	*c = (struct node){ .name = arena__strdup(fl->arena, name), .module = module,
+			    .kind = kind, .parent = n, .hash = h };
+	if (!c->name || add_kid(fl, n, c))
+		return NULL;
+	fl->nodes[k] = c;
+	fl->nr_nodes++;
+	return c;
+}
+
+static void node_add(struct node *n, const struct stack_stat *s)
+{
+	n->bytes = count__add(n->bytes, s->bytes);
+	n->allocs = count__add(n->allocs, s->allocs);
 }
 
 /* Adds a stack under its process, outermost frame first. */
@@ -85,23 +153,19 @@ static int add_stack(struct flame *fl, const struct proc_stat *p, const struct s
 		snprintf(name, sizeof(name), "%s", p->comm);
 	n = child(fl, &fl->root, name, p->exe, NODE_PROCESS);
 	for (int i = s->nr_frames - 1; i >= 0 && n; i--, depth++) {
-		n->bytes += s->bytes;
-		n->allocs += s->allocs;
+		node_add(n, s);
 		n = child(fl, n, export__frame_name(&s->frames[i], name, sizeof(name)),
 			  s->frames[i].module, NODE_FRAME);
 	}
 	if (!s->nr_frames && n) {
-		n->bytes += s->bytes;
-		n->allocs += s->allocs;
+		node_add(n, s);
 		n = child(fl, n, "[stack not recorded]", NULL, NODE_FRAME);
 		depth++;
 	}
 	if (!n)
 		return -ENOMEM;
-	n->bytes += s->bytes;
-	n->allocs += s->allocs;
-	fl->root.bytes += s->bytes;
-	fl->root.allocs += s->allocs;
+	node_add(n, s);
+	node_add(&fl->root, s);
 	if (depth > fl->depth)
 		fl->depth = depth;
 	return 0;
@@ -112,12 +176,18 @@ static int by_name(const void *a, const void *b)
 	return strcmp((*(struct node *const *)a)->name, (*(struct node *const *)b)->name);
 }
 
-/* Siblings in name order, as flamegraph.pl draws them: the same stacks, the same picture. */
-static void sort_tree(struct node *n)
+/*
+ * Siblings in name order, as flamegraph.pl draws them: the same stacks, the same
+ * picture. Every node has its slot in the hash, so no walk of the tree is needed.
+ */
+static void sort_tree(struct flame *fl)
 {
-	qsort(n->kids, n->nr_kids, sizeof(*n->kids), by_name);
-	for (size_t i = 0; i < n->nr_kids; i++)
-		sort_tree(n->kids[i]);
+	if (fl->root.nr_kids > 1)
+		qsort(fl->root.kids, fl->root.nr_kids, sizeof(*fl->root.kids), by_name);
+	for (size_t i = 0; i < fl->nr_slots; i++)
+		if (fl->nodes[i] && fl->nodes[i]->nr_kids > 1)
+			qsort(fl->nodes[i]->kids, fl->nodes[i]->nr_kids, sizeof(struct node *),
+			      by_name);
 }
 
 /* Text for XML: escaped, and bytes that are not UTF-8 replaced so that the file parses. */
@@ -214,19 +284,51 @@ static void put_frame(FILE *f, const struct node *n, int depth, double x, double
 	fputs("</text></g>\n", f);
 }
 
-/* Depth first, children left to right from their parent's left edge. */
-static void put_tree(FILE *f, const struct node *n, int depth, double x, double px_per_byte,
-		     double bottom, int64_t total)
-{
-	double w = n->bytes * px_per_byte;
+/* A frame still to draw: the tree is walked with a stack of these, not recursion. */
+struct pending {
+	const struct node *n;
+	int depth;
+	double x;
+};
 
-	if (w < MIN_WIDTH)
-		return;
-	put_frame(f, n, depth, x, w, bottom, total);
-	for (size_t i = 0; i < n->nr_kids; i++) {
-		put_tree(f, n->kids[i], depth + 1, x, px_per_byte, bottom, total);
-		x += n->kids[i]->bytes * px_per_byte;
+/*
+ * Depth first, children left to right from their parent's left edge; the
+ * children are pushed right to left so that the leftmost is drawn next.
+ */
+static int put_tree(FILE *f, const struct node *root, double x0, double px_per_byte,
+		    double bottom, int64_t total)
+{
+	struct pending *todo = malloc(64 * sizeof(*todo)), *grown, p;
+	size_t nr = 0, cap = 64;
+	double x;
+
+	if (!todo)
+		return -ENOMEM;
+	todo[nr++] = (struct pending){ root, 0, x0 };
+	while (nr) {
+		p = todo[--nr];
+		if (p.n->bytes * px_per_byte < MIN_WIDTH)
+			continue;
+		put_frame(f, p.n, p.depth, p.x, p.n->bytes * px_per_byte, bottom, total);
+		if (nr + p.n->nr_kids > cap) {
+			cap = 2 * (nr + p.n->nr_kids);
+			grown = realloc(todo, cap * sizeof(*todo));
+			if (!grown) {
+				free(todo);
+				return -ENOMEM;
+			}
+			todo = grown;
+		}
+		x = p.x;
+		for (size_t i = 0; i < p.n->nr_kids; i++)
+			x += p.n->kids[i]->bytes * px_per_byte;
+		for (size_t i = p.n->nr_kids; i-- > 0;) {
+			x -= p.n->kids[i]->bytes * px_per_byte;
+			todo[nr++] = (struct pending){ p.n->kids[i], p.depth + 1, x };
+		}
 	}
+	free(todo);
+	return 0;
 }
 
 static const char style[] =
@@ -382,16 +484,18 @@ int export_svg__write(FILE *f, const struct snapshot *snap)
 			if (snap->procs[i].stacks[j].bytes > 0)
 				err = add_stack(&fl, &snap->procs[i], &snap->procs[i].stacks[j]);
 	if (!err) {
-		sort_tree(&fl.root);
+		sort_tree(&fl);
 		height = HEAD_HEIGHT + (fl.depth + 1) * FRAME_HEIGHT + FOOT_HEIGHT;
 		px_per_byte = fl.root.bytes ? (SVG_WIDTH - 2 * SVG_PAD) / fl.root.bytes : 0;
 		put_head(f, snap, &fl.root, height);
 		fputs("<g id=\"frames\">\n", f);
-		put_tree(f, &fl.root, 0, SVG_PAD, px_per_byte, height - FOOT_HEIGHT, fl.root.bytes);
+		err = put_tree(f, &fl.root, SVG_PAD, px_per_byte, height - FOOT_HEIGHT,
+			       fl.root.bytes);
 		fputs("</g>\n", f);
 		fprintf(f, script, SVG_WIDTH, SVG_PAD, LABEL_CHAR_WIDTH);
 		fputs("</svg>\n", f);
 	}
 	arena__free(fl.arena);
+	free(fl.nodes);
 	return err ? err : ferror(f) ? -EIO : 0;
 }

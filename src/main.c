@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* leaktrace: wires the command line, the tracer, the snapshots and the reports together. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,11 +20,13 @@
 #include "demangle.h"
 #include "exclude.h"
 #include "export.h"
+#include "output_file.h"
 #include "procmaps.h"
 #include "report.h"
 #include "snapshot.h"
-#include "suppress.h"
 #include "stop.h"
+#include "suppress.h"
+#include "target.h"
 #include "tracer.h"
 #include "units.h"
 
@@ -93,10 +97,13 @@ static int attach(struct session *s, pid_t pid, const struct alloc_plan *plan, b
 static int attach_pid(struct session *s, pid_t pid)
 {
 	struct alloc_plan plan;
+	const char *why;
+	char buf[128];
 	int err;
 
-	if (kill(pid, 0) && errno == ESRCH) {
-		fprintf(stderr, "leaktrace: cannot attach to pid %d: no such process\n", pid);
+	why = target__why_not(pid, buf, sizeof(buf));
+	if (why) {
+		fprintf(stderr, "leaktrace: cannot attach to pid %d: %s\n", pid, why);
 		return -ESRCH;
 	}
 	err = alloc_plan__for_pid(pid, &plan);
@@ -191,6 +198,7 @@ static int attach_all(struct session *s)
 	struct alloc_plan plan;
 	char exe[PATH_MAX], why[96];
 	struct dirent *d;
+	Dl_info libc;
 	int n = 0, err = 0;
 	DIR *dir;
 	pid_t pid;
@@ -222,8 +230,12 @@ static int attach_all(struct session *s)
 	closedir(dir);
 	if (err)
 		return err;
-	/* Processes started later mostly use the system's libc: probe it before they come. */
-	if (!alloc_plan__for_pid(getpid(), &plan))
+	/*
+	 * Processes started later mostly use the system's libc: probe it before they come.
+	 * It is leaktrace's own libc, not leaktrace's allocator (a sanitizer build has its own).
+	 */
+	if (dladdr((void *)gnu_get_libc_version, &libc) && libc.dli_fname &&
+	    !alloc_plan__for_lib(libc.dli_fname, &plan))
 		tracer__probe(s->tracer, -1, &plan);
 	err = probe_libs(s, -1);
 	if (err)
@@ -248,20 +260,21 @@ static bool any_alive(const struct session *s)
 static int write_output(const struct config *cfg, struct snapshot *snap, struct symbolizer *syms)
 {
 	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts, .lost = cfg->lost };
-	FILE *f = fopen(cfg->output, "w");
+	struct output_file o;
 	int err;
 
 	/* Saved with the snapshot, so that a pprof made from its JSON later has them too. */
 	build_id__fill(snap, syms);
 	if (cfg->host)
 		snprintf(snap->host, sizeof(snap->host), "%s", cfg->host);
-	if (!f) {
-		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(errno));
-		return -errno;
+	err = output_file__open(&o, cfg->output);
+	if (!err) {
+		err = export__write_saved(o.f, snap, cfg->format, &opts);
+		if (!err)
+			err = output_file__close(&o, true);
+		else
+			output_file__close(&o, false);
 	}
-	err = export__write_saved(f, snap, cfg->format, &opts);
-	if (fclose(f) && !err)
-		err = -errno;
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(-err));
 		return err;
@@ -307,6 +320,7 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	int err;
 
 	snap_source__set_scan(s->src, final ? s->cfg->scan_final : s->cfg->scan);
+	snap_source__with_exited(s->src, final);
 	err = snap_source__take(s->src, &snap);
 	/* Run mode: the processes that ended before, each as its exit found it. */
 	if (!err && final)
@@ -535,6 +549,12 @@ static int run(struct session *s, const sigset_t *sigs)
 	};
 	int err;
 
+	/* Found now, not after the whole trace: the snapshot would be lost. */
+	err = cfg->output ? output_file__check(cfg->output) : 0;
+	if (err) {
+		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(-err));
+		return err;
+	}
 	err = tracer__new(&topts, &s->tracer);
 	if (err)
 		return err;

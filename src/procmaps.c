@@ -143,7 +143,8 @@ int procmaps__parse(FILE *f, struct procmaps **out)
 		goto err_free;
 	}
 	/* The kernel lists mappings in order; sort anyway so that lookups may bisect. */
-	qsort(maps->v, maps->n, sizeof(*maps->v), cmp_start);
+	if (maps->n)
+		qsort(maps->v, maps->n, sizeof(*maps->v), cmp_start);
 	free(line);
 	*out = maps;
 	return 0;

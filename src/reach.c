@@ -987,7 +987,8 @@ static void classify_lost(struct scan *s)
 	s->owner = NO_BLOCK;
 	batch_flush(s);
 	s->collecting = false;
-	qsort(s->edges, s->nr_edges, sizeof(*s->edges), by_from);
+	if (s->nr_edges)
+		qsort(s->edges, s->nr_edges, sizeof(*s->edges), by_from);
 	first = calloc(s->n + 1, sizeof(*first));
 	if (!first)
 		return;		/* every unreached block stays lost */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "escape.h"
 #include "export.h"
 #include "report_diff.h"
 #include "stack_match.h"
@@ -51,15 +52,17 @@ static void group(const struct stack_ref *refs, size_t nr, struct delta *d,
 
 		d[nd] = (struct delta){ .ref = &refs[i + len - 1] };
 		for (size_t j = i; j < i + len; j++) {
-			d[nd].bytes[refs[j].snap] += refs[j].stack->bytes;
-			d[nd].allocs[refs[j].snap] += refs[j].stack->allocs;
+			int64_t *b = &d[nd].bytes[refs[j].snap], *a = &d[nd].allocs[refs[j].snap];
+
+			*b = count__add(*b, refs[j].stack->bytes);
+			*a = count__add(*a, refs[j].stack->allocs);
 		}
 		if (!np || !stack_match__same_process(p[np - 1].stacks[0].ref, &refs[i]))
 			p[np++] = (struct proc_delta){ .stacks = &d[nd] };
 		p[np - 1].nr++;
 		for (int s = 0; s < 2; s++) {
-			p[np - 1].bytes[s] += d[nd].bytes[s];
-			p[np - 1].allocs[s] += d[nd].allocs[s];
+			p[np - 1].bytes[s] = count__add(p[np - 1].bytes[s], d[nd].bytes[s]);
+			p[np - 1].allocs[s] = count__add(p[np - 1].allocs[s], d[nd].allocs[s]);
 		}
 	}
 	*nr_procs = np;
@@ -67,11 +70,13 @@ static void group(const struct stack_ref *refs, size_t nr, struct delta *d,
 
 static void put_stack_name(FILE *f, const struct stack_stat *s)
 {
-	char tmp[288];
+	char tmp[288], safe[ESCAPE_SIZE];
 	int n = s->nr_frames < SHOWN_FRAMES ? s->nr_frames : SHOWN_FRAMES;
 
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? " < " : "", export__frame_name(&s->frames[i], tmp, 288));
+		fprintf(f, "%s%s", i ? " < " : "",
+			escape__text(export__frame_name(&s->frames[i], tmp, 288), safe,
+				     sizeof(safe)));
 	if (n < s->nr_frames)
 		fputs(" < ...", f);
 	if (!s->nr_frames)
@@ -91,10 +96,11 @@ static void put_signed(FILE *f, const char *fmt, int64_t v)
 static void put_process(FILE *f, const struct proc_delta *p, int top)
 {
 	const struct proc_stat *proc = p->stacks[0].ref->proc;
-	int64_t grown = 0, shrunk = 0, nr_shrunk = 0, shown = 0, more = 0;
-	char b1[32], b2[32], b3[32];
+	int64_t shrunk = 0, nr_shrunk = 0, shown = 0, more = 0;
+	char b1[32], b2[32], b3[32], comm[ESCAPE_SIZE], exe[ESCAPE_SIZE];
 
-	fprintf(f, "\n%s %s: %s -> %s (", proc->comm, proc->exe,
+	fprintf(f, "\n%s %s: %s -> %s (", escape__text(proc->comm, comm, sizeof(comm)),
+		escape__text(proc->exe, exe, sizeof(exe)),
 		units__human(p->bytes[0], b1, sizeof(b1)),
 		units__human(p->bytes[1], b2, sizeof(b2)));
 	put_signed(f, "%s bytes, ", p->bytes[1] - p->bytes[0]);
@@ -104,13 +110,12 @@ static void put_process(FILE *f, const struct proc_delta *p, int top)
 		int64_t db = d->bytes[1] - d->bytes[0];
 
 		if (db < 0) {
-			shrunk += db;
+			shrunk = count__add(shrunk, db);
 			nr_shrunk++;
 			continue;
 		}
 		if (db == 0)
 			continue;
-		grown += db;
 		if (shown >= top) {
 			more++;
 			continue;
@@ -139,12 +144,13 @@ static void put_process(FILE *f, const struct proc_delta *p, int top)
 
 static void put_side(FILE *f, const char *name, const struct snapshot *snap)
 {
-	char when[40];
+	char when[40], a[ESCAPE_SIZE], b[ESCAPE_SIZE];
 	struct tm tm;
 
 	gmtime_r(&snap->taken.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	fprintf(f, "%s (%s, %s)", name, snap->host, when);
+	fprintf(f, "%s (%s, %s)", escape__text(name, a, sizeof(a)),
+		escape__text(snap->host, b, sizeof(b)), when);
 }
 
 int report_diff__text(FILE *f, const struct snapshot *old, const char *old_name,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "escape.h"
 #include "export.h"
 #include "report.h"
 #include "units.h"
@@ -140,6 +141,7 @@ int report_fleet__rank(const struct snapshot *snap, struct fleet_row **out, size
 struct cells {
 	char rank[24], function[288], hosts[32], bytes[32], size[32], lost[32], growth[40];
 	char trend[16], on[288];
+	char process[72];	/* a comm of 16 bytes, each "\xNN" at worst */
 };
 
 struct widths {
@@ -157,9 +159,11 @@ static void fill_on(const struct fleet_row *r, const char *self, char *buf, size
 {
 	size_t len = 0, shown = 0;
 
+	char tmp[ESCAPE_SIZE];
+
 	buf[0] = '\0';
 	if (!r->stack->nr_origins) {
-		snprintf(buf, size, "%s", self);
+		snprintf(buf, size, "%s", escape__text(self, tmp, sizeof(tmp)));
 		return;
 	}
 	for (size_t i = 0; i < r->stack->nr_origins && shown < LINE_HOSTS; i++) {
@@ -170,7 +174,8 @@ static void fill_on(const struct fleet_row *r, const char *self, char *buf, size
 			j++;
 		if (j < i)
 			continue;	/* that host again (another pid of it) */
-		len += snprintf(buf + len, size - len, "%s%s", shown ? ", " : "", h);
+		len += snprintf(buf + len, size - len, "%s%s", shown ? ", " : "",
+				escape__text(h, tmp, sizeof(tmp)));
 		if (len >= size)
 			return;
 		shown++;
@@ -187,10 +192,14 @@ static void fill_cells(const struct snapshot *snap, const struct fleet_row *r, s
 	const char *name;
 	char h[32];
 
+	char tmp[ESCAPE_SIZE];
+
 	snprintf(c->rank, sizeof(c->rank), "%zu", rank);
-	name = frame0_name(s, c->function, sizeof(c->function));
+	name = escape__text(frame0_name(s, c->function, sizeof(c->function)), tmp, sizeof(tmp));
 	if (name != c->function)
 		snprintf(c->function, sizeof(c->function), "%s", name);
+	snprintf(c->process, sizeof(c->process), "%s",
+		 escape__text(r->proc->comm, tmp, sizeof(tmp)));
 	snprintf(c->hosts, sizeof(c->hosts), "%zu/%zu", r->nr_hosts,
 		 snap->nr_hosts ? snap->nr_hosts : 1);
 	units__grouped(s->bytes, c->bytes, sizeof(c->bytes));
@@ -213,7 +222,7 @@ static void measure(const struct fleet_row *rows, const struct cells *c, size_t 
 	for (size_t i = 0; i < n; i++) {
 		w->rank = max_int(w->rank, (int)strlen(c[i].rank));
 		w->function = max_int(w->function, (int)strlen(c[i].function));
-		w->process = max_int(w->process, (int)strlen(rows[i].proc->comm));
+		w->process = max_int(w->process, (int)strlen(c[i].process));
 		w->hosts = max_int(w->hosts, (int)strlen(c[i].hosts));
 		w->bytes = max_int(w->bytes, (int)strlen(c[i].bytes));
 		w->size = max_int(w->size, (int)strlen(c[i].size));
@@ -236,7 +245,7 @@ static void write_table(FILE *f, const struct fleet_row *rows, const struct cell
 	fprintf(f, "%*s  %-*s  on\n", w.growth, "growth", w.trend, "trend");
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "  %*s  %-*s  %-*s  %*s  %*s  %*s  ", w.rank, c[i].rank, w.function,
-			c[i].function, w.process, rows[i].proc->comm, w.hosts, c[i].hosts, w.bytes,
+			c[i].function, w.process, c[i].process, w.hosts, c[i].hosts, w.bytes,
 			c[i].bytes, w.size, c[i].size);
 		if (w.scanned)
 			fprintf(f, "%*s  ", w.lost, c[i].lost);
@@ -249,21 +258,23 @@ static void write_block(FILE *f, const struct snapshot *snap, const struct fleet
 			const struct cells *c)
 {
 	const struct stack_stat *s = r->stack;
-	char sym[320];
+	char sym[ESCAPE_SIZE + 32], tmp[ESCAPE_SIZE];
 
-	fprintf(f, "[%s] %s in %s (%s):", c->rank, c->function, r->proc->comm, r->proc->exe);
+	fprintf(f, "[%s] %s in %s (%s):", c->rank, c->function, c->process,
+		escape__text(r->proc->exe, tmp, sizeof(tmp)));
 	for (size_t i = 0; i < s->nr_origins && i < BLOCK_ORIGINS; i++)
-		fprintf(f, "%s %s pid %d", i ? "," : "", s->origins[i].host, s->origins[i].pid);
+		fprintf(f, "%s %s pid %d", i ? "," : "",
+			escape__text(s->origins[i].host, tmp, sizeof(tmp)), s->origins[i].pid);
 	if (s->nr_origins > BLOCK_ORIGINS)
 		fprintf(f, ", and %zu more", s->nr_origins - BLOCK_ORIGINS);
 	if (!s->nr_origins)
-		fprintf(f, " %s pid %d", snap->host, r->proc->pid);
+		fprintf(f, " %s pid %d", escape__text(snap->host, tmp, sizeof(tmp)), r->proc->pid);
 	fputc('\n', f);
 	for (int i = 0; i < s->nr_frames; i++) {
 		const struct frame *fr = &s->frames[i];
 
 		fprintf(f, "    %-40s  %s\n", report_text__frame(fr, sym, sizeof(sym)),
-			fr->module ? fr->module : "[anonymous]");
+			fr->module ? escape__text(fr->module, tmp, sizeof(tmp)) : "[anonymous]");
 	}
 	if (s->nr_frames && s->truncated)
 		fprintf(f, "    %s\n", report_text__cut);
@@ -272,9 +283,9 @@ static void write_block(FILE *f, const struct snapshot *snap, const struct fleet
 static void write_header(FILE *f, const struct snapshot *snap, const struct fleet_row *rows,
 			 size_t nr)
 {
+	char when[32], tmp[ESCAPE_SIZE];
 	size_t suspects = 0;
 	bool scanned = false;
-	char when[32];
 	struct tm tm;
 
 	gmtime_r(&snap->taken.tv_sec, &tm);
@@ -283,9 +294,11 @@ static void write_header(FILE *f, const struct snapshot *snap, const struct flee
 		fprintf(f, "leaktrace fleet report: %zu host%s (", snap->nr_hosts,
 			snap->nr_hosts == 1 ? "" : "s");
 		for (size_t i = 0; i < snap->nr_hosts; i++)
-			fprintf(f, "%s%s", i ? ", " : "", snap->hosts[i]);
+			fprintf(f, "%s%s", i ? ", " : "",
+				escape__text(snap->hosts[i], tmp, sizeof(tmp)));
 	} else {
-		fprintf(f, "leaktrace fleet report: 1 host (%s", snap->host);
+		fprintf(f, "leaktrace fleet report: 1 host (%s",
+			escape__text(snap->host, tmp, sizeof(tmp)));
 	}
 	fprintf(f, "), up to %.1f s traced, taken %s\n", snap->elapsed_s, when);
 	report_text__lost(f, snap);

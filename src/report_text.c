@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "export.h"
 #include "report.h"
 #include "units.h"
@@ -76,11 +77,9 @@ static int max_int(int a, int b)
 
 static int symbol_width(const struct frame *fr)
 {
-	char off[24];
+	char buf[ESCAPE_SIZE + 32];
 
-	if (!fr->symbol)
-		return (int)strlen("[unknown]");
-	return (int)strlen(fr->symbol) + snprintf(off, sizeof(off), "+0x%" PRIx64, fr->offset);
+	return (int)strlen(report_text__frame(fr, buf, sizeof(buf)));
 }
 
 static void measure(const struct stack_stat *stacks, const struct row *rows, size_t n,
@@ -126,8 +125,11 @@ const char report_text__cut[] = "... (outer frames cut: the stack walk could not
 
 const char *report_text__frame(const struct frame *fr, char *buf, size_t size)
 {
+	char tmp[ESCAPE_SIZE];
+
 	if (fr->symbol)
-		snprintf(buf, size, "%s+0x%" PRIx64, fr->symbol, fr->offset);
+		snprintf(buf, size, "%s+0x%" PRIx64, escape__text(fr->symbol, tmp, sizeof(tmp)),
+			 fr->offset);
 	else
 		snprintf(buf, size, "[unknown]");
 	return buf;
@@ -136,14 +138,15 @@ const char *report_text__frame(const struct frame *fr, char *buf, size_t size)
 static void write_frames(FILE *f, const struct stack_stat *s, const struct widths *w,
 			 const struct style *st)
 {
-	char sym[512];
+	char sym[ESCAPE_SIZE + 32], mod[ESCAPE_SIZE];
 
 	for (int i = 0; i < s->nr_frames; i++) {
 		const struct frame *fr = &s->frames[i];
 
 		fprintf(f, "  %*s  %-3d 0x%016" PRIx64 "  %-*s  %s%s%s\n", w->rank, "", i,
 			fr->address, w->symbol, report_text__frame(fr, sym, sizeof(sym)), st->dim,
-			fr->module ? fr->module : "[anonymous]", st->off);
+			fr->module ? escape__text(fr->module, mod, sizeof(mod)) : "[anonymous]",
+			st->off);
 	}
 	if (!s->nr_frames)
 		fprintf(f, "  %*s  [stack not recorded: --max-stacks reached]\n", w->rank, "");
@@ -209,11 +212,12 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 {
 	const struct stack_stat *sus = top_suspect(p);
 	int64_t unreachable = p->lost_bytes + p->indirect_bytes;
-	char b1[32], b2[32], b3[32], g[40], tmp[288];
+	char b1[32], b2[32], b3[32], g[40], tmp[288], comm[ESCAPE_SIZE], exe[ESCAPE_SIZE];
 
 	growth_text(p->growth, g, sizeof(g));
 	fprintf(f, "%spid %d (%s) %s%s%s: %s outstanding (%s bytes in %s allocation%s), %s",
-		st->bold, p->pid, p->comm, p->exe, p->alive ? "" : " [exited]", st->off,
+		st->bold, p->pid, escape__text(p->comm, comm, sizeof(comm)),
+		escape__text(p->exe, exe, sizeof(exe)), p->alive ? "" : " [exited]", st->off,
 		units__human(p->bytes, b1, sizeof(b1)), units__grouped(p->bytes, b2, sizeof(b2)),
 		units__grouped(p->allocs, b3, sizeof(b3)), p->allocs == 1 ? "" : "s", g);
 	if (p->scanned) {
@@ -237,7 +241,9 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 		else
 			growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
-			sus->nr_frames ? export__frame_name(&sus->frames[0], tmp, sizeof(tmp))
+			sus->nr_frames ? escape__text(export__frame_name(&sus->frames[0], tmp,
+									 sizeof(tmp)),
+						      comm, sizeof(comm))
 				       : "[stack not recorded]", st->off, g);
 	} else if (p->final) {
 		fputs(", no leak\n", f);	/* a final report: growth over a run is no sign */
@@ -290,12 +296,13 @@ static void write_argv(FILE *f, const struct proc_stat *p)
 void report_text__write(FILE *f, const struct snapshot *snap, int top)
 {
 	const struct style *st = style_for(f);
-	char when[32];
+	char when[32], host[ESCAPE_SIZE];
 	struct tm tm;
 
 	localtime_r(&snap->taken.tv_sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	fprintf(f, "[%s] leaktrace on %s, %.1f s traced\n", when, snap->host, snap->elapsed_s);
+	fprintf(f, "[%s] leaktrace on %s, %.1f s traced\n", when,
+		escape__text(snap->host, host, sizeof(host)), snap->elapsed_s);
 	report_text__lost(f, snap);
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		const struct proc_stat *p = &snap->procs[i];

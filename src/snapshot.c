@@ -23,6 +23,8 @@
 #define BATCH 4096
 /* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
 #define TREND_POINTS 8
+/* Exited processes whose last figures are kept for the final snapshot: the largest. */
+#define MAX_GONE 4096
 /* A running process's blocks younger than this are not judged lost (spare_in_flight). */
 #define SCAN_GRACE_NS 1000000000ULL
 /* The most of a process's command line kept for its report. */
@@ -99,6 +101,10 @@ struct snap_source {
 	pid_t only;		/* non-zero: snapshots of this process alone (snap_source__finish) */
 	struct snapshot **finished;	/* one per process reported at its exit */
 	size_t nr_finished;
+	/* Processes that exited, as last reported, after their records went: for the end. */
+	struct proc_stat *gone;
+	size_t nr_gone;
+	bool with_gone;		/* the next snapshots hold them too */
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -1025,14 +1031,14 @@ const char *trend__name(enum trend t)
 void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *from)
 {
 	to->scanned |= from->scanned;
-	to->lost_bytes += from->lost_bytes;
-	to->lost_allocs += from->lost_allocs;
-	to->indirect_bytes += from->indirect_bytes;
-	to->indirect_allocs += from->indirect_allocs;
-	to->reachable_bytes += from->reachable_bytes;
-	to->reachable_allocs += from->reachable_allocs;
-	to->possible_bytes += from->possible_bytes;
-	to->possible_allocs += from->possible_allocs;
+	to->lost_bytes = count__add(to->lost_bytes, from->lost_bytes);
+	to->lost_allocs = count__add(to->lost_allocs, from->lost_allocs);
+	to->indirect_bytes = count__add(to->indirect_bytes, from->indirect_bytes);
+	to->indirect_allocs = count__add(to->indirect_allocs, from->indirect_allocs);
+	to->reachable_bytes = count__add(to->reachable_bytes, from->reachable_bytes);
+	to->reachable_allocs = count__add(to->reachable_allocs, from->reachable_allocs);
+	to->possible_bytes = count__add(to->possible_bytes, from->possible_bytes);
+	to->possible_allocs = count__add(to->possible_allocs, from->possible_allocs);
 }
 
 void trend__merge(struct stack_stat *to, const struct stack_stat *from)
@@ -1045,7 +1051,7 @@ void trend__merge(struct stack_stat *to, const struct stack_stat *from)
 
 int64_t stack_stat__unreachable(const struct stack_stat *s)
 {
-	return s->lost_bytes + s->indirect_bytes;
+	return count__add(s->lost_bytes, s->indirect_bytes);
 }
 
 static int64_t kind_bytes(unsigned int kinds, int64_t lost, int64_t indirect, int64_t possible)
@@ -1274,6 +1280,111 @@ static int proc_by_bytes(const void *a, const void *b)
 	return x->pid - y->pid;
 }
 
+/* A copy of p's argv in one block of its own (the pointers, then the strings); NULL for none. */
+static const char **argv_dup(const struct proc_stat *p)
+{
+	size_t len = 0;
+	const char **argv;
+	char *at;
+
+	for (size_t i = 0; i < p->argc; i++)
+		len += strlen(p->argv[i]) + 1;
+	argv = p->argc ? malloc(p->argc * sizeof(*argv) + len) : NULL;
+	if (!argv)
+		return NULL;
+	at = (char *)(argv + p->argc);
+	for (size_t i = 0; i < p->argc; i++) {
+		argv[i] = at;
+		at = stpcpy(at, p->argv[i]) + 1;
+	}
+	return argv;
+}
+
+/*
+ * Keeps an exited process's figures as this snapshot has them: its records go
+ * at the next reap, and the final snapshot still shows it. Beyond MAX_GONE
+ * processes the smallest make room. The frames stay the cache's.
+ */
+static int keep_gone(struct snap_source *src, const struct proc_stat *p)
+{
+	struct proc_stat *slot = NULL, *grown;
+	struct stack_stat *stacks;
+	const char **argv;
+
+	for (size_t i = 0; i < src->nr_gone && !slot; i++)
+		if (src->gone[i].pid == p->pid)
+			slot = &src->gone[i];
+	if (!slot && src->nr_gone == MAX_GONE) {
+		slot = &src->gone[0];
+		for (size_t i = 1; i < src->nr_gone; i++)
+			if (src->gone[i].bytes < slot->bytes)
+				slot = &src->gone[i];
+		if (slot->bytes >= p->bytes)
+			return 0;
+	}
+	if (!slot) {
+		grown = realloc(src->gone, (src->nr_gone + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		src->gone = grown;
+		slot = &src->gone[src->nr_gone++];
+		slot->stacks = NULL;
+	}
+	stacks = malloc((p->nr_stacks + 1) * sizeof(*stacks));
+	argv = argv_dup(p);
+	if (!stacks || (p->argc && !argv)) {
+		free(stacks);
+		free(argv);
+		return -ENOMEM;
+	}
+	if (p->nr_stacks)
+		memcpy(stacks, p->stacks, p->nr_stacks * sizeof(*stacks));
+	free(slot->stacks);
+	free(slot->argv);
+	*slot = *p;
+	slot->stacks = stacks;
+	slot->argv = argv;	/* p's is in its snapshot's arena, which goes with it */
+	return 0;
+}
+
+/* The kept exited processes that snap does not hold already, appended to it. */
+static int add_gone(struct snap_source *src, struct snapshot *snap)
+{
+	for (size_t i = 0; i < src->nr_gone; i++) {
+		const struct proc_stat *g = &src->gone[i];
+		struct proc_stat *p, *procs;
+		size_t k = 0;
+
+		while (k < snap->nr_procs && snap->procs[k].pid != g->pid)
+			k++;
+		if (k < snap->nr_procs)
+			continue;
+		procs = realloc(snap->procs, (snap->nr_procs + 1) * sizeof(*procs));
+		if (!procs)
+			return -ENOMEM;
+		snap->procs = procs;
+		p = &procs[snap->nr_procs];
+		*p = *g;
+		p->alive = false;
+		p->argv = NULL;
+		p->argc = 0;
+		p->stacks = malloc((g->nr_stacks + 1) * sizeof(*p->stacks));
+		if (!p->stacks)
+			return -ENOMEM;
+		if (g->nr_stacks)
+			memcpy(p->stacks, g->stacks, g->nr_stacks * sizeof(*p->stacks));
+		snap->nr_procs++;
+		if (proc_stat__copy_argv(p, snap, g))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void snap_source__with_exited(struct snap_source *src, bool with)
+{
+	src->with_gone = with;
+}
+
 int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 		       const struct lt_total *vals, size_t n, uint64_t now_ns,
 		       struct snapshot *snap)
@@ -1290,12 +1401,21 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 	for (size_t i = 0; i < src->nr_procs && !src->filter.busy_only; i++)
 		if (!src->procs[i].finished && (!src->only || src->only == src->procs[i].pid))
 			snapshot_proc(snap, src, src->procs[i].pid);
-	for (size_t i = 0; i < snap->nr_procs; i++) {
+	for (size_t i = 0; i < snap->nr_procs && !err; i++) {
+		struct process *info = process_find(src, snap->procs[i].pid);
+
 		merge_same_frames(&snap->procs[i]);
 		if (snap->procs[i].nr_stacks)
 			qsort(snap->procs[i].stacks, snap->procs[i].nr_stacks,
 			      sizeof(struct stack_stat), by_bytes);
+		/* Run mode keeps its finished processes' own reports (snap_source__finish). */
+		if (info && info->exited && !info->finished && snap->procs[i].nr_stacks)
+			err = keep_gone(src, &snap->procs[i]);
 	}
+	if (!err && src->with_gone)
+		err = add_gone(src, snap);
+	if (err)
+		return err;
 	if (snap->nr_procs)
 		qsort(snap->procs, snap->nr_procs, sizeof(*snap->procs), proc_by_bytes);
 	src->last_ns = now_ns;
@@ -1475,6 +1595,11 @@ void snap_source__free(struct snap_source *src)
 	for (size_t i = 0; i < src->nr_finished; i++)
 		snapshot__free(src->finished[i]);
 	free(src->finished);
+	for (size_t i = 0; i < src->nr_gone; i++) {
+		free(src->gone[i].stacks);
+		free(src->gone[i].argv);
+	}
+	free(src->gone);
 	free(src);
 }
 

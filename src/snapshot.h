@@ -18,6 +18,21 @@
 struct tracer;
 struct arena;
 
+/*
+ * The largest byte or allocation count a saved snapshot may hold (2^53, exact in
+ * a double). Sums of counts saturate (count__add): a merge of many such stays defined.
+ */
+#define LT_MAX_COUNT (1LL << 53)
+
+static inline int64_t count__add(int64_t a, int64_t b)
+{
+	int64_t sum;
+
+	if (__builtin_add_overflow(a, b, &sum))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return sum;
+}
+
 /* Where a stack or process of a merged snapshot came from (leaktrace report --merge). */
 struct origin {
 	const char *host;
@@ -199,6 +214,11 @@ int snap_source__reap(struct snap_source *src);
 int snap_source__finish(struct snap_source *src, pid_t pid);
 /* Adds the reports kept by snap_source__finish to snap (the final report). */
 int snap_source__add_finished(struct snap_source *src, struct snapshot *snap);
+/*
+ * Whether the snapshots taken from now on also hold the processes that exited
+ * and were reaped since (alive false, their figures when last reported): the final one.
+ */
+void snap_source__with_exited(struct snap_source *src, bool with);
 /* Whether the snapshots taken from now on scan the processes (--scan, or a final report). */
 void snap_source__set_scan(struct snap_source *src, bool scan);
 /* Reads the maps; 0 or a negative errno. */

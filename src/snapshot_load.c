@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Saved JSON snapshots back into memory, for `leaktrace report`: jansson parses, we check. */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,25 +81,53 @@ static int field(struct loader *l, json_t *obj, const char *where, const char *k
 	return 0;
 }
 
-static int get_int(struct loader *l, json_t *obj, const char *where, const char *key,
-		   bool required, int64_t *out)
+/* An integer in [min, max]: every count a report sums or subtracts stays far from overflow. */
+static int get_int_in(struct loader *l, json_t *obj, const char *where, const char *key,
+		      bool required, int64_t min, int64_t max, int64_t *out)
 {
 	json_t *v;
 	int err = field(l, obj, where, key, WANT_INT, required, &v);
 
-	if (!err && v)
-		*out = json_integer_value(v);
-	return err;
+	if (err || !v)
+		return err;
+	if (json_integer_value(v) < min || json_integer_value(v) > max)
+		return fail(l, "%s%s\"%s\" is %lld, out of range (%lld to %lld)", where,
+			    *where ? ": " : "", key, (long long)json_integer_value(v),
+			    (long long)min, (long long)max);
+	*out = json_integer_value(v);
+	return 0;
 }
 
+/* Bytes and counts: 0 to LT_MAX_COUNT. */
+static int get_int(struct loader *l, json_t *obj, const char *where, const char *key,
+		   bool required, int64_t *out)
+{
+	return get_int_in(l, obj, where, key, required, 0, LT_MAX_COUNT, out);
+}
+
+/* Rates and ages: a number within +-LT_MAX_COUNT. */
 static int get_number(struct loader *l, json_t *obj, const char *where, const char *key,
 		      double *out)
 {
 	json_t *v;
 	int err = field(l, obj, where, key, WANT_NUMBER, false, &v);
 
-	if (!err && v)
-		*out = json_number_value(v);
+	if (err || !v)
+		return err;
+	if (!(fabs(json_number_value(v)) <= (double)LT_MAX_COUNT))
+		return fail(l, "%s%s\"%s\" is %g, out of range", where, *where ? ": " : "", key,
+			    json_number_value(v));
+	*out = json_number_value(v);
+	return 0;
+}
+
+/* A pid: 0 (unknown, merged) to the kernel's PID_MAX_LIMIT. */
+static int get_pid(struct loader *l, json_t *obj, const char *where, bool required, pid_t *out)
+{
+	int64_t pid = 0;
+	int err = get_int_in(l, obj, where, "pid", required, 0, 1 << 22, &pid);
+
+	*out = (pid_t)pid;
 	return err;
 }
 
@@ -176,7 +206,6 @@ static int load_origins(struct loader *l, json_t *obj, const char *where,
 	struct origin *v;
 	char at[288];
 	json_t *arr, *o;
-	int64_t pid;
 	size_t i;
 	int err;
 
@@ -188,13 +217,16 @@ static int load_origins(struct loader *l, json_t *obj, const char *where,
 		return -ENOMEM;
 	json_array_foreach(arr, i, o) {
 		snprintf(at, sizeof(at), "%s.origins[%zu]", where, i);
-		pid = 0;
+		if (!json_is_object(o))
+			return fail(l, "%s is not an object", at);
+		v[i].host = NULL;
 		err = get_string(l, o, at, "host", NULL, 0, &v[i].host);
+		if (!err && !v[i].host)
+			err = fail(l, "%s: \"host\" is missing", at);
 		if (!err)
-			err = get_int(l, o, at, "pid", false, &pid);
+			err = get_pid(l, o, at, false, &v[i].pid);
 		if (err)
 			return err;
-		v[i].pid = (pid_t)pid;
 	}
 	*out = v;
 	*nr = json_array_size(arr);
@@ -252,7 +284,7 @@ static int load_frame(struct loader *l, json_t *obj, const char *where, struct f
 		return fail(l, "%s is not an object", where);
 	err = get_string(l, obj, where, "symbol", NULL, 0, &fr->symbol);
 	if (!err)
-		err = get_int(l, obj, where, "offset", false, &offset);
+		err = get_int_in(l, obj, where, "offset", false, 0, INT64_MAX, &offset);
 	if (!err)
 		err = get_string(l, obj, where, "module", NULL, 0, &fr->module);
 	if (!err)
@@ -295,6 +327,8 @@ static int load_frames(struct loader *l, json_t *obj, const char *where, struct 
 	err = field(l, obj, where, "frames", WANT_ARRAY, true, &arr);
 	if (err || !json_array_size(arr))
 		return err;
+	if (json_array_size(arr) > INT_MAX)
+		return fail(l, "%s: too many frames", where);
 	frames = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*frames));
 	if (!frames)
 		return -ENOMEM;
@@ -444,11 +478,9 @@ static int load_argv(struct loader *l, json_t *obj, const char *where, struct pr
 static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 			       struct proc_stat *p)
 {
-	int64_t pid = 0;
 	int err;
 
-	err = get_int(l, obj, where, "pid", true, &pid);
-	p->pid = (pid_t)pid;
+	err = get_pid(l, obj, where, true, &p->pid);
 	if (!err)
 		err = get_string(l, obj, where, "comm", p->comm, sizeof(p->comm), NULL);
 	if (!err)
@@ -619,7 +651,7 @@ static int load_header(struct loader *l, json_t *root)
 
 	if (!json_is_object(root) || !json_object_get(root, "leaktrace"))
 		return fail(l, "not a leaktrace snapshot (no \"leaktrace\" version member)");
-	err = get_int(l, root, "", "leaktrace", true, &version);
+	err = get_int_in(l, root, "", "leaktrace", true, INT64_MIN, INT64_MAX, &version);
 	if (!err && version != 1)
 		return fail(l, "snapshot schema version %lld: this leaktrace reads version 1",
 			    (long long)version);

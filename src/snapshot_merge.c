@@ -159,19 +159,20 @@ static int merge_procs(struct merge *m, struct origin **origins)
 
 			k = m->proc_of[i][j];
 			q = &out->procs[k];
-			q->bytes += p->bytes;
-			q->allocs += p->allocs;
+			q->bytes = count__add(q->bytes, p->bytes);
+			q->allocs = count__add(q->allocs, p->allocs);
 			q->growth += p->growth;
 			q->alive |= p->alive;
 			q->scanned |= p->scanned;
-			q->lost_bytes += p->lost_bytes;
-			q->indirect_bytes += p->indirect_bytes;
-			q->reachable_bytes += p->reachable_bytes;
-			q->suppressed_bytes += p->suppressed_bytes;
-			q->suppressed_allocs += p->suppressed_allocs;
-			q->suppressed_lost_bytes += p->suppressed_lost_bytes;
-			q->possible_bytes += p->possible_bytes;
-			q->possible_allocs += p->possible_allocs;
+			q->lost_bytes = count__add(q->lost_bytes, p->lost_bytes);
+			q->indirect_bytes = count__add(q->indirect_bytes, p->indirect_bytes);
+			q->reachable_bytes = count__add(q->reachable_bytes, p->reachable_bytes);
+			q->suppressed_bytes = count__add(q->suppressed_bytes, p->suppressed_bytes);
+			q->suppressed_allocs = count__add(q->suppressed_allocs, p->suppressed_allocs);
+			q->suppressed_lost_bytes = count__add(q->suppressed_lost_bytes,
+							      p->suppressed_lost_bytes);
+			q->possible_bytes = count__add(q->possible_bytes, p->possible_bytes);
+			q->possible_allocs = count__add(q->possible_allocs, p->possible_allocs);
 			add_origins(m, i, p->pid, p->origins, p->nr_origins, origins[k],
 				    &nr_origins[k]);
 		}
@@ -275,8 +276,8 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 	for (size_t i = 0; i < len; i++) {
 		const struct stack_stat *s = run[i].stack;
 
-		to->bytes += s->bytes;
-		to->allocs += s->allocs;
+		to->bytes = count__add(to->bytes, s->bytes);
+		to->allocs = count__add(to->allocs, s->allocs);
 		to->growth += s->growth;
 		stack_stat__add_verdicts(to, s);
 		trend__merge(to, s);

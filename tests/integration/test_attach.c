@@ -349,7 +349,7 @@ Test(attach_mode, scan_freeze_holds_the_target_and_lets_it_go, .timeout = 90,
 }
 
 /*
- * Attaching to four threads that churn the allocator (leaky soak): calls that
+ * Attaching to four threads that churn the allocator (leaky busy): calls that
  * began before the probes went live must neither blind a thread (its entry
  * seen, its return not) nor leave records whose free went unseen. Each path
  * of probes is checked: sessions (6.13+), uprobe_multi (6.6+), a link per
@@ -359,26 +359,29 @@ Test(attach_mode, scan_freeze_holds_the_target_and_lets_it_go, .timeout = 90,
 static void assert_busy_attach(const char *env)
 {
 	char *exe = env__fixture("leaky-nofp");
-	char *fx_argv[] = { exe, "soak", "4", NULL };
+	char *fx_argv[] = { exe, "busy", NULL };
 	struct tracer mid = { 0 }, end = { 0 };
 	const char *mid_opts[] = { "--no-scan", "-d", "2", NULL };
-	const char *end_opts[] = { "--no-scan", "-d", "30", NULL };
+	const char *end_opts[] = { "--no-scan", "-i", "3600", NULL };
 	struct tmpdir t1, t2;
 	json_t *snap, *proc;
+	struct fixture f;
 	pid_t fx;
-	int status;
 
 	if (env)
 		setenv(env, "1", 1);
 	tmpdir__new(&t1);
 	tmpdir__new(&t2);
-	fx = proc__spawn(fx_argv, -1, -1, -1);
-	sleep_ms(300);	/* the threads are in full churn */
+	/* It churns until told to stop: however slowly the tracers start, they see it churn. */
+	fixture__start_argv(&f, fx_argv);
+	fx = f.pid;
 	tracer__start(&mid, &t1, fx, mid_opts);
 	tracer__start(&end, &t2, fx, end_opts);
 	tracer__wait_ok(&mid, 20000);
-	cr_assert_eq(proc__wait(fx, 20000, &status), 0, "the soak did not end");
+	fixture__trigger(&f);	/* its threads free everything */
+	kill(end.pid, SIGINT);
 	tracer__wait_ok(&end, 20000);
+	fixture__stop(&f);
 	if (env)
 		unsetenv(env);
 

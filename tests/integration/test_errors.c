@@ -4,7 +4,10 @@
  * (2 for a wrong command line, non-zero when tracing cannot start).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,6 +93,24 @@ Test(bad_input, unknown_output_extension, .timeout = 30)
 	const char *phrases[] = { "x.unknown", "extension", NULL };
 
 	assert_error(args, 2, phrases);
+}
+
+/* Found before tracing, not after: one line, and no "tracing" line before it. */
+Test(bad_input, unwritable_output_is_found_at_start, .timeout = 30)
+{
+	const char *args[] = { "-o", "/nonexistent-dir/x.json", "-p", "1", NULL };
+	const char *phrases[] = { "leaktrace: cannot write /nonexistent-dir/x.json: No such file "
+				  "or directory\n", NULL };
+
+	assert_error(args, 1, phrases);
+}
+
+Test(bad_input, output_that_is_a_directory_is_found_at_start, .timeout = 30)
+{
+	const char *args[] = { "-o", "/tmp/", "--format", "json", "-p", "1", NULL };
+	const char *phrases[] = { "leaktrace: cannot write /tmp/: Is a directory\n", NULL };
+
+	assert_error(args, 1, phrases);
 }
 
 Test(bad_input, no_arguments, .timeout = 30)
@@ -194,4 +215,88 @@ Test(bad_input, not_root, .timeout = 30)
 		cr_assert_not_null(strstr(r.err, phrases[i]), "stderr lacks '%s':\n%s", phrases[i],
 				   r.err);
 	run__free(&r);
+}
+
+/* "leaktrace -p PID" must say exactly "leaktrace: cannot attach to pid PID: WHY\n". */
+static void assert_attach_error(pid_t pid, const char *why)
+{
+	char arg[16], line[256];
+	const char *args[] = { "-p", arg, NULL };
+	const char *phrases[] = { line, NULL };
+
+	snprintf(arg, sizeof(arg), "%d", pid);
+	snprintf(line, sizeof(line), "leaktrace: cannot attach to pid %d: %s\n", pid, why);
+	assert_error(args, 1, phrases);
+}
+
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] ? p[2] : '?';
+}
+
+Test(bad_input, zombie_pid_is_called_a_zombie, .timeout = 30)
+{
+	pid_t pid = fork();
+	int i, status;
+
+	cr_assert_geq(pid, 0);
+	if (!pid)
+		_exit(0);
+	for (i = 0; i < 2000 && proc_state(pid) != 'Z'; i++)
+		usleep(10 * 1000);
+	cr_assert_eq(proc_state(pid), 'Z');
+	assert_attach_error(pid, "it is a zombie (it exited; its parent has not reaped it yet): "
+				 "nothing left to trace");
+	waitpid(pid, &status, 0);
+}
+
+Test(bad_input, kernel_thread_is_called_a_kernel_thread, .timeout = 30)
+{
+	char comm[32] = "";
+	FILE *f = fopen("/proc/2/comm", "r");
+
+	/* kthreadd is pid 2 in the host's pid namespace. */
+	cr_assert(f && fgets(comm, sizeof(comm), f));
+	fclose(f);
+	cr_assert_str_eq(comm, "kthreadd\n");
+	assert_attach_error(2, "it is a kernel thread: it has no user-space memory to trace");
+}
+
+static int thread_fds[2];
+static pid_t thread_tid;
+
+static void *blocked_thread(void *arg)
+{
+	char c;
+
+	__atomic_store_n(&thread_tid, gettid(), __ATOMIC_RELEASE);
+	return read(thread_fds[0], &c, 1) < 0 ? NULL : arg;
+}
+
+Test(bad_input, thread_id_names_its_process, .timeout = 30)
+{
+	char why[128];
+	pthread_t th;
+
+	cr_assert_eq(pipe(thread_fds), 0);
+	cr_assert_eq(pthread_create(&th, NULL, blocked_thread, NULL), 0);
+	while (!__atomic_load_n(&thread_tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	snprintf(why, sizeof(why), "it is a thread of process %d: trace that process (-p %d)",
+		 getpid(), getpid());
+	assert_attach_error(thread_tid, why);
+	cr_assert_eq(write(thread_fds[1], "x", 1), 1);
+	pthread_join(th, NULL);
 }

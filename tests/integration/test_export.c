@@ -3,9 +3,13 @@
  * Exports in trace mode (-o FILE.folded|.svg|.pb.gz), leaktrace report on a real
  * snapshot, and C++ names demangled (or kept raw with --no-demangle).
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <criterion/criterion.h>
 
@@ -167,4 +171,127 @@ Test(export, cpp_names_are_demangled, .timeout = 60)
 Test(export, no_demangle_keeps_cpp_names_raw, .timeout = 60)
 {
 	assert_leak_symbol("--no-demangle", "_ZN4demo8leak_cppEm");
+}
+
+/* A 64 KiB tmpfs at DIR/full, filled up but for an old x.json holding "old\n". */
+static char *full_fs(struct tmpdir *t)
+{
+	char *dir = strdup(tmpdir__file(t, "full")), path[PATH_MAX], block[4096] = { 0 };
+	FILE *f;
+
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(mount("tmpfs", dir, "tmpfs", 0, "size=64k"), 0, "mount: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/x.json", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("old\n", f);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(path, sizeof(path), "%s/filler", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	setvbuf(f, NULL, _IONBF, 0);
+	while (fwrite(block, 1, sizeof(block), f) == sizeof(block))
+		;
+	while (fwrite(block, 1, 1, f) == 1)
+		;
+	fclose(f);
+	return dir;
+}
+
+/* The full file system holds the old x.json, unchanged, and the filler: nothing else. */
+static void assert_untouched(const char *dir)
+{
+	char path[PATH_MAX], buf[16] = "";
+	struct dirent *e;
+	int n = 0;
+	DIR *d = opendir(dir);
+	FILE *f;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			cr_assert(!strcmp(e->d_name, "x.json") || !strcmp(e->d_name, "filler"),
+				  "left behind: %s", e->d_name);
+			n++;
+		}
+	closedir(d);
+	cr_assert_eq(n, 2);
+	snprintf(path, sizeof(path), "%s/x.json", dir);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fread(buf, 1, sizeof(buf) - 1, f), 4);
+	fclose(f);
+	cr_assert_str_eq(buf, "old\n");
+}
+
+/* A full disk: exit 1 with the reason, and no cut file (the old one stays as it was). */
+Test(export, full_file_system_leaves_no_partial_file, .timeout = 60)
+{
+	char *exe = env__fixture("leaky-nofp"), out[PATH_MAX], want[PATH_MAX + 64];
+	struct run_result r;
+	struct tmpdir t;
+	char *dir;
+
+	tmpdir__new(&t);
+	dir = full_fs(&t);
+	snprintf(out, sizeof(out), "%s/x.json", dir);
+	run__cmd((char *[]){ (char *)env__leaktrace(), "-q", "-o", out, "--", exe, "run", "malloc",
+			     NULL }, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 1, "exit %d:\n%s", run__exit_code(&r), r.err);
+	snprintf(want, sizeof(want), "leaktrace: cannot write %s: No space left on device\n", out);
+	cr_assert(r.err_len >= strlen(want) && !strcmp(r.err + r.err_len - strlen(want), want),
+		  "stderr does not end with %s:\n%s", want, r.err);
+	assert_untouched(dir);
+	run__free(&r);
+
+	/* leaktrace report -o the same. */
+	run__cmd((char *[]){ (char *)env__leaktrace(), "report", "tests/unit/golden/snapshot.json",
+			     "-o", out, NULL }, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 1, "exit %d:\n%s", run__exit_code(&r), r.err);
+	snprintf(want, sizeof(want), "leaktrace report: cannot write %s: No space left on device\n",
+		 out);
+	cr_assert_str_eq(r.err, want);
+	assert_untouched(dir);
+	run__free(&r);
+	umount(dir);
+	free(dir);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+/* A host's JSON claims other names: report --host NAME keeps the data, under NAME alone. */
+Test(export, report_host_replaces_what_a_host_claims, .timeout = 30)
+{
+	static const char claims[] =
+		"{\"leaktrace\": 1, \"host\": \"evil\", \"hosts\": [\"web1\", \"web2\"], "
+		"\"processes\": [{\"pid\": 3, \"comm\": \"svc\", "
+		"\"origins\": [{\"host\": \"web1\", \"pid\": 9}], "
+		"\"stacks\": [{\"bytes\": 64, \"allocs\": 1, \"frames\": [{\"symbol\": \"f\"}], "
+		"\"origins\": [{\"host\": \"web2\", \"pid\": 9}]}]}]}\n";
+	char *in, *out;
+	struct tmpdir t;
+	json_t *snap, *proc, *stack;
+	FILE *f;
+
+	tmpdir__new(&t);
+	in = strdup(tmpdir__file(&t, "claims.json"));
+	out = strdup(tmpdir__file(&t, "named.json"));
+	f = fopen(in, "w");
+	cr_assert_not_null(f);
+	fputs(claims, f);
+	cr_assert_eq(fclose(f), 0);
+	free(leaktrace((const char *const[]){ "report", in, "--host", "web9", "-o", out, NULL }));
+	snap = snapshot__load(out);
+	cr_assert_str_eq(json_string_value(json_object_get(snap, "host")), "web9");
+	cr_assert_null(json_object_get(snap, "hosts"));
+	proc = snapshot__process(snap, 3);
+	cr_assert_not_null(proc);
+	cr_assert_null(json_object_get(proc, "origins"));
+	stack = json_array_get(json_object_get(proc, "stacks"), 0);
+	cr_assert_eq(json__int(stack, "bytes"), 64);
+	cr_assert_null(json_object_get(stack, "origins"));
+	json_decref(snap);
+	free(in);
+	free(out);
+	tmpdir__free(&t);
 }

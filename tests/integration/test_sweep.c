@@ -110,7 +110,11 @@ static void host__start(struct host *h, int n, const char *path)
 	cr_assert_eq(mkdir(in_dir(h->tmp, sizeof(h->tmp), name), 0700), 0);
 	/* A port that was free a moment ago; sshd gets it before anyone else is likely to. */
 	close(bound_port(&h->port));
-	snprintf(h->label, sizeof(h->label), "127.0.0.1:%d", h->port);
+	/* Host 1 is "fleet" (ssh_config maps it to its port): its file must not be fleet.json. */
+	if (n == 1)
+		snprintf(h->label, sizeof(h->label), "fleet");
+	else
+		snprintf(h->label, sizeof(h->label), "127.0.0.1:%d", h->port);
 	snprintf(text, sizeof(text),
 		 "Port %d\nListenAddress 127.0.0.1\nHostKey %s/host_key\nPidFile none\n"
 		 "AuthorizedKeysFile %s/authorized_keys\nPermitRootLogin prohibit-password\n"
@@ -254,7 +258,7 @@ static void sweep_fini(void)
  */
 Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 {
-	char key[PATH_MAX], ssh_opts[PATH_MAX + 128], path2[PATH_MAX + 64], outdir[PATH_MAX];
+	char key[PATH_MAX], ssh_opts[3 * PATH_MAX + 128], path2[PATH_MAX + 64], outdir[PATH_MAX];
 	char leaker[PATH_MAX], dead[32], file[PATH_MAX + 64], want[PATH_MAX + 128];
 	char *demo = env__fixture("demo-fp"), *hosts, *fleet, *line, *cols[16], *out, *err;
 	int dead_fd, dead_port, out_fd, err_fd, status;
@@ -276,6 +280,8 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 	strcat(path2, ":/usr/sbin:/usr/bin:/sbin:/bin");
 	host__start(&h[0], 1, "/usr/sbin:/usr/bin:/sbin:/bin");
 	host__start(&h[1], 2, path2);
+	snprintf(want, sizeof(want), "Host fleet\n\tHostName 127.0.0.1\n\tPort %d\n", h[0].port);
+	write_file(in_dir(file, sizeof(file), "ssh_config"), want);
 	h[1].own_leaktrace = true;
 	dead_fd = bound_port(&dead_port);
 	snprintf(dead, sizeof(dead), "127.0.0.1:%d", dead_port);
@@ -283,8 +289,9 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 	in_dir(leaker, sizeof(leaker), LEAKER);
 	run_ok((char *[]){ "cp", demo, leaker, NULL });
 	in_dir(outdir, sizeof(outdir), "out");
-	snprintf(ssh_opts, sizeof(ssh_opts), "-o StrictHostKeyChecking=no "
-		 "-o UserKnownHostsFile=/dev/null -i %s", key);
+	snprintf(ssh_opts, sizeof(ssh_opts), "-F %s -o StrictHostKeyChecking=no "
+		 "-o UserKnownHostsFile=/dev/null -i %s", in_dir(file, sizeof(file), "ssh_config"),
+		 key);
 	out_fd = open(in_dir(file, sizeof(file), "sweep.out"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	err_fd = open(in_dir(file, sizeof(file), "sweep.err"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	cr_assert(out_fd >= 0 && err_fd >= 0);
@@ -316,7 +323,7 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 
 	/* Each host's snapshot, named as it was reached, with the leak in it. */
 	for (int i = 0; i < 2; i++) {
-		snprintf(file, sizeof(file), "%s/%s.json", outdir, h[i].label);
+		snprintf(file, sizeof(file), "%s/hosts/%s.json", outdir, h[i].label);
 		snap = snapshot__load(file);
 		cr_assert_str_eq(json_string_value(json_object_get(snap, "host")), h[i].label);
 		proc = snapshot__process_by_exe(snap, leaker);
@@ -421,5 +428,89 @@ Test(sweep, help_is_a_manual_on_stdout)
 							    "EXIT STATUS", "EXAMPLES", NULL };
 	     *s; s++)
 		cr_assert_not_null(strstr(r.out, *s), "--help lacks %s", *s);
+	run__free(&r);
+}
+
+/* A file outside the output directory that a planted link points to: it must stay as it is. */
+static void assert_victim_untouched(const char *victim)
+{
+	char *text = read_all(victim);
+
+	cr_assert_str_eq(text, "precious\n", "%s was written through a planted link", victim);
+	free(text);
+}
+
+/*
+ * An output directory prepared by someone else: links planted for hosts.txt and
+ * fleet.txt, another owner, others' write permission. Each is refused before
+ * anything is written, and the files the links point to are untouched.
+ */
+Test(sweep, output_directory_of_someone_else_is_refused, .fini = sweep_fini)
+{
+	char out[PATH_MAX], victim[PATH_MAX], link[PATH_MAX + 16];
+
+	tmpdir__new(&dir);
+	in_dir(victim, sizeof(victim), "victim");
+	write_file(victim, "precious\n");
+	in_dir(out, sizeof(out), "planted");
+	cr_assert_eq(mkdir(out, 0700), 0);
+	snprintf(link, sizeof(link), "%s/hosts.txt", out);
+	cr_assert_eq(symlink(victim, link), 0);
+	snprintf(link, sizeof(link), "%s/fleet.txt", out);
+	cr_assert_eq(symlink(victim, link), 0);
+	assert_usage_error((char *[]){ "-o", out, "127.0.0.1:1", NULL }, "not empty");
+	assert_victim_untouched(victim);
+
+	/* A link as the directory itself. */
+	in_dir(link, sizeof(link), "link-to-dir");
+	cr_assert_eq(symlink(dir.path, link), 0);
+	assert_usage_error((char *[]){ "-o", link, "127.0.0.1:1", NULL }, "not a directory");
+
+	in_dir(out, sizeof(out), "nobodys");
+	cr_assert_eq(mkdir(out, 0700), 0);
+	cr_assert_eq(chown(out, 65534, 65534), 0);
+	assert_usage_error((char *[]){ "-o", out, "127.0.0.1:1", NULL },
+			   "owned by uid 65534, not by you or root");
+
+	in_dir(out, sizeof(out), "shared");
+	cr_assert_eq(mkdir(out, 0700), 0);
+	cr_assert_eq(chmod(out, 01777), 0);
+	assert_usage_error((char *[]){ "-o", out, "127.0.0.1:1", NULL },
+			   "others can write it (mode 1777)");
+}
+
+/* No -o: a new directory, private, whose name nobody could have guessed and prepared. */
+Test(sweep, default_output_directory_is_new_private_and_unpredictable, .timeout = 60,
+     .fini = sweep_fini)
+{
+	char cmd[2 * PATH_MAX + 64], *name = NULL;
+	int dead_fd, dead_port, n = 0;
+	struct run_result r;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	tmpdir__new(&dir);
+	dead_fd = bound_port(&dead_port);
+	snprintf(cmd, sizeof(cmd), "cd %s && exec %s 127.0.0.1:%d", dir.path, sweep_path(),
+		 dead_port);
+	run__cmd((char *[]){ "sh", "-c", cmd, NULL }, NULL, 30, &r);
+	close(dead_fd);
+	cr_assert_eq(run__exit_code(&r), 1, "%s", r.err);
+	d = opendir(dir.path);
+	cr_assert_not_null(d);
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "leak-sweep-", 11)) {
+			name = strdup(e->d_name);
+			n++;
+		}
+	closedir(d);
+	cr_assert_eq(n, 1);
+	/* leak-sweep-YYYYmmdd-HHMMSS.XXXXXX */
+	cr_assert_eq(strlen(name), strlen("leak-sweep-20240101-000000.XXXXXX"), "%s", name);
+	cr_assert_eq(name[26], '.', "%s", name);
+	cr_assert_eq(stat(in_dir(cmd, sizeof(cmd), name), &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0700, "mode %o", st.st_mode & 07777);
+	free(name);
 	run__free(&r);
 }

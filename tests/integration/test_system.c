@@ -143,34 +143,69 @@ Test(system, comm_narrows_all, .timeout = 90)
 	tmpdir__free(&t);
 }
 
-/* An exited process is reported once, marked exited, then dropped from the maps. */
-Test(system, exited_process_reported_once_then_dropped, .timeout = 90)
+static int count_of(const char *s, const char *what)
 {
-	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "1", "-d", "5", NULL };
+	int n = 0;
+
+	for (; (s = strstr(s, what)); s++)
+		n++;
+	return n;
+}
+
+/* Waits up to 30 s until PATH holds at least N text reports. */
+static void wait_for_reports(const char *path, int n)
+{
+	for (int i = 0; i < 3000 && count_of(read_file(path), "] leaktrace on ") < n; i++)
+		usleep(10 * 1000);
+	cr_assert_geq(count_of(read_file(path), "] leaktrace on "), n, "%s", read_file(path));
+}
+
+/*
+ * An exited process is reported once as exited and its records dropped from the
+ * maps; the final snapshot still has it, gone, with what it held.
+ */
+Test(system, exited_process_reported_once_then_kept_for_the_end, .timeout = 90)
+{
+	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "1", NULL };
 	const char *fx[] = { "malloc", NULL };
-	char json[PATH_MAX], needle[64], *text;
+	char json[PATH_MAX], needle[PATH_MAX + 64], *text, *out;
+	int times = 0, reports;
 	struct fixture f;
 	struct tmpdir t;
-	int times = 0;
 	pid_t lt, pid;
 
 	tmpdir__new(&t);
 	lt = lt_start(&t, args, json, sizeof(json));
+	out = strdup(tmpdir__file(&t, "lt.out"));
 	fixture__start(&f, fx_nofp, fx);
 	fixture__trigger(&f);
-	usleep(1500 * 1000);	/* a report sees it alive and symbolizes it */
 	pid = f.pid;
+	/* A report sees it alive and symbolizes it; then it ends. */
+	snprintf(needle, sizeof(needle), "pid %d (leaky-nofp) %s: ", pid, fx_nofp);
+	cr_assert(file__wait_for(out, needle, 30000), "no report of pid %d", pid);
 	fixture__stop(&f);
+	snprintf(needle, sizeof(needle), "pid %d (leaky-nofp) %s [exited]", pid, fx_nofp);
+	cr_assert(file__wait_for(out, needle, 30000), "pid %d not reported as exited", pid);
+	/* The report after the one that said it exited: its records are gone by then. */
+	wait_for_reports(out, count_of(read_file(out), "] leaktrace on ") + 1);
+	kill(lt, SIGINT);
 	lt_wait_ok(lt);
-	snprintf(needle, sizeof(needle), "pid %d (leaky-nofp)", pid);
-	text = read_file(tmpdir__file(&t, "lt.out"));
-	for (char *p = text; (p = strstr(p, needle)); p++)
-		times += strstr(p, "[exited]") && strstr(p, "[exited]") < strchr(p, '\n');
-	cr_assert_eq(times, 1, "reported as exited %d times:\n%s", times, text);
+	text = read_file(out);
+	times = count_of(text, needle);
+	/* Once when it exited, once in the final report. */
+	cr_assert_eq(times, 2, "reported as exited %d times:\n%s", times, text);
+	reports = count_of(text, "] leaktrace on ");
+	cr_assert_geq(reports, 3, "%s", text);
 	json_t *snap = snapshot__load(json);
+	json_t *proc = snapshot__process(snap, pid);
 
-	cr_assert_null(snapshot__process(snap, pid), "still in the final snapshot");
+	cr_assert_not_null(proc, "pid %d is not in the final snapshot", pid);
+	cr_assert(json_is_false(json_object_get(proc, "alive")));
+	cr_assert_str_eq(json_string_value(json_object_get(proc, "exe")), fx_nofp);
+	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000);
+	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").allocs, 1000);
 	json_decref(snap);
+	free(out);
 	tmpdir__free(&t);
 }
 

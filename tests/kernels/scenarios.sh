@@ -299,24 +299,33 @@ all_fork() {
 	result all_fork "$bad" "calloc 246000 B/200, fork: parent 20000 B/100, the exited child reported"
 }
 
-# Attach to four threads churning the allocator (leaky soak): the probes go live while calls
+# Attach to four threads churning the allocator (leaky busy): the probes go live while calls
 # are under way, which must blind no thread (blocks recorded mid-run) and leave no record
-# whose free went unseen (nothing left once the threads have freed everything).
+# whose free went unseen (nothing left once the threads have freed everything). The fixture
+# churns until told to stop (a line on its stdin, a FIFO held open here): however long the
+# tracers take to start on a loaded host, it is there when they attach.
 attach_busy() {
 	d=$tmp/attach_busy
 	mkdir -p "$d"
-	"$nofp" soak 8 >/dev/null 2>&1 &
+	mkfifo "$d/in"
+	"$nofp" busy <"$d/in" >"$d/out" 2>&1 &
 	target=$!
-	sleep 1
-	"$lt" -q --no-scan -p $target -i 3600 -d 2 -o "$d/mid.json" >/dev/null 2>"$d/err" &
+	exec 3>"$d/in"
+	wait_for "$d/out" "^ready $target" || { result attach_busy "the fixture did not start"; return; }
+	"$lt" --no-scan -p $target -i 3600 -d 2 -o "$d/mid.json" >/dev/null 2>"$d/err" &
 	mid=$!
-	"$lt" -q --no-scan -p $target -i 3600 -o "$d/s.json" >/dev/null 2>"$d/err2" &
+	"$lt" --no-scan -p $target -i 3600 -o "$d/s.json" >/dev/null 2>"$d/err2" &
 	tracer=$!
+	wait_for "$d/err2" "^leaktrace: tracing" || echo "attach_busy: the second leaktrace did not start"
 	wait $mid
 	status=$?
-	wait $target
+	echo stop >&3
+	wait_for "$d/out" "^done" || echo "attach_busy: the fixture did not free its blocks"
+	kill -TERM $tracer
 	wait $tracer
 	status2=$?
+	exec 3>&-
+	{ kill $target; wait $target; } 2>/dev/null
 	ran attach_busy $status "$d" || return
 	bad=
 	[ $status2 -eq 0 ] || bad="leaktrace exited $status2: $(tail -n1 "$d/err2");"

@@ -94,6 +94,17 @@ static void assert_usage_error(char **argv)
 	cr_assert_eq(o.err[strlen(o.err) - 1], '\n', "stderr: '%s'", o.err);
 }
 
+/* An error whose whole stderr is WANT. */
+static void assert_error_is(char **argv, const char *want)
+{
+	struct output o;
+	struct config cfg;
+
+	cr_assert_eq(parse(argv, &cfg, &o), CLI_EXIT_USAGE);
+	cr_assert_str_empty(o.out);
+	cr_assert_str_eq(o.err, want);
+}
+
 /* A successful parse: CLI_RUN and nothing printed. */
 static void assert_run(char **argv, struct config *cfg)
 {
@@ -611,6 +622,13 @@ Test(cli, scan_freeze_implies_scan_with_a_default_limit)
 	assert_run(ARGV("-p", "1", "--scan-freeze=0.5"), &cfg);
 	cr_assert_eq(cfg.scan_freeze, 0.5);
 	assert_usage_error(ARGV("-p", "1", "--scan-freeze=0"));
+	/* The value after a space, as other options take theirs. */
+	assert_run(ARGV("-p", "1", "--scan-freeze", "5"), &cfg);
+	cr_assert_eq(cfg.scan_freeze, 5);
+	cr_assert_eq(cfg.nr_pids, 1);
+	assert_run(ARGV("--scan-freeze", "--", "ls", "5"), &cfg);
+	cr_assert_eq(cfg.scan_freeze, 2);
+	cr_assert_str_eq(cfg.command[1], "5");
 	assert_usage_error(ARGV("--no-scan", "--scan", "--", "ls"));
 	assert_usage_error(ARGV("--scan-freeze", "--no-scan", "--", "ls"));
 }
@@ -622,9 +640,9 @@ Test(cli, fail_on_leak_takes_a_size_and_needs_the_scan)
 	assert_run(ARGV("--fail-on-leak", "1K", "--", "ls"), &cfg);
 	cr_assert(cfg.fail_on_leak);
 	cr_assert_eq(cfg.fail_on_leak_bytes, 1024);
-	assert_run(ARGV("--fail-on-leak", "0", "-p", "1", "--scan"), &cfg);
-	cr_assert(cfg.fail_on_leak);
-	cr_assert_eq(cfg.fail_on_leak_bytes, 0);
+	assert_error_is(ARGV("--fail-on-leak", "0", "-p", "1", "--scan"),
+			"leaktrace: --fail-on-leak: give a size above 0 (with 0 every run would "
+			"fail)\n");
 	assert_usage_error(ARGV("--fail-on-leak", "1", "-p", "1"));
 	assert_usage_error(ARGV("--fail-on-leak", "1", "--no-scan", "--", "ls"));
 	assert_usage_error(ARGV("--fail-on-leak", "lots", "--", "ls"));
@@ -721,4 +739,25 @@ Test(cli, no_children_is_for_run_mode)
 	assert_run(ARGV("--no-children", "--", "ls"), &cfg);
 	cr_assert(cfg.no_children);
 	assert_usage_error(ARGV("--no-children", "-p", "1"));
+}
+
+/* Durations become u64 nanoseconds: beyond a year is refused, not wrapped. */
+Test(cli, durations_are_bounded)
+{
+	struct config cfg;
+
+	assert_error_is(ARGV("-d", "1e19", "-p", "1"),
+			"leaktrace: -d: '1e19' is out of range: at most 31536000 seconds (a "
+			"year)\n");
+	assert_error_is(ARGV("-i", "2e10", "-d", "3", "-p", "1"),
+			"leaktrace: -i: '2e10' is out of range: at most 31536000 seconds (a "
+			"year)\n");
+	assert_error_is(ARGV("--older", "1e300", "-p", "1"),
+			"leaktrace: --older: '1e300' is out of range: at most 31536000 seconds (a "
+			"year)\n");
+	assert_error_is(ARGV("-d", "inf", "-p", "1"),
+			"leaktrace: -d: 'inf' is not a number of seconds above 0\n");
+	assert_run(ARGV("-d", "31536000", "-i", "31536000", "-p", "1"), &cfg);
+	cr_assert_eq(cfg.duration, 31536000);
+	cr_assert_eq(cfg.interval, 31536000);
 }

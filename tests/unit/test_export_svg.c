@@ -199,3 +199,88 @@ Test(export_svg, chromium_shows_the_leak_and_zooms_on_click, .timeout = 90)
 	free(got);
 	free(svg);
 }
+
+/* The file written to a temporary path, checked as XML by xmllint. */
+static void assert_valid_xml(const char *svg)
+{
+	char path[] = "/tmp/lt-svg-XXXXXX", cmd[64];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	cr_assert_not_null(f);
+	fputs(svg, f);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "xmllint --noout %s", path);
+	cr_assert_eq(system(cmd), 0, "xmllint refused the SVG (see tools/install-deps test)");
+	unlink(path);
+}
+
+/* Not strstr in a loop: under ASan each call measures the rest of a 30 MB string. */
+static size_t count_of(const char *s, const char *what)
+{
+	size_t n = 0, len = strlen(what);
+
+	for (; *s; s++)
+		n += *s == *what && !strncmp(s, what, len);
+	return n;
+}
+
+/* One stack 60,000 frames deep: drawn frame by frame, without recursion. */
+Test(export_svg, deep_stack_is_drawn_whole, .timeout = 120)
+{
+	enum { DEPTH = 60000 };
+	struct frame *fr = calloc(DEPTH, sizeof(*fr));
+	char (*names)[16] = calloc(DEPTH, sizeof(*names));
+	struct stack_stat s = { .bytes = 4096, .allocs = 1, .frames = fr, .nr_frames = DEPTH };
+	struct proc_stat p = { .pid = 1, .comm = "deep", .stacks = &s, .nr_stacks = 1 };
+	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
+	char *svg, want[64];
+
+	for (int i = 0; i < DEPTH; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%d", i);
+		fr[i].symbol = names[i];
+	}
+	svg = svg_of(&snap);
+	/* The root, the process and every frame; frame 0, innermost, at the top. */
+	cr_assert_eq(count_of(svg, "<g class=\"f\""), DEPTH + 2);
+	snprintf(want, sizeof(want), "data-name=\"f0\" data-module=\"\" data-bytes=\"4096\"");
+	cr_assert_not_null(strstr(svg, want));
+	snprintf(want, sizeof(want), "data-allocs=\"1\" data-depth=\"%d\">", DEPTH + 1);
+	cr_assert_not_null(strstr(strstr(svg, "data-name=\"f0\""), want));
+	assert_valid_xml(svg);
+	free(svg);
+	free(names);
+	free(fr);
+}
+
+/* 100,000 sibling stacks of one process: each name looked up in O(1), same-named ones merged. */
+Test(export_svg, many_sibling_stacks_are_merged_by_name, .timeout = 120)
+{
+	enum { N = 100000 };
+	struct stack_stat *s = calloc(N, sizeof(*s));
+	struct frame *fr = calloc(N, sizeof(*fr));
+	char (*names)[16] = calloc(N, sizeof(*names));
+	struct proc_stat p = { .pid = 1, .comm = "wide", .stacks = s, .nr_stacks = N };
+	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
+	char *svg;
+
+	for (int i = 0; i < N; i++) {
+		/* Stack 1 has stack 0's function: one frame of both. */
+		snprintf(names[i], sizeof(names[i]), "f%d", i == 1 ? 0 : i);
+		fr[i].symbol = names[i];
+		s[i] = (struct stack_stat){ .bytes = i < 2 ? 1000000 : 1, .allocs = 1,
+					    .frames = &fr[i], .nr_frames = 1 };
+	}
+	svg = svg_of(&snap);
+	/* Frames narrower than 0.1 px are left out: the root, the process and f0 remain. */
+	cr_assert_eq(count_of(svg, "<g class=\"f\""), 3, "%.2000s", svg);
+	cr_assert_not_null(strstr(svg, "data-name=\"f0\" data-module=\"\" data-bytes=\"2000000\" "
+				       "data-allocs=\"2\""));
+	cr_assert_not_null(strstr(svg, "data-name=\"all\" data-module=\"\" data-bytes=\"2099998\" "
+				       "data-allocs=\"100000\""));
+	assert_valid_xml(svg);
+	free(svg);
+	free(names);
+	free(fr);
+	free(s);
+}

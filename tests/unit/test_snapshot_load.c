@@ -11,6 +11,7 @@
 #include "golden.h"
 #include "report.h"
 #include "snapshot_load.h"
+#include "snapshot_merge.h"
 
 static char *json_of(const struct snapshot *snap, size_t *len)
 {
@@ -325,4 +326,70 @@ Test(snapshot_load, verdicts_of_a_final_scan_round_trip)
 	free(first);
 	free(second);
 	snapshot__free(back);
+}
+
+/* A fleet host sends what it likes: an origin without a host is refused, not a crash. */
+Test(snapshot_load, origin_without_host_is_refused)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
+		   "\"allocs\": 1, \"frames\": [], \"origins\": [{\"pid\": 4}]}]}]}", err,
+		   sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0].origins[0]: \"host\" is missing");
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"origins\": [7], "
+		   "\"stacks\": []}]}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].origins[0] is not an object");
+}
+
+/* INT64 extremes and numbers beyond 2^53 never reach the sums of the reports. */
+Test(snapshot_load, numbers_out_of_range_are_refused)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": "
+		   "9223372036854775807, \"allocs\": 1, \"frames\": []}]}]}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"bytes\" is 9223372036854775807, "
+			      "out of range (0 to 9007199254740992)");
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
+		   "\"allocs\": -9223372036854775808, \"frames\": []}]}]}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"allocs\" is "
+			      "-9223372036854775808, out of range (0 to 9007199254740992)");
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": -1, \"stacks\": []}]}", err,
+		   sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0]: \"pid\" is -1, out of range (0 to 4194304)");
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
+		   "\"allocs\": 1, \"growth_bytes_per_s\": 1e300, \"frames\": []}]}]}", err,
+		   sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"growth_bytes_per_s\" is 1e+300, "
+			      "out of range");
+	load_error("{\"leaktrace\": 1, \"lost\": {\"stacks_dropped\": -5}, \"processes\": []}",
+		   err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: lost: \"stacks_dropped\" is -5, out of range (0 to "
+			      "9007199254740992)");
+}
+
+/* The largest counts allowed, merged many times over, saturate instead of wrapping. */
+Test(snapshot_load, largest_counts_sum_without_overflow)
+{
+	static const char text[] =
+		"{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"comm\": \"a\", "
+		"\"outstanding_bytes\": 9007199254740992, \"lost_bytes\": 9007199254740992, "
+		"\"stacks\": [{\"bytes\": 9007199254740992, \"allocs\": 9007199254740992, "
+		"\"lost_bytes\": 9007199254740992, \"indirect_bytes\": 9007199254740992, "
+		"\"frames\": [{\"symbol\": \"f\"}]}]}]}";
+	struct snapshot *in[2048], *merged;
+	char err[512];
+
+	cr_assert_eq(snapshot__load_text(text, "max.json", &in[0], err, sizeof(err)), 0, "%s",
+		     err);
+	for (int i = 1; i < 2048; i++)
+		in[i] = in[0];
+	cr_assert_eq(snapshot__merge((const struct snapshot *const *)in, 2048, &merged), 0);
+	cr_assert_eq(merged->procs[0].bytes, INT64_MAX);
+	cr_assert_eq(merged->procs[0].stacks[0].bytes, INT64_MAX);
+	cr_assert_eq(merged->procs[0].stacks[0].lost_bytes, INT64_MAX);
+	cr_assert_eq(stack_stat__unreachable(&merged->procs[0].stacks[0]), INT64_MAX);
+	snapshot__free(merged);
+	snapshot__free(in[0]);
 }
