@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "target.h"
 
 /* How long the command may take to reach its exec, and leaktrace to let every process go. */
 #define EXEC_DEADLINE_MS 30000
@@ -85,23 +86,6 @@ static void task_remove(struct command *c, pid_t tid)
 			return;
 		}
 	}
-}
-
-/* The process a thread belongs to; 0 when it cannot be read. */
-static pid_t tgid_of(pid_t tid)
-{
-	char path[64], line[128];
-	int tgid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return tgid;
 }
 
 /* In the child: wait until leaktrace holds it, restore the signals leaktrace blocks, exec. */
@@ -260,7 +244,7 @@ static void task_begin(struct task *t, const struct command_ops *ops, void *arg)
 {
 	t->started = true;
 	t->held = false;
-	if (ops && ops->started && tgid_of(t->tid) == t->tid)
+	if (ops && ops->started && target__tgid(t->tid) == t->tid)
 		ops->started(arg, t->tid);
 	ptrace(PTRACE_CONT, t->tid, NULL, NULL);
 }
@@ -282,7 +266,7 @@ static void new_child(struct command *c, pid_t tid, int ev, const struct command
 	if (!t || t->announced)
 		return;
 	if (ev == PTRACE_EVENT_FORK && ops && ops->forked)
-		ops->forked(arg, tgid_of(tid), child);
+		ops->forked(arg, target__tgid(tid), child);
 	t->announced = true;
 	if (t->held)
 		task_begin(t, ops, arg);
@@ -302,7 +286,7 @@ static void event(struct command *c, pid_t tid, int ev, const struct command_ops
 			task_remove(c, former);
 		if (ops && ops->exec)
 			ops->exec(arg, tid);
-	} else if (ev == PTRACE_EVENT_EXIT && ops && ops->exiting && tgid_of(tid) == tid) {
+	} else if (ev == PTRACE_EVENT_EXIT && ops && ops->exiting && target__tgid(tid) == tid) {
 		ops->exiting(arg, tid, ptrace(PTRACE_GETREGS, tid, NULL, &regs) ? NULL : &regs);
 	}
 }

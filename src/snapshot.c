@@ -1329,6 +1329,7 @@ static int keep_gone(struct snap_source *src, const struct proc_stat *p)
 		src->gone = grown;
 		slot = &src->gone[src->nr_gone++];
 		slot->stacks = NULL;
+		slot->argv = NULL;
 	}
 	stacks = malloc((p->nr_stacks + 1) * sizeof(*stacks));
 	argv = argv_dup(p);

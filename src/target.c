@@ -34,8 +34,7 @@ static int read_stat(pid_t pid, char *state, unsigned long *flags)
 	return 0;
 }
 
-/* The Tgid line of /proc/PID/status, or 0. */
-static pid_t read_tgid(pid_t pid)
+pid_t target__tgid(pid_t pid)
 {
 	char path[64], line[128];
 	pid_t tgid = 0;
@@ -59,7 +58,7 @@ const char *target__why_not(pid_t pid, char *buf, size_t size)
 
 	if (pid <= 0 || read_stat(pid, &state, &flags))
 		return "no such process";
-	tgid = read_tgid(pid);
+	tgid = target__tgid(pid);
 	if (tgid > 0 && tgid != pid) {
 		snprintf(buf, size, "it is a thread of process %d: trace that process "
 			 "(-p %d)", tgid, tgid);

@@ -12,6 +12,8 @@
  * zombie, a kernel thread. The text is in buf (or a constant).
  */
 const char *target__why_not(pid_t pid, char *buf, size_t size);
+/* The process a thread belongs to (the Tgid of /proc/PID/status); 0 when it cannot be read. */
+pid_t target__tgid(pid_t tid);
 /* Said when a process passed that check but went before the attach was done. */
 extern const char target__exited_during_attach[];
 
