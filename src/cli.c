@@ -44,6 +44,10 @@ static const char usage[] =
 "                       qemu-user), whose code -a's system-wide breakpoints\n"
 "                       would break: -a does not start while one runs, and\n"
 "                       stops (probes detached) when one starts; repeatable\n"
+"      --allow-translators\n"
+"                       with -a: start and go on while a code translator\n"
+"                       runs (it may die of SIGTRAP): without it, any user\n"
+"                       can hold -a off by running valgrind\n"
 "      --lib PATH       also probe the allocator functions PATH defines (a\n"
 "                       custom allocator leaktrace does not find by itself);\n"
 "                       repeatable\n"
@@ -341,6 +345,7 @@ enum {
 	OPT_MAX_STACKS,
 	OPT_COMM,
 	OPT_EXCLUDE_COMM,
+	OPT_ALLOW_TRANSLATORS,
 	OPT_LIB,
 	OPT_SAMPLE_BYTES,
 	OPT_SAMPLE_SEED,
@@ -366,6 +371,7 @@ static const struct option options[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "exclude-comm", required_argument, NULL, OPT_EXCLUDE_COMM },
+	{ "allow-translators", no_argument, NULL, OPT_ALLOW_TRANSLATORS },
 	{ "lib", required_argument, NULL, OPT_LIB },
 	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
 	{ "sample-seed", required_argument, NULL, OPT_SAMPLE_SEED },
@@ -446,6 +452,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		} else {
 			cfg->excludes[cfg->nr_excludes++] = arg;
 		}
+		return 0;
+	case OPT_ALLOW_TRANSLATORS:
+		cfg->allow_translators = true;
 		return 0;
 	case 'i':
 		return parse_seconds("-i", arg, 0.001, &cfg->interval);
@@ -572,8 +581,9 @@ static int check_config(struct config *cfg)
 		fprintf(stderr, "leaktrace: give -p PID or -a, or -- COMMAND, not both\n");
 		return -EINVAL;
 	}
-	if (cfg->nr_excludes && !cfg->all) {
-		fprintf(stderr, "leaktrace: --exclude-comm is for -a: give -a too\n");
+	if ((cfg->nr_excludes || cfg->allow_translators) && !cfg->all) {
+		fprintf(stderr, "leaktrace: --%s is for -a: give -a too\n",
+			cfg->nr_excludes ? "exclude-comm" : "allow-translators");
 		return -EINVAL;
 	}
 	if (cfg->no_children && !cfg->command) {

@@ -28,6 +28,7 @@ struct config {
 	const char *comm;	/* --comm: with -a, only processes of this name */
 	const char *excludes[LT_MAX_EXCLUDES];	/* --exclude-comm: -a leaves these alone */
 	int nr_excludes;
+	bool allow_translators;	/* --allow-translators: -a goes on while one runs */
 	const char *libs[LT_MAX_LIBS];	/* --lib: objects probed by hand */
 	int nr_libs;
 	uint64_t sample_bytes;	/* --sample-bytes: mean bytes between samples, 0 for exact */

@@ -55,12 +55,13 @@ static bool translator(pid_t pid, const char **name)
 	return found;
 }
 
-bool exclude__match(pid_t pid, const char *const *comms, int nr, char *why, size_t size)
+bool exclude__match(pid_t pid, bool translators, const char *const *comms, int nr, char *why,
+		    size_t size)
 {
 	const char *name;
 	char comm[32] = "";
 
-	if (translator(pid, &name)) {
+	if (translators && translator(pid, &name)) {
 		snprintf(why, size, "%s, which reads its programs' code", name);
 		return true;
 	}

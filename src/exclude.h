@@ -14,10 +14,12 @@
 #include <sys/types.h>
 
 /*
- * True when pid translates its own code (told by its executable and mappings)
- * or is named one of comms[0..nr); why gets a few words on which ("valgrind").
+ * True when pid translates its own code (told by its executable and mappings;
+ * only when translators is set) or is named one of comms[0..nr); why gets a
+ * few words on which ("valgrind").
  */
-bool exclude__match(pid_t pid, const char *const *comms, int nr, char *why, size_t size);
+bool exclude__match(pid_t pid, bool translators, const char *const *comms, int nr, char *why,
+		    size_t size);
 /* True for an executable path or mapped file that marks a code translator; which one in *name. */
 bool exclude__translator_file(const char *path, const char **name);
 

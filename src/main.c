@@ -167,7 +167,8 @@ static void probe_new(void *arg, pid_t pid)
 
 	if (s->hands_off || stop__requested())
 		return;
-	if (exclude__match(pid, s->cfg->excludes, s->cfg->nr_excludes, why, sizeof(why))) {
+	if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes, s->cfg->nr_excludes,
+			   why, sizeof(why))) {
 		fprintf(stderr, "leaktrace: pid %d started (%s), which -a's breakpoints would "
 			"break: tracing stopped, probes detached\n", pid, why);
 		s->hands_off = pid;
@@ -212,8 +213,8 @@ static int attach_all(struct session *s)
 		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)))
 			continue;
 		/* The breakpoints are in every process that maps the allocator, not only wanted ones. */
-		if (exclude__match(pid, s->cfg->excludes, s->cfg->nr_excludes, why,
-				   sizeof(why))) {
+		if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes,
+				   s->cfg->nr_excludes, why, sizeof(why))) {
 			fprintf(stderr, "leaktrace: -a would break pid %d (%s): its breakpoints are in "
 				"every process that maps the allocator; trace others with -p, or "
 				"when it has ended\n", pid, why);

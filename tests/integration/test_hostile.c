@@ -549,6 +549,23 @@ Test(hostile, all_does_not_start_while_valgrind_runs, .timeout = 90)
 	fixture__stop(&f);
 }
 
+/* Told to, -a starts while valgrind runs: a user cannot hold it off by running one. */
+Test(hostile, all_starts_beside_valgrind_when_told, .timeout = 90)
+{
+	char *argv[] = { (char *)env__leaktrace(), "-a", "--allow-translators", "-d", "1",
+			 "--comm", "no-such-comm", NULL };
+	struct run_result r;
+	struct fixture f;
+
+	start_under_valgrind(&f);
+	run__cmd(argv, NULL, 30, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, "leaktrace: tracing all processes"), "stderr:\n%s", r.err);
+	cr_assert_null(strstr(r.err, "would break"), "stderr:\n%s", r.err);
+	run__free(&r);
+	fixture__stop(&f);
+}
+
 Test(hostile, all_stops_and_detaches_when_valgrind_starts, .timeout = 120)
 {
 	char *argv[] = { (char *)env__leaktrace(), "-a", "-i", "100", "-d", "60", NULL };

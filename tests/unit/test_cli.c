@@ -730,6 +730,18 @@ Test(cli, exclude_comm_is_for_all_and_repeatable)
 	assert_usage_error(ARGV("-a", "--exclude-comm", "a-name-of-sixteen"));
 }
 
+Test(cli, allow_translators_is_for_all)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-a"), &cfg);
+	cr_assert_not(cfg.allow_translators);
+	assert_run(ARGV("-a", "--allow-translators"), &cfg);
+	cr_assert(cfg.allow_translators);
+	assert_error_is(ARGV("--allow-translators", "-p", "1"),
+			"leaktrace: --allow-translators is for -a: give -a too\n");
+}
+
 Test(cli, no_children_is_for_run_mode)
 {
 	struct config cfg;
