@@ -106,6 +106,9 @@ static int get_int(struct loader *l, json_t *obj, const char *where, const char 
 }
 
 /* Rates and ages: a number within +-LT_MAX_COUNT. */
+/* The longest trace a snapshot may say it covers, in seconds (~317 years). */
+#define ELAPSED_MAX 1e10
+
 static int get_number(struct loader *l, json_t *obj, const char *where, const char *key,
 		      double *out)
 {
@@ -663,6 +666,10 @@ static int load_header(struct loader *l, json_t *root)
 		err = get_time(l, root, "taken", &snap->taken);
 	if (!err)
 		err = get_number(l, root, "", "elapsed_s", &snap->elapsed_s);
+	/* pprof takes it in u64 nanoseconds: 0 to ELAPSED_MAX fits whatever host sent it. */
+	if (!err && !(snap->elapsed_s >= 0 && snap->elapsed_s <= ELAPSED_MAX))
+		err = fail(l, "\"elapsed_s\" is %g, out of range (0 to %g)", snap->elapsed_s,
+			   ELAPSED_MAX);
 	if (!err)
 		err = load_lost(l, root);
 	if (!err)

@@ -369,6 +369,19 @@ Test(snapshot_load, numbers_out_of_range_are_refused)
 			      "9007199254740992)");
 }
 
+/* A duration pprof writes as u64 nanoseconds: negative or huge is refused, not converted. */
+Test(snapshot_load, elapsed_out_of_range_is_refused)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 1, \"elapsed_s\": -6.1e11, \"processes\": []}", err,
+		   sizeof(err));
+	cr_assert_str_eq(err, "bad.json: \"elapsed_s\" is -6.1e+11, out of range (0 to 1e+10)");
+	load_error("{\"leaktrace\": 1, \"elapsed_s\": 2e10, \"processes\": []}", err,
+		   sizeof(err));
+	cr_assert_str_eq(err, "bad.json: \"elapsed_s\" is 2e+10, out of range (0 to 1e+10)");
+}
+
 /* The largest counts allowed, merged many times over, saturate instead of wrapping. */
 Test(snapshot_load, largest_counts_sum_without_overflow)
 {
