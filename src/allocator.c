@@ -4,13 +4,18 @@
  * offsets of its functions, so that the probes go where the calls land.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <elf.h>
@@ -18,10 +23,14 @@
 #include "allocator.h"
 #include "elf_syms.h"
 #include "procmaps.h"
+#include "stop.h"
 #include "target.h"
 #include "x86.h"
 
 #define MAX_OBJECTS 256
+/* The loader's list (run mode: what an exec will map): how long it may take, how much it says. */
+#define LOADER_WAIT_MS 10000
+#define LOADER_OUT_MAX (1 << 20)
 
 
 static bool quiet;
@@ -372,44 +381,105 @@ static void loader_env(pid_t pid)
 		fclose(f);
 }
 
+/*
+ * In the loader's child: the credentials of pid (effective uid and gid, no
+ * supplementary groups). The loader runs what pid's environment and program
+ * name (its LD_PRELOAD, its interpreter), and that code must not run with more
+ * rights than pid has. 0 or -1.
+ */
+static int loader_creds(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned int ruid, euid = 0, rgid, egid = 0;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		found += sscanf(line, "Uid: %u %u", &ruid, &euid) == 2;
+		found += sscanf(line, "Gid: %u %u", &rgid, &egid) == 2;
+	}
+	if (f)
+		fclose(f);
+	if (found != 2)
+		return -1;
+	if (!euid && !egid && !getuid())
+		return 0;	/* root's own process: nothing to drop */
+	/* setgroups by its system call: <grp.h> would clash with enum group. */
+	return syscall(SYS_setgroups, 0, NULL) || setgid(egid) || setuid(euid) ? -1 : 0;
+}
+
+/*
+ * The loader's output, until it ends or LOADER_WAIT_MS pass (it runs code the
+ * target chose: it may never end, or keep the pipe open in another process),
+ * at most size - 1 bytes; a stop request ends the wait too.
+ */
+static size_t read_loader(int fd, char *buf, size_t size)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct timespec t0, t;
+	size_t len = 0;
+	ssize_t r = 1;
+	long ms = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (r > 0 && len < size - 1 && ms < LOADER_WAIT_MS && !stop__requested()) {
+		if (poll(&p, 1, 100) > 0)
+			r = read(fd, buf + len, size - 1 - len);
+		if (r > 0 && (p.revents & POLLIN))
+			len += (size_t)r;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
 /* Runs the dynamic loader in list mode and adds the objects it would load, in order. */
 static int add_needed(char **objects, int n, pid_t pid, const char *interp, const char *exe)
 {
-	char line[PATH_MAX + 64], buf[PATH_MAX + 32], *arrow, *path, *end;
+	char *out, *line, *next, *arrow, *path, *end, buf[PATH_MAX + 32];
 	int fds[2], status;
 	pid_t child;
-	FILE *f;
 
-	if (pipe(fds))
+	out = malloc(LOADER_OUT_MAX);
+	if (!out || pipe2(fds, O_CLOEXEC)) {
+		free(out);
 		return n;
+	}
 	child = fork();
 	if (child == 0) {
 		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
 		loader_env(pid);
-		execl(interp, interp, "--list", exe, (char *)NULL);
+		if (!loader_creds(pid))
+			execl(interp, interp, "--list", exe, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
-	f = child > 0 ? fdopen(fds[0], "r") : NULL;
-	while (f && fgets(line, sizeof(line), f)) {
+	out[0] = '\0';
+	if (child > 0)
+		read_loader(fds[0], out, LOADER_OUT_MAX);
+	close(fds[0]);
+	if (child > 0) {
+		kill(child, SIGKILL);	/* done, or out of time: either way it goes */
+		waitpid(child, &status, 0);
+	}
+	for (line = out; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		/* "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "\t/lib64/ld... (0x...)" */
 		arrow = strstr(line, "=> ");
 		path = arrow ? arrow + 3 : line + strspn(line, " \t");
 		end = strstr(path, " (0x");
-		if (path[0] != '/' || !end)
+		if (path[0] != '/' || !end || end - path >= PATH_MAX)
 			continue;
 		*end = '\0';
 		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
 		n = add_object(objects, n, path, buf);
 	}
-	if (f)
-		fclose(f);
-	else
-		close(fds[0]);
-	if (child > 0)
-		waitpid(child, &status, 0);
+	free(out);
 	return n;
 }
 

@@ -549,6 +549,89 @@ Test(hostile, all_does_not_start_while_valgrind_runs, .timeout = 90)
 	fixture__stop(&f);
 }
 
+/*
+ * The attacker's dynamic loader: asked for its list (as leaktrace plans an
+ * exec), it writes the uid it runs as to argv[0].uid; run by the kernel, it
+ * ends the program. Static, so the kernel takes it as an interpreter.
+ */
+static const char fake_ld_src[] =
+	"#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n"
+	"int main(int argc, char **argv) {\n"
+	"  char path[4096]; FILE *f;\n"
+	"  if (argc < 2 || strcmp(argv[1], \"--list\")) return 0;\n"
+	"  if (access(\"hang\", F_OK) == 0) for (;;) pause();\n"
+	"  snprintf(path, sizeof(path), \"%s.uid\", argv[0]);\n"
+	"  f = fopen(path, \"w\"); if (f) { fprintf(f, \"%u\\n\", getuid()); fclose(f); }\n"
+	"  return 0;\n}\n";
+
+/*
+ * Builds the attacker's loader and a program that names it, and runs
+ * "leaktrace -q -- setpriv (as nobody) PROG" in the attacker's directory;
+ * with hang, the loader never answers. *uid: what the loader wrote, or "".
+ */
+static void exec_with_fake_loader(struct tmpdir *t, bool hang, struct run_result *r,
+				  char *uid, size_t size)
+{
+	char src[PATH_MAX], ld[PATH_MAX], prog[PATH_MAX], cwd[PATH_MAX];
+	FILE *fp;
+
+	snprintf(src, sizeof(src), "%s", tmpdir__file(t, "fake-ld.c"));
+	snprintf(ld, sizeof(ld), "%s", tmpdir__file(t, "fake-ld"));
+	snprintf(prog, sizeof(prog), "%s", tmpdir__file(t, "prog"));
+	fp = fopen(src, "w");
+	cr_assert_not_null(fp);
+	fputs(fake_ld_src, fp);
+	fclose(fp);
+	sh("cc -static -O1 -w -o %s %s && echo 'int main(void) { return 0; }' > %s.c && "
+	   "cc -w -Wl,--dynamic-linker=%s -o %s %s.c && chmod 0777 %s", ld, src, prog, ld, prog,
+	   prog, t->path);
+	if (hang)
+		sh("touch %s/hang", t->path);
+	char *argv[] = { (char *)env__leaktrace(), "-q", "--", "setpriv", "--reuid=" NOBODY,
+			 "--regid=" NOBODY, "--clear-groups", prog, NULL };
+
+	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+	cr_assert_eq(chdir(t->path), 0);
+	run__cmd(argv, NULL, 60, r);
+	cr_assert_eq(chdir(cwd), 0);
+	snprintf(uid, size, "%.63s", slurp(tmpdir__file(t, "fake-ld.uid")));
+}
+
+/*
+ * Run mode follows a command that drops to nobody, and nobody execs a
+ * program whose interpreter nobody wrote: leaktrace asks that interpreter for
+ * its list (to plan the exec) as nobody, never as root.
+ */
+Test(hostile, exec_planned_with_the_processs_own_rights, .timeout = 120)
+{
+	char uid[PATH_MAX];
+	struct run_result r;
+	struct tmpdir t;
+
+	attacker_dir(&t);
+	exec_with_fake_loader(&t, false, &r, uid, sizeof(uid));
+	cr_assert(*uid, "the interpreter was never asked:\n%s", r.err);
+	cr_assert_str_eq(uid, NOBODY "\n", "the interpreter ran as uid %s", uid);
+	run__free(&r);
+	tmpdir__free(&t);
+}
+
+/* An interpreter that never answers its list holds the exec 10 s at most: the run ends. */
+Test(hostile, exec_planned_when_the_loader_never_answers, .timeout = 120)
+{
+	char uid[PATH_MAX];
+	struct run_result r;
+	struct tmpdir t;
+
+	attacker_dir(&t);
+	exec_with_fake_loader(&t, true, &r, uid, sizeof(uid));
+	/* It ended by itself (a program it cannot probe is said, and exit 1), and said prog's end. */
+	cr_assert_geq(run__exit_code(&r), 0, "leaktrace did not end: stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, "(prog) ") && strstr(r.err, "[exited]"), "stderr:\n%s", r.err);
+	run__free(&r);
+	tmpdir__free(&t);
+}
+
 /* Told to, -a starts while valgrind runs: a user cannot hold it off by running one. */
 Test(hostile, all_starts_beside_valgrind_when_told, .timeout = 90)
 {
