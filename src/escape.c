@@ -3,9 +3,11 @@
  * A symbol name, a process name or a host's JSON can hold ESC and other control
  * bytes: printed raw, they would drive the operator's terminal. They are shown as \xNN.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "escape.h"
 #include "json_writer.h"
@@ -61,4 +63,61 @@ const char *escape__text(const char *s, char *buf, size_t size)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+/* Writes all of buf to fd 2, or gives up on an error: a message is not worth a hang. */
+static void write_all(const char *buf, size_t len)
+{
+	ssize_t r;
+
+	while (len && ((r = write(STDERR_FILENO, buf, len)) > 0 || (r < 0 && errno == EINTR))) {
+		if (r > 0) {
+			buf += r;
+			len -= (size_t)r;
+		}
+	}
+}
+
+/* Writes one piece without newline, tab or NUL, escaped, in runs that fit escape__text. */
+static void write_escaped(const char *s, size_t len)
+{
+	char in[256], out[ESCAPE_SIZE];
+	size_t n;
+
+	for (; len; s += n, len -= n) {
+		n = len < sizeof(in) - 1 ? len : sizeof(in) - 1;
+		memcpy(in, s, n);
+		in[n] = '\0';
+		const char *e = escape__text(in, out, sizeof(out));
+
+		write_all(e, strlen(e));
+	}
+}
+
+/* stderr's writes: newlines and tabs as they are, NUL as \x00, the rest through escape__text. */
+static ssize_t stderr_write(void *cookie, const char *buf, size_t len)
+{
+	size_t i = 0, start = 0;
+
+	for (; i < len; i++) {
+		if (buf[i] != '\n' && buf[i] != '\t' && buf[i])
+			continue;
+		write_escaped(buf + start, i - start);
+		write_all(buf[i] ? &buf[i] : "\\x00", buf[i] ? 1 : 4);
+		start = i + 1;
+	}
+	write_escaped(buf + start, len - start);
+	return (ssize_t)len;
+}
+
+int escape__stderr(void)
+{
+	cookie_io_functions_t io = { .write = stderr_write };
+	FILE *f = fopencookie(NULL, "w", io);
+
+	if (!f)
+		return -errno;
+	setvbuf(f, NULL, _IONBF, 0);	/* as stderr: every message out at once */
+	stderr = f;
+	return 0;
 }

@@ -16,4 +16,11 @@
  */
 const char *escape__text(const char *s, char *buf, size_t size);
 
+/*
+ * From now on stderr escapes what it is given the same way (newlines and tabs
+ * pass): no message leaktrace prints, whatever path or name of a target's it
+ * holds, can drive the terminal. 0 or -errno.
+ */
+int escape__stderr(void);
+
 #endif

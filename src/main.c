@@ -18,6 +18,7 @@
 #include "cmd_report.h"
 #include "command.h"
 #include "demangle.h"
+#include "escape.h"
 #include "exclude.h"
 #include "export.h"
 #include "output_file.h"
@@ -669,6 +670,8 @@ int main(int argc, char **argv)
 	bool gate;
 	int err;
 
+	/* Messages name targets' files and symbols, and report's snapshots' hosts: all escaped. */
+	escape__stderr();
 	if (argc > 1 && !strcmp(argv[1], "report"))
 		return cmd_report(argc - 1, argv + 1);
 	switch (cli__parse(argc, argv, &cfg)) {

@@ -129,6 +129,15 @@ Test(bad_input, command_not_found, .timeout = 30)
 	assert_error(args, 127, phrases);
 }
 
+/* A name with ESC in it: the message shows it as \x1b, never as a terminal's command. */
+Test(bad_input, control_characters_in_a_message_are_escaped, .timeout = 30)
+{
+	const char *args[] = { "--", "/nonexistent/\x1b[31mred\x9b\x07", NULL };
+	const char *phrases[] = { "cannot run '/nonexistent/\\x1b[31mred\\x9b\\x07'", NULL };
+
+	assert_error(args, 127, phrases);
+}
+
 Test(bad_input, lib_that_does_not_exist, .timeout = 30)
 {
 	const char *args[] = { "--lib", "/nonexistent/libx.so", "--", "/bin/true", NULL };
