@@ -170,8 +170,8 @@ fuzz: $(FUZZ_BINS)
 # libelf itself leaks on some malformed files (__libelf_set_rawdata_wrlock, elfutils 0.188),
 # which a random input would make a random failure. `make fuzz` and the ASan suites count leaks.
 fuzz-smoke:
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),10) \
-		FUZZ_FLAGS=-detect_leaks=0
+	$(Q)ASAN_OPTIONS=detect_leaks=0 $(MAKE) --no-print-directory fuzz \
+		FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),10) FUZZ_FLAGS=-detect_leaks=0
 
 $(OUTPUT)/asan/src/%.o: src/%.c $(SKEL)
 	$(call msg,CC,$@)
