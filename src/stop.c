@@ -10,7 +10,7 @@
 static sigset_t watched;
 static bool watching;
 static uint64_t deadline, last_check;
-static bool signalled;	/* at the last check */
+static bool signalled;	/* pending at the last check */
 
 static uint64_t now_ns(void)
 {
@@ -51,7 +51,8 @@ bool stop__requested(void)
 
 	if (deadline && now >= deadline)
 		return true;
-	if (now - last_check >= SIGNAL_CHECK_NS) {
+	/* A signal seen pending is asked for again: the main loop may have taken it since. */
+	if (signalled || now - last_check >= SIGNAL_CHECK_NS) {
 		last_check = now;
 		signalled = signal_pending();
 	}

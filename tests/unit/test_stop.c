@@ -38,3 +38,19 @@ Test(stop, a_pending_stop_signal_is_a_stop_request)
 	cr_assert(stop__requested());
 }
 
+
+/* The main loop takes the signal (and ends the run its own way): the final report is not cut. */
+Test(stop, a_stop_signal_taken_is_no_longer_a_stop_request)
+{
+	struct timespec zero = {};
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	stop__watch(&sigs);
+	raise(SIGHUP);
+	cr_assert(stop__requested());
+	cr_assert_eq(sigtimedwait(&sigs, NULL, &zero), SIGHUP);
+	cr_assert_not(stop__requested());
+}
