@@ -54,6 +54,7 @@ struct elf_syms {
 	 * a user who truncates a file they mapped would kill us with SIGBUS otherwise.
 	 */
 	int fd;
+	int debug_fd;		/* the separate debug file, kept open for its DWARF; or -1 */
 	uint64_t size;
 	struct segment *segs;
 	size_t nr_segs;
@@ -376,13 +377,16 @@ static bool try_debug_fd(struct elf_syms *syms, int fd, const char *name,
 	syms->debug_file = strdup(name);
 	if (syms->debug_file && !read_symtabs(syms, elf, &symtab)) {
 		used = true;
+		syms->debug_fd = fd;
+		fd = -1;
 	} else {
 		free(syms->debug_file);
 		syms->debug_file = NULL;
 	}
 out:
 	elf_end(elf);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return used;
 }
 
@@ -592,6 +596,7 @@ struct elf_syms *elf_syms__open_fd(int fd, const char *path, int root_fd, const 
 		return NULL;
 	}
 	syms->fd = fd;
+	syms->debug_fd = -1;
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		goto err_free;
@@ -638,6 +643,8 @@ void elf_syms__free(struct elf_syms *syms)
 		return;
 	if (syms->fd >= 0)
 		close(syms->fd);
+	if (syms->debug_fd >= 0)
+		close(syms->debug_fd);
 	free(syms->path);
 	free(syms->debug_file);
 	free(syms->interp);
@@ -838,21 +845,39 @@ const char *elf_syms__debug_file(const struct elf_syms *syms)
 	return syms->debug_file;
 }
 
+int elf_syms__fd(const struct elf_syms *syms)
+{
+	return syms->fd;
+}
+
+int elf_syms__debug_fd(const struct elf_syms *syms)
+{
+	return syms->debug_fd;
+}
+
 /* Only the note: exports want the build ID of many files, not their symbols. */
-char *elf_syms__file_build_id(const char *path)
+char *elf_syms__fd_build_id(int fd)
 {
 	char *id = NULL;
 	Elf *elf;
-	int fd;
 
-	fd = target_file__open(path);
-	if (fd < 0)
-		return NULL;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF)
 		id = read_build_id(elf);
 	elf_end(elf);
+	return id;
+}
+
+char *elf_syms__file_build_id(const char *path)
+{
+	char *id;
+	int fd;
+
+	fd = target_file__open(path);
+	if (fd < 0)
+		return NULL;
+	id = elf_syms__fd_build_id(fd);
 	close(fd);
 	return id;
 }

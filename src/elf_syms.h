@@ -78,7 +78,15 @@ const char *elf_syms__interp(const struct elf_syms *syms);
 const char *elf_syms__build_id(const struct elf_syms *syms);
 /* Path of the separate debug file used, or NULL. */
 const char *elf_syms__debug_file(const struct elf_syms *syms);
+/*
+ * The file read (its fd, kept open until elf_syms__free), and the separate debug
+ * file whose symbols were used, or -1: for reading their DWARF (dwarf_lines).
+ */
+int elf_syms__fd(const struct elf_syms *syms);
+int elf_syms__debug_fd(const struct elf_syms *syms);
 /* The hex build ID of the ELF file at path, read from its notes alone; free() it. NULL if none. */
 char *elf_syms__file_build_id(const char *path);
+/* The same for the file open at fd (left open). */
+char *elf_syms__fd_build_id(int fd);
 
 #endif

@@ -98,6 +98,18 @@ static void write_frame(struct json_writer *w, const struct frame *fr)
 		json__key(w, "build_id");
 		json__string(w, fr->build_id);
 	}
+	if (fr->file) {
+		json__key(w, "file");
+		json__string(w, fr->file);
+	}
+	if (fr->line) {
+		json__key(w, "line");
+		json__int(w, fr->line);
+	}
+	if (fr->inlined) {
+		json__key(w, "inlined");
+		json__bool(w, true);
+	}
 	json__object_end(w);
 }
 

@@ -127,11 +127,18 @@ const char *report_text__frame(const struct frame *fr, char *buf, size_t size)
 {
 	char tmp[ESCAPE_SIZE];
 
-	if (fr->symbol)
-		snprintf(buf, size, "%s+0x%" PRIx64, escape__text(fr->symbol, tmp, sizeof(tmp)),
-			 fr->offset);
+	char file[ESCAPE_SIZE];
+	const char *name = fr->symbol ? escape__text(fr->symbol, tmp, sizeof(tmp)) : "[unknown]";
+
+	/* Where the source is known it says more than an offset: "leak_malloc (leaky.c:73)". */
+	if (fr->file && fr->line)
+		snprintf(buf, size, "%s (%s:%d)%s", name,
+			 escape__text(export__basename(fr->file), file, sizeof(file)), fr->line,
+			 fr->inlined ? " [inlined]" : "");
+	else if (fr->symbol && !fr->inlined)
+		snprintf(buf, size, "%s+0x%" PRIx64, name, fr->offset);
 	else
-		snprintf(buf, size, "[unknown]");
+		snprintf(buf, size, "%s%s", name, fr->inlined ? " [inlined]" : "");
 	return buf;
 }
 

@@ -49,6 +49,8 @@ struct stack_entry {
 	struct frame *frames;
 	int nr_frames;
 	bool truncated;
+	bool lines_pending;	/* a module's debug info was being fetched: symbolized again */
+	unsigned int fetch_gen;	/* symbolizer__fetch_generation then */
 	int64_t last_bytes;
 	uint64_t last_build;	/* the build that read last_bytes; older means 0 since */
 	/* Its bytes at the last TREND_POINTS builds, for its trend: a ring, oldest first. */
@@ -105,6 +107,9 @@ struct snap_source {
 	struct proc_stat *gone;
 	size_t nr_gone;
 	bool with_gone;		/* the next snapshots hold them too */
+	/* Frames replaced by entry_resymbolize: kept reports may still point to them. */
+	struct frame **retired;
+	size_t nr_retired;
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -282,9 +287,30 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 		e->nr_frames = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips,
 						 raw.nr, e->frames, &e->truncated);
 	}
+	e->fetch_gen = symbolizer__fetch_generation(src->syms);
+	e->nr_frames = symbolizer__add_lines(src->syms, e->pid, &e->frames, e->nr_frames,
+					     &e->lines_pending);
 	e->sound_id = 0xcbf29ce484222325ULL;
 	for (int i = 0; i < e->nr_frames; i++)
-		e->sound_id = (e->sound_id ^ e->frames[i].address) * 0x100000001b3ULL;
+		if (!e->frames[i].inlined)
+			e->sound_id = (e->sound_id ^ e->frames[i].address) * 0x100000001b3ULL;
+}
+
+/* A stack symbolized while its debug info was being fetched: again, once a fetch ended. */
+static void entry_resymbolize(struct snap_source *src, struct stack_entry *e)
+{
+	struct frame **v;
+
+	if (!e->lines_pending || e->fetch_gen == symbolizer__fetch_generation(src->syms))
+		return;
+	v = realloc(src->retired, (src->nr_retired + 1) * sizeof(*v));
+	if (!v)
+		return;
+	src->retired = v;
+	src->retired[src->nr_retired++] = e->frames;
+	e->frames = NULL;
+	e->nr_frames = 0;
+	entry_symbolize(src, e);
 }
 
 static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint32_t gen,
@@ -293,9 +319,12 @@ static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint32_
 	size_t h = entry_hash(src, pid, stack_id);
 	struct stack_entry *e;
 
-	for (e = src->buckets[h]; e; e = e->next)
-		if (e->pid == pid && e->gen == gen && e->stack_id == stack_id)
+	for (e = src->buckets[h]; e; e = e->next) {
+		if (e->pid == pid && e->gen == gen && e->stack_id == stack_id) {
+			entry_resymbolize(src, e);
 			return e;
+		}
+	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -1596,6 +1625,9 @@ void snap_source__free(struct snap_source *src)
 	for (size_t i = 0; i < src->nr_finished; i++)
 		snapshot__free(src->finished[i]);
 	free(src->finished);
+	for (size_t i = 0; i < src->nr_retired; i++)
+		free(src->retired[i]);
+	free(src->retired);
 	for (size_t i = 0; i < src->nr_gone; i++) {
 		free(src->gone[i].stacks);
 		free(src->gone[i].argv);

@@ -277,6 +277,21 @@ static int load_module_place(struct loader *l, json_t *obj, const char *where, s
 	return err;
 }
 
+/* Its source line (file, line) and whether it is a call inlined into the next frame. */
+static int load_source(struct loader *l, json_t *obj, const char *where, struct frame *fr)
+{
+	int64_t line = 0;
+	int err;
+
+	err = get_string(l, obj, where, "file", NULL, 0, &fr->file);
+	if (!err)
+		err = get_int_in(l, obj, where, "line", false, 0, INT32_MAX, &line);
+	if (!err)
+		err = get_bool(l, obj, where, "inlined", &fr->inlined);
+	fr->line = (int)line;
+	return err;
+}
+
 static int load_frame(struct loader *l, json_t *obj, const char *where, struct frame *fr)
 {
 	const char *address = NULL;
@@ -294,6 +309,8 @@ static int load_frame(struct loader *l, json_t *obj, const char *where, struct f
 		err = get_string(l, obj, where, "address", NULL, 0, &address);
 	if (!err)
 		err = load_module_place(l, obj, where, fr);
+	if (!err)
+		err = load_source(l, obj, where, fr);
 	if (err)
 		return err;
 	/* What the writer puts for "none": back to none, so that text and exports agree. */

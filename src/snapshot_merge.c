@@ -249,9 +249,11 @@ static int copy_frames(struct arena *a, const struct stack_stat *from, struct st
 		frames[i].symbol = arena__strdup(a, from->frames[i].symbol);
 		frames[i].module = arena__strdup(a, from->frames[i].module);
 		frames[i].build_id = arena__strdup(a, from->frames[i].build_id);
+		frames[i].file = arena__strdup(a, from->frames[i].file);
 		if ((from->frames[i].symbol && !frames[i].symbol) ||
 		    (from->frames[i].module && !frames[i].module) ||
-		    (from->frames[i].build_id && !frames[i].build_id))
+		    (from->frames[i].build_id && !frames[i].build_id) ||
+		    (from->frames[i].file && !frames[i].file))
 			return -ENOMEM;
 	}
 	to->frames = frames;

@@ -10,9 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "debuginfo.h"
+#include "dwarf_lines.h"
 #include "elf_syms.h"
+#include "frame_lines.h"
 #include "procmaps.h"
 #include "stop.h"
 #include "symbolize.h"
@@ -24,11 +28,22 @@ struct proc {
 	const char *exe;       /* interned; NULL until readable */
 };
 
+/* Whether a file's DWARF was looked for, and found. */
+enum lines_state {
+	LINES_UNTRIED,
+	LINES_READ,
+	LINES_NONE,
+	LINES_FETCHING,	/* asked of debuginfod: tried again when a fetch has ended */
+};
+
 /* A mapped file, by (dev, inode): one per file however many processes map it. */
 struct file {
 	uint64_t dev;
 	uint64_t ino;
 	struct elf_syms *syms; /* NULL when it could not be opened: not retried */
+	struct dwarf_lines *lines;
+	enum lines_state lines_state;
+	unsigned int fetch_gen;	/* debuginfo__generation when LINES_FETCHING was tried */
 };
 
 /* Sorted arrays of pointers: the elements stay put while the arrays grow. */
@@ -42,6 +57,8 @@ struct symbolizer {
 	struct vec files; /* by (dev, inode) */
 	/* Strings handed out in frames outlive re-read maps: intern them, by strcmp. */
 	struct vec strs;
+	struct debuginfo *debuginfo;	/* the caller's; NULL: files' own debug links only */
+	double fetch_wait_s;	/* what symbolizer__add_lines may still wait for fetches */
 };
 
 /* Where an address lands: its mapping, file, link-time address and function. */
@@ -268,7 +285,7 @@ static struct elf_syms *open_file(pid_t pid, const struct procmap *m)
 	return syms;
 }
 
-static struct elf_syms *file_syms(struct symbolizer *s, pid_t pid, const struct procmap *m)
+static struct file *get_file(struct symbolizer *s, pid_t pid, const struct procmap *m)
 {
 	struct file key = {.dev = makedev(m->dev_major, m->dev_minor), .ino = m->inode};
 	struct file *f;
@@ -276,7 +293,7 @@ static struct elf_syms *file_syms(struct symbolizer *s, pid_t pid, const struct 
 	size_t pos = vec_bisect(&s->files, &key, cmp_file, &found);
 
 	if (found)
-		return ((struct file *)s->files.v[pos])->syms;
+		return s->files.v[pos];
 	/* Stopping: no new file is read, nor is it marked unreadable. */
 	if (stop__requested())
 		return NULL;
@@ -290,7 +307,14 @@ static struct elf_syms *file_syms(struct symbolizer *s, pid_t pid, const struct 
 		free(f);
 		return NULL;
 	}
-	return f->syms;
+	return f;
+}
+
+static struct elf_syms *file_syms(struct symbolizer *s, pid_t pid, const struct procmap *m)
+{
+	struct file *f = get_file(s, pid, m);
+
+	return f ? f->syms : NULL;
 }
 
 /*
@@ -414,6 +438,126 @@ int symbolizer__stack_unwound(struct symbolizer *s, pid_t pid, const uint64_t *i
 	return nr;
 }
 
+void symbolizer__set_debuginfo(struct symbolizer *s, struct debuginfo *d)
+{
+	s->debuginfo = d;
+}
+
+void symbolizer__wait_fetches(struct symbolizer *s, double seconds)
+{
+	s->fetch_wait_s = seconds;
+}
+
+unsigned int symbolizer__fetch_generation(struct symbolizer *s)
+{
+	return s->debuginfo ? debuginfo__generation(s->debuginfo) : 0;
+}
+
+/* The file's DWARF from an fd, if it has some; the fd stays the caller's. */
+static bool lines_from(struct file *f, int fd)
+{
+	int err;
+
+	if (fd < 0)
+		return false;
+	f->lines = dwarf_lines__open(fd, &err);
+	return f->lines != NULL;
+}
+
+/* Asks debuginfod (waiting, for the final report, while the budget lasts); an fd or -errno. */
+static int fetch_debug(struct symbolizer *s, const char *build_id)
+{
+	struct timespec t0, t1;
+	int fd;
+
+	fd = debuginfo__fetch(s->debuginfo, build_id);
+	if (fd != -EINPROGRESS || s->fetch_wait_s <= 0)
+		return fd;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	debuginfo__wait(s->debuginfo, s->fetch_wait_s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->fetch_wait_s -= (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return debuginfo__fetch(s->debuginfo, build_id);
+}
+
+/*
+ * The file's own DWARF, else its debug file's (found with its symbols), else
+ * one under the debug directories by build ID, else debuginfod's.
+ */
+static void find_lines(struct symbolizer *s, struct file *f)
+{
+	const char *id = elf_syms__build_id(f->syms);
+	int fd;
+
+	if (f->lines_state == LINES_UNTRIED) {
+		f->lines_state = LINES_NONE;
+		if (lines_from(f, elf_syms__fd(f->syms)) ||
+		    lines_from(f, elf_syms__debug_fd(f->syms))) {
+			f->lines_state = LINES_READ;
+			return;
+		}
+		if (!s->debuginfo || !id)
+			return;
+		fd = debuginfo__open_local(s->debuginfo, id);
+		if (fd >= 0) {
+			f->lines_state = lines_from(f, fd) ? LINES_READ : LINES_NONE;
+			close(fd);
+			return;
+		}
+		f->lines_state = LINES_FETCHING;
+		f->fetch_gen = debuginfo__generation(s->debuginfo) - 1;
+	}
+	if (f->lines_state != LINES_FETCHING ||
+	    (f->fetch_gen == debuginfo__generation(s->debuginfo) && s->fetch_wait_s <= 0))
+		return;
+	f->fetch_gen = debuginfo__generation(s->debuginfo);
+	fd = fetch_debug(s, id);
+	if (fd == -EINPROGRESS)
+		return;
+	f->lines_state = fd >= 0 && lines_from(f, fd) ? LINES_READ : LINES_NONE;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The DWARF of the file mapped at addr in p; *pending when it is being fetched. */
+static struct dwarf_lines *lines_at(struct symbolizer *s, const struct proc *p, uint64_t addr,
+				    bool *pending)
+{
+	const struct procmap *m = p ? procmaps__find(p->maps, addr) : NULL;
+	struct file *f;
+
+	if (!m || !procmap__is_file(m))
+		return NULL;
+	f = get_file(s, p->pid, m);
+	if (!f || !f->syms)
+		return NULL;
+	find_lines(s, f);
+	*pending |= f->lines_state == LINES_FETCHING;
+	return f->lines;
+}
+
+int symbolizer__add_lines(struct symbolizer *s, pid_t pid, struct frame **frames, int nr,
+			  bool *pending)
+{
+	struct proc *p = find_proc(s, pid);
+	struct frame more[DWARF_LINES_MAX_DEPTH], *v;
+	int k, total = 0, i;
+
+	*pending = false;
+	v = malloc(nr * DWARF_LINES_MAX_DEPTH * sizeof(*v));
+	if (!v)
+		return nr;
+	for (i = 0; i < nr; i++) {
+		k = frame_lines__expand(lines_at(s, p, (*frames)[i].address, pending), &(*frames)[i],
+					more, DWARF_LINES_MAX_DEPTH);
+		memcpy(&v[total], more, k * sizeof(*more));
+		total += k;
+	}
+	free(*frames);
+	*frames = v;
+	return total;
+}
+
 void symbolizer__free(struct symbolizer *s)
 {
 	struct proc *p;
@@ -429,6 +573,7 @@ void symbolizer__free(struct symbolizer *s)
 	}
 	for (i = 0; i < s->files.n; i++) {
 		f = s->files.v[i];
+		dwarf_lines__free(f->lines);
 		elf_syms__free(f->syms);
 		free(f);
 	}

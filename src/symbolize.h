@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 struct symbolizer;
+struct debuginfo;
 
 /* The strings stay valid until symbolizer__free, also after the process is removed. */
 struct frame {
@@ -23,6 +24,14 @@ struct frame {
 	uint64_t module_offset;
 	bool has_module_offset;
 	const char *build_id;	/* the module's GNU build ID (hex), NULL when it has none */
+	/* From the module's DWARF (dwarf_lines.c), when it has some: the line of the call. */
+	const char *file;	/* the source file, NULL when unknown */
+	int line;		/* 0 when unknown */
+	/*
+	 * A call the compiler inlined into the next frame (same address): a frame of
+	 * its own, as in the source. Its offset is 0.
+	 */
+	bool inlined;
 };
 
 struct symbolizer *symbolizer__new(void);
@@ -65,6 +74,25 @@ int symbolizer__file_id(struct symbolizer *s, pid_t pid, uint64_t addr, dev_t *d
 const char *symbolizer__build_id(struct symbolizer *s, pid_t pid, const char *path);
 /* The main executable (/proc/PID/exe, read by symbolizer__add_process); 0, -ESRCH or -ENOENT. */
 int symbolizer__exe(struct symbolizer *s, pid_t pid, const char **path);
+/*
+ * file:line and inlined calls (struct frame) from the modules' DWARF: their own,
+ * their debug file's (.gnu_debuglink, /usr/lib/debug/.build-id), then d's by
+ * build ID: its debug directories, then debuginfod, fetched off this path (the
+ * frames of a module being fetched get their lines at a later call). d stays
+ * the caller's; without it, no debug directories nor debuginfod.
+ */
+void symbolizer__set_debuginfo(struct symbolizer *s, struct debuginfo *d);
+/*
+ * Adds file:line to nr frames of pid (as symbolizer__stack gave them), and the
+ * calls inlined at each as frames of their own (*frames is reallocated). Returns
+ * the new count; *pending tells that a module's debug info is being fetched:
+ * a later call may add more (symbolizer__fetch_generation changes then).
+ */
+int symbolizer__add_lines(struct symbolizer *s, pid_t pid, struct frame **frames, int nr,
+			  bool *pending);
+unsigned int symbolizer__fetch_generation(struct symbolizer *s);
+/* The final report: add_lines may wait up to seconds in all for debuginfod's answers. */
+void symbolizer__wait_fetches(struct symbolizer *s, double seconds);
 void symbolizer__free(struct symbolizer *s);
 
 #endif

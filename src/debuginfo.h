@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Finding a module's separate debug file by build ID: in debug directories
+ * (DIR/.build-id/xx/rest.debug), and from debuginfod servers (DEBUGINFOD_URLS)
+ * through elfutils' libdebuginfod, fetched by a worker thread with a time limit.
+ */
+#ifndef LT_DEBUGINFO_H
+#define LT_DEBUGINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The default time limit of one debuginfod fetch. */
+#define DEBUGINFO_FETCH_TIMEOUT_S 30
+
+struct debuginfo;
+
+struct debuginfo_opts {
+	const char *const *dirs;	/* searched in order, then /usr/lib/debug */
+	size_t nr_dirs;
+	bool debuginfod;		/* false: --no-debuginfod */
+	double fetch_timeout_s;		/* 0: DEBUGINFO_FETCH_TIMEOUT_S */
+};
+
+struct debuginfo *debuginfo__new(const struct debuginfo_opts *opts);
+/* Ends the fetches under way (within about a second) and waits for the worker. */
+void debuginfo__free(struct debuginfo *d);
+/*
+ * The debug file of build_id (lower-case hex) in the debug directories, opened
+ * as target_file__open does and carrying that build ID: an fd, or -ENOENT.
+ */
+int debuginfo__open_local(const struct debuginfo *d, const char *build_id);
+/*
+ * The debug file of build_id from debuginfod: an fd (the caller closes it) once
+ * fetched; -EINPROGRESS while its fetch is under way (queued now if it was not);
+ * -ENOENT when none can be had (debuginfod off or unavailable, not found, failed,
+ * out of time: each build ID is asked once).
+ */
+int debuginfo__fetch(struct debuginfo *d, const char *build_id);
+/* The same, waiting for the answer at most the fetch's time limit: for offline use. */
+int debuginfo__fetch_wait(struct debuginfo *d, const char *build_id);
+/* Waits at most seconds for the fetches under way; returns how many are still. */
+int debuginfo__wait(struct debuginfo *d, double seconds);
+/* How many fetches have ended: when it changes, a -EINPROGRESS may have an answer. */
+unsigned int debuginfo__generation(struct debuginfo *d);
+/* Whether debuginfod can be asked: on, DEBUGINFOD_URLS set, libdebuginfod.so.1 loadable. */
+bool debuginfo__has_debuginfod(struct debuginfo *d);
+
+#endif
