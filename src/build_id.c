@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Build IDs for a snapshot's modules: read once per process and file, when output is written. */
+/* Build IDs and code mappings of a snapshot's modules: read once per process and file, at output. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +53,13 @@ static int fill_process(struct arena *a, struct symbolizer *syms, struct proc_st
 	for (size_t i = 0; i < n && mods && !err; i++) {
 		const char *id = symbolizer__build_id(syms, p->pid, paths[i]);
 
-		if (!id)
+		mods[k].has_text = !symbolizer__text_mapping(syms, p->pid, paths[i],
+							     &mods[k].text);
+		if (!id && !mods[k].has_text)
 			continue;
 		mods[k].path = arena__strdup(a, paths[i]);
 		mods[k].build_id = arena__strdup(a, id);
-		err = mods[k].path && mods[k].build_id ? 0 : -ENOMEM;
+		err = mods[k].path && (mods[k].build_id || !id) ? 0 : -ENOMEM;
 		k++;
 	}
 	free(paths);
@@ -81,10 +83,17 @@ int build_id__fill(struct snapshot *snap, struct symbolizer *syms)
 	return err;
 }
 
-const char *build_id__of(const struct proc_stat *p, const char *path)
+const struct module_id *build_id__module(const struct proc_stat *p, const char *path)
 {
 	for (size_t i = 0; path && i < p->nr_modules; i++)
 		if (!strcmp(p->modules[i].path, path))
-			return p->modules[i].build_id;
+			return &p->modules[i];
 	return NULL;
+}
+
+const char *build_id__of(const struct proc_stat *p, const char *path)
+{
+	const struct module_id *m = build_id__module(p, path);
+
+	return m ? m->build_id : NULL;
 }

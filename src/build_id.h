@@ -9,11 +9,13 @@
 /*
  * Fills each process's modules with the build ID of every file its frames name
  * that has one, from the file the symbolizer read for that process's mapping of
- * it (never another file of the same path). Best effort: a file that could not
- * be read is left out. 0 or -ENOMEM.
+ * it (never another file of the same path), and where its code is mapped. Best
+ * effort: a file that could not be read has no build ID. 0 or -ENOMEM.
  */
 int build_id__fill(struct snapshot *snap, struct symbolizer *syms);
 /* The build ID p's modules list for path, or NULL. */
 const char *build_id__of(const struct proc_stat *p, const char *path);
+/* The module p's modules list for path, or NULL. */
+const struct module_id *build_id__module(const struct proc_stat *p, const char *path);
 
 #endif

@@ -177,6 +177,17 @@ static void call_site(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Die *die,
 		to->line = (int)line;
 }
 
+/* The line its function's definition starts at, of the function itself for an inlined instance. */
+static void decl_line(Dwarf_Die *die, struct src_line *to)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word line;
+
+	if (!dwarf_formudata(dwarf_attr_integrate(die, DW_AT_decl_line, &attr), &line) &&
+	    line <= INT32_MAX)
+		to->decl_line = (int)line;
+}
+
 /*
  * The function levels from scope `from` of the chain scopes on. After an inlined
  * instance dwarf_getscopes goes on with the scopes of the inlined function's
@@ -195,6 +206,7 @@ static int walk_scopes(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Die *scopes,
 		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 			continue;
 		out[n].function = die_name(&scopes[i]);
+		decl_line(&scopes[i], &out[n]);
 		if (tag == DW_TAG_subprogram) {
 			if (!dwarf_entrypc(&scopes[i], &entry))
 				out[n].entry = entry;

@@ -5,7 +5,9 @@
  * and inuse_space/bytes, inuse_space the default, as Go's own heap profiles;
  * after a --scan also lost_objects and lost_space (definitely and indirectly).
  * Functions are already symbolized (has_functions), so pprof never looks for the
- * binaries. Mappings carry the build IDs the snapshot knows (build_id.h).
+ * binaries; with their source lines (Function.filename, Line.line) and the calls
+ * inlined at an address as more Lines of its Location. Mappings carry the build
+ * IDs and the code ranges the snapshot knows (build_id.h), the main executable's first.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,6 +17,7 @@
 #include <zlib.h>
 
 #include "build_id.h"
+#include "dwarf_lines.h"
 #include "export.h"
 
 /* profile.proto field numbers. */
@@ -25,10 +28,13 @@ enum {
 	VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT,
 	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE, SAMPLE_LABEL,
 	LABEL_KEY = 1, LABEL_STR, LABEL_NUM,
-	MAPPING_ID = 1, MAPPING_FILENAME = 5, MAPPING_BUILD_ID, MAPPING_HAS_FUNCTIONS,
+	MAPPING_ID = 1, MAPPING_MEMORY_START, MAPPING_MEMORY_LIMIT, MAPPING_FILE_OFFSET,
+	MAPPING_FILENAME, MAPPING_BUILD_ID, MAPPING_HAS_FUNCTIONS, MAPPING_HAS_FILENAMES,
+	MAPPING_HAS_LINE_NUMBERS, MAPPING_HAS_INLINE_FRAMES,
 	LOCATION_ID = 1, LOCATION_MAPPING_ID, LOCATION_ADDRESS, LOCATION_LINE,
-	LINE_FUNCTION_ID = 1,
-	FUNCTION_ID = 1, FUNCTION_NAME, FUNCTION_SYSTEM_NAME,
+	LINE_FUNCTION_ID = 1, LINE_LINE,
+	FUNCTION_ID = 1, FUNCTION_NAME, FUNCTION_SYSTEM_NAME, FUNCTION_FILENAME,
+	FUNCTION_START_LINE,
 };
 
 enum { WIRE_VARINT = 0, WIRE_BYTES = 2 };
@@ -180,6 +186,7 @@ struct profile {
 	struct pb out;		/* the Profile message */
 	struct pb sub, packed, label;	/* scratch for nested messages */
 	struct intern strings, mappings, functions, locations;
+	bool lines;		/* some frame has a source line */
 };
 
 /* The string table index of s, appending s to the table the first time. */
@@ -204,74 +211,115 @@ static void value_type(struct profile *pr, int field, const char *type, const ch
 	pb_msg(&pr->out, field, &pr->sub);
 }
 
-/* One mapping per module, without addresses: the snapshot has functions, not ranges. */
-static uint64_t mapping_id(struct profile *pr, const char *module, const char *build_id)
+/*
+ * One mapping per module and place: where its code was mapped when the snapshot
+ * knows it (a module may sit at other addresses in other processes), else none.
+ */
+static uint64_t mapping_id(struct profile *pr, const struct proc_stat *p, const char *module)
 {
+	const struct module_id *m = build_id__module(p, module);
 	uint64_t id = 0, name, bid;
+	char key[1100];
 	bool is_new;
 
 	if (!module)
 		return 0;
-	if (intern(&pr->mappings, module, 1, &id, &is_new)) {
+	snprintf(key, sizeof(key), "%s\x1f%llx", module,
+		 m && m->has_text ? (unsigned long long)m->text.start : 0ULL);
+	if (intern(&pr->mappings, key, 1, &id, &is_new)) {
 		pr->out.err = -ENOMEM;
 		return 0;
 	}
 	if (is_new) {
 		name = str_id(pr, module);
-		bid = build_id ? str_id(pr, build_id) : 0;
+		bid = m && m->build_id ? str_id(pr, m->build_id) : 0;
 		pb_uint(&pr->sub, MAPPING_ID, id);
+		if (m && m->has_text) {
+			pb_uint(&pr->sub, MAPPING_MEMORY_START, m->text.start);
+			pb_uint(&pr->sub, MAPPING_MEMORY_LIMIT, m->text.limit);
+			pb_uint(&pr->sub, MAPPING_FILE_OFFSET, m->text.offset);
+		}
 		pb_uint(&pr->sub, MAPPING_FILENAME, name);
 		pb_uint(&pr->sub, MAPPING_BUILD_ID, bid);
 		pb_uint(&pr->sub, MAPPING_HAS_FUNCTIONS, 1);
+		pb_uint(&pr->sub, MAPPING_HAS_FILENAMES, pr->lines);
+		pb_uint(&pr->sub, MAPPING_HAS_LINE_NUMBERS, pr->lines);
+		pb_uint(&pr->sub, MAPPING_HAS_INLINE_FRAMES, pr->lines);
 		pb_msg(&pr->out, PROFILE_MAPPING, &pr->sub);
 	}
 	return id;
 }
 
-static uint64_t function_id(struct profile *pr, const char *name, const char *module)
+static uint64_t function_id(struct profile *pr, const struct frame *fr)
 {
-	uint64_t id = 0, n;
-	char key[1024];
+	const char *file = fr->file ? fr->file : "";
+	uint64_t id = 0, n, f;
+	char key[1024], tmp[288];
+	const char *name = export__frame_name(fr, tmp, sizeof(tmp));
 	bool is_new;
 
-	snprintf(key, sizeof(key), "%s\x1f%s", name, module ? module : "");
+	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", name, fr->module ? fr->module : "", file);
 	if (intern(&pr->functions, key, 1, &id, &is_new)) {
 		pr->out.err = -ENOMEM;
 		return 0;
 	}
 	if (is_new) {
 		n = str_id(pr, name);
+		f = str_id(pr, file);
 		pb_uint(&pr->sub, FUNCTION_ID, id);
 		pb_uint(&pr->sub, FUNCTION_NAME, n);
 		pb_uint(&pr->sub, FUNCTION_SYSTEM_NAME, n);
+		pb_uint(&pr->sub, FUNCTION_FILENAME, f);
+		pb_uint(&pr->sub, FUNCTION_START_LINE, fr->start_line > 0 ? fr->start_line : 0);
 		pb_msg(&pr->out, PROFILE_FUNCTION, &pr->sub);
 	}
 	return id;
 }
 
-static uint64_t location_id(struct profile *pr, const struct proc_stat *p, const struct frame *fr)
+/* The frames of one address: those inlined there, innermost first, then the real one. */
+static int address_frames(const struct stack_stat *s, int i)
 {
-	uint64_t id = 0, fn, map;
-	char key[1100], tmp[288];
-	const char *name = export__frame_name(fr, tmp, sizeof(tmp));
+	int n = 1;
+
+	while (i + n - 1 < s->nr_frames - 1 && s->frames[i + n - 1].inlined &&
+	       n < DWARF_LINES_MAX_DEPTH)
+		n++;
+	return n;
+}
+
+/* A Location: one address, a Line per frame of it, the last the function it is in. */
+static uint64_t location_id(struct profile *pr, const struct proc_stat *p, const struct frame *fr,
+			    int n)
+{
+	uint64_t id = 0, fn[DWARF_LINES_MAX_DEPTH], map;
+	char key[1200], tmp[288];
+	int len;
 	bool is_new;
 
-	snprintf(key, sizeof(key), "%s\x1f%s\x1f%llx", name, fr->module ? fr->module : "",
-		 (unsigned long long)fr->address);
+	len = snprintf(key, sizeof(key), "%s\x1f%llx", fr->module ? fr->module : "",
+		       (unsigned long long)fr->address);
+	for (int i = 0; i < n && len < (int)sizeof(key); i++)
+		len += snprintf(key + len, sizeof(key) - len, "\x1f%s:%d",
+				export__frame_name(&fr[i], tmp, sizeof(tmp)), fr[i].line);
 	if (intern(&pr->locations, key, 1, &id, &is_new)) {
 		pr->out.err = -ENOMEM;
 		return 0;
 	}
-	if (is_new) {
-		fn = function_id(pr, name, fr->module);
-		map = mapping_id(pr, fr->module, build_id__of(p, fr->module));
-		pb_uint(&pr->label, LINE_FUNCTION_ID, fn);
-		pb_uint(&pr->sub, LOCATION_ID, id);
-		pb_uint(&pr->sub, LOCATION_MAPPING_ID, map);
-		pb_uint(&pr->sub, LOCATION_ADDRESS, fr->address);
+	if (!is_new)
+		return id;
+	/* Functions and the mapping first: each is written through the scratch message. */
+	for (int i = 0; i < n; i++)
+		fn[i] = function_id(pr, &fr[i]);
+	map = mapping_id(pr, p, fr->module);
+	pb_uint(&pr->sub, LOCATION_ID, id);
+	pb_uint(&pr->sub, LOCATION_MAPPING_ID, map);
+	pb_uint(&pr->sub, LOCATION_ADDRESS, fr->address);
+	for (int i = 0; i < n; i++) {
+		pb_uint(&pr->label, LINE_FUNCTION_ID, fn[i]);
+		pb_uint(&pr->label, LINE_LINE, fr[i].line > 0 ? (uint64_t)fr[i].line : 0);
 		pb_msg(&pr->sub, LOCATION_LINE, &pr->label);
-		pb_msg(&pr->out, PROFILE_LOCATION, &pr->sub);
 	}
+	pb_msg(&pr->out, PROFILE_LOCATION, &pr->sub);
 	return id;
 }
 
@@ -308,13 +356,15 @@ static void sample(struct profile *pr, const struct proc_stat *p, const struct s
 {
 	static const struct frame not_recorded = { .symbol = "[stack not recorded]" };
 	uint64_t ids[LT_MAX_FRAMES + 1];
-	int n = s->nr_frames < LT_MAX_FRAMES ? s->nr_frames : LT_MAX_FRAMES;
+	int n = 0, k;
 
 	/* Innermost first, as profile.proto wants: frame 0, the allocator's caller, is the leaf. */
-	for (int i = 0; i < n; i++)
-		ids[i] = location_id(pr, p, &s->frames[i]);
+	for (int i = 0; i < s->nr_frames && n < LT_MAX_FRAMES; i += k) {
+		k = address_frames(s, i);
+		ids[n++] = location_id(pr, p, &s->frames[i], k);
+	}
 	if (!n)
-		ids[n++] = location_id(pr, p, &not_recorded);
+		ids[n++] = location_id(pr, p, &not_recorded, 1);
 	for (int i = 0; i < n; i++)
 		pb_varint(&pr->packed, ids[i]);
 	pb_msg(&pr->sub, SAMPLE_LOCATION_ID, &pr->packed);
@@ -354,13 +404,28 @@ static void header(struct profile *pr, const struct snapshot *snap, bool scanned
 	pb_uint(&pr->out, PROFILE_DEFAULT_SAMPLE_TYPE, str_id(pr, "inuse_space"));
 }
 
+static bool has_lines(const struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++)
+			for (int k = 0; k < snap->procs[i].stacks[j].nr_frames; k++)
+				if (snap->procs[i].stacks[j].frames[k].line)
+					return true;
+	return false;
+}
+
 int export_pprof__encode(const struct snapshot *snap, unsigned char **out, size_t *len)
 {
 	struct profile pr = { 0 };
 	bool scanned = export__has_verdicts(snap);
 	int err;
 
+	pr.lines = has_lines(snap);
 	header(&pr, snap, scanned);
+	/* pprof takes the first mapping for the program's: the executables' come first. */
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		if (build_id__module(&snap->procs[i], snap->procs[i].exe))
+			mapping_id(&pr, &snap->procs[i], snap->procs[i].exe);
 	for (size_t i = 0; i < snap->nr_procs; i++)
 		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++)
 			if (snap->procs[i].stacks[j].bytes > 0)

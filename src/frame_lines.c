@@ -24,12 +24,14 @@ int frame_lines__expand(struct dwarf_lines *dl, const struct frame *fr, struct f
 		out[k].offset = 0;
 		out[k].file = lv[i].file;
 		out[k].line = lv[i].line;
+		out[k].start_line = lv[i].decl_line;
 		out[k].inlined = true;
 	}
 	outer = &lv[n - 1];
 	out[k] = *fr;
 	out[k].file = outer->file;
 	out[k].line = outer->line;
+	out[k].start_line = outer->decl_line;
 	if (!fr->symbol && outer->function) {
 		out[k].symbol = outer->function;
 		out[k].offset = outer->entry && outer->entry <= fr->module_offset ?

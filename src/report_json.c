@@ -106,11 +106,63 @@ static void write_frame(struct json_writer *w, const struct frame *fr)
 		json__key(w, "line");
 		json__int(w, fr->line);
 	}
+	if (fr->start_line) {
+		json__key(w, "start_line");
+		json__int(w, fr->start_line);
+	}
 	if (fr->inlined) {
 		json__key(w, "inlined");
 		json__bool(w, true);
 	}
 	json__object_end(w);
+}
+
+static void write_hex(struct json_writer *w, const char *key, uint64_t v)
+{
+	char hex[24];
+
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)v);
+	json__key(w, key);
+	json__string(w, hex);
+}
+
+/* "build_ids": {path: hex}; "mappings": where each module's code was mapped. */
+static void write_modules(struct json_writer *w, const struct proc_stat *p)
+{
+	const struct module_id *m = p->modules;
+	size_t i;
+
+	for (i = 0; i < p->nr_modules && !m[i].build_id; i++)
+		;
+	if (i < p->nr_modules) {
+		json__key(w, "build_ids");
+		json__object_begin(w);
+		for (i = 0; i < p->nr_modules; i++) {
+			if (!m[i].build_id)
+				continue;
+			json__key(w, m[i].path);
+			json__string(w, m[i].build_id);
+		}
+		json__object_end(w);
+	}
+	for (i = 0; i < p->nr_modules && !m[i].has_text; i++)
+		;
+	if (i == p->nr_modules)
+		return;
+	json__key(w, "mappings");
+	json__array_begin(w);
+	for (i = 0; i < p->nr_modules; i++) {
+		if (!m[i].has_text)
+			continue;
+		json__object_begin(w);
+		json__key(w, "module");
+		json__string(w, m[i].path);
+		write_hex(w, "start", m[i].text.start);
+		write_hex(w, "limit", m[i].text.limit);
+		write_hex(w, "offset", m[i].text.offset);
+		json__object_end(w);
+	}
+	json__array_end(w);
 }
 
 static void write_stack(struct json_writer *w, const struct stack_stat *s)
@@ -259,15 +311,7 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 	for (size_t i = 0; i < p->nr_stacks; i++)
 		write_stack(w, &p->stacks[i]);
 	json__array_end(w);
-	if (p->nr_modules) {
-		json__key(w, "build_ids");
-		json__object_begin(w);
-		for (size_t i = 0; i < p->nr_modules; i++) {
-			json__key(w, p->modules[i].path);
-			json__string(w, p->modules[i].build_id);
-		}
-		json__object_end(w);
-	}
+	write_modules(w, p);
 	write_origins(w, p->origins, p->nr_origins);
 	json__object_end(w);
 }

@@ -39,10 +39,15 @@ struct origin {
 	pid_t pid;
 };
 
-/* A module of a process's frames and its GNU build ID (hex), for exports (pprof mappings). */
+/*
+ * A module of a process's frames: its GNU build ID (hex), and where its code was
+ * mapped, for exports (pprof mappings).
+ */
 struct module_id {
 	const char *path;
-	const char *build_id;
+	const char *build_id;	/* NULL when unknown */
+	struct text_mapping text;
+	bool has_text;
 };
 
 /* How a stack's outstanding bytes moved over the last snapshots. */

@@ -280,15 +280,18 @@ static int load_module_place(struct loader *l, json_t *obj, const char *where, s
 /* Its source line (file, line) and whether it is a call inlined into the next frame. */
 static int load_source(struct loader *l, json_t *obj, const char *where, struct frame *fr)
 {
-	int64_t line = 0;
+	int64_t line = 0, start = 0;
 	int err;
 
 	err = get_string(l, obj, where, "file", NULL, 0, &fr->file);
 	if (!err)
 		err = get_int_in(l, obj, where, "line", false, 0, INT32_MAX, &line);
 	if (!err)
+		err = get_int_in(l, obj, where, "start_line", false, 0, INT32_MAX, &start);
+	if (!err)
 		err = get_bool(l, obj, where, "inlined", &fr->inlined);
 	fr->line = (int)line;
+	fr->start_line = (int)start;
 	return err;
 }
 
@@ -442,31 +445,88 @@ static int load_suppressed(struct loader *l, json_t *obj, const char *where, str
 }
 
 /* "build_ids": {"/path": "hex", ...}, for the modules whose build ID was known. */
-static int load_build_ids(struct loader *l, json_t *obj, const char *where, struct proc_stat *p)
+static int load_build_ids(struct loader *l, json_t *ids, const char *where, struct proc_stat *p,
+			  struct module_id *mods)
 {
-	struct module_id *mods;
 	const char *path;
-	json_t *ids, *v;
-	size_t k = 0;
-	int err;
+	json_t *v;
 
-	err = field(l, obj, where, "build_ids", WANT_OBJECT, false, &ids);
-	if (err || !ids || !json_object_size(ids))
-		return err;
-	mods = arena__alloc(l->snap->arena, json_object_size(ids) * sizeof(*mods));
-	if (!mods)
-		return -ENOMEM;
 	json_object_foreach(ids, path, v) {
 		if (!json_is_string(v))
 			return fail(l, "%s: build_ids: \"%s\" is not a string", where, path);
-		mods[k].path = arena__strdup(l->snap->arena, path);
-		mods[k].build_id = arena__strdup(l->snap->arena, json_string_value(v));
-		if (!mods[k].path || !mods[k++].build_id)
+		mods[p->nr_modules].path = arena__strdup(l->snap->arena, path);
+		mods[p->nr_modules].build_id = arena__strdup(l->snap->arena, json_string_value(v));
+		if (!mods[p->nr_modules].path || !mods[p->nr_modules++].build_id)
 			return -ENOMEM;
 	}
-	p->modules = mods;
-	p->nr_modules = k;
 	return 0;
+}
+
+/* One of "mappings": {"module", "start", "limit", "offset"}, added to its module's entry. */
+static int load_mapping(struct loader *l, json_t *obj, const char *where, struct proc_stat *p,
+			struct module_id *mods)
+{
+	const char *path = NULL, *start = NULL, *limit = NULL, *offset = NULL;
+	struct module_id *m;
+	int err;
+
+	if (!json_is_object(obj))
+		return fail(l, "%s is not an object", where);
+	err = get_string(l, obj, where, "module", NULL, 0, &path);
+	if (!err)
+		err = get_string(l, obj, where, "start", NULL, 0, &start);
+	if (!err)
+		err = get_string(l, obj, where, "limit", NULL, 0, &limit);
+	if (!err)
+		err = get_string(l, obj, where, "offset", NULL, 0, &offset);
+	if (err)
+		return err;
+	if (!path || !start || !limit || !offset)
+		return fail(l, "%s: a mapping needs module, start, limit and offset", where);
+	for (m = mods; m < mods + p->nr_modules && strcmp(m->path, path); m++)
+		;
+	if (m == mods + p->nr_modules) {
+		p->nr_modules++;
+		m->path = path;
+	}
+	err = parse_hex(l, where, "start", start, &m->text.start);
+	if (!err)
+		err = parse_hex(l, where, "limit", limit, &m->text.limit);
+	if (!err)
+		err = parse_hex(l, where, "offset", offset, &m->text.offset);
+	if (!err && m->text.limit <= m->text.start)
+		return fail(l, "%s: \"limit\" is not above \"start\"", where);
+	m->has_text = !err;
+	return err;
+}
+
+/* The process's modules: "build_ids" and "mappings", by path. */
+static int load_modules(struct loader *l, json_t *obj, const char *where, struct proc_stat *p)
+{
+	struct module_id *mods;
+	json_t *ids, *maps, *v;
+	char at[224];
+	size_t i;
+	int err;
+
+	err = field(l, obj, where, "build_ids", WANT_OBJECT, false, &ids);
+	if (!err)
+		err = field(l, obj, where, "mappings", WANT_ARRAY, false, &maps);
+	if (err || (!json_object_size(ids) && !json_array_size(maps)))
+		return err;
+	mods = arena__alloc(l->snap->arena,
+			    (json_object_size(ids) + json_array_size(maps)) * sizeof(*mods));
+	if (!mods)
+		return -ENOMEM;
+	p->modules = mods;
+	err = ids ? load_build_ids(l, ids, where, p, mods) : 0;
+	json_array_foreach(maps, i, v) {
+		if (err)
+			break;
+		snprintf(at, sizeof(at), "%s.mappings[%zu]", where, i);
+		err = load_mapping(l, v, at, p, mods);
+	}
+	return err;
 }
 
 /* "argv": the process's command line, strings only. */
@@ -535,7 +595,7 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 	if (!err)
 		err = load_origins(l, obj, where, &p->origins, &p->nr_origins);
 	if (!err)
-		err = load_build_ids(l, obj, where, p);
+		err = load_modules(l, obj, where, p);
 	if (!err)
 		err = load_suppressed(l, obj, where, p);
 	return err;

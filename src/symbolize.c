@@ -392,6 +392,22 @@ const char *symbolizer__build_id(struct symbolizer *s, pid_t pid, const char *pa
 	return NULL;
 }
 
+int symbolizer__text_mapping(struct symbolizer *s, pid_t pid, const char *path,
+			     struct text_mapping *out)
+{
+	struct proc *p = find_proc(s, pid);
+
+	for (size_t i = 0; p && p->maps && i < p->maps->n; i++) {
+		const struct procmap *m = &p->maps->v[i];
+
+		if (m->executable && procmap__is_file(m) && !strcmp(m->path, path)) {
+			*out = (struct text_mapping){ m->start, m->end, m->offset };
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* Whether the frame-pointer walk from prev to cur can be trusted (see the header). */
 static bool sound_step(const struct resolved *prev, const struct resolved *cur)
 {

@@ -27,6 +27,7 @@ struct frame {
 	/* From the module's DWARF (dwarf_lines.c), when it has some: the line of the call. */
 	const char *file;	/* the source file, NULL when unknown */
 	int line;		/* 0 when unknown */
+	int start_line;		/* where its function starts in file, 0 when unknown */
 	/*
 	 * A call the compiler inlined into the next frame (same address): a frame of
 	 * its own, as in the source. Its offset is 0.
@@ -72,6 +73,15 @@ int symbolizer__stack_unwound(struct symbolizer *s, pid_t pid, const uint64_t *i
 int symbolizer__file_id(struct symbolizer *s, pid_t pid, uint64_t addr, dev_t *dev, ino_t *ino);
 /* The build ID of the file pid maps at path (as its frames name it), or NULL. */
 const char *symbolizer__build_id(struct symbolizer *s, pid_t pid, const char *path);
+/* Where a file's code is mapped in a process: for pprof's mappings. */
+struct text_mapping {
+	uint64_t start, limit;	/* [start, limit) */
+	uint64_t offset;	/* the file offset at start */
+};
+
+/* The (first) executable mapping of the file pid maps at path; 0 or -ENOENT. */
+int symbolizer__text_mapping(struct symbolizer *s, pid_t pid, const char *path,
+			     struct text_mapping *out);
 /* The main executable (/proc/PID/exe, read by symbolizer__add_process); 0, -ESRCH or -ENOENT. */
 int symbolizer__exe(struct symbolizer *s, pid_t pid, const char **path);
 /*
