@@ -12,6 +12,7 @@
 #include "export.h"
 #include "output_file.h"
 #include "report_diff.h"
+#include "resymbolize.h"
 #include "snapshot_load.h"
 #include "snapshot_merge.h"
 
@@ -40,6 +41,15 @@ static const char usage[] =
 "                       and indirectly (a snapshot taken with --scan, or in\n"
 "                       run mode): the flamegraph of the leaks themselves\n"
 "      --no-demangle    keep C++ names mangled\n"
+"      --symbolize      name the frames again here, by each frame's build ID and\n"
+"                       module offset: a snapshot of a production host's stripped\n"
+"                       binaries gets functions, file:line and inlined calls\n"
+"                       from DIR/.build-id/xx/rest.debug (--debug-dir, then\n"
+"                       /usr/lib/debug), the module's own path when it is the\n"
+"                       same build, or debuginfod (DEBUGINFOD_URLS)\n"
+"      --debug-dir DIR  --symbolize: look for debug files in DIR first (again\n"
+"                       for more directories)\n"
+"      --no-debuginfod  --symbolize: never ask debuginfod\n"
 "      --host NAME      the snapshot is one host's, named NAME: the host it\n"
 "                       names itself, and any hosts or origins it claims, are\n"
 "                       replaced (tools/leak-sweep names each host as it\n"
@@ -51,7 +61,10 @@ static const char usage[] =
 "  leaktrace report leak.json --format folded | flamegraph.pl > leak.svg\n"
 "  leaktrace report leak.json -o leak.pb.gz && go tool pprof -top leak.pb.gz\n"
 "  leaktrace report --diff monday.json tuesday.json  what grew in between\n"
+"  leaktrace report --symbolize --debug-dir dbg prod.json  file:line for a stripped host\n"
 "  leaktrace report --merge host*.json -o fleet.svg  one flamegraph of a fleet\n";
+
+#define LT_MAX_DEBUG_DIRS 8
 
 enum mode { MODE_CONVERT, MODE_DIFF, MODE_MERGE };
 
@@ -62,11 +75,18 @@ struct report_args {
 	struct export_opts opts;
 	bool demangle;
 	const char *host;	/* --host */
+	bool symbolize;		/* --symbolize */
+	const char *debug_dirs[LT_MAX_DEBUG_DIRS];	/* --debug-dir */
+	int nr_debug_dirs;
+	bool no_debuginfod;
 	char **files;
 	int nr_files;
 };
 
-enum { OPT_FORMAT = 0x100, OPT_DIFF, OPT_MERGE, OPT_COUNT, OPT_LOST, OPT_NO_DEMANGLE, OPT_HOST };
+enum {
+	OPT_FORMAT = 0x100, OPT_DIFF, OPT_MERGE, OPT_COUNT, OPT_LOST, OPT_NO_DEMANGLE, OPT_HOST,
+	OPT_SYMBOLIZE, OPT_DEBUG_DIR, OPT_NO_DEBUGINFOD,
+};
 
 static const struct option options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -78,6 +98,9 @@ static const struct option options[] = {
 	{ "lost", no_argument, NULL, OPT_LOST },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "host", required_argument, NULL, OPT_HOST },
+	{ "symbolize", no_argument, NULL, OPT_SYMBOLIZE },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -136,6 +159,20 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 		}
 		a->host = arg;
 		return 0;
+	case OPT_SYMBOLIZE:
+		a->symbolize = true;
+		return 0;
+	case OPT_DEBUG_DIR:
+		if (a->nr_debug_dirs == LT_MAX_DEBUG_DIRS) {
+			fprintf(stderr, "leaktrace report: --debug-dir: at most %d directories\n",
+				LT_MAX_DEBUG_DIRS);
+			return -EINVAL;
+		}
+		a->debug_dirs[a->nr_debug_dirs++] = arg;
+		return 0;
+	case OPT_NO_DEBUGINFOD:
+		a->no_debuginfod = true;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -164,6 +201,11 @@ static int check_args(struct report_args *a)
 	if (a->host && a->mode != MODE_CONVERT) {
 		fprintf(stderr, "leaktrace report: --host names the host of one snapshot: not with "
 			"--diff or --merge\n");
+		return -EINVAL;
+	}
+	if ((a->nr_debug_dirs || a->no_debuginfod) && !a->symbolize) {
+		fprintf(stderr, "leaktrace report: --debug-dir and --no-debuginfod go with "
+			"--symbolize\n");
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_NONE)
@@ -223,11 +265,33 @@ static void free_all(struct snapshot **snaps, int n)
 	free(snaps);
 }
 
+/* --symbolize: the frames named again here; what was not found is said once. */
+static int symbolize(const struct report_args *a, struct debuginfo *d, struct snapshot *snap,
+		     const char *file)
+{
+	int found, missing, err;
+
+	err = resymbolize__snapshot(snap, d, &found, &missing);
+	if (err)
+		fprintf(stderr, "leaktrace report: --symbolize %s: %s\n", file, strerror(-err));
+	else if (missing)
+		fprintf(stderr, "leaktrace report: --symbolize %s: %d of %d modules not found "
+			"by build ID (%s%s): their frames stay as saved\n", file, missing,
+			found + missing, a->nr_debug_dirs ? "--debug-dir, " : "",
+			a->no_debuginfod ? "/usr/lib/debug, their paths" :
+			"/usr/lib/debug, their paths, debuginfod");
+	return err;
+}
+
 static int load_all(const struct report_args *a, struct snapshot ***out)
 {
 	struct snapshot **snaps = calloc(a->nr_files, sizeof(*snaps));
+	struct debuginfo_opts dopts = {
+		.dirs = a->debug_dirs, .nr_dirs = a->nr_debug_dirs, .debuginfod = !a->no_debuginfod,
+	};
+	struct debuginfo *d = a->symbolize ? debuginfo__new(&dopts) : NULL;
 	char err[512];
-	int ret = snaps ? 0 : -ENOMEM;
+	int ret = snaps && (d || !a->symbolize) ? 0 : -ENOMEM;
 
 	for (int i = 0; i < a->nr_files && !ret; i++) {
 		ret = snapshot__load(a->files[i], &snaps[i], err, sizeof(err));
@@ -236,11 +300,17 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 				 "taken without --scan", a->files[i]);
 			ret = -EINVAL;
 		}
-		if (ret)
+		if (ret) {
 			fprintf(stderr, "leaktrace report: %s\n", err);
-		else if (a->demangle)
+			break;
+		}
+		/* Before demangling: what is found here is as raw as what was saved. */
+		if (d)
+			ret = symbolize(a, d, snaps[i], a->files[i]);
+		if (!ret && a->demangle)
 			demangle__snapshot(snaps[i]);	/* names stay raw if it fails */
 	}
+	debuginfo__free(d);
 	if (ret) {
 		free_all(snaps, a->nr_files);
 		return ret;
