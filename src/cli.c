@@ -83,6 +83,8 @@ static const char usage[] =
 "                       hostname); tools/leak-sweep names each host as it\n"
 "                       reached it\n"
 "      --no-demangle    keep C++ names mangled\n"
+"      --lines          folded: frames as \"fn (file.c:LINE)\" where the line is\n"
+"                       known (one flamegraph box per line, not per function)\n"
 "  -v, --verbose        print what the kernel offers (uprobe_multi, uretprobe\n"
 "                       syscall, uprobe sessions, ...) and the path taken with\n"
 "                       it, and which functions are probed where\n"
@@ -139,6 +141,15 @@ static const char usage[] =
 "                       (default 64, room for a few hundred libraries; libc\n"
 "                       takes 0.2 MiB, libLLVM 7.4 MiB); objects beyond it get\n"
 "                       none, and stacks through them are shown cut\n"
+"      --debug-dir DIR  frames get file:line and the calls inlined into them\n"
+"                       from each module's DWARF: its own, its debug file\n"
+"                       (.gnu_debuglink, /usr/lib/debug/.build-id), then\n"
+"                       DIR/.build-id/xx/rest.debug (repeatable, up to 8),\n"
+"                       then debuginfod (DEBUGINFOD_URLS, libdebuginfod.so.1),\n"
+"                       fetched in the background, at most 30 s each: a\n"
+"                       frame gets its line at a report after the fetch, the\n"
+"                       final report waits up to 10 s for fetches under way\n"
+"      --no-debuginfod  never ask debuginfod\n"
 "\n"
 "Filters (what is counted in the reports):\n"
 "      --older SEC      only allocations at least SEC seconds old; each report\n"
@@ -364,6 +375,9 @@ enum {
 	OPT_SUPPRESS,
 	OPT_NO_DEFAULT_SUPPRESSIONS,
 	OPT_SUPPRESS_LIST_DEFAULT,
+	OPT_DEBUG_DIR,
+	OPT_NO_DEBUGINFOD,
+	OPT_LINES,
 };
 
 static const struct option options[] = {
@@ -402,6 +416,9 @@ static const struct option options[] = {
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "max-unwind-mb", required_argument, NULL, OPT_MAX_UNWIND_MB },
 	{ "host", required_argument, NULL, OPT_HOST },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
+	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -544,6 +561,20 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_MAX_UNWIND_MB:
 		/* The BPF binary search reaches 32M rows of 8 bytes. */
 		return parse_count("--max-unwind-mb", arg, 1, 192, &cfg->max_unwind_mb);
+	case OPT_DEBUG_DIR:
+		if (cfg->nr_debug_dirs == LT_MAX_DEBUG_DIRS) {
+			fprintf(stderr, "leaktrace: --debug-dir: at most %d directories\n",
+				LT_MAX_DEBUG_DIRS);
+			return -EINVAL;
+		}
+		cfg->debug_dirs[cfg->nr_debug_dirs++] = arg;
+		return 0;
+	case OPT_NO_DEBUGINFOD:
+		cfg->no_debuginfod = true;
+		return 0;
+	case OPT_LINES:
+		cfg->lines = true;
+		return 0;
 	case OPT_HOST:
 		/* The snapshot's host field holds 255 bytes (struct snapshot). */
 		if (!*arg || strlen(arg) > 255) {

@@ -11,6 +11,7 @@
 #define LT_MAX_LIBS 16
 #define LT_MAX_SUPPRESS 32
 #define LT_MAX_EXCLUDES 16
+#define LT_MAX_DEBUG_DIRS 8
 
 enum lt_format {
 	LT_FORMAT_NONE,		/* from the output file's extension */
@@ -63,6 +64,10 @@ struct config {
 	uint64_t max_stacks;
 	int unwind;		/* enum lt_unwind_mode (leaktrace.h): --unwind */
 	uint64_t max_unwind_mb;	/* --max-unwind-mb */
+	const char *debug_dirs[LT_MAX_DEBUG_DIRS];	/* --debug-dir */
+	int nr_debug_dirs;
+	bool no_debuginfod;	/* --no-debuginfod */
+	bool lines;		/* --lines: folded frames with their file:line */
 };
 
 enum cli_result {

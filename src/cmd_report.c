@@ -40,6 +40,8 @@ static const char usage[] =
 "      --lost           folded, svg: only what a scan found lost, definitely\n"
 "                       and indirectly (a snapshot taken with --scan, or in\n"
 "                       run mode): the flamegraph of the leaks themselves\n"
+"      --lines          folded: frames as \"fn (file.c:LINE)\" where the line is\n"
+"                       known\n"
 "      --no-demangle    keep C++ names mangled\n"
 "      --symbolize      name the frames again here, by each frame's build ID and\n"
 "                       module offset: a snapshot of a production host's stripped\n"
@@ -64,8 +66,6 @@ static const char usage[] =
 "  leaktrace report --symbolize --debug-dir dbg prod.json  file:line for a stripped host\n"
 "  leaktrace report --merge host*.json -o fleet.svg  one flamegraph of a fleet\n";
 
-#define LT_MAX_DEBUG_DIRS 8
-
 enum mode { MODE_CONVERT, MODE_DIFF, MODE_MERGE };
 
 struct report_args {
@@ -85,7 +85,7 @@ struct report_args {
 
 enum {
 	OPT_FORMAT = 0x100, OPT_DIFF, OPT_MERGE, OPT_COUNT, OPT_LOST, OPT_NO_DEMANGLE, OPT_HOST,
-	OPT_SYMBOLIZE, OPT_DEBUG_DIR, OPT_NO_DEBUGINFOD,
+	OPT_SYMBOLIZE, OPT_DEBUG_DIR, OPT_NO_DEBUGINFOD, OPT_LINES,
 };
 
 static const struct option options[] = {
@@ -99,6 +99,7 @@ static const struct option options[] = {
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "symbolize", no_argument, NULL, OPT_SYMBOLIZE },
+	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
 	{ "help", no_argument, NULL, 'h' },
@@ -161,6 +162,9 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 		return 0;
 	case OPT_SYMBOLIZE:
 		a->symbolize = true;
+		return 0;
+	case OPT_LINES:
+		a->opts.lines = true;
 		return 0;
 	case OPT_DEBUG_DIR:
 		if (a->nr_debug_dirs == LT_MAX_DEBUG_DIRS) {

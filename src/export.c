@@ -125,7 +125,7 @@ int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
 		report_json__write(f, snap);
 		return 0;
 	case LT_FORMAT_FOLDED:
-		return export_folded__write(f, snap, opts->counts);
+		return export_folded__write(f, snap, opts->counts, opts->lines);
 	case LT_FORMAT_SVG:
 		return export_svg__write(f, snap);
 	case LT_FORMAT_PPROF:
@@ -185,5 +185,17 @@ const char *export__frame_name(const struct frame *fr, char *buf, size_t size)
 		snprintf(buf, size, "[%s]", export__basename(fr->module));
 	else
 		snprintf(buf, size, "[unknown]");
+	return buf;
+}
+
+const char *export__frame_label(const struct frame *fr, char *buf, size_t size)
+{
+	char name[288];
+	const char *n = export__frame_name(fr, name, sizeof(name));
+
+	if (!fr->file || !fr->line)
+		snprintf(buf, size, "%s", n);
+	else
+		snprintf(buf, size, "%s (%s:%d)", n, export__basename(fr->file), fr->line);
 	return buf;
 }

@@ -14,6 +14,7 @@ struct export_opts {
 	int top;		/* text: stacks per process */
 	bool counts;		/* folded: allocation counts instead of outstanding bytes */
 	bool lost;		/* folded, svg: only what a scan found lost (--lost) */
+	bool lines;		/* folded: frames with their source line (--lines) */
 };
 
 /* export.c: formats by name and by file extension, and the one writer behind -o and report. */
@@ -36,6 +37,8 @@ int export__write_saved(FILE *f, const struct snapshot *snap, enum lt_format fmt
 bool export__has_verdicts(const struct snapshot *snap);
 /* A frame as exports name it: its function, else "[module basename]", else "[unknown]". */
 const char *export__frame_name(const struct frame *fr, char *buf, size_t size);
+/* The same with the source line where it is known: "fn (file.c:LINE)". */
+const char *export__frame_label(const struct frame *fr, char *buf, size_t size);
 /* The last component of a path ("" for NULL). */
 const char *export__basename(const char *path);
 
@@ -43,7 +46,7 @@ const char *export__basename(const char *path);
  * export_folded.c: one line per stack, "comm;outermost;...;caller_of_malloc VALUE",
  * sorted, equal lines summed: what flamegraph.pl, inferno and speedscope read.
  */
-int export_folded__write(FILE *f, const struct snapshot *snap, bool counts);
+int export_folded__write(FILE *f, const struct snapshot *snap, bool counts, bool lines);
 /* Differential folded stacks, "stack OLD NEW" (flamegraph.pl and inferno's diff input). */
 int export_folded__diff(FILE *f, const struct snapshot *old, const struct snapshot *new,
 			bool counts);

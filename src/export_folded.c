@@ -3,7 +3,8 @@
  * Folded stacks: "comm;outermost;...;caller_of_malloc VALUE" per line, the input
  * of flamegraph.pl, inferno and speedscope. The process name is the root, so that
  * the processes of a system-wide snapshot stay apart; frames are named by function
- * only (export__frame_name), so lines are stable across builds and hosts.
+ * only (export__frame_name), so lines are stable across builds and hosts; with
+ * --lines by function and source line, "fn (file.c:LINE)" (export__frame_label).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,9 +30,9 @@ static void put_name(FILE *f, const char *name)
 		fputc(*name == ';' || *name == '\n' || *name == '\r' ? '_' : *name, f);
 }
 
-static char *stack_line(const struct proc_stat *p, const struct stack_stat *s)
+static char *stack_line(const struct proc_stat *p, const struct stack_stat *s, bool lines)
 {
-	char *buf = NULL, tmp[288];
+	char *buf = NULL, tmp[600];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
@@ -40,7 +41,8 @@ static char *stack_line(const struct proc_stat *p, const struct stack_stat *s)
 	put_name(f, p->comm[0] ? p->comm : "[unknown]");
 	for (int i = s->nr_frames - 1; i >= 0; i--) {
 		fputc(';', f);
-		put_name(f, export__frame_name(&s->frames[i], tmp, sizeof(tmp)));
+		put_name(f, lines ? export__frame_label(&s->frames[i], tmp, sizeof(tmp)) :
+				    export__frame_name(&s->frames[i], tmp, sizeof(tmp)));
 	}
 	if (!s->nr_frames)
 		fputs(";[stack not recorded]", f);
@@ -51,7 +53,8 @@ static char *stack_line(const struct proc_stat *p, const struct stack_stat *s)
 	return buf;
 }
 
-static int add(struct folded_set *set, const struct snapshot *snap, int side, bool counts)
+static int add(struct folded_set *set, const struct snapshot *snap, int side, bool counts,
+	       bool lines)
 {
 	struct folded *nv;
 
@@ -67,7 +70,7 @@ static int add(struct folded_set *set, const struct snapshot *snap, int side, bo
 				set->v = nv;
 			}
 			nv = &set->v[set->n];
-			nv->stack = stack_line(p, &p->stacks[j]);
+			nv->stack = stack_line(p, &p->stacks[j], lines);
 			if (!nv->stack)
 				return -ENOMEM;
 			nv->value[side] = counts ? p->stacks[j].allocs : p->stacks[j].bytes;
@@ -112,10 +115,10 @@ static void free_set(struct folded_set *set)
 	free(set->v);
 }
 
-int export_folded__write(FILE *f, const struct snapshot *snap, bool counts)
+int export_folded__write(FILE *f, const struct snapshot *snap, bool counts, bool lines)
 {
 	struct folded_set set = { 0 };
-	int err = add(&set, snap, 0, counts);
+	int err = add(&set, snap, 0, counts, lines);
 
 	if (!err)
 		write_set(f, &set, false);
@@ -127,10 +130,10 @@ int export_folded__diff(FILE *f, const struct snapshot *old, const struct snapsh
 			bool counts)
 {
 	struct folded_set set = { 0 };
-	int err = add(&set, old, 0, counts);
+	int err = add(&set, old, 0, counts, false);
 
 	if (!err)
-		err = add(&set, new, 1, counts);
+		err = add(&set, new, 1, counts, false);
 	if (!err)
 		write_set(f, &set, true);
 	free_set(&set);

@@ -28,6 +28,10 @@ enum node_kind { NODE_ROOT, NODE_PROCESS, NODE_FRAME };
 struct node {
 	const char *name;
 	const char *module;
+	/* Where its frames are in the source: the first one's; line -1 when they differ. */
+	const char *file;
+	int line;
+	bool inlined;
 	enum node_kind kind;
 	int64_t bytes;
 	int64_t allocs;
@@ -134,6 +138,22 @@ static struct node *child(struct flame *fl, struct node *n, const char *name, co
 	return c;
 }
 
+/* The frame's source line for the tooltip; frames of one box on other lines make it "several". */
+static int note_source(struct flame *fl, struct node *n, const struct frame *fr)
+{
+	if (!fr->file)
+		return 0;
+	n->inlined = fr->inlined;
+	if (!n->file) {
+		n->file = arena__strdup(fl->arena, fr->file);
+		n->line = fr->line;
+		return n->file ? 0 : -ENOMEM;
+	}
+	if (strcmp(n->file, fr->file) || n->line != fr->line)
+		n->line = -1;
+	return 0;
+}
+
 static void node_add(struct node *n, const struct stack_stat *s)
 {
 	n->bytes = count__add(n->bytes, s->bytes);
@@ -156,6 +176,8 @@ static int add_stack(struct flame *fl, const struct proc_stat *p, const struct s
 		node_add(n, s);
 		n = child(fl, n, export__frame_name(&s->frames[i], name, sizeof(name)),
 			  s->frames[i].module, NODE_FRAME);
+		if (n && note_source(fl, n, &s->frames[i]))
+			n = NULL;
 	}
 	if (!s->nr_frames && n) {
 		node_add(n, s);
@@ -256,6 +278,16 @@ static void put_tooltip(FILE *f, const struct node *n, int64_t total)
 	if (n->module) {
 		fputs("\nmodule: ", f);
 		put_xml(f, n->module);
+	}
+	if (n->file) {
+		fputs("\nsource: ", f);
+		put_xml(f, n->file);
+		if (n->line > 0)
+			fprintf(f, ":%d", n->line);
+		else if (n->line < 0)
+			fputs(" (several lines)", f);
+		if (n->inlined)
+			fputs(" (inlined)", f);
 	}
 	fprintf(f, "\n%s bytes (%s), %.2f%% of all\n%s allocation%s</title>",
 		units__grouped(n->bytes, b1, sizeof(b1)), units__human(n->bytes, b2, sizeof(b2)),

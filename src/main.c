@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cmd_report.h"
 #include "command.h"
+#include "debuginfo.h"
 #include "demangle.h"
 #include "escape.h"
 #include "exclude.h"
@@ -45,6 +46,8 @@
  */
 #define END_BOUND_NS 5000000000ULL
 #define SIGNAL_BOUND_NS 500000000ULL
+/* The final report waits at most this long in all for debuginfod's answers (within the above). */
+#define FINAL_FETCH_WAIT_S 10.0
 /* -p: how often an exec of a target is looked for: its new allocator is probed then. */
 #define TICK_PID_NS 200000000ULL
 /* --fail-on-leak: the exit status when the lost bytes reach the limit. */
@@ -54,6 +57,7 @@ struct session {
 	const struct config *cfg;
 	struct tracer *tracer;
 	struct symbolizer *syms;
+	struct debuginfo *debuginfo;	/* debug files by build ID: --debug-dir, debuginfod */
 	struct snap_source *src;
 	struct command *command;
 	struct suppressions *supp;	/* the default set and --suppress files */
@@ -261,7 +265,8 @@ static bool any_alive(const struct session *s)
 /* The same writer as `leaktrace report`: one snapshot gives one output, either way. */
 static int write_output(const struct config *cfg, struct snapshot *snap, struct symbolizer *syms)
 {
-	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts, .lost = cfg->lost };
+	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts, .lost = cfg->lost,
+				    .lines = cfg->lines };
 	struct output_file o;
 	int err;
 
@@ -323,6 +328,9 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 
 	snap_source__set_scan(s->src, final ? s->cfg->scan_final : s->cfg->scan);
 	snap_source__with_exited(s->src, final);
+	/* Debug info being fetched (debuginfod) is waited for, a while, for the last report. */
+	if (final)
+		symbolizer__wait_fetches(s->syms, FINAL_FETCH_WAIT_S);
 	err = snap_source__take(s->src, &snap);
 	/* Run mode: the processes that ended before, each as its exit found it. */
 	if (!err && final)
@@ -549,6 +557,11 @@ static int run(struct session *s, const sigset_t *sigs)
 		.scan_freeze = cfg->scan_freeze,
 		.verbose = cfg->verbose,
 	};
+	struct debuginfo_opts dopts = {
+		.dirs = cfg->debug_dirs,
+		.nr_dirs = cfg->nr_debug_dirs,
+		.debuginfod = !cfg->no_debuginfod,
+	};
 	int err;
 
 	/* Found now, not after the whole trace: the snapshot would be lost. */
@@ -561,7 +574,10 @@ static int run(struct session *s, const sigset_t *sigs)
 	if (err)
 		return err;
 	s->syms = symbolizer__new();
-	s->src = s->syms ? snap_source__new(s->tracer, s->syms, &filter) : NULL;
+	s->debuginfo = debuginfo__new(&dopts);
+	if (s->syms && s->debuginfo)
+		symbolizer__set_debuginfo(s->syms, s->debuginfo);
+	s->src = s->syms && s->debuginfo ? snap_source__new(s->tracer, s->syms, &filter) : NULL;
 	if (!s->src)
 		return -ENOMEM;
 	/* -d: counted from the start of the trace; what runs past it is cut END_BOUND_NS later. */
@@ -709,6 +725,7 @@ int main(int argc, char **argv)
 	tracer__free(s.tracer);
 	snap_source__free(s.src);
 	symbolizer__free(s.syms);
+	debuginfo__free(s.debuginfo);
 	gate = !err && leak_gate(&cfg, s.final);
 	snapshot__free(s.final);
 	suppress__free(s.supp);

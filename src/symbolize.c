@@ -459,9 +459,25 @@ void symbolizer__set_debuginfo(struct symbolizer *s, struct debuginfo *d)
 	s->debuginfo = d;
 }
 
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 void symbolizer__wait_fetches(struct symbolizer *s, double seconds)
 {
+	struct timespec t0;
+
 	s->fetch_wait_s = seconds;
+	if (!s->debuginfo)
+		return;
+	/* Those under way first: their stacks are symbolized again when they end. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	debuginfo__wait(s->debuginfo, seconds);
+	s->fetch_wait_s -= elapsed_s(&t0);
 }
 
 unsigned int symbolizer__fetch_generation(struct symbolizer *s)
@@ -483,7 +499,7 @@ static bool lines_from(struct file *f, int fd)
 /* Asks debuginfod (waiting, for the final report, while the budget lasts); an fd or -errno. */
 static int fetch_debug(struct symbolizer *s, const char *build_id)
 {
-	struct timespec t0, t1;
+	struct timespec t0;
 	int fd;
 
 	fd = debuginfo__fetch(s->debuginfo, build_id);
@@ -491,8 +507,7 @@ static int fetch_debug(struct symbolizer *s, const char *build_id)
 		return fd;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	debuginfo__wait(s->debuginfo, s->fetch_wait_s);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	s->fetch_wait_s -= (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	s->fetch_wait_s -= elapsed_s(&t0);
 	return debuginfo__fetch(s->debuginfo, build_id);
 }
 

@@ -14,7 +14,7 @@ static char *folded(const struct snapshot *snap, bool counts)
 {
 	struct capture c;
 
-	cr_assert_eq(export_folded__write(golden__open(&c), snap, counts), 0);
+	cr_assert_eq(export_folded__write(golden__open(&c), snap, counts, false), 0);
 	golden__close(&c);
 	return c.buf;
 }
