@@ -280,7 +280,8 @@ static int symbolize(const struct report_args *a, struct debuginfo *d, struct sn
 		fprintf(stderr, "leaktrace report: --symbolize %s: %s\n", file, strerror(-err));
 	else if (missing)
 		fprintf(stderr, "leaktrace report: --symbolize %s: %d of %d modules not found "
-			"by build ID (%s%s): their frames stay as saved\n", file, missing,
+			"by build ID with debug info or symbols (%s%s): their frames keep what "
+			"was saved\n", file, missing,
 			found + missing, a->nr_debug_dirs ? "--debug-dir, " : "",
 			a->no_debuginfod ? "/usr/lib/debug, their paths" :
 			"/usr/lib/debug, their paths, debuginfod");

@@ -166,7 +166,7 @@ int resymbolize__snapshot(struct snapshot *snap, struct debuginfo *d, int *found
 			err = redo_stack(&r, &snap->procs[i], &snap->procs[i].stacks[j]);
 	*found = *missing = 0;
 	for (size_t i = 0; i < r.nr_mods; i++) {
-		if (r.mods[i].syms)
+		if (r.mods[i].lines || (r.mods[i].syms && elf_syms__has_symtab(r.mods[i].syms)))
 			++*found;
 		else
 			++*missing;

@@ -16,7 +16,8 @@
  * build ID, then debuginfod), gets its function, file:line and inlined calls
  * from there; the others stay as they were. Frames marked inlined are made
  * again from the DWARF found. Strings go to snap's arena. 0 or -ENOMEM; *found
- * tells how many modules were found, *missing how many were not.
+ * tells how many modules had debug info or a symbol table here, *missing how
+ * many had neither (a stripped binary alone, or nothing of that build).
  */
 int resymbolize__snapshot(struct snapshot *snap, struct debuginfo *d, int *found, int *missing);
 
