@@ -30,6 +30,19 @@ struct joined {
 	char *path;
 };
 
+/* A function's code range in a unit, for finding it without walking the unit again. */
+struct fn_range {
+	uint64_t low, high;	/* [low, high) */
+	Dwarf_Off die;
+};
+
+/* The functions of one unit, by address, built the first time an address falls in it. */
+struct unit_index {
+	Dwarf_Off unit;
+	struct fn_range *v;
+	size_t n;
+};
+
 struct dwarf_lines {
 	int fd;
 	Elf *elf;
@@ -40,6 +53,8 @@ struct dwarf_lines {
 	size_t nr_pool, cap_pool;
 	struct joined *joins;	/* open addressing, a power of two */
 	size_t nr_joins, nr_joined;
+	struct unit_index *units;	/* sorted by unit offset */
+	size_t nr_units;
 };
 
 struct dwarf_lines *dwarf_lines__open(int fd, int *err)
@@ -87,6 +102,9 @@ void dwarf_lines__free(struct dwarf_lines *dl)
 	for (size_t i = 0; i < dl->nr_joins; i++)
 		free(dl->joins[i].path);
 	free(dl->joins);
+	for (size_t i = 0; i < dl->nr_units; i++)
+		free(dl->units[i].v);
+	free(dl->units);
 	free(dl->slots);
 	free(dl->pool);
 	free(dl);
@@ -188,50 +206,171 @@ static void decl_line(Dwarf_Die *die, struct src_line *to)
 		to->decl_line = (int)line;
 }
 
-/*
- * The function levels from scope `from` of the chain scopes on. After an inlined
- * instance dwarf_getscopes goes on with the scopes of the inlined function's
- * definition: the chain that holds the instance is asked for then
- * (dwarf_getscopes_die), as eu-addr2line does.
- */
-static int walk_scopes(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Die *scopes, int nr, int from,
-		       struct src_line *out, int max)
+/* DIEs whose children may hold functions without a range of their own: C++ scopes. */
+static bool is_container(int tag)
 {
-	Dwarf_Die *outer = NULL;
-	Dwarf_Addr entry;
-	int n = 0, nr_outer, tag;
+	return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+	       tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_module;
+}
 
-	for (int i = from; i < nr && n < max; i++) {
-		tag = dwarf_tag(&scopes[i]);
-		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+/*
+ * The inlined instances whose code holds pc inside parent (a function),
+ * outermost first, into chain: into a child only when its ranges hold pc.
+ */
+static int inlined_chain(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, int max)
+{
+	Dwarf_Die die;
+	int n;
+
+	if (dwarf_child(parent, &die))
+		return 0;
+	do {
+		if (dwarf_haspc(&die, pc) != 1)
 			continue;
-		out[n].function = die_name(&scopes[i]);
-		decl_line(&scopes[i], &out[n]);
-		if (tag == DW_TAG_subprogram) {
-			if (!dwarf_entrypc(&scopes[i], &entry))
-				out[n].entry = entry;
-			return n + 1;
-		}
-		/* The next level out is where this one was inlined. */
-		if (++n == max)
-			return n;
-		memset(&out[n], 0, sizeof(out[n]));
-		call_site(dl, cu, &scopes[i], &out[n]);
-		nr_outer = dwarf_getscopes_die(&scopes[i], &outer);
-		if (nr_outer > 0)
-			n += walk_scopes(dl, cu, outer, nr_outer, 1, &out[n], max - n);
-		free(outer);
-		return n;
+		if (dwarf_tag(&die) != DW_TAG_inlined_subroutine)
+			return inlined_chain(&die, pc, chain, max);	/* a lexical block */
+		if (max <= 0)
+			return 0;
+		chain[0] = die;
+		n = inlined_chain(&die, pc, chain + 1, max - 1);
+		return n + 1;
+	} while (!dwarf_siblingof(&die, &die));
+	return 0;
+}
+
+static int add_range(struct unit_index *u, size_t *cap, uint64_t low, uint64_t high,
+		     Dwarf_Off die)
+{
+	struct fn_range *v;
+
+	if (u->n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		v = realloc(u->v, *cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		u->v = v;
 	}
-	return n;
+	u->v[u->n++] = (struct fn_range){ low, high, die };
+	return 0;
+}
+
+/* Every function with code under parent (into C++ scopes too), with each of its ranges. */
+static int index_functions(Dwarf_Die *parent, struct unit_index *u, size_t *cap)
+{
+	Dwarf_Addr base, low, high;
+	ptrdiff_t off;
+	Dwarf_Die die;
+	int tag, err = 0;
+
+	if (dwarf_child(parent, &die))
+		return 0;
+	do {
+		tag = dwarf_tag(&die);
+		if (is_container(tag)) {
+			err = index_functions(&die, u, cap);
+		} else if (tag == DW_TAG_subprogram) {
+			off = 0;
+			while (!err && (off = dwarf_ranges(&die, off, &base, &low, &high)) > 0)
+				err = add_range(u, cap, low, high, dwarf_dieoffset(&die));
+		}
+	} while (!err && !dwarf_siblingof(&die, &die));
+	return err;
+}
+
+static int by_low(const void *a, const void *b)
+{
+	const struct fn_range *x = a, *y = b;
+
+	return x->low < y->low ? -1 : x->low > y->low;
+}
+
+/* The index of unit cu, built now the first time; NULL when out of memory. */
+static struct unit_index *unit_of(struct dwarf_lines *dl, Dwarf_Die *cu)
+{
+	Dwarf_Off off = dwarf_dieoffset(cu);
+	size_t lo = 0, hi = dl->nr_units, mid, cap = 0;
+	struct unit_index *v, u = { .unit = off };
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (dl->units[mid].unit == off)
+			return &dl->units[mid];
+		if (dl->units[mid].unit < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	v = realloc(dl->units, (dl->nr_units + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	dl->units = v;
+	if (index_functions(cu, &u, &cap)) {
+		free(u.v);
+		return NULL;
+	}
+	if (u.n)
+		qsort(u.v, u.n, sizeof(*u.v), by_low);
+	memmove(&v[lo + 1], &v[lo], (dl->nr_units - lo) * sizeof(*v));
+	v[lo] = u;
+	dl->nr_units++;
+	return &v[lo];
+}
+
+/*
+ * The functions whose code holds pc, outermost first, into chain: the unit's
+ * function (from its index), then the instances inlined in it. dwarf_getscopes
+ * would walk the unit for each address, and again for an inlined instance's
+ * abstract scopes: most of the time of a cold snapshot.
+ */
+static int function_chain(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Addr pc,
+			  Dwarf_Die *chain, int max)
+{
+	struct unit_index *u = unit_of(dl, cu);
+	size_t lo = 0, hi = u ? u->n : 0, mid;
+
+	/* The last range starting at or below pc; functions do not overlap. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (u->v[mid].low <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || pc >= u->v[lo - 1].high || max <= 0 ||
+	    !dwarf_offdie(dl->dw, u->v[lo - 1].die, &chain[0]))
+		return 0;
+	return 1 + inlined_chain(&chain[0], pc, chain + 1, max - 1);
+}
+
+/*
+ * The levels from the chain (outermost first): each is named by its function;
+ * the innermost has the line table's line, each outer one the line of the call
+ * the level inside it was inlined at (DW_AT_call_file, DW_AT_call_line).
+ */
+static int levels_of(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Die *chain, int nr,
+		     struct src_line *out)
+{
+	Dwarf_Addr entry;
+
+	for (int k = 0; k < nr; k++) {
+		if (k > 0) {
+			memset(&out[k], 0, sizeof(out[k]));
+			call_site(dl, cu, &chain[nr - k], &out[k]);
+		}
+		out[k].function = die_name(&chain[nr - 1 - k]);
+		decl_line(&chain[nr - 1 - k], &out[k]);
+	}
+	if (nr && !dwarf_entrypc(&chain[0], &entry))
+		out[nr - 1].entry = entry;
+	return nr;
 }
 
 /* The levels at addr, from libdw: the line table for the innermost, call sites for the rest. */
 static int resolve(struct dwarf_lines *dl, uint64_t addr, struct src_line *out, int max)
 {
-	Dwarf_Die cu, *scopes = NULL;
+	Dwarf_Die cu, chain[DWARF_LINES_MAX_DEPTH];
 	Dwarf_Line *line;
-	int nr_scopes, n = 0, lineno;
+	int n, lineno;
 
 	if (!dwarf_addrdie(dl->dw, addr, &cu))
 		return 0;
@@ -242,12 +381,10 @@ static int resolve(struct dwarf_lines *dl, uint64_t addr, struct src_line *out, 
 		if (!dwarf_lineno(line, &lineno))
 			out[0].line = lineno;
 	}
-	nr_scopes = dwarf_getscopes(&cu, addr, &scopes);
-	if (nr_scopes > 0)
-		n = walk_scopes(dl, &cu, scopes, nr_scopes, 0, out, max);
-	free(scopes);
+	n = function_chain(dl, &cu, addr, chain, max < DWARF_LINES_MAX_DEPTH ? max :
+						   DWARF_LINES_MAX_DEPTH);
 	/* No function DIE (assembly): the line table's answer alone. */
-	return n ? n : out[0].file != NULL;
+	return n ? levels_of(dl, &cu, chain, n, out) : out[0].file != NULL;
 }
 
 static struct cached *slot_of(struct dwarf_lines *dl, uint64_t addr)

@@ -582,6 +582,13 @@ for f in /usr/lib/llvm-14/lib/libLLVM-14.so /usr/lib/x86_64-linux-gnu/libLLVM-15
 done
 "$OUT/unwind_build" "${unwind_files[@]}" >"$tmp/unwind_build.out" ||
 	problem "unwind_build: cannot build the tables of ${unwind_files[*]}"
+# file:line and inlined calls of 10,000 addresses spread over libc's code, from its debug file
+# (libc6-dbg): cold (DWARF opened, every address new: a big process's first snapshot) and warm.
+# shellcheck disable=SC2086 # the flags and libraries are lists
+$CC -O2 $WARNINGS -D_GNU_SOURCE -I"$OUT" -Isrc -Ibpf -o "$OUT/lines" tests/bench/lines.c \
+	"$OUT/libleaktrace.a" $STATIC_LIBS -lpthread
+lines_out=$("$OUT/lines" /lib/x86_64-linux-gnu/libc.so.6 10000) ||
+	problem "lines: no DWARF for libc.so.6 (install libc6-dbg)"
 # --- 5. reachability scan of a 1 GiB heap -------------------------------------------------
 # heap.c allocates 1 GiB in 2 KiB blocks, loses one in eight and exits; run mode scans it at
 # its exit stop, and leaktrace -v says what the scan took:
@@ -680,9 +687,15 @@ row "sqlite3's own run time, --unwind dwarf (s)" "$in_u" "$in_td" "$(ratio "$in_
 while read -r path rows kib ms; do
 	row "unwind table build: $(basename "$path") ($rows rows, $kib KiB)" "" "$ms ms" ""
 done <"$tmp/unwind_build.out"
+if [ -n "$lines_out" ]; then
+	read -r _ lines_n lines_levels lines_cold lines_warm <<<"$lines_out"
+	row "file:line of $lines_n libc addresses ($lines_levels levels, target < 1 s)" "" \
+		"$lines_cold ms" "cold"
+	row "" "" "$lines_warm ms" "warm"
+fi
 if [ -n "$snap_warm$snap_cold" ]; then
 	row "snapshot, 1M allocs / 10k stacks (target < 50 ms)" "" "${snap_warm:--} ms" "warm"
-	row "  first snapshot (symbolizes 10k stacks)" "" "${snap_cold:--} ms" "cold"
+	row "  first snapshot (symbolizes 10k stacks, file:line)" "" "${snap_cold:--} ms" "cold"
 else
 	echo "snapshot: not measured (leaktrace prints no timing)"
 fi
