@@ -58,6 +58,8 @@ struct symbolizer {
 	/* Strings handed out in frames outlive re-read maps: intern them, by strcmp. */
 	struct vec strs;
 	struct debuginfo *debuginfo;	/* the caller's; NULL: files' own debug links only */
+	struct frame *scratch;	/* symbolizer__add_lines's, reused: a stack's frames expanded */
+	size_t cap_scratch;
 	double fetch_wait_s;	/* what symbolizer__add_lines may still wait for fetches */
 };
 
@@ -570,22 +572,29 @@ static struct dwarf_lines *lines_at(struct symbolizer *s, const struct proc *p, 
 int symbolizer__add_lines(struct symbolizer *s, pid_t pid, struct frame **frames, int nr,
 			  bool *pending)
 {
+	size_t need = (size_t)nr * DWARF_LINES_MAX_DEPTH;
 	struct proc *p = find_proc(s, pid);
-	struct frame more[DWARF_LINES_MAX_DEPTH], *v;
-	int k, total = 0, i;
+	struct frame *v;
+	int total = 0;
 
 	*pending = false;
-	v = malloc(nr * DWARF_LINES_MAX_DEPTH * sizeof(*v));
-	if (!v)
-		return nr;
-	for (i = 0; i < nr; i++) {
-		k = frame_lines__expand(lines_at(s, p, (*frames)[i].address, pending), &(*frames)[i],
-					more, DWARF_LINES_MAX_DEPTH);
-		memcpy(&v[total], more, k * sizeof(*more));
-		total += k;
+	if (need > s->cap_scratch) {
+		v = realloc(s->scratch, need * sizeof(*v));
+		if (!v)
+			return nr;
+		s->scratch = v;
+		s->cap_scratch = need;
 	}
-	free(*frames);
-	*frames = v;
+	for (int i = 0; i < nr; i++)
+		total += frame_lines__expand(lines_at(s, p, (*frames)[i].address, pending),
+					     &(*frames)[i], &s->scratch[total], DWARF_LINES_MAX_DEPTH);
+	if (total > nr) {
+		v = realloc(*frames, total * sizeof(*v));
+		if (!v)
+			return nr;	/* the frames as they were, without lines */
+		*frames = v;
+	}
+	memcpy(*frames, s->scratch, total * sizeof(**frames));
 	return total;
 }
 
@@ -610,6 +619,7 @@ void symbolizer__free(struct symbolizer *s)
 	}
 	for (i = 0; i < s->strs.n; i++)
 		free(s->strs.v[i]);
+	free(s->scratch);
 	free(s->procs.v);
 	free(s->files.v);
 	free(s->strs.v);
