@@ -226,3 +226,67 @@ Test(export_pprof, go_tool_pprof_shows_the_lost_bytes, .timeout = 240)
 	free(lost);
 	free(objects);
 }
+
+/*
+ * Source lines: a call inlined at an address is a Line of that address's Location
+ * before its caller's, functions carry file and start line, and the mappings the
+ * code ranges, the executable's first (go tool pprof -raw shows all of it).
+ */
+static const struct frame line_frames[] = {
+	{ .symbol = "make_block", .module = "/usr/bin/leaky", .address = 0x55d0c5a011a5,
+	  .module_offset = 0x11a5, .has_module_offset = true, .file = "/src/inlined.c",
+	  .line = 17, .start_line = 15, .inlined = true },
+	{ .symbol = "leak_inlined", .offset = 0x1c, .module = "/usr/bin/leaky",
+	  .address = 0x55d0c5a011a5, .module_offset = 0x11a5, .has_module_offset = true,
+	  .file = "/src/inlined.c", .line = 28, .start_line = 25 },
+	{ .symbol = "__libc_start_call_main", .offset = 0x7a,
+	  .module = "/lib/x86_64-linux-gnu/libc.so.6", .address = 0x7f000002724a,
+	  .module_offset = 0x2724a, .has_module_offset = true },
+};
+static struct stack_stat line_stacks[] = {
+	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 640, .allocs = 10, .frames = line_frames,
+	  .nr_frames = 3 },
+};
+/* libc first among the frames' modules: the executable's mapping must still come first. */
+static const struct module_id line_modules[] = {
+	{ .path = "/lib/x86_64-linux-gnu/libc.so.6", .text = { 0x7f0000026000, 0x7f000017c000,
+							       0x26000 }, .has_text = true },
+	{ .path = "/usr/bin/leaky", .build_id = "8f3a1c2b", .text = { 0x55d0c5a01000,
+								      0x55d0c5a02000, 0x1000 },
+	  .has_text = true },
+};
+static struct proc_stat line_proc = {
+	.pid = 9, .comm = "leaky", .exe = "/usr/bin/leaky", .bytes = 640, .allocs = 10,
+	.stacks = line_stacks, .nr_stacks = 1, .modules = line_modules, .nr_modules = 2,
+};
+static const struct snapshot line_snap = { .host = "h", .procs = &line_proc, .nr_procs = 1 };
+
+Test(export_pprof, inlined_calls_are_lines_of_one_location_and_the_exe_maps_first, .timeout = 240)
+{
+	char path[] = "/tmp/lt-profile-XXXXXX.pb.gz", *raw;
+	FILE *f;
+	int fd;
+
+	if (!have_go()) {
+		fprintf(stderr, "SKIPPED export_pprof::inlined_calls_are_lines_of_one_location: no "
+			"go (tools/install-deps test installs golang-go)\n");
+		cr_skip_test("no go");
+	}
+	fd = mkstemps(path, 6);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_eq(export_pprof__write(f, &line_snap), 0);
+	fclose(f);
+	raw = pprof("-raw", path);
+	unlink(path);
+	cr_assert_not_null(strstr(raw, "     1: 0x55d0c5a011a5 M=1 make_block /src/inlined.c:17 "
+				  "s=15\n             leak_inlined /src/inlined.c:28 s=25\n"),
+			   "%s", raw);
+	cr_assert_not_null(strstr(raw, "     2: 0x7f000002724a M=2 __libc_start_call_main :0 "
+				  "s=0\n"), "%s", raw);
+	cr_assert_not_null(strstr(raw, "Mappings\n1: 0x55d0c5a01000/0x55d0c5a02000/0x1000 "
+				  "/usr/bin/leaky 8f3a1c2b [FN][FL][LN][IN]\n2: 0x7f0000026000/"
+				  "0x7f000017c000/0x26000 /lib/x86_64-linux-gnu/libc.so.6  "
+				  "[FN][FL][LN][IN]\n"), "%s", raw);
+	free(raw);
+}

@@ -406,3 +406,82 @@ Test(snapshot_load, largest_counts_sum_without_overflow)
 	snapshot__free(merged);
 	snapshot__free(in[0]);
 }
+
+/* Source lines (file, line, start_line, inlined) and code mappings are read, and written back. */
+Test(snapshot_load, source_lines_and_mappings_are_read_and_written_back)
+{
+	static const char text[] =
+		"{\"leaktrace\": 1, \"processes\": [{\"pid\": 7, \"exe\": \"/usr/bin/leaky\", "
+		"\"stacks\": [{\"bytes\": 64, \"allocs\": 1, \"frames\": ["
+		"{\"symbol\": \"make_block\", \"offset\": 0, \"module\": \"/usr/bin/leaky\", "
+		"\"address\": \"0x55d0c5a011a5\", \"module_offset\": \"0x11a5\", \"file\": "
+		"\"/src/inlined.c\", \"line\": 17, \"start_line\": 15, \"inlined\": true}, "
+		"{\"symbol\": \"leak_inlined\", \"offset\": 28, \"module\": \"/usr/bin/leaky\", "
+		"\"address\": \"0x55d0c5a011a5\", \"module_offset\": \"0x11a5\", \"file\": "
+		"\"/src/inlined.c\", \"line\": 28, \"start_line\": 25}]}], "
+		"\"build_ids\": {\"/usr/bin/leaky\": \"8f3a\"}, "
+		"\"mappings\": [{\"module\": \"/usr/bin/leaky\", \"start\": \"0x55d0c5a01000\", "
+		"\"limit\": \"0x55d0c5a02000\", \"offset\": \"0x1000\"}, "
+		"{\"module\": \"/lib/libc.so.6\", \"start\": \"0x7f0000026000\", "
+		"\"limit\": \"0x7f000017c000\", \"offset\": \"0x26000\"}]}]}";
+	struct snapshot *snap = NULL, *again = NULL;
+	const struct frame *f;
+	const struct proc_stat *p;
+	char err[256], *json, *json2;
+	size_t len, len2;
+
+	cr_assert_eq(snapshot__load_text(text, "x.json", &snap, err, sizeof(err)), 0, "%s", err);
+	p = &snap->procs[0];
+	f = p->stacks[0].frames;
+	cr_assert_str_eq(f[0].file, "/src/inlined.c");
+	cr_assert_eq(f[0].line, 17);
+	cr_assert_eq(f[0].start_line, 15);
+	cr_assert(f[0].inlined);
+	cr_assert_eq(f[1].line, 28);
+	cr_assert_not(f[1].inlined);
+	cr_assert_eq(p->nr_modules, 2);
+	cr_assert_str_eq(p->modules[0].path, "/usr/bin/leaky");
+	cr_assert_str_eq(p->modules[0].build_id, "8f3a");
+	cr_assert(p->modules[0].has_text);
+	cr_assert_eq(p->modules[0].text.start, 0x55d0c5a01000);
+	cr_assert_eq(p->modules[0].text.limit, 0x55d0c5a02000);
+	cr_assert_eq(p->modules[0].text.offset, 0x1000);
+	cr_assert_str_eq(p->modules[1].path, "/lib/libc.so.6");
+	cr_assert_null(p->modules[1].build_id);
+	cr_assert_eq(p->modules[1].text.offset, 0x26000);
+	json = json_of(snap, &len);
+	cr_assert_eq(snapshot__load_text(json, "y.json", &again, err, sizeof(err)), 0, "%s", err);
+	json2 = json_of(again, &len2);
+	cr_assert_eq(len, len2);
+	cr_assert(!memcmp(json, json2, len), "not the same after a round trip:\n%s\n%s", json,
+		  json2);
+	cr_assert(strstr(json, "\"module_offset\":\"0x11a5\",\"file\":\"/src/inlined.c\","
+			 "\"line\":17,\"start_line\":15,\"inlined\":true}"), "%s", json);
+	cr_assert(strstr(json, "\"mappings\":[{\"module\":\"/usr/bin/leaky\",\"start\":"
+			 "\"0x55d0c5a01000\",\"limit\":\"0x55d0c5a02000\",\"offset\":\"0x1000\"}"),
+		  "%s", json);
+	free(json);
+	free(json2);
+	snapshot__free(snap);
+	snapshot__free(again);
+}
+
+Test(snapshot_load, bad_line_or_mapping_names_the_member)
+{
+	char err[512];
+
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
+		   "\"allocs\": 1, \"frames\": [{\"address\": \"0x12\", \"line\": -3}]}]}]}", err,
+		   sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0].frames[0]: \"line\" is -3, out of "
+			      "range (0 to 2147483647)");
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [], \"mappings\": "
+		   "[{\"module\": \"/a\", \"start\": \"0x2000\", \"limit\": \"0x1000\", \"offset\": "
+		   "\"0x0\"}]}]}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].mappings[0]: \"limit\" is not above "
+			      "\"start\"");
+	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [], \"mappings\": "
+		   "[{\"module\": \"/a\", \"start\": \"0x2000\"}]}]}", err, sizeof(err));
+	cr_assert_str_eq(err, "bad.json: processes[0].mappings[0]: a mapping needs module, start, "
+			      "limit and offset");
+}
