@@ -155,3 +155,34 @@ Test(export_folded, lost_view_keeps_only_lost_bytes)
 	proc.scanned = false;
 	cr_assert_not(export__has_verdicts(&snap));
 }
+
+/* --lines: frames with their source line where known, the others as always. */
+static const struct frame src_frames[] = {
+	{ .symbol = "make_block", .module = "/usr/bin/leaky", .address = 0x11a5,
+	  .file = "/src/inlined.c", .line = 17, .inlined = true },
+	{ .symbol = "leak_inlined", .module = "/usr/bin/leaky", .address = 0x11a5,
+	  .file = "/src/inlined.c", .line = 28 },
+	{ .symbol = "main", .offset = 0x21, .module = "/usr/bin/leaky", .address = 0x1216 },
+};
+static struct stack_stat src_stacks[] = {
+	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 640, .allocs = 10, .frames = src_frames,
+	  .nr_frames = 3 },
+};
+static struct proc_stat src_proc = { .pid = 9, .comm = "leaky", .stacks = src_stacks,
+				     .nr_stacks = 1 };
+static const struct snapshot src_snap = { .host = "h", .procs = &src_proc, .nr_procs = 1 };
+
+Test(export_folded, lines_flag_adds_file_and_line_to_frames_that_have_them)
+{
+	struct capture c;
+
+	cr_assert_eq(export_folded__write(golden__open(&c), &src_snap, false, true), 0);
+	golden__close(&c);
+	cr_assert_str_eq(c.buf, "leaky;main;leak_inlined (inlined.c:28);make_block (inlined.c:17) "
+				"640\n");
+	free(c.buf);
+	cr_assert_eq(export_folded__write(golden__open(&c), &src_snap, false, false), 0);
+	golden__close(&c);
+	cr_assert_str_eq(c.buf, "leaky;main;leak_inlined;make_block 640\n");
+	free(c.buf);
+}

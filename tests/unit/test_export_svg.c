@@ -284,3 +284,37 @@ Test(export_svg, many_sibling_stacks_are_merged_by_name, .timeout = 120)
 	free(fr);
 	free(s);
 }
+
+/* A frame's source line in its tooltip; a box whose stacks are on several lines says so. */
+static const struct frame src_a[] = {
+	{ .symbol = "make_block", .module = "/usr/bin/leaky", .address = 0x11a5,
+	  .file = "/src/inlined.c", .line = 17, .inlined = true },
+	{ .symbol = "leak_inlined", .module = "/usr/bin/leaky", .address = 0x11a5,
+	  .file = "/src/inlined.c", .line = 28 },
+};
+static const struct frame src_b[] = {
+	{ .symbol = "make_block", .module = "/usr/bin/leaky", .address = 0x11c5,
+	  .file = "/src/inlined.c", .line = 17, .inlined = true },
+	{ .symbol = "leak_inlined", .module = "/usr/bin/leaky", .address = 0x11c5,
+	  .file = "/src/inlined.c", .line = 31 },
+};
+static struct stack_stat src_stacks[] = {
+	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 640, .allocs = 10, .frames = src_a,
+	  .nr_frames = 2 },
+	{ .stack_id = 2, .kind = LT_KIND_HEAP, .bytes = 64, .allocs = 1, .frames = src_b,
+	  .nr_frames = 2 },
+};
+static struct proc_stat src_proc = { .pid = 9, .comm = "leaky", .stacks = src_stacks,
+				     .nr_stacks = 2 };
+static const struct snapshot src_snap = { .host = "h", .procs = &src_proc, .nr_procs = 1 };
+
+Test(export_svg, tooltip_has_the_source_line)
+{
+	char *svg = svg_of(&src_snap);
+
+	cr_assert_not_null(strstr(svg, "<title>make_block\nmodule: /usr/bin/leaky\nsource: "
+				  "/src/inlined.c:17 (inlined)\n"), "%s", svg);
+	cr_assert_not_null(strstr(svg, "<title>leak_inlined\nmodule: /usr/bin/leaky\nsource: "
+				  "/src/inlined.c (several lines)\n"), "%s", svg);
+	free(svg);
+}
