@@ -8,10 +8,15 @@
 #include <elfutils/debuginfod.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,10 +40,6 @@ struct fetch {
 struct dfd_api {
 	debuginfod_client *(*begin)(void);
 	int (*find_debuginfo)(debuginfod_client *c, const unsigned char *id, int len, char **path);
-	void (*set_progressfn)(debuginfod_client *c, debuginfod_progressfn_t fn);
-	void (*set_user_data)(debuginfod_client *c, void *data);
-	void *(*get_user_data)(debuginfod_client *c);
-	void (*end)(debuginfod_client *c);
 };
 
 struct debuginfo {
@@ -57,12 +58,6 @@ struct debuginfo {
 	struct fetch **fetches;
 	size_t nr_fetches, cap_fetches;
 	unsigned int generation;
-};
-
-/* What a fetch's progress callback checks: out of time, or told to quit. */
-struct fetch_limit {
-	struct debuginfo *d;
-	double deadline;
 };
 
 static double now_s(void)
@@ -186,12 +181,7 @@ static bool load_api(struct debuginfo *d)
 		return false;
 	a->begin = (typeof(a->begin))dlsym(d->lib, "debuginfod_begin");
 	a->find_debuginfo = (typeof(a->find_debuginfo))dlsym(d->lib, "debuginfod_find_debuginfo");
-	a->set_progressfn = (typeof(a->set_progressfn))dlsym(d->lib, "debuginfod_set_progressfn");
-	a->set_user_data = (typeof(a->set_user_data))dlsym(d->lib, "debuginfod_set_user_data");
-	a->get_user_data = (typeof(a->get_user_data))dlsym(d->lib, "debuginfod_get_user_data");
-	a->end = (typeof(a->end))dlsym(d->lib, "debuginfod_end");
-	if (!a->begin || !a->find_debuginfo || !a->set_progressfn || !a->set_user_data ||
-	    !a->get_user_data || !a->end)
+	if (!a->begin || !a->find_debuginfo)
 		return false;
 	d->api_state = 1;
 	return true;
@@ -207,48 +197,90 @@ bool debuginfo__has_debuginfod(struct debuginfo *d)
 	return has;
 }
 
-/*
- * The fetch the worker thread runs: libdebuginfod's progress callback gets no
- * argument of ours that we can read without the library, so it is per thread.
- */
-static __thread struct fetch_limit *current_limit;
-
-/* libdebuginfod calls it while it waits (about once a second) and as data comes: non-zero ends. */
-static int fetch_progress(debuginfod_client *c, long a, long b)
-{
-	struct fetch_limit *limit = current_limit;
-	bool quit;
-
-	if (!limit)
-		return 0;
-	pthread_mutex_lock(&limit->d->lock);
-	quit = limit->d->quit;
-	pthread_mutex_unlock(&limit->d->lock);
-	return quit || now_s() > limit->deadline;
-}
-
-/* One fetch, without the lock: the debug file as an fd, or -1. */
-static int fetch_one(struct debuginfo *d, const char *build_id)
+/* The child's part of a fetch: the debug file's path (in debuginfod's cache) written to out. */
+static void __attribute__((noreturn)) fetch_child(struct debuginfo *d, const char *build_id,
+						  int out)
 {
 	unsigned char id[MAX_BUILD_ID];
-	struct fetch_limit limit = { .d = d, .deadline = now_s() + d->timeout_s };
+	size_t len = strlen(build_id) / 2;
 	debuginfod_client *c;
 	char *path = NULL;
-	size_t len = strlen(build_id) / 2;
-	int fd;
+	int fd = -1;
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (size_t i = 0; i < len; i++)
 		sscanf(build_id + 2 * i, "%2hhx", &id[i]);
 	c = d->api.begin();
-	if (!c)
+	if (c)
+		fd = d->api.find_debuginfo(c, id, (int)len, &path);
+	if (fd >= 0 && path && write(out, path, strlen(path)) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+static bool told_to_quit(struct debuginfo *d)
+{
+	bool quit;
+
+	pthread_mutex_lock(&d->lock);
+	quit = d->quit;
+	pthread_mutex_unlock(&d->lock);
+	return quit;
+}
+
+/*
+ * Reads the child's answer until it ends; kills it at the time limit or when
+ * told to quit. Returns the length read into path, or -1.
+ */
+static ssize_t child_answer(struct debuginfo *d, pid_t pid, int in, char *path, size_t size)
+{
+	struct pollfd p = { .fd = in, .events = POLLIN };
+	double deadline = now_s() + d->timeout_s;
+	size_t got = 0;
+	ssize_t n = -1;
+
+	while (!told_to_quit(d) && now_s() < deadline) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(in, path + got, size - 1 - got);
+		if (n <= 0)
+			break;
+		got += n;
+		if (got == size - 1)
+			break;
+	}
+	if (n != 0)
+		kill(pid, SIGKILL);
+	path[got] = '\0';
+	return n == 0 ? (ssize_t)got : -1;
+}
+
+/*
+ * One fetch, without the lock. libdebuginfod runs in a child process: it can be
+ * ended at once (at the time limit, or when leaktrace stops), where the library
+ * itself looks at a cancel request only between its waits of a second or more,
+ * and a child's end cannot leave the library's state half-way in ours.
+ */
+static int fetch_one(struct debuginfo *d, const char *build_id)
+{
+	char path[PATH_MAX];
+	int pipefd[2], fd = -1;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC))
 		return -1;
-	current_limit = &limit;
-	d->api.set_progressfn(c, fetch_progress);
-	fd = d->api.find_debuginfo(c, id, (int)len, &path);
-	current_limit = NULL;
-	d->api.end(c);
-	free(path);
-	return keep_if_same(fd, build_id) >= 0 ? fd : -1;
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		fetch_child(d, build_id, pipefd[1]);
+	}
+	close(pipefd[1]);
+	if (pid > 0 && child_answer(d, pid, pipefd[0], path, sizeof(path)) > 0)
+		fd = target_file__open(path);
+	close(pipefd[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return keep_if_same(fd, build_id);
 }
 
 static struct fetch *next_queued(struct debuginfo *d)

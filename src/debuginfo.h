@@ -2,7 +2,8 @@
 /*
  * Finding a module's separate debug file by build ID: in debug directories
  * (DIR/.build-id/xx/rest.debug), and from debuginfod servers (DEBUGINFOD_URLS)
- * through elfutils' libdebuginfod, fetched by a worker thread with a time limit.
+ * through elfutils' libdebuginfod, fetched by a worker thread, each fetch in a
+ * child process killed at its time limit.
  */
 #ifndef LT_DEBUGINFO_H
 #define LT_DEBUGINFO_H
@@ -23,7 +24,7 @@ struct debuginfo_opts {
 };
 
 struct debuginfo *debuginfo__new(const struct debuginfo_opts *opts);
-/* Ends the fetches under way (within about a second) and waits for the worker. */
+/* Ends the fetches under way (their child processes killed) and waits for the worker. */
 void debuginfo__free(struct debuginfo *d);
 /*
  * The debug file of build_id (lower-case hex) in the debug directories, opened

@@ -65,6 +65,7 @@ struct session {
 	struct snapshot *final;	/* the final report's, once taken */
 	pid_t hands_off;	/* -a: a process started that the probes would harm */
 	int abandoned;		/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
+	bool signalled;		/* the trace ended on a signal: the end is due at once */
 	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
 };
 
@@ -329,7 +330,7 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	snap_source__set_scan(s->src, final ? s->cfg->scan_final : s->cfg->scan);
 	snap_source__with_exited(s->src, final);
 	/* Debug info being fetched (debuginfod) is waited for, a while, for the last report. */
-	if (final)
+	if (final && !s->signalled)
 		symbolizer__wait_fetches(s->syms, FINAL_FETCH_WAIT_S);
 	err = snap_source__take(s->src, &snap);
 	/* Run mode: the processes that ended before, each as its exit found it. */
@@ -494,6 +495,7 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 				s->abandoned = sig;
 			if (!s->command || s->abandoned) {
 				stop__set_deadline(now + SIGNAL_BOUND_NS);
+				s->signalled = true;
 				return 0;
 			}
 			/* The command decides: it gets the signal, we report when it ends. */
