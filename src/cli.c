@@ -149,6 +149,7 @@ static const char usage[] =
 "                       fetched in the background, at most 30 s each: a\n"
 "                       frame gets its line at a report after the fetch, the\n"
 "                       final report waits up to 10 s for fetches under way\n"
+"                       (not after a signal)\n"
 "      --no-debuginfod  never ask debuginfod\n"
 "\n"
 "Filters (what is counted in the reports):\n"
