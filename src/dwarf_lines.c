@@ -5,6 +5,7 @@
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -57,6 +58,35 @@ struct dwarf_lines {
 	size_t nr_units;
 };
 
+/*
+ * Whether every string section (as libdw reads it: decompressed) ends with its
+ * NUL: elfutils 0.188 reads strings of these sections with strlen, so one that
+ * does not would read past its buffer (found by fuzz_dwarf_lines).
+ */
+static bool strings_terminated(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	Elf_Data *data;
+	size_t shstrndx;
+	const char *name;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || (strcmp(name, ".debug_str") && strcmp(name, ".debug_line_str")))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (data && data->d_size && (!data->d_buf ||
+					     ((const char *)data->d_buf)[data->d_size - 1]))
+			return false;
+	}
+	return true;
+}
+
 struct dwarf_lines *dwarf_lines__open(int fd, int *err)
 {
 	struct dwarf_lines *dl = calloc(1, sizeof(*dl));
@@ -77,7 +107,7 @@ struct dwarf_lines *dwarf_lines__open(int fd, int *err)
 		goto err_free;
 	}
 	dl->dw = dwarf_begin_elf(dl->elf, DWARF_C_READ, NULL);
-	if (!dl->dw) {
+	if (!dl->dw || !strings_terminated(dl->elf)) {
 		*err = -ENODATA;
 		goto err_free;
 	}
@@ -434,7 +464,8 @@ static void remember(struct dwarf_lines *dl, uint64_t addr, const struct src_lin
 		dl->pool = pool;
 		dl->cap_pool = cap;
 	}
-	memcpy(&dl->pool[dl->nr_pool], v, n * sizeof(*v));
+	if (n)
+		memcpy(&dl->pool[dl->nr_pool], v, n * sizeof(*v));
 	c = slot_of(dl, addr);
 	*c = (struct cached){ .addr = addr, .start = dl->nr_pool, .n = n, .used = true };
 	dl->nr_pool += n;
@@ -452,7 +483,8 @@ int dwarf_lines__lookup(struct dwarf_lines *dl, uint64_t addr, struct src_line *
 	c = dl->nr_slots ? slot_of(dl, addr) : NULL;
 	if (c && c->used) {
 		n = c->n < max ? c->n : max;
-		memcpy(out, &dl->pool[c->start], n * sizeof(*out));
+		if (n)
+			memcpy(out, &dl->pool[c->start], n * sizeof(*out));
 		return n;
 	}
 	n = resolve(dl, addr, v, DWARF_LINES_MAX_DEPTH);
