@@ -6,6 +6,7 @@
  * snapshot of a stripped binary is named again by `report --symbolize`.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,11 +334,12 @@ static int free_port(void)
 static pid_t start_debuginfod(struct tmpdir *t, const char *unstripped, const char *build_id,
 			      char *url, size_t size)
 {
-	char port[16], dir[PATH_MAX], db[PATH_MAX], cmd[PATH_MAX * 3], probe[512];
+	char port[16], dir[PATH_MAX], db[PATH_MAX], cmd[PATH_MAX * 3], probe[512], log[PATH_MAX];
 	char *argv[] = { "debuginfod", "-p", port, "-F", dir, "-d", db, "-t", "0", "-g", "0",
 			 NULL };
 	char *curl[] = { "curl", "-sf", "-o", "/dev/null", probe, NULL };
 	struct run_result r;
+	int log_fd, status;
 	pid_t pid;
 
 	snprintf(port, sizeof(port), "%d", free_port());
@@ -345,7 +347,11 @@ static pid_t start_debuginfod(struct tmpdir *t, const char *unstripped, const ch
 	snprintf(db, sizeof(db), "%s", tmpdir__file(t, "debuginfod.sqlite"));
 	snprintf(cmd, sizeof(cmd), "mkdir %s && cp %s %s/", dir, unstripped, dir);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
-	pid = proc__spawn(argv, -1, -1, -1);
+	snprintf(log, sizeof(log), "%s", tmpdir__file(t, "debuginfod.log"));
+	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(log_fd, 0);
+	pid = proc__spawn(argv, -1, log_fd, log_fd);
+	close(log_fd);
 	snprintf(url, size, "http://127.0.0.1:%s", port);
 	snprintf(probe, sizeof(probe), "%s/buildid/%s/debuginfo", url, build_id);
 	/* It scans the directory after it starts: poll until it serves the file. */
@@ -356,7 +362,12 @@ static pid_t start_debuginfod(struct tmpdir *t, const char *unstripped, const ch
 			return pid;
 		}
 		run__free(&r);
-		cr_assert(proc__running(pid), "debuginfod exited");
+		/* Not proc__running: a server writing its database may be in D state. */
+		if (!proc__wait(pid, 0, &status)) {
+			snprintf(cmd, sizeof(cmd), "cat %s >&2", log);
+			cr_assert_eq(system(cmd), 0);
+			cr_assert_fail("debuginfod exited (status 0x%x); its log is above", status);
+		}
 		usleep(100 * 1000);
 	}
 	cr_assert_fail("debuginfod on %s never served %s", url, build_id);
