@@ -46,23 +46,29 @@ static int main_bias(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;	/* the first is the main program */
 }
 
-/* The levels at return address ra of this program (looked up one byte back, at the call). */
-static int lookup(uintptr_t ra, struct src_line *lv)
+static struct dwarf_lines *open_self(void)
 {
-	uintptr_t bias = 0;
 	struct dwarf_lines *dl;
-	int fd = open("/proc/self/exe", O_RDONLY), err, n;
+	int fd = open("/proc/self/exe", O_RDONLY), err;
 
 	cr_assert_geq(fd, 0);
-	dl_iterate_phdr(main_bias, &bias);
 	dl = dwarf_lines__open(fd, &err);
 	cr_assert_not_null(dl, "no DWARF in the unit test binary: %s (built without -g?)",
 			   strerror(-err));
+	close(fd);	/* dl keeps its own */
+	return dl;
+}
+
+/* The levels at return address ra of this program (looked up one byte back, at the call). */
+static int lookup(struct dwarf_lines *dl, uintptr_t ra, struct src_line *lv)
+{
+	uintptr_t bias = 0;
+	int n;
+
+	dl_iterate_phdr(main_bias, &bias);
 	n = dwarf_lines__lookup(dl, ra - bias - 1, lv, DWARF_LINES_MAX_DEPTH);
 	/* Asked again: the cache's answer is the same. */
 	cr_assert_eq(dwarf_lines__lookup(dl, ra - bias - 1, lv, DWARF_LINES_MAX_DEPTH), n);
-	/* The strings live as long as dl: the caller's copy stays valid only while it lives. */
-	close(fd);
 	return n;
 }
 
@@ -76,8 +82,9 @@ static bool is_this_file(const char *path)
 
 Test(dwarf_lines, a_call_has_its_function_file_and_line)
 {
+	struct dwarf_lines *dl = open_self();
 	struct src_line lv[DWARF_LINES_MAX_DEPTH];
-	int line = 0, n = lookup(plain_call(&line), lv);
+	int line = 0, n = lookup(dl, plain_call(&line), lv);
 
 	cr_assert_eq(n, 1);
 	cr_assert_str_eq(lv[0].function, "plain_call");
@@ -85,12 +92,14 @@ Test(dwarf_lines, a_call_has_its_function_file_and_line)
 	cr_assert_eq(lv[0].line, line);
 	cr_assert_eq(lv[0].decl_line, line - 2, "plain_call is declared 2 lines above its call");
 	cr_assert_neq(lv[0].entry, 0);
+	dwarf_lines__free(dl);	/* the strings of lv go with it */
 }
 
 Test(dwarf_lines, an_inlined_call_is_a_level_of_its_own_with_its_call_site)
 {
+	struct dwarf_lines *dl = open_self();
 	struct src_line lv[DWARF_LINES_MAX_DEPTH];
-	int line = 0, outer = 0, n = lookup(outer_call(&line, &outer), lv);
+	int line = 0, outer = 0, n = lookup(dl, outer_call(&line, &outer), lv);
 
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(lv[0].function, "inlined_call");
@@ -102,6 +111,7 @@ Test(dwarf_lines, an_inlined_call_is_a_level_of_its_own_with_its_call_site)
 	cr_assert(is_this_file(lv[1].file), "file: %s", lv[1].file);
 	cr_assert_eq(lv[0].entry, 0, "only the outermost level has its function's entry");
 	cr_assert_neq(lv[1].entry, 0);
+	dwarf_lines__free(dl);
 }
 
 Test(dwarf_lines, a_file_that_is_not_elf_is_refused)
