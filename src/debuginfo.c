@@ -58,6 +58,7 @@ struct debuginfo {
 	struct fetch **fetches;
 	size_t nr_fetches, cap_fetches;
 	unsigned int generation;
+	double budget_end;	/* debuginfo__fetch waits for answers until then (now_s) */
 };
 
 static double now_s(void)
@@ -381,12 +382,19 @@ static struct fetch *get_fetch(struct debuginfo *d, const char *build_id)
 	return f ? f : queue_fetch(d, build_id);
 }
 
+/* Waits for f's answer (or for every fetch, f NULL) until deadline, or a stop; with the lock. */
+static void wait_done(struct debuginfo *d, const struct fetch *f, double deadline);
+
 int debuginfo__fetch(struct debuginfo *d, const char *build_id)
 {
+	struct fetch *f;
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
-	ret = fetch_answer(get_fetch(d, build_id));
+	f = get_fetch(d, build_id);
+	if (f && d->budget_end > now_s())
+		wait_done(d, f, d->budget_end);
+	ret = fetch_answer(f);
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }
@@ -415,7 +423,6 @@ static struct timespec realtime_in(double seconds)
 	return ts;
 }
 
-/* Waits for f's answer (or for every fetch, f NULL) until deadline, or a stop; with the lock. */
 static void wait_done(struct debuginfo *d, const struct fetch *f, double deadline)
 {
 	struct timespec slice;
@@ -462,4 +469,14 @@ unsigned int debuginfo__generation(struct debuginfo *d)
 	g = d->generation;
 	pthread_mutex_unlock(&d->lock);
 	return g;
+}
+
+void debuginfo__wait_budget(struct debuginfo *d, double seconds)
+{
+	double end = now_s() + seconds;
+
+	pthread_mutex_lock(&d->lock);
+	wait_done(d, NULL, end);
+	d->budget_end = end;
+	pthread_mutex_unlock(&d->lock);
 }

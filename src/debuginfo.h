@@ -42,6 +42,11 @@ int debuginfo__fetch(struct debuginfo *d, const char *build_id);
 int debuginfo__fetch_wait(struct debuginfo *d, const char *build_id);
 /* Waits at most seconds for the fetches under way; returns how many are still. */
 int debuginfo__wait(struct debuginfo *d, double seconds);
+/*
+ * For a final report: waits for the fetches under way, then lets debuginfo__fetch
+ * wait for its answer too, at most seconds in all (a stop request ends any wait).
+ */
+void debuginfo__wait_budget(struct debuginfo *d, double seconds);
 /* How many fetches have ended: when it changes, a -EINPROGRESS may have an answer. */
 unsigned int debuginfo__generation(struct debuginfo *d);
 /* Whether debuginfod can be asked: on, DEBUGINFOD_URLS set, libdebuginfod.so.1 loadable. */

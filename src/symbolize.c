@@ -10,13 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "debuginfo.h"
-#include "dwarf_lines.h"
 #include "elf_syms.h"
 #include "frame_lines.h"
+#include "module_lines.h"
 #include "procmaps.h"
 #include "stop.h"
 #include "symbolize.h"
@@ -28,22 +27,12 @@ struct proc {
 	const char *exe;       /* interned; NULL until readable */
 };
 
-/* Whether a file's DWARF was looked for, and found. */
-enum lines_state {
-	LINES_UNTRIED,
-	LINES_READ,
-	LINES_NONE,
-	LINES_FETCHING,	/* asked of debuginfod: tried again when a fetch has ended */
-};
-
 /* A mapped file, by (dev, inode): one per file however many processes map it. */
 struct file {
 	uint64_t dev;
 	uint64_t ino;
 	struct elf_syms *syms; /* NULL when it could not be opened: not retried */
-	struct dwarf_lines *lines;
-	enum lines_state lines_state;
-	unsigned int fetch_gen;	/* debuginfo__generation when LINES_FETCHING was tried */
+	struct module_lines *lines; /* its DWARF, once looked for */
 };
 
 /* Sorted arrays of pointers: the elements stay put while the arrays grow. */
@@ -461,95 +450,15 @@ void symbolizer__set_debuginfo(struct symbolizer *s, struct debuginfo *d)
 	s->debuginfo = d;
 }
 
-static double elapsed_s(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 void symbolizer__wait_fetches(struct symbolizer *s, double seconds)
 {
-	struct timespec t0;
-
-	s->fetch_wait_s = seconds;
-	if (!s->debuginfo)
-		return;
-	/* Those under way first: their stacks are symbolized again when they end. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	debuginfo__wait(s->debuginfo, seconds);
-	s->fetch_wait_s -= elapsed_s(&t0);
+	if (s->debuginfo)
+		debuginfo__wait_budget(s->debuginfo, seconds);
 }
 
 unsigned int symbolizer__fetch_generation(struct symbolizer *s)
 {
 	return s->debuginfo ? debuginfo__generation(s->debuginfo) : 0;
-}
-
-/* The file's DWARF from an fd, if it has some; the fd stays the caller's. */
-static bool lines_from(struct file *f, int fd)
-{
-	int err;
-
-	if (fd < 0)
-		return false;
-	f->lines = dwarf_lines__open(fd, &err);
-	return f->lines != NULL;
-}
-
-/* Asks debuginfod (waiting, for the final report, while the budget lasts); an fd or -errno. */
-static int fetch_debug(struct symbolizer *s, const char *build_id)
-{
-	struct timespec t0;
-	int fd;
-
-	fd = debuginfo__fetch(s->debuginfo, build_id);
-	if (fd != -EINPROGRESS || s->fetch_wait_s <= 0)
-		return fd;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	debuginfo__wait(s->debuginfo, s->fetch_wait_s);
-	s->fetch_wait_s -= elapsed_s(&t0);
-	return debuginfo__fetch(s->debuginfo, build_id);
-}
-
-/*
- * The file's own DWARF, else its debug file's (found with its symbols), else
- * one under the debug directories by build ID, else debuginfod's.
- */
-static void find_lines(struct symbolizer *s, struct file *f)
-{
-	const char *id = elf_syms__build_id(f->syms);
-	int fd;
-
-	if (f->lines_state == LINES_UNTRIED) {
-		f->lines_state = LINES_NONE;
-		if (lines_from(f, elf_syms__fd(f->syms)) ||
-		    lines_from(f, elf_syms__debug_fd(f->syms))) {
-			f->lines_state = LINES_READ;
-			return;
-		}
-		if (!s->debuginfo || !id)
-			return;
-		fd = debuginfo__open_local(s->debuginfo, id);
-		if (fd >= 0) {
-			f->lines_state = lines_from(f, fd) ? LINES_READ : LINES_NONE;
-			close(fd);
-			return;
-		}
-		f->lines_state = LINES_FETCHING;
-		f->fetch_gen = debuginfo__generation(s->debuginfo) - 1;
-	}
-	if (f->lines_state != LINES_FETCHING ||
-	    (f->fetch_gen == debuginfo__generation(s->debuginfo) && s->fetch_wait_s <= 0))
-		return;
-	f->fetch_gen = debuginfo__generation(s->debuginfo);
-	fd = fetch_debug(s, id);
-	if (fd == -EINPROGRESS)
-		return;
-	f->lines_state = fd >= 0 && lines_from(f, fd) ? LINES_READ : LINES_NONE;
-	if (fd >= 0)
-		close(fd);
 }
 
 /* The DWARF of the file mapped at addr in p; *pending when it is being fetched. */
@@ -562,11 +471,7 @@ static struct dwarf_lines *lines_at(struct symbolizer *s, const struct proc *p, 
 	if (!m || !procmap__is_file(m))
 		return NULL;
 	f = get_file(s, p->pid, m);
-	if (!f || !f->syms)
-		return NULL;
-	find_lines(s, f);
-	*pending |= f->lines_state == LINES_FETCHING;
-	return f->lines;
+	return f && f->syms ? module_lines__get(&f->lines, f->syms, s->debuginfo, pending) : NULL;
 }
 
 int symbolizer__add_lines(struct symbolizer *s, pid_t pid, struct frame **frames, int nr,
@@ -613,7 +518,7 @@ void symbolizer__free(struct symbolizer *s)
 	}
 	for (i = 0; i < s->files.n; i++) {
 		f = s->files.v[i];
-		dwarf_lines__free(f->lines);
+		module_lines__free(f->lines);
 		elf_syms__free(f->syms);
 		free(f);
 	}
