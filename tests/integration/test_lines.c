@@ -7,6 +7,10 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,6 +500,155 @@ Test(symbolize, report_symbolize_names_a_stripped_binarys_snapshot_by_build_id, 
 			 "[unknown]");
 	json_decref(snap);
 	run__free(&r);
+	free(stripped);
+	free(full);
+	tmpdir__free(&t);
+}
+
+/*
+ * A gate in front of a debuginfod: it takes connections at once, and passes them
+ * on only once opened, so that a fetch is under way for as long as a test says.
+ */
+struct gate {
+	int listen_fd;
+	int port;
+	int upstream_port;
+	atomic_bool open;
+	atomic_int accepted;
+};
+
+static void relay(int a, int b)
+{
+	struct pollfd p[2] = { { .fd = a, .events = POLLIN }, { .fd = b, .events = POLLIN } };
+	char buf[65536];
+	ssize_t n;
+
+	while (poll(p, 2, -1) > 0) {
+		for (int i = 0; i < 2; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n <= 0 || write(p[!i].fd, buf, n) != n)
+				return;
+		}
+	}
+}
+
+static void *gate_main(void *arg)
+{
+	struct gate *g = arg;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int c, up;
+
+	a.sin_port = htons(g->upstream_port);
+	while ((c = accept(g->listen_fd, NULL, NULL)) >= 0) {
+		atomic_fetch_add(&g->accepted, 1);
+		while (!atomic_load(&g->open))
+			usleep(10 * 1000);
+		up = socket(AF_INET, SOCK_STREAM, 0);
+		if (up >= 0 && !connect(up, (struct sockaddr *)&a, sizeof(a)))
+			relay(c, up);
+		close(up);
+		close(c);
+	}
+	return NULL;
+}
+
+static void gate__start(struct gate *g, int upstream_port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	pthread_t t;
+
+	g->upstream_port = upstream_port;
+	atomic_init(&g->open, false);
+	atomic_init(&g->accepted, 0);
+	g->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(g->listen_fd, 0);
+	cr_assert_eq(bind(g->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(g->listen_fd, 8), 0);
+	cr_assert_eq(getsockname(g->listen_fd, (struct sockaddr *)&a, &len), 0);
+	g->port = ntohs(a.sin_port);
+	cr_assert_eq(pthread_create(&t, NULL, gate_main, g), 0);
+	pthread_detach(t);
+}
+
+/* Polls cond() until it holds, 60 s at most (a busy machine). */
+static bool wait_until(bool (*cond)(void *), void *arg)
+{
+	for (int i = 0; i < 6000; i++) {
+		if (cond(arg))
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+static bool gate_accepted(void *arg)
+{
+	return atomic_load(&((struct gate *)arg)->accepted) > 0;
+}
+
+Test(debuginfod, a_fetch_is_off_the_report_path_and_a_later_report_has_its_lines, .timeout = 240)
+{
+	const char *scenario[] = { "malloc", NULL };
+	char *stripped = env__fixture("leaky-stripped"), *full = env__fixture("leaky-nofp");
+	char build_id[128], url[128], dir_url[160], cache[PATH_MAX], log[PATH_MAX], out[PATH_MAX];
+	char cmd[PATH_MAX + 64], pid_s[16], want[128];
+	struct fixture f;
+	struct gate g;
+	struct tmpdir t;
+	json_t *snap, *fr;
+	struct level lv[MAX_LEVELS];
+	pid_t server, lt;
+	int log_fd, status, upstream;
+
+	tmpdir__new(&t);
+	snprintf(cmd, sizeof(cmd), "readelf -n %s | sed -n 's/.*Build ID: //p'", stripped);
+	sh__output(cmd, build_id, sizeof(build_id));
+	server = start_debuginfod(&t, full, build_id, url, sizeof(url));
+	cr_assert_eq(sscanf(url, "http://127.0.0.1:%d", &upstream), 1);
+	gate__start(&g, upstream);
+	snprintf(dir_url, sizeof(dir_url), "http://127.0.0.1:%d", g.port);
+	snprintf(cache, sizeof(cache), "%s", tmpdir__file(&t, "cache"));
+	cr_assert_eq(setenv("DEBUGINFOD_CACHE_PATH", cache, 1), 0);
+	cr_assert_eq(setenv("DEBUGINFOD_URLS", dir_url, 1), 0);
+
+	fixture__start(&f, stripped, scenario);
+	snprintf(log, sizeof(log), "%s", tmpdir__file(&t, "leaktrace.log"));
+	snprintf(out, sizeof(out), "%s", tmpdir__file(&t, "final.json"));
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)f.pid);
+	char *argv[] = { (char *)env__leaktrace(), "-p", pid_s, "-i", "1", "-n", "1", "-o", out,
+			 NULL };
+
+	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(log_fd, 0);
+	lt = proc__spawn(argv, -1, log_fd, log_fd);
+	close(log_fd);
+	cr_assert(file__wait_for(log, "leaktrace: tracing 1 process", 60000), "never traced");
+	fixture__trigger(&f);
+	/* The fetch has started and hangs at the gate: reports go on, the frame unnamed. */
+	cr_assert(wait_until(gate_accepted, &g), "debuginfod was never asked");
+	cr_assert(file__wait_for(log, "  [unknown]  ", 60000),
+		  "no report while the fetch hangs (the report path waits for it?)");
+	atomic_store(&g.open, true);
+	cr_assert(file__wait_for(log, "leak_malloc (leaky.c:", 60000),
+		  "no report names leak_malloc once the fetch ended");
+	kill(lt, SIGINT);
+	cr_assert_eq(proc__wait(lt, 30000, &status), 0, "leaktrace did not end after SIGINT");
+	cr_assert(WIFEXITED(status) && !WEXITSTATUS(status), "leaktrace: status 0x%x", status);
+
+	/* The line the reports named is eu-addr2line's for the frame, in the unstripped build. */
+	snap = snapshot__load(out);
+	fr = json_array_get(json_object_get(stripped_stack(snap, stripped), "frames"), 0);
+	cr_assert_gt(addr2line(full, hex_field(fr, "module_offset") - 1, lv), 0);
+	snprintf(want, sizeof(want), "leak_malloc (leaky.c:%d)", lv[0].line);
+	cr_assert(file__wait_for(log, want, 1000), "the reports do not say '%s'", want);
+	assert_named(stripped_stack(snap, stripped), full, "a later report");
+	json_decref(snap);
+	fixture__stop(&f);
+	proc__kill(server);
+	unsetenv("DEBUGINFOD_URLS");
 	free(stripped);
 	free(full);
 	tmpdir__free(&t);
