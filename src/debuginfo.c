@@ -94,7 +94,8 @@ struct debuginfo *debuginfo__new(const struct debuginfo_opts *opts)
 			goto err_free;
 	}
 	d->want_debuginfod = opts->debuginfod;
-	d->timeout_s = opts->fetch_timeout_s > 0 ? opts->fetch_timeout_s : DEBUGINFO_FETCH_TIMEOUT_S;
+	d->timeout_s = opts->fetch_timeout_s > 0 ? opts->fetch_timeout_s :
+						   DEBUGINFO_FETCH_TIMEOUT_S;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	return d;

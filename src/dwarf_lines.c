@@ -99,7 +99,7 @@ struct dwarf_lines *dwarf_lines__open(int fd, int *err)
 		*err = -errno;
 		goto err_free;
 	}
-	/* ELF_C_READ: libelf reads with pread; a mapping of a file its owner truncates could SIGBUS. */
+	/* ELF_C_READ: libelf reads with pread; a mapping of a file truncated later could SIGBUS. */
 	elf_version(EV_CURRENT);
 	dl->elf = elf_begin(dl->fd, ELF_C_READ, NULL);
 	if (!dl->elf || elf_kind(dl->elf) != ELF_K_ELF) {
@@ -178,7 +178,7 @@ static const char *full_path(struct dwarf_lines *dl, Dwarf_Die *cu, const char *
 	if (!raw || raw[0] == '/')
 		return raw;
 	dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
-	/* A relative directory too (Debian's packages: "./libio"): libdw has joined that already. */
+	/* A relative directory (Debian's packages: "./libio"): libdw has joined it already. */
 	if (!dir || dir[0] != '/')
 		return raw;
 	if (2 * (dl->nr_joined + 1) > dl->nr_joins && joins_grow(dl))

@@ -15,8 +15,8 @@ struct src_line {
 	const char *function;	/* linkage name when DWARF has one, else its name; or NULL */
 	const char *file;	/* as DWARF names it, with its compilation directory: or NULL */
 	int line;		/* 0 when unknown */
-	int decl_line;		/* where its function starts in the source (DW_AT_decl_line), or 0 */
-	uint64_t entry;		/* the outermost level only: its function's first address, or 0 */
+	int decl_line;		/* the line its function starts at (DW_AT_decl_line), or 0 */
+	uint64_t entry;		/* the outermost level only: its function's entry, or 0 */
 };
 
 /*

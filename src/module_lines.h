@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The DWARF of one module, wherever it is: the file, its debug file, a debug directory, debuginfod. */
+/* The DWARF of one module, wherever it is: the file, its debug file, debug dirs, debuginfod. */
 #ifndef LT_MODULE_LINES_H
 #define LT_MODULE_LINES_H
 

@@ -47,7 +47,7 @@ struct symbolizer {
 	/* Strings handed out in frames outlive re-read maps: intern them, by strcmp. */
 	struct vec strs;
 	struct debuginfo *debuginfo;	/* the caller's; NULL: files' own debug links only */
-	struct frame *scratch;	/* symbolizer__add_lines's, reused: a stack's frames expanded */
+	struct frame *scratch;	/* symbolizer__add_lines's, reused: a stack expanded */
 	size_t cap_scratch;
 	double fetch_wait_s;	/* what symbolizer__add_lines may still wait for fetches */
 };
@@ -492,7 +492,8 @@ int symbolizer__add_lines(struct symbolizer *s, pid_t pid, struct frame **frames
 	}
 	for (int i = 0; i < nr; i++)
 		total += frame_lines__expand(lines_at(s, p, (*frames)[i].address, pending),
-					     &(*frames)[i], &s->scratch[total], DWARF_LINES_MAX_DEPTH);
+					     &(*frames)[i], &s->scratch[total],
+					     DWARF_LINES_MAX_DEPTH);
 	if (total > nr) {
 		v = realloc(*frames, total * sizeof(*v));
 		if (!v)

@@ -75,7 +75,7 @@ static int addr2line(const char *module, unsigned long long addr, struct level *
 	     fn = strtok_r(NULL, "\n", &save)) {
 		loc = strtok_r(NULL, "\n", &save);
 		cr_assert_not_null(loc, "eu-addr2line: no location after '%s'", fn);
-		/* "make_block inlined at FILE:LINE:COL in leak_inlined": the name is the first word. */
+		/* "make_block inlined at FILE:LINE:COL in leak_inlined": its first word. */
 		snprintf(out[n].function, sizeof(out[n].function), "%.*s", (int)strcspn(fn, " "),
 			 fn);
 		parse_location(loc, &out[n]);
@@ -127,7 +127,8 @@ static int check_stack(json_t *stack, const char *module)
 		}
 		for (k = 0; k < (size_t)n; k++, i++) {
 			fr = json_array_get(frames, i);
-			cr_assert_not_null(fr, "frame %zu missing: eu-addr2line has %d levels", i, n);
+			cr_assert_not_null(fr, "frame %zu missing: eu-addr2line has %d levels", i,
+					   n);
 			cr_assert_str_eq(str_field(fr, "symbol"), lv[k].function,
 					 "frame %zu: '%s', eu-addr2line says '%s'", i,
 					 str_field(fr, "symbol"), lv[k].function);
@@ -138,7 +139,8 @@ static int check_stack(json_t *stack, const char *module)
 				     "frame %zu (%s): line %lld, eu-addr2line says %d", i,
 				     lv[k].function,
 				     json_integer_value(json_object_get(fr, "line")), lv[k].line);
-			cr_assert_eq(json_is_true(json_object_get(fr, "inlined")), k + 1 < (size_t)n,
+			cr_assert_eq(json_is_true(json_object_get(fr, "inlined")),
+				     k + 1 < (size_t)n,
 				     "frame %zu (%s): inlined is %s", i, lv[k].function,
 				     k + 1 < (size_t)n ? "not true" : "true");
 		}
@@ -486,7 +488,7 @@ Test(symbolize, report_symbolize_names_a_stripped_binarys_snapshot_by_build_id, 
 	assert_named(stripped_stack(snap, stripped), full, "report --symbolize --debug-dir");
 	json_decref(snap);
 
-	/* Without the directory nothing here knows the build: frames stay as saved, and it says so. */
+	/* Without the directory nothing here knows the build: frames stay, and it says so. */
 	char *bare[] = { (char *)env__leaktrace(), "report", "--symbolize", "--no-debuginfod", in,
 			 "-o", out, NULL };
 
