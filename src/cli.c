@@ -82,7 +82,7 @@ static const char usage[] =
 "      --host NAME      the host's name in the saved snapshot (default: its\n"
 "                       hostname); tools/leak-sweep names each host as it\n"
 "                       reached it\n"
-"      --no-demangle    keep C++ names mangled\n"
+"      --no-demangle    keep C++ and Rust names mangled\n"
 "  -v, --verbose        print what the kernel offers (uprobe_multi, uretprobe\n"
 "                       syscall, uprobe sessions, ...) and the path taken with\n"
 "                       it, and which functions are probed where\n"

@@ -39,7 +39,7 @@ static const char usage[] =
 "      --lost           folded, svg: only what a scan found lost, definitely\n"
 "                       and indirectly (a snapshot taken with --scan, or in\n"
 "                       run mode): the flamegraph of the leaks themselves\n"
-"      --no-demangle    keep C++ names mangled\n"
+"      --no-demangle    keep C++ and Rust names mangled\n"
 "      --host NAME      the snapshot is one host's, named NAME: the host it\n"
 "                       names itself, and any hosts or origins it claims, are\n"
 "                       replaced (tools/leak-sweep names each host as it\n"
