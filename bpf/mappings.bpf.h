@@ -4,9 +4,9 @@
  * space as they are made, included by leaktrace.bpf.c. A process that lives a few
  * milliseconds exits long before user space reads /proc/PID/maps; with these its
  * stacks are still symbolized. Three programs of their own, none on the allocator's
- * path: exec (the executable's and the interpreter's code, which the kernel maps),
- * the exit of mmap (libraries), fork (the child inherits its parent's mappings).
- * They need bpf_find_vma (5.17): the loader does not load them on older kernels.
+ * path: exec (the executable's and the interpreter's code, which the kernel maps;
+ * it needs bpf_find_vma, 5.17, and is not loaded on older kernels), the exit of
+ * mmap (libraries), fork (the child inherits its parent's mappings).
  */
 #ifndef LT_MAPPINGS_BPF_H
 #define LT_MAPPINGS_BPF_H
@@ -81,35 +81,48 @@ static __always_inline void path_names(struct file *file, struct lt_map_event *e
 	}
 }
 
+/* A new event of type for tgid, or NULL (counted) when the ring buffer is full. */
+static __always_inline struct lt_map_event *event_new(__u32 type, __u32 tgid)
+{
+	struct lt_map_event *e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&map_events_lost, 1);
+		return NULL;
+	}
+	__builtin_memset(e, 0, offsetof(struct lt_map_event, names));
+	e->type = type;
+	e->tgid = tgid;
+	return e;
+}
+
+/* Sends [start, end) of file at offset. */
+static __always_inline void send_map(__u32 type, __u32 tgid, struct file *file, __u64 start,
+				     __u64 end, __u64 offset)
+{
+	struct lt_map_event *e = event_new(type, tgid);
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+	if (!e)
+		return;
+	e->start = start;
+	e->end = end;
+	e->offset = offset;
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	path_names(file, e);
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* Sends the file mapping of task's that holds addr, if any. */
 static __always_inline void send_vma(struct task_struct *task, __u32 tgid, __u64 addr,
 				     __u32 type)
 {
 	struct vma_found v = {};
-	struct lt_map_event *e;
-	struct inode *inode;
-	struct file *file;
 
 	if (bpf_find_vma(task, addr, vma_copy, &v, 0) || !v.file)
 		return;
-	file = v.file;	/* not inside BPF_CORE_READ: vma_found is no kernel type */
-	e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&map_events_lost, 1);
-		return;
-	}
-	e->type = type;
-	e->tgid = tgid;
-	e->child = 0;
-	e->start = v.start;
-	e->end = v.end;
-	e->offset = v.pgoff * page_size;
-	inode = BPF_CORE_READ(file, f_inode);
-	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	e->ino = BPF_CORE_READ(inode, i_ino);
-	e->nr_names = 0;
-	path_names(file, e);
-	bpf_ringbuf_submit(e, 0);
+	send_map(type, tgid, v.file, v.start, v.end, v.pgoff * page_size);
 }
 
 /*
@@ -152,19 +165,43 @@ int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
 	return 0;
 }
 
-/* Libraries: every executable file mapping a traced process makes with mmap. */
+/* The file open at fd in task, or NULL. */
+static __always_inline struct file *maps_fd_file(struct task_struct *task, __u64 fd)
+{
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *f = NULL;
+
+	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/*
+ * Libraries: every executable file mapping a traced process makes with mmap, at
+ * the syscall's exit (the hook every kernel from 5.8 has; its arguments are still
+ * in the saved registers). This runs at every system call of the host: the
+ * registers are read directly, the map is looked up last.
+ */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(maps_mmap, struct pt_regs *regs, long ret)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 len, off;
+	struct file *file;
 
-	if (BPF_CORE_READ(regs, orig_ax) != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
+	if (regs->orig_ax != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
 		return 0;
-	if (!(BPF_CORE_READ(regs, dx) & 4 /* PROT_EXEC */) ||
-	    BPF_CORE_READ(regs, r10) & 0x20 /* MAP_ANONYMOUS */ ||
-	    !bpf_map_lookup_elem(&targets, &tgid))
+	if (!(regs->dx & 4 /* PROT_EXEC */) || regs->r10 & 0x20 /* MAP_ANONYMOUS */)
 		return 0;
-	send_vma(bpf_get_current_task_btf(), tgid, ret, LT_MAP_MMAP);
+	len = regs->si;
+	off = regs->r9;
+	if (!len || !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	file = maps_fd_file(bpf_get_current_task_btf(), regs->r8);
+	if (file)
+		send_map(LT_MAP_MMAP, tgid, file, ret, ret + ((len + page_size - 1) & ~(page_size - 1)),
+			 off);
 	return 0;
 }
 
@@ -177,14 +214,9 @@ int BPF_PROG(maps_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (!follow_children || ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
 		return 0;
-	e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&map_events_lost, 1);
+	e = event_new(LT_MAP_FORK, ptgid);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, offsetof(struct lt_map_event, names));
-	e->type = LT_MAP_FORK;
-	e->tgid = ptgid;
 	e->child = ctgid;
 	bpf_ringbuf_submit(e, 0);
 	return 0;

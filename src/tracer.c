@@ -182,14 +182,17 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 	bpf_program__set_autoload(skel->progs.unwind_mmap, dwarf && opts->unwind_mmap_hook);
 }
 
-/* The mapping capture needs bpf_find_vma; without it the ring buffer takes one page. */
+/*
+ * Without the mapping capture its ring buffer takes one page. What exec maps is
+ * found with bpf_find_vma (5.17); older kernels capture libraries and forks only.
+ */
 static void mappings_configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts,
 			       const struct kernel_features *k)
 {
-	bool on = opts->capture_mappings && k->find_vma;
+	bool on = opts->capture_mappings;
 
 	bpf_map__set_max_entries(skel->maps.map_events, on ? LT_MAP_EVENTS_BYTES : 4096);
-	bpf_program__set_autoload(skel->progs.maps_exec, on);
+	bpf_program__set_autoload(skel->progs.maps_exec, on && k->find_vma);
 	bpf_program__set_autoload(skel->progs.maps_mmap, on);
 	bpf_program__set_autoload(skel->progs.maps_fork, on);
 }
@@ -934,7 +937,7 @@ int tracer__mmaps_fd(const struct tracer *t)
 
 int tracer__map_events_fd(const struct tracer *t)
 {
-	return bpf_program__autoload(t->skel->progs.maps_exec) ?
+	return bpf_program__autoload(t->skel->progs.maps_mmap) ?
 	       bpf_map__fd(t->skel->maps.map_events) : -1;
 }
 

@@ -32,9 +32,9 @@ struct tracer_opts {
 	 */
 	bool unwind_mmap_hook;
 	/*
-	 * -a, run mode: traced processes' executable file mappings are sent as they
-	 * are made (exec, mmap, fork; 5.17+), for the processes gone before their
-	 * /proc/PID/maps is read. Also a hook on every system call.
+	 * -a: traced processes' executable file mappings are sent as they are made
+	 * (exec with 5.17+, mmap, fork), for the processes gone before their
+	 * /proc/PID/maps is read. mmap's is a hook on every system call of the host.
 	 */
 	bool capture_mappings;
 	bool verbose;
