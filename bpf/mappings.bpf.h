@@ -81,30 +81,29 @@ static __always_inline void path_names(struct file *file, struct lt_map_event *e
 	}
 }
 
-/* A new event of type for tgid, or NULL (counted) when the ring buffer is full. */
-static __always_inline struct lt_map_event *event_new(__u32 type, __u32 tgid)
+/*
+ * Each reservation is checked at once, in the function that made it: kernels
+ * before 6.3 do not know that a checked ring buffer record is not NULL any more.
+ */
+static __always_inline void event_init(struct lt_map_event *e, __u32 type, __u32 tgid)
 {
-	struct lt_map_event *e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
-
-	if (!e) {
-		__sync_fetch_and_add(&map_events_lost, 1);
-		return NULL;
-	}
 	__builtin_memset(e, 0, offsetof(struct lt_map_event, names));
 	e->type = type;
 	e->tgid = tgid;
-	return e;
 }
 
 /* Sends [start, end) of file at offset. */
 static __always_inline void send_map(__u32 type, __u32 tgid, struct file *file, __u64 start,
 				     __u64 end, __u64 offset)
 {
-	struct lt_map_event *e = event_new(type, tgid);
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct lt_map_event *e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
 
-	if (!e)
+	if (!e) {
+		__sync_fetch_and_add(&map_events_lost, 1);
 		return;
+	}
+	event_init(e, type, tgid);
 	e->start = start;
 	e->end = end;
 	e->offset = offset;
@@ -165,18 +164,6 @@ int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
 	return 0;
 }
 
-/* The file open at fd in task, or NULL. */
-static __always_inline struct file *maps_fd_file(struct task_struct *task, __u64 fd)
-{
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-	struct file *f = NULL;
-
-	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
-}
-
 /*
  * Libraries: every executable file mapping a traced process makes with mmap, at
  * the syscall's exit (the hook every kernel from 5.8 has; its arguments are still
@@ -198,7 +185,7 @@ int BPF_PROG(maps_mmap, struct pt_regs *regs, long ret)
 	off = regs->r9;
 	if (!len || !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
-	file = maps_fd_file(bpf_get_current_task_btf(), regs->r8);
+	file = fd_file(bpf_get_current_task_btf(), regs->r8);	/* unwind.bpf.h's */
 	if (file)
 		send_map(LT_MAP_MMAP, tgid, file, ret, ret + ((len + page_size - 1) & ~(page_size - 1)),
 			 off);
@@ -214,9 +201,12 @@ int BPF_PROG(maps_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (!follow_children || ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
 		return 0;
-	e = event_new(LT_MAP_FORK, ptgid);
-	if (!e)
+	e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&map_events_lost, 1);
 		return 0;
+	}
+	event_init(e, LT_MAP_FORK, ptgid);
 	e->child = ctgid;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
