@@ -44,8 +44,9 @@ FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fix
 RUST_FIXTURES := $(OUTPUT)/fixtures/leaky_rust-legacy $(OUTPUT)/fixtures/leaky_rust-v0
 HAVE_RUSTC := $(shell command -v $(RUSTC) 2>/dev/null)
 FIXTURE_BINS += $(if $(HAVE_RUSTC),$(RUST_FIXTURES))
-# Go calling C (cgo) that leaks.
-FIXTURE_BINS += $(OUTPUT)/fixtures/leaky_cgo
+# Go calling C (cgo) that leaks: only where go is (golang-go, which make test installs).
+HAVE_GO := $(shell command -v $(GO) 2>/dev/null)
+FIXTURE_BINS += $(if $(HAVE_GO),$(OUTPUT)/fixtures/leaky_cgo)
 
 # libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/NAME/), built with clang's
 # ASan and UBSan into $(OUTPUT)/fuzz/; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
@@ -103,6 +104,8 @@ $(OUTPUT)/leaktrace: $(OBJS)
 fixtures: $(FIXTURE_BINS)
 	$(if $(HAVE_RUSTC),,@echo "  SKIP     $(RUST_FIXTURES): no $(RUSTC) (apt-get install rustc);" \
 		"their tests are skipped")
+	$(if $(HAVE_GO),,@echo "  SKIP     $(OUTPUT)/fixtures/leaky_cgo: no $(GO) (apt-get install" \
+		"golang-go); its test is skipped")
 
 $(OUTPUT)/fixtures/%-fp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)

@@ -15,15 +15,20 @@
 
 TestSuite(languages, .fini = procs__cleanup);
 
-/* The Rust fixture NAME; the test is skipped only when no rustc could have built it. */
-static char *rust_fixture(const char *name)
+/*
+ * Fixture NAME, built by COMPILER; the test is skipped only when that compiler is not
+ * installed (package PKG), so could not have built it.
+ */
+static char *built_by(const char *name, const char *compiler, const char *pkg)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], cmd[64];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", getenv("FIXTURES") ? getenv("FIXTURES") : ".", name);
-	if (stat(path, &st) && system("command -v rustc >/dev/null 2>&1"))
-		cr_skip_test("%s is not built: rustc is not installed (apt-get install rustc)", name);
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", compiler);
+	if (stat(path, &st) && system(cmd))
+		cr_skip_test("%s is not built: %s is not installed (apt-get install %s)", name,
+			     compiler, pkg);
 	return env__fixture(name);
 }
 
@@ -50,7 +55,7 @@ static void assert_rust_names(const char *fixture, const char *keep, const char 
 {
 	const char *const opts[] = { "--unwind", "dwarf", NULL };
 	const char *const raw_opts[] = { "--unwind", "dwarf", "--no-demangle", NULL };
-	char *exe = rust_fixture(fixture);
+	char *exe = built_by(fixture, "rustc", "rustc");
 	struct run_result r;
 	struct stack_sum sum;
 	long long boxed = 0, boxed_allocs = 0;
@@ -123,7 +128,7 @@ Test(languages, rust_v0_names_are_demangled, .timeout = 120)
 Test(languages, go_cgo_frames_are_named, .timeout = 120)
 {
 	const char *const opts[] = { "--unwind", "dwarf", NULL };
-	char *exe = env__fixture("leaky_cgo");
+	char *exe = built_by("leaky_cgo", "go", "golang-go");
 	struct run_result r;
 	struct stack_sum sum;
 	json_t *snap, *proc, *stack;
