@@ -185,7 +185,8 @@ int BPF_PROG(maps_mmap, struct pt_regs *regs, long ret)
 	off = regs->r9;
 	if (!len || !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
-	file = fd_file(bpf_get_current_task_btf(), regs->r8);	/* unwind.bpf.h's */
+	/* unwind.bpf.h's; bpf_get_current_task_btf would need 5.11. */
+	file = fd_file((struct task_struct *)bpf_get_current_task(), regs->r8);
 	if (file)
 		send_map(LT_MAP_MMAP, tgid, file, ret, ret + ((len + page_size - 1) & ~(page_size - 1)),
 			 off);
