@@ -5,14 +5,16 @@ OUTPUT     := .output
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CC         ?= cc
 CLANG      ?= clang
+RUSTC      ?= rustc
+GO         ?= go
 BPFTOOL    ?= bpftool
 CFLAGS     ?= -g -O2
 WARNINGS   := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS   += -I$(OUTPUT) -Ibpf -Isrc -D_GNU_SOURCE
 # libbpf, libdw (unwind tables; it needs bzip2 and xz), libelf, zlib, jansson (reading snapshots),
-# libstdc++ (only its C++ demangler) and capstone (x86 decoding) are linked statically, so the
+# libiberty (the C++ and Rust demangler) and capstone (x86 decoding) are linked statically, so the
 # binary runs on hosts without them. (One line: tests/bench/run.sh reads it.)
-STATIC_LIBS := -Wl,-Bstatic -lbpf -ldw -lelf -lz -lbz2 -llzma -ljansson -lstdc++ -lcapstone -Wl,-Bdynamic
+STATIC_LIBS := -Wl,-Bstatic -lbpf -ldw -lelf -lz -lbz2 -llzma -ljansson -liberty -lcapstone -Wl,-Bdynamic
 TEST_LIBS  := -lcriterion -ljansson
 
 ifeq ($(V),1)
@@ -38,6 +40,13 @@ FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fix
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
 	$(OUTPUT)/fixtures/leaky-stripped \
 	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan
+# Rust's two symbol manglings, without frame pointers (Debian's default): only where rustc is.
+RUST_FIXTURES := $(OUTPUT)/fixtures/leaky_rust-legacy $(OUTPUT)/fixtures/leaky_rust-v0
+HAVE_RUSTC := $(shell command -v $(RUSTC) 2>/dev/null)
+FIXTURE_BINS += $(if $(HAVE_RUSTC),$(RUST_FIXTURES))
+# Go calling C (cgo) that leaks: only where go is (golang-go, which make test installs).
+HAVE_GO := $(shell command -v $(GO) 2>/dev/null)
+FIXTURE_BINS += $(if $(HAVE_GO),$(OUTPUT)/fixtures/leaky_cgo)
 
 # libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/NAME/), built with clang's
 # ASan and UBSan into $(OUTPUT)/fuzz/; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
@@ -66,7 +75,7 @@ leaktrace: $(OUTPUT)/leaktrace
 $(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/fixtures:
 	$(Q)mkdir -p $@
 
-$(BPF_OBJ): bpf/leaktrace.bpf.c bpf/unwind.bpf.h bpf/leaktrace.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+$(BPF_OBJ): bpf/leaktrace.bpf.c bpf/unwind.bpf.h bpf/mappings.bpf.h bpf/leaktrace.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
 		-c $< -o $@
@@ -93,6 +102,10 @@ $(OUTPUT)/leaktrace: $(OBJS)
 
 # Fixtures: small leaky programs that print their own ground truth.
 fixtures: $(FIXTURE_BINS)
+	$(if $(HAVE_RUSTC),,@echo "  SKIP     $(RUST_FIXTURES): no $(RUSTC) (apt-get install rustc);" \
+		"their tests are skipped")
+	$(if $(HAVE_GO),,@echo "  SKIP     $(OUTPUT)/fixtures/leaky_cgo: no $(GO) (apt-get install" \
+		"golang-go); its test is skipped")
 
 $(OUTPUT)/fixtures/%-fp: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
@@ -119,6 +132,20 @@ $(OUTPUT)/fixtures/%-fp: tests/fixtures/%.cc | $(OUTPUT)/fixtures
 $(OUTPUT)/fixtures/%-nofp: tests/fixtures/%.cc | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CXX) -g -O1 -fomit-frame-pointer -fno-inline -pthread $< -o $@
+
+$(OUTPUT)/fixtures/leaky_rust-legacy: tests/fixtures/leaky_rust.rs | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(RUSTC) -g -C opt-level=1 $< -o $@
+
+$(OUTPUT)/fixtures/leaky_rust-v0: tests/fixtures/leaky_rust.rs | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(RUSTC) -g -C opt-level=1 -C symbol-mangling-version=v0 --cfg v0 $< -o $@
+
+# GOPATH mode (no go.mod needed), its build cache in $(OUTPUT).
+$(OUTPUT)/fixtures/leaky_cgo: tests/fixtures/leaky_cgo.go | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)GOCACHE=$(CURDIR)/$(OUTPUT)/go-cache GO111MODULE=off CGO_ENABLED=1 CGO_CFLAGS="-g -O1" \
+		$(GO) build -o $@ $<
 
 $(OUTPUT)/fixtures/syms-stripped: $(OUTPUT)/fixtures/syms-nofp
 	$(Q)strip -o $@ $<

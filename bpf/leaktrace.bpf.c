@@ -1095,3 +1095,5 @@ int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid)
 	bpf_map_update_elem(&targets, &tgid, &n, BPF_ANY);
 	return 0;
 }
+
+#include "mappings.bpf.h"

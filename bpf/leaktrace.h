@@ -232,4 +232,37 @@ struct lt_unwind_file {
 	__s64 delta;		/* link-time address - file offset, executable segment */
 };
 
+/*
+ * -a and run mode: the executable file mappings of traced processes, captured as
+ * they are made (exec, mmap) and inherited at fork, so that a process that exits
+ * before user space reads /proc/PID/maps is still symbolized.
+ */
+enum lt_map_event_type {
+	LT_MAP_EXEC,	/* a new image: its executable's and its interpreter's code */
+	LT_MAP_MMAP,	/* a file mapped executable */
+	LT_MAP_FORK,	/* child starts with tgid's mappings */
+};
+
+#define LT_MAP_NAMES 512	/* bytes of path components an event holds */
+#define LT_MAP_NAME_MAX 256	/* one component with its NUL (NAME_MAX + 1) */
+#define LT_MAP_DEPTH 32		/* dentries and mounts walked up to the root */
+
+struct lt_map_event {
+	__u32 type;		/* enum lt_map_event_type */
+	__u32 tgid;
+	__u32 child;		/* LT_MAP_FORK */
+	__u32 dev;		/* the file's device as the kernel encodes it: major << 20 | minor */
+	__u64 ino;
+	__u64 start;
+	__u64 end;
+	__u64 offset;		/* in the file, of start */
+	/*
+	 * The file's path as its mount namespace sees it: nr_names components,
+	 * innermost first, each NUL-terminated; 0 when the walk did not reach the root.
+	 */
+	__u32 nr_names;
+	__u32 pad;
+	char names[LT_MAP_NAMES + LT_MAP_NAME_MAX];
+};
+
 #endif /* LEAKTRACE_H */

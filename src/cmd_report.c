@@ -42,7 +42,7 @@ static const char usage[] =
 "                       run mode): the flamegraph of the leaks themselves\n"
 "      --lines          folded: frames as \"fn (file.c:LINE)\" where the line is\n"
 "                       known\n"
-"      --no-demangle    keep C++ names mangled\n"
+"      --no-demangle    keep C++ and Rust names mangled\n"
 "      --symbolize      name the frames again here, by each frame's build ID and\n"
 "                       module offset: a snapshot of a production host's stripped\n"
 "                       binaries gets functions, file:line and inlined calls\n"

@@ -1,30 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Demangling of C++ names in snapshots, so that every report and export shows them readable. */
+/*
+ * Demangling of C++ and Rust names in snapshots, so that every report and export
+ * shows them readable: libiberty's demangler, the one binutils and gdb use.
+ */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libiberty/demangle.h>
+
 #include "arena.h"
 #include "demangle.h"
 
-/* The Itanium C++ ABI's demangler, in libstdc++ (abi::__cxa_demangle, extern "C"). */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+/*
+ * Itanium C++ names and Rust's legacy ones start with "_Z", Rust's v0 ones with
+ * "_R". Other names are never tried: the C++ demangler would turn "i" into "int".
+ */
+static bool is_mangled(const char *name)
+{
+	return name && (!strncmp(name, "_Z", 2) || !strncmp(name, "_R", 2));
+}
 
 char *demangle__name(const char *name)
 {
-	int status = 0;
-	char *out;
-
-	/* Only function names: the demangler would also turn a plain "i" into "int". */
-	if (!name || strncmp(name, "_Z", 2))
-		return NULL;
-	out = __cxa_demangle(name, NULL, NULL, &status);
-	if (status) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	/*
+	 * No style bit: libiberty tries Rust (legacy and v0) first, then C++.
+	 * Parameters and qualifiers are kept; Rust's hashes are not (DMGL_VERBOSE).
+	 */
+	return is_mangled(name) ? cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI) : NULL;
 }
 
 /* One snapshot repeats the same names in many stacks: each is demangled once. */
@@ -65,7 +69,7 @@ static const char *cache_lookup(struct name_cache *c, struct arena *a, const cha
 static bool stack_is_mangled(const struct stack_stat *s)
 {
 	for (int i = 0; i < s->nr_frames; i++)
-		if (s->frames[i].symbol && !strncmp(s->frames[i].symbol, "_Z", 2))
+		if (is_mangled(s->frames[i].symbol))
 			return true;
 	return false;
 }

@@ -37,6 +37,7 @@ static void probe_btf(struct kernel_features *k)
 	k->ringbuf = btf_has_enum_value(btf, "bpf_map_type", "BPF_MAP_TYPE_RINGBUF");
 	k->for_each_map_elem =
 		btf_has_enum_value(btf, "bpf_func_id", "BPF_FUNC_for_each_map_elem");
+	k->find_vma = btf_has_enum_value(btf, "bpf_func_id", "BPF_FUNC_find_vma");
 	k->uprobe_multi = btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI");
 	k->uprobe_session =
 		btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION");
@@ -109,8 +110,8 @@ static const char *yes(bool b)
 void kernel__print(FILE *f, const struct kernel_features *k)
 {
 	fprintf(f, "leaktrace: kernel %s: BTF %s, uprobes %s, tp_btf %s, ringbuf %s, "
-		"bpf_for_each_map_elem %s, uprobe_multi %s, uretprobe syscall %s, "
+		"bpf_for_each_map_elem %s, bpf_find_vma %s, uprobe_multi %s, uretprobe syscall %s, "
 		"uprobe session %s\n", k->release, yes(k->btf), yes(k->uprobes), yes(k->tp_btf),
-		yes(k->ringbuf), yes(k->for_each_map_elem), yes(k->uprobe_multi),
+		yes(k->ringbuf), yes(k->for_each_map_elem), yes(k->find_vma), yes(k->uprobe_multi),
 		yes(k->uretprobe_syscall), yes(k->uprobe_session));
 }

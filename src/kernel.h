@@ -21,6 +21,7 @@ struct kernel_features {
 	bool probe_read_user;	/* BPF_FUNC_probe_read_user, 5.5 */
 	bool ringbuf;		/* BPF_MAP_TYPE_RINGBUF, 5.8 */
 	bool for_each_map_elem;	/* BPF_FUNC_for_each_map_elem, 5.13 */
+	bool find_vma;		/* BPF_FUNC_find_vma, 5.17 */
 	bool uprobe_multi;	/* BPF_TRACE_UPROBE_MULTI links, 6.6 */
 	bool uretprobe_syscall;	/* sys_uretprobe: returns without a trap, 6.11 */
 	bool uprobe_session;	/* BPF_TRACE_UPROBE_SESSION, 6.13 */

@@ -190,6 +190,52 @@ const struct procmap *procmaps__find(const struct procmaps *maps, uint64_t addr)
 	return NULL;
 }
 
+int procmaps__insert(struct procmaps *maps, const struct procmap *m)
+{
+	struct procmap copy = *m, *v;
+	size_t i, out = 0, pos;
+
+	if (m->start >= m->end)
+		return -EINVAL;
+	copy.path = strdup(m->path ? m->path : "");
+	v = realloc(maps->v, (maps->n + 1) * sizeof(*v));
+	if (!copy.path || !v) {
+		free(copy.path);
+		if (v)
+			maps->v = v;
+		return -ENOMEM;
+	}
+	maps->v = v;
+	/* A new mapping replaces those it overlaps, as mmap does (whole: one is enough). */
+	for (i = 0; i < maps->n; i++) {
+		if (v[i].start < m->end && m->start < v[i].end)
+			free(v[i].path);
+		else
+			v[out++] = v[i];
+	}
+	for (pos = 0; pos < out && v[pos].start < m->start; pos++)
+		;
+	memmove(&v[pos + 1], &v[pos], (out - pos) * sizeof(*v));
+	v[pos] = copy;
+	maps->n = out + 1;
+	return 0;
+}
+
+int procmaps__dup(const struct procmaps *from, struct procmaps **out)
+{
+	struct procmaps *maps = calloc(1, sizeof(*maps));
+	int err = maps ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !err && from && i < from->n; i++)
+		err = procmaps__insert(maps, &from->v[i]);
+	if (err) {
+		procmaps__free(maps);
+		maps = NULL;
+	}
+	*out = maps;
+	return err;
+}
+
 bool procmap__is_file(const struct procmap *m)
 {
 	return m->path && m->path[0] == '/' && m->inode != 0;

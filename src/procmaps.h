@@ -39,6 +39,13 @@ const struct procmap *procmaps__find(const struct procmaps *maps, uint64_t addr)
 int proc__read_line(pid_t pid, const char *file, char *buf, size_t size);
 /* Where /proc/PID/exe points, in buf; 0, or a negative errno (also for a zombie). */
 int proc__exe(pid_t pid, char *buf, size_t size);
+/*
+ * Adds a copy of m to maps, kept sorted; the mappings m overlaps go (a new
+ * mmap over them). 0, -EINVAL for an empty range, or -ENOMEM (maps unchanged).
+ */
+int procmaps__insert(struct procmaps *maps, const struct procmap *m);
+/* A deep copy of from (NULL: an empty one) into *out; 0 or -ENOMEM. */
+int procmaps__dup(const struct procmaps *from, struct procmaps **out);
 /* True for a mapping of a regular file (not anonymous, not [heap], [vdso], ...). */
 bool procmap__is_file(const struct procmap *m);
 void procmaps__free(struct procmaps *maps);

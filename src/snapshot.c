@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "arena.h"
+#include "mapping_events.h"
 #include "procmaps.h"
 #include "reach.h"
 #include "snapshot.h"
@@ -90,6 +91,8 @@ struct process {
 struct snap_source {
 	struct tracer *tracer;
 	struct symbolizer *syms;
+	struct mapping_events *events;	/* mappings captured as made; NULL: none */
+	uint64_t events_lost;		/* those lost, as last said */
 	struct snap_filter filter;
 	struct stack_entry **buckets;
 	size_t nr_buckets;
@@ -128,6 +131,11 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 	src->tracer = t;
 	src->syms = syms;
 	src->filter = *filter;
+	/* Without them, processes gone before a refresh have unknown frames: not fatal. */
+	if (t && tracer__map_events_fd(t) >= 0 &&
+	    mapping_events__new(tracer__map_events_fd(t), syms, &src->events))
+		fprintf(stderr, "leaktrace: cannot read the captured mappings: short-lived "
+			"processes may show unknown frames\n");
 	clock_gettime(CLOCK_REALTIME, &src->started);
 	src->started_ns = src->last_ns = tracer__now_ns();
 	return src;
@@ -807,6 +815,22 @@ static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 	return 0;
 }
 
+/* The mappings captured since the last refresh, before their processes are looked at. */
+static void read_mappings(struct snap_source *src)
+{
+	uint64_t lost;
+
+	if (!src->events)
+		return;
+	mapping_events__poll(src->events);
+	lost = tracer__map_events_lost(src->tracer);
+	if (lost > src->events_lost)
+		fprintf(stderr, "leaktrace: %llu captured mappings lost (the ring buffer was "
+			"full): processes that exited meanwhile may show unknown frames\n",
+			(unsigned long long)(lost - src->events_lost));
+	src->events_lost = lost;
+}
+
 int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_t pid),
 			 void *arg)
 {
@@ -818,6 +842,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 
 	if (!src->tracer)
 		return 0;
+	read_mappings(src);
 	err = map_read_all(tracer__targets_fd(src->tracer), sizeof(*keys), sizeof(*vals),
 			   (void **)&keys, (void **)&vals, &n);
 	for (size_t i = 0; !err && i < n; i++) {
@@ -1609,6 +1634,7 @@ void snap_source__free(struct snap_source *src)
 
 	if (!src)
 		return;
+	mapping_events__free(src->events);
 	for (size_t i = 0; i < src->nr_buckets; i++) {
 		for (e = src->buckets[i]; e; e = next) {
 			next = e->next;

@@ -248,6 +248,67 @@ static struct proc *get_proc(struct symbolizer *s, pid_t pid)
 	return p;
 }
 
+/* pid's entry, made with no mappings when there is none: for mappings captured as made. */
+static struct proc *captured_proc(struct symbolizer *s, pid_t pid)
+{
+	struct proc *p = find_proc(s, pid);
+	struct procmaps *maps;
+
+	if (p)
+		return p;
+	maps = calloc(1, sizeof(*maps));
+	if (!maps || new_proc(s, pid, maps)) {
+		free(maps);
+		return NULL;
+	}
+	return find_proc(s, pid);
+}
+
+int symbolizer__exec(struct symbolizer *s, pid_t pid, const char *exe)
+{
+	struct proc *p = captured_proc(s, pid);
+	struct procmaps *maps = calloc(1, sizeof(*maps));
+	const char *path = exe ? intern(s, exe) : NULL;
+
+	if (!p || !maps || (exe && !path)) {
+		free(maps);
+		return -ENOMEM;
+	}
+	procmaps__free(p->maps);
+	p->maps = maps;
+	p->exe = path;
+	return 0;
+}
+
+int symbolizer__map(struct symbolizer *s, pid_t pid, const struct procmap *m)
+{
+	struct proc *p = captured_proc(s, pid);
+
+	return p ? procmaps__insert(p->maps, m) : -ENOMEM;
+}
+
+int symbolizer__fork(struct symbolizer *s, pid_t parent, pid_t child)
+{
+	struct proc *from = get_proc(s, parent), *p;
+	struct procmaps *maps;
+	int err;
+
+	if (!from)
+		return -ESRCH;
+	err = procmaps__dup(from->maps, &maps);
+	if (err)
+		return err;
+	p = captured_proc(s, child);
+	if (!p) {
+		procmaps__free(maps);
+		return -ENOMEM;
+	}
+	procmaps__free(p->maps);
+	p->maps = maps;
+	p->exe = from->exe;
+	return 0;
+}
+
 /*
  * The exact file mapped (see target_file__open_mapped), read with its debug
  * link looked up inside the process's root. For a process that has exited,

@@ -9,6 +9,7 @@
 
 struct symbolizer;
 struct debuginfo;
+struct procmap;
 
 /* The strings stay valid until symbolizer__free, also after the process is removed. */
 struct frame {
@@ -43,6 +44,17 @@ struct symbolizer *symbolizer__new(void);
  * A pid first seen by symbolizer__frame/stack is added then.
  */
 int symbolizer__add_process(struct symbolizer *s, pid_t pid);
+/*
+ * Mappings captured as they were made (tracer_opts.capture_mappings), so that a
+ * process gone before its /proc/PID/maps was read is still symbolized; a later
+ * symbolizer__add_process of a live one replaces them with what /proc says.
+ * pid exec'd exe (NULL: unknown): its mappings start afresh, empty.
+ */
+int symbolizer__exec(struct symbolizer *s, pid_t pid, const char *exe);
+/* pid mapped m, which replaces the mappings it overlaps. 0, -EINVAL or -ENOMEM. */
+int symbolizer__map(struct symbolizer *s, pid_t pid, const struct procmap *m);
+/* child forked from parent: it starts with a copy of parent's mappings. 0, -ESRCH, -ENOMEM. */
+int symbolizer__fork(struct symbolizer *s, pid_t parent, pid_t child);
 /* Forgets a process's mappings. */
 void symbolizer__remove_process(struct symbolizer *s, pid_t pid);
 /*

@@ -121,6 +121,8 @@ static bool use_uprobe_multi(const struct kernel_features *k)
  */
 #define LT_THREAD_SLOTS (1u << 15)
 #define LT_BLOCK_SLOTS (1u << 18)
+/* The captured mappings' ring buffer: ~5,000 events (820 bytes each) between two reads. */
+#define LT_MAP_EVENTS_BYTES (4u << 20)
 
 static __u32 slots(const struct kernel_features *k, const char *env_name, __u32 dflt)
 {
@@ -178,6 +180,21 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
 	}
 	bpf_program__set_autoload(skel->progs.unwind_mmap, dwarf && opts->unwind_mmap_hook);
+}
+
+/*
+ * Without the mapping capture its ring buffer takes one page. What exec maps is
+ * found with bpf_find_vma (5.17); older kernels capture libraries and forks only.
+ */
+static void mappings_configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts,
+			       const struct kernel_features *k)
+{
+	bool on = opts->capture_mappings;
+
+	bpf_map__set_max_entries(skel->maps.map_events, on ? LT_MAP_EVENTS_BYTES : 4096);
+	bpf_program__set_autoload(skel->progs.maps_exec, on && k->find_vma);
+	bpf_program__set_autoload(skel->progs.maps_mmap, on);
+	bpf_program__set_autoload(skel->progs.maps_fork, on);
 }
 
 /* An mmapable array map into our memory, its size rounded to pages; NULL on error. */
@@ -251,6 +268,7 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	ro->block_slot_mask = blocks - 1;
 	bpf_map__set_max_entries(skel->maps.blocks, blocks ? blocks : 1);
 	unwind_configure(skel, opts);
+	mappings_configure(skel, opts, k);
 	choose_programs(skel, multi, session);
 	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
 	if (!multi) {
@@ -915,6 +933,17 @@ int tracer__targets_fd(const struct tracer *t)
 int tracer__mmaps_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.mmaps);
+}
+
+int tracer__map_events_fd(const struct tracer *t)
+{
+	return bpf_program__autoload(t->skel->progs.maps_mmap) ?
+	       bpf_map__fd(t->skel->maps.map_events) : -1;
+}
+
+uint64_t tracer__map_events_lost(const struct tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->map_events_lost, __ATOMIC_RELAXED);
 }
 
 int tracer__unmatched_fd(const struct tracer *t)

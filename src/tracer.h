@@ -31,6 +31,12 @@ struct tracer_opts {
 	 * system call of the host (~0.2 us each here), rather than at the next tick.
 	 */
 	bool unwind_mmap_hook;
+	/*
+	 * -a: traced processes' executable file mappings are sent as they are made
+	 * (exec with 5.17+, mmap, fork), for the processes gone before their
+	 * /proc/PID/maps is read. mmap's is a hook on every system call of the host.
+	 */
+	bool capture_mappings;
 	bool verbose;
 };
 
@@ -88,6 +94,10 @@ int tracer__stacks_fd(const struct tracer *t);
 int tracer__unmatched_fd(const struct tracer *t);
 int tracer__targets_fd(const struct tracer *t);
 int tracer__mmaps_fd(const struct tracer *t);
+/* The ring buffer of captured mappings (struct lt_map_event), or -1 when none are captured. */
+int tracer__map_events_fd(const struct tracer *t);
+/* Captured mappings the ring buffer had no room for, since the start. */
+uint64_t tracer__map_events_lost(const struct tracer *t);
 /* Sums the per-CPU counters into c[LT_NR_COUNTERS]. */
 int tracer__counters(const struct tracer *t, uint64_t *c);
 /* Bytes of kernel memory the maps are charged for (their memlock). */

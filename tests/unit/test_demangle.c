@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* C++ names demangled with the C++ runtime's demangler, and only C++ names. */
+/* C++ and Rust names demangled with libiberty's demangler, and only those. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
@@ -23,11 +23,37 @@ Test(demangle, operator_new_and_clones_are_demangled)
 	free(b);
 }
 
+/* Rust's legacy mangling is C++'s with a hash at the end, which is left out. */
+Test(demangle, rust_legacy_names_are_demangled_without_their_hash)
+{
+	char *s = demangle__name("_ZN4leak5inner10leak_bytes17h0123456789abcdefE");
+
+	cr_assert_str_eq(s, "leak::inner::leak_bytes");
+	free(s);
+}
+
+/* Rust's v0 mangling ("_R"): paths, generic arguments and closures, without crate hashes. */
+Test(demangle, rust_v0_names_are_demangled)
+{
+	char *a = demangle__name("_RNvNtCs1234_4leak5inner10leak_bytes");
+	char *b = demangle__name("_RNvMNtCs1234_4leak5innerINtB2_6HolderlE4keepB4_");
+	char *c = demangle__name("_RNCNvCs1234_4leak4main0B3_");
+
+	cr_assert_str_eq(a, "leak::inner::leak_bytes");
+	cr_assert_str_eq(b, "<leak::inner::Holder<i32>>::keep");
+	cr_assert_str_eq(c, "leak::main::{closure#0}");
+	free(a);
+	free(b);
+	free(c);
+}
+
 Test(demangle, c_names_and_bad_names_are_left_alone)
 {
 	cr_assert_null(demangle__name("malloc"));
 	cr_assert_null(demangle__name("i"));
 	cr_assert_null(demangle__name("_Zgarbage"));
+	cr_assert_null(demangle__name("_Rgarbage"));
+	cr_assert_null(demangle__name("_RNvC"));
 	cr_assert_null(demangle__name(NULL));
 }
 

@@ -19,6 +19,7 @@ static struct kernel_features debian12(void)
 		.probe_read_user = true,
 		.ringbuf = true,
 		.for_each_map_elem = true,
+		.find_vma = true,
 	};
 	return k;
 }
@@ -110,6 +111,7 @@ Test(kernel, features_of_the_running_kernel_match_its_release)
 	cr_assert_null(kernel__missing(&k, buf, sizeof(buf)), "refused: %s", buf);
 	cr_assert_eq(k.ringbuf, k.version >= 5008);
 	cr_assert_eq(k.for_each_map_elem, k.version >= 5013);
+	cr_assert_eq(k.find_vma, k.version >= 5017);
 	cr_assert_eq(k.uprobe_multi, k.version >= 6006);
 	cr_assert_eq(k.uretprobe_syscall, k.version >= 6011);
 	cr_assert_eq(k.uprobe_session, k.version >= 6013);
@@ -124,6 +126,7 @@ Test(kernel, verbose_line_names_every_feature)
 	kernel__print(f, &k);
 	fclose(f);
 	cr_assert_str_eq(buf, "leaktrace: kernel 6.1.0-56-cloud-amd64: BTF yes, uprobes yes, "
-			      "tp_btf yes, ringbuf yes, bpf_for_each_map_elem yes, uprobe_multi no, "
+			      "tp_btf yes, ringbuf yes, bpf_for_each_map_elem yes, bpf_find_vma yes, "
+			      "uprobe_multi no, "
 			      "uretprobe syscall no, uprobe session no\n");
 }

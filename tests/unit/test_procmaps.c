@@ -157,6 +157,41 @@ Test(procmaps, parses_file_and_finds_by_address)
 	fclose(f);
 }
 
+/* Captured mappings: each new one replaces those it overlaps, as mmap does; order is kept. */
+Test(procmaps, insert_keeps_order_and_replaces_overlapped_mappings)
+{
+	struct procmaps *maps = calloc(1, sizeof(*maps)), *copy;
+	struct procmap m = { .start = 0x5000, .end = 0x6000, .inode = 1, .path = "/lib/b" };
+
+	cr_assert_eq(procmaps__insert(maps, &m), 0);
+	m = (struct procmap){ .start = 0x1000, .end = 0x2000, .inode = 2, .path = "/bin/a" };
+	cr_assert_eq(procmaps__insert(maps, &m), 0);
+	m = (struct procmap){ .start = 0x8000, .end = 0x9000, .inode = 3, .path = "/lib/c" };
+	cr_assert_eq(procmaps__insert(maps, &m), 0);
+	cr_assert_eq(maps->n, 3);
+	cr_assert_str_eq(procmaps__find(maps, 0x1800)->path, "/bin/a");
+	cr_assert_str_eq(procmaps__find(maps, 0x5800)->path, "/lib/b");
+	/* Over the end of /lib/b and the start of /lib/c: both go. */
+	m = (struct procmap){ .start = 0x5800, .end = 0x8800, .inode = 4, .path = "/lib/d" };
+	cr_assert_eq(procmaps__insert(maps, &m), 0);
+	cr_assert_eq(maps->n, 2);
+	cr_assert_eq(maps->v[0].inode, 2);
+	cr_assert_eq(maps->v[1].inode, 4);
+	cr_assert_null(procmaps__find(maps, 0x5000));
+	cr_assert_str_eq(procmaps__find(maps, 0x8000)->path, "/lib/d");
+	m = (struct procmap){ .start = 0x3000, .end = 0x3000, .path = "/x" };
+	cr_assert_eq(procmaps__insert(maps, &m), -EINVAL);
+	cr_assert_eq(procmaps__dup(maps, &copy), 0);
+	procmaps__free(maps);
+	cr_assert_eq(copy->n, 2);
+	cr_assert_str_eq(procmaps__find(copy, 0x1000)->path, "/bin/a");
+	cr_assert_str_eq(procmaps__find(copy, 0x87ff)->path, "/lib/d");
+	procmaps__free(copy);
+	cr_assert_eq(procmaps__dup(NULL, &copy), 0);
+	cr_assert_eq(copy->n, 0);
+	procmaps__free(copy);
+}
+
 Test(procmaps, file_with_malformed_line_is_einval)
 {
 	static const char text[] = "1000-2000 r--p 00000000 08:01 5 /bin/a\nbroken\n";

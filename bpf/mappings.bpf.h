@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * -a and run mode: the executable file mappings of traced processes, sent to user
+ * space as they are made, included by leaktrace.bpf.c. A process that lives a few
+ * milliseconds exits long before user space reads /proc/PID/maps; with these its
+ * stacks are still symbolized. Three programs of their own, none on the allocator's
+ * path: exec (the executable's and the interpreter's code, which the kernel maps;
+ * it needs bpf_find_vma, 5.17, and is not loaded on older kernels), the exit of
+ * mmap (libraries), fork (the child inherits its parent's mappings).
+ */
+#ifndef LT_MAPPINGS_BPF_H
+#define LT_MAPPINGS_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);	/* the loader sets 4096 when nothing is captured */
+} map_events SEC(".maps");
+
+/* Events the ring buffer had no room for: their processes' frames may stay unknown. */
+__u64 map_events_lost = 0;
+
+struct vma_found {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	struct file *file;
+};
+
+static long vma_copy(struct task_struct *task, struct vm_area_struct *vma, void *arg)
+{
+	struct vma_found *out = arg;
+
+	out->start = vma->vm_start;
+	out->end = vma->vm_end;
+	out->pgoff = vma->vm_pgoff;
+	out->file = vma->vm_file;
+	return 0;
+}
+
+/* The mount a vfsmount is part of, and back (struct mount is the kernel's own). */
+static __always_inline struct mount *real_mount(struct vfsmount *vfs)
+{
+	return (struct mount *)((void *)vfs - bpf_core_field_offset(struct mount, mnt));
+}
+
+/*
+ * The path of file as d_path gives it, up to its mount namespace's root: the
+ * names of the dentries up to each mount's root, then of the mount point in
+ * the parent mount. Innermost first into e->names; e->nr_names stays 0 when the
+ * walk is deeper than LT_MAP_DEPTH or longer than LT_MAP_NAMES.
+ */
+static __always_inline void path_names(struct file *file, struct lt_map_event *e)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry), *parent, *root;
+	struct vfsmount *vfs = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = real_mount(vfs), *up;
+	__u32 pos = 0, nr = 0;
+	long n;
+
+	for (int i = 0; i < LT_MAP_DEPTH; i++) {
+		root = BPF_CORE_READ(vfs, mnt_root);
+		parent = BPF_CORE_READ(d, d_parent);
+		if (d == root || d == parent) {
+			up = BPF_CORE_READ(mnt, mnt_parent);
+			if (d != root || up == mnt) {
+				e->nr_names = nr;
+				return;
+			}
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			vfs = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
+			continue;
+		}
+		n = bpf_probe_read_kernel_str(&e->names[pos & (LT_MAP_NAMES - 1)], LT_MAP_NAME_MAX,
+					      BPF_CORE_READ(d, d_name.name));
+		if (n <= 0 || pos + n > LT_MAP_NAMES)
+			return;
+		pos += n;
+		nr++;
+		d = parent;
+	}
+}
+
+/*
+ * Each reservation is checked at once, in the function that made it: kernels
+ * before 6.3 do not know that a checked ring buffer record is not NULL any more.
+ */
+static __always_inline void event_init(struct lt_map_event *e, __u32 type, __u32 tgid)
+{
+	__builtin_memset(e, 0, offsetof(struct lt_map_event, names));
+	e->type = type;
+	e->tgid = tgid;
+}
+
+/* Sends [start, end) of file at offset. */
+static __always_inline void send_map(__u32 type, __u32 tgid, struct file *file, __u64 start,
+				     __u64 end, __u64 offset)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct lt_map_event *e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&map_events_lost, 1);
+		return;
+	}
+	event_init(e, type, tgid);
+	e->start = start;
+	e->end = end;
+	e->offset = offset;
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	path_names(file, e);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Sends the file mapping of task's that holds addr, if any. */
+static __always_inline void send_vma(struct task_struct *task, __u32 tgid, __u64 addr,
+				     __u32 type)
+{
+	struct vma_found v = {};
+
+	if (bpf_find_vma(task, addr, vma_copy, &v, 0) || !v.file)
+		return;
+	send_map(type, tgid, v.file, v.start, v.end, v.pgoff * page_size);
+}
+
+/*
+ * Whether task_exec traces the process that exec'd, decided here as it does:
+ * programs on one tracepoint run in no order we rely on.
+ */
+static __always_inline bool traced_after_exec(__u32 tgid)
+{
+	char comm[LT_COMM_LEN];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (has_comm_filter && !comm_matches(comm))
+		return false;
+	if (bpf_map_lookup_elem(&targets, &tgid))
+		return true;
+	return follow_new && tgid != self_tgid;
+}
+
+/*
+ * The kernel mapped the executable and its interpreter (ld.so) before this
+ * tracepoint, without mmap: the executable's code holds mm->start_code, the
+ * interpreter's holds the address the new image starts at.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+	__u64 code, entry;
+
+	if (!traced_after_exec(tgid))
+		return 0;
+	code = BPF_CORE_READ(task, mm, start_code);
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	entry = BPF_CORE_READ(regs, ip);
+	send_vma(task, tgid, code, LT_MAP_EXEC);
+	if (entry < code || entry >= BPF_CORE_READ(task, mm, end_code))
+		send_vma(task, tgid, entry, LT_MAP_MMAP);
+	return 0;
+}
+
+/*
+ * Libraries: every executable file mapping a traced process makes with mmap, at
+ * the syscall's exit (the hook every kernel from 5.8 has; its arguments are still
+ * in the saved registers). This runs at every system call of the host: the
+ * registers are read directly, the map is looked up last.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(maps_mmap, struct pt_regs *regs, long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 len, off;
+	struct file *file;
+
+	if (regs->orig_ax != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
+		return 0;
+	if (!(regs->dx & 4 /* PROT_EXEC */) || regs->r10 & 0x20 /* MAP_ANONYMOUS */)
+		return 0;
+	len = regs->si;
+	off = regs->r9;
+	if (!len || !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	/* unwind.bpf.h's; bpf_get_current_task_btf would need 5.11. */
+	file = fd_file((struct task_struct *)bpf_get_current_task(), regs->r8);
+	if (file)
+		send_map(LT_MAP_MMAP, tgid, file, ret, ret + ((len + page_size - 1) & ~(page_size - 1)),
+			 off);
+	return 0;
+}
+
+/* A child that task_fork traces starts with its parent's mappings. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(maps_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	struct lt_map_event *e;
+
+	if (!follow_children || ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
+		return 0;
+	e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&map_events_lost, 1);
+		return 0;
+	}
+	event_init(e, LT_MAP_FORK, ptgid);
+	e->child = ctgid;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+#endif /* LT_MAPPINGS_BPF_H */
