@@ -121,11 +121,22 @@ struct {
 	__type(value, __u64);
 } unmatched SEC(".maps");
 
+/*
+ * A stack being recorded, and the part of the user stack the frame pointer
+ * walk read last (see frame_get()).
+ */
+#define STACK_WINDOW 1024	/* bytes at most, read with one helper call */
+
+struct scratch {
+	struct lt_stack st;
+	__u64 window[STACK_WINDOW / 8];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct lt_stack);
+	__type(value, struct scratch);
 } scratch SEC(".maps");
 
 struct {
@@ -187,6 +198,43 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 
 #include "unwind.bpf.h"
 
+struct frame {
+	__u64 next;
+	__u64 ret;
+};
+
+/*
+ * The frame record at fp. Frames sit close together on the stack: one read
+ * of up to STACK_WINDOW bytes from a frame holds the next ones too, which then
+ * cost no helper call ([base, base + len) is what sc->window holds). A read
+ * stays within fp's page, so that it never touches a page past the stack's
+ * top, but for a frame record that straddles two pages.
+ */
+static __always_inline int frame_get(struct scratch *sc, __u64 *base, __u64 *len, __u64 fp,
+				     struct frame *f)
+{
+	__u64 off = fp - *base, n;
+
+	if (off + sizeof(*f) > *len || fp < *base) {
+		n = 4096 - (fp & 4095);
+		if (n > STACK_WINDOW)
+			n = STACK_WINDOW;
+		if (n < sizeof(*f))
+			n = sizeof(*f);
+		if (bpf_probe_read_user(sc->window, n, (void *)fp)) {
+			*len = 0;
+			return -1;
+		}
+		*base = fp;
+		*len = n;
+		off = 0;
+	}
+	off /= 8;
+	f->next = sc->window[off & (STACK_WINDOW / 8 - 1)];
+	f->ret = sc->window[(off + 1) & (STACK_WINDOW / 8 - 1)];
+	return 0;
+}
+
 /*
  * Walk the frame pointer chain from a return probe: frame 0 is the return
  * address (the allocator's caller); outer frames follow rbp while each frame
@@ -200,18 +248,17 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64 who,
 					  struct lt_total **total)
 {
-	struct {
-		__u64 next;
-		__u64 ret;
-	} frame;
 	__u64 ip = PT_REGS_IP(ctx), fp = PT_REGS_FP(ctx), sp = PT_REGS_SP(ctx);
-	__u64 floor = sp, h = mix(0x6c65616b, kind);
+	__u64 floor = sp, h = mix(0x6c65616b, kind), base = 0, len = 0;
 	__u32 zero = 0, nr = 1;
+	struct scratch *sc;
+	struct frame frame;
 	struct lt_stack *st;
 
-	st = bpf_map_lookup_elem(&scratch, &zero);
-	if (!st)
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
 		return LT_STACK_NONE;
+	st = &sc->st;
 	st->ips[0] = ip;
 	h = mix(h, ip);
 	st->flags = 0;
@@ -222,7 +269,7 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64
 	for (int i = 1; i < LT_MAX_FRAMES; i++) {
 		if (fp < floor || fp - sp > stack_span || (fp & 7))
 			break;
-		if (bpf_probe_read_user(&frame, sizeof(frame), (void *)fp) || !frame.ret)
+		if (frame_get(sc, &base, &len, fp, &frame) || !frame.ret)
 			break;
 		st->ips[i] = frame.ret;
 		h = mix(h, frame.ret);
