@@ -121,11 +121,22 @@ struct {
 	__type(value, __u64);
 } unmatched SEC(".maps");
 
+/*
+ * A stack being recorded, and the part of the user stack the frame pointer
+ * walk read last (see frame_get()).
+ */
+#define STACK_WINDOW 1024	/* bytes at most, read with one helper call */
+
+struct scratch {
+	struct lt_stack st;
+	__u64 window[STACK_WINDOW / 8];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct lt_stack);
+	__type(value, struct scratch);
 } scratch SEC(".maps");
 
 struct {
@@ -187,11 +198,94 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 
 #include "unwind.bpf.h"
 
+struct frame {
+	__u64 next;
+	__u64 ret;
+};
+
 /*
- * Walk the frame pointer chain from a return probe: frame 0 is the return
- * address (the allocator's caller); outer frames follow rbp while each frame
- * lies above the last one and within stack_span of the stack pointer. User
- * space cuts the walk where a function does not keep a frame pointer.
+ * Reads the user stack from fp into the scratch window: as much of it as
+ * STACK_WINDOW holds within fp's page (never a page past the stack's top),
+ * the frame record at least. Returns the bytes read, 0 when it could not.
+ * A global function: the verifier checks it once, not at each frame of a
+ * walk (that tripled the time the session program took to load).
+ */
+__noinline int window_fill(__u64 fp)
+{
+	__u64 n = 4096 - (fp & 4095);
+	struct scratch *sc;
+	__u32 zero = 0;
+
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 0;
+	if (n > STACK_WINDOW)
+		n = STACK_WINDOW;
+	if (n < sizeof(struct frame))
+		n = sizeof(struct frame);
+	return bpf_probe_read_user(sc->window, n, (void *)fp) ? 0 : n;
+}
+
+/*
+ * The frame record at fp. Frames sit close together on the stack: one read
+ * of a window from a frame holds the next ones too, which then cost no helper
+ * call ([base, base + len) is what sc->window holds).
+ */
+static __always_inline int frame_get(struct scratch *sc, __u64 *base, __u64 *len, __u64 fp,
+				     struct frame *f)
+{
+	__u64 off = fp - *base;
+
+	if (off + sizeof(*f) > *len || fp < *base) {
+		*len = window_fill(fp);
+		if (!*len)
+			return -1;
+		*base = fp;
+		off = 0;
+	}
+	off /= 8;
+	f->next = sc->window[off & (STACK_WINDOW / 8 - 1)];
+	f->ret = sc->window[(off + 1) & (STACK_WINDOW / 8 - 1)];
+	return 0;
+}
+
+/*
+ * Walk the frame pointer chain from a return probe, into the scratch stack
+ * whose frame 0 (the return address, the allocator's caller) is there
+ * already: outer frames follow rbp while each frame lies above the last one
+ * and within stack_span of the stack pointer. User space cuts the walk where
+ * a function does not keep a frame pointer. Returns h mixed with each frame.
+ * A global function: the verifier checks it once, not on each path of a
+ * program that comes to it.
+ */
+__noinline __u64 fp_walk(__u64 fp, __u64 sp, __u64 h)
+{
+	__u64 floor = sp, base = 0, len = 0;
+	__u32 zero = 0, nr = 1;
+	struct scratch *sc;
+	struct frame frame;
+
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return h;
+	for (int i = 1; i < LT_MAX_FRAMES; i++) {
+		if (fp < floor || fp - sp > stack_span || (fp & 7))
+			break;
+		if (frame_get(sc, &base, &len, fp, &frame) || !frame.ret)
+			break;
+		sc->st.ips[i] = frame.ret;
+		h = mix(h, frame.ret);
+		nr++;
+		floor = fp + sizeof(frame);
+		fp = frame.next;
+	}
+	sc->st.nr = nr;
+	return h;
+}
+
+/*
+ * Record the stack of a return probe (the frame pointer walk or, with
+ * --unwind=dwarf, the unwind tables'), and return its id.
  *
  * A stack the process already has a total for is stored: its total is looked
  * up instead of the stack (one lookup, where most allocations end), and left
@@ -200,38 +294,22 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64 who,
 					  struct lt_total **total)
 {
-	struct {
-		__u64 next;
-		__u64 ret;
-	} frame;
-	__u64 ip = PT_REGS_IP(ctx), fp = PT_REGS_FP(ctx), sp = PT_REGS_SP(ctx);
-	__u64 floor = sp, h = mix(0x6c65616b, kind);
-	__u32 zero = 0, nr = 1;
+	__u64 ip = PT_REGS_IP(ctx), h = mix(0x6c65616b, kind);
+	struct scratch *sc;
 	struct lt_stack *st;
+	__u32 zero = 0;
 
-	st = bpf_map_lookup_elem(&scratch, &zero);
-	if (!st)
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
 		return LT_STACK_NONE;
+	st = &sc->st;
 	st->ips[0] = ip;
 	h = mix(h, ip);
 	st->flags = 0;
-	if (unwind_mode == LT_UNWIND_DWARF) {
-		nr = unwind_walk(ctx, st, &h);
-		goto store;
-	}
-	for (int i = 1; i < LT_MAX_FRAMES; i++) {
-		if (fp < floor || fp - sp > stack_span || (fp & 7))
-			break;
-		if (bpf_probe_read_user(&frame, sizeof(frame), (void *)fp) || !frame.ret)
-			break;
-		st->ips[i] = frame.ret;
-		h = mix(h, frame.ret);
-		nr++;
-		floor = fp + sizeof(frame);
-		fp = frame.next;
-	}
-store:
-	st->nr = nr;
+	if (unwind_mode == LT_UNWIND_DWARF)
+		st->nr = unwind_walk(ctx, st, &h);
+	else
+		h = fp_walk(PT_REGS_FP(ctx), PT_REGS_SP(ctx), h);
 	if (h == LT_STACK_NONE)
 		h = 1;
 	if (total) {

@@ -5,6 +5,7 @@
  * against what the traps alone cost.
  *
  * Usage: floor [-v] entry|placed|session -- COMMAND [ARGS...]
+ *        floor [-v] entry|placed|session -p PID
  *   entry   at each function's entry (offset 0), as a plain uprobe tool puts them
  *   placed  where leaktrace puts them: the plan's probe_offset (src/allocator.c),
  *           or the entry where the prologue moved %rsp first (src/tracer.c)
@@ -21,9 +22,14 @@
  * ptrace. Its stdio passes through; on stderr at its end:
  *   floor: <mode>: <n> functions, <m> off the entry, <links> probes, <seconds> s
  * (from the release of the command to its exit). Exits with its exit status.
+ *
+ * With -p, the probes go on a running process, planned for its own allocator
+ * (redis-server's jemalloc, as leaktrace -p plans it): "floor: attached" on
+ * stderr once they are live, until SIGINT or SIGTERM; then they are removed.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -77,7 +83,8 @@ static double now_s(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: floor [-v] entry|placed|session -- COMMAND [ARGS...]\n");
+	fprintf(stderr, "usage: floor [-v] entry|placed|session -- COMMAND [ARGS...]\n"
+			"       floor [-v] entry|placed|session -p PID\n");
 	return 2;
 }
 
@@ -263,25 +270,48 @@ static int run(struct floor *fl, pid_t pid, int go_fd)
 	return WEXITSTATUS(status);
 }
 
+/* -p: the probes stay on the running process until SIGINT or SIGTERM. */
+static int hold(struct floor *fl, pid_t pid, const struct alloc_plan *plan)
+{
+	sigset_t stop;
+	int sig;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	if (attach(fl, pid, plan))
+		return FLOOR_FAILED;
+	fprintf(stderr, "floor: attached: %d functions, %d off the entry, %d probes\n",
+		fl->nr_funcs, fl->moved, fl->nr_links);
+	sigwait(&stop, &sig);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct floor fl = {0};
 	struct alloc_plan plan;
 	int go_fd = -1, ret = FLOOR_FAILED, i = 1, status;
-	pid_t pid;
+	pid_t pid = 0;
 
 	if (i < argc && !strcmp(argv[i], "-v")) {
 		verbose = true;
 		i++;
 	}
-	if (i + 2 >= argc || strcmp(argv[i + 1], "--") ||
+	if (i + 2 >= argc || (strcmp(argv[i + 1], "--") && strcmp(argv[i + 1], "-p")) ||
 	    (strcmp(argv[i], "entry") && strcmp(argv[i], "placed") && strcmp(argv[i], "session")))
 		return usage();
+	if (!strcmp(argv[i + 1], "-p")) {
+		pid = atoi(argv[i + 2]);
+		if (pid <= 0 || i + 3 != argc)
+			return usage();
+	}
 	fl.placed = strcmp(argv[i], "entry");
 	fl.session = !strcmp(argv[i], "session");
 	libbpf_set_print(libbpf_print);
 
-	if (alloc_plan__for_pid(getpid(), &plan))
+	if (alloc_plan__for_pid(pid ? pid : getpid(), &plan))
 		return FLOOR_FAILED;
 	fl.skel = empty_bpf__open();
 	if (fl.skel) {
@@ -301,6 +331,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot load the empty programs: %s (run as root)\n",
 			strerror(errno));
 		return FLOOR_FAILED;
+	}
+	if (pid) {
+		ret = hold(&fl, pid, &plan);
+		goto detach;
 	}
 	pid = spawn(argv + i + 2, &go_fd);
 	if (pid < 0) {

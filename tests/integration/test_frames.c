@@ -73,6 +73,38 @@ Test(frames, malloc_stack_walks_to_main_with_frame_pointers, .timeout = 60)
 	tmpdir__free(&t);
 }
 
+/* A stack of 44 frames over 25 KiB of stack: every frame, in order, to main. */
+Test(frames, deep_stack_walks_whole_with_frame_pointers, .timeout = 60)
+{
+	const char *args[] = { "run", "deep", NULL };
+	char *exe = env__fixture("leaky-fp");
+	struct run_result r;
+	struct stack_sum sum;
+	struct tmpdir t;
+	json_t *snap, *proc, *stack;
+
+	tmpdir__new(&t);
+	snap = trace__run(&t, exe, NULL, args, &r);
+	proc = snapshot__process_by_exe(snap, exe);
+	sum = stack__sum(proc, "descend", "heap");
+	cr_assert_eq(sum.stacks, 1, "descend: %d stacks, expected 1", sum.stacks);
+	cr_assert_eq(sum.bytes, 321, "descend: %lld bytes, expected 321", sum.bytes);
+	stack = stack__find(proc, "descend", "heap");
+	for (size_t i = 0; i <= 40; i++)
+		cr_assert_str_eq(stack__symbol(stack, i) ?: "(none)", "descend",
+				 "frame %zu: '%s', expected descend", i, stack__symbol(stack, i));
+	cr_assert_str_eq(stack__symbol(stack, 41) ?: "(none)", "leak_deep",
+			 "frame 41: '%s', expected leak_deep", stack__symbol(stack, 41));
+	cr_assert_str_eq(stack__symbol(stack, 42) ?: "(none)", "run_scenarios",
+			 "frame 42: '%s', expected run_scenarios", stack__symbol(stack, 42));
+	cr_assert_str_eq(stack__symbol(stack, 43) ?: "(none)", "main",
+			 "frame 43: '%s', expected main", stack__symbol(stack, 43));
+	json_decref(snap);
+	free(exe);
+	run__free(&r);
+	tmpdir__free(&t);
+}
+
 /*
  * Without frame pointers the walk past leak_malloc is not sound: the stack ends
  * there (or is marked truncated), and any frame shown must be the real caller.
