@@ -203,6 +203,12 @@ static int object_load(struct unwinder *u, uint32_t id, const char *path, const 
 	return 0;
 }
 
+/* Rows cached by the BPF side may have changed: they are looked up again. */
+static void cache_invalidate(struct unwinder *u)
+{
+	__atomic_fetch_add(u->maps.gen, 1, __ATOMIC_SEQ_CST);
+}
+
 static void object_put(struct unwinder *u, uint32_t id)
 {
 	struct object *o = &u->objs[id];
@@ -215,6 +221,7 @@ static void object_put(struct unwinder *u, uint32_t id)
 	if (o->nr)
 		rows_free(u, o->first, o->nr);
 	memset(o, 0, sizeof(*o));
+	cache_invalidate(u);
 }
 
 /* The object of a file, loaded if new, with one more user; its id, or a negative errno. */
@@ -400,6 +407,8 @@ int unwinder__add_process(struct unwinder *u, pid_t pid)
 		err = 1;
 	else
 		err = bpf_map_update_elem(u->maps.procs_fd, &key, &v, BPF_ANY) ? -errno : 0;
+	if (!err)
+		cache_invalidate(u);	/* a mapping replaced by another at its address */
 	if (err) {
 		for (size_t i = 0; i < nr_ids; i++)
 			object_put(u, ids[i]);
