@@ -141,7 +141,10 @@ static int start_command(struct session *s)
 	pid = command__pid(s->command);
 	err = alloc_plan__for_exec(pid, &plan);
 	if (!err) {
+		/* Its tables before its first instruction: no stack of it is cut for want of one. */
+		tracer__unwind_exec(s->tracer, pid, &plan);
 		err = attach(s, pid, &plan, true);
+		alloc_plan__release(&plan);
 		if (!err && release_lsan(s, pid, &plan))
 			return 0;
 	} else if (err == -ENOENT && !s->cfg->no_children) {
@@ -387,8 +390,12 @@ static void process_exec(void *arg, pid_t pid)
 	int err;
 
 	err = alloc_plan__for_exec(pid, &plan);
-	if (!err)
+	if (!err) {
 		err = tracer__probe(s->tracer, pid, &plan);
+		if (!err)
+			tracer__unwind_exec(s->tracer, pid, &plan);
+		alloc_plan__release(&plan);
+	}
 	if (!err)
 		err = probe_libs(s, pid);
 	if (!err)

@@ -734,6 +734,13 @@ int tracer__unwind_file(struct tracer *t, const char *path)
 	return t->unwinder ? unwinder__add_file(t->unwinder, path) : 0;
 }
 
+int tracer__unwind_exec(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
+{
+	if (!t->unwinder || !plan->nr_objects)
+		return 0;
+	return unwinder__add_exec(t->unwinder, pid, plan->objects, plan->nr_objects);
+}
+
 void tracer__unwind_refresh(struct tracer *t)
 {
 	if (t->unwinder)
