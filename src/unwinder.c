@@ -59,6 +59,7 @@ struct unwinder {
 	uint64_t build_ns;
 	bool fp_where_kept;	/* --unwind auto */
 	bool verbose;
+	FILE *log;		/* -v lines held until the ranges that use the tables are written */
 };
 
 static uint64_t now_ns(void)
@@ -174,17 +175,19 @@ static void build_run(struct build *b, bool fp_where_kept)
 
 static void build_log(const struct unwinder *u, const struct build *b, const char *name)
 {
+	FILE *out = u->log ?: stderr;
+
 	if (!u->verbose)
 		return;
 	if (b->fp)
-		fprintf(stderr, "leaktrace: %s keeps frame pointers: walked by them\n", name);
+		fprintf(out, "leaktrace: %s keeps frame pointers: walked by them\n", name);
 	else if (b->err)
-		fprintf(stderr, "leaktrace: no unwind table for %s: %s\n", name,
+		fprintf(out, "leaktrace: no unwind table for %s: %s\n", name,
 			b->err == -ENOSPC    ? "--max-unwind-mb is full"
 			: b->err == -ENODATA ? "it has no .eh_frame"
 					     : strerror(-b->err));
 	else
-		fprintf(stderr, "leaktrace: unwind table of %s: %zu rows, %zu KiB, %.1f ms\n", name,
+		fprintf(out, "leaktrace: unwind table of %s: %zu rows, %zu KiB, %.1f ms\n", name,
 			b->t->nr, b->t->nr * sizeof(*b->t->rows) / 1024, b->ns / 1e6);
 }
 
@@ -416,7 +419,7 @@ static bool unchanged(const struct unwinder *u, const struct process *p,
  * The ranges go to a fresh slot, then the process's value points to it: a walk
  * running meanwhile reads the old slot or the new one, never half of one.
  */
-int unwinder__add_process(struct unwinder *u, pid_t pid)
+static int process_read(struct unwinder *u, pid_t pid)
 {
 	struct process *p = process_find(u, pid);
 	struct lt_unwind_range *ranges;
@@ -584,6 +587,24 @@ out:
 	free(held);
 	free(b);
 	free(keys);
+	return err;
+}
+
+/* A table said ready (-v) is in use: its lines come after the ranges are written. */
+int unwinder__add_process(struct unwinder *u, pid_t pid)
+{
+	char *log = NULL;
+	size_t len = 0;
+	int err;
+
+	u->log = u->verbose ? open_memstream(&log, &len) : NULL;
+	err = process_read(u, pid);
+	if (u->log) {
+		fclose(u->log);
+		u->log = NULL;
+		fputs(log, stderr);
+	}
+	free(log);
 	return err;
 }
 
