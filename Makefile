@@ -37,7 +37,10 @@ FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
 FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fixtures/$(f)-nofp) \
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
 	$(OUTPUT)/fixtures/leaky-stripped \
-	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan
+	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan \
+	$(OUTPUT)/fixtures/bigso-linked-nofp
+# The 100+ MB library of the unwinder's clang-size case: Debian's libLLVM (clang's own).
+LIBLLVM    := $(firstword $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libLLVM-*.so.1))
 
 # libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/NAME/), built with clang's
 # ASan and UBSan into $(OUTPUT)/fuzz/; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
@@ -119,6 +122,10 @@ $(OUTPUT)/fixtures/%-fp: tests/fixtures/%.cc | $(OUTPUT)/fixtures
 $(OUTPUT)/fixtures/%-nofp: tests/fixtures/%.cc | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CXX) -g -O1 -fomit-frame-pointer -fno-inline -pthread $< -o $@
+
+$(OUTPUT)/fixtures/bigso-linked-nofp: tests/fixtures/bigso.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -DLINKED $< -o $@ $(LIBLLVM)
 
 $(OUTPUT)/fixtures/syms-stripped: $(OUTPUT)/fixtures/syms-nofp
 	$(Q)strip -o $@ $<

@@ -417,6 +417,40 @@ out:
 	return err;
 }
 
+/*
+ * The ELF entry point is where a process starts: the outermost frame. The
+ * dynamic loader's (_start, _dl_start_user, which calls the constructors) has
+ * no CFI; a row there that says so ends the walk at it, as _start's CFI does.
+ */
+static int entry_row(Elf *elf, struct builder *b)
+{
+	struct lt_unwind_row *grown;
+	GElf_Ehdr eh;
+	size_t i = 0;
+
+	if (!gelf_getehdr(elf, &eh) || !eh.e_entry || eh.e_entry > UINT32_MAX)
+		return 0;
+	while (i < b->nr && b->rows[i].pc <= eh.e_entry)
+		i++;
+	if (i && b->rows[i - 1].cfa != LT_CFA_NONE)
+		return 0;	/* an FDE covers it: its CFI says where the stack ends */
+	if (i && b->rows[i - 1].pc == eh.e_entry) {
+		b->rows[i - 1].cfa = LT_CFA_END;	/* the gap starts right at the entry */
+		return 0;
+	}
+	if (b->nr == b->cap) {
+		grown = realloc(b->rows, (b->cap + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		b->rows = grown;
+		b->cap++;
+	}
+	memmove(&b->rows[i + 1], &b->rows[i], (b->nr - i) * sizeof(*b->rows));
+	b->rows[i] = (struct lt_unwind_row){ .pc = (uint32_t)eh.e_entry, .cfa = LT_CFA_END };
+	b->nr++;
+	return 0;
+}
+
 int unwind_table__build(const char *path, struct unwind_table **out)
 {
 	struct builder b = {};
@@ -438,6 +472,8 @@ int unwind_table__build(const char *path, struct unwind_table **out)
 	err = exec_delta(elf, &delta);
 	if (!err)
 		err = build(elf, &b);
+	if (!err)
+		err = entry_row(elf, &b);
 	if (err)
 		goto err_close_elf;
 	t = malloc(sizeof(*t));

@@ -140,6 +140,35 @@ Test(unwind_table, no_fde_signal_frame_and_outermost_frame)
 	unwind_table__free(t);
 }
 
+/*
+ * The dynamic loader's entry (_start, then _dl_start_user, which calls every
+ * constructor) has no FDE: its entry point ends the walk, as the CFI of an
+ * executable's _start does. readelf's header gives the entry point.
+ */
+Test(unwind_table, loader_entry_without_cfi_is_the_outermost_frame)
+{
+	const char *ld = "/lib64/ld-linux-x86-64.so.2";
+	unsigned long long entry = 0;
+	const struct lt_unwind_row *r;
+	struct unwind_table *t = build(ld);
+	char line[256];
+	FILE *p;
+
+	p = popen("readelf -h /lib64/ld-linux-x86-64.so.2", "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p))
+		sscanf(line, " Entry point address: %llx", &entry);
+	pclose(p);
+	cr_assert_neq(entry, 0);
+	/* The call to _dl_init returns 0x30 bytes in, still in the entry's code. */
+	for (unsigned long long pc = entry; pc < entry + 0x30; pc++) {
+		r = unwind_table__lookup(t, pc);
+		cr_assert_not_null(r);
+		cr_assert_eq(r->cfa, LT_CFA_END, "entry+0x%llx: rule %d", pc - entry, r->cfa);
+	}
+	unwind_table__free(t);
+}
+
 Test(unwind_table, libc_malloc_entry_and_plt)
 {
 	struct unwind_table *t = build(LIBC);
