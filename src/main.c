@@ -31,8 +31,11 @@
 #include "tracer.h"
 #include "units.h"
 
-/* How often the targets' liveness and mappings are checked between reports. */
-#define TICK_NS 1000000000ULL
+/*
+ * How often the targets' liveness and mappings are checked between reports: a
+ * library loaded with dlopen gets its unwind table at the next one.
+ */
+#define TICK_NS 200000000ULL
 /*
  * Under -a, how often new processes are looked for: their mappings are read and
  * a new allocator probed then, so a shorter tick misses fewer short-lived ones.
