@@ -5,6 +5,7 @@
  * executable mappings with the table each one uses.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -519,6 +520,23 @@ static void build_all(struct unwinder *u, struct build *b, int n)
 		pthread_join(threads[i], NULL);
 }
 
+/* A path as its process names it: /proc/PID/exe's target, /proc/PID/root/X as /X. */
+static void path_name(const char *path, char *name, size_t size)
+{
+	const char *root = strstr(path, "/root/");
+	ssize_t n;
+
+	if (!strncmp(path, "/proc/", 6) && root) {
+		snprintf(name, size, "%s", root + 5);
+		return;
+	}
+	n = readlink(path, name, size - 1);
+	if (n <= 0 || strncmp(path, "/proc/", 6))
+		snprintf(name, size, "%s", path);
+	else
+		name[n] = '\0';
+}
+
 /* The objects of paths held for p: those loaded already get one more user, the others are built. */
 static size_t exec_hold(struct unwinder *u, char *const *paths, int n, uint32_t *held,
 			struct build *b, struct lt_unwind_file_key *keys)
@@ -544,8 +562,11 @@ static size_t exec_hold(struct unwinder *u, char *const *paths, int n, uint32_t 
 	}
 	build_all(u, b, m);
 	for (int i = 0; i < m; i++) {
+		char name[PATH_MAX];
+
+		path_name(b[i].path, name, sizeof(name));
 		id = object_new(u, &keys[i]);
-		if (id > 0 && object_install(u, id, &b[i], b[i].path)) {
+		if (id > 0 && object_install(u, id, &b[i], name)) {
 			memset(&u->objs[id], 0, sizeof(u->objs[id]));
 			id = -1;
 		}
