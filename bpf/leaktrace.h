@@ -137,7 +137,7 @@ struct lt_total {
 enum lt_stack_flags {
 	LT_STACK_UNWOUND = 1,	/* walked with unwind tables: every frame is sound */
 	LT_STACK_CUT = 2,	/* ... and the walk stopped before the end of the stack */
-	LT_STACK_UNBUILT = 4,	/* ... at code whose table was not built yet (a library just mapped) */
+	LT_STACK_UNBUILT = 4,	/* ... at code without its table yet (a library just mapped) */
 };
 
 struct lt_stack {
@@ -157,6 +157,7 @@ enum lt_cfa {
 	LT_CFA_RBP,	/* CFA = rbp + cfa_off */
 	LT_CFA_PLT,	/* a PLT entry: CFA = rsp + 8, + 8 more when (pc & 15) >= cfa_off */
 	LT_CFA_END,	/* the return address is undefined: the outermost frame (_start) */
+	LT_CFA_RSP8,	/* CFA = rsp + 8 * cfa_off: a frame over 32 KiB (a big array on it) */
 	LT_CFA_FP,	/* code without a table (JIT): follow rbp; only in the BPF side's cache */
 };
 

@@ -80,7 +80,7 @@ struct unwind_cached {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LT_UNWIND_CACHE);	/* the loader sets 1 unless --unwind=dwarf */
+	__uint(max_entries, LT_UNWIND_CACHE);	/* the loader sets 1 with --unwind fp */
 	__type(key, __u32);
 	__type(value, struct unwind_cached);
 } unwind_cache SEC(".maps");
@@ -305,7 +305,7 @@ static __always_inline __u64 uretprobe_original(__u64 slot)
 	return 0;
 }
 
-/* The caller's return address at cfa - 8 and, when the row says so, its rbp: one read if they touch. */
+/* The caller's return address at cfa - 8 and, as the row says, its rbp: one read if they touch. */
 static __always_inline int caller_regs(struct walk_regs *s, const struct lt_unwind_row *row,
 				       __u64 cfa, __u64 *ra)
 {
@@ -352,6 +352,9 @@ static __always_inline enum walk_step walk_step(struct walk_regs *s, bool first)
 		return fp_step(s);
 	case LT_CFA_RSP:
 		cfa = s->sp + row.cfa_off;
+		break;
+	case LT_CFA_RSP8:
+		cfa = s->sp + (__s64)row.cfa_off * 8;
 		break;
 	case LT_CFA_RBP:
 		if (!s->bp_ok)
@@ -421,7 +424,7 @@ static __always_inline void walk_start(struct walk_regs *s, struct pt_regs *ctx,
 	s->sp = PT_REGS_SP(ctx);
 	s->bp = PT_REGS_FP(ctx);
 	s->bp_ok = 1;
-	/* The window stops at the end of the stack pointer's page when the next one is not there. */
+	/* The window stops at the end of the stack pointer's page when the next is not there. */
 	s->win_base = s->sp;
 	len = WALK_WINDOW;
 	if (bpf_probe_read_user(s->win, WALK_WINDOW, (void *)s->sp)) {

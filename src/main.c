@@ -144,7 +144,7 @@ static int start_command(struct session *s)
 	pid = command__pid(s->command);
 	err = alloc_plan__for_exec(pid, &plan);
 	if (!err) {
-		/* Its tables before its first instruction: no stack of it is cut for want of one. */
+		/* Its tables before its first instruction: no stack is cut for want of one. */
 		tracer__unwind_exec(s->tracer, pid, &plan);
 		err = attach(s, pid, &plan, true);
 		alloc_plan__release(&plan);

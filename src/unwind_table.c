@@ -96,9 +96,14 @@ static void row_cfa(Dwarf_Frame *frame, struct lt_unwind_row *r)
 	if (nops == 1 && ops[0].atom == DW_OP_bregx && (ops[0].number == DW_RSP ||
 							 ops[0].number == DW_RBP) &&
 	    (int64_t)ops[0].number2 == (int16_t)ops[0].number2) {
-		/* Larger frames (a big array on the stack) are rare: the walk stops at them. */
 		r->cfa = ops[0].number == DW_RSP ? LT_CFA_RSP : LT_CFA_RBP;
 		r->cfa_off = (int16_t)ops[0].number2;
+	} else if (nops == 1 && ops[0].atom == DW_OP_bregx && ops[0].number == DW_RSP &&
+		   !(ops[0].number2 & 7) &&
+		   (int64_t)ops[0].number2 / 8 == (int16_t)(ops[0].number2 / 8)) {
+		/* A frame over 32 KiB (a big array on the stack): in 8-byte units, to 256 KiB. */
+		r->cfa = LT_CFA_RSP8;
+		r->cfa_off = (int16_t)((int64_t)ops[0].number2 / 8);
 	} else if (is_plt_cfa(ops, nops, &threshold)) {
 		r->cfa = LT_CFA_PLT;
 		r->cfa_off = threshold;

@@ -201,7 +201,7 @@ static int object_install(struct unwinder *u, uint32_t id, struct build *b, cons
 
 	u->build_ns += b->ns;
 	if (b->fp) {
-		/* --unwind auto: its frame pointers are followed, as the BPF side does without a table. */
+		/* --unwind auto: its frame pointers are followed, as BPF does without a table. */
 		o->fp = true;
 		f.obj = LT_UNWIND_FP_OBJ;
 		build_log(u, b, name);

@@ -574,8 +574,9 @@ loop_tfp=$(best "${loop_fpw[@]}")
 in_tfp=$(secs "$(best "${in_fpw[@]}")")
 # Each pair of the loop records one allocation and walks its stack once (4 frames to _start).
 walk_ns=$(awk -v a="$loop_tfp" -v b="$loop_t" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%+.0f", b - a; else printf "-" }')
+# shellcheck disable=SC2086 # the libraries are a list
 $CC -O2 $WARNINGS -D_GNU_SOURCE -Isrc -Ibpf -o "$OUT/unwind_build" tests/bench/unwind_build.c \
-	.output/src/unwind_table.o $STATIC_LIBS -lpthread
+	"$OUT/libleaktrace.a" $STATIC_LIBS -lpthread
 unwind_files=(/lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/libstdc++.so.6)
 for f in /usr/lib/llvm-14/lib/libLLVM-14.so /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1; do
 	[ -e "$f" ] && unwind_files+=("$f")

@@ -288,7 +288,7 @@ static char proc_state(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
-/* KEY summed over the heap stacks of proc whose frame 0 is frame0 (whole stacks: one per caller). */
+/* KEY summed over proc's heap stacks whose frame 0 is frame0 (whole stacks: one per caller). */
 static long long sum_field(json_t *proc, const char *frame0, const char *key)
 {
 	long long sum = 0;

@@ -63,6 +63,15 @@ asm(".text\n"
     "nop\nret\n"
     ".cfi_endproc\n.size ut_signal, .-ut_signal\n"
 
+    ".globl ut_bigframe\n.type ut_bigframe, @function\n"
+    "ut_bigframe:\n.cfi_startproc\n"
+    "sub $40000, %rsp\n"			/* 0 */
+    ".cfi_def_cfa_offset 40008\n"
+    "add $40000, %rsp\n"			/* 7 */
+    ".cfi_def_cfa_offset 8\n"
+    "ret\n"
+    ".cfi_endproc\n.size ut_bigframe, .-ut_bigframe\n"
+
     ".globl ut_outermost\n.type ut_outermost, @function\n"
     "ut_outermost:\n.cfi_startproc\n.cfi_undefined rip\n"
     "nop\nret\n"
@@ -137,6 +146,9 @@ Test(unwind_table, no_fde_signal_frame_and_outermost_frame)
 	assert_row(row_at(t, SELF, "ut_nocfi", 1), LT_CFA_NONE, 0, LT_RBP_SAME, 0, "nocfi");
 	assert_row(row_at(t, SELF, "ut_signal", 0), LT_CFA_NONE, 0, LT_RBP_SAME, 0, "signal");
 	assert_row(row_at(t, SELF, "ut_outermost", 0), LT_CFA_END, 0, LT_RBP_SAME, 0, "end");
+	/* A frame over 32 KiB: its CFA offset in 8-byte units. */
+	assert_row(row_at(t, SELF, "ut_bigframe", 7), LT_CFA_RSP8, 40008 / 8, LT_RBP_SAME, 0,
+		   "bigframe");
 	unwind_table__free(t);
 }
 
