@@ -98,6 +98,7 @@ const volatile __u32 unwind_mode = LT_UNWIND_FP;
 
 /* The stack above the allocator's caller, read in one helper call: most frames' slots are in it. */
 #define WALK_WINDOW 512
+#define WINDOW_BELOW 64	/* a moved window starts this far below the slot that moved it */
 
 struct walk_regs {
 	__u64 ip;
@@ -251,11 +252,39 @@ static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_u
 	return 0;
 }
 
-/* size (8 or 16) bytes of the stack at addr: from the window when it holds them. */
+/*
+ * The window: WALK_WINDOW bytes of the stack from base, in one helper call;
+ * up to the end of base's page when the next page is not there.
+ */
+static __always_inline void window_load(struct walk_regs *s, __u64 base)
+{
+	__u32 len = WALK_WINDOW;
+
+	s->win_base = base;
+	if (bpf_probe_read_user(s->win, WALK_WINDOW, (void *)base)) {
+		len = 4096 - (base & 4095);
+		if (len > WALK_WINDOW)
+			len = WALK_WINDOW;
+		if (bpf_probe_read_user(s->win, len, (void *)base))
+			len = 0;
+	}
+	s->win_len = len;
+}
+
+/*
+ * size (8 or 16) bytes of the stack at addr, from the window. The walk goes up
+ * the stack: past the window's end, the window moves to start a little below
+ * addr (where a frame's saved registers are), so that the next frames come from
+ * it too.
+ */
 static __always_inline int stack_read(struct walk_regs *s, __u64 addr, void *dst, __u32 size)
 {
 	__u64 off = addr - s->win_base;
 
+	if (addr >= s->win_base && off + size > s->win_len) {
+		window_load(s, addr - WINDOW_BELOW >= s->sp ? addr - WINDOW_BELOW : addr);
+		off = addr - s->win_base;
+	}
 	if (addr >= s->win_base && off + size <= s->win_len && off <= WALK_WINDOW - 16) {
 		__builtin_memcpy(dst, &s->win[off], 8);
 		if (size == 16)
@@ -407,7 +436,7 @@ __noinline int lt_unwind_frame(__u32 first)
 static __always_inline void walk_start(struct walk_regs *s, struct pt_regs *ctx, __u32 tgid)
 {
 	struct task_struct *task;
-	__u32 zero = 0, len;
+	__u32 zero = 0;
 	__u64 *gen;
 
 	gen = bpf_map_lookup_elem(&unwind_gen, &zero);
@@ -424,17 +453,7 @@ static __always_inline void walk_start(struct walk_regs *s, struct pt_regs *ctx,
 	s->sp = PT_REGS_SP(ctx);
 	s->bp = PT_REGS_FP(ctx);
 	s->bp_ok = 1;
-	/* The window stops at the end of the stack pointer's page when the next is not there. */
-	s->win_base = s->sp;
-	len = WALK_WINDOW;
-	if (bpf_probe_read_user(s->win, WALK_WINDOW, (void *)s->sp)) {
-		len = 4096 - (s->sp & 4095);
-		if (len > WALK_WINDOW)
-			len = WALK_WINDOW;
-		if (bpf_probe_read_user(s->win, len, (void *)s->sp))
-			len = 0;
-	}
-	s->win_len = len;
+	window_load(s, s->sp);
 }
 
 /* Fills st->ips[1...] from a return probe's registers; ips[0] is set. Returns the depth. */
