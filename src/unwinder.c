@@ -48,6 +48,15 @@ struct extent {
 	uint32_t nr;
 };
 
+/* What building one file's table gives, before it goes into the kernel: made in any thread. */
+struct build {
+	const char *path;
+	bool fp;		/* --unwind auto: kept frame pointers, no table */
+	struct unwind_table *t;
+	int err;
+	uint64_t ns;
+};
+
 struct unwinder {
 	struct unwinder_maps maps;
 	struct object objs[LT_UNWIND_MAX_OBJS];	/* by id; 0 is LT_UNWIND_FP_OBJ */
@@ -61,6 +70,11 @@ struct unwinder {
 	bool fp_where_kept;	/* --unwind auto */
 	bool verbose;
 	FILE *log;		/* -v lines held until the ranges that use the tables are written */
+	/* The tables of a process's new files, built side by side before they are loaded. */
+	struct lt_unwind_file_key *pre_keys;
+	struct build *pre;
+	char (*pre_paths)[64];
+	size_t nr_pre;
 };
 
 static uint64_t now_ns(void)
@@ -155,15 +169,6 @@ static bool built_with_frame_pointers(const char *path)
 	return fp;
 }
 
-/* What building one file's table gives, before it goes into the kernel: made in any thread. */
-struct build {
-	const char *path;
-	bool fp;		/* --unwind auto: kept frame pointers, no table */
-	struct unwind_table *t;
-	int err;
-	uint64_t ns;
-};
-
 static void build_run(struct build *b, bool fp_where_kept)
 {
 	uint64_t t0 = now_ns();
@@ -232,12 +237,31 @@ static int object_install(struct unwinder *u, uint32_t id, struct build *b, cons
 	return 0;
 }
 
+/* The build of key done ahead (prebuild), taken: NULL when there is none. */
+static struct build *prebuilt_take(struct unwinder *u, const struct lt_unwind_file_key *key)
+{
+	for (size_t i = 0; i < u->nr_pre; i++) {
+		if (u->pre[i].path && !memcmp(&u->pre_keys[i], key, sizeof(*key))) {
+			u->pre[i].path = NULL;	/* taken: its table goes with the taker */
+			return &u->pre[i];
+		}
+	}
+	return NULL;
+}
+
 static int object_load(struct unwinder *u, uint32_t id, const char *path, const char *name)
 {
-	struct build b = { .path = path };
+	struct build b = { .path = path }, *pre = prebuilt_take(u, &u->objs[id].key);
 	int err;
 
-	build_run(&b, u->fp_where_kept);
+	if (pre) {
+		b.fp = pre->fp;
+		b.t = pre->t;
+		b.err = pre->err;
+		b.ns = pre->ns;
+	} else {
+		build_run(&b, u->fp_where_kept);
+	}
 	err = object_install(u, id, &b, name);
 	unwind_table__free(b.t);
 	return err;
@@ -416,6 +440,93 @@ static bool unchanged(const struct unwinder *u, const struct process *p,
 	return !memcmp(cur, ranges, v->nr * sizeof(*ranges));
 }
 
+/* Builds side by side: each worker takes the next file to build. */
+struct build_pool {
+	struct build *b;
+	int n;
+	int next;
+	bool fp_where_kept;
+};
+
+static void *build_worker(void *arg)
+{
+	struct build_pool *pool = arg;
+	int i;
+
+	while ((i = __atomic_fetch_add(&pool->next, 1, __ATOMIC_RELAXED)) < pool->n)
+		build_run(&pool->b[i], pool->fp_where_kept);
+	return NULL;
+}
+
+/* Every build of b, on as many threads as there are CPUs (this one too). */
+static void build_all(struct unwinder *u, struct build *b, int n)
+{
+	struct build_pool pool = { .b = b, .n = n, .fp_where_kept = u->fp_where_kept };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t threads[16];
+	int nr = 0;
+
+	while (nr < 16 && nr + 1 < cpus && nr + 1 < n &&
+	       !pthread_create(&threads[nr], NULL, build_worker, &pool))
+		nr++;
+	build_worker(&pool);
+	for (int i = 0; i < nr; i++)
+		pthread_join(threads[i], NULL);
+}
+
+static void prebuild_free(struct unwinder *u)
+{
+	for (size_t i = 0; i < u->nr_pre; i++)
+		if (u->pre[i].path)
+			unwind_table__free(u->pre[i].t);
+	free(u->pre);
+	free(u->pre_keys);
+	free(u->pre_paths);
+	u->pre = NULL;
+	u->pre_keys = NULL;
+	u->pre_paths = NULL;
+	u->nr_pre = 0;
+}
+
+/*
+ * The tables of the files pid maps that have none yet, built side by side on
+ * every CPU (-p of a large program, a new process under -a, dlopen): object_load
+ * takes them as it meets the files.
+ */
+static void prebuild(struct unwinder *u, pid_t pid, const struct procmaps *maps)
+{
+	struct lt_unwind_file_key key;
+	size_t n = 0, j;
+
+	u->pre = calloc(maps->n, sizeof(*u->pre));
+	u->pre_keys = calloc(maps->n, sizeof(*u->pre_keys));
+	u->pre_paths = calloc(maps->n, sizeof(*u->pre_paths));
+	for (size_t i = 0; u->pre && u->pre_keys && u->pre_paths && i < maps->n; i++) {
+		const struct procmap *m = &maps->v[i];
+
+		if (!m->executable || !procmap__is_file(m))
+			continue;
+		key = file_key(m->dev_major, m->dev_minor, m->inode);
+		for (j = 0; j < n && memcmp(&u->pre_keys[j], &key, sizeof(key)); j++)
+			;
+		if (j < n || object_find(u, &key) > 0)
+			continue;
+		u->pre_keys[n] = key;
+		snprintf(u->pre_paths[n], sizeof(u->pre_paths[n]), "/proc/%d/map_files/%llx-%llx",
+			 pid, (unsigned long long)m->start, (unsigned long long)m->end);
+		u->pre[n].path = u->pre_paths[n];
+		n++;
+	}
+	/* One file alone is built where it is met, as before. */
+	if (n < 2) {
+		u->nr_pre = 0;
+		prebuild_free(u);
+		return;
+	}
+	u->nr_pre = n;
+	build_all(u, u->pre, n);
+}
+
 /*
  * The ranges go to a fresh slot, then the process's value points to it: a walk
  * running meanwhile reads the old slot or the new one, never half of one.
@@ -446,6 +557,7 @@ static int process_read(struct unwinder *u, pid_t pid)
 		err = -ENOMEM;
 		goto out;
 	}
+	prebuild(u, pid, maps);
 	/* Keep the address space the BPF side saw, so that it knows this is no exec. */
 	if (bpf_map_lookup_elem(u->maps.procs_fd, &key, &v))
 		v.mm = 0;
@@ -481,43 +593,10 @@ static int process_read(struct unwinder *u, pid_t pid)
 	p->nr_ranges = v.nr;
 	slot = LT_UNWIND_NO_SLOT;
 out:
+	prebuild_free(u);
 	slot_put(u, slot);
 	procmaps__free(maps);
 	return err;
-}
-
-/* Builds side by side: each worker takes the next file to build. */
-struct build_pool {
-	struct build *b;
-	int n;
-	int next;
-	bool fp_where_kept;
-};
-
-static void *build_worker(void *arg)
-{
-	struct build_pool *pool = arg;
-	int i;
-
-	while ((i = __atomic_fetch_add(&pool->next, 1, __ATOMIC_RELAXED)) < pool->n)
-		build_run(&pool->b[i], pool->fp_where_kept);
-	return NULL;
-}
-
-/* Every build of b, on as many threads as there are CPUs (this one too). */
-static void build_all(struct unwinder *u, struct build *b, int n)
-{
-	struct build_pool pool = { .b = b, .n = n, .fp_where_kept = u->fp_where_kept };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t threads[16];
-	int nr = 0;
-
-	while (nr < 16 && nr + 1 < cpus && nr + 1 < n &&
-	       !pthread_create(&threads[nr], NULL, build_worker, &pool))
-		nr++;
-	build_worker(&pool);
-	for (int i = 0; i < nr; i++)
-		pthread_join(threads[i], NULL);
 }
 
 /* A path as its process names it: /proc/PID/exe's target, /proc/PID/root/X as /X. */
