@@ -518,7 +518,11 @@ int BPF_PROG(unwind_mmap, struct pt_regs *regs, long ret)
 	__u64 *gen;
 	struct file *file = NULL;
 
-	if (BPF_CORE_READ(regs, orig_ax) != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
+	/*
+	 * Every system call on the host comes here, a uretprobe's return too (6.11+):
+	 * the number straight from the BTF pointer, without a helper call.
+	 */
+	if (regs->orig_ax != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
 		return 0;
 	len = BPF_CORE_READ(regs, si);
 	prot = BPF_CORE_READ(regs, dx);
