@@ -39,7 +39,10 @@ FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
 FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fixtures/$(f)-nofp) \
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
 	$(OUTPUT)/fixtures/leaky-stripped \
-	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan
+	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan \
+	$(OUTPUT)/fixtures/bigso-linked-nofp
+# The 100+ MB library of the unwinder's clang-size case: Debian's libLLVM (clang's own).
+LIBLLVM    := $(firstword $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libLLVM-*.so.1))
 # Rust's two symbol manglings, without frame pointers (Debian's default): only where rustc is.
 RUST_FIXTURES := $(OUTPUT)/fixtures/leaky_rust-legacy $(OUTPUT)/fixtures/leaky_rust-v0
 HAVE_RUSTC := $(shell command -v $(RUSTC) 2>/dev/null)
@@ -146,6 +149,10 @@ $(OUTPUT)/fixtures/leaky_cgo: tests/fixtures/leaky_cgo.go | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)GOCACHE=$(CURDIR)/$(OUTPUT)/go-cache GO111MODULE=off CGO_ENABLED=1 CGO_CFLAGS="-g -O1" \
 		$(GO) build -o $@ $<
+
+$(OUTPUT)/fixtures/bigso-linked-nofp: tests/fixtures/bigso.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -DLINKED $< -o $@ $(LIBLLVM)
 
 $(OUTPUT)/fixtures/syms-stripped: $(OUTPUT)/fixtures/syms-nofp
 	$(Q)strip -o $@ $<

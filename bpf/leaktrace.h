@@ -143,6 +143,7 @@ struct lt_total {
 enum lt_stack_flags {
 	LT_STACK_UNWOUND = 1,	/* walked with unwind tables: every frame is sound */
 	LT_STACK_CUT = 2,	/* ... and the walk stopped before the end of the stack */
+	LT_STACK_UNBUILT = 4,	/* ... at code without its table yet (a library just mapped) */
 };
 
 struct lt_stack {
@@ -162,6 +163,8 @@ enum lt_cfa {
 	LT_CFA_RBP,	/* CFA = rbp + cfa_off */
 	LT_CFA_PLT,	/* a PLT entry: CFA = rsp + 8, + 8 more when (pc & 15) >= cfa_off */
 	LT_CFA_END,	/* the return address is undefined: the outermost frame (_start) */
+	LT_CFA_RSP8,	/* CFA = rsp + 8 * cfa_off: a frame over 32 KiB (a big array on it) */
+	LT_CFA_FP,	/* code without a table (JIT): follow rbp; only in the BPF side's cache */
 };
 
 enum lt_rbp {
@@ -189,7 +192,9 @@ enum lt_unwind_mode {
 #define LT_UNWIND_MAX_RANGES 256	/* executable mappings of a process (a power of 2) */
 #define LT_UNWIND_SEARCH_STEPS 25	/* binary search steps: up to 32M rows */
 #define LT_UNWIND_FP_OBJ 0		/* no file (JIT code, [vdso]): follow the frame pointer */
-#define LT_UNWIND_NO_OBJ 0xffffffff	/* a file without a table (yet): the walk stops, cut */
+#define LT_UNWIND_NO_OBJ 0xffffffff	/* a file without a table: the walk stops, cut */
+#define LT_UNWIND_UNBUILT_OBJ 0xfffffffe	/* a file mapped before its table is built */
+#define LT_UNWIND_CACHE 4096		/* rows cached per CPU, by process and pc (a power of 2) */
 
 /* The rows of one object, in the rows array. */
 struct lt_unwind_obj {
@@ -206,7 +211,7 @@ struct lt_unwind_range {
 	__u32 pad;
 };
 
-#define LT_UNWIND_PENDING 16	/* mappings the BPF side adds between two rereads */
+#define LT_UNWIND_PENDING 64	/* mappings the BPF side adds between two rereads */
 #define LT_UNWIND_MAX_PROCS 1024	/* processes with their mappings read at once */
 #define LT_UNWIND_NO_SLOT 0xffffffff
 

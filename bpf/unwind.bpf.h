@@ -64,7 +64,41 @@ struct {
 	__type(value, struct lt_unwind_proc);
 } unwind_empty SEC(".maps");
 
+/*
+ * Each frame's row, by process and pc, per CPU: a loop's stacks meet the same
+ * return addresses again and again, and a hit spares the search of the
+ * process's mappings and of the object's rows. An entry holds while the
+ * generation is the one it was cached under: user space and the mmap hook
+ * bump it whenever a pc could change rows (a table dropped, a mapping replaced).
+ */
+struct unwind_cached {
+	__u64 pc;
+	__u32 tgid;
+	__u32 gen;
+	struct lt_unwind_row row;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LT_UNWIND_CACHE);	/* the loader sets 1 with --unwind fp */
+	__type(key, __u32);
+	__type(value, struct unwind_cached);
+} unwind_cache SEC(".maps");
+
+/* The generation of the cache: written by user space through mmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwind_gen SEC(".maps");
+
 const volatile __u32 unwind_mode = LT_UNWIND_FP;
+
+/* The stack above the allocator's caller, read in one helper call: most frames' slots are in it. */
+#define WALK_WINDOW 512
+#define WINDOW_BELOW 64	/* a moved window starts this far below the slot that moved it */
 
 struct walk_regs {
 	__u64 ip;
@@ -72,7 +106,14 @@ struct walk_regs {
 	__u64 bp;
 	__u64 bp_ok;		/* bp holds the frame's rbp */
 	__u64 trampoline;	/* where pending uretprobes return to, or 0 */
-	struct lt_unwind_proc proc;	/* the process's mappings, copied once per walk */
+	__u32 tgid;
+	__u32 gen;		/* of the cache, read once per walk */
+	__u32 tramp_tgid;	/* trampoline is of this process, */
+	__u32 tramp_gen;	/* ... read at this generation (an exec bumps it) */
+	__u32 unbuilt;		/* the walk met code whose table is not built yet */
+	__u32 win_len;		/* bytes of win that hold the stack from win_base */
+	__u64 win_base;
+	__u8 win[WALK_WINDOW];
 };
 
 /*
@@ -166,6 +207,93 @@ static __always_inline int row_find(const struct lt_unwind_obj *o, __u32 pc,
 	return 0;
 }
 
+/*
+ * The row of pc in the walking process: from the cache, else searched and
+ * cached. A pc in no mapping known yet, or in a file whose table is not built
+ * yet, marks the walk unbuilt; the first also has user space reread the mappings.
+ */
+static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_unwind_row *row)
+{
+	__u32 idx = (__u32)((pc ^ ((__u64)s->tgid << 32)) * 0x9e3779b97f4a7c15ULL >> 40) &
+		    (LT_UNWIND_CACHE - 1);
+	struct unwind_cached *c = bpf_map_lookup_elem(&unwind_cache, &idx);
+	struct lt_unwind_range r;
+	struct lt_unwind_proc *p;
+	struct lt_unwind_obj *o;
+
+	if (c && c->pc == pc && c->tgid == s->tgid && c->gen == s->gen) {
+		*row = c->row;
+		return 0;
+	}
+	p = bpf_map_lookup_elem(&unwind_procs, &s->tgid);
+	if (!p || range_find(p, pc, &r)) {
+		if (p)
+			p->stale = 1;	/* user space rereads: a mapping it missed, or [uprobes] */
+		s->unbuilt = 1;
+		return -1;
+	}
+	if (r.obj == LT_UNWIND_UNBUILT_OBJ) {
+		s->unbuilt = 1;
+		return -1;
+	}
+	if (r.obj == LT_UNWIND_FP_OBJ) {
+		*row = (struct lt_unwind_row){ .cfa = LT_CFA_FP };
+	} else {
+		o = bpf_map_lookup_elem(&unwind_objs, &r.obj);
+		if (!o || !o->nr || row_find(o, (__u32)(pc - r.bias), row))
+			return -1;
+	}
+	if (c) {
+		c->pc = pc;
+		c->tgid = s->tgid;
+		c->gen = s->gen;
+		c->row = *row;
+	}
+	return 0;
+}
+
+/*
+ * The window: WALK_WINDOW bytes of the stack from base, in one helper call;
+ * up to the end of base's page when the next page is not there.
+ */
+static __always_inline void window_load(struct walk_regs *s, __u64 base)
+{
+	__u32 len = WALK_WINDOW;
+
+	s->win_base = base;
+	if (bpf_probe_read_user(s->win, WALK_WINDOW, (void *)base)) {
+		len = 4096 - (base & 4095);
+		if (len > WALK_WINDOW)
+			len = WALK_WINDOW;
+		if (bpf_probe_read_user(s->win, len, (void *)base))
+			len = 0;
+	}
+	s->win_len = len;
+}
+
+/*
+ * size (8 or 16) bytes of the stack at addr, from the window. The walk goes up
+ * the stack: past the window's end, the window moves to start a little below
+ * addr (where a frame's saved registers are), so that the next frames come from
+ * it too.
+ */
+static __always_inline int stack_read(struct walk_regs *s, __u64 addr, void *dst, __u32 size)
+{
+	__u64 off = addr - s->win_base;
+
+	if (addr >= s->win_base && off + size > s->win_len) {
+		window_load(s, addr - WINDOW_BELOW >= s->sp ? addr - WINDOW_BELOW : addr);
+		off = addr - s->win_base;
+	}
+	if (addr >= s->win_base && off + size <= s->win_len && off <= WALK_WINDOW - 16) {
+		__builtin_memcpy(dst, &s->win[off], 8);
+		if (size == 16)
+			__builtin_memcpy(dst + 8, &s->win[off + 8], 8);
+		return 0;
+	}
+	return bpf_probe_read_user(dst, size, (void *)addr);
+}
+
 /* Code without a table of its own (JIT): follow rbp as a frame pointer. */
 static __always_inline enum walk_step fp_step(struct walk_regs *s)
 {
@@ -179,7 +307,7 @@ static __always_inline enum walk_step fp_step(struct walk_regs *s)
 		return STEP_END;
 	if (!s->bp_ok || s->bp < s->sp || s->bp - s->sp > stack_span || (s->bp & 7))
 		return STEP_CUT;
-	if (bpf_probe_read_user(&frame, sizeof(frame), (void *)s->bp))
+	if (stack_read(s, s->bp, &frame, sizeof(frame)))
 		return STEP_CUT;
 	s->sp = s->bp + sizeof(frame);
 	s->ip = frame.ret;
@@ -206,32 +334,56 @@ static __always_inline __u64 uretprobe_original(__u64 slot)
 	return 0;
 }
 
+/* The caller's return address at cfa - 8 and, as the row says, its rbp: one read if they touch. */
+static __always_inline int caller_regs(struct walk_regs *s, const struct lt_unwind_row *row,
+				       __u64 cfa, __u64 *ra)
+{
+	struct {
+		__u64 bp;
+		__u64 ra;
+	} pair;
+
+	if (row->rbp == LT_RBP_AT && row->rbp_off8 == -2) {
+		/* The usual prologue, push %rbp first: both in one helper call. */
+		if (stack_read(s, cfa - 16, &pair, sizeof(pair)))
+			return -1;
+		*ra = pair.ra;
+		s->bp = pair.bp;
+		s->bp_ok = 1;
+		return 0;
+	}
+	if (stack_read(s, cfa - 8, ra, sizeof(*ra)))
+		return -1;
+	if (row->rbp == LT_RBP_AT) {
+		s->bp_ok = !stack_read(s, cfa + row->rbp_off8 * 8, &pair.bp, sizeof(pair.bp));
+		s->bp = pair.bp;
+	} else if (row->rbp == LT_RBP_UNKNOWN) {
+		s->bp_ok = 0;
+	}
+	return 0;
+}
+
 /*
  * From a frame's registers to its caller's. Frame 0's pc is where the
  * allocator returned to, its registers those after the return: its row is at
  * that pc. An outer frame is inside its call, whose return address may be the
  * first byte of another function's rule: its row is at pc - 1.
  */
-static __always_inline enum walk_step walk_step(struct lt_unwind_proc *p,
-						    struct walk_regs *s, bool first)
+static __always_inline enum walk_step walk_step(struct walk_regs *s, bool first)
 {
-	__u64 pc = first ? s->ip : s->ip - 1, cfa, ra, bp;
-	struct lt_unwind_range r;
+	__u64 pc = first ? s->ip : s->ip - 1, cfa, ra;
 	struct lt_unwind_row row;
-	struct lt_unwind_obj *o;
 
-	if (range_find(p, pc, &r)) {
-		p->stale = 1;	/* user space rereads: a mapping it missed, or [uprobes] */
-		return STEP_CUT;
-	}
-	if (r.obj == LT_UNWIND_FP_OBJ)
-		return fp_step(s);
-	o = bpf_map_lookup_elem(&unwind_objs, &r.obj);
-	if (!o || !o->nr || row_find(o, (__u32)(pc - r.bias), &row))
+	if (row_lookup(s, pc, &row))
 		return STEP_CUT;
 	switch (row.cfa) {
+	case LT_CFA_FP:
+		return fp_step(s);
 	case LT_CFA_RSP:
 		cfa = s->sp + row.cfa_off;
+		break;
+	case LT_CFA_RSP8:
+		cfa = s->sp + (__s64)row.cfa_off * 8;
 		break;
 	case LT_CFA_RBP:
 		if (!s->bp_ok)
@@ -249,18 +401,12 @@ static __always_inline enum walk_step walk_step(struct lt_unwind_proc *p,
 	/* The caller's frame lies above this one, within a stack's reach. */
 	if (cfa <= s->sp || cfa - s->sp > stack_span)
 		return STEP_CUT;
-	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+	if (caller_regs(s, &row, cfa, &ra))
 		return STEP_CUT;
 	if (ra && ra == s->trampoline) {
 		ra = uretprobe_original(cfa - 8);
 		if (!ra)
 			return STEP_CUT;
-	}
-	if (row.rbp == LT_RBP_AT) {
-		s->bp_ok = !bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + row.rbp_off8 * 8));
-		s->bp = bp;
-	} else if (row.rbp == LT_RBP_UNKNOWN) {
-		s->bp_ok = 0;
 	}
 	s->sp = cfa;
 	s->ip = ra;
@@ -268,9 +414,9 @@ static __always_inline enum walk_step walk_step(struct lt_unwind_proc *p,
 }
 
 /*
- * One frame of the walk, its registers and the mappings in unwind_regs. A
- * global function: the verifier checks it once, on its own, instead of once per
- * frame of the caller's loop, which keeps 127 frames far below its complexity limit.
+ * One frame of the walk, its registers in unwind_regs. A global function: the
+ * verifier checks it once, on its own, instead of once per frame of the
+ * caller's loop, which keeps 127 frames far below its complexity limit.
  */
 __noinline int lt_unwind_frame(__u32 first)
 {
@@ -280,7 +426,34 @@ __noinline int lt_unwind_frame(__u32 first)
 	s = bpf_map_lookup_elem(&unwind_regs, &zero);
 	if (!s)
 		return STEP_CUT;
-	return walk_step(&s->proc, s, first);
+	return walk_step(s, first);
+}
+
+/*
+ * The walk's starting registers and window. The trampoline is read again only
+ * for another process or generation (an exec maps anew, which bumps it).
+ */
+static __always_inline void walk_start(struct walk_regs *s, struct pt_regs *ctx, __u32 tgid)
+{
+	struct task_struct *task;
+	__u32 zero = 0;
+	__u64 *gen;
+
+	gen = bpf_map_lookup_elem(&unwind_gen, &zero);
+	s->gen = gen ? (__u32)*gen : 0;
+	s->tgid = tgid;
+	if (tgid != s->tramp_tgid || s->gen != s->tramp_gen) {
+		task = (struct task_struct *)bpf_get_current_task();
+		s->trampoline = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+		s->tramp_tgid = tgid;
+		s->tramp_gen = s->gen;
+	}
+	s->unbuilt = 0;
+	s->ip = PT_REGS_IP(ctx);
+	s->sp = PT_REGS_SP(ctx);
+	s->bp = PT_REGS_FP(ctx);
+	s->bp_ok = 1;
+	window_load(s, s->sp);
 }
 
 /* Fills st->ips[1...] from a return probe's registers; ips[0] is set. Returns the depth. */
@@ -288,20 +461,12 @@ static __always_inline __u32 unwind_walk(struct pt_regs *ctx, struct lt_stack *s
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, nr = 1, zero = 0;
 	struct walk_regs *s = bpf_map_lookup_elem(&unwind_regs, &zero);
-	struct lt_unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &tgid);
-	struct task_struct *task;
 	int step = STEP_CUT;
 
-	if (!s || !p)
+	st->flags = LT_STACK_UNWOUND | LT_STACK_CUT;
+	if (!s)
 		goto out;
-	/* One hash lookup per walk, not per frame. */
-	s->proc = *p;
-	task = (struct task_struct *)bpf_get_current_task();
-	s->trampoline = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
-	s->ip = PT_REGS_IP(ctx);
-	s->sp = PT_REGS_SP(ctx);
-	s->bp = PT_REGS_FP(ctx);
-	s->bp_ok = 1;
+	walk_start(s, ctx, tgid);
 	for (int i = 1; i < LT_MAX_FRAMES; i++) {
 		step = lt_unwind_frame(i == 1);
 		if (step != STEP_NEXT)
@@ -310,11 +475,10 @@ static __always_inline __u32 unwind_walk(struct pt_regs *ctx, struct lt_stack *s
 		*h = mix(*h, s->ip);
 		nr++;
 	}
-	if (s->proc.stale)
-		p->stale = 1;	/* an address in no mapping: user space rereads them */
-out:
 	/* 127 frames and more to go counts as cut too. */
-	st->flags = LT_STACK_UNWOUND | (step == STEP_END ? 0 : LT_STACK_CUT);
+	st->flags = LT_STACK_UNWOUND | (step == STEP_END ? 0 : LT_STACK_CUT) |
+		    (step == STEP_CUT && s->unbuilt ? LT_STACK_UNBUILT : 0);
+out:
 	*h = mix(*h, st->flags);
 	return nr;
 }
@@ -351,9 +515,14 @@ int BPF_PROG(unwind_mmap, struct pt_regs *regs, long ret)
 	__u64 len, prot, flags, fd, off, mm;
 	struct lt_unwind_proc *p, *empty;
 	struct lt_unwind_file *f;
+	__u64 *gen;
 	struct file *file = NULL;
 
-	if (BPF_CORE_READ(regs, orig_ax) != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
+	/*
+	 * Every system call on the host comes here, a uretprobe's return too (6.11+):
+	 * the number straight from the BTF pointer, without a helper call.
+	 */
+	if (regs->orig_ax != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
 		return 0;
 	len = BPF_CORE_READ(regs, si);
 	prot = BPF_CORE_READ(regs, dx);
@@ -392,11 +561,15 @@ int BPF_PROG(unwind_mmap, struct pt_regs *regs, long ret)
 			r.obj = f->obj;
 			r.bias = ret - (off + f->delta);
 		} else {
-			r.obj = LT_UNWIND_NO_OBJ;
+			r.obj = LT_UNWIND_UNBUILT_OBJ;
 		}
 	}
 	if (p->nr_pending < LT_UNWIND_PENDING)
 		p->pending[p->nr_pending++ & (LT_UNWIND_PENDING - 1)] = r;
+	/* What was cached at these addresses (a library unmapped before) holds no more. */
+	gen = bpf_map_lookup_elem(&unwind_gen, &zero);
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
 	return 0;
 }
 

@@ -352,6 +352,14 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 	return err;
 }
 
+void alloc_plan__release(struct alloc_plan *plan)
+{
+	free_objects(plan->objects, plan->nr_objects);
+	free(plan->objects);
+	plan->objects = NULL;
+	plan->nr_objects = 0;
+}
+
 /*
  * In the loader's child: the variables of pid's environment that change what
  * its loader loads (a wrapper's LD_PRELOAD), and none of leaktrace's own.
@@ -539,6 +547,19 @@ int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 	if (interp[0])
 		n = add_needed(objects, n, pid, interp, objects[0]);
 	err = plan_pick(plan, objects, n, pid);
-	free_objects(objects, n);
-	return err;
+	if (err) {
+		free_objects(objects, n);
+		return err;
+	}
+	/* The loader too, for the unwind tables: it runs before anything else. */
+	if (interp[0] && n < MAX_OBJECTS && (objects[n] = strdup(interp)))
+		n++;
+	plan->objects = malloc(n * sizeof(*plan->objects));
+	if (!plan->objects) {
+		free_objects(objects, n);
+		return 0;	/* the tables are then built as the objects are mapped */
+	}
+	memcpy(plan->objects, objects, n * sizeof(*objects));
+	plan->nr_objects = n;
+	return 0;
 }

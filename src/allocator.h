@@ -42,7 +42,13 @@ struct alloc_plan {
 	 * threads at exit, which fails while another tracer holds the process.
 	 */
 	bool lsan;
+	/* alloc_plan__for_exec: the objects the exec will map (the loader's list, the loader). */
+	char **objects;
+	int nr_objects;
 };
+
+/* Frees what a plan holds (its objects); the plan stays usable. */
+void alloc_plan__release(struct alloc_plan *plan);
 
 /* Under -a, a process without a findable allocator is skipped, not an error to print. */
 void alloc_plan__quiet(bool quiet);

@@ -128,17 +128,17 @@ static const char usage[] =
 "                       print that built-in set, in the same format, and exit\n"
 "\n"
 "Stacks:\n"
-"      --unwind MODE    how stacks are walked: fp (default) follows frame\n"
-"                       pointers, and shows outer frames as far as each\n"
-"                       function provably keeps one; dwarf unwinds with tables\n"
-"                       built from each object's .eh_frame, which every Debian\n"
-"                       library has even without frame pointers (code without\n"
-"                       a table, like JIT code, is walked by frame pointer);\n"
-"                       auto walks files built with frame pointers by them\n"
-"                       (no table: less kernel memory, no build time) and the\n"
-"                       others by tables, as dwarf does\n"
+"      --unwind MODE    how stacks are walked: auto (default) follows frame\n"
+"                       pointers in files built with them and unwinds the\n"
+"                       others with tables built from their .eh_frame, which\n"
+"                       every Debian library has even without frame pointers\n"
+"                       (code without a table, like JIT code, is walked by\n"
+"                       frame pointer); dwarf unwinds every file with tables;\n"
+"                       fp follows frame pointers only, and shows outer\n"
+"                       frames as far as each function provably keeps one\n"
+"                       (no tables: no kernel memory for them, no mmap hook)\n"
 "      --max-unwind-mb N\n"
-"                       with --unwind dwarf or auto: kernel memory for tables\n"
+"                       with --unwind auto or dwarf: kernel memory for tables\n"
 "                       (default 64, room for a few hundred libraries; libc\n"
 "                       takes 0.2 MiB, libLLVM 7.4 MiB); objects beyond it get\n"
 "                       none, and stacks through them are shown cut\n"
@@ -198,7 +198,7 @@ static const char usage[] =
 "                                       fail CI when the tests lose a byte\n"
 "  leaktrace -o leak.svg -- ./server    a flamegraph of what it leaves\n"
 "  leaktrace -p 4242 --scan-freeze      lost or reachable, held still to tell\n"
-"  leaktrace --unwind dwarf -p 4242     whole stacks without frame pointers\n"
+"  leaktrace --unwind fp -p 4242        frame pointers only: the cheapest walk\n"
 "\n"
 "Saved snapshots: leaktrace report SNAPSHOT.json [--format F] [-o FILE],\n"
 "--diff OLD.json NEW.json, --merge A.json B.json ... (leaktrace report --help).\n";
@@ -680,7 +680,7 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		.leak_kinds = LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT,
 		.max_allocs = 1 << 20,
 		.max_stacks = 1 << 14,
-		.unwind = LT_UNWIND_FP,
+		.unwind = LT_UNWIND_AUTO,
 		.max_unwind_mb = 64,
 		.demangle = true,
 	};

@@ -32,8 +32,11 @@
 #include "tracer.h"
 #include "units.h"
 
-/* How often the targets' liveness and mappings are checked between reports. */
-#define TICK_NS 1000000000ULL
+/*
+ * How often the targets' liveness and mappings are checked between reports: a
+ * library loaded with dlopen gets its unwind table at the next one.
+ */
+#define TICK_NS 200000000ULL
 /*
  * Under -a, how often new processes are looked for: their mappings are read and
  * a new allocator probed then, so a shorter tick misses fewer short-lived ones.
@@ -146,7 +149,10 @@ static int start_command(struct session *s)
 	pid = command__pid(s->command);
 	err = alloc_plan__for_exec(pid, &plan);
 	if (!err) {
+		/* Its tables before its first instruction: no stack is cut for want of one. */
+		tracer__unwind_exec(s->tracer, pid, &plan);
 		err = attach(s, pid, &plan, true);
+		alloc_plan__release(&plan);
 		if (!err && release_lsan(s, pid, &plan))
 			return 0;
 	} else if (err == -ENOENT && !s->cfg->no_children) {
@@ -396,8 +402,12 @@ static void process_exec(void *arg, pid_t pid)
 	int err;
 
 	err = alloc_plan__for_exec(pid, &plan);
-	if (!err)
+	if (!err) {
 		err = tracer__probe(s->tracer, pid, &plan);
+		if (!err)
+			tracer__unwind_exec(s->tracer, pid, &plan);
+		alloc_plan__release(&plan);
+	}
 	if (!err)
 		err = probe_libs(s, pid);
 	if (!err)

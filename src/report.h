@@ -23,6 +23,7 @@ void report_text__lost(FILE *f, const struct snapshot *snap);
 const char *report_text__frame(const struct frame *fr, char *buf, size_t size);
 /* What the text reports say under a stack whose walk was cut. */
 extern const char report_text__cut[];
+extern const char report_text__cut_pending[];
 /* JSON snapshot, schema version 1 (shared/DESIGN.md): every stack of every process. */
 void report_json__write(FILE *f, const struct snapshot *snap);
 

@@ -277,7 +277,8 @@ static void write_block(FILE *f, const struct snapshot *snap, const struct fleet
 			fr->module ? escape__text(fr->module, tmp, sizeof(tmp)) : "[anonymous]");
 	}
 	if (s->nr_frames && s->truncated)
-		fprintf(f, "    %s\n", report_text__cut);
+		fprintf(f, "    %s\n",
+			s->table_pending ? report_text__cut_pending : report_text__cut);
 }
 
 static void write_header(FILE *f, const struct snapshot *snap, const struct fleet_row *rows,

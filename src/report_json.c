@@ -184,6 +184,10 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 	json__double(w, s->slope);
 	json__key(w, "truncated");
 	json__bool(w, s->truncated);
+	if (s->table_pending) {
+		json__key(w, "table_pending");
+		json__bool(w, true);
+	}
 	if (s->scanned) {
 		json__key(w, "lost_bytes");
 		json__int(w, s->lost_bytes);

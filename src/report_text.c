@@ -122,6 +122,8 @@ void report_text__lost(FILE *f, const struct snapshot *snap)
 }
 
 const char report_text__cut[] = "... (outer frames cut: the stack walk could not go on soundly)";
+const char report_text__cut_pending[] =
+	"... (outer frames cut: a library's unwind table was not built yet at this allocation)";
 
 const char *report_text__frame(const struct frame *fr, char *buf, size_t size)
 {
@@ -158,7 +160,8 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 	if (!s->nr_frames)
 		fprintf(f, "  %*s  [stack not recorded: --max-stacks reached]\n", w->rank, "");
 	else if (s->truncated)
-		fprintf(f, "  %*s  %s\n", w->rank, "", report_text__cut);
+		fprintf(f, "  %*s  %s\n", w->rank, "",
+			s->table_pending ? report_text__cut_pending : report_text__cut);
 	if (s->suppressed)
 		fprintf(f, "  %*s  %s(suppressed: %s)%s\n", w->rank, "", st->dim, s->suppressed,
 			st->off);

@@ -52,6 +52,7 @@ struct stack_entry {
 	bool truncated;
 	bool lines_pending;	/* a module's debug info was being fetched: symbolized again */
 	unsigned int fetch_gen;	/* symbolizer__fetch_generation then */
+	bool table_pending;
 	int64_t last_bytes;
 	uint64_t last_build;	/* the build that read last_bytes; older means 0 since */
 	/* Its bytes at the last TREND_POINTS builds, for its trend: a ring, oldest first. */
@@ -268,6 +269,22 @@ static void entries_grow(struct snap_source *src)
 	src->buckets = buckets;
 }
 
+/*
+ * Where a thread's stack starts: a walk that stops at one of these (a libc
+ * without frame pointers past __libc_start_call_main, say) has the whole stack.
+ */
+static bool thread_start(const struct frame *f)
+{
+	static const char *const names[] = { "_start", "__libc_start_call_main",
+					     "__libc_start_main", "start_thread", "clone3",
+					     "clone", "__clone", "__clone3", "__GI___clone3" };
+
+	for (size_t i = 0; f->symbol && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(f->symbol, names[i]))
+			return true;
+	return false;
+}
+
 /* Symbolizes a stack the first time it is seen in a process. */
 static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 {
@@ -295,6 +312,9 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 		e->nr_frames = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips,
 						 raw.nr, e->frames, &e->truncated);
 	}
+	if (e->nr_frames && thread_start(&e->frames[e->nr_frames - 1]))
+		e->truncated = false;
+	e->table_pending = e->truncated && (raw.flags & LT_STACK_UNBUILT);
 	e->fetch_gen = symbolizer__fetch_generation(src->syms);
 	e->nr_frames = symbolizer__add_lines(src->syms, e->pid, &e->frames, e->nr_frames,
 					     &e->lines_pending);
@@ -1064,6 +1084,7 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 	s->frames = e->frames;
 	s->nr_frames = e->nr_frames;
 	s->truncated = e->truncated;
+	s->table_pending = e->table_pending;
 	s->scanned = scanned && e->reach.known;
 	s->lost_bytes = s->scanned ? e->reach.bytes[REACH_LOST] : 0;
 	s->lost_allocs = s->scanned ? e->reach.allocs[REACH_LOST] : 0;

@@ -71,7 +71,8 @@ struct stack_stat {
 	double slope;		/* bytes per second over the last snapshots (least squares) */
 	const struct frame *frames;	/* owned by the snapshot source's cache */
 	int nr_frames;
-	bool truncated;		/* the walk stopped before the stack's end */
+	bool truncated;		/* the walk stopped before a thread's start */
+	bool table_pending;	/* ... at a library whose unwind table was not built yet */
 	/* --scan: how much of it the process can still reach, as valgrind's leak check says. */
 	bool scanned;
 	int64_t lost_bytes, lost_allocs;	/* "definitely lost": nothing points to them */

@@ -415,6 +415,8 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 	if (!err)
 		err = get_bool(l, obj, where, "truncated", &s->truncated);
 	if (!err)
+		err = get_bool(l, obj, where, "table_pending", &s->table_pending);
+	if (!err)
 		err = load_verdicts(l, obj, where, s);
 	if (!err)
 		err = load_frames(l, obj, where, s);

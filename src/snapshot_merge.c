@@ -284,6 +284,7 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 		stack_stat__add_verdicts(to, s);
 		trend__merge(to, s);
 		to->truncated |= s->truncated;
+		to->table_pending |= s->table_pending;
 		if (s->oldest_s > to->oldest_s)
 			to->oldest_s = s->oldest_s;
 		add_origins(m, run[i].snap, run[i].proc->pid, s->origins, s->nr_origins, origins,

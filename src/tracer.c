@@ -55,6 +55,8 @@ struct tracer {
 	size_t rows_size;
 	void *ranges;
 	size_t ranges_size;
+	uint64_t *gen;		/* the unwind cache's generation */
+	size_t gen_size;
 	struct lt_block_slot *blocks;	/* the block slots, mapped */
 	size_t nr_blocks;
 	size_t blocks_size;
@@ -178,6 +180,7 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 		bpf_map__set_max_entries(skel->maps.unwind_files, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_procs, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_cache, 1);
 	}
 	bpf_program__set_autoload(skel->progs.unwind_mmap, dwarf && opts->unwind_mmap_hook);
 }
@@ -222,13 +225,15 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 
 	t->rows = map_array(skel->maps.unwind_rows, &t->rows_size);
 	t->ranges = map_array(skel->maps.unwind_ranges, &t->ranges_size);
-	if (!t->rows || !t->ranges) {
+	t->gen = map_array(skel->maps.unwind_gen, &t->gen_size);
+	if (!t->rows || !t->ranges || !t->gen) {
 		err = -errno;
 		fprintf(stderr, "leaktrace: cannot map the unwind tables: %s\n", strerror(-err));
 		return err;
 	}
 	maps.rows = t->rows;
 	maps.ranges = t->ranges;
+	maps.gen = t->gen;
 	err = unwinder__new(&maps, opts->unwind == LT_UNWIND_AUTO, opts->verbose, &t->unwinder);
 	if (err)
 		fprintf(stderr, "leaktrace: cannot set up the unwinder: %s\n", strerror(-err));
@@ -747,6 +752,13 @@ int tracer__unwind_file(struct tracer *t, const char *path)
 	return t->unwinder ? unwinder__add_file(t->unwinder, path) : 0;
 }
 
+int tracer__unwind_exec(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
+{
+	if (!t->unwinder || !plan->nr_objects)
+		return 0;
+	return unwinder__add_exec(t->unwinder, pid, plan->objects, plan->nr_objects);
+}
+
 void tracer__unwind_refresh(struct tracer *t)
 {
 	if (t->unwinder)
@@ -882,6 +894,8 @@ void tracer__free(struct tracer *t)
 		munmap(t->rows, t->rows_size);
 	if (t->ranges)
 		munmap(t->ranges, t->ranges_size);
+	if (t->gen)
+		munmap(t->gen, t->gen_size);
 	if (t->blocks)
 		munmap(t->blocks, t->blocks_size);
 	leaktrace_bpf__destroy(t->skel);

@@ -72,6 +72,8 @@ void tracer__flush(struct tracer *t);
  * processes gone. Both do nothing in the other modes.
  */
 int tracer__unwind_file(struct tracer *t, const char *path);
+/* Run mode, at pid's exec: the tables of every object of the plan, before the image runs. */
+int tracer__unwind_exec(struct tracer *t, pid_t pid, const struct alloc_plan *plan);
 void tracer__unwind_refresh(struct tracer *t);
 /* -v: the unwind tables' objects, rows and budget, and their build time. */
 void tracer__unwind_print(const struct tracer *t);

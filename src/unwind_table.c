@@ -96,9 +96,14 @@ static void row_cfa(Dwarf_Frame *frame, struct lt_unwind_row *r)
 	if (nops == 1 && ops[0].atom == DW_OP_bregx && (ops[0].number == DW_RSP ||
 							 ops[0].number == DW_RBP) &&
 	    (int64_t)ops[0].number2 == (int16_t)ops[0].number2) {
-		/* Larger frames (a big array on the stack) are rare: the walk stops at them. */
 		r->cfa = ops[0].number == DW_RSP ? LT_CFA_RSP : LT_CFA_RBP;
 		r->cfa_off = (int16_t)ops[0].number2;
+	} else if (nops == 1 && ops[0].atom == DW_OP_bregx && ops[0].number == DW_RSP &&
+		   !(ops[0].number2 & 7) &&
+		   (int64_t)ops[0].number2 / 8 == (int16_t)(ops[0].number2 / 8)) {
+		/* A frame over 32 KiB (a big array on the stack): in 8-byte units, to 256 KiB. */
+		r->cfa = LT_CFA_RSP8;
+		r->cfa_off = (int16_t)((int64_t)ops[0].number2 / 8);
 	} else if (is_plt_cfa(ops, nops, &threshold)) {
 		r->cfa = LT_CFA_PLT;
 		r->cfa_off = threshold;
@@ -417,6 +422,40 @@ out:
 	return err;
 }
 
+/*
+ * The ELF entry point is where a process starts: the outermost frame. The
+ * dynamic loader's (_start, _dl_start_user, which calls the constructors) has
+ * no CFI; a row there that says so ends the walk at it, as _start's CFI does.
+ */
+static int entry_row(Elf *elf, struct builder *b)
+{
+	struct lt_unwind_row *grown;
+	GElf_Ehdr eh;
+	size_t i = 0;
+
+	if (!gelf_getehdr(elf, &eh) || !eh.e_entry || eh.e_entry > UINT32_MAX)
+		return 0;
+	while (i < b->nr && b->rows[i].pc <= eh.e_entry)
+		i++;
+	if (i && b->rows[i - 1].cfa != LT_CFA_NONE)
+		return 0;	/* an FDE covers it: its CFI says where the stack ends */
+	if (i && b->rows[i - 1].pc == eh.e_entry) {
+		b->rows[i - 1].cfa = LT_CFA_END;	/* the gap starts right at the entry */
+		return 0;
+	}
+	if (b->nr == b->cap) {
+		grown = realloc(b->rows, (b->cap + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		b->rows = grown;
+		b->cap++;
+	}
+	memmove(&b->rows[i + 1], &b->rows[i], (b->nr - i) * sizeof(*b->rows));
+	b->rows[i] = (struct lt_unwind_row){ .pc = (uint32_t)eh.e_entry, .cfa = LT_CFA_END };
+	b->nr++;
+	return 0;
+}
+
 int unwind_table__build(const char *path, struct unwind_table **out)
 {
 	struct builder b = {};
@@ -438,6 +477,8 @@ int unwind_table__build(const char *path, struct unwind_table **out)
 	err = exec_delta(elf, &delta);
 	if (!err)
 		err = build(elf, &b);
+	if (!err)
+		err = entry_row(elf, &b);
 	if (err)
 		goto err_close_elf;
 	t = malloc(sizeof(*t));

@@ -5,6 +5,8 @@
  * executable mappings with the table each one uses.
  */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,12 +38,23 @@ struct process {
 	uint32_t nr_ranges;
 	uint32_t *objs;		/* the objects it maps, each once */
 	size_t nr;
+	uint32_t *held;		/* run mode: the objects its exec will map, built before it runs */
+	size_t nr_held;
 };
 
 /* A free stretch of the rows array. */
 struct extent {
 	uint32_t first;
 	uint32_t nr;
+};
+
+/* What building one file's table gives, before it goes into the kernel: made in any thread. */
+struct build {
+	const char *path;
+	bool fp;		/* --unwind auto: kept frame pointers, no table */
+	struct unwind_table *t;
+	int err;
+	uint64_t ns;
 };
 
 struct unwinder {
@@ -56,6 +69,12 @@ struct unwinder {
 	uint64_t build_ns;
 	bool fp_where_kept;	/* --unwind auto */
 	bool verbose;
+	FILE *log;		/* -v lines held until the ranges that use the tables are written */
+	/* The tables of a process's new files, built side by side before they are loaded. */
+	struct lt_unwind_file_key *pre_keys;
+	struct build *pre;
+	char (*pre_paths)[64];
+	size_t nr_pre;
 };
 
 static uint64_t now_ns(void)
@@ -150,57 +169,108 @@ static bool built_with_frame_pointers(const char *path)
 	return fp;
 }
 
-/* The table of one file into the kernel: rows first, so the BPF side never sees them missing. */
-static int object_load(struct unwinder *u, uint32_t id, const char *path, const char *name)
+static void build_run(struct build *b, bool fp_where_kept)
+{
+	uint64_t t0 = now_ns();
+
+	b->fp = fp_where_kept && built_with_frame_pointers(b->path);
+	if (!b->fp)
+		b->err = unwind_table__build(b->path, &b->t);
+	b->ns = now_ns() - t0;
+}
+
+static void build_log(const struct unwinder *u, const struct build *b, const char *name)
+{
+	FILE *out = u->log ?: stderr;
+
+	if (!u->verbose)
+		return;
+	if (b->fp)
+		fprintf(out, "leaktrace: %s keeps frame pointers: walked by them\n", name);
+	else if (b->err)
+		fprintf(out, "leaktrace: no unwind table for %s: %s\n", name,
+			b->err == -ENOSPC    ? "--max-unwind-mb is full"
+			: b->err == -ENODATA ? "it has no .eh_frame"
+					     : strerror(-b->err));
+	else
+		fprintf(out, "leaktrace: unwind table of %s: %zu rows, %zu KiB, %.1f ms\n", name,
+			b->t->nr, b->t->nr * sizeof(*b->t->rows) / 1024, b->ns / 1e6);
+}
+
+/* A built table into the kernel: rows first, so the BPF side never sees them missing. */
+static int object_install(struct unwinder *u, uint32_t id, struct build *b, const char *name)
 {
 	struct object *o = &u->objs[id];
 	struct lt_unwind_file f = { .obj = id };
 	struct lt_unwind_obj v = {};
-	struct unwind_table *t = NULL;
-	uint64_t t0 = now_ns();
-	int err;
 
-	if (u->fp_where_kept && built_with_frame_pointers(path)) {
-		/* --unwind auto: its frame pointers are followed, as the BPF side does without a table. */
+	u->build_ns += b->ns;
+	if (b->fp) {
+		/* --unwind auto: its frame pointers are followed, as BPF does without a table. */
 		o->fp = true;
 		f.obj = LT_UNWIND_FP_OBJ;
-		if (u->verbose)
-			fprintf(stderr, "leaktrace: %s keeps frame pointers: walked by them\n", name);
+		build_log(u, b, name);
 		bpf_map_update_elem(u->maps.files_fd, &o->key, &f, BPF_ANY);
 		return 0;
 	}
-	err = unwind_table__build(path, &t);
 	/* Not opened (the process is gone, say): tried again with the next process that maps it. */
-	if (err == -ENOENT && !t && access(path, F_OK))
-		return err;
+	if (b->err == -ENOENT && !b->t && access(b->path, F_OK))
+		return b->err;
 	/* Cut short (a stop signal: run mode goes on after it): built again next time. */
-	if (err == -ESRCH || err == -EACCES || err == -EPERM || err == -EINTR)
-		return err;
-	if (!err && t->nr > UINT32_MAX)
-		err = -E2BIG;
-	if (!err)
-		err = rows_alloc(u, t->nr, &o->first);
-	if (!err) {
-		memcpy((struct lt_unwind_row *)u->maps.rows + o->first, t->rows,
-		       t->nr * sizeof(*t->rows));
-		o->nr = v.nr = t->nr;
+	if (b->err == -ESRCH || b->err == -EACCES || b->err == -EPERM || b->err == -EINTR)
+		return b->err;
+	if (!b->err && b->t->nr > UINT32_MAX)
+		b->err = -E2BIG;
+	if (!b->err)
+		b->err = rows_alloc(u, b->t->nr, &o->first);
+	if (!b->err) {
+		memcpy((struct lt_unwind_row *)u->maps.rows + o->first, b->t->rows,
+		       b->t->nr * sizeof(*b->t->rows));
+		o->nr = v.nr = b->t->nr;
 		v.first = o->first;
-		f.delta = t->delta;
+		f.delta = b->t->delta;
 	}
-	u->build_ns += now_ns() - t0;
-	if (u->verbose && err)
-		fprintf(stderr, "leaktrace: no unwind table for %s: %s\n", name,
-			err == -ENOSPC	   ? "--max-unwind-mb is full"
-			: err == -ENODATA ? "it has no .eh_frame"
-					   : strerror(-err));
-	else if (u->verbose)
-		fprintf(stderr, "leaktrace: unwind table of %s: %zu rows, %zu KiB, %.1f ms\n", name,
-			t->nr, t->nr * sizeof(*t->rows) / 1024, (now_ns() - t0) / 1e6);
-	unwind_table__free(t);
+	build_log(u, b, name);
 	/* A file without a table is listed too: its code stops the walk, and is not built again. */
 	bpf_map_update_elem(u->maps.objs_fd, &id, &v, BPF_ANY);
 	bpf_map_update_elem(u->maps.files_fd, &o->key, &f, BPF_ANY);
 	return 0;
+}
+
+/* The build of key done ahead (prebuild), taken: NULL when there is none. */
+static struct build *prebuilt_take(struct unwinder *u, const struct lt_unwind_file_key *key)
+{
+	for (size_t i = 0; i < u->nr_pre; i++) {
+		if (u->pre[i].path && !memcmp(&u->pre_keys[i], key, sizeof(*key))) {
+			u->pre[i].path = NULL;	/* taken: its table goes with the taker */
+			return &u->pre[i];
+		}
+	}
+	return NULL;
+}
+
+static int object_load(struct unwinder *u, uint32_t id, const char *path, const char *name)
+{
+	struct build b = { .path = path }, *pre = prebuilt_take(u, &u->objs[id].key);
+	int err;
+
+	if (pre) {
+		b.fp = pre->fp;
+		b.t = pre->t;
+		b.err = pre->err;
+		b.ns = pre->ns;
+	} else {
+		build_run(&b, u->fp_where_kept);
+	}
+	err = object_install(u, id, &b, name);
+	unwind_table__free(b.t);
+	return err;
+}
+
+/* Rows cached by the BPF side may have changed: they are looked up again. */
+static void cache_invalidate(struct unwinder *u)
+{
+	__atomic_fetch_add(u->maps.gen, 1, __ATOMIC_SEQ_CST);
 }
 
 static void object_put(struct unwinder *u, uint32_t id)
@@ -215,32 +285,47 @@ static void object_put(struct unwinder *u, uint32_t id)
 	if (o->nr)
 		rows_free(u, o->first, o->nr);
 	memset(o, 0, sizeof(*o));
+	cache_invalidate(u);
+}
+
+static int object_find(const struct unwinder *u, const struct lt_unwind_file_key *key)
+{
+	for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++)
+		if (u->objs[id].used && !memcmp(&u->objs[id].key, key, sizeof(*key)))
+			return id;
+	return -ENOENT;
+}
+
+static int object_new(struct unwinder *u, const struct lt_unwind_file_key *key)
+{
+	for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
+		if (!u->objs[id].used) {
+			u->objs[id] = (struct object){ .key = *key, .users = 1, .used = true };
+			return id;
+		}
+	}
+	return -ENOSPC;
 }
 
 /* The object of a file, loaded if new, with one more user; its id, or a negative errno. */
 static int object_get(struct unwinder *u, const struct lt_unwind_file_key *key, const char *path,
 		      const char *name)
 {
-	uint32_t id, free_id = 0;
-	int err;
+	int id = object_find(u, key), err;
 
-	for (id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
-		if (u->objs[id].used && !memcmp(&u->objs[id].key, key, sizeof(*key))) {
-			u->objs[id].users++;
-			return id;
-		}
-		if (!u->objs[id].used && !free_id)
-			free_id = id;
+	if (id > 0) {
+		u->objs[id].users++;
+		return id;
 	}
-	if (!free_id)
-		return -ENOSPC;
-	u->objs[free_id] = (struct object){ .key = *key, .users = 1, .used = true };
-	err = object_load(u, free_id, path, name);
+	id = object_new(u, key);
+	if (id < 0)
+		return id;
+	err = object_load(u, id, path, name);
 	if (err) {
-		memset(&u->objs[free_id], 0, sizeof(u->objs[free_id]));
+		memset(&u->objs[id], 0, sizeof(u->objs[id]));
 		return err;
 	}
-	return free_id;
+	return id;
 }
 
 static struct lt_unwind_file_key file_key(unsigned int major, unsigned int minor, uint64_t ino)
@@ -355,11 +440,98 @@ static bool unchanged(const struct unwinder *u, const struct process *p,
 	return !memcmp(cur, ranges, v->nr * sizeof(*ranges));
 }
 
+/* Builds side by side: each worker takes the next file to build. */
+struct build_pool {
+	struct build *b;
+	int n;
+	int next;
+	bool fp_where_kept;
+};
+
+static void *build_worker(void *arg)
+{
+	struct build_pool *pool = arg;
+	int i;
+
+	while ((i = __atomic_fetch_add(&pool->next, 1, __ATOMIC_RELAXED)) < pool->n)
+		build_run(&pool->b[i], pool->fp_where_kept);
+	return NULL;
+}
+
+/* Every build of b, on as many threads as there are CPUs (this one too). */
+static void build_all(struct unwinder *u, struct build *b, int n)
+{
+	struct build_pool pool = { .b = b, .n = n, .fp_where_kept = u->fp_where_kept };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t threads[16];
+	int nr = 0;
+
+	while (nr < 16 && nr + 1 < cpus && nr + 1 < n &&
+	       !pthread_create(&threads[nr], NULL, build_worker, &pool))
+		nr++;
+	build_worker(&pool);
+	for (int i = 0; i < nr; i++)
+		pthread_join(threads[i], NULL);
+}
+
+static void prebuild_free(struct unwinder *u)
+{
+	for (size_t i = 0; i < u->nr_pre; i++)
+		if (u->pre[i].path)
+			unwind_table__free(u->pre[i].t);
+	free(u->pre);
+	free(u->pre_keys);
+	free(u->pre_paths);
+	u->pre = NULL;
+	u->pre_keys = NULL;
+	u->pre_paths = NULL;
+	u->nr_pre = 0;
+}
+
+/*
+ * The tables of the files pid maps that have none yet, built side by side on
+ * every CPU (-p of a large program, a new process under -a, dlopen): object_load
+ * takes them as it meets the files.
+ */
+static void prebuild(struct unwinder *u, pid_t pid, const struct procmaps *maps)
+{
+	struct lt_unwind_file_key key;
+	size_t n = 0, j;
+
+	u->pre = calloc(maps->n, sizeof(*u->pre));
+	u->pre_keys = calloc(maps->n, sizeof(*u->pre_keys));
+	u->pre_paths = calloc(maps->n, sizeof(*u->pre_paths));
+	for (size_t i = 0; u->pre && u->pre_keys && u->pre_paths && i < maps->n; i++) {
+		const struct procmap *m = &maps->v[i];
+
+		if (!m->executable || !procmap__is_file(m))
+			continue;
+		key = file_key(m->dev_major, m->dev_minor, m->inode);
+		for (j = 0; j < n && memcmp(&u->pre_keys[j], &key, sizeof(key)); j++)
+			;
+		if (j < n || object_find(u, &key) > 0)
+			continue;
+		u->pre_keys[n] = key;
+		snprintf(u->pre_paths[n], sizeof(u->pre_paths[n]), "/proc/%d/map_files/%llx-%llx",
+			 pid, (unsigned long long)m->start, (unsigned long long)m->end);
+		u->pre[n].path = u->pre_paths[n];
+		n++;
+	}
+	/* One file alone is built where it is met, as before. */
+	if (n < 2) {
+		u->nr_pre = 0;
+		prebuild_free(u);
+		return;
+	}
+	u->nr_pre = n;
+	build_all(u, u->pre, n);
+}
+
 /*
  * The ranges go to a fresh slot, then the process's value points to it: a walk
  * running meanwhile reads the old slot or the new one, never half of one.
  */
-int unwinder__add_process(struct unwinder *u, pid_t pid)
+static int process_read(struct unwinder *u, pid_t pid)
 {
 	struct process *p = process_find(u, pid);
 	struct lt_unwind_range *ranges;
@@ -385,6 +557,7 @@ int unwinder__add_process(struct unwinder *u, pid_t pid)
 		err = -ENOMEM;
 		goto out;
 	}
+	prebuild(u, pid, maps);
 	/* Keep the address space the BPF side saw, so that it knows this is no exec. */
 	if (bpf_map_lookup_elem(u->maps.procs_fd, &key, &v))
 		v.mm = 0;
@@ -400,6 +573,8 @@ int unwinder__add_process(struct unwinder *u, pid_t pid)
 		err = 1;
 	else
 		err = bpf_map_update_elem(u->maps.procs_fd, &key, &v, BPF_ANY) ? -errno : 0;
+	if (!err)
+		cache_invalidate(u);	/* a mapping replaced by another at its address */
 	if (err) {
 		for (size_t i = 0; i < nr_ids; i++)
 			object_put(u, ids[i]);
@@ -418,8 +593,118 @@ int unwinder__add_process(struct unwinder *u, pid_t pid)
 	p->nr_ranges = v.nr;
 	slot = LT_UNWIND_NO_SLOT;
 out:
+	prebuild_free(u);
 	slot_put(u, slot);
 	procmaps__free(maps);
+	return err;
+}
+
+/* A path as its process names it: /proc/PID/exe's target, /proc/PID/root/X as /X. */
+static void path_name(const char *path, char *name, size_t size)
+{
+	const char *root = strstr(path, "/root/");
+	ssize_t n;
+
+	if (!strncmp(path, "/proc/", 6) && root) {
+		snprintf(name, size, "%s", root + 5);
+		return;
+	}
+	n = readlink(path, name, size - 1);
+	if (n <= 0 || strncmp(path, "/proc/", 6))
+		snprintf(name, size, "%s", path);
+	else
+		name[n] = '\0';
+}
+
+/* The objects of paths held for p: those loaded already get one more user, the others are built. */
+static size_t exec_hold(struct unwinder *u, char *const *paths, int n, uint32_t *held,
+			struct build *b, struct lt_unwind_file_key *keys)
+{
+	size_t nr_held = 0;
+	struct stat st;
+	int m = 0, id;
+
+	for (int i = 0; i < n; i++) {
+		if (stat(paths[i], &st))
+			continue;
+		keys[m] = file_key(major(st.st_dev), minor(st.st_dev), st.st_ino);
+		id = object_find(u, &keys[m]);
+		if (id > 0) {
+			u->objs[id].users++;
+			held[nr_held++] = id;
+			continue;
+		}
+		for (id = 0; id < m && memcmp(&keys[id], &keys[m], sizeof(keys[m])); id++)
+			;
+		if (id == m)
+			b[m++] = (struct build){ .path = paths[i] };
+	}
+	build_all(u, b, m);
+	for (int i = 0; i < m; i++) {
+		char name[PATH_MAX];
+
+		path_name(b[i].path, name, sizeof(name));
+		id = object_new(u, &keys[i]);
+		if (id > 0 && object_install(u, id, &b[i], name)) {
+			memset(&u->objs[id], 0, sizeof(u->objs[id]));
+			id = -1;
+		}
+		if (id > 0)
+			held[nr_held++] = id;
+		unwind_table__free(b[i].t);
+	}
+	return nr_held;
+}
+
+int unwinder__add_exec(struct unwinder *u, pid_t pid, char *const *paths, int n)
+{
+	struct process *p = process_find(u, pid);
+	struct lt_unwind_file_key *keys;
+	uint32_t *held;
+	struct build *b;
+	size_t nr_held;
+	int err = 0;
+
+	if (!p && !(p = process_new(u, pid)))
+		return -ENOMEM;
+	held = calloc(n + 1, sizeof(*held));
+	b = calloc(n + 1, sizeof(*b));
+	keys = calloc(n + 1, sizeof(*keys));
+	if (!held || !b || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nr_held = exec_hold(u, paths, n, held, b, keys);
+	/* The old image's objects go after the new ones are held: a file kept is not rebuilt. */
+	for (size_t i = 0; i < p->nr_held; i++)
+		object_put(u, p->held[i]);
+	free(p->held);
+	p->held = held;
+	p->nr_held = nr_held;
+	held = NULL;
+	err = unwinder__add_process(u, pid);
+out:
+	free(held);
+	free(b);
+	free(keys);
+	return err;
+}
+
+/* A table said ready (-v) is in use: its lines come after the ranges are written. */
+int unwinder__add_process(struct unwinder *u, pid_t pid)
+{
+	char *log = NULL;
+	size_t len = 0;
+	int err;
+
+	u->log = u->verbose ? open_memstream(&log, &len) : NULL;
+	err = process_read(u, pid);
+	if (u->log) {
+		fclose(u->log);
+		u->log = NULL;
+		fputs(log, stderr);
+	}
+	free(log);
 	return err;
 }
 
@@ -433,7 +718,10 @@ static void process_remove(struct unwinder *u, pid_t pid)
 		return;
 	for (size_t i = 0; i < p->nr; i++)
 		object_put(u, p->objs[i]);
+	for (size_t i = 0; i < p->nr_held; i++)
+		object_put(u, p->held[i]);
 	free(p->objs);
+	free(p->held);
 	slot_put(u, p->slot);
 	*p = u->procs[--u->nr_procs];
 }
@@ -494,8 +782,10 @@ void unwinder__free(struct unwinder *u)
 {
 	if (!u)
 		return;
-	for (size_t i = 0; i < u->nr_procs; i++)
+	for (size_t i = 0; i < u->nr_procs; i++) {
 		free(u->procs[i].objs);
+		free(u->procs[i].held);
+	}
 	free(u->procs);
 	free(u->free);
 	free(u);

@@ -20,6 +20,7 @@ struct unwinder_maps {
 	int procs_fd;
 	void *rows;		/* struct lt_unwind_row[max_rows], shared with BPF */
 	void *ranges;		/* struct lt_unwind_range[MAX_PROCS * MAX_RANGES] */
+	uint64_t *gen;		/* the BPF side's row cache holds while this does not change */
 	uint32_t max_rows;
 };
 
@@ -43,6 +44,13 @@ int unwinder__new(const struct unwinder_maps *maps, bool fp_where_kept, bool ver
  * mode: the libraries the loader will map). 0, or a negative errno.
  */
 int unwinder__add_file(struct unwinder *u, const char *path);
+/*
+ * Run mode, at pid's exec before its new image runs: builds the tables of the
+ * objects it will map (paths: its executable and libraries, as the loader
+ * lists them) side by side on every CPU, holds them while pid lives, and reads
+ * its mappings. Its first allocations are walked whole. 0, or a negative errno.
+ */
+int unwinder__add_exec(struct unwinder *u, pid_t pid, char *const *paths, int n);
 /*
  * Reads pid's executable mappings, builds the tables of files not seen yet
  * and writes its ranges. 0, or a negative errno (-ESRCH: the process is gone).

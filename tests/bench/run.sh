@@ -606,28 +606,35 @@ detach_best=$(best "${detach_runs[@]}")
 detach_worst=$( ((${#detach_runs[@]})) && printf '%s\n' "${detach_runs[@]}" | sort -g | tail -n1 ||
 	echo -)
 
-# --- 6. --unwind dwarf: stack walk cost and table build time --------------------------------
-say "--unwind dwarf: loop and sqlite3, $RUNS runs each; unwind table build times"
-loop_dwarf=()
-in_dwarf=()
+# --- 6. the stack walk: the default (--unwind auto, tables) against --unwind fp --------------
+say "--unwind fp: loop and sqlite3, $RUNS runs each, the loop by default too; unwind table build times"
+loop_fpw=()
+loop_auto=()
+in_fpw=()
+# The default's loop again, each run beside fp's: the difference is the walk's, not the load's.
 for ((i = 0; i < RUNS; i++)); do
-	run_traced "loop --unwind dwarf" "$tmp/loop.dwarf.json" --unwind dwarf -- "$OUT/loop" \
-		"$LOOP_N_TRACED" >"$tmp/loop.dwarf.out" 2>"$tmp/loop.dwarf.err"
-	[ -s "$tmp/loop.dwarf.out" ] && loop_dwarf+=("$(cat "$tmp/loop.dwarf.out")")
-	rm -f "$tmp/sql.dwarf.stat"
-	BENCH_EXITSTAT_COMM=sqlite3 LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/sql.dwarf.stat \
-		run_traced "sqlite3 --unwind dwarf" "$tmp/sql.dwarf.json" --unwind dwarf -- "$SQLITE" \
-		:memory: <"$tmp/work.sql" >"$tmp/sql.dwarf.out" 2>"$tmp/sql.dwarf.err"
-	if ! cmp -s "$tmp/sql.plain.out" "$tmp/sql.dwarf.out"; then
-		problem "sqlite3: its output under leaktrace --unwind dwarf differs from its output untraced"
+	run_traced "loop" "$tmp/loop.auto.json" -- "$OUT/loop" "$LOOP_N_TRACED" \
+		>"$tmp/loop.auto.out" 2>"$tmp/loop.auto.err"
+	[ -s "$tmp/loop.auto.out" ] && loop_auto+=("$(cat "$tmp/loop.auto.out")")
+	run_traced "loop --unwind fp" "$tmp/loop.fpw.json" --unwind fp -- "$OUT/loop" \
+		"$LOOP_N_TRACED" >"$tmp/loop.fpw.out" 2>"$tmp/loop.fpw.err"
+	[ -s "$tmp/loop.fpw.out" ] && loop_fpw+=("$(cat "$tmp/loop.fpw.out")")
+	rm -f "$tmp/sql.fpw.stat"
+	BENCH_EXITSTAT_COMM=sqlite3 LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/sql.fpw.stat \
+		run_traced "sqlite3 --unwind fp" "$tmp/sql.fpw.json" --unwind fp -- "$SQLITE" \
+		:memory: <"$tmp/work.sql" >"$tmp/sql.fpw.out" 2>"$tmp/sql.fpw.err"
+	if ! cmp -s "$tmp/sql.plain.out" "$tmp/sql.fpw.out"; then
+		problem "sqlite3: its output under leaktrace --unwind fp differs from its output untraced"
 	fi
-	s=$(exitstat "$tmp/sql.dwarf.stat" 1)
-	[ -n "$s" ] && in_dwarf+=("$s")
+	s=$(exitstat "$tmp/sql.fpw.stat" 1)
+	[ -n "$s" ] && in_fpw+=("$s")
 done
-loop_td=$(best "${loop_dwarf[@]}")
-in_td=$(secs "$(best "${in_dwarf[@]}")")
-# Each pair of the loop records one allocation and walks its stack once.
-walk_ns=$(awk -v a="$loop_t" -v b="$loop_td" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%+.0f", b - a; else printf "-" }')
+loop_tfp=$(best "${loop_fpw[@]}")
+loop_ta=$(best "${loop_auto[@]}")
+in_tfp=$(secs "$(best "${in_fpw[@]}")")
+# Each pair of the loop records one allocation and walks its stack once (4 frames to _start).
+walk_ns=$(awk -v a="$loop_tfp" -v b="$loop_ta" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%+.0f", b - a; else printf "-" }')
+# shellcheck disable=SC2086 # the libraries are a list
 $CC -O2 $WARNINGS -D_GNU_SOURCE -Isrc -Ibpf -o "$OUT/unwind_build" tests/bench/unwind_build.c \
 	"$OUT/libleaktrace.a" $STATIC_LIBS -lpthread
 unwind_files=(/lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/libstdc++.so.6)
@@ -746,9 +753,10 @@ for n in "${MANY_SIZES[@]}"; do
 		"$(ratio "${many_u[$n]}" "${many_f[$n]}")"
 	row "  leaktrace / floor (goal <= 1.3x)" "" "" "$(ratio2 "${many_f[$n]}" "${many_t[$n]}")"
 done
-row "loop, --unwind dwarf (ns/pair)" "$loop_u" "$loop_td" "$(ratio "$loop_u" "$loop_td")"
-row "  stack walk by tables vs frame pointers (ns/alloc)" "" "$walk_ns" ""
-row "sqlite3's own run time, --unwind dwarf (s)" "$in_u" "$in_td" "$(ratio "$in_u" "$in_td")"
+row "loop, --unwind fp (ns/pair)" "$loop_u" "$loop_tfp" "$(ratio "$loop_u" "$loop_tfp")"
+row "loop, default (auto), beside it (ns/pair)" "$loop_u" "$loop_ta" "$(ratio "$loop_u" "$loop_ta")"
+row "  stack walk, default (auto) vs fp (ns/alloc, goal <= +300)" "" "$walk_ns" ""
+row "sqlite3's own run time, --unwind fp (s)" "$in_u" "$in_tfp" "$(ratio "$in_u" "$in_tfp")"
 while read -r path rows kib ms; do
 	row "unwind table build: $(basename "$path") ($rows rows, $kib KiB)" "" "$ms ms" ""
 done <"$tmp/unwind_build.out"

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * --unwind dwarf: on fixtures built without frame pointers, the stacks equal
- * gdb's backtrace at the allocation, address for address (gdb unwinds in the
- * process, with debug information where it has it; both run without address
- * space randomization); with frame pointers, dwarf and fp give the same stacks.
+ * The default walk (--unwind auto) and --unwind dwarf: on fixtures built
+ * without frame pointers, the stacks equal gdb's backtrace at the allocation,
+ * address for address (gdb unwinds in the process, with debug information
+ * where it has it; both run without address space randomization); with frame
+ * pointers, dwarf and fp give the same stacks.
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -140,7 +143,8 @@ static void assert_equals_gdb(const char *fixture, const char *arg, const char *
 
 	/* Inherited by gdb's and leaktrace's children: the same addresses in both runs. */
 	cr_assert_neq(personality(ADDR_NO_RANDOMIZE), -1);
-	traced_stack(exe, arg, frame0, dwarf, "address", &ours);
+	/* The default walk (--unwind auto): tables for these files without frame pointers. */
+	traced_stack(exe, arg, frame0, NULL, "address", &ours);
 	gdb_backtrace(exe, arg, ours.v[0], &gdb);
 	assert_same(&ours, "leaktrace", &gdb, "gdb");
 	names__free(&gdb);
@@ -418,4 +422,139 @@ Test(unwind, return_address_replaced_by_a_pending_uretprobe_is_recovered, .timeo
 	fixture__stop(&f);
 	free(exe);
 	tmpdir__free(&t);
+}
+
+/* Debian's libLLVM (clang's, 100+ MB), as the Makefile links bigso-linked with it. */
+static void libllvm_path(char *buf, size_t size)
+{
+	glob_t g;
+
+	cr_assert_eq(glob("/usr/lib/x86_64-linux-gnu/libLLVM-*.so.1", 0, NULL, &g), 0,
+		     "no libLLVM (tools/install-deps installs clang, which brings it)");
+	cr_assert_not_null(realpath(g.gl_pathv[0], buf));
+	cr_assert_lt(strlen(buf), size);
+	globfree(&g);
+}
+
+/*
+ * Each stack of proc through caller: the frame inside it is LLVMContextCreate in
+ * libLLVM, and from it outwards the stack is exactly caller, main, libc's start
+ * and _start. Returns how many there are.
+ */
+static int assert_whole_through(json_t *proc, const char *caller)
+{
+	static const char *const outer[] = { "main", "__libc_start_call_main",
+					      "__libc_start_main", "_start" };
+	json_t *stack, *frames;
+	int found = 0;
+	size_t i, j, n;
+
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+		frames = json_object_get(stack, "frames");
+		n = json_array_size(frames);
+		for (j = 0; j < n && strcmp(stack__symbol(stack, j) ?: "", caller); j++)
+			;
+		if (j == n)
+			continue;
+		found++;
+		cr_assert(!json_is_true(json_object_get(stack, "truncated")), "stack %zu cut", i);
+		cr_assert_null(json_object_get(stack, "table_pending"));
+		cr_assert_gt(j, 0);
+		cr_assert_str_eq(stack__symbol(stack, j - 1) ?: "(none)", "LLVMContextCreate");
+		cr_assert_not_null(strstr(json_string_value(json_object_get(
+						  json_array_get(frames, j - 1), "module")) ?: "",
+					  "/libLLVM-"));
+		cr_assert_eq(n - j, 5, "stack %zu: %zu frames from %s on", i, n - j, caller);
+		for (size_t k = 0; k < 4; k++)
+			cr_assert_str_eq(stack__symbol(stack, j + 1 + k) ?: "(none)", outer[k]);
+	}
+	return found;
+}
+
+/*
+ * The clang-size case: a program linked with a 100+ MB library allocates in it
+ * as its first act. In run mode the tables of what the exec maps are built
+ * before it runs, so that first allocation is walked whole, by default
+ * (--unwind auto); so are the library's constructors', which the loader's
+ * entry code calls (it has no CFI: its entry point is the outermost frame).
+ */
+Test(unwind, first_allocations_in_a_100mb_library_linked_are_whole_by_default, .timeout = 300)
+{
+	const char *args[] = { "run", NULL };
+	char *exe = env__fixture("bigso-linked-nofp");
+	struct run_result r;
+	json_t *snap, *proc, *stack;
+	struct tmpdir t;
+	size_t i;
+
+	tmpdir__new(&t);
+	snap = trace__run(&t, exe, NULL, args, &r);
+	proc = snapshot__process_by_exe(snap, exe);
+	cr_assert_geq(assert_whole_through(proc, "make_context"), 1, "no stack from make_context");
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+		cr_assert(!json_is_true(json_object_get(stack, "truncated")),
+			  "stack %zu (frame 0 %s) cut", i, stack__symbol(stack, 0) ?: "?");
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+	free(exe);
+}
+
+/*
+ * The same library loaded with dlopen after the attach, its first allocation
+ * made at once: a stack walked before the library's table is built says so
+ * (table_pending), none is cut silently; once leaktrace has the table, stacks
+ * through it are whole.
+ */
+Test(unwind, a_100mb_library_dlopened_is_marked_until_its_table_then_whole, .timeout = 300)
+{
+	char line[256], want[PATH_MAX + 32], lib[PATH_MAX], *exe = env__fixture("bigso-nofp");
+	const char *args[] = { lib, NULL };
+	json_t *snap, *proc, *stack;
+	char pid[16], err_path[PATH_MAX], json[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	int fd, status;
+	pid_t tracer;
+	size_t i;
+
+	libllvm_path(lib, sizeof(lib));
+	tmpdir__new(&t);
+	fixture__start(&f, exe, args);
+	snprintf(pid, sizeof(pid), "%d", (int)f.pid);
+	snprintf(json, sizeof(json), "%s", tmpdir__file(&t, "bigso.json"));
+	snprintf(err_path, sizeof(err_path), "%s", tmpdir__file(&t, "stderr.txt"));
+	fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	{
+		char *argv[] = { (char *)env__leaktrace(), "-v", "-i", "3600", "-p", pid, "-o",
+				 json, NULL };
+
+		tracer = proc__spawn(argv, -1, -1, fd);
+	}
+	close(fd);
+	cr_assert(file__wait_for(err_path, "leaktrace: tracing", 30000), "leaktrace did not start");
+	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
+	fixture__read_line(&f, line, sizeof(line), 60000);
+	cr_assert_str_eq(line, "loaded");
+	snprintf(want, sizeof(want), "leaktrace: unwind table of %s", lib);
+	cr_assert(file__wait_for(err_path, want, 120000), "no '%s'", want);
+	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
+	fixture__read_line(&f, line, sizeof(line), 60000);
+	cr_assert_str_eq(line, "done");
+	kill(tracer, SIGINT);
+	cr_assert_eq(proc__wait(tracer, 30000, &status), 0, "leaktrace did not stop");
+	snap = snapshot__load(json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc);
+	cr_assert_geq(assert_whole_through(proc, "create_again"), 1, "no stack from create_again");
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+		cr_assert(!json_is_true(json_object_get(stack, "truncated")) ||
+				  json_is_true(json_object_get(stack, "table_pending")),
+			  "stack %zu (frame 0 %s) cut, not marked table_pending", i,
+			  stack__symbol(stack, 0) ?: "?");
+	json_decref(snap);
+	fixture__stop(&f);
+	tmpdir__free(&t);
+	free(exe);
 }

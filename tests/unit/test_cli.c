@@ -540,12 +540,12 @@ Test(cli, sample_bytes_default_is_exact)
 	cr_assert_eq(cfg.sample_bytes, 0);
 }
 
-Test(cli, unwind_defaults_to_frame_pointers)
+Test(cli, unwind_defaults_to_auto)
 {
 	struct config cfg;
 
 	assert_run(ARGV("-p", "1"), &cfg);
-	cr_assert_eq(cfg.unwind, LT_UNWIND_FP);
+	cr_assert_eq(cfg.unwind, LT_UNWIND_AUTO);
 	cr_assert_eq(cfg.max_unwind_mb, 64);
 }
 

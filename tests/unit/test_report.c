@@ -8,6 +8,7 @@
 
 #include "golden.h"
 #include "report.h"
+#include "snapshot_load.h"
 
 /* LT_UPDATE_GOLDEN=1 rewrites the golden file from the current output (then review the diff). */
 #define GOLDEN_JSON GOLDEN_SNAPSHOT
@@ -699,5 +700,37 @@ Test(report_text, a_final_report_without_lost_bytes_says_no_leak)
 	free(text);
 	text = text_report(&final_snap, 10);
 	cr_assert(strstr(text, "top suspect loses_few 10 B lost\n"), "%s", text);
+	free(text);
+}
+
+/* A walk stopped at a library whose unwind table was not built yet: said in text and JSON, read back. */
+Test(report, table_pending_stack_is_said_and_read_back)
+{
+	struct stack_stat s = { .stack_id = 31, .bytes = 64, .allocs = 1, .oldest_s = 1,
+				.frames = unknown_frames, .nr_frames = 1, .truncated = true,
+				.table_pending = true };
+	struct proc_stat p = { .pid = 6, .comm = "c", .exe = "/e", .alive = true, .bytes = 64,
+			       .allocs = 1, .stacks = &s, .nr_stacks = 1 };
+	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
+	char *text = text_report(&snap, 10), *js = json_text(&snap), err[256];
+	json_t *root = json_report(&snap);
+	struct snapshot *back;
+
+	cr_assert_not_null(strstr(text, "     0   0x00007f00dead0000  [unknown]  [anonymous]\n"
+					"     ... (outer frames cut: a library's unwind table was "
+					"not built yet at this allocation)\n"), "%s", text);
+	cr_assert(json_is_true(json_object_get(stack_at(root, 0, 0), "truncated")));
+	cr_assert(json_is_true(json_object_get(stack_at(root, 0, 0), "table_pending")));
+	cr_assert_eq(snapshot__load_text(js, "test", &back, err, sizeof(err)), 0, "%s", err);
+	cr_assert(back->procs[0].stacks[0].truncated);
+	cr_assert(back->procs[0].stacks[0].table_pending);
+	snapshot__free(back);
+	/* Only where it is so: a stack cut for another reason has no such field. */
+	s.table_pending = false;
+	json_decref(root);
+	root = json_report(&snap);
+	cr_assert_null(json_object_get(stack_at(root, 0, 0), "table_pending"));
+	json_decref(root);
+	free(js);
 	free(text);
 }

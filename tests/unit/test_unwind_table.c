@@ -63,6 +63,15 @@ asm(".text\n"
     "nop\nret\n"
     ".cfi_endproc\n.size ut_signal, .-ut_signal\n"
 
+    ".globl ut_bigframe\n.type ut_bigframe, @function\n"
+    "ut_bigframe:\n.cfi_startproc\n"
+    "sub $40000, %rsp\n"			/* 0 */
+    ".cfi_def_cfa_offset 40008\n"
+    "add $40000, %rsp\n"			/* 7 */
+    ".cfi_def_cfa_offset 8\n"
+    "ret\n"
+    ".cfi_endproc\n.size ut_bigframe, .-ut_bigframe\n"
+
     ".globl ut_outermost\n.type ut_outermost, @function\n"
     "ut_outermost:\n.cfi_startproc\n.cfi_undefined rip\n"
     "nop\nret\n"
@@ -137,6 +146,38 @@ Test(unwind_table, no_fde_signal_frame_and_outermost_frame)
 	assert_row(row_at(t, SELF, "ut_nocfi", 1), LT_CFA_NONE, 0, LT_RBP_SAME, 0, "nocfi");
 	assert_row(row_at(t, SELF, "ut_signal", 0), LT_CFA_NONE, 0, LT_RBP_SAME, 0, "signal");
 	assert_row(row_at(t, SELF, "ut_outermost", 0), LT_CFA_END, 0, LT_RBP_SAME, 0, "end");
+	/* A frame over 32 KiB: its CFA offset in 8-byte units. */
+	assert_row(row_at(t, SELF, "ut_bigframe", 7), LT_CFA_RSP8, 40008 / 8, LT_RBP_SAME, 0,
+		   "bigframe");
+	unwind_table__free(t);
+}
+
+/*
+ * The dynamic loader's entry (_start, then _dl_start_user, which calls every
+ * constructor) has no FDE: its entry point ends the walk, as the CFI of an
+ * executable's _start does. readelf's header gives the entry point.
+ */
+Test(unwind_table, loader_entry_without_cfi_is_the_outermost_frame)
+{
+	const char *ld = "/lib64/ld-linux-x86-64.so.2";
+	unsigned long long entry = 0;
+	const struct lt_unwind_row *r;
+	struct unwind_table *t = build(ld);
+	char line[256];
+	FILE *p;
+
+	p = popen("readelf -h /lib64/ld-linux-x86-64.so.2", "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p))
+		sscanf(line, " Entry point address: %llx", &entry);
+	pclose(p);
+	cr_assert_neq(entry, 0);
+	/* The call to _dl_init returns 0x30 bytes in, still in the entry's code. */
+	for (unsigned long long pc = entry; pc < entry + 0x30; pc++) {
+		r = unwind_table__lookup(t, pc);
+		cr_assert_not_null(r);
+		cr_assert_eq(r->cfa, LT_CFA_END, "entry+0x%llx: rule %d", pc - entry, r->cfa);
+	}
 	unwind_table__free(t);
 }
 
