@@ -1175,3 +1175,46 @@ int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid)
 }
 
 #include "mappings.bpf.h"
+
+/* What the one mmap hook feeds: the unwinder's ranges, the captured mappings (-a). */
+const volatile bool mmap_unwind = false;
+const volatile bool mmap_capture = false;
+
+/*
+ * Every executable mapping a traced process makes with mmap, at the syscall's
+ * exit: the hook every kernel from 5.8 on has (this kind of guest has neither
+ * kprobes nor fentry); the arguments are still in the saved registers there.
+ * Every system call of the host comes here, a uretprobe's return too (6.11+):
+ * one program for both uses, the number read straight from the BTF pointer
+ * without a helper call, the map looked up last.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(mmap_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task;
+	struct file *file = NULL;
+	__u64 len, flags, off;
+
+	if (regs->orig_ax != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
+		return 0;
+	if (!(regs->dx & 4 /* PROT_EXEC */))
+		return 0;
+	len = regs->si;
+	flags = regs->r10;
+	off = regs->r9;
+	if (!len || !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	/* bpf_get_current_task_btf would need 5.11. */
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!(flags & 0x20 /* MAP_ANONYMOUS */)) {
+		file = fd_file(task, regs->r8);
+		if (!file)
+			return 0;
+	}
+	if (mmap_unwind)
+		unwind_mmap(task, tgid, file, ret, len, off);
+	if (mmap_capture && file)
+		maps_mmap(tgid, file, ret, len, off);
+	return 0;
+}

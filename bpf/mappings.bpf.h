@@ -164,33 +164,12 @@ int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
 	return 0;
 }
 
-/*
- * Libraries: every executable file mapping a traced process makes with mmap, at
- * the syscall's exit (the hook every kernel from 5.8 has; its arguments are still
- * in the saved registers). This runs at every system call of the host: the
- * registers are read directly, the map is looked up last.
- */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(maps_mmap, struct pt_regs *regs, long ret)
+/* Libraries: every executable file mapping a traced process makes with mmap (from mmap_exit). */
+static __always_inline void maps_mmap(__u32 tgid, struct file *file, __u64 start, __u64 len,
+				      __u64 off)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u64 len, off;
-	struct file *file;
-
-	if (regs->orig_ax != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
-		return 0;
-	if (!(regs->dx & 4 /* PROT_EXEC */) || regs->r10 & 0x20 /* MAP_ANONYMOUS */)
-		return 0;
-	len = regs->si;
-	off = regs->r9;
-	if (!len || !bpf_map_lookup_elem(&targets, &tgid))
-		return 0;
-	/* unwind.bpf.h's; bpf_get_current_task_btf would need 5.11. */
-	file = fd_file((struct task_struct *)bpf_get_current_task(), regs->r8);
-	if (file)
-		send_map(LT_MAP_MMAP, tgid, file, ret, ret + ((len + page_size - 1) & ~(page_size - 1)),
-			 off);
-	return 0;
+	send_map(LT_MAP_MMAP, tgid, file, start, start + ((len + page_size - 1) & ~(page_size - 1)),
+		 off);
 }
 
 /* A child that task_fork traces starts with its parent's mappings. */

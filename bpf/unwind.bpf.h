@@ -499,67 +499,44 @@ static __always_inline struct file *fd_file(struct task_struct *task, __u64 fd)
  * Every executable mapping a traced process makes with mmap goes into its
  * pending ranges as it is made, with the table of its file if user space built
  * one, and marks the process stale: user space rereads its mappings and builds
- * the tables it lacks.
- * The exit of the syscall is the hook every kernel from 5.8 on has (this kind
- * of guest has neither kprobes nor fentry); the arguments are still in the
- * saved registers there. The executable and the dynamic loader, which exec
- * maps, come from /proc/PID/maps.
+ * the tables it lacks (file NULL: an anonymous mapping, JIT code). Called by
+ * mmap_exit (leaktrace.bpf.c). The executable and the dynamic loader, which
+ * exec maps, come from /proc/PID/maps.
  */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(unwind_mmap, struct pt_regs *regs, long ret)
+static __always_inline void unwind_mmap(struct task_struct *task, __u32 tgid, struct file *file,
+					__u64 start, __u64 len, __u64 off)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct lt_unwind_range r = { .start = ret, .obj = LT_UNWIND_FP_OBJ };
+	struct lt_unwind_range r = { .start = start, .obj = LT_UNWIND_FP_OBJ };
 	struct lt_unwind_file_key key = {};
-	__u64 len, prot, flags, fd, off, mm;
 	struct lt_unwind_proc *p, *empty;
 	struct lt_unwind_file *f;
-	__u64 *gen;
-	struct file *file = NULL;
+	__u32 zero = 0;
+	__u64 mm, *gen;
 
-	/*
-	 * Every system call on the host comes here, a uretprobe's return too (6.11+):
-	 * the number straight from the BTF pointer, without a helper call.
-	 */
-	if (regs->orig_ax != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
-		return 0;
-	len = BPF_CORE_READ(regs, si);
-	prot = BPF_CORE_READ(regs, dx);
-	flags = BPF_CORE_READ(regs, r10);
-	fd = BPF_CORE_READ(regs, r8);
-	off = BPF_CORE_READ(regs, r9);
-	if (!(prot & 4 /* PROT_EXEC */) || !len || !bpf_map_lookup_elem(&targets, &tgid))
-		return 0;
-	if (!(flags & 0x20 /* MAP_ANONYMOUS */)) {
-		file = fd_file(task, fd);
-		if (!file)
-			return 0;
-	}
 	mm = (__u64)BPF_CORE_READ(task, mm);
 	p = bpf_map_lookup_elem(&unwind_procs, &tgid);
 	if (!p) {
 		empty = bpf_map_lookup_elem(&unwind_empty, &zero);
 		if (!empty)
-			return 0;
+			return;
 		bpf_map_update_elem(&unwind_procs, &tgid, empty, BPF_NOEXIST);
 		p = bpf_map_lookup_elem(&unwind_procs, &tgid);
 		if (!p)
-			return 0;
+			return;
 		p->slot = LT_UNWIND_NO_SLOT;
 	}
 	if (p->mm && p->mm != mm)
 		p->nr = p->nr_pending = 0;	/* an exec: the old image's mappings are gone */
 	p->mm = mm;
 	p->stale = 1;
-	r.end = ret + ((len + page_size - 1) & ~(page_size - 1));
+	r.end = start + ((len + page_size - 1) & ~(page_size - 1));
 	if (file) {
 		key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 		key.ino = BPF_CORE_READ(file, f_inode, i_ino);
 		f = bpf_map_lookup_elem(&unwind_files, &key);
 		if (f) {
 			r.obj = f->obj;
-			r.bias = ret - (off + f->delta);
+			r.bias = start - (off + f->delta);
 		} else {
 			r.obj = LT_UNWIND_UNBUILT_OBJ;
 		}
@@ -570,7 +547,6 @@ int BPF_PROG(unwind_mmap, struct pt_regs *regs, long ret)
 	gen = bpf_map_lookup_elem(&unwind_gen, &zero);
 	if (gen)
 		__sync_fetch_and_add(gen, 1);
-	return 0;
 }
 
 #endif /* LT_UNWIND_BPF_H */

@@ -182,7 +182,7 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_cache, 1);
 	}
-	bpf_program__set_autoload(skel->progs.unwind_mmap, dwarf && opts->unwind_mmap_hook);
+	skel->rodata->mmap_unwind = dwarf && opts->unwind_mmap_hook;
 }
 
 /*
@@ -196,7 +196,7 @@ static void mappings_configure(struct leaktrace_bpf *skel, const struct tracer_o
 
 	bpf_map__set_max_entries(skel->maps.map_events, on ? LT_MAP_EVENTS_BYTES : 4096);
 	bpf_program__set_autoload(skel->progs.maps_exec, on && k->find_vma);
-	bpf_program__set_autoload(skel->progs.maps_mmap, on);
+	skel->rodata->mmap_capture = on;
 	bpf_program__set_autoload(skel->progs.maps_fork, on);
 }
 
@@ -274,6 +274,9 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	bpf_map__set_max_entries(skel->maps.blocks, blocks ? blocks : 1);
 	unwind_configure(skel, opts);
 	mappings_configure(skel, opts, k);
+	/* One mmap hook for both: it runs at every system call of the host. */
+	bpf_program__set_autoload(skel->progs.mmap_exit,
+				  skel->rodata->mmap_unwind || skel->rodata->mmap_capture);
 	choose_programs(skel, multi, session);
 	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
 	if (!multi) {
@@ -762,7 +765,7 @@ int tracer__unwind_exec(struct tracer *t, pid_t pid, const struct alloc_plan *pl
 void tracer__unwind_refresh(struct tracer *t)
 {
 	if (t->unwinder)
-		unwinder__refresh(t->unwinder, !bpf_program__autoload(t->skel->progs.unwind_mmap));
+		unwinder__refresh(t->unwinder, !t->skel->rodata->mmap_unwind);
 }
 
 void tracer__unwind_print(const struct tracer *t)
@@ -951,7 +954,7 @@ int tracer__mmaps_fd(const struct tracer *t)
 
 int tracer__map_events_fd(const struct tracer *t)
 {
-	return bpf_program__autoload(t->skel->progs.maps_mmap) ?
+	return t->skel->rodata->mmap_capture ?
 	       bpf_map__fd(t->skel->maps.map_events) : -1;
 }
 
