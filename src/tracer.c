@@ -51,9 +51,7 @@ struct tracer {
 	struct probed *probed;
 	size_t nr_probed;
 	struct unwinder *unwinder;	/* --unwind=dwarf */
-	void *rows;			/* its rows and ranges arrays, mapped */
-	size_t rows_size;
-	void *ranges;
+	void *ranges;			/* its ranges array, mapped (rows: a table at a time) */
 	size_t ranges_size;
 	uint64_t *gen;		/* the unwind cache's generation */
 	size_t gen_size;
@@ -223,15 +221,14 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 	};
 	int err;
 
-	t->rows = map_array(skel->maps.unwind_rows, &t->rows_size);
 	t->ranges = map_array(skel->maps.unwind_ranges, &t->ranges_size);
 	t->gen = map_array(skel->maps.unwind_gen, &t->gen_size);
-	if (!t->rows || !t->ranges || !t->gen) {
+	if (!t->ranges || !t->gen) {
 		err = -errno;
 		fprintf(stderr, "leaktrace: cannot map the unwind tables: %s\n", strerror(-err));
 		return err;
 	}
-	maps.rows = t->rows;
+	maps.rows_fd = bpf_map__fd(skel->maps.unwind_rows);
 	maps.ranges = t->ranges;
 	maps.gen = t->gen;
 	err = unwinder__new(&maps, opts->unwind == LT_UNWIND_AUTO, opts->verbose, &t->unwinder);
@@ -893,8 +890,6 @@ void tracer__free(struct tracer *t)
 	free(t->closers);
 	free(t->probed);
 	unwinder__free(t->unwinder);
-	if (t->rows)
-		munmap(t->rows, t->rows_size);
 	if (t->ranges)
 		munmap(t->ranges, t->ranges_size);
 	if (t->gen)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -103,6 +104,27 @@ int unwinder__new(const struct unwinder_maps *maps, bool fp_where_kept, bool ver
 	u->fp_where_kept = fp_where_kept;
 	u->verbose = verbose;
 	*out = u;
+	return 0;
+}
+
+/*
+ * A table's rows into the BPF array through a mapping of only the pages they
+ * cover: the whole array (--max-unwind-mb) mapped for good counts in our RSS.
+ */
+static int rows_write(int fd, uint64_t first, const struct lt_unwind_row *rows, size_t n)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE), start = first * sizeof(*rows);
+	uint64_t off = start & ~(page - 1);
+	size_t len = start + n * sizeof(*rows) - off;
+	void *p;
+
+	if (!n)
+		return 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	if (p == MAP_FAILED)
+		return -errno;
+	memcpy((char *)p + (start - off), rows, n * sizeof(*rows));
+	munmap(p, len);
 	return 0;
 }
 
@@ -223,9 +245,9 @@ static int object_install(struct unwinder *u, uint32_t id, struct build *b, cons
 		b->err = -E2BIG;
 	if (!b->err)
 		b->err = rows_alloc(u, b->t->nr, &o->first);
+	if (!b->err)
+		b->err = rows_write(u->maps.rows_fd, o->first, b->t->rows, b->t->nr);
 	if (!b->err) {
-		memcpy((struct lt_unwind_row *)u->maps.rows + o->first, b->t->rows,
-		       b->t->nr * sizeof(*b->t->rows));
 		o->nr = v.nr = b->t->nr;
 		v.first = o->first;
 		f.delta = b->t->delta;

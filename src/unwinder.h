@@ -18,7 +18,7 @@ struct unwinder_maps {
 	int objs_fd;
 	int files_fd;
 	int procs_fd;
-	void *rows;		/* struct lt_unwind_row[max_rows], shared with BPF */
+	int rows_fd;		/* struct lt_unwind_row[max_rows]: mapped a table at a time */
 	void *ranges;		/* struct lt_unwind_range[MAX_PROCS * MAX_RANGES] */
 	uint64_t *gen;		/* the BPF side's row cache holds while this does not change */
 	uint32_t max_rows;
