@@ -25,7 +25,7 @@
 #include "output_file.h"
 #include "procmaps.h"
 #include "report.h"
-#include "snapshot.h"
+#include "snap_source.h"
 #include "stop.h"
 #include "suppress.h"
 #include "target.h"

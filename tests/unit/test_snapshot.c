@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "snapshot.h"
+#include "snap_source.h"
 #include "tracer.h"
 
 /* Processes that do not exist: no /proc lookup succeeds for them. */
