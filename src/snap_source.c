@@ -20,8 +20,8 @@
 #include "snap_source.h"
 #include "stop.h"
 #include "tracer.h"
+#include "tracer_maps.h"
 
-#define BATCH 4096
 /* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
 #define TREND_POINTS 8
 /* Exited processes whose last figures are kept for the final snapshot: the largest. */
@@ -367,117 +367,6 @@ static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint32_
 	return e;
 }
 
-/* Reads a whole hash map with batched lookups; the arrays are malloc'ed. */
-static int map_read_all(int fd, size_t key_size, size_t value_size, void **keys,
-			void **values, size_t *n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t cap = BATCH, total = 0;
-	__u64 token[4] = {}, *in = NULL;
-	char *k = NULL, *v = NULL;
-	int err = 0;
-
-	for (;;) {
-		__u32 count = BATCH;
-		char *nk, *nv;
-
-		if (total + BATCH > cap || !k) {
-			cap = total + 2 * BATCH;
-			nk = realloc(k, cap * key_size);
-			nv = nk ? realloc(v, cap * value_size) : NULL;
-			if (nk)
-				k = nk;
-			if (!nv) {
-				err = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
-		err = bpf_map_lookup_batch(fd, in, token, k + total * key_size,
-					   v + total * value_size, &count, &opts);
-		total += count;
-		in = token;
-		if (err) {
-			err = errno == ENOENT ? 0 : -errno;
-			break;
-		}
-	}
-	if (err) {
-		free(k);
-		free(v);
-		return err;
-	}
-	*keys = k;
-	*values = v;
-	*n = total;
-	return 0;
-}
-
-/*
- * Copies the block slot's record; false when it is free, being written, or
- * changed while read. The programs publish a record with an atomic exchange
- * after writing it (leaktrace.bpf.c, slot_insert()).
- */
-static bool slot_read(const struct lt_block_slot *s, struct lt_alloc_key *key,
-		      struct lt_alloc *rec)
-{
-	__u64 addr = __atomic_load_n(&s->key.addr, __ATOMIC_ACQUIRE);
-
-	if (addr <= LT_SLOT_BUSY)
-		return false;
-	memcpy(key, &s->key, sizeof(*key));
-	memcpy(rec, &s->rec, sizeof(*rec));
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	key->addr = addr;
-	return __atomic_load_n(&s->key.addr, __ATOMIC_RELAXED) == addr;
-}
-
-/* The records of every outstanding block: the allocs hash's and the block slots'. */
-static int records_read(struct snap_source *src, struct lt_alloc_key **keys,
-			struct lt_alloc **vals, size_t *n)
-{
-	size_t nr_slots, used = 0, i;
-	struct lt_block_slot *slots = tracer__blocks(src->tracer, &nr_slots);
-	struct lt_alloc_key *k;
-	struct lt_alloc *v;
-	int err;
-
-	err = map_read_all(tracer__allocs_fd(src->tracer), sizeof(**keys), sizeof(**vals),
-			   (void **)keys, (void **)vals, n);
-	if (err || !nr_slots)
-		return err;
-	for (i = 0; i < nr_slots; i++)
-		used += __atomic_load_n(&slots[i].key.addr, __ATOMIC_RELAXED) > LT_SLOT_BUSY;
-	/* Blocks come and go while we read: room for a few more than counted. */
-	used += used / 8 + 64;
-	k = realloc(*keys, (*n + used) * sizeof(*k));
-	if (k)
-		*keys = k;
-	v = k ? realloc(*vals, (*n + used) * sizeof(*v)) : NULL;
-	if (v)
-		*vals = v;
-	if (!k || !v) {
-		free(*keys);
-		free(*vals);
-		return -ENOMEM;
-	}
-	for (i = 0, used += *n; i < nr_slots && *n < used; i++)
-		*n += slot_read(&slots[i], &k[*n], &v[*n]);
-	return 0;
-}
-
-/* The record of the block at key now (slot or hash); 0, or -ENOENT when there is none. */
-static int record_now(struct snap_source *src, const struct lt_alloc_key *key,
-		      struct lt_alloc *rec)
-{
-	struct lt_block_slot *s = tracer__block_slot(src->tracer, key);
-	struct lt_alloc_key k;
-
-	if (s && slot_read(s, &k, rec) && !memcmp(&k, key, sizeof(k)))
-		return 0;
-	return bpf_map_lookup_elem(tracer__allocs_fd(src->tracer), key, rec) ? -ENOENT : 0;
-}
-
 struct tgid_index {
 	uint32_t tgid;
 	uint32_t index;
@@ -513,7 +402,7 @@ static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *
 			continue;
 		/* Freed since, its address maybe reused by another block: no leak. */
 		if ((ran && vals[k].ts + SCAN_GRACE_NS > start) ||
-		    record_now(src, &keys[k], &now) || now.ts != vals[k].ts)
+		    tracer_maps__record_now(src->tracer, &keys[k], &now) || now.ts != vals[k].ts)
 			verdict[k] = REACH_REACHABLE;
 	}
 }
@@ -556,7 +445,7 @@ static size_t unproven(struct snap_source *src, struct process *p, struct reach_
 
 		if (blocks[i].state == REACH_REACHABLE || blocks[i].region)
 			continue;
-		if (record_now(src, &keys[k], &now) || now.ts != vals[k].ts)
+		if (tracer_maps__record_now(src->tracer, &keys[k], &now) || now.ts != vals[k].ts)
 			blocks[i].state = REACH_REACHABLE;
 		else if (!proven_before(p, keys[k].addr, vals[k].ts))
 			left++;
@@ -763,7 +652,7 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 	size_t n, i;
 	int err;
 
-	err = records_read(src, &keys, &vals, &n);
+	err = tracer_maps__records(src->tracer, &keys, &vals, &n);
 	if (err)
 		return err;
 	if (src->filter.scan) {
@@ -816,7 +705,7 @@ static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 	size_t n, i;
 	int err;
 
-	err = map_read_all(tracer__unmatched_fd(src->tracer), sizeof(*sites), sizeof(*counts),
+	err = tracer_maps__read_all(tracer__unmatched_fd(src->tracer), sizeof(*sites), sizeof(*counts),
 			   (void **)&sites, (void **)&counts, &n);
 	if (err)
 		return err;
@@ -863,7 +752,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 	if (!src->tracer)
 		return 0;
 	read_mappings(src);
-	err = map_read_all(tracer__targets_fd(src->tracer), sizeof(*keys), sizeof(*vals),
+	err = tracer_maps__read_all(tracer__targets_fd(src->tracer), sizeof(*keys), sizeof(*vals),
 			   (void **)&keys, (void **)&vals, &n);
 	for (size_t i = 0; !err && i < n; i++) {
 		p = process_find(src, keys[i]);
@@ -899,65 +788,12 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
  * and reported. A process not known yet (under -a, started since the last
  * refresh) keeps its records.
  */
-static bool records_stale(struct snap_source *src, __u32 tgid, __u32 gen)
+static bool records_stale(void *arg, __u32 tgid, __u32 gen)
 {
+	struct snap_source *src = arg;
 	struct process *p = process_find(src, tgid);
 
 	return p && (p->gen != gen || (p->exited && (p->reported || p->finished)));
-}
-
-/*
- * Frees the block slots holding stale records. No program touches them: a
- * program takes only a free slot or one of its own process's current image.
- */
-static void drop_stale_slots(struct snap_source *src)
-{
-	size_t nr_slots;
-	struct lt_block_slot *slots = tracer__blocks(src->tracer, &nr_slots);
-	struct lt_alloc_key key;
-	struct lt_alloc rec;
-
-	for (size_t i = 0; i < nr_slots; i++)
-		if (slot_read(&slots[i], &key, &rec) && records_stale(src, key.tgid, key.gen))
-			__atomic_compare_exchange_n(&slots[i].key.addr, &key.addr, 0, false,
-						    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
-}
-
-/*
- * Deletes the keys of a map whose (tgid, gen) head says they are stale; allocs
- * says the map is allocs, whose records the block slots count.
- */
-static int drop_stale(struct snap_source *src, int fd, size_t key_size, size_t value_size,
-		      bool allocs)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	char *keys = NULL, *vals = NULL, *out;
-	size_t n = 0, nr = 0;
-	int err;
-
-	err = map_read_all(fd, key_size, value_size, (void **)&keys, (void **)&vals, &n);
-	out = keys;
-	for (size_t i = 0; !err && i < n; i++) {
-		/* Every key of these maps starts with {__u32 tgid; __u32 gen;}. */
-		const __u32 *head = (const __u32 *)(keys + i * key_size);
-
-		if (!records_stale(src, head[0], head[1]))
-			continue;
-		memmove(vals + nr * value_size, vals + i * value_size, value_size);
-		memmove(out + nr++ * key_size, head, key_size);
-	}
-	if (!err && nr) {
-		__u32 count = nr;
-
-		err = bpf_map_delete_batch(fd, keys, &count, &opts) ? -errno : 0;
-		for (size_t i = 0; !err && allocs && i < nr; i++)
-			tracer__hash_dropped(src->tracer,
-					     (const struct lt_alloc_key *)(keys + i * key_size),
-					     (const struct lt_alloc *)(vals + i * value_size));
-	}
-	free(keys);
-	free(vals);
-	return err;
 }
 
 int snap_source__reap(struct snap_source *src)
@@ -971,19 +807,19 @@ int snap_source__reap(struct snap_source *src)
 	for (i = 0; i < src->nr_procs; i++)
 		stale |= src->procs[i].exited && (src->procs[i].reported || src->procs[i].finished);
 	/* Old generations: cheap to find in the totals, which say whether a scan is due. */
-	err = drop_stale(src, tracer__totals_fd(t), sizeof(struct lt_total_key),
-			 sizeof(struct lt_total), false);
+	err = tracer_maps__drop_stale(t, tracer__totals_fd(t), sizeof(struct lt_total_key),
+				      sizeof(struct lt_total), false, records_stale, src);
 	if (err || !stale)
 		return err;
-	drop_stale_slots(src);
-	err = drop_stale(src, tracer__allocs_fd(t), sizeof(struct lt_alloc_key),
-			 sizeof(struct lt_alloc), true);
+	tracer_maps__drop_stale_slots(t, records_stale, src);
+	err = tracer_maps__drop_stale(t, tracer__allocs_fd(t), sizeof(struct lt_alloc_key),
+				      sizeof(struct lt_alloc), true, records_stale, src);
 	if (!err)
-		err = drop_stale(src, tracer__mmaps_fd(t), sizeof(struct lt_alloc_key),
-				 sizeof(__u64), false);
+		err = tracer_maps__drop_stale(t, tracer__mmaps_fd(t), sizeof(struct lt_alloc_key),
+					      sizeof(__u64), false, records_stale, src);
 	if (!err)
-		err = drop_stale(src, tracer__unmatched_fd(t), sizeof(struct lt_alloc_key),
-				 sizeof(__u64), false);
+		err = tracer_maps__drop_stale(t, tracer__unmatched_fd(t), sizeof(struct lt_alloc_key),
+					      sizeof(__u64), false, records_stale, src);
 	for (i = 0; i < src->nr_procs; i++) {
 		struct process *p = &src->procs[i];
 
@@ -1473,7 +1309,7 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 	if (!err)
 		err = count_internal_frees(src, snap->lost);
 	if (!err)
-		err = map_read_all(tracer__totals_fd(src->tracer), sizeof(*keys), sizeof(*vals),
+		err = tracer_maps__read_all(tracer__totals_fd(src->tracer), sizeof(*keys), sizeof(*vals),
 				   (void **)&keys, (void **)&vals, &n);
 	if (!err && (src->filter.older > 0 || src->filter.scan))
 		err = scan_allocs(src, now_ns);

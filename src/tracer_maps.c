@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The tracer's maps read and pruned from user space: batched reads and deletes, and the
+ * block slots read as their publication protocol says (block_slot.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "tracer.h"
+#include "tracer_maps.h"
+
+#define BATCH 4096
+
+/* Reads a whole hash map with batched lookups; the arrays are malloc'ed. */
+int tracer_maps__read_all(int fd, size_t key_size, size_t value_size, void **keys, void **values,
+			  size_t *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t cap = BATCH, total = 0;
+	__u64 token[4] = {}, *in = NULL;
+	char *k = NULL, *v = NULL;
+	int err = 0;
+
+	for (;;) {
+		__u32 count = BATCH;
+		char *nk, *nv;
+
+		if (total + BATCH > cap || !k) {
+			cap = total + 2 * BATCH;
+			nk = realloc(k, cap * key_size);
+			nv = nk ? realloc(v, cap * value_size) : NULL;
+			if (nk)
+				k = nk;
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		err = bpf_map_lookup_batch(fd, in, token, k + total * key_size,
+					   v + total * value_size, &count, &opts);
+		total += count;
+		in = token;
+		if (err) {
+			err = errno == ENOENT ? 0 : -errno;
+			break;
+		}
+	}
+	if (err) {
+		free(k);
+		free(v);
+		return err;
+	}
+	*keys = k;
+	*values = v;
+	*n = total;
+	return 0;
+}
+
+/*
+ * Copies the block slot's record; false when it is free, being written, or
+ * changed while read. The programs publish a record with an atomic exchange
+ * after writing it (leaktrace.bpf.c, slot_insert()).
+ */
+static bool slot_read(const struct lt_block_slot *s, struct lt_alloc_key *key,
+		      struct lt_alloc *rec)
+{
+	__u64 addr = __atomic_load_n(&s->key.addr, __ATOMIC_ACQUIRE);
+
+	if (addr <= LT_SLOT_BUSY)
+		return false;
+	memcpy(key, &s->key, sizeof(*key));
+	memcpy(rec, &s->rec, sizeof(*rec));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	key->addr = addr;
+	return __atomic_load_n(&s->key.addr, __ATOMIC_RELAXED) == addr;
+}
+
+/* The records of every outstanding block: the allocs hash's and the block slots'. */
+int tracer_maps__records(struct tracer *t, struct lt_alloc_key **keys, struct lt_alloc **vals,
+			 size_t *n)
+{
+	size_t nr_slots, used = 0, i;
+	struct lt_block_slot *slots = tracer__blocks(t, &nr_slots);
+	struct lt_alloc_key *k;
+	struct lt_alloc *v;
+	int err;
+
+	err = tracer_maps__read_all(tracer__allocs_fd(t), sizeof(**keys), sizeof(**vals),
+			   (void **)keys, (void **)vals, n);
+	if (err || !nr_slots)
+		return err;
+	for (i = 0; i < nr_slots; i++)
+		used += __atomic_load_n(&slots[i].key.addr, __ATOMIC_RELAXED) > LT_SLOT_BUSY;
+	/* Blocks come and go while we read: room for a few more than counted. */
+	used += used / 8 + 64;
+	k = realloc(*keys, (*n + used) * sizeof(*k));
+	if (k)
+		*keys = k;
+	v = k ? realloc(*vals, (*n + used) * sizeof(*v)) : NULL;
+	if (v)
+		*vals = v;
+	if (!k || !v) {
+		free(*keys);
+		free(*vals);
+		return -ENOMEM;
+	}
+	for (i = 0, used += *n; i < nr_slots && *n < used; i++)
+		*n += slot_read(&slots[i], &k[*n], &v[*n]);
+	return 0;
+}
+
+/* The record of the block at key now (slot or hash); 0, or -ENOENT when there is none. */
+int tracer_maps__record_now(struct tracer *t, const struct lt_alloc_key *key, struct lt_alloc *rec)
+{
+	struct lt_block_slot *s = tracer__block_slot(t, key);
+	struct lt_alloc_key k;
+
+	if (s && slot_read(s, &k, rec) && !memcmp(&k, key, sizeof(k)))
+		return 0;
+	return bpf_map_lookup_elem(tracer__allocs_fd(t), key, rec) ? -ENOENT : 0;
+}
+
+/*
+ * Frees the block slots holding stale records. No program touches them: a
+ * program takes only a free slot or one of its own process's current image.
+ */
+void tracer_maps__drop_stale_slots(struct tracer *t, tracer_maps_stale_fn stale, void *arg)
+{
+	size_t nr_slots;
+	struct lt_block_slot *slots = tracer__blocks(t, &nr_slots);
+	struct lt_alloc_key key;
+	struct lt_alloc rec;
+
+	for (size_t i = 0; i < nr_slots; i++)
+		if (slot_read(&slots[i], &key, &rec) && stale(arg, key.tgid, key.gen))
+			__atomic_compare_exchange_n(&slots[i].key.addr, &key.addr, 0, false,
+						    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+/*
+ * Deletes the keys of a map whose (tgid, gen) head says they are stale; allocs
+ * says the map is allocs, whose records the block slots count.
+ */
+int tracer_maps__drop_stale(struct tracer *t, int fd, size_t key_size, size_t value_size,
+			    bool allocs, tracer_maps_stale_fn stale, void *arg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys = NULL, *vals = NULL, *out;
+	size_t n = 0, nr = 0;
+	int err;
+
+	err = tracer_maps__read_all(fd, key_size, value_size, (void **)&keys, (void **)&vals, &n);
+	out = keys;
+	for (size_t i = 0; !err && i < n; i++) {
+		/* Every key of these maps starts with {__u32 tgid; __u32 gen;}. */
+		const __u32 *head = (const __u32 *)(keys + i * key_size);
+
+		if (!stale(arg, head[0], head[1]))
+			continue;
+		memmove(vals + nr * value_size, vals + i * value_size, value_size);
+		memmove(out + nr++ * key_size, head, key_size);
+	}
+	if (!err && nr) {
+		__u32 count = nr;
+
+		err = bpf_map_delete_batch(fd, keys, &count, &opts) ? -errno : 0;
+		for (size_t i = 0; !err && allocs && i < nr; i++)
+			tracer__hash_dropped(t,
+					     (const struct lt_alloc_key *)(keys + i * key_size),
+					     (const struct lt_alloc *)(vals + i * value_size));
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
