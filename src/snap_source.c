@@ -18,7 +18,8 @@
 #include "procmaps.h"
 #include "reach.h"
 #include "snap_source.h"
-#include "stop.h"
+#include "snap_source_int.h"
+#include "snap_scan.h"
 #include "tracer.h"
 #include "tracer_maps.h"
 
@@ -26,12 +27,8 @@
 #define TREND_POINTS 8
 /* Exited processes whose last figures are kept for the final snapshot: the largest. */
 #define MAX_GONE 4096
-/* A running process's blocks younger than this are not judged lost (spare_in_flight). */
-#define SCAN_GRACE_NS 1000000000ULL
 /* The most of a process's command line kept for its report. */
 #define CMDLINE_MAX 4096
-/* A live scan that must confirm what it found unreached holds the process at most this long. */
-#define CONFIRM_LIMIT_S 2.0
 
 /* A stack's records summed by the scan's verdict (enum reach_state). */
 struct reach_sums {
@@ -66,56 +63,6 @@ struct stack_entry {
 	struct reach_sums reach;	/* --scan */
 };
 
-struct process {
-	pid_t pid;
-	uint32_t gen;		/* its exec generation, as the targets map says */
-	bool exited;
-	bool reported;		/* shown in a snapshot since it exited: may be dropped */
-	bool finished;		/* its report was taken at its exit: later ones leave it out */
-	bool pending;		/* new, or exec'd since: refresh's on_new has not seen it yet */
-	char comm[17];
-	char *cmdline;		/* its argv, each NUL-terminated, as /proc/PID/cmdline */
-	size_t cmdline_len;
-	dev_t alloc_dev;	/* the file of its allocator, 0 when unknown */
-	ino_t alloc_ino;
-	bool glibc_malloc;	/* its allocator is libc's: [heap]'s chunk headers can be read */
-	const char *roots;	/* how its last scan told roots: "exact", "glibc-chunks", ... */
-	bool exiting;		/* stopped in its exit by us: scanned, reported as gone */
-	bool have_regs;
-	struct user_regs_struct regs;	/* its registers at that stop */
-	bool freeze_failed;	/* --scan-freeze could not hold it: said once */
-	uint64_t held_max_ns;	/* the longest of its scans' holds */
-	struct proven *proven;	/* blocks proven unreachable while it ran, by address */
-	size_t nr_proven;
-};
-
-struct snap_source {
-	struct tracer *tracer;
-	struct symbolizer *syms;
-	struct mapping_events *events;	/* mappings captured as made; NULL: none */
-	uint64_t events_lost;		/* those lost, as last said */
-	struct snap_filter filter;
-	struct stack_entry **buckets;
-	size_t nr_buckets;
-	size_t nr_entries;
-	struct process *procs;
-	size_t nr_procs;
-	uint64_t last_ns;
-	uint64_t builds;
-	struct timespec started;
-	uint64_t started_ns;
-	pid_t only;		/* non-zero: snapshots of this process alone (snap_source__finish) */
-	struct snapshot **finished;	/* one per process reported at its exit */
-	size_t nr_finished;
-	/* Processes that exited, as last reported, after their records went: for the end. */
-	struct proc_stat *gone;
-	size_t nr_gone;
-	bool with_gone;		/* the next snapshots hold them too */
-	/* Frames replaced by entry_resymbolize: kept reports may still point to them. */
-	struct frame **retired;
-	size_t nr_retired;
-};
-
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 				     const struct snap_filter *filter)
 {
@@ -142,7 +89,7 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 	return src;
 }
 
-static struct process *process_find(struct snap_source *src, pid_t pid)
+struct process *snap_source__find(struct snap_source *src, pid_t pid)
 {
 	for (size_t i = 0; i < src->nr_procs; i++)
 		if (src->procs[i].pid == pid)
@@ -151,9 +98,9 @@ static struct process *process_find(struct snap_source *src, pid_t pid)
 }
 
 /* True when (tgid, gen) is what a traced process holds now, and is reported. */
-static bool current(struct snap_source *src, pid_t tgid, uint32_t gen)
+bool snap_source__current(struct snap_source *src, pid_t tgid, uint32_t gen)
 {
-	struct process *p = process_find(src, tgid);
+	struct process *p = snap_source__find(src, tgid);
 
 	return p && p->gen == gen && !p->finished && (!src->only || src->only == tgid);
 }
@@ -188,7 +135,7 @@ int snap_source__add_process(struct snap_source *src, pid_t pid)
 {
 	struct process *p, *procs;
 
-	p = process_find(src, pid);
+	p = snap_source__find(src, pid);
 	if (!p) {
 		procs = realloc(src->procs, (src->nr_procs + 1) * sizeof(*procs));
 		if (!procs)
@@ -205,7 +152,7 @@ int snap_source__add_process(struct snap_source *src, pid_t pid)
 
 void snap_source__exiting(struct snap_source *src, pid_t pid, const struct user_regs_struct *regs)
 {
-	struct process *p = process_find(src, pid);
+	struct process *p = snap_source__find(src, pid);
 
 	if (!p)
 		return;
@@ -217,7 +164,7 @@ void snap_source__exiting(struct snap_source *src, pid_t pid, const struct user_
 
 int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *path)
 {
-	struct process *p = process_find(src, pid);
+	struct process *p = snap_source__find(src, pid);
 	char real[PATH_MAX];
 	const char *base;
 	struct stat st;
@@ -367,276 +314,6 @@ static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint32_
 	return e;
 }
 
-struct tgid_index {
-	uint32_t tgid;
-	uint32_t index;
-};
-
-static int by_tgid(const void *a, const void *b)
-{
-	const struct tgid_index *x = a, *y = b;
-
-	if (x->tgid != y->tgid)
-		return x->tgid < y->tgid ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/*
- * A live process's records were read before its scan: a block freed since
- * (its record gone, or another block's at its address) is no leak. One that
- * ran while scanned also holds pointers the scan could not see, in a register
- * or moved from a part not read yet to one read already: a block it allocated
- * just before the scan (within SCAN_GRACE_NS) is not judged either. A leak is
- * still there at the next report.
- */
-static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *keys,
-			    const struct lt_alloc *vals, const struct reach_block *blocks,
-			    size_t n, uint64_t start, bool ran, int8_t *verdict)
-{
-	struct lt_alloc now;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t k = blocks[i].tag;
-
-		if (verdict[k] == REACH_REACHABLE)
-			continue;
-		/* Freed since, its address maybe reused by another block: no leak. */
-		if ((ran && vals[k].ts + SCAN_GRACE_NS > start) ||
-		    tracer_maps__record_now(src->tracer, &keys[k], &now) || now.ts != vals[k].ts)
-			verdict[k] = REACH_REACHABLE;
-	}
-}
-
-/* A block a held scan proved beyond its process's reach: no pointer to it can come back. */
-struct proven {
-	uint64_t addr;
-	uint64_t ts;		/* of its record: the same block, not one at the same address */
-};
-
-static int by_proven(const void *a, const void *b)
-{
-	const struct proven *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-static bool proven_before(const struct process *p, uint64_t addr, uint64_t ts)
-{
-	struct proven key = { addr, ts };
-	const struct proven *v = bsearch(&key, p->proven, p->nr_proven, sizeof(key), by_proven);
-
-	return v && v->ts == ts;
-}
-
-/*
- * The unreached blocks of a scan of the running process that need a proof: a
- * block freed since the records were read is no leak (its verdict becomes
- * reachable, and spare_in_flight drops it); one proven unreachable before
- * needs none. Returns how many are left.
- */
-static size_t unproven(struct snap_source *src, struct process *p, struct reach_block *blocks,
-		       size_t n, const struct lt_alloc_key *keys, const struct lt_alloc *vals)
-{
-	struct lt_alloc now;
-	size_t left = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t k = blocks[i].tag;
-
-		if (blocks[i].state == REACH_REACHABLE || blocks[i].region)
-			continue;
-		if (tracer_maps__record_now(src->tracer, &keys[k], &now) || now.ts != vals[k].ts)
-			blocks[i].state = REACH_REACHABLE;
-		else if (!proven_before(p, keys[k].addr, vals[k].ts))
-			left++;
-	}
-	return left;
-}
-
-/* Without a proof, a block is not called lost: those still unproven become reachable. */
-static void spare_unproven(const struct process *p, struct reach_block *blocks, size_t n,
-			   const struct lt_alloc_key *keys, const struct lt_alloc *vals)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint64_t k = blocks[i].tag;
-
-		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region &&
-		    !proven_before(p, keys[k].addr, vals[k].ts))
-			blocks[i].state = REACH_REACHABLE;
-	}
-}
-
-/* Keeps the blocks left unreached by a held confirmation: they need no proof again. */
-static void remember_proven(struct process *p, const struct reach_block *blocks, size_t n,
-			    const struct lt_alloc_key *keys, const struct lt_alloc *vals)
-{
-	struct proven *v;
-	size_t m = 0;
-
-	for (size_t i = 0; i < n; i++)
-		m += blocks[i].state != REACH_REACHABLE && !blocks[i].region;
-	v = malloc((m ? m : 1) * sizeof(*v));
-	if (!v)
-		return;
-	m = 0;
-	for (size_t i = 0; i < n; i++)
-		if (blocks[i].state != REACH_REACHABLE && !blocks[i].region)
-			v[m++] = (struct proven){ keys[blocks[i].tag].addr,
-						  vals[blocks[i].tag].ts };
-	qsort(v, m, sizeof(*v), by_proven);
-	free(p->proven);
-	p->proven = v;
-	p->nr_proven = m;
-}
-
-/* Holds pid still for a scan: its threads' registers are roots, nothing moves. */
-static int hold(struct process *p, struct reach_freeze *fz)
-{
-	int err = reach__freeze(p->pid, fz);
-
-	if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
-		fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): scanning it "
-			"running; what it leaves unreached is lost only once a held scan proves "
-			"it\n", p->pid, strerror(-err));
-	p->freeze_failed = err != 0;
-	if (!err && fz->nr_running)
-		fprintf(stderr, "leaktrace: pid %d: %zu thread%s did not stop for the scan "
-			"(asleep in the kernel): scanned running\n", p->pid, fz->nr_running,
-			fz->nr_running == 1 ? "" : "s");
-	return err;
-}
-
-/*
- * The verdicts of a live process, consistent: a scan of the running process
- * first, which does not stop it. What it left unreached and still allocated
- * may be a pointer that moved while it read: unless proven unreachable by an
- * earlier scan, the process is held while the roots and the blocks reached
- * are read again (reach__confirm). --scan-freeze holds it for the one scan.
- * *ran: the verdicts are not proven (no hold could be had).
- */
-static int scan_live(struct snap_source *src, struct process *p, struct reach_block *blocks,
-		     size_t n, const struct lt_alloc_key *keys, const struct lt_alloc *vals,
-		     struct reach_stats *st, uint64_t *held_ns, bool *ran)
-{
-	enum reach_roots roots = p->glibc_malloc ? REACH_ROOTS_GLIBC : REACH_ROOTS_CONSERVATIVE;
-	struct reach_freeze fz = { 0 };
-	uint64_t limit = (uint64_t)((src->filter.scan_freeze > 0 ? src->filter.scan_freeze :
-				     CONFIRM_LIMIT_S) * 1e9);
-	struct reach_stats st2;
-	bool held = false;
-	int err;
-
-	*held_ns = 0;
-	*ran = false;
-	if (src->filter.scan_freeze > 0 && (held = !hold(p, &fz))) {
-		err = reach__scan(p->pid, blocks, n, fz.threads, fz.nr_threads, &fz,
-				  tracer__now_ns() + limit, roots, st);
-	} else {
-		free(fz.threads);
-		memset(&fz, 0, sizeof(fz));
-		err = reach__scan(p->pid, blocks, n, NULL, 0, NULL, 0, roots, st);
-		if (err || !unproven(src, p, blocks, n, keys, vals))
-			return err;
-		/* A thread that did not stop may still move a pointer: no proof then. */
-		held = !hold(p, &fz) && !fz.nr_running;
-		if (held) {
-			err = reach__confirm(p->pid, blocks, n, &fz, tracer__now_ns() + limit,
-					     roots, &st2);
-			/* The verdicts are the held scan's. */
-			st->thawed_early = st2.thawed_early;
-			st->heap_walked = st2.heap_walked;
-		}
-		if (!err && held && !st->thawed_early)
-			remember_proven(p, blocks, n, keys, vals);
-		else if (!err)	/* not held, or not long enough: no proof */
-			spare_unproven(p, blocks, n, keys, vals);
-	}
-	reach__thaw(&fz);
-	*held_ns = fz.held_ns;
-	*ran = !held || st->thawed_early;
-	free(fz.threads);
-	return err;
-}
-
-/*
- * Scans one process for the records at idx[0..n) (its current image's), and
- * writes their verdicts. A stopped (exiting) process is scanned as it is,
- * with exact roots: every block its allocator holds is known.
- */
-static void reach_process(struct snap_source *src, struct process *p,
-			  const struct tgid_index *idx, size_t n, const struct lt_alloc_key *keys,
-			  const struct lt_alloc *vals, int8_t *verdict)
-{
-	struct reach_thread stopped = { .tid = p->pid, .regs = p->regs };
-	struct reach_block *blocks;
-	struct reach_stats st;
-	uint64_t start, held_ns = 0;
-	bool ran = false;
-	int err;
-
-	blocks = malloc(n * sizeof(*blocks));
-	if (!blocks)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t k = idx[i].index;
-
-		blocks[i] = (struct reach_block){ keys[k].addr, vals[k].size, k, REACH_REACHABLE,
-						  vals[k].kind == LT_KIND_MMAP };
-	}
-	start = tracer__now_ns();
-	if (p->exiting)
-		err = reach__scan(p->pid, blocks, n, &stopped, p->have_regs, NULL, 0,
-				  REACH_ROOTS_EXACT, &st);
-	else
-		err = scan_live(src, p, blocks, n, keys, vals, &st, &held_ns, &ran);
-	if (!err)
-		for (size_t i = 0; i < n; i++)
-			verdict[blocks[i].tag] = blocks[i].state;
-	if (!err && !p->exiting)
-		spare_in_flight(src, keys, vals, blocks, n, start, ran, verdict);
-	p->held_max_ns = held_ns > p->held_max_ns ? held_ns : p->held_max_ns;
-	if (!err)
-		p->roots = p->exiting ? "exact" : st.heap_walked ? "glibc-chunks" : "conservative";
-	if (src->filter.verbose && !err)
-		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
-			"%.1f MiB without pages skipped, %zu stack%s bounded, roots %s, "
-			"held %.3f ms%s\n", p->pid,
-			st.ns / 1e6, n, st.bytes_read / 1048576.0, st.bytes_skipped / 1048576.0,
-			st.threads_bounded, st.threads_bounded == 1 ? "" : "s",
-			p->roots, held_ns / 1e6,
-			st.thawed_early ? " (let go early: the hold ran out)" : "");
-	else if (err && err != -ESRCH)
-		fprintf(stderr, "leaktrace: cannot scan pid %d: %s\n", p->pid, strerror(-err));
-	free(blocks);
-}
-
-/* --scan: a verdict per record (-1 where the process could not be scanned). */
-static int reach_records(struct snap_source *src, const struct lt_alloc_key *keys,
-			 const struct lt_alloc *vals, size_t n, int8_t *verdict)
-{
-	struct tgid_index *idx = malloc((n ? n : 1) * sizeof(*idx));
-	size_t m = 0, i, j;
-
-	if (!idx)
-		return -ENOMEM;
-	memset(verdict, -1, n);
-	for (i = 0; i < n; i++)
-		if (current(src, keys[i].tgid, keys[i].gen))
-			idx[m++] = (struct tgid_index){ keys[i].tgid, i };
-	qsort(idx, m, sizeof(*idx), by_tgid);
-	for (i = 0; i < m; i = j) {
-		struct process *p = process_find(src, idx[i].tgid);
-
-		for (j = i; j < m && idx[j].tgid == idx[i].tgid; j++)
-			;
-		/* Stopping: the rest are left unscanned (no verdict), not scanned late. */
-		if ((p->exiting || !p->exited) && !stop__requested())
-			reach_process(src, p, idx + i, j - i, keys, vals, verdict);
-	}
-	free(idx);
-	return 0;
-}
-
 /*
  * --older and --scan: sums the allocations per stack from the records
  * themselves (with --older, only those at least that old), with the scan's
@@ -657,7 +334,7 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 		return err;
 	if (src->filter.scan) {
 		verdict = malloc(n ? n : 1);
-		err = verdict ? reach_records(src, keys, vals, n, verdict) : -ENOMEM;
+		err = verdict ? snap_scan__records(src, keys, vals, n, verdict) : -ENOMEM;
 	}
 	for (i = 0; i < src->nr_buckets; i++)
 		for (e = src->buckets[i]; e; e = e->next) {
@@ -667,7 +344,7 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 	for (i = 0; !err && i < n; i++) {
 		int64_t bytes, allocs;
 
-		if (!current(src, keys[i].tgid, keys[i].gen) || vals[i].ts > cutoff ||
+		if (!snap_source__current(src, keys[i].tgid, keys[i].gen) || vals[i].ts > cutoff ||
 		    vals[i].size < src->filter.min_size ||
 		    vals[i].size > src->filter.max_size)
 			continue;
@@ -710,7 +387,7 @@ static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		p = process_find(src, sites[i].tgid);
+		p = snap_source__find(src, sites[i].tgid);
 		if (!p || !p->alloc_ino ||
 		    symbolizer__file_id(src->syms, p->pid, sites[i].addr, &dev, &ino) ||
 		    dev != p->alloc_dev || ino != p->alloc_ino)
@@ -755,11 +432,11 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 	err = tracer_maps__read_all(tracer__targets_fd(src->tracer), sizeof(*keys), sizeof(*vals),
 			   (void **)&keys, (void **)&vals, &n);
 	for (size_t i = 0; !err && i < n; i++) {
-		p = process_find(src, keys[i]);
+		p = snap_source__find(src, keys[i]);
 		if (!p) {
 			if (snap_source__add_process(src, keys[i]) == -ENOMEM)
 				break;
-			p = process_find(src, keys[i]);
+			p = snap_source__find(src, keys[i]);
 			if (!p)
 				break;
 			if (!p->comm[0])
@@ -767,7 +444,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 			p->pending = true;
 		} else if (p->gen != vals[i].gen) {
 			snap_source__add_process(src, keys[i]);	/* a new image: new mappings */
-			p = process_find(src, keys[i]);
+			p = snap_source__find(src, keys[i]);
 			p->pending = true;
 		}
 		p->gen = vals[i].gen;
@@ -791,7 +468,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 static bool records_stale(void *arg, __u32 tgid, __u32 gen)
 {
 	struct snap_source *src = arg;
-	struct process *p = process_find(src, tgid);
+	struct process *p = snap_source__find(src, tgid);
 
 	return p && (p->gen != gen || (p->exited && (p->reported || p->finished)));
 }
@@ -854,7 +531,7 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 	p = &procs[snap->nr_procs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
-	info = process_find(src, pid);
+	info = snap_source__find(src, pid);
 	if (info) {
 		memcpy(p->comm, info->comm, sizeof(p->comm));
 		if (proc_stat__set_argv(p, snap, info->cmdline, info->cmdline_len))
@@ -993,7 +670,7 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 
 	src->builds++;
 	for (size_t i = 0; !err && i < n; i++) {
-		if (!current(src, keys[i].tgid, keys[i].gen))
+		if (!snap_source__current(src, keys[i].tgid, keys[i].gen))
 			continue;	/* an image before exec, or a process no longer traced */
 		e = entry_get(src, keys[i].tgid, keys[i].gen, keys[i].stack_id);
 		if (!e)
@@ -1200,7 +877,7 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 		if (!src->procs[i].finished && (!src->only || src->only == src->procs[i].pid))
 			snapshot_proc(snap, src, src->procs[i].pid);
 	for (size_t i = 0; i < snap->nr_procs && !err; i++) {
-		struct process *info = process_find(src, snap->procs[i].pid);
+		struct process *info = snap_source__find(src, snap->procs[i].pid);
 
 		merge_same_frames(&snap->procs[i]);
 		if (snap->procs[i].nr_stacks)
@@ -1222,7 +899,7 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 
 int snap_source__finish(struct snap_source *src, pid_t pid)
 {
-	struct process *p = process_find(src, pid);
+	struct process *p = snap_source__find(src, pid);
 	uint64_t last_ns = src->last_ns, builds = src->builds;
 	struct snapshot *snap, **v;
 	int err;
@@ -1243,7 +920,7 @@ int snap_source__finish(struct snap_source *src, pid_t pid)
 		return err;
 	src->finished[src->nr_finished++] = snap;
 	/* The take may have added processes: p moved. */
-	p = process_find(src, pid);
+	p = snap_source__find(src, pid);
 	if (p)
 		p->finished = true;
 	return 0;
