@@ -340,7 +340,7 @@ static void sample_labels(struct profile *pr, const struct proc_stat *p,
 	label(pr, "process", p->comm, 0);
 	if (p->pid)
 		label(pr, "pid", NULL, p->pid);
-	label(pr, "kind", s->kind == LT_KIND_MMAP ? "mmap" : "heap", 0);
+	label(pr, "kind", s->kind == STACK_MMAP ? "mmap" : "heap", 0);
 	for (size_t i = 0; i < s->nr_origins; i++) {
 		bool seen = false;
 
@@ -355,11 +355,11 @@ static void sample(struct profile *pr, const struct proc_stat *p, const struct s
 		   bool scanned)
 {
 	static const struct frame not_recorded = { .symbol = "[stack not recorded]" };
-	uint64_t ids[LT_MAX_FRAMES + 1];
+	uint64_t ids[SNAP_MAX_FRAMES + 1];
 	int n = 0, k;
 
 	/* Innermost first, as profile.proto wants: frame 0, the allocator's caller, is the leaf. */
-	for (int i = 0; i < s->nr_frames && n < LT_MAX_FRAMES; i += k) {
+	for (int i = 0; i < s->nr_frames && n < SNAP_MAX_FRAMES; i += k) {
 		k = address_frames(s, i);
 		ids[n++] = location_id(pr, p, &s->frames[i], k);
 	}

@@ -9,11 +9,11 @@
 
 /* The "lost" counters' names in the JSON snapshot, in the order they are written. */
 struct lost_name {
-	enum lt_counter counter;
+	enum lost_counter counter;
 	const char *name;
 };
 
-extern const struct lost_name report_json__lost_names[LT_NR_LOST];
+extern const struct lost_name report_json__lost_names[NR_LOST];
 
 /* Human-readable: a summary per process, then its top stacks with their frames. */
 void report_text__write(FILE *f, const struct snapshot *snap, int top);

@@ -81,7 +81,7 @@ static void put_stack_name(FILE *f, const struct stack_stat *s)
 		fputs(" < ...", f);
 	if (!s->nr_frames)
 		fputs("[stack not recorded]", f);
-	if (s->kind == LT_KIND_MMAP)
+	if (s->kind == STACK_MMAP)
 		fputs(" (mmap)", f);
 }
 

@@ -18,21 +18,21 @@ static void rfc3339(struct json_writer *w, const struct timespec *ts)
 	json__string(w, buf);
 }
 
-const struct lost_name report_json__lost_names[LT_NR_LOST] = {
-	{ LT_ALLOCS_UNTRACKED, "allocs_untracked" },
-	{ LT_STACKS_DROPPED, "stacks_dropped" },
-	{ LT_FREES_UNMATCHED, "frees_unmatched" },
-	{ LT_FREES_INTERNAL, "frees_internal" },
-	{ LT_FREES_BEFORE_ATTACH, "frees_before_attach" },
-	{ LT_THREADS_UNTRACKED, "threads_untracked" },
-	{ LT_MUNMAPS_PARTIAL_LOST, "munmaps_partial_lost" },
+const struct lost_name report_json__lost_names[NR_LOST] = {
+	{ LOST_ALLOCS_UNTRACKED, "allocs_untracked" },
+	{ LOST_STACKS_DROPPED, "stacks_dropped" },
+	{ LOST_FREES_UNMATCHED, "frees_unmatched" },
+	{ LOST_FREES_INTERNAL, "frees_internal" },
+	{ LOST_FREES_BEFORE_ATTACH, "frees_before_attach" },
+	{ LOST_THREADS_UNTRACKED, "threads_untracked" },
+	{ LOST_MUNMAPS_PARTIAL_LOST, "munmaps_partial_lost" },
 };
 
 static void write_lost(struct json_writer *w, const uint64_t *lost)
 {
 	json__key(w, "lost");
 	json__object_begin(w);
-	for (int i = 0; i < LT_NR_LOST; i++) {
+	for (int i = 0; i < NR_LOST; i++) {
 		json__key(w, report_json__lost_names[i].name);
 		json__uint(w, lost[report_json__lost_names[i].counter]);
 	}
@@ -169,7 +169,7 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 {
 	json__object_begin(w);
 	json__key(w, "kind");
-	json__string(w, s->kind == LT_KIND_MMAP ? "mmap" : "heap");
+	json__string(w, s->kind == STACK_MMAP ? "mmap" : "heap");
 	json__key(w, "bytes");
 	json__int(w, s->bytes);
 	json__key(w, "allocs");

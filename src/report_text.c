@@ -110,15 +110,15 @@ void report_text__lost(FILE *f, const struct snapshot *snap)
 	const uint64_t *l = snap->lost;
 
 	fprintf(f, "not tracked: %" PRIu64 " allocations (map full), %" PRIu64 " stacks dropped, "
-		"%" PRIu64 " unmatched frees", l[LT_ALLOCS_UNTRACKED], l[LT_STACKS_DROPPED],
-		l[LT_FREES_UNMATCHED]);
-	if (l[LT_THREADS_UNTRACKED])
-		fprintf(f, ", %" PRIu64 " calls of untracked threads", l[LT_THREADS_UNTRACKED]);
-	if (l[LT_MUNMAPS_PARTIAL_LOST])
-		fprintf(f, ", %" PRIu64 " partial munmaps", l[LT_MUNMAPS_PARTIAL_LOST]);
+		"%" PRIu64 " unmatched frees", l[LOST_ALLOCS_UNTRACKED], l[LOST_STACKS_DROPPED],
+		l[LOST_FREES_UNMATCHED]);
+	if (l[LOST_THREADS_UNTRACKED])
+		fprintf(f, ", %" PRIu64 " calls of untracked threads", l[LOST_THREADS_UNTRACKED]);
+	if (l[LOST_MUNMAPS_PARTIAL_LOST])
+		fprintf(f, ", %" PRIu64 " partial munmaps", l[LOST_MUNMAPS_PARTIAL_LOST]);
 	/* Not warnings: blocks from before the attach, and the allocator's own bookkeeping. */
 	fprintf(f, "; normal: %" PRIu64 " frees of blocks from before the attach, %" PRIu64
-		" of the allocator's own\n", l[LT_FREES_BEFORE_ATTACH], l[LT_FREES_INTERNAL]);
+		" of the allocator's own\n", l[LOST_FREES_BEFORE_ATTACH], l[LOST_FREES_INTERNAL]);
 }
 
 const char report_text__cut[] = "... (outer frames cut: the stack walk could not go on soundly)";
@@ -190,7 +190,7 @@ static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,
 
 		fprintf(f, "  %*zu  %*s  %*s  %*s  %-4s  %*s  ", w.rank, i + 1, w.bytes,
 			rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs,
-			stacks[i].kind == LT_KIND_MMAP ? "mmap" : "heap", w.oldest, rows[i].oldest);
+			stacks[i].kind == STACK_MMAP ? "mmap" : "heap", w.oldest, rows[i].oldest);
 		if (w.scanned)
 			fprintf(f, "%s%*s%s  %*s  ", lost ? st->red : "", w.lost, rows[i].lost,
 				lost ? st->off : "", w.possible, rows[i].possible);

@@ -23,6 +23,18 @@
 #include "tracer.h"
 #include "tracer_maps.h"
 
+/* The model's kinds and lost counters are the tracer's, read into it as they are. */
+_Static_assert(STACK_HEAP == (int)LT_KIND_HEAP && STACK_MMAP == (int)LT_KIND_MMAP, "stack kinds");
+_Static_assert(LOST_ALLOCS_UNTRACKED == (int)LT_ALLOCS_UNTRACKED &&
+	       LOST_STACKS_DROPPED == (int)LT_STACKS_DROPPED &&
+	       LOST_FREES_UNMATCHED == (int)LT_FREES_UNMATCHED &&
+	       LOST_FREES_BEFORE_ATTACH == (int)LT_FREES_BEFORE_ATTACH &&
+	       LOST_THREADS_UNTRACKED == (int)LT_THREADS_UNTRACKED &&
+	       LOST_MUNMAPS_PARTIAL_LOST == (int)LT_MUNMAPS_PARTIAL_LOST &&
+	       LOST_FREES_INTERNAL == (int)LT_FREES_INTERNAL && NR_LOST == (int)LT_NR_LOST,
+	       "lost counters");
+_Static_assert(SNAP_MAX_FRAMES == LT_MAX_FRAMES, "frames of a stack");
+
 /* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
 #define TREND_POINTS 8
 /* Exited processes whose last figures are kept for the final snapshot: the largest. */
@@ -392,9 +404,9 @@ static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 		    symbolizer__file_id(src->syms, p->pid, sites[i].addr, &dev, &ino) ||
 		    dev != p->alloc_dev || ino != p->alloc_ino)
 			continue;
-		lost[LT_FREES_INTERNAL] += counts[i];
-		lost[LT_FREES_UNMATCHED] -= counts[i] < lost[LT_FREES_UNMATCHED] ?
-					    counts[i] : lost[LT_FREES_UNMATCHED];
+		lost[LOST_FREES_INTERNAL] += counts[i];
+		lost[LOST_FREES_UNMATCHED] -= counts[i] < lost[LOST_FREES_UNMATCHED] ?
+					    counts[i] : lost[LOST_FREES_UNMATCHED];
 	}
 	free(sites);
 	free(counts);

@@ -7,16 +7,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/user.h>
 #include <time.h>
 
-#include <linux/types.h>
+#include "frame.h"
 
-#include "leaktrace.h"
-#include "symbolize.h"
-
-struct tracer;
 struct arena;
+
+/* What a stack's memory is: the malloc family's blocks, or the program's own mappings. */
+enum stack_kind {
+	STACK_HEAP,
+	STACK_MMAP,
+};
+
+/* What was lost, counted so that nothing is lost silently (the tracer's counters first). */
+enum lost_counter {
+	LOST_ALLOCS_UNTRACKED,		/* the allocation map was full */
+	LOST_STACKS_DROPPED,		/* the stack map was full: bytes kept, stack unknown */
+	LOST_FREES_UNMATCHED,		/* a free of a block we should have seen allocated */
+	LOST_FREES_BEFORE_ATTACH,	/* a free of a block allocated before the attach */
+	LOST_THREADS_UNTRACKED,		/* the per-thread call state map was full */
+	LOST_MUNMAPS_PARTIAL_LOST,	/* a munmap inside a mapping we could not split */
+	LOST_FREES_INTERNAL,		/* frees by the allocator of memory of its own */
+	NR_LOST,
+};
+
+/* The most frames a stack has. */
+#define SNAP_MAX_FRAMES 127
 
 /*
  * The largest byte or allocation count a saved snapshot may hold (2^53, exact in
@@ -62,7 +78,7 @@ const char *trend__name(enum trend t);
 
 struct stack_stat {
 	uint64_t stack_id;	/* identifies the frames shown, within the process */
-	enum lt_kind kind;
+	enum stack_kind kind;
 	int64_t bytes;
 	int64_t allocs;
 	double oldest_s;	/* age of the oldest allocation; < 0 when unknown */
@@ -163,7 +179,7 @@ struct snapshot {
 	struct timespec started;	/* CLOCK_REALTIME */
 	struct timespec taken;
 	double elapsed_s;
-	uint64_t lost[LT_NR_LOST];
+	uint64_t lost[NR_LOST];
 	uint64_t sample_bytes;		/* 0: exact; else the mean bytes between samples */
 	struct proc_stat *procs;	/* most outstanding bytes first */
 	size_t nr_procs;

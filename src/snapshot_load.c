@@ -325,15 +325,15 @@ static int load_frame(struct loader *l, json_t *obj, const char *where, struct f
 	return address ? parse_hex(l, where, "address", address, &fr->address) : 0;
 }
 
-static int load_kind(struct loader *l, json_t *obj, const char *where, enum lt_kind *kind)
+static int load_kind(struct loader *l, json_t *obj, const char *where, enum stack_kind *kind)
 {
 	const char *s = NULL;
 	int err = get_string(l, obj, where, "kind", NULL, 0, &s);
 
 	if (err || !s || !strcmp(s, "heap"))
-		*kind = LT_KIND_HEAP;
+		*kind = STACK_HEAP;
 	else if (!strcmp(s, "mmap"))
-		*kind = LT_KIND_MMAP;
+		*kind = STACK_MMAP;
 	else
 		return fail(l, "%s: \"kind\" is \"%s\", not heap or mmap", where, s);
 	return err;
@@ -638,7 +638,7 @@ static int load_lost(struct loader *l, json_t *root)
 	int err;
 
 	err = field(l, root, "", "lost", WANT_OBJECT, false, &lost);
-	for (int i = 0; !err && lost && i < LT_NR_LOST; i++) {
+	for (int i = 0; !err && lost && i < NR_LOST; i++) {
 		v = 0;
 		err = get_int(l, lost, "lost", report_json__lost_names[i].name, false, &v);
 		l->snap->lost[report_json__lost_names[i].counter] = (uint64_t)v;

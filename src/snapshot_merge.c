@@ -71,7 +71,7 @@ static void merge_times(struct merge *m)
 			out->taken = s->taken;
 		if (s->elapsed_s > out->elapsed_s)
 			out->elapsed_s = s->elapsed_s;
-		for (int k = 0; k < LT_NR_LOST; k++)
+		for (int k = 0; k < NR_LOST; k++)
 			out->lost[k] += s->lost[k];
 	}
 }

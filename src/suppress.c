@@ -374,8 +374,8 @@ struct frame_names {
 	int n;
 	/* (line, frame) pairs known not to match, for entries with several "..." */
 	uint8_t *failed;
-	bool tried[LT_MAX_FRAMES];	/* demangled[i] was computed */
-	char *demangled[LT_MAX_FRAMES];
+	bool tried[SNAP_MAX_FRAMES];	/* demangled[i] was computed */
+	char *demangled[SNAP_MAX_FRAMES];
 };
 
 static const char *fun_name(const struct frame_names *fn, int i)
@@ -408,7 +408,7 @@ static bool frame_matches(const struct pattern_frame *pf, struct frame_names *fn
 	return d && glob_match(pf->glob, d);
 }
 
-#define FAILED_BIT(i, j) ((size_t)(i) * (LT_MAX_FRAMES + 1) + (size_t)(j))
+#define FAILED_BIT(i, j) ((size_t)(i) * (SNAP_MAX_FRAMES + 1) + (size_t)(j))
 
 /*
  * valgrind's rule: the pattern matches the stack's innermost frames; "..."
@@ -473,7 +473,7 @@ static const struct entry *match_entry(const struct suppressions *s, const struc
 	if (!st->nr_frames || !s->nr)
 		return NULL;
 	fn.st = st;
-	fn.n = st->nr_frames < LT_MAX_FRAMES ? st->nr_frames : LT_MAX_FRAMES;
+	fn.n = st->nr_frames < SNAP_MAX_FRAMES ? st->nr_frames : SNAP_MAX_FRAMES;
 	memset(fn.tried, 0, fn.n * sizeof(fn.tried[0]));
 	for (size_t i = 0; i < s->nr && !found; i++)
 		if (kinds_cover(&s->entries[i], st) &&

@@ -7,34 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "frame.h"
+
 struct symbolizer;
 struct debuginfo;
 struct procmap;
-
-/* The strings stay valid until symbolizer__free, also after the process is removed. */
-struct frame {
-	const char *symbol;	/* NULL when unknown; owned by the symbolizer */
-	uint64_t offset;	/* from the symbol's start; 0 when symbol is NULL */
-	const char *module;	/* path as the process sees it, NULL for no file */
-	uint64_t address;	/* in the process */
-	/*
-	 * Where the frame is in its module, for symbolizing it later (addr2line -e
-	 * MODULE): the link-time (ELF virtual) address, the address less the
-	 * module's load bias; valid when has_module_offset (the file was readable).
-	 */
-	uint64_t module_offset;
-	bool has_module_offset;
-	const char *build_id;	/* the module's GNU build ID (hex), NULL when it has none */
-	/* From the module's DWARF (dwarf_lines.c), when it has some: the line of the call. */
-	const char *file;	/* the source file, NULL when unknown */
-	int line;		/* 0 when unknown */
-	int start_line;		/* where its function starts in file, 0 when unknown */
-	/*
-	 * A call the compiler inlined into the next frame (same address): a frame of
-	 * its own, as in the source. Its offset is 0.
-	 */
-	bool inlined;
-};
 
 struct symbolizer *symbolizer__new(void);
 /*
@@ -85,12 +62,6 @@ int symbolizer__stack_unwound(struct symbolizer *s, pid_t pid, const uint64_t *i
 int symbolizer__file_id(struct symbolizer *s, pid_t pid, uint64_t addr, dev_t *dev, ino_t *ino);
 /* The build ID of the file pid maps at path (as its frames name it), or NULL. */
 const char *symbolizer__build_id(struct symbolizer *s, pid_t pid, const char *path);
-/* Where a file's code is mapped in a process: for pprof's mappings. */
-struct text_mapping {
-	uint64_t start, limit;	/* [start, limit) */
-	uint64_t offset;	/* the file offset at start */
-};
-
 /* The (first) executable mapping of the file pid maps at path; 0 or -ENOENT. */
 int symbolizer__text_mapping(struct symbolizer *s, pid_t pid, const char *path,
 			     struct text_mapping *out);

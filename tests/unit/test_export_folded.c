@@ -165,7 +165,7 @@ static const struct frame src_frames[] = {
 	{ .symbol = "main", .offset = 0x21, .module = "/usr/bin/leaky", .address = 0x1216 },
 };
 static struct stack_stat src_stacks[] = {
-	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 640, .allocs = 10, .frames = src_frames,
+	{ .stack_id = 1, .kind = STACK_HEAP, .bytes = 640, .allocs = 10, .frames = src_frames,
 	  .nr_frames = 3 },
 };
 static struct proc_stat src_proc = { .pid = 9, .comm = "leaky", .stacks = src_stacks,

@@ -164,12 +164,12 @@ static const struct frame possible_frames[] = {
 	{ "interior", 0x14, "/usr/bin/leaky", 0x3000, 0, false, NULL }
 };
 static struct stack_stat scanned_stacks[] = {
-	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 50000, .allocs = 100, .scanned = true,
+	{ .stack_id = 1, .kind = STACK_HEAP, .bytes = 50000, .allocs = 100, .scanned = true,
 	  .reachable_bytes = 50000, .reachable_allocs = 100, .frames = kept_frames, .nr_frames = 1 },
-	{ .stack_id = 2, .kind = LT_KIND_HEAP, .bytes = 7914, .allocs = 13, .scanned = true,
+	{ .stack_id = 2, .kind = STACK_HEAP, .bytes = 7914, .allocs = 13, .scanned = true,
 	  .lost_bytes = 7770, .lost_allocs = 10, .indirect_bytes = 144, .indirect_allocs = 3,
 	  .frames = lost_frames, .nr_frames = 1 },
-	{ .stack_id = 3, .kind = LT_KIND_HEAP, .bytes = 230, .allocs = 3, .scanned = true,
+	{ .stack_id = 3, .kind = STACK_HEAP, .bytes = 230, .allocs = 3, .scanned = true,
 	  .possible_bytes = 230, .possible_allocs = 3, .frames = possible_frames, .nr_frames = 1 },
 };
 static struct proc_stat scanned_proc = {
@@ -244,7 +244,7 @@ static const struct frame line_frames[] = {
 	  .module_offset = 0x2724a, .has_module_offset = true },
 };
 static struct stack_stat line_stacks[] = {
-	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 640, .allocs = 10, .frames = line_frames,
+	{ .stack_id = 1, .kind = STACK_HEAP, .bytes = 640, .allocs = 10, .frames = line_frames,
 	  .nr_frames = 3 },
 };
 /* libc first among the frames' modules: the executable's mapping must still come first. */

@@ -299,9 +299,9 @@ static const struct frame src_b[] = {
 	  .file = "/src/inlined.c", .line = 31 },
 };
 static struct stack_stat src_stacks[] = {
-	{ .stack_id = 1, .kind = LT_KIND_HEAP, .bytes = 640, .allocs = 10, .frames = src_a,
+	{ .stack_id = 1, .kind = STACK_HEAP, .bytes = 640, .allocs = 10, .frames = src_a,
 	  .nr_frames = 2 },
-	{ .stack_id = 2, .kind = LT_KIND_HEAP, .bytes = 64, .allocs = 1, .frames = src_b,
+	{ .stack_id = 2, .kind = STACK_HEAP, .bytes = 64, .allocs = 1, .frames = src_b,
 	  .nr_frames = 2 },
 };
 static struct proc_stat src_proc = { .pid = 9, .comm = "leaky", .stacks = src_stacks,

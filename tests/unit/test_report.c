@@ -39,21 +39,21 @@ static const struct frame shrink_frames[] = {
 };
 
 static struct stack_stat leaky_stacks[] = {
-	{ .stack_id = 11, .kind = LT_KIND_HEAP, .bytes = 1234567, .allocs = 1001, .oldest_s = 12.5,
+	{ .stack_id = 11, .kind = STACK_HEAP, .bytes = 1234567, .allocs = 1001, .oldest_s = 12.5,
 	  .growth = 2048, .trend = TREND_GROWING, .slope = 2048, .frames = leak_frames,
 	  .nr_frames = 3, .truncated = false },
-	{ .stack_id = 12, .kind = LT_KIND_MMAP, .bytes = 1048576, .allocs = 1, .oldest_s = -1,
+	{ .stack_id = 12, .kind = STACK_MMAP, .bytes = 1048576, .allocs = 1, .oldest_s = -1,
 	  .growth = 0, .trend = TREND_STABLE, .frames = unknown_frames, .nr_frames = 1,
 	  .truncated = true },
-	{ .stack_id = 13, .kind = LT_KIND_HEAP, .bytes = 4096, .allocs = 2, .oldest_s = 3.25,
+	{ .stack_id = 13, .kind = STACK_HEAP, .bytes = 4096, .allocs = 2, .oldest_s = 3.25,
 	  .growth = 512, .frames = cache_frames, .nr_frames = 1, .truncated = false },
 };
 
 static struct stack_stat gone_stacks[] = {
-	{ .stack_id = 21, .kind = LT_KIND_HEAP, .bytes = 200, .allocs = 1, .oldest_s = 1,
+	{ .stack_id = 21, .kind = STACK_HEAP, .bytes = 200, .allocs = 1, .oldest_s = 1,
 	  .growth = 10000, .trend = TREND_GROWING, .slope = 10000, .frames = gone_frames,
 	  .nr_frames = 1, .truncated = false },
-	{ .stack_id = 22, .kind = LT_KIND_HEAP, .bytes = 100, .allocs = 1, .oldest_s = 0.5,
+	{ .stack_id = 22, .kind = STACK_HEAP, .bytes = 100, .allocs = 1, .oldest_s = 0.5,
 	  .growth = -50, .trend = TREND_SHRINKING, .slope = -50, .frames = shrink_frames,
 	  .nr_frames = 1, .truncated = false },
 };
@@ -77,13 +77,13 @@ static const struct snapshot test_snap = {
 	.taken = { .tv_sec = 1700000012, .tv_nsec = 750000000 },
 	.elapsed_s = 12.5,
 	.lost = {
-		[LT_ALLOCS_UNTRACKED] = 1,
-		[LT_STACKS_DROPPED] = 2,
-		[LT_FREES_UNMATCHED] = 3,
-		[LT_FREES_BEFORE_ATTACH] = 4,
-		[LT_THREADS_UNTRACKED] = 5,
-		[LT_MUNMAPS_PARTIAL_LOST] = 6,
-		[LT_FREES_INTERNAL] = 7,
+		[LOST_ALLOCS_UNTRACKED] = 1,
+		[LOST_STACKS_DROPPED] = 2,
+		[LOST_FREES_UNMATCHED] = 3,
+		[LOST_FREES_BEFORE_ATTACH] = 4,
+		[LOST_THREADS_UNTRACKED] = 5,
+		[LOST_MUNMAPS_PARTIAL_LOST] = 6,
+		[LOST_FREES_INTERNAL] = 7,
 	},
 	.procs = test_procs,
 	.nr_procs = 2,
@@ -551,16 +551,16 @@ Test(report_text, report_ends_with_blank_line)
 
 /* --scan: a large reachable cache, a lost stack, a growing reachable one, a lost and growing one. */
 static struct stack_stat scanned_stacks[] = {
-	{ .stack_id = 31, .kind = LT_KIND_HEAP, .bytes = 10000000, .allocs = 100, .oldest_s = 9,
+	{ .stack_id = 31, .kind = STACK_HEAP, .bytes = 10000000, .allocs = 100, .oldest_s = 9,
 	  .trend = TREND_STABLE, .frames = cache_frames, .nr_frames = 1, .scanned = true,
 	  .reachable_bytes = 10000000, .reachable_allocs = 100 },
-	{ .stack_id = 32, .kind = LT_KIND_HEAP, .bytes = 1500, .allocs = 3, .oldest_s = 9,
+	{ .stack_id = 32, .kind = STACK_HEAP, .bytes = 1500, .allocs = 3, .oldest_s = 9,
 	  .trend = TREND_STABLE, .frames = leak_frames, .nr_frames = 3, .scanned = true,
 	  .lost_bytes = 1000, .lost_allocs = 1, .indirect_bytes = 500, .indirect_allocs = 2 },
-	{ .stack_id = 33, .kind = LT_KIND_HEAP, .bytes = 800, .allocs = 8, .oldest_s = 2,
+	{ .stack_id = 33, .kind = STACK_HEAP, .bytes = 800, .allocs = 8, .oldest_s = 2,
 	  .growth = 100, .trend = TREND_GROWING, .slope = 100, .frames = gone_frames,
 	  .nr_frames = 1, .scanned = true, .reachable_bytes = 800, .reachable_allocs = 8 },
-	{ .stack_id = 34, .kind = LT_KIND_HEAP, .bytes = 64, .allocs = 4, .oldest_s = 2,
+	{ .stack_id = 34, .kind = STACK_HEAP, .bytes = 64, .allocs = 4, .oldest_s = 2,
 	  .growth = 16, .trend = TREND_GROWING, .slope = 16, .frames = shrink_frames,
 	  .nr_frames = 1, .scanned = true, .lost_bytes = 48, .lost_allocs = 3,
 	  .reachable_bytes = 16, .reachable_allocs = 1 },

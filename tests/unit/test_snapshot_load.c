@@ -53,9 +53,9 @@ Test(snapshot_load, header_fields_are_read)
 	cr_assert_eq(snap->started.tv_sec, 1700000000);
 	cr_assert_eq(snap->taken.tv_sec, 1700000012);
 	cr_assert_eq(snap->elapsed_s, 12.5);
-	cr_assert_eq(snap->lost[LT_ALLOCS_UNTRACKED], 1);
-	cr_assert_eq(snap->lost[LT_FREES_INTERNAL], 7);
-	cr_assert_eq(snap->lost[LT_MUNMAPS_PARTIAL_LOST], 6);
+	cr_assert_eq(snap->lost[LOST_ALLOCS_UNTRACKED], 1);
+	cr_assert_eq(snap->lost[LOST_FREES_INTERNAL], 7);
+	cr_assert_eq(snap->lost[LOST_MUNMAPS_PARTIAL_LOST], 6);
 	cr_assert_eq(snap->nr_procs, 2);
 	cr_assert_eq(snap->nr_hosts, 0);
 	snapshot__free(snap);
@@ -74,7 +74,7 @@ Test(snapshot_load, processes_stacks_and_frames_are_read)
 	cr_assert_eq(p->bytes, 2287239);
 	cr_assert_eq(p->allocs, 1004);
 	cr_assert_eq(p->nr_stacks, 3);
-	cr_assert_eq(s->kind, LT_KIND_HEAP);
+	cr_assert_eq(s->kind, STACK_HEAP);
 	cr_assert_eq(s->bytes, 1234567);
 	cr_assert_eq(s->allocs, 1001);
 	cr_assert_eq(s->oldest_s, 12.5);
@@ -84,7 +84,7 @@ Test(snapshot_load, processes_stacks_and_frames_are_read)
 	cr_assert_eq(s->frames[0].offset, 0x1f);
 	cr_assert_str_eq(s->frames[0].module, "/usr/bin/leaky");
 	cr_assert_eq(s->frames[0].address, 0x55d0c5a0111f);
-	cr_assert_eq(p->stacks[1].kind, LT_KIND_MMAP);
+	cr_assert_eq(p->stacks[1].kind, STACK_MMAP);
 	cr_assert(p->stacks[1].truncated);
 	cr_assert_not(snap->procs[1].alive);
 	snapshot__free(snap);

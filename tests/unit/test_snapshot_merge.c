@@ -111,8 +111,8 @@ Test(snapshot_merge, hosts_times_and_losses_are_combined)
 	cr_assert_eq(m->started.tv_sec, 1699999990);
 	cr_assert_eq(m->taken.tv_sec, 1700000020);
 	cr_assert_eq(m->elapsed_s, 30.0);
-	cr_assert_eq(m->lost[LT_ALLOCS_UNTRACKED], 11);
-	cr_assert_eq(m->lost[LT_FREES_UNMATCHED], 4);
+	cr_assert_eq(m->lost[LOST_ALLOCS_UNTRACKED], 11);
+	cr_assert_eq(m->lost[LOST_FREES_UNMATCHED], 4);
 	snapshot__free(m);
 }
 

@@ -282,20 +282,20 @@ Test(suppress, apply_counts_per_process_and_per_entry_and_the_gate_skips_them)
 /* Many "..." against a long stack that never matches: remembered failures keep it short. */
 Test(suppress, many_ellipses_on_a_long_stack_end_without_matching, .timeout = 30)
 {
-	static struct frame deep[LT_MAX_FRAMES];
+	static struct frame deep[SNAP_MAX_FRAMES];
 	char text[4096] = "{\n n\n";
 	struct suppressions *s;
 	struct stack_stat st;
 
-	for (int i = 0; i < LT_MAX_FRAMES; i++)
+	for (int i = 0; i < SNAP_MAX_FRAMES; i++)
 		deep[i] = (struct frame){ .symbol = "a", .module = "/m", .address = 0x10 };
 	for (int i = 0; i < 30; i++)
 		strcat(text, " ...\n fun:a\n");
 	strcat(text, " ...\n fun:b\n}\n");
 	s = parsed(text);
-	st = stack_of(deep, LT_MAX_FRAMES);
+	st = stack_of(deep, SNAP_MAX_FRAMES);
 	cr_assert_null(suppress__match(s, &st));
-	deep[LT_MAX_FRAMES - 1].symbol = "b";
+	deep[SNAP_MAX_FRAMES - 1].symbol = "b";
 	cr_assert_str_eq(suppress__match(s, &st), "n");
 	suppress__free(s);
 }
