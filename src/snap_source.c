@@ -11,8 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
 #include "arena.h"
 #include "mapping_events.h"
 #include "procmaps.h"
@@ -250,8 +248,7 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 	struct lt_stack raw;
 
 	if (e->stack_id == LT_STACK_NONE || !src->tracer ||
-	    bpf_map_lookup_elem(tracer__stacks_fd(src->tracer), &e->stack_id, &raw) ||
-	    !raw.nr) {
+	    tracer_maps__stack(src->tracer, e->stack_id, &raw) || !raw.nr) {
 		e->truncated = true;
 		return;
 	}
@@ -394,8 +391,7 @@ static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 	size_t n, i;
 	int err;
 
-	err = tracer_maps__read_all(tracer__unmatched_fd(src->tracer), sizeof(*sites), sizeof(*counts),
-			   (void **)&sites, (void **)&counts, &n);
+	err = tracer_maps__unmatched(src->tracer, &sites, &counts, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
@@ -441,8 +437,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 	if (!src->tracer)
 		return 0;
 	read_mappings(src);
-	err = tracer_maps__read_all(tracer__targets_fd(src->tracer), sizeof(*keys), sizeof(*vals),
-			   (void **)&keys, (void **)&vals, &n);
+	err = tracer_maps__targets(src->tracer, &keys, &vals, &n);
 	for (size_t i = 0; !err && i < n; i++) {
 		p = snap_source__find(src, keys[i]);
 		if (!p) {
@@ -496,19 +491,10 @@ int snap_source__reap(struct snap_source *src)
 	for (i = 0; i < src->nr_procs; i++)
 		stale |= src->procs[i].exited && (src->procs[i].reported || src->procs[i].finished);
 	/* Old generations: cheap to find in the totals, which say whether a scan is due. */
-	err = tracer_maps__drop_stale(t, tracer__totals_fd(t), sizeof(struct lt_total_key),
-				      sizeof(struct lt_total), false, records_stale, src);
+	err = tracer_maps__drop_stale_totals(t, records_stale, src);
 	if (err || !stale)
 		return err;
-	tracer_maps__drop_stale_slots(t, records_stale, src);
-	err = tracer_maps__drop_stale(t, tracer__allocs_fd(t), sizeof(struct lt_alloc_key),
-				      sizeof(struct lt_alloc), true, records_stale, src);
-	if (!err)
-		err = tracer_maps__drop_stale(t, tracer__mmaps_fd(t), sizeof(struct lt_alloc_key),
-					      sizeof(__u64), false, records_stale, src);
-	if (!err)
-		err = tracer_maps__drop_stale(t, tracer__unmatched_fd(t), sizeof(struct lt_alloc_key),
-					      sizeof(__u64), false, records_stale, src);
+	err = tracer_maps__drop_stale_records(t, records_stale, src);
 	for (i = 0; i < src->nr_procs; i++) {
 		struct process *p = &src->procs[i];
 
@@ -519,7 +505,7 @@ int snap_source__reap(struct snap_source *src)
 		free(p->cmdline);
 		tgid = p->pid;
 		free(p->proven);
-		bpf_map_delete_elem(tracer__targets_fd(t), &tgid);
+		tracer_maps__forget_target(t, tgid);
 		symbolizer__remove_process(src->syms, p->pid);
 	}
 	src->nr_procs = out;
@@ -998,8 +984,7 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 	if (!err)
 		err = count_internal_frees(src, snap->lost);
 	if (!err)
-		err = tracer_maps__read_all(tracer__totals_fd(src->tracer), sizeof(*keys), sizeof(*vals),
-				   (void **)&keys, (void **)&vals, &n);
+		err = tracer_maps__totals(src->tracer, &keys, &vals, &n);
 	if (!err && (src->filter.older > 0 || src->filter.scan))
 		err = scan_allocs(src, now_ns);
 	if (!err)

@@ -15,8 +15,8 @@
 #define BATCH 4096
 
 /* Reads a whole hash map with batched lookups; the arrays are malloc'ed. */
-int tracer_maps__read_all(int fd, size_t key_size, size_t value_size, void **keys, void **values,
-			  size_t *n)
+static int map_read_all(int fd, size_t key_size, size_t value_size, void **keys, void **values,
+			size_t *n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	size_t cap = BATCH, total = 0;
@@ -89,7 +89,7 @@ int tracer_maps__records(struct tracer *t, struct lt_alloc_key **keys, struct lt
 	struct lt_alloc *v;
 	int err;
 
-	err = tracer_maps__read_all(tracer__allocs_fd(t), sizeof(**keys), sizeof(**vals),
+	err = map_read_all(tracer__allocs_fd(t), sizeof(**keys), sizeof(**vals),
 			   (void **)keys, (void **)vals, n);
 	if (err || !nr_slots)
 		return err;
@@ -128,7 +128,7 @@ int tracer_maps__record_now(struct tracer *t, const struct lt_alloc_key *key, st
  * Frees the block slots holding stale records. No program touches them: a
  * program takes only a free slot or one of its own process's current image.
  */
-void tracer_maps__drop_stale_slots(struct tracer *t, tracer_maps_stale_fn stale, void *arg)
+static void drop_stale_slots(struct tracer *t, tracer_maps_stale_fn stale, void *arg)
 {
 	size_t nr_slots;
 	struct lt_block_slot *slots = tracer__blocks(t, &nr_slots);
@@ -145,15 +145,15 @@ void tracer_maps__drop_stale_slots(struct tracer *t, tracer_maps_stale_fn stale,
  * Deletes the keys of a map whose (tgid, gen) head says they are stale; allocs
  * says the map is allocs, whose records the block slots count.
  */
-int tracer_maps__drop_stale(struct tracer *t, int fd, size_t key_size, size_t value_size,
-			    bool allocs, tracer_maps_stale_fn stale, void *arg)
+static int drop_stale(struct tracer *t, int fd, size_t key_size, size_t value_size, bool allocs,
+		      tracer_maps_stale_fn stale, void *arg)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	char *keys = NULL, *vals = NULL, *out;
 	size_t n = 0, nr = 0;
 	int err;
 
-	err = tracer_maps__read_all(fd, key_size, value_size, (void **)&keys, (void **)&vals, &n);
+	err = map_read_all(fd, key_size, value_size, (void **)&keys, (void **)&vals, &n);
 	out = keys;
 	for (size_t i = 0; !err && i < n; i++) {
 		/* Every key of these maps starts with {__u32 tgid; __u32 gen;}. */
@@ -176,4 +176,56 @@ int tracer_maps__drop_stale(struct tracer *t, int fd, size_t key_size, size_t va
 	free(keys);
 	free(vals);
 	return err;
+}
+
+int tracer_maps__targets(struct tracer *t, __u32 **tgids, struct lt_target **vals, size_t *n)
+{
+	return map_read_all(tracer__targets_fd(t), sizeof(**tgids), sizeof(**vals), (void **)tgids,
+			    (void **)vals, n);
+}
+
+int tracer_maps__totals(struct tracer *t, struct lt_total_key **keys, struct lt_total **vals,
+			size_t *n)
+{
+	return map_read_all(tracer__totals_fd(t), sizeof(**keys), sizeof(**vals), (void **)keys,
+			    (void **)vals, n);
+}
+
+int tracer_maps__unmatched(struct tracer *t, struct lt_alloc_key **sites, uint64_t **counts,
+			   size_t *n)
+{
+	return map_read_all(tracer__unmatched_fd(t), sizeof(**sites), sizeof(**counts),
+			    (void **)sites, (void **)counts, n);
+}
+
+int tracer_maps__stack(struct tracer *t, __u64 stack_id, struct lt_stack *out)
+{
+	return bpf_map_lookup_elem(tracer__stacks_fd(t), &stack_id, out) ? -errno : 0;
+}
+
+int tracer_maps__drop_stale_totals(struct tracer *t, tracer_maps_stale_fn stale, void *arg)
+{
+	return drop_stale(t, tracer__totals_fd(t), sizeof(struct lt_total_key),
+			  sizeof(struct lt_total), false, stale, arg);
+}
+
+int tracer_maps__drop_stale_records(struct tracer *t, tracer_maps_stale_fn stale, void *arg)
+{
+	int err;
+
+	drop_stale_slots(t, stale, arg);
+	err = drop_stale(t, tracer__allocs_fd(t), sizeof(struct lt_alloc_key),
+			 sizeof(struct lt_alloc), true, stale, arg);
+	if (!err)
+		err = drop_stale(t, tracer__mmaps_fd(t), sizeof(struct lt_alloc_key),
+				 sizeof(__u64), false, stale, arg);
+	if (!err)
+		err = drop_stale(t, tracer__unmatched_fd(t), sizeof(struct lt_alloc_key),
+				 sizeof(__u64), false, stale, arg);
+	return err;
+}
+
+void tracer_maps__forget_target(struct tracer *t, __u32 tgid)
+{
+	bpf_map_delete_elem(tracer__targets_fd(t), &tgid);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <linux/types.h>
 
@@ -15,21 +16,29 @@ struct tracer;
 /* Whether the records of (tgid, gen) are stale: they may be dropped. */
 typedef bool (*tracer_maps_stale_fn)(void *arg, __u32 tgid, __u32 gen);
 
-/* Reads a whole hash map with batched lookups; the arrays are malloc'ed. */
-int tracer_maps__read_all(int fd, size_t key_size, size_t value_size, void **keys, void **values,
-			  size_t *n);
+/* The traced processes (the targets map): their tgids and state; the arrays are malloc'ed. */
+int tracer_maps__targets(struct tracer *t, __u32 **tgids, struct lt_target **vals, size_t *n);
+/* The per-(process, stack) totals; the arrays are malloc'ed. */
+int tracer_maps__totals(struct tracer *t, struct lt_total_key **keys, struct lt_total **vals,
+			size_t *n);
+/* The frees that matched no block, counted per (process, call site). */
+int tracer_maps__unmatched(struct tracer *t, struct lt_alloc_key **sites, uint64_t **counts,
+			   size_t *n);
+/* The addresses of a stack; 0, or -ENOENT when the stack map has none under stack_id. */
+int tracer_maps__stack(struct tracer *t, __u64 stack_id, struct lt_stack *out);
 /* The records of every outstanding block: the allocs hash's and the block slots'. */
 int tracer_maps__records(struct tracer *t, struct lt_alloc_key **keys, struct lt_alloc **vals,
 			 size_t *n);
 /* The record of the block at key now (slot or hash); 0, or -ENOENT when there is none. */
 int tracer_maps__record_now(struct tracer *t, const struct lt_alloc_key *key, struct lt_alloc *rec);
-/* Frees the block slots holding stale records. */
-void tracer_maps__drop_stale_slots(struct tracer *t, tracer_maps_stale_fn stale, void *arg);
+/* Deletes the stale totals. */
+int tracer_maps__drop_stale_totals(struct tracer *t, tracer_maps_stale_fn stale, void *arg);
 /*
- * Deletes the keys of a map whose (tgid, gen) head says they are stale; allocs
- * says the map is allocs, whose records the block slots count.
+ * Deletes the stale records: the block slots' (freed), then allocs', mmaps' and the
+ * unmatched frees' keys. O(allocations).
  */
-int tracer_maps__drop_stale(struct tracer *t, int fd, size_t key_size, size_t value_size,
-			    bool allocs, tracer_maps_stale_fn stale, void *arg);
+int tracer_maps__drop_stale_records(struct tracer *t, tracer_maps_stale_fn stale, void *arg);
+/* Stops reporting tgid: its entry in the targets map goes. */
+void tracer_maps__forget_target(struct tracer *t, __u32 tgid);
 
 #endif
