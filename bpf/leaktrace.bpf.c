@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "leaktrace.h"
+#include "block_slot.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -414,16 +415,16 @@ static __always_inline bool slot_insert(struct lt_block_slot *s, __u64 who, __u6
 	if (!s || a->kind != LT_KIND_HEAP)
 		return false;
 	if (slot_holds(s, who, addr)) {
-		if (__sync_val_compare_and_swap(&s->key.addr, addr, LT_SLOT_BUSY) != addr)
+		if (!lt_slot_take(s, addr))
 			return false;
 		total_sub(who, &s->rec, addr, s->rec.size, 1);
-	} else if (s->key.addr || __sync_val_compare_and_swap(&s->key.addr, 0, LT_SLOT_BUSY)) {
+	} else if (s->key.addr || !lt_slot_take(s, 0)) {
 		return false;
 	}
 	s->key.tgid = who;
 	s->key.gen = who >> 32;
 	s->rec = *a;
-	__sync_lock_test_and_set(&s->key.addr, addr);
+	lt_slot_publish(s, addr);
 	return true;
 }
 
@@ -435,7 +436,7 @@ static __always_inline int slot_remove(struct lt_block_slot *s, __u64 who, __u64
 		return -1;
 	*out = s->rec;
 	/* Of two racing frees of one block, only the one that frees the slot counts. */
-	return __sync_val_compare_and_swap(&s->key.addr, addr, 0) == addr ? 0 : -1;
+	return lt_slot_release(s, addr) ? 0 : -1;
 }
 
 /* A heap record of an address of slot s went into allocs (+1) or out of it (-1). */

@@ -9,6 +9,7 @@
 
 #include <bpf/bpf.h>
 
+#include "block_slot.h"
 #include "tracer.h"
 #include "tracer_maps.h"
 
@@ -60,25 +61,6 @@ static int map_read_all(int fd, size_t key_size, size_t value_size, void **keys,
 	return 0;
 }
 
-/*
- * Copies the block slot's record; false when it is free, being written, or
- * changed while read. The programs publish a record with an atomic exchange
- * after writing it (leaktrace.bpf.c, slot_insert()).
- */
-static bool slot_read(const struct lt_block_slot *s, struct lt_alloc_key *key,
-		      struct lt_alloc *rec)
-{
-	__u64 addr = __atomic_load_n(&s->key.addr, __ATOMIC_ACQUIRE);
-
-	if (addr <= LT_SLOT_BUSY)
-		return false;
-	memcpy(key, &s->key, sizeof(*key));
-	memcpy(rec, &s->rec, sizeof(*rec));
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	key->addr = addr;
-	return __atomic_load_n(&s->key.addr, __ATOMIC_RELAXED) == addr;
-}
-
 /* The records of every outstanding block: the allocs hash's and the block slots'. */
 int tracer_maps__records(struct tracer *t, struct lt_alloc_key **keys, struct lt_alloc **vals,
 			 size_t *n)
@@ -109,7 +91,7 @@ int tracer_maps__records(struct tracer *t, struct lt_alloc_key **keys, struct lt
 		return -ENOMEM;
 	}
 	for (i = 0, used += *n; i < nr_slots && *n < used; i++)
-		*n += slot_read(&slots[i], &k[*n], &v[*n]);
+		*n += lt_slot_read(&slots[i], &k[*n], &v[*n]);
 	return 0;
 }
 
@@ -119,7 +101,7 @@ int tracer_maps__record_now(struct tracer *t, const struct lt_alloc_key *key, st
 	struct lt_block_slot *s = tracer__block_slot(t, key);
 	struct lt_alloc_key k;
 
-	if (s && slot_read(s, &k, rec) && !memcmp(&k, key, sizeof(k)))
+	if (s && lt_slot_read(s, &k, rec) && !memcmp(&k, key, sizeof(k)))
 		return 0;
 	return bpf_map_lookup_elem(tracer__allocs_fd(t), key, rec) ? -ENOENT : 0;
 }
@@ -136,9 +118,8 @@ static void drop_stale_slots(struct tracer *t, tracer_maps_stale_fn stale, void 
 	struct lt_alloc rec;
 
 	for (size_t i = 0; i < nr_slots; i++)
-		if (slot_read(&slots[i], &key, &rec) && stale(arg, key.tgid, key.gen))
-			__atomic_compare_exchange_n(&slots[i].key.addr, &key.addr, 0, false,
-						    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+		if (lt_slot_read(&slots[i], &key, &rec) && stale(arg, key.tgid, key.gen))
+			lt_slot_release(&slots[i], key.addr);
 }
 
 /*
