@@ -12,7 +12,8 @@
 #include <linux/types.h>
 
 #include "cli.h"
-#include "export.h"
+#include "debuginfo.h"
+#include "format.h"
 #include "leaktrace.h"
 #include "suppress.h"
 
@@ -69,17 +70,18 @@ static const char usage[] =
 "  -n, --top N          stacks shown per report (default 10)\n"
 "  -q, --quiet          no periodic reports; only the final one\n"
 "  -o, --output FILE    write the final snapshot to FILE; the format comes\n"
-"                       from --format or the extension (.json, .txt,\n"
-"                       .folded, .svg, .pb.gz). FILE is checked before\n"
-"                       tracing, written to a new file beside it and\n"
-"                       renamed over it once whole: complete or absent.\n"
-"                       Under -a it also holds the processes that exited\n"
-"                       during the trace\n"
-"      --format FMT     json, text, folded (flamegraph.pl's input), svg\n"
-"                       (interactive flamegraph) or pprof (heap profile)\n"
+"                       from --format or the extension (below). FILE is\n"
+"                       checked before tracing, written to a new file\n"
+"                       beside it and renamed over it once whole: complete\n"
+"                       or absent. Under -a it also holds the processes\n"
+"                       that exited during the trace\n"
+"      --format FMT     the format of -o FILE, one of:\n";
+
+/* After the formats, made from their table (format__help). */
+static const char usage_tail[] =
 "      --count          folded: allocation counts instead of bytes\n"
-"      --lost           folded, svg: only what the scan found lost (needs the\n"
-"                       scan: --scan, or run mode): a flamegraph of the leaks\n"
+"      --lost           only what the scan found lost (needs the scan: --scan,\n"
+"                       or run mode): a flamegraph of the leaks\n"
 "      --host NAME      the host's name in the saved snapshot (default: its\n"
 "                       hostname); tools/leak-sweep names each host as it\n"
 "                       reached it\n"
@@ -317,9 +319,11 @@ static int parse_leak_kinds(const char *arg, unsigned int *out)
 
 static int parse_format(const char *arg, enum lt_format *out)
 {
-	if (export__format_by_name(arg, out)) {
+	char names[128];
+
+	if (format__by_name(arg, out)) {
 		fprintf(stderr, "leaktrace: --format: '%s' is not a format: use %s\n", arg,
-			export__format_list);
+			format__list(names, sizeof(names), 0, false));
 		return -EINVAL;
 	}
 	return 0;
@@ -327,9 +331,12 @@ static int parse_format(const char *arg, enum lt_format *out)
 
 static int format_from_extension(const char *path, enum lt_format *out)
 {
-	if (export__format_by_path(path, out)) {
+	char exts[128];
+
+	if (format__by_path(path, out)) {
 		fprintf(stderr, "leaktrace: -o %s: cannot tell the format from the extension: "
-			"use .json, .txt, .folded, .svg or .pb.gz, or give --format\n", path);
+			"use %s, or give --format\n", path,
+			format__list(exts, sizeof(exts), 0, true));
 		return -EINVAL;
 	}
 	return 0;
@@ -564,13 +571,8 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		/* The BPF binary search reaches 32M rows of 8 bytes. */
 		return parse_count("--max-unwind-mb", arg, 1, 192, &cfg->max_unwind_mb);
 	case OPT_DEBUG_DIR:
-		if (cfg->nr_debug_dirs == LT_MAX_DEBUG_DIRS) {
-			fprintf(stderr, "leaktrace: --debug-dir: at most %d directories\n",
-				LT_MAX_DEBUG_DIRS);
-			return -EINVAL;
-		}
-		cfg->debug_dirs[cfg->nr_debug_dirs++] = arg;
-		return 0;
+		return debuginfo__parse_dir("leaktrace", arg, cfg->debug_dirs, &cfg->nr_debug_dirs) ?
+		       -EINVAL : 0;
 	case OPT_NO_DEBUGINFOD:
 		cfg->no_debuginfod = true;
 		return 0;
@@ -661,9 +663,12 @@ static int check_config(struct config *cfg)
 		fprintf(stderr, "leaktrace: --format needs -o FILE\n");
 		return -EINVAL;
 	}
-	if (cfg->lost && cfg->format != LT_FORMAT_FOLDED && cfg->format != LT_FORMAT_SVG) {
-		fprintf(stderr, "leaktrace: --lost makes folded stacks or an svg flamegraph: "
-			"give -o FILE.folded or -o FILE.svg\n");
+	if (cfg->lost && !format__has(cfg->format, FORMAT_LOST)) {
+		char names[128], exts[128];
+
+		fprintf(stderr, "leaktrace: --lost writes %s only: give -o FILE ending in %s\n",
+			format__list(names, sizeof(names), FORMAT_LOST, false),
+			format__list(exts, sizeof(exts), FORMAT_LOST, true));
 		return -EINVAL;
 	}
 	return 0;
@@ -694,6 +699,8 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		}
 		if (c == 'h') {
 			fputs(usage, stdout);
+			format__help(stdout, FORMAT_LOST);
+			fputs(usage_tail, stdout);
 			return CLI_EXIT_OK;
 		}
 		if (c == 'V') {

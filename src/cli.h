@@ -7,20 +7,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "debuginfo.h"
+#include "format.h"
+
 #define LT_MAX_PIDS 64
 #define LT_MAX_LIBS 16
 #define LT_MAX_SUPPRESS 32
 #define LT_MAX_EXCLUDES 16
-#define LT_MAX_DEBUG_DIRS 8
-
-enum lt_format {
-	LT_FORMAT_NONE,		/* from the output file's extension */
-	LT_FORMAT_TEXT,
-	LT_FORMAT_JSON,
-	LT_FORMAT_FOLDED,
-	LT_FORMAT_SVG,
-	LT_FORMAT_PPROF,
-};
 
 struct config {
 	pid_t pids[LT_MAX_PIDS];
@@ -64,7 +57,7 @@ struct config {
 	uint64_t max_stacks;
 	int unwind;		/* enum lt_unwind_mode (leaktrace.h): --unwind */
 	uint64_t max_unwind_mb;	/* --max-unwind-mb */
-	const char *debug_dirs[LT_MAX_DEBUG_DIRS];	/* --debug-dir */
+	const char *debug_dirs[DEBUGINFO_MAX_DIRS];	/* --debug-dir */
 	int nr_debug_dirs;
 	bool no_debuginfod;	/* --no-debuginfod */
 	bool lines;		/* --lines: folded frames with their file:line */

@@ -9,7 +9,9 @@
 
 #include "cmd_report.h"
 #include "demangle.h"
+#include "debuginfo.h"
 #include "export.h"
+#include "export_folded.h"
 #include "output_file.h"
 #include "report_diff.h"
 #include "resymbolize.h"
@@ -29,17 +31,17 @@ static const char usage[] =
 "trend), the growing ones first, then the frames of each.\n"
 "\n"
 "  -o, --output FILE    write to FILE instead of stdout; the format comes from\n"
-"                       --format or the extension (.json, .txt, .folded, .svg,\n"
-"                       .pb.gz), else text\n"
-"      --format FMT     text, json, folded (flamegraph.pl, inferno, speedscope),\n"
-"                       svg (interactive flamegraph) or pprof (go tool pprof);\n"
-"                       --diff writes text or folded (\"stack OLD NEW\" lines)\n"
+"                       --format or the extension (below), else text\n"
+"      --format FMT     one of these (folded --diff: \"stack OLD NEW\" lines):\n";
+
+/* After the formats, made from their table (format__help). */
+static const char usage_tail[] =
 "  -n, --top N          text: stacks per process, or in a merged snapshot's\n"
 "                       ranking (default 10)\n"
 "      --count          folded: allocation counts instead of bytes\n"
-"      --lost           folded, svg: only what a scan found lost, definitely\n"
-"                       and indirectly (a snapshot taken with --scan, or in\n"
-"                       run mode): the flamegraph of the leaks themselves\n"
+"      --lost           only what a scan found lost, definitely and indirectly\n"
+"                       (a snapshot taken with --scan, or in run mode): the\n"
+"                       flamegraph of the leaks themselves\n"
 "      --lines          folded: frames as \"fn (file.c:LINE)\" where the line is\n"
 "                       known\n"
 "      --no-demangle    keep C++ and Rust names mangled\n"
@@ -76,7 +78,7 @@ struct report_args {
 	bool demangle;
 	const char *host;	/* --host */
 	bool symbolize;		/* --symbolize */
-	const char *debug_dirs[LT_MAX_DEBUG_DIRS];	/* --debug-dir */
+	const char *debug_dirs[DEBUGINFO_MAX_DIRS];	/* --debug-dir */
 	int nr_debug_dirs;
 	bool no_debuginfod;
 	char **files;
@@ -122,6 +124,8 @@ static int parse_top(const char *arg, int *top)
 
 static int parse_option(int c, const char *arg, struct report_args *a)
 {
+	char list[128];
+
 	switch (c) {
 	case 'o':
 		a->output = arg;
@@ -129,10 +133,10 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 	case 'n':
 		return parse_top(arg, &a->opts.top);
 	case OPT_FORMAT:
-		if (!export__format_by_name(arg, &a->format))
+		if (!format__by_name(arg, &a->format))
 			return 0;
 		fprintf(stderr, "leaktrace report: --format: '%s' is not a format: use %s\n",
-			arg, export__format_list);
+			arg, format__list(list, sizeof(list), 0, false));
 		return -EINVAL;
 	case OPT_DIFF:
 	case OPT_MERGE:
@@ -167,13 +171,8 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 		a->opts.lines = true;
 		return 0;
 	case OPT_DEBUG_DIR:
-		if (a->nr_debug_dirs == LT_MAX_DEBUG_DIRS) {
-			fprintf(stderr, "leaktrace report: --debug-dir: at most %d directories\n",
-				LT_MAX_DEBUG_DIRS);
-			return -EINVAL;
-		}
-		a->debug_dirs[a->nr_debug_dirs++] = arg;
-		return 0;
+		return debuginfo__parse_dir("leaktrace report", arg, a->debug_dirs,
+					    &a->nr_debug_dirs) ? -EINVAL : 0;
 	case OPT_NO_DEBUGINFOD:
 		a->no_debuginfod = true;
 		return 0;
@@ -183,6 +182,7 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 
 static int check_args(struct report_args *a)
 {
+	char list[128];
 	static const char *const what[] = {
 		[MODE_CONVERT] = "one snapshot", [MODE_DIFF] = "two snapshots, old then new",
 		[MODE_MERGE] = "the snapshots to merge",
@@ -195,11 +195,10 @@ static int check_args(struct report_args *a)
 			what[a->mode]);
 		return -EINVAL;
 	}
-	if (a->format == LT_FORMAT_NONE && a->output && export__format_by_path(a->output,
-									      &a->format)) {
+	if (a->format == LT_FORMAT_NONE && a->output && format__by_path(a->output, &a->format)) {
 		fprintf(stderr, "leaktrace report: -o %s: cannot tell the format from the "
-			"extension: use .json, .txt, .folded, .svg or .pb.gz, or give --format\n",
-			a->output);
+			"extension: use %s, or give --format\n", a->output,
+			format__list(list, sizeof(list), 0, true));
 		return -EINVAL;
 	}
 	if (a->host && a->mode != MODE_CONVERT) {
@@ -214,19 +213,19 @@ static int check_args(struct report_args *a)
 	}
 	if (a->format == LT_FORMAT_NONE)
 		a->format = LT_FORMAT_TEXT;
-	if (a->mode == MODE_DIFF && a->format != LT_FORMAT_TEXT && a->format != LT_FORMAT_FOLDED) {
-		fprintf(stderr, "leaktrace report: --diff writes text or folded stacks only\n");
+	if (a->mode == MODE_DIFF && !format__has(a->format, FORMAT_DIFF)) {
+		fprintf(stderr, "leaktrace report: --diff writes %s only\n",
+			format__list(list, sizeof(list), FORMAT_DIFF, false));
 		return -EINVAL;
 	}
-	if (a->opts.lost && (a->mode == MODE_DIFF || (a->format != LT_FORMAT_FOLDED &&
-						      a->format != LT_FORMAT_SVG))) {
-		fprintf(stderr, "leaktrace report: --lost makes folded stacks or an svg flamegraph "
-			"of one snapshot or a merge\n");
+	if (a->opts.lost && (a->mode == MODE_DIFF || !format__has(a->format, FORMAT_LOST))) {
+		fprintf(stderr, "leaktrace report: --lost writes %s only, of one snapshot or a "
+			"merge\n", format__list(list, sizeof(list), FORMAT_LOST, false));
 		return -EINVAL;
 	}
-	if (a->format == LT_FORMAT_PPROF && !a->output && isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "leaktrace report: a pprof profile is binary: give -o FILE.pb.gz "
-			"or redirect stdout\n");
+	if (format__has(a->format, FORMAT_BINARY) && !a->output && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "leaktrace report: %s is binary: give -o FILE%s or redirect "
+			"stdout\n", format__get(a->format)->name, format__get(a->format)->ext);
 		return -EINVAL;
 	}
 	return 0;
@@ -243,6 +242,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 	while ((c = getopt_long(argc, argv, ":o:n:h", options, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
+			format__help(stdout, FORMAT_DIFF | FORMAT_LOST);
+			fputs(usage_tail, stdout);
 			return 1;
 		}
 		if (c == ':' || c == '?') {
@@ -300,7 +301,7 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 
 	for (int i = 0; i < a->nr_files && !ret; i++) {
 		ret = snapshot__load(a->files[i], &snaps[i], err, sizeof(err));
-		if (!ret && a->opts.lost && !export__has_verdicts(snaps[i])) {
+		if (!ret && a->opts.lost && !snapshot__has_verdicts(snaps[i])) {
 			snprintf(err, sizeof(err), "--lost: %s has no lost bytes to show: it was "
 				 "taken without --scan", a->files[i]);
 			ret = -EINVAL;

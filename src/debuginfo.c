@@ -77,6 +77,17 @@ static bool valid_build_id(const char *id)
 	       strspn(id, "0123456789abcdef") == n;
 }
 
+int debuginfo__parse_dir(const char *cmd, const char *dir, const char **dirs, int *nr)
+{
+	if (*nr == DEBUGINFO_MAX_DIRS) {
+		fprintf(stderr, "%s: --debug-dir: at most %d directories\n", cmd,
+			DEBUGINFO_MAX_DIRS);
+		return -E2BIG;
+	}
+	dirs[(*nr)++] = dir;
+	return 0;
+}
+
 struct debuginfo *debuginfo__new(const struct debuginfo_opts *opts)
 {
 	struct debuginfo *d = calloc(1, sizeof(*d));

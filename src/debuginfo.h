@@ -14,6 +14,9 @@
 /* The default time limit of one debuginfod fetch. */
 #define DEBUGINFO_FETCH_TIMEOUT_S 30
 
+/* The most --debug-dir options a command takes. */
+#define DEBUGINFO_MAX_DIRS 8
+
 struct debuginfo;
 
 struct debuginfo_opts {
@@ -23,6 +26,11 @@ struct debuginfo_opts {
 	double fetch_timeout_s;		/* 0: DEBUGINFO_FETCH_TIMEOUT_S */
 };
 
+/*
+ * --debug-dir DIR as every command parses it: dir appended to dirs[*nr]; -E2BIG
+ * after one error line naming cmd when DEBUGINFO_MAX_DIRS are there already.
+ */
+int debuginfo__parse_dir(const char *cmd, const char *dir, const char **dirs, int *nr);
 struct debuginfo *debuginfo__new(const struct debuginfo_opts *opts);
 /* Ends the fetches under way (their child processes killed) and waits for the worker. */
 void debuginfo__free(struct debuginfo *d);

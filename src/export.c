@@ -9,54 +9,6 @@
 #include "report.h"
 #include "snapshot_load.h"
 
-static const struct {
-	const char *name;
-	const char *ext;
-	enum lt_format format;
-} formats[] = {
-	{ "json", ".json", LT_FORMAT_JSON },
-	{ "text", ".txt", LT_FORMAT_TEXT },
-	{ "folded", ".folded", LT_FORMAT_FOLDED },
-	{ "svg", ".svg", LT_FORMAT_SVG },
-	{ "pprof", ".pb.gz", LT_FORMAT_PPROF },
-};
-
-const char export__format_list[] = "json, text, folded, svg or pprof";
-
-int export__format_by_name(const char *name, enum lt_format *out)
-{
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		if (!strcmp(name, formats[i].name)) {
-			*out = formats[i].format;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-int export__format_by_path(const char *path, enum lt_format *out)
-{
-	size_t n = strlen(path);
-
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		size_t e = strlen(formats[i].ext);
-
-		if (n > e && !strcmp(path + n - e, formats[i].ext)) {
-			*out = formats[i].format;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-bool export__has_verdicts(const struct snapshot *snap)
-{
-	for (size_t i = 0; i < snap->nr_procs; i++)
-		if (snap->procs[i].scanned)
-			return true;
-	return false;
-}
-
 static void lost_view_free(struct snapshot *view)
 {
 	for (size_t i = 0; i < view->nr_procs; i++)
@@ -108,7 +60,7 @@ static int lost_view(const struct snapshot *snap, struct snapshot *view)
 int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
 		  const struct export_opts *opts)
 {
-	if (opts->lost && (fmt == LT_FORMAT_FOLDED || fmt == LT_FORMAT_SVG)) {
+	if (opts->lost && format__has(fmt, FORMAT_LOST)) {
 		struct export_opts plain = *opts;
 		struct snapshot view;
 		int err = lost_view(snap, &view);
@@ -120,25 +72,7 @@ int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
 		lost_view_free(&view);
 		return err;
 	}
-	switch (fmt) {
-	case LT_FORMAT_JSON:
-		report_json__write(f, snap);
-		return 0;
-	case LT_FORMAT_FOLDED:
-		return export_folded__write(f, snap, opts->counts, opts->lines);
-	case LT_FORMAT_SVG:
-		return export_svg__write(f, snap);
-	case LT_FORMAT_PPROF:
-		return export_pprof__write(f, snap);
-	case LT_FORMAT_NONE:
-	case LT_FORMAT_TEXT:
-		break;
-	}
-	/* A merged snapshot reads best as one ranking across its hosts. */
-	if (snap->nr_hosts)
-		return report_fleet__write(f, snap, opts->top);
-	report_text__write(f, snap, opts->top);
-	return 0;
+	return format__get(fmt)->write(f, snap, opts);
 }
 
 int export__write_saved(FILE *f, const struct snapshot *snap, enum lt_format fmt,
@@ -165,37 +99,4 @@ int export__write_saved(FILE *f, const struct snapshot *snap, enum lt_format fmt
 	snapshot__free(saved);
 	free(json);
 	return ret;
-}
-
-const char *export__basename(const char *path)
-{
-	const char *slash;
-
-	if (!path)
-		return "";
-	slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
-
-const char *export__frame_name(const struct frame *fr, char *buf, size_t size)
-{
-	if (fr->symbol)
-		return fr->symbol;
-	if (fr->module)
-		snprintf(buf, size, "[%s]", export__basename(fr->module));
-	else
-		snprintf(buf, size, "[unknown]");
-	return buf;
-}
-
-const char *export__frame_label(const struct frame *fr, char *buf, size_t size)
-{
-	char name[288];
-	const char *n = export__frame_name(fr, name, sizeof(name));
-
-	if (!fr->file || !fr->line)
-		snprintf(buf, size, "%s", n);
-	else
-		snprintf(buf, size, "%s (%s:%d)", n, export__basename(fr->file), fr->line);
-	return buf;
 }

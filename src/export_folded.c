@@ -3,15 +3,15 @@
  * Folded stacks: "comm;outermost;...;caller_of_malloc VALUE" per line, the input
  * of flamegraph.pl, inferno and speedscope. The process name is the root, so that
  * the processes of a system-wide snapshot stay apart; frames are named by function
- * only (export__frame_name), so lines are stable across builds and hosts; with
- * --lines by function and source line, "fn (file.c:LINE)" (export__frame_label).
+ * only (frame__name), so lines are stable across builds and hosts; with
+ * --lines by function and source line, "fn (file.c:LINE)" (frame__label).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h"
+#include "export_folded.h"
 
 struct folded {
 	char *stack;
@@ -41,8 +41,8 @@ static char *stack_line(const struct proc_stat *p, const struct stack_stat *s, b
 	put_name(f, p->comm[0] ? p->comm : "[unknown]");
 	for (int i = s->nr_frames - 1; i >= 0; i--) {
 		fputc(';', f);
-		put_name(f, lines ? export__frame_label(&s->frames[i], tmp, sizeof(tmp)) :
-				    export__frame_name(&s->frames[i], tmp, sizeof(tmp)));
+		put_name(f, lines ? frame__label(&s->frames[i], tmp, sizeof(tmp)) :
+				    frame__name(&s->frames[i], tmp, sizeof(tmp)));
 	}
 	if (!s->nr_frames)
 		fputs(";[stack not recorded]", f);

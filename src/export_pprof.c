@@ -18,7 +18,7 @@
 
 #include "build_id.h"
 #include "dwarf_lines.h"
-#include "export.h"
+#include "export_pprof.h"
 
 /* profile.proto field numbers. */
 enum {
@@ -255,7 +255,7 @@ static uint64_t function_id(struct profile *pr, const struct frame *fr)
 	const char *file = fr->file ? fr->file : "";
 	uint64_t id = 0, n, f;
 	char key[1024], tmp[288];
-	const char *name = export__frame_name(fr, tmp, sizeof(tmp));
+	const char *name = frame__name(fr, tmp, sizeof(tmp));
 	bool is_new;
 
 	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", name, fr->module ? fr->module : "", file);
@@ -300,7 +300,7 @@ static uint64_t location_id(struct profile *pr, const struct proc_stat *p, const
 		       (unsigned long long)fr->address);
 	for (int i = 0; i < n && len < (int)sizeof(key); i++)
 		len += snprintf(key + len, sizeof(key) - len, "\x1f%s:%d",
-				export__frame_name(&fr[i], tmp, sizeof(tmp)), fr[i].line);
+				frame__name(&fr[i], tmp, sizeof(tmp)), fr[i].line);
 	if (intern(&pr->locations, key, 1, &id, &is_new)) {
 		pr->out.err = -ENOMEM;
 		return 0;
@@ -417,7 +417,7 @@ static bool has_lines(const struct snapshot *snap)
 int export_pprof__encode(const struct snapshot *snap, unsigned char **out, size_t *len)
 {
 	struct profile pr = { 0 };
-	bool scanned = export__has_verdicts(snap);
+	bool scanned = snapshot__has_verdicts(snap);
 	int err;
 
 	pr.lines = has_lines(snap);

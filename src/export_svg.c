@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "arena.h"
-#include "export.h"
+#include "export_svg.h"
 #include "json_writer.h"
 #include "units.h"
 
@@ -174,7 +174,7 @@ static int add_stack(struct flame *fl, const struct proc_stat *p, const struct s
 	n = child(fl, &fl->root, name, p->exe, NODE_PROCESS);
 	for (int i = s->nr_frames - 1; i >= 0 && n; i--, depth++) {
 		node_add(n, s);
-		n = child(fl, n, export__frame_name(&s->frames[i], name, sizeof(name)),
+		n = child(fl, n, frame__name(&s->frames[i], name, sizeof(name)),
 			  s->frames[i].module, NODE_FRAME);
 		if (n && note_source(fl, n, &s->frames[i]))
 			n = NULL;

@@ -4,6 +4,7 @@
 #define LT_FRAME_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The strings stay valid until symbolizer__free, also after the process is removed. */
@@ -36,5 +37,12 @@ struct text_mapping {
 	uint64_t start, limit;	/* [start, limit) */
 	uint64_t offset;	/* the file offset at start */
 };
+
+/* A frame as exports name it: its function, else "[module basename]", else "[unknown]". */
+const char *frame__name(const struct frame *fr, char *buf, size_t size);
+/* The same with the source line where it is known: "fn (file.c:LINE)". */
+const char *frame__label(const struct frame *fr, char *buf, size_t size);
+/* The last component of a path ("" for NULL). */
+const char *frame__basename(const char *path);
 
 #endif

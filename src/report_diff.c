@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "escape.h"
-#include "export.h"
 #include "report_diff.h"
 #include "stack_match.h"
 #include "units.h"
@@ -75,7 +74,7 @@ static void put_stack_name(FILE *f, const struct stack_stat *s)
 
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s%s", i ? " < " : "",
-			escape__text(export__frame_name(&s->frames[i], tmp, 288), safe,
+			escape__text(frame__name(&s->frames[i], tmp, 288), safe,
 				     sizeof(safe)));
 	if (n < s->nr_frames)
 		fputs(" < ...", f);

@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "escape.h"
-#include "export.h"
 #include "report.h"
 #include "units.h"
 
@@ -65,7 +64,7 @@ static size_t count_hosts(const struct stack_stat *s, const struct host_index *i
 
 static const char *frame0_name(const struct stack_stat *s, char *buf, size_t size)
 {
-	return s->nr_frames ? export__frame_name(&s->frames[0], buf, size) : "[stack not recorded]";
+	return s->nr_frames ? frame__name(&s->frames[0], buf, size) : "[stack not recorded]";
 }
 
 static const char *frame0_module(const struct stack_stat *s)

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "escape.h"
-#include "export.h"
 #include "report.h"
 #include "units.h"
 
@@ -135,7 +134,7 @@ const char *report_text__frame(const struct frame *fr, char *buf, size_t size)
 	/* Where the source is known it says more than an offset: "leak_malloc (leaky.c:73)". */
 	if (fr->file && fr->line)
 		snprintf(buf, size, "%s (%s:%d)%s", name,
-			 escape__text(export__basename(fr->file), file, sizeof(file)), fr->line,
+			 escape__text(frame__basename(fr->file), file, sizeof(file)), fr->line,
 			 fr->inlined ? " [inlined]" : "");
 	else if (fr->symbol && !fr->inlined)
 		snprintf(buf, size, "%s+0x%" PRIx64, name, fr->offset);
@@ -251,7 +250,7 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 		else
 			growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
-			sus->nr_frames ? escape__text(export__frame_name(&sus->frames[0], tmp,
+			sus->nr_frames ? escape__text(frame__name(&sus->frames[0], tmp,
 									 sizeof(tmp)),
 						      comm, sizeof(comm))
 				       : "[stack not recorded]", st->off, g);

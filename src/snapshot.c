@@ -180,3 +180,11 @@ void snapshot__free(struct snapshot *snap)
 	arena__free(snap->arena);
 	free(snap);
 }
+
+bool snapshot__has_verdicts(const struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].scanned)
+			return true;
+	return false;
+}

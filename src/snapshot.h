@@ -193,6 +193,8 @@ struct snapshot {
 };
 
 void snapshot__free(struct snapshot *snap);
+/* True when some stack of snap was scanned: --lost has something to show. */
+bool snapshot__has_verdicts(const struct snapshot *snap);
 /* p's argv from a command line of len bytes, each argument NUL-terminated, into snap's arena. */
 int proc_stat__set_argv(struct proc_stat *p, struct snapshot *snap, const char *cmdline,
 			size_t len);

@@ -10,6 +10,7 @@
 
 #include "demangle.h"
 #include "export.h"
+#include "export_folded.h"
 #include "report.h"
 #include "report_diff.h"
 #include "snapshot_load.h"

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cli.h"
+#include "format.h"
 #include "snapshot.h"
 
 /* The fixed snapshot every format is tested on (tests run from the repository root). */

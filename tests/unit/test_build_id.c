@@ -9,6 +9,7 @@
 #include "build_id.h"
 #include "elf_syms.h"
 #include "export.h"
+#include "export_pprof.h"
 #include "golden.h"
 
 static const char *self_path(void)

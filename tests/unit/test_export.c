@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "export.h"
+#include "format.h"
 #include "golden.h"
 #include "report.h"
 #include "snapshot_load.h"
@@ -22,10 +23,10 @@ Test(export, formats_by_name)
 	enum lt_format f;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cr_assert_eq(export__format_by_name(cases[i].name, &f), 0, "%s", cases[i].name);
+		cr_assert_eq(format__by_name(cases[i].name, &f), 0, "%s", cases[i].name);
 		cr_assert_eq(f, cases[i].f, "%s", cases[i].name);
 	}
-	cr_assert_eq(export__format_by_name("yaml", &f), -EINVAL);
+	cr_assert_eq(format__by_name("yaml", &f), -EINVAL);
 }
 
 Test(export, formats_by_extension)
@@ -38,12 +39,61 @@ Test(export, formats_by_extension)
 	enum lt_format f;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cr_assert_eq(export__format_by_path(cases[i].path, &f), 0, "%s", cases[i].path);
+		cr_assert_eq(format__by_path(cases[i].path, &f), 0, "%s", cases[i].path);
 		cr_assert_eq(f, cases[i].f, "%s", cases[i].path);
 	}
-	cr_assert_eq(export__format_by_path("a.gz", &f), -EINVAL);
-	cr_assert_eq(export__format_by_path(".svg", &f), -EINVAL, "a name, not only a suffix");
-	cr_assert_eq(export__format_by_path("svg", &f), -EINVAL);
+	cr_assert_eq(format__by_path("a.gz", &f), -EINVAL);
+	cr_assert_eq(format__by_path(".svg", &f), -EINVAL, "a name, not only a suffix");
+	cr_assert_eq(format__by_path("svg", &f), -EINVAL);
+}
+
+Test(export, format_lists_come_from_the_table)
+{
+	char buf[128];
+
+	cr_assert_str_eq(format__list(buf, sizeof(buf), 0, false), "json, text, folded, svg or pprof");
+	cr_assert_str_eq(format__list(buf, sizeof(buf), 0, true),
+			 ".json, .txt, .folded, .svg or .pb.gz");
+	cr_assert_str_eq(format__list(buf, sizeof(buf), FORMAT_DIFF, false), "text or folded");
+	cr_assert_str_eq(format__list(buf, sizeof(buf), FORMAT_LOST, true), ".folded or .svg");
+	cr_assert_str_eq(format__list(buf, sizeof(buf), FORMAT_BINARY, false), "pprof");
+	cr_assert_str_eq(format__list(buf, 12, 0, false), "json, text,", "cut, NUL-terminated");
+}
+
+Test(export, format_help_is_one_row_per_format_then_the_notes)
+{
+	struct capture c;
+	FILE *f = golden__open(&c);
+
+	format__help(f, FORMAT_DIFF | FORMAT_LOST);
+	golden__close(&c);
+	cr_assert_str_eq(c.buf,
+		"                         json    .json   snapshot, schema v1 (for tools)\n"
+		"                         text    .txt    what leaktrace prints\n"
+		"                         folded  .folded flamegraph.pl, inferno, speedscope\n"
+		"                         svg     .svg    interactive flamegraph\n"
+		"                         pprof   .pb.gz  heap profile (go tool pprof)\n"
+		"                       --diff writes text or folded\n"
+		"                       --lost writes folded or svg\n");
+	free(c.buf);
+}
+
+Test(export, every_format_row_names_itself_and_its_extension)
+{
+	for (size_t i = 0; i < GOLDEN_NR_FORMATS; i++) {
+		const struct format *fmt = format__get(golden__formats[i]);
+		char path[64];
+		enum lt_format id;
+
+		cr_assert_not_null(fmt);
+		cr_assert_eq(fmt->id, golden__formats[i]);
+		cr_assert_eq(format__by_name(fmt->name, &id), 0);
+		cr_assert_eq(id, fmt->id, "%s", fmt->name);
+		snprintf(path, sizeof(path), "out%s", fmt->ext);
+		cr_assert_eq(format__by_path(path, &id), 0);
+		cr_assert_eq(id, fmt->id, "%s", path);
+	}
+	cr_assert_eq(format__get(LT_FORMAT_NONE)->id, LT_FORMAT_TEXT, "no format: text");
 }
 
 #define ARGV(...) ((char *[]){ "leaktrace", __VA_ARGS__, NULL })

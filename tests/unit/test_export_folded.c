@@ -6,6 +6,7 @@
 
 #include "demangle.h"
 #include "export.h"
+#include "export_folded.h"
 #include "golden.h"
 
 #define GOLDEN_LATER "tests/unit/golden/later.json"
@@ -151,9 +152,9 @@ Test(export_folded, lost_view_keeps_only_lost_bytes)
 	fclose(f);
 	cr_assert_str_eq(buf, "leaky;lose_blocks 7870\n");
 	free(buf);
-	cr_assert(export__has_verdicts(&snap));
+	cr_assert(snapshot__has_verdicts(&snap));
 	proc.scanned = false;
-	cr_assert_not(export__has_verdicts(&snap));
+	cr_assert_not(snapshot__has_verdicts(&snap));
 }
 
 /* --lines: frames with their source line where known, the others as always. */

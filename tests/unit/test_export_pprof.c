@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "export.h"
+#include "export_pprof.h"
 #include "golden.h"
 #include "snapshot_merge.h"
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "export_svg.h"
 #include "golden.h"
 
 static char *svg_of(const struct snapshot *snap)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "export_svg.h"
 #include "golden.h"
 #include "report.h"
 #include "snapshot_load.h"
