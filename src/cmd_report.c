@@ -15,7 +15,7 @@
 #include "output_file.h"
 #include "report_diff.h"
 #include "resymbolize.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 #include "snapshot_merge.h"
 
 static const char usage[] =
@@ -300,7 +300,7 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 	int ret = snaps && (d || !a->symbolize) ? 0 : -ENOMEM;
 
 	for (int i = 0; i < a->nr_files && !ret; i++) {
-		ret = snapshot__load(a->files[i], &snaps[i], err, sizeof(err));
+		ret = snapshot_json__load(a->files[i], &snaps[i], err, sizeof(err));
 		if (!ret && a->opts.lost && !snapshot__has_verdicts(snaps[i])) {
 			snprintf(err, sizeof(err), "--lost: %s has no lost bytes to show: it was "
 				 "taken without --scan", a->files[i]);

@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "export.h"
-#include "report.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 
 static void lost_view_free(struct snapshot *view)
 {
@@ -85,14 +84,14 @@ int export__write_saved(FILE *f, const struct snapshot *snap, enum lt_format fmt
 	int ret;
 
 	if (fmt == LT_FORMAT_JSON) {
-		report_json__write(f, snap);
+		snapshot_json__write(f, snap);
 		return 0;
 	}
 	m = open_memstream(&json, &len);
 	if (!m)
 		return -ENOMEM;
-	report_json__write(m, snap);
-	ret = fclose(m) ? -ENOMEM : snapshot__load_text(json, "snapshot", &saved, err,
+	snapshot_json__write(m, snap);
+	ret = fclose(m) ? -ENOMEM : snapshot_json__load_text(json, "snapshot", &saved, err,
 							   sizeof(err));
 	if (!ret)
 		ret = export__write(f, saved, fmt, opts);

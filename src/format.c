@@ -9,10 +9,11 @@
 #include "export_svg.h"
 #include "format.h"
 #include "report.h"
+#include "snapshot_json.h"
 
 static int write_json(FILE *f, const struct snapshot *snap, const struct export_opts *opts)
 {
-	report_json__write(f, snap);
+	snapshot_json__write(f, snap);
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 #include "export_folded.h"
 #include "report.h"
 #include "report_diff.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 #include "snapshot_merge.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (snapshot__load_text(text, "fuzz.json", &snap, err, sizeof(err))) {
+	if (snapshot_json__load_text(text, "fuzz.json", &snap, err, sizeof(err))) {
 		free(text);
 		return 0;
 	}

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "golden.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 
 const enum lt_format golden__formats[GOLDEN_NR_FORMATS] = {
 	LT_FORMAT_TEXT, LT_FORMAT_JSON, LT_FORMAT_FOLDED, LT_FORMAT_SVG, LT_FORMAT_PPROF,
@@ -36,7 +36,7 @@ struct snapshot *golden__snapshot(const char *path)
 	struct snapshot *snap = NULL;
 	char err[512] = "";
 
-	cr_assert_eq(snapshot__load(path, &snap, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load(path, &snap, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not_null(snap);
 	return snap;
 }

@@ -8,7 +8,7 @@
 #include "golden.h"
 #include "report.h"
 #include "report_diff.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 #include "snapshot_merge.h"
 
 Test(escape, clean_text_is_returned_as_is)
@@ -76,7 +76,7 @@ Test(escape, text_reports_escape_what_hosts_send)
 	struct snapshot *snap, *merged, *both[2];
 	char err[256], *text;
 
-	cr_assert_eq(snapshot__load_text(hostile, "h.json", &snap, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(hostile, "h.json", &snap, err, sizeof(err)), 0, "%s", err);
 	text = text_of(snap, 0, NULL);
 	assert_no_control(text);
 	cr_assert_not_null(strstr(text, "leaktrace on h\\x07ost,"), "%s", text);

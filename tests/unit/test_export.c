@@ -11,7 +11,7 @@
 #include "format.h"
 #include "golden.h"
 #include "report.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 
 Test(export, formats_by_name)
 {
@@ -136,9 +136,9 @@ Test(export, trace_mode_output_equals_report_of_the_saved_json)
 	struct capture json;
 	char err[256];
 
-	report_json__write(golden__open(&json), &snap);
+	snapshot_json__write(golden__open(&json), &snap);
 	golden__close(&json);
-	cr_assert_eq(snapshot__load_text(json.buf, "saved", &saved, err, sizeof(err)), 0);
+	cr_assert_eq(snapshot_json__load_text(json.buf, "saved", &saved, err, sizeof(err)), 0);
 	for (size_t i = 0; i < GOLDEN_NR_FORMATS; i++) {
 		struct capture direct, report;
 

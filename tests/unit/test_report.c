@@ -8,7 +8,7 @@
 
 #include "golden.h"
 #include "report.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 
 /* LT_UPDATE_GOLDEN=1 rewrites the golden file from the current output (then review the diff). */
 #define GOLDEN_JSON GOLDEN_SNAPSHOT
@@ -96,7 +96,7 @@ static char *json_text(const struct snapshot *snap)
 	FILE *f = open_memstream(&buf, &len);
 
 	cr_assert_not_null(f);
-	report_json__write(f, snap);
+	snapshot_json__write(f, snap);
 	cr_assert_eq(fclose(f), 0);
 	return buf;
 }
@@ -721,7 +721,7 @@ Test(report, table_pending_stack_is_said_and_read_back)
 					"not built yet at this allocation)\n"), "%s", text);
 	cr_assert(json_is_true(json_object_get(stack_at(root, 0, 0), "truncated")));
 	cr_assert(json_is_true(json_object_get(stack_at(root, 0, 0), "table_pending")));
-	cr_assert_eq(snapshot__load_text(js, "test", &back, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(js, "test", &back, err, sizeof(err)), 0, "%s", err);
 	cr_assert(back->procs[0].stacks[0].truncated);
 	cr_assert(back->procs[0].stacks[0].table_pending);
 	snapshot__free(back);

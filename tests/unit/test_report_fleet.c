@@ -8,6 +8,7 @@
 #include "export.h"
 #include "golden.h"
 #include "report.h"
+#include "snapshot_json.h"
 #include "snapshot_merge.h"
 
 #define GOLDEN_HOST2 "tests/unit/golden/host-02.json"
@@ -177,7 +178,7 @@ Test(report_fleet, merged_suspects_name_their_hosts_once_each)
 	json_error_t jerr;
 	struct capture c;
 
-	report_json__write(golden__open(&c), m);
+	snapshot_json__write(golden__open(&c), m);
 	golden__close(&c);
 	root = json_loads(c.buf, 0, &jerr);
 	cr_assert_not_null(root, "%s", jerr.text);

@@ -8,7 +8,7 @@
 #include "export_svg.h"
 #include "golden.h"
 #include "report.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 #include "snapshot_merge.h"
 
 #define GOLDEN_HOST2 "tests/unit/golden/host-02.json"
@@ -46,7 +46,7 @@ Test(snapshot_merge, matches_golden_json)
 	struct snapshot *m = merged_two();
 	struct capture c;
 
-	report_json__write(golden__open(&c), m);
+	snapshot_json__write(golden__open(&c), m);
 	golden__close(&c);
 	golden__check("tests/unit/golden/merged.json", c.buf, c.len);
 	free(c.buf);
@@ -124,9 +124,9 @@ Test(snapshot_merge, merged_snapshot_round_trips_and_merges_again)
 	struct capture c;
 	char err[256];
 
-	report_json__write(golden__open(&c), m);
+	snapshot_json__write(golden__open(&c), m);
 	golden__close(&c);
-	cr_assert_eq(snapshot__load_text(c.buf, "merged", &back, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(c.buf, "merged", &back, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(back->nr_hosts, 2);
 	cr_assert_eq(back->procs[0].stacks[0].nr_origins, 2);
 	cr_assert_eq(snapshot__merge((const struct snapshot *const *)&back, 1, &again), 0);
@@ -192,8 +192,8 @@ Test(snapshot_merge, suppressed_stacks_and_counts_are_kept)
 	const struct snapshot *v[2];
 	char err[256];
 
-	cr_assert_eq(snapshot__load_text(one, "a.json", &a, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(snapshot__load_text(one, "b.json", &b, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(one, "a.json", &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(one, "b.json", &b, err, sizeof(err)), 0, "%s", err);
 	v[0] = a;
 	v[1] = b;
 	cr_assert_eq(snapshot__merge(v, 2, &m), 0);

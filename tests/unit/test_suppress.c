@@ -10,7 +10,7 @@
 #include "arena.h"
 #include "golden.h"
 #include "report.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 #include "suppress.h"
 
 static struct suppressions *parsed(const char *text)
@@ -256,19 +256,19 @@ Test(suppress, apply_counts_per_process_and_per_entry_and_the_gate_skips_them)
 		struct snapshot *back = NULL;
 		char err[256];
 
-		report_json__write(golden__open(&c1), &snap);
+		snapshot_json__write(golden__open(&c1), &snap);
 		golden__close(&c1);
 		cr_assert_not_null(strstr(c1.buf, "\"suppressed\":{\"bytes\":200,\"allocs\":2,"
 						  "\"lost_bytes\":150}"), "%s", c1.buf);
 		cr_assert_not_null(strstr(c1.buf, "\"suppressions\":[{\"name\":\"config\","
 					  "\"where\":\"t.supp:1\",\"stacks\":2,\"bytes\":207,"
 					  "\"allocs\":3,\"lost_bytes\":157}]"), "%s", c1.buf);
-		cr_assert_eq(snapshot__load_text(c1.buf, "s.json", &back, err, sizeof(err)), 0,
+		cr_assert_eq(snapshot_json__load_text(c1.buf, "s.json", &back, err, sizeof(err)), 0,
 			     "%s", err);
 		cr_assert_str_eq(back->procs[0].stacks[0].suppressed, "config");
 		cr_assert_eq(back->procs[0].suppressed_lost_bytes, 150);
 		cr_assert_eq(back->nr_suppressions, 1);
-		report_json__write(golden__open(&c2), back);
+		snapshot_json__write(golden__open(&c2), back);
 		golden__close(&c2);
 		cr_assert_str_eq(c2.buf, c1.buf);
 		free(c1.buf);

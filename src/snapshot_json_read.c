@@ -12,8 +12,7 @@
 #include <jansson.h>
 
 #include "arena.h"
-#include "report.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 
 struct loader {
 	const char *name;	/* the file, as errors call it */
@@ -640,8 +639,8 @@ static int load_lost(struct loader *l, json_t *root)
 	err = field(l, root, "", "lost", WANT_OBJECT, false, &lost);
 	for (int i = 0; !err && lost && i < NR_LOST; i++) {
 		v = 0;
-		err = get_int(l, lost, "lost", report_json__lost_names[i].name, false, &v);
-		l->snap->lost[report_json__lost_names[i].counter] = (uint64_t)v;
+		err = get_int(l, lost, "lost", snapshot_json__lost_names[i].name, false, &v);
+		l->snap->lost[snapshot_json__lost_names[i].counter] = (uint64_t)v;
 	}
 	return err;
 }
@@ -820,7 +819,7 @@ static int load(json_t *root, const json_error_t *jerr, const char *name, struct
 	return 0;
 }
 
-int snapshot__load(const char *path, struct snapshot **out, char *err, size_t err_size)
+int snapshot_json__load(const char *path, struct snapshot **out, char *err, size_t err_size)
 {
 	bool std_in = !strcmp(path, "-");
 	FILE *f = std_in ? stdin : fopen(path, "r");
@@ -838,7 +837,7 @@ int snapshot__load(const char *path, struct snapshot **out, char *err, size_t er
 	return load(root, &jerr, std_in ? "<stdin>" : path, out, err, err_size);
 }
 
-int snapshot__load_text(const char *text, const char *name, struct snapshot **out, char *err,
+int snapshot_json__load_text(const char *text, const char *name, struct snapshot **out, char *err,
 			size_t err_size)
 {
 	json_error_t jerr;

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "json_writer.h"
-#include "report.h"
+#include "snapshot_json.h"
 
 static void rfc3339(struct json_writer *w, const struct timespec *ts)
 {
@@ -18,7 +18,7 @@ static void rfc3339(struct json_writer *w, const struct timespec *ts)
 	json__string(w, buf);
 }
 
-const struct lost_name report_json__lost_names[NR_LOST] = {
+const struct lost_name snapshot_json__lost_names[NR_LOST] = {
 	{ LOST_ALLOCS_UNTRACKED, "allocs_untracked" },
 	{ LOST_STACKS_DROPPED, "stacks_dropped" },
 	{ LOST_FREES_UNMATCHED, "frees_unmatched" },
@@ -33,8 +33,8 @@ static void write_lost(struct json_writer *w, const uint64_t *lost)
 	json__key(w, "lost");
 	json__object_begin(w);
 	for (int i = 0; i < NR_LOST; i++) {
-		json__key(w, report_json__lost_names[i].name);
-		json__uint(w, lost[report_json__lost_names[i].counter]);
+		json__key(w, snapshot_json__lost_names[i].name);
+		json__uint(w, lost[snapshot_json__lost_names[i].counter]);
 	}
 	json__object_end(w);
 }
@@ -384,7 +384,7 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 	free(v);
 }
 
-void report_json__write(FILE *f, const struct snapshot *snap)
+void snapshot_json__write(FILE *f, const struct snapshot *snap)
 {
 	struct json_writer w;
 

@@ -10,14 +10,14 @@
 #include "export.h"
 #include "golden.h"
 #include "report.h"
-#include "snapshot_load.h"
+#include "snapshot_json.h"
 #include "snapshot_merge.h"
 
 static char *json_of(const struct snapshot *snap, size_t *len)
 {
 	struct capture c;
 
-	report_json__write(golden__open(&c), snap);
+	snapshot_json__write(golden__open(&c), snap);
 	golden__close(&c);
 	*len = c.len;
 	return c.buf;
@@ -28,7 +28,7 @@ static const char *load_error(const char *text, char *err, size_t size)
 {
 	struct snapshot *snap = (struct snapshot *)1;
 
-	cr_assert_lt(snapshot__load_text(text, "bad.json", &snap, err, size), 0,
+	cr_assert_lt(snapshot_json__load_text(text, "bad.json", &snap, err, size), 0,
 		     "loaded: %s", text);
 	cr_assert_null(snap);
 	return err;
@@ -143,7 +143,7 @@ Test(snapshot_load, every_format_survives_a_json_round_trip)
 	size_t len;
 
 	text = json_of(a, &len);
-	cr_assert_eq(snapshot__load_text(text, "again", &b, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(text, "again", &b, err, sizeof(err)), 0, "%s", err);
 	for (size_t i = 0; i < GOLDEN_NR_FORMATS; i++) {
 		struct capture ca, cb;
 
@@ -173,7 +173,7 @@ Test(snapshot_load, truncated_file_names_file_line_and_column)
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, text, 700), 700);
 	close(fd);
-	cr_assert_lt(snapshot__load(path, &snap, err, sizeof(err)), 0);
+	cr_assert_lt(snapshot_json__load(path, &snap, err, sizeof(err)), 0);
 	unlink(path);
 	cr_assert_null(snap);
 	cr_assert_not_null(strstr(err, path), "%s", err);
@@ -244,7 +244,7 @@ Test(snapshot_load, missing_file_says_why)
 	struct snapshot *snap = NULL;
 	char err[512];
 
-	cr_assert_eq(snapshot__load("/nonexistent/s.json", &snap, err, sizeof(err)), -ENOENT);
+	cr_assert_eq(snapshot_json__load("/nonexistent/s.json", &snap, err, sizeof(err)), -ENOENT);
 	cr_assert_str_eq(err, "cannot read /nonexistent/s.json: No such file or directory");
 }
 
@@ -253,7 +253,7 @@ Test(snapshot_load, optional_members_may_be_absent)
 	struct snapshot *snap = NULL;
 	char err[512];
 
-	cr_assert_eq(snapshot__load_text("{\"leaktrace\": 1, \"processes\": [{\"pid\": 9, "
+	cr_assert_eq(snapshot_json__load_text("{\"leaktrace\": 1, \"processes\": [{\"pid\": 9, "
 					 "\"stacks\": [{\"bytes\": 5, \"allocs\": 1, \"frames\": "
 					 "[]}]}]}", "min.json", &snap, err, sizeof(err)), 0,
 		     "%s", err);
@@ -271,7 +271,7 @@ Test(snapshot_load, argv_is_read_and_written_back)
 	char err[512], *json;
 	size_t len;
 
-	cr_assert_eq(snapshot__load_text(text, "argv.json", &snap, err, sizeof(err)), 0, "%s",
+	cr_assert_eq(snapshot_json__load_text(text, "argv.json", &snap, err, sizeof(err)), 0, "%s",
 		     err);
 	cr_assert_eq(snap->procs[0].argc, 3);
 	cr_assert_str_eq(snap->procs[0].argv[0], "sh");
@@ -312,7 +312,7 @@ Test(snapshot_load, verdicts_of_a_final_scan_round_trip)
 	size_t len, len2;
 
 	first = json_of(&snap, &len);
-	cr_assert_eq(snapshot__load_text(first, "final.json", &back, err, sizeof(err)), 0, "%s",
+	cr_assert_eq(snapshot_json__load_text(first, "final.json", &back, err, sizeof(err)), 0, "%s",
 		     err);
 	cr_assert(back->procs[0].final);
 	cr_assert(back->procs[0].stacks[0].final);
@@ -394,7 +394,7 @@ Test(snapshot_load, largest_counts_sum_without_overflow)
 	struct snapshot *in[2048], *merged;
 	char err[512];
 
-	cr_assert_eq(snapshot__load_text(text, "max.json", &in[0], err, sizeof(err)), 0, "%s",
+	cr_assert_eq(snapshot_json__load_text(text, "max.json", &in[0], err, sizeof(err)), 0, "%s",
 		     err);
 	for (int i = 1; i < 2048; i++)
 		in[i] = in[0];
@@ -430,7 +430,7 @@ Test(snapshot_load, source_lines_and_mappings_are_read_and_written_back)
 	char err[256], *json, *json2;
 	size_t len, len2;
 
-	cr_assert_eq(snapshot__load_text(text, "x.json", &snap, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(text, "x.json", &snap, err, sizeof(err)), 0, "%s", err);
 	p = &snap->procs[0];
 	f = p->stacks[0].frames;
 	cr_assert_str_eq(f[0].file, "/src/inlined.c");
@@ -450,7 +450,7 @@ Test(snapshot_load, source_lines_and_mappings_are_read_and_written_back)
 	cr_assert_null(p->modules[1].build_id);
 	cr_assert_eq(p->modules[1].text.offset, 0x26000);
 	json = json_of(snap, &len);
-	cr_assert_eq(snapshot__load_text(json, "y.json", &again, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(json, "y.json", &again, err, sizeof(err)), 0, "%s", err);
 	json2 = json_of(again, &len2);
 	cr_assert_eq(len, len2);
 	cr_assert(!memcmp(json, json2, len), "not the same after a round trip:\n%s\n%s", json,
