@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "snapshot_json.h"
+#include "snapshot_json_keys.h"
 
 struct loader {
 	const char *name;	/* the file, as errors call it */
@@ -127,7 +128,7 @@ static int get_number(struct loader *l, json_t *obj, const char *where, const ch
 static int get_pid(struct loader *l, json_t *obj, const char *where, bool required, pid_t *out)
 {
 	int64_t pid = 0;
-	int err = get_int_in(l, obj, where, "pid", required, 0, 1 << 22, &pid);
+	int err = get_int_in(l, obj, where, JK_PID, required, 0, 1 << 22, &pid);
 
 	*out = (pid_t)pid;
 	return err;
@@ -137,7 +138,7 @@ static int get_pid(struct loader *l, json_t *obj, const char *where, bool requir
 static int load_trend(struct loader *l, json_t *obj, const char *where, enum trend *out)
 {
 	json_t *v;
-	int err = field(l, obj, where, "trend", WANT_STRING, false, &v);
+	int err = field(l, obj, where, JK_TREND, WANT_STRING, false, &v);
 
 	*out = TREND_UNKNOWN;
 	for (enum trend t = TREND_UNKNOWN; !err && v && t <= TREND_SHRINKING; t++)
@@ -211,7 +212,7 @@ static int load_origins(struct loader *l, json_t *obj, const char *where,
 	size_t i;
 	int err;
 
-	err = field(l, obj, where, "origins", WANT_ARRAY, false, &arr);
+	err = field(l, obj, where, JK_ORIGINS, WANT_ARRAY, false, &arr);
 	if (err || !arr || !json_array_size(arr))
 		return err;
 	v = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*v));
@@ -222,7 +223,7 @@ static int load_origins(struct loader *l, json_t *obj, const char *where,
 		if (!json_is_object(o))
 			return fail(l, "%s is not an object", at);
 		v[i].host = NULL;
-		err = get_string(l, o, at, "host", NULL, 0, &v[i].host);
+		err = get_string(l, o, at, JK_HOST, NULL, 0, &v[i].host);
 		if (!err && !v[i].host)
 			err = fail(l, "%s: \"host\" is missing", at);
 		if (!err)
@@ -264,13 +265,13 @@ static int load_module_place(struct loader *l, json_t *obj, const char *where, s
 	const char *text = NULL;
 	int err;
 
-	err = get_string(l, obj, where, "module_offset", NULL, 0, &text);
+	err = get_string(l, obj, where, JK_MODULE_OFFSET, NULL, 0, &text);
 	if (!err && text) {
-		err = parse_hex(l, where, "module_offset", text, &fr->module_offset);
+		err = parse_hex(l, where, JK_MODULE_OFFSET, text, &fr->module_offset);
 		fr->has_module_offset = !err;
 	}
 	if (!err)
-		err = get_string(l, obj, where, "build_id", NULL, 0, &fr->build_id);
+		err = get_string(l, obj, where, JK_BUILD_ID, NULL, 0, &fr->build_id);
 	if (!err && fr->build_id)
 		err = check_build_id(l, where, fr->build_id);
 	return err;
@@ -282,13 +283,13 @@ static int load_source(struct loader *l, json_t *obj, const char *where, struct 
 	int64_t line = 0, start = 0;
 	int err;
 
-	err = get_string(l, obj, where, "file", NULL, 0, &fr->file);
+	err = get_string(l, obj, where, JK_FILE, NULL, 0, &fr->file);
 	if (!err)
-		err = get_int_in(l, obj, where, "line", false, 0, INT32_MAX, &line);
+		err = get_int_in(l, obj, where, JK_LINE, false, 0, INT32_MAX, &line);
 	if (!err)
-		err = get_int_in(l, obj, where, "start_line", false, 0, INT32_MAX, &start);
+		err = get_int_in(l, obj, where, JK_START_LINE, false, 0, INT32_MAX, &start);
 	if (!err)
-		err = get_bool(l, obj, where, "inlined", &fr->inlined);
+		err = get_bool(l, obj, where, JK_INLINED, &fr->inlined);
 	fr->line = (int)line;
 	fr->start_line = (int)start;
 	return err;
@@ -302,13 +303,13 @@ static int load_frame(struct loader *l, json_t *obj, const char *where, struct f
 
 	if (!json_is_object(obj))
 		return fail(l, "%s is not an object", where);
-	err = get_string(l, obj, where, "symbol", NULL, 0, &fr->symbol);
+	err = get_string(l, obj, where, JK_SYMBOL, NULL, 0, &fr->symbol);
 	if (!err)
-		err = get_int_in(l, obj, where, "offset", false, 0, INT64_MAX, &offset);
+		err = get_int_in(l, obj, where, JK_OFFSET, false, 0, INT64_MAX, &offset);
 	if (!err)
-		err = get_string(l, obj, where, "module", NULL, 0, &fr->module);
+		err = get_string(l, obj, where, JK_MODULE, NULL, 0, &fr->module);
 	if (!err)
-		err = get_string(l, obj, where, "address", NULL, 0, &address);
+		err = get_string(l, obj, where, JK_ADDRESS, NULL, 0, &address);
 	if (!err)
 		err = load_module_place(l, obj, where, fr);
 	if (!err)
@@ -321,17 +322,17 @@ static int load_frame(struct loader *l, json_t *obj, const char *where, struct f
 	if (fr->module && !strcmp(fr->module, "[anonymous]"))
 		fr->module = NULL;
 	fr->offset = fr->symbol ? (uint64_t)offset : 0;
-	return address ? parse_hex(l, where, "address", address, &fr->address) : 0;
+	return address ? parse_hex(l, where, JK_ADDRESS, address, &fr->address) : 0;
 }
 
 static int load_kind(struct loader *l, json_t *obj, const char *where, enum stack_kind *kind)
 {
 	const char *s = NULL;
-	int err = get_string(l, obj, where, "kind", NULL, 0, &s);
+	int err = get_string(l, obj, where, JK_KIND, NULL, 0, &s);
 
-	if (err || !s || !strcmp(s, "heap"))
+	if (err || !s || !strcmp(s, JV_KIND_HEAP))
 		*kind = STACK_HEAP;
-	else if (!strcmp(s, "mmap"))
+	else if (!strcmp(s, JV_KIND_MMAP))
 		*kind = STACK_MMAP;
 	else
 		return fail(l, "%s: \"kind\" is \"%s\", not heap or mmap", where, s);
@@ -346,7 +347,7 @@ static int load_frames(struct loader *l, json_t *obj, const char *where, struct 
 	size_t i;
 	int err;
 
-	err = field(l, obj, where, "frames", WANT_ARRAY, true, &arr);
+	err = field(l, obj, where, JK_FRAMES, WANT_ARRAY, true, &arr);
 	if (err || !json_array_size(arr))
 		return err;
 	if (json_array_size(arr) > INT_MAX)
@@ -370,24 +371,24 @@ static int load_verdicts(struct loader *l, json_t *obj, const char *where, struc
 {
 	int err;
 
-	s->scanned = json_object_get(obj, "lost_bytes") != NULL;
+	s->scanned = json_object_get(obj, JK_LOST_BYTES) != NULL;
 	if (!s->scanned)
 		return 0;
-	err = get_int(l, obj, where, "lost_bytes", true, &s->lost_bytes);
+	err = get_int(l, obj, where, JK_LOST_BYTES, true, &s->lost_bytes);
 	if (!err)
-		err = get_int(l, obj, where, "lost_allocs", false, &s->lost_allocs);
+		err = get_int(l, obj, where, JK_LOST_ALLOCS, false, &s->lost_allocs);
 	if (!err)
-		err = get_int(l, obj, where, "indirect_bytes", false, &s->indirect_bytes);
+		err = get_int(l, obj, where, JK_INDIRECT_BYTES, false, &s->indirect_bytes);
 	if (!err)
-		err = get_int(l, obj, where, "indirect_allocs", false, &s->indirect_allocs);
+		err = get_int(l, obj, where, JK_INDIRECT_ALLOCS, false, &s->indirect_allocs);
 	if (!err)
-		err = get_int(l, obj, where, "reachable_bytes", false, &s->reachable_bytes);
+		err = get_int(l, obj, where, JK_REACHABLE_BYTES, false, &s->reachable_bytes);
 	if (!err)
-		err = get_int(l, obj, where, "reachable_allocs", false, &s->reachable_allocs);
+		err = get_int(l, obj, where, JK_REACHABLE_ALLOCS, false, &s->reachable_allocs);
 	if (!err)
-		err = get_int(l, obj, where, "possible_bytes", false, &s->possible_bytes);
+		err = get_int(l, obj, where, JK_POSSIBLE_BYTES, false, &s->possible_bytes);
 	if (!err)
-		err = get_int(l, obj, where, "possible_allocs", false, &s->possible_allocs);
+		err = get_int(l, obj, where, JK_POSSIBLE_ALLOCS, false, &s->possible_allocs);
 	return err;
 }
 
@@ -399,22 +400,22 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		return fail(l, "%s is not an object", where);
 	err = load_kind(l, obj, where, &s->kind);
 	if (!err)
-		err = get_int(l, obj, where, "bytes", true, &s->bytes);
+		err = get_int(l, obj, where, JK_BYTES, true, &s->bytes);
 	if (!err)
-		err = get_int(l, obj, where, "allocs", true, &s->allocs);
+		err = get_int(l, obj, where, JK_ALLOCS, true, &s->allocs);
 	if (!err)
-		err = get_number(l, obj, where, "oldest_s", &s->oldest_s);
+		err = get_number(l, obj, where, JK_OLDEST_S, &s->oldest_s);
 	if (!err)
-		err = get_number(l, obj, where, "growth_bytes_per_s", &s->growth);
+		err = get_number(l, obj, where, JK_GROWTH_BYTES_PER_S, &s->growth);
 	s->slope = s->growth;
 	if (!err)
-		err = get_number(l, obj, where, "slope_bytes_per_s", &s->slope);
+		err = get_number(l, obj, where, JK_SLOPE_BYTES_PER_S, &s->slope);
 	if (!err)
 		err = load_trend(l, obj, where, &s->trend);
 	if (!err)
-		err = get_bool(l, obj, where, "truncated", &s->truncated);
+		err = get_bool(l, obj, where, JK_TRUNCATED, &s->truncated);
 	if (!err)
-		err = get_bool(l, obj, where, "table_pending", &s->table_pending);
+		err = get_bool(l, obj, where, JK_TABLE_PENDING, &s->table_pending);
 	if (!err)
 		err = load_verdicts(l, obj, where, s);
 	if (!err)
@@ -422,7 +423,7 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 	if (!err)
 		err = load_origins(l, obj, where, &s->origins, &s->nr_origins);
 	if (!err)
-		err = get_string(l, obj, where, "suppressed", NULL, 0, &s->suppressed);
+		err = get_string(l, obj, where, JK_SUPPRESSED, NULL, 0, &s->suppressed);
 	return err;
 }
 
@@ -433,15 +434,15 @@ static int load_suppressed(struct loader *l, json_t *obj, const char *where, str
 	json_t *v;
 	int err;
 
-	err = field(l, obj, where, "suppressed", WANT_OBJECT, false, &v);
+	err = field(l, obj, where, JK_SUPPRESSED, WANT_OBJECT, false, &v);
 	if (err || !v)
 		return err;
 	snprintf(at, sizeof(at), "%s.suppressed", where);
-	err = get_int(l, v, at, "bytes", true, &p->suppressed_bytes);
+	err = get_int(l, v, at, JK_BYTES, true, &p->suppressed_bytes);
 	if (!err)
-		err = get_int(l, v, at, "allocs", true, &p->suppressed_allocs);
+		err = get_int(l, v, at, JK_ALLOCS, true, &p->suppressed_allocs);
 	if (!err)
-		err = get_int(l, v, at, "lost_bytes", true, &p->suppressed_lost_bytes);
+		err = get_int(l, v, at, JK_LOST_BYTES, true, &p->suppressed_lost_bytes);
 	return err;
 }
 
@@ -473,13 +474,13 @@ static int load_mapping(struct loader *l, json_t *obj, const char *where, struct
 
 	if (!json_is_object(obj))
 		return fail(l, "%s is not an object", where);
-	err = get_string(l, obj, where, "module", NULL, 0, &path);
+	err = get_string(l, obj, where, JK_MODULE, NULL, 0, &path);
 	if (!err)
-		err = get_string(l, obj, where, "start", NULL, 0, &start);
+		err = get_string(l, obj, where, JK_START, NULL, 0, &start);
 	if (!err)
-		err = get_string(l, obj, where, "limit", NULL, 0, &limit);
+		err = get_string(l, obj, where, JK_LIMIT, NULL, 0, &limit);
 	if (!err)
-		err = get_string(l, obj, where, "offset", NULL, 0, &offset);
+		err = get_string(l, obj, where, JK_OFFSET, NULL, 0, &offset);
 	if (err)
 		return err;
 	if (!path || !start || !limit || !offset)
@@ -490,11 +491,11 @@ static int load_mapping(struct loader *l, json_t *obj, const char *where, struct
 		p->nr_modules++;
 		m->path = path;
 	}
-	err = parse_hex(l, where, "start", start, &m->text.start);
+	err = parse_hex(l, where, JK_START, start, &m->text.start);
 	if (!err)
-		err = parse_hex(l, where, "limit", limit, &m->text.limit);
+		err = parse_hex(l, where, JK_LIMIT, limit, &m->text.limit);
 	if (!err)
-		err = parse_hex(l, where, "offset", offset, &m->text.offset);
+		err = parse_hex(l, where, JK_OFFSET, offset, &m->text.offset);
 	if (!err && m->text.limit <= m->text.start)
 		return fail(l, "%s: \"limit\" is not above \"start\"", where);
 	m->has_text = !err;
@@ -510,9 +511,9 @@ static int load_modules(struct loader *l, json_t *obj, const char *where, struct
 	size_t i;
 	int err;
 
-	err = field(l, obj, where, "build_ids", WANT_OBJECT, false, &ids);
+	err = field(l, obj, where, JK_BUILD_IDS, WANT_OBJECT, false, &ids);
 	if (!err)
-		err = field(l, obj, where, "mappings", WANT_ARRAY, false, &maps);
+		err = field(l, obj, where, JK_MAPPINGS, WANT_ARRAY, false, &maps);
 	if (err || (!json_object_size(ids) && !json_array_size(maps)))
 		return err;
 	mods = arena__alloc(l->snap->arena,
@@ -538,7 +539,7 @@ static int load_argv(struct loader *l, json_t *obj, const char *where, struct pr
 	size_t i;
 	int err;
 
-	err = field(l, obj, where, "argv", WANT_ARRAY, false, &arr);
+	err = field(l, obj, where, JK_ARGV, WANT_ARRAY, false, &arr);
 	if (err || !arr || !json_array_size(arr))
 		return err;
 	p->argv = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*p->argv));
@@ -563,36 +564,36 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 
 	err = get_pid(l, obj, where, true, &p->pid);
 	if (!err)
-		err = get_string(l, obj, where, "comm", p->comm, sizeof(p->comm), NULL);
+		err = get_string(l, obj, where, JK_COMM, p->comm, sizeof(p->comm), NULL);
 	if (!err)
-		err = get_string(l, obj, where, "exe", p->exe, sizeof(p->exe), NULL);
+		err = get_string(l, obj, where, JK_EXE, p->exe, sizeof(p->exe), NULL);
 	if (!err)
 		err = load_argv(l, obj, where, p);
 	if (!err)
-		err = get_bool(l, obj, where, "alive", &p->alive);
+		err = get_bool(l, obj, where, JK_ALIVE, &p->alive);
 	if (!err)
-		err = get_int(l, obj, where, "outstanding_bytes", false, &p->bytes);
+		err = get_int(l, obj, where, JK_OUTSTANDING_BYTES, false, &p->bytes);
 	if (!err)
-		err = get_int(l, obj, where, "outstanding_allocs", false, &p->allocs);
+		err = get_int(l, obj, where, JK_OUTSTANDING_ALLOCS, false, &p->allocs);
 	if (!err)
-		err = get_number(l, obj, where, "growth_bytes_per_s", &p->growth);
-	p->scanned = json_object_get(obj, "lost_bytes") != NULL;
+		err = get_number(l, obj, where, JK_GROWTH_BYTES_PER_S, &p->growth);
+	p->scanned = json_object_get(obj, JK_LOST_BYTES) != NULL;
 	if (!err)
-		err = get_int(l, obj, where, "lost_bytes", false, &p->lost_bytes);
+		err = get_int(l, obj, where, JK_LOST_BYTES, false, &p->lost_bytes);
 	if (!err)
-		err = get_int(l, obj, where, "indirect_bytes", false, &p->indirect_bytes);
+		err = get_int(l, obj, where, JK_INDIRECT_BYTES, false, &p->indirect_bytes);
 	if (!err)
-		err = get_int(l, obj, where, "reachable_bytes", false, &p->reachable_bytes);
+		err = get_int(l, obj, where, JK_REACHABLE_BYTES, false, &p->reachable_bytes);
 	if (!err)
-		err = get_int(l, obj, where, "possible_bytes", false, &p->possible_bytes);
+		err = get_int(l, obj, where, JK_POSSIBLE_BYTES, false, &p->possible_bytes);
 	if (!err)
-		err = get_int(l, obj, where, "possible_allocs", false, &p->possible_allocs);
+		err = get_int(l, obj, where, JK_POSSIBLE_ALLOCS, false, &p->possible_allocs);
 	if (!err)
-		err = get_string(l, obj, where, "scan_roots", NULL, 0, &p->scan_roots);
-	if (!err && json_object_get(obj, "final"))
-		err = get_bool(l, obj, where, "final", &p->final);
+		err = get_string(l, obj, where, JK_SCAN_ROOTS, NULL, 0, &p->scan_roots);
+	if (!err && json_object_get(obj, JK_FINAL))
+		err = get_bool(l, obj, where, JK_FINAL, &p->final);
 	if (!err)
-		err = get_number(l, obj, where, "scan_held_ms", &p->scan_held_ms);
+		err = get_number(l, obj, where, JK_SCAN_HELD_MS, &p->scan_held_ms);
 	if (!err)
 		err = load_origins(l, obj, where, &p->origins, &p->nr_origins);
 	if (!err)
@@ -613,7 +614,7 @@ static int load_process(struct loader *l, json_t *obj, const char *where, struct
 		return fail(l, "%s is not an object", where);
 	err = load_process_fields(l, obj, where, p);
 	if (!err)
-		err = field(l, obj, where, "stacks", WANT_ARRAY, true, &arr);
+		err = field(l, obj, where, JK_STACKS, WANT_ARRAY, true, &arr);
 	if (err)
 		return err;
 	p->stacks = calloc(json_array_size(arr) + 1, sizeof(*p->stacks));
@@ -636,10 +637,10 @@ static int load_lost(struct loader *l, json_t *root)
 	int64_t v;
 	int err;
 
-	err = field(l, root, "", "lost", WANT_OBJECT, false, &lost);
+	err = field(l, root, "", JK_LOST, WANT_OBJECT, false, &lost);
 	for (int i = 0; !err && lost && i < NR_LOST; i++) {
 		v = 0;
-		err = get_int(l, lost, "lost", snapshot_json__lost_names[i].name, false, &v);
+		err = get_int(l, lost, JK_LOST, snapshot_json__lost_names[i].name, false, &v);
 		l->snap->lost[snapshot_json__lost_names[i].counter] = (uint64_t)v;
 	}
 	return err;
@@ -652,9 +653,9 @@ static int load_sampling(struct loader *l, json_t *root)
 	int64_t mean = 0;
 	int err;
 
-	err = field(l, root, "", "sampling", WANT_OBJECT, false, &sampling);
+	err = field(l, root, "", JK_SAMPLING, WANT_OBJECT, false, &sampling);
 	if (!err && sampling)
-		err = get_int(l, sampling, "sampling", "mean_bytes", false, &mean);
+		err = get_int(l, sampling, JK_SAMPLING, JK_MEAN_BYTES, false, &mean);
 	l->snap->sample_bytes = mean > 0 ? (uint64_t)mean : 0;
 	return err;
 }
@@ -666,7 +667,7 @@ static int load_hosts(struct loader *l, json_t *root)
 	size_t i;
 	int err;
 
-	err = field(l, root, "", "hosts", WANT_ARRAY, false, &arr);
+	err = field(l, root, "", JK_HOSTS, WANT_ARRAY, false, &arr);
 	if (err || !arr || !json_array_size(arr))
 		return err;
 	hosts = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*hosts));
@@ -693,7 +694,7 @@ static int load_suppressions(struct loader *l, json_t *root)
 	size_t i;
 	int err;
 
-	err = field(l, root, "", "suppressions", WANT_ARRAY, false, &arr);
+	err = field(l, root, "", JK_SUPPRESSIONS, WANT_ARRAY, false, &arr);
 	if (err || !arr || !json_array_size(arr))
 		return err;
 	v = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*v));
@@ -703,19 +704,19 @@ static int load_suppressions(struct loader *l, json_t *root)
 		snprintf(at, sizeof(at), "suppressions[%zu]", i);
 		if (!json_is_object(o))
 			return fail(l, "%s is not an object", at);
-		err = get_string(l, o, at, "name", NULL, 0, &v[i].name);
+		err = get_string(l, o, at, JK_NAME, NULL, 0, &v[i].name);
 		if (!err)
-			err = get_string(l, o, at, "where", NULL, 0, &v[i].where);
+			err = get_string(l, o, at, JK_WHERE, NULL, 0, &v[i].where);
 		if (!err && (!v[i].name || !v[i].where))
-			err = fail(l, "%s: \"%s\" is missing", at, v[i].name ? "where" : "name");
+			err = fail(l, "%s: \"%s\" is missing", at, v[i].name ? JK_WHERE : JK_NAME);
 		if (!err)
-			err = get_int(l, o, at, "stacks", false, &v[i].stacks);
+			err = get_int(l, o, at, JK_STACKS, false, &v[i].stacks);
 		if (!err)
-			err = get_int(l, o, at, "bytes", true, &v[i].bytes);
+			err = get_int(l, o, at, JK_BYTES, true, &v[i].bytes);
 		if (!err)
-			err = get_int(l, o, at, "allocs", true, &v[i].allocs);
+			err = get_int(l, o, at, JK_ALLOCS, true, &v[i].allocs);
 		if (!err)
-			err = get_int(l, o, at, "lost_bytes", true, &v[i].lost_bytes);
+			err = get_int(l, o, at, JK_LOST_BYTES, true, &v[i].lost_bytes);
 		if (err)
 			return err;
 	}
@@ -730,20 +731,20 @@ static int load_header(struct loader *l, json_t *root)
 	int64_t version = 0;
 	int err;
 
-	if (!json_is_object(root) || !json_object_get(root, "leaktrace"))
+	if (!json_is_object(root) || !json_object_get(root, JK_LEAKTRACE))
 		return fail(l, "not a leaktrace snapshot (no \"leaktrace\" version member)");
-	err = get_int_in(l, root, "", "leaktrace", true, INT64_MIN, INT64_MAX, &version);
-	if (!err && version != 1)
+	err = get_int_in(l, root, "", JK_LEAKTRACE, true, INT64_MIN, INT64_MAX, &version);
+	if (!err && version != SNAPSHOT_JSON_VERSION)
 		return fail(l, "snapshot schema version %lld: this leaktrace reads version 1",
 			    (long long)version);
 	if (!err)
-		err = get_string(l, root, "", "host", snap->host, sizeof(snap->host), NULL);
+		err = get_string(l, root, "", JK_HOST, snap->host, sizeof(snap->host), NULL);
 	if (!err)
-		err = get_time(l, root, "started", &snap->started);
+		err = get_time(l, root, JK_STARTED, &snap->started);
 	if (!err)
-		err = get_time(l, root, "taken", &snap->taken);
+		err = get_time(l, root, JK_TAKEN, &snap->taken);
 	if (!err)
-		err = get_number(l, root, "", "elapsed_s", &snap->elapsed_s);
+		err = get_number(l, root, "", JK_ELAPSED_S, &snap->elapsed_s);
 	/* pprof takes it in u64 nanoseconds: 0 to ELAPSED_MAX fits whatever host sent it. */
 	if (!err && !(snap->elapsed_s >= 0 && snap->elapsed_s <= ELAPSED_MAX))
 		err = fail(l, "\"elapsed_s\" is %g, out of range (0 to %g)", snap->elapsed_s,
@@ -769,7 +770,7 @@ static int load_root(struct loader *l, json_t *root)
 
 	err = load_header(l, root);
 	if (!err)
-		err = field(l, root, "", "processes", WANT_ARRAY, true, &arr);
+		err = field(l, root, "", JK_PROCESSES, WANT_ARRAY, true, &arr);
 	if (err)
 		return err;
 	snap->procs = calloc(json_array_size(arr) + 1, sizeof(*snap->procs));

@@ -7,6 +7,7 @@
 
 #include "json_writer.h"
 #include "snapshot_json.h"
+#include "snapshot_json_keys.h"
 
 static void rfc3339(struct json_writer *w, const struct timespec *ts)
 {
@@ -30,7 +31,7 @@ const struct lost_name snapshot_json__lost_names[NR_LOST] = {
 
 static void write_lost(struct json_writer *w, const uint64_t *lost)
 {
-	json__key(w, "lost");
+	json__key(w, JK_LOST);
 	json__object_begin(w);
 	for (int i = 0; i < NR_LOST; i++) {
 		json__key(w, snapshot_json__lost_names[i].name);
@@ -44,13 +45,13 @@ static void write_origins(struct json_writer *w, const struct origin *o, size_t 
 {
 	if (!n)
 		return;
-	json__key(w, "origins");
+	json__key(w, JK_ORIGINS);
 	json__array_begin(w);
 	for (size_t i = 0; i < n; i++) {
 		json__object_begin(w);
-		json__key(w, "host");
+		json__key(w, JK_HOST);
 		json__string(w, o[i].host);
-		json__key(w, "pid");
+		json__key(w, JK_PID);
 		json__int(w, o[i].pid);
 		json__object_end(w);
 	}
@@ -62,7 +63,7 @@ static void write_suspect_hosts(struct json_writer *w, const struct origin *o, s
 {
 	if (!n)
 		return;
-	json__key(w, "hosts");
+	json__key(w, JK_HOSTS);
 	json__array_begin(w);
 	for (size_t i = 0; i < n; i++) {
 		size_t j = 0;
@@ -81,37 +82,37 @@ static void write_frame(struct json_writer *w, const struct frame *fr)
 
 	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)fr->address);
 	json__object_begin(w);
-	json__key(w, "symbol");
+	json__key(w, JK_SYMBOL);
 	json__string(w, fr->symbol ? fr->symbol : "[unknown]");
-	json__key(w, "offset");
+	json__key(w, JK_OFFSET);
 	json__uint(w, fr->symbol ? fr->offset : 0);
-	json__key(w, "module");
+	json__key(w, JK_MODULE);
 	json__string(w, fr->module ? fr->module : "[anonymous]");
-	json__key(w, "address");
+	json__key(w, JK_ADDRESS);
 	json__string(w, addr);
 	if (fr->has_module_offset) {
 		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)fr->module_offset);
-		json__key(w, "module_offset");
+		json__key(w, JK_MODULE_OFFSET);
 		json__string(w, addr);
 	}
 	if (fr->build_id) {
-		json__key(w, "build_id");
+		json__key(w, JK_BUILD_ID);
 		json__string(w, fr->build_id);
 	}
 	if (fr->file) {
-		json__key(w, "file");
+		json__key(w, JK_FILE);
 		json__string(w, fr->file);
 	}
 	if (fr->line) {
-		json__key(w, "line");
+		json__key(w, JK_LINE);
 		json__int(w, fr->line);
 	}
 	if (fr->start_line) {
-		json__key(w, "start_line");
+		json__key(w, JK_START_LINE);
 		json__int(w, fr->start_line);
 	}
 	if (fr->inlined) {
-		json__key(w, "inlined");
+		json__key(w, JK_INLINED);
 		json__bool(w, true);
 	}
 	json__object_end(w);
@@ -135,7 +136,7 @@ static void write_modules(struct json_writer *w, const struct proc_stat *p)
 	for (i = 0; i < p->nr_modules && !m[i].build_id; i++)
 		;
 	if (i < p->nr_modules) {
-		json__key(w, "build_ids");
+		json__key(w, JK_BUILD_IDS);
 		json__object_begin(w);
 		for (i = 0; i < p->nr_modules; i++) {
 			if (!m[i].build_id)
@@ -149,17 +150,17 @@ static void write_modules(struct json_writer *w, const struct proc_stat *p)
 		;
 	if (i == p->nr_modules)
 		return;
-	json__key(w, "mappings");
+	json__key(w, JK_MAPPINGS);
 	json__array_begin(w);
 	for (i = 0; i < p->nr_modules; i++) {
 		if (!m[i].has_text)
 			continue;
 		json__object_begin(w);
-		json__key(w, "module");
+		json__key(w, JK_MODULE);
 		json__string(w, m[i].path);
-		write_hex(w, "start", m[i].text.start);
-		write_hex(w, "limit", m[i].text.limit);
-		write_hex(w, "offset", m[i].text.offset);
+		write_hex(w, JK_START, m[i].text.start);
+		write_hex(w, JK_LIMIT, m[i].text.limit);
+		write_hex(w, JK_OFFSET, m[i].text.offset);
 		json__object_end(w);
 	}
 	json__array_end(w);
@@ -168,52 +169,52 @@ static void write_modules(struct json_writer *w, const struct proc_stat *p)
 static void write_stack(struct json_writer *w, const struct stack_stat *s)
 {
 	json__object_begin(w);
-	json__key(w, "kind");
-	json__string(w, s->kind == STACK_MMAP ? "mmap" : "heap");
-	json__key(w, "bytes");
+	json__key(w, JK_KIND);
+	json__string(w, s->kind == STACK_MMAP ? JV_KIND_MMAP : JV_KIND_HEAP);
+	json__key(w, JK_BYTES);
 	json__int(w, s->bytes);
-	json__key(w, "allocs");
+	json__key(w, JK_ALLOCS);
 	json__int(w, s->allocs);
-	json__key(w, "oldest_s");
+	json__key(w, JK_OLDEST_S);
 	json__double(w, s->oldest_s >= 0 ? s->oldest_s : 0);
-	json__key(w, "growth_bytes_per_s");
+	json__key(w, JK_GROWTH_BYTES_PER_S);
 	json__double(w, s->growth);
-	json__key(w, "trend");
+	json__key(w, JK_TREND);
 	json__string(w, trend__name(s->trend));
-	json__key(w, "slope_bytes_per_s");
+	json__key(w, JK_SLOPE_BYTES_PER_S);
 	json__double(w, s->slope);
-	json__key(w, "truncated");
+	json__key(w, JK_TRUNCATED);
 	json__bool(w, s->truncated);
 	if (s->table_pending) {
-		json__key(w, "table_pending");
+		json__key(w, JK_TABLE_PENDING);
 		json__bool(w, true);
 	}
 	if (s->scanned) {
-		json__key(w, "lost_bytes");
+		json__key(w, JK_LOST_BYTES);
 		json__int(w, s->lost_bytes);
-		json__key(w, "lost_allocs");
+		json__key(w, JK_LOST_ALLOCS);
 		json__int(w, s->lost_allocs);
-		json__key(w, "indirect_bytes");
+		json__key(w, JK_INDIRECT_BYTES);
 		json__int(w, s->indirect_bytes);
-		json__key(w, "indirect_allocs");
+		json__key(w, JK_INDIRECT_ALLOCS);
 		json__int(w, s->indirect_allocs);
-		json__key(w, "reachable_bytes");
+		json__key(w, JK_REACHABLE_BYTES);
 		json__int(w, s->reachable_bytes);
-		json__key(w, "reachable_allocs");
+		json__key(w, JK_REACHABLE_ALLOCS);
 		json__int(w, s->reachable_allocs);
-		json__key(w, "possible_bytes");
+		json__key(w, JK_POSSIBLE_BYTES);
 		json__int(w, s->possible_bytes);
-		json__key(w, "possible_allocs");
+		json__key(w, JK_POSSIBLE_ALLOCS);
 		json__int(w, s->possible_allocs);
 	}
-	json__key(w, "frames");
+	json__key(w, JK_FRAMES);
 	json__array_begin(w);
 	for (int i = 0; i < s->nr_frames; i++)
 		write_frame(w, &s->frames[i]);
 	json__array_end(w);
 	write_origins(w, s->origins, s->nr_origins);
 	if (s->suppressed) {
-		json__key(w, "suppressed");
+		json__key(w, JK_SUPPRESSED);
 		json__string(w, s->suppressed);
 	}
 	json__object_end(w);
@@ -224,13 +225,13 @@ static void write_suppressed(struct json_writer *w, const struct proc_stat *p)
 {
 	if (!p->suppressed_allocs && !p->suppressed_bytes)
 		return;
-	json__key(w, "suppressed");
+	json__key(w, JK_SUPPRESSED);
 	json__object_begin(w);
-	json__key(w, "bytes");
+	json__key(w, JK_BYTES);
 	json__int(w, p->suppressed_bytes);
-	json__key(w, "allocs");
+	json__key(w, JK_ALLOCS);
 	json__int(w, p->suppressed_allocs);
-	json__key(w, "lost_bytes");
+	json__key(w, JK_LOST_BYTES);
 	json__int(w, p->suppressed_lost_bytes);
 	json__object_end(w);
 }
@@ -240,23 +241,23 @@ static void write_suppressions(struct json_writer *w, const struct snapshot *sna
 {
 	if (!snap->nr_suppressions)
 		return;
-	json__key(w, "suppressions");
+	json__key(w, JK_SUPPRESSIONS);
 	json__array_begin(w);
 	for (size_t i = 0; i < snap->nr_suppressions; i++) {
 		const struct suppression_use *u = &snap->suppressions[i];
 
 		json__object_begin(w);
-		json__key(w, "name");
+		json__key(w, JK_NAME);
 		json__string(w, u->name);
-		json__key(w, "where");
+		json__key(w, JK_WHERE);
 		json__string(w, u->where);
-		json__key(w, "stacks");
+		json__key(w, JK_STACKS);
 		json__int(w, u->stacks);
-		json__key(w, "bytes");
+		json__key(w, JK_BYTES);
 		json__int(w, u->bytes);
-		json__key(w, "allocs");
+		json__key(w, JK_ALLOCS);
 		json__int(w, u->allocs);
-		json__key(w, "lost_bytes");
+		json__key(w, JK_LOST_BYTES);
 		json__int(w, u->lost_bytes);
 		json__object_end(w);
 	}
@@ -266,51 +267,51 @@ static void write_suppressions(struct json_writer *w, const struct snapshot *sna
 static void write_process(struct json_writer *w, const struct proc_stat *p)
 {
 	json__object_begin(w);
-	json__key(w, "pid");
+	json__key(w, JK_PID);
 	json__int(w, p->pid);
-	json__key(w, "comm");
+	json__key(w, JK_COMM);
 	json__string(w, p->comm);
-	json__key(w, "exe");
+	json__key(w, JK_EXE);
 	json__string(w, p->exe);
 	if (p->argc) {
-		json__key(w, "argv");
+		json__key(w, JK_ARGV);
 		json__array_begin(w);
 		for (size_t i = 0; i < p->argc; i++)
 			json__string(w, p->argv[i]);
 		json__array_end(w);
 	}
-	json__key(w, "alive");
+	json__key(w, JK_ALIVE);
 	json__bool(w, p->alive);
-	json__key(w, "outstanding_bytes");
+	json__key(w, JK_OUTSTANDING_BYTES);
 	json__int(w, p->bytes);
-	json__key(w, "outstanding_allocs");
+	json__key(w, JK_OUTSTANDING_ALLOCS);
 	json__int(w, p->allocs);
-	json__key(w, "growth_bytes_per_s");
+	json__key(w, JK_GROWTH_BYTES_PER_S);
 	json__double(w, p->growth);
 	if (p->final) {
-		json__key(w, "final");
+		json__key(w, JK_FINAL);
 		json__bool(w, true);
 	}
 	if (p->scanned) {
-		json__key(w, "lost_bytes");
+		json__key(w, JK_LOST_BYTES);
 		json__int(w, p->lost_bytes);
-		json__key(w, "indirect_bytes");
+		json__key(w, JK_INDIRECT_BYTES);
 		json__int(w, p->indirect_bytes);
-		json__key(w, "reachable_bytes");
+		json__key(w, JK_REACHABLE_BYTES);
 		json__int(w, p->reachable_bytes);
-		json__key(w, "possible_bytes");
+		json__key(w, JK_POSSIBLE_BYTES);
 		json__int(w, p->possible_bytes);
-		json__key(w, "possible_allocs");
+		json__key(w, JK_POSSIBLE_ALLOCS);
 		json__int(w, p->possible_allocs);
 		if (p->scan_roots) {
-			json__key(w, "scan_roots");
+			json__key(w, JK_SCAN_ROOTS);
 			json__string(w, p->scan_roots);
-			json__key(w, "scan_held_ms");
+			json__key(w, JK_SCAN_HELD_MS);
 			json__double(w, p->scan_held_ms);
 		}
 	}
 	write_suppressed(w, p);
-	json__key(w, "stacks");
+	json__key(w, JK_STACKS);
 	json__array_begin(w);
 	for (size_t i = 0; i < p->nr_stacks; i++)
 		write_stack(w, &p->stacks[i]);
@@ -353,29 +354,29 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), by_suspicion);
-	json__key(w, "suspects");
+	json__key(w, JK_SUSPECTS);
 	json__array_begin(w);
 	for (size_t i = 0; i < n; i++) {
 		const struct frame *top = v[i].stack->nr_frames ? &v[i].stack->frames[0] : NULL;
 
 		json__object_begin(w);
-		json__key(w, "pid");
+		json__key(w, JK_PID);
 		json__int(w, v[i].proc->pid);
-		json__key(w, "symbol");
+		json__key(w, JK_SYMBOL);
 		json__string(w, top && top->symbol ? top->symbol : "[unknown]");
-		json__key(w, "module");
+		json__key(w, JK_MODULE);
 		json__string(w, top && top->module ? top->module : "[anonymous]");
-		json__key(w, "bytes");
+		json__key(w, JK_BYTES);
 		json__int(w, v[i].stack->bytes);
-		json__key(w, "lost_bytes");
+		json__key(w, JK_LOST_BYTES);
 		json__int(w, v[i].stack->lost_bytes);
-		json__key(w, "indirect_bytes");
+		json__key(w, JK_INDIRECT_BYTES);
 		json__int(w, v[i].stack->indirect_bytes);
-		json__key(w, "trend");
+		json__key(w, JK_TREND);
 		json__string(w, trend__name(v[i].stack->trend));
-		json__key(w, "growth_bytes_per_s");
+		json__key(w, JK_GROWTH_BYTES_PER_S);
 		json__double(w, stack_stat__rate(v[i].stack));
-		json__key(w, "reason");
+		json__key(w, JK_REASON);
 		json__string(w, stack_stat__reason(v[i].stack));
 		write_suspect_hosts(w, v[i].stack->origins, v[i].stack->nr_origins);
 		json__object_end(w);
@@ -390,34 +391,34 @@ void snapshot_json__write(FILE *f, const struct snapshot *snap)
 
 	json__init(&w, f);
 	json__object_begin(&w);
-	json__key(&w, "leaktrace");
-	json__int(&w, 1);
-	json__key(&w, "host");
+	json__key(&w, JK_LEAKTRACE);
+	json__int(&w, SNAPSHOT_JSON_VERSION);
+	json__key(&w, JK_HOST);
 	json__string(&w, snap->host);
-	json__key(&w, "started");
+	json__key(&w, JK_STARTED);
 	rfc3339(&w, &snap->started);
-	json__key(&w, "taken");
+	json__key(&w, JK_TAKEN);
 	rfc3339(&w, &snap->taken);
-	json__key(&w, "elapsed_s");
+	json__key(&w, JK_ELAPSED_S);
 	json__double(&w, snap->elapsed_s);
-	json__key(&w, "sampling");
+	json__key(&w, JK_SAMPLING);
 	json__object_begin(&w);
-	json__key(&w, "mode");
-	json__string(&w, snap->sample_bytes ? "bytes" : "exact");
+	json__key(&w, JK_MODE);
+	json__string(&w, snap->sample_bytes ? JV_SAMPLING_BYTES : JV_SAMPLING_EXACT);
 	if (snap->sample_bytes) {
-		json__key(&w, "mean_bytes");
+		json__key(&w, JK_MEAN_BYTES);
 		json__uint(&w, snap->sample_bytes);
 	}
 	json__object_end(&w);
 	write_lost(&w, snap->lost);
 	if (snap->nr_hosts) {
-		json__key(&w, "hosts");
+		json__key(&w, JK_HOSTS);
 		json__array_begin(&w);
 		for (size_t i = 0; i < snap->nr_hosts; i++)
 			json__string(&w, snap->hosts[i]);
 		json__array_end(&w);
 	}
-	json__key(&w, "processes");
+	json__key(&w, JK_PROCESSES);
 	json__array_begin(&w);
 	for (size_t i = 0; i < snap->nr_procs; i++)
 		write_process(&w, &snap->procs[i]);
