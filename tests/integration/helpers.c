@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -422,6 +424,25 @@ bool file__wait_for(const char *path, const char *needle, int timeout_ms)
 	}
 }
 
+/* path against doc/leaktrace-snapshot.schema.json, by tools/validate-snapshot beside LEAKTRACE. */
+static void snapshot__validate(const char *path)
+{
+	char dir[PATH_MAX], cmd[2 * PATH_MAX + 64], out[4096];
+	size_t n;
+	FILE *p;
+	int status;
+
+	snprintf(dir, sizeof(dir), "%s", env__leaktrace());
+	snprintf(cmd, sizeof(cmd), "'%s/tools/validate-snapshot' '%s' 2>&1", dirname(dir), path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "%s", cmd);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "snapshot %s does not follow the JSON Schema:\n%s", path, out);
+}
+
 json_t *snapshot__load(const char *path)
 {
 	json_error_t error;
@@ -432,6 +453,7 @@ json_t *snapshot__load(const char *path)
 	cr_assert_eq(json__int(snap, "leaktrace"), 1, "snapshot %s: schema version", path);
 	cr_assert(json_is_array(json_object_get(snap, "processes")),
 		  "snapshot %s: no \"processes\" array", path);
+	snapshot__validate(path);
 	return snap;
 }
 

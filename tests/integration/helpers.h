@@ -105,7 +105,10 @@ json_t *trace__run(struct tmpdir *t, const char *exe, const char *const opts[],
 /* The stdout of a shell command line, its trailing newline cut; fails the test if it fails. */
 void sh__output(const char *cmd, char *buf, size_t size);
 
-/* Load a JSON snapshot; fails the test when it is missing or not valid JSON. */
+/*
+ * Load a JSON snapshot; fails the test when it is missing, not valid JSON, or does not
+ * follow doc/leaktrace-snapshot.schema.json (tools/validate-snapshot).
+ */
 json_t *snapshot__load(const char *path);
 /* The entry of PID in "processes", or NULL. */
 json_t *snapshot__process(json_t *snap, pid_t pid);
