@@ -31,6 +31,15 @@ LIB_OBJS   := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 BPF_OBJ    := $(OUTPUT)/leaktrace.bpf.o
 SKEL       := $(OUTPUT)/leaktrace.skel.h
 
+# `leaktrace report` reads saved snapshots only: its objects link without the tracer, the live
+# source, the BPF skeleton and libbpf. make check-layers links them alone (tools/check-includes
+# keeps this list and the include graph in step).
+REPORT_OBJS := $(patsubst %,$(OUTPUT)/src/%.o,cmd_report format export export_folded export_svg \
+	export_pprof report_text report_fleet report_diff snapshot snapshot_json_read \
+	snapshot_json_write snapshot_merge stack_match demangle resymbolize frame arena units escape \
+	json_writer output_file debuginfo dwarf_lines elf_syms frame_lines stop target_file x86)
+REPORT_LIBS := -Wl,-Bstatic -ldw -lelf -lz -lbz2 -llzma -ljansson -liberty -lcapstone -Wl,-Bdynamic
+
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
@@ -68,7 +77,7 @@ ASAN_LIB_OBJS := $(filter-out $(OUTPUT)/asan/src/main.o,$(ASAN_OBJS))
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
-	fuzz fuzz-smoke test-asan test-asan-unit
+	fuzz fuzz-smoke test-asan test-asan-unit check-layers
 
 all: leaktrace
 
@@ -244,13 +253,27 @@ test-asan: test-asan-unit
 	$(Q)ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/top/leaktrace \
 		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1
 
+# The offline report path alone: linked from REPORT_OBJS without libbpf, it converts the golden
+# snapshot as ./leaktrace report does; and the include graph has no cycle and no layer including
+# a higher one.
+$(OUTPUT)/report-only: tests/layers/report_only.c $(REPORT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(REPORT_LIBS) -lpthread -lm -o $@
+
+check-layers: $(OUTPUT)/report-only
+	$(Q)tools/check-includes
+	$(Q)! nm $(OUTPUT)/report-only | grep -E ' [TU] (bpf_|tracer__|snap_source__|libbpf_)' && \
+		$(OUTPUT)/report-only tests/unit/golden/snapshot.json --format json | \
+		cmp - tests/unit/golden/snapshot.json && \
+		echo "  LAYERS   leaktrace report links without the tracer and libbpf"
+
 deps:
 	$(Q)tools/install-deps test
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration
-	$(Q)$(MAKE) --no-print-directory test-unit test-integration test-kernels fuzz-smoke \
-		test-asan-unit
+	$(Q)$(MAKE) --no-print-directory check-layers test-unit test-integration test-kernels \
+		fuzz-smoke test-asan-unit
 
 test-unit:
 	$(Q)$(OUTPUT)/tests/unit --jobs 2

@@ -82,18 +82,3 @@ int build_id__fill(struct snapshot *snap, struct symbolizer *syms)
 		err = fill_process(snap->arena, syms, &snap->procs[i]);
 	return err;
 }
-
-const struct module_id *build_id__module(const struct proc_stat *p, const char *path)
-{
-	for (size_t i = 0; path && i < p->nr_modules; i++)
-		if (!strcmp(p->modules[i].path, path))
-			return &p->modules[i];
-	return NULL;
-}
-
-const char *build_id__of(const struct proc_stat *p, const char *path)
-{
-	const struct module_id *m = build_id__module(p, path);
-
-	return m ? m->build_id : NULL;
-}

@@ -13,9 +13,5 @@
  * effort: a file that could not be read has no build ID. 0 or -ENOMEM.
  */
 int build_id__fill(struct snapshot *snap, struct symbolizer *syms);
-/* The build ID p's modules list for path, or NULL. */
-const char *build_id__of(const struct proc_stat *p, const char *path);
-/* The module p's modules list for path, or NULL. */
-const struct module_id *build_id__module(const struct proc_stat *p, const char *path);
 
 #endif

@@ -7,7 +7,8 @@
  * Functions are already symbolized (has_functions), so pprof never looks for the
  * binaries; with their source lines (Function.filename, Line.line) and the calls
  * inlined at an address as more Lines of its Location. Mappings carry the build
- * IDs and the code ranges the snapshot knows (build_id.h), the main executable's first.
+ * IDs and the code ranges the snapshot knows (proc_stat__module), the main
+ * executable's first.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,7 +17,6 @@
 
 #include <zlib.h>
 
-#include "build_id.h"
 #include "dwarf_lines.h"
 #include "export_pprof.h"
 
@@ -217,7 +217,7 @@ static void value_type(struct profile *pr, int field, const char *type, const ch
  */
 static uint64_t mapping_id(struct profile *pr, const struct proc_stat *p, const char *module)
 {
-	const struct module_id *m = build_id__module(p, module);
+	const struct module_id *m = proc_stat__module(p, module);
 	uint64_t id = 0, name, bid;
 	char key[1100];
 	bool is_new;
@@ -424,7 +424,7 @@ int export_pprof__encode(const struct snapshot *snap, unsigned char **out, size_
 	header(&pr, snap, scanned);
 	/* pprof takes the first mapping for the program's: the executables' come first. */
 	for (size_t i = 0; i < snap->nr_procs; i++)
-		if (build_id__module(&snap->procs[i], snap->procs[i].exe))
+		if (proc_stat__module(&snap->procs[i], snap->procs[i].exe))
 			mapping_id(&pr, &snap->procs[i], snap->procs[i].exe);
 	for (size_t i = 0; i < snap->nr_procs; i++)
 		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++)

@@ -8,7 +8,8 @@
 #include "export_pprof.h"
 #include "export_svg.h"
 #include "format.h"
-#include "report.h"
+#include "report_fleet.h"
+#include "report_text.h"
 #include "snapshot_json.h"
 
 static int write_json(FILE *f, const struct snapshot *snap, const struct export_opts *opts)

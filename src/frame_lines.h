@@ -4,7 +4,7 @@
 #define LT_FRAME_LINES_H
 
 #include "dwarf_lines.h"
-#include "symbolize.h"
+#include "frame.h"
 
 /*
  * The frames fr stands for, by the DWARF dl (fr->module_offset is looked up one

@@ -24,7 +24,7 @@
 #include "export.h"
 #include "output_file.h"
 #include "procmaps.h"
-#include "report.h"
+#include "report_text.h"
 #include "snap_source.h"
 #include "stop.h"
 #include "suppress.h"

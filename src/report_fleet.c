@@ -12,7 +12,8 @@
 #include <time.h>
 
 #include "escape.h"
-#include "report.h"
+#include "report_fleet.h"
+#include "report_text.h"
 #include "units.h"
 
 /* Host names listed on a ranking line; the frames section lists the origins. */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "escape.h"
-#include "report.h"
+#include "report_text.h"
 #include "units.h"
 
 #define MAX_SYMBOL_COLUMN 60	/* longer names (C++) push their module right, alone */

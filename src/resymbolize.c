@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "build_id.h"
 #include "dwarf_lines.h"
 #include "elf_syms.h"
 #include "frame_lines.h"
@@ -139,7 +138,7 @@ static int redo_stack(struct resym *r, const struct proc_stat *p, struct stack_s
 		return -ENOMEM;
 	for (int i = 0; i < s->nr_frames; i++) {
 		fr = s->frames[i];
-		id = fr.build_id ? fr.build_id : build_id__of(p, fr.module);
+		id = fr.build_id ? fr.build_id : proc_stat__build_id(p, fr.module);
 		m = id && fr.has_module_offset ? get_module(r, id, fr.module) : NULL;
 		if (m && m->syms && fr.inlined)
 			continue;	/* made again below, from the DWARF found */

@@ -99,22 +99,6 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 	return src;
 }
 
-struct process *snap_source__find(struct snap_source *src, pid_t pid)
-{
-	for (size_t i = 0; i < src->nr_procs; i++)
-		if (src->procs[i].pid == pid)
-			return &src->procs[i];
-	return NULL;
-}
-
-/* True when (tgid, gen) is what a traced process holds now, and is reported. */
-bool snap_source__current(struct snap_source *src, pid_t tgid, uint32_t gen)
-{
-	struct process *p = snap_source__find(src, tgid);
-
-	return p && p->gen == gen && !p->finished && (!src->only || src->only == tgid);
-}
-
 /* Its argv as /proc/PID/cmdline gives it, cut at CMDLINE_MAX; nothing when it cannot be read. */
 static void read_cmdline(struct process *p)
 {

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 #include "leaktrace.h"
+#include "snap_filter.h"
 #include "snapshot.h"
 #include "symbolize.h"
 
@@ -19,16 +20,6 @@ struct tracer;
 /* What a snapshot is taken of: the tracer's maps, and the processes' symbols. */
 struct snap_source;
 
-struct snap_filter {
-	double older;		/* only allocations at least this many seconds old */
-	uint64_t min_size;	/* with older: the size filter the probes apply */
-	uint64_t max_size;
-	bool busy_only;		/* -a: only processes that hold memory are reported */
-	uint64_t sample_bytes;	/* --sample-bytes: totals are estimates from samples */
-	bool scan;		/* --scan: tell lost blocks from reachable ones */
-	double scan_freeze;	/* --scan-freeze: seconds a process may be held for its scan */
-	bool verbose;		/* -v: what each scan cost, on stderr */
-};
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 				     const struct snap_filter *filter);

@@ -9,9 +9,12 @@
 #include <sys/user.h>
 #include <time.h>
 
-#include "snap_source.h"
+#include "snap_filter.h"
+#include "snapshot.h"
 
 struct proven;
+struct symbolizer;
+struct tracer;
 struct stack_entry;
 struct mapping_events;
 
@@ -65,8 +68,20 @@ struct snap_source {
 	size_t nr_retired;
 };
 
-struct process *snap_source__find(struct snap_source *src, pid_t pid);
+static inline struct process *snap_source__find(struct snap_source *src, pid_t pid)
+{
+	for (size_t i = 0; i < src->nr_procs; i++)
+		if (src->procs[i].pid == pid)
+			return &src->procs[i];
+	return NULL;
+}
+
 /* True when (tgid, gen) is what a traced process holds now, and is reported. */
-bool snap_source__current(struct snap_source *src, pid_t tgid, uint32_t gen);
+static inline bool snap_source__current(struct snap_source *src, pid_t tgid, uint32_t gen)
+{
+	struct process *p = snap_source__find(src, tgid);
+
+	return p && p->gen == gen && !p->finished && (!src->only || src->only == tgid);
+}
 
 #endif

@@ -188,3 +188,18 @@ bool snapshot__has_verdicts(const struct snapshot *snap)
 			return true;
 	return false;
 }
+
+const struct module_id *proc_stat__module(const struct proc_stat *p, const char *path)
+{
+	for (size_t i = 0; path && i < p->nr_modules; i++)
+		if (!strcmp(p->modules[i].path, path))
+			return &p->modules[i];
+	return NULL;
+}
+
+const char *proc_stat__build_id(const struct proc_stat *p, const char *path)
+{
+	const struct module_id *m = proc_stat__module(p, path);
+
+	return m ? m->build_id : NULL;
+}

@@ -165,6 +165,10 @@ struct proc_stat {
  * suppression matched; *suppressed, when given, gets those of the others.
  */
 int64_t proc_stat__leaked(const struct proc_stat *p, unsigned int kinds, int64_t *suppressed);
+/* The module p's modules list for path, or NULL. */
+const struct module_id *proc_stat__module(const struct proc_stat *p, const char *path);
+/* The build ID p's modules list for path, or NULL. */
+const char *proc_stat__build_id(const struct proc_stat *p, const char *path);
 
 /* A suppression that matched stacks of a snapshot, and what it took out of the leaks. */
 struct suppression_use {

@@ -11,7 +11,7 @@
 #include "demangle.h"
 #include "export.h"
 #include "export_folded.h"
-#include "report.h"
+#include "report_text.h"
 #include "report_diff.h"
 #include "snapshot_json.h"
 #include "snapshot_merge.h"

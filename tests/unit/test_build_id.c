@@ -57,8 +57,8 @@ Test(build_id, fill_takes_each_module_from_the_symbolizer)
 	cr_assert_eq(build_id__fill(snap, syms), 0);
 	cr_assert_eq(snap->procs[0].nr_modules, 1);
 	cr_assert_str_eq(snap->procs[0].modules[0].path, exe);
-	cr_assert_str_eq(build_id__of(&snap->procs[0], exe), want);
-	cr_assert_null(build_id__of(&snap->procs[0], "/nonexistent/lib.so"));
+	cr_assert_str_eq(proc_stat__build_id(&snap->procs[0], exe), want);
+	cr_assert_null(proc_stat__build_id(&snap->procs[0], "/nonexistent/lib.so"));
 	free(want);
 	snapshot__free(snap);
 	symbolizer__free(syms);

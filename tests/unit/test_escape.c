@@ -6,7 +6,8 @@
 
 #include "escape.h"
 #include "golden.h"
-#include "report.h"
+#include "report_fleet.h"
+#include "report_text.h"
 #include "report_diff.h"
 #include "snapshot_json.h"
 #include "snapshot_merge.h"

@@ -10,7 +10,7 @@
 #include "export.h"
 #include "format.h"
 #include "golden.h"
-#include "report.h"
+#include "report_text.h"
 #include "snapshot_json.h"
 
 Test(export, formats_by_name)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "golden.h"
-#include "report.h"
+#include "report_text.h"
 #include "snapshot_json.h"
 
 /* LT_UPDATE_GOLDEN=1 rewrites the golden file from the current output (then review the diff). */

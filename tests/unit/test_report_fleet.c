@@ -7,7 +7,8 @@
 
 #include "export.h"
 #include "golden.h"
-#include "report.h"
+#include "report_fleet.h"
+#include "report_text.h"
 #include "snapshot_json.h"
 #include "snapshot_merge.h"
 

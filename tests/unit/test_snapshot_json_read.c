@@ -9,7 +9,7 @@
 
 #include "export.h"
 #include "golden.h"
-#include "report.h"
+#include "report_text.h"
 #include "snapshot_json.h"
 #include "snapshot_merge.h"
 

@@ -7,7 +7,7 @@
 #include "export.h"
 #include "export_svg.h"
 #include "golden.h"
-#include "report.h"
+#include "report_text.h"
 #include "snapshot_json.h"
 #include "snapshot_merge.h"
 

@@ -9,7 +9,7 @@
 
 #include "arena.h"
 #include "golden.h"
-#include "report.h"
+#include "report_text.h"
 #include "snapshot_json.h"
 #include "suppress.h"
 
