@@ -82,7 +82,7 @@ void tracer__detach(struct tracer *t);
 /* Detaches everything and frees; NULL is fine. */
 void tracer__free(struct tracer *t);
 
-/* The maps, for snapshots. */
+/* The maps and block slots: tracer_maps.c reads and prunes them for the rest of user space. */
 int tracer__allocs_fd(const struct tracer *t);
 /* The block slots, mapped (NULL and 0 without them): the records not in allocs. */
 struct lt_block_slot *tracer__blocks(const struct tracer *t, size_t *n);
