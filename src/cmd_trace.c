@@ -18,6 +18,7 @@
 #include "cmd_trace.h"
 #include "command.h"
 #include "debuginfo.h"
+#include "event_loop.h"
 #include "demangle.h"
 #include "exclude.h"
 #include "export.h"
@@ -66,6 +67,8 @@ struct session {
 	FILE *out;		/* periodic and final text reports */
 	struct snapshot *final;	/* the final report's, once taken */
 	pid_t hands_off;	/* -a: a process started that the probes would harm */
+	struct event_loop *loop;
+	int interrupted;	/* run mode: SIGINT/SIGTERM/SIGHUP passed on to the command */
 	int abandoned;		/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
 	bool signalled;		/* the trace ended on a signal: the end is due at once */
 	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
@@ -470,73 +473,115 @@ static void probe_exec(void *arg, pid_t pid)
 		TICK_PID_NS / 1e9);
 }
 
-static struct timespec timeout_until(uint64_t deadline, uint64_t now)
+static uint64_t tick_ns(const struct config *cfg)
 {
-	uint64_t d = deadline > now ? deadline - now : 0;
-
-	return (struct timespec){ .tv_sec = d / 1000000000ULL, .tv_nsec = d % 1000000000ULL };
+	return cfg->all ? TICK_ALL_NS : cfg->nr_pids ? TICK_PID_NS : TICK_NS;
 }
 
-/* Reports every interval until the duration ends, a signal comes, or the targets end. */
+/*
+ * What every wake of the trace does: the targets' news (new processes, exec,
+ * exits), the unwind tables of new mappings, and the report when it is due.
+ */
+static int trace_step(struct session *s, bool timed_out, bool report_due)
+{
+	const struct config *cfg = s->cfg;
+
+	if (!s->command && !cfg->all && !any_alive(s))
+		return EVENT_LOOP_END;
+	if (cfg->all)
+		snap_source__refresh(s->src, probe_new, s);
+	else if (!s->command)
+		snap_source__refresh(s->src, probe_exec, s);
+	if (s->hands_off) {
+		tracer__detach(s->tracer);
+		return EVENT_LOOP_END;
+	}
+	tracer__unwind_refresh(s->tracer);
+	tracer__flush(s->tracer);
+	if (report_due) {
+		if (report(s, false, NULL))
+			return -EIO;
+		/* Exited processes were reported once: their records can go. */
+		snap_source__reap(s->src);
+	} else if (timed_out) {
+		for (int i = 0; i < cfg->nr_pids; i++)
+			snap_source__add_process(s->src, cfg->pids[i]);
+	}
+	return 0;
+}
+
+static int trace_signal(void *arg, int sig)
+{
+	struct session *s = arg;
+
+	if (sig == SIGCHLD) {
+		if (s->command && command__poll(s->command, &run_ops, s))
+			return EVENT_LOOP_END;
+		return trace_step(s, false, false);
+	}
+	/* SIGINT, SIGTERM, SIGHUP: a second one ends leaktrace whatever the command does. */
+	if (s->command && s->interrupted++)
+		s->abandoned = sig;
+	if (!s->command || s->abandoned) {
+		stop__set_deadline(tracer__now_ns() + SIGNAL_BOUND_NS);
+		s->signalled = true;
+		return EVENT_LOOP_END;
+	}
+	/* The command decides: it gets the signal, we report when it ends. */
+	kill(command__pid(s->command), sig);
+	return trace_step(s, false, false);
+}
+
+static int trace_timer(struct session *s, bool report_due)
+{
+	/* Also at each tick: a new process held too long is let go. */
+	if (s->command && command__poll(s->command, &run_ops, s))
+		return EVENT_LOOP_END;
+	return trace_step(s, true, report_due);
+}
+
+static int trace_tick(void *arg, uint64_t now)
+{
+	return trace_timer(arg, false);
+}
+
+static int trace_report(void *arg, uint64_t now)
+{
+	return trace_timer(arg, true);
+}
+
+static int trace_end(void *arg, uint64_t now)
+{
+	return EVENT_LOOP_END;
+}
+
+/*
+ * Reports every interval until the duration ends, a signal comes, or the targets end.
+ * The end's timer is added first: due with a report, it comes first, as -d's end has no report
+ * of its own (the final one follows).
+ */
 static int trace_loop(struct session *s, const sigset_t *sigs)
 {
 	const struct config *cfg = s->cfg;
-	uint64_t start = tracer__now_ns(), now = start, next_report, next_tick, end, wake;
-	int sig, interrupted = 0;
-	struct timespec ts;
+	uint64_t start = tracer__now_ns(), interval = (uint64_t)(cfg->interval * 1e9);
+	int end = 0, report, tick, signals, err;
 
-	next_report = start + (uint64_t)(cfg->interval * 1e9);
-	end = cfg->duration > 0 ? start + (uint64_t)(cfg->duration * 1e9) : UINT64_MAX;
-	for (;;) {
-		next_tick = now + (cfg->all ? TICK_ALL_NS : cfg->nr_pids ? TICK_PID_NS : TICK_NS);
-		wake = next_report < next_tick ? next_report : next_tick;
-		wake = wake < end ? wake : end;
-		ts = timeout_until(wake, now);
-		sig = sigtimedwait(sigs, NULL, &ts);
-		now = tracer__now_ns();
-		/* Also at each tick: a new process held too long is let go. */
-		if ((sig == SIGCHLD || sig < 0) && s->command &&
-		    command__poll(s->command, &run_ops, s))
-			return 0;
-		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
-			/* A second one ends leaktrace whatever the command does. */
-			if (s->command && interrupted++)
-				s->abandoned = sig;
-			if (!s->command || s->abandoned) {
-				stop__set_deadline(now + SIGNAL_BOUND_NS);
-				s->signalled = true;
-				return 0;
-			}
-			/* The command decides: it gets the signal, we report when it ends. */
-			kill(command__pid(s->command), sig);
-		}
-		if (now >= end)
-			return 0;
-		if (!s->command && !cfg->all && !any_alive(s))
-			return 0;
-		if (cfg->all)
-			snap_source__refresh(s->src, probe_new, s);
-		else if (!s->command)
-			snap_source__refresh(s->src, probe_exec, s);
-		if (s->hands_off) {
-			tracer__detach(s->tracer);
-			return 0;
-		}
-		tracer__unwind_refresh(s->tracer);
-		tracer__flush(s->tracer);
-		if (now >= next_report) {
-			if (report(s, false, NULL))
-				return -EIO;
-			/* Exited processes were reported once: their records can go. */
-			snap_source__reap(s->src);
-			next_report += (uint64_t)(cfg->interval * 1e9);
-			if (next_report <= now)
-				next_report = now + (uint64_t)(cfg->interval * 1e9);
-		} else if (sig < 0) {
-			for (int i = 0; i < cfg->nr_pids; i++)
-				snap_source__add_process(s->src, cfg->pids[i]);
-		}
-	}
+	if (cfg->duration > 0)
+		end = event_loop__add_timer(s->loop, start + (uint64_t)(cfg->duration * 1e9), 0,
+					    trace_end, s);
+	report = event_loop__add_timer(s->loop, start + interval, interval, trace_report, s);
+	tick = event_loop__add_timer(s->loop, start + tick_ns(cfg), tick_ns(cfg), trace_tick, s);
+	signals = event_loop__add_signals(s->loop, sigs, trace_signal, s);
+	if (end < 0 || report < 0 || tick < 0 || signals < 0)
+		err = -ENOMEM;
+	else
+		err = event_loop__run(s->loop);
+	event_loop__remove(s->loop, signals);
+	event_loop__remove(s->loop, tick);
+	event_loop__remove(s->loop, report);
+	if (cfg->duration > 0)
+		event_loop__remove(s->loop, end);
+	return err < 0 ? err : 0;
 }
 
 static int run(struct session *s, const sigset_t *sigs)
@@ -591,7 +636,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	if (s->syms && s->debuginfo)
 		symbolizer__set_debuginfo(s->syms, s->debuginfo);
 	s->src = s->syms && s->debuginfo ? snap_source__new(s->tracer, s->syms, &filter) : NULL;
-	if (!s->src)
+	if (!s->src || event_loop__new(&s->loop))
 		return -ENOMEM;
 	/* -d: counted from the start of the trace; what runs past it is cut END_BOUND_NS later. */
 	if (cfg->duration > 0)
@@ -623,6 +668,33 @@ static int run(struct session *s, const sigset_t *sigs)
 	if (!err && cfg->output)
 		err = write_output(cfg, s->final, s->syms);
 	return err;
+}
+
+static int wait_signal(void *arg, int sig)
+{
+	struct session *s = arg;
+
+	if (sig != SIGCHLD) {
+		s->abandoned = sig;
+		return EVENT_LOOP_END;
+	}
+	return command__poll(s->command, NULL, NULL) ? EVENT_LOOP_END : 0;
+}
+
+/* Waits for the end of a command that outlived -d; a signal ends the wait. */
+static void wait_command(struct session *s, const sigset_t *sigs)
+{
+	int id;
+
+	if (command__poll(s->command, NULL, NULL))
+		return;
+	id = event_loop__add_signals(s->loop, sigs, wait_signal, s);
+	if (id < 0) {
+		fprintf(stderr, "leaktrace: cannot wait for the command's end: %s\n", strerror(-id));
+		return;
+	}
+	event_loop__run(s->loop);
+	event_loop__remove(s->loop, id);
 }
 
 /*
@@ -715,12 +787,9 @@ int cmd_trace(const struct config *cfg)
 		raise_fd_limit();
 
 	err = run(&s, &sigs);
-	if (s.command && !err && !s.abandoned) {
-		/* Wait for the end of a command that outlived -d; a signal ends the wait. */
-		while (!command__poll(s.command, NULL, NULL) &&
-		       (s.abandoned = sigwaitinfo(&sigs, NULL)) == SIGCHLD)
-			s.abandoned = 0;
-	}
+	if (s.command && !err && !s.abandoned)
+		wait_command(&s, &sigs);
+	event_loop__free(s.loop);
 	tracer__free(s.tracer);
 	snap_source__free(s.src);
 	symbolizer__free(s.syms);
