@@ -9,6 +9,7 @@
 
 #include "cmd_report.h"
 #include "demangle.h"
+#include "diag.h"
 #include "export.h"
 #include "output_file.h"
 #include "report_diff.h"
@@ -112,8 +113,8 @@ static int parse_top(const char *arg, int *top)
 	long v = strtol(arg, &end, 10);
 
 	if (end == arg || *end || v < 1 || v > 100000) {
-		fprintf(stderr, "leaktrace report: -n: '%s' is not a whole number from 1 to "
-			"100000\n", arg);
+		diag__error("-n: '%s' is not a whole number from 1 to "
+			"100000", arg);
 		return -EINVAL;
 	}
 	*top = (int)v;
@@ -131,13 +132,13 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 	case OPT_FORMAT:
 		if (!export__format_by_name(arg, &a->format))
 			return 0;
-		fprintf(stderr, "leaktrace report: --format: '%s' is not a format: use %s\n",
+		diag__error("--format: '%s' is not a format: use %s",
 			arg, export__format_list);
 		return -EINVAL;
 	case OPT_DIFF:
 	case OPT_MERGE:
 		if (a->mode != MODE_CONVERT) {
-			fprintf(stderr, "leaktrace report: give --diff or --merge, not both\n");
+			diag__error("give --diff or --merge, not both");
 			return -EINVAL;
 		}
 		a->mode = c == OPT_DIFF ? MODE_DIFF : MODE_MERGE;
@@ -154,8 +155,8 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 	case OPT_HOST:
 		/* The snapshot's host field holds 255 bytes (struct snapshot). */
 		if (!*arg || strlen(arg) > 255) {
-			fprintf(stderr, "leaktrace report: --host: give a name of 1 to 255 "
-				"characters\n");
+			diag__error("--host: give a name of 1 to 255 "
+				"characters");
 			return -EINVAL;
 		}
 		a->host = arg;
@@ -168,7 +169,7 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 		return 0;
 	case OPT_DEBUG_DIR:
 		if (a->nr_debug_dirs == LT_MAX_DEBUG_DIRS) {
-			fprintf(stderr, "leaktrace report: --debug-dir: at most %d directories\n",
+			diag__error("--debug-dir: at most %d directories",
 				LT_MAX_DEBUG_DIRS);
 			return -EINVAL;
 		}
@@ -191,42 +192,42 @@ static int check_args(struct report_args *a)
 			a->mode == MODE_DIFF ? a->nr_files == 2 : a->nr_files >= 1;
 
 	if (!count_ok) {
-		fprintf(stderr, "leaktrace report: give %s (see leaktrace report --help)\n",
+		diag__error("give %s (see leaktrace report --help)",
 			what[a->mode]);
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_NONE && a->output && export__format_by_path(a->output,
 									      &a->format)) {
-		fprintf(stderr, "leaktrace report: -o %s: cannot tell the format from the "
-			"extension: use .json, .txt, .folded, .svg or .pb.gz, or give --format\n",
+		diag__error("-o %s: cannot tell the format from the "
+			"extension: use .json, .txt, .folded, .svg or .pb.gz, or give --format",
 			a->output);
 		return -EINVAL;
 	}
 	if (a->host && a->mode != MODE_CONVERT) {
-		fprintf(stderr, "leaktrace report: --host names the host of one snapshot: not with "
-			"--diff or --merge\n");
+		diag__error("--host names the host of one snapshot: not with "
+			"--diff or --merge");
 		return -EINVAL;
 	}
 	if ((a->nr_debug_dirs || a->no_debuginfod) && !a->symbolize) {
-		fprintf(stderr, "leaktrace report: --debug-dir and --no-debuginfod go with "
-			"--symbolize\n");
+		diag__error("--debug-dir and --no-debuginfod go with "
+			"--symbolize");
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_NONE)
 		a->format = LT_FORMAT_TEXT;
 	if (a->mode == MODE_DIFF && a->format != LT_FORMAT_TEXT && a->format != LT_FORMAT_FOLDED) {
-		fprintf(stderr, "leaktrace report: --diff writes text or folded stacks only\n");
+		diag__error("--diff writes text or folded stacks only");
 		return -EINVAL;
 	}
 	if (a->opts.lost && (a->mode == MODE_DIFF || (a->format != LT_FORMAT_FOLDED &&
 						      a->format != LT_FORMAT_SVG))) {
-		fprintf(stderr, "leaktrace report: --lost makes folded stacks or an svg flamegraph "
-			"of one snapshot or a merge\n");
+		diag__error("--lost makes folded stacks or an svg flamegraph "
+			"of one snapshot or a merge");
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_PPROF && !a->output && isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "leaktrace report: a pprof profile is binary: give -o FILE.pb.gz "
-			"or redirect stdout\n");
+		diag__error("a pprof profile is binary: give -o FILE.pb.gz "
+			"or redirect stdout");
 		return -EINVAL;
 	}
 	return 0;
@@ -247,11 +248,11 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		}
 		if (c == ':' || c == '?') {
 			if (c == ':')
-				fprintf(stderr, "leaktrace report: %s needs a value\n",
+				diag__error("%s needs a value",
 					argv[optind - 1]);
 			else
-				fprintf(stderr, "leaktrace report: unknown option '%s' (see "
-					"leaktrace report --help)\n", argv[optind - 1]);
+				diag__error("unknown option '%s' (see "
+					"leaktrace report --help)", argv[optind - 1]);
 			return -EINVAL;
 		}
 		if (parse_option(c, optarg, a))
@@ -277,11 +278,11 @@ static int symbolize(const struct report_args *a, struct debuginfo *d, struct sn
 
 	err = resymbolize__snapshot(snap, d, &found, &missing);
 	if (err)
-		fprintf(stderr, "leaktrace report: --symbolize %s: %s\n", file, strerror(-err));
+		diag__error("--symbolize %s: %s", file, strerror(-err));
 	else if (missing)
-		fprintf(stderr, "leaktrace report: --symbolize %s: %d of %d modules not found "
+		diag__error("--symbolize %s: %d of %d modules not found "
 			"by build ID with debug info or symbols (%s%s): their frames keep what "
-			"was saved\n", file, missing,
+			"was saved", file, missing,
 			found + missing, a->nr_debug_dirs ? "--debug-dir, " : "",
 			a->no_debuginfod ? "/usr/lib/debug, their paths" :
 			"/usr/lib/debug, their paths, debuginfod");
@@ -306,7 +307,7 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 			ret = -EINVAL;
 		}
 		if (ret) {
-			fprintf(stderr, "leaktrace report: %s\n", err);
+			diag__error("%s", err);
 			break;
 		}
 		/* Before demangling: what is found here is as raw as what was saved. */
@@ -367,6 +368,7 @@ int cmd_report(int argc, char **argv)
 	const char *name;
 	int err;
 
+	diag__set_prefix("leaktrace report");
 	err = parse_args(argc, argv, &a);
 	if (err)
 		return err > 0 ? 0 : 2;
@@ -386,7 +388,7 @@ int cmd_report(int argc, char **argv)
 		err = -EIO;
 	free_all(snaps, a.nr_files);
 	if (err) {
-		fprintf(stderr, "leaktrace report: cannot write %s: %s\n", name, strerror(-err));
+		diag__error("cannot write %s: %s", name, strerror(-err));
 		return 1;
 	}
 	return 0;

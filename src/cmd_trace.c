@@ -18,6 +18,7 @@
 #include "cmd_trace.h"
 #include "command.h"
 #include "debuginfo.h"
+#include "diag.h"
 #include "event_loop.h"
 #include "demangle.h"
 #include "exclude.h"
@@ -114,7 +115,7 @@ static int attach_pid(struct session *s, pid_t pid)
 
 	why = target__why_not(pid, buf, sizeof(buf));
 	if (why) {
-		fprintf(stderr, "leaktrace: cannot attach to pid %d: %s\n", pid, why);
+		diag__error("cannot attach to pid %d: %s", pid, why);
 		return -ESRCH;
 	}
 	err = alloc_plan__for_pid(pid, &plan);
@@ -131,8 +132,8 @@ static bool release_lsan(struct session *s, pid_t pid, const struct alloc_plan *
 {
 	if (!plan->lsan || command__release(s->command, pid))
 		return false;
-	fprintf(stderr, "leaktrace: pid %d uses LeakSanitizer, which must ptrace it: let go of "
-		"it; its blocks are counted, unscanned, and its children are not followed\n", pid);
+	diag__warn("pid %d uses LeakSanitizer, which must ptrace it: let go of "
+		"it; its blocks are counted, unscanned, and its children are not followed", pid);
 	return true;
 }
 
@@ -159,8 +160,8 @@ static int start_command(struct session *s)
 			return 0;
 	} else if (err == -ENOENT && !s->cfg->no_children) {
 		/* A stripped static shell (busybox): what it starts may still be traced. */
-		fprintf(stderr, "leaktrace: what pid %d allocates itself is not counted; the "
-			"processes it starts are traced\n", pid);
+		diag__warn("what pid %d allocates itself is not counted; the "
+			"processes it starts are traced", pid);
 		err = tracer__add_target(s->tracer, pid, true);
 		if (!err)
 			err = snap_source__add_process(s->src, pid);
@@ -183,8 +184,8 @@ static void probe_new(void *arg, pid_t pid)
 		return;
 	if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes, s->cfg->nr_excludes,
 			   why, sizeof(why))) {
-		fprintf(stderr, "leaktrace: pid %d started (%s), which -a's breakpoints would "
-			"break: tracing stopped, probes detached\n", pid, why);
+		diag__warn("pid %d started (%s), which -a's breakpoints would "
+			"break: tracing stopped, probes detached", pid, why);
 		s->hands_off = pid;
 		return;
 	}
@@ -221,7 +222,8 @@ static int attach_all(struct session *s)
 	dir = opendir("/proc");
 	if (!dir)
 		return -errno;
-	alloc_plan__quiet(!s->cfg->verbose);
+	/* Under -a, a process without a findable allocator is skipped, not an error to print. */
+	diag__set_many_targets(true);
 	while ((d = readdir(dir)) && !stop__requested()) {
 		pid = atoi(d->d_name);
 		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)))
@@ -229,9 +231,9 @@ static int attach_all(struct session *s)
 		/* The breakpoints are in every process that maps the allocator, not only wanted ones. */
 		if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes,
 				   s->cfg->nr_excludes, why, sizeof(why))) {
-			fprintf(stderr, "leaktrace: -a would break pid %d (%s): its breakpoints are in "
+			diag__error("-a would break pid %d (%s): its breakpoints are in "
 				"every process that maps the allocator; trace others with -p, or "
-				"when it has ended\n", pid, why);
+				"when it has ended", pid, why);
 			err = -EBUSY;
 			break;
 		}
@@ -257,8 +259,7 @@ static int attach_all(struct session *s)
 		return err;
 	/* The targets map now lists them: plan each one through the same path as newcomers. */
 	snap_source__refresh(s->src, probe_new, s);
-	if (s->cfg->verbose)
-		fprintf(stderr, "leaktrace: -a: %d processes traced at start\n", n);
+	diag__debug("-a: %d processes traced at start", n);
 	return 0;
 }
 
@@ -292,7 +293,7 @@ static int write_output(const struct config *cfg, struct snapshot *snap, struct 
 			output_file__close(&o, false);
 	}
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(-err));
+		diag__error("cannot write %s: %s", cfg->output, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -322,9 +323,9 @@ static void print_cost(const struct session *s, const struct snapshot *snap, uin
 		stacks += snap->procs[i].nr_stacks;
 		allocs += snap->procs[i].allocs;
 	}
-	fprintf(stderr, "leaktrace: snapshot: %.1f ms, %zu stacks, %lld allocations\n", ns / 1e6,
+	diag__debug("snapshot: %.1f ms, %zu stacks, %lld allocations", ns / 1e6,
 		stacks, (long long)allocs);
-	fprintf(stderr, "leaktrace: memory: %ld KiB resident, %llu KiB in BPF maps\n",
+	diag__debug("memory: %ld KiB resident, %llu KiB in BPF maps",
 		own_rss_kib(), (unsigned long long)tracer__map_memory(s->tracer) / 1024);
 	tracer__unwind_print(s->tracer);
 }
@@ -345,7 +346,7 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	if (!err && final)
 		err = snap_source__add_finished(s->src, snap);
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot read the BPF maps: %s\n", strerror(-err));
+		diag__error("cannot read the BPF maps: %s", strerror(-err));
 		snapshot__free(snap);
 		return err;
 	}
@@ -353,7 +354,7 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 		print_cost(s, snap, tracer__now_ns() - t0);
 	/* Before demangling: patterns may name a function either way, so both are tried. */
 	if (suppress__apply(s->supp, snap))
-		fprintf(stderr, "leaktrace: out of memory applying the suppressions\n");
+		diag__error("out of memory applying the suppressions");
 	if (s->cfg->demangle)
 		demangle__snapshot(snap);	/* on failure names stay raw: still a report */
 	if (final || !s->cfg->quiet)
@@ -371,8 +372,8 @@ static void process_forked(void *arg, pid_t parent, pid_t child)
 	struct session *s = arg;
 
 	if (tracer__inherit(s->tracer, parent, child) == -ENOSPC)
-		fprintf(stderr, "leaktrace: pid %d: the maps are full: some blocks it inherited "
-			"from pid %d are not counted (--max-allocs, --max-stacks)\n", child, parent);
+		diag__warn("pid %d: the maps are full: some blocks it inherited "
+			"from pid %d are not counted (--max-allocs, --max-stacks)", child, parent);
 }
 
 /*
@@ -389,8 +390,8 @@ static void process_started(void *arg, pid_t pid)
 	if (!err)
 		err = attach(s, pid, &plan, false);
 	if (err)
-		fprintf(stderr, "leaktrace: pid %d, started by the command, is not traced: what it "
-			"allocates is not counted\n", pid);
+		diag__warn("pid %d, started by the command, is not traced: what it "
+			"allocates is not counted", pid);
 }
 
 /*
@@ -417,8 +418,8 @@ static void process_exec(void *arg, pid_t pid)
 	if (!err)
 		err = snap_source__set_allocator(s->src, pid, plan.heap);
 	if (err)
-		fprintf(stderr, "leaktrace: pid %d exec'd a program whose allocator cannot be "
-			"probed: what it allocates is not counted\n", pid);
+		diag__warn("pid %d exec'd a program whose allocator cannot be "
+			"probed: what it allocates is not counted", pid);
 	else
 		release_lsan(s, pid, &plan);
 }
@@ -441,7 +442,7 @@ static void process_exiting(void *arg, pid_t pid, const struct user_regs_struct 
 	}
 	snap_source__set_scan(s->src, s->cfg->scan_final);
 	if (snap_source__finish(s->src, pid))
-		fprintf(stderr, "leaktrace: cannot take the report of pid %d at its exit\n", pid);
+		diag__error("cannot take the report of pid %d at its exit", pid);
 	snap_source__set_scan(s->src, s->cfg->scan);
 	tracer__forget(s->tracer, pid);
 }
@@ -463,13 +464,13 @@ static void probe_exec(void *arg, pid_t pid)
 	proc__exe(pid, exe, sizeof(exe));
 	if (alloc_plan__for_pid(pid, &plan) || tracer__probe(s->tracer, pid, &plan) ||
 	    probe_libs(s, pid)) {
-		fprintf(stderr, "leaktrace: pid %d exec'd %s, whose allocator cannot be probed: "
-			"what it allocates is not counted\n", pid, exe);
+		diag__warn("pid %d exec'd %s, whose allocator cannot be probed: "
+			"what it allocates is not counted", pid, exe);
 		return;
 	}
 	snap_source__set_allocator(s->src, pid, plan.heap);
-	fprintf(stderr, "leaktrace: pid %d exec'd %s: its allocator is probed from now on; "
-		"what it allocated before (up to %.1f s) is not counted\n", pid, exe,
+	diag__warn("pid %d exec'd %s: its allocator is probed from now on; "
+		"what it allocated before (up to %.1f s) is not counted", pid, exe,
 		TICK_PID_NS / 1e9);
 }
 
@@ -625,7 +626,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	/* Found now, not after the whole trace: the snapshot would be lost. */
 	err = cfg->output ? output_file__check(cfg->output) : 0;
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot write %s: %s\n", cfg->output, strerror(-err));
+		diag__error("cannot write %s: %s", cfg->output, strerror(-err));
 		return err;
 	}
 	err = tracer__new(&topts, &s->tracer);
@@ -652,13 +653,13 @@ static int run(struct session *s, const sigset_t *sigs)
 	}
 	if (err)
 		return err;
-	if (!cfg->quiet && cfg->all)
-		fprintf(stderr, "leaktrace: tracing all processes%s%s, a report every %g s; "
-			"Ctrl-C to stop\n", cfg->comm ? " named " : "", cfg->comm ? cfg->comm : "",
+	if (cfg->all)
+		diag__info("tracing all processes%s%s, a report every %g s; "
+			"Ctrl-C to stop", cfg->comm ? " named " : "", cfg->comm ? cfg->comm : "",
 			cfg->interval);
-	else if (!cfg->quiet && !cfg->command)
-		fprintf(stderr, "leaktrace: tracing %d process%s, a report every %g s; Ctrl-C "
-			"to stop\n", cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "", cfg->interval);
+	else if (!cfg->command)
+		diag__info("tracing %d process%s, a report every %g s; Ctrl-C "
+			"to stop", cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "", cfg->interval);
 	err = trace_loop(s, sigs);
 	if (!err && !s->final)
 		err = report(s, true, &s->final);
@@ -690,7 +691,7 @@ static void wait_command(struct session *s, const sigset_t *sigs)
 		return;
 	id = event_loop__add_signals(s->loop, sigs, wait_signal, s);
 	if (id < 0) {
-		fprintf(stderr, "leaktrace: cannot wait for the command's end: %s\n", strerror(-id));
+		diag__error("cannot wait for the command's end: %s", strerror(-id));
 		return;
 	}
 	event_loop__run(s->loop);
@@ -735,7 +736,7 @@ static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
 	if (suppressed)
 		snprintf(supp, sizeof(supp), " (%s more suppressed)",
 			 units__grouped(suppressed, lost, sizeof(lost)));
-	fprintf(stderr, "leaktrace: %s bytes lost%s, --fail-on-leak %s: failing\n",
+	diag__warn("%s bytes lost%s, --fail-on-leak %s: failing",
 		units__grouped(bytes, lost, sizeof(lost)), suppressed ? supp : "",
 		units__grouped(cfg->fail_on_leak_bytes, limit, sizeof(limit)));
 	return true;
@@ -755,7 +756,7 @@ static int load_suppressions(const struct config *cfg, struct suppressions **out
 	for (int i = 0; i < cfg->nr_suppress && !ret; i++)
 		ret = suppress__load_file(supp, cfg->suppress[i], err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "leaktrace: --suppress: %s\n", err);
+		diag__error("--suppress: %s", err);
 		suppress__free(supp);
 		return ret;
 	}
@@ -770,6 +771,7 @@ int cmd_trace(const struct config *cfg)
 	bool gate;
 	int err;
 
+	diag__setup(cfg->quiet, cfg->verbose);
 	if (load_suppressions(cfg, &s.supp))
 		return 2;
 	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */
