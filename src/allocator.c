@@ -191,6 +191,13 @@ static void place_probe(const struct elf_syms *syms, int func, uint64_t addr,
 	free(code);
 }
 
+/*
+ * A plan probes each symbol of the table at most once (one object per group), so a plan
+ * never holds more probes than the table has rows: none is ever dropped for want of room.
+ */
+_Static_assert(sizeof(symbols) / sizeof(symbols[0]) <= LT_MAX_PROBES,
+	       "more allocator symbols than a plan has probes: raise LT_MAX_PROBES");
+
 /* Resolves a group's symbols in one object; several names at one address get one probe. */
 static int plan_object(struct alloc_plan *plan, const char *path, enum group group)
 {
@@ -210,7 +217,7 @@ static int plan_object(struct alloc_plan *plan, const char *path, enum group gro
 		for (i = 0; i < plan->nr_probes; i++)
 			if (!strcmp(plan->probes[i].path, path) && plan->probes[i].offset == off)
 				break;
-		if (i < plan->nr_probes || plan->nr_probes == LT_MAX_PROBES)
+		if (i < plan->nr_probes)
 			continue;
 		p = &plan->probes[plan->nr_probes++];
 		p->path = path;

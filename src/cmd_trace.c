@@ -69,6 +69,7 @@ struct session {
 	struct snapshot *final;	/* the final report's, once taken */
 	pid_t hands_off;	/* -a: a process started that the probes would harm */
 	struct event_loop *loop;
+	int refresh_err, reap_err;	/* the last failures of each tick's steps, said once */
 	int interrupted;	/* run mode: SIGINT/SIGTERM/SIGHUP passed on to the command */
 	int abandoned;		/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
 	bool signalled;		/* the trace ended on a signal: the end is due at once */
@@ -486,13 +487,16 @@ static uint64_t tick_ns(const struct config *cfg)
 static int trace_step(struct session *s, bool timed_out, bool report_due)
 {
 	const struct config *cfg = s->cfg;
+	int err;
 
 	if (!s->command && !cfg->all && !any_alive(s))
 		return EVENT_LOOP_END;
-	if (cfg->all)
-		snap_source__refresh(s->src, probe_new, s);
-	else if (!s->command)
-		snap_source__refresh(s->src, probe_exec, s);
+	if (cfg->all || !s->command) {
+		err = snap_source__refresh(s->src, cfg->all ? probe_new : probe_exec, s);
+		if (diag__new_failure(&s->refresh_err, err))
+			diag__warn("cannot read the traced processes from the BPF maps: %s: new "
+				   "processes, exec and exits are seen late", strerror(-err));
+	}
 	if (s->hands_off) {
 		tracer__detach(s->tracer);
 		return EVENT_LOOP_END;
@@ -503,7 +507,10 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 		if (report(s, false, NULL))
 			return -EIO;
 		/* Exited processes were reported once: their records can go. */
-		snap_source__reap(s->src);
+		err = snap_source__reap(s->src);
+		if (diag__new_failure(&s->reap_err, err))
+			diag__warn("cannot drop exited processes' records from the BPF maps: %s: "
+				   "they hold room until a later report", strerror(-err));
 	} else if (timed_out) {
 		for (int i = 0; i < cfg->nr_pids; i++)
 			snap_source__add_process(s->src, cfg->pids[i]);

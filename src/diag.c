@@ -93,3 +93,11 @@ void diag__target(const char *fmt, ...)
 	say(fmt, ap);
 	va_end(ap);
 }
+
+bool diag__new_failure(int *last, int err)
+{
+	bool news = err && err != *last;
+
+	*last = err;
+	return news;
+}

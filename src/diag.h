@@ -29,5 +29,10 @@ void diag__info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A failure on one target process: an error, or debug among many targets (-a). */
 void diag__target(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * For a step that runs at every tick: true when err is a failure other than the last one
+ * (*last), which is said once, not at each tick; a success resets it.
+ */
+bool diag__new_failure(int *last, int err);
 
 #endif

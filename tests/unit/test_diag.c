@@ -2,6 +2,7 @@
 /* diag: one line per message, the prefix first, shown as -q and -v say. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <errno.h>
 #include <stdio.h>
 
 #include "diag.h"
@@ -75,4 +76,16 @@ Test(diag, control_bytes_of_a_targets_name_are_escaped, .init = cr_redirect_stde
 	fflush(stderr);
 	stderr = raw;
 	cr_assert_stderr_eq_str("leaktrace: cannot probe evil\\x1b[2Jname\n");
+}
+
+Test(diag, a_failure_repeated_at_every_tick_is_new_once)
+{
+	int last = 0;
+
+	cr_assert_not(diag__new_failure(&last, 0));
+	cr_assert(diag__new_failure(&last, -ENOMEM));
+	cr_assert_not(diag__new_failure(&last, -ENOMEM));
+	cr_assert(diag__new_failure(&last, -EBADF));
+	cr_assert_not(diag__new_failure(&last, 0));
+	cr_assert(diag__new_failure(&last, -EBADF));
 }
