@@ -10,6 +10,8 @@ GO         ?= go
 BPFTOOL    ?= bpftool
 CFLAGS     ?= -g -O2
 WARNINGS   := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
+# BPF programs take the context their section gives (BPF_PROG's ctx), used or not.
+BPF_WARNINGS := -Wall -Wextra -Wno-unused-parameter
 CPPFLAGS   += -I$(OUTPUT) -Ibpf -Isrc -D_GNU_SOURCE
 # libbpf, libdw (unwind tables; it needs bzip2 and xz), libelf, zlib, jansson (reading snapshots),
 # libiberty (the C++ and Rust demangler) and capstone (x86 decoding) are linked statically, so the
@@ -80,7 +82,7 @@ $(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/fixtures:
 
 $(BPF_OBJ): bpf/leaktrace.bpf.c bpf/unwind.bpf.h bpf/mappings.bpf.h bpf/leaktrace.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
+	$(Q)$(CLANG) -g -O2 $(BPF_WARNINGS) -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
 		-c $< -o $@
 	$(Q)llvm-strip -g $@ 2>/dev/null || true
 
@@ -88,7 +90,12 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name leaktrace_bpf > $@
 
-$(OUTPUT)/src/%.o: src/%.c $(SKEL) | $(OUTPUT)/src
+# Only the files that include the skeleton wait for the BPF build (-MMD finds it after).
+SKEL_USERS := tracer
+$(foreach o,$(SKEL_USERS),$(OUTPUT)/src/$(o).o $(OUTPUT)/fuzz/src/$(o).o $(OUTPUT)/asan/src/$(o).o): \
+	$(SKEL)
+
+$(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
 
@@ -176,7 +183,7 @@ $(OUTPUT)/tests/integration: $(INTEG_SRCS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(TEST_LIBS) -o $@
 
-$(OUTPUT)/fuzz/src/%.o: src/%.c $(SKEL)
+$(OUTPUT)/fuzz/src/%.o: src/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARNINGS) $(CPPFLAGS) -MMD -MP \
@@ -208,7 +215,7 @@ fuzz-smoke:
 	$(Q)ASAN_OPTIONS=detect_leaks=0 $(MAKE) --no-print-directory fuzz \
 		FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),10) FUZZ_FLAGS=-detect_leaks=0
 
-$(OUTPUT)/asan/src/%.o: src/%.c $(SKEL)
+$(OUTPUT)/asan/src/%.o: src/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -g -O1 $(ASAN_SAN) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
