@@ -4,13 +4,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <gnu/libc-version.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "build_id.h"
@@ -18,9 +16,9 @@
 #include "cmd_trace.h"
 #include "command.h"
 #include "debuginfo.h"
+#include "demangle.h"
 #include "diag.h"
 #include "event_loop.h"
-#include "demangle.h"
 #include "exclude.h"
 #include "export.h"
 #include "output_file.h"
@@ -565,8 +563,8 @@ static int trace_end(void *arg, uint64_t now)
 
 /*
  * Reports every interval until the duration ends, a signal comes, or the targets end.
- * The end's timer is added first: due with a report, it comes first, as -d's end has no report
- * of its own (the final one follows).
+ * The end's timer is added first (the loop has no other source yet): due with a report, it
+ * runs first, as -d's end has no periodic report of its own (the final one follows).
  */
 static int trace_loop(struct session *s, const sigset_t *sigs)
 {

@@ -44,7 +44,8 @@ int event_loop__add_timer(struct event_loop *l, uint64_t first_ns, uint64_t peri
 void event_loop__remove(struct event_loop *l, int id);
 /*
  * Waits and calls back until a callback returns non-zero; returns that value. Timers due at
- * the same time run in the order they were added, after the ready descriptors and signals.
+ * the same time run in the order of their ids (a new source takes the lowest free one), after
+ * the ready descriptors and signals.
  */
 int event_loop__run(struct event_loop *l);
 /* CLOCK_MONOTONIC in ns, the clock of the timers. */
