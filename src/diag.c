@@ -30,7 +30,7 @@ bool diag__verbose(void)
 	return verbose;
 }
 
-/* The whole line in one write: lines of two threads (or processes) never interleave. */
+/* The message formatted first, then the line handed to stderr in one call. */
 static void say(const char *fmt, va_list ap)
 {
 	char *msg = NULL;

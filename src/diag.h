@@ -10,8 +10,8 @@
 #include <stdbool.h>
 
 /*
- * -q hides diag__info; -v shows diag__debug. under_many (-a): a failure on one process of
- * many is diag__target's, shown only with -v.
+ * -q hides diag__info; -v shows diag__debug. With many targets (-a), a failure on one of
+ * them (diag__target) is shown only with -v.
  */
 void diag__setup(bool quiet, bool verbose);
 void diag__set_many_targets(bool many);
