@@ -10,6 +10,8 @@ GO         ?= go
 BPFTOOL    ?= bpftool
 CFLAGS     ?= -g -O2
 WARNINGS   := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
+# BPF programs take the context their section gives (BPF_PROG's ctx), used or not.
+BPF_WARNINGS := -Wall -Wextra -Wno-unused-parameter
 CPPFLAGS   += -I$(OUTPUT) -Ibpf -Isrc -D_GNU_SOURCE
 # libbpf, libdw (unwind tables; it needs bzip2 and xz), libelf, zlib, jansson (reading snapshots),
 # libiberty (the C++ and Rust demangler) and capstone (x86 decoding) are linked statically, so the
@@ -37,7 +39,7 @@ SKEL       := $(OUTPUT)/leaktrace.skel.h
 REPORT_OBJS := $(patsubst %,$(OUTPUT)/src/%.o,cmd_report format export export_folded export_svg \
 	export_pprof report_text report_fleet report_diff snapshot snapshot_json_read \
 	snapshot_json_write snapshot_merge stack_match demangle resymbolize frame arena units escape \
-	json_writer output_file debuginfo dwarf_lines elf_syms frame_lines stop target_file x86)
+	diag json_writer output_file debuginfo dwarf_lines elf_syms frame_lines stop target_file x86)
 REPORT_LIBS := -Wl,-Bstatic -ldw -lelf -lz -lbz2 -llzma -ljansson -liberty -lcapstone -Wl,-Bdynamic
 
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
@@ -77,7 +79,7 @@ ASAN_LIB_OBJS := $(filter-out $(OUTPUT)/asan/src/main.o,$(ASAN_OBJS))
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
-	fuzz fuzz-smoke test-asan test-asan-unit check-layers
+	fuzz fuzz-smoke test-asan test-asan-unit check-layers format format-check
 
 all: leaktrace
 
@@ -90,7 +92,7 @@ $(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/fixtures:
 $(BPF_OBJ): bpf/leaktrace.bpf.c bpf/unwind.bpf.h bpf/mappings.bpf.h bpf/leaktrace.h \
 		bpf/block_slot.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
+	$(Q)$(CLANG) -g -O2 $(BPF_WARNINGS) -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
 		-c $< -o $@
 	$(Q)llvm-strip -g $@ 2>/dev/null || true
 
@@ -98,7 +100,12 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name leaktrace_bpf > $@
 
-$(OUTPUT)/src/%.o: src/%.c $(SKEL) | $(OUTPUT)/src
+# Only the files that include the skeleton wait for the BPF build (-MMD finds it after).
+SKEL_USERS := tracer
+$(foreach o,$(SKEL_USERS),$(OUTPUT)/src/$(o).o $(OUTPUT)/fuzz/src/$(o).o $(OUTPUT)/asan/src/$(o).o): \
+	$(SKEL)
+
+$(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
 
@@ -186,7 +193,7 @@ $(OUTPUT)/tests/integration: $(INTEG_SRCS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(TEST_LIBS) -o $@
 
-$(OUTPUT)/fuzz/src/%.o: src/%.c $(SKEL)
+$(OUTPUT)/fuzz/src/%.o: src/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARNINGS) $(CPPFLAGS) -MMD -MP \
@@ -218,7 +225,7 @@ fuzz-smoke:
 	$(Q)ASAN_OPTIONS=detect_leaks=0 $(MAKE) --no-print-directory fuzz \
 		FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),10) FUZZ_FLAGS=-detect_leaks=0
 
-$(OUTPUT)/asan/src/%.o: src/%.c $(SKEL)
+$(OUTPUT)/asan/src/%.o: src/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -g -O1 $(ASAN_SAN) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
@@ -326,6 +333,17 @@ bench:
 soak:
 	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/leaky-nofp
 	$(Q)tests/soak.sh $(or $(SOAK_SECONDS),600)
+
+# The C sources against .clang-format (tuned on clang-format 14, Debian 12's): format-check
+# shows every line it would change and fails if any; format rewrites them.
+CLANG_FORMAT ?= clang-format-14
+FORMAT_SRCS := $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/*/*.c tests/*/*.h tests/*/*.cc)
+
+format-check:
+	$(Q)$(CLANG_FORMAT) --dry-run -Werror $(FORMAT_SRCS)
+
+format:
+	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)
 
 install: leaktrace
 	install -D -m 0755 $(OUTPUT)/leaktrace $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/leaktrace

@@ -953,7 +953,7 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
 	}
 	bpf_for_each_map_elem(&mmaps, find_overlap, &o, 0);
 	for (int i = 0; i < 8; i++) {
-		if (i >= o.nr)
+		if ((__u32)i >= o.nr)
 			break;
 		mapping_cut(who, o.bases[i & 7], o.start, o.end);
 	}

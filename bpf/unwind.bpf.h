@@ -147,7 +147,7 @@ static __always_inline int range_find(struct lt_unwind_proc *p, __u64 pc,
 	struct lt_unwind_range *r;
 
 	for (int i = 0; i < LT_UNWIND_PENDING; i++) {
-		if (i >= pending)
+		if ((__u32)i >= pending)
 			break;
 		/* Newest first. */
 		r = &p->pending[(pending - 1 - i) & (LT_UNWIND_PENDING - 1)];

@@ -21,6 +21,7 @@
 #include <elf.h>
 
 #include "allocator.h"
+#include "diag.h"
 #include "elf_syms.h"
 #include "procmaps.h"
 #include "stop.h"
@@ -32,33 +33,23 @@
 #define LOADER_WAIT_MS 10000
 #define LOADER_OUT_MAX (1 << 20)
 
-
-static bool quiet;
-
-void alloc_plan__quiet(bool q)
-{
-	quiet = q;
-}
-
 /*
  * Every error line of a plan for pid goes through here; when pid went meanwhile,
- * that is the reason (its files are gone with it).
+ * that is the reason (its files are gone with it). Under -a, shown with -v only.
  */
 static void plan_error(pid_t pid, const char *fmt, ...)
 {
-	char buf[128];
+	char buf[128], msg[PATH_MAX + 256];
 	va_list ap;
 
-	if (quiet)
-		return;
 	if (pid > 0 && target__why_not(pid, buf, sizeof(buf))) {
-		fprintf(stderr, "leaktrace: cannot attach to pid %d: %s\n", pid,
-			target__exited_during_attach);
+		diag__target("cannot attach to pid %d: %s", pid, target__exited_during_attach);
 		return;
 	}
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	diag__target("%s", msg);
 }
 
 
@@ -200,6 +191,13 @@ static void place_probe(const struct elf_syms *syms, int func, uint64_t addr,
 	free(code);
 }
 
+/*
+ * A plan probes each symbol of the table at most once (one object per group), so a plan
+ * never holds more probes than the table has rows: none is ever dropped for want of room.
+ */
+_Static_assert(sizeof(symbols) / sizeof(symbols[0]) <= LT_MAX_PROBES,
+	       "more allocator symbols than a plan has probes: raise LT_MAX_PROBES");
+
 /* Resolves a group's symbols in one object; several names at one address get one probe. */
 static int plan_object(struct alloc_plan *plan, const char *path, enum group group)
 {
@@ -219,7 +217,7 @@ static int plan_object(struct alloc_plan *plan, const char *path, enum group gro
 		for (i = 0; i < plan->nr_probes; i++)
 			if (!strcmp(plan->probes[i].path, path) && plan->probes[i].offset == off)
 				break;
-		if (i < plan->nr_probes || plan->nr_probes == LT_MAX_PROBES)
+		if (i < plan->nr_probes)
 			continue;
 		p = &plan->probes[plan->nr_probes++];
 		p->path = path;
@@ -261,8 +259,8 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 		elf_syms__free(syms);
 	}
 	if (!plan->heap[0]) {
-		plan_error(pid, "leaktrace: cannot find the allocator of pid %d: no object it maps "
-			"defines malloc and free (a stripped static binary?)\n", pid);
+		plan_error(pid, "cannot find the allocator of pid %d: no object it maps "
+			"defines malloc and free (a stripped static binary?)", pid);
 		return -ENOENT;
 	}
 	err = plan_object(plan, plan->heap, GROUP_HEAP);
@@ -272,7 +270,7 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 	if (!err && plan->cxx[0] && plan_object(plan, plan->cxx, GROUP_CXX))
 		plan->cxx[0] = '\0';
 	if (err) {
-		plan_error(pid, "leaktrace: cannot read the allocator of pid %d (%s): %s\n", pid,
+		plan_error(pid, "cannot read the allocator of pid %d (%s): %s", pid,
 			plan->heap, strerror(-err));
 	}
 	return err;
@@ -323,7 +321,7 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 	if (!err)
 		err = proc__exe(pid, exe, sizeof(exe));
 	if (err) {
-		plan_error(pid, "leaktrace: cannot read the mappings of pid %d: %s\n", pid,
+		plan_error(pid, "cannot read the mappings of pid %d: %s", pid,
 			strerror(-err));
 		procmaps__free(maps);	/* read, when the executable was what failed */
 		return err;
@@ -499,7 +497,7 @@ int alloc_plan__for_lib(const char *path, struct alloc_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 	syms = elf_syms__open(path, NULL, &err);
 	if (!syms) {
-		fprintf(stderr, "leaktrace: --lib %s: %s\n", path,
+		diag__error("--lib %s: %s", path,
 			err == -ENOEXEC ? "not an ELF file" : strerror(-err));
 		return err;
 	}
@@ -508,8 +506,8 @@ int alloc_plan__for_lib(const char *path, struct alloc_plan *plan)
 	for (enum group g = GROUP_HEAP; g <= GROUP_CXX && !err; g++)
 		err = plan_object(plan, plan->heap, g);
 	if (!err && !plan->nr_probes) {
-		fprintf(stderr, "leaktrace: --lib %s: defines none of malloc, calloc, realloc, "
-			"free and the other allocator functions\n", path);
+		diag__error("--lib %s: defines none of malloc, calloc, realloc, "
+			"free and the other allocator functions", path);
 		err = -ENOENT;
 	}
 	return err;
@@ -523,19 +521,19 @@ int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 
 	err = proc__exe(pid, exe, sizeof(exe));
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot read the executable of pid %d: %s\n", pid,
+		diag__error("cannot read the executable of pid %d: %s", pid,
 			strerror(-err));
 		return err;
 	}
 	snprintf(buf, sizeof(buf), "/proc/%d/exe", pid);
 	n = add_object(objects, n, exe, buf);
 	if (!n) {
-		fprintf(stderr, "leaktrace: %s is a dynamic loader, not a program to trace\n", exe);
+		diag__error("%s is a dynamic loader, not a program to trace", exe);
 		return -ENOEXEC;
 	}
 	syms = elf_syms__open(objects[0], NULL, &err);
 	if (!syms) {
-		fprintf(stderr, "leaktrace: cannot read %s: %s\n", exe,
+		diag__error("cannot read %s: %s", exe,
 			err == -ENOEXEC ? "not an ELF file" : strerror(-err));
 		free_objects(objects, n);
 		return err;

@@ -50,9 +50,6 @@ struct alloc_plan {
 /* Frees what a plan holds (its objects); the plan stays usable. */
 void alloc_plan__release(struct alloc_plan *plan);
 
-/* Under -a, a process without a findable allocator is skipped, not an error to print. */
-void alloc_plan__quiet(bool quiet);
-
 /*
  * Plans the probes for a running process from its mappings: its executable
  * when that defines malloc (statically linked, or its own allocator), else a

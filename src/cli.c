@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "debuginfo.h"
+#include "diag.h"
 #include "format.h"
 #include "leaktrace.h"
 #include "suppress.h"
@@ -217,13 +218,13 @@ static int parse_seconds(const char *opt, const char *arg, double min, double *o
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno || end == arg || *end || !isfinite(v) || v < min) {
-		fprintf(stderr, "leaktrace: %s: '%s' is not a number of seconds%s\n", opt, arg,
+		diag__error("%s: '%s' is not a number of seconds%s", opt, arg,
 			min > 0 ? " above 0" : " (0 or more)");
 		return -EINVAL;
 	}
 	if (v > LT_MAX_SECONDS) {
-		fprintf(stderr, "leaktrace: %s: '%s' is out of range: at most %d seconds (a "
-			"year)\n", opt, arg, LT_MAX_SECONDS);
+		diag__error("%s: '%s' is out of range: at most %d seconds (a "
+			"year)", opt, arg, LT_MAX_SECONDS);
 		return -EINVAL;
 	}
 	*out = v;
@@ -249,7 +250,7 @@ static int parse_count(const char *opt, const char *arg, uint64_t min, uint64_t 
 	v = strtoull(arg, &end, 10);
 	if (errno || end == arg || *end || !isdigit((unsigned char)arg[0]) || v < min ||
 	    v > max) {
-		fprintf(stderr, "leaktrace: %s: '%s' is not a whole number from %llu to %llu\n",
+		diag__error("%s: '%s' is not a whole number from %llu to %llu",
 			opt, arg, (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
 	}
@@ -279,7 +280,7 @@ static int parse_size(const char *opt, const char *arg, uint64_t *out)
 			return 0;
 		}
 	}
-	fprintf(stderr, "leaktrace: %s: '%s' is not a size in bytes (like 4096, 64K or 2M)\n",
+	diag__error("%s: '%s' is not a size in bytes (like 4096, 64K or 2M)",
 		opt, arg);
 	return -EINVAL;
 }
@@ -305,8 +306,8 @@ static int parse_leak_kinds(const char *arg, unsigned int *out)
 			if (len == strlen(kinds[i].name) && !strncmp(p, kinds[i].name, len))
 				break;
 		if (i == sizeof(kinds) / sizeof(kinds[0])) {
-			fprintf(stderr, "leaktrace: --leak-kinds: unknown kind '%.*s': give "
-				"definite, indirect, possible or all, separated by commas\n",
+			diag__error("--leak-kinds: unknown kind '%.*s': give "
+				"definite, indirect, possible or all, separated by commas",
 				(int)len, p);
 			return -EINVAL;
 		}
@@ -322,7 +323,7 @@ static int parse_format(const char *arg, enum lt_format *out)
 	char names[128];
 
 	if (format__by_name(arg, out)) {
-		fprintf(stderr, "leaktrace: --format: '%s' is not a format: use %s\n", arg,
+		diag__error("--format: '%s' is not a format: use %s", arg,
 			format__list(names, sizeof(names), 0, false));
 		return -EINVAL;
 	}
@@ -334,8 +335,8 @@ static int format_from_extension(const char *path, enum lt_format *out)
 	char exts[128];
 
 	if (format__by_path(path, out)) {
-		fprintf(stderr, "leaktrace: -o %s: cannot tell the format from the extension: "
-			"use %s, or give --format\n", path,
+		diag__error("-o %s: cannot tell the format from the extension: "
+			"use %s, or give --format", path,
 			format__list(exts, sizeof(exts), 0, true));
 		return -EINVAL;
 	}
@@ -349,7 +350,7 @@ static int add_pid(struct config *cfg, const char *arg)
 	if (parse_count("-p", arg, 1, INT_MAX, &pid))
 		return -EINVAL;
 	if (cfg->nr_pids == LT_MAX_PIDS) {
-		fprintf(stderr, "leaktrace: -p: at most %d processes at once\n", LT_MAX_PIDS);
+		diag__error("-p: at most %d processes at once", LT_MAX_PIDS);
 		return -EINVAL;
 	}
 	cfg->pids[cfg->nr_pids++] = (pid_t)pid;
@@ -447,7 +448,7 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		if (parse_size("--sample-bytes", arg, &cfg->sample_bytes))
 			return -EINVAL;
 		if (cfg->sample_bytes < 64 || cfg->sample_bytes > (1ULL << 32)) {
-			fprintf(stderr, "leaktrace: --sample-bytes: '%s' is out of range: 64 to 4G\n",
+			diag__error("--sample-bytes: '%s' is out of range: 64 to 4G",
 				arg);
 			return -EINVAL;
 		}
@@ -456,7 +457,7 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return parse_count("--sample-seed", arg, 1, UINT64_MAX, &cfg->sample_seed);
 	case OPT_LIB:
 		if (cfg->nr_libs == LT_MAX_LIBS) {
-			fprintf(stderr, "leaktrace: --lib: at most %d objects\n", LT_MAX_LIBS);
+			diag__error("--lib: at most %d objects", LT_MAX_LIBS);
 			return -EINVAL;
 		}
 		cfg->libs[cfg->nr_libs++] = arg;
@@ -464,15 +465,15 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_COMM:
 	case OPT_EXCLUDE_COMM:
 		if (!*arg || strlen(arg) >= 16) {
-			fprintf(stderr, "leaktrace: --%scomm: '%s' is not a process name (1 to 15 "
-				"characters, as in ps -o comm)\n", c == OPT_COMM ? "" : "exclude-",
+			diag__error("--%scomm: '%s' is not a process name (1 to 15 "
+				"characters, as in ps -o comm)", c == OPT_COMM ? "" : "exclude-",
 				arg);
 			return -EINVAL;
 		}
 		if (c == OPT_COMM) {
 			cfg->comm = arg;
 		} else if (cfg->nr_excludes == LT_MAX_EXCLUDES) {
-			fprintf(stderr, "leaktrace: --exclude-comm: at most %d names\n",
+			diag__error("--exclude-comm: at most %d names",
 				LT_MAX_EXCLUDES);
 			return -EINVAL;
 		} else {
@@ -524,14 +525,14 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		if (parse_size("--fail-on-leak", arg, &cfg->fail_on_leak_bytes))
 			return -EINVAL;
 		if (!cfg->fail_on_leak_bytes) {
-			fprintf(stderr, "leaktrace: --fail-on-leak: give a size above 0 (with 0 "
-				"every run would fail)\n");
+			diag__error("--fail-on-leak: give a size above 0 (with 0 "
+				"every run would fail)");
 			return -EINVAL;
 		}
 		return 0;
 	case OPT_SUPPRESS:
 		if (cfg->nr_suppress == LT_MAX_SUPPRESS) {
-			fprintf(stderr, "leaktrace: --suppress: at most %d files\n",
+			diag__error("--suppress: at most %d files",
 				LT_MAX_SUPPRESS);
 			return -EINVAL;
 		}
@@ -564,14 +565,14 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 				      !strcmp(arg, "dwarf") ? LT_UNWIND_DWARF : LT_UNWIND_AUTO;
 			return 0;
 		}
-		fprintf(stderr, "leaktrace: --unwind: '%s' is not a mode: use fp, dwarf or auto\n",
+		diag__error("--unwind: '%s' is not a mode: use fp, dwarf or auto",
 			arg);
 		return -EINVAL;
 	case OPT_MAX_UNWIND_MB:
 		/* The BPF binary search reaches 32M rows of 8 bytes. */
 		return parse_count("--max-unwind-mb", arg, 1, 192, &cfg->max_unwind_mb);
 	case OPT_DEBUG_DIR:
-		return debuginfo__parse_dir("leaktrace", arg, cfg->debug_dirs, &cfg->nr_debug_dirs) ?
+		return debuginfo__parse_dir(arg, cfg->debug_dirs, &cfg->nr_debug_dirs) ?
 		       -EINVAL : 0;
 	case OPT_NO_DEBUGINFOD:
 		cfg->no_debuginfod = true;
@@ -582,7 +583,7 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_HOST:
 		/* The snapshot's host field holds 255 bytes (struct snapshot). */
 		if (!*arg || strlen(arg) > 255) {
-			fprintf(stderr, "leaktrace: --host: give a name of 1 to 255 characters\n");
+			diag__error("--host: give a name of 1 to 255 characters");
 			return -EINVAL;
 		}
 		cfg->host = arg;
@@ -598,75 +599,75 @@ static void option_error(int c, char **argv)
 	const char *opt = argv[optind - 1];
 
 	if (c == ':')
-		fprintf(stderr, "leaktrace: %s needs a value (see leaktrace --help)\n", opt);
+		diag__error("%s needs a value (see leaktrace --help)", opt);
 	else if (optopt && optopt < 0x100 && isprint(optopt))
-		fprintf(stderr, "leaktrace: unknown option '-%c' (see leaktrace --help)\n", optopt);
+		diag__error("unknown option '-%c' (see leaktrace --help)", optopt);
 	else
-		fprintf(stderr, "leaktrace: unknown option '%s' (see leaktrace --help)\n", opt);
+		diag__error("unknown option '%s' (see leaktrace --help)", opt);
 }
 
 static int check_config(struct config *cfg)
 {
 	if (!cfg->nr_pids && !cfg->command && !cfg->all) {
-		fprintf(stderr, "leaktrace: nothing to trace: give -p PID, -a or -- COMMAND "
-			"(see leaktrace --help)\n");
+		diag__error("nothing to trace: give -p PID, -a or -- COMMAND "
+			"(see leaktrace --help)");
 		return -EINVAL;
 	}
 	if ((cfg->nr_pids || cfg->all) && cfg->command) {
-		fprintf(stderr, "leaktrace: give -p PID or -a, or -- COMMAND, not both\n");
+		diag__error("give -p PID or -a, or -- COMMAND, not both");
 		return -EINVAL;
 	}
 	if ((cfg->nr_excludes || cfg->allow_translators) && !cfg->all) {
-		fprintf(stderr, "leaktrace: --%s is for -a: give -a too\n",
+		diag__error("--%s is for -a: give -a too",
 			cfg->nr_excludes ? "exclude-comm" : "allow-translators");
 		return -EINVAL;
 	}
 	if (cfg->no_children && !cfg->command) {
-		fprintf(stderr, "leaktrace: --no-children is for run mode (-- COMMAND)\n");
+		diag__error("--no-children is for run mode (-- COMMAND)");
 		return -EINVAL;
 	}
 	if (cfg->comm && !cfg->all) {
-		fprintf(stderr, "leaktrace: --comm narrows -a: give -a too\n");
+		diag__error("--comm narrows -a: give -a too");
 		return -EINVAL;
 	}
 	if (cfg->no_scan && (cfg->scan || cfg->scan_freeze > 0)) {
-		fprintf(stderr, "leaktrace: --no-scan and --scan%s contradict each other\n",
+		diag__error("--no-scan and --scan%s contradict each other",
 			cfg->scan_freeze > 0 ? "-freeze" : "");
 		return -EINVAL;
 	}
 	/* Run mode: the scan at exit is the point (periodic reports scan with --scan). */
 	cfg->scan_final = cfg->scan || (cfg->command && !cfg->no_scan);
 	if (cfg->fail_on_leak && !cfg->scan_final) {
-		fprintf(stderr, "leaktrace: --fail-on-leak needs the scan: give --scan%s\n",
+		diag__error("--fail-on-leak needs the scan: give --scan%s",
 			cfg->command ? " (not --no-scan)" : "");
 		return -EINVAL;
 	}
 	if (cfg->lost && !cfg->scan_final) {
-		fprintf(stderr, "leaktrace: --lost needs the scan: give --scan%s\n",
+		diag__error("--lost needs the scan: give --scan%s",
 			cfg->command ? " (not --no-scan)" : "");
 		return -EINVAL;
 	}
 	if (cfg->min_size > cfg->max_size) {
-		fprintf(stderr, "leaktrace: --min-size is larger than --max-size: nothing would "
-			"be counted\n");
+		diag__error("--min-size is larger than --max-size: nothing would "
+			"be counted");
 		return -EINVAL;
 	}
 	if (!cfg->output && cfg->host) {
-		fprintf(stderr, "leaktrace: --host names the host in the saved snapshot: give "
-			"-o FILE too\n");
+		diag__error("--host names the host in the saved snapshot: give "
+			"-o FILE too");
 		return -EINVAL;
 	}
 	if (cfg->output && cfg->format == LT_FORMAT_NONE &&
 	    format_from_extension(cfg->output, &cfg->format))
 		return -EINVAL;
 	if (!cfg->output && cfg->format != LT_FORMAT_NONE) {
-		fprintf(stderr, "leaktrace: --format needs -o FILE\n");
+		diag__error("--format needs -o FILE");
 		return -EINVAL;
 	}
 	if (cfg->lost && !format__has(cfg->format, FORMAT_LOST)) {
 		char names[128], exts[128];
 
-		fprintf(stderr, "leaktrace: --lost writes %s only: give -o FILE ending in %s\n",
+		diag__error("--lost writes %s only: give -o FILE ending in %s",
 			format__list(names, sizeof(names), FORMAT_LOST, false),
 			format__list(exts, sizeof(exts), FORMAT_LOST, true));
 		return -EINVAL;
@@ -719,8 +720,8 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 	}
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--")) {
-			fprintf(stderr, "leaktrace: unexpected argument '%s': a command to run "
-				"goes after --\n", argv[optind]);
+			diag__error("unexpected argument '%s': a command to run "
+				"goes after --", argv[optind]);
 			return CLI_EXIT_USAGE;
 		}
 		cfg->command = &argv[optind];

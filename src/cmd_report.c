@@ -10,6 +10,7 @@
 #include "cmd_report.h"
 #include "demangle.h"
 #include "debuginfo.h"
+#include "diag.h"
 #include "export.h"
 #include "export_folded.h"
 #include "output_file.h"
@@ -114,8 +115,8 @@ static int parse_top(const char *arg, int *top)
 	long v = strtol(arg, &end, 10);
 
 	if (end == arg || *end || v < 1 || v > 100000) {
-		fprintf(stderr, "leaktrace report: -n: '%s' is not a whole number from 1 to "
-			"100000\n", arg);
+		diag__error("-n: '%s' is not a whole number from 1 to "
+			"100000", arg);
 		return -EINVAL;
 	}
 	*top = (int)v;
@@ -135,13 +136,13 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 	case OPT_FORMAT:
 		if (!format__by_name(arg, &a->format))
 			return 0;
-		fprintf(stderr, "leaktrace report: --format: '%s' is not a format: use %s\n",
+		diag__error("--format: '%s' is not a format: use %s",
 			arg, format__list(list, sizeof(list), 0, false));
 		return -EINVAL;
 	case OPT_DIFF:
 	case OPT_MERGE:
 		if (a->mode != MODE_CONVERT) {
-			fprintf(stderr, "leaktrace report: give --diff or --merge, not both\n");
+			diag__error("give --diff or --merge, not both");
 			return -EINVAL;
 		}
 		a->mode = c == OPT_DIFF ? MODE_DIFF : MODE_MERGE;
@@ -158,8 +159,8 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 	case OPT_HOST:
 		/* The snapshot's host field holds 255 bytes (struct snapshot). */
 		if (!*arg || strlen(arg) > 255) {
-			fprintf(stderr, "leaktrace report: --host: give a name of 1 to 255 "
-				"characters\n");
+			diag__error("--host: give a name of 1 to 255 "
+				"characters");
 			return -EINVAL;
 		}
 		a->host = arg;
@@ -171,7 +172,7 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 		a->opts.lines = true;
 		return 0;
 	case OPT_DEBUG_DIR:
-		return debuginfo__parse_dir("leaktrace report", arg, a->debug_dirs,
+		return debuginfo__parse_dir(arg, a->debug_dirs,
 					    &a->nr_debug_dirs) ? -EINVAL : 0;
 	case OPT_NO_DEBUGINFOD:
 		a->no_debuginfod = true;
@@ -191,41 +192,41 @@ static int check_args(struct report_args *a)
 			a->mode == MODE_DIFF ? a->nr_files == 2 : a->nr_files >= 1;
 
 	if (!count_ok) {
-		fprintf(stderr, "leaktrace report: give %s (see leaktrace report --help)\n",
+		diag__error("give %s (see leaktrace report --help)",
 			what[a->mode]);
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_NONE && a->output && format__by_path(a->output, &a->format)) {
-		fprintf(stderr, "leaktrace report: -o %s: cannot tell the format from the "
-			"extension: use %s, or give --format\n", a->output,
+		diag__error("-o %s: cannot tell the format from the "
+			"extension: use %s, or give --format", a->output,
 			format__list(list, sizeof(list), 0, true));
 		return -EINVAL;
 	}
 	if (a->host && a->mode != MODE_CONVERT) {
-		fprintf(stderr, "leaktrace report: --host names the host of one snapshot: not with "
-			"--diff or --merge\n");
+		diag__error("--host names the host of one snapshot: not with "
+			"--diff or --merge");
 		return -EINVAL;
 	}
 	if ((a->nr_debug_dirs || a->no_debuginfod) && !a->symbolize) {
-		fprintf(stderr, "leaktrace report: --debug-dir and --no-debuginfod go with "
-			"--symbolize\n");
+		diag__error("--debug-dir and --no-debuginfod go with "
+			"--symbolize");
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_NONE)
 		a->format = LT_FORMAT_TEXT;
 	if (a->mode == MODE_DIFF && !format__has(a->format, FORMAT_DIFF)) {
-		fprintf(stderr, "leaktrace report: --diff writes %s only\n",
+		diag__error("--diff writes %s only",
 			format__list(list, sizeof(list), FORMAT_DIFF, false));
 		return -EINVAL;
 	}
 	if (a->opts.lost && (a->mode == MODE_DIFF || !format__has(a->format, FORMAT_LOST))) {
-		fprintf(stderr, "leaktrace report: --lost writes %s only, of one snapshot or a "
-			"merge\n", format__list(list, sizeof(list), FORMAT_LOST, false));
+		diag__error("--lost writes %s only, of one snapshot or a "
+			"merge", format__list(list, sizeof(list), FORMAT_LOST, false));
 		return -EINVAL;
 	}
 	if (format__has(a->format, FORMAT_BINARY) && !a->output && isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "leaktrace report: %s is binary: give -o FILE%s or redirect "
-			"stdout\n", format__get(a->format)->name, format__get(a->format)->ext);
+		diag__error("%s is binary: give -o FILE%s or redirect "
+			"stdout", format__get(a->format)->name, format__get(a->format)->ext);
 		return -EINVAL;
 	}
 	return 0;
@@ -248,11 +249,11 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		}
 		if (c == ':' || c == '?') {
 			if (c == ':')
-				fprintf(stderr, "leaktrace report: %s needs a value\n",
+				diag__error("%s needs a value",
 					argv[optind - 1]);
 			else
-				fprintf(stderr, "leaktrace report: unknown option '%s' (see "
-					"leaktrace report --help)\n", argv[optind - 1]);
+				diag__error("unknown option '%s' (see "
+					"leaktrace report --help)", argv[optind - 1]);
 			return -EINVAL;
 		}
 		if (parse_option(c, optarg, a))
@@ -278,11 +279,11 @@ static int symbolize(const struct report_args *a, struct debuginfo *d, struct sn
 
 	err = resymbolize__snapshot(snap, d, &found, &missing);
 	if (err)
-		fprintf(stderr, "leaktrace report: --symbolize %s: %s\n", file, strerror(-err));
+		diag__error("--symbolize %s: %s", file, strerror(-err));
 	else if (missing)
-		fprintf(stderr, "leaktrace report: --symbolize %s: %d of %d modules not found "
+		diag__error("--symbolize %s: %d of %d modules not found "
 			"by build ID with debug info or symbols (%s%s): their frames keep what "
-			"was saved\n", file, missing,
+			"was saved", file, missing,
 			found + missing, a->nr_debug_dirs ? "--debug-dir, " : "",
 			a->no_debuginfod ? "/usr/lib/debug, their paths" :
 			"/usr/lib/debug, their paths, debuginfod");
@@ -307,7 +308,7 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 			ret = -EINVAL;
 		}
 		if (ret) {
-			fprintf(stderr, "leaktrace report: %s\n", err);
+			diag__error("%s", err);
 			break;
 		}
 		/* Before demangling: what is found here is as raw as what was saved. */
@@ -368,6 +369,7 @@ int cmd_report(int argc, char **argv)
 	const char *name;
 	int err;
 
+	diag__set_prefix("leaktrace report");
 	err = parse_args(argc, argv, &a);
 	if (err)
 		return err > 0 ? 0 : 2;
@@ -387,7 +389,7 @@ int cmd_report(int argc, char **argv)
 		err = -EIO;
 	free_all(snaps, a.nr_files);
 	if (err) {
-		fprintf(stderr, "leaktrace report: cannot write %s: %s\n", name, strerror(-err));
+		diag__error("cannot write %s: %s", name, strerror(-err));
 		return 1;
 	}
 	return 0;

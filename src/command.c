@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "diag.h"
 #include "target.h"
 
 /* How long the command may take to reach its exec, and leaktrace to let every process go. */
@@ -215,7 +216,7 @@ int command__start(char **argv, bool children, struct command **out)
 		return -ENOMEM;
 	err = start(c, argv, children);
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot run '%s': %s\n", argv[0], strerror(-err));
+		diag__error("cannot run '%s': %s", argv[0], strerror(-err));
 		free(c->tasks);
 		free(c);
 		return err;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "debuginfo.h"
+#include "diag.h"
 #include "elf_syms.h"
 #include "stop.h"
 #include "target_file.h"
@@ -77,11 +78,10 @@ static bool valid_build_id(const char *id)
 	       strspn(id, "0123456789abcdef") == n;
 }
 
-int debuginfo__parse_dir(const char *cmd, const char *dir, const char **dirs, int *nr)
+int debuginfo__parse_dir(const char *dir, const char **dirs, int *nr)
 {
 	if (*nr == DEBUGINFO_MAX_DIRS) {
-		fprintf(stderr, "%s: --debug-dir: at most %d directories\n", cmd,
-			DEBUGINFO_MAX_DIRS);
+		diag__error("--debug-dir: at most %d directories", DEBUGINFO_MAX_DIRS);
 		return -E2BIG;
 	}
 	dirs[(*nr)++] = dir;

@@ -28,9 +28,9 @@ struct debuginfo_opts {
 
 /*
  * --debug-dir DIR as every command parses it: dir appended to dirs[*nr]; -E2BIG
- * after one error line naming cmd when DEBUGINFO_MAX_DIRS are there already.
+ * after one error line when DEBUGINFO_MAX_DIRS are there already.
  */
-int debuginfo__parse_dir(const char *cmd, const char *dir, const char **dirs, int *nr);
+int debuginfo__parse_dir(const char *dir, const char **dirs, int *nr);
 struct debuginfo *debuginfo__new(const struct debuginfo_opts *opts);
 /* Ends the fetches under way (their child processes killed) and waits for the worker. */
 void debuginfo__free(struct debuginfo *d);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "reach.h"
 #include "snap_scan.h"
 #include "snap_source_int.h"
@@ -148,13 +149,13 @@ static int hold(struct process *p, struct reach_freeze *fz)
 	int err = reach__freeze(p->pid, fz);
 
 	if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
-		fprintf(stderr, "leaktrace: cannot hold pid %d for its scan (%s): scanning it "
+		diag__warn("cannot hold pid %d for its scan (%s): scanning it "
 			"running; what it leaves unreached is lost only once a held scan proves "
-			"it\n", p->pid, strerror(-err));
+			"it", p->pid, strerror(-err));
 	p->freeze_failed = err != 0;
 	if (!err && fz->nr_running)
-		fprintf(stderr, "leaktrace: pid %d: %zu thread%s did not stop for the scan "
-			"(asleep in the kernel): scanned running\n", p->pid, fz->nr_running,
+		diag__warn("pid %d: %zu thread%s did not stop for the scan "
+			"(asleep in the kernel): scanned running", p->pid, fz->nr_running,
 			fz->nr_running == 1 ? "" : "s");
 	return err;
 }
@@ -251,15 +252,15 @@ static void reach_process(struct snap_source *src, struct process *p,
 	if (!err)
 		p->roots = p->exiting ? "exact" : st.heap_walked ? "glibc-chunks" : "conservative";
 	if (src->filter.verbose && !err)
-		fprintf(stderr, "leaktrace: scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
+		diag__debug("scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
 			"%.1f MiB without pages skipped, %zu stack%s bounded, roots %s, "
-			"held %.3f ms%s\n", p->pid,
+			"held %.3f ms%s", p->pid,
 			st.ns / 1e6, n, st.bytes_read / 1048576.0, st.bytes_skipped / 1048576.0,
 			st.threads_bounded, st.threads_bounded == 1 ? "" : "s",
 			p->roots, held_ns / 1e6,
 			st.thawed_early ? " (let go early: the hold ran out)" : "");
 	else if (err && err != -ESRCH)
-		fprintf(stderr, "leaktrace: cannot scan pid %d: %s\n", p->pid, strerror(-err));
+		diag__error("cannot scan pid %d: %s", p->pid, strerror(-err));
 	free(blocks);
 }
 

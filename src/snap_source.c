@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "diag.h"
 #include "mapping_events.h"
 #include "procmaps.h"
 #include "reach.h"
@@ -92,8 +93,8 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 	/* Without them, processes gone before a refresh have unknown frames: not fatal. */
 	if (t && tracer__map_events_fd(t) >= 0 &&
 	    mapping_events__new(tracer__map_events_fd(t), syms, &src->events))
-		fprintf(stderr, "leaktrace: cannot read the captured mappings: short-lived "
-			"processes may show unknown frames\n");
+		diag__warn("cannot read the captured mappings: short-lived "
+			"processes may show unknown frames");
 	clock_gettime(CLOCK_REALTIME, &src->started);
 	src->started_ns = src->last_ns = tracer__now_ns();
 	return src;
@@ -403,8 +404,8 @@ static void read_mappings(struct snap_source *src)
 	mapping_events__poll(src->events);
 	lost = tracer__map_events_lost(src->tracer);
 	if (lost > src->events_lost)
-		fprintf(stderr, "leaktrace: %llu captured mappings lost (the ring buffer was "
-			"full): processes that exited meanwhile may show unknown frames\n",
+		diag__warn("%llu captured mappings lost (the ring buffer was "
+			"full): processes that exited meanwhile may show unknown frames",
 			(unsigned long long)(lost - src->events_lost));
 	src->events_lost = lost;
 }

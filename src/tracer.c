@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "diag.h"
 #include "kernel.h"
 #include "leaktrace.skel.h"
 #include "procmaps.h"
@@ -84,11 +85,11 @@ static int check_kernel(const struct kernel_features *k)
 static int load_error(int err)
 {
 	if (err == -EPERM || err == -EACCES)
-		fprintf(stderr, "leaktrace: cannot load BPF programs: permission denied: run as "
-			"root, or with CAP_BPF and CAP_PERFMON\n");
+		diag__error("cannot load BPF programs: permission denied: run as "
+			"root, or with CAP_BPF and CAP_PERFMON");
 	else
-		fprintf(stderr, "leaktrace: cannot load BPF programs: %s (run with -v to see "
-			"the verifier's log)\n", strerror(-err));
+		diag__error("cannot load BPF programs: %s (run with -v to see "
+			"the verifier's log)", strerror(-err));
 	return err;
 }
 
@@ -225,7 +226,7 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 	t->gen = map_array(skel->maps.unwind_gen, &t->gen_size);
 	if (!t->ranges || !t->gen) {
 		err = -errno;
-		fprintf(stderr, "leaktrace: cannot map the unwind tables: %s\n", strerror(-err));
+		diag__error("cannot map the unwind tables: %s", strerror(-err));
 		return err;
 	}
 	maps.rows_fd = bpf_map__fd(skel->maps.unwind_rows);
@@ -233,7 +234,7 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 	maps.gen = t->gen;
 	err = unwinder__new(&maps, opts->unwind == LT_UNWIND_AUTO, opts->verbose, &t->unwinder);
 	if (err)
-		fprintf(stderr, "leaktrace: cannot set up the unwinder: %s\n", strerror(-err));
+		diag__error("cannot set up the unwinder: %s", strerror(-err));
 	return err;
 }
 
@@ -290,14 +291,14 @@ static void print_features(const struct tracer *t, const struct kernel_features 
 	const struct leaktrace_bpf__rodata *ro = t->skel->rodata;
 
 	kernel__print(stderr, k);
-	fprintf(stderr, "leaktrace: probes: %s; munmap inside a mapping: %s\n",
+	diag__debug("probes: %s; munmap inside a mapping: %s",
 		t->session ? "one uprobe session link per object, returns only where needed "
 			     "(6.13+)" :
 		t->multi ? "one uprobe_multi link per object and direction (6.6+)" :
 			   "one perf uprobe link per probe (kernels before 6.6)",
 		scan ? "split (5.13+)" : "counted as munmaps_partial_lost (before 5.13)");
-	fprintf(stderr, "leaktrace: slots (5.13+): %u for threads' call state, %u for blocks' "
-		"records; the others in hashes\n",
+	diag__debug("slots (5.13+): %u for threads' call state, %u for blocks' "
+		"records; the others in hashes",
 		ro->thread_slots ? ro->thread_slot_mask + 1 : 0,
 		ro->block_slots ? ro->block_slot_mask + 1 : 0);
 }
@@ -334,8 +335,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	if (err && t->session) {
 		/* A kernel whose session kfuncs differ from 6.13's: take the uprobe_multi path. */
 		if (opts->verbose)
-			fprintf(stderr, "leaktrace: uprobe sessions: cannot load (%s): "
-				"uprobe_multi instead\n", strerror(-err));
+			diag__debug("uprobe sessions: cannot load (%s): "
+				"uprobe_multi instead", strerror(-err));
 		leaktrace_bpf__destroy(t->skel);
 		t->session = false;
 		err = load(t, opts, &k);
@@ -348,7 +349,7 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		t->blocks = map_array(t->skel->maps.blocks, &t->blocks_size);
 		if (!t->blocks) {
 			err = -errno;
-			fprintf(stderr, "leaktrace: cannot map the block slots: %s\n", strerror(-err));
+			diag__error("cannot map the block slots: %s", strerror(-err));
 			goto err_free;
 		}
 		t->nr_blocks = bpf_map__max_entries(t->skel->maps.blocks);
@@ -362,7 +363,7 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	}
 	err = leaktrace_bpf__attach(t->skel);	/* the fork, exec and exit tracepoints */
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot attach the process tracepoints: %s\n",
+		diag__error("cannot attach the process tracepoints: %s",
 			strerror(-err));
 		goto err_free;
 	}
@@ -428,9 +429,9 @@ static int add_link(struct tracer *t, struct bpf_program *prog, pid_t pid,
 static int attach_error(pid_t pid, const char *what, int err)
 {
 	if (err == -ESRCH || err == -ENOENT)
-		fprintf(stderr, "leaktrace: cannot attach to pid %d: no such process\n", pid);
+		diag__error("cannot attach to pid %d: no such process", pid);
 	else
-		fprintf(stderr, "leaktrace: cannot attach to pid %d (%s): %s\n", pid, what,
+		diag__error("cannot attach to pid %d (%s): %s", pid, what,
 			strerror(-err));
 	return err;
 }
@@ -576,7 +577,7 @@ static int attach_multi(struct tracer *t, pid_t pid, const struct alloc_probe **
 			err = add_multi(t, pid, probes[i]->path, probes, n,
 					t->session ? MULTI_SESSION : MULTI_ENTRY);
 		if (err && pid == -1)
-			fprintf(stderr, "leaktrace: cannot probe %s: %s\n", probes[i]->path,
+			diag__error("cannot probe %s: %s", probes[i]->path,
 				strerror(-err));
 		else if (err)
 			attach_error(pid, probes[i]->path, err);
@@ -589,7 +590,7 @@ static void print_probes(pid_t pid, const struct alloc_probe **probes, int n)
 	for (int i = 0; i < n; i++) {
 		const struct alloc_probe *p = probes[i];
 
-		fprintf(stderr, "leaktrace: %s: probed %s at %s+0x%llx (entry +%llu)\n",
+		diag__debug("%s: probed %s at %s+0x%llx (entry +%llu)",
 			pid == -1 ? "all processes" : "pid", p->name, p->path,
 			(unsigned long long)p->offset,
 			(unsigned long long)(p->probe_offset - p->offset));
@@ -637,7 +638,7 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 		if (!err && t->verbose && pass > 0)
 			print_probes(pid, &p, 1);
 		if (err && pid == -1) {
-			fprintf(stderr, "leaktrace: cannot probe %s in %s: %s\n",
+			diag__error("cannot probe %s in %s: %s",
 				p->name, p->path, strerror(-err));
 			return err;
 		}
@@ -772,8 +773,8 @@ void tracer__unwind_print(const struct tracer *t)
 	if (!t->unwinder)
 		return;
 	unwinder__stats(t->unwinder, &st);
-	fprintf(stderr, "leaktrace: unwind tables: %u objects (%u without a table, %u walked by "
-		"frame pointers), %llu KiB of %llu KiB (--max-unwind-mb), built in %.0f ms\n",
+	diag__debug("unwind tables: %u objects (%u without a table, %u walked by "
+		"frame pointers), %llu KiB of %llu KiB (--max-unwind-mb), built in %.0f ms",
 		st.objects, st.failed, st.frame_pointers,
 		(unsigned long long)(st.rows * sizeof(struct lt_unwind_row) / 1024),
 		(unsigned long long)(st.max_rows * sizeof(struct lt_unwind_row) / 1024),
