@@ -534,8 +534,12 @@ static int by_proven(const void *a, const void *b)
 static bool proven_before(const struct process *p, uint64_t addr, uint64_t ts)
 {
 	struct proven key = { addr, ts };
-	const struct proven *v = bsearch(&key, p->proven, p->nr_proven, sizeof(key), by_proven);
+	const struct proven *v;
 
+	/* bsearch's array may not be NULL, even empty (UBSan). */
+	if (!p->nr_proven)
+		return false;
+	v = bsearch(&key, p->proven, p->nr_proven, sizeof(key), by_proven);
 	return v && v->ts == ts;
 }
 
@@ -1542,7 +1546,8 @@ static int proc_copy(struct snapshot *snap, const struct proc_stat *from)
 	p->stacks = malloc((from->nr_stacks ? from->nr_stacks : 1) * sizeof(*p->stacks));
 	if (!p->stacks)
 		return -ENOMEM;
-	memcpy(p->stacks, from->stacks, from->nr_stacks * sizeof(*p->stacks));
+	if (from->nr_stacks)	/* from->stacks is NULL then: memcpy's may not be (UBSan) */
+		memcpy(p->stacks, from->stacks, from->nr_stacks * sizeof(*p->stacks));
 	snap->nr_procs++;
 	return proc_stat__copy_argv(p, snap, from);
 }
