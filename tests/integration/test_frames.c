@@ -63,10 +63,8 @@ Test(frames, malloc_stack_walks_to_main_with_frame_pointers, .timeout = 60)
 	sum = stack__sum(proc, "leak_malloc", "heap");
 	cr_assert_eq(sum.stacks, 1, "leak_malloc: %d stacks, expected 1", sum.stacks);
 	stack = stack__find(proc, "leak_malloc", "heap");
-	cr_assert_str_eq(stack__symbol(stack, 1) ?: "(none)", "run_scenarios",
-			 "frame 1: '%s', expected run_scenarios", stack__symbol(stack, 1));
-	cr_assert_str_eq(stack__symbol(stack, 2) ?: "(none)", "main",
-			 "frame 2: '%s', expected main", stack__symbol(stack, 2));
+	stack__assert_frames(stack, 0, (const char *const[]){ "leak_malloc", "run_scenarios",
+							      "main", NULL }, false);
 	json_decref(snap);
 	free(exe);
 	run__free(&r);
@@ -77,6 +75,7 @@ Test(frames, malloc_stack_walks_to_main_with_frame_pointers, .timeout = 60)
 Test(frames, deep_stack_walks_whole_with_frame_pointers, .timeout = 60)
 {
 	const char *args[] = { "run", "deep", NULL };
+	const char *want[42] = { NULL };
 	char *exe = env__fixture("leaky-fp");
 	struct run_result r;
 	struct stack_sum sum;
@@ -91,14 +90,10 @@ Test(frames, deep_stack_walks_whole_with_frame_pointers, .timeout = 60)
 	cr_assert_eq(sum.bytes, 321, "descend: %lld bytes, expected 321", sum.bytes);
 	stack = stack__find(proc, "descend", "heap");
 	for (size_t i = 0; i <= 40; i++)
-		cr_assert_str_eq(stack__symbol(stack, i) ?: "(none)", "descend",
-				 "frame %zu: '%s', expected descend", i, stack__symbol(stack, i));
-	cr_assert_str_eq(stack__symbol(stack, 41) ?: "(none)", "leak_deep",
-			 "frame 41: '%s', expected leak_deep", stack__symbol(stack, 41));
-	cr_assert_str_eq(stack__symbol(stack, 42) ?: "(none)", "run_scenarios",
-			 "frame 42: '%s', expected run_scenarios", stack__symbol(stack, 42));
-	cr_assert_str_eq(stack__symbol(stack, 43) ?: "(none)", "main",
-			 "frame 43: '%s', expected main", stack__symbol(stack, 43));
+		want[i] = "descend";
+	stack__assert_frames(stack, 41, (const char *const[]){ "leak_deep", "run_scenarios",
+							       "main", NULL }, false);
+	stack__assert_frames(stack, 0, want, false);
 	json_decref(snap);
 	free(exe);
 	run__free(&r);
