@@ -67,6 +67,9 @@ ASAN_LIB_OBJS := $(filter-out $(OUTPUT)/asan/src/main.o,$(ASAN_OBJS))
 # The integration suite's environment for that leaktrace; a leak of its own fails too.
 ASAN_RUN     = ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/top/leaktrace \
 	FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures
+# valgrind's LEAK SUMMARY against run mode's on the other probe paths too: every case of
+# verdicts.c in one run (the children suite compares its processes on every path already).
+VERDICTS_EVERY_PATH := verdicts/every_case_with_frame_pointers_equals_valgrind
 # What make test runs under them besides the reruns of test-integration.
 ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 
@@ -275,11 +278,15 @@ test-integration: asan-top
 		--filter '@(run_mode|children)/*'
 	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter 'system/sigkill*'
+	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
+		--filter '$(VERDICTS_EVERY_PATH)'
 	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter '@(run_mode|children)/*'
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter 'sampling/*'
+	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
+		--filter '$(VERDICTS_EVERY_PATH)'
 	@# Kernels before 5.13 keep every thread's state and block's record in hashes: run mode there.
 	$(Q)LEAKTRACE_THREAD_SLOTS=0 LEAKTRACE_BLOCK_SLOTS=0 $(ASAN_RUN) $(OUTPUT)/tests/integration \
 		--jobs 1 --filter '@(run_mode|children)/*'
