@@ -509,7 +509,8 @@ static pid_t start_traced(const char *mode, const char *code, int *in_fd, int ou
 	int fds[2];
 	pid_t pid;
 
-	cr_assert_eq(pipe(fds), 0);
+	/* Close-on-exec: the command must not hold the end we write, or it never sees EOF. */
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
 	pid = proc__spawn(argv, fds[0], out_fd, -1);
 	close(fds[0]);
 	*in_fd = fds[1];
@@ -749,7 +750,8 @@ Test(children, second_sigint_lets_the_command_go, .timeout = 120)
 	snprintf(script, sizeof(script), "trap '' INT; exec %s wait 4", exe);
 	tmpdir__new(&t);
 	out_fd = open(tmpdir__file(&t, "out.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	cr_assert_eq(pipe(fds), 0);
+	/* Close-on-exec: the command must not hold the end we write, or it never sees EOF. */
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
 	lt = proc__spawn(argv, fds[0], out_fd, -1);
 	close(fds[0]);
 	close(out_fd);
