@@ -75,11 +75,19 @@ FUZZ_BINS    := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZERS))
 ASAN_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_OBJS    := $(patsubst $(OUTPUT)/src/%,$(OUTPUT)/asan/src/%,$(OBJS))
 ASAN_LIB_OBJS := $(filter-out $(OUTPUT)/asan/src/main.o,$(ASAN_OBJS))
+# The integration suite's environment for that leaktrace; a leak of its own fails too.
+ASAN_RUN     = ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/top/leaktrace \
+	FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures
+# valgrind's LEAK SUMMARY against run mode's on the other probe paths too: every case of
+# verdicts.c in one run (the children suite compares its processes on every path already).
+VERDICTS_EVERY_PATH := verdicts/every_case_with_frame_pointers_equals_valgrind
+# What make test runs under them besides the reruns of test-integration.
+ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
-	fuzz fuzz-smoke test-asan test-asan-unit check-layers format format-check
+	fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
 all: leaktrace
 
@@ -241,8 +249,9 @@ $(OUTPUT)/asan/tests/unit: $(UNIT_SRCS) $(ASAN_LIB_OBJS)
 		-lpthread -lm -o $@
 
 # The unit suite built with ASan and UBSan (part of make test: 20 s once built), and the
-# integration suite (the test code as usual) running leaktrace built with them (6 minutes
-# more, so not in make test): any report, a leak of leaktrace's own too, fails.
+# integration suite (the test code as usual) running leaktrace built with them (5.5 minutes
+# with the unit half; make test runs part of it, see test-integration): any report, a leak
+# of leaktrace's own too, fails.
 test-asan-unit:
 	$(Q)$(MAKE) --no-print-directory fixtures $(OUTPUT)/asan/tests/unit
 	@# A leak is found as a test's worker exits, which Criterion does not count: read the log.
@@ -251,14 +260,16 @@ test-asan-unit:
 		[ $$rc -eq 0 ] && ! grep -qE 'Sanitizer|runtime error' $(OUTPUT)/asan/unit.log
 
 test-asan: test-asan-unit
-	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/asan/leaktrace $(OUTPUT)/tests/integration
+	$(Q)$(MAKE) --no-print-directory asan-top $(OUTPUT)/tests/integration
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make test-asan: the integration tests load BPF programs: run them as root"; exit 1; fi
-	@# The suite finds tools/ beside LEAKTRACE: a tree of links stands in for the top.
+	$(Q)$(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1
+
+# leaktrace built with ASan and UBSan, where the integration suite runs it: the suite finds
+# tools/ beside LEAKTRACE, so a tree of links stands in for the top.
+asan-top: $(OUTPUT)/asan/leaktrace
 	$(Q)mkdir -p $(OUTPUT)/asan/top && ln -sfn ../leaktrace $(OUTPUT)/asan/top/leaktrace && \
 		ln -sfn $(CURDIR)/tools $(OUTPUT)/asan/top/tools
-	$(Q)ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/top/leaktrace \
-		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1
 
 # The offline report path alone: linked from REPORT_OBJS without libbpf, it converts the golden
 # snapshot as ./leaktrace report does; and the include graph has no cycle and no layer including
@@ -278,36 +289,44 @@ deps:
 	$(Q)tools/install-deps test
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration
-	$(Q)$(MAKE) --no-print-directory check-layers test-unit test-integration test-kernels \
-		fuzz-smoke test-asan-unit
+	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration \
+		asan-top
+	$(Q)$(MAKE) --no-print-directory check-layers test-unit test-integration test-kernels fuzz-smoke \
+		test-asan-unit
 
 test-unit:
 	$(Q)$(OUTPUT)/tests/unit --jobs 2
 
-test-integration:
+test-integration: asan-top
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make test: the integration tests load BPF programs: run them as root"; exit 1; fi
 	$(Q)LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
 		$(OUTPUT)/tests/integration --jobs 1
+	@# The reruns below run leaktrace built with ASan and UBSan (make test-asan's, any report
+	@# fails), so that CI has the sanitizers on these suites without a run of its own.
 	@# Kernels before 6.6 take another path (a link per probe): run mode there too.
-	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
-		$(OUTPUT)/tests/integration --jobs 1 --filter '@(run_mode|children)/*'
-	$(Q)LEAKTRACE_NO_MULTI=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
-		$(OUTPUT)/tests/integration --jobs 1 --filter 'system/sigkill*'
-	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
-	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
-		$(OUTPUT)/tests/integration --jobs 1 --filter '@(run_mode|children)/*'
-	$(Q)LEAKTRACE_NO_SESSION=1 LEAKTRACE=$(CURDIR)/leaktrace FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures \
-		$(OUTPUT)/tests/integration --jobs 1 --filter 'sampling/*'
-	@# Kernels before 5.13 keep every thread's state and block's record in hashes: run mode there.
-	$(Q)LEAKTRACE_THREAD_SLOTS=0 LEAKTRACE_BLOCK_SLOTS=0 LEAKTRACE=$(CURDIR)/leaktrace \
-		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1 \
+	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter '@(run_mode|children)/*'
+	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
+		--filter 'system/sigkill*'
+	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
+		--filter '$(VERDICTS_EVERY_PATH)'
+	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
+	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
+		--filter '@(run_mode|children)/*'
+	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
+		--filter 'sampling/*'
+	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
+		--filter '$(VERDICTS_EVERY_PATH)'
+	@# Kernels before 5.13 keep every thread's state and block's record in hashes: run mode there.
+	$(Q)LEAKTRACE_THREAD_SLOTS=0 LEAKTRACE_BLOCK_SLOTS=0 $(ASAN_RUN) $(OUTPUT)/tests/integration \
+		--jobs 1 --filter '@(run_mode|children)/*'
 	@# Slots taken: most threads and blocks go to the hashes, the others stay in slots.
-	$(Q)LEAKTRACE_THREAD_SLOTS=1 LEAKTRACE_BLOCK_SLOTS=16 LEAKTRACE=$(CURDIR)/leaktrace \
-		FIXTURES=$(CURDIR)/$(OUTPUT)/fixtures $(OUTPUT)/tests/integration --jobs 1 \
-		--filter '@(run_mode|scan|attach_mode|children)/*'
+	$(Q)LEAKTRACE_THREAD_SLOTS=1 LEAKTRACE_BLOCK_SLOTS=16 $(ASAN_RUN) $(OUTPUT)/tests/integration \
+		--jobs 1 --filter '@(run_mode|scan|attach_mode|children)/*'
+	@# The rest of leaktrace's code (symbols, unwinding, verdicts, exports, suppressions,
+	@# errors, hostile files) under the sanitizers on the default path.
+	$(Q)$(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 --filter '$(ASAN_SUITES)'
 
 # The scenarios that matter most on this kernel and, under qemu, on Debian 12's 6.1 and 6.12
 # (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed.

@@ -762,7 +762,8 @@ static bool chunk_not_root(const struct scan *s, uint64_t c, const uint64_t *tc,
 {
 	long b = block_at(s, c + CHUNK_HEADER);
 
-	return b >= 0 || bsearch(&c, tc, nr_tc, sizeof(*tc), by_u64);
+	/* tc is NULL with no tcache entry: bsearch's array may not be (UBSan). */
+	return b >= 0 || (nr_tc && bsearch(&c, tc, nr_tc, sizeof(*tc), by_u64));
 }
 
 /*

@@ -77,8 +77,12 @@ static int by_proven(const void *a, const void *b)
 static bool proven_before(const struct process *p, uint64_t addr, uint64_t ts)
 {
 	struct proven key = { addr, ts };
-	const struct proven *v = bsearch(&key, p->proven, p->nr_proven, sizeof(key), by_proven);
+	const struct proven *v;
 
+	/* bsearch's array may not be NULL, even empty (UBSan). */
+	if (!p->nr_proven)
+		return false;
+	v = bsearch(&key, p->proven, p->nr_proven, sizeof(key), by_proven);
 	return v && v->ts == ts;
 }
 

@@ -924,7 +924,8 @@ static int proc_copy(struct snapshot *snap, const struct proc_stat *from)
 	p->stacks = malloc((from->nr_stacks ? from->nr_stacks : 1) * sizeof(*p->stacks));
 	if (!p->stacks)
 		return -ENOMEM;
-	memcpy(p->stacks, from->stacks, from->nr_stacks * sizeof(*p->stacks));
+	if (from->nr_stacks)	/* from->stacks is NULL then: memcpy's may not be (UBSan) */
+		memcpy(p->stacks, from->stacks, from->nr_stacks * sizeof(*p->stacks));
 	snap->nr_procs++;
 	return proc_stat__copy_argv(p, snap, from);
 }

@@ -6,6 +6,7 @@
  */
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,10 +20,25 @@
 
 /*
  * One decoder per thread, opened on first use and kept: opening one costs
- * microseconds, and symbolization asks once per frame.
+ * microseconds, and symbolization asks once per frame. A thread that ends
+ * closes its own (the key's destructor): worker threads come and go.
  */
 static __thread csh handle;
 static __thread cs_insn *insn;
+static pthread_key_t decoder_key;
+static pthread_once_t decoder_once = PTHREAD_ONCE_INIT;
+
+static void decoder_close(void *unused)
+{
+	cs_free(insn, 1);
+	insn = NULL;
+	cs_close(&handle);
+}
+
+static void decoder_key_new(void)
+{
+	pthread_key_create(&decoder_key, decoder_close);
+}
 
 static int decoder(csh *h, cs_insn **out)
 {
@@ -35,6 +51,9 @@ static int decoder(csh *h, cs_insn **out)
 			cs_close(&handle);
 			return -ENOMEM;
 		}
+		pthread_once(&decoder_once, decoder_key_new);
+		/* Any non-NULL value: the destructor runs only for those. */
+		pthread_setspecific(decoder_key, insn);
 	}
 	*h = handle;
 	*out = insn;

@@ -507,6 +507,20 @@ const char *stack__symbol(json_t *stack, size_t i)
 	return json_string_value(json_object_get(frame, "symbol"));
 }
 
+void stack__assert_frames(json_t *stack, size_t first, const char *const want[], bool whole)
+{
+	size_t n = json_array_size(json_object_get(stack, "frames")), i;
+
+	cr_assert_not_null(stack, "no such stack");
+	for (i = 0; want[i]; i++)
+		cr_assert_str_eq(stack__symbol(stack, first + i) ?: "(none)", want[i],
+				 "frame %zu of %zu: '%s', expected %s", first + i, n,
+				 stack__symbol(stack, first + i) ?: "(none)", want[i]);
+	if (whole)
+		cr_assert_eq(n, first + i, "%zu frames, expected %zu: frame %zu is '%s'", n,
+			     first + i, first + i, stack__symbol(stack, first + i) ?: "(none)");
+}
+
 struct stack_sum stack__sum(json_t *proc, const char *frame0, const char *kind)
 {
 	json_t *stacks = json_object_get(proc, "stacks");

@@ -120,6 +120,11 @@ long long json__int(json_t *obj, const char *key);
 json_t *stack__find(json_t *proc, const char *frame0, const char *kind);
 /* String "symbol" of frame I of STACK, or NULL when there is no such frame. */
 const char *stack__symbol(json_t *stack, size_t i);
+/*
+ * Assert that STACK's frames from FIRST on are named WANT (NULL-terminated), in order;
+ * with WHOLE, that no frame follows them.
+ */
+void stack__assert_frames(json_t *stack, size_t first, const char *const want[], bool whole);
 
 struct stack_sum {
 	long long bytes;

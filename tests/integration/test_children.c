@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,23 +101,78 @@ static void assert_leak(json_t *proc, const char *func, long long bytes, long lo
 }
 
 /*
- * valgrind --trace-children=yes on ARGV: "in use at exit" of the process whose
- * "Command:" line is COMMAND (libc's buffers kept, as leaktrace sees them).
+ * valgrind --trace-children=yes --leak-check=full on ARGV, per process (by its
+ * "Command:" line): "in use at exit" and the LEAK SUMMARY's four kinds (libc's
+ * buffers kept, as leaktrace sees them).
  */
+enum vg_kind { VG_IN_USE, VG_DEFINITE, VG_INDIRECT, VG_POSSIBLE, VG_REACHABLE, VG_NR_KINDS };
+
+static const char *const vg_label[VG_NR_KINDS] = { "in use at exit:", "definitely lost:",
+						   "indirectly lost:", "possibly lost:",
+						   "still reachable:" };
+/* leaktrace's JSON fields, summed over a process's heap stacks, for each kind. */
+static const char *const vg_field[VG_NR_KINDS][2] = {
+	{ "bytes", "allocs" }, { "lost_bytes", "lost_allocs" },
+	{ "indirect_bytes", "indirect_allocs" }, { "possible_bytes", "possible_allocs" },
+	{ "reachable_bytes", "reachable_allocs" },
+};
+
 struct vg_proc {
 	int pid;
 	char command[256];
-	long long bytes, blocks;
+	long long bytes[VG_NR_KINDS], blocks[VG_NR_KINDS];
 };
+
+/* The entry of PID in V, added (as a fork child's: no command line) when new. */
+static struct vg_proc *vg_proc_of(struct vg_proc *v, int *nr, int max, int pid)
+{
+	int i;
+
+	for (i = 0; i < *nr && v[i].pid != pid; i++)
+		;
+	if (i == *nr && *nr < max)
+		v[(*nr)++] = (struct vg_proc){ .pid = pid, .command = "(fork)" };
+	return i < *nr ? &v[i] : NULL;
+}
+
+/* One line of valgrind's stderr, its numbers without their commas, into V. */
+static void vg_line(char *line, struct vg_proc *v, int *nr, int max)
+{
+	char cmd[256], label[32];
+	long long bytes, blocks;
+	struct vg_proc *p;
+	int pid, k;
+
+	if (sscanf(line, "==%d== Command: %255[^\n]", &pid, cmd) == 2) {
+		p = vg_proc_of(v, nr, max, pid);
+		if (p)
+			snprintf(p->command, sizeof(p->command), "%s", cmd);
+		return;
+	}
+	for (char *c = line, *o = line;; c++)
+		if (*c != ',' && !(*o++ = *c))
+			break;
+	if (sscanf(line, "==%d== %31[a-z ]: %lld bytes in %lld blocks", &pid, label, &bytes,
+		   &blocks) != 4)
+		return;
+	strcat(label, ":");
+	for (k = 0; k < VG_NR_KINDS && strcmp(vg_label[k], label); k++)
+		;
+	p = vg_proc_of(v, nr, max, pid);
+	if (k < VG_NR_KINDS && p) {
+		p->bytes[k] = bytes;
+		p->blocks[k] = blocks;
+	}
+}
 
 static int valgrind_run(const char *const argv[], struct vg_proc *v, int max)
 {
 	char *args[32] = { "valgrind", "--trace-children=yes", "--run-libc-freeres=no",
-			   "--run-cxx-freeres=no", "--leak-check=no" };
-	int n = 5, pid, nr = 0;
+			   "--run-cxx-freeres=no", "--leak-check=full",
+			   "--show-leak-kinds=none" };
+	int n = 6, nr = 0;
 	struct run_result r;
-	char *line, *save = NULL, cmd[256];
-	long long bytes, blocks;
+	char *line, *save = NULL;
 
 	for (int i = 0; argv[i]; i++)
 		args[n++] = (char *)argv[i];
@@ -132,45 +188,88 @@ static int valgrind_run(const char *const argv[], struct vg_proc *v, int max)
 		run__free(&r);
 	}
 	cr_assert_eq(run__exit_code(&r), 0, "valgrind: exit %d:\n%s", run__exit_code(&r), r.err);
-	for (line = strtok_r(r.err, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "==%d== Command: %255[^\n]", &pid, cmd) == 2 && nr < max)
-			v[nr++] = (struct vg_proc){ .pid = pid, .bytes = -1 };
-		if (sscanf(line, "==%d== Command: %255[^\n]", &pid, cmd) == 2 && nr <= max)
-			snprintf(v[nr - 1].command, sizeof(v[nr - 1].command), "%s", cmd);
-		/* "in use at exit: 5,596 bytes in 6 blocks": the numbers without their commas. */
-		for (char *c = line, *o = line;; c++)
-			if (*c != ',' && !(*o++ = *c))
-				break;
-		if (sscanf(line, "==%d== in use at exit: %lld bytes in %lld blocks", &pid, &bytes,
-			   &blocks) != 3)
-			continue;
-		/* A fork child that never exec'd has no command line: "(fork)". */
-		int i;
-
-		for (i = 0; i < nr && v[i].pid != pid; i++)
-			;
-		if (i == nr && nr < max)
-			v[nr++] = (struct vg_proc){ .pid = pid, .command = "(fork)" };
-		if (i < nr) {
-			v[i].bytes = bytes;
-			v[i].blocks = blocks;
-		}
-	}
+	/* A process without a LEAK SUMMARY ("All heap blocks were freed") has zeros. */
+	for (line = strtok_r(r.err, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		vg_line(line, v, &nr, max);
 	run__free(&r);
 	return nr;
 }
 
-static void assert_in_use_equals(json_t *proc, const struct vg_proc *v, int n, const char *cmd)
+/*
+ * Processes that copy their environment (sh, make) allocate by its size, and Debian's
+ * valgrind adds to its clients' (its /usr/bin/valgrind script exports PWD,
+ * LD_LIBRARY_PATH and GLIBCXX_FORCE_NEW; valgrind sets LD_PRELOAD, and VALGRIND_LIB
+ * in its children's). Before leaktrace's run of a command valgrind runs too: the
+ * same variables, with an LD_PRELOAD as long as valgrind's that loads nothing new
+ * (libc, which every process loads anyway). VALGRIND_LIB stays for valgrind's run,
+ * so that its first process has it too. env_restore() undoes the rest.
+ */
+static const char vg_preload[] = "/usr/libexec/valgrind/vgpreload_core-amd64-linux.so:"
+				 "/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so";
+static char *saved_ldlp, *saved_pwd;
+
+static void env_as_under_valgrind(void)
+{
+	static const char libc[] = "/lib/x86_64-linux-gnu/libc.so.6";
+	char preload[sizeof(vg_preload)], ldlp[PATH_MAX], cwd[PATH_MAX];
+	const char *old = getenv("LD_LIBRARY_PATH");
+
+	cr_assert_null(getenv("LD_PRELOAD"), "the tests run without LD_PRELOAD");
+	saved_ldlp = old ? strdup(old) : NULL;
+	saved_pwd = getenv("PWD") ? strdup(getenv("PWD")) : NULL;
+	/* "//////.../lib/x86_64-linux-gnu/libc.so.6", as long as valgrind's list. */
+	memset(preload, '/', sizeof(preload) - sizeof(libc));
+	memcpy(preload + sizeof(preload) - sizeof(libc), libc, sizeof(libc));
+	snprintf(ldlp, sizeof(ldlp), "%s%s/usr/lib/debug", old ?: "", old ? ":" : "");
+	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+	setenv("LD_PRELOAD", preload, 1);
+	setenv("LD_LIBRARY_PATH", ldlp, 1);
+	setenv("GLIBCPP_FORCE_NEW", "1", 1);
+	setenv("GLIBCXX_FORCE_NEW", "1", 1);
+	setenv("PWD", cwd, 1);
+	setenv("VALGRIND_LIB", "/usr/libexec/valgrind", 1);
+}
+
+static void env_restore(void)
+{
+	unsetenv("LD_PRELOAD");
+	unsetenv("GLIBCPP_FORCE_NEW");
+	unsetenv("GLIBCXX_FORCE_NEW");
+	if (saved_ldlp)
+		setenv("LD_LIBRARY_PATH", saved_ldlp, 1);
+	else
+		unsetenv("LD_LIBRARY_PATH");
+	if (saved_pwd)
+		setenv("PWD", saved_pwd, 1);
+	else
+		unsetenv("PWD");
+	free(saved_ldlp);
+	free(saved_pwd);
+}
+
+/* PROC's "in use at exit" and each verdict equal those of valgrind's process CMD. */
+static void assert_equals_valgrind(json_t *proc, const struct vg_proc *v, int n, const char *cmd)
 {
 	for (int i = 0; i < n; i++) {
 		if (strcmp(v[i].command, cmd))
 			continue;
-		cr_assert_eq(json__int(proc, "outstanding_bytes"), v[i].bytes,
-			     "'%s': %lld bytes in use at exit, valgrind %lld", cmd,
-			     json__int(proc, "outstanding_bytes"), v[i].bytes);
-		cr_assert_eq(json__int(proc, "outstanding_allocs"), v[i].blocks,
-			     "'%s': %lld blocks in use at exit, valgrind %lld", cmd,
-			     json__int(proc, "outstanding_allocs"), v[i].blocks);
+		for (int k = 0; k < VG_NR_KINDS; k++) {
+			long long bytes = 0, blocks = 0;
+			json_t *stack;
+			size_t j;
+
+			json_array_foreach(json_object_get(proc, "stacks"), j, stack) {
+				if (strcmp(json_string_value(json_object_get(stack, "kind")),
+					   "heap"))
+					continue;	/* valgrind judges no mapping */
+				bytes += json__int(stack, vg_field[k][0]);
+				blocks += json__int(stack, vg_field[k][1]);
+			}
+			cr_assert_eq(bytes, v[i].bytes[k], "'%s': %s %lld bytes, valgrind %lld",
+				     cmd, vg_label[k], bytes, v[i].bytes[k]);
+			cr_assert_eq(blocks, v[i].blocks[k], "'%s': %s %lld blocks, valgrind %lld",
+				     cmd, vg_label[k], blocks, v[i].blocks[k]);
+		}
 		return;
 	}
 	cr_assert_fail("valgrind did not report '%s'", cmd);
@@ -188,7 +287,9 @@ Test(children, pipeline_each_process_equals_valgrind, .timeout = 240)
 
 	snprintf(script, sizeof(script), "%s run lost | cat", leaky);
 	tmpdir__new(&t);
+	env_as_under_valgrind();
 	snap = run_traced(&t, NULL, argv, 0, &r);
+	env_restore();
 	cr_assert_eq(nr_procs(snap, 3), 3, "sh, leaky and cat");
 	snprintf(line, sizeof(line), "%s run lost", leaky);
 	p = proc_by_argv(snap, line);
@@ -198,10 +299,14 @@ Test(children, pipeline_each_process_equals_valgrind, .timeout = 240)
 	cr_assert_eq(json__int(p, "indirect_bytes"), 144);
 	cr_assert(json_is_false(json_object_get(p, "alive")));
 	n = valgrind_run(argv, vg, 8);
-	assert_in_use_equals(p, vg, n, line);
-	assert_in_use_equals(proc_by_argv(snap, "cat"), vg, n, "/usr/bin/cat");
+	assert_equals_valgrind(p, vg, n, line);
+	assert_equals_valgrind(proc_by_argv(snap, "cat"), vg, n, "/usr/bin/cat");
 	snprintf(line, sizeof(line), "sh -c %s", script);
-	cr_assert_eq(json__int(proc_by_argv(snap, line), "lost_bytes"), 0);
+	p = proc_by_argv(snap, line);
+	cr_assert_eq(json__int(p, "lost_bytes"), 0);
+	/* valgrind's Command: line escapes the spaces inside an argument. */
+	snprintf(line, sizeof(line), "sh -c %s\\ run\\ lost\\ |\\ cat", leaky);
+	assert_equals_valgrind(p, vg, n, line);
 	json_decref(snap);
 	run__free(&r);
 	tmpdir__free(&t);
@@ -210,24 +315,38 @@ Test(children, pipeline_each_process_equals_valgrind, .timeout = 240)
 
 Test(children, make_recipe_is_traced, .timeout = 120)
 {
-	char *leaky = env__fixture("leaky-nofp"), line[PATH_MAX + 32];
+	char *leaky = env__fixture("leaky-nofp"), line[PATH_MAX + 32], dir[PATH_MAX];
 	const char *argv[] = { "make", "-s", "-C", NULL, NULL };
+	struct vg_proc vg[8];
 	struct run_result r;
 	struct tmpdir t;
-	json_t *snap;
+	json_t *snap, *p, *m;
 	FILE *f;
+	int n;
 
 	tmpdir__new(&t);
-	argv[3] = t.path;
-	f = fopen(tmpdir__file(&t, "Makefile"), "w");
+	/* A directory of its own: make reads it, and run.json beside would be one more entry. */
+	snprintf(dir, sizeof(dir), "%s", tmpdir__file(&t, "mk"));
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	argv[3] = dir;
+	f = fopen(tmpdir__file(&t, "mk/Makefile"), "w");
 	cr_assert_not_null(f);
 	fprintf(f, "all:\n\t%s run malloc\n", leaky);
 	fclose(f);
+	env_as_under_valgrind();
 	snap = run_traced(&t, NULL, argv, 0, &r);
+	env_restore();
 	snprintf(line, sizeof(line), "%s run malloc", leaky);
-	assert_leak(proc_by_argv(snap, line), "leak_malloc", 100000, 1000);
-	snprintf(line, sizeof(line), "make -s -C %s", t.path);
-	assert_leak(proc_by_argv(snap, line), "leak_malloc", 0, 0);
+	p = proc_by_argv(snap, line);
+	assert_leak(p, "leak_malloc", 100000, 1000);
+	cr_assert_eq(json__int(p, "lost_bytes"), 0, "leak_malloc's blocks are held to the end");
+	snprintf(line, sizeof(line), "make -s -C %s", dir);
+	m = proc_by_argv(snap, line);
+	assert_leak(m, "leak_malloc", 0, 0);
+	n = valgrind_run(argv, vg, 8);
+	assert_equals_valgrind(m, vg, n, line);
+	snprintf(line, sizeof(line), "%s run malloc", leaky);
+	assert_equals_valgrind(p, vg, n, line);
 	json_decref(snap);
 	run__free(&r);
 	tmpdir__free(&t);
@@ -263,11 +382,11 @@ Test(children, fork_vfork_posix_spawn_each_reported, .timeout = 240)
 	assert_leak(p, "leak_here", 1000, 10);
 	n = valgrind_run(argv, vg, 8);
 	snprintf(line, sizeof(line), "%s leak 100 10", exe);
-	assert_in_use_equals(p, vg, n, line);
+	assert_equals_valgrind(p, vg, n, line);
 	p = proc_by_argv(snap, "children leak 200 20");
 	assert_leak(p, "leak_here", 4000, 20);
 	snprintf(line, sizeof(line), "%s leak 200 20", exe);
-	assert_in_use_equals(p, vg, n, line);
+	assert_equals_valgrind(p, vg, n, line);
 	json_decref(snap);
 	run__free(&r);
 	tmpdir__free(&t);
@@ -390,7 +509,8 @@ static pid_t start_traced(const char *mode, const char *code, int *in_fd, int ou
 	int fds[2];
 	pid_t pid;
 
-	cr_assert_eq(pipe(fds), 0);
+	/* Close-on-exec: the command must not hold the end we write, or it never sees EOF. */
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
 	pid = proc__spawn(argv, fds[0], out_fd, -1);
 	close(fds[0]);
 	*in_fd = fds[1];
@@ -524,8 +644,8 @@ Test(children, fork_child_inherits_its_parents_blocks, .timeout = 240)
 		     "the child's frees of inherited blocks matched no record");
 	n = valgrind_run(argv, vg, 8);
 	snprintf(line, sizeof(line), "%s run fork", leaky);
-	assert_in_use_equals(parent, vg, n, line);
-	assert_in_use_equals(child, vg, n, "(fork)");
+	assert_equals_valgrind(parent, vg, n, line);
+	assert_equals_valgrind(child, vg, n, "(fork)");
 	json_decref(snap);
 	run__free(&r);
 	tmpdir__free(&t);
@@ -630,7 +750,8 @@ Test(children, second_sigint_lets_the_command_go, .timeout = 120)
 	snprintf(script, sizeof(script), "trap '' INT; exec %s wait 4", exe);
 	tmpdir__new(&t);
 	out_fd = open(tmpdir__file(&t, "out.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	cr_assert_eq(pipe(fds), 0);
+	/* Close-on-exec: the command must not hold the end we write, or it never sees EOF. */
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
 	lt = proc__spawn(argv, fds[0], out_fd, -1);
 	close(fds[0]);
 	close(out_fd);

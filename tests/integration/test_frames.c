@@ -16,6 +16,30 @@ static bool is_function(const char *sym)
 	return sym && sym[0] && sym[0] != '[' && strncmp(sym, "0x", 2) != 0;
 }
 
+/*
+ * FIXTURE ARGS... traced in run mode: the only heap stack whose frame 0 is FRAME0,
+ * from *SNAP (the caller's to json_decref).
+ */
+static json_t *only_stack(const char *fixture, const char *const args[], const char *frame0,
+			  json_t **snap)
+{
+	char *exe = env__fixture(fixture);
+	struct run_result r;
+	struct stack_sum sum;
+	struct tmpdir t;
+	json_t *proc;
+
+	tmpdir__new(&t);
+	*snap = trace__run(&t, exe, NULL, args, &r);
+	proc = snapshot__process_by_exe(*snap, exe);
+	sum = stack__sum(proc, frame0, "heap");
+	cr_assert_eq(sum.stacks, 1, "%s: %d stacks, expected 1", frame0, sum.stacks);
+	free(exe);
+	run__free(&r);
+	tmpdir__free(&t);
+	return stack__find(proc, frame0, "heap");
+}
+
 Test(frames, frame0_is_a_function_in_every_stack_without_frame_pointers, .timeout = 60)
 {
 	const char *args[] = { "run", "malloc", "big", "calloc", "realloc", "reallocarray",
@@ -51,58 +75,28 @@ Test(frames, frame0_is_a_function_in_every_stack_without_frame_pointers, .timeou
 Test(frames, malloc_stack_walks_to_main_with_frame_pointers, .timeout = 60)
 {
 	const char *args[] = { "run", "malloc", NULL };
-	char *exe = env__fixture("leaky-fp");
-	struct run_result r;
-	struct stack_sum sum;
-	struct tmpdir t;
-	json_t *snap, *proc, *stack;
+	json_t *snap, *stack = only_stack("leaky-fp", args, "leak_malloc", &snap);
 
-	tmpdir__new(&t);
-	snap = trace__run(&t, exe, NULL, args, &r);
-	proc = snapshot__process_by_exe(snap, exe);
-	sum = stack__sum(proc, "leak_malloc", "heap");
-	cr_assert_eq(sum.stacks, 1, "leak_malloc: %d stacks, expected 1", sum.stacks);
-	stack = stack__find(proc, "leak_malloc", "heap");
-	cr_assert_str_eq(stack__symbol(stack, 1) ?: "(none)", "run_scenarios",
-			 "frame 1: '%s', expected run_scenarios", stack__symbol(stack, 1));
-	cr_assert_str_eq(stack__symbol(stack, 2) ?: "(none)", "main",
-			 "frame 2: '%s', expected main", stack__symbol(stack, 2));
+	stack__assert_frames(stack, 0, (const char *const[]){ "leak_malloc", "run_scenarios",
+							      "main", NULL }, false);
 	json_decref(snap);
-	free(exe);
-	run__free(&r);
-	tmpdir__free(&t);
 }
 
 /* A stack of 44 frames over 25 KiB of stack: every frame, in order, to main. */
 Test(frames, deep_stack_walks_whole_with_frame_pointers, .timeout = 60)
 {
 	const char *args[] = { "run", "deep", NULL };
-	char *exe = env__fixture("leaky-fp");
-	struct run_result r;
-	struct stack_sum sum;
-	struct tmpdir t;
-	json_t *snap, *proc, *stack;
+	const char *want[42] = { NULL };
+	json_t *snap, *stack = only_stack("leaky-fp", args, "descend", &snap);
 
-	tmpdir__new(&t);
-	snap = trace__run(&t, exe, NULL, args, &r);
-	proc = snapshot__process_by_exe(snap, exe);
-	sum = stack__sum(proc, "descend", "heap");
-	cr_assert_eq(sum.stacks, 1, "descend: %d stacks, expected 1", sum.stacks);
-	cr_assert_eq(sum.bytes, 321, "descend: %lld bytes, expected 321", sum.bytes);
-	stack = stack__find(proc, "descend", "heap");
+	cr_assert_eq(json__int(stack, "bytes"), 321, "descend: %lld bytes, expected 321",
+		     json__int(stack, "bytes"));
 	for (size_t i = 0; i <= 40; i++)
-		cr_assert_str_eq(stack__symbol(stack, i) ?: "(none)", "descend",
-				 "frame %zu: '%s', expected descend", i, stack__symbol(stack, i));
-	cr_assert_str_eq(stack__symbol(stack, 41) ?: "(none)", "leak_deep",
-			 "frame 41: '%s', expected leak_deep", stack__symbol(stack, 41));
-	cr_assert_str_eq(stack__symbol(stack, 42) ?: "(none)", "run_scenarios",
-			 "frame 42: '%s', expected run_scenarios", stack__symbol(stack, 42));
-	cr_assert_str_eq(stack__symbol(stack, 43) ?: "(none)", "main",
-			 "frame 43: '%s', expected main", stack__symbol(stack, 43));
+		want[i] = "descend";
+	stack__assert_frames(stack, 0, want, false);
+	stack__assert_frames(stack, 41, (const char *const[]){ "leak_deep", "run_scenarios",
+							       "main", NULL }, false);
 	json_decref(snap);
-	free(exe);
-	run__free(&r);
-	tmpdir__free(&t);
 }
 
 /*
@@ -113,19 +107,9 @@ Test(frames, malloc_stack_has_no_garbage_frames_without_frame_pointers, .timeout
 {
 	const char *args[] = { "run", "malloc", NULL };
 	const char *callers[] = { "leak_malloc", "run_scenarios", "main" };
-	char *exe = env__fixture("leaky-nofp");
-	struct run_result r;
-	struct stack_sum sum;
-	struct tmpdir t;
-	json_t *snap, *proc, *stack, *truncated;
+	json_t *snap, *stack = only_stack("leaky-nofp", args, "leak_malloc", &snap), *truncated;
 	size_t n;
 
-	tmpdir__new(&t);
-	snap = trace__run(&t, exe, NULL, args, &r);
-	proc = snapshot__process_by_exe(snap, exe);
-	sum = stack__sum(proc, "leak_malloc", "heap");
-	cr_assert_eq(sum.stacks, 1, "leak_malloc: %d stacks, expected 1", sum.stacks);
-	stack = stack__find(proc, "leak_malloc", "heap");
 	n = json_array_size(json_object_get(stack, "frames"));
 	truncated = json_object_get(stack, "truncated");
 	cr_assert(json_is_boolean(truncated), "stack without a boolean \"truncated\"");
@@ -141,7 +125,4 @@ Test(frames, malloc_stack_has_no_garbage_frames_without_frame_pointers, .timeout
 	cr_assert(n == 1 || json_is_true(truncated) || n >= 3,
 		  "the stack stops after %zu frames without being marked truncated", n);
 	json_decref(snap);
-	free(exe);
-	run__free(&r);
-	tmpdir__free(&t);
 }

@@ -17,15 +17,43 @@
 
 #include "helpers.h"
 
+/*
+ * The fixtures, copied under names of this test's own: -a --comm NAME must not see
+ * the processes of other tests on the host (other worktrees run leaky-nofp too).
+ */
 static char *fx_nofp, *fx_fp;
+static char comm_nofp[16], comm_fp[16], own_dir[32];
+
+static char *own_copy(const char *fixture, const char *comm)
+{
+	char *from = env__fixture(fixture), to[64], cmd[PATH_MAX + 128];
+
+	snprintf(to, sizeof(to), "%s/%s", own_dir, comm);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(from);
+	return strdup(to);
+}
 
 static void fixtures_init(void)
 {
-	fx_nofp = env__fixture("leaky-nofp");
-	fx_fp = env__fixture("leaky-fp");
+	snprintf(own_dir, sizeof(own_dir), "/tmp/lt-system-XXXXXX");
+	cr_assert_not_null(mkdtemp(own_dir));
+	snprintf(comm_nofp, sizeof(comm_nofp), "lts%d-n", (int)getpid());
+	snprintf(comm_fp, sizeof(comm_fp), "lts%d-f", (int)getpid());
+	fx_nofp = own_copy("leaky-nofp", comm_nofp);
+	fx_fp = own_copy("leaky-fp", comm_fp);
 }
 
-TestSuite(system, .init = fixtures_init, .fini = procs__cleanup);
+static void fixtures_fini(void)
+{
+	procs__cleanup();
+	unlink(fx_nofp);
+	unlink(fx_fp);
+	rmdir(own_dir);
+}
+
+TestSuite(system, .init = fixtures_init, .fini = fixtures_fini);
 
 /* leaktrace in the background with ARGS, "-o DIR/NAME.json" added, stderr in DIR/NAME.err. */
 static pid_t lt_start_as(struct tmpdir *t, const char *name, const char *const args[], char *json,
@@ -71,6 +99,13 @@ static void lt_wait_ok(pid_t pid)
 		  "leaktrace failed: status 0x%x", status);
 }
 
+/* The fixtures have done their part: SIGINT, the final snapshot, exit 0 (no -d to guess). */
+static void lt_stop(pid_t pid)
+{
+	kill(pid, SIGINT);
+	lt_wait_ok(pid);
+}
+
 static char *read_file(const char *path)
 {
 	static char buf[1 << 20];
@@ -86,7 +121,7 @@ static char *read_file(const char *path)
 /* A process started after `leaktrace -a` is traced from its exec: exact, nothing unmatched. */
 Test(system, all_traces_a_process_started_later, .timeout = 90)
 {
-	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "100", "-d", "4", NULL };
+	const char *args[] = { "-a", "--comm", comm_nofp, "-i", "100", NULL };
 	const char *fx[] = { "malloc", NULL };
 	char json[PATH_MAX], *exe = env__fixture("leaky-nofp");
 	struct fixture f;
@@ -97,7 +132,7 @@ Test(system, all_traces_a_process_started_later, .timeout = 90)
 	lt = lt_start(&t, args, json, sizeof(json));
 	fixture__start(&f, fx_nofp, fx);
 	fixture__trigger(&f);
-	lt_wait_ok(lt);
+	lt_stop(lt);
 	json_t *snap = snapshot__load(json);
 	json_t *proc = snapshot__process(snap, f.pid);
 
@@ -117,7 +152,7 @@ Test(system, all_traces_a_process_started_later, .timeout = 90)
 /* --comm keeps other processes out, also ones that allocate. */
 Test(system, comm_narrows_all, .timeout = 90)
 {
-	const char *args[] = { "-a", "--comm", "leaky-fp", "-i", "100", "-d", "3", NULL };
+	const char *args[] = { "-a", "--comm", comm_fp, "-i", "100", NULL };
 	const char *fx[] = { "malloc", NULL };
 	char json[PATH_MAX];
 	struct fixture f, g;
@@ -130,11 +165,11 @@ Test(system, comm_narrows_all, .timeout = 90)
 	fixture__start(&g, fx_fp, fx);
 	fixture__trigger(&f);
 	fixture__trigger(&g);
-	lt_wait_ok(lt);
+	lt_stop(lt);
 	json_t *snap = snapshot__load(json);
 
-	cr_assert_null(snapshot__process(snap, f.pid), "leaky-nofp was traced");
-	cr_assert_not_null(snapshot__process(snap, g.pid), "leaky-fp was not traced");
+	cr_assert_null(snapshot__process(snap, f.pid), "%s was traced", comm_nofp);
+	cr_assert_not_null(snapshot__process(snap, g.pid), "%s was not traced", comm_fp);
 	cr_assert_eq(stack__sum(snapshot__process(snap, g.pid), "leak_malloc", "heap").bytes,
 		     100000);
 	fixture__stop(&f);
@@ -166,7 +201,7 @@ static void wait_for_reports(const char *path, int n)
  */
 Test(system, exited_process_reported_once_then_kept_for_the_end, .timeout = 90)
 {
-	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "1", NULL };
+	const char *args[] = { "-a", "--comm", comm_nofp, "-i", "1", NULL };
 	const char *fx[] = { "malloc", NULL };
 	char json[PATH_MAX], needle[PATH_MAX + 64], *text, *out;
 	int times = 0, reports;
@@ -181,10 +216,11 @@ Test(system, exited_process_reported_once_then_kept_for_the_end, .timeout = 90)
 	fixture__trigger(&f);
 	pid = f.pid;
 	/* A report sees it alive and symbolizes it; then it ends. */
-	snprintf(needle, sizeof(needle), "pid %d (leaky-nofp) %s: ", pid, fx_nofp);
+	snprintf(needle, sizeof(needle), "pid %d (%s) %s: ", pid, comm_nofp, fx_nofp);
 	cr_assert(file__wait_for(out, needle, 30000), "no report of pid %d", pid);
 	fixture__stop(&f);
-	snprintf(needle, sizeof(needle), "pid %d (leaky-nofp) %s [exited]", pid, fx_nofp);
+	snprintf(needle, sizeof(needle), "pid %d (%s) %s [exited]", pid, comm_nofp,
+		 fx_nofp);
 	cr_assert(file__wait_for(out, needle, 30000), "pid %d not reported as exited", pid);
 	/* The report after the one that said it exited: its records are gone by then. */
 	wait_for_reports(out, count_of(read_file(out), "] leaktrace on ") + 1);
@@ -212,7 +248,7 @@ Test(system, exited_process_reported_once_then_kept_for_the_end, .timeout = 90)
 /* Fifty traced processes at once, each exact. */
 Test(system, fifty_processes_each_exact, .timeout = 180)
 {
-	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "100", "-d", "8", NULL };
+	const char *args[] = { "-a", "--comm", comm_nofp, "-i", "100", NULL };
 	const char *fx[] = { "malloc", NULL };
 	struct fixture f[50];
 	char json[PATH_MAX];
@@ -225,7 +261,7 @@ Test(system, fifty_processes_each_exact, .timeout = 180)
 		fixture__start(&f[i], fx_nofp, fx);
 	for (int i = 0; i < 50; i++)
 		fixture__trigger(&f[i]);
-	lt_wait_ok(lt);
+	lt_stop(lt);
 	json_t *snap = snapshot__load(json);
 
 	for (int i = 0; i < 50; i++) {
@@ -244,7 +280,7 @@ Test(system, fifty_processes_each_exact, .timeout = 180)
 /* A child's frees of blocks inherited from its parent are not charged to the parent. */
 Test(system, child_frees_do_not_touch_parent, .timeout = 90)
 {
-	const char *args[] = { "-a", "--comm", "leaky-nofp", "-i", "100", "-d", "3", NULL };
+	const char *args[] = { "-a", "--comm", comm_nofp, "-i", "100", NULL };
 	const char *fx[] = { "fork", NULL };
 	char json[PATH_MAX];
 	struct fixture f;
@@ -255,7 +291,7 @@ Test(system, child_frees_do_not_touch_parent, .timeout = 90)
 	lt = lt_start(&t, args, json, sizeof(json));
 	fixture__start(&f, fx_nofp, fx);
 	fixture__trigger(&f);
-	lt_wait_ok(lt);
+	lt_stop(lt);
 	json_t *snap = snapshot__load(json);
 	struct stack_sum s = stack__sum(snapshot__process(snap, f.pid), "leak_fork", "heap");
 
@@ -513,19 +549,19 @@ Test(system, redis_jemalloc_flushall_returns_to_baseline, .timeout = 120)
 	for (int i = 0; i < 50 && !redis_up(ping); i++)
 		usleep(100 * 1000);
 	snprintf(pidstr, sizeof(pidstr), "%d", redis);
-	const char *whole_args[] = { "-p", pidstr, "-i", "100", "-d", "14", NULL };
-	const char *load_args[] = { "-p", pidstr, "-i", "100", "-d", "7", NULL };
+	const char *whole_args[] = { "-p", pidstr, "-i", "100", NULL };
+	const char *load_args[] = { "-p", pidstr, "-i", "100", NULL };
 
 	lt_whole = lt_start_as(&t, "whole", whole_args, whole, sizeof(whole));
 	lt_load = lt_start_as(&t, "load", load_args, load, sizeof(load));
 	run__cmd(bench, NULL, 60, &r);
 	cr_assert_eq(run__exit_code(&r), 0, "redis-benchmark: %s", r.err);
 	run__free(&r);
-	lt_wait_ok(lt_load);
+	lt_stop(lt_load);
 	run__cmd(flush, NULL, 10, &r);
 	cr_assert_str_eq(r.out, "OK\n");
 	run__free(&r);
-	lt_wait_ok(lt_whole);
+	lt_stop(lt_whole);
 	long long loaded = outstanding(load, redis), after = outstanding(whole, redis);
 
 	/* At least the 30,000 values of 100 bytes were held; after the flush, buffers only. */
@@ -557,16 +593,19 @@ static void run_in_container(const char *mode)
 
 	tmpdir__new(&t);
 	snprintf(root, sizeof(root), "%s", tmpdir__file(&t, "root"));
-	snprintf(to, sizeof(to), "%s/leaky", root);
+	snprintf(to, sizeof(to), "%s/%s", root, comm_nofp);
 	copy_file(fx_nofp, to);
 	snprintf(to, sizeof(to), "%s/lib/x86_64-linux-gnu/libc.so.6", root);
 	copy_file("/lib/x86_64-linux-gnu/libc.so.6", to);
 	snprintf(to, sizeof(to), "%s/lib64/ld-linux-x86-64.so.2", root);
 	copy_file("/lib64/ld-linux-x86-64.so.2", to);
-	char *argv[] = { "unshare", "-m", "chroot", root, "/leaky", "attach", "malloc", NULL };
+	char inside[32];
+
+	snprintf(inside, sizeof(inside), "/%s", comm_nofp);
+	char *argv[] = { "unshare", "-m", "chroot", root, inside, "attach", "malloc", NULL };
 
 	if (!strcmp(mode, "-a")) {
-		const char *args[] = { "-a", "--comm", "leaky", "-v", "-i", "100", "-d", "4", NULL };
+		const char *args[] = { "-a", "--comm", comm_nofp, "-v", "-i", "100", NULL };
 		char probed[96];
 
 		lt = lt_start(&t, args, json, sizeof(json));
@@ -578,12 +617,12 @@ static void run_in_container(const char *mode)
 	} else {
 		fixture__start_argv(&f, argv);
 		snprintf(pid, sizeof(pid), "%d", f.pid);
-		const char *args[] = { "-p", pid, "-i", "100", "-d", "3", NULL };
+		const char *args[] = { "-p", pid, "-i", "100", NULL };
 
 		lt = lt_start(&t, args, json, sizeof(json));
 	}
 	fixture__trigger(&f);
-	lt_wait_ok(lt);
+	lt_stop(lt);
 	json_t *snap = snapshot__load(json);
 	json_t *proc = snapshot__process(snap, f.pid);
 	json_t *stack = stack__find(proc, "leak_malloc", "heap");
@@ -595,7 +634,8 @@ static void run_in_container(const char *mode)
 		json_object_get(json_array_get(json_object_get(stack, "frames"), 0), "module"));
 
 	/* Its maps name files as leaktrace's root sees them; they are the container's. */
-	cr_assert(module && strlen(module) >= 6 && !strcmp(module + strlen(module) - 6, "/leaky"),
+	cr_assert(module && strlen(module) >= strlen(inside) &&
+			  !strcmp(module + strlen(module) - strlen(inside), inside),
 		  "module %s", module ? module : "(none)");
 	fixture__stop(&f);
 	json_decref(snap);
@@ -615,8 +655,7 @@ Test(system, container_with_own_libc_under_all, .timeout = 60)
 /* -a --scan: every traced process is scanned at each report, with its own verdicts. */
 Test(system, all_with_scan_gives_each_process_its_verdicts, .timeout = 90)
 {
-	const char *args[] = { "-a", "--comm", "leaky-nofp", "--scan", "-i", "100", "-d", "4",
-			       NULL };
+	const char *args[] = { "-a", "--comm", comm_nofp, "--scan", "-i", "100", NULL };
 	const char *fx[] = { "lost", NULL };
 	char json[PATH_MAX];
 	struct fixture f;
@@ -628,7 +667,7 @@ Test(system, all_with_scan_gives_each_process_its_verdicts, .timeout = 90)
 	lt = lt_start(&t, args, json, sizeof(json));
 	fixture__start(&f, fx_nofp, fx);
 	fixture__trigger(&f);
-	lt_wait_ok(lt);
+	lt_stop(lt);
 	snap = snapshot__load(json);
 	proc = snapshot__process(snap, f.pid);
 	cr_assert_not_null(proc, "pid %d is not in the snapshot", f.pid);

@@ -8,11 +8,11 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mapping_events.h"
 #include "procmaps.h"
+#include "procs.h"
 #include "symbolize.h"
 
 int lt_test_captured_code(void);
@@ -21,17 +21,6 @@ int lt_test_captured_code(void);
 __attribute__((noinline)) int lt_test_captured_code(void)
 {
 	return 7;
-}
-
-static pid_t dead_pid(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(0);
-	cr_assert_gt(pid, 0);
-	cr_assert_eq(waitpid(pid, NULL, 0), pid);
-	return pid;
 }
 
 /* Components innermost first, as the BPF side writes them: "leaky\0fixtures\0tmp\0". */
@@ -110,7 +99,7 @@ Test(mapping_events, path_without_components_or_their_ends_is_einval)
 Test(mapping_events, exec_names_the_frames_of_a_process_gone)
 {
 	struct symbolizer *s = symbolizer__new();
-	pid_t pid = dead_pid();
+	pid_t pid = procs__dead();
 	struct lt_map_event e;
 	const char *exe;
 	struct frame f;
@@ -132,7 +121,7 @@ Test(mapping_events, exec_names_the_frames_of_a_process_gone)
 Test(mapping_events, fork_copies_the_parents_mappings_and_exec_drops_them)
 {
 	struct symbolizer *s = symbolizer__new();
-	pid_t parent = dead_pid(), child = dead_pid();
+	pid_t parent = procs__dead(), child = procs__dead();
 	struct lt_map_event e;
 	struct frame f;
 
@@ -161,7 +150,7 @@ Test(mapping_events, fork_copies_the_parents_mappings_and_exec_drops_them)
 Test(mapping_events, mmap_adds_a_mapping)
 {
 	struct symbolizer *s = symbolizer__new();
-	pid_t pid = dead_pid();
+	pid_t pid = procs__dead();
 	struct lt_map_event e;
 	struct frame f;
 

@@ -5,10 +5,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "procmaps.h"
+#include "procs.h"
 
 int lt_test_procmaps_code(void);
 
@@ -16,17 +16,6 @@ int lt_test_procmaps_code(void);
 int lt_test_procmaps_code(void)
 {
 	return 42;
-}
-
-static pid_t dead_pid(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(0);
-	cr_assert_gt(pid, 0);
-	cr_assert_eq(waitpid(pid, NULL, 0), pid);
-	return pid;
 }
 
 Test(procmaps, parses_file_mapping_line)
@@ -223,7 +212,7 @@ Test(procmaps, dead_process_is_esrch)
 {
 	struct procmaps *maps = (void *)1;
 
-	cr_assert_eq(procmaps__read(dead_pid(), &maps), -ESRCH);
+	cr_assert_eq(procmaps__read(procs__dead(), &maps), -ESRCH);
 	cr_assert_null(maps);
 }
 

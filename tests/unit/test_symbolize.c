@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "elf_syms.h"
+#include "procs.h"
 #include "symbolize.h"
 
 uint64_t lt_test_fp_callee(void);
@@ -155,12 +156,9 @@ Test(symbolize, unmapped_address_is_enoent)
 
 Test(symbolize, dead_process_cannot_be_added)
 {
-	pid_t pid = fork();
+	pid_t pid = procs__dead();
 	struct symbolizer *s;
 
-	if (pid == 0)
-		_exit(0);
-	cr_assert_eq(waitpid(pid, NULL, 0), pid);
 	s = symbolizer__new();
 	cr_assert_eq(symbolizer__add_process(s, pid), -ESRCH);
 	symbolizer__free(s);
