@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * --unwind=dwarf: the stack walk by unwind tables, included by leaktrace.bpf.c.
- * User space turns each object's .eh_frame into rows (src/unwind_table.c) and
- * lists each process's executable mappings; the mmap hook below adds the ones
- * mapped later (dlopen, a new process's libraries) as they are mapped, so that
- * a table built once serves every process and every load address.
+ * --unwind=dwarf: the stack walk by unwind tables, a unit of its own: it uses
+ * only helpers.bpf.h and leaktrace.h, and leaktrace.bpf.c calls it (unwind_walk
+ * at a return probe, unwind_mmap from the mmap hook). User space turns each
+ * object's .eh_frame into rows (src/unwind_table.c) and lists each process's
+ * executable mappings; unwind_mmap adds the ones mapped later (dlopen, a new
+ * process's libraries) as they are mapped, so that a table built once serves
+ * every process and every load address.
  *
  * Only helpers of 5.8 and bounded loops: no bpf_loop, no kfuncs, no bpf_find_vma.
  */
 #ifndef LT_UNWIND_BPF_H
 #define LT_UNWIND_BPF_H
+
+#include "helpers.bpf.h"
 
 /* Every object's rows, back to back; user space writes them through mmap. */
 struct {
@@ -324,25 +328,6 @@ static __always_inline enum walk_step fp_step(struct walk_regs *s)
 	return frame.ret ? STEP_NEXT : STEP_END;
 }
 
-/*
- * A return address at slot that a pending uretprobe (another tool's, or one of
- * ours on an outer call) replaced with its trampoline: the kernel keeps the
- * original in the task's return instances, each with the slot it replaced. 0
- * when none is found.
- */
-static __always_inline __u64 uretprobe_original(__u64 slot)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
-
-	for (int i = 0; i < 16 && ri; i++) {
-		if (BPF_CORE_READ(ri, stack) == slot)
-			return BPF_CORE_READ(ri, orig_ret_vaddr);
-		ri = BPF_CORE_READ(ri, next);
-	}
-	return 0;
-}
-
 /* The caller's return address at cfa - 8 and, as the row says, its rbp: one read if they touch. */
 static __always_inline int caller_regs(struct walk_regs *s, const struct lt_unwind_row *row,
 				       __u64 cfa, __u64 *ra)
@@ -492,18 +477,6 @@ static __always_inline __u32 unwind_walk(struct pt_regs *ctx, struct lt_stack *s
 out:
 	*h = mix(*h, st->flags);
 	return nr;
-}
-
-/* The file open at fd in the current task, or NULL. */
-static __always_inline struct file *fd_file(struct task_struct *task, __u64 fd)
-{
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-	struct file *f = NULL;
-
-	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
 }
 
 /*
