@@ -98,6 +98,15 @@ struct {
 	__type(value, __u64);
 } unwind_gen SEC(".maps");
 
+/*
+ * A process's tgid each time it turns stale: user space's table builder wakes on
+ * it and reads the new mappings at once, rather than at the main loop's next tick.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} unwind_wake SEC(".maps");
+
 const volatile __u32 unwind_mode = LT_UNWIND_FP;
 
 /*
@@ -189,6 +198,15 @@ static __always_inline int range_find(struct lt_unwind_proc *p, __u64 pc,
 	return 0;
 }
 
+/* User space must read p's mappings again; it is woken the first time. */
+static __always_inline void proc_stale(struct lt_unwind_proc *p, __u32 tgid)
+{
+	if (p->stale)
+		return;
+	p->stale = 1;
+	bpf_ringbuf_output(&unwind_wake, &tgid, sizeof(tgid), 0);
+}
+
 /* The last row of the object at or before pc. */
 static __always_inline int row_find(const struct lt_unwind_obj *o, __u32 pc,
 				    struct lt_unwind_row *out)
@@ -238,7 +256,7 @@ static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_u
 	p = bpf_map_lookup_elem(&unwind_procs, &s->tgid);
 	if (!p || range_find(p, pc, &r)) {
 		if (p)
-			p->stale = 1;	/* user space rereads: a mapping it missed, or [uprobes] */
+			proc_stale(p, s->tgid);	/* a mapping user space missed, or [uprobes] */
 		s->unbuilt = 1;
 		return -1;
 	}
@@ -512,7 +530,7 @@ static __always_inline void unwind_mmap(struct task_struct *task, __u32 tgid, st
 	if (p->mm && p->mm != mm)
 		p->nr = p->nr_pending = 0;	/* an exec: the old image's mappings are gone */
 	p->mm = mm;
-	p->stale = 1;
+	proc_stale(p, tgid);
 	r.end = start + ((len + page_size - 1) & ~(page_size - 1));
 	if (file) {
 		key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
