@@ -255,8 +255,9 @@ static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_u
 	}
 	p = bpf_map_lookup_elem(&unwind_procs, &s->tgid);
 	if (!p || range_find(p, pc, &r)) {
+		/* A mapping user space missed, or [uprobes]. */
 		if (p)
-			proc_stale(p, s->tgid);	/* a mapping user space missed, or [uprobes] */
+			proc_stale(p, s->tgid);
 		s->unbuilt = 1;
 		return -1;
 	}
