@@ -14,6 +14,9 @@
 #include <bpf/bpf_core_read.h>
 #include "leaktrace.h"
 #include "block_slot.h"
+#include "helpers.bpf.h"
+#include "unwind.bpf.h"
+#include "mappings.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -147,7 +150,6 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-const volatile __u64 page_size = 4096;
 const volatile __u64 min_size = 0;
 const volatile __u64 max_size = ~0ULL;
 /* --sample-bytes: mean bytes between samples (0: every allocation), seed, tables. */
@@ -169,9 +171,6 @@ const volatile __u32 thread_slot_mask = 0;
 const volatile bool block_slots = false;
 const volatile __u32 block_slot_mask = 0;
 
-/* How far above the stack pointer a frame pointer may be before the walk stops. */
-const volatile __u64 stack_span = 8 << 20;
-
 /*
  * Uprobe sessions (6.13+): one program at entry and return. Only the session
  * program calls it; older kernels lack it, and that program is not loaded there.
@@ -189,15 +188,6 @@ static __always_inline void count(enum lt_counter c)
 	if (v)
 		*v += 1;
 }
-
-static __always_inline __u64 mix(__u64 h, __u64 v)
-{
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
-}
-
-#include "unwind.bpf.h"
 
 struct frame {
 	__u64 next;
@@ -1175,7 +1165,58 @@ int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid)
 	return 0;
 }
 
-#include "mappings.bpf.h"
+/*
+ * The mapping capture's programs (mappings.bpf.h sends what they find).
+ * Whether task_exec traces the process that exec'd, decided here as it does:
+ * programs on one tracepoint run in no order we rely on.
+ */
+static __always_inline bool traced_after_exec(__u32 tgid)
+{
+	char comm[LT_COMM_LEN];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (has_comm_filter && !comm_matches(comm))
+		return false;
+	if (bpf_map_lookup_elem(&targets, &tgid))
+		return true;
+	return follow_new && tgid != self_tgid;
+}
+
+/*
+ * The kernel mapped the executable and its interpreter (ld.so) before this
+ * tracepoint, without mmap: the executable's code holds mm->start_code, the
+ * interpreter's holds the address the new image starts at.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+	__u64 code, entry;
+
+	if (!traced_after_exec(tgid))
+		return 0;
+	code = BPF_CORE_READ(task, mm, start_code);
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	entry = BPF_CORE_READ(regs, ip);
+	send_vma(task, tgid, code, LT_MAP_EXEC);
+	if (entry < code || entry >= BPF_CORE_READ(task, mm, end_code))
+		send_vma(task, tgid, entry, LT_MAP_MMAP);
+	return 0;
+}
+
+/* A child that task_fork traces starts with its parent's mappings. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(maps_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+
+	if (!follow_children || ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
+		return 0;
+	send_fork(ptgid, ctgid);
+	return 0;
+}
 
 /* What the one mmap hook feeds: the unwinder's ranges, the captured mappings (-a). */
 const volatile bool mmap_unwind = false;

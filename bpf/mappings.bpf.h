@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * -a and run mode: the executable file mappings of traced processes, sent to user
- * space as they are made, included by leaktrace.bpf.c. A process that lives a few
- * milliseconds exits long before user space reads /proc/PID/maps; with these its
- * stacks are still symbolized. Three programs of their own, none on the allocator's
- * path: exec (the executable's and the interpreter's code, which the kernel maps;
- * it needs bpf_find_vma, 5.17, and is not loaded on older kernels), the exit of
- * mmap (libraries), fork (the child inherits its parent's mappings).
+ * space as they are made. A process that lives a few milliseconds exits long
+ * before user space reads /proc/PID/maps; with these its stacks are still
+ * symbolized. A unit of its own (it uses only helpers.bpf.h and leaktrace.h): the
+ * programs of leaktrace.bpf.c, none on the allocator's path, decide which
+ * processes count and call it: at exec (the executable's and the interpreter's
+ * code, which the kernel maps; it needs bpf_find_vma, 5.17, and is not loaded on
+ * older kernels), at the exit of mmap (libraries), at fork (the child inherits
+ * its parent's mappings).
  */
 #ifndef LT_MAPPINGS_BPF_H
 #define LT_MAPPINGS_BPF_H
+
+#include "helpers.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -124,46 +128,6 @@ static __always_inline void send_vma(struct task_struct *task, __u32 tgid, __u64
 	send_map(type, tgid, v.file, v.start, v.end, v.pgoff * page_size);
 }
 
-/*
- * Whether task_exec traces the process that exec'd, decided here as it does:
- * programs on one tracepoint run in no order we rely on.
- */
-static __always_inline bool traced_after_exec(__u32 tgid)
-{
-	char comm[LT_COMM_LEN];
-
-	bpf_get_current_comm(comm, sizeof(comm));
-	if (has_comm_filter && !comm_matches(comm))
-		return false;
-	if (bpf_map_lookup_elem(&targets, &tgid))
-		return true;
-	return follow_new && tgid != self_tgid;
-}
-
-/*
- * The kernel mapped the executable and its interpreter (ld.so) before this
- * tracepoint, without mmap: the executable's code holds mm->start_code, the
- * interpreter's holds the address the new image starts at.
- */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs;
-	__u64 code, entry;
-
-	if (!traced_after_exec(tgid))
-		return 0;
-	code = BPF_CORE_READ(task, mm, start_code);
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	entry = BPF_CORE_READ(regs, ip);
-	send_vma(task, tgid, code, LT_MAP_EXEC);
-	if (entry < code || entry >= BPF_CORE_READ(task, mm, end_code))
-		send_vma(task, tgid, entry, LT_MAP_MMAP);
-	return 0;
-}
-
 /* Libraries: every executable file mapping a traced process makes with mmap (from mmap_exit). */
 static __always_inline void maps_mmap(__u32 tgid, struct file *file, __u64 start, __u64 len,
 				      __u64 off)
@@ -172,24 +136,18 @@ static __always_inline void maps_mmap(__u32 tgid, struct file *file, __u64 start
 		 off);
 }
 
-/* A child that task_fork traces starts with its parent's mappings. */
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(maps_fork, struct task_struct *parent, struct task_struct *child)
+/* Sends that child starts with tgid's mappings (from maps_fork). */
+static __always_inline void send_fork(__u32 tgid, __u32 child)
 {
-	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
-	struct lt_map_event *e;
+	struct lt_map_event *e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
 
-	if (!follow_children || ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
-		return 0;
-	e = bpf_ringbuf_reserve(&map_events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&map_events_lost, 1);
-		return 0;
+		return;
 	}
-	event_init(e, LT_MAP_FORK, ptgid);
-	e->child = ctgid;
+	event_init(e, LT_MAP_FORK, tgid);
+	e->child = child;
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
 
 #endif /* LT_MAPPINGS_BPF_H */

@@ -218,6 +218,7 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 		.objs_fd = bpf_map__fd(skel->maps.unwind_objs),
 		.files_fd = bpf_map__fd(skel->maps.unwind_files),
 		.procs_fd = bpf_map__fd(skel->maps.unwind_procs),
+		.wake_fd = bpf_map__fd(skel->maps.unwind_wake),
 		.max_rows = opts->max_unwind_rows,
 	};
 	int err;

@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "elf_syms.h"
 #include "procmaps.h"
@@ -76,6 +77,13 @@ struct unwinder {
 	struct build *pre;
 	char (*pre_paths)[64];
 	size_t nr_pre;
+	/* Every unwinder__ function and the waker hold it. */
+	pthread_mutex_t lock;
+	struct ring_buffer *wake;	/* the BPF side's wakeups */
+	pthread_t waker;
+	bool has_waker;
+	bool woken;
+	bool stopping;
 };
 
 static uint64_t now_ns(void)
@@ -86,10 +94,68 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static int refresh(struct unwinder *u, bool every);
+static int process_add(struct unwinder *u, pid_t pid);
+
+/* Wakeups come apart at least this much: an address in no mapping may mark its process again. */
+#define WAKE_GAP_NS (20 * 1000000L)
+
+static int on_wake(void *ctx, void *data, size_t size)
+{
+	struct unwinder *u = ctx;
+
+	(void)data;
+	(void)size;
+	u->woken = true;
+	return 0;
+}
+
+/*
+ * The processes the BPF side marks (a new mapping, an address in none) are read
+ * again as soon as it marks them, not at the main loop's next tick (0.2 s): a
+ * library dlopened now has its table after its build only.
+ */
+static void *waker_run(void *arg)
+{
+	struct timespec gap = { .tv_nsec = WAKE_GAP_NS };
+	struct unwinder *u = arg;
+
+	while (!__atomic_load_n(&u->stopping, __ATOMIC_RELAXED)) {
+		if (ring_buffer__poll(u->wake, 100) < 0 || !u->woken)
+			continue;
+		u->woken = false;
+		pthread_mutex_lock(&u->lock);
+		refresh(u, false);
+		pthread_mutex_unlock(&u->lock);
+		nanosleep(&gap, NULL);
+	}
+	return NULL;
+}
+
+/* Its signals stay blocked: the main loop takes them. */
+static int waker_start(struct unwinder *u)
+{
+	sigset_t all, old;
+	int err;
+
+	if (u->maps.wake_fd < 0)
+		return 0;
+	u->wake = ring_buffer__new(u->maps.wake_fd, on_wake, u, NULL);
+	if (!u->wake)
+		return -errno;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = -pthread_create(&u->waker, NULL, waker_run, u);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	u->has_waker = !err;
+	return err;
+}
+
 int unwinder__new(const struct unwinder_maps *maps, bool fp_where_kept, bool verbose,
 		  struct unwinder **out)
 {
 	struct unwinder *u = calloc(1, sizeof(*u));
+	int err;
 
 	if (!u)
 		return -ENOMEM;
@@ -103,6 +169,12 @@ int unwinder__new(const struct unwinder_maps *maps, bool fp_where_kept, bool ver
 	u->nr_free = maps->max_rows ? 1 : 0;
 	u->fp_where_kept = fp_where_kept;
 	u->verbose = verbose;
+	pthread_mutex_init(&u->lock, NULL);
+	err = waker_start(u);
+	if (err) {
+		unwinder__free(u);
+		return err;
+	}
 	*out = u;
 	return 0;
 }
@@ -356,7 +428,7 @@ static struct lt_unwind_file_key file_key(unsigned int major, unsigned int minor
 	return (struct lt_unwind_file_key){ .dev = major << 20 | minor, .ino = ino };
 }
 
-int unwinder__add_file(struct unwinder *u, const char *path)
+static int file_add(struct unwinder *u, const char *path)
 {
 	struct stat st;
 	struct lt_unwind_file_key key;
@@ -678,7 +750,7 @@ static size_t exec_hold(struct unwinder *u, char *const *paths, int n, uint32_t 
 	return nr_held;
 }
 
-int unwinder__add_exec(struct unwinder *u, pid_t pid, char *const *paths, int n)
+static int exec_add(struct unwinder *u, pid_t pid, char *const *paths, int n)
 {
 	struct process *p = process_find(u, pid);
 	struct lt_unwind_file_key *keys;
@@ -704,7 +776,7 @@ int unwinder__add_exec(struct unwinder *u, pid_t pid, char *const *paths, int n)
 	p->held = held;
 	p->nr_held = nr_held;
 	held = NULL;
-	err = unwinder__add_process(u, pid);
+	err = process_add(u, pid);
 out:
 	free(held);
 	free(b);
@@ -713,7 +785,7 @@ out:
 }
 
 /* A table said ready (-v) is in use: its lines come after the ranges are written. */
-int unwinder__add_process(struct unwinder *u, pid_t pid)
+static int process_add(struct unwinder *u, pid_t pid)
 {
 	char *log = NULL;
 	size_t len = 0;
@@ -748,7 +820,7 @@ static void process_remove(struct unwinder *u, pid_t pid)
 	*p = u->procs[--u->nr_procs];
 }
 
-int unwinder__refresh(struct unwinder *u, bool every)
+static int refresh(struct unwinder *u, bool every)
 {
 	struct lt_unwind_proc *v = malloc(sizeof(*v));
 	__u32 *keys = NULL, *grown, *prev = NULL, next;
@@ -778,7 +850,7 @@ int unwinder__refresh(struct unwinder *u, bool every)
 		if (bpf_map_lookup_elem(u->maps.procs_fd, &keys[i], v) ||
 		    (!every && !v->stale && process_find(u, keys[i])))
 			continue;
-		if (unwinder__add_process(u, keys[i]) && kill(keys[i], 0) && errno == ESRCH)
+		if (process_add(u, keys[i]) && kill(keys[i], 0) && errno == ESRCH)
 			process_remove(u, keys[i]);	/* gone meanwhile */
 	}
 	free(keys);
@@ -786,8 +858,49 @@ int unwinder__refresh(struct unwinder *u, bool every)
 	return err;
 }
 
-void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st)
+int unwinder__add_file(struct unwinder *u, const char *path)
 {
+	int err;
+
+	pthread_mutex_lock(&u->lock);
+	err = file_add(u, path);
+	pthread_mutex_unlock(&u->lock);
+	return err;
+}
+
+int unwinder__add_exec(struct unwinder *u, pid_t pid, char *const *paths, int n)
+{
+	int err;
+
+	pthread_mutex_lock(&u->lock);
+	err = exec_add(u, pid, paths, n);
+	pthread_mutex_unlock(&u->lock);
+	return err;
+}
+
+int unwinder__add_process(struct unwinder *u, pid_t pid)
+{
+	int err;
+
+	pthread_mutex_lock(&u->lock);
+	err = process_add(u, pid);
+	pthread_mutex_unlock(&u->lock);
+	return err;
+}
+
+int unwinder__refresh(struct unwinder *u, bool every)
+{
+	int err;
+
+	pthread_mutex_lock(&u->lock);
+	err = refresh(u, every);
+	pthread_mutex_unlock(&u->lock);
+	return err;
+}
+
+void unwinder__stats(struct unwinder *u, struct unwinder_stats *st)
+{
+	pthread_mutex_lock(&u->lock);
 	*st = (struct unwinder_stats){ .rows = u->rows_used, .max_rows = u->maps.max_rows,
 				       .build_ns = u->build_ns };
 	for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
@@ -798,12 +911,19 @@ void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st)
 		else if (u->objs[id].used)
 			st->failed++;
 	}
+	pthread_mutex_unlock(&u->lock);
 }
 
 void unwinder__free(struct unwinder *u)
 {
 	if (!u)
 		return;
+	if (u->has_waker) {
+		__atomic_store_n(&u->stopping, true, __ATOMIC_RELAXED);
+		pthread_join(u->waker, NULL);
+	}
+	ring_buffer__free(u->wake);
+	pthread_mutex_destroy(&u->lock);
 	for (size_t i = 0; i < u->nr_procs; i++) {
 		free(u->procs[i].objs);
 		free(u->procs[i].held);

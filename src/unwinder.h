@@ -18,6 +18,7 @@ struct unwinder_maps {
 	int objs_fd;
 	int files_fd;
 	int procs_fd;
+	int wake_fd;		/* ring buffer: tgids of processes to read again now */
 	int rows_fd;		/* struct lt_unwind_row[max_rows]: mapped a table at a time */
 	void *ranges;		/* struct lt_unwind_range[MAX_PROCS * MAX_RANGES] */
 	uint64_t *gen;		/* the BPF side's row cache holds while this does not change */
@@ -35,7 +36,9 @@ struct unwinder_stats {
 
 /*
  * fp_where_kept (--unwind auto): files built with frame pointers get no table,
- * their frames are walked by the frame pointer.
+ * their frames are walked by the frame pointer. A thread of the unwinder's own
+ * reads the mappings the BPF side marks as it marks them (wake_fd): the
+ * functions below may be called from any one thread.
  */
 int unwinder__new(const struct unwinder_maps *maps, bool fp_where_kept, bool verbose,
 		  struct unwinder **out);
@@ -63,7 +66,7 @@ int unwinder__add_process(struct unwinder *u, pid_t pid);
  * dropping tables no process maps.
  */
 int unwinder__refresh(struct unwinder *u, bool every);
-void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st);
+void unwinder__stats(struct unwinder *u, struct unwinder_stats *st);
 /* NULL is fine. */
 void unwinder__free(struct unwinder *u);
 
