@@ -432,38 +432,57 @@ static bool slot_read(const struct lt_block_slot *s, struct lt_alloc_key *key,
 	return __atomic_load_n(&s->key.addr, __ATOMIC_RELAXED) == addr;
 }
 
-/* The records of every outstanding block: the allocs hash's and the block slots'. */
+/* Room for at least one more record past n in keys and vals (cap of them now); 0 or -ENOMEM. */
+static int records_grow(struct lt_alloc_key **keys, struct lt_alloc **vals, size_t n,
+			size_t *cap)
+{
+	size_t c = n < *cap ? *cap : n + n / 2 + 4096;
+	struct lt_alloc_key *k;
+	struct lt_alloc *v;
+
+	if (c == *cap)
+		return 0;
+	k = realloc(*keys, c * sizeof(*k));
+	if (k)
+		*keys = k;
+	v = k ? realloc(*vals, c * sizeof(*v)) : NULL;
+	if (v)
+		*vals = v;
+	if (!v)
+		return -ENOMEM;
+	*cap = c;
+	return 0;
+}
+
+/*
+ * The records of every outstanding block: the allocs hash's and the block
+ * slots', read a window of slots at a time (tracer__blocks_at()).
+ */
 static int records_read(struct snap_source *src, struct lt_alloc_key **keys,
 			struct lt_alloc **vals, size_t *n)
 {
-	size_t nr_slots, used = 0, i;
-	struct lt_block_slot *slots = tracer__blocks(src->tracer, &nr_slots);
-	struct lt_alloc_key *k;
-	struct lt_alloc *v;
+	size_t nr_slots = tracer__nr_blocks(src->tracer), cap, left = 0;
+	struct lt_block_slot *s = NULL;
 	int err;
 
 	err = map_read_all(tracer__allocs_fd(src->tracer), sizeof(**keys), sizeof(**vals),
 			   (void **)keys, (void **)vals, n);
-	if (err || !nr_slots)
-		return err;
-	for (i = 0; i < nr_slots; i++)
-		used += __atomic_load_n(&slots[i].key.addr, __ATOMIC_RELAXED) > LT_SLOT_BUSY;
-	/* Blocks come and go while we read: room for a few more than counted. */
-	used += used / 8 + 64;
-	k = realloc(*keys, (*n + used) * sizeof(*k));
-	if (k)
-		*keys = k;
-	v = k ? realloc(*vals, (*n + used) * sizeof(*v)) : NULL;
-	if (v)
-		*vals = v;
-	if (!k || !v) {
+	cap = *n;
+	for (size_t i = 0; !err && i < nr_slots; i++, left--, s++) {
+		if (!left && !(s = tracer__blocks_at(src->tracer, i, &left)))
+			err = -errno;
+		else
+			err = records_grow(keys, vals, *n, &cap);
+		if (!err)
+			*n += slot_read(s, &(*keys)[*n], &(*vals)[*n]);
+	}
+	if (err) {
 		free(*keys);
 		free(*vals);
-		return -ENOMEM;
+		*keys = NULL;
+		*vals = NULL;
 	}
-	for (i = 0, used += *n; i < nr_slots && *n < used; i++)
-		*n += slot_read(&slots[i], &k[*n], &v[*n]);
-	return 0;
+	return err;
 }
 
 /* The record of the block at key now (slot or hash); 0, or -ENOENT when there is none. */
@@ -912,15 +931,18 @@ static bool records_stale(struct snap_source *src, __u32 tgid, __u32 gen)
  */
 static void drop_stale_slots(struct snap_source *src)
 {
-	size_t nr_slots;
-	struct lt_block_slot *slots = tracer__blocks(src->tracer, &nr_slots);
+	size_t nr_slots = tracer__nr_blocks(src->tracer), left = 0;
+	struct lt_block_slot *s = NULL;
 	struct lt_alloc_key key;
 	struct lt_alloc rec;
 
-	for (size_t i = 0; i < nr_slots; i++)
-		if (slot_read(&slots[i], &key, &rec) && records_stale(src, key.tgid, key.gen))
-			__atomic_compare_exchange_n(&slots[i].key.addr, &key.addr, 0, false,
+	for (size_t i = 0; i < nr_slots; i++, left--, s++) {
+		if (!left && !(s = tracer__blocks_at(src->tracer, i, &left)))
+			return;	/* not mapped: the next reap frees them */
+		if (slot_read(s, &key, &rec) && records_stale(src, key.tgid, key.gen))
+			__atomic_compare_exchange_n(&s->key.addr, &key.addr, 0, false,
 						    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	}
 }
 
 /*

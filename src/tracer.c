@@ -55,9 +55,15 @@ struct tracer {
 	size_t ranges_size;
 	uint64_t *gen;		/* the unwind cache's generation */
 	size_t gen_size;
-	struct lt_block_slot *blocks;	/* the block slots, mapped */
+	/*
+	 * The block slots, sized to --max-allocs: mapped whole they would all count
+	 * in leaktrace's RSS, so a window of them at a time is (tracer__blocks_at()).
+	 */
 	size_t nr_blocks;
-	size_t blocks_size;
+	struct lt_block_slot *window;
+	size_t window_first;	/* its first slot */
+	size_t window_nr;	/* its slots */
+	size_t window_size;	/* bytes mapped */
 	bool verbose;
 };
 
@@ -118,11 +124,27 @@ static bool use_uprobe_multi(const struct kernel_features *k)
  * A slot is taken with cmpxchg (5.12), known here by the next release's
  * bpf_for_each_map_elem. LEAKTRACE_THREAD_SLOTS and LEAKTRACE_BLOCK_SLOTS (a
  * power of two, 0 for none) set their numbers, to test the other paths.
+ *
+ * Block slots: the power of two at or above --max-allocs, so that few blocks
+ * find theirs taken: a block in the allocs hash cost twice the BPF time of one
+ * in a slot (many.c, 1M blocks in 262,144 slots: 650 ns per program run
+ * against 450-500 with 2M slots).
  */
 #define LT_THREAD_SLOTS (1u << 15)
-#define LT_BLOCK_SLOTS (1u << 18)
+#define LT_MAX_BLOCK_SLOTS (1u << 28)
+/* Block slots mapped at a time when user space reads them in order: 4,096. */
+#define LT_BLOCK_WINDOW (256u << 10)
 /* The captured mappings' ring buffer: ~5,000 events (820 bytes each) between two reads. */
 #define LT_MAP_EVENTS_BYTES (4u << 20)
+
+static __u32 pow2_at_least(__u64 n)
+{
+	__u32 p = 1;
+
+	while (p < n && p < LT_MAX_BLOCK_SLOTS)
+		p <<= 1;
+	return p;
+}
 
 static __u32 slots(const struct kernel_features *k, const char *env_name, __u32 dflt)
 {
@@ -243,11 +265,15 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
 	__u32 n, blocks;
 
-	/* --max-allocs counts both: the slots take at most a quarter of it. */
-	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", LT_BLOCK_SLOTS);
-	while (blocks && blocks > opts->max_allocs / 4)
-		blocks /= 2;
-	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs - blocks);
+	/*
+	 * The hash takes the blocks whose slot another holds, and mappings: with
+	 * slots for every block, half of --max-allocs is room enough (at most a
+	 * third of the blocks find theirs taken when they fill every slot).
+	 */
+	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", pow2_at_least(opts->max_allocs));
+	bpf_map__set_max_entries(skel->maps.allocs,
+				 opts->max_allocs - (blocks < opts->max_allocs ? blocks :
+						     opts->max_allocs) / 2);
 	bpf_map__set_max_entries(skel->maps.stacks, opts->max_stacks);
 	/* One stack can hold memory in several processes. */
 	bpf_map__set_max_entries(skel->maps.totals, 2 * opts->max_stacks);
@@ -344,15 +370,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		load_error(err);
 		goto err_free;
 	}
-	if (t->skel->rodata->block_slots) {
-		t->blocks = map_array(t->skel->maps.blocks, &t->blocks_size);
-		if (!t->blocks) {
-			err = -errno;
-			fprintf(stderr, "leaktrace: cannot map the block slots: %s\n", strerror(-err));
-			goto err_free;
-		}
+	if (t->skel->rodata->block_slots)
 		t->nr_blocks = bpf_map__max_entries(t->skel->maps.blocks);
-	}
 	if (opts->verbose)
 		print_features(t, &k);
 	if (opts->unwind != LT_UNWIND_FP) {
@@ -706,22 +725,41 @@ static size_t copy_records(struct tracer *t, int fd, size_t key_size, const __u3
 static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 {
 	int fd = bpf_map__fd(t->skel->maps.allocs);
-	struct lt_alloc_key key;
-	struct lt_alloc rec;
-	size_t failed = 0;
+	struct lt_block_slot *s = NULL;
+	struct lt_alloc_key *keys = NULL, *k;
+	struct lt_alloc *recs = NULL, *r;
+	size_t failed = 0, n = 0, cap = 0, left = 0;
 
-	for (size_t i = 0; i < t->nr_blocks; i++) {
-		key = t->blocks[i].key;
-		rec = t->blocks[i].rec;
-		if (key.tgid != from[0] || key.gen != from[1] || key.addr <= LT_SLOT_BUSY)
+	/* Copied first, then counted: counting maps other windows. */
+	for (size_t i = 0; i < t->nr_blocks; i++, left--, s++) {
+		if (!left && !(s = tracer__blocks_at(t, i, &left))) {
+			failed++;	/* not mapped: counted as not copied */
+			break;
+		}
+		if (s->key.tgid != from[0] || s->key.gen != from[1] || s->key.addr <= LT_SLOT_BUSY)
 			continue;
-		key.tgid = to[0];
-		key.gen = to[1];
-		if (bpf_map_update_elem(fd, &key, &rec, BPF_NOEXIST))
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			k = realloc(keys, cap * sizeof(*keys));
+			keys = k ? k : keys;
+			r = k ? realloc(recs, cap * sizeof(*recs)) : NULL;
+			recs = r ? r : recs;
+			if (!r)
+				break;
+		}
+		keys[n] = s->key;
+		recs[n++] = s->rec;
+	}
+	for (size_t i = 0; i < n; i++) {
+		keys[i].tgid = to[0];
+		keys[i].gen = to[1];
+		if (bpf_map_update_elem(fd, &keys[i], &recs[i], BPF_NOEXIST))
 			failed += errno != EEXIST;
 		else
-			count_hashed(t, &key, &rec);
+			count_hashed(t, &keys[i], &recs[i]);
 	}
+	free(keys);
+	free(recs);
 	return failed;
 }
 
@@ -894,23 +932,69 @@ void tracer__free(struct tracer *t)
 		munmap(t->ranges, t->ranges_size);
 	if (t->gen)
 		munmap(t->gen, t->gen_size);
-	if (t->blocks)
-		munmap(t->blocks, t->blocks_size);
+	if (t->window)
+		munmap(t->window, t->window_size);
 	leaktrace_bpf__destroy(t->skel);
 	free(t);
 }
 
-struct lt_block_slot *tracer__blocks(const struct tracer *t, size_t *n)
+size_t tracer__nr_blocks(const struct tracer *t)
 {
-	*n = t->nr_blocks;
-	return t->blocks;
+	return t->nr_blocks;
 }
 
-struct lt_block_slot *tracer__block_slot(const struct tracer *t, const struct lt_alloc_key *key)
+/* Maps the window of bytes that holds slot i (the last one may be short); 0 or -errno. */
+static int window_map(struct tracer *t, size_t i, size_t bytes)
+{
+	size_t per = bytes / sizeof(struct lt_block_slot), first = i / per * per;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t nr = t->nr_blocks - first < per ? t->nr_blocks - first : per;
+	size_t size = (nr * sizeof(struct lt_block_slot) + page - 1) / page * page;
+	void *p;
+
+	if (t->window && t->window_first <= i && i < t->window_first + t->window_nr)
+		return 0;
+	if (t->window)
+		munmap(t->window, t->window_size);
+	t->window = NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(t->skel->maps.blocks), first * sizeof(struct lt_block_slot));
+	if (p == MAP_FAILED)
+		return -errno;
+	t->window = p;
+	t->window_first = first;
+	t->window_nr = nr;
+	t->window_size = size;
+	return 0;
+}
+
+struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n)
+{
+	int err;
+
+	if (i >= t->nr_blocks)
+		return NULL;
+	err = window_map(t, i, LT_BLOCK_WINDOW);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	*n = t->window_first + t->window_nr - i;
+	return &t->window[i - t->window_first];
+}
+
+/* One slot: its page alone, unless the window mapped holds it. */
+struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key)
 {
 	__u64 who = (__u64)key->gen << 32 | key->tgid;
+	size_t i;
 
-	return t->blocks ? &t->blocks[lt_block_slot_index(key->addr, who, t->nr_blocks - 1)] : NULL;
+	if (!t->nr_blocks)
+		return NULL;
+	i = lt_block_slot_index(key->addr, who, t->nr_blocks - 1);
+	if (window_map(t, i, sysconf(_SC_PAGESIZE)))
+		return NULL;
+	return &t->window[i - t->window_first];
 }
 
 void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,

@@ -84,10 +84,17 @@ void tracer__free(struct tracer *t);
 
 /* The maps, for snapshots. */
 int tracer__allocs_fd(const struct tracer *t);
-/* The block slots, mapped (NULL and 0 without them): the records not in allocs. */
-struct lt_block_slot *tracer__blocks(const struct tracer *t, size_t *n);
-/* The slot of the block at key, whatever it holds; NULL without slots. */
-struct lt_block_slot *tracer__block_slot(const struct tracer *t, const struct lt_alloc_key *key);
+/* The number of block slots (0 without them): they hold the records not in allocs. */
+size_t tracer__nr_blocks(const struct tracer *t);
+/*
+ * The block slots from i on, mapped a window at a time so that leaktrace's RSS
+ * does not grow with them: *n of them, valid until the next call of this or
+ * tracer__block_slot(). NULL (errno set) past the last one or when the mapping
+ * failed.
+ */
+struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n);
+/* The slot of the block at key, whatever it holds, valid as above; NULL without slots. */
+struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key);
 /* User space deleted this record from allocs: its slot counts one hashed block less. */
 void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
 			  const struct lt_alloc *rec);
