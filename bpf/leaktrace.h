@@ -80,10 +80,10 @@ struct lt_alloc {
 };
 
 /*
- * A block slot (5.13+): most records live in an array, at a hash of the
- * block's address and process, where the programs reach them without a
- * helper call; a block whose slot another holds goes to the allocs hash, and
- * so do mappings. key.addr is 0 while the slot is free, LT_SLOT_BUSY while a
+ * A block slot (5.13+): most records live in an array, in the first free of
+ * the LT_BLOCK_PROBES slots from a hash of the block's address and process,
+ * where the programs reach them without a helper call; a block whose slots
+ * others hold goes to the allocs hash, and so do mappings. key.addr is 0 while the slot is free, LT_SLOT_BUSY while a
  * program writes it (block addresses are aligned: 1 is none of them). A slot
  * that counts no hashed block spares a lookup in allocs.
  */
@@ -92,7 +92,7 @@ struct lt_alloc {
 struct lt_block_slot {
 	struct lt_alloc_key key;
 	struct lt_alloc rec;
-	__u64 hashed;	/* heap blocks in allocs whose slot this is (it was taken) */
+	__u64 hashed;	/* heap blocks in allocs whose first slot this is (all were taken) */
 };
 
 /*
@@ -107,6 +107,19 @@ static inline __u32 lt_block_slot_index(__u64 addr, __u64 who, __u32 mask)
 	__u64 h = ((addr >> 12) ^ who) * 0x9e3779b97f4a7c15ULL;
 
 	return ((__u32)(h ^ (h >> 29)) + (__u32)(addr >> 4)) & mask;
+}
+
+/*
+ * The slots a block may take: the one above and the next. With blocks of 32
+ * bytes and more (every other slot of a run) the second fills the gaps two
+ * runs leave: a simulation of 1M blocks of 32 bytes in 2M slots put 20.7% in
+ * the hash with one slot, 9.6% with two (no fewer with four).
+ */
+#define LT_BLOCK_PROBES 2
+
+static inline __u32 lt_block_slot_probe(__u64 addr, __u64 who, __u32 j, __u32 mask)
+{
+	return (lt_block_slot_index(addr, who, mask) + j) & mask;
 }
 
 /* --sample-bytes: the tables the BPF side samples and weighs with (fixed point, 1/65536). */

@@ -489,11 +489,14 @@ static int records_read(struct snap_source *src, struct lt_alloc_key **keys,
 static int record_now(struct snap_source *src, const struct lt_alloc_key *key,
 		      struct lt_alloc *rec)
 {
-	struct lt_block_slot *s = tracer__block_slot(src->tracer, key);
+	struct lt_block_slot *s;
 	struct lt_alloc_key k;
 
-	if (s && slot_read(s, &k, rec) && !memcmp(&k, key, sizeof(k)))
-		return 0;
+	for (__u32 j = 0; j < LT_BLOCK_PROBES; j++) {
+		s = tracer__block_slot(src->tracer, key, j);
+		if (s && slot_read(s, &k, rec) && !memcmp(&k, key, sizeof(k)))
+			return 0;
+	}
 	return bpf_map_lookup_elem(tracer__allocs_fd(src->tracer), key, rec) ? -ENOENT : 0;
 }
 

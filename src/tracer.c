@@ -679,11 +679,11 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 	return err ? attach_error(pid, "unwind tables", err) : 0;
 }
 
-/* A heap block put in allocs: its slot counts it, so that its free looks in allocs. */
+/* A heap block put in allocs: its first slot counts it, so that its free looks in allocs. */
 static void count_hashed(struct tracer *t, const struct lt_alloc_key *key,
 			 const struct lt_alloc *rec)
 {
-	struct lt_block_slot *slot = tracer__block_slot(t, key);
+	struct lt_block_slot *slot = tracer__block_slot(t, key, 0);
 
 	if (slot && rec->kind == LT_KIND_HEAP)
 		__atomic_fetch_add(&slot->hashed, 1, __ATOMIC_RELAXED);
@@ -984,14 +984,15 @@ struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n)
 }
 
 /* One slot: its page alone, unless the window mapped holds it. */
-struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key)
+struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key,
+					 __u32 j)
 {
 	__u64 who = (__u64)key->gen << 32 | key->tgid;
 	size_t i;
 
 	if (!t->nr_blocks)
 		return NULL;
-	i = lt_block_slot_index(key->addr, who, t->nr_blocks - 1);
+	i = lt_block_slot_probe(key->addr, who, j, t->nr_blocks - 1);
 	if (window_map(t, i, sysconf(_SC_PAGESIZE)))
 		return NULL;
 	return &t->window[i - t->window_first];
@@ -1000,7 +1001,7 @@ struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc
 void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
 			  const struct lt_alloc *rec)
 {
-	struct lt_block_slot *s = tracer__block_slot(t, key);
+	struct lt_block_slot *s = tracer__block_slot(t, key, 0);
 
 	if (s && rec->kind == LT_KIND_HEAP)
 		__atomic_fetch_sub(&s->hashed, 1, __ATOMIC_RELAXED);

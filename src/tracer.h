@@ -93,9 +93,13 @@ size_t tracer__nr_blocks(const struct tracer *t);
  * failed.
  */
 struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n);
-/* The slot of the block at key, whatever it holds, valid as above; NULL without slots. */
-struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key);
-/* User space deleted this record from allocs: its slot counts one hashed block less. */
+/*
+ * The j-th slot (j < LT_BLOCK_PROBES) the block at key may take, whatever it
+ * holds, valid as above; NULL without slots. The first counts its blocks in allocs.
+ */
+struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key,
+					 __u32 j);
+/* User space deleted this record from allocs: its first slot counts one hashed block less. */
 void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
 			  const struct lt_alloc *rec);
 int tracer__totals_fd(const struct tracer *t);
