@@ -56,7 +56,7 @@ struct {
 /* The block slots (see struct lt_block_slot), read by user space where they are mapped. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);		/* set by the loader: block_slot_mask + 1 */
+	__uint(max_entries, 1);		/* set by the loader: block_slot_nr */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct lt_block_slot);
@@ -162,11 +162,11 @@ const volatile __u32 self_tgid = 0;
 /* --comm: only processes of that name. */
 const volatile bool has_comm_filter = false;
 const volatile char comm_filter[LT_COMM_LEN] = {};
-/* The thread and block slots: their numbers less one (powers of two), when there are any. */
+/* The thread slots: their number less one (a power of two); the block slots' number. */
 const volatile bool thread_slots = false;
 const volatile __u32 thread_slot_mask = 0;
 const volatile bool block_slots = false;
-const volatile __u32 block_slot_mask = 0;
+const volatile __u32 block_slot_nr = 1;
 
 /* How far above the stack pointer a frame pointer may be before the walk stops. */
 const volatile __u64 stack_span = 8 << 20;
@@ -393,7 +393,7 @@ static __always_inline void total_add(struct lt_total *t, const struct lt_alloc 
 /* The j-th slot a block at addr in process who may take, whatever it holds; NULL without slots. */
 static __always_inline struct lt_block_slot *block_slot_probe(__u64 who, __u64 addr, __u32 j)
 {
-	__u32 i = lt_block_slot_probe(addr, who, j, block_slot_mask);
+	__u32 i = lt_block_slot_probe(addr, who, j, block_slot_nr);
 
 	return block_slots ? bpf_map_lookup_elem(&blocks, &i) : NULL;
 }

@@ -97,16 +97,16 @@ struct lt_block_slot {
 
 /*
  * The slot of the block at addr in process who ((__u64)gen << 32 | tgid), of
- * mask + 1. The blocks of a 4 KiB region of memory, which an allocator hands
+ * n (any number: --max-allocs sizes them). The blocks of a 4 KiB region of memory, which an allocator hands
  * out one after another, take slots one after another (one per 16 bytes) from
  * where the region's hash puts them: the CPU fetches those slots ahead, where
  * a slot at random per block took a cache miss per allocation.
  */
-static inline __u32 lt_block_slot_index(__u64 addr, __u64 who, __u32 mask)
+static inline __u32 lt_block_slot_index(__u64 addr, __u64 who, __u32 n)
 {
 	__u64 h = ((addr >> 12) ^ who) * 0x9e3779b97f4a7c15ULL;
 
-	return ((__u32)(h ^ (h >> 29)) + (__u32)(addr >> 4)) & mask;
+	return ((__u32)(h ^ (h >> 29)) + (__u32)(addr >> 4)) % n;
 }
 
 /*
@@ -117,9 +117,9 @@ static inline __u32 lt_block_slot_index(__u64 addr, __u64 who, __u32 mask)
  */
 #define LT_BLOCK_PROBES 2
 
-static inline __u32 lt_block_slot_probe(__u64 addr, __u64 who, __u32 j, __u32 mask)
+static inline __u32 lt_block_slot_probe(__u64 addr, __u64 who, __u32 j, __u32 n)
 {
-	return (lt_block_slot_index(addr, who, mask) + j) & mask;
+	return (lt_block_slot_index(addr, who, n) + j) % n;
 }
 
 /* --sample-bytes: the tables the BPF side samples and weighs with (fixed point, 1/65536). */

@@ -51,6 +51,15 @@ struct tracer {
 	struct probed *probed;
 	size_t nr_probed;
 	struct unwinder *unwinder;	/* --unwind=dwarf */
+	/*
+	 * -p: the tables of a running process are built on a thread of their own
+	 * while its probes go live (tracer__unwind_wait()); every other use of the
+	 * unwinder waits for it first.
+	 */
+	pthread_t builder;
+	bool building;
+	pid_t build_pid;
+	int build_err;
 	void *ranges;			/* its ranges array, mapped (rows: a table at a time) */
 	size_t ranges_size;
 	uint64_t *gen;		/* the unwind cache's generation */
@@ -125,26 +134,17 @@ static bool use_uprobe_multi(const struct kernel_features *k)
  * bpf_for_each_map_elem. LEAKTRACE_THREAD_SLOTS and LEAKTRACE_BLOCK_SLOTS (a
  * power of two, 0 for none) set their numbers, to test the other paths.
  *
- * Block slots: the power of two at or above --max-allocs, so that few blocks
- * find theirs taken: a block in the allocs hash cost twice the BPF time of one
- * in a slot (many.c, 1M blocks in 262,144 slots: 650 ns per program run
- * against 450-500 with 2M slots).
+ * Block slots: three quarters of --max-allocs, so that few blocks find theirs
+ * taken: a block in the allocs hash cost twice the BPF time of one in a slot
+ * (many.c, 1M blocks in 262,144 slots: 650 ns per program run against 450-500
+ * with 2M slots). The hash holds the rest of --max-allocs: the blocks whose
+ * slots others hold (27% of them when they fill every slot), and mappings.
  */
 #define LT_THREAD_SLOTS (1u << 15)
-#define LT_MAX_BLOCK_SLOTS (1u << 28)
 /* Block slots mapped at a time when user space reads them in order: 4,096. */
 #define LT_BLOCK_WINDOW (256u << 10)
 /* The captured mappings' ring buffer: ~5,000 events (820 bytes each) between two reads. */
 #define LT_MAP_EVENTS_BYTES (4u << 20)
-
-static __u32 pow2_at_least(__u64 n)
-{
-	__u32 p = 1;
-
-	while (p < n && p < LT_MAX_BLOCK_SLOTS)
-		p <<= 1;
-	return p;
-}
 
 static __u32 slots(const struct kernel_features *k, const char *env_name, __u32 dflt)
 {
@@ -265,15 +265,9 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
 	__u32 n, blocks;
 
-	/*
-	 * The hash takes the blocks whose slot another holds, and mappings: with
-	 * slots for every block, half of --max-allocs is room enough (at most a
-	 * third of the blocks find theirs taken when they fill every slot).
-	 */
-	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", pow2_at_least(opts->max_allocs));
-	bpf_map__set_max_entries(skel->maps.allocs,
-				 opts->max_allocs - (blocks < opts->max_allocs ? blocks :
-						     opts->max_allocs) / 2);
+	/* --max-allocs counts both. */
+	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", opts->max_allocs / 4 * 3);
+	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs - blocks);
 	bpf_map__set_max_entries(skel->maps.stacks, opts->max_stacks);
 	/* One stack can hold memory in several processes. */
 	bpf_map__set_max_entries(skel->maps.totals, 2 * opts->max_stacks);
@@ -293,7 +287,7 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	ro->thread_slot_mask = n - 1;
 	bpf_map__set_max_entries(skel->maps.threads, n ? n : 1);
 	ro->block_slots = blocks > 0;
-	ro->block_slot_mask = blocks - 1;
+	ro->block_slot_nr = blocks ? blocks : 1;
 	bpf_map__set_max_entries(skel->maps.blocks, blocks ? blocks : 1);
 	unwind_configure(skel, opts);
 	mappings_configure(skel, opts, k);
@@ -325,7 +319,7 @@ static void print_features(const struct tracer *t, const struct kernel_features 
 	fprintf(stderr, "leaktrace: slots (5.13+): %u for threads' call state, %u for blocks' "
 		"records; the others in hashes\n",
 		ro->thread_slots ? ro->thread_slot_mask + 1 : 0,
-		ro->block_slots ? ro->block_slot_mask + 1 : 0);
+		ro->block_slots ? ro->block_slot_nr : 0);
 }
 
 /* Opens, configures for the path chosen, loads. */
@@ -623,8 +617,11 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 	n = probes_to_attach(t, pid, plan, probes);
 	if (!n)
 		return 0;
-	/* The allocator's objects may not be mapped yet (run mode): tables ready first. */
-	for (int i = 0; i < n; i++)
+	/*
+	 * The allocator's objects may not be mapped yet (run mode): tables ready
+	 * first. A running process's are being built with the others it maps.
+	 */
+	for (int i = 0; i < n && !t->building; i++)
 		tracer__unwind_file(t, probes[i]->path);
 	if (t->multi) {
 		err = attach_multi(t, pid, probes, n);
@@ -666,16 +663,52 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 	/* A pid that ended during the attach leaves probes that will never fire. */
 	if (pid != -1 && kill(pid, 0) && errno == ESRCH)
 		return attach_error(pid, "after attach", -ESRCH);
+	if (pid != -1 && t->verbose)
+		fprintf(stderr, "leaktrace: pid %d: probes live%s\n", pid,
+			t->building ? ", unwind tables being built" : "");
 	return 0;
+}
+
+static void *build_tables(void *arg)
+{
+	struct tracer *t = arg;
+
+	t->build_err = unwinder__add_process(t->unwinder, t->build_pid);
+	return NULL;
+}
+
+int tracer__unwind_wait(struct tracer *t)
+{
+	if (!t->building)
+		return 0;
+	pthread_join(t->builder, NULL);
+	t->building = false;
+	return t->build_err ? attach_error(t->build_pid, "unwind tables", t->build_err) : 0;
 }
 
 int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 {
-	int err = add_target(t, pid, from_start);
+	int err = tracer__unwind_wait(t);
 
 	if (err)
+		return err;
+	err = add_target(t, pid, from_start);
+	if (err)
 		return attach_error(pid, "target map", err);
-	err = t->unwinder ? unwinder__add_process(t->unwinder, pid) : 0;
+	if (!t->unwinder)
+		return 0;
+	/*
+	 * A running process: its probes go live while its tables are built (70
+	 * ms of a start for redis-server); what it allocates meanwhile has its
+	 * stack cut where a table is missing, as table_pending. Traced since exec,
+	 * it waits stopped: its tables are there before it runs.
+	 */
+	t->build_pid = pid;
+	if (!from_start && !pthread_create(&t->builder, NULL, build_tables, t)) {
+		t->building = true;
+		return 0;
+	}
+	err = unwinder__add_process(t->unwinder, pid);
 	return err ? attach_error(pid, "unwind tables", err) : 0;
 }
 
@@ -787,26 +820,32 @@ int tracer__inherit(struct tracer *t, pid_t parent, pid_t child)
 
 int tracer__unwind_file(struct tracer *t, const char *path)
 {
-	return t->unwinder ? unwinder__add_file(t->unwinder, path) : 0;
+	int err = tracer__unwind_wait(t);
+
+	return t->unwinder && !err ? unwinder__add_file(t->unwinder, path) : err;
 }
 
 int tracer__unwind_exec(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 {
-	if (!t->unwinder || !plan->nr_objects)
-		return 0;
+	int err = tracer__unwind_wait(t);
+
+	if (err || !t->unwinder || !plan->nr_objects)
+		return err;
 	return unwinder__add_exec(t->unwinder, pid, plan->objects, plan->nr_objects);
 }
 
 void tracer__unwind_refresh(struct tracer *t)
 {
+	tracer__unwind_wait(t);
 	if (t->unwinder)
 		unwinder__refresh(t->unwinder, !t->skel->rodata->mmap_unwind);
 }
 
-void tracer__unwind_print(const struct tracer *t)
+void tracer__unwind_print(struct tracer *t)
 {
 	struct unwinder_stats st;
 
+	tracer__unwind_wait(t);
 	if (!t->unwinder)
 		return;
 	unwinder__stats(t->unwinder, &st);
@@ -927,6 +966,8 @@ void tracer__free(struct tracer *t)
 		pthread_join(t->closers[i], NULL);
 	free(t->closers);
 	free(t->probed);
+	if (t->building)
+		pthread_join(t->builder, NULL);
 	unwinder__free(t->unwinder);
 	if (t->ranges)
 		munmap(t->ranges, t->ranges_size);
@@ -992,7 +1033,7 @@ struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc
 
 	if (!t->nr_blocks)
 		return NULL;
-	i = lt_block_slot_probe(key->addr, who, j, t->nr_blocks - 1);
+	i = lt_block_slot_probe(key->addr, who, j, t->nr_blocks);
 	if (window_map(t, i, sysconf(_SC_PAGESIZE)))
 		return NULL;
 	return &t->window[i - t->window_first];

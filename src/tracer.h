@@ -76,7 +76,12 @@ int tracer__unwind_file(struct tracer *t, const char *path);
 int tracer__unwind_exec(struct tracer *t, pid_t pid, const struct alloc_plan *plan);
 void tracer__unwind_refresh(struct tracer *t);
 /* -v: the unwind tables' objects, rows and budget, and their build time. */
-void tracer__unwind_print(const struct tracer *t);
+void tracer__unwind_print(struct tracer *t);
+/*
+ * -p: waits for the tables of the processes added (tracer__add_target builds
+ * them while their probes go live); 0, or -errno after one error line.
+ */
+int tracer__unwind_wait(struct tracer *t);
 /* Removes every probe at once; the maps stay readable for a last snapshot. */
 void tracer__detach(struct tracer *t);
 /* Detaches everything and frees; NULL is fine. */
