@@ -454,7 +454,8 @@ static __always_inline bool slot_insert(__u64 who, __u64 addr, const struct lt_a
 	}
 	for (__u32 j = 0; j < LT_BLOCK_PROBES; j++) {
 		s = block_slot_probe(who, addr, j);
-		if (s && !s->key.addr && !__sync_val_compare_and_swap(&s->key.addr, 0, LT_SLOT_BUSY))
+		if (s && !s->key.addr &&
+		    !__sync_val_compare_and_swap(&s->key.addr, 0, LT_SLOT_BUSY))
 			return slot_write(s, who, addr, a);
 	}
 	return false;

@@ -83,9 +83,10 @@ struct lt_alloc {
  * A block slot (5.13+): most records live in an array, in the first free of
  * the LT_BLOCK_PROBES slots from a hash of the block's address and process,
  * where the programs reach them without a helper call; a block whose slots
- * others hold goes to the allocs hash, and so do mappings. key.addr is 0 while the slot is free, LT_SLOT_BUSY while a
- * program writes it (block addresses are aligned: 1 is none of them). A slot
- * that counts no hashed block spares a lookup in allocs.
+ * others hold goes to the allocs hash, and so do mappings. key.addr is 0
+ * while the slot is free, LT_SLOT_BUSY while a program writes it (block
+ * addresses are aligned: 1 is none of them). A slot that counts no hashed
+ * block spares a lookup in allocs.
  */
 #define LT_SLOT_BUSY 1
 
@@ -97,10 +98,11 @@ struct lt_block_slot {
 
 /*
  * The slot of the block at addr in process who ((__u64)gen << 32 | tgid), of
- * n (any number: --max-allocs sizes them). The blocks of a 4 KiB region of memory, which an allocator hands
- * out one after another, take slots one after another (one per 16 bytes) from
- * where the region's hash puts them: the CPU fetches those slots ahead, where
- * a slot at random per block took a cache miss per allocation.
+ * n (any number: --max-allocs sizes them). The blocks of a 4 KiB region of
+ * memory, which an allocator hands out one after another, take slots one
+ * after another (one per 16 bytes) from where the region's hash puts them:
+ * the CPU fetches those slots ahead, where a slot at random per block took a
+ * cache miss per allocation.
  */
 static inline __u32 lt_block_slot_index(__u64 addr, __u64 who, __u32 n)
 {

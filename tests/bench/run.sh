@@ -604,8 +604,9 @@ else
 	# The kernel memory of leaktrace's maps at default settings, as -v says at the last snapshot
 	# (the block slots, one per --max-allocs, most of it); leaktrace maps the slots 256 KiB at a
 	# time, so they count in neither RSS row.
-	maps_mib=$(sed -n 's/.*leaktrace: memory: [0-9]* KiB resident, \([0-9]*\) KiB in BPF maps.*/\1/p' \
-		"$tmp/redis.lt.err" | tail -n1 | awk '{ printf "%.1f MiB", $1 / 1024 }')
+	maps_re='s/.*leaktrace: memory: [0-9]* KiB resident, \([0-9]*\) KiB in BPF maps.*/\1/p'
+	maps_mib=$(sed -n "$maps_re" "$tmp/redis.lt.err" | tail -n1 |
+		awk '{ printf "%.1f MiB", $1 / 1024 }')
 	kill -TERM "$redis_pid" 2>/dev/null || true
 	wait "$redis_pid" || true
 	redis_pid=
@@ -819,8 +820,9 @@ else
 	echo "redis: redis-benchmark -t set,get -n $REDIS_N -q on 127.0.0.1:$REDIS_PORT, once" \
 		"untraced, once under \`leaktrace -p PID -i 3600\` and once under \`floor $MANY_FLOOR -p" \
 		"PID\` (empty programs where leaktrace -p probes jemalloc); start to live: from starting" \
-		"\`leaktrace -v -p PID\` to its \"probes live\" line (${probes_runs[*]:-none} ms) and its" \
-		"\"tracing\" line, ${#live_runs[@]} runs: ${live_runs[*]:-none} ms; detach: ${detach_runs[*]:-none} ms."
+		"\`leaktrace -v -p PID\` to its \"probes live\" line (${probes_runs[*]:-none}" \
+		"ms) and its \"tracing\" line, ${#live_runs[@]} runs: ${live_runs[*]:-none} ms;" \
+		"detach: ${detach_runs[*]:-none} ms."
 fi
 echo "many live blocks: tests/bench/many.c keeps N malloc(16) from $MANY_STACKS call stacks" \
 	"(32 frames deep), its own run time (exitstat.so): untraced, under \`leaktrace -q --no-scan" \
