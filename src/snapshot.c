@@ -975,10 +975,9 @@ static int drop_stale(struct snap_source *src, int fd, size_t key_size, size_t v
 		__u32 count = nr;
 
 		err = bpf_map_delete_batch(fd, keys, &count, &opts) ? -errno : 0;
-		for (size_t i = 0; !err && allocs && i < nr; i++)
-			tracer__hash_dropped(src->tracer,
-					     (const struct lt_alloc_key *)(keys + i * key_size),
-					     (const struct lt_alloc *)(vals + i * value_size));
+		if (!err && allocs)
+			tracer__hash_dropped(src->tracer, (const struct lt_alloc_key *)keys,
+					     (const struct lt_alloc *)vals, nr);
 	}
 	free(keys);
 	free(vals);

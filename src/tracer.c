@@ -722,6 +722,46 @@ static void count_hashed(struct tracer *t, const struct lt_alloc_key *key,
 		__atomic_fetch_add(&slot->hashed, 1, __ATOMIC_RELAXED);
 }
 
+static int by_index(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Adds delta to the count of hashed blocks of the first slots of n records
+ * (the heap ones): in slot order, a window mapped for many of them, where a
+ * page each at random took a mapping per record.
+ */
+static void hashed_add(struct tracer *t, const struct lt_alloc_key *keys,
+		       const struct lt_alloc *recs, size_t n, int delta)
+{
+	__u32 *idx = t->nr_blocks && n ? malloc(n * sizeof(*idx)) : NULL;
+	struct lt_block_slot *s;
+	size_t m = 0, left;
+
+	for (size_t i = 0; idx && i < n; i++) {
+		__u64 who = (__u64)keys[i].gen << 32 | keys[i].tgid;
+
+		if (recs[i].kind == LT_KIND_HEAP)
+			idx[m++] = lt_block_slot_probe(keys[i].addr, who, 0, t->nr_blocks);
+	}
+	if (idx)
+		qsort(idx, m, sizeof(*idx), by_index);
+	for (size_t i = 0; i < m; i++) {
+		s = tracer__blocks_at(t, idx[i], &left);
+		if (s)
+			__atomic_fetch_add(&s->hashed, delta, __ATOMIC_RELAXED);
+	}
+	for (size_t i = 0; !idx && i < n; i++) {
+		s = recs[i].kind == LT_KIND_HEAP ? tracer__block_slot(t, &keys[i], 0) : NULL;
+		if (s)
+			__atomic_fetch_add(&s->hashed, delta, __ATOMIC_RELAXED);
+	}
+	free(idx);
+}
+
 /*
  * Copies every record of a map whose key starts with from's {tgid, gen} to the
  * same key headed by to's; returns how many could not be stored (a full map).
@@ -761,7 +801,7 @@ static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 	struct lt_block_slot *s = NULL;
 	struct lt_alloc_key *keys = NULL, *k;
 	struct lt_alloc *recs = NULL, *r;
-	size_t failed = 0, n = 0, cap = 0, left = 0;
+	size_t failed = 0, n = 0, m = 0, cap = 0, left = 0;
 
 	/* Copied first, then counted: counting maps other windows. */
 	for (size_t i = 0; i < t->nr_blocks; i++, left--, s++) {
@@ -784,13 +824,16 @@ static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 		recs[n++] = s->rec;
 	}
 	for (size_t i = 0; i < n; i++) {
-		keys[i].tgid = to[0];
-		keys[i].gen = to[1];
-		if (bpf_map_update_elem(fd, &keys[i], &recs[i], BPF_NOEXIST))
-			failed += errno != EEXIST;
+		keys[m] = keys[i];
+		recs[m] = recs[i];
+		keys[m].tgid = to[0];
+		keys[m].gen = to[1];
+		if (!bpf_map_update_elem(fd, &keys[m], &recs[m], BPF_NOEXIST))
+			m++;	/* stored: counted below */
 		else
-			count_hashed(t, &keys[i], &recs[i]);
+			failed += errno != EEXIST;
 	}
+	hashed_add(t, keys, recs, m, 1);
 	free(keys);
 	free(recs);
 	return failed;
@@ -1039,13 +1082,10 @@ struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc
 	return &t->window[i - t->window_first];
 }
 
-void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
-			  const struct lt_alloc *rec)
+void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *keys,
+			  const struct lt_alloc *recs, size_t n)
 {
-	struct lt_block_slot *s = tracer__block_slot(t, key, 0);
-
-	if (s && rec->kind == LT_KIND_HEAP)
-		__atomic_fetch_sub(&s->hashed, 1, __ATOMIC_RELAXED);
+	hashed_add(t, keys, recs, n, -1);
 }
 
 int tracer__allocs_fd(const struct tracer *t)

@@ -104,9 +104,9 @@ struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n);
  */
 struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key,
 					 __u32 j);
-/* User space deleted this record from allocs: its first slot counts one hashed block less. */
-void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
-			  const struct lt_alloc *rec);
+/* User space deleted these n records from allocs: their first slots count them no more. */
+void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *keys,
+			  const struct lt_alloc *recs, size_t n);
 int tracer__totals_fd(const struct tracer *t);
 int tracer__stacks_fd(const struct tracer *t);
 int tracer__unmatched_fd(const struct tracer *t);
