@@ -60,7 +60,7 @@ struct {
 /* The block slots (see struct lt_block_slot), read by user space where they are mapped. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);		/* set by the loader: block_slot_mask + 1 */
+	__uint(max_entries, 1);		/* set by the loader: block_slot_nr */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct lt_block_slot);
@@ -165,11 +165,11 @@ const volatile __u32 self_tgid = 0;
 /* --comm: only processes of that name. */
 const volatile bool has_comm_filter = false;
 const volatile char comm_filter[LT_COMM_LEN] = {};
-/* The thread and block slots: their numbers less one (powers of two), when there are any. */
+/* The thread slots: their number less one (a power of two); the block slots' number. */
 const volatile bool thread_slots = false;
 const volatile __u32 thread_slot_mask = 0;
 const volatile bool block_slots = false;
-const volatile __u32 block_slot_mask = 0;
+const volatile __u32 block_slot_nr = 1;
 
 /*
  * Uprobe sessions (6.13+): one program at entry and return. Only the session
@@ -381,12 +381,18 @@ static __always_inline void total_add(struct lt_total *t, const struct lt_alloc 
 	}
 }
 
-/* The slot of the block at addr in process who, whatever it holds; NULL without slots. */
-static __always_inline struct lt_block_slot *block_slot(__u64 who, __u64 addr)
+/* The j-th slot a block at addr in process who may take, whatever it holds; NULL without slots. */
+static __always_inline struct lt_block_slot *block_slot_probe(__u64 who, __u64 addr, __u32 j)
 {
-	__u32 i = lt_block_slot_index(addr, who, block_slot_mask);
+	__u32 i = lt_block_slot_probe(addr, who, j, block_slot_nr);
 
 	return block_slots ? bpf_map_lookup_elem(&blocks, &i) : NULL;
+}
+
+/* The first slot of the block at addr: it counts those of its blocks in allocs. */
+static __always_inline struct lt_block_slot *block_slot(__u64 who, __u64 addr)
+{
+	return block_slot_probe(who, addr, 0);
 }
 
 static __always_inline bool slot_holds(const struct lt_block_slot *s, __u64 who, __u64 addr)
@@ -394,23 +400,23 @@ static __always_inline bool slot_holds(const struct lt_block_slot *s, __u64 who,
 	return s->key.addr == addr && s->key.tgid == (__u32)who && s->key.gen == who >> 32;
 }
 
-/*
- * Store a heap block in its slot, if it is free or holds a stale record of
- * the same address (a free we missed, replaced). Taken with cmpxchg, written,
- * then published with xchg, so that a reader never sees half a record.
- */
-static __always_inline bool slot_insert(struct lt_block_slot *s, __u64 who, __u64 addr,
-					const struct lt_alloc *a)
+/* The slot that holds the block at addr, or NULL. */
+static __always_inline struct lt_block_slot *slot_find(__u64 who, __u64 addr)
 {
-	if (!s || a->kind != LT_KIND_HEAP)
-		return false;
-	if (slot_holds(s, who, addr)) {
-		if (!lt_slot_take(s, addr))
-			return false;
-		total_sub(who, &s->rec, addr, s->rec.size, 1);
-	} else if (s->key.addr || !lt_slot_take(s, 0)) {
-		return false;
+	struct lt_block_slot *s;
+
+	for (__u32 j = 0; j < LT_BLOCK_PROBES; j++) {
+		s = block_slot_probe(who, addr, j);
+		if (s && slot_holds(s, who, addr))
+			return s;
 	}
+	return NULL;
+}
+
+/* Writes a slot taken (its address LT_SLOT_BUSY), then publishes it. */
+static __always_inline bool slot_write(struct lt_block_slot *s, __u64 who, __u64 addr,
+				       const struct lt_alloc *a)
+{
 	s->key.tgid = who;
 	s->key.gen = who >> 32;
 	s->rec = *a;
@@ -418,11 +424,39 @@ static __always_inline bool slot_insert(struct lt_block_slot *s, __u64 who, __u6
 	return true;
 }
 
-/* Take the block at addr out of its slot; 0 and its record in *out if it was there. */
-static __always_inline int slot_remove(struct lt_block_slot *s, __u64 who, __u64 addr,
-				       struct lt_alloc *out)
+/*
+ * Store a heap block in one of its slots: the one with a stale record of the
+ * same address (a free we missed, replaced), else the first free one. Taken
+ * with cmpxchg, written, then published with xchg, so that a reader never sees
+ * half a record.
+ */
+static __always_inline bool slot_insert(__u64 who, __u64 addr, const struct lt_alloc *a)
 {
-	if (!s || !slot_holds(s, who, addr))
+	struct lt_block_slot *s;
+
+	if (!block_slots || a->kind != LT_KIND_HEAP)
+		return false;
+	s = slot_find(who, addr);
+	if (s) {
+		if (!lt_slot_take(s, addr))
+			return false;
+		total_sub(who, &s->rec, addr, s->rec.size, 1);
+		return slot_write(s, who, addr, a);
+	}
+	for (__u32 j = 0; j < LT_BLOCK_PROBES; j++) {
+		s = block_slot_probe(who, addr, j);
+		if (s && !s->key.addr && lt_slot_take(s, 0))
+			return slot_write(s, who, addr, a);
+	}
+	return false;
+}
+
+/* Take the block at addr out of its slot; 0 and its record in *out if it was there. */
+static __always_inline int slot_remove(__u64 who, __u64 addr, struct lt_alloc *out)
+{
+	struct lt_block_slot *s = slot_find(who, addr);
+
+	if (!s)
 		return -1;
 	*out = s->rec;
 	/* Of two racing frees of one block, only the one that frees the slot counts. */
@@ -480,7 +514,7 @@ static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_
 			return;
 		}
 	}
-	if (slot_insert(s, who, addr, a)) {
+	if (slot_insert(who, addr, a)) {
 		/* A stale record of this address may be in the hash instead. */
 		if (!hash_remove(s, who, addr, &old))
 			total_sub(who, &old, addr, old.size, 1);
@@ -506,7 +540,7 @@ static __always_inline int alloc_remove(__u64 who, __u64 addr, struct lt_alloc *
 {
 	struct lt_block_slot *s = block_slot(who, addr);
 
-	if (slot_remove(s, who, addr, out) && hash_remove(s, who, addr, out))
+	if (slot_remove(who, addr, out) && hash_remove(s, who, addr, out))
 		return -1;
 	total_sub(who, out, addr, out->size, 1);
 	return 0;

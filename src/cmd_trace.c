@@ -656,6 +656,9 @@ static int run(struct session *s, const sigset_t *sigs)
 		for (int i = 0; i < cfg->nr_pids && !err; i++)
 			err = attach_pid(s, cfg->pids[i]);
 	}
+	/* -p: the probes are live; the unwind tables come before the trace does. */
+	if (!err)
+		err = tracer__unwind_wait(s->tracer);
 	if (err)
 		return err;
 	if (cfg->all)

@@ -4,47 +4,93 @@
  * kernel's BTF (its enums and functions name what it implements), which costs a
  * few milliseconds and loads no program: a feature is there when its name is.
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <bpf/btf.h>
+#include <linux/btf.h>
 
 #include "kernel.h"
 
-/* Whether enum type_name of btf has a value named value. */
-static bool btf_has_enum_value(const struct btf *btf, const char *type_name, const char *value)
-{
-	int id = btf__find_by_name_kind(btf, type_name, BTF_KIND_ENUM);
-	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
-	const struct btf_enum *e = t ? btf_enum(t) : NULL;
+/* The names looked for, and where each one's answer goes. */
+struct btf_name {
+	const char *name;
+	bool *found;
+};
 
-	for (int i = 0; t && i < btf_vlen(t); i++)
-		if (!strcmp(btf__name_by_offset(btf, e[i].name_off), value))
-			return true;
-	return false;
+/* len bytes at off; sysfs hands them out a page at a time. 0 or -1. */
+static int read_at(int fd, char *buf, size_t len, off_t off)
+{
+	ssize_t n;
+
+	for (size_t done = 0; done < len; done += n) {
+		n = pread(fd, buf + done, len - done, off + done);
+		if (n <= 0)
+			return -1;
+	}
+	return 0;
 }
 
+/*
+ * The string section of the kernel's BTF, read alone: every type, enum value
+ * and function has its name there. Parsing the whole BTF (btf__load_vmlinux_btf)
+ * took 15-40 ms of a start, which libbpf then spends again for CO-RE.
+ */
+static char *btf_strings(size_t *len)
+{
+	struct btf_header h;
+	char *s = NULL;
+	int fd;
+
+	fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (!read_at(fd, (char *)&h, sizeof(h), 0) && h.magic == BTF_MAGIC &&
+	    h.hdr_len >= sizeof(h) && h.str_len && h.str_len <= 64 << 20)
+		s = malloc(h.str_len + 1);
+	if (s && read_at(fd, s, h.str_len, (off_t)h.hdr_len + h.str_off)) {
+		free(s);
+		s = NULL;
+	}
+	close(fd);
+	if (s) {
+		s[h.str_len] = 0;
+		*len = h.str_len;
+	}
+	return s;
+}
+
+/*
+ * A feature is there when the kernel's BTF has its name: an enum value
+ * (BPF_FUNC_find_vma) or a function (__x64_sys_uretprobe). Only those
+ * declare such names.
+ */
 static void probe_btf(struct kernel_features *k)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_name names[] = {
+		{ "BPF_TRACE_RAW_TP", &k->tp_btf },
+		{ "BPF_FUNC_probe_read_user", &k->probe_read_user },
+		{ "BPF_MAP_TYPE_RINGBUF", &k->ringbuf },
+		{ "BPF_FUNC_for_each_map_elem", &k->for_each_map_elem },
+		{ "BPF_FUNC_find_vma", &k->find_vma },
+		{ "BPF_TRACE_UPROBE_MULTI", &k->uprobe_multi },
+		{ "BPF_TRACE_UPROBE_SESSION", &k->uprobe_session },
+		/* The syscall the uretprobe trampoline makes instead of a trap (x86-64). */
+		{ "__x64_sys_uretprobe", &k->uretprobe_syscall },
+	};
+	size_t len = 0;
+	char *s = btf_strings(&len);
 
-	if (!btf)
-		return;
-	k->tp_btf = btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_RAW_TP");
-	k->probe_read_user = btf_has_enum_value(btf, "bpf_func_id", "BPF_FUNC_probe_read_user");
-	k->ringbuf = btf_has_enum_value(btf, "bpf_map_type", "BPF_MAP_TYPE_RINGBUF");
-	k->for_each_map_elem =
-		btf_has_enum_value(btf, "bpf_func_id", "BPF_FUNC_for_each_map_elem");
-	k->find_vma = btf_has_enum_value(btf, "bpf_func_id", "BPF_FUNC_find_vma");
-	k->uprobe_multi = btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI");
-	k->uprobe_session =
-		btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION");
-	/* The syscall the uretprobe trampoline makes instead of a trap (x86-64). */
-	k->uretprobe_syscall = btf__find_by_name_kind(btf, "__x64_sys_uretprobe",
-						      BTF_KIND_FUNC) > 0;
-	btf__free(btf);
+	for (char *p = s, *end = s + len; s && p < end; p += strlen(p) + 1) {
+		if (*p != 'B' && *p != '_')
+			continue;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			*names[i].found |= !strcmp(p, names[i].name);
+	}
+	free(s);
 }
 
 void kernel__probe(struct kernel_features *k)

@@ -52,13 +52,28 @@ struct tracer {
 	struct probed *probed;
 	size_t nr_probed;
 	struct unwinder *unwinder;	/* --unwind=dwarf */
+	/*
+	 * -p: the tables of a running process are built on a thread of their own
+	 * while its probes go live (tracer__unwind_wait()); every other use of the
+	 * unwinder waits for it first.
+	 */
+	pthread_t builder;
+	bool building;
+	pid_t build_pid;
+	int build_err;
 	void *ranges;			/* its ranges array, mapped (rows: a table at a time) */
 	size_t ranges_size;
 	uint64_t *gen;		/* the unwind cache's generation */
 	size_t gen_size;
-	struct lt_block_slot *blocks;	/* the block slots, mapped */
+	/*
+	 * The block slots, sized to --max-allocs: mapped whole they would all count
+	 * in leaktrace's RSS, so a window of them at a time is (tracer__blocks_at()).
+	 */
 	size_t nr_blocks;
-	size_t blocks_size;
+	struct lt_block_slot *window;
+	size_t window_first;	/* its first slot */
+	size_t window_nr;	/* its slots */
+	size_t window_size;	/* bytes mapped */
 	bool verbose;
 };
 
@@ -119,9 +134,16 @@ static bool use_uprobe_multi(const struct kernel_features *k)
  * A slot is taken with cmpxchg (5.12), known here by the next release's
  * bpf_for_each_map_elem. LEAKTRACE_THREAD_SLOTS and LEAKTRACE_BLOCK_SLOTS (a
  * power of two, 0 for none) set their numbers, to test the other paths.
+ *
+ * Block slots: three quarters of --max-allocs, so that few blocks find theirs
+ * taken: a block in the allocs hash cost twice the BPF time of one in a slot
+ * (many.c, 1M blocks in 262,144 slots: 650 ns per program run against 450-500
+ * with 2M slots). The hash holds the rest of --max-allocs: the blocks whose
+ * slots others hold (27% of them when they fill every slot), and mappings.
  */
 #define LT_THREAD_SLOTS (1u << 15)
-#define LT_BLOCK_SLOTS (1u << 18)
+/* Block slots mapped at a time when user space reads them in order: 4,096. */
+#define LT_BLOCK_WINDOW (256u << 10)
 /* The captured mappings' ring buffer: ~5,000 events (820 bytes each) between two reads. */
 #define LT_MAP_EVENTS_BYTES (4u << 20)
 
@@ -245,10 +267,8 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
 	__u32 n, blocks;
 
-	/* --max-allocs counts both: the slots take at most a quarter of it. */
-	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", LT_BLOCK_SLOTS);
-	while (blocks && blocks > opts->max_allocs / 4)
-		blocks /= 2;
+	/* --max-allocs counts both. */
+	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", opts->max_allocs / 4 * 3);
 	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs - blocks);
 	bpf_map__set_max_entries(skel->maps.stacks, opts->max_stacks);
 	/* One stack can hold memory in several processes. */
@@ -269,7 +289,7 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	ro->thread_slot_mask = n - 1;
 	bpf_map__set_max_entries(skel->maps.threads, n ? n : 1);
 	ro->block_slots = blocks > 0;
-	ro->block_slot_mask = blocks - 1;
+	ro->block_slot_nr = blocks ? blocks : 1;
 	bpf_map__set_max_entries(skel->maps.blocks, blocks ? blocks : 1);
 	unwind_configure(skel, opts);
 	mappings_configure(skel, opts, k);
@@ -301,7 +321,7 @@ static void print_features(const struct tracer *t, const struct kernel_features 
 	diag__debug("slots (5.13+): %u for threads' call state, %u for blocks' "
 		"records; the others in hashes",
 		ro->thread_slots ? ro->thread_slot_mask + 1 : 0,
-		ro->block_slots ? ro->block_slot_mask + 1 : 0);
+		ro->block_slots ? ro->block_slot_nr : 0);
 }
 
 /* Opens, configures for the path chosen, loads. */
@@ -346,15 +366,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		load_error(err);
 		goto err_free;
 	}
-	if (t->skel->rodata->block_slots) {
-		t->blocks = map_array(t->skel->maps.blocks, &t->blocks_size);
-		if (!t->blocks) {
-			err = -errno;
-			diag__error("cannot map the block slots: %s", strerror(-err));
-			goto err_free;
-		}
+	if (t->skel->rodata->block_slots)
 		t->nr_blocks = bpf_map__max_entries(t->skel->maps.blocks);
-	}
 	if (opts->verbose)
 		print_features(t, &k);
 	if (opts->unwind != LT_UNWIND_FP) {
@@ -606,8 +619,11 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 	n = probes_to_attach(t, pid, plan, probes);
 	if (!n)
 		return 0;
-	/* The allocator's objects may not be mapped yet (run mode): tables ready first. */
-	for (int i = 0; i < n; i++)
+	/*
+	 * The allocator's objects may not be mapped yet (run mode): tables ready
+	 * first. A running process's are being built with the others it maps.
+	 */
+	for (int i = 0; i < n && !t->building; i++)
 		tracer__unwind_file(t, probes[i]->path);
 	if (t->multi) {
 		err = attach_multi(t, pid, probes, n);
@@ -649,27 +665,103 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 	/* A pid that ended during the attach leaves probes that will never fire. */
 	if (pid != -1 && kill(pid, 0) && errno == ESRCH)
 		return attach_error(pid, "after attach", -ESRCH);
+	if (pid != -1 && t->verbose)
+		diag__debug("pid %d: probes live%s", pid,
+			    t->building ? ", unwind tables being built" : "");
 	return 0;
+}
+
+static void *build_tables(void *arg)
+{
+	struct tracer *t = arg;
+
+	t->build_err = unwinder__add_process(t->unwinder, t->build_pid);
+	return NULL;
+}
+
+int tracer__unwind_wait(struct tracer *t)
+{
+	if (!t->building)
+		return 0;
+	pthread_join(t->builder, NULL);
+	t->building = false;
+	return t->build_err ? attach_error(t->build_pid, "unwind tables", t->build_err) : 0;
 }
 
 int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 {
-	int err = add_target(t, pid, from_start);
+	int err = tracer__unwind_wait(t);
 
 	if (err)
+		return err;
+	err = add_target(t, pid, from_start);
+	if (err)
 		return attach_error(pid, "target map", err);
-	err = t->unwinder ? unwinder__add_process(t->unwinder, pid) : 0;
+	if (!t->unwinder)
+		return 0;
+	/*
+	 * A running process: its probes go live while its tables are built (70
+	 * ms of a start for redis-server); what it allocates meanwhile has its
+	 * stack cut where a table is missing, as table_pending. Traced since exec,
+	 * it waits stopped: its tables are there before it runs.
+	 */
+	t->build_pid = pid;
+	if (!from_start && !pthread_create(&t->builder, NULL, build_tables, t)) {
+		t->building = true;
+		return 0;
+	}
+	err = unwinder__add_process(t->unwinder, pid);
 	return err ? attach_error(pid, "unwind tables", err) : 0;
 }
 
-/* A heap block put in allocs: its slot counts it, so that its free looks in allocs. */
+/* A heap block put in allocs: its first slot counts it, so that its free looks in allocs. */
 static void count_hashed(struct tracer *t, const struct lt_alloc_key *key,
 			 const struct lt_alloc *rec)
 {
-	struct lt_block_slot *slot = tracer__block_slot(t, key);
+	struct lt_block_slot *slot = tracer__block_slot(t, key, 0);
 
 	if (slot && rec->kind == LT_KIND_HEAP)
 		__atomic_fetch_add(&slot->hashed, 1, __ATOMIC_RELAXED);
+}
+
+static int by_index(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Adds delta to the count of hashed blocks of the first slots of n records
+ * (the heap ones): in slot order, a window mapped for many of them, where a
+ * page each at random took a mapping per record.
+ */
+static void hashed_add(struct tracer *t, const struct lt_alloc_key *keys,
+		       const struct lt_alloc *recs, size_t n, int delta)
+{
+	__u32 *idx = t->nr_blocks && n ? malloc(n * sizeof(*idx)) : NULL;
+	struct lt_block_slot *s;
+	size_t m = 0, left;
+
+	for (size_t i = 0; idx && i < n; i++) {
+		__u64 who = (__u64)keys[i].gen << 32 | keys[i].tgid;
+
+		if (recs[i].kind == LT_KIND_HEAP)
+			idx[m++] = lt_block_slot_probe(keys[i].addr, who, 0, t->nr_blocks);
+	}
+	if (idx)
+		qsort(idx, m, sizeof(*idx), by_index);
+	for (size_t i = 0; i < m; i++) {
+		s = tracer__blocks_at(t, idx[i], &left);
+		if (s)
+			__atomic_fetch_add(&s->hashed, delta, __ATOMIC_RELAXED);
+	}
+	for (size_t i = 0; !idx && i < n; i++) {
+		s = recs[i].kind == LT_KIND_HEAP ? tracer__block_slot(t, &keys[i], 0) : NULL;
+		if (s)
+			__atomic_fetch_add(&s->hashed, delta, __ATOMIC_RELAXED);
+	}
+	free(idx);
 }
 
 /*
@@ -708,22 +800,44 @@ static size_t copy_records(struct tracer *t, int fd, size_t key_size, const __u3
 static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 {
 	int fd = bpf_map__fd(t->skel->maps.allocs);
-	struct lt_alloc_key key;
-	struct lt_alloc rec;
-	size_t failed = 0;
+	struct lt_block_slot *s = NULL;
+	struct lt_alloc_key *keys = NULL, *k;
+	struct lt_alloc *recs = NULL, *r;
+	size_t failed = 0, n = 0, m = 0, cap = 0, left = 0;
 
-	for (size_t i = 0; i < t->nr_blocks; i++) {
-		key = t->blocks[i].key;
-		rec = t->blocks[i].rec;
-		if (key.tgid != from[0] || key.gen != from[1] || key.addr <= LT_SLOT_BUSY)
+	/* Copied first, then counted: counting maps other windows. */
+	for (size_t i = 0; i < t->nr_blocks; i++, left--, s++) {
+		if (!left && !(s = tracer__blocks_at(t, i, &left))) {
+			failed++;	/* not mapped: counted as not copied */
+			break;
+		}
+		if (s->key.tgid != from[0] || s->key.gen != from[1] || s->key.addr <= LT_SLOT_BUSY)
 			continue;
-		key.tgid = to[0];
-		key.gen = to[1];
-		if (bpf_map_update_elem(fd, &key, &rec, BPF_NOEXIST))
-			failed += errno != EEXIST;
-		else
-			count_hashed(t, &key, &rec);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			k = realloc(keys, cap * sizeof(*keys));
+			keys = k ? k : keys;
+			r = k ? realloc(recs, cap * sizeof(*recs)) : NULL;
+			recs = r ? r : recs;
+			if (!r)
+				break;
+		}
+		keys[n] = s->key;
+		recs[n++] = s->rec;
 	}
+	for (size_t i = 0; i < n; i++) {
+		keys[m] = keys[i];
+		recs[m] = recs[i];
+		keys[m].tgid = to[0];
+		keys[m].gen = to[1];
+		if (!bpf_map_update_elem(fd, &keys[m], &recs[m], BPF_NOEXIST))
+			m++;	/* stored: counted below */
+		else
+			failed += errno != EEXIST;
+	}
+	hashed_add(t, keys, recs, m, 1);
+	free(keys);
+	free(recs);
 	return failed;
 }
 
@@ -751,26 +865,32 @@ int tracer__inherit(struct tracer *t, pid_t parent, pid_t child)
 
 int tracer__unwind_file(struct tracer *t, const char *path)
 {
-	return t->unwinder ? unwinder__add_file(t->unwinder, path) : 0;
+	int err = tracer__unwind_wait(t);
+
+	return t->unwinder && !err ? unwinder__add_file(t->unwinder, path) : err;
 }
 
 int tracer__unwind_exec(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 {
-	if (!t->unwinder || !plan->nr_objects)
-		return 0;
+	int err = tracer__unwind_wait(t);
+
+	if (err || !t->unwinder || !plan->nr_objects)
+		return err;
 	return unwinder__add_exec(t->unwinder, pid, plan->objects, plan->nr_objects);
 }
 
 void tracer__unwind_refresh(struct tracer *t)
 {
+	tracer__unwind_wait(t);
 	if (t->unwinder)
 		unwinder__refresh(t->unwinder, !t->skel->rodata->mmap_unwind);
 }
 
-void tracer__unwind_print(const struct tracer *t)
+void tracer__unwind_print(struct tracer *t)
 {
 	struct unwinder_stats st;
 
+	tracer__unwind_wait(t);
 	if (!t->unwinder)
 		return;
 	unwinder__stats(t->unwinder, &st);
@@ -891,37 +1011,83 @@ void tracer__free(struct tracer *t)
 		pthread_join(t->closers[i], NULL);
 	free(t->closers);
 	free(t->probed);
+	if (t->building)
+		pthread_join(t->builder, NULL);
 	unwinder__free(t->unwinder);
 	if (t->ranges)
 		munmap(t->ranges, t->ranges_size);
 	if (t->gen)
 		munmap(t->gen, t->gen_size);
-	if (t->blocks)
-		munmap(t->blocks, t->blocks_size);
+	if (t->window)
+		munmap(t->window, t->window_size);
 	leaktrace_bpf__destroy(t->skel);
 	free(t);
 }
 
-struct lt_block_slot *tracer__blocks(const struct tracer *t, size_t *n)
+size_t tracer__nr_blocks(const struct tracer *t)
 {
-	*n = t->nr_blocks;
-	return t->blocks;
+	return t->nr_blocks;
 }
 
-struct lt_block_slot *tracer__block_slot(const struct tracer *t, const struct lt_alloc_key *key)
+/* Maps the window of bytes that holds slot i (the last one may be short); 0 or -errno. */
+static int window_map(struct tracer *t, size_t i, size_t bytes)
+{
+	size_t per = bytes / sizeof(struct lt_block_slot), first = i / per * per;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t nr = t->nr_blocks - first < per ? t->nr_blocks - first : per;
+	size_t size = (nr * sizeof(struct lt_block_slot) + page - 1) / page * page;
+	void *p;
+
+	if (t->window && t->window_first <= i && i < t->window_first + t->window_nr)
+		return 0;
+	if (t->window)
+		munmap(t->window, t->window_size);
+	t->window = NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(t->skel->maps.blocks), first * sizeof(struct lt_block_slot));
+	if (p == MAP_FAILED)
+		return -errno;
+	t->window = p;
+	t->window_first = first;
+	t->window_nr = nr;
+	t->window_size = size;
+	return 0;
+}
+
+struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n)
+{
+	int err;
+
+	if (i >= t->nr_blocks)
+		return NULL;
+	err = window_map(t, i, LT_BLOCK_WINDOW);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	*n = t->window_first + t->window_nr - i;
+	return &t->window[i - t->window_first];
+}
+
+/* One slot: its page alone, unless the window mapped holds it. */
+struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key,
+					 __u32 j)
 {
 	__u64 who = (__u64)key->gen << 32 | key->tgid;
+	size_t i;
 
-	return t->blocks ? &t->blocks[lt_block_slot_index(key->addr, who, t->nr_blocks - 1)] : NULL;
+	if (!t->nr_blocks)
+		return NULL;
+	i = lt_block_slot_probe(key->addr, who, j, t->nr_blocks);
+	if (window_map(t, i, sysconf(_SC_PAGESIZE)))
+		return NULL;
+	return &t->window[i - t->window_first];
 }
 
-void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
-			  const struct lt_alloc *rec)
+void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *keys,
+			  const struct lt_alloc *recs, size_t n)
 {
-	struct lt_block_slot *s = tracer__block_slot(t, key);
-
-	if (s && rec->kind == LT_KIND_HEAP)
-		__atomic_fetch_sub(&s->hashed, 1, __ATOMIC_RELAXED);
+	hashed_add(t, keys, recs, n, -1);
 }
 
 int tracer__allocs_fd(const struct tracer *t)

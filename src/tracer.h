@@ -76,7 +76,12 @@ int tracer__unwind_file(struct tracer *t, const char *path);
 int tracer__unwind_exec(struct tracer *t, pid_t pid, const struct alloc_plan *plan);
 void tracer__unwind_refresh(struct tracer *t);
 /* -v: the unwind tables' objects, rows and budget, and their build time. */
-void tracer__unwind_print(const struct tracer *t);
+void tracer__unwind_print(struct tracer *t);
+/*
+ * -p: waits for the tables of the processes added (tracer__add_target builds
+ * them while their probes go live); 0, or -errno after one error line.
+ */
+int tracer__unwind_wait(struct tracer *t);
 /* Removes every probe at once; the maps stay readable for a last snapshot. */
 void tracer__detach(struct tracer *t);
 /* Detaches everything and frees; NULL is fine. */
@@ -84,13 +89,24 @@ void tracer__free(struct tracer *t);
 
 /* The maps and block slots: tracer_maps.c reads and prunes them for the rest of user space. */
 int tracer__allocs_fd(const struct tracer *t);
-/* The block slots, mapped (NULL and 0 without them): the records not in allocs. */
-struct lt_block_slot *tracer__blocks(const struct tracer *t, size_t *n);
-/* The slot of the block at key, whatever it holds; NULL without slots. */
-struct lt_block_slot *tracer__block_slot(const struct tracer *t, const struct lt_alloc_key *key);
-/* User space deleted this record from allocs: its slot counts one hashed block less. */
-void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *key,
-			  const struct lt_alloc *rec);
+/* The number of block slots (0 without them): they hold the records not in allocs. */
+size_t tracer__nr_blocks(const struct tracer *t);
+/*
+ * The block slots from i on, mapped a window at a time so that leaktrace's RSS
+ * does not grow with them: *n of them, valid until the next call of this or
+ * tracer__block_slot(). NULL (errno set) past the last one or when the mapping
+ * failed.
+ */
+struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n);
+/*
+ * The j-th slot (j < LT_BLOCK_PROBES) the block at key may take, whatever it
+ * holds, valid as above; NULL without slots. The first counts its blocks in allocs.
+ */
+struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key,
+					 __u32 j);
+/* User space deleted these n records from allocs: their first slots count them no more. */
+void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *keys,
+			  const struct lt_alloc *recs, size_t n);
 int tracer__totals_fd(const struct tracer *t);
 int tracer__stacks_fd(const struct tracer *t);
 int tracer__unmatched_fd(const struct tracer *t);

@@ -61,48 +61,70 @@ static int map_read_all(int fd, size_t key_size, size_t value_size, void **keys,
 	return 0;
 }
 
-/* The records of every outstanding block: the allocs hash's and the block slots'. */
+/* Room for at least one more record past n in keys and vals (cap of them now); 0 or -ENOMEM. */
+static int records_grow(struct lt_alloc_key **keys, struct lt_alloc **vals, size_t n,
+			size_t *cap)
+{
+	size_t c = n < *cap ? *cap : n + n / 2 + 4096;
+	struct lt_alloc_key *k;
+	struct lt_alloc *v;
+
+	if (c == *cap)
+		return 0;
+	k = realloc(*keys, c * sizeof(*k));
+	if (k)
+		*keys = k;
+	v = k ? realloc(*vals, c * sizeof(*v)) : NULL;
+	if (v)
+		*vals = v;
+	if (!v)
+		return -ENOMEM;
+	*cap = c;
+	return 0;
+}
+
+/*
+ * The records of every outstanding block: the allocs hash's and the block
+ * slots', read a window of slots at a time (tracer__blocks_at()).
+ */
 int tracer_maps__records(struct tracer *t, struct lt_alloc_key **keys, struct lt_alloc **vals,
 			 size_t *n)
 {
-	size_t nr_slots, used = 0, i;
-	struct lt_block_slot *slots = tracer__blocks(t, &nr_slots);
-	struct lt_alloc_key *k;
-	struct lt_alloc *v;
+	size_t nr_slots = tracer__nr_blocks(t), cap, left = 0;
+	struct lt_block_slot *s = NULL;
 	int err;
 
 	err = map_read_all(tracer__allocs_fd(t), sizeof(**keys), sizeof(**vals),
 			   (void **)keys, (void **)vals, n);
-	if (err || !nr_slots)
-		return err;
-	for (i = 0; i < nr_slots; i++)
-		used += __atomic_load_n(&slots[i].key.addr, __ATOMIC_RELAXED) > LT_SLOT_BUSY;
-	/* Blocks come and go while we read: room for a few more than counted. */
-	used += used / 8 + 64;
-	k = realloc(*keys, (*n + used) * sizeof(*k));
-	if (k)
-		*keys = k;
-	v = k ? realloc(*vals, (*n + used) * sizeof(*v)) : NULL;
-	if (v)
-		*vals = v;
-	if (!k || !v) {
+	cap = *n;
+	for (size_t i = 0; !err && i < nr_slots; i++, left--, s++) {
+		if (!left && !(s = tracer__blocks_at(t, i, &left)))
+			err = -errno;
+		else
+			err = records_grow(keys, vals, *n, &cap);
+		if (!err)
+			*n += lt_slot_read(s, &(*keys)[*n], &(*vals)[*n]);
+	}
+	if (err) {
 		free(*keys);
 		free(*vals);
-		return -ENOMEM;
+		*keys = NULL;
+		*vals = NULL;
 	}
-	for (i = 0, used += *n; i < nr_slots && *n < used; i++)
-		*n += lt_slot_read(&slots[i], &k[*n], &v[*n]);
-	return 0;
+	return err;
 }
 
 /* The record of the block at key now (slot or hash); 0, or -ENOENT when there is none. */
 int tracer_maps__record_now(struct tracer *t, const struct lt_alloc_key *key, struct lt_alloc *rec)
 {
-	struct lt_block_slot *s = tracer__block_slot(t, key);
+	struct lt_block_slot *s;
 	struct lt_alloc_key k;
 
-	if (s && lt_slot_read(s, &k, rec) && !memcmp(&k, key, sizeof(k)))
-		return 0;
+	for (__u32 j = 0; j < LT_BLOCK_PROBES; j++) {
+		s = tracer__block_slot(t, key, j);
+		if (s && lt_slot_read(s, &k, rec) && !memcmp(&k, key, sizeof(k)))
+			return 0;
+	}
 	return bpf_map_lookup_elem(tracer__allocs_fd(t), key, rec) ? -ENOENT : 0;
 }
 
@@ -112,14 +134,17 @@ int tracer_maps__record_now(struct tracer *t, const struct lt_alloc_key *key, st
  */
 static void drop_stale_slots(struct tracer *t, tracer_maps_stale_fn stale, void *arg)
 {
-	size_t nr_slots;
-	struct lt_block_slot *slots = tracer__blocks(t, &nr_slots);
+	size_t nr_slots = tracer__nr_blocks(t), left = 0;
+	struct lt_block_slot *s = NULL;
 	struct lt_alloc_key key;
 	struct lt_alloc rec;
 
-	for (size_t i = 0; i < nr_slots; i++)
-		if (lt_slot_read(&slots[i], &key, &rec) && stale(arg, key.tgid, key.gen))
-			lt_slot_release(&slots[i], key.addr);
+	for (size_t i = 0; i < nr_slots; i++, left--, s++) {
+		if (!left && !(s = tracer__blocks_at(t, i, &left)))
+			return;	/* not mapped: the next reap frees them */
+		if (lt_slot_read(s, &key, &rec) && stale(arg, key.tgid, key.gen))
+			lt_slot_release(s, key.addr);
+	}
 }
 
 /*
@@ -149,10 +174,9 @@ static int drop_stale(struct tracer *t, int fd, size_t key_size, size_t value_si
 		__u32 count = nr;
 
 		err = bpf_map_delete_batch(fd, keys, &count, &opts) ? -errno : 0;
-		for (size_t i = 0; !err && allocs && i < nr; i++)
-			tracer__hash_dropped(t,
-					     (const struct lt_alloc_key *)(keys + i * key_size),
-					     (const struct lt_alloc *)(vals + i * value_size));
+		if (!err && allocs)
+			tracer__hash_dropped(t, (const struct lt_alloc_key *)keys,
+					     (const struct lt_alloc *)vals, nr);
 	}
 	free(keys);
 	free(vals);
