@@ -327,9 +327,14 @@ static enum x86_why check_sp(const cs_insn *in, struct walk *w)
 	if (in->id == X86_INS_PUSH && !x->prefix[2])
 		w->sp -= 8;
 	else if ((in->id == X86_INS_SUB || in->id == X86_INS_ADD) && x->op_count == 2 &&
-		 is_reg(&x->operands[0], X86_REG_RSP) && x->operands[1].type == X86_OP_IMM)
-		w->sp += (in->id == X86_INS_SUB ? -1 : 1) * (int)x->operands[1].imm;
-	else
+		 is_reg(&x->operands[0], X86_REG_RSP) && x->operands[1].type == X86_OP_IMM) {
+		int64_t imm = x->operands[1].imm;
+
+		/* No prologue moves %rsp by 16 MiB; PROBE_WINDOW larger moves could overflow sp. */
+		if (imm < -(1 << 24) || imm > (1 << 24))
+			return X86_WHY_SP_CHANGED;
+		w->sp += in->id == X86_INS_SUB ? -(int)imm : (int)imm;
+	} else
 		return X86_WHY_SP_CHANGED;
 	/* A return probe hijacks [%rsp]; a stack that grew back is not worth following. */
 	if (w->sp > 0 || (w->req->same_sp && w->sp))
