@@ -22,21 +22,21 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Where a thread is inside the allocator, between entry and return. */
 struct call {
-	__u64 pid_tgid;		/* in a thread slot: the thread that holds it, 0 when free */
-	__u64 who;		/* (tgid, generation): the thread's process as it was traced */
+	__u64 pid_tgid; /* in a thread slot: the thread that holds it, 0 when free */
+	__u64 who;	/* (tgid, generation): the thread's process as it was traced */
 	__u64 size;
-	__u64 ptr;		/* realloc's old block, munmap's address */
-	__u64 memptr;		/* posix_memalign's out parameter */
-	struct lt_alloc old;	/* realloc's old block, restored if realloc fails */
-	__u32 func;		/* enum lt_func of the outermost call */
-	__u32 depth;		/* nesting: realloc(NULL, n) calls malloc inside */
-	__u64 depth_sp;		/* the stack pointer at the outermost call's probe */
+	__u64 ptr;	     /* realloc's old block, munmap's address */
+	__u64 memptr;	     /* posix_memalign's out parameter */
+	struct lt_alloc old; /* realloc's old block, restored if realloc fails */
+	__u32 func;	     /* enum lt_func of the outermost call */
+	__u32 depth;	     /* nesting: realloc(NULL, n) calls malloc inside */
+	__u64 depth_sp;	     /* the stack pointer at the outermost call's probe */
 	__u32 have_old;
 	__u32 pad;
-	__u64 last_freed;	/* operator delete frees, then calls free on it too */
-	__s64 sample_left;	/* --sample-bytes: bytes until this thread's next sample */
-	__u64 rng;		/* its random state; 0 until the first draw */
-	__u32 sampled;		/* the outermost call is recorded */
+	__u64 last_freed;  /* operator delete frees, then calls free on it too */
+	__s64 sample_left; /* --sample-bytes: bytes until this thread's next sample */
+	__u64 rng;	   /* its random state; 0 until the first draw */
+	__u32 sampled;	   /* the outermost call is recorded */
 	__u32 pad2;
 	/*
 	 * Uprobe sessions, --sample-bytes: the last outermost call not sampled
@@ -51,7 +51,7 @@ struct call {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 20);	/* set by the loader: --max-allocs */
+	__uint(max_entries, 1 << 20); /* set by the loader: --max-allocs */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lt_alloc_key);
 	__type(value, struct lt_alloc);
@@ -60,7 +60,7 @@ struct {
 /* The block slots (see struct lt_block_slot), read by user space where they are mapped. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);		/* set by the loader: block_slot_nr */
+	__uint(max_entries, 1); /* set by the loader: block_slot_nr */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct lt_block_slot);
@@ -68,7 +68,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 15);	/* set by the loader: 2 x --max-stacks */
+	__uint(max_entries, 1 << 15); /* set by the loader: 2 x --max-stacks */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lt_total_key);
 	__type(value, struct lt_total);
@@ -76,7 +76,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 14);	/* set by the loader: --max-stacks */
+	__uint(max_entries, 1 << 14); /* set by the loader: --max-stacks */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct lt_stack);
@@ -98,7 +98,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);		/* set by the loader: thread_slot_mask + 1 */
+	__uint(max_entries, 1); /* set by the loader: thread_slot_mask + 1 */
 	__type(key, __u32);
 	__type(value, struct call);
 } threads SEC(".maps");
@@ -129,7 +129,7 @@ struct {
  * A stack being recorded, and the part of the user stack the frame pointer
  * walk read last (see frame_get()).
  */
-#define STACK_WINDOW 1024	/* bytes at most, read with one helper call */
+#define STACK_WINDOW 1024 /* bytes at most, read with one helper call */
 
 struct scratch {
 	struct lt_stack st;
@@ -312,7 +312,8 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64
 	}
 	if (bpf_map_lookup_elem(&stacks, &h))
 		return h;
-	if (bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST) && !bpf_map_lookup_elem(&stacks, &h)) {
+	if (bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&stacks, &h)) {
 		count(LT_STACKS_DROPPED);
 		return LT_STACK_NONE;
 	}
@@ -343,8 +344,8 @@ static __always_inline __s64 est_allocs(const struct lt_alloc *a)
 	return a->size ? a->est_bytes * LT_EST_ALLOCS_ONE / a->size : LT_EST_ALLOCS_ONE;
 }
 
-static __always_inline void total_sub(__u64 who, const struct lt_alloc *a, __u64 addr,
-				      __u64 bytes, __s64 allocs)
+static __always_inline void total_sub(__u64 who, const struct lt_alloc *a, __u64 addr, __u64 bytes,
+				      __s64 allocs)
 {
 	struct lt_total_key key = { .tgid = (__u32)who, .gen = who >> 32, .stack_id = a->stack_id };
 	struct lt_total *t;
@@ -635,7 +636,7 @@ static __always_inline struct call *thread_get(__u64 pid_tgid, __u64 *who)
 	bpf_map_update_elem(&calls, &pid_tgid, &zero, BPF_NOEXIST);
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (!c)
-		count(LT_THREADS_UNTRACKED);	/* the map is full */
+		count(LT_THREADS_UNTRACKED); /* the map is full */
 	return c;
 }
 
@@ -654,7 +655,7 @@ static __always_inline __u64 next_random(struct call *c)
 /* Bytes to the next sample: exponential with mean sample_bytes (a Poisson process). */
 static __always_inline __s64 next_interval(struct call *c)
 {
-	__u32 i = next_random(c) >> 54;	/* 10 bits: LT_EXP_DRAWS */
+	__u32 i = next_random(c) >> 54; /* 10 bits: LT_EXP_DRAWS */
 
 	return (sample_bytes * exp_draws[i & (LT_EXP_DRAWS - 1)]) >> 16;
 }
@@ -664,8 +665,8 @@ static __always_inline __u32 sample(struct call *c, __u64 size, __u64 pid_tgid)
 {
 	/* Seeded by the thread's place in its process, not its pid: a seed gives the same samples. */
 	if (!c->rng) {
-		__u64 z = sample_seed + ((__u32)pid_tgid - (__u32)(pid_tgid >> 32) + 1) *
-					0x9e3779b97f4a7c15ULL;
+		__u64 z = sample_seed +
+			  ((__u32)pid_tgid - (__u32)(pid_tgid >> 32) + 1) * 0x9e3779b97f4a7c15ULL;
 
 		/* splitmix64: neighbouring seeds give unrelated streams. */
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -724,8 +725,8 @@ static __always_inline int inside_skipped(struct pt_regs *ctx, struct call *c)
  * for calls inside an outer one, nor with a session for a call not sampled
  * (but realloc's, which may have to put the old block back).
  */
-static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func func,
-				 __u64 size, __u64 ptr, __u64 memptr)
+static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func func, __u64 size,
+				 __u64 ptr, __u64 memptr)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), who;
 	struct call *c;
@@ -826,7 +827,7 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 		addr = c->ptr;
 		a = c->old;
 	} else if (!addr || !c->sampled) {
-		return 0;	/* failed, or not sampled: no stack walk, no map update */
+		return 0; /* failed, or not sampled: no stack walk, no map update */
 	} else {
 		a.size = c->size;
 		a.est_bytes = a.kind == LT_KIND_MMAP ? a.size : estimate(a.size);
@@ -855,13 +856,13 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 	if (!who)
 		return 0;
 	if (c && c->depth)
-		return 0;	/* realloc(p, 0) frees inside: realloc's return accounts for it */
+		return 0; /* realloc(p, 0) frees inside: realloc's return accounts for it */
 	if (!alloc_remove(who, ptr, &a)) {
 		if (c)
 			c->last_freed = ptr;
 	} else if (c && c->last_freed == ptr) {
 		/* sized delete calls delete, which calls free: the first of them took it. */
-	} else if (!sample_bytes) {	/* sampled: most blocks freed were never recorded */
+	} else if (!sample_bytes) { /* sampled: most blocks freed were never recorded */
 		count_unmatched_free(ctx, who);
 	}
 	return 0;
@@ -907,8 +908,12 @@ __noinline int mapping_cut(__u64 who, __u64 base, __u64 start, __u64 end)
 		bpf_map_delete_elem(&mmaps, &key);
 	}
 	if (cut_end < m_end) {
-		struct lt_alloc_key tail = { .tgid = (__u32)who, .gen = who >> 32, .addr = cut_end };
-		struct lt_total_key tk = { .tgid = (__u32)who, .gen = who >> 32, .stack_id = rest.stack_id };
+		struct lt_alloc_key tail = { .tgid = (__u32)who,
+					     .gen = who >> 32,
+					     .addr = cut_end };
+		struct lt_total_key tk = { .tgid = (__u32)who,
+					   .gen = who >> 32,
+					   .stack_id = rest.stack_id };
 		struct lt_total *t;
 
 		rest.size = rest.est_bytes = m_end - cut_end;
@@ -960,7 +965,7 @@ static __always_inline int unmap(__u64 addr, __u64 len, int scan)
 	key.tgid = o.tgid = (__u32)who;
 	key.gen = o.gen = who >> 32;
 	if (c && c->depth)
-		return 0;	/* the allocator's own munmap of a block it handed out */
+		return 0; /* the allocator's own munmap of a block it handed out */
 	o.end = addr + ((len + page_size - 1) & ~(page_size - 1));
 	/* The common case: all or the head of one mapping, found by its start. */
 	end = bpf_map_lookup_elem(&mmaps, &key);
@@ -1073,12 +1078,12 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 }
 
 /* Kernels before 6.6: a program for each function, and one for all the returns. */
-#define ENTRY_PROGRAM(name, func)			\
-	SEC("uprobe")					\
-	int BPF_KPROBE(name)				\
-	{						\
-		on_entry(ctx, func, false);		\
-		return 0;				\
+#define ENTRY_PROGRAM(name, func)           \
+	SEC("uprobe")                       \
+	int BPF_KPROBE(name)                \
+	{                                   \
+		on_entry(ctx, func, false); \
+		return 0;                   \
 	}
 
 ENTRY_PROGRAM(malloc_enter, LT_MALLOC)

@@ -20,7 +20,7 @@ enum lt_func {
 	LT_FREE,
 	LT_MMAP,
 	LT_MUNMAP,
-	LT_XALLOCX,	/* jemalloc: resizes in place, returns the size it has */
+	LT_XALLOCX, /* jemalloc: resizes in place, returns the size it has */
 	LT_NR_FUNCS,
 };
 
@@ -31,12 +31,12 @@ enum lt_kind {
 
 /* Events counted per CPU so that nothing is lost silently. */
 enum lt_counter {
-	LT_ALLOCS_UNTRACKED,	/* the allocation map was full */
-	LT_STACKS_DROPPED,	/* the stack map was full: bytes kept, stack unknown */
-	LT_FREES_UNMATCHED,	/* a free of a block we should have seen allocated */
-	LT_FREES_BEFORE_ATTACH,	/* a free of a block allocated before the attach */
-	LT_THREADS_UNTRACKED,	/* the per-thread call state map was full */
-	LT_MUNMAPS_PARTIAL_LOST,	/* a munmap inside a mapping we could not split */
+	LT_ALLOCS_UNTRACKED,	 /* the allocation map was full */
+	LT_STACKS_DROPPED,	 /* the stack map was full: bytes kept, stack unknown */
+	LT_FREES_UNMATCHED,	 /* a free of a block we should have seen allocated */
+	LT_FREES_BEFORE_ATTACH,	 /* a free of a block allocated before the attach */
+	LT_THREADS_UNTRACKED,	 /* the per-thread call state map was full */
+	LT_MUNMAPS_PARTIAL_LOST, /* a munmap inside a mapping we could not split */
 	LT_NR_COUNTERS,
 	/* Not counted in BPF: user space splits it off LT_FREES_UNMATCHED by call site. */
 	LT_FREES_INTERNAL = LT_NR_COUNTERS,
@@ -45,8 +45,8 @@ enum lt_counter {
 
 /* Flags of a traced process. */
 enum lt_target_flags {
-	LT_TARGET_FROM_START = 1,	/* traced since exec: every free must match */
-	LT_TARGET_EXITED = 2,		/* its last thread is gone: report once, then drop */
+	LT_TARGET_FROM_START = 1, /* traced since exec: every free must match */
+	LT_TARGET_EXITED = 2,	  /* its last thread is gone: report once, then drop */
 };
 
 #define LT_COMM_LEN 16
@@ -73,10 +73,10 @@ struct lt_alloc_key {
 struct lt_alloc {
 	__u64 size;
 	__u64 stack_id;
-	__u64 ts;		/* CLOCK_MONOTONIC ns of the allocation */
-	__u32 kind;		/* enum lt_kind */
+	__u64 ts;   /* CLOCK_MONOTONIC ns of the allocation */
+	__u32 kind; /* enum lt_kind */
 	__u32 pad;
-	__u64 est_bytes;	/* --sample-bytes: the bytes this sample stands for */
+	__u64 est_bytes; /* --sample-bytes: the bytes this sample stands for */
 };
 
 /*
@@ -93,7 +93,7 @@ struct lt_alloc {
 struct lt_block_slot {
 	struct lt_alloc_key key;
 	struct lt_alloc rec;
-	__u64 hashed;	/* heap blocks in allocs whose first slot this is (all were taken) */
+	__u64 hashed; /* heap blocks in allocs whose first slot this is (all were taken) */
 };
 
 /*
@@ -125,9 +125,9 @@ static inline __u32 lt_block_slot_probe(__u64 addr, __u64 who, __u32 j, __u32 n)
 }
 
 /* --sample-bytes: the tables the BPF side samples and weighs with (fixed point, 1/65536). */
-#define LT_EXP_DRAWS 1024	/* -ln(u) at u = (i + 0.5) / 1024: exponential draws */
-#define LT_EST_STEPS 4096	/* x / (1 - exp(-x)) at x = (i + 0.5) / 256, x = size / mean */
-#define LT_EST_ALLOCS_ONE 256	/* est_allocs counts in 1/256 of an allocation */
+#define LT_EXP_DRAWS 1024     /* -ln(u) at u = (i + 0.5) / 1024: exponential draws */
+#define LT_EST_STEPS 4096     /* x / (1 - exp(-x)) at x = (i + 0.5) / 256, x = size / mean */
+#define LT_EST_ALLOCS_ONE 256 /* est_allocs counts in 1/256 of an allocation */
 
 struct lt_total_key {
 	__u32 tgid;
@@ -151,19 +151,19 @@ struct lt_total {
 	__u32 pad;
 	/* --sample-bytes: unbiased estimates of what bytes and allocs sampled. */
 	__s64 est_bytes;
-	__s64 est_allocs;	/* in 1/LT_EST_ALLOCS_ONE */
+	__s64 est_allocs; /* in 1/LT_EST_ALLOCS_ONE */
 };
 
 /* Flags of a recorded stack. */
 enum lt_stack_flags {
-	LT_STACK_UNWOUND = 1,	/* walked with unwind tables: every frame is sound */
-	LT_STACK_CUT = 2,	/* ... and the walk stopped before the end of the stack */
-	LT_STACK_UNBUILT = 4,	/* ... at code without its table yet (a library just mapped) */
+	LT_STACK_UNWOUND = 1, /* walked with unwind tables: every frame is sound */
+	LT_STACK_CUT = 2,     /* ... and the walk stopped before the end of the stack */
+	LT_STACK_UNBUILT = 4, /* ... at code without its table yet (a library just mapped) */
 };
 
 struct lt_stack {
 	__u32 nr;
-	__u32 flags;		/* enum lt_stack_flags */
+	__u32 flags; /* enum lt_stack_flags */
 	__u64 ips[LT_MAX_FRAMES];
 };
 
@@ -173,43 +173,43 @@ struct lt_stack {
  * stack pointer is the CFA; its return address is at CFA - 8.
  */
 enum lt_cfa {
-	LT_CFA_NONE,	/* no CFI covers pc (or a rule we do not follow): the walk stops, cut */
-	LT_CFA_RSP,	/* CFA = rsp + cfa_off */
-	LT_CFA_RBP,	/* CFA = rbp + cfa_off */
-	LT_CFA_PLT,	/* a PLT entry: CFA = rsp + 8, + 8 more when (pc & 15) >= cfa_off */
-	LT_CFA_END,	/* the return address is undefined: the outermost frame (_start) */
-	LT_CFA_RSP8,	/* CFA = rsp + 8 * cfa_off: a frame over 32 KiB (a big array on it) */
-	LT_CFA_FP,	/* code without a table (JIT): follow rbp; only in the BPF side's cache */
+	LT_CFA_NONE, /* no CFI covers pc (or a rule we do not follow): the walk stops, cut */
+	LT_CFA_RSP,  /* CFA = rsp + cfa_off */
+	LT_CFA_RBP,  /* CFA = rbp + cfa_off */
+	LT_CFA_PLT,  /* a PLT entry: CFA = rsp + 8, + 8 more when (pc & 15) >= cfa_off */
+	LT_CFA_END,  /* the return address is undefined: the outermost frame (_start) */
+	LT_CFA_RSP8, /* CFA = rsp + 8 * cfa_off: a frame over 32 KiB (a big array on it) */
+	LT_CFA_FP,   /* code without a table (JIT): follow rbp; only in the BPF side's cache */
 };
 
 enum lt_rbp {
 	LT_RBP_SAME,	/* the caller's rbp is this frame's rbp */
 	LT_RBP_AT,	/* saved at CFA + rbp_off */
-	LT_RBP_UNKNOWN,	/* clobbered, or kept elsewhere: a CFA that needs it stops the walk */
+	LT_RBP_UNKNOWN, /* clobbered, or kept elsewhere: a CFA that needs it stops the walk */
 };
 
 struct lt_unwind_row {
-	__u32 pc;	/* link-time address in the object */
+	__u32 pc; /* link-time address in the object */
 	__s16 cfa_off;
-	__u8 cfa:4;	/* enum lt_cfa */
-	__u8 rbp:4;	/* enum lt_rbp */
-	__s8 rbp_off8;	/* in 8-byte units: saved registers sit 8-byte aligned */
+	__u8 cfa : 4;  /* enum lt_cfa */
+	__u8 rbp : 4;  /* enum lt_rbp */
+	__s8 rbp_off8; /* in 8-byte units: saved registers sit 8-byte aligned */
 };
 
 /* --unwind: how stacks are walked. */
 enum lt_unwind_mode {
-	LT_UNWIND_FP,		/* frame pointers, checked by user space */
-	LT_UNWIND_DWARF,	/* unwind tables */
-	LT_UNWIND_AUTO,		/* frame pointers in files built with them, tables elsewhere */
+	LT_UNWIND_FP,	 /* frame pointers, checked by user space */
+	LT_UNWIND_DWARF, /* unwind tables */
+	LT_UNWIND_AUTO,	 /* frame pointers in files built with them, tables elsewhere */
 };
 
-#define LT_UNWIND_MAX_OBJS 4096		/* objects with a table at once */
-#define LT_UNWIND_MAX_RANGES 256	/* executable mappings of a process (a power of 2) */
-#define LT_UNWIND_SEARCH_STEPS 25	/* binary search steps: up to 32M rows */
-#define LT_UNWIND_FP_OBJ 0		/* no file (JIT code, [vdso]): follow the frame pointer */
-#define LT_UNWIND_NO_OBJ 0xffffffff	/* a file without a table: the walk stops, cut */
-#define LT_UNWIND_UNBUILT_OBJ 0xfffffffe	/* a file mapped before its table is built */
-#define LT_UNWIND_CACHE 4096		/* rows cached per CPU, by process and pc (a power of 2) */
+#define LT_UNWIND_MAX_OBJS 4096		 /* objects with a table at once */
+#define LT_UNWIND_MAX_RANGES 256	 /* executable mappings of a process (a power of 2) */
+#define LT_UNWIND_SEARCH_STEPS 25	 /* binary search steps: up to 32M rows */
+#define LT_UNWIND_FP_OBJ 0		 /* no file (JIT code, [vdso]): follow the frame pointer */
+#define LT_UNWIND_NO_OBJ 0xffffffff	 /* a file without a table: the walk stops, cut */
+#define LT_UNWIND_UNBUILT_OBJ 0xfffffffe /* a file mapped before its table is built */
+#define LT_UNWIND_CACHE 4096		 /* rows cached per CPU, by process and pc (a power of 2) */
 
 /* The rows of one object, in the rows array. */
 struct lt_unwind_obj {
@@ -222,12 +222,12 @@ struct lt_unwind_range {
 	__u64 start;
 	__u64 end;
 	__u64 bias;
-	__u32 obj;		/* index in the objects array, or LT_UNWIND_*_OBJ */
+	__u32 obj; /* index in the objects array, or LT_UNWIND_*_OBJ */
 	__u32 pad;
 };
 
-#define LT_UNWIND_PENDING 64	/* mappings the BPF side adds between two rereads */
-#define LT_UNWIND_MAX_PROCS 1024	/* processes with their mappings read at once */
+#define LT_UNWIND_PENDING 64	 /* mappings the BPF side adds between two rereads */
+#define LT_UNWIND_MAX_PROCS 1024 /* processes with their mappings read at once */
 #define LT_UNWIND_NO_SLOT 0xffffffff
 
 /*
@@ -237,17 +237,17 @@ struct lt_unwind_range {
  * win over the sorted ones) until user space rereads.
  */
 struct lt_unwind_proc {
-	__u64 mm;		/* the address space they belong to (kernel pointer); 0: unknown */
-	__u32 slot;		/* LT_UNWIND_NO_SLOT until user space has read them */
+	__u64 mm;   /* the address space they belong to (kernel pointer); 0: unknown */
+	__u32 slot; /* LT_UNWIND_NO_SLOT until user space has read them */
 	__u32 nr;
-	__u32 stale;		/* user space must reread: new mappings, an address in none */
+	__u32 stale; /* user space must reread: new mappings, an address in none */
 	__u32 nr_pending;
 	struct lt_unwind_range pending[LT_UNWIND_PENDING];
 };
 
 /* A file with a table, by the kernel's device number and inode. */
 struct lt_unwind_file_key {
-	__u32 dev;		/* as the kernel encodes it (MKDEV): major << 20 | minor */
+	__u32 dev; /* as the kernel encodes it (MKDEV): major << 20 | minor */
 	__u32 pad;
 	__u64 ino;
 };
@@ -255,7 +255,7 @@ struct lt_unwind_file_key {
 struct lt_unwind_file {
 	__u32 obj;
 	__u32 pad;
-	__s64 delta;		/* link-time address - file offset, executable segment */
+	__s64 delta; /* link-time address - file offset, executable segment */
 };
 
 /*
@@ -264,24 +264,24 @@ struct lt_unwind_file {
  * before user space reads /proc/PID/maps is still symbolized.
  */
 enum lt_map_event_type {
-	LT_MAP_EXEC,	/* a new image: its executable's and its interpreter's code */
-	LT_MAP_MMAP,	/* a file mapped executable */
-	LT_MAP_FORK,	/* child starts with tgid's mappings */
+	LT_MAP_EXEC, /* a new image: its executable's and its interpreter's code */
+	LT_MAP_MMAP, /* a file mapped executable */
+	LT_MAP_FORK, /* child starts with tgid's mappings */
 };
 
-#define LT_MAP_NAMES 512	/* bytes of path components an event holds */
-#define LT_MAP_NAME_MAX 256	/* one component with its NUL (NAME_MAX + 1) */
-#define LT_MAP_DEPTH 32		/* dentries and mounts walked up to the root */
+#define LT_MAP_NAMES 512    /* bytes of path components an event holds */
+#define LT_MAP_NAME_MAX 256 /* one component with its NUL (NAME_MAX + 1) */
+#define LT_MAP_DEPTH 32	    /* dentries and mounts walked up to the root */
 
 struct lt_map_event {
-	__u32 type;		/* enum lt_map_event_type */
+	__u32 type; /* enum lt_map_event_type */
 	__u32 tgid;
-	__u32 child;		/* LT_MAP_FORK */
-	__u32 dev;		/* the file's device as the kernel encodes it: major << 20 | minor */
+	__u32 child; /* LT_MAP_FORK */
+	__u32 dev;   /* the file's device as the kernel encodes it: major << 20 | minor */
 	__u64 ino;
 	__u64 start;
 	__u64 end;
-	__u64 offset;		/* in the file, of start */
+	__u64 offset; /* in the file, of start */
 	/*
 	 * The file's path as its mount namespace sees it: nr_names components,
 	 * innermost first, each NUL-terminated; 0 when the walk did not reach the root.

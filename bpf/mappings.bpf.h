@@ -17,7 +17,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);	/* the loader sets 4096 when nothing is captured */
+	__uint(max_entries, 1 << 22); /* the loader sets 4096 when nothing is captured */
 } map_events SEC(".maps");
 
 /* Events the ring buffer had no room for: their processes' frames may stay unknown. */
@@ -72,7 +72,8 @@ static __always_inline void path_names(struct file *file, struct lt_map_event *e
 			}
 			d = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = up;
-			vfs = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
+			vfs = (struct vfsmount *)((void *)up +
+						  bpf_core_field_offset(struct mount, mnt));
 			continue;
 		}
 		n = bpf_probe_read_kernel_str(&e->names[pos & (LT_MAP_NAMES - 1)], LT_MAP_NAME_MAX,
@@ -118,8 +119,7 @@ static __always_inline void send_map(__u32 type, __u32 tgid, struct file *file, 
 }
 
 /* Sends the file mapping of task's that holds addr, if any. */
-static __always_inline void send_vma(struct task_struct *task, __u32 tgid, __u64 addr,
-				     __u32 type)
+static __always_inline void send_vma(struct task_struct *task, __u32 tgid, __u64 addr, __u32 type)
 {
 	struct vma_found v = {};
 

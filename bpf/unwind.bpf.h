@@ -18,7 +18,7 @@
 /* Every object's rows, back to back; user space writes them through mmap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);	/* set by the loader: --max-unwind-mb */
+	__uint(max_entries, 1); /* set by the loader: --max-unwind-mb */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct lt_unwind_row);
@@ -45,7 +45,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 12);	/* the loader sets 1 unless --unwind=dwarf */
+	__uint(max_entries, 1 << 12); /* the loader sets 1 unless --unwind=dwarf */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct lt_unwind_proc);
@@ -54,7 +54,7 @@ struct {
 /* Each process's sorted ranges, LT_UNWIND_MAX_RANGES per slot, by user space, through mmap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);	/* set by the loader: MAX_PROCS * MAX_RANGES */
+	__uint(max_entries, 1); /* set by the loader: MAX_PROCS * MAX_RANGES */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct lt_unwind_range);
@@ -84,7 +84,7 @@ struct unwind_cached {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LT_UNWIND_CACHE);	/* the loader sets 1 with --unwind fp */
+	__uint(max_entries, LT_UNWIND_CACHE); /* the loader sets 1 with --unwind fp */
 	__type(key, __u32);
 	__type(value, struct unwind_cached);
 } unwind_cache SEC(".maps");
@@ -116,21 +116,21 @@ const volatile __u32 unwind_mode = LT_UNWIND_FP;
  * small ones (sqlite3: 2.3 reads of 512 bytes per walk, 1 of 4 KiB).
  */
 #define WALK_WINDOW 4096
-#define WINDOW_BELOW 64	/* a moved window starts this far below the slot that moved it */
+#define WINDOW_BELOW 64 /* a moved window starts this far below the slot that moved it */
 
 struct walk_regs {
 	__u64 ip;
 	__u64 sp;
 	__u64 bp;
-	__u64 bp_ok;		/* bp holds the frame's rbp */
-	__u64 trampoline;	/* where pending uretprobes return to, or 0 */
-	__u64 stack_top;	/* just above the main thread's outermost frame, read with it */
+	__u64 bp_ok;	  /* bp holds the frame's rbp */
+	__u64 trampoline; /* where pending uretprobes return to, or 0 */
+	__u64 stack_top;  /* just above the main thread's outermost frame, read with it */
 	__u32 tgid;
-	__u32 gen;		/* of the cache, read once per walk */
-	__u32 tramp_tgid;	/* trampoline is of this process, */
-	__u32 tramp_gen;	/* ... read at this generation (an exec bumps it) */
-	__u32 unbuilt;		/* the walk met code whose table is not built yet */
-	__u32 win_len;		/* bytes of win that hold the stack from win_base */
+	__u32 gen;	  /* of the cache, read once per walk */
+	__u32 tramp_tgid; /* trampoline is of this process, */
+	__u32 tramp_gen;  /* ... read at this generation (an exec bumps it) */
+	__u32 unbuilt;	  /* the walk met code whose table is not built yet */
+	__u32 win_len;	  /* bytes of win that hold the stack from win_base */
 	__u64 win_base;
 	__u8 win[WALK_WINDOW];
 };
@@ -148,9 +148,9 @@ struct {
 } unwind_regs SEC(".maps");
 
 enum walk_step {
-	STEP_NEXT,	/* a caller was found */
-	STEP_END,	/* the stack ends here */
-	STEP_CUT,	/* the walk cannot go on */
+	STEP_NEXT, /* a caller was found */
+	STEP_END,  /* the stack ends here */
+	STEP_CUT,  /* the walk cannot go on */
 };
 
 /*
@@ -177,7 +177,7 @@ static __always_inline int range_find(struct lt_unwind_proc *p, __u64 pc,
 	}
 	if (p->slot == LT_UNWIND_NO_SLOT)
 		return -1;
-	for (int i = 0; i < 9; i++) {	/* log2(LT_UNWIND_MAX_RANGES) + 1 */
+	for (int i = 0; i < 9; i++) { /* log2(LT_UNWIND_MAX_RANGES) + 1 */
 		if (lo >= hi)
 			break;
 		mid = (lo + hi) / 2;
@@ -529,7 +529,7 @@ static __always_inline void unwind_mmap(struct task_struct *task, __u32 tgid, st
 		p->slot = LT_UNWIND_NO_SLOT;
 	}
 	if (p->mm && p->mm != mm)
-		p->nr = p->nr_pending = 0;	/* an exec: the old image's mappings are gone */
+		p->nr = p->nr_pending = 0; /* an exec: the old image's mappings are gone */
 	p->mm = mm;
 	proc_stale(p, tgid);
 	r.end = start + ((len + page_size - 1) & ~(page_size - 1));

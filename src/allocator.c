@@ -52,7 +52,6 @@ static void plan_error(pid_t pid, const char *fmt, ...)
 	diag__target("%s", msg);
 }
 
-
 /* Which object of a plan a symbol is looked up in. */
 enum group {
 	GROUP_HEAP,
@@ -128,9 +127,9 @@ static bool defines(const struct elf_syms *syms, const char *a, const char *b)
  * its probe; args 0: stays at the entry (a function added without a line here).
  */
 static const struct placement {
-	unsigned int args;	/* the argument registers it reads (X86_ARG_*) */
-	bool null_check;	/* may come after the function's own NULL check */
-	bool ret;		/* a return probe shares the site */
+	unsigned int args; /* the argument registers it reads (X86_ARG_*) */
+	bool null_check;   /* may come after the function's own NULL check */
+	bool ret;	   /* a return probe shares the site */
 } placements[LT_NR_FUNCS] = {
 	[LT_MALLOC] = { X86_ARG_RDI, false, true },
 	[LT_CALLOC] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
@@ -163,8 +162,7 @@ static unsigned int kernel_emulation(void)
 }
 
 /* Sets p->probe_offset for func at addr; the entry when in doubt. */
-static void place_probe(const struct elf_syms *syms, int func, uint64_t addr,
-			struct alloc_probe *p)
+static void place_probe(const struct elf_syms *syms, int func, uint64_t addr, struct alloc_probe *p)
 {
 	const struct placement *pl = &placements[func];
 	const struct x86_probe_req req = {
@@ -259,8 +257,10 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 		elf_syms__free(syms);
 	}
 	if (!plan->heap[0]) {
-		plan_error(pid, "cannot find the allocator of pid %d: no object it maps "
-			"defines malloc and free (a stripped static binary?)", pid);
+		plan_error(pid,
+			   "cannot find the allocator of pid %d: no object it maps "
+			   "defines malloc and free (a stripped static binary?)",
+			   pid);
 		return -ENOENT;
 	}
 	err = plan_object(plan, plan->heap, GROUP_HEAP);
@@ -270,8 +270,8 @@ static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 	if (!err && plan->cxx[0] && plan_object(plan, plan->cxx, GROUP_CXX))
 		plan->cxx[0] = '\0';
 	if (err) {
-		plan_error(pid, "cannot read the allocator of pid %d (%s): %s", pid,
-			plan->heap, strerror(-err));
+		plan_error(pid, "cannot read the allocator of pid %d (%s): %s", pid, plan->heap,
+			   strerror(-err));
 	}
 	return err;
 }
@@ -321,9 +321,8 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 	if (!err)
 		err = proc__exe(pid, exe, sizeof(exe));
 	if (err) {
-		plan_error(pid, "cannot read the mappings of pid %d: %s", pid,
-			strerror(-err));
-		procmaps__free(maps);	/* read, when the executable was what failed */
+		plan_error(pid, "cannot read the mappings of pid %d: %s", pid, strerror(-err));
+		procmaps__free(maps); /* read, when the executable was what failed */
 		return err;
 	}
 	/*
@@ -411,7 +410,7 @@ static int loader_creds(pid_t pid)
 	if (found != 2)
 		return -1;
 	if (!euid && !egid && !getuid())
-		return 0;	/* root's own process: nothing to drop */
+		return 0; /* root's own process: nothing to drop */
 	/* setgroups by its system call: <grp.h> would clash with enum group. */
 	return syscall(SYS_setgroups, 0, NULL) || setgid(egid) || setuid(euid) ? -1 : 0;
 }
@@ -468,7 +467,7 @@ static int add_needed(char **objects, int n, pid_t pid, const char *interp, cons
 		read_loader(fds[0], out, LOADER_OUT_MAX);
 	close(fds[0]);
 	if (child > 0) {
-		kill(child, SIGKILL);	/* done, or out of time: either way it goes */
+		kill(child, SIGKILL); /* done, or out of time: either way it goes */
 		waitpid(child, &status, 0);
 	}
 	for (line = out; line && *line; line = next) {
@@ -498,7 +497,7 @@ int alloc_plan__for_lib(const char *path, struct alloc_plan *plan)
 	syms = elf_syms__open(path, NULL, &err);
 	if (!syms) {
 		diag__error("--lib %s: %s", path,
-			err == -ENOEXEC ? "not an ELF file" : strerror(-err));
+			    err == -ENOEXEC ? "not an ELF file" : strerror(-err));
 		return err;
 	}
 	elf_syms__free(syms);
@@ -507,7 +506,8 @@ int alloc_plan__for_lib(const char *path, struct alloc_plan *plan)
 		err = plan_object(plan, plan->heap, g);
 	if (!err && !plan->nr_probes) {
 		diag__error("--lib %s: defines none of malloc, calloc, realloc, "
-			"free and the other allocator functions", path);
+			    "free and the other allocator functions",
+			    path);
 		err = -ENOENT;
 	}
 	return err;
@@ -521,8 +521,7 @@ int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 
 	err = proc__exe(pid, exe, sizeof(exe));
 	if (err) {
-		diag__error("cannot read the executable of pid %d: %s", pid,
-			strerror(-err));
+		diag__error("cannot read the executable of pid %d: %s", pid, strerror(-err));
 		return err;
 	}
 	snprintf(buf, sizeof(buf), "/proc/%d/exe", pid);
@@ -534,7 +533,7 @@ int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 	syms = elf_syms__open(objects[0], NULL, &err);
 	if (!syms) {
 		diag__error("cannot read %s: %s", exe,
-			err == -ENOEXEC ? "not an ELF file" : strerror(-err));
+			    err == -ENOEXEC ? "not an ELF file" : strerror(-err));
 		free_objects(objects, n);
 		return err;
 	}
@@ -555,7 +554,7 @@ int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 	plan->objects = malloc(n * sizeof(*plan->objects));
 	if (!plan->objects) {
 		free_objects(objects, n);
-		return 0;	/* the tables are then built as the objects are mapped */
+		return 0; /* the tables are then built as the objects are mapped */
 	}
 	memcpy(plan->objects, objects, n * sizeof(*objects));
 	plan->nr_objects = n;

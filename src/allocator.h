@@ -16,10 +16,10 @@
 #define LT_MAX_PROBES 48
 
 struct alloc_probe {
-	const char *path;	/* the object, opened through /proc/PID/root or map_files */
-	const char *name;	/* the symbol probed */
-	enum lt_func func;	/* what its BPF program does: mallocx is a malloc */
-	uint64_t offset;	/* file offset of the function */
+	const char *path;  /* the object, opened through /proc/PID/root or map_files */
+	const char *name;  /* the symbol probed */
+	enum lt_func func; /* what its BPF program does: mallocx is a malloc */
+	uint64_t offset;   /* file offset of the function */
 	/*
 	 * File offset of the entry probe: the function's first instruction the
 	 * running kernel emulates rather than single-steps, where that is provably
@@ -32,9 +32,9 @@ struct alloc_probe {
 };
 
 struct alloc_plan {
-	char heap[PATH_MAX];	/* the object of the malloc family */
-	char mmap[PATH_MAX];	/* the object of mmap/munmap: libc, or a static executable */
-	char cxx[PATH_MAX];	/* the object of C++'s operator new and delete, or "" */
+	char heap[PATH_MAX]; /* the object of the malloc family */
+	char mmap[PATH_MAX]; /* the object of mmap/munmap: libc, or a static executable */
+	char cxx[PATH_MAX];  /* the object of C++'s operator new and delete, or "" */
 	struct alloc_probe probes[LT_MAX_PROBES];
 	int nr_probes;
 	/*

@@ -27,7 +27,7 @@ static const char **module_paths(const struct proc_stat *p, size_t *n)
 		for (int j = 0; j < p->stacks[i].nr_frames; j++) {
 			const char *m = p->stacks[i].frames[j].module;
 
-			if (m && m[0] == '/')	/* a file, not [vdso] or such */
+			if (m && m[0] == '/') /* a file, not [vdso] or such */
 				v[k++] = m;
 		}
 	}
@@ -53,8 +53,7 @@ static int fill_process(struct arena *a, struct symbolizer *syms, struct proc_st
 	for (size_t i = 0; i < n && mods && !err; i++) {
 		const char *id = symbolizer__build_id(syms, p->pid, paths[i]);
 
-		mods[k].has_text = !symbolizer__text_mapping(syms, p->pid, paths[i],
-							     &mods[k].text);
+		mods[k].has_text = !symbolizer__text_mapping(syms, p->pid, paths[i], &mods[k].text);
 		if (!id && !mods[k].has_text)
 			continue;
 		mods[k].path = arena__strdup(a, paths[i]);

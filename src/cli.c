@@ -22,189 +22,189 @@
 #define LT_MAX_SECONDS (365 * 24 * 3600)
 
 static const char usage[] =
-"Usage: leaktrace [OPTIONS] -p PID [-p PID ...]\n"
-"       leaktrace [OPTIONS] -a [--comm NAME]\n"
-"       leaktrace [OPTIONS] -- COMMAND [ARGS...]\n"
-"\n"
-"Find memory leaks in running processes without restarting them. leaktrace puts\n"
-"BPF probes on the allocator the process uses (malloc, calloc, realloc,\n"
-"reallocarray, posix_memalign, aligned_alloc, memalign, valloc, pvalloc, free,\n"
-"mmap, munmap), keeps every outstanding allocation in kernel maps, and reports\n"
-"which call stacks hold memory that is not freed: how much, how old, and how\n"
-"fast it grows. The target keeps running; detaching leaves it as it was.\n"
-"\n"
-"Targets:\n"
-"  -p, --pid PID        attach to a running process (repeatable, up to 64);\n"
-"                       only allocations made after the attach are seen\n"
-"  -a, --all            every process on the host, also those started later\n"
-"                       (traced from exec; children follow their parent;\n"
-"                       mappings captured as made, so that one that exits\n"
-"                       at once is still named); -p and --comm narrow it\n"
-"      --comm NAME      with -a: only processes named NAME (as in ps -o comm)\n"
-"      --exclude-comm NAME\n"
-"                       with -a: processes named NAME must not be probed;\n"
-"                       as for code translators (valgrind, DynamoRIO, Pin,\n"
-"                       qemu-user), whose code -a's system-wide breakpoints\n"
-"                       would break: -a does not start while one runs, and\n"
-"                       stops (probes detached) when one starts; repeatable\n"
-"      --allow-translators\n"
-"                       with -a: start and go on while a code translator\n"
-"                       runs (it may die of SIGTRAP): without it, any user\n"
-"                       can hold -a off by running valgrind\n"
-"      --lib PATH       also probe the allocator functions PATH defines (a\n"
-"                       custom allocator leaktrace does not find by itself);\n"
-"                       repeatable\n"
-"  -- COMMAND [ARGS]    run COMMAND traced from its first allocation; its\n"
-"                       stdin, stdout and stderr pass through, what it still\n"
-"                       holds at exit is reported (valgrind's \"in use at\n"
-"                       exit\"), and leaktrace exits with its exit status.\n"
-"                       Every process it starts (fork, vfork, clone, exec:\n"
-"                       shells, pipelines, make) is traced too, each exec'd\n"
-"                       image with its own allocator, and reported on its own\n"
-"      --no-children    run mode: trace the command's process only\n"
-"\n"
-"Reports:\n"
-"  -i, --interval SEC   seconds between reports (default 5)\n"
-"  -d, --duration SEC   stop after SEC seconds (default: until the targets\n"
-"                       exit or leaktrace gets SIGINT, SIGTERM or SIGHUP);\n"
-"                       every SEC is at most 31536000 (a year)\n"
-"  -n, --top N          stacks shown per report (default 10)\n"
-"  -q, --quiet          no periodic reports; only the final one\n"
-"  -o, --output FILE    write the final snapshot to FILE; the format comes\n"
-"                       from --format or the extension (below). FILE is\n"
-"                       checked before tracing, written to a new file\n"
-"                       beside it and renamed over it once whole: complete\n"
-"                       or absent. Under -a it also holds the processes\n"
-"                       that exited during the trace\n"
-"      --format FMT     the format of -o FILE, one of:\n";
+	"Usage: leaktrace [OPTIONS] -p PID [-p PID ...]\n"
+	"       leaktrace [OPTIONS] -a [--comm NAME]\n"
+	"       leaktrace [OPTIONS] -- COMMAND [ARGS...]\n"
+	"\n"
+	"Find memory leaks in running processes without restarting them. leaktrace puts\n"
+	"BPF probes on the allocator the process uses (malloc, calloc, realloc,\n"
+	"reallocarray, posix_memalign, aligned_alloc, memalign, valloc, pvalloc, free,\n"
+	"mmap, munmap), keeps every outstanding allocation in kernel maps, and reports\n"
+	"which call stacks hold memory that is not freed: how much, how old, and how\n"
+	"fast it grows. The target keeps running; detaching leaves it as it was.\n"
+	"\n"
+	"Targets:\n"
+	"  -p, --pid PID        attach to a running process (repeatable, up to 64);\n"
+	"                       only allocations made after the attach are seen\n"
+	"  -a, --all            every process on the host, also those started later\n"
+	"                       (traced from exec; children follow their parent;\n"
+	"                       mappings captured as made, so that one that exits\n"
+	"                       at once is still named); -p and --comm narrow it\n"
+	"      --comm NAME      with -a: only processes named NAME (as in ps -o comm)\n"
+	"      --exclude-comm NAME\n"
+	"                       with -a: processes named NAME must not be probed;\n"
+	"                       as for code translators (valgrind, DynamoRIO, Pin,\n"
+	"                       qemu-user), whose code -a's system-wide breakpoints\n"
+	"                       would break: -a does not start while one runs, and\n"
+	"                       stops (probes detached) when one starts; repeatable\n"
+	"      --allow-translators\n"
+	"                       with -a: start and go on while a code translator\n"
+	"                       runs (it may die of SIGTRAP): without it, any user\n"
+	"                       can hold -a off by running valgrind\n"
+	"      --lib PATH       also probe the allocator functions PATH defines (a\n"
+	"                       custom allocator leaktrace does not find by itself);\n"
+	"                       repeatable\n"
+	"  -- COMMAND [ARGS]    run COMMAND traced from its first allocation; its\n"
+	"                       stdin, stdout and stderr pass through, what it still\n"
+	"                       holds at exit is reported (valgrind's \"in use at\n"
+	"                       exit\"), and leaktrace exits with its exit status.\n"
+	"                       Every process it starts (fork, vfork, clone, exec:\n"
+	"                       shells, pipelines, make) is traced too, each exec'd\n"
+	"                       image with its own allocator, and reported on its own\n"
+	"      --no-children    run mode: trace the command's process only\n"
+	"\n"
+	"Reports:\n"
+	"  -i, --interval SEC   seconds between reports (default 5)\n"
+	"  -d, --duration SEC   stop after SEC seconds (default: until the targets\n"
+	"                       exit or leaktrace gets SIGINT, SIGTERM or SIGHUP);\n"
+	"                       every SEC is at most 31536000 (a year)\n"
+	"  -n, --top N          stacks shown per report (default 10)\n"
+	"  -q, --quiet          no periodic reports; only the final one\n"
+	"  -o, --output FILE    write the final snapshot to FILE; the format comes\n"
+	"                       from --format or the extension (below). FILE is\n"
+	"                       checked before tracing, written to a new file\n"
+	"                       beside it and renamed over it once whole: complete\n"
+	"                       or absent. Under -a it also holds the processes\n"
+	"                       that exited during the trace\n"
+	"      --format FMT     the format of -o FILE, one of:\n";
 
 /* After the formats, made from their table (format__help). */
 static const char usage_tail[] =
-"      --count          folded: allocation counts instead of bytes\n"
-"      --lost           only what the scan found lost (needs the scan: --scan,\n"
-"                       or run mode): a flamegraph of the leaks\n"
-"      --host NAME      the host's name in the saved snapshot (default: its\n"
-"                       hostname); tools/leak-sweep names each host as it\n"
-"                       reached it\n"
-"      --no-demangle    keep C++ and Rust names mangled\n"
-"      --lines          folded: frames as \"fn (file.c:LINE)\" where the line is\n"
-"                       known (one flamegraph box per line, not per function)\n"
-"  -v, --verbose        print what the kernel offers (uprobe_multi, uretprobe\n"
-"                       syscall, uprobe sessions, ...) and the path taken with\n"
-"                       it, and which functions are probed where\n"
-"\n"
-"Leak verdicts:\n"
-"      --scan           at each report, scan the targets' memory for pointers\n"
-"                       (data, bss, heap, stacks, registers where known) and\n"
-"                       tell every outstanding block lost or reachable, as\n"
-"                       valgrind's leak check does: \"lost\" is definitely lost\n"
-"                       (nothing points to it), \"indirect\" is only pointed to\n"
-"                       by lost blocks, \"possible\" only reached through\n"
-"                       pointers into a block's middle. A target is held (a\n"
-"                       few ms) only to confirm blocks a scan left unreached.\n"
-"                       In run mode the final report scans by default, as\n"
-"                       the command exits, with valgrind's roots (--scan: the\n"
-"                       periodic reports too)\n"
-"      --no-scan        run mode: no scan at exit\n"
-"      --scan-freeze[=SEC], --scan-freeze SEC\n"
-"                       hold each target still for the whole scan (ptrace,\n"
-"                       invisible to it and its parent), at most SEC seconds\n"
-"                       (default 2), instead of only to confirm; implies --scan\n"
-"      --fail-on-leak SIZE\n"
-"                       exit with status 3 (run mode: the command's status if\n"
-"                       it failed, else 3) when the final report's lost bytes\n"
-"                       (of --leak-kinds), of every process, reach SIZE: a CI\n"
-"                       gate (SIZE above 0); suppressed stacks are not counted\n"
-"      --leak-kinds LIST\n"
-"                       what --fail-on-leak counts, valgrind's names separated\n"
-"                       by commas: definite, indirect, possible, or all\n"
-"                       (default definite,indirect)\n"
-"      --suppress FILE  stacks matching an entry of FILE (valgrind's\n"
-"                       suppressions format: fun:GLOB, obj:GLOB and ... lines,\n"
-"                       innermost frame first) are suppressed: counted and\n"
-"                       shown apart, never as leaks; repeatable\n"
-"      --no-default-suppressions\n"
-"                       do not suppress the one-time allocations of glibc and\n"
-"                       libstdc++ (stdio buffers, locale data, thread stacks\n"
-"                       and TLS, the exception pool, ...) built into leaktrace\n"
-"      --suppress-list-default\n"
-"                       print that built-in set, in the same format, and exit\n"
-"\n"
-"Stacks:\n"
-"      --unwind MODE    how stacks are walked: auto (default) follows frame\n"
-"                       pointers in files built with them and unwinds the\n"
-"                       others with tables built from their .eh_frame, which\n"
-"                       every Debian library has even without frame pointers\n"
-"                       (code without a table, like JIT code, is walked by\n"
-"                       frame pointer); dwarf unwinds every file with tables;\n"
-"                       fp follows frame pointers only, and shows outer\n"
-"                       frames as far as each function provably keeps one\n"
-"                       (no tables: no kernel memory for them, no mmap hook)\n"
-"      --max-unwind-mb N\n"
-"                       with --unwind auto or dwarf: kernel memory for tables\n"
-"                       (default 64, room for a few hundred libraries; libc\n"
-"                       takes 0.2 MiB, libLLVM 7.4 MiB); objects beyond it get\n"
-"                       none, and stacks through them are shown cut\n"
-"      --debug-dir DIR  frames get file:line and the calls inlined into them\n"
-"                       from each module's DWARF: its own, its debug file\n"
-"                       (.gnu_debuglink, /usr/lib/debug/.build-id), then\n"
-"                       DIR/.build-id/xx/rest.debug (repeatable, up to 8),\n"
-"                       then debuginfod (DEBUGINFOD_URLS, libdebuginfod.so.1),\n"
-"                       fetched in the background, at most 30 s each: a\n"
-"                       frame gets its line at a report after the fetch, the\n"
-"                       final report waits up to 10 s for fetches under way\n"
-"                       (not after a signal)\n"
-"      --no-debuginfod  never ask debuginfod\n"
-"\n"
-"Filters (what is counted in the reports):\n"
-"      --older SEC      only allocations at least SEC seconds old; each report\n"
-"                       then reads every outstanding allocation, which costs\n"
-"                       about 0.3 s per million\n"
-"      --min-size SIZE  only allocations of at least SIZE bytes\n"
-"      --max-size SIZE  only allocations of at most SIZE bytes\n"
-"                       (SIZE takes a K, M or G suffix, powers of 1024)\n"
-"\n"
-"Sampling (for allocation-heavy services):\n"
-"      --sample-bytes SIZE\n"
-"                       record allocations by Poisson sampling over bytes, one\n"
-"                       sample per SIZE bytes on average (as jemalloc and\n"
-"                       tcmalloc do); reports are unbiased estimates, and calls\n"
-"                       not sampled cost no stack walk and no map update\n"
-"      --sample-seed N  the sampling's random seed (default: from the clock)\n"
-"\n"
-"Limits (kernel memory):\n"
-"      --max-allocs N   outstanding allocations tracked (default 1048576);\n"
-"                       beyond it, allocations are counted as untracked\n"
-"      --max-stacks N   distinct stacks stored (default 16384); beyond it,\n"
-"                       bytes are kept under an unknown stack\n"
-"\n"
-"  -h, --help           this text\n"
-"  -V, --version        the version\n"
-"\n"
-"Each stack line gives the outstanding bytes and allocations, the age of the\n"
-"oldest allocation, the growth since the previous report in bytes per second,\n"
-"and the frames, innermost first: frame 0 is the function that called the\n"
-"allocator; outer frames are shown as far as the walk is sound (--unwind).\n"
-"Every report also states what was not tracked: allocations beyond the map\n"
-"size, stacks dropped, and frees that matched no allocation (frees of blocks\n"
-"allocated before the attach are normal and counted apart).\n"
-"\n"
-"Needs root (or CAP_BPF and CAP_PERFMON) and Linux 5.8 or newer with BTF and\n"
-"uprobes; a kernel that lacks one is refused with a line naming it.\n"
-"\n"
-"Examples:\n"
-"  leaktrace -p 4242                    report every 5 s until Ctrl-C\n"
-"  leaktrace -p 4242 -d 60 -o leak.json one minute, then save a snapshot\n"
-"  leaktrace -- ./unit-tests            what the tests leave allocated, and\n"
-"                                       what of it they lost (the scan at exit)\n"
-"  leaktrace --fail-on-leak 1 -- ./unit-tests\n"
-"                                       fail CI when the tests lose a byte\n"
-"  leaktrace -o leak.svg -- ./server    a flamegraph of what it leaves\n"
-"  leaktrace -p 4242 --scan-freeze      lost or reachable, held still to tell\n"
-"  leaktrace --unwind fp -p 4242        frame pointers only: the cheapest walk\n"
-"\n"
-"Saved snapshots: leaktrace report SNAPSHOT.json [--format F] [-o FILE],\n"
-"--diff OLD.json NEW.json, --merge A.json B.json ... (leaktrace report --help).\n";
+	"      --count          folded: allocation counts instead of bytes\n"
+	"      --lost           only what the scan found lost (needs the scan: --scan,\n"
+	"                       or run mode): a flamegraph of the leaks\n"
+	"      --host NAME      the host's name in the saved snapshot (default: its\n"
+	"                       hostname); tools/leak-sweep names each host as it\n"
+	"                       reached it\n"
+	"      --no-demangle    keep C++ and Rust names mangled\n"
+	"      --lines          folded: frames as \"fn (file.c:LINE)\" where the line is\n"
+	"                       known (one flamegraph box per line, not per function)\n"
+	"  -v, --verbose        print what the kernel offers (uprobe_multi, uretprobe\n"
+	"                       syscall, uprobe sessions, ...) and the path taken with\n"
+	"                       it, and which functions are probed where\n"
+	"\n"
+	"Leak verdicts:\n"
+	"      --scan           at each report, scan the targets' memory for pointers\n"
+	"                       (data, bss, heap, stacks, registers where known) and\n"
+	"                       tell every outstanding block lost or reachable, as\n"
+	"                       valgrind's leak check does: \"lost\" is definitely lost\n"
+	"                       (nothing points to it), \"indirect\" is only pointed to\n"
+	"                       by lost blocks, \"possible\" only reached through\n"
+	"                       pointers into a block's middle. A target is held (a\n"
+	"                       few ms) only to confirm blocks a scan left unreached.\n"
+	"                       In run mode the final report scans by default, as\n"
+	"                       the command exits, with valgrind's roots (--scan: the\n"
+	"                       periodic reports too)\n"
+	"      --no-scan        run mode: no scan at exit\n"
+	"      --scan-freeze[=SEC], --scan-freeze SEC\n"
+	"                       hold each target still for the whole scan (ptrace,\n"
+	"                       invisible to it and its parent), at most SEC seconds\n"
+	"                       (default 2), instead of only to confirm; implies --scan\n"
+	"      --fail-on-leak SIZE\n"
+	"                       exit with status 3 (run mode: the command's status if\n"
+	"                       it failed, else 3) when the final report's lost bytes\n"
+	"                       (of --leak-kinds), of every process, reach SIZE: a CI\n"
+	"                       gate (SIZE above 0); suppressed stacks are not counted\n"
+	"      --leak-kinds LIST\n"
+	"                       what --fail-on-leak counts, valgrind's names separated\n"
+	"                       by commas: definite, indirect, possible, or all\n"
+	"                       (default definite,indirect)\n"
+	"      --suppress FILE  stacks matching an entry of FILE (valgrind's\n"
+	"                       suppressions format: fun:GLOB, obj:GLOB and ... lines,\n"
+	"                       innermost frame first) are suppressed: counted and\n"
+	"                       shown apart, never as leaks; repeatable\n"
+	"      --no-default-suppressions\n"
+	"                       do not suppress the one-time allocations of glibc and\n"
+	"                       libstdc++ (stdio buffers, locale data, thread stacks\n"
+	"                       and TLS, the exception pool, ...) built into leaktrace\n"
+	"      --suppress-list-default\n"
+	"                       print that built-in set, in the same format, and exit\n"
+	"\n"
+	"Stacks:\n"
+	"      --unwind MODE    how stacks are walked: auto (default) follows frame\n"
+	"                       pointers in files built with them and unwinds the\n"
+	"                       others with tables built from their .eh_frame, which\n"
+	"                       every Debian library has even without frame pointers\n"
+	"                       (code without a table, like JIT code, is walked by\n"
+	"                       frame pointer); dwarf unwinds every file with tables;\n"
+	"                       fp follows frame pointers only, and shows outer\n"
+	"                       frames as far as each function provably keeps one\n"
+	"                       (no tables: no kernel memory for them, no mmap hook)\n"
+	"      --max-unwind-mb N\n"
+	"                       with --unwind auto or dwarf: kernel memory for tables\n"
+	"                       (default 64, room for a few hundred libraries; libc\n"
+	"                       takes 0.2 MiB, libLLVM 7.4 MiB); objects beyond it get\n"
+	"                       none, and stacks through them are shown cut\n"
+	"      --debug-dir DIR  frames get file:line and the calls inlined into them\n"
+	"                       from each module's DWARF: its own, its debug file\n"
+	"                       (.gnu_debuglink, /usr/lib/debug/.build-id), then\n"
+	"                       DIR/.build-id/xx/rest.debug (repeatable, up to 8),\n"
+	"                       then debuginfod (DEBUGINFOD_URLS, libdebuginfod.so.1),\n"
+	"                       fetched in the background, at most 30 s each: a\n"
+	"                       frame gets its line at a report after the fetch, the\n"
+	"                       final report waits up to 10 s for fetches under way\n"
+	"                       (not after a signal)\n"
+	"      --no-debuginfod  never ask debuginfod\n"
+	"\n"
+	"Filters (what is counted in the reports):\n"
+	"      --older SEC      only allocations at least SEC seconds old; each report\n"
+	"                       then reads every outstanding allocation, which costs\n"
+	"                       about 0.3 s per million\n"
+	"      --min-size SIZE  only allocations of at least SIZE bytes\n"
+	"      --max-size SIZE  only allocations of at most SIZE bytes\n"
+	"                       (SIZE takes a K, M or G suffix, powers of 1024)\n"
+	"\n"
+	"Sampling (for allocation-heavy services):\n"
+	"      --sample-bytes SIZE\n"
+	"                       record allocations by Poisson sampling over bytes, one\n"
+	"                       sample per SIZE bytes on average (as jemalloc and\n"
+	"                       tcmalloc do); reports are unbiased estimates, and calls\n"
+	"                       not sampled cost no stack walk and no map update\n"
+	"      --sample-seed N  the sampling's random seed (default: from the clock)\n"
+	"\n"
+	"Limits (kernel memory):\n"
+	"      --max-allocs N   outstanding allocations tracked (default 1048576);\n"
+	"                       beyond it, allocations are counted as untracked\n"
+	"      --max-stacks N   distinct stacks stored (default 16384); beyond it,\n"
+	"                       bytes are kept under an unknown stack\n"
+	"\n"
+	"  -h, --help           this text\n"
+	"  -V, --version        the version\n"
+	"\n"
+	"Each stack line gives the outstanding bytes and allocations, the age of the\n"
+	"oldest allocation, the growth since the previous report in bytes per second,\n"
+	"and the frames, innermost first: frame 0 is the function that called the\n"
+	"allocator; outer frames are shown as far as the walk is sound (--unwind).\n"
+	"Every report also states what was not tracked: allocations beyond the map\n"
+	"size, stacks dropped, and frees that matched no allocation (frees of blocks\n"
+	"allocated before the attach are normal and counted apart).\n"
+	"\n"
+	"Needs root (or CAP_BPF and CAP_PERFMON) and Linux 5.8 or newer with BTF and\n"
+	"uprobes; a kernel that lacks one is refused with a line naming it.\n"
+	"\n"
+	"Examples:\n"
+	"  leaktrace -p 4242                    report every 5 s until Ctrl-C\n"
+	"  leaktrace -p 4242 -d 60 -o leak.json one minute, then save a snapshot\n"
+	"  leaktrace -- ./unit-tests            what the tests leave allocated, and\n"
+	"                                       what of it they lost (the scan at exit)\n"
+	"  leaktrace --fail-on-leak 1 -- ./unit-tests\n"
+	"                                       fail CI when the tests lose a byte\n"
+	"  leaktrace -o leak.svg -- ./server    a flamegraph of what it leaves\n"
+	"  leaktrace -p 4242 --scan-freeze      lost or reachable, held still to tell\n"
+	"  leaktrace --unwind fp -p 4242        frame pointers only: the cheapest walk\n"
+	"\n"
+	"Saved snapshots: leaktrace report SNAPSHOT.json [--format F] [-o FILE],\n"
+	"--diff OLD.json NEW.json, --merge A.json B.json ... (leaktrace report --help).\n";
 
 /*
  * Seconds from min to a year: every duration becomes nanoseconds in a u64 (up to
@@ -219,12 +219,13 @@ static int parse_seconds(const char *opt, const char *arg, double min, double *o
 	v = strtod(arg, &end);
 	if (errno || end == arg || *end || !isfinite(v) || v < min) {
 		diag__error("%s: '%s' is not a number of seconds%s", opt, arg,
-			min > 0 ? " above 0" : " (0 or more)");
+			    min > 0 ? " above 0" : " (0 or more)");
 		return -EINVAL;
 	}
 	if (v > LT_MAX_SECONDS) {
 		diag__error("%s: '%s' is out of range: at most %d seconds (a "
-			"year)", opt, arg, LT_MAX_SECONDS);
+			    "year)",
+			    opt, arg, LT_MAX_SECONDS);
 		return -EINVAL;
 	}
 	*out = v;
@@ -240,18 +241,16 @@ static bool is_number(const char *s)
 	return *s && end != s && !*end;
 }
 
-static int parse_count(const char *opt, const char *arg, uint64_t min, uint64_t max,
-		       uint64_t *out)
+static int parse_count(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
 	errno = 0;
 	v = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || !isdigit((unsigned char)arg[0]) || v < min ||
-	    v > max) {
-		diag__error("%s: '%s' is not a whole number from %llu to %llu",
-			opt, arg, (unsigned long long)min, (unsigned long long)max);
+	if (errno || end == arg || *end || !isdigit((unsigned char)arg[0]) || v < min || v > max) {
+		diag__error("%s: '%s' is not a whole number from %llu to %llu", opt, arg,
+			    (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
 	}
 	*out = v;
@@ -269,9 +268,21 @@ static int parse_size(const char *opt, const char *arg, uint64_t *out)
 	v = strtoull(arg, &end, 10);
 	if (!errno && end != arg && isdigit((unsigned char)arg[0])) {
 		switch (*end) {
-		case 'k': case 'K': shift = 10; end++; break;
-		case 'm': case 'M': shift = 20; end++; break;
-		case 'g': case 'G': shift = 30; end++; break;
+		case 'k':
+		case 'K':
+			shift = 10;
+			end++;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			end++;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			end++;
+			break;
 		}
 		if ((*end == 'b' || *end == 'B') && shift)
 			end++;
@@ -280,8 +291,7 @@ static int parse_size(const char *opt, const char *arg, uint64_t *out)
 			return 0;
 		}
 	}
-	diag__error("%s: '%s' is not a size in bytes (like 4096, 64K or 2M)",
-		opt, arg);
+	diag__error("%s: '%s' is not a size in bytes (like 4096, 64K or 2M)", opt, arg);
 	return -EINVAL;
 }
 
@@ -292,7 +302,8 @@ static int parse_leak_kinds(const char *arg, unsigned int *out)
 		const char *name;
 		unsigned int bits;
 	} kinds[] = {
-		{ "definite", LEAK_KIND_DEFINITE }, { "indirect", LEAK_KIND_INDIRECT },
+		{ "definite", LEAK_KIND_DEFINITE },
+		{ "indirect", LEAK_KIND_INDIRECT },
 		{ "possible", LEAK_KIND_POSSIBLE },
 		{ "all", LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT | LEAK_KIND_POSSIBLE },
 	};
@@ -307,8 +318,8 @@ static int parse_leak_kinds(const char *arg, unsigned int *out)
 				break;
 		if (i == sizeof(kinds) / sizeof(kinds[0])) {
 			diag__error("--leak-kinds: unknown kind '%.*s': give "
-				"definite, indirect, possible or all, separated by commas",
-				(int)len, p);
+				    "definite, indirect, possible or all, separated by commas",
+				    (int)len, p);
 			return -EINVAL;
 		}
 		*out |= kinds[i].bits;
@@ -324,7 +335,7 @@ static int parse_format(const char *arg, enum lt_format *out)
 
 	if (format__by_name(arg, out)) {
 		diag__error("--format: '%s' is not a format: use %s", arg,
-			format__list(names, sizeof(names), 0, false));
+			    format__list(names, sizeof(names), 0, false));
 		return -EINVAL;
 	}
 	return 0;
@@ -336,8 +347,8 @@ static int format_from_extension(const char *path, enum lt_format *out)
 
 	if (format__by_path(path, out)) {
 		diag__error("-o %s: cannot tell the format from the extension: "
-			"use %s, or give --format", path,
-			format__list(exts, sizeof(exts), 0, true));
+			    "use %s, or give --format",
+			    path, format__list(exts, sizeof(exts), 0, true));
 		return -EINVAL;
 	}
 	return 0;
@@ -448,8 +459,7 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		if (parse_size("--sample-bytes", arg, &cfg->sample_bytes))
 			return -EINVAL;
 		if (cfg->sample_bytes < 64 || cfg->sample_bytes > (1ULL << 32)) {
-			diag__error("--sample-bytes: '%s' is out of range: 64 to 4G",
-				arg);
+			diag__error("--sample-bytes: '%s' is out of range: 64 to 4G", arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -466,15 +476,14 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_EXCLUDE_COMM:
 		if (!*arg || strlen(arg) >= 16) {
 			diag__error("--%scomm: '%s' is not a process name (1 to 15 "
-				"characters, as in ps -o comm)", c == OPT_COMM ? "" : "exclude-",
-				arg);
+				    "characters, as in ps -o comm)",
+				    c == OPT_COMM ? "" : "exclude-", arg);
 			return -EINVAL;
 		}
 		if (c == OPT_COMM) {
 			cfg->comm = arg;
 		} else if (cfg->nr_excludes == LT_MAX_EXCLUDES) {
-			diag__error("--exclude-comm: at most %d names",
-				LT_MAX_EXCLUDES);
+			diag__error("--exclude-comm: at most %d names", LT_MAX_EXCLUDES);
 			return -EINVAL;
 		} else {
 			cfg->excludes[cfg->nr_excludes++] = arg;
@@ -526,14 +535,13 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 			return -EINVAL;
 		if (!cfg->fail_on_leak_bytes) {
 			diag__error("--fail-on-leak: give a size above 0 (with 0 "
-				"every run would fail)");
+				    "every run would fail)");
 			return -EINVAL;
 		}
 		return 0;
 	case OPT_SUPPRESS:
 		if (cfg->nr_suppress == LT_MAX_SUPPRESS) {
-			diag__error("--suppress: at most %d files",
-				LT_MAX_SUPPRESS);
+			diag__error("--suppress: at most %d files", LT_MAX_SUPPRESS);
 			return -EINVAL;
 		}
 		cfg->suppress[cfg->nr_suppress++] = arg;
@@ -561,19 +569,19 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return 0;
 	case OPT_UNWIND:
 		if (!strcmp(arg, "fp") || !strcmp(arg, "dwarf") || !strcmp(arg, "auto")) {
-			cfg->unwind = !strcmp(arg, "fp") ? LT_UNWIND_FP :
-				      !strcmp(arg, "dwarf") ? LT_UNWIND_DWARF : LT_UNWIND_AUTO;
+			cfg->unwind = !strcmp(arg, "fp")    ? LT_UNWIND_FP :
+				      !strcmp(arg, "dwarf") ? LT_UNWIND_DWARF :
+							      LT_UNWIND_AUTO;
 			return 0;
 		}
-		diag__error("--unwind: '%s' is not a mode: use fp, dwarf or auto",
-			arg);
+		diag__error("--unwind: '%s' is not a mode: use fp, dwarf or auto", arg);
 		return -EINVAL;
 	case OPT_MAX_UNWIND_MB:
 		/* The BPF binary search reaches 32M rows of 8 bytes. */
 		return parse_count("--max-unwind-mb", arg, 1, 192, &cfg->max_unwind_mb);
 	case OPT_DEBUG_DIR:
-		return debuginfo__parse_dir(arg, cfg->debug_dirs, &cfg->nr_debug_dirs) ?
-		       -EINVAL : 0;
+		return debuginfo__parse_dir(arg, cfg->debug_dirs, &cfg->nr_debug_dirs) ? -EINVAL :
+											 0;
 	case OPT_NO_DEBUGINFOD:
 		cfg->no_debuginfod = true;
 		return 0;
@@ -610,7 +618,7 @@ static int check_config(struct config *cfg)
 {
 	if (!cfg->nr_pids && !cfg->command && !cfg->all) {
 		diag__error("nothing to trace: give -p PID, -a or -- COMMAND "
-			"(see leaktrace --help)");
+			    "(see leaktrace --help)");
 		return -EINVAL;
 	}
 	if ((cfg->nr_pids || cfg->all) && cfg->command) {
@@ -619,7 +627,7 @@ static int check_config(struct config *cfg)
 	}
 	if ((cfg->nr_excludes || cfg->allow_translators) && !cfg->all) {
 		diag__error("--%s is for -a: give -a too",
-			cfg->nr_excludes ? "exclude-comm" : "allow-translators");
+			    cfg->nr_excludes ? "exclude-comm" : "allow-translators");
 		return -EINVAL;
 	}
 	if (cfg->no_children && !cfg->command) {
@@ -632,29 +640,29 @@ static int check_config(struct config *cfg)
 	}
 	if (cfg->no_scan && (cfg->scan || cfg->scan_freeze > 0)) {
 		diag__error("--no-scan and --scan%s contradict each other",
-			cfg->scan_freeze > 0 ? "-freeze" : "");
+			    cfg->scan_freeze > 0 ? "-freeze" : "");
 		return -EINVAL;
 	}
 	/* Run mode: the scan at exit is the point (periodic reports scan with --scan). */
 	cfg->scan_final = cfg->scan || (cfg->command && !cfg->no_scan);
 	if (cfg->fail_on_leak && !cfg->scan_final) {
 		diag__error("--fail-on-leak needs the scan: give --scan%s",
-			cfg->command ? " (not --no-scan)" : "");
+			    cfg->command ? " (not --no-scan)" : "");
 		return -EINVAL;
 	}
 	if (cfg->lost && !cfg->scan_final) {
 		diag__error("--lost needs the scan: give --scan%s",
-			cfg->command ? " (not --no-scan)" : "");
+			    cfg->command ? " (not --no-scan)" : "");
 		return -EINVAL;
 	}
 	if (cfg->min_size > cfg->max_size) {
 		diag__error("--min-size is larger than --max-size: nothing would "
-			"be counted");
+			    "be counted");
 		return -EINVAL;
 	}
 	if (!cfg->output && cfg->host) {
 		diag__error("--host names the host in the saved snapshot: give "
-			"-o FILE too");
+			    "-o FILE too");
 		return -EINVAL;
 	}
 	if (cfg->output && cfg->format == LT_FORMAT_NONE &&
@@ -668,8 +676,8 @@ static int check_config(struct config *cfg)
 		char names[128], exts[128];
 
 		diag__error("--lost writes %s only: give -o FILE ending in %s",
-			format__list(names, sizeof(names), FORMAT_LOST, false),
-			format__list(exts, sizeof(exts), FORMAT_LOST, true));
+			    format__list(names, sizeof(names), FORMAT_LOST, false),
+			    format__list(exts, sizeof(exts), FORMAT_LOST, true));
 		return -EINVAL;
 	}
 	return 0;
@@ -690,7 +698,7 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		.max_unwind_mb = 64,
 		.demangle = true,
 	};
-	optind = 0;	/* 0, not 1: glibc then also forgets a half-parsed "-abc" */
+	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-abc" */
 	opterr = 0;
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
 	while ((c = getopt_long(argc, argv, "+:p:ai:d:n:o:qvhV", options, NULL)) != -1) {
@@ -721,7 +729,8 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--")) {
 			diag__error("unexpected argument '%s': a command to run "
-				"goes after --", argv[optind]);
+				    "goes after --",
+				    argv[optind]);
 			return CLI_EXIT_USAGE;
 		}
 		cfg->command = &argv[optind];

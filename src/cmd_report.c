@@ -20,54 +20,54 @@
 #include "snapshot_merge.h"
 
 static const char usage[] =
-"Usage: leaktrace report [OPTIONS] SNAPSHOT.json\n"
-"       leaktrace report --diff [OPTIONS] OLD.json NEW.json\n"
-"       leaktrace report --merge [OPTIONS] A.json B.json ...\n"
-"\n"
-"Converts a snapshot saved with leaktrace -o FILE.json, shows what grew between\n"
-"two of them, or merges snapshots of many hosts into one (identical stacks summed,\n"
-"each keeping the hosts and processes it came from). A file named - is stdin.\n"
-"The text of a merged snapshot ranks its stacks across the hosts, one line per\n"
-"stack however many hosts hold it (function, process, hosts, bytes, growth,\n"
-"trend), the growing ones first, then the frames of each.\n"
-"\n"
-"  -o, --output FILE    write to FILE instead of stdout; the format comes from\n"
-"                       --format or the extension (below), else text\n"
-"      --format FMT     one of these (folded --diff: \"stack OLD NEW\" lines):\n";
+	"Usage: leaktrace report [OPTIONS] SNAPSHOT.json\n"
+	"       leaktrace report --diff [OPTIONS] OLD.json NEW.json\n"
+	"       leaktrace report --merge [OPTIONS] A.json B.json ...\n"
+	"\n"
+	"Converts a snapshot saved with leaktrace -o FILE.json, shows what grew between\n"
+	"two of them, or merges snapshots of many hosts into one (identical stacks summed,\n"
+	"each keeping the hosts and processes it came from). A file named - is stdin.\n"
+	"The text of a merged snapshot ranks its stacks across the hosts, one line per\n"
+	"stack however many hosts hold it (function, process, hosts, bytes, growth,\n"
+	"trend), the growing ones first, then the frames of each.\n"
+	"\n"
+	"  -o, --output FILE    write to FILE instead of stdout; the format comes from\n"
+	"                       --format or the extension (below), else text\n"
+	"      --format FMT     one of these (folded --diff: \"stack OLD NEW\" lines):\n";
 
 /* After the formats, made from their table (format__help). */
 static const char usage_tail[] =
-"  -n, --top N          text: stacks per process, or in a merged snapshot's\n"
-"                       ranking (default 10)\n"
-"      --count          folded: allocation counts instead of bytes\n"
-"      --lost           only what a scan found lost, definitely and indirectly\n"
-"                       (a snapshot taken with --scan, or in run mode): the\n"
-"                       flamegraph of the leaks themselves\n"
-"      --lines          folded: frames as \"fn (file.c:LINE)\" where the line is\n"
-"                       known\n"
-"      --no-demangle    keep C++ and Rust names mangled\n"
-"      --symbolize      name the frames again here, by each frame's build ID and\n"
-"                       module offset: a snapshot of a production host's stripped\n"
-"                       binaries gets functions, file:line and inlined calls\n"
-"                       from DIR/.build-id/xx/rest.debug (--debug-dir, then\n"
-"                       /usr/lib/debug), the module's own path when it is the\n"
-"                       same build, or debuginfod (DEBUGINFOD_URLS)\n"
-"      --debug-dir DIR  --symbolize: look for debug files in DIR first (again\n"
-"                       for more directories)\n"
-"      --no-debuginfod  --symbolize: never ask debuginfod\n"
-"      --host NAME      the snapshot is one host's, named NAME: the host it\n"
-"                       names itself, and any hosts or origins it claims, are\n"
-"                       replaced (tools/leak-sweep names each host as it\n"
-"                       reached it, whatever the host says)\n"
-"  -h, --help           this text\n"
-"\n"
-"Examples:\n"
-"  leaktrace report leak.json -o leak.svg           flamegraph of a saved snapshot\n"
-"  leaktrace report leak.json --format folded | flamegraph.pl > leak.svg\n"
-"  leaktrace report leak.json -o leak.pb.gz && go tool pprof -top leak.pb.gz\n"
-"  leaktrace report --diff monday.json tuesday.json  what grew in between\n"
-"  leaktrace report --symbolize --debug-dir dbg prod.json  file:line for a stripped host\n"
-"  leaktrace report --merge host*.json -o fleet.svg  one flamegraph of a fleet\n";
+	"  -n, --top N          text: stacks per process, or in a merged snapshot's\n"
+	"                       ranking (default 10)\n"
+	"      --count          folded: allocation counts instead of bytes\n"
+	"      --lost           only what a scan found lost, definitely and indirectly\n"
+	"                       (a snapshot taken with --scan, or in run mode): the\n"
+	"                       flamegraph of the leaks themselves\n"
+	"      --lines          folded: frames as \"fn (file.c:LINE)\" where the line is\n"
+	"                       known\n"
+	"      --no-demangle    keep C++ and Rust names mangled\n"
+	"      --symbolize      name the frames again here, by each frame's build ID and\n"
+	"                       module offset: a snapshot of a production host's stripped\n"
+	"                       binaries gets functions, file:line and inlined calls\n"
+	"                       from DIR/.build-id/xx/rest.debug (--debug-dir, then\n"
+	"                       /usr/lib/debug), the module's own path when it is the\n"
+	"                       same build, or debuginfod (DEBUGINFOD_URLS)\n"
+	"      --debug-dir DIR  --symbolize: look for debug files in DIR first (again\n"
+	"                       for more directories)\n"
+	"      --no-debuginfod  --symbolize: never ask debuginfod\n"
+	"      --host NAME      the snapshot is one host's, named NAME: the host it\n"
+	"                       names itself, and any hosts or origins it claims, are\n"
+	"                       replaced (tools/leak-sweep names each host as it\n"
+	"                       reached it, whatever the host says)\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Examples:\n"
+	"  leaktrace report leak.json -o leak.svg           flamegraph of a saved snapshot\n"
+	"  leaktrace report leak.json --format folded | flamegraph.pl > leak.svg\n"
+	"  leaktrace report leak.json -o leak.pb.gz && go tool pprof -top leak.pb.gz\n"
+	"  leaktrace report --diff monday.json tuesday.json  what grew in between\n"
+	"  leaktrace report --symbolize --debug-dir dbg prod.json  file:line for a stripped host\n"
+	"  leaktrace report --merge host*.json -o fleet.svg  one flamegraph of a fleet\n";
 
 enum mode { MODE_CONVERT, MODE_DIFF, MODE_MERGE };
 
@@ -77,9 +77,9 @@ struct report_args {
 	enum lt_format format;
 	struct export_opts opts;
 	bool demangle;
-	const char *host;	/* --host */
-	bool symbolize;		/* --symbolize */
-	const char *debug_dirs[DEBUGINFO_MAX_DIRS];	/* --debug-dir */
+	const char *host;			    /* --host */
+	bool symbolize;				    /* --symbolize */
+	const char *debug_dirs[DEBUGINFO_MAX_DIRS]; /* --debug-dir */
 	int nr_debug_dirs;
 	bool no_debuginfod;
 	char **files;
@@ -87,8 +87,17 @@ struct report_args {
 };
 
 enum {
-	OPT_FORMAT = 0x100, OPT_DIFF, OPT_MERGE, OPT_COUNT, OPT_LOST, OPT_NO_DEMANGLE, OPT_HOST,
-	OPT_SYMBOLIZE, OPT_DEBUG_DIR, OPT_NO_DEBUGINFOD, OPT_LINES,
+	OPT_FORMAT = 0x100,
+	OPT_DIFF,
+	OPT_MERGE,
+	OPT_COUNT,
+	OPT_LOST,
+	OPT_NO_DEMANGLE,
+	OPT_HOST,
+	OPT_SYMBOLIZE,
+	OPT_DEBUG_DIR,
+	OPT_NO_DEBUGINFOD,
+	OPT_LINES,
 };
 
 static const struct option options[] = {
@@ -116,7 +125,8 @@ static int parse_top(const char *arg, int *top)
 
 	if (end == arg || *end || v < 1 || v > 100000) {
 		diag__error("-n: '%s' is not a whole number from 1 to "
-			"100000", arg);
+			    "100000",
+			    arg);
 		return -EINVAL;
 	}
 	*top = (int)v;
@@ -136,8 +146,8 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 	case OPT_FORMAT:
 		if (!format__by_name(arg, &a->format))
 			return 0;
-		diag__error("--format: '%s' is not a format: use %s",
-			arg, format__list(list, sizeof(list), 0, false));
+		diag__error("--format: '%s' is not a format: use %s", arg,
+			    format__list(list, sizeof(list), 0, false));
 		return -EINVAL;
 	case OPT_DIFF:
 	case OPT_MERGE:
@@ -160,7 +170,7 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 		/* The snapshot's host field holds 255 bytes (struct snapshot). */
 		if (!*arg || strlen(arg) > 255) {
 			diag__error("--host: give a name of 1 to 255 "
-				"characters");
+				    "characters");
 			return -EINVAL;
 		}
 		a->host = arg;
@@ -172,8 +182,7 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 		a->opts.lines = true;
 		return 0;
 	case OPT_DEBUG_DIR:
-		return debuginfo__parse_dir(arg, a->debug_dirs,
-					    &a->nr_debug_dirs) ? -EINVAL : 0;
+		return debuginfo__parse_dir(arg, a->debug_dirs, &a->nr_debug_dirs) ? -EINVAL : 0;
 	case OPT_NO_DEBUGINFOD:
 		a->no_debuginfod = true;
 		return 0;
@@ -185,48 +194,51 @@ static int check_args(struct report_args *a)
 {
 	char list[128];
 	static const char *const what[] = {
-		[MODE_CONVERT] = "one snapshot", [MODE_DIFF] = "two snapshots, old then new",
+		[MODE_CONVERT] = "one snapshot",
+		[MODE_DIFF] = "two snapshots, old then new",
 		[MODE_MERGE] = "the snapshots to merge",
 	};
 	bool count_ok = a->mode == MODE_CONVERT ? a->nr_files == 1 :
-			a->mode == MODE_DIFF ? a->nr_files == 2 : a->nr_files >= 1;
+			a->mode == MODE_DIFF	? a->nr_files == 2 :
+						  a->nr_files >= 1;
 
 	if (!count_ok) {
-		diag__error("give %s (see leaktrace report --help)",
-			what[a->mode]);
+		diag__error("give %s (see leaktrace report --help)", what[a->mode]);
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_NONE && a->output && format__by_path(a->output, &a->format)) {
 		diag__error("-o %s: cannot tell the format from the "
-			"extension: use %s, or give --format", a->output,
-			format__list(list, sizeof(list), 0, true));
+			    "extension: use %s, or give --format",
+			    a->output, format__list(list, sizeof(list), 0, true));
 		return -EINVAL;
 	}
 	if (a->host && a->mode != MODE_CONVERT) {
 		diag__error("--host names the host of one snapshot: not with "
-			"--diff or --merge");
+			    "--diff or --merge");
 		return -EINVAL;
 	}
 	if ((a->nr_debug_dirs || a->no_debuginfod) && !a->symbolize) {
 		diag__error("--debug-dir and --no-debuginfod go with "
-			"--symbolize");
+			    "--symbolize");
 		return -EINVAL;
 	}
 	if (a->format == LT_FORMAT_NONE)
 		a->format = LT_FORMAT_TEXT;
 	if (a->mode == MODE_DIFF && !format__has(a->format, FORMAT_DIFF)) {
 		diag__error("--diff writes %s only",
-			format__list(list, sizeof(list), FORMAT_DIFF, false));
+			    format__list(list, sizeof(list), FORMAT_DIFF, false));
 		return -EINVAL;
 	}
 	if (a->opts.lost && (a->mode == MODE_DIFF || !format__has(a->format, FORMAT_LOST))) {
 		diag__error("--lost writes %s only, of one snapshot or a "
-			"merge", format__list(list, sizeof(list), FORMAT_LOST, false));
+			    "merge",
+			    format__list(list, sizeof(list), FORMAT_LOST, false));
 		return -EINVAL;
 	}
 	if (format__has(a->format, FORMAT_BINARY) && !a->output && isatty(STDOUT_FILENO)) {
 		diag__error("%s is binary: give -o FILE%s or redirect "
-			"stdout", format__get(a->format)->name, format__get(a->format)->ext);
+			    "stdout",
+			    format__get(a->format)->name, format__get(a->format)->ext);
 		return -EINVAL;
 	}
 	return 0;
@@ -249,11 +261,11 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		}
 		if (c == ':' || c == '?') {
 			if (c == ':')
-				diag__error("%s needs a value",
-					argv[optind - 1]);
+				diag__error("%s needs a value", argv[optind - 1]);
 			else
 				diag__error("unknown option '%s' (see "
-					"leaktrace report --help)", argv[optind - 1]);
+					    "leaktrace report --help)",
+					    argv[optind - 1]);
 			return -EINVAL;
 		}
 		if (parse_option(c, optarg, a))
@@ -282,11 +294,11 @@ static int symbolize(const struct report_args *a, struct debuginfo *d, struct sn
 		diag__error("--symbolize %s: %s", file, strerror(-err));
 	else if (missing)
 		diag__error("--symbolize %s: %d of %d modules not found "
-			"by build ID with debug info or symbols (%s%s): their frames keep what "
-			"was saved", file, missing,
-			found + missing, a->nr_debug_dirs ? "--debug-dir, " : "",
-			a->no_debuginfod ? "/usr/lib/debug, their paths" :
-			"/usr/lib/debug, their paths, debuginfod");
+			    "by build ID with debug info or symbols (%s%s): their frames keep what "
+			    "was saved",
+			    file, missing, found + missing, a->nr_debug_dirs ? "--debug-dir, " : "",
+			    a->no_debuginfod ? "/usr/lib/debug, their paths" :
+					       "/usr/lib/debug, their paths, debuginfod");
 	return err;
 }
 
@@ -294,7 +306,9 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 {
 	struct snapshot **snaps = calloc(a->nr_files, sizeof(*snaps));
 	struct debuginfo_opts dopts = {
-		.dirs = a->debug_dirs, .nr_dirs = a->nr_debug_dirs, .debuginfod = !a->no_debuginfod,
+		.dirs = a->debug_dirs,
+		.nr_dirs = a->nr_debug_dirs,
+		.debuginfod = !a->no_debuginfod,
 	};
 	struct debuginfo *d = a->symbolize ? debuginfo__new(&dopts) : NULL;
 	char err[512];
@@ -303,8 +317,10 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 	for (int i = 0; i < a->nr_files && !ret; i++) {
 		ret = snapshot_json__load(a->files[i], &snaps[i], err, sizeof(err));
 		if (!ret && a->opts.lost && !snapshot__has_verdicts(snaps[i])) {
-			snprintf(err, sizeof(err), "--lost: %s has no lost bytes to show: it was "
-				 "taken without --scan", a->files[i]);
+			snprintf(err, sizeof(err),
+				 "--lost: %s has no lost bytes to show: it was "
+				 "taken without --scan",
+				 a->files[i]);
 			ret = -EINVAL;
 		}
 		if (ret) {
@@ -315,7 +331,7 @@ static int load_all(const struct report_args *a, struct snapshot ***out)
 		if (d)
 			ret = symbolize(a, d, snaps[i], a->files[i]);
 		if (!ret && a->demangle)
-			demangle__snapshot(snaps[i]);	/* names stay raw if it fails */
+			demangle__snapshot(snaps[i]); /* names stay raw if it fails */
 	}
 	debuginfo__free(d);
 	if (ret) {

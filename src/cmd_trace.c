@@ -59,19 +59,19 @@ struct session {
 	const struct config *cfg;
 	struct tracer *tracer;
 	struct symbolizer *syms;
-	struct debuginfo *debuginfo;	/* debug files by build ID: --debug-dir, debuginfod */
+	struct debuginfo *debuginfo; /* debug files by build ID: --debug-dir, debuginfod */
 	struct snap_source *src;
 	struct command *command;
-	struct suppressions *supp;	/* the default set and --suppress files */
-	FILE *out;		/* periodic and final text reports */
-	struct snapshot *final;	/* the final report's, once taken */
-	pid_t hands_off;	/* -a: a process started that the probes would harm */
+	struct suppressions *supp; /* the default set and --suppress files */
+	FILE *out;		   /* periodic and final text reports */
+	struct snapshot *final;	   /* the final report's, once taken */
+	pid_t hands_off;	   /* -a: a process started that the probes would harm */
 	struct event_loop *loop;
-	int refresh_err, reap_err;	/* the last failures of each tick's steps, said once */
-	int interrupted;	/* run mode: SIGINT/SIGTERM/SIGHUP passed on to the command */
-	int abandoned;		/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
-	bool signalled;		/* the trace ended on a signal: the end is due at once */
-	int exit_code;		/* when leaktrace fails: 1, or the shell's code for a bad command */
+	int refresh_err, reap_err; /* the last failures of each tick's steps, said once */
+	int interrupted;	   /* run mode: SIGINT/SIGTERM/SIGHUP passed on to the command */
+	int abandoned;	/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
+	bool signalled; /* the trace ended on a signal: the end is due at once */
+	int exit_code;	/* when leaktrace fails: 1, or the shell's code for a bad command */
 };
 
 /* --lib: objects probed by hand, for pid or (-1) for every process. */
@@ -132,7 +132,8 @@ static bool release_lsan(struct session *s, pid_t pid, const struct alloc_plan *
 	if (!plan->lsan || command__release(s->command, pid))
 		return false;
 	diag__warn("pid %d uses LeakSanitizer, which must ptrace it: let go of "
-		"it; its blocks are counted, unscanned, and its children are not followed", pid);
+		   "it; its blocks are counted, unscanned, and its children are not followed",
+		   pid);
 	return true;
 }
 
@@ -160,7 +161,8 @@ static int start_command(struct session *s)
 	} else if (err == -ENOENT && !s->cfg->no_children) {
 		/* A stripped static shell (busybox): what it starts may still be traced. */
 		diag__warn("what pid %d allocates itself is not counted; the "
-			"processes it starts are traced", pid);
+			   "processes it starts are traced",
+			   pid);
 		err = tracer__add_target(s->tracer, pid, true);
 		if (!err)
 			err = snap_source__add_process(s->src, pid);
@@ -168,7 +170,7 @@ static int start_command(struct session *s)
 	if (!err)
 		err = command__resume(s->command);
 	if (err)
-		kill(pid, SIGKILL);	/* it never ran a single instruction of its own */
+		kill(pid, SIGKILL); /* it never ran a single instruction of its own */
 	return err;
 }
 
@@ -184,7 +186,8 @@ static void probe_new(void *arg, pid_t pid)
 	if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes, s->cfg->nr_excludes,
 			   why, sizeof(why))) {
 		diag__warn("pid %d started (%s), which -a's breakpoints would "
-			"break: tracing stopped, probes detached", pid, why);
+			   "break: tracing stopped, probes detached",
+			   pid, why);
 		s->hands_off = pid;
 		return;
 	}
@@ -230,9 +233,11 @@ static int attach_all(struct session *s)
 		/* The breakpoints are in every process that maps the allocator, not only wanted ones. */
 		if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes,
 				   s->cfg->nr_excludes, why, sizeof(why))) {
-			diag__error("-a would break pid %d (%s): its breakpoints are in "
+			diag__error(
+				"-a would break pid %d (%s): its breakpoints are in "
 				"every process that maps the allocator; trace others with -p, or "
-				"when it has ended", pid, why);
+				"when it has ended",
+				pid, why);
 			err = -EBUSY;
 			break;
 		}
@@ -270,11 +275,12 @@ static bool any_alive(const struct session *s)
 	return false;
 }
 
-
 /* The same writer as `leaktrace report`: one snapshot gives one output, either way. */
 static int write_output(const struct config *cfg, struct snapshot *snap, struct symbolizer *syms)
 {
-	struct export_opts opts = { .top = cfg->top, .counts = cfg->counts, .lost = cfg->lost,
+	struct export_opts opts = { .top = cfg->top,
+				    .counts = cfg->counts,
+				    .lost = cfg->lost,
 				    .lines = cfg->lines };
 	struct output_file o;
 	int err;
@@ -322,10 +328,10 @@ static void print_cost(const struct session *s, const struct snapshot *snap, uin
 		stacks += snap->procs[i].nr_stacks;
 		allocs += snap->procs[i].allocs;
 	}
-	diag__debug("snapshot: %.1f ms, %zu stacks, %lld allocations", ns / 1e6,
-		stacks, (long long)allocs);
-	diag__debug("memory: %ld KiB resident, %llu KiB in BPF maps",
-		own_rss_kib(), (unsigned long long)tracer__map_memory(s->tracer) / 1024);
+	diag__debug("snapshot: %.1f ms, %zu stacks, %lld allocations", ns / 1e6, stacks,
+		    (long long)allocs);
+	diag__debug("memory: %ld KiB resident, %llu KiB in BPF maps", own_rss_kib(),
+		    (unsigned long long)tracer__map_memory(s->tracer) / 1024);
 	tracer__unwind_print(s->tracer);
 }
 
@@ -355,7 +361,7 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 	if (suppress__apply(s->supp, snap))
 		diag__error("out of memory applying the suppressions");
 	if (s->cfg->demangle)
-		demangle__snapshot(snap);	/* on failure names stay raw: still a report */
+		demangle__snapshot(snap); /* on failure names stay raw: still a report */
 	if (final || !s->cfg->quiet)
 		report_text__write(s->out, snap, s->cfg->top);
 	if (keep)
@@ -372,7 +378,8 @@ static void process_forked(void *arg, pid_t parent, pid_t child)
 
 	if (tracer__inherit(s->tracer, parent, child) == -ENOSPC)
 		diag__warn("pid %d: the maps are full: some blocks it inherited "
-			"from pid %d are not counted (--max-allocs, --max-stacks)", child, parent);
+			   "from pid %d are not counted (--max-allocs, --max-stacks)",
+			   child, parent);
 }
 
 /*
@@ -390,7 +397,8 @@ static void process_started(void *arg, pid_t pid)
 		err = attach(s, pid, &plan, false);
 	if (err)
 		diag__warn("pid %d, started by the command, is not traced: what it "
-			"allocates is not counted", pid);
+			   "allocates is not counted",
+			   pid);
 }
 
 /*
@@ -418,7 +426,8 @@ static void process_exec(void *arg, pid_t pid)
 		err = snap_source__set_allocator(s->src, pid, plan.heap);
 	if (err)
 		diag__warn("pid %d exec'd a program whose allocator cannot be "
-			"probed: what it allocates is not counted", pid);
+			   "probed: what it allocates is not counted",
+			   pid);
 	else
 		release_lsan(s, pid, &plan);
 }
@@ -464,13 +473,14 @@ static void probe_exec(void *arg, pid_t pid)
 	if (alloc_plan__for_pid(pid, &plan) || tracer__probe(s->tracer, pid, &plan) ||
 	    probe_libs(s, pid)) {
 		diag__warn("pid %d exec'd %s, whose allocator cannot be probed: "
-			"what it allocates is not counted", pid, exe);
+			   "what it allocates is not counted",
+			   pid, exe);
 		return;
 	}
 	snap_source__set_allocator(s->src, pid, plan.heap);
 	diag__warn("pid %d exec'd %s: its allocator is probed from now on; "
-		"what it allocated before (up to %.1f s) is not counted", pid, exe,
-		TICK_PID_NS / 1e9);
+		   "what it allocated before (up to %.1f s) is not counted",
+		   pid, exe, TICK_PID_NS / 1e9);
 }
 
 static uint64_t tick_ns(const struct config *cfg)
@@ -493,7 +503,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 		err = snap_source__refresh(s->src, cfg->all ? probe_new : probe_exec, s);
 		if (diag__new_failure(&s->refresh_err, err))
 			diag__warn("cannot read the traced processes from the BPF maps: %s: new "
-				   "processes, exec and exits are seen late", strerror(-err));
+				   "processes, exec and exits are seen late",
+				   strerror(-err));
 	}
 	if (s->hands_off) {
 		tracer__detach(s->tracer);
@@ -508,7 +519,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 		err = snap_source__reap(s->src);
 		if (diag__new_failure(&s->reap_err, err))
 			diag__warn("cannot drop exited processes' records from the BPF maps: %s: "
-				   "they hold room until a later report", strerror(-err));
+				   "they hold room until a later report",
+				   strerror(-err));
 	} else if (timed_out) {
 		for (int i = 0; i < cfg->nr_pids; i++)
 			snap_source__add_process(s->src, cfg->pids[i]);
@@ -663,11 +675,12 @@ static int run(struct session *s, const sigset_t *sigs)
 		return err;
 	if (cfg->all)
 		diag__info("tracing all processes%s%s, a report every %g s; "
-			"Ctrl-C to stop", cfg->comm ? " named " : "", cfg->comm ? cfg->comm : "",
-			cfg->interval);
+			   "Ctrl-C to stop",
+			   cfg->comm ? " named " : "", cfg->comm ? cfg->comm : "", cfg->interval);
 	else if (!cfg->command)
 		diag__info("tracing %d process%s, a report every %g s; Ctrl-C "
-			"to stop", cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "", cfg->interval);
+			   "to stop",
+			   cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "", cfg->interval);
 	err = trace_loop(s, sigs);
 	if (!err && !s->final)
 		err = report(s, true, &s->final);
@@ -745,8 +758,8 @@ static bool leak_gate(const struct config *cfg, const struct snapshot *snap)
 		snprintf(supp, sizeof(supp), " (%s more suppressed)",
 			 units__grouped(suppressed, lost, sizeof(lost)));
 	diag__warn("%s bytes lost%s, --fail-on-leak %s: failing",
-		units__grouped(bytes, lost, sizeof(lost)), suppressed ? supp : "",
-		units__grouped(cfg->fail_on_leak_bytes, limit, sizeof(limit)));
+		   units__grouped(bytes, lost, sizeof(lost)), suppressed ? supp : "",
+		   units__grouped(cfg->fail_on_leak_bytes, limit, sizeof(limit)));
 	return true;
 }
 

@@ -34,10 +34,10 @@
 /* A thread traced: the command's, or one of its descendants'. */
 struct task {
 	pid_t tid;
-	bool started;		/* its first stop was handled: it runs */
-	bool announced;		/* its parent's fork, vfork or clone event was handled */
-	bool held;		/* stopped at its first stop until it is announced */
-	uint64_t held_since;	/* ms */
+	bool started;	     /* its first stop was handled: it runs */
+	bool announced;	     /* its parent's fork, vfork or clone event was handled */
+	bool held;	     /* stopped at its first stop until it is announced */
+	uint64_t held_since; /* ms */
 };
 
 struct command {
@@ -314,7 +314,7 @@ static void handle_stop(struct command *c, pid_t tid, int status, const struct c
 		return;
 	} else if (ev) {
 		event(c, tid, ev, ops, arg);
-		sig = 0;	/* no signal: ours */
+		sig = 0; /* no signal: ours */
 	}
 	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
 }

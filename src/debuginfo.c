@@ -27,14 +27,14 @@
 #include "target_file.h"
 
 #define DEFAULT_DEBUG_DIR "/usr/lib/debug"
-#define MAX_BUILD_ID 64		/* bytes; GNU's are 20 */
+#define MAX_BUILD_ID 64 /* bytes; GNU's are 20 */
 
 enum fetch_state { FETCH_QUEUED, FETCH_RUNNING, FETCH_DONE };
 
 struct fetch {
 	char build_id[2 * MAX_BUILD_ID + 1];
 	enum fetch_state state;
-	int fd;			/* when done: the debug file, or -1 */
+	int fd; /* when done: the debug file, or -1 */
 };
 
 /* libdebuginfod's client API, found by dlsym. */
@@ -48,18 +48,18 @@ struct debuginfo {
 	size_t nr_dirs;
 	bool want_debuginfod;
 	double timeout_s;
-	int api_state;		/* 0 not tried, 1 loaded, -1 unavailable */
+	int api_state; /* 0 not tried, 1 loaded, -1 unavailable */
 	void *lib;
 	struct dfd_api api;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* a fetch queued, ended, or quit */
+	pthread_cond_t cond; /* a fetch queued, ended, or quit */
 	pthread_t worker;
 	bool worker_started;
 	bool quit;
 	struct fetch **fetches;
 	size_t nr_fetches, cap_fetches;
 	unsigned int generation;
-	double budget_end;	/* debuginfo__fetch waits for answers until then (now_s) */
+	double budget_end; /* debuginfo__fetch waits for answers until then (now_s) */
 };
 
 static double now_s(void)
@@ -74,8 +74,7 @@ static bool valid_build_id(const char *id)
 {
 	size_t n = strlen(id);
 
-	return n >= 2 && n <= 2 * MAX_BUILD_ID && !(n % 2) &&
-	       strspn(id, "0123456789abcdef") == n;
+	return n >= 2 && n <= 2 * MAX_BUILD_ID && !(n % 2) && strspn(id, "0123456789abcdef") == n;
 }
 
 int debuginfo__parse_dir(const char *dir, const char **dirs, int *nr)
@@ -211,8 +210,8 @@ bool debuginfo__has_debuginfod(struct debuginfo *d)
 }
 
 /* The child's part of a fetch: the debug file's path (in debuginfod's cache) written to out. */
-static void __attribute__((noreturn)) fetch_child(struct debuginfo *d, const char *build_id,
-						  int out)
+static void __attribute__((noreturn))
+fetch_child(struct debuginfo *d, const char *build_id, int out)
 {
 	unsigned char id[MAX_BUILD_ID];
 	size_t len = strlen(build_id) / 2;
@@ -439,8 +438,8 @@ static void wait_done(struct debuginfo *d, const struct fetch *f, double deadlin
 {
 	struct timespec slice;
 
-	while ((f ? f->state != FETCH_DONE : nr_pending(d) > 0) && !d->quit &&
-	       !stop__requested() && now_s() < deadline) {
+	while ((f ? f->state != FETCH_DONE : nr_pending(d) > 0) && !d->quit && !stop__requested() &&
+	       now_s() < deadline) {
 		/* In slices: SIGINT sets a flag, and must end us within a second. */
 		slice = realtime_in(0.1);
 		pthread_cond_timedwait(&d->cond, &d->lock, &slice);
@@ -460,7 +459,6 @@ int debuginfo__fetch_wait(struct debuginfo *d, const char *build_id)
 	pthread_mutex_unlock(&d->lock);
 	return ret == -EINPROGRESS ? -ENOENT : ret;
 }
-
 
 int debuginfo__wait(struct debuginfo *d, double seconds)
 {

@@ -20,10 +20,10 @@
 struct debuginfo;
 
 struct debuginfo_opts {
-	const char *const *dirs;	/* searched in order, then /usr/lib/debug */
+	const char *const *dirs; /* searched in order, then /usr/lib/debug */
 	size_t nr_dirs;
-	bool debuginfod;		/* false: --no-debuginfod */
-	double fetch_timeout_s;		/* 0: DEBUGINFO_FETCH_TIMEOUT_S */
+	bool debuginfod;	/* false: --no-debuginfod */
+	double fetch_timeout_s; /* 0: DEBUGINFO_FETCH_TIMEOUT_S */
 };
 
 /*

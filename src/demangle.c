@@ -34,8 +34,8 @@ char *demangle__name(const char *name)
 /* One snapshot repeats the same names in many stacks: each is demangled once. */
 struct name_cache {
 	const char **raw;
-	const char **nice;	/* the raw name itself when it needs no demangling */
-	size_t size;		/* a power of two */
+	const char **nice; /* the raw name itself when it needs no demangling */
+	size_t size;	   /* a power of two */
 };
 
 /* FNV-1a: loaded snapshots hold equal names at different addresses. */

@@ -33,7 +33,7 @@ struct joined {
 
 /* A function's code range in a unit, for finding it without walking the unit again. */
 struct fn_range {
-	uint64_t low, high;	/* [low, high) */
+	uint64_t low, high; /* [low, high) */
 	Dwarf_Off die;
 };
 
@@ -48,13 +48,13 @@ struct dwarf_lines {
 	int fd;
 	Elf *elf;
 	Dwarf *dw;
-	struct cached *slots;	/* open addressing, a power of two */
+	struct cached *slots; /* open addressing, a power of two */
 	size_t nr_slots, nr_used;
 	struct src_line *pool;
 	size_t nr_pool, cap_pool;
-	struct joined *joins;	/* open addressing, a power of two */
+	struct joined *joins; /* open addressing, a power of two */
 	size_t nr_joins, nr_joined;
-	struct unit_index *units;	/* sorted by unit offset */
+	struct unit_index *units; /* sorted by unit offset */
 	size_t nr_units;
 };
 
@@ -80,8 +80,8 @@ static bool strings_terminated(Elf *elf)
 		if (!name || (strcmp(name, ".debug_str") && strcmp(name, ".debug_line_str")))
 			continue;
 		data = elf_getdata(scn, NULL);
-		if (data && data->d_size && (!data->d_buf ||
-					     ((const char *)data->d_buf)[data->d_size - 1]))
+		if (data && data->d_size &&
+		    (!data->d_buf || ((const char *)data->d_buf)[data->d_size - 1]))
 			return false;
 	}
 	return true;
@@ -210,8 +210,7 @@ static const char *die_name(Dwarf_Die *die)
 }
 
 /* Where the inlined instance die was called from: its DW_AT_call_file and DW_AT_call_line. */
-static void call_site(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Die *die,
-		      struct src_line *to)
+static void call_site(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Die *die, struct src_line *to)
 {
 	Dwarf_Attribute attr;
 	Dwarf_Files *files;
@@ -258,7 +257,7 @@ static int inlined_chain(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, int
 		if (dwarf_haspc(&die, pc) != 1)
 			continue;
 		if (dwarf_tag(&die) != DW_TAG_inlined_subroutine)
-			return inlined_chain(&die, pc, chain, max);	/* a lexical block */
+			return inlined_chain(&die, pc, chain, max); /* a lexical block */
 		if (max <= 0)
 			return 0;
 		chain[0] = die;
@@ -268,8 +267,7 @@ static int inlined_chain(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, int
 	return 0;
 }
 
-static int add_range(struct unit_index *u, size_t *cap, uint64_t low, uint64_t high,
-		     Dwarf_Off die)
+static int add_range(struct unit_index *u, size_t *cap, uint64_t low, uint64_t high, Dwarf_Off die)
 {
 	struct fn_range *v;
 
@@ -352,8 +350,8 @@ static struct unit_index *unit_of(struct dwarf_lines *dl, Dwarf_Die *cu)
  * would walk the unit for each address, and again for an inlined instance's
  * abstract scopes: most of the time of a cold snapshot.
  */
-static int function_chain(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Addr pc,
-			  Dwarf_Die *chain, int max)
+static int function_chain(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *chain,
+			  int max)
 {
 	struct unit_index *u = unit_of(dl, cu);
 	size_t lo = 0, hi = u ? u->n : 0, mid;
@@ -411,8 +409,8 @@ static int resolve(struct dwarf_lines *dl, uint64_t addr, struct src_line *out, 
 		if (!dwarf_lineno(line, &lineno))
 			out[0].line = lineno;
 	}
-	n = function_chain(dl, &cu, addr, chain, max < DWARF_LINES_MAX_DEPTH ? max :
-						   DWARF_LINES_MAX_DEPTH);
+	n = function_chain(dl, &cu, addr, chain,
+			   max < DWARF_LINES_MAX_DEPTH ? max : DWARF_LINES_MAX_DEPTH);
 	/* No function DIE (assembly): the line table's answer alone. */
 	return n ? levels_of(dl, &cu, chain, n, out) : out[0].file != NULL;
 }

@@ -12,11 +12,11 @@ struct dwarf_lines;
 
 /* One function level at an address: the innermost (inlined) first, its real function last. */
 struct src_line {
-	const char *function;	/* linkage name when DWARF has one, else its name; or NULL */
-	const char *file;	/* as DWARF names it, with its compilation directory: or NULL */
-	int line;		/* 0 when unknown */
-	int decl_line;		/* the line its function starts at (DW_AT_decl_line), or 0 */
-	uint64_t entry;		/* the outermost level only: its function's entry, or 0 */
+	const char *function; /* linkage name when DWARF has one, else its name; or NULL */
+	const char *file;     /* as DWARF names it, with its compilation directory: or NULL */
+	int line;	      /* 0 when unknown */
+	int decl_line;	      /* the line its function starts at (DW_AT_decl_line), or 0 */
+	uint64_t entry;	      /* the outermost level only: its function's entry, or 0 */
 };
 
 /*

@@ -26,8 +26,8 @@
 /* Enough for the 64 instructions x86__frame_setup looks at, in practice. */
 /* How a file is judged built with frame pointers: of FP_SAMPLE functions spread over it. */
 #define FP_SAMPLE 256
-#define FP_MIN_FUNC 32		/* bytes: smaller ones are left out */
-#define FP_MIN_TRIED 16		/* fewer sizable functions: cannot tell */
+#define FP_MIN_FUNC 32	/* bytes: smaller ones are left out */
+#define FP_MIN_TRIED 16 /* fewer sizable functions: cannot tell */
 #define FRAME_WINDOW 512
 
 struct segment {
@@ -54,7 +54,7 @@ struct elf_syms {
 	 * a user who truncates a file they mapped would kill us with SIGBUS otherwise.
 	 */
 	int fd;
-	int debug_fd;		/* the separate debug file, kept open for its DWARF; or -1 */
+	int debug_fd; /* the separate debug file, kept open for its DWARF; or -1 */
 	uint64_t size;
 	struct segment *segs;
 	size_t nr_segs;
@@ -84,10 +84,10 @@ static int add_segment(struct elf_syms *syms, const GElf_Phdr *ph)
 		return -ENOMEM;
 	syms->segs = v;
 	v[syms->nr_segs++] = (struct segment){
-	    .vaddr = ph->p_vaddr,
-	    .offset = ph->p_offset,
-	    .filesz = ph->p_filesz,
-	    .exec = ph->p_flags & PF_X,
+		.vaddr = ph->p_vaddr,
+		.offset = ph->p_offset,
+		.filesz = ph->p_filesz,
+		.exec = ph->p_flags & PF_X,
 	};
 	return 0;
 }
@@ -440,8 +440,10 @@ static bool try_debug_path(struct elf_syms *syms, int root_fd, const struct debu
 	va_end(ap);
 	if (n < 0)
 		return false;
-	used = try_debug_fd(syms, root_fd == AT_FDCWD ? target_file__open(candidate) :
-			    target_file__open_in(root_fd, candidate), candidate, want);
+	used = try_debug_fd(syms,
+			    root_fd == AT_FDCWD ? target_file__open(candidate) :
+						  target_file__open_in(root_fd, candidate),
+			    candidate, want);
 	free(candidate);
 	return used;
 }

@@ -11,7 +11,7 @@ struct elf_syms;
 
 struct elf_sym {
 	const char *name;
-	uint64_t addr;		/* link-time virtual address */
+	uint64_t addr; /* link-time virtual address */
 	uint64_t size;
 };
 

@@ -22,7 +22,7 @@ static int safe_len(const unsigned char *s)
 	if (*s < 0x80)
 		return 1;
 	if (*s > 0xf4)
-		return 0;	/* starts no UTF-8 sequence */
+		return 0; /* starts no UTF-8 sequence */
 	n = json__utf8_len(s);
 	/* U+0080 to U+009F, the C1 controls (CSI is U+009B), are C2 80 to C2 9F. */
 	if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
@@ -117,7 +117,7 @@ int escape__stderr(void)
 
 	if (!f)
 		return -errno;
-	setvbuf(f, NULL, _IONBF, 0);	/* as stderr: every message out at once */
+	setvbuf(f, NULL, _IONBF, 0); /* as stderr: every message out at once */
 	stderr = f;
 	return 0;
 }

@@ -19,9 +19,9 @@ enum source_kind { SOURCE_FREE, SOURCE_FD, SOURCE_SIGNALS, SOURCE_TIMER };
 
 struct source {
 	enum source_kind kind;
-	int fd;			/* SOURCE_FD, SOURCE_SIGNALS (the signalfd, ours) */
+	int fd; /* SOURCE_FD, SOURCE_SIGNALS (the signalfd, ours) */
 	short events;
-	uint64_t due, period;	/* SOURCE_TIMER */
+	uint64_t due, period; /* SOURCE_TIMER */
 	union {
 		event_fd_fn on_fd;
 		event_signal_fn on_signal;
@@ -33,8 +33,8 @@ struct source {
 struct event_loop {
 	struct source *src;
 	int nr_src;
-	struct pollfd *pfd;	/* rebuilt before each wait, one per descriptor source */
-	int *pfd_src;		/* the source of each pollfd */
+	struct pollfd *pfd; /* rebuilt before each wait, one per descriptor source */
+	int *pfd_src;	    /* the source of each pollfd */
 };
 
 uint64_t event_loop__now_ns(void)
@@ -94,8 +94,11 @@ int event_loop__add_fd(struct event_loop *l, int fd, short events, event_fd_fn f
 
 	if (id < 0)
 		return id;
-	l->src[id] = (struct source){ .kind = SOURCE_FD, .fd = fd, .events = events,
-				      .on_fd = fn, .arg = arg };
+	l->src[id] = (struct source){ .kind = SOURCE_FD,
+				      .fd = fd,
+				      .events = events,
+				      .on_fd = fn,
+				      .arg = arg };
 	return id;
 }
 
@@ -109,8 +112,11 @@ int event_loop__add_signals(struct event_loop *l, const sigset_t *sigs, event_si
 	fd = signalfd(-1, sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	l->src[id] = (struct source){ .kind = SOURCE_SIGNALS, .fd = fd, .events = POLLIN,
-				      .on_signal = fn, .arg = arg };
+	l->src[id] = (struct source){ .kind = SOURCE_SIGNALS,
+				      .fd = fd,
+				      .events = POLLIN,
+				      .on_signal = fn,
+				      .arg = arg };
 	return id;
 }
 
@@ -121,8 +127,12 @@ int event_loop__add_timer(struct event_loop *l, uint64_t first_ns, uint64_t peri
 
 	if (id < 0)
 		return id;
-	l->src[id] = (struct source){ .kind = SOURCE_TIMER, .fd = -1, .due = first_ns,
-				      .period = period_ns, .on_timer = fn, .arg = arg };
+	l->src[id] = (struct source){ .kind = SOURCE_TIMER,
+				      .fd = -1,
+				      .due = first_ns,
+				      .period = period_ns,
+				      .on_timer = fn,
+				      .arg = arg };
 	return id;
 }
 
@@ -167,7 +177,8 @@ static int prepare(struct event_loop *l, uint64_t now, struct timespec *ts, bool
 	}
 	*timed = first != UINT64_MAX;
 	first = first > now ? first - now : 0;
-	*ts = (struct timespec){ .tv_sec = first / 1000000000ULL, .tv_nsec = first % 1000000000ULL };
+	*ts = (struct timespec){ .tv_sec = first / 1000000000ULL,
+				 .tv_nsec = first % 1000000000ULL };
 	return n;
 }
 

@@ -27,7 +27,7 @@ static int lost_view(const struct snapshot *snap, struct snapshot *view)
 	view->arena = NULL;
 	view->procs = calloc(snap->nr_procs ? snap->nr_procs : 1, sizeof(*view->procs));
 	if (!view->procs)
-		return -ENOMEM;	/* nothing to free */
+		return -ENOMEM; /* nothing to free */
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		const struct proc_stat *p = &snap->procs[i];
 		struct proc_stat *q = &view->procs[i];
@@ -91,8 +91,8 @@ int export__write_saved(FILE *f, const struct snapshot *snap, enum lt_format fmt
 	if (!m)
 		return -ENOMEM;
 	snapshot_json__write(m, snap);
-	ret = fclose(m) ? -ENOMEM : snapshot_json__load_text(json, "snapshot", &saved, err,
-							   sizeof(err));
+	ret = fclose(m) ? -ENOMEM :
+			  snapshot_json__load_text(json, "snapshot", &saved, err, sizeof(err));
 	if (!ret)
 		ret = export__write(f, saved, fmt, opts);
 	snapshot__free(saved);

@@ -15,7 +15,7 @@
 
 struct folded {
 	char *stack;
-	int64_t value[2];	/* one snapshot's, or a diff's old and new */
+	int64_t value[2]; /* one snapshot's, or a diff's old and new */
 };
 
 struct folded_set {

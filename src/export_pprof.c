@@ -22,18 +22,46 @@
 
 /* profile.proto field numbers. */
 enum {
-	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE, PROFILE_MAPPING, PROFILE_LOCATION,
-	PROFILE_FUNCTION, PROFILE_STRING_TABLE, PROFILE_TIME_NANOS = 9, PROFILE_DURATION_NANOS,
-	PROFILE_PERIOD_TYPE, PROFILE_PERIOD, PROFILE_COMMENT, PROFILE_DEFAULT_SAMPLE_TYPE,
-	VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT,
-	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE, SAMPLE_LABEL,
-	LABEL_KEY = 1, LABEL_STR, LABEL_NUM,
-	MAPPING_ID = 1, MAPPING_MEMORY_START, MAPPING_MEMORY_LIMIT, MAPPING_FILE_OFFSET,
-	MAPPING_FILENAME, MAPPING_BUILD_ID, MAPPING_HAS_FUNCTIONS, MAPPING_HAS_FILENAMES,
-	MAPPING_HAS_LINE_NUMBERS, MAPPING_HAS_INLINE_FRAMES,
-	LOCATION_ID = 1, LOCATION_MAPPING_ID, LOCATION_ADDRESS, LOCATION_LINE,
-	LINE_FUNCTION_ID = 1, LINE_LINE,
-	FUNCTION_ID = 1, FUNCTION_NAME, FUNCTION_SYSTEM_NAME, FUNCTION_FILENAME,
+	PROFILE_SAMPLE_TYPE = 1,
+	PROFILE_SAMPLE,
+	PROFILE_MAPPING,
+	PROFILE_LOCATION,
+	PROFILE_FUNCTION,
+	PROFILE_STRING_TABLE,
+	PROFILE_TIME_NANOS = 9,
+	PROFILE_DURATION_NANOS,
+	PROFILE_PERIOD_TYPE,
+	PROFILE_PERIOD,
+	PROFILE_COMMENT,
+	PROFILE_DEFAULT_SAMPLE_TYPE,
+	VALUE_TYPE_TYPE = 1,
+	VALUE_TYPE_UNIT,
+	SAMPLE_LOCATION_ID = 1,
+	SAMPLE_VALUE,
+	SAMPLE_LABEL,
+	LABEL_KEY = 1,
+	LABEL_STR,
+	LABEL_NUM,
+	MAPPING_ID = 1,
+	MAPPING_MEMORY_START,
+	MAPPING_MEMORY_LIMIT,
+	MAPPING_FILE_OFFSET,
+	MAPPING_FILENAME,
+	MAPPING_BUILD_ID,
+	MAPPING_HAS_FUNCTIONS,
+	MAPPING_HAS_FILENAMES,
+	MAPPING_HAS_LINE_NUMBERS,
+	MAPPING_HAS_INLINE_FRAMES,
+	LOCATION_ID = 1,
+	LOCATION_MAPPING_ID,
+	LOCATION_ADDRESS,
+	LOCATION_LINE,
+	LINE_FUNCTION_ID = 1,
+	LINE_LINE,
+	FUNCTION_ID = 1,
+	FUNCTION_NAME,
+	FUNCTION_SYSTEM_NAME,
+	FUNCTION_FILENAME,
 	FUNCTION_START_LINE,
 };
 
@@ -152,8 +180,7 @@ static int intern_grow(struct intern *t)
 }
 
 /* key's id into *id; *is_new tells the caller to write the entity. 0 or -ENOMEM. */
-static int intern(struct intern *t, const char *key, uint64_t first_id, uint64_t *id,
-		  bool *is_new)
+static int intern(struct intern *t, const char *key, uint64_t first_id, uint64_t *id, bool *is_new)
 {
 	size_t i;
 
@@ -183,10 +210,10 @@ static void intern_free(struct intern *t)
 }
 
 struct profile {
-	struct pb out;		/* the Profile message */
-	struct pb sub, packed, label;	/* scratch for nested messages */
+	struct pb out;		      /* the Profile message */
+	struct pb sub, packed, label; /* scratch for nested messages */
 	struct intern strings, mappings, functions, locations;
-	bool lines;		/* some frame has a source line */
+	bool lines; /* some frame has a source line */
 };
 
 /* The string table index of s, appending s to the table the first time. */
@@ -334,8 +361,7 @@ static void label(struct profile *pr, const char *key, const char *str, int64_t 
 }
 
 /* A sample's labels: process, pid, kind, and for a merged snapshot every host it came from. */
-static void sample_labels(struct profile *pr, const struct proc_stat *p,
-			  const struct stack_stat *s)
+static void sample_labels(struct profile *pr, const struct proc_stat *p, const struct stack_stat *s)
 {
 	label(pr, "process", p->comm, 0);
 	if (p->pid)
@@ -385,7 +411,7 @@ static void header(struct profile *pr, const struct snapshot *snap, bool scanned
 {
 	char comment[320];
 
-	str_id(pr, "");		/* index 0 is the empty string */
+	str_id(pr, ""); /* index 0 is the empty string */
 	value_type(pr, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(pr, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 	if (scanned) {
@@ -430,8 +456,10 @@ int export_pprof__encode(const struct snapshot *snap, unsigned char **out, size_
 		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++)
 			if (snap->procs[i].stacks[j].bytes > 0)
 				sample(&pr, &snap->procs[i], &snap->procs[i].stacks[j], scanned);
-	err = pr.out.err ? pr.out.err : pr.sub.err ? pr.sub.err : pr.packed.err ? pr.packed.err
-								      : pr.label.err;
+	err = pr.out.err    ? pr.out.err :
+	      pr.sub.err    ? pr.sub.err :
+	      pr.packed.err ? pr.packed.err :
+			      pr.label.err;
 	free(pr.sub.p);
 	free(pr.packed.p);
 	free(pr.label.p);

@@ -16,12 +16,12 @@
 #include "units.h"
 
 #define SVG_WIDTH 1200.0
-#define SVG_PAD 10.0		/* left and right margins */
+#define SVG_PAD 10.0 /* left and right margins */
 #define FRAME_HEIGHT 16.0
-#define HEAD_HEIGHT 72.0	/* title, subtitle, search box */
-#define FOOT_HEIGHT 32.0	/* the details line */
-#define MIN_WIDTH 0.1		/* narrower frames are left out, as flamegraph.pl does */
-#define LABEL_CHAR_WIDTH 7.0	/* of the 12 px monospace labels, to cut them to fit */
+#define HEAD_HEIGHT 72.0     /* title, subtitle, search box */
+#define FOOT_HEIGHT 32.0     /* the details line */
+#define MIN_WIDTH 0.1	     /* narrower frames are left out, as flamegraph.pl does */
+#define LABEL_CHAR_WIDTH 7.0 /* of the 12 px monospace labels, to cut them to fit */
 
 enum node_kind { NODE_ROOT, NODE_PROCESS, NODE_FRAME };
 
@@ -36,7 +36,7 @@ struct node {
 	int64_t bytes;
 	int64_t allocs;
 	struct node *parent;
-	uint64_t hash;		/* of (parent, name, module): its slot in flame.nodes */
+	uint64_t hash; /* of (parent, name, module): its slot in flame.nodes */
 	struct node **kids;
 	size_t nr_kids, cap;
 };
@@ -49,15 +49,15 @@ struct flame {
 	struct arena *arena;
 	struct node root;
 	struct node **nodes;
-	size_t nr_nodes, nr_slots;	/* nr_slots: a power of 2, at most half full */
-	int depth;		/* of the deepest frame */
+	size_t nr_nodes, nr_slots; /* nr_slots: a power of 2, at most half full */
+	int depth;		   /* of the deepest frame */
 };
 
 static uint64_t fnv(uint64_t h, const char *s)
 {
 	for (; s && *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return (h ^ 0xff) * 0x100000001b3ULL;	/* ends the string: "ab","c" is not "a","bc" */
+	return (h ^ 0xff) * 0x100000001b3ULL; /* ends the string: "ab","c" is not "a","bc" */
 }
 
 static uint64_t node_hash(const struct node *parent, const char *name, const char *module)
@@ -67,8 +67,8 @@ static uint64_t node_hash(const struct node *parent, const char *name, const cha
 	return fnv(fnv(h * 0x100000001b3ULL, name), module);
 }
 
-static bool same_node(const struct node *c, const struct node *parent, uint64_t h,
-		      const char *name, const char *module)
+static bool same_node(const struct node *c, const struct node *parent, uint64_t h, const char *name,
+		      const char *module)
 {
 	return c->hash == h && c->parent == parent && !strcmp(c->name, name) &&
 	       !strcmp(c->module ? c->module : "", module ? module : "");
@@ -129,8 +129,11 @@ static struct node *child(struct flame *fl, struct node *n, const char *name, co
 	c = arena__alloc(fl->arena, sizeof(*c));
 	if (!c)
 		return NULL;
-	*c = (struct node){ .name = arena__strdup(fl->arena, name), .module = module,
-			    .kind = kind, .parent = n, .hash = h };
+	*c = (struct node){ .name = arena__strdup(fl->arena, name),
+			    .module = module,
+			    .kind = kind,
+			    .parent = n,
+			    .hash = h };
 	if (!c->name || add_kid(fl, n, c))
 		return NULL;
 	fl->nodes[k] = c;
@@ -219,7 +222,7 @@ static void put_xml(FILE *f, const char *s)
 		unsigned char c = *s;
 
 		if (c >= 0x80)
-			s += json__utf8_put(f, s, "\xef\xbf\xbd") - 1;	/* U+FFFD */
+			s += json__utf8_put(f, s, "\xef\xbf\xbd") - 1; /* U+FFFD */
 		else if (c == '<')
 			fputs("&lt;", f);
 		else if (c == '>')
@@ -309,9 +312,10 @@ static void put_frame(FILE *f, const struct node *n, int depth, double x, double
 	fprintf(f, "\" data-bytes=\"%" PRId64 "\" data-allocs=\"%" PRId64 "\" data-depth=\"%d\">",
 		n->bytes, n->allocs, depth);
 	put_tooltip(f, n, total);
-	fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" rx=\"2\" "
-		"fill=\"%s\"/><text x=\"%.2f\" y=\"%.1f\">", x, y, w, FRAME_HEIGHT - 1, fill,
-		x + 3, y + FRAME_HEIGHT - 4.5);
+	fprintf(f,
+		"<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" rx=\"2\" "
+		"fill=\"%s\"/><text x=\"%.2f\" y=\"%.1f\">",
+		x, y, w, FRAME_HEIGHT - 1, fill, x + 3, y + FRAME_HEIGHT - 4.5);
 	put_label(f, n->name, w);
 	fputs("</text></g>\n", f);
 }
@@ -327,8 +331,8 @@ struct pending {
  * Depth first, children left to right from their parent's left edge; the
  * children are pushed right to left so that the leftmost is drawn next.
  */
-static int put_tree(FILE *f, const struct node *root, double x0, double px_per_byte,
-		    double bottom, int64_t total)
+static int put_tree(FILE *f, const struct node *root, double x0, double px_per_byte, double bottom,
+		    int64_t total)
 {
 	struct pending *todo = malloc(64 * sizeof(*todo)), *grown, p;
 	size_t nr = 0, cap = 64;
@@ -364,90 +368,90 @@ static int put_tree(FILE *f, const struct node *root, double x0, double px_per_b
 }
 
 static const char style[] =
-"<style>\n"
-"text { font-family: monospace; font-size: 12px; fill: #000; }\n"
-"#title { font-size: 17px; } #subtitle { fill: #555; }\n"
-"g.f { cursor: pointer; } g.f:hover rect { stroke: #000; stroke-width: 0.5; }\n"
-"g.f text { pointer-events: none; }\n"
-"g.parent rect { opacity: 0.5; } g.match rect { fill: rgb(230,0,230); }\n"
-"#reset { cursor: pointer; fill: #06c; text-decoration: underline; }\n"
-"</style>\n";
+	"<style>\n"
+	"text { font-family: monospace; font-size: 12px; fill: #000; }\n"
+	"#title { font-size: 17px; } #subtitle { fill: #555; }\n"
+	"g.f { cursor: pointer; } g.f:hover rect { stroke: #000; stroke-width: 0.5; }\n"
+	"g.f text { pointer-events: none; }\n"
+	"g.parent rect { opacity: 0.5; } g.match rect { fill: rgb(230,0,230); }\n"
+	"#reset { cursor: pointer; fill: #06c; text-decoration: underline; }\n"
+	"</style>\n";
 
 /* Tooltip line, click to zoom, search; no network, no other file. */
 static const char script[] =
-"<script type=\"text/ecmascript\"><![CDATA[\n"
-"'use strict';\n"
-"(function () {\n"
-"var W = %.1f, PAD = %.1f, CW = %.1f, EPS = 0.02;\n"
-"var svg = document.documentElement, frames = [], root = null;\n"
-"var details = document.getElementById('details'), matched = document.getElementById('matched');\n"
-"var search = document.getElementById('search'), reset = document.getElementById('reset');\n"
-"function fit(t, name, w) {\n"
-"  var n = Math.floor((w - 6) / CW);\n"
-"  t.textContent = n < 3 ? '' : name.length <= n ? name : name.slice(0, n - 2) + '..';\n"
-"}\n"
-"function place(g, x, w) {\n"
-"  var r = g.querySelector('rect'), t = g.querySelector('text');\n"
-"  r.setAttribute('x', x.toFixed(2));\n"
-"  r.setAttribute('width', w.toFixed(2));\n"
-"  t.setAttribute('x', (x + 3).toFixed(2));\n"
-"  fit(t, g.getAttribute('data-name'), w);\n"
-"  g.style.display = '';\n"
-"}\n"
-"function zoom(z) {\n"
-"  var k = (W - 2 * PAD) / z.ow;\n"
-"  frames.forEach(function (g) {\n"
-"    var inside = g.ox >= z.ox - EPS && g.ox + g.ow <= z.ox + z.ow + EPS;\n"
-"    var below = g.depth < z.depth && g.ox <= z.ox + EPS && g.ox + g.ow >= z.ox + z.ow - EPS;\n"
-"    g.classList.toggle('parent', below);\n"
-"    if (g.depth >= z.depth && inside) place(g, PAD + (g.ox - z.ox) * k, g.ow * k);\n"
-"    else if (below) place(g, PAD, W - 2 * PAD);\n"
-"    else g.style.display = 'none';\n"
-"  });\n"
-"  svg.setAttribute('data-zoomed', z.getAttribute('data-name'));\n"
-"  reset.style.display = '';\n"
-"}\n"
-"function unzoom() {\n"
-"  frames.forEach(function (g) { g.classList.remove('parent'); place(g, g.ox, g.ow); });\n"
-"  svg.removeAttribute('data-zoomed');\n"
-"  reset.style.display = 'none';\n"
-"}\n"
-"function find(term) {\n"
-"  var t = term.toLowerCase(), spans = [], sum = 0, end = -1;\n"
-"  frames.forEach(function (g) {\n"
-"    var hit = t !== '' && g.getAttribute('data-name').toLowerCase().indexOf(t) >= 0;\n"
-"    g.classList.toggle('match', hit);\n"
-"    if (hit) spans.push([g.ox, g.ox + g.ow]);\n"
-"  });\n"
-"  spans.sort(function (a, b) { return a[0] - b[0]; });\n"
-"  spans.forEach(function (s) {\n"
-"    if (s[0] >= end) { sum += s[1] - s[0]; end = s[1]; }\n"
-"    else if (s[1] > end) { sum += s[1] - end; end = s[1]; }\n"
-"  });\n"
-"  matched.textContent = t === '' ? '' :\n"
-"    'Matched: ' + (root ? 100 * sum / root.ow : 0).toFixed(2) + '%%';\n"
-"}\n"
-"document.querySelectorAll('g.f').forEach(function (g) {\n"
-"  var r = g.querySelector('rect');\n"
-"  g.ox = parseFloat(r.getAttribute('x'));\n"
-"  g.ow = parseFloat(r.getAttribute('width'));\n"
-"  g.depth = parseInt(g.getAttribute('data-depth'), 10);\n"
-"  if (g.depth === 0) root = g;\n"
-"  g.addEventListener('click', function (e) { zoom(g); e.stopPropagation(); });\n"
-"  g.addEventListener('mouseover', function () {\n"
-"    details.textContent = g.querySelector('title').textContent.replace(/\\n/g, ', ');\n"
-"  });\n"
-"  g.addEventListener('mouseout', function () { details.textContent = ''; });\n"
-"  frames.push(g);\n"
-"});\n"
-"reset.addEventListener('click', unzoom);\n"
-"search.addEventListener('input', function () { find(search.value); });\n"
-"document.addEventListener('keydown', function (e) {\n"
-"  if (e.key === 'Escape') { unzoom(); search.value = ''; find(''); }\n"
-"  else if ((e.ctrlKey || e.metaKey) && e.key === 'f') { e.preventDefault(); search.focus(); }\n"
-"});\n"
-"})();\n"
-"]]></script>\n";
+	"<script type=\"text/ecmascript\"><![CDATA[\n"
+	"'use strict';\n"
+	"(function () {\n"
+	"var W = %.1f, PAD = %.1f, CW = %.1f, EPS = 0.02;\n"
+	"var svg = document.documentElement, frames = [], root = null;\n"
+	"var details = document.getElementById('details'), matched = document.getElementById('matched');\n"
+	"var search = document.getElementById('search'), reset = document.getElementById('reset');\n"
+	"function fit(t, name, w) {\n"
+	"  var n = Math.floor((w - 6) / CW);\n"
+	"  t.textContent = n < 3 ? '' : name.length <= n ? name : name.slice(0, n - 2) + '..';\n"
+	"}\n"
+	"function place(g, x, w) {\n"
+	"  var r = g.querySelector('rect'), t = g.querySelector('text');\n"
+	"  r.setAttribute('x', x.toFixed(2));\n"
+	"  r.setAttribute('width', w.toFixed(2));\n"
+	"  t.setAttribute('x', (x + 3).toFixed(2));\n"
+	"  fit(t, g.getAttribute('data-name'), w);\n"
+	"  g.style.display = '';\n"
+	"}\n"
+	"function zoom(z) {\n"
+	"  var k = (W - 2 * PAD) / z.ow;\n"
+	"  frames.forEach(function (g) {\n"
+	"    var inside = g.ox >= z.ox - EPS && g.ox + g.ow <= z.ox + z.ow + EPS;\n"
+	"    var below = g.depth < z.depth && g.ox <= z.ox + EPS && g.ox + g.ow >= z.ox + z.ow - EPS;\n"
+	"    g.classList.toggle('parent', below);\n"
+	"    if (g.depth >= z.depth && inside) place(g, PAD + (g.ox - z.ox) * k, g.ow * k);\n"
+	"    else if (below) place(g, PAD, W - 2 * PAD);\n"
+	"    else g.style.display = 'none';\n"
+	"  });\n"
+	"  svg.setAttribute('data-zoomed', z.getAttribute('data-name'));\n"
+	"  reset.style.display = '';\n"
+	"}\n"
+	"function unzoom() {\n"
+	"  frames.forEach(function (g) { g.classList.remove('parent'); place(g, g.ox, g.ow); });\n"
+	"  svg.removeAttribute('data-zoomed');\n"
+	"  reset.style.display = 'none';\n"
+	"}\n"
+	"function find(term) {\n"
+	"  var t = term.toLowerCase(), spans = [], sum = 0, end = -1;\n"
+	"  frames.forEach(function (g) {\n"
+	"    var hit = t !== '' && g.getAttribute('data-name').toLowerCase().indexOf(t) >= 0;\n"
+	"    g.classList.toggle('match', hit);\n"
+	"    if (hit) spans.push([g.ox, g.ox + g.ow]);\n"
+	"  });\n"
+	"  spans.sort(function (a, b) { return a[0] - b[0]; });\n"
+	"  spans.forEach(function (s) {\n"
+	"    if (s[0] >= end) { sum += s[1] - s[0]; end = s[1]; }\n"
+	"    else if (s[1] > end) { sum += s[1] - end; end = s[1]; }\n"
+	"  });\n"
+	"  matched.textContent = t === '' ? '' :\n"
+	"    'Matched: ' + (root ? 100 * sum / root.ow : 0).toFixed(2) + '%%';\n"
+	"}\n"
+	"document.querySelectorAll('g.f').forEach(function (g) {\n"
+	"  var r = g.querySelector('rect');\n"
+	"  g.ox = parseFloat(r.getAttribute('x'));\n"
+	"  g.ow = parseFloat(r.getAttribute('width'));\n"
+	"  g.depth = parseInt(g.getAttribute('data-depth'), 10);\n"
+	"  if (g.depth === 0) root = g;\n"
+	"  g.addEventListener('click', function (e) { zoom(g); e.stopPropagation(); });\n"
+	"  g.addEventListener('mouseover', function () {\n"
+	"    details.textContent = g.querySelector('title').textContent.replace(/\\n/g, ', ');\n"
+	"  });\n"
+	"  g.addEventListener('mouseout', function () { details.textContent = ''; });\n"
+	"  frames.push(g);\n"
+	"});\n"
+	"reset.addEventListener('click', unzoom);\n"
+	"search.addEventListener('input', function () { find(search.value); });\n"
+	"document.addEventListener('keydown', function (e) {\n"
+	"  if (e.key === 'Escape') { unzoom(); search.value = ''; find(''); }\n"
+	"  else if ((e.ctrlKey || e.metaKey) && e.key === 'f') { e.preventDefault(); search.focus(); }\n"
+	"});\n"
+	"})();\n"
+	"]]></script>\n";
 
 /* "leaky (pid 4242) on host-01", or the first processes and hosts of a larger snapshot. */
 static void put_title(FILE *f, const struct snapshot *snap)
@@ -485,24 +489,31 @@ static void put_head(FILE *f, const struct snapshot *snap, const struct node *ro
 
 	gmtime_r(&snap->taken.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-		"xmlns=\"http://www.w3.org/2000/svg\">\n", SVG_WIDTH, height, SVG_WIDTH, height);
+		"xmlns=\"http://www.w3.org/2000/svg\">\n",
+		SVG_WIDTH, height, SVG_WIDTH, height);
 	fputs(style, f);
-	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#f8f8f4\"/>\n"
-		"<text id=\"title\" x=\"%.1f\" y=\"24\" text-anchor=\"middle\">", SVG_WIDTH / 2);
+	fprintf(f,
+		"<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#f8f8f4\"/>\n"
+		"<text id=\"title\" x=\"%.1f\" y=\"24\" text-anchor=\"middle\">",
+		SVG_WIDTH / 2);
 	put_title(f, snap);
-	fprintf(f, "</text>\n<text id=\"subtitle\" x=\"%.1f\" y=\"42\" text-anchor=\"middle\">"
-		"%s, %.1f s traced, %s in %s allocations</text>\n", SVG_WIDTH / 2, when,
-		snap->elapsed_s, units__human(root->bytes, b1, sizeof(b1)),
+	fprintf(f,
+		"</text>\n<text id=\"subtitle\" x=\"%.1f\" y=\"42\" text-anchor=\"middle\">"
+		"%s, %.1f s traced, %s in %s allocations</text>\n",
+		SVG_WIDTH / 2, when, snap->elapsed_s, units__human(root->bytes, b1, sizeof(b1)),
 		units__grouped(root->allocs, b2, sizeof(b2)));
-	fprintf(f, "<text id=\"reset\" x=\"%.1f\" y=\"62\" style=\"display:none\">Reset zoom"
+	fprintf(f,
+		"<text id=\"reset\" x=\"%.1f\" y=\"62\" style=\"display:none\">Reset zoom"
 		"</text>\n<text id=\"matched\" x=\"%.1f\" y=\"62\" text-anchor=\"end\"></text>\n"
 		"<foreignObject x=\"%.1f\" y=\"48\" width=\"250\" height=\"22\"><input "
 		"xmlns=\"http://www.w3.org/1999/xhtml\" id=\"search\" type=\"search\" "
 		"placeholder=\"Search (Ctrl-F)\" style=\"width:240px;font:12px monospace\"/>"
-		"</foreignObject>\n<text id=\"details\" x=\"%.1f\" y=\"%.1f\"></text>\n", SVG_PAD,
-		SVG_WIDTH - SVG_PAD - 260, SVG_WIDTH - SVG_PAD - 250, SVG_PAD, height - 12);
+		"</foreignObject>\n<text id=\"details\" x=\"%.1f\" y=\"%.1f\"></text>\n",
+		SVG_PAD, SVG_WIDTH - SVG_PAD - 260, SVG_WIDTH - SVG_PAD - 250, SVG_PAD,
+		height - 12);
 }
 
 int export_svg__write(FILE *f, const struct snapshot *snap)

@@ -109,7 +109,9 @@ const char *format__list(char *buf, size_t size, unsigned int flags, bool ext)
 		left--;
 		len += snprintf(buf + len, size - len, "%s%s",
 				ext ? formats[i].ext : formats[i].name,
-				!left ? "" : left == 1 ? " or " : ", ");
+				!left	  ? "" :
+				left == 1 ? " or " :
+					    ", ");
 	}
 	return buf;
 }

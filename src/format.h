@@ -13,7 +13,7 @@
 #include "snapshot.h"
 
 enum lt_format {
-	LT_FORMAT_NONE,		/* from the output file's extension */
+	LT_FORMAT_NONE, /* from the output file's extension */
 	LT_FORMAT_TEXT,
 	LT_FORMAT_JSON,
 	LT_FORMAT_FOLDED,
@@ -23,25 +23,25 @@ enum lt_format {
 
 /* What the writers are asked for, beside the snapshot. */
 struct export_opts {
-	int top;		/* text: stacks per process */
-	bool counts;		/* folded: allocation counts instead of outstanding bytes */
-	bool lost;		/* folded, svg: only what a scan found lost (--lost) */
-	bool lines;		/* folded: frames with their source line (--lines) */
+	int top;     /* text: stacks per process */
+	bool counts; /* folded: allocation counts instead of outstanding bytes */
+	bool lost;   /* folded, svg: only what a scan found lost (--lost) */
+	bool lines;  /* folded: frames with their source line (--lines) */
 };
 
 /* What a format supports, beside writing a snapshot: bits of struct format's flags. */
 enum format_flags {
-	FORMAT_DIFF = 1,	/* `report --diff` writes it */
-	FORMAT_LOST = 2,	/* --lost: the view of what a scan found lost */
-	FORMAT_BINARY = 4,	/* not for a terminal */
+	FORMAT_DIFF = 1,   /* `report --diff` writes it */
+	FORMAT_LOST = 2,   /* --lost: the view of what a scan found lost */
+	FORMAT_BINARY = 4, /* not for a terminal */
 };
 
 struct format {
 	enum lt_format id;
-	const char *name;	/* --format NAME */
-	const char *ext;	/* the extension of -o FILE that chooses it */
-	const char *help;	/* what reads it, for --help */
-	unsigned int flags;	/* FORMAT_* */
+	const char *name;   /* --format NAME */
+	const char *ext;    /* the extension of -o FILE that chooses it */
+	const char *help;   /* what reads it, for --help */
+	unsigned int flags; /* FORMAT_* */
 	int (*write)(FILE *f, const struct snapshot *snap, const struct export_opts *opts);
 };
 

@@ -9,10 +9,10 @@
 
 /* The strings stay valid until symbolizer__free, also after the process is removed. */
 struct frame {
-	const char *symbol;	/* NULL when unknown; owned by the symbolizer */
-	uint64_t offset;	/* from the symbol's start; 0 when symbol is NULL */
-	const char *module;	/* path as the process sees it, NULL for no file */
-	uint64_t address;	/* in the process */
+	const char *symbol; /* NULL when unknown; owned by the symbolizer */
+	uint64_t offset;    /* from the symbol's start; 0 when symbol is NULL */
+	const char *module; /* path as the process sees it, NULL for no file */
+	uint64_t address;   /* in the process */
 	/*
 	 * Where the frame is in its module, for symbolizing it later (addr2line -e
 	 * MODULE): the link-time (ELF virtual) address, the address less the
@@ -20,11 +20,11 @@ struct frame {
 	 */
 	uint64_t module_offset;
 	bool has_module_offset;
-	const char *build_id;	/* the module's GNU build ID (hex), NULL when it has none */
+	const char *build_id; /* the module's GNU build ID (hex), NULL when it has none */
 	/* From the module's DWARF (dwarf_lines.c), when it has some: the line of the call. */
-	const char *file;	/* the source file, NULL when unknown */
-	int line;		/* 0 when unknown */
-	int start_line;		/* where its function starts in file, 0 when unknown */
+	const char *file; /* the source file, NULL when unknown */
+	int line;	  /* 0 when unknown */
+	int start_line;	  /* where its function starts in file, 0 when unknown */
 	/*
 	 * A call the compiler inlined into the next frame (same address): a frame of
 	 * its own, as in the source. Its offset is 0.
@@ -34,8 +34,8 @@ struct frame {
 
 /* Where a file's code is mapped in a process: for pprof's mappings. */
 struct text_mapping {
-	uint64_t start, limit;	/* [start, limit) */
-	uint64_t offset;	/* the file offset at start */
+	uint64_t start, limit; /* [start, limit) */
+	uint64_t offset;       /* the file offset at start */
 };
 
 /* A frame as exports name it: its function, else "[module basename]", else "[unknown]". */

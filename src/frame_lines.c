@@ -2,8 +2,7 @@
 /* Turns one frame and the DWARF levels at its address into the frames the source shows. */
 #include "frame_lines.h"
 
-int frame_lines__expand(struct dwarf_lines *dl, const struct frame *fr, struct frame *out,
-			int max)
+int frame_lines__expand(struct dwarf_lines *dl, const struct frame *fr, struct frame *out, int max)
 {
 	struct src_line lv[DWARF_LINES_MAX_DEPTH];
 	const struct src_line *outer;
@@ -35,7 +34,8 @@ int frame_lines__expand(struct dwarf_lines *dl, const struct frame *fr, struct f
 	if (!fr->symbol && outer->function) {
 		out[k].symbol = outer->function;
 		out[k].offset = outer->entry && outer->entry <= fr->module_offset ?
-					fr->module_offset - outer->entry : 0;
+					fr->module_offset - outer->entry :
+					0;
 	}
 	return k + 1;
 }

@@ -13,7 +13,6 @@
  * (and its function's name from DWARF when fr has none). Writes at most max
  * (>= 1) frames to out and returns how many: fr alone when DWARF tells nothing.
  */
-int frame_lines__expand(struct dwarf_lines *dl, const struct frame *fr, struct frame *out,
-			int max);
+int frame_lines__expand(struct dwarf_lines *dl, const struct frame *fr, struct frame *out, int max);
 
 #endif

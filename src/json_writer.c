@@ -112,7 +112,7 @@ void json__key(struct json_writer *w, const char *key)
 	value_begin(w);
 	write_string(w->f, key);
 	fputc(':', w->f);
-	w->first[w->depth] = true;	/* the value that follows takes no comma */
+	w->first[w->depth] = true; /* the value that follows takes no comma */
 }
 
 void json__string(struct json_writer *w, const char *s)

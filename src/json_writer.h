@@ -22,10 +22,10 @@ void json__array_begin(struct json_writer *w);
 void json__array_end(struct json_writer *w);
 /* The key of the next member; the value follows with one of the calls below. */
 void json__key(struct json_writer *w, const char *key);
-void json__string(struct json_writer *w, const char *s);	/* NULL writes null */
+void json__string(struct json_writer *w, const char *s); /* NULL writes null */
 void json__int(struct json_writer *w, int64_t v);
 void json__uint(struct json_writer *w, uint64_t v);
-void json__double(struct json_writer *w, double v);	/* 3 decimals; not finite: null */
+void json__double(struct json_writer *w, double v); /* 3 decimals; not finite: null */
 void json__bool(struct json_writer *w, bool v);
 /* The length of the valid UTF-8 sequence at s, or 0; also for XML, which needs valid UTF-8. */
 int json__utf8_len(const unsigned char *s);

@@ -123,26 +123,34 @@ const char *kernel__missing(const struct kernel_features *k, char *buf, size_t l
 	};
 
 	if (!k->btf) {
-		snprintf(buf, len, "leaktrace: kernel %s has no BTF (/sys/kernel/btf/vmlinux): "
-			 "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)", k->release);
+		snprintf(buf, len,
+			 "leaktrace: kernel %s has no BTF (/sys/kernel/btf/vmlinux): "
+			 "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)",
+			 k->release);
 		return buf;
 	}
 	if (!k->uprobes) {
-		snprintf(buf, len, "leaktrace: kernel %s has no uprobes: use a kernel built with "
-			 "CONFIG_UPROBE_EVENTS=y", k->release);
+		snprintf(buf, len,
+			 "leaktrace: kernel %s has no uprobes: use a kernel built with "
+			 "CONFIG_UPROBE_EVENTS=y",
+			 k->release);
 		return buf;
 	}
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (need[i].have)
 			continue;
-		snprintf(buf, len, "leaktrace: kernel %s lacks %s: leaktrace needs Linux 5.8 "
-			 "or newer", k->release, need[i].what);
+		snprintf(buf, len,
+			 "leaktrace: kernel %s lacks %s: leaktrace needs Linux 5.8 "
+			 "or newer",
+			 k->release, need[i].what);
 		return buf;
 	}
 	/* 5.5 to 5.7 have the above, not CAP_BPF and CAP_PERFMON (5.8): untested, refused. */
 	if (k->version >= 0 && k->version < KERNEL_FLOOR) {
-		snprintf(buf, len, "leaktrace: kernel %s is older than 5.8, the oldest leaktrace "
-			 "runs on", k->release);
+		snprintf(buf, len,
+			 "leaktrace: kernel %s is older than 5.8, the oldest leaktrace "
+			 "runs on",
+			 k->release);
 		return buf;
 	}
 	return NULL;
@@ -155,9 +163,11 @@ static const char *yes(bool b)
 
 void kernel__print(FILE *f, const struct kernel_features *k)
 {
-	fprintf(f, "leaktrace: kernel %s: BTF %s, uprobes %s, tp_btf %s, ringbuf %s, "
+	fprintf(f,
+		"leaktrace: kernel %s: BTF %s, uprobes %s, tp_btf %s, ringbuf %s, "
 		"bpf_for_each_map_elem %s, bpf_find_vma %s, uprobe_multi %s, uretprobe syscall %s, "
-		"uprobe session %s\n", k->release, yes(k->btf), yes(k->uprobes), yes(k->tp_btf),
-		yes(k->ringbuf), yes(k->for_each_map_elem), yes(k->find_vma), yes(k->uprobe_multi),
+		"uprobe session %s\n",
+		k->release, yes(k->btf), yes(k->uprobes), yes(k->tp_btf), yes(k->ringbuf),
+		yes(k->for_each_map_elem), yes(k->find_vma), yes(k->uprobe_multi),
 		yes(k->uretprobe_syscall), yes(k->uprobe_session));
 }

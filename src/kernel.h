@@ -12,18 +12,18 @@
 #define KERNEL_FLOOR 5008
 
 struct kernel_features {
-	char release[65];	/* uname -r */
-	int version;		/* major * 1000 + minor, -1 when unreadable */
-	bool btf;		/* /sys/kernel/btf/vmlinux: CO-RE and tp_btf need it */
-	bool uprobes;		/* the uprobe PMU (CONFIG_UPROBE_EVENTS) */
+	char release[65]; /* uname -r */
+	int version;	  /* major * 1000 + minor, -1 when unreadable */
+	bool btf;	  /* /sys/kernel/btf/vmlinux: CO-RE and tp_btf need it */
+	bool uprobes;	  /* the uprobe PMU (CONFIG_UPROBE_EVENTS) */
 	/* Each as the kernel's BTF names it; none can be known without BTF. */
 	bool tp_btf;		/* BPF_TRACE_RAW_TP: BTF-typed tracepoints, 5.5 */
 	bool probe_read_user;	/* BPF_FUNC_probe_read_user, 5.5 */
 	bool ringbuf;		/* BPF_MAP_TYPE_RINGBUF, 5.8 */
-	bool for_each_map_elem;	/* BPF_FUNC_for_each_map_elem, 5.13 */
+	bool for_each_map_elem; /* BPF_FUNC_for_each_map_elem, 5.13 */
 	bool find_vma;		/* BPF_FUNC_find_vma, 5.17 */
 	bool uprobe_multi;	/* BPF_TRACE_UPROBE_MULTI links, 6.6 */
-	bool uretprobe_syscall;	/* sys_uretprobe: returns without a trap, 6.11 */
+	bool uretprobe_syscall; /* sys_uretprobe: returns without a trap, 6.11 */
 	bool uprobe_session;	/* BPF_TRACE_UPROBE_SESSION, 6.13 */
 };
 
@@ -34,7 +34,7 @@ struct kernel_features {
  * (src/tracer.c, and the probe floor of make bench).
  */
 #define LT_TRACE_UPROBE_MULTI 48
-#define LT_TRACE_UPROBE_SESSION 57	/* 6.13: one program at entry and return */
+#define LT_TRACE_UPROBE_SESSION 57 /* 6.13: one program at entry and return */
 #define LT_F_UPROBE_MULTI_RETURN 1
 
 struct uprobe_multi_attr {

@@ -9,7 +9,7 @@
 enum lines_state {
 	LINES_READ,
 	LINES_NONE,
-	LINES_FETCHING,	/* asked of debuginfod: its answer is taken at a later call */
+	LINES_FETCHING, /* asked of debuginfod: its answer is taken at a later call */
 };
 
 struct module_lines {

@@ -10,11 +10,11 @@
 #include <stdio.h>
 
 struct output_file {
-	FILE *f;		/* write here */
-	const char *path;	/* the destination */
-	char *tmp;		/* the temporary file; NULL when writing path directly */
+	FILE *f;	  /* write here */
+	const char *path; /* the destination */
+	char *tmp;	  /* the temporary file; NULL when writing path directly */
 	int fd;
-	int err;		/* the first write's errno, 0 while all went well */
+	int err; /* the first write's errno, 0 while all went well */
 };
 
 /*

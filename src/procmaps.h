@@ -11,12 +11,12 @@
 struct procmap {
 	uint64_t start;
 	uint64_t end;
-	uint64_t offset;	/* file offset of start */
+	uint64_t offset; /* file offset of start */
 	uint64_t inode;
 	unsigned int dev_major;
 	unsigned int dev_minor;
 	bool readable, writable, executable, shared;
-	char *path;		/* as the process sees it; "" for anonymous, "[heap]" etc. */
+	char *path; /* as the process sees it; "" for anonymous, "[heap]" etc. */
 };
 
 struct procmaps {

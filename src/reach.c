@@ -28,24 +28,24 @@
 #include "reach.h"
 #include "stop.h"
 
-#define CHUNK (1u << 20)	/* bytes read at once */
+#define CHUNK (1u << 20) /* bytes read at once */
 #define PAGE 4096u
-#define REGION_SHIFT 16		/* the index finds blocks by 64 KiB region */
-#define BIG_REGIONS 64		/* blocks wider than this are searched apart */
-#define RED_ZONE 128		/* below the stack pointer, still live (x86-64 ABI) */
-#define SPARSE_MIN (64ull << 20)	/* anonymous ranges this large: only their pages */
-#define SPARSE_MAX (1ull << 40)	/* anonymous ranges larger than this are reservations */
-#define PAGEMAP_BATCH 65536	/* pagemap entries read at once: 256 MiB of address space */
-#define MAX_RANGES 512	/* ranges in one read */
-#define MERGE_GAP 1024		/* ranges closer than this are read as one */
+#define REGION_SHIFT 16		 /* the index finds blocks by 64 KiB region */
+#define BIG_REGIONS 64		 /* blocks wider than this are searched apart */
+#define RED_ZONE 128		 /* below the stack pointer, still live (x86-64 ABI) */
+#define SPARSE_MIN (64ull << 20) /* anonymous ranges this large: only their pages */
+#define SPARSE_MAX (1ull << 40)	 /* anonymous ranges larger than this are reservations */
+#define PAGEMAP_BATCH 65536	 /* pagemap entries read at once: 256 MiB of address space */
+#define MAX_RANGES 512		 /* ranges in one read */
+#define MERGE_GAP 1024		 /* ranges closer than this are read as one */
 #define BUF_SIZE (CHUNK + MAX_RANGES * MERGE_GAP)
 
 enum { UNSEEN, REACHABLE, POSSIBLE, LOST, INDIRECT };
 
-#define VTABLE_WORDS 20		/* words of a table read to tell a vtable */
-#define VTABLE_CACHE 256	/* vtable verdicts kept, by address */
-#define TCB_SEARCH 65536	/* a thread's descriptor is this near its stack's top */
-#define DTV_MAX 4096		/* modules with TLS read from a dtv at most */
+#define VTABLE_WORDS 20	 /* words of a table read to tell a vtable */
+#define VTABLE_CACHE 256 /* vtable verdicts kept, by address */
+#define TCB_SEARCH 65536 /* a thread's descriptor is this near its stack's top */
+#define DTV_MAX 4096	 /* modules with TLS read from a dtv at most */
 
 #define NO_BLOCK UINT32_MAX
 
@@ -56,7 +56,7 @@ struct edge {
 
 /* The blocks overlapping one region: a run of the sorted array. */
 struct region {
-	uint64_t key;		/* region number + 1; 0 marks a free slot */
+	uint64_t key; /* region number + 1; 0 marks a free slot */
 	uint32_t first;
 	uint32_t count;
 };
@@ -65,8 +65,8 @@ struct region {
 struct range {
 	uint64_t addr;
 	size_t len;
-	size_t at;		/* offset in the buffer */
-	uint32_t owner;		/* the block it is part of, or NO_BLOCK for roots */
+	size_t at;	/* offset in the buffer */
+	uint32_t owner; /* the block it is part of, or NO_BLOCK for roots */
 };
 
 /*
@@ -77,7 +77,7 @@ struct range {
 struct batch {
 	struct range r[MAX_RANGES];
 	size_t nr;
-	size_t bytes;		/* of the ranges */
+	size_t bytes; /* of the ranges */
 };
 
 struct scan {
@@ -85,31 +85,31 @@ struct scan {
 	struct reach_block *blocks;
 	size_t n;
 	uint8_t *state;
-	uint64_t lo, hi;	/* every block lies in [lo, hi) */
+	uint64_t lo, hi; /* every block lies in [lo, hi) */
 	struct region *regions;
-	size_t nr_regions;	/* slots, a power of two */
-	uint32_t *big;		/* indices of the blocks wider than BIG_REGIONS regions */
+	size_t nr_regions; /* slots, a power of two */
+	uint32_t *big;	   /* indices of the blocks wider than BIG_REGIONS regions */
 	size_t nr_big;
-	uint32_t *work;		/* blocks to scan */
+	uint32_t *work; /* blocks to scan */
 	size_t nr_work;
-	uint32_t owner;		/* the block the ranges added now belong to, or NO_BLOCK */
-	bool collecting;	/* reading the unreached blocks: record edges, mark nothing */
-	uint32_t from;		/* while scanning a range of the batch: its owner */
+	uint32_t owner;	 /* the block the ranges added now belong to, or NO_BLOCK */
+	bool collecting; /* reading the unreached blocks: record edges, mark nothing */
+	uint32_t from;	 /* while scanning a range of the batch: its owner */
 	struct edge *edges;
 	size_t nr_edges, cap_edges;
-	char *buf;		/* BUF_SIZE bytes */
-	int pagemap_fd;		/* /proc/PID/pagemap, opened when first needed; -1 before */
-	uint64_t *pagemap;	/* PAGEMAP_BATCH entries */
+	char *buf;	   /* BUF_SIZE bytes */
+	int pagemap_fd;	   /* /proc/PID/pagemap, opened when first needed; -1 before */
+	uint64_t *pagemap; /* PAGEMAP_BATCH entries */
 	struct batch batch;
 	struct reach_freeze *fz;
 	uint64_t deadline_ns;
 	struct reach_stats *stats;
-	bool confirm;		/* any pointer reaches: confirming an earlier scan */
+	bool confirm; /* any pointer reaches: confirming an earlier scan */
 	const struct procmaps *maps;
-	uint64_t (*head)[2];	/* the first two words of blocks, read when first needed */
+	uint64_t (*head)[2]; /* the first two words of blocks, read when first needed */
 	uint8_t *have_head;
-	char *window;		/* CHUNK bytes of [heap], for glibc's chunk walk */
-	uint64_t vtable_addr[VTABLE_CACHE];	/* tables told apart already */
+	char *window;			    /* CHUNK bytes of [heap], for glibc's chunk walk */
+	uint64_t vtable_addr[VTABLE_CACHE]; /* tables told apart already */
 	bool vtable_is[VTABLE_CACHE];
 };
 
@@ -155,7 +155,8 @@ static int index_blocks(struct scan *s)
 
 	/* Sorted and disjoint, the blocks visit the regions in order: count them first. */
 	for (size_t i = 0; i < s->n; i++) {
-		uint64_t first = s->blocks[i].addr >> REGION_SHIFT, last = last_region(&s->blocks[i]);
+		uint64_t first = s->blocks[i].addr >> REGION_SHIFT,
+			 last = last_region(&s->blocks[i]);
 
 		if (last - first >= BIG_REGIONS)
 			continue;
@@ -170,7 +171,8 @@ static int index_blocks(struct scan *s)
 	if (!s->regions || !s->big)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++) {
-		uint64_t first = s->blocks[i].addr >> REGION_SHIFT, last = last_region(&s->blocks[i]);
+		uint64_t first = s->blocks[i].addr >> REGION_SHIFT,
+			 last = last_region(&s->blocks[i]);
 
 		if (last - first >= BIG_REGIONS) {
 			s->big[s->nr_big++] = i;
@@ -227,7 +229,7 @@ static void add_edge(struct scan *s, uint32_t to)
 	if (s->nr_edges == s->cap_edges) {
 		s->cap_edges = s->cap_edges ? 2 * s->cap_edges : 1024;
 		v = realloc(s->edges, s->cap_edges * sizeof(*v));
-		if (!v) {	/* without it, a lost block may be counted as not indirect */
+		if (!v) { /* without it, a lost block may be counted as not indirect */
 			s->cap_edges = s->nr_edges;
 			return;
 		}
@@ -319,13 +321,12 @@ static bool heuristic_start(struct scan *s, size_t i, uint64_t v)
 	if (v & 7)
 		return false;
 	head = block_head(s, i);
-	if (v == b->addr + 24 && b->size >= 24 && head[0] <= head[1] &&
-	    head[1] + 1 + 24 == b->size)
-		return true;	/* stdstring: length, capacity, refcount, characters */
+	if (v == b->addr + 24 && b->size >= 24 && head[0] <= head[1] && head[1] + 1 + 24 == b->size)
+		return true; /* stdstring: length, capacity, refcount, characters */
 	if (v == b->addr + 8 && head[0] && head[0] == b->size - 8)
-		return true;	/* length64 */
+		return true; /* length64 */
 	if (v == b->addr + 8 && head[0] && (b->size - 8) % head[0] == 0)
-		return true;	/* newarray */
+		return true; /* newarray */
 	/* multipleinheritance; the first word first: it is read already. */
 	return v >= b->addr + 8 && is_vtable(s, head[0]) && read_word(s, v, &inner) &&
 	       is_vtable(s, inner);
@@ -449,7 +450,7 @@ static void batch_flush(struct scan *s)
 	for (size_t i = 0; i < nr_iov; i++)
 		asked += remote[i].iov_len;
 	got = process_vm_readv(s->pid, local, nr_iov, remote, nr_iov, 0);
-	if (got != (ssize_t)asked)	/* a hole somewhere: each range on its own */
+	if (got != (ssize_t)asked) /* a hole somewhere: each range on its own */
 		for (size_t i = 0; i < nr_iov; i++)
 			read_mem(s, local[i].iov_base, (uint64_t)remote[i].iov_base,
 				 remote[i].iov_len);
@@ -503,8 +504,11 @@ static int scan_listed_pages(struct scan *s, uint64_t start, uint64_t end)
 {
 	struct lt_page_region regions[PM_REGIONS];
 	struct lt_pm_scan_arg arg = {
-		.size = sizeof(arg), .start = start, .end = end,
-		.vec = (uint64_t)(uintptr_t)regions, .vec_len = PM_REGIONS,
+		.size = sizeof(arg),
+		.start = start,
+		.end = end,
+		.vec = (uint64_t)(uintptr_t)regions,
+		.vec_len = PM_REGIONS,
 		.category_anyof_mask = LT_PAGE_IS_PRESENT | LT_PAGE_IS_SWAPPED,
 		.return_mask = LT_PAGE_IS_PRESENT | LT_PAGE_IS_SWAPPED,
 	};
@@ -514,7 +518,7 @@ static int scan_listed_pages(struct scan *s, uint64_t start, uint64_t end)
 	for (;;) {
 		n = ioctl(s->pagemap_fd, LT_PAGEMAP_SCAN, &arg);
 		if (n < 0)
-			return data ? 0 : -errno;	/* a failure halfway: the rest counts as read */
+			return data ? 0 : -errno; /* a failure halfway: the rest counts as read */
 		for (int i = 0; i < n; i++) {
 			scan_range(s, regions[i].start, regions[i].end);
 			data += regions[i].end - regions[i].start;
@@ -538,7 +542,7 @@ static void scan_mapped_pages(struct scan *s, uint64_t start, uint64_t end)
 			pages = PAGEMAP_BATCH;
 		got = pread(s->pagemap_fd, s->pagemap, pages * 8, start / PAGE * 8);
 		if (got < 8) {
-			scan_range(s, start, end);	/* no pagemap: read it all */
+			scan_range(s, start, end); /* no pagemap: read it all */
 			return;
 		}
 		pages = got / 8;
@@ -602,7 +606,7 @@ static void drain(struct scan *s)
 			const struct reach_block *b = &s->blocks[s->work[--s->nr_work]];
 
 			if (b->region)
-				continue;	/* read as roots already */
+				continue; /* read as roots already */
 			s->owner = b - s->blocks;
 			scan_anon(s, b->addr, b->addr + b->size);
 		}
@@ -651,7 +655,7 @@ static void bound_stack(struct scan *s, const struct procmaps *maps, uint64_t *f
 	if (b >= 0) {
 		const struct reach_block *blk = &s->blocks[b];
 
-		s->state[b] = REACHABLE;	/* and not scanned below sp */
+		s->state[b] = REACHABLE; /* and not scanned below sp */
 		scan_range(s, low > blk->addr ? low : blk->addr, blk->addr + blk->size);
 	} else if (m) {
 		uint64_t *f = &from[m - maps->v];
@@ -693,7 +697,7 @@ static void stack_bounds(struct scan *s, const struct procmaps *maps, uint64_t *
 #define CHUNK_HEADER 16
 #define PREV_INUSE 1ULL
 #define TCACHE_BINS 64
-#define TCACHE_SIZE (CHUNK_HEADER + TCACHE_BINS * 2 + TCACHE_BINS * 8)	/* 0x290 */
+#define TCACHE_SIZE (CHUNK_HEADER + TCACHE_BINS * 2 + TCACHE_BINS * 8) /* 0x290 */
 #define TCACHE_CHAIN_MAX 1024
 
 static int by_u64(const void *a, const void *b)
@@ -785,7 +789,7 @@ static bool walk_glibc_heap(struct scan *s, uint64_t start, uint64_t end, uint64
 		goto out;
 	nr_tc = tcache_chunks(s, start, end, &tc);
 	while (c + CHUNK_HEADER <= end) {
-		if (c < lo || c + 2 * CHUNK_HEADER > hi) {	/* this header and the next's */
+		if (c < lo || c + 2 * CHUNK_HEADER > hi) { /* this header and the next's */
 			lo = c;
 			hi = end - c < CHUNK ? end : c + CHUNK;
 			if (!window_read(s, lo, hi - lo))
@@ -794,7 +798,7 @@ static bool walk_glibc_heap(struct scan *s, uint64_t start, uint64_t end, uint64
 		size = *(uint64_t *)(s->window + (c - lo) + 8) & ~7ULL;
 		if (size < 2 * CHUNK_HEADER || (size & 15) || size > end - c)
 			goto out;
-		if (size > end - c - CHUNK_HEADER) {	/* the top chunk, to the end */
+		if (size > end - c - CHUNK_HEADER) { /* the top chunk, to the end */
 			ok = true;
 			break;
 		}
@@ -807,7 +811,7 @@ static bool walk_glibc_heap(struct scan *s, uint64_t start, uint64_t end, uint64
 			next = *(uint64_t *)(s->window + (c + size - lo) + 8);
 		else if (!read_word(s, c + size + 8, &next))
 			goto out;
-		if (!(next & ~7ULL)) {	/* past the break: c is the top chunk, free */
+		if (!(next & ~7ULL)) { /* past the break: c is the top chunk, free */
 			ok = true;
 			break;
 		}
@@ -839,7 +843,7 @@ static bool root_mapping(const struct procmap *m)
 	if (!strncmp(m->path, "/dev/", 5) && strcmp(m->path, "/dev/zero") &&
 	    strncmp(m->path, "/dev/shm/", 9))
 		return false;
-	return strncmp(m->path, "[v", 2) != 0;	/* [vvar], [vsyscall] */
+	return strncmp(m->path, "[v", 2) != 0; /* [vvar], [vsyscall] */
 }
 
 /*
@@ -855,7 +859,7 @@ static bool allocator_mapping(const struct scan *s, const struct procmap *m)
 		return true;
 	if (procmap__is_file(m) || m->shared || m->path[0])
 		return false;
-	while (lo < hi) {	/* the first block ending after the mapping's start */
+	while (lo < hi) { /* the first block ending after the mapping's start */
 		size_t mid = lo + (hi - lo) / 2;
 
 		if (s->blocks[mid].addr + s->blocks[mid].size <= m->start)
@@ -923,17 +927,18 @@ static void scan_regions(struct scan *s, bool threads_known)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct reach_block *b = &s->blocks[i];
 
-		if (!b->region || s->state[i] != UNSEEN)	/* a bounded stack */
+		if (!b->region || s->state[i] != UNSEEN) /* a bounded stack */
 			continue;
-		scan_anon(s, threads_known ? dead_stack_from(s, b->addr, b->addr + b->size) :
-			  b->addr, b->addr + b->size);
+		scan_anon(s,
+			  threads_known ? dead_stack_from(s, b->addr, b->addr + b->size) : b->addr,
+			  b->addr + b->size);
 	}
 }
 
 /* Scans [start, end) as roots, skipping the blocks inside it (scanned only when reached). */
 static void scan_roots(struct scan *s, uint64_t start, uint64_t end, bool anon)
 {
-	void (*scan)(struct scan *s, uint64_t start, uint64_t end) = anon ? scan_anon : scan_range;
+	void (*scan)(struct scan * s, uint64_t start, uint64_t end) = anon ? scan_anon : scan_range;
 	size_t lo = 0, hi = s->n;
 
 	/* The first block ending after start. */
@@ -992,7 +997,7 @@ static void classify_lost(struct scan *s)
 		qsort(s->edges, s->nr_edges, sizeof(*s->edges), by_from);
 	first = calloc(s->n + 1, sizeof(*first));
 	if (!first)
-		return;		/* every unreached block stays lost */
+		return; /* every unreached block stays lost */
 	for (size_t e = 0; e < s->nr_edges; e++)
 		first[s->edges[e].from + 1]++;
 	for (size_t i = 0; i < s->n; i++)
@@ -1012,7 +1017,7 @@ static void classify_lost(struct scan *s)
 					continue;
 				if (s->state[t] == UNSEEN)
 					stack[nr_stack++] = t;
-				s->state[t] = INDIRECT;	/* an earlier lost one joins this clique */
+				s->state[t] = INDIRECT; /* an earlier lost one joins this clique */
 			}
 		}
 	}
@@ -1044,7 +1049,7 @@ static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_t
 		if (roots == REACH_ROOTS_GLIBC && !strcmp(m->path, "[heap]")) {
 			s->stats->heap_walked = walk_glibc_heap(s, m->start, m->end, &from[i]);
 			if (s->stats->heap_walked)
-				continue;	/* else from[i] is where it stopped */
+				continue; /* else from[i] is where it stopped */
 		}
 		/* A thread stack the program did not map through the probed mmap (tcmalloc's). */
 		if ((exact || s->fz) && anon && !m->path[0] && from[i] == m->start && i > 0 &&
@@ -1060,17 +1065,26 @@ static void mark_from_roots(struct scan *s, uint64_t *from, const struct reach_t
  * apart, only what is reached).
  */
 static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
-		    const struct reach_thread *threads, size_t nr_threads,
-		    struct reach_freeze *fz, uint64_t deadline_ns, enum reach_roots roots,
-		    bool confirm, struct reach_stats *stats)
+		    const struct reach_thread *threads, size_t nr_threads, struct reach_freeze *fz,
+		    uint64_t deadline_ns, enum reach_roots roots, bool confirm,
+		    struct reach_stats *stats)
 {
 	static const enum reach_state verdict[] = {
-		[REACHABLE] = REACH_REACHABLE, [POSSIBLE] = REACH_POSSIBLE,
-		[LOST] = REACH_LOST, [INDIRECT] = REACH_INDIRECT,
+		[REACHABLE] = REACH_REACHABLE,
+		[POSSIBLE] = REACH_POSSIBLE,
+		[LOST] = REACH_LOST,
+		[INDIRECT] = REACH_INDIRECT,
 	};
 	struct scan s = {
-		.pid = pid, .blocks = blocks, .n = n, .owner = NO_BLOCK, .from = NO_BLOCK,
-		.pagemap_fd = -1, .fz = fz, .deadline_ns = deadline_ns, .stats = stats,
+		.pid = pid,
+		.blocks = blocks,
+		.n = n,
+		.owner = NO_BLOCK,
+		.from = NO_BLOCK,
+		.pagemap_fd = -1,
+		.fz = fz,
+		.deadline_ns = deadline_ns,
+		.stats = stats,
 		.confirm = confirm,
 	};
 	struct procmaps *maps = NULL;
@@ -1112,7 +1126,7 @@ static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
 		if (!confirm || s.state[i] == REACHABLE)
 			blocks[i].state = verdict[s.state[i]];
 	if (fz && fz->held) {
-		reach__thaw(fz);	/* it ran out */
+		reach__thaw(fz); /* it ran out */
 		stats->thawed_early = true;
 	}
 out:
@@ -1141,8 +1155,8 @@ out:
  * kernel lets every tracee go when its tracer exits, stopped or not, and
  * forgets the pending stop. So thaw is the helper's end, at once and always.
  */
-#define STOP_WAIT_NS 500000000ULL	/* how long threads are given to stop */
-#define HELPER_WAIT_MS 2000		/* how long the helper is given to report */
+#define STOP_WAIT_NS 500000000ULL /* how long threads are given to stop */
+#define HELPER_WAIT_MS 2000	  /* how long the helper is given to report */
 #define MAX_SEIZED 4096
 
 /* What the helper reports per thread; a tid of 0 ends the list. */
@@ -1181,7 +1195,7 @@ static size_t seize_all(pid_t pid, struct held_thread *h)
 			more = true;
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) ||
 			    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
-				continue;	/* ended, or another tracer has it */
+				continue; /* ended, or another tracer has it */
 			h[n++] = (struct held_thread){ .tid = tid };
 		}
 		if (dir)
@@ -1306,7 +1320,7 @@ int reach__freeze(pid_t pid, struct reach_freeze *fz)
 	fz->held = true;
 	err = read_report(fz);
 	if (!err && !fz->nr_threads)
-		err = -EPERM;	/* none could be held: another tracer has them */
+		err = -EPERM; /* none could be held: another tracer has them */
 	if (err)
 		reach__thaw(fz);
 	return err;
@@ -1318,7 +1332,7 @@ void reach__thaw(struct reach_freeze *fz)
 		fz->held_ns = now_ns() - fz->since_ns;
 	fz->held = false;
 	if (!fz->helper)
-		return;	/* never held, or let go already */
+		return; /* never held, or let go already */
 	kill(fz->helper, SIGKILL);
 	while (waitpid(fz->helper, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -1326,10 +1340,9 @@ void reach__thaw(struct reach_freeze *fz)
 	fz->helper = 0;
 }
 
-int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
-		const struct reach_thread *threads, size_t nr_threads,
-		struct reach_freeze *fz, uint64_t deadline_ns, enum reach_roots roots,
-		struct reach_stats *stats)
+int reach__scan(pid_t pid, struct reach_block *blocks, size_t n, const struct reach_thread *threads,
+		size_t nr_threads, struct reach_freeze *fz, uint64_t deadline_ns,
+		enum reach_roots roots, struct reach_stats *stats)
 {
 	return scan_run(pid, blocks, n, threads, nr_threads, fz, deadline_ns, roots, false, stats);
 }

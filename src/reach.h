@@ -12,10 +12,10 @@
 #include <sys/user.h>
 
 enum reach_state {
-	REACH_REACHABLE,	/* a chain of pointers from the roots leads to it */
-	REACH_LOST,		/* nothing points to it: valgrind's "definitely lost" */
-	REACH_INDIRECT,		/* only lost blocks point to it: "indirectly lost" */
-	REACH_POSSIBLE,		/* reached through interior pointers only: "possibly lost" */
+	REACH_REACHABLE, /* a chain of pointers from the roots leads to it */
+	REACH_LOST,	 /* nothing points to it: valgrind's "definitely lost" */
+	REACH_INDIRECT,	 /* only lost blocks point to it: "indirectly lost" */
+	REACH_POSSIBLE,	 /* reached through interior pointers only: "possibly lost" */
 	REACH_NR_STATES,
 };
 
@@ -23,7 +23,7 @@ struct reach_block {
 	uint64_t addr;
 	uint64_t size;
 	uint64_t tag;		/* the caller's, kept */
-	enum reach_state state;	/* the verdict */
+	enum reach_state state; /* the verdict */
 	bool region;		/* a mapping the program made itself: its contents are roots */
 };
 
@@ -35,28 +35,28 @@ struct reach_thread {
 
 /* Threads held stopped for a scan (--scan-freeze), by a helper process. */
 struct reach_freeze {
-	struct reach_thread *threads;	/* those that stopped */
+	struct reach_thread *threads; /* those that stopped */
 	size_t nr_threads;
-	size_t nr_running;	/* those that did not stop in time (asleep in the kernel) */
+	size_t nr_running; /* those that did not stop in time (asleep in the kernel) */
 	bool held;
-	pid_t helper;		/* the tracer that holds them, or 0; its end lets them go */
-	int fd;			/* to the helper, while there is one */
-	uint64_t since_ns;	/* CLOCK_MONOTONIC when the first thread was stopped */
-	uint64_t held_ns;	/* how long they were held, once thawed */
+	pid_t helper;	   /* the tracer that holds them, or 0; its end lets them go */
+	int fd;		   /* to the helper, while there is one */
+	uint64_t since_ns; /* CLOCK_MONOTONIC when the first thread was stopped */
+	uint64_t held_ns;  /* how long they were held, once thawed */
 };
 
 /* How the roots are told from the allocator's memory. */
 enum reach_roots {
-	REACH_ROOTS_CONSERVATIVE,	/* the heap around the known blocks is roots */
-	REACH_ROOTS_GLIBC,	/* ... but glibc's free chunks, by their headers, are not */
-	REACH_ROOTS_EXACT,	/* every live block is known: the allocator's memory is none */
+	REACH_ROOTS_CONSERVATIVE, /* the heap around the known blocks is roots */
+	REACH_ROOTS_GLIBC,	  /* ... but glibc's free chunks, by their headers, are not */
+	REACH_ROOTS_EXACT,	  /* every live block is known: the allocator's memory is none */
 };
 
 struct reach_stats {
 	uint64_t bytes_read;	/* of the target's memory */
-	uint64_t bytes_skipped;	/* anonymous memory that holds no page (or is a reservation) */
+	uint64_t bytes_skipped; /* anonymous memory that holds no page (or is a reservation) */
 	uint64_t ns;
-	size_t threads_bounded;	/* threads whose stack was scanned from their sp only */
+	size_t threads_bounded; /* threads whose stack was scanned from their sp only */
 	bool thawed_early;	/* the freeze limit ran out during the scan */
 	bool heap_walked;	/* REACH_ROOTS_GLIBC: [heap]'s chunks were told apart to its end */
 };
@@ -99,10 +99,9 @@ void reach__thaw(struct reach_freeze *fz);
  * stdstring, length64, multipleinheritance). 0 or a negative errno (-ESRCH:
  * the process is gone).
  */
-int reach__scan(pid_t pid, struct reach_block *blocks, size_t n,
-		const struct reach_thread *threads, size_t nr_threads,
-		struct reach_freeze *fz, uint64_t deadline_ns, enum reach_roots roots,
-		struct reach_stats *stats);
+int reach__scan(pid_t pid, struct reach_block *blocks, size_t n, const struct reach_thread *threads,
+		size_t nr_threads, struct reach_freeze *fz, uint64_t deadline_ns,
+		enum reach_roots roots, struct reach_stats *stats);
 
 /*
  * Confirms a scan of the running process, holding it (fz, already frozen) at

@@ -14,8 +14,8 @@
 #define SHOWN_FRAMES 4
 
 struct delta {
-	const struct stack_ref *ref;	/* the newest of the matched stacks */
-	int64_t bytes[2], allocs[2];	/* old, new */
+	const struct stack_ref *ref; /* the newest of the matched stacks */
+	int64_t bytes[2], allocs[2]; /* old, new */
 };
 
 struct proc_delta {
@@ -41,8 +41,8 @@ static int by_proc_growth(const void *a, const void *b)
 }
 
 /* Groups the sorted refs: processes are contiguous, and stacks within them. */
-static void group(const struct stack_ref *refs, size_t nr, struct delta *d,
-		  struct proc_delta *p, size_t *nr_procs)
+static void group(const struct stack_ref *refs, size_t nr, struct delta *d, struct proc_delta *p,
+		  size_t *nr_procs)
 {
 	size_t nd = 0, np = 0;
 
@@ -74,8 +74,7 @@ static void put_stack_name(FILE *f, const struct stack_stat *s)
 
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s%s", i ? " < " : "",
-			escape__text(frame__name(&s->frames[i], tmp, 288), safe,
-				     sizeof(safe)));
+			escape__text(frame__name(&s->frames[i], tmp, 288), safe, sizeof(safe)));
 	if (n < s->nr_frames)
 		fputs(" < ...", f);
 	if (!s->nr_frames)

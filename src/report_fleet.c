@@ -54,7 +54,7 @@ static size_t count_hosts(const struct stack_stat *s, const struct host_index *i
 		size_t h = host_lookup(idx, n, s->origins[i].host);
 
 		if (h == n) {
-			hosts++;	/* not in the host list: a snapshot merged by hand */
+			hosts++; /* not in the host list: a snapshot merged by hand */
 		} else if (seen[h] != stamp) {
 			seen[h] = stamp;
 			hosts++;
@@ -80,7 +80,8 @@ static int tie_break(const struct fleet_row *x, const struct fleet_row *y)
 	int c = strcmp(x->proc->comm, y->proc->comm);
 
 	if (!c)
-		c = strcmp(frame0_name(x->stack, bx, sizeof(bx)), frame0_name(y->stack, by, sizeof(by)));
+		c = strcmp(frame0_name(x->stack, bx, sizeof(bx)),
+			   frame0_name(y->stack, by, sizeof(by)));
 	if (!c)
 		c = strcmp(frame0_module(x->stack), frame0_module(y->stack));
 	return c ? c : strcmp(x->proc->exe, y->proc->exe);
@@ -98,7 +99,9 @@ static int by_fleet_rank(const void *a, const void *b)
 	if (sx)
 		c = stack_stat__cmp_suspicion(x->stack, y->stack);
 	else
-		c = x->stack->bytes < y->stack->bytes ? 1 : x->stack->bytes > y->stack->bytes ? -1 : 0;
+		c = x->stack->bytes < y->stack->bytes ? 1 :
+		    x->stack->bytes > y->stack->bytes ? -1 :
+							0;
 	return c ? c : tie_break(x, y);
 }
 
@@ -125,9 +128,9 @@ int report_fleet__rank(const struct snapshot *snap, struct fleet_row **out, size
 		const struct proc_stat *p = &snap->procs[i];
 
 		for (size_t j = 0; j < p->nr_stacks; j++, k++)
-			rows[k] = (struct fleet_row){ p, &p->stacks[j],
-						      count_hosts(&p->stacks[j], idx, nh, seen,
-								  k + 1) };
+			rows[k] = (struct fleet_row){
+				p, &p->stacks[j], count_hosts(&p->stacks[j], idx, nh, seen, k + 1)
+			};
 	}
 	qsort(rows, nr, sizeof(*rows), by_fleet_rank);
 	free(idx);
@@ -141,12 +144,12 @@ int report_fleet__rank(const struct snapshot *snap, struct fleet_row **out, size
 struct cells {
 	char rank[24], function[288], hosts[32], bytes[32], size[32], lost[32], growth[40];
 	char trend[16], on[288];
-	char process[72];	/* a comm of 16 bytes, each "\xNN" at worst */
+	char process[72]; /* a comm of 16 bytes, each "\xNN" at worst */
 };
 
 struct widths {
 	int rank, function, process, hosts, bytes, size, lost, growth, trend;
-	bool scanned;		/* a lost column: some stack's reachability is known (--scan) */
+	bool scanned; /* a lost column: some stack's reachability is known (--scan) */
 };
 
 static int max_int(int a, int b)
@@ -173,7 +176,7 @@ static void fill_on(const struct fleet_row *r, const char *self, char *buf, size
 		while (j < i && strcmp(r->stack->origins[j].host, h))
 			j++;
 		if (j < i)
-			continue;	/* that host again (another pid of it) */
+			continue; /* that host again (another pid of it) */
 		len += snprintf(buf + len, size - len, "%s%s", shown ? ", " : "",
 				escape__text(h, tmp, sizeof(tmp)));
 		if (len >= size)
@@ -215,8 +218,7 @@ static void fill_cells(const struct snapshot *snap, const struct fleet_row *r, s
 	fill_on(r, snap->host, c->on, sizeof(c->on));
 }
 
-static void measure(const struct fleet_row *rows, const struct cells *c, size_t n,
-		    struct widths *w)
+static void measure(const struct fleet_row *rows, const struct cells *c, size_t n, struct widths *w)
 {
 	*w = (struct widths){ 1, 8, 7, 5, 5, 4, 4, 6, 5, false };
 	for (size_t i = 0; i < n; i++) {

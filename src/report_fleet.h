@@ -12,7 +12,7 @@
 struct fleet_row {
 	const struct proc_stat *proc;
 	const struct stack_stat *stack;
-	size_t nr_hosts;	/* distinct hosts among the stack's origins */
+	size_t nr_hosts; /* distinct hosts among the stack's origins */
 };
 
 /*

@@ -14,7 +14,7 @@
 #include "report_text.h"
 #include "units.h"
 
-#define MAX_SYMBOL_COLUMN 60	/* longer names (C++) push their module right, alone */
+#define MAX_SYMBOL_COLUMN 60 /* longer names (C++) push their module right, alone */
 
 struct style {
 	const char *bold, *red, *dim, *off;
@@ -40,7 +40,7 @@ struct row {
 
 struct widths {
 	int rank, bytes, human, allocs, oldest, growth, lost, possible, symbol;
-	bool scanned;		/* a lost column: some stack's reachability is known */
+	bool scanned; /* a lost column: some stack's reachability is known */
 };
 
 static void growth_text(double growth, char *buf, size_t size)
@@ -108,16 +108,19 @@ void report_text__lost(FILE *f, const struct snapshot *snap)
 {
 	const uint64_t *l = snap->lost;
 
-	fprintf(f, "not tracked: %" PRIu64 " allocations (map full), %" PRIu64 " stacks dropped, "
-		"%" PRIu64 " unmatched frees", l[LOST_ALLOCS_UNTRACKED], l[LOST_STACKS_DROPPED],
-		l[LOST_FREES_UNMATCHED]);
+	fprintf(f,
+		"not tracked: %" PRIu64 " allocations (map full), %" PRIu64 " stacks dropped, "
+		"%" PRIu64 " unmatched frees",
+		l[LOST_ALLOCS_UNTRACKED], l[LOST_STACKS_DROPPED], l[LOST_FREES_UNMATCHED]);
 	if (l[LOST_THREADS_UNTRACKED])
 		fprintf(f, ", %" PRIu64 " calls of untracked threads", l[LOST_THREADS_UNTRACKED]);
 	if (l[LOST_MUNMAPS_PARTIAL_LOST])
 		fprintf(f, ", %" PRIu64 " partial munmaps", l[LOST_MUNMAPS_PARTIAL_LOST]);
 	/* Not warnings: blocks from before the attach, and the allocator's own bookkeeping. */
-	fprintf(f, "; normal: %" PRIu64 " frees of blocks from before the attach, %" PRIu64
-		" of the allocator's own\n", l[LOST_FREES_BEFORE_ATTACH], l[LOST_FREES_INTERNAL]);
+	fprintf(f,
+		"; normal: %" PRIu64 " frees of blocks from before the attach, %" PRIu64
+		" of the allocator's own\n",
+		l[LOST_FREES_BEFORE_ATTACH], l[LOST_FREES_INTERNAL]);
 }
 
 const char report_text__cut[] = "... (outer frames cut: the stack walk could not go on soundly)";
@@ -166,8 +169,7 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 			st->off);
 }
 
-static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n,
-			 const struct style *st)
+static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n, const struct style *st)
 {
 	struct row *rows = calloc(n, sizeof(*rows));
 	struct widths w;
@@ -232,8 +234,7 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 	if (p->scanned) {
 		fprintf(f, ", %s%s lost%s (%s definitely, %s indirectly), ",
 			unreachable ? st->red : "", units__human(unreachable, b1, sizeof(b1)),
-			unreachable ? st->off : "",
-			units__grouped(p->lost_bytes, b2, sizeof(b2)),
+			unreachable ? st->off : "", units__grouped(p->lost_bytes, b2, sizeof(b2)),
 			units__grouped(p->indirect_bytes, b3, sizeof(b3)));
 		fprintf(f, "%s possibly lost, %s reachable",
 			units__human(p->possible_bytes, b1, sizeof(b1)),
@@ -250,18 +251,21 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 		else
 			growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
-			sus->nr_frames ? escape__text(frame__name(&sus->frames[0], tmp,
-									 sizeof(tmp)),
-						      comm, sizeof(comm))
-				       : "[stack not recorded]", st->off, g);
+			sus->nr_frames ?
+				escape__text(frame__name(&sus->frames[0], tmp, sizeof(tmp)), comm,
+					     sizeof(comm)) :
+				"[stack not recorded]",
+			st->off, g);
 	} else if (p->final) {
-		fputs(", no leak\n", f);	/* a final report: growth over a run is no sign */
+		fputs(", no leak\n", f); /* a final report: growth over a run is no sign */
 	} else {
 		fputs(p->scanned ? ", no lost or growing stack\n" : ", no growing stack\n", f);
 	}
 	if (p->suppressed_allocs || p->suppressed_bytes)
-		fprintf(f, "suppressed: %s bytes in %s allocation%s, %s of them lost: not counted "
-			"as leaks\n", units__grouped(p->suppressed_bytes, b1, sizeof(b1)),
+		fprintf(f,
+			"suppressed: %s bytes in %s allocation%s, %s of them lost: not counted "
+			"as leaks\n",
+			units__grouped(p->suppressed_bytes, b1, sizeof(b1)),
 			units__grouped(p->suppressed_allocs, b2, sizeof(b2)),
 			p->suppressed_allocs == 1 ? "" : "s",
 			units__grouped(p->suppressed_lost_bytes, b3, sizeof(b3)));

@@ -16,7 +16,7 @@
 /* A module found here: its symbols, and its DWARF when it has some. */
 struct module {
 	char *build_id;
-	struct elf_syms *syms;	/* NULL: not found */
+	struct elf_syms *syms; /* NULL: not found */
 	struct dwarf_lines *lines;
 };
 
@@ -141,7 +141,7 @@ static int redo_stack(struct resym *r, const struct proc_stat *p, struct stack_s
 		id = fr.build_id ? fr.build_id : proc_stat__build_id(p, fr.module);
 		m = id && fr.has_module_offset ? get_module(r, id, fr.module) : NULL;
 		if (m && m->syms && fr.inlined)
-			continue;	/* made again below, from the DWARF found */
+			continue; /* made again below, from the DWARF found */
 		if (m && m->syms) {
 			name_frame(m, &fr, real == 0);
 			n += frame_lines__expand(m->lines, &fr, &v[n], DWARF_LINES_MAX_DEPTH);

@@ -44,8 +44,8 @@ static int by_tgid(const void *a, const void *b)
  * still there at the next report.
  */
 static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *keys,
-			    const struct lt_alloc *vals, const struct reach_block *blocks,
-			    size_t n, uint64_t start, bool ran, int8_t *verdict)
+			    const struct lt_alloc *vals, const struct reach_block *blocks, size_t n,
+			    uint64_t start, bool ran, int8_t *verdict)
 {
 	struct lt_alloc now;
 
@@ -64,7 +64,7 @@ static void spare_in_flight(struct snap_source *src, const struct lt_alloc_key *
 /* A block a held scan proved beyond its process's reach: no pointer to it can come back. */
 struct proven {
 	uint64_t addr;
-	uint64_t ts;		/* of its record: the same block, not one at the same address */
+	uint64_t ts; /* of its record: the same block, not one at the same address */
 };
 
 static int by_proven(const void *a, const void *b)
@@ -152,15 +152,16 @@ static int hold(struct process *p, struct reach_freeze *fz)
 {
 	int err = reach__freeze(p->pid, fz);
 
-	if (err && !p->freeze_failed)	/* another tracer (gdb, strace) holds it */
+	if (err && !p->freeze_failed) /* another tracer (gdb, strace) holds it */
 		diag__warn("cannot hold pid %d for its scan (%s): scanning it "
-			"running; what it leaves unreached is lost only once a held scan proves "
-			"it", p->pid, strerror(-err));
+			   "running; what it leaves unreached is lost only once a held scan proves "
+			   "it",
+			   p->pid, strerror(-err));
 	p->freeze_failed = err != 0;
 	if (!err && fz->nr_running)
 		diag__warn("pid %d: %zu thread%s did not stop for the scan "
-			"(asleep in the kernel): scanned running", p->pid, fz->nr_running,
-			fz->nr_running == 1 ? "" : "s");
+			   "(asleep in the kernel): scanned running",
+			   p->pid, fz->nr_running, fz->nr_running == 1 ? "" : "s");
 	return err;
 }
 
@@ -179,7 +180,8 @@ static int scan_live(struct snap_source *src, struct process *p, struct reach_bl
 	enum reach_roots roots = p->glibc_malloc ? REACH_ROOTS_GLIBC : REACH_ROOTS_CONSERVATIVE;
 	struct reach_freeze fz = { 0 };
 	uint64_t limit = (uint64_t)((src->filter.scan_freeze > 0 ? src->filter.scan_freeze :
-				     CONFIRM_LIMIT_S) * 1e9);
+								   CONFIRM_LIMIT_S) *
+				    1e9);
 	struct reach_stats st2;
 	bool held = false;
 	int err;
@@ -206,7 +208,7 @@ static int scan_live(struct snap_source *src, struct process *p, struct reach_bl
 		}
 		if (!err && held && !st->thawed_early)
 			remember_proven(p, blocks, n, keys, vals);
-		else if (!err)	/* not held, or not long enough: no proof */
+		else if (!err) /* not held, or not long enough: no proof */
 			spare_unproven(p, blocks, n, keys, vals);
 	}
 	reach__thaw(&fz);
@@ -221,9 +223,9 @@ static int scan_live(struct snap_source *src, struct process *p, struct reach_bl
  * writes their verdicts. A stopped (exiting) process is scanned as it is,
  * with exact roots: every block its allocator holds is known.
  */
-static void reach_process(struct snap_source *src, struct process *p,
-			  const struct tgid_index *idx, size_t n, const struct lt_alloc_key *keys,
-			  const struct lt_alloc *vals, int8_t *verdict)
+static void reach_process(struct snap_source *src, struct process *p, const struct tgid_index *idx,
+			  size_t n, const struct lt_alloc_key *keys, const struct lt_alloc *vals,
+			  int8_t *verdict)
 {
 	struct reach_thread stopped = { .tid = p->pid, .regs = p->regs };
 	struct reach_block *blocks;
@@ -257,12 +259,12 @@ static void reach_process(struct snap_source *src, struct process *p,
 		p->roots = p->exiting ? "exact" : st.heap_walked ? "glibc-chunks" : "conservative";
 	if (src->filter.verbose && !err)
 		diag__debug("scan of pid %d: %.1f ms, %zu blocks, %.1f MiB read, "
-			"%.1f MiB without pages skipped, %zu stack%s bounded, roots %s, "
-			"held %.3f ms%s", p->pid,
-			st.ns / 1e6, n, st.bytes_read / 1048576.0, st.bytes_skipped / 1048576.0,
-			st.threads_bounded, st.threads_bounded == 1 ? "" : "s",
-			p->roots, held_ns / 1e6,
-			st.thawed_early ? " (let go early: the hold ran out)" : "");
+			    "%.1f MiB without pages skipped, %zu stack%s bounded, roots %s, "
+			    "held %.3f ms%s",
+			    p->pid, st.ns / 1e6, n, st.bytes_read / 1048576.0,
+			    st.bytes_skipped / 1048576.0, st.threads_bounded,
+			    st.threads_bounded == 1 ? "" : "s", p->roots, held_ns / 1e6,
+			    st.thawed_early ? " (let go early: the hold ran out)" : "");
 	else if (err && err != -ESRCH)
 		diag__error("cannot scan pid %d: %s", p->pid, strerror(-err));
 	free(blocks);

@@ -25,12 +25,12 @@
 /* The model's kinds and lost counters are the tracer's, read into it as they are. */
 _Static_assert(STACK_HEAP == (int)LT_KIND_HEAP && STACK_MMAP == (int)LT_KIND_MMAP, "stack kinds");
 _Static_assert(LOST_ALLOCS_UNTRACKED == (int)LT_ALLOCS_UNTRACKED &&
-	       LOST_STACKS_DROPPED == (int)LT_STACKS_DROPPED &&
-	       LOST_FREES_UNMATCHED == (int)LT_FREES_UNMATCHED &&
-	       LOST_FREES_BEFORE_ATTACH == (int)LT_FREES_BEFORE_ATTACH &&
-	       LOST_THREADS_UNTRACKED == (int)LT_THREADS_UNTRACKED &&
-	       LOST_MUNMAPS_PARTIAL_LOST == (int)LT_MUNMAPS_PARTIAL_LOST &&
-	       LOST_FREES_INTERNAL == (int)LT_FREES_INTERNAL && NR_LOST == (int)LT_NR_LOST,
+		       LOST_STACKS_DROPPED == (int)LT_STACKS_DROPPED &&
+		       LOST_FREES_UNMATCHED == (int)LT_FREES_UNMATCHED &&
+		       LOST_FREES_BEFORE_ATTACH == (int)LT_FREES_BEFORE_ATTACH &&
+		       LOST_THREADS_UNTRACKED == (int)LT_THREADS_UNTRACKED &&
+		       LOST_MUNMAPS_PARTIAL_LOST == (int)LT_MUNMAPS_PARTIAL_LOST &&
+		       LOST_FREES_INTERNAL == (int)LT_FREES_INTERNAL && NR_LOST == (int)LT_NR_LOST,
 	       "lost counters");
 _Static_assert(SNAP_MAX_FRAMES == LT_MAX_FRAMES, "frames of a stack");
 
@@ -52,17 +52,17 @@ struct reach_sums {
 struct stack_entry {
 	struct stack_entry *next;
 	pid_t pid;
-	uint32_t gen;		/* the process's exec generation */
+	uint32_t gen; /* the process's exec generation */
 	uint64_t stack_id;
-	uint64_t sound_id;	/* of the sound frames only: stacks that differ above them merge */
+	uint64_t sound_id; /* of the sound frames only: stacks that differ above them merge */
 	struct frame *frames;
 	int nr_frames;
 	bool truncated;
 	bool lines_pending;	/* a module's debug info was being fetched: symbolized again */
-	unsigned int fetch_gen;	/* symbolizer__fetch_generation then */
+	unsigned int fetch_gen; /* symbolizer__fetch_generation then */
 	bool table_pending;
 	int64_t last_bytes;
-	uint64_t last_build;	/* the build that read last_bytes; older means 0 since */
+	uint64_t last_build; /* the build that read last_bytes; older means 0 since */
 	/* Its bytes at the last TREND_POINTS builds, for its trend: a ring, oldest first. */
 	int64_t hist_bytes[TREND_POINTS];
 	uint64_t hist_ns[TREND_POINTS];
@@ -71,7 +71,7 @@ struct stack_entry {
 	int64_t scan_bytes;
 	int64_t scan_allocs;
 	uint64_t scan_oldest_ts;
-	struct reach_sums reach;	/* --scan */
+	struct reach_sums reach; /* --scan */
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -94,7 +94,7 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 	if (t && tracer__map_events_fd(t) >= 0 &&
 	    mapping_events__new(tracer__map_events_fd(t), syms, &src->events))
 		diag__warn("cannot read the captured mappings: short-lived "
-			"processes may show unknown frames");
+			   "processes may show unknown frames");
 	clock_gettime(CLOCK_REALTIME, &src->started);
 	src->started_ns = src->last_ns = tracer__now_ns();
 	return src;
@@ -121,7 +121,7 @@ static void read_cmdline(struct process *p)
 	if (!p->cmdline)
 		return;
 	memcpy(p->cmdline, buf, n);
-	p->cmdline[n] = '\0';	/* a cut last argument ends too */
+	p->cmdline[n] = '\0'; /* a cut last argument ends too */
 	if (buf[n - 1])
 		p->cmdline_len++;
 }
@@ -196,7 +196,7 @@ static void entries_grow(struct snap_source *src)
 
 	buckets = calloc(old * 2, sizeof(*buckets));
 	if (!buckets)
-		return;		/* longer chains, still correct */
+		return; /* longer chains, still correct */
 	src->nr_buckets = old * 2;
 	for (i = 0; i < old; i++) {
 		for (e = src->buckets[i]; e; e = next) {
@@ -217,9 +217,15 @@ static void entries_grow(struct snap_source *src)
  */
 static bool thread_start(const struct frame *f)
 {
-	static const char *const names[] = { "_start", "__libc_start_call_main",
-					     "__libc_start_main", "start_thread", "clone3",
-					     "clone", "__clone", "__clone3", "__GI___clone3" };
+	static const char *const names[] = { "_start",
+					     "__libc_start_call_main",
+					     "__libc_start_main",
+					     "start_thread",
+					     "clone3",
+					     "clone",
+					     "__clone",
+					     "__clone3",
+					     "__GI___clone3" };
 
 	for (size_t i = 0; f->symbol && i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(f->symbol, names[i]))
@@ -339,16 +345,17 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 		int64_t bytes, allocs;
 
 		if (!snap_source__current(src, keys[i].tgid, keys[i].gen) || vals[i].ts > cutoff ||
-		    vals[i].size < src->filter.min_size ||
-		    vals[i].size > src->filter.max_size)
+		    vals[i].size < src->filter.min_size || vals[i].size > src->filter.max_size)
 			continue;
 		e = entry_get(src, keys[i].tgid, keys[i].gen, vals[i].stack_id);
 		if (!e)
 			continue;
 		/* Sampled, each record stands for its estimate (allocs rounded per record). */
-		bytes = src->filter.sample_bytes ? (int64_t)vals[i].est_bytes : (int64_t)vals[i].size;
-		allocs = src->filter.sample_bytes ?
-			(vals[i].est_bytes + vals[i].size / 2) / (vals[i].size ? vals[i].size : 1) : 1;
+		bytes = src->filter.sample_bytes ? (int64_t)vals[i].est_bytes :
+						   (int64_t)vals[i].size;
+		allocs = src->filter.sample_bytes ? (vals[i].est_bytes + vals[i].size / 2) /
+							    (vals[i].size ? vals[i].size : 1) :
+						    1;
 		e->scan_bytes += bytes;
 		e->scan_allocs += allocs;
 		if (!e->scan_oldest_ts || vals[i].ts < e->scan_oldest_ts)
@@ -387,7 +394,8 @@ static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 			continue;
 		lost[LOST_FREES_INTERNAL] += counts[i];
 		lost[LOST_FREES_UNMATCHED] -= counts[i] < lost[LOST_FREES_UNMATCHED] ?
-					    counts[i] : lost[LOST_FREES_UNMATCHED];
+						      counts[i] :
+						      lost[LOST_FREES_UNMATCHED];
 	}
 	free(sites);
 	free(counts);
@@ -405,13 +413,12 @@ static void read_mappings(struct snap_source *src)
 	lost = tracer__map_events_lost(src->tracer);
 	if (lost > src->events_lost)
 		diag__warn("%llu captured mappings lost (the ring buffer was "
-			"full): processes that exited meanwhile may show unknown frames",
-			(unsigned long long)(lost - src->events_lost));
+			   "full): processes that exited meanwhile may show unknown frames",
+			   (unsigned long long)(lost - src->events_lost));
 	src->events_lost = lost;
 }
 
-int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_t pid),
-			 void *arg)
+int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_t pid), void *arg)
 {
 	struct lt_target *vals = NULL;
 	__u32 *keys = NULL;
@@ -435,7 +442,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 				memcpy(p->comm, vals[i].comm, LT_COMM_LEN);
 			p->pending = true;
 		} else if (p->gen != vals[i].gen) {
-			snap_source__add_process(src, keys[i]);	/* a new image: new mappings */
+			snap_source__add_process(src, keys[i]); /* a new image: new mappings */
 			p = snap_source__find(src, keys[i]);
 			p->pending = true;
 		}
@@ -524,7 +531,8 @@ static struct proc_stat *snapshot_proc(struct snapshot *snap, struct snap_source
 	if (!symbolizer__exe(src->syms, pid, &exe))
 		snprintf(p->exe, sizeof(p->exe), "%s", exe);
 	/* A zombie has no executable any more: it is gone for our purposes. */
-	p->alive = (!info || (!info->exited && !info->exiting)) && !proc__exe(pid, buf, sizeof(buf));
+	p->alive = (!info || (!info->exited && !info->exiting)) &&
+		   !proc__exe(pid, buf, sizeof(buf));
 	if (info && info->exited)
 		info->reported = true;
 	p->final = info && info->exiting;
@@ -561,7 +569,7 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 {
 	uint64_t oldest = scanned ? e->scan_oldest_ts : (t->oldest_addr ? t->oldest_ts : 0);
 
-	memset(s, 0, sizeof(*s));	/* fields a snapshot of the maps has not, like origins */
+	memset(s, 0, sizeof(*s)); /* fields a snapshot of the maps has not, like origins */
 	s->stack_id = e->sound_id ? e->sound_id : e->stack_id;
 	s->kind = t->kind;
 	if (scanned) {
@@ -654,7 +662,7 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 	src->builds++;
 	for (size_t i = 0; !err && i < n; i++) {
 		if (!snap_source__current(src, keys[i].tgid, keys[i].gen))
-			continue;	/* an image before exec, or a process no longer traced */
+			continue; /* an image before exec, or a process no longer traced */
 		e = entry_get(src, keys[i].tgid, keys[i].gen, keys[i].stack_id);
 		if (!e)
 			continue;
@@ -676,7 +684,7 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 		if (s.allocs > 0 || s.bytes > 0)
 			err = stack_add(p, &s);
 		else
-			p->growth += s.growth;	/* freed to zero: gone from the list, not the rate */
+			p->growth += s.growth; /* freed to zero: gone from the list, not the rate */
 	}
 	return err;
 }
@@ -801,7 +809,7 @@ static int keep_gone(struct snap_source *src, const struct proc_stat *p)
 	free(slot->argv);
 	*slot = *p;
 	slot->stacks = stacks;
-	slot->argv = argv;	/* p's is in its snapshot's arena, which goes with it */
+	slot->argv = argv; /* p's is in its snapshot's arena, which goes with it */
 	return 0;
 }
 
@@ -924,7 +932,7 @@ static int proc_copy(struct snapshot *snap, const struct proc_stat *from)
 	p->stacks = malloc((from->nr_stacks ? from->nr_stacks : 1) * sizeof(*p->stacks));
 	if (!p->stacks)
 		return -ENOMEM;
-	if (from->nr_stacks)	/* from->stacks is NULL then: memcpy's may not be (UBSan) */
+	if (from->nr_stacks) /* from->stacks is NULL then: memcpy's may not be (UBSan) */
 		memcpy(p->stacks, from->stacks, from->nr_stacks * sizeof(*p->stacks));
 	snap->nr_procs++;
 	return proc_stat__copy_argv(p, snap, from);

@@ -20,7 +20,6 @@ struct tracer;
 /* What a snapshot is taken of: the tracer's maps, and the processes' symbols. */
 struct snap_source;
 
-
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 				     const struct snap_filter *filter);
 /* A process to report on; its name and executable are read now, while it lives. */
@@ -36,8 +35,7 @@ int snap_source__set_allocator(struct snap_source *src, pid_t pid, const char *p
  * Reads the traced processes from the BPF side (new ones under -a, exec
  * generations, exits); on_new, if given, is called for each process seen first.
  */
-int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_t pid),
-			 void *arg);
+int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_t pid), void *arg);
 /*
  * After a report: drops from the maps what exited processes (already reported
  * as exited) and images replaced by exec still held. O(allocations) when any.

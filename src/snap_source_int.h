@@ -20,32 +20,32 @@ struct mapping_events;
 
 struct process {
 	pid_t pid;
-	uint32_t gen;		/* its exec generation, as the targets map says */
+	uint32_t gen; /* its exec generation, as the targets map says */
 	bool exited;
-	bool reported;		/* shown in a snapshot since it exited: may be dropped */
-	bool finished;		/* its report was taken at its exit: later ones leave it out */
-	bool pending;		/* new, or exec'd since: refresh's on_new has not seen it yet */
+	bool reported; /* shown in a snapshot since it exited: may be dropped */
+	bool finished; /* its report was taken at its exit: later ones leave it out */
+	bool pending;  /* new, or exec'd since: refresh's on_new has not seen it yet */
 	char comm[17];
-	char *cmdline;		/* its argv, each NUL-terminated, as /proc/PID/cmdline */
+	char *cmdline; /* its argv, each NUL-terminated, as /proc/PID/cmdline */
 	size_t cmdline_len;
-	dev_t alloc_dev;	/* the file of its allocator, 0 when unknown */
+	dev_t alloc_dev; /* the file of its allocator, 0 when unknown */
 	ino_t alloc_ino;
-	bool glibc_malloc;	/* its allocator is libc's: [heap]'s chunk headers can be read */
-	const char *roots;	/* how its last scan told roots: "exact", "glibc-chunks", ... */
-	bool exiting;		/* stopped in its exit by us: scanned, reported as gone */
+	bool glibc_malloc; /* its allocator is libc's: [heap]'s chunk headers can be read */
+	const char *roots; /* how its last scan told roots: "exact", "glibc-chunks", ... */
+	bool exiting;	   /* stopped in its exit by us: scanned, reported as gone */
 	bool have_regs;
-	struct user_regs_struct regs;	/* its registers at that stop */
-	bool freeze_failed;	/* --scan-freeze could not hold it: said once */
-	uint64_t held_max_ns;	/* the longest of its scans' holds */
-	struct proven *proven;	/* blocks proven unreachable while it ran, by address */
+	struct user_regs_struct regs; /* its registers at that stop */
+	bool freeze_failed;	      /* --scan-freeze could not hold it: said once */
+	uint64_t held_max_ns;	      /* the longest of its scans' holds */
+	struct proven *proven;	      /* blocks proven unreachable while it ran, by address */
 	size_t nr_proven;
 };
 
 struct snap_source {
 	struct tracer *tracer;
 	struct symbolizer *syms;
-	struct mapping_events *events;	/* mappings captured as made; NULL: none */
-	uint64_t events_lost;		/* those lost, as last said */
+	struct mapping_events *events; /* mappings captured as made; NULL: none */
+	uint64_t events_lost;	       /* those lost, as last said */
 	struct snap_filter filter;
 	struct stack_entry **buckets;
 	size_t nr_buckets;
@@ -56,13 +56,13 @@ struct snap_source {
 	uint64_t builds;
 	struct timespec started;
 	uint64_t started_ns;
-	pid_t only;		/* non-zero: snapshots of this process alone (snap_source__finish) */
-	struct snapshot **finished;	/* one per process reported at its exit */
+	pid_t only; /* non-zero: snapshots of this process alone (snap_source__finish) */
+	struct snapshot **finished; /* one per process reported at its exit */
 	size_t nr_finished;
 	/* Processes that exited, as last reported, after their records went: for the end. */
 	struct proc_stat *gone;
 	size_t nr_gone;
-	bool with_gone;		/* the next snapshots hold them too */
+	bool with_gone; /* the next snapshots hold them too */
 	/* Frames replaced by entry_resymbolize: kept reports may still point to them. */
 	struct frame **retired;
 	size_t nr_retired;

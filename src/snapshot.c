@@ -45,7 +45,8 @@ int64_t stack_stat__unreachable(const struct stack_stat *s)
 
 static int64_t kind_bytes(unsigned int kinds, int64_t lost, int64_t indirect, int64_t possible)
 {
-	return (kinds & LEAK_KIND_DEFINITE ? lost : 0) + (kinds & LEAK_KIND_INDIRECT ? indirect : 0) +
+	return (kinds & LEAK_KIND_DEFINITE ? lost : 0) +
+	       (kinds & LEAK_KIND_INDIRECT ? indirect : 0) +
 	       (kinds & LEAK_KIND_POSSIBLE ? possible : 0);
 }
 
@@ -58,7 +59,8 @@ int64_t proc_stat__leaked(const struct proc_stat *p, unsigned int kinds, int64_t
 		const struct stack_stat *s = &p->stacks[i];
 
 		if (s->suppressed)
-			supp += kind_bytes(kinds, s->lost_bytes, s->indirect_bytes, s->possible_bytes);
+			supp += kind_bytes(kinds, s->lost_bytes, s->indirect_bytes,
+					   s->possible_bytes);
 	}
 	if (suppressed)
 		*suppressed = supp;
@@ -78,7 +80,7 @@ static bool judged_lost(const struct stack_stat *s)
 bool stack_stat__suspect(const struct stack_stat *s)
 {
 	if (s->suppressed)
-		return false;	/* known and accepted: not what the reader is looking for */
+		return false; /* known and accepted: not what the reader is looking for */
 	return judged_lost(s) || growing(s) ||
 	       (!s->final && s->trend == TREND_UNKNOWN && s->growth > 0);
 }
@@ -102,7 +104,7 @@ int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_sta
 	if (suspicion_class(x) != suspicion_class(y))
 		return suspicion_class(x) > suspicion_class(y) ? -1 : 1;
 	if (growing(x) != growing(y))
-		return growing(x) ? 1 : -1;	/* lost before growing */
+		return growing(x) ? 1 : -1; /* lost before growing */
 	if (x->lost_bytes != y->lost_bytes)
 		return x->lost_bytes < y->lost_bytes ? 1 : -1;
 	if (lx != ly)
@@ -124,8 +126,7 @@ const char *stack_stat__reason(const struct stack_stat *s)
 	return s->possible_bytes > 0 ? "possible" : "growing";
 }
 
-int proc_stat__set_argv(struct proc_stat *p, struct snapshot *snap, const char *cmdline,
-			size_t len)
+int proc_stat__set_argv(struct proc_stat *p, struct snapshot *snap, const char *cmdline, size_t len)
 {
 	const char **argv;
 	char *copy;

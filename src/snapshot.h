@@ -21,13 +21,13 @@ enum stack_kind {
 
 /* What was lost, counted so that nothing is lost silently (the tracer's counters first). */
 enum lost_counter {
-	LOST_ALLOCS_UNTRACKED,		/* the allocation map was full */
-	LOST_STACKS_DROPPED,		/* the stack map was full: bytes kept, stack unknown */
-	LOST_FREES_UNMATCHED,		/* a free of a block we should have seen allocated */
-	LOST_FREES_BEFORE_ATTACH,	/* a free of a block allocated before the attach */
-	LOST_THREADS_UNTRACKED,		/* the per-thread call state map was full */
-	LOST_MUNMAPS_PARTIAL_LOST,	/* a munmap inside a mapping we could not split */
-	LOST_FREES_INTERNAL,		/* frees by the allocator of memory of its own */
+	LOST_ALLOCS_UNTRACKED,	   /* the allocation map was full */
+	LOST_STACKS_DROPPED,	   /* the stack map was full: bytes kept, stack unknown */
+	LOST_FREES_UNMATCHED,	   /* a free of a block we should have seen allocated */
+	LOST_FREES_BEFORE_ATTACH,  /* a free of a block allocated before the attach */
+	LOST_THREADS_UNTRACKED,	   /* the per-thread call state map was full */
+	LOST_MUNMAPS_PARTIAL_LOST, /* a munmap inside a mapping we could not split */
+	LOST_FREES_INTERNAL,	   /* frees by the allocator of memory of its own */
 	NR_LOST,
 };
 
@@ -61,45 +61,45 @@ struct origin {
  */
 struct module_id {
 	const char *path;
-	const char *build_id;	/* NULL when unknown */
+	const char *build_id; /* NULL when unknown */
 	struct text_mapping text;
 	bool has_text;
 };
 
 /* How a stack's outstanding bytes moved over the last snapshots. */
 enum trend {
-	TREND_UNKNOWN,		/* fewer than three snapshots yet */
-	TREND_GROWING,		/* rises steadily: the shape of a leak */
-	TREND_STABLE,		/* plateaued, like a warm cache */
+	TREND_UNKNOWN, /* fewer than three snapshots yet */
+	TREND_GROWING, /* rises steadily: the shape of a leak */
+	TREND_STABLE,  /* plateaued, like a warm cache */
 	TREND_SHRINKING,
 };
 
 const char *trend__name(enum trend t);
 
 struct stack_stat {
-	uint64_t stack_id;	/* identifies the frames shown, within the process */
+	uint64_t stack_id; /* identifies the frames shown, within the process */
 	enum stack_kind kind;
 	int64_t bytes;
 	int64_t allocs;
-	double oldest_s;	/* age of the oldest allocation; < 0 when unknown */
-	double growth;		/* bytes per second since the previous snapshot */
+	double oldest_s; /* age of the oldest allocation; < 0 when unknown */
+	double growth;	 /* bytes per second since the previous snapshot */
 	enum trend trend;
-	double slope;		/* bytes per second over the last snapshots (least squares) */
-	const struct frame *frames;	/* owned by the snapshot source's cache */
+	double slope;		    /* bytes per second over the last snapshots (least squares) */
+	const struct frame *frames; /* owned by the snapshot source's cache */
 	int nr_frames;
-	bool truncated;		/* the walk stopped before a thread's start */
-	bool table_pending;	/* ... at a library whose unwind table was not built yet */
+	bool truncated;	    /* the walk stopped before a thread's start */
+	bool table_pending; /* ... at a library whose unwind table was not built yet */
 	/* --scan: how much of it the process can still reach, as valgrind's leak check says. */
 	bool scanned;
-	int64_t lost_bytes, lost_allocs;	/* "definitely lost": nothing points to them */
-	int64_t indirect_bytes, indirect_allocs;	/* only lost blocks point to them */
+	int64_t lost_bytes, lost_allocs;	 /* "definitely lost": nothing points to them */
+	int64_t indirect_bytes, indirect_allocs; /* only lost blocks point to them */
 	int64_t reachable_bytes, reachable_allocs;
 	/* "possibly lost": only chains with a pointer into a block's middle reach them. */
 	int64_t possible_bytes, possible_allocs;
-	bool final;		/* of a command's final report: verdicts make it a suspect */
-	const struct origin *origins;	/* merged snapshots only: where it was seen */
+	bool final;		      /* of a command's final report: verdicts make it a suspect */
+	const struct origin *origins; /* merged snapshots only: where it was seen */
 	size_t nr_origins;
-	const char *suppressed;	/* the name of the suppression that matched it, or NULL */
+	const char *suppressed; /* the name of the suppression that matched it, or NULL */
 };
 
 /* Adds one stack's verdicts to another's, when two stacks become one. */
@@ -134,30 +134,30 @@ struct proc_stat {
 	pid_t pid;
 	char comm[17];
 	char exe[PATH_MAX];
-	const char **argv;	/* its command line, in the snapshot's arena; argc 0 when unknown */
+	const char **argv; /* its command line, in the snapshot's arena; argc 0 when unknown */
 	size_t argc;
 	bool alive;
 	int64_t bytes;
 	int64_t allocs;
 	double growth;
-	bool scanned;		/* --scan: the sums below are known */
-	int64_t lost_bytes;	/* definitely lost */
+	bool scanned;	    /* --scan: the sums below are known */
+	int64_t lost_bytes; /* definitely lost */
 	int64_t indirect_bytes;
 	int64_t reachable_bytes;
 	int64_t possible_bytes, possible_allocs;
 	/* How its scan chose roots: exact (run mode, at exit) or conservative; NULL: unknown. */
 	const char *scan_roots;
-	double scan_held_ms;	/* the longest its live scans held it stopped */
-	bool final;		/* run mode reported it at its exit: its growth is no sign */
-	struct stack_stat *stacks;	/* largest first */
+	double scan_held_ms;	   /* the longest its live scans held it stopped */
+	bool final;		   /* run mode reported it at its exit: its growth is no sign */
+	struct stack_stat *stacks; /* largest first */
 	size_t nr_stacks;
-	const struct origin *origins;	/* merged snapshots only: the processes merged */
+	const struct origin *origins; /* merged snapshots only: the processes merged */
 	size_t nr_origins;
-	const struct module_id *modules;	/* build IDs known for its frames' modules */
+	const struct module_id *modules; /* build IDs known for its frames' modules */
 	size_t nr_modules;
 	/* Its stacks a suppression matched (suppress.c): counted here, not as leaks. */
 	int64_t suppressed_bytes, suppressed_allocs;
-	int64_t suppressed_lost_bytes;	/* of them, definitely and indirectly lost */
+	int64_t suppressed_lost_bytes; /* of them, definitely and indirectly lost */
 };
 
 /*
@@ -173,21 +173,21 @@ const char *proc_stat__build_id(const struct proc_stat *p, const char *path);
 /* A suppression that matched stacks of a snapshot, and what it took out of the leaks. */
 struct suppression_use {
 	const char *name;
-	const char *where;	/* "FILE:LINE" of its entry ("default:LINE": the built-in set) */
+	const char *where; /* "FILE:LINE" of its entry ("default:LINE": the built-in set) */
 	int64_t stacks, bytes, allocs;
-	int64_t lost_bytes;	/* definitely and indirectly lost */
+	int64_t lost_bytes; /* definitely and indirectly lost */
 };
 
 struct snapshot {
 	char host[256];
-	struct timespec started;	/* CLOCK_REALTIME */
+	struct timespec started; /* CLOCK_REALTIME */
 	struct timespec taken;
 	double elapsed_s;
 	uint64_t lost[NR_LOST];
-	uint64_t sample_bytes;		/* 0: exact; else the mean bytes between samples */
-	struct proc_stat *procs;	/* most outstanding bytes first */
+	uint64_t sample_bytes;	 /* 0: exact; else the mean bytes between samples */
+	struct proc_stat *procs; /* most outstanding bytes first */
 	size_t nr_procs;
-	const char *const *hosts;	/* merged snapshots only: every host merged */
+	const char *const *hosts; /* merged snapshots only: every host merged */
 	size_t nr_hosts;
 	/* The suppressions that matched, most bytes first. */
 	const struct suppression_use *suppressions;
@@ -203,7 +203,6 @@ bool snapshot__has_verdicts(const struct snapshot *snap);
 int proc_stat__set_argv(struct proc_stat *p, struct snapshot *snap, const char *cmdline,
 			size_t len);
 /* A copy of from's argv for to, into snap's arena. */
-int proc_stat__copy_argv(struct proc_stat *to, struct snapshot *snap,
-			 const struct proc_stat *from);
+int proc_stat__copy_argv(struct proc_stat *to, struct snapshot *snap, const struct proc_stat *from);
 
 #endif

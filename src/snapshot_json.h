@@ -30,6 +30,6 @@ void snapshot_json__write(FILE *f, const struct snapshot *snap);
 int snapshot_json__load(const char *path, struct snapshot **out, char *err, size_t err_size);
 /* The same from text in memory; name is what errors call it. */
 int snapshot_json__load_text(const char *text, const char *name, struct snapshot **out, char *err,
-			size_t err_size);
+			     size_t err_size);
 
 #endif

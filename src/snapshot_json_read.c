@@ -16,7 +16,7 @@
 #include "snapshot_json_keys.h"
 
 struct loader {
-	const char *name;	/* the file, as errors call it */
+	const char *name; /* the file, as errors call it */
 	struct snapshot *snap;
 	char *err;
 	size_t err_size;
@@ -25,8 +25,8 @@ struct loader {
 enum want { WANT_INT, WANT_NUMBER, WANT_STRING, WANT_BOOL, WANT_ARRAY, WANT_OBJECT };
 
 static const char *const want_names[] = {
-	[WANT_INT] = "an integer", [WANT_NUMBER] = "a number", [WANT_STRING] = "a string",
-	[WANT_BOOL] = "true or false", [WANT_ARRAY] = "an array", [WANT_OBJECT] = "an object",
+	[WANT_INT] = "an integer",     [WANT_NUMBER] = "a number", [WANT_STRING] = "a string",
+	[WANT_BOOL] = "true or false", [WANT_ARRAY] = "an array",  [WANT_OBJECT] = "an object",
 };
 
 static int fail(struct loader *l, const char *fmt, ...)
@@ -63,8 +63,8 @@ static bool has_type(const json_t *v, enum want want)
 }
 
 /* obj[key] of the wanted type into *out; an absent optional member gives NULL. */
-static int field(struct loader *l, json_t *obj, const char *where, const char *key,
-		 enum want want, bool required, json_t **out)
+static int field(struct loader *l, json_t *obj, const char *where, const char *key, enum want want,
+		 bool required, json_t **out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -99,8 +99,8 @@ static int get_int_in(struct loader *l, json_t *obj, const char *where, const ch
 }
 
 /* Bytes and counts: 0 to LT_MAX_COUNT. */
-static int get_int(struct loader *l, json_t *obj, const char *where, const char *key,
-		   bool required, int64_t *out)
+static int get_int(struct loader *l, json_t *obj, const char *where, const char *key, bool required,
+		   int64_t *out)
 {
 	return get_int_in(l, obj, where, key, required, 0, LT_MAX_COUNT, out);
 }
@@ -147,8 +147,7 @@ static int load_trend(struct loader *l, json_t *obj, const char *where, enum tre
 	return err;
 }
 
-static int get_bool(struct loader *l, json_t *obj, const char *where, const char *key,
-		    bool *out)
+static int get_bool(struct loader *l, json_t *obj, const char *where, const char *key, bool *out)
 {
 	json_t *v;
 	int err = field(l, obj, where, key, WANT_BOOL, false, &v);
@@ -159,8 +158,8 @@ static int get_bool(struct loader *l, json_t *obj, const char *where, const char
 }
 
 /* A string copied into buf (cut to fit), or into the arena when buf is NULL. */
-static int get_string(struct loader *l, json_t *obj, const char *where, const char *key,
-		      char *buf, size_t size, const char **out)
+static int get_string(struct loader *l, json_t *obj, const char *where, const char *key, char *buf,
+		      size_t size, const char **out)
 {
 	json_t *v;
 	int err = field(l, obj, where, key, WANT_STRING, false, &v);
@@ -203,8 +202,8 @@ static int get_time(struct loader *l, json_t *obj, const char *key, struct times
 }
 
 /* "origins": [{"host", "pid"}], written for merged snapshots. */
-static int load_origins(struct loader *l, json_t *obj, const char *where,
-			const struct origin **out, size_t *nr)
+static int load_origins(struct loader *l, json_t *obj, const char *where, const struct origin **out,
+			size_t *nr)
 {
 	struct origin *v;
 	char at[288];
@@ -218,7 +217,8 @@ static int load_origins(struct loader *l, json_t *obj, const char *where,
 	v = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		snprintf(at, sizeof(at), "%s.origins[%zu]", where, i);
 		if (!json_is_object(o))
 			return fail(l, "%s is not an object", at);
@@ -355,7 +355,8 @@ static int load_frames(struct loader *l, json_t *obj, const char *where, struct 
 	frames = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*frames));
 	if (!frames)
 		return -ENOMEM;
-	json_array_foreach(arr, i, f) {
+	json_array_foreach(arr, i, f)
+	{
 		snprintf(at, sizeof(at), "%s.frames[%zu]", where, i);
 		err = load_frame(l, f, at, &frames[i]);
 		if (err)
@@ -453,7 +454,8 @@ static int load_build_ids(struct loader *l, json_t *ids, const char *where, stru
 	const char *path;
 	json_t *v;
 
-	json_object_foreach(ids, path, v) {
+	json_object_foreach(ids, path, v)
+	{
 		if (!json_is_string(v))
 			return fail(l, "%s: build_ids: \"%s\" is not a string", where, path);
 		mods[p->nr_modules].path = arena__strdup(l->snap->arena, path);
@@ -522,7 +524,8 @@ static int load_modules(struct loader *l, json_t *obj, const char *where, struct
 		return -ENOMEM;
 	p->modules = mods;
 	err = ids ? load_build_ids(l, ids, where, p, mods) : 0;
-	json_array_foreach(maps, i, v) {
+	json_array_foreach(maps, i, v)
+	{
 		if (err)
 			break;
 		snprintf(at, sizeof(at), "%s.mappings[%zu]", where, i);
@@ -545,7 +548,8 @@ static int load_argv(struct loader *l, json_t *obj, const char *where, struct pr
 	p->argv = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*p->argv));
 	if (!p->argv)
 		return -ENOMEM;
-	json_array_foreach(arr, i, a) {
+	json_array_foreach(arr, i, a)
+	{
 		snprintf(at, sizeof(at), "%s.argv[%zu]", where, i);
 		if (!json_is_string(a))
 			return fail(l, "%s is not a string", at);
@@ -620,7 +624,8 @@ static int load_process(struct loader *l, json_t *obj, const char *where, struct
 	p->stacks = calloc(json_array_size(arr) + 1, sizeof(*p->stacks));
 	if (!p->stacks)
 		return -ENOMEM;
-	json_array_foreach(arr, i, s) {
+	json_array_foreach(arr, i, s)
+	{
 		snprintf(at, sizeof(at), "%s.stacks[%zu]", where, i);
 		err = load_stack(l, s, at, &p->stacks[i]);
 		if (err)
@@ -673,7 +678,8 @@ static int load_hosts(struct loader *l, json_t *root)
 	hosts = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*hosts));
 	if (!hosts)
 		return -ENOMEM;
-	json_array_foreach(arr, i, h) {
+	json_array_foreach(arr, i, h)
+	{
 		if (!json_is_string(h))
 			return fail(l, "hosts[%zu] is not a string", i);
 		hosts[i] = arena__strdup(l->snap->arena, json_string_value(h));
@@ -700,7 +706,8 @@ static int load_suppressions(struct loader *l, json_t *root)
 	v = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		snprintf(at, sizeof(at), "suppressions[%zu]", i);
 		if (!json_is_object(o))
 			return fail(l, "%s is not an object", at);
@@ -776,10 +783,11 @@ static int load_root(struct loader *l, json_t *root)
 	snap->procs = calloc(json_array_size(arr) + 1, sizeof(*snap->procs));
 	if (!snap->procs)
 		return -ENOMEM;
-	json_array_foreach(arr, i, p) {
+	json_array_foreach(arr, i, p)
+	{
 		snprintf(at, sizeof(at), "processes[%zu]", i);
 		err = load_process(l, p, at, &snap->procs[i]);
-		snap->nr_procs++;	/* half-loaded too: snapshot__free frees its stacks */
+		snap->nr_procs++; /* half-loaded too: snapshot__free frees its stacks */
 		if (err)
 			return err;
 	}
@@ -791,8 +799,8 @@ static int syntax_error(struct loader *l, const json_error_t *e)
 {
 	bool truncated = json_error_code(e) == json_error_premature_end_of_input;
 
-	snprintf(l->err, l->err_size, "%s:%d:%d: not valid JSON: %s%s", l->name, e->line,
-		 e->column, e->text, truncated ? " (the file is cut short)" : "");
+	snprintf(l->err, l->err_size, "%s:%d:%d: not valid JSON: %s%s", l->name, e->line, e->column,
+		 e->text, truncated ? " (the file is cut short)" : "");
 	return -EINVAL;
 }
 
@@ -839,7 +847,7 @@ int snapshot_json__load(const char *path, struct snapshot **out, char *err, size
 }
 
 int snapshot_json__load_text(const char *text, const char *name, struct snapshot **out, char *err,
-			size_t err_size)
+			     size_t err_size)
 {
 	json_error_t jerr;
 

@@ -13,8 +13,8 @@ struct merge {
 	const struct snapshot *const *in;
 	size_t n;
 	struct snapshot *out;
-	const char **host_of;	/* each input's host, in the arena */
-	size_t **proc_of;	/* [input][process]: the merged process */
+	const char **host_of; /* each input's host, in the arena */
+	size_t **proc_of;     /* [input][process]: the merged process */
 };
 
 /* Every host once, in the order first seen; the title host names one or counts them. */
@@ -81,8 +81,8 @@ static void add_origins(struct merge *m, size_t snap, pid_t pid, const struct or
 			size_t nr_from, struct origin *to, size_t *nr_to)
 {
 	for (size_t i = 0; i < nr_from; i++)
-		to[(*nr_to)++] = (struct origin){
-			arena__strdup(m->out->arena, from[i].host), from[i].pid };
+		to[(*nr_to)++] = (struct origin){ arena__strdup(m->out->arena, from[i].host),
+						  from[i].pid };
 	if (!nr_from)
 		to[(*nr_to)++] = (struct origin){ m->host_of[snap], pid };
 }
@@ -91,8 +91,8 @@ static size_t find_proc(const struct snapshot *out, const struct proc_stat *p)
 {
 	size_t k = 0;
 
-	while (k < out->nr_procs && (strcmp(out->procs[k].comm, p->comm) ||
-				     strcmp(out->procs[k].exe, p->exe)))
+	while (k < out->nr_procs &&
+	       (strcmp(out->procs[k].comm, p->comm) || strcmp(out->procs[k].exe, p->exe)))
 		k++;
 	return k;
 }
@@ -168,7 +168,8 @@ static int merge_procs(struct merge *m, struct origin **origins)
 			q->indirect_bytes = count__add(q->indirect_bytes, p->indirect_bytes);
 			q->reachable_bytes = count__add(q->reachable_bytes, p->reachable_bytes);
 			q->suppressed_bytes = count__add(q->suppressed_bytes, p->suppressed_bytes);
-			q->suppressed_allocs = count__add(q->suppressed_allocs, p->suppressed_allocs);
+			q->suppressed_allocs = count__add(q->suppressed_allocs,
+							  p->suppressed_allocs);
 			q->suppressed_lost_bytes = count__add(q->suppressed_lost_bytes,
 							      p->suppressed_lost_bytes);
 			q->possible_bytes = count__add(q->possible_bytes, p->possible_bytes);

@@ -61,7 +61,8 @@ int stack_match__build(const struct snapshot *const *snaps, size_t n, struct sta
 			const struct proc_stat *p = &snaps[i]->procs[j];
 
 			for (size_t s = 0; s < p->nr_stacks; s++, k++) {
-				refs[k] = (struct stack_ref){ .snap = i, .proc = p,
+				refs[k] = (struct stack_ref){ .snap = i,
+							      .proc = p,
 							      .stack = &p->stacks[s] };
 				refs[k].key = make_key(p, &p->stacks[s], &refs[k].proc_len);
 				if (!refs[k].key) {

@@ -12,9 +12,9 @@
 #include "snapshot.h"
 
 struct stack_ref {
-	char *key;		/* the identity: process, then stack */
-	size_t proc_len;	/* key[0 .. proc_len) identifies the process */
-	size_t snap;		/* which of the snapshots */
+	char *key;	 /* the identity: process, then stack */
+	size_t proc_len; /* key[0 .. proc_len) identifies the process */
+	size_t snap;	 /* which of the snapshots */
 	const struct proc_stat *proc;
 	const struct stack_stat *stack;
 };

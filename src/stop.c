@@ -10,7 +10,7 @@
 static sigset_t watched;
 static bool watching;
 static uint64_t deadline, last_check;
-static bool signalled;	/* pending at the last check */
+static bool signalled; /* pending at the last check */
 
 static uint64_t now_ns(void)
 {

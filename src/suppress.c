@@ -23,7 +23,7 @@ enum frame_kind { FRAME_FUN, FRAME_OBJ, FRAME_ANY };
 
 struct pattern_frame {
 	enum frame_kind kind;
-	char *glob;		/* NULL for FRAME_ANY ("...") */
+	char *glob; /* NULL for FRAME_ANY ("...") */
 };
 
 /* The verdict classes an entry applies to (valgrind's match-leak-kinds). */
@@ -37,11 +37,11 @@ enum {
 
 struct entry {
 	char *name;
-	char *where;		/* "FILE:LINE" of its "{" */
+	char *where; /* "FILE:LINE" of its "{" */
 	unsigned kinds;
 	struct pattern_frame frames[MAX_PATTERN_FRAMES];
 	int nr_frames;
-	int nr_any;		/* its "..." lines */
+	int nr_any; /* its "..." lines */
 };
 
 struct suppressions {
@@ -151,8 +151,10 @@ static int parse_kinds(struct parser *p, const char *list, unsigned *out)
 		while (i < 4 && strcmp(tok, names[i]))
 			i++;
 		if (i == 4)
-			return fail(p, "match-leak-kinds: '%s' is not a kind: use definite, "
-				    "indirect, possible, reachable, all or none", tok);
+			return fail(p,
+				    "match-leak-kinds: '%s' is not a kind: use definite, "
+				    "indirect, possible, reachable, all or none",
+				    tok);
 		*out |= 1u << i;
 	}
 	return 0;
@@ -178,8 +180,8 @@ static int add_frame(struct parser *p, struct entry *e, enum frame_kind kind, co
 /* valgrind's kind line, "Tool:Kind" (Memcheck:Leak, Memcheck:Cond, Helgrind:Race, ...). */
 static bool is_kind_line(const char *s)
 {
-	static const char *const tools[] = { "Memcheck:", "Helgrind:", "drd:", "DRD:",
-					     "exp-sgcheck:", "exp-ptrcheck:" };
+	static const char *const tools[] = { "Memcheck:", "Helgrind:",	  "drd:",
+					     "DRD:",	  "exp-sgcheck:", "exp-ptrcheck:" };
 
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		if (!strncmp(s, tools[i], strlen(tools[i])))
@@ -191,10 +193,10 @@ static bool is_kind_line(const char *s)
 struct reading {
 	struct entry e;
 	bool named;
-	bool kind_seen;		/* a valgrind kind line came */
-	bool skip;		/* a valgrind entry of another kind than Leak: read, not kept */
-	bool drop_first;	/* valgrind's first frame is the allocator: leaktrace has none */
-	bool dropped;		/* ... and it was skipped */
+	bool kind_seen;	 /* a valgrind kind line came */
+	bool skip;	 /* a valgrind entry of another kind than Leak: read, not kept */
+	bool drop_first; /* valgrind's first frame is the allocator: leaktrace has none */
+	bool dropped;	 /* ... and it was skipped */
 };
 
 static int entry_line(struct parser *p, struct reading *r, const char *s)
@@ -213,13 +215,13 @@ static int entry_line(struct parser *p, struct reading *r, const char *s)
 		return 0;
 	}
 	if (r->skip)
-		return 0;	/* e.g. Memcheck:Param's extra line, or frames of an error kind */
+		return 0; /* e.g. Memcheck:Param's extra line, or frames of an error kind */
 	if (!strncmp(s, "match-leak-kinds:", 17) && !r->e.nr_frames)
 		return parse_kinds(p, s + 17 + strspn(s + 17, " \t"), &r->e.kinds);
 	if (!strcmp(s, "...")) {
-		r->drop_first = false;	/* it stands for valgrind's allocator frame too */
+		r->drop_first = false; /* it stands for valgrind's allocator frame too */
 		if (r->e.nr_frames && r->e.frames[r->e.nr_frames - 1].kind == FRAME_ANY)
-			return 0;	/* "... ..." is "..." */
+			return 0; /* "... ..." is "..." */
 		return add_frame(p, &r->e, FRAME_ANY, NULL);
 	}
 	if (r->drop_first && (!strncmp(s, "fun:", 4) || !strncmp(s, "obj:", 4))) {
@@ -236,8 +238,7 @@ static int entry_line(struct parser *p, struct reading *r, const char *s)
 	return fail(p, "'%s' is not a frame line: use fun:GLOB, obj:GLOB or ...", s);
 }
 
-static int entry_end(struct parser *p, struct suppressions *s, struct reading *r,
-		     int start_line)
+static int entry_end(struct parser *p, struct suppressions *s, struct reading *r, int start_line)
 {
 	char where[4096];
 	struct entry *v;
@@ -340,8 +341,10 @@ int suppress__load_file(struct suppressions *s, const char *path, char *err, siz
 	}
 	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE_BYTES) {
 		fclose(f);
-		snprintf(err, size, "%s: not a suppressions file (a regular file of at most "
-			 "16 MiB)", path);
+		snprintf(err, size,
+			 "%s: not a suppressions file (a regular file of at most "
+			 "16 MiB)",
+			 path);
 		return -EINVAL;
 	}
 	text = malloc(st.st_size + 1);
@@ -374,7 +377,7 @@ struct frame_names {
 	int n;
 	/* (line, frame) pairs known not to match, for entries with several "..." */
 	uint8_t *failed;
-	bool tried[SNAP_MAX_FRAMES];	/* demangled[i] was computed */
+	bool tried[SNAP_MAX_FRAMES]; /* demangled[i] was computed */
 	char *demangled[SNAP_MAX_FRAMES];
 };
 
@@ -457,7 +460,7 @@ static bool kinds_cover(const struct entry *e, const struct stack_stat *st)
 	if (e->kinds == KIND_ALL)
 		return true;
 	if (!st->scanned)
-		return false;	/* no verdicts: a kind-restricted entry cannot tell */
+		return false; /* no verdicts: a kind-restricted entry cannot tell */
 	return (!st->lost_bytes || (e->kinds & KIND_DEFINITE)) &&
 	       (!st->indirect_bytes || (e->kinds & KIND_INDIRECT)) &&
 	       (!st->possible_bytes || (e->kinds & KIND_POSSIBLE)) &&

@@ -31,7 +31,7 @@ struct proc {
 struct file {
 	uint64_t dev;
 	uint64_t ino;
-	struct elf_syms *syms; /* NULL when it could not be opened: not retried */
+	struct elf_syms *syms;	    /* NULL when it could not be opened: not retried */
 	struct module_lines *lines; /* its DWARF, once looked for */
 };
 
@@ -46,10 +46,10 @@ struct symbolizer {
 	struct vec files; /* by (dev, inode) */
 	/* Strings handed out in frames outlive re-read maps: intern them, by strcmp. */
 	struct vec strs;
-	struct debuginfo *debuginfo;	/* the caller's; NULL: files' own debug links only */
-	struct frame *scratch;	/* symbolizer__add_lines's, reused: a stack expanded */
+	struct debuginfo *debuginfo; /* the caller's; NULL: files' own debug links only */
+	struct frame *scratch;	     /* symbolizer__add_lines's, reused: a stack expanded */
 	size_t cap_scratch;
-	double fetch_wait_s;	/* what symbolizer__add_lines may still wait for fetches */
+	double fetch_wait_s; /* what symbolizer__add_lines may still wait for fetches */
 };
 
 /* Where an address lands: its mapping, file, link-time address and function. */
@@ -339,7 +339,7 @@ static struct elf_syms *open_file(pid_t pid, const struct procmap *m)
 
 static struct file *get_file(struct symbolizer *s, pid_t pid, const struct procmap *m)
 {
-	struct file key = {.dev = makedev(m->dev_major, m->dev_minor), .ino = m->inode};
+	struct file key = { .dev = makedev(m->dev_major, m->dev_minor), .ino = m->inode };
 	struct file *f;
 	bool found;
 	size_t pos = vec_bisect(&s->files, &key, cmp_file, &found);
@@ -385,8 +385,8 @@ static void resolve(struct symbolizer *s, const struct proc *p, uint64_t addr, b
 	r->syms = file_syms(s, p->pid, r->map);
 	if (!r->syms)
 		return;
-	r->linked =
-	    !elf_syms__offset_to_addr(r->syms, addr - r->map->start + r->map->offset, &r->link);
+	r->linked = !elf_syms__offset_to_addr(r->syms, addr - r->map->start + r->map->offset,
+					      &r->link);
 	if (r->linked)
 		r->sym = elf_syms__lookup(r->syms, ret && r->link ? r->link - 1 : r->link);
 }
@@ -558,7 +558,7 @@ int symbolizer__add_lines(struct symbolizer *s, pid_t pid, struct frame **frames
 	if (total > nr) {
 		v = realloc(*frames, total * sizeof(*v));
 		if (!v)
-			return nr;	/* the frames as they were, without lines */
+			return nr; /* the frames as they were, without lines */
 		*frames = v;
 	}
 	memcpy(*frames, s->scratch, total * sizeof(**frames));

@@ -60,8 +60,10 @@ const char *target__why_not(pid_t pid, char *buf, size_t size)
 		return "no such process";
 	tgid = target__tgid(pid);
 	if (tgid > 0 && tgid != pid) {
-		snprintf(buf, size, "it is a thread of process %d: trace that process "
-			 "(-p %d)", tgid, tgid);
+		snprintf(buf, size,
+			 "it is a thread of process %d: trace that process "
+			 "(-p %d)",
+			 tgid, tgid);
 		return buf;
 	}
 	if (flags & PF_KTHREAD)

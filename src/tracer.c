@@ -37,7 +37,7 @@ struct link {
 	struct bpf_link *link;
 	int fd;
 	pid_t pid;
-	bool forgotten;		/* its process is gone: closed at the next flush */
+	bool forgotten; /* its process is gone: closed at the next flush */
 };
 
 struct tracer {
@@ -45,13 +45,13 @@ struct tracer {
 	/* Per probe, or with uprobe_multi per object, one per direction or a session. */
 	struct link *links;
 	size_t nr_links;
-	pthread_t *closers;	/* closing the links of processes gone (tracer__flush) */
+	pthread_t *closers; /* closing the links of processes gone (tracer__flush) */
 	size_t nr_closers;
-	bool multi;		/* the kernel has uprobe_multi links (6.6+) */
-	bool session;		/* ... and uprobe sessions (6.13+) */
+	bool multi;   /* the kernel has uprobe_multi links (6.6+) */
+	bool session; /* ... and uprobe sessions (6.13+) */
 	struct probed *probed;
 	size_t nr_probed;
-	struct unwinder *unwinder;	/* --unwind=dwarf */
+	struct unwinder *unwinder; /* --unwind=dwarf */
 	/*
 	 * -p: the tables of a running process are built on a thread of their own
 	 * while its probes go live (tracer__unwind_wait()); every other use of the
@@ -61,9 +61,9 @@ struct tracer {
 	bool building;
 	pid_t build_pid;
 	int build_err;
-	void *ranges;			/* its ranges array, mapped (rows: a table at a time) */
+	void *ranges; /* its ranges array, mapped (rows: a table at a time) */
 	size_t ranges_size;
-	uint64_t *gen;		/* the unwind cache's generation */
+	uint64_t *gen; /* the unwind cache's generation */
 	size_t gen_size;
 	/*
 	 * The block slots, sized to --max-allocs: mapped whole they would all count
@@ -71,9 +71,9 @@ struct tracer {
 	 */
 	size_t nr_blocks;
 	struct lt_block_slot *window;
-	size_t window_first;	/* its first slot */
-	size_t window_nr;	/* its slots */
-	size_t window_size;	/* bytes mapped */
+	size_t window_first; /* its first slot */
+	size_t window_nr;    /* its slots */
+	size_t window_size;  /* bytes mapped */
 	bool verbose;
 };
 
@@ -101,10 +101,11 @@ static int load_error(int err)
 {
 	if (err == -EPERM || err == -EACCES)
 		diag__error("cannot load BPF programs: permission denied: run as "
-			"root, or with CAP_BPF and CAP_PERFMON");
+			    "root, or with CAP_BPF and CAP_PERFMON");
 	else
 		diag__error("cannot load BPF programs: %s (run with -v to see "
-			"the verifier's log)", strerror(-err));
+			    "the verifier's log)",
+			    strerror(-err));
 	return err;
 }
 
@@ -171,7 +172,8 @@ static void choose_programs(struct leaktrace_bpf *skel, bool multi, bool session
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		if (bpf_program__type(prog) != BPF_PROG_TYPE_KPROBE)
 			continue;
 		bpf_program__set_autoload(prog, !multi);
@@ -227,8 +229,8 @@ static void *map_array(struct bpf_map *map, size_t *size)
 	long page = sysconf(_SC_PAGESIZE);
 	void *p;
 
-	*size = ((size_t)bpf_map__max_entries(map) * bpf_map__value_size(map) + page - 1) /
-		page * page;
+	*size = ((size_t)bpf_map__max_entries(map) * bpf_map__value_size(map) + page - 1) / page *
+		page;
 	p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -313,15 +315,15 @@ static void print_features(const struct tracer *t, const struct kernel_features 
 
 	kernel__print(stderr, k);
 	diag__debug("probes: %s; munmap inside a mapping: %s",
-		t->session ? "one uprobe session link per object, returns only where needed "
-			     "(6.13+)" :
-		t->multi ? "one uprobe_multi link per object and direction (6.6+)" :
-			   "one perf uprobe link per probe (kernels before 6.6)",
-		scan ? "split (5.13+)" : "counted as munmaps_partial_lost (before 5.13)");
+		    t->session ? "one uprobe session link per object, returns only where needed "
+				 "(6.13+)" :
+		    t->multi   ? "one uprobe_multi link per object and direction (6.6+)" :
+				 "one perf uprobe link per probe (kernels before 6.6)",
+		    scan ? "split (5.13+)" : "counted as munmaps_partial_lost (before 5.13)");
 	diag__debug("slots (5.13+): %u for threads' call state, %u for blocks' "
-		"records; the others in hashes",
-		ro->thread_slots ? ro->thread_slot_mask + 1 : 0,
-		ro->block_slots ? ro->block_slot_nr : 0);
+		    "records; the others in hashes",
+		    ro->thread_slots ? ro->thread_slot_mask + 1 : 0,
+		    ro->block_slots ? ro->block_slot_nr : 0);
 }
 
 /* Opens, configures for the path chosen, loads. */
@@ -357,7 +359,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		/* A kernel whose session kfuncs differ from 6.13's: take the uprobe_multi path. */
 		if (opts->verbose)
 			diag__debug("uprobe sessions: cannot load (%s): "
-				"uprobe_multi instead", strerror(-err));
+				    "uprobe_multi instead",
+				    strerror(-err));
 		leaktrace_bpf__destroy(t->skel);
 		t->session = false;
 		err = load(t, opts, &k);
@@ -375,10 +378,9 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		if (err)
 			goto err_free;
 	}
-	err = leaktrace_bpf__attach(t->skel);	/* the fork, exec and exit tracepoints */
+	err = leaktrace_bpf__attach(t->skel); /* the fork, exec and exit tracepoints */
 	if (err) {
-		diag__error("cannot attach the process tracepoints: %s",
-			strerror(-err));
+		diag__error("cannot attach the process tracepoints: %s", strerror(-err));
 		goto err_free;
 	}
 	*out = t;
@@ -394,22 +396,35 @@ static struct bpf_program *entry_prog(struct tracer *t, enum lt_func func)
 	struct leaktrace_bpf *s = t->skel;
 
 	switch (func) {
-	case LT_MALLOC: return s->progs.malloc_enter;
-	case LT_CALLOC: return s->progs.calloc_enter;
-	case LT_REALLOC: return s->progs.realloc_enter;
-	case LT_REALLOCARRAY: return s->progs.reallocarray_enter;
-	case LT_POSIX_MEMALIGN: return s->progs.posix_memalign_enter;
-	case LT_ALIGNED_ALLOC: return s->progs.aligned_alloc_enter;
-	case LT_MEMALIGN: return s->progs.memalign_enter;
-	case LT_VALLOC: return s->progs.valloc_enter;
-	case LT_PVALLOC: return s->progs.pvalloc_enter;
-	case LT_FREE: return s->progs.free_enter;
-	case LT_MMAP: return s->progs.mmap_enter;
-	case LT_XALLOCX: return s->progs.xallocx_enter;
+	case LT_MALLOC:
+		return s->progs.malloc_enter;
+	case LT_CALLOC:
+		return s->progs.calloc_enter;
+	case LT_REALLOC:
+		return s->progs.realloc_enter;
+	case LT_REALLOCARRAY:
+		return s->progs.reallocarray_enter;
+	case LT_POSIX_MEMALIGN:
+		return s->progs.posix_memalign_enter;
+	case LT_ALIGNED_ALLOC:
+		return s->progs.aligned_alloc_enter;
+	case LT_MEMALIGN:
+		return s->progs.memalign_enter;
+	case LT_VALLOC:
+		return s->progs.valloc_enter;
+	case LT_PVALLOC:
+		return s->progs.pvalloc_enter;
+	case LT_FREE:
+		return s->progs.free_enter;
+	case LT_MMAP:
+		return s->progs.mmap_enter;
+	case LT_XALLOCX:
+		return s->progs.xallocx_enter;
 	case LT_MUNMAP:
-		return bpf_program__autoload(s->progs.munmap_enter) ? s->progs.munmap_enter
-								    : s->progs.munmap_enter_simple;
-	default: return NULL;
+		return bpf_program__autoload(s->progs.munmap_enter) ? s->progs.munmap_enter :
+								      s->progs.munmap_enter_simple;
+	default:
+		return NULL;
 	}
 }
 
@@ -445,8 +460,7 @@ static int attach_error(pid_t pid, const char *what, int err)
 	if (err == -ESRCH || err == -ENOENT)
 		diag__error("cannot attach to pid %d: no such process", pid);
 	else
-		diag__error("cannot attach to pid %d (%s): %s", pid, what,
-			strerror(-err));
+		diag__error("cannot attach to pid %d (%s): %s", pid, what, strerror(-err));
 	return err;
 }
 
@@ -591,8 +605,7 @@ static int attach_multi(struct tracer *t, pid_t pid, const struct alloc_probe **
 			err = add_multi(t, pid, probes[i]->path, probes, n,
 					t->session ? MULTI_SESSION : MULTI_ENTRY);
 		if (err && pid == -1)
-			diag__error("cannot probe %s: %s", probes[i]->path,
-				strerror(-err));
+			diag__error("cannot probe %s: %s", probes[i]->path, strerror(-err));
 		else if (err)
 			attach_error(pid, probes[i]->path, err);
 	}
@@ -605,9 +618,9 @@ static void print_probes(pid_t pid, const struct alloc_probe **probes, int n)
 		const struct alloc_probe *p = probes[i];
 
 		diag__debug("%s: probed %s at %s+0x%llx (entry +%llu)",
-			pid == -1 ? "all processes" : "pid", p->name, p->path,
-			(unsigned long long)p->offset,
-			(unsigned long long)(p->probe_offset - p->offset));
+			    pid == -1 ? "all processes" : "pid", p->name, p->path,
+			    (unsigned long long)p->offset,
+			    (unsigned long long)(p->probe_offset - p->offset));
 	}
 }
 
@@ -655,8 +668,7 @@ int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 		if (!err && t->verbose && pass > 0)
 			print_probes(pid, &p, 1);
 		if (err && pid == -1) {
-			diag__error("cannot probe %s in %s: %s",
-				p->name, p->path, strerror(-err));
+			diag__error("cannot probe %s in %s: %s", p->name, p->path, strerror(-err));
 			return err;
 		}
 		if (err)
@@ -808,7 +820,7 @@ static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 	/* Copied first, then counted: counting maps other windows. */
 	for (size_t i = 0; i < t->nr_blocks; i++, left--, s++) {
 		if (!left && !(s = tracer__blocks_at(t, i, &left))) {
-			failed++;	/* not mapped: counted as not copied */
+			failed++; /* not mapped: counted as not copied */
 			break;
 		}
 		if (s->key.tgid != from[0] || s->key.gen != from[1] || s->key.addr <= LT_SLOT_BUSY)
@@ -831,7 +843,7 @@ static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 		keys[m].tgid = to[0];
 		keys[m].gen = to[1];
 		if (!bpf_map_update_elem(fd, &keys[m], &recs[m], BPF_NOEXIST))
-			m++;	/* stored: counted below */
+			m++; /* stored: counted below */
 		else
 			failed += errno != EEXIST;
 	}
@@ -843,7 +855,8 @@ static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 
 int tracer__inherit(struct tracer *t, pid_t parent, pid_t child)
 {
-	int targets = bpf_map__fd(t->skel->maps.targets), allocs = bpf_map__fd(t->skel->maps.allocs);
+	int targets = bpf_map__fd(t->skel->maps.targets),
+	    allocs = bpf_map__fd(t->skel->maps.allocs);
 	struct lt_target pt, ct;
 	__u32 ptgid = parent, ctgid = child, from[2], to[2];
 	size_t failed;
@@ -895,11 +908,11 @@ void tracer__unwind_print(struct tracer *t)
 		return;
 	unwinder__stats(t->unwinder, &st);
 	diag__debug("unwind tables: %u objects (%u without a table, %u walked by "
-		"frame pointers), %llu KiB of %llu KiB (--max-unwind-mb), built in %.0f ms",
-		st.objects, st.failed, st.frame_pointers,
-		(unsigned long long)(st.rows * sizeof(struct lt_unwind_row) / 1024),
-		(unsigned long long)(st.max_rows * sizeof(struct lt_unwind_row) / 1024),
-		st.build_ns / 1e6);
+		    "frame pointers), %llu KiB of %llu KiB (--max-unwind-mb), built in %.0f ms",
+		    st.objects, st.failed, st.frame_pointers,
+		    (unsigned long long)(st.rows * sizeof(struct lt_unwind_row) / 1024),
+		    (unsigned long long)(st.max_rows * sizeof(struct lt_unwind_row) / 1024),
+		    st.build_ns / 1e6);
 }
 
 static void *close_link(void *arg)
@@ -1043,8 +1056,8 @@ static int window_map(struct tracer *t, size_t i, size_t bytes)
 	if (t->window)
 		munmap(t->window, t->window_size);
 	t->window = NULL;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 bpf_map__fd(t->skel->maps.blocks), first * sizeof(struct lt_block_slot));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(t->skel->maps.blocks),
+		 first * sizeof(struct lt_block_slot));
 	if (p == MAP_FAILED)
 		return -errno;
 	t->window = p;
@@ -1070,8 +1083,7 @@ struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n)
 }
 
 /* One slot: its page alone, unless the window mapped holds it. */
-struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key,
-					 __u32 j)
+struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key, __u32 j)
 {
 	__u64 who = (__u64)key->gen << 32 | key->tgid;
 	size_t i;
@@ -1117,8 +1129,7 @@ int tracer__mmaps_fd(const struct tracer *t)
 
 int tracer__map_events_fd(const struct tracer *t)
 {
-	return t->skel->rodata->mmap_capture ?
-	       bpf_map__fd(t->skel->maps.map_events) : -1;
+	return t->skel->rodata->mmap_capture ? bpf_map__fd(t->skel->maps.map_events) : -1;
 }
 
 uint64_t tracer__map_events_lost(const struct tracer *t)
@@ -1173,9 +1184,8 @@ uint64_t tracer__map_memory(const struct tracer *t)
 	struct bpf_map *map;
 	uint64_t sum = 0;
 
-	bpf_object__for_each_map(map, t->skel->obj)
-		if (bpf_map__fd(map) >= 0)
-			sum += map_memory(bpf_map__fd(map));
+	bpf_object__for_each_map(map, t->skel->obj) if (bpf_map__fd(map) >= 0)
+		sum += map_memory(bpf_map__fd(map));
 	return sum;
 }
 

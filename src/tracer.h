@@ -19,13 +19,13 @@ struct tracer_opts {
 	uint64_t max_stacks;
 	uint64_t min_size;
 	uint64_t max_size;
-	bool follow_new;	/* -a: trace every process that execs from now on */
-	bool follow_children;	/* -a, run mode: a traced process's children are traced */
-	const char *comm;	/* --comm: only processes of this name, or NULL */
-	uint64_t sample_bytes;	/* --sample-bytes: mean bytes between samples, 0 for exact */
+	bool follow_new;       /* -a: trace every process that execs from now on */
+	bool follow_children;  /* -a, run mode: a traced process's children are traced */
+	const char *comm;      /* --comm: only processes of this name, or NULL */
+	uint64_t sample_bytes; /* --sample-bytes: mean bytes between samples, 0 for exact */
 	uint64_t sample_seed;
-	enum lt_unwind_mode unwind;	/* --unwind */
-	uint64_t max_unwind_rows;	/* --max-unwind-mb, in rows */
+	enum lt_unwind_mode unwind; /* --unwind */
+	uint64_t max_unwind_rows;   /* --max-unwind-mb, in rows */
 	/*
 	 * --unwind=dwarf: new mappings are caught at mmap's exit, a hook on every
 	 * system call of the host (~0.2 us each here), rather than at the next tick.
@@ -102,8 +102,7 @@ struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n);
  * The j-th slot (j < LT_BLOCK_PROBES) the block at key may take, whatever it
  * holds, valid as above; NULL without slots. The first counts its blocks in allocs.
  */
-struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key,
-					 __u32 j);
+struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key, __u32 j);
 /* User space deleted these n records from allocs: their first slots count them no more. */
 void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *keys,
 			  const struct lt_alloc *recs, size_t n);

@@ -62,8 +62,7 @@ static int map_read_all(int fd, size_t key_size, size_t value_size, void **keys,
 }
 
 /* Room for at least one more record past n in keys and vals (cap of them now); 0 or -ENOMEM. */
-static int records_grow(struct lt_alloc_key **keys, struct lt_alloc **vals, size_t n,
-			size_t *cap)
+static int records_grow(struct lt_alloc_key **keys, struct lt_alloc **vals, size_t n, size_t *cap)
 {
 	size_t c = n < *cap ? *cap : n + n / 2 + 4096;
 	struct lt_alloc_key *k;
@@ -94,8 +93,8 @@ int tracer_maps__records(struct tracer *t, struct lt_alloc_key **keys, struct lt
 	struct lt_block_slot *s = NULL;
 	int err;
 
-	err = map_read_all(tracer__allocs_fd(t), sizeof(**keys), sizeof(**vals),
-			   (void **)keys, (void **)vals, n);
+	err = map_read_all(tracer__allocs_fd(t), sizeof(**keys), sizeof(**vals), (void **)keys,
+			   (void **)vals, n);
 	cap = *n;
 	for (size_t i = 0; !err && i < nr_slots; i++, left--, s++) {
 		if (!left && !(s = tracer__blocks_at(t, i, &left)))
@@ -141,7 +140,7 @@ static void drop_stale_slots(struct tracer *t, tracer_maps_stale_fn stale, void 
 
 	for (size_t i = 0; i < nr_slots; i++, left--, s++) {
 		if (!left && !(s = tracer__blocks_at(t, i, &left)))
-			return;	/* not mapped: the next reap frees them */
+			return; /* not mapped: the next reap frees them */
 		if (lt_slot_read(s, &key, &rec) && stale(arg, key.tgid, key.gen))
 			lt_slot_release(s, key.addr);
 	}
@@ -222,8 +221,8 @@ int tracer_maps__drop_stale_records(struct tracer *t, tracer_maps_stale_fn stale
 	err = drop_stale(t, tracer__allocs_fd(t), sizeof(struct lt_alloc_key),
 			 sizeof(struct lt_alloc), true, stale, arg);
 	if (!err)
-		err = drop_stale(t, tracer__mmaps_fd(t), sizeof(struct lt_alloc_key),
-				 sizeof(__u64), false, stale, arg);
+		err = drop_stale(t, tracer__mmaps_fd(t), sizeof(struct lt_alloc_key), sizeof(__u64),
+				 false, stale, arg);
 	if (!err)
 		err = drop_stale(t, tracer__unmatched_fd(t), sizeof(struct lt_alloc_key),
 				 sizeof(__u64), false, stale, arg);

@@ -41,7 +41,7 @@ static int builder__push(struct builder *b, const struct lt_unwind_row *r)
 	}
 	if (last && last->cfa == r->cfa && last->cfa_off == r->cfa_off && last->rbp == r->rbp &&
 	    last->rbp_off8 == r->rbp_off8)
-		return 0;	/* the same rule goes on: the earlier row covers pc too */
+		return 0; /* the same rule goes on: the earlier row covers pc too */
 	if (b->nr == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 1024;
 		grown = realloc(b->rows, b->cap * sizeof(*grown));
@@ -60,7 +60,7 @@ static int builder__push(struct builder *b, const struct lt_unwind_row *r)
 static bool is_plt_cfa(const Dwarf_Op *ops, size_t nops, int *threshold)
 {
 	static const uint8_t plt[] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
-				       DW_OP_ge, DW_OP_lit3, DW_OP_shl, DW_OP_plus };
+				       DW_OP_ge,    DW_OP_lit3,	  DW_OP_shl,   DW_OP_plus };
 
 	if (nops != sizeof(plt) || ops[0].number != 8 || ops[1].number != 0)
 		return false;
@@ -93,8 +93,8 @@ static void row_cfa(Dwarf_Frame *frame, struct lt_unwind_row *r)
 
 	if (dwarf_frame_cfa(frame, &ops, &nops) || nops == 0)
 		return;
-	if (nops == 1 && ops[0].atom == DW_OP_bregx && (ops[0].number == DW_RSP ||
-							 ops[0].number == DW_RBP) &&
+	if (nops == 1 && ops[0].atom == DW_OP_bregx &&
+	    (ops[0].number == DW_RSP || ops[0].number == DW_RBP) &&
 	    (int64_t)ops[0].number2 == (int16_t)ops[0].number2) {
 		r->cfa = ops[0].number == DW_RSP ? LT_CFA_RSP : LT_CFA_RBP;
 		r->cfa_off = (int16_t)ops[0].number2;
@@ -145,7 +145,7 @@ static void row_from_frame(Dwarf_Frame *frame, uint64_t pc, struct lt_unwind_row
 	if (dwarf_frame_register(frame, DW_RA, mem, &ops, &nops))
 		return;
 	if (nops == 0 && ops == mem) {
-		r->cfa = LT_CFA_END;	/* no return address: the stack ends here */
+		r->cfa = LT_CFA_END; /* no return address: the stack ends here */
 		return;
 	}
 	if (!saved_at_cfa(ops, nops, &off) || off != -8)
@@ -171,7 +171,7 @@ static int fde_rows(Dwarf_CFI *cfi, uint64_t start, uint64_t limit, struct build
 
 	while (pc < limit) {
 		if (dwarf_cfi_addrframe(cfi, pc, &frame))
-			break;	/* past the end of this FDE */
+			break; /* past the end of this FDE */
 		if (dwarf_frame_info(frame, &from, &to, &signal) < 0 || to <= pc)
 			to = pc + 1;
 		row_from_frame(frame, pc, &r);
@@ -192,12 +192,12 @@ static int fde_rows(Dwarf_CFI *cfi, uint64_t start, uint64_t limit, struct build
 static size_t encoded_size(uint8_t enc)
 {
 	switch (enc & 0x0f) {
-	case 0x00:	/* absptr */
-	case 0x04:	/* udata8 */
-	case 0x0c:	/* sdata8 */
+	case 0x00: /* absptr */
+	case 0x04: /* udata8 */
+	case 0x0c: /* sdata8 */
 		return 8;
-	case 0x03:	/* udata4 */
-	case 0x0b:	/* sdata4 */
+	case 0x03: /* udata4 */
+	case 0x0b: /* sdata4 */
 		return 4;
 	}
 	return 0;
@@ -297,7 +297,7 @@ static int cie_fde_encoding(const Dwarf_CIE *cie)
 		else if (*a == 'P' && encoded_size(*d))
 			d += 1 + encoded_size(*d);
 		else
-			return -1;	/* a letter we do not know: the rest cannot be found */
+			return -1; /* a letter we do not know: the rest cannot be found */
 	}
 	return -1;
 }
@@ -438,9 +438,9 @@ static int entry_row(Elf *elf, struct builder *b)
 	while (i < b->nr && b->rows[i].pc <= eh.e_entry)
 		i++;
 	if (i && b->rows[i - 1].cfa != LT_CFA_NONE)
-		return 0;	/* an FDE covers it: its CFI says where the stack ends */
+		return 0; /* an FDE covers it: its CFI says where the stack ends */
 	if (i && b->rows[i - 1].pc == eh.e_entry) {
-		b->rows[i - 1].cfa = LT_CFA_END;	/* the gap starts right at the entry */
+		b->rows[i - 1].cfa = LT_CFA_END; /* the gap starts right at the entry */
 		return 0;
 	}
 	if (b->nr == b->cap) {

@@ -11,9 +11,9 @@
 #include "leaktrace.h"
 
 struct unwind_table {
-	struct lt_unwind_row *rows;	/* sorted by pc, no two neighbours alike but for pc */
+	struct lt_unwind_row *rows; /* sorted by pc, no two neighbours alike but for pc */
 	size_t nr;
-	int64_t delta;	/* link-time address - file offset, in the first executable segment */
+	int64_t delta; /* link-time address - file offset, in the first executable segment */
 };
 
 /*

@@ -28,19 +28,19 @@
 struct object {
 	struct lt_unwind_file_key key;
 	uint32_t first;
-	uint32_t nr;		/* 0: no table (none in the file, or no room) */
-	int users;		/* processes that map it; files added by hand keep one more */
+	uint32_t nr; /* 0: no table (none in the file, or no room) */
+	int users;   /* processes that map it; files added by hand keep one more */
 	bool used;
-	bool fp;		/* --unwind auto: built with frame pointers, walked by them */
+	bool fp; /* --unwind auto: built with frame pointers, walked by them */
 };
 
 struct process {
 	pid_t pid;
-	uint32_t slot;		/* of its sorted ranges, LT_UNWIND_NO_SLOT for none */
+	uint32_t slot; /* of its sorted ranges, LT_UNWIND_NO_SLOT for none */
 	uint32_t nr_ranges;
-	uint32_t *objs;		/* the objects it maps, each once */
+	uint32_t *objs; /* the objects it maps, each once */
 	size_t nr;
-	uint32_t *held;		/* run mode: the objects its exec will map, built before it runs */
+	uint32_t *held; /* run mode: the objects its exec will map, built before it runs */
 	size_t nr_held;
 };
 
@@ -53,7 +53,7 @@ struct extent {
 /* What building one file's table gives, before it goes into the kernel: made in any thread. */
 struct build {
 	const char *path;
-	bool fp;		/* --unwind auto: kept frame pointers, no table */
+	bool fp; /* --unwind auto: kept frame pointers, no table */
 	struct unwind_table *t;
 	int err;
 	uint64_t ns;
@@ -61,17 +61,17 @@ struct build {
 
 struct unwinder {
 	struct unwinder_maps maps;
-	struct object objs[LT_UNWIND_MAX_OBJS];	/* by id; 0 is LT_UNWIND_FP_OBJ */
+	struct object objs[LT_UNWIND_MAX_OBJS]; /* by id; 0 is LT_UNWIND_FP_OBJ */
 	struct process *procs;
 	size_t nr_procs;
 	bool slot_used[LT_UNWIND_MAX_PROCS];
-	struct extent *free;	/* sorted, never two touching */
+	struct extent *free; /* sorted, never two touching */
 	size_t nr_free;
 	uint64_t rows_used;
 	uint64_t build_ns;
-	bool fp_where_kept;	/* --unwind auto */
+	bool fp_where_kept; /* --unwind auto */
 	bool verbose;
-	FILE *log;		/* -v lines held until the ranges that use the tables are written */
+	FILE *log; /* -v lines held until the ranges that use the tables are written */
 	/* The tables of a process's new files, built side by side before they are loaded. */
 	struct lt_unwind_file_key *pre_keys;
 	struct build *pre;
@@ -79,7 +79,7 @@ struct unwinder {
 	size_t nr_pre;
 	/* Every unwinder__ function and the waker hold it. */
 	pthread_mutex_t lock;
-	struct ring_buffer *wake;	/* the BPF side's wakeups */
+	struct ring_buffer *wake; /* the BPF side's wakeups */
 	pthread_t waker;
 	bool has_waker;
 	bool woken;
@@ -244,7 +244,7 @@ static void rows_free(struct unwinder *u, uint32_t first, uint32_t nr)
 	}
 	grown = realloc(u->free, (u->nr_free + 1) * sizeof(*grown));
 	if (!grown)
-		return;	/* those rows stay unused: the budget shrinks, nothing breaks */
+		return; /* those rows stay unused: the budget shrinks, nothing breaks */
 	u->free = grown;
 	memmove(&u->free[i + 1], &u->free[i], (u->nr_free - i) * sizeof(*grown));
 	u->free[i] = (struct extent){ .first = first, .nr = nr };
@@ -283,9 +283,9 @@ static void build_log(const struct unwinder *u, const struct build *b, const cha
 		fprintf(out, "leaktrace: %s keeps frame pointers: walked by them\n", name);
 	else if (b->err)
 		fprintf(out, "leaktrace: no unwind table for %s: %s\n", name,
-			b->err == -ENOSPC    ? "--max-unwind-mb is full"
-			: b->err == -ENODATA ? "it has no .eh_frame"
-					     : strerror(-b->err));
+			b->err == -ENOSPC  ? "--max-unwind-mb is full" :
+			b->err == -ENODATA ? "it has no .eh_frame" :
+					     strerror(-b->err));
 	else
 		fprintf(out, "leaktrace: unwind table of %s: %zu rows, %zu KiB, %.1f ms\n", name,
 			b->t->nr, b->t->nr * sizeof(*b->t->rows) / 1024, b->ns / 1e6);
@@ -336,7 +336,7 @@ static struct build *prebuilt_take(struct unwinder *u, const struct lt_unwind_fi
 {
 	for (size_t i = 0; i < u->nr_pre; i++) {
 		if (u->pre[i].path && !memcmp(&u->pre_keys[i], key, sizeof(*key))) {
-			u->pre[i].path = NULL;	/* taken: its table goes with the taker */
+			u->pre[i].path = NULL; /* taken: its table goes with the taker */
 			return &u->pre[i];
 		}
 	}
@@ -439,7 +439,7 @@ static int file_add(struct unwinder *u, const char *path)
 	key = file_key(major(st.st_dev), minor(st.st_dev), st.st_ino);
 	for (id = 1; id < LT_UNWIND_MAX_OBJS; id++)
 		if (u->objs[id].used && !memcmp(&u->objs[id].key, &key, sizeof(key)))
-			return 0;	/* pinned already, or kept by a process mapping it */
+			return 0; /* pinned already, or kept by a process mapping it */
 	id = object_get(u, &key, path, path);
 	return id < 0 ? id : 0;
 }
@@ -462,7 +462,7 @@ static bool range_of(struct unwinder *u, pid_t pid, const struct procmap *m,
 
 	*r = (struct lt_unwind_range){ .start = m->start, .end = m->end, .obj = LT_UNWIND_FP_OBJ };
 	if (!procmap__is_file(m))
-		return !m->path[0];	/* anonymous: JIT code; [vdso], [uprobes]: no */
+		return !m->path[0]; /* anonymous: JIT code; [vdso], [uprobes]: no */
 	key = file_key(m->dev_major, m->dev_minor, m->inode);
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
@@ -668,7 +668,7 @@ static int process_read(struct unwinder *u, pid_t pid)
 	else
 		err = bpf_map_update_elem(u->maps.procs_fd, &key, &v, BPF_ANY) ? -errno : 0;
 	if (!err)
-		cache_invalidate(u);	/* a mapping replaced by another at its address */
+		cache_invalidate(u); /* a mapping replaced by another at its address */
 	if (err) {
 		for (size_t i = 0; i < nr_ids; i++)
 			object_put(u, ids[i]);
@@ -851,7 +851,7 @@ static int refresh(struct unwinder *u, bool every)
 		    (!every && !v->stale && process_find(u, keys[i])))
 			continue;
 		if (process_add(u, keys[i]) && kill(keys[i], 0) && errno == ESRCH)
-			process_remove(u, keys[i]);	/* gone meanwhile */
+			process_remove(u, keys[i]); /* gone meanwhile */
 	}
 	free(keys);
 	free(v);
@@ -901,7 +901,8 @@ int unwinder__refresh(struct unwinder *u, bool every)
 void unwinder__stats(struct unwinder *u, struct unwinder_stats *st)
 {
 	pthread_mutex_lock(&u->lock);
-	*st = (struct unwinder_stats){ .rows = u->rows_used, .max_rows = u->maps.max_rows,
+	*st = (struct unwinder_stats){ .rows = u->rows_used,
+				       .max_rows = u->maps.max_rows,
 				       .build_ns = u->build_ns };
 	for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
 		if (u->objs[id].used && u->objs[id].nr)

@@ -18,20 +18,20 @@ struct unwinder_maps {
 	int objs_fd;
 	int files_fd;
 	int procs_fd;
-	int wake_fd;		/* ring buffer: tgids of processes to read again now */
-	int rows_fd;		/* struct lt_unwind_row[max_rows]: mapped a table at a time */
-	void *ranges;		/* struct lt_unwind_range[MAX_PROCS * MAX_RANGES] */
-	uint64_t *gen;		/* the BPF side's row cache holds while this does not change */
+	int wake_fd;   /* ring buffer: tgids of processes to read again now */
+	int rows_fd;   /* struct lt_unwind_row[max_rows]: mapped a table at a time */
+	void *ranges;  /* struct lt_unwind_range[MAX_PROCS * MAX_RANGES] */
+	uint64_t *gen; /* the BPF side's row cache holds while this does not change */
 	uint32_t max_rows;
 };
 
 struct unwinder_stats {
-	uint32_t objects;	/* files with a table loaded */
-	uint32_t failed;	/* files without one: no .eh_frame_hdr, or no room */
-	uint32_t frame_pointers;	/* --unwind auto: files walked by their frame pointers */
-	uint64_t rows;		/* rows in use */
+	uint32_t objects;	 /* files with a table loaded */
+	uint32_t failed;	 /* files without one: no .eh_frame_hdr, or no room */
+	uint32_t frame_pointers; /* --unwind auto: files walked by their frame pointers */
+	uint64_t rows;		 /* rows in use */
 	uint64_t max_rows;
-	uint64_t build_ns;	/* time spent building tables */
+	uint64_t build_ns; /* time spent building tables */
 };
 
 /*

@@ -149,14 +149,14 @@ unsigned int x86__uprobe_emulation(const char *release)
 
 /* The kernel's x86_nops[] of 64-bit mode (BYTES_NOP1..8), compared byte for byte. */
 static const uint8_t kernel_nops[9][8] = {
-    [1] = {0x90},
-    [2] = {0x66, 0x90},
-    [3] = {0x0f, 0x1f, 0x00},
-    [4] = {0x0f, 0x1f, 0x40, 0x00},
-    [5] = {0x0f, 0x1f, 0x44, 0x00, 0x00},
-    [6] = {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
-    [7] = {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
-    [8] = {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+	[1] = { 0x90 },
+	[2] = { 0x66, 0x90 },
+	[3] = { 0x0f, 0x1f, 0x00 },
+	[4] = { 0x0f, 0x1f, 0x40, 0x00 },
+	[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+	[6] = { 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+	[7] = { 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 },
+	[8] = { 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
 };
 
 struct prefixes {
@@ -421,7 +421,7 @@ static bool lands_inside(csh h, cs_insn *in, const uint8_t *code, size_t n, size
 int x86__probe_offset(const uint8_t *code, size_t n, const struct x86_probe_req *req,
 		      struct x86_probe *out)
 {
-	struct walk w = {.req = req};
+	struct walk w = { .req = req };
 	enum x86_why why = X86_WHY_NONE;
 	const uint8_t *p = code;
 	uint64_t addr = 0;
@@ -430,7 +430,7 @@ int x86__probe_offset(const uint8_t *code, size_t n, const struct x86_probe_req 
 	csh h;
 	int i, err;
 
-	*out = (struct x86_probe){.why = X86_WHY_NONE};
+	*out = (struct x86_probe){ .why = X86_WHY_NONE };
 	err = decoder(&h, &in);
 	if (err)
 		return err;
@@ -461,16 +461,16 @@ int x86__probe_offset(const uint8_t *code, size_t n, const struct x86_probe_req 
 const char *x86_why__str(enum x86_why why)
 {
 	static const char *const str[] = {
-	    [X86_WHY_ENTRY] = "the entry is emulated",
-	    [X86_WHY_MOVED] = "first emulated instruction",
-	    [X86_WHY_ARG_WRITTEN] = "an argument register is written before",
-	    [X86_WHY_SP_CHANGED] = "the stack pointer moves before",
-	    [X86_WHY_BRANCH] = "a jump comes before",
-	    [X86_WHY_BARRIER] = "a call, return or syscall comes before",
-	    [X86_WHY_MEMORY_WRITE] = "a store comes before",
-	    [X86_WHY_TARGET] = "a jump lands before",
-	    [X86_WHY_UNDECODABLE] = "undecodable",
-	    [X86_WHY_NONE] = "no emulated instruction",
+		[X86_WHY_ENTRY] = "the entry is emulated",
+		[X86_WHY_MOVED] = "first emulated instruction",
+		[X86_WHY_ARG_WRITTEN] = "an argument register is written before",
+		[X86_WHY_SP_CHANGED] = "the stack pointer moves before",
+		[X86_WHY_BRANCH] = "a jump comes before",
+		[X86_WHY_BARRIER] = "a call, return or syscall comes before",
+		[X86_WHY_MEMORY_WRITE] = "a store comes before",
+		[X86_WHY_TARGET] = "a jump lands before",
+		[X86_WHY_UNDECODABLE] = "undecodable",
+		[X86_WHY_NONE] = "no emulated instruction",
 	};
 
 	return why <= X86_WHY_NONE ? str[why] : "?";

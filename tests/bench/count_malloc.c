@@ -42,7 +42,7 @@ static void *bootstrap_alloc(size_t size)
 		return NULL;
 	p = bootstrap + bootstrap_used;
 	bootstrap_used += size;
-	return p;	/* static storage is already zero, as calloc needs */
+	return p; /* static storage is already zero, as calloc needs */
 }
 
 static int from_bootstrap(void *p)

@@ -183,8 +183,10 @@ static int attach_session(struct floor *fl, pid_t pid, const struct alloc_plan *
 		if (!err)
 			err = add_multi(fl, pid, plan, path, true);
 		if (err)
-			fprintf(stderr, "floor: cannot attach a uprobe session to %s: %s "
-				"(kernels 6.13+)\n", path, strerror(-err));
+			fprintf(stderr,
+				"floor: cannot attach a uprobe session to %s: %s "
+				"(kernels 6.13+)\n",
+				path, strerror(-err));
 	}
 	return err;
 }
@@ -264,7 +266,10 @@ static int run(struct floor *fl, pid_t pid, int go_fd)
 	}
 	t1 = now_s();
 	fprintf(stderr, "floor: %s: %d functions, %d off the entry, %d probes, %.6f s\n",
-		fl->session ? "session" : fl->placed ? "placed" : "entry", fl->nr_funcs, fl->moved, fl->nr_links, t1 - t0);
+		fl->session ? "session" :
+		fl->placed  ? "placed" :
+			      "entry",
+		fl->nr_funcs, fl->moved, fl->nr_links, t1 - t0);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
@@ -290,7 +295,7 @@ static int hold(struct floor *fl, pid_t pid, const struct alloc_plan *plan)
 
 int main(int argc, char **argv)
 {
-	struct floor fl = {0};
+	struct floor fl = { 0 };
 	struct alloc_plan plan;
 	int go_fd = -1, ret = FLOOR_FAILED, i = 1, status;
 	pid_t pid = 0;

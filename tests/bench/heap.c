@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void **volatile list;	/* the root of what stays reachable */
+static void **volatile list; /* the root of what stays reachable */
 
 int main(int argc, char **argv)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define DEPTH 14		/* 2^14 = 16384 >= the largest STACKS accepted */
+#define DEPTH 14 /* 2^14 = 16384 >= the largest STACKS accepted */
 #define MAX_ALLOCS 4000000
 
 static void *keep[MAX_ALLOCS];

@@ -31,9 +31,8 @@ static FILE *sink(void)
 
 static void write_all(const struct snapshot *snap)
 {
-	static const enum lt_format formats[] = { LT_FORMAT_JSON, LT_FORMAT_TEXT,
-						  LT_FORMAT_FOLDED, LT_FORMAT_SVG,
-						  LT_FORMAT_PPROF };
+	static const enum lt_format formats[] = { LT_FORMAT_JSON, LT_FORMAT_TEXT, LT_FORMAT_FOLDED,
+						  LT_FORMAT_SVG, LT_FORMAT_PPROF };
 	struct export_opts opts = { .top = 5 };
 
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)

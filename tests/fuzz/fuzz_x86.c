@@ -20,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	n = size - 2;
-	req = (struct x86_probe_req){ .args = data[0] & 0x3f, .emul = data[1] & 0xf,
-				      .null_check = data[0] & 0x40, .same_sp = data[0] & 0x80 };
+	req = (struct x86_probe_req){ .args = data[0] & 0x3f,
+				      .emul = data[1] & 0xf,
+				      .null_check = data[0] & 0x40,
+				      .same_sp = data[0] & 0x80 };
 	if (!x86__probe_offset(code, n, &req, &out))
 		x86_why__str(out.why);
 	x86__emulated(code, n, req.emul);

@@ -16,8 +16,8 @@
 /* leaky-nofp under an allocator loaded with LD_PRELOAD: the same exact answers as under libc. */
 static void exact_under(const char *lib)
 {
-	const char *args[] = { "run", "malloc", "calloc", "realloc", "posix_memalign", "threads",
-			       NULL };
+	const char *args[] = { "run",	  "malloc", "calloc", "realloc", "posix_memalign",
+			       "threads", NULL };
 	struct run_result r;
 	struct tmpdir t;
 

@@ -105,12 +105,14 @@ static void assert_no_negative_counts(json_t *snap)
 	json_t *proc, *stack;
 	size_t i, j;
 
-	json_array_foreach(json_object_get(snap, "processes"), i, proc) {
+	json_array_foreach(json_object_get(snap, "processes"), i, proc)
+	{
 		cr_assert_geq(json__int(proc, "outstanding_bytes"), 0, "pid %lld: %lld bytes",
 			      json__int(proc, "pid"), json__int(proc, "outstanding_bytes"));
 		cr_assert_geq(json__int(proc, "outstanding_allocs"), 0, "pid %lld: %lld allocs",
 			      json__int(proc, "pid"), json__int(proc, "outstanding_allocs"));
-		json_array_foreach(json_object_get(proc, "stacks"), j, stack) {
+		json_array_foreach(json_object_get(proc, "stacks"), j, stack)
+		{
 			cr_assert_gt(json__int(stack, "bytes"), 0, "stack %zu (%s): %lld bytes", j,
 				     stack__symbol(stack, 0), json__int(stack, "bytes"));
 			cr_assert_gt(json__int(stack, "allocs"), 0, "stack %zu (%s): %lld allocs",
@@ -143,14 +145,14 @@ Test(attach_mode, malloc_leak_exact_after_attach, .timeout = 90, .fini = procs__
 	proc = snapshot__process(snap, f.pid);
 	cr_assert_not_null(proc, "no entry for pid %d in the snapshot", (int)f.pid);
 	sum = stack__sum(proc, "leak_malloc", "heap");
-	cr_assert_eq(sum.bytes, 100000, "leak_malloc bytes: got %lld, expected 100000",
-		     sum.bytes);
+	cr_assert_eq(sum.bytes, 100000, "leak_malloc bytes: got %lld, expected 100000", sum.bytes);
 	cr_assert_eq(sum.allocs, 1000, "leak_malloc allocs: got %lld, expected 1000", sum.allocs);
 	assert_no_negative_counts(snap);
 	lost = json_object_get(snap, "lost");
 	cr_assert_geq(json__int(lost, "frees_before_attach"), 100,
 		      "frees_before_attach: got %lld, expected >= 100 (blocks from before the "
-		      "attach, freed after)", json__int(lost, "frees_before_attach"));
+		      "attach, freed after)",
+		      json__int(lost, "frees_before_attach"));
 	cr_assert_eq(json__int(lost, "frees_unmatched"), 0, "frees_unmatched: got %lld",
 		     json__int(lost, "frees_unmatched"));
 	json_decref(snap);
@@ -295,7 +297,8 @@ static long long sum_field(json_t *proc, const char *frame0, const char *key)
 	json_t *stack;
 	size_t i;
 
-	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+	{
 		if (!strcmp(stack__symbol(stack, 0) ?: "", frame0) &&
 		    !strcmp(json_string_value(json_object_get(stack, "kind")) ?: "", "heap"))
 			sum += json__int(stack, key);
@@ -392,7 +395,7 @@ static void assert_busy_attach(const char *env)
 	tracer__start(&mid, &t1, fx, mid_opts);
 	tracer__start(&end, &t2, fx, end_opts);
 	tracer__wait_ok(&mid, 20000);
-	fixture__trigger(&f);	/* its threads free everything */
+	fixture__trigger(&f); /* its threads free everything */
 	kill(end.pid, SIGINT);
 	tracer__wait_ok(&end, 20000);
 	fixture__stop(&f);

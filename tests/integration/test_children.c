@@ -51,9 +51,8 @@ static const char *argv_line(json_t *proc, char *buf, size_t len)
 	size_t i, at = 0;
 
 	buf[0] = '\0';
-	json_array_foreach(argv, i, a)
-		at += snprintf(buf + at, at < len ? len - at : 0, "%s%s", i ? " " : "",
-			       json_string_value(a));
+	json_array_foreach(argv, i, a) at += snprintf(buf + at, at < len ? len - at : 0, "%s%s",
+						      i ? " " : "", json_string_value(a));
 	return buf;
 }
 
@@ -65,7 +64,8 @@ static json_t *proc_by_argv(json_t *snap, const char *line)
 	size_t i;
 	int n = 0;
 
-	json_array_foreach(procs, i, p) {
+	json_array_foreach(procs, i, p)
+	{
 		if (!strcmp(argv_line(p, buf, sizeof(buf)), line)) {
 			found = p;
 			n++;
@@ -112,8 +112,10 @@ static const char *const vg_label[VG_NR_KINDS] = { "in use at exit:", "definitel
 						   "still reachable:" };
 /* leaktrace's JSON fields, summed over a process's heap stacks, for each kind. */
 static const char *const vg_field[VG_NR_KINDS][2] = {
-	{ "bytes", "allocs" }, { "lost_bytes", "lost_allocs" },
-	{ "indirect_bytes", "indirect_allocs" }, { "possible_bytes", "possible_allocs" },
+	{ "bytes", "allocs" },
+	{ "lost_bytes", "lost_allocs" },
+	{ "indirect_bytes", "indirect_allocs" },
+	{ "possible_bytes", "possible_allocs" },
 	{ "reachable_bytes", "reachable_allocs" },
 };
 
@@ -167,8 +169,11 @@ static void vg_line(char *line, struct vg_proc *v, int *nr, int max)
 
 static int valgrind_run(const char *const argv[], struct vg_proc *v, int max)
 {
-	char *args[32] = { "valgrind", "--trace-children=yes", "--run-libc-freeres=no",
-			   "--run-cxx-freeres=no", "--leak-check=full",
+	char *args[32] = { "valgrind",
+			   "--trace-children=yes",
+			   "--run-libc-freeres=no",
+			   "--run-cxx-freeres=no",
+			   "--leak-check=full",
 			   "--show-leak-kinds=none" };
 	int n = 6, nr = 0;
 	struct run_result r;
@@ -258,10 +263,11 @@ static void assert_equals_valgrind(json_t *proc, const struct vg_proc *v, int n,
 			json_t *stack;
 			size_t j;
 
-			json_array_foreach(json_object_get(proc, "stacks"), j, stack) {
+			json_array_foreach(json_object_get(proc, "stacks"), j, stack)
+			{
 				if (strcmp(json_string_value(json_object_get(stack, "kind")),
 					   "heap"))
-					continue;	/* valgrind judges no mapping */
+					continue; /* valgrind judges no mapping */
 				bytes += json__int(stack, vg_field[k][0]);
 				blocks += json__int(stack, vg_field[k][1]);
 			}
@@ -370,7 +376,8 @@ Test(children, fork_vfork_posix_spawn_each_reported, .timeout = 240)
 	cr_assert_eq(nr_procs(snap, 4), 4, "parent, fork, vfork and spawn");
 	/* The parent and its fork child have the same argv: one leaks from leak_in_fork. */
 	procs = json_object_get(snap, "processes");
-	json_array_foreach(procs, i, p) {
+	json_array_foreach(procs, i, p)
+	{
 		if (stack__sum(p, "leak_in_fork", "heap").allocs) {
 			assert_leak(p, "leak_in_fork", 1500, 5);
 			forked++;
@@ -448,16 +455,24 @@ Test(children, no_children_reports_only_the_command, .timeout = 60)
 static void assert_gate(const char *fmt)
 {
 	char *leaky = env__fixture("leaky-nofp"), script[PATH_MAX + 32];
-	char *argv[] = { (char *)env__leaktrace(), "-q", "--fail-on-leak", "1", "--", "sh", "-c",
-			 script, NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "-q",
+			 "--fail-on-leak",
+			 "1",
+			 "--",
+			 "sh",
+			 "-c",
+			 script,
+			 NULL };
 	struct run_result r;
 
 	snprintf(script, sizeof(script), fmt, leaky);
 	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
-	cr_assert_eq(run__exit_code(&r), 3, "sh -c '%s': exit %d, expected 3; stderr:\n%s",
-		     script, run__exit_code(&r), r.err);
+	cr_assert_eq(run__exit_code(&r), 3, "sh -c '%s': exit %d, expected 3; stderr:\n%s", script,
+		     run__exit_code(&r), r.err);
 	cr_assert_not_null(strstr(r.err, "leaktrace: 7,978 bytes lost, --fail-on-leak 1: "
-				  "failing"), "stderr:\n%s", r.err);
+					 "failing"),
+			   "stderr:\n%s", r.err);
 	run__free(&r);
 	free(leaky);
 }
@@ -504,8 +519,9 @@ static bool wait_state(pid_t pid, const char *states)
 static pid_t start_traced(const char *mode, const char *code, int *in_fd, int out_fd)
 {
 	char *exe = env__fixture("children-nofp");
-	char *argv[] = { (char *)env__leaktrace(), "-q", "--", exe, (char *)mode, (char *)code,
-			 NULL };
+	char *argv[] = {
+		(char *)env__leaktrace(), "-q", "--", exe, (char *)mode, (char *)code, NULL
+	};
 	int fds[2];
 	pid_t pid;
 
@@ -537,8 +553,7 @@ Test(children, stop_and_continue_as_untraced, .timeout = 120)
 	kill(cmd, SIGSTOP);
 	cr_assert(wait_state(cmd, "Tt"), "SIGSTOP did not stop it: state %c", proc_state(cmd));
 	kill(cmd, SIGCONT);
-	cr_assert(wait_state(cmd, "RS"), "SIGCONT did not continue it: state %c",
-		  proc_state(cmd));
+	cr_assert(wait_state(cmd, "RS"), "SIGCONT did not continue it: state %c", proc_state(cmd));
 	cr_assert_eq(write(in_fd, "go\n", 3), 3);
 	close(in_fd);
 	cr_assert_eq(proc__wait(lt, 30000, &status), 0, "leaktrace did not end");
@@ -631,7 +646,8 @@ Test(children, fork_child_inherits_its_parents_blocks, .timeout = 240)
 	snap = run_traced(&t, NULL, argv, 0, &r);
 	cr_assert_eq(nr_procs(snap, 2), 2, "parent and child");
 	procs = json_object_get(snap, "processes");
-	json_array_foreach(procs, i, p) {
+	json_array_foreach(procs, i, p)
+	{
 		if (stack__sum(p, "leak_fork", "heap").bytes == 20000)
 			parent = p;
 		else

@@ -35,12 +35,14 @@ static void assert_error(const char *const args[], int code, const char *const p
 	run__cmd(argv, NULL, 20, &r);
 	cr_assert(!r.timed_out, "leaktrace did not stop within 20 s; stderr:\n%s", r.err);
 	if (code >= 0)
-		cr_assert_eq(run__exit_code(&r), code, "exit code: got %d (status 0x%x), "
-						       "expected %d; stderr:\n%s",
+		cr_assert_eq(run__exit_code(&r), code,
+			     "exit code: got %d (status 0x%x), "
+			     "expected %d; stderr:\n%s",
 			     run__exit_code(&r), r.status, code, r.err);
 	else
-		cr_assert(run__exit_code(&r) > 0, "exit code: got %d (status 0x%x), expected "
-						  "non-zero; stderr:\n%s",
+		cr_assert(run__exit_code(&r) > 0,
+			  "exit code: got %d (status 0x%x), expected "
+			  "non-zero; stderr:\n%s",
 			  run__exit_code(&r), r.status, r.err);
 	cr_assert_eq(run__err_lines(&r), 1, "stderr has %d lines, expected 1:\n%s",
 		     run__err_lines(&r), r.err);
@@ -100,7 +102,8 @@ Test(bad_input, unwritable_output_is_found_at_start, .timeout = 30)
 {
 	const char *args[] = { "-o", "/nonexistent-dir/x.json", "-p", "1", NULL };
 	const char *phrases[] = { "leaktrace: cannot write /nonexistent-dir/x.json: No such file "
-				  "or directory\n", NULL };
+				  "or directory\n",
+				  NULL };
 
 	assert_error(args, 1, phrases);
 }
@@ -156,7 +159,8 @@ Test(bad_input, lib_that_is_not_elf, .timeout = 30)
 
 Test(bad_input, lib_without_allocator, .timeout = 30)
 {
-	const char *args[] = { "--lib", "/lib/x86_64-linux-gnu/libz.so.1", "--", "/bin/true", NULL };
+	const char *args[] = { "--lib", "/lib/x86_64-linux-gnu/libz.so.1", "--", "/bin/true",
+			       NULL };
 	const char *phrases[] = { "defines none of malloc", NULL };
 
 	assert_error(args, 1, phrases);
@@ -182,8 +186,10 @@ Test(bad_input, stripped_static_binary, .timeout = 30)
 
 	cr_assert_geq(fd, 0);
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "printf 'int main(void){return 0;}' | cc -static -x c - -o %s "
-		 "&& strip %s", path, path);
+	snprintf(cmd, sizeof(cmd),
+		 "printf 'int main(void){return 0;}' | cc -static -x c - -o %s "
+		 "&& strip %s",
+		 path, path);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	const char *args[] = { "--no-children", "--", path, NULL };
 	const char *phrases[] = { "cannot find the allocator", NULL };
@@ -195,7 +201,8 @@ Test(bad_input, stripped_static_binary, .timeout = 30)
 	cr_assert_eq(run__exit_code(&r), 0, "exit %d; stderr:\n%s", run__exit_code(&r), r.err);
 	cr_assert_not_null(strstr(r.err, "leaktrace: cannot find the allocator"), "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "allocates itself is not counted; the processes it "
-				  "starts are traced"), "%s", r.err);
+					 "starts are traced"),
+			   "%s", r.err);
 	run__free(&r);
 	unlink(path);
 }
@@ -205,8 +212,8 @@ Test(bad_input, not_root, .timeout = 30)
 	const char *setpriv = "/usr/bin/setpriv";
 	const char *args[] = { "--", "/bin/true", NULL };
 	const char *phrases[] = { "permission denied", "root", NULL };
-	char *argv[16] = { (char *)setpriv, "--reuid=" NOBODY, "--regid=" NOBODY,
-			   "--clear-groups", (char *)env__leaktrace() };
+	char *argv[16] = { (char *)setpriv, "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
+			   (char *)env__leaktrace() };
 	struct run_result r;
 	int argc = 5;
 
@@ -216,8 +223,10 @@ Test(bad_input, not_root, .timeout = 30)
 		argv[argc++] = (char *)args[i];
 	argv[argc] = NULL;
 	run__cmd(argv, NULL, 20, &r);
-	cr_assert_eq(run__exit_code(&r), 1, "exit code: got %d (status 0x%x), expected 1; "
-					    "stderr:\n%s", run__exit_code(&r), r.status, r.err);
+	cr_assert_eq(run__exit_code(&r), 1,
+		     "exit code: got %d (status 0x%x), expected 1; "
+		     "stderr:\n%s",
+		     run__exit_code(&r), r.status, r.err);
 	cr_assert_eq(run__err_lines(&r), 1, "stderr has %d lines, expected 1:\n%s",
 		     run__err_lines(&r), r.err);
 	for (int i = 0; phrases[i]; i++)

@@ -108,7 +108,7 @@ Test(export, pprof_from_trace_mode_lists_the_leak_with_its_bytes, .timeout = 120
 
 	if (system("command -v go >/dev/null 2>&1")) {
 		fprintf(stderr, "SKIPPED export::pprof_from_trace_mode_lists_the_leak_with_its_"
-			"bytes: no go (tools/install-deps test installs golang-go)\n");
+				"bytes: no go (tools/install-deps test installs golang-go)\n");
 		cr_skip_test("no go");
 	}
 	tmpdir__new(&t);
@@ -238,7 +238,8 @@ Test(export, full_file_system_leaves_no_partial_file, .timeout = 60)
 	dir = full_fs(&t);
 	snprintf(out, sizeof(out), "%s/x.json", dir);
 	run__cmd((char *[]){ (char *)env__leaktrace(), "-q", "-o", out, "--", exe, "run", "malloc",
-			     NULL }, NULL, RUN_TIMEOUT_S, &r);
+			     NULL },
+		 NULL, RUN_TIMEOUT_S, &r);
 	cr_assert_eq(run__exit_code(&r), 1, "exit %d:\n%s", run__exit_code(&r), r.err);
 	snprintf(want, sizeof(want), "leaktrace: cannot write %s: No space left on device\n", out);
 	cr_assert(r.err_len >= strlen(want) && !strcmp(r.err + r.err_len - strlen(want), want),
@@ -248,7 +249,8 @@ Test(export, full_file_system_leaves_no_partial_file, .timeout = 60)
 
 	/* leaktrace report -o the same. */
 	run__cmd((char *[]){ (char *)env__leaktrace(), "report", "tests/unit/golden/snapshot.json",
-			     "-o", out, NULL }, NULL, RUN_TIMEOUT_S, &r);
+			     "-o", out, NULL },
+		 NULL, RUN_TIMEOUT_S, &r);
 	cr_assert_eq(run__exit_code(&r), 1, "exit %d:\n%s", run__exit_code(&r), r.err);
 	snprintf(want, sizeof(want), "leaktrace report: cannot write %s: No space left on device\n",
 		 out);

@@ -19,7 +19,8 @@ static json_t *unnamed_stack(json_t *proc, const char *module, json_t **frame0)
 	json_t *stacks = json_object_get(proc, "stacks"), *s, *best = NULL;
 	size_t i;
 
-	json_array_foreach(stacks, i, s) {
+	json_array_foreach(stacks, i, s)
+	{
 		json_t *f = json_array_get(json_object_get(s, "frames"), 0);
 
 		if (!f || strcmp(json_string_value(json_object_get(f, "symbol")), "[unknown]") ||
@@ -69,8 +70,10 @@ Test(frame_place, unnamed_frame_keeps_module_offset_and_build_id, .timeout = 90)
 	/* The oracle for the offset: the unstripped twin (same code) names it leak_malloc. */
 	offset = strtoull(str_member(f0, "module_offset"), NULL, 16);
 	address = strtoull(str_member(f0, "address"), NULL, 16);
-	cr_assert_eq((address - offset) % 4096, 0, "address 0x%llx less module_offset 0x%llx is "
-		     "no load bias", address, offset);
+	cr_assert_eq((address - offset) % 4096, 0,
+		     "address 0x%llx less module_offset 0x%llx is "
+		     "no load bias",
+		     address, offset);
 	snprintf(cmd, sizeof(cmd), "addr2line -f -e '%s' 0x%llx | head -n 1", twin, offset - 1);
 	sh__output(cmd, fn, sizeof(fn));
 	cr_assert_str_eq(fn, "leak_malloc", "addr2line -e leaky-nofp 0x%llx: %s", offset - 1, fn);
@@ -79,8 +82,14 @@ Test(frame_place, unnamed_frame_keeps_module_offset_and_build_id, .timeout = 90)
 	snprintf(again, sizeof(again), "%s", tmpdir__file(&t, "again.json"));
 	{
 		char *saved = (char *)tmpdir__file(&t, "run.json");
-		char *argv[] = { (char *)env__leaktrace(), "report", saved, "--format", "json",
-				 "-o", again, NULL };
+		char *argv[] = { (char *)env__leaktrace(),
+				 "report",
+				 saved,
+				 "--format",
+				 "json",
+				 "-o",
+				 again,
+				 NULL };
 
 		run__cmd(argv, NULL, RUN_TIMEOUT_S, &rr);
 	}

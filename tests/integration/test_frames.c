@@ -42,9 +42,11 @@ static json_t *only_stack(const char *fixture, const char *const args[], const c
 
 Test(frames, frame0_is_a_function_in_every_stack_without_frame_pointers, .timeout = 60)
 {
-	const char *args[] = { "run", "malloc", "big", "calloc", "realloc", "reallocarray",
-			       "posix_memalign", "aligned_alloc", "memalign", "valloc",
-			       "pvalloc", "mmap", "threads", "churn", NULL };
+	const char *args[] = {
+		"run",		"malloc",	  "big",	   "calloc",   "realloc",
+		"reallocarray", "posix_memalign", "aligned_alloc", "memalign", "valloc",
+		"pvalloc",	"mmap",		  "threads",	   "churn",    NULL
+	};
 	char *exe = env__fixture("leaky-nofp");
 	json_t *snap, *proc, *stack;
 	struct run_result r;
@@ -55,7 +57,8 @@ Test(frames, frame0_is_a_function_in_every_stack_without_frame_pointers, .timeou
 	snap = trace__run(&t, exe, NULL, args, &r);
 	proc = snapshot__process_by_exe(snap, exe);
 	cr_assert_gt(json_array_size(json_object_get(proc, "stacks")), 0, "no stacks at all");
-	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+	{
 		const char *sym = stack__symbol(stack, 0);
 		json_t *frame = json_array_get(json_object_get(stack, "frames"), 0);
 		const char *module = json_string_value(json_object_get(frame, "module"));
@@ -77,8 +80,9 @@ Test(frames, malloc_stack_walks_to_main_with_frame_pointers, .timeout = 60)
 	const char *args[] = { "run", "malloc", NULL };
 	json_t *snap, *stack = only_stack("leaky-fp", args, "leak_malloc", &snap);
 
-	stack__assert_frames(stack, 0, (const char *const[]){ "leak_malloc", "run_scenarios",
-							      "main", NULL }, false);
+	stack__assert_frames(stack, 0,
+			     (const char *const[]){ "leak_malloc", "run_scenarios", "main", NULL },
+			     false);
 	json_decref(snap);
 }
 
@@ -94,8 +98,9 @@ Test(frames, deep_stack_walks_whole_with_frame_pointers, .timeout = 60)
 	for (size_t i = 0; i <= 40; i++)
 		want[i] = "descend";
 	stack__assert_frames(stack, 0, want, false);
-	stack__assert_frames(stack, 41, (const char *const[]){ "leak_deep", "run_scenarios",
-							       "main", NULL }, false);
+	stack__assert_frames(stack, 41,
+			     (const char *const[]){ "leak_deep", "run_scenarios", "main", NULL },
+			     false);
 	json_decref(snap);
 }
 
@@ -118,9 +123,10 @@ Test(frames, malloc_stack_has_no_garbage_frames_without_frame_pointers, .timeout
 
 		cr_assert(is_function(sym), "frame %zu of %zu is '%s'", i, n, sym ? sym : "(none)");
 		if (i < 3)
-			cr_assert_str_eq(sym, callers[i], "frame %zu: '%s', expected %s (garbage "
-							  "from an unsound walk?)", i, sym,
-					 callers[i]);
+			cr_assert_str_eq(sym, callers[i],
+					 "frame %zu: '%s', expected %s (garbage "
+					 "from an unsound walk?)",
+					 i, sym, callers[i]);
 	}
 	cr_assert(n == 1 || json_is_true(truncated) || n >= 3,
 		  "the stack stops after %zu frames without being marked truncated", n);

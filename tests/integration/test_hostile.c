@@ -164,8 +164,14 @@ static void plant_debuglink(struct tmpdir *t, const char *name, const char *link
 /* Starts DIR/NAME attach malloc as nobody. */
 static void start_as_nobody(struct fixture *f, struct tmpdir *t, const char *name)
 {
-	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
-			 (char *)tmpdir__file(t, name), "attach", "malloc", NULL };
+	char *argv[] = { "setpriv",
+			 "--reuid=" NOBODY,
+			 "--regid=" NOBODY,
+			 "--clear-groups",
+			 (char *)tmpdir__file(t, name),
+			 "attach",
+			 "malloc",
+			 NULL };
 
 	fixture__start_argv(f, argv);
 }
@@ -264,8 +270,16 @@ Test(hostile, fifo_bind_mounted_over_the_binary_in_a_user_namespace, .timeout = 
 		 "mount --bind %s/fifo %s/leaky && echo yes > %s/w/covered) & "
 		 "exec %s/leaky attach malloc",
 		 t.path, t.path, t.path, t.path, t.path);
-	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
-			 "unshare", "-Urm", "sh", "-c", script, NULL };
+	char *argv[] = { "setpriv",
+			 "--reuid=" NOBODY,
+			 "--regid=" NOBODY,
+			 "--clear-groups",
+			 "unshare",
+			 "-Urm",
+			 "sh",
+			 "-c",
+			 script,
+			 NULL };
 
 	fixture__start_argv(&f, argv);
 	cr_assert(file__wait_for(tmpdir__file(&t, "w/covered"), "yes", 10000),
@@ -296,14 +310,20 @@ Test(hostile, absolute_symlink_in_a_chroot_does_not_lead_to_a_host_file, .timeou
 	snprintf(root, sizeof(root), "%s/root", t.path);
 	sh("mkdir -p %s/lib/x86_64-linux-gnu %s/lib64 && cp %s %s/leaky && "
 	   "cp /lib/x86_64-linux-gnu/libc.so.6 %s/lib/x86_64-linux-gnu/ && "
-	   "cp /lib64/ld-linux-x86-64.so.2 %s/lib64/", root, root, fx_nofp, root, root, root);
+	   "cp /lib64/ld-linux-x86-64.so.2 %s/lib64/",
+	   root, root, fx_nofp, root, root, root);
 	sh("printf 'void decoy(void) { __asm__(\".fill 1048576, 1, 0x90\"); }\\n"
-	   "int main(void) { decoy(); return 0; }\\n' | cc -O0 -x c - -o %s/decoy", t.path);
+	   "int main(void) { decoy(); return 0; }\\n' | cc -O0 -x c - -o %s/decoy",
+	   t.path);
 	/* Inside the chroot, its own path as seen from outside: a link to the host's decoy. */
 	snprintf(inside, sizeof(inside), "%s%s", root, root);
 	sh("mkdir -p %s && ln -s %s/decoy %s/leaky", inside, t.path, inside);
-	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
-			 "unshare", "-Ur", "chroot", root, "/leaky", "attach", "malloc", NULL };
+	char *argv[] = { "setpriv",	    "--reuid=" NOBODY,
+			 "--regid=" NOBODY, "--clear-groups",
+			 "unshare",	    "-Ur",
+			 "chroot",	    root,
+			 "/leaky",	    "attach",
+			 "malloc",	    NULL };
 
 	fixture__start_argv(&f, argv);
 	lt_start(&lt, &t, f.pid, args);
@@ -338,8 +358,10 @@ static void run_against_truncation(pid_t pid, struct tmpdir *t, const char *unwi
 
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
 	for (int i = 0; i < n; i++) {
-		char *argv[] = { (char *)env__leaktrace(), "-p", pidstr, "-q", "-d", "0.5",
-				 "--unwind", (char *)unwind, NULL };
+		char *argv[] = {
+			(char *)env__leaktrace(), "-p", pidstr, "-q", "-d", "0.5", "--unwind",
+			(char *)unwind,		  NULL
+		};
 		struct run_result r;
 
 		run__cmd(argv, NULL, 30, &r);
@@ -347,8 +369,8 @@ static void run_against_truncation(pid_t pid, struct tmpdir *t, const char *unwi
 		cr_assert(WIFEXITED(r.status), "--unwind %s, run %d: leaktrace died of signal %d",
 			  unwind, i, WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0);
 		/* A file cut short while its probes go in may fail the attach: said, not a crash. */
-		cr_assert(WEXITSTATUS(r.status) == 0 ||
-			  (WEXITSTATUS(r.status) == 1 && !strncmp(r.err, "leaktrace: ", 11)),
+		cr_assert(WEXITSTATUS(r.status) == 0 || (WEXITSTATUS(r.status) == 1 &&
+							 !strncmp(r.err, "leaktrace: ", 11)),
 			  "status %d; stderr:\n%s", WEXITSTATUS(r.status), r.err);
 		run__free(&r);
 	}
@@ -370,9 +392,11 @@ Test(hostile, a_mapped_file_truncated_in_a_loop_never_kills_leaktrace, .timeout 
 	fputs(mapper_src, fp);
 	fclose(fp);
 	sh("cc -O1 -w -o %s %s && cp /usr/lib/x86_64-linux-gnu/libstdc++.so.6 %s && "
-	   "chown " NOBODY " %s", bin, src, lib, lib);
-	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups", bin,
-			 lib, NULL };
+	   "chown " NOBODY " %s",
+	   bin, src, lib, lib);
+	char *argv[] = {
+		"setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups", bin, lib, NULL
+	};
 
 	fixture__start_argv(&f, argv);
 	/* The library is read when the allocator is looked for (default) and for its CFI (dwarf). */
@@ -424,14 +448,14 @@ Test(hostile, scan_freeze_with_a_thread_in_vfork_ends_and_releases, .timeout = 9
 	lt_start(&lt, &t, f.pid, args);
 	lt_wait_ok(&lt, lt.started_ms, 2000 + END_BOUND_MS);
 	cr_assert_not_null(strstr(slurp(lt.err), "1 thread did not stop for the scan (asleep in "
-						"the kernel): scanned running"),
+						 "the kernel): scanned running"),
 			   "stderr:\n%s", slurp(lt.err));
 	/* Released: the main thread runs on (R or S), it is not in a tracing stop (t). */
 	for (int i = 0; i < 100 && proc_state(f.pid) == 't'; i++)
 		usleep(10000);
 	cr_assert(proc_state(f.pid) == 'S' || proc_state(f.pid) == 'R', "state %c",
 		  proc_state(f.pid));
-	fixture__stop(&f);	/* closing its stdin ends the vfork child */
+	fixture__stop(&f); /* closing its stdin ends the vfork child */
 	tmpdir__free(&t);
 }
 
@@ -452,11 +476,21 @@ Test(hostile, an_exited_process_of_another_mount_namespace_is_not_symbolized_fro
 	attacker_dir(&t);
 	sh("cp %s %s/real", fx_nofp, t.path);
 	sh("printf 'void decoy(void) { __asm__(\".fill 1048576, 1, 0x90\"); }\\n"
-	   "int main(void) { decoy(); return 0; }\\n' | cc -O0 -x c - -o %s/prog", t.path);
-	snprintf(script, sizeof(script), "mount --bind %s/real %s/prog && exec %s/prog attach malloc",
-		 t.path, t.path, t.path);
-	char *argv[] = { "setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
-			 "unshare", "-Urm", "sh", "-c", script, NULL };
+	   "int main(void) { decoy(); return 0; }\\n' | cc -O0 -x c - -o %s/prog",
+	   t.path);
+	snprintf(script, sizeof(script),
+		 "mount --bind %s/real %s/prog && exec %s/prog attach malloc", t.path, t.path,
+		 t.path);
+	char *argv[] = { "setpriv",
+			 "--reuid=" NOBODY,
+			 "--regid=" NOBODY,
+			 "--clear-groups",
+			 "unshare",
+			 "-Urm",
+			 "sh",
+			 "-c",
+			 script,
+			 NULL };
 	fixture__start_argv(&f, argv);
 	lt_start(&lt, &t, f.pid, args);
 	fixture__trigger(&f);
@@ -492,9 +526,18 @@ static void static_binary_stacks(const char *unwind)
 	   "__attribute__((noinline)) void *st_mid(int n) { void *p = st_leaf(n); keep = p;"
 	   " return p; }\\n"
 	   "int main(void) { for (int i = 0; i < 10; i++) st_mid(1000); return 0; }\\n' > %s && "
-	   "cc -static -O1 -fno-omit-frame-pointer -o %s %s", src, bin, src);
-	char *argv[] = { (char *)env__leaktrace(), "-v", "-q", "--unwind", (char *)unwind, "-o",
-			 json, "--", bin, NULL };
+	   "cc -static -O1 -fno-omit-frame-pointer -o %s %s",
+	   src, bin, src);
+	char *argv[] = { (char *)env__leaktrace(),
+			 "-v",
+			 "-q",
+			 "--unwind",
+			 (char *)unwind,
+			 "-o",
+			 json,
+			 "--",
+			 bin,
+			 NULL };
 
 	run__cmd(argv, NULL, 60, &r);
 	cr_assert_eq(run__exit_code(&r), 0, "stderr:\n%s", r.err);
@@ -552,7 +595,7 @@ Test(hostile, all_does_not_start_while_valgrind_runs, .timeout = 90)
 	cr_assert(strstr(r.err, pid) || strstr(r.err, "(valgrind, which reads its programs' code)"),
 		  "stderr:\n%s", r.err);
 	run__free(&r);
-	fixture__trigger(&f);	/* its mmap leak runs: no breakpoint was there */
+	fixture__trigger(&f); /* its mmap leak runs: no breakpoint was there */
 	assert_going_on(f.pid);
 	fixture__stop(&f);
 }
@@ -577,8 +620,8 @@ static const char fake_ld_src[] =
  * "leaktrace -q -- setpriv (as nobody) PROG" in the attacker's directory;
  * with hang, the loader never answers. *uid: what the loader wrote, or "".
  */
-static void exec_with_fake_loader(struct tmpdir *t, bool hang, struct run_result *r,
-				  char *uid, size_t size)
+static void exec_with_fake_loader(struct tmpdir *t, bool hang, struct run_result *r, char *uid,
+				  size_t size)
 {
 	char src[PATH_MAX], ld[PATH_MAX], prog[PATH_MAX], cwd[PATH_MAX];
 	FILE *fp;
@@ -591,12 +634,19 @@ static void exec_with_fake_loader(struct tmpdir *t, bool hang, struct run_result
 	fputs(fake_ld_src, fp);
 	fclose(fp);
 	sh("cc -static -O1 -w -o %s %s && echo 'int main(void) { return 0; }' > %s.c && "
-	   "cc -w -Wl,--dynamic-linker=%s -o %s %s.c && chmod 0777 %s", ld, src, prog, ld, prog,
-	   prog, t->path);
+	   "cc -w -Wl,--dynamic-linker=%s -o %s %s.c && chmod 0777 %s",
+	   ld, src, prog, ld, prog, prog, t->path);
 	if (hang)
 		sh("touch %s/hang", t->path);
-	char *argv[] = { (char *)env__leaktrace(), "-q", "--", "setpriv", "--reuid=" NOBODY,
-			 "--regid=" NOBODY, "--clear-groups", prog, NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "-q",
+			 "--",
+			 "setpriv",
+			 "--reuid=" NOBODY,
+			 "--regid=" NOBODY,
+			 "--clear-groups",
+			 prog,
+			 NULL };
 
 	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
 	cr_assert_eq(chdir(t->path), 0);
@@ -643,8 +693,8 @@ Test(hostile, exec_planned_when_the_loader_never_answers, .timeout = 120)
 /* Told to, -a starts while valgrind runs: a user cannot hold it off by running one. */
 Test(hostile, all_starts_beside_valgrind_when_told, .timeout = 90)
 {
-	char *argv[] = { (char *)env__leaktrace(), "-a", "--allow-translators", "-d", "1",
-			 "--comm", "no-such-comm", NULL };
+	char *argv[] = { (char *)env__leaktrace(), "-a", "--allow-translators", "-d", "1", "--comm",
+			 "no-such-comm",	   NULL };
 	struct run_result r;
 	struct fixture f;
 

@@ -120,8 +120,10 @@ static int check_stack(json_t *stack, const char *module)
 		}
 		n = addr2line(module, hex_field(fr, "module_offset") - 1, lv);
 		if (!n) {
-			cr_assert_null(json_object_get(fr, "file"), "frame %zu (%s) has a file, "
-				       "eu-addr2line none", i, str_field(fr, "symbol"));
+			cr_assert_null(json_object_get(fr, "file"),
+				       "frame %zu (%s) has a file, "
+				       "eu-addr2line none",
+				       i, str_field(fr, "symbol"));
 			i++;
 			continue;
 		}
@@ -140,9 +142,8 @@ static int check_stack(json_t *stack, const char *module)
 				     lv[k].function,
 				     json_integer_value(json_object_get(fr, "line")), lv[k].line);
 			cr_assert_eq(json_is_true(json_object_get(fr, "inlined")),
-				     k + 1 < (size_t)n,
-				     "frame %zu (%s): inlined is %s", i, lv[k].function,
-				     k + 1 < (size_t)n ? "not true" : "true");
+				     k + 1 < (size_t)n, "frame %zu (%s): inlined is %s", i,
+				     lv[k].function, k + 1 < (size_t)n ? "not true" : "true");
 		}
 		checked++;
 	}
@@ -285,8 +286,7 @@ Test(lines, go_pprof_lists_the_leaking_line_and_the_executables_mapping_first, .
 
 	/* -list: the routine in its source file, the 100,000 bytes on the leaking line. */
 	pprof("-list", "^leak_malloc$", pb, &p);
-	snprintf(want, sizeof(want), "ROUTINE ======================== leak_malloc in %s",
-		 lv.file);
+	snprintf(want, sizeof(want), "ROUTINE ======================== leak_malloc in %s", lv.file);
 	cr_assert(strstr(p.out, want), "no '%s' in:\n%s", want, p.out);
 	snprintf(want, sizeof(want), "97.66kB    97.66kB     %d:", n);
 	cr_assert(strstr(p.out, want), "line %d does not hold 97.66kB:\n%s", n, p.out);
@@ -341,8 +341,9 @@ static pid_t start_debuginfod(struct tmpdir *t, const char *unstripped, const ch
 			      char *url, size_t size)
 {
 	char port[16], dir[PATH_MAX], db[PATH_MAX], cmd[PATH_MAX * 3], probe[512], log[PATH_MAX];
-	char *argv[] = { "debuginfod", "-p", port, "-F", dir, "-d", db, "-t", "0", "-g", "0",
-			 NULL };
+	char *argv[] = {
+		"debuginfod", "-p", port, "-F", dir, "-d", db, "-t", "0", "-g", "0", NULL
+	};
 	char *curl[] = { "curl", "-sf", "-o", "/dev/null", probe, NULL };
 	struct run_result r;
 	int log_fd, status;
@@ -386,9 +387,9 @@ static json_t *stripped_stack(json_t *snap, const char *exe)
 	json_t *proc = snapshot__process_by_exe(snap, exe), *stack;
 	size_t i;
 
-	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
-		if (json__int(stack, "bytes") == 100000 && json__int(stack, "allocs") == 1000)
-			return stack;
+	json_array_foreach(json_object_get(proc, "stacks"), i,
+			   stack) if (json__int(stack, "bytes") == 100000 &&
+				      json__int(stack, "allocs") == 1000) return stack;
 	cr_assert_fail("no stack of 100000 bytes in 1000 allocations");
 	return NULL;
 }
@@ -472,13 +473,23 @@ Test(symbolize, report_symbolize_names_a_stripped_binarys_snapshot_by_build_id, 
 	id = str_field(json_array_get(json_object_get(stack, "frames"), 0), "build_id");
 	/* A developer's debug directory: the unstripped build's debug file, by build ID. */
 	snprintf(dir, sizeof(dir), "%s", tmpdir__file(&t, "debug"));
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/.build-id/%.2s && objcopy --only-keep-debug %s "
-		 "%s/.build-id/%.2s/%s.debug", dir, id, full, dir, id, id + 2);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/.build-id/%.2s && objcopy --only-keep-debug %s "
+		 "%s/.build-id/%.2s/%s.debug",
+		 dir, id, full, dir, id, id + 2);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	snprintf(in, sizeof(in), "%s", tmpdir__file(&t, "run.json"));
 	snprintf(out, sizeof(out), "%s", tmpdir__file(&t, "named.json"));
-	char *argv[] = { (char *)env__leaktrace(), "report", "--symbolize", "--no-debuginfod",
-			 "--debug-dir", dir, in, "-o", out, NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "report",
+			 "--symbolize",
+			 "--no-debuginfod",
+			 "--debug-dir",
+			 dir,
+			 in,
+			 "-o",
+			 out,
+			 NULL };
 
 	run__cmd(argv, NULL, RUN_TIMEOUT_S, &rep);
 	cr_assert_eq(run__exit_code(&rep), 0, "report --symbolize: %s", rep.err);
@@ -489,8 +500,14 @@ Test(symbolize, report_symbolize_names_a_stripped_binarys_snapshot_by_build_id, 
 	json_decref(snap);
 
 	/* Without the directory nothing here knows the build: frames stay, and it says so. */
-	char *bare[] = { (char *)env__leaktrace(), "report", "--symbolize", "--no-debuginfod", in,
-			 "-o", out, NULL };
+	char *bare[] = { (char *)env__leaktrace(),
+			 "report",
+			 "--symbolize",
+			 "--no-debuginfod",
+			 in,
+			 "-o",
+			 out,
+			 NULL };
 
 	run__cmd(bare, NULL, RUN_TIMEOUT_S, &rep);
 	cr_assert_eq(run__exit_code(&rep), 0, "report --symbolize: %s", rep.err);
@@ -498,7 +515,9 @@ Test(symbolize, report_symbolize_names_a_stripped_binarys_snapshot_by_build_id, 
 	run__free(&rep);
 	snap = snapshot__load(out);
 	cr_assert_str_eq(str_field(json_array_get(json_object_get(stripped_stack(snap, stripped),
-								     "frames"), 0), "symbol"),
+								  "frames"),
+						  0),
+				   "symbol"),
 			 "[unknown]");
 	json_decref(snap);
 	run__free(&r);
@@ -620,8 +639,9 @@ Test(debuginfod, a_fetch_is_off_the_report_path_and_a_later_report_has_its_lines
 	snprintf(log, sizeof(log), "%s", tmpdir__file(&t, "leaktrace.log"));
 	snprintf(out, sizeof(out), "%s", tmpdir__file(&t, "final.json"));
 	snprintf(pid_s, sizeof(pid_s), "%d", (int)f.pid);
-	char *argv[] = { (char *)env__leaktrace(), "-p", pid_s, "-i", "1", "-n", "1", "-o", out,
-			 NULL };
+	char *argv[] = {
+		(char *)env__leaktrace(), "-p", pid_s, "-i", "1", "-n", "1", "-o", out, NULL
+	};
 
 	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	cr_assert_geq(log_fd, 0);

@@ -71,8 +71,7 @@ Test(run_mode, reallocarray_leak_exact, .timeout = 60)
 
 Test(run_mode, posix_memalign_leak_exact, .timeout = 60)
 {
-	assert_leak_exact("leaky-nofp", "posix_memalign", "leak_posix_memalign", "heap", 30000,
-			  30);
+	assert_leak_exact("leaky-nofp", "posix_memalign", "leak_posix_memalign", "heap", 30000, 30);
 }
 
 Test(run_mode, aligned_alloc_leak_exact, .timeout = 60)
@@ -148,14 +147,15 @@ Test(run_mode, big_malloc_counts_once_as_heap, .timeout = 60)
 	cr_assert_eq(sum.stacks, 0, "leak_big also has %d mmap stacks (%lld bytes)", sum.stacks,
 		     sum.bytes);
 	/* Nor under an allocator-internal frame. */
-	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+	{
 		const char *kind = json_string_value(json_object_get(stack, "kind"));
 
 		if (kind && !strcmp(kind, "mmap"))
 			cr_assert_lt(json__int(stack, "bytes"), 1234567,
 				     "an mmap stack from %s holds %lld bytes: the big block "
-				     "counted twice", stack__symbol(stack, 0),
-				     json__int(stack, "bytes"));
+				     "counted twice",
+				     stack__symbol(stack, 0), json__int(stack, "bytes"));
 	}
 	json_decref(snap);
 	free(exe);
@@ -175,8 +175,10 @@ Test(run_mode, freed_blocks_count_zero, .timeout = 60)
 	tmpdir__new(&t);
 	snap = trace__run(&t, exe, NULL, args, &r);
 	sum = stack__sum(snapshot__process_by_exe(snap, exe), "churn", NULL);
-	cr_assert_eq(sum.stacks, 0, "churn frees all it allocates, yet %d stacks hold %lld bytes "
-				    "in %lld allocations", sum.stacks, sum.bytes, sum.allocs);
+	cr_assert_eq(sum.stacks, 0,
+		     "churn frees all it allocates, yet %d stacks hold %lld bytes "
+		     "in %lld allocations",
+		     sum.stacks, sum.bytes, sum.allocs);
 	json_decref(snap);
 	free(exe);
 	run__free(&r);
@@ -274,8 +276,8 @@ static void assert_size_filter(const char *opt, const char *size, long long mall
 	b = stack__sum(proc, "leak_big", NULL);
 	cr_assert_eq(m.bytes, malloc_bytes, "%s %s: leak_malloc bytes: got %lld, expected %lld",
 		     opt, size, m.bytes, malloc_bytes);
-	cr_assert_eq(m.allocs, malloc_bytes / 100, "%s %s: leak_malloc allocs: got %lld", opt,
-		     size, m.allocs);
+	cr_assert_eq(m.allocs, malloc_bytes / 100, "%s %s: leak_malloc allocs: got %lld", opt, size,
+		     m.allocs);
 	cr_assert_eq(b.bytes, big_bytes, "%s %s: leak_big bytes: got %lld, expected %lld", opt,
 		     size, b.bytes, big_bytes);
 	cr_assert_eq(b.allocs, big_bytes ? 1 : 0, "%s %s: leak_big allocs: got %lld", opt, size,

@@ -33,7 +33,8 @@ static long long estimate(unsigned int seed)
 	cr_assert_str_eq(json_string_value(json_object_get(sampling, "mode")), "bytes");
 	cr_assert_eq(json__int(sampling, "mean_bytes"), 524288);
 	bytes = stack__sum(json_array_get(json_object_get(snap, "processes"), 0), "leak_tenmib",
-			   "heap").bytes;
+			   "heap")
+			.bytes;
 	json_decref(snap);
 	run__free(&r);
 	free(exe);
@@ -47,8 +48,7 @@ Test(sampling, one_seed_estimate_is_within_its_error_and_repeatable, .timeout = 
 {
 	long long bytes = estimate(1);
 
-	cr_assert(llabs(bytes - LEAK) <= 35 * STDERR / 10, "estimate %lld for %lld", bytes,
-		  LEAK);
+	cr_assert(llabs(bytes - LEAK) <= 35 * STDERR / 10, "estimate %lld for %lld", bytes, LEAK);
 	/* The same seed gives the same samples. */
 	cr_assert_eq(estimate(1), bytes);
 }
@@ -101,7 +101,8 @@ static long long cxx_estimate(unsigned int seed)
 	json_t *snap = trace__run(&t, exe, opts, args, &r);
 
 	bytes = stack__sum(json_array_get(json_object_get(snap, "processes"), 0), "leak_array()",
-			   "heap").bytes;
+			   "heap")
+			.bytes;
 	json_decref(snap);
 	run__free(&r);
 	free(exe);
@@ -152,8 +153,8 @@ Test(sampling, mmap_inside_a_call_not_sampled_is_not_the_programs, .timeout = 60
 	cr_assert_eq(heap.stacks, 0, "leak_big was sampled: %lld bytes", heap.bytes);
 	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
 		cr_assert_str_neq(json_string_value(json_object_get(stack, "kind")), "mmap",
-				  "an mmap stack from %s holds %lld bytes",
-				  stack__symbol(stack, 0), json__int(stack, "bytes"));
+				  "an mmap stack from %s holds %lld bytes", stack__symbol(stack, 0),
+				  json__int(stack, "bytes"));
 	json_decref(snap);
 	run__free(&r);
 	free(exe);

@@ -26,7 +26,8 @@ static struct verdicts verdicts_of(json_t *proc, const char *frame0)
 	json_t *stack;
 	size_t i;
 
-	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+	{
 		const char *sym = stack__symbol(stack, 0);
 
 		if (frame0 && (!sym || strcmp(sym, frame0)))
@@ -139,8 +140,14 @@ Test(scan, lost_stacks_lead_the_suspects, .timeout = 60)
 Test(scan, verdicts_equal_valgrind, .timeout = 120)
 {
 	char *exe = env__fixture("leaky-nofp");
-	char *vg[] = { "valgrind", "--leak-check=full", "--run-libc-freeres=no",
-		       "--show-leak-kinds=all", exe, "run", "lost", NULL };
+	char *vg[] = { "valgrind",
+		       "--leak-check=full",
+		       "--run-libc-freeres=no",
+		       "--show-leak-kinds=all",
+		       exe,
+		       "run",
+		       "lost",
+		       NULL };
 	long long bytes, blocks;
 	struct run_result r, vr;
 	struct verdicts v;
@@ -152,8 +159,7 @@ Test(scan, verdicts_equal_valgrind, .timeout = 120)
 	proc = snapshot__process_by_exe(snap, exe);
 	v = verdicts_of(proc, NULL);
 	run__cmd(vg, NULL, 100, &vr);
-	cr_assert_eq(run__exit_code(&vr), 0, "valgrind: exit %d:\n%s", run__exit_code(&vr),
-		     vr.err);
+	cr_assert_eq(run__exit_code(&vr), 0, "valgrind: exit %d:\n%s", run__exit_code(&vr), vr.err);
 	/* Its stdout is a pipe too, so both runs have the same stdio buffers. */
 	cr_assert_str_eq(vr.out, r.out);
 
@@ -186,8 +192,16 @@ Test(scan, verdicts_equal_valgrind, .timeout = 120)
 static int run_gate(const char *limit, const char *scan_opt)
 {
 	char *exe = env__fixture("leaky-nofp");
-	char *argv[] = { (char *)env__leaktrace(), "-q", "--fail-on-leak", (char *)limit,
-			 (char *)scan_opt, "--", exe, "run", "lost", NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "-q",
+			 "--fail-on-leak",
+			 (char *)limit,
+			 (char *)scan_opt,
+			 "--",
+			 exe,
+			 "run",
+			 "lost",
+			 NULL };
 	struct run_result r;
 	int code;
 
@@ -218,8 +232,16 @@ Test(scan, fail_on_leak_fails_at_the_limit_and_passes_below, .timeout = 60)
 Test(scan, fail_on_leak_keeps_a_failed_commands_status, .timeout = 60)
 {
 	char *exe = env__fixture("leaky-nofp");
-	char *argv[] = { (char *)env__leaktrace(), "-q", "--fail-on-leak", "1", "--", exe, "exit",
-			 "7", "lost", NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "-q",
+			 "--fail-on-leak",
+			 "1",
+			 "--",
+			 exe,
+			 "exit",
+			 "7",
+			 "lost",
+			 NULL };
 	struct run_result r;
 
 	run__cmd(argv, NULL, 60, &r);
@@ -245,8 +267,8 @@ Test(scan, no_scan_gives_no_verdicts, .timeout = 60)
 	snap = trace__run(&t, exe, opts, args, &r);
 	proc = snapshot__process_by_exe(snap, exe);
 	cr_assert_null(json_object_get(proc, "lost_bytes"));
-	cr_assert_null(json_object_get(json_array_get(json_object_get(proc, "stacks"), 0),
-				       "lost_bytes"));
+	cr_assert_null(
+		json_object_get(json_array_get(json_object_get(proc, "stacks"), 0), "lost_bytes"));
 	json_decref(snap);
 	run__free(&r);
 	tmpdir__free(&t);
@@ -257,8 +279,9 @@ Test(scan, no_scan_gives_no_verdicts, .timeout = 60)
 Test(scan, lost_folded_stacks_are_the_leaks_alone, .timeout = 60)
 {
 	char *exe = env__fixture("leaky-nofp");
-	char *argv[] = { (char *)env__leaktrace(), "-q", "--lost", "-o", NULL, "--", exe, "run",
-			 "lost", NULL };
+	char *argv[] = {
+		(char *)env__leaktrace(), "-q", "--lost", "-o", NULL, "--", exe, "run", "lost", NULL
+	};
 	long long lose_blocks = 0, lose_list = 0, new_node = 0;
 	char line[4096], *sp;
 	struct run_result r;

@@ -56,7 +56,8 @@ static void parent_and_child(json_t *snap, json_t **parent, json_t **child)
 
 	*parent = *child = NULL;
 	cr_assert_eq(json_array_size(procs), 2, "%zu processes", json_array_size(procs));
-	json_array_foreach(procs, i, p) {
+	json_array_foreach(procs, i, p)
+	{
 		if (stack__sum(p, "leak_fork", "heap").bytes == 20000)
 			*parent = p;
 		else
@@ -73,8 +74,17 @@ static void parent_and_child(json_t *snap, json_t **parent, json_t **child)
 Test(short_lived, all_names_a_process_and_its_child_gone_before_a_refresh, .timeout = 120)
 {
 	char exe[PATH_MAX], comm[32], json[PATH_MAX], err[PATH_MAX], text[4096];
-	char *argv[16] = { (char *)env__leaktrace(), "-a", "--comm", comm, "--unwind", "fp",
-			   "-i", "3600", "-o", json, NULL };
+	char *argv[16] = { (char *)env__leaktrace(),
+			   "-a",
+			   "--comm",
+			   comm,
+			   "--unwind",
+			   "fp",
+			   "-i",
+			   "3600",
+			   "-o",
+			   json,
+			   NULL };
 	char *fx_argv[] = { exe, "run", "malloc", "fork", NULL };
 	json_t *snap, *parent, *child;
 	struct run_result r;

@@ -53,9 +53,8 @@ static json_t *used(json_t *snap, const char *where)
 	json_t *arr = json_object_get(snap, "suppressions"), *u;
 	size_t i;
 
-	json_array_foreach(arr, i, u)
-		if (!strcmp(json_string_value(json_object_get(u, "where")), where))
-			return u;
+	json_array_foreach(arr, i, u) if (!strcmp(json_string_value(json_object_get(u, "where")),
+						  where)) return u;
 	return NULL;
 }
 
@@ -65,10 +64,10 @@ static json_t *used_default(json_t *snap, const char *name)
 	json_t *arr = json_object_get(snap, "suppressions"), *u;
 	size_t i;
 
-	json_array_foreach(arr, i, u)
-		if (!strcmp(json_string_value(json_object_get(u, "name")), name) &&
-		    !strncmp(json_string_value(json_object_get(u, "where")), "default:", 8))
-			return u;
+	json_array_foreach(arr, i,
+			   u) if (!strcmp(json_string_value(json_object_get(u, "name")), name) &&
+				  !strncmp(json_string_value(json_object_get(u, "where")),
+					   "default:", 8)) return u;
 	return NULL;
 }
 
@@ -93,7 +92,8 @@ Test(suppress, suppressed_stack_is_counted_apart_and_the_gate_counts_the_rest, .
 	/* Not suppressed: all 7,978 bytes count, the gate fails. */
 	cr_assert_eq(gate("209", out, NULL, "leaky-nofp", lost_args, &r), 3, "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "leaktrace: 7,978 bytes lost, --fail-on-leak 209: "
-				  "failing\n"), "stderr:\n%s", r.err);
+					 "failing\n"),
+			   "stderr:\n%s", r.err);
 	run__free(&r);
 
 	/* Suppressed: 208 bytes left, under 209; at 208 it fails and says what was suppressed. */
@@ -101,7 +101,8 @@ Test(suppress, suppressed_stack_is_counted_apart_and_the_gate_counts_the_rest, .
 	run__free(&r);
 	cr_assert_eq(gate("208", out, opts, "leaky-nofp", lost_args, &r), 3, "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "leaktrace: 208 bytes lost (7,770 more suppressed), "
-				  "--fail-on-leak 208: failing\n"), "stderr:\n%s", r.err);
+					 "--fail-on-leak 208: failing\n"),
+			   "stderr:\n%s", r.err);
 	cr_assert_not_null(strstr(r.err, "(suppressed: blocks)\n"), "stderr:\n%s", r.err);
 	run__free(&r);
 
@@ -141,10 +142,12 @@ Test(suppress, valgrinds_generated_suppressions_suppress_the_same_leaks, .timeou
 	tmpdir__new(&t);
 	snprintf(supp, sizeof(supp), "%s", tmpdir__file(&t, "vg.supp"));
 	snprintf(out, sizeof(out), "%s", tmpdir__file(&t, "run.json"));
-	snprintf(cmd, sizeof(cmd), "valgrind -q --leak-check=full "
+	snprintf(cmd, sizeof(cmd),
+		 "valgrind -q --leak-check=full "
 		 "--show-leak-kinds=definite,indirect --gen-suppressions=all --log-file='%s.log' "
 		 "'%s' run lost >/dev/null && grep -v '^==' '%s.log' > '%s' && "
-		 "grep -c Memcheck:Leak '%s'", supp, exe, supp, supp, supp);
+		 "grep -c Memcheck:Leak '%s'",
+		 supp, exe, supp, supp, supp);
 	sh__output(cmd, out, sizeof(out));
 	cr_assert_geq(atoi(out), 3, "valgrind generated %s entries", out);
 	opts[1] = supp;
@@ -177,8 +180,10 @@ Test(suppress, bad_file_is_one_line_naming_file_and_line_and_nothing_runs, .time
 	write_file(supp, "{\n   x\n   fun:lose_*\n   lose_list\n}\n");
 	opts[1] = supp;
 	cr_assert_eq(gate("1", out, opts, "leaky-nofp", lost_args, &r), 2, "stderr:\n%s", r.err);
-	snprintf(want, sizeof(want), "leaktrace: --suppress: %s:4: 'lose_list' is not a frame "
-		 "line: use fun:GLOB, obj:GLOB or ...\n", supp);
+	snprintf(want, sizeof(want),
+		 "leaktrace: --suppress: %s:4: 'lose_list' is not a frame "
+		 "line: use fun:GLOB, obj:GLOB or ...\n",
+		 supp);
 	cr_assert_str_eq(r.err, want);
 	cr_assert_eq(r.out_len, 0, "the command ran: %s", r.out);
 	run__free(&r);
@@ -201,7 +206,8 @@ static void assert_clean_passes(const char *fixture, const char *const opts[], j
 	cr_assert_eq(gate("1", out, opts, fixture, NULL, &r), 0, "%s: stderr:\n%s", fixture, r.err);
 	cr_assert_not_null(strstr(r.out, "truth clean 0 0"), "stdout: %s", r.out);
 	cr_assert_not_null(strstr(r.err, "\nsuppressions used (bytes, allocations, of them lost, "
-				  "stacks, name, where):\n"), "stderr:\n%s", r.err);
+					 "stacks, name, where):\n"),
+			   "stderr:\n%s", r.err);
 	snap = snapshot__load(out);
 	u = used_default(snap, "glibc-stdio-buffer");
 	cr_assert_not_null(u, "%s: stdout's buffer is not suppressed", fixture);
@@ -262,7 +268,8 @@ Test(suppress, clean_cxx_program_passes_the_gate_with_the_default_set, .timeout 
 	cr_assert_not_null(u, "the exception pool is not suppressed");
 	cr_assert_eq(json__int(u, "allocs"), 1);
 	/* Without freeres valgrind sees the pool at exit (it may trap at the very end: ';'). */
-	snprintf(cmd, sizeof(cmd), "valgrind --run-libc-freeres=no --run-cxx-freeres=no "
+	snprintf(cmd, sizeof(cmd),
+		 "valgrind --run-libc-freeres=no --run-cxx-freeres=no "
 		 "--leak-check=full --show-leak-kinds=reachable --log-file=%s '%s' >/dev/null "
 		 "2>&1; awk '/are still reachable in loss record/ "
 		 "{ b = $2 } /call_init/ { gsub(\",\", \"\", b); print b; exit }' %s",

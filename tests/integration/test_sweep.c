@@ -55,7 +55,8 @@ static int bound_port(int *port)
 
 static bool port_accepts(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	bool ok = fd >= 0 && !connect(fd, (struct sockaddr *)&a, sizeof(a));
@@ -98,7 +99,7 @@ struct host {
 	pid_t sshd;
 	char tmp[PATH_MAX];
 	char label[32];
-	bool own_leaktrace;	/* DIR/bin/leaktrace is in its PATH */
+	bool own_leaktrace; /* DIR/bin/leaktrace is in its PATH */
 };
 
 static void host__start(struct host *h, int n, const char *path)
@@ -200,7 +201,7 @@ static bool runs_leaktrace_of(pid_t pid, const struct host *h)
 	f = fopen(path, "r");
 	if (!f)
 		return false;
-	n = fread(args, 1, sizeof(args) - 1, f);	/* "leaktrace\0-a\0..." */
+	n = fread(args, 1, sizeof(args) - 1, f); /* "leaktrace\0-a\0..." */
 	fclose(f);
 	if (n <= 0 || strcmp(args + strlen(args) + 1, "-a"))
 		return false;
@@ -289,9 +290,10 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 	in_dir(leaker, sizeof(leaker), LEAKER);
 	run_ok((char *[]){ "cp", demo, leaker, NULL });
 	in_dir(outdir, sizeof(outdir), "out");
-	snprintf(ssh_opts, sizeof(ssh_opts), "-F %s -o StrictHostKeyChecking=no "
-		 "-o UserKnownHostsFile=/dev/null -i %s", in_dir(file, sizeof(file), "ssh_config"),
-		 key);
+	snprintf(ssh_opts, sizeof(ssh_opts),
+		 "-F %s -o StrictHostKeyChecking=no "
+		 "-o UserKnownHostsFile=/dev/null -i %s",
+		 in_dir(file, sizeof(file), "ssh_config"), key);
 	out_fd = open(in_dir(file, sizeof(file), "sweep.out"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	err_fd = open(in_dir(file, sizeof(file), "sweep.err"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	cr_assert(out_fd >= 0 && err_fd >= 0);
@@ -313,7 +315,8 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 			cr_skip_test("a valgrind runs on this host, so leaktrace -a does not:\n%s",
 				     err);
 		cr_assert_fail("the sweep's leaktrace did not start on both hosts within 30 s; "
-			       "leak-sweep's stderr:\n%s", err);
+			       "leak-sweep's stderr:\n%s",
+			       err);
 	}
 	usleep(1500 * 1000);
 	leak = proc__spawn((char *[]){ leaker, NULL }, -1, -1, -1);
@@ -323,10 +326,14 @@ Test(sweep, two_hosts_and_a_dead_port, .timeout = 120, .fini = sweep_fini)
 	out = read_fd(out_fd);
 	err = read_fd(err_fd);
 
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status 0x%x\nstdout:\n%s\n"
-		  "stderr:\n%s", status, out, err);
-	snprintf(want, sizeof(want), "%s: unreachable: ssh: connect to host 127.0.0.1 port %d: "
-		 "Connection refused\n", dead, dead_port);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+		  "status 0x%x\nstdout:\n%s\n"
+		  "stderr:\n%s",
+		  status, out, err);
+	snprintf(want, sizeof(want),
+		 "%s: unreachable: ssh: connect to host 127.0.0.1 port %d: "
+		 "Connection refused\n",
+		 dead, dead_port);
 	cr_assert_str_eq(err, want);
 
 	/* Each host's snapshot, named as it was reached, with the leak in it. */
@@ -433,7 +440,7 @@ Test(sweep, help_is_a_manual_on_stdout)
 	cr_assert_eq(run__exit_code(&r), 0);
 	cr_assert_eq(r.err_len, 0, "%s", r.err);
 	for (const char *const *s = (const char *const[]){ "SYNOPSIS", "OPTIONS", "OUTPUT",
-							    "EXIT STATUS", "EXAMPLES", NULL };
+							   "EXIT STATUS", "EXAMPLES", NULL };
 	     *s; s++)
 		cr_assert_not_null(strstr(r.out, *s), "--help lacks %s", *s);
 	run__free(&r);

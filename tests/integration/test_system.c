@@ -95,8 +95,8 @@ static void lt_wait_ok(pid_t pid)
 	int status;
 
 	cr_assert_eq(proc__wait(pid, 60000, &status), 0, "leaktrace did not end");
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "leaktrace failed: status 0x%x", status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "leaktrace failed: status 0x%x",
+		  status);
 }
 
 /* The fixtures have done their part: SIGINT, the final snapshot, exit 0 (no -d to guess). */
@@ -219,8 +219,7 @@ Test(system, exited_process_reported_once_then_kept_for_the_end, .timeout = 90)
 	snprintf(needle, sizeof(needle), "pid %d (%s) %s: ", pid, comm_nofp, fx_nofp);
 	cr_assert(file__wait_for(out, needle, 30000), "no report of pid %d", pid);
 	fixture__stop(&f);
-	snprintf(needle, sizeof(needle), "pid %d (%s) %s [exited]", pid, comm_nofp,
-		 fx_nofp);
+	snprintf(needle, sizeof(needle), "pid %d (%s) %s [exited]", pid, comm_nofp, fx_nofp);
 	cr_assert(file__wait_for(out, needle, 30000), "pid %d not reported as exited", pid);
 	/* The report after the one that said it exited: its records are gone by then. */
 	wait_for_reports(out, count_of(read_file(out), "] leaktrace on ") + 1);
@@ -268,8 +267,8 @@ Test(system, fifty_processes_each_exact, .timeout = 180)
 		json_t *proc = snapshot__process(snap, f[i].pid);
 
 		cr_assert_not_null(proc, "pid %d missing", f[i].pid);
-		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000,
-			     "pid %d", f[i].pid);
+		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000, "pid %d",
+			     f[i].pid);
 		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").allocs, 1000);
 		fixture__stop(&f[i]);
 	}
@@ -312,8 +311,9 @@ Test(system, exec_starts_afresh)
 	tmpdir__new(&t);
 	char *exe = env__fixture("leaky-nofp");
 	/* "leaky exec malloc" leaks from leak_before_exec, then execs "leaky run malloc". */
-	char *argv[] = { (char *)env__leaktrace(), "-q", "-o", NULL, "--", exe, "exec",
-			 "malloc", NULL };
+	char *argv[] = {
+		(char *)env__leaktrace(), "-q", "-o", NULL, "--", exe, "exec", "malloc", NULL
+	};
 
 	argv[3] = (char *)tmpdir__file(&t, "exec.json");
 	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
@@ -438,7 +438,7 @@ Test(system, sigkill_leaves_no_probe, .timeout = 60)
 	}
 	cr_assert_eq(left, 0, "%d of leaktrace's %d links left after SIGKILL", left, ours);
 	cr_assert(proc__running(f.pid), "the target did not survive");
-	fixture__trigger(&f);	/* and it still allocates and frees normally */
+	fixture__trigger(&f); /* and it still allocates and frees normally */
 	fixture__stop(&f);
 	tmpdir__free(&t);
 }
@@ -455,7 +455,8 @@ static void placements(const char *err, char *out, size_t len)
 	while ((p = strstr(p, "probed "))) {
 		const char *entry = strstr(p, "(entry +");
 
-		if (sscanf(p, "probed %63s", name) == 1 && entry && sscanf(entry, "(entry +%u)", &n) == 1)
+		if (sscanf(p, "probed %63s", name) == 1 && entry &&
+		    sscanf(entry, "(entry +%u)", &n) == 1)
 			used += snprintf(out + used, len - used, "%s+%u ", name, n);
 		p++;
 		cr_assert_lt(used, len);
@@ -465,8 +466,16 @@ static void placements(const char *err, char *out, size_t len)
 /* The probe places of "leaktrace -v -- leaky-nofp run malloc", as placements() gives them. */
 static void run_placements(struct tmpdir *t, char *out, size_t len)
 {
-	char *argv[] = { (char *)env__leaktrace(), "-v", "-q", "-o", NULL, "--", fx_nofp, "run",
-			 "malloc", NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "-v",
+			 "-q",
+			 "-o",
+			 NULL,
+			 "--",
+			 fx_nofp,
+			 "run",
+			 "malloc",
+			 NULL };
 	struct run_result r;
 
 	argv[4] = (char *)tmpdir__file(t, "run.json");
@@ -538,10 +547,10 @@ Test(system, redis_jemalloc_flushall_returns_to_baseline, .timeout = 120)
 
 	tmpdir__new(&t);
 	snprintf(port, sizeof(port), "%d", 20000 + getpid() % 20000);
-	char *server[] = { "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-			   "--appendonly", "no", NULL };
-	char *bench[] = { "redis-benchmark", "-p", port, "-t", "set", "-n", "50000", "-r",
-			  "30000", "-d", "100", "-q", NULL };
+	char *server[] = { "redis-server", "--port", port,	     "--bind", "127.0.0.1",
+			   "--save",	   "",	     "--appendonly", "no",     NULL };
+	char *bench[] = { "redis-benchmark", "-p", port,  "-t", "set", "-n", "50000", "-r",
+			  "30000",	     "-d", "100", "-q", NULL };
 	char *flush[] = { "redis-cli", "-p", port, "flushall", "sync", NULL };
 	char *ping[] = { "redis-cli", "-p", port, "ping", NULL };
 

@@ -68,10 +68,26 @@ static size_t name_len(const char *s)
 static void gdb_backtrace(const char *exe, const char *arg, const char *site, struct names *out)
 {
 	char brk[64];
-	char *argv[] = { "gdb", "-nx", "-batch", "-ex", "set debuginfod enabled off",
-			 "-ex", "set backtrace past-main on", "-ex", brk, "-ex", "run",
-			 "-ex", "p/x $pc", "-ex", "bt",
-			 "--args", (char *)exe, "run", (char *)arg, NULL };
+	char *argv[] = { "gdb",
+			 "-nx",
+			 "-batch",
+			 "-ex",
+			 "set debuginfod enabled off",
+			 "-ex",
+			 "set backtrace past-main on",
+			 "-ex",
+			 brk,
+			 "-ex",
+			 "run",
+			 "-ex",
+			 "p/x $pc",
+			 "-ex",
+			 "bt",
+			 "--args",
+			 (char *)exe,
+			 "run",
+			 (char *)arg,
+			 NULL };
 	struct run_result r;
 	char *line, *save;
 
@@ -109,7 +125,8 @@ static void traced_stack(const char *exe, const char *arg, const char *frame0,
 	cr_assert_eq(sum.stacks, 1, "%s: %d stacks, expected 1", frame0, sum.stacks);
 	stack = stack__find(proc, frame0, "heap");
 	cr_assert(!json_is_true(json_object_get(stack, "truncated")), "%s: stack cut", frame0);
-	json_array_foreach(json_object_get(stack, "frames"), i, frame) {
+	json_array_foreach(json_object_get(stack, "frames"), i, frame)
+	{
 		const char *v = json_string_value(json_object_get(frame, field));
 
 		cr_assert_not_null(v, "%s: frame %zu has no %s", frame0, i, field);
@@ -189,8 +206,17 @@ Test(unwind, auto_walks_frame_pointer_builds_by_them_and_agrees_with_dwarf, .tim
 {
 	const char *const autom[] = { "--unwind", "auto", NULL };
 	char *exe = env__fixture("leaky-fp");
-	char *argv[] = { (char *)env__leaktrace(), "--unwind", "auto", "-v", "-q", "--no-scan",
-			 "--", exe, "run", "malloc", NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "--unwind",
+			 "auto",
+			 "-v",
+			 "-q",
+			 "--no-scan",
+			 "--",
+			 exe,
+			 "run",
+			 "malloc",
+			 NULL };
 	struct names a = {}, b = {};
 	struct run_result r;
 	char want[PATH_MAX + 64];
@@ -223,8 +249,17 @@ struct bg_tracer {
 static void bg__start(struct bg_tracer *b, struct tmpdir *t, pid_t target)
 {
 	char pid[16];
-	char *argv[] = { (char *)env__leaktrace(), "--unwind", "dwarf", "-v", "-i", "3600", "-p",
-			 pid, "-o", b->json, NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "--unwind",
+			 "dwarf",
+			 "-v",
+			 "-i",
+			 "3600",
+			 "-p",
+			 pid,
+			 "-o",
+			 b->json,
+			 NULL };
 	int fd;
 
 	snprintf(pid, sizeof(pid), "%d", (int)target);
@@ -286,7 +321,8 @@ Test(unwind, stack_through_a_library_loaded_after_the_attach, .timeout = 120)
 	cr_assert_str_eq(line, "dlopened");
 	/* leaktrace's next tick rereads the process's mappings and builds libz's table. */
 	cr_assert(file__wait_for(tr.err, "unwind table of /usr/lib/x86_64-linux-gnu/libz.so",
-				 15000), "no unwind table for libz");
+				 15000),
+		  "no unwind table for libz");
 	fixture__go(&f, "leak_zalloc", &bytes, &allocs);
 	snap = bg__stop(&tr);
 	proc = snapshot__process(snap, f.pid);
@@ -296,7 +332,8 @@ Test(unwind, stack_through_a_library_loaded_after_the_attach, .timeout = 120)
 	cr_assert_eq(sum.bytes, bytes, "leak_zalloc: %lld bytes, the fixture says %lld", sum.bytes,
 		     bytes);
 	cr_assert_eq(sum.allocs, allocs);
-	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+	{
 		const char *sym = stack__symbol(stack, 0);
 		long libz = -1, caller = -1;
 		size_t j, n;
@@ -305,7 +342,8 @@ Test(unwind, stack_through_a_library_loaded_after_the_attach, .timeout = 120)
 			continue;
 		cr_assert(!json_is_true(json_object_get(stack, "truncated")), "stack %zu cut", i);
 		n = json_array_size(json_object_get(stack, "frames"));
-		json_array_foreach(json_object_get(stack, "frames"), j, frame) {
+		json_array_foreach(json_object_get(stack, "frames"), j, frame)
+		{
 			const char *module = json_string_value(json_object_get(frame, "module"));
 
 			if (module && strstr(module, "/libz.so"))
@@ -376,8 +414,8 @@ static int uretprobe_open(const char *exe, const char *func, pid_t pid)
 	fclose(f);
 	attr.type = type;
 	attr.config = 1ULL << bit;
-	attr.config1 = (uint64_t)(uintptr_t)exe;	/* uprobe_path */
-	attr.config2 = function_offset(exe, func);	/* probe_offset */
+	attr.config1 = (uint64_t)(uintptr_t)exe;   /* uprobe_path */
+	attr.config2 = function_offset(exe, func); /* probe_offset */
 	fd = syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	cr_assert_geq(fd, 0, "perf_event_open: %s", strerror(errno));
 	return fd;
@@ -391,8 +429,14 @@ static int uretprobe_open(const char *exe, const char *func, pid_t pid)
 Test(unwind, return_address_replaced_by_a_pending_uretprobe_is_recovered, .timeout = 120)
 {
 	const char *args[] = { "malloc", NULL };
-	const char *want[] = { "leak_malloc", "run_scenarios", "attach_mode", "main",
-			       "__libc_start_call_main", "__libc_start_main", "_start", NULL };
+	const char *want[] = { "leak_malloc",
+			       "run_scenarios",
+			       "attach_mode",
+			       "main",
+			       "__libc_start_call_main",
+			       "__libc_start_main",
+			       "_start",
+			       NULL };
 	char *exe = env__fixture("leaky-nofp");
 	long long bytes = -1, allocs = -1;
 	json_t *snap, *proc, *stack;
@@ -440,13 +484,14 @@ static void libllvm_path(char *buf, size_t size)
  */
 static int assert_whole_through(json_t *proc, const char *caller)
 {
-	static const char *const outer[] = { "main", "__libc_start_call_main",
-					      "__libc_start_main", "_start" };
+	static const char *const outer[] = { "main", "__libc_start_call_main", "__libc_start_main",
+					     "_start" };
 	json_t *stack, *frames;
 	int found = 0;
 	size_t i, j, n;
 
-	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+	{
 		frames = json_object_get(stack, "frames");
 		n = json_array_size(frames);
 		for (j = 0; j < n && strcmp(stack__symbol(stack, j) ?: "", caller); j++)
@@ -458,9 +503,10 @@ static int assert_whole_through(json_t *proc, const char *caller)
 		cr_assert_null(json_object_get(stack, "table_pending"));
 		cr_assert_gt(j, 0);
 		cr_assert_str_eq(stack__symbol(stack, j - 1) ?: "(none)", "LLVMContextCreate");
-		cr_assert_not_null(strstr(json_string_value(json_object_get(
-						  json_array_get(frames, j - 1), "module")) ?: "",
-					  "/libLLVM-"));
+		cr_assert_not_null(strstr(
+			json_string_value(json_object_get(json_array_get(frames, j - 1), "module")) ?:
+				"",
+			"/libLLVM-"));
 		cr_assert_eq(n - j, 5, "stack %zu: %zu frames from %s on", i, n - j, caller);
 		for (size_t k = 0; k < 4; k++)
 			cr_assert_str_eq(stack__symbol(stack, j + 1 + k) ?: "(none)", outer[k]);
@@ -524,8 +570,9 @@ Test(unwind, a_100mb_library_dlopened_is_marked_until_its_table_then_whole, .tim
 	fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	cr_assert_geq(fd, 0);
 	{
-		char *argv[] = { (char *)env__leaktrace(), "-v", "-i", "3600", "-p", pid, "-o",
-				 json, NULL };
+		char *argv[] = {
+			(char *)env__leaktrace(), "-v", "-i", "3600", "-p", pid, "-o", json, NULL
+		};
 
 		tracer = proc__spawn(argv, -1, -1, fd);
 	}

@@ -28,11 +28,13 @@ enum kind { DEFINITE, INDIRECT, POSSIBLE, REACHABLE, IN_USE, NR_KINDS };
 static const char *const kind_name[] = { "definite", "indirect", "possible", "reachable",
 					 "in use" };
 /* valgrind's labels, and leaktrace's JSON fields, for each kind. */
-static const char *const vg_label[] = { "definitely lost:", "indirectly lost:",
-					"possibly lost:", "still reachable:", "in use at exit:" };
+static const char *const vg_label[] = { "definitely lost:", "indirectly lost:", "possibly lost:",
+					"still reachable:", "in use at exit:" };
 static const char *const field[][2] = {
-	{ "lost_bytes", "lost_allocs" }, { "indirect_bytes", "indirect_allocs" },
-	{ "possible_bytes", "possible_allocs" }, { "reachable_bytes", "reachable_allocs" },
+	{ "lost_bytes", "lost_allocs" },
+	{ "indirect_bytes", "indirect_allocs" },
+	{ "possible_bytes", "possible_allocs" },
+	{ "reachable_bytes", "reachable_allocs" },
 	{ "bytes", "allocs" },
 };
 
@@ -60,8 +62,8 @@ static struct figure valgrind_figure(const char *text, const char *label)
 			digits[n++] = *p;
 	digits[n] = '\0';
 	f.bytes = atoll(digits);
-	cr_assert_eq(sscanf(p, " bytes in %lld blocks", &f.blocks), 1, "after '%s': '%.40s'",
-		     label, p);
+	cr_assert_eq(sscanf(p, " bytes in %lld blocks", &f.blocks), 1, "after '%s': '%.40s'", label,
+		     p);
 	return f;
 }
 
@@ -72,11 +74,12 @@ static struct figure leaktrace_figure(json_t *proc, const char *frame0, enum kin
 	json_t *stack;
 	size_t i;
 
-	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+	{
 		const char *sym = stack__symbol(stack, 0);
 
 		if (strcmp(json_string_value(json_object_get(stack, "kind")), "heap"))
-			continue;	/* valgrind judges no mapping */
+			continue; /* valgrind judges no mapping */
 		if (frame0 && (!sym || strcmp(sym, frame0)))
 			continue;
 		f.bytes += json__int(stack, field[k][0]);
@@ -94,7 +97,8 @@ static int check_truth(json_t *proc, const char *out)
 
 	for (const char *p = strstr(out, "truth "); p; p = strstr(p + 1, "truth ")) {
 		cr_assert_eq(sscanf(p, "truth %63s %15s %lld %lld", fn, kind, &want.bytes,
-				    &want.blocks), 4, "bad truth line: %.60s", p);
+				    &want.blocks),
+			     4, "bad truth line: %.60s", p);
 		for (k = 0; k < IN_USE && strcmp(kind_name[k], kind); k++)
 			;
 		cr_assert_lt(k, IN_USE, "unknown kind %s", kind);
@@ -139,10 +143,11 @@ static void equal_valgrind(const char *fixture, const char *const args[], const 
 	run__cmd(vg, NULL, 100, &vr);
 	unsetenv("LD_PRELOAD");
 	/* A uprobe of a leaktrace -a running meanwhile is an int3 valgrind cannot run. */
-	cr_assert_null(strstr(vr.err, "SIGTRAP"), "valgrind hit another tracer's uprobe "
-		       "(a leaktrace -a running): rerun this test alone\n%s", vr.err);
-	cr_assert_eq(run__exit_code(&vr), 0, "valgrind: exit %d:\n%s", run__exit_code(&vr),
-		     vr.err);
+	cr_assert_null(strstr(vr.err, "SIGTRAP"),
+		       "valgrind hit another tracer's uprobe "
+		       "(a leaktrace -a running): rerun this test alone\n%s",
+		       vr.err);
+	cr_assert_eq(run__exit_code(&vr), 0, "valgrind: exit %d:\n%s", run__exit_code(&vr), vr.err);
 	cr_assert_str_eq(vr.out, r.out);
 	cr_assert_str_eq(json_string_value(json_object_get(proc, "scan_roots")), "exact");
 	for (int k = 0; k < NR_KINDS; k++) {
@@ -234,8 +239,9 @@ Test(verdicts, live_scans_of_four_churning_threads_never_call_a_block_lost, .tim
 {
 	char *exe = env__fixture("verdicts-nofp"), pid[16], line[8192], want[64];
 	char *fixture_argv[] = { exe, "churn", NULL };
-	char *argv[] = { (char *)env__leaktrace(), "-p", pid, "--scan", "-i", "0.05", "-n", "1",
-			 NULL };
+	char *argv[] = {
+		(char *)env__leaktrace(), "-p", pid, "--scan", "-i", "0.05", "-n", "1", NULL
+	};
 	struct fixture f, lt;
 	int out[2], status, reports = 0;
 
@@ -265,11 +271,20 @@ Test(verdicts, live_scans_of_four_churning_threads_never_call_a_block_lost, .tim
 static int gate(const char *scenario, const char *kinds, struct run_result *r)
 {
 	char *exe = env__fixture("verdicts-nofp");
-	char *argv[] = { (char *)env__leaktrace(), "-q", "--fail-on-leak", "1", "--leak-kinds",
-			 (char *)kinds, "--", exe, "run", (char *)scenario, NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "-q",
+			 "--fail-on-leak",
+			 "1",
+			 "--leak-kinds",
+			 (char *)kinds,
+			 "--",
+			 exe,
+			 "run",
+			 (char *)scenario,
+			 NULL };
 	int code;
 
-	if (!kinds)	/* the default kinds */
+	if (!kinds) /* the default kinds */
 		memmove(&argv[4], &argv[6], 5 * sizeof(*argv));
 	run__cmd(argv, NULL, 60, r);
 	code = run__exit_code(r);
@@ -356,8 +371,17 @@ Test(verdicts, attach_mode_reads_glibcs_chunks_and_finds_the_freed_arrays_string
 {
 	const char *args[] = { "freed_array", NULL };
 	char *exe = env__fixture("verdicts-nofp"), pid[16], err_path[PATH_MAX];
-	char *argv[] = { (char *)env__leaktrace(), "-p", pid, "--scan", "-i", "100", "-d", "3",
-			 "-o", NULL, NULL };
+	char *argv[] = { (char *)env__leaktrace(),
+			 "-p",
+			 pid,
+			 "--scan",
+			 "-i",
+			 "100",
+			 "-d",
+			 "3",
+			 "-o",
+			 NULL,
+			 NULL };
 	struct fixture f;
 	struct tmpdir t;
 	int err_fd, status;

@@ -68,9 +68,13 @@ void golden__check(const char *path, const char *got, size_t len)
 		fclose(f);
 	}
 	want = golden__read(path, &want_len);
-	cr_assert_eq(len, want_len, "%s: %zu bytes, golden file has %zu (LT_UPDATE_GOLDEN=1 to "
-		     "rewrite it, then review the diff)", path, len, want_len);
-	cr_assert(!memcmp(got, want, len), "%s differs from the output (LT_UPDATE_GOLDEN=1 to "
-		  "rewrite it, then review the diff)", path);
+	cr_assert_eq(len, want_len,
+		     "%s: %zu bytes, golden file has %zu (LT_UPDATE_GOLDEN=1 to "
+		     "rewrite it, then review the diff)",
+		     path, len, want_len);
+	cr_assert(!memcmp(got, want, len),
+		  "%s differs from the output (LT_UPDATE_GOLDEN=1 to "
+		  "rewrite it, then review the diff)",
+		  path);
 	free(want);
 }

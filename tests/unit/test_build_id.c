@@ -72,10 +72,12 @@ Test(build_id, json_and_pprof_carry_the_build_ids)
 	size_t len;
 
 	cr_assert_eq(export__write(golden__open(&c), snap, LT_FORMAT_JSON,
-				   &(struct export_opts){ .top = 10 }), 0);
+				   &(struct export_opts){ .top = 10 }),
+		     0);
 	golden__close(&c);
 	cr_assert_not_null(strstr(c.buf, ",\"build_ids\":{\"/usr/bin/leaky\":\"0123456789abcdef"
-					 "0123456789abcdef01234567\"}"), "%s", c.buf);
+					 "0123456789abcdef01234567\"}"),
+			   "%s", c.buf);
 	cr_assert_eq(export_pprof__encode(snap, &pb, &len), 0);
 	cr_assert_not_null(memmem(pb, len, "0123456789abcdef0123456789abcdef01234567", 40));
 	free(pb);

@@ -568,7 +568,8 @@ Test(cli, unwind_errors)
 	struct config cfg;
 
 	cr_assert_eq(parse(ARGV("--unwind", "lbr", "-p", "1"), &cfg, &o), CLI_EXIT_USAGE);
-	cr_assert_str_eq(o.err, "leaktrace: --unwind: 'lbr' is not a mode: use fp, dwarf or auto\n");
+	cr_assert_str_eq(o.err,
+			 "leaktrace: --unwind: 'lbr' is not a mode: use fp, dwarf or auto\n");
 	cr_assert_eq(parse(ARGV("--max-unwind-mb", "193", "-p", "1"), &cfg, &o), CLI_EXIT_USAGE);
 	cr_assert_str_eq(o.err, "leaktrace: --max-unwind-mb: '193' is not a whole number from 1 "
 				"to 192\n");
@@ -714,7 +715,7 @@ Test(cli, suppress_list_default_prints_the_built_in_set_and_exits_ok)
 	cr_assert_eq(parse(ARGV("--suppress-list-default"), &cfg, &o), CLI_EXIT_OK);
 	cr_assert_str_eq(o.out, suppress__default_text());
 	cr_assert_not_null(strstr(o.out, "{\n   glibc-stdio-buffer\n   fun:_IO_file_doallocate\n"
-				  "}\n"));
+					 "}\n"));
 	cr_assert_str_empty(o.err);
 }
 

@@ -18,6 +18,8 @@ static __attribute__((noinline)) uintptr_t return_address(void)
 	return (uintptr_t)__builtin_return_address(0);
 }
 
+/* Each call and its __LINE__ on one line. */
+/* clang-format off */
 /* The store after the call keeps it a call, not a jump: its return address is in here. */
 static __attribute__((noinline)) uintptr_t plain_call(int *line)
 {
@@ -39,11 +41,12 @@ static __attribute__((noinline)) uintptr_t outer_call(int *line, int *outer)
 
 	return ra;
 }
+/* clang-format on */
 
 static int main_bias(struct dl_phdr_info *info, size_t size, void *data)
 {
 	*(uintptr_t *)data = info->dlpi_addr;
-	return 1;	/* the first is the main program */
+	return 1; /* the first is the main program */
 }
 
 static struct dwarf_lines *open_self(void)
@@ -55,7 +58,7 @@ static struct dwarf_lines *open_self(void)
 	dl = dwarf_lines__open(fd, &err);
 	cr_assert_not_null(dl, "no DWARF in the unit test binary: %s (built without -g?)",
 			   strerror(-err));
-	close(fd);	/* dl keeps its own */
+	close(fd); /* dl keeps its own */
 	return dl;
 }
 
@@ -92,7 +95,7 @@ Test(dwarf_lines, a_call_has_its_function_file_and_line)
 	cr_assert_eq(lv[0].line, line);
 	cr_assert_eq(lv[0].decl_line, line - 2, "plain_call is declared 2 lines above its call");
 	cr_assert_neq(lv[0].entry, 0);
-	dwarf_lines__free(dl);	/* the strings of lv go with it */
+	dwarf_lines__free(dl); /* the strings of lv go with it */
 }
 
 Test(dwarf_lines, an_inlined_call_is_a_level_of_its_own_with_its_call_site)

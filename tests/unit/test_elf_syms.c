@@ -349,14 +349,14 @@ Test(elf_syms, free_accepts_null)
 
 Test(x86, push_mov_sets_frame_pointer)
 {
-	static const uint8_t code[] = {0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10};
+	static const uint8_t code[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10 };
 
 	cr_assert(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
 
 Test(x86, endbr64_then_push_mov_sets_frame_pointer)
 {
-	static const uint8_t code[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x8b, 0xec};
+	static const uint8_t code[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x8b, 0xec };
 
 	cr_assert(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
@@ -364,30 +364,30 @@ Test(x86, endbr64_then_push_mov_sets_frame_pointer)
 Test(x86, push_without_mov_does_not_set_frame_pointer)
 {
 	/* push %rbp; push %rbx: %rbp used as a general register. */
-	static const uint8_t code[] = {0x55, 0x53, 0x48, 0x89, 0xfb, 0x90, 0x90, 0x90};
+	static const uint8_t code[] = { 0x55, 0x53, 0x48, 0x89, 0xfb, 0x90, 0x90, 0x90 };
 
 	cr_assert_not(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
 
 Test(x86, short_code_does_not_set_frame_pointer)
 {
-	static const uint8_t code[] = {0x55, 0x48, 0x89};
+	static const uint8_t code[] = { 0x55, 0x48, 0x89 };
 
 	cr_assert_not(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
 
 Test(x86, call_rel32_ends_with_call)
 {
-	static const uint8_t code[] = {0x90, 0x90, 0x90, 0xe8, 0xdd, 0xff, 0xff, 0xff};
+	static const uint8_t code[] = { 0x90, 0x90, 0x90, 0xe8, 0xdd, 0xff, 0xff, 0xff };
 
 	cr_assert(x86__after_call(code, sizeof(code)));
 }
 
 Test(x86, call_register_ends_with_call)
 {
-	static const uint8_t rax[] = {0x90, 0xff, 0xd0};	   /* call *%rax */
-	static const uint8_t r11[] = {0x90, 0x41, 0xff, 0xd3};	   /* call *%r11 */
-	static const uint8_t notrack[] = {0x90, 0x3e, 0xff, 0xd2}; /* notrack call *%rdx */
+	static const uint8_t rax[] = { 0x90, 0xff, 0xd0 };	     /* call *%rax */
+	static const uint8_t r11[] = { 0x90, 0x41, 0xff, 0xd3 };     /* call *%r11 */
+	static const uint8_t notrack[] = { 0x90, 0x3e, 0xff, 0xd2 }; /* notrack call *%rdx */
 
 	cr_assert(x86__after_call(rax, sizeof(rax)));
 	cr_assert(x86__after_call(r11, sizeof(r11)));
@@ -396,13 +396,15 @@ Test(x86, call_register_ends_with_call)
 
 Test(x86, call_memory_forms_end_with_call)
 {
-	static const uint8_t ind[] = {0x90, 0xff, 0x10};		      /* *(%rax) */
-	static const uint8_t rip[] = {0xff, 0x15, 0x10, 0x20, 0x00, 0x00};    /* *0x2010(%rip) */
-	static const uint8_t disp8[] = {0x41, 0xff, 0x54, 0x24, 0x08};	      /* *0x8(%r12) */
-	static const uint8_t disp32[] = {0xff, 0x90, 0x00, 0x01, 0x00, 0x00}; /* *0x100(%rax) */
-	static const uint8_t sib32[] = {0xff, 0x94, 0xc3, 0x10, 0, 0, 0}; /* *0x10(%rbx,%rax,8) */
-	static const uint8_t table[] = {0xff, 0x14, 0xc5, 0x40, 0x10, 0, 0}; /* *0x1040(,%rax,8) */
-	static const uint8_t sib[] = {0x90, 0xff, 0x14, 0x24};		     /* *(%rsp) */
+	static const uint8_t ind[] = { 0x90, 0xff, 0x10 };			/* *(%rax) */
+	static const uint8_t rip[] = { 0xff, 0x15, 0x10, 0x20, 0x00, 0x00 };	/* *0x2010(%rip) */
+	static const uint8_t disp8[] = { 0x41, 0xff, 0x54, 0x24, 0x08 };	/* *0x8(%r12) */
+	static const uint8_t disp32[] = { 0xff, 0x90, 0x00, 0x01, 0x00, 0x00 }; /* *0x100(%rax) */
+	static const uint8_t sib32[] = { 0xff, 0x94, 0xc3, 0x10, 0, 0, 0 }; /* *0x10(%rbx,%rax,8) */
+	static const uint8_t table[] = {
+		0xff, 0x14, 0xc5, 0x40, 0x10, 0, 0
+	};							 /* *0x1040(,%rax,8) */
+	static const uint8_t sib[] = { 0x90, 0xff, 0x14, 0x24 }; /* *(%rsp) */
 
 	cr_assert(x86__after_call(ind, sizeof(ind)));
 	cr_assert(x86__after_call(rip, sizeof(rip)));
@@ -415,12 +417,12 @@ Test(x86, call_memory_forms_end_with_call)
 
 Test(x86, other_instructions_do_not_end_with_call)
 {
-	static const uint8_t nops[] = {0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
-	static const uint8_t jmp[] = {0x90, 0x90, 0xff, 0xe0};	/* jmp *%rax */
-	static const uint8_t push[] = {0x90, 0x90, 0xff, 0x30}; /* push (%rax) */
-	static const uint8_t ret[] = {0x90, 0x90, 0xc3};
+	static const uint8_t nops[] = { 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
+	static const uint8_t jmp[] = { 0x90, 0x90, 0xff, 0xe0 };  /* jmp *%rax */
+	static const uint8_t push[] = { 0x90, 0x90, 0xff, 0x30 }; /* push (%rax) */
+	static const uint8_t ret[] = { 0x90, 0x90, 0xc3 };
 	/* call *0x8(%rsp) cut short: the operand does not end at the end. */
-	static const uint8_t cut[] = {0x90, 0x90, 0xff, 0x54, 0x24};
+	static const uint8_t cut[] = { 0x90, 0x90, 0xff, 0x54, 0x24 };
 
 	cr_assert_not(x86__after_call(nops, sizeof(nops)));
 	cr_assert_not(x86__after_call(jmp, sizeof(jmp)));
@@ -431,7 +433,7 @@ Test(x86, other_instructions_do_not_end_with_call)
 
 Test(x86, too_few_bytes_do_not_end_with_call)
 {
-	static const uint8_t code[] = {0xd0};
+	static const uint8_t code[] = { 0xd0 };
 
 	cr_assert_not(x86__after_call(code, sizeof(code)));
 	cr_assert_not(x86__after_call(code, 0));
@@ -503,7 +505,8 @@ static void make_linked(struct link_dir *d, const char *link, bool right_crc)
 	snprintf(debug, sizeof(debug), "%s/x.debug", d->root);
 	cr_assert_eq(mkdir(d->sub, 0755), 0);
 	cr_assert_gt(asprintf(&cmd, "objcopy --only-keep-debug -R .note.gnu.build-id %s %s", nofp,
-			      debug), 0);
+			      debug),
+		     0);
 	sh(cmd);
 	free(cmd);
 	crc = right_crc ? crc_of(debug) : 0;
@@ -514,9 +517,11 @@ static void make_linked(struct link_dir *d, const char *link, bool right_crc)
 		fputc(0, f);
 	fwrite(&crc, 1, 4, f);
 	fclose(f);
-	cr_assert_gt(asprintf(&cmd, "strip -R .note.gnu.build-id -o %s %s && "
-			      "objcopy --add-section .gnu_debuglink=%s %s", d->bin, nofp, data,
-			      d->bin), 0);
+	cr_assert_gt(asprintf(&cmd,
+			      "strip -R .note.gnu.build-id -o %s %s && "
+			      "objcopy --add-section .gnu_debuglink=%s %s",
+			      d->bin, nofp, data, d->bin),
+		     0);
 	sh(cmd);
 	free(cmd);
 	free(nofp);

@@ -28,7 +28,9 @@ Test(escape, control_bytes_become_hex_escapes)
 	cr_assert_str_eq(escape__text("a\x1b[2Jb\x07", buf, sizeof(buf)), "a\\x1b[2Jb\\x07");
 	cr_assert_str_eq(escape__text("del\x7f", buf, sizeof(buf)), "del\\x7f");
 	/* U+009B (CSI as a C1 control in UTF-8) and a byte that starts no UTF-8 sequence. */
-	cr_assert_str_eq(escape__text("c1\xc2\x9b" "x\xff", buf, sizeof(buf)),
+	cr_assert_str_eq(escape__text("c1\xc2\x9b"
+				      "x\xff",
+				      buf, sizeof(buf)),
 			 "c1\\xc2\\x9bx\\xff");
 	cr_assert_str_eq(escape__text("nl\n", buf, sizeof(buf)), "nl\\x0a");
 	cr_assert_str_eq(escape__text("\xf8\x80\x80", buf, sizeof(buf)), "\\xf8\\x80\\x80");
@@ -77,7 +79,8 @@ Test(escape, text_reports_escape_what_hosts_send)
 	struct snapshot *snap, *merged, *both[2];
 	char err[256], *text;
 
-	cr_assert_eq(snapshot_json__load_text(hostile, "h.json", &snap, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(hostile, "h.json", &snap, err, sizeof(err)), 0, "%s",
+		     err);
 	text = text_of(snap, 0, NULL);
 	assert_no_control(text);
 	cr_assert_not_null(strstr(text, "leaktrace on h\\x07ost,"), "%s", text);
@@ -93,7 +96,8 @@ Test(escape, text_reports_escape_what_hosts_send)
 	assert_no_control(text);
 	cr_assert_not_null(strstr(text, "1 host (h\\x07ost)"), "%s", text);
 	cr_assert_not_null(strstr(text, "[1] f\\x1b[2J in c\\x1b[31m (/e\\x1b]0;x\\x07): h\\x07ost "
-					"pid 7"), "%s", text);
+					"pid 7"),
+			   "%s", text);
 	free(text);
 
 	text = text_of(snap, 2, merged);

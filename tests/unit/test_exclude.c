@@ -12,8 +12,9 @@ Test(exclude, code_translators_are_known_by_their_files)
 
 	cr_assert(exclude__translator_file("/usr/libexec/valgrind/memcheck-amd64-linux", &name));
 	cr_assert_str_eq(name, "valgrind");
-	cr_assert(exclude__translator_file(
-		"/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so", &name));
+	cr_assert(
+		exclude__translator_file("/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so",
+					 &name));
 	cr_assert(exclude__translator_file("/opt/dr/lib64/release/libdynamorio.so", &name));
 	cr_assert_str_eq(name, "DynamoRIO");
 	cr_assert(exclude__translator_file("/usr/bin/qemu-aarch64-static", &name));

@@ -15,8 +15,11 @@
 
 Test(export, formats_by_name)
 {
-	static const struct { const char *name; enum lt_format f; } cases[] = {
-		{ "json", LT_FORMAT_JSON }, { "text", LT_FORMAT_TEXT },
+	static const struct {
+		const char *name;
+		enum lt_format f;
+	} cases[] = {
+		{ "json", LT_FORMAT_JSON },	{ "text", LT_FORMAT_TEXT },
 		{ "folded", LT_FORMAT_FOLDED }, { "svg", LT_FORMAT_SVG },
 		{ "pprof", LT_FORMAT_PPROF },
 	};
@@ -31,9 +34,12 @@ Test(export, formats_by_name)
 
 Test(export, formats_by_extension)
 {
-	static const struct { const char *path; enum lt_format f; } cases[] = {
-		{ "a.json", LT_FORMAT_JSON }, { "d/a.txt", LT_FORMAT_TEXT },
-		{ "a.folded", LT_FORMAT_FOLDED }, { "a.b.svg", LT_FORMAT_SVG },
+	static const struct {
+		const char *path;
+		enum lt_format f;
+	} cases[] = {
+		{ "a.json", LT_FORMAT_JSON },	   { "d/a.txt", LT_FORMAT_TEXT },
+		{ "a.folded", LT_FORMAT_FOLDED },  { "a.b.svg", LT_FORMAT_SVG },
 		{ "heap.pb.gz", LT_FORMAT_PPROF },
 	};
 	enum lt_format f;
@@ -51,7 +57,8 @@ Test(export, format_lists_come_from_the_table)
 {
 	char buf[128];
 
-	cr_assert_str_eq(format__list(buf, sizeof(buf), 0, false), "json, text, folded, svg or pprof");
+	cr_assert_str_eq(format__list(buf, sizeof(buf), 0, false),
+			 "json, text, folded, svg or pprof");
 	cr_assert_str_eq(format__list(buf, sizeof(buf), 0, true),
 			 ".json, .txt, .folded, .svg or .pb.gz");
 	cr_assert_str_eq(format__list(buf, sizeof(buf), FORMAT_DIFF, false), "text or folded");
@@ -67,7 +74,8 @@ Test(export, format_help_is_one_row_per_format_then_the_notes)
 
 	format__help(f, FORMAT_DIFF | FORMAT_LOST);
 	golden__close(&c);
-	cr_assert_str_eq(c.buf,
+	cr_assert_str_eq(
+		c.buf,
 		"                         json    .json   snapshot, schema v1 (for tools)\n"
 		"                         text    .txt    what leaktrace prints\n"
 		"                         folded  .folded flamegraph.pl, inferno, speedscope\n"
@@ -125,12 +133,26 @@ Test(export, trace_mode_format_count_and_no_demangle_options)
 Test(export, trace_mode_output_equals_report_of_the_saved_json)
 {
 	static const struct frame fr = { "_ZN5cache6refillEm", 4, "/m", 0x10, 0, false, NULL };
-	struct stack_stat s = { .bytes = 1000, .allocs = 3, .oldest_s = -1, .growth = 12.34567,
-				.frames = &fr, .nr_frames = 1 };
-	struct proc_stat p = { .pid = 7, .comm = "c", .exe = "/m", .alive = true, .bytes = 1000,
-			       .allocs = 3, .growth = 12.34567, .stacks = &s, .nr_stacks = 1 };
-	struct snapshot snap = { .host = "h", .taken = { 1700000000, 987654321 },
-				 .elapsed_s = 0.04951, .procs = &p, .nr_procs = 1 };
+	struct stack_stat s = { .bytes = 1000,
+				.allocs = 3,
+				.oldest_s = -1,
+				.growth = 12.34567,
+				.frames = &fr,
+				.nr_frames = 1 };
+	struct proc_stat p = { .pid = 7,
+			       .comm = "c",
+			       .exe = "/m",
+			       .alive = true,
+			       .bytes = 1000,
+			       .allocs = 3,
+			       .growth = 12.34567,
+			       .stacks = &s,
+			       .nr_stacks = 1 };
+	struct snapshot snap = { .host = "h",
+				 .taken = { 1700000000, 987654321 },
+				 .elapsed_s = 0.04951,
+				 .procs = &p,
+				 .nr_procs = 1 };
 	struct export_opts opts = { .top = 10 };
 	struct snapshot *saved = NULL;
 	struct capture json;
@@ -143,7 +165,8 @@ Test(export, trace_mode_output_equals_report_of_the_saved_json)
 		struct capture direct, report;
 
 		cr_assert_eq(export__write_saved(golden__open(&direct), &snap, golden__formats[i],
-						 &opts), 0);
+						 &opts),
+			     0);
 		golden__close(&direct);
 		cr_assert_eq(export__write(golden__open(&report), saved, golden__formats[i], &opts),
 			     0);

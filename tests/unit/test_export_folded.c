@@ -103,7 +103,8 @@ Test(export_folded, diff_matches_golden_file)
 	golden__close(&c);
 	golden__check("tests/unit/golden/diff.folded", c.buf, c.len);
 	cr_assert_not_null(strstr(c.buf, "leaky;__libc_start_call_main;main;leak_here 1234567 "
-					 "8374291\n"), "%s", c.buf);
+					 "8374291\n"),
+			   "%s", c.buf);
 	cr_assert_not_null(strstr(c.buf, "gone;grow_list 200 0\n"), "%s", c.buf);
 	cr_assert_not_null(strstr(c.buf, "leaky;_ZN5cache6refillEm 0 6000\n"), "%s", c.buf);
 	free(c.buf);
@@ -126,21 +127,34 @@ Test(export_folded, demangled_names_are_written_after_demangling)
 /* --lost: only what a scan found lost, definitely and indirectly, per stack. */
 Test(export_folded, lost_view_keeps_only_lost_bytes)
 {
-	static const struct frame lost_frames[] = {
-		{ "lose_blocks", 0x1f, "/bin/leaky", 0x1000, 0, false, NULL }
-	};
-	static const struct frame kept_frames[] = {
-		{ "keep_cache", 0x1c, "/bin/leaky", 0x2000, 0, false, NULL }
-	};
+	static const struct frame lost_frames[] = { { "lose_blocks", 0x1f, "/bin/leaky", 0x1000, 0,
+						      false, NULL } };
+	static const struct frame kept_frames[] = { { "keep_cache", 0x1c, "/bin/leaky", 0x2000, 0,
+						      false, NULL } };
 	struct stack_stat stacks[] = {
-		{ .bytes = 50000, .allocs = 100, .scanned = true, .reachable_bytes = 50000,
-		  .reachable_allocs = 100, .frames = kept_frames, .nr_frames = 1 },
-		{ .bytes = 7914, .allocs = 13, .scanned = true, .lost_bytes = 7770,
-		  .lost_allocs = 10, .indirect_bytes = 100, .indirect_allocs = 2,
-		  .reachable_bytes = 44, .reachable_allocs = 1, .frames = lost_frames,
+		{ .bytes = 50000,
+		  .allocs = 100,
+		  .scanned = true,
+		  .reachable_bytes = 50000,
+		  .reachable_allocs = 100,
+		  .frames = kept_frames,
+		  .nr_frames = 1 },
+		{ .bytes = 7914,
+		  .allocs = 13,
+		  .scanned = true,
+		  .lost_bytes = 7770,
+		  .lost_allocs = 10,
+		  .indirect_bytes = 100,
+		  .indirect_allocs = 2,
+		  .reachable_bytes = 44,
+		  .reachable_allocs = 1,
+		  .frames = lost_frames,
 		  .nr_frames = 1 },
 	};
-	struct proc_stat proc = { .pid = 1, .comm = "leaky", .scanned = true, .stacks = stacks,
+	struct proc_stat proc = { .pid = 1,
+				  .comm = "leaky",
+				  .scanned = true,
+				  .stacks = stacks,
 				  .nr_stacks = 2 };
 	struct snapshot snap = { .host = "h", .procs = &proc, .nr_procs = 1 };
 	struct export_opts opts = { .lost = true };
@@ -159,17 +173,30 @@ Test(export_folded, lost_view_keeps_only_lost_bytes)
 
 /* --lines: frames with their source line where known, the others as always. */
 static const struct frame src_frames[] = {
-	{ .symbol = "make_block", .module = "/usr/bin/leaky", .address = 0x11a5,
-	  .file = "/src/inlined.c", .line = 17, .inlined = true },
-	{ .symbol = "leak_inlined", .module = "/usr/bin/leaky", .address = 0x11a5,
-	  .file = "/src/inlined.c", .line = 28 },
+	{ .symbol = "make_block",
+	  .module = "/usr/bin/leaky",
+	  .address = 0x11a5,
+	  .file = "/src/inlined.c",
+	  .line = 17,
+	  .inlined = true },
+	{ .symbol = "leak_inlined",
+	  .module = "/usr/bin/leaky",
+	  .address = 0x11a5,
+	  .file = "/src/inlined.c",
+	  .line = 28 },
 	{ .symbol = "main", .offset = 0x21, .module = "/usr/bin/leaky", .address = 0x1216 },
 };
 static struct stack_stat src_stacks[] = {
-	{ .stack_id = 1, .kind = STACK_HEAP, .bytes = 640, .allocs = 10, .frames = src_frames,
+	{ .stack_id = 1,
+	  .kind = STACK_HEAP,
+	  .bytes = 640,
+	  .allocs = 10,
+	  .frames = src_frames,
 	  .nr_frames = 3 },
 };
-static struct proc_stat src_proc = { .pid = 9, .comm = "leaky", .stacks = src_stacks,
+static struct proc_stat src_proc = { .pid = 9,
+				     .comm = "leaky",
+				     .stacks = src_stacks,
 				     .nr_stacks = 1 };
 static const struct snapshot src_snap = { .host = "h", .procs = &src_proc, .nr_procs = 1 };
 

@@ -131,7 +131,7 @@ Test(export_pprof, go_tool_pprof_lists_the_leak_with_its_exact_bytes, .timeout =
 
 	if (!have_go()) {
 		fprintf(stderr, "SKIPPED export_pprof::go_tool_pprof_lists_the_leak_with_its_exact_"
-			"bytes: no go (tools/install-deps test installs golang-go)\n");
+				"bytes: no go (tools/install-deps test installs golang-go)\n");
 		cr_skip_test("no go");
 	}
 	fd = mkstemps(path, 6);
@@ -148,35 +148,65 @@ Test(export_pprof, go_tool_pprof_lists_the_leak_with_its_exact_bytes, .timeout =
 	cr_assert_not_null(strstr(top, "1048576B 45.84% 99.81%   1048576B 45.84%  [unknown]\n"),
 			   "%s", top);
 	cr_assert_not_null(strstr(objects, "      1001 99.50% 99.50%       1001 99.50%  "
-					   "leak_here\n"), "%s", objects);
+					   "leak_here\n"),
+			   "%s", objects);
 	free(top);
 	free(objects);
 	snapshot__free(snap);
 }
 
 /* After --scan: what a stack lost, definitely and indirectly, as lost_space and lost_objects. */
-static const struct frame lost_frames[] = {
-	{ "lose_blocks", 0x1f, "/usr/bin/leaky", 0x1000, 0, false, NULL }
-};
-static const struct frame kept_frames[] = {
-	{ "keep_cache", 0x1c, "/usr/bin/leaky", 0x2000, 0, false, NULL }
-};
-static const struct frame possible_frames[] = {
-	{ "interior", 0x14, "/usr/bin/leaky", 0x3000, 0, false, NULL }
-};
+static const struct frame lost_frames[] = { { "lose_blocks", 0x1f, "/usr/bin/leaky", 0x1000, 0,
+					      false, NULL } };
+static const struct frame kept_frames[] = { { "keep_cache", 0x1c, "/usr/bin/leaky", 0x2000, 0,
+					      false, NULL } };
+static const struct frame possible_frames[] = { { "interior", 0x14, "/usr/bin/leaky", 0x3000, 0,
+						  false, NULL } };
 static struct stack_stat scanned_stacks[] = {
-	{ .stack_id = 1, .kind = STACK_HEAP, .bytes = 50000, .allocs = 100, .scanned = true,
-	  .reachable_bytes = 50000, .reachable_allocs = 100, .frames = kept_frames, .nr_frames = 1 },
-	{ .stack_id = 2, .kind = STACK_HEAP, .bytes = 7914, .allocs = 13, .scanned = true,
-	  .lost_bytes = 7770, .lost_allocs = 10, .indirect_bytes = 144, .indirect_allocs = 3,
-	  .frames = lost_frames, .nr_frames = 1 },
-	{ .stack_id = 3, .kind = STACK_HEAP, .bytes = 230, .allocs = 3, .scanned = true,
-	  .possible_bytes = 230, .possible_allocs = 3, .frames = possible_frames, .nr_frames = 1 },
+	{ .stack_id = 1,
+	  .kind = STACK_HEAP,
+	  .bytes = 50000,
+	  .allocs = 100,
+	  .scanned = true,
+	  .reachable_bytes = 50000,
+	  .reachable_allocs = 100,
+	  .frames = kept_frames,
+	  .nr_frames = 1 },
+	{ .stack_id = 2,
+	  .kind = STACK_HEAP,
+	  .bytes = 7914,
+	  .allocs = 13,
+	  .scanned = true,
+	  .lost_bytes = 7770,
+	  .lost_allocs = 10,
+	  .indirect_bytes = 144,
+	  .indirect_allocs = 3,
+	  .frames = lost_frames,
+	  .nr_frames = 1 },
+	{ .stack_id = 3,
+	  .kind = STACK_HEAP,
+	  .bytes = 230,
+	  .allocs = 3,
+	  .scanned = true,
+	  .possible_bytes = 230,
+	  .possible_allocs = 3,
+	  .frames = possible_frames,
+	  .nr_frames = 1 },
 };
 static struct proc_stat scanned_proc = {
-	.pid = 9, .comm = "leaky", .exe = "/usr/bin/leaky", .bytes = 58144, .allocs = 116,
-	.scanned = true, .lost_bytes = 7770, .indirect_bytes = 144, .reachable_bytes = 50000,
-	.possible_bytes = 230, .possible_allocs = 3, .stacks = scanned_stacks, .nr_stacks = 3,
+	.pid = 9,
+	.comm = "leaky",
+	.exe = "/usr/bin/leaky",
+	.bytes = 58144,
+	.allocs = 116,
+	.scanned = true,
+	.lost_bytes = 7770,
+	.indirect_bytes = 144,
+	.reachable_bytes = 50000,
+	.possible_bytes = 230,
+	.possible_allocs = 3,
+	.stacks = scanned_stacks,
+	.nr_stacks = 3,
 };
 static const struct snapshot scanned_snap = { .host = "h", .procs = &scanned_proc, .nr_procs = 1 };
 
@@ -204,7 +234,7 @@ Test(export_pprof, go_tool_pprof_shows_the_lost_bytes, .timeout = 240)
 
 	if (!have_go()) {
 		fprintf(stderr, "SKIPPED export_pprof::go_tool_pprof_shows_the_lost_bytes: no go "
-			"(tools/install-deps test installs golang-go)\n");
+				"(tools/install-deps test installs golang-go)\n");
 		cr_skip_test("no go");
 	}
 	fd = mkstemps(path, 6);
@@ -234,31 +264,59 @@ Test(export_pprof, go_tool_pprof_shows_the_lost_bytes, .timeout = 240)
  * code ranges, the executable's first (go tool pprof -raw shows all of it).
  */
 static const struct frame line_frames[] = {
-	{ .symbol = "make_block", .module = "/usr/bin/leaky", .address = 0x55d0c5a011a5,
-	  .module_offset = 0x11a5, .has_module_offset = true, .file = "/src/inlined.c",
-	  .line = 17, .start_line = 15, .inlined = true },
-	{ .symbol = "leak_inlined", .offset = 0x1c, .module = "/usr/bin/leaky",
-	  .address = 0x55d0c5a011a5, .module_offset = 0x11a5, .has_module_offset = true,
-	  .file = "/src/inlined.c", .line = 28, .start_line = 25 },
-	{ .symbol = "__libc_start_call_main", .offset = 0x7a,
-	  .module = "/lib/x86_64-linux-gnu/libc.so.6", .address = 0x7f000002724a,
-	  .module_offset = 0x2724a, .has_module_offset = true },
+	{ .symbol = "make_block",
+	  .module = "/usr/bin/leaky",
+	  .address = 0x55d0c5a011a5,
+	  .module_offset = 0x11a5,
+	  .has_module_offset = true,
+	  .file = "/src/inlined.c",
+	  .line = 17,
+	  .start_line = 15,
+	  .inlined = true },
+	{ .symbol = "leak_inlined",
+	  .offset = 0x1c,
+	  .module = "/usr/bin/leaky",
+	  .address = 0x55d0c5a011a5,
+	  .module_offset = 0x11a5,
+	  .has_module_offset = true,
+	  .file = "/src/inlined.c",
+	  .line = 28,
+	  .start_line = 25 },
+	{ .symbol = "__libc_start_call_main",
+	  .offset = 0x7a,
+	  .module = "/lib/x86_64-linux-gnu/libc.so.6",
+	  .address = 0x7f000002724a,
+	  .module_offset = 0x2724a,
+	  .has_module_offset = true },
 };
 static struct stack_stat line_stacks[] = {
-	{ .stack_id = 1, .kind = STACK_HEAP, .bytes = 640, .allocs = 10, .frames = line_frames,
+	{ .stack_id = 1,
+	  .kind = STACK_HEAP,
+	  .bytes = 640,
+	  .allocs = 10,
+	  .frames = line_frames,
 	  .nr_frames = 3 },
 };
 /* libc first among the frames' modules: the executable's mapping must still come first. */
 static const struct module_id line_modules[] = {
-	{ .path = "/lib/x86_64-linux-gnu/libc.so.6", .text = { 0x7f0000026000, 0x7f000017c000,
-							       0x26000 }, .has_text = true },
-	{ .path = "/usr/bin/leaky", .build_id = "8f3a1c2b", .text = { 0x55d0c5a01000,
-								      0x55d0c5a02000, 0x1000 },
+	{ .path = "/lib/x86_64-linux-gnu/libc.so.6",
+	  .text = { 0x7f0000026000, 0x7f000017c000, 0x26000 },
+	  .has_text = true },
+	{ .path = "/usr/bin/leaky",
+	  .build_id = "8f3a1c2b",
+	  .text = { 0x55d0c5a01000, 0x55d0c5a02000, 0x1000 },
 	  .has_text = true },
 };
 static struct proc_stat line_proc = {
-	.pid = 9, .comm = "leaky", .exe = "/usr/bin/leaky", .bytes = 640, .allocs = 10,
-	.stacks = line_stacks, .nr_stacks = 1, .modules = line_modules, .nr_modules = 2,
+	.pid = 9,
+	.comm = "leaky",
+	.exe = "/usr/bin/leaky",
+	.bytes = 640,
+	.allocs = 10,
+	.stacks = line_stacks,
+	.nr_stacks = 1,
+	.modules = line_modules,
+	.nr_modules = 2,
 };
 static const struct snapshot line_snap = { .host = "h", .procs = &line_proc, .nr_procs = 1 };
 
@@ -270,7 +328,7 @@ Test(export_pprof, inlined_calls_are_lines_of_one_location_and_the_exe_maps_firs
 
 	if (!have_go()) {
 		fprintf(stderr, "SKIPPED export_pprof::inlined_calls_are_lines_of_one_location: no "
-			"go (tools/install-deps test installs golang-go)\n");
+				"go (tools/install-deps test installs golang-go)\n");
 		cr_skip_test("no go");
 	}
 	fd = mkstemps(path, 6);
@@ -281,13 +339,16 @@ Test(export_pprof, inlined_calls_are_lines_of_one_location_and_the_exe_maps_firs
 	raw = pprof("-raw", path);
 	unlink(path);
 	cr_assert_not_null(strstr(raw, "     1: 0x55d0c5a011a5 M=1 make_block /src/inlined.c:17 "
-				  "s=15\n             leak_inlined /src/inlined.c:28 s=25\n"),
+				       "s=15\n             leak_inlined /src/inlined.c:28 s=25\n"),
 			   "%s", raw);
 	cr_assert_not_null(strstr(raw, "     2: 0x7f000002724a M=2 __libc_start_call_main :0 "
-				  "s=0\n"), "%s", raw);
-	cr_assert_not_null(strstr(raw, "Mappings\n1: 0x55d0c5a01000/0x55d0c5a02000/0x1000 "
+				       "s=0\n"),
+			   "%s", raw);
+	cr_assert_not_null(strstr(raw,
+				  "Mappings\n1: 0x55d0c5a01000/0x55d0c5a02000/0x1000 "
 				  "/usr/bin/leaky 8f3a1c2b [FN][FL][LN][IN]\n2: 0x7f0000026000/"
 				  "0x7f000017c000/0x26000 /lib/x86_64-linux-gnu/libc.so.6  "
-				  "[FN][FL][LN][IN]\n"), "%s", raw);
+				  "[FN][FL][LN][IN]\n"),
+			   "%s", raw);
 	free(raw);
 }

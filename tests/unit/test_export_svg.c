@@ -46,7 +46,8 @@ Test(export_svg, frame_width_is_proportional_to_bytes)
 	cr_assert_not_null(strstr(g, "data-bytes=\"1234567\" data-allocs=\"1001\""));
 	cr_assert_not_null(strstr(g, "width=\"636.84\""), "%.600s", g);
 	cr_assert_not_null(strstr(svg, "<g class=\"f\" data-name=\"all\" data-module=\"\" "
-				       "data-bytes=\"2287539\""), "%s", svg);
+				       "data-bytes=\"2287539\""),
+			   "%s", svg);
 	free(svg);
 }
 
@@ -65,9 +66,11 @@ Test(export_svg, title_names_processes_host_and_time)
 	char *svg = golden_svg();
 
 	cr_assert_not_null(strstr(svg, ">Outstanding memory: leaky (pid 4242), gone (pid 777) on "
-				       "host-01</text>"), "%s", svg);
+				       "host-01</text>"),
+			   "%s", svg);
 	cr_assert_not_null(strstr(svg, ">2023-11-14 22:13:32 UTC, 12.5 s traced, 2.2 MiB in "
-				       "1,006 allocations</text>"), "%s", svg);
+				       "1,006 allocations</text>"),
+			   "%s", svg);
 	free(svg);
 }
 
@@ -92,7 +95,8 @@ Test(export_svg, names_are_escaped_for_xml)
 	char *svg = svg_of(&snap);
 
 	cr_assert_not_null(strstr(svg, "data-name=\"operator&lt;&lt; &lt;A&amp;B&gt;\" "
-				       "data-module=\"/m&quot;x\""), "%s", svg);
+				       "data-module=\"/m&quot;x\""),
+			   "%s", svg);
 	cr_assert_not_null(strstr(svg, "c\xef\xbf\xbd (pid 1)"), "%s", svg);
 	free(svg);
 }
@@ -113,28 +117,28 @@ Test(export_svg, empty_snapshot_is_a_valid_picture)
  * the search box, and writes what it saw into the document that --dump-dom prints.
  */
 static const char probe[] =
-"<script type=\"text/ecmascript\"><![CDATA[\n"
-"(function () {\n"
-"  function w(g) { return g.querySelector('rect').getBoundingClientRect().width; }\n"
-"  function q(name) { return document.querySelector('g.f[data-name=\"' + name + '\"]'); }\n"
-"  var out = [], leak = q('leak_here'), root = q('all'), rw = w(root);\n"
-"  out.push('share=' + (w(leak) / rw).toFixed(4));\n"
-"  leak.dispatchEvent(new MouseEvent('click', { bubbles: true }));\n"
-"  out.push('zoomed=' + (w(leak) / rw).toFixed(4));\n"
-"  out.push('parent=' + (w(q('main')) / rw).toFixed(4));\n"
-"  out.push('sibling=' + getComputedStyle(q('cache_fill')).display);\n"
-"  out.push('attr=' + document.documentElement.getAttribute('data-zoomed'));\n"
-"  var s = document.getElementById('search');\n"
-"  s.value = 'leak_h';\n"
-"  s.dispatchEvent(new Event('input'));\n"
-"  out.push('match=' + leak.classList.contains('match'));\n"
-"  out.push('matched=' + document.getElementById('matched').textContent.replace(' ', ''));\n"
-"  var t = document.createElementNS('http://www.w3.org/2000/svg', 'text');\n"
-"  t.id = 'probe';\n"
-"  t.textContent = out.join(' ');\n"
-"  document.documentElement.appendChild(t);\n"
-"})();\n"
-"]]></script>\n";
+	"<script type=\"text/ecmascript\"><![CDATA[\n"
+	"(function () {\n"
+	"  function w(g) { return g.querySelector('rect').getBoundingClientRect().width; }\n"
+	"  function q(name) { return document.querySelector('g.f[data-name=\"' + name + '\"]'); }\n"
+	"  var out = [], leak = q('leak_here'), root = q('all'), rw = w(root);\n"
+	"  out.push('share=' + (w(leak) / rw).toFixed(4));\n"
+	"  leak.dispatchEvent(new MouseEvent('click', { bubbles: true }));\n"
+	"  out.push('zoomed=' + (w(leak) / rw).toFixed(4));\n"
+	"  out.push('parent=' + (w(q('main')) / rw).toFixed(4));\n"
+	"  out.push('sibling=' + getComputedStyle(q('cache_fill')).display);\n"
+	"  out.push('attr=' + document.documentElement.getAttribute('data-zoomed'));\n"
+	"  var s = document.getElementById('search');\n"
+	"  s.value = 'leak_h';\n"
+	"  s.dispatchEvent(new Event('input'));\n"
+	"  out.push('match=' + leak.classList.contains('match'));\n"
+	"  out.push('matched=' + document.getElementById('matched').textContent.replace(' ', ''));\n"
+	"  var t = document.createElementNS('http://www.w3.org/2000/svg', 'text');\n"
+	"  t.id = 'probe';\n"
+	"  t.textContent = out.join(' ');\n"
+	"  document.documentElement.appendChild(t);\n"
+	"})();\n"
+	"]]></script>\n";
 
 static const char *chromium(void)
 {
@@ -157,11 +161,13 @@ static char *browse(const char *path)
 	char cmd[1024], line[4096], *found = NULL;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "profile=$(mktemp -d) && timeout 60 %s --headless "
+	snprintf(cmd, sizeof(cmd),
+		 "profile=$(mktemp -d) && timeout 60 %s --headless "
 		 "--no-sandbox --disable-gpu --disable-background-networking "
 		 "--disable-component-update --disable-sync --no-first-run "
 		 "--user-data-dir=\"$profile\" --dump-dom file://%s 2>/dev/null; "
-		 "rm -rf \"$profile\"", chromium(), path);
+		 "rm -rf \"$profile\"",
+		 chromium(), path);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
 	while (fgets(line, sizeof(line), p)) {
@@ -182,8 +188,10 @@ Test(export_svg, chromium_shows_the_leak_and_zooms_on_click, .timeout = 90)
 	int fd;
 
 	if (!have_chromium()) {
-		fprintf(stderr, "SKIPPED export_svg::chromium_shows_the_leak_and_zooms_on_click: "
-			"no %s (tools/install-deps test installs it)\n", chromium());
+		fprintf(stderr,
+			"SKIPPED export_svg::chromium_shows_the_leak_and_zooms_on_click: "
+			"no %s (tools/install-deps test installs it)\n",
+			chromium());
 		cr_skip_test("no chromium");
 	}
 	svg = golden_svg();
@@ -231,7 +239,7 @@ Test(export_svg, deep_stack_is_drawn_whole, .timeout = 120)
 {
 	enum { DEPTH = 60000 };
 	struct frame *fr = calloc(DEPTH, sizeof(*fr));
-	char (*names)[16] = calloc(DEPTH, sizeof(*names));
+	char(*names)[16] = calloc(DEPTH, sizeof(*names));
 	struct stack_stat s = { .bytes = 4096, .allocs = 1, .frames = fr, .nr_frames = DEPTH };
 	struct proc_stat p = { .pid = 1, .comm = "deep", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
@@ -260,7 +268,7 @@ Test(export_svg, many_sibling_stacks_are_merged_by_name, .timeout = 120)
 	enum { N = 100000 };
 	struct stack_stat *s = calloc(N, sizeof(*s));
 	struct frame *fr = calloc(N, sizeof(*fr));
-	char (*names)[16] = calloc(N, sizeof(*names));
+	char(*names)[16] = calloc(N, sizeof(*names));
 	struct proc_stat p = { .pid = 1, .comm = "wide", .stacks = s, .nr_stacks = N };
 	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
 	char *svg;
@@ -269,8 +277,10 @@ Test(export_svg, many_sibling_stacks_are_merged_by_name, .timeout = 120)
 		/* Stack 1 has stack 0's function: one frame of both. */
 		snprintf(names[i], sizeof(names[i]), "f%d", i == 1 ? 0 : i);
 		fr[i].symbol = names[i];
-		s[i] = (struct stack_stat){ .bytes = i < 2 ? 1000000 : 1, .allocs = 1,
-					    .frames = &fr[i], .nr_frames = 1 };
+		s[i] = (struct stack_stat){ .bytes = i < 2 ? 1000000 : 1,
+					    .allocs = 1,
+					    .frames = &fr[i],
+					    .nr_frames = 1 };
 	}
 	svg = svg_of(&snap);
 	/* Frames narrower than 0.1 px are left out: the root, the process and f0 remain. */
@@ -288,24 +298,48 @@ Test(export_svg, many_sibling_stacks_are_merged_by_name, .timeout = 120)
 
 /* A frame's source line in its tooltip; a box whose stacks are on several lines says so. */
 static const struct frame src_a[] = {
-	{ .symbol = "make_block", .module = "/usr/bin/leaky", .address = 0x11a5,
-	  .file = "/src/inlined.c", .line = 17, .inlined = true },
-	{ .symbol = "leak_inlined", .module = "/usr/bin/leaky", .address = 0x11a5,
-	  .file = "/src/inlined.c", .line = 28 },
+	{ .symbol = "make_block",
+	  .module = "/usr/bin/leaky",
+	  .address = 0x11a5,
+	  .file = "/src/inlined.c",
+	  .line = 17,
+	  .inlined = true },
+	{ .symbol = "leak_inlined",
+	  .module = "/usr/bin/leaky",
+	  .address = 0x11a5,
+	  .file = "/src/inlined.c",
+	  .line = 28 },
 };
 static const struct frame src_b[] = {
-	{ .symbol = "make_block", .module = "/usr/bin/leaky", .address = 0x11c5,
-	  .file = "/src/inlined.c", .line = 17, .inlined = true },
-	{ .symbol = "leak_inlined", .module = "/usr/bin/leaky", .address = 0x11c5,
-	  .file = "/src/inlined.c", .line = 31 },
+	{ .symbol = "make_block",
+	  .module = "/usr/bin/leaky",
+	  .address = 0x11c5,
+	  .file = "/src/inlined.c",
+	  .line = 17,
+	  .inlined = true },
+	{ .symbol = "leak_inlined",
+	  .module = "/usr/bin/leaky",
+	  .address = 0x11c5,
+	  .file = "/src/inlined.c",
+	  .line = 31 },
 };
 static struct stack_stat src_stacks[] = {
-	{ .stack_id = 1, .kind = STACK_HEAP, .bytes = 640, .allocs = 10, .frames = src_a,
+	{ .stack_id = 1,
+	  .kind = STACK_HEAP,
+	  .bytes = 640,
+	  .allocs = 10,
+	  .frames = src_a,
 	  .nr_frames = 2 },
-	{ .stack_id = 2, .kind = STACK_HEAP, .bytes = 64, .allocs = 1, .frames = src_b,
+	{ .stack_id = 2,
+	  .kind = STACK_HEAP,
+	  .bytes = 64,
+	  .allocs = 1,
+	  .frames = src_b,
 	  .nr_frames = 2 },
 };
-static struct proc_stat src_proc = { .pid = 9, .comm = "leaky", .stacks = src_stacks,
+static struct proc_stat src_proc = { .pid = 9,
+				     .comm = "leaky",
+				     .stacks = src_stacks,
 				     .nr_stacks = 2 };
 static const struct snapshot src_snap = { .host = "h", .procs = &src_proc, .nr_procs = 1 };
 
@@ -314,8 +348,10 @@ Test(export_svg, tooltip_has_the_source_line)
 	char *svg = svg_of(&src_snap);
 
 	cr_assert_not_null(strstr(svg, "<title>make_block\nmodule: /usr/bin/leaky\nsource: "
-				  "/src/inlined.c:17 (inlined)\n"), "%s", svg);
+				       "/src/inlined.c:17 (inlined)\n"),
+			   "%s", svg);
 	cr_assert_not_null(strstr(svg, "<title>leak_inlined\nmodule: /usr/bin/leaky\nsource: "
-				  "/src/inlined.c (several lines)\n"), "%s", svg);
+				       "/src/inlined.c (several lines)\n"),
+			   "%s", svg);
 	free(svg);
 }

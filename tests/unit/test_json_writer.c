@@ -139,7 +139,8 @@ Test(json_writer, nested_containers_place_commas_at_each_level)
 	json__object_end(&w);
 	json__array_end(&w);
 	json__object_end(&w);
-	cr_assert_str_eq(mem_done(&m), "{\"a\":{\"x\":[1,[],{},2],\"y\":\"z\"},\"b\":[{\"k\":3},{}]}\n");
+	cr_assert_str_eq(mem_done(&m),
+			 "{\"a\":{\"x\":[1,[],{},2],\"y\":\"z\"},\"b\":[{\"k\":3},{}]}\n");
 	free(m.buf);
 }
 
@@ -299,7 +300,8 @@ Test(json_writer, document_of_every_kind_parses_back_with_jansson)
 	mem_open(&m, &w);
 	json__object_begin(&w);
 	json__key(&w, "s");
-	json__string(&w, "q\"b\\n\nt\tc\x01" "e");
+	json__string(&w, "q\"b\\n\nt\tc\x01"
+			 "e");
 	json__key(&w, "null");
 	json__string(&w, NULL);
 	json__key(&w, "neg");
@@ -327,7 +329,8 @@ Test(json_writer, document_of_every_kind_parses_back_with_jansson)
 	mem_done(&m);
 
 	root = parse_json(m.buf, 0);
-	cr_assert_str_eq(json_string_value(json_object_get(root, "s")), "q\"b\\n\nt\tc\x01" "e");
+	cr_assert_str_eq(json_string_value(json_object_get(root, "s")), "q\"b\\n\nt\tc\x01"
+									"e");
 	cr_assert(json_is_null(json_object_get(root, "null")));
 	cr_assert_eq(json_integer_value(json_object_get(root, "neg")), -7);
 	cr_assert_eq(json_integer_value(json_object_get(root, "big")), 9007199254740993LL);

@@ -38,9 +38,10 @@ Test(kernel, kernel_without_btf_is_refused_naming_btf)
 	char buf[256];
 
 	k.btf = false;
-	cr_assert_str_eq(kernel__missing(&k, buf, sizeof(buf)),
-			 "leaktrace: kernel 6.1.0-56-cloud-amd64 has no BTF (/sys/kernel/btf/vmlinux): "
-			 "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)");
+	cr_assert_str_eq(
+		kernel__missing(&k, buf, sizeof(buf)),
+		"leaktrace: kernel 6.1.0-56-cloud-amd64 has no BTF (/sys/kernel/btf/vmlinux): "
+		"use a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)");
 }
 
 Test(kernel, kernel_without_uprobes_is_refused_naming_uprobes)
@@ -49,9 +50,10 @@ Test(kernel, kernel_without_uprobes_is_refused_naming_uprobes)
 	char buf[256];
 
 	k.uprobes = false;
-	cr_assert_str_eq(kernel__missing(&k, buf, sizeof(buf)),
-			 "leaktrace: kernel 6.1.0-56-cloud-amd64 has no uprobes: use a kernel built "
-			 "with CONFIG_UPROBE_EVENTS=y");
+	cr_assert_str_eq(
+		kernel__missing(&k, buf, sizeof(buf)),
+		"leaktrace: kernel 6.1.0-56-cloud-amd64 has no uprobes: use a kernel built "
+		"with CONFIG_UPROBE_EVENTS=y");
 }
 
 /* Ubuntu 18.04's 4.15 with a BTF backported by hand: no tp_btf, no probe_read_user. */
@@ -76,9 +78,10 @@ Test(kernel, kernel_without_probe_read_user_is_refused_naming_it)
 	char buf[256];
 
 	k.probe_read_user = false;
-	cr_assert_str_eq(kernel__missing(&k, buf, sizeof(buf)),
-			 "leaktrace: kernel 6.1.0-56-cloud-amd64 lacks the bpf_probe_read_user helper "
-			 "(Linux 5.5): leaktrace needs Linux 5.8 or newer");
+	cr_assert_str_eq(
+		kernel__missing(&k, buf, sizeof(buf)),
+		"leaktrace: kernel 6.1.0-56-cloud-amd64 lacks the bpf_probe_read_user helper "
+		"(Linux 5.5): leaktrace needs Linux 5.8 or newer");
 }
 
 Test(kernel, kernel_5_7_with_tp_btf_and_probe_read_user_is_below_the_floor)
@@ -90,8 +93,9 @@ Test(kernel, kernel_5_7_with_tp_btf_and_probe_read_user_is_below_the_floor)
 	k.version = 5007;
 	k.ringbuf = false;
 	k.for_each_map_elem = false;
-	cr_assert_str_eq(kernel__missing(&k, buf, sizeof(buf)),
-			 "leaktrace: kernel 5.7.19 is older than 5.8, the oldest leaktrace runs on");
+	cr_assert_str_eq(
+		kernel__missing(&k, buf, sizeof(buf)),
+		"leaktrace: kernel 5.7.19 is older than 5.8, the oldest leaktrace runs on");
 }
 
 /*
@@ -125,8 +129,9 @@ Test(kernel, verbose_line_names_every_feature)
 
 	kernel__print(f, &k);
 	fclose(f);
-	cr_assert_str_eq(buf, "leaktrace: kernel 6.1.0-56-cloud-amd64: BTF yes, uprobes yes, "
-			      "tp_btf yes, ringbuf yes, bpf_for_each_map_elem yes, bpf_find_vma yes, "
-			      "uprobe_multi no, "
-			      "uretprobe syscall no, uprobe session no\n");
+	cr_assert_str_eq(buf,
+			 "leaktrace: kernel 6.1.0-56-cloud-amd64: BTF yes, uprobes yes, "
+			 "tp_btf yes, ringbuf yes, bpf_for_each_map_elem yes, bpf_find_vma yes, "
+			 "uprobe_multi no, "
+			 "uretprobe syscall no, uprobe session no\n");
 }

@@ -89,7 +89,7 @@ Test(mapping_events, path_without_components_or_their_ends_is_einval)
 	cr_assert_eq(mapping_event__path(&e, buf, sizeof(buf)), -EINVAL);
 	e.nr_names = 2;
 	memcpy(e.names, "one", 4);
-	memset(e.names + 4, 'x', LT_MAP_NAMES - 4);	/* the second never ends */
+	memset(e.names + 4, 'x', LT_MAP_NAMES - 4); /* the second never ends */
 	cr_assert_eq(mapping_event__path(&e, buf, sizeof(buf)), -EINVAL);
 	e.nr_names = LT_MAP_DEPTH + 1;
 	cr_assert_eq(mapping_event__path(&e, buf, sizeof(buf)), -EINVAL);
@@ -155,7 +155,7 @@ Test(mapping_events, mmap_adds_a_mapping)
 	struct frame f;
 
 	memset(&e, 0, sizeof(e));
-	e.type = LT_MAP_EXEC;	/* a path that cannot be told: afresh, nothing mapped */
+	e.type = LT_MAP_EXEC; /* a path that cannot be told: afresh, nothing mapped */
 	e.tgid = pid;
 	cr_assert_eq(mapping_events__apply(s, &e, sizeof(e)), -EINVAL);
 	cr_assert_eq(symbolizer__frame(s, pid, code_addr(), &f), -ENOENT);

@@ -67,9 +67,9 @@ Test(procmaps, keeps_spaces_in_path)
 {
 	struct procmap m;
 
-	cr_assert_eq(
-	    procmaps__parse_line("1000-2000 r--s 00000000 fd:02 77   /srv/my data/lib x.so\n", &m),
-	    0);
+	cr_assert_eq(procmaps__parse_line(
+			     "1000-2000 r--s 00000000 fd:02 77   /srv/my data/lib x.so\n", &m),
+		     0);
 	cr_assert_str_eq(m.path, "/srv/my data/lib x.so");
 	cr_assert(m.shared);
 	cr_assert_eq(m.dev_major, 0xfd);
@@ -81,9 +81,9 @@ Test(procmaps, keeps_deleted_suffix)
 {
 	struct procmap m;
 
-	cr_assert_eq(
-	    procmaps__parse_line("1000-2000 r-xp 00001000 08:01 99 /tmp/old.so (deleted)\n", &m),
-	    0);
+	cr_assert_eq(procmaps__parse_line(
+			     "1000-2000 r-xp 00001000 08:01 99 /tmp/old.so (deleted)\n", &m),
+		     0);
 	cr_assert_str_eq(m.path, "/tmp/old.so (deleted)");
 	cr_assert(procmap__is_file(&m));
 	free(m.path);
@@ -93,8 +93,9 @@ Test(procmaps, heap_is_not_a_file)
 {
 	struct procmap m;
 
-	cr_assert_eq(
-	    procmaps__parse_line("5555d000-5557e000 rw-p 00000000 00:00 0    [heap]\n", &m), 0);
+	cr_assert_eq(procmaps__parse_line("5555d000-5557e000 rw-p 00000000 00:00 0    [heap]\n",
+					  &m),
+		     0);
 	cr_assert_str_eq(m.path, "[heap]");
 	cr_assert_not(procmap__is_file(&m));
 	free(m.path);

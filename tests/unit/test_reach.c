@@ -22,7 +22,7 @@
 
 #define PAGE 4096
 #define NR_PAGES 24
-#define GAP 20		/* a page of the region that is no block: a root */
+#define GAP 20 /* a page of the region that is no block: a root */
 #define NR_BLOCKS 14
 
 /* The child's roots in its data: the test binary's bss. */
@@ -40,7 +40,7 @@ static __attribute__((noinline)) void build_graph(char *r)
 
 	roots[0] = blk(r, 0);			/* 0: from data */
 	blk(r, 0)[0] = blk(r, 1);		/* 1: from a reachable block */
-	blk(r, 1)[5] = (char *)blk(r, 2) + 100;	/* 2: an interior pointer: possibly lost */
+	blk(r, 1)[5] = (char *)blk(r, 2) + 100; /* 2: an interior pointer: possibly lost */
 	/* 3: lost; it alone points to 10, which is indirectly lost. */
 	blk(r, 3)[1] = blk(r, 10);
 	/* 4 -> 5 -> 6 -> 4: a lost cycle entered at 4; 5 and 6 indirectly lost. */
@@ -50,8 +50,8 @@ static __attribute__((noinline)) void build_graph(char *r)
 	/* 7 <-> 8: a lost pair; the first seen is lost, the other indirectly. */
 	blk(r, 7)[3] = blk(r, 8);
 	blk(r, 8)[3] = blk(r, 7);
-	blk(r, GAP)[7] = blk(r, 9);		/* 9: from a gap between blocks */
-	heap[2] = blk(r, 11);			/* 11: from the heap, not a block */
+	blk(r, GAP)[7] = blk(r, 9); /* 9: from a gap between blocks */
+	heap[2] = blk(r, 11);	    /* 11: from the heap, not a block */
 	roots[1] = heap;
 	/* 12 points to 13 from within itself, and nothing to 12: both lost, 13 indirectly. */
 	blk(r, 12)[0] = blk(r, 13);
@@ -92,7 +92,7 @@ static pid_t start_child(void (*build)(char *r), char **region)
 	cr_assert_eq(read(fds[0], region, sizeof(*region)), sizeof(*region));
 	close(fds[0]);
 	close(fds[1]);
-	usleep(50 * 1000);	/* until it sleeps in pause() */
+	usleep(50 * 1000); /* until it sleeps in pause() */
 	return pid;
 }
 
@@ -115,12 +115,10 @@ static void fill_blocks(char *region, struct reach_block *b)
 }
 
 static const enum reach_state expected[NR_BLOCKS] = {
-	[0] = REACH_REACHABLE, [1] = REACH_REACHABLE, [2] = REACH_POSSIBLE,
-	[3] = REACH_LOST, [10] = REACH_INDIRECT,
-	[4] = REACH_LOST, [5] = REACH_INDIRECT, [6] = REACH_INDIRECT,
-	[7] = REACH_LOST, [8] = REACH_INDIRECT,
-	[9] = REACH_REACHABLE, [11] = REACH_REACHABLE,
-	[12] = REACH_LOST, [13] = REACH_INDIRECT,
+	[0] = REACH_REACHABLE, [1] = REACH_REACHABLE, [2] = REACH_POSSIBLE,  [3] = REACH_LOST,
+	[10] = REACH_INDIRECT, [4] = REACH_LOST,      [5] = REACH_INDIRECT,  [6] = REACH_INDIRECT,
+	[7] = REACH_LOST,      [8] = REACH_INDIRECT,  [9] = REACH_REACHABLE, [11] = REACH_REACHABLE,
+	[12] = REACH_LOST,     [13] = REACH_INDIRECT,
 };
 
 static void check_verdicts(const struct reach_block *b)
@@ -141,7 +139,8 @@ Test(reach, classifies_a_known_graph)
 
 	fill_blocks(region, b);
 	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, NULL, 0, NULL, 0, REACH_ROOTS_CONSERVATIVE,
-				 &st), 0);
+				 &st),
+		     0);
 	stop_child(pid);
 	check_verdicts(b);
 	cr_assert_geq(st.threads_bounded, 1, "the sleeping thread's stack is read from its sp");
@@ -166,7 +165,8 @@ Test(reach, frozen_scan_reads_registers_and_resumes)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, fz.threads, fz.nr_threads, &fz,
 				 ts.tv_sec * 1000000000ULL + ts.tv_nsec + 10000000000ULL,
-				 REACH_ROOTS_CONSERVATIVE, &st), 0);
+				 REACH_ROOTS_CONSERVATIVE, &st),
+		     0);
 	/* Let go once every reachable block is marked, well before its 10 s limit. */
 	cr_assert_not(fz.held);
 	cr_assert_gt(fz.held_ns, 0);
@@ -192,7 +192,8 @@ Test(reach, a_passed_deadline_thaws_during_the_scan)
 	cr_assert_eq(reach__freeze(pid, &fz), 0);
 	fill_blocks(region, b);
 	cr_assert_eq(reach__scan(pid, b, NR_BLOCKS, fz.threads, fz.nr_threads, &fz, 1,
-				 REACH_ROOTS_CONSERVATIVE, &st), 0);
+				 REACH_ROOTS_CONSERVATIVE, &st),
+		     0);
 	cr_assert(st.thawed_early);
 	cr_assert_not(fz.held);
 	free(fz.threads);
@@ -365,11 +366,13 @@ Test(reach, a_thread_stack_block_is_a_root_from_its_stack_pointer)
 	stop_child(pid);
 	for (int i = 0; i < 3; i++) {
 		if (b[i].tag == 2)
-			cr_assert_eq(b[i].state, REACH_REACHABLE, "kept in the thread's live frame");
+			cr_assert_eq(b[i].state, REACH_REACHABLE,
+				     "kept in the thread's live frame");
 		else if (b[i].tag == 3)
 			cr_assert_eq(b[i].state, REACH_LOST, "only in a dead frame below its sp");
 		else
-			cr_assert_eq(b[i].state, REACH_REACHABLE, "a live thread's stack is not lost");
+			cr_assert_eq(b[i].state, REACH_REACHABLE,
+				     "a live thread's stack is not lost");
 	}
 	cr_assert_geq(st.threads_bounded, 2);
 }

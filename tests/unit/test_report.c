@@ -39,23 +39,61 @@ static const struct frame shrink_frames[] = {
 };
 
 static struct stack_stat leaky_stacks[] = {
-	{ .stack_id = 11, .kind = STACK_HEAP, .bytes = 1234567, .allocs = 1001, .oldest_s = 12.5,
-	  .growth = 2048, .trend = TREND_GROWING, .slope = 2048, .frames = leak_frames,
-	  .nr_frames = 3, .truncated = false },
-	{ .stack_id = 12, .kind = STACK_MMAP, .bytes = 1048576, .allocs = 1, .oldest_s = -1,
-	  .growth = 0, .trend = TREND_STABLE, .frames = unknown_frames, .nr_frames = 1,
+	{ .stack_id = 11,
+	  .kind = STACK_HEAP,
+	  .bytes = 1234567,
+	  .allocs = 1001,
+	  .oldest_s = 12.5,
+	  .growth = 2048,
+	  .trend = TREND_GROWING,
+	  .slope = 2048,
+	  .frames = leak_frames,
+	  .nr_frames = 3,
+	  .truncated = false },
+	{ .stack_id = 12,
+	  .kind = STACK_MMAP,
+	  .bytes = 1048576,
+	  .allocs = 1,
+	  .oldest_s = -1,
+	  .growth = 0,
+	  .trend = TREND_STABLE,
+	  .frames = unknown_frames,
+	  .nr_frames = 1,
 	  .truncated = true },
-	{ .stack_id = 13, .kind = STACK_HEAP, .bytes = 4096, .allocs = 2, .oldest_s = 3.25,
-	  .growth = 512, .frames = cache_frames, .nr_frames = 1, .truncated = false },
+	{ .stack_id = 13,
+	  .kind = STACK_HEAP,
+	  .bytes = 4096,
+	  .allocs = 2,
+	  .oldest_s = 3.25,
+	  .growth = 512,
+	  .frames = cache_frames,
+	  .nr_frames = 1,
+	  .truncated = false },
 };
 
 static struct stack_stat gone_stacks[] = {
-	{ .stack_id = 21, .kind = STACK_HEAP, .bytes = 200, .allocs = 1, .oldest_s = 1,
-	  .growth = 10000, .trend = TREND_GROWING, .slope = 10000, .frames = gone_frames,
-	  .nr_frames = 1, .truncated = false },
-	{ .stack_id = 22, .kind = STACK_HEAP, .bytes = 100, .allocs = 1, .oldest_s = 0.5,
-	  .growth = -50, .trend = TREND_SHRINKING, .slope = -50, .frames = shrink_frames,
-	  .nr_frames = 1, .truncated = false },
+	{ .stack_id = 21,
+	  .kind = STACK_HEAP,
+	  .bytes = 200,
+	  .allocs = 1,
+	  .oldest_s = 1,
+	  .growth = 10000,
+	  .trend = TREND_GROWING,
+	  .slope = 10000,
+	  .frames = gone_frames,
+	  .nr_frames = 1,
+	  .truncated = false },
+	{ .stack_id = 22,
+	  .kind = STACK_HEAP,
+	  .bytes = 100,
+	  .allocs = 1,
+	  .oldest_s = 0.5,
+	  .growth = -50,
+	  .trend = TREND_SHRINKING,
+	  .slope = -50,
+	  .frames = shrink_frames,
+	  .nr_frames = 1,
+	  .truncated = false },
 };
 
 /*
@@ -63,11 +101,24 @@ static struct stack_stat gone_stacks[] = {
  * pid 777's grow_list (10000/s), then leak_here (2048/s), then cache_fill (512/s).
  */
 static struct proc_stat test_procs[] = {
-	{ .pid = 4242, .comm = "leaky", .exe = "/usr/bin/leaky", .alive = true,
-	  .bytes = 1234567 + 1048576 + 4096, .allocs = 1004, .growth = 2560,
-	  .stacks = leaky_stacks, .nr_stacks = 3 },
-	{ .pid = 777, .comm = "gone", .exe = "/opt/gone/bin/gone", .alive = false,
-	  .bytes = 300, .allocs = 2, .growth = 9950, .stacks = gone_stacks, .nr_stacks = 2 },
+	{ .pid = 4242,
+	  .comm = "leaky",
+	  .exe = "/usr/bin/leaky",
+	  .alive = true,
+	  .bytes = 1234567 + 1048576 + 4096,
+	  .allocs = 1004,
+	  .growth = 2560,
+	  .stacks = leaky_stacks,
+	  .nr_stacks = 3 },
+	{ .pid = 777,
+	  .comm = "gone",
+	  .exe = "/opt/gone/bin/gone",
+	  .alive = false,
+	  .bytes = 300,
+	  .allocs = 2,
+	  .growth = 9950,
+	  .stacks = gone_stacks,
+	  .nr_stacks = 2 },
 };
 
 /* 2023-11-14T22:13:20Z and 12 s later. */
@@ -435,13 +486,20 @@ Test(report_text, exited_process_is_marked)
 Test(report_text, process_without_growing_stack_says_so)
 {
 	struct stack_stat s = { .bytes = 64, .allocs = 1, .oldest_s = 1, .growth = 0 };
-	struct proc_stat p = { .pid = 5, .comm = "c", .exe = "/e", .alive = true, .bytes = 64,
-			       .allocs = 1, .stacks = &s, .nr_stacks = 1 };
+	struct proc_stat p = { .pid = 5,
+			       .comm = "c",
+			       .exe = "/e",
+			       .alive = true,
+			       .bytes = 64,
+			       .allocs = 1,
+			       .stacks = &s,
+			       .nr_stacks = 1 };
 	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
 	char *text = text_report(&snap, 10);
 
 	cr_assert_not_null(strstr(text, "\npid 5 (c) /e: 64 B outstanding (64 bytes in 1 "
-					"allocation), 0 B/s, no growing stack\n"), "%s", text);
+					"allocation), 0 B/s, no growing stack\n"),
+			   "%s", text);
 	free(text);
 }
 
@@ -449,11 +507,14 @@ Test(report_text, stack_columns_are_aligned_under_a_header)
 {
 	char *text = text_report(&test_snap, 10);
 
+	cr_assert_not_null(
+		strstr(text,
+		       "\n  #      bytes     size  allocs  kind  oldest      growth  trend\n"
+		       "  1  1,234,567  1.2 MiB   1,001  heap  12.5 s  +2.0 KiB/s  growing\n"),
+		"%s", text);
 	cr_assert_not_null(strstr(text,
-		"\n  #      bytes     size  allocs  kind  oldest      growth  trend\n"
-		"  1  1,234,567  1.2 MiB   1,001  heap  12.5 s  +2.0 KiB/s  growing\n"), "%s", text);
-	cr_assert_not_null(strstr(text,
-		"\n  3      4,096  4.0 KiB       2  heap   3.2 s    +512 B/s\n"), "%s", text);
+				  "\n  3      4,096  4.0 KiB       2  heap   3.2 s    +512 B/s\n"),
+			   "%s", text);
 	free(text);
 }
 
@@ -461,8 +522,10 @@ Test(report_text, mmap_stack_of_unknown_age_shows_a_dash)
 {
 	char *text = text_report(&test_snap, 10);
 
-	cr_assert_not_null(strstr(text,
-		"\n  2  1,048,576  1.0 MiB       1  mmap       -       0 B/s  stable\n"), "%s", text);
+	cr_assert_not_null(
+		strstr(text,
+		       "\n  2  1,048,576  1.0 MiB       1  mmap       -       0 B/s  stable\n"),
+		"%s", text);
 	free(text);
 }
 
@@ -470,8 +533,9 @@ Test(report_text, shrinking_stack_shows_negative_growth)
 {
 	char *text = text_report(&test_snap, 10);
 
-	cr_assert_not_null(strstr(text,
-		"\n  2    100  100 B       1  heap   0.5 s     -50 B/s  shrinking\n"), "%s", text);
+	cr_assert_not_null(
+		strstr(text, "\n  2    100  100 B       1  heap   0.5 s     -50 B/s  shrinking\n"),
+		"%s", text);
 	free(text);
 }
 
@@ -479,11 +543,13 @@ Test(report_text, frame_lines_align_functions_and_modules)
 {
 	char *text = text_report(&test_snap, 10);
 
-	cr_assert_not_null(strstr(text,
-		"     0   0x000055d0c5a0111f  leak_here+0x1f               /usr/bin/leaky\n"
-		"     1   0x000055d0c5a01242  main+0x42                    /usr/bin/leaky\n"
-		"     2   0x00007f001234ad7a  __libc_start_call_main+0x7a  "
-		"/usr/lib/x86_64-linux-gnu/libc.so.6\n"), "%s", text);
+	cr_assert_not_null(
+		strstr(text,
+		       "     0   0x000055d0c5a0111f  leak_here+0x1f               /usr/bin/leaky\n"
+		       "     1   0x000055d0c5a01242  main+0x42                    /usr/bin/leaky\n"
+		       "     2   0x00007f001234ad7a  __libc_start_call_main+0x7a  "
+		       "/usr/lib/x86_64-linux-gnu/libc.so.6\n"),
+		"%s", text);
 	free(text);
 }
 
@@ -493,15 +559,22 @@ Test(report_text, unknown_frame_and_truncated_stack_are_said)
 
 	/* The note's wording is still being tuned: its start is what is fixed. */
 	cr_assert_not_null(strstr(text, "     0   0x00007f00dead0000  [unknown]                    "
-					"[anonymous]\n     ... (outer frames "), "%s", text);
+					"[anonymous]\n     ... (outer frames "),
+			   "%s", text);
 	free(text);
 }
 
 Test(report_text, stack_without_frames_says_not_recorded)
 {
 	struct stack_stat s = { .stack_id = 0, .bytes = 64, .allocs = 1, .oldest_s = -1 };
-	struct proc_stat p = { .pid = 5, .comm = "c", .exe = "/e", .alive = true, .bytes = 64,
-			       .allocs = 1, .stacks = &s, .nr_stacks = 1 };
+	struct proc_stat p = { .pid = 5,
+			       .comm = "c",
+			       .exe = "/e",
+			       .alive = true,
+			       .bytes = 64,
+			       .allocs = 1,
+			       .stacks = &s,
+			       .nr_stacks = 1 };
 	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
 	char *text = text_report(&snap, 10);
 
@@ -551,30 +624,81 @@ Test(report_text, report_ends_with_blank_line)
 
 /* --scan: a large reachable cache, a lost stack, a growing reachable one, a lost and growing one. */
 static struct stack_stat scanned_stacks[] = {
-	{ .stack_id = 31, .kind = STACK_HEAP, .bytes = 10000000, .allocs = 100, .oldest_s = 9,
-	  .trend = TREND_STABLE, .frames = cache_frames, .nr_frames = 1, .scanned = true,
-	  .reachable_bytes = 10000000, .reachable_allocs = 100 },
-	{ .stack_id = 32, .kind = STACK_HEAP, .bytes = 1500, .allocs = 3, .oldest_s = 9,
-	  .trend = TREND_STABLE, .frames = leak_frames, .nr_frames = 3, .scanned = true,
-	  .lost_bytes = 1000, .lost_allocs = 1, .indirect_bytes = 500, .indirect_allocs = 2 },
-	{ .stack_id = 33, .kind = STACK_HEAP, .bytes = 800, .allocs = 8, .oldest_s = 2,
-	  .growth = 100, .trend = TREND_GROWING, .slope = 100, .frames = gone_frames,
-	  .nr_frames = 1, .scanned = true, .reachable_bytes = 800, .reachable_allocs = 8 },
-	{ .stack_id = 34, .kind = STACK_HEAP, .bytes = 64, .allocs = 4, .oldest_s = 2,
-	  .growth = 16, .trend = TREND_GROWING, .slope = 16, .frames = shrink_frames,
-	  .nr_frames = 1, .scanned = true, .lost_bytes = 48, .lost_allocs = 3,
-	  .reachable_bytes = 16, .reachable_allocs = 1 },
+	{ .stack_id = 31,
+	  .kind = STACK_HEAP,
+	  .bytes = 10000000,
+	  .allocs = 100,
+	  .oldest_s = 9,
+	  .trend = TREND_STABLE,
+	  .frames = cache_frames,
+	  .nr_frames = 1,
+	  .scanned = true,
+	  .reachable_bytes = 10000000,
+	  .reachable_allocs = 100 },
+	{ .stack_id = 32,
+	  .kind = STACK_HEAP,
+	  .bytes = 1500,
+	  .allocs = 3,
+	  .oldest_s = 9,
+	  .trend = TREND_STABLE,
+	  .frames = leak_frames,
+	  .nr_frames = 3,
+	  .scanned = true,
+	  .lost_bytes = 1000,
+	  .lost_allocs = 1,
+	  .indirect_bytes = 500,
+	  .indirect_allocs = 2 },
+	{ .stack_id = 33,
+	  .kind = STACK_HEAP,
+	  .bytes = 800,
+	  .allocs = 8,
+	  .oldest_s = 2,
+	  .growth = 100,
+	  .trend = TREND_GROWING,
+	  .slope = 100,
+	  .frames = gone_frames,
+	  .nr_frames = 1,
+	  .scanned = true,
+	  .reachable_bytes = 800,
+	  .reachable_allocs = 8 },
+	{ .stack_id = 34,
+	  .kind = STACK_HEAP,
+	  .bytes = 64,
+	  .allocs = 4,
+	  .oldest_s = 2,
+	  .growth = 16,
+	  .trend = TREND_GROWING,
+	  .slope = 16,
+	  .frames = shrink_frames,
+	  .nr_frames = 1,
+	  .scanned = true,
+	  .lost_bytes = 48,
+	  .lost_allocs = 3,
+	  .reachable_bytes = 16,
+	  .reachable_allocs = 1 },
 };
 
 static struct proc_stat scanned_proc = {
-	.pid = 5, .comm = "svc", .exe = "/usr/bin/svc", .alive = true,
-	.bytes = 10002364, .allocs = 115, .growth = 116, .scanned = true,
-	.lost_bytes = 1048, .indirect_bytes = 500, .reachable_bytes = 10000816,
-	.stacks = scanned_stacks, .nr_stacks = 4,
+	.pid = 5,
+	.comm = "svc",
+	.exe = "/usr/bin/svc",
+	.alive = true,
+	.bytes = 10002364,
+	.allocs = 115,
+	.growth = 116,
+	.scanned = true,
+	.lost_bytes = 1048,
+	.indirect_bytes = 500,
+	.reachable_bytes = 10000816,
+	.stacks = scanned_stacks,
+	.nr_stacks = 4,
 };
 
 static const struct snapshot scanned_snap = {
-	.host = "h", .elapsed_s = 30, .procs = &scanned_proc, .nr_procs = 1,
+	.host = "h",
+	.elapsed_s = 30,
+	.procs = &scanned_proc,
+	.nr_procs = 1,
 };
 
 Test(report_json, scanned_stacks_carry_their_verdicts)
@@ -601,8 +725,8 @@ Test(report_json, unscanned_stacks_have_no_verdicts)
 	json_t *p = json_array_get(json_object_get(root, "processes"), 0);
 
 	cr_assert_null(json_object_get(p, "lost_bytes"));
-	cr_assert_null(json_object_get(json_array_get(json_object_get(p, "stacks"), 0),
-				       "lost_bytes"));
+	cr_assert_null(
+		json_object_get(json_array_get(json_object_get(p, "stacks"), 0), "lost_bytes"));
 	json_decref(root);
 }
 
@@ -630,7 +754,8 @@ Test(report_text, scanned_report_has_a_lost_column_and_summary)
 	char *text = text_report(&scanned_snap, 10);
 
 	cr_assert(strstr(text, "1.5 KiB lost (1,048 definitely, 500 indirectly), "
-			 "0 B possibly lost, 9.5 MiB reachable"), "%s", text);
+			       "0 B possibly lost, 9.5 MiB reachable"),
+		  "%s", text);
 	cr_assert(strstr(text, "top suspect shrinker 48 B lost\n"), "%s", text);
 	/* The lost column: 1000 + 500 bytes for leak_here, "0 B" for the cache. */
 	cr_assert(strstr(text, "  lost  possible  "), "%s", text);
@@ -646,21 +771,62 @@ static const struct frame final_frames[] = {
 	{ "interior_only", 0x4, "/bin/cmd", 0x1004, 0, false, NULL },
 };
 static struct stack_stat final_stacks[] = {
-	{ .stack_id = 1, .bytes = 90000, .allocs = 9, .growth = 90000, .trend = TREND_GROWING,
-	  .slope = 90000, .scanned = true, .reachable_bytes = 90000, .reachable_allocs = 9,
-	  .final = true, .frames = &final_frames[0], .nr_frames = 1 },
-	{ .stack_id = 2, .bytes = 10, .allocs = 1, .scanned = true, .lost_bytes = 10,
-	  .lost_allocs = 1, .final = true, .frames = &final_frames[1], .nr_frames = 1 },
-	{ .stack_id = 3, .bytes = 500, .allocs = 5, .scanned = true, .indirect_bytes = 500,
-	  .indirect_allocs = 5, .final = true, .frames = &final_frames[2], .nr_frames = 1 },
-	{ .stack_id = 4, .bytes = 9000, .allocs = 3, .scanned = true, .possible_bytes = 9000,
-	  .possible_allocs = 3, .final = true, .frames = &final_frames[3], .nr_frames = 1 },
+	{ .stack_id = 1,
+	  .bytes = 90000,
+	  .allocs = 9,
+	  .growth = 90000,
+	  .trend = TREND_GROWING,
+	  .slope = 90000,
+	  .scanned = true,
+	  .reachable_bytes = 90000,
+	  .reachable_allocs = 9,
+	  .final = true,
+	  .frames = &final_frames[0],
+	  .nr_frames = 1 },
+	{ .stack_id = 2,
+	  .bytes = 10,
+	  .allocs = 1,
+	  .scanned = true,
+	  .lost_bytes = 10,
+	  .lost_allocs = 1,
+	  .final = true,
+	  .frames = &final_frames[1],
+	  .nr_frames = 1 },
+	{ .stack_id = 3,
+	  .bytes = 500,
+	  .allocs = 5,
+	  .scanned = true,
+	  .indirect_bytes = 500,
+	  .indirect_allocs = 5,
+	  .final = true,
+	  .frames = &final_frames[2],
+	  .nr_frames = 1 },
+	{ .stack_id = 4,
+	  .bytes = 9000,
+	  .allocs = 3,
+	  .scanned = true,
+	  .possible_bytes = 9000,
+	  .possible_allocs = 3,
+	  .final = true,
+	  .frames = &final_frames[3],
+	  .nr_frames = 1 },
 };
 static struct proc_stat final_proc = {
-	.pid = 8, .comm = "cmd", .exe = "/bin/cmd", .alive = false, .final = true, .bytes = 99510,
-	.allocs = 18, .scanned = true, .lost_bytes = 10, .indirect_bytes = 500,
-	.possible_bytes = 9000, .possible_allocs = 3, .reachable_bytes = 90000,
-	.stacks = final_stacks, .nr_stacks = 4,
+	.pid = 8,
+	.comm = "cmd",
+	.exe = "/bin/cmd",
+	.alive = false,
+	.final = true,
+	.bytes = 99510,
+	.allocs = 18,
+	.scanned = true,
+	.lost_bytes = 10,
+	.indirect_bytes = 500,
+	.possible_bytes = 9000,
+	.possible_allocs = 3,
+	.reachable_bytes = 90000,
+	.stacks = final_stacks,
+	.nr_stacks = 4,
 };
 static const struct snapshot final_snap = { .host = "h", .procs = &final_proc, .nr_procs = 1 };
 
@@ -706,11 +872,22 @@ Test(report_text, a_final_report_without_lost_bytes_says_no_leak)
 /* A walk stopped at a library whose unwind table was not built yet: said in text and JSON, read back. */
 Test(report, table_pending_stack_is_said_and_read_back)
 {
-	struct stack_stat s = { .stack_id = 31, .bytes = 64, .allocs = 1, .oldest_s = 1,
-				.frames = unknown_frames, .nr_frames = 1, .truncated = true,
+	struct stack_stat s = { .stack_id = 31,
+				.bytes = 64,
+				.allocs = 1,
+				.oldest_s = 1,
+				.frames = unknown_frames,
+				.nr_frames = 1,
+				.truncated = true,
 				.table_pending = true };
-	struct proc_stat p = { .pid = 6, .comm = "c", .exe = "/e", .alive = true, .bytes = 64,
-			       .allocs = 1, .stacks = &s, .nr_stacks = 1 };
+	struct proc_stat p = { .pid = 6,
+			       .comm = "c",
+			       .exe = "/e",
+			       .alive = true,
+			       .bytes = 64,
+			       .allocs = 1,
+			       .stacks = &s,
+			       .nr_stacks = 1 };
 	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
 	char *text = text_report(&snap, 10), *js = json_text(&snap), err[256];
 	json_t *root = json_report(&snap);
@@ -718,7 +895,8 @@ Test(report, table_pending_stack_is_said_and_read_back)
 
 	cr_assert_not_null(strstr(text, "     0   0x00007f00dead0000  [unknown]  [anonymous]\n"
 					"     ... (outer frames cut: a library's unwind table was "
-					"not built yet at this allocation)\n"), "%s", text);
+					"not built yet at this allocation)\n"),
+			   "%s", text);
 	cr_assert(json_is_true(json_object_get(stack_at(root, 0, 0), "truncated")));
 	cr_assert(json_is_true(json_object_get(stack_at(root, 0, 0), "table_pending")));
 	cr_assert_eq(snapshot_json__load_text(js, "test", &back, err, sizeof(err)), 0, "%s", err);

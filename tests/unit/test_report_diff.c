@@ -43,11 +43,14 @@ Test(report_diff, growing_stack_comes_first_with_its_growth)
 	char *got = diff_text(10);
 
 	cr_assert_not_null(strstr(got, "\nleaky /usr/bin/leaky: 2.2 MiB -> 9.0 MiB (+7,143,676 "
-				       "bytes, +7,000 allocations)\n"), "%s", got);
+				       "bytes, +7,000 allocations)\n"),
+			   "%s", got);
 	cr_assert_not_null(strstr(got, "    1     +7,139,724    6.8 MiB     +7,000    8.0 MiB  "
-				       "leak_here < main < __libc_start_call_main\n"), "%s", got);
+				       "leak_here < main < __libc_start_call_main\n"),
+			   "%s", got);
 	cr_assert_not_null(strstr(got, "    2         +6,000    5.9 KiB         +1    5.9 KiB  "
-				       "_ZN5cache6refillEm (new)\n"), "%s", got);
+				       "_ZN5cache6refillEm (new)\n"),
+			   "%s", got);
 	cr_assert_not_null(strstr(got, "  1 stack shrank or was freed: -2.0 KiB\n"), "%s", got);
 	free(got);
 }
@@ -58,7 +61,8 @@ Test(report_diff, process_gone_from_the_new_snapshot_shrinks_to_zero)
 
 	cr_assert_not_null(strstr(got, "\ngone /opt/gone/bin/gone: 300 B -> 0 B (-300 bytes, -2 "
 				       "allocations)\n  no stack grew\n  2 stacks shrank or were "
-				       "freed: -300 B\n"), "%s", got);
+				       "freed: -300 B\n"),
+			   "%s", got);
 	free(got);
 }
 

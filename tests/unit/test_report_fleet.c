@@ -27,8 +27,8 @@ static struct snapshot *merge_files(const char *a, const char *b)
 
 static const char *row_symbol(const struct fleet_row *r)
 {
-	return r->stack->nr_frames && r->stack->frames[0].symbol ? r->stack->frames[0].symbol
-								  : "[unknown]";
+	return r->stack->nr_frames && r->stack->frames[0].symbol ? r->stack->frames[0].symbol :
+								   "[unknown]";
 }
 
 static char *fleet_text(const struct snapshot *m, int top)
@@ -69,8 +69,8 @@ Test(report_fleet, same_stack_on_two_hosts_is_one_row)
  */
 Test(report_fleet, suspects_rank_first_then_the_rest_by_bytes)
 {
-	static const char *const want[] = { "grow_list", "leak_here", "cache_fill", "[unknown]",
-					    "shrinker", "leak_here" };
+	static const char *const want[] = { "grow_list", "leak_here", "cache_fill",
+					    "[unknown]", "shrinker",  "leak_here" };
 	struct snapshot *m = merge_files(GOLDEN_SNAPSHOT, GOLDEN_HOST2);
 	struct fleet_row *rows;
 	size_t nr;
@@ -118,7 +118,8 @@ Test(report_fleet, top_cuts_the_ranking_and_says_how_many_more)
 
 	cr_assert_not_null(strstr(text, "\n  ... 4 more stacks (-n to show more)\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "\n[2] leak_here in leaky (/usr/bin/leaky): host-01 pid "
-					"4242, host-02 pid 1717\n"), "%s", text);
+					"4242, host-02 pid 1717\n"),
+			   "%s", text);
 	cr_assert_null(strstr(text, "[3]"), "%s", text);
 	free(text);
 	snapshot__free(m);
@@ -127,7 +128,8 @@ Test(report_fleet, top_cuts_the_ranking_and_says_how_many_more)
 /* With --scan, a lost stack ranks first, lost before growing, and the table gets a lost column. */
 Test(report_fleet, lost_stack_ranks_first_with_a_lost_column)
 {
-	struct snapshot *in[2] = { golden__snapshot(GOLDEN_SNAPSHOT), golden__snapshot(GOLDEN_HOST2) };
+	struct snapshot *in[2] = { golden__snapshot(GOLDEN_SNAPSHOT),
+				   golden__snapshot(GOLDEN_HOST2) };
 	struct stack_stat *other = &in[1]->procs[0].stacks[1];
 	struct snapshot *m = NULL;
 	struct fleet_row *rows;
@@ -144,10 +146,12 @@ Test(report_fleet, lost_stack_ranks_first_with_a_lost_column)
 	cr_assert_eq(rows[0].stack->lost_bytes, 100);
 	cr_assert_str_eq(row_symbol(&rows[1]), "grow_list");
 	text = fleet_text(m, 10);
-	cr_assert_not_null(strstr(text, "; 4 suspects (lost or growing), ranked first\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "; 4 suspects (lost or growing), ranked first\n"), "%s",
+			   text);
 	cr_assert_not_null(strstr(text, "  hosts      bytes     size   lost      growth  trend"),
 			   "%s", text);
-	cr_assert_not_null(strstr(text, "  1  leak_here   leaky      1/2        100    100 B  100 B"),
+	cr_assert_not_null(strstr(text,
+				  "  1  leak_here   leaky      1/2        100    100 B  100 B"),
 			   "%s", text);
 	free(text);
 	free(rows);

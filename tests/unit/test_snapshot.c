@@ -19,7 +19,7 @@
 struct fixture {
 	struct symbolizer *syms;
 	struct snap_source *src;
-	uint64_t created_before;	/* tracer__now_ns() around snap_source__new */
+	uint64_t created_before; /* tracer__now_ns() around snap_source__new */
 	uint64_t created_after;
 };
 
@@ -97,18 +97,14 @@ static const struct stack_stat *stack_of(const struct snapshot *snap, pid_t pid,
 
 /* Four stacks of PID_A (one shares its id with a stack of PID_B) and one of PID_B. */
 static const struct lt_total_key keys4[] = {
-	{ .tgid = PID_A, .stack_id = 1 },
-	{ .tgid = PID_A, .stack_id = 2 },
-	{ .tgid = PID_B, .stack_id = 1 },
-	{ .tgid = PID_A, .stack_id = 4 },
+	{ .tgid = PID_A, .stack_id = 1 }, { .tgid = PID_A, .stack_id = 2 },
+	{ .tgid = PID_B, .stack_id = 1 }, { .tgid = PID_A, .stack_id = 4 },
 	{ .tgid = PID_A, .stack_id = 3 },
 };
 
 static const struct lt_total vals4[] = {
-	{ .bytes = 1000, .allocs = 10 },
-	{ .bytes = 3000, .allocs = 30 },
-	{ .bytes = 500, .allocs = 5 },
-	{ .bytes = 200, .allocs = 2 },
+	{ .bytes = 1000, .allocs = 10 }, { .bytes = 3000, .allocs = 30 },
+	{ .bytes = 500, .allocs = 5 },	 { .bytes = 200, .allocs = 2 },
 	{ .bytes = 1000, .allocs = 1 },
 };
 
@@ -196,7 +192,10 @@ Test(snapshot, oldest_age_comes_from_oldest_ts)
 	uint64_t now = later(10);
 	const struct lt_total_key keys[] = { key(PID_A, 1) };
 	const struct lt_total vals[] = {
-		{ .bytes = 16, .allocs = 1, .oldest_ts = now - 2500000000ULL, .oldest_addr = 0x1000 },
+		{ .bytes = 16,
+		  .allocs = 1,
+		  .oldest_ts = now - 2500000000ULL,
+		  .oldest_addr = 0x1000 },
 	};
 	struct snapshot *snap = build(keys, vals, 1, now);
 
@@ -444,7 +443,7 @@ Test(snapshot, stack_missing_then_back_grows_from_zero)
 	const struct lt_total vals1[] = { total(8, 1), total(1000, 1) };
 	const struct lt_total vals3[] = { total(8, 1), total(3000, 3) };
 	struct snapshot *s1 = build(keys, vals1, 2, now1);
-	struct snapshot *s2 = build(keys, vals1, 1, now2);	/* only stack 2 */
+	struct snapshot *s2 = build(keys, vals1, 1, now2); /* only stack 2 */
 	struct snapshot *s3 = build(keys, vals3, 2, now3);
 
 	cr_assert_eq(proc_of(s2, PID_A)->nr_stacks, 1);

@@ -28,8 +28,8 @@ static const char *load_error(const char *text, char *err, size_t size)
 {
 	struct snapshot *snap = (struct snapshot *)1;
 
-	cr_assert_lt(snapshot_json__load_text(text, "bad.json", &snap, err, size), 0,
-		     "loaded: %s", text);
+	cr_assert_lt(snapshot_json__load_text(text, "bad.json", &snap, err, size), 0, "loaded: %s",
+		     text);
 	cr_assert_null(snap);
 	return err;
 }
@@ -124,12 +124,14 @@ Test(snapshot_load, bad_module_offset_or_build_id_names_the_frame)
 
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
 		   "\"allocs\": 1, \"frames\": [{\"address\": \"0x12\", \"module_offset\": "
-		   "\"0xzz\"}]}]}]}", err, sizeof(err));
+		   "\"0xzz\"}]}]}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0].frames[0]: \"module_offset\" is "
 			      "not a hex address: \"0xzz\"");
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
 		   "\"allocs\": 1, \"frames\": [{\"address\": \"0x12\", \"build_id\": "
-		   "\"ABC\"}]}]}]}", err, sizeof(err));
+		   "\"ABC\"}]}]}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0].frames[0]: \"build_id\" is not "
 			      "lower-case hex bytes: \"ABC\"");
 }
@@ -222,7 +224,8 @@ Test(snapshot_load, wrong_type_names_the_member_path)
 	char err[512];
 
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": "
-		   "\"many\", \"allocs\": 1, \"frames\": []}]}]}", err, sizeof(err));
+		   "\"many\", \"allocs\": 1, \"frames\": []}]}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"bytes\" is not an integer");
 }
 
@@ -253,10 +256,12 @@ Test(snapshot_load, optional_members_may_be_absent)
 	struct snapshot *snap = NULL;
 	char err[512];
 
-	cr_assert_eq(snapshot_json__load_text("{\"leaktrace\": 1, \"processes\": [{\"pid\": 9, "
+	cr_assert_eq(
+		snapshot_json__load_text("{\"leaktrace\": 1, \"processes\": [{\"pid\": 9, "
 					 "\"stacks\": [{\"bytes\": 5, \"allocs\": 1, \"frames\": "
-					 "[]}]}]}", "min.json", &snap, err, sizeof(err)), 0,
-		     "%s", err);
+					 "[]}]}]}",
+					 "min.json", &snap, err, sizeof(err)),
+		0, "%s", err);
 	cr_assert_eq(snap->procs[0].pid, 9);
 	cr_assert_eq(snap->procs[0].stacks[0].bytes, 5);
 	cr_assert_eq(snap->procs[0].stacks[0].nr_frames, 0);
@@ -287,33 +292,49 @@ Test(snapshot_load, argv_of_another_type_names_the_member_path)
 	char err[512];
 
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"argv\": [\"a\", 2], "
-		   "\"stacks\": []}]}", err, sizeof(err));
+		   "\"stacks\": []}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].argv[1] is not a string");
 }
 
 /* A scanned final snapshot: possibly lost, the roots and the hold come back, byte for byte. */
 Test(snapshot_load, verdicts_of_a_final_scan_round_trip)
 {
-	static const struct frame frames[] = {
-		{ "interior", 0x14, "/bin/cmd", 0x1004, 0, false, NULL }
-	};
+	static const struct frame frames[] = { { "interior", 0x14, "/bin/cmd", 0x1004, 0, false,
+						 NULL } };
 	struct stack_stat stack = {
-		.stack_id = 1, .bytes = 230, .allocs = 3, .scanned = true, .possible_bytes = 230,
-		.possible_allocs = 3, .final = true, .frames = frames, .nr_frames = 1,
+		.stack_id = 1,
+		.bytes = 230,
+		.allocs = 3,
+		.scanned = true,
+		.possible_bytes = 230,
+		.possible_allocs = 3,
+		.final = true,
+		.frames = frames,
+		.nr_frames = 1,
 	};
 	struct proc_stat proc = {
-		.pid = 8, .comm = "cmd", .exe = "/bin/cmd", .final = true, .bytes = 230,
+		.pid = 8,
+		.comm = "cmd",
+		.exe = "/bin/cmd",
+		.final = true,
+		.bytes = 230,
 		.allocs = 3,
-		.scanned = true, .possible_bytes = 230, .possible_allocs = 3,
-		.scan_roots = "exact", .scan_held_ms = 1.5, .stacks = &stack, .nr_stacks = 1,
+		.scanned = true,
+		.possible_bytes = 230,
+		.possible_allocs = 3,
+		.scan_roots = "exact",
+		.scan_held_ms = 1.5,
+		.stacks = &stack,
+		.nr_stacks = 1,
 	};
 	struct snapshot snap = { .host = "h", .procs = &proc, .nr_procs = 1 }, *back;
 	char err[256], *first, *second;
 	size_t len, len2;
 
 	first = json_of(&snap, &len);
-	cr_assert_eq(snapshot_json__load_text(first, "final.json", &back, err, sizeof(err)), 0, "%s",
-		     err);
+	cr_assert_eq(snapshot_json__load_text(first, "final.json", &back, err, sizeof(err)), 0,
+		     "%s", err);
 	cr_assert(back->procs[0].final);
 	cr_assert(back->procs[0].stacks[0].final);
 	cr_assert_eq(back->procs[0].stacks[0].possible_allocs, 3);
@@ -322,7 +343,8 @@ Test(snapshot_load, verdicts_of_a_final_scan_round_trip)
 	cr_assert_eq(len2, len);
 	cr_assert_str_eq(second, first);
 	cr_assert(strstr(first, "\"possible_bytes\":230,\"possible_allocs\":3,\"scan_roots\":"
-			 "\"exact\",\"scan_held_ms\":1.500"), "%s", first);
+				"\"exact\",\"scan_held_ms\":1.500"),
+		  "%s", first);
 	free(first);
 	free(second);
 	snapshot__free(back);
@@ -334,11 +356,12 @@ Test(snapshot_load, origin_without_host_is_refused)
 	char err[512];
 
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
-		   "\"allocs\": 1, \"frames\": [], \"origins\": [{\"pid\": 4}]}]}]}", err,
-		   sizeof(err));
+		   "\"allocs\": 1, \"frames\": [], \"origins\": [{\"pid\": 4}]}]}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0].origins[0]: \"host\" is missing");
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"origins\": [7], "
-		   "\"stacks\": []}]}", err, sizeof(err));
+		   "\"stacks\": []}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].origins[0] is not an object");
 }
 
@@ -348,23 +371,25 @@ Test(snapshot_load, numbers_out_of_range_are_refused)
 	char err[512];
 
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": "
-		   "9223372036854775807, \"allocs\": 1, \"frames\": []}]}]}", err, sizeof(err));
+		   "9223372036854775807, \"allocs\": 1, \"frames\": []}]}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"bytes\" is 9223372036854775807, "
 			      "out of range (0 to 9007199254740992)");
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
-		   "\"allocs\": -9223372036854775808, \"frames\": []}]}]}", err, sizeof(err));
+		   "\"allocs\": -9223372036854775808, \"frames\": []}]}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"allocs\" is "
 			      "-9223372036854775808, out of range (0 to 9007199254740992)");
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": -1, \"stacks\": []}]}", err,
 		   sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0]: \"pid\" is -1, out of range (0 to 4194304)");
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
-		   "\"allocs\": 1, \"growth_bytes_per_s\": 1e300, \"frames\": []}]}]}", err,
-		   sizeof(err));
+		   "\"allocs\": 1, \"growth_bytes_per_s\": 1e300, \"frames\": []}]}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0]: \"growth_bytes_per_s\" is 1e+300, "
 			      "out of range");
-	load_error("{\"leaktrace\": 1, \"lost\": {\"stacks_dropped\": -5}, \"processes\": []}",
-		   err, sizeof(err));
+	load_error("{\"leaktrace\": 1, \"lost\": {\"stacks_dropped\": -5}, \"processes\": []}", err,
+		   sizeof(err));
 	cr_assert_str_eq(err, "bad.json: lost: \"stacks_dropped\" is -5, out of range (0 to "
 			      "9007199254740992)");
 }
@@ -377,8 +402,7 @@ Test(snapshot_load, elapsed_out_of_range_is_refused)
 	load_error("{\"leaktrace\": 1, \"elapsed_s\": -6.1e11, \"processes\": []}", err,
 		   sizeof(err));
 	cr_assert_str_eq(err, "bad.json: \"elapsed_s\" is -6.1e+11, out of range (0 to 1e+10)");
-	load_error("{\"leaktrace\": 1, \"elapsed_s\": 2e10, \"processes\": []}", err,
-		   sizeof(err));
+	load_error("{\"leaktrace\": 1, \"elapsed_s\": 2e10, \"processes\": []}", err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: \"elapsed_s\" is 2e+10, out of range (0 to 1e+10)");
 }
 
@@ -430,7 +454,8 @@ Test(snapshot_load, source_lines_and_mappings_are_read_and_written_back)
 	char err[256], *json, *json2;
 	size_t len, len2;
 
-	cr_assert_eq(snapshot_json__load_text(text, "x.json", &snap, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(text, "x.json", &snap, err, sizeof(err)), 0, "%s",
+		     err);
 	p = &snap->procs[0];
 	f = p->stacks[0].frames;
 	cr_assert_str_eq(f[0].file, "/src/inlined.c");
@@ -450,14 +475,17 @@ Test(snapshot_load, source_lines_and_mappings_are_read_and_written_back)
 	cr_assert_null(p->modules[1].build_id);
 	cr_assert_eq(p->modules[1].text.offset, 0x26000);
 	json = json_of(snap, &len);
-	cr_assert_eq(snapshot_json__load_text(json, "y.json", &again, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(json, "y.json", &again, err, sizeof(err)), 0, "%s",
+		     err);
 	json2 = json_of(again, &len2);
 	cr_assert_eq(len, len2);
 	cr_assert(!memcmp(json, json2, len), "not the same after a round trip:\n%s\n%s", json,
 		  json2);
 	cr_assert(strstr(json, "\"module_offset\":\"0x11a5\",\"file\":\"/src/inlined.c\","
-			 "\"line\":17,\"start_line\":15,\"inlined\":true}"), "%s", json);
-	cr_assert(strstr(json, "\"mappings\":[{\"module\":\"/usr/bin/leaky\",\"start\":"
+			       "\"line\":17,\"start_line\":15,\"inlined\":true}"),
+		  "%s", json);
+	cr_assert(strstr(json,
+			 "\"mappings\":[{\"module\":\"/usr/bin/leaky\",\"start\":"
 			 "\"0x55d0c5a01000\",\"limit\":\"0x55d0c5a02000\",\"offset\":\"0x1000\"}"),
 		  "%s", json);
 	free(json);
@@ -471,17 +499,20 @@ Test(snapshot_load, bad_line_or_mapping_names_the_member)
 	char err[512];
 
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [{\"bytes\": 1, "
-		   "\"allocs\": 1, \"frames\": [{\"address\": \"0x12\", \"line\": -3}]}]}]}", err,
-		   sizeof(err));
+		   "\"allocs\": 1, \"frames\": [{\"address\": \"0x12\", \"line\": -3}]}]}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].stacks[0].frames[0]: \"line\" is -3, out of "
 			      "range (0 to 2147483647)");
-	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [], \"mappings\": "
-		   "[{\"module\": \"/a\", \"start\": \"0x2000\", \"limit\": \"0x1000\", \"offset\": "
-		   "\"0x0\"}]}]}", err, sizeof(err));
+	load_error(
+		"{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [], \"mappings\": "
+		"[{\"module\": \"/a\", \"start\": \"0x2000\", \"limit\": \"0x1000\", \"offset\": "
+		"\"0x0\"}]}]}",
+		err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].mappings[0]: \"limit\" is not above "
 			      "\"start\"");
 	load_error("{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"stacks\": [], \"mappings\": "
-		   "[{\"module\": \"/a\", \"start\": \"0x2000\"}]}]}", err, sizeof(err));
+		   "[{\"module\": \"/a\", \"start\": \"0x2000\"}]}]}",
+		   err, sizeof(err));
 	cr_assert_str_eq(err, "bad.json: processes[0].mappings[0]: a mapping needs module, start, "
 			      "limit and offset");
 }

@@ -28,8 +28,7 @@ static struct snapshot *merged_two(void)
 	return m;
 }
 
-static const struct stack_stat *find(const struct proc_stat *p, const char *sym,
-				     const char *module)
+static const struct stack_stat *find(const struct proc_stat *p, const char *sym, const char *module)
 {
 	for (size_t i = 0; i < p->nr_stacks; i++) {
 		const struct stack_stat *s = &p->stacks[i];
@@ -126,7 +125,8 @@ Test(snapshot_merge, merged_snapshot_round_trips_and_merges_again)
 
 	snapshot_json__write(golden__open(&c), m);
 	golden__close(&c);
-	cr_assert_eq(snapshot_json__load_text(c.buf, "merged", &back, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snapshot_json__load_text(c.buf, "merged", &back, err, sizeof(err)), 0, "%s",
+		     err);
 	cr_assert_eq(back->nr_hosts, 2);
 	cr_assert_eq(back->procs[0].stacks[0].nr_origins, 2);
 	cr_assert_eq(snapshot__merge((const struct snapshot *const *)&back, 1, &again), 0);
@@ -163,7 +163,8 @@ Test(snapshot_merge, merged_svg_title_names_the_hosts)
 	cr_assert_eq(export_svg__write(golden__open(&c), m), 0);
 	golden__close(&c);
 	cr_assert_not_null(strstr(c.buf, "Outstanding memory: leaky, gone (pid 777) on 2 hosts "
-					 "(host-01, host-02)</text>"), "%.2000s", c.buf);
+					 "(host-01, host-02)</text>"),
+			   "%.2000s", c.buf);
 	free(c.buf);
 	snapshot__free(m);
 }
@@ -182,7 +183,8 @@ Test(snapshot_merge, build_ids_of_the_hosts_are_kept)
 /* A host's suppressed stack stays marked after the merge, its counts summed with the process. */
 Test(snapshot_merge, suppressed_stacks_and_counts_are_kept)
 {
-	static const char one[] = "{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"comm\": "
+	static const char one[] =
+		"{\"leaktrace\": 1, \"processes\": [{\"pid\": 1, \"comm\": "
 		"\"a\", \"exe\": \"/a\", \"suppressed\": {\"bytes\": 10, \"allocs\": 1, "
 		"\"lost_bytes\": 10}, "
 		"\"stacks\": [{\"bytes\": 10, \"allocs\": 1, \"suppressed\": \"mine\", \"frames\": "

@@ -39,8 +39,10 @@ static void write_file(const char *path, const struct snapshot *snap)
 Test(snapshot_schema, golden_snapshots_are_valid)
 {
 	static const char *const files[] = {
-		"tests/unit/golden/snapshot.json", "tests/unit/golden/merged.json",
-		"tests/unit/golden/later.json", "tests/unit/golden/host-02.json",
+		"tests/unit/golden/snapshot.json",
+		"tests/unit/golden/merged.json",
+		"tests/unit/golden/later.json",
+		"tests/unit/golden/host-02.json",
 	};
 	char out[4096];
 
@@ -49,14 +51,26 @@ Test(snapshot_schema, golden_snapshots_are_valid)
 }
 
 static const struct frame every_frame[] = {
-	{ .symbol = "inlined_fill", .module = "/usr/bin/leaky", .address = 0x5555555551f0,
-	  .module_offset = 0x11f0, .has_module_offset = true,
-	  .build_id = "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c", .file = "/src/leaky.c",
-	  .line = 12, .start_line = 10, .inlined = true },
-	{ .symbol = "leak_here", .offset = 32, .module = "/usr/bin/leaky",
-	  .address = 0x5555555551f0, .module_offset = 0x11f0, .has_module_offset = true,
-	  .build_id = "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c", .file = "/src/leaky.c",
-	  .line = 40, .start_line = 35 },
+	{ .symbol = "inlined_fill",
+	  .module = "/usr/bin/leaky",
+	  .address = 0x5555555551f0,
+	  .module_offset = 0x11f0,
+	  .has_module_offset = true,
+	  .build_id = "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c",
+	  .file = "/src/leaky.c",
+	  .line = 12,
+	  .start_line = 10,
+	  .inlined = true },
+	{ .symbol = "leak_here",
+	  .offset = 32,
+	  .module = "/usr/bin/leaky",
+	  .address = 0x5555555551f0,
+	  .module_offset = 0x11f0,
+	  .has_module_offset = true,
+	  .build_id = "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c",
+	  .file = "/src/leaky.c",
+	  .line = 40,
+	  .start_line = 35 },
 	{ .address = 0x7f0000001000 },
 };
 
@@ -65,8 +79,10 @@ static const struct origin every_origin[] = { { "host-01", 4242 }, { "host-02", 
 static const char *every_argv[] = { "leaky", "--leak", "100" };
 
 static const struct module_id every_module[] = {
-	{ .path = "/usr/bin/leaky", .build_id = "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c",
-	  .text = { 0x555555555000, 0x555555556000, 0x1000 }, .has_text = true },
+	{ .path = "/usr/bin/leaky",
+	  .build_id = "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c",
+	  .text = { 0x555555555000, 0x555555556000, 0x1000 },
+	  .has_text = true },
 };
 
 static const struct suppression_use every_suppression[] = {
@@ -79,32 +95,81 @@ static const char *const every_host[] = { "host-01", "host-02" };
 static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack_stat *s)
 {
 	s[0] = (struct stack_stat){
-		.kind = STACK_HEAP, .bytes = 4096, .allocs = 4, .oldest_s = 2.5, .growth = 512,
-		.trend = TREND_GROWING, .slope = 500, .frames = every_frame, .nr_frames = 3,
-		.truncated = true, .table_pending = true, .scanned = true, .lost_bytes = 1024,
-		.lost_allocs = 1, .indirect_bytes = 1024, .indirect_allocs = 1,
-		.reachable_bytes = 1024, .reachable_allocs = 1, .possible_bytes = 1024,
-		.possible_allocs = 1, .origins = every_origin, .nr_origins = 2,
+		.kind = STACK_HEAP,
+		.bytes = 4096,
+		.allocs = 4,
+		.oldest_s = 2.5,
+		.growth = 512,
+		.trend = TREND_GROWING,
+		.slope = 500,
+		.frames = every_frame,
+		.nr_frames = 3,
+		.truncated = true,
+		.table_pending = true,
+		.scanned = true,
+		.lost_bytes = 1024,
+		.lost_allocs = 1,
+		.indirect_bytes = 1024,
+		.indirect_allocs = 1,
+		.reachable_bytes = 1024,
+		.reachable_allocs = 1,
+		.possible_bytes = 1024,
+		.possible_allocs = 1,
+		.origins = every_origin,
+		.nr_origins = 2,
 	};
 	s[1] = (struct stack_stat){
-		.kind = STACK_MMAP, .bytes = 64, .allocs = 2, .oldest_s = -1, .frames = every_frame + 2,
-		.nr_frames = 1, .scanned = true, .reachable_bytes = 64, .reachable_allocs = 2,
+		.kind = STACK_MMAP,
+		.bytes = 64,
+		.allocs = 2,
+		.oldest_s = -1,
+		.frames = every_frame + 2,
+		.nr_frames = 1,
+		.scanned = true,
+		.reachable_bytes = 64,
+		.reachable_allocs = 2,
 		.suppressed = "libc-cache",
 	};
 	*p = (struct proc_stat){
-		.pid = 4242, .comm = "leaky", .exe = "/usr/bin/leaky", .argv = every_argv, .argc = 3,
-		.bytes = 4160, .allocs = 6, .growth = 512, .scanned = true, .lost_bytes = 1024,
-		.indirect_bytes = 1024, .reachable_bytes = 1088, .possible_bytes = 1024,
-		.possible_allocs = 1, .scan_roots = "exact", .scan_held_ms = 1.5, .final = true,
-		.stacks = s, .nr_stacks = 2, .origins = every_origin, .nr_origins = 2,
-		.modules = every_module, .nr_modules = 1, .suppressed_bytes = 64,
+		.pid = 4242,
+		.comm = "leaky",
+		.exe = "/usr/bin/leaky",
+		.argv = every_argv,
+		.argc = 3,
+		.bytes = 4160,
+		.allocs = 6,
+		.growth = 512,
+		.scanned = true,
+		.lost_bytes = 1024,
+		.indirect_bytes = 1024,
+		.reachable_bytes = 1088,
+		.possible_bytes = 1024,
+		.possible_allocs = 1,
+		.scan_roots = "exact",
+		.scan_held_ms = 1.5,
+		.final = true,
+		.stacks = s,
+		.nr_stacks = 2,
+		.origins = every_origin,
+		.nr_origins = 2,
+		.modules = every_module,
+		.nr_modules = 1,
+		.suppressed_bytes = 64,
 		.suppressed_allocs = 2,
 	};
 	*snap = (struct snapshot){
-		.host = "host-01", .started = { 1700000000, 0 }, .taken = { 1700000012, 0 },
-		.elapsed_s = 12, .lost = { 1, 2, 3, 4, 5, 6, 7 }, .sample_bytes = 4096,
-		.procs = p, .nr_procs = 1, .hosts = every_host, .nr_hosts = 2,
-		.suppressions = every_suppression, .nr_suppressions = 1,
+		.host = "host-01",
+		.started = { 1700000000, 0 },
+		.taken = { 1700000012, 0 },
+		.elapsed_s = 12,
+		.lost = { 1, 2, 3, 4, 5, 6, 7 },
+		.sample_bytes = 4096,
+		.procs = p,
+		.nr_procs = 1,
+		.hosts = every_host,
+		.nr_hosts = 2,
+		.suppressions = every_suppression,
+		.nr_suppressions = 1,
 	};
 }
 
@@ -156,10 +221,11 @@ Test(snapshot_schema, a_field_the_schema_does_not_name_is_an_error)
 	fputs("{\"leaktrace\":1,\"host\":\"h\",\"started\":\"2023-11-14T22:13:20Z\","
 	      "\"taken\":\"2023-11-14T22:13:32Z\",\"elapsed_s\":1.000,\"sampling\":{\"mode\":"
 	      "\"exact\"},\"lost\":{\"allocs_untracked\":0,\"stacks_dropped\":0,"
-	      "\"frees_unmatched\":0},\"processes\":[],\"colour\":\"red\"}", f);
+	      "\"frees_unmatched\":0},\"processes\":[],\"colour\":\"red\"}",
+	      f);
 	cr_assert_eq(fclose(f), 0);
 	cr_assert_eq(validate(path, out, sizeof(out)), 1, "%s", out);
 	cr_assert_str_eq(out + strlen(path), ": (top): Additional properties are not allowed "
-			 "('colour' was unexpected)\n");
+					     "('colour' was unexpected)\n");
 	unlink(path);
 }

@@ -33,11 +33,10 @@ Test(stop, a_pending_stop_signal_is_a_stop_request)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	stop__watch(&sigs);
 	cr_assert_not(stop__requested());
-	usleep(20000);	/* past the check interval */
+	usleep(20000); /* past the check interval */
 	raise(SIGTERM);
 	cr_assert(stop__requested());
 }
-
 
 /* The main loop takes the signal (and ends the run its own way): the final report is not cut. */
 Test(stop, a_stop_signal_taken_is_no_longer_a_stop_request)

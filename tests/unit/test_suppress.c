@@ -34,7 +34,10 @@ static const char *parse_error(const char *text, char *err, size_t size)
 	return err;
 }
 
-#define FR(sym, mod) { sym, 0, mod, 0x1000, 0, false, NULL }
+#define FR(sym, mod)                                \
+	{                                           \
+		sym, 0, mod, 0x1000, 0, false, NULL \
+	}
 
 /* strdup called by parse_config called by main: frame 0 is the allocator's caller. */
 static const struct frame app[] = {
@@ -115,7 +118,9 @@ Test(suppress, cxx_names_match_mangled_or_demangled_and_unnamed_frames_are_quest
 Test(suppress, first_entry_that_matches_names_the_stack)
 {
 	cr_assert_str_eq(match("# two\n{\n first\n fun:nope\n}\n{\n second\n fun:strdup\n}\n"
-			       "{\n third\n fun:str*\n}\n", app, 4), "second");
+			       "{\n third\n fun:str*\n}\n",
+			       app, 4),
+			 "second");
 }
 
 /* valgrind's own entries: the kind line, and a first frame that is valgrind's allocator frame. */
@@ -186,10 +191,10 @@ Test(suppress, file_that_cannot_be_read_says_why)
 
 Test(suppress, default_set_parses_and_matches_glibc_one_time_allocations)
 {
-	static const struct frame stdio[] = {
-		FR("_IO_file_doallocate", "/usr/lib/x86_64-linux-gnu/libc.so.6") };
-	static const struct frame dtv[] = {
-		FR("allocate_dtv", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2") };
+	static const struct frame stdio[] = { FR("_IO_file_doallocate",
+						 "/usr/lib/x86_64-linux-gnu/libc.so.6") };
+	static const struct frame dtv[] = { FR("allocate_dtv",
+					       "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2") };
 	static const struct frame pool[] = {
 		FR(NULL, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30"),
 		FR(NULL, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30"),
@@ -220,7 +225,11 @@ Test(suppress, apply_counts_per_process_and_per_entry_and_the_gate_skips_them)
 	struct stack_stat a[2] = { stack_of(app, 4), stack_of(cxx, 3) };
 	struct stack_stat b[1] = { stack_of(app, 4) };
 	struct proc_stat procs[2] = {
-		{ .pid = 1, .scanned = true, .lost_bytes = 300, .indirect_bytes = 50, .stacks = a,
+		{ .pid = 1,
+		  .scanned = true,
+		  .lost_bytes = 300,
+		  .indirect_bytes = 50,
+		  .stacks = a,
 		  .nr_stacks = 2 },
 		{ .pid = 2, .scanned = true, .lost_bytes = 7, .stacks = b, .nr_stacks = 1 },
 	};
@@ -237,8 +246,10 @@ Test(suppress, apply_counts_per_process_and_per_entry_and_the_gate_skips_them)
 	cr_assert_eq(procs[0].suppressed_bytes, 200);
 	cr_assert_eq(procs[0].suppressed_allocs, 2);
 	cr_assert_eq(procs[0].suppressed_lost_bytes, 150);
-	cr_assert_eq(proc_stat__leaked(&procs[0], LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT, NULL), 200);
-	cr_assert_eq(proc_stat__leaked(&procs[1], LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT, NULL), 0);
+	cr_assert_eq(proc_stat__leaked(&procs[0], LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT, NULL),
+		     200);
+	cr_assert_eq(proc_stat__leaked(&procs[1], LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT, NULL),
+		     0);
 	cr_assert_eq(snap.nr_suppressions, 1);
 	cr_assert_str_eq(snap.suppressions[0].name, "config");
 	cr_assert_str_eq(snap.suppressions[0].where, "t.supp:1");
@@ -259,10 +270,13 @@ Test(suppress, apply_counts_per_process_and_per_entry_and_the_gate_skips_them)
 		snapshot_json__write(golden__open(&c1), &snap);
 		golden__close(&c1);
 		cr_assert_not_null(strstr(c1.buf, "\"suppressed\":{\"bytes\":200,\"allocs\":2,"
-						  "\"lost_bytes\":150}"), "%s", c1.buf);
-		cr_assert_not_null(strstr(c1.buf, "\"suppressions\":[{\"name\":\"config\","
+						  "\"lost_bytes\":150}"),
+				   "%s", c1.buf);
+		cr_assert_not_null(strstr(c1.buf,
+					  "\"suppressions\":[{\"name\":\"config\","
 					  "\"where\":\"t.supp:1\",\"stacks\":2,\"bytes\":207,"
-					  "\"allocs\":3,\"lost_bytes\":157}]"), "%s", c1.buf);
+					  "\"allocs\":3,\"lost_bytes\":157}]"),
+				   "%s", c1.buf);
 		cr_assert_eq(snapshot_json__load_text(c1.buf, "s.json", &back, err, sizeof(err)), 0,
 			     "%s", err);
 		cr_assert_str_eq(back->procs[0].stacks[0].suppressed, "config");

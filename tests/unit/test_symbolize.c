@@ -224,7 +224,7 @@ Test(symbolize, stack_follows_frame_pointer_function_to_its_caller)
 {
 	struct symbolizer *s = new_for_self();
 	uint64_t body = (uint64_t)(uintptr_t)lt_test_fp_callee_body;
-	uint64_t ips[] = {body, lt_test_fp_caller(), 0, 0x1234};
+	uint64_t ips[] = { body, lt_test_fp_caller(), 0, 0x1234 };
 	struct frame out[4];
 	bool truncated = true;
 
@@ -241,7 +241,7 @@ Test(symbolize, stack_follows_frame_pointer_function_to_its_caller)
 Test(symbolize, stack_stops_after_function_without_frame_pointer)
 {
 	struct symbolizer *s = new_for_self();
-	uint64_t ips[] = {addr_of(lt_test_nofp_callee), lt_test_nofp_caller()};
+	uint64_t ips[] = { addr_of(lt_test_nofp_callee), lt_test_nofp_caller() };
 	struct frame out[2];
 	bool truncated = false;
 
@@ -255,7 +255,7 @@ Test(symbolize, stack_stops_after_function_without_frame_pointer)
 Test(symbolize, stack_stops_at_address_not_after_call)
 {
 	struct symbolizer *s = new_for_self();
-	uint64_t ips[] = {addr_of(lt_test_fp_callee), addr_of(lt_test_fp_caller) + 1};
+	uint64_t ips[] = { addr_of(lt_test_fp_callee), addr_of(lt_test_fp_caller) + 1 };
 	struct frame out[2];
 	bool truncated = false;
 
@@ -268,7 +268,7 @@ Test(symbolize, stack_keeps_unknown_frame_zero_and_stops)
 {
 	struct symbolizer *s = new_for_self();
 	void *p = malloc(64);
-	uint64_t ips[] = {(uint64_t)(uintptr_t)p, lt_test_fp_caller()};
+	uint64_t ips[] = { (uint64_t)(uintptr_t)p, lt_test_fp_caller() };
 	struct frame out[2];
 	bool truncated = false;
 

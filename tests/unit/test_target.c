@@ -116,8 +116,10 @@ Test(target, plan_of_a_process_gone_meanwhile_says_it_exited)
 	rewind(f);
 	cr_assert_not_null(fgets(err, sizeof(err), f));
 	fclose(f);
-	snprintf(want, sizeof(want), "leaktrace: cannot attach to pid %d: it exited during the "
-		 "attach\n", z);
+	snprintf(want, sizeof(want),
+		 "leaktrace: cannot attach to pid %d: it exited during the "
+		 "attach\n",
+		 z);
 	cr_assert_str_eq(err, want);
 	waitpid(z, NULL, 0);
 }

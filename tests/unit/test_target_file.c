@@ -62,7 +62,7 @@ Test(target_file, absolute_symlink_stays_inside_the_root)
 	cr_assert_eq(target_file__open_in(root, "../../../" LIBC), -ENOENT);
 	cr_assert_eq(symlink("/proc/self/exe", in_dir("etc/magic")), 0);
 	cr_assert_lt(target_file__open_in(root, "/etc/magic"), 0);
-	fd = target_file__open(in_dir("etc/link"));	/* outside a root, a link is a link */
+	fd = target_file__open(in_dir("etc/link")); /* outside a root, a link is a link */
 	cr_assert_geq(fd, 0);
 	close(fd);
 	close(root);

@@ -13,7 +13,7 @@
 #include "elf_syms.h"
 #include "unwind_table.h"
 
-#define SELF "/proc/self/exe"	/* this test binary, with the functions below */
+#define SELF "/proc/self/exe" /* this test binary, with the functions below */
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define LIBSTDCXX "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
 
@@ -26,31 +26,31 @@
 asm(".text\n"
     ".globl ut_fp\n.type ut_fp, @function\n"
     "ut_fp:\n.cfi_startproc\n"
-    "push %rbp\n"			/* 0 */
+    "push %rbp\n" /* 0 */
     ".cfi_def_cfa_offset 16\n.cfi_offset rbp, -16\n"
-    "mov %rsp, %rbp\n"			/* 1 */
+    "mov %rsp, %rbp\n" /* 1 */
     ".cfi_def_cfa_register rbp\n"
-    "call ut_nocfi\n"			/* 4 */
-    "pop %rbp\n"			/* 9 */
+    "call ut_nocfi\n" /* 4 */
+    "pop %rbp\n"      /* 9 */
     ".cfi_def_cfa rsp, 8\n"
-    "ret\n"				/* 10 */
+    "ret\n" /* 10 */
     ".cfi_endproc\n.size ut_fp, .-ut_fp\n"
 
     ".globl ut_branch\n.type ut_branch, @function\n"
     "ut_branch:\n.cfi_startproc\n"
-    "push %rbx\n"			/* 0 */
+    "push %rbx\n" /* 0 */
     ".cfi_def_cfa_offset 16\n.cfi_offset rbx, -16\n"
-    "test %rdi, %rdi\n"			/* 1 */
-    "je 1f\n"				/* 4 */
+    "test %rdi, %rdi\n" /* 1 */
+    "je 1f\n"		/* 4 */
     ".cfi_remember_state\n"
-    "pop %rbx\n"			/* 6 */
+    "pop %rbx\n" /* 6 */
     ".cfi_def_cfa_offset 8\n"
-    "ret\n"				/* 7 */
+    "ret\n" /* 7 */
     ".cfi_restore_state\n"
-    "1: mov $1, %eax\n"			/* 8 */
-    "pop %rbx\n"			/* 13 */
+    "1: mov $1, %eax\n" /* 8 */
+    "pop %rbx\n"	/* 13 */
     ".cfi_def_cfa_offset 8\n"
-    "ret\n"				/* 14 */
+    "ret\n" /* 14 */
     ".cfi_endproc\n.size ut_branch, .-ut_branch\n"
 
     ".globl ut_nocfi\n.type ut_nocfi, @function\n"
@@ -65,9 +65,9 @@ asm(".text\n"
 
     ".globl ut_bigframe\n.type ut_bigframe, @function\n"
     "ut_bigframe:\n.cfi_startproc\n"
-    "sub $40000, %rsp\n"			/* 0 */
+    "sub $40000, %rsp\n" /* 0 */
     ".cfi_def_cfa_offset 40008\n"
-    "add $40000, %rsp\n"			/* 7 */
+    "add $40000, %rsp\n" /* 7 */
     ".cfi_def_cfa_offset 8\n"
     "ret\n"
     ".cfi_endproc\n.size ut_bigframe, .-ut_bigframe\n"
@@ -88,8 +88,8 @@ static struct unwind_table *build(const char *path)
 }
 
 /* The row at function name's link-time address + off in path. */
-static struct lt_unwind_row row_at(const struct unwind_table *t, const char *path,
-				   const char *name, uint64_t off)
+static struct lt_unwind_row row_at(const struct unwind_table *t, const char *path, const char *name,
+				   uint64_t off)
 {
 	const struct lt_unwind_row *r;
 	struct elf_syms *syms;
@@ -210,7 +210,8 @@ Test(unwind_table, rows_sorted_and_each_a_change)
 
 		cr_assert_lt(a->pc, b->pc, "row %zu", i);
 		cr_assert(a->cfa != b->cfa || a->cfa_off != b->cfa_off || a->rbp != b->rbp ||
-			  a->rbp_off8 != b->rbp_off8, "row %zu repeats row %zu", i, i - 1);
+				  a->rbp_off8 != b->rbp_off8,
+			  "row %zu repeats row %zu", i, i - 1);
 	}
 	cr_assert_null(unwind_table__lookup(t, t->rows[0].pc - 1));
 	cr_assert_eq(unwind_table__lookup(t, t->rows[0].pc), &t->rows[0]);
@@ -234,12 +235,14 @@ static char *compile(const char *flags)
 
 	cr_assert_geq(fd, 0);
 	close(fd);
-	cr_assert_gt(asprintf(&cmd, "printf '%s' | cc -O1 -fno-omit-frame-pointer %s -x c - -o %s",
-			      "#include <stdlib.h>\\n"
-			      "__attribute__((noinline)) void *ut_leaf(int n) { return malloc(n); }\\n"
-			      "__attribute__((noinline)) void *ut_mid(int n) { return ut_leaf(n) ; }\\n"
-			      "int main(int c, char **v) { return ut_mid(c) != 0; }\\n",
-			      flags, path), 0);
+	cr_assert_gt(
+		asprintf(&cmd, "printf '%s' | cc -O1 -fno-omit-frame-pointer %s -x c - -o %s",
+			 "#include <stdlib.h>\\n"
+			 "__attribute__((noinline)) void *ut_leaf(int n) { return malloc(n); }\\n"
+			 "__attribute__((noinline)) void *ut_mid(int n) { return ut_leaf(n) ; }\\n"
+			 "int main(int c, char **v) { return ut_mid(c) != 0; }\\n",
+			 flags, path),
+		0);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	free(cmd);
 	return path;
@@ -267,7 +270,8 @@ Test(unwind_table, file_without_eh_frame_is_enodata, .timeout = 60)
 	struct unwind_table *t = NULL;
 	char *cmd;
 
-	cr_assert_gt(asprintf(&cmd, "objcopy -R .eh_frame -R .eh_frame_hdr %s 2>/dev/null", path), 0);
+	cr_assert_gt(asprintf(&cmd, "objcopy -R .eh_frame -R .eh_frame_hdr %s 2>/dev/null", path),
+		     0);
 	cr_assert_eq(system(cmd), 0);
 	cr_assert_eq(unwind_table__build(path, &t), -ENODATA);
 	cr_assert_null(t);

@@ -11,9 +11,9 @@
 #include "elf_syms.h"
 #include "x86.h"
 
-#define LIBC	      "/lib/x86_64-linux-gnu/libc.so.6"
-#define JEMALLOC      "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
-#define TCMALLOC      "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4"
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+#define JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+#define TCMALLOC "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4"
 #define NO_DEBUG_ROOT "/nonexistent/leaktrace-debug"
 
 /* What the allocator probes read (as src/allocator.c asks). */
@@ -32,10 +32,10 @@ static struct x86_probe place_code(const uint8_t *code, size_t n, unsigned int a
 				   bool null_check, bool same_sp, unsigned int emul)
 {
 	const struct x86_probe_req req = {
-	    .args = args,
-	    .emul = emul,
-	    .null_check = null_check,
-	    .same_sp = same_sp,
+		.args = args,
+		.emul = emul,
+		.null_check = null_check,
+		.same_sp = same_sp,
 	};
 	struct x86_probe site;
 
@@ -212,7 +212,7 @@ Test(x86_probe, glibc_malloc_stays_at_entry_on_a_kernel_without_push_emulation)
 Test(x86_probe, emulated_entry_stays_at_entry)
 {
 	/* push %r12; push %rbp; push %rbx */
-	static const uint8_t code[] = {0x41, 0x54, 0x55, 0x53};
+	static const uint8_t code[] = { 0x41, 0x54, 0x55, 0x53 };
 
 	assert_site(place_code(code, sizeof(code), ARGS1, false, true, all_emul()), 0,
 		    X86_WHY_ENTRY);
@@ -221,9 +221,9 @@ Test(x86_probe, emulated_entry_stays_at_entry)
 Test(x86_probe, argument_written_before_the_push_keeps_the_entry)
 {
 	/* mov %rsi,%rdi; push %rbx */
-	static const uint8_t mov[] = {0x48, 0x89, 0xf7, 0x53};
+	static const uint8_t mov[] = { 0x48, 0x89, 0xf7, 0x53 };
 	/* xor %edi,%edi; push %rbx: a 32-bit write clears all of %rdi */
-	static const uint8_t xor [] = {0x31, 0xff, 0x53};
+	static const uint8_t xor [] = { 0x31, 0xff, 0x53 };
 
 	assert_site(place_code(mov, sizeof(mov), ARGS1, false, true, all_emul()), 0,
 		    X86_WHY_ARG_WRITTEN);
@@ -233,7 +233,7 @@ Test(x86_probe, argument_written_before_the_push_keeps_the_entry)
 
 Test(x86_probe, write_to_a_register_the_probe_does_not_read_is_passed)
 {
-	static const uint8_t code[] = {0x48, 0x89, 0xf7, 0x53}; /* mov %rsi,%rdi; push %rbx */
+	static const uint8_t code[] = { 0x48, 0x89, 0xf7, 0x53 }; /* mov %rsi,%rdi; push %rbx */
 
 	assert_site(place_code(code, sizeof(code), X86_ARG_RSI, false, true, all_emul()), 3,
 		    X86_WHY_MOVED);
@@ -242,7 +242,7 @@ Test(x86_probe, write_to_a_register_the_probe_does_not_read_is_passed)
 Test(x86_probe, indirect_jump_before_keeps_the_entry)
 {
 	/* test %rdi,%rdi; jmp *%rax; push %rbx */
-	static const uint8_t code[] = {0x48, 0x85, 0xff, 0xff, 0xe0, 0x53};
+	static const uint8_t code[] = { 0x48, 0x85, 0xff, 0xff, 0xe0, 0x53 };
 
 	assert_site(place_code(code, sizeof(code), ARGS1, true, false, all_emul()), 0,
 		    X86_WHY_BRANCH);
@@ -252,11 +252,11 @@ Test(x86_probe, indirect_jump_before_keeps_the_entry)
 Test(x86_probe, null_check_is_passed_only_for_free_and_only_on_rdi)
 {
 	/* test %rdi,%rdi; je +0x10; push %rbp */
-	static const uint8_t rdi[] = {0x48, 0x85, 0xff, 0x74, 0x10, 0x55};
+	static const uint8_t rdi[] = { 0x48, 0x85, 0xff, 0x74, 0x10, 0x55 };
 	/* test %rsi,%rsi; je +0x10; push %rbp */
-	static const uint8_t rsi[] = {0x48, 0x85, 0xf6, 0x74, 0x10, 0x55};
+	static const uint8_t rsi[] = { 0x48, 0x85, 0xf6, 0x74, 0x10, 0x55 };
 	/* test %rdi,%rdi; jne +0x10; push %rbp */
-	static const uint8_t jne[] = {0x48, 0x85, 0xff, 0x75, 0x10, 0x55};
+	static const uint8_t jne[] = { 0x48, 0x85, 0xff, 0x75, 0x10, 0x55 };
 	unsigned int push_only = X86_EMUL_PUSH;
 
 	assert_site(place_code(rdi, sizeof(rdi), ARGS1, true, false, push_only), 5, X86_WHY_MOVED);
@@ -269,7 +269,9 @@ Test(x86_probe, null_check_is_passed_only_for_free_and_only_on_rdi)
 Test(x86_probe, stack_moved_before_is_reported_or_refused_under_a_return_probe)
 {
 	/* sub $0x18,%rsp; mov %rdi,0x8(%rsp); push %rbx */
-	static const uint8_t code[] = {0x48, 0x83, 0xec, 0x18, 0x48, 0x89, 0x7c, 0x24, 0x08, 0x53};
+	static const uint8_t code[] = {
+		0x48, 0x83, 0xec, 0x18, 0x48, 0x89, 0x7c, 0x24, 0x08, 0x53
+	};
 	struct x86_probe site = place_code(code, sizeof(code), ARGS1, true, false, all_emul());
 
 	cr_assert_eq(site.offset, 9);
@@ -281,9 +283,9 @@ Test(x86_probe, stack_moved_before_is_reported_or_refused_under_a_return_probe)
 
 Test(x86_probe, store_to_the_return_address_or_the_red_zone_keeps_the_entry)
 {
-	static const uint8_t ret[] = {0x48, 0x89, 0x3c, 0x24, 0x53};	   /* mov %rdi,(%rsp) */
-	static const uint8_t red[] = {0x48, 0x89, 0x7c, 0x24, 0xf8, 0x53}; /* mov %rdi,-8(%rsp) */
-	static const uint8_t rdi[] = {0x48, 0x89, 0x37, 0x53};		   /* mov %rsi,(%rdi) */
+	static const uint8_t ret[] = { 0x48, 0x89, 0x3c, 0x24, 0x53 };	     /* mov %rdi,(%rsp) */
+	static const uint8_t red[] = { 0x48, 0x89, 0x7c, 0x24, 0xf8, 0x53 }; /* mov %rdi,-8(%rsp) */
+	static const uint8_t rdi[] = { 0x48, 0x89, 0x37, 0x53 };	     /* mov %rsi,(%rdi) */
 
 	assert_site(place_code(ret, sizeof(ret), ARGS1, true, false, all_emul()), 0,
 		    X86_WHY_MEMORY_WRITE);
@@ -296,9 +298,9 @@ Test(x86_probe, store_to_the_return_address_or_the_red_zone_keeps_the_entry)
 Test(x86_probe, syscall_or_call_before_keeps_the_entry)
 {
 	/* mov $0xb,%eax; syscall; push %rbx */
-	static const uint8_t sys[] = {0xb8, 0x0b, 0, 0, 0, 0x0f, 0x05, 0x53};
+	static const uint8_t sys[] = { 0xb8, 0x0b, 0, 0, 0, 0x0f, 0x05, 0x53 };
 	/* endbr64; call *%rax; push %rbx */
-	static const uint8_t call[] = {0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0xd0, 0x53};
+	static const uint8_t call[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0xd0, 0x53 };
 
 	assert_site(place_code(sys, sizeof(sys), ARGS2, false, false, all_emul()), 0,
 		    X86_WHY_BARRIER);
@@ -309,9 +311,9 @@ Test(x86_probe, syscall_or_call_before_keeps_the_entry)
 Test(x86_probe, jump_back_between_entry_and_probe_keeps_the_entry)
 {
 	/* 0: mov %rdi,%rax; 3: push %rbx; 4: pop %rbx; 5: jmp 3 */
-	static const uint8_t back[] = {0x48, 0x89, 0xf8, 0x53, 0x5b, 0xeb, 0xfc};
+	static const uint8_t back[] = { 0x48, 0x89, 0xf8, 0x53, 0x5b, 0xeb, 0xfc };
 	/* the same loop back to the entry, which a probe at the entry sees as well */
-	static const uint8_t entry[] = {0x48, 0x89, 0xf8, 0x53, 0x5b, 0xeb, 0xf9};
+	static const uint8_t entry[] = { 0x48, 0x89, 0xf8, 0x53, 0x5b, 0xeb, 0xf9 };
 
 	assert_site(place_code(back, sizeof(back), ARGS1, false, true, all_emul()), 0,
 		    X86_WHY_TARGET);
@@ -322,8 +324,8 @@ Test(x86_probe, jump_back_between_entry_and_probe_keeps_the_entry)
 Test(x86_probe, no_emulated_instruction_keeps_the_entry)
 {
 	/* endbr64; mov %rdi,%rax; ud2 */
-	static const uint8_t code[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x89, 0xf8, 0x0f, 0x0b};
-	static const uint8_t bad[] = {0x48, 0x89, 0xf8, 0xff, 0xff};
+	static const uint8_t code[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x89, 0xf8, 0x0f, 0x0b };
+	static const uint8_t bad[] = { 0x48, 0x89, 0xf8, 0xff, 0xff };
 
 	assert_site(place_code(code, sizeof(code), ARGS1, false, true, all_emul()), 0,
 		    X86_WHY_BARRIER);
@@ -351,8 +353,9 @@ Test(x86_emul, versions_bring_branch_push_and_nop_emulation)
 
 Test(x86_emul, push_is_emulated_for_plain_registers_only)
 {
-	static const uint8_t rbp[] = {0x55}, r12[] = {0x41, 0x54};
-	static const uint8_t rexw[] = {0x48, 0x55}, o16[] = {0x66, 0x55}, mem[] = {0xff, 0x30};
+	static const uint8_t rbp[] = { 0x55 }, r12[] = { 0x41, 0x54 };
+	static const uint8_t rexw[] = { 0x48, 0x55 }, o16[] = { 0x66, 0x55 },
+			     mem[] = { 0xff, 0x30 };
 
 	cr_assert(x86__emulated(rbp, sizeof(rbp), X86_EMUL_PUSH));
 	cr_assert(x86__emulated(r12, sizeof(r12), X86_EMUL_PUSH));
@@ -364,10 +367,10 @@ Test(x86_emul, push_is_emulated_for_plain_registers_only)
 
 Test(x86_emul, branches_are_emulated_unless_the_kernel_refuses_their_prefix)
 {
-	static const uint8_t jcc8[] = {0x74, 0x10}, jcc32[] = {0x0f, 0x84, 1, 0, 0, 0};
-	static const uint8_t jmp[] = {0xe9, 1, 0, 0, 0}, call[] = {0xe8, 1, 0, 0, 0};
-	static const uint8_t bnd[] = {0xf2, 0xe9, 1, 0, 0, 0}, o16[] = {0x66, 0xe9, 1, 0};
-	static const uint8_t ds[] = {0x3e, 0x74, 0x10}, ind[] = {0xff, 0xe0};
+	static const uint8_t jcc8[] = { 0x74, 0x10 }, jcc32[] = { 0x0f, 0x84, 1, 0, 0, 0 };
+	static const uint8_t jmp[] = { 0xe9, 1, 0, 0, 0 }, call[] = { 0xe8, 1, 0, 0, 0 };
+	static const uint8_t bnd[] = { 0xf2, 0xe9, 1, 0, 0, 0 }, o16[] = { 0x66, 0xe9, 1, 0 };
+	static const uint8_t ds[] = { 0x3e, 0x74, 0x10 }, ind[] = { 0xff, 0xe0 };
 
 	cr_assert(x86__emulated(jcc8, sizeof(jcc8), X86_EMUL_BRANCH));
 	cr_assert(x86__emulated(jcc32, sizeof(jcc32), X86_EMUL_BRANCH));
@@ -381,10 +384,10 @@ Test(x86_emul, branches_are_emulated_unless_the_kernel_refuses_their_prefix)
 
 Test(x86_emul, nops_by_kernel_version)
 {
-	static const uint8_t nop[] = {0x90}, xchg[] = {0x66, 0x90};
-	static const uint8_t nopl[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
-	static const uint8_t cs_nopw[] = {0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0};
-	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+	static const uint8_t nop[] = { 0x90 }, xchg[] = { 0x66, 0x90 };
+	static const uint8_t nopl[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	static const uint8_t cs_nopw[] = { 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0 };
+	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
 
 	cr_assert(x86__emulated(nop, sizeof(nop), x86__uprobe_emulation("3.15")));
 	cr_assert_not(x86__emulated(xchg, sizeof(xchg), x86__uprobe_emulation("6.1")));
@@ -402,8 +405,8 @@ Test(x86_emul, nops_by_kernel_version)
  * jle 1a; push %rbp; mov %rsp,%rbp; movslq %edi,%rdi; call malloc (returns to 0x15).
  */
 static const uint8_t shrink_wrapped[] = {
-    0xb8, 0x00, 0x00, 0x00, 0x00, 0x85, 0xff, 0x7e, 0x11, 0x55, 0x48, 0x89, 0xe5, 0x48,
-    0x63, 0xff, 0xe8, 0x00, 0x00, 0x00, 0x00, 0xc6, 0x00, 0x01, 0x5d, 0xc3, 0xc3,
+	0xb8, 0x00, 0x00, 0x00, 0x00, 0x85, 0xff, 0x7e, 0x11, 0x55, 0x48, 0x89, 0xe5, 0x48,
+	0x63, 0xff, 0xe8, 0x00, 0x00, 0x00, 0x00, 0xc6, 0x00, 0x01, 0x5d, 0xc3, 0xc3,
 };
 
 Test(x86_frame, shrink_wrapped_prologue_sets_up_the_frame_before_the_call)
@@ -421,7 +424,7 @@ Test(x86_frame, frame_is_not_set_up_before_its_mov_ends)
 Test(x86_frame, push_rbp_then_other_push_is_no_frame)
 {
 	/* push %rbp; push %rbx; mov %rsp,%rbp: %rbp would not point at the saved %rbp */
-	static const uint8_t code[] = {0x55, 0x53, 0x48, 0x89, 0xe5, 0xe8, 0, 0, 0, 0};
+	static const uint8_t code[] = { 0x55, 0x53, 0x48, 0x89, 0xe5, 0xe8, 0, 0, 0, 0 };
 
 	cr_assert_not(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
