@@ -424,6 +424,25 @@ bool file__wait_for(const char *path, const char *needle, int timeout_ms)
 	}
 }
 
+void file__assert_tracing(const char *err_path, const char *needle)
+{
+	const int timeout_s = 90;
+	char text[4096];
+	ssize_t n = 0;
+	int fd;
+
+	if (file__wait_for(err_path, needle, timeout_s * 1000))
+		return;
+	fd = open(err_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+	}
+	text[n > 0 ? n : 0] = '\0';
+	cr_assert_fail("leaktrace did not say \"%s\" within %d s; its stderr:\n%s", needle,
+		       timeout_s, text);
+}
+
 /* path against doc/leaktrace-snapshot.schema.json, by tools/validate-snapshot beside LEAKTRACE. */
 static void snapshot__validate(const char *path)
 {

@@ -93,6 +93,11 @@ void fixture__stop(struct fixture *f);
 
 /* Wait until the file PATH contains NEEDLE; false after TIMEOUT_MS. */
 bool file__wait_for(const char *path, const char *needle, int timeout_ms);
+/*
+ * Wait until leaktrace's stderr, kept in ERR_PATH, says NEEDLE ("leaktrace: tracing..."):
+ * 90 s at most, for a host whose cores are busy; fails the test with that stderr.
+ */
+void file__assert_tracing(const char *err_path, const char *needle);
 
 /*
  * Run "leaktrace -q -o DIR/run.json OPTS... -- EXE ARGS..." (OPTS and ARGS

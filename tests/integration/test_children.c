@@ -606,7 +606,7 @@ Test(children, attach_follows_exec_into_a_static_binary, .timeout = 120)
 	err_fd = open(tmpdir__file(&t, "stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	lt = proc__spawn(lt_argv, -1, -1, err_fd);
 	close(err_fd);
-	cr_assert(file__wait_for(t.file, "leaktrace: tracing", 30000), "leaktrace never traced");
+	file__assert_tracing(t.file, "leaktrace: tracing");
 	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
 	fixture__read_line(&f, line, sizeof(line), 30000);
 	cr_assert(!strncmp(line, "ready ", 6), "the static image said '%s'", line);

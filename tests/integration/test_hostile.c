@@ -96,8 +96,7 @@ static void lt_start(struct lt *lt, struct tmpdir *t, pid_t target, const char *
 	lt->started_ms = now_ms();
 	lt->pid = proc__spawn(argv, -1, -1, err);
 	close(err);
-	cr_assert(file__wait_for(lt->err, "leaktrace: tracing", 20000),
-		  "leaktrace did not start tracing within 20 s");
+	file__assert_tracing(lt->err, "leaktrace: tracing");
 }
 
 static char *slurp(const char *path)

@@ -647,7 +647,7 @@ Test(debuginfod, a_fetch_is_off_the_report_path_and_a_later_report_has_its_lines
 	cr_assert_geq(log_fd, 0);
 	lt = proc__spawn(argv, -1, log_fd, log_fd);
 	close(log_fd);
-	cr_assert(file__wait_for(log, "leaktrace: tracing 1 process", 60000), "never traced");
+	file__assert_tracing(log, "leaktrace: tracing 1 process");
 	fixture__trigger(&f);
 	/* The fetch has started and hangs at the gate: reports go on, the frame unnamed. */
 	cr_assert(wait_until(gate_accepted, &g), "debuginfod was never asked");

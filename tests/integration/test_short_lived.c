@@ -73,7 +73,7 @@ static void parent_and_child(json_t *snap, json_t **parent, json_t **child)
  */
 Test(short_lived, all_names_a_process_and_its_child_gone_before_a_refresh, .timeout = 120)
 {
-	char exe[PATH_MAX], comm[32], json[PATH_MAX], err[PATH_MAX], text[4096];
+	char exe[PATH_MAX], comm[32], json[PATH_MAX], err[PATH_MAX];
 	char *argv[16] = { (char *)env__leaktrace(),
 			   "-a",
 			   "--comm",
@@ -90,7 +90,6 @@ Test(short_lived, all_names_a_process_and_its_child_gone_before_a_refresh, .time
 	struct run_result r;
 	struct tmpdir t;
 	int status, fd;
-	ssize_t n;
 	pid_t lt;
 
 	tmpdir__new(&t);
@@ -101,12 +100,7 @@ Test(short_lived, all_names_a_process_and_its_child_gone_before_a_refresh, .time
 	cr_assert_geq(fd, 0);
 	lt = proc__spawn(argv, -1, -1, fd);
 	close(fd);
-	if (!file__wait_for(err, "leaktrace: tracing", 60000)) {
-		fd = open(err, O_RDONLY | O_CLOEXEC);
-		n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : 0;
-		text[n > 0 ? n : 0] = '\0';
-		cr_assert_fail("leaktrace did not start within 60 s; its stderr:\n%s", text);
-	}
+	file__assert_tracing(err, "leaktrace: tracing");
 	run__cmd(fx_argv, NULL, RUN_TIMEOUT_S, &r);
 	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
 	cr_assert_not_null(strstr(r.out, "truth leak_fork(child) 1500 5\n"), "%s", r.out);

@@ -80,8 +80,7 @@ static pid_t lt_start_as(struct tmpdir *t, const char *name, const char *const a
 
 	close(out);
 	close(err);
-	cr_assert(file__wait_for(err_path, "leaktrace: tracing", 20000),
-		  "leaktrace did not start tracing within 20 s");
+	file__assert_tracing(err_path, "leaktrace: tracing");
 	return pid;
 }
 

@@ -269,7 +269,7 @@ static void bg__start(struct bg_tracer *b, struct tmpdir *t, pid_t target)
 	cr_assert_geq(fd, 0);
 	b->pid = proc__spawn(argv, -1, -1, fd);
 	close(fd);
-	cr_assert(file__wait_for(b->err, "leaktrace: tracing", 15000), "leaktrace did not start");
+	file__assert_tracing(b->err, "leaktrace: tracing");
 }
 
 /* SIGINT, then its snapshot. */
@@ -577,7 +577,7 @@ Test(unwind, a_100mb_library_dlopened_is_marked_until_its_table_then_whole, .tim
 		tracer = proc__spawn(argv, -1, -1, fd);
 	}
 	close(fd);
-	cr_assert(file__wait_for(err_path, "leaktrace: tracing", 30000), "leaktrace did not start");
+	file__assert_tracing(err_path, "leaktrace: tracing");
 	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
 	fixture__read_line(&f, line, sizeof(line), 60000);
 	cr_assert_str_eq(line, "loaded");

@@ -397,7 +397,7 @@ Test(verdicts, attach_mode_reads_glibcs_chunks_and_finds_the_freed_arrays_string
 	pid_t lt = proc__spawn(argv, -1, -1, err_fd);
 
 	close(err_fd);
-	cr_assert(file__wait_for(err_path, "leaktrace: tracing", 15000), "leaktrace did not start");
+	file__assert_tracing(err_path, "leaktrace: tracing");
 	fixture__trigger(&f);
 	cr_assert_eq(proc__wait(lt, 30000, &status), 0, "leaktrace did not end");
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
