@@ -217,7 +217,7 @@ static int load_origins(struct loader *l, json_t *obj, const char *where, const 
 	v = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	json_array_foreach (arr, i, o) {
+	json_array_foreach(arr, i, o) {
 		snprintf(at, sizeof(at), "%s.origins[%zu]", where, i);
 		if (!json_is_object(o))
 			return fail(l, "%s is not an object", at);
@@ -354,7 +354,7 @@ static int load_frames(struct loader *l, json_t *obj, const char *where, struct 
 	frames = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*frames));
 	if (!frames)
 		return -ENOMEM;
-	json_array_foreach (arr, i, f) {
+	json_array_foreach(arr, i, f) {
 		snprintf(at, sizeof(at), "%s.frames[%zu]", where, i);
 		err = load_frame(l, f, at, &frames[i]);
 		if (err)
@@ -452,7 +452,7 @@ static int load_build_ids(struct loader *l, json_t *ids, const char *where, stru
 	const char *path;
 	json_t *v;
 
-	json_object_foreach (ids, path, v) {
+	json_object_foreach(ids, path, v) {
 		if (!json_is_string(v))
 			return fail(l, "%s: build_ids: \"%s\" is not a string", where, path);
 		mods[p->nr_modules].path = arena__strdup(l->snap->arena, path);
@@ -521,7 +521,7 @@ static int load_modules(struct loader *l, json_t *obj, const char *where, struct
 		return -ENOMEM;
 	p->modules = mods;
 	err = ids ? load_build_ids(l, ids, where, p, mods) : 0;
-	json_array_foreach (maps, i, v) {
+	json_array_foreach(maps, i, v) {
 		if (err)
 			break;
 		snprintf(at, sizeof(at), "%s.mappings[%zu]", where, i);
@@ -544,7 +544,7 @@ static int load_argv(struct loader *l, json_t *obj, const char *where, struct pr
 	p->argv = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*p->argv));
 	if (!p->argv)
 		return -ENOMEM;
-	json_array_foreach (arr, i, a) {
+	json_array_foreach(arr, i, a) {
 		snprintf(at, sizeof(at), "%s.argv[%zu]", where, i);
 		if (!json_is_string(a))
 			return fail(l, "%s is not a string", at);
@@ -619,7 +619,7 @@ static int load_process(struct loader *l, json_t *obj, const char *where, struct
 	p->stacks = calloc(json_array_size(arr) + 1, sizeof(*p->stacks));
 	if (!p->stacks)
 		return -ENOMEM;
-	json_array_foreach (arr, i, s) {
+	json_array_foreach(arr, i, s) {
 		snprintf(at, sizeof(at), "%s.stacks[%zu]", where, i);
 		err = load_stack(l, s, at, &p->stacks[i]);
 		if (err)
@@ -672,7 +672,7 @@ static int load_hosts(struct loader *l, json_t *root)
 	hosts = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*hosts));
 	if (!hosts)
 		return -ENOMEM;
-	json_array_foreach (arr, i, h) {
+	json_array_foreach(arr, i, h) {
 		if (!json_is_string(h))
 			return fail(l, "hosts[%zu] is not a string", i);
 		hosts[i] = arena__strdup(l->snap->arena, json_string_value(h));
@@ -699,7 +699,7 @@ static int load_suppressions(struct loader *l, json_t *root)
 	v = arena__alloc(l->snap->arena, json_array_size(arr) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	json_array_foreach (arr, i, o) {
+	json_array_foreach(arr, i, o) {
 		snprintf(at, sizeof(at), "suppressions[%zu]", i);
 		if (!json_is_object(o))
 			return fail(l, "%s is not an object", at);
@@ -775,7 +775,7 @@ static int load_root(struct loader *l, json_t *root)
 	snap->procs = calloc(json_array_size(arr) + 1, sizeof(*snap->procs));
 	if (!snap->procs)
 		return -ENOMEM;
-	json_array_foreach (arr, i, p) {
+	json_array_foreach(arr, i, p) {
 		snprintf(at, sizeof(at), "processes[%zu]", i);
 		err = load_process(l, p, at, &snap->procs[i]);
 		snap->nr_procs++; /* half-loaded too: snapshot__free frees its stacks */

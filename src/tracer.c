@@ -172,7 +172,7 @@ static void choose_programs(struct leaktrace_bpf *skel, bool multi, bool session
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program (prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj) {
 		if (bpf_program__type(prog) != BPF_PROG_TYPE_KPROBE)
 			continue;
 		bpf_program__set_autoload(prog, !multi);
@@ -1183,7 +1183,7 @@ uint64_t tracer__map_memory(const struct tracer *t)
 	struct bpf_map *map;
 	uint64_t sum = 0;
 
-	bpf_object__for_each_map (map, t->skel->obj)
+	bpf_object__for_each_map(map, t->skel->obj)
 		if (bpf_map__fd(map) >= 0)
 			sum += map_memory(bpf_map__fd(map));
 	return sum;

@@ -490,7 +490,7 @@ json_t *snapshot__process(json_t *snap, pid_t pid)
 	json_t *proc;
 	size_t i;
 
-	json_array_foreach (procs, i, proc)
+	json_array_foreach(procs, i, proc)
 		if (json__int(proc, "pid") == pid)
 			return proc;
 	return NULL;
@@ -503,7 +503,7 @@ json_t *snapshot__process_by_exe(json_t *snap, const char *exe)
 	int matches = 0;
 	size_t i;
 
-	json_array_foreach (procs, i, proc) {
+	json_array_foreach(procs, i, proc) {
 		const char *e = json_string_value(json_object_get(proc, "exe"));
 		char *real = e ? realpath(e, NULL) : NULL;
 
@@ -548,7 +548,7 @@ struct stack_sum stack__sum(json_t *proc, const char *frame0, const char *kind)
 	size_t i;
 
 	cr_assert(json_is_array(stacks), "process without a \"stacks\" array");
-	json_array_foreach (stacks, i, stack) {
+	json_array_foreach(stacks, i, stack) {
 		const char *sym = stack__symbol(stack, 0);
 		const char *k = json_string_value(json_object_get(stack, "kind"));
 
@@ -568,7 +568,7 @@ json_t *stack__find(json_t *proc, const char *frame0, const char *kind)
 	json_t *stack;
 	size_t i;
 
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
 		const char *sym = stack__symbol(stack, 0);
 		const char *k = json_string_value(json_object_get(stack, "kind"));
 

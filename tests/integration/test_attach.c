@@ -105,12 +105,12 @@ static void assert_no_negative_counts(json_t *snap)
 	json_t *proc, *stack;
 	size_t i, j;
 
-	json_array_foreach (json_object_get(snap, "processes"), i, proc) {
+	json_array_foreach(json_object_get(snap, "processes"), i, proc) {
 		cr_assert_geq(json__int(proc, "outstanding_bytes"), 0, "pid %lld: %lld bytes",
 			      json__int(proc, "pid"), json__int(proc, "outstanding_bytes"));
 		cr_assert_geq(json__int(proc, "outstanding_allocs"), 0, "pid %lld: %lld allocs",
 			      json__int(proc, "pid"), json__int(proc, "outstanding_allocs"));
-		json_array_foreach (json_object_get(proc, "stacks"), j, stack) {
+		json_array_foreach(json_object_get(proc, "stacks"), j, stack) {
 			cr_assert_gt(json__int(stack, "bytes"), 0, "stack %zu (%s): %lld bytes", j,
 				     stack__symbol(stack, 0), json__int(stack, "bytes"));
 			cr_assert_gt(json__int(stack, "allocs"), 0, "stack %zu (%s): %lld allocs",
@@ -295,7 +295,7 @@ static long long sum_field(json_t *proc, const char *frame0, const char *key)
 	json_t *stack;
 	size_t i;
 
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
 		if (!strcmp(stack__symbol(stack, 0) ?: "", frame0) &&
 		    !strcmp(json_string_value(json_object_get(stack, "kind")) ?: "", "heap"))
 			sum += json__int(stack, key);

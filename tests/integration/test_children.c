@@ -51,7 +51,7 @@ static const char *argv_line(json_t *proc, char *buf, size_t len)
 	size_t i, at = 0;
 
 	buf[0] = '\0';
-	json_array_foreach (argv, i, a)
+	json_array_foreach(argv, i, a)
 		at += snprintf(buf + at, at < len ? len - at : 0, "%s%s", i ? " " : "",
 			       json_string_value(a));
 	return buf;
@@ -65,7 +65,7 @@ static json_t *proc_by_argv(json_t *snap, const char *line)
 	size_t i;
 	int n = 0;
 
-	json_array_foreach (procs, i, p) {
+	json_array_foreach(procs, i, p) {
 		if (!strcmp(argv_line(p, buf, sizeof(buf)), line)) {
 			found = p;
 			n++;
@@ -83,7 +83,7 @@ static size_t nr_procs(json_t *snap, size_t expected)
 	size_t i;
 
 	if (json_array_size(procs) != expected)
-		json_array_foreach (procs, i, p)
+		json_array_foreach(procs, i, p)
 			fprintf(stderr, "process %lld: %s\n", json__int(p, "pid"),
 				argv_line(p, buf, sizeof(buf)));
 	return json_array_size(procs);
@@ -263,7 +263,7 @@ static void assert_equals_valgrind(json_t *proc, const struct vg_proc *v, int n,
 			json_t *stack;
 			size_t j;
 
-			json_array_foreach (json_object_get(proc, "stacks"), j, stack) {
+			json_array_foreach(json_object_get(proc, "stacks"), j, stack) {
 				if (strcmp(json_string_value(json_object_get(stack, "kind")),
 					   "heap"))
 					continue; /* valgrind judges no mapping */
@@ -375,7 +375,7 @@ Test(children, fork_vfork_posix_spawn_each_reported, .timeout = 240)
 	cr_assert_eq(nr_procs(snap, 4), 4, "parent, fork, vfork and spawn");
 	/* The parent and its fork child have the same argv: one leaks from leak_in_fork. */
 	procs = json_object_get(snap, "processes");
-	json_array_foreach (procs, i, p) {
+	json_array_foreach(procs, i, p) {
 		if (stack__sum(p, "leak_in_fork", "heap").allocs) {
 			assert_leak(p, "leak_in_fork", 1500, 5);
 			forked++;
@@ -644,7 +644,7 @@ Test(children, fork_child_inherits_its_parents_blocks, .timeout = 240)
 	snap = run_traced(&t, NULL, argv, 0, &r);
 	cr_assert_eq(nr_procs(snap, 2), 2, "parent and child");
 	procs = json_object_get(snap, "processes");
-	json_array_foreach (procs, i, p) {
+	json_array_foreach(procs, i, p) {
 		if (stack__sum(p, "leak_fork", "heap").bytes == 20000)
 			parent = p;
 		else

@@ -19,7 +19,7 @@ static json_t *unnamed_stack(json_t *proc, const char *module, json_t **frame0)
 	json_t *stacks = json_object_get(proc, "stacks"), *s, *best = NULL;
 	size_t i;
 
-	json_array_foreach (stacks, i, s) {
+	json_array_foreach(stacks, i, s) {
 		json_t *f = json_array_get(json_object_get(s, "frames"), 0);
 
 		if (!f || strcmp(json_string_value(json_object_get(f, "symbol")), "[unknown]") ||

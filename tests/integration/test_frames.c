@@ -57,7 +57,7 @@ Test(frames, frame0_is_a_function_in_every_stack_without_frame_pointers, .timeou
 	snap = trace__run(&t, exe, NULL, args, &r);
 	proc = snapshot__process_by_exe(snap, exe);
 	cr_assert_gt(json_array_size(json_object_get(proc, "stacks")), 0, "no stacks at all");
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
 		const char *sym = stack__symbol(stack, 0);
 		json_t *frame = json_array_get(json_object_get(stack, "frames"), 0);
 		const char *module = json_string_value(json_object_get(frame, "module"));

@@ -41,7 +41,7 @@ static void assert_all_named(json_t *stack)
 	json_t *frames = json_object_get(stack, "frames"), *f;
 	size_t i;
 
-	json_array_foreach (frames, i, f) {
+	json_array_foreach(frames, i, f) {
 		const char *sym = json_string_value(json_object_get(f, "symbol"));
 
 		cr_assert_not_null(sym, "frame %zu has no name", i);
@@ -81,7 +81,7 @@ static void assert_rust_names(const char *fixture, const char *keep, const char 
 	n = json_array_size(json_object_get(stack, "frames"));
 	cr_assert_str_eq(stack__symbol(stack, n - 1), "_start");
 	cr_assert(json_is_false(json_object_get(stack, "truncated")));
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
 		assert_all_named(stack);
 		for (size_t j = 0; stack__symbol(stack, j); j++) {
 			if (strcmp(stack__symbol(stack, j), "leaky_rust::leak_boxed"))
@@ -101,7 +101,7 @@ static void assert_rust_names(const char *fixture, const char *keep, const char 
 	proc = snapshot__process_by_exe(snap, exe);
 	stack = stack__find(proc, "leaky_rust::inner::leak_bytes", "heap");
 	cr_assert_null(stack);
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack)
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
 		if (json__int(stack, "bytes") == 64 || json__int(stack, "bytes") == 640)
 			cr_assert(!strncmp(stack__symbol(stack, 0), raw_prefix, strlen(raw_prefix)),
 				  "%s", stack__symbol(stack, 0));

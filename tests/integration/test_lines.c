@@ -387,7 +387,7 @@ static json_t *stripped_stack(json_t *snap, const char *exe)
 	json_t *proc = snapshot__process_by_exe(snap, exe), *stack;
 	size_t i;
 
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack)
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
 		if (json__int(stack, "bytes") == 100000 && json__int(stack, "allocs") == 1000)
 			return stack;
 	cr_assert_fail("no stack of 100000 bytes in 1000 allocations");

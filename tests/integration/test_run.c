@@ -147,7 +147,7 @@ Test(run_mode, big_malloc_counts_once_as_heap, .timeout = 60)
 	cr_assert_eq(sum.stacks, 0, "leak_big also has %d mmap stacks (%lld bytes)", sum.stacks,
 		     sum.bytes);
 	/* Nor under an allocator-internal frame. */
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
 		const char *kind = json_string_value(json_object_get(stack, "kind"));
 
 		if (kind && !strcmp(kind, "mmap"))

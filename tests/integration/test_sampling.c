@@ -151,7 +151,7 @@ Test(sampling, mmap_inside_a_call_not_sampled_is_not_the_programs, .timeout = 60
 	size_t i;
 
 	cr_assert_eq(heap.stacks, 0, "leak_big was sampled: %lld bytes", heap.bytes);
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack)
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
 		cr_assert_str_neq(json_string_value(json_object_get(stack, "kind")), "mmap",
 				  "an mmap stack from %s holds %lld bytes", stack__symbol(stack, 0),
 				  json__int(stack, "bytes"));

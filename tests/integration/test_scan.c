@@ -26,7 +26,7 @@ static struct verdicts verdicts_of(json_t *proc, const char *frame0)
 	json_t *stack;
 	size_t i;
 
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
 		const char *sym = stack__symbol(stack, 0);
 
 		if (frame0 && (!sym || strcmp(sym, frame0)))

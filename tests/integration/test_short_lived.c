@@ -56,7 +56,7 @@ static void parent_and_child(json_t *snap, json_t **parent, json_t **child)
 
 	*parent = *child = NULL;
 	cr_assert_eq(json_array_size(procs), 2, "%zu processes", json_array_size(procs));
-	json_array_foreach (procs, i, p) {
+	json_array_foreach(procs, i, p) {
 		if (stack__sum(p, "leak_fork", "heap").bytes == 20000)
 			*parent = p;
 		else

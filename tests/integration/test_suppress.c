@@ -53,7 +53,7 @@ static json_t *used(json_t *snap, const char *where)
 	json_t *arr = json_object_get(snap, "suppressions"), *u;
 	size_t i;
 
-	json_array_foreach (arr, i, u)
+	json_array_foreach(arr, i, u)
 		if (!strcmp(json_string_value(json_object_get(u, "where")), where))
 			return u;
 	return NULL;
@@ -65,7 +65,7 @@ static json_t *used_default(json_t *snap, const char *name)
 	json_t *arr = json_object_get(snap, "suppressions"), *u;
 	size_t i;
 
-	json_array_foreach (arr, i, u)
+	json_array_foreach(arr, i, u)
 		if (!strcmp(json_string_value(json_object_get(u, "name")), name) &&
 		    !strncmp(json_string_value(json_object_get(u, "where")), "default:", 8))
 			return u;

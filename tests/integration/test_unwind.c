@@ -125,7 +125,7 @@ static void traced_stack(const char *exe, const char *arg, const char *frame0,
 	cr_assert_eq(sum.stacks, 1, "%s: %d stacks, expected 1", frame0, sum.stacks);
 	stack = stack__find(proc, frame0, "heap");
 	cr_assert(!json_is_true(json_object_get(stack, "truncated")), "%s: stack cut", frame0);
-	json_array_foreach (json_object_get(stack, "frames"), i, frame) {
+	json_array_foreach(json_object_get(stack, "frames"), i, frame) {
 		const char *v = json_string_value(json_object_get(frame, field));
 
 		cr_assert_not_null(v, "%s: frame %zu has no %s", frame0, i, field);
@@ -331,7 +331,7 @@ Test(unwind, stack_through_a_library_loaded_after_the_attach, .timeout = 120)
 	cr_assert_eq(sum.bytes, bytes, "leak_zalloc: %lld bytes, the fixture says %lld", sum.bytes,
 		     bytes);
 	cr_assert_eq(sum.allocs, allocs);
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
 		const char *sym = stack__symbol(stack, 0);
 		long libz = -1, caller = -1;
 		size_t j, n;
@@ -340,7 +340,7 @@ Test(unwind, stack_through_a_library_loaded_after_the_attach, .timeout = 120)
 			continue;
 		cr_assert(!json_is_true(json_object_get(stack, "truncated")), "stack %zu cut", i);
 		n = json_array_size(json_object_get(stack, "frames"));
-		json_array_foreach (json_object_get(stack, "frames"), j, frame) {
+		json_array_foreach(json_object_get(stack, "frames"), j, frame) {
 			const char *module = json_string_value(json_object_get(frame, "module"));
 
 			if (module && strstr(module, "/libz.so"))
@@ -487,7 +487,7 @@ static int assert_whole_through(json_t *proc, const char *caller)
 	int found = 0;
 	size_t i, j, n;
 
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
 		frames = json_object_get(stack, "frames");
 		n = json_array_size(frames);
 		for (j = 0; j < n && strcmp(stack__symbol(stack, j) ?: "", caller); j++)
@@ -530,7 +530,7 @@ Test(unwind, first_allocations_in_a_100mb_library_linked_are_whole_by_default, .
 	snap = trace__run(&t, exe, NULL, args, &r);
 	proc = snapshot__process_by_exe(snap, exe);
 	cr_assert_geq(assert_whole_through(proc, "make_context"), 1, "no stack from make_context");
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack)
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
 		cr_assert(!json_is_true(json_object_get(stack, "truncated")),
 			  "stack %zu (frame 0 %s) cut", i, stack__symbol(stack, 0) ?: "?");
 	json_decref(snap);
@@ -588,7 +588,7 @@ Test(unwind, a_100mb_library_dlopened_is_marked_until_its_table_then_whole, .tim
 	proc = snapshot__process(snap, f.pid);
 	cr_assert_not_null(proc);
 	cr_assert_geq(assert_whole_through(proc, "create_again"), 1, "no stack from create_again");
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack)
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
 		cr_assert(!json_is_true(json_object_get(stack, "truncated")) ||
 				  json_is_true(json_object_get(stack, "table_pending")),
 			  "stack %zu (frame 0 %s) cut, not marked table_pending", i,

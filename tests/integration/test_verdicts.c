@@ -74,7 +74,7 @@ static struct figure leaktrace_figure(json_t *proc, const char *frame0, enum kin
 	json_t *stack;
 	size_t i;
 
-	json_array_foreach (json_object_get(proc, "stacks"), i, stack) {
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
 		const char *sym = stack__symbol(stack, 0);
 
 		if (strcmp(json_string_value(json_object_get(stack, "kind")), "heap"))
