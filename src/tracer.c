@@ -22,6 +22,7 @@
 #include "leaktrace.skel.h"
 #include "procmaps.h"
 #include "tracer.h"
+#include "tracer_int.h"
 #include "unwinder.h"
 
 /* A function probed for a process or (-1) every process: its file and offset, probed once. */
