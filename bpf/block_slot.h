@@ -35,6 +35,16 @@ static inline bool lt_slot_release(struct lt_block_slot *s, __u64 addr)
 	return __sync_val_compare_and_swap(&s->key.addr, addr, 0) == addr;
 }
 
+/*
+ * Adds delta to the count of heap blocks in allocs whose first slot s is: a
+ * free looks in allocs only when its block's first slot counts some. Any side
+ * adds, at any time (user space too, when it copies or deletes records of allocs).
+ */
+static inline void lt_slot_count_hashed(struct lt_block_slot *s, __s64 delta)
+{
+	__sync_fetch_and_add(&s->hashed, delta);
+}
+
 #ifndef __bpf__
 /*
  * Copies the block slot's record; false when it is free, being written, or

@@ -468,7 +468,7 @@ static __always_inline int slot_remove(__u64 who, __u64 addr, struct lt_alloc *o
 static __always_inline void hashed_count(struct lt_block_slot *s, __u32 kind, __s64 delta)
 {
 	if (s && kind == LT_KIND_HEAP)
-		__sync_fetch_and_add(&s->hashed, delta);
+		lt_slot_count_hashed(s, delta);
 }
 
 /*

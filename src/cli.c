@@ -145,17 +145,13 @@ static const char usage_tail[] =
 	"                       (default 64, room for a few hundred libraries; libc\n"
 	"                       takes 0.2 MiB, libLLVM 7.4 MiB); objects beyond it get\n"
 	"                       none, and stacks through them are shown cut\n"
-	"      --debug-dir DIR  frames get file:line and the calls inlined into them\n"
-	"                       from each module's DWARF: its own, its debug file\n"
-	"                       (.gnu_debuglink, /usr/lib/debug/.build-id), then\n"
-	"                       DIR/.build-id/xx/rest.debug (repeatable, up to 8),\n"
-	"                       then debuginfod (DEBUGINFOD_URLS, libdebuginfod.so.1),\n"
-	"                       fetched in the background, at most 30 s each: a\n"
-	"                       frame gets its line at a report after the fetch, the\n"
-	"                       final report waits up to 10 s for fetches under way\n"
-	"                       (not after a signal)\n"
-	"      --no-debuginfod  never ask debuginfod\n"
 	"\n"
+	"Source lines: frames get file:line and the calls inlined into them from each\n"
+	"module's DWARF: its own, its debug file (.gnu_debuglink,\n"
+	"/usr/lib/debug/.build-id), then DIR/.build-id/xx/rest.debug, then debuginfod\n"
+	"(DEBUGINFOD_URLS, libdebuginfod.so.1), fetched in the background, at most 30 s\n"
+	"each: a frame gets its line at a report after the fetch, the final report\n"
+	"waits up to 10 s for fetches under way (not after a signal).\n" DEBUGINFO_USAGE "\n"
 	"Filters (what is counted in the reports):\n"
 	"      --older SEC      only allocations at least SEC seconds old; each report\n"
 	"                       then reads every outstanding allocation, which costs\n"
@@ -396,8 +392,6 @@ enum {
 	OPT_SUPPRESS,
 	OPT_NO_DEFAULT_SUPPRESSIONS,
 	OPT_SUPPRESS_LIST_DEFAULT,
-	OPT_DEBUG_DIR,
-	OPT_NO_DEBUGINFOD,
 	OPT_LINES,
 };
 
@@ -437,8 +431,7 @@ static const struct option options[] = {
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "max-unwind-mb", required_argument, NULL, OPT_MAX_UNWIND_MB },
 	{ "host", required_argument, NULL, OPT_HOST },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
+	DEBUGINFO_OPTIONS,
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -579,12 +572,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_MAX_UNWIND_MB:
 		/* The BPF binary search reaches 32M rows of 8 bytes. */
 		return parse_count("--max-unwind-mb", arg, 1, 192, &cfg->max_unwind_mb);
-	case OPT_DEBUG_DIR:
-		return debuginfo__parse_dir(arg, cfg->debug_dirs, &cfg->nr_debug_dirs) ? -EINVAL :
-											 0;
-	case OPT_NO_DEBUGINFOD:
-		cfg->no_debuginfod = true;
-		return 0;
+	case DEBUGINFO_OPT_DIR:
+	case DEBUGINFO_OPT_NO_DEBUGINFOD:
+		return debuginfo__parse_option(&cfg->debuginfo, c, arg);
 	case OPT_LINES:
 		cfg->lines = true;
 		return 0;

@@ -55,12 +55,10 @@ struct config {
 	uint64_t max_size;
 	uint64_t max_allocs;
 	uint64_t max_stacks;
-	int unwind;		/* enum lt_unwind_mode (leaktrace.h): --unwind */
-	uint64_t max_unwind_mb; /* --max-unwind-mb */
-	const char *debug_dirs[DEBUGINFO_MAX_DIRS]; /* --debug-dir */
-	int nr_debug_dirs;
-	bool no_debuginfod; /* --no-debuginfod */
-	bool lines;	    /* --lines: folded frames with their file:line */
+	int unwind;			 /* enum lt_unwind_mode (leaktrace.h): --unwind */
+	uint64_t max_unwind_mb;		 /* --max-unwind-mb */
+	struct debuginfo_args debuginfo; /* --debug-dir, --no-debuginfod */
+	bool lines;			 /* --lines: folded frames with their file:line */
 };
 
 enum cli_result {

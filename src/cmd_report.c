@@ -51,10 +51,8 @@ static const char usage_tail[] =
 	"                       binaries gets functions, file:line and inlined calls\n"
 	"                       from DIR/.build-id/xx/rest.debug (--debug-dir, then\n"
 	"                       /usr/lib/debug), the module's own path when it is the\n"
-	"                       same build, or debuginfod (DEBUGINFOD_URLS)\n"
-	"      --debug-dir DIR  --symbolize: look for debug files in DIR first (again\n"
-	"                       for more directories)\n"
-	"      --no-debuginfod  --symbolize: never ask debuginfod\n"
+	"                       same build, or debuginfod (DEBUGINFOD_URLS); the next\n"
+	"                       two options go with it\n" DEBUGINFO_USAGE
 	"      --host NAME      the snapshot is one host's, named NAME: the host it\n"
 	"                       names itself, and any hosts or origins it claims, are\n"
 	"                       replaced (tools/leak-sweep names each host as it\n"
@@ -77,11 +75,9 @@ struct report_args {
 	enum lt_format format;
 	struct export_opts opts;
 	bool demangle;
-	const char *host;			    /* --host */
-	bool symbolize;				    /* --symbolize */
-	const char *debug_dirs[DEBUGINFO_MAX_DIRS]; /* --debug-dir */
-	int nr_debug_dirs;
-	bool no_debuginfod;
+	const char *host;		 /* --host */
+	bool symbolize;			 /* --symbolize */
+	struct debuginfo_args debuginfo; /* --debug-dir, --no-debuginfod */
 	char **files;
 	int nr_files;
 };
@@ -95,8 +91,6 @@ enum {
 	OPT_NO_DEMANGLE,
 	OPT_HOST,
 	OPT_SYMBOLIZE,
-	OPT_DEBUG_DIR,
-	OPT_NO_DEBUGINFOD,
 	OPT_LINES,
 };
 
@@ -112,8 +106,7 @@ static const struct option options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "symbolize", no_argument, NULL, OPT_SYMBOLIZE },
 	{ "lines", no_argument, NULL, OPT_LINES },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
+	DEBUGINFO_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -181,11 +174,9 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 	case OPT_LINES:
 		a->opts.lines = true;
 		return 0;
-	case OPT_DEBUG_DIR:
-		return debuginfo__parse_dir(arg, a->debug_dirs, &a->nr_debug_dirs) ? -EINVAL : 0;
-	case OPT_NO_DEBUGINFOD:
-		a->no_debuginfod = true;
-		return 0;
+	case DEBUGINFO_OPT_DIR:
+	case DEBUGINFO_OPT_NO_DEBUGINFOD:
+		return debuginfo__parse_option(&a->debuginfo, c, arg);
 	}
 	return -EINVAL;
 }
@@ -217,7 +208,7 @@ static int check_args(struct report_args *a)
 			    "--diff or --merge");
 		return -EINVAL;
 	}
-	if ((a->nr_debug_dirs || a->no_debuginfod) && !a->symbolize) {
+	if ((a->debuginfo.nr_dirs || a->debuginfo.no_debuginfod) && !a->symbolize) {
 		diag__error("--debug-dir and --no-debuginfod go with "
 			    "--symbolize");
 		return -EINVAL;
@@ -296,20 +287,17 @@ static int symbolize(const struct report_args *a, struct debuginfo *d, struct sn
 		diag__error("--symbolize %s: %d of %d modules not found "
 			    "by build ID with debug info or symbols (%s%s): their frames keep what "
 			    "was saved",
-			    file, missing, found + missing, a->nr_debug_dirs ? "--debug-dir, " : "",
-			    a->no_debuginfod ? "/usr/lib/debug, their paths" :
-					       "/usr/lib/debug, their paths, debuginfod");
+			    file, missing, found + missing,
+			    a->debuginfo.nr_dirs ? "--debug-dir, " : "",
+			    a->debuginfo.no_debuginfod ? "/usr/lib/debug, their paths" :
+							 "/usr/lib/debug, their paths, debuginfod");
 	return err;
 }
 
 static int load_all(const struct report_args *a, struct snapshot ***out)
 {
 	struct snapshot **snaps = calloc(a->nr_files, sizeof(*snaps));
-	struct debuginfo_opts dopts = {
-		.dirs = a->debug_dirs,
-		.nr_dirs = a->nr_debug_dirs,
-		.debuginfod = !a->no_debuginfod,
-	};
+	struct debuginfo_opts dopts = debuginfo__opts(&a->debuginfo);
 	struct debuginfo *d = a->symbolize ? debuginfo__new(&dopts) : NULL;
 	char err[512];
 	int ret = snaps && (d || !a->symbolize) ? 0 : -ENOMEM;

@@ -633,11 +633,7 @@ static int run(struct session *s, const sigset_t *sigs)
 		.scan_freeze = cfg->scan_freeze,
 		.verbose = cfg->verbose,
 	};
-	struct debuginfo_opts dopts = {
-		.dirs = cfg->debug_dirs,
-		.nr_dirs = cfg->nr_debug_dirs,
-		.debuginfod = !cfg->no_debuginfod,
-	};
+	struct debuginfo_opts dopts = debuginfo__opts(&cfg->debuginfo);
 	int err;
 
 	/* Found now, not after the whole trace: the snapshot would be lost. */

@@ -77,14 +77,33 @@ static bool valid_build_id(const char *id)
 	return n >= 2 && n <= 2 * MAX_BUILD_ID && !(n % 2) && strspn(id, "0123456789abcdef") == n;
 }
 
-int debuginfo__parse_dir(const char *dir, const char **dirs, int *nr)
+_Static_assert(DEBUGINFO_MAX_DIRS == 8, "DEBUGINFO_USAGE says up to 8");
+
+int debuginfo__parse_option(struct debuginfo_args *a, int c, const char *arg)
 {
-	if (*nr == DEBUGINFO_MAX_DIRS) {
-		diag__error("--debug-dir: at most %d directories", DEBUGINFO_MAX_DIRS);
-		return -E2BIG;
+	switch (c) {
+	case DEBUGINFO_OPT_DIR:
+		if (a->nr_dirs == DEBUGINFO_MAX_DIRS) {
+			diag__error("--debug-dir: at most %d directories", DEBUGINFO_MAX_DIRS);
+			return -EINVAL;
+		}
+		a->dirs[a->nr_dirs++] = arg;
+		return 0;
+	case DEBUGINFO_OPT_NO_DEBUGINFOD:
+		a->no_debuginfod = true;
+		return 0;
 	}
-	dirs[(*nr)++] = dir;
-	return 0;
+	diag__error("option %#x is no debug info option", c);
+	return -EINVAL;
+}
+
+struct debuginfo_opts debuginfo__opts(const struct debuginfo_args *a)
+{
+	return (struct debuginfo_opts){
+		.dirs = a->dirs,
+		.nr_dirs = a->nr_dirs,
+		.debuginfod = !a->no_debuginfod,
+	};
 }
 
 struct debuginfo *debuginfo__new(const struct debuginfo_opts *opts)

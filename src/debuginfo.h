@@ -26,11 +26,39 @@ struct debuginfo_opts {
 	double fetch_timeout_s; /* 0: DEBUGINFO_FETCH_TIMEOUT_S */
 };
 
+/* --debug-dir and --no-debuginfod, as every command that reads debug files takes them. */
+struct debuginfo_args {
+	const char *dirs[DEBUGINFO_MAX_DIRS]; /* --debug-dir, in order */
+	int nr_dirs;
+	bool no_debuginfod; /* --no-debuginfod */
+};
+
+/* Their getopt_long codes, above any command's own, and their rows of its option table. */
+enum {
+	DEBUGINFO_OPT_DIR = 0x1000,
+	DEBUGINFO_OPT_NO_DEBUGINFOD,
+};
+#define DEBUGINFO_OPTIONS                                                       \
+	{ "debug-dir", required_argument, NULL, DEBUGINFO_OPT_DIR },            \
+	{                                                                       \
+		"no-debuginfod", no_argument, NULL, DEBUGINFO_OPT_NO_DEBUGINFOD \
+	}
+
+/* Their lines of --help, in each command's usage text. */
+#define DEBUGINFO_USAGE                                                                      \
+	"      --debug-dir DIR  also look for modules' debug files (file:line, inlined\n"    \
+	"                       calls) as DIR/.build-id/xx/rest.debug, before debuginfod;\n" \
+	"                       repeatable, up to 8\n"                                       \
+	"      --no-debuginfod  never ask debuginfod servers (DEBUGINFOD_URLS) for debug\n"  \
+	"                       files\n"
+
 /*
- * --debug-dir DIR as every command parses it: dir appended to dirs[*nr]; -E2BIG
- * after one error line when DEBUGINFO_MAX_DIRS are there already.
+ * Option c (DEBUGINFO_OPT_*) with its argument into a: 0, or -EINVAL after one
+ * error line (too many directories, or c is none of them).
  */
-int debuginfo__parse_dir(const char *dir, const char **dirs, int *nr);
+int debuginfo__parse_option(struct debuginfo_args *a, int c, const char *arg);
+/* The options of debuginfo__new that a gives; valid while a is. */
+struct debuginfo_opts debuginfo__opts(const struct debuginfo_args *a);
 struct debuginfo *debuginfo__new(const struct debuginfo_opts *opts);
 /* Ends the fetches under way (their child processes killed) and waits for the worker. */
 void debuginfo__free(struct debuginfo *d);

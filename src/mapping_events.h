@@ -12,7 +12,7 @@
 struct mapping_events;
 struct symbolizer;
 
-/* Reads the ring buffer at fd (tracer__map_events_fd) into syms. 0 or a negative errno. */
+/* Reads the ring buffer at fd (tracer_maps__mapping_events opens it) into syms. 0 or a negative errno. */
 int mapping_events__new(int fd, struct symbolizer *syms, struct mapping_events **out);
 /* Applies every event sent since the last call, in the order they were made. */
 void mapping_events__poll(struct mapping_events *m);

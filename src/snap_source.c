@@ -91,8 +91,7 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 	src->syms = syms;
 	src->filter = *filter;
 	/* Without them, processes gone before a refresh have unknown frames: not fatal. */
-	if (t && tracer__map_events_fd(t) >= 0 &&
-	    mapping_events__new(tracer__map_events_fd(t), syms, &src->events))
+	if (t && tracer_maps__mapping_events(t, syms, &src->events))
 		diag__warn("cannot read the captured mappings: short-lived "
 			   "processes may show unknown frames");
 	clock_gettime(CLOCK_REALTIME, &src->started);
@@ -410,7 +409,7 @@ static void read_mappings(struct snap_source *src)
 	if (!src->events)
 		return;
 	mapping_events__poll(src->events);
-	lost = tracer__map_events_lost(src->tracer);
+	lost = tracer_maps__mapping_events_lost(src->tracer);
 	if (lost > src->events_lost)
 		diag__warn("%llu captured mappings lost (the ring buffer was "
 			   "full): processes that exited meanwhile may show unknown frames",

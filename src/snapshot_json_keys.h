@@ -71,9 +71,21 @@
 #define JK_TRUNCATED "truncated"
 #define JK_WHERE "where"
 
+/* The counters of JK_LOST (enum lost_counter). */
+#define JK_ALLOCS_UNTRACKED "allocs_untracked"
+#define JK_STACKS_DROPPED "stacks_dropped"
+#define JK_FREES_UNMATCHED "frees_unmatched"
+#define JK_FREES_INTERNAL "frees_internal"
+#define JK_FREES_BEFORE_ATTACH "frees_before_attach"
+#define JK_THREADS_UNTRACKED "threads_untracked"
+#define JK_MUNMAPS_PARTIAL_LOST "munmaps_partial_lost"
+
 #define JV_KIND_HEAP "heap"
 #define JV_KIND_MMAP "mmap"
 #define JV_SAMPLING_EXACT "exact"
 #define JV_SAMPLING_BYTES "bytes"
+/* A frame's JK_SYMBOL and JK_MODULE when it has none. */
+#define JV_SYMBOL_UNKNOWN "[unknown]"
+#define JV_MODULE_ANONYMOUS "[anonymous]"
 
 #endif

@@ -316,9 +316,9 @@ static int load_frame(struct loader *l, json_t *obj, const char *where, struct f
 	if (err)
 		return err;
 	/* What the writer puts for "none": back to none, so that text and exports agree. */
-	if (fr->symbol && !strcmp(fr->symbol, "[unknown]"))
+	if (fr->symbol && !strcmp(fr->symbol, JV_SYMBOL_UNKNOWN))
 		fr->symbol = NULL;
-	if (fr->module && !strcmp(fr->module, "[anonymous]"))
+	if (fr->module && !strcmp(fr->module, JV_MODULE_ANONYMOUS))
 		fr->module = NULL;
 	fr->offset = fr->symbol ? (uint64_t)offset : 0;
 	return address ? parse_hex(l, where, JK_ADDRESS, address, &fr->address) : 0;

@@ -20,13 +20,13 @@ static void rfc3339(struct json_writer *w, const struct timespec *ts)
 }
 
 const struct lost_name snapshot_json__lost_names[NR_LOST] = {
-	{ LOST_ALLOCS_UNTRACKED, "allocs_untracked" },
-	{ LOST_STACKS_DROPPED, "stacks_dropped" },
-	{ LOST_FREES_UNMATCHED, "frees_unmatched" },
-	{ LOST_FREES_INTERNAL, "frees_internal" },
-	{ LOST_FREES_BEFORE_ATTACH, "frees_before_attach" },
-	{ LOST_THREADS_UNTRACKED, "threads_untracked" },
-	{ LOST_MUNMAPS_PARTIAL_LOST, "munmaps_partial_lost" },
+	{ LOST_ALLOCS_UNTRACKED, JK_ALLOCS_UNTRACKED },
+	{ LOST_STACKS_DROPPED, JK_STACKS_DROPPED },
+	{ LOST_FREES_UNMATCHED, JK_FREES_UNMATCHED },
+	{ LOST_FREES_INTERNAL, JK_FREES_INTERNAL },
+	{ LOST_FREES_BEFORE_ATTACH, JK_FREES_BEFORE_ATTACH },
+	{ LOST_THREADS_UNTRACKED, JK_THREADS_UNTRACKED },
+	{ LOST_MUNMAPS_PARTIAL_LOST, JK_MUNMAPS_PARTIAL_LOST },
 };
 
 static void write_lost(struct json_writer *w, const uint64_t *lost)
@@ -83,11 +83,11 @@ static void write_frame(struct json_writer *w, const struct frame *fr)
 	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)fr->address);
 	json__object_begin(w);
 	json__key(w, JK_SYMBOL);
-	json__string(w, fr->symbol ? fr->symbol : "[unknown]");
+	json__string(w, fr->symbol ? fr->symbol : JV_SYMBOL_UNKNOWN);
 	json__key(w, JK_OFFSET);
 	json__uint(w, fr->symbol ? fr->offset : 0);
 	json__key(w, JK_MODULE);
-	json__string(w, fr->module ? fr->module : "[anonymous]");
+	json__string(w, fr->module ? fr->module : JV_MODULE_ANONYMOUS);
 	json__key(w, JK_ADDRESS);
 	json__string(w, addr);
 	if (fr->has_module_offset) {
@@ -363,9 +363,9 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 		json__key(w, JK_PID);
 		json__int(w, v[i].proc->pid);
 		json__key(w, JK_SYMBOL);
-		json__string(w, top && top->symbol ? top->symbol : "[unknown]");
+		json__string(w, top && top->symbol ? top->symbol : JV_SYMBOL_UNKNOWN);
 		json__key(w, JK_MODULE);
-		json__string(w, top && top->module ? top->module : "[anonymous]");
+		json__string(w, top && top->module ? top->module : JV_MODULE_ANONYMOUS);
 		json__key(w, JK_BYTES);
 		json__int(w, v[i].stack->bytes);
 		json__key(w, JK_LOST_BYTES);

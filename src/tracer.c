@@ -17,11 +17,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "block_slot.h"
 #include "diag.h"
 #include "kernel.h"
 #include "leaktrace.skel.h"
 #include "procmaps.h"
 #include "tracer.h"
+#include "tracer_int.h"
 #include "unwinder.h"
 
 /* A function probed for a process or (-1) every process: its file and offset, probed once. */
@@ -732,7 +734,7 @@ static void count_hashed(struct tracer *t, const struct lt_alloc_key *key,
 	struct lt_block_slot *slot = tracer__block_slot(t, key, 0);
 
 	if (slot && rec->kind == LT_KIND_HEAP)
-		__atomic_fetch_add(&slot->hashed, 1, __ATOMIC_RELAXED);
+		lt_slot_count_hashed(slot, 1);
 }
 
 static int by_index(const void *a, const void *b)
@@ -765,12 +767,12 @@ static void hashed_add(struct tracer *t, const struct lt_alloc_key *keys,
 	for (size_t i = 0; i < m; i++) {
 		s = tracer__blocks_at(t, idx[i], &left);
 		if (s)
-			__atomic_fetch_add(&s->hashed, delta, __ATOMIC_RELAXED);
+			lt_slot_count_hashed(s, delta);
 	}
 	for (size_t i = 0; !idx && i < n; i++) {
 		s = recs[i].kind == LT_KIND_HEAP ? tracer__block_slot(t, &keys[i], 0) : NULL;
 		if (s)
-			__atomic_fetch_add(&s->hashed, delta, __ATOMIC_RELAXED);
+			lt_slot_count_hashed(s, delta);
 	}
 	free(idx);
 }
@@ -812,17 +814,20 @@ static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 {
 	int fd = bpf_map__fd(t->skel->maps.allocs);
 	struct lt_block_slot *s = NULL;
-	struct lt_alloc_key *keys = NULL, *k;
-	struct lt_alloc *recs = NULL, *r;
+	struct lt_alloc_key *keys = NULL, *k, key;
+	struct lt_alloc *recs = NULL, *r, rec;
 	size_t failed = 0, n = 0, m = 0, cap = 0, left = 0;
 
-	/* Copied first, then counted: counting maps other windows. */
+	/*
+	 * Copied first, then counted: counting maps other windows. Read as the
+	 * protocol says: the parent's other threads may still be writing slots.
+	 */
 	for (size_t i = 0; i < t->nr_blocks; i++, left--, s++) {
 		if (!left && !(s = tracer__blocks_at(t, i, &left))) {
 			failed++; /* not mapped: counted as not copied */
 			break;
 		}
-		if (s->key.tgid != from[0] || s->key.gen != from[1] || s->key.addr <= LT_SLOT_BUSY)
+		if (!lt_slot_read(s, &key, &rec) || key.tgid != from[0] || key.gen != from[1])
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 256;
@@ -833,8 +838,8 @@ static size_t copy_slots(struct tracer *t, const __u32 *from, const __u32 *to)
 			if (!r)
 				break;
 		}
-		keys[n] = s->key;
-		recs[n++] = s->rec;
+		keys[n] = key;
+		recs[n++] = rec;
 	}
 	for (size_t i = 0; i < n; i++) {
 		keys[m] = keys[i];

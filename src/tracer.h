@@ -87,34 +87,6 @@ void tracer__detach(struct tracer *t);
 /* Detaches everything and frees; NULL is fine. */
 void tracer__free(struct tracer *t);
 
-/* The maps and block slots: tracer_maps.c reads and prunes them for the rest of user space. */
-int tracer__allocs_fd(const struct tracer *t);
-/* The number of block slots (0 without them): they hold the records not in allocs. */
-size_t tracer__nr_blocks(const struct tracer *t);
-/*
- * The block slots from i on, mapped a window at a time so that leaktrace's RSS
- * does not grow with them: *n of them, valid until the next call of this or
- * tracer__block_slot(). NULL (errno set) past the last one or when the mapping
- * failed.
- */
-struct lt_block_slot *tracer__blocks_at(struct tracer *t, size_t i, size_t *n);
-/*
- * The j-th slot (j < LT_BLOCK_PROBES) the block at key may take, whatever it
- * holds, valid as above; NULL without slots. The first counts its blocks in allocs.
- */
-struct lt_block_slot *tracer__block_slot(struct tracer *t, const struct lt_alloc_key *key, __u32 j);
-/* User space deleted these n records from allocs: their first slots count them no more. */
-void tracer__hash_dropped(struct tracer *t, const struct lt_alloc_key *keys,
-			  const struct lt_alloc *recs, size_t n);
-int tracer__totals_fd(const struct tracer *t);
-int tracer__stacks_fd(const struct tracer *t);
-int tracer__unmatched_fd(const struct tracer *t);
-int tracer__targets_fd(const struct tracer *t);
-int tracer__mmaps_fd(const struct tracer *t);
-/* The ring buffer of captured mappings (struct lt_map_event), or -1 when none are captured. */
-int tracer__map_events_fd(const struct tracer *t);
-/* Captured mappings the ring buffer had no room for, since the start. */
-uint64_t tracer__map_events_lost(const struct tracer *t);
 /* Sums the per-CPU counters into c[LT_NR_COUNTERS]. */
 int tracer__counters(const struct tracer *t, uint64_t *c);
 /* Bytes of kernel memory the maps are charged for (their memlock). */

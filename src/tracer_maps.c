@@ -10,7 +10,8 @@
 #include <bpf/bpf.h>
 
 #include "block_slot.h"
-#include "tracer.h"
+#include "mapping_events.h"
+#include "tracer_int.h"
 #include "tracer_maps.h"
 
 #define BATCH 4096
@@ -232,4 +233,18 @@ int tracer_maps__drop_stale_records(struct tracer *t, tracer_maps_stale_fn stale
 void tracer_maps__forget_target(struct tracer *t, __u32 tgid)
 {
 	bpf_map_delete_elem(tracer__targets_fd(t), &tgid);
+}
+
+int tracer_maps__mapping_events(struct tracer *t, struct symbolizer *syms,
+				struct mapping_events **out)
+{
+	int fd = tracer__map_events_fd(t);
+
+	*out = NULL;
+	return fd < 0 ? 0 : mapping_events__new(fd, syms, out);
+}
+
+uint64_t tracer_maps__mapping_events_lost(const struct tracer *t)
+{
+	return tracer__map_events_lost(t);
 }

@@ -11,6 +11,8 @@
 
 #include "leaktrace.h"
 
+struct mapping_events;
+struct symbolizer;
 struct tracer;
 
 /* Whether the records of (tgid, gen) are stale: they may be dropped. */
@@ -40,5 +42,13 @@ int tracer_maps__drop_stale_totals(struct tracer *t, tracer_maps_stale_fn stale,
 int tracer_maps__drop_stale_records(struct tracer *t, tracer_maps_stale_fn stale, void *arg);
 /* Stops reporting tgid: its entry in the targets map goes. */
 void tracer_maps__forget_target(struct tracer *t, __u32 tgid);
+/*
+ * Reads the mappings captured as processes make them (-a) into syms: *out, or
+ * NULL when none are captured; 0 or a negative errno.
+ */
+int tracer_maps__mapping_events(struct tracer *t, struct symbolizer *syms,
+				struct mapping_events **out);
+/* Captured mappings the ring buffer had no room for, since the start. */
+uint64_t tracer_maps__mapping_events_lost(const struct tracer *t);
 
 #endif
