@@ -172,7 +172,8 @@ static const char *const threads[] = { "run", "threads", NULL };
 static const char *const stale[] = { "run", "stale", NULL };
 static const char *const interior[] = { "run", "interior", NULL };
 static const char *const regions[] = { "run", "regions", NULL };
-static const char *const all[] = { "run", "freed_array", "threads", "stale", "interior", NULL };
+static const char *const all[] = { "run",      "freed_array", "threads", "stale",
+				   "interior", "regions",     NULL };
 static const char *const cxx[] = { "run", NULL };
 
 /* The strings' array was freed: freed memory is no root, the strings are lost. */
