@@ -92,6 +92,7 @@ struct scan {
 	size_t nr_big;
 	uint32_t *work; /* blocks to scan */
 	size_t nr_work;
+	uint8_t *rooted; /* per region block: its memory is read as roots already */
 	uint32_t owner;	 /* the block the ranges added now belong to, or NO_BLOCK */
 	bool collecting; /* reading the unreached blocks: record edges, mark nothing */
 	uint32_t from;	 /* while scanning a range of the batch: its owner */
@@ -655,7 +656,8 @@ static void bound_stack(struct scan *s, const struct procmaps *maps, uint64_t *f
 	if (b >= 0) {
 		const struct reach_block *blk = &s->blocks[b];
 
-		s->state[b] = REACHABLE; /* and not scanned below sp */
+		s->state[b] = REACHABLE;
+		s->rooted[b] = 1; /* and not scanned below sp */
 		scan_range(s, low > blk->addr ? low : blk->addr, blk->addr + blk->size);
 	} else if (m) {
 		uint64_t *f = &from[m - maps->v];
@@ -920,14 +922,15 @@ static uint64_t dead_stack_from(struct scan *s, uint64_t start, uint64_t end)
 /*
  * The program's own mappings are roots, as valgrind has them: a live thread's
  * stack from its sp (bound already), and, where every live thread is known,
- * an exited thread's stack only from its TLS up.
+ * an exited thread's stack only from its TLS up. Whether a pointer reached a
+ * region already (from one read before it) makes no difference: all are read.
  */
 static void scan_regions(struct scan *s, bool threads_known)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct reach_block *b = &s->blocks[i];
 
-		if (!b->region || s->state[i] != UNSEEN) /* a bounded stack */
+		if (!b->region || s->rooted[i]) /* a bounded stack */
 			continue;
 		scan_anon(s,
 			  threads_known ? dead_stack_from(s, b->addr, b->addr + b->size) : b->addr,
@@ -1106,7 +1109,9 @@ static int scan_run(pid_t pid, struct reach_block *blocks, size_t n,
 	s.buf = malloc(BUF_SIZE);
 	s.head = malloc(n * sizeof(*s.head));
 	s.have_head = calloc(n, 1);
-	err = s.state && s.work && s.buf && s.head && s.have_head ? index_blocks(&s) : -ENOMEM;
+	s.rooted = calloc(n, 1);
+	err = s.state && s.work && s.buf && s.head && s.have_head && s.rooted ? index_blocks(&s) :
+										-ENOMEM;
 	if (!err)
 		err = procmaps__read(pid, &maps);
 	if (err == -ENOENT)
@@ -1142,6 +1147,7 @@ out:
 	free(s.edges);
 	free(s.head);
 	free(s.have_head);
+	free(s.rooted);
 	free(s.window);
 	if (s.pagemap_fd >= 0)
 		close(s.pagemap_fd);

@@ -170,7 +170,9 @@ static const char *const freed_array[] = { "run", "freed_array", NULL };
 static const char *const threads[] = { "run", "threads", NULL };
 static const char *const stale[] = { "run", "stale", NULL };
 static const char *const interior[] = { "run", "interior", NULL };
-static const char *const all[] = { "run", "freed_array", "threads", "stale", "interior", NULL };
+static const char *const regions[] = { "run", "regions", NULL };
+static const char *const all[] = { "run",      "freed_array", "threads", "stale",
+				   "interior", "regions",     NULL };
 static const char *const cxx[] = { "run", NULL };
 
 /* The strings' array was freed: freed memory is no root, the strings are lost. */
@@ -195,6 +197,12 @@ Test(verdicts, stale_pointers_reach_nothing, .timeout = 120)
 Test(verdicts, interior_pointers_make_blocks_possibly_lost, .timeout = 120)
 {
 	equal_valgrind("verdicts-nofp", interior, NULL);
+}
+
+/* Every mapping the program made is read as roots, also one a pointer reached before (cc1plus). */
+Test(verdicts, program_mappings_are_roots_also_when_pointed_to, .timeout = 120)
+{
+	equal_valgrind("verdicts-nofp", regions, NULL);
 }
 
 Test(verdicts, every_case_with_frame_pointers_equals_valgrind, .timeout = 120)
