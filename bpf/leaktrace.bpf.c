@@ -292,7 +292,7 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64
 
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!sc)
-		return LT_STACK_NONE;
+		return lt_stack_none(kind);
 	st = &sc->st;
 	st->ips[0] = ip;
 	h = mix(h, ip);
@@ -301,8 +301,8 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64
 		st->nr = unwind_walk(ctx, st, &h);
 	else
 		h = fp_walk(PT_REGS_FP(ctx), PT_REGS_SP(ctx), h);
-	if (h == LT_STACK_NONE)
-		h = 1;
+	if (lt_stack_is_none(h))
+		h += LT_STACK_NONE_END;
 	if (total) {
 		struct lt_total_key key = { .tgid = (__u32)who, .gen = who >> 32, .stack_id = h };
 
@@ -315,7 +315,7 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64
 	if (bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&stacks, &h)) {
 		count(LT_STACKS_DROPPED);
-		return LT_STACK_NONE;
+		return lt_stack_none(kind);
 	}
 	return h;
 }

@@ -61,8 +61,23 @@ struct lt_target {
 	char comm[LT_COMM_LEN];
 };
 
-/* Stack id 0 means the stack could not be stored (see LT_STACKS_DROPPED). */
+/*
+ * Stack ids below LT_STACK_NONE_END mean the stack could not be stored (see
+ * LT_STACKS_DROPPED): one per kind, LT_STACK_NONE + kind, so that heap blocks
+ * and mappings whose stacks were dropped are counted apart.
+ */
 #define LT_STACK_NONE 0
+#define LT_STACK_NONE_END (LT_STACK_NONE + LT_KIND_MMAP + 1)
+
+static inline __u64 lt_stack_none(__u32 kind)
+{
+	return LT_STACK_NONE + kind;
+}
+
+static inline bool lt_stack_is_none(__u64 stack_id)
+{
+	return stack_id < LT_STACK_NONE_END;
+}
 
 struct lt_alloc_key {
 	__u32 tgid;

@@ -237,7 +237,7 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 {
 	struct lt_stack raw;
 
-	if (e->stack_id == LT_STACK_NONE || !src->tracer ||
+	if (lt_stack_is_none(e->stack_id) || !src->tracer ||
 	    tracer_maps__stack(src->tracer, e->stack_id, &raw) || !raw.nr) {
 		e->truncated = true;
 		return;
