@@ -39,7 +39,7 @@ SKEL       := $(OUTPUT)/leaktrace.skel.h
 REPORT_OBJS := $(patsubst %,$(OUTPUT)/src/%.o,cmd_report format export export_folded export_svg \
 	export_pprof report_text report_fleet report_diff snapshot snapshot_json_read \
 	snapshot_json_write snapshot_merge stack_match demangle resymbolize frame arena units escape \
-	diag json_writer output_file debuginfo dwarf_lines elf_syms frame_lines stop target_file x86)
+	diag json_writer output_file debuginfo dwarf_lines elf_syms frame_lines stop target_file arch_x86)
 REPORT_LIBS := -Wl,-Bstatic -ldw -lelf -lz -lbz2 -llzma -ljansson -liberty -lcapstone -Wl,-Bdynamic
 
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
@@ -64,7 +64,7 @@ FIXTURE_BINS += $(if $(HAVE_GO),$(OUTPUT)/fixtures/leaky_cgo)
 
 # libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/NAME/), built with clang's
 # ASan and UBSan into $(OUTPUT)/fuzz/; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
-FUZZERS      := snapshot elf_syms unwind_table procmaps x86 dwarf_lines
+FUZZERS      := snapshot elf_syms unwind_table procmaps arch_x86 dwarf_lines
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)

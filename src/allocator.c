@@ -26,7 +26,7 @@
 #include "procmaps.h"
 #include "stop.h"
 #include "target.h"
-#include "x86.h"
+#include "arch_x86.h"
 
 #define MAX_OBJECTS 256
 /* The loader's list (run mode: what an exec will map): how long it may take, how much it says. */

@@ -23,7 +23,7 @@ struct alloc_probe {
 	/*
 	 * File offset of the entry probe: the function's first instruction the
 	 * running kernel emulates rather than single-steps, where that is provably
-	 * safe (x86.h), else offset. The arguments are still in their registers
+	 * safe (arch_x86.h), else offset. The arguments are still in their registers
 	 * there, and %rsp is as at the entry: the return probe shares the site,
 	 * and free's probe reads the return address at %rsp. free may skip its
 	 * own NULL check.

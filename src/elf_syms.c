@@ -18,7 +18,7 @@
 #include "elf_syms.h"
 #include "stop.h"
 #include "target_file.h"
-#include "x86.h"
+#include "arch_x86.h"
 
 #define DEFAULT_DEBUG_ROOT "/usr/lib/debug"
 /* Longest x86-64 call we recognize (ff /2 with SIB and disp32) is 7 bytes; read one more. */

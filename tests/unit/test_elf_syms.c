@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "elf_syms.h"
-#include "x86.h"
+#include "arch_x86.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define LDSO "/lib64/ld-linux-x86-64.so.2"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "elf_syms.h"
-#include "x86.h"
+#include "arch_x86.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "x86.h"
+#include "arch_x86.h"
 
 /* A prologue worth the name sets up the frame in the first instructions. */
 #define FRAME_WINDOW 64

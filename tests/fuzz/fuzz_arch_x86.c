@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "x86.h"
+#include "arch_x86.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
