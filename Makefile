@@ -104,7 +104,7 @@ leaktrace: $(OUTPUT)/leaktrace
 $(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/fixtures:
 	$(Q)mkdir -p $@
 
-$(BPF_OBJ): bpf/leaktrace.bpf.c bpf/helpers.bpf.h bpf/unwind.bpf.h bpf/mappings.bpf.h \
+$(BPF_OBJ): bpf/leaktrace.bpf.c bpf/arch.bpf.h bpf/helpers.bpf.h bpf/unwind.bpf.h bpf/mappings.bpf.h \
 		bpf/leaktrace.h bpf/block_slot.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 $(BPF_WARNINGS) -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
