@@ -22,11 +22,11 @@
 
 #define DEFAULT_DEBUG_ROOT "/usr/lib/debug"
 /* Enough for the 64 instructions arch__frame_setup looks at, in practice. */
+#define FRAME_WINDOW 512
 /* How a file is judged built with frame pointers: of FP_SAMPLE functions spread over it. */
 #define FP_SAMPLE 256
 #define FP_MIN_FUNC 32	/* bytes: smaller ones are left out */
 #define FP_MIN_TRIED 16 /* fewer sizable functions: cannot tell */
-#define FRAME_WINDOW 512
 
 struct segment {
 	uint64_t vaddr;
