@@ -3,6 +3,12 @@
 
 OUTPUT     := .output
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# Architectures with a seam: src/arch_$(ARCH).c behind src/arch.h, a block of bpf/arch.bpf.h,
+# vmlinux/$(ARCH)/vmlinux.h.
+ARCHS      := x86
+ifeq ($(filter $(ARCH),$(ARCHS)),)
+$(error ARCH=$(ARCH) is not supported: leaktrace builds for $(ARCHS) (src/arch.h, bpf/arch.bpf.h))
+endif
 CC         ?= cc
 CLANG      ?= clang
 RUSTC      ?= rustc
@@ -27,7 +33,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-SRCS       := $(wildcard src/*.c)
+SRCS       := $(filter-out src/arch_%.c,$(wildcard src/*.c)) src/arch_$(ARCH).c
 OBJS       := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SRCS))
 LIB_OBJS   := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 BPF_OBJ    := $(OUTPUT)/leaktrace.bpf.o
@@ -39,10 +45,11 @@ SKEL       := $(OUTPUT)/leaktrace.skel.h
 REPORT_OBJS := $(patsubst %,$(OUTPUT)/src/%.o,cmd_report format export export_folded export_svg \
 	export_pprof report_text report_fleet report_diff snapshot snapshot_json_read \
 	snapshot_json_write snapshot_merge stack_match demangle resymbolize frame arena units escape \
-	diag json_writer output_file debuginfo dwarf_lines elf_syms frame_lines stop target_file x86)
+	diag json_writer output_file debuginfo dwarf_lines elf_syms frame_lines stop target_file arch_$(ARCH))
 REPORT_LIBS := -Wl,-Bstatic -ldw -lelf -lz -lbz2 -llzma -ljansson -liberty -lcapstone -Wl,-Bdynamic
 
-UNIT_SRCS  := $(wildcard tests/unit/*.c)
+UNIT_SRCS  := $(filter-out tests/unit/test_arch_%.c,$(wildcard tests/unit/*.c)) \
+	$(wildcard tests/unit/test_arch_$(ARCH).c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 FIXTURES   := $(patsubst tests/fixtures/%.c,%,$(wildcard tests/fixtures/*.c)) \
 	$(patsubst tests/fixtures/%.cc,%,$(wildcard tests/fixtures/*.cc))
@@ -64,7 +71,7 @@ FIXTURE_BINS += $(if $(HAVE_GO),$(OUTPUT)/fixtures/leaky_cgo)
 
 # libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/NAME/), built with clang's
 # ASan and UBSan into $(OUTPUT)/fuzz/; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
-FUZZERS      := snapshot elf_syms unwind_table procmaps x86 dwarf_lines
+FUZZERS      := snapshot elf_syms unwind_table procmaps arch_$(ARCH) dwarf_lines
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
@@ -97,7 +104,7 @@ leaktrace: $(OUTPUT)/leaktrace
 $(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/fixtures:
 	$(Q)mkdir -p $@
 
-$(BPF_OBJ): bpf/leaktrace.bpf.c bpf/helpers.bpf.h bpf/unwind.bpf.h bpf/mappings.bpf.h \
+$(BPF_OBJ): bpf/leaktrace.bpf.c bpf/arch.bpf.h bpf/helpers.bpf.h bpf/unwind.bpf.h bpf/mappings.bpf.h \
 		bpf/leaktrace.h bpf/block_slot.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 $(BPF_WARNINGS) -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \

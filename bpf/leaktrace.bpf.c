@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include "leaktrace.h"
 #include "block_slot.h"
+#include "arch.bpf.h"
 #include "helpers.bpf.h"
 #include "unwind.bpf.h"
 #include "mappings.bpf.h"
@@ -243,7 +244,7 @@ static __always_inline int frame_get(struct scratch *sc, __u64 *base, __u64 *len
 /*
  * Walk the frame pointer chain from a return probe, into the scratch stack
  * whose frame 0 (the return address, the allocator's caller) is there
- * already: outer frames follow rbp while each frame lies above the last one
+ * already: outer frames follow fp while each frame lies above the last one
  * and within stack_span of the stack pointer. User space cuts the walk where
  * a function does not keep a frame pointer. Returns h mixed with each frame.
  * A global function: the verifier checks it once, not on each path of a
@@ -564,8 +565,8 @@ static __always_inline void count_unmatched_free(struct pt_regs *ctx, __u64 who)
 		return;
 	}
 	count(LT_FREES_UNMATCHED);
-	/* At the entry of free, the return address is on top of the stack. */
-	if (bpf_probe_read_user(&site.addr, sizeof(site.addr), (void *)PT_REGS_SP(ctx)))
+	/* At the entry of free (its probe keeps the entry's stack pointer). */
+	if (arch_entry_ret(ctx, &site.addr))
 		return;
 	n = bpf_map_lookup_elem(&unmatched, &site);
 	if (!n && bpf_map_update_elem(&unmatched, &site, &one, BPF_NOEXIST) == 0)
@@ -699,7 +700,7 @@ static __always_inline __u64 estimate(__u64 size)
  * function (a tail call: new[] jumps to new), and the slot there still holds
  * that call's return address: a call the program makes later from deeper
  * down has overwritten the slot with its own return address, unless its
- * caller moved %rsp without a call first and reused the call site.
+ * caller moved its stack pointer without a call first and reused the call site.
  */
 static __always_inline int inside_skipped(struct pt_regs *ctx, struct call *c)
 {
@@ -765,7 +766,7 @@ static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func
 		c->have_old = alloc_remove(who, ptr, &c->old) == 0;
 	}
 	if (session && !c->sampled && func != LT_REALLOC && func != LT_XALLOCX &&
-	    !bpf_probe_read_user(&c->skip_ret, sizeof(c->skip_ret), (void *)PT_REGS_SP(ctx))) {
+	    !arch_entry_ret(ctx, &c->skip_ret)) {
 		c->skip_sp = PT_REGS_SP(ctx);
 		c->skip_ip = bpf_get_func_ip(ctx);
 		return SKIP_RETURN;
@@ -1277,13 +1278,13 @@ int BPF_PROG(mmap_exit, struct pt_regs *regs, long ret)
 	struct file *file = NULL;
 	__u64 len, flags, off;
 
-	if (regs->orig_ax != 9 /* __NR_mmap */ || (unsigned long)ret >= -4095UL)
+	if (ARCH_SYSCALL_NR(regs) != ARCH_NR_MMAP || (unsigned long)ret >= -4095UL)
 		return 0;
-	if (!(regs->dx & 4 /* PROT_EXEC */))
+	if (!(ARCH_SYSCALL_ARG3(regs) & 4 /* PROT_EXEC */))
 		return 0;
-	len = regs->si;
-	flags = regs->r10;
-	off = regs->r9;
+	len = ARCH_SYSCALL_ARG2(regs);
+	flags = ARCH_SYSCALL_ARG4(regs);
+	off = ARCH_SYSCALL_ARG6(regs);
 	if (!len || !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	/* bpf_get_current_task_btf would need 5.11. */

@@ -188,27 +188,28 @@ struct lt_stack {
  * stack pointer is the CFA; its return address is at CFA - 8.
  */
 enum lt_cfa {
-	LT_CFA_NONE, /* no CFI covers pc (or a rule we do not follow): the walk stops, cut */
-	LT_CFA_RSP,  /* CFA = rsp + cfa_off */
-	LT_CFA_RBP,  /* CFA = rbp + cfa_off */
-	LT_CFA_PLT,  /* a PLT entry: CFA = rsp + 8, + 8 more when (pc & 15) >= cfa_off */
-	LT_CFA_END,  /* the return address is undefined: the outermost frame (_start) */
-	LT_CFA_RSP8, /* CFA = rsp + 8 * cfa_off: a frame over 32 KiB (a big array on it) */
-	LT_CFA_FP,   /* code without a table (JIT): follow rbp; only in the BPF side's cache */
+	LT_CFA_NONE,	 /* no CFI covers pc (or a rule we do not follow): the walk stops, cut */
+	LT_CFA_SP,	 /* CFA = sp + cfa_off */
+	LT_CFA_FP,	 /* CFA = fp (the frame pointer register) + cfa_off */
+	LT_CFA_PLT,	 /* an x86-64 PLT entry: CFA = sp + 8, + 8 more when (pc & 15) >= cfa_off */
+	LT_CFA_END,	 /* the return address is undefined: the outermost frame (_start) */
+	LT_CFA_SP8,	 /* CFA = sp + 8 * cfa_off: a frame over 32 KiB (a big array on it) */
+	LT_CFA_FP_CHAIN, /* code without a table (JIT): follow fp; only in the BPF side's cache */
 };
 
-enum lt_rbp {
-	LT_RBP_SAME,	/* the caller's rbp is this frame's rbp */
-	LT_RBP_AT,	/* saved at CFA + rbp_off */
-	LT_RBP_UNKNOWN, /* clobbered, or kept elsewhere: a CFA that needs it stops the walk */
+/* Register names are the architecture's own (arch.h, arch.bpf.h): sp, and fp its frame pointer. */
+enum lt_fp {
+	LT_FP_SAME,    /* the caller's fp is this frame's fp */
+	LT_FP_AT,      /* saved at CFA + fp_off */
+	LT_FP_UNKNOWN, /* clobbered, or kept elsewhere: a CFA that needs it stops the walk */
 };
 
 struct lt_unwind_row {
 	__u32 pc; /* link-time address in the object */
 	__s16 cfa_off;
-	__u8 cfa : 4;  /* enum lt_cfa */
-	__u8 rbp : 4;  /* enum lt_rbp */
-	__s8 rbp_off8; /* in 8-byte units: saved registers sit 8-byte aligned */
+	__u8 cfa : 4; /* enum lt_cfa */
+	__u8 fp : 4;  /* enum lt_fp */
+	__s8 fp_off8; /* in 8-byte units: saved registers sit 8-byte aligned */
 };
 
 /* --unwind: how stacks are walked. */

@@ -121,8 +121,8 @@ const volatile __u32 unwind_mode = LT_UNWIND_FP;
 struct walk_regs {
 	__u64 ip;
 	__u64 sp;
-	__u64 bp;
-	__u64 bp_ok;	  /* bp holds the frame's rbp */
+	__u64 fp;
+	__u64 fp_ok;	  /* fp holds the frame's frame pointer */
 	__u64 trampoline; /* where pending uretprobes return to, or 0 */
 	__u64 stack_top;  /* just above the main thread's outermost frame, read with it */
 	__u32 tgid;
@@ -266,7 +266,7 @@ static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_u
 		return -1;
 	}
 	if (r.obj == LT_UNWIND_FP_OBJ) {
-		*row = (struct lt_unwind_row){ .cfa = LT_CFA_FP };
+		*row = (struct lt_unwind_row){ .cfa = LT_CFA_FP_CHAIN };
 	} else {
 		o = bpf_map_lookup_elem(&unwind_objs, &r.obj);
 		if (!o || !o->nr || row_find(o, (__u32)(pc - r.bias), row))
@@ -326,7 +326,7 @@ static __always_inline int stack_read(struct walk_regs *s, __u64 addr, void *dst
 	return bpf_probe_read_user(dst, size, (void *)addr);
 }
 
-/* Code without a table of its own (JIT): follow rbp as a frame pointer. */
+/* Code without a table of its own (JIT): follow fp as a frame pointer. */
 static __always_inline enum walk_step fp_step(struct walk_regs *s)
 {
 	struct {
@@ -334,44 +334,44 @@ static __always_inline enum walk_step fp_step(struct walk_regs *s)
 		__u64 ret;
 	} frame;
 
-	/* _start clears %rbp: in code that keeps frame pointers, 0 ends the chain. */
-	if (s->bp_ok && !s->bp)
+	/* _start clears fp: in code that keeps frame pointers, 0 ends the chain. */
+	if (s->fp_ok && !s->fp)
 		return STEP_END;
-	if (!s->bp_ok || s->bp < s->sp || s->bp - s->sp > stack_span || (s->bp & 7))
+	if (!s->fp_ok || s->fp < s->sp || s->fp - s->sp > stack_span || (s->fp & 7))
 		return STEP_CUT;
-	if (stack_read(s, s->bp, &frame, sizeof(frame)))
+	if (stack_read(s, s->fp, &frame, sizeof(frame)))
 		return STEP_CUT;
-	s->sp = s->bp + sizeof(frame);
+	s->sp = s->fp + sizeof(frame);
 	s->ip = frame.ret;
-	s->bp = frame.next;
+	s->fp = frame.next;
 	return frame.ret ? STEP_NEXT : STEP_END;
 }
 
-/* The caller's return address at cfa - 8 and, as the row says, its rbp: one read if they touch. */
+/* The caller's return address at cfa - 8 and, as the row says, its fp: one read if they touch. */
 static __always_inline int caller_regs(struct walk_regs *s, const struct lt_unwind_row *row,
 				       __u64 cfa, __u64 *ra)
 {
 	struct {
-		__u64 bp;
+		__u64 fp;
 		__u64 ra;
 	} pair;
 
-	if (row->rbp == LT_RBP_AT && row->rbp_off8 == -2) {
-		/* The usual prologue, push %rbp first: both in one helper call. */
+	if (row->fp == LT_FP_AT && row->fp_off8 == -2) {
+		/* The usual prologue, fp saved next to it: both in one helper call. */
 		if (stack_read(s, cfa - 16, &pair, sizeof(pair)))
 			return -1;
 		*ra = pair.ra;
-		s->bp = pair.bp;
-		s->bp_ok = 1;
+		s->fp = pair.fp;
+		s->fp_ok = 1;
 		return 0;
 	}
 	if (stack_read(s, cfa - 8, ra, sizeof(*ra)))
 		return -1;
-	if (row->rbp == LT_RBP_AT) {
-		s->bp_ok = !stack_read(s, cfa + row->rbp_off8 * 8, &pair.bp, sizeof(pair.bp));
-		s->bp = pair.bp;
-	} else if (row->rbp == LT_RBP_UNKNOWN) {
-		s->bp_ok = 0;
+	if (row->fp == LT_FP_AT) {
+		s->fp_ok = !stack_read(s, cfa + row->fp_off8 * 8, &pair.fp, sizeof(pair.fp));
+		s->fp = pair.fp;
+	} else if (row->fp == LT_FP_UNKNOWN) {
+		s->fp_ok = 0;
 	}
 	return 0;
 }
@@ -390,18 +390,18 @@ static __always_inline enum walk_step walk_step(struct walk_regs *s, bool first)
 	if (row_lookup(s, pc, &row))
 		return STEP_CUT;
 	switch (row.cfa) {
-	case LT_CFA_FP:
+	case LT_CFA_FP_CHAIN:
 		return fp_step(s);
-	case LT_CFA_RSP:
+	case LT_CFA_SP:
 		cfa = s->sp + row.cfa_off;
 		break;
-	case LT_CFA_RSP8:
+	case LT_CFA_SP8:
 		cfa = s->sp + (__s64)row.cfa_off * 8;
 		break;
-	case LT_CFA_RBP:
-		if (!s->bp_ok)
+	case LT_CFA_FP:
+		if (!s->fp_ok)
 			return STEP_CUT;
-		cfa = s->bp + row.cfa_off;
+		cfa = s->fp + row.cfa_off;
 		break;
 	case LT_CFA_PLT:
 		cfa = s->sp + 8 + ((s->ip & 15) >= (__u64)row.cfa_off ? 8 : 0);
@@ -466,8 +466,8 @@ static __always_inline void walk_start(struct walk_regs *s, struct pt_regs *ctx,
 	s->unbuilt = 0;
 	s->ip = PT_REGS_IP(ctx);
 	s->sp = PT_REGS_SP(ctx);
-	s->bp = PT_REGS_FP(ctx);
-	s->bp_ok = 1;
+	s->fp = PT_REGS_FP(ctx);
+	s->fp_ok = 1;
 	window_load(s, s->sp);
 }
 

@@ -21,12 +21,12 @@
 #include <elf.h>
 
 #include "allocator.h"
+#include "arch.h"
 #include "diag.h"
 #include "elf_syms.h"
 #include "procmaps.h"
 #include "stop.h"
 #include "target.h"
-#include "x86.h"
 
 #define MAX_OBJECTS 256
 /* The loader's list (run mode: what an exec will map): how long it may take, how much it says. */
@@ -127,24 +127,23 @@ static bool defines(const struct elf_syms *syms, const char *a, const char *b)
  * its probe; args 0: stays at the entry (a function added without a line here).
  */
 static const struct placement {
-	unsigned int args; /* the argument registers it reads (X86_ARG_*) */
+	unsigned int args; /* the argument registers it reads (ARCH_ARG*) */
 	bool null_check;   /* may come after the function's own NULL check */
 	bool ret;	   /* a return probe shares the site */
 } placements[LT_NR_FUNCS] = {
-	[LT_MALLOC] = { X86_ARG_RDI, false, true },
-	[LT_CALLOC] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
-	[LT_REALLOC] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
-	[LT_REALLOCARRAY] = { X86_ARG_RDI | X86_ARG_RSI | X86_ARG_RDX, false, true },
-	[LT_POSIX_MEMALIGN] = { X86_ARG_RDI | X86_ARG_RSI | X86_ARG_RDX, false, true },
-	[LT_ALIGNED_ALLOC] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
-	[LT_MEMALIGN] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
-	[LT_VALLOC] = { X86_ARG_RDI, false, true },
-	[LT_PVALLOC] = { X86_ARG_RDI, false, true },
-	[LT_FREE] = { X86_ARG_RDI, true, false },
-	[LT_MMAP] = { X86_ARG_RDI | X86_ARG_RSI | X86_ARG_RDX | X86_ARG_RCX | X86_ARG_R8, false,
-		      true },
-	[LT_MUNMAP] = { X86_ARG_RDI | X86_ARG_RSI, false, false },
-	[LT_XALLOCX] = { X86_ARG_RDI | X86_ARG_RSI, false, true },
+	[LT_MALLOC] = { ARCH_ARG1, false, true },
+	[LT_CALLOC] = { ARCH_ARG1 | ARCH_ARG2, false, true },
+	[LT_REALLOC] = { ARCH_ARG1 | ARCH_ARG2, false, true },
+	[LT_REALLOCARRAY] = { ARCH_ARG1 | ARCH_ARG2 | ARCH_ARG3, false, true },
+	[LT_POSIX_MEMALIGN] = { ARCH_ARG1 | ARCH_ARG2 | ARCH_ARG3, false, true },
+	[LT_ALIGNED_ALLOC] = { ARCH_ARG1 | ARCH_ARG2, false, true },
+	[LT_MEMALIGN] = { ARCH_ARG1 | ARCH_ARG2, false, true },
+	[LT_VALLOC] = { ARCH_ARG1, false, true },
+	[LT_PVALLOC] = { ARCH_ARG1, false, true },
+	[LT_FREE] = { ARCH_ARG1, true, false },
+	[LT_MMAP] = { ARCH_ARG1 | ARCH_ARG2 | ARCH_ARG3 | ARCH_ARG4 | ARCH_ARG5, false, true },
+	[LT_MUNMAP] = { ARCH_ARG1 | ARCH_ARG2, false, false },
+	[LT_XALLOCX] = { ARCH_ARG1 | ARCH_ARG2, false, true },
 };
 
 /* What the running kernel emulates, read once: every probe of the run goes on this kernel. */
@@ -155,7 +154,7 @@ static unsigned int kernel_emulation(void)
 	struct utsname u;
 
 	if (!known) {
-		emul = uname(&u) ? 0 : x86__uprobe_emulation(u.release);
+		emul = uname(&u) ? 0 : arch__uprobe_emulation(u.release);
 		known = true;
 	}
 	return emul;
@@ -165,25 +164,25 @@ static unsigned int kernel_emulation(void)
 static void place_probe(const struct elf_syms *syms, int func, uint64_t addr, struct alloc_probe *p)
 {
 	const struct placement *pl = &placements[func];
-	const struct x86_probe_req req = {
+	const struct arch_probe_req req = {
 		.args = pl->args,
 		.emul = kernel_emulation(),
 		.null_check = pl->null_check,
 		.same_sp = pl->ret,
 	};
 	const struct elf_sym *sym = elf_syms__lookup(syms, addr);
-	struct x86_probe site;
+	struct arch_probe site;
 	uint8_t *code;
 	size_t n;
 
 	p->probe_offset = p->offset;
-	if (!pl->args || elf_syms__machine(syms) != EM_X86_64 || !sym || sym->addr != addr)
+	if (!pl->args || elf_syms__machine(syms) != ARCH_ELF_MACHINE || !sym || sym->addr != addr)
 		return;
 	n = sym->size ? sym->size : PLACE_NO_SIZE;
 	code = n <= PLACE_MAX_CODE ? malloc(n) : NULL;
 	if (code && !elf_syms__read(syms, addr, code, n) &&
-	    !x86__probe_offset(code, n, &req, &site) && !site.sp_delta) {
-		/* A site past a move of %rsp would hide free's return address: stay. */
+	    !arch__probe_offset(code, n, &req, &site) && !site.sp_delta) {
+		/* A site past a move of the stack pointer would hide free's return address: stay. */
 		p->probe_offset = p->offset + site.offset;
 	}
 	free(code);

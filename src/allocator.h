@@ -23,9 +23,9 @@ struct alloc_probe {
 	/*
 	 * File offset of the entry probe: the function's first instruction the
 	 * running kernel emulates rather than single-steps, where that is provably
-	 * safe (x86.h), else offset. The arguments are still in their registers
-	 * there, and %rsp is as at the entry: the return probe shares the site,
-	 * and free's probe reads the return address at %rsp. free may skip its
+	 * safe (arch.h), else offset. The arguments are still in their registers
+	 * there, and the stack pointer is as at the entry: the return probe shares
+	 * the site, and free's probe finds the return address as at the entry. free may skip its
 	 * own NULL check.
 	 */
 	uint64_t probe_offset;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "command.h"
 #include "diag.h"
 #include "target.h"
@@ -288,7 +289,7 @@ static void event(struct command *c, pid_t tid, int ev, const struct command_ops
 		if (ops && ops->exec)
 			ops->exec(arg, tid);
 	} else if (ev == PTRACE_EVENT_EXIT && ops && ops->exiting && target__tgid(tid) == tid) {
-		ops->exiting(arg, tid, ptrace(PTRACE_GETREGS, tid, NULL, &regs) ? NULL : &regs);
+		ops->exiting(arg, tid, arch__regs_read(tid, &regs) ? NULL : &regs);
 	}
 }
 

@@ -15,20 +15,18 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "arch.h"
 #include "elf_syms.h"
 #include "stop.h"
 #include "target_file.h"
-#include "x86.h"
 
 #define DEFAULT_DEBUG_ROOT "/usr/lib/debug"
-/* Longest x86-64 call we recognize (ff /2 with SIB and disp32) is 7 bytes; read one more. */
-#define CODE_WINDOW 8
-/* Enough for the 64 instructions x86__frame_setup looks at, in practice. */
+/* Enough for the 64 instructions arch__frame_setup looks at, in practice. */
+#define FRAME_WINDOW 512
 /* How a file is judged built with frame pointers: of FP_SAMPLE functions spread over it. */
 #define FP_SAMPLE 256
 #define FP_MIN_FUNC 32	/* bytes: smaller ones are left out */
 #define FP_MIN_TRIED 16 /* fewer sizable functions: cannot tell */
-#define FRAME_WINDOW 512
 
 struct segment {
 	uint64_t vaddr;
@@ -761,7 +759,7 @@ bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_ad
 	uint8_t code[FRAME_WINDOW];
 	size_t n;
 
-	if (!seg || !seg->exec || syms->machine != EM_X86_64 || ret <= func_addr)
+	if (!seg || !seg->exec || syms->machine != ARCH_ELF_MACHINE || ret <= func_addr)
 		return false;
 	n = seg->filesz - (func_addr - seg->vaddr);
 	if (n > ret - func_addr)
@@ -770,7 +768,7 @@ bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_ad
 		n = sizeof(code);
 	if (elf_syms__read(syms, func_addr, code, n))
 		return false;
-	return x86__frame_setup(code, n, func_addr, ret);
+	return arch__frame_setup(code, n, func_addr, ret);
 }
 
 bool elf_syms__built_with_frame_pointers(const struct elf_syms *syms)
@@ -795,11 +793,11 @@ bool elf_syms__built_with_frame_pointers(const struct elf_syms *syms)
 bool elf_syms__after_call(const struct elf_syms *syms, uint64_t ret)
 {
 	const struct segment *seg;
-	uint8_t code[CODE_WINDOW];
+	uint8_t code[ARCH_CALL_WINDOW];
 	size_t n;
 
 	/* The call is the last instruction before ret, possibly at the very end of the code. */
-	if (!ret || syms->machine != EM_X86_64)
+	if (!ret || syms->machine != ARCH_ELF_MACHINE)
 		return false;
 	seg = segment_of(syms, ret - 1);
 	if (!seg || !seg->exec)
@@ -809,7 +807,7 @@ bool elf_syms__after_call(const struct elf_syms *syms, uint64_t ret)
 		n = sizeof(code);
 	if (elf_syms__read(syms, ret - n, code, n))
 		return false;
-	return x86__after_call(code, n);
+	return arch__after_call(code, n);
 }
 
 uint16_t elf_syms__machine(const struct elf_syms *syms)

@@ -47,8 +47,8 @@ int elf_syms__offset_to_addr(const struct elf_syms *syms, uint64_t offset, uint6
 int elf_syms__read(const struct elf_syms *syms, uint64_t addr, void *buf, size_t len);
 
 /*
- * True when the function at func_addr has set up a frame pointer (push %rbp;
- * mov %rsp,%rbp) before ret, a return address (or any address) inside it.
+ * True when the function at func_addr has set up a frame pointer (arch.h's
+ * arch__frame_setup) before ret, a return address (or any address) inside it.
  */
 bool elf_syms__keeps_frame_pointer(const struct elf_syms *syms, uint64_t func_addr, uint64_t ret);
 /*

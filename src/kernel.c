@@ -13,6 +13,7 @@
 
 #include <linux/btf.h>
 
+#include "arch.h"
 #include "kernel.h"
 
 /* The names looked for, and where each one's answer goes. */
@@ -78,8 +79,8 @@ static void probe_btf(struct kernel_features *k)
 		{ "BPF_FUNC_find_vma", &k->find_vma },
 		{ "BPF_TRACE_UPROBE_MULTI", &k->uprobe_multi },
 		{ "BPF_TRACE_UPROBE_SESSION", &k->uprobe_session },
-		/* The syscall the uretprobe trampoline makes instead of a trap (x86-64). */
-		{ "__x64_sys_uretprobe", &k->uretprobe_syscall },
+		/* The syscall the uretprobe trampoline makes instead of a trap. */
+		{ ARCH_URETPROBE_SYSCALL, &k->uretprobe_syscall },
 	};
 	size_t len = 0;
 	char *s = btf_strings(&len);

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "procmaps.h"
 #include "reach.h"
 #include "stop.h"
@@ -32,7 +33,6 @@
 #define PAGE 4096u
 #define REGION_SHIFT 16		 /* the index finds blocks by 64 KiB region */
 #define BIG_REGIONS 64		 /* blocks wider than this are searched apart */
-#define RED_ZONE 128		 /* below the stack pointer, still live (x86-64 ABI) */
 #define SPARSE_MIN (64ull << 20) /* anonymous ranges this large: only their pages */
 #define SPARSE_MAX (1ull << 40)	 /* anonymous ranges larger than this are reservations */
 #define PAGEMAP_BATCH 65536	 /* pagemap entries read at once: 256 MiB of address space */
@@ -651,7 +651,7 @@ static void bound_stack(struct scan *s, const struct procmaps *maps, uint64_t *f
 {
 	const struct procmap *m = procmaps__find(maps, sp);
 	long b = block_at(s, sp);
-	uint64_t low = (sp - RED_ZONE) & ~7ULL;
+	uint64_t low = (sp - ARCH_RED_ZONE) & ~7ULL;
 
 	if (b >= 0) {
 		const struct reach_block *blk = &s->blocks[b];
@@ -679,7 +679,7 @@ static void stack_bounds(struct scan *s, const struct procmaps *maps, uint64_t *
 	DIR *dir;
 
 	for (size_t i = 0; i < nr_threads; i++)
-		bound_stack(s, maps, from, threads[i].regs.rsp);
+		bound_stack(s, maps, from, arch__regs_sp(&threads[i].regs));
 	snprintf(path, sizeof(path), "/proc/%d/task", s->pid);
 	dir = opendir(path);
 	while (dir && (d = readdir(dir))) {
@@ -881,15 +881,13 @@ static uint64_t find_tcb(struct scan *s, uint64_t start, uint64_t end)
 	uint64_t from = end - start > TCB_SEARCH ? end - TCB_SEARCH : start;
 	const uint64_t *w = (const uint64_t *)s->buf;
 	size_t nr = (end - from) / 8;
+	long i;
 
-	if (nr < 3)
+	if (!nr)
 		return 0;
 	read_mem(s, s->buf, from, end - from);
-	/* x86-64's TCB starts with a pointer to itself, and has another two words on. */
-	for (size_t i = nr - 2; i-- > 0;)
-		if (w[i] == from + i * 8 && w[i + 2] == w[i])
-			return w[i];
-	return 0;
+	i = arch__tcb_find(w, nr, from);
+	return i < 0 ? 0 : w[i];
 }
 
 /*
@@ -906,7 +904,7 @@ static uint64_t dead_stack_from(struct scan *s, uint64_t start, uint64_t end)
 	if (!tcb)
 		return start;
 	low = tcb;
-	if (!read_word(s, tcb + 8, &dtv) || !read_word(s, dtv - 16, &nr))
+	if (!read_word(s, tcb + ARCH_TCB_DTV, &dtv) || !read_word(s, dtv - 16, &nr))
 		return low;
 	for (uint64_t i = 1; i <= nr && i <= DTV_MAX; i++) {
 		struct iovec local = { e, 16 }, remote = { (void *)(dtv + 16 * i), 16 };
@@ -1229,7 +1227,7 @@ static void wait_stops(struct held_thread *h, size_t n)
 		for (size_t i = 0; i < n; i++) {
 			if (h[i].tid != tid || h[i].stopped || !WIFSTOPPED(status))
 				continue;
-			h[i].stopped = !ptrace(PTRACE_GETREGS, tid, NULL, &h[i].regs);
+			h[i].stopped = !arch__regs_read(tid, &h[i].regs);
 			left--;
 		}
 	}

@@ -12,14 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "stop.h"
 #include "target_file.h"
 #include "unwind_table.h"
-
-/* DWARF register numbers on x86-64. */
-#define DW_RBP 6
-#define DW_RSP 7
-#define DW_RA 16
 
 /* .eh_frame_hdr pointer encodings (the LSB Core spec's DW_EH_PE_*). */
 #define EH_PE_OMIT 0xff
@@ -39,8 +35,8 @@ static int builder__push(struct builder *b, const struct lt_unwind_row *r)
 		b->nr--;
 		last = b->nr ? &b->rows[b->nr - 1] : NULL;
 	}
-	if (last && last->cfa == r->cfa && last->cfa_off == r->cfa_off && last->rbp == r->rbp &&
-	    last->rbp_off8 == r->rbp_off8)
+	if (last && last->cfa == r->cfa && last->cfa_off == r->cfa_off && last->fp == r->fp &&
+	    last->fp_off8 == r->fp_off8)
 		return 0; /* the same rule goes on: the earlier row covers pc too */
 	if (b->nr == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 1024;
@@ -54,13 +50,21 @@ static int builder__push(struct builder *b, const struct lt_unwind_row *r)
 }
 
 /*
- * The PLT's CFA: DW_OP_breg7 8; DW_OP_breg16 0; DW_OP_lit15; DW_OP_and; DW_OP_litN;
- * DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus (rsp + 8, + 8 past the push of its entry).
+ * x86-64's PLT CFA: DW_OP_breg7 8; DW_OP_breg16 0; DW_OP_lit15; DW_OP_and; DW_OP_litN;
+ * DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus (sp + 8, + 8 past the push of its entry),
+ * registers 7 and 16 being the stack pointer and the return address column.
  */
 static bool is_plt_cfa(const Dwarf_Op *ops, size_t nops, int *threshold)
 {
-	static const uint8_t plt[] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
-				       DW_OP_ge,    DW_OP_lit3,	  DW_OP_shl,   DW_OP_plus };
+	static const uint8_t plt[] = { DW_OP_breg0 + ARCH_DWARF_SP,
+				       DW_OP_breg0 + ARCH_DWARF_RA,
+				       DW_OP_lit15,
+				       DW_OP_and,
+				       0,
+				       DW_OP_ge,
+				       DW_OP_lit3,
+				       DW_OP_shl,
+				       DW_OP_plus };
 
 	if (nops != sizeof(plt) || ops[0].number != 8 || ops[1].number != 0)
 		return false;
@@ -94,15 +98,15 @@ static void row_cfa(Dwarf_Frame *frame, struct lt_unwind_row *r)
 	if (dwarf_frame_cfa(frame, &ops, &nops) || nops == 0)
 		return;
 	if (nops == 1 && ops[0].atom == DW_OP_bregx &&
-	    (ops[0].number == DW_RSP || ops[0].number == DW_RBP) &&
+	    (ops[0].number == ARCH_DWARF_SP || ops[0].number == ARCH_DWARF_FP) &&
 	    (int64_t)ops[0].number2 == (int16_t)ops[0].number2) {
-		r->cfa = ops[0].number == DW_RSP ? LT_CFA_RSP : LT_CFA_RBP;
+		r->cfa = ops[0].number == ARCH_DWARF_SP ? LT_CFA_SP : LT_CFA_FP;
 		r->cfa_off = (int16_t)ops[0].number2;
-	} else if (nops == 1 && ops[0].atom == DW_OP_bregx && ops[0].number == DW_RSP &&
+	} else if (nops == 1 && ops[0].atom == DW_OP_bregx && ops[0].number == ARCH_DWARF_SP &&
 		   !(ops[0].number2 & 7) &&
 		   (int64_t)ops[0].number2 / 8 == (int16_t)(ops[0].number2 / 8)) {
 		/* A frame over 32 KiB (a big array on the stack): in 8-byte units, to 256 KiB. */
-		r->cfa = LT_CFA_RSP8;
+		r->cfa = LT_CFA_SP8;
 		r->cfa_off = (int16_t)((int64_t)ops[0].number2 / 8);
 	} else if (is_plt_cfa(ops, nops, &threshold)) {
 		r->cfa = LT_CFA_PLT;
@@ -110,20 +114,20 @@ static void row_cfa(Dwarf_Frame *frame, struct lt_unwind_row *r)
 	}
 }
 
-static void row_rbp(Dwarf_Frame *frame, struct lt_unwind_row *r)
+static void row_fp(Dwarf_Frame *frame, struct lt_unwind_row *r)
 {
 	Dwarf_Op mem[3], *ops;
 	size_t nops;
 	int64_t off;
 
-	r->rbp = LT_RBP_UNKNOWN;
-	if (dwarf_frame_register(frame, DW_RBP, mem, &ops, &nops))
+	r->fp = LT_FP_UNKNOWN;
+	if (dwarf_frame_register(frame, ARCH_DWARF_FP, mem, &ops, &nops))
 		return;
 	if (nops == 0 && !ops)
-		r->rbp = LT_RBP_SAME;
+		r->fp = LT_FP_SAME;
 	else if (saved_at_cfa(ops, nops, &off) && off % 8 == 0 && off / 8 == (int8_t)(off / 8)) {
-		r->rbp = LT_RBP_AT;
-		r->rbp_off8 = (int8_t)(off / 8);
+		r->fp = LT_FP_AT;
+		r->fp_off8 = (int8_t)(off / 8);
 	}
 }
 
@@ -142,7 +146,7 @@ static void row_from_frame(Dwarf_Frame *frame, uint64_t pc, struct lt_unwind_row
 	/* A signal frame's caller state is in the sigcontext: not followed. */
 	if (dwarf_frame_info(frame, &start, &end, &signal) < 0 || signal)
 		return;
-	if (dwarf_frame_register(frame, DW_RA, mem, &ops, &nops))
+	if (dwarf_frame_register(frame, ARCH_DWARF_RA, mem, &ops, &nops))
 		return;
 	if (nops == 0 && ops == mem) {
 		r->cfa = LT_CFA_END; /* no return address: the stack ends here */
@@ -152,7 +156,7 @@ static void row_from_frame(Dwarf_Frame *frame, uint64_t pc, struct lt_unwind_row
 		return;
 	row_cfa(frame, r);
 	if (r->cfa != LT_CFA_NONE)
-		row_rbp(frame, r);
+		row_fp(frame, r);
 }
 
 /*

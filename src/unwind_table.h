@@ -17,7 +17,7 @@ struct unwind_table {
 };
 
 /*
- * Builds the table of the x86-64 ELF file at path from the FDEs that its
+ * Builds the table of the ELF file (of arch.h's architecture) at path from the FDEs that its
  * .eh_frame_hdr lists (or, without one, as a static binary is linked, that its
  * .eh_frame holds), with libdw interpreting the CFI. Where no FDE covers an
  * address, a LT_CFA_NONE row says so. The file is opened as target_file__open

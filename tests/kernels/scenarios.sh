@@ -66,7 +66,7 @@ note_features() {
 }
 
 # The probes in objects matching $2 of leaktrace -v's stderr $1 that are not at their
-# function's entry, e.g. "free+3": where the running kernel emulates an instruction (x86.c);
+# function's entry, e.g. "free+3": where the running kernel emulates an instruction (arch_x86.c);
 # "none" when all are at the entry.
 moved() {
 	m=$(grep "probed .* at .*$2" "$1" |

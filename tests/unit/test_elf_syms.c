@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "elf_syms.h"
-#include "x86.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define LDSO "/lib64/ld-linux-x86-64.so.2"
@@ -351,14 +351,14 @@ Test(x86, push_mov_sets_frame_pointer)
 {
 	static const uint8_t code[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10 };
 
-	cr_assert(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
+	cr_assert(arch__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
 
 Test(x86, endbr64_then_push_mov_sets_frame_pointer)
 {
 	static const uint8_t code[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x8b, 0xec };
 
-	cr_assert(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
+	cr_assert(arch__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
 
 Test(x86, push_without_mov_does_not_set_frame_pointer)
@@ -366,21 +366,21 @@ Test(x86, push_without_mov_does_not_set_frame_pointer)
 	/* push %rbp; push %rbx: %rbp used as a general register. */
 	static const uint8_t code[] = { 0x55, 0x53, 0x48, 0x89, 0xfb, 0x90, 0x90, 0x90 };
 
-	cr_assert_not(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
+	cr_assert_not(arch__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
 
 Test(x86, short_code_does_not_set_frame_pointer)
 {
 	static const uint8_t code[] = { 0x55, 0x48, 0x89 };
 
-	cr_assert_not(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
+	cr_assert_not(arch__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
 
 Test(x86, call_rel32_ends_with_call)
 {
 	static const uint8_t code[] = { 0x90, 0x90, 0x90, 0xe8, 0xdd, 0xff, 0xff, 0xff };
 
-	cr_assert(x86__after_call(code, sizeof(code)));
+	cr_assert(arch__after_call(code, sizeof(code)));
 }
 
 Test(x86, call_register_ends_with_call)
@@ -389,9 +389,9 @@ Test(x86, call_register_ends_with_call)
 	static const uint8_t r11[] = { 0x90, 0x41, 0xff, 0xd3 };     /* call *%r11 */
 	static const uint8_t notrack[] = { 0x90, 0x3e, 0xff, 0xd2 }; /* notrack call *%rdx */
 
-	cr_assert(x86__after_call(rax, sizeof(rax)));
-	cr_assert(x86__after_call(r11, sizeof(r11)));
-	cr_assert(x86__after_call(notrack, sizeof(notrack)));
+	cr_assert(arch__after_call(rax, sizeof(rax)));
+	cr_assert(arch__after_call(r11, sizeof(r11)));
+	cr_assert(arch__after_call(notrack, sizeof(notrack)));
 }
 
 Test(x86, call_memory_forms_end_with_call)
@@ -406,13 +406,13 @@ Test(x86, call_memory_forms_end_with_call)
 	};							 /* *0x1040(,%rax,8) */
 	static const uint8_t sib[] = { 0x90, 0xff, 0x14, 0x24 }; /* *(%rsp) */
 
-	cr_assert(x86__after_call(ind, sizeof(ind)));
-	cr_assert(x86__after_call(rip, sizeof(rip)));
-	cr_assert(x86__after_call(disp8, sizeof(disp8)));
-	cr_assert(x86__after_call(disp32, sizeof(disp32)));
-	cr_assert(x86__after_call(sib32, sizeof(sib32)));
-	cr_assert(x86__after_call(table, sizeof(table)));
-	cr_assert(x86__after_call(sib, sizeof(sib)));
+	cr_assert(arch__after_call(ind, sizeof(ind)));
+	cr_assert(arch__after_call(rip, sizeof(rip)));
+	cr_assert(arch__after_call(disp8, sizeof(disp8)));
+	cr_assert(arch__after_call(disp32, sizeof(disp32)));
+	cr_assert(arch__after_call(sib32, sizeof(sib32)));
+	cr_assert(arch__after_call(table, sizeof(table)));
+	cr_assert(arch__after_call(sib, sizeof(sib)));
 }
 
 Test(x86, other_instructions_do_not_end_with_call)
@@ -424,19 +424,19 @@ Test(x86, other_instructions_do_not_end_with_call)
 	/* call *0x8(%rsp) cut short: the operand does not end at the end. */
 	static const uint8_t cut[] = { 0x90, 0x90, 0xff, 0x54, 0x24 };
 
-	cr_assert_not(x86__after_call(nops, sizeof(nops)));
-	cr_assert_not(x86__after_call(jmp, sizeof(jmp)));
-	cr_assert_not(x86__after_call(push, sizeof(push)));
-	cr_assert_not(x86__after_call(ret, sizeof(ret)));
-	cr_assert_not(x86__after_call(cut, sizeof(cut)));
+	cr_assert_not(arch__after_call(nops, sizeof(nops)));
+	cr_assert_not(arch__after_call(jmp, sizeof(jmp)));
+	cr_assert_not(arch__after_call(push, sizeof(push)));
+	cr_assert_not(arch__after_call(ret, sizeof(ret)));
+	cr_assert_not(arch__after_call(cut, sizeof(cut)));
 }
 
 Test(x86, too_few_bytes_do_not_end_with_call)
 {
 	static const uint8_t code[] = { 0xd0 };
 
-	cr_assert_not(x86__after_call(code, sizeof(code)));
-	cr_assert_not(x86__after_call(code, 0));
+	cr_assert_not(arch__after_call(code, sizeof(code)));
+	cr_assert_not(arch__after_call(code, 0));
 }
 
 /* --unwind auto's judgement: the -fp fixture keeps frame pointers; the -nofp one and libc not. */

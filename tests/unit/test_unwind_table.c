@@ -110,8 +110,8 @@ static void assert_row(struct lt_unwind_row r, unsigned int cfa, int cfa_off, un
 {
 	cr_assert_eq(r.cfa, cfa, "%s: cfa rule %u, want %u", where, r.cfa, cfa);
 	cr_assert_eq(r.cfa_off, cfa_off, "%s: cfa offset %d, want %d", where, r.cfa_off, cfa_off);
-	cr_assert_eq(r.rbp, rbp, "%s: rbp rule %u, want %u", where, r.rbp, rbp);
-	cr_assert_eq(r.rbp_off8 * 8, rbp_off, "%s: rbp offset %d, want %d", where, r.rbp_off8 * 8,
+	cr_assert_eq(r.fp, rbp, "%s: rbp rule %u, want %u", where, r.fp, rbp);
+	cr_assert_eq(r.fp_off8 * 8, rbp_off, "%s: rbp offset %d, want %d", where, r.fp_off8 * 8,
 		     rbp_off);
 }
 
@@ -119,11 +119,11 @@ Test(unwind_table, frame_pointer_prologue_and_epilogue)
 {
 	struct unwind_table *t = build(SELF);
 
-	assert_row(row_at(t, SELF, "ut_fp", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+0");
-	assert_row(row_at(t, SELF, "ut_fp", 1), LT_CFA_RSP, 16, LT_RBP_AT, -16, "+1");
-	assert_row(row_at(t, SELF, "ut_fp", 4), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+4");
-	assert_row(row_at(t, SELF, "ut_fp", 9), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+9");
-	assert_row(row_at(t, SELF, "ut_fp", 10), LT_CFA_RSP, 8, LT_RBP_AT, -16, "+10");
+	assert_row(row_at(t, SELF, "ut_fp", 0), LT_CFA_SP, 8, LT_FP_SAME, 0, "+0");
+	assert_row(row_at(t, SELF, "ut_fp", 1), LT_CFA_SP, 16, LT_FP_AT, -16, "+1");
+	assert_row(row_at(t, SELF, "ut_fp", 4), LT_CFA_FP, 16, LT_FP_AT, -16, "+4");
+	assert_row(row_at(t, SELF, "ut_fp", 9), LT_CFA_FP, 16, LT_FP_AT, -16, "+9");
+	assert_row(row_at(t, SELF, "ut_fp", 10), LT_CFA_SP, 8, LT_FP_AT, -16, "+10");
 	unwind_table__free(t);
 }
 
@@ -131,11 +131,11 @@ Test(unwind_table, rule_restored_after_an_early_return)
 {
 	struct unwind_table *t = build(SELF);
 
-	assert_row(row_at(t, SELF, "ut_branch", 4), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+4");
-	assert_row(row_at(t, SELF, "ut_branch", 7), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+7");
-	assert_row(row_at(t, SELF, "ut_branch", 8), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+8");
-	assert_row(row_at(t, SELF, "ut_branch", 13), LT_CFA_RSP, 16, LT_RBP_SAME, 0, "+13");
-	assert_row(row_at(t, SELF, "ut_branch", 14), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+14");
+	assert_row(row_at(t, SELF, "ut_branch", 4), LT_CFA_SP, 16, LT_FP_SAME, 0, "+4");
+	assert_row(row_at(t, SELF, "ut_branch", 7), LT_CFA_SP, 8, LT_FP_SAME, 0, "+7");
+	assert_row(row_at(t, SELF, "ut_branch", 8), LT_CFA_SP, 16, LT_FP_SAME, 0, "+8");
+	assert_row(row_at(t, SELF, "ut_branch", 13), LT_CFA_SP, 16, LT_FP_SAME, 0, "+13");
+	assert_row(row_at(t, SELF, "ut_branch", 14), LT_CFA_SP, 8, LT_FP_SAME, 0, "+14");
 	unwind_table__free(t);
 }
 
@@ -143,11 +143,11 @@ Test(unwind_table, no_fde_signal_frame_and_outermost_frame)
 {
 	struct unwind_table *t = build(SELF);
 
-	assert_row(row_at(t, SELF, "ut_nocfi", 1), LT_CFA_NONE, 0, LT_RBP_SAME, 0, "nocfi");
-	assert_row(row_at(t, SELF, "ut_signal", 0), LT_CFA_NONE, 0, LT_RBP_SAME, 0, "signal");
-	assert_row(row_at(t, SELF, "ut_outermost", 0), LT_CFA_END, 0, LT_RBP_SAME, 0, "end");
+	assert_row(row_at(t, SELF, "ut_nocfi", 1), LT_CFA_NONE, 0, LT_FP_SAME, 0, "nocfi");
+	assert_row(row_at(t, SELF, "ut_signal", 0), LT_CFA_NONE, 0, LT_FP_SAME, 0, "signal");
+	assert_row(row_at(t, SELF, "ut_outermost", 0), LT_CFA_END, 0, LT_FP_SAME, 0, "end");
 	/* A frame over 32 KiB: its CFA offset in 8-byte units. */
-	assert_row(row_at(t, SELF, "ut_bigframe", 7), LT_CFA_RSP8, 40008 / 8, LT_RBP_SAME, 0,
+	assert_row(row_at(t, SELF, "ut_bigframe", 7), LT_CFA_SP8, 40008 / 8, LT_FP_SAME, 0,
 		   "bigframe");
 	unwind_table__free(t);
 }
@@ -187,8 +187,8 @@ Test(unwind_table, libc_malloc_entry_and_plt)
 	size_t plt = 0;
 
 	/* At any function's first instruction, the return address is on top of the stack. */
-	assert_row(row_at(t, LIBC, "malloc", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "malloc");
-	assert_row(row_at(t, LIBC, "free", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "free");
+	assert_row(row_at(t, LIBC, "malloc", 0), LT_CFA_SP, 8, LT_FP_SAME, 0, "malloc");
+	assert_row(row_at(t, LIBC, "free", 0), LT_CFA_SP, 8, LT_FP_SAME, 0, "free");
 	/* One FDE covers .plt's entries after PLT0, with the expression every linker writes. */
 	for (size_t i = 0; i < t->nr; i++) {
 		if (t->rows[i].cfa == LT_CFA_PLT) {
@@ -209,8 +209,8 @@ Test(unwind_table, rows_sorted_and_each_a_change)
 		const struct lt_unwind_row *a = &t->rows[i - 1], *b = &t->rows[i];
 
 		cr_assert_lt(a->pc, b->pc, "row %zu", i);
-		cr_assert(a->cfa != b->cfa || a->cfa_off != b->cfa_off || a->rbp != b->rbp ||
-				  a->rbp_off8 != b->rbp_off8,
+		cr_assert(a->cfa != b->cfa || a->cfa_off != b->cfa_off || a->fp != b->fp ||
+				  a->fp_off8 != b->fp_off8,
 			  "row %zu repeats row %zu", i, i - 1);
 	}
 	cr_assert_null(unwind_table__lookup(t, t->rows[0].pc - 1));
@@ -254,10 +254,10 @@ Test(unwind_table, static_binary_without_eh_frame_hdr, .timeout = 60)
 	char *path = compile("-static");
 	struct unwind_table *t = build(path);
 
-	assert_row(row_at(t, path, "ut_mid", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "+0");
-	assert_row(row_at(t, path, "ut_mid", 1), LT_CFA_RSP, 16, LT_RBP_AT, -16, "+1");
-	assert_row(row_at(t, path, "ut_mid", 4), LT_CFA_RBP, 16, LT_RBP_AT, -16, "+4");
-	assert_row(row_at(t, path, "malloc", 0), LT_CFA_RSP, 8, LT_RBP_SAME, 0, "malloc");
+	assert_row(row_at(t, path, "ut_mid", 0), LT_CFA_SP, 8, LT_FP_SAME, 0, "+0");
+	assert_row(row_at(t, path, "ut_mid", 1), LT_CFA_SP, 16, LT_FP_AT, -16, "+1");
+	assert_row(row_at(t, path, "ut_mid", 4), LT_CFA_FP, 16, LT_FP_AT, -16, "+4");
+	assert_row(row_at(t, path, "malloc", 0), LT_CFA_SP, 8, LT_FP_SAME, 0, "malloc");
 	unwind_table__free(t);
 	unlink(path);
 	free(path);

@@ -6,28 +6,28 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "x86.h"
+#include "arch_x86.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct x86_probe out;
-	struct x86_probe_req req;
+	struct arch_probe out;
+	struct arch_probe_req req;
 	const uint8_t *code = data + 2;
 	size_t n;
 
 	if (size < 2)
 		return 0;
 	n = size - 2;
-	req = (struct x86_probe_req){ .args = data[0] & 0x3f,
-				      .emul = data[1] & 0xf,
-				      .null_check = data[0] & 0x40,
-				      .same_sp = data[0] & 0x80 };
-	if (!x86__probe_offset(code, n, &req, &out))
-		x86_why__str(out.why);
+	req = (struct arch_probe_req){ .args = data[0] & 0x3f,
+				       .emul = data[1] & 0xf,
+				       .null_check = data[0] & 0x40,
+				       .same_sp = data[0] & 0x80 };
+	if (!arch__probe_offset(code, n, &req, &out))
+		arch_why__str(out.why);
 	x86__emulated(code, n, req.emul);
-	x86__frame_setup(code, n, 0x1000, 0x1000 + n / 2);
-	x86__after_call(code, n);
+	arch__frame_setup(code, n, 0x1000, 0x1000 + n / 2);
+	arch__after_call(code, n);
 	return 0;
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "elf_syms.h"
-#include "x86.h"
+#include "arch_x86.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
@@ -17,40 +17,40 @@
 #define NO_DEBUG_ROOT "/nonexistent/leaktrace-debug"
 
 /* What the allocator probes read (as src/allocator.c asks). */
-#define ARGS1 X86_ARG_RDI
-#define ARGS2 (X86_ARG_RDI | X86_ARG_RSI)
-#define ARGS3 (X86_ARG_RDI | X86_ARG_RSI | X86_ARG_RDX)
-#define ARGS5 (ARGS3 | X86_ARG_RCX | X86_ARG_R8)
+#define ARGS1 ARCH_ARG1
+#define ARGS2 (ARCH_ARG1 | ARCH_ARG2)
+#define ARGS3 (ARCH_ARG1 | ARCH_ARG2 | ARCH_ARG3)
+#define ARGS5 (ARGS3 | ARCH_ARG4 | ARCH_ARG5)
 
 /* A kernel that emulates everything this file knows of (6.18, the machine's). */
 static unsigned int all_emul(void)
 {
-	return x86__uprobe_emulation("6.18.44");
+	return arch__uprobe_emulation("6.18.44");
 }
 
-static struct x86_probe place_code(const uint8_t *code, size_t n, unsigned int args,
-				   bool null_check, bool same_sp, unsigned int emul)
+static struct arch_probe place_code(const uint8_t *code, size_t n, unsigned int args,
+				    bool null_check, bool same_sp, unsigned int emul)
 {
-	const struct x86_probe_req req = {
+	const struct arch_probe_req req = {
 		.args = args,
 		.emul = emul,
 		.null_check = null_check,
 		.same_sp = same_sp,
 	};
-	struct x86_probe site;
+	struct arch_probe site;
 
 	memset(&site, 0xa5, sizeof(site));
-	cr_assert_eq(x86__probe_offset(code, n, &req, &site), 0);
+	cr_assert_eq(arch__probe_offset(code, n, &req, &site), 0);
 	return site;
 }
 
 /* The placement of func in lib: the whole function, as src/allocator.c reads it. */
-static struct x86_probe place_in(const char *lib, const char *func, unsigned int args,
-				 bool null_check, bool same_sp, unsigned int emul)
+static struct arch_probe place_in(const char *lib, const char *func, unsigned int args,
+				  bool null_check, bool same_sp, unsigned int emul)
 {
 	const struct elf_sym *sym;
 	struct elf_syms *syms;
-	struct x86_probe site;
+	struct arch_probe site;
 	uint64_t addr;
 	uint8_t *code;
 	int err;
@@ -71,154 +71,154 @@ static struct x86_probe place_in(const char *lib, const char *func, unsigned int
 	return site;
 }
 
-static struct x86_probe place(const char *lib, const char *func, unsigned int args, bool null_check,
-			      bool same_sp)
+static struct arch_probe place(const char *lib, const char *func, unsigned int args,
+			       bool null_check, bool same_sp)
 {
 	return place_in(lib, func, args, null_check, same_sp, all_emul());
 }
 
-static void assert_site(struct x86_probe site, size_t offset, enum x86_why why)
+static void assert_site(struct arch_probe site, size_t offset, enum arch_why why)
 {
 	cr_assert_eq(site.offset, offset, "offset %zu (%s), expected %zu (%s)", site.offset,
-		     x86_why__str(site.why), offset, x86_why__str(why));
-	cr_assert_eq(site.why, why, "%s, expected %s", x86_why__str(site.why), x86_why__str(why));
+		     arch_why__str(site.why), offset, arch_why__str(why));
+	cr_assert_eq(site.why, why, "%s, expected %s", arch_why__str(site.why), arch_why__str(why));
 	cr_assert_eq(site.sp_delta, 0);
 }
 
 /* glibc */
 
-Test(x86_probe, glibc_malloc_stays_at_its_emulated_push_r12)
+Test(arch_probe, glibc_malloc_stays_at_its_emulated_push_r12)
 {
-	assert_site(place(LIBC, "malloc", ARGS1, false, true), 0, X86_WHY_ENTRY);
+	assert_site(place(LIBC, "malloc", ARGS1, false, true), 0, ARCH_WHY_ENTRY);
 }
 
 /* test %rdi,%rdi (3 bytes, single-stepped); je (emulated, sees NULL too); push %rbp at 9. */
-Test(x86_probe, glibc_free_moves_to_the_je_of_its_null_check)
+Test(arch_probe, glibc_free_moves_to_the_je_of_its_null_check)
 {
-	assert_site(place(LIBC, "free", ARGS1, true, false), 3, X86_WHY_MOVED);
+	assert_site(place(LIBC, "free", ARGS1, true, false), 3, ARCH_WHY_MOVED);
 }
 
-Test(x86_probe, glibc_calloc_and_realloc_stay_at_their_pushes)
+Test(arch_probe, glibc_calloc_and_realloc_stay_at_their_pushes)
 {
-	assert_site(place(LIBC, "calloc", ARGS2, false, true), 0, X86_WHY_ENTRY);
-	assert_site(place(LIBC, "realloc", ARGS2, false, true), 0, X86_WHY_ENTRY);
+	assert_site(place(LIBC, "calloc", ARGS2, false, true), 0, ARCH_WHY_ENTRY);
+	assert_site(place(LIBC, "realloc", ARGS2, false, true), 0, ARCH_WHY_ENTRY);
 }
 
 /* cmpb $0x0,__malloc_initialized(%rip) (7 bytes) writes only the flags. */
-Test(x86_probe, glibc_aligned_functions_move_past_the_initialized_check)
+Test(arch_probe, glibc_aligned_functions_move_past_the_initialized_check)
 {
-	assert_site(place(LIBC, "posix_memalign", ARGS3, false, true), 7, X86_WHY_MOVED);
-	assert_site(place(LIBC, "aligned_alloc", ARGS2, false, true), 7, X86_WHY_MOVED);
-	assert_site(place(LIBC, "memalign", ARGS2, false, true), 7, X86_WHY_MOVED);
-	assert_site(place(LIBC, "valloc", ARGS1, false, true), 7, X86_WHY_MOVED);
-	assert_site(place(LIBC, "pvalloc", ARGS1, false, true), 7, X86_WHY_MOVED);
+	assert_site(place(LIBC, "posix_memalign", ARGS3, false, true), 7, ARCH_WHY_MOVED);
+	assert_site(place(LIBC, "aligned_alloc", ARGS2, false, true), 7, ARCH_WHY_MOVED);
+	assert_site(place(LIBC, "memalign", ARGS2, false, true), 7, ARCH_WHY_MOVED);
+	assert_site(place(LIBC, "valloc", ARGS1, false, true), 7, ARCH_WHY_MOVED);
+	assert_site(place(LIBC, "pvalloc", ARGS1, false, true), 7, ARCH_WHY_MOVED);
 }
 
 /* mov %rsi,%rax; mul %rdx: the product overwrites the third argument. */
-Test(x86_probe, glibc_reallocarray_stays_at_entry_as_mul_overwrites_rdx)
+Test(arch_probe, glibc_reallocarray_stays_at_entry_as_mul_overwrites_rdx)
 {
-	assert_site(place(LIBC, "reallocarray", ARGS3, false, true), 0, X86_WHY_ARG_WRITTEN);
+	assert_site(place(LIBC, "reallocarray", ARGS3, false, true), 0, ARCH_WHY_ARG_WRITTEN);
 }
 
 /* mov %ecx,%r10d (3); test $0xfff,%r9d (7); jne at 10. */
-Test(x86_probe, glibc_mmap_moves_to_its_first_jne)
+Test(arch_probe, glibc_mmap_moves_to_its_first_jne)
 {
-	assert_site(place(LIBC, "mmap", ARGS5, false, true), 10, X86_WHY_MOVED);
+	assert_site(place(LIBC, "mmap", ARGS5, false, true), 10, ARCH_WHY_MOVED);
 }
 
 /* mov $0xb,%eax; syscall: the unmapping must not happen before the probe. */
-Test(x86_probe, glibc_munmap_stays_before_its_syscall)
+Test(arch_probe, glibc_munmap_stays_before_its_syscall)
 {
-	assert_site(place(LIBC, "munmap", ARGS2, false, false), 0, X86_WHY_BARRIER);
+	assert_site(place(LIBC, "munmap", ARGS2, false, false), 0, ARCH_WHY_BARRIER);
 }
 
 /* jemalloc */
 
 /* cmp $0x1000,%rdi (7); ja at 7. */
-Test(x86_probe, jemalloc_malloc_moves_to_its_size_class_ja)
+Test(arch_probe, jemalloc_malloc_moves_to_its_size_class_ja)
 {
-	assert_site(place(JEMALLOC, "malloc", ARGS1, false, true), 7, X86_WHY_MOVED);
+	assert_site(place(JEMALLOC, "malloc", ARGS1, false, true), 7, ARCH_WHY_MOVED);
 }
 
 /* Ten instructions that read %rdi and write %rax, %rcx, %rdx only; jne at 0x30. */
-Test(x86_probe, jemalloc_free_moves_to_its_first_jne)
+Test(arch_probe, jemalloc_free_moves_to_its_first_jne)
 {
-	assert_site(place(JEMALLOC, "free", ARGS1, true, false), 0x30, X86_WHY_MOVED);
+	assert_site(place(JEMALLOC, "free", ARGS1, true, false), 0x30, ARCH_WHY_MOVED);
 }
 
-Test(x86_probe, jemalloc_other_functions_stay_at_their_push_r15)
+Test(arch_probe, jemalloc_other_functions_stay_at_their_push_r15)
 {
-	assert_site(place(JEMALLOC, "calloc", ARGS2, false, true), 0, X86_WHY_ENTRY);
-	assert_site(place(JEMALLOC, "realloc", ARGS2, false, true), 0, X86_WHY_ENTRY);
-	assert_site(place(JEMALLOC, "posix_memalign", ARGS3, false, true), 0, X86_WHY_ENTRY);
-	assert_site(place(JEMALLOC, "aligned_alloc", ARGS2, false, true), 0, X86_WHY_ENTRY);
-	assert_site(place(JEMALLOC, "memalign", ARGS2, false, true), 0, X86_WHY_ENTRY);
-	assert_site(place(JEMALLOC, "valloc", ARGS1, false, true), 0, X86_WHY_ENTRY);
+	assert_site(place(JEMALLOC, "calloc", ARGS2, false, true), 0, ARCH_WHY_ENTRY);
+	assert_site(place(JEMALLOC, "realloc", ARGS2, false, true), 0, ARCH_WHY_ENTRY);
+	assert_site(place(JEMALLOC, "posix_memalign", ARGS3, false, true), 0, ARCH_WHY_ENTRY);
+	assert_site(place(JEMALLOC, "aligned_alloc", ARGS2, false, true), 0, ARCH_WHY_ENTRY);
+	assert_site(place(JEMALLOC, "memalign", ARGS2, false, true), 0, ARCH_WHY_ENTRY);
+	assert_site(place(JEMALLOC, "valloc", ARGS1, false, true), 0, ARCH_WHY_ENTRY);
 }
 
 /* tcmalloc */
 
 /* mov hook(%rip),%rax (7); mov %rdi,%r8 (3); test %rax,%rax (3); jne at 13. */
-Test(x86_probe, tcmalloc_malloc_moves_to_its_hook_jne)
+Test(arch_probe, tcmalloc_malloc_moves_to_its_hook_jne)
 {
-	assert_site(place(TCMALLOC, "malloc", ARGS1, false, true), 13, X86_WHY_MOVED);
+	assert_site(place(TCMALLOC, "malloc", ARGS1, false, true), 13, ARCH_WHY_MOVED);
 }
 
 /* mov hook(%rip),%rax (7); test %rax,%rax (3); jne at 10. */
-Test(x86_probe, tcmalloc_free_moves_to_its_hook_jne)
+Test(arch_probe, tcmalloc_free_moves_to_its_hook_jne)
 {
-	assert_site(place(TCMALLOC, "free", ARGS1, true, false), 10, X86_WHY_MOVED);
+	assert_site(place(TCMALLOC, "free", ARGS1, true, false), 10, ARCH_WHY_MOVED);
 }
 
 /* mov tls(%rip),%rcx (7, %rcx is no argument of calloc); cmpb $0,%fs:0x10(%rcx) (5). */
-Test(x86_probe, tcmalloc_calloc_moves_to_its_jne)
+Test(arch_probe, tcmalloc_calloc_moves_to_its_jne)
 {
-	assert_site(place(TCMALLOC, "calloc", ARGS2, false, true), 12, X86_WHY_MOVED);
+	assert_site(place(TCMALLOC, "calloc", ARGS2, false, true), 12, ARCH_WHY_MOVED);
 }
 
-Test(x86_probe, tcmalloc_realloc_valloc_pvalloc_stay_at_their_pushes)
+Test(arch_probe, tcmalloc_realloc_valloc_pvalloc_stay_at_their_pushes)
 {
-	assert_site(place(TCMALLOC, "realloc", ARGS2, false, true), 0, X86_WHY_ENTRY);
-	assert_site(place(TCMALLOC, "valloc", ARGS1, false, true), 0, X86_WHY_ENTRY);
-	assert_site(place(TCMALLOC, "pvalloc", ARGS1, false, true), 0, X86_WHY_ENTRY);
+	assert_site(place(TCMALLOC, "realloc", ARGS2, false, true), 0, ARCH_WHY_ENTRY);
+	assert_site(place(TCMALLOC, "valloc", ARGS1, false, true), 0, ARCH_WHY_ENTRY);
+	assert_site(place(TCMALLOC, "pvalloc", ARGS1, false, true), 0, ARCH_WHY_ENTRY);
 }
 
 /* lea -0x1(%rsi),%rax (4); or $0x7,%rax (4); test %rsi,%rax (3); jne at 11. */
-Test(x86_probe, tcmalloc_posix_memalign_moves_to_its_alignment_jne)
+Test(arch_probe, tcmalloc_posix_memalign_moves_to_its_alignment_jne)
 {
-	assert_site(place(TCMALLOC, "posix_memalign", ARGS3, false, true), 11, X86_WHY_MOVED);
+	assert_site(place(TCMALLOC, "posix_memalign", ARGS3, false, true), 11, ARCH_WHY_MOVED);
 }
 
 /* mov %rdi,%r8 (3); cmp $0x2000,%rdi (7); ja at 10. */
-Test(x86_probe, tcmalloc_memalign_moves_to_its_ja)
+Test(arch_probe, tcmalloc_memalign_moves_to_its_ja)
 {
-	assert_site(place(TCMALLOC, "memalign", ARGS2, false, true), 10, X86_WHY_MOVED);
-	assert_site(place(TCMALLOC, "aligned_alloc", ARGS2, false, true), 10, X86_WHY_MOVED);
+	assert_site(place(TCMALLOC, "memalign", ARGS2, false, true), 10, ARCH_WHY_MOVED);
+	assert_site(place(TCMALLOC, "aligned_alloc", ARGS2, false, true), 10, ARCH_WHY_MOVED);
 }
 
 /* Older kernels */
 
 /* 4.15 single-steps push: walking past push %r12 would move %rsp under a return probe. */
-Test(x86_probe, glibc_malloc_stays_at_entry_on_a_kernel_without_push_emulation)
+Test(arch_probe, glibc_malloc_stays_at_entry_on_a_kernel_without_push_emulation)
 {
-	unsigned int emul = x86__uprobe_emulation("4.15.0-20-generic");
+	unsigned int emul = arch__uprobe_emulation("4.15.0-20-generic");
 
-	assert_site(place_in(LIBC, "malloc", ARGS1, false, true, emul), 0, X86_WHY_SP_CHANGED);
-	assert_site(place_in(LIBC, "free", ARGS1, true, false, emul), 3, X86_WHY_MOVED);
+	assert_site(place_in(LIBC, "malloc", ARGS1, false, true, emul), 0, ARCH_WHY_SP_CHANGED);
+	assert_site(place_in(LIBC, "free", ARGS1, true, false, emul), 3, ARCH_WHY_MOVED);
 }
 
 /* Hand-made code */
 
-Test(x86_probe, emulated_entry_stays_at_entry)
+Test(arch_probe, emulated_entry_stays_at_entry)
 {
 	/* push %r12; push %rbp; push %rbx */
 	static const uint8_t code[] = { 0x41, 0x54, 0x55, 0x53 };
 
 	assert_site(place_code(code, sizeof(code), ARGS1, false, true, all_emul()), 0,
-		    X86_WHY_ENTRY);
+		    ARCH_WHY_ENTRY);
 }
 
-Test(x86_probe, argument_written_before_the_push_keeps_the_entry)
+Test(arch_probe, argument_written_before_the_push_keeps_the_entry)
 {
 	/* mov %rsi,%rdi; push %rbx */
 	static const uint8_t mov[] = { 0x48, 0x89, 0xf7, 0x53 };
@@ -226,30 +226,30 @@ Test(x86_probe, argument_written_before_the_push_keeps_the_entry)
 	static const uint8_t xor [] = { 0x31, 0xff, 0x53 };
 
 	assert_site(place_code(mov, sizeof(mov), ARGS1, false, true, all_emul()), 0,
-		    X86_WHY_ARG_WRITTEN);
+		    ARCH_WHY_ARG_WRITTEN);
 	assert_site(place_code(xor, sizeof(xor), ARGS1, false, true, all_emul()), 0,
-		    X86_WHY_ARG_WRITTEN);
+		    ARCH_WHY_ARG_WRITTEN);
 }
 
-Test(x86_probe, write_to_a_register_the_probe_does_not_read_is_passed)
+Test(arch_probe, write_to_a_register_the_probe_does_not_read_is_passed)
 {
 	static const uint8_t code[] = { 0x48, 0x89, 0xf7, 0x53 }; /* mov %rsi,%rdi; push %rbx */
 
-	assert_site(place_code(code, sizeof(code), X86_ARG_RSI, false, true, all_emul()), 3,
-		    X86_WHY_MOVED);
+	assert_site(place_code(code, sizeof(code), ARCH_ARG2, false, true, all_emul()), 3,
+		    ARCH_WHY_MOVED);
 }
 
-Test(x86_probe, indirect_jump_before_keeps_the_entry)
+Test(arch_probe, indirect_jump_before_keeps_the_entry)
 {
 	/* test %rdi,%rdi; jmp *%rax; push %rbx */
 	static const uint8_t code[] = { 0x48, 0x85, 0xff, 0xff, 0xe0, 0x53 };
 
 	assert_site(place_code(code, sizeof(code), ARGS1, true, false, all_emul()), 0,
-		    X86_WHY_BRANCH);
+		    ARCH_WHY_BRANCH);
 }
 
 /* On a kernel that would not emulate the je, free may still skip its NULL check. */
-Test(x86_probe, null_check_is_passed_only_for_free_and_only_on_rdi)
+Test(arch_probe, null_check_is_passed_only_for_free_and_only_on_rdi)
 {
 	/* test %rdi,%rdi; je +0x10; push %rbp */
 	static const uint8_t rdi[] = { 0x48, 0x85, 0xff, 0x74, 0x10, 0x55 };
@@ -259,43 +259,45 @@ Test(x86_probe, null_check_is_passed_only_for_free_and_only_on_rdi)
 	static const uint8_t jne[] = { 0x48, 0x85, 0xff, 0x75, 0x10, 0x55 };
 	unsigned int push_only = X86_EMUL_PUSH;
 
-	assert_site(place_code(rdi, sizeof(rdi), ARGS1, true, false, push_only), 5, X86_WHY_MOVED);
+	assert_site(place_code(rdi, sizeof(rdi), ARGS1, true, false, push_only), 5, ARCH_WHY_MOVED);
 	assert_site(place_code(rdi, sizeof(rdi), ARGS1, false, false, push_only), 0,
-		    X86_WHY_BRANCH);
-	assert_site(place_code(rsi, sizeof(rsi), ARGS1, true, false, push_only), 0, X86_WHY_BRANCH);
-	assert_site(place_code(jne, sizeof(jne), ARGS1, true, false, push_only), 0, X86_WHY_BRANCH);
+		    ARCH_WHY_BRANCH);
+	assert_site(place_code(rsi, sizeof(rsi), ARGS1, true, false, push_only), 0,
+		    ARCH_WHY_BRANCH);
+	assert_site(place_code(jne, sizeof(jne), ARGS1, true, false, push_only), 0,
+		    ARCH_WHY_BRANCH);
 }
 
-Test(x86_probe, stack_moved_before_is_reported_or_refused_under_a_return_probe)
+Test(arch_probe, stack_moved_before_is_reported_or_refused_under_a_return_probe)
 {
 	/* sub $0x18,%rsp; mov %rdi,0x8(%rsp); push %rbx */
 	static const uint8_t code[] = {
 		0x48, 0x83, 0xec, 0x18, 0x48, 0x89, 0x7c, 0x24, 0x08, 0x53
 	};
-	struct x86_probe site = place_code(code, sizeof(code), ARGS1, true, false, all_emul());
+	struct arch_probe site = place_code(code, sizeof(code), ARGS1, true, false, all_emul());
 
 	cr_assert_eq(site.offset, 9);
-	cr_assert_eq(site.why, X86_WHY_MOVED);
+	cr_assert_eq(site.why, ARCH_WHY_MOVED);
 	cr_assert_eq(site.sp_delta, -0x18);
 	assert_site(place_code(code, sizeof(code), ARGS1, false, true, all_emul()), 0,
-		    X86_WHY_SP_CHANGED);
+		    ARCH_WHY_SP_CHANGED);
 }
 
-Test(x86_probe, store_to_the_return_address_or_the_red_zone_keeps_the_entry)
+Test(arch_probe, store_to_the_return_address_or_the_red_zone_keeps_the_entry)
 {
 	static const uint8_t ret[] = { 0x48, 0x89, 0x3c, 0x24, 0x53 };	     /* mov %rdi,(%rsp) */
 	static const uint8_t red[] = { 0x48, 0x89, 0x7c, 0x24, 0xf8, 0x53 }; /* mov %rdi,-8(%rsp) */
 	static const uint8_t rdi[] = { 0x48, 0x89, 0x37, 0x53 };	     /* mov %rsi,(%rdi) */
 
 	assert_site(place_code(ret, sizeof(ret), ARGS1, true, false, all_emul()), 0,
-		    X86_WHY_MEMORY_WRITE);
+		    ARCH_WHY_MEMORY_WRITE);
 	assert_site(place_code(red, sizeof(red), ARGS1, true, false, all_emul()), 0,
-		    X86_WHY_MEMORY_WRITE);
+		    ARCH_WHY_MEMORY_WRITE);
 	assert_site(place_code(rdi, sizeof(rdi), ARGS1, true, false, all_emul()), 0,
-		    X86_WHY_MEMORY_WRITE);
+		    ARCH_WHY_MEMORY_WRITE);
 }
 
-Test(x86_probe, syscall_or_call_before_keeps_the_entry)
+Test(arch_probe, syscall_or_call_before_keeps_the_entry)
 {
 	/* mov $0xb,%eax; syscall; push %rbx */
 	static const uint8_t sys[] = { 0xb8, 0x0b, 0, 0, 0, 0x0f, 0x05, 0x53 };
@@ -303,12 +305,12 @@ Test(x86_probe, syscall_or_call_before_keeps_the_entry)
 	static const uint8_t call[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0xd0, 0x53 };
 
 	assert_site(place_code(sys, sizeof(sys), ARGS2, false, false, all_emul()), 0,
-		    X86_WHY_BARRIER);
+		    ARCH_WHY_BARRIER);
 	assert_site(place_code(call, sizeof(call), ARGS1, false, true, all_emul()), 0,
-		    X86_WHY_BARRIER);
+		    ARCH_WHY_BARRIER);
 }
 
-Test(x86_probe, jump_back_between_entry_and_probe_keeps_the_entry)
+Test(arch_probe, jump_back_between_entry_and_probe_keeps_the_entry)
 {
 	/* 0: mov %rdi,%rax; 3: push %rbx; 4: pop %rbx; 5: jmp 3 */
 	static const uint8_t back[] = { 0x48, 0x89, 0xf8, 0x53, 0x5b, 0xeb, 0xfc };
@@ -316,39 +318,39 @@ Test(x86_probe, jump_back_between_entry_and_probe_keeps_the_entry)
 	static const uint8_t entry[] = { 0x48, 0x89, 0xf8, 0x53, 0x5b, 0xeb, 0xf9 };
 
 	assert_site(place_code(back, sizeof(back), ARGS1, false, true, all_emul()), 0,
-		    X86_WHY_TARGET);
+		    ARCH_WHY_TARGET);
 	assert_site(place_code(entry, sizeof(entry), ARGS1, false, true, all_emul()), 3,
-		    X86_WHY_MOVED);
+		    ARCH_WHY_MOVED);
 }
 
-Test(x86_probe, no_emulated_instruction_keeps_the_entry)
+Test(arch_probe, no_emulated_instruction_keeps_the_entry)
 {
 	/* endbr64; mov %rdi,%rax; ud2 */
 	static const uint8_t code[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x89, 0xf8, 0x0f, 0x0b };
 	static const uint8_t bad[] = { 0x48, 0x89, 0xf8, 0xff, 0xff };
 
 	assert_site(place_code(code, sizeof(code), ARGS1, false, true, all_emul()), 0,
-		    X86_WHY_BARRIER);
-	assert_site(place_code(code, 7, ARGS1, false, true, all_emul()), 0, X86_WHY_NONE);
+		    ARCH_WHY_BARRIER);
+	assert_site(place_code(code, 7, ARGS1, false, true, all_emul()), 0, ARCH_WHY_NONE);
 	assert_site(place_code(bad, sizeof(bad), ARGS1, false, true, all_emul()), 0,
-		    X86_WHY_UNDECODABLE);
+		    ARCH_WHY_UNDECODABLE);
 }
 
 /* Kernel rules */
 
 Test(x86_emul, versions_bring_branch_push_and_nop_emulation)
 {
-	cr_assert_eq(x86__uprobe_emulation("3.14.0"), 0);
-	cr_assert_eq(x86__uprobe_emulation("4.15.0-20-generic"), X86_EMUL_BRANCH);
-	cr_assert_eq(x86__uprobe_emulation("4.16.0"), X86_EMUL_BRANCH | X86_EMUL_PUSH);
-	cr_assert_eq(x86__uprobe_emulation("6.1.0-18-amd64"), X86_EMUL_BRANCH | X86_EMUL_PUSH);
-	cr_assert_eq(x86__uprobe_emulation("6.15.9"),
+	cr_assert_eq(arch__uprobe_emulation("3.14.0"), 0);
+	cr_assert_eq(arch__uprobe_emulation("4.15.0-20-generic"), X86_EMUL_BRANCH);
+	cr_assert_eq(arch__uprobe_emulation("4.16.0"), X86_EMUL_BRANCH | X86_EMUL_PUSH);
+	cr_assert_eq(arch__uprobe_emulation("6.1.0-18-amd64"), X86_EMUL_BRANCH | X86_EMUL_PUSH);
+	cr_assert_eq(arch__uprobe_emulation("6.15.9"),
 		     X86_EMUL_BRANCH | X86_EMUL_PUSH | X86_EMUL_NOP66);
-	cr_assert_eq(x86__uprobe_emulation("6.16.0"),
+	cr_assert_eq(arch__uprobe_emulation("6.16.0"),
 		     X86_EMUL_BRANCH | X86_EMUL_PUSH | X86_EMUL_NOP66 | X86_EMUL_NOPL);
-	cr_assert_eq(x86__uprobe_emulation("10.0"), all_emul());
-	cr_assert_eq(x86__uprobe_emulation("linux"), 0);
-	cr_assert_eq(x86__uprobe_emulation(NULL), 0);
+	cr_assert_eq(arch__uprobe_emulation("10.0"), all_emul());
+	cr_assert_eq(arch__uprobe_emulation("linux"), 0);
+	cr_assert_eq(arch__uprobe_emulation(NULL), 0);
 }
 
 Test(x86_emul, push_is_emulated_for_plain_registers_only)
@@ -389,11 +391,11 @@ Test(x86_emul, nops_by_kernel_version)
 	static const uint8_t cs_nopw[] = { 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0 };
 	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
 
-	cr_assert(x86__emulated(nop, sizeof(nop), x86__uprobe_emulation("3.15")));
-	cr_assert_not(x86__emulated(xchg, sizeof(xchg), x86__uprobe_emulation("6.1")));
-	cr_assert(x86__emulated(xchg, sizeof(xchg), x86__uprobe_emulation("6.2")));
-	cr_assert_not(x86__emulated(nopl, sizeof(nopl), x86__uprobe_emulation("6.15")));
-	cr_assert(x86__emulated(nopl, sizeof(nopl), x86__uprobe_emulation("6.16")));
+	cr_assert(x86__emulated(nop, sizeof(nop), arch__uprobe_emulation("3.15")));
+	cr_assert_not(x86__emulated(xchg, sizeof(xchg), arch__uprobe_emulation("6.1")));
+	cr_assert(x86__emulated(xchg, sizeof(xchg), arch__uprobe_emulation("6.2")));
+	cr_assert_not(x86__emulated(nopl, sizeof(nopl), arch__uprobe_emulation("6.15")));
+	cr_assert(x86__emulated(nopl, sizeof(nopl), arch__uprobe_emulation("6.16")));
 	cr_assert_not(x86__emulated(cs_nopw, sizeof(cs_nopw), all_emul()));
 	cr_assert_not(x86__emulated(endbr64, sizeof(endbr64), all_emul()));
 }
@@ -411,14 +413,14 @@ static const uint8_t shrink_wrapped[] = {
 
 Test(x86_frame, shrink_wrapped_prologue_sets_up_the_frame_before_the_call)
 {
-	cr_assert(x86__frame_setup(shrink_wrapped, sizeof(shrink_wrapped), 0x1000, 0x1015));
+	cr_assert(arch__frame_setup(shrink_wrapped, sizeof(shrink_wrapped), 0x1000, 0x1015));
 }
 
 Test(x86_frame, frame_is_not_set_up_before_its_mov_ends)
 {
-	cr_assert_not(x86__frame_setup(shrink_wrapped, sizeof(shrink_wrapped), 0x1000, 0x1009));
-	cr_assert_not(x86__frame_setup(shrink_wrapped, sizeof(shrink_wrapped), 0x1000, 0x100c));
-	cr_assert(x86__frame_setup(shrink_wrapped, sizeof(shrink_wrapped), 0x1000, 0x100d));
+	cr_assert_not(arch__frame_setup(shrink_wrapped, sizeof(shrink_wrapped), 0x1000, 0x1009));
+	cr_assert_not(arch__frame_setup(shrink_wrapped, sizeof(shrink_wrapped), 0x1000, 0x100c));
+	cr_assert(arch__frame_setup(shrink_wrapped, sizeof(shrink_wrapped), 0x1000, 0x100d));
 }
 
 Test(x86_frame, push_rbp_then_other_push_is_no_frame)
@@ -426,7 +428,7 @@ Test(x86_frame, push_rbp_then_other_push_is_no_frame)
 	/* push %rbp; push %rbx; mov %rsp,%rbp: %rbp would not point at the saved %rbp */
 	static const uint8_t code[] = { 0x55, 0x53, 0x48, 0x89, 0xe5, 0xe8, 0, 0, 0, 0 };
 
-	cr_assert_not(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
+	cr_assert_not(arch__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 }
 
 Test(x86_frame, prologue_past_64_instructions_does_not_count)
@@ -439,7 +441,7 @@ Test(x86_frame, prologue_past_64_instructions_does_not_count)
 	code[65] = 0x48;
 	code[66] = 0x89;
 	code[67] = 0xe5;
-	cr_assert_not(x86__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
+	cr_assert_not(arch__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 	/* 62 nops: the push is the 63rd instruction, the mov the 64th */
-	cr_assert(x86__frame_setup(code + 2, sizeof(code) - 2, 0x1000, 0x1000 + sizeof(code)));
+	cr_assert(arch__frame_setup(code + 2, sizeof(code) - 2, 0x1000, 0x1000 + sizeof(code)));
 }

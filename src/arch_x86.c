@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * x86-64 instruction decoding with capstone: whether a function sets up a frame
- * pointer before a call site, whether a return address follows a call, and
- * where on a function an entry uprobe costs least while seeing what it must.
+ * x86-64 behind the architecture seam (arch.h). Instruction decoding with
+ * capstone: whether a function sets up a frame pointer before a call site,
+ * whether a return address follows a call, and where on a function an entry
+ * uprobe costs least while seeing what it must; registers from ptrace; glibc's
+ * thread descriptor.
  */
 #include <capstone/capstone.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ptrace.h>
 
-#include "x86.h"
+#include "arch_x86.h"
 
 /* A prologue worth the name sets up the frame in the first instructions. */
 #define FRAME_WINDOW 64
@@ -80,7 +83,7 @@ static bool is_mov_rsp_to_rbp(const cs_insn *in)
 	       is_reg(&x->operands[1], X86_REG_RSP);
 }
 
-bool x86__frame_setup(const uint8_t *code, size_t n, uint64_t func_addr, uint64_t before_addr)
+bool arch__frame_setup(const uint8_t *code, size_t n, uint64_t func_addr, uint64_t before_addr)
 {
 	uint64_t addr = func_addr;
 	bool pushed = false;
@@ -101,7 +104,7 @@ bool x86__frame_setup(const uint8_t *code, size_t n, uint64_t func_addr, uint64_
 	return false;
 }
 
-bool x86__after_call(const uint8_t *before, size_t n)
+bool arch__after_call(const uint8_t *before, size_t n)
 {
 	const uint8_t *p;
 	uint64_t addr;
@@ -125,7 +128,7 @@ bool x86__after_call(const uint8_t *before, size_t n)
 /* KERNEL_VERSION() of <linux/version.h>, without depending on the build host's headers. */
 #define KV(a, b) (((a) << 16) + ((b) << 8))
 
-unsigned int x86__uprobe_emulation(const char *release)
+unsigned int arch__uprobe_emulation(const char *release)
 {
 	unsigned int major, minor, v, emul = 0;
 
@@ -228,7 +231,7 @@ bool x86__emulated(const uint8_t *code, size_t n, unsigned int emul)
 	return (emul & X86_EMUL_BRANCH) && branch_emulated(op, n - p.len, &p);
 }
 
-/* The argument register (X86_ARG_*) that reg is, or is part of; 0 for others. */
+/* The argument register (ARCH_ARG*) that reg is, or is part of; 0 for others. */
 static unsigned int arg_of(x86_reg reg)
 {
 	switch (reg) {
@@ -236,34 +239,34 @@ static unsigned int arg_of(x86_reg reg)
 	case X86_REG_EDI:
 	case X86_REG_DI:
 	case X86_REG_DIL:
-		return X86_ARG_RDI;
+		return ARCH_ARG1;
 	case X86_REG_RSI:
 	case X86_REG_ESI:
 	case X86_REG_SI:
 	case X86_REG_SIL:
-		return X86_ARG_RSI;
+		return ARCH_ARG2;
 	case X86_REG_RDX:
 	case X86_REG_EDX:
 	case X86_REG_DX:
 	case X86_REG_DL:
 	case X86_REG_DH:
-		return X86_ARG_RDX;
+		return ARCH_ARG3;
 	case X86_REG_RCX:
 	case X86_REG_ECX:
 	case X86_REG_CX:
 	case X86_REG_CL:
 	case X86_REG_CH:
-		return X86_ARG_RCX;
+		return ARCH_ARG4;
 	case X86_REG_R8:
 	case X86_REG_R8D:
 	case X86_REG_R8W:
 	case X86_REG_R8B:
-		return X86_ARG_R8;
+		return ARCH_ARG5;
 	case X86_REG_R9:
 	case X86_REG_R9D:
 	case X86_REG_R9W:
 	case X86_REG_R9B:
-		return X86_ARG_R9;
+		return ARCH_ARG6;
 	default:
 		return 0;
 	}
@@ -276,7 +279,7 @@ static bool is_sp(x86_reg reg)
 
 /* What the instructions before the probe have done so far. */
 struct walk {
-	const struct x86_probe_req *req;
+	const struct arch_probe_req *req;
 	int sp;		 /* %rsp minus %rsp at the entry */
 	bool tested_rdi; /* the previous instruction was test %rdi,%rdi */
 	bool null_check; /* the NULL check's je was passed */
@@ -311,16 +314,16 @@ static bool is_barrier(const cs_insn *in)
 }
 
 /* A jump before the probe is only free's own `test %rdi,%rdi; je`: NULL needs no probe. */
-static enum x86_why check_jump(const cs_insn *in, struct walk *w)
+static enum arch_why check_jump(const cs_insn *in, struct walk *w)
 {
 	if (!w->req->null_check || !w->tested_rdi || w->null_check || in->id != X86_INS_JE)
-		return X86_WHY_BRANCH;
+		return ARCH_WHY_BRANCH;
 	w->null_check = true;
-	return X86_WHY_MOVED;
+	return ARCH_WHY_MOVED;
 }
 
 /* push, and sub/add of a constant: the only moves of %rsp whose size is known. */
-static enum x86_why check_sp(const cs_insn *in, struct walk *w)
+static enum arch_why check_sp(const cs_insn *in, struct walk *w)
 {
 	const cs_x86 *x = &in->detail->x86;
 
@@ -332,14 +335,14 @@ static enum x86_why check_sp(const cs_insn *in, struct walk *w)
 
 		/* No prologue moves %rsp by 16 MiB; PROBE_WINDOW larger moves could overflow sp. */
 		if (imm < -(1 << 24) || imm > (1 << 24))
-			return X86_WHY_SP_CHANGED;
+			return ARCH_WHY_SP_CHANGED;
 		w->sp += in->id == X86_INS_SUB ? -(int)imm : (int)imm;
 	} else
-		return X86_WHY_SP_CHANGED;
+		return ARCH_WHY_SP_CHANGED;
 	/* A return probe hijacks [%rsp]; a stack that grew back is not worth following. */
 	if (w->sp > 0 || (w->req->same_sp && w->sp))
-		return X86_WHY_SP_CHANGED;
-	return X86_WHY_MOVED;
+		return ARCH_WHY_SP_CHANGED;
+	return ARCH_WHY_MOVED;
 }
 
 /*
@@ -358,27 +361,27 @@ static bool store_ok(const cs_x86_op *op, const struct walk *w)
 	return lo + op->size <= 0;
 }
 
-/* Whether in may run before the probe: X86_WHY_MOVED when it may, else why not. */
-static enum x86_why check_before(csh h, const cs_insn *in, struct walk *w)
+/* Whether in may run before the probe: ARCH_WHY_MOVED when it may, else why not. */
+static enum arch_why check_before(csh h, const cs_insn *in, struct walk *w)
 {
 	const cs_x86 *x = &in->detail->x86;
-	enum x86_why why = X86_WHY_MOVED;
+	enum arch_why why = ARCH_WHY_MOVED;
 	cs_regs rd, wr;
 	uint8_t nrd, nwr, i;
 
 	if (is_barrier(in))
-		return X86_WHY_BARRIER;
-	if (in_group(in, CS_GRP_JUMP) && check_jump(in, w) != X86_WHY_MOVED)
-		return X86_WHY_BRANCH;
+		return ARCH_WHY_BARRIER;
+	if (in_group(in, CS_GRP_JUMP) && check_jump(in, w) != ARCH_WHY_MOVED)
+		return ARCH_WHY_BRANCH;
 	if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
-		return X86_WHY_UNDECODABLE;
+		return ARCH_WHY_UNDECODABLE;
 	for (i = 0; i < x->op_count; i++)
 		if (x->operands[i].type == X86_OP_MEM && (x->operands[i].access & CS_AC_WRITE) &&
 		    !store_ok(&x->operands[i], w))
-			return X86_WHY_MEMORY_WRITE;
-	for (i = 0; i < nwr && why == X86_WHY_MOVED; i++) {
+			return ARCH_WHY_MEMORY_WRITE;
+	for (i = 0; i < nwr && why == ARCH_WHY_MOVED; i++) {
 		if (arg_of(wr[i]) & w->req->args)
-			why = X86_WHY_ARG_WRITTEN;
+			why = ARCH_WHY_ARG_WRITTEN;
 		else if (is_sp(wr[i]))
 			why = check_sp(in, w);
 	}
@@ -418,11 +421,11 @@ static bool lands_inside(csh h, cs_insn *in, const uint8_t *code, size_t n, size
 	return false;
 }
 
-int x86__probe_offset(const uint8_t *code, size_t n, const struct x86_probe_req *req,
-		      struct x86_probe *out)
+int arch__probe_offset(const uint8_t *code, size_t n, const struct arch_probe_req *req,
+		       struct arch_probe *out)
 {
 	struct walk w = { .req = req };
-	enum x86_why why = X86_WHY_NONE;
+	enum arch_why why = ARCH_WHY_NONE;
 	const uint8_t *p = code;
 	uint64_t addr = 0;
 	size_t left = n, off;
@@ -430,48 +433,67 @@ int x86__probe_offset(const uint8_t *code, size_t n, const struct x86_probe_req 
 	csh h;
 	int i, err;
 
-	*out = (struct x86_probe){ .why = X86_WHY_NONE };
+	*out = (struct arch_probe){ .why = ARCH_WHY_NONE };
 	err = decoder(&h, &in);
 	if (err)
 		return err;
 	for (i = 0; i < PROBE_WINDOW && left; i++) {
 		off = p - code;
 		if (!cs_disasm_iter(h, &p, &left, &addr, in)) {
-			why = X86_WHY_UNDECODABLE;
+			why = ARCH_WHY_UNDECODABLE;
 			break;
 		}
 		if (x86__emulated(code + off, in->size, req->emul)) {
 			if (off && lands_inside(h, in, code, n, off)) {
-				out->why = X86_WHY_TARGET;
+				out->why = ARCH_WHY_TARGET;
 				return 0;
 			}
 			out->offset = off;
 			out->sp_delta = w.sp;
-			out->why = off ? X86_WHY_MOVED : X86_WHY_ENTRY;
+			out->why = off ? ARCH_WHY_MOVED : ARCH_WHY_ENTRY;
 			return 0;
 		}
 		why = check_before(h, in, &w);
-		if (why != X86_WHY_MOVED)
+		if (why != ARCH_WHY_MOVED)
 			break;
 	}
-	out->why = why == X86_WHY_MOVED ? X86_WHY_NONE : why;
+	out->why = why == ARCH_WHY_MOVED ? ARCH_WHY_NONE : why;
 	return 0;
 }
 
-const char *x86_why__str(enum x86_why why)
+const char *arch_why__str(enum arch_why why)
 {
 	static const char *const str[] = {
-		[X86_WHY_ENTRY] = "the entry is emulated",
-		[X86_WHY_MOVED] = "first emulated instruction",
-		[X86_WHY_ARG_WRITTEN] = "an argument register is written before",
-		[X86_WHY_SP_CHANGED] = "the stack pointer moves before",
-		[X86_WHY_BRANCH] = "a jump comes before",
-		[X86_WHY_BARRIER] = "a call, return or syscall comes before",
-		[X86_WHY_MEMORY_WRITE] = "a store comes before",
-		[X86_WHY_TARGET] = "a jump lands before",
-		[X86_WHY_UNDECODABLE] = "undecodable",
-		[X86_WHY_NONE] = "no emulated instruction",
+		[ARCH_WHY_ENTRY] = "the entry is emulated",
+		[ARCH_WHY_MOVED] = "first emulated instruction",
+		[ARCH_WHY_ARG_WRITTEN] = "an argument register is written before",
+		[ARCH_WHY_SP_CHANGED] = "the stack pointer moves before",
+		[ARCH_WHY_BRANCH] = "a jump comes before",
+		[ARCH_WHY_BARRIER] = "a call, return or syscall comes before",
+		[ARCH_WHY_MEMORY_WRITE] = "a store comes before",
+		[ARCH_WHY_TARGET] = "a jump lands before",
+		[ARCH_WHY_UNDECODABLE] = "undecodable",
+		[ARCH_WHY_NONE] = "no emulated instruction",
 	};
 
-	return why <= X86_WHY_NONE ? str[why] : "?";
+	return why <= ARCH_WHY_NONE ? str[why] : "?";
+}
+
+int arch__regs_read(pid_t tid, struct user_regs_struct *regs)
+{
+	return ptrace(PTRACE_GETREGS, tid, NULL, regs) ? -1 : 0;
+}
+
+uint64_t arch__regs_sp(const struct user_regs_struct *regs)
+{
+	return regs->rsp;
+}
+
+long arch__tcb_find(const uint64_t *w, size_t nr, uint64_t from)
+{
+	/* x86-64's TCB starts with a pointer to itself, and has another two words on. */
+	for (size_t i = nr < 3 ? 0 : nr - 2; i-- > 0;)
+		if (w[i] == from + i * 8 && w[i + 2] == w[i])
+			return (long)i;
+	return -1;
 }
