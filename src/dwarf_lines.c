@@ -87,6 +87,36 @@ static bool strings_terminated(Elf *elf)
 	return true;
 }
 
+/*
+ * Sections lookups never read (variables' locations, macros, CFI, name indexes)
+ * marked empty in libelf's copy of the headers: dwarf_begin_elf reads every
+ * debug section it knows, decompressed (libc's .debug_loclists: 1.4 MiB).
+ */
+static void skip_unused(Elf *elf)
+{
+	static const char *const unused[] = {
+		".debug_loc",	  ".debug_loclists", ".debug_macro",
+		".debug_macinfo", ".debug_frame",    ".debug_pubnames"
+	};
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *name;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++) {
+			if (!strcmp(name, unused[i])) {
+				sh.sh_type = SHT_NOBITS;
+				gelf_update_shdr(scn, &sh);
+			}
+		}
+	}
+}
+
 struct dwarf_lines *dwarf_lines__open(int fd, int *err)
 {
 	struct dwarf_lines *dl = calloc(1, sizeof(*dl));
@@ -106,6 +136,7 @@ struct dwarf_lines *dwarf_lines__open(int fd, int *err)
 		*err = -ENOEXEC;
 		goto err_free;
 	}
+	skip_unused(dl->elf);
 	dl->dw = dwarf_begin_elf(dl->elf, DWARF_C_READ, NULL);
 	if (!dl->dw || !strings_terminated(dl->elf)) {
 		*err = -ENODATA;

@@ -57,6 +57,7 @@ struct stack_entry {
 	uint64_t sound_id; /* of the sound frames only: stacks that differ above them merge */
 	struct frame *frames;
 	int nr_frames;
+	bool symbolized; /* at the first build that reports it: most stacks are freed to 0 first */
 	bool truncated;
 	bool lines_pending;	/* a module's debug info was being fetched: symbolized again */
 	unsigned int fetch_gen; /* symbolizer__fetch_generation then */
@@ -287,6 +288,21 @@ static void entry_resymbolize(struct snap_source *src, struct stack_entry *e)
 	entry_symbolize(src, e);
 }
 
+/*
+ * Its frames, symbolized when a build first reports it: a stack whose blocks
+ * were all freed before (most of a busy server's) would only hold memory, and
+ * open its modules' DWARF for nothing.
+ */
+static void entry_frames(struct snap_source *src, struct stack_entry *e)
+{
+	if (e->symbolized) {
+		entry_resymbolize(src, e);
+		return;
+	}
+	entry_symbolize(src, e);
+	e->symbolized = true;
+}
+
 static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint32_t gen,
 				     uint64_t stack_id)
 {
@@ -294,10 +310,8 @@ static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint32_
 	struct stack_entry *e;
 
 	for (e = src->buckets[h]; e; e = e->next) {
-		if (e->pid == pid && e->gen == gen && e->stack_id == stack_id) {
-			entry_resymbolize(src, e);
+		if (e->pid == pid && e->gen == gen && e->stack_id == stack_id)
 			return e;
-		}
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
@@ -305,7 +319,6 @@ static struct stack_entry *entry_get(struct snap_source *src, pid_t pid, uint32_
 	e->pid = pid;
 	e->gen = gen;
 	e->stack_id = stack_id;
-	entry_symbolize(src, e);
 	e->next = src->buckets[h];
 	src->buckets[h] = e;
 	if (++src->nr_entries > 2 * src->nr_buckets)
@@ -563,13 +576,22 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 	return 0;
 }
 
+/* What a reported stack takes from its symbolized entry (entry_frames). */
+static void fill_frames(struct stack_stat *s, const struct stack_entry *e)
+{
+	s->stack_id = e->sound_id ? e->sound_id : e->stack_id;
+	s->frames = e->frames;
+	s->nr_frames = e->nr_frames;
+	s->truncated = e->truncated;
+	s->table_pending = e->table_pending;
+}
+
 static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const struct lt_total *t,
 		       uint64_t now_ns, double dt, bool scanned, bool sampled)
 {
 	uint64_t oldest = scanned ? e->scan_oldest_ts : (t->oldest_addr ? t->oldest_ts : 0);
 
 	memset(s, 0, sizeof(*s)); /* fields a snapshot of the maps has not, like origins */
-	s->stack_id = e->sound_id ? e->sound_id : e->stack_id;
 	s->kind = t->kind;
 	if (scanned) {
 		s->bytes = e->scan_bytes;
@@ -584,10 +606,6 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 	}
 	s->oldest_s = oldest && oldest <= now_ns ? (now_ns - oldest) / 1e9 : -1;
 	s->growth = dt > 0 ? (s->bytes - e->last_bytes) / dt : 0;
-	s->frames = e->frames;
-	s->nr_frames = e->nr_frames;
-	s->truncated = e->truncated;
-	s->table_pending = e->table_pending;
 	s->scanned = scanned && e->reach.known;
 	s->lost_bytes = s->scanned ? e->reach.bytes[REACH_LOST] : 0;
 	s->lost_allocs = s->scanned ? e->reach.allocs[REACH_LOST] : 0;
@@ -680,9 +698,11 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 		p = snapshot_proc(snap, src, keys[i].tgid);
 		if (!p)
 			return -ENOMEM;
-		if (s.allocs > 0 || s.bytes > 0)
+		if (s.allocs > 0 || s.bytes > 0) {
+			entry_frames(src, e);
+			fill_frames(&s, e);
 			err = stack_add(p, &s);
-		else
+		} else
 			p->growth += s.growth; /* freed to zero: gone from the list, not the rate */
 	}
 	return err;

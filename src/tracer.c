@@ -63,8 +63,6 @@ struct tracer {
 	bool building;
 	pid_t build_pid;
 	int build_err;
-	void *ranges; /* its ranges array, mapped (rows: a table at a time) */
-	size_t ranges_size;
 	uint64_t *gen; /* the unwind cache's generation */
 	size_t gen_size;
 	/*
@@ -248,15 +246,14 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 	};
 	int err;
 
-	t->ranges = map_array(skel->maps.unwind_ranges, &t->ranges_size);
 	t->gen = map_array(skel->maps.unwind_gen, &t->gen_size);
-	if (!t->ranges || !t->gen) {
+	if (!t->gen) {
 		err = -errno;
 		diag__error("cannot map the unwind tables: %s", strerror(-err));
 		return err;
 	}
 	maps.rows_fd = bpf_map__fd(skel->maps.unwind_rows);
-	maps.ranges = t->ranges;
+	maps.ranges_fd = bpf_map__fd(skel->maps.unwind_ranges);
 	maps.gen = t->gen;
 	err = unwinder__new(&maps, opts->unwind == LT_UNWIND_AUTO, opts->verbose, &t->unwinder);
 	if (err)
@@ -1031,8 +1028,6 @@ void tracer__free(struct tracer *t)
 	if (t->building)
 		pthread_join(t->builder, NULL);
 	unwinder__free(t->unwinder);
-	if (t->ranges)
-		munmap(t->ranges, t->ranges_size);
 	if (t->gen)
 		munmap(t->gen, t->gen_size);
 	if (t->window)

@@ -38,7 +38,8 @@ struct process {
 	pid_t pid;
 	uint32_t slot; /* of its sorted ranges, LT_UNWIND_NO_SLOT for none */
 	uint32_t nr_ranges;
-	uint32_t *objs; /* the objects it maps, each once */
+	struct lt_unwind_range *ranges; /* a copy of those in its slot, to compare a reread with */
+	uint32_t *objs;			/* the objects it maps, each once */
 	size_t nr;
 	uint32_t *held; /* run mode: the objects its exec will map, built before it runs */
 	size_t nr_held;
@@ -180,14 +181,14 @@ int unwinder__new(const struct unwinder_maps *maps, bool fp_where_kept, bool ver
 }
 
 /*
- * A table's rows into the BPF array through a mapping of only the pages they
- * cover: the whole array (--max-unwind-mb) mapped for good counts in our RSS.
+ * Bytes into a BPF array at start through a mapping of only the pages they
+ * cover: a whole array (--max-unwind-mb of rows, the ranges of every process)
+ * mapped for good counts in our RSS.
  */
-static int rows_write(int fd, uint64_t first, const struct lt_unwind_row *rows, size_t n)
+static int window_write(int fd, uint64_t start, const void *data, size_t n)
 {
-	uint64_t page = sysconf(_SC_PAGESIZE), start = first * sizeof(*rows);
-	uint64_t off = start & ~(page - 1);
-	size_t len = start + n * sizeof(*rows) - off;
+	uint64_t page = sysconf(_SC_PAGESIZE), off = start & ~(page - 1);
+	size_t len = start + n - off;
 	void *p;
 
 	if (!n)
@@ -195,9 +196,15 @@ static int rows_write(int fd, uint64_t first, const struct lt_unwind_row *rows, 
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
 	if (p == MAP_FAILED)
 		return -errno;
-	memcpy((char *)p + (start - off), rows, n * sizeof(*rows));
+	memcpy((char *)p + (start - off), data, n);
 	munmap(p, len);
 	return 0;
+}
+
+/* A table's rows into the BPF array. */
+static int rows_write(int fd, uint64_t first, const struct lt_unwind_row *rows, size_t n)
+{
+	return window_write(fd, first * sizeof(*rows), rows, n * sizeof(*rows));
 }
 
 /* First fit. */
@@ -521,7 +528,6 @@ static struct process *process_new(struct unwinder *u, pid_t pid)
 static bool unchanged(const struct unwinder *u, const struct process *p,
 		      const struct lt_unwind_proc *v, const struct lt_unwind_range *ranges)
 {
-	const struct lt_unwind_range *cur;
 	struct lt_unwind_proc old;
 	__u32 key = p->pid;
 
@@ -529,9 +535,7 @@ static bool unchanged(const struct unwinder *u, const struct process *p,
 	    bpf_map_lookup_elem(u->maps.procs_fd, &key, &old) || old.stale || old.nr_pending ||
 	    old.slot != p->slot)
 		return false;
-	cur = (const struct lt_unwind_range *)u->maps.ranges +
-	      (size_t)p->slot * LT_UNWIND_MAX_RANGES;
-	return !memcmp(cur, ranges, v->nr * sizeof(*ranges));
+	return !memcmp(p->ranges, ranges, v->nr * sizeof(*ranges));
 }
 
 /* Builds side by side: each worker takes the next file to build. */
@@ -628,7 +632,7 @@ static void prebuild(struct unwinder *u, pid_t pid, const struct procmaps *maps)
 static int process_read(struct unwinder *u, pid_t pid)
 {
 	struct process *p = process_find(u, pid);
-	struct lt_unwind_range *ranges;
+	struct lt_unwind_range *ranges = NULL;
 	struct lt_unwind_proc v = {};
 	struct procmaps *maps;
 	uint32_t *ids, slot;
@@ -647,7 +651,9 @@ static int process_read(struct unwinder *u, pid_t pid)
 		return err;
 	}
 	ids = calloc(LT_UNWIND_MAX_RANGES, sizeof(*ids));
-	if (!ids) {
+	ranges = calloc(LT_UNWIND_MAX_RANGES, sizeof(*ranges));
+	if (!ids || !ranges) {
+		free(ids);
 		err = -ENOMEM;
 		goto out;
 	}
@@ -657,7 +663,6 @@ static int process_read(struct unwinder *u, pid_t pid)
 		v.mm = 0;
 	v.nr = v.stale = v.nr_pending = 0;
 	v.slot = slot;
-	ranges = (struct lt_unwind_range *)u->maps.ranges + (size_t)slot * LT_UNWIND_MAX_RANGES;
 	for (size_t i = 0; i < maps->n && v.nr < LT_UNWIND_MAX_RANGES; i++) {
 		if (maps->v[i].executable &&
 		    range_of(u, pid, &maps->v[i], &ranges[v.nr], ids, &nr_ids))
@@ -666,6 +671,10 @@ static int process_read(struct unwinder *u, pid_t pid)
 	if (unchanged(u, p, &v, ranges))
 		err = 1;
 	else
+		err = window_write(u->maps.ranges_fd,
+				   (uint64_t)slot * LT_UNWIND_MAX_RANGES * sizeof(*ranges), ranges,
+				   v.nr * sizeof(*ranges));
+	if (!err)
 		err = bpf_map_update_elem(u->maps.procs_fd, &key, &v, BPF_ANY) ? -errno : 0;
 	if (!err)
 		cache_invalidate(u); /* a mapping replaced by another at its address */
@@ -685,8 +694,12 @@ static int process_read(struct unwinder *u, pid_t pid)
 	slot_put(u, p->slot);
 	p->slot = slot;
 	p->nr_ranges = v.nr;
+	free(p->ranges);
+	p->ranges = ranges;
+	ranges = NULL;
 	slot = LT_UNWIND_NO_SLOT;
 out:
+	free(ranges);
 	prebuild_free(u);
 	slot_put(u, slot);
 	procmaps__free(maps);
@@ -816,6 +829,7 @@ static void process_remove(struct unwinder *u, pid_t pid)
 		object_put(u, p->held[i]);
 	free(p->objs);
 	free(p->held);
+	free(p->ranges);
 	slot_put(u, p->slot);
 	*p = u->procs[--u->nr_procs];
 }
@@ -928,6 +942,7 @@ void unwinder__free(struct unwinder *u)
 	for (size_t i = 0; i < u->nr_procs; i++) {
 		free(u->procs[i].objs);
 		free(u->procs[i].held);
+		free(u->procs[i].ranges);
 	}
 	free(u->procs);
 	free(u->free);

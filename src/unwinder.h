@@ -13,14 +13,14 @@
 
 struct unwinder;
 
-/* The BPF side: map fds, and the rows array mapped into memory. */
+/* The BPF side: map fds, and its row cache's generation mapped into memory. */
 struct unwinder_maps {
 	int objs_fd;
 	int files_fd;
 	int procs_fd;
 	int wake_fd;   /* ring buffer: tgids of processes to read again now */
 	int rows_fd;   /* struct lt_unwind_row[max_rows]: mapped a table at a time */
-	void *ranges;  /* struct lt_unwind_range[MAX_PROCS * MAX_RANGES] */
+	int ranges_fd; /* struct lt_unwind_range[MAX_PROCS * MAX_RANGES]: mapped a slot at a time */
 	uint64_t *gen; /* the BPF side's row cache holds while this does not change */
 	uint32_t max_rows;
 };
