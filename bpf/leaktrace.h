@@ -3,6 +3,10 @@
 #ifndef LEAKTRACE_H
 #define LEAKTRACE_H
 
+#ifndef __bpf__
+#include <stdbool.h>
+#endif
+
 /* Deepest user stack recorded; the kernel's own PERF_MAX_STACK_DEPTH. */
 #define LT_MAX_FRAMES 127
 
