@@ -251,18 +251,46 @@ struct lt_unwind_range {
 #define LT_UNWIND_NO_SLOT 0xffffffff
 
 /*
- * The executable mappings of a process: those user space read from
+ * A process's executable mappings, in two values so that neither side ever
+ * overwrites what the other wrote (an update replaces a whole value: what a
+ * program wrote meanwhile into the one replaced would be lost). An image is
+ * known by where its stack starts (mm->start_stack, /proc/PID/stat's
+ * startstack): an exec makes another, and the old image's mappings stop counting.
+ *
+ * The view, written by user space only: the mappings it read from
  * /proc/PID/maps, sorted by start, at slot * LT_UNWIND_MAX_RANGES in the ranges
- * array; and those mapped since, which the BPF side appends to pending (they
- * win over the sorted ones) until user space rereads.
+ * array.
+ */
+struct lt_unwind_view {
+	__u64 image; /* the image the ranges are of */
+	__u32 slot;  /* LT_UNWIND_NO_SLOT: none */
+	__u32 nr;
+	__u32 seen;  /* the process's mappings (its count) made before the maps were read */
+	__u32 marks; /* the process's marks user space has taken */
+};
+
+/* An image's name: from its mm (the programs), or /proc/PID/stat's endcode and startstack. */
+static inline __u64 lt_unwind_image(__u64 end_code, __u64 start_stack)
+{
+	return start_stack ^ end_code << 16;
+}
+
+/* A mapping made with mmap, by image. */
+struct lt_unwind_mapped {
+	struct lt_unwind_range r;
+	__u64 image;
+};
+
+/*
+ * Written by the programs only: every executable mapping made since exec with
+ * mmap, the last LT_UNWIND_PENDING of them in a ring (those made since the
+ * view's maps were read win over its ranges); and its marks: the process is
+ * to be read again while they differ from the view's.
  */
 struct lt_unwind_proc {
-	__u64 mm;   /* the address space they belong to (kernel pointer); 0: unknown */
-	__u32 slot; /* LT_UNWIND_NO_SLOT until user space has read them */
-	__u32 nr;
-	__u32 stale; /* user space must reread: new mappings, an address in none */
-	__u32 nr_pending;
-	struct lt_unwind_range pending[LT_UNWIND_PENDING];
+	__u32 count; /* mappings made: the next goes to pending[count % LT_UNWIND_PENDING] */
+	__u32 marks;
+	struct lt_unwind_mapped pending[LT_UNWIND_PENDING];
 };
 
 /* A file with a table, by the kernel's device number and inode. */

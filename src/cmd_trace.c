@@ -244,6 +244,10 @@ static int attach_all(struct session *s)
 		if (!wanted(s->cfg, pid))
 			continue;
 		err = tracer__add_target(s->tracer, pid, false);
+		if (err == -ESRCH && kill(pid, 0) && errno == ESRCH) {
+			err = 0; /* it ended while found */
+			continue;
+		}
 		if (err)
 			break;
 		n++;

@@ -259,7 +259,9 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 		e->nr_frames = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips,
 						 raw.nr, e->frames, &e->truncated);
 	}
-	if (e->nr_frames && thread_start(&e->frames[e->nr_frames - 1]))
+	/* Not a walk cut for want of a table: the frames above may be the program's. */
+	if (e->nr_frames && !(raw.flags & LT_STACK_UNBUILT) &&
+	    thread_start(&e->frames[e->nr_frames - 1]))
 		e->truncated = false;
 	e->table_pending = e->truncated && (raw.flags & LT_STACK_UNBUILT);
 	e->fetch_gen = symbolizer__fetch_generation(src->syms);

@@ -201,6 +201,7 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 		bpf_map__set_max_entries(skel->maps.unwind_objs, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_files, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_procs, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_views, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_cache, 1);
 	}
@@ -241,6 +242,7 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 		.objs_fd = bpf_map__fd(skel->maps.unwind_objs),
 		.files_fd = bpf_map__fd(skel->maps.unwind_files),
 		.procs_fd = bpf_map__fd(skel->maps.unwind_procs),
+		.views_fd = bpf_map__fd(skel->maps.unwind_views),
 		.wake_fd = bpf_map__fd(skel->maps.unwind_wake),
 		.max_rows = opts->max_unwind_rows,
 	};
@@ -695,6 +697,9 @@ int tracer__unwind_wait(struct tracer *t)
 		return 0;
 	pthread_join(t->builder, NULL);
 	t->building = false;
+	/* One that ended meanwhile has nothing left to walk (-a meets many such). */
+	if (t->build_err && kill(t->build_pid, 0) && errno == ESRCH)
+		t->build_err = 0;
 	return t->build_err ? attach_error(t->build_pid, "unwind tables", t->build_err) : 0;
 }
 
