@@ -117,6 +117,9 @@ static int attach_pid(struct session *s, pid_t pid)
 		return -ESRCH;
 	}
 	err = alloc_plan__for_pid(pid, &plan);
+	/* Its mappings unreadable: without CAP_SYS_PTRACE, or CAP_CHECKPOINT_RESTORE for map_files. */
+	if (err == -EACCES || err == -EPERM)
+		s->exit_code = LT_EXIT_NOT_PERMITTED;
 	return err ? err : attach(s, pid, &plan, false);
 }
 

@@ -235,6 +235,35 @@ Test(bad_input, not_root, .timeout = 30)
 	run__free(&r);
 }
 
+/*
+ * Root with CAP_BPF and CAP_PERFMON only (as a container without CAP_SYS_PTRACE): BPF loads,
+ * but the target's mappings cannot be read: 5, not permitted, with one line that says so.
+ */
+Test(bad_input, target_not_readable_is_not_permitted, .timeout = 30)
+{
+	char pid[16];
+	char *argv[] = { "/usr/bin/setpriv",
+			 "--bounding-set=-all,+bpf,+perfmon",
+			 "--inh-caps=-all",
+			 (char *)env__leaktrace(),
+			 "-p",
+			 pid,
+			 "-d",
+			 "1",
+			 NULL };
+	struct run_result r;
+
+	if (access(argv[0], X_OK))
+		cr_skip_test("no %s (util-linux) to drop capabilities", argv[0]);
+	/* This test's own process: root, with every capability, so ptrace's rules apply. */
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	run__cmd(argv, NULL, 20, &r);
+	cr_assert_eq(run__exit_code(&r), 5, "exit %d; stderr:\n%s", run__exit_code(&r), r.err);
+	cr_assert_eq(run__err_lines(&r), 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "Permission denied"), "%s", r.err);
+	run__free(&r);
+}
+
 /* "leaktrace -p PID" must say exactly "leaktrace: cannot attach to pid PID: WHY\n". */
 static void assert_attach_error(pid_t pid, const char *why)
 {
