@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,23 +28,11 @@
 /* Seconds each host traces: long enough for the leak to start on both after both attach. */
 #define TRACE_S "8"
 
-/* NAME in the repository, in BUF. */
-static const char *repo_file(char *buf, size_t size, const char *name)
-{
-	char dir[PATH_MAX];
-
-	/* LEAKTRACE is the ./leaktrace at the top of the repository. */
-	snprintf(dir, sizeof(dir), "%s", env__leaktrace());
-	snprintf(buf, size, "%s/%s", dirname(dir), name);
-	cr_assert_eq(access(buf, R_OK), 0, "%s: %s", buf, strerror(errno));
-	return buf;
-}
-
 static const char *sweep_path(void)
 {
 	static char path[PATH_MAX];
 
-	return repo_file(path, sizeof(path), "tools/leak-sweep");
+	return env__repo_file(path, sizeof(path), "tools/leak-sweep");
 }
 
 /* A loopback TCP socket on a free port, bound and not listening: connecting is refused. */
@@ -562,7 +549,7 @@ Test(sweep, playbook_with_an_inventory_three_hosts_one_dead, .timeout = 300, .fi
 		 "  vars:\n    ansible_ssh_common_args: \"%s\"\n",
 		 fl.user, fl.h[1].port, fl.dead_port, fl.ssh_opts);
 	write_file(in_dir(inv, sizeof(inv), "inventory.yml"), text);
-	repo_file(playbook, sizeof(playbook), "deploy/ansible/leak-sweep.yml");
+	env__repo_file(playbook, sizeof(playbook), "deploy/ansible/leak-sweep.yml");
 	snprintf(extra, sizeof(extra),
 		 "{\"duration\": %s, \"outdir\": \"%s\", \"leaktrace_bin\": \"%s\", "
 		 "\"leaktrace_options\": \"--comm %s\"}",
