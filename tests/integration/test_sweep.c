@@ -26,7 +26,7 @@
 /* The leaking service under a name of its own, so that --comm sees only it. */
 #define LEAKER "sweep-leaker"
 /* Seconds each host traces: long enough for the leak to start on both after both attach. */
-#define TRACE_S "8"
+#define TRACE_S "6"
 
 static const char *sweep_path(void)
 {
@@ -290,22 +290,21 @@ static int processes_with(const char *needle)
 /* Whether the trace of host LABEL runs: leaktrace itself, not the timeout that runs it. */
 static bool traces(const char *label)
 {
-	char line[4096], args[96];
-	const char *at;
+	char line[4096], host[96];
+	const char *at, *prefix = "/leaktrace -a -q -d " TRACE_S " -i ";
 	struct dirent *e;
 	bool found = false;
 	DIR *d = opendir("/proc");
 
 	cr_assert_not_null(d);
-	snprintf(args, sizeof(args), "/leaktrace -a -q -d %s -i 1 --host %s --comm %s ", TRACE_S,
-		 label, LEAKER);
+	snprintf(host, sizeof(host), " --host %s --comm %s ", label, LEAKER);
 	while (!found && (e = readdir(d))) {
 		if (atoi(e->d_name) <= 0)
 			continue;
 		cmdline_of(atoi(e->d_name), line, sizeof(line));
-		at = strstr(line, args);
+		at = strstr(line, prefix);
 		/* The binary's path is the first word. */
-		found = at && (size_t)(at - line) + 10 == strcspn(line, " ");
+		found = at && (size_t)(at - line) + 10 == strcspn(line, " ") && strstr(line, host);
 	}
 	closedir(d);
 	return found;
