@@ -143,8 +143,8 @@ static void host__start(struct host *h, int n, const char *path)
 	cr_assert(port_accepts(h->port), "sshd on port %d did not start; see %s", h->port, log);
 }
 
-/* A user of the test's own whose ssh logins sudo to root without a password. */
-static void user__add(void)
+/* A user of the test's own whose ssh logins sudo to root without a password, if SUDO. */
+static void user__add(bool sudo)
 {
 	char home[PATH_MAX], line[96];
 
@@ -153,13 +153,15 @@ static void user__add(void)
 			   "/bin/sh", fl.user, NULL });
 	/* Not locked (sshd refuses a locked account a key login), and no password. */
 	run_ok((char *[]){ "usermod", "-p", "*", fl.user, NULL });
+	if (!sudo)
+		return;
 	snprintf(fl.sudoers, sizeof(fl.sudoers), "/etc/sudoers.d/%s", fl.user);
 	snprintf(line, sizeof(line), "%s ALL=(root) NOPASSWD: ALL\n", fl.user);
 	write_file(fl.sudoers, line);
 	cr_assert_eq(chmod(fl.sudoers, 0440), 0);
 }
 
-static void fleet__start(void)
+static void fleet__start(bool sudo)
 {
 	char key[PATH_MAX], file[PATH_MAX + 64], path2[PATH_MAX + 64], text[PATH_MAX + 128];
 	char *demo = env__fixture("demo-fp");
@@ -176,7 +178,7 @@ static void fleet__start(void)
 	run_ok((char *[]){ "cp", in_dir(file, sizeof(file), "id.pub"),
 			   in_dir(text, sizeof(text), "authorized_keys"), NULL });
 	cr_assert_eq(chmod(text, 0644), 0);
-	user__add();
+	user__add(sudo);
 	cr_assert_eq(mkdir(in_dir(path2, sizeof(path2), "bin"), 0755), 0);
 	run_ok((char *[]){ "cp", (char *)env__leaktrace(), path2, NULL });
 	strcat(path2, ":/usr/sbin:/usr/bin:/sbin:/bin");
@@ -207,7 +209,8 @@ static void fleet_fini(void)
 	if (fl.dead_fd > 0)
 		close(fl.dead_fd);
 	if (*fl.user) {
-		unlink(fl.sudoers);
+		if (*fl.sudoers)
+			unlink(fl.sudoers);
 		/* -f: an sshd session of the sweep's may be ending still. */
 		run_ok((char *[]){ "userdel", "-f", fl.user, NULL });
 	}
@@ -510,7 +513,7 @@ Test(sweep, front_end_over_ansible_three_hosts_one_dead, .timeout = 300, .fini =
 	char want[PATH_MAX + 128], file[PATH_MAX];
 	struct sweep_run r;
 
-	fleet__start();
+	fleet__start(true);
 	sweep__run((char *[]){ (char *)sweep_path(), "-d", TRACE_S, "-o", fl.out, "-S", fl.ssh_opts,
 			       "-b", (char *)env__leaktrace(), fl.h[0].spec, fl.h[1].spec, fl.dead,
 			       "--", "--comm", LEAKER, NULL },
@@ -538,7 +541,7 @@ Test(sweep, playbook_with_an_inventory_three_hosts_one_dead, .timeout = 300, .fi
 	char want[256], msg[320], file[PATH_MAX], *hosts;
 	struct sweep_run r;
 
-	fleet__start();
+	fleet__start(true);
 	snprintf(text, sizeof(text),
 		 "all:\n  children:\n    web:\n      hosts:\n"
 		 "        alpha: {ansible_host: fleet, ansible_user: %s}\n"
@@ -576,6 +579,103 @@ static void sweep_fini(void)
 {
 	procs__cleanup();
 	tmpdir__free(&dir);
+}
+
+/*
+ * A stand-in for leaktrace whose exit status and last line depend on the host it is told it
+ * runs on (--host): the failures a fleet has that this machine does not (a kernel without
+ * BTF, BPF refused, -a held off, a hang).
+ */
+static const char fake_leaktrace[] =
+	"#!/bin/sh\n"
+	"case $1 in --version) echo 'leaktrace 0.1.0'; exit 0;; esac\n"
+	"prev= host=\n"
+	"for a; do [ \"$prev\" = --host ] && host=$a; prev=$a; done\n"
+	"case $host in\n"
+	"nobtf) echo 'leaktrace: kernel 4.19.0-test has no BTF (/sys/kernel/btf/vmlinux)' >&2; exit 4;;\n"
+	"noperm) echo 'leaktrace: cannot load BPF programs: permission denied' >&2; exit 5;;\n"
+	"heldoff) echo 'leaktrace: -a would break pid 42 (valgrind)' >&2; exit 7;;\n"
+	"slow) exec sleep 60;;\n"
+	"esac\n"
+	"exit 1\n";
+
+/*
+ * Each host's reason from leaktrace's exit status (and sudo's refusal, and ssh's), none
+ * stopping the others: hosts.txt and hosts.json say which and why, the play fails naming
+ * them, and nothing is left on the hosts.
+ */
+Test(sweep, playbook_tells_each_failure_by_its_exit_status, .timeout = 300, .fini = fleet_fini)
+{
+	static const char *const want[][2] = {
+		{ "nobtf", "no BPF: kernel 4.19.0-test has no BTF (/sys/kernel/btf/vmlinux)" },
+		{ "noperm", "not permitted: cannot load BPF programs: permission denied" },
+		{ "heldoff", "held off: -a would break pid 42 (valgrind)" },
+		{ "slow", "timed out after 3 s" },
+		{ "nosudo", "not permitted: cannot become root: Missing sudo password" },
+	};
+	char inv[PATH_MAX], text[4 * PATH_MAX], playbook[PATH_MAX], extra[3 * PATH_MAX];
+	char fake[PATH_MAX], line[512], file[PATH_MAX], *hosts;
+	const char *rdir;
+	struct run_result r;
+	json_t *rows, *row;
+
+	fleet__start(false);
+	write_file(in_dir(fake, sizeof(fake), "fake-leaktrace"), fake_leaktrace);
+	cr_assert_eq(chmod(fake, 0755), 0);
+	snprintf(text, sizeof(text),
+		 "all:\n  hosts:\n"
+		 "    nobtf: {ansible_host: 127.0.0.1, ansible_port: %d, ansible_user: root}\n"
+		 "    noperm: {ansible_host: 127.0.0.1, ansible_port: %d, ansible_user: root}\n"
+		 "    heldoff: {ansible_host: 127.0.0.1, ansible_port: %d, ansible_user: root}\n"
+		 "    slow: {ansible_host: 127.0.0.1, ansible_port: %d, ansible_user: root}\n"
+		 "    nosudo: {ansible_host: fleet, ansible_user: %s}\n"
+		 "    dead: {ansible_host: 127.0.0.1, ansible_port: %d}\n"
+		 "  vars:\n    ansible_ssh_common_args: \"%s\"\n",
+		 fl.h[1].port, fl.h[1].port, fl.h[1].port, fl.h[1].port, fl.user, fl.dead_port,
+		 fl.ssh_opts);
+	write_file(in_dir(inv, sizeof(inv), "inventory.yml"), text);
+	env__repo_file(playbook, sizeof(playbook), "deploy/ansible/leak-sweep.yml");
+	snprintf(extra, sizeof(extra),
+		 "{\"duration\": 1, \"time_limit\": 3, \"outdir\": \"%s\", "
+		 "\"leaktrace_bin\": \"%s\"}",
+		 fl.out, fake);
+	setenv("ANSIBLE_NOCOLOR", "1", 1);
+	run__cmd((char *[]){ "ansible-playbook", "-i", inv, "--forks", "10", playbook, "-e", extra,
+			     NULL },
+		 NULL, 240, &r);
+	cr_assert_eq(run__exit_code(&r), 2, "exit %d\n%s%s", run__exit_code(&r), r.out, r.err);
+
+	hosts = read_all(in_dir(file, sizeof(file), "out/hosts.txt"));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(line, sizeof(line), "%s: %s\n", want[i][0], want[i][1]);
+		cr_assert_not_null(strstr(hosts, line), "no '%s' in:\n%s", line, hosts);
+	}
+	snprintf(line, sizeof(line),
+		 "dead: unreachable: ssh: connect to host 127.0.0.1 port %d: Connection refused\n",
+		 fl.dead_port);
+	cr_assert_not_null(strstr(hosts, line), "no '%s' in:\n%s", line, hosts);
+	free(hosts);
+	snprintf(line, sizeof(line), "\"msg\": \"6 of 6 hosts did not answer: nobtf: %s; ",
+		 want[0][1]);
+	cr_assert_not_null(strstr(r.out, line), "no '%s' in:\n%s", line, r.out);
+	/* No host answered: no fleet view. */
+	cr_assert(access(in_dir(file, sizeof(file), "out/fleet.json"), F_OK) && errno == ENOENT);
+
+	/* The exit statuses, and nothing left where leaktrace ran. */
+	rows = json_load_file(in_dir(file, sizeof(file), "out/hosts.json"), 0, NULL);
+	cr_assert(json_is_array(rows) && json_array_size(rows) == 6);
+	for (size_t i = 0; i < 4; i++) {
+		static const int status[] = { 4, 5, 7, 124 };
+
+		row = json_array_get(rows, i);
+		cr_assert_str_eq(json_string_value(json_object_get(row, "host")), want[i][0]);
+		cr_assert_eq(json__int(row, "exit_status"), status[i], "%s", want[i][0]);
+		rdir = json_string_value(json_object_get(row, "remote_dir"));
+		cr_assert(rdir && access(rdir, F_OK) && errno == ENOENT, "%s is left", rdir);
+		cr_assert_eq(processes_with(rdir), 0, "a process of %s is left", rdir);
+	}
+	json_decref(rows);
+	run__free(&r);
 }
 
 /* Run leak-sweep with ARGS and assert exit status 2 and one "leak-sweep: " line with PHRASE. */
