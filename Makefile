@@ -273,10 +273,12 @@ test-asan: test-asan-unit
 	$(Q)$(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1
 
 # leaktrace built with ASan and UBSan, where the integration suite runs it: the suite finds
-# tools/ beside LEAKTRACE, so a tree of links stands in for the top.
+# tools/, deploy/ and tests/deploy beside LEAKTRACE, so a tree of links stands in for the top.
 asan-top: $(OUTPUT)/asan/leaktrace
 	$(Q)mkdir -p $(OUTPUT)/asan/top && ln -sfn ../leaktrace $(OUTPUT)/asan/top/leaktrace && \
-		ln -sfn $(CURDIR)/tools $(OUTPUT)/asan/top/tools
+		ln -sfn $(CURDIR)/tools $(OUTPUT)/asan/top/tools && \
+		ln -sfn $(CURDIR)/deploy $(OUTPUT)/asan/top/deploy && \
+		ln -sfn $(CURDIR)/tests $(OUTPUT)/asan/top/tests
 
 # The offline report path alone: linked from REPORT_OBJS without libbpf, it converts the golden
 # snapshot as ./leaktrace report does; and the include graph has no cycle and no layer including

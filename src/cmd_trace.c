@@ -20,6 +20,7 @@
 #include "diag.h"
 #include "event_loop.h"
 #include "exclude.h"
+#include "exit_status.h"
 #include "export.h"
 #include "output_file.h"
 #include "procmaps.h"
@@ -52,9 +53,6 @@
 #define FINAL_FETCH_WAIT_S 10.0
 /* -p: how often an exec of a target is looked for: its new allocator is probed then. */
 #define TICK_PID_NS 200000000ULL
-/* --fail-on-leak: the exit status when the lost bytes reach the limit. */
-#define LT_EXIT_LEAK 3
-
 struct session {
 	const struct config *cfg;
 	struct tracer *tracer;
@@ -71,7 +69,7 @@ struct session {
 	int interrupted;	   /* run mode: SIGINT/SIGTERM/SIGHUP passed on to the command */
 	int abandoned;	/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
 	bool signalled; /* the trace ended on a signal: the end is due at once */
-	int exit_code;	/* when leaktrace fails: 1, or the shell's code for a bad command */
+	int exit_code; /* when leaktrace fails: its reason (exit_status.h), or the shell's code for a bad command */
 };
 
 /* --lib: objects probed by hand, for pid or (-1) for every process. */
@@ -115,9 +113,13 @@ static int attach_pid(struct session *s, pid_t pid)
 	why = target__why_not(pid, buf, sizeof(buf));
 	if (why) {
 		diag__error("cannot attach to pid %d: %s", pid, why);
+		s->exit_code = LT_EXIT_NO_TARGET;
 		return -ESRCH;
 	}
 	err = alloc_plan__for_pid(pid, &plan);
+	/* Its mappings unreadable: without CAP_SYS_PTRACE, or CAP_CHECKPOINT_RESTORE for map_files. */
+	if (err == -EACCES || err == -EPERM)
+		s->exit_code = LT_EXIT_NOT_PERMITTED;
 	return err ? err : attach(s, pid, &plan, false);
 }
 
@@ -238,6 +240,7 @@ static int attach_all(struct session *s)
 				"every process that maps the allocator; trace others with -p, or "
 				"when it has ended",
 				pid, why);
+			s->exit_code = LT_EXIT_HELD_OFF;
 			err = -EBUSY;
 			break;
 		}
@@ -606,6 +609,16 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 	return err < 0 ? err : 0;
 }
 
+/* Why the tracer could not start, as a script tells it: the kernel, or the privileges. */
+static int tracer_exit_status(int err)
+{
+	if (err == -ENOTSUP)
+		return LT_EXIT_NO_BPF;
+	if (err == -EPERM || err == -EACCES)
+		return LT_EXIT_NOT_PERMITTED;
+	return LT_EXIT_FAILURE;
+}
+
 static int run(struct session *s, const sigset_t *sigs)
 {
 	const struct config *cfg = s->cfg;
@@ -647,8 +660,10 @@ static int run(struct session *s, const sigset_t *sigs)
 		return err;
 	}
 	err = tracer__new(&topts, &s->tracer);
-	if (err)
+	if (err) {
+		s->exit_code = tracer_exit_status(err);
 		return err;
+	}
 	s->syms = symbolizer__new();
 	s->debuginfo = debuginfo__new(&dopts);
 	if (s->syms && s->debuginfo)
@@ -787,14 +802,14 @@ static int load_suppressions(const struct config *cfg, struct suppressions **out
 
 int cmd_trace(const struct config *cfg)
 {
-	struct session s = { .cfg = cfg, .out = stdout, .exit_code = 1 };
+	struct session s = { .cfg = cfg, .out = stdout, .exit_code = LT_EXIT_FAILURE };
 	sigset_t sigs, stops;
 	bool gate;
 	int err;
 
 	diag__setup(cfg->quiet, cfg->verbose);
 	if (load_suppressions(cfg, &s.supp))
-		return 2;
+		return LT_EXIT_USAGE;
 	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */
 	if (cfg->command)
 		s.out = stderr;
@@ -830,5 +845,5 @@ int cmd_trace(const struct config *cfg)
 		/* A failed command says more than its leaks; a leak fails one that passed. */
 		return err ? s.exit_code : code ? code : gate ? LT_EXIT_LEAK : 0;
 	}
-	return err ? s.exit_code : gate ? LT_EXIT_LEAK : 0;
+	return err ? s.exit_code : gate ? LT_EXIT_LEAK : LT_EXIT_OK;
 }
