@@ -81,6 +81,9 @@ static const char usage[] =
 /* After the formats, made from their table (format__help). */
 static const char usage_tail[] =
 	"      --count          folded: allocation counts instead of bytes\n"
+	"      --reserved       folded, svg: mmap stacks weighed by the bytes they\n"
+	"                       reserve (default: by their resident pages, as read\n"
+	"                       from /proc/PID/pagemap)\n"
 	"      --lost           only what the scan found lost (needs the scan: --scan,\n"
 	"                       or run mode): a flamegraph of the leaks\n"
 	"      --host NAME      the host's name in the saved snapshot (default: its\n"
@@ -393,6 +396,7 @@ enum {
 	OPT_NO_DEFAULT_SUPPRESSIONS,
 	OPT_SUPPRESS_LIST_DEFAULT,
 	OPT_LINES,
+	OPT_RESERVED,
 };
 
 static const struct option options[] = {
@@ -433,6 +437,7 @@ static const struct option options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	DEBUGINFO_OPTIONS,
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "reserved", no_argument, NULL, OPT_RESERVED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -556,6 +561,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return parse_count("--max-stacks", arg, 64, 1ULL << 22, &cfg->max_stacks);
 	case OPT_NO_DEMANGLE:
 		cfg->demangle = false;
+		return 0;
+	case OPT_RESERVED:
+		cfg->reserved = true;
 		return 0;
 	case OPT_COUNT:
 		cfg->counts = true;

@@ -40,6 +40,8 @@ static const char usage_tail[] =
 	"  -n, --top N          text: stacks per process, or in a merged snapshot's\n"
 	"                       ranking (default 10)\n"
 	"      --count          folded: allocation counts instead of bytes\n"
+	"      --reserved       folded, svg: mmap stacks weighed by the bytes they\n"
+	"                       reserve (default: by their resident pages)\n"
 	"      --lost           only what a scan found lost, definitely and indirectly\n"
 	"                       (a snapshot taken with --scan, or in run mode): the\n"
 	"                       flamegraph of the leaks themselves\n"
@@ -92,6 +94,7 @@ enum {
 	OPT_HOST,
 	OPT_SYMBOLIZE,
 	OPT_LINES,
+	OPT_RESERVED,
 };
 
 static const struct option options[] = {
@@ -106,6 +109,7 @@ static const struct option options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "symbolize", no_argument, NULL, OPT_SYMBOLIZE },
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "reserved", no_argument, NULL, OPT_RESERVED },
 	DEBUGINFO_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -149,6 +153,9 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 			return -EINVAL;
 		}
 		a->mode = c == OPT_DIFF ? MODE_DIFF : MODE_MERGE;
+		return 0;
+	case OPT_RESERVED:
+		a->opts.reserved = true;
 		return 0;
 	case OPT_COUNT:
 		a->opts.counts = true;

@@ -16,6 +16,7 @@
 #include "mapping_events.h"
 #include "procmaps.h"
 #include "reach.h"
+#include "resident.h"
 #include "snap_source.h"
 #include "snap_source_int.h"
 #include "snap_scan.h"
@@ -73,6 +74,9 @@ struct stack_entry {
 	int64_t scan_allocs;
 	uint64_t scan_oldest_ts;
 	struct reach_sums reach; /* --scan */
+	/* Its mappings' pages present in memory, and what they reserve (read_resident). */
+	int64_t resident, resident_reserved;
+	bool resident_unknown; /* a mapping's pages could not be read */
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -384,6 +388,90 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 	return err;
 }
 
+struct mapping_index {
+	uint32_t tgid;
+	uint32_t index;
+};
+
+static int by_mapping_tgid(const void *a, const void *b)
+{
+	const struct mapping_index *x = a, *y = b;
+
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
+/* Adds the resident pages of the mapping at key (its record rec) to its stack's entry. */
+static void add_resident(struct snap_source *src, struct resident *r,
+			 const struct lt_alloc_key *key, const struct lt_alloc *rec)
+{
+	struct stack_entry *e = entry_get(src, key->tgid, key->gen, rec->stack_id);
+	uint64_t bytes;
+
+	if (!e)
+		return;
+	e->resident_reserved += rec->size;
+	if (!r || resident__bytes(r, key->addr, key->addr + rec->size, &bytes))
+		e->resident_unknown = true;
+	else
+		e->resident += bytes;
+}
+
+/*
+ * The pages present in the recorded mappings, summed per stack: O(mappings),
+ * one pagemap per process. With --older, only the mappings the records count.
+ */
+static int read_resident(struct snap_source *src, uint64_t now_ns)
+{
+	uint64_t cutoff = now_ns - (uint64_t)(src->filter.older * 1e9);
+	bool filtered = src->filter.older > 0 || src->filter.scan;
+	struct mapping_index *idx = NULL;
+	struct resident *r = NULL;
+	struct lt_alloc_key *keys;
+	struct stack_entry *e;
+	struct lt_alloc rec;
+	uint32_t open_tgid = 0;
+	size_t n, m = 0;
+	__u64 *ends;
+	int err;
+
+	for (size_t i = 0; i < src->nr_buckets; i++)
+		for (e = src->buckets[i]; e; e = e->next) {
+			e->resident = e->resident_reserved = 0;
+			e->resident_unknown = false;
+		}
+	err = tracer_maps__mappings(src->tracer, &keys, &ends, &n);
+	if (err)
+		return err;
+	idx = malloc((n ? n : 1) * sizeof(*idx));
+	for (size_t i = 0; idx && i < n; i++)
+		if (snap_source__current(src, keys[i].tgid, keys[i].gen))
+			idx[m++] = (struct mapping_index){ keys[i].tgid, i };
+	if (m)
+		qsort(idx, m, sizeof(*idx), by_mapping_tgid);
+	for (size_t i = 0; i < m; i++) {
+		const struct lt_alloc_key *k = &keys[idx[i].index];
+
+		if (tracer_maps__record_now(src->tracer, k, &rec) || rec.kind != LT_KIND_MMAP)
+			continue; /* unmapped since */
+		if (filtered && (rec.ts > cutoff || rec.size < src->filter.min_size ||
+				 rec.size > src->filter.max_size))
+			continue;
+		if (!r || open_tgid != k->tgid) {
+			resident__free(r);
+			r = NULL;
+			open_tgid = k->tgid;
+			resident__open(k->tgid, &r); /* the process gone: its stacks unread */
+		}
+		add_resident(src, r, k, &rec);
+	}
+	resident__free(r);
+	err = idx ? 0 : -ENOMEM;
+	free(idx);
+	free(keys);
+	free(ends);
+	return err;
+}
+
 /* Frees by the allocator itself of memory it took without malloc are not misses. */
 static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 {
@@ -573,6 +661,8 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 	p->reachable_bytes += s->reachable_bytes;
 	p->possible_bytes += s->possible_bytes;
 	p->possible_allocs += s->possible_allocs;
+	p->has_resident |= s->has_resident;
+	p->resident_bytes += s->resident_bytes;
 	return 0;
 }
 
@@ -605,7 +695,14 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 		s->allocs = t->allocs;
 	}
 	s->oldest_s = oldest && oldest <= now_ns ? (now_ns - oldest) / 1e9 : -1;
-	s->growth = dt > 0 ? (s->bytes - e->last_bytes) / dt : 0;
+	/* Every mapping of it read: what they reserve is what the totals count. */
+	if (s->kind == STACK_MMAP && !e->resident_unknown && e->resident_reserved == s->bytes &&
+	    s->bytes > 0) {
+		s->has_resident = true;
+		s->resident_bytes = e->resident;
+	}
+	/* A mapping grows as its pages do: a reservation is no growth. */
+	s->growth = dt > 0 ? (stack_stat__held(s) - e->last_bytes) / dt : 0;
 	s->scanned = scanned && e->reach.known;
 	s->lost_bytes = s->scanned ? e->reach.bytes[REACH_LOST] : 0;
 	s->lost_allocs = s->scanned ? e->reach.allocs[REACH_LOST] : 0;
@@ -689,9 +786,9 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 			e->nr_hist = 0;
 		}
 		fill_stack(&s, e, &vals[i], now_ns, dt, scanned, src->filter.sample_bytes);
-		trend_push(e, now_ns, s.bytes);
+		trend_push(e, now_ns, stack_stat__held(&s));
 		trend_read(e, &s);
-		e->last_bytes = s.bytes;
+		e->last_bytes = stack_stat__held(&s);
 		e->last_build = src->builds;
 		if (!s.allocs && !s.bytes && !s.growth)
 			continue;
@@ -739,6 +836,7 @@ static void merge_same_frames(struct proc_stat *p)
 		last->allocs += v[i].allocs;
 		last->growth += v[i].growth;
 		stack_stat__add_verdicts(last, &v[i]);
+		stack_stat__add_resident(last, &v[i]);
 		trend__merge(last, &v[i]);
 		if (v[i].oldest_s > last->oldest_s)
 			last->oldest_s = v[i].oldest_s;
@@ -1000,6 +1098,8 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 		err = tracer_maps__totals(src->tracer, &keys, &vals, &n);
 	if (!err && (src->filter.older > 0 || src->filter.scan))
 		err = scan_allocs(src, now_ns);
+	if (!err)
+		err = read_resident(src, now_ns);
 	if (!err)
 		err = snap_source__build(src, keys, vals, n, now_ns, snap);
 	free(keys);

@@ -53,6 +53,7 @@
 #define JK_REACHABLE_ALLOCS "reachable_allocs"
 #define JK_REACHABLE_BYTES "reachable_bytes"
 #define JK_REASON "reason"
+#define JK_RESIDENT_BYTES "resident_bytes"
 #define JK_SAMPLING "sampling"
 #define JK_SCAN_HELD_MS "scan_held_ms"
 #define JK_SCAN_ROOTS "scan_roots"

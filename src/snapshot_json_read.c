@@ -415,6 +415,11 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		err = get_bool(l, obj, where, JK_TRUNCATED, &s->truncated);
 	if (!err)
 		err = get_bool(l, obj, where, JK_TABLE_PENDING, &s->table_pending);
+	/* A mapping's resident pages are part of what it reserves. */
+	s->has_resident = json_object_get(obj, JK_RESIDENT_BYTES) != NULL;
+	if (!err)
+		err = get_int_in(l, obj, where, JK_RESIDENT_BYTES, false, 0, s->bytes,
+				 &s->resident_bytes);
 	if (!err)
 		err = load_verdicts(l, obj, where, s);
 	if (!err)
@@ -576,6 +581,10 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 		err = get_int(l, obj, where, JK_OUTSTANDING_ALLOCS, false, &p->allocs);
 	if (!err)
 		err = get_number(l, obj, where, JK_GROWTH_BYTES_PER_S, &p->growth);
+	p->has_resident = json_object_get(obj, JK_RESIDENT_BYTES) != NULL;
+	if (!err)
+		err = get_int_in(l, obj, where, JK_RESIDENT_BYTES, false, 0, p->bytes,
+				 &p->resident_bytes);
 	p->scanned = json_object_get(obj, JK_LOST_BYTES) != NULL;
 	if (!err)
 		err = get_int(l, obj, where, JK_LOST_BYTES, false, &p->lost_bytes);

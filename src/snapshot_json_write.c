@@ -189,6 +189,10 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 		json__key(w, JK_TABLE_PENDING);
 		json__bool(w, true);
 	}
+	if (s->has_resident) {
+		json__key(w, JK_RESIDENT_BYTES);
+		json__int(w, s->resident_bytes);
+	}
 	if (s->scanned) {
 		json__key(w, JK_LOST_BYTES);
 		json__int(w, s->lost_bytes);
@@ -291,6 +295,10 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 	if (p->final) {
 		json__key(w, JK_FINAL);
 		json__bool(w, true);
+	}
+	if (p->has_resident) {
+		json__key(w, JK_RESIDENT_BYTES);
+		json__int(w, p->resident_bytes);
 	}
 	if (p->scanned) {
 		json__key(w, JK_LOST_BYTES);

@@ -174,6 +174,8 @@ static int merge_procs(struct merge *m, struct origin **origins)
 							      p->suppressed_lost_bytes);
 			q->possible_bytes = count__add(q->possible_bytes, p->possible_bytes);
 			q->possible_allocs = count__add(q->possible_allocs, p->possible_allocs);
+			q->has_resident |= p->has_resident;
+			q->resident_bytes = count__add(q->resident_bytes, p->resident_bytes);
 			add_origins(m, i, p->pid, p->origins, p->nr_origins, origins[k],
 				    &nr_origins[k]);
 		}
@@ -283,6 +285,10 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 		to->allocs = count__add(to->allocs, s->allocs);
 		to->growth += s->growth;
 		stack_stat__add_verdicts(to, s);
+		if (i)
+			stack_stat__add_resident(to, s);
+		to->has_resident = i ? to->has_resident : s->has_resident;
+		to->resident_bytes = i ? to->resident_bytes : s->resident_bytes;
 		trend__merge(to, s);
 		to->truncated |= s->truncated;
 		to->table_pending |= s->table_pending;

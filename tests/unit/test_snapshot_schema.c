@@ -129,6 +129,8 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.reachable_bytes = 64,
 		.reachable_allocs = 2,
 		.suppressed = "libc-cache",
+		.has_resident = true,
+		.resident_bytes = 16,
 	};
 	*p = (struct proc_stat){
 		.pid = 4242,
@@ -148,6 +150,8 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.scan_roots = "exact",
 		.scan_held_ms = 1.5,
 		.final = true,
+		.has_resident = true,
+		.resident_bytes = 16,
 		.stacks = s,
 		.nr_stacks = 2,
 		.origins = every_origin,
