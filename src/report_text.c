@@ -257,12 +257,15 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 	}
 	if (sus) {
 		/* What makes it the top suspect: its lost bytes, else its growth. */
-		if (stack_stat__unreachable(sus) > 0)
-			snprintf(g, sizeof(g), "%s lost",
-				 units__human(stack_stat__unreachable(sus), b1, sizeof(b1)));
-		else if (sus->possible_bytes > 0)
+		int64_t lost = stack_stat__held_of(sus, stack_stat__unreachable(sus));
+		int64_t possible = stack_stat__held_of(sus, sus->possible_bytes);
+
+		/* Of a mapping, what it holds: its resident pages. */
+		if (lost > 0)
+			snprintf(g, sizeof(g), "%s lost", units__human(lost, b1, sizeof(b1)));
+		else if (possible > 0)
 			snprintf(g, sizeof(g), "%s possibly lost",
-				 units__human(sus->possible_bytes, b1, sizeof(b1)));
+				 units__human(possible, b1, sizeof(b1)));
 		else
 			growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,

@@ -59,7 +59,9 @@ static int scan_present(struct resident *r, uint64_t start, uint64_t end, uint64
 		.end = end,
 		.vec = (uint64_t)(uintptr_t)regions,
 		.vec_len = REGIONS,
-		.category_anyof_mask = LT_PAGE_IS_PRESENT,
+		/* Present, and not the shared zero page (a read of an untouched page maps it). */
+		.category_inverted = LT_PAGE_IS_PFNZERO,
+		.category_mask = LT_PAGE_IS_PRESENT | LT_PAGE_IS_PFNZERO,
 		.return_mask = LT_PAGE_IS_PRESENT,
 	};
 	uint64_t sum = 0;

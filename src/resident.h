@@ -22,6 +22,7 @@ struct lt_pm_scan_arg {
 #define LT_PAGEMAP_SCAN _IOWR('f', 16, struct lt_pm_scan_arg)
 #define LT_PAGE_IS_PRESENT (1 << 3)
 #define LT_PAGE_IS_SWAPPED (1 << 4)
+#define LT_PAGE_IS_PFNZERO (1 << 5)
 
 /*
  * Without PAGEMAP_SCAN a mapping's pagemap is read entry by entry: past this
@@ -36,8 +37,8 @@ struct resident;
 int resident__open(pid_t pid, struct resident **out);
 /*
  * The bytes of [start, end) whose pages are present in memory (not swapped
- * out); 0, or a negative errno when unknown (-E2BIG: too large to read without
- * PAGEMAP_SCAN).
+ * out, not the shared zero page: with PAGEMAP_SCAN only); 0, or a negative
+ * errno when unknown (-E2BIG: too large to read without PAGEMAP_SCAN).
  */
 int resident__bytes(struct resident *r, uint64_t start, uint64_t end, uint64_t *bytes);
 void resident__free(struct resident *r);

@@ -1096,10 +1096,11 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 		err = count_internal_frees(src, snap->lost);
 	if (!err)
 		err = tracer_maps__totals(src->tracer, &keys, &vals, &n);
-	if (!err && (src->filter.older > 0 || src->filter.scan))
-		err = scan_allocs(src, now_ns);
+	/* Before a scan: its reads would add the zero page to what was never touched. */
 	if (!err)
 		err = read_resident(src, now_ns);
+	if (!err && (src->filter.older > 0 || src->filter.scan))
+		err = scan_allocs(src, now_ns);
 	if (!err)
 		err = snap_source__build(src, keys, vals, n, now_ns, snap);
 	free(keys);

@@ -65,7 +65,7 @@ static int64_t kind_bytes(unsigned int kinds, int64_t lost, int64_t indirect, in
 }
 
 /* Of a mapping's leaked bytes, those it holds: a reservation's untouched pages hold nothing. */
-static int64_t held_part(const struct stack_stat *s, int64_t bytes)
+int64_t stack_stat__held_of(const struct stack_stat *s, int64_t bytes)
 {
 	return s->has_resident && bytes > s->resident_bytes ? s->resident_bytes : bytes;
 }
@@ -83,7 +83,7 @@ int64_t proc_stat__leaked(const struct proc_stat *p, unsigned int kinds, int64_t
 		if (s->suppressed)
 			supp += leaked;
 		else
-			all -= leaked - held_part(s, leaked);
+			all -= leaked - stack_stat__held_of(s, leaked);
 	}
 	if (suppressed)
 		*suppressed = supp;
@@ -97,7 +97,8 @@ static bool growing(const struct stack_stat *s)
 
 static bool judged_lost(const struct stack_stat *s)
 {
-	return held_part(s, stack_stat__unreachable(s)) > 0 || held_part(s, s->possible_bytes) > 0;
+	return stack_stat__held_of(s, stack_stat__unreachable(s)) > 0 ||
+	       stack_stat__held_of(s, s->possible_bytes) > 0;
 }
 
 bool stack_stat__suspect(const struct stack_stat *s)
@@ -125,10 +126,12 @@ int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_sta
 {
 	double rx = stack_stat__rate(x), ry = stack_stat__rate(y);
 	/* Mappings rank by what they hold: their resident pages, not their reservation. */
-	int64_t lx = held_part(x, stack_stat__unreachable(x));
-	int64_t ly = held_part(y, stack_stat__unreachable(y));
-	int64_t dx = held_part(x, x->lost_bytes), dy = held_part(y, y->lost_bytes);
-	int64_t px = held_part(x, x->possible_bytes), py = held_part(y, y->possible_bytes);
+	int64_t lx = stack_stat__held_of(x, stack_stat__unreachable(x));
+	int64_t ly = stack_stat__held_of(y, stack_stat__unreachable(y));
+	int64_t dx = stack_stat__held_of(x, x->lost_bytes),
+		dy = stack_stat__held_of(y, y->lost_bytes);
+	int64_t px = stack_stat__held_of(x, x->possible_bytes),
+		py = stack_stat__held_of(y, y->possible_bytes);
 	int64_t hx = stack_stat__held(x), hy = stack_stat__held(y);
 
 	if (suspicion_class(x) != suspicion_class(y))
@@ -148,7 +151,7 @@ int stack_stat__cmp_suspicion(const struct stack_stat *x, const struct stack_sta
 
 const char *stack_stat__reason(const struct stack_stat *s)
 {
-	bool lost = held_part(s, stack_stat__unreachable(s)) > 0;
+	bool lost = stack_stat__held_of(s, stack_stat__unreachable(s)) > 0;
 
 	/* Both only with a steady growth: a first report's growth since the start is no news. */
 	if (lost)

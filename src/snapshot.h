@@ -113,6 +113,8 @@ struct stack_stat {
  * bytes (a heap block's bytes are held). Growth, trends and ranking go by it.
  */
 int64_t stack_stat__held(const struct stack_stat *s);
+/* Of bytes of s (lost, say), those it holds: a mapping's no more than its resident pages. */
+int64_t stack_stat__held_of(const struct stack_stat *s, int64_t bytes);
 /* Adds one stack's resident bytes to another's, when two stacks become one. */
 void stack_stat__add_resident(struct stack_stat *to, const struct stack_stat *from);
 
