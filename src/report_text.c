@@ -175,6 +175,15 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 	if (s->suppressed)
 		fprintf(f, "  %*s  %s(suppressed: %s)%s\n", w->rank, "", st->dim, s->suppressed,
 			st->off);
+	if (stack_stat__allocator(s) && s->has_cached)
+		fprintf(f,
+			"  %*s  %s(%s's own, never a leak: %lld of its %lld thread stacks in its "
+			"cache, their threads exited)%s\n",
+			w->rank, "", st->dim, stack_stat__allocator(s), (long long)s->cached_allocs,
+			(long long)s->allocs, st->off);
+	else if (stack_stat__allocator(s))
+		fprintf(f, "  %*s  %s(%s's own, never a leak)%s\n", w->rank, "", st->dim,
+			stack_stat__allocator(s), st->off);
 }
 
 static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n, const struct style *st)
@@ -289,6 +298,44 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 			units__grouped(p->suppressed_lost_bytes, b3, sizeof(b3)));
 }
 
+/*
+ * What the allocators keep for themselves, by allocator: its mappings, what they reserve and
+ * hold, and glibc's cached thread stacks.
+ */
+static void write_allocators(FILE *f, const struct proc_stat *p)
+{
+	char b1[32], b2[32], b3[32];
+
+	for (size_t i = 0; i < p->nr_stacks; i++) {
+		const char *name = stack_stat__allocator(&p->stacks[i]);
+		int64_t bytes = 0, allocs = 0, held = 0, cached = 0;
+		bool first = true;
+
+		for (size_t j = 0; name && j < i && first; j++)
+			first = !stack_stat__allocator(&p->stacks[j]) ||
+				strcmp(stack_stat__allocator(&p->stacks[j]), name);
+		if (!name || !first)
+			continue;
+		for (size_t j = i; j < p->nr_stacks; j++) {
+			const struct stack_stat *s = &p->stacks[j];
+
+			if (!stack_stat__allocator(s) || strcmp(stack_stat__allocator(s), name))
+				continue;
+			bytes += s->bytes;
+			allocs += s->allocs;
+			held += stack_stat__held(s);
+			cached += s->cached_allocs;
+		}
+		fprintf(f,
+			"%s's own: %s bytes in %s mapping%s (%s held), %lld cached thread "
+			"stack%s: not counted as leaks\n",
+			name, units__grouped(bytes, b1, sizeof(b1)),
+			units__grouped(allocs, b2, sizeof(b2)), allocs == 1 ? "" : "s",
+			units__human(held, b3, sizeof(b3)), (long long)cached,
+			cached == 1 ? "" : "s");
+	}
+}
+
 /* The suppressions that matched, as valgrind lists its used ones: what each took. */
 static void write_suppressions(FILE *f, const struct snapshot *snap)
 {
@@ -341,6 +388,7 @@ void report_text__write(FILE *f, const struct snapshot *snap, int top)
 
 		fputc('\n', f);
 		write_summary(f, p, st);
+		write_allocators(f, p);
 		write_argv(f, p);
 		write_stacks(f, p->stacks, n, st);
 		if (n < p->nr_stacks)

@@ -77,6 +77,9 @@ struct stack_entry {
 	/* Its mappings' pages present in memory, and what they reserve (read_resident). */
 	int64_t resident, resident_reserved;
 	bool resident_unknown; /* a mapping's pages could not be read */
+	/* glibc thread stacks: those in glibc's cache; cached_unknown: a stack not told. */
+	int64_t cached_bytes, cached_allocs;
+	bool cached_unknown;
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -400,6 +403,49 @@ static int by_mapping_tgid(const void *a, const void *b)
 	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
 }
 
+/* Whether e's mappings are glibc's thread stacks: mapped by libc under pthread_create. */
+static bool thread_stack(const struct stack_entry *e)
+{
+	struct stack_stat s = { .kind = STACK_MMAP,
+				.frames = e->frames,
+				.nr_frames = e->nr_frames };
+	const char *a = stack_stat__allocator(&s);
+
+	for (int i = 0; a && !strcmp(a, "glibc") && i < e->nr_frames; i++)
+		if (e->frames[i].symbol && (strstr(e->frames[i].symbol, "pthread_create") ||
+					    !strcmp(e->frames[i].symbol, "allocate_stack")))
+			return true;
+	return false;
+}
+
+/* The layout of p's libc's thread descriptors, read once from the libc its stack names. */
+static const struct glibc_threads *thread_layout(struct process *p, const struct stack_entry *e)
+{
+	char path[PATH_MAX];
+
+	if (!p->threads_known) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s", p->pid, e->frames[0].module);
+		p->threads_known = glibc_threads__open(path, &p->threads) ? -1 : 1;
+	}
+	return p->threads_known > 0 ? &p->threads : NULL;
+}
+
+/* Counts the glibc thread stack at key (size bytes) as cached or not. */
+static void add_cached(struct snap_source *src, struct stack_entry *e,
+		       const struct lt_alloc_key *key, uint64_t size)
+{
+	struct process *p = snap_source__find(src, key->tgid);
+	const struct glibc_threads *g = p ? thread_layout(p, e) : NULL;
+	int cached = g ? glibc_threads__cached(g, p->pid, key->addr, key->addr + size) : -ENOENT;
+
+	if (cached < 0) {
+		e->cached_unknown = true;
+	} else if (cached) {
+		e->cached_allocs++;
+		e->cached_bytes += size;
+	}
+}
+
 /* Adds the resident pages of the mapping at key (its record rec) to its stack's entry. */
 static void add_resident(struct snap_source *src, struct resident *r,
 			 const struct lt_alloc_key *key, const struct lt_alloc *rec)
@@ -409,6 +455,9 @@ static void add_resident(struct snap_source *src, struct resident *r,
 
 	if (!e)
 		return;
+	entry_frames(src, e); /* reported, being held: its frames tell whose it is */
+	if (thread_stack(e))
+		add_cached(src, e, key, rec->size);
 	e->resident_reserved += rec->size;
 	if (!r || resident__bytes(r, key->addr, key->addr + rec->size, &bytes))
 		e->resident_unknown = true;
@@ -438,6 +487,8 @@ static int read_resident(struct snap_source *src, uint64_t now_ns)
 		for (e = src->buckets[i]; e; e = e->next) {
 			e->resident = e->resident_reserved = 0;
 			e->resident_unknown = false;
+			e->cached_bytes = e->cached_allocs = 0;
+			e->cached_unknown = false;
 		}
 	err = tracer_maps__mappings(src->tracer, &keys, &ends, &n);
 	if (err)
@@ -700,6 +751,9 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 	    s->bytes > 0) {
 		s->has_resident = true;
 		s->resident_bytes = e->resident;
+		s->has_cached = !e->cached_unknown && (e->cached_allocs || thread_stack(e));
+		s->cached_bytes = s->has_cached ? e->cached_bytes : 0;
+		s->cached_allocs = s->has_cached ? e->cached_allocs : 0;
 	}
 	/* A mapping grows as its pages do: a reservation is no growth. */
 	s->growth = dt > 0 ? (stack_stat__held(s) - e->last_bytes) / dt : 0;

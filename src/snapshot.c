@@ -30,6 +30,31 @@ void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *fr
 	to->possible_allocs = count__add(to->possible_allocs, from->possible_allocs);
 }
 
+const char *stack_stat__allocator(const struct stack_stat *s)
+{
+	static const struct {
+		const char *prefix, *name;
+	} modules[] = { { "libc.so", "glibc" },
+			{ "libc-", "glibc" },
+			{ "libjemalloc.so", "jemalloc" },
+			{ "libtcmalloc", "tcmalloc" } };
+	const struct frame *f = s->nr_frames ? &s->frames[0] : NULL;
+	const char *base;
+
+	/* The allocators' own mmap calls inside malloc are not recorded: those outside are. */
+	if (s->kind != STACK_MMAP || !f)
+		return NULL;
+	if (f->symbol && !strcmp(f->symbol, "x_cgo_mmap"))
+		return "go";
+	if (!f->module)
+		return NULL;
+	base = strrchr(f->module, '/') ? strrchr(f->module, '/') + 1 : f->module;
+	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+		if (!strncmp(base, modules[i].prefix, strlen(modules[i].prefix)))
+			return modules[i].name;
+	return NULL;
+}
+
 int64_t stack_stat__held(const struct stack_stat *s)
 {
 	return s->has_resident ? s->resident_bytes : s->bytes;
@@ -42,6 +67,9 @@ void stack_stat__add_resident(struct stack_stat *to, const struct stack_stat *fr
 	to->resident_bytes = to->has_resident ?
 				     count__add(to->resident_bytes, from->resident_bytes) :
 				     0;
+	to->has_cached = to->has_cached && from->has_cached;
+	to->cached_bytes = to->has_cached ? count__add(to->cached_bytes, from->cached_bytes) : 0;
+	to->cached_allocs = to->has_cached ? count__add(to->cached_allocs, from->cached_allocs) : 0;
 }
 
 void trend__merge(struct stack_stat *to, const struct stack_stat *from)
@@ -82,6 +110,8 @@ int64_t proc_stat__leaked(const struct proc_stat *p, unsigned int kinds, int64_t
 
 		if (s->suppressed)
 			supp += leaked;
+		else if (stack_stat__allocator(s))
+			all -= leaked; /* the allocator's own memory: no leak of the program's */
 		else
 			all -= leaked - stack_stat__held_of(s, leaked);
 	}
@@ -107,6 +137,8 @@ bool stack_stat__suspect(const struct stack_stat *s)
 		return false; /* known and accepted: not what the reader is looking for */
 	if (s->has_resident && !s->resident_bytes)
 		return false; /* a reservation not touched: it holds nothing */
+	if (stack_stat__allocator(s))
+		return false; /* what the allocator keeps for itself */
 	return judged_lost(s) || growing(s) ||
 	       (!s->final && s->trend == TREND_UNKNOWN && s->growth > 0);
 }

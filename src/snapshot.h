@@ -106,6 +106,9 @@ struct stack_stat {
 	 */
 	bool has_resident;
 	int64_t resident_bytes;
+	/* glibc's thread stacks (has_cached): of its mappings, those in glibc's cache. */
+	bool has_cached;
+	int64_t cached_bytes, cached_allocs;
 };
 
 /*
@@ -115,7 +118,15 @@ struct stack_stat {
 int64_t stack_stat__held(const struct stack_stat *s);
 /* Of bytes of s (lost, say), those it holds: a mapping's no more than its resident pages. */
 int64_t stack_stat__held_of(const struct stack_stat *s, int64_t bytes);
-/* Adds one stack's resident bytes to another's, when two stacks become one. */
+/*
+ * The allocator or runtime whose own memory a stack is ("glibc", "jemalloc",
+ * "tcmalloc", "go"), or NULL for the program's: a mapping its code made for
+ * itself (glibc's thread stacks, kept in its cache once their threads exit,
+ * and per-thread arenas; the others' retained extents; the Go runtime's
+ * reservations through cgo, x_cgo_mmap). Never a suspect, never a leak.
+ */
+const char *stack_stat__allocator(const struct stack_stat *s);
+/* Adds one stack's resident and cached bytes to another's, when two stacks become one. */
 void stack_stat__add_resident(struct stack_stat *to, const struct stack_stat *from);
 
 /* Adds one stack's verdicts to another's, when two stacks become one. */

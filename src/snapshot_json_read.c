@@ -420,6 +420,14 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 	if (!err)
 		err = get_int_in(l, obj, where, JK_RESIDENT_BYTES, false, 0, s->bytes,
 				 &s->resident_bytes);
+	/* "allocator" is told again from the frames; glibc's cached thread stacks are its part. */
+	s->has_cached = json_object_get(obj, JK_CACHED_BYTES) != NULL;
+	if (!err)
+		err = get_int_in(l, obj, where, JK_CACHED_BYTES, s->has_cached, 0, s->bytes,
+				 &s->cached_bytes);
+	if (!err)
+		err = get_int_in(l, obj, where, JK_CACHED_ALLOCS, s->has_cached, 0, s->allocs,
+				 &s->cached_allocs);
 	if (!err)
 		err = load_verdicts(l, obj, where, s);
 	if (!err)

@@ -193,6 +193,16 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 		json__key(w, JK_RESIDENT_BYTES);
 		json__int(w, s->resident_bytes);
 	}
+	if (stack_stat__allocator(s)) {
+		json__key(w, JK_ALLOCATOR);
+		json__string(w, stack_stat__allocator(s));
+	}
+	if (s->has_cached) {
+		json__key(w, JK_CACHED_BYTES);
+		json__int(w, s->cached_bytes);
+		json__key(w, JK_CACHED_ALLOCS);
+		json__int(w, s->cached_allocs);
+	}
 	if (s->scanned) {
 		json__key(w, JK_LOST_BYTES);
 		json__int(w, s->lost_bytes);

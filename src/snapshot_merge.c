@@ -289,6 +289,9 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 			stack_stat__add_resident(to, s);
 		to->has_resident = i ? to->has_resident : s->has_resident;
 		to->resident_bytes = i ? to->resident_bytes : s->resident_bytes;
+		to->has_cached = i ? to->has_cached : s->has_cached;
+		to->cached_bytes = i ? to->cached_bytes : s->cached_bytes;
+		to->cached_allocs = i ? to->cached_allocs : s->cached_allocs;
 		trend__merge(to, s);
 		to->truncated |= s->truncated;
 		to->table_pending |= s->table_pending;
