@@ -175,15 +175,15 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 	if (s->suppressed)
 		fprintf(f, "  %*s  %s(suppressed: %s)%s\n", w->rank, "", st->dim, s->suppressed,
 			st->off);
-	if (stack_stat__allocator(s) && s->has_cached)
+	if (s->allocator && s->has_cached)
 		fprintf(f,
 			"  %*s  %s(%s's own, never a leak: %lld of its %lld thread stacks in its "
 			"cache, their threads exited)%s\n",
-			w->rank, "", st->dim, stack_stat__allocator(s), (long long)s->cached_allocs,
+			w->rank, "", st->dim, s->allocator, (long long)s->cached_allocs,
 			(long long)s->allocs, st->off);
-	else if (stack_stat__allocator(s))
+	else if (s->allocator)
 		fprintf(f, "  %*s  %s(%s's own, never a leak)%s\n", w->rank, "", st->dim,
-			stack_stat__allocator(s), st->off);
+			s->allocator, st->off);
 }
 
 static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n, const struct style *st)
@@ -307,19 +307,18 @@ static void write_allocators(FILE *f, const struct proc_stat *p)
 	char b1[32], b2[32], b3[32];
 
 	for (size_t i = 0; i < p->nr_stacks; i++) {
-		const char *name = stack_stat__allocator(&p->stacks[i]);
+		const char *name = p->stacks[i].allocator;
 		int64_t bytes = 0, allocs = 0, held = 0, cached = 0;
 		bool first = true;
 
 		for (size_t j = 0; name && j < i && first; j++)
-			first = !stack_stat__allocator(&p->stacks[j]) ||
-				strcmp(stack_stat__allocator(&p->stacks[j]), name);
+			first = !p->stacks[j].allocator || strcmp(p->stacks[j].allocator, name);
 		if (!name || !first)
 			continue;
 		for (size_t j = i; j < p->nr_stacks; j++) {
 			const struct stack_stat *s = &p->stacks[j];
 
-			if (!stack_stat__allocator(s) || strcmp(stack_stat__allocator(s), name))
+			if (!s->allocator || strcmp(s->allocator, name))
 				continue;
 			bytes += s->bytes;
 			allocs += s->allocs;

@@ -409,7 +409,7 @@ static bool thread_stack(const struct stack_entry *e)
 	struct stack_stat s = { .kind = STACK_MMAP,
 				.frames = e->frames,
 				.nr_frames = e->nr_frames };
-	const char *a = stack_stat__allocator(&s);
+	const char *a = stack_stat__tell_allocator(&s);
 
 	for (int i = 0; a && !strcmp(a, "glibc") && i < e->nr_frames; i++)
 		if (e->frames[i].symbol && (strstr(e->frames[i].symbol, "pthread_create") ||
@@ -725,6 +725,7 @@ static void fill_frames(struct stack_stat *s, const struct stack_entry *e)
 	s->nr_frames = e->nr_frames;
 	s->truncated = e->truncated;
 	s->table_pending = e->table_pending;
+	s->allocator = stack_stat__tell_allocator(s);
 }
 
 static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const struct lt_total *t,

@@ -30,7 +30,7 @@ void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *fr
 	to->possible_allocs = count__add(to->possible_allocs, from->possible_allocs);
 }
 
-const char *stack_stat__allocator(const struct stack_stat *s)
+const char *stack_stat__tell_allocator(const struct stack_stat *s)
 {
 	static const struct {
 		const char *prefix, *name;
@@ -110,7 +110,7 @@ int64_t proc_stat__leaked(const struct proc_stat *p, unsigned int kinds, int64_t
 
 		if (s->suppressed)
 			supp += leaked;
-		else if (stack_stat__allocator(s))
+		else if (s->allocator)
 			all -= leaked; /* the allocator's own memory: no leak of the program's */
 		else
 			all -= leaked - stack_stat__held_of(s, leaked);
@@ -137,7 +137,7 @@ bool stack_stat__suspect(const struct stack_stat *s)
 		return false; /* known and accepted: not what the reader is looking for */
 	if (s->has_resident && !s->resident_bytes)
 		return false; /* a reservation not touched: it holds nothing */
-	if (stack_stat__allocator(s))
+	if (s->allocator)
 		return false; /* what the allocator keeps for itself */
 	return judged_lost(s) || growing(s) ||
 	       (!s->final && s->trend == TREND_UNKNOWN && s->growth > 0);

@@ -109,6 +109,8 @@ struct stack_stat {
 	/* glibc's thread stacks (has_cached): of its mappings, those in glibc's cache. */
 	bool has_cached;
 	int64_t cached_bytes, cached_allocs;
+	/* The allocator whose own memory it is (stack_stat__tell_allocator), or NULL. */
+	const char *allocator;
 };
 
 /*
@@ -120,12 +122,13 @@ int64_t stack_stat__held(const struct stack_stat *s);
 int64_t stack_stat__held_of(const struct stack_stat *s, int64_t bytes);
 /*
  * The allocator or runtime whose own memory a stack is ("glibc", "jemalloc",
- * "tcmalloc", "go"), or NULL for the program's: a mapping its code made for
- * itself (glibc's thread stacks, kept in its cache once their threads exit,
- * and per-thread arenas; the others' retained extents; the Go runtime's
- * reservations through cgo, x_cgo_mmap). Never a suspect, never a leak.
+ * "tcmalloc", "go"; a static string), or NULL for the program's: a mapping its
+ * code made for itself (glibc's thread stacks, kept in its cache once their
+ * threads exit, and per-thread arenas; the others' retained extents; the Go
+ * runtime's reservations through cgo, x_cgo_mmap), told from its frames while
+ * they are valid, kept in its allocator field. Never a suspect, never a leak.
  */
-const char *stack_stat__allocator(const struct stack_stat *s);
+const char *stack_stat__tell_allocator(const struct stack_stat *s);
 /* Adds one stack's resident and cached bytes to another's, when two stacks become one. */
 void stack_stat__add_resident(struct stack_stat *to, const struct stack_stat *from);
 

@@ -420,7 +420,7 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 	if (!err)
 		err = get_int_in(l, obj, where, JK_RESIDENT_BYTES, false, 0, s->bytes,
 				 &s->resident_bytes);
-	/* "allocator" is told again from the frames; glibc's cached thread stacks are its part. */
+	/* glibc's cached thread stacks: part of its bytes and allocs. */
 	s->has_cached = json_object_get(obj, JK_CACHED_BYTES) != NULL;
 	if (!err)
 		err = get_int_in(l, obj, where, JK_CACHED_BYTES, s->has_cached, 0, s->bytes,
@@ -432,6 +432,7 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		err = load_verdicts(l, obj, where, s);
 	if (!err)
 		err = load_frames(l, obj, where, s);
+	s->allocator = stack_stat__tell_allocator(s); /* "allocator" says what the frames tell */
 	if (!err)
 		err = load_origins(l, obj, where, &s->origins, &s->nr_origins);
 	if (!err)

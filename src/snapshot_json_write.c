@@ -193,9 +193,9 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 		json__key(w, JK_RESIDENT_BYTES);
 		json__int(w, s->resident_bytes);
 	}
-	if (stack_stat__allocator(s)) {
+	if (s->allocator) {
 		json__key(w, JK_ALLOCATOR);
-		json__string(w, stack_stat__allocator(s));
+		json__string(w, s->allocator);
 	}
 	if (s->has_cached) {
 		json__key(w, JK_CACHED_BYTES);

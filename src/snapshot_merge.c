@@ -277,6 +277,7 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 	if (!origins)
 		return -ENOMEM;
 	to->kind = run[0].stack->kind;
+	to->allocator = run[0].stack->allocator; /* the same frames */
 	to->oldest_s = -1;
 	for (size_t i = 0; i < len; i++) {
 		const struct stack_stat *s = run[i].stack;

@@ -251,3 +251,48 @@ Test(resident, lost_mapping_leaks_its_touched_pages, .timeout = 120, .fini = pro
 	run__free(&r);
 	tmpdir__free(&t);
 }
+
+/*
+ * A pool of 8 threads with 1 MiB stacks, all joined: glibc keeps the 8 stacks
+ * in its cache, counted as its own, cached, never a suspect. A thread still
+ * running and one that exited unjoined have stacks of glibc's too, not cached.
+ */
+Test(resident, thread_pool_stacks_are_glibcs_cache, .timeout = 180, .fini = procs__cleanup)
+{
+	const char *args[] = { "live", "unjoined", "threads", "8", "1048576", NULL };
+	const char *opts[] = { "-d", "2", NULL };
+	long long stack = 1048576 + sysconf(_SC_PAGESIZE); /* the guard page, mapped with it */
+	json_t *snap, *proc, *pool, *live, *unjoined;
+	struct tmpdir t;
+	pid_t pid;
+
+	tmpdir__new(&t);
+	snap = trace_fixture(&t, args, opts, &pid);
+	proc = snapshot__process(snap, pid);
+	pool = live = unjoined = NULL;
+	for (size_t i = 0; i < json_array_size(json_object_get(proc, "stacks")); i++) {
+		json_t *s = json_array_get(json_object_get(proc, "stacks"), i);
+		const char *caller = stack__symbol(s, 2); /* allocate_stack, pthread_create, ... */
+
+		if (strcmp(json_string_value(json_object_get(s, "kind")), "mmap") || !caller)
+			continue;
+		pool = !strcmp(caller, "pool") ? s : pool;
+		live = !strcmp(caller, "start_live") ? s : live;
+		unjoined = !strcmp(caller, "start_unjoined") ? s : unjoined;
+	}
+	cr_assert(pool && live && unjoined, "the three stacks of pthread_create's mappings");
+	cr_assert_str_eq(stack__symbol(pool, 1), "pthread_create");
+	cr_assert_eq(json__int(pool, "allocs"), 8);
+	cr_assert_eq(json__int(pool, "bytes"), 8 * stack);
+	cr_assert_str_eq(json_string_value(json_object_get(pool, "allocator")), "glibc");
+	cr_assert_eq(json__int(pool, "cached_allocs"), 8);
+	cr_assert_eq(json__int(pool, "cached_bytes"), 8 * stack);
+	cr_assert_str_eq(json_string_value(json_object_get(live, "allocator")), "glibc");
+	cr_assert_eq(json__int(live, "allocs"), 1);
+	cr_assert_eq(json__int(live, "cached_allocs"), 0, "a running thread's stack is cached");
+	cr_assert_eq(json__int(unjoined, "cached_allocs"), 0, "kept for its join, not cached");
+	cr_assert_not(is_suspect(snap, "allocate_stack"));
+	cr_assert_not(is_suspect(snap, "pthread_create"));
+	json_decref(snap);
+	tmpdir__free(&t);
+}

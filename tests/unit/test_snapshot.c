@@ -590,3 +590,53 @@ Test(snapshot, held_is_the_resident_pages_once_read_else_the_reservation)
 	s.has_resident = false;
 	cr_assert_eq(stack_stat__held(&s), 1 << 30, "unread: what it reserves");
 }
+
+/* A mapping whose frame 0 is symbol in module. */
+static struct stack_stat mapped_by(const struct frame *f)
+{
+	struct stack_stat s = { .kind = STACK_MMAP,
+				.bytes = 1 << 20,
+				.allocs = 1,
+				.frames = f,
+				.nr_frames = 1,
+				.trend = TREND_GROWING,
+				.scanned = true,
+				.lost_bytes = 1 << 20,
+				.lost_allocs = 1 };
+
+	s.allocator = stack_stat__tell_allocator(&s); /* as a snapshot keeps it */
+	return s;
+}
+
+Test(snapshot, mappings_of_allocators_code_are_the_allocators_own)
+{
+	const struct frame glibc = { .symbol = "allocate_stack",
+				     .module = "/usr/lib/x86_64-linux-gnu/libc.so.6" };
+	const struct frame je = { .symbol = "je_pages_map", .module = "/usr/lib/libjemalloc.so.2" };
+	const struct frame tc = { .symbol = "TCMalloc_SystemAlloc",
+				  .module = "/usr/lib/libtcmalloc_minimal.so.4" };
+	const struct frame go = { .symbol = "x_cgo_mmap", .module = "/srv/app" };
+	const struct frame prog = { .symbol = "reserve", .module = "/srv/libcache.so" };
+	struct stack_stat s = mapped_by(&glibc);
+	struct proc_stat p = { .stacks = &s,
+			       .nr_stacks = 1,
+			       .scanned = true,
+			       .lost_bytes = 1 << 20 };
+
+	cr_assert_str_eq(stack_stat__tell_allocator(&s), "glibc");
+	cr_assert_not(stack_stat__suspect(&s), "lost and growing, but glibc's own");
+	cr_assert_eq(proc_stat__leaked(&p, LEAK_KIND_DEFINITE, NULL), 0);
+	s = mapped_by(&je);
+	cr_assert_str_eq(stack_stat__tell_allocator(&s), "jemalloc");
+	s = mapped_by(&tc);
+	cr_assert_str_eq(stack_stat__tell_allocator(&s), "tcmalloc");
+	s = mapped_by(&go);
+	cr_assert_str_eq(stack_stat__tell_allocator(&s), "go");
+	s = mapped_by(&prog);
+	cr_assert_null(stack_stat__tell_allocator(&s), "libcache.so is not libc");
+	cr_assert(stack_stat__suspect(&s));
+	cr_assert_eq(proc_stat__leaked(&p, LEAK_KIND_DEFINITE, NULL), 1 << 20);
+	s = mapped_by(&glibc);
+	s.kind = STACK_HEAP; /* a block malloc handed out: the program's */
+	cr_assert_null(stack_stat__tell_allocator(&s));
+}
