@@ -448,7 +448,7 @@ static void add_cached(struct snap_source *src, struct stack_entry *e,
 
 /* Adds the resident pages of the mapping at key (its record rec) to its stack's entry. */
 static void add_resident(struct snap_source *src, struct resident *r,
-			 const struct lt_alloc_key *key, const struct lt_alloc *rec)
+			 const struct lt_alloc_key *key, const struct lt_alloc *rec, uint64_t *sum)
 {
 	struct stack_entry *e = entry_get(src, key->tgid, key->gen, rec->stack_id);
 	uint64_t bytes;
@@ -459,10 +459,12 @@ static void add_resident(struct snap_source *src, struct resident *r,
 	if (thread_stack(e))
 		add_cached(src, e, key, rec->size);
 	e->resident_reserved += rec->size;
-	if (!r || resident__bytes(r, key->addr, key->addr + rec->size, &bytes))
+	if (!r || resident__bytes(r, key->addr, key->addr + rec->size, &bytes)) {
 		e->resident_unknown = true;
-	else
-		e->resident += bytes;
+		return;
+	}
+	e->resident += bytes;
+	*sum += bytes;
 }
 
 /*
@@ -478,6 +480,7 @@ static int read_resident(struct snap_source *src, uint64_t now_ns)
 	struct lt_alloc_key *keys;
 	struct stack_entry *e;
 	struct lt_alloc rec;
+	uint64_t start_ns = tracer__now_ns(), reserved = 0, resident = 0;
 	uint32_t open_tgid = 0;
 	size_t n, m = 0;
 	__u64 *ends;
@@ -513,9 +516,15 @@ static int read_resident(struct snap_source *src, uint64_t now_ns)
 			open_tgid = k->tgid;
 			resident__open(k->tgid, &r); /* the process gone: its stacks unread */
 		}
-		add_resident(src, r, k, &rec);
+		add_resident(src, r, k, &rec, &resident);
+		reserved += rec.size;
 	}
 	resident__free(r);
+	if (src->filter.verbose)
+		diag__debug("resident pages: %zu mappings, %.1f GiB reserved, %.1f MiB resident, "
+			    "read in %.1f ms",
+			    m, reserved / 1073741824.0, resident / 1048576.0,
+			    (tracer__now_ns() - start_ns) / 1e6);
 	err = idx ? 0 : -ENOMEM;
 	free(idx);
 	free(keys);
