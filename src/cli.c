@@ -117,7 +117,9 @@ static const char usage_tail[] =
 	"                       exit with status 3 (run mode: the command's status if\n"
 	"                       it failed, else 3) when the final report's lost bytes\n"
 	"                       (of --leak-kinds), of every process, reach SIZE: a CI\n"
-	"                       gate (SIZE above 0); suppressed stacks are not counted\n"
+	"                       gate (SIZE above 0); suppressed stacks and the\n"
+	"                       allocators' own memory (glibc's thread stacks, ...) are\n"
+	"                       not counted, a lost mapping counts by its resident pages\n"
 	"      --leak-kinds LIST\n"
 	"                       what --fail-on-leak counts, valgrind's names separated\n"
 	"                       by commas: definite, indirect, possible, or all\n"
@@ -676,6 +678,14 @@ static int check_config(struct config *cfg)
 		diag__error("--lost writes %s only: give -o FILE ending in %s",
 			    format__list(names, sizeof(names), FORMAT_LOST, false),
 			    format__list(exts, sizeof(exts), FORMAT_LOST, true));
+		return -EINVAL;
+	}
+	if (cfg->reserved && !format__has(cfg->format, FORMAT_HELD)) {
+		char names[128], exts[128];
+
+		diag__error("--reserved weighs %s only: give -o FILE ending in %s",
+			    format__list(names, sizeof(names), FORMAT_HELD, false),
+			    format__list(exts, sizeof(exts), FORMAT_HELD, true));
 		return -EINVAL;
 	}
 	return 0;

@@ -233,6 +233,11 @@ static int check_args(struct report_args *a)
 			    format__list(list, sizeof(list), FORMAT_LOST, false));
 		return -EINVAL;
 	}
+	if (a->opts.reserved && !format__has(a->format, FORMAT_HELD)) {
+		diag__error("--reserved weighs %s only",
+			    format__list(list, sizeof(list), FORMAT_HELD, false));
+		return -EINVAL;
+	}
 	if (format__has(a->format, FORMAT_BINARY) && !a->output && isatty(STDOUT_FILENO)) {
 		diag__error("%s is binary: give -o FILE%s or redirect "
 			    "stdout",

@@ -177,8 +177,8 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 			st->off);
 	if (s->allocator && s->has_cached)
 		fprintf(f,
-			"  %*s  %s(%s's own, never a leak: %lld of its %lld thread stacks in its "
-			"cache, their threads exited)%s\n",
+			"  %*s  %s(%s's own, never a leak: thread stacks, %lld of %lld in its "
+			"cache for reuse, their threads gone)%s\n",
 			w->rank, "", st->dim, s->allocator, (long long)s->cached_allocs,
 			(long long)s->allocs, st->off);
 	else if (s->allocator)
