@@ -296,3 +296,59 @@ Test(resident, thread_pool_stacks_are_glibcs_cache, .timeout = 180, .fini = proc
 	json_decref(snap);
 	tmpdir__free(&t);
 }
+
+/*
+ * A Go program whose C code leaks (cgo): the Go runtime's reservations through
+ * x_cgo_mmap (hundreds of MiB of address space) and glibc's arena heaps are
+ * their own memory, never suspects nor leaks; the C leak stays the program's.
+ */
+Test(resident, go_runtime_reservations_are_gos_own, .timeout = 120, .fini = procs__cleanup)
+{
+	char path[PATH_MAX], *exe;
+	struct run_result r;
+	struct tmpdir t;
+	json_t *snap, *proc, *s, *suspect;
+	long long go_bytes = 0, go_held = 0;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/leaky_cgo", getenv("FIXTURES"));
+	if (access(path, X_OK) && !getenv("CI"))
+		cr_skip_test(
+			"leaky_cgo is not built: go is not installed (apt-get install golang-go)");
+	exe = env__fixture("leaky_cgo");
+	tmpdir__new(&t);
+	run__cmd((char *[]){ (char *)env__leaktrace(), "-q", "--fail-on-leak", "1", "-o",
+			     (char *)tmpdir__file(&t, "go.json"), "--", exe, NULL },
+		 NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "exit %d; stderr:\n%s", run__exit_code(&r), r.err);
+	snap = snapshot__load(tmpdir__file(&t, "go.json"));
+	proc = snapshot__process_by_exe(snap, exe);
+	json_array_foreach(json_object_get(proc, "stacks"), i, s) {
+		const char *a = json_string_value(json_object_get(s, "allocator"));
+
+		if (strcmp(stack__symbol(s, 0) ? stack__symbol(s, 0) : "", "x_cgo_mmap"))
+			continue;
+		cr_assert_str_eq(a ? a : "(none)", "go");
+		go_bytes += json__int(s, "bytes");
+		go_held += json__int(s, "resident_bytes");
+	}
+	cr_assert_gt(go_bytes, 64ll << 20, "the runtime's reservations: %lld bytes", go_bytes);
+	cr_assert_lt(go_held, go_bytes / 16, "held %lld of %lld reserved", go_held, go_bytes);
+	s = stack__find(proc, "alloc_new_heap", "mmap");
+	if (s) /* a thread's arena, when its first malloc ran on a new thread */
+		cr_assert_str_eq(json_string_value(json_object_get(s, "allocator")), "glibc");
+	s = stack__find(proc, "leak_c", "heap");
+	cr_assert_not_null(s);
+	cr_assert_eq(json__int(s, "bytes"), 640);
+	cr_assert_null(json_object_get(s, "allocator"), "the C leak is the program's");
+	json_array_foreach(json_object_get(snap, "suspects"), i, suspect) {
+		const char *sym = json_string_value(json_object_get(suspect, "symbol"));
+
+		cr_assert(strcmp(sym, "x_cgo_mmap") && strcmp(sym, "alloc_new_heap"),
+			  "%s is a suspect", sym);
+	}
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+	free(exe);
+}
