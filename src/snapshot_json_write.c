@@ -386,6 +386,10 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 		json__string(w, top && top->module ? top->module : JV_MODULE_ANONYMOUS);
 		json__key(w, JK_BYTES);
 		json__int(w, v[i].stack->bytes);
+		if (v[i].stack->has_resident) {
+			json__key(w, JK_RESIDENT_BYTES);
+			json__int(w, v[i].stack->resident_bytes);
+		}
 		json__key(w, JK_LOST_BYTES);
 		json__int(w, v[i].stack->lost_bytes);
 		json__key(w, JK_INDIRECT_BYTES);
