@@ -12,7 +12,6 @@
 #include "debuginfo.h"
 #include "diag.h"
 #include "export.h"
-#include "export_folded.h"
 #include "output_file.h"
 #include "report_diff.h"
 #include "resymbolize.h"
@@ -364,7 +363,7 @@ static int write_result(FILE *f, const struct report_args *a, struct snapshot **
 	int err;
 
 	if (a->mode == MODE_DIFF && a->format == LT_FORMAT_FOLDED)
-		return export_folded__diff(f, snaps[0], snaps[1], a->opts.counts);
+		return export__write_folded_diff(f, snaps[0], snaps[1], &a->opts);
 	if (a->mode == MODE_DIFF)
 		return report_diff__text(f, snaps[0], a->files[0], snaps[1], a->files[1],
 					 a->opts.top);

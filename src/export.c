@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "export_folded.h"
 #include "snapshot_json.h"
 
 static void view_free(struct snapshot *view)
@@ -77,6 +78,26 @@ int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
 		return err;
 	}
 	return format__get(fmt)->write(f, snap, opts);
+}
+
+int export__write_folded_diff(FILE *f, const struct snapshot *old, const struct snapshot *new,
+			      const struct export_opts *opts)
+{
+	struct snapshot views[2];
+	int err;
+
+	if (opts->reserved)
+		return export_folded__diff(f, old, new, opts->counts);
+	err = held_view(old, &views[0], false);
+	if (err)
+		return err;
+	err = held_view(new, &views[1], false);
+	if (!err) {
+		err = export_folded__diff(f, &views[0], &views[1], opts->counts);
+		view_free(&views[1]);
+	}
+	view_free(&views[0]);
+	return err;
 }
 
 int export__write_saved(FILE *f, const struct snapshot *snap, enum lt_format fmt,
