@@ -605,6 +605,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 			snap_source__add_process(src, keys[i]); /* a new image: new mappings */
 			p = snap_source__find(src, keys[i]);
 			p->pending = true;
+			p->threads_known = 0; /* its libc may be another */
 		}
 		p->gen = vals[i].gen;
 		p->exited = vals[i].flags & LT_TARGET_EXITED;
