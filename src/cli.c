@@ -81,6 +81,9 @@ static const char usage[] =
 /* After the formats, made from their table (format__help). */
 static const char usage_tail[] =
 	"      --count          folded: allocation counts instead of bytes\n"
+	"      --reserved       folded, svg: mmap stacks weighed by the bytes they\n"
+	"                       reserve (default: by their resident pages, as read\n"
+	"                       from /proc/PID/pagemap)\n"
 	"      --lost           only what the scan found lost (needs the scan: --scan,\n"
 	"                       or run mode): a flamegraph of the leaks\n"
 	"      --host NAME      the host's name in the saved snapshot (default: its\n"
@@ -114,7 +117,9 @@ static const char usage_tail[] =
 	"                       exit with status 3 (run mode: the command's status if\n"
 	"                       it failed, else 3) when the final report's lost bytes\n"
 	"                       (of --leak-kinds), of every process, reach SIZE: a CI\n"
-	"                       gate (SIZE above 0); suppressed stacks are not counted\n"
+	"                       gate (SIZE above 0); suppressed stacks and the\n"
+	"                       allocators' own memory (glibc's thread stacks, ...) are\n"
+	"                       not counted, a lost mapping counts by its resident pages\n"
 	"      --leak-kinds LIST\n"
 	"                       what --fail-on-leak counts, valgrind's names separated\n"
 	"                       by commas: definite, indirect, possible, or all\n"
@@ -407,6 +412,7 @@ enum {
 	OPT_NO_DEFAULT_SUPPRESSIONS,
 	OPT_SUPPRESS_LIST_DEFAULT,
 	OPT_LINES,
+	OPT_RESERVED,
 };
 
 static const struct option options[] = {
@@ -447,6 +453,7 @@ static const struct option options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	DEBUGINFO_OPTIONS,
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "reserved", no_argument, NULL, OPT_RESERVED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -571,6 +578,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_NO_DEMANGLE:
 		cfg->demangle = false;
 		return 0;
+	case OPT_RESERVED:
+		cfg->reserved = true;
+		return 0;
 	case OPT_COUNT:
 		cfg->counts = true;
 		return 0;
@@ -682,6 +692,14 @@ static int check_config(struct config *cfg)
 		diag__error("--lost writes %s only: give -o FILE ending in %s",
 			    format__list(names, sizeof(names), FORMAT_LOST, false),
 			    format__list(exts, sizeof(exts), FORMAT_LOST, true));
+		return -EINVAL;
+	}
+	if (cfg->reserved && !format__has(cfg->format, FORMAT_HELD)) {
+		char names[128], exts[128];
+
+		diag__error("--reserved weighs %s only: give -o FILE ending in %s",
+			    format__list(names, sizeof(names), FORMAT_HELD, false),
+			    format__list(exts, sizeof(exts), FORMAT_HELD, true));
 		return -EINVAL;
 	}
 	return 0;

@@ -39,6 +39,7 @@ struct config {
 	bool verbose;
 	bool demangle;	    /* C++ names demangled; --no-demangle keeps them raw */
 	bool counts;	    /* --count: folded values are allocation counts */
+	bool reserved;	    /* --reserved: flamegraphs weigh mappings by what they reserve */
 	bool lost;	    /* --lost: folded and svg show what the scan found lost */
 	bool scan;	    /* --scan: every report tells lost from reachable */
 	bool scan_final;    /* the final report does: --scan, or run mode unless --no-scan */

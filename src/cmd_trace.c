@@ -288,6 +288,7 @@ static int write_output(const struct config *cfg, struct snapshot *snap, struct 
 	struct export_opts opts = { .top = cfg->top,
 				    .counts = cfg->counts,
 				    .lost = cfg->lost,
+				    .reserved = cfg->reserved,
 				    .lines = cfg->lines };
 	struct output_file o;
 	int err;

@@ -16,6 +16,7 @@
 #include "mapping_events.h"
 #include "procmaps.h"
 #include "reach.h"
+#include "resident.h"
 #include "snap_source.h"
 #include "snap_source_int.h"
 #include "snap_scan.h"
@@ -73,6 +74,12 @@ struct stack_entry {
 	int64_t scan_allocs;
 	uint64_t scan_oldest_ts;
 	struct reach_sums reach; /* --scan */
+	/* Its mappings' pages present in memory, and what they reserve (read_resident). */
+	int64_t resident, resident_reserved;
+	bool resident_unknown; /* a mapping's pages could not be read */
+	/* glibc thread stacks: those in glibc's cache; cached_unknown: a stack not told. */
+	int64_t cached_bytes, cached_allocs;
+	bool cached_unknown;
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -386,6 +393,147 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 	return err;
 }
 
+struct mapping_index {
+	uint32_t tgid;
+	uint32_t index;
+};
+
+static int by_mapping_tgid(const void *a, const void *b)
+{
+	const struct mapping_index *x = a, *y = b;
+
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
+/* Whether e's mappings are glibc's thread stacks: mapped by libc under pthread_create. */
+static bool thread_stack(const struct stack_entry *e)
+{
+	struct stack_stat s = { .kind = STACK_MMAP,
+				.frames = e->frames,
+				.nr_frames = e->nr_frames };
+	const char *a = stack_stat__tell_allocator(&s);
+
+	for (int i = 0; a && !strcmp(a, "glibc") && i < e->nr_frames; i++)
+		if (e->frames[i].symbol && (strstr(e->frames[i].symbol, "pthread_create") ||
+					    !strcmp(e->frames[i].symbol, "allocate_stack")))
+			return true;
+	return false;
+}
+
+/* The layout of p's libc's thread descriptors, read once from the libc its stack names. */
+static const struct glibc_threads *thread_layout(struct process *p, const struct stack_entry *e)
+{
+	char path[PATH_MAX];
+
+	if (!p->threads_known) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s", p->pid, e->frames[0].module);
+		p->threads_known = glibc_threads__open(path, &p->threads) ? -1 : 1;
+	}
+	return p->threads_known > 0 ? &p->threads : NULL;
+}
+
+/* Counts the glibc thread stack at key (size bytes) as cached or not. */
+static void add_cached(struct snap_source *src, struct stack_entry *e,
+		       const struct lt_alloc_key *key, uint64_t size)
+{
+	struct process *p = snap_source__find(src, key->tgid);
+	const struct glibc_threads *g = p ? thread_layout(p, e) : NULL;
+	int cached = g ? glibc_threads__cached(g, p->pid, key->addr, key->addr + size) : -ENOENT;
+
+	if (cached < 0) {
+		e->cached_unknown = true;
+	} else if (cached) {
+		e->cached_allocs++;
+		e->cached_bytes += size;
+	}
+}
+
+/* Adds the resident pages of the mapping at key (its record rec) to its stack's entry. */
+static void add_resident(struct snap_source *src, struct resident *r,
+			 const struct lt_alloc_key *key, const struct lt_alloc *rec, uint64_t *sum)
+{
+	struct stack_entry *e = entry_get(src, key->tgid, key->gen, rec->stack_id);
+	uint64_t bytes;
+
+	if (!e)
+		return;
+	entry_frames(src, e); /* reported, being held: its frames tell whose it is */
+	if (thread_stack(e))
+		add_cached(src, e, key, rec->size);
+	e->resident_reserved += rec->size;
+	if (!r || resident__bytes(r, key->addr, key->addr + rec->size, &bytes)) {
+		e->resident_unknown = true;
+		return;
+	}
+	e->resident += bytes;
+	*sum += bytes;
+}
+
+/*
+ * The pages present in the recorded mappings, summed per stack: O(mappings),
+ * one pagemap per process. With --older, only the mappings the records count.
+ */
+static int read_resident(struct snap_source *src, uint64_t now_ns)
+{
+	uint64_t cutoff = now_ns - (uint64_t)(src->filter.older * 1e9);
+	bool filtered = src->filter.older > 0 || src->filter.scan;
+	struct mapping_index *idx = NULL;
+	struct resident *r = NULL;
+	struct lt_alloc_key *keys;
+	struct stack_entry *e;
+	struct lt_alloc rec;
+	uint64_t start_ns = tracer__now_ns(), reserved = 0, resident = 0;
+	uint32_t open_tgid = 0;
+	size_t n, m = 0;
+	__u64 *ends;
+	int err;
+
+	for (size_t i = 0; i < src->nr_buckets; i++)
+		for (e = src->buckets[i]; e; e = e->next) {
+			e->resident = e->resident_reserved = 0;
+			e->resident_unknown = false;
+			e->cached_bytes = e->cached_allocs = 0;
+			e->cached_unknown = false;
+		}
+	err = tracer_maps__mappings(src->tracer, &keys, &ends, &n);
+	if (err)
+		return err;
+	idx = malloc((n ? n : 1) * sizeof(*idx));
+	for (size_t i = 0; idx && i < n; i++)
+		if (snap_source__current(src, keys[i].tgid, keys[i].gen))
+			idx[m++] = (struct mapping_index){ keys[i].tgid, i };
+	if (m)
+		qsort(idx, m, sizeof(*idx), by_mapping_tgid);
+	for (size_t i = 0; i < m; i++) {
+		const struct lt_alloc_key *k = &keys[idx[i].index];
+
+		if (tracer_maps__record_now(src->tracer, k, &rec) || rec.kind != LT_KIND_MMAP)
+			continue; /* unmapped since */
+		if (filtered && (rec.ts > cutoff || rec.size < src->filter.min_size ||
+				 rec.size > src->filter.max_size))
+			continue;
+		if (!r || open_tgid != k->tgid) {
+			resident__free(r);
+			r = NULL;
+			open_tgid = k->tgid;
+			resident__open(k->tgid, &r); /* the process gone: its stacks unread */
+		}
+		add_resident(src, r, k, &rec, &resident);
+		reserved += rec.size;
+	}
+	resident__free(r);
+	if (src->filter.verbose)
+		diag__debug("resident pages: %zu mappings, %.1f GiB reserved, %.1f MiB resident, "
+			    "read in %.1f ms",
+			    m, reserved / 1073741824.0, resident / 1048576.0,
+			    (tracer__now_ns() - start_ns) / 1e6);
+	err = idx ? 0 : -ENOMEM;
+	free(idx);
+	free(keys);
+	free(ends);
+	return err;
+}
+
 /* Frees by the allocator itself of memory it took without malloc are not misses. */
 static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 {
@@ -459,6 +607,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 			snap_source__add_process(src, keys[i]); /* a new image: new mappings */
 			p = snap_source__find(src, keys[i]);
 			p->pending = true;
+			p->threads_known = 0; /* its libc may be another */
 		}
 		p->gen = vals[i].gen;
 		p->exited = vals[i].flags & LT_TARGET_EXITED;
@@ -575,6 +724,8 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 	p->reachable_bytes += s->reachable_bytes;
 	p->possible_bytes += s->possible_bytes;
 	p->possible_allocs += s->possible_allocs;
+	p->has_resident |= s->has_resident;
+	p->resident_bytes += s->resident_bytes;
 	return 0;
 }
 
@@ -586,6 +737,7 @@ static void fill_frames(struct stack_stat *s, const struct stack_entry *e)
 	s->nr_frames = e->nr_frames;
 	s->truncated = e->truncated;
 	s->table_pending = e->table_pending;
+	s->allocator = stack_stat__tell_allocator(s);
 }
 
 static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const struct lt_total *t,
@@ -607,7 +759,17 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 		s->allocs = t->allocs;
 	}
 	s->oldest_s = oldest && oldest <= now_ns ? (now_ns - oldest) / 1e9 : -1;
-	s->growth = dt > 0 ? (s->bytes - e->last_bytes) / dt : 0;
+	/* Every mapping of it read: what they reserve is what the totals count. */
+	if (s->kind == STACK_MMAP && !e->resident_unknown && e->resident_reserved == s->bytes &&
+	    s->bytes > 0) {
+		s->has_resident = true;
+		s->resident_bytes = e->resident;
+		s->has_cached = !e->cached_unknown && (e->cached_allocs || thread_stack(e));
+		s->cached_bytes = s->has_cached ? e->cached_bytes : 0;
+		s->cached_allocs = s->has_cached ? e->cached_allocs : 0;
+	}
+	/* A mapping grows as its pages do: a reservation is no growth. */
+	s->growth = dt > 0 ? (stack_stat__held(s) - e->last_bytes) / dt : 0;
 	s->scanned = scanned && e->reach.known;
 	s->lost_bytes = s->scanned ? e->reach.bytes[REACH_LOST] : 0;
 	s->lost_allocs = s->scanned ? e->reach.allocs[REACH_LOST] : 0;
@@ -691,9 +853,9 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 			e->nr_hist = 0;
 		}
 		fill_stack(&s, e, &vals[i], now_ns, dt, scanned, src->filter.sample_bytes);
-		trend_push(e, now_ns, s.bytes);
+		trend_push(e, now_ns, stack_stat__held(&s));
 		trend_read(e, &s);
-		e->last_bytes = s.bytes;
+		e->last_bytes = stack_stat__held(&s);
 		e->last_build = src->builds;
 		if (!s.allocs && !s.bytes && !s.growth)
 			continue;
@@ -741,6 +903,7 @@ static void merge_same_frames(struct proc_stat *p)
 		last->allocs += v[i].allocs;
 		last->growth += v[i].growth;
 		stack_stat__add_verdicts(last, &v[i]);
+		stack_stat__add_resident(last, &v[i]);
 		trend__merge(last, &v[i]);
 		if (v[i].oldest_s > last->oldest_s)
 			last->oldest_s = v[i].oldest_s;
@@ -1000,6 +1163,9 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 		err = count_internal_frees(src, snap->lost);
 	if (!err)
 		err = tracer_maps__totals(src->tracer, &keys, &vals, &n);
+	/* Before a scan: its reads would add the zero page to what was never touched. */
+	if (!err)
+		err = read_resident(src, now_ns);
 	if (!err && (src->filter.older > 0 || src->filter.scan))
 		err = scan_allocs(src, now_ns);
 	if (!err)

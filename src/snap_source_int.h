@@ -9,6 +9,7 @@
 #include <sys/user.h>
 #include <time.h>
 
+#include "glibc_threads.h"
 #include "snap_filter.h"
 #include "snapshot.h"
 
@@ -39,6 +40,9 @@ struct process {
 	uint64_t held_max_ns;	      /* the longest of its scans' holds */
 	struct proven *proven;	      /* blocks proven unreachable while it ran, by address */
 	size_t nr_proven;
+	/* Its libc's thread descriptor layout: 0 not read yet, 1 read, -1 unknown. */
+	int threads_known;
+	struct glibc_threads threads;
 };
 
 struct snap_source {

@@ -100,7 +100,37 @@ struct stack_stat {
 	const struct origin *origins; /* merged snapshots only: where it was seen */
 	size_t nr_origins;
 	const char *suppressed; /* the name of the suppression that matched it, or NULL */
+	/*
+	 * mmap kind: the bytes of its mappings' pages present in memory, read from
+	 * /proc/PID/pagemap (has_resident); bytes are what they reserve.
+	 */
+	bool has_resident;
+	int64_t resident_bytes;
+	/* glibc's thread stacks (has_cached): of its mappings, those in glibc's cache. */
+	bool has_cached;
+	int64_t cached_bytes, cached_allocs;
+	/* The allocator whose own memory it is (stack_stat__tell_allocator), or NULL. */
+	const char *allocator;
 };
+
+/*
+ * What a stack holds: a mapping's resident pages where they were read, else its
+ * bytes (a heap block's bytes are held). Growth, trends and ranking go by it.
+ */
+int64_t stack_stat__held(const struct stack_stat *s);
+/* Of bytes of s (lost, say), those it holds: a mapping's no more than its resident pages. */
+int64_t stack_stat__held_of(const struct stack_stat *s, int64_t bytes);
+/*
+ * The allocator or runtime whose own memory a stack is ("glibc", "jemalloc",
+ * "tcmalloc", "go"; a static string), or NULL for the program's: a mapping its
+ * code made for itself (glibc's thread stacks, kept in its cache once their
+ * threads exit, and per-thread arenas; the others' retained extents; the Go
+ * runtime's reservations through cgo, x_cgo_mmap), told from its frames while
+ * they are valid, kept in its allocator field. Never a suspect, never a leak.
+ */
+const char *stack_stat__tell_allocator(const struct stack_stat *s);
+/* Adds one stack's resident and cached bytes to another's, when two stacks become one. */
+void stack_stat__add_resident(struct stack_stat *to, const struct stack_stat *from);
 
 /* Adds one stack's verdicts to another's, when two stacks become one. */
 void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *from);
@@ -149,6 +179,8 @@ struct proc_stat {
 	const char *scan_roots;
 	double scan_held_ms;	   /* the longest its live scans held it stopped */
 	bool final;		   /* run mode reported it at its exit: its growth is no sign */
+	bool has_resident;	   /* some mmap stack's resident bytes were read */
+	int64_t resident_bytes;	   /* its mmap stacks' resident bytes, summed */
 	struct stack_stat *stacks; /* largest first */
 	size_t nr_stacks;
 	const struct origin *origins; /* merged snapshots only: the processes merged */

@@ -415,10 +415,24 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		err = get_bool(l, obj, where, JK_TRUNCATED, &s->truncated);
 	if (!err)
 		err = get_bool(l, obj, where, JK_TABLE_PENDING, &s->table_pending);
+	/* A mapping's resident pages are part of what it reserves. */
+	s->has_resident = json_object_get(obj, JK_RESIDENT_BYTES) != NULL;
+	if (!err)
+		err = get_int_in(l, obj, where, JK_RESIDENT_BYTES, false, 0, s->bytes,
+				 &s->resident_bytes);
+	/* glibc's cached thread stacks: part of its bytes and allocs. */
+	s->has_cached = json_object_get(obj, JK_CACHED_BYTES) != NULL;
+	if (!err)
+		err = get_int_in(l, obj, where, JK_CACHED_BYTES, s->has_cached, 0, s->bytes,
+				 &s->cached_bytes);
+	if (!err)
+		err = get_int_in(l, obj, where, JK_CACHED_ALLOCS, s->has_cached, 0, s->allocs,
+				 &s->cached_allocs);
 	if (!err)
 		err = load_verdicts(l, obj, where, s);
 	if (!err)
 		err = load_frames(l, obj, where, s);
+	s->allocator = stack_stat__tell_allocator(s); /* "allocator" says what the frames tell */
 	if (!err)
 		err = load_origins(l, obj, where, &s->origins, &s->nr_origins);
 	if (!err)
@@ -576,6 +590,10 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 		err = get_int(l, obj, where, JK_OUTSTANDING_ALLOCS, false, &p->allocs);
 	if (!err)
 		err = get_number(l, obj, where, JK_GROWTH_BYTES_PER_S, &p->growth);
+	p->has_resident = json_object_get(obj, JK_RESIDENT_BYTES) != NULL;
+	if (!err)
+		err = get_int_in(l, obj, where, JK_RESIDENT_BYTES, false, 0, p->bytes,
+				 &p->resident_bytes);
 	p->scanned = json_object_get(obj, JK_LOST_BYTES) != NULL;
 	if (!err)
 		err = get_int(l, obj, where, JK_LOST_BYTES, false, &p->lost_bytes);

@@ -189,6 +189,20 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 		json__key(w, JK_TABLE_PENDING);
 		json__bool(w, true);
 	}
+	if (s->has_resident) {
+		json__key(w, JK_RESIDENT_BYTES);
+		json__int(w, s->resident_bytes);
+	}
+	if (s->allocator) {
+		json__key(w, JK_ALLOCATOR);
+		json__string(w, s->allocator);
+	}
+	if (s->has_cached) {
+		json__key(w, JK_CACHED_BYTES);
+		json__int(w, s->cached_bytes);
+		json__key(w, JK_CACHED_ALLOCS);
+		json__int(w, s->cached_allocs);
+	}
 	if (s->scanned) {
 		json__key(w, JK_LOST_BYTES);
 		json__int(w, s->lost_bytes);
@@ -292,6 +306,10 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 		json__key(w, JK_FINAL);
 		json__bool(w, true);
 	}
+	if (p->has_resident) {
+		json__key(w, JK_RESIDENT_BYTES);
+		json__int(w, p->resident_bytes);
+	}
 	if (p->scanned) {
 		json__key(w, JK_LOST_BYTES);
 		json__int(w, p->lost_bytes);
@@ -368,6 +386,10 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 		json__string(w, top && top->module ? top->module : JV_MODULE_ANONYMOUS);
 		json__key(w, JK_BYTES);
 		json__int(w, v[i].stack->bytes);
+		if (v[i].stack->has_resident) {
+			json__key(w, JK_RESIDENT_BYTES);
+			json__int(w, v[i].stack->resident_bytes);
+		}
 		json__key(w, JK_LOST_BYTES);
 		json__int(w, v[i].stack->lost_bytes);
 		json__key(w, JK_INDIRECT_BYTES);

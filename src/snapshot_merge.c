@@ -174,6 +174,8 @@ static int merge_procs(struct merge *m, struct origin **origins)
 							      p->suppressed_lost_bytes);
 			q->possible_bytes = count__add(q->possible_bytes, p->possible_bytes);
 			q->possible_allocs = count__add(q->possible_allocs, p->possible_allocs);
+			q->has_resident |= p->has_resident;
+			q->resident_bytes = count__add(q->resident_bytes, p->resident_bytes);
 			add_origins(m, i, p->pid, p->origins, p->nr_origins, origins[k],
 				    &nr_origins[k]);
 		}
@@ -275,6 +277,7 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 	if (!origins)
 		return -ENOMEM;
 	to->kind = run[0].stack->kind;
+	to->allocator = run[0].stack->allocator; /* the same frames */
 	to->oldest_s = -1;
 	for (size_t i = 0; i < len; i++) {
 		const struct stack_stat *s = run[i].stack;
@@ -283,6 +286,13 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 		to->allocs = count__add(to->allocs, s->allocs);
 		to->growth += s->growth;
 		stack_stat__add_verdicts(to, s);
+		if (i)
+			stack_stat__add_resident(to, s);
+		to->has_resident = i ? to->has_resident : s->has_resident;
+		to->resident_bytes = i ? to->resident_bytes : s->resident_bytes;
+		to->has_cached = i ? to->has_cached : s->has_cached;
+		to->cached_bytes = i ? to->cached_bytes : s->cached_bytes;
+		to->cached_allocs = i ? to->cached_allocs : s->cached_allocs;
 		trend__merge(to, s);
 		to->truncated |= s->truncated;
 		to->table_pending |= s->table_pending;

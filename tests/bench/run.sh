@@ -78,6 +78,7 @@ $CC -g -O1 -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -fno-
 	-Wall -Wextra -o "$OUT/many" tests/bench/many.c
 $CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/exitstat.so" tests/bench/exitstat.c
 $CC -O2 -Wall -Wextra -o "$OUT/heap" tests/bench/heap.c
+$CC -O2 -Wall -Wextra -o "$OUT/reserve" tests/bench/reserve.c
 # The floor: empty programs, built as the Makefile builds bpf/leaktrace.bpf.c, and a loader that
 # plans with src/allocator.c. Only the objects it needs come out of the archive.
 $CLANG -g -O2 -Wall -target bpf -D__TARGET_ARCH_"$ARCH" -Ivmlinux/"$ARCH" -c tests/bench/empty.bpf.c \
@@ -441,6 +442,31 @@ mib() {	# mib KIB: in MiB, or "-"
 	awk -v k="$1" 'BEGIN { if (k + 0 > 0) printf "%.1f MiB", k / 1024; else printf "-" }'
 }
 
+# --- 3a. resident pages of a reservation ----------------------------------------------------
+# tests/bench/reserve.c maps MIB MiB and touches 100 MiB of it; leaktrace -v says at each report
+# how long reading its mappings' resident pages took ("resident pages: ... read in MS ms"). The
+# best of the reports that read all 100 MiB; with PAGEMAP_SCAN (6.7+) and without (one pagemap
+# entry per page, up to 64 GiB a mapping), against 100 MiB mapped and all touched.
+resident_ms() {	# resident_ms LABEL MIB [ENV...]: the best read time, or "-"
+	local label=$1 mib=$2 log="$tmp/reserve.$2.err"
+	shift 2
+	(sleep 4; echo) | env "$@" $TIMEOUT "$LEAKTRACE" -v -q --no-scan -i 1 -o "$tmp/reserve.json" \
+		-- "$OUT/reserve" "$mib" 100 >/dev/null 2>"$log" ||
+		problem "$label: leaktrace failed (reproduce: (sleep 4; echo) | $* $LEAKTRACE -v" \
+			"-i 1 -- $OUT/reserve $mib 100)"
+	if ! grep -q 'resident pages: 1 mappings, .* 100.0 MiB resident' "$log"; then
+		problem "$label: no report read 100.0 MiB resident (see $log)"
+		echo -
+		return 0
+	fi
+	sed -n 's/^leaktrace: resident pages: 1 mappings, .* 100.0 MiB resident, read in \([0-9.]*\) ms$/\1/p' \
+		"$log" | sort -g | head -n1
+}
+say "resident pages of a 1 TiB reservation with 100 MiB touched"
+res_tib=$(resident_ms "1 TiB reserved" $((1 << 20)))
+res_plain=$(resident_ms "100 MiB mapped" 100)
+res_nopms=$(resident_ms "64 GiB reserved, no PAGEMAP_SCAN" $((64 << 10)) LEAKTRACE_NO_PAGEMAP_SCAN=1)
+
 # --- 3b. many live blocks: the cost of recording as a process keeps more alive -----------------
 # many.c keeps every block it makes: 1M and 4M malloc(16) over 10k stacks 32 frames deep. Its own
 # run time (exitstat.so, from before its main to its exit) untraced, under leaktrace's exact mode
@@ -788,6 +814,10 @@ if [ -n "$snap_warm$snap_cold" ]; then
 else
 	echo "snapshot: not measured (leaktrace prints no timing)"
 fi
+row "resident pages, 1 TiB reserved, 100 MiB touched" "" "${res_tib:--} ms" \
+	"$(ratio "$res_plain" "$res_tib")"
+row "  100 MiB mapped and touched, beside it" "" "${res_plain:--} ms" ""
+row "  64 GiB reserved, 100 MiB touched, no PAGEMAP_SCAN" "" "${res_nopms:--} ms" ""
 row "scan of a $HEAP_MIB MiB heap at exit (target < 2 s)" "" "${scan_ms:--} ms" \
 	"${scan_mib:--} MiB"
 row "  leaktrace peak RSS, that run (512k blocks)" "" "$(mib "$rss_scan")" ""
@@ -830,6 +860,10 @@ echo "many live blocks: tests/bench/many.c keeps N malloc(16) from $MANY_STACKS 
 echo "snapshot: $MANY_ALLOCS malloc(16) from $MANY_STACKS call stacks, $many_stacks distinct" \
 	"stacks in the JSON; warm: a periodic snapshot with every stack symbolized already;" \
 	"peak RSS: leaktrace's VmHWM at its exit."
+echo "resident pages: tests/bench/reserve.c maps MIB MiB and touches 100 MiB;" \
+	"\`(sleep 4; echo) | leaktrace -v -q --no-scan -i 1 -- reserve MIB 100\`, the best of its" \
+	"reports' \"resident pages ... read in MS ms\" lines (ratio: against 100 MiB all touched);" \
+	"without PAGEMAP_SCAN: LEAKTRACE_NO_PAGEMAP_SCAN=1, one pagemap entry per page."
 echo "scan: tests/bench/heap.c, $HEAP_MIB MiB in 2 KiB blocks, one in eight lost; the scan" \
 	"leaktrace -v times at the exit stop (read with process_vm_readv, $scan_mib MiB read)."
 echo "live scans: \`leaktrace -v -p PID --scan -i 0.1 -d $CHURN_S\` of \`verdicts churn\` (4" \

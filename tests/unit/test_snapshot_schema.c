@@ -71,7 +71,7 @@ static const struct frame every_frame[] = {
 	  .file = "/src/leaky.c",
 	  .line = 40,
 	  .start_line = 35 },
-	{ .address = 0x7f0000001000 },
+	{ .module = "/usr/lib/x86_64-linux-gnu/libc.so.6", .address = 0x7f0000001000 },
 };
 
 static const struct origin every_origin[] = { { "host-01", 4242 }, { "host-02", 77 } };
@@ -129,6 +129,12 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.reachable_bytes = 64,
 		.reachable_allocs = 2,
 		.suppressed = "libc-cache",
+		.has_resident = true,
+		.resident_bytes = 16,
+		.has_cached = true, /* a glibc thread stack cache: frame 0 in libc */
+		.cached_bytes = 64,
+		.cached_allocs = 2,
+		.allocator = "glibc",
 	};
 	*p = (struct proc_stat){
 		.pid = 4242,
@@ -148,6 +154,8 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.scan_roots = "exact",
 		.scan_held_ms = 1.5,
 		.final = true,
+		.has_resident = true,
+		.resident_bytes = 16,
 		.stacks = s,
 		.nr_stacks = 2,
 		.origins = every_origin,
