@@ -31,8 +31,9 @@ static const char usage[] =
 	"stack however many hosts hold it (function, process, hosts, bytes, growth,\n"
 	"trend), the growing ones first, then the frames of each.\n"
 	"\n"
-	"  -o, --output FILE    write to FILE instead of stdout; the format comes from\n"
-	"                       --format or the extension (below), else text\n"
+	"  -o, --output FILE    write to FILE instead of stdout (-o - is stdout); the\n"
+	"                       format comes from --format or the extension (below),\n"
+	"                       else text\n"
 	"      --format FMT     one of these (folded --diff: \"stack OLD NEW\" lines):\n";
 
 /* After the formats, made from their table (format__help). */
@@ -197,7 +198,8 @@ static int check_args(struct report_args *a)
 		diag__error("give %s (see leaktrace report --help)", what[a->mode]);
 		return -EINVAL;
 	}
-	if (a->format == LT_FORMAT_NONE && a->output && format__by_path(a->output, &a->format)) {
+	if (a->format == LT_FORMAT_NONE && a->output && !output_file__is_stdout(a->output) &&
+	    format__by_path(a->output, &a->format)) {
 		diag__error("-o %s: cannot tell the format from the "
 			    "extension: use %s, or give --format",
 			    a->output, format__list(list, sizeof(list), 0, true));
@@ -226,7 +228,8 @@ static int check_args(struct report_args *a)
 			    format__list(list, sizeof(list), FORMAT_LOST, false));
 		return -EINVAL;
 	}
-	if (format__has(a->format, FORMAT_BINARY) && !a->output && isatty(STDOUT_FILENO)) {
+	if (format__has(a->format, FORMAT_BINARY) &&
+	    (!a->output || output_file__is_stdout(a->output)) && isatty(STDOUT_FILENO)) {
 		diag__error("%s is binary: give -o FILE%s or redirect "
 			    "stdout",
 			    format__get(a->format)->name, format__get(a->format)->ext);
@@ -381,7 +384,7 @@ int cmd_report(int argc, char **argv)
 		return 1;
 	if (a.host)
 		set_host(snaps[0], a.host);
-	name = a.output ? a.output : "stdout";
+	name = a.output ? output_file__name(a.output) : "stdout";
 	err = a.output ? output_file__open(&o, a.output) : 0;
 	if (!err)
 		err = write_result(a.output ? o.f : stdout, &a, snaps);

@@ -298,7 +298,7 @@ static int write_output(const struct config *cfg, struct snapshot *snap, struct 
 			output_file__close(&o, false);
 	}
 	if (err) {
-		diag__error("cannot write %s: %s", cfg->output, strerror(-err));
+		diag__error("cannot write %s: %s", output_file__name(cfg->output), strerror(-err));
 		return err;
 	}
 	return 0;
@@ -639,7 +639,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	/* Found now, not after the whole trace: the snapshot would be lost. */
 	err = cfg->output ? output_file__check(cfg->output) : 0;
 	if (err) {
-		diag__error("cannot write %s: %s", cfg->output, strerror(-err));
+		diag__error("cannot write %s: %s", output_file__name(cfg->output), strerror(-err));
 		return err;
 	}
 	err = tracer__new(&topts, &s->tracer);
@@ -791,8 +791,11 @@ int cmd_trace(const struct config *cfg)
 	diag__setup(cfg->quiet, cfg->verbose);
 	if (load_suppressions(cfg, &s.supp))
 		return 2;
-	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */
-	if (cfg->command)
+	/*
+	 * In run mode stdout is the command's: reports go to stderr, as valgrind's do.
+	 * With -o - it is the snapshot's.
+	 */
+	if (cfg->command || (cfg->output && output_file__is_stdout(cfg->output)))
 		s.out = stderr;
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGINT);
