@@ -94,9 +94,9 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
-	fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
+	man test-man fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
-all: leaktrace
+all: leaktrace man
 
 leaktrace: $(OUTPUT)/leaktrace
 	$(Q)ln -sf $(OUTPUT)/leaktrace $@
@@ -134,6 +134,19 @@ $(OUTPUT)/src/suppress.o: $(OUTPUT)/suppress_default.h
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+
+# Man pages: doc/man/NAME.8.scd rendered by scdoc; tests/man/check.sh holds them to their --help.
+MAN_PAGES  := $(patsubst doc/man/%.scd,$(OUTPUT)/man/%,$(wildcard doc/man/*.8.scd))
+
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/%: doc/man/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc < $< > $@
+
+test-man: leaktrace man
+	$(Q)tests/man/check.sh $(OUTPUT)/man ./leaktrace tools/leak-sweep
 
 # Fixtures: small leaky programs that print their own ground truth.
 fixtures: $(FIXTURE_BINS)
@@ -298,7 +311,7 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration \
 		asan-top
-	$(Q)$(MAKE) --no-print-directory format-check check-layers test-unit test-integration test-kernels fuzz-smoke \
+	$(Q)$(MAKE) --no-print-directory format-check check-layers test-man test-unit test-integration test-kernels fuzz-smoke \
 		test-asan-unit
 
 test-unit:
@@ -373,7 +386,7 @@ format-check:
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)
 
-install: leaktrace
+install: leaktrace man
 	install -D -m 0755 $(OUTPUT)/leaktrace $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/leaktrace
 
 clean:
