@@ -94,7 +94,7 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
-	man test-man fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
+	man test-man test-completion fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
 all: leaktrace man
 
@@ -147,6 +147,10 @@ $(OUTPUT)/man/%: doc/man/%.scd
 
 test-man: leaktrace man
 	$(Q)tests/man/check.sh $(OUTPUT)/man ./leaktrace tools/leak-sweep
+
+# Shell completion (completion/): bash's driven word by word, zsh's on a pseudo-terminal.
+test-completion: leaktrace
+	$(Q)tests/completion/check.sh $(CURDIR)/leaktrace $(CURDIR)/tools/leak-sweep
 
 # Fixtures: small leaky programs that print their own ground truth.
 fixtures: $(FIXTURE_BINS)
@@ -311,7 +315,7 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration \
 		asan-top
-	$(Q)$(MAKE) --no-print-directory format-check check-layers test-man test-unit test-integration test-kernels fuzz-smoke \
+	$(Q)$(MAKE) --no-print-directory format-check check-layers test-man test-completion test-unit test-integration test-kernels fuzz-smoke \
 		test-asan-unit
 
 test-unit:
