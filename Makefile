@@ -94,7 +94,7 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
-	man test-man test-completion fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
+	man test-man test-completion uninstall test-install fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
 all: leaktrace man
 
@@ -315,7 +315,7 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration \
 		asan-top
-	$(Q)$(MAKE) --no-print-directory format-check check-layers test-man test-completion test-unit test-integration test-kernels fuzz-smoke \
+	$(Q)$(MAKE) --no-print-directory format-check check-layers test-man test-completion test-install test-unit test-integration test-kernels fuzz-smoke \
 		test-asan-unit
 
 test-unit:
@@ -390,8 +390,71 @@ format-check:
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)
 
-install: leaktrace man
-	install -D -m 0755 $(OUTPUT)/leaktrace $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/leaktrace
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary stripped, its debug info apart (found
+# by build ID, where Debian's -dbgsym packages put it), leak-sweep, the man pages, bash and zsh
+# completion, deploy/ (systemd units where systemd finds them, all of it as examples), the docs.
+# make uninstall removes what install wrote (tests/install/check.sh lists it).
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/leaktrace
+DATADIR        ?= $(PREFIX)/share/leaktrace
+DEBUGDIR       ?= $(PREFIX)/lib/debug
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR     ?= $(PREFIX)/share/zsh/site-functions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DEPLOY_FILES   := $(shell find deploy -type f 2>/dev/null | LC_ALL=C sort)
+DEPLOY_UNITS   := $(filter %.service %.socket %.timer,$(DEPLOY_FILES))
+DOC_FILES      := README.md LICENSE $(wildcard LICENSES/*) doc/leaktrace-snapshot.schema.json
+# .build-id/xx/rest.debug of the binary $(1).
+debug_path      = .build-id/$(shell readelf -n $(1) 2>/dev/null | \
+	sed -n 's/.*Build ID: \(..\)\(.*\)/\1\/\2/p').debug
+
+# The stripped binary and its debug file, linked by .gnu_debuglink as well as by build ID.
+$(OUTPUT)/install/leaktrace: $(OUTPUT)/leaktrace
+	$(call msg,STRIP,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)objcopy --only-keep-debug --compress-debug-sections $< $(@D)/leaktrace.debug
+	$(Q)strip --strip-all -o $@ $<
+	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=leaktrace.debug leaktrace
+
+$(OUTPUT)/install/%.8.gz: $(OUTPUT)/man/%.8
+	$(Q)mkdir -p $(@D)
+	$(Q)gzip -9n < $< > $@
+
+install: $(OUTPUT)/install/leaktrace $(patsubst $(OUTPUT)/man/%,$(OUTPUT)/install/%.gz,$(MAN_PAGES))
+	$(Q)install -D -m 0755 $(OUTPUT)/install/leaktrace $(DESTDIR)$(BINDIR)/leaktrace
+	$(Q)install -D -m 0644 $(OUTPUT)/install/leaktrace.debug \
+		$(DESTDIR)$(DEBUGDIR)/$(call debug_path,$(OUTPUT)/install/leaktrace)
+	$(Q)install -D -m 0755 tools/leak-sweep $(DESTDIR)$(BINDIR)/leak-sweep
+	$(Q)for m in $(notdir $(MAN_PAGES)); do \
+		install -D -m 0644 $(OUTPUT)/install/$$m.gz $(DESTDIR)$(MANDIR)/man8/$$m.gz || exit 1; done
+	$(Q)install -D -m 0644 completion/leaktrace.bash $(DESTDIR)$(BASHCOMPDIR)/leaktrace
+	$(Q)ln -sf leaktrace $(DESTDIR)$(BASHCOMPDIR)/leak-sweep
+	$(Q)install -D -m 0644 completion/_leaktrace $(DESTDIR)$(ZSHCOMPDIR)/_leaktrace
+	$(Q)for f in $(DOC_FILES); do install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+	$(Q)for f in $(DEPLOY_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DATADIR)/$$f || exit 1; done
+	@# A unit runs the leaktrace installed here, wherever its file says it is.
+	$(Q)for f in $(DEPLOY_UNITS); do \
+		sed -E 's|/usr(/local)?/s?bin/leaktrace|$(BINDIR)/leaktrace|g' $$f > $(OUTPUT)/install/unit && \
+		install -D -m 0644 $(OUTPUT)/install/unit $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} || exit 1; \
+	done
+	@echo "  INSTALL  $(DESTDIR)$(PREFIX)"
+
+test-install: leaktrace man
+	$(Q)tests/install/check.sh
+
+# The debug file is the one of the binary installed, whatever has been built since.
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(DEBUGDIR)/$(call debug_path,$(DESTDIR)$(BINDIR)/leaktrace)
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/leaktrace $(DESTDIR)$(BINDIR)/leak-sweep \
+		$(patsubst %,$(DESTDIR)$(MANDIR)/man8/%.gz,$(notdir $(MAN_PAGES))) \
+		$(DESTDIR)$(BASHCOMPDIR)/leaktrace $(DESTDIR)$(BASHCOMPDIR)/leak-sweep \
+		$(DESTDIR)$(ZSHCOMPDIR)/_leaktrace \
+		$(patsubst %,$(DESTDIR)$(SYSTEMDUNITDIR)/%,$(notdir $(DEPLOY_UNITS)))
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+	@echo "  UNINSTALL $(DESTDIR)$(PREFIX)"
 
 clean:
 	$(Q)rm -rf $(OUTPUT) leaktrace
