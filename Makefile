@@ -94,7 +94,7 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
-	man test-man test-completion uninstall test-install fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
+	man test-man test-completion uninstall test-install deb test-deb fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
 all: leaktrace man
 
@@ -133,7 +133,7 @@ $(OUTPUT)/src/suppress.o: $(OUTPUT)/suppress_default.h
 
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
 
 # Man pages: doc/man/NAME.8.scd rendered by scdoc; tests/man/check.sh holds them to their --help.
 MAN_PAGES  := $(patsubst doc/man/%.scd,$(OUTPUT)/man/%,$(wildcard doc/man/*.8.scd))
@@ -406,6 +406,10 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DEPLOY_FILES   := $(shell find deploy -type f 2>/dev/null | LC_ALL=C sort)
 DEPLOY_UNITS   := $(filter %.service %.socket %.timer,$(DEPLOY_FILES))
 DOC_FILES      := README.md LICENSE $(wildcard LICENSES/*) doc/leaktrace-snapshot.schema.json
+# DEBUG_APART=no installs the binary as built, debug info and all (debian/rules: dh_strip then
+# makes the -dbgsym package).
+DEBUG_APART    ?= yes
+INSTALL_BIN    := $(if $(filter no,$(DEBUG_APART)),$(OUTPUT)/leaktrace,$(OUTPUT)/install/leaktrace)
 # .build-id/xx/rest.debug of the binary $(1).
 debug_path      = .build-id/$(shell readelf -n $(1) 2>/dev/null | \
 	sed -n 's/.*Build ID: \(..\)\(.*\)/\1\/\2/p').debug
@@ -422,10 +426,10 @@ $(OUTPUT)/install/%.8.gz: $(OUTPUT)/man/%.8
 	$(Q)mkdir -p $(@D)
 	$(Q)gzip -9n < $< > $@
 
-install: $(OUTPUT)/install/leaktrace $(patsubst $(OUTPUT)/man/%,$(OUTPUT)/install/%.gz,$(MAN_PAGES))
-	$(Q)install -D -m 0755 $(OUTPUT)/install/leaktrace $(DESTDIR)$(BINDIR)/leaktrace
-	$(Q)install -D -m 0644 $(OUTPUT)/install/leaktrace.debug \
-		$(DESTDIR)$(DEBUGDIR)/$(call debug_path,$(OUTPUT)/install/leaktrace)
+install: $(INSTALL_BIN) $(patsubst $(OUTPUT)/man/%,$(OUTPUT)/install/%.gz,$(MAN_PAGES))
+	$(Q)install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/leaktrace
+	$(Q)$(if $(filter no,$(DEBUG_APART)),:,install -D -m 0644 $(OUTPUT)/install/leaktrace.debug \
+		$(DESTDIR)$(DEBUGDIR)/$(call debug_path,$(OUTPUT)/install/leaktrace))
 	$(Q)install -D -m 0755 tools/leak-sweep $(DESTDIR)$(BINDIR)/leak-sweep
 	$(Q)for m in $(notdir $(MAN_PAGES)); do \
 		install -D -m 0644 $(OUTPUT)/install/$$m.gz $(DESTDIR)$(MANDIR)/man8/$$m.gz || exit 1; done
@@ -444,6 +448,24 @@ install: $(OUTPUT)/install/leaktrace $(patsubst $(OUTPUT)/man/%,$(OUTPUT)/instal
 
 test-install: leaktrace man
 	$(Q)tests/install/check.sh
+
+# make deb: the Debian package (debian/, debhelper) into $(OUTPUT)/, built from a copy of the
+# tree (the files git knows, committed or not) in $(OUTPUT)/deb, then lintian (errors fail).
+# make test-deb installs it into a fresh Debian 12 root and traces a command there.
+deb:
+	$(Q)tools/install-deps deb
+	$(Q)rm -rf $(OUTPUT)/deb && mkdir -p $(OUTPUT)/deb/leaktrace
+	$(Q)git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | \
+		tar -c -T - | tar -x -C $(OUTPUT)/deb/leaktrace
+	$(call msg,DEB,$(OUTPUT)/deb)
+	$(Q)cd $(OUTPUT)/deb/leaktrace && dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; exit 1; }
+	$(Q)cp $(OUTPUT)/deb/*.deb $(OUTPUT)/
+	$(Q)lintian --fail-on error --display-level '>=warning' $(OUTPUT)/deb/*.changes
+	$(Q)ls $(OUTPUT)/deb/*.deb | sed 's/^/  DEB      /'
+
+test-deb: deb $(OUTPUT)/fixtures/leaky-nofp
+	$(Q)tests/deb/check.sh $(OUTPUT)
 
 # The debug file is the one of the binary installed, whatever has been built since.
 uninstall:
