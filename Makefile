@@ -94,7 +94,7 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
-	man test-man test-completion uninstall test-install deb test-deb fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
+	man test-man test-completion static test-static uninstall test-install deb test-deb fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
 all: leaktrace man
 
@@ -151,6 +151,31 @@ test-man: leaktrace man
 # Shell completion (completion/): bash's driven word by word, zsh's on a pseudo-terminal.
 test-completion: leaktrace
 	$(Q)tests/completion/check.sh $(CURDIR)/leaktrace $(CURDIR)/tools/leak-sweep
+
+# make static: leaktrace linked fully statically (glibc too, static-pie): it needs no libc on the
+# host, so it runs on old userlands (glibc 2.17 of RHEL 7, Amazon Linux 2) and on none; the same
+# objects but debuginfo.c's, which then never loads libdebuginfod (a static dlopen needs the
+# glibc it was linked with). tests/static/check.sh runs it in a root with nothing else.
+STATIC_OBJS := $(filter-out $(OUTPUT)/src/debuginfo.o,$(OBJS)) $(OUTPUT)/static/debuginfo.o
+
+static: $(OUTPUT)/static/leaktrace
+
+$(OUTPUT)/static/debuginfo.o: src/debuginfo.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DLT_STATIC_BUILD=1 -MMD -MP -c $< -o $@
+
+$(OUTPUT)/static/leaktrace: $(STATIC_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -static-pie $^ $(filter-out -Wl%,$(STATIC_LIBS)) -lpthread -lm -o $@
+
+test-static: leaktrace $(OUTPUT)/static/leaktrace $(OUTPUT)/fixtures/leaky-static
+	$(Q)tests/static/check.sh $(OUTPUT)
+
+# A static leaky program: what a root without libc can run.
+$(OUTPUT)/fixtures/leaky-static: tests/fixtures/leaky.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -static $< -o $@
 
 # Fixtures: small leaky programs that print their own ground truth.
 fixtures: $(FIXTURE_BINS)
@@ -315,7 +340,7 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration \
 		asan-top
-	$(Q)$(MAKE) --no-print-directory format-check check-layers test-man test-completion test-install test-unit test-integration test-kernels fuzz-smoke \
+	$(Q)$(MAKE) --no-print-directory format-check check-layers test-man test-completion test-install test-static test-unit test-integration test-kernels fuzz-smoke \
 		test-asan-unit
 
 test-unit:
@@ -481,4 +506,4 @@ uninstall:
 clean:
 	$(Q)rm -rf $(OUTPUT) leaktrace
 
--include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(OUTPUT)/static/debuginfo.d
