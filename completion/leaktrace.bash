@@ -4,25 +4,33 @@
 # the binary completed; values by the name help gives them (PID, FMT, FILE, NAME, ...).
 
 # The options of HELP_TEXT's option lines (at most 6 spaces, then a dash), each with its
-# value's name after a tab when it takes one: "--pid<TAB>PID".
+# value's name after a tab when it takes one (the line's first word that is no option, in
+# capitals): "--pid<TAB>PID", "--listen<TAB>ADDR:PORT".
 _leaktrace_options()
 {
-	local line word
+	local line word arg
 	while IFS= read -r line; do
 		[[ $line =~ ^\ {1,6}(-.*) ]] || continue
 		line=${BASH_REMATCH[1]%%  *}
 		line=${line//,/}
-		set -- $line
-		for word; do
+		arg=
+		for word in $line; do
+			[[ $word == -* ]] && continue
+			[[ $word =~ ^[A-Z][A-Z_:]*$ ]] && arg=$word
+			break
+		done
+		for word in $line; do
 			[[ $word == -?* && $word != -- && $word != *[![:alnum:]=[\]-]* ]] || continue
 			word=${word%%[[=]*}
-			if [[ $# -gt 1 && ${!#} =~ ^[A-Z_]+$ && ${!#} != "$word" ]]; then
-				printf '%s\t%s\n' "$word" "${!#}"
-			else
-				printf '%s\n' "$word"
-			fi
+			printf '%s%s\n' "$word" "${arg:+$'\t'$arg}"
 		done
 	done
+}
+
+# The commands --help names as "(leaktrace NAME --help)": report, agent, ...
+_leaktrace_commands()
+{
+	sed -nE 's/.*\(leaktrace ([a-z]+) --help\).*/\1/p'
 }
 
 # The formats of leaktrace's table: "   json    .json   snapshot ..." rows of --help.
@@ -85,7 +93,7 @@ _leaktrace_complete()
 
 _leaktrace()
 {
-	local bin=${COMP_WORDS[0]} i IFS=$' \t\n'
+	local bin=${COMP_WORDS[0]} i help commands IFS=$' \t\n'
 
 	COMPREPLY=()
 	# After --: the command to run, then its own arguments.
@@ -101,14 +109,21 @@ _leaktrace()
 			return
 		fi
 	done
-	if [ "${COMP_WORDS[1]-}" = report ] && [ "$COMP_CWORD" -gt 1 ]; then
+	help=$("$bin" --help 2>/dev/null)
+	commands=$(_leaktrace_commands <<<"$help")
+	# report has options of its own; another command (agent) takes trace mode's too.
+	if [ "$COMP_CWORD" -gt 1 ] && [ "${COMP_WORDS[1]}" = report ]; then
 		_leaktrace_complete "$bin" "$("$bin" report --help 2>/dev/null)" files 2
 		return
+	elif [ "$COMP_CWORD" -gt 1 ] && grep -qx -- "${COMP_WORDS[1]}" <<<"$commands"; then
+		_leaktrace_complete "$bin" "$("$bin" "${COMP_WORDS[1]}" --help 2>/dev/null)
+$help" none 2
+		return
 	fi
-	_leaktrace_complete "$bin" "$("$bin" --help 2>/dev/null)" none 1
+	_leaktrace_complete "$bin" "$help" none 1
 	# The commands, in the first place.
 	if [ "$COMP_CWORD" -eq 1 ] && [[ ${COMP_WORDS[1]} != -* ]]; then
-		COMPREPLY+=($(compgen -W "report" -- "${COMP_WORDS[1]}"))
+		COMPREPLY+=($(compgen -W "$commands" -- "${COMP_WORDS[1]}"))
 	fi
 }
 

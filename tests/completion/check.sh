@@ -47,6 +47,22 @@ complete_is _leaktrace "leak.json leak.svg" "${lt[@]}" -- cat lea
 complete_is _leak_sweep "--help -S -b -d -f -h -j -n -o -t" "$leak_sweep" -
 complete_is _leak_sweep "--format" "$leak_sweep" -d 5 -- --for
 complete_is _leak_sweep "leak.json leak.svg" "$leak_sweep" -f lea
+# A command that --help names "(leaktrace NAME --help)" (as agent) completes, with its options
+# and trace mode's; a stand-in adds one.
+cat >"$work/fake" <<FAKE
+#!/bin/sh
+case "\$*" in
+--help) "$leaktrace" --help; echo "Demo: (leaktrace demo --help)." ;;
+"demo --help") printf '      --demo-dir DIR   where\n' ;;
+*) exec "$leaktrace" "\$@" ;;
+esac
+FAKE
+chmod +x "$work/fake"
+complete_is _leaktrace "demo" "$work/fake" de
+complete_is _leaktrace "--demo-dir" "$work/fake" demo --dem
+complete_is _leaktrace "--format" "$work/fake" demo --for
+complete_is _leaktrace "dir" "$work/fake" demo --demo-dir ""
+
 # PIDs: a process of ours is among them, and every word is a running process's.
 sleep 600 &
 sleeper=$!

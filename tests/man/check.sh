@@ -63,5 +63,10 @@ for src in doc/man/*.8.scd; do
 		fail "$name documents $o, which '$cmd' does not list: add it to the help or drop it"
 	done
 done
+# Every command leaktrace --help names as "(leaktrace NAME --help)" has its page.
+for c in $("$leaktrace" --help | sed -nE 's/.*\(leaktrace ([a-z]+) --help\).*/\1/p'); do
+	[ -f "doc/man/leaktrace-$c.8.scd" ] ||
+		fail "no page for 'leaktrace $c': write doc/man/leaktrace-$c.8.scd (with '; help: leaktrace $c --help')"
+done
 [ "$fails" -eq 0 ] || exit 1
 echo "  MAN      $pages pages: no warnings, whatis lines, options as their --help"
