@@ -94,7 +94,7 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
-	man test-man test-completion static test-static uninstall test-install deb test-deb fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
+	fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
 all: leaktrace man
 
@@ -134,6 +134,8 @@ $(OUTPUT)/src/suppress.o: $(OUTPUT)/suppress_default.h
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+
+.PHONY: man test-man test-completion static test-static uninstall test-install deb test-deb
 
 # Man pages: doc/man/NAME.8.scd rendered by scdoc; tests/man/check.sh holds them to their --help.
 MAN_PAGES  := $(patsubst doc/man/%.scd,$(OUTPUT)/man/%,$(wildcard doc/man/*.8.scd))
@@ -340,8 +342,10 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration \
 		asan-top
-	$(Q)$(MAKE) --no-print-directory format-check check-layers test-man test-completion test-install test-static test-unit test-integration test-kernels fuzz-smoke \
+	$(Q)$(MAKE) --no-print-directory format-check check-layers test-unit test-integration test-kernels fuzz-smoke \
 		test-asan-unit
+	@# Packaging: man pages against --help, completion, install, the static build (20 s).
+	$(Q)$(MAKE) --no-print-directory test-man test-completion test-install test-static
 
 test-unit:
 	$(Q)$(OUTPUT)/tests/unit --jobs 2
@@ -506,4 +510,5 @@ uninstall:
 clean:
 	$(Q)rm -rf $(OUTPUT) leaktrace
 
--include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(OUTPUT)/static/debuginfo.d
+-include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(OUTPUT)/static/debuginfo.d
