@@ -96,7 +96,7 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
 	fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
-all: leaktrace man
+all: leaktrace
 
 leaktrace: $(OUTPUT)/leaktrace
 	$(Q)ln -sf $(OUTPUT)/leaktrace $@
@@ -140,6 +140,7 @@ $(OUTPUT)/leaktrace: $(OBJS)
 # Man pages: doc/man/NAME.8.scd rendered by scdoc; tests/man/check.sh holds them to their --help.
 MAN_PAGES  := $(patsubst doc/man/%.scd,$(OUTPUT)/man/%,$(wildcard doc/man/*.8.scd))
 
+all: man
 man: $(MAN_PAGES)
 
 $(OUTPUT)/man/%: doc/man/%.scd

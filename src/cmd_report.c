@@ -133,7 +133,8 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 
 	switch (c) {
 	case 'o':
-		a->output = arg;
+		/* -o - is stdout: as without -o. */
+		a->output = output_file__is_stdout(arg) ? NULL : arg;
 		return 0;
 	case 'n':
 		return parse_top(arg, &a->opts.top);
@@ -198,8 +199,7 @@ static int check_args(struct report_args *a)
 		diag__error("give %s (see leaktrace report --help)", what[a->mode]);
 		return -EINVAL;
 	}
-	if (a->format == LT_FORMAT_NONE && a->output && !output_file__is_stdout(a->output) &&
-	    format__by_path(a->output, &a->format)) {
+	if (a->format == LT_FORMAT_NONE && a->output && format__by_path(a->output, &a->format)) {
 		diag__error("-o %s: cannot tell the format from the "
 			    "extension: use %s, or give --format",
 			    a->output, format__list(list, sizeof(list), 0, true));
@@ -228,8 +228,7 @@ static int check_args(struct report_args *a)
 			    format__list(list, sizeof(list), FORMAT_LOST, false));
 		return -EINVAL;
 	}
-	if (format__has(a->format, FORMAT_BINARY) &&
-	    (!a->output || output_file__is_stdout(a->output)) && isatty(STDOUT_FILENO)) {
+	if (format__has(a->format, FORMAT_BINARY) && !a->output && isatty(STDOUT_FILENO)) {
 		diag__error("%s is binary: give -o FILE%s or redirect "
 			    "stdout",
 			    format__get(a->format)->name, format__get(a->format)->ext);
@@ -384,7 +383,7 @@ int cmd_report(int argc, char **argv)
 		return 1;
 	if (a.host)
 		set_host(snaps[0], a.host);
-	name = a.output ? output_file__name(a.output) : "stdout";
+	name = a.output ? a.output : "stdout";
 	err = a.output ? output_file__open(&o, a.output) : 0;
 	if (!err)
 		err = write_result(a.output ? o.f : stdout, &a, snaps);

@@ -791,11 +791,11 @@ int cmd_trace(const struct config *cfg)
 	diag__setup(cfg->quiet, cfg->verbose);
 	if (load_suppressions(cfg, &s.supp))
 		return 2;
-	/*
-	 * In run mode stdout is the command's: reports go to stderr, as valgrind's do.
-	 * With -o - it is the snapshot's.
-	 */
-	if (cfg->command || (cfg->output && output_file__is_stdout(cfg->output)))
+	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */
+	if (cfg->command)
+		s.out = stderr;
+	/* With -o - it is the snapshot's. */
+	if (cfg->output && output_file__is_stdout(cfg->output))
 		s.out = stderr;
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGINT);
