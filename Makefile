@@ -133,7 +133,52 @@ $(OUTPUT)/src/suppress.o: $(OUTPUT)/suppress_default.h
 
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+
+.PHONY: man test-man test-completion static test-static uninstall test-install deb test-deb
+
+# Man pages: doc/man/NAME.8.scd rendered by scdoc; tests/man/check.sh holds them to their --help.
+MAN_PAGES  := $(patsubst doc/man/%.scd,$(OUTPUT)/man/%,$(wildcard doc/man/*.8.scd))
+
+all: man
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/%: doc/man/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc < $< > $@
+
+test-man: leaktrace man
+	$(Q)tests/man/check.sh $(OUTPUT)/man ./leaktrace tools/leak-sweep
+
+# Shell completion (completion/): bash's driven word by word, zsh's on a pseudo-terminal.
+test-completion: leaktrace
+	$(Q)tests/completion/check.sh $(CURDIR)/leaktrace $(CURDIR)/tools/leak-sweep
+
+# make static: leaktrace linked fully statically (glibc too, static-pie): it needs no libc on the
+# host, so it runs on old userlands (glibc 2.17 of RHEL 7, Amazon Linux 2) and on none; the same
+# objects but debuginfo.c's, which then never loads libdebuginfod (a static dlopen needs the
+# glibc it was linked with). tests/static/check.sh runs it in a root with nothing else.
+STATIC_OBJS := $(filter-out $(OUTPUT)/src/debuginfo.o,$(OBJS)) $(OUTPUT)/static/debuginfo.o
+
+static: $(OUTPUT)/static/leaktrace
+
+$(OUTPUT)/static/debuginfo.o: src/debuginfo.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DLT_STATIC_BUILD=1 -MMD -MP -c $< -o $@
+
+$(OUTPUT)/static/leaktrace: $(STATIC_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -static-pie $^ $(filter-out -Wl%,$(STATIC_LIBS)) -lpthread -lm -o $@
+
+test-static: leaktrace $(OUTPUT)/static/leaktrace $(OUTPUT)/fixtures/leaky-static
+	$(Q)tests/static/check.sh $(OUTPUT)
+
+# A static leaky program: what a root without libc can run.
+$(OUTPUT)/fixtures/leaky-static: tests/fixtures/leaky.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -static $< -o $@
 
 # Fixtures: small leaky programs that print their own ground truth.
 fixtures: $(FIXTURE_BINS)
@@ -302,6 +347,8 @@ test: deps
 		asan-top
 	$(Q)$(MAKE) --no-print-directory format-check check-layers test-unit test-integration test-kernels fuzz-smoke \
 		test-asan-unit
+	@# Packaging: man pages against --help, completion, install, the static build (20 s).
+	$(Q)$(MAKE) --no-print-directory test-man test-completion test-install test-static
 
 test-unit:
 	$(Q)$(OUTPUT)/tests/unit --jobs 2
@@ -375,10 +422,96 @@ format-check:
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)
 
-install: leaktrace
-	install -D -m 0755 $(OUTPUT)/leaktrace $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/leaktrace
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary stripped, its debug info apart (found
+# by build ID, where Debian's -dbgsym packages put it), leak-sweep, the man pages, bash and zsh
+# completion, deploy/ (systemd units where systemd finds them, all of it as examples), the docs.
+# make uninstall removes what install wrote (tests/install/check.sh lists it).
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/leaktrace
+DATADIR        ?= $(PREFIX)/share/leaktrace
+DEBUGDIR       ?= $(PREFIX)/lib/debug
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR     ?= $(PREFIX)/share/zsh/site-functions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DEPLOY_FILES   := $(shell find deploy -type f 2>/dev/null | LC_ALL=C sort)
+DEPLOY_UNITS   := $(filter %.service %.socket %.timer,$(DEPLOY_FILES))
+DOC_FILES      := README.md LICENSE $(wildcard LICENSES/*) doc/leaktrace-snapshot.schema.json
+# DEBUG_APART=no installs the binary as built, debug info and all (debian/rules: dh_strip then
+# makes the -dbgsym package).
+DEBUG_APART    ?= yes
+INSTALL_BIN    := $(if $(filter no,$(DEBUG_APART)),$(OUTPUT)/leaktrace,$(OUTPUT)/install/leaktrace)
+# .build-id/xx/rest.debug of the binary $(1).
+debug_path      = .build-id/$(shell readelf -n $(1) 2>/dev/null | \
+	sed -n 's/.*Build ID: \(..\)\(.*\)/\1\/\2/p').debug
+
+# The stripped binary and its debug file, linked by .gnu_debuglink as well as by build ID.
+$(OUTPUT)/install/leaktrace: $(OUTPUT)/leaktrace
+	$(call msg,STRIP,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)objcopy --only-keep-debug --compress-debug-sections $< $(@D)/leaktrace.debug
+	$(Q)strip --strip-all -o $@ $<
+	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=leaktrace.debug leaktrace
+
+$(OUTPUT)/install/%.8.gz: $(OUTPUT)/man/%.8
+	$(Q)mkdir -p $(@D)
+	$(Q)gzip -9n < $< > $@
+
+install: $(INSTALL_BIN) $(patsubst $(OUTPUT)/man/%,$(OUTPUT)/install/%.gz,$(MAN_PAGES))
+	$(Q)install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/leaktrace
+	$(Q)$(if $(filter no,$(DEBUG_APART)),:,install -D -m 0644 $(OUTPUT)/install/leaktrace.debug \
+		$(DESTDIR)$(DEBUGDIR)/$(call debug_path,$(OUTPUT)/install/leaktrace))
+	$(Q)install -D -m 0755 tools/leak-sweep $(DESTDIR)$(BINDIR)/leak-sweep
+	$(Q)for m in $(notdir $(MAN_PAGES)); do \
+		install -D -m 0644 $(OUTPUT)/install/$$m.gz $(DESTDIR)$(MANDIR)/man8/$$m.gz || exit 1; done
+	$(Q)install -D -m 0644 completion/leaktrace.bash $(DESTDIR)$(BASHCOMPDIR)/leaktrace
+	$(Q)ln -sf leaktrace $(DESTDIR)$(BASHCOMPDIR)/leak-sweep
+	$(Q)install -D -m 0644 completion/_leaktrace $(DESTDIR)$(ZSHCOMPDIR)/_leaktrace
+	$(Q)for f in $(DOC_FILES); do install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+	$(Q)for f in $(DEPLOY_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DATADIR)/$$f || exit 1; done
+	@# A unit runs the leaktrace installed here, wherever its file says it is.
+	$(Q)for f in $(DEPLOY_UNITS); do \
+		sed -E 's|/usr(/local)?/s?bin/leaktrace|$(BINDIR)/leaktrace|g' $$f > $(OUTPUT)/install/unit && \
+		install -D -m 0644 $(OUTPUT)/install/unit $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} || exit 1; \
+	done
+	@echo "  INSTALL  $(DESTDIR)$(PREFIX)"
+
+test-install: leaktrace man
+	$(Q)tests/install/check.sh
+
+# make deb: the Debian package (debian/, debhelper) into $(OUTPUT)/, built from a copy of the
+# tree (the files git knows, committed or not) in $(OUTPUT)/deb, then lintian (errors fail).
+# make test-deb installs it into a fresh Debian 12 root and traces a command there.
+deb:
+	$(Q)tools/install-deps deb
+	$(Q)rm -rf $(OUTPUT)/deb && mkdir -p $(OUTPUT)/deb/leaktrace
+	$(Q)git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | \
+		tar -c -T - | tar -x -C $(OUTPUT)/deb/leaktrace
+	$(call msg,DEB,$(OUTPUT)/deb)
+	$(Q)cd $(OUTPUT)/deb/leaktrace && dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; exit 1; }
+	$(Q)cp $(OUTPUT)/deb/*.deb $(OUTPUT)/
+	$(Q)lintian --fail-on error --display-level '>=warning' $(OUTPUT)/deb/*.changes
+	$(Q)ls $(OUTPUT)/deb/*.deb | sed 's/^/  DEB      /'
+
+test-deb: deb $(OUTPUT)/fixtures/leaky-nofp
+	$(Q)tests/deb/check.sh $(OUTPUT)
+
+# The debug file is the one of the binary installed, whatever has been built since.
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(DEBUGDIR)/$(call debug_path,$(DESTDIR)$(BINDIR)/leaktrace)
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/leaktrace $(DESTDIR)$(BINDIR)/leak-sweep \
+		$(patsubst %,$(DESTDIR)$(MANDIR)/man8/%.gz,$(notdir $(MAN_PAGES))) \
+		$(DESTDIR)$(BASHCOMPDIR)/leaktrace $(DESTDIR)$(BASHCOMPDIR)/leak-sweep \
+		$(DESTDIR)$(ZSHCOMPDIR)/_leaktrace \
+		$(patsubst %,$(DESTDIR)$(SYSTEMDUNITDIR)/%,$(notdir $(DEPLOY_UNITS)))
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+	@echo "  UNINSTALL $(DESTDIR)$(PREFIX)"
 
 clean:
 	$(Q)rm -rf $(OUTPUT) leaktrace
 
 -include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(OUTPUT)/static/debuginfo.d

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/types.h>
 
@@ -16,6 +17,7 @@
 #include "diag.h"
 #include "format.h"
 #include "leaktrace.h"
+#include "output_file.h"
 #include "suppress.h"
 
 #define LT_VERSION "0.1.0"
@@ -75,7 +77,9 @@ static const char usage[] =
 	"                       checked before tracing, written to a new file\n"
 	"                       beside it and renamed over it once whole: complete\n"
 	"                       or absent. Under -a it also holds the processes\n"
-	"                       that exited during the trace\n"
+	"                       that exited during the trace. -o - writes it to\n"
+	"                       stdout (format: --format, else text); the reports\n"
+	"                       then go to stderr\n"
 	"      --format FMT     the format of -o FILE, one of:\n";
 
 /* After the formats, made from their table (format__help). */
@@ -679,9 +683,18 @@ static int check_config(struct config *cfg)
 			    "-o FILE too");
 		return -EINVAL;
 	}
+	/* Standard output has no extension: text, as leaktrace report writes there. */
+	if (cfg->output && cfg->format == LT_FORMAT_NONE && output_file__is_stdout(cfg->output))
+		cfg->format = LT_FORMAT_TEXT;
 	if (cfg->output && cfg->format == LT_FORMAT_NONE &&
 	    format_from_extension(cfg->output, &cfg->format))
 		return -EINVAL;
+	if (cfg->output && output_file__is_stdout(cfg->output) &&
+	    format__has(cfg->format, FORMAT_BINARY) && isatty(STDOUT_FILENO)) {
+		diag__error("-o -: %s is binary: give -o FILE%s or redirect stdout",
+			    format__get(cfg->format)->name, format__get(cfg->format)->ext);
+		return -EINVAL;
+	}
 	if (!cfg->output && cfg->format != LT_FORMAT_NONE) {
 		diag__error("--format needs -o FILE");
 		return -EINVAL;

@@ -30,8 +30,9 @@ static const char usage[] =
 	"stack however many hosts hold it (function, process, hosts, bytes, growth,\n"
 	"trend), the growing ones first, then the frames of each.\n"
 	"\n"
-	"  -o, --output FILE    write to FILE instead of stdout; the format comes from\n"
-	"                       --format or the extension (below), else text\n"
+	"  -o, --output FILE    write to FILE instead of stdout (-o - is stdout); the\n"
+	"                       format comes from --format or the extension (below),\n"
+	"                       else text\n"
 	"      --format FMT     one of these (folded --diff: \"stack OLD NEW\" lines):\n";
 
 /* After the formats, made from their table (format__help). */
@@ -135,7 +136,8 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 
 	switch (c) {
 	case 'o':
-		a->output = arg;
+		/* -o - is stdout: as without -o. */
+		a->output = output_file__is_stdout(arg) ? NULL : arg;
 		return 0;
 	case 'n':
 		return parse_top(arg, &a->opts.top);

@@ -306,7 +306,7 @@ static int write_output(const struct config *cfg, struct snapshot *snap, struct 
 			output_file__close(&o, false);
 	}
 	if (err) {
-		diag__error("cannot write %s: %s", cfg->output, strerror(-err));
+		diag__error("cannot write %s: %s", output_file__name(cfg->output), strerror(-err));
 		return err;
 	}
 	return 0;
@@ -657,7 +657,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	/* Found now, not after the whole trace: the snapshot would be lost. */
 	err = cfg->output ? output_file__check(cfg->output) : 0;
 	if (err) {
-		diag__error("cannot write %s: %s", cfg->output, strerror(-err));
+		diag__error("cannot write %s: %s", output_file__name(cfg->output), strerror(-err));
 		return err;
 	}
 	err = tracer__new(&topts, &s->tracer);
@@ -813,6 +813,9 @@ int cmd_trace(const struct config *cfg)
 		return LT_EXIT_USAGE;
 	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */
 	if (cfg->command)
+		s.out = stderr;
+	/* With -o - it is the snapshot's. */
+	if (cfg->output && output_file__is_stdout(cfg->output))
 		s.out = stderr;
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGINT);

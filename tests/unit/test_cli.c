@@ -410,6 +410,17 @@ Test(cli, format_overrides_unknown_extension)
 	cr_assert_eq(cfg.format, LT_FORMAT_TEXT);
 }
 
+Test(cli, dash_output_is_stdout_in_text_unless_format_says)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "-o", "-"), &cfg);
+	cr_assert_str_eq(cfg.output, "-");
+	cr_assert_eq(cfg.format, LT_FORMAT_TEXT);
+	assert_run(ARGV("-p", "1", "-o", "-", "--format", "folded"), &cfg);
+	cr_assert_eq(cfg.format, LT_FORMAT_FOLDED);
+}
+
 Test(cli, format_overrides_known_extension)
 {
 	struct config cfg;
