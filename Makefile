@@ -2,12 +2,22 @@
 # `make V=1` shows the commands.
 
 OUTPUT     := .output
-ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+HOST_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH       ?= $(HOST_ARCH)
 # Architectures with a seam: src/arch_$(ARCH).c behind src/arch.h, a block of bpf/arch.bpf.h,
 # vmlinux/$(ARCH)/vmlinux.h.
-ARCHS      := x86
+ARCHS      := x86 arm64
 ifeq ($(filter $(ARCH),$(ARCHS)),)
 $(error ARCH=$(ARCH) is not supported: leaktrace builds for $(ARCHS) (src/arch.h, bpf/arch.bpf.h))
+endif
+# A cross build (make ARCH=arm64 on x86-64): Debian's cross compiler and the target's multiarch
+# libraries (tools/install-deps cross-arm64), everything in $(OUTPUT)/$(ARCH)/ so that the host's
+# build stays as it is; the binary is $(OUTPUT)/$(ARCH)/leaktrace.
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS_COMPILE ?= $(patsubst arm64,aarch64,$(patsubst x86,x86_64,$(ARCH)))-linux-gnu-
+CC         := $(CROSS_COMPILE)gcc
+CXX        := $(CROSS_COMPILE)g++
+OUTPUT     := .output/$(ARCH)
 endif
 CC         ?= cc
 CLANG      ?= clang
@@ -96,7 +106,11 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
 	fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
+ifeq ($(ARCH),$(HOST_ARCH))
 all: leaktrace
+else
+all: $(OUTPUT)/leaktrace
+endif
 
 leaktrace: $(OUTPUT)/leaktrace
 	$(Q)ln -sf $(OUTPUT)/leaktrace $@
