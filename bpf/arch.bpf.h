@@ -23,6 +23,8 @@
 #define ARCH_NR_MMAP 9
 /* A task's user pc in its saved registers (bpf_task_pt_regs'), read with CO-RE. */
 #define ARCH_REGS_PC(regs) BPF_CORE_READ(regs, ip)
+/* The stack pointer at the entry of the function whose CFA is cfa: below the pushed return. */
+#define ARCH_ENTRY_SP(cfa) ((cfa)-8)
 
 /*
  * The return address at a function's entry (or at a probe where the stack
@@ -55,6 +57,8 @@ static __always_inline long arch_ret_slot(struct pt_regs *ctx, __u64 *ret)
 /* include/uapi/asm-generic/unistd.h's __NR3264_mmap. */
 #define ARCH_NR_MMAP 222
 #define ARCH_REGS_PC(regs) BPF_CORE_READ(regs, pc)
+/* bl pushes nothing: the entry's stack pointer is the CFA (a uretprobe's ri->stack). */
+#define ARCH_ENTRY_SP(cfa) (cfa)
 
 /*
  * The return address at a function's entry: bl put it in the link register
