@@ -7,7 +7,11 @@
 #ifndef LT_ARCH_H
 #define LT_ARCH_H
 
-#if defined(__x86_64__)
+/*
+ * ARCH_FOREIGN_NAME: src/arch_NAME.c's decoders built on another host for
+ * their unit tests (the Makefile's unit-arch-NAME): NAME's constants, no registers.
+ */
+#if defined(__x86_64__) && !defined(ARCH_FOREIGN_arm64)
 /* The ELF e_machine whose code the decoders below read. */
 #define ARCH_ELF_MACHINE EM_X86_64
 /* Bytes read before a return address to find its call: the longest call (7) and one more. */
@@ -27,7 +31,7 @@
 	"rbp and rsp with the return address at the CFA"
 /* Where glibc's thread descriptor (arch__tcb_find) keeps its dtv pointer, from its start. */
 #define ARCH_TCB_DTV 8
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) || defined(ARCH_FOREIGN_arm64)
 #define ARCH_ELF_MACHINE EM_AARCH64
 /* Every instruction is 4 bytes: a call (bl, blr) is the one word before its return address. */
 #define ARCH_CALL_WINDOW 4

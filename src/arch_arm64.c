@@ -311,6 +311,11 @@ const char *arch_why__str(enum arch_why why)
 	return why <= ARCH_WHY_NONE ? str[why] : "?";
 }
 
+/*
+ * The registers only where they are arm64's: the decoders above are also
+ * built on other hosts, for their unit tests (make test-unit).
+ */
+#if defined(__aarch64__)
 int arch__regs_read(pid_t tid, struct user_regs_struct *regs)
 {
 	struct iovec iov = { regs, sizeof(*regs) };
@@ -323,6 +328,7 @@ uint64_t arch__regs_sp(const struct user_regs_struct *regs)
 {
 	return regs->sp;
 }
+#endif
 
 long arch__tcb_find(const uint64_t *w, size_t nr, uint64_t from)
 {
