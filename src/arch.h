@@ -41,8 +41,12 @@
 #define ARCH_DWARF_FP 29
 #define ARCH_DWARF_SP 31
 #define ARCH_DWARF_RA 30
-/* arm64's uretprobe trampoline traps (brk): no such syscall; a name BTF never has. */
-#define ARCH_URETPROBE_SYSCALL "__arm64_sys_uretprobe"
+/*
+ * arm64's uretprobe trampoline traps (brk): there is no such syscall, and
+ * BTF's __arm64_sys_uretprobe (6.11+) is sys_ni_syscall's stub. "" matches no
+ * name kernel.c compares.
+ */
+#define ARCH_URETPROBE_SYSCALL ""
 #define ARCH_NAME "arm64"
 #define ARCH_PATH                                                                                   \
 	"probes moved to instructions the kernel simulates, frame records x29/x30, unwind tables' " \

@@ -81,13 +81,16 @@ done
 
 cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
-# Runs the scenarios named by "scenarios=a,b" on the kernel command line, then powers off.
+# Runs the scenarios named by "scenarios=a,b" on the kernel command line (attach_busy's wait
+# by "busy_seconds=N"), then powers off.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 scenarios=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^scenarios=//p' | tr ',' ' ')
+BUSY_SECONDS=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^busy_seconds=//p')
+export BUSY_SECONDS
 sh /scenarios.sh /leaktrace /fixtures $scenarios
 echo "EXIT $?"
 poweroff -f

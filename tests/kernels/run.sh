@@ -78,7 +78,7 @@ boot_arm64() {
 	timeout "$vm_limit" qemu-system-aarch64 -accel tcg -M virt -cpu max,pauth-impdef=on -smp 1 \
 		-m 1024 -nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$2" -kernel "$1" -initrd "$cache/initramfs-arm64.cpio" \
-		-append "console=ttyAMA0 quiet panic=-1" >"$2.qemu" 2>&1 || true
+		-append "console=ttyAMA0 quiet panic=-1 busy_seconds=10" >"$2.qemu" 2>&1 || true
 }
 
 kernels=()
