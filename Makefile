@@ -3,7 +3,7 @@
 
 OUTPUT     := .output
 HOST_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-ARCH       ?= $(HOST_ARCH)
+ARCH       := $(HOST_ARCH)
 # Architectures with a seam: src/arch_$(ARCH).c behind src/arch.h, a block of bpf/arch.bpf.h,
 # vmlinux/$(ARCH)/vmlinux.h.
 ARCHS      := x86 arm64
