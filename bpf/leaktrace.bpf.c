@@ -787,7 +787,7 @@ static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func
 		c->have_old = alloc_remove(who, ptr, &c->old) == 0;
 	}
 	if (session && !c->sampled && func != LT_REALLOC && func != LT_XALLOCX &&
-	    !arch_entry_ret(ctx, &c->skip_ret)) {
+	    !arch_ret_slot(ctx, &c->skip_ret)) {
 		c->skip_sp = PT_REGS_SP(ctx);
 		c->skip_ip = bpf_get_func_ip(ctx);
 		return SKIP_RETURN;
@@ -1260,7 +1260,7 @@ int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
 		return 0;
 	code = BPF_CORE_READ(task, mm, start_code);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	entry = BPF_CORE_READ(regs, ip);
+	entry = ARCH_REGS_PC(regs);
 	send_vma(task, tgid, code, LT_MAP_EXEC);
 	if (entry < code || entry >= BPF_CORE_READ(task, mm, end_code))
 		send_vma(task, tgid, entry, LT_MAP_MMAP);
@@ -1311,7 +1311,7 @@ int BPF_PROG(mmap_exit, struct pt_regs *regs, long ret)
 	/* bpf_get_current_task_btf would need 5.11. */
 	task = (struct task_struct *)bpf_get_current_task();
 	if (!(flags & 0x20 /* MAP_ANONYMOUS */)) {
-		file = fd_file(task, regs->r8);
+		file = fd_file(task, ARCH_SYSCALL_ARG5(regs));
 		if (!file)
 			return 0;
 	}

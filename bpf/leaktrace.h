@@ -189,7 +189,9 @@ struct lt_stack {
 /*
  * --unwind=dwarf: one row of an object's unwind table, built by user space from
  * its .eh_frame. A row holds from its pc to the next row's pc. The caller's
- * stack pointer is the CFA; its return address is at CFA - 8.
+ * stack pointer is the CFA; its return address is at CFA - 8 (x86-64's call
+ * pushes it there) unless fp says otherwise (arm64 saves its link register
+ * where the prologue chooses, mostly beside fp in the frame record).
  */
 enum lt_cfa {
 	LT_CFA_NONE,	 /* no CFI covers pc (or a rule we do not follow): the walk stops, cut */
@@ -206,6 +208,8 @@ enum lt_fp {
 	LT_FP_SAME,    /* the caller's fp is this frame's fp */
 	LT_FP_AT,      /* saved at CFA + fp_off */
 	LT_FP_UNKNOWN, /* clobbered, or kept elsewhere: a CFA that needs it stops the walk */
+	LT_FP_RECORD,  /* a frame record: fp saved at CFA + fp_off, the return address next above */
+	LT_FP_SAME_RA, /* the caller's fp is this frame's; the return address at CFA + fp_off */
 };
 
 struct lt_unwind_row {

@@ -13,6 +13,7 @@
 #ifndef LT_UNWIND_BPF_H
 #define LT_UNWIND_BPF_H
 
+#include "arch.bpf.h"
 #include "helpers.bpf.h"
 
 /* Every object's rows, back to back; user space writes them through mmap. */
@@ -381,7 +382,10 @@ static __always_inline enum walk_step fp_step(struct walk_regs *s)
 	return frame.ret ? STEP_NEXT : STEP_END;
 }
 
-/* The caller's return address at cfa - 8 and, as the row says, its fp: one read if they touch. */
+/*
+ * The caller's return address (at cfa - 8, or where the row says) and, as the
+ * row says, its fp: one read if they touch.
+ */
 static __always_inline int caller_regs(struct walk_regs *s, const struct lt_unwind_row *row,
 				       __u64 cfa, __u64 *ra)
 {
@@ -390,9 +394,11 @@ static __always_inline int caller_regs(struct walk_regs *s, const struct lt_unwi
 		__u64 ra;
 	} pair;
 
-	if (row->fp == LT_FP_AT && row->fp_off8 == -2) {
+	if (row->fp == LT_FP_SAME_RA)
+		return stack_read(s, cfa + row->fp_off8 * 8, ra, sizeof(*ra)) ? -1 : 0;
+	if (row->fp == LT_FP_RECORD || (row->fp == LT_FP_AT && row->fp_off8 == -2)) {
 		/* The usual prologue, fp saved next to it: both in one helper call. */
-		if (stack_read(s, cfa - 16, &pair, sizeof(pair)))
+		if (stack_read(s, cfa + row->fp_off8 * 8, &pair, sizeof(pair)))
 			return -1;
 		*ra = pair.ra;
 		s->fp = pair.fp;
@@ -451,7 +457,7 @@ static __always_inline enum walk_step walk_step(struct walk_regs *s, bool first)
 	if (caller_regs(s, &row, cfa, &ra))
 		return STEP_CUT;
 	if (ra && ra == s->trampoline) {
-		ra = uretprobe_original(cfa - 8);
+		ra = uretprobe_original(ARCH_ENTRY_SP(cfa));
 		if (!ra)
 			return STEP_CUT;
 	}

@@ -306,6 +306,10 @@ all_fork() {
 }
 
 # Attach to four threads churning the allocator (leaky busy): the probes go live while calls
+# are under way; the mid-run snapshot comes BUSY_SECONDS (2) after, longer on a slower emulated
+# CPU (arm64 under TCG): a longer wait only lets more blocks be replaced, a blind thread's
+# quarter stays missing however long it is.
+#
 # are under way, which must blind no thread (blocks recorded mid-run) and leave no record
 # whose free went unseen (nothing left once the threads have freed everything). The fixture
 # churns until told to stop (a line on its stdin, a FIFO held open here): however long the
@@ -318,7 +322,8 @@ attach_busy() {
 	target=$!
 	exec 3>"$d/in"
 	wait_for "$d/out" "^ready $target" || { result attach_busy "the fixture did not start"; return; }
-	"$lt" --no-scan -p $target -i 3600 -d 2 -o "$d/mid.json" >/dev/null 2>"$d/err" &
+	"$lt" --no-scan -p $target -i 3600 -d "${BUSY_SECONDS:-2}" -o "$d/mid.json" >/dev/null \
+		2>"$d/err" &
 	mid=$!
 	"$lt" --no-scan -p $target -i 3600 -o "$d/s.json" >/dev/null 2>"$d/err2" &
 	tracer=$!
