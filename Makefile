@@ -38,6 +38,9 @@ OBJS       := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SRCS))
 LIB_OBJS   := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 BPF_OBJ    := $(OUTPUT)/leaktrace.bpf.o
 SKEL       := $(OUTPUT)/leaktrace.skel.h
+# --kernel's programs: a BPF unit of their own, loaded only when asked for.
+KMEM_OBJ   := $(OUTPUT)/kmem.bpf.o
+KMEM_SKEL  := $(OUTPUT)/kmem.skel.h
 
 # `leaktrace report` reads saved snapshots only: its objects link without the tracer, the live
 # source, the BPF skeleton and libbpf. make check-layers links them alone (tools/check-includes
@@ -115,10 +118,22 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name leaktrace_bpf > $@
 
+$(KMEM_OBJ): bpf/kmem.bpf.c bpf/leaktrace.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 $(BPF_WARNINGS) -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
+		-c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(KMEM_SKEL): $(KMEM_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name kmem_bpf > $@
+
 # Only the files that include the skeleton wait for the BPF build (-MMD finds it after).
 SKEL_USERS := tracer
 $(foreach o,$(SKEL_USERS),$(OUTPUT)/src/$(o).o $(OUTPUT)/fuzz/src/$(o).o $(OUTPUT)/asan/src/$(o).o): \
 	$(SKEL)
+$(foreach o,kmem,$(OUTPUT)/src/$(o).o $(OUTPUT)/fuzz/src/$(o).o $(OUTPUT)/asan/src/$(o).o): \
+	$(KMEM_SKEL)
 
 $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(call msg,CC,$@)
