@@ -355,7 +355,7 @@ test-integration: asan-top
 test-kernels:
 	$(Q)tools/install-deps kernels
 	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/leaky-fp $(OUTPUT)/fixtures/leaky-nofp \
-		$(OUTPUT)/fixtures/leaky_cxx-nofp
+		$(OUTPUT)/fixtures/leaky_cxx-nofp $(OUTPUT)/fixtures/kpipes-nofp
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make test-kernels: the scenarios load BPF programs: run it as root"; exit 1; fi
 	$(Q)tests/kernels/run.sh $(OUTPUT)/leaktrace $(OUTPUT)/fixtures $(OUTPUT)/kernels

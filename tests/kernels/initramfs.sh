@@ -18,6 +18,7 @@ strip -g -o "$root/leaktrace" "$lt"
 strip -g -o "$root/fixtures/leaky-fp" "$fx/leaky-fp"
 strip -g -o "$root/fixtures/leaky-nofp" "$fx/leaky-nofp"
 strip -g -o "$root/fixtures/leaky_cxx-nofp" "$fx/leaky_cxx-nofp"
+strip -g -o "$root/fixtures/kpipes-nofp" "$fx/kpipes-nofp"
 cp "$here/scenarios.sh" "$root/"
 # Each library at the path ldd resolves it to, the dynamic loader included (leaktrace finds
 # the allocator through /proc/PID/maps, so the paths must be real files).
