@@ -42,9 +42,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1 << 14); /* set by the loader: --max-stacks */
+	__uint(max_entries, 1 << 16); /* set by the loader: 4 * --max-stacks */
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, LT_MAX_FRAMES * sizeof(__u64));
+	__uint(value_size, LT_KMAX_FRAMES * sizeof(__u64));
 } kstacks SEC(".maps");
 
 struct {

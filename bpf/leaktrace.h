@@ -354,6 +354,12 @@ struct lt_kblock {
 };
 
 #define LT_KCACHE_NAME 32
+/*
+ * Deepest kernel stack recorded (the innermost frames kept): the stack map
+ * holds 4 slots per --max-stacks at half a user stack's size, as a stack whose
+ * slot another holds is dropped.
+ */
+#define LT_KMAX_FRAMES 64
 
 /* As struct lt_total, with the context of the stack's first block in this process. */
 struct lt_ktotal {

@@ -98,7 +98,8 @@ static void configure(struct kmem_bpf *skel, const struct kmem_opts *opts)
 	skel->rodata->sample_seed = opts->sample_seed;
 	tracer__sampling_tables(skel->rodata->exp_draws, skel->rodata->est_steps);
 	bpf_map__set_max_entries(skel->maps.kblocks, opts->max_blocks);
-	bpf_map__set_max_entries(skel->maps.kstacks, opts->max_stacks);
+	/* A stack whose hash slot another stack holds is dropped: room against collisions. */
+	bpf_map__set_max_entries(skel->maps.kstacks, 4 * opts->max_stacks);
 	/* A stack is in a few processes' totals at once (every pipe(2) caller's, say). */
 	bpf_map__set_max_entries(skel->maps.ktotals, 4 * opts->max_stacks);
 }
@@ -185,13 +186,13 @@ int kmem__totals(struct kmem *k, struct lt_ktotal_key **keys, struct lt_ktotal *
 
 int kmem__stack(struct kmem *k, __u32 stack, __u64 *ips, int max)
 {
-	__u64 buf[LT_MAX_FRAMES] = { 0 };
+	__u64 buf[LT_KMAX_FRAMES] = { 0 };
 	__u32 id = stack - 1;
 	int nr = 0;
 
 	if (!stack || bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.kstacks), &id, buf))
 		return 0;
-	while (nr < max && nr < LT_MAX_FRAMES && buf[nr])
+	while (nr < max && nr < LT_KMAX_FRAMES && buf[nr])
 		ips[nr] = buf[nr], nr++;
 	return nr;
 }

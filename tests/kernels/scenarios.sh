@@ -412,9 +412,12 @@ kernel() {
 	mkdir -p "$d"
 	bad=
 	start_fixture "$d/fx" "$kpipes" 64 || bad="the fixture did not start"
-	"$lt" -v --kernel -i 3600 -o "$d/held.json" >/dev/null 2>"$d/err" &
+	# Small maps: the blocks map is preallocated, and a test kernel has 1 GiB.
+	"$lt" -v --kernel --max-allocs 65536 --max-stacks 4096 -i 3600 -o "$d/held.json" \
+		>/dev/null 2>"$d/err" &
 	held=$!
-	"$lt" --kernel -i 3600 -o "$d/closed.json" >/dev/null 2>"$d/err2" &
+	"$lt" --kernel --max-allocs 65536 --max-stacks 4096 -i 3600 -o "$d/closed.json" \
+		>/dev/null 2>"$d/err2" &
 	closed=$!
 	[ -n "$bad" ] || wait_for "$d/err" 'leaktrace: tracing' ||
 		bad="leaktrace did not start: $(tail -n1 "$d/err")"
