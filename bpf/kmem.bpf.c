@@ -9,7 +9,9 @@
  * The tracepoints' arguments changed over the releases (6.1 merged the _node
  * variants and gave kmem_cache_alloc its cache; 6.0 gave percpu_alloc_percpu
  * its caller and real size): the loader reads the running kernel's BTF and
- * loads the programs for its argument lists only (src/kmem.c).
+ * loads the programs for its argument lists only (src/kmem.c). Raw
+ * tracepoints, not tp_btf: their arguments are plain values, and kernels
+ * before 6.18 refuse a tp_btf program that reads a `const void *` argument.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -239,27 +241,27 @@ static __always_inline int on_free(__u64 addr, __u32 space)
 }
 
 /* kmalloc: (call_site, ptr, bytes_req, bytes_alloc, gfp_flags[, node]) on every release. */
-SEC("tp_btf/kmalloc")
+SEC("raw_tp/kmalloc")
 int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr, size_t req, size_t alloc)
 {
 	return on_alloc(ctx, (__u64)ptr, LT_KSPACE_SLAB, alloc, call_site, NULL);
 }
 
 /* Before 6.1: kmalloc_node, kmem_cache_alloc(_node) with the same first arguments. */
-SEC("tp_btf/kmalloc_node")
+SEC("raw_tp/kmalloc_node")
 int BPF_PROG(kmalloc_node, unsigned long call_site, const void *ptr, size_t req, size_t alloc)
 {
 	return on_alloc(ctx, (__u64)ptr, LT_KSPACE_SLAB, alloc, call_site, NULL);
 }
 
-SEC("tp_btf/kmem_cache_alloc")
+SEC("raw_tp/kmem_cache_alloc")
 int BPF_PROG(kmem_cache_alloc_sized, unsigned long call_site, const void *ptr, size_t req,
 	     size_t alloc)
 {
 	return on_alloc(ctx, (__u64)ptr, LT_KSPACE_SLAB, alloc, call_site, NULL);
 }
 
-SEC("tp_btf/kmem_cache_alloc_node")
+SEC("raw_tp/kmem_cache_alloc_node")
 int BPF_PROG(kmem_cache_alloc_node_sized, unsigned long call_site, const void *ptr, size_t req,
 	     size_t alloc)
 {
@@ -267,39 +269,39 @@ int BPF_PROG(kmem_cache_alloc_node_sized, unsigned long call_site, const void *p
 }
 
 /* 6.1 and later: (call_site, ptr, struct kmem_cache *s, gfp_flags, node). */
-SEC("tp_btf/kmem_cache_alloc")
+SEC("raw_tp/kmem_cache_alloc")
 int BPF_PROG(kmem_cache_alloc_cache, unsigned long call_site, const void *ptr, struct kmem_cache *s)
 {
 	return on_alloc(ctx, (__u64)ptr, LT_KSPACE_SLAB, BPF_CORE_READ(s, size), call_site, s);
 }
 
-SEC("tp_btf/kfree")
+SEC("raw_tp/kfree")
 int BPF_PROG(kfree, unsigned long call_site, const void *ptr)
 {
 	return on_free((__u64)ptr, LT_KSPACE_SLAB);
 }
 
 /* (call_site, ptr, name) before 6.1, (call_site, ptr, s) since. */
-SEC("tp_btf/kmem_cache_free")
+SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr)
 {
 	return on_free((__u64)ptr, LT_KSPACE_SLAB);
 }
 
-SEC("tp_btf/mm_page_alloc")
+SEC("raw_tp/mm_page_alloc")
 int BPF_PROG(mm_page_alloc, struct page *page, unsigned int order)
 {
 	return on_alloc(ctx, (__u64)page, LT_KSPACE_PAGE, page_size << order, 0, NULL);
 }
 
-SEC("tp_btf/mm_page_free")
+SEC("raw_tp/mm_page_free")
 int BPF_PROG(mm_page_free, struct page *page, unsigned int order)
 {
 	return on_free((__u64)page, LT_KSPACE_PAGE);
 }
 
 /* 6.0 and later: (call_site, reserved, is_atomic, size, align, base_addr, off, ptr, bytes_alloc, gfp). */
-SEC("tp_btf/percpu_alloc_percpu")
+SEC("raw_tp/percpu_alloc_percpu")
 int BPF_PROG(percpu_alloc, unsigned long call_site, bool reserved, bool is_atomic, size_t size,
 	     size_t align, void *base_addr, int off, void *ptr, size_t bytes_alloc)
 {
@@ -307,14 +309,14 @@ int BPF_PROG(percpu_alloc, unsigned long call_site, bool reserved, bool is_atomi
 }
 
 /* Before 6.0: (reserved, is_atomic, size, align, base_addr, off, ptr), size per CPU. */
-SEC("tp_btf/percpu_alloc_percpu")
+SEC("raw_tp/percpu_alloc_percpu")
 int BPF_PROG(percpu_alloc_old, bool reserved, bool is_atomic, size_t size, size_t align,
 	     void *base_addr, int off, void *ptr)
 {
 	return on_alloc(ctx, (__u64)ptr, LT_KSPACE_PERCPU, size * nr_cpus, 0, NULL);
 }
 
-SEC("tp_btf/percpu_free_percpu")
+SEC("raw_tp/percpu_free_percpu")
 int BPF_PROG(percpu_free, void *base_addr, int off, void *ptr)
 {
 	return on_free((__u64)ptr, LT_KSPACE_PERCPU);

@@ -74,7 +74,6 @@
 #define JK_TASK "task"
 #define JK_CGROUP "cgroup"
 #define JK_SLAB_CACHE "slab_cache"
-#define JK_KERNEL "kernel"
 
 /* The counters of JK_LOST (enum lost_counter). */
 #define JK_ALLOCS_UNTRACKED "allocs_untracked"
