@@ -136,6 +136,21 @@ static int load(struct kmem *k, const struct kmem_opts *opts)
 	return err;
 }
 
+/* -v: the programs loaded, each named for the argument list it reads. */
+static void print_programs(const struct kmem *k)
+{
+	struct bpf_program *prog;
+	char buf[512];
+	size_t len = 0;
+
+	buf[0] = 0;
+	bpf_object__for_each_program(prog, k->skel->obj)
+		if (bpf_program__autoload(prog) && len < sizeof(buf))
+			len += snprintf(buf + len, sizeof(buf) - len, " %s",
+					bpf_program__name(prog));
+	diag__debug("--kernel: programs on the kernel's tracepoints:%s", buf);
+}
+
 int kmem__new(const struct kmem_opts *opts, struct kmem **out)
 {
 	struct kmem *k = calloc(1, sizeof(*k));
@@ -154,6 +169,8 @@ int kmem__new(const struct kmem_opts *opts, struct kmem **out)
 		kmem__free(k);
 		return err;
 	}
+	if (opts->verbose)
+		print_programs(k);
 	*out = k;
 	return 0;
 }
