@@ -4,6 +4,7 @@
  * lists the running kernel's tracepoints have, and reads their maps.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -175,6 +176,16 @@ int kmem__new(const struct kmem_opts *opts, struct kmem **out)
 	return 0;
 }
 
+/*
+ * A total that holds nothing, of a process that is gone, can go: no block
+ * refers to it and no task of that process allocates any more. Without this,
+ * a host's short-lived processes (a build's) would fill the totals in minutes.
+ */
+static bool prunable(const struct lt_ktotal_key *key, const struct lt_ktotal *v)
+{
+	return !v->bytes && !v->allocs && key->tgid && kill(key->tgid, 0) && errno == ESRCH;
+}
+
 int kmem__totals(struct kmem *k, struct lt_ktotal_key **keys, struct lt_ktotal **vals, size_t *n)
 {
 	int fd = bpf_map__fd(k->skel->maps.ktotals);
@@ -194,6 +205,16 @@ int kmem__totals(struct kmem *k, struct lt_ktotal_key **keys, struct lt_ktotal *
 		if (bpf_map_lookup_elem(fd, &key, &vs[nr]))
 			continue; /* gone meanwhile */
 		ks[nr++] = key;
+	}
+	/* After the walk: a key deleted under get_next_key starts it again. */
+	for (size_t i = 0, out = 0, end = nr; i < end; i++) {
+		if (prunable(&ks[i], &vs[i])) {
+			bpf_map_delete_elem(fd, &ks[i]);
+			nr--;
+			continue;
+		}
+		ks[out] = ks[i];
+		vs[out++] = vs[i];
 	}
 	*keys = ks;
 	*vals = vs;
