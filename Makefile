@@ -92,7 +92,7 @@ ASAN_RUN     = ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/to
 # verdicts.c in one run (the children suite compares its processes on every path already).
 VERDICTS_EVERY_PATH := verdicts/every_case_with_frame_pointers_equals_valgrind
 # What make test runs under them besides the reruns of test-integration.
-ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
+ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile|kernel)/*
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
