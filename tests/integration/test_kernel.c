@@ -166,3 +166,45 @@ Test(kernel, folded_marks_kernel_frames, .timeout = 300)
 	fixture__stop(&f);
 	tmpdir__free(&t);
 }
+
+/*
+ * --sample-bytes 64: a block of 16 times the mean or more stands for itself and
+ * is missed with a probability of e^-16 (1e-7): the pipes' 1 KiB buffers are all
+ * counted, exactly; the 192-byte pipes are sampled (estimates, not asserted).
+ */
+Test(kernel, sampled_blocks_of_16_means_are_exact, .timeout = 300)
+{
+	struct tmpdir t;
+	struct fixture f;
+	struct ktrace k;
+	const char *const args[] = { PIPES_ARG, NULL };
+	const char *const opts[] = { "--sample-bytes", "64", NULL };
+	json_t *snap, *kernel, *stack;
+	long long buffers = 0;
+	size_t i;
+
+	tmpdir__new(&t);
+	fixture__start(&f, env__fixture("kpipes-nofp"), args);
+	ktrace__start(&k, &t, "k", opts);
+	fixture__trigger(&f);
+	snap = ktrace__stop(&k);
+	cr_assert_str_eq(json_string_value(
+				 json_object_get(json_object_get(snap, "sampling"), "mode")),
+			 "bytes");
+	kernel = snapshot__process(snap, 0);
+	cr_assert_not_null(kernel);
+	json_array_foreach(json_object_get(kernel, "stacks"), i, stack) {
+		json_t *task = json_object_get(stack, "task");
+		const char *f0 = stack__symbol(stack, 0);
+
+		if (task && json__int(task, "pid") == f.pid && f0 &&
+		    !strcmp(f0, "alloc_pipe_info") &&
+		    json__int(stack, "bytes") == 1024 * json__int(stack, "allocs"))
+			buffers += json__int(stack, "allocs");
+	}
+	cr_assert_eq(buffers, PIPES, "alloc_pipe_info's 1 KiB buffers: %lld, expected %d", buffers,
+		     PIPES);
+	json_decref(snap);
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
