@@ -44,7 +44,7 @@ static int64_t name_add(struct kallsyms *ks, const char *s, size_t len)
 	if (ks->names_len + len + 1 > MAX_BYTES)
 		return -1;
 	if (ks->names_len + len + 1 > ks->names_cap) {
-		size_t cap = ks->names_cap ? ks->names_cap * 2 : 1 << 20;
+		size_t cap = ks->names_cap ? ks->names_cap * 2 : 1 << 16;
 		char *n = realloc(ks->names, cap);
 
 		if (!n)
@@ -84,7 +84,7 @@ static int sym_add(struct kallsyms *ks, uint64_t addr, const char *name, size_t 
 	if (ks->nr == MAX_SYMS)
 		return -E2BIG;
 	if (ks->nr == ks->cap) {
-		size_t cap = ks->cap ? ks->cap * 2 : 65536;
+		size_t cap = ks->cap ? ks->cap * 2 : 4096;
 		struct ksym *v = realloc(ks->syms, cap * sizeof(*v));
 
 		if (!v)
