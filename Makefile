@@ -48,6 +48,9 @@ OBJS       := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SRCS))
 LIB_OBJS   := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 BPF_OBJ    := $(OUTPUT)/leaktrace.bpf.o
 SKEL       := $(OUTPUT)/leaktrace.skel.h
+# --kernel's programs: a BPF unit of their own, loaded only when asked for.
+KMEM_OBJ   := $(OUTPUT)/kmem.bpf.o
+KMEM_SKEL  := $(OUTPUT)/kmem.skel.h
 
 # `leaktrace report` reads saved snapshots only: its objects link without the tracer, the live
 # source, the BPF skeleton and libbpf. make check-layers links them alone (tools/check-includes
@@ -81,7 +84,7 @@ FIXTURE_BINS += $(if $(HAVE_GO),$(OUTPUT)/fixtures/leaky_cgo)
 
 # libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/NAME/), built with clang's
 # ASan and UBSan into $(OUTPUT)/fuzz/; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
-FUZZERS      := snapshot elf_syms unwind_table procmaps arch_$(ARCH) dwarf_lines
+FUZZERS      := snapshot elf_syms unwind_table procmaps arch_$(ARCH) dwarf_lines kallsyms
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
@@ -99,7 +102,7 @@ ASAN_RUN     = ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/to
 # verdicts.c in one run (the children suite compares its processes on every path already).
 VERDICTS_EVERY_PATH := verdicts/every_case_with_frame_pointers_equals_valgrind
 # What make test runs under them besides the reruns of test-integration.
-ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
+ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile|kernel)/*
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
@@ -129,10 +132,22 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name leaktrace_bpf > $@
 
+$(KMEM_OBJ): bpf/kmem.bpf.c bpf/leaktrace.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 $(BPF_WARNINGS) -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
+		-c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(KMEM_SKEL): $(KMEM_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name kmem_bpf > $@
+
 # Only the files that include the skeleton wait for the BPF build (-MMD finds it after).
 SKEL_USERS := tracer
 $(foreach o,$(SKEL_USERS),$(OUTPUT)/src/$(o).o $(OUTPUT)/fuzz/src/$(o).o $(OUTPUT)/asan/src/$(o).o): \
 	$(SKEL)
+$(foreach o,kmem,$(OUTPUT)/src/$(o).o $(OUTPUT)/fuzz/src/$(o).o $(OUTPUT)/asan/src/$(o).o): \
+	$(KMEM_SKEL)
 
 $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(call msg,CC,$@)
@@ -412,7 +427,7 @@ test-integration: asan-top
 # (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed. On an x86-64
 # host, Debian 12's arm64 6.1 and 6.12 too, with leaktrace and the fixtures cross-built
 # (KERNELS_ARM64=0 leaves them out).
-KERNEL_FIXTURES := leaky-fp leaky-nofp leaky_cxx-nofp
+KERNEL_FIXTURES := leaky-fp leaky-nofp leaky_cxx-nofp kpipes-nofp
 KERNELS_ARM64   ?= $(if $(filter x86,$(HOST_ARCH)),1,0)
 test-kernels:
 	$(Q)tools/install-deps kernels

@@ -343,4 +343,68 @@ struct lt_map_event {
 	char names[LT_MAP_NAMES + LT_MAP_NAME_MAX];
 };
 
+/*
+ * --kernel (bpf/kmem.bpf.c): outstanding kernel allocations from the kmem and
+ * percpu tracepoints. Each space is an address space of its own: a slab
+ * object, a struct page, a per-CPU pointer.
+ */
+enum lt_kspace {
+	LT_KSPACE_SLAB,	  /* kmalloc, kmem_cache_alloc: freed by kfree, kmem_cache_free */
+	LT_KSPACE_PAGE,	  /* the page allocator: keyed by struct page */
+	LT_KSPACE_PERCPU, /* alloc_percpu */
+	LT_NR_KSPACES,
+};
+
+/* Counted per CPU, so that nothing of the kernel's is lost silently. */
+enum lt_kcounter {
+	LT_K_ALLOCS_UNTRACKED, /* the block or totals map was full (--max-allocs, --max-stacks) */
+	LT_K_STACKS_DROPPED,   /* the stack map was full: counted under no stack */
+	LT_K_FREES_UNKNOWN,    /* a free of a block allocated before the start (or not seen) */
+	LT_K_MAP_BUSY,	       /* a map update refused inside an interrupt of a program's own */
+	LT_NR_KCOUNTERS,
+};
+
+/* stack: the kernel stack's id + 1; 0 when it was dropped. tgid: the allocating task's process. */
+struct lt_ktotal_key {
+	__u32 stack;
+	__u32 space; /* enum lt_kspace */
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct lt_kblock_key {
+	__u64 addr;
+	__u32 space;
+	__u32 pad;
+};
+
+struct lt_kblock {
+	struct lt_ktotal_key total;
+	__u64 size;
+	__u64 est_bytes; /* --sample-bytes: the bytes this sample stands for */
+	__u64 ts;
+};
+
+#define LT_KCACHE_NAME 32
+/*
+ * Deepest kernel stack recorded (the innermost frames kept): the stack map
+ * holds 4 slots per --max-stacks at half a user stack's size, as a stack whose
+ * slot another holds is dropped.
+ */
+#define LT_KMAX_FRAMES 64
+
+/* As struct lt_total, with the context of the stack's first block in this process. */
+struct lt_ktotal {
+	__s64 bytes;
+	__s64 allocs;
+	__u64 oldest_ts;
+	__u64 oldest_addr;
+	__s64 est_bytes;
+	__s64 est_allocs;	    /* in 1/LT_EST_ALLOCS_ONE */
+	__u64 call_site;	    /* the allocator's caller (slab, percpu): frame 0 */
+	__u64 cgroup;		    /* the task's cgroup (v2) id */
+	char comm[LT_COMM_LEN];	    /* the allocating task's name */
+	char cache[LT_KCACHE_NAME]; /* kmem_cache_alloc: the slab cache's name */
+};
+
 #endif /* LEAKTRACE_H */

@@ -27,6 +27,7 @@ static const char usage[] =
 	"Usage: leaktrace [OPTIONS] -p PID [-p PID ...]\n"
 	"       leaktrace [OPTIONS] -a [--comm NAME]\n"
 	"       leaktrace [OPTIONS] -- COMMAND [ARGS...]\n"
+	"       leaktrace [OPTIONS] --kernel [-p PID ... | -a]\n"
 	"\n"
 	"Find memory leaks in running processes without restarting them. leaktrace puts\n"
 	"BPF probes on the allocator the process uses (malloc, calloc, realloc,\n"
@@ -64,6 +65,14 @@ static const char usage[] =
 	"                       shells, pipelines, make) is traced too, each exec'd\n"
 	"                       image with its own allocator, and reported on its own\n"
 	"      --no-children    run mode: trace the command's process only\n"
+	"      --kernel         also the kernel's own allocations, alone or beside -p\n"
+	"                       or -a: slab objects (kmalloc, kmem_cache_alloc), pages\n"
+	"                       and per-CPU blocks outstanding, by kernel stack and\n"
+	"                       allocating process, as process 0 (\"kernel\"); frees of\n"
+	"                       blocks from before the start are counted apart.\n"
+	"                       --sample-bytes, --max-allocs and --max-stacks apply\n"
+	"                       to them too; --older, the size filters and the scan\n"
+	"                       do not\n"
 	"\n"
 	"Reports:\n"
 	"  -i, --interval SEC   seconds between reports (default 5)\n"
@@ -418,11 +427,13 @@ enum {
 	OPT_SUPPRESS_LIST_DEFAULT,
 	OPT_LINES,
 	OPT_RESERVED,
+	OPT_KERNEL,
 };
 
 static const struct option options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "all", no_argument, NULL, 'a' },
+	{ "kernel", no_argument, NULL, OPT_KERNEL },
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "exclude-comm", required_argument, NULL, OPT_EXCLUDE_COMM },
 	{ "allow-translators", no_argument, NULL, OPT_ALLOW_TRANSLATORS },
@@ -473,6 +484,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return add_pid(cfg, arg);
 	case 'a':
 		cfg->all = true;
+		return 0;
+	case OPT_KERNEL:
+		cfg->kernel = true;
 		return 0;
 	case OPT_SAMPLE_BYTES:
 		if (parse_size("--sample-bytes", arg, &cfg->sample_bytes))
@@ -635,9 +649,13 @@ static void option_error(int c, char **argv)
 
 static int check_config(struct config *cfg)
 {
-	if (!cfg->nr_pids && !cfg->command && !cfg->all) {
-		diag__error("nothing to trace: give -p PID, -a or -- COMMAND "
+	if (!cfg->nr_pids && !cfg->command && !cfg->all && !cfg->kernel) {
+		diag__error("nothing to trace: give -p PID, -a, --kernel or -- COMMAND "
 			    "(see leaktrace --help)");
+		return -EINVAL;
+	}
+	if (cfg->kernel && cfg->command) {
+		diag__error("--kernel traces alone or beside -p or -a, not with -- COMMAND");
 		return -EINVAL;
 	}
 	if ((cfg->nr_pids || cfg->all) && cfg->command) {

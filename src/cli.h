@@ -19,6 +19,7 @@ struct config {
 	pid_t pids[LT_MAX_PIDS];
 	int nr_pids;
 	bool all;			       /* -a: every process, also later ones */
+	bool kernel;			       /* --kernel: the kernel's allocations too */
 	const char *comm;		       /* --comm: with -a, only processes of this name */
 	const char *excludes[LT_MAX_EXCLUDES]; /* --exclude-comm: -a leaves these alone */
 	int nr_excludes;

@@ -22,6 +22,7 @@
 #include "exclude.h"
 #include "exit_status.h"
 #include "export.h"
+#include "kmem.h"
 #include "output_file.h"
 #include "procmaps.h"
 #include "report_text.h"
@@ -56,6 +57,7 @@
 struct session {
 	const struct config *cfg;
 	struct tracer *tracer;
+	struct kmem *kmem; /* --kernel */
 	struct symbolizer *syms;
 	struct debuginfo *debuginfo; /* debug files by build ID: --debug-dir, debuginfod */
 	struct snap_source *src;
@@ -272,6 +274,22 @@ static int attach_all(struct session *s)
 	snap_source__refresh(s->src, probe_new, s);
 	diag__debug("-a: %d processes traced at start", n);
 	return 0;
+}
+
+/* --kernel: the kmem and percpu tracepoints' programs, and their stacks' symbols. */
+static int start_kernel(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	struct kmem_opts o = {
+		.max_blocks = cfg->max_allocs,
+		.max_stacks = cfg->max_stacks,
+		.sample_bytes = cfg->sample_bytes,
+		.sample_seed = cfg->sample_seed ? cfg->sample_seed : tracer__now_ns() | 1,
+		.verbose = cfg->verbose,
+	};
+	int err = kmem__new(&o, &s->kmem);
+
+	return err ? err : snap_source__set_kernel(s->src, s->kmem);
 }
 
 static bool any_alive(const struct session *s)
@@ -505,7 +523,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 	const struct config *cfg = s->cfg;
 	int err;
 
-	if (!s->command && !cfg->all && !any_alive(s))
+	/* --kernel alone traces until -d or a signal; beside -p, while a target lives. */
+	if (!s->command && !cfg->all && !any_alive(s) && !(cfg->kernel && !cfg->nr_pids))
 		return EVENT_LOOP_END;
 	if (cfg->all || !s->command) {
 		err = snap_source__refresh(s->src, cfg->all ? probe_new : probe_exec, s);
@@ -676,7 +695,11 @@ static int run(struct session *s, const sigset_t *sigs)
 	if (cfg->duration > 0)
 		stop__set_deadline(tracer__now_ns() + (uint64_t)(cfg->duration * 1e9) +
 				   END_BOUND_NS);
-	if (cfg->command) {
+	if (cfg->kernel)
+		err = start_kernel(s);
+	if (err) {
+		return err;
+	} else if (cfg->command) {
 		err = start_command(s);
 	} else if (cfg->all) {
 		err = attach_all(s);
@@ -690,19 +713,26 @@ static int run(struct session *s, const sigset_t *sigs)
 	if (err)
 		return err;
 	if (cfg->all)
-		diag__info("tracing all processes%s%s, a report every %g s; "
+		diag__info("tracing all processes%s%s%s, a report every %g s; "
 			   "Ctrl-C to stop",
-			   cfg->comm ? " named " : "", cfg->comm ? cfg->comm : "", cfg->interval);
+			   cfg->comm ? " named " : "", cfg->comm ? cfg->comm : "",
+			   cfg->kernel ? " and the kernel" : "", cfg->interval);
+	else if (cfg->kernel && !cfg->nr_pids)
+		diag__info("tracing the kernel's allocations, a report every %g s; Ctrl-C to stop",
+			   cfg->interval);
 	else if (!cfg->command)
-		diag__info("tracing %d process%s, a report every %g s; Ctrl-C "
+		diag__info("tracing %d process%s%s, a report every %g s; Ctrl-C "
 			   "to stop",
-			   cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "", cfg->interval);
+			   cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "",
+			   cfg->kernel ? " and the kernel" : "", cfg->interval);
 	err = trace_loop(s, sigs);
 	if (!err && !s->final)
 		err = report(s, true, &s->final);
 	/* Detach before writing files: the targets run at full speed again at once. */
 	tracer__free(s->tracer);
 	s->tracer = NULL;
+	kmem__free(s->kmem);
+	s->kmem = NULL;
 	if (!err && cfg->output)
 		err = write_output(cfg, s->final, s->syms);
 	return err;
@@ -833,6 +863,7 @@ int cmd_trace(const struct config *cfg)
 		wait_command(&s, &sigs);
 	event_loop__free(s.loop);
 	tracer__free(s.tracer);
+	kmem__free(s.kmem);
 	snap_source__free(s.src);
 	symbolizer__free(s.syms);
 	debuginfo__free(s.debuginfo);

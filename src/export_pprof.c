@@ -367,7 +367,7 @@ static void sample_labels(struct profile *pr, const struct proc_stat *p, const s
 	label(pr, "process", p->comm, 0);
 	if (p->pid)
 		label(pr, "pid", NULL, p->pid);
-	label(pr, "kind", s->kind == STACK_MMAP ? "mmap" : "heap", 0);
+	label(pr, "kind", stack_kind__name(s->kind), 0);
 	for (size_t i = 0; i < s->nr_origins; i++) {
 		bool seen = false;
 

@@ -129,6 +129,13 @@ void report_text__lost(FILE *f, const struct snapshot *snap)
 		"; normal: %" PRIu64 " frees of blocks from before the attach, %" PRIu64
 		" of the allocator's own\n",
 		l[LOST_FREES_BEFORE_ATTACH], l[LOST_FREES_INTERNAL]);
+	if (snap->kernel)
+		fprintf(f,
+			"kernel: not tracked: %" PRIu64 " allocations (map full), %" PRIu64
+			" stacks dropped, %" PRIu64 " events missed; normal: %" PRIu64
+			" frees of blocks from before the start\n",
+			l[LOST_KERNEL_ALLOCS_UNTRACKED], l[LOST_KERNEL_STACKS_DROPPED],
+			l[LOST_KERNEL_MISSED], l[LOST_KERNEL_FREES_UNKNOWN]);
 }
 
 const char report_text__cut[] = "... (outer frames cut: the stack walk could not go on soundly)";
@@ -152,6 +159,18 @@ const char *report_text__frame(const struct frame *fr, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%s%s", name, fr->inlined ? " [inlined]" : "");
 	return buf;
+}
+
+/* A kernel stack's context: the process that allocated its first block, the slab cache. */
+static void write_task(FILE *f, const struct stack_stat *s, const struct widths *w,
+		       const struct style *st)
+{
+	char comm[ESCAPE_SIZE], cache[ESCAPE_SIZE];
+
+	fprintf(f, "  %*s  %s(allocated by pid %d (%s), cgroup %" PRIu64 "%s%s)%s\n", w->rank, "",
+		st->dim, s->task_pid, escape__text(s->task_comm, comm, sizeof(comm)),
+		s->task_cgroup, s->slab_cache[0] ? ", slab cache " : "",
+		s->slab_cache[0] ? escape__text(s->slab_cache, cache, sizeof(cache)) : "", st->off);
 }
 
 static void write_frames(FILE *f, const struct stack_stat *s, const struct widths *w,
@@ -184,12 +203,15 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 	else if (s->allocator)
 		fprintf(f, "  %*s  %s(%s's own, never a leak)%s\n", w->rank, "", st->dim,
 			s->allocator, st->off);
+	if (s->kind == STACK_KERNEL)
+		write_task(f, s, w, st);
 }
 
 static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n, const struct style *st)
 {
 	struct row *rows = calloc(n, sizeof(*rows));
 	struct widths w;
+	int kind_width;
 
 	if (!rows || !n) {
 		free(rows);
@@ -198,8 +220,10 @@ static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n, con
 	for (size_t i = 0; i < n; i++)
 		fill_row(&stacks[i], &rows[i]);
 	measure(stacks, rows, n, &w);
-	fprintf(f, "  %*s  %*s  %*s  %*s  kind  %*s  ", w.rank, "#", w.bytes, "bytes", w.human,
-		"size", w.allocs, "allocs", w.oldest, "oldest");
+	/* "heap" and "mmap", or "kernel" (--kernel's process 0, whose stacks are all kernel). */
+	kind_width = stacks[0].kind == STACK_KERNEL ? 6 : 4;
+	fprintf(f, "  %*s  %*s  %*s  %*s  %-*s  %*s  ", w.rank, "#", w.bytes, "bytes", w.human,
+		"size", w.allocs, "allocs", kind_width, "kind", w.oldest, "oldest");
 	if (w.resident_known)
 		fprintf(f, "%*s  ", w.resident, "resident");
 	if (w.scanned)
@@ -208,9 +232,9 @@ static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n, con
 	for (size_t i = 0; i < n; i++) {
 		bool lost = stack_stat__unreachable(&stacks[i]) > 0;
 
-		fprintf(f, "  %*zu  %*s  %*s  %*s  %-4s  %*s  ", w.rank, i + 1, w.bytes,
-			rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs,
-			stacks[i].kind == STACK_MMAP ? "mmap" : "heap", w.oldest, rows[i].oldest);
+		fprintf(f, "  %*zu  %*s  %*s  %*s  %-*s  %*s  ", w.rank, i + 1, w.bytes,
+			rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs, kind_width,
+			stack_kind__name(stacks[i].kind), w.oldest, rows[i].oldest);
 		if (w.resident_known)
 			fprintf(f, "%*s  ", w.resident, rows[i].resident);
 		if (w.scanned)

@@ -13,6 +13,9 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "kallsyms.h"
+#include "kmem.h"
+#include "kstack.h"
 #include "mapping_events.h"
 #include "procmaps.h"
 #include "reach.h"
@@ -31,9 +34,10 @@ _Static_assert(LOST_ALLOCS_UNTRACKED == (int)LT_ALLOCS_UNTRACKED &&
 		       LOST_FREES_BEFORE_ATTACH == (int)LT_FREES_BEFORE_ATTACH &&
 		       LOST_THREADS_UNTRACKED == (int)LT_THREADS_UNTRACKED &&
 		       LOST_MUNMAPS_PARTIAL_LOST == (int)LT_MUNMAPS_PARTIAL_LOST &&
-		       LOST_FREES_INTERNAL == (int)LT_FREES_INTERNAL && NR_LOST == (int)LT_NR_LOST,
+		       LOST_FREES_INTERNAL == (int)LT_FREES_INTERNAL,
 	       "lost counters");
 _Static_assert(SNAP_MAX_FRAMES == LT_MAX_FRAMES, "frames of a stack");
+_Static_assert(LOST_KERNEL_ALLOCS_UNTRACKED == (int)LT_NR_LOST, "the kernel's lost counters");
 
 /* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
 #define TREND_POINTS 8
@@ -1030,6 +1034,137 @@ static int add_gone(struct snap_source *src, struct snapshot *snap)
 	return 0;
 }
 
+/* The kernel's frames of a kernel stack entry, at its first report. */
+static void kernel_frames(struct snap_source *src, struct stack_entry *e, uint32_t stack,
+			  uint64_t call_site)
+{
+	uint64_t ips[LT_MAX_FRAMES];
+	int nr;
+
+	if (e->symbolized)
+		return;
+	e->symbolized = true;
+	nr = kmem__stack(src->kmem, stack, (__u64 *)ips, LT_MAX_FRAMES);
+	e->frames = nr ? calloc(nr, sizeof(*e->frames)) : NULL;
+	e->nr_frames = e->frames ? kstack__frames(src->ksyms, ips, nr, call_site, e->frames) : 0;
+	e->truncated = !e->nr_frames;
+}
+
+/* Process 0 of a snapshot: the kernel, --kernel's stacks. */
+static struct proc_stat *kernel_proc(struct snapshot *snap)
+{
+	struct proc_stat *p, *procs = realloc(snap->procs, (snap->nr_procs + 1) * sizeof(*procs));
+
+	if (!procs)
+		return NULL;
+	snap->procs = procs;
+	p = &procs[snap->nr_procs++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->comm, sizeof(p->comm), "kernel");
+	snprintf(p->exe, sizeof(p->exe), "[kernel]");
+	p->alive = true;
+	return p;
+}
+
+/* A kernel stack's figures as a stack_stat, with the context of its first block. */
+static void kernel_stack(struct snap_source *src, struct stack_entry *e,
+			 const struct lt_ktotal_key *k, const struct lt_ktotal *v, uint64_t now_ns,
+			 double dt, struct stack_stat *s)
+{
+	struct lt_total t = { .bytes = v->bytes,
+			      .allocs = v->allocs,
+			      .oldest_ts = v->oldest_ts,
+			      .oldest_addr = v->oldest_addr,
+			      .kind = STACK_KERNEL,
+			      .est_bytes = v->est_bytes,
+			      .est_allocs = v->est_allocs };
+
+	fill_stack(s, e, &t, now_ns, dt, false, src->filter.sample_bytes);
+	s->task_pid = k->tgid;
+	memcpy(s->task_comm, v->comm, LT_COMM_LEN);
+	s->task_cgroup = v->cgroup;
+	memcpy(s->slab_cache, v->cache, LT_KCACHE_NAME);
+	s->slab_cache[LT_KCACHE_NAME - 1] = 0;
+}
+
+static void kernel_lost(struct snap_source *src, struct snapshot *snap)
+{
+	struct kmem_lost l;
+
+	snap->kernel = true;
+	if (kmem__lost(src->kmem, &l))
+		return;
+	snap->lost[LOST_KERNEL_ALLOCS_UNTRACKED] = l.counters[LT_K_ALLOCS_UNTRACKED];
+	snap->lost[LOST_KERNEL_STACKS_DROPPED] = l.counters[LT_K_STACKS_DROPPED];
+	snap->lost[LOST_KERNEL_FREES_UNKNOWN] = l.counters[LT_K_FREES_UNKNOWN];
+	snap->lost[LOST_KERNEL_MISSED] = l.counters[LT_K_MAP_BUSY] + l.missed;
+}
+
+/*
+ * --kernel: process 0's stacks, one per (kernel stack, space, allocating
+ * process), with their growth and trend as user stacks have them.
+ */
+static int add_kernel(struct snap_source *src, struct snapshot *snap, uint64_t now_ns)
+{
+	double dt = (now_ns - src->last_ns) / 1e9;
+	struct lt_ktotal_key *keys = NULL;
+	struct lt_ktotal *vals = NULL;
+	struct proc_stat *p = kernel_proc(snap);
+	struct stack_stat s;
+	struct stack_entry *e;
+	size_t n = 0;
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	kernel_lost(src, snap);
+	err = kmem__totals(src->kmem, &keys, &vals, &n);
+	for (size_t i = 0; !err && i < n; i++) {
+		uint64_t id = (uint64_t)keys[i].space << 32 | keys[i].stack;
+
+		e = entry_get(src, 0, keys[i].tgid, id);
+		if (!e)
+			continue;
+		if (e->last_build + 1 != src->builds) {
+			e->last_bytes = 0;
+			e->nr_hist = 0;
+		}
+		kernel_stack(src, e, &keys[i], &vals[i], now_ns, dt, &s);
+		trend_push(e, now_ns, s.bytes);
+		trend_read(e, &s);
+		e->last_bytes = s.bytes;
+		e->last_build = src->builds;
+		if (s.allocs <= 0 && s.bytes <= 0) {
+			p->growth += s.growth;
+			continue;
+		}
+		kernel_frames(src, e, keys[i].stack, vals[i].call_site);
+		s.frames = e->frames;
+		s.nr_frames = e->nr_frames;
+		s.truncated = e->truncated;
+		/* Told apart by process: merge_same_frames keeps one row per (stack, process). */
+		s.stack_id = (id ^ (uint64_t)keys[i].tgid * 0x9e3779b97f4a7c15ULL) | 1;
+		err = stack_add(p, &s);
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int snap_source__set_kernel(struct snap_source *src, struct kmem *k)
+{
+	int err = kallsyms__load("/proc/kallsyms", &src->ksyms);
+
+	if (err == -EPERM)
+		diag__error("--kernel: /proc/kallsyms hides the kernel's addresses "
+			    "(kernel.kptr_restrict): run as root");
+	else if (err)
+		diag__error("--kernel: cannot read /proc/kallsyms: %s", strerror(-err));
+	else
+		src->kmem = k;
+	return err;
+}
+
 void snap_source__with_exited(struct snap_source *src, bool with)
 {
 	src->with_gone = with;
@@ -1045,6 +1180,8 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 	snap->elapsed_s = (now_ns - src->started_ns) / 1e9;
 	snap->sample_bytes = src->filter.sample_bytes;
 	err = add_totals(src, snap, keys, vals, n, now_ns);
+	if (!err && src->kmem && !src->only)
+		err = add_kernel(src, snap, now_ns);
 	if (err)
 		return err;
 	/* A traced process is reported also when it holds nothing, unless under -a. */
@@ -1211,5 +1348,6 @@ void snap_source__free(struct snap_source *src)
 		free(src->gone[i].argv);
 	}
 	free(src->gone);
+	kallsyms__free(src->ksyms);
 	free(src);
 }

@@ -66,7 +66,9 @@ struct snap_source {
 	/* Processes that exited, as last reported, after their records went: for the end. */
 	struct proc_stat *gone;
 	size_t nr_gone;
-	bool with_gone; /* the next snapshots hold them too */
+	bool with_gone;		/* the next snapshots hold them too */
+	struct kmem *kmem;	/* --kernel, or NULL */
+	struct kallsyms *ksyms; /* its stacks' symbols */
 	/* Frames replaced by entry_resymbolize: kept reports may still point to them. */
 	struct frame **retired;
 	size_t nr_retired;

@@ -17,6 +17,11 @@ const char *trend__name(enum trend t)
 	return t <= TREND_SHRINKING ? names[t] : "unknown";
 }
 
+const char *stack_kind__name(enum stack_kind k)
+{
+	return k == STACK_MMAP ? "mmap" : k == STACK_KERNEL ? "kernel" : "heap";
+}
+
 void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *from)
 {
 	to->scanned |= from->scanned;

@@ -13,10 +13,14 @@
 
 struct arena;
 
-/* What a stack's memory is: the malloc family's blocks, or the program's own mappings. */
+/*
+ * What a stack's memory is: the malloc family's blocks, the program's own
+ * mappings, or (--kernel) the kernel's allocations, by kernel stack.
+ */
 enum stack_kind {
 	STACK_HEAP,
 	STACK_MMAP,
+	STACK_KERNEL,
 };
 
 /* What was lost, counted so that nothing is lost silently (the tracer's counters first). */
@@ -28,6 +32,11 @@ enum lost_counter {
 	LOST_THREADS_UNTRACKED,	   /* the per-thread call state map was full */
 	LOST_MUNMAPS_PARTIAL_LOST, /* a munmap inside a mapping we could not split */
 	LOST_FREES_INTERNAL,	   /* frees by the allocator of memory of its own */
+	/* --kernel's (bpf/kmem.bpf.c): */
+	LOST_KERNEL_ALLOCS_UNTRACKED, /* the kernel blocks' or totals' map was full */
+	LOST_KERNEL_STACKS_DROPPED,   /* the kernel stack map was full */
+	LOST_KERNEL_FREES_UNKNOWN,    /* frees of kernel blocks from before the start */
+	LOST_KERNEL_MISSED,	      /* events the kernel skipped or a busy map refused */
 	NR_LOST,
 };
 
@@ -75,6 +84,8 @@ enum trend {
 };
 
 const char *trend__name(enum trend t);
+/* "heap", "mmap" or "kernel". */
+const char *stack_kind__name(enum stack_kind k);
 
 struct stack_stat {
 	uint64_t stack_id; /* identifies the frames shown, within the process */
@@ -111,6 +122,11 @@ struct stack_stat {
 	int64_t cached_bytes, cached_allocs;
 	/* The allocator whose own memory it is (stack_stat__tell_allocator), or NULL. */
 	const char *allocator;
+	/* STACK_KERNEL: the allocating task's process (its first block's), the slab cache. */
+	pid_t task_pid;
+	char task_comm[17];
+	uint64_t task_cgroup; /* cgroup v2 id, 0 when unknown */
+	char slab_cache[32];  /* "" when unknown (kmalloc's, pages) */
 };
 
 /*
@@ -216,6 +232,7 @@ struct snapshot {
 	struct timespec taken;
 	double elapsed_s;
 	uint64_t lost[NR_LOST];
+	bool kernel;		 /* --kernel: kernel allocations traced (pid 0, STACK_KERNEL) */
 	uint64_t sample_bytes;	 /* 0: exact; else the mean bytes between samples */
 	struct proc_stat *procs; /* most outstanding bytes first */
 	size_t nr_procs;

@@ -333,8 +333,10 @@ static int load_kind(struct loader *l, json_t *obj, const char *where, enum stac
 		*kind = STACK_HEAP;
 	else if (!strcmp(s, JV_KIND_MMAP))
 		*kind = STACK_MMAP;
+	else if (!strcmp(s, JV_KIND_KERNEL))
+		*kind = STACK_KERNEL;
 	else
-		return fail(l, "%s: \"kind\" is \"%s\", not heap or mmap", where, s);
+		return fail(l, "%s: \"kind\" is \"%s\", not heap, mmap or kernel", where, s);
 	return err;
 }
 
@@ -357,6 +359,7 @@ static int load_frames(struct loader *l, json_t *obj, const char *where, struct 
 	json_array_foreach(arr, i, f) {
 		snprintf(at, sizeof(at), "%s.frames[%zu]", where, i);
 		err = load_frame(l, f, at, &frames[i]);
+		frames[i].kernel = s->kind == STACK_KERNEL;
 		if (err)
 			return err;
 	}
@@ -388,6 +391,30 @@ static int load_verdicts(struct loader *l, json_t *obj, const char *where, struc
 		err = get_int(l, obj, where, JK_POSSIBLE_BYTES, false, &s->possible_bytes);
 	if (!err)
 		err = get_int(l, obj, where, JK_POSSIBLE_ALLOCS, false, &s->possible_allocs);
+	return err;
+}
+
+/* A kernel stack's "task" {"pid", "comm", "cgroup"} and "slab_cache", both optional. */
+static int load_task(struct loader *l, json_t *obj, const char *where, struct stack_stat *s)
+{
+	char at[192];
+	int64_t v = 0;
+	json_t *t;
+	int err;
+
+	err = get_string(l, obj, where, JK_SLAB_CACHE, s->slab_cache, sizeof(s->slab_cache), NULL);
+	if (!err)
+		err = field(l, obj, where, JK_TASK, WANT_OBJECT, false, &t);
+	if (err || !t)
+		return err;
+	snprintf(at, sizeof(at), "%s: %s", where, JK_TASK);
+	err = get_pid(l, t, at, false, &s->task_pid);
+	if (!err)
+		err = get_string(l, t, at, JK_COMM, s->task_comm, sizeof(s->task_comm), NULL);
+	v = 0;
+	if (!err)
+		err = get_int_in(l, t, at, JK_CGROUP, false, 0, INT64_MAX, &v);
+	s->task_cgroup = v;
 	return err;
 }
 
@@ -437,6 +464,8 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		err = load_origins(l, obj, where, &s->origins, &s->nr_origins);
 	if (!err)
 		err = get_string(l, obj, where, JK_SUPPRESSED, NULL, 0, &s->suppressed);
+	if (!err && s->kind == STACK_KERNEL)
+		err = load_task(l, obj, where, s);
 	return err;
 }
 
@@ -655,6 +684,7 @@ static int load_lost(struct loader *l, json_t *root)
 	int err;
 
 	err = field(l, root, "", JK_LOST, WANT_OBJECT, false, &lost);
+	l->snap->kernel = lost && json_object_get(lost, JK_KERNEL_ALLOCS_UNTRACKED);
 	for (int i = 0; !err && lost && i < NR_LOST; i++) {
 		v = 0;
 		err = get_int(l, lost, JK_LOST, snapshot_json__lost_names[i].name, false, &v);

@@ -73,6 +73,7 @@ static void merge_times(struct merge *m)
 			out->elapsed_s = s->elapsed_s;
 		for (int k = 0; k < NR_LOST; k++)
 			out->lost[k] += s->lost[k];
+		out->kernel |= s->kernel;
 	}
 }
 
@@ -278,6 +279,11 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 		return -ENOMEM;
 	to->kind = run[0].stack->kind;
 	to->allocator = run[0].stack->allocator; /* the same frames */
+	/* A kernel stack's context: the first one's (the slab cache is the same on every host). */
+	to->task_pid = run[0].stack->task_pid;
+	memcpy(to->task_comm, run[0].stack->task_comm, sizeof(to->task_comm));
+	to->task_cgroup = run[0].stack->task_cgroup;
+	memcpy(to->slab_cache, run[0].stack->slab_cache, sizeof(to->slab_cache));
 	to->oldest_s = -1;
 	for (size_t i = 0; i < len; i++) {
 		const struct stack_stat *s = run[i].stack;

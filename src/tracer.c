@@ -109,18 +109,22 @@ static int load_error(int err)
 	return err;
 }
 
-/* The sampling tables of the BPF side (leaktrace.h), fixed point 1/65536. */
+void tracer__sampling_tables(volatile __u32 *exp_draws, volatile __u32 *est_steps)
+{
+	for (int i = 0; i < LT_EXP_DRAWS; i++)
+		exp_draws[i] = -log((i + 0.5) / LT_EXP_DRAWS) * 65536;
+	for (int i = 0; i < LT_EST_STEPS; i++) {
+		double x = (i + 0.5) / 256;
+
+		est_steps[i] = x / -expm1(-x) * 65536;
+	}
+}
+
 static void sampling_tables(struct leaktrace_bpf__rodata *ro, const struct tracer_opts *opts)
 {
 	ro->sample_bytes = opts->sample_bytes;
 	ro->sample_seed = opts->sample_seed;
-	for (int i = 0; i < LT_EXP_DRAWS; i++)
-		ro->exp_draws[i] = -log((i + 0.5) / LT_EXP_DRAWS) * 65536;
-	for (int i = 0; i < LT_EST_STEPS; i++) {
-		double x = (i + 0.5) / 256;
-
-		ro->est_steps[i] = x / -expm1(-x) * 65536;
-	}
+	tracer__sampling_tables(ro->exp_draws, ro->est_steps);
 }
 
 static bool use_uprobe_multi(const struct kernel_features *k)

@@ -72,6 +72,7 @@ trap cleanup EXIT
 say "building the benchmark programs in $OUT; logs in $tmp"
 mkdir -p "$OUT"
 $CC -O2 -Wall -Wextra -o "$OUT/loop" tests/bench/loop.c
+$CC -O2 -Wall -Wextra -o "$OUT/pipes" tests/bench/pipes.c
 $CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/count_malloc.so" tests/bench/count_malloc.c -ldl
 # many.c needs a real frame at every level of its call chains, with %rbp set up first thing.
 $CC -g -O1 -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -fno-shrink-wrap \
@@ -744,6 +745,42 @@ false_lost=$(grep '^pid ' "$tmp/churn.txt" | grep -vc ', 0 B lost (' || true)
 [ "$scans" -gt 0 ] || problem "live scans: leaktrace -v printed no scan"
 [ "$false_lost" -eq 0 ] || problem "live scans: $false_lost reports call churned blocks lost"
 
+# --- 8. --kernel: pipe(2) churn, every pipe two kernel allocations and two frees ----------
+# kmem_run OPTS...: ns per pipe of tests/bench/pipes.c under `leaktrace --kernel OPTS` (started
+# first, its "tracing" line waited for, SIGINT after), best of $RUNS; "-" when it failed.
+PIPES_N=${BENCH_PIPES_N:-200000}
+kmem_run() {
+	local runs=() i lt ns
+	for i in $(seq "$RUNS"); do
+		: >"$tmp/kmem.err"
+		$TIMEOUT "$LEAKTRACE" --kernel -i 3600 "$@" >/dev/null 2>"$tmp/kmem.err" &
+		lt=$!
+		for _ in $(seq 600); do
+			grep -q 'leaktrace: tracing' "$tmp/kmem.err" && break
+			kill -0 "$lt" 2>/dev/null || break
+			sleep 0.1
+		done
+		if ! grep -q 'leaktrace: tracing' "$tmp/kmem.err"; then
+			problem "--kernel $*: leaktrace did not start ($tmp/kmem.err)"
+			kill "$lt" 2>/dev/null || true
+			wait "$lt" 2>/dev/null || true
+			continue
+		fi
+		ns=$("$OUT/pipes" "$PIPES_N")
+		kill -INT "$lt"
+		if wait "$lt"; then runs+=("$ns"); else problem "--kernel $*: leaktrace failed ($tmp/kmem.err)"; fi
+	done
+	best "${runs[@]}"
+}
+say "--kernel: $PIPES_N pipes opened and closed, $RUNS runs each, untraced and traced"
+pipes_plain=()
+for _ in $(seq "$RUNS"); do
+	pipes_plain+=("$("$OUT/pipes" "$PIPES_N")")
+done
+pipes_u=$(best "${pipes_plain[@]}")
+pipes_k=$(kmem_run)
+pipes_ks=$(kmem_run --sample-bytes "$SAMPLE")
+
 # --- report -------------------------------------------------------------------------------
 row() {	# row NAME UNTRACED TRACED RATIO
 	printf '%-50s %10s %10s %9s\n' "$@"
@@ -824,6 +861,8 @@ row "  leaktrace peak RSS, that run (512k blocks)" "" "$(mib "$rss_scan")" ""
 row "leaktrace peak RSS, snapshot run (goal < 25 MiB)" "" "$(mib "$rss_cold")" "cold"
 row "" "" "$(mib "$rss_warm")" "warm"
 row "kernel memory of the maps, -p redis, default settings" "" "${maps_mib:--}" ""
+row "pipe(2) + 2 close(2) (ns/pipe), --kernel" "$pipes_u" "$pipes_k" "$(ratio2 "$pipes_u" "$pipes_k")"
+row "  --kernel --sample-bytes $SAMPLE" "" "$pipes_ks" "$(ratio2 "$pipes_u" "$pipes_ks")"
 row "live scans: $scans, held $holds times (goal: a few ms)" "" "${held_med:--} ms" "median"
 row "" "" "${held_max:--} ms" "max"
 echo
@@ -866,6 +905,10 @@ echo "resident pages: tests/bench/reserve.c maps MIB MiB and touches 100 MiB;" \
 	"without PAGEMAP_SCAN: LEAKTRACE_NO_PAGEMAP_SCAN=1, one pagemap entry per page."
 echo "scan: tests/bench/heap.c, $HEAP_MIB MiB in 2 KiB blocks, one in eight lost; the scan" \
 	"leaktrace -v times at the exit stop (read with process_vm_readv, $scan_mib MiB read)."
+echo "pipes: tests/bench/pipes.c, $PIPES_N pipes opened and closed (each two kernel" \
+	"allocations and frees: alloc_pipe_info's), timed inside the program; traced: under" \
+	"\`leaktrace --kernel -i 3600\` system-wide, which also records what the rest of the host" \
+	"allocates meanwhile; best of $RUNS each."
 echo "live scans: \`leaktrace -v -p PID --scan -i 0.1 -d $CHURN_S\` of \`verdicts churn\` (4" \
 	"threads moving pointers at full speed); held: from the first thread asked to stop to" \
 	"the last let go, over the scans that held it (median of those, and the longest);" \

@@ -40,6 +40,7 @@ $strip -g -o "$root/leaktrace" "$lt"
 $strip -g -o "$root/fixtures/leaky-fp" "$fx/leaky-fp"
 $strip -g -o "$root/fixtures/leaky-nofp" "$fx/leaky-nofp"
 $strip -g -o "$root/fixtures/leaky_cxx-nofp" "$fx/leaky_cxx-nofp"
+$strip -g -o "$root/fixtures/kpipes-nofp" "$fx/kpipes-nofp"
 cp "$here/scenarios.sh" "$root/"
 
 # A foreign binary's libraries, as its dynamic loader would find them: the interpreter and,

@@ -809,3 +809,27 @@ Test(cli, durations_are_bounded)
 	cr_assert_eq(cfg.duration, 31536000);
 	cr_assert_eq(cfg.interval, 31536000);
 }
+
+Test(cli, kernel_alone_or_beside_pids_or_all)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--kernel"), &cfg);
+	cr_assert(cfg.kernel);
+	cr_assert_eq(cfg.nr_pids, 0);
+	cr_assert_not(cfg.all);
+	assert_run(ARGV("--kernel", "-p", "4242"), &cfg);
+	cr_assert(cfg.kernel);
+	cr_assert_eq(cfg.nr_pids, 1);
+	assert_run(ARGV("-a", "--kernel"), &cfg);
+	cr_assert(cfg.kernel && cfg.all);
+	assert_run(ARGV("-p", "4242"), &cfg);
+	cr_assert_not(cfg.kernel);
+}
+
+Test(cli, kernel_with_a_command_is_an_error)
+{
+	assert_error_is(
+		ARGV("--kernel", "--", "ls"),
+		"leaktrace: --kernel traces alone or beside -p or -a, not with -- COMMAND\n");
+}
