@@ -11,8 +11,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "build_id.h"
 #include "cli.h"
+#include "cmd_agent.h"
 #include "cmd_trace.h"
 #include "command.h"
 #include "debuginfo.h"
@@ -67,6 +70,11 @@ struct session {
 	struct snapshot *final;	   /* the final report's, once taken */
 	pid_t hands_off;	   /* -a: a process started that the probes would harm */
 	struct event_loop *loop;
+	struct agent *agent; /* leaktrace agent: the endpoints the snapshots go to */
+	int bpf_stats_fd;    /* leaktrace agent: BPF run-time statistics on while held */
+	/* The processes attached by pid: -p's, and the agent's --cgroup or --unit ones. */
+	pid_t pids[LT_MAX_PIDS];
+	int nr_pids;
 	int refresh_err, reap_err; /* the last failures of each tick's steps, said once */
 	int interrupted;	   /* run mode: SIGINT/SIGTERM/SIGHUP passed on to the command */
 	int abandoned;	/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
@@ -118,7 +126,47 @@ static int attach_pid(struct session *s, pid_t pid)
 		return -ESRCH;
 	}
 	err = alloc_plan__for_pid(pid, &plan);
-	return err ? err : attach(s, pid, &plan, false);
+	if (!err)
+		err = attach(s, pid, &plan, false);
+	if (!err && s->nr_pids < LT_MAX_PIDS)
+		s->pids[s->nr_pids++] = pid;
+	return err;
+}
+
+static bool attached(const struct session *s, pid_t pid)
+{
+	for (int i = 0; i < s->nr_pids; i++)
+		if (s->pids[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * leaktrace agent: the processes of --cgroup or --unit not attached yet are; one that cannot
+ * be (gone already, no allocator found) was said and is left out.
+ */
+static int agent_targets(struct session *s)
+{
+	pid_t pids[LT_MAX_PIDS];
+	int n = agent__targets(s->agent, pids, LT_MAX_PIDS), added = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (attached(s, pids[i]) || pids[i] == getpid())
+			continue;
+		if (s->nr_pids == LT_MAX_PIDS) {
+			diag__warn("at most %d processes by cgroup or unit: pid %d and later ones "
+				   "are not traced",
+				   LT_MAX_PIDS, pids[i]);
+			break;
+		}
+		if (!attach_pid(s, pids[i])) {
+			diag__info("pid %d joined the targets", pids[i]);
+			added++;
+		}
+	}
+	if (added)
+		tracer__unwind_wait(s->tracer);
+	return n < 0 ? n : 0;
 }
 
 /*
@@ -269,8 +317,8 @@ static int attach_all(struct session *s)
 
 static bool any_alive(const struct session *s)
 {
-	for (int i = 0; i < s->cfg->nr_pids; i++)
-		if (!kill(s->cfg->pids[i], 0) || errno != ESRCH)
+	for (int i = 0; i < s->nr_pids; i++)
+		if (!kill(s->pids[i], 0) || errno != ESRCH)
 			return true;
 	return false;
 }
@@ -335,6 +383,21 @@ static void print_cost(const struct session *s, const struct snapshot *snap, uin
 	tracer__unwind_print(s->tracer);
 }
 
+/* leaktrace agent: the snapshot to its endpoints, with what leaktrace itself costs. */
+static void publish(struct session *s, struct snapshot *snap, uint64_t ns)
+{
+	struct agent_cost cost = { .map_bytes = tracer__map_memory(s->tracer),
+				   .bpf_run_s = -1,
+				   .snapshot_s = ns / 1e9 };
+	uint64_t run_ns;
+
+	if (s->bpf_stats_fd >= 0 && !tracer__run_ns(s->tracer, &run_ns))
+		cost.bpf_run_s = run_ns / 1e9;
+	/* pprof's mappings name the build IDs, as -o FILE.pb.gz's do. */
+	build_id__fill(snap, s->syms);
+	agent__publish(s->agent, snap, &cost);
+}
+
 static int report(struct session *s, bool final, struct snapshot **keep)
 {
 	uint64_t t0 = tracer__now_ns();
@@ -366,6 +429,8 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 		report_text__write(s->out, snap, s->cfg->top);
 	if (keep)
 		*keep = snap;
+	else if (s->agent)
+		publish(s, snap, tracer__now_ns() - t0);
 	else
 		snapshot__free(snap);
 	return 0;
@@ -497,7 +562,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 	const struct config *cfg = s->cfg;
 	int err;
 
-	if (!s->command && !cfg->all && !any_alive(s))
+	/* The agent stays: its endpoints serve the last snapshots, its cgroup may fill again. */
+	if (!s->command && !cfg->all && !s->agent && !any_alive(s))
 		return EVENT_LOOP_END;
 	if (cfg->all || !s->command) {
 		err = snap_source__refresh(s->src, cfg->all ? probe_new : probe_exec, s);
@@ -513,6 +579,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 	tracer__unwind_refresh(s->tracer);
 	tracer__flush(s->tracer);
 	if (report_due) {
+		if (s->agent)
+			agent_targets(s);
 		if (report(s, false, NULL))
 			return -EIO;
 		/* Exited processes were reported once: their records can go. */
@@ -522,8 +590,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 				   "they hold room until a later report",
 				   strerror(-err));
 	} else if (timed_out) {
-		for (int i = 0; i < cfg->nr_pids; i++)
-			snap_source__add_process(s->src, cfg->pids[i]);
+		for (int i = 0; i < s->nr_pids; i++)
+			snap_source__add_process(s->src, s->pids[i]);
 	}
 	return 0;
 }
@@ -536,6 +604,11 @@ static int trace_signal(void *arg, int sig)
 		if (s->command && command__poll(s->command, &run_ops, s))
 			return EVENT_LOOP_END;
 		return trace_step(s, false, false);
+	}
+	/* leaktrace agent: SIGHUP reads the targets again. */
+	if (s->agent && sig == SIGHUP) {
+		agent_targets(s);
+		return 0;
 	}
 	/* SIGINT, SIGTERM, SIGHUP: a second one ends leaktrace whatever the command does. */
 	if (s->command && s->interrupted++)
@@ -642,6 +715,16 @@ static int run(struct session *s, const sigset_t *sigs)
 		diag__error("cannot write %s: %s", cfg->output, strerror(-err));
 		return err;
 	}
+	if (event_loop__new(&s->loop))
+		return -ENOMEM;
+	/* leaktrace agent: its port taken before the probes go in, so that a clash costs nothing. */
+	if (cfg->agent.on) {
+		err = agent__new(cfg, s->loop, &s->agent);
+		if (err)
+			return err;
+		/* /metrics's BPF run time: the kernel counts it while this descriptor is open. */
+		s->bpf_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	}
 	err = tracer__new(&topts, &s->tracer);
 	if (err)
 		return err;
@@ -650,7 +733,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	if (s->syms && s->debuginfo)
 		symbolizer__set_debuginfo(s->syms, s->debuginfo);
 	s->src = s->syms && s->debuginfo ? snap_source__new(s->tracer, s->syms, &filter) : NULL;
-	if (!s->src || event_loop__new(&s->loop))
+	if (!s->src)
 		return -ENOMEM;
 	/* -d: counted from the start of the trace; what runs past it is cut END_BOUND_NS later. */
 	if (cfg->duration > 0)
@@ -663,6 +746,8 @@ static int run(struct session *s, const sigset_t *sigs)
 	} else {
 		for (int i = 0; i < cfg->nr_pids && !err; i++)
 			err = attach_pid(s, cfg->pids[i]);
+		if (!err && s->agent)
+			err = agent_targets(s);
 	}
 	/* -p: the probes are live; the unwind tables come before the trace does. */
 	if (!err)
@@ -676,7 +761,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	else if (!cfg->command)
 		diag__info("tracing %d process%s, a report every %g s; Ctrl-C "
 			   "to stop",
-			   cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "", cfg->interval);
+			   s->nr_pids, s->nr_pids != 1 ? "es" : "", cfg->interval);
 	err = trace_loop(s, sigs);
 	if (!err && !s->final)
 		err = report(s, true, &s->final);
@@ -783,7 +868,7 @@ static int load_suppressions(const struct config *cfg, struct suppressions **out
 
 int cmd_trace(const struct config *cfg)
 {
-	struct session s = { .cfg = cfg, .out = stdout, .exit_code = 1 };
+	struct session s = { .cfg = cfg, .out = stdout, .exit_code = 1, .bpf_stats_fd = -1 };
 	sigset_t sigs, stops;
 	bool gate;
 	int err;
@@ -808,6 +893,9 @@ int cmd_trace(const struct config *cfg)
 	err = run(&s, &sigs);
 	if (s.command && !err && !s.abandoned)
 		wait_command(&s, &sigs);
+	agent__free(s.agent);
+	if (s.bpf_stats_fd >= 0)
+		close(s.bpf_stats_fd);
 	event_loop__free(s.loop);
 	tracer__free(s.tracer);
 	snap_source__free(s.src);
