@@ -22,9 +22,10 @@
 #include "history.h"
 #include "http_server.h"
 #include "output_file.h"
-#include "procmaps.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
+/* Where the v2 hierarchy is on a host that mounts v1's controllers too (systemd's "hybrid"). */
+#define CGROUP_HYBRID_ROOT CGROUP_ROOT "/unified"
 /* How deep cgroups are walked: below a target cgroup, and to find a unit's. */
 #define CGROUP_MAX_DEPTH 8
 /* The state directory's bounds: files kept, and stacks per file (the largest). */
@@ -38,6 +39,7 @@ struct place {
 	pid_t pid;
 	char cgroup[256];
 	char unit[128];
+	char oom_file[PATH_MAX]; /* its memory cgroup's counts: memory.events (v2), oom_control */
 	long oom_kills;
 };
 
@@ -53,6 +55,15 @@ struct agent {
 	pid_t saved[SAVED_MAX];
 	size_t nr_saved;
 };
+
+/* The v2 hierarchy's mount: /sys/fs/cgroup, or its /unified on a hybrid host. */
+static const char *v2_root(void)
+{
+	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK) &&
+	    !access(CGROUP_HYBRID_ROOT "/cgroup.procs", F_OK))
+		return CGROUP_HYBRID_ROOT;
+	return CGROUP_ROOT;
+}
 
 /* A unit's name as systemd names its cgroup: nginx is nginx.service. */
 static void unit_name(const char *unit, char *buf, size_t size)
@@ -93,19 +104,19 @@ static int target_dir(const struct agent_args *args, char *out, size_t size)
 
 	if (args->unit) {
 		unit_name(args->unit, name, sizeof(name));
-		if (!find_dir(CGROUP_ROOT, name, CGROUP_MAX_DEPTH, out, size))
+		if (!find_dir(v2_root(), name, CGROUP_MAX_DEPTH, out, size))
 			return 0;
-		diag__error("--unit %s: no cgroup %s under " CGROUP_ROOT ": is the unit running?",
-			    args->unit, name);
+		diag__error("--unit %s: no cgroup %s under %s: is the unit running?", args->unit,
+			    name, v2_root());
 		return -ENOENT;
 	}
 	if (!strncmp(args->cgroup, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1))
 		snprintf(out, size, "%s", args->cgroup);
 	else
-		snprintf(out, size, CGROUP_ROOT "/%s", args->cgroup + (args->cgroup[0] == '/'));
+		snprintf(out, size, "%s/%s", v2_root(), args->cgroup + (args->cgroup[0] == '/'));
 	if (!stat(out, &st) && S_ISDIR(st.st_mode))
 		return 0;
-	diag__error("--cgroup %s: %s is not a cgroup directory (cgroup v2)", args->cgroup, out);
+	diag__error("--cgroup %s: %s is not a cgroup directory", args->cgroup, out);
 	return -ENOENT;
 }
 
@@ -148,15 +159,14 @@ int agent__targets(struct agent *a, pid_t *pids, int max)
 	return err ? err : read_procs(dir, CGROUP_MAX_DEPTH, pids, 0, max);
 }
 
-/* A cgroup's "oom_kill" count (memory.events), -1 when unknown. */
-static long oom_kills(const char *cgroup)
+/* The "oom_kill" count of a memory cgroup's memory.events or memory.oom_control; -1: unknown. */
+static long oom_kills(const char *path)
 {
-	char path[PATH_MAX], line[64];
+	char line[64];
 	long n = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), CGROUP_ROOT "%s/memory.events", cgroup);
-	f = fopen(path, "re");
+	f = path[0] ? fopen(path, "re") : NULL;
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "oom_kill %ld", &n) == 1)
 			break;
@@ -165,16 +175,38 @@ static long oom_kills(const char *cgroup)
 	return n;
 }
 
-/* pid's cgroup (v2: the "0::" line) and the systemd unit that is its innermost .service/.scope. */
-static void read_place(struct place *p)
+/*
+ * pid's cgroup (v2: the "0::" line), the systemd unit that is its innermost .service or
+ * .scope, and where its memory cgroup counts OOM kills (v2, or v1's memory controller).
+ */
+static bool read_place(struct place *p)
 {
-	char line[sizeof(p->cgroup) + 3], *c;
+	char path[64], line[sizeof(p->cgroup) + 64], *c;
+	FILE *f;
 
-	p->cgroup[0] = p->unit[0] = 0;
-	if (proc__read_line(p->pid, "cgroup", line, sizeof(line)) || strncmp(line, "0::", 3))
-		return;
-	snprintf(p->cgroup, sizeof(p->cgroup), "%s", line + 3);
-	for (c = line + 3; (c = strrchr(line + 3, '/'));) {
+	p->cgroup[0] = p->unit[0] = p->oom_file[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)p->pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		c = strchr(line, ':');
+		if (!strncmp(line, "0::", 3)) {
+			size_t n = strnlen(line + 3, sizeof(p->cgroup) - 1);
+
+			memcpy(p->cgroup, line + 3, n); /* a longer path is cut: a label still */
+			p->cgroup[n] = 0;
+		} else if (c && !strncmp(c + 1, "memory:", 7) && !p->oom_file[0]) {
+			snprintf(p->oom_file, sizeof(p->oom_file),
+				 CGROUP_ROOT "/memory%s/memory.oom_control", c + 8);
+		}
+	}
+	if (f)
+		fclose(f);
+	if (p->cgroup[0] && access(CGROUP_ROOT "/cgroup.controllers", F_OK) == 0)
+		snprintf(p->oom_file, sizeof(p->oom_file), CGROUP_ROOT "%s/memory.events",
+			 p->cgroup);
+	snprintf(line, sizeof(line), "%s", p->cgroup);
+	while ((c = strrchr(line, '/'))) {
 		const char *dot = strrchr(c + 1, '.');
 
 		if (dot && (!strcmp(dot, ".service") || !strcmp(dot, ".scope"))) {
@@ -183,7 +215,10 @@ static void read_place(struct place *p)
 		}
 		*c = 0;
 	}
-	p->oom_kills = oom_kills(p->cgroup);
+	p->oom_kills = oom_kills(p->oom_file);
+	/* Ended meanwhile (a zombie has no executable): its count may hold its own kill. */
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
+	return readlink(path, line, sizeof(line)) > 0;
 }
 
 static const struct place *place_of(const struct agent *a, pid_t pid)
@@ -197,18 +232,19 @@ static const struct place *place_of(const struct agent *a, pid_t pid)
 /* The places of snap's processes: read again for the living, as last seen for the others. */
 static void update_places(struct agent *a, const struct snapshot *snap)
 {
-	struct place *v = calloc(snap->nr_procs ? snap->nr_procs : 1, sizeof(*v));
+	struct place *v = calloc(snap->nr_procs ? snap->nr_procs : 1, sizeof(*v)), now;
 	const struct place *old;
 
 	if (!v)
 		return; /* the old ones serve */
 	for (size_t i = 0; i < snap->nr_procs; i++) {
 		old = place_of(a, snap->procs[i].pid);
-		v[i].pid = snap->procs[i].pid;
-		if (old && !snap->procs[i].alive)
-			v[i] = *old;
+		now = (struct place){ .pid = snap->procs[i].pid };
+		/* Read while it lived, or as last seen: its OOM count stays the one before its end. */
+		if ((snap->procs[i].alive && read_place(&now)) || !old)
+			v[i] = now;
 		else
-			read_place(&v[i]);
+			v[i] = *old;
 	}
 	free(a->places);
 	a->places = v;
@@ -270,7 +306,7 @@ static void save_end(struct agent *a, const struct snapshot *snap, const struct 
 		err = output_file__close(&o, !err) ?: err;
 	}
 	/* Its cgroup counted an OOM kill since it was last seen alive: the kernel ended it. */
-	oom = pl && pl->oom_kills >= 0 && oom_kills(pl->cgroup) > pl->oom_kills;
+	oom = pl && pl->oom_kills >= 0 && oom_kills(pl->oom_file) > pl->oom_kills;
 	if (err)
 		diag__warn("pid %d (%s) ended; cannot write its last snapshot to %s: %s", p->pid,
 			   p->comm, path, strerror(-err));
@@ -313,6 +349,19 @@ static int64_t own_rss(void)
 	if (f)
 		fclose(f);
 	return kib < 0 ? -1 : (int64_t)kib * 1024;
+}
+
+void agent__watch(struct agent *a, pid_t pid)
+{
+	struct place *v, now = { .pid = pid };
+
+	if (place_of(a, pid) || !read_place(&now))
+		return;
+	v = realloc(a->places, (a->nr_places + 1) * sizeof(*v));
+	if (!v)
+		return; /* read at the next snapshot */
+	a->places = v;
+	a->places[a->nr_places++] = now;
 }
 
 void agent__publish(struct agent *a, struct snapshot *snap, const struct agent_cost *cost)

@@ -33,6 +33,11 @@ void agent__free(struct agent *a);
  */
 int agent__targets(struct agent *a, pid_t *pids, int max);
 /*
+ * pid was attached: its cgroup is read now, so that an end before the next snapshot (an OOM
+ * kill) is still told apart.
+ */
+void agent__watch(struct agent *a, pid_t pid);
+/*
  * A snapshot to serve: taken (freed with the next), its line added to the history, and the
  * processes it reports gone written to the state directory.
  */

@@ -130,6 +130,8 @@ static int attach_pid(struct session *s, pid_t pid)
 		err = attach(s, pid, &plan, false);
 	if (!err && s->nr_pids < LT_MAX_PIDS)
 		s->pids[s->nr_pids++] = pid;
+	if (!err && s->agent)
+		agent__watch(s->agent, pid);
 	return err;
 }
 

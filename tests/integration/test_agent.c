@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * leaktrace agent against the real kernel: a fixture that leaks one 4096-byte block per line
+ * (leaky drip), its exact bytes read back through /metrics (checked by promtool), pprof (read
+ * by go tool pprof), /snapshot.json (the schema) and /history.ndjson; targets by cgroup; the
+ * last snapshot of a process that ends, in --state-dir.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+/* Waits for a condition on a busy host: polled, never timed. */
+#define POLL_BOUND_MS 90000
+
+struct agent {
+	pid_t pid;
+	char url[128];
+	char err_path[PATH_MAX];
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* "leaktrace agent --listen 127.0.0.1:0 -i 1 OPTS...", up once it says where and what it traces. */
+static void agent__start(struct agent *a, struct tmpdir *t, const char *const opts[],
+			 const char *tracing)
+{
+	char *argv[24] = {
+		(char *)env__leaktrace(), "agent", "--listen", "127.0.0.1:0", "-i", "1"
+	};
+	char line[512] = "";
+	int argc = 6, err_fd;
+	FILE *f;
+
+	for (int i = 0; opts[i]; i++)
+		argv[argc++] = (char *)opts[i];
+	argv[argc] = NULL;
+	snprintf(a->err_path, sizeof(a->err_path), "%s", tmpdir__file(t, "agent.err"));
+	err_fd = open(a->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(err_fd, 0);
+	a->pid = proc__spawn(argv, -1, -1, err_fd);
+	close(err_fd);
+	file__assert_tracing(a->err_path, tracing);
+	f = fopen(a->err_path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "leaktrace: serving %127s", a->url) == 1)
+			break;
+	if (f)
+		fclose(f);
+	cr_assert(!strncmp(a->url, "http://127.0.0.1:", 17), "no 'serving' line: %s", line);
+}
+
+static void agent__stop(struct agent *a)
+{
+	int status;
+
+	kill(a->pid, SIGTERM);
+	cr_assert_eq(proc__wait(a->pid, 30000, &status), 0, "the agent did not end on SIGTERM");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "agent: status %d", status);
+}
+
+/* GET url+path with curl into file (in t); its text, to free. */
+static char *get(struct agent *a, struct tmpdir *t, const char *path, const char *file)
+{
+	char url[256], *argv[] = { "curl", "-sSf", "-o", NULL, url, NULL }, *body;
+	struct run_result r;
+	long n;
+	FILE *f;
+
+	snprintf(url, sizeof(url), "%s%s", a->url, path);
+	argv[3] = strdup(tmpdir__file(t, file));
+	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "curl %s: %s", url, r.err);
+	run__free(&r);
+	f = fopen(argv[3], "rb");
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	body = calloc(1, n + 1);
+	cr_assert_eq(fread(body, 1, n, f), (size_t)n);
+	fclose(f);
+	free(argv[3]);
+	return body;
+}
+
+/* The fixture's leak grows by one block per line: n lines, their "dripped" answers read. */
+static void drip(struct fixture *f, int n)
+{
+	char line[64];
+
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(write(f->in_fd, "\n", 1), 1);
+		fixture__read_line(f, line, sizeof(line), 30000);
+		cr_assert(!strncmp(line, "dripped ", 8), "fixture: '%s'", line);
+	}
+}
+
+static void start_drip(struct fixture *f, const char *name)
+{
+	char *exe = env__fixture(name);
+	char *argv[] = { exe, "drip", NULL };
+
+	fixture__start_argv(f, argv);
+	free(exe);
+}
+
+/* Polls /metrics until it holds line; the last body, to free. */
+static char *wait_metric(struct agent *a, struct tmpdir *t, const char *line)
+{
+	long long deadline = now_ms() + POLL_BOUND_MS;
+	char *m = NULL;
+
+	for (;;) {
+		free(m);
+		m = get(a, t, "/metrics", "metrics.txt");
+		if (strstr(m, line))
+			return m;
+		cr_assert_lt(now_ms(), deadline, "no line '%s' in /metrics within %d s:\n%s",
+			     line + (line[0] == '\n'), POLL_BOUND_MS / 1000, m);
+		sleep_ms(200);
+	}
+}
+
+static char *suspect_line(const char *metric, pid_t pid, const char *exe, long long value)
+{
+	char *line;
+
+	cr_assert(asprintf(&line,
+			   "\n%s{pid=\"%d\",comm=\"leaky-fp\",function=\"leak_drip\","
+			   "module=\"%s\"} %lld\n",
+			   metric, (int)pid, exe, value) > 0);
+	return line;
+}
+
+Test(agent, metrics_pprof_json_and_history_carry_the_exact_leak)
+{
+	struct tmpdir t;
+	struct fixture f;
+	struct agent a;
+	char pid[16], cmd[PATH_MAX + 128], out[4096], *exe = env__fixture("leaky-fp"), *m, *line;
+	json_t *snap, *proc;
+	struct stack_sum sum;
+
+	tmpdir__new(&t);
+	start_drip(&f, "leaky-fp");
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	agent__start(&a, &t,
+		     (const char *const[]){ "-p", pid, "--history", "3", "--state-dir",
+					    tmpdir__file(&t, "state"), NULL },
+		     "leaktrace: tracing 1 process");
+	drip(&f, 5);
+	line = suspect_line("leaktrace_suspect_outstanding_bytes", f.pid, exe, 20480);
+	m = wait_metric(&a, &t, line);
+	free(line);
+	line = suspect_line("leaktrace_suspect_outstanding_allocations", f.pid, exe, 5);
+	cr_assert_not_null(strstr(m, line), "%s", m);
+	free(line);
+	free(m);
+
+	/* Prometheus' own checker on what was served. */
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1",
+		 tmpdir__file(&t, "metrics.txt"));
+	sh__output(cmd, out, sizeof(out));
+
+	/* go tool pprof reads the profile as from a Go service: leak_drip holds 20480 B. */
+	snprintf(cmd, sizeof(cmd),
+		 "HOME=%s go tool pprof -unit=B -top %s/debug/pprof/heap 2>/dev/null | "
+		 "awk '$NF == \"leak_drip\" {print $1}'",
+		 t.path, a.url);
+	sh__output(cmd, out, sizeof(out));
+	cr_assert_str_eq(out, "20480B");
+
+	/* The JSON snapshot, validated against the schema by snapshot__load. */
+	free(get(&a, &t, "/snapshot.json", "snapshot.json"));
+	snap = snapshot__load(tmpdir__file(&t, "snapshot.json"));
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc);
+	sum = stack__sum(proc, "leak_drip", "heap");
+	cr_assert_eq(sum.bytes, 20480);
+	cr_assert_eq(sum.allocs, 5);
+	json_decref(snap);
+
+	/* The history keeps the last 3 snapshots, each with leak_drip's bytes once they are in. */
+	free(wait_metric(&a, &t, "\nleaktrace_history_lines 3\n"));
+	m = get(&a, &t, "/history.ndjson", "history.ndjson");
+	{
+		int lines = 0;
+		char *p = m, *nl;
+
+		while ((nl = strchr(p, '\n'))) {
+			json_error_t jerr;
+			json_t *h;
+
+			*nl = 0;
+			h = json_loads(p, 0, &jerr);
+			cr_assert_not_null(h, "history line %d is not JSON: %s", lines, p);
+			json_decref(h);
+			lines++;
+			p = nl + 1;
+		}
+		cr_assert_eq(lines, 3);
+	}
+	free(m);
+	agent__stop(&a);
+	fixture__stop(&f);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+/* A process of the cgroup is traced; one that joins later, after SIGHUP. */
+Test(agent, cgroup_targets_and_sighup_reload)
+{
+	char cg[128], procs[PATH_MAX], pid[32], *exe = env__fixture("leaky-fp"), *line, *m;
+	struct fixture f1, f2;
+	struct tmpdir t;
+	struct agent a;
+	FILE *fp;
+
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/unified/lt-agent-%d", getpid());
+	if (access("/sys/fs/cgroup/unified", F_OK))
+		snprintf(cg, sizeof(cg), "/sys/fs/cgroup/lt-agent-%d", getpid());
+	cr_assert_eq(mkdir(cg, 0755), 0, "mkdir %s: %s", cg, strerror(errno));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	tmpdir__new(&t);
+	start_drip(&f1, "leaky-fp");
+	start_drip(&f2, "leaky-fp");
+	fp = fopen(procs, "w");
+	cr_assert_not_null(fp);
+	fprintf(fp, "%d\n", f1.pid);
+	cr_assert_eq(fclose(fp), 0);
+	agent__start(&a, &t,
+		     (const char *const[]){ "--cgroup", cg, "--state-dir",
+					    tmpdir__file(&t, "state"), NULL },
+		     "leaktrace: tracing 1 process");
+	drip(&f1, 2);
+	line = suspect_line("leaktrace_suspect_outstanding_bytes", f1.pid, exe, 8192);
+	free(wait_metric(&a, &t, line));
+	free(line);
+
+	fp = fopen(procs, "w");
+	fprintf(fp, "%d\n", f2.pid);
+	cr_assert_eq(fclose(fp), 0);
+	kill(a.pid, SIGHUP);
+	snprintf(pid, sizeof(pid), "pid %d joined", f2.pid);
+	cr_assert(file__wait_for(a.err_path, pid, POLL_BOUND_MS), "no '%s' after SIGHUP", pid);
+	drip(&f2, 3);
+	line = suspect_line("leaktrace_suspect_outstanding_bytes", f2.pid, exe, 12288);
+	m = wait_metric(&a, &t, line);
+	free(line);
+	free(m);
+	agent__stop(&a);
+
+	/* Out of the cgroup, so that it can go. */
+	fp = fopen("/sys/fs/cgroup/unified/cgroup.procs", "w");
+	if (!fp)
+		fp = fopen("/sys/fs/cgroup/cgroup.procs", "w");
+	if (fp) {
+		fprintf(fp, "%d\n", f1.pid);
+		fclose(fp);
+		fp = fopen(access("/sys/fs/cgroup/unified", F_OK) ?
+				   "/sys/fs/cgroup/cgroup.procs" :
+				   "/sys/fs/cgroup/unified/cgroup.procs",
+			   "w");
+		fprintf(fp, "%d\n", f2.pid);
+		fclose(fp);
+	}
+	fixture__stop(&f1);
+	fixture__stop(&f2);
+	rmdir(cg);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+/* The end of a traced process: its last snapshot, with its leak, in the state directory. */
+Test(agent, ended_process_leaves_its_last_snapshot)
+{
+	char pid[16], state[PATH_MAX], path[PATH_MAX + 64], *exe = env__fixture("leaky-fp"), *line;
+	struct fixture f;
+	struct tmpdir t;
+	struct agent a;
+	json_t *snap, *proc;
+	struct stack_sum sum;
+
+	tmpdir__new(&t);
+	snprintf(state, sizeof(state), "%s", tmpdir__file(&t, "state"));
+	start_drip(&f, "leaky-fp");
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	agent__start(&a, &t, (const char *const[]){ "-p", pid, "--state-dir", state, NULL },
+		     "leaktrace: tracing 1 process");
+	drip(&f, 3);
+	line = suspect_line("leaktrace_suspect_outstanding_bytes", f.pid, exe, 12288);
+	free(wait_metric(&a, &t, line));
+	free(line);
+	fixture__stop(&f);
+	cr_assert(file__wait_for(a.err_path, "ended; its last snapshot: ", POLL_BOUND_MS),
+		  "no line about the end of pid %s", pid);
+	snprintf(path, sizeof(path), "ls %s/leaktrace-*-%s.json", state, pid);
+	sh__output(path, path, sizeof(path));
+	snap = snapshot__load(path);
+	proc = snapshot__process(snap, atoi(pid));
+	cr_assert_not_null(proc);
+	cr_assert(json_is_false(json_object_get(proc, "alive")));
+	sum = stack__sum(proc, "leak_drip", "heap");
+	cr_assert_eq(sum.bytes, 12288);
+	cr_assert_eq(sum.allocs, 3);
+	json_decref(snap);
+	agent__stop(&a);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
+	fputs(text, fp);
+	cr_assert_eq(fclose(fp), 0, "%s: %s", path, strerror(errno));
+}
+
+/*
+ * A memory cgroup of 64 MiB for pid (v2's memory.max, or v1's memory controller); its
+ * directory in dir.
+ */
+static void memory_cgroup(char *dir, size_t size, pid_t pid)
+{
+	char path[PATH_MAX + 32], text[32];
+	bool v2 = !access("/sys/fs/cgroup/cgroup.controllers", F_OK);
+
+	snprintf(dir, size, "/sys/fs/cgroup/%slt-agent-oom-%d", v2 ? "" : "memory/", getpid());
+	cr_assert_eq(mkdir(dir, 0755), 0, "mkdir %s: %s", dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", dir, v2 ? "memory.max" : "memory.limit_in_bytes");
+	write_file(path, "67108864\n");
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(text, sizeof(text), "%d\n", (int)pid);
+	write_file(path, text);
+}
+
+/* The kernel kills a leaking process of a small cgroup: its heap at death is kept, exact. */
+Test(agent, oom_killed_process_leaves_its_heap)
+{
+	char pid[16], state[PATH_MAX], cg[PATH_MAX], path[PATH_MAX + 64];
+	struct fixture f;
+	struct tmpdir t;
+	struct agent a;
+	json_t *snap, *proc;
+	struct stack_sum sum;
+	int status;
+
+	tmpdir__new(&t);
+	snprintf(state, sizeof(state), "%s", tmpdir__file(&t, "state"));
+	start_drip(&f, "leaky-fp");
+	memory_cgroup(cg, sizeof(cg), f.pid);
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	agent__start(&a, &t, (const char *const[]){ "-p", pid, "--state-dir", state, NULL },
+		     "leaktrace: tracing 1 process");
+	drip(&f, 2);
+	cr_assert_eq(write(f.in_fd, "oom\n", 4), 4);
+	cr_assert_eq(proc__wait(f.pid, POLL_BOUND_MS, &status), 0,
+		     "the fixture outlived its cgroup");
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %d", status);
+	if (!file__wait_for(a.err_path,
+			    "was killed by the OOM killer; its last snapshot: ", POLL_BOUND_MS)) {
+		snprintf(path, sizeof(path), "cat %s", a.err_path);
+		sh__output(path, path, sizeof(path));
+		cr_assert_fail("no line about the OOM kill of pid %s:\n%s", pid, path);
+	}
+	snprintf(path, sizeof(path), "ls %s/leaktrace-*-%s.json", state, pid);
+	sh__output(path, path, sizeof(path));
+	snap = snapshot__load(path);
+	proc = snapshot__process(snap, atoi(pid));
+	cr_assert_not_null(proc);
+	sum = stack__sum(proc, "leak_drip", "heap");
+	cr_assert_eq(sum.bytes, 8192);
+	cr_assert_eq(sum.allocs, 2);
+	/* What it flooded the cgroup with: whole MiB blocks, at least one. */
+	sum = stack__sum(proc, "leak_flood", "heap");
+	cr_assert_geq(sum.allocs, 1);
+	cr_assert_eq(sum.bytes, sum.allocs * (1LL << 20));
+	json_decref(snap);
+	agent__stop(&a);
+	fixture__stop(&f);
+	rmdir(cg);
+	tmpdir__free(&t);
+}
+
+TestSuite(agent, .fini = procs__cleanup);
