@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -405,6 +408,137 @@ Test(agent, oom_killed_process_leaves_its_heap)
 	agent__stop(&a);
 	fixture__stop(&f);
 	rmdir(cg);
+	tmpdir__free(&t);
+}
+
+/* A TCP port free now on loopback, for a server that cannot take port 0. */
+static int free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/*
+ * Prometheus's alerts (its API) that are firing, named alertname, for pid: the function label
+ * of the first into fn (size 256), and their count.
+ */
+static int firing(struct tmpdir *t, int port, const char *alertname, pid_t pid, char *fn,
+		  bool any_state)
+{
+	char cmd[256], *argv[] = { "curl", "-sS", cmd, NULL };
+	struct run_result r;
+	json_error_t jerr;
+	json_t *doc, *alert;
+	size_t i;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "http://127.0.0.1:%d/api/v1/alerts", port);
+	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
+	doc = run__exit_code(&r) ? NULL : json_loads(r.out, 0, &jerr);
+	run__free(&r);
+	if (!doc)
+		return 0; /* not up yet */
+	json_array_foreach(json_object_get(json_object_get(doc, "data"), "alerts"), i, alert) {
+		json_t *labels = json_object_get(alert, "labels");
+		const char *state = json_string_value(json_object_get(alert, "state"));
+		const char *name = json_string_value(json_object_get(labels, "alertname"));
+		const char *p = json_string_value(json_object_get(labels, "pid"));
+
+		if (!name || strcmp(name, alertname) || !p || atoi(p) != pid || !state ||
+		    (!any_state && strcmp(state, "firing")))
+			continue;
+		if (!n++)
+			snprintf(fn, 256, "%s",
+				 json_string_value(json_object_get(labels, "function")) ?: "");
+	}
+	json_decref(doc);
+	return n;
+}
+
+/*
+ * A real Prometheus scrapes the agent and evaluates deploy/prometheus's rules (their "for"
+ * cut to 5 s for the test): the growing stack's alert fires naming leak_drip; the fixture
+ * that stopped growing (a warm cache) raises none.
+ */
+Test(agent, prometheus_alert_names_the_leaking_function)
+{
+	char pid[16], pid2[16], cfg[PATH_MAX], cmd[2 * PATH_MAX + 256], fn[256] = "", out[64];
+	char *prom_argv[8], listen[64], storage[PATH_MAX + 32], config[PATH_MAX + 16], *line,
+		*exe = env__fixture("leaky-fp");
+	long long deadline;
+	struct fixture leak, cache;
+	struct tmpdir t;
+	struct agent a;
+	int port;
+	FILE *fp;
+
+	if (system("command -v prometheus >/dev/null"))
+		cr_skip_test("no prometheus (apt-get install prometheus)");
+	tmpdir__new(&t);
+	start_drip(&leak, "leaky-fp");
+	start_drip(&cache, "leaky-fp");
+	snprintf(pid, sizeof(pid), "%d", leak.pid);
+	snprintf(pid2, sizeof(pid2), "%d", cache.pid);
+	agent__start(&a, &t,
+		     (const char *const[]){ "-p", pid, "-p", pid2, "--state-dir",
+					    tmpdir__file(&t, "state"), NULL },
+		     "leaktrace: tracing 2 processes");
+	/* The cache fills once, then holds: its growth stops after a few snapshots. */
+	drip(&cache, 4);
+
+	snprintf(cmd, sizeof(cmd),
+		 "sed 's/for: 15m/for: 5s/; s/for: 5m/for: 5s/' "
+		 "deploy/prometheus/leaktrace-rules.yml > %s",
+		 tmpdir__file(&t, "rules.yml"));
+	sh__output(cmd, out, sizeof(out));
+	snprintf(cfg, sizeof(cfg), "%s", tmpdir__file(&t, "prometheus.yml"));
+	fp = fopen(cfg, "w");
+	cr_assert_not_null(fp);
+	fprintf(fp,
+		"global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+		"rule_files: ['%s']\n"
+		"scrape_configs:\n"
+		"  - job_name: leaktrace\n"
+		"    static_configs: [{targets: ['%s']}]\n",
+		tmpdir__file(&t, "rules.yml"), a.url + strlen("http://"));
+	cr_assert_eq(fclose(fp), 0);
+	port = free_port();
+	snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", port);
+	snprintf(storage, sizeof(storage), "--storage.tsdb.path=%s", tmpdir__file(&t, "tsdb"));
+	prom_argv[0] = "prometheus";
+	snprintf(config, sizeof(config), "--config.file=%s", cfg);
+	prom_argv[1] = config;
+	prom_argv[2] = storage;
+	prom_argv[3] = listen;
+	prom_argv[4] = NULL;
+	proc__spawn(prom_argv, -1, -1, -1);
+
+	/* The leak grows while the test polls: one block per round, until the alert fires. */
+	deadline = now_ms() + 3 * POLL_BOUND_MS;
+	while (!firing(&t, port, "LeaktraceStackGrowing", leak.pid, fn, false)) {
+		cr_assert_lt(now_ms(), deadline, "LeaktraceStackGrowing did not fire for pid %d",
+			     leak.pid);
+		drip(&leak, 1);
+		sleep_ms(200);
+	}
+	cr_assert_str_eq(fn, "leak_drip");
+	line = suspect_line("leaktrace_suspect_growing", leak.pid, exe, 1);
+	free(wait_metric(&a, &t, line));
+	free(line);
+	/* The cache: no alert, not even pending, while the leak's fired. */
+	cr_assert_eq(firing(&t, port, "LeaktraceStackGrowing", cache.pid, fn, true), 0,
+		     "an alert for the cache (pid %d), which does not grow", cache.pid);
+	agent__stop(&a);
+	fixture__stop(&leak);
+	fixture__stop(&cache);
+	free(exe);
 	tmpdir__free(&t);
 }
 
