@@ -5,6 +5,7 @@
  * by go tool pprof), /snapshot.json (the schema) and /history.ndjson; targets by cgroup; the
  * last snapshot of a process that ends, in --state-dir.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -538,6 +539,84 @@ Test(agent, prometheus_alert_names_the_leaking_function)
 	agent__stop(&a);
 	fixture__stop(&leak);
 	fixture__stop(&cache);
+	free(exe);
+	tmpdir__free(&t);
+}
+
+#define UNIT "deploy/systemd/leaktrace-agent.service"
+
+/* systemd-analyze verify finds nothing to say of the unit (ExecStart pointed at $LEAKTRACE). */
+Test(agent, systemd_unit_verifies)
+{
+	char cmd[2 * PATH_MAX], out[4096];
+	struct tmpdir t;
+
+	if (system("command -v systemd-analyze >/dev/null"))
+		cr_skip_test("no systemd-analyze");
+	tmpdir__new(&t);
+	snprintf(cmd, sizeof(cmd), "sed 's|/usr/local/bin/leaktrace|%s|' " UNIT " > %s",
+		 env__leaktrace(), tmpdir__file(&t, "leaktrace-agent.service"));
+	sh__output(cmd, out, sizeof(out));
+	snprintf(cmd, sizeof(cmd), "systemd-analyze verify %s 2>&1",
+		 tmpdir__file(&t, "leaktrace-agent.service"));
+	sh__output(cmd, out, sizeof(out));
+	cr_assert_str_eq(out, "", "systemd-analyze verify: %s", out);
+	tmpdir__free(&t);
+}
+
+/* With the unit's capabilities only (its CapabilityBoundingSet), the agent still counts exactly. */
+Test(agent, unit_capabilities_suffice)
+{
+	char caps[512], set[600] = "--bounding-set=-all", pid[16], *exe = env__fixture("leaky-fp");
+	char *argv[24] = { "setpriv", set,	     (char *)env__leaktrace(),
+			   "agent",   "--listen",    "127.0.0.1:0",
+			   "-i",      "1",	     "-p",
+			   pid,	      "--state-dir", NULL,
+			   NULL };
+	struct fixture f;
+	struct tmpdir t;
+	struct agent a;
+	char *line, *tok, *save;
+
+	if (system("command -v setpriv >/dev/null"))
+		cr_skip_test("no setpriv");
+	tmpdir__new(&t);
+	sh__output("sed -n 's/^CapabilityBoundingSet=//p' " UNIT, caps, sizeof(caps));
+	for (tok = strtok_r(caps, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		size_t len = strlen(set);
+
+		/* CAP_BPF: setpriv's name is bpf. */
+		snprintf(set + len, sizeof(set) - len, ",+%s", tok + strlen("CAP_"));
+		for (char *c = set + len; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
+	start_drip(&f, "leaky-fp");
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	argv[11] = strdup(tmpdir__file(&t, "state"));
+	/* agent__start's spawn, by hand: setpriv runs leaktrace with those capabilities. */
+	snprintf(a.err_path, sizeof(a.err_path), "%s", tmpdir__file(&t, "agent.err"));
+	{
+		int fd = open(a.err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		char buf[512] = "";
+		FILE *fp;
+
+		a.pid = proc__spawn(argv, -1, -1, fd);
+		close(fd);
+		file__assert_tracing(a.err_path, "leaktrace: tracing 1 process");
+		fp = fopen(a.err_path, "r");
+		while (fp && fgets(buf, sizeof(buf), fp))
+			if (sscanf(buf, "leaktrace: serving %127s", a.url) == 1)
+				break;
+		if (fp)
+			fclose(fp);
+	}
+	drip(&f, 2);
+	line = suspect_line("leaktrace_suspect_outstanding_bytes", f.pid, exe, 8192);
+	free(wait_metric(&a, &t, line));
+	free(line);
+	agent__stop(&a);
+	fixture__stop(&f);
+	free(argv[11]);
 	free(exe);
 	tmpdir__free(&t);
 }
