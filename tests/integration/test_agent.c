@@ -543,6 +543,95 @@ Test(agent, prometheus_alert_names_the_leaking_function)
 	tmpdir__free(&t);
 }
 
+/*
+ * The live page in headless Chromium: the leaking function's label is drawn with its exact
+ * bytes, and its series (the page's own data, in #series) rises to 20480.
+ */
+Test(agent, live_page_shows_the_leak_rising)
+{
+	char pid[16], key[64], cmd[PATH_MAX + 256], *exe = env__fixture("leaky-fp"), *line, *page;
+	char *dom, *pre, *end;
+	struct fixture f;
+	struct tmpdir t;
+	struct agent a;
+	json_error_t jerr;
+	json_t *data, *pts, *pt;
+	long long prev = -1, first = -1;
+	size_t i;
+
+	if (system("command -v chromium >/dev/null"))
+		cr_skip_test("no chromium (apt-get install chromium)");
+	tmpdir__new(&t);
+	start_drip(&f, "leaky-fp");
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	agent__start(&a, &t,
+		     (const char *const[]){ "-p", pid, "--state-dir", tmpdir__file(&t, "state"),
+					    NULL },
+		     "leaktrace: tracing 1 process");
+	drip(&f, 2);
+	line = suspect_line("leaktrace_suspect_outstanding_bytes", f.pid, exe, 8192);
+	free(wait_metric(&a, &t, line));
+	free(line);
+	drip(&f, 3);
+	line = suspect_line("leaktrace_suspect_outstanding_bytes", f.pid, exe, 20480);
+	free(wait_metric(&a, &t, line));
+	free(line);
+
+	/* Self-contained: nothing but the agent's own paths (the SVG namespace is a name). */
+	page = get(&a, &t, "/", "page.html");
+	for (char *h = page; (h = strstr(h, "http")); h += 4)
+		cr_assert(!strncmp(h, "http://www.w3.org/2000/svg", 26), "the page names %.40s", h);
+	free(page);
+
+	snprintf(cmd, sizeof(cmd),
+		 "HOME=%s timeout 120 chromium --headless --no-sandbox --disable-gpu "
+		 "--virtual-time-budget=5000 --dump-dom %s/ 2>/dev/null > %s; echo",
+		 t.path, a.url, tmpdir__file(&t, "dom.html"));
+	sh__output(cmd, key, sizeof(key));
+	{
+		FILE *fp = fopen(tmpdir__file(&t, "dom.html"), "r");
+		long n;
+
+		cr_assert_not_null(fp);
+		fseek(fp, 0, SEEK_END);
+		n = ftell(fp);
+		rewind(fp);
+		dom = calloc(1, n + 1);
+		cr_assert_eq(fread(dom, 1, n, fp), (size_t)n);
+		fclose(fp);
+	}
+	snprintf(key, sizeof(key), ">leak_drip (leaky-fp %d): 20.0 KiB<", f.pid);
+	cr_assert_not_null(strstr(dom, key), "no label '%s' on the page", key);
+	pre = strstr(dom, "<pre id=\"series\">");
+	cr_assert_not_null(pre);
+	pre += strlen("<pre id=\"series\">");
+	end = strstr(pre, "</pre>");
+	cr_assert_not_null(end);
+	*end = 0;
+	data = json_loads(pre, 0, &jerr);
+	cr_assert_not_null(data, "#series is not JSON: %s", pre);
+	snprintf(key, sizeof(key), "leak_drip (leaky-fp %d)", f.pid);
+	pts = json_object_get(json_object_get(data, "stacks"), key);
+	cr_assert(json_array_size(pts) >= 2, "no series '%s': %s", key, pre);
+	json_array_foreach(pts, i, pt) {
+		long long b = json_integer_value(json_array_get(pt, 1));
+
+		cr_assert_geq(b, prev, "the series falls: %s", pre);
+		if (first < 0)
+			first = b;
+		prev = b;
+	}
+	/* From the first snapshot with one block or two (the drips are not timed) to all five. */
+	cr_assert(first == 4096 || first == 8192, "first point %lld: %s", first, pre);
+	cr_assert_eq(prev, 20480);
+	json_decref(data);
+	free(dom);
+	agent__stop(&a);
+	fixture__stop(&f);
+	free(exe);
+	tmpdir__free(&t);
+}
+
 #define UNIT "deploy/systemd/leaktrace-agent.service"
 
 /* systemd-analyze verify finds nothing to say of the unit (ExecStart pointed at $LEAKTRACE). */
