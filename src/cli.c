@@ -235,7 +235,7 @@ static const char agent_usage[] =
 	"                       full path) and of the cgroups under it, read again at\n"
 	"                       every snapshot and on SIGHUP (at most 64 processes)\n"
 	"      --unit UNIT      the processes of a systemd unit's cgroup (UNIT without a\n"
-	"                       suffix is UNIT.service), found again on SIGHUP\n"
+	"                       suffix is UNIT.service), found again likewise\n"
 	"  -a, --all            every process (see leaktrace --help)\n"
 	"\n"
 	"Agent options:\n"

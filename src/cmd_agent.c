@@ -51,7 +51,8 @@ struct agent {
 	struct place *places;
 	size_t nr_places;
 	struct metrics_self self;
-	bool state_ok; /* the state directory exists */
+	bool state_ok;	 /* the state directory exists */
+	int targets_err; /* the last failure to find --cgroup or --unit, said once */
 	pid_t saved[SAVED_MAX];
 	size_t nr_saved;
 };
@@ -96,8 +97,8 @@ static int find_dir(const char *dir, const char *name, int depth, char *out, siz
 	return err;
 }
 
-/* The cgroup directory of --cgroup or --unit; 0 or -ENOENT with one line said. */
-static int target_dir(const struct agent_args *args, char *out, size_t size)
+/* The cgroup directory of --cgroup or --unit; 0 or -ENOENT with one line said (say). */
+static int target_dir(const struct agent_args *args, char *out, size_t size, bool say)
 {
 	char name[256];
 	struct stat st;
@@ -106,8 +107,9 @@ static int target_dir(const struct agent_args *args, char *out, size_t size)
 		unit_name(args->unit, name, sizeof(name));
 		if (!find_dir(v2_root(), name, CGROUP_MAX_DEPTH, out, size))
 			return 0;
-		diag__error("--unit %s: no cgroup %s under %s: is the unit running?", args->unit,
-			    name, v2_root());
+		if (say)
+			diag__error("--unit %s: no cgroup %s under %s: is the unit running?",
+				    args->unit, name, v2_root());
 		return -ENOENT;
 	}
 	if (!strncmp(args->cgroup, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1))
@@ -116,7 +118,8 @@ static int target_dir(const struct agent_args *args, char *out, size_t size)
 		snprintf(out, size, "%s/%s", v2_root(), args->cgroup + (args->cgroup[0] == '/'));
 	if (!stat(out, &st) && S_ISDIR(st.st_mode))
 		return 0;
-	diag__error("--cgroup %s: %s is not a cgroup directory", args->cgroup, out);
+	if (say)
+		diag__error("--cgroup %s: %s is not a cgroup directory", args->cgroup, out);
 	return -ENOENT;
 }
 
@@ -155,7 +158,9 @@ int agent__targets(struct agent *a, pid_t *pids, int max)
 
 	if (!args->cgroup && !args->unit)
 		return 0;
-	err = target_dir(args, dir, sizeof(dir));
+	/* Read at every snapshot: a unit that stopped is said once, until it is back. */
+	err = target_dir(args, dir, sizeof(dir), a->targets_err == 0);
+	a->targets_err = err;
 	return err ? err : read_procs(dir, CGROUP_MAX_DEPTH, pids, 0, max);
 }
 
