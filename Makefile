@@ -2,12 +2,22 @@
 # `make V=1` shows the commands.
 
 OUTPUT     := .output
-ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+HOST_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH       := $(HOST_ARCH)
 # Architectures with a seam: src/arch_$(ARCH).c behind src/arch.h, a block of bpf/arch.bpf.h,
 # vmlinux/$(ARCH)/vmlinux.h.
-ARCHS      := x86
+ARCHS      := x86 arm64
 ifeq ($(filter $(ARCH),$(ARCHS)),)
 $(error ARCH=$(ARCH) is not supported: leaktrace builds for $(ARCHS) (src/arch.h, bpf/arch.bpf.h))
+endif
+# A cross build (make ARCH=arm64 on x86-64): Debian's cross compiler and the target's multiarch
+# libraries (tools/install-deps cross-arm64), everything in $(OUTPUT)/$(ARCH)/ so that the host's
+# build stays as it is; the binary is $(OUTPUT)/$(ARCH)/leaktrace.
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS_COMPILE ?= $(patsubst arm64,aarch64,$(patsubst x86,x86_64,$(ARCH)))-linux-gnu-
+CC         := $(CROSS_COMPILE)gcc
+CXX        := $(CROSS_COMPILE)g++
+OUTPUT     := .output/$(ARCH)
 endif
 CC         ?= cc
 CLANG      ?= clang
@@ -39,6 +49,9 @@ OBJS       := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SRCS))
 LIB_OBJS   := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 BPF_OBJ    := $(OUTPUT)/leaktrace.bpf.o
 SKEL       := $(OUTPUT)/leaktrace.skel.h
+# --kernel's programs: a BPF unit of their own, loaded only when asked for.
+KMEM_OBJ   := $(OUTPUT)/kmem.bpf.o
+KMEM_SKEL  := $(OUTPUT)/kmem.skel.h
 
 # `leaktrace report` reads saved snapshots only: its objects link without the tracer, the live
 # source, the BPF skeleton and libbpf. make check-layers links them alone (tools/check-includes
@@ -72,7 +85,7 @@ FIXTURE_BINS += $(if $(HAVE_GO),$(OUTPUT)/fixtures/leaky_cgo)
 
 # libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/NAME/), built with clang's
 # ASan and UBSan into $(OUTPUT)/fuzz/; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
-FUZZERS      := snapshot elf_syms unwind_table procmaps arch_$(ARCH) dwarf_lines
+FUZZERS      := snapshot elf_syms unwind_table procmaps arch_$(ARCH) dwarf_lines kallsyms
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
@@ -90,14 +103,18 @@ ASAN_RUN     = ASAN_OPTIONS=detect_leaks=1 LEAKTRACE=$(CURDIR)/$(OUTPUT)/asan/to
 # verdicts.c in one run (the children suite compares its processes on every path already).
 VERDICTS_EVERY_PATH := verdicts/every_case_with_frame_pointers_equals_valgrind
 # What make test runs under them besides the reruns of test-integration.
-ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile)/*
+ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile|kernel)/*
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
 .PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
 	fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
+ifeq ($(ARCH),$(HOST_ARCH))
 all: leaktrace
+else
+all: $(OUTPUT)/leaktrace
+endif
 
 leaktrace: $(OUTPUT)/leaktrace
 	$(Q)ln -sf $(OUTPUT)/leaktrace $@
@@ -116,10 +133,22 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name leaktrace_bpf > $@
 
+$(KMEM_OBJ): bpf/kmem.bpf.c bpf/leaktrace.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 $(BPF_WARNINGS) -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
+		-c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(KMEM_SKEL): $(KMEM_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name kmem_bpf > $@
+
 # Only the files that include the skeleton wait for the BPF build (-MMD finds it after).
 SKEL_USERS := tracer
 $(foreach o,$(SKEL_USERS),$(OUTPUT)/src/$(o).o $(OUTPUT)/fuzz/src/$(o).o $(OUTPUT)/asan/src/$(o).o): \
 	$(SKEL)
+$(foreach o,kmem,$(OUTPUT)/src/$(o).o $(OUTPUT)/fuzz/src/$(o).o $(OUTPUT)/asan/src/$(o).o): \
+	$(KMEM_SKEL)
 
 $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(call msg,CC,$@)
@@ -134,7 +163,52 @@ $(OUTPUT)/src/suppress.o: $(OUTPUT)/suppress_default.h
 
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+
+.PHONY: man test-man test-completion static test-static uninstall test-install deb test-deb
+
+# Man pages: doc/man/NAME.8.scd rendered by scdoc; tests/man/check.sh holds them to their --help.
+MAN_PAGES  := $(patsubst doc/man/%.scd,$(OUTPUT)/man/%,$(wildcard doc/man/*.8.scd))
+
+all: man
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/%: doc/man/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc < $< > $@
+
+test-man: leaktrace man
+	$(Q)tests/man/check.sh $(OUTPUT)/man ./leaktrace tools/leak-sweep
+
+# Shell completion (completion/): bash's driven word by word, zsh's on a pseudo-terminal.
+test-completion: leaktrace
+	$(Q)tests/completion/check.sh $(CURDIR)/leaktrace $(CURDIR)/tools/leak-sweep
+
+# make static: leaktrace linked fully statically (glibc too, static-pie): it needs no libc on the
+# host, so it runs on old userlands (glibc 2.17 of RHEL 7, Amazon Linux 2) and on none; the same
+# objects but debuginfo.c's, which then never loads libdebuginfod (a static dlopen needs the
+# glibc it was linked with). tests/static/check.sh runs it in a root with nothing else.
+STATIC_OBJS := $(filter-out $(OUTPUT)/src/debuginfo.o,$(OBJS)) $(OUTPUT)/static/debuginfo.o
+
+static: $(OUTPUT)/static/leaktrace
+
+$(OUTPUT)/static/debuginfo.o: src/debuginfo.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DLT_STATIC_BUILD=1 -MMD -MP -c $< -o $@
+
+$(OUTPUT)/static/leaktrace: $(STATIC_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -static-pie $^ $(filter-out -Wl%,$(STATIC_LIBS)) -lpthread -lm -o $@
+
+test-static: leaktrace $(OUTPUT)/static/leaktrace $(OUTPUT)/fixtures/leaky-static
+	$(Q)tests/static/check.sh $(OUTPUT)
+
+# A static leaky program: what a root without libc can run.
+$(OUTPUT)/fixtures/leaky-static: tests/fixtures/leaky.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -static $< -o $@
 
 # Fixtures: small leaky programs that print their own ground truth.
 fixtures: $(FIXTURE_BINS)
@@ -205,6 +279,15 @@ $(OUTPUT)/tests/unit: $(UNIT_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-field-initializers $(CPPFLAGS) $^ $(STATIC_LIBS) $(TEST_LIBS) -lpthread -lm -o $@
 
+# arm64's decoders (src/arch_arm64.c but for its registers) and their unit tests, built for an
+# x86-64 host too: its placement and frame rules checked on every CI machine. (x86's tests read
+# the host's own x86-64 libraries: not built the other way round.)
+ARCH_TESTS  := $(if $(filter x86,$(ARCH)),$(OUTPUT)/tests/unit-arch-arm64)
+$(OUTPUT)/tests/unit-arch-%: tests/unit/test_arch_%.c src/arch_%.c src/arch_%.h src/arch.h | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-field-initializers $(CPPFLAGS) \
+		-DARCH_FOREIGN_$* tests/unit/test_arch_$*.c src/arch_$*.c $(TEST_LIBS) -o $@
+
 $(OUTPUT)/tests/integration: $(INTEG_SRCS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $^ $(TEST_LIBS) -o $@
@@ -274,10 +357,12 @@ test-asan: test-asan-unit
 	$(Q)$(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1
 
 # leaktrace built with ASan and UBSan, where the integration suite runs it: the suite finds
-# tools/ beside LEAKTRACE, so a tree of links stands in for the top.
+# tools/, deploy/ and tests/deploy beside LEAKTRACE, so a tree of links stands in for the top.
 asan-top: $(OUTPUT)/asan/leaktrace
 	$(Q)mkdir -p $(OUTPUT)/asan/top && ln -sfn ../leaktrace $(OUTPUT)/asan/top/leaktrace && \
-		ln -sfn $(CURDIR)/tools $(OUTPUT)/asan/top/tools
+		ln -sfn $(CURDIR)/tools $(OUTPUT)/asan/top/tools && \
+		ln -sfn $(CURDIR)/deploy $(OUTPUT)/asan/top/deploy && \
+		ln -sfn $(CURDIR)/tests $(OUTPUT)/asan/top/tests
 
 # The offline report path alone: linked from REPORT_OBJS without libbpf, it converts the golden
 # snapshot as ./leaktrace report does; and the include graph has no cycle and no layer including
@@ -301,9 +386,12 @@ test: deps
 		asan-top
 	$(Q)$(MAKE) --no-print-directory format-check check-layers test-unit test-integration test-kernels fuzz-smoke \
 		test-asan-unit
+	@# Packaging: man pages against --help, completion, install, the static build (20 s).
+	$(Q)$(MAKE) --no-print-directory test-man test-completion test-install test-static
 
-test-unit:
+test-unit: $(ARCH_TESTS)
 	$(Q)$(OUTPUT)/tests/unit --jobs 2
+	$(Q)for t in $(ARCH_TESTS); do $$t --jobs 2 || exit 1; done
 
 test-integration: asan-top
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
@@ -337,14 +425,21 @@ test-integration: asan-top
 	$(Q)$(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 --filter '$(ASAN_SUITES)'
 
 # The scenarios that matter most on this kernel and, under qemu, on Debian 12's 6.1 and 6.12
-# (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed.
+# (tests/kernels/run.sh): one matrix of kernels, features and scenarios passed. On an x86-64
+# host, Debian 12's arm64 6.1 and 6.12 too, with leaktrace and the fixtures cross-built
+# (KERNELS_ARM64=0 leaves them out).
+KERNEL_FIXTURES := leaky-fp leaky-nofp leaky_cxx-nofp kpipes-nofp
+KERNELS_ARM64   ?= $(if $(filter x86,$(HOST_ARCH)),1,0)
 test-kernels:
 	$(Q)tools/install-deps kernels
-	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/leaky-fp $(OUTPUT)/fixtures/leaky-nofp \
-		$(OUTPUT)/fixtures/leaky_cxx-nofp
+	$(Q)$(MAKE) --no-print-directory leaktrace $(addprefix $(OUTPUT)/fixtures/,$(KERNEL_FIXTURES))
+	$(Q)if [ "$(KERNELS_ARM64)" = 1 ]; then tools/install-deps cross-arm64 && \
+		$(MAKE) --no-print-directory ARCH=arm64 .output/arm64/leaktrace \
+		$(addprefix .output/arm64/fixtures/,$(KERNEL_FIXTURES)); fi
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make test-kernels: the scenarios load BPF programs: run it as root"; exit 1; fi
-	$(Q)tests/kernels/run.sh $(OUTPUT)/leaktrace $(OUTPUT)/fixtures $(OUTPUT)/kernels
+	$(Q)tests/kernels/run.sh $(OUTPUT)/leaktrace $(OUTPUT)/fixtures $(OUTPUT)/kernels \
+		$(if $(filter 1,$(KERNELS_ARM64)),.output/arm64/leaktrace .output/arm64/fixtures)
 
 demo:
 	$(Q)tools/install-deps build
@@ -374,10 +469,96 @@ format-check:
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)
 
-install: leaktrace
-	install -D -m 0755 $(OUTPUT)/leaktrace $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/leaktrace
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary stripped, its debug info apart (found
+# by build ID, where Debian's -dbgsym packages put it), leak-sweep, the man pages, bash and zsh
+# completion, deploy/ (systemd units where systemd finds them, all of it as examples), the docs.
+# make uninstall removes what install wrote (tests/install/check.sh lists it).
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/leaktrace
+DATADIR        ?= $(PREFIX)/share/leaktrace
+DEBUGDIR       ?= $(PREFIX)/lib/debug
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR     ?= $(PREFIX)/share/zsh/site-functions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DEPLOY_FILES   := $(shell find deploy -type f 2>/dev/null | LC_ALL=C sort)
+DEPLOY_UNITS   := $(filter %.service %.socket %.timer,$(DEPLOY_FILES))
+DOC_FILES      := README.md LICENSE $(wildcard LICENSES/*) doc/leaktrace-snapshot.schema.json
+# DEBUG_APART=no installs the binary as built, debug info and all (debian/rules: dh_strip then
+# makes the -dbgsym package).
+DEBUG_APART    ?= yes
+INSTALL_BIN    := $(if $(filter no,$(DEBUG_APART)),$(OUTPUT)/leaktrace,$(OUTPUT)/install/leaktrace)
+# .build-id/xx/rest.debug of the binary $(1).
+debug_path      = .build-id/$(shell readelf -n $(1) 2>/dev/null | \
+	sed -n 's/.*Build ID: \(..\)\(.*\)/\1\/\2/p').debug
+
+# The stripped binary and its debug file, linked by .gnu_debuglink as well as by build ID.
+$(OUTPUT)/install/leaktrace: $(OUTPUT)/leaktrace
+	$(call msg,STRIP,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)objcopy --only-keep-debug --compress-debug-sections $< $(@D)/leaktrace.debug
+	$(Q)strip --strip-all -o $@ $<
+	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=leaktrace.debug leaktrace
+
+$(OUTPUT)/install/%.8.gz: $(OUTPUT)/man/%.8
+	$(Q)mkdir -p $(@D)
+	$(Q)gzip -9n < $< > $@
+
+install: $(INSTALL_BIN) $(patsubst $(OUTPUT)/man/%,$(OUTPUT)/install/%.gz,$(MAN_PAGES))
+	$(Q)install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/leaktrace
+	$(Q)$(if $(filter no,$(DEBUG_APART)),:,install -D -m 0644 $(OUTPUT)/install/leaktrace.debug \
+		$(DESTDIR)$(DEBUGDIR)/$(call debug_path,$(OUTPUT)/install/leaktrace))
+	$(Q)install -D -m 0755 tools/leak-sweep $(DESTDIR)$(BINDIR)/leak-sweep
+	$(Q)for m in $(notdir $(MAN_PAGES)); do \
+		install -D -m 0644 $(OUTPUT)/install/$$m.gz $(DESTDIR)$(MANDIR)/man8/$$m.gz || exit 1; done
+	$(Q)install -D -m 0644 completion/leaktrace.bash $(DESTDIR)$(BASHCOMPDIR)/leaktrace
+	$(Q)ln -sf leaktrace $(DESTDIR)$(BASHCOMPDIR)/leak-sweep
+	$(Q)install -D -m 0644 completion/_leaktrace $(DESTDIR)$(ZSHCOMPDIR)/_leaktrace
+	$(Q)for f in $(DOC_FILES); do install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+	$(Q)for f in $(DEPLOY_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DATADIR)/$$f || exit 1; done
+	@# A unit runs the leaktrace installed here, wherever its file says it is.
+	$(Q)for f in $(DEPLOY_UNITS); do \
+		sed -E 's|/usr(/local)?/s?bin/leaktrace|$(BINDIR)/leaktrace|g' $$f > $(OUTPUT)/install/unit && \
+		install -D -m 0644 $(OUTPUT)/install/unit $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} || exit 1; \
+	done
+	@echo "  INSTALL  $(DESTDIR)$(PREFIX)"
+
+test-install: leaktrace man
+	$(Q)tests/install/check.sh
+
+# make deb: the Debian package (debian/, debhelper) into $(OUTPUT)/, built from a copy of the
+# tree (the files git knows, committed or not) in $(OUTPUT)/deb, then lintian (errors fail).
+# make test-deb installs it into a fresh Debian 12 root and traces a command there.
+deb:
+	$(Q)tools/install-deps deb
+	$(Q)rm -rf $(OUTPUT)/deb && mkdir -p $(OUTPUT)/deb/leaktrace
+	$(Q)git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | \
+		tar -c -T - | tar -x -C $(OUTPUT)/deb/leaktrace
+	$(call msg,DEB,$(OUTPUT)/deb)
+	$(Q)cd $(OUTPUT)/deb/leaktrace && dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; exit 1; }
+	$(Q)cp $(OUTPUT)/deb/*.deb $(OUTPUT)/
+	$(Q)lintian --fail-on error --display-level '>=warning' $(OUTPUT)/deb/*.changes
+	$(Q)ls $(OUTPUT)/deb/*.deb | sed 's/^/  DEB      /'
+
+test-deb: deb $(OUTPUT)/fixtures/leaky-nofp
+	$(Q)tests/deb/check.sh $(OUTPUT)
+
+# The debug file is the one of the binary installed, whatever has been built since.
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(DEBUGDIR)/$(call debug_path,$(DESTDIR)$(BINDIR)/leaktrace)
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/leaktrace $(DESTDIR)$(BINDIR)/leak-sweep \
+		$(patsubst %,$(DESTDIR)$(MANDIR)/man8/%.gz,$(notdir $(MAN_PAGES))) \
+		$(DESTDIR)$(BASHCOMPDIR)/leaktrace $(DESTDIR)$(BASHCOMPDIR)/leak-sweep \
+		$(DESTDIR)$(ZSHCOMPDIR)/_leaktrace \
+		$(patsubst %,$(DESTDIR)$(SYSTEMDUNITDIR)/%,$(notdir $(DEPLOY_UNITS)))
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+	@echo "  UNINSTALL $(DESTDIR)$(PREFIX)"
 
 clean:
 	$(Q)rm -rf $(OUTPUT) leaktrace
 
 -include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(OUTPUT)/static/debuginfo.d

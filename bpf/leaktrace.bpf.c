@@ -391,28 +391,24 @@ static __always_inline struct lt_block_slot *block_slot_probe(__u64 who, __u64 a
 	return block_slots ? bpf_map_lookup_elem(&blocks, &i) : NULL;
 }
 
-/* The first slot of the block at addr: it counts those of its blocks in allocs. */
-static __always_inline struct lt_block_slot *block_slot(__u64 who, __u64 addr)
+/*
+ * The slots a block at addr may have, in probe order, each looked up once per
+ * call; the first counts those of its blocks in allocs.
+ */
+struct block_probes {
+	struct lt_block_slot *s[LT_BLOCK_PROBES];
+};
+
+static __always_inline void block_probes_get(__u64 who, __u64 addr, struct block_probes *p)
 {
-	return block_slot_probe(who, addr, 0);
+#pragma unroll
+	for (__u32 j = 0; j < LT_BLOCK_PROBES; j++)
+		p->s[j] = block_slot_probe(who, addr, j);
 }
 
 static __always_inline bool slot_holds(const struct lt_block_slot *s, __u64 who, __u64 addr)
 {
 	return s->key.addr == addr && s->key.tgid == (__u32)who && s->key.gen == who >> 32;
-}
-
-/* The slot that holds the block at addr, or NULL. */
-static __always_inline struct lt_block_slot *slot_find(__u64 who, __u64 addr)
-{
-	struct lt_block_slot *s;
-
-	for (__u32 j = 0; j < LT_BLOCK_PROBES; j++) {
-		s = block_slot_probe(who, addr, j);
-		if (s && slot_holds(s, who, addr))
-			return s;
-	}
-	return NULL;
 }
 
 /* Writes a slot taken (its address LT_SLOT_BUSY), then publishes it. */
@@ -432,32 +428,53 @@ static __always_inline bool slot_write(struct lt_block_slot *s, __u64 who, __u64
  * with cmpxchg, written, then published with xchg, so that a reader never sees
  * half a record.
  */
-static __always_inline bool slot_insert(__u64 who, __u64 addr, const struct lt_alloc *a)
+static __always_inline bool slot_insert(const struct block_probes *p, __u64 who, __u64 addr,
+					const struct lt_alloc *a)
 {
 	struct lt_block_slot *s;
 
-	if (!block_slots || a->kind != LT_KIND_HEAP)
+	if (a->kind != LT_KIND_HEAP)
 		return false;
-	s = slot_find(who, addr);
-	if (s) {
+#pragma unroll
+	for (__u32 j = 0; j < LT_BLOCK_PROBES; j++) {
+		s = p->s[j];
+		if (!s || !slot_holds(s, who, addr))
+			continue;
 		if (!lt_slot_take(s, addr))
 			return false;
 		total_sub(who, &s->rec, addr, s->rec.size, 1);
 		return slot_write(s, who, addr, a);
 	}
+#pragma unroll
 	for (__u32 j = 0; j < LT_BLOCK_PROBES; j++) {
-		s = block_slot_probe(who, addr, j);
+		s = p->s[j];
 		if (s && !s->key.addr && lt_slot_take(s, 0))
 			return slot_write(s, who, addr, a);
 	}
 	return false;
 }
 
-/* Take the block at addr out of its slot; 0 and its record in *out if it was there. */
-static __always_inline int slot_remove(__u64 who, __u64 addr, struct lt_alloc *out)
+/*
+ * Take the block at addr out of its slot; 0 and its record in *out if it was
+ * there. The first probe's slot is in *first; the others are looked up only
+ * when it does not hold the block.
+ */
+static __always_inline int slot_remove(__u64 who, __u64 addr, struct lt_block_slot **first,
+				       struct lt_alloc *out)
 {
-	struct lt_block_slot *s = slot_find(who, addr);
+	struct lt_block_slot *s = NULL;
 
+	*first = block_slot_probe(who, addr, 0);
+	if (*first && slot_holds(*first, who, addr))
+		s = *first;
+#pragma unroll
+	for (__u32 j = 1; j < LT_BLOCK_PROBES; j++) {
+		if (s)
+			break;
+		s = block_slot_probe(who, addr, j);
+		if (s && !slot_holds(s, who, addr))
+			s = NULL;
+	}
 	if (!s)
 		return -1;
 	*out = s->rec;
@@ -504,7 +521,8 @@ static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_
 					 struct lt_total *t)
 {
 	struct lt_alloc_key key = { .tgid = (__u32)who, .gen = who >> 32, .addr = addr };
-	struct lt_block_slot *s = block_slot(who, addr);
+	struct block_probes p = {};
+	struct lt_block_slot *s;
 	struct lt_alloc *stale, old;
 
 	if (!counted(a->size)) {
@@ -516,7 +534,10 @@ static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_
 			return;
 		}
 	}
-	if (slot_insert(who, addr, a)) {
+	if (a->kind == LT_KIND_HEAP)
+		block_probes_get(who, addr, &p);
+	s = p.s[0];
+	if (slot_insert(&p, who, addr, a)) {
 		/* A stale record of this address may be in the hash instead. */
 		if (!hash_remove(s, who, addr, &old))
 			total_sub(who, &old, addr, old.size, 1);
@@ -540,9 +561,9 @@ static __always_inline void alloc_insert(__u64 who, __u64 addr, const struct lt_
 /* Remove the block at addr; returns 0 and its record in *out if it was ours. */
 static __always_inline int alloc_remove(__u64 who, __u64 addr, struct lt_alloc *out)
 {
-	struct lt_block_slot *s = block_slot(who, addr);
+	struct lt_block_slot *s;
 
-	if (slot_remove(who, addr, out) && hash_remove(s, who, addr, out))
+	if (slot_remove(who, addr, &s, out) && hash_remove(s, who, addr, out))
 		return -1;
 	total_sub(who, out, addr, out->size, 1);
 	return 0;
@@ -766,7 +787,7 @@ static __always_inline int enter(struct pt_regs *ctx, bool session, enum lt_func
 		c->have_old = alloc_remove(who, ptr, &c->old) == 0;
 	}
 	if (session && !c->sampled && func != LT_REALLOC && func != LT_XALLOCX &&
-	    !arch_entry_ret(ctx, &c->skip_ret)) {
+	    !arch_ret_slot(ctx, &c->skip_ret)) {
 		c->skip_sp = PT_REGS_SP(ctx);
 		c->skip_ip = bpf_get_func_ip(ctx);
 		return SKIP_RETURN;
@@ -1239,7 +1260,7 @@ int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
 		return 0;
 	code = BPF_CORE_READ(task, mm, start_code);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	entry = BPF_CORE_READ(regs, ip);
+	entry = ARCH_REGS_PC(regs);
 	send_vma(task, tgid, code, LT_MAP_EXEC);
 	if (entry < code || entry >= BPF_CORE_READ(task, mm, end_code))
 		send_vma(task, tgid, entry, LT_MAP_MMAP);
@@ -1290,7 +1311,7 @@ int BPF_PROG(mmap_exit, struct pt_regs *regs, long ret)
 	/* bpf_get_current_task_btf would need 5.11. */
 	task = (struct task_struct *)bpf_get_current_task();
 	if (!(flags & 0x20 /* MAP_ANONYMOUS */)) {
-		file = fd_file(task, regs->r8);
+		file = fd_file(task, ARCH_SYSCALL_ARG5(regs));
 		if (!file)
 			return 0;
 	}

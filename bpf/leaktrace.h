@@ -189,7 +189,9 @@ struct lt_stack {
 /*
  * --unwind=dwarf: one row of an object's unwind table, built by user space from
  * its .eh_frame. A row holds from its pc to the next row's pc. The caller's
- * stack pointer is the CFA; its return address is at CFA - 8.
+ * stack pointer is the CFA; its return address is at CFA - 8 (x86-64's call
+ * pushes it there) unless fp says otherwise (arm64 saves its link register
+ * where the prologue chooses, mostly beside fp in the frame record).
  */
 enum lt_cfa {
 	LT_CFA_NONE,	 /* no CFI covers pc (or a rule we do not follow): the walk stops, cut */
@@ -206,6 +208,8 @@ enum lt_fp {
 	LT_FP_SAME,    /* the caller's fp is this frame's fp */
 	LT_FP_AT,      /* saved at CFA + fp_off */
 	LT_FP_UNKNOWN, /* clobbered, or kept elsewhere: a CFA that needs it stops the walk */
+	LT_FP_RECORD,  /* a frame record: fp saved at CFA + fp_off, the return address next above */
+	LT_FP_SAME_RA, /* the caller's fp is this frame's; the return address at CFA + fp_off */
 };
 
 struct lt_unwind_row {
@@ -251,18 +255,46 @@ struct lt_unwind_range {
 #define LT_UNWIND_NO_SLOT 0xffffffff
 
 /*
- * The executable mappings of a process: those user space read from
+ * A process's executable mappings, in two values so that neither side ever
+ * overwrites what the other wrote (an update replaces a whole value: what a
+ * program wrote meanwhile into the one replaced would be lost). An image is
+ * known by where its stack starts (mm->start_stack, /proc/PID/stat's
+ * startstack): an exec makes another, and the old image's mappings stop counting.
+ *
+ * The view, written by user space only: the mappings it read from
  * /proc/PID/maps, sorted by start, at slot * LT_UNWIND_MAX_RANGES in the ranges
- * array; and those mapped since, which the BPF side appends to pending (they
- * win over the sorted ones) until user space rereads.
+ * array.
+ */
+struct lt_unwind_view {
+	__u64 image; /* the image the ranges are of */
+	__u32 slot;  /* LT_UNWIND_NO_SLOT: none */
+	__u32 nr;
+	__u32 seen;  /* the process's mappings (its count) made before the maps were read */
+	__u32 marks; /* the process's marks user space has taken */
+};
+
+/* An image's name: from its mm (the programs), or /proc/PID/stat's endcode and startstack. */
+static inline __u64 lt_unwind_image(__u64 end_code, __u64 start_stack)
+{
+	return start_stack ^ end_code << 16;
+}
+
+/* A mapping made with mmap, by image. */
+struct lt_unwind_mapped {
+	struct lt_unwind_range r;
+	__u64 image;
+};
+
+/*
+ * Written by the programs only: every executable mapping made since exec with
+ * mmap, the last LT_UNWIND_PENDING of them in a ring (those made since the
+ * view's maps were read win over its ranges); and its marks: the process is
+ * to be read again while they differ from the view's.
  */
 struct lt_unwind_proc {
-	__u64 mm;   /* the address space they belong to (kernel pointer); 0: unknown */
-	__u32 slot; /* LT_UNWIND_NO_SLOT until user space has read them */
-	__u32 nr;
-	__u32 stale; /* user space must reread: new mappings, an address in none */
-	__u32 nr_pending;
-	struct lt_unwind_range pending[LT_UNWIND_PENDING];
+	__u32 count; /* mappings made: the next goes to pending[count % LT_UNWIND_PENDING] */
+	__u32 marks;
+	struct lt_unwind_mapped pending[LT_UNWIND_PENDING];
 };
 
 /* A file with a table, by the kernel's device number and inode. */
@@ -309,6 +341,70 @@ struct lt_map_event {
 	__u32 nr_names;
 	__u32 pad;
 	char names[LT_MAP_NAMES + LT_MAP_NAME_MAX];
+};
+
+/*
+ * --kernel (bpf/kmem.bpf.c): outstanding kernel allocations from the kmem and
+ * percpu tracepoints. Each space is an address space of its own: a slab
+ * object, a struct page, a per-CPU pointer.
+ */
+enum lt_kspace {
+	LT_KSPACE_SLAB,	  /* kmalloc, kmem_cache_alloc: freed by kfree, kmem_cache_free */
+	LT_KSPACE_PAGE,	  /* the page allocator: keyed by struct page */
+	LT_KSPACE_PERCPU, /* alloc_percpu */
+	LT_NR_KSPACES,
+};
+
+/* Counted per CPU, so that nothing of the kernel's is lost silently. */
+enum lt_kcounter {
+	LT_K_ALLOCS_UNTRACKED, /* the block or totals map was full (--max-allocs, --max-stacks) */
+	LT_K_STACKS_DROPPED,   /* the stack map was full: counted under no stack */
+	LT_K_FREES_UNKNOWN,    /* a free of a block allocated before the start (or not seen) */
+	LT_K_MAP_BUSY,	       /* a map update refused inside an interrupt of a program's own */
+	LT_NR_KCOUNTERS,
+};
+
+/* stack: the kernel stack's id + 1; 0 when it was dropped. tgid: the allocating task's process. */
+struct lt_ktotal_key {
+	__u32 stack;
+	__u32 space; /* enum lt_kspace */
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct lt_kblock_key {
+	__u64 addr;
+	__u32 space;
+	__u32 pad;
+};
+
+struct lt_kblock {
+	struct lt_ktotal_key total;
+	__u64 size;
+	__u64 est_bytes; /* --sample-bytes: the bytes this sample stands for */
+	__u64 ts;
+};
+
+#define LT_KCACHE_NAME 32
+/*
+ * Deepest kernel stack recorded (the innermost frames kept): the stack map
+ * holds 4 slots per --max-stacks at half a user stack's size, as a stack whose
+ * slot another holds is dropped.
+ */
+#define LT_KMAX_FRAMES 64
+
+/* As struct lt_total, with the context of the stack's first block in this process. */
+struct lt_ktotal {
+	__s64 bytes;
+	__s64 allocs;
+	__u64 oldest_ts;
+	__u64 oldest_addr;
+	__s64 est_bytes;
+	__s64 est_allocs;	    /* in 1/LT_EST_ALLOCS_ONE */
+	__u64 call_site;	    /* the allocator's caller (slab, percpu): frame 0 */
+	__u64 cgroup;		    /* the task's cgroup (v2) id */
+	char comm[LT_COMM_LEN];	    /* the allocating task's name */
+	char cache[LT_KCACHE_NAME]; /* kmem_cache_alloc: the slab cache's name */
 };
 
 #endif /* LEAKTRACE_H */

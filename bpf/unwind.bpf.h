@@ -13,6 +13,7 @@
 #ifndef LT_UNWIND_BPF_H
 #define LT_UNWIND_BPF_H
 
+#include "arch.bpf.h"
 #include "helpers.bpf.h"
 
 /* Every object's rows, back to back; user space writes them through mmap. */
@@ -50,6 +51,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lt_unwind_proc);
 } unwind_procs SEC(".maps");
+
+/* User space's view of each process's mappings (struct lt_unwind_view): the programs only read it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 12); /* the loader sets 1 unless --unwind=dwarf */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct lt_unwind_view);
+} unwind_views SEC(".maps");
 
 /* Each process's sorted ranges, LT_UNWIND_MAX_RANGES per slot, by user space, through mmap. */
 struct {
@@ -130,6 +140,7 @@ struct walk_regs {
 	__u32 tramp_tgid; /* trampoline is of this process, */
 	__u32 tramp_gen;  /* ... read at this generation (an exec bumps it) */
 	__u32 unbuilt;	  /* the walk met code whose table is not built yet */
+	__u64 image;	  /* the process's image (its mm->start_stack), read once per walk */
 	__u32 win_len;	  /* bytes of win that hold the stack from win_base */
 	__u64 win_base;
 	__u8 win[WALK_WINDOW];
@@ -154,29 +165,39 @@ enum walk_step {
 };
 
 /*
- * The mapping holding pc, copied to *out: the newest pending one, else the
- * last sorted one starting at or below pc. Array lookups by key rather than
- * indexes into a value keep the verifier's states few.
+ * The mapping holding pc, copied to *out: the newest of this image's made since
+ * the view's maps were read, else the last of the view's sorted ones starting
+ * at or below pc. One made before its table was built gives way to the view's,
+ * which may have it since. Array lookups by key rather than indexes into a
+ * value keep the verifier's states few.
  */
-static __always_inline int range_find(struct lt_unwind_proc *p, __u64 pc,
+static __always_inline int range_find(const struct lt_unwind_proc *p,
+				      const struct lt_unwind_view *v, __u64 image, __u64 pc,
 				      struct lt_unwind_range *out)
 {
-	__u32 lo = 0, hi = p->nr, mid, key, base = p->slot * LT_UNWIND_MAX_RANGES;
-	__u32 pending = p->nr_pending;
+	__u32 count = p->count, seen = v && v->image == image ? v->seen : 0;
+	__u32 lo = 0, hi, mid, key, base;
+	const struct lt_unwind_mapped *m;
 	struct lt_unwind_range *r;
+	bool unbuilt = false;
 
 	for (int i = 0; i < LT_UNWIND_PENDING; i++) {
-		if ((__u32)i >= pending)
+		if ((__u32)i >= count - seen)
 			break;
 		/* Newest first. */
-		r = &p->pending[(pending - 1 - i) & (LT_UNWIND_PENDING - 1)];
-		if (r->start <= pc && pc < r->end) {
-			*out = *r;
+		m = &p->pending[(count - 1 - i) & (LT_UNWIND_PENDING - 1)];
+		if (m->image != image || pc < m->r.start || pc >= m->r.end)
+			continue;
+		*out = m->r;
+		if (m->r.obj != LT_UNWIND_UNBUILT_OBJ)
 			return 0;
-		}
+		unbuilt = true;
+		break;
 	}
-	if (p->slot == LT_UNWIND_NO_SLOT)
-		return -1;
+	if (!v || v->image != image || v->slot == LT_UNWIND_NO_SLOT)
+		return unbuilt ? 0 : -1;
+	hi = v->nr;
+	base = v->slot * LT_UNWIND_MAX_RANGES;
 	for (int i = 0; i < 9; i++) { /* log2(LT_UNWIND_MAX_RANGES) + 1 */
 		if (lo >= hi)
 			break;
@@ -184,7 +205,7 @@ static __always_inline int range_find(struct lt_unwind_proc *p, __u64 pc,
 		key = base + mid;
 		r = bpf_map_lookup_elem(&unwind_ranges, &key);
 		if (!r)
-			return -1;
+			return unbuilt ? 0 : -1;
 		if (r->start <= pc)
 			lo = mid + 1;
 		else
@@ -193,18 +214,28 @@ static __always_inline int range_find(struct lt_unwind_proc *p, __u64 pc,
 	key = base + lo - 1;
 	r = lo ? bpf_map_lookup_elem(&unwind_ranges, &key) : NULL;
 	if (!r || pc >= r->end)
-		return -1;
+		return unbuilt ? 0 : -1;
 	*out = *r;
 	return 0;
 }
 
 /* User space must read p's mappings again; it is woken the first time. */
-static __always_inline void proc_stale(struct lt_unwind_proc *p, __u32 tgid)
+static __always_inline void proc_stale(struct lt_unwind_proc *p, const struct lt_unwind_view *v,
+				       __u32 tgid)
 {
-	if (p->stale)
+	if (p->marks != (v ? v->marks : 0))
 		return;
-	p->stale = 1;
+	p->marks++;
 	bpf_ringbuf_output(&unwind_wake, &tgid, sizeof(tgid), 0);
+}
+
+/* The image of the current process: where its stack starts. */
+static __always_inline __u64 current_image(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+
+	return lt_unwind_image(BPF_CORE_READ(mm, end_code), BPF_CORE_READ(mm, start_stack));
 }
 
 /* The last row of the object at or before pc. */
@@ -245,6 +276,7 @@ static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_u
 	__u32 idx = (__u32)((pc ^ ((__u64)s->tgid << 32)) * 0x9e3779b97f4a7c15ULL >> 40) &
 		    (LT_UNWIND_CACHE - 1);
 	struct unwind_cached *c = bpf_map_lookup_elem(&unwind_cache, &idx);
+	struct lt_unwind_view *v;
 	struct lt_unwind_range r;
 	struct lt_unwind_proc *p;
 	struct lt_unwind_obj *o;
@@ -253,11 +285,14 @@ static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_u
 		*row = c->row;
 		return 0;
 	}
+	if (!s->image)
+		s->image = current_image();
 	p = bpf_map_lookup_elem(&unwind_procs, &s->tgid);
-	if (!p || range_find(p, pc, &r)) {
+	v = bpf_map_lookup_elem(&unwind_views, &s->tgid);
+	if (!p || range_find(p, v, s->image, pc, &r)) {
 		/* A mapping user space missed, or [uprobes]. */
 		if (p)
-			proc_stale(p, s->tgid);
+			proc_stale(p, v, s->tgid);
 		s->unbuilt = 1;
 		return -1;
 	}
@@ -347,7 +382,10 @@ static __always_inline enum walk_step fp_step(struct walk_regs *s)
 	return frame.ret ? STEP_NEXT : STEP_END;
 }
 
-/* The caller's return address at cfa - 8 and, as the row says, its fp: one read if they touch. */
+/*
+ * The caller's return address (at cfa - 8, or where the row says) and, as the
+ * row says, its fp: one read if they touch.
+ */
 static __always_inline int caller_regs(struct walk_regs *s, const struct lt_unwind_row *row,
 				       __u64 cfa, __u64 *ra)
 {
@@ -356,9 +394,11 @@ static __always_inline int caller_regs(struct walk_regs *s, const struct lt_unwi
 		__u64 ra;
 	} pair;
 
-	if (row->fp == LT_FP_AT && row->fp_off8 == -2) {
+	if (row->fp == LT_FP_SAME_RA)
+		return stack_read(s, cfa + row->fp_off8 * 8, ra, sizeof(*ra)) ? -1 : 0;
+	if (row->fp == LT_FP_RECORD || (row->fp == LT_FP_AT && row->fp_off8 == -2)) {
 		/* The usual prologue, fp saved next to it: both in one helper call. */
-		if (stack_read(s, cfa - 16, &pair, sizeof(pair)))
+		if (stack_read(s, cfa + row->fp_off8 * 8, &pair, sizeof(pair)))
 			return -1;
 		*ra = pair.ra;
 		s->fp = pair.fp;
@@ -417,7 +457,7 @@ static __always_inline enum walk_step walk_step(struct walk_regs *s, bool first)
 	if (caller_regs(s, &row, cfa, &ra))
 		return STEP_CUT;
 	if (ra && ra == s->trampoline) {
-		ra = uretprobe_original(cfa - 8);
+		ra = uretprobe_original(ARCH_ENTRY_SP(cfa));
 		if (!ra)
 			return STEP_CUT;
 	}
@@ -464,6 +504,7 @@ static __always_inline void walk_start(struct walk_regs *s, struct pt_regs *ctx,
 		s->tramp_gen = s->gen;
 	}
 	s->unbuilt = 0;
+	s->image = 0;
 	s->ip = PT_REGS_IP(ctx);
 	s->sp = PT_REGS_SP(ctx);
 	s->fp = PT_REGS_FP(ctx);
@@ -500,8 +541,8 @@ out:
 
 /*
  * Every executable mapping a traced process makes with mmap goes into its
- * pending ranges as it is made, with the table of its file if user space built
- * one, and marks the process stale: user space rereads its mappings and builds
+ * pending ones as it is made, with the table of its file if user space built
+ * one, and marks the process: user space reads its mappings again and builds
  * the tables it lacks (file NULL: an anonymous mapping, JIT code). Called by
  * mmap_exit (leaktrace.bpf.c). The executable and the dynamic loader, which
  * exec maps, come from /proc/PID/maps.
@@ -509,14 +550,13 @@ out:
 static __always_inline void unwind_mmap(struct task_struct *task, __u32 tgid, struct file *file,
 					__u64 start, __u64 len, __u64 off)
 {
-	struct lt_unwind_range r = { .start = start, .obj = LT_UNWIND_FP_OBJ };
+	struct lt_unwind_mapped m = { .r = { .start = start, .obj = LT_UNWIND_FP_OBJ } };
 	struct lt_unwind_file_key key = {};
 	struct lt_unwind_proc *p, *empty;
 	struct lt_unwind_file *f;
 	__u32 zero = 0;
-	__u64 mm, *gen;
+	__u64 *gen;
 
-	mm = (__u64)BPF_CORE_READ(task, mm);
 	p = bpf_map_lookup_elem(&unwind_procs, &tgid);
 	if (!p) {
 		empty = bpf_map_lookup_elem(&unwind_empty, &zero);
@@ -526,26 +566,23 @@ static __always_inline void unwind_mmap(struct task_struct *task, __u32 tgid, st
 		p = bpf_map_lookup_elem(&unwind_procs, &tgid);
 		if (!p)
 			return;
-		p->slot = LT_UNWIND_NO_SLOT;
 	}
-	if (p->mm && p->mm != mm)
-		p->nr = p->nr_pending = 0; /* an exec: the old image's mappings are gone */
-	p->mm = mm;
-	proc_stale(p, tgid);
-	r.end = start + ((len + page_size - 1) & ~(page_size - 1));
+	m.image = current_image();
+	m.r.end = start + ((len + page_size - 1) & ~(page_size - 1));
 	if (file) {
 		key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 		key.ino = BPF_CORE_READ(file, f_inode, i_ino);
 		f = bpf_map_lookup_elem(&unwind_files, &key);
 		if (f) {
-			r.obj = f->obj;
-			r.bias = start - (off + f->delta);
+			m.r.obj = f->obj;
+			m.r.bias = start - (off + f->delta);
 		} else {
-			r.obj = LT_UNWIND_UNBUILT_OBJ;
+			m.r.obj = LT_UNWIND_UNBUILT_OBJ;
 		}
 	}
-	if (p->nr_pending < LT_UNWIND_PENDING)
-		p->pending[p->nr_pending++ & (LT_UNWIND_PENDING - 1)] = r;
+	p->pending[p->count & (LT_UNWIND_PENDING - 1)] = m;
+	p->count++;
+	proc_stale(p, bpf_map_lookup_elem(&unwind_views, &tgid), tgid);
 	/* What was cached at these addresses (a library unmapped before) holds no more. */
 	gen = bpf_map_lookup_elem(&unwind_gen, &zero);
 	if (gen)

@@ -7,7 +7,11 @@
 #ifndef LT_ARCH_H
 #define LT_ARCH_H
 
-#if defined(__x86_64__)
+/*
+ * ARCH_FOREIGN_NAME: src/arch_NAME.c's decoders built on another host for
+ * their unit tests (the Makefile's unit-arch-NAME): NAME's constants, no registers.
+ */
+#if defined(__x86_64__) && !defined(ARCH_FOREIGN_arm64)
 /* The ELF e_machine whose code the decoders below read. */
 #define ARCH_ELF_MACHINE EM_X86_64
 /* Bytes read before a return address to find its call: the longest call (7) and one more. */
@@ -20,8 +24,37 @@
 #define ARCH_DWARF_RA 16
 /* The kernel function of the syscall a uretprobe's trampoline makes (6.11+), in BTF. */
 #define ARCH_URETPROBE_SYSCALL "__x64_sys_uretprobe"
+/* What -v says of the architecture and the path taken on it. */
+#define ARCH_NAME "x86-64"
+#define ARCH_PATH                                                                              \
+	"probes moved to instructions the kernel emulates, frame pointer rbp, unwind tables' " \
+	"rbp and rsp with the return address at the CFA"
+/* Where glibc's thread descriptor (arch__tcb_find) keeps its dtv pointer, from its start. */
+#define ARCH_TCB_DTV 8
+#elif defined(__aarch64__) || defined(ARCH_FOREIGN_arm64)
+#define ARCH_ELF_MACHINE EM_AARCH64
+/* Every instruction is 4 bytes: a call (bl, blr) is the one word before its return address. */
+#define ARCH_CALL_WINDOW 4
+/* AAPCS64 has no red zone: nothing below sp is live. */
+#define ARCH_RED_ZONE 0
+/* x29 (the frame pointer), sp, x30 (the link register: the return address column). */
+#define ARCH_DWARF_FP 29
+#define ARCH_DWARF_SP 31
+#define ARCH_DWARF_RA 30
+/*
+ * arm64's uretprobe trampoline traps (brk): there is no such syscall, and
+ * BTF's __arm64_sys_uretprobe (6.11+) is sys_ni_syscall's stub. "" matches no
+ * name kernel.c compares.
+ */
+#define ARCH_URETPROBE_SYSCALL ""
+#define ARCH_NAME "arm64"
+#define ARCH_PATH                                                                                   \
+	"probes moved to instructions the kernel simulates, frame records x29/x30, unwind tables' " \
+	"x29, x30 and sp"
+/* The TCB (tpidr_el0's target) is { dtv, private }. */
+#define ARCH_TCB_DTV 0
 #else
-#error "leaktrace supports x86-64 only: src/arch.h has no seam for this target"
+#error "leaktrace supports x86-64 and arm64: src/arch.h has no seam for this target"
 #endif
 
 #include <elf.h>
@@ -74,6 +107,7 @@ enum arch_why {
 	ARCH_WHY_BARRIER,      /* a call, return, syscall or trap comes first */
 	ARCH_WHY_MEMORY_WRITE, /* a store that could reach the return address comes first */
 	ARCH_WHY_TARGET,       /* a jump in the function lands between its entry and the probe */
+	ARCH_WHY_LINK_REG,     /* the link register (arm64's x30, the return address) is used */
 	ARCH_WHY_UNDECODABLE,  /* bytes the decoder cannot decode */
 	ARCH_WHY_NONE,	       /* no emulated instruction in the first instructions */
 };
@@ -107,7 +141,5 @@ uint64_t arch__regs_sp(const struct user_regs_struct *regs);
  * w[0..nr) where one starts, searched from the top, or -1. from is w[0]'s address.
  */
 long arch__tcb_find(const uint64_t *w, size_t nr, uint64_t from);
-/* Where the descriptor keeps its dtv pointer, from its start. */
-#define ARCH_TCB_DTV 8
 
 #endif

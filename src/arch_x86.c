@@ -472,6 +472,7 @@ const char *arch_why__str(enum arch_why why)
 		[ARCH_WHY_BARRIER] = "a call, return or syscall comes before",
 		[ARCH_WHY_MEMORY_WRITE] = "a store comes before",
 		[ARCH_WHY_TARGET] = "a jump lands before",
+		[ARCH_WHY_LINK_REG] = "the link register is used before",
 		[ARCH_WHY_UNDECODABLE] = "undecodable",
 		[ARCH_WHY_NONE] = "no emulated instruction",
 	};

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/types.h>
 
@@ -17,6 +18,7 @@
 #include "format.h"
 #include "http_server.h"
 #include "leaktrace.h"
+#include "output_file.h"
 #include "suppress.h"
 
 #define LT_VERSION "0.1.0"
@@ -26,6 +28,7 @@ static const char usage[] =
 	"Usage: leaktrace [OPTIONS] -p PID [-p PID ...]\n"
 	"       leaktrace [OPTIONS] -a [--comm NAME]\n"
 	"       leaktrace [OPTIONS] -- COMMAND [ARGS...]\n"
+	"       leaktrace [OPTIONS] --kernel [-p PID ... | -a]\n"
 	"\n"
 	"Find memory leaks in running processes without restarting them. leaktrace puts\n"
 	"BPF probes on the allocator the process uses (malloc, calloc, realloc,\n"
@@ -63,6 +66,14 @@ static const char usage[] =
 	"                       shells, pipelines, make) is traced too, each exec'd\n"
 	"                       image with its own allocator, and reported on its own\n"
 	"      --no-children    run mode: trace the command's process only\n"
+	"      --kernel         also the kernel's own allocations, alone or beside -p\n"
+	"                       or -a: slab objects (kmalloc, kmem_cache_alloc), pages\n"
+	"                       and per-CPU blocks outstanding, by kernel stack and\n"
+	"                       allocating process, as process 0 (\"kernel\"); frees of\n"
+	"                       blocks from before the start are counted apart.\n"
+	"                       --sample-bytes, --max-allocs and --max-stacks apply\n"
+	"                       to them too; --older, the size filters and the scan\n"
+	"                       do not\n"
 	"\n"
 	"Reports:\n"
 	"  -i, --interval SEC   seconds between reports (default 5)\n"
@@ -76,12 +87,17 @@ static const char usage[] =
 	"                       checked before tracing, written to a new file\n"
 	"                       beside it and renamed over it once whole: complete\n"
 	"                       or absent. Under -a it also holds the processes\n"
-	"                       that exited during the trace\n"
+	"                       that exited during the trace. -o - writes it to\n"
+	"                       stdout (format: --format, else text); the reports\n"
+	"                       then go to stderr\n"
 	"      --format FMT     the format of -o FILE, one of:\n";
 
 /* After the formats, made from their table (format__help). */
 static const char usage_tail[] =
 	"      --count          folded: allocation counts instead of bytes\n"
+	"      --reserved       folded, svg: mmap stacks weighed by the bytes they\n"
+	"                       reserve (default: by their resident pages, as read\n"
+	"                       from /proc/PID/pagemap)\n"
 	"      --lost           only what the scan found lost (needs the scan: --scan,\n"
 	"                       or run mode): a flamegraph of the leaks\n"
 	"      --host NAME      the host's name in the saved snapshot (default: its\n"
@@ -92,7 +108,8 @@ static const char usage_tail[] =
 	"                       known (one flamegraph box per line, not per function)\n"
 	"  -v, --verbose        print what the kernel offers (uprobe_multi, uretprobe\n"
 	"                       syscall, uprobe sessions, ...) and the path taken with\n"
-	"                       it, and which functions are probed where\n"
+	"                       it, the architecture's path (x86-64 or arm64), and\n"
+	"                       which functions are probed where\n"
 	"\n"
 	"Leak verdicts:\n"
 	"      --scan           at each report, scan the targets' memory for pointers\n"
@@ -115,7 +132,9 @@ static const char usage_tail[] =
 	"                       exit with status 3 (run mode: the command's status if\n"
 	"                       it failed, else 3) when the final report's lost bytes\n"
 	"                       (of --leak-kinds), of every process, reach SIZE: a CI\n"
-	"                       gate (SIZE above 0); suppressed stacks are not counted\n"
+	"                       gate (SIZE above 0); suppressed stacks and the\n"
+	"                       allocators' own memory (glibc's thread stacks, ...) are\n"
+	"                       not counted, a lost mapping counts by its resident pages\n"
 	"      --leak-kinds LIST\n"
 	"                       what --fail-on-leak counts, valgrind's names separated\n"
 	"                       by commas: definite, indirect, possible, or all\n"
@@ -188,6 +207,20 @@ static const char usage_tail[] =
 	"\n"
 	"Needs root (or CAP_BPF and CAP_PERFMON) and Linux 5.8 or newer with BTF and\n"
 	"uprobes; a kernel that lacks one is refused with a line naming it.\n"
+	"\n"
+	"Exit status:\n"
+	"  0    done\n"
+	"  1    another failure (its line on stderr says what)\n"
+	"  2    usage error: the command line or a --suppress file\n"
+	"  3    --fail-on-leak: the lost bytes reached SIZE\n"
+	"  4    the kernel lacks BTF, uprobes, or another feature of Linux 5.8\n"
+	"  5    not permitted: BPF needs root, or CAP_BPF and CAP_PERFMON; -p: the\n"
+	"       target's mappings unreadable (CAP_SYS_PTRACE)\n"
+	"  6    -p PID: no such process, or none leaktrace can trace\n"
+	"  7    -a held off: a process runs that its probes would break (valgrind,\n"
+	"       --exclude-comm)\n"
+	"  126, 127  run mode: COMMAND cannot run, or is not found; once it ran,\n"
+	"       leaktrace exits with COMMAND's status (3 for a leak if that is 0)\n"
 	"\n"
 	"Examples:\n"
 	"  leaktrace -p 4242                    report every 5 s until Ctrl-C\n"
@@ -457,11 +490,14 @@ enum {
 	OPT_STATE_DIR,
 	OPT_CGROUP,
 	OPT_UNIT,
+	OPT_RESERVED,
+	OPT_KERNEL,
 };
 
 static const struct option options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "all", no_argument, NULL, 'a' },
+	{ "kernel", no_argument, NULL, OPT_KERNEL },
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "exclude-comm", required_argument, NULL, OPT_EXCLUDE_COMM },
 	{ "allow-translators", no_argument, NULL, OPT_ALLOW_TRANSLATORS },
@@ -502,6 +538,7 @@ static const struct option options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "unit", required_argument, NULL, OPT_UNIT },
+	{ "reserved", no_argument, NULL, OPT_RESERVED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -516,6 +553,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return add_pid(cfg, arg);
 	case 'a':
 		cfg->all = true;
+		return 0;
+	case OPT_KERNEL:
+		cfg->kernel = true;
 		return 0;
 	case OPT_SAMPLE_BYTES:
 		if (parse_size("--sample-bytes", arg, &cfg->sample_bytes))
@@ -625,6 +665,9 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 		return parse_count("--max-stacks", arg, 64, 1ULL << 22, &cfg->max_stacks);
 	case OPT_NO_DEMANGLE:
 		cfg->demangle = false;
+		return 0;
+	case OPT_RESERVED:
+		cfg->reserved = true;
 		return 0;
 	case OPT_COUNT:
 		cfg->counts = true;
@@ -754,9 +797,14 @@ static int check_config(struct config *cfg)
 {
 	if (cfg->agent.on && check_agent(cfg))
 		return -EINVAL;
-	if (!cfg->nr_pids && !cfg->agent.cgroup && !cfg->agent.unit && !cfg->command && !cfg->all) {
-		diag__error("nothing to trace: give -p PID, -a or -- COMMAND "
+	if (!cfg->nr_pids && !cfg->agent.cgroup && !cfg->agent.unit && !cfg->command && !cfg->all &&
+	    !cfg->kernel) {
+		diag__error("nothing to trace: give -p PID, -a, --kernel or -- COMMAND "
 			    "(see leaktrace --help)");
+		return -EINVAL;
+	}
+	if (cfg->kernel && cfg->command) {
+		diag__error("--kernel traces alone or beside -p or -a, not with -- COMMAND");
 		return -EINVAL;
 	}
 	if ((cfg->nr_pids || cfg->all) && cfg->command) {
@@ -803,9 +851,18 @@ static int check_config(struct config *cfg)
 			    "-o FILE too");
 		return -EINVAL;
 	}
+	/* Standard output has no extension: text, as leaktrace report writes there. */
+	if (cfg->output && cfg->format == LT_FORMAT_NONE && output_file__is_stdout(cfg->output))
+		cfg->format = LT_FORMAT_TEXT;
 	if (cfg->output && cfg->format == LT_FORMAT_NONE &&
 	    format_from_extension(cfg->output, &cfg->format))
 		return -EINVAL;
+	if (cfg->output && output_file__is_stdout(cfg->output) &&
+	    format__has(cfg->format, FORMAT_BINARY) && isatty(STDOUT_FILENO)) {
+		diag__error("-o -: %s is binary: give -o FILE%s or redirect stdout",
+			    format__get(cfg->format)->name, format__get(cfg->format)->ext);
+		return -EINVAL;
+	}
 	if (!cfg->output && cfg->format != LT_FORMAT_NONE) {
 		diag__error("--format needs -o FILE");
 		return -EINVAL;
@@ -816,6 +873,14 @@ static int check_config(struct config *cfg)
 		diag__error("--lost writes %s only: give -o FILE ending in %s",
 			    format__list(names, sizeof(names), FORMAT_LOST, false),
 			    format__list(exts, sizeof(exts), FORMAT_LOST, true));
+		return -EINVAL;
+	}
+	if (cfg->reserved && !format__has(cfg->format, FORMAT_HELD)) {
+		char names[128], exts[128];
+
+		diag__error("--reserved weighs %s only: give -o FILE ending in %s",
+			    format__list(names, sizeof(names), FORMAT_HELD, false),
+			    format__list(exts, sizeof(exts), FORMAT_HELD, true));
 		return -EINVAL;
 	}
 	return 0;

@@ -29,6 +29,7 @@ struct config {
 	pid_t pids[LT_MAX_PIDS];
 	int nr_pids;
 	bool all;			       /* -a: every process, also later ones */
+	bool kernel;			       /* --kernel: the kernel's allocations too */
 	const char *comm;		       /* --comm: with -a, only processes of this name */
 	const char *excludes[LT_MAX_EXCLUDES]; /* --exclude-comm: -a leaves these alone */
 	int nr_excludes;
@@ -49,6 +50,7 @@ struct config {
 	bool verbose;
 	bool demangle;	    /* C++ names demangled; --no-demangle keeps them raw */
 	bool counts;	    /* --count: folded values are allocation counts */
+	bool reserved;	    /* --reserved: flamegraphs weigh mappings by what they reserve */
 	bool lost;	    /* --lost: folded and svg show what the scan found lost */
 	bool scan;	    /* --scan: every report tells lost from reachable */
 	bool scan_final;    /* the final report does: --scan, or run mode unless --no-scan */

@@ -12,7 +12,6 @@
 #include "debuginfo.h"
 #include "diag.h"
 #include "export.h"
-#include "export_folded.h"
 #include "output_file.h"
 #include "report_diff.h"
 #include "resymbolize.h"
@@ -31,8 +30,9 @@ static const char usage[] =
 	"stack however many hosts hold it (function, process, hosts, bytes, growth,\n"
 	"trend), the growing ones first, then the frames of each.\n"
 	"\n"
-	"  -o, --output FILE    write to FILE instead of stdout; the format comes from\n"
-	"                       --format or the extension (below), else text\n"
+	"  -o, --output FILE    write to FILE instead of stdout (-o - is stdout); the\n"
+	"                       format comes from --format or the extension (below),\n"
+	"                       else text\n"
 	"      --format FMT     one of these (folded --diff: \"stack OLD NEW\" lines):\n";
 
 /* After the formats, made from their table (format__help). */
@@ -40,6 +40,8 @@ static const char usage_tail[] =
 	"  -n, --top N          text: stacks per process, or in a merged snapshot's\n"
 	"                       ranking (default 10)\n"
 	"      --count          folded: allocation counts instead of bytes\n"
+	"      --reserved       folded, svg: mmap stacks weighed by the bytes they\n"
+	"                       reserve (default: by their resident pages)\n"
 	"      --lost           only what a scan found lost, definitely and indirectly\n"
 	"                       (a snapshot taken with --scan, or in run mode): the\n"
 	"                       flamegraph of the leaks themselves\n"
@@ -92,6 +94,7 @@ enum {
 	OPT_HOST,
 	OPT_SYMBOLIZE,
 	OPT_LINES,
+	OPT_RESERVED,
 };
 
 static const struct option options[] = {
@@ -106,6 +109,7 @@ static const struct option options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "symbolize", no_argument, NULL, OPT_SYMBOLIZE },
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "reserved", no_argument, NULL, OPT_RESERVED },
 	DEBUGINFO_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -132,7 +136,8 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 
 	switch (c) {
 	case 'o':
-		a->output = arg;
+		/* -o - is stdout: as without -o. */
+		a->output = output_file__is_stdout(arg) ? NULL : arg;
 		return 0;
 	case 'n':
 		return parse_top(arg, &a->opts.top);
@@ -149,6 +154,9 @@ static int parse_option(int c, const char *arg, struct report_args *a)
 			return -EINVAL;
 		}
 		a->mode = c == OPT_DIFF ? MODE_DIFF : MODE_MERGE;
+		return 0;
+	case OPT_RESERVED:
+		a->opts.reserved = true;
 		return 0;
 	case OPT_COUNT:
 		a->opts.counts = true;
@@ -224,6 +232,11 @@ static int check_args(struct report_args *a)
 		diag__error("--lost writes %s only, of one snapshot or a "
 			    "merge",
 			    format__list(list, sizeof(list), FORMAT_LOST, false));
+		return -EINVAL;
+	}
+	if (a->opts.reserved && !format__has(a->format, FORMAT_HELD)) {
+		diag__error("--reserved weighs %s only",
+			    format__list(list, sizeof(list), FORMAT_HELD, false));
 		return -EINVAL;
 	}
 	if (format__has(a->format, FORMAT_BINARY) && !a->output && isatty(STDOUT_FILENO)) {
@@ -352,7 +365,7 @@ static int write_result(FILE *f, const struct report_args *a, struct snapshot **
 	int err;
 
 	if (a->mode == MODE_DIFF && a->format == LT_FORMAT_FOLDED)
-		return export_folded__diff(f, snaps[0], snaps[1], a->opts.counts);
+		return export__write_folded_diff(f, snaps[0], snaps[1], &a->opts);
 	if (a->mode == MODE_DIFF)
 		return report_diff__text(f, snaps[0], a->files[0], snaps[1], a->files[1],
 					 a->opts.top);

@@ -23,7 +23,9 @@
 #include "diag.h"
 #include "event_loop.h"
 #include "exclude.h"
+#include "exit_status.h"
 #include "export.h"
+#include "kmem.h"
 #include "output_file.h"
 #include "procmaps.h"
 #include "report_text.h"
@@ -55,12 +57,10 @@
 #define FINAL_FETCH_WAIT_S 10.0
 /* -p: how often an exec of a target is looked for: its new allocator is probed then. */
 #define TICK_PID_NS 200000000ULL
-/* --fail-on-leak: the exit status when the lost bytes reach the limit. */
-#define LT_EXIT_LEAK 3
-
 struct session {
 	const struct config *cfg;
 	struct tracer *tracer;
+	struct kmem *kmem; /* --kernel */
 	struct symbolizer *syms;
 	struct debuginfo *debuginfo; /* debug files by build ID: --debug-dir, debuginfod */
 	struct snap_source *src;
@@ -79,7 +79,7 @@ struct session {
 	int interrupted;	   /* run mode: SIGINT/SIGTERM/SIGHUP passed on to the command */
 	int abandoned;	/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
 	bool signalled; /* the trace ended on a signal: the end is due at once */
-	int exit_code;	/* when leaktrace fails: 1, or the shell's code for a bad command */
+	int exit_code; /* when leaktrace fails: its reason (exit_status.h), or the shell's code for a bad command */
 };
 
 /* --lib: objects probed by hand, for pid or (-1) for every process. */
@@ -123,9 +123,13 @@ static int attach_pid(struct session *s, pid_t pid)
 	why = target__why_not(pid, buf, sizeof(buf));
 	if (why) {
 		diag__error("cannot attach to pid %d: %s", pid, why);
+		s->exit_code = LT_EXIT_NO_TARGET;
 		return -ESRCH;
 	}
 	err = alloc_plan__for_pid(pid, &plan);
+	/* Its mappings unreadable: without CAP_SYS_PTRACE, or CAP_CHECKPOINT_RESTORE for map_files. */
+	if (err == -EACCES || err == -EPERM)
+		s->exit_code = LT_EXIT_NOT_PERMITTED;
 	if (!err)
 		err = attach(s, pid, &plan, false);
 	if (!err && s->nr_pids < LT_MAX_PIDS)
@@ -288,12 +292,17 @@ static int attach_all(struct session *s)
 				"every process that maps the allocator; trace others with -p, or "
 				"when it has ended",
 				pid, why);
+			s->exit_code = LT_EXIT_HELD_OFF;
 			err = -EBUSY;
 			break;
 		}
 		if (!wanted(s->cfg, pid))
 			continue;
 		err = tracer__add_target(s->tracer, pid, false);
+		if (err == -ESRCH && kill(pid, 0) && errno == ESRCH) {
+			err = 0; /* it ended while found */
+			continue;
+		}
 		if (err)
 			break;
 		n++;
@@ -317,6 +326,22 @@ static int attach_all(struct session *s)
 	return 0;
 }
 
+/* --kernel: the kmem and percpu tracepoints' programs, and their stacks' symbols. */
+static int start_kernel(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	struct kmem_opts o = {
+		.max_blocks = cfg->max_allocs,
+		.max_stacks = cfg->max_stacks,
+		.sample_bytes = cfg->sample_bytes,
+		.sample_seed = cfg->sample_seed ? cfg->sample_seed : tracer__now_ns() | 1,
+		.verbose = cfg->verbose,
+	};
+	int err = kmem__new(&o, &s->kmem);
+
+	return err ? err : snap_source__set_kernel(s->src, s->kmem);
+}
+
 static bool any_alive(const struct session *s)
 {
 	for (int i = 0; i < s->nr_pids; i++)
@@ -331,6 +356,7 @@ static int write_output(const struct config *cfg, struct snapshot *snap, struct 
 	struct export_opts opts = { .top = cfg->top,
 				    .counts = cfg->counts,
 				    .lost = cfg->lost,
+				    .reserved = cfg->reserved,
 				    .lines = cfg->lines };
 	struct output_file o;
 	int err;
@@ -348,7 +374,7 @@ static int write_output(const struct config *cfg, struct snapshot *snap, struct 
 			output_file__close(&o, false);
 	}
 	if (err) {
-		diag__error("cannot write %s: %s", cfg->output, strerror(-err));
+		diag__error("cannot write %s: %s", output_file__name(cfg->output), strerror(-err));
 		return err;
 	}
 	return 0;
@@ -565,7 +591,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 	int err;
 
 	/* The agent stays: its endpoints serve the last snapshots, its cgroup may fill again. */
-	if (!s->command && !cfg->all && !s->agent && !any_alive(s))
+	if (!s->command && !cfg->all && !s->agent && !any_alive(s) &&
+	    !(cfg->kernel && !cfg->nr_pids))
 		return EVENT_LOOP_END;
 	if (cfg->all || !s->command) {
 		err = snap_source__refresh(s->src, cfg->all ? probe_new : probe_exec, s);
@@ -677,6 +704,16 @@ static int trace_loop(struct session *s, const sigset_t *sigs)
 	return err < 0 ? err : 0;
 }
 
+/* Why the tracer could not start, as a script tells it: the kernel, or the privileges. */
+static int tracer_exit_status(int err)
+{
+	if (err == -ENOTSUP)
+		return LT_EXIT_NO_BPF;
+	if (err == -EPERM || err == -EACCES)
+		return LT_EXIT_NOT_PERMITTED;
+	return LT_EXIT_FAILURE;
+}
+
 static int run(struct session *s, const sigset_t *sigs)
 {
 	const struct config *cfg = s->cfg;
@@ -714,7 +751,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	/* Found now, not after the whole trace: the snapshot would be lost. */
 	err = cfg->output ? output_file__check(cfg->output) : 0;
 	if (err) {
-		diag__error("cannot write %s: %s", cfg->output, strerror(-err));
+		diag__error("cannot write %s: %s", output_file__name(cfg->output), strerror(-err));
 		return err;
 	}
 	if (event_loop__new(&s->loop))
@@ -728,8 +765,10 @@ static int run(struct session *s, const sigset_t *sigs)
 		s->bpf_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	}
 	err = tracer__new(&topts, &s->tracer);
-	if (err)
+	if (err) {
+		s->exit_code = tracer_exit_status(err);
 		return err;
+	}
 	s->syms = symbolizer__new();
 	s->debuginfo = debuginfo__new(&dopts);
 	if (s->syms && s->debuginfo)
@@ -741,7 +780,11 @@ static int run(struct session *s, const sigset_t *sigs)
 	if (cfg->duration > 0)
 		stop__set_deadline(tracer__now_ns() + (uint64_t)(cfg->duration * 1e9) +
 				   END_BOUND_NS);
-	if (cfg->command) {
+	if (cfg->kernel)
+		err = start_kernel(s);
+	if (err) {
+		return err;
+	} else if (cfg->command) {
 		err = start_command(s);
 	} else if (cfg->all) {
 		err = attach_all(s);
@@ -757,19 +800,26 @@ static int run(struct session *s, const sigset_t *sigs)
 	if (err)
 		return err;
 	if (cfg->all)
-		diag__info("tracing all processes%s%s, a report every %g s; "
+		diag__info("tracing all processes%s%s%s, a report every %g s; "
 			   "Ctrl-C to stop",
-			   cfg->comm ? " named " : "", cfg->comm ? cfg->comm : "", cfg->interval);
+			   cfg->comm ? " named " : "", cfg->comm ? cfg->comm : "",
+			   cfg->kernel ? " and the kernel" : "", cfg->interval);
+	else if (cfg->kernel && !cfg->nr_pids)
+		diag__info("tracing the kernel's allocations, a report every %g s; Ctrl-C to stop",
+			   cfg->interval);
 	else if (!cfg->command)
-		diag__info("tracing %d process%s, a report every %g s; Ctrl-C "
+		diag__info("tracing %d process%s%s, a report every %g s; Ctrl-C "
 			   "to stop",
-			   s->nr_pids, s->nr_pids != 1 ? "es" : "", cfg->interval);
+			   s->nr_pids, s->nr_pids != 1 ? "es" : "",
+			   cfg->kernel ? " and the kernel" : "", cfg->interval);
 	err = trace_loop(s, sigs);
 	if (!err && !s->final)
 		err = report(s, true, &s->final);
 	/* Detach before writing files: the targets run at full speed again at once. */
 	tracer__free(s->tracer);
 	s->tracer = NULL;
+	kmem__free(s->kmem);
+	s->kmem = NULL;
 	if (!err && cfg->output)
 		err = write_output(cfg, s->final, s->syms);
 	return err;
@@ -870,16 +920,22 @@ static int load_suppressions(const struct config *cfg, struct suppressions **out
 
 int cmd_trace(const struct config *cfg)
 {
-	struct session s = { .cfg = cfg, .out = stdout, .exit_code = 1, .bpf_stats_fd = -1 };
+	struct session s = { .cfg = cfg,
+			     .out = stdout,
+			     .exit_code = LT_EXIT_FAILURE,
+			     .bpf_stats_fd = -1 };
 	sigset_t sigs, stops;
 	bool gate;
 	int err;
 
 	diag__setup(cfg->quiet, cfg->verbose);
 	if (load_suppressions(cfg, &s.supp))
-		return 2;
+		return LT_EXIT_USAGE;
 	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */
 	if (cfg->command)
+		s.out = stderr;
+	/* With -o - it is the snapshot's. */
+	if (cfg->output && output_file__is_stdout(cfg->output))
 		s.out = stderr;
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGINT);
@@ -900,6 +956,7 @@ int cmd_trace(const struct config *cfg)
 		close(s.bpf_stats_fd);
 	event_loop__free(s.loop);
 	tracer__free(s.tracer);
+	kmem__free(s.kmem);
 	snap_source__free(s.src);
 	symbolizer__free(s.syms);
 	debuginfo__free(s.debuginfo);
@@ -916,5 +973,5 @@ int cmd_trace(const struct config *cfg)
 		/* A failed command says more than its leaks; a leak fails one that passed. */
 		return err ? s.exit_code : code ? code : gate ? LT_EXIT_LEAK : 0;
 	}
-	return err ? s.exit_code : gate ? LT_EXIT_LEAK : 0;
+	return err ? s.exit_code : gate ? LT_EXIT_LEAK : LT_EXIT_OK;
 }

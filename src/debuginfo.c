@@ -197,6 +197,14 @@ int debuginfo__open_local(const struct debuginfo *d, const char *build_id)
 	return -ENOENT;
 }
 
+/*
+ * make static's binary: glibc's dlopen in a static binary needs the very glibc it was linked
+ * with on the host, so that build never loads libdebuginfod (report --symbolize can, elsewhere).
+ */
+#ifndef LT_STATIC_BUILD
+#define LT_STATIC_BUILD 0
+#endif
+
 static bool load_api(struct debuginfo *d)
 {
 	const char *urls = getenv("DEBUGINFOD_URLS");
@@ -205,7 +213,7 @@ static bool load_api(struct debuginfo *d)
 	if (d->api_state)
 		return d->api_state > 0;
 	d->api_state = -1;
-	if (!d->want_debuginfod || !urls || !*urls)
+	if (!d->want_debuginfod || !urls || !*urls || LT_STATIC_BUILD)
 		return false;
 	d->lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
 	if (!d->lib)

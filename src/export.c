@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "export.h"
+#include "export_folded.h"
 #include "snapshot_json.h"
 
-static void lost_view_free(struct snapshot *view)
+static void view_free(struct snapshot *view)
 {
 	for (size_t i = 0; i < view->nr_procs; i++)
 		free(view->procs[i].stacks);
@@ -16,12 +17,13 @@ static void lost_view_free(struct snapshot *view)
 }
 
 /*
- * --lost: snap as if only its lost blocks (definitely and indirectly) were
- * outstanding, for the flamegraphs of what leaked. Frames and strings stay
- * snap's; lost_view_free() frees what this allocates, and on failure nothing
+ * A flamegraph's view of snap, its stacks weighed by what they hold (lost:
+ * only their lost blocks, definitely and indirectly, for the flamegraphs of
+ * what leaked; else mappings by their resident pages). Frames and strings
+ * stay snap's; view_free() frees what this allocates, and on failure nothing
  * is left to free.
  */
-static int lost_view(const struct snapshot *snap, struct snapshot *view)
+static int held_view(const struct snapshot *snap, struct snapshot *view, bool lost)
 {
 	*view = *snap;
 	view->arena = NULL;
@@ -38,16 +40,17 @@ static int lost_view(const struct snapshot *snap, struct snapshot *view)
 		q->stacks = calloc(p->nr_stacks ? p->nr_stacks : 1, sizeof(*q->stacks));
 		if (!q->stacks) {
 			view->nr_procs = i;
-			lost_view_free(view);
+			view_free(view);
 			return -ENOMEM;
 		}
 		for (size_t j = 0; j < p->nr_stacks; j++) {
 			struct stack_stat s = p->stacks[j];
 
-			if (stack_stat__unreachable(&s) <= 0)
+			if (lost && stack_stat__unreachable(&s) <= 0)
 				continue;
-			s.bytes = stack_stat__unreachable(&s);
-			s.allocs = count__add(s.lost_allocs, s.indirect_allocs);
+			s.bytes = lost ? stack_stat__unreachable(&s) : stack_stat__held(&s);
+			if (lost)
+				s.allocs = count__add(s.lost_allocs, s.indirect_allocs);
 			q->stacks[q->nr_stacks++] = s;
 			q->bytes = count__add(q->bytes, s.bytes);
 			q->allocs = count__add(q->allocs, s.allocs);
@@ -59,19 +62,42 @@ static int lost_view(const struct snapshot *snap, struct snapshot *view)
 int export__write(FILE *f, const struct snapshot *snap, enum lt_format fmt,
 		  const struct export_opts *opts)
 {
-	if (opts->lost && format__has(fmt, FORMAT_LOST)) {
+	bool lost = opts->lost && format__has(fmt, FORMAT_LOST);
+
+	if (lost || (!opts->reserved && format__has(fmt, FORMAT_HELD))) {
 		struct export_opts plain = *opts;
 		struct snapshot view;
-		int err = lost_view(snap, &view);
+		int err = held_view(snap, &view, lost);
 
 		if (err)
 			return err;
 		plain.lost = false;
+		plain.reserved = true; /* the view is made */
 		err = export__write(f, &view, fmt, &plain);
-		lost_view_free(&view);
+		view_free(&view);
 		return err;
 	}
 	return format__get(fmt)->write(f, snap, opts);
+}
+
+int export__write_folded_diff(FILE *f, const struct snapshot *old, const struct snapshot *new,
+			      const struct export_opts *opts)
+{
+	struct snapshot views[2];
+	int err;
+
+	if (opts->reserved)
+		return export_folded__diff(f, old, new, opts->counts);
+	err = held_view(old, &views[0], false);
+	if (err)
+		return err;
+	err = held_view(new, &views[1], false);
+	if (!err) {
+		err = export_folded__diff(f, &views[0], &views[1], opts->counts);
+		view_free(&views[1]);
+	}
+	view_free(&views[0]);
+	return err;
 }
 
 int export__write_saved(FILE *f, const struct snapshot *snap, enum lt_format fmt,

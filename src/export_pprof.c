@@ -3,7 +3,8 @@
  * pprof heap profiles: pprof's proto/profile.proto encoded by hand and
  * gzip-compressed with zlib. Sample types inuse_objects/count
  * and inuse_space/bytes, inuse_space the default, as Go's own heap profiles;
- * after a --scan also lost_objects and lost_space (definitely and indirectly).
+ * after a --scan also lost_objects and lost_space (definitely and indirectly);
+ * last resident_space: what is held, mappings by their resident pages.
  * Functions are already symbolized (has_functions), so pprof never looks for the
  * binaries; with their source lines (Function.filename, Line.line) and the calls
  * inlined at an address as more Lines of its Location. Mappings carry the build
@@ -366,7 +367,7 @@ static void sample_labels(struct profile *pr, const struct proc_stat *p, const s
 	label(pr, "process", p->comm, 0);
 	if (p->pid)
 		label(pr, "pid", NULL, p->pid);
-	label(pr, "kind", s->kind == STACK_MMAP ? "mmap" : "heap", 0);
+	label(pr, "kind", stack_kind__name(s->kind), 0);
 	for (size_t i = 0; i < s->nr_origins; i++) {
 		bool seen = false;
 
@@ -402,6 +403,7 @@ static void sample(struct profile *pr, const struct proc_stat *p, const struct s
 		pb_varint(&pr->packed, (uint64_t)s->possible_allocs);
 		pb_varint(&pr->packed, (uint64_t)s->possible_bytes);
 	}
+	pb_varint(&pr->packed, (uint64_t)stack_stat__held(s));
 	pb_msg(&pr->sub, SAMPLE_VALUE, &pr->packed);
 	sample_labels(pr, p, s);
 	pb_msg(&pr->out, PROFILE_SAMPLE, &pr->sub);
@@ -420,6 +422,7 @@ static void header(struct profile *pr, const struct snapshot *snap, bool scanned
 		value_type(pr, PROFILE_SAMPLE_TYPE, "possible_objects", "count");
 		value_type(pr, PROFILE_SAMPLE_TYPE, "possible_space", "bytes");
 	}
+	value_type(pr, PROFILE_SAMPLE_TYPE, "resident_space", "bytes");
 	pb_uint(&pr->out, PROFILE_TIME_NANOS,
 		(uint64_t)snap->taken.tv_sec * 1000000000ULL + (uint64_t)snap->taken.tv_nsec);
 	pb_uint(&pr->out, PROFILE_DURATION_NANOS, (uint64_t)(snap->elapsed_s * 1e9));

@@ -46,8 +46,9 @@ static const struct format formats[] = {
 	{ LT_FORMAT_JSON, "json", ".json", "snapshot, schema v1 (for tools)", 0, write_json },
 	{ LT_FORMAT_TEXT, "text", ".txt", "what leaktrace prints", FORMAT_DIFF, write_text },
 	{ LT_FORMAT_FOLDED, "folded", ".folded", "flamegraph.pl, inferno, speedscope",
-	  FORMAT_DIFF | FORMAT_LOST, write_folded },
-	{ LT_FORMAT_SVG, "svg", ".svg", "interactive flamegraph", FORMAT_LOST, write_svg },
+	  FORMAT_DIFF | FORMAT_LOST | FORMAT_HELD, write_folded },
+	{ LT_FORMAT_SVG, "svg", ".svg", "interactive flamegraph", FORMAT_LOST | FORMAT_HELD,
+	  write_svg },
 	{ LT_FORMAT_PPROF, "pprof", ".pb.gz", "heap profile (go tool pprof)", FORMAT_BINARY,
 	  write_pprof },
 };

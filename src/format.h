@@ -23,10 +23,11 @@ enum lt_format {
 
 /* What the writers are asked for, beside the snapshot. */
 struct export_opts {
-	int top;     /* text: stacks per process */
-	bool counts; /* folded: allocation counts instead of outstanding bytes */
-	bool lost;   /* folded, svg: only what a scan found lost (--lost) */
-	bool lines;  /* folded: frames with their source line (--lines) */
+	int top;       /* text: stacks per process */
+	bool counts;   /* folded: allocation counts instead of outstanding bytes */
+	bool lost;     /* folded, svg: only what a scan found lost (--lost) */
+	bool lines;    /* folded: frames with their source line (--lines) */
+	bool reserved; /* flamegraphs: mappings by what they reserve, not their resident pages */
 };
 
 /* What a format supports, beside writing a snapshot: bits of struct format's flags. */
@@ -34,6 +35,7 @@ enum format_flags {
 	FORMAT_DIFF = 1,   /* `report --diff` writes it */
 	FORMAT_LOST = 2,   /* --lost: the view of what a scan found lost */
 	FORMAT_BINARY = 4, /* not for a terminal */
+	FORMAT_HELD = 8,   /* mappings weighed by their resident pages (--reserved: reserved) */
 };
 
 struct format {

@@ -17,9 +17,12 @@ const char *frame__basename(const char *path)
 
 const char *frame__name(const struct frame *fr, char *buf, size_t size)
 {
-	if (fr->symbol)
+	/* As perf's folded stacks mark the kernel's frames. */
+	if (fr->kernel)
+		snprintf(buf, size, "%s_[k]", fr->symbol ? fr->symbol : "[unknown]");
+	else if (fr->symbol)
 		return fr->symbol;
-	if (fr->module)
+	else if (fr->module)
 		snprintf(buf, size, "[%s]", frame__basename(fr->module));
 	else
 		snprintf(buf, size, "[unknown]");

@@ -30,6 +30,7 @@ struct frame {
 	 * its own, as in the source. Its offset is 0.
 	 */
 	bool inlined;
+	bool kernel; /* a kernel stack's (--kernel): exports name it "fn_[k]", as perf does */
 };
 
 /* Where a file's code is mapped in a process: for pprof's mappings. */
@@ -38,7 +39,10 @@ struct text_mapping {
 	uint64_t offset;       /* the file offset at start */
 };
 
-/* A frame as exports name it: its function, else "[module basename]", else "[unknown]". */
+/*
+ * A frame as exports name it: its function, else "[module basename]", else
+ * "[unknown]"; a kernel frame "function_[k]".
+ */
 const char *frame__name(const struct frame *fr, char *buf, size_t size);
 /* The same with the source line where it is known: "fn (file.c:LINE)". */
 const char *frame__label(const struct frame *fr, char *buf, size_t size);

@@ -171,4 +171,5 @@ void kernel__print(FILE *f, const struct kernel_features *k)
 		k->release, yes(k->btf), yes(k->uprobes), yes(k->tp_btf), yes(k->ringbuf),
 		yes(k->for_each_map_elem), yes(k->find_vma), yes(k->uprobe_multi),
 		yes(k->uretprobe_syscall), yes(k->uprobe_session));
+	fprintf(f, "leaktrace: arch %s: %s\n", ARCH_NAME, ARCH_PATH);
 }

@@ -6,6 +6,7 @@
 #include "cmd_report.h"
 #include "cmd_trace.h"
 #include "escape.h"
+#include "exit_status.h"
 
 int main(int argc, char **argv)
 {
@@ -17,9 +18,9 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	switch (cli__parse(argc, argv, &cfg)) {
 	case CLI_EXIT_OK:
-		return 0;
+		return LT_EXIT_OK;
 	case CLI_EXIT_USAGE:
-		return 2;
+		return LT_EXIT_USAGE;
 	case CLI_RUN:
 		break;
 	}

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* -o FILE: a snapshot is written whole or not at all, never cut by a full disk. */
+/*
+ * -o FILE: a snapshot is written whole or not at all, never cut by a full disk;
+ * -o - writes it to standard output.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -68,12 +71,24 @@ static int create_tmp(const char *path, char **tmp)
 	return fd;
 }
 
+bool output_file__is_stdout(const char *path)
+{
+	return !strcmp(path, "-");
+}
+
+const char *output_file__name(const char *path)
+{
+	return output_file__is_stdout(path) ? "standard output" : path;
+}
+
 int output_file__check(const char *path)
 {
 	struct stat st;
 	char *tmp;
 	int fd;
 
+	if (output_file__is_stdout(path))
+		return fcntl(STDOUT_FILENO, F_GETFL) < 0 ? -errno : 0;
 	if (!stat(path, &st) && S_ISDIR(st.st_mode))
 		return -EISDIR;
 	if (is_special(path))
@@ -93,12 +108,17 @@ int output_file__open(struct output_file *o, const char *path)
 	struct stat st;
 
 	*o = (struct output_file){ .path = path, .fd = -1 };
-	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+	if (output_file__is_stdout(path)) {
+		/* Its own descriptor, so that closing it leaves stdout open; what stdio holds first. */
+		fflush(stdout);
+		o->fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+	} else if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
 		return -EISDIR;
-	if (is_special(path))
+	} else if (is_special(path)) {
 		o->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-	else
+	} else {
 		o->fd = create_tmp(path, &o->tmp);
+	}
 	if (o->fd < 0)
 		return o->fd == -1 ? -errno : o->fd;
 	o->f = fopencookie(o, "w", io);

@@ -2,6 +2,7 @@
 /*
  * Output files that are complete or absent: written to a new temporary file
  * next to the destination, every write checked, synced, then renamed over it.
+ * The path "-" is standard output, written in place.
  */
 #ifndef LT_OUTPUT_FILE_H
 #define LT_OUTPUT_FILE_H
@@ -17,6 +18,10 @@ struct output_file {
 	int err; /* the first write's errno, 0 while all went well */
 };
 
+/* Whether path is "-", standard output. */
+bool output_file__is_stdout(const char *path);
+/* path as messages name it: "standard output" for "-". */
+const char *output_file__name(const char *path);
 /*
  * Whether path can be written, tried before the work that fills it: a file
  * created and removed in its directory (or, for a device like /dev/null, the
@@ -26,7 +31,7 @@ int output_file__check(const char *path);
 /*
  * Opens o->f for path: a new file (O_EXCL, so never through a planted symlink)
  * in path's directory, or path itself when it exists and is not a regular file
- * (/dev/null, a FIFO). 0 or a negative errno.
+ * (/dev/null, a FIFO), or standard output for "-". 0 or a negative errno.
  */
 int output_file__open(struct output_file *o, const char *path);
 /*

@@ -273,6 +273,32 @@ int proc__read_line(pid_t pid, const char *file, char *buf, size_t size)
 	return err;
 }
 
+int proc__image(pid_t pid, uint64_t *end_code, uint64_t *start_stack)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long code, stack;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The name in parentheses may hold anything, ')' too: the fields follow the last one. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1,
+			 " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
+			 " %*s %*s %*s %*s %*s %*s %llu %llu",
+			 &code, &stack) != 2)
+		return -EINVAL;
+	*end_code = code;
+	*start_stack = stack;
+	return 0;
+}
+
 int proc__exe(pid_t pid, char *buf, size_t size)
 {
 	char link[64];

@@ -39,6 +39,9 @@ const struct procmap *procmaps__find(const struct procmaps *maps, uint64_t addr)
 int proc__read_line(pid_t pid, const char *file, char *buf, size_t size);
 /* Where /proc/PID/exe points, in buf; 0, or a negative errno (also for a zombie). */
 int proc__exe(pid_t pid, char *buf, size_t size);
+
+/* Fields 27 and 28 of /proc/PID/stat (endcode, startstack): which image the process runs. */
+int proc__image(pid_t pid, uint64_t *end_code, uint64_t *start_stack);
 /*
  * Adds a copy of m to maps, kept sorted; the mappings m overlaps go (a new
  * mmap over them). 0, -EINVAL for an empty range, or -ENOMEM (maps unchanged).

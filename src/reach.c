@@ -27,6 +27,7 @@
 #include "arch.h"
 #include "procmaps.h"
 #include "reach.h"
+#include "resident.h"
 #include "stop.h"
 
 #define CHUNK (1u << 20) /* bytes read at once */
@@ -485,19 +486,6 @@ static void scan_range(struct scan *s, uint64_t start, uint64_t end)
 	}
 }
 
-/* PAGEMAP_SCAN (kernel 6.7; Debian 12's headers predate it): the ranges that hold pages. */
-struct lt_page_region {
-	uint64_t start, end, categories;
-};
-
-struct lt_pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-
-#define LT_PAGEMAP_SCAN _IOWR('f', 16, struct lt_pm_scan_arg)
-#define LT_PAGE_IS_PRESENT (1 << 3)
-#define LT_PAGE_IS_SWAPPED (1 << 4)
 #define PM_REGIONS 256
 
 /* Scans the runs of [start, end) that hold pages, as PAGEMAP_SCAN lists them; -errno without it. */

@@ -79,8 +79,8 @@ static void put_stack_name(FILE *f, const struct stack_stat *s)
 		fputs(" < ...", f);
 	if (!s->nr_frames)
 		fputs("[stack not recorded]", f);
-	if (s->kind == STACK_MMAP)
-		fputs(" (mmap)", f);
+	if (s->kind != STACK_HEAP)
+		fprintf(f, " (%s)", stack_kind__name(s->kind));
 }
 
 static void put_signed(FILE *f, const char *fmt, int64_t v)

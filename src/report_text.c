@@ -36,11 +36,13 @@ static const struct style *style_for(FILE *f)
 /* The cells of one stack's line, formatted first so that the columns can be measured. */
 struct row {
 	char bytes[32], human[32], allocs[32], oldest[32], growth[40], lost[32], possible[32];
+	char resident[32];
 };
 
 struct widths {
-	int rank, bytes, human, allocs, oldest, growth, lost, possible, symbol;
-	bool scanned; /* a lost column: some stack's reachability is known */
+	int rank, bytes, human, allocs, oldest, growth, lost, possible, symbol, resident;
+	bool scanned;	     /* a lost column: some stack's reachability is known */
+	bool resident_known; /* a resident column: some mapping's pages were read */
 };
 
 static void growth_text(double growth, char *buf, size_t size)
@@ -60,6 +62,10 @@ static void fill_row(const struct stack_stat *s, struct row *r)
 	else
 		snprintf(r->oldest, sizeof(r->oldest), "-");
 	growth_text(s->growth, r->growth, sizeof(r->growth));
+	if (s->has_resident)
+		units__human(s->resident_bytes, r->resident, sizeof(r->resident));
+	else
+		snprintf(r->resident, sizeof(r->resident), "-");
 	if (s->scanned) {
 		units__human(stack_stat__unreachable(s), r->lost, sizeof(r->lost));
 		units__human(s->possible_bytes, r->possible, sizeof(r->possible));
@@ -86,9 +92,11 @@ static void measure(const struct stack_stat *stacks, const struct row *rows, siz
 {
 	char rank[16];
 
-	*w = (struct widths){ 1, 5, 4, 6, 6, 6, 4, 8, 0, false };
+	*w = (struct widths){ 1, 5, 4, 6, 6, 6, 4, 8, 0, 8, false, false };
 	for (size_t i = 0; i < n; i++) {
 		w->scanned |= stacks[i].scanned;
+		w->resident_known |= stacks[i].has_resident;
+		w->resident = max_int(w->resident, (int)strlen(rows[i].resident));
 		w->lost = max_int(w->lost, (int)strlen(rows[i].lost));
 		w->possible = max_int(w->possible, (int)strlen(rows[i].possible));
 		w->rank = max_int(w->rank, snprintf(rank, sizeof(rank), "%zu", i + 1));
@@ -121,6 +129,13 @@ void report_text__lost(FILE *f, const struct snapshot *snap)
 		"; normal: %" PRIu64 " frees of blocks from before the attach, %" PRIu64
 		" of the allocator's own\n",
 		l[LOST_FREES_BEFORE_ATTACH], l[LOST_FREES_INTERNAL]);
+	if (snap->kernel)
+		fprintf(f,
+			"kernel: not tracked: %" PRIu64 " allocations (map full), %" PRIu64
+			" stacks dropped, %" PRIu64 " events missed; normal: %" PRIu64
+			" frees of blocks from before the start\n",
+			l[LOST_KERNEL_ALLOCS_UNTRACKED], l[LOST_KERNEL_STACKS_DROPPED],
+			l[LOST_KERNEL_MISSED], l[LOST_KERNEL_FREES_UNKNOWN]);
 }
 
 const char report_text__cut[] = "... (outer frames cut: the stack walk could not go on soundly)";
@@ -146,6 +161,18 @@ const char *report_text__frame(const struct frame *fr, char *buf, size_t size)
 	return buf;
 }
 
+/* A kernel stack's context: the process that allocated its first block, the slab cache. */
+static void write_task(FILE *f, const struct stack_stat *s, const struct widths *w,
+		       const struct style *st)
+{
+	char comm[ESCAPE_SIZE], cache[ESCAPE_SIZE];
+
+	fprintf(f, "  %*s  %s(allocated by pid %d (%s), cgroup %" PRIu64 "%s%s)%s\n", w->rank, "",
+		st->dim, s->task_pid, escape__text(s->task_comm, comm, sizeof(comm)),
+		s->task_cgroup, s->slab_cache[0] ? ", slab cache " : "",
+		s->slab_cache[0] ? escape__text(s->slab_cache, cache, sizeof(cache)) : "", st->off);
+}
+
 static void write_frames(FILE *f, const struct stack_stat *s, const struct widths *w,
 			 const struct style *st)
 {
@@ -167,12 +194,24 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 	if (s->suppressed)
 		fprintf(f, "  %*s  %s(suppressed: %s)%s\n", w->rank, "", st->dim, s->suppressed,
 			st->off);
+	if (s->allocator && s->has_cached)
+		fprintf(f,
+			"  %*s  %s(%s's own, never a leak: thread stacks, %lld of %lld in its "
+			"cache for reuse, their threads gone)%s\n",
+			w->rank, "", st->dim, s->allocator, (long long)s->cached_allocs,
+			(long long)s->allocs, st->off);
+	else if (s->allocator)
+		fprintf(f, "  %*s  %s(%s's own, never a leak)%s\n", w->rank, "", st->dim,
+			s->allocator, st->off);
+	if (s->kind == STACK_KERNEL)
+		write_task(f, s, w, st);
 }
 
 static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n, const struct style *st)
 {
 	struct row *rows = calloc(n, sizeof(*rows));
 	struct widths w;
+	int kind_width;
 
 	if (!rows || !n) {
 		free(rows);
@@ -181,17 +220,23 @@ static void write_stacks(FILE *f, const struct stack_stat *stacks, size_t n, con
 	for (size_t i = 0; i < n; i++)
 		fill_row(&stacks[i], &rows[i]);
 	measure(stacks, rows, n, &w);
-	fprintf(f, "  %*s  %*s  %*s  %*s  kind  %*s  ", w.rank, "#", w.bytes, "bytes", w.human,
-		"size", w.allocs, "allocs", w.oldest, "oldest");
+	/* "heap" and "mmap", or "kernel" (--kernel's process 0, whose stacks are all kernel). */
+	kind_width = stacks[0].kind == STACK_KERNEL ? 6 : 4;
+	fprintf(f, "  %*s  %*s  %*s  %*s  %-*s  %*s  ", w.rank, "#", w.bytes, "bytes", w.human,
+		"size", w.allocs, "allocs", kind_width, "kind", w.oldest, "oldest");
+	if (w.resident_known)
+		fprintf(f, "%*s  ", w.resident, "resident");
 	if (w.scanned)
 		fprintf(f, "%*s  %*s  ", w.lost, "lost", w.possible, "possible");
 	fprintf(f, "%*s  trend\n", w.growth, "growth");
 	for (size_t i = 0; i < n; i++) {
 		bool lost = stack_stat__unreachable(&stacks[i]) > 0;
 
-		fprintf(f, "  %*zu  %*s  %*s  %*s  %-4s  %*s  ", w.rank, i + 1, w.bytes,
-			rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs,
-			stacks[i].kind == STACK_MMAP ? "mmap" : "heap", w.oldest, rows[i].oldest);
+		fprintf(f, "  %*zu  %*s  %*s  %*s  %-*s  %*s  ", w.rank, i + 1, w.bytes,
+			rows[i].bytes, w.human, rows[i].human, w.allocs, rows[i].allocs, kind_width,
+			stack_kind__name(stacks[i].kind), w.oldest, rows[i].oldest);
+		if (w.resident_known)
+			fprintf(f, "%*s  ", w.resident, rows[i].resident);
 		if (w.scanned)
 			fprintf(f, "%s%*s%s  %*s  ", lost ? st->red : "", w.lost, rows[i].lost,
 				lost ? st->off : "", w.possible, rows[i].possible);
@@ -231,6 +276,9 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 		escape__text(p->exe, exe, sizeof(exe)), p->alive ? "" : " [exited]", st->off,
 		units__human(p->bytes, b1, sizeof(b1)), units__grouped(p->bytes, b2, sizeof(b2)),
 		units__grouped(p->allocs, b3, sizeof(b3)), p->allocs == 1 ? "" : "s", g);
+	if (p->has_resident)
+		fprintf(f, ", of its mappings %s resident",
+			units__human(p->resident_bytes, b1, sizeof(b1)));
 	if (p->scanned) {
 		fprintf(f, ", %s%s lost%s (%s definitely, %s indirectly), ",
 			unreachable ? st->red : "", units__human(unreachable, b1, sizeof(b1)),
@@ -242,12 +290,15 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 	}
 	if (sus) {
 		/* What makes it the top suspect: its lost bytes, else its growth. */
-		if (stack_stat__unreachable(sus) > 0)
-			snprintf(g, sizeof(g), "%s lost",
-				 units__human(stack_stat__unreachable(sus), b1, sizeof(b1)));
-		else if (sus->possible_bytes > 0)
+		int64_t lost = stack_stat__held_of(sus, stack_stat__unreachable(sus));
+		int64_t possible = stack_stat__held_of(sus, sus->possible_bytes);
+
+		/* Of a mapping, what it holds: its resident pages. */
+		if (lost > 0)
+			snprintf(g, sizeof(g), "%s lost", units__human(lost, b1, sizeof(b1)));
+		else if (possible > 0)
 			snprintf(g, sizeof(g), "%s possibly lost",
-				 units__human(sus->possible_bytes, b1, sizeof(b1)));
+				 units__human(possible, b1, sizeof(b1)));
 		else
 			growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
@@ -269,6 +320,43 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 			units__grouped(p->suppressed_allocs, b2, sizeof(b2)),
 			p->suppressed_allocs == 1 ? "" : "s",
 			units__grouped(p->suppressed_lost_bytes, b3, sizeof(b3)));
+}
+
+/*
+ * What the allocators keep for themselves, by allocator: its mappings, what they reserve and
+ * hold, and glibc's cached thread stacks.
+ */
+static void write_allocators(FILE *f, const struct proc_stat *p)
+{
+	char b1[32], b2[32], b3[32];
+
+	for (size_t i = 0; i < p->nr_stacks; i++) {
+		const char *name = p->stacks[i].allocator;
+		int64_t bytes = 0, allocs = 0, held = 0, cached = 0;
+		bool first = true;
+
+		for (size_t j = 0; name && j < i && first; j++)
+			first = !p->stacks[j].allocator || strcmp(p->stacks[j].allocator, name);
+		if (!name || !first)
+			continue;
+		for (size_t j = i; j < p->nr_stacks; j++) {
+			const struct stack_stat *s = &p->stacks[j];
+
+			if (!s->allocator || strcmp(s->allocator, name))
+				continue;
+			bytes += s->bytes;
+			allocs += s->allocs;
+			held += stack_stat__held(s);
+			cached += s->cached_allocs;
+		}
+		fprintf(f,
+			"%s's own: %s bytes in %s mapping%s (%s held), %lld cached thread "
+			"stack%s: not counted as leaks\n",
+			name, units__grouped(bytes, b1, sizeof(b1)),
+			units__grouped(allocs, b2, sizeof(b2)), allocs == 1 ? "" : "s",
+			units__human(held, b3, sizeof(b3)), (long long)cached,
+			cached == 1 ? "" : "s");
+	}
 }
 
 /* The suppressions that matched, as valgrind lists its used ones: what each took. */
@@ -323,6 +411,7 @@ void report_text__write(FILE *f, const struct snapshot *snap, int top)
 
 		fputc('\n', f);
 		write_summary(f, p, st);
+		write_allocators(f, p);
 		write_argv(f, p);
 		write_stacks(f, p->stacks, n, st);
 		if (n < p->nr_stacks)

@@ -13,9 +13,13 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "kallsyms.h"
+#include "kmem.h"
+#include "kstack.h"
 #include "mapping_events.h"
 #include "procmaps.h"
 #include "reach.h"
+#include "resident.h"
 #include "snap_source.h"
 #include "snap_source_int.h"
 #include "snap_scan.h"
@@ -30,9 +34,10 @@ _Static_assert(LOST_ALLOCS_UNTRACKED == (int)LT_ALLOCS_UNTRACKED &&
 		       LOST_FREES_BEFORE_ATTACH == (int)LT_FREES_BEFORE_ATTACH &&
 		       LOST_THREADS_UNTRACKED == (int)LT_THREADS_UNTRACKED &&
 		       LOST_MUNMAPS_PARTIAL_LOST == (int)LT_MUNMAPS_PARTIAL_LOST &&
-		       LOST_FREES_INTERNAL == (int)LT_FREES_INTERNAL && NR_LOST == (int)LT_NR_LOST,
+		       LOST_FREES_INTERNAL == (int)LT_FREES_INTERNAL,
 	       "lost counters");
 _Static_assert(SNAP_MAX_FRAMES == LT_MAX_FRAMES, "frames of a stack");
+_Static_assert(LOST_KERNEL_ALLOCS_UNTRACKED == (int)LT_NR_LOST, "the kernel's lost counters");
 
 /* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
 #define TREND_POINTS 8
@@ -73,6 +78,12 @@ struct stack_entry {
 	int64_t scan_allocs;
 	uint64_t scan_oldest_ts;
 	struct reach_sums reach; /* --scan */
+	/* Its mappings' pages present in memory, and what they reserve (read_resident). */
+	int64_t resident, resident_reserved;
+	bool resident_unknown; /* a mapping's pages could not be read */
+	/* glibc thread stacks: those in glibc's cache; cached_unknown: a stack not told. */
+	int64_t cached_bytes, cached_allocs;
+	bool cached_unknown;
 };
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
@@ -259,7 +270,9 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 		e->nr_frames = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips,
 						 raw.nr, e->frames, &e->truncated);
 	}
-	if (e->nr_frames && thread_start(&e->frames[e->nr_frames - 1]))
+	/* Not a walk cut for want of a table: the frames above may be the program's. */
+	if (e->nr_frames && !(raw.flags & LT_STACK_UNBUILT) &&
+	    thread_start(&e->frames[e->nr_frames - 1]))
 		e->truncated = false;
 	e->table_pending = e->truncated && (raw.flags & LT_STACK_UNBUILT);
 	e->fetch_gen = symbolizer__fetch_generation(src->syms);
@@ -384,6 +397,147 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 	return err;
 }
 
+struct mapping_index {
+	uint32_t tgid;
+	uint32_t index;
+};
+
+static int by_mapping_tgid(const void *a, const void *b)
+{
+	const struct mapping_index *x = a, *y = b;
+
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
+/* Whether e's mappings are glibc's thread stacks: mapped by libc under pthread_create. */
+static bool thread_stack(const struct stack_entry *e)
+{
+	struct stack_stat s = { .kind = STACK_MMAP,
+				.frames = e->frames,
+				.nr_frames = e->nr_frames };
+	const char *a = stack_stat__tell_allocator(&s);
+
+	for (int i = 0; a && !strcmp(a, "glibc") && i < e->nr_frames; i++)
+		if (e->frames[i].symbol && (strstr(e->frames[i].symbol, "pthread_create") ||
+					    !strcmp(e->frames[i].symbol, "allocate_stack")))
+			return true;
+	return false;
+}
+
+/* The layout of p's libc's thread descriptors, read once from the libc its stack names. */
+static const struct glibc_threads *thread_layout(struct process *p, const struct stack_entry *e)
+{
+	char path[PATH_MAX];
+
+	if (!p->threads_known) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s", p->pid, e->frames[0].module);
+		p->threads_known = glibc_threads__open(path, &p->threads) ? -1 : 1;
+	}
+	return p->threads_known > 0 ? &p->threads : NULL;
+}
+
+/* Counts the glibc thread stack at key (size bytes) as cached or not. */
+static void add_cached(struct snap_source *src, struct stack_entry *e,
+		       const struct lt_alloc_key *key, uint64_t size)
+{
+	struct process *p = snap_source__find(src, key->tgid);
+	const struct glibc_threads *g = p ? thread_layout(p, e) : NULL;
+	int cached = g ? glibc_threads__cached(g, p->pid, key->addr, key->addr + size) : -ENOENT;
+
+	if (cached < 0) {
+		e->cached_unknown = true;
+	} else if (cached) {
+		e->cached_allocs++;
+		e->cached_bytes += size;
+	}
+}
+
+/* Adds the resident pages of the mapping at key (its record rec) to its stack's entry. */
+static void add_resident(struct snap_source *src, struct resident *r,
+			 const struct lt_alloc_key *key, const struct lt_alloc *rec, uint64_t *sum)
+{
+	struct stack_entry *e = entry_get(src, key->tgid, key->gen, rec->stack_id);
+	uint64_t bytes;
+
+	if (!e)
+		return;
+	entry_frames(src, e); /* reported, being held: its frames tell whose it is */
+	if (thread_stack(e))
+		add_cached(src, e, key, rec->size);
+	e->resident_reserved += rec->size;
+	if (!r || resident__bytes(r, key->addr, key->addr + rec->size, &bytes)) {
+		e->resident_unknown = true;
+		return;
+	}
+	e->resident += bytes;
+	*sum += bytes;
+}
+
+/*
+ * The pages present in the recorded mappings, summed per stack: O(mappings),
+ * one pagemap per process. With --older, only the mappings the records count.
+ */
+static int read_resident(struct snap_source *src, uint64_t now_ns)
+{
+	uint64_t cutoff = now_ns - (uint64_t)(src->filter.older * 1e9);
+	bool filtered = src->filter.older > 0 || src->filter.scan;
+	struct mapping_index *idx = NULL;
+	struct resident *r = NULL;
+	struct lt_alloc_key *keys;
+	struct stack_entry *e;
+	struct lt_alloc rec;
+	uint64_t start_ns = tracer__now_ns(), reserved = 0, resident = 0;
+	uint32_t open_tgid = 0;
+	size_t n, m = 0;
+	__u64 *ends;
+	int err;
+
+	for (size_t i = 0; i < src->nr_buckets; i++)
+		for (e = src->buckets[i]; e; e = e->next) {
+			e->resident = e->resident_reserved = 0;
+			e->resident_unknown = false;
+			e->cached_bytes = e->cached_allocs = 0;
+			e->cached_unknown = false;
+		}
+	err = tracer_maps__mappings(src->tracer, &keys, &ends, &n);
+	if (err)
+		return err;
+	idx = malloc((n ? n : 1) * sizeof(*idx));
+	for (size_t i = 0; idx && i < n; i++)
+		if (snap_source__current(src, keys[i].tgid, keys[i].gen))
+			idx[m++] = (struct mapping_index){ keys[i].tgid, i };
+	if (m)
+		qsort(idx, m, sizeof(*idx), by_mapping_tgid);
+	for (size_t i = 0; i < m; i++) {
+		const struct lt_alloc_key *k = &keys[idx[i].index];
+
+		if (tracer_maps__record_now(src->tracer, k, &rec) || rec.kind != LT_KIND_MMAP)
+			continue; /* unmapped since */
+		if (filtered && (rec.ts > cutoff || rec.size < src->filter.min_size ||
+				 rec.size > src->filter.max_size))
+			continue;
+		if (!r || open_tgid != k->tgid) {
+			resident__free(r);
+			r = NULL;
+			open_tgid = k->tgid;
+			resident__open(k->tgid, &r); /* the process gone: its stacks unread */
+		}
+		add_resident(src, r, k, &rec, &resident);
+		reserved += rec.size;
+	}
+	resident__free(r);
+	if (src->filter.verbose)
+		diag__debug("resident pages: %zu mappings, %.1f GiB reserved, %.1f MiB resident, "
+			    "read in %.1f ms",
+			    m, reserved / 1073741824.0, resident / 1048576.0,
+			    (tracer__now_ns() - start_ns) / 1e6);
+	err = idx ? 0 : -ENOMEM;
+	free(idx);
+	free(keys);
+	free(ends);
+	return err;
+}
+
 /* Frees by the allocator itself of memory it took without malloc are not misses. */
 static int count_internal_frees(struct snap_source *src, uint64_t *lost)
 {
@@ -457,6 +611,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 			snap_source__add_process(src, keys[i]); /* a new image: new mappings */
 			p = snap_source__find(src, keys[i]);
 			p->pending = true;
+			p->threads_known = 0; /* its libc may be another */
 		}
 		p->gen = vals[i].gen;
 		p->exited = vals[i].flags & LT_TARGET_EXITED;
@@ -573,6 +728,8 @@ static int stack_add(struct proc_stat *p, const struct stack_stat *s)
 	p->reachable_bytes += s->reachable_bytes;
 	p->possible_bytes += s->possible_bytes;
 	p->possible_allocs += s->possible_allocs;
+	p->has_resident |= s->has_resident;
+	p->resident_bytes += s->resident_bytes;
 	return 0;
 }
 
@@ -584,6 +741,7 @@ static void fill_frames(struct stack_stat *s, const struct stack_entry *e)
 	s->nr_frames = e->nr_frames;
 	s->truncated = e->truncated;
 	s->table_pending = e->table_pending;
+	s->allocator = stack_stat__tell_allocator(s);
 }
 
 static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const struct lt_total *t,
@@ -605,7 +763,17 @@ static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const 
 		s->allocs = t->allocs;
 	}
 	s->oldest_s = oldest && oldest <= now_ns ? (now_ns - oldest) / 1e9 : -1;
-	s->growth = dt > 0 ? (s->bytes - e->last_bytes) / dt : 0;
+	/* Every mapping of it read: what they reserve is what the totals count. */
+	if (s->kind == STACK_MMAP && !e->resident_unknown && e->resident_reserved == s->bytes &&
+	    s->bytes > 0) {
+		s->has_resident = true;
+		s->resident_bytes = e->resident;
+		s->has_cached = !e->cached_unknown && (e->cached_allocs || thread_stack(e));
+		s->cached_bytes = s->has_cached ? e->cached_bytes : 0;
+		s->cached_allocs = s->has_cached ? e->cached_allocs : 0;
+	}
+	/* A mapping grows as its pages do: a reservation is no growth. */
+	s->growth = dt > 0 ? (stack_stat__held(s) - e->last_bytes) / dt : 0;
 	s->scanned = scanned && e->reach.known;
 	s->lost_bytes = s->scanned ? e->reach.bytes[REACH_LOST] : 0;
 	s->lost_allocs = s->scanned ? e->reach.allocs[REACH_LOST] : 0;
@@ -689,9 +857,9 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 			e->nr_hist = 0;
 		}
 		fill_stack(&s, e, &vals[i], now_ns, dt, scanned, src->filter.sample_bytes);
-		trend_push(e, now_ns, s.bytes);
+		trend_push(e, now_ns, stack_stat__held(&s));
 		trend_read(e, &s);
-		e->last_bytes = s.bytes;
+		e->last_bytes = stack_stat__held(&s);
 		e->last_build = src->builds;
 		if (!s.allocs && !s.bytes && !s.growth)
 			continue;
@@ -739,6 +907,7 @@ static void merge_same_frames(struct proc_stat *p)
 		last->allocs += v[i].allocs;
 		last->growth += v[i].growth;
 		stack_stat__add_verdicts(last, &v[i]);
+		stack_stat__add_resident(last, &v[i]);
 		trend__merge(last, &v[i]);
 		if (v[i].oldest_s > last->oldest_s)
 			last->oldest_s = v[i].oldest_s;
@@ -865,6 +1034,137 @@ static int add_gone(struct snap_source *src, struct snapshot *snap)
 	return 0;
 }
 
+/* The kernel's frames of a kernel stack entry, at its first report. */
+static void kernel_frames(struct snap_source *src, struct stack_entry *e, uint32_t stack,
+			  uint64_t call_site)
+{
+	uint64_t ips[LT_MAX_FRAMES];
+	int nr;
+
+	if (e->symbolized)
+		return;
+	e->symbolized = true;
+	nr = kmem__stack(src->kmem, stack, (__u64 *)ips, LT_MAX_FRAMES);
+	e->frames = nr ? calloc(nr, sizeof(*e->frames)) : NULL;
+	e->nr_frames = e->frames ? kstack__frames(src->ksyms, ips, nr, call_site, e->frames) : 0;
+	e->truncated = !e->nr_frames;
+}
+
+/* Process 0 of a snapshot: the kernel, --kernel's stacks. */
+static struct proc_stat *kernel_proc(struct snapshot *snap)
+{
+	struct proc_stat *p, *procs = realloc(snap->procs, (snap->nr_procs + 1) * sizeof(*procs));
+
+	if (!procs)
+		return NULL;
+	snap->procs = procs;
+	p = &procs[snap->nr_procs++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->comm, sizeof(p->comm), "kernel");
+	snprintf(p->exe, sizeof(p->exe), "[kernel]");
+	p->alive = true;
+	return p;
+}
+
+/* A kernel stack's figures as a stack_stat, with the context of its first block. */
+static void kernel_stack(struct snap_source *src, struct stack_entry *e,
+			 const struct lt_ktotal_key *k, const struct lt_ktotal *v, uint64_t now_ns,
+			 double dt, struct stack_stat *s)
+{
+	struct lt_total t = { .bytes = v->bytes,
+			      .allocs = v->allocs,
+			      .oldest_ts = v->oldest_ts,
+			      .oldest_addr = v->oldest_addr,
+			      .kind = STACK_KERNEL,
+			      .est_bytes = v->est_bytes,
+			      .est_allocs = v->est_allocs };
+
+	fill_stack(s, e, &t, now_ns, dt, false, src->filter.sample_bytes);
+	s->task_pid = k->tgid;
+	memcpy(s->task_comm, v->comm, LT_COMM_LEN);
+	s->task_cgroup = v->cgroup;
+	memcpy(s->slab_cache, v->cache, LT_KCACHE_NAME);
+	s->slab_cache[LT_KCACHE_NAME - 1] = 0;
+}
+
+static void kernel_lost(struct snap_source *src, struct snapshot *snap)
+{
+	struct kmem_lost l;
+
+	snap->kernel = true;
+	if (kmem__lost(src->kmem, &l))
+		return;
+	snap->lost[LOST_KERNEL_ALLOCS_UNTRACKED] = l.counters[LT_K_ALLOCS_UNTRACKED];
+	snap->lost[LOST_KERNEL_STACKS_DROPPED] = l.counters[LT_K_STACKS_DROPPED];
+	snap->lost[LOST_KERNEL_FREES_UNKNOWN] = l.counters[LT_K_FREES_UNKNOWN];
+	snap->lost[LOST_KERNEL_MISSED] = l.counters[LT_K_MAP_BUSY] + l.missed;
+}
+
+/*
+ * --kernel: process 0's stacks, one per (kernel stack, space, allocating
+ * process), with their growth and trend as user stacks have them.
+ */
+static int add_kernel(struct snap_source *src, struct snapshot *snap, uint64_t now_ns)
+{
+	double dt = (now_ns - src->last_ns) / 1e9;
+	struct lt_ktotal_key *keys = NULL;
+	struct lt_ktotal *vals = NULL;
+	struct proc_stat *p = kernel_proc(snap);
+	struct stack_stat s;
+	struct stack_entry *e;
+	size_t n = 0;
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	kernel_lost(src, snap);
+	err = kmem__totals(src->kmem, &keys, &vals, &n);
+	for (size_t i = 0; !err && i < n; i++) {
+		uint64_t id = (uint64_t)keys[i].space << 32 | keys[i].stack;
+
+		e = entry_get(src, 0, keys[i].tgid, id);
+		if (!e)
+			continue;
+		if (e->last_build + 1 != src->builds) {
+			e->last_bytes = 0;
+			e->nr_hist = 0;
+		}
+		kernel_stack(src, e, &keys[i], &vals[i], now_ns, dt, &s);
+		trend_push(e, now_ns, s.bytes);
+		trend_read(e, &s);
+		e->last_bytes = s.bytes;
+		e->last_build = src->builds;
+		if (s.allocs <= 0 && s.bytes <= 0) {
+			p->growth += s.growth;
+			continue;
+		}
+		kernel_frames(src, e, keys[i].stack, vals[i].call_site);
+		s.frames = e->frames;
+		s.nr_frames = e->nr_frames;
+		s.truncated = e->truncated;
+		/* Told apart by process: merge_same_frames keeps one row per (stack, process). */
+		s.stack_id = (id ^ (uint64_t)keys[i].tgid * 0x9e3779b97f4a7c15ULL) | 1;
+		err = stack_add(p, &s);
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int snap_source__set_kernel(struct snap_source *src, struct kmem *k)
+{
+	int err = kallsyms__load("/proc/kallsyms", &src->ksyms);
+
+	if (err == -EPERM)
+		diag__error("--kernel: /proc/kallsyms hides the kernel's addresses "
+			    "(kernel.kptr_restrict): run as root");
+	else if (err)
+		diag__error("--kernel: cannot read /proc/kallsyms: %s", strerror(-err));
+	else
+		src->kmem = k;
+	return err;
+}
+
 void snap_source__with_exited(struct snap_source *src, bool with)
 {
 	src->with_gone = with;
@@ -880,6 +1180,8 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 	snap->elapsed_s = (now_ns - src->started_ns) / 1e9;
 	snap->sample_bytes = src->filter.sample_bytes;
 	err = add_totals(src, snap, keys, vals, n, now_ns);
+	if (!err && src->kmem && !src->only)
+		err = add_kernel(src, snap, now_ns);
 	if (err)
 		return err;
 	/* A traced process is reported also when it holds nothing, unless under -a. */
@@ -998,6 +1300,9 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 		err = count_internal_frees(src, snap->lost);
 	if (!err)
 		err = tracer_maps__totals(src->tracer, &keys, &vals, &n);
+	/* Before a scan: its reads would add the zero page to what was never touched. */
+	if (!err)
+		err = read_resident(src, now_ns);
 	if (!err && (src->filter.older > 0 || src->filter.scan))
 		err = scan_allocs(src, now_ns);
 	if (!err)
@@ -1043,5 +1348,6 @@ void snap_source__free(struct snap_source *src)
 		free(src->gone[i].argv);
 	}
 	free(src->gone);
+	kallsyms__free(src->ksyms);
 	free(src);
 }

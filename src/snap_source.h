@@ -56,6 +56,13 @@ int snap_source__add_finished(struct snap_source *src, struct snapshot *snap);
 void snap_source__with_exited(struct snap_source *src, bool with);
 /* Whether the snapshots taken from now on scan the processes (--scan, or a final report). */
 void snap_source__set_scan(struct snap_source *src, bool scan);
+struct kmem;
+/*
+ * --kernel: the snapshots also hold the kernel's allocations of k, as process
+ * 0 ("kernel"), their stacks symbolized from /proc/kallsyms (read now).
+ * Prints one error line and returns -errno.
+ */
+int snap_source__set_kernel(struct snap_source *src, struct kmem *k);
 /* Reads the maps; 0 or a negative errno. */
 int snap_source__take(struct snap_source *src, struct snapshot **out);
 /*

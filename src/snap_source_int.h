@@ -9,6 +9,7 @@
 #include <sys/user.h>
 #include <time.h>
 
+#include "glibc_threads.h"
 #include "snap_filter.h"
 #include "snapshot.h"
 
@@ -39,6 +40,9 @@ struct process {
 	uint64_t held_max_ns;	      /* the longest of its scans' holds */
 	struct proven *proven;	      /* blocks proven unreachable while it ran, by address */
 	size_t nr_proven;
+	/* Its libc's thread descriptor layout: 0 not read yet, 1 read, -1 unknown. */
+	int threads_known;
+	struct glibc_threads threads;
 };
 
 struct snap_source {
@@ -62,7 +66,9 @@ struct snap_source {
 	/* Processes that exited, as last reported, after their records went: for the end. */
 	struct proc_stat *gone;
 	size_t nr_gone;
-	bool with_gone; /* the next snapshots hold them too */
+	bool with_gone;		/* the next snapshots hold them too */
+	struct kmem *kmem;	/* --kernel, or NULL */
+	struct kallsyms *ksyms; /* its stacks' symbols */
 	/* Frames replaced by entry_resymbolize: kept reports may still point to them. */
 	struct frame **retired;
 	size_t nr_retired;

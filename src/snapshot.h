@@ -13,10 +13,14 @@
 
 struct arena;
 
-/* What a stack's memory is: the malloc family's blocks, or the program's own mappings. */
+/*
+ * What a stack's memory is: the malloc family's blocks, the program's own
+ * mappings, or (--kernel) the kernel's allocations, by kernel stack.
+ */
 enum stack_kind {
 	STACK_HEAP,
 	STACK_MMAP,
+	STACK_KERNEL,
 };
 
 /* What was lost, counted so that nothing is lost silently (the tracer's counters first). */
@@ -28,6 +32,11 @@ enum lost_counter {
 	LOST_THREADS_UNTRACKED,	   /* the per-thread call state map was full */
 	LOST_MUNMAPS_PARTIAL_LOST, /* a munmap inside a mapping we could not split */
 	LOST_FREES_INTERNAL,	   /* frees by the allocator of memory of its own */
+	/* --kernel's (bpf/kmem.bpf.c): */
+	LOST_KERNEL_ALLOCS_UNTRACKED, /* the kernel blocks' or totals' map was full */
+	LOST_KERNEL_STACKS_DROPPED,   /* the kernel stack map was full */
+	LOST_KERNEL_FREES_UNKNOWN,    /* frees of kernel blocks from before the start */
+	LOST_KERNEL_MISSED,	      /* events the kernel skipped or a busy map refused */
 	NR_LOST,
 };
 
@@ -75,6 +84,8 @@ enum trend {
 };
 
 const char *trend__name(enum trend t);
+/* "heap", "mmap" or "kernel". */
+const char *stack_kind__name(enum stack_kind k);
 
 struct stack_stat {
 	uint64_t stack_id; /* identifies the frames shown, within the process */
@@ -100,7 +111,42 @@ struct stack_stat {
 	const struct origin *origins; /* merged snapshots only: where it was seen */
 	size_t nr_origins;
 	const char *suppressed; /* the name of the suppression that matched it, or NULL */
+	/*
+	 * mmap kind: the bytes of its mappings' pages present in memory, read from
+	 * /proc/PID/pagemap (has_resident); bytes are what they reserve.
+	 */
+	bool has_resident;
+	int64_t resident_bytes;
+	/* glibc's thread stacks (has_cached): of its mappings, those in glibc's cache. */
+	bool has_cached;
+	int64_t cached_bytes, cached_allocs;
+	/* The allocator whose own memory it is (stack_stat__tell_allocator), or NULL. */
+	const char *allocator;
+	/* STACK_KERNEL: the allocating task's process (its first block's), the slab cache. */
+	pid_t task_pid;
+	char task_comm[17];
+	uint64_t task_cgroup; /* cgroup v2 id, 0 when unknown */
+	char slab_cache[32];  /* "" when unknown (kmalloc's, pages) */
 };
+
+/*
+ * What a stack holds: a mapping's resident pages where they were read, else its
+ * bytes (a heap block's bytes are held). Growth, trends and ranking go by it.
+ */
+int64_t stack_stat__held(const struct stack_stat *s);
+/* Of bytes of s (lost, say), those it holds: a mapping's no more than its resident pages. */
+int64_t stack_stat__held_of(const struct stack_stat *s, int64_t bytes);
+/*
+ * The allocator or runtime whose own memory a stack is ("glibc", "jemalloc",
+ * "tcmalloc", "go"; a static string), or NULL for the program's: a mapping its
+ * code made for itself (glibc's thread stacks, kept in its cache once their
+ * threads exit, and per-thread arenas; the others' retained extents; the Go
+ * runtime's reservations through cgo, x_cgo_mmap), told from its frames while
+ * they are valid, kept in its allocator field. Never a suspect, never a leak.
+ */
+const char *stack_stat__tell_allocator(const struct stack_stat *s);
+/* Adds one stack's resident and cached bytes to another's, when two stacks become one. */
+void stack_stat__add_resident(struct stack_stat *to, const struct stack_stat *from);
 
 /* Adds one stack's verdicts to another's, when two stacks become one. */
 void stack_stat__add_verdicts(struct stack_stat *to, const struct stack_stat *from);
@@ -149,6 +195,8 @@ struct proc_stat {
 	const char *scan_roots;
 	double scan_held_ms;	   /* the longest its live scans held it stopped */
 	bool final;		   /* run mode reported it at its exit: its growth is no sign */
+	bool has_resident;	   /* some mmap stack's resident bytes were read */
+	int64_t resident_bytes;	   /* its mmap stacks' resident bytes, summed */
 	struct stack_stat *stacks; /* largest first */
 	size_t nr_stacks;
 	const struct origin *origins; /* merged snapshots only: the processes merged */
@@ -184,6 +232,7 @@ struct snapshot {
 	struct timespec taken;
 	double elapsed_s;
 	uint64_t lost[NR_LOST];
+	bool kernel;		 /* --kernel: kernel allocations traced (pid 0, STACK_KERNEL) */
 	uint64_t sample_bytes;	 /* 0: exact; else the mean bytes between samples */
 	struct proc_stat *procs; /* most outstanding bytes first */
 	size_t nr_procs;

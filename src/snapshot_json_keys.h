@@ -15,7 +15,10 @@
 #define JK_ARGV "argv"
 #define JK_BUILD_ID "build_id"
 #define JK_BUILD_IDS "build_ids"
+#define JK_ALLOCATOR "allocator"
 #define JK_BYTES "bytes"
+#define JK_CACHED_ALLOCS "cached_allocs"
+#define JK_CACHED_BYTES "cached_bytes"
 #define JK_COMM "comm"
 #define JK_ELAPSED_S "elapsed_s"
 #define JK_EXE "exe"
@@ -53,6 +56,7 @@
 #define JK_REACHABLE_ALLOCS "reachable_allocs"
 #define JK_REACHABLE_BYTES "reachable_bytes"
 #define JK_REASON "reason"
+#define JK_RESIDENT_BYTES "resident_bytes"
 #define JK_SAMPLING "sampling"
 #define JK_SCAN_HELD_MS "scan_held_ms"
 #define JK_SCAN_ROOTS "scan_roots"
@@ -70,6 +74,10 @@
 #define JK_TREND "trend"
 #define JK_TRUNCATED "truncated"
 #define JK_WHERE "where"
+/* --kernel: a kernel stack's context. */
+#define JK_TASK "task"
+#define JK_CGROUP "cgroup"
+#define JK_SLAB_CACHE "slab_cache"
 
 /* The counters of JK_LOST (enum lost_counter). */
 #define JK_ALLOCS_UNTRACKED "allocs_untracked"
@@ -78,10 +86,15 @@
 #define JK_FREES_INTERNAL "frees_internal"
 #define JK_FREES_BEFORE_ATTACH "frees_before_attach"
 #define JK_THREADS_UNTRACKED "threads_untracked"
+#define JK_KERNEL_ALLOCS_UNTRACKED "kernel_allocs_untracked"
+#define JK_KERNEL_STACKS_DROPPED "kernel_stacks_dropped"
+#define JK_KERNEL_FREES_UNKNOWN "kernel_frees_unknown"
+#define JK_KERNEL_MISSED "kernel_missed"
 #define JK_MUNMAPS_PARTIAL_LOST "munmaps_partial_lost"
 
 #define JV_KIND_HEAP "heap"
 #define JV_KIND_MMAP "mmap"
+#define JV_KIND_KERNEL "kernel"
 #define JV_SAMPLING_EXACT "exact"
 #define JV_SAMPLING_BYTES "bytes"
 /* A frame's JK_SYMBOL and JK_MODULE when it has none. */

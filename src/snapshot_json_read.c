@@ -333,8 +333,10 @@ static int load_kind(struct loader *l, json_t *obj, const char *where, enum stac
 		*kind = STACK_HEAP;
 	else if (!strcmp(s, JV_KIND_MMAP))
 		*kind = STACK_MMAP;
+	else if (!strcmp(s, JV_KIND_KERNEL))
+		*kind = STACK_KERNEL;
 	else
-		return fail(l, "%s: \"kind\" is \"%s\", not heap or mmap", where, s);
+		return fail(l, "%s: \"kind\" is \"%s\", not heap, mmap or kernel", where, s);
 	return err;
 }
 
@@ -357,6 +359,7 @@ static int load_frames(struct loader *l, json_t *obj, const char *where, struct 
 	json_array_foreach(arr, i, f) {
 		snprintf(at, sizeof(at), "%s.frames[%zu]", where, i);
 		err = load_frame(l, f, at, &frames[i]);
+		frames[i].kernel = s->kind == STACK_KERNEL;
 		if (err)
 			return err;
 	}
@@ -391,6 +394,30 @@ static int load_verdicts(struct loader *l, json_t *obj, const char *where, struc
 	return err;
 }
 
+/* A kernel stack's "task" {"pid", "comm", "cgroup"} and "slab_cache", both optional. */
+static int load_task(struct loader *l, json_t *obj, const char *where, struct stack_stat *s)
+{
+	char at[192];
+	int64_t v = 0;
+	json_t *t;
+	int err;
+
+	err = get_string(l, obj, where, JK_SLAB_CACHE, s->slab_cache, sizeof(s->slab_cache), NULL);
+	if (!err)
+		err = field(l, obj, where, JK_TASK, WANT_OBJECT, false, &t);
+	if (err || !t)
+		return err;
+	snprintf(at, sizeof(at), "%s: %s", where, JK_TASK);
+	err = get_pid(l, t, at, false, &s->task_pid);
+	if (!err)
+		err = get_string(l, t, at, JK_COMM, s->task_comm, sizeof(s->task_comm), NULL);
+	v = 0;
+	if (!err)
+		err = get_int_in(l, t, at, JK_CGROUP, false, 0, INT64_MAX, &v);
+	s->task_cgroup = v;
+	return err;
+}
+
 static int load_stack(struct loader *l, json_t *obj, const char *where, struct stack_stat *s)
 {
 	int err;
@@ -415,14 +442,30 @@ static int load_stack(struct loader *l, json_t *obj, const char *where, struct s
 		err = get_bool(l, obj, where, JK_TRUNCATED, &s->truncated);
 	if (!err)
 		err = get_bool(l, obj, where, JK_TABLE_PENDING, &s->table_pending);
+	/* A mapping's resident pages are part of what it reserves. */
+	s->has_resident = json_object_get(obj, JK_RESIDENT_BYTES) != NULL;
+	if (!err)
+		err = get_int_in(l, obj, where, JK_RESIDENT_BYTES, false, 0, s->bytes,
+				 &s->resident_bytes);
+	/* glibc's cached thread stacks: part of its bytes and allocs. */
+	s->has_cached = json_object_get(obj, JK_CACHED_BYTES) != NULL;
+	if (!err)
+		err = get_int_in(l, obj, where, JK_CACHED_BYTES, s->has_cached, 0, s->bytes,
+				 &s->cached_bytes);
+	if (!err)
+		err = get_int_in(l, obj, where, JK_CACHED_ALLOCS, s->has_cached, 0, s->allocs,
+				 &s->cached_allocs);
 	if (!err)
 		err = load_verdicts(l, obj, where, s);
 	if (!err)
 		err = load_frames(l, obj, where, s);
+	s->allocator = stack_stat__tell_allocator(s); /* "allocator" says what the frames tell */
 	if (!err)
 		err = load_origins(l, obj, where, &s->origins, &s->nr_origins);
 	if (!err)
 		err = get_string(l, obj, where, JK_SUPPRESSED, NULL, 0, &s->suppressed);
+	if (!err && s->kind == STACK_KERNEL)
+		err = load_task(l, obj, where, s);
 	return err;
 }
 
@@ -576,6 +619,10 @@ static int load_process_fields(struct loader *l, json_t *obj, const char *where,
 		err = get_int(l, obj, where, JK_OUTSTANDING_ALLOCS, false, &p->allocs);
 	if (!err)
 		err = get_number(l, obj, where, JK_GROWTH_BYTES_PER_S, &p->growth);
+	p->has_resident = json_object_get(obj, JK_RESIDENT_BYTES) != NULL;
+	if (!err)
+		err = get_int_in(l, obj, where, JK_RESIDENT_BYTES, false, 0, p->bytes,
+				 &p->resident_bytes);
 	p->scanned = json_object_get(obj, JK_LOST_BYTES) != NULL;
 	if (!err)
 		err = get_int(l, obj, where, JK_LOST_BYTES, false, &p->lost_bytes);
@@ -637,6 +684,7 @@ static int load_lost(struct loader *l, json_t *root)
 	int err;
 
 	err = field(l, root, "", JK_LOST, WANT_OBJECT, false, &lost);
+	l->snap->kernel = lost && json_object_get(lost, JK_KERNEL_ALLOCS_UNTRACKED);
 	for (int i = 0; !err && lost && i < NR_LOST; i++) {
 		v = 0;
 		err = get_int(l, lost, JK_LOST, snapshot_json__lost_names[i].name, false, &v);

@@ -27,13 +27,18 @@ const struct lost_name snapshot_json__lost_names[NR_LOST] = {
 	{ LOST_FREES_BEFORE_ATTACH, JK_FREES_BEFORE_ATTACH },
 	{ LOST_THREADS_UNTRACKED, JK_THREADS_UNTRACKED },
 	{ LOST_MUNMAPS_PARTIAL_LOST, JK_MUNMAPS_PARTIAL_LOST },
+	{ LOST_KERNEL_ALLOCS_UNTRACKED, JK_KERNEL_ALLOCS_UNTRACKED },
+	{ LOST_KERNEL_STACKS_DROPPED, JK_KERNEL_STACKS_DROPPED },
+	{ LOST_KERNEL_FREES_UNKNOWN, JK_KERNEL_FREES_UNKNOWN },
+	{ LOST_KERNEL_MISSED, JK_KERNEL_MISSED },
 };
 
-static void write_lost(struct json_writer *w, const uint64_t *lost)
+static void write_lost(struct json_writer *w, const uint64_t *lost, bool kernel)
 {
 	json__key(w, JK_LOST);
 	json__object_begin(w);
-	for (int i = 0; i < NR_LOST; i++) {
+	/* The kernel's counters follow the others', and only in a snapshot of --kernel. */
+	for (int i = 0; i < (kernel ? NR_LOST : LOST_KERNEL_ALLOCS_UNTRACKED); i++) {
 		json__key(w, snapshot_json__lost_names[i].name);
 		json__uint(w, lost[snapshot_json__lost_names[i].counter]);
 	}
@@ -166,11 +171,31 @@ static void write_modules(struct json_writer *w, const struct proc_stat *p)
 	json__array_end(w);
 }
 
+/* A kernel stack's "task": the process that allocated its first block; its "slab_cache". */
+static void write_task(struct json_writer *w, const struct stack_stat *s)
+{
+	json__key(w, JK_TASK);
+	json__object_begin(w);
+	json__key(w, JK_PID);
+	json__int(w, s->task_pid);
+	json__key(w, JK_COMM);
+	json__string(w, s->task_comm);
+	json__key(w, JK_CGROUP);
+	json__uint(w, s->task_cgroup);
+	json__object_end(w);
+	if (s->slab_cache[0]) {
+		json__key(w, JK_SLAB_CACHE);
+		json__string(w, s->slab_cache);
+	}
+}
+
 static void write_stack(struct json_writer *w, const struct stack_stat *s)
 {
 	json__object_begin(w);
 	json__key(w, JK_KIND);
-	json__string(w, s->kind == STACK_MMAP ? JV_KIND_MMAP : JV_KIND_HEAP);
+	json__string(w, s->kind == STACK_MMAP	? JV_KIND_MMAP :
+			s->kind == STACK_KERNEL ? JV_KIND_KERNEL :
+						  JV_KIND_HEAP);
 	json__key(w, JK_BYTES);
 	json__int(w, s->bytes);
 	json__key(w, JK_ALLOCS);
@@ -188,6 +213,20 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 	if (s->table_pending) {
 		json__key(w, JK_TABLE_PENDING);
 		json__bool(w, true);
+	}
+	if (s->has_resident) {
+		json__key(w, JK_RESIDENT_BYTES);
+		json__int(w, s->resident_bytes);
+	}
+	if (s->allocator) {
+		json__key(w, JK_ALLOCATOR);
+		json__string(w, s->allocator);
+	}
+	if (s->has_cached) {
+		json__key(w, JK_CACHED_BYTES);
+		json__int(w, s->cached_bytes);
+		json__key(w, JK_CACHED_ALLOCS);
+		json__int(w, s->cached_allocs);
 	}
 	if (s->scanned) {
 		json__key(w, JK_LOST_BYTES);
@@ -207,6 +246,8 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 		json__key(w, JK_POSSIBLE_ALLOCS);
 		json__int(w, s->possible_allocs);
 	}
+	if (s->kind == STACK_KERNEL)
+		write_task(w, s);
 	json__key(w, JK_FRAMES);
 	json__array_begin(w);
 	for (int i = 0; i < s->nr_frames; i++)
@@ -292,6 +333,10 @@ static void write_process(struct json_writer *w, const struct proc_stat *p)
 		json__key(w, JK_FINAL);
 		json__bool(w, true);
 	}
+	if (p->has_resident) {
+		json__key(w, JK_RESIDENT_BYTES);
+		json__int(w, p->resident_bytes);
+	}
 	if (p->scanned) {
 		json__key(w, JK_LOST_BYTES);
 		json__int(w, p->lost_bytes);
@@ -368,6 +413,10 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 		json__string(w, top && top->module ? top->module : JV_MODULE_ANONYMOUS);
 		json__key(w, JK_BYTES);
 		json__int(w, v[i].stack->bytes);
+		if (v[i].stack->has_resident) {
+			json__key(w, JK_RESIDENT_BYTES);
+			json__int(w, v[i].stack->resident_bytes);
+		}
 		json__key(w, JK_LOST_BYTES);
 		json__int(w, v[i].stack->lost_bytes);
 		json__key(w, JK_INDIRECT_BYTES);
@@ -410,7 +459,7 @@ void snapshot_json__write(FILE *f, const struct snapshot *snap)
 		json__uint(&w, snap->sample_bytes);
 	}
 	json__object_end(&w);
-	write_lost(&w, snap->lost);
+	write_lost(&w, snap->lost, snap->kernel);
 	if (snap->nr_hosts) {
 		json__key(&w, JK_HOSTS);
 		json__array_begin(&w);

@@ -73,6 +73,7 @@ static void merge_times(struct merge *m)
 			out->elapsed_s = s->elapsed_s;
 		for (int k = 0; k < NR_LOST; k++)
 			out->lost[k] += s->lost[k];
+		out->kernel |= s->kernel;
 	}
 }
 
@@ -174,6 +175,8 @@ static int merge_procs(struct merge *m, struct origin **origins)
 							      p->suppressed_lost_bytes);
 			q->possible_bytes = count__add(q->possible_bytes, p->possible_bytes);
 			q->possible_allocs = count__add(q->possible_allocs, p->possible_allocs);
+			q->has_resident |= p->has_resident;
+			q->resident_bytes = count__add(q->resident_bytes, p->resident_bytes);
 			add_origins(m, i, p->pid, p->origins, p->nr_origins, origins[k],
 				    &nr_origins[k]);
 		}
@@ -275,6 +278,12 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 	if (!origins)
 		return -ENOMEM;
 	to->kind = run[0].stack->kind;
+	to->allocator = run[0].stack->allocator; /* the same frames */
+	/* A kernel stack's context: the first one's (the slab cache is the same on every host). */
+	to->task_pid = run[0].stack->task_pid;
+	memcpy(to->task_comm, run[0].stack->task_comm, sizeof(to->task_comm));
+	to->task_cgroup = run[0].stack->task_cgroup;
+	memcpy(to->slab_cache, run[0].stack->slab_cache, sizeof(to->slab_cache));
 	to->oldest_s = -1;
 	for (size_t i = 0; i < len; i++) {
 		const struct stack_stat *s = run[i].stack;
@@ -283,6 +292,13 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 		to->allocs = count__add(to->allocs, s->allocs);
 		to->growth += s->growth;
 		stack_stat__add_verdicts(to, s);
+		if (i)
+			stack_stat__add_resident(to, s);
+		to->has_resident = i ? to->has_resident : s->has_resident;
+		to->resident_bytes = i ? to->resident_bytes : s->resident_bytes;
+		to->has_cached = i ? to->has_cached : s->has_cached;
+		to->cached_bytes = i ? to->cached_bytes : s->cached_bytes;
+		to->cached_allocs = i ? to->cached_allocs : s->cached_allocs;
 		trend__merge(to, s);
 		to->truncated |= s->truncated;
 		to->table_pending |= s->table_pending;

@@ -23,7 +23,7 @@ static char *make_key(const struct proc_stat *p, const struct stack_stat *s, siz
 	fprintf(f, "%s%c%s%c", p->comm, SEP_FIELD, p->exe, SEP_PROC);
 	fflush(f);
 	*proc_len = len;
-	fputs(s->kind == STACK_MMAP ? "mmap" : "heap", f);
+	fputs(stack_kind__name(s->kind), f);
 	for (int i = 0; i < s->nr_frames; i++)
 		fprintf(f, "%c%s%c%s", SEP_FRAME, s->frames[i].module ? s->frames[i].module : "",
 			SEP_FIELD, s->frames[i].symbol ? s->frames[i].symbol : "");

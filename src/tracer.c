@@ -109,18 +109,22 @@ static int load_error(int err)
 	return err;
 }
 
-/* The sampling tables of the BPF side (leaktrace.h), fixed point 1/65536. */
+void tracer__sampling_tables(volatile __u32 *exp_draws, volatile __u32 *est_steps)
+{
+	for (int i = 0; i < LT_EXP_DRAWS; i++)
+		exp_draws[i] = -log((i + 0.5) / LT_EXP_DRAWS) * 65536;
+	for (int i = 0; i < LT_EST_STEPS; i++) {
+		double x = (i + 0.5) / 256;
+
+		est_steps[i] = x / -expm1(-x) * 65536;
+	}
+}
+
 static void sampling_tables(struct leaktrace_bpf__rodata *ro, const struct tracer_opts *opts)
 {
 	ro->sample_bytes = opts->sample_bytes;
 	ro->sample_seed = opts->sample_seed;
-	for (int i = 0; i < LT_EXP_DRAWS; i++)
-		ro->exp_draws[i] = -log((i + 0.5) / LT_EXP_DRAWS) * 65536;
-	for (int i = 0; i < LT_EST_STEPS; i++) {
-		double x = (i + 0.5) / 256;
-
-		ro->est_steps[i] = x / -expm1(-x) * 65536;
-	}
+	tracer__sampling_tables(ro->exp_draws, ro->est_steps);
 }
 
 static bool use_uprobe_multi(const struct kernel_features *k)
@@ -201,6 +205,7 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 		bpf_map__set_max_entries(skel->maps.unwind_objs, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_files, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_procs, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_views, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_cache, 1);
 	}
@@ -241,6 +246,7 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 		.objs_fd = bpf_map__fd(skel->maps.unwind_objs),
 		.files_fd = bpf_map__fd(skel->maps.unwind_files),
 		.procs_fd = bpf_map__fd(skel->maps.unwind_procs),
+		.views_fd = bpf_map__fd(skel->maps.unwind_views),
 		.wake_fd = bpf_map__fd(skel->maps.unwind_wake),
 		.max_rows = opts->max_unwind_rows,
 	};
@@ -695,6 +701,9 @@ int tracer__unwind_wait(struct tracer *t)
 		return 0;
 	pthread_join(t->builder, NULL);
 	t->building = false;
+	/* One that ended meanwhile has nothing left to walk (-a meets many such). */
+	if (t->build_err && kill(t->build_pid, 0) && errno == ESRCH)
+		t->build_err = 0;
 	return t->build_err ? attach_error(t->build_pid, "unwind tables", t->build_err) : 0;
 }
 

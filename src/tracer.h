@@ -40,6 +40,8 @@ struct tracer_opts {
 	bool verbose;
 };
 
+/* --sample-bytes: the tables of a BPF side (leaktrace.h), fixed point 1/65536. */
+void tracer__sampling_tables(volatile __u32 *exp_draws, volatile __u32 *est_steps);
 /* Checks the kernel, loads the programs; prints one error line and returns -errno. */
 int tracer__new(const struct tracer_opts *opts, struct tracer **out);
 /*

@@ -114,6 +114,12 @@ int tracer_maps__records(struct tracer *t, struct lt_alloc_key **keys, struct lt
 	return err;
 }
 
+int tracer_maps__mappings(struct tracer *t, struct lt_alloc_key **keys, __u64 **ends, size_t *n)
+{
+	return map_read_all(tracer__mmaps_fd(t), sizeof(**keys), sizeof(**ends), (void **)keys,
+			    (void **)ends, n);
+}
+
 /* The record of the block at key now (slot or hash); 0, or -ENOENT when there is none. */
 int tracer_maps__record_now(struct tracer *t, const struct lt_alloc_key *key, struct lt_alloc *rec)
 {

@@ -31,6 +31,8 @@ int tracer_maps__stack(struct tracer *t, __u64 stack_id, struct lt_stack *out);
 /* The records of every outstanding block: the allocs hash's and the block slots'. */
 int tracer_maps__records(struct tracer *t, struct lt_alloc_key **keys, struct lt_alloc **vals,
 			 size_t *n);
+/* The recorded anonymous mappings: their starts and ends (the mmaps hash, O(mappings)). */
+int tracer_maps__mappings(struct tracer *t, struct lt_alloc_key **keys, __u64 **ends, size_t *n);
 /* The record of the block at key now (slot or hash); 0, or -ENOENT when there is none. */
 int tracer_maps__record_now(struct tracer *t, const struct lt_alloc_key *key, struct lt_alloc *rec);
 /* Deletes the stale totals. */

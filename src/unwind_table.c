@@ -152,11 +152,27 @@ static void row_from_frame(Dwarf_Frame *frame, uint64_t pc, struct lt_unwind_row
 		r->cfa = LT_CFA_END; /* no return address: the stack ends here */
 		return;
 	}
-	if (!saved_at_cfa(ops, nops, &off) || off != -8)
+	if (!saved_at_cfa(ops, nops, &off) || off % 8 || off / 8 != (int8_t)(off / 8))
 		return;
 	row_cfa(frame, r);
-	if (r->cfa != LT_CFA_NONE)
-		row_fp(frame, r);
+	if (r->cfa == LT_CFA_NONE)
+		return;
+	row_fp(frame, r);
+	if (off == -8)
+		return;
+	/*
+	 * The return address elsewhere (arm64's x30, saved where the prologue
+	 * chooses): in the frame record beside fp, or with fp untouched. Else the
+	 * walk cannot follow: cut.
+	 */
+	if (r->fp == LT_FP_AT && r->fp_off8 * 8 + 8 == off) {
+		r->fp = LT_FP_RECORD;
+	} else if (r->fp == LT_FP_SAME) {
+		r->fp = LT_FP_SAME_RA;
+		r->fp_off8 = (int8_t)(off / 8);
+	} else {
+		r->cfa = LT_CFA_NONE;
+	}
 }
 
 /*

@@ -36,7 +36,8 @@ struct object {
 
 struct process {
 	pid_t pid;
-	uint32_t slot; /* of its sorted ranges, LT_UNWIND_NO_SLOT for none */
+	uint32_t slot;	/* of its sorted ranges, LT_UNWIND_NO_SLOT for none */
+	uint64_t image; /* they are of (lt_unwind_image) */
 	uint32_t nr_ranges;
 	struct lt_unwind_range *ranges; /* a copy of those in its slot, to compare a reread with */
 	uint32_t *objs;			/* the objects it maps, each once */
@@ -133,13 +134,17 @@ static void *waker_run(void *arg)
 	return NULL;
 }
 
-/* Its signals stay blocked: the main loop takes them. */
+/*
+ * Its signals stay blocked: the main loop takes them. LEAKTRACE_NO_WAKE (for the
+ * tests) leaves it off, as if it were always late on a loaded host: walks then
+ * have only what was read at exec and what the programs record themselves.
+ */
 static int waker_start(struct unwinder *u)
 {
 	sigset_t all, old;
 	int err;
 
-	if (u->maps.wake_fd < 0)
+	if (u->maps.wake_fd < 0 || getenv("LEAKTRACE_NO_WAKE"))
 		return 0;
 	u->wake = ring_buffer__new(u->maps.wake_fd, on_wake, u, NULL);
 	if (!u->wake)
@@ -524,18 +529,12 @@ static struct process *process_new(struct unwinder *u, pid_t pid)
 	return &grown[u->nr_procs++];
 }
 
-/* The same ranges as p has now, and nothing pending on the BPF side (old is its value). */
-static bool unchanged(const struct unwinder *u, const struct process *p,
-		      const struct lt_unwind_proc *v, const struct lt_unwind_range *ranges)
+/* The ranges p has in its view now, for the same image. */
+static bool unchanged(const struct process *p, uint64_t image, const struct lt_unwind_range *ranges,
+		      uint32_t nr)
 {
-	struct lt_unwind_proc old;
-	__u32 key = p->pid;
-
-	if (p->slot == LT_UNWIND_NO_SLOT || p->nr_ranges != v->nr ||
-	    bpf_map_lookup_elem(u->maps.procs_fd, &key, &old) || old.stale || old.nr_pending ||
-	    old.slot != p->slot)
-		return false;
-	return !memcmp(p->ranges, ranges, v->nr * sizeof(*ranges));
+	return p->slot != LT_UNWIND_NO_SLOT && p->image == image && p->nr_ranges == nr &&
+	       !memcmp(p->ranges, ranges, nr * sizeof(*ranges));
 }
 
 /* Builds side by side: each worker takes the next file to build. */
@@ -626,80 +625,99 @@ static void prebuild(struct unwinder *u, pid_t pid, const struct procmaps *maps)
 }
 
 /*
- * The ranges go to a fresh slot, then the process's value points to it: a walk
- * running meanwhile reads the old slot or the new one, never half of one.
+ * The ranges go to a fresh slot, then the process's view points to it: a walk
+ * running meanwhile reads the old slot or the new one, never half of one. The
+ * view says which image they are of, read before the maps (an exec meanwhile
+ * makes them count for nothing, never for the wrong image), and how many of
+ * the mappings the BPF side met the maps include (those made since stay its).
  */
 static int process_read(struct unwinder *u, pid_t pid)
 {
 	struct process *p = process_find(u, pid);
 	struct lt_unwind_range *ranges = NULL;
-	struct lt_unwind_proc v = {};
-	struct procmaps *maps;
-	uint32_t *ids, slot;
+	struct lt_unwind_proc *before = NULL;
+	struct lt_unwind_view v = { .slot = LT_UNWIND_NO_SLOT };
+	uint64_t end_code, start_stack;
+	struct procmaps *maps = NULL;
+	uint32_t *ids = NULL, slot = LT_UNWIND_NO_SLOT;
 	size_t nr_ids = 0;
 	__u32 key = pid;
+	bool same;
 	int err;
 
 	if (!p && !(p = process_new(u, pid)))
 		return -ENOMEM;
-	slot = slot_get(u);
-	if (slot == LT_UNWIND_NO_SLOT)
-		return -ENOSPC;
-	err = procmaps__read(pid, &maps);
-	if (err) {
-		slot_put(u, slot);
-		return err;
-	}
+	before = calloc(1, sizeof(*before));
+	if (!before)
+		return -ENOMEM;
+	err = proc__image(pid, &end_code, &start_stack);
+	/* Its value, made if the BPF side has none yet, so that refresh() finds it. */
+	if (!err)
+		bpf_map_update_elem(u->maps.procs_fd, &key, before, BPF_NOEXIST);
+	if (!err)
+		err = bpf_map_lookup_elem(u->maps.procs_fd, &key, before) ? -errno : 0;
+	if (!err)
+		err = procmaps__read(pid, &maps);
+	if (err)
+		goto out;
+	v.image = lt_unwind_image(end_code, start_stack);
+	v.seen = before->count;
+	v.marks = before->marks;
 	ids = calloc(LT_UNWIND_MAX_RANGES, sizeof(*ids));
 	ranges = calloc(LT_UNWIND_MAX_RANGES, sizeof(*ranges));
 	if (!ids || !ranges) {
-		free(ids);
 		err = -ENOMEM;
 		goto out;
 	}
 	prebuild(u, pid, maps);
-	/* Keep the address space the BPF side saw, so that it knows this is no exec. */
-	if (bpf_map_lookup_elem(u->maps.procs_fd, &key, &v))
-		v.mm = 0;
-	v.nr = v.stale = v.nr_pending = 0;
-	v.slot = slot;
 	for (size_t i = 0; i < maps->n && v.nr < LT_UNWIND_MAX_RANGES; i++) {
 		if (maps->v[i].executable &&
 		    range_of(u, pid, &maps->v[i], &ranges[v.nr], ids, &nr_ids))
 			v.nr++;
 	}
-	if (unchanged(u, p, &v, ranges))
-		err = 1;
-	else
+	same = unchanged(p, v.image, ranges, v.nr);
+	if (same) {
+		v.slot = p->slot;
+	} else {
+		slot = slot_get(u);
+		err = slot == LT_UNWIND_NO_SLOT ? -ENOSPC : 0;
+		v.slot = slot;
+	}
+	if (!err && !same)
 		err = window_write(u->maps.ranges_fd,
 				   (uint64_t)slot * LT_UNWIND_MAX_RANGES * sizeof(*ranges), ranges,
 				   v.nr * sizeof(*ranges));
 	if (!err)
-		err = bpf_map_update_elem(u->maps.procs_fd, &key, &v, BPF_ANY) ? -errno : 0;
-	if (!err)
-		cache_invalidate(u); /* a mapping replaced by another at its address */
-	if (err) {
+		err = bpf_map_update_elem(u->maps.views_fd, &key, &v, BPF_ANY) ? -errno : 0;
+	/* Marked again since: read again at the waker's next turn. */
+	if (!err && !bpf_map_lookup_elem(u->maps.procs_fd, &key, before) &&
+	    before->marks != v.marks)
+		u->woken = true;
+	if (err || same) {
 		for (size_t i = 0; i < nr_ids; i++)
 			object_put(u, ids[i]);
-		free(ids);
-		err = err > 0 ? 0 : err;
 		goto out;
 	}
+	cache_invalidate(u); /* a mapping replaced by another at its address */
 	/* The old mappings' objects go after the new ones are held: a file kept is not rebuilt. */
 	for (size_t i = 0; i < p->nr; i++)
 		object_put(u, p->objs[i]);
 	free(p->objs);
 	p->objs = ids;
+	ids = NULL;
 	p->nr = nr_ids;
 	slot_put(u, p->slot);
 	p->slot = slot;
+	p->image = v.image;
 	p->nr_ranges = v.nr;
 	free(p->ranges);
 	p->ranges = ranges;
 	ranges = NULL;
 	slot = LT_UNWIND_NO_SLOT;
 out:
+	free(ids);
 	free(ranges);
+	free(before);
 	prebuild_free(u);
 	slot_put(u, slot);
 	procmaps__free(maps);
@@ -821,6 +839,7 @@ static void process_remove(struct unwinder *u, pid_t pid)
 	__u32 key = pid;
 
 	bpf_map_delete_elem(u->maps.procs_fd, &key);
+	bpf_map_delete_elem(u->maps.views_fd, &key);
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->nr; i++)
@@ -861,8 +880,12 @@ static int refresh(struct unwinder *u, bool every)
 		prev = &keys[n++];
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(u->maps.procs_fd, &keys[i], v) ||
-		    (!every && !v->stale && process_find(u, keys[i])))
+		struct lt_unwind_view view = {};
+
+		if (bpf_map_lookup_elem(u->maps.procs_fd, &keys[i], v))
+			continue;
+		bpf_map_lookup_elem(u->maps.views_fd, &keys[i], &view);
+		if (!every && v->marks == view.marks && process_find(u, keys[i]))
 			continue;
 		if (process_add(u, keys[i]) && kill(keys[i], 0) && errno == ESRCH)
 			process_remove(u, keys[i]); /* gone meanwhile */

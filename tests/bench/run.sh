@@ -72,12 +72,14 @@ trap cleanup EXIT
 say "building the benchmark programs in $OUT; logs in $tmp"
 mkdir -p "$OUT"
 $CC -O2 -Wall -Wextra -o "$OUT/loop" tests/bench/loop.c
+$CC -O2 -Wall -Wextra -o "$OUT/pipes" tests/bench/pipes.c
 $CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/count_malloc.so" tests/bench/count_malloc.c -ldl
 # many.c needs a real frame at every level of its call chains, with %rbp set up first thing.
 $CC -g -O1 -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -fno-shrink-wrap \
 	-Wall -Wextra -o "$OUT/many" tests/bench/many.c
 $CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/exitstat.so" tests/bench/exitstat.c
 $CC -O2 -Wall -Wextra -o "$OUT/heap" tests/bench/heap.c
+$CC -O2 -Wall -Wextra -o "$OUT/reserve" tests/bench/reserve.c
 # The floor: empty programs, built as the Makefile builds bpf/leaktrace.bpf.c, and a loader that
 # plans with src/allocator.c. Only the objects it needs come out of the archive.
 $CLANG -g -O2 -Wall -target bpf -D__TARGET_ARCH_"$ARCH" -Ivmlinux/"$ARCH" -c tests/bench/empty.bpf.c \
@@ -441,6 +443,31 @@ mib() {	# mib KIB: in MiB, or "-"
 	awk -v k="$1" 'BEGIN { if (k + 0 > 0) printf "%.1f MiB", k / 1024; else printf "-" }'
 }
 
+# --- 3a. resident pages of a reservation ----------------------------------------------------
+# tests/bench/reserve.c maps MIB MiB and touches 100 MiB of it; leaktrace -v says at each report
+# how long reading its mappings' resident pages took ("resident pages: ... read in MS ms"). The
+# best of the reports that read all 100 MiB; with PAGEMAP_SCAN (6.7+) and without (one pagemap
+# entry per page, up to 64 GiB a mapping), against 100 MiB mapped and all touched.
+resident_ms() {	# resident_ms LABEL MIB [ENV...]: the best read time, or "-"
+	local label=$1 mib=$2 log="$tmp/reserve.$2.err"
+	shift 2
+	(sleep 4; echo) | env "$@" $TIMEOUT "$LEAKTRACE" -v -q --no-scan -i 1 -o "$tmp/reserve.json" \
+		-- "$OUT/reserve" "$mib" 100 >/dev/null 2>"$log" ||
+		problem "$label: leaktrace failed (reproduce: (sleep 4; echo) | $* $LEAKTRACE -v" \
+			"-i 1 -- $OUT/reserve $mib 100)"
+	if ! grep -q 'resident pages: 1 mappings, .* 100.0 MiB resident' "$log"; then
+		problem "$label: no report read 100.0 MiB resident (see $log)"
+		echo -
+		return 0
+	fi
+	sed -n 's/^leaktrace: resident pages: 1 mappings, .* 100.0 MiB resident, read in \([0-9.]*\) ms$/\1/p' \
+		"$log" | sort -g | head -n1
+}
+say "resident pages of a 1 TiB reservation with 100 MiB touched"
+res_tib=$(resident_ms "1 TiB reserved" $((1 << 20)))
+res_plain=$(resident_ms "100 MiB mapped" 100)
+res_nopms=$(resident_ms "64 GiB reserved, no PAGEMAP_SCAN" $((64 << 10)) LEAKTRACE_NO_PAGEMAP_SCAN=1)
+
 # --- 3b. many live blocks: the cost of recording as a process keeps more alive -----------------
 # many.c keeps every block it makes: 1M and 4M malloc(16) over 10k stacks 32 frames deep. Its own
 # run time (exitstat.so, from before its main to its exit) untraced, under leaktrace's exact mode
@@ -718,6 +745,42 @@ false_lost=$(grep '^pid ' "$tmp/churn.txt" | grep -vc ', 0 B lost (' || true)
 [ "$scans" -gt 0 ] || problem "live scans: leaktrace -v printed no scan"
 [ "$false_lost" -eq 0 ] || problem "live scans: $false_lost reports call churned blocks lost"
 
+# --- 8. --kernel: pipe(2) churn, every pipe two kernel allocations and two frees ----------
+# kmem_run OPTS...: ns per pipe of tests/bench/pipes.c under `leaktrace --kernel OPTS` (started
+# first, its "tracing" line waited for, SIGINT after), best of $RUNS; "-" when it failed.
+PIPES_N=${BENCH_PIPES_N:-200000}
+kmem_run() {
+	local runs=() i lt ns
+	for i in $(seq "$RUNS"); do
+		: >"$tmp/kmem.err"
+		$TIMEOUT "$LEAKTRACE" --kernel -i 3600 "$@" >/dev/null 2>"$tmp/kmem.err" &
+		lt=$!
+		for _ in $(seq 600); do
+			grep -q 'leaktrace: tracing' "$tmp/kmem.err" && break
+			kill -0 "$lt" 2>/dev/null || break
+			sleep 0.1
+		done
+		if ! grep -q 'leaktrace: tracing' "$tmp/kmem.err"; then
+			problem "--kernel $*: leaktrace did not start ($tmp/kmem.err)"
+			kill "$lt" 2>/dev/null || true
+			wait "$lt" 2>/dev/null || true
+			continue
+		fi
+		ns=$("$OUT/pipes" "$PIPES_N")
+		kill -INT "$lt"
+		if wait "$lt"; then runs+=("$ns"); else problem "--kernel $*: leaktrace failed ($tmp/kmem.err)"; fi
+	done
+	best "${runs[@]}"
+}
+say "--kernel: $PIPES_N pipes opened and closed, $RUNS runs each, untraced and traced"
+pipes_plain=()
+for _ in $(seq "$RUNS"); do
+	pipes_plain+=("$("$OUT/pipes" "$PIPES_N")")
+done
+pipes_u=$(best "${pipes_plain[@]}")
+pipes_k=$(kmem_run)
+pipes_ks=$(kmem_run --sample-bytes "$SAMPLE")
+
 # --- report -------------------------------------------------------------------------------
 row() {	# row NAME UNTRACED TRACED RATIO
 	printf '%-50s %10s %10s %9s\n' "$@"
@@ -788,12 +851,18 @@ if [ -n "$snap_warm$snap_cold" ]; then
 else
 	echo "snapshot: not measured (leaktrace prints no timing)"
 fi
+row "resident pages, 1 TiB reserved, 100 MiB touched" "" "${res_tib:--} ms" \
+	"$(ratio "$res_plain" "$res_tib")"
+row "  100 MiB mapped and touched, beside it" "" "${res_plain:--} ms" ""
+row "  64 GiB reserved, 100 MiB touched, no PAGEMAP_SCAN" "" "${res_nopms:--} ms" ""
 row "scan of a $HEAP_MIB MiB heap at exit (target < 2 s)" "" "${scan_ms:--} ms" \
 	"${scan_mib:--} MiB"
 row "  leaktrace peak RSS, that run (512k blocks)" "" "$(mib "$rss_scan")" ""
 row "leaktrace peak RSS, snapshot run (goal < 25 MiB)" "" "$(mib "$rss_cold")" "cold"
 row "" "" "$(mib "$rss_warm")" "warm"
 row "kernel memory of the maps, -p redis, default settings" "" "${maps_mib:--}" ""
+row "pipe(2) + 2 close(2) (ns/pipe), --kernel" "$pipes_u" "$pipes_k" "$(ratio2 "$pipes_u" "$pipes_k")"
+row "  --kernel --sample-bytes $SAMPLE" "" "$pipes_ks" "$(ratio2 "$pipes_u" "$pipes_ks")"
 row "live scans: $scans, held $holds times (goal: a few ms)" "" "${held_med:--} ms" "median"
 row "" "" "${held_max:--} ms" "max"
 echo
@@ -830,8 +899,16 @@ echo "many live blocks: tests/bench/many.c keeps N malloc(16) from $MANY_STACKS 
 echo "snapshot: $MANY_ALLOCS malloc(16) from $MANY_STACKS call stacks, $many_stacks distinct" \
 	"stacks in the JSON; warm: a periodic snapshot with every stack symbolized already;" \
 	"peak RSS: leaktrace's VmHWM at its exit."
+echo "resident pages: tests/bench/reserve.c maps MIB MiB and touches 100 MiB;" \
+	"\`(sleep 4; echo) | leaktrace -v -q --no-scan -i 1 -- reserve MIB 100\`, the best of its" \
+	"reports' \"resident pages ... read in MS ms\" lines (ratio: against 100 MiB all touched);" \
+	"without PAGEMAP_SCAN: LEAKTRACE_NO_PAGEMAP_SCAN=1, one pagemap entry per page."
 echo "scan: tests/bench/heap.c, $HEAP_MIB MiB in 2 KiB blocks, one in eight lost; the scan" \
 	"leaktrace -v times at the exit stop (read with process_vm_readv, $scan_mib MiB read)."
+echo "pipes: tests/bench/pipes.c, $PIPES_N pipes opened and closed (each two kernel" \
+	"allocations and frees: alloc_pipe_info's), timed inside the program; traced: under" \
+	"\`leaktrace --kernel -i 3600\` system-wide, which also records what the rest of the host" \
+	"allocates meanwhile; best of $RUNS each."
 echo "live scans: \`leaktrace -v -p PID --scan -i 0.1 -d $CHURN_S\` of \`verdicts churn\` (4" \
 	"threads moving pointers at full speed); held: from the first thread asked to stop to" \
 	"the last let go, over the scans that held it (median of those, and the longest);" \

@@ -48,6 +48,17 @@ char *env__fixture(const char *name)
 	return real;
 }
 
+const char *env__repo_file(char *buf, size_t size, const char *name)
+{
+	char dir[PATH_MAX];
+
+	/* LEAKTRACE is the ./leaktrace at the top of the repository (or a tree of links to it). */
+	snprintf(dir, sizeof(dir), "%s", env__leaktrace());
+	snprintf(buf, size, "%s/%s", dirname(dir), name);
+	cr_assert_eq(access(buf, R_OK), 0, "%s: %s", buf, strerror(errno));
+	return buf;
+}
+
 void tmpdir__new(struct tmpdir *t)
 {
 	snprintf(t->path, sizeof(t->path), "/tmp/leaktrace-test.XXXXXX");

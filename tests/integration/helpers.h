@@ -21,6 +21,9 @@ const char *env__leaktrace(void);
 /* The absolute path of fixture NAME ("leaky-nofp"), resolved; the caller frees it. */
 char *env__fixture(const char *name);
 
+/* NAME of the repository (beside LEAKTRACE), in BUF; fails the test when it is not there. */
+const char *env__repo_file(char *buf, size_t size, const char *name);
+
 /* A temporary directory for snapshots and logs, removed by tmpdir__free(). */
 struct tmpdir {
 	char path[64];

@@ -436,3 +436,32 @@ Test(attach_mode, busy_threads_counted_from_the_attach_with_a_link_per_probe, .t
 {
 	assert_busy_attach("LEAKTRACE_NO_MULTI");
 }
+
+/* -o - (given after the helper's -o FILE, so it wins): stdout holds the snapshot, the reports
+ * go to stderr. */
+Test(attach_mode, dash_o_puts_the_snapshot_on_stdout_and_reports_on_stderr, .timeout = 90,
+     .fini = procs__cleanup)
+{
+	const char *fixture_args[] = { "malloc", NULL };
+	const char *opts[] = { "-d", "3", "-i", "1", "-o", "-", "--format", "folded", NULL };
+	char *exe = env__fixture("leaky-nofp"), out[65536], err[65536];
+	struct tracer tr = { 0 };
+	struct fixture f;
+	struct tmpdir t;
+
+	tmpdir__new(&t);
+	fixture__start(&f, exe, fixture_args);
+	tracer__start(&tr, &t, f.pid, opts);
+	fixture__trigger(&f);
+	tracer__wait_ok(&tr, 20000);
+	slurp(tmpdir__file(&t, "stdout.txt"), out, sizeof(out));
+	slurp(tr.err, err, sizeof(err));
+	cr_assert_eq(strncmp(out, "leaky-nofp;", 11), 0, "stdout:\n%s", out);
+	cr_assert_not_null(strstr(out, ";leak_malloc 100000\n"), "stdout:\n%s", out);
+	cr_assert_null(strstr(out, "leaktrace on"), "a report on stdout:\n%s", out);
+	cr_assert_not_null(strstr(err, "leaktrace on"), "no report on stderr:\n%s", err);
+	cr_assert_neq(access(tr.json, F_OK), 0, "%s was written", tr.json);
+	fixture__stop(&f);
+	free(exe);
+	tmpdir__free(&t);
+}

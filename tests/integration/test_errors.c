@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Bad input: one line on stderr that says what is wrong, and the exit code
- * (2 for a wrong command line, non-zero when tracing cannot start).
+ * Bad input: one line on stderr that says what is wrong, and the exit status of its reason
+ * (src/exit_status.h: 2 for a wrong command line, 5 not permitted, 6 no such target, 1 else).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -61,7 +61,7 @@ Test(bad_input, no_such_pid, .timeout = 30)
 	const char *phrases[] = { "999999", "no such process", NULL };
 
 	cr_assert(kill(999999, 0) == -1 && errno == ESRCH, "pid 999999 exists on this host");
-	assert_error(args, 1, phrases);
+	assert_error(args, 6, phrases);
 }
 
 Test(bad_input, pid_not_a_number, .timeout = 30)
@@ -223,8 +223,8 @@ Test(bad_input, not_root, .timeout = 30)
 		argv[argc++] = (char *)args[i];
 	argv[argc] = NULL;
 	run__cmd(argv, NULL, 20, &r);
-	cr_assert_eq(run__exit_code(&r), 1,
-		     "exit code: got %d (status 0x%x), expected 1; "
+	cr_assert_eq(run__exit_code(&r), 5,
+		     "exit code: got %d (status 0x%x), expected 5 (not permitted); "
 		     "stderr:\n%s",
 		     run__exit_code(&r), r.status, r.err);
 	cr_assert_eq(run__err_lines(&r), 1, "stderr has %d lines, expected 1:\n%s",
@@ -232,6 +232,35 @@ Test(bad_input, not_root, .timeout = 30)
 	for (int i = 0; phrases[i]; i++)
 		cr_assert_not_null(strstr(r.err, phrases[i]), "stderr lacks '%s':\n%s", phrases[i],
 				   r.err);
+	run__free(&r);
+}
+
+/*
+ * Root with CAP_BPF and CAP_PERFMON only (as a container without CAP_SYS_PTRACE): BPF loads,
+ * but the target's mappings cannot be read: 5, not permitted, with one line that says so.
+ */
+Test(bad_input, target_not_readable_is_not_permitted, .timeout = 30)
+{
+	char pid[16];
+	char *argv[] = { "/usr/bin/setpriv",
+			 "--bounding-set=-all,+bpf,+perfmon",
+			 "--inh-caps=-all",
+			 (char *)env__leaktrace(),
+			 "-p",
+			 pid,
+			 "-d",
+			 "1",
+			 NULL };
+	struct run_result r;
+
+	if (access(argv[0], X_OK))
+		cr_skip_test("no %s (util-linux) to drop capabilities", argv[0]);
+	/* This test's own process: root, with every capability, so ptrace's rules apply. */
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	run__cmd(argv, NULL, 20, &r);
+	cr_assert_eq(run__exit_code(&r), 5, "exit %d; stderr:\n%s", run__exit_code(&r), r.err);
+	cr_assert_eq(run__err_lines(&r), 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "Permission denied"), "%s", r.err);
 	run__free(&r);
 }
 
@@ -244,7 +273,7 @@ static void assert_attach_error(pid_t pid, const char *why)
 
 	snprintf(arg, sizeof(arg), "%d", pid);
 	snprintf(line, sizeof(line), "leaktrace: cannot attach to pid %d: %s\n", pid, why);
-	assert_error(args, 1, phrases);
+	assert_error(args, 6, phrases);
 }
 
 static char proc_state(pid_t pid)

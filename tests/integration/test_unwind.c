@@ -598,3 +598,46 @@ Test(unwind, a_100mb_library_dlopened_is_marked_until_its_table_then_whole, .tim
 	tmpdir__free(&t);
 	free(exe);
 }
+
+/*
+ * A process that execs another image: leaktrace reads the new image's mappings
+ * while it is stopped at the exec, and the programs add those the loader maps
+ * after. Neither may undo the other: with the waker off (as if always late, on
+ * a loaded host) the new image's first allocation is walked whole to _start.
+ */
+Test(unwind, the_image_after_an_exec_is_walked_whole_without_a_reread, .timeout = 120)
+{
+	static const char *const outer[] = {
+		"leak_malloc",	     "run_scenarios", "main", "__libc_start_call_main",
+		"__libc_start_main", "_start"
+	};
+	const char *args[] = { "exec", "malloc", NULL };
+	char *exe = env__fixture("leaky-nofp");
+	struct run_result r;
+	json_t *snap, *proc, *stack;
+	struct tmpdir t;
+	size_t n, first;
+
+	tmpdir__new(&t);
+	setenv("LEAKTRACE_NO_WAKE", "1", 1);
+	snap = trace__run(&t, exe, dwarf, args, &r);
+	unsetenv("LEAKTRACE_NO_WAKE");
+	proc = snapshot__process_by_exe(snap, exe);
+	cr_assert_not_null(proc);
+	stack = stack__find(proc, "leak_malloc", "heap");
+	cr_assert_not_null(stack, "no stack from leak_malloc");
+	cr_assert_eq(json__int(stack, "bytes"), 100000);
+	cr_assert_eq(json__int(stack, "allocs"), 1000);
+	n = json_array_size(json_object_get(stack, "frames"));
+	for (first = 0; first < n && strcmp(stack__symbol(stack, first), "leak_malloc"); first++)
+		;
+	cr_assert_eq(n - first, 6, "%zu frames from leak_malloc on", n - first);
+	for (size_t k = 0; k < 6; k++)
+		cr_assert_str_eq(stack__symbol(stack, first + k) ?: "(none)", outer[k]);
+	cr_assert(!json_is_true(json_object_get(stack, "truncated")));
+	cr_assert_null(json_object_get(stack, "table_pending"));
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+	free(exe);
+}

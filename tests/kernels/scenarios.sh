@@ -13,6 +13,7 @@ if [ ! -x "$lt" ] || [ ! -d "$fx" ]; then
 fi
 shift 2
 all="run_mode placement sampled cxx unwind_fp unwind_dwarf exec_exit attach attach_busy all_fork scan children"
+all="$all kernel"
 # A slow emulated CPU takes seconds to load the programs: generous limits, met in well under.
 limit=${SCENARIO_TIMEOUT:-120}
 tmp=$(mktemp -d) || exit 1
@@ -24,7 +25,9 @@ features=
 nofp=$tmp/matrix-nofp
 fp=$tmp/matrix-fp
 cxx=$tmp/matrix-cxx
-cp "$fx/leaky-nofp" "$nofp" && cp "$fx/leaky-fp" "$fp" && cp "$fx/leaky_cxx-nofp" "$cxx" || exit 1
+kpipes=$tmp/matrix-kpipes
+cp "$fx/leaky-nofp" "$nofp" && cp "$fx/leaky-fp" "$fp" && cp "$fx/leaky_cxx-nofp" "$cxx" &&
+	cp "$fx/kpipes-nofp" "$kpipes" || exit 1
 
 # Wait until file $1 contains $2, for up to $limit seconds.
 wait_for() {
@@ -306,6 +309,10 @@ all_fork() {
 }
 
 # Attach to four threads churning the allocator (leaky busy): the probes go live while calls
+# are under way; the mid-run snapshot comes BUSY_SECONDS (2) after, longer on a slower emulated
+# CPU (arm64 under TCG): a longer wait only lets more blocks be replaced, a blind thread's
+# quarter stays missing however long it is.
+#
 # are under way, which must blind no thread (blocks recorded mid-run) and leave no record
 # whose free went unseen (nothing left once the threads have freed everything). The fixture
 # churns until told to stop (a line on its stdin, a FIFO held open here): however long the
@@ -318,7 +325,8 @@ attach_busy() {
 	target=$!
 	exec 3>"$d/in"
 	wait_for "$d/out" "^ready $target" || { result attach_busy "the fixture did not start"; return; }
-	"$lt" --no-scan -p $target -i 3600 -d 2 -o "$d/mid.json" >/dev/null 2>"$d/err" &
+	"$lt" --no-scan -p $target -i 3600 -d "${BUSY_SECONDS:-2}" -o "$d/mid.json" >/dev/null \
+		2>"$d/err" &
 	mid=$!
 	"$lt" --no-scan -p $target -i 3600 -o "$d/s.json" >/dev/null 2>"$d/err2" &
 	tracer=$!
@@ -390,6 +398,57 @@ children() {
 	[ -z "$bad" ] || bad="$bad processes: $(jq -c '[.processes[] | [.pid, .argv[0],
 		.outstanding_bytes, .lost_bytes]]' "$d/s.json" | tr -d '\n')"
 	result children "$bad" "sh -c 'leaky run lost | cat': $n processes, leaky's 7834 B lost"
+}
+
+# The stacks of the kernel's (process 0's) snapshot $1 that pid $2 allocated at
+# alloc_pipe_info: "STACKS ALLOCS".
+pipe_sum() {
+	jq -r --argjson pid "$2" '[.processes[] | select(.pid == 0) | .stacks[]
+		| select(.kind == "kernel" and .task.pid == $pid
+			and .frames[0].symbol == "alloc_pipe_info") | .allocs]
+		| "\(length) \(add // 0)"' "$1"
+}
+
+# --kernel: 64 pipes held by the fixture are 64 allocations at each of alloc_pipe_info's two
+# sites (the pipe, its buffers) under its pid, whichever tracepoints' arguments the kernel
+# has; none once it closed them (a second leaktrace, started before both).
+kernel() {
+	d=$tmp/kernel
+	mkdir -p "$d"
+	bad=
+	start_fixture "$d/fx" "$kpipes" 64 || bad="the fixture did not start"
+	# Small maps: the blocks map is preallocated, and a test kernel has 1 GiB.
+	"$lt" -v --kernel --max-allocs 65536 --max-stacks 4096 -i 3600 -o "$d/held.json" \
+		>/dev/null 2>"$d/err" &
+	held=$!
+	"$lt" --kernel --max-allocs 65536 --max-stacks 4096 -i 3600 -o "$d/closed.json" \
+		>/dev/null 2>"$d/err2" &
+	closed=$!
+	[ -n "$bad" ] || wait_for "$d/err" 'leaktrace: tracing' ||
+		bad="leaktrace did not start: $(tail -n1 "$d/err")"
+	[ -n "$bad" ] || wait_for "$d/err2" 'leaktrace: tracing' ||
+		bad="leaktrace did not start: $(tail -n1 "$d/err2")"
+	note_features "$d/err"
+	[ -n "$bad" ] || { echo go >&3; wait_for "$d/fx.out" '^done'; } || bad="no pipes opened"
+	kill -INT $held
+	wait $held || bad="$bad leaktrace exited $?: $(tail -n1 "$d/err");"
+	[ -n "$bad" ] || echo go >&3
+	# Its second "done": the pipes closed.
+	i=0
+	while [ -z "$bad" ] && [ "$(grep -c '^done' "$d/fx.out")" -lt 2 ]; do
+		i=$((i + 1))
+		[ $i -le $((limit * 10)) ] || bad="the pipes were not closed"
+		sleep 0.1
+	done
+	kill -INT $closed
+	wait $closed || bad="$bad leaktrace exited $?: $(tail -n1 "$d/err2");"
+	kill $target
+	exec 3>&-
+	[ -n "$bad" ] || [ "$(pipe_sum "$d/held.json" $target)" = "2 128" ] ||
+		bad="held: stacks, allocations '$(pipe_sum "$d/held.json" $target)', expected '2 128'"
+	[ -n "$bad" ] || [ "$(pipe_sum "$d/closed.json" $target)" = "0 0" ] ||
+		bad="closed: '$(pipe_sum "$d/closed.json" $target)', expected '0 0'"
+	result kernel "$bad" "alloc_pipe_info 2 x 64 held, 0 after close"
 }
 
 for s in ${*:-$all}; do

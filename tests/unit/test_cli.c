@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "cli.h"
+#include "exit_status.h"
 #include "leaktrace.h"
 #include "suppress.h"
 
@@ -18,7 +19,7 @@
 
 /* What cli__parse printed: the whole of stdout and stderr of one call. */
 struct output {
-	char out[8192];
+	char out[32768]; /* --help is 12 KB */
 	char err[8192];
 };
 
@@ -409,6 +410,17 @@ Test(cli, format_overrides_unknown_extension)
 	cr_assert_eq(cfg.format, LT_FORMAT_TEXT);
 }
 
+Test(cli, dash_output_is_stdout_in_text_unless_format_says)
+{
+	struct config cfg;
+
+	assert_run(ARGV("-p", "1", "-o", "-"), &cfg);
+	cr_assert_str_eq(cfg.output, "-");
+	cr_assert_eq(cfg.format, LT_FORMAT_TEXT);
+	assert_run(ARGV("-p", "1", "-o", "-", "--format", "folded"), &cfg);
+	cr_assert_eq(cfg.format, LT_FORMAT_FOLDED);
+}
+
 Test(cli, format_overrides_known_extension)
 {
 	struct config cfg;
@@ -425,6 +437,29 @@ Test(cli, help_prints_usage_to_stdout_and_exits_ok)
 	cr_assert_eq(parse(ARGV("--help"), &cfg, &o), CLI_EXIT_OK);
 	cr_assert_eq(strncmp(o.out, "Usage: leaktrace ", 17), 0, "stdout: '%.40s'", o.out);
 	cr_assert_str_empty(o.err);
+}
+
+/* Each status of exit_status.h has its line in --help's table, in order. */
+Test(cli, help_lists_every_exit_status)
+{
+	static const int statuses[] = { LT_EXIT_OK,	   LT_EXIT_FAILURE, LT_EXIT_USAGE,
+					LT_EXIT_LEAK,	   LT_EXIT_NO_BPF,  LT_EXIT_NOT_PERMITTED,
+					LT_EXIT_NO_TARGET, LT_EXIT_HELD_OFF };
+	const char *table, *at;
+	struct output o;
+	struct config cfg;
+	char line[16];
+
+	cr_assert_eq(parse(ARGV("--help"), &cfg, &o), CLI_EXIT_OK);
+	table = strstr(o.out, "\nExit status:\n");
+	cr_assert_not_null(table, "--help has no exit status table");
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		snprintf(line, sizeof(line), "\n  %d    ", statuses[i]);
+		at = strstr(table, line);
+		cr_assert_not_null(at, "--help's table lacks status %d", statuses[i]);
+		cr_assert_gt(at, table, "status %d is out of order", statuses[i]);
+		table = at;
+	}
 }
 
 Test(cli, short_help_wins_over_missing_target)
@@ -849,4 +884,28 @@ Test(cli, agent_help_names_every_endpoint)
 		     "--unit UNIT\0";
 	     *p; p += strlen(p) + 1)
 		cr_assert_not_null(strstr(o.out, p), "agent --help does not name %s", p);
+}
+
+Test(cli, kernel_alone_or_beside_pids_or_all)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--kernel"), &cfg);
+	cr_assert(cfg.kernel);
+	cr_assert_eq(cfg.nr_pids, 0);
+	cr_assert_not(cfg.all);
+	assert_run(ARGV("--kernel", "-p", "4242"), &cfg);
+	cr_assert(cfg.kernel);
+	cr_assert_eq(cfg.nr_pids, 1);
+	assert_run(ARGV("-a", "--kernel"), &cfg);
+	cr_assert(cfg.kernel && cfg.all);
+	assert_run(ARGV("-p", "4242"), &cfg);
+	cr_assert_not(cfg.kernel);
+}
+
+Test(cli, kernel_with_a_command_is_an_error)
+{
+	assert_error_is(
+		ARGV("--kernel", "--", "ls"),
+		"leaktrace: --kernel traces alone or beside -p or -a, not with -- COMMAND\n");
 }

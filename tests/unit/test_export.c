@@ -180,3 +180,67 @@ Test(export, trace_mode_output_equals_report_of_the_saved_json)
 	free(json.buf);
 	snapshot__free(saved);
 }
+
+/* A 64 GiB reservation holding 10 MiB, beside a heap block: what flamegraphs weigh. */
+static const struct frame held_frames[] = {
+	{ .symbol = "reserve", .module = "/bin/srv", .address = 0x1001 },
+	{ .symbol = "leak", .module = "/bin/srv", .address = 0x1002 },
+};
+static struct stack_stat held_stacks[] = {
+	{ .stack_id = 1,
+	  .kind = STACK_MMAP,
+	  .bytes = 64ll << 30,
+	  .allocs = 1,
+	  .has_resident = true,
+	  .resident_bytes = 10 << 20,
+	  .frames = &held_frames[0],
+	  .nr_frames = 1 },
+	{ .stack_id = 2,
+	  .kind = STACK_HEAP,
+	  .bytes = 100,
+	  .allocs = 1,
+	  .frames = &held_frames[1],
+	  .nr_frames = 1 },
+};
+static struct proc_stat held_proc = { .pid = 7,
+				      .comm = "srv",
+				      .exe = "/bin/srv",
+				      .bytes = (64ll << 30) + 100,
+				      .allocs = 2,
+				      .stacks = held_stacks,
+				      .nr_stacks = 2 };
+static const struct snapshot held_snap = { .host = "h", .procs = &held_proc, .nr_procs = 1 };
+
+static char *written(const struct export_opts *opts, bool diff)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	if (diff)
+		cr_assert_eq(export__write_folded_diff(f, &held_snap, &held_snap, opts), 0);
+	else
+		cr_assert_eq(export__write(f, &held_snap, LT_FORMAT_FOLDED, opts), 0);
+	cr_assert_eq(fclose(f), 0);
+	return buf;
+}
+
+Test(export, flamegraphs_weigh_mappings_by_resident_pages_unless_reserved)
+{
+	struct export_opts opts = { .top = 10 };
+	char *text = written(&opts, false);
+
+	cr_assert_str_eq(text, "srv;leak 100\nsrv;reserve 10485760\n");
+	free(text);
+	text = written(&opts, true);
+	cr_assert_str_eq(text, "srv;leak 100 100\nsrv;reserve 10485760 10485760\n");
+	free(text);
+	opts.reserved = true;
+	text = written(&opts, false);
+	cr_assert_str_eq(text, "srv;leak 100\nsrv;reserve 68719476736\n");
+	free(text);
+	text = written(&opts, true);
+	cr_assert_str_eq(text, "srv;leak 100 100\nsrv;reserve 68719476736 68719476736\n");
+	free(text);
+}

@@ -214,3 +214,20 @@ Test(export_folded, lines_flag_adds_file_and_line_to_frames_that_have_them)
 	cr_assert_str_eq(c.buf, "leaky;main;leak_inlined;make_block 640\n");
 	free(c.buf);
 }
+
+Test(export_folded, kernel_frames_are_marked_as_perf_does)
+{
+	static const struct frame fr[] = { { .symbol = "alloc_pipe_info", .kernel = true },
+					   { .symbol = NULL, .kernel = true } };
+	struct stack_stat s = { .kind = STACK_KERNEL,
+				.bytes = 64,
+				.allocs = 1,
+				.frames = fr,
+				.nr_frames = 2 };
+	struct proc_stat p = { .pid = 0, .comm = "kernel", .stacks = &s, .nr_stacks = 1 };
+	struct snapshot snap = { .procs = &p, .nr_procs = 1 };
+	char *got = folded(&snap, false);
+
+	cr_assert_str_eq(got, "kernel;[unknown]_[k];alloc_pipe_info_[k] 64\n");
+	free(got);
+}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "arch.h"
 #include "kernel.h"
 
 /* Debian 12's kernel: everything leaktrace requires, none of the 6.6+ fast paths. */
@@ -124,7 +125,7 @@ Test(kernel, features_of_the_running_kernel_match_its_release)
 Test(kernel, verbose_line_names_every_feature)
 {
 	struct kernel_features k = debian12();
-	char buf[512] = "";
+	char buf[1024] = "";
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 
 	kernel__print(f, &k);
@@ -133,5 +134,6 @@ Test(kernel, verbose_line_names_every_feature)
 			 "leaktrace: kernel 6.1.0-56-cloud-amd64: BTF yes, uprobes yes, "
 			 "tp_btf yes, ringbuf yes, bpf_for_each_map_elem yes, bpf_find_vma yes, "
 			 "uprobe_multi no, "
-			 "uretprobe syscall no, uprobe session no\n");
+			 "uretprobe syscall no, uprobe session no\n"
+			 "leaktrace: arch " ARCH_NAME ": " ARCH_PATH "\n");
 }

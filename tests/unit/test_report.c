@@ -912,3 +912,62 @@ Test(report, table_pending_stack_is_said_and_read_back)
 	free(js);
 	free(text);
 }
+
+/* A reservation, mostly untouched, and glibc's cached thread stacks. */
+static const struct frame resident_frames[] = {
+	{ .symbol = "reserve", .module = "/bin/srv", .address = 0x1001 },
+	{ .symbol = "allocate_stack",
+	  .module = "/usr/lib/x86_64-linux-gnu/libc.so.6",
+	  .address = 0x7f0000001000 },
+};
+static struct stack_stat resident_stacks[] = {
+	{ .stack_id = 1,
+	  .kind = STACK_MMAP,
+	  .bytes = 64ll << 30,
+	  .allocs = 1,
+	  .has_resident = true,
+	  .resident_bytes = 10 << 20,
+	  .frames = &resident_frames[0],
+	  .nr_frames = 1 },
+	{ .stack_id = 2,
+	  .kind = STACK_MMAP,
+	  .bytes = 8 * 1052672,
+	  .allocs = 8,
+	  .has_resident = true,
+	  .resident_bytes = 65536,
+	  .has_cached = true,
+	  .cached_bytes = 8 * 1052672,
+	  .cached_allocs = 8,
+	  .allocator = "glibc",
+	  .frames = &resident_frames[1],
+	  .nr_frames = 1 },
+};
+static struct proc_stat resident_proc = { .pid = 7,
+					  .comm = "srv",
+					  .exe = "/bin/srv",
+					  .alive = true,
+					  .bytes = (64ll << 30) + 8 * 1052672,
+					  .allocs = 9,
+					  .has_resident = true,
+					  .resident_bytes = (10 << 20) + 65536,
+					  .stacks = resident_stacks,
+					  .nr_stacks = 2 };
+static const struct snapshot resident_snap = { .host = "h",
+					       .procs = &resident_proc,
+					       .nr_procs = 1 };
+
+Test(report_text, mappings_show_what_they_hold_and_the_allocators_own)
+{
+	char *text = text_report(&resident_snap, 10);
+
+	cr_assert(strstr(text, ", of its mappings 10.1 MiB resident"), "%s", text);
+	cr_assert(strstr(text, "glibc's own: 8,421,376 bytes in 8 mappings (64.0 KiB held), 8 "
+			       "cached thread stacks: not counted as leaks\n"),
+		  "%s", text);
+	cr_assert(strstr(text, "  kind  oldest  resident  growth  trend\n"), "%s", text);
+	cr_assert(strstr(text, "  64.0 GiB       1  mmap   0.0 s  10.0 MiB   0 B/s"), "%s", text);
+	cr_assert(strstr(text, "(glibc's own, never a leak: thread stacks, 8 of 8 in its cache "
+			       "for reuse, their threads gone)"),
+		  "%s", text);
+	free(text);
+}

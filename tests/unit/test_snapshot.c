@@ -526,3 +526,117 @@ Test(snapshot, two_snapshots_do_not_make_a_trend)
 	cr_assert_eq(stack_of(snap, PID_A, 7)->trend, TREND_UNKNOWN);
 	snapshot__free(snap);
 }
+
+/* A mapping as a snapshot has it after its pages were read: reserved bytes, resident ones. */
+static struct stack_stat mapping(int64_t reserved, int64_t resident, int64_t lost)
+{
+	return (struct stack_stat){ .kind = STACK_MMAP,
+				    .bytes = reserved,
+				    .allocs = 1,
+				    .has_resident = true,
+				    .resident_bytes = resident,
+				    .scanned = true,
+				    .lost_bytes = lost,
+				    .lost_allocs = lost > 0,
+				    .trend = TREND_UNKNOWN,
+				    .growth = 1 };
+}
+
+Test(snapshot, untouched_reservation_is_never_a_suspect)
+{
+	struct stack_stat s = mapping(1ll << 40, 0, 1ll << 40);
+
+	cr_assert_not(stack_stat__suspect(&s), "lost and grown, but it holds nothing");
+	s.resident_bytes = 4096;
+	cr_assert(stack_stat__suspect(&s));
+}
+
+Test(snapshot, lost_mappings_rank_by_their_resident_pages)
+{
+	struct stack_stat big = mapping(64ll << 30, 4096, 64ll << 30);
+	struct stack_stat small = mapping(16 << 20, 4 << 20, 16 << 20);
+	struct stack_stat heap = { .kind = STACK_HEAP,
+				   .bytes = 1 << 20,
+				   .allocs = 1,
+				   .scanned = true,
+				   .lost_bytes = 1 << 20,
+				   .lost_allocs = 1 };
+
+	cr_assert_lt(stack_stat__cmp_suspicion(&small, &big), 0, "4 MiB held before 4 KiB");
+	cr_assert_lt(stack_stat__cmp_suspicion(&heap, &big), 0, "1 MiB of heap before 4 KiB");
+	cr_assert_gt(stack_stat__cmp_suspicion(&heap, &small), 0);
+	cr_assert_eq(stack_stat__held_of(&big, big.lost_bytes), 4096);
+	cr_assert_eq(stack_stat__held_of(&heap, heap.lost_bytes), 1 << 20);
+}
+
+Test(snapshot, fail_on_leak_counts_a_lost_mapping_by_its_resident_pages)
+{
+	struct stack_stat s[2] = { mapping(64ll << 30, 0, 64ll << 30),
+				   mapping(16 << 20, 4 << 20, 16 << 20) };
+	struct proc_stat p = { .stacks = s,
+			       .nr_stacks = 2,
+			       .scanned = true,
+			       .lost_bytes = (64ll << 30) + (16 << 20) };
+
+	cr_assert_eq(proc_stat__leaked(&p, LEAK_KIND_DEFINITE | LEAK_KIND_INDIRECT, NULL), 4 << 20);
+}
+
+/* What a stack holds, which growth and ranking go by: a mapping's resident pages once read. */
+Test(snapshot, held_is_the_resident_pages_once_read_else_the_reservation)
+{
+	struct stack_stat s = mapping(1 << 30, 8 << 20, 0);
+
+	cr_assert_eq(stack_stat__held(&s), 8 << 20);
+	s.has_resident = false;
+	cr_assert_eq(stack_stat__held(&s), 1 << 30, "unread: what it reserves");
+}
+
+/* A mapping whose frame 0 is symbol in module. */
+static struct stack_stat mapped_by(const struct frame *f)
+{
+	struct stack_stat s = { .kind = STACK_MMAP,
+				.bytes = 1 << 20,
+				.allocs = 1,
+				.frames = f,
+				.nr_frames = 1,
+				.trend = TREND_GROWING,
+				.scanned = true,
+				.lost_bytes = 1 << 20,
+				.lost_allocs = 1 };
+
+	s.allocator = stack_stat__tell_allocator(&s); /* as a snapshot keeps it */
+	return s;
+}
+
+Test(snapshot, mappings_of_allocators_code_are_the_allocators_own)
+{
+	const struct frame glibc = { .symbol = "allocate_stack",
+				     .module = "/usr/lib/x86_64-linux-gnu/libc.so.6" };
+	const struct frame je = { .symbol = "je_pages_map", .module = "/usr/lib/libjemalloc.so.2" };
+	const struct frame tc = { .symbol = "TCMalloc_SystemAlloc",
+				  .module = "/usr/lib/libtcmalloc_minimal.so.4" };
+	const struct frame go = { .symbol = "x_cgo_mmap", .module = "/srv/app" };
+	const struct frame prog = { .symbol = "reserve", .module = "/srv/libcache.so" };
+	struct stack_stat s = mapped_by(&glibc);
+	struct proc_stat p = { .stacks = &s,
+			       .nr_stacks = 1,
+			       .scanned = true,
+			       .lost_bytes = 1 << 20 };
+
+	cr_assert_str_eq(stack_stat__tell_allocator(&s), "glibc");
+	cr_assert_not(stack_stat__suspect(&s), "lost and growing, but glibc's own");
+	cr_assert_eq(proc_stat__leaked(&p, LEAK_KIND_DEFINITE, NULL), 0);
+	s = mapped_by(&je);
+	cr_assert_str_eq(stack_stat__tell_allocator(&s), "jemalloc");
+	s = mapped_by(&tc);
+	cr_assert_str_eq(stack_stat__tell_allocator(&s), "tcmalloc");
+	s = mapped_by(&go);
+	cr_assert_str_eq(stack_stat__tell_allocator(&s), "go");
+	s = mapped_by(&prog);
+	cr_assert_null(stack_stat__tell_allocator(&s), "libcache.so is not libc");
+	cr_assert(stack_stat__suspect(&s));
+	cr_assert_eq(proc_stat__leaked(&p, LEAK_KIND_DEFINITE, NULL), 1 << 20);
+	s = mapped_by(&glibc);
+	s.kind = STACK_HEAP; /* a block malloc handed out: the program's */
+	cr_assert_null(stack_stat__tell_allocator(&s));
+}

@@ -516,3 +516,102 @@ Test(snapshot_load, bad_line_or_mapping_names_the_member)
 	cr_assert_str_eq(err, "bad.json: processes[0].mappings[0]: a mapping needs module, start, "
 			      "limit and offset");
 }
+
+Test(snapshot_json_read, kernel_stack_round_trips)
+{
+	static const struct frame fr = { .symbol = "alloc_pipe_info",
+					 .offset = 93,
+					 .module = "[kernel.kallsyms]",
+					 .address = 0xffffffff816e2a1dULL,
+					 .kernel = true };
+	struct stack_stat s = { .kind = STACK_KERNEL,
+				.bytes = 12288,
+				.allocs = 64,
+				.frames = &fr,
+				.nr_frames = 1,
+				.task_pid = 4242,
+				.task_comm = "kpipes",
+				.task_cgroup = 7,
+				.slab_cache = "filp" };
+	struct proc_stat p = { .pid = 0,
+			       .comm = "kernel",
+			       .exe = "[kernel]",
+			       .alive = true,
+			       .bytes = 12288,
+			       .allocs = 64,
+			       .stacks = &s,
+			       .nr_stacks = 1 };
+	struct snapshot in = { .host = "h", .procs = &p, .nr_procs = 1, .kernel = true };
+	struct snapshot *out = NULL;
+	const struct stack_stat *t;
+	char err[256], *text;
+	size_t len;
+
+	in.lost[LOST_KERNEL_FREES_UNKNOWN] = 99;
+	in.lost[LOST_KERNEL_MISSED] = 3;
+	text = json_of(&in, &len);
+	cr_assert_eq(snapshot_json__load_text(text, "kernel", &out, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert(out->kernel);
+	cr_assert_eq(out->lost[LOST_KERNEL_FREES_UNKNOWN], 99);
+	cr_assert_eq(out->lost[LOST_KERNEL_MISSED], 3);
+	t = &out->procs[0].stacks[0];
+	cr_assert_eq(t->kind, STACK_KERNEL);
+	cr_assert_eq(t->task_pid, 4242);
+	cr_assert_str_eq(t->task_comm, "kpipes");
+	cr_assert_eq(t->task_cgroup, 7);
+	cr_assert_str_eq(t->slab_cache, "filp");
+	cr_assert(t->frames[0].kernel);
+	cr_assert_str_eq(t->frames[0].module, "[kernel.kallsyms]");
+	free(text);
+	snapshot__free(out);
+}
+
+Test(snapshot_json_read, user_snapshot_has_no_kernel_counters)
+{
+	struct snapshot in = { .host = "h" };
+	size_t len;
+	char *text = json_of(&in, &len);
+
+	cr_assert_null(strstr(text, "kernel_"), "%s", text);
+	free(text);
+}
+
+Test(snapshot_json_read, merged_kernel_stacks_keep_their_context)
+{
+	static const struct frame fr = { .symbol = "alloc_pipe_info", .kernel = true };
+	struct stack_stat s = { .kind = STACK_KERNEL,
+				.bytes = 10,
+				.allocs = 1,
+				.frames = &fr,
+				.nr_frames = 1,
+				.task_pid = 7,
+				.task_comm = "a",
+				.slab_cache = "filp" };
+	struct proc_stat p = { .pid = 0,
+			       .comm = "kernel",
+			       .exe = "[kernel]",
+			       .alive = true,
+			       .bytes = 10,
+			       .allocs = 1,
+			       .stacks = &s,
+			       .nr_stacks = 1 };
+	struct snapshot a = { .host = "a", .procs = &p, .nr_procs = 1, .kernel = true };
+	struct snapshot b = { .host = "b", .procs = &p, .nr_procs = 1, .kernel = true };
+	const struct snapshot *in[] = { &a, &b };
+	struct snapshot *out = NULL;
+	const struct stack_stat *t;
+
+	a.lost[LOST_KERNEL_MISSED] = 2;
+	b.lost[LOST_KERNEL_MISSED] = 3;
+	cr_assert_eq(snapshot__merge(in, 2, &out), 0);
+	cr_assert(out->kernel);
+	cr_assert_eq(out->lost[LOST_KERNEL_MISSED], 5);
+	cr_assert_eq(out->nr_procs, 1);
+	t = &out->procs[0].stacks[0];
+	cr_assert_eq(t->kind, STACK_KERNEL);
+	cr_assert_eq(t->bytes, 20);
+	cr_assert_str_eq(t->slab_cache, "filp");
+	cr_assert(t->frames[0].kernel);
+	snapshot__free(out);
+}

@@ -71,7 +71,15 @@ static const struct frame every_frame[] = {
 	  .file = "/src/leaky.c",
 	  .line = 40,
 	  .start_line = 35 },
-	{ .address = 0x7f0000001000 },
+	{ .module = "/usr/lib/x86_64-linux-gnu/libc.so.6", .address = 0x7f0000001000 },
+};
+
+static const struct frame every_kernel_frame[] = {
+	{ .symbol = "alloc_pipe_info",
+	  .offset = 93,
+	  .module = "[kernel.kallsyms]",
+	  .address = 0xffffffff816e2a1d,
+	  .kernel = true },
 };
 
 static const struct origin every_origin[] = { { "host-01", 4242 }, { "host-02", 77 } };
@@ -129,6 +137,25 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.reachable_bytes = 64,
 		.reachable_allocs = 2,
 		.suppressed = "libc-cache",
+		.has_resident = true,
+		.resident_bytes = 16,
+		.has_cached = true, /* a glibc thread stack cache: frame 0 in libc */
+		.cached_bytes = 64,
+		.cached_allocs = 2,
+		.allocator = "glibc",
+	};
+	/* --kernel's: in a process of its own in a real snapshot; here only its fields count. */
+	s[2] = (struct stack_stat){
+		.kind = STACK_KERNEL,
+		.bytes = 192,
+		.allocs = 1,
+		.oldest_s = 1,
+		.frames = every_kernel_frame,
+		.nr_frames = 1,
+		.task_pid = 4242,
+		.task_comm = "leaky",
+		.task_cgroup = 1,
+		.slab_cache = "filp",
 	};
 	*p = (struct proc_stat){
 		.pid = 4242,
@@ -148,8 +175,10 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.scan_roots = "exact",
 		.scan_held_ms = 1.5,
 		.final = true,
+		.has_resident = true,
+		.resident_bytes = 16,
 		.stacks = s,
-		.nr_stacks = 2,
+		.nr_stacks = 3,
 		.origins = every_origin,
 		.nr_origins = 2,
 		.modules = every_module,
@@ -162,7 +191,8 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.started = { 1700000000, 0 },
 		.taken = { 1700000012, 0 },
 		.elapsed_s = 12,
-		.lost = { 1, 2, 3, 4, 5, 6, 7 },
+		.lost = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 },
+		.kernel = true,
 		.sample_bytes = 4096,
 		.procs = p,
 		.nr_procs = 1,
@@ -196,7 +226,7 @@ static void assert_every_key_written(const char *path)
 Test(snapshot_schema, a_snapshot_with_every_field_is_valid)
 {
 	char path[] = "/tmp/leaktrace-schema-XXXXXX", out[4096];
-	struct stack_stat stacks[2];
+	struct stack_stat stacks[3];
 	struct snapshot snap;
 	struct proc_stat p;
 	int fd = mkstemp(path);
