@@ -16,6 +16,7 @@
 #include "debuginfo.h"
 #include "diag.h"
 #include "format.h"
+#include "http_server.h"
 #include "leaktrace.h"
 #include "output_file.h"
 #include "suppress.h"
@@ -232,8 +233,64 @@ static const char usage_tail[] =
 	"  leaktrace -p 4242 --scan-freeze      lost or reachable, held still to tell\n"
 	"  leaktrace --unwind fp -p 4242        frame pointers only: the cheapest walk\n"
 	"\n"
+	"Always on: leaktrace agent --listen ADDR:PORT -p PID serves Prometheus metrics,\n"
+	"pprof, JSON and a live page (leaktrace agent --help).\n"
+	"\n"
 	"Saved snapshots: leaktrace report SNAPSHOT.json [--format F] [-o FILE],\n"
 	"--diff OLD.json NEW.json, --merge A.json B.json ... (leaktrace report --help).\n";
+
+static const char agent_usage[] =
+	"Usage: leaktrace agent [--listen ADDR:PORT] (-p PID ... | --comm NAME | --cgroup PATH |\n"
+	"                        --unit UNIT | -a) [OPTIONS]\n"
+	"\n"
+	"Always on: trace the targets for days, a snapshot every interval (-i, default 5 s),\n"
+	"and serve them over HTTP (libmicrohttpd) to Prometheus, pprof scrapers and a browser:\n"
+	"  /metrics             Prometheus text exposition: per process (pid, comm, cgroup,\n"
+	"                       unit; the 100 largest) outstanding bytes, allocations,\n"
+	"                       growth, lost bytes where scans run (--scan); per top\n"
+	"                       stack (pid, comm, function, module; -n of them, suspects\n"
+	"                       first) bytes, allocations, growth slope, steady growth,\n"
+	"                       lost bytes; leaktrace's own RSS, BPF map memory, BPF run\n"
+	"                       time, snapshots, and the untracked and dropped counters\n"
+	"  /debug/pprof/heap    the last snapshot as a pprof heap profile (go tool pprof)\n"
+	"  /snapshot.json       the last snapshot (the JSON of -o FILE.json)\n"
+	"  /history.ndjson      one line per snapshot: the top stacks and the 20 largest\n"
+	"                       processes, the last --history of them\n"
+	"  /flamegraph.svg      the last snapshot's flamegraph\n"
+	"  /                    a live page: timelines of the top stacks and processes,\n"
+	"                       the flamegraph and the suspects, refreshed every interval\n"
+	"\n"
+	"Targets (one kind or more):\n"
+	"  -p, --pid PID        a running process (repeatable)\n"
+	"      --comm NAME      every process named NAME, also those started later (-a\n"
+	"                       narrowed to NAME)\n"
+	"      --cgroup PATH    the processes of a cgroup (v2; /sys/fs/cgroup/PATH or the\n"
+	"                       full path) and of the cgroups under it, read again at\n"
+	"                       every snapshot and on SIGHUP (at most 64 processes)\n"
+	"      --unit UNIT      the processes of a systemd unit's cgroup (UNIT without a\n"
+	"                       suffix is UNIT.service), found again likewise\n"
+	"  -a, --all            every process (see leaktrace --help)\n"
+	"\n"
+	"Agent options:\n"
+	"      --listen ADDR:PORT, --listen unix:/PATH\n"
+	"                       where to serve (default 127.0.0.1:9464; an address that\n"
+	"                       is not loopback only when given, with a warning: the page\n"
+	"                       names the targets' functions; PORT 0: any free port)\n"
+	"      --history N      snapshots kept for /history.ndjson and the page (default\n"
+	"                       720: an hour at -i 5)\n"
+	"      --state-dir DIR  where the last snapshot of a traced process that exits\n"
+	"                       (or the kernel OOM-kills) is written, as\n"
+	"                       leaktrace-PID-TIME.json; the 16 newest are kept, each of\n"
+	"                       at most 1000 stacks (default /var/lib/leaktrace)\n"
+	"  -n, --top N          top stacks in /metrics and the history (default 10, at\n"
+	"                       most 100)\n"
+	"\n"
+	"Every option of trace mode applies (-i, -d, -q, --scan, --sample-bytes, --max-*,\n"
+	"--unwind, ...; see leaktrace --help). SIGHUP reads the --cgroup and --unit targets\n"
+	"again; SIGINT and SIGTERM end the agent. Messages go to stderr (the journal).\n"
+	"\n"
+	"Example:\n"
+	"  leaktrace agent --listen 127.0.0.1:9464 -p 4242\n";
 
 /*
  * Seconds from min to a year: every duration becomes nanoseconds in a u64 (up to
@@ -397,6 +454,8 @@ static int add_pid(struct config *cfg, const char *arg)
 	return 0;
 }
 
+static int parse_agent_option(int c, const char *arg, struct config *cfg);
+
 enum {
 	OPT_FORMAT = 0x100,
 	OPT_OLDER,
@@ -426,6 +485,11 @@ enum {
 	OPT_NO_DEFAULT_SUPPRESSIONS,
 	OPT_SUPPRESS_LIST_DEFAULT,
 	OPT_LINES,
+	OPT_LISTEN,
+	OPT_HISTORY,
+	OPT_STATE_DIR,
+	OPT_CGROUP,
+	OPT_UNIT,
 	OPT_RESERVED,
 	OPT_KERNEL,
 };
@@ -469,6 +533,11 @@ static const struct option options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	DEBUGINFO_OPTIONS,
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "history", required_argument, NULL, OPT_HISTORY },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "unit", required_argument, NULL, OPT_UNIT },
 	{ "reserved", no_argument, NULL, OPT_RESERVED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -621,6 +690,12 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	case OPT_LINES:
 		cfg->lines = true;
 		return 0;
+	case OPT_LISTEN:
+	case OPT_HISTORY:
+	case OPT_STATE_DIR:
+	case OPT_CGROUP:
+	case OPT_UNIT:
+		return parse_agent_option(c, arg, cfg);
 	case OPT_HOST:
 		/* The snapshot's host field holds 255 bytes (struct snapshot). */
 		if (!*arg || strlen(arg) > 255) {
@@ -632,6 +707,77 @@ static int parse_option(int c, const char *arg, struct config *cfg)
 	default:
 		return -EINVAL;
 	}
+}
+
+static int parse_agent_option(int c, const char *arg, struct config *cfg)
+{
+	struct agent_args *a = &cfg->agent;
+	char err[160];
+
+	if (!a->on) {
+		diag__error("--%s is an option of leaktrace agent", c == OPT_LISTEN  ? "listen" :
+								    c == OPT_HISTORY ? "history" :
+								    c == OPT_STATE_DIR ?
+										       "state-dir" :
+								    c == OPT_CGROUP ? "cgroup" :
+										      "unit");
+		return -EINVAL;
+	}
+	switch (c) {
+	case OPT_LISTEN:
+		if (http_listen__check(arg, err, sizeof(err))) {
+			diag__error("--listen %s", err);
+			return -EINVAL;
+		}
+		a->listen = arg;
+		return 0;
+	case OPT_HISTORY:
+		return parse_count("--history", arg, 1, 1000000, &a->history);
+	case OPT_STATE_DIR:
+		a->state_dir = arg;
+		return 0;
+	case OPT_CGROUP:
+		a->cgroup = arg;
+		return 0;
+	default:
+		if (!*arg || strchr(arg, '/') || strlen(arg) > 200) {
+			diag__error("--unit: '%s' is not a unit name (like nginx or nginx.service)",
+				    arg);
+			return -EINVAL;
+		}
+		a->unit = arg;
+		return 0;
+	}
+}
+
+/* leaktrace agent: its targets and its bounds. */
+static int check_agent(struct config *cfg)
+{
+	struct agent_args *a = &cfg->agent;
+
+	if (cfg->command) {
+		diag__error("leaktrace agent traces running processes: give -p, --comm, "
+			    "--cgroup, --unit or -a, not a command");
+		return -EINVAL;
+	}
+	if (!cfg->nr_pids && !cfg->comm && !a->cgroup && !a->unit && !cfg->all) {
+		diag__error("nothing to trace: give -p PID, --comm NAME, --cgroup PATH, "
+			    "--unit UNIT or -a (see leaktrace agent --help)");
+		return -EINVAL;
+	}
+	if (cfg->top > 100) {
+		diag__error("-n: at most 100 stacks in leaktrace agent (a series each)");
+		return -EINVAL;
+	}
+	/* --comm alone is -a narrowed to the name: processes started later are traced too. */
+	if (cfg->comm)
+		cfg->all = true;
+	if (cfg->all && (a->cgroup || a->unit)) {
+		diag__error("--%s and -a/--comm: give one kind of target",
+			    a->cgroup ? "cgroup" : "unit");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* getopt's own messages name argv[0]; ours name leaktrace and point to --help. */
@@ -649,7 +795,10 @@ static void option_error(int c, char **argv)
 
 static int check_config(struct config *cfg)
 {
-	if (!cfg->nr_pids && !cfg->command && !cfg->all && !cfg->kernel) {
+	if (cfg->agent.on && check_agent(cfg))
+		return -EINVAL;
+	if (!cfg->nr_pids && !cfg->agent.cgroup && !cfg->agent.unit && !cfg->command && !cfg->all &&
+	    !cfg->kernel) {
 		diag__error("nothing to trace: give -p PID, -a, --kernel or -- COMMAND "
 			    "(see leaktrace --help)");
 		return -EINVAL;
@@ -751,7 +900,16 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		.unwind = LT_UNWIND_AUTO,
 		.max_unwind_mb = 64,
 		.demangle = true,
+		.agent = { .listen = "127.0.0.1:9464",
+			   .history = 720,
+			   .state_dir = "/var/lib/leaktrace" },
 	};
+	/* leaktrace agent [OPTIONS]: the same options, and the agent's. */
+	if (argc > 1 && !strcmp(argv[1], "agent")) {
+		cfg->agent.on = true;
+		argc--;
+		argv++;
+	}
 	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-abc" */
 	opterr = 0;
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
@@ -759,6 +917,10 @@ enum cli_result cli__parse(int argc, char **argv, struct config *cfg)
 		if (c == '?' || c == ':') {
 			option_error(c, argv);
 			return CLI_EXIT_USAGE;
+		}
+		if (c == 'h' && cfg->agent.on) {
+			fputs(agent_usage, stdout);
+			return CLI_EXIT_OK;
 		}
 		if (c == 'h') {
 			fputs(usage, stdout);

@@ -15,6 +15,16 @@
 #define LT_MAX_SUPPRESS 32
 #define LT_MAX_EXCLUDES 16
 
+/* leaktrace agent: the always-on mode's own options. */
+struct agent_args {
+	bool on;	       /* `leaktrace agent` */
+	const char *listen;    /* --listen ADDR:PORT or unix:/PATH */
+	uint64_t history;      /* --history: snapshots kept for /history.ndjson */
+	const char *state_dir; /* --state-dir: exited processes' last snapshots */
+	const char *cgroup;    /* --cgroup: the processes of a cgroup (v2) */
+	const char *unit;      /* --unit: the processes of a systemd unit's cgroup */
+};
+
 struct config {
 	pid_t pids[LT_MAX_PIDS];
 	int nr_pids;
@@ -61,6 +71,7 @@ struct config {
 	uint64_t max_unwind_mb;		 /* --max-unwind-mb */
 	struct debuginfo_args debuginfo; /* --debug-dir, --no-debuginfod */
 	bool lines;			 /* --lines: folded frames with their file:line */
+	struct agent_args agent;	 /* leaktrace agent */
 };
 
 enum cli_result {

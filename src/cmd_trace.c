@@ -11,8 +11,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "build_id.h"
 #include "cli.h"
+#include "cmd_agent.h"
 #include "cmd_trace.h"
 #include "command.h"
 #include "debuginfo.h"
@@ -67,6 +70,11 @@ struct session {
 	struct snapshot *final;	   /* the final report's, once taken */
 	pid_t hands_off;	   /* -a: a process started that the probes would harm */
 	struct event_loop *loop;
+	struct agent *agent; /* leaktrace agent: the endpoints the snapshots go to */
+	int bpf_stats_fd;    /* leaktrace agent: BPF run-time statistics on while held */
+	/* The processes attached by pid: -p's, and the agent's --cgroup or --unit ones. */
+	pid_t pids[LT_MAX_PIDS];
+	int nr_pids;
 	int refresh_err, reap_err; /* the last failures of each tick's steps, said once */
 	int interrupted;	   /* run mode: SIGINT/SIGTERM/SIGHUP passed on to the command */
 	int abandoned;	/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
@@ -122,7 +130,49 @@ static int attach_pid(struct session *s, pid_t pid)
 	/* Its mappings unreadable: without CAP_SYS_PTRACE, or CAP_CHECKPOINT_RESTORE for map_files. */
 	if (err == -EACCES || err == -EPERM)
 		s->exit_code = LT_EXIT_NOT_PERMITTED;
-	return err ? err : attach(s, pid, &plan, false);
+	if (!err)
+		err = attach(s, pid, &plan, false);
+	if (!err && s->nr_pids < LT_MAX_PIDS)
+		s->pids[s->nr_pids++] = pid;
+	if (!err && s->agent)
+		agent__watch(s->agent, pid);
+	return err;
+}
+
+static bool attached(const struct session *s, pid_t pid)
+{
+	for (int i = 0; i < s->nr_pids; i++)
+		if (s->pids[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * leaktrace agent: the processes of --cgroup or --unit not attached yet are; one that cannot
+ * be (gone already, no allocator found) was said and is left out.
+ */
+static int agent_targets(struct session *s)
+{
+	pid_t pids[LT_MAX_PIDS];
+	int n = agent__targets(s->agent, pids, LT_MAX_PIDS), added = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (attached(s, pids[i]) || pids[i] == getpid())
+			continue;
+		if (s->nr_pids == LT_MAX_PIDS) {
+			diag__warn("at most %d processes by cgroup or unit: pid %d and later ones "
+				   "are not traced",
+				   LT_MAX_PIDS, pids[i]);
+			break;
+		}
+		if (!attach_pid(s, pids[i])) {
+			diag__info("pid %d joined the targets", pids[i]);
+			added++;
+		}
+	}
+	if (added)
+		tracer__unwind_wait(s->tracer);
+	return n < 0 ? n : 0;
 }
 
 /*
@@ -294,8 +344,8 @@ static int start_kernel(struct session *s)
 
 static bool any_alive(const struct session *s)
 {
-	for (int i = 0; i < s->cfg->nr_pids; i++)
-		if (!kill(s->cfg->pids[i], 0) || errno != ESRCH)
+	for (int i = 0; i < s->nr_pids; i++)
+		if (!kill(s->pids[i], 0) || errno != ESRCH)
 			return true;
 	return false;
 }
@@ -361,6 +411,21 @@ static void print_cost(const struct session *s, const struct snapshot *snap, uin
 	tracer__unwind_print(s->tracer);
 }
 
+/* leaktrace agent: the snapshot to its endpoints, with what leaktrace itself costs. */
+static void publish(struct session *s, struct snapshot *snap, uint64_t ns)
+{
+	struct agent_cost cost = { .map_bytes = tracer__map_memory(s->tracer),
+				   .bpf_run_s = -1,
+				   .snapshot_s = ns / 1e9 };
+	uint64_t run_ns;
+
+	if (s->bpf_stats_fd >= 0 && !tracer__run_ns(s->tracer, &run_ns))
+		cost.bpf_run_s = run_ns / 1e9;
+	/* pprof's mappings name the build IDs, as -o FILE.pb.gz's do. */
+	build_id__fill(snap, s->syms);
+	agent__publish(s->agent, snap, &cost);
+}
+
 static int report(struct session *s, bool final, struct snapshot **keep)
 {
 	uint64_t t0 = tracer__now_ns();
@@ -392,6 +457,8 @@ static int report(struct session *s, bool final, struct snapshot **keep)
 		report_text__write(s->out, snap, s->cfg->top);
 	if (keep)
 		*keep = snap;
+	else if (s->agent)
+		publish(s, snap, tracer__now_ns() - t0);
 	else
 		snapshot__free(snap);
 	return 0;
@@ -523,8 +590,9 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 	const struct config *cfg = s->cfg;
 	int err;
 
-	/* --kernel alone traces until -d or a signal; beside -p, while a target lives. */
-	if (!s->command && !cfg->all && !any_alive(s) && !(cfg->kernel && !cfg->nr_pids))
+	/* The agent stays: its endpoints serve the last snapshots, its cgroup may fill again. */
+	if (!s->command && !cfg->all && !s->agent && !any_alive(s) &&
+	    !(cfg->kernel && !cfg->nr_pids))
 		return EVENT_LOOP_END;
 	if (cfg->all || !s->command) {
 		err = snap_source__refresh(s->src, cfg->all ? probe_new : probe_exec, s);
@@ -540,6 +608,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 	tracer__unwind_refresh(s->tracer);
 	tracer__flush(s->tracer);
 	if (report_due) {
+		if (s->agent)
+			agent_targets(s);
 		if (report(s, false, NULL))
 			return -EIO;
 		/* Exited processes were reported once: their records can go. */
@@ -549,8 +619,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 				   "they hold room until a later report",
 				   strerror(-err));
 	} else if (timed_out) {
-		for (int i = 0; i < cfg->nr_pids; i++)
-			snap_source__add_process(s->src, cfg->pids[i]);
+		for (int i = 0; i < s->nr_pids; i++)
+			snap_source__add_process(s->src, s->pids[i]);
 	}
 	return 0;
 }
@@ -563,6 +633,11 @@ static int trace_signal(void *arg, int sig)
 		if (s->command && command__poll(s->command, &run_ops, s))
 			return EVENT_LOOP_END;
 		return trace_step(s, false, false);
+	}
+	/* leaktrace agent: SIGHUP reads the targets again. */
+	if (s->agent && sig == SIGHUP) {
+		agent_targets(s);
+		return 0;
 	}
 	/* SIGINT, SIGTERM, SIGHUP: a second one ends leaktrace whatever the command does. */
 	if (s->command && s->interrupted++)
@@ -679,6 +754,16 @@ static int run(struct session *s, const sigset_t *sigs)
 		diag__error("cannot write %s: %s", output_file__name(cfg->output), strerror(-err));
 		return err;
 	}
+	if (event_loop__new(&s->loop))
+		return -ENOMEM;
+	/* leaktrace agent: its port taken before the probes go in, so that a clash costs nothing. */
+	if (cfg->agent.on) {
+		err = agent__new(cfg, s->loop, &s->agent);
+		if (err)
+			return err;
+		/* /metrics's BPF run time: the kernel counts it while this descriptor is open. */
+		s->bpf_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	}
 	err = tracer__new(&topts, &s->tracer);
 	if (err) {
 		s->exit_code = tracer_exit_status(err);
@@ -689,7 +774,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	if (s->syms && s->debuginfo)
 		symbolizer__set_debuginfo(s->syms, s->debuginfo);
 	s->src = s->syms && s->debuginfo ? snap_source__new(s->tracer, s->syms, &filter) : NULL;
-	if (!s->src || event_loop__new(&s->loop))
+	if (!s->src)
 		return -ENOMEM;
 	/* -d: counted from the start of the trace; what runs past it is cut END_BOUND_NS later. */
 	if (cfg->duration > 0)
@@ -706,6 +791,8 @@ static int run(struct session *s, const sigset_t *sigs)
 	} else {
 		for (int i = 0; i < cfg->nr_pids && !err; i++)
 			err = attach_pid(s, cfg->pids[i]);
+		if (!err && s->agent)
+			err = agent_targets(s);
 	}
 	/* -p: the probes are live; the unwind tables come before the trace does. */
 	if (!err)
@@ -723,7 +810,7 @@ static int run(struct session *s, const sigset_t *sigs)
 	else if (!cfg->command)
 		diag__info("tracing %d process%s%s, a report every %g s; Ctrl-C "
 			   "to stop",
-			   cfg->nr_pids, cfg->nr_pids > 1 ? "es" : "",
+			   s->nr_pids, s->nr_pids != 1 ? "es" : "",
 			   cfg->kernel ? " and the kernel" : "", cfg->interval);
 	err = trace_loop(s, sigs);
 	if (!err && !s->final)
@@ -833,7 +920,10 @@ static int load_suppressions(const struct config *cfg, struct suppressions **out
 
 int cmd_trace(const struct config *cfg)
 {
-	struct session s = { .cfg = cfg, .out = stdout, .exit_code = LT_EXIT_FAILURE };
+	struct session s = { .cfg = cfg,
+			     .out = stdout,
+			     .exit_code = LT_EXIT_FAILURE,
+			     .bpf_stats_fd = -1 };
 	sigset_t sigs, stops;
 	bool gate;
 	int err;
@@ -861,6 +951,9 @@ int cmd_trace(const struct config *cfg)
 	err = run(&s, &sigs);
 	if (s.command && !err && !s.abandoned)
 		wait_command(&s, &sigs);
+	agent__free(s.agent);
+	if (s.bpf_stats_fd >= 0)
+		close(s.bpf_stats_fd);
 	event_loop__free(s.loop);
 	tracer__free(s.tracer);
 	kmem__free(s.kmem);

@@ -1198,6 +1198,25 @@ uint64_t tracer__map_memory(const struct tracer *t)
 	return sum;
 }
 
+int tracer__run_ns(const struct tracer *t, uint64_t *ns)
+{
+	struct bpf_prog_info info;
+	struct bpf_program *prog;
+	__u32 len;
+
+	*ns = 0;
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		if (bpf_program__fd(prog) < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			return -errno;
+		*ns += info.run_time_ns;
+	}
+	return 0;
+}
+
 uint64_t tracer__now_ns(void)
 {
 	struct timespec ts;

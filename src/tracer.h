@@ -93,6 +93,11 @@ void tracer__free(struct tracer *t);
 int tracer__counters(const struct tracer *t, uint64_t *c);
 /* Bytes of kernel memory the maps are charged for (their memlock). */
 uint64_t tracer__map_memory(const struct tracer *t);
+/*
+ * Time spent in its BPF programs since they were loaded, as the kernel counts it while
+ * run-time statistics are on (bpf_enable_stats, or kernel.bpf_stats_enabled); 0 or -errno.
+ */
+int tracer__run_ns(const struct tracer *t, uint64_t *ns);
 /* CLOCK_MONOTONIC nanoseconds, the clock of the allocation timestamps. */
 uint64_t tracer__now_ns(void);
 

@@ -810,6 +810,82 @@ Test(cli, durations_are_bounded)
 	cr_assert_eq(cfg.interval, 31536000);
 }
 
+Test(cli, agent_defaults)
+{
+	struct config cfg;
+
+	assert_run(ARGV("agent", "-p", "42"), &cfg);
+	cr_assert(cfg.agent.on);
+	cr_assert_str_eq(cfg.agent.listen, "127.0.0.1:9464");
+	cr_assert_eq(cfg.agent.history, 720);
+	cr_assert_str_eq(cfg.agent.state_dir, "/var/lib/leaktrace");
+	cr_assert_eq(cfg.top, 10);
+	cr_assert_eq(cfg.nr_pids, 1);
+	cr_assert_not(cfg.all);
+}
+
+Test(cli, agent_comm_alone_traces_every_process_of_that_name)
+{
+	struct config cfg;
+
+	assert_run(ARGV("agent", "--comm", "redis-server", "--listen", "unix:/run/lt.sock"), &cfg);
+	cr_assert(cfg.all);
+	cr_assert_str_eq(cfg.comm, "redis-server");
+	cr_assert_str_eq(cfg.agent.listen, "unix:/run/lt.sock");
+}
+
+Test(cli, agent_cgroup_and_unit_are_targets)
+{
+	struct config cfg;
+
+	assert_run(ARGV("agent", "--cgroup", "system.slice/x.service"), &cfg);
+	cr_assert_str_eq(cfg.agent.cgroup, "system.slice/x.service");
+	assert_run(ARGV("agent", "--unit", "nginx", "--listen", "[::1]:0"), &cfg);
+	cr_assert_str_eq(cfg.agent.unit, "nginx");
+}
+
+Test(cli, agent_errors_are_one_line_each)
+{
+	assert_error_is(ARGV("agent"),
+			"leaktrace: nothing to trace: give -p PID, --comm NAME, --cgroup PATH, "
+			"--unit UNIT or -a (see leaktrace agent --help)\n");
+	assert_error_is(ARGV("--listen", "127.0.0.1:1", "-p", "1"),
+			"leaktrace: --listen is an option of leaktrace agent\n");
+	assert_error_is(
+		ARGV("agent", "--listen", "9464", "-p", "1"),
+		"leaktrace: --listen '9464' is not ADDR:PORT (like 127.0.0.1:9464, [::1]:9464) or "
+		"unix:/PATH\n");
+	assert_error_is(
+		ARGV("agent", "--listen", "127.0.0.1:70000", "-p", "1"),
+		"leaktrace: --listen '127.0.0.1:70000' is not ADDR:PORT (like 127.0.0.1:9464, "
+		"[::1]:9464) or unix:/PATH\n");
+	assert_error_is(ARGV("agent", "-n", "101", "-p", "1"),
+			"leaktrace: -n: at most 100 stacks in leaktrace agent (a series each)\n");
+	assert_error_is(
+		ARGV("agent", "--unit", "a/b"),
+		"leaktrace: --unit: 'a/b' is not a unit name (like nginx or nginx.service)\n");
+	assert_error_is(
+		ARGV("agent", "-p", "1", "--", "ls"),
+		"leaktrace: leaktrace agent traces running processes: give -p, --comm, --cgroup, "
+		"--unit or -a, not a command\n");
+	assert_error_is(ARGV("agent", "--history", "0", "-p", "1"),
+			"leaktrace: --history: '0' is not a whole number from 1 to 1000000\n");
+}
+
+Test(cli, agent_help_names_every_endpoint)
+{
+	struct output o;
+	struct config cfg;
+
+	cr_assert_eq(parse(ARGV("agent", "--help"), &cfg, &o), CLI_EXIT_OK);
+	for (const char *p =
+		     "/metrics\0/debug/pprof/heap\0/snapshot.json\0/history.ndjson\0"
+		     "/flamegraph.svg\0--listen\0--history N\0--state-dir DIR\0--cgroup PATH\0"
+		     "--unit UNIT\0";
+	     *p; p += strlen(p) + 1)
+		cr_assert_not_null(strstr(o.out, p), "agent --help does not name %s", p);
+}
+
 Test(cli, kernel_alone_or_beside_pids_or_all)
 {
 	struct config cfg;
