@@ -44,7 +44,7 @@ complete_is _leaktrace "dir" "${lt[@]}" --debug-dir d
 complete_is _leaktrace "" "${lt[@]}" --fail-on-leak ""
 complete_is _leaktrace "true truncate" "${lt[@]}" -q -- tru
 complete_is _leaktrace "leak.json leak.svg" "${lt[@]}" -- cat lea
-complete_is _leak_sweep "--help -S -b -d -f -h -j -n -o -t" "$leak_sweep" -
+complete_is _leak_sweep "--help -P -S -b -d -f -h -j -n -o -t" "$leak_sweep" -
 complete_is _leak_sweep "--format" "$leak_sweep" -d 5 -- --for
 complete_is _leak_sweep "leak.json leak.svg" "$leak_sweep" -f lea
 # A command that --help names "(leaktrace NAME --help)" (as agent) completes, with its options
