@@ -32,8 +32,9 @@ CPPFLAGS   += -I$(OUTPUT) -Ibpf -Isrc -D_GNU_SOURCE
 # libbpf, libdw (unwind tables; it needs bzip2 and xz), libelf, zlib, jansson (reading snapshots),
 # libiberty (the C++ and Rust demangler) and capstone (x86 decoding) are linked statically, so the
 # binary runs on hosts without them. (One line: tests/bench/run.sh reads it.) libmicrohttpd (the
-# agent's HTTP server) is linked dynamically: Debian's static archive needs GnuTLS, which has none.
-STATIC_LIBS := -Wl,-Bstatic -lbpf -ldw -lelf -lz -lbz2 -llzma -ljansson -liberty -lcapstone -Wl,-Bdynamic -lmicrohttpd
+# agent's HTTP server) is loaded by the agent at run time: its static archive needs GnuTLS, which
+# Debian ships shared only.
+STATIC_LIBS := -Wl,-Bstatic -lbpf -ldw -lelf -lz -lbz2 -llzma -ljansson -liberty -lcapstone -Wl,-Bdynamic
 TEST_LIBS  := -lcriterion -ljansson
 
 ifeq ($(V),1)

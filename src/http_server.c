@@ -3,8 +3,13 @@
  * The agent's HTTP server. libmicrohttpd parses HTTP; it runs in "external" mode with its own
  * epoll set, whose one descriptor joins leaktrace's event loop: no thread, so the handlers read
  * the agent's state without locks. The listening socket is made here (TCP or unix).
+ *
+ * libmicrohttpd is loaded at run time (dlopen), as libdebuginfod is: its static archive needs
+ * GnuTLS, which Debian ships shared only, and the tracer must run on hosts that have neither;
+ * the agent alone needs it (Debian's libmicrohttpd12).
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -28,6 +33,60 @@
 /* Idle connections are closed after this many seconds (checked by a timer as often). */
 #define HTTP_IDLE_S 30
 #define HTTP_TIMER_NS 1000000000ULL
+
+/* libmicrohttpd's API as the server uses it, found by dlsym. */
+static struct mhd_api {
+	typeof(MHD_start_daemon) *start_daemon;
+	typeof(MHD_stop_daemon) *stop_daemon;
+	typeof(MHD_get_daemon_info) *get_daemon_info;
+	typeof(MHD_run) *run;
+	typeof(MHD_get_timeout) *get_timeout;
+	typeof(MHD_create_response_from_buffer) *create_response_from_buffer;
+	typeof(MHD_add_response_header) *add_response_header;
+	typeof(MHD_queue_response) *queue_response;
+	typeof(MHD_destroy_response) *destroy_response;
+} mhd;
+
+/* make static's binary: glibc's dlopen there needs the very glibc it was linked with. */
+#ifndef LT_STATIC_BUILD
+#define LT_STATIC_BUILD 0
+#endif
+
+#define MHD_LIB "libmicrohttpd.so.12"
+
+static int mhd_load(void)
+{
+	static int state; /* 0: not tried, 1: loaded, -errno: failed */
+	void *lib;
+
+	if (state)
+		return state > 0 ? 0 : state;
+	state = -ENOENT;
+	if (LT_STATIC_BUILD) {
+		diag__error("this leaktrace is fully static (make static): its agent cannot load "
+			    "%s; run the agent with the regular build",
+			    MHD_LIB);
+		return state;
+	}
+	lib = dlopen(MHD_LIB, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		diag__error("the agent needs %s (Debian and Ubuntu: apt install libmicrohttpd12)",
+			    MHD_LIB);
+		return state;
+	}
+#define MHD_SYM(f) ((mhd.f = (typeof(mhd.f))dlsym(lib, "MHD_" #f)) != NULL)
+	if (!MHD_SYM(start_daemon) || !MHD_SYM(stop_daemon) || !MHD_SYM(get_daemon_info) ||
+	    !MHD_SYM(run) || !MHD_SYM(get_timeout) || !MHD_SYM(create_response_from_buffer) ||
+	    !MHD_SYM(add_response_header) || !MHD_SYM(queue_response) ||
+	    !MHD_SYM(destroy_response)) {
+		diag__error("%s lacks a function the agent calls: %s", MHD_LIB, dlerror());
+		dlclose(lib);
+		return state;
+	}
+#undef MHD_SYM
+	state = 1;
+	return 0;
+}
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -205,16 +264,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 				r = (struct http_reply){ .status = MHD_HTTP_INTERNAL_SERVER_ERROR };
 		}
 	}
-	resp = MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE);
+	resp = mhd.create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(r.body);
 		return MHD_NO;
 	}
 	if (r.type)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	ret = MHD_queue_response(conn, r.status, resp);
-	MHD_destroy_response(resp);
+		mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.type);
+	mhd.add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = mhd.queue_response(conn, r.status, resp);
+	mhd.destroy_response(resp);
 	return ret;
 }
 
@@ -225,8 +284,8 @@ static void run(struct http_server *s)
 	int rounds = 0;
 
 	do
-		MHD_run(s->mhd);
-	while (MHD_get_timeout(s->mhd, &timeout) == MHD_YES && !timeout && ++rounds < 16);
+		mhd.run(s->mhd);
+	while (mhd.get_timeout(s->mhd, &timeout) == MHD_YES && !timeout && ++rounds < 16);
 }
 
 static int on_ready(void *arg, short revents)
@@ -262,18 +321,21 @@ static int start(struct http_server *s, const char *where)
 		diag__error("--listen %s", err);
 		return -EINVAL;
 	}
+	ret = mhd_load();
+	if (ret)
+		return ret;
 	s->sock = a.is_unix ? bind_unix(s, a.path) : bind_tcp(s, &a);
 	if (s->sock < 0 || listen(s->sock, 64)) {
 		ret = s->sock < 0 ? s->sock : -errno;
 		diag__error("cannot listen on %s: %s", where, strerror(-ret));
 		return ret;
 	}
-	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, s,
+	s->mhd = mhd.start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, s,
 				  MHD_OPTION_LISTEN_SOCKET, s->sock, MHD_OPTION_CONNECTION_LIMIT,
 				  (unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
 				  (unsigned int)HTTP_IDLE_S, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 				  NULL, MHD_OPTION_END);
-	info = s->mhd ? MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+	info = s->mhd ? mhd.get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	if (!info) {
 		diag__error("cannot serve %s: libmicrohttpd did not start", where);
 		return -EIO;
@@ -322,7 +384,7 @@ void http_server__free(struct http_server *s)
 	event_loop__remove(s->loop, s->fd_id);
 	/* libmicrohttpd closes the socket it was given. */
 	if (s->mhd)
-		MHD_stop_daemon(s->mhd);
+		mhd.stop_daemon(s->mhd);
 	else if (s->sock >= 0)
 		close(s->sock);
 	if (s->unix_path[0])
