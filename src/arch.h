@@ -61,6 +61,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sys/user.h>
 
@@ -79,6 +80,19 @@ bool arch__after_call(const uint8_t *before, size_t n);
 
 /* What the kernel's uprobe code emulates instead of single-stepping, by its release. */
 unsigned int arch__uprobe_emulation(const char *release);
+
+/* KERNEL_VERSION() of <linux/version.h>, without depending on the build host's headers. */
+#define ARCH_KV(a, b) (((a) << 16) + ((b) << 8))
+
+/* A release ("6.1.0-57-cloud-arm64") as ARCH_KV(major, minor); 0 when unreadable. */
+static inline unsigned int arch_release_version(const char *release)
+{
+	unsigned int major, minor;
+
+	if (!release || sscanf(release, "%u.%u", &major, &minor) != 2)
+		return 0;
+	return ARCH_KV(major, minor);
+}
 
 /* Integer argument registers, by the calling convention's order. */
 enum arch_arg {

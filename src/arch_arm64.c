@@ -96,21 +96,17 @@ bool arch__after_call(const uint8_t *before, size_t n)
 	return is_bl(insn) || is_blr(insn);
 }
 
-/* KERNEL_VERSION() of <linux/version.h>, without depending on the build host's headers. */
-#define KV(a, b) (((a) << 16) + ((b) << 8))
-
 unsigned int arch__uprobe_emulation(const char *release)
 {
-	unsigned int major, minor, v, emul = 0;
+	unsigned int v = arch_release_version(release), emul = 0;
 
-	if (!release || sscanf(release, "%u.%u", &major, &minor) != 2)
+	if (!v)
 		return 0;
-	v = KV(major, minor);
 	/* 9842ceae9fa8 "arm64: Add uprobe support" (4.10): branches and adr/adrp simulated. */
-	if (v >= KV(4, 10))
+	if (v >= ARCH_KV(4, 10))
 		emul |= ARM64_EMUL_BRANCH;
 	/* "arm64: insn: Simulate nop instruction for better uprobe performance" (6.13). */
-	if (v >= KV(6, 13))
+	if (v >= ARCH_KV(6, 13))
 		emul |= ARM64_EMUL_NOP;
 	return emul;
 }

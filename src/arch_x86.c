@@ -125,27 +125,23 @@ bool arch__after_call(const uint8_t *before, size_t n)
 	return false;
 }
 
-/* KERNEL_VERSION() of <linux/version.h>, without depending on the build host's headers. */
-#define KV(a, b) (((a) << 16) + ((b) << 8))
-
 unsigned int arch__uprobe_emulation(const char *release)
 {
-	unsigned int major, minor, v, emul = 0;
+	unsigned int v = arch_release_version(release), emul = 0;
 
-	if (!release || sscanf(release, "%u.%u", &major, &minor) != 2)
+	if (!v)
 		return 0;
-	v = KV(major, minor);
 	/* Oleg Nesterov's branch emulation, merged for 3.15. */
-	if (v >= KV(3, 15))
+	if (v >= ARCH_KV(3, 15))
 		emul |= X86_EMUL_BRANCH;
 	/* e7ed9d9bd037 "uprobes/x86: Emulate push insns for uprobe on x86" (4.16). */
-	if (v >= KV(4, 16))
+	if (v >= ARCH_KV(4, 16))
 		emul |= X86_EMUL_PUSH;
 	/* cefa72129e45 "uprobes/x86: Allow to probe a NOP instruction with 0x66 prefix" (6.2). */
-	if (v >= KV(6, 2))
+	if (v >= ARCH_KV(6, 2))
 		emul |= X86_EMUL_NOP66;
 	/* 610f6e14c29d "uprobes/x86: Add support to emulate NOP instructions" (6.16). */
-	if (v >= KV(6, 16))
+	if (v >= ARCH_KV(6, 16))
 		emul |= X86_EMUL_NOPL;
 	return emul;
 }

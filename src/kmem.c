@@ -254,21 +254,11 @@ static uint64_t missed(struct kmem *k)
 
 int kmem__lost(struct kmem *k, struct kmem_lost *lost)
 {
-	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(k->skel->maps.kcounters), err = 0;
-	__u64 *v;
+	int err;
 
-	if (ncpus < 0)
-		return ncpus;
-	v = calloc(ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
 	memset(lost, 0, sizeof(*lost));
-	for (__u32 i = 0; i < LT_NR_KCOUNTERS && !err; i++) {
-		err = bpf_map_lookup_elem(fd, &i, v) ? -errno : 0;
-		for (int cpu = 0; cpu < ncpus && !err; cpu++)
-			lost->counters[i] += v[cpu];
-	}
-	free(v);
+	err = tracer__percpu_sums(bpf_map__fd(k->skel->maps.kcounters), LT_NR_KCOUNTERS,
+				  lost->counters);
 	lost->missed = missed(k);
 	return err;
 }

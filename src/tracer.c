@@ -1150,7 +1150,7 @@ int tracer__unmatched_fd(const struct tracer *t)
 	return bpf_map__fd(t->skel->maps.unmatched);
 }
 
-int tracer__counters(const struct tracer *t, uint64_t *c)
+int tracer__percpu_sums(int fd, uint32_t n, uint64_t *sums)
 {
 	int ncpus = libbpf_num_possible_cpus(), err = 0;
 	__u64 *v;
@@ -1160,14 +1160,19 @@ int tracer__counters(const struct tracer *t, uint64_t *c)
 	v = calloc(ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (__u32 k = 0; k < LT_NR_COUNTERS && !err; k++) {
-		c[k] = 0;
-		err = bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &k, v);
+	for (__u32 k = 0; k < n && !err; k++) {
+		sums[k] = 0;
+		err = bpf_map_lookup_elem(fd, &k, v) ? -errno : 0;
 		for (int cpu = 0; cpu < ncpus && !err; cpu++)
-			c[k] += v[cpu];
+			sums[k] += v[cpu];
 	}
 	free(v);
-	return err ? -errno : 0;
+	return err;
+}
+
+int tracer__counters(const struct tracer *t, uint64_t *c)
+{
+	return tracer__percpu_sums(bpf_map__fd(t->skel->maps.counters), LT_NR_COUNTERS, c);
 }
 
 /* The kernel memory a map is charged for, as its fdinfo says. */

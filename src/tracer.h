@@ -91,6 +91,8 @@ void tracer__free(struct tracer *t);
 
 /* Sums the per-CPU counters into c[LT_NR_COUNTERS]. */
 int tracer__counters(const struct tracer *t, uint64_t *c);
+/* The sums over CPUs of a per-CPU array of n __u64 counters (the map fd), into sums[n]. */
+int tracer__percpu_sums(int fd, uint32_t n, uint64_t *sums);
 /* Bytes of kernel memory the maps are charged for (their memlock). */
 uint64_t tracer__map_memory(const struct tracer *t);
 /*
