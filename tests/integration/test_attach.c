@@ -67,9 +67,9 @@ static void tracer__start(struct tracer *tr, struct tmpdir *t, pid_t target,
 	tr->pid = proc__spawn(argv, -1, out, err);
 	close(out);
 	close(err);
-	if (!file__wait_for(tr->err, "leaktrace: tracing", 15000)) {
+	if (!file__wait_for(tr->err, "leaktrace: tracing", 60000)) {
 		slurp(tr->err, log, sizeof(log));
-		cr_assert_fail("leaktrace -p %d did not start tracing within 15 s%s; stderr:\n%s",
+		cr_assert_fail("leaktrace -p %d did not start tracing within 60 s%s; stderr:\n%s",
 			       (int)target, proc__wait(tr->pid, 0, &status) ? "" : " (it exited)",
 			       log);
 	}

@@ -777,7 +777,7 @@ Test(children, second_sigint_lets_the_command_go, .timeout = 120)
 	for (int i = 0; i < 30000 && sig_pending(lt, SIGINT); i++)
 		usleep(1000);
 	kill(lt, SIGINT);
-	cr_assert_eq(proc__wait(lt, 10000, &status), 0, "leaktrace did not end on two SIGINTs");
+	cr_assert_eq(proc__wait(lt, 30000, &status), 0, "leaktrace did not end on two SIGINTs");
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "leaktrace: status 0x%x",
 		  status);
 	cr_assert_eq(tracer_pid(cmd), 0, "the command is still traced");

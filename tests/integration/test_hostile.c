@@ -722,14 +722,14 @@ Test(hostile, all_stops_and_detaches_when_valgrind_starts, .timeout = 120)
 	cr_assert_geq(err, 0);
 	lt.pid = proc__spawn(argv, -1, -1, err);
 	close(err);
-	if (!file__wait_for(lt.err, "leaktrace: tracing all processes", 20000) &&
+	if (!file__wait_for(lt.err, "leaktrace: tracing all processes", 60000) &&
 	    strstr(slurp(lt.err), "(valgrind, which reads"))
 		cr_skip_test("another valgrind runs on this host: -a does not start");
 	cr_assert(strstr(slurp(lt.err), "leaktrace: tracing all processes"), "stderr:\n%s",
 		  slurp(lt.err));
 	start_under_valgrind(&f);
 	snprintf(said, sizeof(said), "leaktrace: pid %d started (valgrind,", f.pid);
-	cr_assert(file__wait_for(lt.err, said, 20000), "stderr:\n%s", slurp(lt.err));
+	cr_assert(file__wait_for(lt.err, said, 60000), "stderr:\n%s", slurp(lt.err));
 	lt_wait_ok(&lt, now_ms(), END_BOUND_MS);
 	fixture__trigger(&f);
 	assert_going_on(f.pid);

@@ -620,7 +620,7 @@ static void run_in_container(const char *mode)
 		fixture__start_argv(&f, argv);
 		/* Its libc is new to leaktrace: probed within 0.2 s, said with -v (munmap last). */
 		snprintf(probed, sizeof(probed), "munmap at /proc/%d/map_files/", f.pid);
-		cr_assert(file__wait_for(tmpdir__file(&t, "lt.err"), probed, 5000),
+		cr_assert(file__wait_for(tmpdir__file(&t, "lt.err"), probed, 30000),
 			  "the container's libc was not probed");
 	} else {
 		fixture__start_argv(&f, argv);

@@ -277,7 +277,7 @@ static json_t *bg__stop(struct bg_tracer *b)
 	int status;
 
 	kill(b->pid, SIGINT);
-	cr_assert_eq(proc__wait(b->pid, 15000, &status), 0, "leaktrace did not stop");
+	cr_assert_eq(proc__wait(b->pid, 60000, &status), 0, "leaktrace did not stop");
 	return snapshot__load(b->json);
 }
 
