@@ -385,13 +385,8 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures $(OUTPUT)/tests/unit $(OUTPUT)/tests/integration \
 		asan-top
-	$(Q)$(MAKE) --no-print-directory format-check check-layers test-unit
-	@# The qemu kernels of the matrix (3 minutes, mostly the arm64 ones under TCG) and the fuzzers'
-	@# smoke run go beside the integration suite, which covers this machine's kernel itself (the
-	@# host's -a scenario must not meet the suite's processes: KERNELS_HOST=0).
-	$(Q)$(MAKE) --no-print-directory -j2 --output-sync=recurse test-integration test-kernels \
-		fuzz-smoke KERNELS_HOST=0
-	$(Q)$(MAKE) --no-print-directory test-asan-unit
+	$(Q)$(MAKE) --no-print-directory format-check check-layers test-unit test-integration test-kernels fuzz-smoke \
+		test-asan-unit
 	@# Packaging: man pages against --help, completion, install, the static build (20 s).
 	$(Q)$(MAKE) --no-print-directory test-man test-completion test-install test-static
 

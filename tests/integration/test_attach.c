@@ -391,10 +391,10 @@ static void assert_busy_attach(const char *env)
 	fx = f.pid;
 	tracer__start(&mid, &t1, fx, mid_opts);
 	tracer__start(&end, &t2, fx, end_opts);
-	tracer__wait_ok(&mid, 20000);
+	tracer__wait_ok(&mid, 60000);
 	fixture__trigger(&f); /* its threads free everything */
 	kill(end.pid, SIGINT);
-	tracer__wait_ok(&end, 20000);
+	tracer__wait_ok(&end, 60000);
 	fixture__stop(&f);
 	if (env)
 		unsetenv(env);
