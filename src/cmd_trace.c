@@ -102,6 +102,8 @@ static int attach(struct session *s, pid_t pid, const struct alloc_plan *plan, b
 	int err;
 
 	err = tracer__add_target(s->tracer, pid, from_start);
+	if (err == -E2BIG)
+		diag__error("cannot trace pid %d: the map of traced processes is full", pid);
 	if (!err)
 		err = tracer__probe(s->tracer, pid, plan);
 	if (!err)
@@ -218,6 +220,9 @@ static int start_command(struct session *s)
 			   "processes it starts are traced",
 			   pid);
 		err = tracer__add_target(s->tracer, pid, true);
+		if (err == -E2BIG)
+			diag__error("cannot trace pid %d: the map of traced processes is full",
+				    pid);
 		if (!err)
 			err = snap_source__add_process(s->src, pid);
 	}
@@ -271,7 +276,7 @@ static int attach_all(struct session *s)
 	char exe[PATH_MAX], why[96];
 	struct dirent *d;
 	Dl_info libc;
-	int n = 0, err = 0;
+	int n = 0, full = 0, err = 0;
 	DIR *dir;
 	pid_t pid;
 
@@ -303,12 +308,22 @@ static int attach_all(struct session *s)
 			err = 0; /* it ended while found */
 			continue;
 		}
+		/* New processes took the map's room as they came (their exits free it at reports). */
+		if (err == -E2BIG) {
+			full++;
+			err = 0;
+			continue;
+		}
 		if (err)
 			break;
 		n++;
 	}
 	closedir(dir);
-	if (err)
+	if (full)
+		diag__warn("%d running processes not traced: the map of traced processes is full",
+			   full);
+	/* Ended before every process was checked: no probe goes in, not even libc's. */
+	if (err || stop__requested())
 		return err;
 	/*
 	 * Processes started later mostly use the system's libc: probe it before they come.

@@ -714,6 +714,8 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 	if (err)
 		return err;
 	err = add_target(t, pid, from_start);
+	if (err == -E2BIG)
+		return err; /* the map of targets is full: the caller says so, once */
 	if (err)
 		return attach_error(pid, "target map", err);
 	if (!t->unwinder)

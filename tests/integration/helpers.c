@@ -3,6 +3,7 @@
  * Integration test helpers: child processes with captured output and timeouts,
  * temporary directories, and queries on JSON snapshots.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -610,6 +611,85 @@ bool proc__running(pid_t pid)
 	/* "pid (comm) S ...": the comm may hold spaces and parentheses. */
 	paren = strrchr(buf, ')');
 	return paren && paren[1] == ' ' && (paren[2] == 'R' || paren[2] == 'S');
+}
+
+/* A valgrind tool's process: its executable is valgrind's tool binary (memcheck-amd64-linux). */
+static bool is_valgrind(pid_t pid)
+{
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	return strstr(exe, "/valgrind/") && n > 6 && !strcmp(exe + n - 6, "-linux");
+}
+
+static pid_t valgrind_running(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	cr_assert_not_null(d);
+	while (!found && (e = readdir(d)))
+		if (atoi(e->d_name) > 0 && is_valgrind(atoi(e->d_name)))
+			found = atoi(e->d_name);
+	closedir(d);
+	return found;
+}
+
+void host__wait_no_valgrind(int timeout_ms)
+{
+	pid_t pid;
+
+	for (int waited = 0; (pid = valgrind_running()) && waited < timeout_ms; waited += 100)
+		usleep(100 * 1000);
+	cr_assert_eq(pid, 0, "a valgrind (pid %d) still runs after %d ms: leaktrace -a holds off",
+		     (int)pid, timeout_ms);
+}
+
+static int probe_links(pid_t pid)
+{
+	char path[64], fd[PATH_MAX + 64], target[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		ssize_t len;
+
+		snprintf(fd, sizeof(fd), "%s/%s", path, e->d_name);
+		len = readlink(fd, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		n += !strcmp(target, "anon_inode:bpf_link") ||
+		     !strcmp(target, "anon_inode:[perf_event]");
+	}
+	closedir(d);
+	return n;
+}
+
+bool proc__probes_live(pid_t pid)
+{
+	char path[64], wchan[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(wchan, sizeof(wchan), f))
+			wchan[0] = '\0';
+		fclose(f);
+	}
+	return !strncmp(wchan, "poll_schedule_timeout", 21) && probe_links(pid) > 0;
 }
 
 json_t *trace__run(struct tmpdir *t, const char *exe, const char *const opts[],

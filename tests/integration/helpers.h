@@ -73,6 +73,17 @@ void proc__kill(pid_t pid);
  * state R or S in /proc (a traced or stopped process is T or t).
  */
 bool proc__running(pid_t pid);
+/*
+ * Waits until no valgrind runs on the host (leaktrace -a holds off while one
+ * does: another test's or another user's), failing after TIMEOUT_MS.
+ */
+void host__wait_no_valgrind(int timeout_ms);
+/*
+ * Whether leaktrace PID has its probes live: it holds probe links (BPF links or
+ * perf events) and waits in its event loop's poll, past the attach. For runs
+ * with -q, which print no "tracing" line.
+ */
+bool proc__probes_live(pid_t pid);
 
 /* A fixture in attach mode: its pid, and pipes to its stdin and from its stdout. */
 struct fixture {
