@@ -494,13 +494,44 @@ static int gap_fill(struct builder *b, uint64_t start, uint64_t end, enum lt_cfa
 }
 
 /*
+ * True when runtime.asmcgocall's code at [addr, addr + size) stores the goroutine
+ * (rdi) at 48(rsp) and then its stack's depth (rdi again) at 40(rsp), where the
+ * BPF side reads them: a Go whose layout differs gets no row, and its walks stop
+ * there, truncated, rather than follow what is not there.
+ */
+static bool go_cgo_layout(Elf *elf, uint64_t addr, uint64_t size)
+{
+	static const uint8_t g_at_48[] = { 0x48, 0x89, 0x7c, 0x24, 0x30 };
+	static const uint8_t depth_at_40[] = { 0x48, 0x89, 0x7c, 0x24, 0x28 };
+	const uint8_t *code, *g;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	Elf_Data *d;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || addr < sh.sh_addr ||
+		    addr + size > sh.sh_addr + sh.sh_size)
+			continue;
+		d = elf_getdata_rawchunk(elf, (int64_t)(sh.sh_offset + addr - sh.sh_addr), size,
+					 ELF_T_BYTE);
+		if (!d || d->d_size != size)
+			return false;
+		code = d->d_buf;
+		g = memmem(code, size, g_at_48, sizeof(g_at_48));
+		return g && memmem(g, size - (size_t)(g - code), depth_at_40, sizeof(depth_at_40));
+	}
+	return false;
+}
+
+/*
  * A Go program's own code has no CFI, but keeps frame pointers: its rows say to
  * follow them. runtime.asmcgocall, where Go calls C on the system stack, gets
  * the row that takes the walk back to the goroutine's stack. Only x86-64's
- * layout is known to the BPF side. The text range and the function come from
- * .symtab: runtime.text and runtime.etext around Go's code, and the switch,
- * runtime.asmcgocall.abi0 since Go 1.17, runtime.asmcgocall before (where Go
- * 1.17's is a wrapper that calls the other).
+ * layout is known to the BPF side, and only as go_cgo_layout finds it. The text
+ * range and the function come from .symtab: runtime.text and runtime.etext
+ * around Go's code, and the switch, runtime.asmcgocall.abi0 since Go 1.17,
+ * runtime.asmcgocall before (where Go 1.17's is a wrapper that calls the other).
  */
 static int go_rows(Elf *elf, struct builder *b)
 {
@@ -548,10 +579,13 @@ static int go_rows(Elf *elf, struct builder *b)
 	}
 	if (!text || etext <= text || etext > UINT32_MAX)
 		return 0;
-	err = cgo_size && cgo >= text && cgo + cgo_size <= etext ?
-		      gap_fill(b, cgo, cgo + cgo_size, LT_CFA_GO_CGO) :
-		      0;
-	return err ?: gap_fill(b, text, etext, LT_CFA_FP_CHAIN);
+	if (cgo_size && cgo >= text && cgo + cgo_size <= etext &&
+	    go_cgo_layout(elf, cgo, cgo_size)) {
+		err = gap_fill(b, cgo, cgo + cgo_size, LT_CFA_GO_CGO);
+		if (err)
+			return err;
+	}
+	return gap_fill(b, text, etext, LT_CFA_FP_CHAIN);
 }
 
 /*

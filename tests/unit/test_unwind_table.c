@@ -291,7 +291,8 @@ static const char go_like[] =
 	"    \".globl runtime.text\\n.type runtime.text, @function\\nruntime.text:\\n\"\n"
 	"    \".fill 16, 1, 0x90\\n\"\n"
 	"    \".globl runtime.asmcgocall.abi0\\n.type runtime.asmcgocall.abi0, @function\\n\"\n"
-	"    \"runtime.asmcgocall.abi0:\\n.fill 16, 1, 0x90\\n\"\n"
+	"    \"runtime.asmcgocall.abi0:\\nmov %%rdi, %s(%%rsp)\\nmov %%rdi, 0x28(%%rsp)\\n\"\n"
+	"    \".fill 6, 1, 0x90\\n\"\n"
 	"    \".size runtime.asmcgocall.abi0, 16\\n\"\n"
 	"    \".globl ut_go_c\\n.type ut_go_c, @function\\nut_go_c:\\n.cfi_startproc\\n\"\n"
 	"    \"push %%rbp\\n.cfi_def_cfa_offset 16\\n.cfi_offset rbp, -16\\n\"\n"
@@ -303,7 +304,7 @@ static const char go_like[] =
 	"%s);\n"
 	"int main(void) { return 0; }\n";
 
-static char *compile_go_like(bool go)
+static char *compile_go_like(bool go, const char *g_at)
 {
 	char *path = strdup("/tmp/lt-unwind-XXXXXX"), *src, *cmd;
 	int fd = mkstemp(path);
@@ -314,7 +315,7 @@ static char *compile_go_like(bool go)
 	cr_assert_gt(asprintf(&src, "%s.c", path), 0);
 	f = fopen(src, "w");
 	cr_assert_not_null(f);
-	fprintf(f, go_like, go ? "\"\\n.section .gopclntab, \\\"a\\\"\\n.byte 0\\n\"" : "");
+	fprintf(f, go_like, g_at, go ? "\"\\n.section .gopclntab, \\\"a\\\"\\n.byte 0\\n\"" : "");
 	fclose(f);
 	cr_assert_gt(asprintf(&cmd, "cc -no-pie %s -o %s", src, path), 0);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
@@ -331,7 +332,7 @@ static char *compile_go_like(bool go)
  */
 Test(unwind_table, go_text_followed_by_frame_pointers, .timeout = 60)
 {
-	char *path = compile_go_like(true);
+	char *path = compile_go_like(true, "0x30");
 	struct unwind_table *t = build(path);
 
 	assert_row(row_at(t, path, "runtime.text", 0), LT_CFA_FP_CHAIN, 0, LT_FP_SAME, 0, "text");
@@ -351,13 +352,27 @@ Test(unwind_table, go_text_followed_by_frame_pointers, .timeout = 60)
 /* The same code in a program that is not Go's: no rows but its CFI's. */
 Test(unwind_table, go_symbols_without_go_are_plain_code, .timeout = 60)
 {
-	char *path = compile_go_like(false);
+	char *path = compile_go_like(false, "0x30");
 	struct unwind_table *t = build(path);
 
 	assert_row(row_at(t, path, "runtime.text", 0), LT_CFA_NONE, 0, LT_FP_SAME, 0, "text");
 	assert_row(row_at(t, path, "runtime.asmcgocall.abi0", 0), LT_CFA_NONE, 0, LT_FP_SAME, 0,
 		   "asmcgocall");
 	assert_row(row_at(t, path, "ut_go_c", 1), LT_CFA_SP, 16, LT_FP_AT, -16, "c+1");
+	unwind_table__free(t);
+	unlink(path);
+	free(path);
+}
+
+/* A Go whose runtime.asmcgocall keeps the goroutine elsewhere: its Go code by frame pointers, the switch not followed. */
+Test(unwind_table, go_switch_of_another_layout_not_followed, .timeout = 60)
+{
+	char *path = compile_go_like(true, "0x20");
+	struct unwind_table *t = build(path);
+
+	assert_row(row_at(t, path, "runtime.text", 0), LT_CFA_FP_CHAIN, 0, LT_FP_SAME, 0, "text");
+	assert_row(row_at(t, path, "runtime.asmcgocall.abi0", 0), LT_CFA_FP_CHAIN, 0, LT_FP_SAME, 0,
+		   "asmcgocall");
 	unwind_table__free(t);
 	unlink(path);
 	free(path);
