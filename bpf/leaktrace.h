@@ -200,7 +200,8 @@ enum lt_cfa {
 	LT_CFA_PLT,	 /* an x86-64 PLT entry: CFA = sp + 8, + 8 more when (pc & 15) >= cfa_off */
 	LT_CFA_END,	 /* the return address is undefined: the outermost frame (_start) */
 	LT_CFA_SP8,	 /* CFA = sp + 8 * cfa_off: a frame over 32 KiB (a big array on it) */
-	LT_CFA_FP_CHAIN, /* code without a table (JIT): follow fp; only in the BPF side's cache */
+	LT_CFA_FP_CHAIN, /* code without a table (JIT, Go's own code): follow fp */
+	LT_CFA_GO_CGO,	 /* x86-64 Go's runtime.asmcgocall: the goroutine's stack goes on */
 };
 
 /* Register names are the architecture's own (arch.h, arch.bpf.h): sp, and fp its frame pointer. */

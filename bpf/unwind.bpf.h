@@ -383,6 +383,42 @@ static __always_inline enum walk_step fp_step(struct walk_regs *s)
 }
 
 /*
+ * x86-64 Go's runtime.asmcgocall, at its return from the C function: it moved to
+ * the system stack and keeps on it, at sp + 48, the goroutine (its g) and at
+ * sp + 40 how deep the goroutine's stack was below its top (g->stack.hi, at
+ * g + 8); without a g (already on the system stack), 0 and the old sp itself.
+ * At the old sp is its return address into runtime.cgocall. It leaves fp alone,
+ * and the C code keeps it: fp is runtime.cgocall's, whose frame pointers the
+ * walk follows on (Go keeps them).
+ */
+static __always_inline enum walk_step go_cgo_step(struct walk_regs *s)
+{
+	struct {
+		__u64 depth;
+		__u64 g;
+	} saved;
+	__u64 hi, sp, ra;
+
+	if (stack_read(s, s->sp + 40, &saved, sizeof(saved)))
+		return STEP_CUT;
+	sp = saved.depth;
+	if (saved.g) {
+		if (bpf_probe_read_user(&hi, sizeof(hi), (void *)(saved.g + 8)))
+			return STEP_CUT;
+		sp = hi - saved.depth;
+	}
+	if (!s->fp_ok || (sp & 7) || s->fp <= sp || s->fp - sp > stack_span)
+		return STEP_CUT;
+	/* Another stack: the window moves to it. */
+	window_load(s, sp);
+	if (stack_read(s, sp, &ra, sizeof(ra)))
+		return STEP_CUT;
+	s->sp = sp + 8;
+	s->ip = ra;
+	return ra ? STEP_NEXT : STEP_END;
+}
+
+/*
  * The caller's return address (at cfa - 8, or where the row says) and, as the
  * row says, its fp: one read if they touch.
  */
@@ -448,6 +484,8 @@ static __always_inline enum walk_step walk_step(struct walk_regs *s, bool first)
 		break;
 	case LT_CFA_END:
 		return STEP_END;
+	case LT_CFA_GO_CGO:
+		return go_cgo_step(s);
 	default:
 		return STEP_CUT;
 	}

@@ -443,6 +443,152 @@ out:
 }
 
 /*
+ * Where no FDE covers [start, end), rows of rule cfa instead; the rules FDEs give stay.
+ * Rebuilds the rows in order through builder__push, which merges neighbours alike.
+ */
+static int gap_fill(struct builder *b, uint64_t start, uint64_t end, enum lt_cfa cfa)
+{
+	struct lt_unwind_row none = { .cfa = LT_CFA_NONE }, at_end, r;
+	const struct lt_unwind_row *cover = &none; /* the rule at the last pc seen */
+	struct builder out = {};
+	bool ended = false;
+	size_t i = 0;
+	int err = 0;
+
+	for (; i < b->nr && b->rows[i].pc < start && !err; i++) {
+		cover = &b->rows[i];
+		err = builder__push(&out, cover);
+	}
+	if (!err && cover->cfa == LT_CFA_NONE && (i == b->nr || b->rows[i].pc > start))
+		err = builder__push(&out,
+				    &(struct lt_unwind_row){ .pc = (uint32_t)start, .cfa = cfa });
+	for (; i < b->nr && !err; i++) {
+		r = b->rows[i];
+		if (r.pc >= end && !ended) {
+			ended = true;
+			if (r.pc > end) {
+				/* The rule the original rows held at end. */
+				at_end = *cover;
+				at_end.pc = (uint32_t)end;
+				err = builder__push(&out, &at_end);
+			}
+		}
+		cover = &b->rows[i];
+		if (!ended && r.cfa == LT_CFA_NONE)
+			r = (struct lt_unwind_row){ .pc = r.pc, .cfa = cfa };
+		if (!err)
+			err = builder__push(&out, &r);
+	}
+	if (!err && !ended) {
+		at_end = *cover;
+		at_end.pc = (uint32_t)end;
+		err = builder__push(&out, &at_end);
+	}
+	if (err) {
+		free(out.rows);
+		return err;
+	}
+	free(b->rows);
+	*b = out;
+	return 0;
+}
+
+/*
+ * True when runtime.asmcgocall's code at [addr, addr + size) stores the goroutine
+ * (rdi) at 48(rsp) and then its stack's depth (rdi again) at 40(rsp), where the
+ * BPF side reads them: a Go whose layout differs gets no row, and its walks stop
+ * there, truncated, rather than follow what is not there.
+ */
+static bool go_cgo_layout(Elf *elf, uint64_t addr, uint64_t size)
+{
+	static const uint8_t g_at_48[] = { 0x48, 0x89, 0x7c, 0x24, 0x30 };
+	static const uint8_t depth_at_40[] = { 0x48, 0x89, 0x7c, 0x24, 0x28 };
+	const uint8_t *code, *g;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	Elf_Data *d;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || addr < sh.sh_addr ||
+		    addr + size > sh.sh_addr + sh.sh_size)
+			continue;
+		d = elf_getdata_rawchunk(elf, (int64_t)(sh.sh_offset + addr - sh.sh_addr), size,
+					 ELF_T_BYTE);
+		if (!d || d->d_size != size)
+			return false;
+		code = d->d_buf;
+		g = memmem(code, size, g_at_48, sizeof(g_at_48));
+		return g && memmem(g, size - (size_t)(g - code), depth_at_40, sizeof(depth_at_40));
+	}
+	return false;
+}
+
+/*
+ * A Go program's own code has no CFI, but keeps frame pointers: its rows say to
+ * follow them. runtime.asmcgocall, where Go calls C on the system stack, gets
+ * the row that takes the walk back to the goroutine's stack. Only x86-64's
+ * layout is known to the BPF side, and only as go_cgo_layout finds it. The text
+ * range and the function come from .symtab: runtime.text and runtime.etext
+ * around Go's code, and the switch, runtime.asmcgocall.abi0 since Go 1.17,
+ * runtime.asmcgocall before (where Go 1.17's is a wrapper that calls the other).
+ */
+static int go_rows(Elf *elf, struct builder *b)
+{
+	uint64_t text = 0, etext = 0, cgo = 0, cgo_size = 0;
+	bool go = false, abi0 = false;
+	Elf_Scn *scn = NULL, *symtab = NULL;
+	size_t shstrndx, nr;
+	const char *name;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	Elf_Data *d;
+	int err;
+
+	if (ARCH_ELF_MACHINE != EM_X86_64 || elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".gopclntab"))
+			go = true;
+		if (sh.sh_type == SHT_SYMTAB)
+			symtab = scn;
+	}
+	if (!go || !symtab || !gelf_getshdr(symtab, &sh) || !sh.sh_entsize)
+		return 0;
+	d = elf_getdata(symtab, NULL);
+	nr = d ? d->d_size / sh.sh_entsize : 0;
+	for (size_t i = 0; i < nr; i++) {
+		if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		name = elf_strptr(elf, sh.sh_link, sym.st_name);
+		if (!name || strncmp(name, "runtime.", 8))
+			continue;
+		if (!strcmp(name + 8, "text")) {
+			text = sym.st_value;
+		} else if (!strcmp(name + 8, "etext")) {
+			etext = sym.st_value;
+		} else if (!strcmp(name + 8, "asmcgocall.abi0") ||
+			   (!abi0 && !strcmp(name + 8, "asmcgocall"))) {
+			abi0 = !strcmp(name + 8, "asmcgocall.abi0");
+			cgo = sym.st_value;
+			cgo_size = sym.st_size;
+		}
+	}
+	if (!text || etext <= text || etext > UINT32_MAX)
+		return 0;
+	if (cgo_size && cgo >= text && cgo + cgo_size <= etext &&
+	    go_cgo_layout(elf, cgo, cgo_size)) {
+		err = gap_fill(b, cgo, cgo + cgo_size, LT_CFA_GO_CGO);
+		if (err)
+			return err;
+	}
+	return gap_fill(b, text, etext, LT_CFA_FP_CHAIN);
+}
+
+/*
  * The ELF entry point is where a process starts: the outermost frame. The
  * dynamic loader's (_start, _dl_start_user, which calls the constructors) has
  * no CFI; a row there that says so ends the walk at it, as _start's CFI does.
@@ -497,6 +643,8 @@ int unwind_table__build(const char *path, struct unwind_table **out)
 	err = exec_delta(elf, &delta);
 	if (!err)
 		err = build(elf, &b);
+	if (!err)
+		err = go_rows(elf, &b);
 	if (!err)
 		err = entry_row(elf, &b);
 	if (err)

@@ -123,38 +123,90 @@ Test(languages, rust_v0_names_are_demangled, .timeout = 120)
 }
 
 /*
- * Go calling C: the C function that leaks is frame 0, with its exact bytes, then cgo's
- * wrapper and the Go runtime's switch to the system stack, each named; the walk ends
- * there (Go's own code has no unwind tables and pushes no frame pointer at that switch).
+ * A cgo call's stack, whole: FN in C with its exact bytes and allocations, cgo's C
+ * wrapper (_cgo_<hash>_Cfunc_FN), Go's switch to the system stack and its caller
+ * (runtime.asmcgocall.abi0, runtime.cgocall), cgo's Go stub (main._Cfunc_FN.abi0), then
+ * the Go functions the fixture printed as Go's own runtime.Callers sees them ("chain FN
+ * ...") down to runtime.goexit, where the stack ends: not truncated. Go names its
+ * assembly functions without the ".abi0" that their ELF symbols carry.
  */
-Test(languages, go_cgo_frames_are_named, .timeout = 120)
+static void assert_cgo_stack(json_t *proc, const char *out, const char *fn, long long bytes,
+			     long long allocs)
 {
-	const char *const opts[] = { "--unwind", "dwarf", NULL };
+	char want[64], line[512], *save = NULL, *go;
+	struct stack_sum sum = stack__sum(proc, fn, "heap");
+	json_t *stack = stack__find(proc, fn, "heap");
+	const char *sym, *at;
+	size_t i = 5, n;
+
+	cr_assert_eq(sum.bytes, bytes, "%s: %lld bytes", fn, sum.bytes);
+	cr_assert_eq(sum.allocs, allocs, "%s: %lld allocations", fn, sum.allocs);
+	cr_assert_eq(sum.stacks, 1, "%s: %d stacks", fn, sum.stacks);
+	cr_assert_not(json_is_true(json_object_get(stack, "truncated")), "%s: truncated", fn);
+	sym = stack__symbol(stack, 1);
+	snprintf(want, sizeof(want), "_Cfunc_%s", fn);
+	cr_assert(sym && !strncmp(sym, "_cgo_", 5) && strlen(sym) > strlen(want) &&
+			  !strcmp(sym + strlen(sym) - strlen(want), want),
+		  "frame 1: %s", sym ?: "(none)");
+	snprintf(want, sizeof(want), "main._Cfunc_%s.abi0", fn);
+	stack__assert_frames(stack, 2,
+			     (const char *const[]){ "runtime.asmcgocall.abi0", "runtime.cgocall",
+						    want, NULL },
+			     false);
+	snprintf(line, sizeof(line), "chain %s ", fn);
+	at = strstr(out, line);
+	cr_assert_not_null(at, "no chain of %s in: %s", fn, out);
+	n = strcspn(at, "\n");
+	cr_assert_lt(n, sizeof(line));
+	memcpy(line, at, n);
+	line[n] = '\0';
+	strtok_r(line, " ", &save);
+	strtok_r(NULL, " ", &save);
+	while ((go = strtok_r(NULL, " ", &save))) {
+		sym = stack__symbol(stack, i) ?: "(none)";
+		snprintf(want, sizeof(want), "%s.abi0", go);
+		cr_assert(!strcmp(sym, go) || !strcmp(sym, want), "%s: frame %zu is %s, Go says %s",
+			  fn, i, sym, go);
+		i++;
+	}
+	cr_assert_str_eq(stack__symbol(stack, i - 1) ?: "(none)", "runtime.goexit.abi0");
+	cr_assert_eq(json_array_size(json_object_get(stack, "frames")), i, "%s: frame %zu is %s",
+		     fn, i, stack__symbol(stack, i) ?: "(none)");
+	assert_all_named(stack);
+}
+
+/*
+ * Go calling C: the C functions that leak, called from the main goroutine and from
+ * another, each walked past Go's switch to the system stack back into the goroutine's
+ * Go frames, every frame named.
+ */
+static void go_cgo_frames(const char *unwind)
+{
+	const char *const opts[] = { "--unwind", unwind, NULL };
 	char *exe = built_by("leaky_cgo", "go", "golang-go");
 	struct run_result r;
-	struct stack_sum sum;
-	json_t *snap, *proc, *stack;
-	const char *wrapper;
+	json_t *snap, *proc;
 	struct tmpdir t;
 
 	tmpdir__new(&t);
 	snap = trace__run(&t, exe, opts, NULL, &r);
 	cr_assert_not_null(strstr(r.out, "truth leak_c 640 10\n"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "truth leak_c_goroutine 160 5\n"), "%s", r.out);
 	proc = snapshot__process_by_exe(snap, exe);
-	sum = stack__sum(proc, "leak_c", "heap");
-	cr_assert_eq(sum.bytes, 640);
-	cr_assert_eq(sum.allocs, 10);
-	stack = stack__find(proc, "leak_c", "heap");
-	wrapper = stack__symbol(stack, 1);
-	cr_assert_not_null(wrapper);
-	cr_assert(!strncmp(wrapper, "_cgo_", 5) &&
-			  !strcmp(wrapper + strlen(wrapper) - strlen("_Cfunc_leak_c"),
-				  "_Cfunc_leak_c"),
-		  "%s", wrapper);
-	cr_assert_str_eq(stack__symbol(stack, 2), "runtime.asmcgocall.abi0");
-	assert_all_named(stack);
+	assert_cgo_stack(proc, r.out, "leak_c", 640, 10);
+	assert_cgo_stack(proc, r.out, "leak_c_goroutine", 160, 5);
 	json_decref(snap);
 	run__free(&r);
 	tmpdir__free(&t);
 	free(exe);
+}
+
+Test(languages, go_cgo_frames_are_named, .timeout = 120)
+{
+	go_cgo_frames("dwarf");
+}
+
+Test(languages, go_cgo_frames_auto, .timeout = 120)
+{
+	go_cgo_frames("auto");
 }

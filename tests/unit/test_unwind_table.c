@@ -279,3 +279,101 @@ Test(unwind_table, file_without_eh_frame_is_enodata, .timeout = 60)
 	free(cmd);
 	free(path);
 }
+
+/*
+ * The layout of a Go program built with cgo, in miniature: Go's code between
+ * runtime.text and runtime.etext without CFI, runtime.asmcgocall.abi0 in it,
+ * and C code with CFI inside and after it. The Go program's mark is its
+ * .gopclntab section (given with go, left out without it).
+ */
+static const char go_like[] =
+	"asm(\".text\\n\"\n"
+	"    \".globl runtime.text\\n.type runtime.text, @function\\nruntime.text:\\n\"\n"
+	"    \".fill 16, 1, 0x90\\n\"\n"
+	"    \".globl runtime.asmcgocall.abi0\\n.type runtime.asmcgocall.abi0, @function\\n\"\n"
+	"    \"runtime.asmcgocall.abi0:\\nmov %%rdi, %s(%%rsp)\\nmov %%rdi, 0x28(%%rsp)\\n\"\n"
+	"    \".fill 6, 1, 0x90\\n\"\n"
+	"    \".size runtime.asmcgocall.abi0, 16\\n\"\n"
+	"    \".globl ut_go_c\\n.type ut_go_c, @function\\nut_go_c:\\n.cfi_startproc\\n\"\n"
+	"    \"push %%rbp\\n.cfi_def_cfa_offset 16\\n.cfi_offset rbp, -16\\n\"\n"
+	"    \"pop %%rbp\\n.cfi_def_cfa_offset 8\\nret\\n.cfi_endproc\\n.size ut_go_c, .-ut_go_c\\n\"\n"
+	"    \".globl ut_go_after\\n.type ut_go_after, @function\\nut_go_after:\\n\"\n"
+	"    \".fill 16, 1, 0x90\\n\"\n"
+	"    \".globl runtime.etext\\n.type runtime.etext, @function\\nruntime.etext:\\n\"\n"
+	"    \".globl ut_c_after\\n.type ut_c_after, @function\\nut_c_after:\\nnop\\nret\\n\"\n"
+	"%s);\n"
+	"int main(void) { return 0; }\n";
+
+static char *compile_go_like(bool go, const char *g_at)
+{
+	char *path = strdup("/tmp/lt-unwind-XXXXXX"), *src, *cmd;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_gt(asprintf(&src, "%s.c", path), 0);
+	f = fopen(src, "w");
+	cr_assert_not_null(f);
+	fprintf(f, go_like, g_at, go ? "\"\\n.section .gopclntab, \\\"a\\\"\\n.byte 0\\n\"" : "");
+	fclose(f);
+	cr_assert_gt(asprintf(&cmd, "cc -no-pie %s -o %s", src, path), 0);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	unlink(src);
+	free(src);
+	free(cmd);
+	return path;
+}
+
+/*
+ * A Go program's code is walked by its frame pointers, runtime.asmcgocall by the
+ * row that returns to the goroutine's stack, and the C code by its CFI, inside
+ * Go's text or after it.
+ */
+Test(unwind_table, go_text_followed_by_frame_pointers, .timeout = 60)
+{
+	char *path = compile_go_like(true, "0x30");
+	struct unwind_table *t = build(path);
+
+	assert_row(row_at(t, path, "runtime.text", 0), LT_CFA_FP_CHAIN, 0, LT_FP_SAME, 0, "text");
+	assert_row(row_at(t, path, "runtime.asmcgocall.abi0", 0), LT_CFA_GO_CGO, 0, LT_FP_SAME, 0,
+		   "asmcgocall");
+	assert_row(row_at(t, path, "runtime.asmcgocall.abi0", 15), LT_CFA_GO_CGO, 0, LT_FP_SAME, 0,
+		   "asmcgocall+15");
+	assert_row(row_at(t, path, "ut_go_c", 0), LT_CFA_SP, 8, LT_FP_SAME, 0, "c+0");
+	assert_row(row_at(t, path, "ut_go_c", 1), LT_CFA_SP, 16, LT_FP_AT, -16, "c+1");
+	assert_row(row_at(t, path, "ut_go_after", 0), LT_CFA_FP_CHAIN, 0, LT_FP_SAME, 0, "after c");
+	assert_row(row_at(t, path, "ut_c_after", 0), LT_CFA_NONE, 0, LT_FP_SAME, 0, "etext");
+	unwind_table__free(t);
+	unlink(path);
+	free(path);
+}
+
+/* The same code in a program that is not Go's: no rows but its CFI's. */
+Test(unwind_table, go_symbols_without_go_are_plain_code, .timeout = 60)
+{
+	char *path = compile_go_like(false, "0x30");
+	struct unwind_table *t = build(path);
+
+	assert_row(row_at(t, path, "runtime.text", 0), LT_CFA_NONE, 0, LT_FP_SAME, 0, "text");
+	assert_row(row_at(t, path, "runtime.asmcgocall.abi0", 0), LT_CFA_NONE, 0, LT_FP_SAME, 0,
+		   "asmcgocall");
+	assert_row(row_at(t, path, "ut_go_c", 1), LT_CFA_SP, 16, LT_FP_AT, -16, "c+1");
+	unwind_table__free(t);
+	unlink(path);
+	free(path);
+}
+
+/* A Go whose runtime.asmcgocall keeps the goroutine elsewhere: its Go code by frame pointers, the switch not followed. */
+Test(unwind_table, go_switch_of_another_layout_not_followed, .timeout = 60)
+{
+	char *path = compile_go_like(true, "0x20");
+	struct unwind_table *t = build(path);
+
+	assert_row(row_at(t, path, "runtime.text", 0), LT_CFA_FP_CHAIN, 0, LT_FP_SAME, 0, "text");
+	assert_row(row_at(t, path, "runtime.asmcgocall.abi0", 0), LT_CFA_FP_CHAIN, 0, LT_FP_SAME, 0,
+		   "asmcgocall");
+	unwind_table__free(t);
+	unlink(path);
+	free(path);
+}
