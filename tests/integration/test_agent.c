@@ -48,15 +48,15 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* "leaktrace agent --listen 127.0.0.1:0 -i 1 OPTS...", up once it says where and what it traces. */
+/* "leaktrace agent --listen 127.0.0.1:0 -i 1 --sample-bytes 0 OPTS...", up once it says where and what it traces. */
 static void agent__start(struct agent *a, struct tmpdir *t, const char *const opts[],
 			 const char *tracing)
 {
-	char *argv[24] = {
-		(char *)env__leaktrace(), "agent", "--listen", "127.0.0.1:0", "-i", "1"
-	};
+	/* --sample-bytes 0: exact, as every test here asserts exact bytes (the agent samples). */
+	char *argv[24] = { (char *)env__leaktrace(), "agent", "--listen", "127.0.0.1:0", "-i", "1",
+			   "--sample-bytes",	     "0" };
 	char line[512] = "";
-	int argc = 6, err_fd;
+	int argc = 8, err_fd;
 	FILE *f;
 
 	for (int i = 0; opts[i]; i++)
@@ -657,10 +657,20 @@ Test(agent, systemd_unit_verifies)
 Test(agent, unit_capabilities_suffice)
 {
 	char caps[512], set[600] = "--bounding-set=-all", pid[16], *exe = env__fixture("leaky-fp");
-	char *argv[24] = { "setpriv", set,	     (char *)env__leaktrace(),
-			   "agent",   "--listen",    "127.0.0.1:0",
-			   "-i",      "1",	     "-p",
-			   pid,	      "--state-dir", NULL,
+	char *argv[24] = { "setpriv",
+			   set,
+			   (char *)env__leaktrace(),
+			   "agent",
+			   "--listen",
+			   "127.0.0.1:0",
+			   "-i",
+			   "1",
+			   "-p",
+			   pid,
+			   "--state-dir",
+			   NULL,
+			   "--sample-bytes",
+			   "0",
 			   NULL };
 	struct fixture f;
 	struct tmpdir t;
