@@ -6,6 +6,7 @@
  * last snapshot of a process that ends, in --state-dir.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -232,6 +233,81 @@ Test(agent, metrics_pprof_json_and_history_carry_the_exact_leak)
 	agent__stop(&a);
 	fixture__stop(&f);
 	free(exe);
+	tmpdir__free(&t);
+}
+
+/*
+ * The runs of pid's uprobe programs (BPF_PROG_TYPE_KPROBE: uprobe, uretprobe, uprobe_multi,
+ * session) as the kernel counts them while BPF statistics are on (the agent holds them on):
+ * the run_cnt of each program descriptor it holds, from /proc/PID/fdinfo.
+ */
+static unsigned long long uprobe_runs(pid_t pid)
+{
+	unsigned long long total = 0, cnt;
+	char dir[64], path[PATH_MAX], line[128];
+	struct dirent *d;
+	int type, progs = 0;
+	DIR *dp;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
+	dp = opendir(dir);
+	cr_assert_not_null(dp, "%s: %s", dir, strerror(errno));
+	while ((d = readdir(dp))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		f = d->d_name[0] == '.' ? NULL : fopen(path, "r");
+		type = -1;
+		cnt = 0;
+		while (f && fgets(line, sizeof(line), f)) {
+			sscanf(line, "prog_type: %d", &type);
+			sscanf(line, "run_cnt: %llu", &cnt);
+		}
+		if (f)
+			fclose(f);
+		if (type == 2) { /* BPF_PROG_TYPE_KPROBE */
+			total += cnt;
+			progs++;
+		}
+	}
+	closedir(dp);
+	cr_assert_gt(progs, 0, "pid %d holds no uprobe program", pid);
+	return total;
+}
+
+/*
+ * -p: the allocator probes are the target's own links (the kernel's uprobe filter puts their
+ * breakpoints in its memory only): another process of the same executable and libc calling
+ * malloc runs none of leaktrace's uprobe programs, not once; the target's calls do run them.
+ */
+Test(agent, non_target_process_takes_no_trap)
+{
+	struct fixture target, other;
+	unsigned long long before, after;
+	struct tmpdir t;
+	struct agent a;
+	char pid[16];
+
+	tmpdir__new(&t);
+	start_drip(&target, "leaky-fp");
+	start_drip(&other, "leaky-fp");
+	snprintf(pid, sizeof(pid), "%d", target.pid);
+	agent__start(&a, &t,
+		     (const char *const[]){ "-p", pid, "--state-dir", tmpdir__file(&t, "state"),
+					    NULL },
+		     "leaktrace: tracing 1 process");
+	before = uprobe_runs(a.pid);
+	drip(&other, 200);
+	after = uprobe_runs(a.pid);
+	cr_assert_eq(after, before, "200 mallocs of pid %d (not a target) ran %llu uprobe programs",
+		     other.pid, after - before);
+	/* The counter counts: the target's 3 mallocs run the programs (entry and return). */
+	drip(&target, 3);
+	after = uprobe_runs(a.pid);
+	cr_assert_geq(after - before, 3, "the target's 3 mallocs ran %llu uprobe programs",
+		      after - before);
+	agent__stop(&a);
+	fixture__stop(&target);
+	fixture__stop(&other);
 	tmpdir__free(&t);
 }
 
