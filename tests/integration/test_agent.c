@@ -275,26 +275,39 @@ static unsigned long long uprobe_runs(pid_t pid)
 }
 
 /*
- * -p: the allocator probes are the target's own links (the kernel's uprobe filter puts their
- * breakpoints in its memory only): another process of the same executable and libc calling
- * malloc runs none of leaktrace's uprobe programs, not once; the target's calls do run them.
+ * The target's 3 mallocs run the agent's uprobe programs; 200 of another process of the same
+ * libc (kind of target: -p PID, or --comm NAME, the target a copy of the fixture named NAME)
+ * run none, not once: the probes are the target's own links (the kernel's uprobe filter puts
+ * their breakpoints in its memory only).
  */
-Test(agent, non_target_process_takes_no_trap)
+static void assert_non_target_untouched(bool by_comm)
 {
+	char pid[16], comm[16], exe[PATH_MAX + 32], cmd[2 * PATH_MAX + 64];
+	char *fixture = env__fixture("leaky-fp"), *argv[] = { exe, "drip", NULL };
 	struct fixture target, other;
 	unsigned long long before, after;
 	struct tmpdir t;
 	struct agent a;
-	char pid[16];
 
 	tmpdir__new(&t);
-	start_drip(&target, "leaky-fp");
+	/* A name of this test's own: other tests on the host run leaky-fp too. */
+	snprintf(comm, sizeof(comm), "ltnt%d", (int)getpid());
+	snprintf(exe, sizeof(exe), "%s", tmpdir__file(&t, comm));
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", fixture, exe);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	fixture__start_argv(&target, argv);
 	start_drip(&other, "leaky-fp");
 	snprintf(pid, sizeof(pid), "%d", target.pid);
-	agent__start(&a, &t,
-		     (const char *const[]){ "-p", pid, "--state-dir", tmpdir__file(&t, "state"),
-					    NULL },
-		     "leaktrace: tracing 1 process");
+	if (by_comm)
+		agent__start(&a, &t,
+			     (const char *const[]){ "--comm", comm, "--state-dir",
+						    tmpdir__file(&t, "state"), NULL },
+			     "leaktrace: tracing all processes named");
+	else
+		agent__start(&a, &t,
+			     (const char *const[]){ "-p", pid, "--state-dir",
+						    tmpdir__file(&t, "state"), NULL },
+			     "leaktrace: tracing 1 process");
 	before = uprobe_runs(a.pid);
 	drip(&other, 200);
 	after = uprobe_runs(a.pid);
@@ -308,7 +321,19 @@ Test(agent, non_target_process_takes_no_trap)
 	agent__stop(&a);
 	fixture__stop(&target);
 	fixture__stop(&other);
+	free(fixture);
 	tmpdir__free(&t);
+}
+
+Test(agent, non_target_process_takes_no_trap)
+{
+	assert_non_target_untouched(false);
+}
+
+/* --comm NAME: each process of that name gets links of its own, not the host's every process. */
+Test(agent, non_target_process_takes_no_trap_under_comm)
+{
+	assert_non_target_untouched(true);
 }
 
 /* A process of the cgroup is traced; one that joins later, after SIGHUP. */
