@@ -318,6 +318,21 @@ static void assert_non_target_untouched(bool by_comm)
 	after = uprobe_runs(a.pid);
 	cr_assert_geq(after - before, 3, "the target's 3 mallocs ran %llu uprobe programs",
 		      after - before);
+	if (by_comm) {
+		/* One of that name started later is probed too, once seen: its drips then count. */
+		struct fixture later;
+		long long deadline = now_ms() + POLL_BOUND_MS;
+
+		fixture__start_argv(&later, argv);
+		do {
+			before = uprobe_runs(a.pid);
+			drip(&later, 1);
+			after = uprobe_runs(a.pid);
+		} while (after == before && now_ms() < deadline && (sleep_ms(100), true));
+		cr_assert_gt(after, before, "pid %d, named %s, started later, was never probed",
+			     later.pid, comm);
+		fixture__stop(&later);
+	}
 	agent__stop(&a);
 	fixture__stop(&target);
 	fixture__stop(&other);
