@@ -300,6 +300,9 @@ static int attach_all(struct session *s)
 		pid = atoi(d->d_name);
 		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)))
 			continue;
+		/* Probes of its own for each process of the agent's --comm: the others risk none. */
+		if (per_process(s->cfg) && !wanted(s->cfg, pid))
+			continue;
 		/* The breakpoints are in every process that maps the allocator, not only wanted ones. */
 		if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes,
 				   s->cfg->nr_excludes, why, sizeof(why))) {
