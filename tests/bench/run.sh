@@ -14,6 +14,7 @@
 # counts), BENCH_REDIS_N (redis-benchmark requests per test, default 100000),
 # BENCH_REDIS_PORT (default 17379, loopback), BENCH_SAMPLE (--sample-bytes of the sampled loop,
 # default 512K), BENCH_AGENT_S (seconds the agent's own CPU is measured over, default 60),
+# BENCH_GETPPID_N (getppid calls per run, default 2000000),
 # BENCH_KEEP=1 (keep the logs, in /tmp).
 set -euo pipefail
 
