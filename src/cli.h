@@ -40,14 +40,14 @@ struct config {
 	int nr_libs;
 	uint64_t sample_bytes; /* --sample-bytes: mean bytes between samples, 0 for exact */
 	uint64_t sample_seed;  /* --sample-seed */
-	bool sample_given;  /* --sample-bytes was given (0 included): the agent's default is not */
-	char **command;	    /* run mode: argv of the command, NULL-terminated */
-	bool no_children;   /* --no-children: run mode traces the command's process only */
-	double interval;    /* -i: seconds between reports */
-	double duration;    /* -d: stop after, 0 for never */
-	int top;	    /* -n: stacks per report */
-	const char *output; /* -o */
-	const char *host;   /* --host: the host's name in the saved snapshot */
+	bool sample_given;     /* --sample-bytes given (0 too): not the agent's default */
+	char **command;	       /* run mode: argv of the command, NULL-terminated */
+	bool no_children;      /* --no-children: run mode traces the command's process only */
+	double interval;       /* -i: seconds between reports */
+	double duration;       /* -d: stop after, 0 for never */
+	int top;	       /* -n: stacks per report */
+	const char *output;    /* -o */
+	const char *host;      /* --host: the host's name in the saved snapshot */
 	enum lt_format format;
 	bool quiet;
 	bool verbose;
