@@ -407,12 +407,16 @@ test-integration: asan-top
 	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter 'system/sigkill*'
 	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
+		--filter 'agent/non_target*'
+	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter '$(VERDICTS_EVERY_PATH)'
 	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter '@(run_mode|children)/*'
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter 'sampling/*'
+	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
+		--filter 'agent/non_target*'
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter '$(VERDICTS_EVERY_PATH)'
 	@# Kernels before 5.13 keep every thread's state and block's record in hashes: run mode there.

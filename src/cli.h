@@ -14,6 +14,8 @@
 #define LT_MAX_LIBS 16
 #define LT_MAX_SUPPRESS 32
 #define LT_MAX_EXCLUDES 16
+/* leaktrace agent's --sample-bytes when none is given (cli.c says why). */
+#define AGENT_SAMPLE_BYTES (512u << 10)
 
 /* leaktrace agent: the always-on mode's own options. */
 struct agent_args {
@@ -38,6 +40,7 @@ struct config {
 	int nr_libs;
 	uint64_t sample_bytes; /* --sample-bytes: mean bytes between samples, 0 for exact */
 	uint64_t sample_seed;  /* --sample-seed */
+	bool sample_given;     /* --sample-bytes given (0 too): not the agent's default */
 	char **command;	       /* run mode: argv of the command, NULL-terminated */
 	bool no_children;      /* --no-children: run mode traces the command's process only */
 	double interval;       /* -i: seconds between reports */

@@ -233,6 +233,16 @@ static int start_command(struct session *s)
 	return err;
 }
 
+/*
+ * Where -a's probes go: into every process (-1), which catches a newcomer's first call; the
+ * agent's --comm NAME: into each process of that name only, once seen (each tick, a few ms
+ * after its exec), so that the host's other processes take no trap.
+ */
+static bool per_process(const struct config *cfg)
+{
+	return cfg->agent.on && cfg->comm && !cfg->nr_pids;
+}
+
 /* -a: a process seen for the first time gets its allocator probed, if it is new. */
 static void probe_new(void *arg, pid_t pid)
 {
@@ -252,7 +262,13 @@ static void probe_new(void *arg, pid_t pid)
 	}
 	if (alloc_plan__for_pid(pid, &plan))
 		return;
-	if (!tracer__probe(s->tracer, -1, &plan))
+	if (!per_process(s->cfg)) {
+		if (!tracer__probe(s->tracer, -1, &plan))
+			snap_source__set_allocator(s->src, pid, plan.heap);
+		return;
+	}
+	/* Ended meanwhile, or not probed: said under -v only, as -a's skipped processes are. */
+	if (!tracer__probe(s->tracer, pid, &plan) && !probe_libs(s, pid))
 		snap_source__set_allocator(s->src, pid, plan.heap);
 }
 
@@ -288,6 +304,9 @@ static int attach_all(struct session *s)
 	while ((d = readdir(dir)) && !stop__requested()) {
 		pid = atoi(d->d_name);
 		if (pid <= 0 || pid == getpid() || proc__exe(pid, exe, sizeof(exe)))
+			continue;
+		/* Probes of its own for each process of the agent's --comm: the others risk none. */
+		if (per_process(s->cfg) && !wanted(s->cfg, pid))
 			continue;
 		/* The breakpoints are in every process that maps the allocator, not only wanted ones. */
 		if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes,
@@ -329,10 +348,10 @@ static int attach_all(struct session *s)
 	 * Processes started later mostly use the system's libc: probe it before they come.
 	 * It is leaktrace's own libc, not leaktrace's allocator (a sanitizer build has its own).
 	 */
-	if (dladdr((void *)gnu_get_libc_version, &libc) && libc.dli_fname &&
+	if (!per_process(s->cfg) && dladdr((void *)gnu_get_libc_version, &libc) && libc.dli_fname &&
 	    !alloc_plan__for_lib(libc.dli_fname, &plan))
 		tracer__probe(s->tracer, -1, &plan);
-	err = probe_libs(s, -1);
+	err = per_process(s->cfg) ? 0 : probe_libs(s, -1);
 	if (err)
 		return err;
 	/* The targets map now lists them: plan each one through the same path as newcomers. */
@@ -621,6 +640,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 		return EVENT_LOOP_END;
 	}
 	tracer__unwind_refresh(s->tracer);
+	if (per_process(cfg))
+		tracer__forget_ended(s->tracer);
 	tracer__flush(s->tracer);
 	if (report_due) {
 		if (s->agent)

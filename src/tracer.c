@@ -970,6 +970,16 @@ void tracer__forget(struct tracer *t, pid_t pid)
 	t->nr_probed = out;
 }
 
+void tracer__forget_ended(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nr_links; i++) {
+		pid_t pid = t->links[i].pid;
+
+		if (pid > 0 && !t->links[i].forgotten && kill(pid, 0) && errno == ESRCH)
+			tracer__forget(t, pid);
+	}
+}
+
 /* A batch of links to close, apart from the thread that runs the command's events. */
 struct closing {
 	struct link *links;

@@ -66,6 +66,8 @@ int tracer__inherit(struct tracer *t, pid_t parent, pid_t child);
  * flush closes them side by side on a thread of its own, tracer__free waits.
  */
 void tracer__forget(struct tracer *t, pid_t pid);
+/* Every process with probes of its own that has ended is forgotten (the agent's --comm). */
+void tracer__forget_ended(struct tracer *t);
 void tracer__flush(struct tracer *t);
 /*
  * --unwind=dwarf: builds the unwind table of a file the target will map

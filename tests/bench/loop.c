@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Benchmark: a tight malloc(64)+free loop; prints the cost of one pair in ns.
- * Usage: loop [N]   (default 2000000 pairs)
+ * Usage: loop [N [wait]]   (default 2000000 pairs; wait: start once a line is read on stdin,
+ * so that a tracer can attach to the waiting process first)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now_ns(void)
@@ -23,8 +25,14 @@ int main(int argc, char **argv)
 	long i;
 
 	if (n <= 0) {
-		fprintf(stderr, "usage: loop [N]\n");
+		fprintf(stderr, "usage: loop [N [wait]]\n");
 		return 2;
+	}
+	if (argc > 2 && !strcmp(argv[2], "wait")) {
+		char line[16];
+
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
 	}
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {

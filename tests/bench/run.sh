@@ -13,7 +13,9 @@
 # fewer), BENCH_SQL_ROWS (default 12000, about 520k allocations), BENCH_RUNS (default 3, best
 # counts), BENCH_REDIS_N (redis-benchmark requests per test, default 100000),
 # BENCH_REDIS_PORT (default 17379, loopback), BENCH_SAMPLE (--sample-bytes of the sampled loop,
-# default 512K), BENCH_KEEP=1 (keep the logs, in /tmp).
+# default 512K), BENCH_AGENT_S (seconds the agent's own CPU is measured over, default 60),
+# BENCH_GETPPID_N (getppid calls per run, default 2000000),
+# BENCH_KEEP=1 (keep the logs, in /tmp).
 set -euo pipefail
 
 LEAKTRACE=./leaktrace
@@ -73,6 +75,7 @@ say "building the benchmark programs in $OUT; logs in $tmp"
 mkdir -p "$OUT"
 $CC -O2 -Wall -Wextra -o "$OUT/loop" tests/bench/loop.c
 $CC -O2 -Wall -Wextra -o "$OUT/pipes" tests/bench/pipes.c
+$CC -O2 -Wall -Wextra -o "$OUT/getppid" tests/bench/getppid.c
 $CC -O2 -Wall -Wextra -fPIC -shared -o "$OUT/count_malloc.so" tests/bench/count_malloc.c -ldl
 # many.c needs a real frame at every level of its call chains, with %rbp set up first thing.
 $CC -g -O1 -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -fno-shrink-wrap \
@@ -87,7 +90,9 @@ $CLANG -g -O2 -Wall -target bpf -D__TARGET_ARCH_"$ARCH" -Ivmlinux/"$ARCH" -c tes
 $BPFTOOL gen skeleton "$OUT/empty.bpf.o" name empty_bpf >"$OUT/empty.skel.h"
 lib_objs=()
 for src in src/*.c; do
-	[ "$src" = src/main.c ] || lib_objs+=(".output/src/$(basename "${src%.c}").o")
+	obj=.output/src/$(basename "${src%.c}").o
+	# The other architecture's files (arch_arm64.c on x86) are not built.
+	[ "$src" = src/main.c ] || [ ! -e "$obj" ] || lib_objs+=("$obj")
 done
 rm -f "$OUT/libleaktrace.a"
 ar rcs "$OUT/libleaktrace.a" "${lib_objs[@]}"
@@ -781,6 +786,129 @@ pipes_u=$(best "${pipes_plain[@]}")
 pipes_k=$(kmem_run)
 pipes_ks=$(kmem_run --sample-bytes "$SAMPLE")
 
+# --- 9. leaktrace agent: its cost on a target, on a process not a target, on getppid -----
+# agent_start LOG PID [OPTS...]: sets agent_pid to `leaktrace agent -p PID OPTS` (by default
+# sampled at 512K), once it says it is tracing; agent_pid empty when it did not start.
+AGENT_S=${BENCH_AGENT_S:-60}
+GETPPID_N=${BENCH_GETPPID_N:-2000000}
+agent_start() {
+	local log=$1 pid=$2
+	shift 2
+	: >"$log"
+	$TIMEOUT "$LEAKTRACE" agent --listen 127.0.0.1:0 --state-dir "$tmp/agent-state" -p "$pid" \
+		"$@" >/dev/null 2>"$log" &
+	agent_pid=$!
+	for _ in $(seq 600); do
+		grep -q 'leaktrace: tracing' "$log" && return 0
+		kill -0 "$agent_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	problem "leaktrace agent -p $pid did not start ($log)"
+	kill "$agent_pid" 2>/dev/null || true
+	wait "$agent_pid" 2>/dev/null || true
+	agent_pid=
+}
+agent_stop() {
+	kill -TERM "$agent_pid"
+	wait "$agent_pid" || problem "leaktrace agent did not exit with 0 on SIGTERM"
+}
+# cpu_ns PID: the CPU time of PID's threads so far, in ns (/proc/PID/task/*/schedstat's first).
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat | awk '{ t += $1 } END { printf "%d", t }'
+}
+say "leaktrace agent: the loop as its target, a loop and getppid in processes not its target," \
+	"$RUNS runs; its own CPU over $AGENT_S s"
+agent_target=()
+agent_exact=()
+agent_other=()
+agent_plain=()
+getppid_plain=()
+getppid_all_note=
+getppid_agent=()
+getppid_all=()
+for ((i = 0; i < RUNS; i++)); do
+	agent_plain+=("$("$OUT/loop" "$LOOP_N")")
+	getppid_plain+=("$("$OUT/getppid" "$GETPPID_N")")
+	# The target waits on a fifo for its start, so that the agent attaches first.
+	for mode in sampled exact; do
+		rm -f "$tmp/go"
+		mkfifo "$tmp/go"
+		"$OUT/loop" "$LOOP_N_TRACED" wait <"$tmp/go" >"$tmp/agent.loop.out" &
+		target=$!
+		exec {go}>"$tmp/go"
+		if [ "$mode" = sampled ]; then
+			agent_start "$tmp/agent.err" "$target"
+		else
+			agent_start "$tmp/agent.err" "$target" --sample-bytes 0
+		fi
+		if [ -n "$agent_pid" ] && [ "$mode" = sampled ]; then
+			agent_other+=("$("$OUT/loop" "$LOOP_N")")
+			getppid_agent+=("$("$OUT/getppid" "$GETPPID_N")")
+		fi
+		echo go >&"$go"
+		exec {go}>&-
+		wait "$target" || problem "the agent's target loop failed"
+		[ -n "$agent_pid" ] || continue
+		agent_stop
+		[ -s "$tmp/agent.loop.out" ] || continue
+		if [ "$mode" = sampled ]; then
+			agent_target+=("$(cat "$tmp/agent.loop.out")")
+		else
+			agent_exact+=("$(cat "$tmp/agent.loop.out")")
+		fi
+	done
+	# The system-call hook that -a and run mode load (tp_btf/sys_exit), for comparison.
+	: >"$tmp/all.gp.err"
+	$TIMEOUT "$LEAKTRACE" -a --comm bench-nothing -i 3600 >/dev/null 2>"$tmp/all.gp.err" &
+	lt=$!
+	for _ in $(seq 600); do
+		grep -q 'leaktrace: tracing' "$tmp/all.gp.err" && break
+		kill -0 "$lt" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q 'leaktrace: tracing' "$tmp/all.gp.err" &&
+		getppid_all+=("$("$OUT/getppid" "$GETPPID_N")")
+	kill -INT "$lt" 2>/dev/null || true
+	rc=0
+	wait "$lt" || rc=$?
+	# 7: held off, a valgrind runs on the host (other work): the row is left out, not a fault.
+	if [ "$rc" -eq 7 ]; then
+		getppid_all_note="-a held off (exit status 7: a valgrind ran on the host) in some runs"
+	elif [ "$rc" -ne 0 ]; then
+		problem "leaktrace -a --comm bench-nothing exited with $rc ($tmp/all.gp.err)"
+	fi
+done
+agent_u=$(best "${agent_plain[@]}")
+agent_t=$(best "${agent_target[@]}")
+agent_x=$(best "${agent_exact[@]}")
+agent_o=$(best "${agent_other[@]}")
+gp_u=$(best "${getppid_plain[@]}")
+gp_a=$(best "${getppid_agent[@]}")
+gp_all=$(best "${getppid_all[@]}")
+# Its own CPU: an idle target (the loop waiting for its start), AGENT_S seconds of its default
+# interval (-i 5) after it is up, scaled to an hour. Its BPF programs' time is the target's.
+rm -f "$tmp/go"
+mkfifo "$tmp/go"
+"$OUT/loop" 1 wait <"$tmp/go" >/dev/null &
+target=$!
+exec {go}>"$tmp/go"
+agent_start "$tmp/agent.cpu.err" "$target"
+agent_cpu_h=
+agent_cpu_pct=
+# agent_pid is timeout(1)'s; leaktrace is its child.
+lt=$([ -z "$agent_pid" ] || pgrep -n -P "$agent_pid" || true)
+if [ -n "$lt" ]; then
+	t0=$(cpu_ns "$lt")
+	sleep "$AGENT_S"
+	t1=$(cpu_ns "$lt")
+	agent_cpu_h=$(awk -v d=$((t1 - t0)) -v s="$AGENT_S" 'BEGIN { printf "%.2f", d / 1e9 * 3600 / s }')
+	agent_cpu_pct=$(awk -v d=$((t1 - t0)) -v s="$AGENT_S" 'BEGIN { printf "%.3f%%", d / 1e9 / s * 100 }')
+fi
+[ -z "$agent_pid" ] || agent_stop
+echo go >&"$go"
+exec {go}>&-
+wait "$target" || true
+
 # --- report -------------------------------------------------------------------------------
 row() {	# row NAME UNTRACED TRACED RATIO
 	printf '%-50s %10s %10s %9s\n' "$@"
@@ -865,6 +993,12 @@ row "pipe(2) + 2 close(2) (ns/pipe), --kernel" "$pipes_u" "$pipes_k" "$(ratio2 "
 row "  --kernel --sample-bytes $SAMPLE" "" "$pipes_ks" "$(ratio2 "$pipes_u" "$pipes_ks")"
 row "live scans: $scans, held $holds times (goal: a few ms)" "" "${held_med:--} ms" "median"
 row "" "" "${held_max:--} ms" "max"
+row "agent -p: the loop as its target (ns/pair)" "$agent_u" "$agent_t" "$(ratio "$agent_u" "$agent_t")"
+row "  exact (--sample-bytes 0)" "" "$agent_x" "$(ratio "$agent_u" "$agent_x")"
+row "  the loop in a process not its target" "" "$agent_o" "$(ratio2 "$agent_u" "$agent_o")"
+row "getppid(2) (ns/call), agent -p running" "$gp_u" "$gp_a" "$(ratio2 "$gp_u" "$gp_a")"
+row "  -a --comm bench-nothing running (sys_exit hook)" "" "$gp_all" "$(ratio2 "$gp_u" "$gp_all")"
+row "agent's own CPU per hour, idle target, -i 5" "" "${agent_cpu_h:--} s" "${agent_cpu_pct:--}"
 echo
 echo "loop: best of $RUNS, $LOOP_N pairs untraced, $LOOP_N_TRACED traced and under each floor" \
 	"(timed inside the program)."
@@ -875,6 +1009,9 @@ echo "floors: tests/bench/floor.c: empty BPF programs on glibc's ${floor_counts:
 	"uprobe_multi link for free and one uprobe session for the others; best of $RUNS each."
 if [ -n "$stats_note" ]; then
 	echo "$stats_note"
+fi
+if [ -n "$getppid_all_note" ]; then
+	echo "getppid: $getppid_all_note"
 fi
 if [ -n "$places_note" ]; then
 	echo "$places_note"
@@ -909,6 +1046,12 @@ echo "pipes: tests/bench/pipes.c, $PIPES_N pipes opened and closed (each two ker
 	"allocations and frees: alloc_pipe_info's), timed inside the program; traced: under" \
 	"\`leaktrace --kernel -i 3600\` system-wide, which also records what the rest of the host" \
 	"allocates meanwhile; best of $RUNS each."
+echo "agent: \`leaktrace agent -p PID\` with its defaults (--sample-bytes 512K, -i 5); target:" \
+	"the loop ($LOOP_N_TRACED pairs, started once the agent traces it); not its target: the" \
+	"loop ($LOOP_N pairs) and tests/bench/getppid.c ($GETPPID_N calls) while it runs, against" \
+	"untraced runs of both; best of $RUNS each. Its own CPU: the CPU time of the agent's" \
+	"threads (schedstat) over $AGENT_S s with an idle target, scaled to an hour (and the share" \
+	"of one core); its BPF programs run in the target's time, not in this."
 echo "live scans: \`leaktrace -v -p PID --scan -i 0.1 -d $CHURN_S\` of \`verdicts churn\` (4" \
 	"threads moving pointers at full speed); held: from the first thread asked to stop to" \
 	"the last let go, over the scans that held it (median of those, and the longest);" \

@@ -6,6 +6,7 @@
  * last snapshot of a process that ends, in --state-dir.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -48,15 +49,15 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* "leaktrace agent --listen 127.0.0.1:0 -i 1 OPTS...", up once it says where and what it traces. */
+/* "leaktrace agent --listen 127.0.0.1:0 -i 1 --sample-bytes 0 OPTS...", up once it says where and what it traces. */
 static void agent__start(struct agent *a, struct tmpdir *t, const char *const opts[],
 			 const char *tracing)
 {
-	char *argv[24] = {
-		(char *)env__leaktrace(), "agent", "--listen", "127.0.0.1:0", "-i", "1"
-	};
+	/* --sample-bytes 0: exact, as every test here asserts exact bytes (the agent samples). */
+	char *argv[24] = { (char *)env__leaktrace(), "agent", "--listen", "127.0.0.1:0", "-i", "1",
+			   "--sample-bytes",	     "0" };
 	char line[512] = "";
-	int argc = 6, err_fd;
+	int argc = 8, err_fd;
 	FILE *f;
 
 	for (int i = 0; opts[i]; i++)
@@ -233,6 +234,134 @@ Test(agent, metrics_pprof_json_and_history_carry_the_exact_leak)
 	fixture__stop(&f);
 	free(exe);
 	tmpdir__free(&t);
+}
+
+/*
+ * The runs of pid's uprobe programs (BPF_PROG_TYPE_KPROBE: uprobe, uretprobe, uprobe_multi,
+ * session) as the kernel counts them while BPF statistics are on (the agent holds them on):
+ * the run_cnt of each program descriptor it holds, from /proc/PID/fdinfo.
+ */
+static unsigned long long uprobe_runs(pid_t pid)
+{
+	unsigned long long total = 0, cnt;
+	char dir[64], path[PATH_MAX], line[128];
+	struct dirent *d;
+	int type, progs = 0;
+	DIR *dp;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
+	dp = opendir(dir);
+	cr_assert_not_null(dp, "%s: %s", dir, strerror(errno));
+	while ((d = readdir(dp))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		f = d->d_name[0] == '.' ? NULL : fopen(path, "r");
+		type = -1;
+		cnt = 0;
+		while (f && fgets(line, sizeof(line), f)) {
+			sscanf(line, "prog_type: %d", &type);
+			sscanf(line, "run_cnt: %llu", &cnt);
+		}
+		if (f)
+			fclose(f);
+		if (type == 2) { /* BPF_PROG_TYPE_KPROBE */
+			total += cnt;
+			progs++;
+		}
+	}
+	closedir(dp);
+	cr_assert_gt(progs, 0, "pid %d holds no uprobe program", pid);
+	return total;
+}
+
+/*
+ * The target's 3 mallocs run the agent's uprobe programs; 200 of another process of the same
+ * libc (kind of target: -p PID, or --comm NAME, the target a copy of the fixture named NAME)
+ * run none, not once: the probes are the target's own links (the kernel's uprobe filter puts
+ * their breakpoints in its memory only).
+ */
+static void assert_non_target_untouched(bool by_comm)
+{
+	char pid[16], comm[16], exe[PATH_MAX + 32], cmd[2 * PATH_MAX + 64];
+	char *fixture = env__fixture("leaky-fp"), *argv[] = { exe, "drip", NULL };
+	struct fixture target, other;
+	unsigned long long before, after;
+	struct tmpdir t;
+	struct agent a;
+
+	tmpdir__new(&t);
+	/* A name of this test's own: other tests on the host run leaky-fp too. */
+	snprintf(comm, sizeof(comm), "ltnt%d", (int)getpid());
+	snprintf(exe, sizeof(exe), "%s", tmpdir__file(&t, comm));
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", fixture, exe);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	fixture__start_argv(&target, argv);
+	/*
+	 * --comm: the other runs under valgrind, which system-wide probes would kill with SIGTRAP
+	 * (leaktrace -a holds off while one runs): the agent's own links leave it alone.
+	 */
+	if (by_comm && !access("/usr/bin/valgrind", X_OK)) {
+		char *vg[] = { "valgrind", "-q", fixture, "drip", NULL };
+
+		fixture__start_argv(&other, vg);
+	} else {
+		start_drip(&other, "leaky-fp");
+	}
+	snprintf(pid, sizeof(pid), "%d", target.pid);
+	if (by_comm)
+		agent__start(&a, &t,
+			     (const char *const[]){ "--comm", comm, "--state-dir",
+						    tmpdir__file(&t, "state"), NULL },
+			     "leaktrace: tracing all processes named");
+	else
+		agent__start(&a, &t,
+			     (const char *const[]){ "-p", pid, "--state-dir",
+						    tmpdir__file(&t, "state"), NULL },
+			     "leaktrace: tracing 1 process");
+	before = uprobe_runs(a.pid);
+	drip(&other, 200);
+	after = uprobe_runs(a.pid);
+	cr_assert_eq(after, before, "200 mallocs of pid %d (not a target) ran %llu uprobe programs",
+		     other.pid, after - before);
+	/* The counter counts: the target's 3 mallocs run the programs (entry and return). */
+	drip(&target, 3);
+	after = uprobe_runs(a.pid);
+	cr_assert_geq(after - before, 3, "the target's 3 mallocs ran %llu uprobe programs",
+		      after - before);
+	if (by_comm) {
+		/* One of that name started later is probed too, once seen: its drips then count. */
+		struct fixture later;
+		long long deadline = now_ms() + POLL_BOUND_MS;
+
+		fixture__start_argv(&later, argv);
+		do {
+			before = uprobe_runs(a.pid);
+			drip(&later, 1);
+			after = uprobe_runs(a.pid);
+		} while (after == before && now_ms() < deadline && (sleep_ms(100), true));
+		cr_assert_gt(after, before, "pid %d, named %s, started later, was never probed",
+			     later.pid, comm);
+		fixture__stop(&later);
+	}
+	agent__stop(&a);
+	fixture__stop(&target);
+	fixture__stop(&other);
+	free(fixture);
+	tmpdir__free(&t);
+}
+
+Test(agent, non_target_process_takes_no_trap)
+{
+	assert_non_target_untouched(false);
+}
+
+/*
+ * --comm NAME: each process of that name gets links of its own, not the host's every process;
+ * a valgrind elsewhere on the host neither holds the agent off nor dies of its breakpoints.
+ */
+Test(agent, non_target_process_takes_no_trap_under_comm)
+{
+	assert_non_target_untouched(true);
 }
 
 /* A process of the cgroup is traced; one that joins later, after SIGHUP. */
@@ -657,10 +786,20 @@ Test(agent, systemd_unit_verifies)
 Test(agent, unit_capabilities_suffice)
 {
 	char caps[512], set[600] = "--bounding-set=-all", pid[16], *exe = env__fixture("leaky-fp");
-	char *argv[24] = { "setpriv", set,	     (char *)env__leaktrace(),
-			   "agent",   "--listen",    "127.0.0.1:0",
-			   "-i",      "1",	     "-p",
-			   pid,	      "--state-dir", NULL,
+	char *argv[24] = { "setpriv",
+			   set,
+			   (char *)env__leaktrace(),
+			   "agent",
+			   "--listen",
+			   "127.0.0.1:0",
+			   "-i",
+			   "1",
+			   "-p",
+			   pid,
+			   "--state-dir",
+			   NULL,
+			   "--sample-bytes",
+			   "0",
 			   NULL };
 	struct fixture f;
 	struct tmpdir t;

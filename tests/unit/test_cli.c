@@ -822,6 +822,25 @@ Test(cli, agent_defaults)
 	cr_assert_eq(cfg.top, 10);
 	cr_assert_eq(cfg.nr_pids, 1);
 	cr_assert_not(cfg.all);
+	cr_assert_eq(cfg.sample_bytes, 512 * 1024, "the agent samples by default");
+}
+
+Test(cli, agent_sample_bytes_0_is_exact)
+{
+	struct config cfg;
+
+	assert_run(ARGV("agent", "--sample-bytes", "0", "-p", "42"), &cfg);
+	cr_assert_eq(cfg.sample_bytes, 0);
+	assert_run(ARGV("agent", "--sample-bytes", "4K", "-p", "42"), &cfg);
+	cr_assert_eq(cfg.sample_bytes, 4096);
+}
+
+Test(cli, sample_bytes_0_is_exact_in_trace_mode_too)
+{
+	struct config cfg;
+
+	assert_run(ARGV("--sample-bytes", "0", "-p", "1"), &cfg);
+	cr_assert_eq(cfg.sample_bytes, 0);
 }
 
 Test(cli, agent_comm_alone_traces_every_process_of_that_name)
