@@ -996,6 +996,17 @@ static void *close_batch(void *arg)
 	return NULL;
 }
 
+/* Closers that ended are joined: an agent flushes as processes end, for weeks. */
+static void reap_closers(struct tracer *t)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < t->nr_closers; i++)
+		if (pthread_tryjoin_np(t->closers[i], NULL))
+			t->closers[out++] = t->closers[i];
+	t->nr_closers = out;
+}
+
 void tracer__flush(struct tracer *t)
 {
 	size_t n = 0, out = 0, i;
@@ -1003,6 +1014,7 @@ void tracer__flush(struct tracer *t)
 	struct link *gone;
 	pthread_t *v;
 
+	reap_closers(t);
 	for (i = 0; i < t->nr_links; i++)
 		n += t->links[i].forgotten;
 	gone = n ? malloc(n * sizeof(*gone)) : NULL;
