@@ -197,5 +197,4 @@ END {
 echo "soak-agent: bounded ($(wc -l <"$dir/exits") processes exited)"
 }
 
-main "$@"
-exit
+main "$@"; exit
