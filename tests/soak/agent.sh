@@ -130,9 +130,11 @@ while :; do
 	kill -0 "$agent" 2>/dev/null || { echo "soak-agent: the agent ended at ${t}s"; exit 1; }
 	rss=$(awk '/^VmRSS:/ { print $2 }' /proc/"$agent"/status)
 	maps=$(($(map_bytes) / 1024))
-	hist=$(get /history.ndjson | wc -c)
-	metrics=$(get /metrics | wc -c)
-	state=$(du -sb "$dir/state" | cut -f1)
+	# A request that fails leaves its column empty (the verdict counts it as 0), as does
+	# du when a state file goes while it reads: the table shows it.
+	hist=$(get /history.ndjson | wc -c) || hist=
+	metrics=$(get /metrics | wc -c) || metrics=
+	state=$(du -sb "$dir/state" 2>/dev/null | cut -f1) || state=
 	exits=$(wc -l <"$dir/exits")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rss" "$maps" "$hist" "$metrics" "$state" \
 		"$exits" >>"$dir/samples"
