@@ -63,6 +63,7 @@ cleanup()
 	exit "$rc"
 }
 trap cleanup EXIT
+trap 'echo "soak-agent: failed at line $LINENO"' ERR
 trap 'exit 130' INT TERM
 
 get()
@@ -113,8 +114,8 @@ done
 # The kernel memory of the agent's maps: each map (map_id) once, though fds may repeat it.
 map_bytes()
 {
-	# (cat: the agent opens and closes other files meanwhile)
-	cat /proc/"$agent"/fdinfo/* 2>/dev/null |
+	# (cat, not awk: the agent opens and closes other files meanwhile)
+	{ cat /proc/"$agent"/fdinfo/* 2>/dev/null || true; } |
 		awk '/^memlock:/ { m = $2 } /^map_id:/ { if (!($2 in seen)) { seen[$2]; s += m } }
 		     END { print s + 0 }'
 }
