@@ -776,6 +776,9 @@ static int run(struct session *s, const sigset_t *sigs)
 	s->src = s->syms && s->debuginfo ? snap_source__new(s->tracer, s->syms, &filter) : NULL;
 	if (!s->src)
 		return -ENOMEM;
+	/* Weeks of processes that come and go: only the largest 16 gone are kept to the end. */
+	if (s->agent)
+		snap_source__forget_exited(s->src, 16);
 	/* -d: counted from the start of the trace; what runs past it is cut END_BOUND_NS later. */
 	if (cfg->duration > 0)
 		stop__set_deadline(tracer__now_ns() + (uint64_t)(cfg->duration * 1e9) +
