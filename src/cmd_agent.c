@@ -383,6 +383,7 @@ void agent__publish(struct agent *a, struct snapshot *snap, const struct agent_c
 	a->self.map_bytes = cost->map_bytes;
 	a->self.bpf_run_s = cost->bpf_run_s;
 	a->self.snapshot_s = cost->snapshot_s;
+	a->self.mappings_lost = cost->mappings_lost;
 	a->self.history_lines = history__len(a->history);
 }
 

@@ -34,6 +34,7 @@
 #include "suppress.h"
 #include "target.h"
 #include "tracer.h"
+#include "tracer_maps.h"
 #include "units.h"
 
 /*
@@ -416,7 +417,8 @@ static void publish(struct session *s, struct snapshot *snap, uint64_t ns)
 {
 	struct agent_cost cost = { .map_bytes = tracer__map_memory(s->tracer),
 				   .bpf_run_s = -1,
-				   .snapshot_s = ns / 1e9 };
+				   .snapshot_s = ns / 1e9,
+				   .mappings_lost = tracer_maps__mapping_events_lost(s->tracer) };
 	uint64_t run_ns;
 
 	if (s->bpf_stats_fd >= 0 && !tracer__run_ns(s->tracer, &run_ns))

@@ -13,7 +13,7 @@
 # reference, and the last quarter's maximum may exceed the reference's maximum by at most
 # a few percent plus a small absolute slack (the bounds in the verdict below). It also
 # checks that every counter of the snapshot's "lost" object is on /metrics
-# (leaktrace_lost_events_total) with the same value.
+# (leaktrace_lost_events_total) with the same value, and the agent's own mappings_lost.
 set -euo pipefail
 
 # All in a function, so that bash has read the whole script before it runs: editing it
@@ -149,7 +149,8 @@ for _ in 1 2 3; do
 	get /snapshot.json | python3 -c 'import json, sys
 for k, v in json.load(sys.stdin)["lost"].items():
     print(k, v)' | sort >"$dir/lost.json"
-	get /metrics | sed -n 's/^leaktrace_lost_events_total{counter="\([a-z_]*\)"} \([0-9]*\)$/\1 \2/p' |
+	get /metrics | tee "$dir/metrics.last" |
+		sed -n 's/^leaktrace_lost_events_total{counter="\([a-z_]*\)"} \([0-9]*\)$/\1 \2/p' |
 		sort >"$dir/lost.metrics"
 	[ -s "$dir/lost.json" ] || break
 	if join -a1 -e MISSING -o 1.1,1.2,2.2 "$dir/lost.json" "$dir/lost.metrics" |
@@ -196,6 +197,7 @@ END {
 	}
 	exit bad > 0
 }' "$dir/samples" || { echo "soak-agent: FAIL: the agent grew"; exit 1; }
+grep -q 'counter="mappings_lost"' "$dir/metrics.last" || lost_ok=0
 [ "$lost_ok" = 1 ] || { echo "soak-agent: FAIL: a lost counter is not on /metrics"; exit 1; }
 echo "soak-agent: bounded ($(wc -l <"$dir/exits") processes exited)"
 }
