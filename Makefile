@@ -108,7 +108,7 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile|kernel)
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
-.PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak \
+.PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak soak-agent \
 	fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
 ifeq ($(ARCH),$(HOST_ARCH))
@@ -460,6 +460,14 @@ bench:
 soak:
 	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/leaky-nofp
 	$(Q)tests/soak.sh $(or $(SOAK_SECONDS),600)
+
+# leaktrace agent over an hour (SOAK_SECONDS=3600 by default) on 50 processes that start,
+# leak slowly and exit: its RSS, map memory, history, /metrics and --state-dir stay bounded.
+# Not part of make test: it takes the hour.
+soak-agent:
+	$(Q)$(MAKE) --no-print-directory leaktrace $(OUTPUT)/fixtures/leaky-nofp
+	$(Q)SOAK_SECONDS=$(or $(SOAK_SECONDS),3600) tests/soak/agent.sh $(OUTPUT)/leaktrace \
+		$(OUTPUT)/fixtures/leaky-nofp
 
 # The C sources against .clang-format (tuned on clang-format 14, Debian 12's): format-check
 # shows every line it would change and fails if any; format rewrites them.

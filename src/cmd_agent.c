@@ -55,6 +55,7 @@ struct agent {
 	int targets_err; /* the last failure to find --cgroup or --unit, said once */
 	pid_t saved[SAVED_MAX];
 	size_t nr_saved;
+	uint64_t saves; /* since the start: the next slot of saved */
 };
 
 /* The v2 hierarchy's mount: /sys/fs/cgroup, or its /unified on a hybrid host. */
@@ -335,9 +336,10 @@ static void save_ends(struct agent *a, const struct snapshot *snap)
 			seen = a->saved[j] == p->pid;
 		if (seen)
 			continue;
-		a->saved[a->nr_saved++ % SAVED_MAX] = p->pid;
-		if (a->nr_saved > SAVED_MAX)
-			a->nr_saved = SAVED_MAX;
+		/* A ring of the last SAVED_MAX: the oldest makes room. */
+		a->saved[a->saves++ % SAVED_MAX] = p->pid;
+		if (a->nr_saved < SAVED_MAX)
+			a->nr_saved++;
 		save_end(a, snap, p);
 	}
 }
@@ -383,6 +385,7 @@ void agent__publish(struct agent *a, struct snapshot *snap, const struct agent_c
 	a->self.map_bytes = cost->map_bytes;
 	a->self.bpf_run_s = cost->bpf_run_s;
 	a->self.snapshot_s = cost->snapshot_s;
+	a->self.mappings_lost = cost->mappings_lost;
 	a->self.history_lines = history__len(a->history);
 }
 

@@ -21,6 +21,7 @@ struct agent_cost {
 	uint64_t map_bytes;
 	double bpf_run_s; /* < 0: unknown */
 	double snapshot_s;
+	uint64_t mappings_lost; /* captured mappings the ring buffer had no room for */
 };
 
 /* Listens (one error line and -errno when it cannot) and serves from l. */

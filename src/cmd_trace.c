@@ -34,6 +34,7 @@
 #include "suppress.h"
 #include "target.h"
 #include "tracer.h"
+#include "tracer_maps.h"
 #include "units.h"
 
 /*
@@ -153,10 +154,26 @@ static bool attached(const struct session *s, pid_t pid)
  * leaktrace agent: the processes of --cgroup or --unit not attached yet are; one that cannot
  * be (gone already, no allocator found) was said and is left out.
  */
+/* The agent's targets that ended leave their room, and their links go at the next flush. */
+static void drop_ended(struct session *s)
+{
+	int out = 0;
+
+	for (int i = 0; i < s->nr_pids; i++) {
+		if (kill(s->pids[i], 0) && errno == ESRCH)
+			tracer__forget(s->tracer, s->pids[i]);
+		else
+			s->pids[out++] = s->pids[i];
+	}
+	s->nr_pids = out;
+}
+
 static int agent_targets(struct session *s)
 {
 	pid_t pids[LT_MAX_PIDS];
 	int n = agent__targets(s->agent, pids, LT_MAX_PIDS), added = 0;
+
+	drop_ended(s);
 
 	for (int i = 0; i < n; i++) {
 		if (attached(s, pids[i]) || pids[i] == getpid())
@@ -450,7 +467,8 @@ static void publish(struct session *s, struct snapshot *snap, uint64_t ns)
 {
 	struct agent_cost cost = { .map_bytes = tracer__map_memory(s->tracer),
 				   .bpf_run_s = -1,
-				   .snapshot_s = ns / 1e9 };
+				   .snapshot_s = ns / 1e9,
+				   .mappings_lost = tracer_maps__mapping_events_lost(s->tracer) };
 	uint64_t run_ns;
 
 	if (s->bpf_stats_fd >= 0 && !tracer__run_ns(s->tracer, &run_ns))
@@ -812,6 +830,9 @@ static int run(struct session *s, const sigset_t *sigs)
 	s->src = s->syms && s->debuginfo ? snap_source__new(s->tracer, s->syms, &filter) : NULL;
 	if (!s->src)
 		return -ENOMEM;
+	/* Weeks of processes that come and go: only the largest 16 gone are kept to the end. */
+	if (s->agent)
+		snap_source__forget_exited(s->src, 16);
 	/* -d: counted from the start of the trace; what runs past it is cut END_BOUND_NS later. */
 	if (cfg->duration > 0)
 		stop__set_deadline(tracer__now_ns() + (uint64_t)(cfg->duration * 1e9) +

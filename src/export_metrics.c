@@ -301,7 +301,7 @@ static int write_stacks(FILE *f, const struct metrics_input *in)
 	return 0;
 }
 
-static void write_lost(FILE *f, const struct snapshot *snap)
+static void write_lost(FILE *f, const struct snapshot *snap, const struct metrics_self *s)
 {
 	family(f, "leaktrace_lost_events_total", "counter",
 	       "What the tracer could not count, as every report states it.");
@@ -309,6 +309,10 @@ static void write_lost(FILE *f, const struct snapshot *snap)
 		fprintf(f, "leaktrace_lost_events_total{counter=\"%s\"} %llu\n",
 			snapshot_json__lost_names[i].name,
 			(unsigned long long)snap->lost[snapshot_json__lost_names[i].counter]);
+	/* Not the snapshot's: the ring of mappings captured as processes make them (-a). */
+	if (s)
+		fprintf(f, "leaktrace_lost_events_total{counter=\"mappings_lost\"} %llu\n",
+			(unsigned long long)s->mappings_lost);
 	family(f, "leaktrace_sample_bytes", "gauge",
 	       "Mean bytes between samples (--sample-bytes), 0 when every allocation counts.");
 	fprintf(f, "leaktrace_sample_bytes %llu\n", (unsigned long long)snap->sample_bytes);
@@ -347,7 +351,7 @@ int export_metrics__write(FILE *f, const struct metrics_input *in)
 	if (in->snap) {
 		write_procs(f, in);
 		err = write_stacks(f, in);
-		write_lost(f, in->snap);
+		write_lost(f, in->snap, in->self);
 	}
 	if (in->self)
 		write_self(f, in->self);

@@ -54,6 +54,7 @@ struct metrics_self {
 	uint64_t snapshots;	/* taken since the start */
 	double snapshot_s;	/* what the last one took */
 	uint64_t history_lines; /* kept in /history.ndjson */
+	uint64_t mappings_lost; /* captured mappings lost (ring buffer full) since the start */
 };
 
 struct metrics_input {

@@ -99,6 +99,7 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 		free(src);
 		return NULL;
 	}
+	src->max_gone = MAX_GONE;
 	src->tracer = t;
 	src->syms = syms;
 	src->filter = *filter;
@@ -626,6 +627,71 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 	return err;
 }
 
+/* With snap_source__forget_exited: pid's entries go at the next reap. */
+static void doom(struct snap_source *src, pid_t pid)
+{
+	pid_t *v;
+
+	if (!src->forget_exited)
+		return;
+	v = realloc(src->doomed, (src->nr_doomed + 1) * sizeof(*v));
+	if (!v)
+		return; /* kept: memory, not correctness */
+	src->doomed = v;
+	src->doomed[src->nr_doomed++] = pid;
+}
+
+static bool kept_gone(const struct snap_source *src, pid_t pid)
+{
+	for (size_t i = 0; i < src->nr_gone; i++)
+		if (src->gone[i].pid == pid)
+			return true;
+	return false;
+}
+
+/* Not a process that took the pid since, which the refresh found. */
+static bool doomed(struct snap_source *src, const struct stack_entry *e)
+{
+	struct process *p;
+
+	for (size_t i = 0; i < src->nr_doomed; i++) {
+		if (src->doomed[i] != e->pid)
+			continue;
+		p = snap_source__find(src, e->pid);
+		return !p || p->gen != e->gen;
+	}
+	return false;
+}
+
+/*
+ * Frees the entries doomed at the last reap: the snapshots taken since (the agent keeps
+ * the last) no longer hold them, nor does the final one (not kept gone). One pass.
+ */
+static void entries_forget(struct snap_source *src)
+{
+	struct stack_entry **link, *e;
+
+	for (size_t i = 0; src->nr_doomed && i < src->nr_buckets; i++) {
+		for (link = &src->buckets[i]; (e = *link);) {
+			if (!doomed(src, e) || kept_gone(src, e->pid)) {
+				link = &e->next;
+				continue;
+			}
+			*link = e->next;
+			free(e->frames);
+			free(e);
+			src->nr_entries--;
+		}
+	}
+	src->nr_doomed = 0;
+}
+
+void snap_source__forget_exited(struct snap_source *src, size_t keep)
+{
+	src->forget_exited = true;
+	src->max_gone = keep;
+}
+
 /*
  * Whether records of (tgid, gen) are stale: an old image, or a process gone
  * and reported. A process not known yet (under -a, started since the last
@@ -647,6 +713,7 @@ int snap_source__reap(struct snap_source *src)
 	__u32 tgid;
 	int err;
 
+	entries_forget(src);
 	for (i = 0; i < src->nr_procs; i++)
 		stale |= src->procs[i].exited && (src->procs[i].reported || src->procs[i].finished);
 	/* Old generations: cheap to find in the totals, which say whether a scan is due. */
@@ -654,6 +721,8 @@ int snap_source__reap(struct snap_source *src)
 	if (err || !stale)
 		return err;
 	err = tracer_maps__drop_stale_records(t, records_stale, src);
+	if (!err)
+		err = tracer_maps__drop_unused_stacks(t);
 	for (i = 0; i < src->nr_procs; i++) {
 		struct process *p = &src->procs[i];
 
@@ -661,6 +730,8 @@ int snap_source__reap(struct snap_source *src)
 			src->procs[out++] = *p;
 			continue;
 		}
+		if (!kept_gone(src, p->pid))
+			doom(src, p->pid);
 		free(p->cmdline);
 		tgid = p->pid;
 		free(p->proven);
@@ -967,13 +1038,18 @@ static int keep_gone(struct snap_source *src, const struct proc_stat *p)
 	for (size_t i = 0; i < src->nr_gone && !slot; i++)
 		if (src->gone[i].pid == p->pid)
 			slot = &src->gone[i];
-	if (!slot && src->nr_gone == MAX_GONE) {
+	if (!slot && src->nr_gone >= src->max_gone) {
+		if (!src->nr_gone)
+			return 0;
 		slot = &src->gone[0];
 		for (size_t i = 1; i < src->nr_gone; i++)
 			if (src->gone[i].bytes < slot->bytes)
 				slot = &src->gone[i];
 		if (slot->bytes >= p->bytes)
 			return 0;
+		/* Its frames were the last reason to keep its entries. */
+		if (!snap_source__find(src, slot->pid))
+			doom(src, slot->pid);
 	}
 	if (!slot) {
 		grown = realloc(src->gone, (src->nr_gone + 1) * sizeof(*grown));
@@ -1343,6 +1419,7 @@ void snap_source__free(struct snap_source *src)
 	for (size_t i = 0; i < src->nr_retired; i++)
 		free(src->retired[i]);
 	free(src->retired);
+	free(src->doomed);
 	for (size_t i = 0; i < src->nr_gone; i++) {
 		free(src->gone[i].stacks);
 		free(src->gone[i].argv);

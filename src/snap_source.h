@@ -54,6 +54,13 @@ int snap_source__add_finished(struct snap_source *src, struct snapshot *snap);
  * and were reaped since (alive false, their figures when last reported): the final one.
  */
 void snap_source__with_exited(struct snap_source *src, bool with);
+/*
+ * The agent's: at most keep exited processes kept for the final snapshot (the
+ * largest), and the symbolized stacks of the others freed one reap after theirs, when no
+ * snapshot taken since their end holds them: for weeks of processes that come and go.
+ * Not for run mode, whose reports kept at each exit hold their frames.
+ */
+void snap_source__forget_exited(struct snap_source *src, size_t keep);
 /* Whether the snapshots taken from now on scan the processes (--scan, or a final report). */
 void snap_source__set_scan(struct snap_source *src, bool scan);
 struct kmem;

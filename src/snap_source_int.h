@@ -66,7 +66,12 @@ struct snap_source {
 	/* Processes that exited, as last reported, after their records went: for the end. */
 	struct proc_stat *gone;
 	size_t nr_gone;
-	bool with_gone;		/* the next snapshots hold them too */
+	bool with_gone;	 /* the next snapshots hold them too */
+	size_t max_gone; /* the most kept: the largest */
+	/* snap_source__forget_exited: processes whose entries go at the next reap. */
+	bool forget_exited;
+	pid_t *doomed;
+	size_t nr_doomed;
 	struct kmem *kmem;	/* --kernel, or NULL */
 	struct kallsyms *ksyms; /* its stacks' symbols */
 	/* Frames replaced by entry_resymbolize: kept reports may still point to them. */

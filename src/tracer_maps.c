@@ -236,6 +236,86 @@ int tracer_maps__drop_stale_records(struct tracer *t, tracer_maps_stale_fn stale
 	return err;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The stack ids the totals name, sorted. */
+static int stacks_in_totals(struct tracer *t, __u64 **ids, size_t *n)
+{
+	struct lt_total_key *keys;
+	struct lt_total *vals;
+	__u64 *v;
+	int err;
+
+	err = tracer_maps__totals(t, &keys, &vals, n);
+	if (err)
+		return err;
+	v = malloc((*n ? *n : 1) * sizeof(*v));
+	for (size_t i = 0; v && i < *n; i++)
+		v[i] = keys[i].stack_id;
+	free(keys);
+	free(vals);
+	if (!v)
+		return -ENOMEM;
+	qsort(v, *n, sizeof(*v), id_cmp);
+	*ids = v;
+	return 0;
+}
+
+int tracer_maps__drop_unused_stacks(struct tracer *t)
+{
+	struct unused {
+		__u64 id;
+		struct lt_stack st;
+	} *drop = NULL, *grown;
+	size_t nr_used, nr = 0, cap = 0;
+	int fd = tracer__stacks_fd(t), err;
+	__u64 *used, key, last;
+	bool first = true;
+
+	err = stacks_in_totals(t, &used, &nr_used);
+	if (err)
+		return err;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &last, &key)) {
+		first = false;
+		last = key;
+		if (bsearch(&key, used, nr_used, sizeof(*used), id_cmp))
+			continue;
+		if (nr == cap) {
+			cap = cap ? 2 * cap : 256;
+			grown = realloc(drop, cap * sizeof(*drop));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			drop = grown;
+		}
+		drop[nr].id = key;
+		if (!bpf_map_lookup_elem(fd, &key, &drop[nr].st))
+			nr++;
+	}
+	free(used);
+	for (size_t i = 0; !err && i < nr; i++)
+		bpf_map_delete_elem(fd, &drop[i].id);
+	/*
+	 * A program that found a stack just before its delete adds the total that names it
+	 * after: such stacks are put back, or that total's stack would stay unknown.
+	 */
+	if (!err && nr)
+		err = stacks_in_totals(t, &used, &nr_used);
+	for (size_t i = 0; !err && nr && i < nr; i++)
+		if (bsearch(&drop[i].id, used, nr_used, sizeof(*used), id_cmp))
+			bpf_map_update_elem(fd, &drop[i].id, &drop[i].st, BPF_NOEXIST);
+	if (!err && nr)
+		free(used);
+	free(drop);
+	return err;
+}
+
 void tracer_maps__forget_target(struct tracer *t, __u32 tgid)
 {
 	bpf_map_delete_elem(tracer__targets_fd(t), &tgid);

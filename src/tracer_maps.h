@@ -42,6 +42,12 @@ int tracer_maps__drop_stale_totals(struct tracer *t, tracer_maps_stale_fn stale,
  * unmatched frees' keys. O(allocations).
  */
 int tracer_maps__drop_stale_records(struct tracer *t, tracer_maps_stale_fn stale, void *arg);
+/*
+ * Deletes the recorded stacks no total names any more (those of exited processes):
+ * without it the map fills over weeks of processes that come and go, and new stacks
+ * are dropped. One pass over the map's keys.
+ */
+int tracer_maps__drop_unused_stacks(struct tracer *t);
 /* Stops reporting tgid: its entry in the targets map goes. */
 void tracer_maps__forget_target(struct tracer *t, __u32 tgid);
 /*

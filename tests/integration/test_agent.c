@@ -364,6 +364,66 @@ Test(agent, non_target_process_takes_no_trap_under_comm)
 	assert_non_target_untouched(true);
 }
 
+/*
+ * With --scan the heap profile carries what the scan found lost beside what is in use:
+ * go tool pprof -sample_index=lost_space and lost_objects read the fixture's truth.
+ */
+Test(agent, pprof_carries_the_scans_lost_bytes)
+{
+	const char *args[] = { "freed_array", NULL };
+	char pid[16], cmd[PATH_MAX + 160], out[4096], line[256], fn[64], kind[16], *want;
+	char *exe = env__fixture("verdicts-fp");
+	long long bytes = -1, blocks = -1;
+	struct tmpdir t;
+	struct fixture f;
+	struct agent a;
+
+	tmpdir__new(&t);
+	fixture__start(&f, exe, args);
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	agent__start(&a, &t,
+		     (const char *const[]){ "-p", pid, "--scan", "--state-dir",
+					    tmpdir__file(&t, "state"), NULL },
+		     "leaktrace: tracing 1 process");
+	/* The array is freed after the attach: its 100 strings are lost, as the fixture says. */
+	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
+	for (;;) {
+		fixture__read_line(&f, line, sizeof(line), 30000);
+		if (!strcmp(line, "done"))
+			break;
+		cr_assert_eq(sscanf(line, "truth %63s %15s %lld %lld", fn, kind, &bytes, &blocks),
+			     4, "fixture: '%s'", line);
+	}
+	cr_assert_str_eq(fn, "freed_array");
+	cr_assert_str_eq(kind, "definite");
+	cr_assert(asprintf(&want,
+			   "\nleaktrace_suspect_lost_bytes{pid=\"%d\",comm=\"verdicts-fp\","
+			   "function=\"freed_array\",module=\"%s\",kind=\"definite\"} %lld\n",
+			   (int)f.pid, exe, bytes) > 0);
+	free(wait_metric(&a, &t, want));
+	free(want);
+
+	snprintf(cmd, sizeof(cmd),
+		 "HOME=%s go tool pprof -sample_index=lost_space -unit=B -top %s/debug/pprof/heap "
+		 "2>/dev/null | awk '$NF == \"freed_array\" {print $1}'",
+		 t.path, a.url);
+	sh__output(cmd, out, sizeof(out));
+	snprintf(line, sizeof(line), "%lldB", bytes);
+	cr_assert_str_eq(out, line);
+	snprintf(cmd, sizeof(cmd),
+		 "HOME=%s go tool pprof -sample_index=lost_objects -top %s/debug/pprof/heap "
+		 "2>/dev/null | awk '$NF == \"freed_array\" {print $1}'",
+		 t.path, a.url);
+	sh__output(cmd, out, sizeof(out));
+	snprintf(line, sizeof(line), "%lld", blocks);
+	cr_assert_str_eq(out, line);
+
+	agent__stop(&a);
+	fixture__stop(&f);
+	free(exe);
+	tmpdir__free(&t);
+}
+
 /* A process of the cgroup is traced; one that joins later, after SIGHUP. */
 Test(agent, cgroup_targets_and_sighup_reload)
 {

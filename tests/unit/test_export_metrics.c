@@ -59,7 +59,8 @@ static char *write_metrics(const struct snapshot *snap, int top,
 				     .bpf_run_s = 1.5,
 				     .snapshots = 3,
 				     .snapshot_s = 0.25,
-				     .history_lines = 3 };
+				     .history_lines = 3,
+				     .mappings_lost = 5 };
 	struct metrics_input in = { .snap = snap,
 				    .top = top,
 				    .labels = labels,
@@ -116,6 +117,7 @@ Test(export_metrics, process_and_suspect_series_are_exact)
 	assert_line(m, "leaktrace_suspect_growing{pid=\"100\",comm=\"svc0\","
 		       "function=\"cache_fill\",module=\"/usr/bin/svc\"} 0");
 	assert_line(m, "leaktrace_lost_events_total{counter=\"stacks_dropped\"} 7");
+	assert_line(m, "leaktrace_lost_events_total{counter=\"mappings_lost\"} 5");
 	assert_line(m, "leaktrace_self_resident_bytes 4096");
 	assert_line(m, "leaktrace_self_bpf_map_bytes 8192");
 	assert_line(m, "leaktrace_self_bpf_run_seconds_total 1.500000");
