@@ -150,24 +150,23 @@ static bool attached(const struct session *s, pid_t pid)
 	return false;
 }
 
-/*
- * leaktrace agent: the processes of --cgroup or --unit not attached yet are; one that cannot
- * be (gone already, no allocator found) was said and is left out.
- */
-/* The agent's targets that ended leave their room, and their links go at the next flush. */
+/* The agent's targets that ended leave their room; the tracer lets their links go. */
 static void drop_ended(struct session *s)
 {
 	int out = 0;
 
-	for (int i = 0; i < s->nr_pids; i++) {
-		if (kill(s->pids[i], 0) && errno == ESRCH)
-			tracer__forget(s->tracer, s->pids[i]);
-		else
+	for (int i = 0; i < s->nr_pids; i++)
+		if (!kill(s->pids[i], 0) || errno != ESRCH)
 			s->pids[out++] = s->pids[i];
-	}
+	if (out < s->nr_pids)
+		tracer__forget_ended(s->tracer);
 	s->nr_pids = out;
 }
 
+/*
+ * leaktrace agent: the processes of --cgroup or --unit not attached yet are; one that cannot
+ * be (gone already, no allocator found) was said and is left out.
+ */
 static int agent_targets(struct session *s)
 {
 	pid_t pids[LT_MAX_PIDS];
