@@ -113,7 +113,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 12);
+	__uint(max_entries, LT_MAX_TARGETS);
 	__type(key, __u32);
 	__type(value, struct lt_target);
 } targets SEC(".maps");
@@ -1176,6 +1176,19 @@ int BPF_PROG(task_exit, struct task_struct *task)
 	return 0;
 }
 
+/*
+ * New processes -a or run mode could not add, the map of targets full: they go
+ * untraced, and -a, which did not see them start, checks /proc for one its
+ * breakpoints would break.
+ */
+__u64 targets_full = 0;
+
+static __always_inline void target_add(__u32 tgid, const struct lt_target *t)
+{
+	if (bpf_map_update_elem(&targets, &tgid, t, BPF_ANY))
+		__sync_fetch_and_add(&targets_full, 1);
+}
+
 /* Under -a, a traced process's children are traced too (not its new threads). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
@@ -1190,7 +1203,7 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	/* Its heap is a copy of the parent's: frees of inherited blocks are not misses. */
 	__builtin_memcpy(c.comm, t->comm, sizeof(c.comm));
-	bpf_map_update_elem(&targets, &ctgid, &c, BPF_ANY);
+	target_add(ctgid, &c);
 	return 0;
 }
 
@@ -1222,7 +1235,7 @@ int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid)
 	} else if (!follow_new || tgid == self_tgid) {
 		return 0;
 	}
-	bpf_map_update_elem(&targets, &tgid, &n, BPF_ANY);
+	target_add(tgid, &n);
 	return 0;
 }
 

@@ -59,6 +59,10 @@ enum lt_target_flags {
  * A traced process. Its generation grows at every exec: blocks and totals are
  * keyed by it, so what the old image held is never matched by the new one.
  */
+/* The map of traced processes: -a's holds every process an interval starts. */
+#define LT_MAX_TARGETS (1 << 12)
+#define LT_MAX_TARGETS_ALL (1 << 15)
+
 struct lt_target {
 	__u32 flags;
 	__u32 gen;

@@ -70,6 +70,7 @@ struct session {
 	FILE *out;		   /* periodic and final text reports */
 	struct snapshot *final;	   /* the final report's, once taken */
 	pid_t hands_off;	   /* -a: a process started that the probes would harm */
+	uint64_t targets_full;	   /* -a: new processes the BPF side could not add, so far */
 	struct event_loop *loop;
 	struct agent *agent; /* leaktrace agent: the endpoints the snapshots go to */
 	int bpf_stats_fd;    /* leaktrace agent: BPF run-time statistics on while held */
@@ -286,6 +287,45 @@ static void probe_new(void *arg, pid_t pid)
 	/* Ended meanwhile, or not probed: said under -v only, as -a's skipped processes are. */
 	if (!tracer__probe(s->tracer, pid, &plan) && !probe_libs(s, pid))
 		snap_source__set_allocator(s->src, pid, plan.heap);
+}
+
+/*
+ * -a: processes that started while the map of targets was full were not seen, and one may be
+ * a valgrind that the breakpoints would break: /proc says. They stay untraced until a report
+ * makes room (the exited processes' entries go once reported).
+ */
+static void check_unseen(struct session *s)
+{
+	uint64_t full = tracer__targets_full(s->tracer);
+	struct dirent *d;
+	char why[96];
+	DIR *dir;
+	pid_t pid;
+
+	if (full == s->targets_full)
+		return;
+	if (!s->targets_full)
+		diag__warn("the map of traced processes is full: processes started until the next "
+			   "report are not traced");
+	s->targets_full = full;
+	/* The agent's --comm: the breakpoints are in its processes alone. */
+	if (per_process(s->cfg))
+		return;
+	dir = opendir("/proc");
+	while (dir && (d = readdir(dir)) && !s->hands_off) {
+		pid = atoi(d->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes,
+				   s->cfg->nr_excludes, why, sizeof(why))) {
+			diag__warn("pid %d runs (%s), which -a's breakpoints would break: tracing "
+				   "stopped, probes detached",
+				   pid, why);
+			s->hands_off = pid;
+		}
+	}
+	if (dir)
+		closedir(dir);
 }
 
 static bool wanted(const struct config *cfg, pid_t pid)
@@ -652,6 +692,8 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 				   "processes, exec and exits are seen late",
 				   strerror(-err));
 	}
+	if (cfg->all && !s->hands_off)
+		check_unseen(s);
 	if (s->hands_off) {
 		tracer__detach(s->tracer);
 		return EVENT_LOOP_END;

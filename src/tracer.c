@@ -285,6 +285,15 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	sampling_tables(ro, opts);
 	ro->follow_new = opts->follow_new;
 	ro->follow_children = opts->follow_children;
+	/*
+	 * -a adds every process the host starts, and its exits make room only at reports: a
+	 * busy build host starts thousands in an interval. LEAKTRACE_MAX_TARGETS: smaller,
+	 * for the tests of a full map.
+	 */
+	n = opts->follow_new ? LT_MAX_TARGETS_ALL : LT_MAX_TARGETS;
+	if (getenv("LEAKTRACE_MAX_TARGETS") && *getenv("LEAKTRACE_MAX_TARGETS"))
+		n = strtoul(getenv("LEAKTRACE_MAX_TARGETS"), NULL, 0) ?: n;
+	bpf_map__set_max_entries(skel->maps.targets, n);
 	ro->self_tgid = getpid();
 	if (opts->comm) {
 		ro->has_comm_filter = true;
@@ -1162,6 +1171,11 @@ int tracer__mmaps_fd(const struct tracer *t)
 int tracer__map_events_fd(const struct tracer *t)
 {
 	return t->skel->rodata->mmap_capture ? bpf_map__fd(t->skel->maps.map_events) : -1;
+}
+
+uint64_t tracer__targets_full(const struct tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->targets_full, __ATOMIC_RELAXED);
 }
 
 uint64_t tracer__map_events_lost(const struct tracer *t)

@@ -68,6 +68,8 @@ int tracer__inherit(struct tracer *t, pid_t parent, pid_t child);
 void tracer__forget(struct tracer *t, pid_t pid);
 /* Every process with probes of its own that has ended is forgotten (the agent's --comm). */
 void tracer__forget_ended(struct tracer *t);
+/* New processes BPF could not add to the map of targets since the start (it was full). */
+uint64_t tracer__targets_full(const struct tracer *t);
 void tracer__flush(struct tracer *t);
 /*
  * --unwind=dwarf: builds the unwind table of a file the target will map

@@ -753,6 +753,48 @@ Test(hostile, all_stops_and_detaches_when_valgrind_starts, .timeout = 900)
 	tmpdir__free(&t);
 }
 
+/*
+ * -a's map of targets full (a busy build host starts thousands of processes between two
+ * reports): a valgrind that starts then is not added, and /proc still finds it.
+ */
+Test(hostile, all_finds_valgrind_started_while_its_map_is_full, .timeout = 900)
+{
+	char *argv[] = { (char *)env__leaktrace(), "-a", "-i", "100", "-d", "120", NULL };
+	struct fixture f;
+	struct tmpdir t;
+	struct lt lt;
+	int err, status;
+
+	/* Room for 16: the host's running processes fill it at the start. */
+	setenv("LEAKTRACE_MAX_TARGETS", "16", 1);
+	tmpdir__new(&t);
+	snprintf(lt.err, sizeof(lt.err), "%s", tmpdir__file(&t, "lt.err"));
+	for (int tries = 0; tries < 5; tries++) {
+		host__wait_no_valgrind(300 * 1000);
+		err = open(lt.err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		cr_assert_geq(err, 0);
+		lt.pid = proc__spawn(argv, -1, -1, err);
+		close(err);
+		if (file__wait_for(lt.err, "leaktrace: tracing all processes", 60000) ||
+		    !strstr(slurp(lt.err), "(valgrind, which reads"))
+			break;
+		cr_assert_eq(proc__wait(lt.pid, 60000, &status), 0, "stderr:\n%s", slurp(lt.err));
+	}
+	cr_assert(strstr(slurp(lt.err), "not traced: the map of traced processes is full"),
+		  "stderr:\n%s", slurp(lt.err));
+	start_under_valgrind(&f);
+	cr_assert(file__wait_for(lt.err, "which -a's breakpoints would break: tracing stopped",
+				 60000),
+		  "stderr:\n%s", slurp(lt.err));
+	cr_assert(strstr(slurp(lt.err), "the map of traced processes is full: processes started"),
+		  "stderr:\n%s", slurp(lt.err));
+	lt_wait_ok(&lt, now_ms(), END_BOUND_MS);
+	fixture__trigger(&f);
+	assert_going_on(f.pid);
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
+
 /* A name given with --exclude-comm: -a does not start while such a process runs. */
 Test(hostile, all_does_not_start_while_an_excluded_process_runs, .timeout = 900)
 {
