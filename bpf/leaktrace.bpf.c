@@ -1203,6 +1203,13 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	/* Its heap is a copy of the parent's: frees of inherited blocks are not misses. */
 	__builtin_memcpy(c.comm, t->comm, sizeof(c.comm));
+	/*
+	 * Its pid may be an exited process's whose entry waits for a report: a generation of
+	 * its own, or it would pass for that process (user space tells images apart by it).
+	 */
+	t = bpf_map_lookup_elem(&targets, &ctgid);
+	if (t)
+		c.gen = t->gen + 1;
 	target_add(ctgid, &c);
 	return 0;
 }

@@ -47,6 +47,8 @@
  * a new allocator probed then, so a shorter tick misses fewer short-lived ones.
  */
 #define TICK_ALL_NS 200000000ULL
+/* -a: planning the processes a tick found new stops after this long; the next tick goes on. */
+#define PROBE_NEW_NS 100000000ULL
 /*
  * How long the work after -d's end may take (the final report: symbols not read
  * yet, scans) before it is cut short; and after SIGINT/SIGTERM/SIGHUP, so that
@@ -71,6 +73,8 @@ struct session {
 	struct snapshot *final;	   /* the final report's, once taken */
 	pid_t hands_off;	   /* -a: a process started that the probes would harm */
 	uint64_t targets_full;	   /* -a: new processes the BPF side could not add, so far */
+	pid_t *news;		   /* -a: processes found new, not planned yet */
+	size_t nr_news, cap_news;
 	struct event_loop *loop;
 	struct agent *agent; /* leaktrace agent: the endpoints the snapshots go to */
 	int bpf_stats_fd;    /* leaktrace agent: BPF run-time statistics on while held */
@@ -261,22 +265,10 @@ static bool per_process(const struct config *cfg)
 }
 
 /* -a: a process seen for the first time gets its allocator probed, if it is new. */
-static void probe_new(void *arg, pid_t pid)
+static void probe_new(struct session *s, pid_t pid)
 {
-	struct session *s = arg;
 	struct alloc_plan plan;
-	char why[96];
 
-	if (s->hands_off || stop__requested())
-		return;
-	if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes, s->cfg->nr_excludes,
-			   why, sizeof(why))) {
-		diag__warn("pid %d started (%s), which -a's breakpoints would "
-			   "break: tracing stopped, probes detached",
-			   pid, why);
-		s->hands_off = pid;
-		return;
-	}
 	if (alloc_plan__for_pid(pid, &plan))
 		return;
 	if (!per_process(s->cfg)) {
@@ -287,6 +279,52 @@ static void probe_new(void *arg, pid_t pid)
 	/* Ended meanwhile, or not probed: said under -v only, as -a's skipped processes are. */
 	if (!tracer__probe(s->tracer, pid, &plan) && !probe_libs(s, pid))
 		snap_source__set_allocator(s->src, pid, plan.heap);
+}
+
+/* -a: what a refresh finds new waits in s->news (kept when memory is short: it comes again). */
+static void note_new(void *arg, pid_t pid)
+{
+	struct session *s = arg;
+	pid_t *v;
+
+	if (s->nr_news == s->cap_news) {
+		v = realloc(s->news, (s->cap_news ? 2 * s->cap_news : 64) * sizeof(*v));
+		if (!v)
+			return;
+		s->news = v;
+		s->cap_news = s->cap_news ? 2 * s->cap_news : 64;
+	}
+	s->news[s->nr_news++] = pid;
+}
+
+/*
+ * -a: every new process is checked against the exclusions before any is planned: planning
+ * one takes milliseconds, a busy host starts thousands in a tick, and a valgrind must be let
+ * alone before its client runs. Planning then goes on for budget_ns (0: to the end); the rest
+ * wait for the next tick.
+ */
+static void probe_news(struct session *s, uint64_t budget_ns)
+{
+	uint64_t until = tracer__now_ns() + budget_ns;
+	char why[96];
+	size_t i;
+
+	for (i = 0; i < s->nr_news && !s->hands_off; i++) {
+		if (!exclude__match(s->news[i], !s->cfg->allow_translators, s->cfg->excludes,
+				    s->cfg->nr_excludes, why, sizeof(why)))
+			continue;
+		diag__warn("pid %d started (%s), which -a's breakpoints would "
+			   "break: tracing stopped, probes detached",
+			   s->news[i], why);
+		s->hands_off = s->news[i];
+	}
+	for (i = 0; i < s->nr_news && !s->hands_off && !stop__requested(); i++) {
+		if (budget_ns && i && tracer__now_ns() > until)
+			break;
+		probe_new(s, s->news[i]);
+	}
+	memmove(s->news, s->news + i, (s->nr_news - i) * sizeof(*s->news));
+	s->nr_news -= i;
 }
 
 /*
@@ -411,7 +449,8 @@ static int attach_all(struct session *s)
 	if (err)
 		return err;
 	/* The targets map now lists them: plan each one through the same path as newcomers. */
-	snap_source__refresh(s->src, probe_new, s);
+	snap_source__refresh(s->src, note_new, s);
+	probe_news(s, 0);
 	diag__debug("-a: %d processes traced at start", n);
 	return 0;
 }
@@ -686,7 +725,9 @@ static int trace_step(struct session *s, bool timed_out, bool report_due)
 	    !(cfg->kernel && !cfg->nr_pids))
 		return EVENT_LOOP_END;
 	if (cfg->all || !s->command) {
-		err = snap_source__refresh(s->src, cfg->all ? probe_new : probe_exec, s);
+		err = snap_source__refresh(s->src, cfg->all ? note_new : probe_exec, s);
+		if (cfg->all)
+			probe_news(s, PROBE_NEW_NS);
 		if (diag__new_failure(&s->refresh_err, err))
 			diag__warn("cannot read the traced processes from the BPF maps: %s: new "
 				   "processes, exec and exits are seen late",
@@ -1054,6 +1095,7 @@ int cmd_trace(const struct config *cfg)
 		close(s.bpf_stats_fd);
 	event_loop__free(s.loop);
 	tracer__free(s.tracer);
+	free(s.news);
 	kmem__free(s.kmem);
 	snap_source__free(s.src);
 	symbolizer__free(s.syms);
