@@ -15,6 +15,7 @@ struct interned {
 
 struct frame_table {
 	struct arena *arena;
+	bool shared_strings; /* strings compared and hashed by address */
 	struct interned **slots;
 	size_t nr_slots; /* a power of two, or 0 */
 	size_t count;
@@ -29,13 +30,24 @@ struct frame_table *frame_table__new(struct arena *a)
 	return t;
 }
 
+struct frame_table *frame_table__new_shared_strings(void)
+{
+	struct frame_table *t = frame_table__new(NULL);
+
+	if (t)
+		t->shared_strings = true;
+	return t;
+}
+
 static uint64_t mix(uint64_t h, uint64_t v)
 {
 	return (h ^ v) * 0x100000001b3ULL;
 }
 
-static uint64_t mix_str(uint64_t h, const char *s)
+static uint64_t mix_str(const struct frame_table *t, uint64_t h, const char *s)
 {
+	if (t->shared_strings)
+		return mix(h, (uintptr_t)s);
 	if (!s)
 		return mix(h, 1);
 	for (; *s; s++)
@@ -43,7 +55,7 @@ static uint64_t mix_str(uint64_t h, const char *s)
 	return mix(h, 0);
 }
 
-static uint64_t frame_hash(const struct frame *f)
+static uint64_t frame_hash(const struct frame_table *t, const struct frame *f)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -52,27 +64,27 @@ static uint64_t frame_hash(const struct frame *f)
 	h = mix(h, f->module_offset);
 	h = mix(h, (uint64_t)(uint32_t)f->line << 32 | (uint32_t)f->start_line);
 	h = mix(h, f->has_module_offset | f->inlined << 1 | f->kernel << 2);
-	h = mix_str(h, f->symbol);
-	h = mix_str(h, f->module);
-	h = mix_str(h, f->build_id);
-	h = mix_str(h, f->file);
+	h = mix_str(t, h, f->symbol);
+	h = mix_str(t, h, f->module);
+	h = mix_str(t, h, f->build_id);
+	h = mix_str(t, h, f->file);
 	/* The low bits pick the slot: fold the well-mixed high ones in. */
 	return h ^ h >> 29;
 }
 
-static bool str_eq(const char *a, const char *b)
+static bool str_eq(const struct frame_table *t, const char *a, const char *b)
 {
-	return a == b || (a && b && !strcmp(a, b));
+	return a == b || (!t->shared_strings && a && b && !strcmp(a, b));
 }
 
-static bool frame_eq(const struct frame *a, const struct frame *b)
+static bool frame_eq(const struct frame_table *t, const struct frame *a, const struct frame *b)
 {
 	return a->address == b->address && a->offset == b->offset &&
 	       a->module_offset == b->module_offset && a->line == b->line &&
 	       a->start_line == b->start_line && a->has_module_offset == b->has_module_offset &&
-	       a->inlined == b->inlined && a->kernel == b->kernel && str_eq(a->symbol, b->symbol) &&
-	       str_eq(a->module, b->module) && str_eq(a->build_id, b->build_id) &&
-	       str_eq(a->file, b->file);
+	       a->inlined == b->inlined && a->kernel == b->kernel &&
+	       str_eq(t, a->symbol, b->symbol) && str_eq(t, a->module, b->module) &&
+	       str_eq(t, a->build_id, b->build_id) && str_eq(t, a->file, b->file);
 }
 
 static int grow(struct frame_table *t)
@@ -110,7 +122,7 @@ static int copy_strings(struct arena *a, struct frame *fr)
 
 const struct frame *frame_table__get(struct frame_table *t, const struct frame *fr)
 {
-	uint64_t hash = frame_hash(fr);
+	uint64_t hash = frame_hash(t, fr);
 	struct interned *e;
 	size_t i;
 
@@ -118,7 +130,7 @@ const struct frame *frame_table__get(struct frame_table *t, const struct frame *
 	if (2 * (t->count + 1) > t->nr_slots && grow(t))
 		return NULL;
 	for (i = hash & (t->nr_slots - 1); (e = t->slots[i]); i = (i + 1) & (t->nr_slots - 1)) {
-		if (e->hash == hash && frame_eq(&e->fr, fr)) {
+		if (e->hash == hash && frame_eq(t, &e->fr, fr)) {
 			e->refs++;
 			return &e->fr;
 		}

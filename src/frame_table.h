@@ -17,6 +17,12 @@ struct frame_table;
  * without one, each frame lives while it has references, its strings the caller's.
  */
 struct frame_table *frame_table__new(struct arena *a);
+/*
+ * A table whose callers hand it strings that are interned already (the
+ * symbolizer's): equal only when the same string. Hashing a frame's strings
+ * would cost more than the rest of a stack's symbolization.
+ */
+struct frame_table *frame_table__new_shared_strings(void);
 /* The table's frame equal to fr (every field, strings by content), added when new; a reference. */
 const struct frame *frame_table__get(struct frame_table *t, const struct frame *fr);
 /*

@@ -100,7 +100,7 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 		free(src);
 		return NULL;
 	}
-	src->frames = frame_table__new(NULL);
+	src->frames = frame_table__new_shared_strings();
 	if (!src->frames) {
 		free(src->buckets);
 		free(src);
