@@ -202,3 +202,20 @@ Test(frame_table, golden_snapshot_writes_back_the_same_bytes)
 	free(want);
 	snapshot__free(snap);
 }
+
+/* The live source's table: the symbolizer's strings are interned, an equal copy is another string. */
+Test(frame_table, shared_strings_are_told_apart_by_address)
+{
+	struct frame_table *t = frame_table__new_shared_strings();
+	struct frame a = copy_of("leak", "/bin/app", 0x1000, 12);
+	struct frame b = copy_of("leak", "/bin/app", 0x1000, 12);
+	struct frame a2 = a;
+	const struct frame *fa = frame_table__get(t, &a);
+
+	cr_assert_eq(frame_table__get(t, &a2), fa);
+	cr_assert_neq(frame_table__get(t, &b), fa);
+	cr_assert_eq(frame_table__count(t), 2);
+	frame_table__free(t);
+	free_strings(&a);
+	free_strings(&b);
+}
