@@ -162,13 +162,9 @@ $(OUTPUT)/suppress_default.h: src/suppress_default.supp | $(OUTPUT)
 
 $(OUTPUT)/src/suppress.o: $(OUTPUT)/suppress_default.h
 
-# Relative relocations packed (DT_RELR, glibc 2.36+): the static libraries' tables (capstone's)
-# need 80,000 of them, 1.9 MiB of .rela.dyn resident in every leaktrace process otherwise.
-RELR_LDFLAGS := -Wl,-z,pack-relative-relocs
-
 $(OUTPUT)/leaktrace: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(RELR_LDFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -lpthread -lm -o $@
 
 .PHONY: man test-man test-completion static test-static uninstall test-install deb test-deb
 
