@@ -7,36 +7,59 @@
 #include "arena.h"
 #include "build_id.h"
 
-static int by_string(const void *a, const void *b)
+/*
+ * Adds m to the sorted set v of *n paths unless there. Stacks share their
+ * frames' modules: a few dozen paths for hundreds of thousands of frames.
+ */
+static void add_path(const char **v, size_t *n, const char *m)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	size_t lo = 0, hi = *n;
+	int cmp;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		cmp = strcmp(v[mid], m);
+		if (!cmp)
+			return;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&v[lo + 1], &v[lo], (*n - lo) * sizeof(*v));
+	v[lo] = m;
+	++*n;
 }
 
 /* The distinct file paths of p's frames, sorted; *n of them. */
 static const char **module_paths(const struct proc_stat *p, size_t *n)
 {
-	const char **v;
-	size_t total = 0, k = 0;
+	const char **v = NULL, **grown, *last = NULL;
+	size_t cap = 0;
 
-	for (size_t i = 0; i < p->nr_stacks; i++)
-		total += p->stacks[i].nr_frames;
-	v = calloc(total + 1, sizeof(*v));
-	if (!v)
-		return NULL;
+	*n = 0;
 	for (size_t i = 0; i < p->nr_stacks; i++) {
 		for (int j = 0; j < p->stacks[i].nr_frames; j++) {
-			const char *m = p->stacks[i].frames[j].module;
+			const char *m = p->stacks[i].frames[j]->module;
 
-			if (m && m[0] == '/') /* a file, not [vdso] or such */
-				v[k++] = m;
+			/* A file, not [vdso] or such; most frames are in the module of the last. */
+			if (!m || m[0] != '/' || m == last)
+				continue;
+			last = m;
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 16;
+				grown = realloc(v, cap * sizeof(*v));
+				if (!grown) {
+					free(v);
+					return NULL;
+				}
+				v = grown;
+			}
+			add_path(v, n, m);
 		}
 	}
-	qsort(v, k, sizeof(*v), by_string);
-	*n = 0;
-	for (size_t i = 0; i < k; i++)
-		if (!*n || strcmp(v[*n - 1], v[i]))
-			v[(*n)++] = v[i];
-	return v;
+	return v ? v : calloc(1, sizeof(*v));
 }
 
 static int fill_process(struct arena *a, struct symbolizer *syms, struct proc_stat *p)

@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "demangle.h"
+#include "frame_table.h"
 
 /*
  * Itanium C++ names and Rust's legacy ones start with "_Z", Rust's v0 ones with
@@ -69,21 +70,27 @@ static const char *cache_lookup(struct name_cache *c, struct arena *a, const cha
 static bool stack_is_mangled(const struct stack_stat *s)
 {
 	for (int i = 0; i < s->nr_frames; i++)
-		if (is_mangled(s->frames[i].symbol))
+		if (is_mangled(s->frames[i]->symbol))
 			return true;
 	return false;
 }
 
-static int demangle_stack(struct stack_stat *s, struct name_cache *c, struct arena *a)
+static int demangle_stack(struct stack_stat *s, struct name_cache *c, struct arena *a,
+			  struct frame_table *t)
 {
-	struct frame *frames = arena__alloc(a, s->nr_frames * sizeof(*frames));
+	const struct frame **frames = arena__alloc(a, s->nr_frames * sizeof(*frames));
+	struct frame fr;
 
 	if (!frames)
 		return -ENOMEM;
-	memcpy(frames, s->frames, s->nr_frames * sizeof(*frames));
-	for (int i = 0; i < s->nr_frames; i++)
-		if (frames[i].symbol)
-			frames[i].symbol = cache_lookup(c, a, frames[i].symbol);
+	for (int i = 0; i < s->nr_frames; i++) {
+		fr = *s->frames[i];
+		if (fr.symbol)
+			fr.symbol = cache_lookup(c, a, fr.symbol);
+		frames[i] = frame_table__get(t, &fr);
+		if (!frames[i])
+			return -ENOMEM;
+	}
 	s->frames = frames;
 	return 0;
 }
@@ -91,6 +98,7 @@ static int demangle_stack(struct stack_stat *s, struct name_cache *c, struct are
 int demangle__snapshot(struct snapshot *snap)
 {
 	struct name_cache c = { .size = 64 };
+	struct frame_table *t;
 	size_t nr_frames = 0;
 	int err = 0;
 
@@ -106,16 +114,18 @@ int demangle__snapshot(struct snapshot *snap)
 	c.nice = calloc(c.size, sizeof(*c.nice));
 	if (!snap->arena)
 		snap->arena = arena__new();
-	if (!c.raw || !c.nice || !snap->arena)
+	t = snap->arena ? frame_table__new(snap->arena) : NULL;
+	if (!c.raw || !c.nice || !t)
 		err = -ENOMEM;
 	for (size_t i = 0; i < snap->nr_procs && !err; i++) {
 		for (size_t j = 0; j < snap->procs[i].nr_stacks && !err; j++) {
 			struct stack_stat *s = &snap->procs[i].stacks[j];
 
 			if (stack_is_mangled(s))
-				err = demangle_stack(s, &c, snap->arena);
+				err = demangle_stack(s, &c, snap->arena, t);
 		}
 	}
+	frame_table__free(t);
 	free(c.raw);
 	free(c.nice);
 	return err;

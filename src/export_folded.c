@@ -41,8 +41,8 @@ static char *stack_line(const struct proc_stat *p, const struct stack_stat *s, b
 	put_name(f, p->comm[0] ? p->comm : "[unknown]");
 	for (int i = s->nr_frames - 1; i >= 0; i--) {
 		fputc(';', f);
-		put_name(f, lines ? frame__label(&s->frames[i], tmp, sizeof(tmp)) :
-				    frame__name(&s->frames[i], tmp, sizeof(tmp)));
+		put_name(f, lines ? frame__label(s->frames[i], tmp, sizeof(tmp)) :
+				    frame__name(s->frames[i], tmp, sizeof(tmp)));
 	}
 	if (!s->nr_frames)
 		fputs(";[stack not recorded]", f);

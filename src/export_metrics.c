@@ -33,7 +33,7 @@ static int cmp_rank(const void *a, const void *b)
 static void top_name(const struct stack_stat *s, char *buf, size_t size, const char **module)
 {
 	static const struct frame none = { 0 };
-	const struct frame *fr = s->nr_frames ? &s->frames[0] : &none;
+	const struct frame *fr = s->nr_frames ? s->frames[0] : &none;
 	char tmp[288];
 
 	snprintf(buf, size, "%s", frame__name(fr, tmp, sizeof(tmp)));

@@ -309,26 +309,26 @@ static int address_frames(const struct stack_stat *s, int i)
 {
 	int n = 1;
 
-	while (i + n - 1 < s->nr_frames - 1 && s->frames[i + n - 1].inlined &&
+	while (i + n - 1 < s->nr_frames - 1 && s->frames[i + n - 1]->inlined &&
 	       n < DWARF_LINES_MAX_DEPTH)
 		n++;
 	return n;
 }
 
 /* A Location: one address, a Line per frame of it, the last the function it is in. */
-static uint64_t location_id(struct profile *pr, const struct proc_stat *p, const struct frame *fr,
-			    int n)
+static uint64_t location_id(struct profile *pr, const struct proc_stat *p,
+			    const struct frame *const *fr, int n)
 {
 	uint64_t id = 0, fn[DWARF_LINES_MAX_DEPTH], map;
 	char key[1200], tmp[288];
 	int len;
 	bool is_new;
 
-	len = snprintf(key, sizeof(key), "%s\x1f%llx", fr->module ? fr->module : "",
-		       (unsigned long long)fr->address);
+	len = snprintf(key, sizeof(key), "%s\x1f%llx", fr[0]->module ? fr[0]->module : "",
+		       (unsigned long long)fr[0]->address);
 	for (int i = 0; i < n && len < (int)sizeof(key); i++)
 		len += snprintf(key + len, sizeof(key) - len, "\x1f%s:%d",
-				frame__name(&fr[i], tmp, sizeof(tmp)), fr[i].line);
+				frame__name(fr[i], tmp, sizeof(tmp)), fr[i]->line);
 	if (intern(&pr->locations, key, 1, &id, &is_new)) {
 		pr->out.err = -ENOMEM;
 		return 0;
@@ -337,14 +337,14 @@ static uint64_t location_id(struct profile *pr, const struct proc_stat *p, const
 		return id;
 	/* Functions and the mapping first: each is written through the scratch message. */
 	for (int i = 0; i < n; i++)
-		fn[i] = function_id(pr, &fr[i]);
-	map = mapping_id(pr, p, fr->module);
+		fn[i] = function_id(pr, fr[i]);
+	map = mapping_id(pr, p, fr[0]->module);
 	pb_uint(&pr->sub, LOCATION_ID, id);
 	pb_uint(&pr->sub, LOCATION_MAPPING_ID, map);
-	pb_uint(&pr->sub, LOCATION_ADDRESS, fr->address);
+	pb_uint(&pr->sub, LOCATION_ADDRESS, fr[0]->address);
 	for (int i = 0; i < n; i++) {
 		pb_uint(&pr->label, LINE_FUNCTION_ID, fn[i]);
-		pb_uint(&pr->label, LINE_LINE, fr[i].line > 0 ? (uint64_t)fr[i].line : 0);
+		pb_uint(&pr->label, LINE_LINE, fr[i]->line > 0 ? (uint64_t)fr[i]->line : 0);
 		pb_msg(&pr->sub, LOCATION_LINE, &pr->label);
 	}
 	pb_msg(&pr->out, PROFILE_LOCATION, &pr->sub);
@@ -382,6 +382,7 @@ static void sample(struct profile *pr, const struct proc_stat *p, const struct s
 		   bool scanned)
 {
 	static const struct frame not_recorded = { .symbol = "[stack not recorded]" };
+	static const struct frame *const none[] = { &not_recorded };
 	uint64_t ids[SNAP_MAX_FRAMES + 1];
 	int n = 0, k;
 
@@ -391,7 +392,7 @@ static void sample(struct profile *pr, const struct proc_stat *p, const struct s
 		ids[n++] = location_id(pr, p, &s->frames[i], k);
 	}
 	if (!n)
-		ids[n++] = location_id(pr, p, &not_recorded, 1);
+		ids[n++] = location_id(pr, p, none, 1);
 	for (int i = 0; i < n; i++)
 		pb_varint(&pr->packed, ids[i]);
 	pb_msg(&pr->sub, SAMPLE_LOCATION_ID, &pr->packed);
@@ -438,7 +439,7 @@ static bool has_lines(const struct snapshot *snap)
 	for (size_t i = 0; i < snap->nr_procs; i++)
 		for (size_t j = 0; j < snap->procs[i].nr_stacks; j++)
 			for (int k = 0; k < snap->procs[i].stacks[j].nr_frames; k++)
-				if (snap->procs[i].stacks[j].frames[k].line)
+				if (snap->procs[i].stacks[j].frames[k]->line)
 					return true;
 	return false;
 }

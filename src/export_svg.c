@@ -177,9 +177,9 @@ static int add_stack(struct flame *fl, const struct proc_stat *p, const struct s
 	n = child(fl, &fl->root, name, p->exe, NODE_PROCESS);
 	for (int i = s->nr_frames - 1; i >= 0 && n; i--, depth++) {
 		node_add(n, s);
-		n = child(fl, n, frame__name(&s->frames[i], name, sizeof(name)),
-			  s->frames[i].module, NODE_FRAME);
-		if (n && note_source(fl, n, &s->frames[i]))
+		n = child(fl, n, frame__name(s->frames[i], name, sizeof(name)),
+			  s->frames[i]->module, NODE_FRAME);
+		if (n && note_source(fl, n, s->frames[i]))
 			n = NULL;
 	}
 	if (!s->nr_frames && n) {

@@ -74,7 +74,7 @@ static void put_stack_name(FILE *f, const struct stack_stat *s)
 
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s%s", i ? " < " : "",
-			escape__text(frame__name(&s->frames[i], tmp, 288), safe, sizeof(safe)));
+			escape__text(frame__name(s->frames[i], tmp, 288), safe, sizeof(safe)));
 	if (n < s->nr_frames)
 		fputs(" < ...", f);
 	if (!s->nr_frames)

@@ -65,12 +65,12 @@ static size_t count_hosts(const struct stack_stat *s, const struct host_index *i
 
 static const char *frame0_name(const struct stack_stat *s, char *buf, size_t size)
 {
-	return s->nr_frames ? frame__name(&s->frames[0], buf, size) : "[stack not recorded]";
+	return s->nr_frames ? frame__name(s->frames[0], buf, size) : "[stack not recorded]";
 }
 
 static const char *frame0_module(const struct stack_stat *s)
 {
-	return s->nr_frames && s->frames[0].module ? s->frames[0].module : "";
+	return s->nr_frames && s->frames[0]->module ? s->frames[0]->module : "";
 }
 
 /* Equal ranks by process, function, module, executable: the order never depends on qsort. */
@@ -273,7 +273,7 @@ static void write_block(FILE *f, const struct snapshot *snap, const struct fleet
 		fprintf(f, " %s pid %d", escape__text(snap->host, tmp, sizeof(tmp)), r->proc->pid);
 	fputc('\n', f);
 	for (int i = 0; i < s->nr_frames; i++) {
-		const struct frame *fr = &s->frames[i];
+		const struct frame *fr = s->frames[i];
 
 		fprintf(f, "    %-40s  %s\n", report_text__frame(fr, sym, sizeof(sym)),
 			fr->module ? escape__text(fr->module, tmp, sizeof(tmp)) : "[anonymous]");

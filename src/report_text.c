@@ -106,7 +106,7 @@ static void measure(const struct stack_stat *stacks, const struct row *rows, siz
 		w->oldest = max_int(w->oldest, (int)strlen(rows[i].oldest));
 		w->growth = max_int(w->growth, (int)strlen(rows[i].growth));
 		for (int j = 0; j < stacks[i].nr_frames; j++)
-			w->symbol = max_int(w->symbol, symbol_width(&stacks[i].frames[j]));
+			w->symbol = max_int(w->symbol, symbol_width(stacks[i].frames[j]));
 	}
 	if (w->symbol > MAX_SYMBOL_COLUMN)
 		w->symbol = MAX_SYMBOL_COLUMN;
@@ -179,7 +179,7 @@ static void write_frames(FILE *f, const struct stack_stat *s, const struct width
 	char sym[ESCAPE_SIZE + 32], mod[ESCAPE_SIZE];
 
 	for (int i = 0; i < s->nr_frames; i++) {
-		const struct frame *fr = &s->frames[i];
+		const struct frame *fr = s->frames[i];
 
 		fprintf(f, "  %*s  %-3d 0x%016" PRIx64 "  %-*s  %s%s%s\n", w->rank, "", i,
 			fr->address, w->symbol, report_text__frame(fr, sym, sizeof(sym)), st->dim,
@@ -302,10 +302,9 @@ static void write_summary(FILE *f, const struct proc_stat *p, const struct style
 		else
 			growth_text(stack_stat__rate(sus), g, sizeof(g));
 		fprintf(f, ", top suspect %s%s%s %s\n", st->red,
-			sus->nr_frames ?
-				escape__text(frame__name(&sus->frames[0], tmp, sizeof(tmp)), comm,
-					     sizeof(comm)) :
-				"[stack not recorded]",
+			sus->nr_frames ? escape__text(frame__name(sus->frames[0], tmp, sizeof(tmp)),
+						      comm, sizeof(comm)) :
+					 "[stack not recorded]",
 			st->off, g);
 	} else if (p->final) {
 		fputs(", no leak\n", f); /* a final report: growth over a run is no sign */

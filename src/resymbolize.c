@@ -10,6 +10,7 @@
 #include "dwarf_lines.h"
 #include "elf_syms.h"
 #include "frame_lines.h"
+#include "frame_table.h"
 #include "resymbolize.h"
 #include "target_file.h"
 
@@ -23,6 +24,7 @@ struct module {
 struct resym {
 	struct debuginfo *d;
 	struct arena *arena;
+	struct frame_table *frames; /* the new frames, their strings copied into the arena */
 	struct module *mods;
 	size_t nr_mods;
 };
@@ -114,18 +116,6 @@ static void name_frame(const struct module *m, struct frame *fr, bool first)
 	}
 }
 
-/* Strings of the new frames into the snapshot's arena: the modules go when we are done. */
-static int keep_strings(struct arena *a, struct frame *v, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (v[i].symbol && !(v[i].symbol = arena__strdup(a, v[i].symbol)))
-			return -ENOMEM;
-		if (v[i].file && !(v[i].file = arena__strdup(a, v[i].file)))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 static int redo_stack(struct resym *r, const struct proc_stat *p, struct stack_stat *s)
 {
 	struct frame *v, fr;
@@ -133,11 +123,13 @@ static int redo_stack(struct resym *r, const struct proc_stat *p, struct stack_s
 	const char *id;
 	int n = 0, real = 0;
 
-	v = arena__alloc(r->arena, (size_t)s->nr_frames * DWARF_LINES_MAX_DEPTH * sizeof(*v));
+	if (!s->nr_frames)
+		return 0;
+	v = malloc((size_t)s->nr_frames * DWARF_LINES_MAX_DEPTH * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	for (int i = 0; i < s->nr_frames; i++) {
-		fr = s->frames[i];
+		fr = *s->frames[i];
 		id = fr.build_id ? fr.build_id : proc_stat__build_id(p, fr.module);
 		m = id && fr.has_module_offset ? get_module(r, id, fr.module) : NULL;
 		if (m && m->syms && fr.inlined)
@@ -150,15 +142,20 @@ static int redo_stack(struct resym *r, const struct proc_stat *p, struct stack_s
 		}
 		real += !fr.inlined;
 	}
-	s->frames = v;
-	s->nr_frames = n;
-	return keep_strings(r->arena, v, n);
+	/* The strings of new frames go into the arena: the modules go when we are done. */
+	s->frames = frame_table__get_all(r->frames, v, n);
+	s->nr_frames = s->frames ? n : 0;
+	free(v);
+	return s->frames || !n ? 0 : -ENOMEM;
 }
 
 int resymbolize__snapshot(struct snapshot *snap, struct debuginfo *d, int *found, int *missing)
 {
 	struct resym r = { .d = d, .arena = snap->arena };
-	int err = r.arena ? 0 : -ENOMEM;
+	int err;
+
+	r.frames = r.arena ? frame_table__new(r.arena) : NULL;
+	err = r.frames ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < snap->nr_procs && !err; i++)
 		for (size_t j = 0; j < snap->procs[i].nr_stacks && !err; j++)
@@ -174,5 +171,6 @@ int resymbolize__snapshot(struct snapshot *snap, struct debuginfo *d, int *found
 		dwarf_lines__free(r.mods[i].lines);
 	}
 	free(r.mods);
+	frame_table__free(r.frames);
 	return err;
 }

@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "frame_table.h"
 #include "kallsyms.h"
 #include "kmem.h"
 #include "kstack.h"
@@ -60,7 +61,7 @@ struct stack_entry {
 	uint32_t gen; /* the process's exec generation */
 	uint64_t stack_id;
 	uint64_t sound_id; /* of the sound frames only: stacks that differ above them merge */
-	struct frame *frames;
+	const struct frame **frames; /* interned in src->frames, one reference each */
 	int nr_frames;
 	bool symbolized; /* at the first build that reports it: most stacks are freed to 0 first */
 	bool truncated;
@@ -96,6 +97,12 @@ struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 	src->nr_buckets = 1024;
 	src->buckets = calloc(src->nr_buckets, sizeof(*src->buckets));
 	if (!src->buckets) {
+		free(src);
+		return NULL;
+	}
+	src->frames = frame_table__new_shared_strings();
+	if (!src->frames) {
+		free(src->buckets);
 		free(src);
 		return NULL;
 	}
@@ -245,10 +252,31 @@ static bool thread_start(const struct frame *f)
 	return false;
 }
 
+/* Its frames interned: stacks share most of theirs (the same callers, the same libraries). */
+static void entry_intern(struct snap_source *src, struct stack_entry *e, struct frame *v, int n)
+{
+	e->frames = frame_table__get_all(src->frames, v, n);
+	e->nr_frames = e->frames ? n : 0;
+	e->truncated |= n && !e->frames;
+	free(v);
+}
+
+/* Drops its frames' references and its array. */
+static void entry_drop_frames(struct snap_source *src, struct stack_entry *e)
+{
+	for (int i = 0; i < e->nr_frames; i++)
+		frame_table__put(src->frames, e->frames[i]);
+	free(e->frames);
+	e->frames = NULL;
+	e->nr_frames = 0;
+}
+
 /* Symbolizes a stack the first time it is seen in a process. */
 static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 {
 	struct lt_stack raw;
+	struct frame *v;
+	int n;
 
 	if (lt_stack_is_none(e->stack_id) || !src->tracer ||
 	    tracer_maps__stack(src->tracer, e->stack_id, &raw) || !raw.nr) {
@@ -257,38 +285,36 @@ static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 	}
 	if (raw.nr > LT_MAX_FRAMES)
 		raw.nr = LT_MAX_FRAMES;
-	e->frames = calloc(raw.nr, sizeof(*e->frames));
-	if (!e->frames) {
+	v = calloc(raw.nr, sizeof(*v));
+	if (!v) {
 		e->truncated = true;
 		return;
 	}
 	if (raw.flags & LT_STACK_UNWOUND) {
-		e->nr_frames = symbolizer__stack_unwound(src->syms, e->pid,
-							 (const uint64_t *)raw.ips, raw.nr,
-							 e->frames);
+		n = symbolizer__stack_unwound(src->syms, e->pid, (const uint64_t *)raw.ips, raw.nr,
+					      v);
 		e->truncated = raw.flags & LT_STACK_CUT;
 	} else {
-		e->nr_frames = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips,
-						 raw.nr, e->frames, &e->truncated);
+		n = symbolizer__stack(src->syms, e->pid, (const uint64_t *)raw.ips, raw.nr, v,
+				      &e->truncated);
 	}
 	/* Not a walk cut for want of a table: the frames above may be the program's. */
-	if (e->nr_frames && !(raw.flags & LT_STACK_UNBUILT) &&
-	    thread_start(&e->frames[e->nr_frames - 1]))
+	if (n && !(raw.flags & LT_STACK_UNBUILT) && thread_start(&v[n - 1]))
 		e->truncated = false;
 	e->table_pending = e->truncated && (raw.flags & LT_STACK_UNBUILT);
 	e->fetch_gen = symbolizer__fetch_generation(src->syms);
-	e->nr_frames = symbolizer__add_lines(src->syms, e->pid, &e->frames, e->nr_frames,
-					     &e->lines_pending);
+	n = symbolizer__add_lines(src->syms, e->pid, &v, n, &e->lines_pending);
 	e->sound_id = 0xcbf29ce484222325ULL;
-	for (int i = 0; i < e->nr_frames; i++)
-		if (!e->frames[i].inlined)
-			e->sound_id = (e->sound_id ^ e->frames[i].address) * 0x100000001b3ULL;
+	for (int i = 0; i < n; i++)
+		if (!v[i].inlined)
+			e->sound_id = (e->sound_id ^ v[i].address) * 0x100000001b3ULL;
+	entry_intern(src, e, v, n);
 }
 
 /* A stack symbolized while its debug info was being fetched: again, once a fetch ended. */
 static void entry_resymbolize(struct snap_source *src, struct stack_entry *e)
 {
-	struct frame **v;
+	const struct frame ***v;
 
 	if (!e->lines_pending || e->fetch_gen == symbolizer__fetch_generation(src->syms))
 		return;
@@ -419,8 +445,8 @@ static bool thread_stack(const struct stack_entry *e)
 	const char *a = stack_stat__tell_allocator(&s);
 
 	for (int i = 0; a && !strcmp(a, "glibc") && i < e->nr_frames; i++)
-		if (e->frames[i].symbol && (strstr(e->frames[i].symbol, "pthread_create") ||
-					    !strcmp(e->frames[i].symbol, "allocate_stack")))
+		if (e->frames[i]->symbol && (strstr(e->frames[i]->symbol, "pthread_create") ||
+					     !strcmp(e->frames[i]->symbol, "allocate_stack")))
 			return true;
 	return false;
 }
@@ -431,7 +457,7 @@ static const struct glibc_threads *thread_layout(struct process *p, const struct
 	char path[PATH_MAX];
 
 	if (!p->threads_known) {
-		snprintf(path, sizeof(path), "/proc/%d/root%s", p->pid, e->frames[0].module);
+		snprintf(path, sizeof(path), "/proc/%d/root%s", p->pid, e->frames[0]->module);
 		p->threads_known = glibc_threads__open(path, &p->threads) ? -1 : 1;
 	}
 	return p->threads_known > 0 ? &p->threads : NULL;
@@ -678,7 +704,7 @@ static void entries_forget(struct snap_source *src)
 				continue;
 			}
 			*link = e->next;
-			free(e->frames);
+			entry_drop_frames(src, e);
 			free(e);
 			src->nr_entries--;
 		}
@@ -1115,14 +1141,15 @@ static void kernel_frames(struct snap_source *src, struct stack_entry *e, uint32
 			  uint64_t call_site)
 {
 	uint64_t ips[LT_MAX_FRAMES];
+	struct frame *v;
 	int nr;
 
 	if (e->symbolized)
 		return;
 	e->symbolized = true;
 	nr = kmem__stack(src->kmem, stack, (__u64 *)ips, LT_MAX_FRAMES);
-	e->frames = nr ? calloc(nr, sizeof(*e->frames)) : NULL;
-	e->nr_frames = e->frames ? kstack__frames(src->ksyms, ips, nr, call_site, e->frames) : 0;
+	v = nr ? calloc(nr, sizeof(*v)) : NULL;
+	entry_intern(src, e, v, v ? kstack__frames(src->ksyms, ips, nr, call_site, v) : 0);
 	e->truncated = !e->nr_frames;
 }
 
@@ -1419,6 +1446,7 @@ void snap_source__free(struct snap_source *src)
 	for (size_t i = 0; i < src->nr_retired; i++)
 		free(src->retired[i]);
 	free(src->retired);
+	frame_table__free(src->frames);
 	free(src->doomed);
 	for (size_t i = 0; i < src->nr_gone; i++) {
 		free(src->gone[i].stacks);

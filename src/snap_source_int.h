@@ -17,6 +17,7 @@ struct proven;
 struct symbolizer;
 struct tracer;
 struct stack_entry;
+struct frame_table;
 struct mapping_events;
 
 struct process {
@@ -72,10 +73,11 @@ struct snap_source {
 	bool forget_exited;
 	pid_t *doomed;
 	size_t nr_doomed;
-	struct kmem *kmem;	/* --kernel, or NULL */
-	struct kallsyms *ksyms; /* its stacks' symbols */
+	struct kmem *kmem;	    /* --kernel, or NULL */
+	struct kallsyms *ksyms;	    /* its stacks' symbols */
+	struct frame_table *frames; /* the stack entries' frames, shared */
 	/* Frames replaced by entry_resymbolize: kept reports may still point to them. */
-	struct frame **retired;
+	const struct frame ***retired;
 	size_t nr_retired;
 };
 

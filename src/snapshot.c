@@ -43,7 +43,7 @@ const char *stack_stat__tell_allocator(const struct stack_stat *s)
 			{ "libc-", "glibc" },
 			{ "libjemalloc.so", "jemalloc" },
 			{ "libtcmalloc", "tcmalloc" } };
-	const struct frame *f = s->nr_frames ? &s->frames[0] : NULL;
+	const struct frame *f = s->nr_frames ? s->frames[0] : NULL;
 	const char *base;
 
 	/* The allocators' own mmap calls inside malloc are not recorded: those outside are. */

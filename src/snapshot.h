@@ -95,8 +95,12 @@ struct stack_stat {
 	double oldest_s; /* age of the oldest allocation; < 0 when unknown */
 	double growth;	 /* bytes per second since the previous snapshot */
 	enum trend trend;
-	double slope;		    /* bytes per second over the last snapshots (least squares) */
-	const struct frame *frames; /* owned by the snapshot source's cache */
+	double slope; /* bytes per second over the last snapshots (least squares) */
+	/*
+	 * Innermost first; the frames themselves shared between stacks (frame_table.h),
+	 * owned by the snapshot source's cache or the snapshot's arena.
+	 */
+	const struct frame *const *frames;
 	int nr_frames;
 	bool truncated;	    /* the walk stopped before a thread's start */
 	bool table_pending; /* ... at a library whose unwind table was not built yet */

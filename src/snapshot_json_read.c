@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "arena.h"
+#include "frame_table.h"
 #include "snapshot_json.h"
 #include "snapshot_json_keys.h"
 
@@ -20,6 +21,7 @@ struct loader {
 	struct snapshot *snap;
 	char *err;
 	size_t err_size;
+	struct frame_table *frames; /* stacks share their frames, in the snapshot's arena */
 };
 
 enum want { WANT_INT, WANT_NUMBER, WANT_STRING, WANT_BOOL, WANT_ARRAY, WANT_OBJECT };
@@ -174,6 +176,18 @@ static int get_string(struct loader *l, json_t *obj, const char *where, const ch
 	return *out ? 0 : -ENOMEM;
 }
 
+/* A string as the JSON tree holds it: valid while the tree is. */
+static int get_string_ref(struct loader *l, json_t *obj, const char *where, const char *key,
+			  const char **out)
+{
+	json_t *v;
+	int err = field(l, obj, where, key, WANT_STRING, false, &v);
+
+	if (!err && v)
+		*out = json_string_value(v);
+	return err;
+}
+
 /* "2023-11-14T22:13:20Z", also with a fraction or a +hh:mm offset. */
 static int get_time(struct loader *l, json_t *obj, const char *key, struct timespec *out)
 {
@@ -264,13 +278,13 @@ static int load_module_place(struct loader *l, json_t *obj, const char *where, s
 	const char *text = NULL;
 	int err;
 
-	err = get_string(l, obj, where, JK_MODULE_OFFSET, NULL, 0, &text);
+	err = get_string_ref(l, obj, where, JK_MODULE_OFFSET, &text);
 	if (!err && text) {
 		err = parse_hex(l, where, JK_MODULE_OFFSET, text, &fr->module_offset);
 		fr->has_module_offset = !err;
 	}
 	if (!err)
-		err = get_string(l, obj, where, JK_BUILD_ID, NULL, 0, &fr->build_id);
+		err = get_string_ref(l, obj, where, JK_BUILD_ID, &fr->build_id);
 	if (!err && fr->build_id)
 		err = check_build_id(l, where, fr->build_id);
 	return err;
@@ -282,7 +296,7 @@ static int load_source(struct loader *l, json_t *obj, const char *where, struct 
 	int64_t line = 0, start = 0;
 	int err;
 
-	err = get_string(l, obj, where, JK_FILE, NULL, 0, &fr->file);
+	err = get_string_ref(l, obj, where, JK_FILE, &fr->file);
 	if (!err)
 		err = get_int_in(l, obj, where, JK_LINE, false, 0, INT32_MAX, &line);
 	if (!err)
@@ -302,13 +316,13 @@ static int load_frame(struct loader *l, json_t *obj, const char *where, struct f
 
 	if (!json_is_object(obj))
 		return fail(l, "%s is not an object", where);
-	err = get_string(l, obj, where, JK_SYMBOL, NULL, 0, &fr->symbol);
+	err = get_string_ref(l, obj, where, JK_SYMBOL, &fr->symbol);
 	if (!err)
 		err = get_int_in(l, obj, where, JK_OFFSET, false, 0, INT64_MAX, &offset);
 	if (!err)
-		err = get_string(l, obj, where, JK_MODULE, NULL, 0, &fr->module);
+		err = get_string_ref(l, obj, where, JK_MODULE, &fr->module);
 	if (!err)
-		err = get_string(l, obj, where, JK_ADDRESS, NULL, 0, &address);
+		err = get_string_ref(l, obj, where, JK_ADDRESS, &address);
 	if (!err)
 		err = load_module_place(l, obj, where, fr);
 	if (!err)
@@ -342,7 +356,8 @@ static int load_kind(struct loader *l, json_t *obj, const char *where, enum stac
 
 static int load_frames(struct loader *l, json_t *obj, const char *where, struct stack_stat *s)
 {
-	struct frame *frames;
+	const struct frame **frames;
+	struct frame fr;
 	char at[224];
 	json_t *arr, *f;
 	size_t i;
@@ -358,10 +373,15 @@ static int load_frames(struct loader *l, json_t *obj, const char *where, struct 
 		return -ENOMEM;
 	json_array_foreach(arr, i, f) {
 		snprintf(at, sizeof(at), "%s.frames[%zu]", where, i);
-		err = load_frame(l, f, at, &frames[i]);
-		frames[i].kernel = s->kind == STACK_KERNEL;
+		memset(&fr, 0, sizeof(fr));
+		err = load_frame(l, f, at, &fr);
+		fr.kernel = s->kind == STACK_KERNEL;
 		if (err)
 			return err;
+		/* Its strings, the tree's until now, copied into the arena when it is new. */
+		frames[i] = frame_table__get(l->frames, &fr);
+		if (!frames[i])
+			return -ENOMEM;
 	}
 	s->frames = frames;
 	s->nr_frames = (int)json_array_size(arr);
@@ -855,7 +875,9 @@ static int load(json_t *root, const json_error_t *jerr, const char *name, struct
 	l.snap = calloc(1, sizeof(*l.snap));
 	if (l.snap)
 		l.snap->arena = arena__new();
-	ret = l.snap && l.snap->arena ? load_root(&l, root) : -ENOMEM;
+	l.frames = l.snap && l.snap->arena ? frame_table__new(l.snap->arena) : NULL;
+	ret = l.frames ? load_root(&l, root) : -ENOMEM;
+	frame_table__free(l.frames);
 	if (ret == -ENOMEM)
 		snprintf(err, err_size, "%s: out of memory", name);
 	json_decref(root);

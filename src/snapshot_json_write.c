@@ -251,7 +251,7 @@ static void write_stack(struct json_writer *w, const struct stack_stat *s)
 	json__key(w, JK_FRAMES);
 	json__array_begin(w);
 	for (int i = 0; i < s->nr_frames; i++)
-		write_frame(w, &s->frames[i]);
+		write_frame(w, s->frames[i]);
 	json__array_end(w);
 	write_origins(w, s->origins, s->nr_origins);
 	if (s->suppressed) {
@@ -402,7 +402,7 @@ static void write_suspects(struct json_writer *w, const struct snapshot *snap)
 	json__key(w, JK_SUSPECTS);
 	json__array_begin(w);
 	for (size_t i = 0; i < n; i++) {
-		const struct frame *top = v[i].stack->nr_frames ? &v[i].stack->frames[0] : NULL;
+		const struct frame *top = v[i].stack->nr_frames ? v[i].stack->frames[0] : NULL;
 
 		json__object_begin(w);
 		json__key(w, JK_PID);

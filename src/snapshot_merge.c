@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "frame_table.h"
 #include "snapshot_merge.h"
 #include "stack_match.h"
 
@@ -13,8 +14,9 @@ struct merge {
 	const struct snapshot *const *in;
 	size_t n;
 	struct snapshot *out;
-	const char **host_of; /* each input's host, in the arena */
-	size_t **proc_of;     /* [input][process]: the merged process */
+	const char **host_of;	    /* each input's host, in the arena */
+	size_t **proc_of;	    /* [input][process]: the merged process */
+	struct frame_table *frames; /* the merged stacks' frames, into the arena */
 };
 
 /* Every host once, in the order first seen; the title host names one or counts them. */
@@ -239,27 +241,18 @@ static size_t merged_proc(const struct merge *m, const struct stack_ref *r)
 	return m->proc_of[r->snap][r->proc - m->in[r->snap]->procs];
 }
 
-static int copy_frames(struct arena *a, const struct stack_stat *from, struct stack_stat *to)
+static int copy_frames(struct merge *m, const struct stack_stat *from, struct stack_stat *to)
 {
-	struct frame *frames;
+	const struct frame **frames;
 
 	if (!from->nr_frames)
 		return 0;
-	frames = arena__alloc(a, from->nr_frames * sizeof(*frames));
+	frames = arena__alloc(m->out->arena, from->nr_frames * sizeof(*frames));
 	if (!frames)
 		return -ENOMEM;
-	for (int i = 0; i < from->nr_frames; i++) {
-		frames[i] = from->frames[i];
-		frames[i].symbol = arena__strdup(a, from->frames[i].symbol);
-		frames[i].module = arena__strdup(a, from->frames[i].module);
-		frames[i].build_id = arena__strdup(a, from->frames[i].build_id);
-		frames[i].file = arena__strdup(a, from->frames[i].file);
-		if ((from->frames[i].symbol && !frames[i].symbol) ||
-		    (from->frames[i].module && !frames[i].module) ||
-		    (from->frames[i].build_id && !frames[i].build_id) ||
-		    (from->frames[i].file && !frames[i].file))
+	for (int i = 0; i < from->nr_frames; i++)
+		if (!(frames[i] = frame_table__get(m->frames, from->frames[i])))
 			return -ENOMEM;
-	}
 	to->frames = frames;
 	to->nr_frames = from->nr_frames;
 	return 0;
@@ -314,7 +307,7 @@ static int merge_run(struct merge *m, const struct stack_ref *run, size_t len,
 	}
 	to->origins = origins;
 	to->nr_origins = nr;
-	return copy_frames(m->out->arena, run[0].stack, to);
+	return copy_frames(m, run[0].stack, to);
 }
 
 static int merge_stacks(struct merge *m, const struct stack_ref *refs, size_t nr)
@@ -403,9 +396,11 @@ int snapshot__merge(const struct snapshot *const *in, size_t n, struct snapshot 
 	m.proc_of = calloc(n + 1, sizeof(*m.proc_of));
 	if (m.out && m.host_of && m.proc_of) {
 		m.out->arena = arena__new();
-		if (m.out->arena)
+		m.frames = m.out->arena ? frame_table__new(m.out->arena) : NULL;
+		if (m.frames)
 			err = merge(&m);
 	}
+	frame_table__free(m.frames);
 	for (size_t i = 0; m.proc_of && i < n; i++)
 		free(m.proc_of[i]);
 	free(m.proc_of);

@@ -25,8 +25,8 @@ static char *make_key(const struct proc_stat *p, const struct stack_stat *s, siz
 	*proc_len = len;
 	fputs(stack_kind__name(s->kind), f);
 	for (int i = 0; i < s->nr_frames; i++)
-		fprintf(f, "%c%s%c%s", SEP_FRAME, s->frames[i].module ? s->frames[i].module : "",
-			SEP_FIELD, s->frames[i].symbol ? s->frames[i].symbol : "");
+		fprintf(f, "%c%s%c%s", SEP_FRAME, s->frames[i]->module ? s->frames[i]->module : "",
+			SEP_FIELD, s->frames[i]->symbol ? s->frames[i]->symbol : "");
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

@@ -383,13 +383,13 @@ struct frame_names {
 
 static const char *fun_name(const struct frame_names *fn, int i)
 {
-	return fn->st->frames[i].symbol ? fn->st->frames[i].symbol : UNNAMED;
+	return fn->st->frames[i]->symbol ? fn->st->frames[i]->symbol : UNNAMED;
 }
 
 /* The demangled name of frame i, computed once, only when a pattern needs it. */
 static const char *demangled_name(struct frame_names *fn, int i)
 {
-	const char *raw = fn->st->frames[i].symbol;
+	const char *raw = fn->st->frames[i]->symbol;
 
 	if (!fn->tried[i]) {
 		fn->demangled[i] = raw ? demangle__name(raw) : NULL;
@@ -400,7 +400,7 @@ static const char *demangled_name(struct frame_names *fn, int i)
 
 static bool frame_matches(const struct pattern_frame *pf, struct frame_names *fn, int i)
 {
-	const char *module = fn->st->frames[i].module;
+	const char *module = fn->st->frames[i]->module;
 	const char *d;
 
 	if (pf->kind == FRAME_OBJ)

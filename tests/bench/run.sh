@@ -431,6 +431,20 @@ LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/many1.stat BENCH_EXITSTAT_COMM=leaktrac
 LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/many2.stat BENCH_EXITSTAT_COMM=leaktrace \
 	run_traced "many (warm)" "$tmp/many2.json" -v --no-scan -i 1 -- \
 	"$OUT/many" "$MANY_ALLOCS" "$MANY_STACKS" 3 >/dev/null 2>"$tmp/many2.err"
+# The cold run again as a host without libc6-dbg runs it: an empty /usr/lib/debug in a mount
+# namespace of its own. libc's DWARF (its debug sections decompressed by libelf, libdw's units)
+# is 10 MiB of the peak where libc's debug file is installed.
+rss_nodebug=
+if [ -d /usr/lib/debug ] && command -v unshare >/dev/null; then
+	rm -f "$tmp/many3.stat"
+	# shellcheck disable=SC2016 # $@ is the inner shell's
+	LD_PRELOAD=$EXITSTAT BENCH_EXITSTAT=$tmp/many3.stat BENCH_EXITSTAT_COMM=leaktrace \
+		$TIMEOUT unshare -m sh -c 'mount -t tmpfs none /usr/lib/debug && exec "$@"' sh \
+		"$LEAKTRACE" -q -o "$tmp/many3.json" --no-scan -i 1000 -- \
+		"$OUT/many" "$MANY_ALLOCS" "$MANY_STACKS" 0 >/dev/null 2>"$tmp/many3.err" ||
+		problem "many (no debug file of libc): leaktrace failed (log: $tmp/many3.err)"
+	rss_nodebug=$(exitstat "$tmp/many3.stat" 2)
+fi
 snap_cold=$(snap_ms "$tmp/many1.err" | head -n1)
 # The first full snapshot may still symbolize the last stacks made: the best of the others.
 snap_warm=$(snap_ms "$tmp/many2.err" | tail -n +2 | sort -g | head -n1)
@@ -988,6 +1002,7 @@ row "scan of a $HEAP_MIB MiB heap at exit (target < 2 s)" "" "${scan_ms:--} ms" 
 row "  leaktrace peak RSS, that run (512k blocks)" "" "$(mib "$rss_scan")" ""
 row "leaktrace peak RSS, snapshot run (goal < 25 MiB)" "" "$(mib "$rss_cold")" "cold"
 row "" "" "$(mib "$rss_warm")" "warm"
+row "  the same, no debug file of libc (no libc6-dbg)" "" "$(mib "$rss_nodebug")" "cold"
 row "kernel memory of the maps, -p redis, default settings" "" "${maps_mib:--}" ""
 row "pipe(2) + 2 close(2) (ns/pipe), --kernel" "$pipes_u" "$pipes_k" "$(ratio2 "$pipes_u" "$pipes_k")"
 row "  --kernel --sample-bytes $SAMPLE" "" "$pipes_ks" "$(ratio2 "$pipes_u" "$pipes_ks")"

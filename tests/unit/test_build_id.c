@@ -43,7 +43,11 @@ Test(build_id, fill_takes_each_module_from_the_symbolizer)
 		{ NULL, 0, "[vdso]", 0x30, 0, false, NULL },
 		{ "h", 3, "/nonexistent/lib.so", 0x40, 0, false, NULL },
 	};
-	struct stack_stat s = { .bytes = 1, .allocs = 1, .frames = frames, .nr_frames = 4 };
+	struct stack_stat s = { .bytes = 1,
+				.allocs = 1,
+				.frames = (const struct frame *const[]){ &frames[0], &frames[1],
+									 &frames[2], &frames[3] },
+				.nr_frames = 4 };
 	struct snapshot *snap = calloc(1, sizeof(*snap));
 	char *want = elf_syms__file_build_id(exe);
 	struct symbolizer *syms = symbolizer__new();

@@ -63,7 +63,10 @@ Test(demangle, snapshot_frames_are_replaced_and_the_source_frames_kept)
 		{ "_ZN5cache6refillEm", 4, "/m", 0x10, 0, false, NULL },
 		{ "main", 8, "/m", 0x20, 0, false, NULL },
 	};
-	struct stack_stat s = { .bytes = 1, .allocs = 1, .frames = frames, .nr_frames = 2 };
+	struct stack_stat s = { .bytes = 1,
+				.allocs = 1,
+				.frames = (const struct frame *const[]){ &frames[0], &frames[1] },
+				.nr_frames = 2 };
 	struct proc_stat p = { .pid = 1, .comm = "c", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot *snap = calloc(1, sizeof(*snap));
 
@@ -73,9 +76,10 @@ Test(demangle, snapshot_frames_are_replaced_and_the_source_frames_kept)
 	snap->procs[0].stacks[0] = s;
 	snap->nr_procs = 1;
 	cr_assert_eq(demangle__snapshot(snap), 0);
-	cr_assert_str_eq(snap->procs[0].stacks[0].frames[0].symbol, "cache::refill(unsigned long)");
-	cr_assert_eq(snap->procs[0].stacks[0].frames[0].offset, 4);
-	cr_assert_str_eq(snap->procs[0].stacks[0].frames[1].symbol, "main");
+	cr_assert_str_eq(snap->procs[0].stacks[0].frames[0]->symbol,
+			 "cache::refill(unsigned long)");
+	cr_assert_eq(snap->procs[0].stacks[0].frames[0]->offset, 4);
+	cr_assert_str_eq(snap->procs[0].stacks[0].frames[1]->symbol, "main");
 	cr_assert_str_eq(frames[0].symbol, "_ZN5cache6refillEm");
 	snapshot__free(snap);
 }

@@ -57,8 +57,14 @@ Test(export_folded, equal_stacks_are_summed_and_lines_sorted)
 	static const struct frame a = { "f", 1, "/m", 0x10, 0, false, NULL },
 				  b = { "f", 2, "/m", 0x20, 0, false, NULL };
 	struct stack_stat stacks[] = {
-		{ .bytes = 10, .allocs = 1, .frames = &a, .nr_frames = 1 },
-		{ .bytes = 5, .allocs = 1, .frames = &b, .nr_frames = 1 },
+		{ .bytes = 10,
+		  .allocs = 1,
+		  .frames = (const struct frame *const[]){ &a },
+		  .nr_frames = 1 },
+		{ .bytes = 5,
+		  .allocs = 1,
+		  .frames = (const struct frame *const[]){ &b },
+		  .nr_frames = 1 },
 		{ .bytes = 7, .allocs = 1, .frames = NULL, .nr_frames = 0 },
 	};
 	struct proc_stat p = { .pid = 1, .comm = "x", .stacks = stacks, .nr_stacks = 3 };
@@ -72,7 +78,10 @@ Test(export_folded, equal_stacks_are_summed_and_lines_sorted)
 Test(export_folded, separators_in_names_are_replaced)
 {
 	static const struct frame fr = { "a;b\nc", 0, NULL, 0x10, 0, false, NULL };
-	struct stack_stat s = { .bytes = 1, .allocs = 1, .frames = &fr, .nr_frames = 1 };
+	struct stack_stat s = { .bytes = 1,
+				.allocs = 1,
+				.frames = (const struct frame *const[]){ &fr },
+				.nr_frames = 1 };
 	struct proc_stat p = { .pid = 1, .comm = "p;q", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot snap = { .procs = &p, .nr_procs = 1 };
 	char *got = folded(&snap, false);
@@ -84,7 +93,10 @@ Test(export_folded, separators_in_names_are_replaced)
 Test(export_folded, unknown_function_is_named_by_its_module)
 {
 	static const struct frame fr = { NULL, 0, "/usr/lib/libjit.so", 0x10, 0, false, NULL };
-	struct stack_stat s = { .bytes = 3, .allocs = 1, .frames = &fr, .nr_frames = 1 };
+	struct stack_stat s = { .bytes = 3,
+				.allocs = 1,
+				.frames = (const struct frame *const[]){ &fr },
+				.nr_frames = 1 };
 	struct proc_stat p = { .pid = 1, .comm = "p", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot snap = { .procs = &p, .nr_procs = 1 };
 	char *got = folded(&snap, false);
@@ -137,7 +149,7 @@ Test(export_folded, lost_view_keeps_only_lost_bytes)
 		  .scanned = true,
 		  .reachable_bytes = 50000,
 		  .reachable_allocs = 100,
-		  .frames = kept_frames,
+		  .frames = (const struct frame *const[]){ &kept_frames[0] },
 		  .nr_frames = 1 },
 		{ .bytes = 7914,
 		  .allocs = 13,
@@ -148,7 +160,7 @@ Test(export_folded, lost_view_keeps_only_lost_bytes)
 		  .indirect_allocs = 2,
 		  .reachable_bytes = 44,
 		  .reachable_allocs = 1,
-		  .frames = lost_frames,
+		  .frames = (const struct frame *const[]){ &lost_frames[0] },
 		  .nr_frames = 1 },
 	};
 	struct proc_stat proc = { .pid = 1,
@@ -191,7 +203,7 @@ static struct stack_stat src_stacks[] = {
 	  .kind = STACK_HEAP,
 	  .bytes = 640,
 	  .allocs = 10,
-	  .frames = src_frames,
+	  .frames = (const struct frame *const[]){ &src_frames[0], &src_frames[1], &src_frames[2] },
 	  .nr_frames = 3 },
 };
 static struct proc_stat src_proc = { .pid = 9,
@@ -222,7 +234,7 @@ Test(export_folded, kernel_frames_are_marked_as_perf_does)
 	struct stack_stat s = { .kind = STACK_KERNEL,
 				.bytes = 64,
 				.allocs = 1,
-				.frames = fr,
+				.frames = (const struct frame *const[]){ &fr[0], &fr[1] },
 				.nr_frames = 2 };
 	struct proc_stat p = { .pid = 0, .comm = "kernel", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot snap = { .procs = &p, .nr_procs = 1 };

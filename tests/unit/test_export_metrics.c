@@ -16,6 +16,7 @@ struct fake {
 	struct proc_stat procs[2];
 	struct stack_stat stacks[2][MAX_STACKS];
 	struct frame frames[2][MAX_STACKS];
+	const struct frame *frame_of[2][MAX_STACKS]; /* the stacks' frame lists */
 };
 
 static void add_stack(struct fake *f, int p, const char *fn, const char *module, int64_t bytes,
@@ -25,12 +26,13 @@ static void add_stack(struct fake *f, int p, const char *fn, const char *module,
 	size_t i = proc->nr_stacks++;
 
 	f->frames[p][i] = (struct frame){ .symbol = fn, .module = module };
+	f->frame_of[p][i] = &f->frames[p][i];
 	f->stacks[p][i] = (struct stack_stat){ .stack_id = i + 1,
 					       .bytes = bytes,
 					       .allocs = bytes / 8,
 					       .trend = trend,
 					       .slope = slope,
-					       .frames = &f->frames[p][i],
+					       .frames = &f->frame_of[p][i],
 					       .nr_frames = 1 };
 	proc->stacks = f->stacks[p];
 	proc->bytes += bytes;

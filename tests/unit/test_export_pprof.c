@@ -170,7 +170,7 @@ static struct stack_stat scanned_stacks[] = {
 	  .scanned = true,
 	  .reachable_bytes = 50000,
 	  .reachable_allocs = 100,
-	  .frames = kept_frames,
+	  .frames = (const struct frame *const[]){ &kept_frames[0] },
 	  .nr_frames = 1 },
 	{ .stack_id = 2,
 	  .kind = STACK_HEAP,
@@ -181,7 +181,7 @@ static struct stack_stat scanned_stacks[] = {
 	  .lost_allocs = 10,
 	  .indirect_bytes = 144,
 	  .indirect_allocs = 3,
-	  .frames = lost_frames,
+	  .frames = (const struct frame *const[]){ &lost_frames[0] },
 	  .nr_frames = 1 },
 	{ .stack_id = 3,
 	  .kind = STACK_HEAP,
@@ -190,7 +190,7 @@ static struct stack_stat scanned_stacks[] = {
 	  .scanned = true,
 	  .possible_bytes = 230,
 	  .possible_allocs = 3,
-	  .frames = possible_frames,
+	  .frames = (const struct frame *const[]){ &possible_frames[0] },
 	  .nr_frames = 1 },
 };
 static struct proc_stat scanned_proc = {
@@ -294,7 +294,8 @@ static struct stack_stat line_stacks[] = {
 	  .kind = STACK_HEAP,
 	  .bytes = 640,
 	  .allocs = 10,
-	  .frames = line_frames,
+	  .frames = (const struct frame *const[]){ &line_frames[0], &line_frames[1],
+						   &line_frames[2] },
 	  .nr_frames = 3 },
 };
 /* libc first among the frames' modules: the executable's mapping must still come first. */

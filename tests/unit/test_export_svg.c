@@ -89,7 +89,10 @@ Test(export_svg, is_self_contained)
 Test(export_svg, names_are_escaped_for_xml)
 {
 	static const struct frame fr = { "operator<< <A&B>", 0, "/m\"x", 0x10, 0, false, NULL };
-	struct stack_stat s = { .bytes = 100, .allocs = 1, .frames = &fr, .nr_frames = 1 };
+	struct stack_stat s = { .bytes = 100,
+				.allocs = 1,
+				.frames = (const struct frame *const[]){ &fr },
+				.nr_frames = 1 };
 	struct proc_stat p = { .pid = 1, .comm = "c\xff", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
 	char *svg = svg_of(&snap);
@@ -239,8 +242,9 @@ Test(export_svg, deep_stack_is_drawn_whole, .timeout = 120)
 {
 	enum { DEPTH = 60000 };
 	struct frame *fr = calloc(DEPTH, sizeof(*fr));
+	const struct frame **list = calloc(DEPTH, sizeof(*list));
 	char(*names)[16] = calloc(DEPTH, sizeof(*names));
-	struct stack_stat s = { .bytes = 4096, .allocs = 1, .frames = fr, .nr_frames = DEPTH };
+	struct stack_stat s = { .bytes = 4096, .allocs = 1, .frames = list, .nr_frames = DEPTH };
 	struct proc_stat p = { .pid = 1, .comm = "deep", .stacks = &s, .nr_stacks = 1 };
 	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
 	char *svg, want[64];
@@ -248,6 +252,7 @@ Test(export_svg, deep_stack_is_drawn_whole, .timeout = 120)
 	for (int i = 0; i < DEPTH; i++) {
 		snprintf(names[i], sizeof(names[i]), "f%d", i);
 		fr[i].symbol = names[i];
+		list[i] = &fr[i];
 	}
 	svg = svg_of(&snap);
 	/* The root, the process and every frame; frame 0, innermost, at the top. */
@@ -259,6 +264,7 @@ Test(export_svg, deep_stack_is_drawn_whole, .timeout = 120)
 	assert_valid_xml(svg);
 	free(svg);
 	free(names);
+	free(list);
 	free(fr);
 }
 
@@ -268,6 +274,7 @@ Test(export_svg, many_sibling_stacks_are_merged_by_name, .timeout = 120)
 	enum { N = 100000 };
 	struct stack_stat *s = calloc(N, sizeof(*s));
 	struct frame *fr = calloc(N, sizeof(*fr));
+	const struct frame **list = calloc(N, sizeof(*list));
 	char(*names)[16] = calloc(N, sizeof(*names));
 	struct proc_stat p = { .pid = 1, .comm = "wide", .stacks = s, .nr_stacks = N };
 	struct snapshot snap = { .host = "h", .procs = &p, .nr_procs = 1 };
@@ -277,9 +284,10 @@ Test(export_svg, many_sibling_stacks_are_merged_by_name, .timeout = 120)
 		/* Stack 1 has stack 0's function: one frame of both. */
 		snprintf(names[i], sizeof(names[i]), "f%d", i == 1 ? 0 : i);
 		fr[i].symbol = names[i];
+		list[i] = &fr[i];
 		s[i] = (struct stack_stat){ .bytes = i < 2 ? 1000000 : 1,
 					    .allocs = 1,
-					    .frames = &fr[i],
+					    .frames = &list[i],
 					    .nr_frames = 1 };
 	}
 	svg = svg_of(&snap);
@@ -292,6 +300,7 @@ Test(export_svg, many_sibling_stacks_are_merged_by_name, .timeout = 120)
 	assert_valid_xml(svg);
 	free(svg);
 	free(names);
+	free(list);
 	free(fr);
 	free(s);
 }
@@ -328,13 +337,13 @@ static struct stack_stat src_stacks[] = {
 	  .kind = STACK_HEAP,
 	  .bytes = 640,
 	  .allocs = 10,
-	  .frames = src_a,
+	  .frames = (const struct frame *const[]){ &src_a[0], &src_a[1] },
 	  .nr_frames = 2 },
 	{ .stack_id = 2,
 	  .kind = STACK_HEAP,
 	  .bytes = 64,
 	  .allocs = 1,
-	  .frames = src_b,
+	  .frames = (const struct frame *const[]){ &src_b[0], &src_b[1] },
 	  .nr_frames = 2 },
 };
 static struct proc_stat src_proc = { .pid = 9,

@@ -61,7 +61,7 @@ Test(history, line_of_a_snapshot_is_exact)
 				 .allocs = 4,
 				 .trend = TREND_GROWING,
 				 .slope = 64,
-				 .frames = &fr,
+				 .frames = (const struct frame *const[]){ &fr },
 				 .nr_frames = 1 };
 	struct proc_stat p = { .pid = 42,
 			       .comm = "svc",

@@ -27,8 +27,8 @@ static struct snapshot *merge_files(const char *a, const char *b)
 
 static const char *row_symbol(const struct fleet_row *r)
 {
-	return r->stack->nr_frames && r->stack->frames[0].symbol ? r->stack->frames[0].symbol :
-								   "[unknown]";
+	return r->stack->nr_frames && r->stack->frames[0]->symbol ? r->stack->frames[0]->symbol :
+								    "[unknown]";
 }
 
 static char *fleet_text(const struct snapshot *m, int top)
@@ -49,7 +49,7 @@ Test(report_fleet, same_stack_on_two_hosts_is_one_row)
 	cr_assert_eq(report_fleet__rank(m, &rows, &nr), 0);
 	for (size_t i = 0; i < nr; i++) {
 		if (strcmp(row_symbol(&rows[i]), "leak_here") ||
-		    strcmp(rows[i].stack->frames[0].module, "/usr/bin/leaky"))
+		    strcmp(rows[i].stack->frames[0]->module, "/usr/bin/leaky"))
 			continue;
 		found++;
 		cr_assert_eq(rows[i].nr_hosts, 2);
@@ -80,7 +80,7 @@ Test(report_fleet, suspects_rank_first_then_the_rest_by_bytes)
 	for (size_t i = 0; i < nr; i++)
 		cr_assert_str_eq(row_symbol(&rows[i]), want[i], "rank %zu", i + 1);
 	cr_assert_eq(rows[1].stack->slope, 2048 + 100);
-	cr_assert_str_eq(rows[5].stack->frames[0].module, "/usr/lib/other.so");
+	cr_assert_str_eq(rows[5].stack->frames[0]->module, "/usr/lib/other.so");
 	free(rows);
 	snapshot__free(m);
 }
@@ -136,13 +136,13 @@ Test(report_fleet, lost_stack_ranks_first_with_a_lost_column)
 	char *text;
 	size_t nr;
 
-	cr_assert_str_eq(other->frames[0].module, "/usr/lib/other.so");
+	cr_assert_str_eq(other->frames[0]->module, "/usr/lib/other.so");
 	other->scanned = true;
 	other->lost_bytes = 100;
 	other->lost_allocs = 1;
 	cr_assert_eq(snapshot__merge((const struct snapshot *const *)in, 2, &m), 0);
 	cr_assert_eq(report_fleet__rank(m, &rows, &nr), 0);
-	cr_assert_str_eq(rows[0].stack->frames[0].module, "/usr/lib/other.so");
+	cr_assert_str_eq(rows[0].stack->frames[0]->module, "/usr/lib/other.so");
 	cr_assert_eq(rows[0].stack->lost_bytes, 100);
 	cr_assert_str_eq(row_symbol(&rows[1]), "grow_list");
 	text = fleet_text(m, 10);

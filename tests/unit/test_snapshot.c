@@ -592,18 +592,21 @@ Test(snapshot, held_is_the_resident_pages_once_read_else_the_reservation)
 }
 
 /* A mapping whose frame 0 is symbol in module. */
+/* A stack of the one frame f; its frame list is static: one such stack at a time. */
 static struct stack_stat mapped_by(const struct frame *f)
 {
+	static const struct frame *only[1];
 	struct stack_stat s = { .kind = STACK_MMAP,
 				.bytes = 1 << 20,
 				.allocs = 1,
-				.frames = f,
+				.frames = only,
 				.nr_frames = 1,
 				.trend = TREND_GROWING,
 				.scanned = true,
 				.lost_bytes = 1 << 20,
 				.lost_allocs = 1 };
 
+	only[0] = f;
 	s.allocator = stack_stat__tell_allocator(&s); /* as a snapshot keeps it */
 	return s;
 }

@@ -80,10 +80,10 @@ Test(snapshot_load, processes_stacks_and_frames_are_read)
 	cr_assert_eq(s->oldest_s, 12.5);
 	cr_assert_eq(s->growth, 2048.0);
 	cr_assert_eq(s->nr_frames, 3);
-	cr_assert_str_eq(s->frames[0].symbol, "leak_here");
-	cr_assert_eq(s->frames[0].offset, 0x1f);
-	cr_assert_str_eq(s->frames[0].module, "/usr/bin/leaky");
-	cr_assert_eq(s->frames[0].address, 0x55d0c5a0111f);
+	cr_assert_str_eq(s->frames[0]->symbol, "leak_here");
+	cr_assert_eq(s->frames[0]->offset, 0x1f);
+	cr_assert_str_eq(s->frames[0]->module, "/usr/bin/leaky");
+	cr_assert_eq(s->frames[0]->address, 0x55d0c5a0111f);
 	cr_assert_eq(p->stacks[1].kind, STACK_MMAP);
 	cr_assert(p->stacks[1].truncated);
 	cr_assert_not(snap->procs[1].alive);
@@ -93,7 +93,7 @@ Test(snapshot_load, processes_stacks_and_frames_are_read)
 Test(snapshot_load, unknown_symbol_and_anonymous_module_load_as_none)
 {
 	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
-	const struct frame *fr = &snap->procs[0].stacks[1].frames[0];
+	const struct frame *fr = snap->procs[0].stacks[1].frames[0];
 
 	cr_assert_null(fr->symbol);
 	cr_assert_null(fr->module);
@@ -106,15 +106,15 @@ Test(snapshot_load, module_offset_and_build_id_are_read_where_written)
 	struct snapshot *snap = golden__snapshot(GOLDEN_SNAPSHOT);
 	const struct stack_stat *s = &snap->procs[0].stacks[0];
 
-	cr_assert(s->frames[0].has_module_offset);
-	cr_assert_eq(s->frames[0].module_offset, 0x111f);
-	cr_assert_str_eq(s->frames[0].build_id, "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c");
+	cr_assert(s->frames[0]->has_module_offset);
+	cr_assert_eq(s->frames[0]->module_offset, 0x111f);
+	cr_assert_str_eq(s->frames[0]->build_id, "8f3a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c");
 	/* Absent members: not known (an older snapshot, or a file that could not be read). */
-	cr_assert_not(s->frames[1].has_module_offset);
-	cr_assert_null(s->frames[1].build_id);
-	cr_assert(s->frames[2].has_module_offset);
-	cr_assert_eq(s->frames[2].module_offset, 0x27d7a);
-	cr_assert_null(s->frames[2].build_id);
+	cr_assert_not(s->frames[1]->has_module_offset);
+	cr_assert_null(s->frames[1]->build_id);
+	cr_assert(s->frames[2]->has_module_offset);
+	cr_assert_eq(s->frames[2]->module_offset, 0x27d7a);
+	cr_assert_null(s->frames[2]->build_id);
 	snapshot__free(snap);
 }
 
@@ -310,7 +310,7 @@ Test(snapshot_load, verdicts_of_a_final_scan_round_trip)
 		.possible_bytes = 230,
 		.possible_allocs = 3,
 		.final = true,
-		.frames = frames,
+		.frames = (const struct frame *const[]){ &frames[0] },
 		.nr_frames = 1,
 	};
 	struct proc_stat proc = {
@@ -449,7 +449,7 @@ Test(snapshot_load, source_lines_and_mappings_are_read_and_written_back)
 		"{\"module\": \"/lib/libc.so.6\", \"start\": \"0x7f0000026000\", "
 		"\"limit\": \"0x7f000017c000\", \"offset\": \"0x26000\"}]}]}";
 	struct snapshot *snap = NULL, *again = NULL;
-	const struct frame *f;
+	const struct frame *const *f;
 	const struct proc_stat *p;
 	char err[256], *json, *json2;
 	size_t len, len2;
@@ -458,12 +458,12 @@ Test(snapshot_load, source_lines_and_mappings_are_read_and_written_back)
 		     err);
 	p = &snap->procs[0];
 	f = p->stacks[0].frames;
-	cr_assert_str_eq(f[0].file, "/src/inlined.c");
-	cr_assert_eq(f[0].line, 17);
-	cr_assert_eq(f[0].start_line, 15);
-	cr_assert(f[0].inlined);
-	cr_assert_eq(f[1].line, 28);
-	cr_assert_not(f[1].inlined);
+	cr_assert_str_eq(f[0]->file, "/src/inlined.c");
+	cr_assert_eq(f[0]->line, 17);
+	cr_assert_eq(f[0]->start_line, 15);
+	cr_assert(f[0]->inlined);
+	cr_assert_eq(f[1]->line, 28);
+	cr_assert_not(f[1]->inlined);
 	cr_assert_eq(p->nr_modules, 2);
 	cr_assert_str_eq(p->modules[0].path, "/usr/bin/leaky");
 	cr_assert_str_eq(p->modules[0].build_id, "8f3a");
@@ -527,7 +527,7 @@ Test(snapshot_json_read, kernel_stack_round_trips)
 	struct stack_stat s = { .kind = STACK_KERNEL,
 				.bytes = 12288,
 				.allocs = 64,
-				.frames = &fr,
+				.frames = (const struct frame *const[]){ &fr },
 				.nr_frames = 1,
 				.task_pid = 4242,
 				.task_comm = "kpipes",
@@ -561,8 +561,8 @@ Test(snapshot_json_read, kernel_stack_round_trips)
 	cr_assert_str_eq(t->task_comm, "kpipes");
 	cr_assert_eq(t->task_cgroup, 7);
 	cr_assert_str_eq(t->slab_cache, "filp");
-	cr_assert(t->frames[0].kernel);
-	cr_assert_str_eq(t->frames[0].module, "[kernel.kallsyms]");
+	cr_assert(t->frames[0]->kernel);
+	cr_assert_str_eq(t->frames[0]->module, "[kernel.kallsyms]");
 	free(text);
 	snapshot__free(out);
 }
@@ -583,7 +583,7 @@ Test(snapshot_json_read, merged_kernel_stacks_keep_their_context)
 	struct stack_stat s = { .kind = STACK_KERNEL,
 				.bytes = 10,
 				.allocs = 1,
-				.frames = &fr,
+				.frames = (const struct frame *const[]){ &fr },
 				.nr_frames = 1,
 				.task_pid = 7,
 				.task_comm = "a",
@@ -612,6 +612,6 @@ Test(snapshot_json_read, merged_kernel_stacks_keep_their_context)
 	cr_assert_eq(t->kind, STACK_KERNEL);
 	cr_assert_eq(t->bytes, 20);
 	cr_assert_str_eq(t->slab_cache, "filp");
-	cr_assert(t->frames[0].kernel);
+	cr_assert(t->frames[0]->kernel);
 	snapshot__free(out);
 }

@@ -33,8 +33,9 @@ static const struct stack_stat *find(const struct proc_stat *p, const char *sym,
 	for (size_t i = 0; i < p->nr_stacks; i++) {
 		const struct stack_stat *s = &p->stacks[i];
 
-		if (s->nr_frames && !strcmp(s->frames[0].symbol ? s->frames[0].symbol : "", sym) &&
-		    !strcmp(s->frames[0].module ? s->frames[0].module : "", module))
+		if (s->nr_frames &&
+		    !strcmp(s->frames[0]->symbol ? s->frames[0]->symbol : "", sym) &&
+		    !strcmp(s->frames[0]->module ? s->frames[0]->module : "", module))
 			return s;
 	}
 	return NULL;
@@ -204,7 +205,7 @@ Test(snapshot_merge, suppressed_stacks_and_counts_are_kept)
 	cr_assert_eq(m->nr_procs, 1);
 	cr_assert_eq(m->procs[0].nr_stacks, 1);
 	cr_assert_str_eq(m->procs[0].stacks[0].suppressed, "mine");
-	cr_assert_str_eq(m->procs[0].stacks[0].frames[0].build_id, "abcd");
+	cr_assert_str_eq(m->procs[0].stacks[0].frames[0]->build_id, "abcd");
 	cr_assert_eq(m->procs[0].suppressed_bytes, 20);
 	cr_assert_eq(m->procs[0].suppressed_allocs, 2);
 	cr_assert_eq(m->procs[0].suppressed_lost_bytes, 20);

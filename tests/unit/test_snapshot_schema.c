@@ -81,6 +81,10 @@ static const struct frame every_kernel_frame[] = {
 	  .address = 0xffffffff816e2a1d,
 	  .kernel = true },
 };
+/* The stacks' frame lists, as snapshots hold them: pointers to their frames. */
+static const struct frame *const every_frames[] = { &every_frame[0], &every_frame[1],
+						    &every_frame[2] };
+static const struct frame *const every_kernel_frames[] = { &every_kernel_frame[0] };
 
 static const struct origin every_origin[] = { { "host-01", 4242 }, { "host-02", 77 } };
 
@@ -110,7 +114,7 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.growth = 512,
 		.trend = TREND_GROWING,
 		.slope = 500,
-		.frames = every_frame,
+		.frames = every_frames,
 		.nr_frames = 3,
 		.truncated = true,
 		.table_pending = true,
@@ -131,7 +135,7 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.bytes = 64,
 		.allocs = 2,
 		.oldest_s = -1,
-		.frames = every_frame + 2,
+		.frames = every_frames + 2,
 		.nr_frames = 1,
 		.scanned = true,
 		.reachable_bytes = 64,
@@ -150,7 +154,7 @@ static void every_field(struct snapshot *snap, struct proc_stat *p, struct stack
 		.bytes = 192,
 		.allocs = 1,
 		.oldest_s = 1,
-		.frames = every_kernel_frame,
+		.frames = every_kernel_frames,
 		.nr_frames = 1,
 		.task_pid = 4242,
 		.task_comm = "leaky",
