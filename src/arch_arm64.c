@@ -96,6 +96,11 @@ bool arch__after_call(const uint8_t *before, size_t n)
 	return is_bl(insn) || is_blr(insn);
 }
 
+bool arch__insn_starts(const uint8_t *code, size_t n, size_t at)
+{
+	return at < n && !(at & 3);
+}
+
 unsigned int arch__uprobe_emulation(const char *release)
 {
 	unsigned int v = arch_release_version(release), emul = 0;

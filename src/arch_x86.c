@@ -125,6 +125,21 @@ bool arch__after_call(const uint8_t *before, size_t n)
 	return false;
 }
 
+bool arch__insn_starts(const uint8_t *code, size_t n, size_t at)
+{
+	const uint8_t *p = code;
+	uint64_t addr = 0;
+	size_t left = n;
+	cs_insn *in;
+	csh h;
+
+	if (at >= n || decoder(&h, &in))
+		return false;
+	while (addr < at && cs_disasm_iter(h, &p, &left, &addr, in))
+		;
+	return addr == at;
+}
+
 unsigned int arch__uprobe_emulation(const char *release)
 {
 	unsigned int v = arch_release_version(release), emul = 0;

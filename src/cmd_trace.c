@@ -784,7 +784,7 @@ static int run(struct session *s, const sigset_t *sigs)
 		.unwind = cfg->unwind,
 		.max_unwind_rows = (cfg->max_unwind_mb << 20) / sizeof(struct lt_unwind_row),
 		/* A started command maps its libraries at once, -a's newcomers too: catch them. */
-		.unwind_mmap_hook = cfg->command || cfg->all,
+		.sys_exit_fallback = cfg->command || cfg->all,
 		/* -a's processes that come and go (run mode reads theirs in their exit stop). */
 		.capture_mappings = cfg->all,
 		.verbose = cfg->verbose,
