@@ -73,7 +73,7 @@ FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fix
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
 	$(OUTPUT)/fixtures/leaky-stripped \
 	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan \
-	$(OUTPUT)/fixtures/bigso-linked-nofp
+	$(OUTPUT)/fixtures/bigso-linked-nofp $(OUTPUT)/fixtures/libplug-nofp.so
 # The 100+ MB library of the unwinder's clang-size case: Debian's libLLVM (clang's own).
 LIBLLVM    := $(firstword $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libLLVM-*.so.1))
 # Rust's two symbol manglings, without frame pointers (Debian's default): only where rustc is.
@@ -261,6 +261,13 @@ $(OUTPUT)/fixtures/leaky_cgo: tests/fixtures/leaky_cgo.go | $(OUTPUT)/fixtures
 $(OUTPUT)/fixtures/bigso-linked-nofp: tests/fixtures/bigso.c | $(OUTPUT)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -DLINKED $< -o $@ $(LIBLLVM)
+
+# A library without frame pointers that leaks, loaded by dlplug with dlopen (no sibling calls:
+# every function keeps its frame).
+$(OUTPUT)/fixtures/libplug-nofp.so: tests/fixtures/plug/plug.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -fno-optimize-sibling-calls -shared -fPIC \
+		$< -o $@
 
 $(OUTPUT)/fixtures/syms-stripped: $(OUTPUT)/fixtures/syms-nofp
 	$(Q)strip -o $@ $<
