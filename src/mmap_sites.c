@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The mmap system calls of a file's code, found by their bytes in its
- * executable segments and checked as instructions: a uprobe placed inside an
+ * executable segments (the call, the compare of its result, then a conditional
+ * branch: the site) and checked as instructions: a uprobe placed inside an
  * instruction would corrupt the process, so a match counts only where decoding
  * from the start of its unwind row (an instruction boundary, as every row of
  * .eh_frame starts at one) lands on it.
@@ -58,7 +59,8 @@ static int segment_sites(int fd, Dwarf_CFI *cfi, const GElf_Phdr *ph, uint64_t *
 	for (p = seg; nr < max && (p = memmem(p, end - p, ARCH_MMAP_SYSCALL, PATTERN_LEN)); p++) {
 		size_t off = p - seg;
 
-		if (is_instruction(cfi, seg, ph->p_filesz, ph->p_vaddr, ph->p_vaddr + off))
+		if (arch__cond_branch(p + PATTERN_LEN, end - p - PATTERN_LEN) &&
+		    is_instruction(cfi, seg, ph->p_filesz, ph->p_vaddr, ph->p_vaddr + off))
 			offsets[nr++] = ph->p_offset + off + PATTERN_LEN;
 	}
 	free(seg);
