@@ -410,7 +410,7 @@ test-integration: asan-top
 	@# fails), so that CI has the sanitizers on these suites without a run of its own.
 	@# Kernels before 6.6 take another path (a link per probe): run mode there too.
 	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
-		--filter '@(run_mode|children)/*'
+		--filter '@(run_mode|children|mmap_hook)/*'
 	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter 'system/sigkill*'
 	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
@@ -419,7 +419,7 @@ test-integration: asan-top
 		--filter '$(VERDICTS_EVERY_PATH)'
 	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
-		--filter '@(run_mode|children)/*'
+		--filter '@(run_mode|children|mmap_hook)/*'
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter 'sampling/*'
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \

@@ -94,7 +94,11 @@ static void assert_plug_stack(json_t *proc, long long bytes, long long allocs)
 	json_t *stack = stack__find(proc, "plug_leak", "heap"), *frames;
 	const char *module;
 
-	cr_assert_not_null(stack, "no stack of plug_leak");
+	if (!stack) {
+		char *dump = json_dumps(proc, JSON_COMPACT);
+
+		cr_assert_fail("no stack of plug_leak in %s", dump);
+	}
 	cr_assert_eq(sum.stacks, 1, "plug_leak in %d stacks", sum.stacks);
 	cr_assert_eq(sum.bytes, bytes, "plug_leak: %lld bytes, the fixture says %lld", sum.bytes,
 		     bytes);
