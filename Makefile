@@ -75,7 +75,7 @@ FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fix
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
 	$(OUTPUT)/fixtures/leaky-stripped \
 	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan \
-	$(OUTPUT)/fixtures/bigso-linked-nofp
+	$(OUTPUT)/fixtures/bigso-linked-nofp $(OUTPUT)/fixtures/libplug-nofp.so
 # The 100+ MB library of the unwinder's clang-size case: Debian's libLLVM (clang's own).
 LIBLLVM    := $(firstword $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libLLVM-*.so.1))
 # Rust's two symbol manglings, without frame pointers (Debian's default): only where rustc is.
@@ -264,6 +264,13 @@ $(OUTPUT)/fixtures/bigso-linked-nofp: tests/fixtures/bigso.c | $(OUTPUT)/fixture
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -DLINKED $< -o $@ $(LIBLLVM)
 
+# A library without frame pointers that leaks, loaded by dlplug with dlopen (no sibling calls:
+# every function keeps its frame).
+$(OUTPUT)/fixtures/libplug-nofp.so: tests/fixtures/plug/plug.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -fno-optimize-sibling-calls -shared -fPIC \
+		$< -o $@
+
 $(OUTPUT)/fixtures/syms-stripped: $(OUTPUT)/fixtures/syms-nofp
 	$(Q)strip -o $@ $<
 
@@ -405,7 +412,7 @@ test-integration: asan-top
 	@# fails), so that CI has the sanitizers on these suites without a run of its own.
 	@# Kernels before 6.6 take another path (a link per probe): run mode there too.
 	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
-		--filter '@(run_mode|children)/*'
+		--filter '@(run_mode|children|mmap_hook)/*'
 	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter 'system/sigkill*'
 	$(Q)LEAKTRACE_NO_MULTI=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
@@ -414,7 +421,7 @@ test-integration: asan-top
 		--filter '$(VERDICTS_EVERY_PATH)'
 	@# Kernels 6.6 to 6.12 have uprobe_multi links but no sessions: run mode and sampling there.
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
-		--filter '@(run_mode|children)/*'
+		--filter '@(run_mode|children|mmap_hook)/*'
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \
 		--filter 'sampling/*'
 	$(Q)LEAKTRACE_NO_SESSION=1 $(ASAN_RUN) $(OUTPUT)/tests/integration --jobs 1 \

@@ -21,6 +21,12 @@
 #define ARCH_SYSCALL_ARG5(regs) ((regs)->r8)
 #define ARCH_SYSCALL_ARG6(regs) ((regs)->r9)
 #define ARCH_NR_MMAP 9
+/*
+ * A uprobe's registers (its context), where the same fields hold a system
+ * call's arguments after it returns (the kernel keeps them) and rax its result.
+ */
+#define ARCH_SITE_REGS struct pt_regs
+#define ARCH_SITE_RET(regs) ((regs)->ax)
 /* A task's user pc in its saved registers (bpf_task_pt_regs'), read with CO-RE. */
 #define ARCH_REGS_PC(regs) BPF_CORE_READ(regs, ip)
 /* The stack pointer at the entry of the function whose CFA is cfa: below the pushed return. */
@@ -56,6 +62,9 @@ static __always_inline long arch_ret_slot(struct pt_regs *ctx, __u64 *ret)
 #define ARCH_SYSCALL_ARG6(regs) ((regs)->regs[5])
 /* include/uapi/asm-generic/unistd.h's __NR3264_mmap. */
 #define ARCH_NR_MMAP 222
+/* A uprobe's context is user_pt_regs: after svc, x0 is the result, x1..x5 the arguments. */
+#define ARCH_SITE_REGS struct user_pt_regs
+#define ARCH_SITE_RET(regs) ((regs)->regs[0])
 #define ARCH_REGS_PC(regs) BPF_CORE_READ(regs, pc)
 /* bl pushes nothing: the entry's stack pointer is the CFA (a uretprobe's ri->stack). */
 #define ARCH_ENTRY_SP(cfa) (cfa)

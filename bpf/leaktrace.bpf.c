@@ -1299,39 +1299,30 @@ int BPF_PROG(maps_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* What the one mmap hook feeds: the unwinder's ranges, the captured mappings (-a). */
+/* What the mmap hooks feed: the unwinder's ranges, the captured mappings (-a). */
 const volatile bool mmap_unwind = false;
 const volatile bool mmap_capture = false;
 
 /*
- * Every executable mapping a traced process makes with mmap, at the syscall's
- * exit: the hook every kernel from 5.8 on has (this kind of guest has neither
- * kprobes nor fentry); the arguments are still in the saved registers there.
- * Every system call of the host comes here, a uretprobe's return too (6.11+):
- * one program for both uses, the number read straight from the BTF pointer
- * without a helper call, the map looked up last.
+ * An executable mapping a traced process made with mmap: its result and the
+ * arguments (length, protection, flags, descriptor, offset) as both hooks see
+ * them in the registers. fd is an int: the kernel ignores its upper half too.
  */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(mmap_exit, struct pt_regs *regs, long ret)
+static __always_inline int mmap_made(__u64 ret, __u64 len, __u64 prot, __u64 flags, __u64 fd,
+				     __u64 off)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct task_struct *task;
 	struct file *file = NULL;
-	__u64 len, flags, off;
 
-	if (ARCH_SYSCALL_NR(regs) != ARCH_NR_MMAP || (unsigned long)ret >= -4095UL)
+	if (ret >= -4095UL || !(prot & 4 /* PROT_EXEC */))
 		return 0;
-	if (!(ARCH_SYSCALL_ARG3(regs) & 4 /* PROT_EXEC */))
-		return 0;
-	len = ARCH_SYSCALL_ARG2(regs);
-	flags = ARCH_SYSCALL_ARG4(regs);
-	off = ARCH_SYSCALL_ARG6(regs);
 	if (!len || !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	/* bpf_get_current_task_btf would need 5.11. */
 	task = (struct task_struct *)bpf_get_current_task();
 	if (!(flags & 0x20 /* MAP_ANONYMOUS */)) {
-		file = fd_file(task, ARCH_SYSCALL_ARG5(regs));
+		file = fd_file(task, (__u32)fd);
 		if (!file)
 			return 0;
 	}
@@ -1340,4 +1331,38 @@ int BPF_PROG(mmap_exit, struct pt_regs *regs, long ret)
 	if (mmap_capture && file)
 		maps_mmap(tgid, file, ret, len, off);
 	return 0;
+}
+
+/*
+ * The mmap hook: a uprobe just after the mmap system call of the C library's
+ * wrapper (on the branch on its result, in ld.so, libc or a static executable;
+ * user space finds the sites, src/mmap_sites.c), attached as the allocator's
+ * probes are: per target process, or for every process under -a. The kernel
+ * kept the arguments' registers across the call and put its result in the
+ * return one: the registers tp_btf/sys_exit sees, in the processes that matter only.
+ */
+SEC("uprobe")
+int BPF_KPROBE(mmap_site)
+{
+	ARCH_SITE_REGS *regs = (ARCH_SITE_REGS *)ctx;
+
+	return mmap_made(ARCH_SITE_RET(regs), ARCH_SYSCALL_ARG2(regs), ARCH_SYSCALL_ARG3(regs),
+			 ARCH_SYSCALL_ARG4(regs), ARCH_SYSCALL_ARG5(regs), ARCH_SYSCALL_ARG6(regs));
+}
+
+/*
+ * The fallback, where a target's C library has no site user space found (musl,
+ * unusual builds) or LEAKTRACE_NO_MMAP_SITES is set: every mmap at the
+ * syscall's exit, the hook every kernel from 5.8 on has (this kind of guest
+ * has neither kprobes nor fentry). Every system call of the host comes here, a
+ * uretprobe's return too (6.11+): the number read straight from the BTF
+ * pointer without a helper call, the map looked up last.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(mmap_exit, struct pt_regs *regs, long ret)
+{
+	if (ARCH_SYSCALL_NR(regs) != ARCH_NR_MMAP)
+		return 0;
+	return mmap_made(ret, ARCH_SYSCALL_ARG2(regs), ARCH_SYSCALL_ARG3(regs),
+			 ARCH_SYSCALL_ARG4(regs), ARCH_SYSCALL_ARG5(regs), ARCH_SYSCALL_ARG6(regs));
 }

@@ -342,8 +342,15 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 			n = add_object(objects, n, m->path, link);
 		}
 	}
-	procmaps__free(maps);
 	err = plan_pick(plan, objects, n, pid);
+	for (i = 0; !err && i < maps->n && !plan->interp[0]; i++) {
+		const struct procmap *m = &maps->v[i];
+
+		if (procmap__is_file(m) && m->executable && is_loader(m->path))
+			snprintf(plan->interp, sizeof(plan->interp), "/proc/%d/map_files/%llx-%llx",
+				 pid, (unsigned long long)m->start, (unsigned long long)m->end);
+	}
+	procmaps__free(maps);
 	free_objects(objects, n);
 	return err;
 }
@@ -547,6 +554,7 @@ int alloc_plan__for_exec(pid_t pid, struct alloc_plan *plan)
 		free_objects(objects, n);
 		return err;
 	}
+	snprintf(plan->interp, sizeof(plan->interp), "%s", interp);
 	/* The loader too, for the unwind tables: it runs before anything else. */
 	if (interp[0] && n < MAX_OBJECTS && (objects[n] = strdup(interp)))
 		n++;

@@ -35,6 +35,8 @@ struct alloc_plan {
 	char heap[PATH_MAX]; /* the object of the malloc family */
 	char mmap[PATH_MAX]; /* the object of mmap/munmap: libc, or a static executable */
 	char cxx[PATH_MAX];  /* the object of C++'s operator new and delete, or "" */
+	/* The dynamic loader (it maps the libraries), or "". */
+	char interp[PATH_MAX];
 	struct alloc_probe probes[LT_MAX_PROBES];
 	int nr_probes;
 	/*

@@ -31,6 +31,13 @@
 	"rbp and rsp with the return address at the CFA"
 /* Where glibc's thread descriptor (arch__tcb_find) keeps its dtv pointer, from its start. */
 #define ARCH_TCB_DTV 8
+/*
+ * glibc's mmap wrapper (libc, ld.so, static binaries): mov $9,%eax; syscall;
+ * cmp $-4096,%rax, then a conditional jump on the result. The mmap hook's
+ * uprobe goes on that jump: the registers are as the call left them, and the
+ * kernel emulates a jump (one trap, no single step in a page of its own).
+ */
+#define ARCH_MMAP_SYSCALL "\xb8\x09\x00\x00\x00\x0f\x05\x48\x3d\x00\xf0\xff\xff"
 #elif defined(__aarch64__) || defined(ARCH_FOREIGN_arm64)
 #define ARCH_ELF_MACHINE EM_AARCH64
 /* Every instruction is 4 bytes: a call (bl, blr) is the one word before its return address. */
@@ -53,6 +60,8 @@
 	"x29, x30 and sp"
 /* The TCB (tpidr_el0's target) is { dtv, private }. */
 #define ARCH_TCB_DTV 0
+/* mov x8, #222; svc #0; cmn x0, #1, lsl #12 (little-endian words), then b.cond. */
+#define ARCH_MMAP_SYSCALL "\xc8\x1b\x80\xd2\x01\x00\x00\xd4\x1f\x04\x40\xb1"
 #else
 #error "leaktrace supports x86-64 and arm64: src/arch.h has no seam for this target"
 #endif
@@ -77,6 +86,14 @@ bool arch__frame_setup(const uint8_t *code, size_t n, uint64_t func_addr, uint64
  * one instruction that decodes as a call ending exactly there.
  */
 bool arch__after_call(const uint8_t *before, size_t n);
+/*
+ * True when an instruction starts at code[at], decoding from code[0] (one that
+ * starts there) onwards: bytes that match an instruction's pattern may be the
+ * middle of another one on x86, and a uprobe there would corrupt it.
+ */
+bool arch__insn_starts(const uint8_t *code, size_t n, size_t at);
+/* True when code[] (n bytes) starts with a conditional branch, which the kernel's uprobes emulate. */
+bool arch__cond_branch(const uint8_t *code, size_t n);
 
 /* What the kernel's uprobe code emulates instead of single-stepping, by its release. */
 unsigned int arch__uprobe_emulation(const char *release);

@@ -96,6 +96,17 @@ bool arch__after_call(const uint8_t *before, size_t n)
 	return is_bl(insn) || is_blr(insn);
 }
 
+bool arch__insn_starts(const uint8_t *code, size_t n, size_t at)
+{
+	return at < n && !(at & 3);
+}
+
+bool arch__cond_branch(const uint8_t *code, size_t n)
+{
+	/* b.cond: simulated since 4.10. */
+	return n >= 4 && (word(code) & 0xff000010) == 0x54000000;
+}
+
 unsigned int arch__uprobe_emulation(const char *release)
 {
 	unsigned int v = arch_release_version(release), emul = 0;

@@ -125,6 +125,28 @@ bool arch__after_call(const uint8_t *before, size_t n)
 	return false;
 }
 
+bool arch__insn_starts(const uint8_t *code, size_t n, size_t at)
+{
+	const uint8_t *p = code;
+	uint64_t addr = 0;
+	size_t left = n;
+	cs_insn *in;
+	csh h;
+
+	if (at >= n || decoder(&h, &in))
+		return false;
+	while (addr < at && cs_disasm_iter(h, &p, &left, &addr, in))
+		;
+	return addr == at;
+}
+
+bool arch__cond_branch(const uint8_t *code, size_t n)
+{
+	/* jcc rel8 (70-7f), jcc rel32 (0f 80-8f): emulated since 3.15. */
+	return (n >= 2 && (code[0] & 0xf0) == 0x70) ||
+	       (n >= 6 && code[0] == 0x0f && (code[1] & 0xf0) == 0x80);
+}
+
 unsigned int arch__uprobe_emulation(const char *release)
 {
 	unsigned int v = arch_release_version(release), emul = 0;

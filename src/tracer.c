@@ -21,6 +21,7 @@
 #include "diag.h"
 #include "kernel.h"
 #include "leaktrace.skel.h"
+#include "mmap_sites.h"
 #include "procmaps.h"
 #include "tracer.h"
 #include "tracer_int.h"
@@ -32,6 +33,14 @@ struct probed {
 	dev_t dev;
 	ino_t ino;
 	uint64_t offset;
+};
+
+/* A file's mmap sites (mmap_sites.h), found once: -a meets the same libc in every process. */
+struct site_file {
+	dev_t dev;
+	ino_t ino;
+	int nr; /* 0: none, or a negative errno */
+	uint64_t offsets[MMAP_SITES_MAX];
 };
 
 /* A link: a perf uprobe link, or a uprobe_multi link's fd; for a process, or (-1) every one. */
@@ -74,6 +83,20 @@ struct tracer {
 	size_t window_first; /* its first slot */
 	size_t window_nr;    /* its slots */
 	size_t window_size;  /* bytes mapped */
+	/*
+	 * The mmap hook (bpf/leaktrace.bpf.c), when the unwinder or the mapping
+	 * capture wants new mappings: uprobes at the mmap sites of each target's
+	 * loader and C library, attached with its allocator probes; where a file
+	 * has none, the system-call hook (sys_exit_fallback: run mode, -a) or a
+	 * reread of every process's mappings each tick (unhooked).
+	 */
+	bool mmap_hook;
+	bool sys_exit_fallback;
+	bool no_sites; /* LEAKTRACE_NO_MMAP_SITES: the fallback for every target, to test it */
+	struct bpf_link *sys_exit;
+	bool unhooked;
+	struct site_file *site_files;
+	size_t nr_site_files;
 	bool verbose;
 };
 
@@ -209,7 +232,7 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_cache, 1);
 	}
-	skel->rodata->mmap_unwind = dwarf && opts->unwind_mmap_hook;
+	skel->rodata->mmap_unwind = dwarf;
 }
 
 /*
@@ -272,6 +295,7 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 {
 	struct leaktrace_bpf__rodata *ro = skel->rodata;
 	__u32 n, blocks;
+	bool hook;
 
 	/* --max-allocs counts both. */
 	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", opts->max_allocs / 4 * 3);
@@ -308,10 +332,16 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	bpf_map__set_max_entries(skel->maps.blocks, blocks ? blocks : 1);
 	unwind_configure(skel, opts);
 	mappings_configure(skel, opts, k);
-	/* One mmap hook for both: it runs at every system call of the host. */
-	bpf_program__set_autoload(skel->progs.mmap_exit,
-				  skel->rodata->mmap_unwind || skel->rodata->mmap_capture);
 	choose_programs(skel, multi, session);
+	/*
+	 * One mmap hook for both uses: uprobes at the mmap sites, attached with a
+	 * perf link each on every kernel; the system-call hook is loaded as their
+	 * fallback, attached only when a target needs it.
+	 */
+	hook = skel->rodata->mmap_unwind || skel->rodata->mmap_capture;
+	bpf_program__set_autoload(skel->progs.mmap_site, hook);
+	bpf_program__set_autoload(skel->progs.mmap_exit, hook && opts->sys_exit_fallback);
+	bpf_program__set_autoattach(skel->progs.mmap_exit, false);
 	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
 	if (!multi) {
 		bpf_program__set_autoload(skel->progs.munmap_enter, k->for_each_map_elem);
@@ -347,6 +377,30 @@ static int load(struct tracer *t, const struct tracer_opts *opts, const struct k
 		return -errno;
 	configure(t->skel, opts, t->multi, t->session, k);
 	return leaktrace_bpf__load(t->skel);
+}
+
+/* The fallback hook on the system call's exit, attached once, for every process of the host. */
+static void sys_exit_attach(struct tracer *t, pid_t pid, const char *why)
+{
+	if (!t->sys_exit_fallback) {
+		/* -p and the agent's targets by pid: their mappings reread each tick, as before. */
+		if (t->verbose && !t->unhooked)
+			diag__debug("mmap hook: none for pid %d (%s): every target's mappings are "
+				    "read again each tick",
+				    pid, why);
+		t->unhooked = true;
+		return;
+	}
+	if (t->sys_exit)
+		return;
+	t->sys_exit = bpf_program__attach(t->skel->progs.mmap_exit);
+	if (!t->sys_exit)
+		diag__warn("cannot attach the mmap hook on tp_btf/sys_exit: %s: libraries "
+			   "mapped from now on are found late",
+			   strerror(errno));
+	else if (t->verbose)
+		diag__debug("mmap hook: tp_btf/sys_exit, at every system call of the host (%s)",
+			    why);
 }
 
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
@@ -396,6 +450,12 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		diag__error("cannot attach the process tracepoints: %s", strerror(-err));
 		goto err_free;
 	}
+	t->mmap_hook = bpf_program__autoload(t->skel->progs.mmap_site);
+	t->sys_exit_fallback = opts->sys_exit_fallback;
+	/* LEAKTRACE_NO_MMAP_SITES=1 takes the fallback's path, to test it. */
+	t->no_sites = t->mmap_hook && getenv("LEAKTRACE_NO_MMAP_SITES");
+	if (t->no_sites)
+		sys_exit_attach(t, -1, "LEAKTRACE_NO_MMAP_SITES");
 	*out = t;
 	return 0;
 
@@ -640,11 +700,86 @@ static void print_probes(pid_t pid, const struct alloc_probe **probes, int n)
 	}
 }
 
+/* path's mmap sites, from the cache or found now: their number, or a negative errno. */
+static int sites_of(struct tracer *t, const char *path, const uint64_t **offsets)
+{
+	struct site_file *f;
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	for (size_t i = 0; i < t->nr_site_files; i++) {
+		f = &t->site_files[i];
+		if (f->dev == st.st_dev && f->ino == st.st_ino) {
+			*offsets = f->offsets;
+			return f->nr;
+		}
+	}
+	f = realloc(t->site_files, (t->nr_site_files + 1) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	t->site_files = f;
+	f = &f[t->nr_site_files++];
+	*f = (struct site_file){ .dev = st.st_dev, .ino = st.st_ino };
+	f->nr = mmap_sites__find(path, f->offsets, MMAP_SITES_MAX);
+	*offsets = f->offsets;
+	return f->nr;
+}
+
+/*
+ * The mmap hook for pid (or -1, every process): a uprobe after each mmap
+ * system call of its loader and of its C library, where they have one; else
+ * the fallback. The sites go in before the allocator's probes: in run mode the
+ * process has not run yet, and its loader maps its libraries first.
+ */
+static void probe_mmap_sites(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
+{
+	const char *paths[] = { plan->interp, plan->mmap };
+	const uint64_t *offsets = NULL;
+	char why[PATH_MAX + 64];
+	int n, err;
+
+	if (!t->mmap_hook || t->no_sites)
+		return;
+	for (int i = 0; i < 2; i++) {
+		if (!paths[i][0] || (i && !strcmp(paths[0], paths[1])))
+			continue;
+		n = sites_of(t, paths[i], &offsets);
+		if (n <= 0) {
+			snprintf(why, sizeof(why), "no mmap site in %s%s%s", paths[i],
+				 n ? ": " : "", n ? strerror(-n) : "");
+			sys_exit_attach(t, pid, why);
+			continue;
+		}
+		for (int j = 0; j < n; j++) {
+			struct alloc_probe p = { .path = paths[i],
+						 .name = "mmap system call",
+						 .offset = offsets[j],
+						 .probe_offset = offsets[j] };
+
+			if (probed_already(t, pid, &p))
+				continue;
+			err = add_link(t, t->skel->progs.mmap_site, pid, &p, false);
+			if (err) {
+				snprintf(why, sizeof(why), "cannot probe %s+0x%llx: %s", paths[i],
+					 (unsigned long long)offsets[j], strerror(-err));
+				sys_exit_attach(t, pid, why);
+			} else if (t->verbose) {
+				diag__debug("%s: mmap hook: uprobe at %s+0x%llx, after the mmap "
+					    "system call",
+					    pid == -1 ? "all processes" : "pid", paths[i],
+					    (unsigned long long)offsets[j]);
+			}
+		}
+	}
+}
+
 int tracer__probe(struct tracer *t, pid_t pid, const struct alloc_plan *plan)
 {
 	const struct alloc_probe *probes[LT_MAX_PROBES], *p;
 	int err, f, n;
 
+	probe_mmap_sites(t, pid, plan);
 	n = probes_to_attach(t, pid, plan, probes);
 	if (!n)
 		return 0;
@@ -920,7 +1055,7 @@ void tracer__unwind_refresh(struct tracer *t)
 {
 	tracer__unwind_wait(t);
 	if (t->unwinder)
-		unwinder__refresh(t->unwinder, !t->skel->rodata->mmap_unwind);
+		unwinder__refresh(t->unwinder, t->unhooked);
 }
 
 void tracer__unwind_print(struct tracer *t)
@@ -1058,6 +1193,8 @@ void tracer__detach(struct tracer *t)
 {
 	close_links(t->links, t->nr_links);
 	t->nr_links = 0;
+	bpf_link__destroy(t->sys_exit);
+	t->sys_exit = NULL;
 }
 
 void tracer__free(struct tracer *t)
@@ -1066,6 +1203,8 @@ void tracer__free(struct tracer *t)
 		return;
 	close_links(t->links, t->nr_links);
 	free(t->links);
+	bpf_link__destroy(t->sys_exit);
+	free(t->site_files);
 	for (size_t i = 0; i < t->nr_closers; i++)
 		pthread_join(t->closers[i], NULL);
 	free(t->closers);

@@ -27,14 +27,17 @@ struct tracer_opts {
 	enum lt_unwind_mode unwind; /* --unwind */
 	uint64_t max_unwind_rows;   /* --max-unwind-mb, in rows */
 	/*
-	 * --unwind=dwarf: new mappings are caught at mmap's exit, a hook on every
-	 * system call of the host (~0.2 us each here), rather than at the next tick.
+	 * New mappings (for the unwinder, the mapping capture) are caught by
+	 * uprobes after the mmap system call of each target's loader and C library.
+	 * Where a file has no such site: true, the hook on every system call's exit
+	 * (run mode, -a: ~0.2 us each on the whole host); false, every target's
+	 * mappings are read again each tick.
 	 */
-	bool unwind_mmap_hook;
+	bool sys_exit_fallback;
 	/*
 	 * -a: traced processes' executable file mappings are sent as they are made
 	 * (exec with 5.17+, mmap, fork), for the processes gone before their
-	 * /proc/PID/maps is read. mmap's is a hook on every system call of the host.
+	 * /proc/PID/maps is read.
 	 */
 	bool capture_mappings;
 	bool verbose;

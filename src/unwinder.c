@@ -44,6 +44,7 @@ struct process {
 	size_t nr;
 	uint32_t *held; /* run mode: the objects its exec will map, built before it runs */
 	size_t nr_held;
+	bool retry; /* a mapping changed while it was read (dlopen under way): read it again */
 };
 
 /* A free stretch of the rows array. */
@@ -72,6 +73,7 @@ struct unwinder {
 	uint64_t rows_used;
 	uint64_t build_ns;
 	bool fp_where_kept; /* --unwind auto */
+	bool retry;	    /* process_read: a mapping was gone when its file was opened */
 	bool verbose;
 	FILE *log; /* -v lines held until the ranges that use the tables are written */
 	/* The tables of a process's new files, built side by side before they are loaded. */
@@ -479,6 +481,15 @@ static bool range_of(struct unwinder *u, pid_t pid, const struct procmap *m,
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
 	id = object_get(u, &key, path, m->path);
+	/*
+	 * Gone since the maps were read: its loader is remapping it (a dlopen under
+	 * way). Walks through it say the table is pending until the next read.
+	 */
+	if (id == -ENOENT) {
+		r->obj = LT_UNWIND_UNBUILT_OBJ;
+		u->retry = true;
+		return true;
+	}
 	if (id < 0) {
 		r->obj = LT_UNWIND_NO_OBJ;
 		return true;
@@ -670,6 +681,7 @@ static int process_read(struct unwinder *u, pid_t pid)
 		goto out;
 	}
 	prebuild(u, pid, maps);
+	u->retry = false;
 	for (size_t i = 0; i < maps->n && v.nr < LT_UNWIND_MAX_RANGES; i++) {
 		if (maps->v[i].executable &&
 		    range_of(u, pid, &maps->v[i], &ranges[v.nr], ids, &nr_ids))
@@ -689,9 +701,14 @@ static int process_read(struct unwinder *u, pid_t pid)
 				   v.nr * sizeof(*ranges));
 	if (!err)
 		err = bpf_map_update_elem(u->maps.views_fd, &key, &v, BPF_ANY) ? -errno : 0;
-	/* Marked again since: read again at the waker's next turn. */
-	if (!err && !bpf_map_lookup_elem(u->maps.procs_fd, &key, before) &&
-	    before->marks != v.marks)
+	/*
+	 * Marked again since, or mapped more meanwhile (a mapping made while the
+	 * view still had the old marks did not mark it again): read again at the
+	 * waker's next turn.
+	 */
+	p->retry = u->retry;
+	if (!err && (p->retry || (!bpf_map_lookup_elem(u->maps.procs_fd, &key, before) &&
+				  (before->marks != v.marks || before->count != v.seen))))
 		u->woken = true;
 	if (err || same) {
 		for (size_t i = 0; i < nr_ids; i++)
@@ -856,6 +873,7 @@ static void process_remove(struct unwinder *u, pid_t pid)
 static int refresh(struct unwinder *u, bool every)
 {
 	struct lt_unwind_proc *v = malloc(sizeof(*v));
+	struct process *p;
 	__u32 *keys = NULL, *grown, *prev = NULL, next;
 	size_t n = 0;
 	int err = 0;
@@ -885,7 +903,9 @@ static int refresh(struct unwinder *u, bool every)
 		if (bpf_map_lookup_elem(u->maps.procs_fd, &keys[i], v))
 			continue;
 		bpf_map_lookup_elem(u->maps.views_fd, &keys[i], &view);
-		if (!every && v->marks == view.marks && process_find(u, keys[i]))
+		/* Marked, mapped more since its last read, or to read again (see process_read). */
+		p = process_find(u, keys[i]);
+		if (!every && v->marks == view.marks && v->count == view.seen && p && !p->retry)
 			continue;
 		if (process_add(u, keys[i]) && kill(keys[i], 0) && errno == ESRCH)
 			process_remove(u, keys[i]); /* gone meanwhile */

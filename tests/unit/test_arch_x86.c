@@ -5,11 +5,14 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elf_syms.h"
 #include "arch_x86.h"
+#include "mmap_sites.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
@@ -444,4 +447,102 @@ Test(x86_frame, prologue_past_64_instructions_does_not_count)
 	cr_assert_not(arch__frame_setup(code, sizeof(code), 0x1000, 0x1000 + sizeof(code)));
 	/* 62 nops: the push is the 63rd instruction, the mov the 64th */
 	cr_assert(arch__frame_setup(code + 2, sizeof(code) - 2, 0x1000, 0x1000 + sizeof(code)));
+}
+
+/*
+ * The mmap hook's sites: in Debian 12's glibc (libc and ld.so) exactly the ones
+ * objdump shows (mov $0x9,%eax; syscall; cmp $-4096,%rax; then the ja probed);
+ * none in a file without them; the pattern's bytes inside another instruction
+ * are not an instruction.
+ */
+#define LDSO "/lib64/ld-linux-x86-64.so.2"
+
+/*
+ * objdump's oracle: the addresses of the conditional jumps right after
+ * mov $0x9,%eax; syscall; cmp $0xfffffffffffff000,%rax (link-time addresses,
+ * which are file offsets in glibc's text). Their number.
+ */
+static int objdump_sites(const char *path, uint64_t *out, int max)
+{
+	char cmd[512], line[512];
+	int n = 0, state = 0;
+	unsigned long long addr;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "objdump -d --no-show-raw-insn %s", path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		char insn[256] = "";
+
+		if (sscanf(line, " %llx:\t%255[^\n]", &addr, insn) != 2)
+			continue;
+		if (state == 3 && insn[0] == 'j' && n < max)
+			out[n++] = addr;
+		if (strstr(insn, "mov    $0x9,%eax"))
+			state = 1;
+		else if (state == 1 && !strncmp(insn, "syscall", 7))
+			state = 2;
+		else if (state == 2 && strstr(insn, "cmp    $0xfffffffffffff000,%rax"))
+			state = 3;
+		else
+			state = 0;
+	}
+	pclose(p);
+	return n;
+}
+
+static void assert_sites_as_objdump(const char *path)
+{
+	uint64_t got[MMAP_SITES_MAX], want[MMAP_SITES_MAX];
+	int n = mmap_sites__find(path, got, MMAP_SITES_MAX);
+	int m = objdump_sites(path, want, MMAP_SITES_MAX);
+
+	cr_assert_gt(m, 0, "objdump shows no mmap system call in %s", path);
+	cr_assert_eq(n, m, "%s: %d sites, objdump shows %d", path, n, m);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(got[i], want[i], "%s: site %d at %#" PRIx64 ", objdump's at %#" PRIx64,
+			     path, i, got[i], want[i]);
+}
+
+Test(mmap_sites, glibc_libc_has_its_mmap_wrappers_site)
+{
+	assert_sites_as_objdump(LIBC);
+}
+
+Test(mmap_sites, glibc_loader_has_its_mmap_wrappers_site)
+{
+	assert_sites_as_objdump(LDSO);
+}
+
+Test(mmap_sites, a_file_without_the_call_has_none)
+{
+	uint64_t got[MMAP_SITES_MAX];
+
+	/* libz makes no system call of its own. */
+	cr_assert_eq(mmap_sites__find("/lib/x86_64-linux-gnu/libz.so.1", got, MMAP_SITES_MAX), 0);
+	cr_assert_eq(mmap_sites__find("/etc/hostname", got, MMAP_SITES_MAX), -ENOEXEC);
+	cr_assert_eq(mmap_sites__find("/nonexistent/leaktrace", got, MMAP_SITES_MAX), -ENOENT);
+}
+
+/* movabs $0x050f00000009b8,%rax: the pattern's first bytes inside its immediate. */
+Test(mmap_sites, the_pattern_inside_another_instruction_is_not_one)
+{
+	const uint8_t code[] = { 0x48, 0xb8, 0xb8, 0x09, 0x00, 0x00, 0x00, 0x0f, 0x05,
+				 0x00, 0xb8, 0x09, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+
+	cr_assert(!arch__insn_starts(code, sizeof(code), 2));
+	cr_assert(arch__insn_starts(code, sizeof(code), 10));
+}
+
+Test(mmap_sites, conditional_jumps_are_branches_the_kernel_emulates)
+{
+	const uint8_t ja8[] = { 0x77, 0x25 }, ja32[] = { 0x0f, 0x87, 1, 2, 3, 4 };
+	const uint8_t ret[] = { 0xc3, 0x90 }, cmov[] = { 0x48, 0x0f, 0x46, 0xd0, 0x90, 0x90 };
+
+	cr_assert(arch__cond_branch(ja8, sizeof(ja8)));
+	cr_assert(arch__cond_branch(ja32, sizeof(ja32)));
+	cr_assert(!arch__cond_branch(ret, sizeof(ret)));
+	cr_assert(!arch__cond_branch(cmov, sizeof(cmov)));
+	cr_assert(!arch__cond_branch(ja32, 2));
 }
