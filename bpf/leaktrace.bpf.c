@@ -1189,6 +1189,17 @@ static __always_inline void target_add(__u32 tgid, const struct lt_target *t)
 		__sync_fetch_and_add(&targets_full, 1);
 }
 
+/*
+ * A generation no earlier image of this pid had, even one whose records user space
+ * still holds after its entry went: the clock's low 32 bits (user space's are too).
+ */
+static __always_inline __u32 new_gen(const struct lt_target *old)
+{
+	__u32 gen = bpf_ktime_get_ns();
+
+	return old && old->gen == gen ? gen + 1 : gen;
+}
+
 /* Under -a, a traced process's children are traced too (not its new threads). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
@@ -1203,13 +1214,8 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	/* Its heap is a copy of the parent's: frees of inherited blocks are not misses. */
 	__builtin_memcpy(c.comm, t->comm, sizeof(c.comm));
-	/*
-	 * Its pid may be an exited process's whose entry waits for a report: a generation of
-	 * its own, or it would pass for that process (user space tells images apart by it).
-	 */
-	t = bpf_map_lookup_elem(&targets, &ctgid);
-	if (t)
-		c.gen = t->gen + 1;
+	/* Its pid may be an exited process's, whose records wait for a report. */
+	c.gen = new_gen(bpf_map_lookup_elem(&targets, &ctgid));
 	target_add(ctgid, &c);
 	return 0;
 }
@@ -1237,11 +1243,9 @@ int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid)
 			bpf_map_delete_elem(&targets, &tgid);
 		return 0;
 	}
-	if (t) {
-		n.gen = t->gen + 1;
-	} else if (!follow_new || tgid == self_tgid) {
+	if (!t && (!follow_new || tgid == self_tgid))
 		return 0;
-	}
+	n.gen = new_gen(t);
 	target_add(tgid, &n);
 	return 0;
 }

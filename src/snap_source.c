@@ -667,10 +667,10 @@ static void doom(struct snap_source *src, pid_t pid)
 	src->doomed[src->nr_doomed++] = pid;
 }
 
-static bool kept_gone(const struct snap_source *src, pid_t pid)
+static bool kept_gone(const struct snap_source *src, pid_t pid, uint32_t gen)
 {
 	for (size_t i = 0; i < src->nr_gone; i++)
-		if (src->gone[i].pid == pid)
+		if (src->gone[i].st.pid == pid && src->gone[i].gen == gen)
 			return true;
 	return false;
 }
@@ -699,7 +699,7 @@ static void entries_forget(struct snap_source *src)
 
 	for (size_t i = 0; src->nr_doomed && i < src->nr_buckets; i++) {
 		for (link = &src->buckets[i]; (e = *link);) {
-			if (!doomed(src, e) || kept_gone(src, e->pid)) {
+			if (!doomed(src, e) || kept_gone(src, e->pid, e->gen)) {
 				link = &e->next;
 				continue;
 			}
@@ -756,7 +756,7 @@ int snap_source__reap(struct snap_source *src)
 			src->procs[out++] = *p;
 			continue;
 		}
-		if (!kept_gone(src, p->pid))
+		if (!kept_gone(src, p->pid, p->gen))
 			doom(src, p->pid);
 		free(p->cmdline);
 		tgid = p->pid;
@@ -1055,27 +1055,29 @@ static const char **argv_dup(const struct proc_stat *p)
  * at the next reap, and the final snapshot still shows it. Beyond MAX_GONE
  * processes the smallest make room. The frames stay the cache's.
  */
-static int keep_gone(struct snap_source *src, const struct proc_stat *p)
+static int keep_gone(struct snap_source *src, const struct proc_stat *p, uint32_t gen)
 {
-	struct proc_stat *slot = NULL, *grown;
+	struct gone *slot = NULL, *grown;
 	struct stack_stat *stacks;
 	const char **argv;
 
 	for (size_t i = 0; i < src->nr_gone && !slot; i++)
-		if (src->gone[i].pid == p->pid)
+		if (src->gone[i].st.pid == p->pid)
 			slot = &src->gone[i];
+	/* An earlier process of its pid: its frames were the last reason to keep its entries. */
+	if (slot && slot->gen != gen)
+		doom(src, slot->st.pid);
 	if (!slot && src->nr_gone >= src->max_gone) {
 		if (!src->nr_gone)
 			return 0;
 		slot = &src->gone[0];
 		for (size_t i = 1; i < src->nr_gone; i++)
-			if (src->gone[i].bytes < slot->bytes)
+			if (src->gone[i].st.bytes < slot->st.bytes)
 				slot = &src->gone[i];
-		if (slot->bytes >= p->bytes)
+		if (slot->st.bytes >= p->bytes)
 			return 0;
-		/* Its frames were the last reason to keep its entries. */
-		if (!snap_source__find(src, slot->pid))
-			doom(src, slot->pid);
+		/* Those of a process that took its pid since are not doomed: their gen differs. */
+		doom(src, slot->st.pid);
 	}
 	if (!slot) {
 		grown = realloc(src->gone, (src->nr_gone + 1) * sizeof(*grown));
@@ -1083,8 +1085,8 @@ static int keep_gone(struct snap_source *src, const struct proc_stat *p)
 			return -ENOMEM;
 		src->gone = grown;
 		slot = &src->gone[src->nr_gone++];
-		slot->stacks = NULL;
-		slot->argv = NULL;
+		slot->st.stacks = NULL;
+		slot->st.argv = NULL;
 	}
 	stacks = malloc((p->nr_stacks + 1) * sizeof(*stacks));
 	argv = argv_dup(p);
@@ -1095,11 +1097,12 @@ static int keep_gone(struct snap_source *src, const struct proc_stat *p)
 	}
 	if (p->nr_stacks)
 		memcpy(stacks, p->stacks, p->nr_stacks * sizeof(*stacks));
-	free(slot->stacks);
-	free(slot->argv);
-	*slot = *p;
-	slot->stacks = stacks;
-	slot->argv = argv; /* p's is in its snapshot's arena, which goes with it */
+	free(slot->st.stacks);
+	free(slot->st.argv);
+	slot->st = *p;
+	slot->gen = gen;
+	slot->st.stacks = stacks;
+	slot->st.argv = argv; /* p's is in its snapshot's arena, which goes with it */
 	return 0;
 }
 
@@ -1107,7 +1110,7 @@ static int keep_gone(struct snap_source *src, const struct proc_stat *p)
 static int add_gone(struct snap_source *src, struct snapshot *snap)
 {
 	for (size_t i = 0; i < src->nr_gone; i++) {
-		const struct proc_stat *g = &src->gone[i];
+		const struct proc_stat *g = &src->gone[i].st;
 		struct proc_stat *p, *procs;
 		size_t k = 0;
 
@@ -1300,7 +1303,7 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 			      sizeof(struct stack_stat), by_bytes);
 		/* Run mode keeps its finished processes' own reports (snap_source__finish). */
 		if (info && info->exited && !info->finished && snap->procs[i].nr_stacks)
-			err = keep_gone(src, &snap->procs[i]);
+			err = keep_gone(src, &snap->procs[i], info->gen);
 	}
 	if (!err && src->with_gone)
 		err = add_gone(src, snap);
@@ -1449,8 +1452,8 @@ void snap_source__free(struct snap_source *src)
 	frame_table__free(src->frames);
 	free(src->doomed);
 	for (size_t i = 0; i < src->nr_gone; i++) {
-		free(src->gone[i].stacks);
-		free(src->gone[i].argv);
+		free(src->gone[i].st.stacks);
+		free(src->gone[i].st.argv);
 	}
 	free(src->gone);
 	kallsyms__free(src->ksyms);

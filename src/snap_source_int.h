@@ -20,6 +20,12 @@ struct stack_entry;
 struct frame_table;
 struct mapping_events;
 
+/* An exited process as last reported, and the generation of its entries. */
+struct gone {
+	struct proc_stat st;
+	uint32_t gen;
+};
+
 struct process {
 	pid_t pid;
 	uint32_t gen; /* its exec generation, as the targets map says */
@@ -65,7 +71,7 @@ struct snap_source {
 	struct snapshot **finished; /* one per process reported at its exit */
 	size_t nr_finished;
 	/* Processes that exited, as last reported, after their records went: for the end. */
-	struct proc_stat *gone;
+	struct gone *gone;
 	size_t nr_gone;
 	bool with_gone;	 /* the next snapshots hold them too */
 	size_t max_gone; /* the most kept: the largest */

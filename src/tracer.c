@@ -542,9 +542,15 @@ static int add_target(struct tracer *t, pid_t pid, bool from_start)
 	struct lt_target target = { .flags = from_start ? LT_TARGET_FROM_START : 0 }, old;
 	__u32 tgid = pid;
 
-	/* An exited process's entry that waits for a report: its pid taken, a new generation. */
+	/*
+	 * A generation no earlier process of this pid had (the clock's low bits, as BPF's):
+	 * user space may still hold an exited one's records. A live entry keeps its own.
+	 */
+	target.gen = tracer__now_ns();
 	if (!bpf_map__lookup_elem(t->skel->maps.targets, &tgid, sizeof(tgid), &old, sizeof(old), 0))
-		target.gen = old.flags & LT_TARGET_EXITED ? old.gen + 1 : old.gen;
+		target.gen = !(old.flags & LT_TARGET_EXITED) ? old.gen :
+			     old.gen == target.gen	     ? target.gen + 1 :
+							       target.gen;
 	proc__read_line(pid, "comm", target.comm, sizeof(target.comm));
 	return bpf_map__update_elem(t->skel->maps.targets, &tgid, sizeof(tgid), &target,
 				    sizeof(target), BPF_ANY);
