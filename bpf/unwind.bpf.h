@@ -184,7 +184,7 @@ __noinline int range_pending(__u64 pc)
 	struct lt_unwind_view *v;
 	struct lt_unwind_proc *p;
 	struct walk_regs *s;
-	__u32 zero = 0, count;
+	__u32 zero = 0, count, fresh;
 
 	s = bpf_map_lookup_elem(&unwind_regs, &zero);
 	if (!s)
@@ -194,8 +194,10 @@ __noinline int range_pending(__u64 pc)
 		return -1;
 	v = bpf_map_lookup_elem(&unwind_views, &s->tgid);
 	count = p->count;
+	/* Those made since the view's maps were read. */
+	fresh = count - (v && v->image == s->image ? v->seen : 0);
 	for (int i = 0; i < LT_UNWIND_PENDING; i++) {
-		if ((__u32)i >= count - (v && v->image == s->image ? v->seen : 0))
+		if ((__u32)i >= fresh)
 			break;
 		/* Newest first. */
 		m = &p->pending[(count - 1 - i) & (LT_UNWIND_PENDING - 1)];
