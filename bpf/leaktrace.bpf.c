@@ -135,6 +135,11 @@ struct {
 struct scratch {
 	struct lt_stack st;
 	__u64 window[STACK_WINDOW / 8];
+	/*
+	 * A thread's new call state, built here: on the BPF stack it left the
+	 * session program too little of it for the walk's global functions.
+	 */
+	struct call call;
 };
 
 struct {
@@ -276,6 +281,24 @@ __noinline __u64 fp_walk(__u64 fp, __u64 sp, __u64 h)
 }
 
 /*
+ * The walk by unwind tables into the scratch stack, as fp_walk: a global
+ * function, so that the verifier checks its loop over the frames once, not once
+ * per way the program comes to it (that was a third of the session program's
+ * load time, the most of leaktrace's start).
+ */
+__noinline __u64 tables_walk(__u64 ip, __u64 sp, __u64 fp, __u64 h)
+{
+	struct scratch *sc;
+	__u32 zero = 0;
+
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return h;
+	sc->st.nr = unwind_walk(ip, sp, fp, &sc->st, &h);
+	return h;
+}
+
+/*
  * Record the stack of a return probe (the frame pointer walk or, with
  * --unwind=dwarf, the unwind tables'), and return its id.
  *
@@ -299,7 +322,7 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64
 	h = mix(h, ip);
 	st->flags = 0;
 	if (unwind_mode == LT_UNWIND_DWARF)
-		st->nr = unwind_walk(ctx, st, &h);
+		h = tables_walk(ip, PT_REGS_SP(ctx), PT_REGS_FP(ctx), h);
 	else
 		h = fp_walk(PT_REGS_FP(ctx), PT_REGS_SP(ctx), h);
 	if (lt_stack_is_none(h))
@@ -635,9 +658,10 @@ static __always_inline void thread_forget(__u64 pid_tgid)
  */
 static __always_inline struct call *thread_get(__u64 pid_tgid, __u64 *who)
 {
-	__u32 tgid = pid_tgid >> 32;
-	struct call *c, zero = {};
+	__u32 tgid = pid_tgid >> 32, zero = 0;
+	struct scratch *sc;
 	struct lt_target *t;
+	struct call *c;
 
 	c = thread_find(pid_tgid);
 	if (c) {
@@ -646,16 +670,18 @@ static __always_inline struct call *thread_get(__u64 pid_tgid, __u64 *who)
 	}
 	*who = 0;
 	t = bpf_map_lookup_elem(&targets, &tgid);
-	if (!t)
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!t || !sc)
 		return NULL;
-	zero.pid_tgid = pid_tgid;
-	zero.who = *who = (__u64)t->gen << 32 | tgid;
+	__builtin_memset(&sc->call, 0, sizeof(sc->call));
+	sc->call.pid_tgid = pid_tgid;
+	sc->call.who = *who = (__u64)t->gen << 32 | tgid;
 	c = thread_slot(pid_tgid);
 	if (c && __sync_val_compare_and_swap(&c->pid_tgid, 0, pid_tgid) == 0) {
-		*c = zero;
+		*c = sc->call;
 		return c;
 	}
-	bpf_map_update_elem(&calls, &pid_tgid, &zero, BPF_NOEXIST);
+	bpf_map_update_elem(&calls, &pid_tgid, &sc->call, BPF_NOEXIST);
 	c = bpf_map_lookup_elem(&calls, &pid_tgid);
 	if (!c)
 		count(LT_THREADS_UNTRACKED); /* the map is full */

@@ -143,6 +143,7 @@ struct walk_regs {
 	__u64 image;	  /* the process's image (its mm->start_stack), read once per walk */
 	__u32 win_len;	  /* bytes of win that hold the stack from win_base */
 	__u64 win_base;
+	struct lt_unwind_range range; /* the mapping found for a pc */
 	__u8 win[WALK_WINDOW];
 };
 
@@ -165,57 +166,46 @@ enum walk_step {
 };
 
 /*
- * The mapping holding pc, copied to *out: the newest of this image's made since
- * the view's maps were read, else the last of the view's sorted ones starting
- * at or below pc. One made before its table was built gives way to the view's,
- * which may have it since. Array lookups by key rather than indexes into a
- * value keep the verifier's states few.
+ * The mapping holding pc is the newest of this image's made since the view's
+ * maps were read (range_pending), else the last of the view's sorted ones
+ * starting at or below pc (range_sorted); one made before its table was built
+ * gives way to the view's, which may have it since. Each is a global function
+ * of the walking process (unwind_regs), its answer in s->range: the verifier
+ * checks their loops once, not once per way of reaching them in a frame's step
+ * (inlined, they were half of the session program's load time). Array lookups
+ * by key rather than indexes into a value keep the verifier's states few.
+ *
+ * range_pending: 1 with the range of a built mapping, 2 with an unbuilt one, 0
+ * when none holds pc, -1 when the process has no mappings known.
  */
-static __always_inline int range_find(const struct lt_unwind_proc *p,
-				      const struct lt_unwind_view *v, __u64 image, __u64 pc,
-				      struct lt_unwind_range *out)
+__noinline int range_pending(__u64 pc)
 {
-	__u32 count = p->count, seen = v && v->image == image ? v->seen : 0;
-	__u32 lo = 0, hi, mid, key, base;
 	const struct lt_unwind_mapped *m;
-	struct lt_unwind_range *r;
-	bool unbuilt = false;
+	struct lt_unwind_view *v;
+	struct lt_unwind_proc *p;
+	struct walk_regs *s;
+	__u32 zero = 0, count, fresh;
 
+	s = bpf_map_lookup_elem(&unwind_regs, &zero);
+	if (!s)
+		return -1;
+	p = bpf_map_lookup_elem(&unwind_procs, &s->tgid);
+	if (!p)
+		return -1;
+	v = bpf_map_lookup_elem(&unwind_views, &s->tgid);
+	count = p->count;
+	/* Those made since the view's maps were read. */
+	fresh = count - (v && v->image == s->image ? v->seen : 0);
 	for (int i = 0; i < LT_UNWIND_PENDING; i++) {
-		if ((__u32)i >= count - seen)
+		if ((__u32)i >= fresh)
 			break;
 		/* Newest first. */
 		m = &p->pending[(count - 1 - i) & (LT_UNWIND_PENDING - 1)];
-		if (m->image != image || pc < m->r.start || pc >= m->r.end)
+		if (m->image != s->image || pc < m->r.start || pc >= m->r.end)
 			continue;
-		*out = m->r;
-		if (m->r.obj != LT_UNWIND_UNBUILT_OBJ)
-			return 0;
-		unbuilt = true;
-		break;
+		s->range = m->r;
+		return m->r.obj != LT_UNWIND_UNBUILT_OBJ ? 1 : 2;
 	}
-	if (!v || v->image != image || v->slot == LT_UNWIND_NO_SLOT)
-		return unbuilt ? 0 : -1;
-	hi = v->nr;
-	base = v->slot * LT_UNWIND_MAX_RANGES;
-	for (int i = 0; i < 9; i++) { /* log2(LT_UNWIND_MAX_RANGES) + 1 */
-		if (lo >= hi)
-			break;
-		mid = (lo + hi) / 2;
-		key = base + mid;
-		r = bpf_map_lookup_elem(&unwind_ranges, &key);
-		if (!r)
-			return unbuilt ? 0 : -1;
-		if (r->start <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	key = base + lo - 1;
-	r = lo ? bpf_map_lookup_elem(&unwind_ranges, &key) : NULL;
-	if (!r || pc >= r->end)
-		return unbuilt ? 0 : -1;
-	*out = *r;
 	return 0;
 }
 
@@ -227,6 +217,63 @@ static __always_inline void proc_stale(struct lt_unwind_proc *p, const struct lt
 		return;
 	p->marks++;
 	bpf_ringbuf_output(&unwind_wake, &tgid, sizeof(tgid), 0);
+}
+
+/* range_sorted: 0 with the view's range that holds pc, -1 when none does. */
+__noinline int range_sorted(__u64 pc)
+{
+	struct lt_unwind_range *r = NULL;
+	struct lt_unwind_view *v;
+	struct walk_regs *s;
+	__u32 zero = 0, lo, hi, mid;
+
+	s = bpf_map_lookup_elem(&unwind_regs, &zero);
+	if (!s)
+		return -1;
+	v = bpf_map_lookup_elem(&unwind_views, &s->tgid);
+	if (!v || v->image != s->image || v->slot == LT_UNWIND_NO_SLOT)
+		return -1;
+	/* Keys: the process's slot holds its ranges from lo on. */
+	lo = v->slot * LT_UNWIND_MAX_RANGES;
+	hi = lo + v->nr;
+	mid = lo;
+	for (int i = 0; i < 9; i++) { /* log2(LT_UNWIND_MAX_RANGES) + 1 */
+		if (lo >= hi)
+			break;
+		mid = lo + (hi - lo) / 2;
+		r = bpf_map_lookup_elem(&unwind_ranges, &mid);
+		if (!r)
+			return -1;
+		if (r->start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	mid = lo - 1;
+	r = r && lo > v->slot * LT_UNWIND_MAX_RANGES ? bpf_map_lookup_elem(&unwind_ranges, &mid) :
+						       NULL;
+	if (!r || pc >= r->end)
+		return -1;
+	s->range = *r;
+	return 0;
+}
+
+/* No mapping holds a pc: user space is to read the process's mappings again. */
+__noinline int range_stale(void)
+{
+	struct lt_unwind_view *v;
+	struct lt_unwind_proc *p;
+	struct walk_regs *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&unwind_regs, &zero);
+	if (!s)
+		return 0;
+	p = bpf_map_lookup_elem(&unwind_procs, &s->tgid);
+	v = bpf_map_lookup_elem(&unwind_views, &s->tgid);
+	if (p)
+		proc_stale(p, v, s->tgid);
+	return 0;
 }
 
 /* The image of the current process: where its stack starts. */
@@ -276,10 +323,8 @@ static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_u
 	__u32 idx = (__u32)((pc ^ ((__u64)s->tgid << 32)) * 0x9e3779b97f4a7c15ULL >> 40) &
 		    (LT_UNWIND_CACHE - 1);
 	struct unwind_cached *c = bpf_map_lookup_elem(&unwind_cache, &idx);
-	struct lt_unwind_view *v;
-	struct lt_unwind_range r;
-	struct lt_unwind_proc *p;
 	struct lt_unwind_obj *o;
+	int pending;
 
 	if (c && c->pc == pc && c->tgid == s->tgid && c->gen == s->gen) {
 		*row = c->row;
@@ -287,24 +332,22 @@ static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_u
 	}
 	if (!s->image)
 		s->image = current_image();
-	p = bpf_map_lookup_elem(&unwind_procs, &s->tgid);
-	v = bpf_map_lookup_elem(&unwind_views, &s->tgid);
-	if (!p || range_find(p, v, s->image, pc, &r)) {
+	pending = range_pending(pc);
+	/* An unbuilt pending mapping stays the answer when the view has none. */
+	if (pending != 1 && pending >= 0 && range_sorted(pc) && !pending) {
 		/* A mapping user space missed, or [uprobes]. */
-		if (p)
-			proc_stale(p, v, s->tgid);
+		range_stale();
+		pending = -1;
+	}
+	if (pending < 0 || s->range.obj == LT_UNWIND_UNBUILT_OBJ) {
 		s->unbuilt = 1;
 		return -1;
 	}
-	if (r.obj == LT_UNWIND_UNBUILT_OBJ) {
-		s->unbuilt = 1;
-		return -1;
-	}
-	if (r.obj == LT_UNWIND_FP_OBJ) {
+	if (s->range.obj == LT_UNWIND_FP_OBJ) {
 		*row = (struct lt_unwind_row){ .cfa = LT_CFA_FP_CHAIN };
 	} else {
-		o = bpf_map_lookup_elem(&unwind_objs, &r.obj);
-		if (!o || !o->nr || row_find(o, (__u32)(pc - r.bias), row))
+		o = bpf_map_lookup_elem(&unwind_objs, &s->range.obj);
+		if (!o || !o->nr || row_find(o, (__u32)(pc - s->range.bias), row))
 			return -1;
 	}
 	if (c) {
@@ -524,7 +567,8 @@ __noinline int lt_unwind_frame(__u32 first)
  * The walk's starting registers and window. The trampoline is read again only
  * for another process or generation (an exec maps anew, which bumps it).
  */
-static __always_inline void walk_start(struct walk_regs *s, struct pt_regs *ctx, __u32 tgid)
+static __always_inline void walk_start(struct walk_regs *s, __u64 ip, __u64 sp, __u64 fp,
+				       __u32 tgid)
 {
 	struct task_struct *task;
 	__u32 zero = 0;
@@ -543,15 +587,19 @@ static __always_inline void walk_start(struct walk_regs *s, struct pt_regs *ctx,
 	}
 	s->unbuilt = 0;
 	s->image = 0;
-	s->ip = PT_REGS_IP(ctx);
-	s->sp = PT_REGS_SP(ctx);
-	s->fp = PT_REGS_FP(ctx);
+	s->ip = ip;
+	s->sp = sp;
+	s->fp = fp;
 	s->fp_ok = 1;
 	window_load(s, s->sp);
 }
 
-/* Fills st->ips[1...] from a return probe's registers; ips[0] is set. Returns the depth. */
-static __always_inline __u32 unwind_walk(struct pt_regs *ctx, struct lt_stack *st, __u64 *h)
+/*
+ * Fills st->ips[1...] from a return probe's registers (ip, sp, fp); ips[0] is
+ * set. Returns the depth.
+ */
+static __always_inline __u32 unwind_walk(__u64 ip, __u64 sp, __u64 fp, struct lt_stack *st,
+					 __u64 *h)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, nr = 1, zero = 0;
 	struct walk_regs *s = bpf_map_lookup_elem(&unwind_regs, &zero);
@@ -560,7 +608,7 @@ static __always_inline __u32 unwind_walk(struct pt_regs *ctx, struct lt_stack *s
 	st->flags = LT_STACK_UNWOUND | LT_STACK_CUT;
 	if (!s)
 		goto out;
-	walk_start(s, ctx, tgid);
+	walk_start(s, ip, sp, fp, tgid);
 	for (int i = 1; i < LT_MAX_FRAMES; i++) {
 		step = lt_unwind_frame(i == 1);
 		if (step != STEP_NEXT)

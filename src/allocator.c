@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,11 +38,15 @@
  * Every error line of a plan for pid goes through here; when pid went meanwhile,
  * that is the reason (its files are gone with it). Under -a, shown with -v only.
  */
+static __thread bool plan_quiet; /* a plan made ahead says nothing: it is made again */
+
 static void plan_error(pid_t pid, const char *fmt, ...)
 {
 	char buf[128], msg[PATH_MAX + 256];
 	va_list ap;
 
+	if (plan_quiet)
+		return;
 	if (pid > 0 && target__why_not(pid, buf, sizeof(buf))) {
 		diag__target("cannot attach to pid %d: %s", pid, target__exited_during_attach);
 		return;
@@ -352,6 +357,61 @@ int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan)
 	}
 	procmaps__free(maps);
 	free_objects(objects, n);
+	return err;
+}
+
+struct alloc_plan_ahead {
+	pthread_t thread;
+	pid_t pid;
+	int err;
+	struct alloc_plan plan;
+};
+
+static void *plan_ahead(void *arg)
+{
+	struct alloc_plan_ahead *a = arg;
+
+	plan_quiet = true;
+	a->err = alloc_plan__for_pid(a->pid, &a->plan);
+	return NULL;
+}
+
+struct alloc_plan_ahead *alloc_plan__ahead(pid_t pid)
+{
+	struct alloc_plan_ahead *a = calloc(1, sizeof(*a));
+
+	if (a)
+		a->pid = pid;
+	if (a && pthread_create(&a->thread, NULL, plan_ahead, a)) {
+		free(a);
+		a = NULL;
+	}
+	return a;
+}
+
+int alloc_plan__ahead_take(struct alloc_plan_ahead *a, pid_t pid, struct alloc_plan *plan)
+{
+	int err = -ENOENT;
+
+	if (!a)
+		return err;
+	pthread_join(a->thread, NULL);
+	if (!a->err && a->pid == pid && plan) {
+		*plan = a->plan;
+		/* The probes name their objects by the plan's own paths: the copy's now. */
+		for (int i = 0; i < plan->nr_probes; i++) {
+			const char *path = plan->probes[i].path;
+
+			if (path == a->plan.heap)
+				plan->probes[i].path = plan->heap;
+			else if (path == a->plan.mmap)
+				plan->probes[i].path = plan->mmap;
+			else if (path == a->plan.cxx)
+				plan->probes[i].path = plan->cxx;
+		}
+		err = 0;
+	}
+	free(a);
 	return err;
 }
 

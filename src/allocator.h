@@ -59,6 +59,19 @@ void alloc_plan__release(struct alloc_plan *plan);
  * error line and returns a negative errno when there is none.
  */
 int alloc_plan__for_pid(pid_t pid, struct alloc_plan *plan);
+
+/*
+ * The plan of a running process made on a thread of its own while the caller
+ * does other work (a start loads the BPF programs meanwhile), silently: NULL
+ * when no thread could start.
+ */
+struct alloc_plan_ahead *alloc_plan__ahead(pid_t pid);
+/*
+ * Waits for the plan made ahead and frees ahead (NULL is none). When it is
+ * pid's and was made, it goes to *plan (unless NULL) and 0 is returned; else
+ * -ENOENT, and the caller plans in turn (alloc_plan__for_pid says why it fails).
+ */
+int alloc_plan__ahead_take(struct alloc_plan_ahead *ahead, pid_t pid, struct alloc_plan *plan);
 /*
  * --lib: the allocator functions path defines, probed by hand (a custom
  * allocator). Prints one error line when path is missing, not ELF, or defines none.

@@ -87,6 +87,8 @@ struct session {
 	int abandoned;	/* run mode: a second SIGINT/SIGTERM/SIGHUP; the command let go */
 	bool signalled; /* the trace ended on a signal: the end is due at once */
 	int exit_code; /* when leaktrace fails: its reason (exit_status.h), or the shell's code for a bad command */
+	/* -p: the first process's plan, made while the programs load. */
+	struct alloc_plan_ahead *ahead;
 };
 
 /* --lib: objects probed by hand, for pid or (-1) for every process. */
@@ -135,7 +137,10 @@ static int attach_pid(struct session *s, pid_t pid)
 		s->exit_code = LT_EXIT_NO_TARGET;
 		return -ESRCH;
 	}
-	err = alloc_plan__for_pid(pid, &plan);
+	err = alloc_plan__ahead_take(s->ahead, pid, &plan);
+	s->ahead = NULL;
+	if (err)
+		err = alloc_plan__for_pid(pid, &plan);
 	/* Its mappings unreadable: without CAP_SYS_PTRACE, or CAP_CHECKPOINT_RESTORE for map_files. */
 	if (err == -EACCES || err == -EPERM)
 		s->exit_code = LT_EXIT_NOT_PERMITTED;
@@ -906,6 +911,9 @@ static int run(struct session *s, const sigset_t *sigs)
 		/* /metrics's BPF run time: the kernel counts it while this descriptor is open. */
 		s->bpf_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	}
+	/* -p: the first process's probes are planned while the programs load (6-17 ms of a start). */
+	if (!cfg->command && !cfg->all && cfg->nr_pids)
+		s->ahead = alloc_plan__ahead(cfg->pids[0]);
 	err = tracer__new(&topts, &s->tracer);
 	if (err) {
 		s->exit_code = tracer_exit_status(err);
@@ -1094,6 +1102,7 @@ int cmd_trace(const struct config *cfg)
 		raise_fd_limit();
 
 	err = run(&s, &sigs);
+	alloc_plan__ahead_take(s.ahead, 0, NULL);
 	if (s.command && !err && !s.abandoned)
 		wait_command(&s, &sigs);
 	agent__free(s.agent);

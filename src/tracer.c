@@ -349,6 +349,69 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	}
 }
 
+/*
+ * The largest maps, made ahead of the object's load, which makes the others:
+ * the kernel zeroes their memory at creation (the 64 MiB of unwind rows took
+ * 7-14 ms of a start, the 48 MiB of block slots 5). Those that need no kernel
+ * feature to be sized are made on a thread while the features are read, the
+ * others while it runs; libbpf then takes their fds. One that cannot be made
+ * is left to libbpf, which says why.
+ */
+#define PREMADE_MAX 6
+
+struct premade {
+	struct bpf_map *maps[PREMADE_MAX];
+	int fds[PREMADE_MAX];
+	int n;
+	pthread_t thread;
+	bool started;
+};
+
+static void premade_add(struct premade *p, struct bpf_map *map)
+{
+	/* A map of one entry is one not used on this path. */
+	if (p->n < PREMADE_MAX && bpf_map__max_entries(map) > 1)
+		p->maps[p->n++] = map;
+}
+
+static void *premade_make(void *arg)
+{
+	struct premade *p = arg;
+
+	for (int i = 0; i < p->n; i++) {
+		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(p->maps[i]));
+
+		p->fds[i] = bpf_map_create(bpf_map__type(p->maps[i]), bpf_map__name(p->maps[i]),
+					   bpf_map__key_size(p->maps[i]),
+					   bpf_map__value_size(p->maps[i]),
+					   bpf_map__max_entries(p->maps[i]), &o);
+	}
+	return NULL;
+}
+
+static void premade_start(struct premade *p)
+{
+	p->started = p->n && !pthread_create(&p->thread, NULL, premade_make, p);
+	if (!p->started)
+		premade_make(p);
+}
+
+/* The maps made handed to libbpf, which keeps its own fds of them. */
+static void premade_use(struct premade *p, bool use)
+{
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	p->started = false;
+	for (int i = 0; i < p->n; i++) {
+		if (p->fds[i] < 0)
+			continue;
+		if (use)
+			bpf_map__reuse_fd(p->maps[i], p->fds[i]);
+		close(p->fds[i]);
+	}
+	p->n = 0;
+}
+
 /* -v: what the kernel offers and which path leaktrace takes with it. */
 static void print_features(const struct tracer *t, const struct kernel_features *k)
 {
@@ -369,13 +432,20 @@ static void print_features(const struct tracer *t, const struct kernel_features 
 		    ro->block_slots ? ro->block_slot_nr : 0);
 }
 
-/* Opens, configures for the path chosen, loads. */
-static int load(struct tracer *t, const struct tracer_opts *opts, const struct kernel_features *k)
+/* Configures the object opened for the path chosen, loads it with the maps made ahead. */
+static int load(struct tracer *t, const struct tracer_opts *opts, const struct kernel_features *k,
+		struct premade *ahead)
 {
-	t->skel = leaktrace_bpf__open();
-	if (!t->skel)
-		return -errno;
+	struct premade now = {};
+
 	configure(t->skel, opts, t->multi, t->session, k);
+	premade_add(&now, t->skel->maps.blocks);
+	premade_add(&now, t->skel->maps.allocs);
+	premade_add(&now, t->skel->maps.threads);
+	premade_add(&now, t->skel->maps.calls);
+	premade_make(&now);
+	premade_use(ahead, true);
+	premade_use(&now, true);
 	return leaktrace_bpf__load(t->skel);
 }
 
@@ -405,23 +475,36 @@ static void sys_exit_attach(struct tracer *t, pid_t pid, const char *why)
 
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 {
+	struct premade ahead = {};
 	struct kernel_features k;
 	struct tracer *t;
 	int err;
 
-	kernel__probe(&k);
-	err = check_kernel(&k);
-	if (err)
-		return err;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->verbose = opts->verbose;
 	verbose_libbpf = opts->verbose;
 	libbpf_set_print(libbpf_print);
+	t->skel = leaktrace_bpf__open();
+	if (t->skel) {
+		unwind_configure(t->skel, opts);
+		premade_add(&ahead, t->skel->maps.unwind_rows);
+		premade_add(&ahead, t->skel->maps.unwind_ranges);
+		premade_add(&ahead, t->skel->maps.unwind_cache);
+		premade_start(&ahead);
+	}
+	kernel__probe(&k);
+	err = check_kernel(&k);
+	if (!err && !t->skel)
+		err = -errno;
+	if (err) {
+		premade_use(&ahead, false);
+		goto err_free;
+	}
 	t->multi = use_uprobe_multi(&k);
 	t->session = t->multi && use_uprobe_session(&k);
-	err = load(t, opts, &k);
+	err = load(t, opts, &k, &ahead);
 	if (err && t->session) {
 		/* A kernel whose session kfuncs differ from 6.13's: take the uprobe_multi path. */
 		if (opts->verbose)
@@ -430,7 +513,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 				    strerror(-err));
 		leaktrace_bpf__destroy(t->skel);
 		t->session = false;
-		err = load(t, opts, &k);
+		t->skel = leaktrace_bpf__open();
+		err = t->skel ? load(t, opts, &k, &ahead) : -errno;
 	}
 	if (err) {
 		load_error(err);

@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -85,6 +87,7 @@ struct unwinder {
 	pthread_mutex_t lock;
 	struct ring_buffer *wake; /* the BPF side's wakeups */
 	pthread_t waker;
+	int stop_fd; /* written at the end: the waker's wait ends at once (detach) */
 	bool has_waker;
 	bool woken;
 	bool stopping;
@@ -123,9 +126,16 @@ static void *waker_run(void *arg)
 {
 	struct timespec gap = { .tv_nsec = WAKE_GAP_NS };
 	struct unwinder *u = arg;
+	struct pollfd fds[] = {
+		{ .fd = ring_buffer__epoll_fd(u->wake), .events = POLLIN },
+		{ .fd = u->stop_fd, .events = POLLIN },
+	};
 
-	while (!__atomic_load_n(&u->stopping, __ATOMIC_RELAXED)) {
-		if (ring_buffer__poll(u->wake, 100) < 0 || !u->woken)
+	while (!__atomic_load_n(&u->stopping, __ATOMIC_ACQUIRE)) {
+		/* The timeout only bounds a wait whose stop was missed. */
+		if (poll(fds, 2, 1000) <= 0 || fds[1].revents)
+			continue;
+		if (ring_buffer__consume(u->wake) < 0 || !u->woken)
 			continue;
 		u->woken = false;
 		pthread_mutex_lock(&u->lock);
@@ -151,11 +161,16 @@ static int waker_start(struct unwinder *u)
 	u->wake = ring_buffer__new(u->maps.wake_fd, on_wake, u, NULL);
 	if (!u->wake)
 		return -errno;
+	u->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (u->stop_fd < 0)
+		return -errno;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = -pthread_create(&u->waker, NULL, waker_run, u);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	u->has_waker = !err;
+	if (err)
+		close(u->stop_fd);
 	return err;
 }
 
@@ -977,8 +992,10 @@ void unwinder__free(struct unwinder *u)
 	if (!u)
 		return;
 	if (u->has_waker) {
-		__atomic_store_n(&u->stopping, true, __ATOMIC_RELAXED);
+		__atomic_store_n(&u->stopping, true, __ATOMIC_RELEASE);
+		eventfd_write(u->stop_fd, 1);
 		pthread_join(u->waker, NULL);
+		close(u->stop_fd);
 	}
 	ring_buffer__free(u->wake);
 	pthread_mutex_destroy(&u->lock);
