@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -391,7 +390,7 @@ static int attach_all(struct session *s)
 	struct alloc_plan plan;
 	char exe[PATH_MAX], why[96];
 	struct dirent *d;
-	Dl_info libc, loader;
+	Dl_info libc;
 	int n = 0, full = 0, err = 0;
 	DIR *dir;
 	pid_t pid;
@@ -449,13 +448,8 @@ static int attach_all(struct session *s)
 	 * It is leaktrace's own libc, not leaktrace's allocator (a sanitizer build has its own).
 	 */
 	if (!per_process(s->cfg) && dladdr((void *)gnu_get_libc_version, &libc) && libc.dli_fname &&
-	    !alloc_plan__for_lib(libc.dli_fname, &plan)) {
-		/* The mmap hook's sites too, in libc and the loader that maps a newcomer's libraries. */
-		snprintf(plan.mmap, sizeof(plan.mmap), "%s", libc.dli_fname);
-		if (dladdr((void *)getauxval(AT_BASE), &loader) && loader.dli_fname)
-			snprintf(plan.interp, sizeof(plan.interp), "%s", loader.dli_fname);
+	    !alloc_plan__for_lib(libc.dli_fname, &plan))
 		tracer__probe(s->tracer, -1, &plan);
-	}
 	err = per_process(s->cfg) ? 0 : probe_libs(s, -1);
 	if (err)
 		return err;

@@ -831,6 +831,15 @@ static void probe_mmap_sites(struct tracer *t, pid_t pid, const struct alloc_pla
 
 	if (!t->mmap_hook || t->no_sites)
 		return;
+	/*
+	 * -a's probes are in every process: one in the loader stops a valgrind, which runs its
+	 * client's loader first thing, before -a has seen it start and let go. -a keeps the hook
+	 * on the system call's exit.
+	 */
+	if (pid == -1) {
+		sys_exit_attach(t, pid, "-a");
+		return;
+	}
 	for (int i = 0; i < 2; i++) {
 		if (!paths[i][0] || (i && !strcmp(paths[0], paths[1])))
 			continue;

@@ -866,7 +866,6 @@ getppid_plain=()
 getppid_all_note=
 getppid_agent=()
 getppid_all=()
-getppid_sysexit=()
 for ((i = 0; i < RUNS; i++)); do
 	agent_plain+=("$("$OUT/loop" "$LOOP_N")")
 	getppid_plain+=("$("$OUT/getppid" "$GETPPID_N")")
@@ -898,10 +897,9 @@ for ((i = 0; i < RUNS; i++)); do
 			agent_exact+=("$(cat "$tmp/agent.loop.out")")
 		fi
 	done
-	# -a's mmap hook: uprobes after libc's and ld.so's mmap system call; and its fallback
-	# (LEAKTRACE_NO_MMAP_SITES=1), the system-call hook tp_btf/sys_exit, for comparison.
+	# -a's mmap hook: the system-call hook tp_btf/sys_exit (its probes are in every process;
+	# the agent's and -p's are uprobes in their targets).
 	all_getppid getppid_all
-	all_getppid getppid_sysexit LEAKTRACE_NO_MMAP_SITES=1
 done
 agent_u=$(best "${agent_plain[@]}")
 agent_t=$(best "${agent_target[@]}")
@@ -910,7 +908,6 @@ agent_o=$(best "${agent_other[@]}")
 gp_u=$(best "${getppid_plain[@]}")
 gp_a=$(best "${getppid_agent[@]}")
 gp_all=$(best "${getppid_all[@]}")
-gp_sx=$(best "${getppid_sysexit[@]}")
 # Its own CPU: an idle target (the loop waiting for its start), AGENT_S seconds of its default
 # interval (-i 5) after it is up, scaled to an hour. Its BPF programs' time is the target's.
 rm -f "$tmp/go"
@@ -1024,8 +1021,7 @@ row "agent -p: the loop as its target (ns/pair)" "$agent_u" "$agent_t" "$(ratio 
 row "  exact (--sample-bytes 0)" "" "$agent_x" "$(ratio "$agent_u" "$agent_x")"
 row "  the loop in a process not its target" "" "$agent_o" "$(ratio2 "$agent_u" "$agent_o")"
 row "getppid(2) (ns/call), agent -p running" "$gp_u" "$gp_a" "$(ratio2 "$gp_u" "$gp_a")"
-row "  -a --comm bench-nothing running (mmap uprobes)" "" "$gp_all" "$(ratio2 "$gp_u" "$gp_all")"
-row "  the same, sys_exit fallback (no mmap site)" "" "$gp_sx" "$(ratio2 "$gp_u" "$gp_sx")"
+row "  -a --comm bench-nothing running (sys_exit hook)" "" "$gp_all" "$(ratio2 "$gp_u" "$gp_all")"
 row "agent's own CPU per hour, idle target, -i 5" "" "${agent_cpu_h:--} s" "${agent_cpu_pct:--}"
 echo
 echo "loop: best of $RUNS, $LOOP_N pairs untraced, $LOOP_N_TRACED traced and under each floor" \

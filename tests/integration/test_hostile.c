@@ -691,6 +691,30 @@ Test(hostile, exec_planned_when_the_loader_never_answers, .timeout = 120)
 	tmpdir__free(&t);
 }
 
+/*
+ * Starts argv (an -a leaktrace) with its stderr in t's lt.err, and waits for it to trace.
+ * Another valgrind on the host holds -a off: wait for it to end, and start again.
+ */
+static void all_start(struct lt *lt, struct tmpdir *t, char **argv)
+{
+	int err, status;
+
+	snprintf(lt->err, sizeof(lt->err), "%s", tmpdir__file(t, "lt.err"));
+	for (int tries = 0; tries < 5; tries++) {
+		host__wait_no_valgrind(300 * 1000);
+		err = open(lt->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		cr_assert_geq(err, 0);
+		lt->pid = proc__spawn(argv, -1, -1, err);
+		close(err);
+		if (file__wait_for(lt->err, "leaktrace: tracing all processes", 60000) ||
+		    !strstr(slurp(lt->err), "(valgrind, which reads"))
+			break;
+		cr_assert_eq(proc__wait(lt->pid, 60000, &status), 0, "stderr:\n%s", slurp(lt->err));
+	}
+	cr_assert(strstr(slurp(lt->err), "leaktrace: tracing all processes"), "stderr:\n%s",
+		  slurp(lt->err));
+}
+
 /* Told to, -a starts while valgrind runs: a user cannot hold it off by running one. */
 Test(hostile, all_starts_beside_valgrind_when_told, .timeout = 90)
 {
@@ -725,24 +749,9 @@ Test(hostile, all_stops_and_detaches_when_valgrind_starts, .timeout = 900)
 	struct fixture f;
 	struct tmpdir t;
 	struct lt lt;
-	int err, status;
 
 	tmpdir__new(&t);
-	snprintf(lt.err, sizeof(lt.err), "%s", tmpdir__file(&t, "lt.err"));
-	/* Another valgrind on the host holds -a off: wait for it to end, and start again. */
-	for (int tries = 0; tries < 5; tries++) {
-		host__wait_no_valgrind(300 * 1000);
-		err = open(lt.err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		cr_assert_geq(err, 0);
-		lt.pid = proc__spawn(argv, -1, -1, err);
-		close(err);
-		if (file__wait_for(lt.err, "leaktrace: tracing all processes", 60000) ||
-		    !strstr(slurp(lt.err), "(valgrind, which reads"))
-			break;
-		cr_assert_eq(proc__wait(lt.pid, 60000, &status), 0, "stderr:\n%s", slurp(lt.err));
-	}
-	cr_assert(strstr(slurp(lt.err), "leaktrace: tracing all processes"), "stderr:\n%s",
-		  slurp(lt.err));
+	all_start(&lt, &t, argv);
 	start_under_valgrind(&f);
 	snprintf(said, sizeof(said), "leaktrace: pid %d started (valgrind,", f.pid);
 	cr_assert(file__wait_for(lt.err, said, 60000), "stderr:\n%s", slurp(lt.err));
@@ -763,23 +772,11 @@ Test(hostile, all_finds_valgrind_started_while_its_map_is_full, .timeout = 900)
 	struct fixture f;
 	struct tmpdir t;
 	struct lt lt;
-	int err, status;
 
 	/* Room for 16: the host's running processes fill it at the start. */
 	setenv("LEAKTRACE_MAX_TARGETS", "16", 1);
 	tmpdir__new(&t);
-	snprintf(lt.err, sizeof(lt.err), "%s", tmpdir__file(&t, "lt.err"));
-	for (int tries = 0; tries < 5; tries++) {
-		host__wait_no_valgrind(300 * 1000);
-		err = open(lt.err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		cr_assert_geq(err, 0);
-		lt.pid = proc__spawn(argv, -1, -1, err);
-		close(err);
-		if (file__wait_for(lt.err, "leaktrace: tracing all processes", 60000) ||
-		    !strstr(slurp(lt.err), "(valgrind, which reads"))
-			break;
-		cr_assert_eq(proc__wait(lt.pid, 60000, &status), 0, "stderr:\n%s", slurp(lt.err));
-	}
+	all_start(&lt, &t, argv);
 	cr_assert(strstr(slurp(lt.err), "not traced: the map of traced processes is full"),
 		  "stderr:\n%s", slurp(lt.err));
 	start_under_valgrind(&f);
