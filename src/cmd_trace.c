@@ -328,7 +328,8 @@ static void probe_news(struct session *s, uint64_t budget_ns)
 			break;
 		probe_new(s, s->news[i]);
 	}
-	memmove(s->news, s->news + i, (s->nr_news - i) * sizeof(*s->news));
+	if (i < s->nr_news)
+		memmove(s->news, s->news + i, (s->nr_news - i) * sizeof(*s->news));
 	s->nr_news -= i;
 }
 
