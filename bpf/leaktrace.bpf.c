@@ -1367,9 +1367,10 @@ static __always_inline int mmap_made(__u64 ret, __u64 len, __u64 prot, __u64 fla
  * The mmap hook: a uprobe just after the mmap system call of the C library's
  * wrapper (on the branch on its result, in ld.so, libc or a static executable;
  * user space finds the sites, src/mmap_sites.c), attached as the allocator's
- * probes are: per target process, or for every process under -a. The kernel
- * kept the arguments' registers across the call and put its result in the
- * return one: the registers tp_btf/sys_exit sees, in the processes that matter only.
+ * probes are, per target process (-a keeps tp_btf/sys_exit: a probe in every
+ * loader would stop a valgrind's client). The kernel kept the arguments'
+ * registers across the call and put its result in the return one: the
+ * registers tp_btf/sys_exit sees, in the processes that matter only.
  */
 SEC("uprobe")
 int BPF_KPROBE(mmap_site)

@@ -302,6 +302,20 @@ static void note_new(void *arg, pid_t pid)
 	s->news[s->nr_news++] = pid;
 }
 
+/* -a: pid would be harmed by the breakpoints (a valgrind, an excluded name): they all go. */
+static void hold_off(struct session *s, pid_t pid, const char *verb)
+{
+	char why[96];
+
+	if (!exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes, s->cfg->nr_excludes,
+			    why, sizeof(why)))
+		return;
+	diag__warn("pid %d %s (%s), which -a's breakpoints would break: tracing stopped, probes "
+		   "detached",
+		   pid, verb, why);
+	s->hands_off = pid;
+}
+
 /*
  * -a: every new process is checked against the exclusions before any is planned: planning
  * one takes milliseconds, a busy host starts thousands in a tick, and a valgrind must be let
@@ -311,18 +325,10 @@ static void note_new(void *arg, pid_t pid)
 static void probe_news(struct session *s, uint64_t budget_ns)
 {
 	uint64_t until = tracer__now_ns() + budget_ns;
-	char why[96];
 	size_t i;
 
-	for (i = 0; i < s->nr_news && !s->hands_off; i++) {
-		if (!exclude__match(s->news[i], !s->cfg->allow_translators, s->cfg->excludes,
-				    s->cfg->nr_excludes, why, sizeof(why)))
-			continue;
-		diag__warn("pid %d started (%s), which -a's breakpoints would "
-			   "break: tracing stopped, probes detached",
-			   s->news[i], why);
-		s->hands_off = s->news[i];
-	}
+	for (i = 0; i < s->nr_news && !s->hands_off; i++)
+		hold_off(s, s->news[i], "started");
 	for (i = 0; i < s->nr_news && !s->hands_off && !stop__requested(); i++) {
 		if (budget_ns && i && tracer__now_ns() > until)
 			break;
@@ -342,7 +348,6 @@ static void check_unseen(struct session *s)
 {
 	uint64_t full = tracer__targets_full(s->tracer);
 	struct dirent *d;
-	char why[96];
 	DIR *dir;
 	pid_t pid;
 
@@ -358,15 +363,8 @@ static void check_unseen(struct session *s)
 	dir = opendir("/proc");
 	while (dir && (d = readdir(dir)) && !s->hands_off) {
 		pid = atoi(d->d_name);
-		if (pid <= 0 || pid == getpid())
-			continue;
-		if (exclude__match(pid, !s->cfg->allow_translators, s->cfg->excludes,
-				   s->cfg->nr_excludes, why, sizeof(why))) {
-			diag__warn("pid %d runs (%s), which -a's breakpoints would break: tracing "
-				   "stopped, probes detached",
-				   pid, why);
-			s->hands_off = pid;
-		}
+		if (pid > 0 && pid != getpid())
+			hold_off(s, pid, "runs");
 	}
 	if (dir)
 		closedir(dir);

@@ -148,6 +148,7 @@ static void read_cmdline(struct process *p)
 int snap_source__add_process(struct snap_source *src, pid_t pid)
 {
 	struct process *p, *procs;
+	struct lt_target target;
 
 	p = snap_source__find(src, pid);
 	if (!p) {
@@ -158,6 +159,11 @@ int snap_source__add_process(struct snap_source *src, pid_t pid)
 		p = &procs[src->nr_procs++];
 		memset(p, 0, sizeof(*p));
 		p->pid = pid;
+		/* Added as it is made a target (-p, -a's start): its image is this one. */
+		if (src->tracer && !tracer_maps__target(src->tracer, pid, &target)) {
+			p->gen = target.gen;
+			p->gen_known = true;
+		}
 	}
 	proc__read_line(pid, "comm", p->comm, sizeof(p->comm));
 	read_cmdline(p);
@@ -634,13 +640,14 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 			if (!p->comm[0])
 				memcpy(p->comm, vals[i].comm, LT_COMM_LEN);
 			p->pending = true;
-		} else if (p->gen != vals[i].gen) {
+		} else if (p->gen_known && p->gen != vals[i].gen) {
 			snap_source__add_process(src, keys[i]); /* a new image: new mappings */
 			p = snap_source__find(src, keys[i]);
 			p->pending = true;
 			p->threads_known = 0; /* its libc may be another */
 		}
 		p->gen = vals[i].gen;
+		p->gen_known = true;
 		p->exited = vals[i].flags & LT_TARGET_EXITED;
 		/* Its turn comes with the first refresh that has on_new, whoever saw it first. */
 		if (on_new && p->pending && !p->exited)

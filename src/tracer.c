@@ -817,9 +817,9 @@ static int sites_of(struct tracer *t, const char *path, const uint64_t **offsets
 }
 
 /*
- * The mmap hook for pid (or -1, every process): a uprobe after each mmap
- * system call of its loader and of its C library, where they have one; else
- * the fallback. The sites go in before the allocator's probes: in run mode the
+ * The mmap hook for pid: a uprobe after each mmap system call of its loader
+ * and of its C library, where they have one; else the fallback (also -a's, pid
+ * -1, below). The sites go in before the allocator's probes: in run mode the
  * process has not run yet, and its loader maps its libraries first.
  */
 static void probe_mmap_sites(struct tracer *t, pid_t pid, const struct alloc_plan *plan)

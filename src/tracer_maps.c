@@ -195,6 +195,13 @@ int tracer_maps__targets(struct tracer *t, __u32 **tgids, struct lt_target **val
 			    (void **)vals, n);
 }
 
+int tracer_maps__target(struct tracer *t, pid_t pid, struct lt_target *val)
+{
+	__u32 tgid = pid;
+
+	return bpf_map_lookup_elem(tracer__targets_fd(t), &tgid, val) ? -ENOENT : 0;
+}
+
 int tracer_maps__totals(struct tracer *t, struct lt_total_key **keys, struct lt_total **vals,
 			size_t *n)
 {

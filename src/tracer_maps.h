@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/types.h>
 
@@ -20,6 +21,8 @@ typedef bool (*tracer_maps_stale_fn)(void *arg, __u32 tgid, __u32 gen);
 
 /* The traced processes (the targets map): their tgids and state; the arrays are malloc'ed. */
 int tracer_maps__targets(struct tracer *t, __u32 **tgids, struct lt_target **vals, size_t *n);
+/* One traced process's state; 0, or -ENOENT when it has no entry. */
+int tracer_maps__target(struct tracer *t, pid_t pid, struct lt_target *val);
 /* The per-(process, stack) totals; the arrays are malloc'ed. */
 int tracer_maps__totals(struct tracer *t, struct lt_total_key **keys, struct lt_total **vals,
 			size_t *n);

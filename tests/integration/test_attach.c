@@ -129,12 +129,16 @@ Test(attach_mode, malloc_leak_exact_after_attach, .timeout = 90, .fini = procs__
 	struct stack_sum sum;
 	struct tmpdir t;
 	json_t *snap, *proc, *lost;
+	char log[4096];
 
 	tmpdir__new(&t);
 	fixture__start(&f, exe, fixture_args);
 	tracer__start(&tr, &t, f.pid, opts);
 	fixture__trigger(&f);
 	tracer__wait_ok(&tr, 20000);
+	/* The process it attached to did not exec: nothing says it did. */
+	slurp(tr.err, log, sizeof(log));
+	cr_assert_null(strstr(log, "exec'd"), "stderr:\n%s", log);
 	/* Detaching leaves the target running, neither dead nor stopped. */
 	cr_assert(proc__running(f.pid), "fixture %d is not running after leaktrace exited",
 		  (int)f.pid);
