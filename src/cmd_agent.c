@@ -386,6 +386,7 @@ void agent__publish(struct agent *a, struct snapshot *snap, const struct agent_c
 	a->self.bpf_run_s = cost->bpf_run_s;
 	a->self.snapshot_s = cost->snapshot_s;
 	a->self.mappings_lost = cost->mappings_lost;
+	a->self.processes = cost->processes;
 	a->self.history_lines = history__len(a->history);
 }
 

@@ -22,6 +22,7 @@ struct agent_cost {
 	double bpf_run_s; /* < 0: unknown */
 	double snapshot_s;
 	uint64_t mappings_lost; /* captured mappings the ring buffer had no room for */
+	uint64_t processes;	/* held: traced, or ended and not yet in a report */
 };
 
 /* Listens (one error line and -errno when it cannot) and serves from l. */

@@ -550,7 +550,8 @@ static void publish(struct session *s, struct snapshot *snap, uint64_t ns)
 	struct agent_cost cost = { .map_bytes = tracer__map_memory(s->tracer),
 				   .bpf_run_s = -1,
 				   .snapshot_s = ns / 1e9,
-				   .mappings_lost = tracer_maps__mapping_events_lost(s->tracer) };
+				   .mappings_lost = tracer_maps__mapping_events_lost(s->tracer),
+				   .processes = snap_source__nr_processes(s->src) };
 	uint64_t run_ns;
 
 	if (s->bpf_stats_fd >= 0 && !tracer__run_ns(s->tracer, &run_ns))

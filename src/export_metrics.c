@@ -342,6 +342,9 @@ static void write_self(FILE *f, const struct metrics_self *s)
 	fprintf(f, "leaktrace_snapshot_duration_seconds %.6f\n", s->snapshot_s);
 	family(f, "leaktrace_history_lines", "gauge", "Snapshots kept in /history.ndjson.");
 	fprintf(f, "leaktrace_history_lines %llu\n", (unsigned long long)s->history_lines);
+	family(f, "leaktrace_self_processes", "gauge",
+	       "Processes whose state leaktrace holds: traced, or ended and not yet reported.");
+	fprintf(f, "leaktrace_self_processes %llu\n", (unsigned long long)s->processes);
 }
 
 int export_metrics__write(FILE *f, const struct metrics_input *in)

@@ -55,6 +55,7 @@ struct metrics_self {
 	double snapshot_s;	/* what the last one took */
 	uint64_t history_lines; /* kept in /history.ndjson */
 	uint64_t mappings_lost; /* captured mappings lost (ring buffer full) since the start */
+	uint64_t processes;	/* whose state it holds: traced, or ended and not yet reported */
 };
 
 struct metrics_input {

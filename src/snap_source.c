@@ -629,14 +629,16 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 		return 0;
 	read_mappings(src);
 	err = tracer_maps__targets(src->tracer, &keys, &vals, &n);
+	for (size_t i = 0; i < src->nr_procs; i++)
+		src->procs[i].seen = false;
 	for (size_t i = 0; !err && i < n; i++) {
 		p = snap_source__find(src, keys[i]);
 		if (!p) {
-			if (snap_source__add_process(src, keys[i]) == -ENOMEM)
+			if (snap_source__add_process(src, keys[i]) == -ENOMEM ||
+			    !(p = snap_source__find(src, keys[i]))) {
+				err = -ENOMEM;
 				break;
-			p = snap_source__find(src, keys[i]);
-			if (!p)
-				break;
+			}
 			if (!p->comm[0])
 				memcpy(p->comm, vals[i].comm, LT_COMM_LEN);
 			p->pending = true;
@@ -648,6 +650,7 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 		}
 		p->gen = vals[i].gen;
 		p->gen_known = true;
+		p->seen = true;
 		p->exited = vals[i].flags & LT_TARGET_EXITED;
 		/* Its turn comes with the first refresh that has on_new, whoever saw it first. */
 		if (on_new && p->pending && !p->exited)
@@ -655,6 +658,12 @@ int snap_source__refresh(struct snap_source *src, void (*on_new)(void *arg, pid_
 		if (on_new)
 			p->pending = false;
 	}
+	/*
+	 * Gone from the map: its pid exec'd a name --comm does not want (the traced image ended,
+	 * or the pid was reused before this refresh saw the exit).
+	 */
+	for (size_t i = 0; !err && i < src->nr_procs; i++)
+		src->procs[i].exited |= src->procs[i].gen_known && !src->procs[i].seen;
 	free(keys);
 	free(vals);
 	return err;
@@ -723,6 +732,11 @@ void snap_source__forget_exited(struct snap_source *src, size_t keep)
 {
 	src->forget_exited = true;
 	src->max_gone = keep;
+}
+
+size_t snap_source__nr_processes(const struct snap_source *src)
+{
+	return src->nr_procs;
 }
 
 /*
@@ -1297,10 +1311,20 @@ int snap_source__build(struct snap_source *src, const struct lt_total_key *keys,
 		err = add_kernel(src, snap, now_ns);
 	if (err)
 		return err;
-	/* A traced process is reported also when it holds nothing, unless under -a. */
-	for (size_t i = 0; i < src->nr_procs && !src->filter.busy_only; i++)
-		if (!src->procs[i].finished && (!src->only || src->only == src->procs[i].pid))
-			snapshot_proc(snap, src, src->procs[i].pid);
+	/*
+	 * A traced process is reported also when it holds nothing, unless under -a: there, one
+	 * that exited holding nothing has had its last report (it goes at the next reap).
+	 */
+	for (size_t i = 0; i < src->nr_procs; i++) {
+		struct process *p = &src->procs[i];
+
+		if (p->finished || (src->only && src->only != p->pid))
+			continue;
+		if (!src->filter.busy_only)
+			snapshot_proc(snap, src, p->pid);
+		else if (p->exited)
+			p->reported = true;
+	}
 	for (size_t i = 0; i < snap->nr_procs && !err; i++) {
 		struct process *info = snap_source__find(src, snap->procs[i].pid);
 

@@ -61,6 +61,8 @@ void snap_source__with_exited(struct snap_source *src, bool with);
  * Not for run mode, whose reports kept at each exit hold their frames.
  */
 void snap_source__forget_exited(struct snap_source *src, size_t keep);
+/* The processes it holds: traced ones, and ended ones until their last report. */
+size_t snap_source__nr_processes(const struct snap_source *src);
 /* Whether the snapshots taken from now on scan the processes (--scan, or a final report). */
 void snap_source__set_scan(struct snap_source *src, bool scan);
 struct kmem;

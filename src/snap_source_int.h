@@ -30,6 +30,7 @@ struct process {
 	pid_t pid;
 	uint32_t gen;	/* its exec generation, as the targets map says */
 	bool gen_known; /* gen was read: a new one later is an exec */
+	bool seen;	/* in the targets map at the last refresh */
 	bool exited;
 	bool reported; /* shown in a snapshot since it exited: may be dropped */
 	bool finished; /* its report was taken at its exit: later ones leave it out */

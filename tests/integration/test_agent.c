@@ -60,14 +60,17 @@ static void agent__start(struct agent *a, struct tmpdir *t, const char *const op
 	int argc = 8, err_fd;
 	FILE *f;
 
+	/* Copies: an option may be tmpdir__file's buffer, which the next call rewrites. */
 	for (int i = 0; opts[i]; i++)
-		argv[argc++] = (char *)opts[i];
+		argv[argc++] = strdup(opts[i]);
 	argv[argc] = NULL;
 	snprintf(a->err_path, sizeof(a->err_path), "%s", tmpdir__file(t, "agent.err"));
 	err_fd = open(a->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	cr_assert_geq(err_fd, 0);
 	a->pid = proc__spawn(argv, -1, -1, err_fd);
 	close(err_fd);
+	for (int i = 8; i < argc; i++)
+		free(argv[i]);
 	file__assert_tracing(a->err_path, tracing);
 	f = fopen(a->err_path, "r");
 	while (f && fgets(line, sizeof(line), f))
@@ -523,6 +526,105 @@ Test(agent, ended_process_leaves_its_last_snapshot)
 	json_decref(snap);
 	agent__stop(&a);
 	free(exe);
+	tmpdir__free(&t);
+}
+
+/* A metric's value in the /metrics body m (a series without labels); -1 when absent. */
+static long long metric(const char *m, const char *name)
+{
+	char key[128];
+	const char *at;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	at = strstr(m, key);
+	return at ? atoll(at + strlen(key)) : -1;
+}
+
+/* Polls /metrics until the agent has taken n snapshots more; the last body, to free. */
+static char *after_snapshots(struct agent *a, struct tmpdir *t, int n)
+{
+	char *m = get(a, t, "/metrics", "metrics.txt"), line[64];
+
+	snprintf(line, sizeof(line), "\nleaktrace_snapshots_total %lld\n",
+		 metric(m, "leaktrace_snapshots_total") + n);
+	free(m);
+	return wait_metric(a, t, line);
+}
+
+/* A copy of file named name in t, for --comm: a name of the test's own. */
+static void copy_as(struct tmpdir *t, const char *file, const char *name, char *path, size_t size)
+{
+	char cmd[2 * PATH_MAX + 16];
+
+	snprintf(path, size, "%s", tmpdir__file(t, name));
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", file, path);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/*
+ * Processes of --comm that end holding nothing (short ones, seen after their exit): the agent
+ * lets their state go once reported; it holds what runs, for weeks of processes that come
+ * and go.
+ */
+Test(agent, forgets_processes_that_ended_holding_nothing)
+{
+	char comm[16], exe[PATH_MAX], *m;
+	struct run_result r;
+	struct tmpdir t;
+	struct agent a;
+
+	tmpdir__new(&t);
+	snprintf(comm, sizeof(comm), "ltnil%d", (int)getpid());
+	copy_as(&t, "/bin/true", comm, exe, sizeof(exe));
+	agent__start(&a, &t, (const char *const[]){ "--comm", comm, NULL },
+		     "leaktrace: tracing all processes named");
+	for (int i = 0; i < 20; i++) {
+		run__cmd((char *[]){ exe, NULL }, NULL, RUN_TIMEOUT_S, &r);
+		cr_assert_eq(run__exit_code(&r), 0, "%s: %s", exe, r.err);
+		run__free(&r);
+	}
+	/* One snapshot sees them end, the next one's reap lets them go. */
+	m = after_snapshots(&a, &t, 3);
+	cr_assert_eq(metric(m, "leaktrace_self_processes"), 0, "/metrics:\n%s", m);
+	free(m);
+	agent__stop(&a);
+	tmpdir__free(&t);
+}
+
+/*
+ * A process of --comm that execs another name is no longer traced: its last snapshot is
+ * saved as an ended one's, and the agent lets it go.
+ */
+Test(agent, lets_go_of_a_process_that_execs_another_name)
+{
+	char comm[16], exe[PATH_MAX], *fixture = env__fixture("leaky-nofp"), *m, *line;
+	char *argv[] = { exe, "drip", NULL };
+	struct fixture f;
+	struct tmpdir t;
+	struct agent a;
+
+	tmpdir__new(&t);
+	snprintf(comm, sizeof(comm), "ltexe%d", (int)getpid());
+	copy_as(&t, fixture, comm, exe, sizeof(exe));
+	fixture__start_argv(&f, argv);
+	agent__start(&a, &t,
+		     (const char *const[]){ "--comm", comm, "--state-dir",
+					    tmpdir__file(&t, "state"), NULL },
+		     "leaktrace: tracing all processes named");
+	drip(&f, 2);
+	cr_assert(asprintf(&line, "\nleaktrace_process_outstanding_bytes{pid=\"%d\",comm=\"%s\"",
+			   (int)f.pid, comm) > 0);
+	free(wait_metric(&a, &t, line));
+	free(line);
+	cr_assert_eq(write(f.in_fd, "exec\n", 5), 5);
+	cr_assert(file__wait_for(a.err_path, "ended; its last snapshot: ", POLL_BOUND_MS),
+		  "no line about the end of pid %d", (int)f.pid);
+	m = after_snapshots(&a, &t, 3);
+	cr_assert_eq(metric(m, "leaktrace_self_processes"), 0, "/metrics:\n%s", m);
+	free(m);
+	agent__stop(&a);
+	fixture__stop(&f);
+	free(fixture);
 	tmpdir__free(&t);
 }
 

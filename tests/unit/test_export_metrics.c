@@ -62,7 +62,8 @@ static char *write_metrics(const struct snapshot *snap, int top,
 				     .snapshots = 3,
 				     .snapshot_s = 0.25,
 				     .history_lines = 3,
-				     .mappings_lost = 5 };
+				     .mappings_lost = 5,
+				     .processes = 7 };
 	struct metrics_input in = { .snap = snap,
 				    .top = top,
 				    .labels = labels,
@@ -123,6 +124,7 @@ Test(export_metrics, process_and_suspect_series_are_exact)
 	assert_line(m, "leaktrace_self_resident_bytes 4096");
 	assert_line(m, "leaktrace_self_bpf_map_bytes 8192");
 	assert_line(m, "leaktrace_self_bpf_run_seconds_total 1.500000");
+	assert_line(m, "leaktrace_self_processes 7");
 	/* The suspect ranks before the larger stable stack. */
 	cr_assert_lt(strstr(m, "function=\"leak_here\""), strstr(m, "function=\"cache_fill\""));
 	/* No scan: no lost series. */
