@@ -84,7 +84,7 @@ void tmpdir__free(struct tmpdir *t)
 	t->path[0] = '\0';
 }
 
-static long long now_ms(void)
+long long clock__now_ms(void)
 {
 	struct timespec ts;
 
@@ -92,7 +92,7 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
+void clock__sleep_ms(int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 
@@ -161,7 +161,7 @@ pid_t proc__spawn(char *const argv[], int in_fd, int out_fd, int err_fd)
 
 int proc__wait(pid_t pid, int timeout_ms, int *status)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock__now_ms() + timeout_ms;
 
 	for (;;) {
 		pid_t r = waitpid(pid, status, WNOHANG);
@@ -171,9 +171,9 @@ int proc__wait(pid_t pid, int timeout_ms, int *status)
 			spawned_set(pid, 0);
 			return 0;
 		}
-		if (now_ms() >= deadline)
+		if (clock__now_ms() >= deadline)
 			return -1;
-		sleep_ms(10);
+		clock__sleep_ms(10);
 	}
 }
 
@@ -231,7 +231,7 @@ static bool pump(int in_fd, const char *input, int out_fd, int err_fd, struct bu
 	if (!left)
 		close(in_fd);
 	while (p[0].fd >= 0 || p[1].fd >= 0) {
-		long long wait = deadline - now_ms();
+		long long wait = deadline - clock__now_ms();
 
 		if (wait <= 0)
 			break;
@@ -263,12 +263,12 @@ static bool pump(int in_fd, const char *input, int out_fd, int err_fd, struct bu
 	for (int i = 0; i < 2; i++)
 		if (p[i].fd >= 0)
 			close(p[i].fd);
-	return now_ms() < deadline;
+	return clock__now_ms() < deadline;
 }
 
 void run__cmd(char *const argv[], const char *input, int timeout_s, struct run_result *r)
 {
-	long long deadline = now_ms() + timeout_s * 1000LL;
+	long long deadline = clock__now_ms() + timeout_s * 1000LL;
 	struct buf out = { 0 }, err = { 0 };
 	int in[2], o[2], e[2];
 	pid_t pid;
@@ -286,7 +286,7 @@ void run__cmd(char *const argv[], const char *input, int timeout_s, struct run_r
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	r->timed_out = !pump(in[1], input, o[0], e[0], &out, &err, deadline);
 	if (!r->timed_out) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock__now_ms();
 
 		r->timed_out = proc__wait(pid, left > 0 ? (int)left : 0, &r->status) != 0;
 	}
@@ -329,13 +329,13 @@ void run__free(struct run_result *r)
 
 void fixture__read_line(struct fixture *f, char *buf, size_t len, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock__now_ms() + timeout_ms;
 	size_t n = 0;
 
 	/* One byte at a time: nothing after the line is taken from the pipe. */
 	for (;;) {
 		struct pollfd p = { .fd = f->out_fd, .events = POLLIN };
-		long long wait = deadline - now_ms();
+		long long wait = deadline - clock__now_ms();
 		ssize_t got;
 		char c;
 
@@ -416,7 +416,7 @@ void fixture__stop(struct fixture *f)
 
 bool file__wait_for(const char *path, const char *needle, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock__now_ms() + timeout_ms;
 
 	for (;;) {
 		char buf[65536];
@@ -430,9 +430,9 @@ bool file__wait_for(const char *path, const char *needle, int timeout_ms)
 		buf[n] = '\0';
 		if (strstr(buf, needle))
 			return true;
-		if (now_ms() >= deadline)
+		if (clock__now_ms() >= deadline)
 			return false;
-		sleep_ms(10);
+		clock__sleep_ms(10);
 	}
 }
 

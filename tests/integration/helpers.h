@@ -24,6 +24,13 @@ char *env__fixture(const char *name);
 /* NAME of the repository (beside LEAKTRACE), in BUF; fails the test when it is not there. */
 const char *env__repo_file(char *buf, size_t size, const char *name);
 
+/* Waits for a condition on a busy host: polled, never timed. */
+#define POLL_BOUND_MS 90000
+
+/* CLOCK_MONOTONIC in milliseconds, for the bounds of polled waits; and a pause between polls. */
+long long clock__now_ms(void);
+void clock__sleep_ms(int ms);
+
 /* A temporary directory for snapshots and logs, removed by tmpdir__free(). */
 struct tmpdir {
 	char path[64];

@@ -25,29 +25,11 @@
 
 #include "helpers.h"
 
-/* Waits for a condition on a busy host: polled, never timed. */
-#define POLL_BOUND_MS 90000
-
 struct agent {
 	pid_t pid;
 	char url[128];
 	char err_path[PATH_MAX];
 };
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /* "leaktrace agent --listen 127.0.0.1:0 -i 1 --sample-bytes 0 OPTS...", up once it says where and what it traces. */
 static void agent__start(struct agent *a, struct tmpdir *t, const char *const opts[],
@@ -139,7 +121,7 @@ static void start_drip(struct fixture *f, const char *name)
 /* Polls /metrics until it holds line; the last body, to free. */
 static char *wait_metric(struct agent *a, struct tmpdir *t, const char *line)
 {
-	long long deadline = now_ms() + POLL_BOUND_MS;
+	long long deadline = clock__now_ms() + POLL_BOUND_MS;
 	char *m = NULL;
 
 	for (;;) {
@@ -147,9 +129,9 @@ static char *wait_metric(struct agent *a, struct tmpdir *t, const char *line)
 		m = get(a, t, "/metrics", "metrics.txt");
 		if (strstr(m, line))
 			return m;
-		cr_assert_lt(now_ms(), deadline, "no line '%s' in /metrics within %d s:\n%s",
+		cr_assert_lt(clock__now_ms(), deadline, "no line '%s' in /metrics within %d s:\n%s",
 			     line + (line[0] == '\n'), POLL_BOUND_MS / 1000, m);
-		sleep_ms(200);
+		clock__sleep_ms(200);
 	}
 }
 
@@ -334,14 +316,15 @@ static void assert_non_target_untouched(bool by_comm)
 	if (by_comm) {
 		/* One of that name started later is probed too, once seen: its drips then count. */
 		struct fixture later;
-		long long deadline = now_ms() + POLL_BOUND_MS;
+		long long deadline = clock__now_ms() + POLL_BOUND_MS;
 
 		fixture__start_argv(&later, argv);
 		do {
 			before = uprobe_runs(a.pid);
 			drip(&later, 1);
 			after = uprobe_runs(a.pid);
-		} while (after == before && now_ms() < deadline && (sleep_ms(100), true));
+		} while (after == before && clock__now_ms() < deadline &&
+			 (clock__sleep_ms(100), true));
 		cr_assert_gt(after, before, "pid %d, named %s, started later, was never probed",
 			     later.pid, comm);
 		fixture__stop(&later);
@@ -813,12 +796,12 @@ Test(agent, prometheus_alert_names_the_leaking_function)
 	proc__spawn(prom_argv, -1, -1, -1);
 
 	/* The leak grows while the test polls: one block per round, until the alert fires. */
-	deadline = now_ms() + 3 * POLL_BOUND_MS;
+	deadline = clock__now_ms() + 3 * POLL_BOUND_MS;
 	while (!firing(&t, port, "LeaktraceStackGrowing", leak.pid, fn, false)) {
-		cr_assert_lt(now_ms(), deadline, "LeaktraceStackGrowing did not fire for pid %d",
-			     leak.pid);
+		cr_assert_lt(clock__now_ms(), deadline,
+			     "LeaktraceStackGrowing did not fire for pid %d", leak.pid);
 		drip(&leak, 1);
-		sleep_ms(200);
+		clock__sleep_ms(200);
 	}
 	cr_assert_str_eq(fn, "leak_drip");
 	line = suspect_line("leaktrace_suspect_growing", leak.pid, exe, 1);

@@ -93,13 +93,6 @@ static void tracer__wait_ok(struct tracer *tr, int timeout_ms)
 		  status, WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static void assert_no_negative_counts(json_t *snap)
 {
 	json_t *proc, *stack;
@@ -202,7 +195,7 @@ static void assert_signal_stops_cleanly(int sig)
 	tmpdir__new(&t);
 	fixture__start(&f, exe, fixture_args);
 	tracer__start(&tr, &t, f.pid, NULL);
-	sleep_ms(1500);
+	clock__sleep_ms(1500);
 	cr_assert_eq(kill(tr.pid, sig), 0, "kill leaktrace");
 	tracer__wait_ok(&tr, 10000);
 	cr_assert(proc__running(f.pid), "fixture %d is not running after leaktrace got signal %d",

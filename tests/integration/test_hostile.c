@@ -55,14 +55,6 @@ static void sh(const char *fmt, ...)
 	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* A temporary directory nobody can enter: the attacker's files live there. */
 static void attacker_dir(struct tmpdir *t)
 {
@@ -94,7 +86,7 @@ static void lt_start(struct lt *lt, struct tmpdir *t, pid_t target, const char *
 	argv[argc] = NULL;
 	err = open(lt->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	cr_assert_geq(err, 0);
-	lt->started_ms = now_ms();
+	lt->started_ms = clock__now_ms();
 	lt->pid = proc__spawn(argv, -1, -1, err);
 	close(err);
 	file__assert_tracing(lt->err, "leaktrace: tracing");
@@ -115,7 +107,7 @@ static char *slurp(const char *path)
 /* Asserts that leaktrace exits 0 within bound_ms of since_ms. */
 static void lt_wait_ok(struct lt *lt, long long since_ms, long long bound_ms)
 {
-	long long left = since_ms + bound_ms - now_ms();
+	long long left = since_ms + bound_ms - clock__now_ms();
 	int status;
 
 	cr_assert_eq(proc__wait(lt->pid, left > 0 ? (int)left : 0, &status), 0,
@@ -221,7 +213,7 @@ static void debuglink_fifo(const char *link_fmt, bool sigterm)
 	since = lt.started_ms;
 	if (sigterm) {
 		/* The final report symbolizes the stripped binary after the signal. */
-		since = now_ms();
+		since = clock__now_ms();
 		cr_assert_eq(kill(lt.pid, SIGTERM), 0);
 	}
 	lt_wait_ok(&lt, since, END_BOUND_MS);
@@ -498,7 +490,7 @@ Test(hostile, an_exited_process_of_another_mount_namespace_is_not_symbolized_fro
 
 	/* It exits: leaktrace ends, and symbolizes its stacks then. */
 	fixture__stop(&f);
-	lt_wait_ok(&lt, now_ms(), END_BOUND_MS);
+	lt_wait_ok(&lt, clock__now_ms(), END_BOUND_MS);
 	json_t *snap = snapshot__load(lt.json), *proc = snapshot__process(snap, pid);
 
 	cr_assert_not_null(proc, "pid %d is not in the snapshot", pid);
@@ -737,7 +729,7 @@ Test(hostile, all_starts_beside_valgrind_when_told, .timeout = 90)
 	close(err);
 	file__assert_tracing(lt.err, "leaktrace: tracing all processes");
 	cr_assert_eq(kill(lt.pid, SIGINT), 0);
-	lt_wait_ok(&lt, now_ms(), END_BOUND_MS);
+	lt_wait_ok(&lt, clock__now_ms(), END_BOUND_MS);
 	cr_assert_null(strstr(slurp(lt.err), "would break"), "stderr:\n%s", slurp(lt.err));
 	fixture__stop(&f);
 	tmpdir__free(&t);
@@ -756,7 +748,7 @@ Test(hostile, all_stops_and_detaches_when_valgrind_starts, .timeout = 900)
 	start_under_valgrind(&f);
 	snprintf(said, sizeof(said), "leaktrace: pid %d started (valgrind,", f.pid);
 	cr_assert(file__wait_for(lt.err, said, 60000), "stderr:\n%s", slurp(lt.err));
-	lt_wait_ok(&lt, now_ms(), END_BOUND_MS);
+	lt_wait_ok(&lt, clock__now_ms(), END_BOUND_MS);
 	fixture__trigger(&f);
 	assert_going_on(f.pid);
 	fixture__stop(&f);
@@ -797,7 +789,7 @@ Test(hostile, all_finds_valgrind_started_while_its_map_is_full, .timeout = 900)
 		  "stderr:\n%s", slurp(lt.err));
 	cr_assert(strstr(slurp(lt.err), "the map of traced processes is full: processes started"),
 		  "stderr:\n%s", slurp(lt.err));
-	lt_wait_ok(&lt, now_ms(), END_BOUND_MS);
+	lt_wait_ok(&lt, clock__now_ms(), END_BOUND_MS);
 	fixture__trigger(&f);
 	assert_going_on(f.pid);
 	fixture__stop(&f);

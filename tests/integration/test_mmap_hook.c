@@ -24,11 +24,8 @@
 
 TestSuite(mmap_hook, .fini = procs__cleanup);
 
-/* Waits for a condition on a busy host: polled, never timed. */
-#define POLL_BOUND_MS 90000
-
-/* The links pid holds to the sys_exit tracepoint, as the kernel shows them (fdinfo's tp_name). */
-static int sys_exit_links(pid_t pid)
+/* The lines of pid's fdinfo files (its descriptors, as the kernel shows them) that start so. */
+static int fdinfo_lines(pid_t pid, const char *start)
 {
 	char dir[64], path[PATH_MAX], line[256];
 	struct dirent *d;
@@ -45,7 +42,7 @@ static int sys_exit_links(pid_t pid)
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 		f = fopen(path, "r");
 		while (f && fgets(line, sizeof(line), f))
-			n += !strcmp(line, "tp_name:\tsys_exit\n");
+			n += !strncmp(line, start, strlen(start));
 		if (f)
 			fclose(f);
 	}
@@ -53,30 +50,16 @@ static int sys_exit_links(pid_t pid)
 	return n;
 }
 
+/* The links pid holds to the sys_exit tracepoint (fdinfo's tp_name, the whole line). */
+static int sys_exit_links(pid_t pid)
+{
+	return fdinfo_lines(pid, "tp_name:\tsys_exit\n");
+}
+
 /* The links pid holds of any kind (fdinfo's link_type): to tell the check above sees links. */
 static int links(pid_t pid)
 {
-	char dir[64], path[PATH_MAX], line[256];
-	struct dirent *d;
-	int n = 0;
-	DIR *dp;
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
-	dp = opendir(dir);
-	cr_assert_not_null(dp);
-	while ((d = readdir(dp))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		f = fopen(path, "r");
-		while (f && fgets(line, sizeof(line), f))
-			n += !strncmp(line, "link_type:", 10);
-		if (f)
-			fclose(f);
-	}
-	closedir(dp);
-	return n;
+	return fdinfo_lines(pid, "link_type:");
 }
 
 /*
@@ -224,25 +207,10 @@ Test(mmap_hook, p_without_mmap_sites_rereads_and_still_takes_no_system_call_hook
 	pid_attach(true);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* The agent's /snapshot.json (at url) until pid's plug_leak holds bytes; that snapshot. */
 static json_t *agent_snapshot(struct tmpdir *t, const char *url, pid_t pid, long long bytes)
 {
-	long long deadline = now_ms() + POLL_BOUND_MS;
+	long long deadline = clock__now_ms() + POLL_BOUND_MS;
 	char full[256], *file = strdup(tmpdir__file(t, "snapshot.json"));
 	char *argv[] = { "curl", "-sSf", "-o", file, full, NULL };
 	struct run_result r;
@@ -258,8 +226,9 @@ static json_t *agent_snapshot(struct tmpdir *t, const char *url, pid_t pid, long
 		if (proc && stack__sum(proc, "plug_leak", "heap").bytes == bytes)
 			break;
 		json_decref(snap);
-		cr_assert_lt(now_ms(), deadline, "no snapshot with plug_leak's %lld bytes", bytes);
-		sleep_ms(200);
+		cr_assert_lt(clock__now_ms(), deadline, "no snapshot with plug_leak's %lld bytes",
+			     bytes);
+		clock__sleep_ms(200);
 	}
 	free(file);
 	return snap;
