@@ -297,9 +297,14 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	__u32 n, blocks;
 	bool hook;
 
-	/* --max-allocs counts both. */
+	/*
+	 * Three quarters of --max-allocs are block slots, but a block whose two slots are
+	 * taken goes to the hash, and slots fill unevenly (1M blocks of 16 bytes leave 18%
+	 * of 786,432 slots free): the hash alone holds --max-allocs, so that at least that
+	 * many are tracked whatever their addresses. Its elements are allocated as used.
+	 */
 	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", opts->max_allocs / 4 * 3);
-	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs - blocks);
+	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, opts->max_stacks);
 	/* One stack can hold memory in several processes. */
 	bpf_map__set_max_entries(skel->maps.totals, 2 * opts->max_stacks);
