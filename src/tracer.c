@@ -339,12 +339,15 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	mappings_configure(skel, opts, k);
 	choose_programs(skel, multi, session);
 	/*
-	 * One mmap hook for both uses: uprobes at the mmap sites, attached with a
-	 * perf link each on every kernel; the system-call hook is loaded as their
-	 * fallback, attached only when a target needs it.
+	 * One mmap hook for both uses: uprobes at the mmap sites, one uprobe_multi
+	 * link per file (6.6+; a perf link each before), the system-call hook loaded
+	 * as their fallback, attached only when a target needs it. A perf link's
+	 * close waits out four grace periods (~190 ms), a uprobe_multi link's two.
 	 */
 	hook = skel->rodata->mmap_unwind || skel->rodata->mmap_capture;
 	bpf_program__set_autoload(skel->progs.mmap_site, hook);
+	if (multi)
+		bpf_program__set_expected_attach_type(skel->progs.mmap_site, LT_TRACE_UPROBE_MULTI);
 	bpf_program__set_autoload(skel->progs.mmap_exit, hook && opts->sys_exit_fallback);
 	bpf_program__set_autoattach(skel->progs.mmap_exit, false);
 	/* A munmap inside a mapping needs bpf_for_each_map_elem (5.13). */
@@ -821,6 +824,40 @@ static int sites_of(struct tracer *t, const char *path, const uint64_t **offsets
 	return f->nr;
 }
 
+/* The mmap sites of path in one uprobe_multi link (6.6+), for pid. */
+static int sites_multi(struct tracer *t, pid_t pid, const char *path, const uint64_t *offsets,
+		       int cnt)
+{
+	struct uprobe_multi_attr attr = {
+		.prog_fd = bpf_program__fd(t->skel->progs.mmap_site),
+		.attach_type = LT_TRACE_UPROBE_MULTI,
+		.path = (__u64)(unsigned long)path,
+		.offsets = (__u64)(unsigned long)offsets,
+		.cnt = cnt,
+		.pid = pid,
+	};
+	int fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+
+	return fd < 0 ? -errno : link_keep(t, NULL, fd, pid);
+}
+
+/* After cnt mmap sites of path were probed for pid (err: not), -v's line, or the fallback. */
+static void site_probed(struct tracer *t, pid_t pid, const char *path, const uint64_t *offsets,
+			int cnt, int err)
+{
+	char why[PATH_MAX + 64];
+
+	if (err) {
+		snprintf(why, sizeof(why), "cannot probe %s+0x%llx: %s", path,
+			 (unsigned long long)offsets[0], strerror(-err));
+		sys_exit_attach(t, pid, why);
+		return;
+	}
+	for (int i = 0; i < cnt && t->verbose; i++)
+		diag__debug("pid: mmap hook: uprobe at %s+0x%llx, after the mmap system call", path,
+			    (unsigned long long)offsets[i]);
+}
+
 /*
  * The mmap hook for pid: a uprobe after each mmap system call of its loader
  * and of its C library, where they have one; else the fallback (also -a's, pid
@@ -831,8 +868,9 @@ static void probe_mmap_sites(struct tracer *t, pid_t pid, const struct alloc_pla
 {
 	const char *paths[] = { plan->interp, plan->mmap };
 	const uint64_t *offsets = NULL;
+	uint64_t todo[MMAP_SITES_MAX];
 	char why[PATH_MAX + 64];
-	int n, err;
+	int n, nr_todo = 0, err;
 
 	if (!t->mmap_hook || t->no_sites)
 		return;
@@ -863,18 +901,17 @@ static void probe_mmap_sites(struct tracer *t, pid_t pid, const struct alloc_pla
 
 			if (probed_already(t, pid, &p))
 				continue;
-			err = add_link(t, t->skel->progs.mmap_site, pid, &p, false);
-			if (err) {
-				snprintf(why, sizeof(why), "cannot probe %s+0x%llx: %s", paths[i],
-					 (unsigned long long)offsets[j], strerror(-err));
-				sys_exit_attach(t, pid, why);
-			} else if (t->verbose) {
-				diag__debug("%s: mmap hook: uprobe at %s+0x%llx, after the mmap "
-					    "system call",
-					    pid == -1 ? "all processes" : "pid", paths[i],
-					    (unsigned long long)offsets[j]);
+			if (t->multi) {
+				todo[nr_todo++] = offsets[j];
+				continue;
 			}
+			err = add_link(t, t->skel->progs.mmap_site, pid, &p, false);
+			site_probed(t, pid, paths[i], &offsets[j], 1, err);
 		}
+		if (nr_todo)
+			site_probed(t, pid, paths[i], todo, nr_todo,
+				    sites_multi(t, pid, paths[i], todo, nr_todo));
+		nr_todo = 0;
 	}
 }
 

@@ -186,6 +186,13 @@ static void pid_attach(bool fallback)
 	load_then_leak(&f, lt, err, lib, &bytes, &allocs);
 	cr_assert_gt(links(lt), 0, "leaktrace holds no link");
 	cr_assert_eq(sys_exit_links(lt), 0, "leaktrace -p holds a link to sys_exit");
+	/*
+	 * 6.6+: a file's mmap sites in one uprobe_multi link, as the allocator's probes, whose
+	 * close waits out two grace periods; a perf link's waits out four (~190 ms to detach).
+	 */
+	if (!fallback && !getenv("LEAKTRACE_NO_MULTI"))
+		cr_assert_eq(fdinfo_lines(lt, "link_type:\tperf\n"), 0,
+			     "leaktrace -p holds perf links on a kernel with uprobe_multi");
 	kill(lt, SIGINT);
 	cr_assert_eq(proc__wait(lt, 60000, &status), 0, "leaktrace did not stop");
 	snap = snapshot__load(json);
