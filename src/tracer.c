@@ -72,7 +72,8 @@ struct tracer {
 	bool building;
 	pid_t build_pid;
 	int build_err;
-	uint64_t *gen; /* the unwind cache's generation */
+	bool unwind_full; /* a process found no room for its mappings' view: said once */
+	uint64_t *gen;	  /* the unwind cache's generation */
 	size_t gen_size;
 	/*
 	 * The block slots, sized to --max-allocs: mapped whole they would all count
@@ -983,6 +984,26 @@ static void *build_tables(void *arg)
 	return NULL;
 }
 
+/*
+ * The end of adding pid's mappings to the unwinder. No room for them (more processes
+ * than LT_UNWIND_MAX_PROCS at once, a busy host under -a) is no reason to stop: the
+ * process is traced, its stacks cut where no table is found, and that is said once.
+ */
+static int unwind_added(struct tracer *t, pid_t pid, int err)
+{
+	if (err == -ENOSPC) {
+		if (!t->unwind_full)
+			diag__warn(
+				"unwind tables: the mappings of %u processes at most are held at "
+				"once; pid %d and others past them get stacks cut after the "
+				"first frame (\"table not built yet\")",
+				unwinder__max_processes(t->unwinder), pid);
+		t->unwind_full = true;
+		return 0;
+	}
+	return err ? attach_error(pid, "unwind tables", err) : 0;
+}
+
 int tracer__unwind_wait(struct tracer *t)
 {
 	if (!t->building)
@@ -992,7 +1013,7 @@ int tracer__unwind_wait(struct tracer *t)
 	/* One that ended meanwhile has nothing left to walk (-a meets many such). */
 	if (t->build_err && kill(t->build_pid, 0) && errno == ESRCH)
 		t->build_err = 0;
-	return t->build_err ? attach_error(t->build_pid, "unwind tables", t->build_err) : 0;
+	return unwind_added(t, t->build_pid, t->build_err);
 }
 
 int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
@@ -1019,8 +1040,7 @@ int tracer__add_target(struct tracer *t, pid_t pid, bool from_start)
 		t->building = true;
 		return 0;
 	}
-	err = unwinder__add_process(t->unwinder, pid);
-	return err ? attach_error(pid, "unwind tables", err) : 0;
+	return unwind_added(t, pid, unwinder__add_process(t->unwinder, pid));
 }
 
 /* A heap block put in allocs: its first slot counts it, so that its free looks in allocs. */

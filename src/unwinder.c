@@ -70,6 +70,7 @@ struct unwinder {
 	struct process *procs;
 	size_t nr_procs;
 	bool slot_used[LT_UNWIND_MAX_PROCS];
+	uint32_t max_slots;  /* LT_UNWIND_MAX_PROCS; LEAKTRACE_UNWIND_PROCS: fewer, for the tests */
 	struct extent *free; /* sorted, never two touching */
 	size_t nr_free;
 	uint64_t rows_used;
@@ -192,6 +193,11 @@ int unwinder__new(const struct unwinder_maps *maps, bool fp_where_kept, bool ver
 	u->nr_free = maps->max_rows ? 1 : 0;
 	u->fp_where_kept = fp_where_kept;
 	u->verbose = verbose;
+	u->max_slots = LT_UNWIND_MAX_PROCS;
+	if (getenv("LEAKTRACE_UNWIND_PROCS") && *getenv("LEAKTRACE_UNWIND_PROCS"))
+		u->max_slots = strtoul(getenv("LEAKTRACE_UNWIND_PROCS"), NULL, 0) ?: u->max_slots;
+	if (u->max_slots > LT_UNWIND_MAX_PROCS)
+		u->max_slots = LT_UNWIND_MAX_PROCS;
 	pthread_mutex_init(&u->lock, NULL);
 	err = waker_start(u);
 	if (err) {
@@ -529,7 +535,7 @@ static bool range_of(struct unwinder *u, pid_t pid, const struct procmap *m,
 
 static uint32_t slot_get(struct unwinder *u)
 {
-	for (uint32_t i = 0; i < LT_UNWIND_MAX_PROCS; i++) {
+	for (uint32_t i = 0; i < u->max_slots; i++) {
 		if (!u->slot_used[i]) {
 			u->slot_used[i] = true;
 			return i;
@@ -958,6 +964,11 @@ int unwinder__add_process(struct unwinder *u, pid_t pid)
 	err = process_add(u, pid);
 	pthread_mutex_unlock(&u->lock);
 	return err;
+}
+
+unsigned unwinder__max_processes(const struct unwinder *u)
+{
+	return u->max_slots;
 }
 
 int unwinder__refresh(struct unwinder *u, bool every)

@@ -57,9 +57,12 @@ int unwinder__add_file(struct unwinder *u, const char *path);
 int unwinder__add_exec(struct unwinder *u, pid_t pid, char *const *paths, int n);
 /*
  * Reads pid's executable mappings, builds the tables of files not seen yet
- * and writes its ranges. 0, or a negative errno (-ESRCH: the process is gone).
+ * and writes its ranges. 0, or a negative errno (-ESRCH: the process is gone;
+ * -ENOSPC: unwinder__max_processes() hold theirs already).
  */
 int unwinder__add_process(struct unwinder *u, pid_t pid);
+/* The processes whose mappings are held at once (LT_UNWIND_MAX_PROCS). */
+unsigned unwinder__max_processes(const struct unwinder *u);
 /*
  * Re-adds the processes whose mappings changed: every one when every is true
  * (a few processes, without the BPF mmap hook), else those the BPF side marked

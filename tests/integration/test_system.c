@@ -276,6 +276,51 @@ Test(system, fifty_processes_each_exact, .timeout = 180)
 	tmpdir__free(&t);
 }
 
+/*
+ * More running processes than the unwinder holds the mappings of at once (1024; 2 here,
+ * LEAKTRACE_UNWIND_PROCS): -a starts all the same, says so once, and every process is
+ * traced to the byte, its stack cut after its first frame where no table is held.
+ */
+Test(system, all_starts_with_more_processes_than_unwind_views, .timeout = 180)
+{
+	const char *args[] = { "-a", "--comm", comm_nofp, "-i", "100", NULL };
+	const char *fx[] = { "malloc", NULL };
+	char json[PATH_MAX], err[PATH_MAX];
+	struct fixture f[6];
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	/* Running before leaktrace: -a's start takes them one by one. */
+	for (int i = 0; i < 6; i++)
+		fixture__start(&f[i], fx_nofp, fx);
+	setenv("LEAKTRACE_UNWIND_PROCS", "2", 1);
+	lt = lt_start(&t, args, json, sizeof(json));
+	unsetenv("LEAKTRACE_UNWIND_PROCS");
+	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
+	cr_assert(file__wait_for(err,
+				 "leaktrace: unwind tables: the mappings of 2 processes at "
+				 "most are held at once",
+				 0),
+		  "no warning of the unwind views' limit");
+	for (int i = 0; i < 6; i++)
+		fixture__trigger(&f[i]);
+	lt_stop(lt);
+	json_t *snap = snapshot__load(json);
+
+	for (int i = 0; i < 6; i++) {
+		json_t *proc = snapshot__process(snap, f[i].pid);
+
+		cr_assert_not_null(proc, "pid %d missing", f[i].pid);
+		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000, "pid %d",
+			     f[i].pid);
+		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").allocs, 1000);
+		fixture__stop(&f[i]);
+	}
+	json_decref(snap);
+	tmpdir__free(&t);
+}
+
 /* A child's frees of blocks inherited from its parent are not charged to the parent. */
 Test(system, child_frees_do_not_touch_parent, .timeout = 90)
 {
