@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -28,6 +29,7 @@
 #include "procmaps.h"
 #include "stop.h"
 #include "target.h"
+#include "target_file.h"
 
 #define MAX_OBJECTS 256
 /* The loader's list (run mode: what an exec will map): how long it may take, how much it says. */
@@ -200,65 +202,158 @@ static void place_probe(const struct elf_syms *syms, int func, uint64_t addr, st
 _Static_assert(sizeof(symbols) / sizeof(symbols[0]) <= LT_MAX_PROBES,
 	       "more allocator symbols than a plan has probes: raise LT_MAX_PROBES");
 
+/*
+ * What planning reads of one file, the same in every process that maps it: -a meets
+ * the same libc in hundreds of processes, where reading and sorting its symbols again
+ * for each took most of its start. Known by the file's identity, read from the open
+ * file itself (device, inode, size, change time): a file written since is read anew.
+ */
+struct object_facts {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec ctime;
+	bool heap; /* defines malloc and free */
+	bool lsan; /* ... LeakSanitizer's */
+	bool mmap; /* defines mmap and munmap */
+	bool cxx;  /* defines operator new and delete */
+	int nr;	   /* the symbols of the table it defines, each placed */
+	struct {
+		uint8_t sym; /* into symbols[] */
+		uint64_t offset, probe_offset;
+	} found[sizeof(symbols) / sizeof(symbols[0])];
+};
+
+#define FACTS_KEPT 32
+static struct object_facts facts_kept[FACTS_KEPT];
+static int nr_facts_kept, facts_next; /* the next one replaced when all are taken */
+static pthread_mutex_t facts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool same_file(const struct object_facts *f, const struct stat *st)
+{
+	return f->dev == st->st_dev && f->ino == st->st_ino && f->size == st->st_size &&
+	       f->ctime.tv_sec == st->st_ctim.tv_sec && f->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* The facts of the file open at fd (named path), read from it; the fd is taken over. */
+static int facts_read(int fd, const char *path, const struct stat *st, struct object_facts *f)
+{
+	struct elf_syms *syms;
+	struct alloc_probe p;
+	uint64_t addr;
+	int err;
+
+	syms = elf_syms__open_fd(fd, path, AT_FDCWD, NULL, &err);
+	if (!syms)
+		return err;
+	*f = (struct object_facts){ .dev = st->st_dev,
+				    .ino = st->st_ino,
+				    .size = st->st_size,
+				    .ctime = st->st_ctim };
+	f->heap = defines(syms, "malloc", "free");
+	f->lsan = defines(syms, "__lsan_do_leak_check", "__lsan_disable");
+	f->mmap = defines(syms, "mmap", "munmap");
+	f->cxx = defines(syms, "_Znwm", "_ZdlPv");
+	for (size_t s = 0; s < sizeof(symbols) / sizeof(symbols[0]); s++) {
+		if (elf_syms__find(syms, symbols[s].name, &addr) ||
+		    elf_syms__addr_to_offset(syms, addr, &p.offset))
+			continue;
+		place_probe(syms, symbols[s].func, addr, &p);
+		f->found[f->nr].sym = s;
+		f->found[f->nr].offset = p.offset;
+		f->found[f->nr++].probe_offset = p.probe_offset;
+	}
+	elf_syms__free(syms);
+	return 0;
+}
+
+/* What planning needs of the object at path: kept from another process, or read now. */
+static int object_facts(const char *path, struct object_facts *out)
+{
+	int fd = target_file__open(path), err = 0, i;
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	pthread_mutex_lock(&facts_lock);
+	for (i = 0; i < nr_facts_kept && !same_file(&facts_kept[i], &st); i++)
+		;
+	if (i < nr_facts_kept)
+		*out = facts_kept[i];
+	pthread_mutex_unlock(&facts_lock);
+	if (i < nr_facts_kept) {
+		close(fd);
+		return 0;
+	}
+	err = facts_read(fd, path, &st, out);
+	if (err)
+		return err;
+	pthread_mutex_lock(&facts_lock);
+	i = nr_facts_kept < FACTS_KEPT ? nr_facts_kept++ : facts_next++ % FACTS_KEPT;
+	facts_kept[i] = *out;
+	pthread_mutex_unlock(&facts_lock);
+	return 0;
+}
+
 /* Resolves a group's symbols in one object; several names at one address get one probe. */
 static int plan_object(struct alloc_plan *plan, const char *path, enum group group)
 {
+	struct object_facts f;
 	struct alloc_probe *p;
-	struct elf_syms *syms;
-	uint64_t addr, off;
 	int err, i;
-	size_t s;
 
-	syms = elf_syms__open(path, NULL, &err);
-	if (!syms)
+	err = object_facts(path, &f);
+	if (err)
 		return err;
-	for (s = 0; s < sizeof(symbols) / sizeof(symbols[0]); s++) {
-		if (symbols[s].group != group || elf_syms__find(syms, symbols[s].name, &addr) ||
-		    elf_syms__addr_to_offset(syms, addr, &off))
+	for (int k = 0; k < f.nr; k++) {
+		const struct alloc_symbol *sym = &symbols[f.found[k].sym];
+
+		if (sym->group != group)
 			continue;
 		for (i = 0; i < plan->nr_probes; i++)
-			if (!strcmp(plan->probes[i].path, path) && plan->probes[i].offset == off)
+			if (!strcmp(plan->probes[i].path, path) &&
+			    plan->probes[i].offset == f.found[k].offset)
 				break;
 		if (i < plan->nr_probes)
 			continue;
 		p = &plan->probes[plan->nr_probes++];
 		p->path = path;
-		p->name = symbols[s].name;
-		p->func = symbols[s].func;
-		p->offset = off;
-		place_probe(syms, p->func, addr, p);
+		p->name = sym->name;
+		p->func = sym->func;
+		p->offset = f.found[k].offset;
+		p->probe_offset = f.found[k].probe_offset;
 	}
-	elf_syms__free(syms);
 	return 0;
 }
 
 /* Picks, from objects in the order the process resolves symbols, those that define the calls. */
 static int plan_pick(struct alloc_plan *plan, char **objects, int n, pid_t pid)
 {
-	struct elf_syms *syms;
+	struct object_facts f;
 	int err, i;
 
 	memset(plan, 0, sizeof(*plan));
 	for (i = 0; i < n && (!plan->heap[0] || !plan->mmap[0]); i++) {
-		syms = elf_syms__open(objects[i], NULL, &err);
-		if (!syms)
+		if (object_facts(objects[i], &f))
 			continue;
-		if (!plan->heap[0] && defines(syms, "malloc", "free")) {
+		if (!plan->heap[0] && f.heap) {
 			snprintf(plan->heap, sizeof(plan->heap), "%s", objects[i]);
-			plan->lsan = defines(syms, "__lsan_do_leak_check", "__lsan_disable");
+			plan->lsan = f.lsan;
 		}
-		if (!plan->mmap[0] && defines(syms, "mmap", "munmap"))
+		if (!plan->mmap[0] && f.mmap)
 			snprintf(plan->mmap, sizeof(plan->mmap), "%s", objects[i]);
-		elf_syms__free(syms);
 	}
 	/* C++'s new and delete: the allocator's own when it has them, else the first. */
 	for (i = -1; i < n && !plan->cxx[0]; i++) {
 		const char *object = i < 0 ? plan->heap : objects[i];
 
-		syms = object[0] ? elf_syms__open(object, NULL, &err) : NULL;
-		if (syms && defines(syms, "_Znwm", "_ZdlPv"))
+		if (object[0] && !object_facts(object, &f) && f.cxx)
 			snprintf(plan->cxx, sizeof(plan->cxx), "%s", object);
-		elf_syms__free(syms);
 	}
 	if (!plan->heap[0]) {
 		plan_error(pid,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -122,4 +123,64 @@ Test(target, plan_of_a_process_gone_meanwhile_says_it_exited)
 		 z);
 	cr_assert_str_eq(err, want);
 	waitpid(z, NULL, 0);
+}
+
+/* Copies the file at from over to, in place (the same inode). */
+static void rewrite(const char *to, const char *from)
+{
+	char buf[65536];
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "r+b");
+	size_t n;
+
+	cr_assert(in && out, "cannot open %s or %s", from, to);
+	cr_assert_eq(ftruncate(fileno(out), 0), 0);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		cr_assert_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	cr_assert_eq(fclose(out), 0);
+}
+
+/* The file offset of the probe named name in plan, or 0. */
+static uint64_t probe_offset_of(const struct alloc_plan *plan, const char *name)
+{
+	for (int i = 0; i < plan->nr_probes; i++)
+		if (!strcmp(plan->probes[i].name, name))
+			return plan->probes[i].offset;
+	return 0;
+}
+
+/*
+ * Planning keeps what it read of a file for the next process that maps it (-a meets
+ * one libc in hundreds): a file written since, in place, is read anew, never planned
+ * from what it held before.
+ */
+Test(target, a_library_rewritten_in_place_is_planned_anew)
+{
+	char path[] = "/tmp/lt-plan-XXXXXX", libc[128], jemalloc[128];
+	struct alloc_plan a, b, libc_plan, je_plan;
+	int fd = mkstemp(path);
+	struct utsname u;
+
+	cr_assert_eq(uname(&u), 0);
+	snprintf(libc, sizeof(libc), "/lib/%s-linux-gnu/libc.so.6", u.machine);
+	snprintf(jemalloc, sizeof(jemalloc), "/usr/lib/%s-linux-gnu/libjemalloc.so.2", u.machine);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(alloc_plan__for_lib(libc, &libc_plan), 0);
+	cr_assert_eq(alloc_plan__for_lib(jemalloc, &je_plan), 0, "no %s (tools/install-deps test)",
+		     jemalloc);
+	rewrite(path, libc);
+	cr_assert_eq(alloc_plan__for_lib(path, &a), 0);
+	cr_assert_eq(alloc_plan__for_lib(path, &a), 0); /* kept from the first */
+	rewrite(path, jemalloc);
+	cr_assert_eq(alloc_plan__for_lib(path, &b), 0);
+	unlink(path);
+	cr_assert_neq(probe_offset_of(&libc_plan, "malloc"), 0);
+	cr_assert_eq(probe_offset_of(&a, "malloc"), probe_offset_of(&libc_plan, "malloc"));
+	cr_assert_eq(probe_offset_of(&a, "mallocx"), 0);
+	cr_assert_eq(probe_offset_of(&b, "malloc"), probe_offset_of(&je_plan, "malloc"));
+	cr_assert_neq(probe_offset_of(&b, "malloc"), probe_offset_of(&a, "malloc"));
+	cr_assert_eq(probe_offset_of(&b, "mallocx"), probe_offset_of(&je_plan, "mallocx"));
+	cr_assert_neq(probe_offset_of(&b, "mallocx"), 0);
+	cr_assert_eq(b.nr_probes, je_plan.nr_probes);
 }
