@@ -244,6 +244,23 @@ Test(system, exited_process_reported_once_then_kept_for_the_end, .timeout = 90)
 	tmpdir__free(&t);
 }
 
+/* The snapshot at json holds leak_malloc's 100,000 bytes in 1,000 blocks for each of f[n]. */
+static void assert_each_leaked(const char *json, struct fixture *f, int n)
+{
+	json_t *snap = snapshot__load(json);
+
+	for (int i = 0; i < n; i++) {
+		json_t *proc = snapshot__process(snap, f[i].pid);
+
+		cr_assert_not_null(proc, "pid %d missing", f[i].pid);
+		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000, "pid %d",
+			     f[i].pid);
+		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").allocs, 1000);
+		fixture__stop(&f[i]);
+	}
+	json_decref(snap);
+}
+
 /* Fifty traced processes at once, each exact. */
 Test(system, fifty_processes_each_exact, .timeout = 180)
 {
@@ -261,18 +278,7 @@ Test(system, fifty_processes_each_exact, .timeout = 180)
 	for (int i = 0; i < 50; i++)
 		fixture__trigger(&f[i]);
 	lt_stop(lt);
-	json_t *snap = snapshot__load(json);
-
-	for (int i = 0; i < 50; i++) {
-		json_t *proc = snapshot__process(snap, f[i].pid);
-
-		cr_assert_not_null(proc, "pid %d missing", f[i].pid);
-		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000, "pid %d",
-			     f[i].pid);
-		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").allocs, 1000);
-		fixture__stop(&f[i]);
-	}
-	json_decref(snap);
+	assert_each_leaked(json, f, 50);
 	tmpdir__free(&t);
 }
 
@@ -306,18 +312,7 @@ Test(system, all_starts_with_more_processes_than_unwind_views, .timeout = 180)
 	for (int i = 0; i < 6; i++)
 		fixture__trigger(&f[i]);
 	lt_stop(lt);
-	json_t *snap = snapshot__load(json);
-
-	for (int i = 0; i < 6; i++) {
-		json_t *proc = snapshot__process(snap, f[i].pid);
-
-		cr_assert_not_null(proc, "pid %d missing", f[i].pid);
-		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000, "pid %d",
-			     f[i].pid);
-		cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").allocs, 1000);
-		fixture__stop(&f[i]);
-	}
-	json_decref(snap);
+	assert_each_leaked(json, f, 6);
 	tmpdir__free(&t);
 }
 
