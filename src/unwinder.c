@@ -46,7 +46,8 @@ struct process {
 	size_t nr;
 	uint32_t *held; /* run mode: the objects its exec will map, built before it runs */
 	size_t nr_held;
-	bool retry; /* a mapping changed while it was read (dlopen under way): read it again */
+	bool retry;   /* a mapping changed while it was read (dlopen under way): read it again */
+	bool no_slot; /* none was free at its last read: not read again while none is */
 };
 
 /* A free stretch of the rows array. */
@@ -70,7 +71,8 @@ struct unwinder {
 	struct process *procs;
 	size_t nr_procs;
 	bool slot_used[LT_UNWIND_MAX_PROCS];
-	uint32_t max_slots;  /* LT_UNWIND_MAX_PROCS; LEAKTRACE_UNWIND_PROCS: fewer, for the tests */
+	uint32_t max_slots; /* LT_UNWIND_MAX_PROCS; LEAKTRACE_UNWIND_PROCS: fewer, for the tests */
+	uint32_t slots_used;
 	struct extent *free; /* sorted, never two touching */
 	size_t nr_free;
 	uint64_t rows_used;
@@ -538,6 +540,7 @@ static uint32_t slot_get(struct unwinder *u)
 	for (uint32_t i = 0; i < u->max_slots; i++) {
 		if (!u->slot_used[i]) {
 			u->slot_used[i] = true;
+			u->slots_used++;
 			return i;
 		}
 	}
@@ -546,8 +549,10 @@ static uint32_t slot_get(struct unwinder *u)
 
 static void slot_put(struct unwinder *u, uint32_t slot)
 {
-	if (slot != LT_UNWIND_NO_SLOT)
+	if (slot != LT_UNWIND_NO_SLOT) {
 		u->slot_used[slot] = false;
+		u->slots_used--;
+	}
 }
 
 static struct process *process_new(struct unwinder *u, pid_t pid)
@@ -715,6 +720,7 @@ static int process_read(struct unwinder *u, pid_t pid)
 		slot = slot_get(u);
 		err = slot == LT_UNWIND_NO_SLOT ? -ENOSPC : 0;
 		v.slot = slot;
+		p->no_slot = err == -ENOSPC;
 	}
 	if (!err && !same)
 		err = window_write(u->maps.ranges_fd,
@@ -927,6 +933,9 @@ static int refresh(struct unwinder *u, bool every)
 		/* Marked, mapped more since its last read, or to read again (see process_read). */
 		p = process_find(u, keys[i]);
 		if (!every && v->marks == view.marks && v->count == view.seen && p && !p->retry)
+			continue;
+		/* Past the slots' end (-a on a busy host): read again once one is free. */
+		if (p && p->no_slot && u->slots_used == u->max_slots)
 			continue;
 		if (process_add(u, keys[i]) && kill(keys[i], 0) && errno == ESRCH)
 			process_remove(u, keys[i]); /* gone meanwhile */
