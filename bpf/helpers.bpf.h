@@ -19,9 +19,7 @@ const volatile __u64 stack_span = 8 << 20;
 
 static __always_inline __u64 mix(__u64 h, __u64 v)
 {
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
+	return lt_mix(h, v);
 }
 
 /*

@@ -77,6 +77,14 @@ struct lt_target {
 #define LT_STACK_NONE 0
 #define LT_STACK_NONE_END (LT_STACK_NONE + LT_KIND_MMAP + 1)
 
+/* One step of the hash of a stack's frames (user space and kernel stacks alike). */
+static inline __u64 lt_mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
 static inline __u64 lt_stack_none(__u32 kind)
 {
 	return LT_STACK_NONE + kind;
@@ -369,12 +377,14 @@ enum lt_kcounter {
 	LT_NR_KCOUNTERS,
 };
 
-/* stack: the kernel stack's id + 1; 0 when it was dropped. tgid: the allocating task's process. */
+/*
+ * stack: the kernel stack's key in kstacks (a hash of its frames, never 0); 0 when
+ * it was dropped. tgid: the allocating task's process.
+ */
 struct lt_ktotal_key {
-	__u32 stack;
+	__u64 stack;
 	__u32 space; /* enum lt_kspace */
 	__u32 tgid;
-	__u32 pad;
 };
 
 struct lt_kblock_key {
@@ -392,11 +402,14 @@ struct lt_kblock {
 
 #define LT_KCACHE_NAME 32
 /*
- * Deepest kernel stack recorded (the innermost frames kept): the stack map
- * holds 4 slots per --max-stacks at half a user stack's size, as a stack whose
- * slot another holds is dropped.
+ * Deepest kernel stack recorded (the innermost frames kept): half a user stack,
+ * 4 per --max-stacks in the stack map. Frames past the depth are 0.
  */
 #define LT_KMAX_FRAMES 64
+
+struct lt_kstack {
+	__u64 ips[LT_KMAX_FRAMES];
+};
 
 /* As struct lt_total, with the context of the stack's first block in this process. */
 struct lt_ktotal {

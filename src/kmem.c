@@ -99,7 +99,7 @@ static void configure(struct kmem_bpf *skel, const struct kmem_opts *opts)
 	skel->rodata->sample_seed = opts->sample_seed;
 	tracer__sampling_tables(skel->rodata->exp_draws, skel->rodata->est_steps);
 	bpf_map__set_max_entries(skel->maps.kblocks, opts->max_blocks);
-	/* A stack whose hash slot another stack holds is dropped: room against collisions. */
+	/* Stacks are kept once seen, those of totals gone too: room for 4 per --max-stacks. */
 	bpf_map__set_max_entries(skel->maps.kstacks, 4 * opts->max_stacks);
 	/* A stack is in a few processes' totals at once (every pipe(2) caller's, say). */
 	bpf_map__set_max_entries(skel->maps.ktotals, 4 * opts->max_stacks);
@@ -222,16 +222,15 @@ int kmem__totals(struct kmem *k, struct lt_ktotal_key **keys, struct lt_ktotal *
 	return 0;
 }
 
-int kmem__stack(struct kmem *k, __u32 stack, __u64 *ips, int max)
+int kmem__stack(struct kmem *k, __u64 stack, __u64 *ips, int max)
 {
-	__u64 buf[LT_KMAX_FRAMES] = { 0 };
-	__u32 id = stack - 1;
+	struct lt_kstack st = { 0 };
 	int nr = 0;
 
-	if (!stack || bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.kstacks), &id, buf))
+	if (!stack || bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.kstacks), &stack, &st))
 		return 0;
-	while (nr < max && nr < LT_KMAX_FRAMES && buf[nr])
-		ips[nr] = buf[nr], nr++;
+	while (nr < max && nr < LT_KMAX_FRAMES && st.ips[nr])
+		ips[nr] = st.ips[nr], nr++;
 	return nr;
 }
 

@@ -34,7 +34,7 @@ int kmem__new(const struct kmem_opts *opts, struct kmem **out);
 /* Every (stack, space, process) total; *keys and *vals are the caller's to free. */
 int kmem__totals(struct kmem *k, struct lt_ktotal_key **keys, struct lt_ktotal **vals, size_t *n);
 /* The return addresses of stack (lt_ktotal_key.stack), innermost first; their number. */
-int kmem__stack(struct kmem *k, __u32 stack, __u64 *ips, int max);
+int kmem__stack(struct kmem *k, __u64 stack, __u64 *ips, int max);
 int kmem__lost(struct kmem *k, struct kmem_lost *lost);
 /* Detaches; accepts NULL. */
 void kmem__free(struct kmem *k);

@@ -1161,7 +1161,7 @@ static int add_gone(struct snap_source *src, struct snapshot *snap)
 }
 
 /* The kernel's frames of a kernel stack entry, at its first report. */
-static void kernel_frames(struct snap_source *src, struct stack_entry *e, uint32_t stack,
+static void kernel_frames(struct snap_source *src, struct stack_entry *e, uint64_t stack,
 			  uint64_t call_site)
 {
 	uint64_t ips[LT_MAX_FRAMES];
@@ -1247,7 +1247,7 @@ static int add_kernel(struct snap_source *src, struct snapshot *snap, uint64_t n
 	kernel_lost(src, snap);
 	err = kmem__totals(src->kmem, &keys, &vals, &n);
 	for (size_t i = 0; !err && i < n; i++) {
-		uint64_t id = (uint64_t)keys[i].space << 32 | keys[i].stack;
+		uint64_t id = keys[i].stack ^ (uint64_t)(keys[i].space + 1) * 0x9e3779b97f4a7c15ULL;
 
 		e = entry_get(src, 0, keys[i].tgid, id);
 		if (!e)
