@@ -703,6 +703,16 @@ static bool in_link(enum multi_kind kind, enum lt_func func)
 }
 
 /* One uprobe_multi link: the probes of path in probes[]. */
+/* The uprobe_multi or session link attr describes, for pid (-1: every process), kept. */
+static int link_multi(struct tracer *t, pid_t pid, struct uprobe_multi_attr *attr)
+{
+	int fd;
+
+	attr->pid = pid == -1 ? 0 : pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, attr, sizeof(*attr));
+	return fd < 0 ? -errno : link_keep(t, NULL, fd, pid);
+}
+
 static int add_multi(struct tracer *t, pid_t pid, const char *path,
 		     const struct alloc_probe *const *probes, int n, enum multi_kind kind)
 {
@@ -715,7 +725,7 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	bool ret = kind == MULTI_RETURN;
 	__u64 offsets[LT_MAX_PROBES], cookies[LT_MAX_PROBES];
 	struct uprobe_multi_attr attr = {};
-	int fd, cnt = 0;
+	int cnt = 0;
 
 	/* The kernel arms them in this order: frees before allocations (see tracer__probe). */
 	for (int i = 0; i < 2 * n; i++) {
@@ -736,11 +746,7 @@ static int add_multi(struct tracer *t, pid_t pid, const char *path,
 	attr.cookies = (__u64)(unsigned long)cookies;
 	attr.cnt = cnt;
 	attr.multi_flags = ret ? LT_F_UPROBE_MULTI_RETURN : 0;
-	attr.pid = pid == -1 ? 0 : pid;
-	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-	if (fd < 0)
-		return -errno;
-	return link_keep(t, NULL, fd, pid);
+	return link_multi(t, pid, &attr);
 }
 
 /* The probes to attach: those not attached already for pid (or every process). */
@@ -835,11 +841,9 @@ static int sites_multi(struct tracer *t, pid_t pid, const char *path, const uint
 		.path = (__u64)(unsigned long)path,
 		.offsets = (__u64)(unsigned long)offsets,
 		.cnt = cnt,
-		.pid = pid,
 	};
-	int fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 
-	return fd < 0 ? -errno : link_keep(t, NULL, fd, pid);
+	return link_multi(t, pid, &attr);
 }
 
 /* After cnt mmap sites of path were probed for pid (err: not), -v's line, or the fallback. */
