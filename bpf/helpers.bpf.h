@@ -26,9 +26,11 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
  * A return address at slot that a pending uretprobe (another tool's, or one of
  * ours on an outer call) replaced with its trampoline: the kernel keeps the
  * original in the task's return instances, each with the slot it replaced. 0
- * when none is found.
+ * when none is found. A global function (5.6+): the verifier checks its loop
+ * once, not once per caller (inlined, it was 6,600 of the entry program's
+ * 13,200 instructions checked, and 5 ms of the session program's 29).
  */
-static __always_inline __u64 uretprobe_original(__u64 slot)
+__noinline __u64 uretprobe_original(__u64 slot)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);

@@ -236,6 +236,16 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 	skel->rodata->mmap_unwind = dwarf;
 }
 
+/* The maps sized by the options alone, which can be made before the kernel's features are read. */
+static void size_maps(struct leaktrace_bpf *skel, const struct tracer_opts *opts)
+{
+	unwind_configure(skel, opts);
+	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs);
+	bpf_map__set_max_entries(skel->maps.stacks, opts->max_stacks);
+	/* One stack can hold memory in several processes. */
+	bpf_map__set_max_entries(skel->maps.totals, 2 * opts->max_stacks);
+}
+
 /*
  * Without the mapping capture its ring buffer takes one page. What exec maps is
  * found with bpf_find_vma (5.17); older kernels capture libraries and forks only.
@@ -305,10 +315,7 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	 * many are tracked whatever their addresses. Its elements are allocated as used.
 	 */
 	blocks = slots(k, "LEAKTRACE_BLOCK_SLOTS", opts->max_allocs / 4 * 3);
-	bpf_map__set_max_entries(skel->maps.allocs, opts->max_allocs);
-	bpf_map__set_max_entries(skel->maps.stacks, opts->max_stacks);
-	/* One stack can hold memory in several processes. */
-	bpf_map__set_max_entries(skel->maps.totals, 2 * opts->max_stacks);
+	size_maps(skel, opts);
 	ro->page_size = sysconf(_SC_PAGESIZE);
 	ro->min_size = opts->min_size;
 	ro->max_size = opts->max_size;
@@ -336,7 +343,6 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 	ro->block_slots = blocks > 0;
 	ro->block_slot_nr = blocks ? blocks : 1;
 	bpf_map__set_max_entries(skel->maps.blocks, blocks ? blocks : 1);
-	unwind_configure(skel, opts);
 	mappings_configure(skel, opts, k);
 	choose_programs(skel, multi, session);
 	/*
@@ -361,62 +367,63 @@ static void configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 /*
  * The largest maps, made ahead of the object's load, which makes the others:
  * the kernel zeroes their memory at creation (the 64 MiB of unwind rows took
- * 7-14 ms of a start, the 48 MiB of block slots 5). Those that need no kernel
- * feature to be sized are made on a thread while the features are read, the
- * others while it runs; libbpf then takes their fds. One that cannot be made
- * is left to libbpf, which says why.
+ * 7-14 ms of a start, the 48 MiB of block slots 5, the 1M buckets of allocs 2-6).
+ * Each is made on a thread of its own: those that need no kernel feature to be
+ * sized while the features are read, the others while those run; libbpf then
+ * takes their fds. One that cannot be made is left to libbpf, which says why.
  */
 #define PREMADE_MAX 6
 
-struct premade {
-	struct bpf_map *maps[PREMADE_MAX];
-	int fds[PREMADE_MAX];
-	int n;
+struct premade_map {
+	struct bpf_map *map;
+	int fd;
 	pthread_t thread;
 	bool started;
+};
+
+struct premade {
+	struct premade_map v[PREMADE_MAX];
+	int n;
 };
 
 static void premade_add(struct premade *p, struct bpf_map *map)
 {
 	/* A map of one entry is one not used on this path. */
 	if (p->n < PREMADE_MAX && bpf_map__max_entries(map) > 1)
-		p->maps[p->n++] = map;
+		p->v[p->n++] = (struct premade_map){ .map = map, .fd = -1 };
 }
 
 static void *premade_make(void *arg)
 {
-	struct premade *p = arg;
+	struct premade_map *m = arg;
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(m->map));
 
-	for (int i = 0; i < p->n; i++) {
-		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(p->maps[i]));
-
-		p->fds[i] = bpf_map_create(bpf_map__type(p->maps[i]), bpf_map__name(p->maps[i]),
-					   bpf_map__key_size(p->maps[i]),
-					   bpf_map__value_size(p->maps[i]),
-					   bpf_map__max_entries(p->maps[i]), &o);
-	}
+	m->fd = bpf_map_create(bpf_map__type(m->map), bpf_map__name(m->map),
+			       bpf_map__key_size(m->map), bpf_map__value_size(m->map),
+			       bpf_map__max_entries(m->map), &o);
 	return NULL;
 }
 
 static void premade_start(struct premade *p)
 {
-	p->started = p->n && !pthread_create(&p->thread, NULL, premade_make, p);
-	if (!p->started)
-		premade_make(p);
+	for (int i = 0; i < p->n; i++) {
+		p->v[i].started = !pthread_create(&p->v[i].thread, NULL, premade_make, &p->v[i]);
+		if (!p->v[i].started)
+			premade_make(&p->v[i]);
+	}
 }
 
 /* The maps made handed to libbpf, which keeps its own fds of them. */
 static void premade_use(struct premade *p, bool use)
 {
-	if (p->started)
-		pthread_join(p->thread, NULL);
-	p->started = false;
 	for (int i = 0; i < p->n; i++) {
-		if (p->fds[i] < 0)
+		if (p->v[i].started)
+			pthread_join(p->v[i].thread, NULL);
+		if (p->v[i].fd < 0)
 			continue;
 		if (use)
-			bpf_map__reuse_fd(p->maps[i], p->fds[i]);
-		close(p->fds[i]);
+			bpf_map__reuse_fd(p->v[i].map, p->v[i].fd);
+		close(p->v[i].fd);
 	}
 	p->n = 0;
 }
@@ -449,10 +456,8 @@ static int load(struct tracer *t, const struct tracer_opts *opts, const struct k
 
 	configure(t->skel, opts, t->multi, t->session, k);
 	premade_add(&now, t->skel->maps.blocks);
-	premade_add(&now, t->skel->maps.allocs);
 	premade_add(&now, t->skel->maps.threads);
-	premade_add(&now, t->skel->maps.calls);
-	premade_make(&now);
+	premade_start(&now);
 	premade_use(ahead, true);
 	premade_use(&now, true);
 	return leaktrace_bpf__load(t->skel);
@@ -497,10 +502,12 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	libbpf_set_print(libbpf_print);
 	t->skel = leaktrace_bpf__open();
 	if (t->skel) {
-		unwind_configure(t->skel, opts);
+		size_maps(t->skel, opts);
 		premade_add(&ahead, t->skel->maps.unwind_rows);
 		premade_add(&ahead, t->skel->maps.unwind_ranges);
 		premade_add(&ahead, t->skel->maps.unwind_cache);
+		premade_add(&ahead, t->skel->maps.allocs);
+		premade_add(&ahead, t->skel->maps.calls);
 		premade_start(&ahead);
 	}
 	kernel__probe(&k);
