@@ -1243,6 +1243,7 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 	/* Its pid may be an exited process's, whose records wait for a report. */
 	c.gen = new_gen(bpf_map_lookup_elem(&targets, &ctgid));
 	target_add(ctgid, &c);
+	unwind_fork(ptgid, ctgid);
 	return 0;
 }
 

@@ -274,9 +274,11 @@ struct lt_unwind_range {
  * known by where its stack starts (mm->start_stack, /proc/PID/stat's
  * startstack): an exec makes another, and the old image's mappings stop counting.
  *
- * The view, written by user space only: the mappings it read from
- * /proc/PID/maps, sorted by start, at slot * LT_UNWIND_MAX_RANGES in the ranges
- * array.
+ * The view, written by user space: the mappings it read from /proc/PID/maps,
+ * sorted by start, at slot * LT_UNWIND_MAX_RANGES in the ranges array; and by
+ * the programs at a fork, a copy of the parent's for the child (borrowed) until
+ * user space reads the child. A slot's generation changes each time user space
+ * gives it to a process: a view holds while its slot's generation is its own.
  */
 struct lt_unwind_view {
 	__u64 image; /* the image the ranges are of */
@@ -284,6 +286,8 @@ struct lt_unwind_view {
 	__u32 nr;
 	__u32 seen;  /* the process's mappings (its count) made before the maps were read */
 	__u32 marks; /* the process's marks user space has taken */
+	__u32 slot_gen;
+	__u32 borrowed; /* the parent's, copied at fork: user space is to read the child's */
 };
 
 /* An image's name: from its mm (the programs), or /proc/PID/stat's endcode and startstack. */

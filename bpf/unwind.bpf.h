@@ -52,7 +52,7 @@ struct {
 	__type(value, struct lt_unwind_proc);
 } unwind_procs SEC(".maps");
 
-/* User space's view of each process's mappings (struct lt_unwind_view): the programs only read it. */
+/* User space's view of each process's mappings (struct lt_unwind_view); the programs copy it at fork. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1 << 12); /* the loader sets 1 unless --unwind=dwarf */
@@ -69,6 +69,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lt_unwind_range);
 } unwind_ranges SEC(".maps");
+
+/* Each slot's generation (struct lt_unwind_view), set by user space as it gives the slot out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LT_UNWIND_MAX_PROCS); /* the loader sets 1 unless --unwind=dwarf */
+	__type(key, __u32);
+	__type(value, __u32);
+} unwind_slot_gens SEC(".maps");
 
 /* All zero: the first value of a process's mappings (too large for the BPF stack). */
 struct {
@@ -225,13 +233,17 @@ __noinline int range_sorted(__u64 pc)
 	struct lt_unwind_range *r = NULL;
 	struct lt_unwind_view *v;
 	struct walk_regs *s;
-	__u32 zero = 0, lo, hi, mid;
+	__u32 zero = 0, lo, hi, mid, *gen;
 
 	s = bpf_map_lookup_elem(&unwind_regs, &zero);
 	if (!s)
 		return -1;
 	v = bpf_map_lookup_elem(&unwind_views, &s->tgid);
 	if (!v || v->image != s->image || v->slot == LT_UNWIND_NO_SLOT)
+		return -1;
+	/* A slot given to another process since the view was made holds its ranges now. */
+	gen = bpf_map_lookup_elem(&unwind_slot_gens, &v->slot);
+	if (!gen || *gen != v->slot_gen)
 		return -1;
 	/* Keys: the process's slot holds its ranges from lo on. */
 	lo = v->slot * LT_UNWIND_MAX_RANGES;
@@ -673,6 +685,30 @@ static __always_inline void unwind_mmap(struct task_struct *task, __u32 tgid, st
 	gen = bpf_map_lookup_elem(&unwind_gen, &zero);
 	if (gen)
 		__sync_fetch_and_add(gen, 1);
+}
+
+/*
+ * fork: the child's mappings are its parent's, so it walks by its parent's view
+ * and pending mappings until user space reads its own, which it does at its
+ * next turn (the view says borrowed). A child that allocates at once and exits
+ * (a shell's subshell, a pre-fork server's worker) is walked whole, not cut at
+ * its first frame.
+ */
+static __always_inline void unwind_fork(__u32 ptgid, __u32 ctgid)
+{
+	struct lt_unwind_view *pv, v;
+	struct lt_unwind_proc *pp;
+
+	if (unwind_mode != LT_UNWIND_DWARF)
+		return;
+	pv = bpf_map_lookup_elem(&unwind_views, &ptgid);
+	pp = bpf_map_lookup_elem(&unwind_procs, &ptgid);
+	if (!pv || !pp || pv->slot == LT_UNWIND_NO_SLOT)
+		return;
+	v = *pv;
+	v.borrowed = 1;
+	if (!bpf_map_update_elem(&unwind_procs, &ctgid, pp, BPF_ANY))
+		bpf_map_update_elem(&unwind_views, &ctgid, &v, BPF_ANY);
 }
 
 #endif /* LT_UNWIND_BPF_H */

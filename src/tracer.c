@@ -232,6 +232,7 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 		bpf_map__set_max_entries(skel->maps.unwind_views, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_cache, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_slot_gens, 1);
 	}
 	skel->rodata->mmap_unwind = dwarf;
 }
@@ -281,6 +282,7 @@ static int unwind_start(struct tracer *t, const struct tracer_opts *opts)
 		.files_fd = bpf_map__fd(skel->maps.unwind_files),
 		.procs_fd = bpf_map__fd(skel->maps.unwind_procs),
 		.views_fd = bpf_map__fd(skel->maps.unwind_views),
+		.slot_gens_fd = bpf_map__fd(skel->maps.unwind_slot_gens),
 		.wake_fd = bpf_map__fd(skel->maps.unwind_wake),
 		.max_rows = opts->max_unwind_rows,
 	};

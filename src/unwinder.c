@@ -71,6 +71,7 @@ struct unwinder {
 	struct process *procs;
 	size_t nr_procs;
 	bool slot_used[LT_UNWIND_MAX_PROCS];
+	uint32_t slot_gen[LT_UNWIND_MAX_PROCS]; /* changed each time a slot is given out */
 	uint32_t max_slots; /* LT_UNWIND_MAX_PROCS; LEAKTRACE_UNWIND_PROCS: fewer, for the tests */
 	uint32_t slots_used;
 	struct extent *free; /* sorted, never two touching */
@@ -535,14 +536,21 @@ static bool range_of(struct unwinder *u, pid_t pid, const struct procmap *m,
 	return true;
 }
 
+/*
+ * A free slot, in a generation of its own before its ranges are written: a child's
+ * view borrowed from a process that had it (unwind_fork) stops holding.
+ */
 static uint32_t slot_get(struct unwinder *u)
 {
 	for (uint32_t i = 0; i < u->max_slots; i++) {
-		if (!u->slot_used[i]) {
-			u->slot_used[i] = true;
-			u->slots_used++;
-			return i;
-		}
+		if (u->slot_used[i])
+			continue;
+		u->slot_gen[i]++;
+		if (bpf_map_update_elem(u->maps.slot_gens_fd, &i, &u->slot_gen[i], BPF_ANY))
+			return LT_UNWIND_NO_SLOT;
+		u->slot_used[i] = true;
+		u->slots_used++;
+		return i;
 	}
 	return LT_UNWIND_NO_SLOT;
 }
@@ -716,10 +724,12 @@ static int process_read(struct unwinder *u, pid_t pid)
 	same = unchanged(p, v.image, ranges, v.nr);
 	if (same) {
 		v.slot = p->slot;
+		v.slot_gen = u->slot_gen[p->slot];
 	} else {
 		slot = slot_get(u);
 		err = slot == LT_UNWIND_NO_SLOT ? -ENOSPC : 0;
 		v.slot = slot;
+		v.slot_gen = err ? 0 : u->slot_gen[slot];
 		p->no_slot = err == -ENOSPC;
 	}
 	if (!err && !same)
@@ -750,6 +760,10 @@ static int process_read(struct unwinder *u, pid_t pid)
 	p->objs = ids;
 	ids = NULL;
 	p->nr = nr_ids;
+	/* -v: its view is written, its stacks walked whole from now on (the tests wait for it). */
+	if (u->verbose && p->slot == LT_UNWIND_NO_SLOT)
+		fprintf(u->log ?: stderr, "leaktrace: pid %d: %u executable mappings read\n", pid,
+			v.nr);
 	slot_put(u, p->slot);
 	p->slot = slot;
 	p->image = v.image;
@@ -930,9 +944,13 @@ static int refresh(struct unwinder *u, bool every)
 		if (bpf_map_lookup_elem(u->maps.procs_fd, &keys[i], v))
 			continue;
 		bpf_map_lookup_elem(u->maps.views_fd, &keys[i], &view);
-		/* Marked, mapped more since its last read, or to read again (see process_read). */
+		/*
+		 * Marked, mapped more since its last read, to read again (see process_read),
+		 * or walked by its parent's view since its fork.
+		 */
 		p = process_find(u, keys[i]);
-		if (!every && v->marks == view.marks && v->count == view.seen && p && !p->retry)
+		if (!every && v->marks == view.marks && v->count == view.seen && p && !p->retry &&
+		    !view.borrowed)
 			continue;
 		/* Past the slots' end (-a on a busy host): read again once one is free. */
 		if (p && p->no_slot && u->slots_used == u->max_slots)

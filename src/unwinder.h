@@ -17,10 +17,11 @@ struct unwinder;
 struct unwinder_maps {
 	int objs_fd;
 	int files_fd;
-	int procs_fd;  /* struct lt_unwind_proc by tgid: the programs write it */
-	int views_fd;  /* struct lt_unwind_view by tgid: user space writes it */
-	int wake_fd;   /* ring buffer: tgids of processes to read again now */
-	int rows_fd;   /* struct lt_unwind_row[max_rows]: mapped a table at a time */
+	int procs_fd;	  /* struct lt_unwind_proc by tgid: the programs write it */
+	int views_fd;	  /* struct lt_unwind_view by tgid: user space writes it */
+	int slot_gens_fd; /* __u32 by slot: the generation each view of it must have */
+	int wake_fd;	  /* ring buffer: tgids of processes to read again now */
+	int rows_fd;	  /* struct lt_unwind_row[max_rows]: mapped a table at a time */
 	int ranges_fd; /* struct lt_unwind_range[MAX_PROCS * MAX_RANGES]: mapped a slot at a time */
 	uint64_t *gen; /* the BPF side's row cache holds while this does not change */
 	uint32_t max_rows;

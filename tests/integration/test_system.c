@@ -342,6 +342,53 @@ Test(system, child_frees_do_not_touch_parent, .timeout = 90)
 	tmpdir__free(&t);
 }
 
+/*
+ * A child forked by a process leaktrace -a has read walks by its parent's view of
+ * the mappings they share: its blocks, allocated at once before it exits (long
+ * before leaktrace could read it), have whole stacks, not stacks cut at frame 0.
+ */
+Test(system, all_walks_a_forked_child_whole_before_reading_it, .timeout = 120)
+{
+	static const char *const callers[] = {
+		"run_scenarios",     "attach_mode", "main", "__libc_start_call_main",
+		"__libc_start_main", "_start",	    NULL
+	};
+	const char *args[] = { "-a", "--comm", comm_nofp, "-v", "-i", "3600", NULL };
+	const char *fx[] = { "fork", NULL };
+	char json[PATH_MAX], err[PATH_MAX], want[64];
+	json_t *snap, *procs, *p, *child = NULL, *stack;
+	struct fixture f;
+	struct tmpdir t;
+	size_t i;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
+	fixture__start(&f, fx_nofp, fx);
+	/* The parent's view is written: -v says so once per process. */
+	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
+	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
+	fixture__trigger(&f);
+	lt_stop(lt);
+	snap = snapshot__load(json);
+	procs = json_object_get(snap, "processes");
+	json_array_foreach(procs, i, p) {
+		if (json__int(p, "pid") != f.pid && stack__find(p, "leak_fork", "heap"))
+			child = p;
+	}
+	cr_assert_not_null(child, "no child with a stack from leak_fork");
+	stack = stack__find(child, "leak_fork", "heap");
+	cr_assert_eq(stack__sum(child, "leak_fork", "heap").bytes, 1500);
+	cr_assert_eq(stack__sum(child, "leak_fork", "heap").allocs, 5);
+	stack__assert_frames(stack, 1, callers, true);
+	cr_assert(!json_is_true(json_object_get(stack, "truncated")));
+	cr_assert_null(json_object_get(stack, "table_pending"));
+	fixture__stop(&f);
+	json_decref(snap);
+	tmpdir__free(&t);
+}
+
 /* exec starts a process's records afresh: the old image's leak is not reported. */
 Test(system, exec_starts_afresh)
 {
