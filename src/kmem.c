@@ -17,6 +17,7 @@
 #include "kmem.h"
 #include "kmem.skel.h"
 #include "tracer.h"
+#include "tracer_maps.h"
 
 struct kmem {
 	struct kmem_bpf *skel;
@@ -186,10 +187,32 @@ static bool prunable(const struct lt_ktotal_key *key, const struct lt_ktotal *v)
 	return !v->bytes && !v->allocs && key->tgid && kill(key->tgid, 0) && errno == ESRCH;
 }
 
+/* The kernel stacks the totals name (tracer_maps_named_fn). */
+static int kstacks_named(void *arg, __u64 **ids, size_t *n)
+{
+	struct kmem *k = arg;
+	int fd = bpf_map__fd(k->skel->maps.ktotals);
+	size_t cap = bpf_map__max_entries(k->skel->maps.ktotals), nr = 0;
+	struct lt_ktotal_key key, next;
+	__u64 *v = calloc(cap, sizeof(*v));
+	void *prev = NULL;
+
+	if (!v)
+		return -ENOMEM;
+	while (nr < cap && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		v[nr++] = key.stack;
+	}
+	*ids = v;
+	*n = nr;
+	return 0;
+}
+
 int kmem__totals(struct kmem *k, struct lt_ktotal_key **keys, struct lt_ktotal **vals, size_t *n)
 {
 	int fd = bpf_map__fd(k->skel->maps.ktotals);
-	size_t cap = bpf_map__max_entries(k->skel->maps.ktotals), nr = 0;
+	size_t cap = bpf_map__max_entries(k->skel->maps.ktotals), nr = 0, read;
 	struct lt_ktotal_key key, next, *ks = calloc(cap, sizeof(*ks));
 	struct lt_ktotal *vs = calloc(cap, sizeof(*vs));
 	void *prev = NULL;
@@ -206,8 +229,9 @@ int kmem__totals(struct kmem *k, struct lt_ktotal_key **keys, struct lt_ktotal *
 			continue; /* gone meanwhile */
 		ks[nr++] = key;
 	}
+	read = nr;
 	/* After the walk: a key deleted under get_next_key starts it again. */
-	for (size_t i = 0, out = 0, end = nr; i < end; i++) {
+	for (size_t i = 0, out = 0; i < read; i++) {
 		if (prunable(&ks[i], &vs[i])) {
 			bpf_map_delete_elem(fd, &ks[i]);
 			nr--;
@@ -216,6 +240,13 @@ int kmem__totals(struct kmem *k, struct lt_ktotal_key **keys, struct lt_ktotal *
 		ks[out] = ks[i];
 		vs[out++] = vs[i];
 	}
+	/*
+	 * The stacks only those totals named go too: the stack map would fill over a
+	 * host's processes that come and go, and new stacks be dropped.
+	 */
+	if (nr < read)
+		tracer_maps__drop_unnamed(bpf_map__fd(k->skel->maps.kstacks),
+					  sizeof(struct lt_kstack), kstacks_named, k);
 	*keys = ks;
 	*vals = vs;
 	*n = nr;

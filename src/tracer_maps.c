@@ -250,7 +250,7 @@ static int id_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The stack ids the totals name, sorted. */
+/* The stack ids the totals name. */
 static int stacks_in_totals(struct tracer *t, __u64 **ids, size_t *n)
 {
 	struct lt_total_key *keys;
@@ -268,59 +268,76 @@ static int stacks_in_totals(struct tracer *t, __u64 **ids, size_t *n)
 	free(vals);
 	if (!v)
 		return -ENOMEM;
-	qsort(v, *n, sizeof(*v), id_cmp);
 	*ids = v;
 	return 0;
 }
 
-int tracer_maps__drop_unused_stacks(struct tracer *t)
+static int user_stacks_named(void *arg, __u64 **ids, size_t *n)
 {
-	struct unused {
-		__u64 id;
-		struct lt_stack st;
-	} *drop = NULL, *grown;
-	size_t nr_used, nr = 0, cap = 0;
-	int fd = tracer__stacks_fd(t), err;
-	__u64 *used, key, last;
-	bool first = true;
+	return stacks_in_totals(arg, ids, n);
+}
 
-	err = stacks_in_totals(t, &used, &nr_used);
+int tracer_maps__drop_unnamed(int fd, size_t value_size, tracer_maps_named_fn named, void *arg)
+{
+	size_t nr_used, nr = 0, cap = 0;
+	__u64 *used, *ids = NULL, key, last;
+	char *vals = NULL;
+	bool first = true;
+	int err;
+
+	err = named(arg, &used, &nr_used);
 	if (err)
 		return err;
+	qsort(used, nr_used, sizeof(*used), id_cmp);
 	while (!bpf_map_get_next_key(fd, first ? NULL : &last, &key)) {
 		first = false;
 		last = key;
 		if (bsearch(&key, used, nr_used, sizeof(*used), id_cmp))
 			continue;
 		if (nr == cap) {
+			__u64 *grown_ids;
+			char *grown_vals;
+
 			cap = cap ? 2 * cap : 256;
-			grown = realloc(drop, cap * sizeof(*drop));
-			if (!grown) {
+			grown_ids = realloc(ids, cap * sizeof(*ids));
+			if (grown_ids)
+				ids = grown_ids;
+			grown_vals = grown_ids ? realloc(vals, cap * value_size) : NULL;
+			if (!grown_vals) {
 				err = -ENOMEM;
 				break;
 			}
-			drop = grown;
+			vals = grown_vals;
 		}
-		drop[nr].id = key;
-		if (!bpf_map_lookup_elem(fd, &key, &drop[nr].st))
+		ids[nr] = key;
+		if (!bpf_map_lookup_elem(fd, &key, vals + nr * value_size))
 			nr++;
 	}
 	free(used);
 	for (size_t i = 0; !err && i < nr; i++)
-		bpf_map_delete_elem(fd, &drop[i].id);
+		bpf_map_delete_elem(fd, &ids[i]);
 	/*
 	 * A program that found a stack just before its delete adds the total that names it
 	 * after: such stacks are put back, or that total's stack would stay unknown.
 	 */
 	if (!err && nr)
-		err = stacks_in_totals(t, &used, &nr_used);
+		err = named(arg, &used, &nr_used);
+	if (!err && nr)
+		qsort(used, nr_used, sizeof(*used), id_cmp);
 	for (size_t i = 0; !err && nr && i < nr; i++)
-		if (bsearch(&drop[i].id, used, nr_used, sizeof(*used), id_cmp))
-			bpf_map_update_elem(fd, &drop[i].id, &drop[i].st, BPF_NOEXIST);
+		if (bsearch(&ids[i], used, nr_used, sizeof(*used), id_cmp))
+			bpf_map_update_elem(fd, &ids[i], vals + i * value_size, BPF_NOEXIST);
 	if (!err && nr)
 		free(used);
-	free(drop);
+	free(ids);
+	free(vals);
 	return err;
+}
+
+int tracer_maps__drop_unused_stacks(struct tracer *t)
+{
+	return tracer_maps__drop_unnamed(tracer__stacks_fd(t), sizeof(struct lt_stack),
+					 user_stacks_named, t);
 }
 
 void tracer_maps__forget_target(struct tracer *t, __u32 tgid)

@@ -51,6 +51,13 @@ int tracer_maps__drop_stale_records(struct tracer *t, tracer_maps_stale_fn stale
  * are dropped. One pass over the map's keys.
  */
 int tracer_maps__drop_unused_stacks(struct tracer *t);
+/* The stack ids the totals of a map name, in any order, malloc'ed: 0 or a negative errno. */
+typedef int (*tracer_maps_named_fn)(void *arg, __u64 **ids, size_t *n);
+/*
+ * Deletes the stacks of the hash at fd (__u64 keys, values of value_size) whose ids
+ * named() does not give, and puts back those a total came to name meanwhile.
+ */
+int tracer_maps__drop_unnamed(int fd, size_t value_size, tracer_maps_named_fn named, void *arg);
 /* Stops reporting tgid: its entry in the targets map goes. */
 void tracer_maps__forget_target(struct tracer *t, __u32 tgid);
 /*
