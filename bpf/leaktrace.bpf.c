@@ -1294,10 +1294,29 @@ static __always_inline bool traced_after_exec(__u32 tgid)
 	return follow_new && tgid != self_tgid;
 }
 
+/* What the mmap hooks and exec feed: the unwinder's ranges, the captured mappings (-a). */
+const volatile bool mmap_unwind = false;
+const volatile bool mmap_capture = false;
+
+/* The file mapping of task's that holds addr, made by exec: captured, and pending for the walk. */
+static __always_inline void exec_vma(struct task_struct *task, __u32 tgid, __u64 addr, __u32 type)
+{
+	struct vma_found v = {};
+
+	if (bpf_find_vma(task, addr, vma_copy, &v, 0) || !v.file)
+		return;
+	if (mmap_capture)
+		send_map(type, tgid, v.file, v.start, v.end, v.pgoff * page_size);
+	if (mmap_unwind)
+		unwind_mmap(task, tgid, v.file, v.start, v.end - v.start, v.pgoff * page_size);
+}
+
 /*
  * The kernel mapped the executable and its interpreter (ld.so) before this
  * tracepoint, without mmap: the executable's code holds mm->start_code, the
- * interpreter's holds the address the new image starts at.
+ * interpreter's holds the address the new image starts at. With them pending,
+ * a process -a meets at its exec is walked through its executable from its
+ * first allocation, not only once its mappings are read (5.17+: bpf_find_vma).
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
@@ -1312,9 +1331,9 @@ int BPF_PROG(maps_exec, struct task_struct *p, pid_t old_pid)
 	code = BPF_CORE_READ(task, mm, start_code);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	entry = ARCH_REGS_PC(regs);
-	send_vma(task, tgid, code, LT_MAP_EXEC);
+	exec_vma(task, tgid, code, LT_MAP_EXEC);
 	if (entry < code || entry >= BPF_CORE_READ(task, mm, end_code))
-		send_vma(task, tgid, entry, LT_MAP_MMAP);
+		exec_vma(task, tgid, entry, LT_MAP_MMAP);
 	return 0;
 }
 
@@ -1329,10 +1348,6 @@ int BPF_PROG(maps_fork, struct task_struct *parent, struct task_struct *child)
 	send_fork(ptgid, ctgid);
 	return 0;
 }
-
-/* What the mmap hooks feed: the unwinder's ranges, the captured mappings (-a). */
-const volatile bool mmap_unwind = false;
-const volatile bool mmap_capture = false;
 
 /*
  * An executable mapping a traced process made with mmap: its result and the

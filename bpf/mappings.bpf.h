@@ -118,16 +118,6 @@ static __always_inline void send_map(__u32 type, __u32 tgid, struct file *file, 
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* Sends the file mapping of task's that holds addr, if any. */
-static __always_inline void send_vma(struct task_struct *task, __u32 tgid, __u64 addr, __u32 type)
-{
-	struct vma_found v = {};
-
-	if (bpf_find_vma(task, addr, vma_copy, &v, 0) || !v.file)
-		return;
-	send_map(type, tgid, v.file, v.start, v.end, v.pgoff * page_size);
-}
-
 /* Libraries: every executable file mapping a traced process makes with mmap (from mmap_exit). */
 static __always_inline void maps_mmap(__u32 tgid, struct file *file, __u64 start, __u64 len,
 				      __u64 off)

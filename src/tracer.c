@@ -249,7 +249,8 @@ static void size_maps(struct leaktrace_bpf *skel, const struct tracer_opts *opts
 
 /*
  * Without the mapping capture its ring buffer takes one page. What exec maps is
- * found with bpf_find_vma (5.17); older kernels capture libraries and forks only.
+ * found with bpf_find_vma (5.17), for the capture and the unwinder's pending
+ * mappings; older kernels capture libraries and forks only.
  */
 static void mappings_configure(struct leaktrace_bpf *skel, const struct tracer_opts *opts,
 			       const struct kernel_features *k)
@@ -257,7 +258,8 @@ static void mappings_configure(struct leaktrace_bpf *skel, const struct tracer_o
 	bool on = opts->capture_mappings;
 
 	bpf_map__set_max_entries(skel->maps.map_events, on ? LT_MAP_EVENTS_BYTES : 4096);
-	bpf_program__set_autoload(skel->progs.maps_exec, on && k->find_vma);
+	bpf_program__set_autoload(skel->progs.maps_exec,
+				  (on || skel->rodata->mmap_unwind) && k->find_vma);
 	skel->rodata->mmap_capture = on;
 	bpf_program__set_autoload(skel->progs.maps_fork, on);
 }

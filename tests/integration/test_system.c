@@ -389,6 +389,58 @@ Test(system, all_walks_a_forked_child_whole_before_reading_it, .timeout = 120)
 	tmpdir__free(&t);
 }
 
+/*
+ * A process -a meets at its exec, of an executable whose table leaktrace has (another
+ * process runs it), is walked whole from its first allocation: the programs add what
+ * exec mapped (the executable, ld.so) to its pending mappings, long before leaktrace
+ * reads its own (5.17+, bpf_find_vma).
+ */
+Test(system, all_walks_a_new_process_whole_from_its_first_allocation, .timeout = 120)
+{
+	static const char *const callers[] = {
+		"run_scenarios",     "main",   "__libc_start_call_main",
+		"__libc_start_main", "_start", NULL
+	};
+	const char *args[] = { "-a", "--comm", comm_nofp, "-v", "-i", "3600", NULL };
+	char json[PATH_MAX], err[PATH_MAX], want[64];
+	char *run_argv[] = { fx_nofp, "run", "malloc", NULL };
+	json_t *snap, *proc, *stack;
+	struct run_result r;
+	struct fixture f;
+	struct tmpdir t;
+	pid_t lt, pid;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
+	/* Another process of the executable, read: its table is built. */
+	fixture__start(&f, fx_nofp, NULL);
+	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
+	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
+	run__cmd(run_argv, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "truth leak_malloc 100000 1000\n"), "%s", r.out);
+	lt_stop(lt);
+	snap = snapshot__load(json);
+	proc = NULL;
+	for (size_t i = 0; i < json_array_size(json_object_get(snap, "processes")); i++) {
+		json_t *p = json_array_get(json_object_get(snap, "processes"), i);
+
+		pid = json__int(p, "pid");
+		if (pid != f.pid && stack__find(p, "leak_malloc", "heap"))
+			proc = p;
+	}
+	cr_assert_not_null(proc, "the run's process has no stack from leak_malloc");
+	stack = stack__find(proc, "leak_malloc", "heap");
+	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000);
+	stack__assert_frames(stack, 1, callers, true);
+	cr_assert_null(json_object_get(stack, "table_pending"));
+	fixture__stop(&f);
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+}
+
 /* exec starts a process's records afresh: the old image's leak is not reported. */
 Test(system, exec_starts_afresh)
 {
