@@ -325,6 +325,7 @@ struct lt_unwind_file {
 	__u32 obj;
 	__u32 pad;
 	__s64 delta; /* link-time address - file offset, executable segment */
+	__u64 size;  /* the file's when its table was built: one of another size has none */
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -33,6 +34,9 @@ struct file {
 	uint64_t ino;
 	struct elf_syms *syms;	    /* NULL when it could not be opened: not retried */
 	struct module_lines *lines; /* its DWARF, once looked for */
+	/* The file as it was read, and the last process it was checked for (get_file). */
+	struct stat st;
+	pid_t checked;
 };
 
 /* Sorted arrays of pointers: the elements stay put while the arrays grow. */
@@ -44,6 +48,8 @@ struct vec {
 struct symbolizer {
 	struct vec procs; /* by pid */
 	struct vec files; /* by (dev, inode) */
+	struct vec
+		retired; /* files read again (get_file): frames handed out still point into them */
 	/* Strings handed out in frames outlive re-read maps: intern them, by strcmp. */
 	struct vec strs;
 	struct debuginfo *debuginfo; /* the caller's; NULL: files' own debug links only */
@@ -316,7 +322,7 @@ int symbolizer__fork(struct symbolizer *s, pid_t parent, pid_t child)
  * in another mount namespace that path may name another file, whose names
  * would be wrong, and its frames stay unknown then.
  */
-static struct elf_syms *open_file(pid_t pid, const struct procmap *m)
+static struct elf_syms *open_file(pid_t pid, const struct procmap *m, struct stat *st)
 {
 	char root[64];
 	struct elf_syms *syms;
@@ -331,10 +337,40 @@ static struct elf_syms *open_file(pid_t pid, const struct procmap *m)
 	}
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, st))
+		memset(st, 0, sizeof(*st));
 	syms = elf_syms__open_fd(fd, m->path, root_fd, NULL, &err);
 	if (root_fd >= 0)
 		close(root_fd);
 	return syms;
+}
+
+/*
+ * Whether the file pid maps at m is still the one f read: one written in place
+ * since (cp over an executable: the same inode) is read again, or its names
+ * would be another build's. Checked once per process that maps it; a process
+ * gone cannot say, and keeps what was read.
+ */
+static bool file_current(const struct file *f, pid_t pid, const struct procmap *m)
+{
+	char path[96];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	if (stat(path, &st))
+		return true;
+	return st.st_size == f->st.st_size && st.st_mtim.tv_sec == f->st.st_mtim.tv_sec &&
+	       st.st_mtim.tv_nsec == f->st.st_mtim.tv_nsec &&
+	       st.st_ctim.tv_sec == f->st.st_ctim.tv_sec &&
+	       st.st_ctim.tv_nsec == f->st.st_ctim.tv_nsec;
+}
+
+static void file_free(struct file *f)
+{
+	module_lines__free(f->lines);
+	elf_syms__free(f->syms);
+	free(f);
 }
 
 static struct file *get_file(struct symbolizer *s, pid_t pid, const struct procmap *m)
@@ -344,8 +380,23 @@ static struct file *get_file(struct symbolizer *s, pid_t pid, const struct procm
 	bool found;
 	size_t pos = vec_bisect(&s->files, &key, cmp_file, &found);
 
-	if (found)
-		return s->files.v[pos];
+	if (found) {
+		f = s->files.v[pos];
+		if (f->checked != pid && f->syms && !file_current(f, pid, m) &&
+		    !stop__requested()) {
+			struct file *old = malloc(sizeof(*old));
+
+			if (!old || vec_insert(&s->retired, s->retired.n, old)) {
+				free(old);
+				return f;
+			}
+			*old = *f;
+			f->lines = NULL;
+			f->syms = open_file(pid, m, &f->st);
+		}
+		f->checked = pid;
+		return f;
+	}
 	/* Stopping: no new file is read, nor is it marked unreadable. */
 	if (stop__requested())
 		return NULL;
@@ -353,7 +404,8 @@ static struct file *get_file(struct symbolizer *s, pid_t pid, const struct procm
 	if (!f)
 		return NULL;
 	*f = key;
-	f->syms = open_file(pid, m);
+	f->syms = open_file(pid, m, &f->st);
+	f->checked = pid;
 	if ((!f->syms && stop__requested()) || vec_insert(&s->files, pos, f)) {
 		elf_syms__free(f->syms);
 		free(f);
@@ -568,7 +620,6 @@ int symbolizer__add_lines(struct symbolizer *s, pid_t pid, struct frame **frames
 void symbolizer__free(struct symbolizer *s)
 {
 	struct proc *p;
-	struct file *f;
 	size_t i;
 
 	if (!s)
@@ -578,12 +629,11 @@ void symbolizer__free(struct symbolizer *s)
 		procmaps__free(p->maps);
 		free(p);
 	}
-	for (i = 0; i < s->files.n; i++) {
-		f = s->files.v[i];
-		module_lines__free(f->lines);
-		elf_syms__free(f->syms);
-		free(f);
-	}
+	for (i = 0; i < s->files.n; i++)
+		file_free(s->files.v[i]);
+	for (i = 0; i < s->retired.n; i++)
+		file_free(s->retired.v[i]);
+	free(s->retired.v);
 	for (i = 0; i < s->strs.n; i++)
 		free(s->strs.v[i]);
 	free(s->scratch);

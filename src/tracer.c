@@ -1243,8 +1243,9 @@ void tracer__unwind_print(struct tracer *t)
 		return;
 	unwinder__stats(t->unwinder, &st);
 	diag__debug("unwind tables: %u objects (%u without a table, %u walked by "
-		    "frame pointers), %llu KiB of %llu KiB (--max-unwind-mb), built in %.0f ms",
-		    st.objects, st.failed, st.frame_pointers,
+		    "frame pointers; %u mapped by no process now, kept for the next), %llu KiB of "
+		    "%llu KiB (--max-unwind-mb), built in %.0f ms",
+		    st.objects, st.failed, st.frame_pointers, st.idle,
 		    (unsigned long long)(st.rows * sizeof(struct lt_unwind_row) / 1024),
 		    (unsigned long long)(st.max_rows * sizeof(struct lt_unwind_row) / 1024),
 		    st.build_ns / 1e6);

@@ -34,6 +34,11 @@ struct object {
 	int users;   /* processes that map it; files added by hand keep one more */
 	bool used;
 	bool fp; /* --unwind auto: built with frame pointers, walked by them */
+	/* No process maps it since this (idle_clock), 0 while one does: kept for the next. */
+	uint64_t idle_since;
+	/* The file as its table was built: one written since is built again. */
+	off_t size;
+	struct timespec mtime, ctime;
 };
 
 struct process {
@@ -78,6 +83,7 @@ struct unwinder {
 	size_t nr_free;
 	uint64_t rows_used;
 	uint64_t build_ns;
+	uint64_t idle_clock;
 	bool fp_where_kept; /* --unwind auto */
 	bool retry;	    /* process_read: a mapping was gone when its file was opened */
 	bool verbose;
@@ -106,6 +112,7 @@ static uint64_t now_ns(void)
 }
 
 static int refresh(struct unwinder *u, bool every);
+static bool object_evict(struct unwinder *u);
 static int process_add(struct unwinder *u, pid_t pid);
 
 /* Wakeups come apart at least this much: an address in no mapping may mark its process again. */
@@ -335,6 +342,15 @@ static int object_install(struct unwinder *u, uint32_t id, struct build *b, cons
 	struct object *o = &u->objs[id];
 	struct lt_unwind_file f = { .obj = id };
 	struct lt_unwind_obj v = {};
+	struct stat st;
+
+	/* The file as built, told apart from one written over it later (object_current). */
+	if (!stat(b->path, &st)) {
+		o->size = st.st_size;
+		o->mtime = st.st_mtim;
+		o->ctime = st.st_ctim;
+	}
+	f.size = o->size;
 
 	u->build_ns += b->ns;
 	if (b->fp) {
@@ -354,6 +370,8 @@ static int object_install(struct unwinder *u, uint32_t id, struct build *b, cons
 	if (!b->err && b->t->nr > UINT32_MAX)
 		b->err = -E2BIG;
 	if (!b->err)
+		b->err = rows_alloc(u, b->t->nr, &o->first);
+	while (b->err == -ENOSPC && object_evict(u))
 		b->err = rows_alloc(u, b->t->nr, &o->first);
 	if (!b->err)
 		b->err = rows_write(u->maps.rows_fd, o->first, b->t->rows, b->t->nr);
@@ -405,19 +423,58 @@ static void cache_invalidate(struct unwinder *u)
 	__atomic_fetch_add(u->maps.gen, 1, __ATOMIC_SEQ_CST);
 }
 
-static void object_put(struct unwinder *u, uint32_t id)
+/* An object's table out of the kernel, its id free. */
+static void object_free(struct unwinder *u, uint32_t id)
 {
 	struct object *o = &u->objs[id];
 	struct lt_unwind_obj none = {};
 
-	if (--o->users > 0)
-		return;
 	bpf_map_delete_elem(u->maps.files_fd, &o->key);
 	bpf_map_update_elem(u->maps.objs_fd, &id, &none, BPF_ANY);
 	if (o->nr)
 		rows_free(u, o->first, o->nr);
 	memset(o, 0, sizeof(*o));
 	cache_invalidate(u);
+}
+
+/*
+ * The last process that maps a file gone, its table stays until its room is
+ * needed: a command run again and again (a build's compilers, a cron job under
+ * -a) is walked whole from its exec, its table found by the programs.
+ */
+static void object_put(struct unwinder *u, uint32_t id)
+{
+	struct object *o = &u->objs[id];
+
+	if (--o->users > 0)
+		return;
+	o->idle_since = ++u->idle_clock;
+}
+
+/* Frees the table no process has mapped for the longest; false when every table is in use. */
+static bool object_evict(struct unwinder *u)
+{
+	uint32_t idlest = 0;
+
+	for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
+		const struct object *o = &u->objs[id];
+
+		if (o->used && !o->users && (!idlest || o->idle_since < u->objs[idlest].idle_since))
+			idlest = id;
+	}
+	if (idlest)
+		object_free(u, idlest);
+	return idlest;
+}
+
+/* Whether the file at path is still the one o's table was built from. */
+static bool object_current(const struct object *o, const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_size == o->size && st.st_mtim.tv_sec == o->mtime.tv_sec &&
+	       st.st_mtim.tv_nsec == o->mtime.tv_nsec && st.st_ctim.tv_sec == o->ctime.tv_sec &&
+	       st.st_ctim.tv_nsec == o->ctime.tv_nsec;
 }
 
 static int object_find(const struct unwinder *u, const struct lt_unwind_file_key *key)
@@ -428,14 +485,36 @@ static int object_find(const struct unwinder *u, const struct lt_unwind_file_key
 	return -ENOENT;
 }
 
+/*
+ * One more user of the object found (id), the file at path: a table kept since its
+ * last process, of a file written since (the same inode), goes instead: -ENOENT,
+ * to build it anew.
+ */
+static int object_use(struct unwinder *u, int id, const char *path)
+{
+	if (id > 0 && !u->objs[id].users && !object_current(&u->objs[id], path)) {
+		object_free(u, id);
+		return -ENOENT;
+	}
+	if (id > 0) {
+		u->objs[id].users++;
+		u->objs[id].idle_since = 0;
+	}
+	return id;
+}
+
 static int object_new(struct unwinder *u, const struct lt_unwind_file_key *key)
 {
-	for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
-		if (!u->objs[id].used) {
-			u->objs[id] = (struct object){ .key = *key, .users = 1, .used = true };
-			return id;
+	do {
+		for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
+			if (!u->objs[id].used) {
+				u->objs[id] = (struct object){ .key = *key,
+							       .users = 1,
+							       .used = true };
+				return id;
+			}
 		}
-	}
+	} while (object_evict(u));
 	return -ENOSPC;
 }
 
@@ -443,12 +522,10 @@ static int object_new(struct unwinder *u, const struct lt_unwind_file_key *key)
 static int object_get(struct unwinder *u, const struct lt_unwind_file_key *key, const char *path,
 		      const char *name)
 {
-	int id = object_find(u, key), err;
+	int id = object_use(u, object_find(u, key), path), err;
 
-	if (id > 0) {
-		u->objs[id].users++;
+	if (id > 0)
 		return id;
-	}
 	id = object_new(u, key);
 	if (id < 0)
 		return id;
@@ -476,7 +553,8 @@ static int file_add(struct unwinder *u, const char *path)
 		return -errno;
 	key = file_key(major(st.st_dev), minor(st.st_dev), st.st_ino);
 	for (id = 1; id < LT_UNWIND_MAX_OBJS; id++)
-		if (u->objs[id].used && !memcmp(&u->objs[id].key, &key, sizeof(key)))
+		if (u->objs[id].used && u->objs[id].users &&
+		    !memcmp(&u->objs[id].key, &key, sizeof(key)))
 			return 0; /* pinned already, or kept by a process mapping it */
 	id = object_get(u, &key, path, path);
 	return id < 0 ? id : 0;
@@ -811,9 +889,8 @@ static size_t exec_hold(struct unwinder *u, char *const *paths, int n, uint32_t 
 		if (stat(paths[i], &st))
 			continue;
 		keys[m] = file_key(major(st.st_dev), minor(st.st_dev), st.st_ino);
-		id = object_find(u, &keys[m]);
+		id = object_use(u, object_find(u, &keys[m]), paths[i]);
 		if (id > 0) {
-			u->objs[id].users++;
 			held[nr_held++] = id;
 			continue;
 		}
@@ -1015,6 +1092,7 @@ void unwinder__stats(struct unwinder *u, struct unwinder_stats *st)
 				       .max_rows = u->maps.max_rows,
 				       .build_ns = u->build_ns };
 	for (uint32_t id = 1; id < LT_UNWIND_MAX_OBJS; id++) {
+		st->idle += u->objs[id].used && !u->objs[id].users;
 		if (u->objs[id].used && u->objs[id].nr)
 			st->objects++;
 		else if (u->objs[id].used && u->objs[id].fp)

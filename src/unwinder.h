@@ -31,6 +31,7 @@ struct unwinder_stats {
 	uint32_t objects;	 /* files with a table loaded */
 	uint32_t failed;	 /* files without one: no .eh_frame_hdr, or no room */
 	uint32_t frame_pointers; /* --unwind auto: files walked by their frame pointers */
+	uint32_t idle;		 /* of them, those no process maps now: kept for the next */
 	uint64_t rows;		 /* rows in use */
 	uint64_t max_rows;
 	uint64_t build_ns; /* time spent building tables */

@@ -441,6 +441,145 @@ Test(system, all_walks_a_new_process_whole_from_its_first_allocation, .timeout =
 	tmpdir__free(&t);
 }
 
+/* The tables no process maps now, as the last of leaktrace -v's lines in err_path says. */
+static long idle_tables(const char *err_path)
+{
+	const char *text = read_file(err_path), *at, *last = NULL;
+	long n = -1;
+
+	for (at = text; (at = strstr(at, " mapped by no process now")); at++)
+		last = at;
+	while (last && last > text && last[-1] >= '0' && last[-1] <= '9')
+		last--;
+	if (last)
+		n = strtol(last, NULL, 10);
+	return n;
+}
+
+/*
+ * A command run again under -a after its last process ended: its executable's table
+ * was kept, and the new process is walked whole from its first allocation.
+ */
+Test(system, all_keeps_a_commands_table_for_its_next_run, .timeout = 180)
+{
+	static const char *const callers[] = {
+		"run_scenarios",     "main",   "__libc_start_call_main",
+		"__libc_start_main", "_start", NULL
+	};
+	const char *args[] = { "-a", "--comm", comm_nofp, "-v", "-i", "0.5", NULL };
+	char json[PATH_MAX], err[PATH_MAX], want[64];
+	char *run_argv[] = { fx_nofp, "run", "malloc", NULL };
+	long long deadline = clock__now_ms() + POLL_BOUND_MS;
+	json_t *snap, *proc, *stack;
+	struct run_result r;
+	struct fixture f;
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
+	fixture__start(&f, fx_nofp, NULL);
+	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
+	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
+	fixture__stop(&f);
+	/* Gone, and leaktrace knows: its tables are mapped by no process. */
+	while (idle_tables(err) <= 0) {
+		cr_assert_lt(clock__now_ms(), deadline, "no table kept idle:\n%s", read_file(err));
+		clock__sleep_ms(50);
+	}
+	run__cmd(run_argv, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
+	lt_stop(lt);
+	snap = snapshot__load(json);
+	proc = NULL;
+	for (size_t i = 0; i < json_array_size(json_object_get(snap, "processes")); i++) {
+		json_t *p = json_array_get(json_object_get(snap, "processes"), i);
+
+		if (stack__find(p, "leak_malloc", "heap"))
+			proc = p;
+	}
+	cr_assert_not_null(proc, "the run's process has no stack from leak_malloc");
+	stack = stack__find(proc, "leak_malloc", "heap");
+	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000);
+	stack__assert_frames(stack, 1, callers, true);
+	cr_assert_null(json_object_get(stack, "table_pending"));
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+}
+
+/*
+ * An executable written anew in place (cp over it: the same inode) after its last
+ * process ended: the table kept for it is not used again, the new content's is built.
+ */
+Test(system, all_builds_a_table_anew_for_an_executable_written_in_place, .timeout = 180)
+{
+	static const char *const callers[] = {
+		"run_scenarios",     "main",   "__libc_start_call_main",
+		"__libc_start_main", "_start", NULL
+	};
+	char json[PATH_MAX], err[PATH_MAX], want[64], comm[16], cmd[2 * PATH_MAX];
+	const char *args[] = { "-a", "--comm", comm, "-v", "-i", "0.5", NULL };
+	long long deadline = clock__now_ms() + POLL_BOUND_MS;
+	char *exe, *fp = env__fixture("leaky-fp"), *run_argv[4];
+	json_t *snap, *proc, *stack;
+	struct stat before, after;
+	struct run_result r;
+	struct fixture f;
+	struct tmpdir t;
+	pid_t lt;
+
+	snprintf(comm, sizeof(comm), "lts%d-r", (int)getpid());
+	exe = own_copy("leaky-nofp", comm);
+	tmpdir__new(&t);
+	lt = lt_start(&t, args, json, sizeof(json));
+	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
+	fixture__start(&f, exe, NULL);
+	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
+	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
+	fixture__stop(&f);
+	while (idle_tables(err) <= 0) {
+		cr_assert_lt(clock__now_ms(), deadline, "no table kept idle:\n%s", read_file(err));
+		clock__sleep_ms(50);
+	}
+	/* The frame-pointer build over it, in place. */
+	cr_assert_eq(stat(exe, &before), 0);
+	snprintf(cmd, sizeof(cmd), "cat '%s' > '%s'", fp, exe);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	cr_assert_eq(stat(exe, &after), 0);
+	cr_assert_eq(before.st_ino, after.st_ino, "not written in place");
+	/* A process of the new content, read: the table it is walked by is the one built now. */
+	fixture__start(&f, exe, NULL);
+	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
+	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
+	run_argv[0] = exe;
+	run_argv[1] = "run";
+	run_argv[2] = "malloc";
+	run_argv[3] = NULL;
+	run__cmd(run_argv, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
+	lt_stop(lt);
+	snap = snapshot__load(json);
+	proc = NULL;
+	for (size_t i = 0; i < json_array_size(json_object_get(snap, "processes")); i++) {
+		json_t *p = json_array_get(json_object_get(snap, "processes"), i);
+
+		if (json__int(p, "pid") != f.pid && stack__find(p, "leak_malloc", "heap"))
+			proc = p;
+	}
+	cr_assert_not_null(proc, "the run's process has no stack from leak_malloc");
+	stack = stack__find(proc, "leak_malloc", "heap");
+	stack__assert_frames(stack, 1, callers, true);
+	fixture__stop(&f);
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+	unlink(exe);
+	free(exe);
+	free(fp);
+}
+
 /* exec starts a process's records afresh: the old image's leak is not reported. */
 Test(system, exec_starts_afresh)
 {
