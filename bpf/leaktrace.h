@@ -328,6 +328,9 @@ struct lt_unwind_file {
 	__u64 size;  /* the file's when its table was built: one of another size has none */
 };
 
+/* lt_unwind_file's size when the file could not be told as its table was built: any. */
+#define LT_UNWIND_ANY_SIZE (~0ULL)
+
 /*
  * -a and run mode: the executable file mappings of traced processes, captured as
  * they are made (exec, mmap) and inherited at fork, so that a process that exits

@@ -672,7 +672,8 @@ static __always_inline void unwind_mmap(struct task_struct *task, __u32 tgid, st
 		key.ino = BPF_CORE_READ(file, f_inode, i_ino);
 		f = bpf_map_lookup_elem(&unwind_files, &key);
 		/* A table kept since its last process ended, of a file written since: none. */
-		if (f && f->size != (__u64)BPF_CORE_READ(file, f_inode, i_size))
+		if (f && f->size != LT_UNWIND_ANY_SIZE &&
+		    f->size != (__u64)BPF_CORE_READ(file, f_inode, i_size))
 			f = NULL;
 		if (f) {
 			m.r.obj = f->obj;

@@ -36,9 +36,8 @@ struct object {
 	bool fp; /* --unwind auto: built with frame pointers, walked by them */
 	/* No process maps it since this (idle_clock), 0 while one does: kept for the next. */
 	uint64_t idle_since;
-	/* The file as its table was built: one written since is built again. */
-	off_t size;
-	struct timespec mtime, ctime;
+	/* The file as its table was built (st_nlink 0: not told): one written since is built again. */
+	struct stat built;
 };
 
 struct process {
@@ -64,7 +63,8 @@ struct extent {
 /* What building one file's table gives, before it goes into the kernel: made in any thread. */
 struct build {
 	const char *path;
-	bool fp; /* --unwind auto: kept frame pointers, no table */
+	struct stat st; /* the file as built; st_nlink 0 when it could not be told */
+	bool fp;	/* --unwind auto: kept frame pointers, no table */
 	struct unwind_table *t;
 	int err;
 	uint64_t ns;
@@ -312,6 +312,8 @@ static void build_run(struct build *b, bool fp_where_kept)
 {
 	uint64_t t0 = now_ns();
 
+	if (stat(b->path, &b->st))
+		memset(&b->st, 0, sizeof(b->st));
 	b->fp = fp_where_kept && built_with_frame_pointers(b->path);
 	if (!b->fp)
 		b->err = unwind_table__build(b->path, &b->t);
@@ -340,17 +342,13 @@ static void build_log(const struct unwinder *u, const struct build *b, const cha
 static int object_install(struct unwinder *u, uint32_t id, struct build *b, const char *name)
 {
 	struct object *o = &u->objs[id];
-	struct lt_unwind_file f = { .obj = id };
+	struct lt_unwind_file f = { .obj = id, .size = LT_UNWIND_ANY_SIZE };
 	struct lt_unwind_obj v = {};
-	struct stat st;
 
 	/* The file as built, told apart from one written over it later (object_current). */
-	if (!stat(b->path, &st)) {
-		o->size = st.st_size;
-		o->mtime = st.st_mtim;
-		o->ctime = st.st_ctim;
-	}
-	f.size = o->size;
+	o->built = b->st;
+	if (b->st.st_nlink)
+		f.size = b->st.st_size;
 
 	u->build_ns += b->ns;
 	if (b->fp) {
@@ -406,6 +404,7 @@ static int object_load(struct unwinder *u, uint32_t id, const char *path, const 
 
 	if (pre) {
 		b.fp = pre->fp;
+		b.st = pre->st;
 		b.t = pre->t;
 		b.err = pre->err;
 		b.ns = pre->ns;
@@ -472,9 +471,11 @@ static bool object_current(const struct object *o, const char *path)
 {
 	struct stat st;
 
-	return !stat(path, &st) && st.st_size == o->size && st.st_mtim.tv_sec == o->mtime.tv_sec &&
-	       st.st_mtim.tv_nsec == o->mtime.tv_nsec && st.st_ctim.tv_sec == o->ctime.tv_sec &&
-	       st.st_ctim.tv_nsec == o->ctime.tv_nsec;
+	return o->built.st_nlink && !stat(path, &st) && st.st_size == o->built.st_size &&
+	       st.st_mtim.tv_sec == o->built.st_mtim.tv_sec &&
+	       st.st_mtim.tv_nsec == o->built.st_mtim.tv_nsec &&
+	       st.st_ctim.tv_sec == o->built.st_ctim.tv_sec &&
+	       st.st_ctim.tv_nsec == o->built.st_ctim.tv_nsec;
 }
 
 static int object_find(const struct unwinder *u, const struct lt_unwind_file_key *key)
