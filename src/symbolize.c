@@ -46,10 +46,9 @@ struct vec {
 };
 
 struct symbolizer {
-	struct vec procs; /* by pid */
-	struct vec files; /* by (dev, inode) */
-	struct vec
-		retired; /* files read again (get_file): frames handed out still point into them */
+	struct vec procs;   /* by pid */
+	struct vec files;   /* by (dev, inode) */
+	struct vec retired; /* read again (get_file): frames handed out point into them */
 	/* Strings handed out in frames outlive re-read maps: intern them, by strcmp. */
 	struct vec strs;
 	struct debuginfo *debuginfo; /* the caller's; NULL: files' own debug links only */
@@ -349,7 +348,8 @@ static struct elf_syms *open_file(pid_t pid, const struct procmap *m, struct sta
  * Whether the file pid maps at m is still the one f read: one written in place
  * since (cp over an executable: the same inode) is read again, or its names
  * would be another build's. Checked once per process that maps it; a process
- * gone cannot say, and keeps what was read.
+ * gone cannot say, nor can a file that could not be told as it was read: both
+ * keep what was read.
  */
 static bool file_current(const struct file *f, pid_t pid, const struct procmap *m)
 {
@@ -358,7 +358,7 @@ static bool file_current(const struct file *f, pid_t pid, const struct procmap *
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	if (stat(path, &st))
+	if (!f->st.st_nlink || stat(path, &st))
 		return true;
 	return st.st_size == f->st.st_size && st.st_mtim.tv_sec == f->st.st_mtim.tv_sec &&
 	       st.st_mtim.tv_nsec == f->st.st_mtim.tv_nsec &&
