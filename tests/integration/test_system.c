@@ -342,103 +342,31 @@ Test(system, child_frees_do_not_touch_parent, .timeout = 90)
 	tmpdir__free(&t);
 }
 
-/*
- * A child forked by a process leaktrace -a has read walks by its parent's view of
- * the mappings they share: its blocks, allocated at once before it exits (long
- * before leaktrace could read it), have whole stacks, not stacks cut at frame 0.
- */
-Test(system, all_walks_a_forked_child_whole_before_reading_it, .timeout = 120)
-{
-	static const char *const callers[] = {
-		"run_scenarios",     "attach_mode", "main", "__libc_start_call_main",
-		"__libc_start_main", "_start",	    NULL
-	};
-	const char *args[] = { "-a", "--comm", comm_nofp, "-v", "-i", "3600", NULL };
-	const char *fx[] = { "fork", NULL };
-	char json[PATH_MAX], err[PATH_MAX], want[64];
-	json_t *snap, *procs, *p, *child = NULL, *stack;
-	struct fixture f;
-	struct tmpdir t;
-	size_t i;
-	pid_t lt;
+/* The callers of leaky's leak_NAME in `leaky run NAME`, walked whole to _start. */
+static const char *const run_callers[] = { "run_scenarios",	"main",	  "__libc_start_call_main",
+					   "__libc_start_main", "_start", NULL };
 
-	tmpdir__new(&t);
-	lt = lt_start(&t, args, json, sizeof(json));
-	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
-	fixture__start(&f, fx_nofp, fx);
-	/* The parent's view is written: -v says so once per process. */
-	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
-	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
-	fixture__trigger(&f);
-	lt_stop(lt);
-	snap = snapshot__load(json);
-	procs = json_object_get(snap, "processes");
-	json_array_foreach(procs, i, p) {
-		if (json__int(p, "pid") != f.pid && stack__find(p, "leak_fork", "heap"))
-			child = p;
-	}
-	cr_assert_not_null(child, "no child with a stack from leak_fork");
-	stack = stack__find(child, "leak_fork", "heap");
-	cr_assert_eq(stack__sum(child, "leak_fork", "heap").bytes, 1500);
-	cr_assert_eq(stack__sum(child, "leak_fork", "heap").allocs, 5);
-	stack__assert_frames(stack, 1, callers, true);
-	cr_assert(!json_is_true(json_object_get(stack, "truncated")));
-	cr_assert_null(json_object_get(stack, "table_pending"));
-	fixture__stop(&f);
-	json_decref(snap);
-	tmpdir__free(&t);
+/* lt_start, its stderr's path in err (PATH_MAX). */
+static pid_t lt_start_err(struct tmpdir *t, const char *const args[], char *json, char *err)
+{
+	pid_t pid = lt_start(t, args, json, PATH_MAX);
+
+	snprintf(err, PATH_MAX, "%s", tmpdir__file(t, "lt.err"));
+	return pid;
 }
 
 /*
- * A process -a meets at its exec, of an executable whose table leaktrace has (another
- * process runs it), is walked whole from its first allocation: the programs add what
- * exec mapped (the executable, ld.so) to its pending mappings, long before leaktrace
- * reads its own (5.17+, bpf_find_vma).
+ * A fixture of exe in attach mode with args, once leaktrace -v (stderr in err) has
+ * read its mappings: -v says so once per process.
  */
-Test(system, all_walks_a_new_process_whole_from_its_first_allocation, .timeout = 120)
+static void fixture_read(struct fixture *f, const char *exe, const char *const args[],
+			 const char *err)
 {
-	static const char *const callers[] = {
-		"run_scenarios",     "main",   "__libc_start_call_main",
-		"__libc_start_main", "_start", NULL
-	};
-	const char *args[] = { "-a", "--comm", comm_nofp, "-v", "-i", "3600", NULL };
-	char json[PATH_MAX], err[PATH_MAX], want[64];
-	char *run_argv[] = { fx_nofp, "run", "malloc", NULL };
-	json_t *snap, *proc, *stack;
-	struct run_result r;
-	struct fixture f;
-	struct tmpdir t;
-	pid_t lt, pid;
+	char want[64];
 
-	tmpdir__new(&t);
-	lt = lt_start(&t, args, json, sizeof(json));
-	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
-	/* Another process of the executable, read: its table is built. */
-	fixture__start(&f, fx_nofp, NULL);
-	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
-	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
-	run__cmd(run_argv, NULL, RUN_TIMEOUT_S, &r);
-	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
-	cr_assert_not_null(strstr(r.out, "truth leak_malloc 100000 1000\n"), "%s", r.out);
-	lt_stop(lt);
-	snap = snapshot__load(json);
-	proc = NULL;
-	for (size_t i = 0; i < json_array_size(json_object_get(snap, "processes")); i++) {
-		json_t *p = json_array_get(json_object_get(snap, "processes"), i);
-
-		pid = json__int(p, "pid");
-		if (pid != f.pid && stack__find(p, "leak_malloc", "heap"))
-			proc = p;
-	}
-	cr_assert_not_null(proc, "the run's process has no stack from leak_malloc");
-	stack = stack__find(proc, "leak_malloc", "heap");
-	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000);
-	stack__assert_frames(stack, 1, callers, true);
-	cr_assert_null(json_object_get(stack, "table_pending"));
-	fixture__stop(&f);
-	json_decref(snap);
-	run__free(&r);
-	tmpdir__free(&t);
+	fixture__start(f, exe, args);
+	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f->pid);
+	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f->pid);
 }
 
 /* The tables no process maps now, as the last of leaktrace -v's lines in err_path says. */
@@ -456,76 +384,144 @@ static long idle_tables(const char *err_path)
 	return n;
 }
 
+/* Until leaktrace -v says that tables are kept that no process maps. */
+static void wait_idle_tables(const char *err_path)
+{
+	long long deadline = clock__now_ms() + POLL_BOUND_MS;
+
+	while (idle_tables(err_path) <= 0) {
+		cr_assert_lt(clock__now_ms(), deadline, "no table kept idle:\n%s",
+			     read_file(err_path));
+		clock__sleep_ms(50);
+	}
+}
+
+/* exe run with ARGS... to its end: its output has the truth line of leak_malloc. */
+static void run_malloc(char *exe)
+{
+	char *argv[] = { exe, "run", "malloc", NULL };
+	struct run_result r;
+
+	run__cmd(argv, NULL, RUN_TIMEOUT_S, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "truth leak_malloc 100000 1000\n"), "%s", r.out);
+	run__free(&r);
+}
+
+/*
+ * In the snapshot at json, the stack from frame0 of the process other than not that
+ * has one: bytes and allocations, and its callers whole from frame 1 on.
+ */
+static void assert_other_whole(const char *json, pid_t not, const char *frame0, long long bytes,
+			       long long allocs, const char *const callers[])
+{
+	json_t *snap = snapshot__load(json), *procs = json_object_get(snap, "processes"), *p;
+	json_t *proc = NULL, *stack;
+	size_t i;
+
+	json_array_foreach(procs, i, p) {
+		if (json__int(p, "pid") != not &&stack__find(p, frame0, "heap"))
+			proc = p;
+	}
+	cr_assert_not_null(proc, "no other process with a stack from %s", frame0);
+	stack = stack__find(proc, frame0, "heap");
+	cr_assert_eq(stack__sum(proc, frame0, "heap").bytes, bytes);
+	cr_assert_eq(stack__sum(proc, frame0, "heap").allocs, allocs);
+	stack__assert_frames(stack, 1, callers, true);
+	cr_assert(!json_is_true(json_object_get(stack, "truncated")));
+	cr_assert_null(json_object_get(stack, "table_pending"));
+	json_decref(snap);
+}
+
+/*
+ * A child forked by a process leaktrace -a has read walks by its parent's view of
+ * the mappings they share: its blocks, allocated at once before it exits (long
+ * before leaktrace could read it), have whole stacks, not stacks cut at frame 0.
+ */
+Test(system, all_walks_a_forked_child_whole_before_reading_it, .timeout = 120)
+{
+	static const char *const callers[] = {
+		"run_scenarios",     "attach_mode", "main", "__libc_start_call_main",
+		"__libc_start_main", "_start",	    NULL
+	};
+	const char *args[] = { "-a", "--comm", comm_nofp, "-v", "-i", "3600", NULL };
+	const char *fx[] = { "fork", NULL };
+	char json[PATH_MAX], err[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start_err(&t, args, json, err);
+	/* The parent's view is written before it forks. */
+	fixture_read(&f, fx_nofp, fx, err);
+	fixture__trigger(&f);
+	lt_stop(lt);
+	assert_other_whole(json, f.pid, "leak_fork", 1500, 5, callers);
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
+
+/*
+ * A process -a meets at its exec, of an executable whose table leaktrace has (another
+ * process runs it), is walked whole from its first allocation: the programs add what
+ * exec mapped (the executable, ld.so) to its pending mappings, long before leaktrace
+ * reads its own (5.17+, bpf_find_vma).
+ */
+Test(system, all_walks_a_new_process_whole_from_its_first_allocation, .timeout = 120)
+{
+	const char *args[] = { "-a", "--comm", comm_nofp, "-v", "-i", "3600", NULL };
+	char json[PATH_MAX], err[PATH_MAX];
+	struct fixture f;
+	struct tmpdir t;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	lt = lt_start_err(&t, args, json, err);
+	/* Another process of the executable, read: its table is built. */
+	fixture_read(&f, fx_nofp, NULL, err);
+	run_malloc(fx_nofp);
+	lt_stop(lt);
+	assert_other_whole(json, f.pid, "leak_malloc", 100000, 1000, run_callers);
+	fixture__stop(&f);
+	tmpdir__free(&t);
+}
+
 /*
  * A command run again under -a after its last process ended: its executable's table
  * was kept, and the new process is walked whole from its first allocation.
  */
 Test(system, all_keeps_a_commands_table_for_its_next_run, .timeout = 180)
 {
-	static const char *const callers[] = {
-		"run_scenarios",     "main",   "__libc_start_call_main",
-		"__libc_start_main", "_start", NULL
-	};
 	const char *args[] = { "-a", "--comm", comm_nofp, "-v", "-i", "0.5", NULL };
-	char json[PATH_MAX], err[PATH_MAX], want[64];
-	char *run_argv[] = { fx_nofp, "run", "malloc", NULL };
-	long long deadline = clock__now_ms() + POLL_BOUND_MS;
-	json_t *snap, *proc, *stack;
-	struct run_result r;
+	char json[PATH_MAX], err[PATH_MAX];
 	struct fixture f;
 	struct tmpdir t;
 	pid_t lt;
 
 	tmpdir__new(&t);
-	lt = lt_start(&t, args, json, sizeof(json));
-	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
-	fixture__start(&f, fx_nofp, NULL);
-	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
-	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
+	lt = lt_start_err(&t, args, json, err);
+	fixture_read(&f, fx_nofp, NULL, err);
 	fixture__stop(&f);
 	/* Gone, and leaktrace knows: its tables are mapped by no process. */
-	while (idle_tables(err) <= 0) {
-		cr_assert_lt(clock__now_ms(), deadline, "no table kept idle:\n%s", read_file(err));
-		clock__sleep_ms(50);
-	}
-	run__cmd(run_argv, NULL, RUN_TIMEOUT_S, &r);
-	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
+	wait_idle_tables(err);
+	run_malloc(fx_nofp);
 	lt_stop(lt);
-	snap = snapshot__load(json);
-	proc = NULL;
-	for (size_t i = 0; i < json_array_size(json_object_get(snap, "processes")); i++) {
-		json_t *p = json_array_get(json_object_get(snap, "processes"), i);
-
-		if (stack__find(p, "leak_malloc", "heap"))
-			proc = p;
-	}
-	cr_assert_not_null(proc, "the run's process has no stack from leak_malloc");
-	stack = stack__find(proc, "leak_malloc", "heap");
-	cr_assert_eq(stack__sum(proc, "leak_malloc", "heap").bytes, 100000);
-	stack__assert_frames(stack, 1, callers, true);
-	cr_assert_null(json_object_get(stack, "table_pending"));
-	json_decref(snap);
-	run__free(&r);
+	assert_other_whole(json, 0, "leak_malloc", 100000, 1000, run_callers);
 	tmpdir__free(&t);
 }
 
 /*
- * An executable written anew in place (cp over it: the same inode) after its last
- * process ended: the table kept for it is not used again, the new content's is built.
+ * An executable written anew in place (its content replaced: the same inode) after its
+ * last process ended: the table kept for it is not used again, the new content's is
+ * built, and its symbols are read again.
  */
 Test(system, all_builds_a_table_anew_for_an_executable_written_in_place, .timeout = 180)
 {
-	static const char *const callers[] = {
-		"run_scenarios",     "main",   "__libc_start_call_main",
-		"__libc_start_main", "_start", NULL
-	};
-	char json[PATH_MAX], err[PATH_MAX], want[64], comm[16], cmd[2 * PATH_MAX];
+	char json[PATH_MAX], err[PATH_MAX], comm[16], cmd[2 * PATH_MAX];
 	const char *args[] = { "-a", "--comm", comm, "-v", "-i", "0.5", NULL };
-	long long deadline = clock__now_ms() + POLL_BOUND_MS;
-	char *exe, *fp = env__fixture("leaky-fp"), *run_argv[4];
-	json_t *snap, *proc, *stack;
+	char *exe, *fp = env__fixture("leaky-fp");
 	struct stat before, after;
-	struct run_result r;
 	struct fixture f;
 	struct tmpdir t;
 	pid_t lt;
@@ -533,47 +529,22 @@ Test(system, all_builds_a_table_anew_for_an_executable_written_in_place, .timeou
 	snprintf(comm, sizeof(comm), "lts%d-r", (int)getpid());
 	exe = own_copy("leaky-nofp", comm);
 	tmpdir__new(&t);
-	lt = lt_start(&t, args, json, sizeof(json));
-	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
-	fixture__start(&f, exe, NULL);
-	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
-	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
+	lt = lt_start_err(&t, args, json, err);
+	fixture_read(&f, exe, NULL, err);
 	fixture__stop(&f);
-	while (idle_tables(err) <= 0) {
-		cr_assert_lt(clock__now_ms(), deadline, "no table kept idle:\n%s", read_file(err));
-		clock__sleep_ms(50);
-	}
+	wait_idle_tables(err);
 	/* The frame-pointer build over it, in place. */
 	cr_assert_eq(stat(exe, &before), 0);
 	snprintf(cmd, sizeof(cmd), "cat '%s' > '%s'", fp, exe);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	cr_assert_eq(stat(exe, &after), 0);
 	cr_assert_eq(before.st_ino, after.st_ino, "not written in place");
-	/* A process of the new content, read: the table it is walked by is the one built now. */
-	fixture__start(&f, exe, NULL);
-	snprintf(want, sizeof(want), "leaktrace: pid %d: ", (int)f.pid);
-	cr_assert(file__wait_for(err, want, 60000), "leaktrace never read pid %d", (int)f.pid);
-	run_argv[0] = exe;
-	run_argv[1] = "run";
-	run_argv[2] = "malloc";
-	run_argv[3] = NULL;
-	run__cmd(run_argv, NULL, RUN_TIMEOUT_S, &r);
-	cr_assert_eq(run__exit_code(&r), 0, "%s", r.err);
+	/* A process of the new content, read: the table the run is walked by is built now. */
+	fixture_read(&f, exe, NULL, err);
+	run_malloc(exe);
 	lt_stop(lt);
-	snap = snapshot__load(json);
-	proc = NULL;
-	for (size_t i = 0; i < json_array_size(json_object_get(snap, "processes")); i++) {
-		json_t *p = json_array_get(json_object_get(snap, "processes"), i);
-
-		if (json__int(p, "pid") != f.pid && stack__find(p, "leak_malloc", "heap"))
-			proc = p;
-	}
-	cr_assert_not_null(proc, "the run's process has no stack from leak_malloc");
-	stack = stack__find(proc, "leak_malloc", "heap");
-	stack__assert_frames(stack, 1, callers, true);
+	assert_other_whole(json, f.pid, "leak_malloc", 100000, 1000, run_callers);
 	fixture__stop(&f);
-	json_decref(snap);
-	run__free(&r);
 	tmpdir__free(&t);
 	unlink(exe);
 	free(exe);
