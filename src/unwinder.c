@@ -466,16 +466,21 @@ static bool object_evict(struct unwinder *u)
 	return idlest;
 }
 
-/* Whether the file at path is still the one o's table was built from. */
-static bool object_current(const struct object *o, const char *path)
+/*
+ * Whether the file at path is another than the one o's table was built from: 1, 0,
+ * or -ESRCH when it cannot be told now (its process is gone: the next one will say).
+ */
+static int object_changed(const struct object *o, const char *path)
 {
 	struct stat st;
 
-	return o->built.st_nlink && !stat(path, &st) && st.st_size == o->built.st_size &&
-	       st.st_mtim.tv_sec == o->built.st_mtim.tv_sec &&
-	       st.st_mtim.tv_nsec == o->built.st_mtim.tv_nsec &&
-	       st.st_ctim.tv_sec == o->built.st_ctim.tv_sec &&
-	       st.st_ctim.tv_nsec == o->built.st_ctim.tv_nsec;
+	if (stat(path, &st))
+		return -ESRCH;
+	return !o->built.st_nlink || st.st_size != o->built.st_size ||
+	       st.st_mtim.tv_sec != o->built.st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != o->built.st_mtim.tv_nsec ||
+	       st.st_ctim.tv_sec != o->built.st_ctim.tv_sec ||
+	       st.st_ctim.tv_nsec != o->built.st_ctim.tv_nsec;
 }
 
 static int object_find(const struct unwinder *u, const struct lt_unwind_file_key *key)
@@ -489,11 +494,15 @@ static int object_find(const struct unwinder *u, const struct lt_unwind_file_key
 /*
  * One more user of the object found (id), the file at path: a table kept since its
  * last process, of a file written since (the same inode), goes instead: -ENOENT,
- * to build it anew.
+ * to build it anew. One that cannot be told now stays kept: -ESRCH.
  */
 static int object_use(struct unwinder *u, int id, const char *path)
 {
-	if (id > 0 && !u->objs[id].users && !object_current(&u->objs[id], path)) {
+	int changed = id > 0 && !u->objs[id].users ? object_changed(&u->objs[id], path) : 0;
+
+	if (changed < 0)
+		return changed;
+	if (changed) {
 		object_free(u, id);
 		return -ENOENT;
 	}
@@ -525,7 +534,7 @@ static int object_get(struct unwinder *u, const struct lt_unwind_file_key *key, 
 {
 	int id = object_use(u, object_find(u, key), path), err;
 
-	if (id > 0)
+	if (id > 0 || id == -ESRCH)
 		return id;
 	id = object_new(u, key);
 	if (id < 0)
@@ -891,10 +900,10 @@ static size_t exec_hold(struct unwinder *u, char *const *paths, int n, uint32_t 
 			continue;
 		keys[m] = file_key(major(st.st_dev), minor(st.st_dev), st.st_ino);
 		id = object_use(u, object_find(u, &keys[m]), paths[i]);
-		if (id > 0) {
+		if (id > 0)
 			held[nr_held++] = id;
+		if (id > 0 || id == -ESRCH)
 			continue;
-		}
 		for (id = 0; id < m && memcmp(&keys[id], &keys[m], sizeof(keys[m])); id++)
 			;
 		if (id == m)
