@@ -206,18 +206,15 @@ _Static_assert(sizeof(symbols) / sizeof(symbols[0]) <= LT_MAX_PROBES,
  * What planning reads of one file, the same in every process that maps it: -a meets
  * the same libc in hundreds of processes, where reading and sorting its symbols again
  * for each took most of its start. Known by the file's identity, read from the open
- * file itself (device, inode, size, change time): a file written since is read anew.
+ * file itself (target_file__unchanged): a file written since is read anew.
  */
 struct object_facts {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec ctime;
-	bool heap; /* defines malloc and free */
-	bool lsan; /* ... LeakSanitizer's */
-	bool mmap; /* defines mmap and munmap */
-	bool cxx;  /* defines operator new and delete */
-	int nr;	   /* the symbols of the table it defines, each placed */
+	struct stat st; /* the file as read */
+	bool heap;	/* defines malloc and free */
+	bool lsan;	/* ... LeakSanitizer's */
+	bool mmap;	/* defines mmap and munmap */
+	bool cxx;	/* defines operator new and delete */
+	int nr;		/* the symbols of the table it defines, each placed */
 	struct {
 		uint8_t sym; /* into symbols[] */
 		uint64_t offset, probe_offset;
@@ -228,12 +225,6 @@ struct object_facts {
 static struct object_facts facts_kept[FACTS_KEPT];
 static int nr_facts_kept, facts_next; /* the next one replaced when all are taken */
 static pthread_mutex_t facts_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static bool same_file(const struct object_facts *f, const struct stat *st)
-{
-	return f->dev == st->st_dev && f->ino == st->st_ino && f->size == st->st_size &&
-	       f->ctime.tv_sec == st->st_ctim.tv_sec && f->ctime.tv_nsec == st->st_ctim.tv_nsec;
-}
 
 /* The facts of the file open at fd (named path), read from it; the fd is taken over. */
 static int facts_read(int fd, const char *path, const struct stat *st, struct object_facts *f)
@@ -246,10 +237,7 @@ static int facts_read(int fd, const char *path, const struct stat *st, struct ob
 	syms = elf_syms__open_fd(fd, path, AT_FDCWD, NULL, &err);
 	if (!syms)
 		return err;
-	*f = (struct object_facts){ .dev = st->st_dev,
-				    .ino = st->st_ino,
-				    .size = st->st_size,
-				    .ctime = st->st_ctim };
+	*f = (struct object_facts){ .st = *st };
 	f->heap = defines(syms, "malloc", "free");
 	f->lsan = defines(syms, "__lsan_do_leak_check", "__lsan_disable");
 	f->mmap = defines(syms, "mmap", "munmap");
@@ -281,7 +269,7 @@ static int object_facts(const char *path, struct object_facts *out)
 		return err;
 	}
 	pthread_mutex_lock(&facts_lock);
-	for (i = 0; i < nr_facts_kept && !same_file(&facts_kept[i], &st); i++)
+	for (i = 0; i < nr_facts_kept && !target_file__unchanged(&facts_kept[i].st, &st); i++)
 		;
 	if (i < nr_facts_kept)
 		*out = facts_kept[i];

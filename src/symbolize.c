@@ -358,12 +358,7 @@ static bool file_current(const struct file *f, pid_t pid, const struct procmap *
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	if (!f->st.st_nlink || stat(path, &st))
-		return true;
-	return st.st_size == f->st.st_size && st.st_mtim.tv_sec == f->st.st_mtim.tv_sec &&
-	       st.st_mtim.tv_nsec == f->st.st_mtim.tv_nsec &&
-	       st.st_ctim.tv_sec == f->st.st_ctim.tv_sec &&
-	       st.st_ctim.tv_nsec == f->st.st_ctim.tv_nsec;
+	return !f->st.st_nlink || stat(path, &st) || target_file__unchanged(&f->st, &st);
 }
 
 static void file_free(struct file *f)

@@ -122,6 +122,15 @@ int target_file__open_same(const char *path, const struct procmap *m)
 	return check_same(target_file__open(path), m);
 }
 
+bool target_file__unchanged(const struct stat *was, const struct stat *now)
+{
+	return was->st_dev == now->st_dev && was->st_ino == now->st_ino &&
+	       was->st_size == now->st_size && was->st_mtim.tv_sec == now->st_mtim.tv_sec &&
+	       was->st_mtim.tv_nsec == now->st_mtim.tv_nsec &&
+	       was->st_ctim.tv_sec == now->st_ctim.tv_sec &&
+	       was->st_ctim.tv_nsec == now->st_ctim.tv_nsec;
+}
+
 int target_file__pread(int fd, void *buf, size_t len, uint64_t off)
 {
 	ssize_t n;

@@ -6,8 +6,10 @@
 #ifndef LT_TARGET_FILE_H
 #define LT_TARGET_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "procmaps.h"
@@ -42,6 +44,12 @@ int target_file__open_mapped(pid_t pid, const struct procmap *m);
  * and inode): for a process that has exited. An fd, or -ESTALE for another file.
  */
 int target_file__open_same(const char *path, const struct procmap *m);
+/*
+ * Whether now (a stat of a file) is the file was was: the same device and inode,
+ * and not written since (size, modification and change times). A file written
+ * over in place keeps its inode: what was read of it then is another build's.
+ */
+bool target_file__unchanged(const struct stat *was, const struct stat *now);
 /* Reads exactly len bytes at off; 0, -EIO for a file that got shorter, or a negative errno. */
 int target_file__pread(int fd, void *buf, size_t len, uint64_t off);
 

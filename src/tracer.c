@@ -713,7 +713,6 @@ static bool in_link(enum multi_kind kind, enum lt_func func)
 	}
 }
 
-/* One uprobe_multi link: the probes of path in probes[]. */
 /* The uprobe_multi or session link attr describes, for pid (-1: every process), kept. */
 static int link_multi(struct tracer *t, pid_t pid, struct uprobe_multi_attr *attr)
 {
@@ -724,6 +723,7 @@ static int link_multi(struct tracer *t, pid_t pid, struct uprobe_multi_attr *att
 	return fd < 0 ? -errno : link_keep(t, NULL, fd, pid);
 }
 
+/* One uprobe_multi link: the probes of path in probes[]. */
 static int add_multi(struct tracer *t, pid_t pid, const char *path,
 		     const struct alloc_probe *const *probes, int n, enum multi_kind kind)
 {

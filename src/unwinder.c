@@ -24,6 +24,7 @@
 
 #include "elf_syms.h"
 #include "procmaps.h"
+#include "target_file.h"
 #include "unwind_table.h"
 #include "unwinder.h"
 
@@ -476,11 +477,7 @@ static int object_changed(const struct object *o, const char *path)
 
 	if (stat(path, &st))
 		return -ESRCH;
-	return !o->built.st_nlink || st.st_size != o->built.st_size ||
-	       st.st_mtim.tv_sec != o->built.st_mtim.tv_sec ||
-	       st.st_mtim.tv_nsec != o->built.st_mtim.tv_nsec ||
-	       st.st_ctim.tv_sec != o->built.st_ctim.tv_sec ||
-	       st.st_ctim.tv_nsec != o->built.st_ctim.tv_nsec;
+	return !o->built.st_nlink || !target_file__unchanged(&o->built, &st);
 }
 
 static int object_find(const struct unwinder *u, const struct lt_unwind_file_key *key)
