@@ -347,9 +347,9 @@ static struct elf_syms *open_file(pid_t pid, const struct procmap *m, struct sta
 /*
  * Whether the file pid maps at m is still the one f read: one written in place
  * since (cp over an executable: the same inode) is read again, or its names
- * would be another build's. Checked once per process that maps it; a process
- * gone cannot say, nor can a file that could not be told as it was read: both
- * keep what was read.
+ * would be another build's. Checked once per process that maps it, through its
+ * map_files; for a process gone, m's path in our namespace, when it names that
+ * inode (open_file's rule). A file that cannot be told keeps what was read.
  */
 static bool file_current(const struct file *f, pid_t pid, const struct procmap *m)
 {
@@ -358,7 +358,10 @@ static bool file_current(const struct file *f, pid_t pid, const struct procmap *
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	return !f->st.st_nlink || stat(path, &st) || target_file__unchanged(&f->st, &st);
+	if (!f->st.st_nlink || (stat(path, &st) && stat(m->path, &st)))
+		return true;
+	return st.st_dev != f->st.st_dev || st.st_ino != f->st.st_ino ||
+	       target_file__unchanged(&f->st, &st);
 }
 
 static void file_free(struct file *f)
