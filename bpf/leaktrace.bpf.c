@@ -134,6 +134,7 @@ struct {
 
 struct scratch {
 	struct lt_stack st;
+	__u32 unwalked; /* st has the depth and hash of a memo's walk, not its frames */
 	__u64 window[STACK_WINDOW / 8];
 	/*
 	 * A thread's new call state, built here: on the BPF stack it left the
@@ -286,7 +287,7 @@ __noinline __u64 fp_walk(__u64 fp, __u64 sp, __u64 h)
  * per way the program comes to it (that was a third of the session program's
  * load time, the most of leaktrace's start).
  */
-__noinline __u64 tables_walk(__u64 ip, __u64 sp, __u64 fp, __u64 h)
+__noinline __u64 tables_walk(__u64 ip, __u64 sp, __u64 fp, __u64 h, __u32 memo)
 {
 	struct scratch *sc;
 	__u32 zero = 0;
@@ -294,7 +295,7 @@ __noinline __u64 tables_walk(__u64 ip, __u64 sp, __u64 fp, __u64 h)
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!sc)
 		return h;
-	sc->st.nr = unwind_walk(ip, sp, fp, &sc->st, &h);
+	sc->st.nr = unwind_walk(ip, sp, fp, &sc->st, &h, memo, &sc->unwalked);
 	return h;
 }
 
@@ -309,7 +310,7 @@ __noinline __u64 tables_walk(__u64 ip, __u64 sp, __u64 fp, __u64 h)
 static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64 who,
 					  struct lt_total **total)
 {
-	__u64 ip = PT_REGS_IP(ctx), h = mix(0x6c65616b, kind);
+	__u64 ip = PT_REGS_IP(ctx), h = mix(0x6c65616b, kind), h0;
 	struct scratch *sc;
 	struct lt_stack *st;
 	__u32 zero = 0;
@@ -319,10 +320,11 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64
 		return lt_stack_none(kind);
 	st = &sc->st;
 	st->ips[0] = ip;
-	h = mix(h, ip);
+	h = h0 = mix(h, ip);
 	st->flags = 0;
+	sc->unwalked = 0;
 	if (unwind_mode == LT_UNWIND_DWARF)
-		h = tables_walk(ip, PT_REGS_SP(ctx), PT_REGS_FP(ctx), h);
+		h = tables_walk(ip, PT_REGS_SP(ctx), PT_REGS_FP(ctx), h, 1);
 	else
 		h = fp_walk(PT_REGS_FP(ctx), PT_REGS_SP(ctx), h);
 	if (lt_stack_is_none(h))
@@ -336,6 +338,9 @@ static __always_inline __u64 stack_record(struct pt_regs *ctx, __u32 kind, __u64
 	}
 	if (bpf_map_lookup_elem(&stacks, &h))
 		return h;
+	/* A stack new to the map, its walk taken from a memo: walked now for its frames. */
+	if (sc->unwalked)
+		h = tables_walk(ip, PT_REGS_SP(ctx), PT_REGS_FP(ctx), h0, 0);
 	if (bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&stacks, &h)) {
 		count(LT_STACKS_DROPPED);

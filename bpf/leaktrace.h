@@ -247,6 +247,7 @@ enum lt_unwind_mode {
 #define LT_UNWIND_NO_OBJ 0xffffffff	 /* a file without a table: the walk stops, cut */
 #define LT_UNWIND_UNBUILT_OBJ 0xfffffffe /* a file mapped before its table is built */
 #define LT_UNWIND_CACHE 4096		 /* rows cached per CPU, by process and pc (a power of 2) */
+#define LT_WALK_MEMO 64			 /* whole walks kept per CPU, by process, pc and sp (2^n) */
 
 /* The rows of one object, in the rows array. */
 struct lt_unwind_obj {

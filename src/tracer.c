@@ -232,6 +232,7 @@ static void unwind_configure(struct leaktrace_bpf *skel, const struct tracer_opt
 		bpf_map__set_max_entries(skel->maps.unwind_views, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_empty, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_cache, 1);
+		bpf_map__set_max_entries(skel->maps.walk_memo, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_slot_gens, 1);
 	}
 	skel->rodata->mmap_unwind = dwarf;

@@ -198,6 +198,97 @@ Test(unwind, dwarf_and_fp_agree_with_frame_pointers, .timeout = 120)
 }
 
 /*
+ * Four stacks in turn whose allocations return to one place with one stack
+ * pointer (the fixture's twins scenario): each is told apart by the return
+ * addresses above it, whichever way the walk goes, and none borrows the walk
+ * of the one before (a walk is taken again only when every word it read is
+ * the same).
+ */
+static void assert_twins(const char *fixture, const char *const opts[])
+{
+	static const char *const pairs[4][2] = {
+		{ "twin_a", "outer_x" },
+		{ "twin_b", "outer_x" },
+		{ "twin_a", "outer_y" },
+		{ "twin_b", "outer_y" },
+	};
+	const char *const args[] = { "run", "twins", NULL };
+	char *exe = env__fixture(fixture);
+	int found[4] = { 0 };
+	json_t *snap, *proc, *stack;
+	struct run_result r;
+	struct tmpdir t;
+	size_t i;
+
+	tmpdir__new(&t);
+	snap = trace__run(&t, exe, opts, args, &r);
+	proc = snapshot__process_by_exe(snap, exe);
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+		const char *f0 = stack__symbol(stack, 0), *f1, *f2;
+		int k;
+
+		if (!f0 || strcmp(f0, "twin_leaf"))
+			continue;
+		f1 = stack__symbol(stack, 1);
+		f2 = stack__symbol(stack, 2);
+		for (k = 0; k < 4; k++)
+			if (f1 && f2 && !strcmp(f1, pairs[k][0]) && !strcmp(f2, pairs[k][1]))
+				break;
+		cr_assert_lt(k, 4, "%s: a twin_leaf stack through %s, %s", fixture, f1 ? f1 : "-",
+			     f2 ? f2 : "-");
+		found[k]++;
+		cr_assert_eq(json__int(stack, "allocs"), 150, "%s: %s from %s: %lld allocations",
+			     fixture, pairs[k][0], pairs[k][1], json__int(stack, "allocs"));
+		cr_assert_eq(json__int(stack, "bytes"), 14400, "%s: %s from %s: %lld bytes",
+			     fixture, pairs[k][0], pairs[k][1], json__int(stack, "bytes"));
+		cr_assert(!json_is_true(json_object_get(stack, "truncated")), "%s: stack cut",
+			  fixture);
+		cr_assert_str_eq(stack__symbol(stack,
+					       json_array_size(json_object_get(stack, "frames")) -
+						       1),
+				 "_start", "%s: %s from %s does not end at _start", fixture,
+				 pairs[k][0], pairs[k][1]);
+	}
+	for (int k = 0; k < 4; k++)
+		cr_assert_eq(found[k], 1, "%s: %d stacks of %s from %s", fixture, found[k],
+			     pairs[k][0], pairs[k][1]);
+	/* Told apart only by a return address more than 4 KiB above the stack pointer. */
+	for (int k = 0; k < 2; k++) {
+		const char *const far[] = { "far_pad", k ? "far_y" : "far_x", NULL };
+		int n = 0;
+
+		json_array_foreach(json_object_get(proc, "stacks"), i, stack) {
+			const char *f0 = stack__symbol(stack, 0), *f2 = stack__symbol(stack, 2);
+
+			if (!f0 || strcmp(f0, "far_leaf") || !f2 || strcmp(f2, far[1]))
+				continue;
+			n++;
+			stack__assert_frames(stack, 1, far, false);
+			cr_assert_eq(json__int(stack, "allocs"), 300,
+				     "%s: far_leaf from %s: %lld "
+				     "allocations",
+				     fixture, far[1], json__int(stack, "allocs"));
+			cr_assert_eq(json__int(stack, "bytes"), 24000,
+				     "%s: far_leaf from %s: %lld "
+				     "bytes",
+				     fixture, far[1], json__int(stack, "bytes"));
+		}
+		cr_assert_eq(n, 1, "%s: %d stacks of far_leaf from %s", fixture, n, far[1]);
+	}
+	json_decref(snap);
+	run__free(&r);
+	tmpdir__free(&t);
+	free(exe);
+}
+
+Test(unwind, stacks_alike_up_to_their_callers_are_told_apart, .timeout = 120)
+{
+	assert_twins("leaky-nofp", NULL);
+	assert_twins("leaky-fp", NULL);
+	assert_twins("leaky-fp", dwarf);
+}
+
+/*
  * --unwind auto: the fixture built with frame pointers is walked by them (no
  * table; -v says so), libc by its table: the same stack as dwarf's, to _start.
  */
