@@ -524,13 +524,15 @@ done
 # would print no line to wait for) and returns once it prints "leaktrace: tracing", which it
 # does once every probe is attached and the unwind tables are built. Sets lt_pid, lt_fd,
 # lt_probes_ms (its "probes live" line: the probes record from then on, the tables being
-# built) and lt_live_ms (the "tracing" line); 1 when it never got there.
+# built) and lt_live_ms (the "tracing" line); 1 when it never got there. More options in the
+# array lt_start_opts.
+lt_start_opts=()
 lt_start() {
 	local pid=$1 log=$2 t0 line
 	lt_live_ms= lt_probes_ms=
 	: >"$log"
 	t0=$(now)
-	exec {lt_fd}< <(exec "$LEAKTRACE" -v -i 3600 -p "$pid" 2>&1 >/dev/null)
+	exec {lt_fd}< <(exec "$LEAKTRACE" -v -i 3600 "${lt_start_opts[@]}" -p "$pid" 2>&1 >/dev/null)
 	lt_pid=$!
 	echo "$t0 start" >>"$log"
 	while IFS= read -r -u "$lt_fd" line; do
@@ -694,6 +696,57 @@ loop_ta=$(best "${loop_auto[@]}")
 in_tfp=$(secs "$(best "${in_fpw[@]}")")
 # Each pair of the loop records one allocation and walks its stack once (4 frames to _start).
 walk_ns=$(awk -v a="$loop_tfp" -v b="$loop_ta" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%+.0f", b - a; else printf "-" }')
+# The same difference in the BPF programs' own time (kernel.bpf_stats_enabled, on only for
+# this), which the traps' cost, the same in both, does not blur: the loop held at its end
+# (loop.c's hold) under leaktrace -p, its programs' run_time_ns read before and after it.
+bpf_run_ns() {	# the run_time_ns of every uprobe program loaded (bpftool calls them kprobe)
+	$BPFTOOL prog show 2>/dev/null | awk '$2 == "kprobe" {
+		for (i = 1; i < NF; i++) if ($i == "run_time_ns") t += $(i + 1) } END { print t + 0 }'
+}
+bpf_pair_ns() {	# bpf_pair_ns OPTS...: pair_ns, BPF ns per pair of the loop under leaktrace -p OPTS
+	local fifo=$tmp/hold.fifo pid wfd before after i
+	pair_ns=
+	rm -f "$fifo" "$tmp/hold.out"
+	mkfifo "$fifo"
+	"$OUT/loop" "$LOOP_N_TRACED" hold <"$fifo" >"$tmp/hold.out" &
+	pid=$!
+	exec {wfd}>"$fifo"
+	lt_start_opts=("$@")
+	if lt_start "$pid" "$tmp/hold.err"; then
+		before=$(bpf_run_ns)
+		echo go >&"$wfd"
+		for ((i = 0; i < 1200; i++)); do
+			[ -s "$tmp/hold.out" ] && break
+			sleep 0.1
+		done
+		after=$(bpf_run_ns)
+		echo end >&"$wfd"
+		if [ -s "$tmp/hold.out" ]; then
+			pair_ns=$(awk -v a="$before" -v b="$after" -v n="$LOOP_N_TRACED" \
+				'BEGIN { if (b > a) printf "%.0f", (b - a) / n }')
+		else
+			problem "the loop under leaktrace -p $* did not end within 120 s"
+		fi
+		lt_stop "$tmp/hold.err" || true
+	fi
+	lt_start_opts=()
+	exec {wfd}>&-
+	wait "$pid" || true
+}
+stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)
+bpf_fp=() bpf_auto=()
+if sysctl -q -w kernel.bpf_stats_enabled=1 2>/dev/null; then
+	for ((i = 0; i < RUNS; i++)); do
+		bpf_pair_ns --unwind fp
+		[ -n "$pair_ns" ] && bpf_fp+=("$pair_ns")
+		bpf_pair_ns
+		[ -n "$pair_ns" ] && bpf_auto+=("$pair_ns")
+	done
+	sysctl -q -w kernel.bpf_stats_enabled="$stats_was" 2>/dev/null || true
+fi
+bpf_tfp=$(best "${bpf_fp[@]}")
+bpf_ta=$(best "${bpf_auto[@]}")
+walk_bpf_ns=$(awk -v a="$bpf_tfp" -v b="$bpf_ta" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%+.0f", b - a; else printf "-" }')
 # shellcheck disable=SC2086 # the libraries are a list
 $CC -O2 $WARNINGS -D_GNU_SOURCE -Isrc -Ibpf -o "$OUT/unwind_build" tests/bench/unwind_build.c \
 	"$OUT/libleaktrace.a" $STATIC_LIBS -lpthread
@@ -986,6 +1039,9 @@ done
 row "loop, --unwind fp (ns/pair)" "$loop_u" "$loop_tfp" "$(ratio "$loop_u" "$loop_tfp")"
 row "loop, default (auto), beside it (ns/pair)" "$loop_u" "$loop_ta" "$(ratio "$loop_u" "$loop_ta")"
 row "  stack walk, default (auto) vs fp (ns/alloc, goal <= +300)" "" "$walk_ns" ""
+row "  BPF time per pair, --unwind fp (ns, bpf_stats)" "" "$bpf_tfp" ""
+row "  BPF time per pair, default (auto) (ns, bpf_stats)" "" "$bpf_ta" ""
+row "  stack walk in BPF time, default vs fp (ns/alloc, goal <= +300)" "" "$walk_bpf_ns" ""
 row "sqlite3's own run time, --unwind fp (s)" "$in_u" "$in_tfp" "$(ratio "$in_u" "$in_tfp")"
 while read -r path rows kib ms; do
 	row "unwind table build: $(basename "$path") ($rows rows, $kib KiB)" "" "$ms ms" ""
