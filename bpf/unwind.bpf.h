@@ -439,31 +439,36 @@ static __always_inline int row_lookup(struct walk_regs *s, __u64 pc, struct lt_u
 }
 
 /*
- * The walk read the word at off in the window: a memo of it compares it. No
- * branch, for the verifier's sake: past MEMO_WORDS, or at an offset not 8-byte
+ * A word at off for a memo to compare, counted when counted is 1. No branch,
+ * for the verifier's sake: past MEMO_WORDS, or at an offset not 8-byte
  * aligned, the count says the walk is not kept (and the arrays wrap).
  */
-static __always_inline void memo_note(struct walk_regs *s, __u64 off, const void *word)
+static __always_inline void memo_add(struct walk_regs *s, __u64 off, __u64 val, __u32 counted)
 {
 	__u32 n = s->memo_words;
 
 	s->memo_off[n & (MEMO_WORDS - 1)] = off;
-	__builtin_memcpy(&s->memo_val[n & (MEMO_WORDS - 1)], word, 8);
-	s->memo_words = n + 1 + ((off & 7) << 24);
+	s->memo_val[n & (MEMO_WORDS - 1)] = val;
+	s->memo_words = n + counted + ((off & 7) * counted << 24);
+}
+
+/* The walk read the word at off in the window: a memo of it compares it. */
+static __always_inline void memo_note(struct walk_regs *s, __u64 off, const void *word)
+{
+	__u64 val;
+
+	__builtin_memcpy(&val, word, 8);
+	memo_add(s, off, val, 1);
 }
 
 /*
  * The walk goes by the frame pointer's value: the memo compares where it came
- * from (the register, or a word of the stack).
+ * from (the register, or a word of the stack), counted only when fp is a word
+ * not noted yet.
  */
 static __always_inline void fp_use(struct walk_regs *s)
 {
-	__u32 n = s->memo_words;
-
-	/* As memo_note, the slot counted only when fp is a word not noted yet: no branch. */
-	s->memo_off[n & (MEMO_WORDS - 1)] = s->fp_off;
-	s->memo_val[n & (MEMO_WORDS - 1)] = s->fp;
-	s->memo_words = n + s->fp_unnoted + ((s->fp_off & 7) * s->fp_unnoted << 24);
+	memo_add(s, s->fp_off, s->fp, s->fp_unnoted);
 	s->memo_fp_used |= s->fp_is_reg;
 	s->fp_unnoted = 0;
 	s->fp_is_reg = 0;
