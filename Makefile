@@ -82,7 +82,8 @@ FIXTURE_BINS := $(foreach f,$(FIXTURES),$(OUTPUT)/fixtures/$(f)-fp $(OUTPUT)/fix
 	$(OUTPUT)/fixtures/syms-stripped $(OUTPUT)/fixtures/syms-debuglink \
 	$(OUTPUT)/fixtures/leaky-stripped \
 	$(OUTPUT)/fixtures/children-static $(OUTPUT)/fixtures/children-asan \
-	$(OUTPUT)/fixtures/bigso-linked-nofp $(OUTPUT)/fixtures/libplug-nofp.so
+	$(OUTPUT)/fixtures/bigso-linked-nofp $(OUTPUT)/fixtures/libplug-nofp.so \
+	$(OUTPUT)/fixtures/fusestall
 # The 100+ MB library of the unwinder's clang-size case: Debian's libLLVM (clang's own).
 LIBLLVM    := $(firstword $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libLLVM-*.so.1))
 # Rust's two symbol manglings, without frame pointers (Debian's default): only where rustc is.
@@ -277,6 +278,11 @@ $(OUTPUT)/fixtures/libplug-nofp.so: tests/fixtures/plug/plug.c | $(OUTPUT)/fixtu
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CC) -g -O1 -fomit-frame-pointer -fno-inline -fno-optimize-sibling-calls -shared -fPIC \
 		$< -o $@
+
+# A FUSE daemon that stops answering when told, as any user's may (test_hostile.c): libfuse3.
+$(OUTPUT)/fixtures/fusestall: tests/fixtures/fuse/fusestall.c | $(OUTPUT)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -g -O1 $(WARNINGS) $$(pkg-config --cflags fuse3) $< -o $@ $$(pkg-config --libs fuse3)
 
 $(OUTPUT)/fixtures/syms-stripped: $(OUTPUT)/fixtures/syms-nofp
 	$(Q)strip -o $@ $<

@@ -29,6 +29,7 @@
 #include "reach.h"
 #include "resident.h"
 #include "stop.h"
+#include "target_file.h"
 
 #define CHUNK (1u << 20) /* bytes read at once */
 #define PAGE 4096u
@@ -264,6 +265,16 @@ static const uint64_t *block_head(struct scan *s, size_t i)
 	return s->head[i];
 }
 
+/*
+ * A file mapping on FUSE: a page of it not in memory yet is read by the daemon,
+ * which may never answer; the pointers of its writable mappings (a library's
+ * data, relocated) are in pages of memory of their own, which its scan misses.
+ */
+static bool fuse_mapping(const struct procmap *m)
+{
+	return procmap__is_file(m) && target_file__dev_on_fuse(m->dev_major, m->dev_minor);
+}
+
 static bool in_code(const struct scan *s, uint64_t a)
 {
 	const struct procmap *m = procmaps__find(s->maps, a);
@@ -289,7 +300,7 @@ static bool is_vtable(struct scan *s, uint64_t a)
 	if (s->vtable_addr[slot] == a)
 		return s->vtable_is[slot];
 	m = procmaps__find(s->maps, a);
-	if (m && m->readable && procmap__is_file(m)) {
+	if (m && m->readable && procmap__is_file(m) && !fuse_mapping(m)) {
 		if ((m->end - a) / 8 < nr)
 			nr = (m->end - a) / 8;
 		remote.iov_len = local.iov_len = nr * 8;
@@ -825,10 +836,10 @@ out:
 	return ok;
 }
 
-/* Memory that holds roots: writable, readable, and not a device's. */
+/* Memory that holds roots: writable, readable, and not a device's nor on FUSE. */
 static bool root_mapping(const struct procmap *m)
 {
-	if (!m->readable || !m->writable)
+	if (!m->readable || !m->writable || fuse_mapping(m))
 		return false;
 	if (!strncmp(m->path, "/dev/", 5) && strcmp(m->path, "/dev/zero") &&
 	    strncmp(m->path, "/dev/shm/", 9))

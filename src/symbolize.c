@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "debuginfo.h"
+#include "diag.h"
 #include "elf_syms.h"
 #include "frame_lines.h"
 #include "module_lines.h"
@@ -328,6 +329,9 @@ static struct elf_syms *open_file(pid_t pid, const struct procmap *m, struct sta
 	int fd, root_fd = AT_FDCWD, err;
 
 	fd = target_file__open_mapped(pid, m);
+	if (fd == -EREMOTE)
+		diag__debug("%s: not read: it is on FUSE, whose daemon may never answer a read",
+			    m->path);
 	if (fd == -ESRCH) {
 		fd = target_file__open_same(m->path, m);
 	} else if (fd >= 0) {
@@ -358,7 +362,8 @@ static bool file_current(const struct file *f, pid_t pid, const struct procmap *
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	if (!f->st.st_nlink || (stat(path, &st) && stat(m->path, &st)))
+	if (!f->st.st_nlink || target_file__dev_on_fuse(m->dev_major, m->dev_minor) ||
+	    (target_file__stat(path, &st) && target_file__stat(m->path, &st)))
 		return true;
 	return st.st_dev != f->st.st_dev || st.st_ino != f->st.st_ino ||
 	       target_file__unchanged(&f->st, &st);

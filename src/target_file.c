@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Files opened on a target's behalf: never blocking (FIFOs, devices), never
- * through a path or link the target's owner planted, never bigger than we read.
+ * Files opened on a target's behalf: never blocking (FIFOs, devices, FUSE),
+ * never through a path or link the target's owner planted, never bigger than
+ * we read.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -21,8 +24,86 @@
 #define READ_FLAGS (O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
 
 /*
+ * The FUSE control file system, mounted detached (fsmount: at no path, in no
+ * namespace): a directory per FUSE connection, of every namespace, named by its
+ * device. -1 when there is none: without the FUSE module (no /sys/fs/fuse) there
+ * is no FUSE mount, and it is asked again next time; without CAP_SYS_ADMIN (or
+ * before 5.2) FUSE files cannot be told, and it is not asked again.
+ */
+static int fuse_connections(void)
+{
+	static int ctl = -1, unable;
+	int fs, mnt, none = -1;
+
+	if (__atomic_load_n(&ctl, __ATOMIC_ACQUIRE) >= 0)
+		return ctl;
+	if (__atomic_load_n(&unable, __ATOMIC_RELAXED) || access("/sys/fs/fuse/connections", F_OK))
+		return -1;
+	fs = (int)syscall(SYS_fsopen, "fusectl", FSOPEN_CLOEXEC);
+	if (fs < 0) {
+		__atomic_store_n(&unable, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	mnt = syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) ?
+		      -1 :
+		      (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	close(fs);
+	if (mnt < 0)
+		__atomic_store_n(&unable, 1, __ATOMIC_RELAXED);
+	else if (!__atomic_compare_exchange_n(&ctl, &none, mnt, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE))
+		close(mnt); /* another thread's is kept */
+	return __atomic_load_n(&ctl, __ATOMIC_ACQUIRE);
+}
+
+bool target_file__dev_on_fuse(unsigned int dev_major, unsigned int dev_minor)
+{
+	int ctl = fuse_connections();
+	char name[16];
+
+	/* The kernel's dev_t, as fusectl names its directories. */
+	snprintf(name, sizeof(name), "%u", dev_major << 20 | dev_minor);
+	return ctl >= 0 && !faccessat(ctl, name, F_OK, AT_SYMLINK_NOFOLLOW);
+}
+
+/*
+ * fd's (or, with a path, that file's) attributes as its file system last told
+ * them (AT_STATX_DONT_SYNC: FUSE asks no daemon), and -EREMOTE for a file on
+ * FUSE. The path is looked up all the same: one under a FUSE directory can wait.
+ */
+static int stat_cached(int fd, const char *path, struct stat *st)
+{
+	struct statx sx;
+
+	if (statx(fd, path, (*path ? 0 : AT_EMPTY_PATH) | AT_STATX_DONT_SYNC, STATX_BASIC_STATS,
+		  &sx))
+		return -errno;
+	if (target_file__dev_on_fuse(sx.stx_dev_major, sx.stx_dev_minor))
+		return -EREMOTE;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_ino = sx.stx_ino;
+	st->st_mode = sx.stx_mode;
+	st->st_nlink = sx.stx_nlink;
+	st->st_uid = sx.stx_uid;
+	st->st_gid = sx.stx_gid;
+	st->st_size = (off_t)sx.stx_size;
+	st->st_mtim.tv_sec = sx.stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = sx.stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = sx.stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = sx.stx_ctime.tv_nsec;
+	return 0;
+}
+
+int target_file__stat(const char *path, struct stat *st)
+{
+	return stat_cached(AT_FDCWD, path, st);
+}
+
+/*
  * path_fd (an O_PATH fd, closed here) opened for reading when it is a regular
- * file of a size we read: through /proc/self/fd, which opens that very inode.
+ * file of a size we read, not on FUSE: through /proc/self/fd, which opens that
+ * very inode.
  */
 static int open_regular(int path_fd)
 {
@@ -32,13 +113,12 @@ static int open_regular(int path_fd)
 
 	if (path_fd < 0)
 		return -errno;
-	if (fstat(path_fd, &st))
-		err = -errno;
-	else if (S_ISDIR(st.st_mode))
+	err = stat_cached(path_fd, "", &st);
+	if (!err && S_ISDIR(st.st_mode))
 		err = -EISDIR;
-	else if (!S_ISREG(st.st_mode))
+	else if (!err && !S_ISREG(st.st_mode))
 		err = -ENOEXEC;
-	else if ((uint64_t)st.st_size > TARGET_FILE_MAX)
+	else if (!err && (uint64_t)st.st_size > TARGET_FILE_MAX)
 		err = -EFBIG;
 	if (err) {
 		close(path_fd);
@@ -105,6 +185,9 @@ int target_file__open_mapped(pid_t pid, const struct procmap *m)
 	char link[96];
 	int fd;
 
+	if (target_file__dev_on_fuse(m->dev_major, m->dev_minor))
+		return -EREMOTE;
+
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
 	fd = target_file__open(link);
@@ -112,13 +195,15 @@ int target_file__open_mapped(pid_t pid, const struct procmap *m)
 	 * map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE), and the mapping
 	 * may have gone since maps was read: then the path in the process's root.
 	 */
-	if (fd < 0 && fd != -ENOEXEC && fd != -EISDIR && fd != -EFBIG)
+	if (fd < 0 && fd != -ENOEXEC && fd != -EISDIR && fd != -EFBIG && fd != -EREMOTE)
 		fd = kill(pid, 0) && errno == ESRCH ? -ESRCH : open_in_root(pid, m);
 	return check_same(fd, m);
 }
 
 int target_file__open_same(const char *path, const struct procmap *m)
 {
+	if (target_file__dev_on_fuse(m->dev_major, m->dev_minor))
+		return -EREMOTE;
 	return check_same(target_file__open(path), m);
 }
 

@@ -18,11 +18,22 @@
 #define TARGET_FILE_MAX (4ULL << 30)
 
 /*
+ * Whether the device is a FUSE file system's: a daemon, which any user may run
+ * (in a user namespace of their own), answers each open, stat and read of its
+ * files, or never does. Its files are never opened or read.
+ */
+bool target_file__dev_on_fuse(unsigned int dev_major, unsigned int dev_minor);
+/*
+ * stat(2) of path as its file system last told (FUSE asks no daemon): 0, a
+ * negative errno, or -EREMOTE for a file on FUSE.
+ */
+int target_file__stat(const char *path, struct stat *st);
+/*
  * Opens path read-only, never blocking (O_NONBLOCK: a FIFO cannot hold us), and
- * only when it is a regular file of at most TARGET_FILE_MAX bytes: O_PATH
- * first, so that no device is ever opened (that can act: a watchdog, a tape).
- * Returns an fd, or a negative errno: -EISDIR, -ENOEXEC for anything but a
- * regular file, -EFBIG for a larger one.
+ * only when it is a regular file of at most TARGET_FILE_MAX bytes, not on FUSE:
+ * O_PATH first, so that no device is ever opened (that can act: a watchdog, a
+ * tape). Returns an fd, or a negative errno: -EISDIR, -ENOEXEC for anything but
+ * a regular file, -EFBIG for a larger one, -EREMOTE for one on FUSE.
  */
 int target_file__open(const char *path);
 /*
@@ -36,7 +47,8 @@ int target_file__open_in(int root_fd, const char *path);
  * The file mapped by m in process pid, and no other: the mapping's own inode
  * through /proc/PID/map_files, else m->path resolved inside the process's root;
  * either way checked against the maps line's device and inode. An fd, or a
- * negative errno: -ESRCH when the process is gone, -ESTALE for another file.
+ * negative errno: -ESRCH when the process is gone, -ESTALE for another file,
+ * -EREMOTE for a device on FUSE (known before any path is looked up).
  */
 int target_file__open_mapped(pid_t pid, const struct procmap *m);
 /*

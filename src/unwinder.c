@@ -313,7 +313,7 @@ static void build_run(struct build *b, bool fp_where_kept)
 {
 	uint64_t t0 = now_ns();
 
-	if (stat(b->path, &b->st))
+	if (target_file__stat(b->path, &b->st))
 		memset(&b->st, 0, sizeof(b->st));
 	b->fp = fp_where_kept && built_with_frame_pointers(b->path);
 	if (!b->fp)
@@ -333,6 +333,7 @@ static void build_log(const struct unwinder *u, const struct build *b, const cha
 		fprintf(out, "leaktrace: no unwind table for %s: %s\n", name,
 			b->err == -ENOSPC  ? "--max-unwind-mb is full" :
 			b->err == -ENODATA ? "it has no .eh_frame" :
+			b->err == -EREMOTE ? "it is on FUSE, whose daemon may never answer a read" :
 					     strerror(-b->err));
 	else
 		fprintf(out, "leaktrace: unwind table of %s: %zu rows, %zu KiB, %.1f ms\n", name,
@@ -475,7 +476,7 @@ static int object_changed(const struct object *o, const char *path)
 {
 	struct stat st;
 
-	if (stat(path, &st))
+	if (target_file__stat(path, &st))
 		return -ESRCH;
 	return !o->built.st_nlink || !target_file__unchanged(&o->built, &st);
 }
@@ -554,10 +555,11 @@ static int file_add(struct unwinder *u, const char *path)
 {
 	struct stat st;
 	struct lt_unwind_file_key key;
-	int id;
+	int id, err;
 
-	if (stat(path, &st))
-		return -errno;
+	err = target_file__stat(path, &st);
+	if (err)
+		return err;
 	key = file_key(major(st.st_dev), minor(st.st_dev), st.st_ino);
 	for (id = 1; id < LT_UNWIND_MAX_OBJS; id++)
 		if (u->objs[id].used && u->objs[id].users &&
@@ -893,7 +895,7 @@ static size_t exec_hold(struct unwinder *u, char *const *paths, int n, uint32_t 
 	int m = 0, id;
 
 	for (int i = 0; i < n; i++) {
-		if (stat(paths[i], &st))
+		if (target_file__stat(paths[i], &st))
 			continue;
 		keys[m] = file_key(major(st.st_dev), minor(st.st_dev), st.st_ino);
 		id = object_use(u, object_find(u, &keys[m]), paths[i]);

@@ -2,7 +2,8 @@
 /*
  * A hostile host: an unprivileged user (nobody) plants FIFOs, debug links,
  * bind mounts in a user namespace, symlinks in a chroot, truncates files it
- * maps, holds a thread in vfork, runs valgrind. leaktrace (root) must end on
+ * maps, holds a thread in vfork, runs valgrind, maps a library from a FUSE
+ * file system whose daemon stops answering. leaktrace (root) must end on
  * time, read only the files the target really maps, and leave it running.
  */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -555,6 +557,78 @@ Test(hostile, static_frame_pointer_binary_walked_whole_by_dwarf, .timeout = 90)
 Test(hostile, static_frame_pointer_binary_walked_whole_by_auto, .timeout = 90)
 {
 	static_binary_stacks("auto");
+}
+
+/*
+ * A library mapped from FUSE, whose daemon stops answering once the program
+ * read it (as any user's daemon may: FUSE needs no privilege in a user
+ * namespace): leaktrace attaches, reports and ends on SIGINT all the same,
+ * never opening, stat'ing or reading the file, whose frames keep their module.
+ */
+Test(hostile, a_library_on_fuse_whose_daemon_stops_answering_is_never_read, .timeout = 240)
+{
+	char *daemon = env__fixture("fusestall"), *exe = env__fixture("dlplug-nofp");
+	char *lib = env__fixture("libplug-nofp.so"), src[PATH_MAX], mnt[PATH_MAX];
+	char served[PATH_MAX + 32], line[128], buf[4096];
+	const char *args[] = { "-v", "-i", "3600", NULL };
+	struct fixture fs, f;
+	struct tmpdir t;
+	struct lt lt;
+	json_t *snap, *proc, *stack;
+	const char *module;
+	int fd;
+
+	tmpdir__new(&t);
+	snprintf(src, sizeof(src), "%s", tmpdir__file(&t, "src"));
+	snprintf(mnt, sizeof(mnt), "%s", tmpdir__file(&t, "mnt"));
+	snprintf(served, sizeof(served), "%s/libplug-nofp.so", mnt);
+	sh("mkdir %s %s && cp %s %s/", src, mnt, lib, src);
+	fixture__start_argv(&fs, (char *const[]){ daemon, src, mnt, NULL });
+	fixture__start_argv(&f, (char *const[]){ exe, served, NULL });
+	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
+	fixture__read_line(&f, line, sizeof(line), 60000);
+	cr_assert_str_eq(line, "loaded");
+	/* The program's pages of it in the kernel's cache: it runs on after the stall. */
+	fd = open(served, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0, "%s: %s", served, strerror(errno));
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	kill(fs.pid, SIGUSR1);
+	fixture__read_line(&fs, line, sizeof(line), 60000);
+	cr_assert_str_eq(line, "stalled");
+
+	lt_start(&lt, &t, f.pid, args);
+	cr_assert_eq(write(f.in_fd, "go\n", 3), 3);
+	fixture__read_line(&f, line, sizeof(line), 60000);
+	cr_assert_str_eq(line, "truth plug_leak 800 8");
+	fixture__read_line(&f, line, sizeof(line), 60000);
+	cr_assert_str_eq(line, "done");
+	kill(lt.pid, SIGINT);
+	lt_wait_ok(&lt, clock__now_ms(), END_BOUND_MS);
+	cr_assert(file__wait_for(lt.err, "libplug-nofp.so: not read: it is on FUSE", 0),
+		  "stderr:\n%s", slurp(lt.err));
+
+	snap = snapshot__load(lt.json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc);
+	stack = stack__find(proc, "[unknown]", "heap");
+	cr_assert_not_null(stack, "no stack from the library: %s", slurp(lt.json));
+	cr_assert_eq(json__int(stack, "bytes"), 800);
+	cr_assert_eq(json__int(stack, "allocs"), 8);
+	module = json_string_value(
+		json_object_get(json_array_get(json_object_get(stack, "frames"), 0), "module"));
+	cr_assert(module && !strcmp(module, served), "frame 0 in %s", module ?: "(none)");
+	json_decref(snap);
+
+	fixture__stop(&f);
+	cr_assert_eq(umount2(mnt, MNT_DETACH), 0, "%s: %s", mnt, strerror(errno));
+	kill(fs.pid, SIGKILL);
+	cr_assert_eq(proc__wait(fs.pid, 60000, NULL), 0);
+	tmpdir__free(&t);
+	free(daemon);
+	free(exe);
+	free(lib);
 }
 
 /*
