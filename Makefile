@@ -40,7 +40,8 @@ TEST_LIBS  := -lcriterion -ljansson
 # a word (binutils 2.38+ on x86-64; 2.40 ignores the option on arm64, saying so): capstone's tables
 # of pointers need 80,000, whose 1.9 MiB table the binary reads at every start and keeps resident.
 # Not the dynamic binary's: glibc loads DT_RELR from 2.36 on, and it promises 2.34.
-RELR_LDFLAGS := $(shell printf 'int main(void){return 0;}' | \
+# Recursive (=): the probe runs when the static link needs it, not at every make.
+RELR_LDFLAGS = $(shell printf 'int main(void){return 0;}' | \
 	$(CC) -x c - -Wl,-z,pack-relative-relocs -o /dev/null 2>&1 | grep -q . || \
 	echo -Wl,-z,pack-relative-relocs)
 

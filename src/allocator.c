@@ -35,6 +35,8 @@
 /* The loader's list (run mode: what an exec will map): how long it may take, how much it says. */
 #define LOADER_WAIT_MS 10000
 #define LOADER_OUT_MAX (1 << 20)
+/* How long a killed loader may take to go: one waiting on FUSE never does. */
+#define LOADER_REAP_MS 2000
 
 /*
  * Every error line of a plan for pid goes through here; when pid went meanwhile,
@@ -590,11 +592,29 @@ static size_t read_loader(int fd, char *buf, size_t size)
 	return len;
 }
 
+/*
+ * The loader, killed, reaped: unless it waits on a file system that never
+ * answers (a stalled FUSE daemon's), which not even SIGKILL ends. It is left
+ * then, a zombie once it ends; waiting would hold leaktrace for ever.
+ */
+static void reap_loader(pid_t child)
+{
+	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+
+	kill(child, SIGKILL);
+	for (int ms = 0; ms < LOADER_REAP_MS; ms += 10) {
+		if (waitpid(child, NULL, WNOHANG) != 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+	diag__debug("the dynamic loader (pid %d) did not end on SIGKILL: left", (int)child);
+}
+
 /* Runs the dynamic loader in list mode and adds the objects it would load, in order. */
 static int add_needed(char **objects, int n, pid_t pid, const char *interp, const char *exe)
 {
 	char *out, *line, *next, *arrow, *path, *end, buf[PATH_MAX + 32];
-	int fds[2], status;
+	int fds[2];
 	pid_t child;
 
 	out = malloc(LOADER_OUT_MAX);
@@ -615,10 +635,8 @@ static int add_needed(char **objects, int n, pid_t pid, const char *interp, cons
 	if (child > 0)
 		read_loader(fds[0], out, LOADER_OUT_MAX);
 	close(fds[0]);
-	if (child > 0) {
-		kill(child, SIGKILL); /* done, or out of time: either way it goes */
-		waitpid(child, &status, 0);
-	}
+	if (child > 0)
+		reap_loader(child); /* done, or out of time: either way it goes */
 	for (line = out; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)

@@ -26,7 +26,6 @@
 #include "stop.h"
 #include "target_file.h"
 
-#define DEFAULT_DEBUG_DIR "/usr/lib/debug"
 #define MAX_BUILD_ID 64 /* bytes; GNU's are 20 */
 
 enum fetch_state { FETCH_QUEUED, FETCH_RUNNING, FETCH_DONE };
@@ -118,7 +117,7 @@ struct debuginfo *debuginfo__new(const struct debuginfo_opts *opts)
 	if (!d->dirs)
 		goto err_free;
 	for (i = 0; i < d->nr_dirs; i++) {
-		d->dirs[i] = strdup(i < opts->nr_dirs ? opts->dirs[i] : DEFAULT_DEBUG_DIR);
+		d->dirs[i] = strdup(i < opts->nr_dirs ? opts->dirs[i] : ELF_SYMS_DEBUG_ROOT);
 		if (!d->dirs[i])
 			goto err_free;
 	}

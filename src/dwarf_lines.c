@@ -5,9 +5,11 @@
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <gelf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +18,8 @@
 #include <unistd.h>
 
 #include "dwarf_lines.h"
+#include "elf_syms.h"
+#include "target_file.h"
 
 /* One cached answer: levels [start, start + n) of the pool. */
 struct cached {
@@ -44,11 +48,17 @@ struct unit_index {
 	size_t n;
 };
 
-struct dwarf_lines {
+/* An ELF file's DWARF, read by libdw. */
+struct dwarf_file {
 	int fd;
 	Elf *elf;
 	Dwarf *dw;
-	struct cached *slots; /* open addressing, a power of two */
+};
+
+struct dwarf_lines {
+	struct dwarf_file file;
+	struct dwarf_file alt; /* the dwz supplement its DWARF refers to, if any */
+	struct cached *slots;  /* open addressing, a power of two */
 	size_t nr_slots, nr_used;
 	struct src_line *pool;
 	size_t nr_pool, cap_pool;
@@ -117,6 +127,95 @@ static void skip_unused(Elf *elf)
 	}
 }
 
+/* Reads fd's DWARF (fd taken): -ENOEXEC for a file that is not ELF, -ENODATA for no DWARF. */
+static int file_open(struct dwarf_file *f, int fd)
+{
+	f->fd = fd;
+	/* ELF_C_READ: libelf reads with pread; a mapping of a file truncated later could SIGBUS. */
+	elf_version(EV_CURRENT);
+	f->elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF)
+		return -ENOEXEC;
+	skip_unused(f->elf);
+	f->dw = dwarf_begin_elf(f->elf, DWARF_C_READ, NULL);
+	return f->dw && strings_terminated(f->elf) ? 0 : -ENODATA;
+}
+
+static void file_close(struct dwarf_file *f)
+{
+	if (f->dw)
+		dwarf_end(f->dw);
+	if (f->elf)
+		elf_end(f->elf);
+	if (f->fd >= 0)
+		close(f->fd);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+}
+
+/* Opens path as the supplement, when it is the file of the hex build ID id. */
+static bool supplement_try(struct dwarf_file *f, const char *path, const char *id)
+{
+	int fd = target_file__open(path);
+	char *got = fd < 0 ? NULL : elf_syms__fd_build_id(fd);
+	bool same = got && !strcmp(got, id);
+
+	free(got);
+	if (same && !file_open(f, fd))
+		return true;
+	if (same)
+		file_close(f); /* fd too */
+	else if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+/*
+ * The supplement dwz made the DWARF of dl refer to (.gnu_debugaltlink: its
+ * path and its build ID). libdw would open that path by itself, with open(2),
+ * when a lookup first needs it: a FIFO or a FUSE file planted there by the
+ * file's owner would hold leaktrace for ever. It is found here instead, by its
+ * build ID under ELF_SYMS_DEBUG_ROOT, then by its path (absolute, or beside the file),
+ * opened as every target's file is, proven by its build ID, and handed to libdw
+ * (dwarf_setalt), whose own search then never runs. 0, also when there is none
+ * to find; -ENODATA when one is named and not found: no line of dl is read.
+ */
+static int find_supplement(struct dwarf_lines *dl)
+{
+	char id[2 * 64 + 1], path[PATH_MAX], self[64], dir[PATH_MAX], *slash;
+	const unsigned char *raw;
+	const char *name;
+	ssize_t len, n;
+
+	len = dwelf_dwarf_gnu_debugaltlink(dl->file.dw, &name, (const void **)&raw);
+	if (len == 0)
+		return 0;
+	if (len < 2 || len > 64)
+		return -ENODATA;
+	for (ssize_t i = 0; i < len; i++)
+		sprintf(id + 2 * i, "%02x", raw[i]);
+	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", ELF_SYMS_DEBUG_ROOT, id, id + 2);
+	if (supplement_try(&dl->alt, path, id) ||
+	    (name[0] == '/' && supplement_try(&dl->alt, name, id)))
+		goto found;
+	/* A relative name is beside the file (the path of our fd: the file, in our namespace). */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", dl->file.fd);
+	n = readlink(self, dir, sizeof(dir) - 1);
+	if (name[0] != '/' && n > 0 && n < (ssize_t)sizeof(dir) - 1) {
+		dir[n] = '\0';
+		slash = strrchr(dir, '/');
+		if (slash &&
+		    snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - dir), dir, name) <
+			    (int)sizeof(path) &&
+		    supplement_try(&dl->alt, path, id))
+			goto found;
+	}
+	return -ENODATA;
+found:
+	dwarf_setalt(dl->file.dw, dl->alt.dw);
+	return 0;
+}
+
 struct dwarf_lines *dwarf_lines__open(int fd, int *err)
 {
 	struct dwarf_lines *dl = calloc(1, sizeof(*dl));
@@ -124,25 +223,13 @@ struct dwarf_lines *dwarf_lines__open(int fd, int *err)
 	*err = -ENOMEM;
 	if (!dl)
 		return NULL;
-	dl->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (dl->fd < 0) {
-		*err = -errno;
+	dl->file.fd = dl->alt.fd = -1;
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	*err = fd < 0 ? -errno : file_open(&dl->file, fd);
+	if (!*err)
+		*err = find_supplement(dl);
+	if (*err)
 		goto err_free;
-	}
-	/* ELF_C_READ: libelf reads with pread; a mapping of a file truncated later could SIGBUS. */
-	elf_version(EV_CURRENT);
-	dl->elf = elf_begin(dl->fd, ELF_C_READ, NULL);
-	if (!dl->elf || elf_kind(dl->elf) != ELF_K_ELF) {
-		*err = -ENOEXEC;
-		goto err_free;
-	}
-	skip_unused(dl->elf);
-	dl->dw = dwarf_begin_elf(dl->elf, DWARF_C_READ, NULL);
-	if (!dl->dw || !strings_terminated(dl->elf)) {
-		*err = -ENODATA;
-		goto err_free;
-	}
-	*err = 0;
 	return dl;
 
 err_free:
@@ -154,12 +241,8 @@ void dwarf_lines__free(struct dwarf_lines *dl)
 {
 	if (!dl)
 		return;
-	if (dl->dw)
-		dwarf_end(dl->dw);
-	if (dl->elf)
-		elf_end(dl->elf);
-	if (dl->fd >= 0)
-		close(dl->fd);
+	file_close(&dl->file);
+	file_close(&dl->alt); /* after the file: libdw does not free what dwarf_setalt gave */
 	for (size_t i = 0; i < dl->nr_joins; i++)
 		free(dl->joins[i].path);
 	free(dl->joins);
@@ -396,7 +479,7 @@ static int function_chain(struct dwarf_lines *dl, Dwarf_Die *cu, Dwarf_Addr pc, 
 			hi = mid;
 	}
 	if (!lo || pc >= u->v[lo - 1].high || max <= 0 ||
-	    !dwarf_offdie(dl->dw, u->v[lo - 1].die, &chain[0]))
+	    !dwarf_offdie(dl->file.dw, u->v[lo - 1].die, &chain[0]))
 		return 0;
 	return 1 + inlined_chain(&chain[0], pc, chain + 1, max - 1);
 }
@@ -431,7 +514,7 @@ static int resolve(struct dwarf_lines *dl, uint64_t addr, struct src_line *out, 
 	Dwarf_Line *line;
 	int n, lineno;
 
-	if (!dwarf_addrdie(dl->dw, addr, &cu))
+	if (!dwarf_addrdie(dl->file.dw, addr, &cu))
 		return 0;
 	memset(out, 0, sizeof(*out));
 	line = dwarf_getsrc_die(&cu, addr);

@@ -20,7 +20,6 @@
 #include "stop.h"
 #include "target_file.h"
 
-#define DEFAULT_DEBUG_ROOT "/usr/lib/debug"
 /* Enough for the 64 instructions arch__frame_setup looks at, in practice. */
 #define FRAME_WINDOW 512
 /* How a file is judged built with frame pointers: of FP_SAMPLE functions spread over it. */
@@ -573,7 +572,7 @@ static int read_main(struct elf_syms *syms, Elf *elf, int root_fd, const char *d
 		return err;
 	if (!syms->has_symtab) {
 		find_debug_file(syms, elf, syms->path, root_fd,
-				debug_root ? debug_root : DEFAULT_DEBUG_ROOT);
+				debug_root ? debug_root : ELF_SYMS_DEBUG_ROOT);
 		syms->has_symtab = syms->debug_file != NULL;
 	}
 	syms->is_static = decide_static(syms, &eh, &info);

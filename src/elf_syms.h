@@ -9,6 +9,9 @@
 
 struct elf_syms;
 
+/* Where debug files are, by build ID (.build-id/xx/rest.debug) and by path, as gdb looks. */
+#define ELF_SYMS_DEBUG_ROOT "/usr/lib/debug"
+
 struct elf_sym {
 	const char *name;
 	uint64_t addr; /* link-time virtual address */

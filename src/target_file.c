@@ -8,11 +8,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -67,16 +69,14 @@ bool target_file__dev_on_fuse(unsigned int dev_major, unsigned int dev_minor)
 }
 
 /*
- * fd's (or, with a path, that file's) attributes as its file system last told
- * them (AT_STATX_DONT_SYNC: FUSE asks no daemon), and -EREMOTE for a file on
- * FUSE. The path is looked up all the same: one under a FUSE directory can wait.
+ * fd's attributes as its file system last told them (AT_STATX_DONT_SYNC: FUSE
+ * asks no daemon), and -EREMOTE for a file on FUSE.
  */
-static int stat_cached(int fd, const char *path, struct stat *st)
+static int stat_cached(int fd, struct stat *st)
 {
 	struct statx sx;
 
-	if (statx(fd, path, (*path ? 0 : AT_EMPTY_PATH) | AT_STATX_DONT_SYNC, STATX_BASIC_STATS,
-		  &sx))
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &sx))
 		return -errno;
 	if (target_file__dev_on_fuse(sx.stx_dev_major, sx.stx_dev_minor))
 		return -EREMOTE;
@@ -95,9 +95,233 @@ static int stat_cached(int fd, const char *path, struct stat *st)
 	return 0;
 }
 
-int target_file__stat(const char *path, struct stat *st)
+/*
+ * A path looked up a name at a time, as the kernel would, but never in a FUSE
+ * directory (a lookup there asks its daemon) and, inside a root, never out of
+ * it. Each name is opened O_PATH | O_NOFOLLOW and its device told by statx with
+ * AT_STATX_DONT_SYNC, which asks no daemon; symbolic links are read and followed
+ * here, at most WALK_LINKS of them. The directories passed are kept, so that
+ * ".." goes back the way it came: one renamed away meanwhile leads nowhere new.
+ */
+#define WALK_DEPTH 64
+#define WALK_LINKS 40
+
+struct walk {
+	int dirs[WALK_DEPTH]; /* where it began, ..., dirs[n - 1]: where it is */
+	int n;
+	bool in_root;		 /* dirs[0] is a root that ".." and absolute links stop at */
+	dev_t not_fuse;		 /* a device seen not to be FUSE's */
+	char rest[2 * PATH_MAX]; /* the names left to look up */
+};
+
+/* fd's (O_PATH) file type, or -EREMOTE when it is on FUSE, or a negative errno. */
+static int node_type(struct walk *w, int fd, mode_t *mode)
 {
-	return stat_cached(AT_FDCWD, path, st);
+	struct statx sx;
+	dev_t dev;
+
+	if (fd < 0)
+		return -errno;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_TYPE,
+		  &sx))
+		return -errno;
+	dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	if (dev != w->not_fuse) {
+		if (target_file__dev_on_fuse(sx.stx_dev_major, sx.stx_dev_minor))
+			return -EREMOTE;
+		w->not_fuse = dev;
+	}
+	*mode = sx.stx_mode & S_IFMT;
+	return 0;
+}
+
+static void walk_drop(struct walk *w, int keep)
+{
+	while (w->n > keep)
+		close(w->dirs[--w->n]);
+}
+
+/* Goes into fd (O_PATH, taken), of the type mode: a directory, not on FUSE. */
+static int walk_push(struct walk *w, int fd, mode_t mode)
+{
+	int err = mode == S_IFDIR ? 0 : -ENOTDIR;
+
+	if (!err && w->n == WALK_DEPTH)
+		err = -ENAMETOOLONG;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	w->dirs[w->n++] = fd;
+	return 0;
+}
+
+/* The same, for an fd not told yet (or -1, errno set). */
+static int walk_enter(struct walk *w, int fd)
+{
+	mode_t mode = 0;
+	int err = node_type(w, fd, &mode);
+
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	return walk_push(w, fd, mode);
+}
+
+/* Back to the root: the one the walk is inside, or ours. */
+static int walk_to_root(struct walk *w)
+{
+	walk_drop(w, w->in_root ? 1 : 0);
+	return w->in_root ? 0 : walk_enter(w, open("/", PATH_FLAGS | O_DIRECTORY));
+}
+
+/* "..": back where it came from; past where it began only outside a root. */
+static int walk_up(struct walk *w)
+{
+	int fd;
+
+	if (w->n > 1) {
+		close(w->dirs[--w->n]);
+		return 0;
+	}
+	if (w->in_root)
+		return 0;
+	fd = openat(w->dirs[0], "..", PATH_FLAGS | O_DIRECTORY);
+	walk_drop(w, 0);
+	return walk_enter(w, fd);
+}
+
+/*
+ * The link fd (O_PATH) in place of the name looked up, before the names after
+ * it (at after, in w->rest). A link of /proc (its magic ones, /proc/PID/root or
+ * map_files, name no path) is the kernel's to follow, outside a root: that
+ * looks up no name. Returns the file it led to, AT_FDCWD when the link was put
+ * in w->rest, or a negative errno.
+ */
+static int walk_link(struct walk *w, int fd, const char *name, const char *after)
+{
+	char link[PATH_MAX];
+	struct statfs sf;
+	size_t len, left = strlen(after);
+	ssize_t n;
+
+	if (!w->in_root && !fstatfs(fd, &sf) && sf.f_type == PROC_SUPER_MAGIC) {
+		close(fd);
+		fd = openat(w->dirs[w->n - 1], name, PATH_FLAGS);
+		return fd < 0 ? -errno : fd;
+	}
+	n = readlinkat(fd, "", link, sizeof(link));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	len = (size_t)n;
+	if (len == 0 || len == sizeof(link) || len + 1 + left >= sizeof(w->rest))
+		return len ? -ENAMETOOLONG : -ENOENT;
+	memmove(w->rest + len + 1, after, left + 1);
+	memcpy(w->rest, link, len);
+	w->rest[len] = '/';
+	return link[0] == '/' ? (walk_to_root(w) ?: AT_FDCWD) : AT_FDCWD;
+}
+
+/*
+ * The lookup of path from dir_fd by the kernel alone, when every name in it is
+ * in its cache and nothing needs checking with a file system (RESOLVE_CACHED,
+ * 5.12): that asks no FUSE daemon. An O_PATH fd, or a negative errno: -EAGAIN
+ * when a name must be looked up, -EINVAL or -ENOSYS before 5.12.
+ */
+static int lookup_cached(int dir_fd, const char *path, __u64 resolve)
+{
+	struct open_how how = { .flags = PATH_FLAGS, .resolve = RESOLVE_CACHED | resolve };
+	int fd = (int)syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Whether the kernel's answer from its cache is the answer: a file, or none there. */
+static bool cached_answer(int fd)
+{
+	return fd >= 0 || fd == -ENOENT || fd == -ENOTDIR;
+}
+
+int target_file__lookup_names(int root_fd, const char *path)
+{
+	struct walk w = { .in_root = root_fd != AT_FDCWD, .not_fuse = (dev_t)-1 };
+	int links = 0, err, fd = -1;
+	char name[NAME_MAX + 1], *p, *end;
+	bool jumped;
+	mode_t mode;
+	size_t len;
+
+	len = strlen(path);
+	if (!len || len >= PATH_MAX)
+		return len ? -ENAMETOOLONG : -ENOENT;
+	memcpy(w.rest, path, len + 1);
+	if (w.in_root)
+		err = walk_enter(&w, fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
+	else
+		err = walk_enter(&w, open(path[0] == '/' ? "/" : ".", PATH_FLAGS | O_DIRECTORY));
+	for (p = w.rest; !err;) {
+		p += strspn(p, "/");
+		if (!*p) { /* a directory: its own fd */
+			fd = w.dirs[--w.n];
+			break;
+		}
+		end = strchrnul(p, '/');
+		len = (size_t)(end - p);
+		if (len > NAME_MAX) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p = end;
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			err = walk_up(&w);
+			continue;
+		}
+		fd = openat(w.dirs[w.n - 1], name, PATH_FLAGS | O_NOFOLLOW);
+		err = node_type(&w, fd, &mode);
+		jumped = false;
+		if (!err && mode == S_IFLNK) {
+			fd = ++links > WALK_LINKS ? (close(fd), -ELOOP) :
+						    walk_link(&w, fd, name, p);
+			if (fd == AT_FDCWD) {
+				p = w.rest;
+				continue;
+			}
+			err = fd < 0 ? fd : node_type(&w, fd, &mode);
+			jumped = true;
+		}
+		if (err || !p[strspn(p, "/")])
+			break; /* the file, or why not */
+		err = walk_push(&w, fd, mode);
+		/* Past /proc/PID/root, say: the rest may all be in the kernel's cache. */
+		fd = !err && jumped ? lookup_cached(w.dirs[w.n - 1], p + strspn(p, "/"), 0) : -1;
+		if (cached_answer(fd))
+			break;
+		fd = -1;
+	}
+	walk_drop(&w, 0);
+	if (err && fd >= 0)
+		close(fd);
+	return err ?: fd;
+}
+
+/*
+ * path's file (links followed), looked up inside root_fd as if it were "/", or
+ * in our own namespace when root_fd is AT_FDCWD: by the kernel when it has every
+ * name in its cache, else by names. An O_PATH fd, or a negative errno.
+ */
+static int lookup(int root_fd, const char *path)
+{
+	int fd = lookup_cached(root_fd, path,
+			       root_fd == AT_FDCWD ? 0 : RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+
+	return cached_answer(fd) ? fd : target_file__lookup_names(root_fd, path);
 }
 
 /*
@@ -113,7 +337,7 @@ static int open_regular(int path_fd)
 
 	if (path_fd < 0)
 		return -errno;
-	err = stat_cached(path_fd, "", &st);
+	err = stat_cached(path_fd, &st);
 	if (!err && S_ISDIR(st.st_mode))
 		err = -EISDIR;
 	else if (!err && !S_ISREG(st.st_mode))
@@ -146,37 +370,39 @@ static int check_same(int fd, const struct procmap *m)
 	return fd;
 }
 
+int target_file__stat(const char *path, struct stat *st)
+{
+	int fd = lookup(AT_FDCWD, path), err;
+
+	if (fd < 0)
+		return fd;
+	err = stat_cached(fd, st);
+	close(fd);
+	return err;
+}
+
 int target_file__open(const char *path)
 {
-	return open_regular(open(path, PATH_FLAGS));
+	return open_regular(lookup(AT_FDCWD, path));
 }
 
 int target_file__open_in(int root_fd, const char *path)
 {
-	struct open_how how = {
-		.flags = PATH_FLAGS,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-
-	return open_regular((int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how)));
+	return open_regular(lookup(root_fd, path));
 }
 
-/* m->path inside pid's root; without openat2, as the kernel resolves it (checked after). */
-static int open_in_root(pid_t pid, const struct procmap *m)
+/* path inside pid's root. */
+static int open_in_root(pid_t pid, const char *path)
 {
-	char root[64], path[PATH_MAX + 64];
+	char root[64];
 	int root_fd, fd;
 
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	fd = target_file__open_in(root_fd, m->path);
+	fd = target_file__open_in(root_fd, path);
 	close(root_fd);
-	if (fd == -ENOSYS) {
-		snprintf(path, sizeof(path), "%s%s", root, m->path);
-		fd = target_file__open(path);
-	}
 	return fd;
 }
 
@@ -196,7 +422,7 @@ int target_file__open_mapped(pid_t pid, const struct procmap *m)
 	 * may have gone since maps was read: then the path in the process's root.
 	 */
 	if (fd < 0 && fd != -ENOEXEC && fd != -EISDIR && fd != -EFBIG && fd != -EREMOTE)
-		fd = kill(pid, 0) && errno == ESRCH ? -ESRCH : open_in_root(pid, m);
+		fd = kill(pid, 0) && errno == ESRCH ? -ESRCH : open_in_root(pid, m->path);
 	return check_same(fd, m);
 }
 

@@ -25,9 +25,22 @@
 bool target_file__dev_on_fuse(unsigned int dev_major, unsigned int dev_minor);
 /*
  * stat(2) of path as its file system last told (FUSE asks no daemon): 0, a
- * negative errno, or -EREMOTE for a file on FUSE.
+ * negative errno, or -EREMOTE for a file on FUSE. Here and below, a path is
+ * looked up by the kernel only when every name in it is in the kernel's cache
+ * (openat2 RESOLVE_CACHED, 5.12+: no file system is asked), else as
+ * target_file__lookup_names does: no name is ever looked up in a FUSE directory.
  */
 int target_file__stat(const char *path, struct stat *st);
+/*
+ * path's file (links followed) looked up a name at a time, never in a FUSE
+ * directory (a lookup there asks its daemon, which may never answer), and when
+ * root_fd is not AT_FDCWD, inside root_fd as if it were "/", never out of it
+ * (as openat2's RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS). What target_file__open
+ * and __stat fall back on when a name is not in the kernel's cache. An O_PATH
+ * fd, or a negative errno: -EREMOTE for FUSE on the way, -ELOOP past 40 links,
+ * -ENAMETOOLONG past 64 directories deep.
+ */
+int target_file__lookup_names(int root_fd, const char *path);
 /*
  * Opens path read-only, never blocking (O_NONBLOCK: a FIFO cannot hold us), and
  * only when it is a regular file of at most TARGET_FILE_MAX bytes, not on FUSE:
@@ -38,9 +51,8 @@ int target_file__stat(const char *path, struct stat *st);
 int target_file__open(const char *path);
 /*
  * The same for path resolved inside the directory root_fd as if it were "/"
- * (openat2 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): a symlink, "..", or an
- * absolute link cannot lead out of it. Without openat2 (kernels before 5.6)
- * -ENOSYS: the caller then needs another check (see target_file__open_mapped).
+ * (as openat2's RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): a symlink, "..", or an
+ * absolute link cannot lead out of it.
  */
 int target_file__open_in(int root_fd, const char *path);
 /*

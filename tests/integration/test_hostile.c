@@ -559,6 +559,14 @@ Test(hostile, static_frame_pointer_binary_walked_whole_by_auto, .timeout = 90)
 	static_binary_stacks("auto");
 }
 
+/* The stalled FUSE daemon fs ends, its mount at mnt gone first (a lookup there would wait). */
+static void fuse_end(struct fixture *fs, const char *mnt)
+{
+	cr_assert_eq(umount2(mnt, MNT_DETACH), 0, "%s: %s", mnt, strerror(errno));
+	kill(fs->pid, SIGKILL);
+	cr_assert_eq(proc__wait(fs->pid, 60000, NULL), 0);
+}
+
 /*
  * A library mapped from FUSE, whose daemon stops answering once the program
  * read it (as any user's daemon may: FUSE needs no privilege in a user
@@ -622,13 +630,136 @@ Test(hostile, a_library_on_fuse_whose_daemon_stops_answering_is_never_read, .tim
 	json_decref(snap);
 
 	fixture__stop(&f);
-	cr_assert_eq(umount2(mnt, MNT_DETACH), 0, "%s: %s", mnt, strerror(errno));
-	kill(fs.pid, SIGKILL);
-	cr_assert_eq(proc__wait(fs.pid, 60000, NULL), 0);
+	fuse_end(&fs, mnt);
 	tmpdir__free(&t);
 	free(daemon);
 	free(exe);
 	free(lib);
+}
+
+/*
+ * The debug link of a stripped program, beside it, is a symbolic link its owner
+ * planted into a FUSE mount whose daemon stopped answering: a name looked up
+ * there would wait with the daemon, for ever. leaktrace never looks one up:
+ * it reports the leak (unnamed: no debug file) and ends on SIGINT.
+ */
+Test(hostile, a_debug_link_into_a_stalled_fuse_mount_is_never_looked_up, .timeout = 240)
+{
+	char *daemon = env__fixture("fusestall"), src[PATH_MAX], mnt[PATH_MAX], line[128];
+	const char *args[] = { "-v", "-i", "3600", NULL };
+	json_t *snap, *proc, *stack;
+	struct fixture fs, f;
+	struct tmpdir t;
+	struct lt lt;
+	size_t i;
+
+	attacker_dir(&t);
+	snprintf(src, sizeof(src), "%s", tmpdir__file(&t, "src"));
+	snprintf(mnt, sizeof(mnt), "%s", tmpdir__file(&t, "mnt"));
+	sh("mkdir %s %s && touch %s/leaky.debug", src, mnt, src);
+	sh("ln -s %s/leaky.debug %s", mnt, tmpdir__file(&t, "leaky.debug"));
+	plant_debuglink(&t, "leaky", "leaky.debug");
+	fixture__start_argv(&fs, (char *const[]){ daemon, src, mnt, NULL });
+	kill(fs.pid, SIGUSR1);
+	fixture__read_line(&fs, line, sizeof(line), 60000);
+	cr_assert_str_eq(line, "stalled");
+
+	start_as_nobody(&f, &t, "leaky");
+	lt_start(&lt, &t, f.pid, args);
+	fixture__trigger(&f);
+	kill(lt.pid, SIGINT);
+	lt_wait_ok(&lt, clock__now_ms(), END_BOUND_MS);
+	snap = snapshot__load(lt.json);
+	proc = snapshot__process(snap, f.pid);
+	cr_assert_not_null(proc, "pid %d is not in the snapshot", f.pid);
+	json_array_foreach(json_object_get(proc, "stacks"), i, stack)
+		if (json__int(stack, "bytes") == 100000 && json__int(stack, "allocs") == 1000)
+			break;
+	cr_assert_lt(i, json_array_size(json_object_get(proc, "stacks")),
+		     "no stack of 100,000 B in 1,000 blocks: %s", slurp(lt.json));
+	json_decref(snap);
+
+	fixture__stop(&f);
+	fuse_end(&fs, mnt);
+	tmpdir__free(&t);
+	free(daemon);
+}
+
+/*
+ * dwz moves what two programs' DWARF share to a supplement file, t/sup.debug,
+ * which each names in .gnu_debugaltlink by the path recorded. dz1 leaks 10
+ * blocks of 400 B from dz1_leaf (line 4); leaktrace runs it and must end with
+ * exit 0. Returns the snapshot, and the leak's frame 0 in *frame.
+ */
+static json_t *dwz_leak_frame(struct tmpdir *t, const char *recorded, json_t **frame)
+{
+	char json[PATH_MAX];
+	struct run_result r;
+	json_t *snap, *stack;
+
+	snprintf(json, sizeof(json), "%s", tmpdir__file(t, "dz1.json"));
+	sh("cd %s && printf '#include <stdlib.h>\\n"
+	   "struct dz_item { long a; char name[24]; struct dz_item *next; };\\n"
+	   "void *volatile keep;\\n"
+	   "__attribute__((noinline)) void *dz1_leaf(int n) { keep = malloc(sizeof(struct dz_item) "
+	   "* n); return keep; }\\n"
+	   "int main(void) { for (int i = 0; i < 10; i++) dz1_leaf(10); return 0; }\\n' > dz1.c && "
+	   "sed s/dz1_/dz2_/ dz1.c > dz2.c && cc -g -O1 -o dz1 dz1.c && cc -g -O1 -o dz2 dz2.c && "
+	   "dwz -m sup.debug -M %s dz1 dz2 && readelf -S dz1 | grep -q gnu_debugaltlink",
+	   t->path, recorded);
+	char *argv[] = { (char *)env__leaktrace(),	 "-q", "-o", json, "--",
+			 (char *)tmpdir__file(t, "dz1"), NULL };
+
+	run__cmd(argv, NULL, 60, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "leaktrace did not end well: stderr:\n%s", r.err);
+	run__free(&r);
+	snap = snapshot__load(json);
+	stack = stack__find(snapshot__process_by_exe(snap, tmpdir__file(t, "dz1")), "dz1_leaf",
+			    "heap");
+	cr_assert_not_null(stack, "no dz1_leaf stack: %s", slurp(json));
+	cr_assert_eq(json__int(stack, "bytes"), 4000);
+	cr_assert_eq(json__int(stack, "allocs"), 10);
+	*frame = json_array_get(json_object_get(stack, "frames"), 0);
+	return snap;
+}
+
+/* The supplement where its link says: the frames have their lines, read through it too. */
+Test(hostile, dwz_supplement_is_read_where_its_link_says, .timeout = 90)
+{
+	char sup[PATH_MAX];
+	struct tmpdir t;
+	json_t *snap, *frame;
+
+	tmpdir__new(&t);
+	snprintf(sup, sizeof(sup), "%s", tmpdir__file(&t, "sup.debug"));
+	snap = dwz_leak_frame(&t, sup, &frame);
+	cr_assert_eq(json__int(frame, "line"), 4, "frame 0: %s", json_dumps(frame, 0));
+	json_decref(snap);
+	tmpdir__free(&t);
+}
+
+/*
+ * A program's owner names a FIFO as its DWARF's supplement: libdw opened that
+ * path itself, blocking, and leaktrace never ended. Now it is looked for as
+ * any target's file is, and one named but not found leaves the program
+ * without lines, never without its end or its names.
+ */
+Test(hostile, dwz_supplement_link_to_a_fifo_is_not_opened, .timeout = 90)
+{
+	char fifo[PATH_MAX];
+	struct tmpdir t;
+	json_t *snap, *frame;
+
+	tmpdir__new(&t);
+	snprintf(fifo, sizeof(fifo), "%s", tmpdir__file(&t, "fifo"));
+	sh("mkfifo -m 0666 %s", fifo);
+	snap = dwz_leak_frame(&t, fifo, &frame);
+	cr_assert_null(json_object_get(frame, "line"), "frame 0: %s", json_dumps(frame, 0));
+	/* Nothing opened the FIFO for reading: a writer that does not wait finds no reader. */
+	cr_assert_eq(open(fifo, O_WRONLY | O_NONBLOCK), -1);
+	cr_assert_eq(errno, ENXIO);
+	json_decref(snap);
+	tmpdir__free(&t);
 }
 
 /*
