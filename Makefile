@@ -119,7 +119,7 @@ ASAN_SUITES  := @(verdicts|suppress|bad_input|frame_place|export|hostile|kernel)
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZZ_OBJS) $(ASAN_OBJS)
-.PHONY: all clean deps test test-unit test-integration test-kernels bench demo install fixtures soak soak-agent \
+.PHONY: all clean deps test test-unit test-integration test-kernels bench bar demo install fixtures soak soak-agent \
 	fuzz fuzz-smoke test-asan test-asan-unit asan-top check-layers format format-check
 
 ifeq ($(ARCH),$(HOST_ARCH))
@@ -478,6 +478,14 @@ bench:
 	$(Q)tools/install-deps bench
 	$(Q)$(MAKE) --no-print-directory leaktrace fixtures
 	$(Q)tests/bench/run.sh
+
+# The verdict bar: run mode against valgrind --leak-check=full on 35 of Debian's programs, every
+# kind of the LEAK SUMMARY in bytes and blocks (tests/bar/bar.sh; BAR="gawk mawk" for some).
+# A measurement: it prints how many equal valgrind's, into $(OUTPUT)/bar. About 45 minutes.
+bar:
+	$(Q)tools/install-deps bar
+	$(Q)$(MAKE) --no-print-directory leaktrace
+	$(Q)BAR_OUT=$(OUTPUT)/bar tests/bar/bar.sh $(BAR)
 
 # leaktrace's own memory over a long churning run (SOAK_SECONDS=600 by default).
 soak:

@@ -416,7 +416,8 @@ int target_file__open_mapped(pid_t pid, const struct procmap *m)
 
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	fd = target_file__open(link);
+	/* Names of /proc alone, and a link to the inode itself: the kernel's to look up. */
+	fd = open_regular(open(link, PATH_FLAGS));
 	/*
 	 * map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE), and the mapping
 	 * may have gone since maps was read: then the path in the process's root.
