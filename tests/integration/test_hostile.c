@@ -686,6 +686,61 @@ Test(hostile, a_debug_link_into_a_stalled_fuse_mount_is_never_looked_up, .timeou
 }
 
 /*
+ * Run mode plans an exec by asking the program's loader for its list, with the
+ * program's LD_LIBRARY_PATH: one into a FUSE mount whose daemon stopped
+ * answering holds that loader in the kernel, where not even SIGKILL ends it.
+ * leaktrace gives it its 10 s, kills it and goes on without waiting for it (it
+ * waited for ever); once the daemon is gone, the program runs and its leak is
+ * reported.
+ */
+Test(hostile, exec_planned_when_the_loader_waits_on_fuse, .timeout = 240)
+{
+	char *daemon = env__fixture("fusestall"), src[PATH_MAX], mnt[PATH_MAX], err[PATH_MAX];
+	char json[PATH_MAX], script[2 * PATH_MAX + 64], line[128];
+	json_t *snap, *stack;
+	struct fixture fs;
+	struct tmpdir t;
+	int fd, status;
+	pid_t lt;
+
+	tmpdir__new(&t);
+	snprintf(src, sizeof(src), "%s", tmpdir__file(&t, "src"));
+	snprintf(mnt, sizeof(mnt), "%s", tmpdir__file(&t, "mnt"));
+	snprintf(err, sizeof(err), "%s", tmpdir__file(&t, "lt.err"));
+	snprintf(json, sizeof(json), "%s", tmpdir__file(&t, "lt.json"));
+	sh("mkdir %s %s", src, mnt);
+	fixture__start_argv(&fs, (char *const[]){ daemon, src, mnt, NULL });
+	kill(fs.pid, SIGUSR1);
+	fixture__read_line(&fs, line, sizeof(line), 60000);
+	cr_assert_str_eq(line, "stalled");
+
+	snprintf(script, sizeof(script), "LD_LIBRARY_PATH=%s exec %s run malloc", mnt, fx_nofp);
+	char *argv[] = {
+		(char *)env__leaktrace(), "-v", "-q", "-o", json, "--", "sh", "-c", script, NULL
+	};
+	fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	lt = proc__spawn(argv, -1, -1, fd);
+	close(fd);
+	cr_assert(file__wait_for(err, "did not end on SIGKILL: left", 90000), "stderr:\n%s",
+		  slurp(err));
+	/* The daemon gone, what waited on it fails: the program finds its libraries elsewhere. */
+	fuse_end(&fs, mnt);
+	cr_assert_eq(proc__wait(lt, 90000, &status), 0, "leaktrace did not end: stderr:\n%s",
+		     slurp(err));
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x: stderr:\n%s", status,
+		  slurp(err));
+	snap = snapshot__load(json);
+	stack = stack__find(snapshot__process_by_exe(snap, fx_nofp), "leak_malloc", "heap");
+	cr_assert_not_null(stack, "no leak_malloc stack: %s", slurp(json));
+	cr_assert_eq(json__int(stack, "bytes"), 100000);
+	cr_assert_eq(json__int(stack, "allocs"), 1000);
+	json_decref(snap);
+	tmpdir__free(&t);
+	free(daemon);
+}
+
+/*
  * dwz moves what two programs' DWARF share to a supplement file, t/sup.debug,
  * which each names in .gnu_debugaltlink by the path recorded. dz1 leaks 10
  * blocks of 400 B from dz1_leaf (line 4); leaktrace runs it and must end with
