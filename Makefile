@@ -481,7 +481,7 @@ bench:
 
 # The verdict bar: run mode against valgrind --leak-check=full on 35 of Debian's programs, every
 # kind of the LEAK SUMMARY in bytes and blocks (tests/bar/bar.sh; BAR="gawk mawk" for some).
-# A measurement: it prints how many equal valgrind's, into $(OUTPUT)/bar. About 45 minutes.
+# A measurement: it prints how many equal valgrind's, into $(OUTPUT)/bar. About 3 minutes.
 bar:
 	$(Q)tools/install-deps bar
 	$(Q)$(MAKE) --no-print-directory leaktrace
