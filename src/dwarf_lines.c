@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "dwarf_lines.h"
 #include "elf_syms.h"
 #include "target_file.h"
@@ -201,8 +202,8 @@ static int find_supplement(struct dwarf_lines *dl)
 	/* A relative name is beside the file (the path of our fd: the file, in our namespace). */
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", dl->file.fd);
 	n = readlink(self, dir, sizeof(dir) - 1);
+	dir[n > 0 && n < (ssize_t)sizeof(dir) ? n : 0] = '\0';
 	if (name[0] != '/' && n > 0 && n < (ssize_t)sizeof(dir) - 1) {
-		dir[n] = '\0';
 		slash = strrchr(dir, '/');
 		if (slash &&
 		    snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - dir), dir, name) <
@@ -210,6 +211,8 @@ static int find_supplement(struct dwarf_lines *dl)
 		    supplement_try(&dl->alt, path, id))
 			goto found;
 	}
+	diag__debug("%s: no source lines: its DWARF's supplement %s (build ID %s) is not found",
+		    dir, name, id);
 	return -ENODATA;
 found:
 	dwarf_setalt(dl->file.dw, dl->alt.dw);

@@ -743,10 +743,12 @@ Test(hostile, exec_planned_when_the_loader_waits_on_fuse, .timeout = 240)
 /*
  * dwz moves what two programs' DWARF share to a supplement file, t/sup.debug,
  * which each names in .gnu_debugaltlink by the path recorded. dz1 leaks 10
- * blocks of 400 B from dz1_leaf (line 4); leaktrace runs it and must end with
- * exit 0. Returns the snapshot, and the leak's frame 0 in *frame.
+ * blocks of 400 B from dz1_leaf (line 4); leaktrace -v runs it and must end
+ * with exit 0, saying said (when not NULL). Returns the snapshot, and the
+ * leak's frame 0 in *frame.
  */
-static json_t *dwz_leak_frame(struct tmpdir *t, const char *recorded, json_t **frame)
+static json_t *dwz_leak_frame(struct tmpdir *t, const char *recorded, const char *said,
+			      json_t **frame)
 {
 	char json[PATH_MAX];
 	struct run_result r;
@@ -762,11 +764,12 @@ static json_t *dwz_leak_frame(struct tmpdir *t, const char *recorded, json_t **f
 	   "sed s/dz1_/dz2_/ dz1.c > dz2.c && cc -g -O1 -o dz1 dz1.c && cc -g -O1 -o dz2 dz2.c && "
 	   "dwz -m sup.debug -M %s dz1 dz2 && readelf -S dz1 | grep -q gnu_debugaltlink",
 	   t->path, recorded);
-	char *argv[] = { (char *)env__leaktrace(),	 "-q", "-o", json, "--",
+	char *argv[] = { (char *)env__leaktrace(),	 "-v", "-q", "-o", json, "--",
 			 (char *)tmpdir__file(t, "dz1"), NULL };
 
 	run__cmd(argv, NULL, 60, &r);
 	cr_assert_eq(run__exit_code(&r), 0, "leaktrace did not end well: stderr:\n%s", r.err);
+	cr_assert(!said || strstr(r.err, said), "no \"%s\" in stderr:\n%s", said, r.err);
 	run__free(&r);
 	snap = snapshot__load(json);
 	stack = stack__find(snapshot__process_by_exe(snap, tmpdir__file(t, "dz1")), "dz1_leaf",
@@ -787,7 +790,7 @@ Test(hostile, dwz_supplement_is_read_where_its_link_says, .timeout = 90)
 
 	tmpdir__new(&t);
 	snprintf(sup, sizeof(sup), "%s", tmpdir__file(&t, "sup.debug"));
-	snap = dwz_leak_frame(&t, sup, &frame);
+	snap = dwz_leak_frame(&t, sup, NULL, &frame);
 	cr_assert_eq(json__int(frame, "line"), 4, "frame 0: %s", json_dumps(frame, 0));
 	json_decref(snap);
 	tmpdir__free(&t);
@@ -801,14 +804,15 @@ Test(hostile, dwz_supplement_is_read_where_its_link_says, .timeout = 90)
  */
 Test(hostile, dwz_supplement_link_to_a_fifo_is_not_opened, .timeout = 90)
 {
-	char fifo[PATH_MAX];
+	char fifo[PATH_MAX], said[PATH_MAX + 80];
 	struct tmpdir t;
 	json_t *snap, *frame;
 
 	tmpdir__new(&t);
 	snprintf(fifo, sizeof(fifo), "%s", tmpdir__file(&t, "fifo"));
 	sh("mkfifo -m 0666 %s", fifo);
-	snap = dwz_leak_frame(&t, fifo, &frame);
+	snprintf(said, sizeof(said), "no source lines: its DWARF's supplement %s (build ID ", fifo);
+	snap = dwz_leak_frame(&t, fifo, said, &frame);
 	cr_assert_null(json_object_get(frame, "line"), "frame 0: %s", json_dumps(frame, 0));
 	/* Nothing opened the FIFO for reading: a writer that does not wait finds no reader. */
 	cr_assert_eq(open(fifo, O_WRONLY | O_NONBLOCK), -1);
