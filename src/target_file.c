@@ -312,15 +312,49 @@ int target_file__lookup_names(int root_fd, const char *path)
 }
 
 /*
+ * Whether path is /proc/PID/exe or /proc/PID/map_files/START-END, the links to a
+ * process's files leaktrace names them by: names of /proc alone, then a link
+ * the kernel follows to the inode itself, looking no name up. /proc is never
+ * in the kernel's cache for RESOLVE_CACHED (a process's directory is checked).
+ */
+static bool proc_file_link(const char *path)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *p = path + 6;
+	size_t n;
+
+	if (strncmp(path, "/proc/", 6) || !(n = strspn(p, "0123456789")))
+		return false;
+	p += n;
+	if (!strcmp(p, "/exe"))
+		return true;
+	if (strncmp(p, "/map_files/", 11))
+		return false;
+	p += 11;
+	n = strspn(p, hex);
+	if (!n || p[n] != '-')
+		return false;
+	p += n + 1;
+	n = strspn(p, hex);
+	return n && !p[n];
+}
+
+/*
  * path's file (links followed), looked up inside root_fd as if it were "/", or
  * in our own namespace when root_fd is AT_FDCWD: by the kernel when it has every
- * name in its cache, else by names. An O_PATH fd, or a negative errno.
+ * name in its cache or path is a /proc link to a file, else by names. An O_PATH
+ * fd, or a negative errno.
  */
 static int lookup(int root_fd, const char *path)
 {
-	int fd = lookup_cached(root_fd, path,
-			       root_fd == AT_FDCWD ? 0 : RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	int fd;
 
+	if (root_fd == AT_FDCWD && proc_file_link(path)) {
+		fd = open(path, PATH_FLAGS);
+		return fd < 0 ? -errno : fd;
+	}
+	fd = lookup_cached(root_fd, path,
+			   root_fd == AT_FDCWD ? 0 : RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 	return cached_answer(fd) ? fd : target_file__lookup_names(root_fd, path);
 }
 
@@ -416,8 +450,7 @@ int target_file__open_mapped(pid_t pid, const struct procmap *m)
 
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	/* Names of /proc alone, and a link to the inode itself: the kernel's to look up. */
-	fd = open_regular(open(link, PATH_FLAGS));
+	fd = target_file__open(link);
 	/*
 	 * map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE), and the mapping
 	 * may have gone since maps was read: then the path in the process's root.

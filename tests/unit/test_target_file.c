@@ -181,6 +181,7 @@ Test(target_file, mapped_file_is_the_maps_lines_inode)
 {
 	struct procmaps *maps;
 	struct procmap *m = libc_mapping(&maps), other;
+	char link[96];
 	struct stat st;
 	int fd;
 
@@ -192,6 +193,11 @@ Test(target_file, mapped_file_is_the_maps_lines_inode)
 	fd = target_file__open_same(m->path, m);
 	cr_assert_geq(fd, 0);
 	close(fd);
+	/* The same inode by its /proc link, stat'ed as its maps line names it. */
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", (int)getpid(),
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	cr_assert_eq(target_file__stat(link, &st), 0);
+	cr_assert_eq(st.st_ino, m->inode);
 	/* The same path, but the maps line names another inode: not that file. */
 	other = *m;
 	other.inode++;
