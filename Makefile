@@ -68,7 +68,7 @@ KMEM_SKEL  := $(OUTPUT)/kmem.skel.h
 REPORT_OBJS := $(patsubst %,$(OUTPUT)/src/%.o,cmd_report format export export_folded export_svg \
 	export_pprof report_text report_fleet report_diff snapshot snapshot_json_read \
 	snapshot_json_write snapshot_merge stack_match demangle resymbolize frame arena units escape \
-	diag json_writer output_file debuginfo dwarf_lines elf_syms frame_lines stop target_file arch_$(ARCH))
+	diag json_writer output_file debuginfo dwarf_image dwarf_lines elf_syms frame_lines stop target_file arch_$(ARCH))
 # Frames shared between a snapshot's stacks (the loader, --merge, --symbolize, demangling).
 REPORT_OBJS += $(OUTPUT)/src/frame_table.o
 REPORT_LIBS := -Wl,-Bstatic -ldw -lelf -lz -lbz2 -llzma -ljansson -liberty -lcapstone -Wl,-Bdynamic

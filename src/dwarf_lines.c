@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "dwarf_image.h"
 #include "dwarf_lines.h"
 #include "elf_syms.h"
 #include "target_file.h"
@@ -49,11 +50,12 @@ struct unit_index {
 	size_t n;
 };
 
-/* An ELF file's DWARF, read by libdw. */
+/* An ELF file's DWARF, read by libdw: from its image when one could be made. */
 struct dwarf_file {
 	int fd;
 	Elf *elf;
 	Dwarf *dw;
+	struct dwarf_image img;
 };
 
 struct dwarf_lines {
@@ -67,6 +69,7 @@ struct dwarf_lines {
 	size_t nr_joins, nr_joined;
 	struct unit_index *units; /* sorted by unit offset */
 	size_t nr_units;
+	bool resolved; /* an address was looked up in libdw */
 };
 
 /*
@@ -99,16 +102,12 @@ static bool strings_terminated(Elf *elf)
 }
 
 /*
- * Sections lookups never read (variables' locations, macros, CFI, name indexes)
- * marked empty in libelf's copy of the headers: dwarf_begin_elf reads every
- * debug section it knows, decompressed (libc's .debug_loclists: 1.4 MiB).
+ * Debug sections lookups never read marked empty in libelf's copy of the
+ * headers: dwarf_begin_elf reads every debug section it knows, decompressed
+ * (libc's .debug_loclists: 1.4 MiB).
  */
 static void skip_unused(Elf *elf)
 {
-	static const char *const unused[] = {
-		".debug_loc",	  ".debug_loclists", ".debug_macro",
-		".debug_macinfo", ".debug_frame",    ".debug_pubnames"
-	};
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 	const char *name;
@@ -119,11 +118,9 @@ static void skip_unused(Elf *elf)
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
 			continue;
-		for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++) {
-			if (!strcmp(name, unused[i])) {
-				sh.sh_type = SHT_NOBITS;
-				gelf_update_shdr(scn, &sh);
-			}
+		if (!strncmp(name, ".debug_", 7) && !dwarf_image__wanted(name)) {
+			sh.sh_type = SHT_NOBITS;
+			gelf_update_shdr(scn, &sh);
 		}
 	}
 }
@@ -131,13 +128,25 @@ static void skip_unused(Elf *elf)
 /* Reads fd's DWARF (fd taken): -ENOEXEC for a file that is not ELF, -ENODATA for no DWARF. */
 static int file_open(struct dwarf_file *f, int fd)
 {
+	int err;
+
 	f->fd = fd;
 	/* ELF_C_READ: libelf reads with pread; a mapping of a file truncated later could SIGBUS. */
 	elf_version(EV_CURRENT);
 	f->elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF)
 		return -ENOEXEC;
-	skip_unused(f->elf);
+	err = dwarf_image__make(fd, f->elf, &f->img);
+	if (err == -EBADMSG || err == -EFBIG || err == -ENODATA)
+		return -ENODATA;
+	if (!err) {
+		elf_end(f->elf);
+		f->elf = elf_memory(f->img.base, f->img.size);
+		if (!f->elf)
+			return -ENODATA;
+	} else {
+		skip_unused(f->elf); /* read by libelf, into memory */
+	}
 	f->dw = dwarf_begin_elf(f->elf, DWARF_C_READ, NULL);
 	return f->dw && strings_terminated(f->elf) ? 0 : -ENODATA;
 }
@@ -148,6 +157,7 @@ static void file_close(struct dwarf_file *f)
 		dwarf_end(f->dw);
 	if (f->elf)
 		elf_end(f->elf);
+	dwarf_image__free(&f->img);
 	if (f->fd >= 0)
 		close(f->fd);
 	memset(f, 0, sizeof(*f));
@@ -238,6 +248,14 @@ struct dwarf_lines *dwarf_lines__open(int fd, int *err)
 err_free:
 	dwarf_lines__free(dl);
 	return NULL;
+}
+
+void dwarf_lines__release(struct dwarf_lines *dl)
+{
+	if (!dl)
+		return;
+	dwarf_image__release(&dl->file.img);
+	dwarf_image__release(&dl->alt.img);
 }
 
 void dwarf_lines__free(struct dwarf_lines *dl)
@@ -603,6 +621,14 @@ int dwarf_lines__lookup(struct dwarf_lines *dl, uint64_t addr, struct src_line *
 		return n;
 	}
 	n = resolve(dl, addr, v, DWARF_LINES_MAX_DEPTH);
+	/*
+	 * The first made libdw read the header of every unit (libc's 2,062: nearly
+	 * every page of its .debug_info) to index them by address: those pages go now.
+	 */
+	if (!dl->resolved) {
+		dl->resolved = true;
+		dwarf_lines__release(dl);
+	}
 	remember(dl, addr, v, n);
 	if (n > max)
 		n = max;

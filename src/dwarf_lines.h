@@ -27,6 +27,11 @@ struct src_line {
 struct dwarf_lines *dwarf_lines__open(int fd, int *err);
 void dwarf_lines__free(struct dwarf_lines *dl);
 /*
+ * Leaves out of leaktrace's RSS the DWARF pages its lookups read (from a
+ * dwarf_image: page cache, mapped again when read); its answers stay cached.
+ */
+void dwarf_lines__release(struct dwarf_lines *dl);
+/*
  * The function levels at link-time address addr, innermost first, at most max:
  * out[0] has the line of addr itself, each outer level the line of the call
  * that inlined the level inside it. Returns how many (0 when DWARF has nothing

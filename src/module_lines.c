@@ -71,6 +71,12 @@ struct dwarf_lines *module_lines__get(struct module_lines **mlp, const struct el
 	return ml->lines;
 }
 
+void module_lines__release(struct module_lines *ml)
+{
+	if (ml)
+		dwarf_lines__release(ml->lines);
+}
+
 void module_lines__free(struct module_lines *ml)
 {
 	if (!ml)

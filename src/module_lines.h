@@ -21,5 +21,7 @@ struct module_lines;
 struct dwarf_lines *module_lines__get(struct module_lines **ml, const struct elf_syms *syms,
 				      struct debuginfo *d, bool *pending);
 void module_lines__free(struct module_lines *ml);
+/* dwarf_lines__release of its DWARF, if read. */
+void module_lines__release(struct module_lines *ml);
 
 #endif

@@ -1444,6 +1444,8 @@ int snap_source__take(struct snap_source *src, struct snapshot **out)
 		err = scan_allocs(src, now_ns);
 	if (!err)
 		err = snap_source__build(src, keys, vals, n, now_ns, snap);
+	/* Its stacks symbolized: the DWARF read for them need not stay resident until the next. */
+	symbolizer__release_lines(src->syms);
 	free(keys);
 	free(vals);
 	if (err) {

@@ -620,6 +620,14 @@ int symbolizer__add_lines(struct symbolizer *s, pid_t pid, struct frame **frames
 	return total;
 }
 
+void symbolizer__release_lines(struct symbolizer *s)
+{
+	for (size_t i = 0; i < s->files.n; i++)
+		module_lines__release(((struct file *)s->files.v[i])->lines);
+	for (size_t i = 0; i < s->retired.n; i++)
+		module_lines__release(((struct file *)s->retired.v[i])->lines);
+}
+
 void symbolizer__free(struct symbolizer *s)
 {
 	struct proc *p;

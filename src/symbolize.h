@@ -86,6 +86,11 @@ int symbolizer__add_lines(struct symbolizer *s, pid_t pid, struct frame **frames
 unsigned int symbolizer__fetch_generation(struct symbolizer *s);
 /* The final report: add_lines may wait up to seconds in all for debuginfod's answers. */
 void symbolizer__wait_fetches(struct symbolizer *s, double seconds);
+/*
+ * After a report's stacks got their lines: the pages of DWARF read for them
+ * leave leaktrace's RSS (page cache, read again if a later stack needs them).
+ */
+void symbolizer__release_lines(struct symbolizer *s);
 void symbolizer__free(struct symbolizer *s);
 
 #endif

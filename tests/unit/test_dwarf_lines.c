@@ -5,12 +5,16 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "dwarf_image.h"
 #include "dwarf_lines.h"
 
 static __attribute__((noinline)) uintptr_t return_address(void)
@@ -130,4 +134,215 @@ Test(dwarf_lines, a_file_that_is_not_elf_is_refused)
 	unlink(path);
 	cr_assert_null(dwarf_lines__open(-1, &err));
 	cr_assert_eq(err, -EBADF);
+}
+
+/* A copy of this test binary with its debug sections compressed (zlib), as Debian ships them. */
+static void compressed_copy(const char *path)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "objcopy --compress-debug-sections=zlib /proc/%d/exe %s",
+		 getpid(), path);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* An fd of such a copy (opened with flags), its name already gone. */
+static int open_compressed_copy(int flags)
+{
+	char path[] = "/tmp/lt-dwarf-zlib-XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	compressed_copy(path);
+	fd = open(path, flags);
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	return fd;
+}
+
+/* The section named name in the ELF file at fd: its header, 0 when it is there. */
+static int section_of(Elf *elf, const char *name, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	cr_assert_eq(elf_getshdrstrndx(elf, &shstrndx), 0);
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *n;
+
+		cr_assert_not_null(gelf_getshdr(scn, sh));
+		n = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (n && !strcmp(n, name))
+			return 0;
+	}
+	return -1;
+}
+
+Test(dwarf_lines, compressed_debug_sections_give_the_same_lines)
+{
+	struct src_line lv[DWARF_LINES_MAX_DEPTH];
+	int fd = open_compressed_copy(O_RDONLY), err = 0, line = 0, outer = 0;
+	struct dwarf_lines *dl;
+	uintptr_t bias = 0, ra;
+
+	dl = dwarf_lines__open(fd, &err);
+	cr_assert_not_null(dl, "%s", strerror(-err));
+	close(fd);
+	dl_iterate_phdr(main_bias, &bias);
+	ra = outer_call(&line, &outer);
+	cr_assert_eq(dwarf_lines__lookup(dl, ra - bias - 1, lv, DWARF_LINES_MAX_DEPTH), 2);
+	cr_assert_str_eq(lv[0].function, "inlined_call");
+	cr_assert_eq(lv[0].line, line);
+	cr_assert_str_eq(lv[1].function, "outer_call");
+	cr_assert_eq(lv[1].line, outer);
+	dwarf_lines__free(dl);
+}
+
+Test(dwarf_image, holds_the_sections_lookups_read_decompressed)
+{
+	struct dwarf_image img;
+	GElf_Shdr in, out;
+	Elf64_Chdr ch;
+	Elf *elf, *image;
+	int fd = open_compressed_copy(O_RDONLY);
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	cr_assert_not_null(elf);
+	cr_assert_eq(section_of(elf, ".debug_info", &in), 0);
+	cr_assert(in.sh_flags & SHF_COMPRESSED, "objcopy compressed .debug_info");
+	cr_assert_eq(pread(fd, &ch, sizeof(ch), (off_t)in.sh_offset), (ssize_t)sizeof(ch));
+	cr_assert_eq(dwarf_image__make(fd, elf, &img), 0);
+	image = elf_memory(img.base, img.size);
+	cr_assert_not_null(image);
+	cr_assert_eq(section_of(image, ".debug_info", &out), 0);
+	cr_assert_eq(out.sh_flags & SHF_COMPRESSED, 0);
+	cr_assert_eq(out.sh_size, ch.ch_size, "decompressed: %lu bytes, not %lu",
+		     (unsigned long)out.sh_size, (unsigned long)ch.ch_size);
+	cr_assert_eq(section_of(image, ".debug_line", &out), 0);
+	cr_assert_neq(section_of(image, ".debug_loclists", &out), 0, "never read: not copied");
+	cr_assert_neq(section_of(image, ".text", &out), 0);
+	elf_end(image);
+	dwarf_image__free(&img);
+	elf_end(elf);
+	close(fd);
+}
+
+Test(dwarf_image, a_section_that_decompresses_to_another_size_is_refused)
+{
+	struct dwarf_image img;
+	Elf64_Chdr ch;
+	GElf_Shdr sh;
+	Elf *elf;
+	int fd = open_compressed_copy(O_RDWR), err = 0;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	cr_assert_eq(section_of(elf, ".debug_info", &sh), 0);
+	elf_end(elf);
+	/* Its header says one byte more than its stream holds, then one less. */
+	for (int delta = 1; delta >= -1; delta -= 2) {
+		cr_assert_eq(pread(fd, &ch, sizeof(ch), (off_t)sh.sh_offset), (ssize_t)sizeof(ch));
+		ch.ch_size += delta;
+		cr_assert_eq(pwrite(fd, &ch, sizeof(ch), (off_t)sh.sh_offset), (ssize_t)sizeof(ch));
+		elf = elf_begin(fd, ELF_C_READ, NULL);
+		cr_assert_eq(dwarf_image__make(fd, elf, &img), -EBADMSG);
+		cr_assert_null(img.base);
+		elf_end(elf);
+		/* Nor is libelf let read it. */
+		cr_assert_null(dwarf_lines__open(fd, &err));
+		cr_assert_eq(err, -ENODATA);
+		ch.ch_size -= delta;
+		cr_assert_eq(pwrite(fd, &ch, sizeof(ch), (off_t)sh.sh_offset), (ssize_t)sizeof(ch));
+	}
+	close(fd);
+}
+
+Test(dwarf_image, on_tmpfs_none_is_made_and_libelf_reads_the_file)
+{
+	struct src_line lv[DWARF_LINES_MAX_DEPTH];
+	int fd = open_compressed_copy(O_RDONLY), err = 0, line = 0;
+	struct dwarf_image img;
+	struct dwarf_lines *dl;
+	uintptr_t bias = 0, ra;
+	Elf *elf;
+
+	dwarf_image__set_dir("/dev/shm"); /* tmpfs: its pages would be memory all the same */
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	cr_assert_eq(dwarf_image__make(fd, elf, &img), -EOPNOTSUPP);
+	elf_end(elf);
+	dl = dwarf_lines__open(fd, &err);
+	dwarf_image__set_dir("/var/tmp");
+	cr_assert_not_null(dl, "%s", strerror(-err));
+	dl_iterate_phdr(main_bias, &bias);
+	ra = plain_call(&line);
+	cr_assert_eq(dwarf_lines__lookup(dl, ra - bias - 1, lv, DWARF_LINES_MAX_DEPTH), 1);
+	cr_assert_str_eq(lv[0].function, "plain_call");
+	cr_assert_eq(lv[0].line, line);
+	dwarf_lines__free(dl);
+	close(fd);
+}
+
+/* The resident KiB of the mapping that starts at base, from /proc/self/smaps. */
+static long resident_kib(const void *base)
+{
+	char line[512], start[32];
+	bool in = false;
+	long kib = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	cr_assert_not_null(f);
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)base);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' '))
+			in = !strncmp(line, start, strlen(start));
+		else if (in && sscanf(line, "Rss: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
+Test(dwarf_image, pages_let_go_leave_the_rss_and_read_the_same_again)
+{
+	struct src_line lv[DWARF_LINES_MAX_DEPTH];
+	int fd = open_compressed_copy(O_RDONLY), err = 0, line = 0, inner = 0, outer = 0;
+	struct dwarf_image img;
+	struct dwarf_lines *dl;
+	uintptr_t bias = 0, a, b;
+	unsigned long sum = 0;
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	cr_assert_eq(dwarf_image__make(fd, elf, &img), 0);
+	for (size_t i = 0; i < img.size; i += 4096)
+		sum += ((const unsigned char *)img.base)[i];
+	cr_assert_geq(resident_kib(img.base), (long)(img.size / 1024), "every page read");
+	dwarf_image__release(&img);
+	cr_assert_eq(resident_kib(img.base), 0);
+	for (size_t i = 0; i < img.size; i += 4096)
+		sum -= ((const unsigned char *)img.base)[i];
+	cr_assert_eq(sum, 0, "the same bytes, read again");
+	dwarf_image__free(&img);
+	elf_end(elf);
+
+	/* Through dwarf_lines: a lookup after the pages went, a new address and a cached one. */
+	dl = dwarf_lines__open(fd, &err);
+	cr_assert_not_null(dl, "%s", strerror(-err));
+	dl_iterate_phdr(main_bias, &bias);
+	a = plain_call(&line);
+	cr_assert_eq(dwarf_lines__lookup(dl, a - bias - 1, lv, DWARF_LINES_MAX_DEPTH), 1);
+	dwarf_lines__release(dl);
+	b = outer_call(&inner, &outer);
+	cr_assert_eq(dwarf_lines__lookup(dl, b - bias - 1, lv, DWARF_LINES_MAX_DEPTH), 2);
+	cr_assert_eq(lv[0].line, inner);
+	cr_assert_eq(lv[1].line, outer);
+	cr_assert_eq(dwarf_lines__lookup(dl, a - bias - 1, lv, DWARF_LINES_MAX_DEPTH), 1);
+	cr_assert_str_eq(lv[0].function, "plain_call");
+	cr_assert_eq(lv[0].line, line);
+	dwarf_lines__free(dl);
+	close(fd);
 }
