@@ -240,6 +240,36 @@ enum walk_step {
 	STEP_CUT,  /* the walk cannot go on */
 };
 
+/* The walking process's registers (*s) and mappings; NULL when either is not there. */
+static __always_inline struct lt_unwind_proc *walking_proc(struct walk_regs **s)
+{
+	__u32 zero = 0;
+
+	*s = bpf_map_lookup_elem(&unwind_regs, &zero);
+	return *s ? bpf_map_lookup_elem(&unwind_procs, &(*s)->tgid) : NULL;
+}
+
+/*
+ * The walking process's pending[k % LT_UNWIND_PENDING]: 1 with its range in
+ * s->range when it holds pc (2: its table not built yet), 0 when it does not.
+ * A global function: range_pending's loop checks it once, not once a turn.
+ */
+__noinline int pending_holds(__u32 k, __u64 pc)
+{
+	const struct lt_unwind_mapped *m;
+	struct lt_unwind_proc *p;
+	struct walk_regs *s;
+
+	p = walking_proc(&s);
+	if (!p)
+		return 0;
+	m = &p->pending[k & (LT_UNWIND_PENDING - 1)];
+	if (m->image != s->image || pc < m->r.start || pc >= m->r.end)
+		return 0;
+	s->range = m->r;
+	return m->r.obj != LT_UNWIND_UNBUILT_OBJ ? 1 : 2;
+}
+
 /*
  * The mapping holding pc is the newest of this image's made since the view's
  * maps were read (range_pending), else the last of the view's sorted ones
@@ -255,31 +285,25 @@ enum walk_step {
  */
 __noinline int range_pending(__u64 pc)
 {
-	const struct lt_unwind_mapped *m;
 	struct lt_unwind_view *v;
 	struct lt_unwind_proc *p;
 	struct walk_regs *s;
-	__u32 zero = 0, count, fresh;
+	__u32 count, fresh;
+	int held;
 
-	s = bpf_map_lookup_elem(&unwind_regs, &zero);
-	if (!s)
-		return -1;
-	p = bpf_map_lookup_elem(&unwind_procs, &s->tgid);
+	p = walking_proc(&s);
 	if (!p)
 		return -1;
 	v = bpf_map_lookup_elem(&unwind_views, &s->tgid);
 	count = p->count;
-	/* Those made since the view's maps were read. */
+	/* Those made since the view's maps were read, newest first. */
 	fresh = count - (v && v->image == s->image ? v->seen : 0);
 	for (int i = 0; i < LT_UNWIND_PENDING; i++) {
 		if ((__u32)i >= fresh)
 			break;
-		/* Newest first. */
-		m = &p->pending[(count - 1 - i) & (LT_UNWIND_PENDING - 1)];
-		if (m->image != s->image || pc < m->r.start || pc >= m->r.end)
-			continue;
-		s->range = m->r;
-		return m->r.obj != LT_UNWIND_UNBUILT_OBJ ? 1 : 2;
+		held = pending_holds(count - 1 - i, pc);
+		if (held)
+			return held;
 	}
 	return 0;
 }
@@ -343,15 +367,12 @@ __noinline int range_stale(void)
 	struct lt_unwind_view *v;
 	struct lt_unwind_proc *p;
 	struct walk_regs *s;
-	__u32 zero = 0;
 
-	s = bpf_map_lookup_elem(&unwind_regs, &zero);
-	if (!s)
+	p = walking_proc(&s);
+	if (!p)
 		return 0;
-	p = bpf_map_lookup_elem(&unwind_procs, &s->tgid);
 	v = bpf_map_lookup_elem(&unwind_views, &s->tgid);
-	if (p)
-		proc_stale(p, v, s->tgid);
+	proc_stale(p, v, s->tgid);
 	return 0;
 }
 
