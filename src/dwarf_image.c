@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +28,8 @@ static const char *image_dir = "/var/tmp";
 struct section {
 	GElf_Shdr sh;
 	const char *name;
-	uint64_t size;	 /* in the image: decompressed */
-	bool compressed; /* SHF_COMPRESSED, zlib */
+	uint64_t off, size; /* in the image: decompressed */
+	bool compressed;    /* SHF_COMPRESSED, zlib */
 };
 
 struct builder {
@@ -123,13 +122,18 @@ static int inflate_to(struct builder *b, uint64_t from, uint64_t len, uint64_t s
 	return ret == Z_STREAM_END && out == size ? 0 : -EBADMSG;
 }
 
-/* The wanted sections of elf, their sizes in the image; -errno when one cannot be taken. */
-static int sections(int fd, Elf *elf, struct section **out, size_t *nr)
+/*
+ * The wanted sections of elf and where each goes in the image, 8-byte aligned
+ * after the ELF header; *end: where the last ends. -errno when one cannot be
+ * taken, -EFBIG when they would end past DWARF_IMAGE_MAX: found before any is written.
+ */
+static int sections(int fd, Elf *elf, struct section **out, size_t *nr, uint64_t *end)
 {
 	struct section *v = NULL, *s;
 	Elf_Scn *scn = NULL;
 	size_t shstrndx, n = 0;
 	const char *name;
+	uint64_t off = sizeof(Elf64_Ehdr);
 	GElf_Shdr sh;
 	Elf64_Chdr ch;
 	int err = 0;
@@ -161,9 +165,19 @@ static int sections(int fd, Elf *elf, struct section **out, size_t *nr)
 			err = -EBADMSG;
 		else if (ch.ch_type != ELFCOMPRESS_ZLIB)
 			err = -ENOTSUP;
-		else
+		else {
 			s->size = ch.ch_size;
-		s->compressed = true;
+			s->compressed = true;
+		}
+	}
+	/* off stays at most DWARF_IMAGE_MAX, a multiple of 8: aligned, it does too. */
+	for (size_t i = 0; !err && i < n; i++) {
+		off = (off + 7) & ~7ULL;
+		v[i].off = off;
+		if (v[i].size > DWARF_IMAGE_MAX - off)
+			err = -EFBIG;
+		else
+			off += v[i].size;
 	}
 	if (!err && !n)
 		err = -ENODATA;
@@ -173,6 +187,7 @@ static int sections(int fd, Elf *elf, struct section **out, size_t *nr)
 	}
 	*out = v;
 	*nr = n;
+	*end = off;
 	return 0;
 }
 
@@ -191,11 +206,12 @@ static int image_file(void)
 	return fd;
 }
 
-/* Writes the image: each section's bytes, the names, the headers, the ELF header. */
-static int write_image(struct builder *b, Elf *elf, struct section *v, size_t n, uint64_t *size)
+/* Writes the image: each section's bytes, the names after end, the headers, the ELF header. */
+static int write_image(struct builder *b, Elf *elf, const struct section *v, size_t n, uint64_t end,
+		       uint64_t *size)
 {
 	Elf64_Shdr *shdrs = calloc(n + 2, sizeof(*shdrs));
-	uint64_t off = sizeof(Elf64_Ehdr), names = 1;
+	uint64_t names = 1, shoff;
 	char *strtab = NULL;
 	GElf_Ehdr eh;
 	Elf64_Ehdr out;
@@ -208,56 +224,49 @@ static int write_image(struct builder *b, Elf *elf, struct section *v, size_t n,
 	if (!shdrs || !strtab || !gelf_getehdr(elf, &eh))
 		goto out;
 	names = 1;
-	for (size_t i = 0; i < n && (off = (off + 7) & ~7ULL) <= DWARF_IMAGE_MAX; i++) {
-		struct section *s = &v[i];
-		Elf64_Shdr *sh = &shdrs[i + 1];
+	err = 0;
+	for (size_t i = 0; !err && i < n; i++) {
+		const struct section *s = &v[i];
 
-		if (s->size > DWARF_IMAGE_MAX - off) {
-			err = -EFBIG;
-			goto out;
-		}
-		*sh = (Elf64_Shdr){ .sh_name = (Elf64_Word)names,
-				    .sh_type = s->sh.sh_type,
-				    .sh_flags = s->sh.sh_flags & ~(uint64_t)SHF_COMPRESSED,
-				    .sh_offset = off,
-				    .sh_size = s->size,
-				    .sh_addralign = 1,
-				    .sh_entsize = s->sh.sh_entsize };
+		shdrs[i + 1] = (Elf64_Shdr){ .sh_name = (Elf64_Word)names,
+					     .sh_type = s->sh.sh_type,
+					     .sh_flags = s->sh.sh_flags & ~(uint64_t)SHF_COMPRESSED,
+					     .sh_offset = s->off,
+					     .sh_size = s->size,
+					     .sh_addralign = 1,
+					     .sh_entsize = s->sh.sh_entsize };
 		strcpy(strtab + names, s->name);
 		names += strlen(s->name) + 1;
-		err = s->compressed ? inflate_to(b, s->sh.sh_offset + sizeof(Elf64_Chdr),
-						 s->sh.sh_size - sizeof(Elf64_Chdr), s->size, off) :
-				      copy(b, s->sh.sh_offset, s->size, off);
-		if (err)
-			goto out;
-		off += s->size;
+		err = s->compressed ?
+			      inflate_to(b, s->sh.sh_offset + sizeof(Elf64_Chdr),
+					 s->sh.sh_size - sizeof(Elf64_Chdr), s->size, s->off) :
+			      copy(b, s->sh.sh_offset, s->size, s->off);
 	}
-	err = -EFBIG;
-	if (off > DWARF_IMAGE_MAX)
+	if (err)
 		goto out;
 	strcpy(strtab + names, ".shstrtab");
 	shdrs[n + 1] = (Elf64_Shdr){ .sh_name = (Elf64_Word)names,
 				     .sh_type = SHT_STRTAB,
-				     .sh_offset = off,
+				     .sh_offset = end,
 				     .sh_size = names + sizeof(".shstrtab"),
 				     .sh_addralign = 1 };
-	off = (off + shdrs[n + 1].sh_size + 7) & ~7ULL;
+	shoff = (end + shdrs[n + 1].sh_size + 7) & ~7ULL;
 	out = (Elf64_Ehdr){ .e_type = eh.e_type,
 			    .e_machine = eh.e_machine,
 			    .e_version = EV_CURRENT,
-			    .e_shoff = off,
+			    .e_shoff = shoff,
 			    .e_flags = eh.e_flags,
 			    .e_ehsize = sizeof(Elf64_Ehdr),
 			    .e_shentsize = sizeof(Elf64_Shdr),
 			    .e_shnum = (Elf64_Half)(n + 2),
 			    .e_shstrndx = (Elf64_Half)(n + 1) };
 	memcpy(out.e_ident, eh.e_ident, EI_NIDENT);
-	err = write_all(b->out, strtab, shdrs[n + 1].sh_size, shdrs[n + 1].sh_offset);
+	err = write_all(b->out, strtab, shdrs[n + 1].sh_size, end);
 	if (!err)
-		err = write_all(b->out, shdrs, (n + 2) * sizeof(*shdrs), off);
+		err = write_all(b->out, shdrs, (n + 2) * sizeof(*shdrs), shoff);
 	if (!err)
 		err = write_all(b->out, &out, sizeof(out), 0);
-	*size = off + (n + 2) * sizeof(*shdrs);
+	*size = shoff + (n + 2) * sizeof(*shdrs);
 out:
 	free(shdrs);
 	free(strtab);
@@ -273,7 +282,7 @@ int dwarf_image__make(int fd, Elf *elf, struct dwarf_image *img)
 {
 	struct builder b = { .in = fd, .out = -1 };
 	struct section *v = NULL;
-	uint64_t size = 0;
+	uint64_t end = 0, size = 0;
 	size_t n = 0;
 	int err;
 
@@ -284,13 +293,15 @@ int dwarf_image__make(int fd, Elf *elf, struct dwarf_image *img)
 		    (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB) ||
 	    elf_getident(elf, NULL)[EI_VERSION] != EV_CURRENT)
 		return -ENOTSUP;
-	err = sections(fd, elf, &v, &n);
+	err = sections(fd, elf, &v, &n, &end);
 	if (err)
 		return err;
 	b.ibuf = malloc(CHUNK);
 	b.obuf = malloc(CHUNK);
 	b.out = image_file();
-	err = b.out < 0 ? b.out : !b.ibuf || !b.obuf ? -ENOMEM : write_image(&b, elf, v, n, &size);
+	err = b.out < 0		 ? b.out :
+	      !b.ibuf || !b.obuf ? -ENOMEM :
+				   write_image(&b, elf, v, n, end, &size);
 	if (!err) {
 		/* Read-only: libelf reads a native image in place, and writes nothing. */
 		img->base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, b.out, 0);

@@ -69,7 +69,6 @@ struct dwarf_lines {
 	size_t nr_joins, nr_joined;
 	struct unit_index *units; /* sorted by unit offset */
 	size_t nr_units;
-	bool resolved; /* an address was looked up in libdw */
 };
 
 /*
@@ -622,13 +621,12 @@ int dwarf_lines__lookup(struct dwarf_lines *dl, uint64_t addr, struct src_line *
 	}
 	n = resolve(dl, addr, v, DWARF_LINES_MAX_DEPTH);
 	/*
-	 * The first made libdw read the header of every unit (libc's 2,062: nearly
-	 * every page of its .debug_info) to index them by address: those pages go now.
+	 * The first (none remembered yet) made libdw read the header of every unit
+	 * (libc's 2,062: nearly every page of its .debug_info) to index them by
+	 * address: those pages go now.
 	 */
-	if (!dl->resolved) {
-		dl->resolved = true;
+	if (!dl->nr_used)
 		dwarf_lines__release(dl);
-	}
 	remember(dl, addr, v, n);
 	if (n > max)
 		n = max;
