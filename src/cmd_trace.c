@@ -29,6 +29,7 @@
 #include "output_file.h"
 #include "procmaps.h"
 #include "report_text.h"
+#include "self_pages.h"
 #include "snap_source.h"
 #include "stop.h"
 #include "suppress.h"
@@ -1076,6 +1077,7 @@ int cmd_trace(const struct config *cfg)
 	int err;
 
 	diag__setup(cfg->quiet, cfg->verbose);
+	self_pages__release_loader_data();
 	if (load_suppressions(cfg, &s.supp))
 		return LT_EXIT_USAGE;
 	/* In run mode stdout is the command's: reports go to stderr, as valgrind's do. */

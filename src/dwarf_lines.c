@@ -31,10 +31,10 @@ struct cached {
 	bool used;
 };
 
-/* A relative file name of libdw's (by its pointer) joined to its unit's compilation directory. */
-struct joined {
-	const char *raw;
-	char *path;
+/* A file name, owned: libdw's own go with its Dwarf (dwarf_lines__release). */
+struct name {
+	uint64_t hash;
+	char *s;
 };
 
 /* A function's code range in a unit, for finding it without walking the unit again. */
@@ -63,10 +63,11 @@ struct dwarf_lines {
 	struct dwarf_file alt; /* the dwz supplement its DWARF refers to, if any */
 	struct cached *slots;  /* open addressing, a power of two */
 	size_t nr_slots, nr_used;
+	bool fresh; /* libdw began reading and has not looked up an address yet */
 	struct src_line *pool;
 	size_t nr_pool, cap_pool;
-	struct joined *joins; /* open addressing, a power of two */
-	size_t nr_joins, nr_joined;
+	struct name *names; /* the answers' file names; open addressing, a power of two */
+	size_t nr_names, nr_named;
 	struct unit_index *units; /* sorted by unit offset */
 	size_t nr_units;
 };
@@ -242,6 +243,7 @@ struct dwarf_lines *dwarf_lines__open(int fd, int *err)
 		*err = find_supplement(dl);
 	if (*err)
 		goto err_free;
+	dl->fresh = true;
 	return dl;
 
 err_free:
@@ -249,12 +251,43 @@ err_free:
 	return NULL;
 }
 
+/* The DWARF pages read so far leave leaktrace's RSS (a dwarf_image's: mapped again when read). */
+static void release_pages(struct dwarf_lines *dl)
+{
+	dwarf_image__release(&dl->file.img);
+	dwarf_image__release(&dl->alt.img);
+}
+
 void dwarf_lines__release(struct dwarf_lines *dl)
 {
 	if (!dl)
 		return;
-	dwarf_image__release(&dl->file.img);
-	dwarf_image__release(&dl->alt.img);
+	/* The alternate's after: libdw does not free what dwarf_setalt gave. */
+	if (dl->file.dw)
+		dwarf_end(dl->file.dw);
+	if (dl->alt.dw)
+		dwarf_end(dl->alt.dw);
+	dl->file.dw = dl->alt.dw = NULL;
+	release_pages(dl);
+}
+
+/*
+ * libdw's reading of the DWARF again after a release: of the same ELF images,
+ * so the offsets units_index keeps still hold. 0, or -ENODATA.
+ */
+static int reopen(struct dwarf_lines *dl)
+{
+	dl->file.dw = dwarf_begin_elf(dl->file.elf, DWARF_C_READ, NULL);
+	if (dl->file.dw && dl->alt.elf) {
+		dl->alt.dw = dwarf_begin_elf(dl->alt.elf, DWARF_C_READ, NULL);
+		if (dl->alt.dw)
+			dwarf_setalt(dl->file.dw, dl->alt.dw);
+	}
+	dl->fresh = true;
+	if (dl->file.dw && (!dl->alt.elf || dl->alt.dw))
+		return 0;
+	dwarf_lines__release(dl);
+	return -ENODATA;
 }
 
 void dwarf_lines__free(struct dwarf_lines *dl)
@@ -263,9 +296,9 @@ void dwarf_lines__free(struct dwarf_lines *dl)
 		return;
 	file_close(&dl->file);
 	file_close(&dl->alt); /* after the file: libdw does not free what dwarf_setalt gave */
-	for (size_t i = 0; i < dl->nr_joins; i++)
-		free(dl->joins[i].path);
-	free(dl->joins);
+	for (size_t i = 0; i < dl->nr_names; i++)
+		free(dl->names[i].s);
+	free(dl->names);
 	for (size_t i = 0; i < dl->nr_units; i++)
 		free(dl->units[i].v);
 	free(dl->units);
@@ -274,60 +307,68 @@ void dwarf_lines__free(struct dwarf_lines *dl)
 	free(dl);
 }
 
-static struct joined *join_slot(struct joined *v, size_t n, const char *raw)
+static struct name *name_slot(struct name *v, size_t n, uint64_t hash, const char *str)
 {
-	size_t i = ((uintptr_t)raw * 0x9e3779b97f4a7c15ULL >> 20) & (n - 1);
+	size_t i = hash & (n - 1);
 
-	while (v[i].raw && v[i].raw != raw)
+	while (v[i].s && (v[i].hash != hash || strcmp(v[i].s, str)))
 		i = (i + 1) & (n - 1);
 	return &v[i];
 }
 
-static int joins_grow(struct dwarf_lines *dl)
+static int names_grow(struct dwarf_lines *dl)
 {
-	size_t n = dl->nr_joins ? 2 * dl->nr_joins : 64;
-	struct joined *v = calloc(n, sizeof(*v));
+	size_t n = dl->nr_names ? 2 * dl->nr_names : 64;
+	struct name *v = calloc(n, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < dl->nr_joins; i++)
-		if (dl->joins[i].raw)
-			*join_slot(v, n, dl->joins[i].raw) = dl->joins[i];
-	free(dl->joins);
-	dl->joins = v;
-	dl->nr_joins = n;
+	for (size_t i = 0; i < dl->nr_names; i++)
+		if (dl->names[i].s)
+			*name_slot(v, n, dl->names[i].hash, dl->names[i].s) = dl->names[i];
+	free(dl->names);
+	dl->names = v;
+	dl->nr_names = n;
 	return 0;
+}
+
+/* dir "/" file, kept once: NULL when out of memory. */
+static const char *name_of(struct dwarf_lines *dl, const char *dir, const char *file)
+{
+	char buf[PATH_MAX];
+	uint64_t hash = 0xcbf29ce484222325ULL;
+	struct name *slot;
+
+	if (dir && snprintf(buf, sizeof(buf), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+			    file[0] == '.' && file[1] == '/' ? file + 2 : file) < (int)sizeof(buf))
+		file = buf;
+	for (const char *c = file; *c; c++)
+		hash = (hash ^ (unsigned char)*c) * 0x100000001b3ULL;
+	if (2 * (dl->nr_named + 1) > dl->nr_names && names_grow(dl))
+		return NULL;
+	slot = name_slot(dl->names, dl->nr_names, hash, file);
+	if (!slot->s && (slot->s = strdup(file))) {
+		slot->hash = hash;
+		dl->nr_named++;
+	}
+	return slot->s;
 }
 
 /*
  * Names as gdb and eu-addr2line show them: a relative one (DWARF 5 names files
- * from the compilation directory) joined to the unit's DW_AT_comp_dir.
+ * from the compilation directory) joined to the unit's DW_AT_comp_dir. Kept by
+ * dl: libdw's strings go with its Dwarf.
  */
 static const char *full_path(struct dwarf_lines *dl, Dwarf_Die *cu, const char *raw)
 {
 	Dwarf_Attribute attr;
-	struct joined *j;
 	const char *dir;
 
-	if (!raw || raw[0] == '/')
-		return raw;
-	dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+	if (!raw)
+		return NULL;
+	dir = raw[0] == '/' ? NULL : dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
 	/* A relative directory (Debian's packages: "./libio"): libdw has joined it already. */
-	if (!dir || dir[0] != '/')
-		return raw;
-	if (2 * (dl->nr_joined + 1) > dl->nr_joins && joins_grow(dl))
-		return raw;
-	j = join_slot(dl->joins, dl->nr_joins, raw);
-	if (j->raw)
-		return j->path;
-	if (asprintf(&j->path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
-		     raw[0] == '.' && raw[1] == '/' ? raw + 2 : raw) < 0) {
-		j->path = NULL;
-		return raw;
-	}
-	j->raw = raw;
-	dl->nr_joined++;
-	return j->path;
+	return name_of(dl, dir && dir[0] == '/' ? dir : NULL, raw);
 }
 
 static const char *die_name(Dwarf_Die *die)
@@ -534,7 +575,7 @@ static int resolve(struct dwarf_lines *dl, uint64_t addr, struct src_line *out, 
 	Dwarf_Line *line;
 	int n, lineno;
 
-	if (!dwarf_addrdie(dl->file.dw, addr, &cu))
+	if ((!dl->file.dw && reopen(dl)) || !dwarf_addrdie(dl->file.dw, addr, &cu))
 		return 0;
 	memset(out, 0, sizeof(*out));
 	line = dwarf_getsrc_die(&cu, addr);
@@ -621,12 +662,14 @@ int dwarf_lines__lookup(struct dwarf_lines *dl, uint64_t addr, struct src_line *
 	}
 	n = resolve(dl, addr, v, DWARF_LINES_MAX_DEPTH);
 	/*
-	 * The first (none remembered yet) made libdw read the header of every unit
-	 * (libc's 2,062: nearly every page of its .debug_info) to index them by
-	 * address: those pages go now.
+	 * The first since libdw began (or began again) made it read the header of
+	 * every unit (libc's 2,062: nearly every page of its .debug_info) to index
+	 * them by address: those pages go now.
 	 */
-	if (!dl->nr_used)
-		dwarf_lines__release(dl);
+	if (dl->fresh) {
+		dl->fresh = false;
+		release_pages(dl);
+	}
 	remember(dl, addr, v, n);
 	if (n > max)
 		n = max;

@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "kmem.h"
 #include "kmem.skel.h"
+#include "self_pages.h"
 #include "tracer.h"
 #include "tracer_maps.h"
 
@@ -131,7 +132,9 @@ static int load(struct kmem *k, const struct kmem_opts *opts)
 	btf__free(btf);
 	configure(k->skel, opts);
 	err = kmem_bpf__load(k->skel);
-	if (err)
+	if (!err)
+		self_pages__release(k->skel->skeleton->data, k->skel->skeleton->data_sz);
+	else
 		diag__error("--kernel: cannot load the kmem programs: %s (run with -v to see the "
 			    "verifier's log)",
 			    strerror(-err));

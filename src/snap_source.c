@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,6 @@ _Static_assert(LOST_ALLOCS_UNTRACKED == (int)LT_ALLOCS_UNTRACKED &&
 _Static_assert(SNAP_MAX_FRAMES == LT_MAX_FRAMES, "frames of a stack");
 _Static_assert(LOST_KERNEL_ALLOCS_UNTRACKED == (int)LT_NR_LOST, "the kernel's lost counters");
 
-/* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
-#define TREND_POINTS 8
 /* Exited processes whose last figures are kept for the final snapshot: the largest. */
 #define MAX_GONE 4096
 /* The most of a process's command line kept for its report. */
@@ -52,6 +51,25 @@ struct reach_sums {
 	bool known;
 	int64_t bytes[REACH_NR_STATES];
 	int64_t allocs[REACH_NR_STATES];
+};
+
+/*
+ * What a stack's records and mappings add up to (scan_allocs, read_resident):
+ * apart from its entry, since most runs read neither, and a service has stacks
+ * by the ten thousand.
+ */
+struct entry_sums {
+	/* Aggregated from the allocations themselves when --older or --scan is given. */
+	int64_t scan_bytes;
+	int64_t scan_allocs;
+	uint64_t scan_oldest_ts;
+	struct reach_sums reach; /* --scan */
+	/* Its mappings' pages present in memory, and what they reserve (read_resident). */
+	int64_t resident, resident_reserved;
+	bool resident_unknown; /* a mapping's pages could not be read */
+	/* glibc thread stacks: those in glibc's cache; cached_unknown: a stack not told. */
+	int64_t cached_bytes, cached_allocs;
+	bool cached_unknown;
 };
 
 /* One (process, stack): its symbolized frames and its bytes at the last snapshot. */
@@ -70,22 +88,30 @@ struct stack_entry {
 	bool table_pending;
 	int64_t last_bytes;
 	uint64_t last_build; /* the build that read last_bytes; older means 0 since */
-	/* Its bytes at the last TREND_POINTS builds, for its trend: a ring, oldest first. */
+	/*
+	 * Its bytes at the last nr_hist builds, oldest first, for its trend: builds in
+	 * a row, up to the last (one it missed starts it again), so their times are
+	 * src->build_ns's.
+	 */
 	int64_t hist_bytes[TREND_POINTS];
-	uint64_t hist_ns[TREND_POINTS];
 	int nr_hist;
-	/* Aggregated from the allocations themselves when --older is given. */
-	int64_t scan_bytes;
-	int64_t scan_allocs;
-	uint64_t scan_oldest_ts;
-	struct reach_sums reach; /* --scan */
-	/* Its mappings' pages present in memory, and what they reserve (read_resident). */
-	int64_t resident, resident_reserved;
-	bool resident_unknown; /* a mapping's pages could not be read */
-	/* glibc thread stacks: those in glibc's cache; cached_unknown: a stack not told. */
-	int64_t cached_bytes, cached_allocs;
-	bool cached_unknown;
+	struct entry_sums *sums; /* NULL: none read, all 0 */
 };
+
+static const struct entry_sums no_sums;
+
+static const struct entry_sums *entry_sums(const struct stack_entry *e)
+{
+	return e->sums ? e->sums : &no_sums;
+}
+
+/* Its sums to add to, made when first needed; NULL when out of memory. */
+static struct entry_sums *entry_sums_mut(struct stack_entry *e)
+{
+	if (!e->sums)
+		e->sums = calloc(1, sizeof(*e->sums));
+	return e->sums;
+}
 
 struct snap_source *snap_source__new(struct tracer *t, struct symbolizer *syms,
 				     const struct snap_filter *filter)
@@ -277,6 +303,14 @@ static void entry_drop_frames(struct snap_source *src, struct stack_entry *e)
 	e->nr_frames = 0;
 }
 
+/* An entry gone: its frames' references, its sums, itself. */
+static void entry_free(struct snap_source *src, struct stack_entry *e)
+{
+	entry_drop_frames(src, e);
+	free(e->sums);
+	free(e);
+}
+
 /* Symbolizes a stack the first time it is seen in a process. */
 static void entry_symbolize(struct snap_source *src, struct stack_entry *e)
 {
@@ -396,32 +430,37 @@ static int scan_allocs(struct snap_source *src, uint64_t now_ns)
 	}
 	for (i = 0; i < src->nr_buckets; i++)
 		for (e = src->buckets[i]; e; e = e->next) {
-			e->scan_bytes = e->scan_allocs = 0, e->scan_oldest_ts = 0;
-			memset(&e->reach, 0, sizeof(e->reach));
+			if (!e->sums)
+				continue;
+			e->sums->scan_bytes = e->sums->scan_allocs = 0, e->sums->scan_oldest_ts = 0;
+			memset(&e->sums->reach, 0, sizeof(e->sums->reach));
 		}
 	for (i = 0; !err && i < n; i++) {
+		struct entry_sums *sums;
 		int64_t bytes, allocs;
 
 		if (!snap_source__current(src, keys[i].tgid, keys[i].gen) || vals[i].ts > cutoff ||
 		    vals[i].size < src->filter.min_size || vals[i].size > src->filter.max_size)
 			continue;
 		e = entry_get(src, keys[i].tgid, keys[i].gen, vals[i].stack_id);
-		if (!e)
+		if (!e || !(sums = entry_sums_mut(e))) {
+			err = -ENOMEM; /* a scan that left records out would mislead */
 			continue;
+		}
 		/* Sampled, each record stands for its estimate (allocs rounded per record). */
 		bytes = src->filter.sample_bytes ? (int64_t)vals[i].est_bytes :
 						   (int64_t)vals[i].size;
 		allocs = src->filter.sample_bytes ? (vals[i].est_bytes + vals[i].size / 2) /
 							    (vals[i].size ? vals[i].size : 1) :
 						    1;
-		e->scan_bytes += bytes;
-		e->scan_allocs += allocs;
-		if (!e->scan_oldest_ts || vals[i].ts < e->scan_oldest_ts)
-			e->scan_oldest_ts = vals[i].ts;
+		sums->scan_bytes += bytes;
+		sums->scan_allocs += allocs;
+		if (!sums->scan_oldest_ts || vals[i].ts < sums->scan_oldest_ts)
+			sums->scan_oldest_ts = vals[i].ts;
 		if (verdict && verdict[i] >= 0) {
-			e->reach.known = true;
-			e->reach.bytes[verdict[i]] += bytes;
-			e->reach.allocs[verdict[i]] += allocs;
+			sums->reach.known = true;
+			sums->reach.bytes[verdict[i]] += bytes;
+			sums->reach.allocs[verdict[i]] += allocs;
 		}
 	}
 	free(verdict);
@@ -470,7 +509,7 @@ static const struct glibc_threads *thread_layout(struct process *p, const struct
 }
 
 /* Counts the glibc thread stack at key (size bytes) as cached or not. */
-static void add_cached(struct snap_source *src, struct stack_entry *e,
+static void add_cached(struct snap_source *src, struct stack_entry *e, struct entry_sums *sums,
 		       const struct lt_alloc_key *key, uint64_t size)
 {
 	struct process *p = snap_source__find(src, key->tgid);
@@ -478,10 +517,10 @@ static void add_cached(struct snap_source *src, struct stack_entry *e,
 	int cached = g ? glibc_threads__cached(g, p->pid, key->addr, key->addr + size) : -ENOENT;
 
 	if (cached < 0) {
-		e->cached_unknown = true;
+		sums->cached_unknown = true;
 	} else if (cached) {
-		e->cached_allocs++;
-		e->cached_bytes += size;
+		sums->cached_allocs++;
+		sums->cached_bytes += size;
 	}
 }
 
@@ -490,19 +529,21 @@ static void add_resident(struct snap_source *src, struct resident *r,
 			 const struct lt_alloc_key *key, const struct lt_alloc *rec, uint64_t *sum)
 {
 	struct stack_entry *e = entry_get(src, key->tgid, key->gen, rec->stack_id);
+	struct entry_sums *sums = e ? entry_sums_mut(e) : NULL;
 	uint64_t bytes;
 
-	if (!e)
+	/* Without its sums, what it reserves stays unequal to its bytes: told as unread. */
+	if (!sums)
 		return;
 	entry_frames(src, e); /* reported, being held: its frames tell whose it is */
 	if (thread_stack(e))
-		add_cached(src, e, key, rec->size);
-	e->resident_reserved += rec->size;
+		add_cached(src, e, sums, key, rec->size);
+	sums->resident_reserved += rec->size;
 	if (!r || resident__bytes(r, key->addr, key->addr + rec->size, &bytes)) {
-		e->resident_unknown = true;
+		sums->resident_unknown = true;
 		return;
 	}
-	e->resident += bytes;
+	sums->resident += bytes;
 	*sum += bytes;
 }
 
@@ -527,10 +568,12 @@ static int read_resident(struct snap_source *src, uint64_t now_ns)
 
 	for (size_t i = 0; i < src->nr_buckets; i++)
 		for (e = src->buckets[i]; e; e = e->next) {
-			e->resident = e->resident_reserved = 0;
-			e->resident_unknown = false;
-			e->cached_bytes = e->cached_allocs = 0;
-			e->cached_unknown = false;
+			if (!e->sums)
+				continue;
+			e->sums->resident = e->sums->resident_reserved = 0;
+			e->sums->resident_unknown = false;
+			e->sums->cached_bytes = e->sums->cached_allocs = 0;
+			e->sums->cached_unknown = false;
 		}
 	err = tracer_maps__mappings(src->tracer, &keys, &ends, &n);
 	if (err)
@@ -720,8 +763,7 @@ static void entries_forget(struct snap_source *src)
 				continue;
 			}
 			*link = e->next;
-			entry_drop_frames(src, e);
-			free(e);
+			entry_free(src, e);
 			src->nr_entries--;
 		}
 	}
@@ -862,56 +904,75 @@ static void fill_frames(struct stack_stat *s, const struct stack_entry *e)
 	s->allocator = stack_stat__tell_allocator(s);
 }
 
+/*
+ * What a stack holds at this build: of its records when they were summed
+ * (scan_allocs), the estimates of its samples when sampled, else its totals.
+ */
+static void stack_amount(const struct stack_entry *e, const struct lt_total *t, bool scanned,
+			 bool sampled, int64_t *bytes, int64_t *allocs)
+{
+	if (scanned) {
+		*bytes = entry_sums(e)->scan_bytes;
+		*allocs = entry_sums(e)->scan_allocs;
+	} else if (sampled) {
+		/* Estimates: what the samples stand for (a count rounded to the nearest). */
+		*bytes = t->est_bytes;
+		*allocs = (t->est_allocs + LT_EST_ALLOCS_ONE / 2) / LT_EST_ALLOCS_ONE;
+	} else {
+		*bytes = t->bytes;
+		*allocs = t->allocs;
+	}
+}
+
 static void fill_stack(struct stack_stat *s, const struct stack_entry *e, const struct lt_total *t,
 		       uint64_t now_ns, double dt, bool scanned, bool sampled)
 {
-	uint64_t oldest = scanned ? e->scan_oldest_ts : (t->oldest_addr ? t->oldest_ts : 0);
+	const struct entry_sums *sums = entry_sums(e);
+	uint64_t oldest = scanned ? sums->scan_oldest_ts : (t->oldest_addr ? t->oldest_ts : 0);
 
 	memset(s, 0, sizeof(*s)); /* fields a snapshot of the maps has not, like origins */
 	s->kind = t->kind;
-	if (scanned) {
-		s->bytes = e->scan_bytes;
-		s->allocs = e->scan_allocs;
-	} else if (sampled) {
-		/* Estimates: what the samples stand for (a count rounded to the nearest). */
-		s->bytes = t->est_bytes;
-		s->allocs = (t->est_allocs + LT_EST_ALLOCS_ONE / 2) / LT_EST_ALLOCS_ONE;
-	} else {
-		s->bytes = t->bytes;
-		s->allocs = t->allocs;
-	}
+	stack_amount(e, t, scanned, sampled, &s->bytes, &s->allocs);
 	s->oldest_s = oldest && oldest <= now_ns ? (now_ns - oldest) / 1e9 : -1;
 	/* Every mapping of it read: what they reserve is what the totals count. */
-	if (s->kind == STACK_MMAP && !e->resident_unknown && e->resident_reserved == s->bytes &&
-	    s->bytes > 0) {
+	if (s->kind == STACK_MMAP && !sums->resident_unknown &&
+	    sums->resident_reserved == s->bytes && s->bytes > 0) {
 		s->has_resident = true;
-		s->resident_bytes = e->resident;
-		s->has_cached = !e->cached_unknown && (e->cached_allocs || thread_stack(e));
-		s->cached_bytes = s->has_cached ? e->cached_bytes : 0;
-		s->cached_allocs = s->has_cached ? e->cached_allocs : 0;
+		s->resident_bytes = sums->resident;
+		s->has_cached = !sums->cached_unknown && (sums->cached_allocs || thread_stack(e));
+		s->cached_bytes = s->has_cached ? sums->cached_bytes : 0;
+		s->cached_allocs = s->has_cached ? sums->cached_allocs : 0;
 	}
 	/* A mapping grows as its pages do: a reservation is no growth. */
 	s->growth = dt > 0 ? (stack_stat__held(s) - e->last_bytes) / dt : 0;
-	s->scanned = scanned && e->reach.known;
-	s->lost_bytes = s->scanned ? e->reach.bytes[REACH_LOST] : 0;
-	s->lost_allocs = s->scanned ? e->reach.allocs[REACH_LOST] : 0;
-	s->indirect_bytes = s->scanned ? e->reach.bytes[REACH_INDIRECT] : 0;
-	s->indirect_allocs = s->scanned ? e->reach.allocs[REACH_INDIRECT] : 0;
-	s->reachable_bytes = s->scanned ? e->reach.bytes[REACH_REACHABLE] : 0;
-	s->reachable_allocs = s->scanned ? e->reach.allocs[REACH_REACHABLE] : 0;
-	s->possible_bytes = s->scanned ? e->reach.bytes[REACH_POSSIBLE] : 0;
-	s->possible_allocs = s->scanned ? e->reach.allocs[REACH_POSSIBLE] : 0;
+	s->scanned = scanned && sums->reach.known;
+	s->lost_bytes = s->scanned ? sums->reach.bytes[REACH_LOST] : 0;
+	s->lost_allocs = s->scanned ? sums->reach.allocs[REACH_LOST] : 0;
+	s->indirect_bytes = s->scanned ? sums->reach.bytes[REACH_INDIRECT] : 0;
+	s->indirect_allocs = s->scanned ? sums->reach.allocs[REACH_INDIRECT] : 0;
+	s->reachable_bytes = s->scanned ? sums->reach.bytes[REACH_REACHABLE] : 0;
+	s->reachable_allocs = s->scanned ? sums->reach.allocs[REACH_REACHABLE] : 0;
+	s->possible_bytes = s->scanned ? sums->reach.bytes[REACH_POSSIBLE] : 0;
+	s->possible_allocs = s->scanned ? sums->reach.allocs[REACH_POSSIBLE] : 0;
 }
 
-static void trend_push(struct stack_entry *e, uint64_t now_ns, int64_t bytes)
+/* Its bytes at this build, the last of its history. */
+static void trend_push(struct stack_entry *e, int64_t bytes)
 {
 	if (e->nr_hist == TREND_POINTS) {
 		memmove(e->hist_bytes, e->hist_bytes + 1, (TREND_POINTS - 1) * sizeof(int64_t));
-		memmove(e->hist_ns, e->hist_ns + 1, (TREND_POINTS - 1) * sizeof(uint64_t));
 		e->nr_hist--;
 	}
-	e->hist_bytes[e->nr_hist] = bytes;
-	e->hist_ns[e->nr_hist++] = now_ns;
+	e->hist_bytes[e->nr_hist++] = bytes;
+}
+
+/* When point i of e's history was read, in seconds after its first. */
+static double trend_time(const struct snap_source *src, const struct stack_entry *e, int i)
+{
+	uint64_t first = src->builds - e->nr_hist + 1;
+
+	return (src->build_ns[(first + i) % TREND_POINTS] - src->build_ns[first % TREND_POINTS]) /
+	       1e9;
 }
 
 /*
@@ -919,7 +980,8 @@ static void trend_push(struct stack_entry *e, uint64_t now_ns, int64_t bytes)
  * when it rises in at least two steps of three and ends above where it began;
  * shrinking the other way round; stable otherwise.
  */
-static void trend_read(const struct stack_entry *e, struct stack_stat *s)
+static void trend_read(const struct snap_source *src, const struct stack_entry *e,
+		       struct stack_stat *s)
 {
 	double mt = 0, mb = 0, stt = 0, stb = 0;
 	int n = e->nr_hist, rises = 0, falls = 0;
@@ -929,11 +991,11 @@ static void trend_read(const struct stack_entry *e, struct stack_stat *s)
 	if (n < 3)
 		return;
 	for (int i = 0; i < n; i++) {
-		mt += (e->hist_ns[i] - e->hist_ns[0]) / 1e9 / n;
+		mt += trend_time(src, e, i) / n;
 		mb += (double)e->hist_bytes[i] / n;
 	}
 	for (int i = 0; i < n; i++) {
-		double dt = (e->hist_ns[i] - e->hist_ns[0]) / 1e9 - mt;
+		double dt = trend_time(src, e, i) - mt;
 
 		stt += dt * dt;
 		stb += dt * (e->hist_bytes[i] - mb);
@@ -950,6 +1012,38 @@ static void trend_read(const struct stack_entry *e, struct stack_stat *s)
 		s->trend = TREND_STABLE;
 }
 
+/*
+ * Symbolizes the stacks a build reports before it makes their figures, then
+ * lets go of what libdw read for them: its memory (2.8 MiB for libc's units)
+ * and the snapshot's stacks (2.9 MiB for 10,000) are never held at once, and
+ * the pages freed leave the heap (malloc_trim), so a report's peak is the
+ * larger of the two, not their sum.
+ */
+static void symbolize_reported(struct snap_source *src, const struct lt_total_key *keys,
+			       const struct lt_total *vals, size_t n, bool scanned)
+{
+	struct stack_entry *e;
+	int64_t bytes, allocs;
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!snap_source__current(src, keys[i].tgid, keys[i].gen))
+			continue;
+		e = entry_get(src, keys[i].tgid, keys[i].gen, keys[i].stack_id);
+		if (!e)
+			continue;
+		stack_amount(e, &vals[i], scanned, src->filter.sample_bytes, &bytes, &allocs);
+		if (allocs <= 0 && bytes <= 0)
+			continue;
+		any |= !e->symbolized || e->lines_pending;
+		entry_frames(src, e);
+	}
+	if (!any)
+		return;
+	symbolizer__release_lines(src->syms);
+	malloc_trim(0);
+}
+
 /* Adds the stacks of the totals read at now_ns to snap; the growth is since the last call. */
 static int add_totals(struct snap_source *src, struct snapshot *snap,
 		      const struct lt_total_key *keys, const struct lt_total *vals, size_t n,
@@ -962,7 +1056,8 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 	struct stack_stat s;
 	int err = 0;
 
-	src->builds++;
+	src->build_ns[++src->builds % TREND_POINTS] = now_ns;
+	symbolize_reported(src, keys, vals, n, scanned);
 	for (size_t i = 0; !err && i < n; i++) {
 		if (!snap_source__current(src, keys[i].tgid, keys[i].gen))
 			continue; /* an image before exec, or a process no longer traced */
@@ -975,8 +1070,8 @@ static int add_totals(struct snap_source *src, struct snapshot *snap,
 			e->nr_hist = 0;
 		}
 		fill_stack(&s, e, &vals[i], now_ns, dt, scanned, src->filter.sample_bytes);
-		trend_push(e, now_ns, stack_stat__held(&s));
-		trend_read(e, &s);
+		trend_push(e, stack_stat__held(&s));
+		trend_read(src, e, &s);
 		e->last_bytes = stack_stat__held(&s);
 		e->last_build = src->builds;
 		if (!s.allocs && !s.bytes && !s.growth)
@@ -1257,8 +1352,8 @@ static int add_kernel(struct snap_source *src, struct snapshot *snap, uint64_t n
 			e->nr_hist = 0;
 		}
 		kernel_stack(src, e, &keys[i], &vals[i], now_ns, dt, &s);
-		trend_push(e, now_ns, s.bytes);
-		trend_read(e, &s);
+		trend_push(e, s.bytes);
+		trend_read(src, e, &s);
 		e->last_bytes = s.bytes;
 		e->last_build = src->builds;
 		if (s.allocs <= 0 && s.bytes <= 0) {
@@ -1466,7 +1561,8 @@ void snap_source__free(struct snap_source *src)
 	for (size_t i = 0; i < src->nr_buckets; i++) {
 		for (e = src->buckets[i]; e; e = next) {
 			next = e->next;
-			free(e->frames);
+			free(e->frames); /* the frames go with the table */
+			free(e->sums);
 			free(e);
 		}
 	}

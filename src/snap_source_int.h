@@ -13,6 +13,9 @@
 #include "snap_filter.h"
 #include "snapshot.h"
 
+/* Snapshots a trend is read from: with 5 s reports, the last 40 s. */
+#define TREND_POINTS 8
+
 struct proven;
 struct symbolizer;
 struct tracer;
@@ -67,6 +70,7 @@ struct snap_source {
 	size_t nr_procs;
 	uint64_t last_ns;
 	uint64_t builds;
+	uint64_t build_ns[TREND_POINTS]; /* when build b read the maps: at b % TREND_POINTS */
 	struct timespec started;
 	uint64_t started_ns;
 	pid_t only; /* non-zero: snapshots of this process alone (snap_source__finish) */

@@ -23,6 +23,7 @@
 #include "leaktrace.skel.h"
 #include "mmap_sites.h"
 #include "procmaps.h"
+#include "self_pages.h"
 #include "tracer.h"
 #include "tracer_int.h"
 #include "unwinder.h"
@@ -541,6 +542,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		load_error(err);
 		goto err_free;
 	}
+	/* The object, parsed and loaded: its 0.5 MiB in our binary are not read again. */
+	self_pages__release(t->skel->skeleton->data, t->skel->skeleton->data_sz);
 	if (t->skel->rodata->block_slots)
 		t->nr_blocks = bpf_map__max_entries(t->skel->maps.blocks);
 	if (opts->verbose)
