@@ -97,7 +97,7 @@ FIXTURE_BINS += $(if $(HAVE_GO),$(OUTPUT)/fixtures/leaky_cgo)
 
 # libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/NAME/), built with clang's
 # ASan and UBSan into $(OUTPUT)/fuzz/; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
-FUZZERS      := snapshot elf_syms unwind_table procmaps arch_$(ARCH) dwarf_lines kallsyms
+FUZZERS      := snapshot elf_syms unwind_table procmaps arch_$(ARCH) dwarf_lines kallsyms core_btf
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)

@@ -4,10 +4,13 @@
  * kernel's BTF (its enums and functions name what it implements), which costs a
  * few milliseconds and loads no program: a feature is there when its name is.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -22,46 +25,57 @@ struct btf_name {
 	bool *found;
 };
 
-/* len bytes at off; sysfs hands them out a page at a time. 0 or -1. */
-static int read_at(int fd, char *buf, size_t len, off_t off)
-{
-	ssize_t n;
+/* The largest kernel BTF read (6.18's is 5.2 MiB). */
+#define KERNEL_BTF_MAX (256u << 20)
 
-	for (size_t done = 0; done < len; done += n) {
-		n = pread(fd, buf + done, len - done, off + done);
-		if (n <= 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * The string section of the kernel's BTF, read alone: every type, enum value
- * and function has its name there. Parsing the whole BTF (btf__load_vmlinux_btf)
- * took 15-40 ms of a start, which libbpf then spends again for CO-RE.
- */
-static char *btf_strings(size_t *len)
+void *kernel__btf(size_t *size)
 {
-	struct btf_header h;
-	char *s = NULL;
+	struct stat st;
+	size_t n = 0;
+	ssize_t got;
+	char *buf;
 	int fd;
 
 	fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	if (!read_at(fd, (char *)&h, sizeof(h), 0) && h.magic == BTF_MAGIC &&
-	    h.hdr_len >= sizeof(h) && h.str_len && h.str_len <= 64 << 20)
-		s = malloc(h.str_len + 1);
-	if (s && read_at(fd, s, h.str_len, (off_t)h.hdr_len + h.str_off)) {
-		free(s);
-		s = NULL;
+	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > KERNEL_BTF_MAX) {
+		close(fd);
+		errno = EFBIG;
+		return NULL;
+	}
+	buf = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (buf != MAP_FAILED) {
+		close(fd);
+		*size = st.st_size;
+		return buf;
+	}
+	/* Before 6.16: read, into memory mapped all the same (one way to free it). */
+	buf = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	while (buf != MAP_FAILED && n < (size_t)st.st_size) {
+		got = read(fd, buf + n, st.st_size - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += got;
 	}
 	close(fd);
-	if (s) {
-		s[h.str_len] = 0;
-		*len = h.str_len;
+	if (buf == MAP_FAILED)
+		return NULL;
+	if (n != (size_t)st.st_size) {
+		munmap(buf, st.st_size);
+		errno = EIO; /* its size changed, or a read failed */
+		return NULL;
 	}
-	return s;
+	*size = n;
+	return buf;
+}
+
+void kernel__btf_free(void *btf, size_t size)
+{
+	if (btf)
+		munmap(btf, size);
 }
 
 /*
@@ -82,16 +96,26 @@ static void probe_btf(struct kernel_features *k)
 		/* The syscall the uretprobe trampoline makes instead of a trap. */
 		{ ARCH_URETPROBE_SYSCALL, &k->uretprobe_syscall },
 	};
-	size_t len = 0;
-	char *s = btf_strings(&len);
+	size_t size = 0, len;
+	const struct btf_header *h = kernel__btf(&size);
+	const char *s = NULL, *end = NULL;
 
-	for (char *p = s, *end = s + len; s && p < end; p += strlen(p) + 1) {
+	if (h && size >= sizeof(*h) && h->magic == BTF_MAGIC && h->hdr_len >= sizeof(*h) &&
+	    h->hdr_len <= size && h->str_len && h->str_off <= size - h->hdr_len &&
+	    h->str_len <= size - h->hdr_len - h->str_off) {
+		s = (const char *)h + h->hdr_len + h->str_off;
+		end = s + h->str_len;
+	}
+	/* Each name ends with a NUL, or where the section does. */
+	for (const char *p = s; p && p < end; p += len + 1) {
+		len = strnlen(p, end - p);
 		if (*p != 'B' && *p != '_')
 			continue;
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			*names[i].found |= !strcmp(p, names[i].name);
+			*names[i].found |= len == strlen(names[i].name) &&
+					   !memcmp(p, names[i].name, len);
 	}
-	free(s);
+	kernel__btf_free((void *)h, size);
 }
 
 void kernel__probe(struct kernel_features *k)

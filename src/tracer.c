@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "block_slot.h"
+#include "core_btf.h"
 #include "diag.h"
 #include "kernel.h"
 #include "leaktrace.skel.h"
@@ -493,12 +494,40 @@ static void sys_exit_attach(struct tracer *t, pid_t pid, const char *why)
 			    why);
 }
 
+/* The object opened; libbpf to find its CO-RE relocations' types in core_path's BTF if given. */
+static struct leaktrace_bpf *open_object(const char *core_path)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, o, .btf_custom_path = core_path);
+
+	return leaktrace_bpf__open_opts(&o);
+}
+
+/* The kernel's types the object's CO-RE relocations may name, written at fd for libbpf. */
+static void write_core_types(struct tracer *t, int fd)
+{
+	size_t size = 0;
+	void *kernel = kernel__btf(&size);
+	unsigned int n = 0;
+	int err = kernel ? core_btf__write(fd, bpf_object__btf(t->skel->obj), kernel, size, &n) :
+			   -errno;
+
+	if (err)
+		diag__warn("cannot read the kernel's BTF for CO-RE: %s", strerror(-err));
+	else if (t->verbose)
+		diag__debug("CO-RE: %u of the kernel's types, those the object names and what "
+			    "they embed (%.1f KiB)%s",
+			    n, lseek(fd, 0, SEEK_CUR) / 1024.0,
+			    n ? "" : ": none taken, its whole BTF");
+	kernel__btf_free(kernel, size);
+}
+
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 {
 	struct premade ahead = {};
 	struct kernel_features k;
+	char core_path[64];
 	struct tracer *t;
-	int err;
+	int err, core_fd;
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -506,7 +535,9 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	t->verbose = opts->verbose;
 	verbose_libbpf = opts->verbose;
 	libbpf_set_print(libbpf_print);
-	t->skel = leaktrace_bpf__open();
+	/* Written once the kernel is known to have BTF, read by libbpf at load. */
+	core_fd = core_btf__reserve(core_path, sizeof(core_path));
+	t->skel = open_object(core_fd >= 0 ? core_path : NULL);
 	if (t->skel) {
 		size_maps(t->skel, opts);
 		premade_add(&ahead, t->skel->maps.unwind_rows);
@@ -524,6 +555,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		premade_use(&ahead, false);
 		goto err_free;
 	}
+	if (core_fd >= 0)
+		write_core_types(t, core_fd);
 	t->multi = use_uprobe_multi(&k);
 	t->session = t->multi && use_uprobe_session(&k);
 	err = load(t, opts, &k, &ahead);
@@ -535,9 +568,12 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 				    strerror(-err));
 		leaktrace_bpf__destroy(t->skel);
 		t->session = false;
-		t->skel = leaktrace_bpf__open();
+		t->skel = open_object(core_fd >= 0 ? core_path : NULL);
 		err = t->skel ? load(t, opts, &k, &ahead) : -errno;
 	}
+	if (core_fd >= 0)
+		close(core_fd);
+	core_fd = -1;
 	if (err) {
 		load_error(err);
 		goto err_free;
@@ -568,6 +604,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	return 0;
 
 err_free:
+	if (core_fd >= 0)
+		close(core_fd);
 	tracer__free(t);
 	return err;
 }
