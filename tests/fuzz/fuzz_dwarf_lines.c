@@ -2,6 +2,7 @@
 /* libFuzzer: an ELF file's DWARF (a target maps what it likes) through the source line reader. */
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "dwarf_lines.h"
@@ -30,8 +31,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dwarf_lines__lookup(dl, v, lv, DWARF_LINES_MAX_DEPTH);
 		dwarf_lines__lookup(dl, v, lv, DWARF_LINES_MAX_DEPTH);
 	}
+	/* libdw let go (as after a report), then read again: the answers kept stay readable. */
+	dwarf_lines__release(dl);
 	for (uint64_t a = 0x1000; a < 0x1200; a += 0x10)
 		dwarf_lines__lookup(dl, a, lv, DWARF_LINES_MAX_DEPTH);
+	for (size_t i = 0; i + 8 <= size && i < 128; i += 8) {
+		uint64_t v = 0;
+
+		for (int b = 0; b < 8; b++)
+			v |= (uint64_t)data[i + b] << (8 * b);
+		if (dwarf_lines__lookup(dl, v, lv, DWARF_LINES_MAX_DEPTH) > 0 && lv[0].file)
+			(void)strlen(lv[0].file);
+	}
 	dwarf_lines__free(dl);
 	return 0;
 }
