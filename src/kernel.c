@@ -83,7 +83,7 @@ void kernel__btf_free(void *btf, size_t size)
  * (BPF_FUNC_find_vma) or a function (__x64_sys_uretprobe). Only those
  * declare such names.
  */
-static void probe_btf(struct kernel_features *k)
+static void probe_btf(struct kernel_features *k, const struct btf_header *h, size_t size)
 {
 	const struct btf_name names[] = {
 		{ "BPF_TRACE_RAW_TP", &k->tp_btf },
@@ -96,9 +96,8 @@ static void probe_btf(struct kernel_features *k)
 		/* The syscall the uretprobe trampoline makes instead of a trap. */
 		{ ARCH_URETPROBE_SYSCALL, &k->uretprobe_syscall },
 	};
-	size_t size = 0, len;
-	const struct btf_header *h = kernel__btf(&size);
 	const char *s = NULL, *end = NULL;
+	size_t len;
 
 	if (h && size >= sizeof(*h) && h->magic == BTF_MAGIC && h->hdr_len >= sizeof(*h) &&
 	    h->hdr_len <= size && h->str_len && h->str_off <= size - h->hdr_len &&
@@ -115,10 +114,9 @@ static void probe_btf(struct kernel_features *k)
 			*names[i].found |= len == strlen(names[i].name) &&
 					   !memcmp(p, names[i].name, len);
 	}
-	kernel__btf_free((void *)h, size);
 }
 
-void kernel__probe(struct kernel_features *k)
+void kernel__probe(struct kernel_features *k, const void *btf, size_t size)
 {
 	struct utsname u;
 	int major, minor;
@@ -133,7 +131,7 @@ void kernel__probe(struct kernel_features *k)
 	k->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
 	k->uprobes = !access("/sys/bus/event_source/devices/uprobe/type", R_OK);
 	if (k->btf)
-		probe_btf(k);
+		probe_btf(k, btf, size);
 }
 
 const char *kernel__missing(const struct kernel_features *k, char *buf, size_t len)

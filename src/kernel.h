@@ -59,8 +59,11 @@ struct uprobe_multi_attr {
 void *kernel__btf(size_t *size);
 /* Lets go of what kernel__btf gave; accepts NULL. */
 void kernel__btf_free(void *btf, size_t size);
-/* Fills k from uname, sysfs and the kernel's BTF (a few ms); never fails. */
-void kernel__probe(struct kernel_features *k);
+/*
+ * Fills k from uname, sysfs and btf, the kernel's BTF as kernel__btf gave it
+ * (NULL: none of the features it tells is there); never fails.
+ */
+void kernel__probe(struct kernel_features *k, const void *btf, size_t size);
 /*
  * Why leaktrace cannot run on k: one line naming the missing feature and what
  * to do, written to buf; NULL when nothing required is missing.

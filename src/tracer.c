@@ -502,23 +502,25 @@ static struct leaktrace_bpf *open_object(const char *core_path)
 	return leaktrace_bpf__open_opts(&o);
 }
 
-/* The kernel's types the object's CO-RE relocations may name, written at fd for libbpf. */
-static void write_core_types(struct tracer *t, int fd)
+/*
+ * The kernel's types the object's CO-RE relocations may name (btf: the
+ * kernel's, from kernel__btf), written at fd for libbpf. 0 or -errno.
+ */
+static int write_core_types(struct tracer *t, int fd, const void *btf, size_t size)
 {
-	size_t size = 0;
-	void *kernel = kernel__btf(&size);
 	unsigned int n = 0;
-	int err = kernel ? core_btf__write(fd, bpf_object__btf(t->skel->obj), kernel, size, &n) :
-			   -errno;
+	int err = btf ? core_btf__write(fd, bpf_object__btf(t->skel->obj), btf, size, &n) : -ENOENT;
 
 	if (err)
-		diag__warn("cannot read the kernel's BTF for CO-RE: %s", strerror(-err));
+		diag__warn("CO-RE: cannot write the kernel's types for libbpf (%s): it reads all "
+			   "of the kernel's BTF instead, a slower start",
+			   strerror(-err));
 	else if (t->verbose)
 		diag__debug("CO-RE: %u of the kernel's types, those the object names and what "
 			    "they embed (%.1f KiB)%s",
 			    n, lseek(fd, 0, SEEK_CUR) / 1024.0,
 			    n ? "" : ": none taken, its whole BTF");
-	kernel__btf_free(kernel, size);
+	return err;
 }
 
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
@@ -526,8 +528,10 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	struct premade ahead = {};
 	struct kernel_features k;
 	char core_path[64];
+	size_t btf_size = 0;
+	int err, open_err, core_fd;
 	struct tracer *t;
-	int err, core_fd;
+	void *btf;
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -538,6 +542,7 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	/* Written once the kernel is known to have BTF, read by libbpf at load. */
 	core_fd = core_btf__reserve(core_path, sizeof(core_path));
 	t->skel = open_object(core_fd >= 0 ? core_path : NULL);
+	open_err = t->skel ? 0 : -errno;
 	if (t->skel) {
 		size_maps(t->skel, opts);
 		premade_add(&ahead, t->skel->maps.unwind_rows);
@@ -547,16 +552,24 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		premade_add(&ahead, t->skel->maps.calls);
 		premade_start(&ahead);
 	}
-	kernel__probe(&k);
-	err = check_kernel(&k);
-	if (!err && !t->skel)
-		err = -errno;
+	/* Read once, for the features and for CO-RE, and let go before libbpf's load. */
+	btf = kernel__btf(&btf_size);
+	kernel__probe(&k, btf, btf_size);
+	err = check_kernel(&k) ?: open_err;
+	if (!err && core_fd >= 0 && write_core_types(t, core_fd, btf, btf_size)) {
+		/* libbpf would find no types at core_path: it reads the kernel's BTF itself. */
+		close(core_fd);
+		core_fd = -1;
+		premade_use(&ahead, false); /* made of this object's maps: libbpf makes them */
+		leaktrace_bpf__destroy(t->skel);
+		t->skel = open_object(NULL);
+		err = t->skel ? 0 : -errno;
+	}
+	kernel__btf_free(btf, btf_size);
 	if (err) {
 		premade_use(&ahead, false);
 		goto err_free;
 	}
-	if (core_fd >= 0)
-		write_core_types(t, core_fd);
 	t->multi = use_uprobe_multi(&k);
 	t->session = t->multi && use_uprobe_session(&k);
 	err = load(t, opts, &k, &ahead);

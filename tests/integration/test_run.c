@@ -354,3 +354,33 @@ Test(run_mode, dropped_stacks_keep_heap_and_mappings_apart, .timeout = 60)
 	run__free(&r);
 	tmpdir__free(&t);
 }
+
+/*
+ * CO-RE's types cannot be written for libbpf (here a file size limit makes the
+ * memfd refuse them): one warning, libbpf reads the kernel's BTF itself, and the
+ * run's report is whole.
+ */
+Test(run_mode, co_re_types_not_written_warn_once_and_trace_all_the_same, .timeout = 60)
+{
+	char *exe = env__fixture("leaky-fp");
+	char *argv[] = { "sh",
+			 "-c",
+			 "ulimit -f 16; trap '' XFSZ; exec \"$0\" -q -- \"$1\" run malloc",
+			 (char *)env__leaktrace(),
+			 exe,
+			 NULL };
+	const char *warn = "leaktrace: CO-RE: cannot write the kernel's types for libbpf (File too "
+			   "large): it reads all of the kernel's BTF instead, a slower start\n";
+	struct run_result r;
+
+	run__cmd(argv, NULL, 50, &r);
+	cr_assert_eq(run__exit_code(&r), 0, "exit %d, stderr:\n%s", run__exit_code(&r), r.err);
+	cr_assert(strstr(r.out, "truth leak_malloc 100000 1000\n"), "stdout:\n%s", r.out);
+	cr_assert(strstr(r.err, warn) == r.err && !strstr(r.err + strlen(warn), "CO-RE"),
+		  "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, "(104,096 bytes in 1,001 allocations)"), "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, " 100,000 ") && strstr(r.err, " leak_malloc"), "stderr:\n%s",
+		  r.err);
+	free(exe);
+	run__free(&r);
+}

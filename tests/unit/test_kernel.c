@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* kernel: the features read from the running kernel's BTF, and the refusal of old kernels. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -107,9 +108,13 @@ Test(kernel, features_of_the_running_kernel_match_its_release)
 {
 	struct kernel_features k;
 	struct utsname u;
+	size_t size = 0;
+	void *btf = kernel__btf(&size);
 	char buf[256];
 
-	kernel__probe(&k);
+	cr_assert_not_null(btf, "the kernel's BTF: %s", strerror(errno));
+	kernel__probe(&k, btf, size);
+	kernel__btf_free(btf, size);
 	cr_assert_eq(uname(&u), 0);
 	cr_assert_str_eq(k.release, u.release);
 	cr_assert(k.btf, "this machine has /sys/kernel/btf/vmlinux");
