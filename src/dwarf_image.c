@@ -61,6 +61,12 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t off)
 		n = pwrite(fd, buf, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/*
+		 * A file size limit (ulimit -f) refuses the image, not the file's DWARF:
+		 * read as libelf reads it (-EFBIG would give its lines up).
+		 */
+		if (n < 0 && errno == EFBIG)
+			return -ENOSPC;
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
 		buf = (const char *)buf + n;

@@ -27,9 +27,9 @@ bool dwarf_image__wanted(const char *name);
  * file system, and maps it. 0; -ENODATA when it has no debug section;
  * -EBADMSG when the file is broken (a section cut short, or not decompressing
  * to the size its header says), -EFBIG past DWARF_IMAGE_MAX: its DWARF is not
- * to be read. Other errors (no disk to write
- * to, not a 64-bit ELF of this byte order, a compression other than zlib) leave
- * the file to be read as libelf reads it.
+ * to be read. Other errors (no disk to write to, a file size limit (ulimit -f)
+ * refusing the image, not a 64-bit ELF of this byte order, a compression
+ * other than zlib) leave the file to be read as libelf reads it.
  */
 int dwarf_image__make(int fd, Elf *elf, struct dwarf_image *img);
 void dwarf_image__free(struct dwarf_image *img);
